@@ -1,0 +1,203 @@
+// Package config reads .palisade.yaml: which rules run, at what severity, with what
+// parameters, which objects are exempt and why, and where custom kinds keep their
+// pod templates. Unknown keys and unknown rule IDs are errors that name the line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+// FileName is the configuration file looked up from the working directory upward.
+const FileName = ".palisade.yaml"
+
+// Config is the parsed configuration.
+type Config struct {
+	// Path is the file it was read from ("" for defaults).
+	Path string `yaml:"-"`
+	// Rules holds per-rule settings by rule ID.
+	Rules map[string]RuleConfig `yaml:"rules"`
+	// Exemptions hide findings on matching objects; each needs a reason.
+	Exemptions []Exemption `yaml:"exemptions"`
+	// PSSVersion is the Pod Security Standards version ("latest" by default).
+	PSSVersion string `yaml:"pssVersion"`
+	// FailOn is the default gate severity.
+	FailOn string `yaml:"failOn"`
+	// PodTemplatePaths teaches Palisade where custom kinds keep their pod template.
+	PodTemplatePaths []workload.TemplatePath `yaml:"podTemplatePaths"`
+}
+
+// RuleConfig tunes one rule.
+type RuleConfig struct {
+	Enabled  *bool             `yaml:"enabled"`
+	Severity *finding.Severity `yaml:"severity"`
+	Params   map[string]any    `yaml:"params"`
+}
+
+// Exemption matches objects by namespace, kind, name (globs) and labels; empty fields
+// match everything. Rules lists rule IDs or globs; empty means all rules.
+type Exemption struct {
+	Rules      []string          `yaml:"rules"`
+	Namespaces []string          `yaml:"namespaces"`
+	Kinds      []string          `yaml:"kinds"`
+	Names      []string          `yaml:"names"`
+	Labels     map[string]string `yaml:"labels"`
+	Reason     string            `yaml:"reason"`
+	// Expires (YYYY-MM-DD) ends the exemption: after it, findings resurface.
+	Expires string `yaml:"expires"`
+	// Line is where the exemption starts in the file.
+	Line int `yaml:"-"`
+}
+
+// Find looks for FileName in dir and its parents; "" if there is none.
+func Find(dir string) string {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Load reads and validates a configuration file. knownRules reports whether a rule ID
+// exists; params lists a rule's parameter names.
+func Load(path string, knownRule func(id string) bool, params func(id string) []string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(data, knownRule, params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// Parse reads and validates configuration bytes.
+func Parse(data []byte, knownRule func(id string) bool, params func(id string) []string) (*Config, error) {
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, cleanYAMLError(err)
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	var errs []string
+	rulesNode := mapChild(&root, "rules")
+	for id, rc := range cfg.Rules {
+		line := keyLine(rulesNode, id)
+		if !knownRule(id) {
+			errs = append(errs, fmt.Sprintf("line %d: unknown rule %q", line, id))
+			continue
+		}
+		known := params(id)
+		for p := range rc.Params {
+			if !contains(known, p) {
+				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", line, id, p, strings.Join(known, ", ")))
+			}
+		}
+	}
+	if ex := mapChild(&root, "exemptions"); ex != nil && ex.Kind == yaml.SequenceNode {
+		for i := range cfg.Exemptions {
+			if i < len(ex.Content) {
+				cfg.Exemptions[i].Line = ex.Content[i].Line
+			}
+		}
+	}
+	for _, e := range cfg.Exemptions {
+		if strings.TrimSpace(e.Reason) == "" {
+			errs = append(errs, fmt.Sprintf("line %d: exemption needs a reason", e.Line))
+		}
+		if e.Expires != "" {
+			if _, err := time.Parse("2006-01-02", e.Expires); err != nil {
+				errs = append(errs, fmt.Sprintf("line %d: expires %q is not a date (YYYY-MM-DD)", e.Line, e.Expires))
+			}
+		}
+		for _, r := range e.Rules {
+			if !strings.ContainsAny(r, "*?[") && !knownRule(r) {
+				errs = append(errs, fmt.Sprintf("line %d: exemption names unknown rule %q", e.Line, r))
+			}
+		}
+	}
+	if cfg.FailOn != "" && cfg.FailOn != "none" {
+		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
+			errs = append(errs, "failOn: "+err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, errors.New(strings.Join(errs, "; "))
+	}
+	return cfg, nil
+}
+
+func cleanYAMLError(err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	lines := strings.Split(msg, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+		lines[i] = strings.Replace(lines[i], "not found in type", "is not a known key in", 1)
+	}
+	return errors.New(strings.Join(lines, "; "))
+}
+
+func mapChild(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func keyLine(n *yaml.Node, key string) int {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return 0
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return 0
+}
+
+func contains(l []string, s string) bool {
+	for _, e := range l {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,169 @@
+// Package finding defines what a scan produces: a Finding names a rule, an object, the
+// offending field and where in the input that field was written.
+package finding
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Severity orders how much a finding matters. The zero value is Info.
+type Severity int
+
+// Severities from least to most severe.
+const (
+	Info Severity = iota
+	Low
+	Medium
+	High
+	Critical
+)
+
+var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
+
+// Severities lists every severity, least severe first.
+func Severities() []Severity { return []Severity{Info, Low, Medium, High, Critical} }
+
+func (s Severity) String() string {
+	if s < Info || s > Critical {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity reads a severity name (case-insensitive). "none" is not a severity;
+// callers that accept it handle it themselves.
+func ParseSeverity(s string) (Severity, error) {
+	for i, n := range severityNames {
+		if strings.EqualFold(s, n) {
+			return Severity(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames[:], ", "))
+}
+
+// MarshalText writes the severity name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// ObjectRef identifies a Kubernetes object.
+type ObjectRef struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Location is where an object or field was written. Line and Column are 1-based; 0 means
+// unknown. For objects rendered from a Helm chart or a Kustomize overlay, File is the
+// template or resource file, Renderer names the chart or overlay, and Rendered is true:
+// the line then counts in the rendered output, not in the template source.
+type Location struct {
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+	Document int    `json:"document"`
+	Renderer string `json:"renderer,omitempty"`
+	Rendered bool   `json:"rendered,omitempty"`
+}
+
+func (l Location) String() string {
+	s := l.File
+	if l.Line > 0 {
+		if l.Rendered {
+			s += fmt.Sprintf(" (rendered line %d)", l.Line)
+		} else {
+			s += fmt.Sprintf(":%d", l.Line)
+		}
+	}
+	return s
+}
+
+// Suppression says why a finding is hidden from the gate.
+type Suppression struct {
+	// Kind is "annotation", "config" or "baseline".
+	Kind    string `json:"kind"`
+	Reason  string `json:"reason"`
+	Expires string `json:"expires,omitempty"`
+}
+
+// Finding is one problem on one object.
+type Finding struct {
+	RuleID      string       `json:"ruleID"`
+	Title       string       `json:"title"`
+	Severity    Severity     `json:"severity"`
+	Category    string       `json:"category"`
+	Object      ObjectRef    `json:"object"`
+	Container   string       `json:"container,omitempty"`
+	Path        string       `json:"path,omitempty"`
+	Location    Location     `json:"location"`
+	Message     string       `json:"message"`
+	Remediation string       `json:"remediation"`
+	Frameworks  []string     `json:"frameworks,omitempty"`
+	Fingerprint string       `json:"fingerprint"`
+	Suppressed  *Suppression `json:"suppressed,omitempty"`
+}
+
+// ComputeFingerprint derives a fingerprint that survives edits elsewhere in the file:
+// it hashes the rule, the object identity, the container and the field path, not lines.
+func (f *Finding) ComputeFingerprint() {
+	h := sha256.New()
+	for _, s := range []string{f.RuleID, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Path} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	f.Fingerprint = hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// Less orders findings deterministically: by file, line, object, rule, then path.
+func Less(a, b *Finding) bool {
+	if a.Location.File != b.Location.File {
+		return a.Location.File < b.Location.File
+	}
+	if a.Location.Document != b.Location.Document {
+		return a.Location.Document < b.Location.Document
+	}
+	if a.Object != b.Object {
+		return a.Object.String() < b.Object.String()
+	}
+	if a.Location.Line != b.Location.Line {
+		return a.Location.Line < b.Location.Line
+	}
+	if a.RuleID != b.RuleID {
+		return a.RuleID < b.RuleID
+	}
+	if a.Container != b.Container {
+		return a.Container < b.Container
+	}
+	return a.Path < b.Path
+}
+
+// InputError is input that could not be read: a file that cannot be opened, a document
+// that is not valid YAML or not a Kubernetes object, a chart that does not render, a
+// pod template that does not decode.
+type InputError struct {
+	Location Location `json:"location"`
+	Message  string   `json:"message"`
+}
+
+func (e InputError) Error() string {
+	return e.Location.String() + ": " + e.Message
+}

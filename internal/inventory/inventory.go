@@ -1,0 +1,130 @@
+// Package inventory holds every object a scan loaded, with where each came from, and
+// builds the shared indexes that cross-object rules ask for, once per scan.
+package inventory
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+)
+
+// Object is one Kubernetes object as loaded. Header fields are always present. Body is
+// the fully decoded object and Lines its field-to-line table; both are filled only for
+// kinds some rule needs (see load.Options.Decode), so that large custom resources and
+// CRDs cost only a parse.
+type Object struct {
+	Ref         finding.ObjectRef
+	Labels      map[string]string
+	Annotations map[string]string
+	Origin      finding.Location
+	// Body is the decoded object (JSON-compatible values), or nil if not decoded.
+	Body map[string]any
+	// Lines maps a field path ("spec.template.spec.containers[0].image") to its line.
+	Lines map[string]int
+	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
+	CRD *CRDInfo
+}
+
+// CRDInfo is what a CustomResourceDefinition defines.
+type CRDInfo struct {
+	Group, Kind string
+	// Scope is "Namespaced" or "Cluster".
+	Scope string
+}
+
+// Group returns the API group of the object ("" for the core group).
+func (o *Object) Group() string {
+	if i := strings.IndexByte(o.Ref.APIVersion, '/'); i >= 0 {
+		return o.Ref.APIVersion[:i]
+	}
+	return ""
+}
+
+// LineOf resolves a field path to the line of the deepest part of it that exists in
+// the input, so that a finding about a missing field points at its parent.
+func (o *Object) LineOf(path string) int {
+	for path != "" {
+		if l, ok := o.Lines[path]; ok {
+			return l
+		}
+		path = parentPath(path)
+	}
+	return o.Origin.Line
+}
+
+// LocationOf returns the source location of a field path in the object.
+func (o *Object) LocationOf(path string) finding.Location {
+	loc := o.Origin
+	loc.Line = o.LineOf(path)
+	return loc
+}
+
+func parentPath(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndexByte(p, '['); i >= 0 {
+			return p[:i]
+		}
+	}
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// Inventory is the set of objects of one scan, in input order.
+type Inventory struct {
+	Objects []*Object
+
+	mu      sync.Mutex
+	indexes map[string]any
+}
+
+// Index returns the index named key, building it with build on first use. Concurrent
+// callers share one build.
+func (inv *Inventory) Index(key string, build func(*Inventory) any) any {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.indexes == nil {
+		inv.indexes = map[string]any{}
+	}
+	if v, ok := inv.indexes[key]; ok {
+		return v
+	}
+	v := build(inv)
+	inv.indexes[key] = v
+	return v
+}
+
+// ByNamespace returns the objects of each namespace ("" for cluster-scoped objects),
+// built once per scan.
+func (inv *Inventory) ByNamespace() map[string][]*Object {
+	return inv.Index("namespace", func(inv *Inventory) any {
+		m := map[string][]*Object{}
+		for _, o := range inv.Objects {
+			m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
+		}
+		return m
+	}).(map[string][]*Object)
+}
+
+// Kinds counts objects by kind, sorted by kind name.
+func (inv *Inventory) Kinds() []KindCount {
+	m := map[string]int{}
+	for _, o := range inv.Objects {
+		m[o.Ref.Kind]++
+	}
+	out := make([]KindCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, KindCount{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// KindCount is a number of objects of one kind.
+type KindCount struct {
+	Kind  string
+	Count int
+}

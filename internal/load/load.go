@@ -1,0 +1,325 @@
+// Package load turns the user's inputs (files, directories, stdin, Helm charts and
+// Kustomize overlays) into an inventory of objects that remember where they came from.
+// Every input mode of Palisade goes through it.
+package load
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+)
+
+// Options says how to load.
+type Options struct {
+	// Namespace is given to namespaced objects that name none ("default" if empty).
+	Namespace string
+	// Decode reports whether objects of a kind must be fully decoded (with their line
+	// table). Other objects keep only their header. Nil decodes nothing.
+	Decode func(apiVersion, kind string) bool
+	// Helm rendering settings.
+	Helm HelmOptions
+	// Stdin is read for the path "-" (os.Stdin if nil).
+	Stdin io.Reader
+	// Workers bounds parse parallelism (GOMAXPROCS if 0).
+	Workers int
+}
+
+// HelmOptions are the settings for rendering charts.
+type HelmOptions struct {
+	ValuesFiles []string
+	Set         []string
+	ReleaseName string
+	KubeVersion string
+}
+
+// Result is what a load produced. Errors never stop a load: every other input is
+// still read.
+type Result struct {
+	Inventory *inventory.Inventory
+	Errors    []finding.InputError
+	// Files counts the inputs read (files, charts, overlays, stdin).
+	Files int
+	// Bytes counts the manifest bytes parsed.
+	Bytes int64
+}
+
+// source is one input stream: a file, stdin, a rendered template, a kustomize build.
+type source struct {
+	base finding.Location
+	open func() (io.ReadCloser, error)
+}
+
+type job struct {
+	src  int
+	base finding.Location
+	doc  document
+}
+
+type docResult struct {
+	src, doc int
+	objs     []*inventory.Object
+	errs     []finding.InputError
+}
+
+// Load reads all paths. A path is a file, a directory (walked recursively; hidden
+// directories skipped), a chart directory or .tgz, a kustomization directory, or "-".
+func Load(paths []string, opts Options) *Result {
+	res := &Result{Inventory: &inventory.Inventory{}}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan job, workers*4)
+	var (
+		mu      sync.Mutex
+		results []docResult
+		wg      sync.WaitGroup
+		nsrc    int
+	)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				objs, errs := parseDocument(j.doc, j.base, &opts)
+				mu.Lock()
+				results = append(results, docResult{src: j.src, doc: j.doc.index, objs: objs, errs: errs})
+				mu.Unlock()
+			}
+		}()
+	}
+	var loadErrs []finding.InputError
+	addErr := func(e finding.InputError) { loadErrs = append(loadErrs, e) }
+	for _, p := range paths {
+		for _, s := range expand(p, &opts, addErr) {
+			idx := nsrc
+			nsrc++
+			res.Files++
+			rc, err := s.open()
+			if err != nil {
+				addErr(finding.InputError{Location: s.base, Message: err.Error()})
+				continue
+			}
+			cr := &countingReader{r: rc}
+			err = splitDocuments(cr, func(d document) error {
+				jobs <- job{src: idx, base: s.base, doc: d}
+				return nil
+			})
+			rc.Close()
+			res.Bytes += cr.n
+			if err != nil {
+				addErr(finding.InputError{Location: s.base, Message: "read: " + err.Error()})
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	sort.Slice(results, func(i, j int) bool {
+		if results[i].src != results[j].src {
+			return results[i].src < results[j].src
+		}
+		return results[i].doc < results[j].doc
+	})
+	for _, r := range results {
+		res.Inventory.Objects = append(res.Inventory.Objects, r.objs...)
+		res.Errors = append(res.Errors, r.errs...)
+	}
+	res.Errors = append(loadErrs, res.Errors...)
+	resolveNamespaces(res.Inventory, opts.Namespace)
+	return res
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func fileSource(path string) source {
+	return source{
+		base: finding.Location{File: path},
+		open: func() (io.ReadCloser, error) { return os.Open(path) },
+	}
+}
+
+func bytesSource(base finding.Location, data []byte) source {
+	return source{base: base, open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}}
+}
+
+// manifestExt reports whether a file name looks like a manifest when found by a walk.
+func manifestExt(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func isChartDir(dir string) bool { return exists(filepath.Join(dir, "Chart.yaml")) }
+
+func kustomizationFile(dir string) string {
+	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if p := filepath.Join(dir, n); exists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func exists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// expand turns one user path into sources, rendering charts and overlays on the way.
+func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
+	if p == "-" {
+		in := opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		return []source{{base: finding.Location{File: "<stdin>"}, open: func() (io.ReadCloser, error) {
+			return io.NopCloser(in), nil
+		}}}
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, fs.ErrNotExist) {
+			msg = "no such file or directory"
+		}
+		addErr(finding.InputError{Location: finding.Location{File: p}, Message: msg})
+		return nil
+	}
+	if !st.IsDir() {
+		if isChartArchive(p) {
+			return renderChart(p, opts, addErr)
+		}
+		return []source{fileSource(p)}
+	}
+	if isChartDir(p) {
+		return renderChart(p, opts, addErr)
+	}
+	if kustomizationFile(p) != "" {
+		return buildKustomization(p, addErr)
+	}
+	var (
+		out         []source
+		kustomDirs  []string
+		referenced  = map[string]bool{}
+		walkSources = map[string][]source{}
+		order       []string
+	)
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			addErr(finding.InputError{Location: finding.Location{File: path}, Message: err.Error()})
+			return nil
+		}
+		if d.IsDir() {
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if path != p && isChartDir(path) {
+				order = append(order, path)
+				walkSources[path] = renderChart(path, opts, addErr)
+				return filepath.SkipDir
+			}
+			if path != p && kustomizationFile(path) != "" {
+				kustomDirs = append(kustomDirs, path)
+				for _, r := range kustomizeLocalRefs(path) {
+					referenced[r] = true
+				}
+				order = append(order, path)
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if manifestExt(d.Name()) {
+			order = append(order, path)
+			walkSources[path] = []source{fileSource(path)}
+		} else if isChartArchive(path) {
+			order = append(order, path)
+			walkSources[path] = renderChart(path, opts, addErr)
+		}
+		return nil
+	})
+	if err != nil {
+		addErr(finding.InputError{Location: finding.Location{File: p}, Message: err.Error()})
+	}
+	for _, k := range kustomDirs {
+		// A base that another overlay in this walk builds on is scanned through that
+		// overlay, not a second time on its own.
+		if abs, err := filepath.Abs(k); err == nil && referenced[abs] {
+			continue
+		}
+		walkSources[k] = buildKustomization(k, addErr)
+	}
+	for _, k := range order {
+		out = append(out, walkSources[k]...)
+	}
+	return out
+}
+
+func isChartArchive(p string) bool {
+	l := strings.ToLower(p)
+	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz")
+}
+
+// clusterScoped lists the built-in kinds that have no namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true,
+	"ClusterRoleBinding": true, "CustomResourceDefinition": true, "StorageClass": true,
+	"PriorityClass": true, "ValidatingWebhookConfiguration": true,
+	"MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true,
+	"ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true,
+	"MutatingAdmissionPolicyBinding": true, "APIService": true, "CSIDriver": true,
+	"CSINode": true, "VolumeAttachment": true, "RuntimeClass": true, "IngressClass": true,
+	"PodSecurityPolicy": true, "CertificateSigningRequest": true, "ComponentStatus": true,
+	"FlowSchema": true, "PriorityLevelConfiguration": true, "StorageVersionMigration": true,
+	"ClusterTrustBundle": true, "DeviceClass": true, "ResourceSlice": true,
+	"VolumeAttributesClass": true, "IPAddress": true, "ServiceCIDR": true,
+}
+
+// resolveNamespaces gives namespaced objects without a namespace the default one:
+// metadata.namespace, else the --namespace flag, else "default". Kinds defined by a
+// cluster-scoped CustomResourceDefinition in the same input are cluster-scoped too.
+func resolveNamespaces(inv *inventory.Inventory, def string) {
+	if def == "" {
+		def = "default"
+	}
+	custom := map[string]bool{}
+	for _, o := range inv.Objects {
+		if o.CRD != nil && o.CRD.Scope == "Cluster" {
+			custom[o.CRD.Kind] = true
+		}
+	}
+	for _, o := range inv.Objects {
+		if o.Ref.Namespace != "" || clusterScoped[o.Ref.Kind] || custom[o.Ref.Kind] {
+			continue
+		}
+		o.Ref.Namespace = def
+	}
+}
+
+// Summary is a one-line description of a load, for logs.
+func (r *Result) Summary() string {
+	return fmt.Sprintf("%d objects from %d inputs, %d input errors", len(r.Inventory.Objects), r.Files, len(r.Errors))
+}

@@ -1,0 +1,384 @@
+package load
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+)
+
+// maxNodes bounds how many nodes one document may expand to through aliases, so that
+// an alias bomb is an input error, not an out-of-memory crash.
+const maxNodes = 4 << 20
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// parseDocument parses one document into zero or more objects (a List yields its
+// items). base carries the file, renderer and document index; lines are made absolute.
+func parseDocument(doc document, base finding.Location, opts *Options) ([]*inventory.Object, []finding.InputError) {
+	data := doc.data
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		// JSON allows tabs as whitespace where YAML does not; in valid JSON a raw tab can
+		// only be whitespace (tabs inside strings must be escaped), so this is lossless.
+		data = bytes.ReplaceAll(data, []byte{'\t'}, []byte{' '})
+	}
+	loc := base
+	loc.Document = doc.index
+	loc.Line = doc.line
+	var root yaml.Node
+	if err := safeUnmarshal(data, &root); err != nil {
+		return nil, []finding.InputError{yamlError(loc, doc.line, err)}
+	}
+	if root.Kind == 0 || (root.Kind == yaml.DocumentNode && len(root.Content) == 0) {
+		return nil, nil
+	}
+	n := &root
+	if n.Kind == yaml.DocumentNode {
+		n = n.Content[0]
+	}
+	p := &parser{opts: opts, loc: loc, offset: doc.line - 1}
+	p.object(n)
+	return p.objs, p.errs
+}
+
+func safeUnmarshal(data []byte, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: parser failure: %v", r)
+		}
+	}()
+	return yaml.Unmarshal(data, n)
+}
+
+func yamlError(loc finding.Location, start int, err error) finding.InputError {
+	msg := err.Error()
+	line := start
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		line = start + n - 1
+		msg = msg[len(m[0]):]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	loc.Line = line
+	return finding.InputError{Location: loc, Message: "invalid YAML: " + msg}
+}
+
+type parser struct {
+	opts   *Options
+	loc    finding.Location
+	offset int
+	objs   []*inventory.Object
+	errs   []finding.InputError
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	loc := p.loc
+	loc.Line = n.Line + p.offset
+	loc.Column = n.Column
+	p.errs = append(p.errs, finding.InputError{Location: loc, Message: fmt.Sprintf(format, args...)})
+}
+
+// object reads one object node; a List's items are read as objects of their own.
+func (p *parser) object(n *yaml.Node) {
+	n = resolveAlias(n)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "not a Kubernetes object: document is a %s, not a mapping", kindName(n))
+		return
+	}
+	var apiVersion, kind string
+	var meta, items *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolveAlias(n.Content[i+1])
+		switch k.Value {
+		case "apiVersion":
+			apiVersion = scalar(v)
+		case "kind":
+			kind = scalar(v)
+		case "metadata":
+			meta = v
+		case "items":
+			items = v
+		}
+	}
+	if kind == "" || apiVersion == "" {
+		missing := "kind"
+		if kind != "" {
+			missing = "apiVersion"
+		} else if apiVersion == "" {
+			missing = "apiVersion and kind"
+		}
+		p.errorf(n, "not a Kubernetes object: missing %s", missing)
+		return
+	}
+	if strings.HasSuffix(kind, "List") && items != nil && (items.Kind == yaml.SequenceNode || items.Tag == "!!null") {
+		for _, it := range items.Content {
+			p.object(it)
+		}
+		return
+	}
+	o := &inventory.Object{Ref: finding.ObjectRef{APIVersion: apiVersion, Kind: kind}}
+	o.Origin = p.loc
+	o.Origin.Line = n.Line + p.offset
+	if meta != nil && meta.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(meta.Content); i += 2 {
+			k, v := meta.Content[i], resolveAlias(meta.Content[i+1])
+			switch k.Value {
+			case "name":
+				o.Ref.Name = scalar(v)
+			case "generateName":
+				if o.Ref.Name == "" {
+					o.Ref.Name = scalar(v)
+				}
+			case "namespace":
+				o.Ref.Namespace = scalar(v)
+			case "labels":
+				o.Labels = stringMap(v)
+			case "annotations":
+				o.Annotations = stringMap(v)
+			}
+		}
+	}
+	if kind == "CustomResourceDefinition" {
+		o.CRD = crdInfo(n)
+	}
+	if p.opts.Decode != nil && p.opts.Decode(apiVersion, kind) {
+		c := converter{lines: map[string]int{}, offset: p.offset}
+		v, err := c.value(n, "")
+		if err != nil {
+			p.errorf(n, "%s %s: %v", kind, o.Ref.Name, err)
+			return
+		}
+		o.Body, _ = v.(map[string]any)
+		o.Lines = c.lines
+	}
+	p.objs = append(p.objs, o)
+}
+
+// crdInfo reads the kind and scope a CustomResourceDefinition defines.
+func crdInfo(n *yaml.Node) *inventory.CRDInfo {
+	spec := child(n, "spec")
+	if spec == nil {
+		return nil
+	}
+	scope := scalar(child(spec, "scope"))
+	kind := scalar(child(child(spec, "names"), "kind"))
+	if scope == "" || kind == "" {
+		return nil
+	}
+	return &inventory.CRDInfo{Group: scalar(child(spec, "group")), Kind: kind, Scope: scope}
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	n = resolveAlias(n)
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return resolveAlias(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+func stringMap(n *yaml.Node) map[string]string {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	m := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[n.Content[i].Value] = scalar(resolveAlias(n.Content[i+1]))
+	}
+	return m
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.ScalarNode:
+		return "scalar"
+	}
+	return "node"
+}
+
+// converter turns a node tree into JSON-compatible values and records the line of every
+// field path on the way.
+type converter struct {
+	lines  map[string]int
+	offset int
+	count  int
+}
+
+// FieldPath joins a parent path and a key the way loaded line tables spell paths: keys
+// that are plain identifiers are dotted, others are bracketed and quoted.
+func FieldPath(parent, key string) string {
+	plain := key != ""
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		return parent + "['" + key + "']"
+	}
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func (c *converter) value(n *yaml.Node, path string) (any, error) {
+	c.count++
+	if c.count > maxNodes {
+		return nil, fmt.Errorf("document expands to more than %d nodes (alias bomb?)", maxNodes)
+	}
+	if path != "" {
+		if _, ok := c.lines[path]; !ok {
+			c.lines[path] = n.Line + c.offset
+		}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: unresolved alias", n.Line+c.offset)
+		}
+		return c.value(n.Alias, path)
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return c.value(n.Content[0], path)
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, e := range n.Content {
+			v, err := c.value(e, path+"["+strconv.Itoa(i)+"]")
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		if err := c.mapping(n, path, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		return scalarValue(n), nil
+	}
+	return nil, nil
+}
+
+func (c *converter) mapping(n *yaml.Node, path string, out map[string]any) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
+			if err := c.merge(resolveAlias(v), path, out); err != nil {
+				return err
+			}
+			continue
+		}
+		key := k.Value
+		val, err := c.value(v, FieldPath(path, key))
+		if err != nil {
+			return err
+		}
+		out[key] = val
+	}
+	return nil
+}
+
+// merge applies a YAML merge key: explicit keys of the mapping win over merged ones.
+func (c *converter) merge(v *yaml.Node, path string, out map[string]any) error {
+	var srcs []*yaml.Node
+	switch v.Kind {
+	case yaml.MappingNode:
+		srcs = []*yaml.Node{v}
+	case yaml.SequenceNode:
+		for _, e := range v.Content {
+			srcs = append(srcs, resolveAlias(e))
+		}
+	default:
+		return fmt.Errorf("line %d: merge key needs a mapping", v.Line+c.offset)
+	}
+	for _, s := range srcs {
+		if s.Kind != yaml.MappingNode {
+			return fmt.Errorf("line %d: merge key needs a mapping", s.Line+c.offset)
+		}
+		tmp := map[string]any{}
+		if err := c.mapping(s, path, tmp); err != nil {
+			return err
+		}
+		for k, val := range tmp {
+			if _, ok := out[k]; !ok {
+				out[k] = val
+			}
+		}
+	}
+	return nil
+}
+
+// scalarValue resolves a scalar the way YAML 1.2 core schema (as yaml.v3 does) would,
+// without reflection: strings, integers, floats, booleans and null.
+func scalarValue(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err == nil {
+			return b
+		}
+	case "!!int":
+		s := strings.ReplaceAll(n.Value, "_", "")
+		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+			return i
+		}
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return i
+		}
+		var f float64
+		if err := n.Decode(&f); err == nil {
+			return f
+		}
+	case "!!float":
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f
+		}
+		var f float64
+		if err := n.Decode(&f); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f
+		}
+	}
+	return n.Value
+}

@@ -1,0 +1,110 @@
+// Package report renders a scan's findings (text, json, sarif, junit) and the rule
+// catalogue (table, markdown, json). Reporters only print; they decide nothing.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/rules"
+)
+
+// SchemaVersion names the JSON report schema; it changes only on incompatible change.
+const SchemaVersion = "palisade.dev/report/v1"
+
+// Report is everything a scan produced.
+type Report struct {
+	Schema   string               `json:"schema"`
+	Tool     Tool                 `json:"tool"`
+	Summary  Summary              `json:"summary"`
+	Findings []finding.Finding    `json:"findings"`
+	Errors   []finding.InputError `json:"inputErrors"`
+	Rules    []*rules.Meta        `json:"-"`
+}
+
+// Tool names the producer.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Summary counts what was scanned and found.
+type Summary struct {
+	Inputs      int            `json:"inputs"`
+	Objects     int            `json:"objects"`
+	Workloads   int            `json:"workloads"`
+	Findings    int            `json:"findings"`
+	Suppressed  int            `json:"suppressed"`
+	BySeverity  map[string]int `json:"bySeverity"`
+	InputErrors int            `json:"inputErrors"`
+	FailOn      string         `json:"failOn"`
+	Failed      bool           `json:"failed"`
+}
+
+// New assembles a report and its summary. failOn < 0 means no severity fails the gate.
+func New(version string, fs []finding.Finding, errs []finding.InputError, inputs, objects, workloads int, failOn finding.Severity, gate bool, rs []*rules.Rule) *Report {
+	if fs == nil {
+		fs = []finding.Finding{}
+	}
+	if errs == nil {
+		errs = []finding.InputError{}
+	}
+	r := &Report{Schema: SchemaVersion, Tool: Tool{Name: "palisade", Version: version}, Findings: fs, Errors: errs}
+	r.Summary = Summary{Inputs: inputs, Objects: objects, Workloads: workloads, InputErrors: len(errs), BySeverity: map[string]int{}, FailOn: "none"}
+	if gate {
+		r.Summary.FailOn = failOn.String()
+	}
+	for _, s := range finding.Severities() {
+		r.Summary.BySeverity[s.String()] = 0
+	}
+	for _, f := range fs {
+		if f.Suppressed != nil {
+			r.Summary.Suppressed++
+			continue
+		}
+		r.Summary.Findings++
+		r.Summary.BySeverity[f.Severity.String()]++
+		if gate && f.Severity >= failOn {
+			r.Summary.Failed = true
+		}
+	}
+	used := map[string]bool{}
+	for _, f := range fs {
+		used[f.RuleID] = true
+	}
+	for _, rule := range rs {
+		if used[rule.ID] {
+			m := rule.Meta
+			r.Rules = append(r.Rules, &m)
+		}
+	}
+	sort.Slice(r.Rules, func(i, j int) bool { return r.Rules[i].ID < r.Rules[j].ID })
+	return r
+}
+
+// Formats lists the report formats.
+var Formats = []string{"text", "json", "sarif", "junit"}
+
+// Options tune rendering.
+type Options struct {
+	Color bool
+	// ShowSuppressed lists suppressed findings in text output (they are always counted).
+	ShowSuppressed bool
+}
+
+// Write renders the report in a format.
+func Write(w io.Writer, r *Report, format string, opts Options) error {
+	switch format {
+	case "text", "":
+		return writeText(w, r, opts)
+	case "json":
+		return writeJSON(w, r)
+	case "sarif":
+		return writeSARIF(w, r)
+	case "junit":
+		return writeJUnit(w, r)
+	}
+	return fmt.Errorf("unknown output format %q (want one of text, json, sarif, junit)", format)
+}

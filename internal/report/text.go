@@ -1,0 +1,104 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+)
+
+var sevColor = map[finding.Severity]string{
+	finding.Critical: "\x1b[1;35m", finding.High: "\x1b[1;31m", finding.Medium: "\x1b[33m",
+	finding.Low: "\x1b[36m", finding.Info: "\x1b[2m",
+}
+
+const reset = "\x1b[0m"
+
+// writeText groups findings by object, in input order, each with file:line.
+func writeText(out io.Writer, r *Report, opts Options) error {
+	w := bufio.NewWriter(out)
+	paint := func(s finding.Severity, text string) string {
+		if !opts.Color {
+			return text
+		}
+		return sevColor[s] + text + reset
+	}
+	bold := func(text string) string {
+		if !opts.Color {
+			return text
+		}
+		return "\x1b[1m" + text + reset
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "%s %s: %s\n", paint(finding.High, "INPUT ERROR"), e.Location, e.Message)
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintln(w)
+	}
+	var cur finding.ObjectRef
+	var curFile string
+	first := true
+	for _, f := range r.Findings {
+		if f.Suppressed != nil && !opts.ShowSuppressed {
+			continue
+		}
+		if first || f.Object != cur || f.Location.File != curFile {
+			if !first {
+				fmt.Fprintln(w)
+			}
+			first = false
+			cur, curFile = f.Object, f.Location.File
+			fmt.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
+			if f.Location.Renderer != "" {
+				fmt.Fprintf(w, "  (%s)", f.Location.Renderer)
+			}
+			fmt.Fprintln(w)
+		}
+		line := ""
+		if f.Location.Line > 0 {
+			line = fmt.Sprintf(":%d", f.Location.Line)
+		}
+		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
+		fmt.Fprintf(w, "  %s %-8s %s%s  %s\n", sev, f.RuleID, f.Location.File, line, f.Message)
+		if f.Path != "" {
+			fmt.Fprintf(w, "           %-8s field: %s\n", "", f.Path)
+		}
+		if f.Suppressed != nil {
+			fmt.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
+		}
+	}
+	if !first {
+		fmt.Fprintln(w)
+	}
+	s := r.Summary
+	var parts []string
+	for i := len(finding.Severities()) - 1; i >= 0; i-- {
+		sv := finding.Severities()[i]
+		if n := s.BySeverity[sv.String()]; n > 0 {
+			parts = append(parts, paint(sv, fmt.Sprintf("%d %s", n, sv)))
+		}
+	}
+	counts := "no findings"
+	if len(parts) > 0 {
+		counts = strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(w, "Scanned %d objects (%d workloads) from %d inputs: %s", s.Objects, s.Workloads, s.Inputs, counts)
+	if s.Suppressed > 0 {
+		fmt.Fprintf(w, "; %d suppressed", s.Suppressed)
+	}
+	if s.InputErrors > 0 {
+		fmt.Fprintf(w, "; %d input errors", s.InputErrors)
+	}
+	fmt.Fprintln(w, ".")
+	switch {
+	case s.InputErrors > 0:
+		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
+	case s.Failed:
+		fmt.Fprintf(w, "Result: FAIL, findings at or above %s.\n", s.FailOn)
+	default:
+		fmt.Fprintf(w, "Result: pass (fail-on %s).\n", s.FailOn)
+	}
+	return w.Flush()
+}

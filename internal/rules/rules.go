@@ -1,0 +1,180 @@
+// Package rules defines what a rule is (metadata plus a pure check function) and the
+// registry that every rule joins. Rules report through a Pass; they never print.
+package rules
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sort"
+	"strings"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+// Frameworks maps a rule to the guidance it implements.
+type Frameworks struct {
+	// PSS is the Pod Security Standards level ("baseline" or "restricted"), empty if none.
+	PSS string `json:"pss,omitempty"`
+	// PSSCheck is the pod-security-admission check ID that decides this rule.
+	PSSCheck string `json:"pssCheck,omitempty"`
+	// CIS lists CIS Kubernetes Benchmark v1.12 recommendation IDs ("5.2.2").
+	CIS []string `json:"cis,omitempty"`
+	// NSA lists NSA/CISA Kubernetes Hardening Guide sections.
+	NSA []string `json:"nsa,omitempty"`
+	// Layer is the 4C layer: cloud, cluster, container or code.
+	Layer string `json:"layer"`
+}
+
+// Tags renders the frameworks as short tags for findings ("pss:baseline").
+func (f Frameworks) Tags() []string {
+	var t []string
+	if f.PSS != "" {
+		t = append(t, "pss:"+f.PSS)
+	}
+	for _, c := range f.CIS {
+		t = append(t, "cis:"+c)
+	}
+	for _, n := range f.NSA {
+		t = append(t, "nsa:"+n)
+	}
+	if f.Layer != "" {
+		t = append(t, "4c:"+f.Layer)
+	}
+	return t
+}
+
+// Param is a tunable parameter of a rule, settable in .palisade.yaml.
+type Param struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Default is a string or a list of strings.
+	Default any `json:"default"`
+}
+
+// Meta is everything about a rule except its logic.
+type Meta struct {
+	ID          string           `json:"id"`
+	Title       string           `json:"title"`
+	Severity    finding.Severity `json:"severity"`
+	Category    string           `json:"category"`
+	Rationale   string           `json:"rationale"`
+	Remediation string           `json:"remediation"`
+	References  []string         `json:"references,omitempty"`
+	Frameworks  Frameworks       `json:"frameworks"`
+	Params      []Param          `json:"params,omitempty"`
+}
+
+// Rule is a registered rule. Exactly one of Workload or Object is set.
+type Rule struct {
+	Meta
+	// Workload checks each object that runs pods.
+	Workload func(p *Pass, w *workload.Workload)
+	// Object checks each object of the kinds listed in Kinds.
+	Object func(p *Pass, o *inventory.Object)
+	// Kinds lists the kinds Object applies to (and that must be fully decoded).
+	Kinds []string
+}
+
+// Pass is what a rule sees while checking one object.
+type Pass struct {
+	Rule      *Rule
+	Object    *inventory.Object
+	Inventory *inventory.Inventory
+	// Params holds the rule's parameter values (defaults overlaid by configuration).
+	Params map[string]any
+	// PSS runs single Pod Security Standards checks (nil when PSS is off).
+	PSS    PSSChecker
+	report func(finding.Finding)
+}
+
+// PSSChecker runs one official Pod Security Standards check on a pod.
+type PSSChecker interface {
+	Check(id string, meta *metav1.ObjectMeta, spec *corev1.PodSpec) (allowed, ok bool)
+}
+
+// PSSAllows reports whether the official check id allows spec at the configured
+// version. Rules use it to judge one field at a time with the official semantics.
+func (p *Pass) PSSAllows(id string, spec *corev1.PodSpec) bool {
+	if p.PSS == nil {
+		return true
+	}
+	allowed, _ := p.PSS.Check(id, &metav1.ObjectMeta{}, spec)
+	return allowed
+}
+
+// NewPass prepares a pass; report receives each finding.
+func NewPass(r *Rule, o *inventory.Object, inv *inventory.Inventory, params map[string]any, report func(finding.Finding)) *Pass {
+	return &Pass{Rule: r, Object: o, Inventory: inv, Params: params, report: report}
+}
+
+// Report records a finding at a field path of the pass's object. container may be "".
+func (p *Pass) Report(path, container, format string, args ...any) {
+	p.report(finding.Finding{
+		RuleID:      p.Rule.ID,
+		Title:       p.Rule.Title,
+		Severity:    p.Rule.Severity,
+		Category:    p.Rule.Category,
+		Object:      p.Object.Ref,
+		Container:   container,
+		Path:        path,
+		Location:    p.Object.LocationOf(path),
+		Message:     fmt.Sprintf(format, args...),
+		Remediation: p.Rule.Remediation,
+		Frameworks:  p.Rule.Frameworks.Tags(),
+	})
+}
+
+// Strings returns a list parameter.
+func (p *Pass) Strings(name string) []string {
+	switch v := p.Params[name].(type) {
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	case string:
+		return []string{v}
+	}
+	return nil
+}
+
+var registry = map[string]*Rule{}
+
+// Register adds a rule. It panics on a duplicate or malformed rule: registration runs
+// at init time and a bad rule is a programming error.
+func Register(r *Rule) {
+	switch {
+	case r.ID == "" || r.Title == "" || r.Rationale == "" || r.Remediation == "" || r.Category == "":
+		panic("rules: incomplete metadata for " + r.ID)
+	case (r.Workload == nil) == (r.Object == nil):
+		panic("rules: " + r.ID + " must set exactly one of Workload and Object")
+	case registry[r.ID] != nil:
+		panic("rules: duplicate rule " + r.ID)
+	case r.Frameworks.Layer == "":
+		panic("rules: " + r.ID + " has no 4C layer")
+	}
+	registry[r.ID] = r
+}
+
+// All returns every registered rule, ordered by ID.
+func All() []*Rule {
+	out := make([]*Rule, 0, len(registry))
+	for _, r := range registry {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Get returns a rule by ID (case-insensitive).
+func Get(id string) (*Rule, bool) {
+	r, ok := registry[strings.ToUpper(id)]
+	return r, ok
+}

@@ -1,0 +1,180 @@
+// Package scan wires one static scan together: configuration, rule selection, load,
+// engine, suppression and the report. The CLI and tests call it the same way.
+package scan
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/engine"
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/pss"
+	"github.com/palisade-k8s/palisade/internal/report"
+	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/suppress"
+	"github.com/palisade-k8s/palisade/internal/workload"
+
+	// The built-in rules register themselves.
+	_ "github.com/palisade-k8s/palisade/internal/checks"
+)
+
+// Options are the inputs of a scan.
+type Options struct {
+	Paths []string
+	Stdin io.Reader
+	// Config is the configuration (nil for defaults).
+	Config *config.Config
+	// FailOn is the gate ("" takes the config's, then "high"; "none" never fails).
+	FailOn       string
+	PSSVersion   string
+	Namespace    string
+	Helm         load.HelmOptions
+	BaselineFile string
+	Version      string
+	Now          time.Time
+	Workers      int
+}
+
+// ConfigError is a usage or configuration problem (exit code 2).
+type ConfigError struct{ Err error }
+
+func (e ConfigError) Error() string { return e.Err.Error() }
+func (e ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig reads the configuration at path, or finds one from dir upward if path is
+// empty. No file means defaults.
+func LoadConfig(path, dir string) (*config.Config, error) {
+	if path == "" {
+		path = config.Find(dir)
+		if path == "" {
+			return &config.Config{}, nil
+		}
+	}
+	cfg, err := config.Load(path, func(id string) bool {
+		_, ok := rules.Get(id)
+		return ok
+	}, func(id string) []string {
+		r, _ := rules.Get(id)
+		var names []string
+		for _, p := range r.Params {
+			names = append(names, p.Name)
+		}
+		return names
+	})
+	if err != nil {
+		return nil, ConfigError{err}
+	}
+	return cfg, nil
+}
+
+// EnabledRules applies the configuration to the registry: disabled rules are left out
+// and severities overridden (on copies; the registry is never changed).
+func EnabledRules(cfg *config.Config) []*rules.Rule {
+	var out []*rules.Rule
+	for _, r := range rules.All() {
+		rc, ok := cfg.Rules[r.ID]
+		if ok && rc.Enabled != nil && !*rc.Enabled {
+			continue
+		}
+		if ok && rc.Severity != nil {
+			c := *r
+			c.Severity = *rc.Severity
+			r = &c
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Result is a finished scan.
+type Result struct {
+	Report *report.Report
+	Load   *load.Result
+}
+
+// ExitCode is 3 when input could not be read, else 1 when the gate failed, else 0.
+func (r *Result) ExitCode() int {
+	switch {
+	case len(r.Report.Errors) > 0:
+		return 3
+	case r.Report.Summary.Failed:
+		return 1
+	}
+	return 0
+}
+
+// Run performs a scan.
+func Run(opts Options) (*Result, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	failOn := opts.FailOn
+	if failOn == "" {
+		failOn = cfg.FailOn
+	}
+	if failOn == "" {
+		failOn = "high"
+	}
+	gate := failOn != "none"
+	var sev finding.Severity
+	if gate {
+		s, err := finding.ParseSeverity(failOn)
+		if err != nil {
+			return nil, ConfigError{fmt.Errorf("--fail-on: %w", err)}
+		}
+		sev = s
+	}
+	version := opts.PSSVersion
+	if version == "" {
+		version = cfg.PSSVersion
+	}
+	ev, err := pss.New(version)
+	if err != nil {
+		return nil, ConfigError{err}
+	}
+	sup := &suppress.Suppressor{Exemptions: cfg.Exemptions, Now: opts.Now}
+	if sup.Now.IsZero() {
+		sup.Now = time.Now()
+	}
+	if opts.BaselineFile != "" {
+		b, err := suppress.LoadBaseline(opts.BaselineFile)
+		if err != nil {
+			return nil, ConfigError{err}
+		}
+		sup.Baseline = b
+	}
+	enabled := EnabledRules(cfg)
+	finder := workload.NewFinder(cfg.PodTemplatePaths)
+	params := map[string]map[string]any{}
+	for id, rc := range cfg.Rules {
+		if len(rc.Params) > 0 {
+			params[id] = rc.Params
+		}
+	}
+	lr := load.Load(opts.Paths, load.Options{
+		Namespace: opts.Namespace,
+		Decode:    engine.Decoder(enabled, finder),
+		Helm:      opts.Helm,
+		Stdin:     opts.Stdin,
+		Workers:   opts.Workers,
+	})
+	er := engine.Run(lr.Inventory, engine.Options{
+		Rules: enabled, Params: params, PSS: ev, Finder: finder,
+		Suppress: sup.Apply, Workers: opts.Workers,
+	})
+	errs := append(append([]finding.InputError{}, lr.Errors...), er.Errors...)
+	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
+	return &Result{Report: rep, Load: lr}, nil
+}
+
+// WriteBaseline records the findings of a scan as accepted.
+func WriteBaseline(r *Result, file string) error {
+	return suppress.NewBaseline(r.Report.Findings).Write(file)
+}
+
+// AllRules is the full registered catalogue, in ID order.
+func AllRules() []*rules.Rule { return rules.All() }

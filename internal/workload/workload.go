@@ -1,0 +1,178 @@
+// Package workload finds the pod template in any object that runs pods and computes
+// each container's effective security settings (pod-level defaults, then container
+// overrides), so that no rule has to re-derive inheritance.
+package workload
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/palisade-k8s/palisade/internal/inventory"
+)
+
+// TemplatePath says where a kind keeps its pod template. Group "*" matches any group.
+type TemplatePath struct {
+	Group string `yaml:"group" json:"group"`
+	Kind  string `yaml:"kind" json:"kind"`
+	// Path is the dotted path to a PodTemplateSpec ("spec.template"), or to a PodSpec
+	// when PodSpec is true (a Pod's "spec").
+	Path    string `yaml:"path" json:"path"`
+	PodSpec bool   `yaml:"podSpec,omitempty" json:"podSpec,omitempty"`
+}
+
+// BuiltinTemplatePaths are the kinds Palisade knows run pods. Groups cover the old
+// extensions/apps beta versions too, since archived manifests still use them.
+var BuiltinTemplatePaths = []TemplatePath{
+	{Group: "", Kind: "Pod", Path: "spec", PodSpec: true},
+	{Group: "", Kind: "PodTemplate", Path: "template"},
+	{Group: "", Kind: "ReplicationController", Path: "spec.template"},
+	{Group: "*", Kind: "Deployment", Path: "spec.template"},
+	{Group: "*", Kind: "ReplicaSet", Path: "spec.template"},
+	{Group: "*", Kind: "StatefulSet", Path: "spec.template"},
+	{Group: "*", Kind: "DaemonSet", Path: "spec.template"},
+	{Group: "batch", Kind: "Job", Path: "spec.template"},
+	{Group: "batch", Kind: "CronJob", Path: "spec.jobTemplate.spec.template"},
+	{Group: "argoproj.io", Kind: "Rollout", Path: "spec.template"},
+	{Group: "apps.openshift.io", Kind: "DeploymentConfig", Path: "spec.template"},
+	{Group: "", Kind: "DeploymentConfig", Path: "spec.template"},
+}
+
+// Finder locates pod templates using a list of template paths.
+type Finder struct {
+	paths []TemplatePath
+}
+
+// NewFinder returns a finder for the built-in kinds plus extra ones.
+func NewFinder(extra []TemplatePath) *Finder {
+	return &Finder{paths: append(append([]TemplatePath{}, BuiltinTemplatePaths...), extra...)}
+}
+
+// Lookup returns the template path for a kind, if it runs pods.
+func (f *Finder) Lookup(apiVersion, kind string) (TemplatePath, bool) {
+	group := ""
+	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
+		group = apiVersion[:i]
+	}
+	for _, p := range f.paths {
+		if p.Kind == kind && (p.Group == "*" || p.Group == group) {
+			return p, true
+		}
+	}
+	return TemplatePath{}, false
+}
+
+// ContainerKind is init, regular or ephemeral.
+type ContainerKind string
+
+// Container kinds, named as in the PodSpec.
+const (
+	Init      ContainerKind = "initContainers"
+	Regular   ContainerKind = "containers"
+	Ephemeral ContainerKind = "ephemeralContainers"
+)
+
+// Container is one container of a workload with its field path.
+type Container struct {
+	Kind  ContainerKind
+	Index int
+	// Path is the container's field path ("spec.template.spec.containers[0]").
+	Path string
+	*corev1.Container
+	Effective Effective
+}
+
+// Field returns the path of a field under the container ("securityContext.privileged").
+func (c *Container) Field(sub string) string { return c.Path + "." + sub }
+
+// Workload is an object that runs pods, with its decoded pod template.
+type Workload struct {
+	Object *inventory.Object
+	// Meta is the pod template's metadata (a Pod's own metadata).
+	Meta *metav1.ObjectMeta
+	Spec *corev1.PodSpec
+	// MetaPath and SpecPath are the field paths of the pod metadata and PodSpec.
+	MetaPath, SpecPath string
+	Containers         []*Container
+}
+
+// SpecField returns the path of a PodSpec field ("hostNetwork").
+func (w *Workload) SpecField(sub string) string { return w.SpecPath + "." + sub }
+
+// From decodes the workload view of an object. It returns nil, nil for objects that do
+// not run pods, and an error when the pod template cannot be decoded.
+func (f *Finder) From(o *inventory.Object) (*Workload, error) {
+	tp, ok := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if !ok || o.Body == nil {
+		return nil, nil
+	}
+	raw, ok := lookup(o.Body, tp.Path)
+	if !ok {
+		return nil, nil
+	}
+	w := &Workload{Object: o}
+	if tp.PodSpec {
+		var spec corev1.PodSpec
+		if err := convert(raw, &spec); err != nil {
+			return nil, fmt.Errorf("%s: %w", tp.Path, err)
+		}
+		meta := &metav1.ObjectMeta{}
+		if m, ok := o.Body["metadata"].(map[string]any); ok {
+			if err := convert(m, meta); err != nil {
+				return nil, fmt.Errorf("metadata: %w", err)
+			}
+		}
+		w.Meta, w.Spec, w.MetaPath, w.SpecPath = meta, &spec, "metadata", tp.Path
+	} else {
+		var tmpl corev1.PodTemplateSpec
+		if err := convert(raw, &tmpl); err != nil {
+			return nil, fmt.Errorf("%s: %w", tp.Path, err)
+		}
+		w.Meta, w.Spec, w.MetaPath, w.SpecPath = &tmpl.ObjectMeta, &tmpl.Spec, tp.Path+".metadata", tp.Path+".spec"
+	}
+	w.collectContainers()
+	return w, nil
+}
+
+func (w *Workload) collectContainers() {
+	add := func(kind ContainerKind, i int, c *corev1.Container) {
+		cc := &Container{Kind: kind, Index: i, Path: w.SpecPath + "." + string(kind) + "[" + strconv.Itoa(i) + "]", Container: c}
+		cc.Effective = effective(w, cc)
+		w.Containers = append(w.Containers, cc)
+	}
+	for i := range w.Spec.InitContainers {
+		add(Init, i, &w.Spec.InitContainers[i])
+	}
+	for i := range w.Spec.Containers {
+		add(Regular, i, &w.Spec.Containers[i])
+	}
+	for i := range w.Spec.EphemeralContainers {
+		c := corev1.Container(w.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		add(Ephemeral, i, &c)
+	}
+}
+
+func lookup(m map[string]any, path string) (map[string]any, bool) {
+	cur := m
+	for _, part := range strings.Split(path, ".") {
+		next, ok := cur[part].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = next
+	}
+	return cur, true
+}
+
+func convert(raw map[string]any, out any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot decode: %v", r)
+		}
+	}()
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(raw, out)
+}
