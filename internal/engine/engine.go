@@ -149,6 +149,14 @@ func evalObject(inv *inventory.Inventory, o *inventory.Object, opts *Options, wl
 	return out
 }
 
+// subsumedBy maps a restricted check to the baseline check whose findings already
+// explain its failure when the restricted rule itself finds nothing: a hostPath volume
+// fails restrictedVolumes, an Unconfined seccomp profile fails seccompProfile_restricted.
+var subsumedBy = map[string]string{
+	"restrictedVolumes":         "hostPathVolumes",
+	"seccompProfile_restricted": "seccompProfile_baseline",
+}
+
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
@@ -177,7 +185,7 @@ func evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Wor
 	}
 	for check, res := range failed {
 		rs := byCheck[check]
-		if len(rs) == 0 || reportedCheck[check] {
+		if len(rs) == 0 || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
 			continue
 		}
 		r := rs[0]
