@@ -151,10 +151,12 @@ func evalObject(inv *inventory.Inventory, o *inventory.Object, opts *Options, wl
 
 // subsumedBy maps a restricted check to the baseline check whose findings already
 // explain its failure when the restricted rule itself finds nothing: a hostPath volume
-// fails restrictedVolumes, an Unconfined seccomp profile fails seccompProfile_restricted.
+// fails restrictedVolumes, an Unconfined seccomp profile fails seccompProfile_restricted,
+// a capability outside the baseline set fails capabilities_restricted.
 var subsumedBy = map[string]string{
 	"restrictedVolumes":         "hostPathVolumes",
 	"seccompProfile_restricted": "seccompProfile_baseline",
+	"capabilities_restricted":   "capabilities_baseline",
 }
 
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the
