@@ -60,46 +60,112 @@ type objResult struct {
 	workload bool
 }
 
-// Run evaluates every rule on every object.
-func Run(inv *inventory.Inventory, opts Options) *Result {
-	var wlRules []*rules.Rule
-	objRules := map[string][]*rules.Rule{}
-	byCheck := map[string][]*rules.Rule{}
+// Engine evaluates rules in two phases. Visit runs every rule that looks at one object
+// alone; the loader calls it from its parse workers while the object's body is
+// decoded, so bodies need not outlive the parse. Finish runs the rules that need the
+// whole inventory (declared by Rule.Needs) and orders the findings.
+type Engine struct {
+	opts     Options
+	wlRules  []*rules.Rule
+	byCheck  map[string][]*rules.Rule
+	objRules map[string][]*rules.Rule
+	// crossRules need the full inventory; they run in Finish.
+	crossRules   map[string][]*rules.Rule
+	crossWLRules []*rules.Rule
+	params       map[string]map[string]any
+
+	mu      sync.Mutex
+	pending map[*inventory.Object]*objResult
+}
+
+// New prepares an engine.
+func New(opts Options) *Engine {
+	e := &Engine{
+		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
+		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
+		pending: map[*inventory.Object]*objResult{},
+	}
 	for _, r := range opts.Rules {
+		e.params[r.ID] = params(r, &e.opts)
 		if r.Workload != nil {
-			wlRules = append(wlRules, r)
+			if len(r.Needs) > 0 {
+				e.crossWLRules = append(e.crossWLRules, r)
+				continue
+			}
+			e.wlRules = append(e.wlRules, r)
 			if c := r.Frameworks.PSSCheck; c != "" {
-				byCheck[c] = append(byCheck[c], r)
+				e.byCheck[c] = append(e.byCheck[c], r)
 			}
 		}
 		for _, k := range r.Kinds {
-			objRules[k] = append(objRules[k], r)
+			if len(r.Needs) > 0 {
+				e.crossRules[k] = append(e.crossRules[k], r)
+			} else {
+				e.objRules[k] = append(e.objRules[k], r)
+			}
 		}
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	results := make([]objResult, len(inv.Objects))
-	var wg sync.WaitGroup
-	next := make(chan int, workers*8)
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for idx := range next {
-				results[idx] = evalObject(inv, inv.Objects[idx], &opts, wlRules, objRules, byCheck)
-			}
-		}()
-	}
-	for i := range inv.Objects {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	return e
+}
 
+// Retain reports whether an object's decoded body must be kept after Visit: only when
+// a rule that runs in Finish will read it.
+func (e *Engine) Retain(o *inventory.Object) bool {
+	if len(e.crossRules[o.Ref.Kind]) > 0 {
+		return true
+	}
+	if len(e.crossWLRules) > 0 && e.opts.Finder != nil {
+		_, ok := e.opts.Finder.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+		return ok
+	}
+	return false
+}
+
+// Visit runs the single-object rules on o. It is safe for concurrent use.
+func (e *Engine) Visit(o *inventory.Object) {
+	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)
+	if r.findings == nil && r.err == nil && !r.workload {
+		return
+	}
+	e.mu.Lock()
+	e.pending[o] = &r
+	e.mu.Unlock()
+}
+
+// Finish runs the inventory-wide rules and returns every finding, in input order,
+// with object identities (namespaces resolved after load), fingerprints and
+// suppression applied.
+func (e *Engine) Finish(inv *inventory.Inventory) *Result {
+	if len(e.crossRules) > 0 || len(e.crossWLRules) > 0 {
+		e.parallel(inv, func(o *inventory.Object) {
+			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, false)
+			if r.findings == nil {
+				return
+			}
+			e.mu.Lock()
+			if p := e.pending[o]; p != nil {
+				p.findings = append(p.findings, r.findings...)
+			} else {
+				e.pending[o] = &r
+			}
+			e.mu.Unlock()
+		})
+	}
 	res := &Result{Objects: len(inv.Objects)}
-	for _, r := range results {
+	for _, o := range inv.Objects {
+		r := e.pending[o]
+		if r == nil {
+			continue
+		}
+		for i := range r.findings {
+			f := &r.findings[i]
+			f.Object = o.Ref
+			f.ComputeFingerprint()
+			if e.opts.Suppress != nil {
+				e.opts.Suppress(o, f)
+			}
+		}
+		sortFindings(r.findings)
 		res.Findings = append(res.Findings, r.findings...)
 		if r.err != nil {
 			res.Errors = append(res.Errors, *r.err)
@@ -111,30 +177,39 @@ func Run(inv *inventory.Inventory, opts Options) *Result {
 	return res
 }
 
-func evalObject(inv *inventory.Inventory, o *inventory.Object, opts *Options, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, byCheck map[string][]*rules.Rule) objResult {
-	var out objResult
-	report := func(f finding.Finding) {
-		f.ComputeFingerprint()
-		if opts.Suppress != nil {
-			opts.Suppress(o, &f)
-		}
-		out.findings = append(out.findings, f)
+func (e *Engine) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)) {
+	workers := e.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-	if opts.Finder != nil && len(wlRules) > 0 {
-		w, err := opts.Finder.From(o)
-		if err != nil {
-			e := finding.InputError{Location: o.Origin, Message: o.Ref.String() + ": pod template: " + err.Error()}
-			out.err = &e
-		} else if w != nil {
-			out.workload = true
-			evalWorkload(inv, o, w, opts, wlRules, byCheck, report)
-		}
+	var wg sync.WaitGroup
+	next := make(chan *inventory.Object, workers*8)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range next {
+				fn(o)
+			}
+		}()
 	}
-	for _, r := range objRules[o.Ref.Kind] {
-		r.Object(newPass(r, o, inv, opts, report), o)
+	for _, o := range inv.Objects {
+		next <- o
 	}
-	sort.SliceStable(out.findings, func(i, j int) bool {
-		a, b := &out.findings[i], &out.findings[j]
+	close(next)
+	wg.Wait()
+}
+
+// Run evaluates every rule on an inventory that is already loaded.
+func Run(inv *inventory.Inventory, opts Options) *Result {
+	e := New(opts)
+	e.parallel(inv, e.Visit)
+	return e.Finish(inv)
+}
+
+func sortFindings(fs []finding.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
 		if a.Location.Line != b.Location.Line {
 			return a.Location.Line < b.Location.Line
 		}
@@ -146,6 +221,26 @@ func evalObject(inv *inventory.Inventory, o *inventory.Object, opts *Options, wl
 		}
 		return a.Path < b.Path
 	})
+}
+
+func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, countWorkload bool) objResult {
+	var out objResult
+	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
+	if e.opts.Finder != nil && len(wlRules) > 0 {
+		w, err := e.opts.Finder.From(o)
+		if err != nil {
+			if countWorkload {
+				ie := finding.InputError{Location: o.Origin, Message: o.Ref.String() + ": pod template: " + err.Error()}
+				out.err = &ie
+			}
+		} else if w != nil {
+			out.workload = countWorkload
+			e.evalWorkload(inv, o, w, wlRules, report)
+		}
+	}
+	for _, r := range objRules[o.Ref.Kind] {
+		r.Object(e.newPass(r, o, inv, report), o)
+	}
 	return out
 }
 
@@ -163,10 +258,10 @@ var subsumedBy = map[string]string{
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
-func evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, opts *Options, wlRules []*rules.Rule, byCheck map[string][]*rules.Rule, report func(finding.Finding)) {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding)) {
 	var failed map[string]pss.Result
-	if opts.PSS != nil {
-		failed = opts.PSS.Evaluate(w.Meta, w.Spec)
+	if e.opts.PSS != nil {
+		failed = e.opts.PSS.Evaluate(w.Meta, w.Spec)
 	}
 	reportedCheck := map[string]bool{}
 	for _, r := range wlRules {
@@ -177,7 +272,7 @@ func evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Wor
 			}
 		}
 		n := 0
-		r.Workload(newPass(r, o, inv, opts, func(f finding.Finding) {
+		r.Workload(e.newPass(r, o, inv, func(f finding.Finding) {
 			n++
 			report(f)
 		}), w)
@@ -186,12 +281,12 @@ func evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Wor
 		}
 	}
 	for check, res := range failed {
-		rs := byCheck[check]
+		rs := e.byCheck[check]
 		if len(rs) == 0 || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
 			continue
 		}
 		r := rs[0]
-		newPass(r, o, inv, opts, report).Report(w.SpecPath, "",
+		e.newPass(r, o, inv, report).Report(w.SpecPath, "",
 			"Pod Security Standards %s check %q fails: %s (%s)", res.Level, check, res.Reason, res.Detail)
 	}
 }
@@ -207,10 +302,10 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 	return m
 }
 
-func newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, opts *Options, report func(finding.Finding)) *rules.Pass {
-	p := rules.NewPass(r, o, inv, params(r, opts), report)
-	if opts.PSS != nil {
-		p.PSS = opts.PSS
+func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
+	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
+	if e.opts.PSS != nil {
+		p.PSS = e.opts.PSS
 	}
 	return p
 }

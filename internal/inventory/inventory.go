@@ -25,6 +25,8 @@ type Object struct {
 	Lines map[string]int
 	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
 	CRD *CRDInfo
+	// NamespaceDefaulted is true when the namespace came from the default, not the input.
+	NamespaceDefaulted bool
 }
 
 // CRDInfo is what a CustomResourceDefinition defines.

@@ -33,6 +33,12 @@ type Options struct {
 	Stdin io.Reader
 	// Workers bounds parse parallelism (GOMAXPROCS if 0).
 	Workers int
+	// Visit, if set, is called for each object from the parse workers, concurrently,
+	// while its body is decoded.
+	Visit func(o *inventory.Object)
+	// Retain, if set, decides after Visit whether an object keeps its Body and Lines;
+	// dropping them keeps memory below the input size on large inputs.
+	Retain func(o *inventory.Object) bool
 }
 
 // HelmOptions are the settings for rendering charts.
@@ -93,6 +99,14 @@ func Load(paths []string, opts Options) *Result {
 			defer wg.Done()
 			for j := range jobs {
 				objs, errs := parseDocument(j.doc, j.base, &opts)
+				for _, o := range objs {
+					if opts.Visit != nil {
+						opts.Visit(o)
+					}
+					if opts.Retain != nil && !opts.Retain(o) {
+						o.Body, o.Lines = nil, nil
+					}
+				}
 				mu.Lock()
 				results = append(results, docResult{src: j.src, doc: j.doc.index, objs: objs, errs: errs})
 				mu.Unlock()
@@ -136,7 +150,7 @@ func Load(paths []string, opts Options) *Result {
 		res.Errors = append(res.Errors, r.errs...)
 	}
 	res.Errors = append(loadErrs, res.Errors...)
-	resolveNamespaces(res.Inventory, opts.Namespace)
+	resolveNamespaces(res.Inventory)
 	return res
 }
 
@@ -298,24 +312,32 @@ var clusterScoped = map[string]bool{
 	"VolumeAttributesClass": true, "IPAddress": true, "ServiceCIDR": true,
 }
 
-// resolveNamespaces gives namespaced objects without a namespace the default one:
-// metadata.namespace, else the --namespace flag, else "default". Kinds defined by a
-// cluster-scoped CustomResourceDefinition in the same input are cluster-scoped too.
-func resolveNamespaces(inv *inventory.Inventory, def string) {
+// defaultNamespace is the namespace of objects that name none.
+func defaultNamespace(def string) string {
 	if def == "" {
-		def = "default"
+		return "default"
 	}
+	return def
+}
+
+// resolveNamespaces finishes namespace resolution once the whole input is known. The
+// parser already gave namespaced objects without a namespace the default one
+// (metadata.namespace, else the --namespace flag, else "default"); kinds that a
+// cluster-scoped CustomResourceDefinition in the same input defines lose it again.
+func resolveNamespaces(inv *inventory.Inventory) {
 	custom := map[string]bool{}
 	for _, o := range inv.Objects {
 		if o.CRD != nil && o.CRD.Scope == "Cluster" {
 			custom[o.CRD.Kind] = true
 		}
 	}
+	if len(custom) == 0 {
+		return
+	}
 	for _, o := range inv.Objects {
-		if o.Ref.Namespace != "" || clusterScoped[o.Ref.Kind] || custom[o.Ref.Kind] {
-			continue
+		if o.NamespaceDefaulted && custom[o.Ref.Kind] {
+			o.Ref.Namespace, o.NamespaceDefaulted = "", false
 		}
-		o.Ref.Namespace = def
 	}
 }
 

@@ -20,6 +20,17 @@ const maxNodes = 4 << 20
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
 
+// yamlParserProblems are the problems yaml.v3 raises from its parser (not its scanner).
+// For those it reports the 0-based line of the mark, not the 1-based one.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected key": true,
+	"did not find expected node content": true, "found undefined tag handle": true,
+	"did not find expected <document start>": true, "did not find expected <stream-start>": true,
+	"found duplicate %TAG directive": true, "found duplicate %YAML directive": true,
+	"found incompatible YAML document": true,
+}
+
 // parseDocument parses one document into zero or more objects (a List yields its
 // items). base carries the file, renderer and document index; lines are made absolute.
 func parseDocument(doc document, base finding.Location, opts *Options) ([]*inventory.Object, []finding.InputError) {
@@ -62,8 +73,11 @@ func yamlError(loc finding.Location, start int, err error) finding.InputError {
 	line := start
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		line = start + n - 1
 		msg = msg[len(m[0]):]
+		if yamlParserProblems[msg] {
+			n++
+		}
+		line = start + n - 1
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
@@ -145,6 +159,9 @@ func (p *parser) object(n *yaml.Node) {
 				o.Annotations = stringMap(v)
 			}
 		}
+	}
+	if o.Ref.Namespace == "" && !clusterScoped[kind] {
+		o.Ref.Namespace, o.NamespaceDefaulted = defaultNamespace(p.opts.Namespace), true
 	}
 	if kind == "CustomResourceDefinition" {
 		o.CRD = crdInfo(n)
@@ -288,7 +305,7 @@ func (c *converter) value(n *yaml.Node, path string) (any, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
-		if err := c.mapping(n, path, out); err != nil {
+		if err := c.mapping(n, path, out, false); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -298,26 +315,37 @@ func (c *converter) value(n *yaml.Node, path string) (any, error) {
 	return nil, nil
 }
 
-func (c *converter) mapping(n *yaml.Node, path string, out map[string]any) error {
+// mapping converts the keys of n into out. Explicit keys are converted before merge
+// keys (<<), so that they win, and so do their lines. With onlyNew, keys already in out
+// are skipped (a merged mapping never overrides, nor records lines for what it loses).
+func (c *converter) mapping(n *yaml.Node, path string, out map[string]any, onlyNew bool) error {
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
-			if err := c.merge(resolveAlias(v), path, out); err != nil {
-				return err
-			}
+			merges = append(merges, v)
 			continue
 		}
 		key := k.Value
+		if _, ok := out[key]; ok && onlyNew {
+			continue
+		}
 		val, err := c.value(v, FieldPath(path, key))
 		if err != nil {
 			return err
 		}
 		out[key] = val
 	}
+	for _, v := range merges {
+		if err := c.merge(resolveAlias(v), path, out); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// merge applies a YAML merge key: explicit keys of the mapping win over merged ones.
+// merge applies a YAML merge key: explicit keys of the mapping win over merged ones,
+// and earlier mappings of a merged sequence over later ones.
 func (c *converter) merge(v *yaml.Node, path string, out map[string]any) error {
 	var srcs []*yaml.Node
 	switch v.Kind {
@@ -334,14 +362,8 @@ func (c *converter) merge(v *yaml.Node, path string, out map[string]any) error {
 		if s.Kind != yaml.MappingNode {
 			return fmt.Errorf("line %d: merge key needs a mapping", s.Line+c.offset)
 		}
-		tmp := map[string]any{}
-		if err := c.mapping(s, path, tmp); err != nil {
+		if err := c.mapping(s, path, out, true); err != nil {
 			return err
-		}
-		for k, val := range tmp {
-			if _, ok := out[k]; !ok {
-				out[k] = val
-			}
 		}
 	}
 	return nil

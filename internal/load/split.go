@@ -29,16 +29,15 @@ func splitDocuments(r io.Reader, emit func(document) error) error {
 		line      []byte
 	)
 	flush := func(next int) error {
-		doc := document{index: index, line: start, data: cur}
 		isBlank := blank(cur)
 		if !isBlank {
+			// cur is reused across documents; each document gets an exact-size copy.
+			doc := document{index: index, line: start, data: append([]byte(nil), cur...)}
 			if err := emit(doc); err != nil {
 				return err
 			}
-			cur = nil
-		} else {
-			cur = cur[:0]
 		}
+		cur = cur[:0]
 		if !isBlank || hasMarker {
 			index++
 		}

@@ -77,6 +77,10 @@ type Rule struct {
 	Object func(p *Pass, o *inventory.Object)
 	// Kinds lists the kinds Object applies to (and that must be fully decoded).
 	Kinds []string
+	// Needs names the inventory-wide indexes the rule reads (see inventory.Index).
+	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
+	// a rule without runs while each object is parsed, with Pass.Inventory nil.
+	Needs []string
 }
 
 // Pass is what a rule sees while checking one object.

@@ -155,17 +155,20 @@ func Run(opts Options) (*Result, error) {
 			params[id] = rc.Params
 		}
 	}
+	eng := engine.New(engine.Options{
+		Rules: enabled, Params: params, PSS: ev, Finder: finder,
+		Suppress: sup.Apply, Workers: opts.Workers,
+	})
 	lr := load.Load(opts.Paths, load.Options{
 		Namespace: opts.Namespace,
 		Decode:    engine.Decoder(enabled, finder),
 		Helm:      opts.Helm,
 		Stdin:     opts.Stdin,
 		Workers:   opts.Workers,
+		Visit:     eng.Visit,
+		Retain:    eng.Retain,
 	})
-	er := engine.Run(lr.Inventory, engine.Options{
-		Rules: enabled, Params: params, PSS: ev, Finder: finder,
-		Suppress: sup.Apply, Workers: opts.Workers,
-	})
+	er := eng.Finish(lr.Inventory)
 	errs := append(append([]finding.InputError{}, lr.Errors...), er.Errors...)
 	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
 	return &Result{Report: rep, Load: lr}, nil

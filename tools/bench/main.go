@@ -1,0 +1,257 @@
+// Command bench measures `palisade scan` on the shared corpus and on a 10x
+// concatenation of it, against a plain yaml.v3 decode of the same bytes, and rewrites
+// the generated section of docs/BENCHMARKS.md. Run it with `make bench`.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func main() {
+	corpus := flag.String("corpus", "../shared/corpus", "corpus directory")
+	doc := flag.String("doc", "docs/BENCHMARKS.md", "benchmarks document to update")
+	bin := flag.String("palisade", "bin/palisade", "palisade binary")
+	decodeOnly := flag.String("decode", "", "internal: decode these files with yaml.v3 and exit")
+	runs := flag.Int("runs", 3, "runs per measurement (best wall time is kept)")
+	flag.Parse()
+	if *decodeOnly != "" {
+		if err := decodeFiles(strings.Split(*decodeOnly, string(os.PathListSeparator))); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*corpus, *doc, *bin, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// decodeFiles is the baseline: decode every document of every file into generic Go
+// values with yaml.v3, single-threaded, as a program that merely reads the input would.
+func decodeFiles(files []string) error {
+	n := 0
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return err
+		}
+		dec := yaml.NewDecoder(fh)
+		for {
+			var v any
+			err := dec.Decode(&v)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				break // a malformed document ends this file's decode
+			}
+			n++
+		}
+		fh.Close()
+	}
+	fmt.Fprintln(os.Stderr, "decoded documents:", n)
+	return nil
+}
+
+type measure struct {
+	wall, cpu time.Duration
+	rssKB     int64
+}
+
+func measureCmd(runs int, name string, args ...string) (measure, error) {
+	best := measure{wall: time.Hour}
+	for i := 0; i < runs; i++ {
+		cmd := exec.Command(name, args...)
+		cmd.Stdout = io.Discard
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+			return measure{}, fmt.Errorf("%s %v: %v: %s", name, args, err, stderr.String())
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		m := measure{
+			wall:  wall,
+			cpu:   time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+			rssKB: ru.Maxrss,
+		}
+		if m.wall < best.wall {
+			best = m
+		}
+	}
+	return best, nil
+}
+
+func manifestFiles(dir string) ([]string, int64, error) {
+	var files []string
+	var size int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")) {
+			st, err := d.Info()
+			if err != nil {
+				return err
+			}
+			size += st.Size()
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files, size, err
+}
+
+// concat writes n copies of all files into one multi-document YAML file.
+func concat(files []string, n int, out string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i := 0; i < n; i++ {
+		for _, p := range files {
+			if strings.HasSuffix(p, ".json") {
+				continue
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if _, err := f.Write([]byte("---\n")); err != nil {
+				return err
+			}
+			if _, err := f.Write(data); err != nil {
+				return err
+			}
+			if len(data) > 0 && data[len(data)-1] != '\n' {
+				f.Write([]byte("\n"))
+			}
+		}
+	}
+	return nil
+}
+
+func countObjects(bin string, path string) (int, error) {
+	out, err := exec.Command(bin, "scan", path, "-o", "json", "--fail-on", "none").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return 0, err
+		}
+	}
+	i := bytes.Index(out, []byte(`"objects": `))
+	if i < 0 {
+		return 0, fmt.Errorf("no object count in report")
+	}
+	var n int
+	fmt.Sscanf(string(out[i+len(`"objects": `):]), "%d", &n)
+	return n, nil
+}
+
+func run(corpus, doc, bin string, runs int) error {
+	files, size, err := manifestFiles(corpus)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "palisade-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	big := filepath.Join(tmp, "corpus-x10.yaml")
+	if err := concat(files, 10, big); err != nil {
+		return err
+	}
+	one := filepath.Join(tmp, "corpus-x1.yaml")
+	if err := concat(files, 1, one); err != nil {
+		return err
+	}
+	st, _ := os.Stat(big)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	type row struct {
+		name    string
+		input   string
+		bytes   int64
+		objects int
+		scan    measure
+		decode  measure
+	}
+	var rows []row
+	for _, in := range []struct {
+		name, path, decodeList string
+		bytes                  int64
+	}{
+		{"corpus (677 files)", corpus, strings.Join(files, string(os.PathListSeparator)), size},
+		{"corpus, 1 file", one, one, size},
+		{"corpus x10, 1 file", big, big, st.Size()},
+	} {
+		n, err := countObjects(bin, in.path)
+		if err != nil {
+			return err
+		}
+		s, err := measureCmd(runs, bin, "scan", in.path, "-o", "json", "--fail-on", "none")
+		if err != nil {
+			return err
+		}
+		d, err := measureCmd(runs, self, "-decode", in.decodeList)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{in.name, in.path, in.bytes, n, s, d})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured by `make bench` on %s/%s, %d CPUs, %s. Best of %d runs.\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), runs)
+	b.WriteString("| input | size | objects | scan wall | scan CPU | objects/s | peak RSS | yaml.v3 decode wall | decode CPU | scan / decode (wall) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %.1f MB | %d | %.2f s | %.2f s | %.0f | %.0f MB | %.2f s | %.2f s | %.2f |\n",
+			r.name, float64(r.bytes)/1e6, r.objects, r.scan.wall.Seconds(), r.scan.cpu.Seconds(),
+			float64(r.objects)/r.scan.wall.Seconds(), float64(r.scan.rssKB)/1024,
+			r.decode.wall.Seconds(), r.decode.cpu.Seconds(), r.scan.wall.Seconds()/r.decode.wall.Seconds())
+	}
+	x1, x10 := rows[1], rows[2]
+	fmt.Fprintf(&b, "\nScaling: the 10x input takes %.2fx the time of the 1x input (target at most 11x); peak memory on the 10x input is %.0f%% of its size (target below 100%%).\n",
+		x10.scan.wall.Seconds()/x1.scan.wall.Seconds(), 100*float64(x10.scan.rssKB)*1024/float64(x10.bytes))
+	return replaceSection(doc, b.String())
+}
+
+const (
+	beginMark = "<!-- bench:begin (generated by make bench) -->"
+	endMark   = "<!-- bench:end -->"
+)
+
+func replaceSection(doc, body string) error {
+	data, err := os.ReadFile(doc)
+	if err != nil {
+		return err
+	}
+	s := string(data)
+	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s: markers %q and %q not found", doc, beginMark, endMark)
+	}
+	s = s[:i+len(beginMark)] + "\n" + body + s[j:]
+	return os.WriteFile(doc, []byte(s), 0o644)
+}
