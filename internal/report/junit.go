@@ -1,8 +1,201 @@
 package report
 
 import (
-	"errors"
+	"encoding/xml"
 	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
-func writeJUnit(w io.Writer, r *Report) error { return errors.New("junit: not yet implemented") }
+// The JUnit XML schema as CI systems (Jenkins, GitLab, Azure Pipelines) read it.
+type (
+	junitSuites struct {
+		XMLName  xml.Name     `xml:"testsuites"`
+		Name     string       `xml:"name,attr"`
+		Tests    int          `xml:"tests,attr"`
+		Failures int          `xml:"failures,attr"`
+		Errors   int          `xml:"errors,attr"`
+		Skipped  int          `xml:"skipped,attr"`
+		Suites   []junitSuite `xml:"testsuite"`
+	}
+	junitSuite struct {
+		Name       string           `xml:"name,attr"`
+		Tests      int              `xml:"tests,attr"`
+		Failures   int              `xml:"failures,attr"`
+		Errors     int              `xml:"errors,attr"`
+		Skipped    int              `xml:"skipped,attr"`
+		Properties *junitProperties `xml:"properties"`
+		Cases      []junitCase      `xml:"testcase"`
+	}
+	junitProperties struct {
+		Property []junitProperty `xml:"property"`
+	}
+	junitProperty struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	junitCase struct {
+		Name      string        `xml:"name,attr"`
+		Classname string        `xml:"classname,attr"`
+		Failure   *junitProblem `xml:"failure,omitempty"`
+		Error     *junitProblem `xml:"error,omitempty"`
+		Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	}
+	junitProblem struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Body    string `xml:",cdata"`
+	}
+	junitSkipped struct {
+		Message string `xml:"message,attr"`
+	}
+)
+
+// writeJUnit renders the report as JUnit XML: a test suite per rule that fired (in rule
+// ID order) with a test case per finding, failed unless suppressed (then skipped), and
+// a suite "input" with an erroring test case per input error.
+func writeJUnit(w io.Writer, r *Report) error {
+	titles := map[string]string{}
+	for _, m := range r.Rules {
+		titles[m.ID] = m.Title
+	}
+	byRule := map[string][]finding.Finding{}
+	for _, f := range r.Findings {
+		byRule[f.RuleID] = append(byRule[f.RuleID], f)
+		if titles[f.RuleID] == "" {
+			titles[f.RuleID] = f.Title
+		}
+	}
+	ids := make([]string, 0, len(byRule))
+	for id := range byRule {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+
+	doc := junitSuites{Name: "palisade"}
+	if len(r.Errors) > 0 {
+		s := junitSuite{Name: "input"}
+		for _, e := range r.Errors {
+			s.Cases = append(s.Cases, junitCase{
+				Name:      xmlSafe(e.Location.String()),
+				Classname: xmlSafe(e.Location.File),
+				Error: &junitProblem{
+					Message: xmlSafe(e.Message),
+					Type:    "input-error",
+					Body:    xmlSafe(e.Error()),
+				},
+			})
+			s.Tests++
+			s.Errors++
+		}
+		doc.Suites = append(doc.Suites, s)
+	}
+	for _, id := range ids {
+		fs := byRule[id]
+		s := junitSuite{Name: xmlSafe(strings.TrimSpace(id + " " + titles[id]))}
+		s.Properties = &junitProperties{[]junitProperty{{Name: "rule", Value: id}, {Name: "severity", Value: fs[0].Severity.String()}}}
+		for _, f := range fs {
+			c := junitCase{Name: xmlSafe(junitCaseName(f)), Classname: xmlSafe(f.Location.File)}
+			if sp := f.Suppressed; sp != nil {
+				msg := "suppressed (" + sp.Kind + ")"
+				if sp.Reason != "" {
+					msg += ": " + sp.Reason
+				}
+				if sp.Expires != "" {
+					msg += " (expires " + sp.Expires + ")"
+				}
+				c.Skipped = &junitSkipped{Message: xmlSafe(msg)}
+				s.Skipped++
+			} else {
+				c.Failure = &junitProblem{
+					Message: xmlSafe(f.Message),
+					Type:    f.Severity.String(),
+					Body:    xmlSafe(junitBody(f)),
+				}
+				s.Failures++
+			}
+			s.Tests++
+			s.Cases = append(s.Cases, c)
+		}
+		doc.Suites = append(doc.Suites, s)
+	}
+	for _, s := range doc.Suites {
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitCaseName names a finding's test case by object and field path.
+func junitCaseName(f finding.Finding) string {
+	name := f.Object.String()
+	if f.Path != "" {
+		name += " " + f.Path
+	} else if f.Container != "" {
+		name += " container " + f.Container
+	}
+	return name
+}
+
+// junitBody is the failure text: where, what, and how to fix it.
+func junitBody(f finding.Finding) string {
+	var b strings.Builder
+	b.WriteString("Location: " + f.Location.String() + "\n")
+	if f.Location.Renderer != "" {
+		b.WriteString("Rendered by: " + f.Location.Renderer + "\n")
+	}
+	b.WriteString("Object: " + f.Object.String() + "\n")
+	if f.Container != "" {
+		b.WriteString("Container: " + f.Container + "\n")
+	}
+	if f.Path != "" {
+		b.WriteString("Field: " + f.Path + "\n")
+	}
+	b.WriteString("Severity: " + f.Severity.String() + "\n")
+	b.WriteString("Message: " + f.Message + "\n")
+	if f.Remediation != "" {
+		b.WriteString("Remediation: " + f.Remediation + "\n")
+	}
+	if len(f.Frameworks) > 0 {
+		b.WriteString("Frameworks: " + strings.Join(f.Frameworks, ", ") + "\n")
+	}
+	return b.String()
+}
+
+// xmlSafe replaces characters that XML 1.0 cannot carry at all (most control
+// characters, unpaired surrogates, U+FFFE/U+FFFF) with U+FFFD; encoding/xml escapes
+// the rest but writes CDATA sections verbatim.
+func xmlSafe(s string) string {
+	ok := func(r rune) bool {
+		return r == '\t' || r == '\n' || r == '\r' ||
+			(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	for _, r := range s {
+		if !ok(r) {
+			return strings.Map(func(r rune) rune {
+				if ok(r) {
+					return r
+				}
+				return '\uFFFD'
+			}, s)
+		}
+	}
+	return s
+}

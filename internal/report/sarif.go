@@ -1,8 +1,403 @@
 package report
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
-func writeSARIF(w io.Writer, r *Report) error { return errors.New("sarif: not yet implemented") }
+// SARIF 2.1.0 constants.
+const (
+	sarifSchema    = "https://json.schemastore.org/sarif-2.1.0.json"
+	sarifVersion   = "2.1.0"
+	informationURI = "https://github.com/palisade-k8s/palisade"
+	// fingerprintKey names Palisade's line-independent fingerprint in partialFingerprints.
+	fingerprintKey = "palisade/v1"
+)
+
+// The subset of the SARIF 2.1.0 object model that Palisade writes. Field order is the
+// output order; every optional field is omitted when empty so output stays minimal.
+type (
+	sarifLog struct {
+		Schema  string     `json:"$schema"`
+		Version string     `json:"version"`
+		Runs    []sarifRun `json:"runs"`
+	}
+	sarifRun struct {
+		Tool        sarifTool         `json:"tool"`
+		Invocations []sarifInvocation `json:"invocations"`
+		Results     []sarifResult     `json:"results"`
+	}
+	sarifTool struct {
+		Driver sarifDriver `json:"driver"`
+	}
+	sarifDriver struct {
+		Name           string                `json:"name"`
+		Version        string                `json:"version,omitempty"`
+		InformationURI string                `json:"informationUri"`
+		Rules          []sarifRuleDescriptor `json:"rules"`
+	}
+	sarifRuleDescriptor struct {
+		ID                   string             `json:"id"`
+		Name                 string             `json:"name,omitempty"`
+		ShortDescription     sarifText          `json:"shortDescription"`
+		FullDescription      *sarifText         `json:"fullDescription,omitempty"`
+		Help                 *sarifHelp         `json:"help,omitempty"`
+		HelpURI              string             `json:"helpUri,omitempty"`
+		DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
+		Properties           sarifRuleProps     `json:"properties"`
+	}
+	sarifText struct {
+		Text string `json:"text"`
+	}
+	sarifHelp struct {
+		Text     string `json:"text"`
+		Markdown string `json:"markdown"`
+	}
+	sarifConfiguration struct {
+		Level string `json:"level"`
+	}
+	sarifRuleProps struct {
+		Tags             []string `json:"tags,omitempty"`
+		SecuritySeverity string   `json:"security-severity"`
+		Severity         string   `json:"severity"`
+	}
+	sarifInvocation struct {
+		ExecutionSuccessful        bool                `json:"executionSuccessful"`
+		ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+	}
+	sarifNotification struct {
+		Level     string          `json:"level"`
+		Message   sarifText       `json:"message"`
+		Locations []sarifLocation `json:"locations,omitempty"`
+	}
+	sarifResult struct {
+		RuleID              string             `json:"ruleId"`
+		RuleIndex           int                `json:"ruleIndex"`
+		Level               string             `json:"level"`
+		Message             sarifText          `json:"message"`
+		Locations           []sarifLocation    `json:"locations,omitempty"`
+		PartialFingerprints map[string]string  `json:"partialFingerprints,omitempty"`
+		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+		Properties          sarifResultProps   `json:"properties"`
+	}
+	sarifResultProps struct {
+		Severity  string `json:"severity"`
+		Container string `json:"container,omitempty"`
+	}
+	sarifLocation struct {
+		PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation,omitempty"`
+		LogicalLocations []sarifLogicalLocation `json:"logicalLocations,omitempty"`
+		Message          *sarifText             `json:"message,omitempty"`
+	}
+	sarifPhysicalLocation struct {
+		ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
+		Region           *sarifRegion          `json:"region,omitempty"`
+	}
+	sarifArtifactLocation struct {
+		URI string `json:"uri"`
+	}
+	sarifRegion struct {
+		StartLine int `json:"startLine"`
+	}
+	sarifLogicalLocation struct {
+		Name               string                `json:"name"`
+		FullyQualifiedName string                `json:"fullyQualifiedName"`
+		Kind               string                `json:"kind"`
+		Properties         *sarifObjectReference `json:"properties,omitempty"`
+	}
+	sarifObjectReference struct {
+		APIVersion string `json:"apiVersion,omitempty"`
+		Kind       string `json:"kind"`
+		Namespace  string `json:"namespace,omitempty"`
+		Name       string `json:"name"`
+		Path       string `json:"path,omitempty"`
+	}
+	sarifSuppression struct {
+		Kind          string                `json:"kind"`
+		Status        string                `json:"status"`
+		Justification string                `json:"justification,omitempty"`
+		Properties    sarifSuppressionProps `json:"properties"`
+	}
+	sarifSuppressionProps struct {
+		Source  string `json:"source"`
+		Expires string `json:"expires,omitempty"`
+	}
+)
+
+// sarifLevel maps a severity to a SARIF level: critical and high are errors, medium a
+// warning, low and info notes.
+func sarifLevel(s finding.Severity) string {
+	switch {
+	case s >= finding.High:
+		return "error"
+	case s == finding.Medium:
+		return "warning"
+	}
+	return "note"
+}
+
+// securitySeverity is the CVSS-like score GitHub code scanning reads from a rule's
+// "security-severity" property (over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium,
+// 0.1-3.9 low).
+func securitySeverity(s finding.Severity) string {
+	switch s {
+	case finding.Critical:
+		return "9.5"
+	case finding.High:
+		return "8.0"
+	case finding.Medium:
+		return "5.5"
+	case finding.Low:
+		return "3.0"
+	}
+	return "0.0"
+}
+
+// writeSARIF renders the report as a SARIF 2.1.0 log with one run. The output has no
+// timestamps or other run-dependent data, so the same scan gives the same bytes.
+func writeSARIF(w io.Writer, r *Report) error {
+	descs, index := sarifRules(r)
+	results := make([]sarifResult, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		results = append(results, sarifResultOf(f, index[f.RuleID]))
+	}
+	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
+	for _, e := range r.Errors {
+		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Message}}
+		if e.Location.File != "" {
+			n.Locations = []sarifLocation{sarifPhysical(e.Location)}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	name := r.Tool.Name
+	if name == "" {
+		name = "palisade"
+	}
+	log := sarifLog{
+		Schema:  sarifSchema,
+		Version: sarifVersion,
+		Runs: []sarifRun{{
+			Tool: sarifTool{Driver: sarifDriver{
+				Name: name, Version: r.Tool.Version, InformationURI: informationURI, Rules: descs,
+			}},
+			Invocations: []sarifInvocation{inv},
+			Results:     results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(log)
+}
+
+// sarifRules returns one descriptor per rule that produced a finding, ordered by ID,
+// and each rule's index. A finding whose rule is missing from r.Rules (a report built
+// without the rule list) gets a descriptor made from the finding itself.
+func sarifRules(r *Report) ([]sarifRuleDescriptor, map[string]int) {
+	metas := map[string]*rules.Meta{}
+	for _, m := range r.Rules {
+		metas[m.ID] = m
+	}
+	fallback := map[string]*finding.Finding{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if metas[f.RuleID] == nil && fallback[f.RuleID] == nil {
+			fallback[f.RuleID] = f
+		}
+	}
+	ids := make([]string, 0, len(metas)+len(fallback))
+	seen := map[string]bool{}
+	for _, f := range r.Findings {
+		if !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			ids = append(ids, f.RuleID)
+		}
+	}
+	sort.Strings(ids)
+	descs := make([]sarifRuleDescriptor, 0, len(ids))
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+		if m := metas[id]; m != nil {
+			descs = append(descs, sarifRule(m, m.Frameworks.Tags()))
+			continue
+		}
+		f := fallback[id]
+		descs = append(descs, sarifRule(&rules.Meta{
+			ID: f.RuleID, Title: f.Title, Severity: f.Severity, Category: f.Category, Remediation: f.Remediation,
+		}, f.Frameworks))
+	}
+	return descs, index
+}
+
+// sarifRule describes a rule: its title, rationale, help with remediation and
+// framework mappings, default level and the security-severity score.
+func sarifRule(m *rules.Meta, frameworks []string) sarifRuleDescriptor {
+	d := sarifRuleDescriptor{
+		ID:                   m.ID,
+		Name:                 pascalCase(m.Title),
+		ShortDescription:     sarifText{Text: m.Title},
+		DefaultConfiguration: sarifConfiguration{Level: sarifLevel(m.Severity)},
+		Properties: sarifRuleProps{
+			SecuritySeverity: securitySeverity(m.Severity),
+			Severity:         m.Severity.String(),
+		},
+	}
+	if m.Rationale != "" {
+		d.FullDescription = &sarifText{Text: m.Rationale}
+	}
+	if len(m.References) > 0 {
+		d.HelpURI = m.References[0]
+	}
+	d.Properties.Tags = append(append([]string{}, frameworks...), "security")
+	if m.Category != "" {
+		d.Properties.Tags = append(d.Properties.Tags, m.Category)
+	}
+
+	var text, md strings.Builder
+	if m.Rationale != "" {
+		text.WriteString(m.Rationale + "\n\n")
+		md.WriteString(m.Rationale + "\n\n")
+	}
+	if m.Remediation != "" {
+		text.WriteString("Remediation: " + m.Remediation + "\n")
+		md.WriteString("**Remediation:** " + m.Remediation + "\n")
+	}
+	if len(frameworks) > 0 {
+		text.WriteString("\nFrameworks: " + strings.Join(frameworks, ", ") + "\n")
+		md.WriteString("\n**Frameworks:** `" + strings.Join(frameworks, "`, `") + "`\n")
+	}
+	if len(m.References) > 0 {
+		text.WriteString("\nReferences:\n")
+		md.WriteString("\n**References:**\n\n")
+		for _, ref := range m.References {
+			text.WriteString("- " + ref + "\n")
+			md.WriteString("- <" + ref + ">\n")
+		}
+	}
+	if text.Len() > 0 {
+		d.Help = &sarifHelp{Text: strings.TrimSpace(text.String()), Markdown: strings.TrimSpace(md.String())}
+	}
+	return d
+}
+
+// pascalCase turns a title into the identifier-like name SARIF viewers expect
+// ("Container runs privileged" -> "ContainerRunsPrivileged").
+func pascalCase(title string) string {
+	var b strings.Builder
+	upper := true
+	for _, c := range title {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			upper = true
+			continue
+		}
+		if upper {
+			c = unicode.ToUpper(c)
+			upper = false
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// sarifResultOf converts one finding; suppressed findings stay in the log, marked.
+func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
+	loc := sarifPhysical(f.Location)
+	ref := sarifObjectReference{
+		APIVersion: f.Object.APIVersion, Kind: f.Object.Kind, Namespace: f.Object.Namespace,
+		Name: f.Object.Name, Path: f.Path,
+	}
+	fqn := f.Object.String()
+	if f.Path != "" {
+		fqn += ":" + f.Path
+	}
+	loc.LogicalLocations = []sarifLogicalLocation{{
+		Name: f.Object.Name, FullyQualifiedName: fqn, Kind: "resource", Properties: &ref,
+	}}
+	res := sarifResult{
+		RuleID:     f.RuleID,
+		RuleIndex:  ruleIndex,
+		Level:      sarifLevel(f.Severity),
+		Message:    sarifText{Text: f.Message},
+		Locations:  []sarifLocation{loc},
+		Properties: sarifResultProps{Severity: f.Severity.String(), Container: f.Container},
+	}
+	if res.Message.Text == "" {
+		res.Message.Text = f.Title
+	}
+	if f.Fingerprint != "" {
+		res.PartialFingerprints = map[string]string{fingerprintKey: f.Fingerprint}
+	}
+	if s := f.Suppressed; s != nil {
+		kind := "external"
+		if s.Kind == "annotation" {
+			kind = "inSource"
+		}
+		res.Suppressions = []sarifSuppression{{
+			Kind: kind, Status: "accepted", Justification: s.Reason,
+			Properties: sarifSuppressionProps{Source: s.Kind, Expires: s.Expires},
+		}}
+	}
+	return res
+}
+
+// sarifPhysical locates a file and, unless the line counts in rendered output rather
+// than in the file, the line. A rendered location says what rendered it instead.
+func sarifPhysical(l finding.Location) sarifLocation {
+	uri, inner := artifactURI(l.File)
+	pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: uri}}
+	loc := sarifLocation{PhysicalLocation: pl}
+	if l.Line > 0 && !l.Rendered {
+		pl.Region = &sarifRegion{StartLine: l.Line}
+	}
+	var notes []string
+	if inner != "" {
+		notes = append(notes, "template "+inner+" in the chart archive")
+	}
+	if l.Rendered {
+		r := l.Renderer
+		if r == "" {
+			r = "a renderer"
+		}
+		n := "rendered by " + r
+		if l.Line > 0 {
+			n += fmt.Sprintf(" (line %d of the rendered output)", l.Line)
+		}
+		notes = append(notes, n)
+	}
+	if len(notes) > 0 {
+		loc.Message = &sarifText{Text: strings.Join(notes, "; ")}
+	}
+	return loc
+}
+
+// artifactURI turns a file name as given into a URI reference: relative paths stay
+// relative (slash-separated, percent-encoded), absolute paths become file URIs. A
+// template inside a chart archive ("chart.tgz#templates/x.yaml") points at the archive
+// and returns the template name separately.
+func artifactURI(file string) (uri, inner string) {
+	p := filepath.ToSlash(file)
+	if i := strings.Index(p, "#"); i > 0 && isArchiveName(p[:i]) {
+		p, inner = p[:i], p[i+1:]
+	}
+	if filepath.IsAbs(file) || strings.HasPrefix(p, "/") {
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // a Windows drive path: file:///C:/...
+		}
+		return (&url.URL{Scheme: "file", Path: p}).String(), inner
+	}
+	return (&url.URL{Path: p}).String(), inner
+}
+
+func isArchiveName(p string) bool {
+	return strings.HasSuffix(p, ".tgz") || strings.HasSuffix(p, ".tar.gz")
+}

@@ -56,12 +56,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			}
 			fmt.Fprintln(w)
 		}
-		line := ""
-		if f.Location.Line > 0 {
-			line = fmt.Sprintf(":%d", f.Location.Line)
-		}
 		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
-		fmt.Fprintf(w, "  %s %-8s %s%s  %s\n", sev, f.RuleID, f.Location.File, line, f.Message)
+		// Location.String marks a line that counts in rendered (Helm/Kustomize) output.
+		fmt.Fprintf(w, "  %s %-8s %s  %s\n", sev, f.RuleID, f.Location, f.Message)
 		if f.Path != "" {
 			fmt.Fprintf(w, "           %-8s field: %s\n", "", f.Path)
 		}
