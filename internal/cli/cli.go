@@ -161,11 +161,12 @@ configuration error; 3 some input could not be read (the report still covers the
 				return exitError{ExitUsage}
 			}
 			if writeBaseline != "" {
-				if err := scan.WriteBaseline(res, writeBaseline); err != nil {
+				n, err := scan.WriteBaseline(res, writeBaseline)
+				if err != nil {
 					fmt.Fprintln(stderr, "palisade:", err)
 					return exitError{ExitUsage}
 				}
-				fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", len(res.Report.Findings), writeBaseline)
+				fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
 			}
 			w := stdout
 			color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""

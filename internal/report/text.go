@@ -81,12 +81,12 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if len(parts) > 0 {
 		counts = strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(w, "Scanned %d objects (%d workloads) from %d inputs: %s", s.Objects, s.Workloads, s.Inputs, counts)
+	fmt.Fprintf(w, "Scanned %s (%s) from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"), counts)
 	if s.Suppressed > 0 {
 		fmt.Fprintf(w, "; %d suppressed", s.Suppressed)
 	}
 	if s.InputErrors > 0 {
-		fmt.Fprintf(w, "; %d input errors", s.InputErrors)
+		fmt.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
 	}
 	fmt.Fprintln(w, ".")
 	switch {
@@ -98,4 +98,11 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		fmt.Fprintf(w, "Result: pass (fail-on %s).\n", s.FailOn)
 	}
 	return w.Flush()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

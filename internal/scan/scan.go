@@ -174,9 +174,11 @@ func Run(opts Options) (*Result, error) {
 	return &Result{Report: rep, Load: lr}, nil
 }
 
-// WriteBaseline records the findings of a scan as accepted.
-func WriteBaseline(r *Result, file string) error {
-	return suppress.NewBaseline(r.Report.Findings).Write(file)
+// WriteBaseline records the findings of a scan as accepted and returns how many
+// entries it wrote (findings hidden by annotations or exemptions are not recorded).
+func WriteBaseline(r *Result, file string) (int, error) {
+	b := suppress.NewBaseline(r.Report.Findings)
+	return len(b.Entries), b.Write(file)
 }
 
 // AllRules is the full registered catalogue, in ID order.

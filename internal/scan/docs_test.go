@@ -1,0 +1,35 @@
+package scan
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/report"
+)
+
+var updateDocs = flag.Bool("update-docs", false, "regenerate docs/rules.md")
+
+// TestRulesDocIsCurrent fails when docs/rules.md differs from what the registry
+// generates; run `make docs` (or this test with -update-docs) to refresh it.
+func TestRulesDocIsCurrent(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.WriteCatalog(&buf, AllRules(), "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", "docs", "rules.md")
+	if *updateDocs {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v (run `make docs`)", path, err)
+	}
+	if !bytes.Equal(got, buf.Bytes()) {
+		t.Fatalf("%s is stale: run `make docs`", path)
+	}
+}
