@@ -72,7 +72,14 @@ func init() {
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {
-				if !dropsAll(c) {
+				switch {
+				case dropsAllExact(c):
+				case dropsAll(c):
+					// The runtime accepts "all" or "CAP_ALL", but the official check
+					// compares the exact string, so the restricted profile rejects it.
+					p.Report(c.Field("securityContext.capabilities.drop"), c.Name,
+						"container %q drops all capabilities with a spelling other than \"ALL\", which the restricted profile does not accept", c.Name)
+				default:
 					p.Report(c.Field("securityContext.capabilities.drop"), c.Name,
 						"container %q does not drop ALL capabilities", c.Name)
 				}
@@ -108,6 +115,19 @@ func forEachAdd(w *workload.Workload, fn func(c *workload.Container, i int, name
 	}
 }
 
+// dropsAllExact reports whether the container drops "ALL" spelled exactly as the Pod
+// Security Standards require.
+func dropsAllExact(c *workload.Container) bool {
+	for _, d := range c.Effective.Capabilities.Drop {
+		if d == "ALL" {
+			return true
+		}
+	}
+	return false
+}
+
+// dropsAll reports whether the container drops all capabilities as the container
+// runtime reads the list (case-insensitive, CAP_ prefix optional).
 func dropsAll(c *workload.Container) bool {
 	for _, d := range c.Effective.Capabilities.Drop {
 		if capName(string(d)) == "ALL" {

@@ -19,16 +19,23 @@ func init() {
 			Frameworks:  rules.Frameworks{PSS: "restricted", PSSCheck: "runAsNonRoot", CIS: []string{"5.2.7"}, NSA: []string{nsaNonRoot}, Layer: layerContainer},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
+			inherited := false
 			for _, c := range w.Containers {
 				e := c.Effective.RunAsNonRoot
 				switch {
 				case e.Set && !e.Value && e.FromPod:
+					inherited = true
 					p.Report(e.Path, c.Name, "container %q inherits securityContext.runAsNonRoot=false from the pod", c.Name)
 				case e.Set && !e.Value:
 					p.Report(e.Path, c.Name, "container %q sets securityContext.runAsNonRoot=false", c.Name)
 				case !e.Set:
 					p.Report(e.Path, c.Name, "container %q does not set securityContext.runAsNonRoot=true, and neither does the pod", c.Name)
 				}
+			}
+			// The restricted profile forbids runAsNonRoot=false on the pod even when
+			// every container overrides it.
+			if sc := w.Spec.SecurityContext; !inherited && sc != nil && sc.RunAsNonRoot != nil && !*sc.RunAsNonRoot {
+				p.Report(w.SpecField("securityContext.runAsNonRoot"), "", "pod sets securityContext.runAsNonRoot=false")
 			}
 		},
 	})
