@@ -1,5 +1,5 @@
 GO ?= go
-STATICCHECK_VERSION ?= v0.7.0
+STATICCHECK_VERSION ?= v0.8.2
 BIN := bin/palisade
 
 .PHONY: build test lint bench docs fuzz

@@ -23,12 +23,17 @@ func init() {
 			Frameworks:  baseline("appArmorProfile"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
-			if sc := w.Spec.SecurityContext; sc != nil && sc.AppArmorProfile != nil && sc.AppArmorProfile.Type == corev1.AppArmorProfileTypeUnconfined {
-				p.Report(w.SpecField("securityContext.appArmorProfile.type"), "", "pod sets appArmorProfile.type=Unconfined")
+			// Each profile is judged alone by the official check, so values other
+			// than Unconfined that it rejects are caught too.
+			allowed := func(prof *corev1.AppArmorProfile) bool {
+				return prof == nil || p.PSSAllows("appArmorProfile", &corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{AppArmorProfile: prof}})
+			}
+			if sc := w.Spec.SecurityContext; sc != nil && !allowed(sc.AppArmorProfile) {
+				p.Report(w.SpecField("securityContext.appArmorProfile.type"), "", "pod sets appArmorProfile.type=%s", sc.AppArmorProfile.Type)
 			}
 			for _, c := range w.Containers {
-				if sc := c.SecurityContext; sc != nil && sc.AppArmorProfile != nil && sc.AppArmorProfile.Type == corev1.AppArmorProfileTypeUnconfined {
-					p.Report(c.Field("securityContext.appArmorProfile.type"), c.Name, "container %q sets appArmorProfile.type=Unconfined", c.Name)
+				if sc := c.SecurityContext; sc != nil && !allowed(sc.AppArmorProfile) {
+					p.Report(c.Field("securityContext.appArmorProfile.type"), c.Name, "container %q sets appArmorProfile.type=%s", c.Name, sc.AppArmorProfile.Type)
 				}
 			}
 			// The annotation is checked for any name, as PSS does, not only for

@@ -36,7 +36,7 @@ func init() {
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			dangerous := p.Strings("dangerous")
-			forEachAdd(w, func(c *workload.Container, i int, name string) {
+			forEachAdd(w, func(c *workload.Container, i int, name, _ string) {
 				if containsFold(dangerous, name) {
 					p.Report(c.Field("securityContext.capabilities.add")+indexSuffix(i), c.Name,
 						"container %q adds dangerous capability %s", c.Name, name)
@@ -54,8 +54,10 @@ func init() {
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			dangerous := rulesParam("PAL-007", "dangerous")
-			forEachAdd(w, func(c *workload.Container, i int, name string) {
-				if !containsFold(baselineCaps, name) && !containsFold(dangerous, name) {
+			forEachAdd(w, func(c *workload.Container, i int, name, raw string) {
+				// The official check compares names exactly: "chown" or "CAP_CHOWN"
+				// is not the default CHOWN.
+				if !contains(baselineCaps, raw) && !containsFold(dangerous, name) {
 					p.Report(c.Field("securityContext.capabilities.add")+indexSuffix(i), c.Name,
 						"container %q adds capability %s, which is outside the baseline default set", c.Name, name)
 				}
@@ -95,10 +97,9 @@ func init() {
 			Frameworks:  restricted("capabilities_restricted", "5.2.9"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
-			forEachAdd(w, func(c *workload.Container, i int, name string) {
-				// Non-default and dangerous additions are reported by PAL-007/008 and
-				// NET_RAW by PAL-011, once each.
-				if containsFold(baselineCaps, name) && name != "NET_BIND_SERVICE" {
+			forEachAdd(w, func(c *workload.Container, i int, name, raw string) {
+				// Non-default and dangerous additions are reported by PAL-007/008, once.
+				if contains(baselineCaps, raw) && raw != "NET_BIND_SERVICE" {
 					p.Report(c.Field("securityContext.capabilities.add")+indexSuffix(i), c.Name,
 						"container %q adds capability %s; the restricted profile allows only NET_BIND_SERVICE", c.Name, name)
 				}
@@ -107,10 +108,11 @@ func init() {
 	})
 }
 
-func forEachAdd(w *workload.Workload, fn func(c *workload.Container, i int, name string)) {
+// forEachAdd calls fn for every added capability with its normalised and raw name.
+func forEachAdd(w *workload.Workload, fn func(c *workload.Container, i int, name, raw string)) {
 	for _, c := range w.Containers {
 		for i, a := range c.Effective.Capabilities.Add {
-			fn(c, i, capName(string(a)))
+			fn(c, i, capName(string(a)), string(a))
 		}
 	}
 }

@@ -750,12 +750,13 @@ spec:
 `),
 		},
 		{
+			// Adding NET_RAW is outside the baseline set: PAL-008 reports it, once.
 			name:  "NET_RAW added",
 			rules: caps,
 			yaml: capPod(`        drop: ["ALL"]
         add: ["NET_RAW"]
 `),
-			want: []string{"PAL-008 app " + add + "[0]", "PAL-011 app " + add + "[0]"},
+			want: []string{"PAL-008 app " + add + "[0]"},
 		},
 		{
 			name:  "no drop of ALL keeps NET_RAW",
@@ -1795,12 +1796,7 @@ func checkCorpusConsistency(t *testing.T, all []*rules.Rule, finder *workload.Fi
 
 // knownUncovered lists official checks that no rule carries yet, each with why. The
 // test fails if one of them becomes covered, so the list cannot go stale.
-var knownUncovered = map[string]string{
-	// Since 1.35 the baseline procMount check allows Unmasked in user-namespace pods
-	// (hostUsers: false) and this restricted check forbids it unconditionally. No rule
-	// is tagged with it, so an Unmasked /proc in such a pod goes unreported.
-	"procMount_restricted": "needs a restricted rule for Unmasked /proc in user-namespace pods",
-}
+var knownUncovered = map[string]string{}
 
 // TestRuleMetadata checks that every registered rule is complete and that its Pod
 // Security Standards tag names a real check at the right level.
@@ -1869,4 +1865,93 @@ func TestRuleMetadata(t *testing.T) {
 			t.Errorf("knownUncovered names %s, which is not an official check", id)
 		}
 	}
+}
+
+// TestExactOfficialSemantics covers values that only the official checks' exact
+// comparisons reject: each must be pinpointed by a rule, never left to the fallback.
+func TestExactOfficialSemantics(t *testing.T) {
+	pod := func(body string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n" + body
+	}
+	c0 := "spec.containers[0]"
+	runCases(t, []ruleCase{
+		{
+			name:  "restricted Unmasked /proc in a user-namespace pod",
+			rules: []string{"PAL-016", "PAL-029"},
+			yaml: pod(`  hostUsers: false
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      procMount: Unmasked
+`),
+			want:  []string{"PAL-029 app " + c0 + ".securityContext.procMount"},
+			lines: map[string]string{c0 + ".securityContext.procMount": "procMount: Unmasked"},
+		},
+		{
+			name:  "Unmasked /proc without a user namespace is PAL-016 only",
+			rules: []string{"PAL-016", "PAL-029"},
+			yaml: pod(`  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      procMount: Unmasked
+`),
+			want: []string{"PAL-016 app " + c0 + ".securityContext.procMount"},
+		},
+		{
+			name:  "lower-case capability name is not the default CHOWN",
+			rules: []string{"PAL-007", "PAL-008", "PAL-010"},
+			yaml: pod(`  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      capabilities:
+        drop: ["ALL"]
+        add: ["chown", "CHOWN"]
+`),
+			want: []string{"PAL-008 app " + c0 + ".securityContext.capabilities.add[0]", "PAL-010 app " + c0 + ".securityContext.capabilities.add[1]"},
+		},
+		{
+			name:    "container_engine_t before 1.31",
+			version: "1.30",
+			rules:   []string{"PAL-015"},
+			yaml: pod(`  securityContext:
+    seLinuxOptions:
+      type: container_engine_t
+  containers:
+  - name: app
+    image: nginx
+`),
+			want: []string{"PAL-015 - spec.securityContext.seLinuxOptions.type"},
+		},
+		{
+			name:  "container_engine_t at latest",
+			rules: []string{"PAL-015"},
+			yaml: pod(`  securityContext:
+    seLinuxOptions:
+      type: container_engine_t
+  containers:
+  - name: app
+    image: nginx
+`),
+		},
+		{
+			name:  "AppArmor type the official check rejects",
+			rules: []string{"PAL-014"},
+			yaml: pod(`  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      appArmorProfile:
+        type: Unconfined
+  - name: ok
+    image: nginx
+    securityContext:
+      appArmorProfile:
+        type: RuntimeDefault
+`),
+			want: []string{"PAL-014 app " + c0 + ".securityContext.appArmorProfile.type"},
+		},
+	})
 }

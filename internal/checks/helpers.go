@@ -13,6 +13,15 @@ func capName(c string) string {
 	return strings.TrimPrefix(strings.ToUpper(c), "CAP_")
 }
 
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
 func containsFold(list []string, s string) bool {
 	for _, e := range list {
 		if strings.EqualFold(e, s) {

@@ -2,6 +2,7 @@ package checks
 
 // NET_RAW lets a process craft raw packets: ARP and DNS spoofing on the pod network.
 // Runtimes grant it by default, so a container keeps it unless it drops it (or ALL).
+// Adding it explicitly is outside the PSS baseline set and reported by PAL-008.
 
 import (
 	"github.com/palisade-k8s/palisade/internal/rules"
@@ -19,16 +20,11 @@ func init() {
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {
-				added := -1
-				for i, a := range c.Effective.Capabilities.Add {
-					if capName(string(a)) == "NET_RAW" {
-						added = i
-					}
+				added := false
+				for _, a := range c.Effective.Capabilities.Add {
+					added = added || capName(string(a)) == "NET_RAW"
 				}
-				switch {
-				case added >= 0:
-					p.Report(c.Field("securityContext.capabilities.add")+indexSuffix(added), c.Name, "container %q adds NET_RAW", c.Name)
-				case !dropsAll(c) && !dropsCap(c, "NET_RAW"):
+				if !added && !dropsAll(c) && !dropsCap(c, "NET_RAW") {
 					p.Report(c.Field("securityContext.capabilities.drop"), c.Name, "container %q keeps the default NET_RAW capability (drop NET_RAW or ALL)", c.Name)
 				}
 			}

@@ -11,8 +11,6 @@ import (
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
-var allowedSELinuxTypes = []string{"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
-
 func init() {
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -27,7 +25,10 @@ func init() {
 				if o == nil {
 					return
 				}
-				if !containsFold(allowedSELinuxTypes, o.Type) {
+				// The type allow-list changed over versions (container_engine_t from
+				// 1.31): the official check judges the type alone.
+				typeOnly := &corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{SELinuxOptions: &corev1.SELinuxOptions{Type: o.Type}}}
+				if !p.PSSAllows("seLinuxOptions", typeOnly) {
 					p.Report(path+".type", container, "%s sets seLinuxOptions.type=%q", who, o.Type)
 				}
 				if o.User != "" {

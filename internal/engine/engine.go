@@ -252,6 +252,7 @@ var subsumedBy = map[string]string{
 	"restrictedVolumes":         "hostPathVolumes",
 	"seccompProfile_restricted": "seccompProfile_baseline",
 	"capabilities_restricted":   "capabilities_baseline",
+	"procMount_restricted":      "procMount",
 }
 
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the

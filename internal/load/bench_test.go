@@ -1,0 +1,90 @@
+package load
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// benchCorpus is the shared real-world corpus beside the checkout.
+var benchCorpus = filepath.Join("..", "..", "..", "shared", "corpus")
+
+func corpusFiles(b *testing.B) ([]string, int64) {
+	b.Helper()
+	var files []string
+	var size int64
+	err := filepath.WalkDir(benchCorpus, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && manifestExt(p) {
+			st, err := d.Info()
+			if err != nil {
+				return err
+			}
+			files = append(files, p)
+			size += st.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		b.Skipf("corpus not available: %v", err)
+	}
+	return files, size
+}
+
+// BenchmarkLoadCorpus is the loader alone: split, parse, headers, and a full decode of
+// the kinds that run pods (what a default scan asks for).
+func BenchmarkLoadCorpus(b *testing.B) {
+	_, size := corpusFiles(b)
+	decode := func(apiVersion, kind string) bool {
+		switch kind {
+		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController":
+			return true
+		}
+		return false
+	}
+	b.SetBytes(size)
+	objs := 0
+	for b.Loop() {
+		r := Load([]string{benchCorpus}, Options{Decode: decode})
+		objs = len(r.Inventory.Objects)
+	}
+	b.ReportMetric(float64(objs)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkYAMLDecodeCorpus is the reference the loader is measured against: a plain,
+// single-threaded yaml.v3 decode of every document into generic values.
+func BenchmarkYAMLDecodeCorpus(b *testing.B) {
+	files, size := corpusFiles(b)
+	b.SetBytes(size)
+	docs := 0
+	for b.Loop() {
+		docs = 0
+		for _, f := range files {
+			fh, err := os.Open(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dec := yaml.NewDecoder(fh)
+			for {
+				var v any
+				if err := dec.Decode(&v); err != nil {
+					if !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "yaml") {
+						b.Fatal(err)
+					}
+					break
+				}
+				docs++
+			}
+			fh.Close()
+		}
+	}
+	b.ReportMetric(float64(docs)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}
