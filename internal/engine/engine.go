@@ -78,7 +78,8 @@ type Engine struct {
 	pending map[*inventory.Object]*objResult
 }
 
-// New prepares an engine.
+// New prepares an engine. It panics if a rule needs an index nobody registered: that
+// is a programming error caught by the first test run.
 func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
@@ -86,6 +87,11 @@ func New(opts Options) *Engine {
 		pending: map[*inventory.Object]*objResult{},
 	}
 	for _, r := range opts.Rules {
+		for _, n := range r.Needs {
+			if !inventory.KnownIndex(n) {
+				panic("engine: rule " + r.ID + " needs unknown index " + n)
+			}
+		}
 		e.params[r.ID] = params(r, &e.opts)
 		if r.Workload != nil {
 			if len(r.Needs) > 0 {
@@ -137,6 +143,12 @@ func (e *Engine) Visit(o *inventory.Object) {
 // suppression applied.
 func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 	if len(e.crossRules) > 0 || len(e.crossWLRules) > 0 {
+		// Each declared index is built once, before the rules run in parallel.
+		for _, r := range e.opts.Rules {
+			for _, n := range r.Needs {
+				inv.Get(n)
+			}
+		}
 		e.parallel(inv, func(o *inventory.Object) {
 			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, false)
 			if r.findings == nil {

@@ -99,16 +99,70 @@ func (inv *Inventory) Index(key string, build func(*Inventory) any) any {
 	return v
 }
 
-// ByNamespace returns the objects of each namespace ("" for cluster-scoped objects),
-// built once per scan.
+// Names of the shared indexes rules can declare in Rule.Needs.
+const (
+	IndexNamespace = "namespace"
+	IndexKind      = "kind"
+)
+
+var (
+	buildersMu sync.RWMutex
+	builders   = map[string]func(*Inventory) any{
+		IndexNamespace: func(inv *Inventory) any {
+			m := map[string][]*Object{}
+			for _, o := range inv.Objects {
+				m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
+			}
+			return m
+		},
+		IndexKind: func(inv *Inventory) any {
+			m := map[string][]*Object{}
+			for _, o := range inv.Objects {
+				m[o.Ref.Kind] = append(m[o.Ref.Kind], o)
+			}
+			return m
+		},
+	}
+)
+
+// RegisterIndex makes a named index available to rules. Analyzers that need a richer
+// index (an RBAC graph, a selector index) register it next to their rules.
+func RegisterIndex(name string, build func(*Inventory) any) {
+	buildersMu.Lock()
+	defer buildersMu.Unlock()
+	if _, dup := builders[name]; dup {
+		panic("inventory: duplicate index " + name)
+	}
+	builders[name] = build
+}
+
+// KnownIndex reports whether an index name is registered.
+func KnownIndex(name string) bool {
+	buildersMu.RLock()
+	defer buildersMu.RUnlock()
+	_, ok := builders[name]
+	return ok
+}
+
+// Get returns a registered index, built once per inventory on first use.
+func (inv *Inventory) Get(name string) any {
+	buildersMu.RLock()
+	b, ok := builders[name]
+	buildersMu.RUnlock()
+	if !ok {
+		panic("inventory: unknown index " + name)
+	}
+	return inv.Index(name, b)
+}
+
+// ByNamespace returns the objects of each namespace ("" for cluster-scoped objects).
 func (inv *Inventory) ByNamespace() map[string][]*Object {
-	return inv.Index("namespace", func(inv *Inventory) any {
-		m := map[string][]*Object{}
-		for _, o := range inv.Objects {
-			m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
-		}
-		return m
-	}).(map[string][]*Object)
+	return inv.Get(IndexNamespace).(map[string][]*Object)
+}
+
+// ByKind returns the objects of each kind.
+func (inv *Inventory) ByKind() map[string][]*Object {
+	return inv.Get(IndexKind).(map[string][]*Object)
 }
 
 // Kinds counts objects by kind, sorted by kind name.

@@ -1,0 +1,103 @@
+package engine_test
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/engine"
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+var builds atomic.Int32
+
+func init() {
+	inventory.RegisterIndex("test-services-by-namespace", func(inv *inventory.Inventory) any {
+		builds.Add(1)
+		m := map[string]int{}
+		for _, o := range inv.Objects {
+			if o.Ref.Kind == "Service" {
+				m[o.Ref.Namespace]++
+			}
+		}
+		return m
+	})
+}
+
+const manifests = `apiVersion: v1
+kind: Service
+metadata: {name: s1, namespace: a}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c1, namespace: a}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c2, namespace: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c3, namespace: b}
+`
+
+// TestCrossObjectRule checks that a rule declaring Needs runs after loading, sees the
+// inventory, and that its index is built exactly once however many objects use it.
+func TestCrossObjectRule(t *testing.T) {
+	rule := &rules.Rule{
+		Meta: rules.Meta{ID: "TEST-1", Title: "ConfigMap in a namespace without Services", Severity: finding.Low,
+			Category: "test", Rationale: "r", Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
+		Kinds: []string{"ConfigMap"},
+		Needs: []string{"test-services-by-namespace"},
+		Object: func(p *rules.Pass, o *inventory.Object) {
+			if p.Inventory == nil {
+				t.Error("cross-object rule ran without the inventory")
+				return
+			}
+			if p.Inventory.Get("test-services-by-namespace").(map[string]int)[o.Ref.Namespace] == 0 {
+				p.Report("metadata.name", "", "no Service in namespace %s", o.Ref.Namespace)
+			}
+		},
+	}
+	builds.Store(0)
+	finder := workload.NewFinder(nil)
+	eng := engine.New(engine.Options{Rules: []*rules.Rule{rule}, Finder: finder})
+	lr := load.Load([]string{"-"}, load.Options{
+		Stdin: strings.NewReader(manifests), Decode: engine.Decoder([]*rules.Rule{rule}, finder),
+		Visit: eng.Visit, Retain: eng.Retain,
+	})
+	res := eng.Finish(lr.Inventory)
+	if n := builds.Load(); n != 1 {
+		t.Errorf("index built %d times, want 1", n)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Object.Name)
+	}
+	if strings.Join(got, ",") != "c2,c3" {
+		t.Errorf("findings on %v, want c2,c3", got)
+	}
+	for _, o := range lr.Inventory.Objects {
+		if o.Ref.Kind == "ConfigMap" && o.Body == nil {
+			t.Errorf("%s: body dropped although a cross-object rule reads ConfigMaps", o.Ref)
+		}
+		if o.Ref.Kind == "Service" && o.Body != nil {
+			t.Errorf("%s: body kept although no rule decodes Services", o.Ref)
+		}
+	}
+}
+
+// TestUnknownIndexPanics: a rule needing an index nobody registered is caught.
+func TestUnknownIndexPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for an unknown index")
+		}
+	}()
+	engine.New(engine.Options{Rules: []*rules.Rule{{Meta: rules.Meta{ID: "TEST-2"}, Needs: []string{"nope"},
+		Object: func(*rules.Pass, *inventory.Object) {}}}})
+}
