@@ -81,6 +81,8 @@ type Rule struct {
 	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
 	// a rule without runs while each object is parsed, with Pass.Inventory nil.
 	Needs []string
+
+	tags []string
 }
 
 // Pass is what a rule sees while checking one object.
@@ -128,7 +130,7 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 		Location:    p.Object.LocationOf(path),
 		Message:     fmt.Sprintf(format, args...),
 		Remediation: p.Rule.Remediation,
-		Frameworks:  p.Rule.Frameworks.Tags(),
+		Frameworks:  p.Rule.tagList(),
 	})
 }
 
@@ -164,7 +166,17 @@ func Register(r *Rule) {
 	case r.Frameworks.Layer == "":
 		panic("rules: " + r.ID + " has no 4C layer")
 	}
+	r.tags = r.Frameworks.Tags()
 	registry[r.ID] = r
+}
+
+// tagList returns the framework tags, computed once at registration. Findings share
+// the slice; nobody modifies it.
+func (r *Rule) tagList() []string {
+	if r.tags == nil {
+		return r.Frameworks.Tags()
+	}
+	return r.tags
 }
 
 // All returns every registered rule, ordered by ID.

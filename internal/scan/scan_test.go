@@ -1,0 +1,94 @@
+package scan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+const customWorkload = `apiVersion: example.com/v1
+kind: Runner
+metadata:
+  name: r
+  namespace: ci
+spec:
+  pod:
+    template:
+      spec:
+        containers:
+        - name: job
+          image: busybox
+          securityContext:
+            privileged: true
+`
+
+// TestPodTemplatePaths: a custom kind is checked like a Deployment once its template
+// path is configured, and ignored (kept in the inventory, unchecked) before.
+func TestPodTemplatePaths(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		paths []workload.TemplatePath
+		want  int
+	}{
+		{"unconfigured", nil, 0},
+		{"configured", []workload.TemplatePath{{Group: "example.com", Kind: "Runner", Path: "spec.pod.template"}}, 1},
+		{"other group", []workload.TemplatePath{{Group: "other.io", Kind: "Runner", Path: "spec.pod.template"}}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(customWorkload),
+				Config: &config.Config{PodTemplatePaths: tc.paths}, FailOn: "none"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Report.Summary.Objects != 1 {
+				t.Fatalf("%d objects, want the custom resource kept", res.Report.Summary.Objects)
+			}
+			n := 0
+			for _, f := range res.Report.Findings {
+				if f.RuleID == "PAL-001" {
+					n++
+					if f.Path != "spec.pod.template.spec.containers[0].securityContext.privileged" || f.Location.Line != 14 {
+						t.Errorf("PAL-001 at %s line %d", f.Path, f.Location.Line)
+					}
+				}
+			}
+			if n != tc.want {
+				t.Errorf("%d PAL-001 findings, want %d", n, tc.want)
+			}
+		})
+	}
+}
+
+// TestSeverityOverrideAndDisable: configuration changes a copy of a rule, never the
+// registry, and disabled rules do not run.
+func TestSeverityOverrideAndDisable(t *testing.T) {
+	cfg, err := config.Parse([]byte("rules:\n  PAL-001: {severity: low}\n  PAL-006: {enabled: false}\n"),
+		func(string) bool { return true }, func(string) []string { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext: {privileged: true}\n"
+	res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Config: cfg, FailOn: "critical"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Report.Findings {
+		if f.RuleID == "PAL-006" {
+			t.Error("disabled rule PAL-006 reported")
+		}
+		if f.RuleID == "PAL-001" && f.Severity.String() != "low" {
+			t.Errorf("PAL-001 severity %s, want low", f.Severity)
+		}
+	}
+	for _, r := range AllRules() {
+		if r.ID == "PAL-001" && r.Severity.String() != "critical" {
+			t.Error("registry severity was changed")
+		}
+	}
+	// PAL-001 was the only critical finding, and it is now low.
+	if res.ExitCode() != 0 {
+		t.Errorf("exit %d at --fail-on critical, want 0 once PAL-001 is low", res.ExitCode())
+	}
+}
