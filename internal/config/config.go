@@ -97,16 +97,28 @@ func Load(path string, knownRule func(id string) bool, params func(id string) []
 
 // Parse reads and validates configuration bytes.
 func Parse(data []byte, knownRule func(id string) bool, params func(id string) []string) (*Config, error) {
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	rulesNode := mapChild(&root, "rules")
+	// A bad severity fails the decode below without a line; check it here first.
+	if rulesNode != nil && rulesNode.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(rulesNode.Content); i += 2 {
+			s := mapChild(rulesNode.Content[i+1], "severity")
+			if s == nil || s.Kind != yaml.ScalarNode || s.Tag == "!!null" {
+				continue
+			}
+			if _, err := finding.ParseSeverity(s.Value); err != nil {
+				return nil, fmt.Errorf("line %d: rule %s: %v", s.Line, rulesNode.Content[i].Value, err)
+			}
+		}
+	}
 	cfg := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, cleanYAMLError(err)
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
 	var errs []string
-	rulesNode := mapChild(&root, "rules")
 	for id, rc := range cfg.Rules {
 		line := keyLine(rulesNode, id)
 		if !knownRule(id) {
@@ -116,35 +128,60 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 		known := params(id)
 		for p := range rc.Params {
 			if !contains(known, p) {
-				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", line, id, p, strings.Join(known, ", ")))
+				pline := keyLine(mapChild(mapChild(rulesNode, id), "params"), p)
+				if pline == 0 {
+					pline = line
+				}
+				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", pline, id, p, strings.Join(known, ", ")))
 			}
 		}
 	}
+	exNodes := make([]*yaml.Node, len(cfg.Exemptions))
 	if ex := mapChild(&root, "exemptions"); ex != nil && ex.Kind == yaml.SequenceNode {
 		for i := range cfg.Exemptions {
 			if i < len(ex.Content) {
 				cfg.Exemptions[i].Line = ex.Content[i].Line
+				exNodes[i] = ex.Content[i]
 			}
 		}
 	}
-	for _, e := range cfg.Exemptions {
+	// lineIn is the line of a field of exemption i, or the exemption's own line.
+	lineIn := func(i int, key, item string) int {
+		n := exNodes[i]
+		if n == nil {
+			return cfg.Exemptions[i].Line
+		}
+		if item == "" {
+			if l := keyLine(n, key); l != 0 {
+				return l
+			}
+		} else if seq := mapChild(n, key); seq != nil && seq.Kind == yaml.SequenceNode {
+			for _, it := range seq.Content {
+				if it.Value == item {
+					return it.Line
+				}
+			}
+		}
+		return cfg.Exemptions[i].Line
+	}
+	for i, e := range cfg.Exemptions {
 		if strings.TrimSpace(e.Reason) == "" {
 			errs = append(errs, fmt.Sprintf("line %d: exemption needs a reason", e.Line))
 		}
 		if e.Expires != "" {
 			if _, err := time.Parse("2006-01-02", e.Expires); err != nil {
-				errs = append(errs, fmt.Sprintf("line %d: expires %q is not a date (YYYY-MM-DD)", e.Line, e.Expires))
+				errs = append(errs, fmt.Sprintf("line %d: expires %q is not a date (YYYY-MM-DD)", lineIn(i, "expires", ""), e.Expires))
 			}
 		}
 		for _, r := range e.Rules {
 			if !strings.ContainsAny(r, "*?[") && !knownRule(r) {
-				errs = append(errs, fmt.Sprintf("line %d: exemption names unknown rule %q", e.Line, r))
+				errs = append(errs, fmt.Sprintf("line %d: exemption names unknown rule %q", lineIn(i, "rules", r), r))
 			}
 		}
 	}
 	if cfg.FailOn != "" && cfg.FailOn != "none" {
 		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
-			errs = append(errs, "failOn: "+err.Error())
+			errs = append(errs, fmt.Sprintf("line %d: failOn: %v", keyLine(top(&root), "failOn"), err))
 		}
 	}
 	if len(errs) > 0 {
@@ -167,10 +204,8 @@ func cleanYAMLError(err error) error {
 }
 
 func mapChild(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if n.Kind != yaml.MappingNode {
+	n = top(n)
+	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -179,6 +214,14 @@ func mapChild(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// top is the root node of a document node, else n.
+func top(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
 }
 
 func keyLine(n *yaml.Node, key string) int {

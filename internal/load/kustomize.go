@@ -37,6 +37,11 @@ func buildKustomization(dir string, addErr func(finding.InputError)) []source {
 			file = filepath.Join(dir, filepath.FromSlash(o.Path))
 		}
 		r.RemoveBuildAnnotations()
+		// The origin annotation was asked for by originFS, not by the user: drop it.
+		if err := r.SetOrigin(nil); err != nil {
+			addErr(finding.InputError{Location: finding.Location{File: file, Renderer: renderer}, Message: err.Error()})
+			continue
+		}
 		data, err := r.AsYAML()
 		if err != nil {
 			addErr(finding.InputError{Location: finding.Location{File: file, Renderer: renderer}, Message: err.Error()})

@@ -1,0 +1,188 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+// knownRule accepts PAL-001 to PAL-030, like the built-in catalogue.
+func knownRule(id string) bool {
+	return len(id) == 7 && strings.HasPrefix(id, "PAL-0") && id >= "PAL-001" && id <= "PAL-030"
+}
+
+func ruleParams(id string) []string {
+	switch id {
+	case "PAL-007":
+		return []string{"dangerous"}
+	case "PAL-022":
+		return []string{"paths"}
+	}
+	return nil
+}
+
+func parseFile(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse(data, knownRule, ruleParams)
+}
+
+func TestParseValid(t *testing.T) {
+	cfg, err := parseFile(t, "valid.yaml")
+	if err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	if cfg.FailOn != "medium" || cfg.PSSVersion != "1.30" {
+		t.Errorf("failOn %q pssVersion %q", cfg.FailOn, cfg.PSSVersion)
+	}
+	if rc := cfg.Rules["PAL-001"]; rc.Severity == nil || *rc.Severity != finding.High || rc.Enabled != nil {
+		t.Errorf("PAL-001 = %+v, want severity high", rc)
+	}
+	if rc := cfg.Rules["PAL-009"]; rc.Enabled == nil || *rc.Enabled {
+		t.Errorf("PAL-009 = %+v, want enabled false", rc)
+	}
+	if got, want := cfg.Rules["PAL-007"].Params["dangerous"], []any{"SYS_ADMIN", "NET_ADMIN"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("PAL-007 dangerous = %v, want %v", got, want)
+	}
+	want := []Exemption{
+		{
+			Rules: []string{"PAL-001", "PAL-02*"}, Namespaces: []string{"kube-system"}, Kinds: []string{"DaemonSet"},
+			Names: []string{"cni-*"}, Labels: map[string]string{"app": "cni"},
+			Reason: "The CNI plugin needs host access.", Expires: "2031-12-31", Line: 13,
+		},
+		{Namespaces: []string{"legacy"}, Reason: "Legacy namespace, tracked in TICKET-1.", Line: 21},
+	}
+	if !reflect.DeepEqual(cfg.Exemptions, want) {
+		t.Errorf("exemptions:\n got  %+v\n want %+v", cfg.Exemptions, want)
+	}
+	wantTP := []workload.TemplatePath{{Group: "example.com", Kind: "Widget", Path: "spec.template"}}
+	if !reflect.DeepEqual(cfg.PodTemplatePaths, wantTP) {
+		t.Errorf("podTemplatePaths = %+v, want %+v", cfg.PodTemplatePaths, wantTP)
+	}
+}
+
+func TestParseEmpty(t *testing.T) {
+	for _, data := range []string{"", "# nothing configured\n", "---\n"} {
+		cfg, err := Parse([]byte(data), knownRule, ruleParams)
+		if err != nil || cfg == nil {
+			t.Errorf("Parse(%q) = %v, %v; want an empty config", data, cfg, err)
+		}
+	}
+}
+
+func TestParseErrorsNameTheLine(t *testing.T) {
+	tests := []struct {
+		file string
+		// want holds substrings the message must contain, the line first.
+		want []string
+	}{
+		{"unknown-top-key.yaml", []string{"line 5:", "failon"}},
+		{"unknown-rule-key.yaml", []string{"line 5:", "enable"}},
+		{"unknown-rule.yaml", []string{"line 5:", `unknown rule "PAL-999"`}},
+		{"unknown-param.yaml", []string{"line 6:", `no parameter "dangrous"`, "has: dangerous"}},
+		{"exemption-no-reason.yaml", []string{"line 4:", "needs a reason"}},
+		{"exemption-bad-expires.yaml", []string{"line 7:", `"31/12/2030"`, "YYYY-MM-DD"}},
+		{"exemption-unknown-rule.yaml", []string{"line 5:", `unknown rule "PAL-1000"`}},
+		{"bad-severity.yaml", []string{"line 3:", `"severe"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			cfg, err := parseFile(t, tc.file)
+			if err == nil {
+				t.Fatalf("no error; config %+v", cfg)
+			}
+			if cfg != nil {
+				t.Errorf("config returned with an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if n := strings.Count(err.Error(), "line "); n != 1 {
+				t.Errorf("error %q names %d lines, want 1", err, n)
+			}
+		})
+	}
+}
+
+func TestParseFailOn(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		wantErr string
+	}{
+		{"failOn: none\n", ""},
+		{"failOn: CRITICAL\n", ""},
+		{"# x\nfailOn: bogus\n", "line 2:"},
+	} {
+		_, err := Parse([]byte(tc.in), knownRule, ruleParams)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("Parse(%q): %v", tc.in, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("Parse(%q) = %v, want error containing %q", tc.in, err, tc.wantErr)
+		}
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	in := `rules:
+  PAL-998: {}
+  PAL-999: {}
+exemptions:
+  - kinds: [Pod]
+`
+	_, err := Parse([]byte(in), knownRule, ruleParams)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{`line 2: unknown rule "PAL-998"`, `line 3: unknown rule "PAL-999"`, "line 5: exemption needs a reason"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
+
+func TestLoadAndFind(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "a", "b")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := Find(sub); got != "" && strings.HasPrefix(got, dir) {
+		t.Fatalf("Find found %q before any file was written", got)
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "valid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "a", FileName)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := Find(sub); got != p {
+		t.Errorf("Find(%s) = %q, want %q", sub, got, p)
+	}
+	cfg, err := Load(p, knownRule, ruleParams)
+	if err != nil || cfg.Path != p {
+		t.Fatalf("Load = %+v, %v", cfg, err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("x: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(bad, knownRule, ruleParams); err == nil || !strings.HasPrefix(err.Error(), bad+": line 1:") {
+		t.Errorf("Load(bad) = %v, want an error naming the file and line", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml"), knownRule, ruleParams); err == nil {
+		t.Errorf("Load(missing) gave no error")
+	}
+}

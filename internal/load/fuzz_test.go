@@ -1,0 +1,141 @@
+package load
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+)
+
+// addSeeds adds every manifest file under testdata to the corpus, with a few hand-made
+// edge cases.
+func addSeeds(f *testing.F) {
+	f.Helper()
+	err := filepath.WalkDir("testdata", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			if d != nil && d.IsDir() && d.Name() == "fuzz" {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		switch filepath.Ext(p) {
+		case ".yaml", ".yml", ".json":
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			f.Add(data)
+		}
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		"", "---", "...", "--- |\n  x\n", "\xef\xbb\xbf---\r\na: 1\r\n...\r\n", "%YAML 1.2\n---\n",
+		"a: &a [*a]\n", "<<: *x\n", "kind: List\napiVersion: v1\nitems: [1, [2], {kind: A}]\n",
+		"{\"apiVersion\":\t\"v1\",\"kind\":\"List\",\"items\":null}",
+		"a: &a {b: 1}\nc:\n  <<: [*a, {d: 2}]\n  e: 3\n",
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+func FuzzSplitDocuments(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var docs []document
+		err := splitDocuments(bytes.NewReader(in), func(d document) error {
+			d.data = bytes.Clone(d.data)
+			docs = append(docs, d)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("split error on an in-memory reader: %v", err)
+		}
+		total := 0
+		lines := bytes.Count(in, []byte("\n")) + 1
+		for i, d := range docs {
+			total += len(d.data)
+			if blank(d.data) {
+				t.Errorf("doc %d is blank but was emitted: %q", i, d.data)
+			}
+			if d.line < 1 || d.line > lines {
+				t.Errorf("doc %d starts on line %d, input has %d lines", i, d.line, lines)
+			}
+			if i > 0 {
+				prev := docs[i-1]
+				if d.index <= prev.index {
+					t.Errorf("doc %d index %d not after %d", i, d.index, prev.index)
+				}
+				// Each line of a document's data is one input line, so the next document
+				// cannot start before the previous one ends.
+				if end := prev.line + bytes.Count(prev.data, []byte("\n")); d.line < end {
+					t.Errorf("doc %d starts on line %d inside doc %d (lines %d..%d)", i, d.line, i-1, prev.line, end)
+				}
+			}
+		}
+		if total > len(in) {
+			t.Errorf("documents hold %d bytes, input has %d", total, len(in))
+		}
+		// Without markers, CRs or a BOM, splitting is the identity.
+		if !bytes.Contains(in, []byte("---")) && !bytes.Contains(in, []byte("...")) &&
+			!bytes.Contains(in, []byte("\r")) && !bytes.HasPrefix(in, []byte("\xef\xbb\xbf")) {
+			switch {
+			case blank(in) && len(docs) != 0:
+				t.Errorf("blank input gave %d documents", len(docs))
+			case !blank(in) && (len(docs) != 1 || !bytes.Equal(docs[0].data, in) || docs[0].line != 1 || docs[0].index != 0):
+				t.Errorf("unmarked input not kept whole: %d docs", len(docs))
+			}
+		}
+	})
+}
+
+func FuzzParseDocument(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const start = 7
+		opts := &Options{Decode: func(string, string) bool { return true }}
+		base := finding.Location{File: "fuzz.yaml"}
+		objs, errs := parseDocument(document{index: 2, line: start, data: in}, base, opts)
+		// The line just past the document's last newline: the parser may place a problem
+		// found at the end of the input (or an empty node there) on it.
+		last := start + bytes.Count(in, []byte("\n"))
+		if len(in) > 0 && in[len(in)-1] != '\n' {
+			last++
+		}
+		for _, e := range errs {
+			if e.Location.Line < 1 {
+				t.Errorf("input error without a line: %+v", e)
+			}
+			if e.Location.Line < start || e.Location.Line > last {
+				t.Errorf("input error on line %d, outside the document (lines %d..%d): %+v", e.Location.Line, start, last, e)
+			}
+			if e.Location.File != "fuzz.yaml" || e.Location.Document != 2 {
+				t.Errorf("input error lost its location: %+v", e.Location)
+			}
+			if e.Message == "" {
+				t.Errorf("input error without a message")
+			}
+		}
+		for _, o := range objs {
+			if o == nil {
+				t.Fatal("nil object")
+			}
+			if o.Origin.Line < start || o.Origin.Line > last {
+				t.Errorf("object %s on line %d, outside the document (lines %d..%d)", o.Ref, o.Origin.Line, start, last)
+			}
+			if o.Ref.Kind == "" || o.Ref.APIVersion == "" {
+				t.Errorf("object without kind or apiVersion: %+v", o.Ref)
+			}
+			for p, l := range o.Lines {
+				if l < start || l > last {
+					t.Errorf("Lines[%q] = %d, outside the document (lines %d..%d)", p, l, start, last)
+				}
+			}
+		}
+	})
+}
