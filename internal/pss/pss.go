@@ -43,7 +43,7 @@ func New(version string) (*Evaluator, error) {
 	}
 	v, err := api.ParseVersion(version)
 	if err != nil {
-		return nil, fmt.Errorf("pss version %q: %w", version, err)
+		return nil, fmt.Errorf("pss version %q: want \"latest\" or a Kubernetes version such as 1.30", strings.TrimPrefix(version, "v"))
 	}
 	e := &Evaluator{version: v}
 	for _, c := range policy.DefaultChecks() {

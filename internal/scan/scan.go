@@ -5,6 +5,7 @@ package scan
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/palisade-k8s/palisade/internal/config"
@@ -170,6 +171,14 @@ func Run(opts Options) (*Result, error) {
 	})
 	er := eng.Finish(lr.Inventory)
 	errs := append(append([]finding.InputError{}, lr.Errors...), er.Errors...)
+	if len(lr.Inventory.Objects) == 0 && len(errs) == 0 {
+		// A scan that read nothing is almost always a wrong path in CI: say so and
+		// fail as an input problem instead of passing silently.
+		errs = append(errs, finding.InputError{
+			Location: finding.Location{File: describePaths(opts.Paths)},
+			Message:  "no Kubernetes objects found (no .yaml, .yml or .json manifests, charts or overlays with objects)",
+		})
+	}
 	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
 	return &Result{Report: rep, Load: lr}, nil
 }
@@ -183,3 +192,14 @@ func WriteBaseline(r *Result, file string) (int, error) {
 
 // AllRules is the full registered catalogue, in ID order.
 func AllRules() []*rules.Rule { return rules.All() }
+
+func describePaths(paths []string) string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			p = "<stdin>"
+		}
+		out[i] = p
+	}
+	return strings.Join(out, " ")
+}

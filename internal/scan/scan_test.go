@@ -92,3 +92,16 @@ func TestSeverityOverrideAndDisable(t *testing.T) {
 		t.Errorf("exit %d at --fail-on critical, want 0 once PAL-001 is low", res.ExitCode())
 	}
 }
+
+// TestEmptyInputIsAnInputError: a scan that finds no object never passes silently.
+func TestEmptyInputIsAnInputError(t *testing.T) {
+	for _, in := range []string{"", "# just a comment\n", "---\n---\n"} {
+		res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ExitCode() != 3 || len(res.Report.Errors) != 1 || !strings.Contains(res.Report.Errors[0].Message, "no Kubernetes objects") {
+			t.Errorf("input %q: exit %d, errors %v; want exit 3 and a no-objects error", in, res.ExitCode(), res.Report.Errors)
+		}
+	}
+}
