@@ -15,8 +15,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# bench runs every analyzer's Go benchmark, then whole scans of the corpus and of a
+# 10x concatenation against a plain yaml.v3 decode, and records both in
+# docs/BENCHMARKS.md. It needs ../shared/corpus.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... | tee .bench.out
+	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
+	@rm -f .bench.out
 
 docs:
 	$(GO) run ./cmd/palisade rules --format markdown > docs/rules.md

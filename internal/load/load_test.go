@@ -299,6 +299,17 @@ func TestLoadInputErrors(t *testing.T) {
 			},
 		},
 		{
+			// YAML forbids repeated keys and kubectl rejects them; a key that a merge
+			// (<<) brings in may be overridden.
+			name:      "duplicate mapping keys",
+			path:      "testdata/duplicate-keys.yaml",
+			wantNames: []string{"before", "merged"},
+			wantErrs: []wantErr{
+				{line: 14, document: 1, contains: `mapping key "selector" already defined at line 11`},
+				{line: 25, document: 2, contains: `mapping key "image" already defined at line 24`},
+			},
+		},
+		{
 			name:     "nonexistent path",
 			path:     "testdata/does-not-exist.yaml",
 			wantErrs: []wantErr{{line: 0, contains: "no such file"}},

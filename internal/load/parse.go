@@ -54,9 +54,71 @@ func parseDocument(doc document, base finding.Location, opts *Options) ([]*inven
 	if n.Kind == yaml.DocumentNode {
 		n = n.Content[0]
 	}
+	if k, first := duplicateKey(n); k != nil {
+		// YAML requires unique keys, and kubectl and the API server reject a document
+		// that repeats one; which value would apply is undefined, so it is not scanned.
+		loc.Line, loc.Column = k.Line+doc.line-1, k.Column
+		return nil, []finding.InputError{{Location: loc, Message: fmt.Sprintf(
+			"invalid YAML: mapping key %q already defined at line %d", k.Value, first.Line+doc.line-1)}}
+	}
 	p := &parser{opts: opts, loc: loc, offset: doc.line - 1}
 	p.object(n)
 	return p.objs, p.errs
+}
+
+// duplicateKey finds the first mapping key that repeats an earlier key of the same
+// mapping, and that earlier key. Merge keys and aliases are not expanded: merged keys
+// may be overridden, and an alias's target is checked where it is defined.
+func duplicateKey(root *yaml.Node) (dup, first *yaml.Node) {
+	stack := []*yaml.Node{root}
+	var seen map[string]*yaml.Node
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch n.Kind {
+		case yaml.MappingNode:
+			c := n.Content
+			if len(c) <= 16 {
+				for i := 0; i+1 < len(c); i += 2 {
+					for j := 0; j < i; j += 2 {
+						if c[i].Value == c[j].Value && c[i].Kind == yaml.ScalarNode && c[j].Kind == yaml.ScalarNode && !isMergeKey(c[i]) {
+							return c[i], c[j]
+						}
+					}
+				}
+			} else {
+				if seen == nil {
+					seen = map[string]*yaml.Node{}
+				}
+				clear(seen)
+				for i := 0; i+1 < len(c); i += 2 {
+					if c[i].Kind != yaml.ScalarNode || isMergeKey(c[i]) {
+						continue
+					}
+					if f, ok := seen[c[i].Value]; ok {
+						return c[i], f
+					}
+					seen[c[i].Value] = c[i]
+				}
+			}
+			for i := 1; i < len(c); i += 2 {
+				if v := c[i]; v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode {
+					stack = append(stack, v)
+				}
+			}
+		case yaml.SequenceNode:
+			for _, v := range n.Content {
+				if v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode {
+					stack = append(stack, v)
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str")
 }
 
 func safeUnmarshal(data []byte, n *yaml.Node) (err error) {
@@ -322,7 +384,7 @@ func (c *converter) mapping(n *yaml.Node, path string, out map[string]any, onlyN
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
+		if isMergeKey(k) {
 			merges = append(merges, v)
 			continue
 		}
