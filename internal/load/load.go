@@ -113,6 +113,7 @@ func Load(paths []string, opts Options) *Result {
 			}
 		}()
 	}
+	var sp splitter
 	var loadErrs []finding.InputError
 	addErr := func(e finding.InputError) { loadErrs = append(loadErrs, e) }
 	for _, p := range paths {
@@ -126,7 +127,7 @@ func Load(paths []string, opts Options) *Result {
 				continue
 			}
 			cr := &countingReader{r: rc}
-			err = splitDocuments(cr, func(d document) error {
+			err = sp.split(cr, func(d document) error {
 				jobs <- job{src: idx, base: s.base, doc: d}
 				return nil
 			})

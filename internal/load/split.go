@@ -19,9 +19,27 @@ type document struct {
 // and turns CRLF into LF. Documents that hold only blanks and comments are not emitted
 // but still count towards document indexes, so indexes match what a person counts.
 func splitDocuments(r io.Reader, emit func(document) error) error {
-	br := bufio.NewReaderSize(r, 256<<10)
+	var sp splitter
+	return sp.split(r, emit)
+}
+
+// splitter keeps its read buffer and document scratch space between streams, so a
+// walk over many files allocates them once.
+type splitter struct {
+	br  *bufio.Reader
+	cur []byte
+}
+
+func (sp *splitter) split(r io.Reader, emit func(document) error) error {
+	if sp.br == nil {
+		sp.br = bufio.NewReaderSize(r, 64<<10)
+	} else {
+		sp.br.Reset(r)
+	}
+	br := sp.br
+	cur := sp.cur[:0]
+	defer func() { sp.cur = cur[:0] }()
 	var (
-		cur       []byte
 		lineNo    int
 		start     = 1
 		index     int

@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -82,12 +84,30 @@ func decodeFiles(files []string) error {
 type measure struct {
 	wall, cpu time.Duration
 	rssKB     int64
+	// heapMB is the largest Go heap seen by the garbage collector (from gctrace);
+	// RSS adds the binary's mapped code and the runtime's own reserves.
+	heapMB int
+}
+
+var gcHeapRE = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
+
+func peakHeap(trace string) int {
+	peak := 0
+	for _, m := range gcHeapRE.FindAllStringSubmatch(trace, -1) {
+		for _, g := range m[1:3] {
+			if v, _ := strconv.Atoi(g); v > peak {
+				peak = v
+			}
+		}
+	}
+	return peak
 }
 
 func measureCmd(runs int, name string, args ...string) (measure, error) {
 	best := measure{wall: time.Hour}
 	for i := 0; i < runs; i++ {
 		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
 		cmd.Stdout = io.Discard
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -95,14 +115,15 @@ func measureCmd(runs int, name string, args ...string) (measure, error) {
 		err := cmd.Run()
 		wall := time.Since(start)
 		var ee *exec.ExitError
-		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+		if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 1 || ee.ExitCode() == 3)) {
 			return measure{}, fmt.Errorf("%s %v: %v: %s", name, args, err, stderr.String())
 		}
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		m := measure{
-			wall:  wall,
-			cpu:   time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-			rssKB: ru.Maxrss,
+			wall:   wall,
+			cpu:    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+			rssKB:  ru.Maxrss,
+			heapMB: peakHeap(stderr.String()),
 		}
 		if m.wall < best.wall {
 			best = m
@@ -234,12 +255,12 @@ func run(corpus, doc, bin string, runs int) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured by `make bench` on %s/%s, %d CPUs, %s. Best of %d runs.\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), runs)
-	b.WriteString("| input | size | objects | scan wall | scan CPU | objects/s | peak RSS | yaml.v3 decode wall | decode CPU | scan / decode (wall) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| input | size | objects | scan wall | scan CPU | objects/s | peak RSS | peak Go heap | yaml.v3 decode wall | decode CPU | scan / decode (wall) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %.1f MB | %d | %.2f s | %.2f s | %.0f | %.0f MB | %.2f s | %.2f s | %.2f |\n",
+		fmt.Fprintf(&b, "| %s | %.1f MB | %d | %.2f s | %.2f s | %.0f | %.0f MB | %d MB | %.2f s | %.2f s | %.2f |\n",
 			r.name, float64(r.bytes)/1e6, r.objects, r.scan.wall.Seconds(), r.scan.cpu.Seconds(),
-			float64(r.objects)/r.scan.wall.Seconds(), float64(r.scan.rssKB)/1024,
+			float64(r.objects)/r.scan.wall.Seconds(), float64(r.scan.rssKB)/1024, r.scan.heapMB,
 			r.decode.wall.Seconds(), r.decode.cpu.Seconds(), r.scan.wall.Seconds()/r.decode.wall.Seconds())
 	}
 	x1, x10 := rows[1], rows[2]
