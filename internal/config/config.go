@@ -18,6 +18,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/workload"
+	"github.com/palisade-k8s/palisade/internal/yamlpos"
 )
 
 // FileName is the configuration file looked up from the working directory upward.
@@ -192,6 +193,13 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 }
 
 func cleanYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		// A syntax error: name the line the way manifest errors do.
+		if line, msg := yamlpos.Split(err); line > 0 {
+			return fmt.Errorf("line %d: invalid YAML: %s", line, msg)
+		}
+	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
 	msg = strings.TrimPrefix(msg, "yaml: ")

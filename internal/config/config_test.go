@@ -92,6 +92,8 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"exemption-bad-expires.yaml", []string{"line 7:", `"31/12/2030"`, "YYYY-MM-DD"}},
 		{"exemption-unknown-rule.yaml", []string{"line 5:", `unknown rule "PAL-1000"`}},
 		{"bad-severity.yaml", []string{"line 3:", `"severe"`}},
+		// yaml.v3 names the line of the block mapping that holds the problem.
+		{"bad-yaml.yaml", []string{"line 2:", "invalid YAML", "did not find expected key"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

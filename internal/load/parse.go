@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -12,24 +11,12 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/yamlpos"
 )
 
 // maxNodes bounds how many nodes one document may expand to through aliases, so that
 // an alias bomb is an input error, not an out-of-memory crash.
 const maxNodes = 4 << 20
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
-
-// yamlParserProblems are the problems yaml.v3 raises from its parser (not its scanner).
-// For those it reports the 0-based line of the mark, not the 1-based one.
-var yamlParserProblems = map[string]bool{
-	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
-	"did not find expected '-' indicator": true, "did not find expected key": true,
-	"did not find expected node content": true, "found undefined tag handle": true,
-	"did not find expected <document start>": true, "did not find expected <stream-start>": true,
-	"found duplicate %TAG directive": true, "found duplicate %YAML directive": true,
-	"found incompatible YAML document": true,
-}
 
 // parseDocument parses one document into zero or more objects (a List yields its
 // items). base carries the file, renderer and document index; lines are made absolute.
@@ -131,19 +118,11 @@ func safeUnmarshal(data []byte, n *yaml.Node) (err error) {
 }
 
 func yamlError(loc finding.Location, start int, err error) finding.InputError {
-	msg := err.Error()
-	line := start
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-		if yamlParserProblems[msg] {
-			n++
-		}
-		line = start + n - 1
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
+	n, msg := yamlpos.Split(err)
+	loc.Line = start
+	if n > 0 {
+		loc.Line = start + n - 1
 	}
-	loc.Line = line
 	return finding.InputError{Location: loc, Message: "invalid YAML: " + msg}
 }
 
