@@ -207,6 +207,8 @@ configuration error; 3 some input could not be read (the report still covers the
 	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
 	f.StringVar(&o.BaselineFile, "baseline", "", "hide findings recorded in this baseline file")
 	f.StringVar(&writeBaseline, "write-baseline", "", "record the current findings in this baseline file")
+	f.StringSliceVar(&o.Include, "include", nil, "run only these rules (IDs or globs such as PAL-02*, comma-separated or repeated)")
+	f.StringSliceVar(&o.Exclude, "exclude", nil, "do not run these rules (IDs or globs)")
 	f.BoolVar(&noColor, "no-color", false, "never colour the text report")
 	f.BoolVar(&showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))

@@ -73,6 +73,8 @@ type Engine struct {
 	crossRules   map[string][]*rules.Rule
 	crossWLRules []*rules.Rule
 	params       map[string]map[string]any
+	// partialCheck marks PSS checks some of whose rules are disabled.
+	partialCheck map[string]bool
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
@@ -84,7 +86,19 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
 		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
-		pending: map[*inventory.Object]*objResult{},
+		partialCheck: map[string]bool{},
+		pending:      map[*inventory.Object]*objResult{},
+	}
+	enabled := map[string]bool{}
+	for _, r := range opts.Rules {
+		enabled[r.ID] = true
+	}
+	// The fallback for a failed PSS check stands in only for a locator miss; when a
+	// rule for that check is disabled, its silence is the user's choice.
+	for _, r := range rules.All() {
+		if c := r.Frameworks.PSSCheck; c != "" && !enabled[r.ID] {
+			e.partialCheck[c] = true
+		}
 	}
 	for _, r := range opts.Rules {
 		for _, n := range r.Needs {
@@ -295,7 +309,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	}
 	for check, res := range failed {
 		rs := e.byCheck[check]
-		if len(rs) == 0 || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
+		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
 			continue
 		}
 		r := rs[0]

@@ -5,6 +5,7 @@ package scan
 import (
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ type Options struct {
 	Version      string
 	Now          time.Time
 	Workers      int
+	// Include, if set, runs only rules matching one of these IDs or globs; Exclude
+	// leaves out rules matching one. Both apply on top of the configuration.
+	Include, Exclude []string
 }
 
 // ConfigError is a usage or configuration problem (exit code 2).
@@ -71,13 +75,24 @@ func LoadConfig(path, dir string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// EnabledRules applies the configuration to the registry: disabled rules are left out
-// and severities overridden (on copies; the registry is never changed).
-func EnabledRules(cfg *config.Config) []*rules.Rule {
+// EnabledRules applies the configuration and the include/exclude selections to the
+// registry: disabled rules are left out and severities overridden (on copies; the
+// registry is never changed). A pattern that matches no rule is an error, so a typo
+// never silently turns a rule off or the whole scan into nothing.
+func EnabledRules(cfg *config.Config, include, exclude []string) ([]*rules.Rule, error) {
+	all := rules.All()
+	for _, p := range append(append([]string{}, include...), exclude...) {
+		if !matchesAny(all, p) {
+			return nil, ConfigError{fmt.Errorf("no rule matches %q (see `palisade rules`)", p)}
+		}
+	}
 	var out []*rules.Rule
-	for _, r := range rules.All() {
+	for _, r := range all {
 		rc, ok := cfg.Rules[r.ID]
 		if ok && rc.Enabled != nil && !*rc.Enabled {
+			continue
+		}
+		if (len(include) > 0 && !idMatches(include, r.ID)) || idMatches(exclude, r.ID) {
 			continue
 		}
 		if ok && rc.Severity != nil {
@@ -87,7 +102,25 @@ func EnabledRules(cfg *config.Config) []*rules.Rule {
 		}
 		out = append(out, r)
 	}
-	return out
+	return out, nil
+}
+
+func idMatches(patterns []string, id string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.ToUpper(p), id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAny(rs []*rules.Rule, pattern string) bool {
+	for _, r := range rs {
+		if idMatches([]string{pattern}, r.ID) {
+			return true
+		}
+	}
+	return false
 }
 
 // Result is a finished scan.
@@ -148,7 +181,10 @@ func Run(opts Options) (*Result, error) {
 		}
 		sup.Baseline = b
 	}
-	enabled := EnabledRules(cfg)
+	enabled, err := EnabledRules(cfg, opts.Include, opts.Exclude)
+	if err != nil {
+		return nil, err
+	}
 	finder := workload.NewFinder(cfg.PodTemplatePaths)
 	params := map[string]map[string]any{}
 	for id, rc := range cfg.Rules {

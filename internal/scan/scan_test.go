@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -103,5 +104,47 @@ func TestEmptyInputIsAnInputError(t *testing.T) {
 		if res.ExitCode() != 3 || len(res.Report.Errors) != 1 || !strings.Contains(res.Report.Errors[0].Message, "no Kubernetes objects") {
 			t.Errorf("input %q: exit %d, errors %v; want exit 3 and a no-objects error", in, res.ExitCode(), res.Report.Errors)
 		}
+	}
+}
+
+// TestIncludeExclude: --include and --exclude select rules by ID or glob on top of the
+// configuration, and a pattern that matches no rule is a usage error.
+func TestIncludeExclude(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: x\n    securityContext: {privileged: true}\n"
+	for _, tc := range []struct {
+		name             string
+		include, exclude []string
+		want             string
+		wantErr          bool
+	}{
+		{name: "include one", include: []string{"PAL-001"}, want: "PAL-001"},
+		{name: "include glob", include: []string{"pal-01*"}, want: "PAL-011,PAL-013,PAL-018"},
+		{name: "include and exclude", include: []string{"PAL-01*"}, exclude: []string{"PAL-011", "PAL-013"}, want: "PAL-018"},
+		{name: "typo", exclude: []string{"PAL-9999"}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Include: tc.include, Exclude: tc.exclude, FailOn: "none"})
+			if tc.wantErr {
+				if _, ok := err.(ConfigError); !ok {
+					t.Fatalf("err = %v, want a ConfigError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			var ids []string
+			for _, f := range res.Report.Findings {
+				if !seen[f.RuleID] {
+					seen[f.RuleID] = true
+					ids = append(ids, f.RuleID)
+				}
+			}
+			sort.Strings(ids)
+			if got := strings.Join(ids, ","); got != tc.want {
+				t.Errorf("rules %s, want %s", got, tc.want)
+			}
+		})
 	}
 }
