@@ -2,13 +2,23 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 BIN := bin/palisade
 
-.PHONY: build test lint bench docs fuzz
+.PHONY: build test race lint bench docs fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/palisade
 
 test:
 	$(GO) test ./...
+
+# race runs the packages that evaluate in parallel under the race detector.
+race:
+	$(GO) test -race -short ./internal/load ./internal/engine ./internal/scan ./internal/cli
+
+# fuzz runs each fuzz target briefly; crashers land in testdata/fuzz as regression tests.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzSplitDocuments -fuzztime 30s ./internal/load
+	$(GO) test -run '^$$' -fuzz FuzzParseDocument -fuzztime 30s ./internal/load
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
