@@ -53,7 +53,7 @@ func init() {
 			Frameworks:  baseline("capabilities_baseline", "5.2.9"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
-			dangerous := rulesParam("PAL-007", "dangerous")
+			dangerous := p.StringsOf("PAL-007", "dangerous")
 			forEachAdd(w, func(c *workload.Container, i int, name, raw string) {
 				// The official check compares names exactly: "chown" or "CAP_CHOWN"
 				// is not the default CHOWN.
@@ -137,21 +137,4 @@ func dropsAll(c *workload.Container) bool {
 		}
 	}
 	return false
-}
-
-// rulesParam reads another rule's default parameter, so two rules that split one
-// space of values between them agree on where the line is.
-func rulesParam(id, name string) []string {
-	r, ok := rules.Get(id)
-	if !ok {
-		return nil
-	}
-	for _, p := range r.Params {
-		if p.Name == name {
-			if l, ok := p.Default.([]string); ok {
-				return l
-			}
-		}
-	}
-	return nil
 }

@@ -40,7 +40,7 @@ const (
 
 func classifyHostPath(p *rules.Pass, hp string) hostPathClass {
 	hp = cleanHostPath(hp)
-	for _, s := range rulesParamOr(p, "PAL-023", "sockets", defaultRuntimeSockets) {
+	for _, s := range p.StringsOf("PAL-023", "sockets") {
 		if hp == s || strings.HasPrefix(hp, s+"/") {
 			return hostPathSocket
 		}
@@ -49,23 +49,12 @@ func classifyHostPath(p *rules.Pass, hp string) hostPathClass {
 	if strings.HasSuffix(base, ".sock") && (strings.Contains(base, "docker") || strings.Contains(base, "containerd") || strings.Contains(base, "crio") || strings.Contains(base, "podman")) {
 		return hostPathSocket
 	}
-	for _, s := range rulesParamOr(p, "PAL-022", "paths", defaultSensitivePaths) {
+	for _, s := range p.StringsOf("PAL-022", "paths") {
 		if pathCovers(hp, s) {
 			return hostPathSensitive
 		}
 	}
 	return hostPathPlain
-}
-
-// rulesParamOr reads a parameter of the current rule if it is that rule, else the
-// default: the hostPath rules share one classification.
-func rulesParamOr(p *rules.Pass, id, name string, def []string) []string {
-	if p.Rule.ID == id {
-		if v := p.Strings(name); v != nil {
-			return v
-		}
-	}
-	return def
 }
 
 func forEachHostPath(w *workload.Workload, fn func(i int, v *corev1.Volume)) {

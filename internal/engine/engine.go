@@ -318,6 +318,18 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	}
 }
 
+// paramsOf returns a rule's parameters, configured or default, even when the rule
+// itself is disabled.
+func (e *Engine) paramsOf(id string) map[string]any {
+	if m, ok := e.params[id]; ok {
+		return m
+	}
+	if r, ok := rules.Get(id); ok {
+		return params(r, &e.opts)
+	}
+	return nil
+}
+
 func params(r *rules.Rule, opts *Options) map[string]any {
 	m := make(map[string]any, len(r.Params))
 	for _, p := range r.Params {
@@ -331,6 +343,7 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 
 func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
 	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
+	p.ParamsOf = e.paramsOf
 	if e.opts.PSS != nil {
 		p.PSS = e.opts.PSS
 	}

@@ -93,8 +93,10 @@ type Pass struct {
 	// Params holds the rule's parameter values (defaults overlaid by configuration).
 	Params map[string]any
 	// PSS runs single Pod Security Standards checks (nil when PSS is off).
-	PSS    PSSChecker
-	report func(finding.Finding)
+	PSS PSSChecker
+	// ParamsOf returns another rule's parameter values (nil outside an engine run).
+	ParamsOf func(ruleID string) map[string]any
+	report   func(finding.Finding)
 }
 
 // PSSChecker runs one official Pod Security Standards check on a pod.
@@ -136,7 +138,30 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 
 // Strings returns a list parameter.
 func (p *Pass) Strings(name string) []string {
-	switch v := p.Params[name].(type) {
+	return toStrings(p.Params[name])
+}
+
+// StringsOf returns a list parameter of another rule, as configured. Rules that split
+// one space of values between them (dangerous vs other capabilities, sensitive vs
+// other host paths) use it to agree on where the line is.
+func (p *Pass) StringsOf(ruleID, name string) []string {
+	if p.ParamsOf != nil {
+		if v := toStrings(p.ParamsOf(ruleID)[name]); v != nil {
+			return v
+		}
+	}
+	if r, ok := Get(ruleID); ok {
+		for _, prm := range r.Params {
+			if prm.Name == name {
+				return toStrings(prm.Default)
+			}
+		}
+	}
+	return nil
+}
+
+func toStrings(v any) []string {
+	switch v := v.(type) {
 	case []string:
 		return v
 	case []any:

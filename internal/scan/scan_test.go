@@ -148,3 +148,48 @@ func TestIncludeExclude(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedParameters: rules that split one space of values read each other's
+// configured parameters, so retuning one moves findings to the other, never to
+// nowhere and never to both.
+func TestSharedParameters(t *testing.T) {
+	cfg, err := config.Parse([]byte(`rules:
+  PAL-022: {params: {paths: ["/data"]}}
+  PAL-007: {params: {dangerous: ["SYS_ADMIN"]}}
+`), func(string) bool { return true }, func(string) []string { return []string{"paths", "dangerous"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: a
+    image: x
+    securityContext:
+      capabilities: {add: [SYS_PTRACE]}
+    volumeMounts: [{name: d, mountPath: /d, readOnly: true}, {name: e, mountPath: /e, readOnly: true}]
+  volumes:
+  - {name: d, hostPath: {path: /data/x}}
+  - {name: e, hostPath: {path: /etc}}
+`
+	res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Config: cfg, FailOn: "none",
+		Include: []string{"PAL-007", "PAL-008", "PAL-021", "PAL-022", "PAL-023"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Report.Findings {
+		got = append(got, f.RuleID+" "+f.Path)
+	}
+	sort.Strings(got)
+	want := []string{
+		"PAL-008 spec.containers[0].securityContext.capabilities.add[0]",
+		"PAL-021 spec.volumes[1].hostPath.path",
+		"PAL-022 spec.volumes[0].hostPath.path",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
