@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"fmt"
 	"runtime"
 	"sort"
 	"sync"
@@ -165,12 +166,15 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		}
 		e.parallel(inv, func(o *inventory.Object) {
 			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, false)
-			if r.findings == nil {
+			if r.findings == nil && r.err == nil {
 				return
 			}
 			e.mu.Lock()
 			if p := e.pending[o]; p != nil {
 				p.findings = append(p.findings, r.findings...)
+				if p.err == nil {
+					p.err = r.err
+				}
 			} else {
 				e.pending[o] = &r
 			}
@@ -249,8 +253,15 @@ func sortFindings(fs []finding.Finding) {
 	})
 }
 
-func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, countWorkload bool) objResult {
-	var out objResult
+func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, countWorkload bool) (out objResult) {
+	// A rule that panics on an unforeseen object is a bug, but it must not take the
+	// scan down or pass silently: the object is reported as not fully checked.
+	defer func() {
+		if r := recover(); r != nil {
+			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: internal error: %v", o.Ref, r)}
+			out.err = &ie
+		}
+	}()
 	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
 	if e.opts.Finder != nil && len(wlRules) > 0 {
 		w, err := e.opts.Finder.From(o)

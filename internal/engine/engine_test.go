@@ -101,3 +101,29 @@ func TestUnknownIndexPanics(t *testing.T) {
 	engine.New(engine.Options{Rules: []*rules.Rule{{Meta: rules.Meta{ID: "TEST-2"}, Needs: []string{"nope"},
 		Object: func(*rules.Pass, *inventory.Object) {}}}})
 }
+
+// TestRulePanicIsContained: a rule that panics marks its object as not fully checked
+// (an input error, so the exit code says so) and every other object is still checked.
+func TestRulePanicIsContained(t *testing.T) {
+	rule := &rules.Rule{
+		Meta: rules.Meta{ID: "TEST-3", Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
+		Kinds: []string{"ConfigMap"},
+		Object: func(p *rules.Pass, o *inventory.Object) {
+			if o.Ref.Name == "c2" {
+				var m map[string]int
+				m["boom"]++
+			}
+			p.Report("metadata.name", "", "seen")
+		},
+	}
+	finder := workload.NewFinder(nil)
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder([]*rules.Rule{rule}, finder)})
+	res := engine.Run(lr.Inventory, engine.Options{Rules: []*rules.Rule{rule}, Finder: finder})
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "ConfigMap/b/c2: not fully checked") {
+		t.Errorf("errors = %v, want one naming c2", res.Errors)
+	}
+	if len(res.Findings) != 2 {
+		t.Errorf("%d findings, want the other two ConfigMaps checked", len(res.Findings))
+	}
+}
