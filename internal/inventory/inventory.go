@@ -3,9 +3,12 @@
 package inventory
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
@@ -183,4 +186,19 @@ func (inv *Inventory) Kinds() []KindCount {
 type KindCount struct {
 	Kind  string
 	Count int
+}
+
+// Decode converts the decoded body into a typed API object (for example
+// *rbacv1.ClusterRole). It fails if the body was not decoded (the kind was not
+// requested through Rule.Kinds) or does not fit the type.
+func (o *Object) Decode(out any) (err error) {
+	if o.Body == nil {
+		return fmt.Errorf("%s: body not decoded", o.Ref)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: cannot decode: %v", o.Ref, r)
+		}
+	}()
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(o.Body, out)
 }
