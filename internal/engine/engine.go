@@ -263,6 +263,12 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}()
 	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
+	onError := func(err error) {
+		if out.err == nil {
+			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: %v", o.Ref, err)}
+			out.err = &ie
+		}
+	}
 	if e.opts.Finder != nil && len(wlRules) > 0 {
 		w, err := e.opts.Finder.From(o)
 		if err != nil {
@@ -276,7 +282,9 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}
 	for _, r := range objRules[o.Ref.Kind] {
-		r.Object(e.newPass(r, o, inv, report), o)
+		p := e.newPass(r, o, inv, report)
+		p.OnError = onError
+		r.Object(p, o)
 	}
 	return out
 }

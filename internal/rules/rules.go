@@ -96,7 +96,17 @@ type Pass struct {
 	PSS PSSChecker
 	// ParamsOf returns another rule's parameter values (nil outside an engine run).
 	ParamsOf func(ruleID string) map[string]any
-	report   func(finding.Finding)
+	// OnError receives errors a rule cannot check past (nil: ignored).
+	OnError func(error)
+	report  func(finding.Finding)
+}
+
+// Fail records that the rule could not check the object (for example its body does
+// not decode into the API type). The object is reported as not fully checked.
+func (p *Pass) Fail(err error) {
+	if p.OnError != nil {
+		p.OnError(fmt.Errorf("rule %s: %w", p.Rule.ID, err))
+	}
 }
 
 // PSSChecker runs one official Pod Security Standards check on a pod.
