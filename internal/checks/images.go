@@ -98,7 +98,7 @@ func parseImage(s string) *imageRef {
 // registryPattern is a prefix of a normalised repository name, taken component by
 // component, with path.Match globs allowed inside a component
 // ("*.dkr.ecr.eu-west-1.amazonaws.com/team"). "index.docker.io" means docker.io, as
-// it does in references.
+// it does in references, and a URL scheme ("https://") is ignored.
 type registryPattern struct {
 	pattern string
 	parts   int
@@ -106,7 +106,12 @@ type registryPattern struct {
 }
 
 func newRegistryPattern(s string) (registryPattern, bool) {
-	s = strings.ToLower(strings.Trim(strings.TrimSpace(s), "/"))
+	s = strings.ToLower(strings.TrimSpace(s))
+	// A registry written as a URL means its host.
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		s = rest
+	}
+	s = strings.Trim(s, "/")
 	if s == "" {
 		return registryPattern{}, false
 	}

@@ -395,7 +395,7 @@ func TestImageAllowedRegistries(t *testing.T) {
 		"registry.example.com/team",                          // 11 the prefix is a repository, not inside it: allowed
 	}
 	params := map[string]map[string]any{"PAL-105": {"allowedRegistries": []any{
-		"docker.io/library", "registry.example.com/team/", "*.dkr.ecr.eu-west-1.amazonaws.com", "registry:5000",
+		"index.docker.io/library", "registry.example.com/team/", "*.dkr.ecr.eu-west-1.amazonaws.com", "https://registry:5000/",
 	}}}
 	runImageCases(t, []imageCase{
 		{ruleCase: ruleCase{
