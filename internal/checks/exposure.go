@@ -118,9 +118,24 @@ const (
 // external or nlb-ip, or loadBalancerClass service.k8s.aws/nlb) without asking for the
 // internet-facing scheme, since that controller creates internal NLBs by default.
 func internalLoadBalancer(p *rules.Pass, o *inventory.Object, svc *corev1.Service) bool {
-	for _, spec := range p.StringsOf("PAL-402", "internalAnnotations") {
+	if annotationListMatches(p.StringsOf("PAL-402", "internalAnnotations"), o.Annotations) {
+		return true
+	}
+	lbc := svc.Spec.LoadBalancerClass != nil && *svc.Spec.LoadBalancerClass == awsLBCClass
+	switch strings.TrimSpace(o.Annotations[annAWSLBType]) {
+	case "external", "nlb-ip":
+		lbc = true
+	}
+	return lbc && !strings.EqualFold(strings.TrimSpace(o.Annotations[annAWSLBScheme]), "internet-facing")
+}
+
+// annotationListMatches reports whether any entry of specs matches the annotations.
+// An entry is key=value (the value compared case-insensitively) or a bare key, which
+// matches any value except empty and "false".
+func annotationListMatches(specs []string, annotations map[string]string) bool {
+	for _, spec := range specs {
 		key, want, hasValue := strings.Cut(strings.TrimSpace(spec), "=")
-		v, ok := o.Annotations[key]
+		v, ok := annotations[key]
 		if !ok {
 			continue
 		}
@@ -129,12 +144,7 @@ func internalLoadBalancer(p *rules.Pass, o *inventory.Object, svc *corev1.Servic
 			return true
 		}
 	}
-	lbc := svc.Spec.LoadBalancerClass != nil && *svc.Spec.LoadBalancerClass == awsLBCClass
-	switch strings.TrimSpace(o.Annotations[annAWSLBType]) {
-	case "external", "nlb-ip":
-		lbc = true
-	}
-	return lbc && !strings.EqualFold(strings.TrimSpace(o.Annotations[annAWSLBScheme]), "internet-facing")
+	return false
 }
 
 func svcPortPath(i int) string { return "spec.ports" + indexSuffix(i) }

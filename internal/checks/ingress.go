@@ -124,6 +124,16 @@ func tlsCovers(tls [][]string, host string) bool {
 	return false
 }
 
+// defaultTLSAnnotations give an Ingress TLS without spec.tls: the certificate is
+// attached by the cloud load balancer or the controller for every host.
+var defaultTLSAnnotations = []string{
+	"alb.ingress.kubernetes.io/certificate-arn",
+	"networking.gke.io/managed-certificates",
+	"ingress.gcp.kubernetes.io/pre-shared-cert",
+	"appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+	"traefik.ingress.kubernetes.io/router.tls=true",
+}
+
 func ingressRulePath(i int) string { return "spec.rules" + indexSuffix(i) }
 
 func init() {
@@ -133,16 +143,21 @@ func init() {
 			Rationale: "An Ingress without spec.tls, or with a host that no spec.tls entry lists, serves that host over plain HTTP: " +
 				"passwords, session cookies, tokens and data can be read and altered by anyone on the network path. " +
 				"A spec.tls entry without hosts uses the controller's default certificate and counts as covering every host; " +
-				"a wildcard entry covers one DNS label.",
+				"a wildcard entry covers one DNS label. An Ingress whose controller attaches a certificate through an annotation " +
+				"(AWS ALB certificate-arn, GKE managed or pre-shared certificates, Azure Application Gateway, Traefik router.tls) is not reported.",
 			Remediation: "Add a spec.tls entry listing every host of spec.rules with a certificate Secret (cert-manager can issue and renew it), " +
 				"and redirect HTTP to HTTPS.",
 			References: []string{refIngressTLS},
 			Frameworks: exposureFrameworks(nsaNetEncryption),
+			Params: []rules.Param{{Name: "tlsAnnotations",
+				Description: "Annotations that give the Ingress TLS for every host without spec.tls, as key=value (value compared " +
+					"case-insensitively) or a bare key (any value except empty and \"false\").",
+				Default: defaultTLSAnnotations}},
 		},
 		Kinds: []string{"Ingress"},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			ing, ok := decodeIngress(p, o)
-			if !ok {
+			if !ok || annotationListMatches(p.Strings("tlsAnnotations"), o.Annotations) {
 				return
 			}
 			if len(ing.Spec.TLS) == 0 {
@@ -165,19 +180,18 @@ func init() {
 				if len(served) == 0 && !anyHost {
 					return
 				}
-				what := "requests for any host"
+				what, verb := "requests for any host", "are"
 				switch {
+				case len(served) == 1 && !anyHost:
+					what, verb = "host "+served[0], "is"
 				case len(served) == 1:
-					what = "host " + served[0]
-				case len(served) > 1:
-					what = "hosts " + strings.Join(served, ", ")
-				}
-				if len(served) > 0 && anyHost {
-					what += " and requests for any host"
-				} else if len(served) > 1 {
+					what = "host " + served[0] + " and requests for any host"
+				case len(served) > 1 && !anyHost:
 					what = "hosts " + exposureJoin(served)
+				case len(served) > 1:
+					what = "hosts " + strings.Join(served, ", ") + " and requests for any host"
 				}
-				p.Report("spec.tls", "", "the Ingress has no spec.tls: %s are served over plain HTTP", what)
+				p.Report("spec.tls", "", "the Ingress has no spec.tls: %s %s served over plain HTTP", what, verb)
 				return
 			}
 			tls := make([][]string, len(ing.Spec.TLS))

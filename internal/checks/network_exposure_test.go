@@ -390,6 +390,16 @@ func TestIngressWithoutTLS(t *testing.T) {
 			want: []string{"PAL-405 - spec.tls"},
 			msgs: map[string]string{"spec.tls": "requests for any host are served over plain HTTP"},
 		},
+		{
+			name: "TLS attached by an ALB annotation", rules: r,
+			yaml: ingressYAML(ingV1, "  annotations:\n    alb.ingress.kubernetes.io/certificate-arn: arn:aws:acm:eu-west-1:123456789012:certificate/x\n", "  rules:\n"+ingRule("a.example.com")),
+		},
+		{
+			name: "Traefik router.tls false", rules: r,
+			yaml: ingressYAML(ingV1, "  annotations:\n    traefik.ingress.kubernetes.io/router.tls: \"false\"\n", "  rules:\n"+ingRule("a.example.com")),
+			want: []string{"PAL-405 - spec.tls"},
+			msgs: map[string]string{"spec.tls": "host a.example.com is served over plain HTTP"},
+		},
 		{name: "Ingress that serves nothing", rules: r, yaml: ingressYAML(ingV1, "", "  ingressClassName: nginx\n")},
 		{
 			name: "an Ingress kind of another API group", rules: []string{"PAL-405", "PAL-406", "PAL-407"},

@@ -25,7 +25,8 @@ func init() {
 			ID: "PAL-401", Title: "Service of type NodePort", Severity: medium, Category: catNetworkExposure,
 			Rationale: "A NodePort Service listens on a port of every node's address, so the workload is reachable by anyone who can reach any node, " +
 				"bypassing the load balancer or ingress controller where TLS, authentication and source-address filtering usually live. " +
-				"Node addresses are often routable from far more networks than intended.",
+				"Node addresses are often routable from far more networks than intended. " +
+				"(LoadBalancer Services also allocate node ports; PAL-402 covers them.)",
 			Remediation: "Use a ClusterIP Service behind an Ingress or Gateway, or a LoadBalancer Service with loadBalancerSourceRanges; " +
 				"if node ports are truly needed, firewall the node port range to known sources.",
 			References: []string{refServiceTypes},
