@@ -86,6 +86,31 @@ type roleView struct {
 	// cluster is true for a ClusterRole.
 	cluster bool
 	rules   []rbacv1.PolicyRule
+	// note ends every message about the role: the built-in roles it is aggregated
+	// into, whose holders receive its permissions.
+	note string
+}
+
+// builtinAggregations are the labels that aggregate a ClusterRole into the built-in
+// user-facing roles, in the order the message names them.
+var builtinAggregations = []string{"admin", "edit", "view"}
+
+func aggregationNote(labels map[string]string) string {
+	var into []string
+	for _, r := range builtinAggregations {
+		if labels["rbac.authorization.k8s.io/aggregate-to-"+r] == "true" {
+			into = append(into, r)
+		}
+	}
+	if len(into) == 0 {
+		return ""
+	}
+	return " (the role is aggregated into the built-in " + strings.Join(into, ", ") + " role, so everyone bound to that role holds it)"
+}
+
+// report records a finding about the role at path.
+func (r *roleView) report(p *rules.Pass, path, format string, args ...any) {
+	p.Report(path, "", "%s", fmt.Sprintf(format, args...)+r.note)
 }
 
 func (r *roleView) kind() string {
@@ -112,7 +137,7 @@ func decodeRole(p *rules.Pass, o *inventory.Object) *roleView {
 		if cr.AggregationRule != nil {
 			return nil
 		}
-		return &roleView{cluster: true, rules: cr.Rules}
+		return &roleView{cluster: true, rules: cr.Rules, note: aggregationNote(o.Labels)}
 	case "Role":
 		var r rbacv1.Role
 		if err := o.Decode(&r); err != nil {
@@ -415,6 +440,6 @@ func classRule(id string) func(*rules.Pass, *inventory.Object) {
 			}
 		}
 		path := rulePath(i) + ".resources" + indexSuffix(first)
-		p.Report(path, "", "%s %s grants %s", r.kind(), rulePath(i), describe(pr, named))
+		r.report(p, path, "%s %s grants %s", r.kind(), rulePath(i), describe(pr, named))
 	})
 }

@@ -128,7 +128,7 @@ func init() {
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-308", Title: "Binding grants access to unauthenticated users", Severity: critical, Category: catRBAC,
-			Rationale:   "Every request without credentials is authenticated as the User system:anonymous in the Group system:unauthenticated (unless anonymous authentication is disabled). A binding to either gives its role to anyone who can reach the API server.",
+			Rationale:   "Every request without credentials is authenticated as the User system:anonymous in the Group system:unauthenticated (unless anonymous authentication is disabled). A binding to either gives its role to anyone who can reach the API server. Subjects match by kind: a Group named system:anonymous or a User named system:unauthenticated matches nobody and is not reported.",
 			Remediation: "Remove the subject; give the permission to authenticated identities that need it.",
 			References:  []string{refRBAC, "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests"},
 			Frameworks:  rbacFrameworks(),

@@ -319,6 +319,24 @@ func TestRBACWildcards(t *testing.T) {
 			want: []string{"PAL-304 " + r0 + ".verbs[0]"},
 		},
 		{
+			name: "a role aggregated into view says so",
+			yaml: `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels:
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "false"
+rules:
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["list"]
+`,
+			want:   []string{"PAL-311 " + r0 + ".resources[0]"},
+			msg:    map[string][]string{"PAL-311 " + r0 + ".resources[0]": {"aggregated into the built-in view role"}},
+			notMsg: map[string][]string{"PAL-311 " + r0 + ".resources[0]": {"edit"}},
+		},
+		{
 			name: "bootstrap cluster-admin is not reported",
 			yaml: `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

@@ -95,7 +95,7 @@ func init() {
 			if !r.cluster {
 				scope = "the admin of its namespace"
 			}
-			p.Report(rulePath(i)+".resources"+indexSuffix(j), "",
+			r.report(p, rulePath(i)+".resources"+indexSuffix(j),
 				`%s %s grants every verb on every resource in every API group ("*" in verbs, resources[%d] and apiGroups)%s, the same access as %s%s`,
 				r.kind(), rulePath(i), j, namesText(pr), scope, impliedSuffix(pr, r.cluster))
 		}),
@@ -151,7 +151,7 @@ func init() {
 			if len(pr.Resources) > 0 {
 				where = " in " + groupsText(pr.APIGroups)
 			}
-			p.Report(rulePath(i)+".verbs"+indexSuffix(j), "",
+			r.report(p, rulePath(i)+".verbs"+indexSuffix(j),
 				`%s %s grants every verb ("*" at verbs[%d]) on %s%s%s`,
 				r.kind(), rulePath(i), j, resourcesText(pr), where, namesText(pr))
 		}),
@@ -171,7 +171,7 @@ func init() {
 			if j < 0 || fullWildcard(pr) {
 				return
 			}
-			p.Report(rulePath(i)+".apiGroups"+indexSuffix(j), "",
+			r.report(p, rulePath(i)+".apiGroups"+indexSuffix(j),
 				`%s %s grants %s on resources %s in every API group ("*" at apiGroups[%d])%s`,
 				r.kind(), rulePath(i), verbsText(pr.Verbs), resourcesText(pr), j, namesText(pr))
 		}),
@@ -199,7 +199,7 @@ func init() {
 					}
 				}
 				if len(covered) > 0 {
-					p.Report(rulePath(i)+".nonResourceURLs"+indexSuffix(j), "",
+					r.report(p, rulePath(i)+".nonResourceURLs"+indexSuffix(j),
 						"%s %s grants %s on non-resource URL %q (nonResourceURLs[%d]), which covers %s",
 						r.kind(), rulePath(i), verbsText(pr.Verbs), u, j, strings.Join(covered, ", "))
 					return
@@ -228,7 +228,7 @@ func reportResourceWildcard(p *rules.Pass, r *roleView, i int, pr *rbacv1.Policy
 	if first < 0 {
 		return
 	}
-	p.Report(rulePath(i)+".resources"+indexSuffix(first), "",
+	r.report(p, rulePath(i)+".resources"+indexSuffix(first),
 		"%s %s grants %s on wildcard resources (%s) in %s%s%s",
 		r.kind(), rulePath(i), verbsText(pr.Verbs), strings.Join(entries, ", "), groupsText(pr.APIGroups),
 		namesText(pr), suffix)
