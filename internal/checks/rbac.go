@@ -21,7 +21,8 @@ package checks
 //
 // Reporting design. Each permission class (secrets read, escalate, pods/exec, ...) is
 // one rule and reports at most once per policy rule, at the resource entry that names
-// the sensitive resource. A grant that reaches a sensitive resource only through a
+// the sensitive resource ("*/exec" names the exec subresource and counts as naming it).
+// A grant that reaches a sensitive resource only through a
 // resources wildcard ("*") is not reported by the class rules: the wildcard finding for
 // that policy rule lists, in its message, every sensitive class the wildcard implies.
 // A resources wildcard that reaches a sensitive class is PAL-302 (high), one that
@@ -35,7 +36,9 @@ package checks
 // API server's defaults, reconciled at every start, and appear in input only from
 // cluster dumps. Aggregated ClusterRoles (aggregationRule set) are not checked either:
 // the controller replaces their rules with the union of the roles they select, which
-// are checked themselves.
+// are checked themselves. A ClusterRole labelled to aggregate into the built-in admin,
+// edit or view role is checked, and its findings say so: everyone bound to those roles
+// holds its permissions.
 
 import (
 	"fmt"
