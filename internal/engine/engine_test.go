@@ -111,8 +111,7 @@ func TestRulePanicIsContained(t *testing.T) {
 		Kinds: []string{"ConfigMap"},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			if o.Ref.Name == "c2" {
-				var m map[string]int
-				m["boom"]++
+				panic("unforeseen object")
 			}
 			p.Report("metadata.name", "", "seen")
 		},
