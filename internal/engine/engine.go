@@ -45,6 +45,9 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 		for _, k := range r.Kinds {
 			kinds[k] = true
 		}
+		for k := range indexKinds(r) {
+			kinds[k] = true
+		}
 	}
 	return func(apiVersion, kind string) bool {
 		if kinds[kind] {
@@ -53,6 +56,20 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 		_, ok := f.Lookup(apiVersion, kind)
 		return ok
 	}
+}
+
+// indexKinds returns the kinds whose bodies the indexes a rule needs read.
+func indexKinds(r *rules.Rule) map[string]bool {
+	var m map[string]bool
+	for _, n := range r.Needs {
+		for _, k := range inventory.IndexKinds(n) {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[k] = true
+		}
+	}
+	return m
 }
 
 type objResult struct {
@@ -76,6 +93,8 @@ type Engine struct {
 	params       map[string]map[string]any
 	// partialCheck marks PSS checks some of whose rules are disabled.
 	partialCheck map[string]bool
+	// indexKinds are kinds whose bodies a needed index reads in Finish.
+	indexKinds map[string]bool
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
@@ -87,8 +106,8 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
 		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
-		partialCheck: map[string]bool{},
-		pending:      map[*inventory.Object]*objResult{},
+		partialCheck: map[string]bool{}, indexKinds: map[string]bool{},
+		pending: map[*inventory.Object]*objResult{},
 	}
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
@@ -108,6 +127,9 @@ func New(opts Options) *Engine {
 			}
 		}
 		e.params[r.ID] = params(r, &e.opts)
+		for k := range indexKinds(r) {
+			e.indexKinds[k] = true
+		}
 		if r.Workload != nil {
 			if len(r.Needs) > 0 {
 				e.crossWLRules = append(e.crossWLRules, r)
@@ -132,7 +154,7 @@ func New(opts Options) *Engine {
 // Retain reports whether an object's decoded body must be kept after Visit: only when
 // a rule that runs in Finish will read it.
 func (e *Engine) Retain(o *inventory.Object) bool {
-	if len(e.crossRules[o.Ref.Kind]) > 0 {
+	if len(e.crossRules[o.Ref.Kind]) > 0 || e.indexKinds[o.Ref.Kind] {
 		return true
 	}
 	if len(e.crossWLRules) > 0 && e.opts.Finder != nil {
