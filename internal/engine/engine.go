@@ -186,9 +186,12 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 				inv.Get(n)
 			}
 		}
+		// When no workload rule ran in Visit, workloads are decoded (and counted, and
+		// their template errors reported) only here.
+		count := len(e.wlRules) == 0
 		e.parallel(inv, func(o *inventory.Object) {
-			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, false)
-			if r.findings == nil && r.err == nil {
+			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, count)
+			if r.findings == nil && r.err == nil && !r.workload {
 				return
 			}
 			e.mu.Lock()
@@ -197,6 +200,7 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 				if p.err == nil {
 					p.err = r.err
 				}
+				p.workload = p.workload || r.workload
 			} else {
 				e.pending[o] = &r
 			}
@@ -327,8 +331,15 @@ var subsumedBy = map[string]string{
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
 func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding)) {
+	gated := false
+	for _, r := range wlRules {
+		if r.Frameworks.PSSCheck != "" {
+			gated = true
+			break
+		}
+	}
 	var failed map[string]pss.Result
-	if e.opts.PSS != nil {
+	if e.opts.PSS != nil && gated {
 		failed = e.opts.PSS.Evaluate(w.Meta, w.Spec)
 	}
 	reportedCheck := map[string]bool{}
@@ -347,6 +358,11 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 		if n > 0 && check != "" {
 			reportedCheck[check] = true
 		}
+	}
+	// The fallback stands in for the single-object rules (byCheck), which run in Visit
+	// (no inventory); the inventory-wide rules of Finish must not repeat it.
+	if inv != nil {
+		return
 	}
 	for check, res := range failed {
 		rs := e.byCheck[check]
