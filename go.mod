@@ -3,6 +3,7 @@ module github.com/palisade-k8s/palisade
 go 1.26.8
 
 require (
+	github.com/distribution/reference v0.6.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/term v0.47.0

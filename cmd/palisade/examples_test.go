@@ -37,7 +37,8 @@ const (
 var expectedInsecure = []struct {
 	rule, object, source string
 }{
-	// storefront.yaml: no securityContext, hostPort, unsafe sysctl.
+	// storefront.yaml: no securityContext, hostPort, unsafe sysctl, a version tag
+	// without digest pulled IfNotPresent by default.
 	{"PAL-002", "Deployment/shop/storefront", srcPlain},
 	{"PAL-003", "Deployment/shop/storefront", srcPlain},
 	{"PAL-006", "Deployment/shop/storefront", srcPlain},
@@ -46,6 +47,8 @@ var expectedInsecure = []struct {
 	{"PAL-013", "Deployment/shop/storefront", srcPlain},
 	{"PAL-017", "Deployment/shop/storefront", srcPlain},
 	{"PAL-025", "Deployment/shop/storefront", srcPlain},
+	{"PAL-103", "Deployment/shop/storefront", srcPlain},
+	{"PAL-104", "Deployment/shop/storefront", srcPlain},
 	// orders-db.yaml: root user and group, plain hostPath mounted writable.
 	{"PAL-004", "StatefulSet/shop/orders-db", srcPlain},
 	{"PAL-005", "StatefulSet/shop/orders-db", srcPlain},
@@ -70,7 +73,8 @@ var expectedInsecure = []struct {
 	{"PAL-008", "Job/shop/db-migrate", srcPlain},
 	{"PAL-011", "Job/shop/db-migrate", srcPlain},
 	{"PAL-012", "Job/shop/db-migrate", srcPlain},
-	// debug-pod.yaml: every host namespace, privileged, unmasked /proc, host root.
+	// debug-pod.yaml: every host namespace, privileged, unmasked /proc, host root,
+	// an image without a tag.
 	{"PAL-001", "Pod/shop/debug-shell", srcPlain},
 	{"PAL-014", "Pod/shop/debug-shell", srcPlain},
 	{"PAL-016", "Pod/shop/debug-shell", srcPlain},
@@ -78,6 +82,8 @@ var expectedInsecure = []struct {
 	{"PAL-019", "Pod/shop/debug-shell", srcPlain},
 	{"PAL-020", "Pod/shop/debug-shell", srcPlain},
 	{"PAL-022", "Pod/shop/debug-shell", srcPlain},
+	{"PAL-102", "Pod/shop/debug-shell", srcPlain},
+	{"PAL-103", "Pod/shop/debug-shell", srcPlain},
 	// Resources: most containers set no requests or limits, and neither namespace
 	// has a ResourceQuota or a LimitRange.
 	{"PAL-201", "Job/shop/db-migrate", srcPlain},
@@ -89,12 +95,13 @@ var expectedInsecure = []struct {
 	{"PAL-207", "Namespace/shop", srcPlain},
 	{"PAL-206", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-207", "Deployment/shop-prod/prod-recommender", srcKust},
-	// chart/: insecure values and a probe aimed at the node.
+	// chart/: insecure values, a probe aimed at the node, a tag pulled IfNotPresent.
 	{"PAL-002", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-004", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-006", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-007", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-028", "Deployment/default/release-name-shop-payments", srcHelm},
+	{"PAL-104", "Deployment/default/release-name-shop-payments", srcHelm},
 	// kustomize/overlays/prod: the base's gaps plus the overlay's patches.
 	{"PAL-003", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-004", "Deployment/shop-prod/prod-recommender", srcKust},

@@ -1,0 +1,499 @@
+package checks_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/scan"
+)
+
+// objCase is a ruleCase for rules on objects that are not workloads (Services,
+// Ingresses, ConfigMaps): the manifest need not contain a workload.
+type objCase struct {
+	name  string
+	rules []string
+	yaml  string
+	// want lists "RULE - path" (object rules have no container).
+	want []string
+	// lines maps a finding's path to a text on exactly one line of yaml.
+	lines map[string]string
+	// msgs maps a finding's path to a text its message must contain.
+	msgs map[string]string
+	// params configures rule parameters by rule ID.
+	params map[string]map[string]any
+	// inputError, if set, must occur in an input error (the object not fully checked).
+	inputError string
+}
+
+func runObjCases(t *testing.T, cases []objCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.rules) == 0 {
+				t.Fatal("case names no rule under test")
+			}
+			cfg := &config.Config{Rules: map[string]config.RuleConfig{}}
+			for id, ps := range tc.params {
+				cfg.Rules[id] = config.RuleConfig{Params: ps}
+			}
+			res, err := scan.Run(scan.Options{
+				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml), FailOn: "none", Config: cfg,
+			})
+			if err != nil {
+				t.Fatalf("scan: %v", err)
+			}
+			gotErr := false
+			for _, e := range res.Report.Errors {
+				if tc.inputError != "" && strings.Contains(e.Message, tc.inputError) {
+					gotErr = true
+					continue
+				}
+				t.Errorf("input error: %s: %s", e.Location, e.Message)
+			}
+			if tc.inputError != "" && !gotErr {
+				t.Errorf("no input error containing %q", tc.inputError)
+			}
+			under := map[string]bool{}
+			for _, r := range tc.rules {
+				under[r] = true
+			}
+			got := map[string]*finding.Finding{}
+			var keys []string
+			for i := range res.Report.Findings {
+				f := &res.Report.Findings[i]
+				if !under[f.RuleID] {
+					continue
+				}
+				k := findingKey(f)
+				if got[k] != nil {
+					t.Errorf("duplicate finding %s", k)
+				}
+				got[k] = f
+				keys = append(keys, k)
+			}
+			wantSet := map[string]bool{}
+			for _, w := range tc.want {
+				wantSet[w] = true
+				if got[w] == nil {
+					t.Errorf("missing finding %s", w)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if !wantSet[k] {
+					t.Errorf("unexpected finding %s: %s", k, got[k].Message)
+				}
+			}
+			for path, text := range tc.lines {
+				want := lineOf(t, tc.yaml, text)
+				n := 0
+				for _, f := range got {
+					if f.Path == path {
+						n++
+						if f.Location.Line != want {
+							t.Errorf("%s reported on line %d, want %d (%q)", findingKey(f), f.Location.Line, want, text)
+						}
+					}
+				}
+				if n == 0 {
+					t.Errorf("no finding at %s to check the line of", path)
+				}
+			}
+			for path, text := range tc.msgs {
+				n := 0
+				for _, f := range got {
+					if f.Path == path {
+						n++
+						if !strings.Contains(f.Message, text) {
+							t.Errorf("%s: message %q lacks %q", findingKey(f), f.Message, text)
+						}
+					}
+				}
+				if n == 0 {
+					t.Errorf("no finding at %s to check the message of", path)
+				}
+			}
+		})
+	}
+}
+
+func svcYAML(meta, spec string) string {
+	return "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: shop\n" + meta + "spec:\n" + spec
+}
+
+const svcPorts = `  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+`
+
+func TestServiceNodePort(t *testing.T) {
+	r := []string{"PAL-401"}
+	runObjCases(t, []objCase{
+		{
+			name: "NodePort", rules: r,
+			yaml:  svcYAML("", "  type: NodePort\n"+svcPorts+"    nodePort: 30080\n"),
+			want:  []string{"PAL-401 - spec.type"},
+			lines: map[string]string{"spec.type": "type: NodePort"},
+			msgs:  map[string]string{"spec.type": "80/TCP (http) on node port 30080"},
+		},
+		{name: "ClusterIP", rules: r, yaml: svcYAML("", "  type: ClusterIP\n"+svcPorts)},
+		{name: "type defaults to ClusterIP", rules: r, yaml: svcYAML("", svcPorts)},
+		{name: "LoadBalancer is not PAL-401", rules: r, yaml: svcYAML("", "  type: LoadBalancer\n"+svcPorts)},
+		{
+			name: "a Service kind of another API group", rules: []string{"PAL-401", "PAL-402", "PAL-403", "PAL-404"},
+			yaml: "apiVersion: example.com/v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  type: NodePort\n  externalIPs: [1.2.3.4]\n  ports:\n  - port: 22\n",
+		},
+		{
+			name: "Service that does not decode", rules: r,
+			yaml:       svcYAML("", "  type: NodePort\n  ports: eighty\n"),
+			inputError: "not fully checked",
+		},
+	})
+}
+
+func TestServiceLoadBalancerSourceRanges(t *testing.T) {
+	r := []string{"PAL-402"}
+	lb := func(meta, extra string) string { return svcYAML(meta, "  type: LoadBalancer\n"+extra+svcPorts) }
+	ann := func(kv ...string) string {
+		s := "  annotations:\n"
+		for i := 0; i < len(kv); i += 2 {
+			s += "    " + kv[i] + ": " + kv[i+1] + "\n"
+		}
+		return s
+	}
+	annRanges := "metadata.annotations['service.beta.kubernetes.io/load-balancer-source-ranges']"
+	runObjCases(t, []objCase{
+		{
+			name: "no source ranges", rules: r, yaml: lb("", ""),
+			want:  []string{"PAL-402 - spec.type"},
+			lines: map[string]string{"spec.type": "type: LoadBalancer"},
+			msgs:  map[string]string{"spec.type": "port 80/TCP (http) from any address"},
+		},
+		{
+			name: "empty source ranges", rules: r, yaml: lb("", "  loadBalancerSourceRanges: []\n"),
+			want:  []string{"PAL-402 - spec.loadBalancerSourceRanges"},
+			lines: map[string]string{"spec.loadBalancerSourceRanges": "loadBalancerSourceRanges: []"},
+		},
+		{
+			name: "open ranges among restricted ones", rules: r,
+			yaml: lb("", "  loadBalancerSourceRanges:\n  - 10.0.0.0/8\n  - 0.0.0.0/0\n  - ' ::/0'\n"),
+			want: []string{"PAL-402 - spec.loadBalancerSourceRanges[1]", "PAL-402 - spec.loadBalancerSourceRanges[2]"},
+			lines: map[string]string{
+				"spec.loadBalancerSourceRanges[1]": "- 0.0.0.0/0",
+				"spec.loadBalancerSourceRanges[2]": "::/0",
+			},
+			msgs: map[string]string{"spec.loadBalancerSourceRanges[1]": "spec.loadBalancerSourceRanges[1] is 0.0.0.0/0"},
+		},
+		{name: "restricted ranges", rules: r, yaml: lb("", "  loadBalancerSourceRanges:\n  - 203.0.113.0/24\n  - 2001:db8::/32\n")},
+		{name: "restricted by the annotation", rules: r, yaml: lb(ann("service.beta.kubernetes.io/load-balancer-source-ranges", `"10.0.0.0/8,192.168.0.0/16"`), "")},
+		{
+			name: "annotation admitting everyone", rules: r,
+			yaml:  lb(ann("service.beta.kubernetes.io/load-balancer-source-ranges", `"10.0.0.0/8, 0.0.0.0/0"`), ""),
+			want:  []string{"PAL-402 - " + annRanges},
+			lines: map[string]string{annRanges: "load-balancer-source-ranges"},
+		},
+		{
+			name: "the field wins over the annotation", rules: r,
+			yaml: lb(ann("service.beta.kubernetes.io/load-balancer-source-ranges", "0.0.0.0/0"), "  loadBalancerSourceRanges: [10.0.0.0/8]\n"),
+		},
+		{name: "AWS internal true", rules: r, yaml: lb(ann("service.beta.kubernetes.io/aws-load-balancer-internal", `"true"`), "")},
+		{name: "AWS internal with a legacy CIDR value", rules: r, yaml: lb(ann("service.beta.kubernetes.io/aws-load-balancer-internal", "0.0.0.0/0"), "")},
+		{
+			name: "AWS internal false", rules: r, yaml: lb(ann("service.beta.kubernetes.io/aws-load-balancer-internal", `"false"`), ""),
+			want: []string{"PAL-402 - spec.type"},
+		},
+		{name: "GKE internal", rules: r, yaml: lb(ann("networking.gke.io/load-balancer-type", "Internal"), "")},
+		{name: "GKE legacy internal", rules: r, yaml: lb(ann("cloud.google.com/load-balancer-type", `"internal"`), "")},
+		{name: "Azure internal", rules: r, yaml: lb(ann("service.beta.kubernetes.io/azure-load-balancer-internal", `"true"`), "")},
+		{
+			name: "Azure internal false", rules: r, yaml: lb(ann("service.beta.kubernetes.io/azure-load-balancer-internal", `"false"`), ""),
+			want: []string{"PAL-402 - spec.type"},
+		},
+		{name: "AWS Load Balancer Controller defaults to internal", rules: r, yaml: lb(ann("service.beta.kubernetes.io/aws-load-balancer-type", "external"), "")},
+		{name: "AWS LBC by loadBalancerClass", rules: r, yaml: lb("", "  loadBalancerClass: service.k8s.aws/nlb\n")},
+		{
+			name: "AWS LBC internet-facing", rules: r,
+			yaml: lb(ann("service.beta.kubernetes.io/aws-load-balancer-type", "external", "service.beta.kubernetes.io/aws-load-balancer-scheme", "internet-facing"), ""),
+			want: []string{"PAL-402 - spec.type"},
+		},
+		{
+			name: "AWS in-tree NLB is internet-facing", rules: r, yaml: lb(ann("service.beta.kubernetes.io/aws-load-balancer-type", "nlb"), ""),
+			want: []string{"PAL-402 - spec.type"},
+		},
+		{
+			name: "configured internal annotations replace the defaults", rules: r,
+			params: map[string]map[string]any{"PAL-402": {"internalAnnotations": []any{"example.com/private=yes"}}},
+			yaml:   lb(ann("networking.gke.io/load-balancer-type", "Internal"), ""),
+			want:   []string{"PAL-402 - spec.type"},
+		},
+		{
+			name: "configured internal annotation", rules: r,
+			params: map[string]map[string]any{"PAL-402": {"internalAnnotations": []any{"example.com/private=yes"}}},
+			yaml:   lb(ann("example.com/private", "YES"), ""),
+		},
+		{name: "NodePort is not PAL-402", rules: r, yaml: svcYAML("", "  type: NodePort\n"+svcPorts)},
+	})
+}
+
+func TestServiceExternalIPs(t *testing.T) {
+	r := []string{"PAL-403"}
+	runObjCases(t, []objCase{
+		{
+			name: "ClusterIP with externalIPs", rules: r,
+			yaml:  svcYAML("", "  externalIPs:\n  - 198.51.100.7\n  - 198.51.100.8\n"+svcPorts),
+			want:  []string{"PAL-403 - spec.externalIPs"},
+			lines: map[string]string{"spec.externalIPs": "- 198.51.100.7"},
+			msgs:  map[string]string{"spec.externalIPs": "[198.51.100.7, 198.51.100.8]"},
+		},
+		{
+			name: "LoadBalancer with externalIPs", rules: r,
+			yaml: svcYAML("", "  type: LoadBalancer\n  externalIPs: [198.51.100.7]\n"+svcPorts),
+			want: []string{"PAL-403 - spec.externalIPs"},
+		},
+		{name: "empty externalIPs", rules: r, yaml: svcYAML("", "  externalIPs: []\n"+svcPorts)},
+		{name: "headless Service: kube-proxy ignores it", rules: r, yaml: svcYAML("", "  clusterIP: None\n  externalIPs: [198.51.100.7]\n"+svcPorts)},
+		{name: "ExternalName Service: kube-proxy ignores it", rules: r, yaml: svcYAML("", "  type: ExternalName\n  externalName: db.example.com\n  externalIPs: [198.51.100.7]\n")},
+		{name: "no externalIPs", rules: r, yaml: svcYAML("", svcPorts)},
+	})
+}
+
+func TestSensitivePortExposed(t *testing.T) {
+	r := []string{"PAL-404"}
+	ports := func(lines ...string) string {
+		return "  selector:\n    app: db\n  ports:\n" + strings.Join(lines, "\n") + "\n"
+	}
+	runObjCases(t, []objCase{
+		{
+			name: "Redis on a NodePort", rules: r,
+			yaml:  svcYAML("", "  type: NodePort\n"+ports("  - name: redis", "    port: 6379", "    nodePort: 31379")),
+			want:  []string{"PAL-404 - spec.ports[0].port"},
+			lines: map[string]string{"spec.ports[0].port": "port: 6379"},
+			msgs:  map[string]string{"spec.ports[0].port": "spec.ports[0].port 6379 (Redis) is exposed outside the cluster through a NodePort"},
+		},
+		{
+			name: "PostgreSQL behind port 80 of a load balancer", rules: r,
+			yaml:  svcYAML("", "  type: LoadBalancer\n"+ports("  - port: 80", "    targetPort: 5432", "  - port: 443", "    targetPort: 8443")),
+			want:  []string{"PAL-404 - spec.ports[0].targetPort"},
+			lines: map[string]string{"spec.ports[0].targetPort": "targetPort: 5432"},
+			msgs:  map[string]string{"spec.ports[0].targetPort": "targetPort 5432 (PostgreSQL) is exposed outside the cluster as port 80 through a load balancer"},
+		},
+		{
+			name: "port and targetPort both sensitive: one finding", rules: r,
+			yaml: svcYAML("", "  type: LoadBalancer\n"+ports("  - port: 2379", "    targetPort: 2379")),
+			want: []string{"PAL-404 - spec.ports[0].port"},
+		},
+		{
+			name: "a numeric string targetPort", rules: r,
+			yaml: svcYAML("", "  type: LoadBalancer\n"+ports("  - port: 8080", `    targetPort: "10250"`)),
+			want: []string{"PAL-404 - spec.ports[0].targetPort"},
+		},
+		{
+			name: "internal load balancers are still outside the cluster", rules: r,
+			yaml: svcYAML("  annotations:\n    networking.gke.io/load-balancer-type: Internal\n", "  type: LoadBalancer\n"+ports("  - port: 3306")),
+			want: []string{"PAL-404 - spec.ports[0].port"},
+			msgs: map[string]string{"spec.ports[0].port": "through an internal load balancer"},
+		},
+		{
+			name: "SSH on external IPs", rules: r,
+			yaml: svcYAML("", "  externalIPs: [198.51.100.7]\n"+ports("  - port: 22")),
+			want: []string{"PAL-404 - spec.ports[0].port"},
+			msgs: map[string]string{"spec.ports[0].port": "through external IPs 198.51.100.7"},
+		},
+		{name: "database on ClusterIP", rules: r, yaml: svcYAML("", ports("  - port: 5432", "  - port: 27017"))},
+		{name: "headless database with externalIPs", rules: r, yaml: svcYAML("", "  clusterIP: None\n  externalIPs: [198.51.100.7]\n"+ports("  - port: 5432"))},
+		{name: "API server port is not sensitive", rules: r, yaml: svcYAML("", "  type: LoadBalancer\n"+ports("  - port: 6443"))},
+		{
+			name: "named targetPort is matched by the Service port only", rules: r,
+			yaml: svcYAML("", "  type: LoadBalancer\n"+ports("  - port: 80", "    targetPort: redis")),
+		},
+		{
+			name: "configured sensitive ports replace the defaults", rules: r,
+			params: map[string]map[string]any{"PAL-404": {"sensitivePorts": []any{8080, "not-a-port"}}},
+			yaml:   svcYAML("", "  type: NodePort\n"+ports("  - port: 22", "  - port: 80", "    targetPort: 8080")),
+			want:   []string{"PAL-404 - spec.ports[1].targetPort"},
+			msgs:   map[string]string{"spec.ports[1].targetPort": "8080 (sensitive port)"},
+		},
+	})
+}
+
+func ingressYAML(apiVersion, meta, spec string) string {
+	return "apiVersion: " + apiVersion + "\nkind: Ingress\nmetadata:\n  name: web\n  namespace: shop\n" + meta + "spec:\n" + spec
+}
+
+const ingV1 = "networking.k8s.io/v1"
+
+func ingRule(host string) string {
+	h := ""
+	if host != "" {
+		h = "  - host: " + host + "\n    http:\n"
+	} else {
+		h = "  - http:\n"
+	}
+	return h + `      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+`
+}
+
+func TestIngressWithoutTLS(t *testing.T) {
+	r := []string{"PAL-405"}
+	runObjCases(t, []objCase{
+		{
+			name: "no tls at all", rules: r,
+			yaml: ingressYAML(ingV1, "", "  rules:\n"+ingRule("a.example.com")+ingRule("b.example.com")+ingRule("A.example.com")+ingRule("")),
+			want: []string{"PAL-405 - spec.tls"},
+			// A missing field is reported where its parent's content starts.
+			lines: map[string]string{"spec.tls": "  rules:"},
+			msgs:  map[string]string{"spec.tls": "no spec.tls: hosts a.example.com, b.example.com and requests for any host are served over plain HTTP"},
+		},
+		{
+			name: "a host missing from tls", rules: r,
+			yaml: ingressYAML(ingV1, "", "  tls:\n  - hosts: [a.example.com]\n    secretName: a\n  rules:\n"+
+				ingRule("a.example.com")+ingRule("b.example.com")+ingRule("B.example.com")),
+			want:  []string{"PAL-405 - spec.rules[1].host"},
+			lines: map[string]string{"spec.rules[1].host": "host: b.example.com"},
+			msgs:  map[string]string{"spec.rules[1].host": "spec.rules[1].host b.example.com is not listed in any spec.tls[].hosts"},
+		},
+		{
+			name: "wildcard certificate covers one label", rules: r,
+			yaml: ingressYAML(ingV1, "", "  tls:\n  - hosts: ['*.example.com']\n  rules:\n"+
+				ingRule("a.example.com")+ingRule("x.y.example.com")+ingRule("example.com")+ingRule("B.Example.COM")),
+			want: []string{"PAL-405 - spec.rules[1].host", "PAL-405 - spec.rules[2].host"},
+		},
+		{
+			name: "host names compare case-insensitively", rules: r,
+			yaml: ingressYAML(ingV1, "", "  tls:\n  - hosts: [A.Example.com]\n  rules:\n"+ingRule("a.example.COM")),
+		},
+		{
+			name: "a tls entry without hosts covers every host", rules: r,
+			yaml: ingressYAML(ingV1, "", "  tls:\n  - secretName: default-cert\n  rules:\n"+ingRule("a.example.com")+ingRule("")),
+		},
+		{
+			name: "hostless rule next to a tls entry with hosts", rules: r,
+			yaml: ingressYAML(ingV1, "", "  tls:\n  - hosts: [a.example.com]\n  rules:\n"+ingRule("a.example.com")+ingRule("")),
+			want: []string{"PAL-405 - spec.rules[1]"},
+		},
+		{
+			name: "archived extensions/v1beta1 Ingress with a default backend", rules: r,
+			yaml: ingressYAML("extensions/v1beta1", "", "  backend:\n    serviceName: web\n    servicePort: 80\n"),
+			want: []string{"PAL-405 - spec.tls"},
+			msgs: map[string]string{"spec.tls": "requests for any host are served over plain HTTP"},
+		},
+		{
+			name: "TLS attached by an ALB annotation", rules: r,
+			yaml: ingressYAML(ingV1, "  annotations:\n    alb.ingress.kubernetes.io/certificate-arn: arn:aws:acm:eu-west-1:123456789012:certificate/x\n", "  rules:\n"+ingRule("a.example.com")),
+		},
+		{
+			name: "Traefik router.tls false", rules: r,
+			yaml: ingressYAML(ingV1, "  annotations:\n    traefik.ingress.kubernetes.io/router.tls: \"false\"\n", "  rules:\n"+ingRule("a.example.com")),
+			want: []string{"PAL-405 - spec.tls"},
+			msgs: map[string]string{"spec.tls": "host a.example.com is served over plain HTTP"},
+		},
+		{name: "Ingress that serves nothing", rules: r, yaml: ingressYAML(ingV1, "", "  ingressClassName: nginx\n")},
+		{
+			name: "an Ingress kind of another API group", rules: []string{"PAL-405", "PAL-406", "PAL-407"},
+			yaml: "apiVersion: example.com/v1\nkind: Ingress\nmetadata:\n  name: x\n  annotations:\n    nginx.ingress.kubernetes.io/server-snippet: x\nspec:\n  rules:\n  - http: {}\n",
+		},
+	})
+}
+
+func TestIngressCatchAll(t *testing.T) {
+	r := []string{"PAL-406"}
+	runObjCases(t, []objCase{
+		{
+			name: "hostless rule, * host and default backend", rules: r,
+			yaml: ingressYAML(ingV1, "", "  defaultBackend: {service: {name: fallback, port: {number: 8080}}}\n  rules:\n"+
+				ingRule("")+ingRule(`"*"`)+ingRule("a.example.com")),
+			want: []string{"PAL-406 - spec.rules[0]", "PAL-406 - spec.rules[1].host", "PAL-406 - spec.defaultBackend"},
+			lines: map[string]string{
+				"spec.rules[0]":       "- http:",
+				"spec.rules[1].host":  `host: "*"`,
+				"spec.defaultBackend": "name: fallback",
+			},
+			msgs: map[string]string{"spec.defaultBackend": "to service fallback:8080"},
+		},
+		{
+			name: "v1beta1 default backend", rules: r,
+			yaml: ingressYAML("networking.k8s.io/v1beta1", "", "  backend:\n    serviceName: web\n    servicePort: http\n"),
+			want: []string{"PAL-406 - spec.backend"},
+			msgs: map[string]string{"spec.backend": "to service web:http"},
+		},
+		{
+			name: "named and wildcard hosts", rules: r,
+			yaml: ingressYAML(ingV1, "", "  rules:\n"+ingRule("a.example.com")+ingRule(`"*.example.com"`)),
+		},
+	})
+}
+
+func TestIngressNginxSnippets(t *testing.T) {
+	r := []string{"PAL-407"}
+	cfgSnippet := "metadata.annotations['nginx.ingress.kubernetes.io/configuration-snippet']"
+	srvSnippet := "metadata.annotations['nginx.ingress.kubernetes.io/server-snippet']"
+	meta := `  annotations:
+    nginx.ingress.kubernetes.io/rewrite-target: /
+    nginx.ingress.kubernetes.io/server-snippet: |
+      location /x { return 200; }
+    nginx.ingress.kubernetes.io/configuration-snippet: 'more_set_headers "X: y";'
+    nginx.ingress.kubernetes.io/auth-snippet: ""
+`
+	runObjCases(t, []objCase{
+		{
+			name: "server and configuration snippets", rules: r,
+			yaml: ingressYAML(ingV1, meta, "  rules:\n"+ingRule("a.example.com")),
+			want: []string{"PAL-407 - " + cfgSnippet, "PAL-407 - " + srvSnippet},
+			lines: map[string]string{
+				cfgSnippet: "configuration-snippet:",
+				srvSnippet: "server-snippet:",
+			},
+			msgs: map[string]string{srvSnippet: "annotation nginx.ingress.kubernetes.io/server-snippet injects raw NGINX configuration"},
+		},
+		{
+			name: "NGINX Inc location snippets on an archived Ingress", rules: r,
+			yaml: ingressYAML("extensions/v1beta1", "  annotations:\n    nginx.org/location-snippets: add_header X y;\n", "  backend:\n    serviceName: web\n    servicePort: 80\n"),
+			want: []string{"PAL-407 - metadata.annotations['nginx.org/location-snippets']"},
+		},
+		{
+			name: "configured annotation list", rules: r,
+			params: map[string]map[string]any{"PAL-407": {"annotations": []any{"nginx.ingress.kubernetes.io/server-snippet"}}},
+			yaml:   ingressYAML(ingV1, meta, "  rules:\n"+ingRule("a.example.com")),
+			want:   []string{"PAL-407 - " + srvSnippet},
+		},
+		{
+			name: "other nginx annotations", rules: r,
+			yaml: ingressYAML(ingV1, "  annotations:\n    nginx.ingress.kubernetes.io/ssl-redirect: \"true\"\n    nginx.ingress.kubernetes.io/auth-url: https://auth.example.com\n", "  rules:\n"+ingRule("a.example.com")),
+		},
+	})
+}
+
+func TestIngressNginxAllowSnippets(t *testing.T) {
+	r := []string{"PAL-408"}
+	cm := func(data string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-nginx-controller\n  namespace: ingress-nginx\ndata:\n" + data
+	}
+	runObjCases(t, []objCase{
+		{
+			name: "snippets allowed", rules: r,
+			yaml:  cm("  use-forwarded-headers: \"true\"\n  allow-snippet-annotations: \"true\"\n"),
+			want:  []string{"PAL-408 - data.allow-snippet-annotations"},
+			lines: map[string]string{"data.allow-snippet-annotations": "allow-snippet-annotations"},
+			msgs:  map[string]string{"data.allow-snippet-annotations": `data.allow-snippet-annotations is "true"`},
+		},
+		{name: "snippets refused", rules: r, yaml: cm("  allow-snippet-annotations: \"false\"\n")},
+		{name: "option absent", rules: r, yaml: cm("  http-snippet: |\n    server_tokens off;\n")},
+		{
+			name: "a Secret is not the ConfigMap", rules: r,
+			yaml: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  allow-snippet-annotations: \"true\"\n",
+		},
+	})
+}
