@@ -84,6 +84,17 @@ var expectedInsecure = []struct {
 	{"PAL-022", "Pod/shop/debug-shell", srcPlain},
 	{"PAL-102", "Pod/shop/debug-shell", srcPlain},
 	{"PAL-103", "Pod/shop/debug-shell", srcPlain},
+	// Resources: most containers set no requests or limits, and neither namespace
+	// has a ResourceQuota or a LimitRange.
+	{"PAL-201", "Job/shop/db-migrate", srcPlain},
+	{"PAL-202", "Job/shop/db-migrate", srcPlain},
+	{"PAL-203", "Deployment/shop/storefront", srcPlain},
+	{"PAL-204", "Deployment/shop/storefront", srcPlain},
+	{"PAL-205", "Deployment/shop/storefront", srcPlain},
+	{"PAL-206", "Namespace/shop", srcPlain},
+	{"PAL-207", "Namespace/shop", srcPlain},
+	{"PAL-206", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-207", "Deployment/shop-prod/prod-recommender", srcKust},
 	// chart/: insecure values, a probe aimed at the node, a tag pulled IfNotPresent.
 	{"PAL-002", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-004", "Deployment/default/release-name-shop-payments", srcHelm},

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -50,4 +51,13 @@ func pathCovers(p, dir string) bool {
 		return true
 	}
 	return strings.HasPrefix(dir, strings.TrimSuffix(p, "/")+"/")
+}
+
+// quoteList renders names as a quoted, comma-separated list for messages.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
 }

@@ -380,14 +380,6 @@ func impliedSuffix(pr *rbacv1.PolicyRule, cluster bool) string {
 	return ""
 }
 
-func quoteList(list []string) string {
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
-}
-
 func groupName(g string) string {
 	if g == "" {
 		return "the core API group"

@@ -45,6 +45,9 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 		for _, k := range r.Kinds {
 			kinds[k] = true
 		}
+		for k := range indexKinds(r) {
+			kinds[k] = true
+		}
 	}
 	return func(apiVersion, kind string) bool {
 		if kinds[kind] {
@@ -53,6 +56,20 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 		_, ok := f.Lookup(apiVersion, kind)
 		return ok
 	}
+}
+
+// indexKinds returns the kinds whose bodies the indexes a rule needs read.
+func indexKinds(r *rules.Rule) map[string]bool {
+	var m map[string]bool
+	for _, n := range r.Needs {
+		for _, k := range inventory.IndexKinds(n) {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[k] = true
+		}
+	}
+	return m
 }
 
 type objResult struct {
@@ -76,6 +93,8 @@ type Engine struct {
 	params       map[string]map[string]any
 	// partialCheck marks PSS checks some of whose rules are disabled.
 	partialCheck map[string]bool
+	// indexKinds are kinds whose bodies a needed index reads in Finish.
+	indexKinds map[string]bool
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
@@ -87,8 +106,8 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
 		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
-		partialCheck: map[string]bool{},
-		pending:      map[*inventory.Object]*objResult{},
+		partialCheck: map[string]bool{}, indexKinds: map[string]bool{},
+		pending: map[*inventory.Object]*objResult{},
 	}
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
@@ -108,6 +127,9 @@ func New(opts Options) *Engine {
 			}
 		}
 		e.params[r.ID] = params(r, &e.opts)
+		for k := range indexKinds(r) {
+			e.indexKinds[k] = true
+		}
 		if r.Workload != nil {
 			if len(r.Needs) > 0 {
 				e.crossWLRules = append(e.crossWLRules, r)
@@ -132,7 +154,7 @@ func New(opts Options) *Engine {
 // Retain reports whether an object's decoded body must be kept after Visit: only when
 // a rule that runs in Finish will read it.
 func (e *Engine) Retain(o *inventory.Object) bool {
-	if len(e.crossRules[o.Ref.Kind]) > 0 {
+	if len(e.crossRules[o.Ref.Kind]) > 0 || e.indexKinds[o.Ref.Kind] {
 		return true
 	}
 	if len(e.crossWLRules) > 0 && e.opts.Finder != nil {
@@ -164,9 +186,12 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 				inv.Get(n)
 			}
 		}
+		// When no workload rule ran in Visit, workloads are decoded (and counted, and
+		// their template errors reported) only here.
+		count := len(e.wlRules) == 0
 		e.parallel(inv, func(o *inventory.Object) {
-			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, false)
-			if r.findings == nil && r.err == nil {
+			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, count)
+			if r.findings == nil && r.err == nil && !r.workload {
 				return
 			}
 			e.mu.Lock()
@@ -175,6 +200,7 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 				if p.err == nil {
 					p.err = r.err
 				}
+				p.workload = p.workload || r.workload
 			} else {
 				e.pending[o] = &r
 			}
@@ -305,8 +331,15 @@ var subsumedBy = map[string]string{
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
 func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding)) {
+	gated := false
+	for _, r := range wlRules {
+		if r.Frameworks.PSSCheck != "" {
+			gated = true
+			break
+		}
+	}
 	var failed map[string]pss.Result
-	if e.opts.PSS != nil {
+	if e.opts.PSS != nil && gated {
 		failed = e.opts.PSS.Evaluate(w.Meta, w.Spec)
 	}
 	reportedCheck := map[string]bool{}
@@ -325,6 +358,11 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 		if n > 0 && check != "" {
 			reportedCheck[check] = true
 		}
+	}
+	// The fallback stands in for the single-object rules (byCheck), which run in Visit
+	// (no inventory); the inventory-wide rules of Finish must not repeat it.
+	if inv != nil {
+		return
 	}
 	for check, res := range failed {
 		rs := e.byCheck[check]

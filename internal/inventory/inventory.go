@@ -110,6 +110,8 @@ const (
 
 var (
 	buildersMu sync.RWMutex
+	// indexKinds lists, per index, the kinds whose bodies its builder reads.
+	indexKinds = map[string][]string{}
 	builders   = map[string]func(*Inventory) any{
 		IndexNamespace: func(inv *Inventory) any {
 			m := map[string][]*Object{}
@@ -137,6 +139,24 @@ func RegisterIndex(name string, build func(*Inventory) any) {
 		panic("inventory: duplicate index " + name)
 	}
 	builders[name] = build
+}
+
+// RegisterIndexOfKinds registers an index, like RegisterIndex, whose builder reads the
+// decoded bodies of objects of the given kinds (for example LimitRange defaults). The
+// engine decodes and keeps the bodies of those kinds whenever an enabled rule needs the
+// index, so that the index does not depend on which other rules happen to be enabled.
+func RegisterIndexOfKinds(name string, kinds []string, build func(*Inventory) any) {
+	RegisterIndex(name, build)
+	buildersMu.Lock()
+	defer buildersMu.Unlock()
+	indexKinds[name] = append([]string(nil), kinds...)
+}
+
+// IndexKinds returns the kinds whose bodies an index reads (nil for header-only indexes).
+func IndexKinds(name string) []string {
+	buildersMu.RLock()
+	defer buildersMu.RUnlock()
+	return indexKinds[name]
 }
 
 // KnownIndex reports whether an index name is registered.
