@@ -55,8 +55,9 @@ func init() {
 				Description: "Namespaces (shell patterns) not required to have a ResourceQuota.",
 				Default:     defaultExemptNamespaces}},
 		},
-		Kinds: namespaceAnchorKinds,
-		Needs: []string{indexResourcePolicies},
+		Kinds:      namespaceAnchorKinds,
+		Needs:      []string{indexResourcePolicies},
+		HeaderOnly: true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			n, where := namespaceAt(p, o, "exemptNamespaces")
 			if n == nil {
@@ -92,8 +93,9 @@ func init() {
 				Description: "Namespaces (shell patterns) not required to have a LimitRange.",
 				Default:     defaultExemptNamespaces}},
 		},
-		Kinds: namespaceAnchorKinds,
-		Needs: []string{indexResourcePolicies},
+		Kinds:      namespaceAnchorKinds,
+		Needs:      []string{indexResourcePolicies},
+		HeaderOnly: true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			n, where := namespaceAt(p, o, "exemptNamespaces")
 			if n == nil {

@@ -31,6 +31,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -77,6 +78,7 @@ func init() {
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
 		Needs:    []string{indexResourcePolicies},
+		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, cpuRequest) },
 	})
 	rules.Register(&rules.Rule{
@@ -88,6 +90,7 @@ func init() {
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
 		Needs:    []string{indexResourcePolicies},
+		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, memRequest) },
 	})
 	rules.Register(&rules.Rule{
@@ -99,6 +102,7 @@ func init() {
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
 		Needs:    []string{indexResourcePolicies},
+		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, memLimit) },
 	})
 	rules.Register(&rules.Rule{
@@ -112,7 +116,8 @@ func init() {
 				Description: "Namespaces (shell patterns) where containers must set a CPU limit; empty means none.",
 				Default:     []string{"*"}}},
 		},
-		Needs: []string{indexResourcePolicies},
+		Needs:    []string{indexResourcePolicies},
+		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if matchAny(p.Strings("namespaces"), w.Object.Ref.Namespace) {
 				checkResource(p, w, cpuLimit)
@@ -128,6 +133,7 @@ func init() {
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
 		Needs:    []string{indexResourcePolicies},
+		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, storageLimit) },
 	})
 }
@@ -138,7 +144,7 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 	if podOK {
 		return
 	}
-	ns := policiesOf(p.Inventory, w.Object.Ref.Namespace)
+	namespace := w.Object.Ref.Namespace
 	kind := "request"
 	if rc.limit {
 		kind = "limit"
@@ -151,11 +157,6 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 		field, q, set := containerValue(c, rc)
 		if set && !q.IsZero() {
 			continue
-		}
-		if !set {
-			if _, ok := ns.defaultFrom(rc.res, rc.limit); ok {
-				continue
-			}
 		}
 		noun := containerNoun(c)
 		var msg string
@@ -170,12 +171,22 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 			msg = fmt.Sprintf("%s %q sets %s to %s, which reserves nothing", noun, c.Name, field, q.String())
 		}
 		msg += podNote
-		if !set {
-			if lrs := ns.containerLimitRanges(); len(lrs) > 0 {
-				msg += fmt.Sprintf("; LimitRange %s in namespace %q sets no default %s for %s", quoteList(lrs), w.Object.Ref.Namespace, kind, rc.res)
-			}
+		if set {
+			p.Report(c.Field(field), c.Name, "%s", msg)
+			continue
 		}
-		p.Report(c.Field(field), c.Name, "%s", msg)
+		// A LimitRange anywhere in the input may supply the default: settled once
+		// the whole input is loaded, without keeping this workload's body.
+		p.ReportUnless(func(inv *inventory.Inventory) (bool, string) {
+			ns := policiesOf(inv, namespace)
+			if _, ok := ns.defaultFrom(rc.res, rc.limit); ok {
+				return true, ""
+			}
+			if lrs := ns.containerLimitRanges(); len(lrs) > 0 {
+				return false, fmt.Sprintf("; LimitRange %s in namespace %q sets no default %s for %s", quoteList(lrs), namespace, kind, rc.res)
+			}
+			return false, ""
+		}, c.Field(field), c.Name, "%s", msg)
 	}
 }
 

@@ -42,8 +42,10 @@ type Result struct {
 func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string) bool {
 	kinds := map[string]bool{}
 	for _, r := range rs {
-		for _, k := range r.Kinds {
-			kinds[k] = true
+		if !r.HeaderOnly {
+			for _, k := range r.Kinds {
+				kinds[k] = true
+			}
 		}
 		for k := range indexKinds(r) {
 			kinds[k] = true
@@ -74,8 +76,34 @@ func indexKinds(r *rules.Rule) map[string]bool {
 
 type objResult struct {
 	findings []finding.Finding
+	deferred []deferredFinding
 	err      *finding.InputError
 	workload bool
+}
+
+// deferredFinding stands unless covered says otherwise once the inventory is known.
+type deferredFinding struct {
+	f       finding.Finding
+	covered func(*inventory.Inventory) (bool, string)
+}
+
+// settleDeferred decides the findings that deferred rules reported during the parse.
+func (e *Engine) settleDeferred(inv *inventory.Inventory) {
+	e.parallel(inv, func(o *inventory.Object) {
+		e.mu.Lock()
+		r := e.pending[o]
+		e.mu.Unlock()
+		if r == nil || len(r.deferred) == 0 {
+			return
+		}
+		for _, d := range r.deferred {
+			if ok, note := d.covered(inv); !ok {
+				d.f.Message += note
+				r.findings = append(r.findings, d.f)
+			}
+		}
+		r.deferred = nil
+	})
 }
 
 // Engine evaluates rules in two phases. Visit runs every rule that looks at one object
@@ -95,6 +123,10 @@ type Engine struct {
 	partialCheck map[string]bool
 	// indexKinds are kinds whose bodies a needed index reads in Finish.
 	indexKinds map[string]bool
+	// retainKinds are kinds whose bodies a rule reads in Finish.
+	retainKinds map[string]bool
+	// needsIndexes is set when some rule needs inventory indexes.
+	needsIndexes bool
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
@@ -106,7 +138,7 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
 		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
-		partialCheck: map[string]bool{}, indexKinds: map[string]bool{},
+		partialCheck: map[string]bool{}, indexKinds: map[string]bool{}, retainKinds: map[string]bool{},
 		pending: map[*inventory.Object]*objResult{},
 	}
 	enabled := map[string]bool{}
@@ -130,8 +162,11 @@ func New(opts Options) *Engine {
 		for k := range indexKinds(r) {
 			e.indexKinds[k] = true
 		}
+		if len(r.Needs) > 0 {
+			e.needsIndexes = true
+		}
 		if r.Workload != nil {
-			if len(r.Needs) > 0 {
+			if len(r.Needs) > 0 && !r.Deferred {
 				e.crossWLRules = append(e.crossWLRules, r)
 				continue
 			}
@@ -143,6 +178,9 @@ func New(opts Options) *Engine {
 		for _, k := range r.Kinds {
 			if len(r.Needs) > 0 {
 				e.crossRules[k] = append(e.crossRules[k], r)
+				if !r.HeaderOnly {
+					e.retainKinds[k] = true
+				}
 			} else {
 				e.objRules[k] = append(e.objRules[k], r)
 			}
@@ -154,7 +192,7 @@ func New(opts Options) *Engine {
 // Retain reports whether an object's decoded body must be kept after Visit: only when
 // a rule that runs in Finish will read it.
 func (e *Engine) Retain(o *inventory.Object) bool {
-	if len(e.crossRules[o.Ref.Kind]) > 0 || e.indexKinds[o.Ref.Kind] {
+	if e.retainKinds[o.Ref.Kind] || e.indexKinds[o.Ref.Kind] {
 		return true
 	}
 	if len(e.crossWLRules) > 0 && e.opts.Finder != nil {
@@ -167,7 +205,7 @@ func (e *Engine) Retain(o *inventory.Object) bool {
 // Visit runs the single-object rules on o. It is safe for concurrent use.
 func (e *Engine) Visit(o *inventory.Object) {
 	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)
-	if r.findings == nil && r.err == nil && !r.workload {
+	if r.findings == nil && r.deferred == nil && r.err == nil && !r.workload {
 		return
 	}
 	e.mu.Lock()
@@ -179,13 +217,16 @@ func (e *Engine) Visit(o *inventory.Object) {
 // with object identities (namespaces resolved after load), fingerprints and
 // suppression applied.
 func (e *Engine) Finish(inv *inventory.Inventory) *Result {
-	if len(e.crossRules) > 0 || len(e.crossWLRules) > 0 {
+	if e.needsIndexes {
 		// Each declared index is built once, before the rules run in parallel.
 		for _, r := range e.opts.Rules {
 			for _, n := range r.Needs {
 				inv.Get(n)
 			}
 		}
+		e.settleDeferred(inv)
+	}
+	if len(e.crossRules) > 0 || len(e.crossWLRules) > 0 {
 		// When no workload rule ran in Visit, workloads are decoded (and counted, and
 		// their template errors reported) only here.
 		count := len(e.wlRules) == 0
@@ -304,7 +345,9 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			e.evalWorkload(inv, o, w, wlRules, report)
+			e.evalWorkload(inv, o, w, wlRules, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
+				out.deferred = append(out.deferred, deferredFinding{f, covered})
+			})
 		}
 	}
 	for _, r := range objRules[o.Ref.Kind] {
@@ -330,7 +373,7 @@ var subsumedBy = map[string]string{
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding)) {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -351,10 +394,14 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 			}
 		}
 		n := 0
-		r.Workload(e.newPass(r, o, inv, func(f finding.Finding) {
+		p := e.newPass(r, o, inv, func(f finding.Finding) {
 			n++
 			report(f)
-		}), w)
+		})
+		if inv == nil && r.Deferred {
+			p.SetDefer(deferTo)
+		}
+		r.Workload(p, w)
 		if n > 0 && check != "" {
 			reportedCheck[check] = true
 		}

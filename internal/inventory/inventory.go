@@ -30,6 +30,9 @@ type Object struct {
 	CRD *CRDInfo
 	// NamespaceDefaulted is true when the namespace came from the default, not the input.
 	NamespaceDefaulted bool
+	// HeaderLines are the lines of the metadata fields every object keeps, so that
+	// findings on headers resolve to a line even when the body was not decoded.
+	HeaderLines struct{ Metadata, Name, Namespace int }
 }
 
 // CRDInfo is what a CustomResourceDefinition defines.
@@ -54,9 +57,24 @@ func (o *Object) LineOf(path string) int {
 		if l, ok := o.Lines[path]; ok {
 			return l
 		}
+		if l := o.headerLine(path); l > 0 {
+			return l
+		}
 		path = parentPath(path)
 	}
 	return o.Origin.Line
+}
+
+func (o *Object) headerLine(path string) int {
+	switch path {
+	case "metadata.name":
+		return o.HeaderLines.Name
+	case "metadata.namespace":
+		return o.HeaderLines.Namespace
+	case "metadata":
+		return o.HeaderLines.Metadata
+	}
+	return 0
 }
 
 // LocationOf returns the source location of a field path in the object.

@@ -150,6 +150,7 @@ func (p *parser) object(n *yaml.Node) {
 	}
 	var apiVersion, kind string
 	var meta, items *yaml.Node
+	var metaLine int
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], resolveAlias(n.Content[i+1])
 		switch k.Value {
@@ -158,7 +159,7 @@ func (p *parser) object(n *yaml.Node) {
 		case "kind":
 			kind = scalar(v)
 		case "metadata":
-			meta = v
+			meta, metaLine = v, k.Line
 		case "items":
 			items = v
 		}
@@ -183,17 +184,20 @@ func (p *parser) object(n *yaml.Node) {
 	o.Origin = p.loc
 	o.Origin.Line = n.Line + p.offset
 	if meta != nil && meta.Kind == yaml.MappingNode {
+		o.HeaderLines.Metadata = metaLine + p.offset
 		for i := 0; i+1 < len(meta.Content); i += 2 {
 			k, v := meta.Content[i], resolveAlias(meta.Content[i+1])
 			switch k.Value {
 			case "name":
 				o.Ref.Name = scalar(v)
+				o.HeaderLines.Name = k.Line + p.offset
 			case "generateName":
 				if o.Ref.Name == "" {
 					o.Ref.Name = scalar(v)
 				}
 			case "namespace":
 				o.Ref.Namespace = scalar(v)
+				o.HeaderLines.Namespace = k.Line + p.offset
 			case "labels":
 				o.Labels = stringMap(v)
 			case "annotations":

@@ -1,12 +1,60 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 )
 
-func writeJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+// writeJSON writes the report as indented JSON, one finding at a time, so that a
+// report of many thousands of findings never exists in memory as one document. The
+// bytes are exactly those of json.Encoder with two-space indentation.
+func writeJSON(out io.Writer, r *Report) error {
+	w := bufio.NewWriter(out)
+	field := func(name string, v any, last bool) error {
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		w.WriteString("  \"" + name + "\": ")
+		w.Write(b)
+		if !last {
+			w.WriteString(",")
+		}
+		w.WriteString("\n")
+		return nil
+	}
+	w.WriteString("{\n")
+	if err := field("schema", r.Schema, false); err != nil {
+		return err
+	}
+	if err := field("tool", r.Tool, false); err != nil {
+		return err
+	}
+	if err := field("summary", r.Summary, false); err != nil {
+		return err
+	}
+	if len(r.Findings) == 0 {
+		w.WriteString("  \"findings\": [],\n")
+	} else {
+		w.WriteString("  \"findings\": [\n")
+		for i := range r.Findings {
+			b, err := json.MarshalIndent(&r.Findings[i], "    ", "  ")
+			if err != nil {
+				return err
+			}
+			w.WriteString("    ")
+			w.Write(b)
+			if i < len(r.Findings)-1 {
+				w.WriteString(",")
+			}
+			w.WriteString("\n")
+		}
+		w.WriteString("  ],\n")
+	}
+	if err := field("inputErrors", r.Errors, true); err != nil {
+		return err
+	}
+	w.WriteString("}\n")
+	return w.Flush()
 }

@@ -81,6 +81,15 @@ type Rule struct {
 	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
 	// a rule without runs while each object is parsed, with Pass.Inventory nil.
 	Needs []string
+	// Deferred marks a workload rule with Needs that reads the inventory only through
+	// Pass.ReportUnless. It runs while objects are parsed, like a single-object rule,
+	// and the engine settles its findings once the indexes exist, so workload bodies
+	// need not be kept for it.
+	Deferred bool
+	// HeaderOnly marks an object rule that reads only headers (kind, name,
+	// namespace, labels, annotations) of its Kinds: their bodies need not be decoded
+	// or kept for it. Its findings point at the object's first line.
+	HeaderOnly bool
 
 	tags []string
 }
@@ -97,8 +106,39 @@ type Pass struct {
 	// ParamsOf returns another rule's parameter values (nil outside an engine run).
 	ParamsOf func(ruleID string) map[string]any
 	// OnError receives errors a rule cannot check past (nil: ignored).
-	OnError func(error)
-	report  func(finding.Finding)
+	OnError      func(error)
+	report       func(finding.Finding)
+	deferFinding func(finding.Finding, func(*inventory.Inventory) (bool, string))
+}
+
+// ReportUnless records a finding that stands unless covered, evaluated once the
+// whole input is loaded and the rule's indexes exist, says otherwise; note is
+// appended to the message of a finding that stands. Deferred rules use it to decide
+// during the parse what only the full inventory can settle (for example a namespace
+// LimitRange that supplies a missing default).
+func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string), path, container, format string, args ...any) {
+	if p.deferFinding == nil {
+		msg := fmt.Sprintf(format, args...)
+		if p.Inventory != nil {
+			ok, note := covered(p.Inventory)
+			if ok {
+				return
+			}
+			msg += note
+		}
+		p.Report(path, container, "%s", msg)
+		return
+	}
+	saved := p.report
+	p.report = func(f finding.Finding) { p.deferFinding(f, covered) }
+	p.Report(path, container, format, args...)
+	p.report = saved
+}
+
+// SetDefer makes ReportUnless hand findings to fn instead of settling them now; the
+// engine uses it while objects are parsed.
+func (p *Pass) SetDefer(fn func(f finding.Finding, covered func(inv *inventory.Inventory) (bool, string))) {
+	p.deferFinding = fn
 }
 
 // Fail records that the rule could not check the object (for example its body does
