@@ -126,3 +126,26 @@ func TestRulePanicIsContained(t *testing.T) {
 		t.Errorf("%d findings, want the other two ConfigMaps checked", len(res.Findings))
 	}
 }
+
+// TestBuiltinRulesKeepNoWorkloadBodies guards memory on large inputs: with every
+// built-in rule enabled, no workload body outlives its parse (deferred rules settle
+// their findings from indexes instead), while LimitRange bodies, which an index
+// reads, are kept.
+func TestBuiltinRulesKeepNoWorkloadBodies(t *testing.T) {
+	all := rules.All()
+	eng := engine.New(engine.Options{Rules: all, Finder: workload.NewFinder(nil)})
+	for _, tc := range []struct {
+		apiVersion, kind string
+		keep             bool
+	}{
+		{"apps/v1", "Deployment", false},
+		{"v1", "Pod", false},
+		{"batch/v1", "CronJob", false},
+		{"v1", "LimitRange", true},
+	} {
+		o := &inventory.Object{Ref: finding.ObjectRef{APIVersion: tc.apiVersion, Kind: tc.kind, Name: "x"}}
+		if got := eng.Retain(o); got != tc.keep {
+			t.Errorf("Retain(%s) = %v, want %v", tc.kind, got, tc.keep)
+		}
+	}
+}
