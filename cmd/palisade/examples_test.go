@@ -95,6 +95,23 @@ var expectedInsecure = []struct {
 	{"PAL-207", "Namespace/shop", srcPlain},
 	{"PAL-206", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-207", "Deployment/shop-prod/prod-recommender", srcKust},
+	// Service accounts: no workload disables token automounting; all but the chart
+	// (which creates its own account) run as the namespace's default account.
+	{"PAL-351", "Deployment/shop/storefront", srcPlain},
+	{"PAL-352", "Deployment/shop/storefront", srcPlain},
+	{"PAL-351", "StatefulSet/shop/orders-db", srcPlain},
+	{"PAL-352", "StatefulSet/shop/orders-db", srcPlain},
+	{"PAL-351", "DaemonSet/shop/log-agent", srcPlain},
+	{"PAL-352", "DaemonSet/shop/log-agent", srcPlain},
+	{"PAL-351", "CronJob/shop/nightly-image-build", srcPlain},
+	{"PAL-352", "CronJob/shop/nightly-image-build", srcPlain},
+	{"PAL-351", "Job/shop/db-migrate", srcPlain},
+	{"PAL-352", "Job/shop/db-migrate", srcPlain},
+	{"PAL-351", "Pod/shop/debug-shell", srcPlain},
+	{"PAL-352", "Pod/shop/debug-shell", srcPlain},
+	{"PAL-351", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-352", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-351", "Deployment/default/release-name-shop-payments", srcHelm},
 	// chart/: insecure values, a probe aimed at the node, a tag pulled IfNotPresent.
 	{"PAL-002", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-004", "Deployment/default/release-name-shop-payments", srcHelm},
