@@ -93,6 +93,8 @@ var expectedInsecure = []struct {
 	{"PAL-205", "Deployment/shop/storefront", srcPlain},
 	{"PAL-206", "Namespace/shop", srcPlain},
 	{"PAL-207", "Namespace/shop", srcPlain},
+	// namespace.yaml: no Pod Security enforce label.
+	{"PAL-603", "Namespace/shop", srcPlain},
 	{"PAL-206", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-207", "Deployment/shop-prod/prod-recommender", srcKust},
 	// Service accounts: no workload disables token automounting; all but the chart
