@@ -20,10 +20,9 @@ package checks
 // Workload findings are settled once the whole input is loaded, from the pod template
 // labels and namespace captured during the parse (never the workload body).
 //
-// Not implemented: "policy whose podSelector matches no pod in the input". Answering it
-// on the NetworkPolicy needs the pod template labels of every workload at the time the
-// policy is checked, which means either keeping workload bodies (which the engine
-// forbids for built-in rules) or a header-level label index the loader does not build.
+// A policy whose podSelector matches no pod template of its namespace in the input is
+// judged from the pod template labels the engine records while each workload is
+// parsed (inventory.Object.PodLabels), so workload bodies are never kept for it.
 
 import (
 	"fmt"
@@ -71,6 +70,7 @@ func (d direction) String() string {
 // netPolicy is one valid NetworkPolicy as the API server would store it.
 type netPolicy struct {
 	name     string
+	obj      *inventory.Object
 	selector labels.Selector
 	// types says which directions the policy isolates (policyTypes after defaulting).
 	types [2]bool
@@ -89,8 +89,12 @@ type namespaceNetPolicies struct {
 	namespace *inventory.Object
 	// firstExplicit is the first workload whose metadata.namespace names this namespace.
 	firstExplicit *inventory.Object
-	// workloads counts the workloads in the namespace, named or defaulted.
+	// workloads counts the workloads of built-in kinds in the namespace, named or
+	// defaulted.
 	workloads int
+	// podLabels are the pod template labels of every object that runs pods in the
+	// namespace (custom kinds included), in input order.
+	podLabels []labels.Set
 }
 
 type netPolicies map[string]*namespaceNetPolicies
@@ -142,7 +146,7 @@ func buildNetPolicies(inv *inventory.Inventory) any {
 				n.invalid = append(n.invalid, o.Ref.Name)
 				continue
 			}
-			p := netPolicy{name: o.Ref.Name, selector: sel, types: effectiveTypes(&np.Spec)}
+			p := netPolicy{name: o.Ref.Name, obj: o, selector: sel, types: effectiveTypes(&np.Spec)}
 			if sel.Empty() {
 				p.defaultDeny[dirIngress] = p.types[dirIngress] && len(np.Spec.Ingress) == 0
 				p.defaultDeny[dirEgress] = p.types[dirEgress] && len(np.Spec.Egress) == 0
@@ -153,6 +157,10 @@ func buildNetPolicies(inv *inventory.Inventory) any {
 				n.namespace = o
 			}
 		default:
+			if o.PodLabels != nil && o.Ref.Namespace != "" {
+				n := get(o.Ref.Namespace)
+				n.podLabels = append(n.podLabels, labels.Set(o.PodLabels))
+			}
 			if _, ok := builtinFinder.Lookup(o.Ref.APIVersion, o.Ref.Kind); !ok || o.Ref.Namespace == "" {
 				continue
 			}
@@ -274,6 +282,42 @@ func init() {
 		Kinds:  []string{"NetworkPolicy"},
 		Object: func(p *rules.Pass, o *inventory.Object) { checkAllowAll(p, o, dirEgress) },
 	})
+	rules.Register(&rules.Rule{
+		Meta: rules.Meta{
+			ID: "PAL-427", Title: "NetworkPolicy selects no pod in the input", Severity: low, Category: catNetworkExposure,
+			Rationale:   "A policy whose podSelector matches none of the pods of its namespace protects nothing: usually a label was renamed or mistyped, and the workloads it was written for run unisolated while the policy suggests otherwise.",
+			Remediation: "Fix spec.podSelector to match the pod template labels of the workloads the policy is meant for (it only ever selects pods of its own namespace), or delete the policy.",
+			References:  []string{refNetPol},
+			Frameworks:  netpolFrameworks(),
+		},
+		Kinds:  []string{"NetworkPolicy"},
+		Needs:  []string{indexNetPolicies},
+		Object: checkUnusedSelector,
+	})
+}
+
+// checkUnusedSelector reports a valid policy whose podSelector matches no pod template
+// of its namespace, when the input has pod templates there.
+func checkUnusedSelector(p *rules.Pass, o *inventory.Object) {
+	if !isNetworkPolicy(o) {
+		return
+	}
+	n := netPoliciesOf(p.Inventory, o.Ref.Namespace)
+	if n == nil || len(n.podLabels) == 0 {
+		return
+	}
+	for _, pol := range n.policies {
+		if pol.obj != o {
+			continue
+		}
+		for _, set := range n.podLabels {
+			if pol.selector.Matches(set) {
+				return
+			}
+		}
+		p.Report("spec.podSelector", "", "podSelector %q matches none of the %d pod templates of namespace %q in the input", pol.selector.String(), len(n.podLabels), n.name)
+		return
+	}
 }
 
 // checkSelected reports a workload that no policy of its namespace selects for d.

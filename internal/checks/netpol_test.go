@@ -172,3 +172,77 @@ spec:
 		},
 	})
 }
+
+func TestNetworkPolicySelectsNothing(t *testing.T) {
+	rules := []string{"PAL-427"}
+	runCases(t, []ruleCase{
+		{
+			name:  "selector matches no pod template of its namespace",
+			rules: rules,
+			yaml: npDeploy + `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: typo, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {app: wbe}
+`,
+			want:  []string{"PAL-427 - spec.podSelector"},
+			lines: map[string]string{"spec.podSelector": "matchLabels: {app: wbe}"},
+		},
+		{
+			name:  "matchExpressions NotIn excludes the only pod",
+			rules: rules,
+			yaml: npDeploy + `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: not-in, namespace: shop}
+spec:
+  podSelector:
+    matchExpressions: [{key: tier, operator: NotIn, values: [front]}]
+`,
+			want: []string{"PAL-427 - spec.podSelector"},
+		},
+		{
+			name:  "matching selectors, empty selector, and namespaces without workloads",
+			rules: rules,
+			yaml: npDeploy + `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector:
+    matchExpressions: [{key: tier, operator: Exists}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: all, namespace: shop}
+spec:
+  podSelector: {}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: elsewhere, namespace: other}
+spec:
+  podSelector:
+    matchLabels: {app: nothing}
+`,
+		},
+		{
+			name:  "a pod of another namespace does not count",
+			rules: rules,
+			yaml: npDeploy + `apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: data, labels: {app: db}}
+spec:
+  containers: [{name: c, image: postgres}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {app: db}
+`,
+			want:  []string{"PAL-427 - spec.podSelector"},
+			lines: map[string]string{"spec.podSelector": "matchLabels: {app: db}"},
+		},
+	})
+}
