@@ -16,6 +16,8 @@ package checks
 //     always, plus Egress when spec.egress has rules;
 //   - a NetworkPolicy that does not decode or whose selector is invalid would be
 //     rejected by the API server, so it selects nothing.
+//   - only networking.k8s.io/v1 policies count: extensions/v1beta1 NetworkPolicy is no
+//     longer served (since Kubernetes 1.16), so such archived objects protect nothing.
 //
 // Workload findings are settled once the whole input is loaded, from the pod template
 // labels and namespace captured during the parse (never the workload body).
