@@ -121,6 +121,18 @@ var expectedInsecure = []struct {
 	{"PAL-007", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-028", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-104", "Deployment/default/release-name-shop-payments", srcHelm},
+	// Network policies: shop's only policy allows everything, so no namespace has a
+	// default deny, and the chart's and the overlay's pods are selected by none.
+	{"PAL-423", "Namespace/shop", srcPlain},
+	{"PAL-424", "Namespace/shop", srcPlain},
+	{"PAL-425", "NetworkPolicy/shop/allow-all", srcPlain},
+	{"PAL-426", "NetworkPolicy/shop/allow-all", srcPlain},
+	{"PAL-423", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-424", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-421", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-422", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-421", "Deployment/default/release-name-shop-payments", srcHelm},
+	{"PAL-422", "Deployment/default/release-name-shop-payments", srcHelm},
 	// kustomize/overlays/prod: the base's gaps plus the overlay's patches.
 	{"PAL-003", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-004", "Deployment/shop-prod/prod-recommender", srcKust},

@@ -204,6 +204,12 @@ func (e *Engine) Retain(o *inventory.Object) bool {
 
 // Visit runs the single-object rules on o. It is safe for concurrent use.
 func (e *Engine) Visit(o *inventory.Object) {
+	// Pod template labels outlive the body, for selector indexes.
+	if e.opts.Finder != nil && o.PodLabels == nil {
+		if l, ok := e.opts.Finder.PodLabels(o); ok {
+			o.PodLabels = l
+		}
+	}
 	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)
 	if r.findings == nil && r.deferred == nil && r.err == nil && !r.workload {
 		return

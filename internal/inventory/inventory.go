@@ -30,6 +30,10 @@ type Object struct {
 	CRD *CRDInfo
 	// NamespaceDefaulted is true when the namespace came from the default, not the input.
 	NamespaceDefaulted bool
+	// PodLabels are the pod template labels of an object that runs pods, recorded
+	// while its body was decoded (non-nil, possibly empty, for such objects; nil for
+	// others), so that label-selector indexes need not keep workload bodies.
+	PodLabels map[string]string
 	// HeaderLines are the lines of the metadata fields every object keeps, so that
 	// findings on headers resolve to a line even when the body was not decoded.
 	HeaderLines struct{ Metadata, Name, Namespace int }

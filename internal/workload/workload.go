@@ -103,6 +103,32 @@ type Workload struct {
 // SpecField returns the path of a PodSpec field ("hostNetwork").
 func (w *Workload) SpecField(sub string) string { return w.SpecPath + "." + sub }
 
+// PodLabels returns the pod template labels of an object that runs pods (a Pod's own
+// labels), read from its decoded body without decoding the template; ok is false when
+// the object runs no pods or its body was not decoded. Non-string values are skipped:
+// such a template does not decode anyway.
+func (f *Finder) PodLabels(o *inventory.Object) (labels map[string]string, ok bool) {
+	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if !found || o.Body == nil {
+		return nil, false
+	}
+	metaPath := "metadata"
+	if !tp.PodSpec {
+		metaPath = tp.Path + ".metadata"
+	}
+	labels = map[string]string{}
+	if meta, found := lookup(o.Body, metaPath); found {
+		if raw, isMap := meta["labels"].(map[string]any); isMap {
+			for k, v := range raw {
+				if s, isStr := v.(string); isStr {
+					labels[k] = s
+				}
+			}
+		}
+	}
+	return labels, true
+}
+
 // From decodes the workload view of an object. It returns nil, nil for objects that do
 // not run pods, and an error when the pod template cannot be decoded.
 func (f *Finder) From(o *inventory.Object) (*Workload, error) {
