@@ -275,7 +275,7 @@ func checkNamespaceEnforce(p *rules.Pass, w *workload.Workload) {
 	} else {
 		meta = &metav1.ObjectMeta{}
 	}
-	var spec *corev1.PodSpec = w.Spec
+	spec := pssView(w.Spec)
 	subject := "its pods"
 	if o.Ref.APIVersion == "v1" && o.Ref.Kind == "Pod" {
 		subject = "the pod"
@@ -292,4 +292,42 @@ func checkNamespaceEnforce(p *rules.Pass, w *workload.Workload) {
 		}
 		return false, fmt.Sprintf(": violates PodSecurity %q: %s", pol.enforce.String(), res.ForbiddenDetail())
 	}, w.SpecPath, "", "namespace %q enforces Pod Security, and the API server would reject %s", ns, subject)
+}
+
+// pssView copies the parts of a pod spec that the Pod Security checks read: the
+// security contexts, host namespaces and users, OS, volumes, and per container the
+// name, security context, ports, probes and lifecycle handlers. Deferred findings keep
+// this view rather than the whole spec (environment, resources, commands...), which
+// keeps memory well below the input size on large inputs.
+func pssView(s *corev1.PodSpec) *corev1.PodSpec {
+	v := &corev1.PodSpec{
+		SecurityContext: s.SecurityContext, HostNetwork: s.HostNetwork, HostPID: s.HostPID,
+		HostIPC: s.HostIPC, HostUsers: s.HostUsers, OS: s.OS, Volumes: s.Volumes,
+	}
+	view := func(c *corev1.Container) corev1.Container {
+		var ports []corev1.ContainerPort
+		for _, p := range c.Ports {
+			if p.HostPort != 0 {
+				ports = append(ports, p)
+			}
+		}
+		return corev1.Container{
+			Name: c.Name, SecurityContext: c.SecurityContext, Ports: ports,
+			LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe,
+			StartupProbe: c.StartupProbe, Lifecycle: c.Lifecycle,
+		}
+	}
+	for i := range s.InitContainers {
+		v.InitContainers = append(v.InitContainers, view(&s.InitContainers[i]))
+	}
+	for i := range s.Containers {
+		v.Containers = append(v.Containers, view(&s.Containers[i]))
+	}
+	for i := range s.EphemeralContainers {
+		c := corev1.Container(s.EphemeralContainers[i].EphemeralContainerCommon)
+		v.EphemeralContainers = append(v.EphemeralContainers, corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon(view(&c)),
+		})
+	}
+	return v
 }

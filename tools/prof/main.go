@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"time"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
@@ -15,6 +16,7 @@ import (
 func main() {
 	cpu := flag.String("cpu", "cpu.out", "CPU profile file")
 	mem := flag.String("mem", "", "heap profile file (taken at the end of the scan)")
+	at := flag.Duration("at", 0, "take the heap profile this long after the start instead of at the end")
 	flag.Parse()
 	f, err := os.Create(*cpu)
 	if err != nil {
@@ -25,13 +27,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	if *mem != "" && *at > 0 {
+		go func() {
+			time.Sleep(*at)
+			if m, err := os.Create(*mem); err == nil {
+				_ = pprof.WriteHeapProfile(m)
+				m.Close()
+			}
+		}()
+	}
 	res, err := scan.Run(scan.Options{Paths: flag.Args(), FailOn: "none"})
 	pprof.StopCPUProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if *mem != "" {
+	if *mem != "" && *at == 0 {
 		runtime.GC()
 		m, err := os.Create(*mem)
 		if err == nil {
