@@ -154,7 +154,7 @@ configuration error; 3 some input could not be read (the report still covers the
 				fmt.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
-			o.Paths, o.Config, o.Stdin, o.Version = args, cfg, stdin, Version
+			o.Paths, o.Config, o.Stdin, o.Version, o.BoundMemory = args, cfg, stdin, Version, true
 			res, err := scan.Run(o)
 			if err != nil {
 				fmt.Fprintln(stderr, "palisade:", err)

@@ -5,7 +5,10 @@ package scan
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -38,6 +41,9 @@ type Options struct {
 	Version      string
 	Now          time.Time
 	Workers      int
+	// BoundMemory asks the Go runtime to keep the heap below most of the input's size
+	// on large inputs (see memoryBudget). It is process-wide, so only the CLI sets it.
+	BoundMemory bool
 	// Include, if set, runs only rules matching one of these IDs or globs; Exclude
 	// leaves out rules matching one. Both apply on top of the configuration.
 	Include, Exclude []string
@@ -192,6 +198,11 @@ func Run(opts Options) (*Result, error) {
 			params[id] = rc.Params
 		}
 	}
+	if opts.BoundMemory {
+		if b := memoryBudget(opts.Paths); b > 0 {
+			debug.SetMemoryLimit(b)
+		}
+	}
 	eng := engine.New(engine.Options{
 		Rules: enabled, Params: params, PSS: ev, Finder: finder,
 		Suppress: sup.Apply, Workers: opts.Workers,
@@ -228,6 +239,32 @@ func WriteBaseline(r *Result, file string) (int, error) {
 
 // AllRules is the full registered catalogue, in ID order.
 func AllRules() []*rules.Rule { return rules.All() }
+
+// memoryBudget is a soft heap limit for a scan of paths: 80% of the bytes of the
+// manifests to read, never below 256 MiB. The garbage collector then spends its
+// headroom only when the input is large, which keeps peak memory below the input size
+// without slowing ordinary scans. 0 means no limit (standard input, unknown size).
+func memoryBudget(paths []string) int64 {
+	var total int64
+	for _, p := range paths {
+		if p == "-" {
+			return 0
+		}
+		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					total += info.Size()
+				}
+			}
+			return nil
+		})
+	}
+	const floor = 256 << 20
+	if b := total / 5 * 4; b > floor {
+		return b
+	}
+	return floor
+}
 
 func describePaths(paths []string) string {
 	out := make([]string, len(paths))
