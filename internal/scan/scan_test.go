@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -191,5 +193,32 @@ spec:
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestMemoryBudget: the soft heap limit follows the input's size above a floor, and
+// is off for standard input, whose size is unknown.
+func TestMemoryBudget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := memoryBudget([]string{dir}); got != 256<<20 {
+		t.Errorf("small input: budget %d, want the 256 MiB floor", got)
+	}
+	if got := memoryBudget([]string{"-"}); got != 0 {
+		t.Errorf("stdin: budget %d, want 0", got)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	if got, want := memoryBudget([]string{big}), int64(1<<30)/5*4; got != want {
+		t.Errorf("1 GiB input: budget %d, want %d", got, want)
 	}
 }
