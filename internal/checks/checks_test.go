@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/pod-security-admission/policy"
 
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/load"
@@ -91,58 +92,102 @@ func runCases(t *testing.T, cases []ruleCase) {
 				t.Fatal("case names no rule under test")
 			}
 			fs := scanYAML(t, tc.yaml, tc.version)
-			under := map[string]bool{}
-			for _, r := range tc.rules {
-				under[r] = true
-			}
-			got := map[string]*finding.Finding{}
-			var gotKeys []string
 			for i := range fs {
-				f := &fs[i]
 				// The engine's fallback means no rule could point at the field: every
 				// case here must be pinpointed, whatever rule it concerns.
-				if isFallback(f) {
+				if f := &fs[i]; isFallback(f) {
 					t.Errorf("fallback finding: %s: %s", f.RuleID, f.Message)
 				}
-				if !under[f.RuleID] {
-					continue
-				}
-				k := findingKey(f)
-				if got[k] != nil {
-					t.Errorf("duplicate finding %s", k)
-				}
-				got[k] = f
-				gotKeys = append(gotKeys, k)
 			}
-			wantSet := map[string]bool{}
-			for _, w := range tc.want {
-				wantSet[w] = true
-				if got[w] == nil {
-					t.Errorf("missing finding %s", w)
-				}
-			}
-			sort.Strings(gotKeys)
-			for _, k := range gotKeys {
-				if !wantSet[k] {
-					t.Errorf("unexpected finding %s: %s", k, got[k].Message)
-				}
-			}
-			for path, text := range tc.lines {
-				want := lineOf(t, tc.yaml, text)
-				n := 0
-				for _, f := range got {
-					if f.Path == path {
-						n++
-						if f.Location.Line != want {
-							t.Errorf("%s reported on line %d, want %d (%q)", findingKey(f), f.Location.Line, want, text)
-						}
-					}
-				}
-				if n == 0 {
-					t.Errorf("no finding at %s to check the line of", path)
-				}
-			}
+			got := matchFindings(t, fs, tc.rules, findingKey, tc.want)
+			checkLines(t, tc.yaml, got, tc.lines)
 		})
+	}
+}
+
+// matchFindings compares the findings of the rules under test, keyed by key, with
+// want: each wanted key must be found once, and nothing else may be. It returns the
+// findings of the rules under test by key.
+func matchFindings(t *testing.T, fs []finding.Finding, ruleIDs []string, key func(*finding.Finding) string, want []string) map[string]*finding.Finding {
+	t.Helper()
+	under := map[string]bool{}
+	for _, r := range ruleIDs {
+		under[r] = true
+	}
+	got := map[string]*finding.Finding{}
+	var gotKeys []string
+	for i := range fs {
+		f := &fs[i]
+		if !under[f.RuleID] {
+			continue
+		}
+		k := key(f)
+		if got[k] != nil {
+			t.Errorf("duplicate finding %s", k)
+		}
+		got[k] = f
+		gotKeys = append(gotKeys, k)
+	}
+	wantSet := map[string]bool{}
+	for _, w := range want {
+		wantSet[w] = true
+		if got[w] == nil {
+			t.Errorf("missing finding %s", w)
+		}
+	}
+	sort.Strings(gotKeys)
+	for _, k := range gotKeys {
+		if !wantSet[k] {
+			t.Errorf("unexpected finding %s: %s", k, got[k].Message)
+		}
+	}
+	return got
+}
+
+// checkLines asserts that the findings at each path are reported on the one line of
+// the manifest that contains the given text.
+func checkLines(t *testing.T, yaml string, got map[string]*finding.Finding, lines map[string]string) {
+	t.Helper()
+	for path, text := range lines {
+		want := lineOf(t, yaml, text)
+		n := 0
+		for _, f := range got {
+			if f.Path == path {
+				n++
+				if f.Location.Line != want {
+					t.Errorf("%s %s reported on line %d, want %d (%q)", f.RuleID, f.Path, f.Location.Line, want, text)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("no finding at %s to check the line of", path)
+		}
+	}
+}
+
+// paramsConfig is a configuration that sets rule parameters (rule ID -> name -> value).
+func paramsConfig(params map[string]map[string]any) *config.Config {
+	cfg := &config.Config{Rules: map[string]config.RuleConfig{}}
+	for id, ps := range params {
+		cfg.Rules[id] = config.RuleConfig{Params: ps}
+	}
+	return cfg
+}
+
+// checkInputErrors fails on every input error except one containing wantErr, which
+// must occur when wantErr is set.
+func checkInputErrors(t *testing.T, errs []finding.InputError, wantErr string) {
+	t.Helper()
+	seen := false
+	for _, e := range errs {
+		if wantErr != "" && strings.Contains(e.Message, wantErr) {
+			seen = true
+			continue
+		}
+		t.Errorf("input error: %s: %s", e.Location, e.Message)
+	}
+	if wantErr != "" && !seen {
+		t.Errorf("no input error containing %q", wantErr)
 	}
 }
 

@@ -1,13 +1,10 @@
 package checks_test
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/palisade-k8s/palisade/internal/config"
-	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -30,57 +27,23 @@ func runImageCases(t *testing.T, cases []imageCase) {
 			if len(tc.rules) == 0 {
 				t.Fatal("case names no rule under test")
 			}
-			cfg := &config.Config{Rules: map[string]config.RuleConfig{}}
-			for id, ps := range tc.params {
-				cfg.Rules[id] = config.RuleConfig{Params: ps}
-			}
 			res, err := scan.Run(scan.Options{
 				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml),
-				Config: cfg, FailOn: "none",
+				Config: paramsConfig(tc.params), FailOn: "none",
 			})
 			if err != nil {
 				t.Fatalf("scan: %v", err)
 			}
-			for _, e := range res.Report.Errors {
-				t.Errorf("input error: %s: %s", e.Location, e.Message)
-			}
+			checkInputErrors(t, res.Report.Errors, "")
 			if res.Report.Summary.Workloads == 0 {
 				t.Fatalf("the manifest has no workload")
 			}
-			under := map[string]bool{}
-			for _, r := range tc.rules {
-				under[r] = true
-			}
-			got := map[string]*finding.Finding{}
-			var keys []string
 			for i := range res.Report.Findings {
-				f := &res.Report.Findings[i]
-				if isFallback(f) {
+				if f := &res.Report.Findings[i]; isFallback(f) {
 					t.Errorf("fallback finding: %s: %s", f.RuleID, f.Message)
 				}
-				if !under[f.RuleID] {
-					continue
-				}
-				k := findingKey(f)
-				if got[k] != nil {
-					t.Errorf("duplicate finding %s", k)
-				}
-				got[k] = f
-				keys = append(keys, k)
 			}
-			want := map[string]bool{}
-			for _, w := range tc.want {
-				want[w] = true
-				if got[w] == nil {
-					t.Errorf("missing finding %s", w)
-				}
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if !want[k] {
-					t.Errorf("unexpected finding %s: %s", k, got[k].Message)
-				}
-			}
+			got := matchFindings(t, res.Report.Findings, tc.rules, findingKey, tc.want)
 			for k, frags := range tc.msgs {
 				f := got[k]
 				if f == nil {
@@ -93,21 +56,7 @@ func runImageCases(t *testing.T, cases []imageCase) {
 					}
 				}
 			}
-			for path, text := range tc.lines {
-				line := lineOf(t, tc.yaml, text)
-				n := 0
-				for _, f := range got {
-					if f.Path == path {
-						n++
-						if f.Location.Line != line {
-							t.Errorf("%s reported on line %d, want %d (%q)", findingKey(f), f.Location.Line, line, text)
-						}
-					}
-				}
-				if n == 0 {
-					t.Errorf("no finding at %s to check the line of", path)
-				}
-			}
+			checkLines(t, tc.yaml, got, tc.lines)
 		})
 	}
 }

@@ -1,12 +1,9 @@
 package checks_test
 
 import (
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/palisade-k8s/palisade/internal/config"
-	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -35,73 +32,15 @@ func runObjCases(t *testing.T, cases []objCase) {
 			if len(tc.rules) == 0 {
 				t.Fatal("case names no rule under test")
 			}
-			cfg := &config.Config{Rules: map[string]config.RuleConfig{}}
-			for id, ps := range tc.params {
-				cfg.Rules[id] = config.RuleConfig{Params: ps}
-			}
 			res, err := scan.Run(scan.Options{
-				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml), FailOn: "none", Config: cfg,
+				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml), FailOn: "none", Config: paramsConfig(tc.params),
 			})
 			if err != nil {
 				t.Fatalf("scan: %v", err)
 			}
-			gotErr := false
-			for _, e := range res.Report.Errors {
-				if tc.inputError != "" && strings.Contains(e.Message, tc.inputError) {
-					gotErr = true
-					continue
-				}
-				t.Errorf("input error: %s: %s", e.Location, e.Message)
-			}
-			if tc.inputError != "" && !gotErr {
-				t.Errorf("no input error containing %q", tc.inputError)
-			}
-			under := map[string]bool{}
-			for _, r := range tc.rules {
-				under[r] = true
-			}
-			got := map[string]*finding.Finding{}
-			var keys []string
-			for i := range res.Report.Findings {
-				f := &res.Report.Findings[i]
-				if !under[f.RuleID] {
-					continue
-				}
-				k := findingKey(f)
-				if got[k] != nil {
-					t.Errorf("duplicate finding %s", k)
-				}
-				got[k] = f
-				keys = append(keys, k)
-			}
-			wantSet := map[string]bool{}
-			for _, w := range tc.want {
-				wantSet[w] = true
-				if got[w] == nil {
-					t.Errorf("missing finding %s", w)
-				}
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if !wantSet[k] {
-					t.Errorf("unexpected finding %s: %s", k, got[k].Message)
-				}
-			}
-			for path, text := range tc.lines {
-				want := lineOf(t, tc.yaml, text)
-				n := 0
-				for _, f := range got {
-					if f.Path == path {
-						n++
-						if f.Location.Line != want {
-							t.Errorf("%s reported on line %d, want %d (%q)", findingKey(f), f.Location.Line, want, text)
-						}
-					}
-				}
-				if n == 0 {
-					t.Errorf("no finding at %s to check the line of", path)
-				}
-			}
+			checkInputErrors(t, res.Report.Errors, tc.inputError)
+			got := matchFindings(t, res.Report.Findings, tc.rules, findingKey, tc.want)
+			checkLines(t, tc.yaml, got, tc.lines)
 			for path, text := range tc.msgs {
 				n := 0
 				for _, f := range got {

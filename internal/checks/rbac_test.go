@@ -1,7 +1,6 @@
 package checks_test
 
 import (
-	"sort"
 	"strings"
 	"testing"
 
@@ -48,10 +47,7 @@ func runRBACCases(t *testing.T, cases []rbacCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			var cfg *config.Config
 			if tc.params != nil {
-				cfg = &config.Config{Rules: map[string]config.RuleConfig{}}
-				for id, ps := range tc.params {
-					cfg.Rules[id] = config.RuleConfig{Params: ps}
-				}
+				cfg = paramsConfig(tc.params)
 			}
 			res, err := scan.Run(scan.Options{
 				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml), Config: cfg, FailOn: "none",
@@ -59,67 +55,13 @@ func runRBACCases(t *testing.T, cases []rbacCase) {
 			if err != nil {
 				t.Fatalf("scan: %v", err)
 			}
-			gotErr := false
-			for _, e := range res.Report.Errors {
-				if tc.wantError != "" && strings.Contains(e.Message, tc.wantError) {
-					gotErr = true
-					continue
-				}
-				t.Errorf("input error: %s: %s", e.Location, e.Message)
-			}
-			if tc.wantError != "" && !gotErr {
-				t.Errorf("no input error containing %q", tc.wantError)
-			}
-			under := map[string]bool{}
+			checkInputErrors(t, res.Report.Errors, tc.wantError)
 			ids := tc.rules
 			if ids == nil {
 				ids = rbacRuleIDs()
 			}
-			for _, r := range ids {
-				under[r] = true
-			}
-			got := map[string]*finding.Finding{}
-			var gotKeys []string
-			for i := range res.Report.Findings {
-				f := &res.Report.Findings[i]
-				if !under[f.RuleID] {
-					continue
-				}
-				k := f.RuleID + " " + f.Path
-				if got[k] != nil {
-					t.Errorf("duplicate finding %s", k)
-				}
-				got[k] = f
-				gotKeys = append(gotKeys, k)
-			}
-			wantSet := map[string]bool{}
-			for _, w := range tc.want {
-				wantSet[w] = true
-				if got[w] == nil {
-					t.Errorf("missing finding %s", w)
-				}
-			}
-			sort.Strings(gotKeys)
-			for _, k := range gotKeys {
-				if !wantSet[k] {
-					t.Errorf("unexpected finding %s: %s", k, got[k].Message)
-				}
-			}
-			for path, text := range tc.lines {
-				want := lineOf(t, tc.yaml, text)
-				n := 0
-				for _, f := range got {
-					if f.Path == path {
-						n++
-						if f.Location.Line != want {
-							t.Errorf("%s %s reported on line %d, want %d (%q)", f.RuleID, f.Path, f.Location.Line, want, text)
-						}
-					}
-				}
-				if n == 0 {
-					t.Errorf("no finding at %s to check the line of", path)
-				}
-			}
+			got := matchFindings(t, res.Report.Findings, ids, func(f *finding.Finding) string { return f.RuleID + " " + f.Path }, tc.want)
+			checkLines(t, tc.yaml, got, tc.lines)
 			for k, texts := range tc.msg {
 				f := got[k]
 				if f == nil {
