@@ -33,8 +33,8 @@ type Options struct {
 	// Config is the configuration (nil for defaults).
 	Config *config.Config
 	// FailOn is the gate ("" takes the config's, then "high"; "none" never fails).
-	FailOn       string
-	PSSVersion   string
+	FailOn     string
+	PSSVersion string
 	// PSSLevel overrides the configuration's podSecurityLevel ("baseline" or
 	// "restricted").
 	PSSLevel     string
