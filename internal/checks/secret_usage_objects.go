@@ -93,7 +93,7 @@ func init() {
 			References:  []string{refSecretUse, refSecretUseGood, refSecretEncrypt},
 			Frameworks:  secretUseFrameworks("5.4.2"),
 			Params: []rules.Param{{Name: "placeholders",
-				Description: "Values (shell patterns, case-insensitive, matched against the whole trimmed value) that stand for a secret rather than being one.",
+				Description: "Values (shell patterns, case-insensitive, matched against the whole trimmed value) that stand for a secret rather than being one. Also used by PAL-523.",
 				Default:     defaultSecretPlaceholders}},
 		},
 		Kinds:  []string{"Secret"},
