@@ -293,7 +293,7 @@ func checkPlaintextSecret(p *rules.Pass, o *inventory.Object, credential bool) {
 		return
 	}
 	rendered := ""
-	if o.Origin.Rendered && o.Origin.Renderer != "" && !strings.Contains(o.Origin.Renderer, "kustomiz") {
+	if o.Origin.Rendered && strings.HasPrefix(o.Origin.Renderer, "helm") {
 		rendered = fmt.Sprintf("; rendered from %s: a value generated at render time (randAlphaNum and the like) is not stored in the files, one from values files is", o.Origin.Renderer)
 	}
 	for _, field := range []string{"data", "stringData"} {

@@ -1,6 +1,9 @@
 package checks_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -171,3 +174,56 @@ type: kubernetes.io/service-account-token
 	}
 }
 
+// TestPlaintextSecretHelm renders a chart: an empty default yields an empty value (not
+// reported), a generated one is reported with a note that it may not be stored.
+func TestPlaintextSecretHelm(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"Chart.yaml":  "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+		"values.yaml": "password: \"\"\napiKey: \"\"\n",
+		"templates/secret.yaml": `apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-db
+  namespace: shop
+data:
+  password: {{ .Values.password | b64enc | quote }}
+  api-key: {{ .Values.apiKey | b64enc }}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-generated
+  namespace: shop
+data:
+  session-key: {{ randAlphaNum 16 | b64enc | quote }}
+`,
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := scan.Run(scan.Options{Paths: []string{dir}, FailOn: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInputErrors(t, res.Report.Errors, "")
+	var got []string
+	for _, f := range res.Report.Findings {
+		if f.RuleID != "PAL-522" {
+			continue
+		}
+		got = append(got, f.Object.Name+" "+f.Path)
+		if !strings.Contains(f.Message, "rendered from helm chart shop: a value generated at render time") {
+			t.Errorf("message %q lacks the Helm note", f.Message)
+		}
+	}
+	if len(got) != 1 || got[0] != "release-name-generated data" {
+		t.Errorf("findings %v, want only the generated Secret's data", got)
+	}
+}
