@@ -70,7 +70,7 @@ func init() {
 		Meta: rules.Meta{
 			ID: "PAL-526", Title: "Secret expanded into the container command line", Severity: medium, Category: catSecretUse,
 			Rationale: "The kubelet replaces $(NAME) in command and args with the value of the container's environment variable NAME. When that variable comes from a Secret (env[].valueFrom.secretKeyRef, or an env[].value that expands such a variable), the secret value becomes part of the process arguments, " +
-				"which every user on the node can read in /proc/<pid>/cmdline (ps, top, monitoring agents, process accounting and audit logs record them), unlike the environment or a mounted file. $$(NAME) is an escaped literal and not reported. " +
+				"which every user of the node (and every pod with hostPID) can read in /proc/<pid>/cmdline (ps, top, monitoring agents, process accounting and audit logs record them), unlike the environment or a mounted file. $$(NAME) is an escaped literal and not reported. " +
 				"Variables that envFrom defines are not followed: their names depend on the Secret's keys.",
 			Remediation: "Pass the secret as a file: mount the Secret as a volume and give the program the file's path (--password-file=/etc/secret/password and the like), or let it read the variable from its environment itself instead of from its arguments.",
 			References:  []string{refSecretUseArgs, refSecretUseGood},

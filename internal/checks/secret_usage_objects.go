@@ -115,7 +115,7 @@ func init() {
 		Meta: rules.Meta{
 			ID: "PAL-525", Title: "Long-lived service account token Secret", Severity: medium, Category: catSecretUse,
 			Rationale: "A Secret of type kubernetes.io/service-account-token makes the token controller store a token of the named ServiceAccount in it: a token that never expires and stays valid until the Secret is deleted, readable by everyone who can read Secrets of the namespace. " +
-				"Since Kubernetes 1.24 such Secrets are no longer created automatically, and the legacy token cleaner removes only automatically created ones: every one in the input was asked for. Pods get short-lived, automatically rotated tokens through the TokenRequest API (projected serviceAccountToken volumes) instead.",
+				"Since Kubernetes 1.24 such Secrets are no longer created automatically (so one in the input was written on purpose, or dumped from an older cluster), and the legacy token cleaner removes only automatically created ones, never a Secret created by hand. Pods get short-lived, automatically rotated tokens through the TokenRequest API (projected serviceAccountToken volumes) instead.",
 			Remediation: "Delete the Secret. Give pods a projected serviceAccountToken volume (the default automount already is one); give clients outside the cluster a short-lived token from kubectl create token or the TokenRequest API, or use workload identity federation.",
 			References:  []string{refSecretSAToken, refSecretTokenReq, refSAAdmin},
 			Frameworks:  rules.Frameworks{NSA: []string{nsaSATokens}, Layer: layerCluster},
