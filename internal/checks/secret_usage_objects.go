@@ -181,7 +181,8 @@ func secretValues(o *inventory.Object) []secretValue {
 				case isSOPSCiphertext(raw):
 					v.encrypted = true
 				case field == "data":
-					b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(raw), ""))
+					// As the API server decodes []byte: standard alphabet, padded, line breaks ignored.
+					b, err := base64.StdEncoding.DecodeString(raw)
 					if err != nil {
 						v.value, v.invalid = []byte(raw), true
 					} else {

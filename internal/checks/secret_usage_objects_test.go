@@ -123,6 +123,12 @@ type: kubernetes.io/service-account-token
 			msgs: map[string]string{"data": `key "password" is not valid base64, so the API server rejects the Secret`},
 		},
 		{
+			name: "base64 broken over lines is valid, with a space it is not", rules: r,
+			yaml: suSecret("shop", "db", "data:\n  folded: |\n    "+b64("a-long-secret-value-")[:12]+"\n    "+b64("a-long-secret-value-")[12:]+"\n  spaced: \"aHVu dGVy\"\n"),
+			want: []string{"PAL-522 - data"},
+			msgs: map[string]string{"data": `keys "folded", "spaced" in data, base64-encoded, not encrypted; key "spaced" is not valid base64`},
+		},
+		{
 			name: "stringData value that is not a string", rules: r,
 			yaml: suSecret("shop", "db", "stringData:\n  port: 5432\n"),
 			want: []string{"PAL-522 - stringData"},
