@@ -18,7 +18,7 @@ func TestPlaintextSecret(t *testing.T) {
 			name: "Opaque data and stringData", rules: r,
 			yaml: suSecret("shop", "db", `type: Opaque
 data:
-  password: `+b64("s3cr3t-value")+`
+  password: `+suB64("s3cr3t-value")+`
   empty: ""
   nothing:
 stringData:
@@ -33,7 +33,7 @@ stringData:
 		},
 		{
 			name: "no type is Opaque; several keys named in order", rules: r,
-			yaml: suSecret("shop", "db", "data:\n  b: "+b64("bbbbbbb1")+"\n  a: "+b64("aaaaaaa1")+"\n"),
+			yaml: suSecret("shop", "db", "data:\n  b: "+suB64("bbbbbbb1")+"\n  a: "+suB64("aaaaaaa1")+"\n"),
 			want: []string{"PAL-522 - data"},
 			msgs: map[string]string{"data": `keys "a", "b" in data`},
 		},
@@ -58,7 +58,7 @@ stringData:
   m: YourPingdomApiToken
   n: Admin
 data:
-  l: `+b64("REPLACEME")+`
+  l: `+suB64("REPLACEME")+`
 `),
 		},
 		{
@@ -91,18 +91,18 @@ type: kubernetes.io/service-account-token
 		},
 		{
 			name: "certificates only", rules: r,
-			yaml: suSecret("shop", "tls", "type: kubernetes.io/tls\ndata:\n  tls.crt: "+b64(cert)+"\n  tls.key: \"\"\n  ca.crt: "+b64(cert)+"\n  id.pub: "+b64("ssh-ed25519 AAAAC3Nza me@host")+"\n"),
+			yaml: suSecret("shop", "tls", "type: kubernetes.io/tls\ndata:\n  tls.crt: "+suB64(cert)+"\n  tls.key: \"\"\n  ca.crt: "+suB64(cert)+"\n  id.pub: "+suB64("ssh-ed25519 AAAAC3Nza me@host")+"\n"),
 		},
 		{
 			name: "TLS key pair", rules: r,
-			yaml:  suSecret("shop", "tls", "type: kubernetes.io/tls\ndata:\n  tls.crt: "+b64(cert)+"\n  tls.key: "+b64(key)+"\n"),
+			yaml:  suSecret("shop", "tls", "type: kubernetes.io/tls\ndata:\n  tls.crt: "+suB64(cert)+"\n  tls.key: "+suB64(key)+"\n"),
 			want:  []string{"PAL-524 - data"},
 			lines: map[string]string{"data": "tls.crt:"},
 			msgs:  map[string]string{"data": `Secret "tls" of type kubernetes.io/tls (a TLS key pair) keeps key "tls.key" in data`},
 		},
 		{
 			name: "registry credentials", rules: r,
-			yaml: suSecret("shop", "pull", "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: "+b64(`{"auths":{"r.example.com":{"auth":"dTpw"}}}`)+"\n"),
+			yaml: suSecret("shop", "pull", "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: "+suB64(`{"auths":{"r.example.com":{"auth":"dTpw"}}}`)+"\n"),
 			want: []string{"PAL-524 - data"},
 		},
 		{
@@ -118,13 +118,13 @@ type: kubernetes.io/service-account-token
 		},
 		{
 			name: "data value that is not base64", rules: r,
-			yaml: suSecret("shop", "db", "data:\n  password: hunter2!\n  token: "+b64("tok-abcdefgh")+"\n"),
+			yaml: suSecret("shop", "db", "data:\n  password: hunter2!\n  token: "+suB64("tok-abcdefgh")+"\n"),
 			want: []string{"PAL-522 - data"},
 			msgs: map[string]string{"data": `key "password" is not valid base64, so the API server rejects the Secret`},
 		},
 		{
 			name: "base64 broken over lines is valid, with a space it is not", rules: r,
-			yaml: suSecret("shop", "db", "data:\n  folded: |\n    "+b64("a-long-secret-value-")[:12]+"\n    "+b64("a-long-secret-value-")[12:]+"\n  spaced: \"aHVu dGVy\"\n"),
+			yaml: suSecret("shop", "db", "data:\n  folded: |\n    "+suB64("a-long-secret-value-")[:12]+"\n    "+suB64("a-long-secret-value-")[12:]+"\n  spaced: \"aHVu dGVy\"\n"),
 			want: []string{"PAL-522 - data"},
 			msgs: map[string]string{"data": `keys "folded", "spaced" in data, base64-encoded, not encrypted; key "spaced" is not valid base64`},
 		},
@@ -173,7 +173,7 @@ type: kubernetes.io/service-account-token
 		},
 	})
 	// With the token itself in the input it is a plaintext credential as well.
-	yaml := suSecret("shop", "t", "  annotations: {kubernetes.io/service-account.name: ci}\ntype: kubernetes.io/service-account-token\ndata:\n  token: "+b64("eyJhbGciOiJSUzI1NiJ9.x.y")+"\n")
+	yaml := suSecret("shop", "t", "  annotations: {kubernetes.io/service-account.name: ci}\ntype: kubernetes.io/service-account-token\ndata:\n  token: "+suB64("eyJhbGciOiJSUzI1NiJ9.x.y")+"\n")
 	got := findingsOf(t, yaml, scan.Options{}, "PAL-522", "PAL-524", "PAL-525")
 	if _, ok := got["PAL-524 - data"]; !ok || len(got) != 2 {
 		t.Errorf("findings %v, want PAL-524 and PAL-525", keysOf(got))

@@ -10,7 +10,7 @@ import (
 
 func TestSecretReuse(t *testing.T) {
 	r := []string{"PAL-523"}
-	shared := b64("Sh4red-Pa55word")
+	shared := suB64("Sh4red-Pa55word")
 	data := func(ns, name, key, v string) string {
 		return suSecret(ns, name, "data:\n  "+key+": "+v+"\n") + "---\n"
 	}
@@ -62,7 +62,7 @@ func TestSecretReuse(t *testing.T) {
 		{
 			name: "minLength and custom environments", rules: r,
 			params: map[string]map[string]any{"PAL-523": {"minLength": 4, "environments": []any{"blue=blue", "green=green"}}},
-			yaml:   data("shop-blue", "a", "pin", b64("1234")) + data("shop-green", "a", "code", b64("1234")) + data("prod", "a", "pw", shared) + data("dev", "a", "pw", shared),
+			yaml:   data("shop-blue", "a", "pin", suB64("1234")) + data("shop-green", "a", "code", suB64("1234")) + data("prod", "a", "pw", shared) + data("dev", "a", "pw", shared),
 			want:   []string{"PAL-523 - data.pin", "PAL-523 - data.code"},
 		},
 	})
@@ -86,7 +86,7 @@ func TestSecretReuse(t *testing.T) {
 // that no secret value, in clear or in base64, appears anywhere in the report.
 func TestSecretValuesNeverReported(t *testing.T) {
 	values := []string{"Sh4red-Pa55word", "t0p-s3cret-token", "hunter2!", "MIIEsecretkeymaterial"}
-	yaml := suSecret("shop-prod", "db", "data:\n  password: "+b64(values[0])+"\n  broken: "+values[2]+"\n") + "---\n" +
+	yaml := suSecret("shop-prod", "db", "data:\n  password: "+suB64(values[0])+"\n  broken: "+values[2]+"\n") + "---\n" +
 		suSecret("shop-dev", "db", "stringData:\n  password: "+values[0]+"\n  token: "+values[1]+"\n") + "---\n" +
 		suSecret("shop-dev", "tls", "type: kubernetes.io/tls\nstringData:\n  tls.key: |\n    -----BEGIN PRIVATE KEY-----\n    "+values[3]+"\n    -----END PRIVATE KEY-----\n") + "---\n" +
 		suPod(`  containers:
@@ -115,7 +115,7 @@ func TestSecretValuesNeverReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range values {
-		for _, form := range []string{v, b64(v)} {
+		for _, form := range []string{v, suB64(v)} {
 			if strings.Contains(string(out), form) {
 				t.Errorf("the report contains the secret value %q", form)
 			}

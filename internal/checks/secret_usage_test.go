@@ -18,7 +18,8 @@ func suSecret(ns, name, rest string) string {
 	return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name + "\n  namespace: " + ns + "\n" + rest
 }
 
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+// suB64 encodes s as Secret data.
+func suB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func TestSecretEnv(t *testing.T) {
 	r := []string{"PAL-521"}
