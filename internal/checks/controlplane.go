@@ -253,6 +253,9 @@ func paramInt(p *rules.Pass, name string, def int64) int64 {
 
 // identify returns the component a container runs, or nil.
 func identify(w *workload.Workload, c *workload.Container) *component {
+	if !mayRunComponent(c) {
+		return nil
+	}
 	env, envUnknown := containerEnv(c)
 	var items []cpArg
 	for i, s := range c.Command {
@@ -289,6 +292,24 @@ func identify(w *workload.Workload, c *workload.Container) *component {
 	}
 	cp.flags = cmdline.Parse(texts, syntax, flagKind(bin))
 	return cp
+}
+
+// mayRunComponent is a cheap first test that keeps ordinary containers from being
+// parsed by every control-plane rule: a container that does not name a component
+// binary (or hyperkube) in its command line, and whose image does not either when
+// it names no command, cannot run one.
+func mayRunComponent(c *workload.Container) bool {
+	if len(c.Command) == 0 && binaryOfImage(c.Image) != "" {
+		return true
+	}
+	for _, list := range [][]string{c.Command, c.Args} {
+		for _, s := range list {
+			if strings.Contains(s, "kube-") || strings.Contains(s, "etcd") || strings.Contains(s, "hyperkube") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // controlPlaneContext reports whether a workload runs where the cluster's own control
