@@ -68,7 +68,7 @@ func BenchmarkMatrix(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				x = m.Matrix()
 			}
-			b.ReportMetric(float64(x.Connections()), "connections")
+			b.ReportMetric(float64(x.Count()), "connections")
 		})
 	}
 }

@@ -67,8 +67,8 @@ func (x *Matrix) Each(src *Class, fn func(dst *Class, ports PortSet)) {
 	}
 }
 
-// Connections counts the allowed (source class, destination class) pairs.
-func (x *Matrix) Connections() int {
+// Count counts the allowed (source class, destination class) pairs.
+func (x *Matrix) Count() int {
 	n := 0
 	for s := range x.full {
 		n += x.full[s].count() + len(x.partial[s])

@@ -18,6 +18,7 @@
 package netpol
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -49,7 +50,8 @@ type Options struct {
 type Model struct {
 	// Namespaces are sorted by name.
 	Namespaces []*Namespace
-	// Workloads, Policies and Classes are in input order.
+	// Workloads, Policies and Classes are in input order. Workloads has every
+	// definition; Policies only those in effect (the last definition of each name).
 	Workloads []*Workload
 	Policies  []*Policy
 	Classes   []*Class
@@ -94,6 +96,10 @@ type Workload struct {
 	Ports       []ContainerPort
 	HostNetwork bool
 	Class       *Class
+	// Overridden is set on a definition that a later one of the same kind, namespace
+	// and name replaces. It stays in its class (connectivity between two pods does not
+	// depend on the others) and in lint, but the views leave it out.
+	Overridden bool
 }
 
 // Name is "namespace/Kind/name".
@@ -137,6 +143,20 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 		opts.Finder = builtinFinder
 	}
 	m := &Model{opts: opts, namespaces: map[string]*Namespace{}, byObject: map[*inventory.Object]*Policy{}, byRef: map[string]*Workload{}}
+	// An object defined more than once (the same kind, namespace and name in several
+	// files) is in the cluster as its last definition, the one applied last.
+	last := map[string]*inventory.Object{}
+	for _, o := range inv.Objects {
+		last[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)] = o
+	}
+	var dups []string
+	overridden := func(o *inventory.Object) bool {
+		if l := last[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)]; l != o {
+			dups = append(dups, o.Ref.Kind+" "+o.Ref.Namespace+"/"+o.Ref.Name)
+			return true
+		}
+		return false
+	}
 	classes := map[string]*Class{}
 	for _, o := range inv.Objects {
 		if o.Ref.Namespace != "" {
@@ -151,9 +171,14 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 				n.Invalid = append(n.Invalid, o.Ref.Name)
 				continue
 			}
+			// Lint reads every definition; the analysis only the one in the cluster.
+			m.byObject[o] = p
+			if overridden(o) {
+				p.index = -1
+				continue
+			}
 			p.index = len(m.Policies)
 			m.Policies = append(m.Policies, p)
-			m.byObject[o] = p
 			n.Policies = append(n.Policies, p)
 		case o.Ref.Kind == "NetworkPolicy":
 			m.Notes = append(m.Notes, "NetworkPolicy "+o.Ref.Namespace+"/"+o.Ref.Name+" ignored: "+o.Ref.APIVersion+" is no longer served (use networking.k8s.io/v1)")
@@ -168,8 +193,11 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 				}
 			}
 		default:
-			m.addWorkload(o, classes)
+			m.addWorkload(o, classes, overridden)
 		}
+	}
+	if len(dups) > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("%d objects are defined more than once (%s); the last definition of each is analysed", len(dups), describeList(dups, 3)))
 	}
 	m.finish()
 	return m
@@ -186,7 +214,7 @@ func (m *Model) namespace(name string) *Namespace {
 	return n
 }
 
-func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class) {
+func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class, overridden func(*inventory.Object) bool) {
 	podLabels, pn := o.PodLabels, o.PodNetwork
 	if podLabels == nil {
 		var ok bool
@@ -199,7 +227,13 @@ func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class) {
 		return
 	}
 	n := m.namespace(o.Ref.Namespace)
-	w := &Workload{Ref: o.Ref, Object: o, Labels: labels.Set(podLabels)}
+	if _, builtin := builtinFinder.Lookup(o.Ref.APIVersion, o.Ref.Kind); builtin {
+		n.BuiltinWorkloads++
+		if n.FirstNamed == nil && !o.NamespaceDefaulted {
+			n.FirstNamed = o
+		}
+	}
+	w := &Workload{Ref: o.Ref, Object: o, Labels: labels.Set(podLabels), Overridden: overridden(o)}
 	if pn != nil {
 		w.HostNetwork = pn.HostNetwork
 		for _, p := range pn.Ports {
@@ -222,13 +256,7 @@ func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class) {
 	}
 	m.Workloads = append(m.Workloads, w)
 	n.Workloads = append(n.Workloads, w)
-	if _, builtin := builtinFinder.Lookup(o.Ref.APIVersion, o.Ref.Kind); builtin {
-		n.BuiltinWorkloads++
-		if n.FirstNamed == nil && !o.NamespaceDefaulted {
-			n.FirstNamed = o
-		}
-	}
-	if _, dup := m.byRef[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)]; !dup {
+	if !w.Overridden {
 		m.byRef[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)] = w
 	}
 	pk := portsKey(w.Ports)
@@ -322,7 +350,8 @@ func (m *Model) finish() {
 func (m *Model) Namespace(name string) *Namespace { return m.namespaces[name] }
 
 // PolicyOf returns the compiled policy of a loaded NetworkPolicy object (nil if it
-// does not compile or is not a NetworkPolicy).
+// does not compile or is not a NetworkPolicy). A definition that a later one of the
+// same name overrides is compiled too, but takes no part in the analysis.
 func (m *Model) PolicyOf(o *inventory.Object) *Policy { return m.byObject[o] }
 
 // Workload finds a workload by namespace, kind (case-insensitive; common short names
@@ -424,4 +453,16 @@ func (r *Rule) ExternalFor(dst *Class) External {
 		}
 	}
 	return out
+}
+
+// Index is the policy's position among the model's valid policies, in input order
+// (-1 for a definition a later one of the same name overrides).
+func (p *Policy) Index() int { return p.index }
+
+// describeList shows the first n items of a list and how many more there are.
+func describeList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + " and " + strconv.Itoa(len(items)-n) + " more"
 }

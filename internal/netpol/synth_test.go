@@ -157,8 +157,8 @@ func TestMatrixAgreesWithReach(t *testing.T) {
 				t.Fatalf("seed %d: outside -> %s: matrix %s, reach %s", seed, src.Workloads[0].Name(), want, v.External)
 			}
 		}
-		if connections != x.Connections() {
-			t.Errorf("seed %d: %d connections by reach, %d in the matrix", seed, connections, x.Connections())
+		if connections != x.Count() {
+			t.Errorf("seed %d: %d connections by reach, %d in the matrix", seed, connections, x.Count())
 		}
 		if connections == 0 || connections == len(m.Classes)*len(m.Classes) {
 			t.Errorf("seed %d: degenerate cluster (%d connections over %d classes)", seed, connections, len(m.Classes))
