@@ -11,7 +11,6 @@ package netpol
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"testing"
 
@@ -71,9 +70,6 @@ type e2eCase struct {
 	extra  string // more objects: policies, relabelled namespaces
 	probes []probe
 }
-
-const e2eServerPorts = `    ports:
-`
 
 // e2eInput renders namespaces x, y, z (labelled ns=<name>, unless extra redefines
 // them), the pods and the extra objects.
@@ -565,14 +561,4 @@ func TestE2EIPBlocks(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sortedPods is used by tests that print the pods of a model.
-func sortedPods(m *Model) []string {
-	var out []string
-	for _, w := range m.Workloads {
-		out = append(out, w.Name())
-	}
-	sort.Strings(out)
-	return out
 }

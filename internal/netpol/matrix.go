@@ -409,12 +409,6 @@ func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
 func (b bitset) has(i int) bool { return b != nil && b[i>>6]&(1<<(uint(i)&63)) != 0 }
 
-func (b bitset) clear() {
-	for i := range b {
-		b[i] = 0
-	}
-}
-
 func (b bitset) or(o bitset) {
 	for i := range b {
 		b[i] |= o[i]

@@ -61,9 +61,12 @@ type Model struct {
 	Notes []string
 
 	opts       Options
+	keyBuf     []byte
+	keyScratch []string
 	namespaces map[string]*Namespace
 	byObject   map[*inventory.Object]*Policy
-	byRef      map[string]*Workload
+	byRef      map[objectKey]*Workload
+	lowerKinds map[string]string
 	rules      []*Rule
 }
 
@@ -142,16 +145,16 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 	if opts.Finder == nil {
 		opts.Finder = builtinFinder
 	}
-	m := &Model{opts: opts, namespaces: map[string]*Namespace{}, byObject: map[*inventory.Object]*Policy{}, byRef: map[string]*Workload{}}
+	m := &Model{opts: opts, namespaces: map[string]*Namespace{}, byObject: map[*inventory.Object]*Policy{}, byRef: map[objectKey]*Workload{}, lowerKinds: map[string]string{}}
 	// An object defined more than once (the same kind, namespace and name in several
 	// files) is in the cluster as its last definition, the one applied last.
-	last := map[string]*inventory.Object{}
+	last := make(map[objectKey]*inventory.Object, len(inv.Objects))
 	for _, o := range inv.Objects {
-		last[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)] = o
+		last[objectKey{o.Ref.Namespace, o.Ref.Kind, o.Ref.Name}] = o
 	}
 	var dups []string
 	overridden := func(o *inventory.Object) bool {
-		if l := last[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)]; l != o {
+		if l := last[objectKey{o.Ref.Namespace, o.Ref.Kind, o.Ref.Name}]; l != o {
 			dups = append(dups, o.Ref.Kind+" "+o.Ref.Namespace+"/"+o.Ref.Name)
 			return true
 		}
@@ -257,14 +260,20 @@ func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class, over
 	m.Workloads = append(m.Workloads, w)
 	n.Workloads = append(n.Workloads, w)
 	if !w.Overridden {
-		m.byRef[refKey(o.Ref.Namespace, o.Ref.Kind, o.Ref.Name)] = w
+		m.byRef[objectKey{o.Ref.Namespace, m.lowerKind(o.Ref.Kind), o.Ref.Name}] = w
 	}
-	pk := portsKey(w.Ports)
-	key := n.Name + "\x00" + labelsKey(w.Labels) + "\x01" + pk
-	c := classes[key]
+	// The class key is built in a reused buffer; a map lookup with string(buf) does
+	// not allocate, so only new classes cost a string.
+	m.keyBuf = append(m.keyBuf[:0], n.Name...)
+	m.keyBuf = append(m.keyBuf, 0)
+	m.keyBuf = m.appendLabels(m.keyBuf, w.Labels)
+	m.keyBuf = append(m.keyBuf, 1)
+	start := len(m.keyBuf)
+	m.keyBuf = appendPorts(m.keyBuf, w.Ports)
+	c := classes[string(m.keyBuf)]
 	if c == nil {
-		c = &Class{ID: len(m.Classes), Namespace: n, Labels: w.Labels, Ports: w.Ports, portsKey: pk}
-		classes[key] = c
+		c = &Class{ID: len(m.Classes), Namespace: n, Labels: w.Labels, Ports: w.Ports, portsKey: string(m.keyBuf[start:])}
+		classes[string(m.keyBuf)] = c
 		m.Classes = append(m.Classes, c)
 		n.Classes = append(n.Classes, c)
 	}
@@ -272,37 +281,46 @@ func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class, over
 	w.Class = c
 }
 
-func refKey(ns, kind, name string) string {
-	return ns + "/" + strings.ToLower(kind) + "/" + name
+// lowerKind returns a kind in lower case, computed once per kind.
+func (m *Model) lowerKind(kind string) string {
+	l, ok := m.lowerKinds[kind]
+	if !ok {
+		l = strings.ToLower(kind)
+		m.lowerKinds[kind] = l
+	}
+	return l
 }
 
-func labelsKey(s labels.Set) string {
-	keys := make([]string, 0, len(s))
+// objectKey identifies an object by kind, namespace and name.
+type objectKey struct{ namespace, kind, name string }
+
+// appendLabels appends a label set in key order.
+func (m *Model) appendLabels(b []byte, s labels.Set) []byte {
+	keys := m.keyScratch[:0]
 	for k := range s {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b strings.Builder
 	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(s[k])
-		b.WriteByte(0)
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, s[k]...)
+		b = append(b, 0)
 	}
-	return b.String()
+	m.keyScratch = keys
+	return b
 }
 
-func portsKey(ps []ContainerPort) string {
-	var b strings.Builder
+func appendPorts(b []byte, ps []ContainerPort) []byte {
 	for _, p := range ps {
-		b.WriteString(p.Name)
-		b.WriteByte('/')
-		b.WriteString(strconv.Itoa(int(p.Protocol)))
-		b.WriteByte('/')
-		b.WriteString(strconv.Itoa(p.Port))
-		b.WriteByte(0)
+		b = append(b, p.Name...)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(p.Protocol), 10)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(p.Port), 10)
+		b = append(b, 0)
 	}
-	return b.String()
+	return b
 }
 
 // finish sorts namespaces, numbers rules, decides which ipBlocks cover the pod
@@ -361,7 +379,7 @@ func (m *Model) Workload(ns, kind, name string) *Workload {
 	if long, ok := kindAliases[k]; ok {
 		k = long
 	}
-	return m.byRef[refKey(ns, k, name)]
+	return m.byRef[objectKey{ns, k, name}]
 }
 
 var kindAliases = map[string]string{

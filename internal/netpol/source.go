@@ -30,7 +30,7 @@ type Files struct {
 }
 
 // Load reads the files. Only NetworkPolicies, Namespaces and objects that run pods
-// are decoded.
+// are decoded; a user's Visit is replaced.
 func (f *Files) Load() (*inventory.Inventory, []finding.InputError, error) {
 	finder := f.Finder
 	if finder == nil {
@@ -43,6 +43,13 @@ func (f *Files) Load() (*inventory.Inventory, []finding.InputError, error) {
 		}
 		_, ok := finder.Lookup(apiVersion, kind)
 		return ok
+	}
+	// Pod labels and ports are read while each object is parsed, in the parse
+	// workers, as a scan's engine does.
+	opts.Visit = func(o *inventory.Object) {
+		if l, ok := finder.PodLabels(o); ok {
+			o.PodLabels, o.PodNetwork = l, finder.PodNetwork(o)
+		}
 	}
 	res := load.Load(f.Paths, opts)
 	f.read = res.Files
