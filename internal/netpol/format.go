@@ -131,8 +131,12 @@ func WriteVerdict(w io.Writer, v *Verdict, format string, explain bool) error {
 			fmt.Fprintf(w, "  gets through: %s\n", v.Ports)
 		}
 		for _, s := range []*Side{v.Egress, v.Ingress} {
-			if s != nil {
-				fmt.Fprintf(w, "  %s\n", sideSummary(s, v))
+			if s == nil {
+				continue
+			}
+			fmt.Fprintf(w, "  %s\n", sideSummary(s, v))
+			if s.Workload.HostNetwork {
+				fmt.Fprintf(w, "  note: %s uses the host network: most network plugins do not apply NetworkPolicies to it\n", s.Workload.Name())
 			}
 		}
 		if explain {
