@@ -273,7 +273,7 @@ func WriteMatrix(w io.Writer, x *Matrix, f Filter, format string) error {
 		_ = cw.Write([]string{"from", "to", "ports", "addresses"})
 		x.Connections(f, func(c Connection) {
 			if c.From != Outside && c.To != Outside {
-				_ = cw.Write([]string{c.From, c.To, c.Ports.String(), ""})
+				_ = cw.Write([]string{c.From, c.To, c.PortsText, ""})
 				return
 			}
 			for _, g := range c.External.Groups() {
@@ -298,7 +298,7 @@ func WriteMatrix(w io.Writer, x *Matrix, f Filter, format string) error {
 		}
 		x.Connections(f, func(c Connection) {
 			if c.From != Outside && c.To != Outside {
-				p := portsOf(c.Ports)
+				p := portsJSON{c.PortsText, c.Ports.Ranges()}
 				out.Connections = append(out.Connections, conn{From: c.From, To: c.To, Ports: &p})
 			} else {
 				out.Connections = append(out.Connections, conn{From: c.From, To: c.To, Addresses: externalOf(c.External)})
@@ -428,7 +428,7 @@ func writeGraph(w io.Writer, x *Matrix, f Filter, g graph) error {
 	}
 	g.outside(bw)
 	x.Connections(f, func(c Connection) {
-		label := c.Ports.String()
+		label := c.PortsText
 		if c.From == Outside || c.To == Outside {
 			label = c.External.String()
 		}

@@ -33,16 +33,19 @@ type cell struct {
 }
 
 // Ports returns what gets from src's pods to dst's pods (empty: denied).
-func (x *Matrix) Ports(src, dst *Class) PortSet {
+func (x *Matrix) Ports(src, dst *Class) PortSet { return x.ports.sets[x.portsID(src, dst)] }
+
+// portsID is Ports as an ID of the matrix's port table.
+func (x *Matrix) portsID(src, dst *Class) int32 {
 	if x.full[src.ID].has(dst.ID) {
-		return AllPorts()
+		return allPortsID
 	}
 	cells := x.partial[src.ID]
 	i := sort.Search(len(cells), func(i int) bool { return cells[i].dst >= int32(dst.ID) })
 	if i < len(cells) && cells[i].dst == int32(dst.ID) {
-		return x.ports.sets[cells[i].ports]
+		return cells[i].ports
 	}
-	return PortSet{}
+	return emptyPortsID
 }
 
 // ToOutside returns what src's pods may open to addresses outside the cluster.

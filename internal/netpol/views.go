@@ -69,8 +69,9 @@ const Outside = "outside"
 type Connection struct {
 	// From and To are workload names ("ns/Kind/name") or Outside.
 	From, To string
-	// Ports is what is allowed between two workloads.
-	Ports PortSet
+	// Ports is what is allowed between two workloads, PortsText its String.
+	Ports     PortSet
+	PortsText string
 	// External is what is allowed to or from the outside, per address.
 	External External
 }
@@ -79,19 +80,31 @@ type Connection struct {
 // the filter keeps, then with the outside. fn is called for each.
 func (x *Matrix) Connections(f Filter, fn func(Connection)) {
 	ws := x.Model.sortedWorkloads(f)
-	for _, src := range ws {
-		for _, dst := range ws {
-			if p := x.Ports(src.Class, dst.Class); !p.IsEmpty() {
-				fn(Connection{From: src.Name(), To: dst.Name(), Ports: p})
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i] = w.Name()
+	}
+	texts := map[int32]string{}
+	for i, src := range ws {
+		for j, dst := range ws {
+			id := x.portsID(src.Class, dst.Class)
+			if id == emptyPortsID {
+				continue
 			}
+			text, ok := texts[id]
+			if !ok {
+				text = x.ports.sets[id].String()
+				texts[id] = text
+			}
+			fn(Connection{From: names[i], To: names[j], Ports: x.ports.sets[id], PortsText: text})
 		}
 		if e := x.ToOutside(src.Class); !e.IsEmpty() {
-			fn(Connection{From: src.Name(), To: Outside, External: e})
+			fn(Connection{From: names[i], To: Outside, External: e})
 		}
 	}
-	for _, dst := range ws {
+	for j, dst := range ws {
 		if e := x.FromOutside(dst.Class); !e.IsEmpty() {
-			fn(Connection{From: Outside, To: dst.Name(), External: e})
+			fn(Connection{From: Outside, To: names[j], External: e})
 		}
 	}
 }
