@@ -145,7 +145,7 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 	if opts.Finder == nil {
 		opts.Finder = builtinFinder
 	}
-	m := &Model{opts: opts, namespaces: map[string]*Namespace{}, byObject: map[*inventory.Object]*Policy{}, byRef: map[objectKey]*Workload{}, lowerKinds: map[string]string{}}
+	m := &Model{opts: opts, namespaces: map[string]*Namespace{}, byObject: map[*inventory.Object]*Policy{}, byRef: make(map[objectKey]*Workload, len(inv.Objects)), lowerKinds: map[string]string{}}
 	// An object defined more than once (the same kind, namespace and name in several
 	// files) is in the cluster as its last definition, the one applied last.
 	last := make(map[objectKey]*inventory.Object, len(inv.Objects))
@@ -160,7 +160,7 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 		}
 		return false
 	}
-	classes := map[string]*Class{}
+	classes := make(map[string]*Class, len(inv.Objects))
 	for _, o := range inv.Objects {
 		if o.Ref.Namespace != "" {
 			m.namespace(o.Ref.Namespace)
