@@ -35,6 +35,12 @@ type Result struct {
 	Errors []finding.InputError
 	// Objects and Workloads count what was checked.
 	Objects, Workloads int
+	// Evaluated counts, by rule ID, the objects each enabled rule applied to: the
+	// workloads for a workload rule, the objects of its Kinds for an object rule. A
+	// rule tagged with a Pod Security Standards check counts every workload, whether
+	// or not the official check let it run. Compliance views use it to tell a control
+	// that passed from one with nothing in scope.
+	Evaluated map[string]int
 }
 
 // Decoder returns the load-time decision of which kinds need a full decode: kinds that
@@ -255,7 +261,9 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		})
 	}
 	res := &Result{Objects: len(inv.Objects)}
+	kinds := map[string]int{}
 	for _, o := range inv.Objects {
+		kinds[o.Ref.Kind]++
 		r := e.pending[o]
 		if r == nil {
 			continue
@@ -276,6 +284,17 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		if r.workload {
 			res.Workloads++
 		}
+	}
+	res.Evaluated = make(map[string]int, len(e.opts.Rules))
+	for _, r := range e.opts.Rules {
+		n := 0
+		if r.Workload != nil {
+			n = res.Workloads
+		}
+		for _, k := range r.Kinds {
+			n += kinds[k]
+		}
+		res.Evaluated[r.ID] = n
 	}
 	return res
 }
@@ -364,17 +383,6 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 	return out
 }
 
-// subsumedBy maps a restricted check to the baseline check whose findings already
-// explain its failure when the restricted rule itself finds nothing: a hostPath volume
-// fails restrictedVolumes, an Unconfined seccomp profile fails seccompProfile_restricted,
-// a capability outside the baseline set fails capabilities_restricted.
-var subsumedBy = map[string]string{
-	"restrictedVolumes":         "hostPathVolumes",
-	"seccompProfile_restricted": "seccompProfile_baseline",
-	"capabilities_restricted":   "capabilities_baseline",
-	"procMount_restricted":      "procMount",
-}
-
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
@@ -417,9 +425,11 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	if inv != nil {
 		return
 	}
+	// A restricted failure that a baseline finding already explains (pss.SubsumedBy)
+	// needs no fallback either.
 	for check, res := range failed {
 		rs := e.byCheck[check]
-		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
+		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[pss.SubsumedBy[check]] {
 			continue
 		}
 		r := rs[0]
