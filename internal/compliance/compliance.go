@@ -65,7 +65,8 @@ const (
 	Overview Reason = "overview"
 	// NoRule: manifests could show it, but no Palisade rule checks it yet.
 	NoRule Reason = "no-rule"
-	// Disabled: every rule for the control is disabled in this run.
+	// Disabled: every rule for the control is disabled in this run, or idle with its
+	// parameters (rules.Rule.Idle).
 	Disabled Reason = "disabled"
 	// NoObjects: nothing in the input is in scope of the control's rules.
 	NoObjects Reason = "no-objects"
@@ -81,15 +82,15 @@ var Reasons = []Reason{Cluster, Manual, Overview, NoRule, Disabled, NoObjects, P
 func (r Reason) Text() string {
 	switch r {
 	case Cluster:
-		return "control plane, node or cloud configuration, not in manifests (planned for `palisade cluster`)"
+		return "control plane, node or cloud configuration, not in manifests; planned for `palisade cluster`"
 	case Manual:
-		return "needs a manual review: manifests cannot decide it"
+		return "needs a manual review; manifests cannot decide it"
 	case Overview:
 		return "section overview, assessed through the controls of its subsections"
 	case NoRule:
 		return "no Palisade rule checks this control yet"
 	case Disabled:
-		return "every rule for this control is disabled in this run"
+		return "its rules are disabled in this run, or check nothing with their parameters (an empty allow-list)"
 	case NoObjects:
 		return "nothing in the input is in scope of its rules"
 	case PSSVersion:

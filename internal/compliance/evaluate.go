@@ -26,8 +26,11 @@ type Input struct {
 	Enabled, All []*rules.Rule
 	// Findings are the scan's findings, suppressed ones included.
 	Findings []finding.Finding
-	// Evaluated counts the objects each enabled rule applied to (engine.Result).
+	// Evaluated counts the objects each enabled rule applied to, and Idle lists the
+	// enabled rules that check nothing with their parameters (engine.Result). Idle
+	// rules count as disabled: an empty allow-list passes nothing.
 	Evaluated map[string]int
+	Idle      []string
 	// PSSHas reports whether a Pod Security Standards check exists at the scan's
 	// version; nil means every check does.
 	PSSHas func(check string) bool
@@ -44,7 +47,7 @@ type ControlResult struct {
 	// Reason says why a control is not applicable (empty otherwise).
 	Reason Reason
 	// Rules are the enabled rules that assess the control, its included controls'
-	// rules too; Disabled those of its rules that did not run.
+	// rules too; Disabled those of its rules that did not run or were idle.
 	Rules, Disabled []string
 	// Findings are the findings of Rules, suppressed ones included, in report order.
 	Findings []*finding.Finding
@@ -60,6 +63,8 @@ type Result struct {
 	Controls  []ControlResult
 	// Pass, Fail and NotApplicable count the controls by status.
 	Pass, Fail, NotApplicable int
+	// Suppressed counts the suppressed findings of the controls' rules (each once).
+	Suppressed int
 	// Outside counts unsuppressed findings of rules that map to no control of the
 	// framework: they are in the scan's report, not in this view.
 	Outside int
@@ -74,6 +79,9 @@ func Evaluate(f *Framework, in Input) *Result {
 	enabled := make(map[string]bool, len(in.Enabled))
 	for _, r := range in.Enabled {
 		enabled[r.ID] = true
+	}
+	for _, id := range in.Idle {
+		delete(enabled, id)
 	}
 	res := &Result{Framework: f, Controls: make([]ControlResult, len(f.Controls)), FailOn: "none"}
 	if in.Gate {
@@ -104,8 +112,11 @@ func Evaluate(f *Framework, in Input) *Result {
 	for i := range in.Findings {
 		fd := &in.Findings[i]
 		idx := controlsOf[fd.RuleID]
-		if len(idx) == 0 && fd.Suppressed == nil {
+		switch {
+		case len(idx) == 0 && fd.Suppressed == nil:
 			res.Outside++
+		case len(idx) > 0 && fd.Suppressed != nil:
+			res.Suppressed++
 		}
 		for _, ci := range idx {
 			cr := &res.Controls[ci]

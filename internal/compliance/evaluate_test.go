@@ -36,8 +36,9 @@ func control(t *testing.T, r *compliance.Result, id string) compliance.ControlRe
 
 // TestEvaluateStatuses covers every verdict: a failing control (and its worst
 // severity), a passing one, one whose only finding is suppressed, one with nothing in
-// scope, one whose rules are disabled, one with no rule, control plane and manual
-// controls, and findings of rules outside the framework.
+// scope, one whose rules are disabled or idle (an empty allow-list must not pass), one
+// with no rule, control plane and manual controls, and findings of rules outside the
+// framework.
 func TestEvaluateStatuses(t *testing.T) {
 	rs := map[string]*rules.Rule{
 		"T-PRIV":     testRule("T-PRIV", rules.Frameworks{CIS: []string{"5.2.2"}}),
@@ -47,9 +48,10 @@ func TestEvaluateStatuses(t *testing.T) {
 		"T-PID":      testRule("T-PID", rules.Frameworks{CIS: []string{"5.2.3"}}),
 		"T-ESCALATE": testRule("T-ESCALATE", rules.Frameworks{CIS: []string{"5.2.2", "5.2.6"}}),
 		"T-UNTAGGED": testRule("T-UNTAGGED", rules.Frameworks{}),
+		"T-ALLOW":    testRule("T-ALLOW", rules.Frameworks{CIS: []string{"5.5.1"}}),
 	}
 	var all, enabled []*rules.Rule
-	for _, id := range []string{"T-ADMIN", "T-ESCALATE", "T-PID", "T-PRIV", "T-SECRETS", "T-UNTAGGED", "T-WILD"} {
+	for _, id := range []string{"T-ADMIN", "T-ALLOW", "T-ESCALATE", "T-PID", "T-PRIV", "T-SECRETS", "T-UNTAGGED", "T-WILD"} {
 		all = append(all, rs[id])
 		if id != "T-WILD" {
 			enabled = append(enabled, rs[id])
@@ -64,7 +66,8 @@ func TestEvaluateStatuses(t *testing.T) {
 			testFinding("T-UNTAGGED", finding.Medium, "d", false),
 			testFinding("T-UNTAGGED", finding.Medium, "e", true),
 		},
-		Evaluated: map[string]int{"T-PRIV": 3, "T-ADMIN": 2, "T-SECRETS": 0, "T-PID": 3, "T-ESCALATE": 3, "T-UNTAGGED": 3},
+		Evaluated: map[string]int{"T-PRIV": 3, "T-ADMIN": 2, "T-SECRETS": 0, "T-PID": 3, "T-ESCALATE": 3, "T-UNTAGGED": 3, "T-ALLOW": 3},
+		Idle:      []string{"T-ALLOW"},
 		Gate:      true, FailOn: finding.High,
 	}
 	res := compliance.Evaluate(framework(t, "cis-1.12"), in)
@@ -80,6 +83,7 @@ func TestEvaluateStatuses(t *testing.T) {
 		{"5.2.3", compliance.Pass, "", "T-PID"},
 		{"5.1.2", compliance.NotApplicable, compliance.NoObjects, "T-SECRETS"},
 		{"5.1.3", compliance.NotApplicable, compliance.Disabled, ""},
+		{"5.5.1", compliance.NotApplicable, compliance.Disabled, ""},
 		{"5.4.1", compliance.NotApplicable, compliance.NoRule, ""},
 		{"1.2.1", compliance.NotApplicable, compliance.Cluster, ""},
 		{"5.4.2", compliance.NotApplicable, compliance.Manual, ""},

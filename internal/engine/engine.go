@@ -41,6 +41,9 @@ type Result struct {
 	// or not the official check let it run. Compliance views use it to tell a control
 	// that passed from one with nothing in scope.
 	Evaluated map[string]int
+	// Idle lists, in ID order, the enabled rules that check nothing with their
+	// configured parameters (rules.Rule.Idle), such as an allow-list left empty.
+	Idle []string
 }
 
 // Decoder returns the load-time decision of which kinds need a full decode: kinds that
@@ -295,7 +298,11 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 			n += kinds[k]
 		}
 		res.Evaluated[r.ID] = n
+		if r.Idle(e.params[r.ID]) {
+			res.Idle = append(res.Idle, r.ID)
+		}
 	}
+	sort.Strings(res.Idle)
 	return res
 }
 

@@ -170,6 +170,12 @@ func TestEvaluatedCounts(t *testing.T) {
 		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []string{"test-services-by-namespace"},
 			Object: func(*rules.Pass, *inventory.Object) {}},
 	}
+	// Two rules with an allow-list they need: idle while it is empty.
+	for _, id := range []string{"TEST-A1", "TEST-A2"} {
+		m := meta(id)
+		m.Params = []rules.Param{{Name: "allowed", Description: "d", Default: []string{}, Required: true}}
+		rs = append(rs, &rules.Rule{Meta: m, Workload: func(*rules.Pass, *workload.Workload) {}})
+	}
 	input := manifests + `---
 apiVersion: apps/v1
 kind: Deployment
@@ -190,12 +196,16 @@ spec:
 		t.Fatal(err)
 	}
 	finder := workload.NewFinder(nil)
-	eng := engine.New(engine.Options{Rules: rs, Finder: finder, PSS: ev})
+	eng := engine.New(engine.Options{Rules: rs, Finder: finder, PSS: ev,
+		Params: map[string]map[string]any{"TEST-A2": {"allowed": []any{"registry.example.com"}}}})
 	lr := load.Load([]string{"-"}, load.Options{
 		Stdin: strings.NewReader(input), Decode: engine.Decoder(rs, finder), Visit: eng.Visit, Retain: eng.Retain,
 	})
 	res := eng.Finish(lr.Inventory)
-	want := map[string]int{"TEST-W1": 2, "TEST-W2": 2, "TEST-O1": 3, "TEST-O2": 0, "TEST-X1": 4}
+	if strings.Join(res.Idle, ",") != "TEST-A1" {
+		t.Errorf("idle = %v, want the rule whose allow-list is empty", res.Idle)
+	}
+	want := map[string]int{"TEST-W1": 2, "TEST-W2": 2, "TEST-O1": 3, "TEST-O2": 0, "TEST-X1": 4, "TEST-A1": 2, "TEST-A2": 2}
 	if len(res.Evaluated) != len(want) {
 		t.Errorf("evaluated = %v, want %v", res.Evaluated, want)
 	}

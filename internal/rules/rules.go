@@ -53,6 +53,9 @@ type Param struct {
 	Description string `json:"description"`
 	// Default is a string or a list of strings.
 	Default any `json:"default"`
+	// Required marks a list the rule cannot work without (an allow-list): while it
+	// is empty the rule checks nothing.
+	Required bool `json:"required,omitempty"`
 }
 
 // Meta is everything about a rule except its logic.
@@ -96,6 +99,17 @@ type Rule struct {
 	CoveredBy string
 
 	tags []string
+}
+
+// Idle reports whether the rule checks nothing with these parameter values: a
+// Required parameter is empty.
+func (r *Rule) Idle(params map[string]any) bool {
+	for _, p := range r.Params {
+		if p.Required && len(toStrings(params[p.Name])) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Pass is what a rule sees while checking one object.
