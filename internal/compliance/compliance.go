@@ -86,7 +86,7 @@ func (r Reason) Text() string {
 	case Manual:
 		return "needs a manual review; manifests cannot decide it"
 	case Overview:
-		return "section overview, assessed through the controls of its subsections"
+		return "general guidance of the section; see the controls of its subsections"
 	case NoRule:
 		return "no Palisade rule checks this control yet"
 	case Disabled:

@@ -92,6 +92,22 @@ func failures(cr *compliance.ControlResult) []*objectFailure {
 	return out
 }
 
+// controlsFail says how many controls fail.
+func controlsFail(n int) string {
+	if n == 1 {
+		return "1 control fails"
+	}
+	return plural(n, "control") + " fail"
+}
+
+// objectsFail says how many objects fail a control.
+func objectsFail(n int) string {
+	if n == 1 {
+		return "1 object fails"
+	}
+	return plural(n, "object") + " fail"
+}
+
 func containsString(l []string, s string) bool {
 	for _, x := range l {
 		if x == s {
@@ -168,9 +184,13 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 	fmt.Fprintln(w)
 	if len(reasons) > 0 {
 		fmt.Fprintln(w, "Not applicable:")
+		rw := 0
+		for reason := range reasons {
+			rw = max(rw, len(reason.Short())+2)
+		}
 		for _, reason := range compliance.Reasons {
 			if n := reasons[reason]; n > 0 {
-				fmt.Fprintf(w, "  %-18s %s: %s\n", "["+reason.Short()+"]", plural(n, "control"), reason.Text())
+				fmt.Fprintf(w, "  %-*s  %s: %s\n", rw, "["+reason.Short()+"]", plural(n, "control"), reason.Text())
 			}
 		}
 	}
@@ -190,12 +210,12 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
 	case c.Failed:
 		if c.FailOn == finding.Info.String() {
-			fmt.Fprintf(w, "Result: FAIL, %s fail.\n", plural(c.Fail, "control"))
+			fmt.Fprintf(w, "Result: FAIL, %s.\n", controlsFail(c.Fail))
 		} else {
 			fmt.Fprintf(w, "Result: FAIL, controls fail with findings at or above %s.\n", c.FailOn)
 		}
 	case c.Fail > 0:
-		fmt.Fprintf(w, "Result: pass (fail-on %s): %s fail below the gate.\n", c.FailOn, plural(c.Fail, "control"))
+		fmt.Fprintf(w, "Result: pass (fail-on %s): %s, none with a finding at or above it.\n", c.FailOn, controlsFail(c.Fail))
 	default:
 		fmt.Fprintf(w, "Result: pass (fail-on %s).\n", c.FailOn)
 	}
@@ -325,7 +345,7 @@ func writeComplianceJUnit(w io.Writer, r *Report, c *compliance.Result) error {
 				}
 			}
 			tc.Failure = &junitProblem{
-				Message: plural(len(objs), "object") + " fail",
+				Message: objectsFail(len(objs)),
 				Type:    cr.Worst.String(),
 				Body:    xmlSafe(b.String()),
 			}
