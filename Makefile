@@ -35,5 +35,11 @@ bench: build
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
 
+FRAMEWORKS := cis-1.12 nsa-cisa pss-baseline pss-restricted
+
 docs:
-	$(GO) run ./cmd/palisade rules --format markdown > docs/rules.md
+	$(GO) build -o bin/palisade-docs ./cmd/palisade
+	bin/palisade-docs rules --format markdown > docs/rules.md
+	mkdir -p docs/frameworks
+	for f in $(FRAMEWORKS); do bin/palisade-docs rules --framework $$f --format markdown > docs/frameworks/$$f.md || exit 1; done
+	@rm -f bin/palisade-docs

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -79,17 +80,29 @@ func newVersion(stdout io.Writer) *cobra.Command {
 }
 
 func newRules(stdout io.Writer) *cobra.Command {
-	var format string
+	var format, framework string
 	c := &cobra.Command{
 		Use:   "rules",
-		Short: "List the rule catalogue",
+		Short: "List the rule catalogue, or a framework's controls and the rules behind each",
 		Args:  cobra.NoArgs,
+		Example: `  palisade rules
+  palisade rules --framework cis-1.12
+  palisade rules --framework pss-restricted --format json`,
 		RunE: func(*cobra.Command, []string) error {
+			if framework != "" {
+				f, err := compliance.Get(framework)
+				if err != nil {
+					return fmt.Errorf("--framework: %w", err)
+				}
+				return report.WriteFramework(stdout, f, scan.AllRules(), format)
+			}
 			return report.WriteCatalog(stdout, scan.AllRules(), format)
 		},
 	}
 	c.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.CatalogFormats, ", "))
+	c.Flags().StringVar(&framework, "framework", "", "list the controls of a framework ("+strings.Join(compliance.Names(), ", ")+") with the rules behind each")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion(report.CatalogFormats))
+	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
 	return c
 }
 
@@ -131,6 +144,7 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		writeBaseline  string
 		noColor        bool
 		showSuppressed bool
+		verbose        bool
 	)
 	c := &cobra.Command{
 		Use:   "scan [PATH... | -]",
@@ -139,14 +153,26 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 with Chart.yaml, or a .tgz), Kustomize overlays (a directory with kustomization.yaml), or
 standard input ("-").
 
-Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
-configuration error; 3 some input could not be read (the report still covers the rest).`,
+With --framework, the report is a compliance view instead: every control of the
+framework (` + strings.Join(compliance.Names(), ", ") + `) as pass, fail (with the failing
+objects) or not applicable (with the reason).
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (with
+--framework: a failing control with a finding at or above --fail-on, which then
+defaults to info); 2 usage or configuration error; 3 some input could not be read
+(the report still covers the rest).`,
 		Example: `  palisade scan k8s/
   palisade scan charts/myapp --values prod.yaml --set image.tag=1.2.3
-  helm template x ./chart | palisade scan - -o sarif --output-file palisade.sarif`,
+  helm template x ./chart | palisade scan - -o sarif --output-file palisade.sarif
+  palisade scan k8s/ --framework cis-1.12`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
+			}
+			if o.Framework != "" {
+				if err := report.CheckComplianceFormat(format); err != nil {
+					return err
+				}
 			}
 			wd, _ := os.Getwd()
 			cfg, err := scan.LoadConfig(configFile, wd)
@@ -179,7 +205,13 @@ configuration error; 3 some input could not be read (the report still covers the
 				defer f.Close()
 				w, color = f, false
 			}
-			if err := report.Write(w, res.Report, format, report.Options{Color: color, ShowSuppressed: showSuppressed}); err != nil {
+			ropts := report.Options{Color: color, ShowSuppressed: showSuppressed, Verbose: verbose}
+			if res.Compliance != nil {
+				err = report.WriteCompliance(w, res.Report, res.Compliance, format, ropts)
+			} else {
+				err = report.Write(w, res.Report, format, ropts)
+			}
+			if err != nil {
 				fmt.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
@@ -212,7 +244,10 @@ configuration error; 3 some input could not be read (the report still covers the
 	f.StringSliceVar(&o.Exclude, "exclude", nil, "do not run these rules (IDs or globs)")
 	f.BoolVar(&noColor, "no-color", false, "never colour the text report")
 	f.BoolVar(&showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
+	f.StringVar(&o.Framework, "framework", "", "report control by control against a framework: "+strings.Join(compliance.Names(), ", "))
+	f.BoolVarP(&verbose, "verbose", "v", false, "with --framework, list every failing object of a control (text report)")
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))
+	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
 	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -35,6 +36,16 @@ type Result struct {
 	Errors []finding.InputError
 	// Objects and Workloads count what was checked.
 	Objects, Workloads int
+	// Evaluated counts, by rule ID, the objects each enabled rule applied to: the
+	// workloads for a workload rule, the objects of its Kinds for an object rule. A
+	// rule tagged with a Pod Security Standards check counts every workload, whether
+	// or not the official check let it run. Compliance views use it to tell a control
+	// that passed from one with nothing in scope. A Scoped rule counts only the
+	// objects it called Pass.InScope for.
+	Evaluated map[string]int
+	// Idle lists, in ID order, the enabled rules that check nothing with their
+	// configured parameters (rules.Rule.Idle), such as an allow-list left empty.
+	Idle []string
 }
 
 // Decoder returns the load-time decision of which kinds need a full decode: kinds that
@@ -128,6 +139,9 @@ type Engine struct {
 	// needsIndexes is set when some rule needs inventory indexes.
 	needsIndexes bool
 
+	// scoped counts, per Scoped rule, the objects it said it applies to.
+	scoped map[string]*atomic.Int64
+
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
 }
@@ -139,7 +153,7 @@ func New(opts Options) *Engine {
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
 		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
 		partialCheck: map[string]bool{}, indexKinds: map[string]bool{}, retainKinds: map[string]bool{},
-		pending: map[*inventory.Object]*objResult{},
+		pending: map[*inventory.Object]*objResult{}, scoped: map[string]*atomic.Int64{},
 	}
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
@@ -153,6 +167,9 @@ func New(opts Options) *Engine {
 		}
 	}
 	for _, r := range opts.Rules {
+		if r.Scoped {
+			e.scoped[r.ID] = new(atomic.Int64)
+		}
 		for _, n := range r.Needs {
 			if !inventory.KnownIndex(n) {
 				panic("engine: rule " + r.ID + " needs unknown index " + n)
@@ -255,7 +272,9 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		})
 	}
 	res := &Result{Objects: len(inv.Objects)}
+	kinds := map[string]int{}
 	for _, o := range inv.Objects {
+		kinds[o.Ref.Kind]++
 		r := e.pending[o]
 		if r == nil {
 			continue
@@ -277,6 +296,24 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 			res.Workloads++
 		}
 	}
+	res.Evaluated = make(map[string]int, len(e.opts.Rules))
+	for _, r := range e.opts.Rules {
+		n := 0
+		if r.Workload != nil {
+			n = res.Workloads
+		}
+		for _, k := range r.Kinds {
+			n += kinds[k]
+		}
+		if c := e.scoped[r.ID]; c != nil {
+			n = int(c.Load())
+		}
+		res.Evaluated[r.ID] = n
+		if r.Idle(e.params[r.ID]) {
+			res.Idle = append(res.Idle, r.ID)
+		}
+	}
+	sort.Strings(res.Idle)
 	return res
 }
 
@@ -364,17 +401,6 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 	return out
 }
 
-// subsumedBy maps a restricted check to the baseline check whose findings already
-// explain its failure when the restricted rule itself finds nothing: a hostPath volume
-// fails restrictedVolumes, an Unconfined seccomp profile fails seccompProfile_restricted,
-// a capability outside the baseline set fails capabilities_restricted.
-var subsumedBy = map[string]string{
-	"restrictedVolumes":         "hostPathVolumes",
-	"seccompProfile_restricted": "seccompProfile_baseline",
-	"capabilities_restricted":   "capabilities_baseline",
-	"procMount_restricted":      "procMount",
-}
-
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
@@ -417,9 +443,11 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	if inv != nil {
 		return
 	}
+	// A restricted failure that a baseline finding already explains (pss.SubsumedBy)
+	// needs no fallback either.
 	for check, res := range failed {
 		rs := e.byCheck[check]
-		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
+		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[pss.SubsumedBy[check]] {
 			continue
 		}
 		r := rs[0]
@@ -454,6 +482,9 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
 	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
 	p.ParamsOf = e.paramsOf
+	if c := e.scoped[r.ID]; c != nil {
+		p.SetInScope(func() { c.Add(1) })
+	}
 	if e.opts.PSS != nil {
 		p.PSS = e.opts.PSS
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -147,5 +148,73 @@ func TestBuiltinRulesKeepNoWorkloadBodies(t *testing.T) {
 		if got := eng.Retain(o); got != tc.keep {
 			t.Errorf("Retain(%s) = %v, want %v", tc.kind, got, tc.keep)
 		}
+	}
+}
+
+// TestEvaluatedCounts: the result counts, per enabled rule, the objects it applied
+// to: workloads for workload rules (PSS-gated ones too, whether or not their official
+// check failed), objects of its kinds for object rules, whether they ran in Visit or
+// in Finish, and zero for a rule with nothing in scope.
+func TestEvaluatedCounts(t *testing.T) {
+	meta := func(id string) rules.Meta {
+		return rules.Meta{ID: id, Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}}
+	}
+	gated := meta("TEST-W2")
+	gated.Frameworks.PSS, gated.Frameworks.PSSCheck = "baseline", "privileged"
+	rs := []*rules.Rule{
+		{Meta: meta("TEST-W1"), Workload: func(*rules.Pass, *workload.Workload) {}},
+		{Meta: gated, Workload: func(*rules.Pass, *workload.Workload) {}},
+		{Meta: meta("TEST-O1"), Kinds: []string{"ConfigMap"}, Object: func(*rules.Pass, *inventory.Object) {}},
+		{Meta: meta("TEST-O2"), Kinds: []string{"Secret"}, Object: func(*rules.Pass, *inventory.Object) {}},
+		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []string{"test-services-by-namespace"},
+			Object: func(*rules.Pass, *inventory.Object) {}},
+	}
+	// Two rules with an allow-list they need: idle while it is empty.
+	for _, id := range []string{"TEST-A1", "TEST-A2"} {
+		m := meta(id)
+		m.Params = []rules.Param{{Name: "allowed", Description: "d", Default: []string{}, Required: true}}
+		rs = append(rs, &rules.Rule{Meta: m, Workload: func(*rules.Pass, *workload.Workload) {}})
+	}
+	input := manifests + `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: a}
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec:
+  containers: [{name: c, image: nginx, securityContext: {privileged: true}}]
+`
+	ev, err := pss.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder := workload.NewFinder(nil)
+	eng := engine.New(engine.Options{Rules: rs, Finder: finder, PSS: ev,
+		Params: map[string]map[string]any{"TEST-A2": {"allowed": []any{"registry.example.com"}}}})
+	lr := load.Load([]string{"-"}, load.Options{
+		Stdin: strings.NewReader(input), Decode: engine.Decoder(rs, finder), Visit: eng.Visit, Retain: eng.Retain,
+	})
+	res := eng.Finish(lr.Inventory)
+	if strings.Join(res.Idle, ",") != "TEST-A1" {
+		t.Errorf("idle = %v, want the rule whose allow-list is empty", res.Idle)
+	}
+	want := map[string]int{"TEST-W1": 2, "TEST-W2": 2, "TEST-O1": 3, "TEST-O2": 0, "TEST-X1": 4, "TEST-A1": 2, "TEST-A2": 2}
+	if len(res.Evaluated) != len(want) {
+		t.Errorf("evaluated = %v, want %v", res.Evaluated, want)
+	}
+	for id, n := range want {
+		if got, ok := res.Evaluated[id]; !ok || got != n {
+			t.Errorf("%s evaluated %d objects (present %v), want %d", id, got, ok, n)
+		}
+	}
+	if res.Workloads != 2 {
+		t.Errorf("workloads = %d, want 2", res.Workloads)
 	}
 }

@@ -92,6 +92,8 @@ type Options struct {
 	Color bool
 	// ShowSuppressed lists suppressed findings in text output (they are always counted).
 	ShowSuppressed bool
+	// Verbose lists every failing object in a compliance view, not just the first few.
+	Verbose bool
 }
 
 // Write renders the report in a format.

@@ -53,6 +53,9 @@ type Param struct {
 	Description string `json:"description"`
 	// Default is a string or a list of strings.
 	Default any `json:"default"`
+	// Required marks a list the rule cannot work without (an allow-list): while it
+	// is empty the rule checks nothing.
+	Required bool `json:"required,omitempty"`
 }
 
 // Meta is everything about a rule except its logic.
@@ -94,8 +97,23 @@ type Rule struct {
 	// only when that one does not (disabled, excluded, or left out by the scan's Pod
 	// Security level), so one weakness is never reported twice.
 	CoveredBy string
+	// Scoped marks a rule that applies to only some of the objects it is handed (the
+	// control-plane components among all pods): it calls Pass.InScope for each object
+	// it applies to, and compliance views count only those as evaluated.
+	Scoped bool
 
 	tags []string
+}
+
+// Idle reports whether the rule checks nothing with these parameter values: a
+// Required parameter is empty.
+func (r *Rule) Idle(params map[string]any) bool {
+	for _, p := range r.Params {
+		if p.Required && len(toStrings(params[p.Name])) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Pass is what a rule sees while checking one object.
@@ -112,6 +130,7 @@ type Pass struct {
 	// OnError receives errors a rule cannot check past (nil: ignored).
 	OnError      func(error)
 	report       func(finding.Finding)
+	inScope      func()
 	deferFinding func(finding.Finding, func(*inventory.Inventory) (bool, string))
 }
 
@@ -138,6 +157,16 @@ func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string
 	p.Report(path, container, format, args...)
 	p.report = saved
 }
+
+// InScope records that a Scoped rule applies to the object under check.
+func (p *Pass) InScope() {
+	if p.inScope != nil {
+		p.inScope()
+	}
+}
+
+// SetInScope makes InScope call fn; the engine counts with it.
+func (p *Pass) SetInScope(fn func()) { p.inScope = fn }
 
 // SetDefer makes ReportUnless hand findings to fn instead of settling them now; the
 // engine uses it while objects are parsed.
