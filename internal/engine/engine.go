@@ -44,7 +44,9 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 	for _, r := range rs {
 		if !r.HeaderOnly {
 			for _, k := range r.Kinds {
-				kinds[k] = true
+				if k != rules.AnyKind {
+					kinds[k] = true
+				}
 			}
 		}
 		for k := range indexKinds(r) {
@@ -174,6 +176,14 @@ func New(opts Options) *Engine {
 			if c := r.Frameworks.PSSCheck; c != "" {
 				e.byCheck[c] = append(e.byCheck[c], r)
 			}
+		}
+		if r.Object == nil {
+			continue
+		}
+		if r.AnyKind() {
+			// It runs on every object; its other kinds only ask for decoded bodies.
+			e.objRules[rules.AnyKind] = append(e.objRules[rules.AnyKind], r)
+			continue
 		}
 		for _, k := range r.Kinds {
 			if len(r.Needs) > 0 {
@@ -336,6 +346,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}()
 	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
+	memo := &rules.Memo{}
 	onError := func(err error) {
 		if out.err == nil {
 			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: %v", o.Ref, err)}
@@ -351,15 +362,18 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			e.evalWorkload(inv, o, w, wlRules, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
+			e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
 				out.deferred = append(out.deferred, deferredFinding{f, covered})
 			})
 		}
 	}
-	for _, r := range objRules[o.Ref.Kind] {
-		p := e.newPass(r, o, inv, report)
-		p.OnError = onError
-		r.Object(p, o)
+	for _, rs := range [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]} {
+		for _, r := range rs {
+			p := e.newPass(r, o, inv, report)
+			p.SetMemo(memo)
+			p.OnError = onError
+			r.Object(p, o)
+		}
 	}
 	return out
 }
@@ -379,7 +393,7 @@ var subsumedBy = map[string]string{
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -404,6 +418,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 			n++
 			report(f)
 		})
+		p.SetMemo(memo)
 		if inv == nil && r.Deferred {
 			p.SetDefer(deferTo)
 		}
