@@ -427,8 +427,7 @@ func urlPasswordPlaceholder(pw string) bool {
 	if placeholder(pw) {
 		return true
 	}
-	lower := strings.ToLower(pw)
-	return credentialValues[strings.Map(keepAlnum, trimArticle(lower))]
+	return credentialValues[strings.Map(keepAlnum, strings.ToLower(pw))]
 }
 
 func findDockerAuths(_ *Scanner, c *candidates, d *detector, _, value string) {

@@ -50,7 +50,7 @@ func (s *Scanner) pair(c *candidates, key, matchKey, value string, start, end in
 	switch class {
 	case passwordKey, secretKey:
 		g := &s.opts.Password
-		if !s.generic(g, key, v) || (class == secretKey && nameLike(v)) {
+		if !s.generic(g, key, v) || (class == secretKey && (nameLike(v) || strings.Contains(v, ","))) {
 			return
 		}
 		id := Password
@@ -60,7 +60,7 @@ func (s *Scanner) pair(c *candidates, key, matchKey, value string, start, end in
 		c.add(detectorByID(id), start, end, matchKey, "")
 	case tokenKey:
 		g := &s.opts.Token
-		if !s.generic(g, key, v) || !tokenLike(v) {
+		if !s.generic(g, key, v) || !tokenLike(v) || nameLike(v) || strings.Contains(v, ",") {
 			return
 		}
 		if pw, ok := basicAuth(v); ok && (len(pw) < 3 || notLiteral(pw)) {
@@ -145,6 +145,9 @@ func assignments(s string, fn func(key string, start, end int)) {
 			ke++
 		}
 		lastKey = ke
+		if commentedOut(s, ks) {
+			continue
+		}
 		key := s[ks:ke]
 		if start, end, ok := valueAfter(s, ks, ke); ok {
 			fn(key, start, end)
@@ -221,8 +224,24 @@ func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
 		return j + 2, j + 2 + e, true
 	}
 	e := j
-	for e < len(s) && !isSpace(s[e]) && !strings.ContainsRune(",;&}])\"'<`", rune(s[e])) {
+	for e < len(s) && !isSpace(s[e]) && !strings.ContainsRune(",;&}])(\"'<`", rune(s[e])) {
 		e++
 	}
+	if e < len(s) && s[e] == '(' {
+		return 0, 0, false // a function call in code, not a literal
+	}
 	return j, e, e > j
+}
+
+// commentedOut reports whether the line of s that holds offset i is a comment before
+// i (#, //, ; or -- at its start, or a # after white space).
+func commentedOut(s string, i int) bool {
+	ls := strings.LastIndexByte(s[:i], '\n') + 1
+	line := strings.TrimLeft(s[ls:i], " \t")
+	for _, p := range []string{"#", "//", ";", "<!--"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	return strings.Contains(line, " #")
 }

@@ -51,6 +51,13 @@ var (
 		"client": tokenKey, "shared": tokenKey, "app": tokenKey, "service": tokenKey,
 		"secret": secretKey,
 	}
+	// digestWords anywhere in a key make its value a digest of a credential, not the
+	// credential: checksum/secret annotations (Helm's restart-on-change idiom),
+	// PASSWORD_HASH, hashed_password.
+	digestWords = map[string]bool{
+		"checksum": true, "checksums": true, "hash": true, "hashed": true, "sha": true, "sha1": true,
+		"sha256": true, "sha512": true, "digest": true, "fingerprint": true, "md5": true,
+	}
 	// trailingWords do not change what a key's value is (PASSWORD_VALUE, SECRET_KEY_BASE).
 	trailingWords = map[string]bool{
 		"value": true, "val": true, "plain": true, "plaintext": true, "raw": true, "str": true,
@@ -70,6 +77,11 @@ func classifyKey(key string) keyClass {
 	}
 	if len(words) == 0 {
 		return notCredential
+	}
+	for _, w := range words {
+		if digestWords[w] {
+			return notCredential
+		}
 	}
 	last := words[len(words)-1]
 	switch {

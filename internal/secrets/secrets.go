@@ -89,7 +89,7 @@ type Options struct {
 
 // Default thresholds, documented with the rules that expose them.
 const (
-	DefaultPasswordMinLength  = 6
+	DefaultPasswordMinLength  = 5
 	DefaultPasswordMinEntropy = 2.0
 	DefaultTokenMinLength     = 16
 	DefaultTokenMinEntropy    = 3.0

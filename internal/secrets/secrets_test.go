@@ -193,7 +193,8 @@ func TestURLCredentials(t *testing.T) {
 		{name: "shell variables", key: "", value: "postgresql://${db_user}:${db_password}@db:5432/x"},
 		{name: "Kubernetes dependent variable", key: "", value: "postgresql://bn_mlflow:$(MLFLOW_DATABASE_PASSWORD)@db:5432/x"},
 		{name: "names itself", key: "", value: "https://user:password@registry.local/"},
-		{name: "my-placeholder", key: "", value: "https://myacct:mypass@app.sysdigcloud.com"},
+		{name: "names itself too", key: "", value: "https://myacct:pass@app.sysdigcloud.com"},
+		{name: "demo password", key: "", value: "https://myacct:mypass@app.sysdigcloud.com", want: []string{URLCredentials}},
 		{name: "no password", key: "", value: "https://user@host/path"},
 		{name: "template", key: "", value: "redis://:{{ .Values.auth.password }}@redis:6379"},
 		{name: "percent-encoded variable", key: "", value: "postgres://u:%24%7BPASSWORD%7D@db/x"},
@@ -259,8 +260,12 @@ func TestPasswords(t *testing.T) {
 		{name: "number", key: "DB_PASSWORD", value: "12345678"},
 		{name: "empty", key: "DB_PASSWORD", value: ""},
 		{name: "short", key: "DB_PASSWORD", value: "sst"},
+		{name: "default admin password", key: "GF_SECURITY_ADMIN_PASSWORD", value: "admin", want: []string{Password}},
+		{name: "expression", key: "cookie_secret", value: `get_secret_value("hub.cookie_secret")`},
 		{name: "names itself", key: "MYSQL_PASSWORD", value: "password"},
-		{name: "my-password", key: "MYSQL_PASSWORD", value: "my-password"},
+		{name: "API_KEY", key: "API_KEY", value: "API_KEY"},
+		{name: "demo password made of words", key: "MYSQL_ROOT_PASSWORD", value: "supersecret", want: []string{Password}},
+		{name: "my-password", key: "MYSQL_PASSWORD", value: "my-password", want: []string{Password}},
 		{name: "bcrypt hash", key: "admin.password", value: "$2a$10$" + fakeToken32[:22]},
 		{name: "spaces", key: "DB_PASSWORD", value: "cat /run/secrets/pw"},
 		{name: "password file", key: "PASSWORD_FILE", value: "db-password.txt"},
@@ -270,6 +275,13 @@ func TestPasswords(t *testing.T) {
 		{name: "secret object name", key: "SECRET", value: "postgres-credentials"},
 		{name: "password in a YAML file is a template", key: "config.yaml", value: "password: {{ .Values.password }}\n"},
 		{name: "unknown key", key: "DB_HOST", value: "Zx8pLm2qRt"},
+		{name: "words joined", key: "pass", value: "secret_pw", want: []string{Password}},
+		{name: "commented out", key: "config.yml", value: "auth:\n  # password: Zx8pLm2qRt\n  user: x\n"},
+		{name: "commented out after code", key: "", value: "connect() # password=Zx8pLm2qRt\n"},
+		{name: "function call", key: "config.py", value: "db_password = get_secret_value(\"hub.db.password\", None)\n"},
+		{name: "Secret reference with namespace", key: "cert-manager.io/inject-ca-from-secret", value: "cert-manager/cert-manager-webhook-ca"},
+		{name: "checksum annotation", key: "checksum/secret", value: rnd(hexLow, 64)},
+		{name: "hashed password", key: "hashed_password", value: "pbkdf2:" + fakeToken32},
 	})
 }
 
@@ -287,6 +299,11 @@ func TestGenericTokens(t *testing.T) {
 		{name: "key ID", key: "ACCESS_KEY_ID", value: fakeToken32},
 		{name: "auth mode", key: "auth", value: "kubernetes"},
 		{name: "low entropy", key: "API_TOKEN", value: "ab12ab12ab12ab12ab12"},
+		{name: "UUID", key: "CONSUL_HTTP_TOKEN", value: "3f0c2f6e-1b7a-4c0e-9a55-7d2b8e4f1c3a", want: []string{GenericToken}},
+		{name: "name with digits", key: "ETCD_INITIAL_CLUSTER_TOKEN", value: "etcd-cluster-k8s"},
+		{name: "not quite a UUID", key: "ACCESS_KEY", value: "8312341g-5678-abcd-4a2b2c-33bcsd655"},
+		{name: "option list", key: "ETCD_AUTH_TOKEN", value: "jwt,priv-key=/opt/etcd/jwt-token.pem,sign-method=RS256,ttl=10m"},
+		{name: "checksum annotation", key: "checksum/credentials", value: rnd(hexLow, 64)},
 	})
 }
 
@@ -319,6 +336,7 @@ func TestClassifyKey(t *testing.T) {
 		"password_min_length": notCredential, "SECRET_REF": notCredential, "ACCESS_KEY_ID": notCredential,
 		"bypass": notCredential, "compass": notCredential, "keycloak": notCredential, "monkey": notCredential,
 		"PASSWORD_ENCRYPTION": notCredential, "AUTH_TYPE": notCredential, "TOKEN_URL": notCredential,
+		"checksum/secret": notCredential, "PASSWORD_HASH": notCredential, "hashed_password": notCredential,
 		"author": notCredential, "key": notCredential, "sshKeyPath": notCredential, "": notCredential,
 	} {
 		if got := classifyKey(key); got != want {

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -25,7 +26,10 @@ var placeholderWords = []string{
 // placeholders.
 var templateMarks = []string{"${", "$(", "{{", "}}", "%s", "%v", "%d", "<", ">", "***", "..."}
 
-// credentialValues are values that only name what should be there ("password").
+// credentialValues are values that only name what should be there ("password",
+// "API_KEY"): documentation's way of writing "the password goes here". Anything more
+// ("password123", "supersecret", "my-password") is a demo password that a service
+// runs with, and is reported.
 var credentialValues = map[string]bool{
 	"password": true, "passwd": true, "pass": true, "pwd": true, "secret": true,
 	"token": true, "apikey": true, "key": true, "credentials": true, "credential": true,
@@ -127,21 +131,10 @@ func notLiteral(v string) bool {
 	if _, err := strconv.ParseFloat(v, 64); err == nil {
 		return true
 	}
-	if credentialValues[strings.Map(keepAlnum, trimArticle(lower))] {
-		return true
+	if callRE.MatchString(v) {
+		return true // an expression in code: get_secret("x"), os.getenv("X")
 	}
-	return false
-}
-
-// trimArticle removes a leading "my", "your", "the", "some" or "a" from a value that
-// names its credential ("my-password", "mysecret").
-func trimArticle(lower string) string {
-	for _, p := range []string{"my", "the", "some", "a", "an", "our", "super"} {
-		if rest, ok := strings.CutPrefix(lower, p); ok && credentialValues[strings.Map(keepAlnum, rest)] {
-			return rest
-		}
-	}
-	return lower
+	return credentialValues[strings.Map(keepAlnum, lower)]
 }
 
 func keepAlnum(r rune) rune {
@@ -157,17 +150,34 @@ func hasSpace(v string) bool {
 }
 
 // nameLike reports whether v looks like a name rather than a generated secret: only
-// lower-case letters, '-', '_' and '.', like the name of a Secret object
-// ("postgres-credentials") or a mode ("kubernetes").
+// lower-case letters and '-', '_', '.', '/', like the name of a Secret object
+// ("postgres-credentials", "cert-manager/webhook-ca") or a mode ("kubernetes"); or
+// lower-case letters and digits in several segments ("etcd-cluster-k8s") that are not
+// a UUID.
 func nameLike(v string) bool {
+	segments, digits := 1, false
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c == '-' || c == '_' || c == '.') {
+		switch c := v[i]; {
+		case c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9':
+			digits = true
+		case c == '-' || c == '_' || c == '.' || c == '/':
+			if i > 0 && i < len(v)-1 {
+				segments++
+			}
+		default:
 			return false
 		}
 	}
-	return true
+	if !digits {
+		return true
+	}
+	return segments > 1 && !uuidRE.MatchString(v)
 }
+
+var callRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*\(.*\)$`)
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // tokenLike reports whether v looks machine-generated: letters mixed with digits or
 // symbols, or both cases of letters.
