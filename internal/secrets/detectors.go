@@ -120,11 +120,11 @@ var detectors = []detector{
 	{id: JWT, kind: "JSON Web Token", needles: []string{"eyJ"}, showPrefix: 3, priority: priorityFormat, find: findJWTs},
 	// Credentials in URLs: scheme://user:password@host with a literal password (not
 	// ${VAR}, $(VAR) or another placeholder).
-	{id: URLCredentials, kind: "password in a URL", needles: []string{"://"}, priority: priorityURL, find: findURLCredentials},
+	{id: URLCredentials, kind: "password in a URL", needles: []string{"@"}, priority: priorityURL, find: findURLCredentials},
 	// Container registry credentials: a Docker config (.dockerconfigjson, config.json
 	// or the older .dockercfg) whose "auth" decodes to user:password, or that holds a
 	// "password" or an "identitytoken".
-	{id: DockerConfigAuth, kind: "container registry credentials", needles: []string{`"auths"`, `"auth"`, `\"auths\"`},
+	{id: DockerConfigAuth, kind: "container registry credentials", needles: []string{"auths", "email"},
 		priority: priorityContainer, find: findDockerAuths},
 	// Keyword detectors: literal values under keys that name a credential.
 	{id: Password, kind: "hardcoded password", priority: priorityGenericSecret},
@@ -168,7 +168,7 @@ var (
 	stripeRE       = regexp.MustCompile(`\b[rs]k_live_[0-9A-Za-z]{20,247}\b`)
 	pemBeginRE     = regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?)-----`)
 	jwtRE          = regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}`)
-	urlCredRE      = regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.\-]{1,30})://([^\s:/?#@"'<>\[\]{}\\]{1,128}):([^\s/?#@"'<>{}\\]{1,256})@([A-Za-z0-9\[\]._\-]+)`)
+	urlCredRE      = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.\-]{1,30})://([^\s:/?#@"'<>\[\]{}\\]{1,128}):([^\s/?#@"'<>{}\\]{1,256})@([A-Za-z0-9\[\]._\-]+)`)
 	dockerFieldRE  = regexp.MustCompile(`\\?"(auth|password|identitytoken|registrytoken)\\?"\s*:\s*\\?"([^"\\]{3,})\\?"`)
 	dockerHostRE   = regexp.MustCompile(`\\?"([^"\\]{1,253})\\?"\s*:\s*\{`)
 )
@@ -405,17 +405,39 @@ func decodeSegment(seg string, v any) bool {
 }
 
 func findURLCredentials(_ *Scanner, c *candidates, d *detector, _, value string) {
-	if !strings.Contains(value, "@") {
-		return
-	}
-	for _, m := range urlCredRE.FindAllStringSubmatchIndex(value, -1) {
-		pw := value[m[6]:m[7]]
+	// Each '@' that ends a userinfo: read back to the scheme's "://", then check the
+	// whole URL with the anchored expression.
+	for i := 0; ; {
+		at := strings.IndexByte(value[i:], '@')
+		if at < 0 {
+			return
+		}
+		at += i
+		i = at + 1
+		sep := strings.LastIndex(value[max(0, at-400):at], "://")
+		if sep < 0 {
+			continue
+		}
+		sep += max(0, at-400)
+		start := sep
+		for start > 0 && sep-start < 31 && isSchemeChar(value[start-1]) {
+			start--
+		}
+		m := urlCredRE.FindStringSubmatchIndex(value[start:])
+		if m == nil || start+m[1] <= at {
+			continue
+		}
+		pw := value[start+m[6] : start+m[7]]
 		if len(pw) < 3 || urlPasswordPlaceholder(pw) {
 			continue
 		}
-		scheme := strings.ToLower(value[m[2]:m[3]])
-		c.add(d, m[6], m[7], "", "in a "+scheme+" URL for host "+value[m[8]:m[9]])
+		scheme := strings.ToLower(value[start+m[2] : start+m[3]])
+		c.add(d, start+m[6], start+m[7], "", "in a "+scheme+" URL for host "+value[start+m[8]:start+m[9]])
 	}
+}
+
+func isSchemeChar(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '.' || b == '-'
 }
 
 // urlPasswordPlaceholder is placeholder for the password of a URL, which may also be
