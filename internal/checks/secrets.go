@@ -70,7 +70,7 @@ type hardcodedSecretRule struct {
 	detectors []string
 }
 
-const secretsRemediation = " Move the value into a Secret (mounted as a file, or referenced with secretKeyRef) or an external secret store, and reference it from the manifest; remove it from version control history."
+const secretsRemediation = " Keep credentials out of manifests and charts: reference a Secret (mounted as a file, or with secretKeyRef) or an external store (External Secrets Operator, Secrets Store CSI Driver), and purge the value from version control history."
 
 func secretsFrameworks() rules.Frameworks {
 	return rules.Frameworks{NSA: []string{nsaHardcodedSecrets}, Layer: "code"}
@@ -173,15 +173,15 @@ var hardcodedSecretRules = []hardcodedSecretRule{
 	}},
 	{detectors: []string{secrets.Password, secrets.SharedSecret}, meta: rules.Meta{
 		ID: ruleHardcodedPassword, Title: "Hardcoded password or shared secret", Severity: medium,
-		Rationale:   "A literal value under a key that names a password or a shared secret (DB_PASSWORD, spring.datasource.password, MINIO_SECRET_KEY, clientSecret; the credential word must end the key, so PASSWORD_FILE or secretName do not count) is a credential in plain text. Demo passwords such as \"password123\" are reported: the service runs with them. Not reported: placeholders (changeme, <password>, your-password-here, REPLACE_ME, xxx, values containing example, dummy or test), variables (${VAR}, $(VAR), {{ .Values.x }}, %s), references to secret stores (vault:, arn:aws:..., ssm:, ref+...), file paths, booleans, numbers, password hashes, values that name the credential (\"password\", \"my-secret\") and, under secret-like keys, lower-case names that look like a Secret object's name. Thresholds are parameters; medium because the judgement rests on the key name.",
-		Remediation: "Rotate the password, then read it from a Secret (secretKeyRef, or a file mounted from a Secret; many images accept a *_FILE variable)." + secretsRemediation,
+		Rationale:   "A literal value under a key that names a password or a shared secret (DB_PASSWORD, spring.datasource.password, MINIO_SECRET_KEY, clientSecret; the credential word must end the key, so PASSWORD_FILE or secretName do not count) is a credential in plain text. Demo passwords such as \"password123\" are reported: the service runs with them. Not reported: placeholders (changeme, <password>, your-password-here, REPLACE_ME, xxx, values containing example, dummy or test), variables (${VAR}, $(VAR), {{ .Values.x }}, %s), references to secret stores (vault:, arn:aws:..., ssm:, ref+...), file paths, booleans, numbers, password hashes, values that only name the credential (\"password\", \"API_KEY\") and, under secret-like keys, lower-case names that look like a Secret object's name. Thresholds are parameters; medium because the judgement rests on the key name.",
+		Remediation: "Change the password where it is used, then have the workload read it from a file mounted from a Secret (many images accept a *_FILE variable) or from secretKeyRef." + secretsRemediation,
 		References:  []string{"https://kubernetes.io/docs/tasks/inject-data-application/distribute-credentials-secure/", refK8sSecretsPractice, refOWASPSecrets},
 		Params:      genericParams("5", "2.0", "password or secret"),
 	}},
 	{detectors: []string{secrets.GenericToken}, meta: rules.Meta{
 		ID: ruleHighEntropySecret, Title: "High-entropy secret under a credential-named key", Severity: medium,
 		Rationale:   "A long, random-looking value under a key that names a token or key (API_TOKEN, apiKey, X-Api-Key, PRIVATE_KEY, credentials, auth; the word must end the key, so TOKEN_URL or ACCESS_KEY_ID do not count) is almost always a generated credential of a service no specific rule knows. The value must reach the length and Shannon-entropy thresholds (parameters), mix letters with digits, symbols or both cases, and be no placeholder, reference or path. Medium because the judgement rests on the key name and a threshold.",
-		Remediation: "Revoke the token with its issuer, then read it from a Secret (secretKeyRef or a mounted file)." + secretsRemediation,
+		Remediation: "Revoke the token with its issuer and issue a new one to the workload through a Secret." + secretsRemediation,
 		References:  []string{refK8sSecretsPractice, refOWASPSecrets},
 		Params:      genericParams("16", "3.0", "token"),
 	}},

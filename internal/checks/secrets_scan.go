@@ -37,8 +37,8 @@ type secretHit struct {
 	rule, path, container string
 	// where names the field for the message ("environment variable \"X\" of container \"app\"").
 	where string
-	// key is the key the field's value was scanned under: a match whose own key
-	// differs (an assignment inside a file) names it.
+	// key is the key that where already names: a match found under another key (an
+	// assignment inside a file, the flag before an argument) names its own.
 	key string
 	// multiline: the value has several lines, so the match's line is named.
 	multiline bool
@@ -253,18 +253,18 @@ func scanLastApplied(c *collector, o *inventory.Object, raw string, live map[str
 		data, _ = o.Body["data"].(map[string]any)
 	}
 	seen := func(field, v string) bool {
-		if k, ok := strings.CutPrefix(field, "metadata.annotations"); ok {
-			return o.Annotations[annotationKeyOf(k)] == v
+		if k, ok := childKey(field, "metadata.annotations"); ok {
+			return o.Annotations[k] == v
 		}
-		if k, ok := strings.CutPrefix(field, "data"); ok && data != nil {
-			s, _ := data[annotationKeyOf(k)].(string)
+		if k, ok := childKey(field, "data"); ok && data != nil {
+			s, _ := data[k].(string)
 			return s == v
 		}
 		l, ok := live[field]
 		return ok && l == v
 	}
 	walkJSONStrings(doc, "", "", func(field, key, v string) {
-		if seen(field, v) {
+		if _, binary := childKey(field, "binaryData"); binary || seen(field, v) {
 			return
 		}
 		note := ""
@@ -290,15 +290,20 @@ func scanLastApplied(c *collector, o *inventory.Object, raw string, live map[str
 	})
 }
 
-// annotationKeyOf returns the key of ".key" or "['key']".
-func annotationKeyOf(rest string) string {
-	if k, ok := strings.CutPrefix(rest, "."); ok {
-		return k
+// childKey returns the key of a field path that names a direct child of parent
+// ("data.x" or "data['x.y']" under "data").
+func childKey(field, parent string) (string, bool) {
+	rest, ok := strings.CutPrefix(field, parent)
+	if !ok {
+		return "", false
 	}
-	if strings.HasPrefix(rest, "['") && strings.HasSuffix(rest, "']") {
-		return rest[2 : len(rest)-2]
+	if k, ok := strings.CutPrefix(rest, "."); ok && !strings.ContainsAny(k, ".[") {
+		return k, true
 	}
-	return rest
+	if strings.HasPrefix(rest, "['") && strings.HasSuffix(rest, "']") && strings.Count(rest, "['") == 1 {
+		return rest[2 : len(rest)-2], true
+	}
+	return "", false
 }
 
 // walkJSONStrings calls fn for every string of a decoded JSON value with its field

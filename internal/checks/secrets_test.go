@@ -305,9 +305,12 @@ kind: ConfigMap
 metadata:
   name: c
   annotations:
-    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"v1","kind":"ConfigMap","data":{"DATABASE_URL":"postgresql://app:Tr0ub4dor-3@db/app"}}'
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"v1","kind":"ConfigMap","data":{"DATABASE_URL":"postgresql://app:Tr0ub4dor-3@db/app","database":"x"},"binaryData":{"password":"` + b64(fakeAPIToken) + `"}}'
 data:
   DATABASE_URL: postgresql://app:Tr0ub4dor-3@db/app
+  database: x
+binaryData:
+  password: ` + b64(fakeAPIToken) + `
 `,
 			want:  []string{"PAL-513 - data.DATABASE_URL"},
 			lines: map[string]string{"data.DATABASE_URL": "  DATABASE_URL:"},
