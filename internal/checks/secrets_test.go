@@ -467,3 +467,47 @@ spec:
 		}
 	}
 }
+
+// TestEverySecretsRuleReports runs one credential of each kind through the whole
+// pipeline, so that every detector reaches its rule.
+func TestEverySecretsRuleReports(t *testing.T) {
+	b64Chars := alnumChars + "+/"
+	pemBody := strings.ReplaceAll(fakePEMBody, "\n", `\n`)
+	gcp := `{"type": "service_account", "project_id": "shop", "private_key": "-----BEGIN PRIVATE KEY-----\n` + pemBody +
+		`\n-----END PRIVATE KEY-----\n", "client_email": "ci@shop.iam.gserviceaccount.com"}`
+	values := map[string][2]string{
+		"PAL-501": {"AWS_ACCESS_KEY_ID", fakeAWSID},
+		"PAL-502": {"AWS_SECRET_ACCESS_KEY", fakeAWSSecret},
+		"PAL-503": {"key.json", gcp},
+		"PAL-504": {"STORAGE", "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=" + fakeChars(b64Chars, 86) + "==;EndpointSuffix=core.windows.net"},
+		"PAL-505": {"GH", fakeGHP},
+		"PAL-506": {"GL", "glpat-" + fakeChars(alnumChars, 20)},
+		"PAL-507": {"SLACK", "xoxb-" + fakeChars("0123456789", 12) + "-" + fakeChars("0123456789", 13) + "-" + fakeChars(alnumChars, 24)},
+		"PAL-508": {"HOOK", fakeWebhook},
+		"PAL-509": {"STRIPE", "sk" + "_live_" + fakeChars(alnumChars, 24)},
+		"PAL-510": {"tls.key", fakePEM},
+		"PAL-511": {"enc.key", strings.ReplaceAll(fakePEM, "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY")},
+		"PAL-512": {"JWT", fakeJWT},
+		"PAL-513": {"DATABASE_URL", "mysql://app:Tr0ub4dor-3@db:3306/app"},
+		"PAL-514": {".dockerconfigjson", `{"auths":{"registry.shop":{"auth":"` + b64("ci:"+fakeChars(alnumChars, 20)) + `"}}}`},
+		"PAL-515": {"DB_PASSWORD", "password123"},
+		"PAL-516": {"API_TOKEN", fakeAPIToken},
+	}
+	var yaml strings.Builder
+	yaml.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: all\ndata:\n")
+	var want []string
+	for _, id := range secretRules() {
+		kv, ok := values[id]
+		if !ok {
+			t.Fatalf("no value for %s", id)
+		}
+		fmt.Fprintf(&yaml, "  %s: |\n%s", kv[0], indent(kv[1], "    "))
+		want = append(want, id+" - "+load.FieldPath("data", kv[0]))
+	}
+	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml.String()), FailOn: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInputErrors(t, res.Report.Errors, "")
+	matchFindings(t, res.Report.Findings, secretRules(), findingKey, want)
+}
