@@ -130,6 +130,9 @@ type Engine struct {
 	// needsIndexes is set when some rule needs inventory indexes.
 	needsIndexes bool
 
+	// paramsOfFn is e.paramsOf as a func value, made once rather than per pass.
+	paramsOfFn func(string) map[string]any
+
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
 }
@@ -143,6 +146,7 @@ func New(opts Options) *Engine {
 		partialCheck: map[string]bool{}, indexKinds: map[string]bool{}, retainKinds: map[string]bool{},
 		pending: map[*inventory.Object]*objResult{},
 	}
+	e.paramsOfFn = e.paramsOf
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
 		enabled[r.ID] = true
@@ -368,8 +372,12 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}
 	for _, rs := range [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]} {
-		for _, r := range rs {
-			p := e.newPass(r, o, inv, report)
+		// One allocation for the passes of all the rules of an object: rules of any
+		// kind run on every object.
+		passes := make([]rules.Pass, len(rs))
+		for i, r := range rs {
+			p := &passes[i]
+			*p = *e.newPass(r, o, inv, report)
 			p.SetMemo(memo)
 			p.OnError = onError
 			r.Object(p, o)
@@ -468,7 +476,7 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 
 func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
 	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
-	p.ParamsOf = e.paramsOf
+	p.ParamsOf = e.paramsOfFn
 	if e.opts.PSS != nil {
 		p.PSS = e.opts.PSS
 	}

@@ -1,9 +1,11 @@
 package secrets
 
 import (
+	"bytes"
 	"encoding/base64"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -120,11 +122,14 @@ func assignments(s string, fn func(key string, start, end int)) {
 	if len(s) < 512 && !containsFoldAny(s, credentialStems) {
 		return
 	}
-	lower := toLowerASCII(s)
+	buf := lowerBufs.Get().(*[]byte)
+	defer lowerBufs.Put(buf)
+	lower := appendLowerASCII((*buf)[:0], s)
+	*buf = lower
 	var hits []int
-	for _, stem := range credentialStems {
+	for _, stem := range credentialStemBytes {
 		for i := 0; ; {
-			j := strings.Index(lower[i:], stem)
+			j := bytes.Index(lower[i:], stem)
 			if j < 0 {
 				break
 			}
@@ -157,15 +162,25 @@ func assignments(s string, fn func(key string, start, end int)) {
 	}
 }
 
-// toLowerASCII lower-cases ASCII letters only, so that byte offsets stay those of s
-// (strings.ToLower replaces invalid UTF-8 with longer runes).
-func toLowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		b[i] = lowerASCII(c)
+// appendLowerASCII appends s to b with ASCII letters lower-cased only, so that byte
+// offsets stay those of s (strings.ToLower replaces invalid UTF-8 with longer runes).
+func appendLowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		b = append(b, lowerASCII(s[i]))
 	}
-	return string(b)
+	return b
 }
+
+// lowerBufs recycles the lower-cased copies of large values.
+var lowerBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+var credentialStemBytes = func() [][]byte {
+	out := make([][]byte, len(credentialStems))
+	for i, s := range credentialStems {
+		out[i] = []byte(s)
+	}
+	return out
+}()
 
 // valueAfter reads the separator and the value that follow the key s[ks:ke].
 func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
