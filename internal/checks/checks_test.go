@@ -1867,6 +1867,11 @@ func TestRuleMetadata(t *testing.T) {
 		if r.Severity < finding.Low || r.Severity > finding.Critical {
 			t.Errorf("%s has severity %v, want low to critical", r.ID, r.Severity)
 		}
+		if c := r.CoveredBy; c != "" {
+			if other, ok := rules.Get(c); !ok || other.ID == r.ID || other.CoveredBy != "" {
+				t.Errorf("%s is covered by %q, which must be another registered rule not itself covered", r.ID, c)
+			}
+		}
 		fw := r.Frameworks
 		if !layers[fw.Layer] {
 			t.Errorf("%s has 4C layer %q", r.ID, fw.Layer)

@@ -201,6 +201,7 @@ configuration error; 3 some input could not be read (the report still covers the
 	f.StringVar(&configFile, "config", "", "configuration file (default: .palisade.yaml in the working directory or a parent)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
 	f.StringVar(&o.PSSVersion, "pss-version", "", "Kubernetes version of the Pod Security Standards to apply, e.g. 1.30 (default latest)")
+	f.StringVar(&o.PSSLevel, "pss-level", "", "Pod Security Standards level to hold workloads to: restricted or baseline (default: the config's podSecurityLevel, else restricted)")
 	f.StringArrayVarP(&o.Helm.ValuesFiles, "values", "f", nil, "Helm values file (repeatable)")
 	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")

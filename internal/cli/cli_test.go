@@ -107,6 +107,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"scan", "--frobnicate", "@clean.yaml"}, 2, "", "frobnicate"},
 		{"unknown command", []string{"scna"}, 2, "", "scna"},
 		{"bad pss version", []string{"scan", "--pss-version", "banana", "@clean.yaml"}, 2, "", "banana"},
+		{"bad pss level", []string{"scan", "--pss-level", "privileged", "@clean.yaml"}, 2, "", "--pss-level"},
 		{"nonexistent input", []string{"scan", "@does-not-exist.yaml"}, 3, "does-not-exist.yaml", ""},
 		{"version", []string{"version"}, 0, "palisade " + Version, ""},
 		{"explain", []string{"explain", "PAL-001"}, 0, "Privileged container", ""},

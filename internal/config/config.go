@@ -34,6 +34,10 @@ type Config struct {
 	Exemptions []Exemption `yaml:"exemptions"`
 	// PSSVersion is the Pod Security Standards version ("latest" by default).
 	PSSVersion string `yaml:"pssVersion"`
+	// PodSecurityLevel is the Pod Security Standards level workloads are held to:
+	// "restricted" (default) or "baseline", which leaves out the rules of the
+	// restricted profile unless a rule is enabled explicitly.
+	PodSecurityLevel string `yaml:"podSecurityLevel"`
 	// FailOn is the default gate severity.
 	FailOn string `yaml:"failOn"`
 	// PodTemplatePaths teaches Palisade where custom kinds keep their pod template.
@@ -180,6 +184,9 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 			}
 		}
 	}
+	if err := ValidLevel(cfg.PodSecurityLevel); err != nil {
+		errs = append(errs, fmt.Sprintf("line %d: podSecurityLevel: %v", keyLine(top(&root), "podSecurityLevel"), err))
+	}
 	if cfg.FailOn != "" && cfg.FailOn != "none" {
 		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
 			errs = append(errs, fmt.Sprintf("line %d: failOn: %v", keyLine(top(&root), "failOn"), err))
@@ -190,6 +197,15 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 		return nil, errors.New(strings.Join(errs, "; "))
 	}
 	return cfg, nil
+}
+
+// ValidLevel checks a Pod Security level setting ("" means the default, restricted).
+func ValidLevel(level string) error {
+	switch level {
+	case "", "baseline", "restricted":
+		return nil
+	}
+	return fmt.Errorf("%q is not a Pod Security level palisade holds workloads to (baseline or restricted)", level)
 }
 
 func cleanYAMLError(err error) error {

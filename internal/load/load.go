@@ -311,6 +311,24 @@ var clusterScoped = map[string]bool{
 	"FlowSchema": true, "PriorityLevelConfiguration": true, "StorageVersionMigration": true,
 	"ClusterTrustBundle": true, "DeviceClass": true, "ResourceSlice": true,
 	"VolumeAttributesClass": true, "IPAddress": true, "ServiceCIDR": true,
+	// The pre-1.13 encryption configuration file (apiVersion v1).
+	"EncryptionConfig": true,
+}
+
+// configFile reports whether an apiVersion belongs to a component configuration file
+// (EncryptionConfiguration, an audit Policy, KubeletConfiguration, kubeadm's
+// ClusterConfiguration) rather than to an API object: such files are read from disk,
+// never stored in the API, and have no namespace.
+func configFile(apiVersion string) bool {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		return false
+	}
+	switch group {
+	case "audit.k8s.io", "apiserver.k8s.io", "kubeadm.k8s.io":
+		return true
+	}
+	return strings.HasSuffix(group, ".config.k8s.io")
 }
 
 // defaultNamespace is the namespace of objects that name none.

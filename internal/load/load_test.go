@@ -506,6 +506,7 @@ func TestNamespaceResolution(t *testing.T) {
 				"ConfigMap/explicit": "team-a", "ConfigMap/implicit": "default",
 				"ClusterRole/reader": "", "CustomResourceDefinition/widgets.example.com": "",
 				"Widget/my-widget": "", "Gadget/my-gadget": "default",
+				"EncryptionConfiguration/": "", "Policy/": "", "EncryptionConfig/": "", "Policy/namespaced-policy": "default",
 			},
 		},
 		{
@@ -515,6 +516,7 @@ func TestNamespaceResolution(t *testing.T) {
 				"ConfigMap/explicit": "team-a", "ConfigMap/implicit": "ns-flag",
 				"ClusterRole/reader": "", "CustomResourceDefinition/widgets.example.com": "",
 				"Widget/my-widget": "", "Gadget/my-gadget": "ns-flag",
+				"EncryptionConfiguration/": "", "Policy/": "", "EncryptionConfig/": "", "Policy/namespaced-policy": "ns-flag",
 			},
 		},
 	}

@@ -207,7 +207,7 @@ func (p *parser) object(n *yaml.Node) {
 			}
 		}
 	}
-	if o.Ref.Namespace == "" && !clusterScoped[kind] {
+	if o.Ref.Namespace == "" && !clusterScoped[kind] && !configFile(apiVersion) {
 		o.Ref.Namespace, o.NamespaceDefaulted = defaultNamespace(p.opts.Namespace), true
 	}
 	if kind == "CustomResourceDefinition" {

@@ -77,6 +77,9 @@ func WriteExplain(w io.Writer, r *rules.Rule, markdown bool) {
 	fmt.Fprintf(w, "%s %s  \n%s %s\n\n", h("Severity"), r.Severity, h("Category"), r.Category)
 	fmt.Fprintf(w, "%s %s\n\n", h("Why"), r.Rationale)
 	fmt.Fprintf(w, "%s %s\n\n", h("Fix"), r.Remediation)
+	if r.CoveredBy != "" {
+		fmt.Fprintf(w, "%s only when %s does not (disabled, excluded, or left out by podSecurityLevel: baseline), so one weakness is not reported twice.\n\n", h("Runs"), r.CoveredBy)
+	}
 	fw := r.Frameworks
 	var tags []string
 	if fw.PSS != "" {

@@ -100,6 +100,10 @@ type Rule struct {
 	// namespace, labels, annotations) of its Kinds: their bodies need not be decoded
 	// or kept for it. Its findings point at the object's first line.
 	HeaderOnly bool
+	// CoveredBy names a stricter rule that reports the same concern. This rule runs
+	// only when that one does not (disabled, excluded, or left out by the scan's Pod
+	// Security level), so one weakness is never reported twice.
+	CoveredBy string
 
 	tags []string
 }

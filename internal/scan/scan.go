@@ -33,8 +33,11 @@ type Options struct {
 	// Config is the configuration (nil for defaults).
 	Config *config.Config
 	// FailOn is the gate ("" takes the config's, then "high"; "none" never fails).
-	FailOn       string
-	PSSVersion   string
+	FailOn     string
+	PSSVersion string
+	// PSSLevel overrides the configuration's podSecurityLevel ("baseline" or
+	// "restricted").
+	PSSLevel     string
 	Namespace    string
 	Helm         load.HelmOptions
 	BaselineFile string
@@ -93,6 +96,7 @@ func EnabledRules(cfg *config.Config, include, exclude []string) ([]*rules.Rule,
 		}
 	}
 	var out []*rules.Rule
+	on := map[string]bool{}
 	for _, r := range all {
 		rc, ok := cfg.Rules[r.ID]
 		if ok && rc.Enabled != nil && !*rc.Enabled {
@@ -101,6 +105,18 @@ func EnabledRules(cfg *config.Config, include, exclude []string) ([]*rules.Rule,
 		if (len(include) > 0 && !idMatches(include, r.ID)) || idMatches(exclude, r.ID) {
 			continue
 		}
+		// At the baseline level the restricted profile's rules stay out unless the
+		// configuration turns one on by name.
+		if cfg.PodSecurityLevel == "baseline" && r.Frameworks.PSS == "restricted" && !(ok && rc.Enabled != nil && *rc.Enabled) {
+			continue
+		}
+		on[r.ID] = true
+	}
+	for _, r := range all {
+		if !on[r.ID] || (r.CoveredBy != "" && on[r.CoveredBy]) {
+			continue
+		}
+		rc, ok := cfg.Rules[r.ID]
 		if ok && rc.Severity != nil {
 			c := *r
 			c.Severity = *rc.Severity
@@ -186,6 +202,14 @@ func Run(opts Options) (*Result, error) {
 			return nil, ConfigError{err}
 		}
 		sup.Baseline = b
+	}
+	if opts.PSSLevel != "" {
+		if err := config.ValidLevel(opts.PSSLevel); err != nil {
+			return nil, ConfigError{fmt.Errorf("--pss-level: %w", err)}
+		}
+		c := *cfg
+		c.PodSecurityLevel = opts.PSSLevel
+		cfg = &c
 	}
 	enabled, err := EnabledRules(cfg, opts.Include, opts.Exclude)
 	if err != nil {
