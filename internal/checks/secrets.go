@@ -26,7 +26,8 @@ package checks
 //
 // Helm charts and Kustomize overlays are rendered by the loader and read the same way.
 // Secret objects themselves (data, stringData) are not read here: putting a
-// credential in a Secret is what these rules ask for.
+// credential in a Secret is what these rules ask for, and how Secrets are kept and
+// used is the subject of PAL-521..PAL-526.
 //
 // Each rule is one kind of credential, found by one detector of internal/secrets; the
 // scan of an object runs once and every rule reads its share. Messages never show a
