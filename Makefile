@@ -19,6 +19,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSplitDocuments -fuzztime 30s ./internal/load
 	$(GO) test -run '^$$' -fuzz FuzzParseDocument -fuzztime 30s ./internal/load
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzDetect -fuzztime 30s ./internal/secrets
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzWords -fuzztime 30s ./internal/cmdline
 

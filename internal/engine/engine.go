@@ -55,7 +55,9 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 	for _, r := range rs {
 		if !r.HeaderOnly {
 			for _, k := range r.Kinds {
-				kinds[k] = true
+				if k != rules.AnyKind {
+					kinds[k] = true
+				}
 			}
 		}
 		for k := range indexKinds(r) {
@@ -141,6 +143,8 @@ type Engine struct {
 
 	// scoped counts, per Scoped rule, the objects it said it applies to.
 	scoped map[string]*atomic.Int64
+	// paramsOfFn is e.paramsOf as a func value, made once rather than per pass.
+	paramsOfFn func(string) map[string]any
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
@@ -155,6 +159,7 @@ func New(opts Options) *Engine {
 		partialCheck: map[string]bool{}, indexKinds: map[string]bool{}, retainKinds: map[string]bool{},
 		pending: map[*inventory.Object]*objResult{}, scoped: map[string]*atomic.Int64{},
 	}
+	e.paramsOfFn = e.paramsOf
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
 		enabled[r.ID] = true
@@ -191,6 +196,14 @@ func New(opts Options) *Engine {
 			if c := r.Frameworks.PSSCheck; c != "" {
 				e.byCheck[c] = append(e.byCheck[c], r)
 			}
+		}
+		if r.Object == nil {
+			continue
+		}
+		if r.AnyKind() {
+			// It runs on every object; its other kinds only ask for decoded bodies.
+			e.objRules[rules.AnyKind] = append(e.objRules[rules.AnyKind], r)
+			continue
 		}
 		for _, k := range r.Kinds {
 			if len(r.Needs) > 0 {
@@ -373,6 +386,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}()
 	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
+	memo := &rules.Memo{}
 	onError := func(err error) {
 		if out.err == nil {
 			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: %v", o.Ref, err)}
@@ -388,15 +402,22 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			e.evalWorkload(inv, o, w, wlRules, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
+			e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
 				out.deferred = append(out.deferred, deferredFinding{f, covered})
 			})
 		}
 	}
-	for _, r := range objRules[o.Ref.Kind] {
-		p := e.newPass(r, o, inv, report)
-		p.OnError = onError
-		r.Object(p, o)
+	for _, rs := range [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]} {
+		// One allocation for the passes of all the rules of an object: rules of any
+		// kind run on every object.
+		passes := make([]rules.Pass, len(rs))
+		for i, r := range rs {
+			p := &passes[i]
+			*p = *e.newPass(r, o, inv, report)
+			p.SetMemo(memo)
+			p.OnError = onError
+			r.Object(p, o)
+		}
 	}
 	return out
 }
@@ -405,7 +426,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -430,6 +451,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 			n++
 			report(f)
 		})
+		p.SetMemo(memo)
 		if inv == nil && r.Deferred {
 			p.SetDefer(deferTo)
 		}
@@ -481,7 +503,7 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 
 func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
 	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
-	p.ParamsOf = e.paramsOf
+	p.ParamsOf = e.paramsOfFn
 	if c := e.scoped[r.ID]; c != nil {
 		p.SetInScope(func() { c.Add(1) })
 	}

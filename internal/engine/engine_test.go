@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -148,6 +149,65 @@ func TestBuiltinRulesKeepNoWorkloadBodies(t *testing.T) {
 		if got := eng.Retain(o); got != tc.keep {
 			t.Errorf("Retain(%s) = %v, want %v", tc.kind, got, tc.keep)
 		}
+	}
+}
+
+// TestAnyKindRuleWithWorkloadAndMemo checks a rule that sets both Workload and Object
+// with AnyKind: it sees every object once (bodies only for the kinds it lists and for
+// workloads), Workload runs before Object on a workload, and two such rules share one
+// Memo value per object.
+func TestAnyKindRuleWithWorkloadAndMemo(t *testing.T) {
+	input := manifests + `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: a}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: nginx}]
+`
+	var computed atomic.Int32
+	seen := map[string][]string{}
+	var mu sync.Mutex
+	mk := func(id string) *rules.Rule {
+		return &rules.Rule{
+			Meta: rules.Meta{ID: id, Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+				Remediation: "m", Frameworks: rules.Frameworks{Layer: "code"}},
+			Kinds: []string{"ConfigMap", rules.AnyKind},
+			Workload: func(p *rules.Pass, w *workload.Workload) {
+				p.Memo("test", func() any { computed.Add(1); return nil })
+				mu.Lock()
+				seen[id+" "+w.Object.Ref.Name] = append(seen[id+" "+w.Object.Ref.Name], "workload")
+				mu.Unlock()
+			},
+			Object: func(p *rules.Pass, o *inventory.Object) {
+				p.Memo("test", func() any { computed.Add(1); return nil })
+				body := "header"
+				if o.Body != nil {
+					body = "body"
+				}
+				mu.Lock()
+				seen[id+" "+o.Ref.Name] = append(seen[id+" "+o.Ref.Name], body)
+				mu.Unlock()
+			},
+		}
+	}
+	rs := []*rules.Rule{mk("TEST-4"), mk("TEST-5")}
+	finder := workload.NewFinder(nil)
+	eng := engine.New(engine.Options{Rules: rs, Finder: finder})
+	lr := load.Load([]string{"-"}, load.Options{
+		Stdin: strings.NewReader(input), Decode: engine.Decoder(rs, finder), Visit: eng.Visit, Retain: eng.Retain,
+	})
+	eng.Finish(lr.Inventory)
+	for _, id := range []string{"TEST-4", "TEST-5"} {
+		for name, want := range map[string]string{"s1": "header", "c1": "body", "c3": "body", "d": "workload,body"} {
+			if got := strings.Join(seen[id+" "+name], ","); got != want {
+				t.Errorf("%s on %s: %q, want %q", id, name, got, want)
+			}
+		}
+	}
+	if n := computed.Load(); n != 5 {
+		t.Errorf("memo computed %d times, want once per object (5)", n)
 	}
 }
 

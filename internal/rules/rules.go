@@ -71,14 +71,24 @@ type Meta struct {
 	Params      []Param          `json:"params,omitempty"`
 }
 
-// Rule is a registered rule. Exactly one of Workload or Object is set.
+// AnyKind, listed in Rule.Kinds, makes an object rule run on every object of the input.
+// Bodies are decoded only for the other kinds the rule lists (and kinds that run pods);
+// for every other kind the rule reads the header alone, like a HeaderOnly rule. A rule
+// with AnyKind cannot have Needs.
+const AnyKind = "*"
+
+// Rule is a registered rule. At least one of Workload and Object is set. A rule that
+// sets both looks at the pod template of every workload and at the objects of its
+// Kinds (a secrets detector reads container environment values, ConfigMap data and
+// annotations alike); on an object that is both, Workload runs first.
 type Rule struct {
 	Meta
 	// Workload checks each object that runs pods.
 	Workload func(p *Pass, w *workload.Workload)
 	// Object checks each object of the kinds listed in Kinds.
 	Object func(p *Pass, o *inventory.Object)
-	// Kinds lists the kinds Object applies to (and that must be fully decoded).
+	// Kinds lists the kinds Object applies to (and that must be fully decoded), or
+	// includes AnyKind.
 	Kinds []string
 	// Needs names the inventory-wide indexes the rule reads (see inventory.Index).
 	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
@@ -132,6 +142,34 @@ type Pass struct {
 	report       func(finding.Finding)
 	inScope      func()
 	deferFinding func(finding.Finding, func(*inventory.Inventory) (bool, string))
+	memo         *Memo
+}
+
+// Memo holds what rules computed about one object while the engine evaluates it, so
+// that rules sharing one analysis (several detectors reading one scan of an object's
+// strings) compute it once. It lives for one evaluation of one object: the engine
+// gives every pass over that object the same Memo and drops it afterwards.
+type Memo struct{ m map[string]any }
+
+// SetMemo makes the pass share m with the other passes over the same object; the
+// engine sets it. A pass without a memo computes every Memo value afresh.
+func (p *Pass) SetMemo(m *Memo) { p.memo = m }
+
+// Memo returns the value stored under key for the pass's object, calling compute to
+// produce it on first use. Keys are namespaced by the rules that share them.
+func (p *Pass) Memo(key string, compute func() any) any {
+	if p.memo == nil {
+		return compute()
+	}
+	if v, ok := p.memo.m[key]; ok {
+		return v
+	}
+	v := compute()
+	if p.memo.m == nil {
+		p.memo.m = map[string]any{}
+	}
+	p.memo.m[key] = v
+	return v
 }
 
 // ReportUnless records a finding that stands unless covered, evaluated once the
@@ -267,8 +305,10 @@ func Register(r *Rule) {
 	switch {
 	case r.ID == "" || r.Title == "" || r.Rationale == "" || r.Remediation == "" || r.Category == "":
 		panic("rules: incomplete metadata for " + r.ID)
-	case (r.Workload == nil) == (r.Object == nil):
-		panic("rules: " + r.ID + " must set exactly one of Workload and Object")
+	case r.Workload == nil && r.Object == nil:
+		panic("rules: " + r.ID + " must set Workload or Object")
+	case r.AnyKind() && len(r.Needs) > 0:
+		panic("rules: " + r.ID + " runs on any kind and cannot have Needs")
 	case registry[r.ID] != nil:
 		panic("rules: duplicate rule " + r.ID)
 	case r.Frameworks.Layer == "":
@@ -276,6 +316,16 @@ func Register(r *Rule) {
 	}
 	r.tags = r.Frameworks.Tags()
 	registry[r.ID] = r
+}
+
+// AnyKind reports whether the rule's object check runs on every object.
+func (r *Rule) AnyKind() bool {
+	for _, k := range r.Kinds {
+		if k == AnyKind {
+			return true
+		}
+	}
+	return false
 }
 
 // tagList returns the framework tags, computed once at registration. Findings share
