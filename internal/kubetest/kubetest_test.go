@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -227,6 +228,42 @@ func TestServiceAccountToken(t *testing.T) {
 	}
 	if _, err := client.CoreV1().Secrets(ns).List(context.Background(), metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Fatalf("default service account listing secrets: err = %v, want Forbidden", err)
+	}
+}
+
+// TestKubeconfig: a kubeconfig file written for an identity, read back the way a
+// command reads --kubeconfig, authenticates as that identity.
+func TestKubeconfig(t *testing.T) {
+	c := Shared(t)
+	ns := c.Namespace(t, nil)
+	user, err := c.UserConfig("carol", "auditors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := c.ServiceAccountConfig(context.Background(), ns, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want, cfg := range map[string]*rest.Config{
+		AdminUser: c.Config(),
+		"carol":   user,
+		"system:serviceaccount:" + ns + ":default": sa,
+	} {
+		data, err := Kubeconfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "kubeconfig")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := clientcmd.BuildConfigFromFlags("", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who := whoAmI(t, newClient(t, loaded)); who.Username != want {
+			t.Errorf("kubeconfig for %s authenticates as %q", want, who.Username)
+		}
 	}
 }
 
