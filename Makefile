@@ -2,13 +2,22 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 BIN := bin/palisade
 
-.PHONY: build test race lint bench docs fuzz
+.PHONY: build test k8s-bins race lint bench docs fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/palisade
 
+# test builds the kube-apiserver and etcd the integration tests run (once: later runs
+# reuse ~/.cache/palisade/k8s), then runs every test against them. PALISADE_REQUIRE_K8S
+# turns the integration tests' skip for missing binaries into a failure.
 test:
-	$(GO) test ./...
+	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && \
+		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 $(GO) test ./..." && \
+		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 $(GO) test ./...
+
+# k8s-bins only builds (or finds) those binaries and prints their directory.
+k8s-bins:
+	@GO=$(GO) ./hack/k8s-bins.sh
 
 # race runs the packages that evaluate in parallel under the race detector.
 race:
