@@ -384,31 +384,13 @@ func genericOptions(ruleID string, params map[string]any) (secrets.Generic, erro
 		return g, fmt.Errorf("parameter minEntropy of %s: %q is not a number of bits", ruleID, fmt.Sprint(params["minEntropy"]))
 	}
 	g.MinLength, g.MinEntropy = minLength, minEntropy
-	for _, s := range toStringList(params["allowValues"]) {
+	for _, s := range rules.StringList(params["allowValues"]) {
 		re, err := regexp.Compile(s)
 		if err != nil {
 			return g, fmt.Errorf("parameter allowValues of %s: %w", ruleID, err)
 		}
 		g.AllowValues = append(g.AllowValues, re)
 	}
-	g.IgnoreKeys = toStringList(params["ignoreKeys"])
+	g.IgnoreKeys = rules.StringList(params["ignoreKeys"])
 	return g, nil
-}
-
-func toStringList(v any) []string {
-	switch v := v.(type) {
-	case []string:
-		return v
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
-	case string:
-		if v != "" {
-			return []string{v}
-		}
-	}
-	return nil
 }

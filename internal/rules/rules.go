@@ -119,7 +119,7 @@ type Rule struct {
 // Required parameter is empty.
 func (r *Rule) Idle(params map[string]any) bool {
 	for _, p := range r.Params {
-		if p.Required && len(toStrings(params[p.Name])) == 0 {
+		if p.Required && len(StringList(params[p.Name])) == 0 {
 			return true
 		}
 	}
@@ -259,7 +259,7 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 
 // Strings returns a list parameter.
 func (p *Pass) Strings(name string) []string {
-	return toStrings(p.Params[name])
+	return StringList(p.Params[name])
 }
 
 // StringsOf returns a list parameter of another rule, as configured. Rules that split
@@ -267,21 +267,23 @@ func (p *Pass) Strings(name string) []string {
 // other host paths) use it to agree on where the line is.
 func (p *Pass) StringsOf(ruleID, name string) []string {
 	if p.ParamsOf != nil {
-		if v := toStrings(p.ParamsOf(ruleID)[name]); v != nil {
+		if v := StringList(p.ParamsOf(ruleID)[name]); v != nil {
 			return v
 		}
 	}
 	if r, ok := Get(ruleID); ok {
 		for _, prm := range r.Params {
 			if prm.Name == name {
-				return toStrings(prm.Default)
+				return StringList(prm.Default)
 			}
 		}
 	}
 	return nil
 }
 
-func toStrings(v any) []string {
+// StringList reads a list parameter value: a list, or one string (an empty string is
+// an empty list).
+func StringList(v any) []string {
 	switch v := v.(type) {
 	case []string:
 		return v
@@ -292,7 +294,9 @@ func toStrings(v any) []string {
 		}
 		return out
 	case string:
-		return []string{v}
+		if v != "" {
+			return []string{v}
+		}
 	}
 	return nil
 }
