@@ -21,7 +21,9 @@ type Report struct {
 	Summary  Summary              `json:"summary"`
 	Findings []finding.Finding    `json:"findings"`
 	Errors   []finding.InputError `json:"inputErrors"`
-	Rules    []*rules.Meta        `json:"-"`
+	// Coverage is present only in live-cluster scans: what could not be read.
+	Coverage []finding.CoverageGap `json:"coverage,omitempty"`
+	Rules    []*rules.Meta         `json:"-"`
 }
 
 // Tool names the producer.
@@ -39,8 +41,10 @@ type Summary struct {
 	Suppressed  int            `json:"suppressed"`
 	BySeverity  map[string]int `json:"bySeverity"`
 	InputErrors int            `json:"inputErrors"`
-	FailOn      string         `json:"failOn"`
-	Failed      bool           `json:"failed"`
+	// CoverageGaps is the length of Coverage (live-cluster scans; omitted otherwise).
+	CoverageGaps int    `json:"coverageGaps,omitempty"`
+	FailOn       string `json:"failOn"`
+	Failed       bool   `json:"failed"`
 }
 
 // New assembles a report and its summary. failOn < 0 means no severity fails the gate.
