@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -63,7 +64,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScan(stdin, stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
+	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	return root
 }
 
@@ -137,14 +138,9 @@ func fixedCompletion(vals []string) func(*cobra.Command, []string, string) ([]st
 
 func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var (
-		o              scan.Options
-		format         string
-		outFile        string
-		configFile     string
-		writeBaseline  string
-		noColor        bool
-		showSuppressed bool
-		verbose        bool
+		o          scan.Options
+		out        outputFlags
+		configFile string
 	)
 	c := &cobra.Command{
 		Use:   "scan [PATH... | -]",
@@ -169,16 +165,9 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 			if len(args) == 0 {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
 			}
-			if o.Framework != "" {
-				if err := report.CheckComplianceFormat(format); err != nil {
-					return err
-				}
-			}
-			wd, _ := os.Getwd()
-			cfg, err := scan.LoadConfig(configFile, wd)
+			cfg, err := out.prepare(&o, configFile, stderr)
 			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
+				return err
 			}
 			o.Paths, o.Config, o.Stdin, o.Version, o.BoundMemory = args, cfg, stdin, Version, true
 			res, err := scan.Run(o)
@@ -186,39 +175,8 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 				fmt.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
-			if writeBaseline != "" {
-				n, err := scan.WriteBaseline(res, writeBaseline)
-				if err != nil {
-					fmt.Fprintln(stderr, "palisade:", err)
-					return exitError{ExitUsage}
-				}
-				fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
-			}
-			w := stdout
-			color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
-			if outFile != "" {
-				f, err := os.Create(outFile)
-				if err != nil {
-					fmt.Fprintln(stderr, "palisade:", err)
-					return exitError{ExitUsage}
-				}
-				defer f.Close()
-				w, color = f, false
-			}
-			ropts := report.Options{Color: color, ShowSuppressed: showSuppressed, Verbose: verbose}
-			if res.Compliance != nil {
-				err = report.WriteCompliance(w, res.Report, res.Compliance, format, ropts)
-			} else {
-				err = report.Write(w, res.Report, format, ropts)
-			}
-			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
-			}
-			if outFile != "" || format != "text" {
-				for _, e := range res.Report.Errors {
-					fmt.Fprintln(stderr, "palisade: input error:", e.Error())
-				}
+			if err := out.write(res, stdout, stderr); err != nil {
+				return err
 			}
 			if code := res.ExitCode(); code != 0 {
 				return exitError{code}
@@ -227,32 +185,111 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&format, "output", "o", "text", "report format: "+strings.Join(report.Formats, ", "))
-	f.StringVar(&outFile, "output-file", "", "write the report to this file instead of standard output")
-	f.StringVar(&o.FailOn, "fail-on", "", "lowest severity that fails the run: info, low, medium, high, critical, or none (default high)")
-	f.StringVar(&configFile, "config", "", "configuration file (default: .palisade.yaml in the working directory or a parent)")
+	out.register(c, &o, &configFile)
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
-	f.StringVar(&o.PSSVersion, "pss-version", "", "Kubernetes version of the Pod Security Standards to apply, e.g. 1.30 (default latest)")
-	f.StringVar(&o.PSSLevel, "pss-level", "", "Pod Security Standards level to hold workloads to: restricted or baseline (default: the config's podSecurityLevel, else restricted)")
 	f.StringArrayVarP(&o.Helm.ValuesFiles, "values", "f", nil, "Helm values file (repeatable)")
 	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	f.StringVar(&o.BaselineFile, "baseline", "", "hide findings recorded in this baseline file")
-	f.StringVar(&writeBaseline, "write-baseline", "", "record the current findings in this baseline file")
-	f.StringSliceVar(&o.Include, "include", nil, "run only these rules (IDs or globs such as PAL-02*, comma-separated or repeated)")
-	f.StringSliceVar(&o.Exclude, "exclude", nil, "do not run these rules (IDs or globs)")
-	f.BoolVar(&noColor, "no-color", false, "never colour the text report")
-	f.BoolVar(&showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
-	f.StringVar(&o.Framework, "framework", "", "report control by control against a framework: "+strings.Join(compliance.Names(), ", "))
-	f.BoolVarP(&verbose, "verbose", "v", false, "with --framework, list every failing object of a control (text report)")
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))
-	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
-	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
 	return c
 }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// outputFlags are the flags scan and cluster share: report format and destination,
+// gate, configuration, baseline, rule selection and framework.
+type outputFlags struct {
+	format         string
+	outFile        string
+	writeBaseline  string
+	noColor        bool
+	showSuppressed bool
+	verbose        bool
+}
+
+func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *string) {
+	f := c.Flags()
+	f.StringVarP(&out.format, "output", "o", "text", "report format: "+strings.Join(report.Formats, ", "))
+	f.StringVar(&out.outFile, "output-file", "", "write the report to this file instead of standard output")
+	f.StringVar(&o.FailOn, "fail-on", "", "lowest severity that fails the run: info, low, medium, high, critical, or none (default high)")
+	f.StringVar(configFile, "config", "", "configuration file (default: .palisade.yaml in the working directory or a parent)")
+	f.StringVar(&o.PSSVersion, "pss-version", "", "Kubernetes version of the Pod Security Standards to apply, e.g. 1.30 (default latest)")
+	f.StringVar(&o.PSSLevel, "pss-level", "", "Pod Security Standards level to hold workloads to: restricted or baseline (default: the config's podSecurityLevel, else restricted)")
+	f.StringVar(&o.BaselineFile, "baseline", "", "hide findings recorded in this baseline file")
+	f.StringVar(&out.writeBaseline, "write-baseline", "", "record the current findings in this baseline file")
+	f.StringSliceVar(&o.Include, "include", nil, "run only these rules (IDs or globs such as PAL-02*, comma-separated or repeated)")
+	f.StringSliceVar(&o.Exclude, "exclude", nil, "do not run these rules (IDs or globs)")
+	f.BoolVar(&out.noColor, "no-color", false, "never colour the text report")
+	f.BoolVar(&out.showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
+	f.StringVar(&o.Framework, "framework", "", "report control by control against a framework: "+strings.Join(compliance.Names(), ", "))
+	f.BoolVarP(&out.verbose, "verbose", "v", false, "with --framework, list every failing object of a control (text report)")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))
+	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
+	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
+}
+
+// prepare checks the flags against each other and loads the configuration.
+func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Writer) (*config.Config, error) {
+	if o.Framework != "" {
+		if err := report.CheckComplianceFormat(out.format); err != nil {
+			return nil, err
+		}
+	}
+	wd, _ := os.Getwd()
+	cfg, err := scan.LoadConfig(configFile, wd)
+	if err != nil {
+		fmt.Fprintln(stderr, "palisade:", err)
+		return nil, exitError{ExitUsage}
+	}
+	return cfg, nil
+}
+
+// write records the baseline if asked and renders the report.
+func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error {
+	format, outFile, writeBaseline := out.format, out.outFile, out.writeBaseline
+	noColor, showSuppressed, verbose := out.noColor, out.showSuppressed, out.verbose
+	if writeBaseline != "" {
+		n, err := scan.WriteBaseline(res, writeBaseline)
+		if err != nil {
+			fmt.Fprintln(stderr, "palisade:", err)
+			return exitError{ExitUsage}
+		}
+		fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
+	}
+	w := stdout
+	color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	if outFile != "" {
+		f, err := os.Create(outFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "palisade:", err)
+			return exitError{ExitUsage}
+		}
+		defer f.Close()
+		w, color = f, false
+	}
+	ropts := report.Options{Color: color, ShowSuppressed: showSuppressed, Verbose: verbose}
+	var err error
+	if res.Compliance != nil {
+		err = report.WriteCompliance(w, res.Report, res.Compliance, format, ropts)
+	} else {
+		err = report.Write(w, res.Report, format, ropts)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "palisade:", err)
+		return exitError{ExitUsage}
+	}
+	if outFile != "" || format != "text" {
+		for _, e := range res.Report.Errors {
+			fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+		}
+	}
+	if outFile != "" || format != "text" {
+		for _, g := range res.Report.Coverage {
+			fmt.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
+		}
+	}
+	return nil
 }

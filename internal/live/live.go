@@ -152,6 +152,9 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 			continue
 		}
 		res.Lists++
+		if k.Secret && !opts.IncludeSecretValues {
+			res.SecretsRedacted = true
+		}
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "palisade: listed %d %s\n", len(items), k.Kind)
 		}
@@ -164,7 +167,6 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 			if k.Secret && !opts.IncludeSecretValues {
 				delete(u.Object, "data")
 				delete(u.Object, "stringData")
-				res.SecretsRedacted = true
 			}
 			res.Objects = append(res.Objects, Object(u))
 		}
