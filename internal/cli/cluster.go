@@ -11,6 +11,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
 func newCluster(stdout, stderr io.Writer) *cobra.Command {
@@ -55,6 +56,11 @@ configuration or connection error; 3 some kinds could not be listed.`,
 			if allNamespaces && cmd.Flags().Changed("all-namespaces") && lo.Namespace != "" {
 				fmt.Fprintln(stderr, "palisade: --namespace and --all-namespaces exclude each other")
 				return exitError{ExitUsage}
+			}
+			finder := workload.NewFinder(cfg.PodTemplatePaths)
+			lo.RunsPods = func(apiVersion, kind string) bool {
+				_, ok := finder.Lookup(apiVersion, kind)
+				return ok
 			}
 			rc, err := live.RESTConfig(kubeconfig, kubeContext)
 			if err != nil {

@@ -88,6 +88,10 @@ type Options struct {
 	Progress io.Writer
 	// Kinds overrides the kinds to list (default Kinds).
 	Kinds []Kind
+	// RunsPods, if set, says which custom kinds carry a pod template (see
+	// workload.Finder.Lookup): the custom resources of every CRD the cluster serves
+	// for such a kind are listed too, and objects they control are skipped.
+	RunsPods func(apiVersion, kind string) bool
 }
 
 // Result is what a read produced.
@@ -138,7 +142,13 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 		kinds = Kinds
 	}
 	res := &Result{}
-	for _, k := range kinds {
+	owners := map[string]bool{}
+	for k := range ownerKinds {
+		owners[k] = true
+	}
+	kinds = append([]Kind(nil), kinds...)
+	for i := 0; i < len(kinds); i++ {
+		k := kinds[i]
 		ns := ""
 		if k.Namespaced {
 			ns = opts.Namespace
@@ -160,7 +170,13 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 		}
 		for i := range items {
 			u := &items[i]
-			if controlledByWorkload(u) {
+			if k.Kind == "CustomResourceDefinition" && opts.RunsPods != nil {
+				if ck, ok := customKind(u, opts.RunsPods); ok {
+					kinds = append(kinds, ck)
+					owners[ck.Kind] = true
+				}
+			}
+			if controlledBy(u, owners) {
 				res.Owned++
 				continue
 			}
@@ -209,13 +225,39 @@ func reason(err error) string {
 	return err.Error()
 }
 
-func controlledByWorkload(u *unstructured.Unstructured) bool {
+func controlledByWorkload(u *unstructured.Unstructured) bool { return controlledBy(u, ownerKinds) }
+
+func controlledBy(u *unstructured.Unstructured, owners map[string]bool) bool {
 	for _, r := range u.GetOwnerReferences() {
-		if r.Controller != nil && *r.Controller && ownerKinds[r.Kind] {
+		if r.Controller != nil && *r.Controller && owners[r.Kind] {
 			return true
 		}
 	}
 	return false
+}
+
+// customKind is the resource a CRD defines, in its storage version, if that kind
+// runs pods.
+func customKind(crd *unstructured.Unstructured, runsPods func(apiVersion, kind string) bool) (Kind, bool) {
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+	scope, _, _ := unstructured.NestedString(crd.Object, "spec", "scope")
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	version := ""
+	for _, v := range versions {
+		m, _ := v.(map[string]any)
+		name, _ := m["name"].(string)
+		served, _ := m["served"].(bool)
+		storage, _ := m["storage"].(bool)
+		if served && (version == "" || storage) {
+			version = name
+		}
+	}
+	if kind == "" || plural == "" || version == "" || !runsPods(group+"/"+version, kind) {
+		return Kind{}, false
+	}
+	return Kind{GVR: schema.GroupVersionResource{Group: group, Version: version, Resource: plural}, Kind: kind, Namespaced: scope == "Namespaced"}, true
 }
 
 // Object converts one API object into an inventory object: header from metadata,

@@ -7,12 +7,16 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/palisade-k8s/palisade/internal/kubetest"
 )
@@ -161,5 +165,81 @@ func TestControlledByWorkload(t *testing.T) {
 		if got := controlledByWorkload(u); got != c.want {
 			t.Errorf("owner %s controller=%v: skipped=%v, want %v", c.owner, c.controller, got, c.want)
 		}
+	}
+}
+
+// Custom resources that run pods (here an Argo Rollout) are listed when the cluster
+// serves their CRD, and the ReplicaSets they control are skipped.
+func TestReadCustomWorkloads(t *testing.T) {
+	c := kubetest.Shared(t)
+	ctx := context.Background()
+	dyn, err := dynamic.NewForConfig(c.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "rollouts.argoproj.io"},
+		"spec": map[string]any{
+			"group": "argoproj.io", "scope": "Namespaced",
+			"names": map[string]any{"kind": "Rollout", "plural": "rollouts", "singular": "rollout", "listKind": "RolloutList"},
+			"versions": []any{map[string]any{"name": "v1alpha1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}},
+		},
+	}}
+	if _, err := dyn.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ns := c.Namespace(t, nil)
+	rgvr := schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
+	ro := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": map[string]any{"name": "web"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "app", "image": "nginx:1.27", "securityContext": map[string]any{"privileged": true}},
+		}}}},
+	}}
+	var created *unstructured.Unstructured
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		created, err = dyn.Resource(rgvr).Namespace(ns).Create(ctx, ro, metav1.CreateOptions{})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CRD never served: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	labels := map[string]string{"app": "web"}
+	if _, err := c.Client().AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-6c9f", OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Name: "web", UID: created.GetUID(), Controller: &[]bool{true}[0],
+		}}},
+		Spec: appsv1.ReplicaSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27"}}}},
+		},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	runsPods := func(apiVersion, kind string) bool {
+		return kind == "Rollout" && strings.HasPrefix(apiVersion, "argoproj.io/")
+	}
+	res, err := Read(ctx, c.Config(), Options{Namespace: ns, RunsPods: runsPods})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range res.Objects {
+		if o.Ref.Namespace == ns && o.Ref.Kind != "ConfigMap" && o.Ref.Kind != "ServiceAccount" {
+			got = append(got, o.Ref.String())
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "Rollout") || !strings.Contains(got[0], "web") {
+		t.Errorf("objects in %s: %v, want only the Rollout", ns, got)
+	}
+	if len(res.Coverage) != 0 {
+		t.Errorf("coverage: %+v", res.Coverage)
 	}
 }
