@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
@@ -126,6 +127,32 @@ func TestClusterScan(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A quota in the labelled namespace only.
+	if _, err := cs.CoreV1().ResourceQuotas(locked).Create(ctx, &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "compute"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+			"pods": resource.MustParse("10"), "requests.cpu": resource.MustParse("4"),
+			"requests.memory": resource.MustParse("8Gi"), "limits.memory": resource.MustParse("8Gi"),
+		}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The mirror pod of a static kube-apiserver, as the kubelet posts it: controlled
+	// by its Node, so it is checked itself (control-plane rules).
+	if err := c.EnsureDefaultServiceAccount(ctx, "kube-system"); err != nil {
+		t.Fatal(err)
+	}
+	apiserver := "kube-apiserver-" + open
+	if _, err := cs.CoreV1().Pods("kube-system").Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: apiserver, Labels: map[string]string{"component": "kube-apiserver", "tier": "control-plane"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: "node-1", UID: "0b5e4f1c-0000-4000-8000-000000000001", Controller: ref(true)}}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "kube-apiserver", Image: "registry.k8s.io/kube-apiserver:v1.37.2",
+			Command: []string{"kube-apiserver", "--anonymous-auth=true", "--authorization-mode=AlwaysAllow"},
+		}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	crb := "palisade-test-admin-" + open
 	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: crb},
@@ -171,6 +198,10 @@ func TestClusterScan(t *testing.T) {
 		{"PAL-307", "ClusterRoleBinding", "", crb, 1},
 		{"PAL-603", "Namespace", "", open, 1},
 		{"PAL-603", "Namespace", "", locked, 0},
+		{"PAL-206", "Namespace", "", open, 1},
+		{"PAL-206", "Namespace", "", locked, 0},
+		{"PAL-701", "Pod", "kube-system", apiserver, 1},
+		{"PAL-702", "Pod", "kube-system", apiserver, 1},
 	} {
 		if got := count(c.rule, c.kind, c.ns, c.name); got != c.want {
 			t.Errorf("%s on %s %s/%s: %d findings, want %d", c.rule, c.kind, c.ns, c.name, got, c.want)
