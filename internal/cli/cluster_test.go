@@ -213,6 +213,15 @@ func TestClusterScan(t *testing.T) {
 		}
 	}
 
+	// A baseline written from a cluster scan hides the same findings on the next one.
+	bl := filepath.Join(t.TempDir(), "baseline.json")
+	if code, _, stderr := runCluster(t, "--kubeconfig", kc, "-n", open, "--write-baseline", bl, "-o", "json"); code != ExitFindings {
+		t.Fatalf("--write-baseline: exit %d; %s", code, stderr)
+	}
+	if code, out, stderr := runCluster(t, "--kubeconfig", kc, "-n", open, "--baseline", bl); code != ExitOK {
+		t.Fatalf("--baseline: exit %d, want 0; %s\n%s", code, stderr, out)
+	}
+
 	// One namespace, text output.
 	code, stdout, stderr = runCluster(t, "--kubeconfig", kc, "-n", open, "--fail-on", "none")
 	if code != ExitOK {
