@@ -322,3 +322,15 @@ func TestClusterScanRestrictedIdentity(t *testing.T) {
 }
 
 func ref[T any](v T) *T { return &v }
+
+// A kubeconfig that cannot be read is a usage error, before any listing.
+func TestClusterBadKubeconfig(t *testing.T) {
+	code, _, stderr := runCluster(t, "--kubeconfig", filepath.Join(t.TempDir(), "missing"))
+	if code != ExitUsage || !strings.Contains(stderr, "cluster connection") {
+		t.Errorf("exit %d, stderr %q; want %d and a connection error", code, stderr, ExitUsage)
+	}
+	code, _, stderr = runCluster(t, "-n", "a", "-A")
+	if code != ExitUsage || !strings.Contains(stderr, "exclude each other") {
+		t.Errorf("-n with -A: exit %d, stderr %q", code, stderr)
+	}
+}
