@@ -319,6 +319,13 @@ func TestClusterScanRestrictedIdentity(t *testing.T) {
 			t.Errorf("text report lacks %q:\n%s", want, stdout)
 		}
 	}
+	// SARIF and JUnit carry the gaps as tool notifications and input errors.
+	for _, format := range []string{"sarif", "junit"} {
+		code, stdout, _ = runCluster(t, "--kubeconfig", kc, "-n", ns, "-o", format)
+		if code != ExitInputErrors || !strings.Contains(stdout, "not checked: Deployment") {
+			t.Errorf("%s: exit %d, gaps in report: %v", format, code, strings.Contains(stdout, "not checked: Deployment"))
+		}
+	}
 }
 
 func ref[T any](v T) *T { return &v }

@@ -76,7 +76,7 @@ func writeJUnit(w io.Writer, r *Report) error {
 	sort.Strings(ids)
 
 	doc := junitSuites{Name: "palisade"}
-	if s, ok := junitInputSuite(r.Errors); ok {
+	if s, ok := junitInputSuite(withCoverage(r)); ok {
 		doc.Suites = append(doc.Suites, s)
 	}
 	for _, id := range ids {

@@ -114,3 +114,24 @@ func Write(w io.Writer, r *Report, format string, opts Options) error {
 	}
 	return fmt.Errorf("unknown output format %q (want one of text, json, sarif, junit)", format)
 }
+
+// withCoverage is the input errors followed by the coverage gaps of a live scan, each
+// as an error on the file "cluster", for the formats (SARIF, JUnit) that have no
+// place of their own for them.
+func withCoverage(r *Report) []finding.InputError {
+	if len(r.Coverage) == 0 {
+		return r.Errors
+	}
+	out := append([]finding.InputError{}, r.Errors...)
+	for _, g := range r.Coverage {
+		where := "cluster-wide"
+		if g.Namespace != "" {
+			where = "namespace " + g.Namespace
+		}
+		out = append(out, finding.InputError{
+			Location: finding.Location{File: "cluster"},
+			Message:  fmt.Sprintf("not checked: %s (%s, %s): %s", g.Kind, g.APIVersion, where, g.Reason),
+		})
+	}
+	return out
+}
