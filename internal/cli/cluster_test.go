@@ -230,6 +230,12 @@ func TestClusterScan(t *testing.T) {
 	if !strings.Contains(stdout, "Deployment/"+open+"/insecure") && !strings.Contains(stdout, open+"/Deployment/insecure") && !strings.Contains(stdout, "insecure") {
 		t.Errorf("-n: text report does not name the Deployment:\n%s", stdout)
 	}
+	if strings.Contains(stdout, "Namespace/"+locked) {
+		t.Errorf("-n %s: report checks the other namespace's Namespace object:\n%s", open, stdout)
+	}
+	if !strings.Contains(stdout, "Namespace/"+open) {
+		t.Errorf("-n %s: report does not check its Namespace object:\n%s", open, stdout)
+	}
 	if strings.Contains(stdout, locked) && strings.Contains(stdout, "hardened") {
 		t.Errorf("-n %s: report includes the other namespace's workload:\n%s", open, stdout)
 	}

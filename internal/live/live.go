@@ -74,8 +74,8 @@ var ownerKinds = map[string]bool{
 
 // Options say what to read.
 type Options struct {
-	// Namespace limits namespaced kinds to one namespace ("" for all). Cluster-scoped
-	// kinds are always listed.
+	// Namespace limits namespaced kinds to one namespace ("" for all), and the
+	// Namespace objects to that one. Other cluster-scoped kinds are always listed.
 	Namespace string
 	// IncludeSecretValues keeps Secrets' data and stringData; without it Secrets are
 	// read as metadata and type only.
@@ -175,6 +175,9 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 					kinds = append(kinds, ck)
 					owners[ck.Kind] = true
 				}
+			}
+			if k.Kind == "Namespace" && opts.Namespace != "" && u.GetName() != opts.Namespace {
+				continue // with -n, only that namespace's own object is checked
 			}
 			if controlledBy(u, owners) {
 				res.Owned++
