@@ -102,7 +102,7 @@ configuration or connection error; 3 some kinds could not be listed.`,
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
 	f.StringVar(&kubeContext, "context", "", "kubeconfig context (default the current context)")
 	f.StringVarP(&lo.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
-	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (the default)")
+	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")
 	f.BoolVar(&lo.IncludeSecretValues, "include-secret-values", false, "read Secret values for the secret rules (never printed)")
 	f.DurationVar(&lo.Timeout, "request-timeout", 30*time.Second, "timeout of each list request")
 	return c
