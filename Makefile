@@ -2,13 +2,22 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 BIN := bin/palisade
 
-.PHONY: build test race lint bench docs fuzz
+.PHONY: build test k8s-bins race lint bench docs fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/palisade
 
+# test builds the kube-apiserver and etcd the integration tests run (once: later runs
+# reuse ~/.cache/palisade/k8s), then runs every test against them. PALISADE_REQUIRE_K8S
+# turns the integration tests' skip for missing binaries into a failure.
 test:
-	$(GO) test ./...
+	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && \
+		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 $(GO) test ./..." && \
+		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 $(GO) test ./...
+
+# k8s-bins only builds (or finds) those binaries and prints their directory.
+k8s-bins:
+	@GO=$(GO) ./hack/k8s-bins.sh
 
 # race runs the packages that evaluate in parallel under the race detector.
 race:
@@ -19,6 +28,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSplitDocuments -fuzztime 30s ./internal/load
 	$(GO) test -run '^$$' -fuzz FuzzParseDocument -fuzztime 30s ./internal/load
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzDetect -fuzztime 30s ./internal/secrets
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzWords -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./internal/netpol
@@ -36,5 +46,11 @@ bench: build
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
 
+FRAMEWORKS := cis-1.12 nsa-cisa pss-baseline pss-restricted
+
 docs:
-	$(GO) run ./cmd/palisade rules --format markdown > docs/rules.md
+	$(GO) build -o bin/palisade-docs ./cmd/palisade
+	bin/palisade-docs rules --format markdown > docs/rules.md
+	mkdir -p docs/frameworks
+	for f in $(FRAMEWORKS); do bin/palisade-docs rules --framework $$f --format markdown > docs/frameworks/$$f.md || exit 1; done
+	@rm -f bin/palisade-docs

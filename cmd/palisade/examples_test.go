@@ -49,12 +49,13 @@ var expectedInsecure = []struct {
 	{"PAL-025", "Deployment/shop/storefront", srcPlain},
 	{"PAL-103", "Deployment/shop/storefront", srcPlain},
 	{"PAL-104", "Deployment/shop/storefront", srcPlain},
-	// orders-db.yaml: root user and group, plain hostPath mounted writable.
+	// orders-db.yaml: root user and group, plain hostPath mounted writable, a hardcoded password.
 	{"PAL-004", "StatefulSet/shop/orders-db", srcPlain},
 	{"PAL-005", "StatefulSet/shop/orders-db", srcPlain},
 	{"PAL-010", "StatefulSet/shop/orders-db", srcPlain},
 	{"PAL-021", "StatefulSet/shop/orders-db", srcPlain},
 	{"PAL-024", "StatefulSet/shop/orders-db", srcPlain},
+	{"PAL-515", "StatefulSet/shop/orders-db", srcPlain}, // POSTGRES_PASSWORD written into the manifest
 	// log-agent.yaml: privileged node agent with host mounts.
 	{"PAL-001", "DaemonSet/shop/log-agent", srcPlain},
 	{"PAL-015", "DaemonSet/shop/log-agent", srcPlain},

@@ -70,7 +70,7 @@ func init() {
 			Rationale:   "Containers start with the runtime's default capabilities (including NET_RAW, CHOWN, SETUID); few applications need any of them. Dropping ALL removes that attack surface.",
 			Remediation: "Set securityContext.capabilities.drop: [\"ALL\"] and add back only NET_BIND_SERVICE if the process binds a port below 1024.",
 			References:  []string{refPSS},
-			Frameworks:  restricted("capabilities_restricted", "5.2.10"),
+			Frameworks:  restricted("capabilities_restricted", "5.2.9"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {

@@ -1696,7 +1696,7 @@ spec:
 
 // corpusDir is ../shared/corpus beside the repository root (two levels above this
 // package directory).
-func corpusDir(t *testing.T) string {
+func corpusDir(t testing.TB) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {

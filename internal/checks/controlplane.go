@@ -141,6 +141,7 @@ func componentsOf(w *workload.Workload) []*component {
 func forComponents(p *rules.Pass, w *workload.Workload, bins []string, check func(p *rules.Pass, cp *component) []issue) {
 	for _, cp := range componentsOf(w) {
 		if contains(bins, cp.bin) {
+			p.InScope()
 			reportIssues(p, cp, check(p, cp))
 		}
 	}

@@ -40,6 +40,7 @@ func init() {
 			References:  []string{refAdmission + "#noderestriction", refNodeAuthz},
 			Frameworks:  cpFrameworks([]string{"1.2.14"}, nsaNetControl),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkNodeRestriction)
 		},
@@ -53,6 +54,7 @@ func init() {
 			References:  []string{refPSAdmission, refAdmission + "#podsecurity"},
 			Frameworks:  cpFrameworks([]string{"5.2.1"}, nsaPodSec),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkPodSecurityAdmission)
 		},
@@ -65,6 +67,7 @@ func init() {
 			References:  []string{refAdmission},
 			Frameworks:  cpFrameworks([]string{"1.2.10", "1.2.12", "1.2.13"}, nsaNetControl),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkWeakAdmission)
 		},
@@ -81,6 +84,7 @@ func init() {
 				Description: "Admission plugins kube-apiserver must enable.",
 				Default:     []string{"DenyServiceExternalIPs", "EventRateLimit", "AlwaysPullImages"}}},
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkRecommendedAdmission)
 		},

@@ -31,6 +31,7 @@ func init() {
 			References:  []string{refAudit, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.16", "3.2.1"}, nsaAuditLog),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkAuditEnabled)
 		},
@@ -49,6 +50,7 @@ func init() {
 				{Name: "minMaxSize", Description: "Smallest acceptable --audit-log-maxsize, in megabytes.", Default: "100"},
 			},
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkAuditRetention)
 		},
@@ -66,6 +68,7 @@ func init() {
 				Default:     []string{"secrets", "configmaps", "tokenreviews.authentication.k8s.io"}}},
 		},
 		Kinds:  []string{"Policy"},
+		Scoped: true,
 		Object: checkAuditPolicy,
 	})
 }
@@ -168,6 +171,7 @@ func checkAuditPolicy(p *rules.Pass, o *inventory.Object) {
 	if o.Group() != "audit.k8s.io" {
 		return
 	}
+	p.InScope()
 	raw, _ := o.Body["rules"].([]any)
 	var rs []auditRule
 	for _, e := range raw {

@@ -33,6 +33,7 @@ func init() {
 			References:  []string{refAnonymous, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.1"}, nsaAuthn),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkAnonymousAuth)
 		},
@@ -46,6 +47,7 @@ func init() {
 			References:  []string{refAuthz, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.6"}, nsaRBAC),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkAlwaysAllow)
 		},
@@ -59,6 +61,7 @@ func init() {
 			References:  []string{refNodeAuthz, refAuthz},
 			Frameworks:  cpFrameworks([]string{"1.2.7", "1.2.8"}, nsaRBAC),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkAuthorizerChain)
 		},
@@ -71,6 +74,7 @@ func init() {
 			References:  []string{refStaticToken, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.2"}, nsaAuthn),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkTokenAuthFile)
 		},
@@ -84,6 +88,7 @@ func init() {
 			References:  []string{refSAAdmin, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.21", "1.2.22", "1.2.30"}, nsaAuthn, nsaSATokens),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkServiceAccountTokens)
 		},

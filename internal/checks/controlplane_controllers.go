@@ -32,6 +32,7 @@ func init() {
 			References:  []string{refAPIServerFlags, refKCMFlags, refSchedulerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.15", "1.3.2", "1.4.1"}, nsaNetControl),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer, binControllerManager, binScheduler}, checkProfiling)
 		},
@@ -44,6 +45,7 @@ func init() {
 			References:  []string{refSAControllers, refKCMFlags},
 			Frameworks:  cpFrameworks([]string{"1.3.3"}, nsaRBAC),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binControllerManager}, func(_ *rules.Pass, cp *component) []issue {
 				return requireBool(cp, "use-service-account-credentials", true, false, "1.3.3", "every controller acts with the controller manager's own credential")
@@ -61,6 +63,7 @@ func init() {
 				Description: "Largest acceptable --terminated-pod-gc-threshold.",
 				Default:     "12500"}},
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binControllerManager}, checkTerminatedPodGC)
 		},
@@ -73,6 +76,7 @@ func init() {
 			References:  []string{refSAAdmin, refKCMFlags, "https://kubernetes.io/docs/reference/access-authn-authz/kubelet-tls-bootstrapping/#certificate-rotation"},
 			Frameworks:  cpFrameworks([]string{"1.3.4", "1.3.5", "1.3.6"}, nsaNetControl),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binControllerManager}, checkControllerKeys)
 		},
@@ -85,6 +89,7 @@ func init() {
 			References:  []string{refKCMFlags, refSchedulerFlags},
 			Frameworks:  cpFrameworks([]string{"1.3.7", "1.4.2"}, nsaNetControl),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binControllerManager, binScheduler}, checkBindAddress)
 		},

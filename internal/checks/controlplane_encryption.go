@@ -42,6 +42,7 @@ func init() {
 			References:  []string{refEncryptData, refKMS, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.27"}, nsaSecrets),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, func(_ *rules.Pass, cp *component) []issue {
 				return requireSet(cp, "encryption-provider-config", "1.2.27", "Secrets are stored in etcd unencrypted")

@@ -27,6 +27,7 @@ func init() {
 			References:  []string{refEtcdSecurity, refEtcdOps},
 			Frameworks:  cpFrameworks([]string{"2.1", "2.2", "2.3", "2.7"}, nsaNetControl, nsaNetEncryption),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binEtcd}, checkEtcdClientSide)
 		},
@@ -39,6 +40,7 @@ func init() {
 			References:  []string{refEtcdSecurity, refEtcdOps},
 			Frameworks:  cpFrameworks([]string{"2.4", "2.5", "2.6"}, nsaNetControl, nsaNetEncryption),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binEtcd}, checkEtcdPeerSide)
 		},

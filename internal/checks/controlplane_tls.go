@@ -45,6 +45,7 @@ func init() {
 			References:  []string{refKubeletAuth, refCPNodeComm, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.4", "1.2.5"}, nsaNetControl, nsaNetEncryption),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkKubeletTLS)
 		},
@@ -57,6 +58,7 @@ func init() {
 			References:  []string{refEtcdOps, refEtcdSecurity, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.23", "1.2.26"}, nsaNetControl, nsaNetEncryption),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkEtcdClientTLS)
 		},
@@ -69,6 +71,7 @@ func init() {
 			References:  []string{refPKI, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.24", "1.2.25"}, nsaNetControl, nsaNetEncryption),
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkServingTLS)
 		},
@@ -84,6 +87,7 @@ func init() {
 				Description: "TLS cipher suites (Go names, as --tls-cipher-suites takes them) the API server may offer.",
 				Default:     strongCipherSuites}},
 		},
+		Scoped: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forComponents(p, w, []string{binAPIServer}, checkCipherSuites)
 		},

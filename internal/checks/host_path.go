@@ -75,7 +75,7 @@ func init() {
 			Rationale:   "A hostPath volume gives the pod a view of the node's filesystem, ties it to one node and bypasses storage isolation.",
 			Remediation: "Use emptyDir, a ConfigMap/Secret, a projected volume or a PersistentVolumeClaim instead of hostPath.",
 			References:  []string{refPSS, "https://kubernetes.io/docs/concepts/storage/volumes/#hostpath"},
-			Frameworks:  baseline("hostPathVolumes", "5.2.12"),
+			Frameworks:  baseline("hostPathVolumes", "5.2.11"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forEachHostPath(w, func(i int, v *corev1.Volume) {
@@ -91,7 +91,7 @@ func init() {
 			Rationale:   "Mounting system directories such as /, /etc, /proc, /var/lib/kubelet or /etc/kubernetes exposes node credentials, kubelet state and kernel interfaces; with write access it is a direct node takeover.",
 			Remediation: "Do not mount system directories; if a node agent truly needs one, mount the narrowest path read-only and isolate the agent.",
 			References:  []string{refPSS},
-			Frameworks:  baseline("hostPathVolumes", "5.2.12"),
+			Frameworks:  baseline("hostPathVolumes", "5.2.11"),
 			Params: []rules.Param{{Name: "paths", Description: "Host paths that are sensitive; a mount of the path, anything inside it, or any ancestor of it matches (\"/\" matches only itself).",
 				Default: defaultSensitivePaths}},
 		},
@@ -109,7 +109,7 @@ func init() {
 			Rationale:   "The Docker, containerd or CRI-O socket is an API for starting privileged containers on the node: whoever can reach it owns the node. Never nest Docker in Docker this way.",
 			Remediation: "Remove the socket mount; build images with a daemonless builder (for example BuildKit rootless or kaniko) and talk to the cluster through its API.",
 			References:  []string{refPSS},
-			Frameworks:  baseline("hostPathVolumes", "5.2.12"),
+			Frameworks:  baseline("hostPathVolumes", "5.2.11"),
 			Params: []rules.Param{{Name: "sockets", Description: "Runtime sockets and runtime state directories.",
 				Default: defaultRuntimeSockets}},
 		},
@@ -127,7 +127,7 @@ func init() {
 			Rationale:   "A writable hostPath mount lets the container change files on the node, which can plant binaries, alter kubelet or runtime configuration and persist beyond the pod.",
 			Remediation: "Set readOnly: true on the volumeMount, or drop the hostPath volume.",
 			References:  []string{refPSS},
-			Frameworks:  baseline("hostPathVolumes", "5.2.12"),
+			Frameworks:  baseline("hostPathVolumes", "5.2.11"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			hp := map[string]string{}

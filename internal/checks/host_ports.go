@@ -15,7 +15,7 @@ func init() {
 			Rationale:   "A hostPort opens the port on the node's own IP address, outside the reach of Services and often of NetworkPolicy, and pins the pod to nodes with that port free.",
 			Remediation: "Remove ports[].hostPort and expose the container through a Service.",
 			References:  []string{refPSS},
-			Frameworks:  baseline("hostPorts", "5.2.13"),
+			Frameworks:  baseline("hostPorts", "5.2.12"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {

@@ -284,7 +284,7 @@ func init() {
 			Params: []rules.Param{{Name: "allowedRegistries", Description: "Allowed prefixes of the normalised image name, compared component by component " +
 				"(\"docker.io/library\" allows the official Docker Hub images, which familiar names such as nginx normalise to; \"registry.example.com/team\"; " +
 				"path.Match globs within a component, \"*.dkr.ecr.eu-west-1.amazonaws.com\"). Empty (the default) turns the rule off.",
-				Default: []string{}}},
+				Default: []string{}, Required: true}},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			raw := p.Strings("allowedRegistries")

@@ -38,8 +38,8 @@ const (
 	refPSAEnforceNS  = "https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-namespace-labels/"
 	refPSAExemptions = "https://kubernetes.io/docs/concepts/security/pod-security-admission/#exemptions"
 
-	cisDefaultNamespace = "5.7.4"
-	cisNamespaceBounds  = "5.7.1"
+	cisDefaultNamespace = "5.6.4"
+	cisNamespaceBounds  = "5.6.1"
 	cisPolicyControl    = "5.2.1"
 )
 

@@ -27,6 +27,11 @@ import (
 
 const refNetPolDNS = "https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/"
 
+// policyHygiene maps the rules about policies that do not do what they seem to: they
+// do not make a namespace lack network policies (CIS 5.3.2) or weaken separation
+// (NSA/CISA), so they carry no framework control.
+var policyHygiene = rules.Frameworks{Layer: layerCluster}
+
 func init() {
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -34,7 +39,7 @@ func init() {
 			Rationale:   "An egress rule with no to peers, or whose peer is ipBlock 0.0.0.0/0 (::/0), lets the selected pods open connections to every address on the internet on its ports, even when private ranges are excepted: a compromised pod can exfiltrate data or fetch tooling from anywhere. (A rule that also allows every port is PAL-426.)",
 			Remediation: "Name the destinations the pods need: namespaceSelector and podSelector for in-cluster services, ipBlocks for the external ranges (a proxy or the provider's API ranges). Ports listed in allowedPorts, DNS by default, may go anywhere.",
 			References:  []string{refNetPol},
-			Frameworks:  netpolFrameworks(),
+			Frameworks:  rules.Frameworks{NSA: []string{nsaNetPolicies}, Layer: layerCluster},
 			Params: []rules.Param{{Name: "allowedPorts",
 				Description: "Ports (PORT/PROTOCOL) that egress rules may open to any address without a finding.",
 				Default:     []string{"53/UDP", "53/TCP"}}},
@@ -48,7 +53,7 @@ func init() {
 			Rationale:   "Once a NetworkPolicy isolates a pod for egress, only what some egress rule allows gets out, DNS included. A default-deny egress policy without a rule for port 53 makes every name lookup of the pod time out, which breaks the workload in ways that are slow to trace back to the policy.",
 			Remediation: "Add an egress rule that allows UDP and TCP port 53 to the cluster DNS (for example namespaceSelector kubernetes.io/metadata.name: kube-system with podSelector k8s-app: kube-dns), in a policy that selects these pods.",
 			References:  []string{refNetPolDeny, refNetPolDNS},
-			Frameworks:  netpolFrameworks(),
+			Frameworks:  policyHygiene,
 		},
 		Needs:    []string{indexNetPolicies},
 		Deferred: true,
@@ -60,7 +65,7 @@ func init() {
 			Rationale:   "A named port in a NetworkPolicy resolves, per destination pod, to the container port of that name and protocol. When none of the pods the rule applies to declares it (a typo, a renamed port, the wrong protocol), the port matches nothing and the flow the rule was written for is blocked.",
 			Remediation: "Use the name and protocol the destination pods declare in spec.containers[].ports (or the port number).",
 			References:  []string{refNetPol},
-			Frameworks:  netpolFrameworks(),
+			Frameworks:  policyHygiene,
 		},
 		Kinds:  []string{"NetworkPolicy"},
 		Needs:  []string{indexNetPolicies},
@@ -72,7 +77,7 @@ func init() {
 			Rationale:   "A from or to peer whose podSelector matches none of the pods of the namespaces it applies to allows nothing: usually a label was renamed or mistyped, or the namespaceSelector and podSelector were meant as two peers, and the flow it was written for is blocked.",
 			Remediation: "Fix the peer's selectors to match the labels of the intended pods; a podSelector and namespaceSelector in one peer must both match (write them as two list entries to allow either).",
 			References:  []string{refNetPol},
-			Frameworks:  netpolFrameworks(),
+			Frameworks:  policyHygiene,
 		},
 		Kinds:  []string{"NetworkPolicy"},
 		Needs:  []string{indexNetPolicies},
@@ -84,7 +89,7 @@ func init() {
 			Rationale:   "Rules of the NetworkPolicies that select a pod add up. A rule whose peers and ports are contained in those of another rule, in a policy of the same namespace that selects at least the same pods, allows nothing more: it is dead weight, and often the sign that the broader rule is more open than intended.",
 			Remediation: "Delete the shadowed rule, or narrow the broader rule if it allows more than intended.",
 			References:  []string{refNetPol},
-			Frameworks:  netpolFrameworks(),
+			Frameworks:  policyHygiene,
 		},
 		Kinds:  []string{"NetworkPolicy"},
 		Needs:  []string{indexNetPolicies},

@@ -52,7 +52,7 @@ import (
 
 const (
 	catRBAC  = "rbac"
-	nsaAuthz = "Authentication and authorization"
+	nsaAuthz = "Authentication and authorization: role-based access control"
 
 	rbacGroup = "rbac.authorization.k8s.io"
 

@@ -818,7 +818,7 @@ func TestRBACRuleFrameworks(t *testing.T) {
 		if r.Frameworks.Layer != "cluster" {
 			t.Errorf("%s: layer %q", id, r.Frameworks.Layer)
 		}
-		if len(r.Frameworks.NSA) != 1 || r.Frameworks.NSA[0] != "Authentication and authorization" {
+		if len(r.Frameworks.NSA) != 1 || r.Frameworks.NSA[0] != "Authentication and authorization: role-based access control" {
 			t.Errorf("%s: NSA %v", id, r.Frameworks.NSA)
 		}
 		for _, c := range r.Frameworks.CIS {

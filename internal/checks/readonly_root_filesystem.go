@@ -15,7 +15,7 @@ func init() {
 			Rationale:   "A writable root filesystem lets an attacker who gains code execution install tools, modify binaries or persist inside the container.",
 			Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir for each path the application must write (for example /tmp).",
 			References:  []string{refSC},
-			Frameworks:  rules.Frameworks{CIS: []string{"5.7.3"}, NSA: []string{nsaImmutable}, Layer: layerContainer},
+			Frameworks:  rules.Frameworks{CIS: []string{"5.6.3"}, NSA: []string{nsaImmutable}, Layer: layerContainer},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {

@@ -15,7 +15,7 @@ func init() {
 			Rationale:   "GID 0 grants access to every file the root group can read or write, in the image and on any mounted host path, even when the UID is not root.",
 			Remediation: "Set runAsGroup and fsGroup to a non-zero GID and remove 0 from supplementalGroups.",
 			References:  []string{refSC},
-			Frameworks:  rules.Frameworks{CIS: []string{"5.7.3"}, NSA: []string{nsaNonRoot}, Layer: layerContainer},
+			Frameworks:  rules.Frameworks{CIS: []string{"5.6.3"}, NSA: []string{nsaNonRoot}, Layer: layerContainer},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if sc := w.Spec.SecurityContext; sc != nil {

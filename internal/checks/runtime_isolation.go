@@ -57,7 +57,7 @@ func init() {
 				"AppArmor is not reported here: the runtime applies its default AppArmor profile to unprivileged containers that set none, and PAL-014 reports an explicit unconfined profile. Windows pods (spec.os.name: windows) have no seccomp and are skipped.",
 			Remediation: "Set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod so every container inherits it (or a Localhost profile for a workload that needs a tailored one).",
 			References:  []string{refSeccomp, refPSS},
-			Frameworks:  rules.Frameworks{CIS: []string{"5.7.2"}, NSA: []string{nsaPodSec}, Layer: layerContainer},
+			Frameworks:  rules.Frameworks{CIS: []string{"5.6.2"}, NSA: []string{nsaPodSec}, Layer: layerContainer},
 		},
 		CoveredBy: "PAL-013",
 		Workload:  checkSeccompNote,

@@ -22,7 +22,7 @@ func init() {
 			Rationale:   "An Unconfined seccomp profile lets the container call every system call, including those behind many kernel privilege-escalation exploits.",
 			Remediation: "Set securityContext.seccompProfile.type to RuntimeDefault (or a Localhost profile) instead of Unconfined.",
 			References:  []string{refPSS, "https://kubernetes.io/docs/tutorials/security/seccomp/"},
-			Frameworks:  baseline("seccompProfile_baseline", "5.7.2"),
+			Frameworks:  baseline("seccompProfile_baseline", "5.6.2"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if sc := w.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeUnconfined {
@@ -48,7 +48,7 @@ func init() {
 			Rationale:   "Without a seccomp profile, most runtimes run the container Unconfined: every system call is allowed.",
 			Remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod so every container inherits it.",
 			References:  []string{refPSS, "https://kubernetes.io/docs/tutorials/security/seccomp/"},
-			Frameworks:  restricted("seccompProfile_restricted", "5.7.2"),
+			Frameworks:  restricted("seccompProfile_restricted", "5.6.2"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {

@@ -15,7 +15,7 @@ func init() {
 			Rationale:   "A HostProcess container runs as a process on the Windows node with access to the host network, filesystem and accounts.",
 			Remediation: "Remove securityContext.windowsOptions.hostProcess (and hostNetwork) unless this is a vetted node-management workload.",
 			References:  []string{refPSS, "https://kubernetes.io/docs/tasks/configure-pod-container/create-hostprocess-pod/"},
-			Frameworks:  baseline("windowsHostProcess", "5.2.11"),
+			Frameworks:  baseline("windowsHostProcess", "5.2.10"),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if sc := w.Spec.SecurityContext; sc != nil && sc.WindowsOptions != nil && sc.WindowsOptions.HostProcess != nil && *sc.WindowsOptions.HostProcess {

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/palisade-k8s/palisade/internal/compliance"
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -62,7 +64,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScan(stdin, stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
+	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	root.AddCommand(newNetpol(stdin, stdout, stderr))
 	return root
 }
@@ -80,17 +82,29 @@ func newVersion(stdout io.Writer) *cobra.Command {
 }
 
 func newRules(stdout io.Writer) *cobra.Command {
-	var format string
+	var format, framework string
 	c := &cobra.Command{
 		Use:   "rules",
-		Short: "List the rule catalogue",
+		Short: "List the rule catalogue, or a framework's controls and the rules behind each",
 		Args:  cobra.NoArgs,
+		Example: `  palisade rules
+  palisade rules --framework cis-1.12
+  palisade rules --framework pss-restricted --format json`,
 		RunE: func(*cobra.Command, []string) error {
+			if framework != "" {
+				f, err := compliance.Get(framework)
+				if err != nil {
+					return fmt.Errorf("--framework: %w", err)
+				}
+				return report.WriteFramework(stdout, f, scan.AllRules(), format)
+			}
 			return report.WriteCatalog(stdout, scan.AllRules(), format)
 		},
 	}
 	c.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.CatalogFormats, ", "))
+	c.Flags().StringVar(&framework, "framework", "", "list the controls of a framework ("+strings.Join(compliance.Names(), ", ")+") with the rules behind each")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion(report.CatalogFormats))
+	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
 	return c
 }
 
@@ -125,13 +139,9 @@ func fixedCompletion(vals []string) func(*cobra.Command, []string, string) ([]st
 
 func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var (
-		o              scan.Options
-		format         string
-		outFile        string
-		configFile     string
-		writeBaseline  string
-		noColor        bool
-		showSuppressed bool
+		o          scan.Options
+		out        outputFlags
+		configFile string
 	)
 	c := &cobra.Command{
 		Use:   "scan [PATH... | -]",
@@ -140,20 +150,25 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 with Chart.yaml, or a .tgz), Kustomize overlays (a directory with kustomization.yaml), or
 standard input ("-").
 
-Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
-configuration error; 3 some input could not be read (the report still covers the rest).`,
+With --framework, the report is a compliance view instead: every control of the
+framework (` + strings.Join(compliance.Names(), ", ") + `) as pass, fail (with the failing
+objects) or not applicable (with the reason).
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (with
+--framework: a failing control with a finding at or above --fail-on, which then
+defaults to info); 2 usage or configuration error; 3 some input could not be read
+(the report still covers the rest).`,
 		Example: `  palisade scan k8s/
   palisade scan charts/myapp --values prod.yaml --set image.tag=1.2.3
-  helm template x ./chart | palisade scan - -o sarif --output-file palisade.sarif`,
+  helm template x ./chart | palisade scan - -o sarif --output-file palisade.sarif
+  palisade scan k8s/ --framework cis-1.12`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
 			}
-			wd, _ := os.Getwd()
-			cfg, err := scan.LoadConfig(configFile, wd)
+			cfg, err := out.prepare(&o, configFile, stderr)
 			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
+				return err
 			}
 			o.Paths, o.Config, o.Stdin, o.Version, o.BoundMemory = args, cfg, stdin, Version, true
 			res, err := scan.Run(o)
@@ -161,33 +176,8 @@ configuration error; 3 some input could not be read (the report still covers the
 				fmt.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
-			if writeBaseline != "" {
-				n, err := scan.WriteBaseline(res, writeBaseline)
-				if err != nil {
-					fmt.Fprintln(stderr, "palisade:", err)
-					return exitError{ExitUsage}
-				}
-				fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
-			}
-			w := stdout
-			color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
-			if outFile != "" {
-				f, err := os.Create(outFile)
-				if err != nil {
-					fmt.Fprintln(stderr, "palisade:", err)
-					return exitError{ExitUsage}
-				}
-				defer f.Close()
-				w, color = f, false
-			}
-			if err := report.Write(w, res.Report, format, report.Options{Color: color, ShowSuppressed: showSuppressed}); err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
-			}
-			if outFile != "" || format != "text" {
-				for _, e := range res.Report.Errors {
-					fmt.Fprintln(stderr, "palisade: input error:", e.Error())
-				}
+			if err := out.write(res, stdout, stderr); err != nil {
+				return err
 			}
 			if code := res.ExitCode(); code != 0 {
 				return exitError{code}
@@ -196,29 +186,111 @@ configuration error; 3 some input could not be read (the report still covers the
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&format, "output", "o", "text", "report format: "+strings.Join(report.Formats, ", "))
-	f.StringVar(&outFile, "output-file", "", "write the report to this file instead of standard output")
-	f.StringVar(&o.FailOn, "fail-on", "", "lowest severity that fails the run: info, low, medium, high, critical, or none (default high)")
-	f.StringVar(&configFile, "config", "", "configuration file (default: .palisade.yaml in the working directory or a parent)")
+	out.register(c, &o, &configFile)
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
-	f.StringVar(&o.PSSVersion, "pss-version", "", "Kubernetes version of the Pod Security Standards to apply, e.g. 1.30 (default latest)")
-	f.StringVar(&o.PSSLevel, "pss-level", "", "Pod Security Standards level to hold workloads to: restricted or baseline (default: the config's podSecurityLevel, else restricted)")
 	f.StringArrayVarP(&o.Helm.ValuesFiles, "values", "f", nil, "Helm values file (repeatable)")
 	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	f.StringVar(&o.BaselineFile, "baseline", "", "hide findings recorded in this baseline file")
-	f.StringVar(&writeBaseline, "write-baseline", "", "record the current findings in this baseline file")
-	f.StringSliceVar(&o.Include, "include", nil, "run only these rules (IDs or globs such as PAL-02*, comma-separated or repeated)")
-	f.StringSliceVar(&o.Exclude, "exclude", nil, "do not run these rules (IDs or globs)")
-	f.BoolVar(&noColor, "no-color", false, "never colour the text report")
-	f.BoolVar(&showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))
-	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
 	return c
 }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// outputFlags are the flags scan and cluster share: report format and destination,
+// gate, configuration, baseline, rule selection and framework.
+type outputFlags struct {
+	format         string
+	outFile        string
+	writeBaseline  string
+	noColor        bool
+	showSuppressed bool
+	verbose        bool
+}
+
+func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *string) {
+	f := c.Flags()
+	f.StringVarP(&out.format, "output", "o", "text", "report format: "+strings.Join(report.Formats, ", "))
+	f.StringVar(&out.outFile, "output-file", "", "write the report to this file instead of standard output")
+	f.StringVar(&o.FailOn, "fail-on", "", "lowest severity that fails the run: info, low, medium, high, critical, or none (default high)")
+	f.StringVar(configFile, "config", "", "configuration file (default: .palisade.yaml in the working directory or a parent)")
+	f.StringVar(&o.PSSVersion, "pss-version", "", "Kubernetes version of the Pod Security Standards to apply, e.g. 1.30 (default latest)")
+	f.StringVar(&o.PSSLevel, "pss-level", "", "Pod Security Standards level to hold workloads to: restricted or baseline (default: the config's podSecurityLevel, else restricted)")
+	f.StringVar(&o.BaselineFile, "baseline", "", "hide findings recorded in this baseline file")
+	f.StringVar(&out.writeBaseline, "write-baseline", "", "record the current findings in this baseline file")
+	f.StringSliceVar(&o.Include, "include", nil, "run only these rules (IDs or globs such as PAL-02*, comma-separated or repeated)")
+	f.StringSliceVar(&o.Exclude, "exclude", nil, "do not run these rules (IDs or globs)")
+	f.BoolVar(&out.noColor, "no-color", false, "never colour the text report")
+	f.BoolVar(&out.showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
+	f.StringVar(&o.Framework, "framework", "", "report control by control against a framework: "+strings.Join(compliance.Names(), ", "))
+	f.BoolVarP(&out.verbose, "verbose", "v", false, "with --framework, list every failing object of a control (text report)")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))
+	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
+	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
+}
+
+// prepare checks the flags against each other and loads the configuration.
+func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Writer) (*config.Config, error) {
+	if o.Framework != "" {
+		if err := report.CheckComplianceFormat(out.format); err != nil {
+			return nil, err
+		}
+	}
+	wd, _ := os.Getwd()
+	cfg, err := scan.LoadConfig(configFile, wd)
+	if err != nil {
+		fmt.Fprintln(stderr, "palisade:", err)
+		return nil, exitError{ExitUsage}
+	}
+	return cfg, nil
+}
+
+// write records the baseline if asked and renders the report.
+func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error {
+	format, outFile, writeBaseline := out.format, out.outFile, out.writeBaseline
+	noColor, showSuppressed, verbose := out.noColor, out.showSuppressed, out.verbose
+	if writeBaseline != "" {
+		n, err := scan.WriteBaseline(res, writeBaseline)
+		if err != nil {
+			fmt.Fprintln(stderr, "palisade:", err)
+			return exitError{ExitUsage}
+		}
+		fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
+	}
+	w := stdout
+	color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
+	if outFile != "" {
+		f, err := os.Create(outFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "palisade:", err)
+			return exitError{ExitUsage}
+		}
+		defer f.Close()
+		w, color = f, false
+	}
+	ropts := report.Options{Color: color, ShowSuppressed: showSuppressed, Verbose: verbose}
+	var err error
+	if res.Compliance != nil {
+		err = report.WriteCompliance(w, res.Report, res.Compliance, format, ropts)
+	} else {
+		err = report.Write(w, res.Report, format, ropts)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "palisade:", err)
+		return exitError{ExitUsage}
+	}
+	if outFile != "" || format != "text" {
+		for _, e := range res.Report.Errors {
+			fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+		}
+	}
+	if outFile != "" || format != "text" {
+		for _, g := range res.Report.Coverage {
+			fmt.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
+		}
+	}
+	return nil
 }

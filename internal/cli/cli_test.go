@@ -116,6 +116,18 @@ func TestExitCodes(t *testing.T) {
 		{"rules table", []string{"rules", "--format", "table"}, 0, "PAL-001  critical", ""},
 		{"rules markdown", []string{"rules", "--format", "markdown"}, 0, "| [PAL-001](#pal-001) |", ""},
 		{"rules bad format", []string{"rules", "--format", "xml"}, 2, "", "xml"},
+		{"framework: failing control", []string{"scan", "--framework", "pss-baseline", "@privileged.yaml"}, 1, "FAIL  Privileged containers: none", ""},
+		{"framework: clean input passes", []string{"scan", "--framework", "pss-restricted", "@clean.yaml"}, 0, "Result: pass (fail-on info).", ""},
+		{"framework: default gate is any failing control", []string{"scan", "--framework", "pss-baseline", "@high-only.yaml"}, 1, "Result: FAIL, 1 control fails.", ""},
+		{"framework: high finding below fail-on critical", []string{"scan", "--framework", "pss-baseline", "--fail-on", "critical", "@high-only.yaml"}, 0,
+			"Result: pass (fail-on critical): 1 control fails, none with a finding at or above it.", ""},
+		{"framework: fail-on none", []string{"scan", "--framework", "nsa-cisa", "--fail-on", "none", "@privileged.yaml"}, 0, "pod-security.enforcement    FAIL", ""},
+		{"framework: input errors win", []string{"scan", "--framework", "cis-1.12", "@does-not-exist.yaml", "@privileged.yaml"}, 3, "exit 3", ""},
+		{"framework: unknown", []string{"scan", "--framework", "cis-1.8", "@clean.yaml"}, 2, "", `unknown framework "cis-1.8" (want one of cis-1.12, nsa-cisa, pss-baseline, pss-restricted)`},
+		{"framework: sarif refused", []string{"scan", "--framework", "cis-1.12", "-o", "sarif", "@clean.yaml"}, 2, "", "SARIF describes findings, not controls"},
+		{"rules framework", []string{"rules", "--framework", "pss-restricted"}, 0, "restrictedVolumes", ""},
+		{"rules framework markdown", []string{"rules", "--framework", "cis-1.12", "--format", "markdown"}, 0, "| 5.2.2 | Minimal admission of privileged containers | [PAL-001](../rules.md#pal-001) |", ""},
+		{"rules framework unknown", []string{"rules", "--framework", "soc2"}, 2, "", `unknown framework "soc2"`},
 		{"completion bash", []string{"completion", "bash"}, 0, "bash completion", ""},
 		{"completion zsh", []string{"completion", "zsh"}, 0, "compdef", ""},
 	}
@@ -310,5 +322,56 @@ func TestOutputFile(t *testing.T) {
 	}
 	if rep := parseReport(t, string(data)); len(rep.Findings) != 1 {
 		t.Errorf("report file findings = %+v", rep.Findings)
+	}
+}
+
+// The JSON compliance view on the command line: every control, its status and the
+// failing findings, and the gate's verdict in the summary.
+func TestFrameworkJSON(t *testing.T) {
+	r := run(t, nil, "scan", "--framework", "pss-baseline", "-o", "json", "@privileged.yaml")
+	if r.code != 1 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	var view struct {
+		Schema  string
+		Summary struct {
+			Controls, Fail int
+			Failed         bool
+		}
+		Controls []struct {
+			ID, Status string
+			Findings   []struct{ RuleID string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &view); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	if view.Schema != "palisade.dev/compliance/v1" || view.Summary.Controls != len(view.Controls) || view.Summary.Fail != 1 || !view.Summary.Failed {
+		t.Errorf("summary = %+v (schema %s)", view.Summary, view.Schema)
+	}
+	for _, c := range view.Controls {
+		if (c.ID == "privileged") != (c.Status == "fail") {
+			t.Errorf("%s: %s", c.ID, c.Status)
+		}
+		if c.ID == "privileged" && (len(c.Findings) != 1 || c.Findings[0].RuleID != "PAL-001") {
+			t.Errorf("privileged findings = %+v", c.Findings)
+		}
+	}
+}
+
+// --verbose lists every failing object; a JUnit view goes to a file like any report.
+func TestFrameworkVerboseAndJUnitFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cis.xml")
+	r := run(t, nil, "scan", "--framework", "cis-1.12", "-o", "junit", "--output-file", out, "@privileged.yaml")
+	if r.code != 1 || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), `<testcase name="5.2.2 Minimal admission of privileged containers" classname="cis-1.12">`) {
+		t.Errorf("junit file: %v\n%s", err, data)
+	}
+	r = run(t, nil, "scan", "--framework", "cis-1.12", "-v", "@privileged.yaml")
+	if r.code != 1 || !strings.Contains(r.stdout, "Pod/shop/priv  PAL-001") {
+		t.Errorf("verbose view: exit %d\n%s", r.code, r.stdout)
 	}
 }

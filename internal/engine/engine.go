@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -35,6 +36,16 @@ type Result struct {
 	Errors []finding.InputError
 	// Objects and Workloads count what was checked.
 	Objects, Workloads int
+	// Evaluated counts, by rule ID, the objects each enabled rule applied to: the
+	// workloads for a workload rule, the objects of its Kinds for an object rule. A
+	// rule tagged with a Pod Security Standards check counts every workload, whether
+	// or not the official check let it run. Compliance views use it to tell a control
+	// that passed from one with nothing in scope. A Scoped rule counts only the
+	// objects it called Pass.InScope for.
+	Evaluated map[string]int
+	// Idle lists, in ID order, the enabled rules that check nothing with their
+	// configured parameters (rules.Rule.Idle), such as an allow-list left empty.
+	Idle []string
 }
 
 // Decoder returns the load-time decision of which kinds need a full decode: kinds that
@@ -44,7 +55,9 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 	for _, r := range rs {
 		if !r.HeaderOnly {
 			for _, k := range r.Kinds {
-				kinds[k] = true
+				if k != rules.AnyKind {
+					kinds[k] = true
+				}
 			}
 		}
 		for k := range indexKinds(r) {
@@ -128,6 +141,11 @@ type Engine struct {
 	// needsIndexes is set when some rule needs inventory indexes.
 	needsIndexes bool
 
+	// scoped counts, per Scoped rule, the objects it said it applies to.
+	scoped map[string]*atomic.Int64
+	// paramsOfFn is e.paramsOf as a func value, made once rather than per pass.
+	paramsOfFn func(string) map[string]any
+
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
 }
@@ -139,8 +157,9 @@ func New(opts Options) *Engine {
 		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
 		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
 		partialCheck: map[string]bool{}, indexKinds: map[string]bool{}, retainKinds: map[string]bool{},
-		pending: map[*inventory.Object]*objResult{},
+		pending: map[*inventory.Object]*objResult{}, scoped: map[string]*atomic.Int64{},
 	}
+	e.paramsOfFn = e.paramsOf
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
 		enabled[r.ID] = true
@@ -153,6 +172,9 @@ func New(opts Options) *Engine {
 		}
 	}
 	for _, r := range opts.Rules {
+		if r.Scoped {
+			e.scoped[r.ID] = new(atomic.Int64)
+		}
 		for _, n := range r.Needs {
 			if !inventory.KnownIndex(n) {
 				panic("engine: rule " + r.ID + " needs unknown index " + n)
@@ -174,6 +196,14 @@ func New(opts Options) *Engine {
 			if c := r.Frameworks.PSSCheck; c != "" {
 				e.byCheck[c] = append(e.byCheck[c], r)
 			}
+		}
+		if r.Object == nil {
+			continue
+		}
+		if r.AnyKind() {
+			// It runs on every object; its other kinds only ask for decoded bodies.
+			e.objRules[rules.AnyKind] = append(e.objRules[rules.AnyKind], r)
+			continue
 		}
 		for _, k := range r.Kinds {
 			if len(r.Needs) > 0 {
@@ -256,7 +286,9 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		})
 	}
 	res := &Result{Objects: len(inv.Objects)}
+	kinds := map[string]int{}
 	for _, o := range inv.Objects {
+		kinds[o.Ref.Kind]++
 		r := e.pending[o]
 		if r == nil {
 			continue
@@ -278,6 +310,24 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 			res.Workloads++
 		}
 	}
+	res.Evaluated = make(map[string]int, len(e.opts.Rules))
+	for _, r := range e.opts.Rules {
+		n := 0
+		if r.Workload != nil {
+			n = res.Workloads
+		}
+		for _, k := range r.Kinds {
+			n += kinds[k]
+		}
+		if c := e.scoped[r.ID]; c != nil {
+			n = int(c.Load())
+		}
+		res.Evaluated[r.ID] = n
+		if r.Idle(e.params[r.ID]) {
+			res.Idle = append(res.Idle, r.ID)
+		}
+	}
+	sort.Strings(res.Idle)
 	return res
 }
 
@@ -337,6 +387,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}()
 	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
+	memo := &rules.Memo{}
 	onError := func(err error) {
 		if out.err == nil {
 			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: %v", o.Ref, err)}
@@ -352,35 +403,31 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			e.evalWorkload(inv, o, w, wlRules, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
+			e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
 				out.deferred = append(out.deferred, deferredFinding{f, covered})
 			})
 		}
 	}
-	for _, r := range objRules[o.Ref.Kind] {
-		p := e.newPass(r, o, inv, report)
-		p.OnError = onError
-		r.Object(p, o)
+	for _, rs := range [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]} {
+		// One allocation for the passes of all the rules of an object: rules of any
+		// kind run on every object.
+		passes := make([]rules.Pass, len(rs))
+		for i, r := range rs {
+			p := &passes[i]
+			*p = *e.newPass(r, o, inv, report)
+			p.SetMemo(memo)
+			p.OnError = onError
+			r.Object(p, o)
+		}
 	}
 	return out
-}
-
-// subsumedBy maps a restricted check to the baseline check whose findings already
-// explain its failure when the restricted rule itself finds nothing: a hostPath volume
-// fails restrictedVolumes, an Unconfined seccomp profile fails seccompProfile_restricted,
-// a capability outside the baseline set fails capabilities_restricted.
-var subsumedBy = map[string]string{
-	"restrictedVolumes":         "hostPathVolumes",
-	"seccompProfile_restricted": "seccompProfile_baseline",
-	"capabilities_restricted":   "capabilities_baseline",
-	"procMount_restricted":      "procMount",
 }
 
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -405,6 +452,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 			n++
 			report(f)
 		})
+		p.SetMemo(memo)
 		if inv == nil && r.Deferred {
 			p.SetDefer(deferTo)
 		}
@@ -418,9 +466,11 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	if inv != nil {
 		return
 	}
+	// A restricted failure that a baseline finding already explains (pss.SubsumedBy)
+	// needs no fallback either.
 	for check, res := range failed {
 		rs := e.byCheck[check]
-		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[subsumedBy[check]] {
+		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[pss.SubsumedBy[check]] {
 			continue
 		}
 		r := rs[0]
@@ -454,7 +504,10 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 
 func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
 	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
-	p.ParamsOf = e.paramsOf
+	p.ParamsOf = e.paramsOfFn
+	if c := e.scoped[r.ID]; c != nil {
+		p.SetInScope(func() { c.Add(1) })
+	}
 	if e.opts.PSS != nil {
 		p.PSS = e.opts.PSS
 	}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -147,5 +149,132 @@ func TestBuiltinRulesKeepNoWorkloadBodies(t *testing.T) {
 		if got := eng.Retain(o); got != tc.keep {
 			t.Errorf("Retain(%s) = %v, want %v", tc.kind, got, tc.keep)
 		}
+	}
+}
+
+// TestAnyKindRuleWithWorkloadAndMemo checks a rule that sets both Workload and Object
+// with AnyKind: it sees every object once (bodies only for the kinds it lists and for
+// workloads), Workload runs before Object on a workload, and two such rules share one
+// Memo value per object.
+func TestAnyKindRuleWithWorkloadAndMemo(t *testing.T) {
+	input := manifests + `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: a}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: nginx}]
+`
+	var computed atomic.Int32
+	seen := map[string][]string{}
+	var mu sync.Mutex
+	mk := func(id string) *rules.Rule {
+		return &rules.Rule{
+			Meta: rules.Meta{ID: id, Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+				Remediation: "m", Frameworks: rules.Frameworks{Layer: "code"}},
+			Kinds: []string{"ConfigMap", rules.AnyKind},
+			Workload: func(p *rules.Pass, w *workload.Workload) {
+				p.Memo("test", func() any { computed.Add(1); return nil })
+				mu.Lock()
+				seen[id+" "+w.Object.Ref.Name] = append(seen[id+" "+w.Object.Ref.Name], "workload")
+				mu.Unlock()
+			},
+			Object: func(p *rules.Pass, o *inventory.Object) {
+				p.Memo("test", func() any { computed.Add(1); return nil })
+				body := "header"
+				if o.Body != nil {
+					body = "body"
+				}
+				mu.Lock()
+				seen[id+" "+o.Ref.Name] = append(seen[id+" "+o.Ref.Name], body)
+				mu.Unlock()
+			},
+		}
+	}
+	rs := []*rules.Rule{mk("TEST-4"), mk("TEST-5")}
+	finder := workload.NewFinder(nil)
+	eng := engine.New(engine.Options{Rules: rs, Finder: finder})
+	lr := load.Load([]string{"-"}, load.Options{
+		Stdin: strings.NewReader(input), Decode: engine.Decoder(rs, finder), Visit: eng.Visit, Retain: eng.Retain,
+	})
+	eng.Finish(lr.Inventory)
+	for _, id := range []string{"TEST-4", "TEST-5"} {
+		for name, want := range map[string]string{"s1": "header", "c1": "body", "c3": "body", "d": "workload,body"} {
+			if got := strings.Join(seen[id+" "+name], ","); got != want {
+				t.Errorf("%s on %s: %q, want %q", id, name, got, want)
+			}
+		}
+	}
+	if n := computed.Load(); n != 5 {
+		t.Errorf("memo computed %d times, want once per object (5)", n)
+	}
+}
+
+// TestEvaluatedCounts: the result counts, per enabled rule, the objects it applied
+// to: workloads for workload rules (PSS-gated ones too, whether or not their official
+// check failed), objects of its kinds for object rules, whether they ran in Visit or
+// in Finish, and zero for a rule with nothing in scope.
+func TestEvaluatedCounts(t *testing.T) {
+	meta := func(id string) rules.Meta {
+		return rules.Meta{ID: id, Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}}
+	}
+	gated := meta("TEST-W2")
+	gated.Frameworks.PSS, gated.Frameworks.PSSCheck = "baseline", "privileged"
+	rs := []*rules.Rule{
+		{Meta: meta("TEST-W1"), Workload: func(*rules.Pass, *workload.Workload) {}},
+		{Meta: gated, Workload: func(*rules.Pass, *workload.Workload) {}},
+		{Meta: meta("TEST-O1"), Kinds: []string{"ConfigMap"}, Object: func(*rules.Pass, *inventory.Object) {}},
+		{Meta: meta("TEST-O2"), Kinds: []string{"Secret"}, Object: func(*rules.Pass, *inventory.Object) {}},
+		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []string{"test-services-by-namespace"},
+			Object: func(*rules.Pass, *inventory.Object) {}},
+	}
+	// Two rules with an allow-list they need: idle while it is empty.
+	for _, id := range []string{"TEST-A1", "TEST-A2"} {
+		m := meta(id)
+		m.Params = []rules.Param{{Name: "allowed", Description: "d", Default: []string{}, Required: true}}
+		rs = append(rs, &rules.Rule{Meta: m, Workload: func(*rules.Pass, *workload.Workload) {}})
+	}
+	input := manifests + `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: a}
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec:
+  containers: [{name: c, image: nginx, securityContext: {privileged: true}}]
+`
+	ev, err := pss.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder := workload.NewFinder(nil)
+	eng := engine.New(engine.Options{Rules: rs, Finder: finder, PSS: ev,
+		Params: map[string]map[string]any{"TEST-A2": {"allowed": []any{"registry.example.com"}}}})
+	lr := load.Load([]string{"-"}, load.Options{
+		Stdin: strings.NewReader(input), Decode: engine.Decoder(rs, finder), Visit: eng.Visit, Retain: eng.Retain,
+	})
+	res := eng.Finish(lr.Inventory)
+	if strings.Join(res.Idle, ",") != "TEST-A1" {
+		t.Errorf("idle = %v, want the rule whose allow-list is empty", res.Idle)
+	}
+	want := map[string]int{"TEST-W1": 2, "TEST-W2": 2, "TEST-O1": 3, "TEST-O2": 0, "TEST-X1": 4, "TEST-A1": 2, "TEST-A2": 2}
+	if len(res.Evaluated) != len(want) {
+		t.Errorf("evaluated = %v, want %v", res.Evaluated, want)
+	}
+	for id, n := range want {
+		if got, ok := res.Evaluated[id]; !ok || got != n {
+			t.Errorf("%s evaluated %d objects (present %v), want %d", id, got, ok, n)
+		}
+	}
+	if res.Workloads != 2 {
+		t.Errorf("workloads = %d, want 2", res.Workloads)
 	}
 }

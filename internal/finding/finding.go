@@ -167,3 +167,13 @@ type InputError struct {
 func (e InputError) Error() string {
 	return e.Location.String() + ": " + e.Message
 }
+
+// CoverageGap is something a live scan could not read: a kind (in a namespace, or
+// cluster-wide when Namespace is empty) whose list failed, and why. The report is then
+// incomplete, and says so.
+type CoverageGap struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Namespace  string `json:"namespace,omitempty"`
+	Reason     string `json:"reason"`
+}

@@ -39,7 +39,17 @@ type Object struct {
 	PodLabels map[string]string
 	// HeaderLines are the lines of the metadata fields every object keeps, so that
 	// findings on headers resolve to a line even when the body was not decoded.
-	HeaderLines struct{ Metadata, Name, Namespace int }
+	HeaderLines struct {
+		Metadata, Name, Namespace, Annotations int
+		// AnnotationKeys holds the line of each annotation key, in input order.
+		AnnotationKeys []KeyLine
+	}
+}
+
+// KeyLine is the line of one mapping key.
+type KeyLine struct {
+	Key  string
+	Line int
 }
 
 // PodNetwork is the network side of a pod template.
@@ -96,6 +106,21 @@ func (o *Object) headerLine(path string) int {
 		return o.HeaderLines.Namespace
 	case "metadata":
 		return o.HeaderLines.Metadata
+	case "metadata.annotations":
+		return o.HeaderLines.Annotations
+	}
+	if rest, ok := strings.CutPrefix(path, "metadata.annotations"); ok {
+		key, ok := strings.CutPrefix(rest, ".")
+		if !ok && strings.HasPrefix(rest, "['") && strings.HasSuffix(rest, "']") {
+			key, ok = rest[2:len(rest)-2], true
+		}
+		if ok {
+			for _, kl := range o.HeaderLines.AnnotationKeys {
+				if kl.Key == key {
+					return kl.Line
+				}
+			}
+		}
 	}
 	return 0
 }

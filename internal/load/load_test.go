@@ -410,6 +410,17 @@ func TestUndecodedKindsKeepOnlyTheirHeader(t *testing.T) {
 	if d.Ref.Namespace != "shop" || d.Labels["app"] != "web" {
 		t.Errorf("header not read: %+v %v", d.Ref, d.Labels)
 	}
+	// Annotation lines are header lines: they resolve without the body.
+	for path, want := range map[string]int{
+		"metadata.annotations":          8,
+		"metadata.annotations['a.b/c']": 9,
+		"metadata.annotations.plain":    10,
+		"metadata.annotations.missing":  8,
+	} {
+		if l := d.LineOf(path); l != want {
+			t.Errorf("LineOf(%q) = %d, want %d", path, l, want)
+		}
+	}
 }
 
 func TestAnchorsAndMergeKeys(t *testing.T) {

@@ -202,6 +202,8 @@ func (p *parser) object(n *yaml.Node) {
 				o.Labels = stringMap(v)
 			case "annotations":
 				o.Annotations = stringMap(v)
+				o.HeaderLines.Annotations = k.Line + p.offset
+				o.HeaderLines.AnnotationKeys = keyLines(v, p.offset)
 			}
 		}
 	}
@@ -277,6 +279,18 @@ func stringMap(n *yaml.Node) map[string]string {
 		m[n.Content[i].Value] = scalar(resolveAlias(n.Content[i+1]))
 	}
 	return m
+}
+
+// keyLines returns the line of each key of a mapping.
+func keyLines(n *yaml.Node, offset int) []inventory.KeyLine {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := make([]inventory.KeyLine, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out = append(out, inventory.KeyLine{Key: n.Content[i].Value, Line: n.Content[i].Line + offset})
+	}
+	return out
 }
 
 func kindName(n *yaml.Node) string {

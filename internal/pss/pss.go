@@ -92,6 +92,28 @@ func (e *Evaluator) Check(id string, meta *metav1.ObjectMeta, spec *corev1.PodSp
 	return true, false
 }
 
+// SubsumedBy maps a restricted check to the baseline check whose failure implies its
+// own: a hostPath volume fails restrictedVolumes, an Unconfined seccomp profile fails
+// seccompProfile_restricted, a capability outside the baseline set fails
+// capabilities_restricted, an unmasked /proc fails procMount_restricted. Findings for
+// the baseline check therefore explain the restricted failure too.
+var SubsumedBy = map[string]string{
+	"restrictedVolumes":         "hostPathVolumes",
+	"seccompProfile_restricted": "seccompProfile_baseline",
+	"capabilities_restricted":   "capabilities_baseline",
+	"procMount_restricted":      "procMount",
+}
+
+// Has reports whether check id exists at the evaluator's version.
+func (e *Evaluator) Has(id string) bool {
+	for _, c := range e.checks {
+		if c.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckIDs lists every check the policy package defines, with its level.
 func CheckIDs() map[string]string {
 	out := map[string]string{}

@@ -52,8 +52,13 @@ func writeJSON(out io.Writer, r *Report) error {
 		}
 		w.WriteString("  ],\n")
 	}
-	if err := field("inputErrors", r.Errors, true); err != nil {
+	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0); err != nil {
 		return err
+	}
+	if len(r.Coverage) > 0 {
+		if err := field("coverage", r.Coverage, true); err != nil {
+			return err
+		}
 	}
 	w.WriteString("}\n")
 	return w.Flush()

@@ -110,11 +110,16 @@ func TestReportSchemaEveryField(t *testing.T) {
 	f.ComputeFingerprint()
 	errs := []finding.InputError{{Location: finding.Location{File: "bad.yaml", Line: 4, Column: 7, Document: 1}, Message: "yaml: bad"}}
 	rep := report.New("1.0.0", []finding.Finding{f}, errs, 2, 1, 1, finding.Critical, true, nil)
+	rep.Coverage = []finding.CoverageGap{
+		{Kind: "Secret", APIVersion: "v1", Namespace: "shop", Reason: "forbidden: secrets is forbidden"},
+		{Kind: "ClusterRole", APIVersion: "rbac.authorization.k8s.io/v1", Reason: "forbidden"},
+	}
+	rep.Summary.CoverageGaps = 2
 	var b bytes.Buffer
 	if err := report.Write(&b, rep, "json", report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
+	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
 		if !bytes.Contains(b.Bytes(), []byte(key)) {
 			t.Errorf("hand-built report lacks %s", key)
 		}

@@ -76,21 +76,7 @@ func writeJUnit(w io.Writer, r *Report) error {
 	sort.Strings(ids)
 
 	doc := junitSuites{Name: "palisade"}
-	if len(r.Errors) > 0 {
-		s := junitSuite{Name: "input"}
-		for _, e := range r.Errors {
-			s.Cases = append(s.Cases, junitCase{
-				Name:      xmlSafe(e.Location.String()),
-				Classname: xmlSafe(e.Location.File),
-				Error: &junitProblem{
-					Message: xmlSafe(e.Message),
-					Type:    "input-error",
-					Body:    xmlSafe(e.Error()),
-				},
-			})
-			s.Tests++
-			s.Errors++
-		}
+	if s, ok := junitInputSuite(withCoverage(r)); ok {
 		doc.Suites = append(doc.Suites, s)
 	}
 	for _, id := range ids {
@@ -122,6 +108,31 @@ func writeJUnit(w io.Writer, r *Report) error {
 		}
 		doc.Suites = append(doc.Suites, s)
 	}
+	return encodeJUnit(w, &doc)
+}
+
+// junitInputSuite is the suite "input", with an erroring test case per input error
+// (ok is false when there is none).
+func junitInputSuite(errs []finding.InputError) (s junitSuite, ok bool) {
+	s = junitSuite{Name: "input"}
+	for _, e := range errs {
+		s.Cases = append(s.Cases, junitCase{
+			Name:      xmlSafe(e.Location.String()),
+			Classname: xmlSafe(e.Location.File),
+			Error: &junitProblem{
+				Message: xmlSafe(e.Message),
+				Type:    "input-error",
+				Body:    xmlSafe(e.Error()),
+			},
+		})
+		s.Tests++
+		s.Errors++
+	}
+	return s, len(errs) > 0
+}
+
+// encodeJUnit totals the suites and writes the document.
+func encodeJUnit(w io.Writer, doc *junitSuites) error {
 	for _, s := range doc.Suites {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures

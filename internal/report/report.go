@@ -21,7 +21,9 @@ type Report struct {
 	Summary  Summary              `json:"summary"`
 	Findings []finding.Finding    `json:"findings"`
 	Errors   []finding.InputError `json:"inputErrors"`
-	Rules    []*rules.Meta        `json:"-"`
+	// Coverage is present only in live-cluster scans: what could not be read.
+	Coverage []finding.CoverageGap `json:"coverage,omitempty"`
+	Rules    []*rules.Meta         `json:"-"`
 }
 
 // Tool names the producer.
@@ -39,8 +41,10 @@ type Summary struct {
 	Suppressed  int            `json:"suppressed"`
 	BySeverity  map[string]int `json:"bySeverity"`
 	InputErrors int            `json:"inputErrors"`
-	FailOn      string         `json:"failOn"`
-	Failed      bool           `json:"failed"`
+	// CoverageGaps is the length of Coverage (live-cluster scans; omitted otherwise).
+	CoverageGaps int    `json:"coverageGaps,omitempty"`
+	FailOn       string `json:"failOn"`
+	Failed       bool   `json:"failed"`
 }
 
 // New assembles a report and its summary. failOn < 0 means no severity fails the gate.
@@ -92,6 +96,8 @@ type Options struct {
 	Color bool
 	// ShowSuppressed lists suppressed findings in text output (they are always counted).
 	ShowSuppressed bool
+	// Verbose lists every failing object in a compliance view, not just the first few.
+	Verbose bool
 }
 
 // Write renders the report in a format.
@@ -107,4 +113,25 @@ func Write(w io.Writer, r *Report, format string, opts Options) error {
 		return writeJUnit(w, r)
 	}
 	return fmt.Errorf("unknown output format %q (want one of text, json, sarif, junit)", format)
+}
+
+// withCoverage is the input errors followed by the coverage gaps of a live scan, each
+// as an error on the file "cluster", for the formats (SARIF, JUnit) that have no
+// place of their own for them.
+func withCoverage(r *Report) []finding.InputError {
+	if len(r.Coverage) == 0 {
+		return r.Errors
+	}
+	out := append([]finding.InputError{}, r.Errors...)
+	for _, g := range r.Coverage {
+		where := "cluster-wide"
+		if g.Namespace != "" {
+			where = "namespace " + g.Namespace
+		}
+		out = append(out, finding.InputError{
+			Location: finding.Location{File: "cluster"},
+			Message:  fmt.Sprintf("not checked: %s (%s, %s): %s", g.Kind, g.APIVersion, where, g.Reason),
+		})
+	}
+	return out
 }

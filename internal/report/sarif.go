@@ -170,8 +170,9 @@ func writeSARIF(w io.Writer, r *Report) error {
 	for _, f := range r.Findings {
 		results = append(results, sarifResultOf(f, index[f.RuleID]))
 	}
-	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
-	for _, e := range r.Errors {
+	errs := withCoverage(r)
+	inv := sarifInvocation{ExecutionSuccessful: len(errs) == 0}
+	for _, e := range errs {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Message}}
 		if e.Location.File != "" {
 			n.Locations = []sarifLocation{sarifPhysical(e.Location)}

@@ -37,6 +37,17 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if len(r.Errors) > 0 {
 		fmt.Fprintln(w)
 	}
+	if len(r.Coverage) > 0 {
+		fmt.Fprintln(w, bold("Coverage: not checked (the API server refused or failed these lists)"))
+		for _, g := range r.Coverage {
+			scope := "cluster-wide"
+			if g.Namespace != "" {
+				scope = "namespace " + g.Namespace
+			}
+			fmt.Fprintf(w, "  %s %s (%s, %s): %s\n", paint(finding.High, "NOT CHECKED"), g.Kind, g.APIVersion, scope, g.Reason)
+		}
+		fmt.Fprintln(w)
+	}
 	var cur finding.ObjectRef
 	var curFile string
 	first := true
@@ -88,8 +99,13 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if s.InputErrors > 0 {
 		fmt.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
 	}
+	if len(r.Coverage) > 0 {
+		fmt.Fprintf(w, "; %s not checked", plural(len(r.Coverage), "kind"))
+	}
 	fmt.Fprintln(w, ".")
 	switch {
+	case len(r.Coverage) > 0:
+		fmt.Fprintln(w, "Result: incomplete, some kinds could not be listed (exit 3).")
 	case s.InputErrors > 0:
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
 	case s.Failed:

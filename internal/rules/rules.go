@@ -53,6 +53,9 @@ type Param struct {
 	Description string `json:"description"`
 	// Default is a string or a list of strings.
 	Default any `json:"default"`
+	// Required marks a list the rule cannot work without (an allow-list): while it
+	// is empty the rule checks nothing.
+	Required bool `json:"required,omitempty"`
 }
 
 // Meta is everything about a rule except its logic.
@@ -68,14 +71,24 @@ type Meta struct {
 	Params      []Param          `json:"params,omitempty"`
 }
 
-// Rule is a registered rule. Exactly one of Workload or Object is set.
+// AnyKind, listed in Rule.Kinds, makes an object rule run on every object of the input.
+// Bodies are decoded only for the other kinds the rule lists (and kinds that run pods);
+// for every other kind the rule reads the header alone, like a HeaderOnly rule. A rule
+// with AnyKind cannot have Needs.
+const AnyKind = "*"
+
+// Rule is a registered rule. At least one of Workload and Object is set. A rule that
+// sets both looks at the pod template of every workload and at the objects of its
+// Kinds (a secrets detector reads container environment values, ConfigMap data and
+// annotations alike); on an object that is both, Workload runs first.
 type Rule struct {
 	Meta
 	// Workload checks each object that runs pods.
 	Workload func(p *Pass, w *workload.Workload)
 	// Object checks each object of the kinds listed in Kinds.
 	Object func(p *Pass, o *inventory.Object)
-	// Kinds lists the kinds Object applies to (and that must be fully decoded).
+	// Kinds lists the kinds Object applies to (and that must be fully decoded), or
+	// includes AnyKind.
 	Kinds []string
 	// Needs names the inventory-wide indexes the rule reads (see inventory.Index).
 	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
@@ -94,8 +107,23 @@ type Rule struct {
 	// only when that one does not (disabled, excluded, or left out by the scan's Pod
 	// Security level), so one weakness is never reported twice.
 	CoveredBy string
+	// Scoped marks a rule that applies to only some of the objects it is handed (the
+	// control-plane components among all pods): it calls Pass.InScope for each object
+	// it applies to, and compliance views count only those as evaluated.
+	Scoped bool
 
 	tags []string
+}
+
+// Idle reports whether the rule checks nothing with these parameter values: a
+// Required parameter is empty.
+func (r *Rule) Idle(params map[string]any) bool {
+	for _, p := range r.Params {
+		if p.Required && len(StringList(params[p.Name])) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Pass is what a rule sees while checking one object.
@@ -112,7 +140,36 @@ type Pass struct {
 	// OnError receives errors a rule cannot check past (nil: ignored).
 	OnError      func(error)
 	report       func(finding.Finding)
+	inScope      func()
 	deferFinding func(finding.Finding, func(*inventory.Inventory) (bool, string))
+	memo         *Memo
+}
+
+// Memo holds what rules computed about one object while the engine evaluates it, so
+// that rules sharing one analysis (several detectors reading one scan of an object's
+// strings) compute it once. It lives for one evaluation of one object: the engine
+// gives every pass over that object the same Memo and drops it afterwards.
+type Memo struct{ m map[string]any }
+
+// SetMemo makes the pass share m with the other passes over the same object; the
+// engine sets it. A pass without a memo computes every Memo value afresh.
+func (p *Pass) SetMemo(m *Memo) { p.memo = m }
+
+// Memo returns the value stored under key for the pass's object, calling compute to
+// produce it on first use. Keys are namespaced by the rules that share them.
+func (p *Pass) Memo(key string, compute func() any) any {
+	if p.memo == nil {
+		return compute()
+	}
+	if v, ok := p.memo.m[key]; ok {
+		return v
+	}
+	v := compute()
+	if p.memo.m == nil {
+		p.memo.m = map[string]any{}
+	}
+	p.memo.m[key] = v
+	return v
 }
 
 // ReportUnless records a finding that stands unless covered, evaluated once the
@@ -138,6 +195,16 @@ func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string
 	p.Report(path, container, format, args...)
 	p.report = saved
 }
+
+// InScope records that a Scoped rule applies to the object under check.
+func (p *Pass) InScope() {
+	if p.inScope != nil {
+		p.inScope()
+	}
+}
+
+// SetInScope makes InScope call fn; the engine counts with it.
+func (p *Pass) SetInScope(fn func()) { p.inScope = fn }
 
 // SetDefer makes ReportUnless hand findings to fn instead of settling them now; the
 // engine uses it while objects are parsed.
@@ -192,7 +259,7 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 
 // Strings returns a list parameter.
 func (p *Pass) Strings(name string) []string {
-	return toStrings(p.Params[name])
+	return StringList(p.Params[name])
 }
 
 // StringsOf returns a list parameter of another rule, as configured. Rules that split
@@ -200,21 +267,23 @@ func (p *Pass) Strings(name string) []string {
 // other host paths) use it to agree on where the line is.
 func (p *Pass) StringsOf(ruleID, name string) []string {
 	if p.ParamsOf != nil {
-		if v := toStrings(p.ParamsOf(ruleID)[name]); v != nil {
+		if v := StringList(p.ParamsOf(ruleID)[name]); v != nil {
 			return v
 		}
 	}
 	if r, ok := Get(ruleID); ok {
 		for _, prm := range r.Params {
 			if prm.Name == name {
-				return toStrings(prm.Default)
+				return StringList(prm.Default)
 			}
 		}
 	}
 	return nil
 }
 
-func toStrings(v any) []string {
+// StringList reads a list parameter value: a list, or one string (an empty string is
+// an empty list).
+func StringList(v any) []string {
 	switch v := v.(type) {
 	case []string:
 		return v
@@ -225,7 +294,9 @@ func toStrings(v any) []string {
 		}
 		return out
 	case string:
-		return []string{v}
+		if v != "" {
+			return []string{v}
+		}
 	}
 	return nil
 }
@@ -238,8 +309,10 @@ func Register(r *Rule) {
 	switch {
 	case r.ID == "" || r.Title == "" || r.Rationale == "" || r.Remediation == "" || r.Category == "":
 		panic("rules: incomplete metadata for " + r.ID)
-	case (r.Workload == nil) == (r.Object == nil):
-		panic("rules: " + r.ID + " must set exactly one of Workload and Object")
+	case r.Workload == nil && r.Object == nil:
+		panic("rules: " + r.ID + " must set Workload or Object")
+	case r.AnyKind() && len(r.Needs) > 0:
+		panic("rules: " + r.ID + " runs on any kind and cannot have Needs")
 	case registry[r.ID] != nil:
 		panic("rules: duplicate rule " + r.ID)
 	case r.Frameworks.Layer == "":
@@ -247,6 +320,16 @@ func Register(r *Rule) {
 	}
 	r.tags = r.Frameworks.Tags()
 	registry[r.ID] = r
+}
+
+// AnyKind reports whether the rule's object check runs on every object.
+func (r *Rule) AnyKind() bool {
+	for _, k := range r.Kinds {
+		if k == AnyKind {
+			return true
+		}
+	}
+	return false
 }
 
 // tagList returns the framework tags, computed once at registration. Findings share

@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/report"
@@ -50,6 +52,16 @@ type Options struct {
 	// Include, if set, runs only rules matching one of these IDs or globs; Exclude
 	// leaves out rules matching one. Both apply on top of the configuration.
 	Include, Exclude []string
+	// Objects, if not nil, are scanned instead of Paths: objects read from a live
+	// cluster (internal/live). Inputs is then the count reported as inputs read, and
+	// Coverage lists what could not be read (the report is incomplete, exit code 3).
+	Objects  []*inventory.Object
+	Inputs   int
+	Coverage []finding.CoverageGap
+	// Framework, if set, also judges the scan control by control against a
+	// compliance framework (see compliance.Names); the exit code then follows the
+	// controls, and FailOn defaults to "info": any failing control fails the run.
+	Framework string
 }
 
 // ConfigError is a usage or configuration problem (exit code 2).
@@ -149,14 +161,19 @@ func matchesAny(rs []*rules.Rule, pattern string) bool {
 type Result struct {
 	Report *report.Report
 	Load   *load.Result
+	// Compliance is the framework's verdict when Options.Framework is set.
+	Compliance *compliance.Result
 }
 
-// ExitCode is 3 when input could not be read, else 1 when the gate failed, else 0.
+// ExitCode is 3 when input could not be read (or a live scan has coverage gaps), else 1 when the gate failed (with a
+// framework: when a control failed with a finding at or above the gate), else 0.
 func (r *Result) ExitCode() int {
 	switch {
-	case len(r.Report.Errors) > 0:
+	case len(r.Report.Errors) > 0, len(r.Report.Coverage) > 0:
 		return 3
-	case r.Report.Summary.Failed:
+	case r.Compliance != nil && r.Compliance.Failed:
+		return 1
+	case r.Compliance == nil && r.Report.Summary.Failed:
 		return 1
 	}
 	return 0
@@ -168,11 +185,23 @@ func Run(opts Options) (*Result, error) {
 	if cfg == nil {
 		cfg = &config.Config{}
 	}
+	var fw *compliance.Framework
+	if opts.Framework != "" {
+		f, err := compliance.Get(opts.Framework)
+		if err != nil {
+			return nil, ConfigError{fmt.Errorf("--framework: %w", err)}
+		}
+		fw = f
+	}
 	failOn := opts.FailOn
 	if failOn == "" {
 		failOn = cfg.FailOn
 	}
-	if failOn == "" {
+	switch {
+	case failOn != "":
+	case fw != nil:
+		failOn = "info"
+	default:
 		failOn = "high"
 	}
 	gate := failOn != "none"
@@ -231,7 +260,7 @@ func Run(opts Options) (*Result, error) {
 		Rules: enabled, Params: params, PSS: ev, Finder: finder,
 		Suppress: sup.Apply, Workers: opts.Workers,
 	})
-	lr := load.Load(opts.Paths, load.Options{
+	lopts := load.Options{
 		Namespace: opts.Namespace,
 		Decode:    engine.Decoder(enabled, finder),
 		Helm:      opts.Helm,
@@ -239,10 +268,16 @@ func Run(opts Options) (*Result, error) {
 		Workers:   opts.Workers,
 		Visit:     eng.Visit,
 		Retain:    eng.Retain,
-	})
+	}
+	var lr *load.Result
+	if opts.Objects != nil {
+		lr = load.Objects(opts.Objects, opts.Inputs, lopts)
+	} else {
+		lr = load.Load(opts.Paths, lopts)
+	}
 	er := eng.Finish(lr.Inventory)
 	errs := append(append([]finding.InputError{}, lr.Errors...), er.Errors...)
-	if len(lr.Inventory.Objects) == 0 && len(errs) == 0 {
+	if len(lr.Inventory.Objects) == 0 && len(errs) == 0 && opts.Objects == nil {
 		// A scan that read nothing is almost always a wrong path in CI: say so and
 		// fail as an input problem instead of passing silently.
 		errs = append(errs, finding.InputError{
@@ -251,7 +286,16 @@ func Run(opts Options) (*Result, error) {
 		})
 	}
 	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
-	return &Result{Report: rep, Load: lr}, nil
+	rep.Coverage = opts.Coverage
+	rep.Summary.CoverageGaps = len(opts.Coverage)
+	res := &Result{Report: rep, Load: lr}
+	if fw != nil {
+		res.Compliance = compliance.Evaluate(fw, compliance.Input{
+			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: er.Idle,
+			PSSHas: ev.Has, Gate: gate, FailOn: sev,
+		})
+	}
+	return res, nil
 }
 
 // WriteBaseline records the findings of a scan as accepted and returns how many

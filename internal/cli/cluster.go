@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+func newCluster(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		o             scan.Options
+		out           outputFlags
+		configFile    string
+		kubeconfig    string
+		kubeContext   string
+		allNamespaces bool
+		lo            live.Options
+	)
+	c := &cobra.Command{
+		Use:   "cluster",
+		Short: "Scan the objects of a live cluster",
+		Long: `Scan a running cluster: list the objects the rules need through the Kubernetes API
+(workloads and pods, services, ingresses, network policies, namespaces, quotas, limit
+ranges, service accounts, RBAC, config maps, secrets, CRDs) and run every rule on them,
+with the same report formats, configuration, baseline and exit codes as scan.
+
+The connection follows the usual kubeconfig rules: --kubeconfig, else $KUBECONFIG,
+else ~/.kube/config, else the in-cluster service account. Pods and ReplicaSets owned
+by a controller are reported through their owner (one finding for a Deployment, not
+one per replica); bare pods are reported themselves. Secret values are read only with
+--include-secret-values (and never printed); otherwise Secrets are read as metadata.
+
+A kind the API server refuses to list (RBAC) or fails to list becomes a "coverage"
+entry of the report: what was not checked and why. The exit code is then 3, so an
+incomplete scan never passes as a clean one.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage,
+configuration or connection error; 3 some kinds could not be listed.`,
+		Example: `  palisade cluster
+  palisade cluster --context prod -n payments -o json
+  palisade cluster --include-secret-values --fail-on medium`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := out.prepare(&o, configFile, stderr)
+			if err != nil {
+				return err
+			}
+			if allNamespaces && cmd.Flags().Changed("all-namespaces") && lo.Namespace != "" {
+				fmt.Fprintln(stderr, "palisade: --namespace and --all-namespaces exclude each other")
+				return exitError{ExitUsage}
+			}
+			finder := workload.NewFinder(cfg.PodTemplatePaths)
+			lo.RunsPods = func(apiVersion, kind string) bool {
+				_, ok := finder.Lookup(apiVersion, kind)
+				return ok
+			}
+			rc, err := live.RESTConfig(kubeconfig, kubeContext)
+			if err != nil {
+				fmt.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
+			if isTerminal(stderr) {
+				lo.Progress = stderr
+			}
+			lr, err := live.Read(context.Background(), rc, lo)
+			if err != nil {
+				fmt.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
+			if lr.SecretsRedacted {
+				fmt.Fprintln(stderr, "palisade: Secrets read without their values (use --include-secret-values for the secret rules)")
+			}
+			o.Objects, o.Inputs, o.Coverage = lr.Objects, lr.Lists, lr.Coverage
+			if o.Objects == nil {
+				o.Objects = []*inventory.Object{}
+			}
+			o.Config, o.Version = cfg, Version
+			res, err := scan.Run(o)
+			if err != nil {
+				fmt.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
+			if err := out.write(res, stdout, stderr); err != nil {
+				return err
+			}
+			if code := res.ExitCode(); code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	out.register(c, &o, &configFile)
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
+	f.StringVar(&kubeContext, "context", "", "kubeconfig context (default the current context)")
+	f.StringVarP(&lo.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
+	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")
+	f.BoolVar(&lo.IncludeSecretValues, "include-secret-values", false, "read Secret values for the secret rules (never printed)")
+	f.DurationVar(&lo.Timeout, "request-timeout", 30*time.Second, "timeout of each list request")
+	return c
+}

@@ -1,0 +1,63 @@
+package live
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+)
+
+// A list that hangs or is not served becomes a coverage gap with its reason, and the
+// other kinds are still read. (The server here stands in for a broken network path
+// and a cluster without an API group; RBAC refusals are tested against the real API
+// server.)
+func TestReadTimeoutAndNotServed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.Contains(r.URL.Path, "/configmaps"):
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		case strings.Contains(r.URL.Path, "/ingresses"):
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"the server could not find the requested resource"}`))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"kind":"List","apiVersion":"v1","metadata":{},"items":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"shop"}}]}`))
+		}
+	}))
+	defer srv.Close()
+	var kinds []Kind
+	for _, k := range Kinds {
+		if k.Kind == "ConfigMap" || k.Kind == "Ingress" || k.Kind == "Service" {
+			kinds = append(kinds, k)
+		}
+	}
+	start := time.Now()
+	res, err := Read(context.Background(), &rest.Config{Host: srv.URL}, Options{Kinds: kinds, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %s: the per-request timeout was not applied", d)
+	}
+	reasons := map[string]string{}
+	for _, g := range res.Coverage {
+		reasons[g.Kind] = g.Reason
+	}
+	if !strings.HasPrefix(reasons["ConfigMap"], "timed out") {
+		t.Errorf("ConfigMap: reason %q, want timed out", reasons["ConfigMap"])
+	}
+	if !strings.HasPrefix(reasons["Ingress"], "not served") {
+		t.Errorf("Ingress: reason %q, want not served", reasons["Ingress"])
+	}
+	if len(res.Objects) != 1 || res.Objects[0].Ref.Kind != "Service" || res.Lists != 1 {
+		t.Errorf("objects %d (lists %d), want the one Service", len(res.Objects), res.Lists)
+	}
+}

@@ -1,0 +1,264 @@
+package secrets
+
+import (
+	"bytes"
+	"encoding/base64"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// keyed runs the keyword detectors on the key and value given to Detect (when the
+// value is a single token) and on every assignment inside the value: lines of
+// .properties, .env, INI, TOML and YAML files, JSON members, shell assignments and
+// command-line flags (--db-password=...).
+func (s *Scanner) keyed(c *candidates, key, value string) {
+	if start, end := trimSpan(value, 0, len(value)); start < end && !hasSpace(value[start:end]) {
+		s.pair(c, key, key, value, start, end)
+	}
+	assignments(value, func(k string, start, end int) {
+		s.pair(c, k, k, value, start, end)
+	})
+}
+
+// pair checks one value (value[start:end]) under key. matchKey is what the match
+// records as its key.
+func (s *Scanner) pair(c *candidates, key, matchKey, value string, start, end int) {
+	class := classifyKey(key)
+	if class == notCredential {
+		return
+	}
+	v := value[start:end]
+	if len(v) < minScan {
+		return
+	}
+	lower := strings.ToLower(key)
+	switch {
+	case strings.Contains(lower, "aws") || strings.Contains(strings.Map(keepAlnum, lower), "secretaccesskey"):
+		if awsSecretShape(v) && !placeholder(v) {
+			c.add(detectorByID(AWSSecretAccessKey), start, end, matchKey, "")
+			return
+		}
+	case strings.Contains(lower, "azure") || strings.Contains(lower, "storage") || strings.Contains(lower, "account"):
+		if azureValueRE.MatchString(v) && !placeholder(v) {
+			c.add(detectorByID(AzureStorageKey), start, end, matchKey, "")
+			return
+		}
+	}
+	switch class {
+	case passwordKey, secretKey:
+		g := &s.opts.Password
+		if !s.generic(g, key, v) || (class == secretKey && (nameLike(v) || strings.Contains(v, ","))) {
+			return
+		}
+		id := Password
+		if class == secretKey {
+			id = SharedSecret
+		}
+		c.add(detectorByID(id), start, end, matchKey, "")
+	case tokenKey:
+		g := &s.opts.Token
+		if !s.generic(g, key, v) || !tokenLike(v) || nameLike(v) || strings.Contains(v, ",") {
+			return
+		}
+		if pw, ok := basicAuth(v); ok && (len(pw) < 3 || notLiteral(pw)) {
+			return // user:${PASSWORD}, base64-encoded
+		}
+		c.add(detectorByID(GenericToken), start, end, matchKey, "")
+	}
+}
+
+// basicAuth decodes a base64 "user:password" pair (HTTP basic and registry auth) and
+// returns the password.
+func basicAuth(v string) (string, bool) {
+	if len(v)%4 != 0 {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || !utf8.Valid(raw) {
+		return "", false
+	}
+	user, pw, ok := strings.Cut(string(raw), ":")
+	if !ok || user == "" || strings.ContainsAny(user, " \t\n") {
+		return "", false
+	}
+	return pw, true
+}
+
+// generic applies the thresholds of a keyword detector.
+func (s *Scanner) generic(g *Generic, key, v string) bool {
+	return len(v) >= g.MinLength && !hasSpace(v) && !notLiteral(v) && entropy(v) >= g.MinEntropy &&
+		!ignoredKey(g.IgnoreKeys, key) && !allowed(g.AllowValues, v)
+}
+
+// trimSpan narrows value[start:end] by surrounding white space and one pair of quotes.
+func trimSpan(value string, start, end int) (int, int) {
+	for start < end && isSpace(value[start]) {
+		start++
+	}
+	for end > start && isSpace(value[end-1]) {
+		end--
+	}
+	if end-start >= 2 && (value[start] == '"' || value[start] == '\'') && value[end-1] == value[start] {
+		start++
+		end--
+	}
+	return start, end
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
+// assignments calls fn for every "key = value", "key: value", "key := value",
+// "\"key\": \"value\"" and "--key value" in s whose key contains a credential word,
+// with the span of the value.
+func assignments(s string, fn func(key string, start, end int)) {
+	// A short value is checked in place; a long one is lower-cased once and searched
+	// with strings.Index, which is much faster per byte than the folding loop.
+	if len(s) < 512 && !containsFoldAny(s, credentialStems) {
+		return
+	}
+	buf := lowerBufs.Get().(*[]byte)
+	defer lowerBufs.Put(buf)
+	lower := appendLowerASCII((*buf)[:0], s)
+	*buf = lower
+	var hits []int
+	for _, stem := range credentialStemBytes {
+		for i := 0; ; {
+			j := bytes.Index(lower[i:], stem)
+			if j < 0 {
+				break
+			}
+			hits = append(hits, i+j)
+			i += j + len(stem)
+		}
+	}
+	sort.Ints(hits)
+	lastKey := -1
+	for _, h := range hits {
+		if h < lastKey {
+			continue // another credential word of a key already read
+		}
+		ks := h
+		for ks > 0 && isKeyChar(s[ks-1]) {
+			ks--
+		}
+		ke := h
+		for ke < len(s) && isKeyChar(s[ke]) {
+			ke++
+		}
+		lastKey = ke
+		if commentedOut(s, ks) {
+			continue
+		}
+		key := s[ks:ke]
+		if start, end, ok := valueAfter(s, ks, ke); ok {
+			fn(key, start, end)
+		}
+	}
+}
+
+// appendLowerASCII appends s to b with ASCII letters lower-cased only, so that byte
+// offsets stay those of s (strings.ToLower replaces invalid UTF-8 with longer runes).
+func appendLowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		b = append(b, lowerASCII(s[i]))
+	}
+	return b
+}
+
+// lowerBufs recycles the lower-cased copies of large values.
+var lowerBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+var credentialStemBytes = func() [][]byte {
+	out := make([][]byte, len(credentialStems))
+	for i, s := range credentialStems {
+		out[i] = []byte(s)
+	}
+	return out
+}()
+
+// valueAfter reads the separator and the value that follow the key s[ks:ke].
+func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
+	j := ke
+	// The closing quote of a quoted key: "key", 'key', \"key\".
+	if ks > 0 && (s[ks-1] == '"' || s[ks-1] == '\'') {
+		if j+1 < len(s) && s[j] == '\\' && s[j+1] == s[ks-1] {
+			j += 2
+		} else if j < len(s) && s[j] == s[ks-1] {
+			j++
+		} else {
+			return 0, 0, false
+		}
+	}
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j >= len(s) {
+		return 0, 0, false
+	}
+	switch {
+	case s[j] == '=' && !(j+1 < len(s) && s[j+1] == '='):
+		j++
+	case s[j] == ':' && j+1 < len(s) && s[j+1] == '=':
+		j += 2
+	case s[j] == ':' && (j+1 == len(s) || s[j+1] == ' ' || s[j+1] == '\t' || s[j+1] == '"' || s[j+1] == '\'' || s[j+1] == '\\'):
+		j++
+	case j > ke && strings.HasPrefix(s[ks:], "--"):
+		// --password value
+	default:
+		return 0, 0, false
+	}
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j >= len(s) {
+		return 0, 0, false
+	}
+	switch q := s[j]; {
+	case q == '"' || q == '\'':
+		e := j + 1
+		for e < len(s) && s[e] != q && s[e] != '\n' {
+			if s[e] == '\\' && q == '"' {
+				e++
+			}
+			e++
+		}
+		if e >= len(s) || s[e] != q {
+			return 0, 0, false
+		}
+		return j + 1, e, e > j+1
+	case q == '\\' && j+1 < len(s) && s[j+1] == '"':
+		// An escaped JSON string inside a JSON string: \"value\".
+		e := strings.Index(s[j+2:], `\"`)
+		if e <= 0 {
+			return 0, 0, false
+		}
+		return j + 2, j + 2 + e, true
+	}
+	e := j
+	for e < len(s) && !isSpace(s[e]) && !strings.ContainsRune(",;&}])(\"'<`", rune(s[e])) {
+		e++
+	}
+	if e < len(s) && s[e] == '(' {
+		return 0, 0, false // a function call in code, not a literal
+	}
+	return j, e, e > j
+}
+
+// commentedOut reports whether the line of s that holds offset i is a comment before
+// i (#, //, ; or -- at its start, or a # after white space).
+func commentedOut(s string, i int) bool {
+	ls := strings.LastIndexByte(s[:i], '\n') + 1
+	line := strings.TrimLeft(s[ls:i], " \t")
+	for _, p := range []string{"#", "//", ";", "<!--"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	return strings.Contains(line, " #")
+}
