@@ -15,6 +15,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/live"
 )
 
 // Direction is ingress (traffic to the selected pods) or egress (traffic from them).
@@ -219,7 +220,9 @@ func Compile(o *inventory.Object) (*Policy, []finding.InputError) {
 	if err := o.Decode(&np); err != nil {
 		return nil, []finding.InputError{{Location: o.Origin, Message: fmt.Sprintf("NetworkPolicy %s/%s does not decode: %v", o.Ref.Namespace, o.Ref.Name, err)}}
 	}
-	p, errs := CompileSpec(o.Ref.Namespace, o.Ref.Name, &np.Spec)
+	// A policy read from a cluster was stored by an API server, possibly before the
+	// strict IP validation of Kubernetes 1.33: it is read with the legacy parser.
+	p, errs := compileSpec(o.Ref.Namespace, o.Ref.Name, &np.Spec, o.Origin.File == live.Origin)
 	if len(errs) > 0 {
 		out := make([]finding.InputError, len(errs))
 		for i, e := range errs {
@@ -231,10 +234,18 @@ func Compile(o *inventory.Object) (*Policy, []finding.InputError) {
 	return p, nil
 }
 
-// CompileSpec validates a NetworkPolicy spec as the API server does (networking
-// validation of Kubernetes 1.3x) and compiles it. Any error means the API server would
-// reject the policy; the policy is then nil.
+// CompileSpec validates a NetworkPolicy spec as the API server validates a new object
+// (networking validation of Kubernetes 1.37, strict IP and CIDR syntax included) and
+// compiles it. Any error means the API server would reject the policy; the policy is
+// then nil.
 func CompileSpec(namespace, name string, spec *networkingv1.NetworkPolicySpec) (*Policy, field.ErrorList) {
+	return compileSpec(namespace, name, spec, false)
+}
+
+// compileSpec compiles a spec; legacy accepts the CIDR forms the API server accepted
+// before strict validation (host bits set, leading zeros, IPv4-mapped IPv6), as it
+// still does for objects stored with them.
+func compileSpec(namespace, name string, spec *networkingv1.NetworkPolicySpec, legacy bool) (*Policy, field.ErrorList) {
 	specPath := field.NewPath("spec")
 	p := &Policy{Namespace: namespace, Name: name, Spec: *spec, Types: EffectiveTypes(spec)}
 	var errs field.ErrorList
@@ -249,13 +260,13 @@ func CompileSpec(namespace, name string, spec *networkingv1.NetworkPolicySpec) (
 	}
 	for i := range spec.Ingress {
 		in := &spec.Ingress[i]
-		r, e := compileRule(p, Ingress, i, in.From, in.Ports, specPath.Child("ingress").Index(i))
+		r, e := compileRule(p, Ingress, i, in.From, in.Ports, specPath.Child("ingress").Index(i), legacy)
 		errs = append(errs, e...)
 		p.Rules[Ingress] = append(p.Rules[Ingress], r)
 	}
 	for i := range spec.Egress {
 		eg := &spec.Egress[i]
-		r, e := compileRule(p, Egress, i, eg.To, eg.Ports, specPath.Child("egress").Index(i))
+		r, e := compileRule(p, Egress, i, eg.To, eg.Ports, specPath.Child("egress").Index(i), legacy)
 		errs = append(errs, e...)
 		p.Rules[Egress] = append(p.Rules[Egress], r)
 	}
@@ -280,7 +291,7 @@ func selector(s *metav1.LabelSelector, path *field.Path) (labels.Selector, field
 	return sel, nil
 }
 
-func compileRule(p *Policy, d Direction, index int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort, path *field.Path) (*Rule, field.ErrorList) {
+func compileRule(p *Policy, d Direction, index int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort, path *field.Path, legacy bool) (*Rule, field.ErrorList) {
 	r := &Rule{Policy: p, Direction: d, Index: index, AllPeers: len(peers) == 0, AllPorts: len(ports) == 0}
 	var errs field.ErrorList
 	_, peerField := d.field()
@@ -291,7 +302,7 @@ func compileRule(p *Policy, d Direction, index int, peers []networkingv1.Network
 		r.Static = AllPorts()
 	}
 	for i := range peers {
-		peer, e := compilePeer(&peers[i], i, path.Child(peerField).Index(i))
+		peer, e := compilePeer(&peers[i], i, path.Child(peerField).Index(i), legacy)
 		errs = append(errs, e...)
 		if peer != nil {
 			r.Peers = append(r.Peers, peer)
@@ -352,7 +363,7 @@ func (r *Rule) addPort(pp *networkingv1.NetworkPolicyPort, i int, path *field.Pa
 	return errs
 }
 
-func compilePeer(pp *networkingv1.NetworkPolicyPeer, i int, path *field.Path) (*Peer, field.ErrorList) {
+func compilePeer(pp *networkingv1.NetworkPolicyPeer, i int, path *field.Path, legacy bool) (*Peer, field.ErrorList) {
 	peer := &Peer{Index: i}
 	var errs field.ErrorList
 	n := 0
@@ -370,7 +381,7 @@ func compilePeer(pp *networkingv1.NetworkPolicyPeer, i int, path *field.Path) (*
 	}
 	if pp.IPBlock != nil {
 		n++
-		b, e := compileIPBlock(pp.IPBlock, path.Child("ipBlock"))
+		b, e := compileIPBlock(pp.IPBlock, path.Child("ipBlock"), legacy)
 		errs = append(errs, e...)
 		peer.IPBlock = b
 	}
@@ -386,20 +397,34 @@ func compilePeer(pp *networkingv1.NetworkPolicyPeer, i int, path *field.Path) (*
 	return peer, nil
 }
 
-func compileIPBlock(b *networkingv1.IPBlock, path *field.Path) (*IPBlock, field.ErrorList) {
+func compileIPBlock(b *networkingv1.IPBlock, path *field.Path, legacy bool) (*IPBlock, field.ErrorList) {
 	if b.CIDR == "" {
 		return nil, field.ErrorList{field.Required(path.Child("cidr"), "")}
 	}
-	cidr, err := ParseCIDR(b.CIDR)
-	if err != nil {
-		return nil, field.ErrorList{field.Invalid(path.Child("cidr"), b.CIDR, "not a valid CIDR")}
+	parse := func(s string, p *field.Path) (netip.Prefix, *field.Error) {
+		if legacy {
+			c, err := ParseCIDR(s)
+			if err != nil {
+				return c, field.Invalid(p, s, "not a valid CIDR")
+			}
+			return c, nil
+		}
+		c, msg := parseCIDRStrict(s)
+		if msg != "" {
+			return c, field.Invalid(p, s, msg)
+		}
+		return c, nil
+	}
+	cidr, ferr := parse(b.CIDR, path.Child("cidr"))
+	if ferr != nil {
+		return nil, field.ErrorList{ferr}
 	}
 	out := &IPBlock{CIDR: cidr}
 	var errs field.ErrorList
 	for i, s := range b.Except {
-		ex, err := ParseCIDR(s)
-		if err != nil {
-			errs = append(errs, field.Invalid(path.Child("except").Index(i), s, "not a valid CIDR"))
+		ex, ferr := parse(s, path.Child("except").Index(i))
+		if ferr != nil {
+			errs = append(errs, ferr)
 			continue
 		}
 		if ex.Addr().BitLen() != cidr.Addr().BitLen() || !cidr.Contains(ex.Addr()) || ex.Bits() <= cidr.Bits() {

@@ -271,12 +271,16 @@ func describeCIDRs(cidrs []string) string {
 	return strings.Join(cidrs[:show], ", ") + " and " + strconv.Itoa(len(cidrs)-show) + " more ranges"
 }
 
-// ParseCIDR reads an ipBlock CIDR the way the API server does (net.ParseCIDR after
-// k8s.io/utils ParseCIDRSloppy, which also accepts IPv4 octets with leading zeros, read
-// as decimal). Host bits may be set; they are ignored.
+// ParseCIDR reads a CIDR the way the API server's legacy parser does (k8s.io/utils
+// ParseCIDRSloppy): IPv4 octets with leading zeros are read as decimal, host bits are
+// ignored, and an IPv4-mapped IPv6 prefix is its IPv4 prefix. The API server still
+// reads stored objects that way; new objects must pass parseCIDRStrict.
 func ParseCIDR(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err == nil {
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		return p.Masked(), nil
 	}
 	addr, bits, ok := strings.Cut(s, "/")
@@ -294,6 +298,26 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 		}
 	}
 	return netip.Prefix{}, fmt.Errorf("invalid CIDR address: %s", s)
+}
+
+// parseCIDRStrict validates a CIDR as the API server validates new objects since
+// Kubernetes 1.33 (IsValidCIDRForLegacyField with strict validation) and returns the
+// API server's message when it is rejected.
+func parseCIDRStrict(s string) (netip.Prefix, string) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		if _, lerr := ParseCIDR(s); lerr == nil {
+			return netip.Prefix{}, "must not have leading 0s in IP or prefix length"
+		}
+		return netip.Prefix{}, "not a valid CIDR"
+	}
+	switch {
+	case p.Addr().Is4In6():
+		return netip.Prefix{}, "must not have an IPv4-mapped IPv6 address"
+	case p.Masked() != p:
+		return netip.Prefix{}, "must not have bits set beyond the prefix length"
+	}
+	return p, ""
 }
 
 // ParseAddresses reads a command-line destination or source outside the cluster: a
