@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,23 +9,19 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/netpol"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
-
-// LiveClusterSource, when set, reads NetworkPolicies, namespaces and workloads from the
-// cluster of the current kubeconfig context; the netpol commands use it when no -f is
-// given. It is nil until a live-cluster reader is built in.
-var LiveClusterSource func() (netpol.Source, error)
-
-var errNoLiveCluster = errors.New("live cluster input not available yet: use -f PATH (manifests, directories, charts, overlays or - for standard input)")
 
 // netpolInput are the input flags every netpol command shares.
 type netpolInput struct {
@@ -33,17 +30,35 @@ type netpolInput struct {
 	helm             load.HelmOptions
 	configFile       string
 	podCIDRs         []string
+	kubeconfig       string
+	kubeContext      string
+	timeout          time.Duration
 }
 
-func (in *netpolInput) register(f *pflag.FlagSet) {
+// register adds the input flags; withConfig adds --config too (lint shares scan's).
+func (in *netpolInput) register(f *pflag.FlagSet, withConfig bool) {
 	f.StringArrayVarP(&in.files, "filename", "f", nil, "manifests to analyse: file, directory, Helm chart, Kustomize overlay or - (repeatable; default: the live cluster)")
 	f.StringVar(&in.defaultNamespace, "default-namespace", "", "namespace of objects that name none, and Helm's release namespace (default \"default\")")
 	f.StringArrayVar(&in.helm.ValuesFiles, "values", nil, "Helm values file (repeatable)")
 	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	f.StringVar(&in.configFile, "config", "", "configuration file, for podTemplatePaths (default: .palisade.yaml in the working directory or a parent)")
-	f.StringSliceVar(&in.podCIDRs, "pod-cidr", nil, "address ranges of the pod network: an ipBlock containing all of them then also matches pods, as some network plugins apply ipBlocks to pod traffic")
+	f.StringVar(&in.kubeconfig, "kubeconfig", "", "without -f: kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
+	f.StringVar(&in.kubeContext, "context", "", "without -f: kubeconfig context (default the current context)")
+	f.DurationVar(&in.timeout, "request-timeout", 30*time.Second, "without -f: timeout of each list request")
+	if withConfig {
+		f.StringVar(&in.configFile, "config", "", "configuration file, for podTemplatePaths (default: .palisade.yaml in the working directory or a parent)")
+		f.StringSliceVar(&in.podCIDRs, "pod-cidr", nil, "address ranges of the pod network: an ipBlock containing all of them then also matches pods, as some network plugins apply ipBlocks to pod traffic")
+	}
+}
+
+// cluster returns the live cluster of the kubeconfig.
+func (in *netpolInput) cluster(finder *workload.Finder) (*netpol.Cluster, error) {
+	rc, err := live.RESTConfig(in.kubeconfig, in.kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	return &netpol.Cluster{Config: rc, Finder: finder, Timeout: in.timeout}, nil
 }
 
 // source returns the files to read, or the live cluster.
@@ -55,10 +70,7 @@ func (in *netpolInput) source(stdin io.Reader, files []string) (netpol.Source, *
 	}
 	finder := workload.NewFinder(cfg.PodTemplatePaths)
 	if len(files) == 0 {
-		if LiveClusterSource == nil {
-			return nil, nil, errNoLiveCluster
-		}
-		src, err := LiveClusterSource()
+		src, err := in.cluster(finder)
 		return src, finder, err
 	}
 	return &netpol.Files{Paths: files, Finder: finder, Options: load.Options{
@@ -154,7 +166,7 @@ func newNetpolIsolation(stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 			return finish(stderr, err, bad, 0)
 		},
 	}
-	in.register(c.Flags())
+	in.register(c.Flags(), true)
 	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces (repeatable)")
 	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.ViewFormats, ", "))
 	c.Flags().StringVar(&outFile, "output-file", "", "write the output to this file instead of standard output")
@@ -227,7 +239,7 @@ func newNetpolReach(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return finish(stderr, err, bad, code)
 		},
 	}
-	in.register(c.Flags())
+	in.register(c.Flags(), true)
 	c.Flags().StringVar(&from, "from", "", "source: NAMESPACE/KIND/NAME, or an address or CIDR outside the cluster")
 	c.Flags().StringVar(&to, "to", "", "destination: NAMESPACE/KIND/NAME, or an address or CIDR outside the cluster")
 	c.Flags().StringVar(&port, "port", "", "port to check: PORT[/TCP|UDP|SCTP] or a range 8000-8080/TCP (default: any port)")
@@ -260,7 +272,7 @@ func newNetpolMatrix(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return finish(stderr, err, bad, 0)
 		},
 	}
-	in.register(c.Flags())
+	in.register(c.Flags(), true)
 	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces, at both ends (repeatable)")
 	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.MatrixFormats, ", "))
 	c.Flags().StringVar(&outFile, "output-file", "", "write the output to this file instead of standard output")
@@ -306,7 +318,7 @@ code-review gate.`,
 			return finish(stderr, err, badOld || badNew, code)
 		},
 	}
-	in.register(c.Flags())
+	in.register(c.Flags(), true)
 	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces, at both ends (repeatable)")
 	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.ViewFormats, ", "))
 	c.Flags().BoolVar(&failOnOpen, "fail-on-open", false, "exit 1 when the new version opens or widens a connection")
@@ -314,65 +326,65 @@ code-review gate.`,
 	return c
 }
 
-// lintScanFlags are the scan flags netpol lint shares (the report, gate, configuration
-// and suppression), bound to the scan command it runs.
-var lintScanFlags = []string{"output", "output-file", "fail-on", "config", "baseline", "write-baseline", "exclude", "no-color", "show-suppressed"}
-
 func newNetpolLint(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var (
-		in      netpolInput
-		include []string
+		in         netpolInput
+		o          scan.Options
+		out        outputFlags
+		configFile string
 	)
-	sc := newScan(stdin, stdout, stderr)
 	c := &cobra.Command{
 		Use:   "lint",
 		Short: "NetworkPolicy findings (PAL-421..PAL-449) with the model, reports and exit codes of scan",
-		Long: `Run the NetworkPolicy rules (PAL-421..PAL-449, see palisade rules) and report as scan does:
-same formats, gate (--fail-on), configuration, suppressions, baseline and exit codes.`,
+		Long: `Run the NetworkPolicy rules (PAL-421..PAL-449, see palisade rules) on manifests (-f) or the
+live cluster, and report as scan and cluster do: same formats, gate (--fail-on),
+configuration, suppressions, baseline and exit codes. --include picks among these rules.`,
 		Example: `  palisade netpol lint -f k8s/
-  palisade netpol lint -f k8s/ -o sarif --output-file netpol.sarif`,
+  palisade netpol lint -f k8s/ -o sarif --output-file netpol.sarif
+  palisade netpol lint --context prod`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if len(in.files) == 0 {
-				return finish(stderr, errNoLiveCluster, false, 0)
-			}
-			ids, err := lintRuleIDs(include)
+			ids, err := lintRuleIDs(o.Include)
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
-			f := sc.Flags()
-			for _, id := range ids {
-				_ = f.Set("include", id)
+			cfg, err := out.prepare(&o, configFile, stderr)
+			if err != nil {
+				return err
 			}
-			for name, v := range map[string]string{"namespace": in.defaultNamespace, "release-name": in.helm.ReleaseName, "kube-version": in.helm.KubeVersion} {
-				if v != "" {
-					_ = f.Set(name, v)
+			o.Include, o.Config, o.Version = ids, cfg, Version
+			o.Namespace, o.Helm = in.defaultNamespace, in.helm
+			if len(in.files) > 0 {
+				o.Paths, o.Stdin, o.BoundMemory = in.files, stdin, true
+			} else {
+				cl, err := in.cluster(workload.NewFinder(cfg.PodTemplatePaths))
+				if err != nil {
+					return finish(stderr, err, false, 0)
+				}
+				lr, err := cl.Read(context.Background())
+				if err != nil {
+					return finish(stderr, err, false, 0)
+				}
+				o.Objects, o.Inputs, o.Coverage = lr.Objects, lr.Lists, lr.Coverage
+				if o.Objects == nil {
+					o.Objects = []*inventory.Object{}
 				}
 			}
-			for _, v := range in.helm.ValuesFiles {
-				_ = f.Set("values", v)
+			res, err := scan.Run(o)
+			if err != nil {
+				return finish(stderr, err, false, 0)
 			}
-			for _, v := range in.helm.Set {
-				_ = f.Set("set", v)
+			if err := out.write(res, stdout, stderr); err != nil {
+				return err
 			}
-			return sc.RunE(sc, in.files)
+			if code := res.ExitCode(); code != 0 {
+				return exitError{code}
+			}
+			return nil
 		},
 	}
-	f := c.Flags()
-	f.StringArrayVarP(&in.files, "filename", "f", nil, "manifests to lint: file, directory, Helm chart, Kustomize overlay or - (repeatable)")
-	f.StringVar(&in.defaultNamespace, "default-namespace", "", "namespace of objects that name none, and Helm's release namespace (default \"default\")")
-	f.StringArrayVar(&in.helm.ValuesFiles, "values", nil, "Helm values file (repeatable)")
-	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
-	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
-	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	f.StringSliceVar(&include, "include", nil, "run only these NetworkPolicy rules (IDs or globs)")
-	for _, name := range lintScanFlags {
-		if fl := sc.Flags().Lookup(name); fl != nil {
-			shared := *fl
-			f.AddFlag(&shared)
-		}
-	}
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion([]string{"text", "json", "sarif", "junit"}))
+	in.register(c.Flags(), false)
+	out.register(c, &o, &configFile)
 	return c
 }
 

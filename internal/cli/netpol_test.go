@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,11 +12,14 @@ import (
 // only shop/api reaches shop/db, on 5432. netpol-new.yaml opens db:5432 to the whole
 // frontend namespace.
 
-func TestNetpolNeedsInput(t *testing.T) {
+// Without -f the input is the live cluster: a kubeconfig that cannot be read is a
+// usage error.
+func TestNetpolClusterConnectionError(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
 	for _, cmd := range []string{"isolation", "matrix", "lint"} {
-		r := run(t, nil, "netpol", cmd)
-		if r.code != ExitUsage || !strings.Contains(r.stderr, "live cluster input not available yet: use -f") {
-			t.Errorf("%s without -f: exit %d, stderr %q", cmd, r.code, r.stderr)
+		r := run(t, nil, "netpol", cmd, "--kubeconfig", missing)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "cluster connection") {
+			t.Errorf("%s: exit %d, stderr %q", cmd, r.code, r.stderr)
 		}
 	}
 }

@@ -24,27 +24,13 @@ type Files struct {
 }
 
 // Load reads the files. Only NetworkPolicies, Namespaces and objects that run pods
-// are decoded; a user's Visit is replaced.
+// are decoded.
 func (f *Files) Load() (*inventory.Inventory, []finding.InputError, error) {
 	finder := f.Finder
 	if finder == nil {
 		finder = builtinFinder
 	}
-	opts := f.Options
-	opts.Decode = func(apiVersion, kind string) bool {
-		if kind == "NetworkPolicy" || kind == "Namespace" {
-			return true
-		}
-		_, ok := finder.Lookup(apiVersion, kind)
-		return ok
-	}
-	// Pod labels and ports are read while each object is parsed, in the parse
-	// workers, as a scan's engine does.
-	opts.Visit = func(o *inventory.Object) {
-		if l, ok := finder.PodLabels(o); ok {
-			o.PodLabels, o.PodNetwork = l, finder.PodNetwork(o)
-		}
-	}
+	opts := loadOptions(finder, f.Options)
 	res := load.Load(f.Paths, opts)
 	errs := res.Errors
 	if len(res.Inventory.Objects) == 0 && len(errs) == 0 {
@@ -80,4 +66,23 @@ func FromSource(src Source, opts Options) (*Model, []finding.InputError, error) 
 	}
 	m := Build(inv, opts)
 	return m, append(errs, m.Errors...), nil
+}
+
+// loadOptions sets what every source needs of the loader: a full decode of
+// NetworkPolicies, Namespaces and objects that run pods only, and their pod labels and
+// ports read while each is parsed (in the parse workers, as a scan's engine does).
+func loadOptions(finder *workload.Finder, opts load.Options) load.Options {
+	opts.Decode = func(apiVersion, kind string) bool {
+		if kind == "NetworkPolicy" || kind == "Namespace" {
+			return true
+		}
+		_, ok := finder.Lookup(apiVersion, kind)
+		return ok
+	}
+	opts.Visit = func(o *inventory.Object) {
+		if l, ok := finder.PodLabels(o); ok {
+			o.PodLabels, o.PodNetwork = l, finder.PodNetwork(o)
+		}
+	}
+	return opts
 }
