@@ -617,7 +617,7 @@ func describeSources(from []string, m *Model) string {
 	var parts []string
 	for _, ns := range order {
 		names := byNS[ns]
-		if n := m.Namespace(ns); n != nil && len(names) > 1 && len(names) == len(n.Workloads) {
+		if n := m.Namespace(ns); n != nil && len(names) > 1 && len(names) == inEffect(n.Workloads) {
 			parts = append(parts, fmt.Sprintf("every workload of namespace %s (%d)", ns, len(names)))
 			continue
 		}
@@ -631,4 +631,15 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// inEffect counts the workloads that are not overridden by a later definition.
+func inEffect(ws []*Workload) int {
+	n := 0
+	for _, w := range ws {
+		if !w.Overridden {
+			n++
+		}
+	}
+	return n
 }
