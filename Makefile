@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDetect -fuzztime 30s ./internal/secrets
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzWords -fuzztime 30s ./internal/cmdline
+	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./internal/netpol
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -29,11 +29,10 @@ package checks
 import (
 	"fmt"
 
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/netpol"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -41,9 +40,12 @@ import (
 const (
 	nsaNetPolicies = "Network separation and hardening: network policies"
 
-	refNetPol        = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
-	refNetPolDeny    = "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies"
-	indexNetPolicies = "network-policies-by-namespace"
+	refNetPol     = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
+	refNetPolDeny = "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies"
+	// indexNetPolicies is the NetworkPolicy model of the input (netpol.Model): every
+	// valid policy compiled, namespaces with their labels, pod templates grouped into
+	// classes, and which policy isolates which class.
+	indexNetPolicies = "network-policy-model"
 )
 
 func netpolFrameworks() rules.Frameworks {
@@ -51,156 +53,38 @@ func netpolFrameworks() rules.Frameworks {
 }
 
 func init() {
-	inventory.RegisterIndexOfKinds(indexNetPolicies, []string{"NetworkPolicy"}, buildNetPolicies)
+	inventory.RegisterIndexOfKinds(indexNetPolicies, []string{"NetworkPolicy"}, func(inv *inventory.Inventory) any {
+		return netpol.Build(inv, netpol.Options{})
+	})
 }
 
-// direction is ingress or egress.
-type direction int
-
-const (
-	dirIngress direction = iota
-	dirEgress
-)
-
-func (d direction) String() string {
-	if d == dirEgress {
-		return "egress"
-	}
-	return "ingress"
-}
-
-// netPolicy is one valid NetworkPolicy as the API server would store it.
-type netPolicy struct {
-	name     string
-	obj      *inventory.Object
-	selector labels.Selector
-	// types says which directions the policy isolates (policyTypes after defaulting).
-	types [2]bool
-	// defaultDeny says, per direction, that the policy selects every pod of its
-	// namespace, has that type in effect and allows nothing in that direction.
-	defaultDeny [2]bool
-}
-
-// namespaceNetPolicies is what the input says about one namespace's network policies.
-type namespaceNetPolicies struct {
-	name     string
-	policies []netPolicy
-	// invalid names the NetworkPolicies that do not decode or have an invalid selector.
-	invalid []string
-	// namespace is the Namespace object, if the input has one.
-	namespace *inventory.Object
-	// firstExplicit is the first workload whose metadata.namespace names this namespace.
-	firstExplicit *inventory.Object
-	// workloads counts the workloads of built-in kinds in the namespace, named or
-	// defaulted.
-	workloads int
-	// podLabels are the pod template labels of every object that runs pods in the
-	// namespace (custom kinds included), in input order.
-	podLabels []labels.Set
-}
-
-type netPolicies map[string]*namespaceNetPolicies
-
-func isNetworkPolicy(o *inventory.Object) bool {
-	return o.Ref.Kind == "NetworkPolicy" && o.Ref.APIVersion == "networking.k8s.io/v1"
-}
-
-// effectiveTypes applies the API server's defaulting of spec.policyTypes.
-func effectiveTypes(spec *networkingv1.NetworkPolicySpec) [2]bool {
-	var t [2]bool
-	if len(spec.PolicyTypes) == 0 {
-		t[dirIngress] = true
-		t[dirEgress] = len(spec.Egress) > 0
-		return t
-	}
-	for _, pt := range spec.PolicyTypes {
-		switch pt {
-		case networkingv1.PolicyTypeIngress:
-			t[dirIngress] = true
-		case networkingv1.PolicyTypeEgress:
-			t[dirEgress] = true
-		}
-	}
-	return t
-}
-
-func buildNetPolicies(inv *inventory.Inventory) any {
-	idx := netPolicies{}
-	get := func(ns string) *namespaceNetPolicies {
-		n := idx[ns]
-		if n == nil {
-			n = &namespaceNetPolicies{name: ns}
-			idx[ns] = n
-		}
-		return n
-	}
-	for _, o := range inv.Objects {
-		switch {
-		case isNetworkPolicy(o):
-			n := get(o.Ref.Namespace)
-			var np networkingv1.NetworkPolicy
-			if err := o.Decode(&np); err != nil {
-				n.invalid = append(n.invalid, o.Ref.Name)
-				continue
-			}
-			sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-			if err != nil {
-				n.invalid = append(n.invalid, o.Ref.Name)
-				continue
-			}
-			p := netPolicy{name: o.Ref.Name, obj: o, selector: sel, types: effectiveTypes(&np.Spec)}
-			if sel.Empty() {
-				p.defaultDeny[dirIngress] = p.types[dirIngress] && len(np.Spec.Ingress) == 0
-				p.defaultDeny[dirEgress] = p.types[dirEgress] && len(np.Spec.Egress) == 0
-			}
-			n.policies = append(n.policies, p)
-		case o.Ref.APIVersion == "v1" && o.Ref.Kind == "Namespace":
-			if n := get(o.Ref.Name); n.namespace == nil {
-				n.namespace = o
-			}
-		default:
-			if o.PodLabels != nil && o.Ref.Namespace != "" {
-				n := get(o.Ref.Namespace)
-				n.podLabels = append(n.podLabels, labels.Set(o.PodLabels))
-			}
-			if _, ok := builtinFinder.Lookup(o.Ref.APIVersion, o.Ref.Kind); !ok || o.Ref.Namespace == "" {
-				continue
-			}
-			n := get(o.Ref.Namespace)
-			n.workloads++
-			if !o.NamespaceDefaulted && n.firstExplicit == nil {
-				n.firstExplicit = o
-			}
-		}
-	}
-	return idx
-}
-
-func netPoliciesOf(inv *inventory.Inventory, ns string) *namespaceNetPolicies {
+// netpolModel returns the NetworkPolicy model of a scan (nil outside Finish).
+func netpolModel(inv *inventory.Inventory) *netpol.Model {
 	if inv == nil {
 		return nil
 	}
-	return inv.Get(indexNetPolicies).(netPolicies)[ns]
+	return inv.Get(indexNetPolicies).(*netpol.Model)
 }
 
-// selects returns the first policy that selects pods with these labels for d.
-func (n *namespaceNetPolicies) selects(set labels.Set, d direction) (string, bool) {
-	if n == nil {
-		return "", false
+func netPoliciesOf(inv *inventory.Inventory, ns string) *netpol.Namespace {
+	if m := netpolModel(inv); m != nil {
+		return m.Namespace(ns)
 	}
-	for _, p := range n.policies {
-		if p.types[d] && p.selector.Matches(set) {
-			return p.name, true
-		}
-	}
-	return "", false
+	return nil
 }
 
-func (n *namespaceNetPolicies) invalidNote() string {
-	if n == nil || len(n.invalid) == 0 {
+// netpolInvalidNote names the policies of a namespace that the API server would reject.
+func netpolInvalidNote(n *netpol.Namespace) string {
+	if n == nil || len(n.Invalid) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (NetworkPolicy %s does not decode: the API server would reject it)", quoteList(n.invalid))
+	return fmt.Sprintf(" (NetworkPolicy %s is invalid: the API server would reject it)", quoteList(n.Invalid))
+}
+
+// isDefaultDeny reports whether a policy selects every pod of its namespace, has d in
+// effect and allows nothing in that direction.
+func isDefaultDeny(p *netpol.Policy, d netpol.Direction) bool {
+	return p.Selector.Empty() && p.Types[d] && len(p.Rules[d]) == 0
 }
 
 var netpolExemptParam = rules.Param{Name: "exemptNamespaces",
@@ -219,7 +103,7 @@ func init() {
 		},
 		Needs:    []string{indexNetPolicies},
 		Deferred: true,
-		Workload: func(p *rules.Pass, w *workload.Workload) { checkSelected(p, w, dirIngress) },
+		Workload: func(p *rules.Pass, w *workload.Workload) { checkSelected(p, w, netpol.Ingress) },
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -232,7 +116,7 @@ func init() {
 		},
 		Needs:    []string{indexNetPolicies},
 		Deferred: true,
-		Workload: func(p *rules.Pass, w *workload.Workload) { checkSelected(p, w, dirEgress) },
+		Workload: func(p *rules.Pass, w *workload.Workload) { checkSelected(p, w, netpol.Egress) },
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -246,7 +130,7 @@ func init() {
 		Kinds:      namespaceAnchorKinds,
 		Needs:      []string{indexNetPolicies},
 		HeaderOnly: true,
-		Object:     func(p *rules.Pass, o *inventory.Object) { checkDefaultDeny(p, o, dirIngress) },
+		Object:     func(p *rules.Pass, o *inventory.Object) { checkDefaultDeny(p, o, netpol.Ingress) },
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -260,7 +144,7 @@ func init() {
 		Kinds:      namespaceAnchorKinds,
 		Needs:      []string{indexNetPolicies},
 		HeaderOnly: true,
-		Object:     func(p *rules.Pass, o *inventory.Object) { checkDefaultDeny(p, o, dirEgress) },
+		Object:     func(p *rules.Pass, o *inventory.Object) { checkDefaultDeny(p, o, netpol.Egress) },
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -271,7 +155,7 @@ func init() {
 			Frameworks:  netpolFrameworks(),
 		},
 		Kinds:  []string{"NetworkPolicy"},
-		Object: func(p *rules.Pass, o *inventory.Object) { checkAllowAll(p, o, dirIngress) },
+		Object: func(p *rules.Pass, o *inventory.Object) { checkAllowAll(p, o, netpol.Ingress) },
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -282,7 +166,7 @@ func init() {
 			Frameworks:  netpolFrameworks(),
 		},
 		Kinds:  []string{"NetworkPolicy"},
-		Object: func(p *rules.Pass, o *inventory.Object) { checkAllowAll(p, o, dirEgress) },
+		Object: func(p *rules.Pass, o *inventory.Object) { checkAllowAll(p, o, netpol.Egress) },
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -301,29 +185,25 @@ func init() {
 // checkUnusedSelector reports a valid policy whose podSelector matches no pod template
 // of its namespace, when the input has pod templates there.
 func checkUnusedSelector(p *rules.Pass, o *inventory.Object) {
-	if !isNetworkPolicy(o) {
+	m := netpolModel(p.Inventory)
+	pol := m.PolicyOf(o)
+	if pol == nil {
 		return
 	}
-	n := netPoliciesOf(p.Inventory, o.Ref.Namespace)
-	if n == nil || len(n.podLabels) == 0 {
+	n := m.Namespace(pol.Namespace)
+	if len(n.Workloads) == 0 {
 		return
 	}
-	for _, pol := range n.policies {
-		if pol.obj != o {
-			continue
+	for _, c := range n.Classes {
+		if pol.Selects(c) {
+			return
 		}
-		for _, set := range n.podLabels {
-			if pol.selector.Matches(set) {
-				return
-			}
-		}
-		p.Report("spec.podSelector", "", "podSelector %q matches none of the %d pod templates of namespace %q in the input", pol.selector.String(), len(n.podLabels), n.name)
-		return
 	}
+	p.Report("spec.podSelector", "", "podSelector %q matches none of the %d pod templates of namespace %q in the input", pol.Selector.String(), len(n.Workloads), n.Name)
 }
 
 // checkSelected reports a workload that no policy of its namespace selects for d.
-func checkSelected(p *rules.Pass, w *workload.Workload, d direction) {
+func checkSelected(p *rules.Pass, w *workload.Workload, d netpol.Direction) {
 	ns := w.Object.Ref.Namespace
 	if matchAny(p.Strings("exemptNamespaces"), ns) {
 		return
@@ -335,91 +215,83 @@ func checkSelected(p *rules.Pass, w *workload.Workload, d direction) {
 	}
 	p.ReportUnless(func(inv *inventory.Inventory) (bool, string) {
 		n := netPoliciesOf(inv, ns)
-		if _, ok := n.selects(set, d); ok {
+		if len(n.Selecting(set, d)) > 0 {
 			return true, ""
 		}
-		if n != nil && len(n.policies) > 0 {
-			return false, fmt.Sprintf("; none of the %d NetworkPolicies of the namespace selects its pod labels with %s in effect", len(n.policies), d) + n.invalidNote()
+		if n != nil && len(n.Policies) > 0 {
+			return false, fmt.Sprintf("; none of the %d NetworkPolicies of the namespace selects its pod labels with %s in effect", len(n.Policies), d) + netpolInvalidNote(n)
 		}
-		return false, n.invalidNote()
+		return false, netpolInvalidNote(n)
 	}, w.MetaPath, "", "no NetworkPolicy in namespace %q selects the pods of %s %q for %s", ns, w.Object.Ref.Kind, w.Object.Ref.Name, d)
 }
 
 // checkDefaultDeny reports, once per namespace, a namespace without a default-deny
 // policy for d (see namespace_resources.go for which namespaces and where).
-func checkDefaultDeny(p *rules.Pass, o *inventory.Object, d direction) {
-	var n *namespaceNetPolicies
+func checkDefaultDeny(p *rules.Pass, o *inventory.Object, d netpol.Direction) {
+	var n *netpol.Namespace
 	var where string
 	if o.Ref.Kind == "Namespace" {
 		if o.Ref.APIVersion != "v1" {
 			return
 		}
 		n = netPoliciesOf(p.Inventory, o.Ref.Name)
-		if n == nil || n.namespace != o || n.workloads == 0 {
+		if n == nil || n.Object != o || n.BuiltinWorkloads == 0 {
 			return
 		}
 		where = "metadata.name"
 	} else {
 		n = netPoliciesOf(p.Inventory, o.Ref.Namespace)
-		if n == nil || n.namespace != nil || n.firstExplicit != o {
+		if n == nil || n.Object != nil || n.FirstNamed != o {
 			return
 		}
 		where = "metadata.namespace"
 	}
-	if matchAny(p.Strings("exemptNamespaces"), n.name) {
+	if matchAny(p.Strings("exemptNamespaces"), n.Name) {
 		return
 	}
-	for _, pol := range n.policies {
-		if pol.defaultDeny[d] {
+	for _, pol := range n.Policies {
+		if isDefaultDeny(pol, d) {
 			return
 		}
 	}
 	p.Report(where, "", "namespace %q has no default-deny %s NetworkPolicy (empty podSelector, %s in policyTypes, no %s rules)%s",
-		n.name, d, map[direction]string{dirIngress: "Ingress", dirEgress: "Egress"}[d], d, n.invalidNote())
+		n.Name, d, d.Type(), d, netpolInvalidNote(n))
+}
+
+// compiled returns the compiled policy of a NetworkPolicy object for a rule that runs
+// while objects are parsed; a policy the API server would reject is reported as not
+// checked, naming the first problem and its line.
+func compiled(p *rules.Pass, o *inventory.Object) *netpol.Policy {
+	if !netpol.IsNetworkPolicy(o) {
+		return nil
+	}
+	pol, errs := netpol.Compile(o)
+	if pol == nil {
+		e := errs[0]
+		p.Fail(fmt.Errorf("%s (line %d)", e.Message, e.Location.Line))
+	}
+	return pol
 }
 
 // checkAllowAll reports each rule of direction d that admits every peer on every port.
-func checkAllowAll(p *rules.Pass, o *inventory.Object, d direction) {
-	if !isNetworkPolicy(o) {
-		return
-	}
-	var np networkingv1.NetworkPolicy
-	if err := o.Decode(&np); err != nil {
-		p.Fail(err)
-		return
-	}
+func checkAllowAll(p *rules.Pass, o *inventory.Object, d netpol.Direction) {
+	pol := compiled(p, o)
 	// Rules of a direction whose type is not in effect are ignored by the API.
-	if !effectiveTypes(&np.Spec)[d] {
+	if pol == nil || !pol.Types[d] {
 		return
 	}
-	type rule struct {
-		peers []networkingv1.NetworkPolicyPeer
-		ports int
-	}
-	var rs []rule
-	field, peerField := "spec.ingress", "from"
-	if d == dirIngress {
-		for _, r := range np.Spec.Ingress {
-			rs = append(rs, rule{r.From, len(r.Ports)})
-		}
-	} else {
-		field, peerField = "spec.egress", "to"
-		for _, r := range np.Spec.Egress {
-			rs = append(rs, rule{r.To, len(r.Ports)})
-		}
-	}
-	for i, r := range rs {
-		if r.ports > 0 {
+	peerField := map[netpol.Direction]string{netpol.Ingress: "from", netpol.Egress: "to"}[d]
+	for _, r := range pol.Rules[d] {
+		if !r.AllPorts {
 			continue
 		}
-		path := fmt.Sprintf("%s[%d]", field, i)
-		if len(r.peers) == 0 {
-			p.Report(path, "", "%s rule %d has no %s peers and no ports: it allows all %s traffic of the selected pods", d, i, peerField, d)
+		if r.AllPeers {
+			p.Report(r.Path(), "", "%s rule %d has no %s peers and no ports: it allows all %s traffic of the selected pods", d, r.Index, peerField, d)
 			continue
 		}
-		for j, peer := range r.peers {
+		for _, peer := range r.Peers {
 			if what := openPeer(peer); what != "" {
-				p.Report(fmt.Sprintf("%s.%s[%d]", path, peerField, j), "", "%s rule %d allows %s on every port", d, i, what)
+				p.Report(r.PeerPath(peer.Index), "", "%s rule %d allows %s on every port", d, r.Index, what)
 				break
 			}
 		}
@@ -427,16 +299,13 @@ func checkAllowAll(p *rules.Pass, o *inventory.Object, d direction) {
 }
 
 // openPeer describes a peer that admits everything of its kind, or returns "".
-func openPeer(peer networkingv1.NetworkPolicyPeer) string {
-	emptySel := func(s *metav1.LabelSelector) bool {
-		return s != nil && len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0
-	}
+func openPeer(peer *netpol.Peer) string {
 	switch {
 	case peer.IPBlock != nil:
-		if (peer.IPBlock.CIDR == "0.0.0.0/0" || peer.IPBlock.CIDR == "::/0") && len(peer.IPBlock.Except) == 0 {
-			return "every address (ipBlock " + peer.IPBlock.CIDR + ")"
+		if peer.IPBlock.CIDR.Bits() == 0 && len(peer.IPBlock.Except) == 0 {
+			return "every address (ipBlock " + peer.IPBlock.CIDR.String() + ")"
 		}
-	case emptySel(peer.NamespaceSelector) && (peer.PodSelector == nil || emptySel(peer.PodSelector)):
+	case peer.Namespaces != nil && peer.Namespaces.Empty() && (peer.Pods == nil || peer.Pods.Empty()):
 		return "every pod of every namespace (namespaceSelector: {})"
 	}
 	return ""

@@ -234,10 +234,11 @@ func (e *Engine) Retain(o *inventory.Object) bool {
 
 // Visit runs the single-object rules on o. It is safe for concurrent use.
 func (e *Engine) Visit(o *inventory.Object) {
-	// Pod template labels outlive the body, for selector indexes.
+	// Pod template labels and ports outlive the body, for selector indexes and
+	// NetworkPolicy analysis.
 	if e.opts.Finder != nil && o.PodLabels == nil {
 		if l, ok := e.opts.Finder.PodLabels(o); ok {
-			o.PodLabels = l
+			o.PodLabels, o.PodNetwork = l, e.opts.Finder.PodNetwork(o)
 		}
 	}
 	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)

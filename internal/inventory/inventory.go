@@ -28,6 +28,9 @@ type Object struct {
 	Lines map[string]int
 	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
 	CRD *CRDInfo
+	// PodNetwork is what NetworkPolicy analysis needs of an object that runs pods
+	// besides its pod labels (container ports, host network), recorded with PodLabels.
+	PodNetwork *PodNetwork
 	// NamespaceDefaulted is true when the namespace came from the default, not the input.
 	NamespaceDefaulted bool
 	// PodLabels are the pod template labels of an object that runs pods, recorded
@@ -47,6 +50,22 @@ type Object struct {
 type KeyLine struct {
 	Key  string
 	Line int
+}
+
+// PodNetwork is the network side of a pod template.
+type PodNetwork struct {
+	// Ports are the ports the pod's containers declare (regular containers and
+	// restartable init containers), which named ports in NetworkPolicies resolve to.
+	Ports       []PodPort
+	HostNetwork bool
+}
+
+// PodPort is one declared container port.
+type PodPort struct {
+	Name string
+	// Protocol is TCP, UDP or SCTP ("" reads as TCP).
+	Protocol string
+	Port     int32
 }
 
 // CRDInfo is what a CustomResourceDefinition defines.

@@ -129,6 +129,55 @@ func (f *Finder) PodLabels(o *inventory.Object) (labels map[string]string, ok bo
 	return labels, true
 }
 
+// PodNetwork returns the container ports and host-network setting of an object that
+// runs pods, read from its decoded body without decoding the template (nil when the
+// object runs no pods or its body was not decoded). Ports of regular containers and of
+// restartable (sidecar) init containers count: those are the containers that serve.
+// Malformed entries are skipped: such a template does not decode anyway.
+func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
+	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if !found || o.Body == nil {
+		return nil
+	}
+	specPath := tp.Path
+	if !tp.PodSpec {
+		specPath += ".spec"
+	}
+	spec, ok := lookup(o.Body, specPath)
+	if !ok {
+		return &inventory.PodNetwork{}
+	}
+	n := &inventory.PodNetwork{}
+	n.HostNetwork, _ = spec["hostNetwork"].(bool)
+	for _, list := range []string{"containers", "initContainers"} {
+		cs, _ := spec[list].([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			if cm == nil || (list == "initContainers" && cm["restartPolicy"] != "Always") {
+				continue
+			}
+			ports, _ := cm["ports"].([]any)
+			for _, p := range ports {
+				pm, _ := p.(map[string]any)
+				var num int64
+				switch v := pm["containerPort"].(type) {
+				case int64:
+					num = v
+				case float64:
+					num = int64(v)
+				}
+				if num < 1 || num > 65535 {
+					continue
+				}
+				name, _ := pm["name"].(string)
+				proto, _ := pm["protocol"].(string)
+				n.Ports = append(n.Ports, inventory.PodPort{Name: name, Protocol: proto, Port: int32(num)})
+			}
+		}
+	}
+	return n
+}
+
 // From decodes the workload view of an object. It returns nil, nil for objects that do
 // not run pods, and an error when the pod template cannot be decoded.
 func (f *Finder) From(o *inventory.Object) (*Workload, error) {

@@ -1,0 +1,421 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/netpol"
+	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+// LiveClusterSource, when set, reads NetworkPolicies, namespaces and workloads from the
+// cluster of the current kubeconfig context; the netpol commands use it when no -f is
+// given. It is nil until a live-cluster reader is built in.
+var LiveClusterSource func() (netpol.Source, error)
+
+var errNoLiveCluster = errors.New("live cluster input not available yet: use -f PATH (manifests, directories, charts, overlays or - for standard input)")
+
+// netpolInput are the input flags every netpol command shares.
+type netpolInput struct {
+	files            []string
+	defaultNamespace string
+	helm             load.HelmOptions
+	configFile       string
+	podCIDRs         []string
+}
+
+func (in *netpolInput) register(f *pflag.FlagSet) {
+	f.StringArrayVarP(&in.files, "filename", "f", nil, "manifests to analyse: file, directory, Helm chart, Kustomize overlay or - (repeatable; default: the live cluster)")
+	f.StringVar(&in.defaultNamespace, "default-namespace", "", "namespace of objects that name none, and Helm's release namespace (default \"default\")")
+	f.StringArrayVar(&in.helm.ValuesFiles, "values", nil, "Helm values file (repeatable)")
+	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
+	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
+	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
+	f.StringVar(&in.configFile, "config", "", "configuration file, for podTemplatePaths (default: .palisade.yaml in the working directory or a parent)")
+	f.StringSliceVar(&in.podCIDRs, "pod-cidr", nil, "address ranges of the pod network: an ipBlock containing all of them then also matches pods, as some network plugins apply ipBlocks to pod traffic")
+}
+
+// source returns the files to read, or the live cluster.
+func (in *netpolInput) source(stdin io.Reader, files []string) (netpol.Source, *workload.Finder, error) {
+	wd, _ := os.Getwd()
+	cfg, err := scan.LoadConfig(in.configFile, wd)
+	if err != nil {
+		return nil, nil, err
+	}
+	finder := workload.NewFinder(cfg.PodTemplatePaths)
+	if len(files) == 0 {
+		if LiveClusterSource == nil {
+			return nil, nil, errNoLiveCluster
+		}
+		src, err := LiveClusterSource()
+		return src, finder, err
+	}
+	return &netpol.Files{Paths: files, Finder: finder, Options: load.Options{
+		Namespace: in.defaultNamespace, Helm: in.helm, Stdin: stdin,
+	}}, finder, nil
+}
+
+// model loads the input and builds its NetworkPolicy model; input errors are printed
+// to stderr and reported through the returned flag.
+func (in *netpolInput) model(stdin io.Reader, stderr io.Writer, files []string) (*netpol.Model, bool, error) {
+	src, finder, err := in.source(stdin, files)
+	if err != nil {
+		return nil, false, err
+	}
+	var cidrs []netip.Prefix
+	for _, c := range in.podCIDRs {
+		p, err := netpol.ParseCIDR(c)
+		if err != nil {
+			return nil, false, fmt.Errorf("--pod-cidr: %w", err)
+		}
+		cidrs = append(cidrs, p)
+	}
+	m, errs, err := netpol.FromSource(src, netpol.Options{Finder: finder, PodCIDRs: cidrs})
+	if err != nil {
+		return nil, false, err
+	}
+	reportInputErrors(stderr, errs)
+	for _, n := range m.Notes {
+		fmt.Fprintln(stderr, "palisade: note:", n)
+	}
+	return m, len(errs) > 0, nil
+}
+
+func reportInputErrors(stderr io.Writer, errs []finding.InputError) {
+	for _, e := range errs {
+		fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+	}
+}
+
+// finish turns the outcome of a netpol view into an exit code: usage errors 2, input
+// errors 3 (the view still covers everything else), else code.
+func finish(stderr io.Writer, err error, inputErrors bool, code int) error {
+	switch {
+	case err != nil:
+		fmt.Fprintln(stderr, "palisade:", err)
+		return exitError{ExitUsage}
+	case inputErrors:
+		return exitError{ExitInputErrors}
+	case code != 0:
+		return exitError{code}
+	}
+	return nil
+}
+
+func newNetpol(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "netpol",
+		Short: "Analyse NetworkPolicies: isolation, reachability, connectivity matrix, diff and lint",
+		Long: `Analyse what NetworkPolicies allow, exactly as the networking.k8s.io/v1 API defines it,
+from manifests (-f, same inputs as scan) or the live cluster (no -f).
+
+Workloads are named NAMESPACE/KIND/NAME (kinds are case-insensitive; deploy, sts, ds, po, cj
+and the like work). Semantics and what depends on the network plugin: docs/netpol.md.
+
+Exit codes: 0 success; 1 reach: the connection is denied (or, with --port, not all of it is
+allowed); diff --fail-on-open: a connection is opened; lint: findings at or above --fail-on;
+2 usage error; 3 some input could not be read or a policy is invalid (the output still
+covers the rest).`,
+	}
+	c.AddCommand(newNetpolIsolation(stdin, stdout, stderr), newNetpolReach(stdin, stdout, stderr),
+		newNetpolMatrix(stdin, stdout, stderr), newNetpolDiff(stdin, stdout, stderr), newNetpolLint(stdin, stdout, stderr))
+	return c
+}
+
+func newNetpolIsolation(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in      netpolInput
+		filter  netpol.Filter
+		format  string
+		outFile string
+	)
+	c := &cobra.Command{
+		Use:   "isolation",
+		Short: "Per workload, whether ingress and egress are isolated and by which policies",
+		Example: `  palisade netpol isolation -f k8s/
+  palisade netpol isolation -f k8s/ -n shop -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			m, bad, err := in.model(stdin, stderr, in.files)
+			if err == nil {
+				err = writeTo(stdout, outFile, func(w io.Writer) error { return netpol.WriteIsolation(w, m.Isolation(filter), format) })
+			}
+			return finish(stderr, err, bad, 0)
+		},
+	}
+	in.register(c.Flags())
+	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces (repeatable)")
+	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.ViewFormats, ", "))
+	c.Flags().StringVar(&outFile, "output-file", "", "write the output to this file instead of standard output")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(netpol.ViewFormats))
+	return c
+}
+
+// parseEndpoint reads NS/KIND/NAME, or an address or CIDR when outside is allowed.
+func parseEndpoint(m *netpol.Model, s string) (netpol.Endpoint, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) == 3 && !strings.Contains(s, ":") {
+		w := m.Workload(parts[0], parts[1], parts[2])
+		if w == nil {
+			return netpol.Endpoint{}, fmt.Errorf("no workload %s in the input (want NAMESPACE/KIND/NAME of an object that runs pods)", s)
+		}
+		return netpol.Endpoint{Workload: w}, nil
+	}
+	p, err := netpol.ParseAddresses(s)
+	if err != nil {
+		return netpol.Endpoint{}, fmt.Errorf("%q: want NAMESPACE/KIND/NAME, an IP address or a CIDR", s)
+	}
+	return netpol.Endpoint{Addresses: p}, nil
+}
+
+func newNetpolReach(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in             netpolInput
+		from, to, port string
+		format         string
+		explain        bool
+	)
+	c := &cobra.Command{
+		Use:   "reach --from NS/KIND/NAME|CIDR --to NS/KIND/NAME|CIDR [--port 443/TCP]",
+		Short: "Whether one workload can reach another (or addresses outside the cluster), and which rules decide",
+		Example: `  palisade netpol reach -f k8s/ --from shop/deploy/web --to shop/sts/db --port 5432
+  palisade netpol reach -f k8s/ --from shop/deploy/web --to 0.0.0.0/0 --port 443/TCP --explain`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if from == "" || to == "" {
+				return finish(stderr, errors.New("reach needs --from and --to"), false, 0)
+			}
+			requested := netpol.AllPorts()
+			if port != "" {
+				p, err := netpol.ParsePort(port)
+				if err != nil {
+					return finish(stderr, fmt.Errorf("--port: %w", err), false, 0)
+				}
+				requested = p
+			}
+			m, bad, err := in.model(stdin, stderr, in.files)
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			src, err := parseEndpoint(m, from)
+			if err != nil {
+				return finish(stderr, fmt.Errorf("--from: %w", err), bad, 0)
+			}
+			dst, err := parseEndpoint(m, to)
+			if err != nil {
+				return finish(stderr, fmt.Errorf("--to: %w", err), bad, 0)
+			}
+			v, err := m.Reach(src, dst, requested)
+			if err == nil {
+				err = netpol.WriteVerdict(stdout, v, format, explain)
+			}
+			code := 0
+			if v != nil && (v.Denied() || (port != "" && !v.Allowed())) {
+				code = ExitFindings
+			}
+			return finish(stderr, err, bad, code)
+		},
+	}
+	in.register(c.Flags())
+	c.Flags().StringVar(&from, "from", "", "source: NAMESPACE/KIND/NAME, or an address or CIDR outside the cluster")
+	c.Flags().StringVar(&to, "to", "", "destination: NAMESPACE/KIND/NAME, or an address or CIDR outside the cluster")
+	c.Flags().StringVar(&port, "port", "", "port to check: PORT[/TCP|UDP|SCTP] or a range 8000-8080/TCP (default: any port)")
+	c.Flags().BoolVar(&explain, "explain", false, "show every step of the evaluation")
+	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.ViewFormats, ", "))
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(netpol.ViewFormats))
+	return c
+}
+
+func newNetpolMatrix(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in      netpolInput
+		filter  netpol.Filter
+		format  string
+		outFile string
+	)
+	c := &cobra.Command{
+		Use:   "matrix",
+		Short: "Connectivity between all workloads and with the outside of the cluster",
+		Example: `  palisade netpol matrix -f k8s/
+  palisade netpol matrix -f k8s/ -n shop -o dot | dot -Tsvg > shop.svg
+  palisade netpol matrix -f k8s/ -o csv --output-file connections.csv`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			m, bad, err := in.model(stdin, stderr, in.files)
+			if err == nil {
+				x := m.Matrix()
+				err = writeTo(stdout, outFile, func(w io.Writer) error { return netpol.WriteMatrix(w, x, filter, format) })
+			}
+			return finish(stderr, err, bad, 0)
+		},
+	}
+	in.register(c.Flags())
+	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces, at both ends (repeatable)")
+	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.MatrixFormats, ", "))
+	c.Flags().StringVar(&outFile, "output-file", "", "write the output to this file instead of standard output")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(netpol.MatrixFormats))
+	return c
+}
+
+func newNetpolDiff(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in         netpolInput
+		filter     netpol.Filter
+		format     string
+		failOnOpen bool
+	)
+	c := &cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "Connections added and removed between two versions of the manifests",
+		Long: `Compare what two versions of the manifests allow: each of OLD and NEW is a file, directory,
+chart or overlay (as for -f). Workloads are matched by namespace, kind and name. With
+--fail-on-open the command exits 1 when the new version opens or widens a connection: a
+code-review gate.`,
+		Example: `  palisade netpol diff main/k8s/ pr/k8s/
+  palisade netpol diff old.yaml new.yaml --fail-on-open -o json`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(in.files) > 0 {
+				return finish(stderr, errors.New("diff takes OLD and NEW as arguments, not -f"), false, 0)
+			}
+			oldM, badOld, err := in.model(stdin, stderr, args[:1])
+			if err != nil {
+				return finish(stderr, fmt.Errorf("OLD: %w", err), false, 0)
+			}
+			newM, badNew, err := in.model(stdin, stderr, args[1:])
+			if err != nil {
+				return finish(stderr, fmt.Errorf("NEW: %w", err), false, 0)
+			}
+			d := netpol.DiffMatrices(oldM.Matrix(), newM.Matrix(), filter)
+			err = netpol.WriteDiff(stdout, d, format)
+			code := 0
+			if failOnOpen && d.Added() {
+				code = ExitFindings
+			}
+			return finish(stderr, err, badOld || badNew, code)
+		},
+	}
+	in.register(c.Flags())
+	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces, at both ends (repeatable)")
+	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.ViewFormats, ", "))
+	c.Flags().BoolVar(&failOnOpen, "fail-on-open", false, "exit 1 when the new version opens or widens a connection")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(netpol.ViewFormats))
+	return c
+}
+
+// lintScanFlags are the scan flags netpol lint shares (the report, gate, configuration
+// and suppression), bound to the scan command it runs.
+var lintScanFlags = []string{"output", "output-file", "fail-on", "config", "baseline", "write-baseline", "exclude", "no-color", "show-suppressed"}
+
+func newNetpolLint(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in      netpolInput
+		include []string
+	)
+	sc := newScan(stdin, stdout, stderr)
+	c := &cobra.Command{
+		Use:   "lint",
+		Short: "NetworkPolicy findings (PAL-421..PAL-449) with the model, reports and exit codes of scan",
+		Long: `Run the NetworkPolicy rules (PAL-421..PAL-449, see palisade rules) and report as scan does:
+same formats, gate (--fail-on), configuration, suppressions, baseline and exit codes.`,
+		Example: `  palisade netpol lint -f k8s/
+  palisade netpol lint -f k8s/ -o sarif --output-file netpol.sarif`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if len(in.files) == 0 {
+				return finish(stderr, errNoLiveCluster, false, 0)
+			}
+			ids, err := lintRuleIDs(include)
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			f := sc.Flags()
+			for _, id := range ids {
+				_ = f.Set("include", id)
+			}
+			for name, v := range map[string]string{"namespace": in.defaultNamespace, "release-name": in.helm.ReleaseName, "kube-version": in.helm.KubeVersion} {
+				if v != "" {
+					_ = f.Set(name, v)
+				}
+			}
+			for _, v := range in.helm.ValuesFiles {
+				_ = f.Set("values", v)
+			}
+			for _, v := range in.helm.Set {
+				_ = f.Set("set", v)
+			}
+			return sc.RunE(sc, in.files)
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVarP(&in.files, "filename", "f", nil, "manifests to lint: file, directory, Helm chart, Kustomize overlay or - (repeatable)")
+	f.StringVar(&in.defaultNamespace, "default-namespace", "", "namespace of objects that name none, and Helm's release namespace (default \"default\")")
+	f.StringArrayVar(&in.helm.ValuesFiles, "values", nil, "Helm values file (repeatable)")
+	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
+	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
+	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
+	f.StringSliceVar(&include, "include", nil, "run only these NetworkPolicy rules (IDs or globs)")
+	for _, name := range lintScanFlags {
+		if fl := sc.Flags().Lookup(name); fl != nil {
+			shared := *fl
+			f.AddFlag(&shared)
+		}
+	}
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion([]string{"text", "json", "sarif", "junit"}))
+	return c
+}
+
+// lintRuleIDs returns the NetworkPolicy rules to run: all of them, or those matching
+// the patterns (each must match one).
+func lintRuleIDs(patterns []string) ([]string, error) {
+	var ids []string
+	for _, r := range scan.AllRules() {
+		if netpol.IsLintRule(r.ID) {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(patterns) == 0 {
+		return ids, nil
+	}
+	var out []string
+	for _, p := range patterns {
+		n := 0
+		for _, id := range ids {
+			if ok, _ := path.Match(strings.ToUpper(p), id); ok {
+				out = append(out, id)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("--include %q matches no NetworkPolicy rule (%s..%s)", p, ids[0], ids[len(ids)-1])
+		}
+	}
+	return out, nil
+}
+
+// writeTo writes to a file when one is named, else to w.
+func writeTo(w io.Writer, file string, write func(io.Writer) error) error {
+	if file == "" {
+		return write(w)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

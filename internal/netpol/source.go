@@ -1,0 +1,98 @@
+package netpol
+
+import (
+	"strconv"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+// Source yields the objects an analysis reads: manifests (Files) or a live cluster.
+type Source interface {
+	// Load returns the objects read and the inputs that could not be read; err is a
+	// failure to read anything at all.
+	Load() (inv *inventory.Inventory, inputErrors []finding.InputError, err error)
+	// Describe names the source in messages ("3 inputs", "cluster prod").
+	Describe() string
+}
+
+// Files reads manifests, charts and overlays with the same loader as scan.
+type Files struct {
+	Paths []string
+	// Options are the loader's options; Decode is set by Load.
+	Options load.Options
+	// Finder recognises the objects that run pods (nil: the built-in kinds).
+	Finder *workload.Finder
+
+	read int
+}
+
+// Load reads the files. Only NetworkPolicies, Namespaces and objects that run pods
+// are decoded; a user's Visit is replaced.
+func (f *Files) Load() (*inventory.Inventory, []finding.InputError, error) {
+	finder := f.Finder
+	if finder == nil {
+		finder = builtinFinder
+	}
+	opts := f.Options
+	opts.Decode = func(apiVersion, kind string) bool {
+		if kind == "NetworkPolicy" || kind == "Namespace" {
+			return true
+		}
+		_, ok := finder.Lookup(apiVersion, kind)
+		return ok
+	}
+	// Pod labels and ports are read while each object is parsed, in the parse
+	// workers, as a scan's engine does.
+	opts.Visit = func(o *inventory.Object) {
+		if l, ok := finder.PodLabels(o); ok {
+			o.PodLabels, o.PodNetwork = l, finder.PodNetwork(o)
+		}
+	}
+	res := load.Load(f.Paths, opts)
+	f.read = res.Files
+	errs := res.Errors
+	if len(res.Inventory.Objects) == 0 && len(errs) == 0 {
+		errs = append(errs, finding.InputError{Location: finding.Location{File: describe(f.Paths)},
+			Message: "no Kubernetes objects found (no .yaml, .yml or .json manifests, charts or overlays with objects)"})
+	}
+	return res.Inventory, errs, nil
+}
+
+// Describe says how many inputs were read.
+func (f *Files) Describe() string {
+	if f.read == 1 {
+		return "1 input"
+	}
+	return strconv.Itoa(f.read) + " inputs"
+}
+
+func describe(paths []string) string {
+	s := ""
+	for i, p := range paths {
+		if i > 0 {
+			s += " "
+		}
+		if p == "-" {
+			p = "<stdin>"
+		}
+		s += p
+	}
+	return s
+}
+
+// FromSource loads a source and builds its model. Input errors (unreadable files,
+// invalid policies) are returned with the model, which covers everything else.
+func FromSource(src Source, opts Options) (*Model, []finding.InputError, error) {
+	inv, errs, err := src.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	if f, ok := src.(*Files); ok && opts.Finder == nil {
+		opts.Finder = f.Finder
+	}
+	m := Build(inv, opts)
+	return m, append(errs, m.Errors...), nil
+}
