@@ -27,7 +27,7 @@ type mutation struct {
 
 func ptr[T any](v T) *T { return &v }
 
-func app(p *corev1.Pod) *corev1.Container  { return &p.Spec.Containers[0] }
+func app(p *corev1.Pod) *corev1.Container   { return &p.Spec.Containers[0] }
 func init0(p *corev1.Pod) *corev1.Container { return &p.Spec.InitContainers[0] }
 
 // compliantPod satisfies the restricted profile, with one init and one app container.
