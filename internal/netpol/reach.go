@@ -65,7 +65,7 @@ type Verdict struct {
 	Egress, Ingress *Side
 }
 
-// External reports whether one end is outside the cluster.
+// external reports whether one end is outside the cluster.
 func (v *Verdict) external() bool { return v.From.Workload == nil || v.To.Workload == nil }
 
 // Allowed reports whether everything requested gets through (every requested port,

@@ -1,8 +1,6 @@
 package netpol
 
 import (
-	"strconv"
-
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
@@ -14,19 +12,15 @@ type Source interface {
 	// Load returns the objects read and the inputs that could not be read; err is a
 	// failure to read anything at all.
 	Load() (inv *inventory.Inventory, inputErrors []finding.InputError, err error)
-	// Describe names the source in messages ("3 inputs", "cluster prod").
-	Describe() string
 }
 
 // Files reads manifests, charts and overlays with the same loader as scan.
 type Files struct {
 	Paths []string
-	// Options are the loader's options; Decode is set by Load.
+	// Options are the loader's options; Decode and Visit are set by Load.
 	Options load.Options
 	// Finder recognises the objects that run pods (nil: the built-in kinds).
 	Finder *workload.Finder
-
-	read int
 }
 
 // Load reads the files. Only NetworkPolicies, Namespaces and objects that run pods
@@ -52,21 +46,12 @@ func (f *Files) Load() (*inventory.Inventory, []finding.InputError, error) {
 		}
 	}
 	res := load.Load(f.Paths, opts)
-	f.read = res.Files
 	errs := res.Errors
 	if len(res.Inventory.Objects) == 0 && len(errs) == 0 {
 		errs = append(errs, finding.InputError{Location: finding.Location{File: describe(f.Paths)},
 			Message: "no Kubernetes objects found (no .yaml, .yml or .json manifests, charts or overlays with objects)"})
 	}
 	return res.Inventory, errs, nil
-}
-
-// Describe says how many inputs were read.
-func (f *Files) Describe() string {
-	if f.read == 1 {
-		return "1 input"
-	}
-	return strconv.Itoa(f.read) + " inputs"
 }
 
 func describe(paths []string) string {
