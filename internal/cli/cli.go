@@ -171,18 +171,7 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 				return err
 			}
 			o.Paths, o.Config, o.Stdin, o.Version, o.BoundMemory = args, cfg, stdin, Version, true
-			res, err := scan.Run(o)
-			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
-			}
-			if err := out.write(res, stdout, stderr); err != nil {
-				return err
-			}
-			if code := res.ExitCode(); code != 0 {
-				return exitError{code}
-			}
-			return nil
+			return out.run(o, stdout, stderr)
 		},
 	}
 	f := c.Flags()
@@ -249,6 +238,22 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 }
 
 // write records the baseline if asked and renders the report.
+// run scans with o, writes the report and turns its outcome into the exit code.
+func (out *outputFlags) run(o scan.Options, stdout, stderr io.Writer) error {
+	res, err := scan.Run(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "palisade:", err)
+		return exitError{ExitUsage}
+	}
+	if err := out.write(res, stdout, stderr); err != nil {
+		return err
+	}
+	if code := res.ExitCode(); code != 0 {
+		return exitError{code}
+	}
+	return nil
+}
+
 func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error {
 	format, outFile, writeBaseline := out.format, out.outFile, out.writeBaseline
 	noColor, showSuppressed, verbose := out.noColor, out.showSuppressed, out.verbose

@@ -83,18 +83,7 @@ configuration or connection error; 3 some kinds could not be listed.`,
 				o.Objects = []*inventory.Object{}
 			}
 			o.Config, o.Version = cfg, Version
-			res, err := scan.Run(o)
-			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
-			}
-			if err := out.write(res, stdout, stderr); err != nil {
-				return err
-			}
-			if code := res.ExitCode(); code != 0 {
-				return exitError{code}
-			}
-			return nil
+			return out.run(o, stdout, stderr)
 		},
 	}
 	f := c.Flags()

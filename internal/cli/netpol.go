@@ -370,17 +370,7 @@ configuration, suppressions, baseline and exit codes. --include picks among thes
 					o.Objects = []*inventory.Object{}
 				}
 			}
-			res, err := scan.Run(o)
-			if err != nil {
-				return finish(stderr, err, false, 0)
-			}
-			if err := out.write(res, stdout, stderr); err != nil {
-				return err
-			}
-			if code := res.ExitCode(); code != 0 {
-				return exitError{code}
-			}
-			return nil
+			return out.run(o, stdout, stderr)
 		},
 	}
 	in.register(c.Flags(), false)
