@@ -65,6 +65,20 @@ type Cluster struct {
 // the failing program's log. Callers must Stop the Cluster; tests normally use
 // Shared instead.
 func Start(ctx context.Context, bins Binaries) (*Cluster, error) {
+	return StartWith(ctx, bins, Options{})
+}
+
+// Options change how StartWith runs the API server.
+type Options struct {
+	// APIServerArgs are appended to kube-apiserver's command line, after the
+	// harness's own flags. A list flag given again extends the list: with
+	// "--authorization-mode=ABAC" the modes are Node,RBAC,ABAC.
+	APIServerArgs []string
+}
+
+// StartWith is Start with options: a test that needs a server configured otherwise
+// (an ABAC policy file, say) starts its own and Stops it; Shared stays the plain one.
+func StartWith(ctx context.Context, bins Binaries, opts Options) (*Cluster, error) {
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	var err error
@@ -72,7 +86,7 @@ func Start(ctx context.Context, bins Binaries) (*Cluster, error) {
 	// with fresh ports covers that.
 	for attempt := 0; attempt < 3; attempt++ {
 		var c *Cluster
-		c, err = start(ctx, bins)
+		c, err = start(ctx, bins, opts)
 		if err == nil {
 			return c, nil
 		}
@@ -83,7 +97,7 @@ func Start(ctx context.Context, bins Binaries) (*Cluster, error) {
 	return nil, err
 }
 
-func start(ctx context.Context, bins Binaries) (_ *Cluster, err error) {
+func start(ctx context.Context, bins Binaries, opts Options) (_ *Cluster, err error) {
 	dir, err := os.MkdirTemp("", "palisade-kubetest-")
 	if err != nil {
 		return nil, err
@@ -127,26 +141,27 @@ func start(ctx context.Context, bins Binaries) (_ *Cluster, err error) {
 	}
 
 	p := func(name string) string { return filepath.Join(dir, name) }
-	c.apiserver, err = c.run(bins.APIServer, "kube-apiserver",
-		"--etcd-servers="+etcdURL,
+	args := []string{
+		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(ports[2]),
-		"--cert-dir="+p("certs"),
-		"--tls-cert-file="+p("serving.crt"),
-		"--tls-private-key-file="+p("serving.key"),
-		"--client-ca-file="+p("ca.crt"),
+		"--secure-port=" + strconv.Itoa(ports[2]),
+		"--cert-dir=" + p("certs"),
+		"--tls-cert-file=" + p("serving.crt"),
+		"--tls-private-key-file=" + p("serving.key"),
+		"--client-ca-file=" + p("ca.crt"),
 		"--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=PodSecurity,ValidatingAdmissionWebhook,NodeRestriction",
 		"--allow-privileged=true",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+p("sa.pub"),
-		"--service-account-signing-key-file="+p("sa.key"),
+		"--service-account-key-file=" + p("sa.pub"),
+		"--service-account-signing-key-file=" + p("sa.key"),
 		"--service-cluster-ip-range=10.0.0.0/24",
 		// The endpoint reconciler refuses a loopback address, and nothing here needs
 		// the kubernetes service's endpoints.
 		"--endpoint-reconciler-type=none",
-	)
+	}
+	c.apiserver, err = c.run(bins.APIServer, "kube-apiserver", append(args, opts.APIServerArgs...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,11 @@
 //		...
 //	}
 //
+// A test that needs a server configured otherwise (extra kube-apiserver flags, such as
+// an ABAC policy file) starts one of its own, stopped when the test ends:
+//
+//	c := kubetest.Own(t, kubetest.Options{APIServerArgs: []string{"--authorization-mode=ABAC", ...}})
+//
 // The binaries come from hack/k8s-bins.sh (see FindBinaries), which builds them from
 // Go modules; `make test` runs it first.
 package kubetest

@@ -380,3 +380,35 @@ func restrictedPod() *corev1.Pod {
 		},
 	}
 }
+
+// TestOwnWithArgs starts a server of its own with extra kube-apiserver flags: an ABAC
+// policy file appended to the authorization modes, which then allows what RBAC does
+// not, while the shared server stays untouched.
+func TestOwnWithArgs(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "abac.jsonl")
+	line := `{"apiVersion":"abac.authorization.kubernetes.io/v1beta1","kind":"Policy","spec":{"user":"abac-user","namespace":"*","resource":"secrets","apiGroup":""}}`
+	if err := os.WriteFile(policy, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Own(t, Options{APIServerArgs: []string{"--authorization-mode=ABAC", "--authorization-policy-file=" + policy}})
+	if c == shared.c {
+		t.Fatal("Own returned the shared server")
+	}
+	review := func(c *Cluster) bool {
+		t.Helper()
+		r, err := c.Client().AuthorizationV1().SubjectAccessReviews().Create(context.Background(), &authorizationv1.SubjectAccessReview{
+			Spec: authorizationv1.SubjectAccessReviewSpec{User: "abac-user", ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Namespace: "default", Verb: "delete", Resource: "secrets", Name: "x"}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status.Allowed
+	}
+	if !review(c) {
+		t.Error("the server with the ABAC policy does not allow what the policy allows")
+	}
+	if review(Shared(t)) {
+		t.Error("the shared server allows what only the ABAC policy allows")
+	}
+}

@@ -55,16 +55,9 @@ func Shared(t testing.TB) *Cluster {
 		t.Fatal("kubetest: Shared needs the package's TestMain to call kubetest.Main, which stops the server")
 	}
 	shared.once.Do(func() {
-		bins, err := FindBinaries()
-		switch {
-		case errors.Is(err, ErrNoBinaries) && !required():
-			shared.skip = "kubetest: " + err.Error()
-			return
-		case errors.Is(err, ErrNoBinaries):
-			shared.err = fmt.Errorf("kubetest: %w ($%s is set: missing binaries fail instead of skipping)", err, RequireEnv)
-			return
-		case err != nil:
-			shared.err = fmt.Errorf("kubetest: %w", err)
+		var bins Binaries
+		bins, shared.skip, shared.err = testBinaries()
+		if shared.skip != "" || shared.err != nil {
 			return
 		}
 		shared.starts++
@@ -77,4 +70,46 @@ func Shared(t testing.TB) *Cluster {
 		t.Fatal(shared.err)
 	}
 	return shared.c
+}
+
+// testBinaries finds the binaries for a test: a reason to skip when there are none
+// and $PALISADE_REQUIRE_K8S is unset, else an error.
+func testBinaries() (bins Binaries, skip string, err error) {
+	bins, err = FindBinaries()
+	switch {
+	case errors.Is(err, ErrNoBinaries) && !required():
+		return bins, "kubetest: " + err.Error(), nil
+	case errors.Is(err, ErrNoBinaries):
+		return bins, "", fmt.Errorf("kubetest: %w ($%s is set: missing binaries fail instead of skipping)", err, RequireEnv)
+	case err != nil:
+		return bins, "", fmt.Errorf("kubetest: %w", err)
+	}
+	return bins, "", nil
+}
+
+// Own starts an API server for one test alone, configured by opts (StartWith), and
+// stops it when the test ends. It skips and fails like Shared. Use it only for a
+// server that must differ from the shared one: each costs seconds to start.
+func Own(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("kubetest: skipped with -short: needs a kube-apiserver")
+	}
+	bins, skip, err := testBinaries()
+	if skip != "" {
+		t.Skip(skip)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := StartWith(context.Background(), bins, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("kubetest: stopping the API server: %v", err)
+		}
+	})
+	return c
 }
