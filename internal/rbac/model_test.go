@@ -225,7 +225,9 @@ func TestSubjects(t *testing.T) {
 		bind("", "crb-sas-ns", "ClusterRole", "r", "Group:system:serviceaccounts:ns3"),
 		bind("", "crb-sa-user", "ClusterRole", "r", "User:system:serviceaccount:ns4:robot"),
 	)
-	sa := func(ns, name string) UserInfo { return UserInfoFor(Subject{Kind: KindServiceAccount, Namespace: ns, Name: name}, nil) }
+	sa := func(ns, name string) UserInfo {
+		return UserInfoFor(Subject{Kind: KindServiceAccount, Namespace: ns, Name: name}, nil)
+	}
 	checkAuth(t, m, []authCase{
 		{"sa in crb", res(sa("ns1", "app"), "get", "", "pods", "", "x", "p"), true},
 		{"other sa", res(sa("ns1", "other"), "get", "", "pods", "", "x", "p"), false},
