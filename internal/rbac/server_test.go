@@ -63,9 +63,15 @@ func TestServerAgrees(t *testing.T) {
 	role := func(ns, name string, rules ...rbacv1.PolicyRule) {
 		must(rb.Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{}))
 	}
-	user := func(n string) rbacv1.Subject { return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n} }
-	group := func(n string) rbacv1.Subject { return rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: n} }
-	sa := func(ns, n string) rbacv1.Subject { return rbacv1.Subject{Kind: "ServiceAccount", Namespace: ns, Name: n} }
+	user := func(n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n}
+	}
+	group := func(n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: n}
+	}
+	sa := func(ns, n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "ServiceAccount", Namespace: ns, Name: n}
+	}
 	crb := func(name, roleName string, subjects ...rbacv1.Subject) error {
 		_, err := rb.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: p + name},
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: p + roleName}, Subjects: subjects}, metav1.CreateOptions{})
