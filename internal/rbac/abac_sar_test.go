@@ -9,6 +9,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/kubetest"
 	"github.com/palisade-k8s/palisade/internal/rbac"
+	_ "github.com/palisade-k8s/palisade/internal/rbac/bootstrap" // Options.IncludeDefaults
 )
 
 // TestABACDifferential runs a kube-apiserver with --authorization-mode=Node,RBAC,ABAC
@@ -17,7 +18,9 @@ import (
 // namespaces and non-resource paths chosen around the policy's lines. The server
 // consults ABAC only when RBAC (its bootstrap policy) has no opinion, and then says
 // so by an empty reason; requests RBAC allowed ("RBAC: allowed by ...") say nothing
-// about ABAC and are counted, not compared. That the server starts at all shows that
+// about ABAC and are counted, not compared with ABAC alone; every request is also
+// compared with the whole model (bootstrap policy from internal/rbac/bootstrap, the
+// policy as Options.Extra), which must answer as the server's authorizer chain. That the server starts at all shows that
 // it accepts every line ParseABAC accepts in that file (comments, blank lines,
 // legacy and YAML lines included).
 func TestABACDifferential(t *testing.T) {
@@ -78,9 +81,21 @@ func TestABACDifferential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compared, byRBAC, allowed, mismatches := 0, 0, 0, 0
+	// The whole chain too: the model with the bootstrap policy and the ABAC file as its
+	// extra authorizer must give the server's answer to every request.
+	m, _, err := rbac.Build(nil, rbac.Options{IncludeDefaults: true, Extra: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared, byRBAC, allowed, mismatches, unionMismatches := 0, 0, 0, 0, 0
 	for i, a := range reqs {
 		s := got[i]
+		if d := m.Authorize(a); d.Allowed != s.Allowed {
+			unionMismatches++
+			if unionMismatches <= 30 {
+				t.Errorf("%s: API server allowed=%v (%q), model (RBAC defaults + ABAC) allowed=%v (%s)", describe(a), s.Allowed, s.Reason, d.Allowed, d.Reason)
+			}
+		}
 		if s.Allowed && strings.HasPrefix(s.Reason, "RBAC: ") {
 			byRBAC++
 			continue
@@ -97,8 +112,8 @@ func TestABACDifferential(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d requests in %v: %d compared (%d allowed by ABAC), %d allowed by RBAC first, %d mismatches",
-		len(reqs), time.Since(start).Round(time.Millisecond), compared, allowed, byRBAC, mismatches)
+	t.Logf("%d requests in %v: %d compared with ABAC alone (%d allowed by ABAC), %d allowed by RBAC first, %d mismatches; %d mismatches of the model with defaults and ABAC",
+		len(reqs), time.Since(start).Round(time.Millisecond), compared, allowed, byRBAC, mismatches, unionMismatches)
 	if allowed < 100 || compared-allowed < 100 {
 		t.Errorf("too few allowed (%d) or denied (%d) requests to mean anything", allowed, compared-allowed)
 	}

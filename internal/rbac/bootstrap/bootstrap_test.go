@@ -87,8 +87,18 @@ func TestObjectsUnknownVersion(t *testing.T) {
 func TestRegistered(t *testing.T) {
 	// init registers Objects as the model's source of defaults: a model built with
 	// IncludeDefaults must not fail for want of it.
-	if _, _, err := rbac.Build(nil, rbac.Options{IncludeDefaults: true}); err != nil {
+	m, _, err := rbac.Build(nil, rbac.Options{IncludeDefaults: true})
+	if err != nil {
 		t.Fatalf("Build with IncludeDefaults: %v", err)
+	}
+	// What every authenticated user gets by default is known.
+	a := rbac.Attributes{User: rbac.UserInfo{Name: "someone", Groups: []string{"system:authenticated"}},
+		Verb: "create", ResourceRequest: true, APIGroup: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"}
+	if d := m.Authorize(a); !d.Allowed || len(d.Grants) == 0 || d.Grants[0].Binding.Location.File != "bootstrap v1.37" {
+		t.Errorf("default grant to system:authenticated: %+v", d)
+	}
+	if _, _, err := rbac.Build(nil, rbac.Options{IncludeDefaults: true, KubeVersion: "1.2"}); err == nil || !strings.Contains(err.Error(), "v1.37") {
+		t.Errorf("Build with an unknown KubeVersion: err = %v, want one listing the known versions", err)
 	}
 }
 
