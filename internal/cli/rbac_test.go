@@ -111,7 +111,9 @@ func TestRBACCan(t *testing.T) {
 		t.Errorf("runner's rules: exit %d:\n%s", r.code, r.stdout)
 	}
 	r = run(t, nil, "rbac", "can", "user:auditor", "-n", "shop", "-f", "@rbac.yaml", "-o", "json")
-	var rv struct{ Rules []struct{ Rule struct{ Verbs []string } } }
+	var rv struct {
+		Rules []struct{ Rule struct{ Verbs []string } }
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &rv); err != nil || len(rv.Rules) != 1 {
 		t.Errorf("auditor's rules: %v:\n%s", err, r.stdout)
 	}
