@@ -107,6 +107,9 @@ func ParseResource(s string) (Resource, error) {
 	hasGroup := false
 	if i := strings.IndexByte(name, '.'); i >= 0 {
 		name, group, hasGroup = name[:i], name[i+1:], true
+		if name == "" || group == "" {
+			return Resource{}, fmt.Errorf("resource %q: want RESOURCE[.GROUP][/SUBRESOURCE]", s)
+		}
 	}
 	if full, ok := resourceAliases[name]; ok {
 		name = full
