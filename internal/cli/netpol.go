@@ -9,52 +9,36 @@ import (
 	"os"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/netpol"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
-// netpolInput are the input flags every netpol command shares.
+// netpolInput are the input flags every netpol command shares: those of every
+// analysis command (inputFlags) and the pod network's ranges.
 type netpolInput struct {
-	files            []string
-	defaultNamespace string
-	helm             load.HelmOptions
-	configFile       string
-	podCIDRs         []string
-	kubeconfig       string
-	kubeContext      string
-	timeout          time.Duration
+	inputFlags
+	podCIDRs []string
 }
 
 // register adds the input flags; withConfig adds --config too (lint shares scan's).
 func (in *netpolInput) register(f *pflag.FlagSet, withConfig bool) {
-	f.StringArrayVarP(&in.files, "filename", "f", nil, "manifests to analyse: file, directory, Helm chart, Kustomize overlay or - (repeatable; default: the live cluster)")
-	f.StringVar(&in.defaultNamespace, "default-namespace", "", "namespace of objects that name none, and Helm's release namespace (default \"default\")")
-	f.StringArrayVar(&in.helm.ValuesFiles, "values", nil, "Helm values file (repeatable)")
-	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
-	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
-	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	f.StringVar(&in.kubeconfig, "kubeconfig", "", "without -f: kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
-	f.StringVar(&in.kubeContext, "context", "", "without -f: kubeconfig context (default the current context)")
-	f.DurationVar(&in.timeout, "request-timeout", 30*time.Second, "without -f: timeout of each list request")
+	in.inputFlags.register(f, withConfig)
 	if withConfig {
-		f.StringVar(&in.configFile, "config", "", "configuration file, for podTemplatePaths (default: .palisade.yaml in the working directory or a parent)")
 		f.StringSliceVar(&in.podCIDRs, "pod-cidr", nil, "address ranges of the pod network: an ipBlock containing all of them then also matches pods, as some network plugins apply ipBlocks to pod traffic")
 	}
 }
 
 // cluster returns the live cluster of the kubeconfig.
 func (in *netpolInput) cluster(finder *workload.Finder) (*netpol.Cluster, error) {
-	rc, err := live.RESTConfig(in.kubeconfig, in.kubeContext)
+	rc, err := in.restConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -63,12 +47,10 @@ func (in *netpolInput) cluster(finder *workload.Finder) (*netpol.Cluster, error)
 
 // source returns the files to read, or the live cluster.
 func (in *netpolInput) source(stdin io.Reader, files []string) (netpol.Source, *workload.Finder, error) {
-	wd, _ := os.Getwd()
-	cfg, err := scan.LoadConfig(in.configFile, wd)
+	finder, err := in.finder()
 	if err != nil {
 		return nil, nil, err
 	}
-	finder := workload.NewFinder(cfg.PodTemplatePaths)
 	if len(files) == 0 {
 		src, err := in.cluster(finder)
 		return src, finder, err

@@ -39,12 +39,12 @@ func (bd *binding) grant(s Subject, src ruleSrc) Grant {
 
 // bindingsOf lists the bindings that name the user or one of its groups and apply in
 // the namespace, in the authorizer's order: ClusterRoleBindings, then RoleBindings.
-func (m *Model) bindingsOf(u UserInfo, namespace string) []*binding {
+func (m *Model) bindingsOf(u UserInfo, namespace string, anyNamespace bool) []*binding {
 	seen := map[*binding]bool{}
 	var out []*binding
 	add := func(bs []*binding) {
 		for _, bd := range bs {
-			if !seen[bd] && bd.appliesTo(namespace) {
+			if !seen[bd] && (anyNamespace || bd.appliesTo(namespace)) {
 				seen[bd] = true
 				out = append(out, bd)
 			}
@@ -72,7 +72,7 @@ func (m *Model) Authorize(a Attributes) Decision {
 		return Decision{Allowed: true, Reason: GroupMasters + " bypasses RBAC"}
 	}
 	var d Decision
-	for _, bd := range m.bindingsOf(a.User, a.Namespace) {
+	for _, bd := range m.bindingsOf(a.User, a.Namespace, false) {
 		s, _ := bd.matchingSubject(a.User)
 		for _, src := range bd.role.rules {
 			if RuleAllows(a, src.rule) {
@@ -251,8 +251,20 @@ func (m *Model) matchingRules(a Attributes) []roleMatch {
 // cluster-wide ones first, like SelfSubjectRulesReview and kubectl auth can-i --list.
 // A member of system:masters holds every permission whatever the rules say.
 func (m *Model) RulesFor(u UserInfo, namespace string) []EffectiveRule {
+	return m.rulesFor(u, namespace, false)
+}
+
+// RulesForAnyNamespace lists the rules a user holds anywhere: cluster-wide ones, then
+// those of RoleBindings by namespace (Grant.Namespace says where each applies).
+func (m *Model) RulesForAnyNamespace(u UserInfo) []EffectiveRule {
+	rs := m.rulesFor(u, "", true)
+	sortRules(rs)
+	return rs
+}
+
+func (m *Model) rulesFor(u UserInfo, namespace string, anyNamespace bool) []EffectiveRule {
 	var out []EffectiveRule
-	for _, bd := range m.bindingsOf(u, namespace) {
+	for _, bd := range m.bindingsOf(u, namespace, anyNamespace) {
 		s, _ := bd.matchingSubject(u)
 		for _, src := range bd.role.rules {
 			g := bd.grant(s, src)

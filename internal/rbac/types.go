@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"errors"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -11,7 +13,7 @@ import (
 // Attributes mirror the authorizer's request attributes (k8s.io/apiserver
 // authorizer.Attributes).
 type Attributes struct {
-	User            UserInfo `json:"user"`
+	User            UserInfo `json:"user,omitzero"`
 	Verb            string   `json:"verb"`
 	ResourceRequest bool     `json:"resourceRequest"`
 	APIGroup        string   `json:"apiGroup,omitempty"`
@@ -137,3 +139,17 @@ var defaultsFunc func(kubeVersion string) ([]*inventory.Object, error)
 // calls it from init): the ClusterRoles and ClusterRoleBindings the API server creates,
 // for a Kubernetes version.
 func RegisterDefaults(f func(kubeVersion string) ([]*inventory.Object, error)) { defaultsFunc = f }
+
+var abacLoader func(path string) (ExtraAuthorizer, error)
+
+// RegisterABAC installs the reader of ABAC policy files (abac.go calls it from init).
+func RegisterABAC(f func(path string) (ExtraAuthorizer, error)) { abacLoader = f }
+
+// LoadABACFile reads an ABAC policy file (one JSON policy per line) as an authorizer
+// for Options.Extra.
+func LoadABACFile(path string) (ExtraAuthorizer, error) {
+	if abacLoader == nil {
+		return nil, errors.New("ABAC policy files are not supported by this build")
+	}
+	return abacLoader(path)
+}

@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/palisade-k8s/palisade/internal/rbac"
+)
+
+// rbacInput are the input flags every rbac command shares.
+type rbacInput struct {
+	inputFlags
+	includeDefaults bool
+	abacFile        string
+}
+
+func (in *rbacInput) register(f *pflag.FlagSet) {
+	in.inputFlags.register(f, true)
+	f.BoolVar(&in.includeDefaults, "include-defaults", false, "add the bootstrap ClusterRoles and ClusterRoleBindings the API server of --kube-version creates (what system:authenticated gets by default, etc.)")
+	f.StringVar(&in.abacFile, "abac-policy-file", "", "ABAC policy file (one JSON policy per line), authorized after RBAC as with --authorization-mode=RBAC,ABAC")
+}
+
+// model loads the input and builds the RBAC model; input errors are printed to stderr
+// and reported through the returned flag, problems (bindings that grant nothing) as
+// notes.
+func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rbac.Problem, bool, error) {
+	finder, err := in.finder()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	opts := rbac.Options{IncludeDefaults: in.includeDefaults, KubeVersion: in.helm.KubeVersion, Finder: finder}
+	if in.abacFile != "" {
+		if opts.Extra, err = rbac.LoadABACFile(in.abacFile); err != nil {
+			return nil, nil, false, fmt.Errorf("--abac-policy-file: %w", err)
+		}
+	}
+	var src rbac.Source
+	if len(in.files) == 0 {
+		rc, err := in.restConfig()
+		if err != nil {
+			return nil, nil, false, err
+		}
+		src = &rbac.Cluster{Config: rc, Finder: finder, Timeout: in.timeout}
+	} else {
+		src = &rbac.Files{Paths: in.files, Finder: finder, Options: rbac.LoadOptions(finder, loadOptions(in.inputFlags, stdin))}
+	}
+	m, problems, errs, err := rbac.FromSource(src, opts)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	reportInputErrors(stderr, errs)
+	for _, p := range problems {
+		fmt.Fprintln(stderr, "palisade: note:", p.String()+locSuffix(p.Ref))
+	}
+	return m, problems, len(errs) > 0, nil
+}
+
+func locSuffix(r rbac.Ref) string {
+	if r.Location.File == "" || r.Location.Line == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s:%d)", r.Location.File, r.Location.Line)
+}
+
+func newRBAC(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "rbac",
+		Short: "Analyse RBAC: who can do what, and what a subject can do, with the chain behind each answer",
+		Long: `Answer RBAC questions exactly as the API server's RBAC authorizer decides them, from
+manifests (-f, same inputs as scan) or the live cluster (no -f): ClusterRole aggregation,
+RoleBindings to ClusterRoles, service account subjects, the implicit groups
+(system:authenticated, system:serviceaccounts[:NS]) and system:masters all count.
+
+Subjects are sa:NAMESPACE:NAME, user:NAME or group:NAME. Resources are named as with
+kubectl: pods, po, deploy, deployments.apps, pods/exec, widgets.example.com.
+
+Exit codes: 0 success; 1 can: the request is denied; 2 usage error; 3 some input could
+not be read (the answer covers the rest). Bindings that grant nothing (their role is
+missing) are printed as notes.`,
+	}
+	c.AddCommand(newRBACWhoCan(stdin, stdout, stderr), newRBACCan(stdin, stdout, stderr))
+	return c
+}
+
+// rbacRequest builds the request of VERB RESOURCE [NAME] or VERB --non-resource-url,
+// with notes about how the resource was read.
+func rbacRequest(args []string, url, namespace string, stderr io.Writer) (rbac.Attributes, error) {
+	if len(args) == 0 || args[0] == "" {
+		return rbac.Attributes{}, errors.New("missing VERB")
+	}
+	a := rbac.Attributes{Verb: args[0]}
+	if url != "" {
+		if len(args) > 1 {
+			return a, errors.New("--non-resource-url takes no RESOURCE or NAME")
+		}
+		if !strings.HasPrefix(url, "/") && url != "*" {
+			return a, fmt.Errorf("--non-resource-url %q: a path starts with /", url)
+		}
+		a.Path = url
+		return a, nil
+	}
+	if len(args) < 2 {
+		return a, errors.New("missing RESOURCE (or --non-resource-url PATH)")
+	}
+	if len(args) > 3 {
+		return a, fmt.Errorf("too many arguments: want VERB RESOURCE [NAME], got %q", strings.Join(args, " "))
+	}
+	r, err := rbac.ParseResource(args[1])
+	if err != nil {
+		return a, err
+	}
+	if !r.Known {
+		fmt.Fprintf(stderr, "palisade: note: %q is not a built-in resource: asking about resource %q of the core group (write RESOURCE.GROUP for a custom resource)\n", args[1], r.Resource)
+	}
+	a.ResourceRequest, a.APIGroup, a.Resource, a.Subresource, a.Namespace = true, r.Group, r.Resource, r.Subresource, namespace
+	if len(args) == 3 {
+		a.Name = args[2]
+	}
+	if !r.Namespaced && namespace != "" {
+		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide, not in namespace %s\n", r.Resource, namespace)
+		a.Namespace = ""
+	}
+	return a, nil
+}
+
+func newRBACWhoCan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in           rbacInput
+		namespace    string
+		anyNamespace bool
+		url          string
+		format       string
+		outFile      string
+	)
+	c := &cobra.Command{
+		Use:   "who-can VERB RESOURCE[/SUBRESOURCE] [NAME] [-n NS | -A] | who-can VERB --non-resource-url PATH",
+		Short: "Every user, group and service account allowed a request, with the binding and role that allow it",
+		Long: `List every subject the request is allowed to, each with every chain binding -> role -> rule
+that allows it, and the workloads whose pods run as each allowed service account (they
+can make the request if compromised).
+
+Without -n the request is cluster-wide (list pods in all namespaces, get nodes): only
+ClusterRoleBindings count. With -n NS it is made in that namespace: its RoleBindings
+count too. With -A, RoleBindings of every namespace count, each chain saying where it
+applies.`,
+		Example: `  palisade rbac who-can get secrets -n shop -f k8s/
+  palisade rbac who-can create pods/exec -A
+  palisade rbac who-can update deployments.apps/scale web -n shop -f k8s/
+  palisade rbac who-can get --non-resource-url /metrics
+  palisade rbac who-can list secrets -A -o dot -f k8s/ | dot -Tsvg > secrets.svg`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if anyNamespace && namespace != "" {
+				return finish(stderr, errors.New("-n and -A exclude each other"), false, 0)
+			}
+			a, err := rbacRequest(args, url, namespace, stderr)
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			m, problems, bad, err := in.model(stdin, stderr)
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			v := rbac.WhoCanView{Request: a, Problems: problems}
+			switch {
+			case anyNamespace && a.ResourceRequest:
+				v.Scope, v.Answers = rbac.ScopeAnyNamespace, m.WhoCanAnyNamespace(a)
+			case a.Namespace != "":
+				v.Scope, v.Answers = rbac.ScopeNamespace, m.WhoCan(a)
+			default:
+				v.Scope, v.Answers = rbac.ScopeCluster, m.WhoCan(a)
+			}
+			err = writeTo(stdout, outFile, func(w io.Writer) error { return rbac.WriteWhoCan(w, v, format) })
+			return finish(stderr, err, bad, 0)
+		},
+	}
+	in.register(c.Flags())
+	c.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the request (default: a cluster-wide request)")
+	c.Flags().BoolVarP(&anyNamespace, "all-namespaces", "A", false, "the request in any namespace: RoleBindings of every namespace count")
+	c.Flags().StringVar(&url, "non-resource-url", "", "a non-resource request (/healthz, /metrics) instead of RESOURCE")
+	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(rbac.WhoCanFormats, ", "))
+	c.Flags().StringVar(&outFile, "output-file", "", "write the output to this file instead of standard output")
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(rbac.WhoCanFormats))
+	return c
+}
+
+func newRBACCan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in        rbacInput
+		namespace string
+		groups    []string
+		url       string
+		format    string
+	)
+	c := &cobra.Command{
+		Use:   "can SUBJECT [VERB RESOURCE[/SUBRESOURCE] [NAME]] [-n NS]",
+		Short: "What a subject can do (its effective rules), or whether it can make one request and why",
+		Long: `With SUBJECT alone, list the subject's effective rules, like kubectl auth can-i --list: in
+namespace NS with -n (its RoleBindings and every ClusterRoleBinding), else in every
+namespace, each rule with the namespace it applies in (* cluster-wide) and its chain.
+
+With a request, answer yes or no with the reason and every chain that allows it; exit 1
+when denied. Without -n the request is cluster-wide.
+
+SUBJECT is sa:NAMESPACE:NAME (a service account, with its groups system:serviceaccounts,
+system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
+--group groups and system:authenticated) or group:NAME.`,
+		Example: `  palisade rbac can sa:shop:web -f k8s/
+  palisade rbac can sa:shop:web get secrets db -n shop -f k8s/
+  palisade rbac can user:alice --group devs create deployments.apps -n shop
+  palisade rbac can group:system:authenticated get --non-resource-url /version`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return finish(stderr, errors.New("missing SUBJECT (sa:NAMESPACE:NAME, user:NAME or group:NAME)"), false, 0)
+			}
+			subject, err := rbac.ParseSubject(args[0])
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			u := rbac.UserInfoFor(subject, groups)
+			var a rbac.Attributes
+			ask := len(args) > 1 || url != ""
+			if ask {
+				if a, err = rbacRequest(args[1:], url, namespace, stderr); err != nil {
+					return finish(stderr, err, false, 0)
+				}
+				a.User = u
+			}
+			m, problems, bad, err := in.model(stdin, stderr)
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			if !ask {
+				v := rbac.RulesView{Subject: subject, User: u, Namespace: namespace, Problems: problems}
+				for _, g := range u.Groups {
+					v.Masters = v.Masters || g == rbac.GroupMasters
+				}
+				if namespace == "" {
+					v.AnyNamespace, v.Rules = true, m.RulesForAnyNamespace(u)
+				} else {
+					v.Rules = m.RulesFor(u, namespace)
+				}
+				return finish(stderr, rbac.WriteRules(stdout, v, format), bad, 0)
+			}
+			d := m.Authorize(a)
+			err = rbac.WriteDecision(stdout, rbac.DecisionView{Subject: subject, Request: a, Decision: d, Problems: problems}, format)
+			code := 0
+			if !d.Allowed {
+				code = ExitFindings
+			}
+			return finish(stderr, err, bad, code)
+		},
+	}
+	in.register(c.Flags())
+	c.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the request or of the rules (default: cluster-wide request; rules of every namespace)")
+	c.Flags().StringArrayVar(&groups, "group", nil, "a group the user is in (repeatable)")
+	c.Flags().StringVar(&url, "non-resource-url", "", "a non-resource request (/healthz, /metrics) instead of RESOURCE")
+	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(rbac.ViewFormats, ", "))
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(rbac.ViewFormats))
+	return c
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rbac.yaml: ClusterRole secret-reader (get, list secrets) bound in shop to the
+// service account shop/app (run by Deployment shop/web) and the group devs, and
+// cluster-wide to the user auditor; RoleBinding shop/broken names a missing Role;
+// ClusterRole ops aggregates ops-exec (create pods/exec) and is bound to ci/runner,
+// which CronJob ci/nightly runs as without a token.
+
+func TestRBACWhoCan(t *testing.T) {
+	r := run(t, nil, "rbac", "who-can", "get", "secrets", "db", "-n", "shop", "-f", "@rbac.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"Who can get secrets named \"db\" in namespace shop",
+		"user:auditor\n  ClusterRoleBinding auditors -> ClusterRole secret-reader, rule 0: get,list secrets (cluster-wide)",
+		"group:devs\n  RoleBinding shop/app-secrets -> ClusterRole secret-reader",
+		"group:system:masters\n  system:masters bypasses RBAC",
+		"sa:shop:app\n  RoleBinding shop/app-secrets -> ClusterRole secret-reader, rule 0: get,list secrets (in shop)",
+		"workloads running as it (can do it if compromised):\n    Deployment shop/web as app",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "note: RoleBinding/shop/broken: references Role shop/missing") {
+		t.Errorf("the broken binding is not a note: %q", r.stderr)
+	}
+	// Cluster-wide (no -n): the RoleBinding does not count.
+	r = run(t, nil, "rbac", "who-can", "list", "secret", "-f", "@rbac.yaml", "-o", "json")
+	var v struct {
+		Scope   string
+		Answers []struct {
+			Subject struct{ Kind, Name, Namespace string }
+			Grants  []struct {
+				Binding struct{ Kind, Name string }
+				Role    struct{ Name string }
+				Source  struct{ Name string }
+			}
+			Workloads []struct {
+				Kind, Name string
+				Token      bool
+			}
+		}
+		Problems []struct{ Message string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if v.Scope != "cluster" || len(v.Answers) != 2 || v.Answers[0].Subject.Name != "auditor" || len(v.Problems) != 1 {
+		t.Errorf("cluster-wide list secrets: %+v", v)
+	}
+	// Aggregation, short names and subresources; the CronJob's pods hold no token.
+	r = run(t, nil, "rbac", "who-can", "create", "po/exec", "-A", "-f", "@rbac.yaml", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if len(v.Answers) != 2 || v.Answers[1].Subject.Name != "runner" {
+		t.Fatalf("create pods/exec: %+v", v.Answers)
+	}
+	a := v.Answers[1]
+	if g := a.Grants; len(g) != 1 || g[0].Role.Name != "ops" || g[0].Source.Name != "ops-exec" {
+		t.Errorf("runner's chain: %+v", g)
+	}
+	if w := a.Workloads; len(w) != 1 || w[0].Name != "nightly" || w[0].Token {
+		t.Errorf("runner's workloads: %+v", w)
+	}
+	// pods alone does not cover pods/exec.
+	r = run(t, nil, "rbac", "who-can", "get", "pods", "-A", "-f", "@rbac.yaml")
+	if strings.Contains(r.stdout, "runner") {
+		t.Errorf("pods/exec must not grant pods:\n%s", r.stdout)
+	}
+	r = run(t, nil, "rbac", "who-can", "list", "secrets", "-A", "-f", "@rbac.yaml", "-o", "dot")
+	for _, want := range []string{"digraph whocan {", `"subject:sa:shop:app" -> "binding:RoleBinding/shop/app-secrets";`,
+		`"binding:RoleBinding/shop/app-secrets" -> "role:ClusterRole/secret-reader";`, `"workload:Deployment/shop/web" -> "subject:sa:shop:app" [label="runs as"];`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dot lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestRBACCan(t *testing.T) {
+	r := run(t, nil, "rbac", "can", "sa:shop:app", "get", "secrets", "-n", "shop", "-f", "@rbac.yaml")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "yes\n") || !strings.Contains(r.stdout, "RoleBinding shop/app-secrets -> ClusterRole secret-reader") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "rbac", "can", "sa:shop:app", "get", "secrets", "-n", "other", "-f", "@rbac.yaml")
+	if r.code != ExitFindings || !strings.HasPrefix(r.stdout, "no\n") || !strings.Contains(r.stdout, "no RBAC rule allows it") {
+		t.Errorf("exit %d:\n%s", r.code, r.stdout)
+	}
+	r = run(t, nil, "rbac", "can", "user:carol", "--group", "devs", "list", "secrets", "-n", "shop", "-f", "@rbac.yaml", "-o", "json")
+	var d struct{ Decision struct{ Allowed bool } }
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || r.code != 0 || !d.Decision.Allowed {
+		t.Errorf("carol in devs: exit %d, %v:\n%s", r.code, err, r.stdout)
+	}
+	r = run(t, nil, "rbac", "can", "user:root", "--group", "system:masters", "delete", "nodes", "-f", "@rbac.yaml")
+	if r.code != 0 || !strings.Contains(r.stdout, "system:masters bypasses RBAC") {
+		t.Errorf("masters: exit %d:\n%s", r.code, r.stdout)
+	}
+	// The rules table: every namespace without -n.
+	r = run(t, nil, "rbac", "can", "sa:ci:runner", "-f", "@rbac.yaml")
+	out := strings.Join(strings.Fields(r.stdout), " ")
+	if r.code != 0 || !strings.Contains(out, "* create pods/exec - ClusterRoleBinding ops -> ClusterRole ops (from ClusterRole ops-exec)") {
+		t.Errorf("runner's rules: exit %d:\n%s", r.code, r.stdout)
+	}
+	r = run(t, nil, "rbac", "can", "user:auditor", "-n", "shop", "-f", "@rbac.yaml", "-o", "json")
+	var rv struct {
+		Rules []struct{ Rule struct{ Verbs []string } }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rv); err != nil || len(rv.Rules) != 1 {
+		t.Errorf("auditor's rules: %v:\n%s", err, r.stdout)
+	}
+}
+
+func TestRBACUsageAndInputErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"rbac", "who-can", "-f", "@rbac.yaml"},
+		{"rbac", "who-can", "get", "-f", "@rbac.yaml"},
+		{"rbac", "who-can", "get", "pods", "-n", "a", "-A", "-f", "@rbac.yaml"},
+		{"rbac", "who-can", "get", "pods", "--non-resource-url", "/x", "-f", "@rbac.yaml"},
+		{"rbac", "who-can", "get", "pods", "-o", "yaml", "-f", "@rbac.yaml"},
+		{"rbac", "can", "alice", "-f", "@rbac.yaml"},
+		{"rbac", "can", "-f", "@rbac.yaml"},
+		{"rbac", "who-can", "get", "pods", "--kubeconfig", filepath.Join(t.TempDir(), "missing")},
+	} {
+		if r := run(t, nil, args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, r.code, ExitUsage, r.stderr)
+		}
+	}
+	// Unreadable input: exit 3, still answering from the rest.
+	r := run(t, nil, "rbac", "who-can", "get", "secrets", "-n", "shop", "-f", "@rbac.yaml", "-f", "@malformed.yaml")
+	if r.code != ExitInputErrors || !strings.Contains(r.stdout, "sa:shop:app") || !strings.Contains(r.stderr, "input error") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A cluster-scoped resource is asked cluster-wide; unknown resources are noted.
+	r = run(t, nil, "rbac", "who-can", "get", "nodes", "-n", "shop", "-f", "@rbac.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "cluster-scoped") || !strings.Contains(r.stdout, "cluster-wide") {
+		t.Errorf("nodes -n: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "rbac", "who-can", "get", "widgets", "-f", "@rbac.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "not a built-in resource") {
+		t.Errorf("widgets: exit %d:\n%s", r.code, r.stderr)
+	}
+}

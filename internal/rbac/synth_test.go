@@ -1,0 +1,103 @@
+package rbac
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// synthetic describes a generated cluster's RBAC: roles and bindings spread over
+// namespaces, a tenth of them cluster-scoped, some ClusterRoles aggregated, and
+// workloads running as the generated service accounts.
+type synthetic struct {
+	namespaces, roles, bindings, workloads int
+	seed                                   uint64
+}
+
+func (s synthetic) String() string {
+	return fmt.Sprintf("roles=%d/bindings=%d", s.roles, s.bindings)
+}
+
+var (
+	synthVerbs     = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*", "escalate", "bind", "impersonate"}
+	synthResources = []string{"pods", "pods/log", "pods/exec", "secrets", "configmaps", "services", "deployments", "deployments/scale", "*/scale", "nodes", "roles", "rolebindings", "jobs", "events", "serviceaccounts/token", "*", "widgets", "ingresses"}
+	synthGroups    = []string{"", "apps", "batch", "rbac.authorization.k8s.io", "networking.k8s.io", "example.com", "*"}
+)
+
+func pick[T any](r *rand.Rand, list []T, n int) []T {
+	out := make([]T, 0, n)
+	for range n {
+		out = append(out, list[r.IntN(len(list))])
+	}
+	return out
+}
+
+func yamlList(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func (s synthetic) rules(r *rand.Rand) string {
+	var sb strings.Builder
+	for range 2 + r.IntN(5) {
+		fmt.Fprintf(&sb, "- apiGroups: %s\n  resources: %s\n  verbs: %s\n", yamlList(pick(r, synthGroups, 1+r.IntN(2))),
+			yamlList(pick(r, synthResources, 1+r.IntN(3))), yamlList(pick(r, synthVerbs, 1+r.IntN(3))))
+		if r.IntN(10) == 0 {
+			fmt.Fprintf(&sb, "  resourceNames: [n%d, n%d]\n", r.IntN(20), r.IntN(20))
+		}
+	}
+	return sb.String()
+}
+
+func (s synthetic) subject(r *rand.Rand, ns string) string {
+	switch r.IntN(10) {
+	case 0, 1, 2:
+		return fmt.Sprintf("- kind: User\n  apiGroup: rbac.authorization.k8s.io\n  name: user-%d\n", r.IntN(s.bindings/4+1))
+	case 3:
+		return fmt.Sprintf("- kind: Group\n  apiGroup: rbac.authorization.k8s.io\n  name: group-%d\n", r.IntN(s.bindings/40+1))
+	default:
+		return fmt.Sprintf("- kind: ServiceAccount\n  name: sa-%d\n  namespace: %s\n", r.IntN(20), ns)
+	}
+}
+
+// yaml writes the cluster as manifests.
+func (s synthetic) yaml() string {
+	r := rand.New(rand.NewPCG(s.seed, 7))
+	var sb strings.Builder
+	ns := func(i int) string { return fmt.Sprintf("ns-%d", i%s.namespaces) }
+	clusterRoles := s.roles / 10
+	for i := range clusterRoles {
+		fmt.Fprintf(&sb, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cr-%d\n  labels: {agg: a%d}\n", i, i%50)
+		if i < clusterRoles/100 { // 1% aggregate the roles of one label
+			fmt.Fprintf(&sb, "aggregationRule:\n  clusterRoleSelectors:\n  - matchLabels: {agg: a%d}\nrules: []\n", 1+i%49)
+			continue
+		}
+		sb.WriteString("rules:\n" + s.rules(r))
+	}
+	for i := range s.roles - clusterRoles {
+		fmt.Fprintf(&sb, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: role-%d\n  namespace: %s\nrules:\n%s", i, ns(i), s.rules(r))
+	}
+	for i := range s.bindings {
+		n := ns(r.IntN(s.namespaces))
+		if i%10 == 0 {
+			fmt.Fprintf(&sb, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb-%d\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr-%d}\nsubjects:\n", i, r.IntN(clusterRoles))
+		} else if r.IntN(3) == 0 {
+			fmt.Fprintf(&sb, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb-%d\n  namespace: %s\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr-%d}\nsubjects:\n", i, n, r.IntN(clusterRoles))
+		} else {
+			// A Role of the binding's namespace (roles are spread round-robin).
+			k := r.IntN((s.roles-clusterRoles)/s.namespaces)*s.namespaces + r.IntN(s.namespaces)
+			n = ns(k)
+			fmt.Fprintf(&sb, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb-%d\n  namespace: %s\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: role-%d}\nsubjects:\n", i, n, k)
+		}
+		for range 1 + r.IntN(3) {
+			sb.WriteString(s.subject(r, n))
+		}
+	}
+	for i := range s.workloads {
+		fmt.Fprintf(&sb, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-%d\n  namespace: %s\nspec:\n  template:\n    spec:\n      serviceAccountName: sa-%d\n      containers: [{name: c, image: nginx}]\n", i, ns(i), r.IntN(20))
+	}
+	return sb.String()
+}
