@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	kjson "k8s.io/apimachinery/pkg/util/json"
@@ -52,6 +53,22 @@ const (
 	abacKind        = "Policy"
 	abacMaxLineSize = bufio.MaxScanTokenSize // the API server reads the file with a default bufio.Scanner
 )
+
+func init() { RegisterABAC(loadABACFile) }
+
+// loadABACFile reads a policy file for LoadABACFile (the CLI's --abac-policy-file).
+func loadABACFile(path string) (ExtraAuthorizer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := ParseABAC(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
 // ABACPolicy is a parsed ABAC policy file. It answers requests as the API server's
 // ABAC authorizer does and can be given to Build as Options.Extra.
@@ -179,7 +196,7 @@ func parseABACLine(b []byte) (*ABACRule, error) {
 	if version == abacV1beta1 {
 		var l abacLineV1beta1
 		if err := kjson.Unmarshal(data, &l); err != nil {
-			return nil, fmt.Errorf("decoding %s policy: %v", abacV1beta1, err)
+			return nil, fmt.Errorf("decoding %s policy: %s", abacV1beta1, fieldNames.Replace(err.Error()))
 		}
 		s := l.Spec
 		r := &ABACRule{User: s.User, Group: s.Group, Readonly: s.Readonly, APIGroup: s.APIGroup,
@@ -191,7 +208,7 @@ func parseABACLine(b []byte) (*ABACRule, error) {
 	}
 	var l abacLineV0
 	if err := kjson.Unmarshal(data, &l); err != nil {
-		return nil, fmt.Errorf("decoding unversioned policy: %v", err)
+		return nil, fmt.Errorf("decoding unversioned policy: %s", fieldNames.Replace(err.Error()))
 	}
 	r := &ABACRule{User: l.User, Group: l.Group, Readonly: l.Readonly, Resource: l.Resource, Namespace: l.Namespace, APIGroup: "*"}
 	if l.User == "" && l.Group == "" {
@@ -211,6 +228,9 @@ func parseABACLine(b []byte) (*ABACRule, error) {
 	}
 	return r, nil
 }
+
+// fieldNames turns the decoder's Go type names into the policy's field names.
+var fieldNames = strings.NewReplacer("Go struct field abacLineV1beta1.", "field ", "Go struct field abacLineV0.", "field ", "Go struct field .", "field ")
 
 // abacVersion decides, as the API server's decoder does, which form a line is in:
 // v1beta1 needs both apiVersion and kind; a line missing either is decoded as the

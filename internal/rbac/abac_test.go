@@ -3,6 +3,7 @@ package rbac_test
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -293,4 +294,24 @@ func FuzzParseABAC(f *testing.F) {
 		p.Authorize(a)
 		p.WhoCan(a)
 	})
+}
+
+func TestLoadABACFile(t *testing.T) {
+	a, err := rbac.LoadABACFile("testdata/abac-policy.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := a.Authorize(res(user("alice", "system:authenticated"), "delete", "", "secrets", "", "x", "s")); !ok {
+		t.Error("the policy read through LoadABACFile does not allow alice")
+	}
+	if a, err := rbac.LoadABACFile("testdata/missing.jsonl"); err == nil || a != nil {
+		t.Errorf("missing file: %v, %v", a, err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(bad, []byte("{}\n{\"user\": 1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rbac.LoadABACFile(bad); err == nil || !strings.Contains(err.Error(), bad+":2: ") {
+		t.Errorf("bad file: error %v, want one at %s:2", err, bad)
+	}
 }
