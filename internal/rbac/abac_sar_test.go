@@ -43,12 +43,14 @@ func TestABACDifferential(t *testing.T) {
 		user("system:serviceaccount:kube-system:x", "system:serviceaccounts", "system:serviceaccounts:kube-system", authn),
 		user("legacy-reader", authn), user("legacy-admin"), user("yaml-user", authn),
 		user("nobody", authn), user("nobody"),
+		user("kind-only", authn), user("v0-user", authn), user("anyone-by-group-star"),
+		user("case-user", authn), user("someone", "case-group", authn),
 	}
 	type resource struct{ group, resource, sub string }
 	resources := []resource{
 		{"", "pods", ""}, {"", "pods", "log"}, {"apps", "deployments", ""}, {"apps", "deployments", "scale"},
 		{"", "events", ""}, {"events.k8s.io", "events", ""}, {"", "configmaps", ""}, {"batch", "jobs", ""},
-		{"", "nodes", ""}, {"rbac.authorization.k8s.io", "clusterroles", ""},
+		{"", "nodes", ""}, {"rbac.authorization.k8s.io", "clusterroles", ""}, {"example.com", "widgets", ""},
 	}
 	namespaces := []string{"", "projectCaribou", "ci", "kube-system", "legacy", "other"}
 	verbs := []string{"get", "list", "watch", "create", "delete", "escalate"}

@@ -36,8 +36,8 @@ func parseABAC(t testing.TB, text string) *rbac.ABACPolicy {
 
 func TestABACParseForms(t *testing.T) {
 	p := readABAC(t, "testdata/abac-policy.jsonl")
-	if len(p.Policies) != 12 {
-		t.Fatalf("%d policies, want 12 (comments and blank lines skipped): %+v", len(p.Policies), p.Policies)
+	if len(p.Policies) != 16 {
+		t.Fatalf("%d policies, want 16 (comments and blank lines skipped): %+v", len(p.Policies), p.Policies)
 	}
 	want := map[int]rbac.ABACRule{
 		// "*" user becomes the group system:authenticated
@@ -47,6 +47,14 @@ func TestABACParseForms(t *testing.T) {
 		15: {Line: 15, User: "legacy-reader", Readonly: true, Namespace: "legacy", Resource: "*", APIGroup: "*"},
 		// a YAML line is read too
 		16: {Line: 16, User: "yaml-user", Namespace: "*", Resource: "*", APIGroup: "*", NonResourcePath: "*"},
+		// kind without apiVersion is the legacy form
+		17: {Line: 17, User: "kind-only", Namespace: "*", Resource: "widgets", APIGroup: "*"},
+		// an explicit v0 without kind
+		18: {Line: 18, User: "v0-user", Namespace: "legacy", Resource: "*", APIGroup: "*"},
+		// group "*" replaces the user with system:authenticated
+		19: {Line: 19, Group: "system:authenticated", Resource: "widgets", Namespace: "*", APIGroup: "example.com", Readonly: true},
+		// "User" is not "user"
+		20: {Line: 20, Group: "case-group", Namespace: "*", Resource: "*", APIGroup: "*"},
 	}
 	for _, r := range p.Policies {
 		if w, ok := want[r.Line]; ok && !reflect.DeepEqual(r, w) {
@@ -236,12 +244,13 @@ func TestABACWhoCan(t *testing.T) {
 		return out
 	}
 	got := names(p.WhoCan(res(rbac.UserInfo{}, "create", "apps", "deployments", "", "ci", "")))
-	want := []string{"user:alice", "sa:ci:deployer", "user:legacy-admin", "user:yaml-user"}
+	want := []string{"user:alice", "sa:ci:deployer", "user:legacy-admin", "user:yaml-user", "group:case-group"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("who can create deployments in ci: %v, want %v", got, want)
 	}
 	got = names(p.WhoCan(nonRes(rbac.UserInfo{}, "get", "/healthz")))
 	want = []string{"group:system:authenticated", "group:system:unauthenticated", "user:legacy-admin", "user:yaml-user"}
+	// (case-group's line has no nonResourcePath)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("who can get /healthz: %v, want %v", got, want)
 	}
