@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,6 +61,11 @@ const minTuples = 10000
 // changed (verb, namespace, group, subresource, name, path), and random ones; users,
 // groups only, service accounts (with their implicit groups, and bare), the anonymous
 // user, system:masters members, and subjects named by the corpus.
+//
+// The same answers check WhoCan (a user the server allows is covered by a subject
+// WhoCan lists, a user it denies by none), and RulesFor is compared with
+// SelfSubjectRulesReview (impersonating each authenticated user) in each generated
+// namespace.
 //
 // Limitation: kubetest runs no kube-controller-manager, so no one fills in the rules
 // of aggregated ClusterRoles. The test does what the clusterrole-aggregation
@@ -196,11 +202,140 @@ func TestSARDifferential(t *testing.T) {
 				describe(a), want.Allowed, want.Reason, d.Allowed, d.Reason, grantsText(d.Grants))
 		}
 	}
+	// WhoCan against the same answers: a user the server allows must be covered by
+	// some subject WhoCan lists (its name, one of its groups, its service account),
+	// and a user it denies by none.
+	whoCanStart := time.Now()
+	whoCan := map[string][]rbac.Answer{}
+	whoCanMismatches := 0
+	for i, a := range reqs {
+		key := a
+		key.User = rbac.UserInfo{}
+		answers, ok := whoCan[describe(key)]
+		if !ok {
+			answers = m.WhoCan(key)
+			whoCan[describe(key)] = answers
+		}
+		var covered []string
+		for _, ans := range answers {
+			if coveredBy(ans.Subject, a.User) {
+				covered = append(covered, ans.Subject.String())
+			}
+		}
+		if (len(covered) > 0) == got[i].Allowed {
+			continue
+		}
+		whoCanMismatches++
+		if whoCanMismatches <= 30 {
+			t.Errorf("WHO-CAN MISMATCH %s\n\tAPI server: allowed=%v reason=%q\n\tWhoCan subjects covering the user: %v",
+				describe(a), got[i].Allowed, got[i].Reason, covered)
+		}
+	}
 	t.Logf("RBAC differential test: %d requests (%v), %d allowed, %d denied, %d mismatches; SubjectAccessReviews %v, whole test %v (seed %d)",
 		len(reqs), kinds, allowed, len(reqs)-allowed, mismatches, sarTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), seed)
+	t.Logf("WhoCan: %d distinct requests in %v, %d mismatches", len(whoCan), time.Since(whoCanStart).Round(time.Millisecond), whoCanMismatches)
+
+	// RulesFor against SelfSubjectRulesReview, asked as each user (impersonated) in
+	// each generated namespace. Impersonation adds system:authenticated, so only users
+	// that have it are asked (the anonymous user may not ask).
+	rulesStart := time.Now()
+	rulesChecked, rulesMismatches, rulesSeen := 0, 0, 0
+	seenUser := map[string]bool{}
+	for _, a := range reqs {
+		u := a.User
+		key := u.Name + "|" + strings.Join(u.Groups, ",")
+		if seenUser[key] || has(u.Groups, "system:masters") || !has(u.Groups, "system:authenticated") || u.Name == "" {
+			continue
+		}
+		seenUser[key] = true
+		for _, ns := range g.namespaces {
+			want, err := serverRules(ctx, c, u, ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotRules := map[string]bool{}
+			for _, r := range m.RulesFor(u, ns) {
+				gotRules[ruleText(r.Rule)] = true
+			}
+			rulesChecked++
+			rulesSeen += len(want)
+			if !reflect.DeepEqual(want, gotRules) {
+				rulesMismatches++
+				if rulesMismatches <= 10 {
+					t.Errorf("RULES MISMATCH for user=%q groups=%q in %s:\n\tonly the API server: %v\n\tonly RulesFor: %v",
+						u.Name, u.Groups, ns, setMinus(want, gotRules), setMinus(gotRules, want))
+				}
+			}
+		}
+	}
+	t.Logf("RulesFor: %d (user, namespace) pairs (%d distinct rules in all) against SelfSubjectRulesReview in %v, %d mismatches",
+		rulesChecked, rulesSeen, time.Since(rulesStart).Round(time.Millisecond), rulesMismatches)
+	if rulesChecked < 100 || rulesSeen < 10*rulesChecked {
+		t.Errorf("the rules comparison covered too little: %d pairs, %d rules", rulesChecked, rulesSeen)
+	}
 	if allowed < len(reqs)/10 || len(reqs)-allowed < len(reqs)/10 {
 		t.Errorf("%d of %d requests allowed: the requests do not exercise both answers", allowed, len(reqs))
 	}
+}
+
+// serverRules asks the API server for the rules of a user in a namespace
+// (SelfSubjectRulesReview, impersonating the user), as a set of ruleText.
+func serverRules(ctx context.Context, c *kubetest.Cluster, u rbac.UserInfo, ns string) (map[string]bool, error) {
+	cfg := c.Config()
+	cfg.QPS, cfg.Burst = -1, 0
+	cfg.Impersonate.UserName = u.Name
+	cfg.Impersonate.Groups = u.Groups
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r, err := client.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx, &authorizationv1.SelfSubjectRulesReview{
+		Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("SelfSubjectRulesReview for %s in %s: %w", u.Name, ns, err)
+	}
+	// An evaluation error (a binding to a missing role) leaves the rules of every
+	// other binding in the answer, which is what RulesFor lists too.
+	out := map[string]bool{}
+	for _, x := range r.Status.ResourceRules {
+		out[ruleText(rbacv1.PolicyRule{Verbs: x.Verbs, APIGroups: x.APIGroups, Resources: x.Resources, ResourceNames: x.ResourceNames})] = true
+	}
+	for _, x := range r.Status.NonResourceRules {
+		out[ruleText(rbacv1.PolicyRule{Verbs: x.Verbs, NonResourceURLs: x.NonResourceURLs})] = true
+	}
+	return out, nil
+}
+
+func ruleText(r rbacv1.PolicyRule) string {
+	j := func(s []string) string { return "[" + strings.Join(s, ",") + "]" }
+	if len(r.NonResourceURLs) > 0 {
+		return "verbs=" + j(r.Verbs) + " urls=" + j(r.NonResourceURLs)
+	}
+	return "verbs=" + j(r.Verbs) + " groups=" + j(r.APIGroups) + " resources=" + j(r.Resources) + " names=" + j(r.ResourceNames)
+}
+
+func setMinus(a, b map[string]bool) []string {
+	var out []string
+	for k := range a {
+		if !b[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// coveredBy reports whether a who-can subject includes the user.
+func coveredBy(s rbac.Subject, u rbac.UserInfo) bool {
+	switch s.Kind {
+	case rbac.KindUser:
+		return s.Name == u.Name
+	case rbac.KindGroup:
+		return has(u.Groups, s.Name)
+	case rbac.KindServiceAccount:
+		return u.Name == "system:serviceaccount:"+s.Namespace+":"+s.Name
+	}
+	return false
 }
 
 func grantsText(gs []rbac.Grant) string {
