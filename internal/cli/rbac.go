@@ -21,6 +21,7 @@ type rbacInput struct {
 
 func (in *rbacInput) register(f *pflag.FlagSet) {
 	in.inputFlags.register(f, true)
+	f.Lookup("kube-version").Usage = "Kubernetes version Helm charts are rendered for, and whose bootstrap policy --include-defaults adds (default: the newest embedded)"
 	f.BoolVar(&in.includeDefaults, "include-defaults", false, "add the bootstrap ClusterRoles and ClusterRoleBindings the API server of --kube-version creates (what system:authenticated gets by default, etc.)")
 	f.StringVar(&in.abacFile, "abac-policy-file", "", "ABAC policy file (one JSON policy per line), authorized after RBAC as with --authorization-mode=RBAC,ABAC")
 }

@@ -34,6 +34,7 @@ type Model struct {
 	rulesByResource map[string][]ruleLoc
 	rulesByURL      map[string][]ruleLoc
 	urlPrefixes     []urlPrefix
+	indexedRules    int
 
 	workloads   []WorkloadRef
 	bySA        map[string][]int // NAMESPACE/NAME -> indexes into workloads
@@ -64,6 +65,8 @@ type ruleSrc struct {
 type ruleLoc struct {
 	role *role
 	i    int
+	// id numbers the indexed rules, for a per-query bitset of rules already seen.
+	id int
 }
 
 type urlPrefix struct {
@@ -452,7 +455,8 @@ func (b *builder) index() {
 			continue // bound by nothing: no who-can answer goes through it
 		}
 		for i, src := range r.rules {
-			loc := ruleLoc{r, i}
+			loc := ruleLoc{r, i, m.indexedRules}
+			m.indexedRules++
 			if len(src.rule.NonResourceURLs) > 0 {
 				for j, u := range src.rule.NonResourceURLs {
 					if dup(src.rule.NonResourceURLs[:j], u) {
