@@ -47,6 +47,7 @@ func BenchmarkLoad(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(len(text)), "yaml-B")
 		})
 	}
 }
