@@ -64,8 +64,8 @@
 // above and check that WhoCan agrees with Authorize on every case. server_test.go
 // creates roles and bindings covering each point in a real kube-apiserver v1.37.2
 // (internal/kubetest), reads them back through the live source with the server's
-// bootstrap policy, and compares Authorize with SubjectAccessReview for 2,040
-// requests (15 subjects, 20 resource requests in two namespaces and cluster-wide,
+// bootstrap policy, and compares Authorize with SubjectAccessReview for 2,176
+// requests (16 subjects, 20 resource requests in two namespaces and cluster-wide,
 // with and without a name, and 16 non-resource requests): zero differences. It also
 // checks that the server refuses a ClusterRoleBinding to a namespace-less service
 // account. Aggregation cannot be compared that way (the test server runs no
