@@ -72,6 +72,13 @@ func TestRBACWhoCan(t *testing.T) {
 	if w := a.Workloads; len(w) != 1 || w[0].Name != "nightly" || w[0].Token {
 		t.Errorf("runner's workloads: %+v", w)
 	}
+	// -A: one section per namespace, cluster-wide grants first.
+	r = run(t, nil, "rbac", "who-can", "get", "secrets", "-A", "-f", "@rbac.yaml")
+	for _, want := range []string{"== cluster-wide (in every namespace) ==\n\nuser:auditor\n", "== in namespace shop ==\n\ngroup:devs\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("-A output lacks %q:\n%s", want, r.stdout)
+		}
+	}
 	// pods alone does not cover pods/exec.
 	r = run(t, nil, "rbac", "who-can", "get", "pods", "-A", "-f", "@rbac.yaml")
 	if strings.Contains(r.stdout, "runner") {
