@@ -151,6 +151,10 @@ func TestRBACUsageAndInputErrors(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "cluster-scoped") || !strings.Contains(r.stdout, "cluster-wide") {
 		t.Errorf("nodes -n: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	r = run(t, nil, "rbac", "who-can", "get", "nodes", "-A", "-f", "@rbac.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "cluster-scoped") || !strings.Contains(r.stdout, "cluster-wide (ClusterRoleBindings only") {
+		t.Errorf("nodes -A: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = run(t, nil, "rbac", "who-can", "get", "widgets", "-f", "@rbac.yaml")
 	if r.code != 0 || !strings.Contains(r.stderr, "not a built-in resource") {
 		t.Errorf("widgets: exit %d:\n%s", r.code, r.stderr)

@@ -83,7 +83,10 @@ func (m *Model) Authorize(a Attributes) Decision {
 	if len(d.Grants) > 0 {
 		g := d.Grants[0]
 		d.Allowed = true
-		d.Reason = fmt.Sprintf("allowed by %s (%s, rule %d) for %s", g.Binding, g.Source, g.RuleIndex, g.Subject)
+		d.Reason = fmt.Sprintf("allowed by %s -> %s for %s", g.Binding, g.Role, g.Subject)
+		if len(d.Grants) > 1 {
+			d.Reason += fmt.Sprintf(" (and %d more grants)", len(d.Grants)-1)
+		}
 		return d
 	}
 	if m.extra != nil {
