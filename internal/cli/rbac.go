@@ -21,6 +21,7 @@ type rbacInput struct {
 
 func (in *rbacInput) register(f *pflag.FlagSet) {
 	in.inputFlags.register(f, true)
+	f.Lookup("kube-version").Usage = "Kubernetes version Helm charts are rendered for, and whose bootstrap policy --include-defaults adds (default: the newest embedded)"
 	f.BoolVar(&in.includeDefaults, "include-defaults", false, "add the bootstrap ClusterRoles and ClusterRoleBindings the API server of --kube-version creates (what system:authenticated gets by default, etc.)")
 	f.StringVar(&in.abacFile, "abac-policy-file", "", "ABAC policy file (one JSON policy per line), authorized after RBAC as with --authorization-mode=RBAC,ABAC")
 }
@@ -87,9 +88,12 @@ missing) are printed as notes.`,
 	return c
 }
 
+// errClusterScoped says an -A request is asked cluster-wide instead.
+var errClusterScoped = errors.New("cluster-scoped")
+
 // rbacRequest builds the request of VERB RESOURCE [NAME] or VERB --non-resource-url,
 // with notes about how the resource was read.
-func rbacRequest(args []string, url, namespace string, stderr io.Writer) (rbac.Attributes, error) {
+func rbacRequest(args []string, url, namespace string, anyNamespace bool, stderr io.Writer) (rbac.Attributes, error) {
 	if len(args) == 0 || args[0] == "" {
 		return rbac.Attributes{}, errors.New("missing VERB")
 	}
@@ -125,6 +129,11 @@ func rbacRequest(args []string, url, namespace string, stderr io.Writer) (rbac.A
 		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide, not in namespace %s\n", r.Resource, namespace)
 		a.Namespace = ""
 	}
+	if !r.Namespaced && anyNamespace {
+		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide (requests for them carry no namespace, so RoleBindings never apply)\n", r.Resource)
+		a.ResourceRequest = true
+		return a, errClusterScoped
+	}
 	return a, nil
 }
 
@@ -157,7 +166,10 @@ applies.`,
 			if anyNamespace && namespace != "" {
 				return finish(stderr, errors.New("-n and -A exclude each other"), false, 0)
 			}
-			a, err := rbacRequest(args, url, namespace, stderr)
+			a, err := rbacRequest(args, url, namespace, anyNamespace, stderr)
+			if errors.Is(err, errClusterScoped) {
+				anyNamespace, err = false, nil
+			}
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
@@ -225,7 +237,7 @@ system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
 			var a rbac.Attributes
 			ask := len(args) > 1 || url != ""
 			if ask {
-				if a, err = rbacRequest(args[1:], url, namespace, stderr); err != nil {
+				if a, err = rbacRequest(args[1:], url, namespace, false, stderr); err != nil {
 					return finish(stderr, err, false, 0)
 				}
 				a.User = u

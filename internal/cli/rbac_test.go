@@ -72,6 +72,13 @@ func TestRBACWhoCan(t *testing.T) {
 	if w := a.Workloads; len(w) != 1 || w[0].Name != "nightly" || w[0].Token {
 		t.Errorf("runner's workloads: %+v", w)
 	}
+	// -A: one section per namespace, cluster-wide grants first.
+	r = run(t, nil, "rbac", "who-can", "get", "secrets", "-A", "-f", "@rbac.yaml")
+	for _, want := range []string{"== cluster-wide (in every namespace) ==\n\nuser:auditor\n", "== in namespace shop ==\n\ngroup:devs\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("-A output lacks %q:\n%s", want, r.stdout)
+		}
+	}
 	// pods alone does not cover pods/exec.
 	r = run(t, nil, "rbac", "who-can", "get", "pods", "-A", "-f", "@rbac.yaml")
 	if strings.Contains(r.stdout, "runner") {
@@ -143,6 +150,10 @@ func TestRBACUsageAndInputErrors(t *testing.T) {
 	r = run(t, nil, "rbac", "who-can", "get", "nodes", "-n", "shop", "-f", "@rbac.yaml")
 	if r.code != 0 || !strings.Contains(r.stderr, "cluster-scoped") || !strings.Contains(r.stdout, "cluster-wide") {
 		t.Errorf("nodes -n: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "rbac", "who-can", "get", "nodes", "-A", "-f", "@rbac.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "cluster-scoped") || !strings.Contains(r.stdout, "cluster-wide (ClusterRoleBindings only") {
+		t.Errorf("nodes -A: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "rbac", "who-can", "get", "widgets", "-f", "@rbac.yaml")
 	if r.code != 0 || !strings.Contains(r.stderr, "not a built-in resource") {

@@ -1,9 +1,11 @@
 package rbac
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
@@ -18,6 +20,13 @@ var benchSizes = []synthetic{
 }
 
 var benchObjects sync.Map
+
+// cpuPerOp reports the CPU time per operation since start (see cpuTime).
+func cpuPerOp(b *testing.B, start time.Duration) {
+	if start > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
 
 func objectsOf(b *testing.B, s synthetic) []*inventory.Object {
 	if v, ok := benchObjects.Load(s); ok {
@@ -40,12 +49,15 @@ func BenchmarkLoad(b *testing.B) {
 			text := s.yaml()
 			b.SetBytes(int64(len(text)))
 			b.ResetTimer()
+			start := cpuTime()
 			for range b.N {
 				src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(text)}}
 				if _, _, err := src.Load(); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpuPerOp(b, start)
+			b.ReportMetric(float64(len(text)), "yaml-B")
 		})
 	}
 }
@@ -58,11 +70,23 @@ func BenchmarkBuild(b *testing.B) {
 			objs := objectsOf(b, s)
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cpuTime()
 			for range b.N {
 				if _, _, err := Build(objs, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
+			cpuPerOp(b, start)
+			// The model's own size: the heap it keeps beyond the loaded objects.
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			m, _, _ := Build(objs, Options{})
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc), "model-B")
+			runtime.KeepAlive(m)
 		})
 	}
 }
@@ -91,9 +115,11 @@ func BenchmarkWhoCan(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			var n int
+			start := cpuTime()
 			for range b.N {
 				n = len(m.WhoCan(q.a))
 			}
+			cpuPerOp(b, start)
 			b.ReportMetric(float64(n), "subjects")
 		})
 	}
@@ -102,9 +128,11 @@ func BenchmarkWhoCan(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		var n int
+		start := cpuTime()
 		for range b.N {
 			n = len(m.WhoCanAnyNamespace(benchQueries[0].a))
 		}
+		cpuPerOp(b, start)
 		b.ReportMetric(float64(n), "subjects")
 	})
 }
@@ -120,7 +148,9 @@ func BenchmarkAuthorize(b *testing.B) {
 	a.User = UserInfoFor(Subject{Kind: KindServiceAccount, Namespace: "ns-7", Name: "sa-3"}, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	for range b.N {
 		m.Authorize(a)
 	}
+	cpuPerOp(b, start)
 }

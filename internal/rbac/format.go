@@ -161,38 +161,22 @@ func WriteWhoCan(w io.Writer, v WhoCanView, format string) error {
 	switch format {
 	case "text", "":
 		fmt.Fprintf(w, "Who can %s %s:\n", DescribeRequest(v.Request), scopeText(v.Scope, v.Request.Namespace))
-		accounts, runners := 0, 0
-		for _, a := range v.Answers {
-			fmt.Fprintf(w, "\n%s\n", a.Subject)
-			if a.Reason != "" {
-				fmt.Fprintf(w, "  %s\n", a.Reason)
-			}
-			for _, g := range a.Grants {
-				fmt.Fprintf(w, "  %s\n", ChainText(g))
-			}
-			if len(a.Workloads) == 0 {
-				continue
-			}
-			accounts++
-			runners += len(a.Workloads)
-			if everyPod(a.Subject) {
-				fmt.Fprintf(w, "  every pod with a service account token is in this group: %d workloads can do it if compromised\n", len(a.Workloads))
-				continue
-			}
-			fmt.Fprintln(w, "  workloads running as it (can do it if compromised):")
-			for i, wl := range a.Workloads {
-				if i == maxWorkloadsText {
-					fmt.Fprintf(w, "    ... and %d more (-o json lists all)\n", len(a.Workloads)-i)
-					break
-				}
-				note := ""
-				if !wl.Token {
-					note = "  (no token mounted: cannot use it)"
-				}
-				fmt.Fprintf(w, "    %s %s/%s as %s%s%s\n", wl.Kind, wl.Namespace, wl.Name, wl.ServiceAccount, note, whereLoc(wl))
+		if v.Scope == ScopeAnyNamespace {
+			writeWhoCanByNamespace(w, v.Answers)
+		} else {
+			listed := map[Subject]bool{}
+			for _, a := range v.Answers {
+				writeAnswer(w, a, a.Grants, listed)
 			}
 		}
-		fmt.Fprintf(w, "\n%d subjects can; %d of them are run by workloads (%d in all).\n", len(v.Answers), accounts, runners)
+		accounts, runners := 0, 0
+		for _, a := range v.Answers {
+			if len(a.Workloads) > 0 {
+				accounts++
+				runners += len(a.Workloads)
+			}
+		}
+		fmt.Fprintf(w, "\n%d subjects can; workloads run as %d of them (%d workloads).\n", len(v.Answers), accounts, runners)
 		return nil
 	case "json":
 		enc := json.NewEncoder(w)
@@ -202,6 +186,87 @@ func WriteWhoCan(w io.Writer, v WhoCanView, format string) error {
 		return writeWhoCanDot(w, v)
 	}
 	return unknownFormat(format, WhoCanFormats)
+}
+
+// writeWhoCanByNamespace writes an any-namespace answer in sections: cluster-wide
+// grants (and system:masters) first, then one section per namespace.
+func writeWhoCanByNamespace(w io.Writer, answers []Answer) {
+	type entry struct {
+		a      Answer
+		grants []Grant
+	}
+	sections := map[string][]entry{}
+	for _, a := range answers {
+		var order []string
+		by := map[string][]Grant{}
+		for _, g := range a.Grants {
+			if _, ok := by[g.Namespace]; !ok {
+				order = append(order, g.Namespace)
+			}
+			by[g.Namespace] = append(by[g.Namespace], g)
+		}
+		if _, ok := by[""]; !ok && (len(a.Grants) == 0 || a.Reason != "") {
+			order = append([]string{""}, order...) // the reason holds everywhere
+		}
+		for _, ns := range order {
+			sections[ns] = append(sections[ns], entry{a, by[ns]})
+		}
+	}
+	names := make([]string, 0, len(sections))
+	for ns := range sections {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	listed := map[Subject]bool{}
+	for _, ns := range names {
+		if ns == "" {
+			fmt.Fprintln(w, "\n== cluster-wide (in every namespace) ==")
+		} else {
+			fmt.Fprintf(w, "\n== in namespace %s ==\n", ns)
+		}
+		for _, e := range sections[ns] {
+			if ns != "" {
+				e.a.Reason = ""
+			}
+			writeAnswer(w, e.a, e.grants, listed)
+		}
+	}
+}
+
+// writeAnswer writes a subject with its grants and, the first time it is listed, the
+// workloads running as it.
+func writeAnswer(w io.Writer, a Answer, grants []Grant, listed map[Subject]bool) {
+	fmt.Fprintf(w, "\n%s\n", a.Subject)
+	if a.Reason != "" {
+		fmt.Fprintf(w, "  %s\n", a.Reason)
+	}
+	for _, g := range grants {
+		fmt.Fprintf(w, "  %s\n", ChainText(g))
+	}
+	if len(a.Workloads) == 0 {
+		return
+	}
+	if listed[a.Subject] {
+		fmt.Fprintln(w, "  (workloads running as it: listed above)")
+		return
+	}
+	listed[a.Subject] = true
+	if everyPod(a.Subject) {
+		fmt.Fprintf(w, "  every pod with a service account token is in this group: %d workloads can do it if compromised\n", len(a.Workloads))
+		return
+	}
+	fmt.Fprintln(w, "  workloads running as it (can do it if compromised):")
+	for i, wl := range a.Workloads {
+		if i == maxWorkloadsText {
+			fmt.Fprintf(w, "    ... and %d more (-o json lists all)\n", len(a.Workloads)-i)
+			break
+		}
+		note := ""
+		if !wl.Token {
+			note = "  (no token mounted: cannot use it)"
+		}
+		fmt.Fprintf(w, "    %s %s/%s as %s%s%s\n", wl.Kind, wl.Namespace, wl.Name, wl.ServiceAccount, note, whereLoc(wl))
+	}
 }
 
 func whereLoc(wl WorkloadRef) string {

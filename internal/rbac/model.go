@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -35,6 +34,7 @@ type Model struct {
 	rulesByResource map[string][]ruleLoc
 	rulesByURL      map[string][]ruleLoc
 	urlPrefixes     []urlPrefix
+	indexedRules    int
 
 	workloads   []WorkloadRef
 	bySA        map[string][]int // NAMESPACE/NAME -> indexes into workloads
@@ -65,6 +65,8 @@ type ruleSrc struct {
 type ruleLoc struct {
 	role *role
 	i    int
+	// id numbers the indexed rules, for a per-query bitset of rules already seen.
+	id int
 }
 
 type urlPrefix struct {
@@ -309,15 +311,52 @@ func (b *builder) aggregate() {
 			matched[i] = append(matched[i], rs)
 		}
 	}
+	// Compute roles after the aggregated roles they select, so that one pass settles
+	// any aggregation without cycles; further passes only run for cycles.
+	index := map[*role]int{}
+	for i, a := range agg {
+		index[a] = i
+	}
+	var order []int
+	state := make([]uint8, len(agg)) // 0 new, 1 on the path, 2 done
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != 0 {
+			return
+		}
+		state[i] = 1
+		for _, rs := range matched[i] {
+			for _, r := range rs {
+				if j, ok := index[r]; ok {
+					visit(j)
+				}
+			}
+		}
+		state[i] = 2
+		order = append(order, i)
+	}
+	for i := range agg {
+		visit(i)
+	}
+	keys := map[*rbacv1.PolicyRule]string{}
+	key := func(r *rbacv1.PolicyRule) string {
+		k, ok := keys[r]
+		if !ok {
+			k = ruleKey(r)
+			keys[r] = k
+		}
+		return k
+	}
 	for round := 0; round <= len(agg); round++ {
 		changed := false
-		for i, a := range agg {
+		for _, i := range order {
+			a := agg[i]
 			var rules []ruleSrc
 			seen := map[string]bool{}
 			for _, rs := range matched[i] {
 				for _, r := range rs {
 					for _, src := range r.rules {
-						k := ruleKey(src.rule)
+						k := key(src.rule)
 						if !seen[k] {
 							seen[k] = true
 							rules = append(rules, src)
@@ -416,7 +455,8 @@ func (b *builder) index() {
 			continue // bound by nothing: no who-can answer goes through it
 		}
 		for i, src := range r.rules {
-			loc := ruleLoc{r, i}
+			loc := ruleLoc{r, i, m.indexedRules}
+			m.indexedRules++
 			if len(src.rule.NonResourceURLs) > 0 {
 				for j, u := range src.rule.NonResourceURLs {
 					if dup(src.rule.NonResourceURLs[:j], u) {
@@ -448,18 +488,22 @@ func dup(before []string, s string) bool {
 }
 
 func (b *builder) addWorkload(finder *workload.Finder, o *inventory.Object) {
-	w, err := finder.From(o)
+	tp, _ := finder.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if o.Body == nil {
+		return
+	}
+	path := tp.Path
+	if !tp.PodSpec {
+		path += ".spec"
+	}
+	spec, ok := lookup(o.Body, path)
+	if !ok {
+		return // no pod template: nothing runs
+	}
 	ref := WorkloadRef{Kind: o.Ref.Kind, Namespace: o.Ref.Namespace, Name: o.Ref.Name, Location: o.Origin}
-	if err != nil {
-		b.problem(Ref{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, Location: ref.Location}, "pod template: %v (its service account is unknown)", err)
-		return
-	}
-	if w == nil {
-		return
-	}
-	sa := w.Spec.ServiceAccountName
+	sa, _ := spec["serviceAccountName"].(string)
 	if sa == "" {
-		sa = w.Spec.DeprecatedServiceAccount
+		sa, _ = spec["serviceAccount"].(string) // the deprecated alias
 	}
 	if sa == "" {
 		sa = "default"
@@ -470,18 +514,37 @@ func (b *builder) addWorkload(finder *workload.Finder, o *inventory.Object) {
 	m.workloads = append(m.workloads, ref)
 	m.bySA[ref.Namespace+"/"+sa] = append(m.bySA[ref.Namespace+"/"+sa], i)
 	m.byNamespace[ref.Namespace] = append(m.byNamespace[ref.Namespace], i)
-	b.pending = append(b.pending, pendingWorkload{i: i, automount: w.Spec.AutomountServiceAccountToken, projected: projectsToken(w.Spec)})
+	pw := pendingWorkload{i: i, projected: projectsToken(spec)}
+	if v, ok := spec["automountServiceAccountToken"].(bool); ok {
+		pw.automount = &v
+	}
+	b.pending = append(b.pending, pw)
+}
+
+// lookup follows a dotted path of mappings.
+func lookup(m map[string]any, path string) (map[string]any, bool) {
+	cur := m
+	for _, part := range strings.Split(path, ".") {
+		next, ok := cur[part].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = next
+	}
+	return cur, true
 }
 
 // projectsToken reports whether the pod mounts a service account token through a
 // projected volume of its own, which automountServiceAccountToken does not prevent.
-func projectsToken(spec *corev1.PodSpec) bool {
-	for _, v := range spec.Volumes {
-		if v.Projected == nil {
-			continue
-		}
-		for _, s := range v.Projected.Sources {
-			if s.ServiceAccountToken != nil {
+func projectsToken(spec map[string]any) bool {
+	vols, _ := spec["volumes"].([]any)
+	for _, v := range vols {
+		vm, _ := v.(map[string]any)
+		proj, _ := vm["projected"].(map[string]any)
+		srcs, _ := proj["sources"].([]any)
+		for _, s := range srcs {
+			sm, _ := s.(map[string]any)
+			if sm["serviceAccountToken"] != nil {
 				return true
 			}
 		}

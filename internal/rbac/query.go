@@ -83,7 +83,10 @@ func (m *Model) Authorize(a Attributes) Decision {
 	if len(d.Grants) > 0 {
 		g := d.Grants[0]
 		d.Allowed = true
-		d.Reason = fmt.Sprintf("allowed by %s (%s, rule %d) for %s", g.Binding, g.Source, g.RuleIndex, g.Subject)
+		d.Reason = fmt.Sprintf("allowed by %s -> %s for %s", g.Binding, g.Role, g.Subject)
+		if len(d.Grants) > 1 {
+			d.Reason += fmt.Sprintf(" (and %d more grants)", len(d.Grants)-1)
+		}
 		return d
 	}
 	if m.extra != nil {
@@ -114,12 +117,10 @@ func (m *Model) whoCan(a Attributes, anyNamespace bool) []Answer {
 			if !anyNamespace && !bd.appliesTo(a.Namespace) {
 				continue
 			}
-			seen := map[Subject]bool{}
-			for _, s := range bd.subjects {
-				if seen[s] {
+			for k, s := range bd.subjects {
+				if dupSubject(bd.subjects[:k], s) {
 					continue
 				}
-				seen[s] = true
 				ans := answers[s]
 				if ans == nil {
 					ans = &Answer{Subject: s}
@@ -161,6 +162,15 @@ func (m *Model) whoCan(a Attributes, anyNamespace bool) []Answer {
 	}
 	sort.Slice(out, func(i, j int) bool { return subjectLess(out[i].Subject, out[j].Subject) })
 	return out
+}
+
+func dupSubject(before []Subject, s Subject) bool {
+	for _, x := range before {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // sortGrants orders grants cluster-wide first, then by namespace, binding and rule.
@@ -218,14 +228,15 @@ func (m *Model) matchingRules(a Attributes) []roleMatch {
 		cands = append(cands, pre)
 	}
 	byRole := map[*role]*roleMatch{}
-	seen := map[ruleLoc]bool{}
+	// A rule can be in several lists (resources: ["*", "pods"]): a bitset by rule id.
+	seen := make([]uint64, (m.indexedRules+63)/64)
 	var out []*roleMatch
 	for _, list := range cands {
 		for _, loc := range list {
-			if seen[loc] {
+			if seen[loc.id/64]&(1<<(loc.id%64)) != 0 {
 				continue
 			}
-			seen[loc] = true
+			seen[loc.id/64] |= 1 << (loc.id % 64)
 			if !RuleAllows(a, loc.role.rules[loc.i].rule) {
 				continue
 			}

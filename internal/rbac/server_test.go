@@ -108,6 +108,8 @@ func TestServerAgrees(t *testing.T) {
 	rbind(ns1, "missing", "Role", "nope", user(p+"missing"))
 	rbind(ns2, "missing", "ClusterRole", "nope", user(p+"missing"))
 	rbind(ns2, "star-for-ns1-sas", "ClusterRole", "star", group("system:serviceaccounts:"+ns1))
+	// Non-resource requests have no namespace: a RoleBinding never grants them.
+	rbind(ns1, "urls", "ClusterRole", "urls", user(p+"rb-url"))
 	// The API server refuses a ClusterRoleBinding whose service account has no
 	// namespace: the model's reading (it matches nothing) cannot be contradicted.
 	if err := crb("sa-no-ns", "star", sa("", "orphan")); !apierrors.IsInvalid(err) {
@@ -157,6 +159,7 @@ func TestServerAgrees(t *testing.T) {
 		UserInfoFor(subject("sa:default:orphan"), nil),
 		UserInfoFor(subject("user:"+p+"named"), nil),
 		UserInfoFor(subject("user:"+p+"url"), nil),
+		UserInfoFor(subject("user:"+p+"rb-url"), nil),
 		UserInfoFor(subject("user:"+p+"nodes"), nil),
 		UserInfoFor(subject("user:"+p+"scale"), nil),
 		UserInfoFor(subject("user:"+p+"local"), nil),

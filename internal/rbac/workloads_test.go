@@ -39,6 +39,17 @@ spec:
         spec:
           serviceAccountName: quiet
           containers: [{name: c, image: busybox}]`,
+		`apiVersion: v1
+kind: Pod
+metadata: {name: projected, namespace: shop}
+spec:
+  serviceAccountName: quiet
+  containers: [{name: c, image: nginx}]
+  volumes:
+  - name: token
+    projected:
+      sources:
+      - serviceAccountToken: {path: token}`,
 		`apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: ops}
@@ -52,8 +63,8 @@ spec:
 		t.Errorf("workloads of shop/app: %+v", ws)
 	}
 	ws = m.WorkloadsOf(Subject{Kind: KindServiceAccount, Namespace: "shop", Name: "quiet"})
-	if len(ws) != 1 || ws[0].Token {
-		t.Errorf("quiet's automount false must carry to its pods: %+v", ws)
+	if len(ws) != 2 || ws[0].Token || !ws[1].Token {
+		t.Errorf("quiet's automount false must carry to its pods, unless they project a token: %+v", ws)
 	}
 	ws = m.WorkloadsOf(Subject{Kind: KindServiceAccount, Namespace: "ops", Name: "default"})
 	if len(ws) != 1 || ws[0].Name != "agent" || ws[0].ServiceAccount != "default" {
