@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzWords -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./internal/netpol
+	$(GO) test -run '^$$' -fuzz FuzzParseABAC -fuzztime 30s ./internal/rbac
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
