@@ -176,7 +176,7 @@ func WriteWhoCan(w io.Writer, v WhoCanView, format string) error {
 				runners += len(a.Workloads)
 			}
 		}
-		fmt.Fprintf(w, "\n%d subjects can; workloads run as %d of them (%d workloads).\n", len(v.Answers), accounts, runners)
+		fmt.Fprintf(w, "\n%s can; workloads run as %d of them (%s).\n", plural(len(v.Answers), "subject"), accounts, plural(runners, "workload"))
 		return nil
 	case "json":
 		enc := json.NewEncoder(w)
@@ -252,7 +252,7 @@ func writeAnswer(w io.Writer, a Answer, grants []Grant, listed map[Subject]bool)
 	}
 	listed[a.Subject] = true
 	if everyPod(a.Subject) {
-		fmt.Fprintf(w, "  every pod with a service account token is in this group: %d workloads can do it if compromised\n", len(a.Workloads))
+		fmt.Fprintf(w, "  every pod with a service account token is in this group: %s can do it if compromised\n", plural(len(a.Workloads), "workload"))
 		return
 	}
 	fmt.Fprintln(w, "  workloads running as it (can do it if compromised):")
@@ -267,6 +267,13 @@ func writeAnswer(w io.Writer, a Answer, grants []Grant, listed map[Subject]bool)
 		}
 		fmt.Fprintf(w, "    %s %s/%s as %s%s%s\n", wl.Kind, wl.Namespace, wl.Name, wl.ServiceAccount, note, whereLoc(wl))
 	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func whereLoc(wl WorkloadRef) string {
@@ -385,7 +392,7 @@ func WriteRules(w io.Writer, v RulesView, format string) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n%d rules (namespace * is cluster-wide).\n", len(v.Rules))
+		fmt.Fprintf(w, "\n%s (namespace * is cluster-wide).\n", plural(len(v.Rules), "rule"))
 		return nil
 	case "json":
 		enc := json.NewEncoder(w)
