@@ -82,8 +82,12 @@ type binding struct {
 	roleRef Ref
 	role    *role // nil: missing
 	// subjects are those that can match a request (service accounts of a RoleBinding
-	// with no namespace get the binding's).
-	subjects []Subject
+	// with no namespace get the binding's); subjectPos their indexes in the binding.
+	subjects   []Subject
+	subjectPos []int
+	// bootstrap marks a binding of the bootstrap policy
+	// (kubernetes.io/bootstrapping=rbac-defaults).
+	bootstrap bool
 }
 
 // Build reads Roles, ClusterRoles, their bindings, ServiceAccounts and the objects
@@ -236,7 +240,8 @@ func locText(r Ref) string {
 }
 
 func (b *builder) addBinding(o *inventory.Object) {
-	bd := &binding{id: len(b.m.bindings), ref: refOf(o), cluster: o.Ref.Kind == "ClusterRoleBinding"}
+	bd := &binding{id: len(b.m.bindings), ref: refOf(o), cluster: o.Ref.Kind == "ClusterRoleBinding",
+		bootstrap: o.Labels[LabelBootstrapping] == LabelBootstrappingDefaults}
 	if !bd.cluster {
 		bd.ns = o.Ref.Namespace
 	}
@@ -257,6 +262,7 @@ func (b *builder) addBinding(o *inventory.Object) {
 		switch s.Kind {
 		case KindUser, KindGroup:
 			bd.subjects = append(bd.subjects, Subject{Kind: s.Kind, Name: s.Name})
+			bd.subjectPos = append(bd.subjectPos, i)
 		case KindServiceAccount:
 			ns := s.Namespace
 			if ns == "" {
@@ -267,6 +273,7 @@ func (b *builder) addBinding(o *inventory.Object) {
 				continue
 			}
 			bd.subjects = append(bd.subjects, Subject{Kind: KindServiceAccount, Namespace: ns, Name: s.Name})
+			bd.subjectPos = append(bd.subjectPos, i)
 		default:
 			b.problem(bd.ref, "subjects[%d]: kind %q is not User, Group or ServiceAccount: it matches nothing", i, s.Kind)
 		}

@@ -31,10 +31,17 @@ func (bd *binding) matchingSubject(u UserInfo) (Subject, bool) {
 }
 
 func (bd *binding) grant(s Subject, src ruleSrc) Grant {
-	return Grant{
+	g := Grant{
 		Subject: s, Binding: bd.ref, Role: bd.role.ref, Source: src.source.ref,
-		RuleIndex: src.index, Rule: *src.rule, Namespace: bd.ns,
+		RuleIndex: src.index, Rule: *src.rule, Namespace: bd.ns, Default: bd.bootstrap,
 	}
+	for k, x := range bd.subjects {
+		if x == s {
+			g.SubjectIndex = bd.subjectPos[k]
+			break
+		}
+	}
+	return g
 }
 
 // bindingsOf lists the bindings that name the user or one of its groups and apply in

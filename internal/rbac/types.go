@@ -58,6 +58,11 @@ type Grant struct {
 	// Namespace is "" for a cluster-wide grant (ClusterRoleBinding), else the
 	// RoleBinding's namespace.
 	Namespace string `json:"namespace,omitempty"`
+	// Default is set when the binding belongs to the bootstrap policy (labelled
+	// kubernetes.io/bootstrapping=rbac-defaults): Kubernetes' own grants.
+	Default bool `json:"default,omitempty"`
+	// SubjectIndex is the subject's position in the binding's subjects list.
+	SubjectIndex int `json:"subjectIndex"`
 }
 
 // Decision is the authorizer's answer to one request.
@@ -153,3 +158,9 @@ func LoadABACFile(path string) (ExtraAuthorizer, error) {
 	}
 	return abacLoader(path)
 }
+
+// The label that marks the objects of the bootstrap policy, and its value.
+const (
+	LabelBootstrapping         = "kubernetes.io/bootstrapping"
+	LabelBootstrappingDefaults = "rbac-defaults"
+)

@@ -107,6 +107,11 @@ type Rule struct {
 	// only when that one does not (disabled, excluded, or left out by the scan's Pod
 	// Security level), so one weakness is never reported twice.
 	CoveredBy string
+	// OptIn marks a rule that runs only when selected by name: matched by an
+	// --include pattern or enabled in the configuration. The subject-level RBAC rules
+	// are opt-in in a scan, where they would repeat what the role rules say; `palisade
+	// rbac risks` runs them.
+	OptIn bool
 	// Scoped marks a rule that applies to only some of the objects it is handed (the
 	// control-plane components among all pods): it calls Pass.InScope for each object
 	// it applies to, and compliance views count only those as evaluated.
@@ -255,6 +260,19 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 		Remediation: p.Rule.Remediation,
 		Frameworks:  p.Rule.tagList(),
 	})
+}
+
+// ReportSeverity records a finding like Report, with a severity of the rule's own
+// choosing (a reach-dependent one, derived from Rule.Severity so that configured
+// severities still count).
+func (p *Pass) ReportSeverity(sev finding.Severity, path, container, format string, args ...any) {
+	saved := p.report
+	p.report = func(f finding.Finding) {
+		f.Severity = sev
+		saved(f)
+	}
+	p.Report(path, container, format, args...)
+	p.report = saved
 }
 
 // Strings returns a list parameter.

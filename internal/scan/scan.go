@@ -117,6 +117,9 @@ func EnabledRules(cfg *config.Config, include, exclude []string) ([]*rules.Rule,
 		if (len(include) > 0 && !idMatches(include, r.ID)) || idMatches(exclude, r.ID) {
 			continue
 		}
+		if r.OptIn && !idMatches(include, r.ID) && !(ok && rc.Enabled != nil && *rc.Enabled) {
+			continue
+		}
 		// At the baseline level the restricted profile's rules stay out unless the
 		// configuration turns one on by name.
 		if cfg.PodSecurityLevel == "baseline" && r.Frameworks.PSS == "restricted" && !(ok && rc.Enabled != nil && *rc.Enabled) {

@@ -53,10 +53,10 @@ var data embed.FS
 func init() { rbac.RegisterDefaults(Objects) }
 
 // Label marks the objects of the bootstrap policy.
-const Label = "kubernetes.io/bootstrapping"
+const Label = rbac.LabelBootstrapping
 
 // LabelValue is Label's value on them.
-const LabelValue = "rbac-defaults"
+const LabelValue = rbac.LabelBootstrappingDefaults
 
 // Versions lists the Kubernetes versions whose policy is embedded, as "vMAJOR.MINOR",
 // oldest first.

@@ -1,0 +1,546 @@
+package rbac
+
+// Risk analysis: which subjects hold a dangerous capability (read every secret, bind
+// any role, impersonate, exec into pods, ...), where, and through which chains.
+//
+// A capability (RiskClass) is made of needs, each a permission that any of a few
+// requests proves (bind on roles or on clusterroles); a path is a set of needs held
+// together (bind plus write access to rolebindings), and the class is held when one
+// of its paths is. Every request is asked exactly as the authorizer would be asked
+// (RuleAllows), so wildcards, subresources and resourceNames count as they do in the
+// API server.
+//
+// Where a need is held: a ClusterRoleBinding grants everywhere; a RoleBinding grants
+// only requests made in its namespace, so it never grants a need on a cluster-scoped
+// resource (nodes, persistentvolumes, clusterrolebindings, ...). A class is held
+// cluster-wide when ClusterRoleBindings alone hold one of its paths, and in namespace
+// N when ClusterRoleBindings plus the RoleBindings of N do.
+//
+// Who holds it: every subject a binding names. A user or service account also holds
+// what the groups the authenticator gives it hold (system:authenticated,
+// system:serviceaccounts, system:serviceaccounts:NS), so a path whose halves come
+// from the account's own binding and from a group binding is found. A subject's risk
+// is not reported again where one of those groups already holds the class alone: the
+// group's own risk says it, for all its members.
+//
+// Cost: each bound rule is tested once against every request of every class (a
+// rule shared by aggregation is tested once), then each binding of a risky role once
+// per subject; classes are then settled per subject and namespace from bitsets.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// Probe is one request that proves a permission.
+type Probe struct {
+	Verb, Group, Resource, Subresource string
+	// Name is the object name asked for; "" for requests without one (create, list).
+	Name string
+}
+
+func (p Probe) attributes() Attributes {
+	return Attributes{Verb: p.Verb, ResourceRequest: true, APIGroup: p.Group, Resource: p.Resource, Subresource: p.Subresource, Name: p.Name}
+}
+
+// String writes the probe as a request: "create pods/exec", "approve
+// signers.certificates.k8s.io named kubernetes.io/*".
+func (p Probe) String() string { return DescribeRequest(p.attributes()) }
+
+// Need is one permission a capability needs: any of its probes allowed.
+type Need struct {
+	// Name describes the permission ("bind roles", "create rolebindings").
+	Name string
+	// Cluster marks a permission on cluster-scoped resources: requests for it carry no
+	// namespace, so only ClusterRoleBindings grant it.
+	Cluster bool
+	Any     []Probe
+}
+
+// RiskClass is a capability worth reporting when a subject holds it.
+type RiskClass struct {
+	ID string
+	// Needs are the permissions the capability is made of.
+	Needs []Need
+	// Paths are the alternative sets of needs (indexes into Needs) that together give
+	// the capability. nil: each need alone is a path.
+	Paths [][]int
+}
+
+// Reach says where a risk is held.
+type Reach struct {
+	// ClusterWide: in every namespace and for cluster-scoped resources.
+	ClusterWide bool `json:"clusterWide"`
+	// Namespaces where the capability is held, when not cluster-wide.
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// Includes reports whether the reach covers namespace ns.
+func (r Reach) Includes(ns string) bool {
+	if r.ClusterWide {
+		return true
+	}
+	for _, n := range r.Namespaces {
+		if n == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// Text is "cluster-wide" or "in namespaces a, b".
+func (r Reach) Text() string {
+	switch {
+	case r.ClusterWide:
+		return "cluster-wide"
+	case len(r.Namespaces) == 1:
+		return "in namespace " + r.Namespaces[0]
+	}
+	return "in namespaces " + strings.Join(r.Namespaces, ", ")
+}
+
+// Risk is a capability a subject holds.
+type Risk struct {
+	Class   string  `json:"class"`
+	Subject Subject `json:"subject"`
+	Reach   Reach   `json:"reach"`
+	// Held names the needs of the paths the subject holds ("bind roles", "create
+	// rolebindings").
+	Held []string `json:"held"`
+	// Grants are the chains that give those needs where the risk is held, the
+	// subject's own first, then those of its groups.
+	Grants []Grant `json:"grants"`
+	// Via are the groups of the subject whose grants are part of the risk.
+	Via []Subject `json:"via,omitempty"`
+	// Default is set when every grant comes from the bootstrap policy
+	// (bindings labelled kubernetes.io/bootstrapping=rbac-defaults).
+	Default bool `json:"default,omitempty"`
+}
+
+// bitset is a set of needs, numbered over all classes of an analysis.
+type bitset [4]uint64
+
+const maxNeeds = 256
+
+func (b *bitset) set(i int)     { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) or(c bitset) bitset {
+	return bitset{b[0] | c[0], b[1] | c[1], b[2] | c[2], b[3] | c[3]}
+}
+func (b bitset) and(c bitset) bitset {
+	return bitset{b[0] & c[0], b[1] & c[1], b[2] & c[2], b[3] & c[3]}
+}
+func (b bitset) empty() bool { return b[0]|b[1]|b[2]|b[3] == 0 }
+
+// holding is what one binding gives one subject: the rules of its role that hold a
+// need, and the union of those needs (restricted to namespaced needs for a
+// RoleBinding).
+type holding struct {
+	bd    *binding
+	s     Subject
+	rules []int
+	bits  bitset
+}
+
+// holder is everything a subject holds through bindings that name it.
+type holder struct {
+	subject Subject
+	cluster bitset
+	ns      map[string]bitset
+	held    []holding
+}
+
+// RiskAnalysis holds the needs of every binding's subject, for risk queries.
+type RiskAnalysis struct {
+	m       *Model
+	classes []RiskClass
+	// first is the number of the first need of each class.
+	first []int
+	// namespaced are the needs a RoleBinding can grant.
+	namespaced bitset
+	ruleBits   []map[int]bitset // per role id: rule index -> needs
+	holders    map[Subject]*holder
+	order      []Subject
+}
+
+// AnalyzeRisks computes, for every subject of every binding, which needs of the
+// classes it holds and where. It panics when the classes have more than 256 needs in
+// all or a path names a need that does not exist: those are programming errors.
+func (m *Model) AnalyzeRisks(classes []RiskClass) *RiskAnalysis {
+	a := &RiskAnalysis{m: m, classes: classes, holders: map[Subject]*holder{}, ruleBits: make([]map[int]bitset, len(m.roles))}
+	type need struct {
+		bit   int
+		attrs []Attributes
+	}
+	var needs []need
+	for _, c := range classes {
+		a.first = append(a.first, len(needs))
+		for _, n := range c.Needs {
+			bit := len(needs)
+			if !n.Cluster {
+				a.namespaced.set(bit)
+			}
+			nd := need{bit: bit}
+			for _, p := range n.Any {
+				nd.attrs = append(nd.attrs, p.attributes())
+			}
+			needs = append(needs, nd)
+		}
+		for _, p := range c.Paths {
+			for _, i := range p {
+				if i < 0 || i >= len(c.Needs) {
+					panic(fmt.Sprintf("rbac: risk class %s: path names need %d of %d", c.ID, i, len(c.Needs)))
+				}
+			}
+		}
+	}
+	if len(needs) > maxNeeds {
+		panic(fmt.Sprintf("rbac: %d risk needs, at most %d", len(needs), maxNeeds))
+	}
+	// Each bound rule once (an aggregated rule is the same PolicyRule as its source's).
+	memo := map[*rbacv1.PolicyRule]bitset{}
+	bitsOf := func(r *rbacv1.PolicyRule) bitset {
+		if b, ok := memo[r]; ok {
+			return b
+		}
+		var b bitset
+		for _, n := range needs {
+			for _, at := range n.attrs {
+				if RuleAllows(at, r) {
+					b.set(n.bit)
+					break
+				}
+			}
+		}
+		memo[r] = b
+		return b
+	}
+	for _, r := range m.roles {
+		if len(m.byRole[r]) == 0 {
+			continue
+		}
+		var rb map[int]bitset
+		for i, src := range r.rules {
+			if b := bitsOf(src.rule); !b.empty() {
+				if rb == nil {
+					rb = map[int]bitset{}
+				}
+				rb[i] = b
+			}
+		}
+		a.ruleBits[r.id] = rb
+	}
+	for _, bd := range m.bindings {
+		if bd.role == nil || len(a.ruleBits[bd.role.id]) == 0 {
+			continue
+		}
+		var rules []int
+		var bits bitset
+		for i, b := range a.ruleBits[bd.role.id] {
+			if !bd.cluster {
+				b = b.and(a.namespaced)
+			}
+			if !b.empty() {
+				rules = append(rules, i)
+				bits = bits.or(b)
+			}
+		}
+		if len(rules) == 0 {
+			continue
+		}
+		sort.Ints(rules)
+		for k, s := range bd.subjects {
+			if dupSubject(bd.subjects[:k], s) {
+				continue
+			}
+			if s.Kind == KindUser {
+				if sa, ok := ServiceAccountOf(s.Name); ok {
+					s = sa
+				}
+			}
+			h := a.holders[s]
+			if h == nil {
+				h = &holder{subject: s, ns: map[string]bitset{}}
+				a.holders[s] = h
+				a.order = append(a.order, s)
+			}
+			h.held = append(h.held, holding{bd: bd, s: bd.subjects[k], rules: rules, bits: bits})
+			if bd.cluster {
+				h.cluster = h.cluster.or(bits)
+			} else {
+				h.ns[bd.ns] = h.ns[bd.ns].or(bits)
+			}
+		}
+	}
+	sort.Slice(a.order, func(i, j int) bool { return subjectLess(a.order[i], a.order[j]) })
+	return a
+}
+
+// groupsOf lists the groups whose grants a subject also holds.
+func groupsOf(s Subject) []Subject {
+	if s.Kind == KindGroup {
+		return nil
+	}
+	var out []Subject
+	for _, g := range UserInfoFor(s, nil).Groups {
+		out = append(out, Subject{Kind: KindGroup, Name: g})
+	}
+	return out
+}
+
+// classMask is the needs of class ci, numbered globally.
+func (a *RiskAnalysis) satisfied(ci int, bits bitset) []int {
+	c := a.classes[ci]
+	f := a.first[ci]
+	var paths []int
+	if c.Paths == nil {
+		for i := range c.Needs {
+			if bits.has(f + i) {
+				paths = append(paths, i)
+			}
+		}
+		return paths
+	}
+	for pi, p := range c.Paths {
+		ok := true
+		for _, i := range p {
+			if !bits.has(f + i) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			paths = append(paths, pi)
+		}
+	}
+	return paths
+}
+
+// neededBits are the needs of the paths given (path indexes, or need indexes for a
+// class without paths).
+func (a *RiskAnalysis) neededBits(ci int, paths []int) (bitset, []string) {
+	c := a.classes[ci]
+	f := a.first[ci]
+	var b bitset
+	var names []string
+	add := func(i int) {
+		if !b.has(f + i) {
+			b.set(f + i)
+			names = append(names, c.Needs[i].Name)
+		}
+	}
+	for _, p := range paths {
+		if c.Paths == nil {
+			add(p)
+			continue
+		}
+		for _, i := range c.Paths[p] {
+			add(i)
+		}
+	}
+	return b, names
+}
+
+// reachOf is where the holders together hold class ci, and the paths held at the
+// widest place (cluster-wide, else the union over namespaces).
+func (a *RiskAnalysis) reachOf(ci int, hs []*holder) (Reach, []int) {
+	var cluster bitset
+	nss := map[string]bool{}
+	for _, h := range hs {
+		cluster = cluster.or(h.cluster)
+		for ns := range h.ns {
+			nss[ns] = true
+		}
+	}
+	if p := a.satisfied(ci, cluster); len(p) > 0 {
+		return Reach{ClusterWide: true}, p
+	}
+	var r Reach
+	pathSet := map[int]bool{}
+	for ns := range nss {
+		bits := cluster
+		for _, h := range hs {
+			bits = bits.or(h.ns[ns])
+		}
+		if p := a.satisfied(ci, bits); len(p) > 0 {
+			r.Namespaces = append(r.Namespaces, ns)
+			for _, x := range p {
+				pathSet[x] = true
+			}
+		}
+	}
+	sort.Strings(r.Namespaces)
+	var paths []int
+	for x := range pathSet {
+		paths = append(paths, x)
+	}
+	sort.Ints(paths)
+	return r, paths
+}
+
+// risk assembles the risk of class ci held by s through hs (s's own holder first, if
+// any), at reach r.
+func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []int) Risk {
+	bits, names := a.neededBits(ci, paths)
+	rk := Risk{Class: a.classes[ci].ID, Subject: s, Reach: r, Held: names, Default: true}
+	for _, h := range hs {
+		used := false
+		for _, hd := range h.held {
+			if !hd.bd.cluster && !r.ClusterWide && !r.Includes(hd.bd.ns) {
+				continue
+			}
+			if hd.bits.and(bits).empty() {
+				continue
+			}
+			for _, i := range hd.rules {
+				b := a.ruleBits[hd.bd.role.id][i]
+				if !hd.bd.cluster {
+					b = b.and(a.namespaced)
+				}
+				if b.and(bits).empty() {
+					continue
+				}
+				g := hd.bd.grant(hd.s, hd.bd.role.rules[i])
+				rk.Grants = append(rk.Grants, g)
+				rk.Default = rk.Default && g.Default
+				used = true
+			}
+		}
+		if used && h.subject != s {
+			rk.Via = append(rk.Via, h.subject)
+		}
+	}
+	return rk
+}
+
+// Risks lists every risk of every subject that some binding names, subjects in order
+// (users, groups, service accounts), classes in the order given. A user's or service
+// account's risk leaves out the namespaces where one of its groups holds the class
+// alone (the group's risk covers it), and is dropped when nothing is left.
+func (a *RiskAnalysis) Risks() []Risk {
+	var out []Risk
+	for _, s := range a.order {
+		own := a.holders[s]
+		hs := []*holder{own}
+		var groups []*holder
+		for _, g := range groupsOf(s) {
+			if h := a.holders[g]; h != nil {
+				groups = append(groups, h)
+			}
+		}
+		hs = append(hs, groups...)
+		for ci := range a.classes {
+			r, paths := a.reachOf(ci, hs)
+			if !r.ClusterWide && len(r.Namespaces) == 0 {
+				continue
+			}
+			r = a.withoutGroups(ci, r, groups)
+			if !r.ClusterWide && len(r.Namespaces) == 0 {
+				continue
+			}
+			if len(groups) > 0 {
+				// Settle the paths where the reach now is.
+				_, paths = a.reachWithin(ci, hs, r)
+			}
+			out = append(out, a.risk(ci, s, hs, r, paths))
+		}
+	}
+	return out
+}
+
+// withoutGroups removes from r what a single group holds by itself.
+func (a *RiskAnalysis) withoutGroups(ci int, r Reach, groups []*holder) Reach {
+	for _, g := range groups {
+		gr, _ := a.reachOf(ci, []*holder{g})
+		if gr.ClusterWide {
+			return Reach{}
+		}
+		if len(gr.Namespaces) == 0 {
+			continue
+		}
+		if r.ClusterWide {
+			continue // wider than the group's namespaces
+		}
+		var keep []string
+		for _, ns := range r.Namespaces {
+			if !gr.Includes(ns) {
+				keep = append(keep, ns)
+			}
+		}
+		r.Namespaces = keep
+	}
+	return r
+}
+
+// reachWithin is the paths held within reach r.
+func (a *RiskAnalysis) reachWithin(ci int, hs []*holder, r Reach) (Reach, []int) {
+	if r.ClusterWide {
+		return a.reachOf(ci, hs)
+	}
+	var cluster bitset
+	for _, h := range hs {
+		cluster = cluster.or(h.cluster)
+	}
+	pathSet := map[int]bool{}
+	for _, ns := range r.Namespaces {
+		bits := cluster
+		for _, h := range hs {
+			bits = bits.or(h.ns[ns])
+		}
+		for _, x := range a.satisfied(ci, bits) {
+			pathSet[x] = true
+		}
+	}
+	var paths []int
+	for x := range pathSet {
+		paths = append(paths, x)
+	}
+	sort.Ints(paths)
+	return r, paths
+}
+
+// OfServiceAccount lists every risk a token of the service account carries: through
+// bindings naming it and through its groups, none left out.
+func (a *RiskAnalysis) OfServiceAccount(sa Subject) []Risk {
+	var hs []*holder
+	if h := a.holders[sa]; h != nil {
+		hs = append(hs, h)
+	}
+	for _, g := range groupsOf(sa) {
+		if h := a.holders[g]; h != nil {
+			hs = append(hs, h)
+		}
+	}
+	if len(hs) == 0 {
+		return nil
+	}
+	var out []Risk
+	for ci := range a.classes {
+		r, paths := a.reachOf(ci, hs)
+		if r.ClusterWide || len(r.Namespaces) > 0 {
+			out = append(out, a.risk(ci, sa, hs, r, paths))
+		}
+	}
+	return out
+}
+
+// Workloads lists the workloads whose pods run as the subject or a member of it.
+func (a *RiskAnalysis) Workloads(s Subject) []WorkloadRef { return a.m.workloadsAs(s) }
+
+// ServiceAccountsWithWorkloads lists the service accounts some workload runs as.
+func (a *RiskAnalysis) ServiceAccountsWithWorkloads() []Subject {
+	seen := map[Subject]bool{}
+	var out []Subject
+	for _, w := range a.m.workloads {
+		s := Subject{Kind: KindServiceAccount, Namespace: w.Namespace, Name: w.ServiceAccount}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return subjectLess(out[i], out[j]) })
+	return out
+}
