@@ -369,6 +369,12 @@ func lintRuleIDs(patterns []string) ([]string, error) {
 			ids = append(ids, r.ID)
 		}
 	}
+	return ruleIDsAmong(ids, patterns, "NetworkPolicy")
+}
+
+// ruleIDsAmong returns the rules of a command's family to run: all of ids, or those
+// matching the patterns (each must match one of them).
+func ruleIDsAmong(ids, patterns []string, family string) ([]string, error) {
 	if len(patterns) == 0 {
 		return ids, nil
 	}
@@ -382,7 +388,7 @@ func lintRuleIDs(patterns []string) ([]string, error) {
 			}
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("--include %q matches no NetworkPolicy rule (%s..%s)", p, ids[0], ids[len(ids)-1])
+			return nil, fmt.Errorf("--include %q matches no %s rule (%s..%s)", p, family, ids[0], ids[len(ids)-1])
 		}
 	}
 	return out, nil

@@ -9,7 +9,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/palisade-k8s/palisade/internal/checks"
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
 // rbacInput are the input flags every rbac command shares.
@@ -20,10 +25,54 @@ type rbacInput struct {
 }
 
 func (in *rbacInput) register(f *pflag.FlagSet) {
-	in.inputFlags.register(f, true)
+	in.registerCommon(f, true)
+	f.StringVar(&in.abacFile, "abac-policy-file", "", "ABAC policy file (one JSON policy per line), authorized after RBAC as with --authorization-mode=RBAC,ABAC")
+}
+
+// registerCommon adds the input flags without --abac-policy-file; withConfig adds
+// --config too (risks shares scan's).
+func (in *rbacInput) registerCommon(f *pflag.FlagSet, withConfig bool) {
+	in.inputFlags.register(f, withConfig)
 	f.Lookup("kube-version").Usage = "Kubernetes version Helm charts are rendered for, and whose bootstrap policy --include-defaults adds (default: the newest embedded)"
 	f.BoolVar(&in.includeDefaults, "include-defaults", false, "add the bootstrap ClusterRoles and ClusterRoleBindings the API server of --kube-version creates (what system:authenticated gets by default, etc.)")
-	f.StringVar(&in.abacFile, "abac-policy-file", "", "ABAC policy file (one JSON policy per line), authorized after RBAC as with --authorization-mode=RBAC,ABAC")
+}
+
+// objects reads the input (manifests, or the live cluster without -f) with the
+// bootstrap policy first when asked, and how many inputs were read. A live list that
+// failed is an input error: the answers would be incomplete without it.
+func (in *rbacInput) objects(stdin io.Reader, finder *workload.Finder) ([]*inventory.Object, []finding.InputError, int, error) {
+	var (
+		objs []*inventory.Object
+		errs []finding.InputError
+		read int
+		err  error
+	)
+	if len(in.files) == 0 {
+		rc, err := in.restConfig()
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		src := &rbac.Cluster{Config: rc, Finder: finder, Timeout: in.timeout}
+		if objs, errs, err = src.Load(); err != nil {
+			return nil, nil, 0, err
+		}
+		read = src.Read
+	} else {
+		src := &rbac.Files{Paths: in.files, Finder: finder, Options: rbac.LoadOptions(finder, loadOptions(in.inputFlags, stdin))}
+		if objs, errs, err = src.Load(); err != nil {
+			return nil, nil, 0, err
+		}
+		read = src.Read
+	}
+	if in.includeDefaults {
+		if objs, err = rbac.WithDefaults(objs, in.helm.KubeVersion); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if objs == nil {
+		objs = []*inventory.Object{}
+	}
+	return objs, errs, read, nil
 }
 
 // model loads the input and builds the RBAC model; input errors are printed to stderr
@@ -80,11 +129,11 @@ RoleBindings to ClusterRoles, service account subjects, the implicit groups
 Subjects are sa:NAMESPACE:NAME, user:NAME or group:NAME. Resources are named as with
 kubectl: pods, po, deploy, deployments.apps, pods/exec, widgets.example.com.
 
-Exit codes: 0 success; 1 can: the request is denied; 2 usage error; 3 some input could
-not be read (the answer covers the rest). Bindings that grant nothing (their role is
+Exit codes: 0 success; 1 can: the request is denied, risks: findings at or above
+--fail-on; 2 usage error; 3 some input could not be read (the answer covers the rest). Bindings that grant nothing (their role is
 missing) are printed as notes.`,
 	}
-	c.AddCommand(newRBACWhoCan(stdin, stdout, stderr), newRBACCan(stdin, stdout, stderr))
+	c.AddCommand(newRBACWhoCan(stdin, stdout, stderr), newRBACCan(stdin, stdout, stderr), newRBACRisks(stdin, stdout, stderr))
 	return c
 }
 
@@ -273,5 +322,64 @@ system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
 	c.Flags().StringVar(&url, "non-resource-url", "", "a non-resource request (/healthz, /metrics) instead of RESOURCE")
 	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(rbac.ViewFormats, ", "))
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(rbac.ViewFormats))
+	return c
+}
+
+func newRBACRisks(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var (
+		in            rbacInput
+		o             scan.Options
+		out           outputFlags
+		configFile    string
+		includeSystem bool
+	)
+	c := &cobra.Command{
+		Use:   "risks",
+		Short: "Findings for subjects, and the workloads running as them, that hold dangerous RBAC capabilities (PAL-330..PAL-345)",
+		Long: `Report every user, group and service account that can take over more than it should:
+hold every permission, escalate through role edits, bind any role, impersonate, read
+secrets, create pods or pod controllers, exec into or attach to pods, reach kubelets
+through nodes/proxy, mint service account tokens, create and approve CSRs, change
+admission control, write RBAC objects, create PersistentVolumes, modify nodes or delete
+events (rules PAL-330..PAL-344, see palisade rules), and every workload whose pods run
+with such a token (PAL-345).
+
+Each finding names where the capability holds (cluster-wide, or the namespaces) and the
+chains subject -> binding -> role -> rule; what a subject's groups hold counts too.
+Severity follows reach: cluster-wide or in kube-system is the rule's severity, other
+namespaces lower. Grants of Kubernetes' bootstrap policy (the control plane's own
+components) are left out unless --include-system.
+
+Reports work as for scan: same formats, gate (--fail-on), configuration, suppressions,
+baseline and exit codes. --include picks among these rules.`,
+		Example: `  palisade rbac risks -f k8s/
+  palisade rbac risks -f k8s/ --include-defaults -o sarif --output-file rbac.sarif
+  palisade rbac risks --context prod --fail-on critical
+  palisade rbac risks --include PAL-334,PAL-345 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			ids, err := ruleIDsAmong(checks.RiskRuleIDs(), o.Include, "RBAC risk")
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			cfg, err := out.prepare(&o, configFile, stderr)
+			if err != nil {
+				return err
+			}
+			if includeSystem {
+				cfg = cfg.WithParam(checks.RiskParamRule, checks.RiskParamBootstrap, "report")
+			}
+			objs, errs, read, err := in.objects(stdin, workload.NewFinder(cfg.PodTemplatePaths))
+			if err != nil {
+				return finish(stderr, err, false, 0)
+			}
+			o.Include, o.Config, o.Version = ids, cfg, Version
+			o.Objects, o.Inputs, o.InputErrors = objs, read, errs
+			return out.run(o, stdout, stderr)
+		},
+	}
+	in.registerCommon(c.Flags(), false)
+	out.register(c, &o, &configFile)
+	c.Flags().BoolVar(&includeSystem, "include-system", false, "also count the grants of Kubernetes' bootstrap policy (bindings labelled kubernetes.io/bootstrapping=rbac-defaults)")
 	return c
 }

@@ -268,3 +268,22 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+// WithParam returns a copy of the configuration with one rule parameter set (a flag
+// that overrides the file); the receiver is not changed.
+func (c *Config) WithParam(ruleID, name string, value any) *Config {
+	out := *c
+	out.Rules = make(map[string]RuleConfig, len(c.Rules)+1)
+	for id, rc := range c.Rules {
+		out.Rules[id] = rc
+	}
+	rc := out.Rules[ruleID]
+	params := make(map[string]any, len(rc.Params)+1)
+	for k, v := range rc.Params {
+		params[k] = v
+	}
+	params[name] = value
+	rc.Params = params
+	out.Rules[ruleID] = rc
+	return &out
+}

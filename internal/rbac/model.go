@@ -144,6 +144,20 @@ func Build(objs []*inventory.Object, opts Options) (*Model, []Problem, error) {
 	return m, b.problems, nil
 }
 
+// WithDefaults returns the objects with the bootstrap policy of a Kubernetes version
+// ("" for the newest embedded) before them, leaving out those the objects define
+// themselves.
+func WithDefaults(objs []*inventory.Object, kubeVersion string) ([]*inventory.Object, error) {
+	if defaultsFunc == nil {
+		return nil, errors.New("the bootstrap RBAC policy is not available in this build")
+	}
+	defs, err := defaultsFunc(kubeVersion)
+	if err != nil {
+		return nil, err
+	}
+	return withDefaults(defs, objs), nil
+}
+
 // withDefaults puts the bootstrap objects before the input, leaving out those the
 // input defines itself (a live cluster's stored copy, possibly changed, wins).
 func withDefaults(defs, objs []*inventory.Object) []*inventory.Object {

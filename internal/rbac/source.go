@@ -28,12 +28,15 @@ type Files struct {
 	Options load.Options
 	// Finder recognises the objects that run pods (nil: the built-in kinds).
 	Finder *workload.Finder
+	// Read is the number of inputs read, set by Load.
+	Read int
 }
 
 // Load reads the files; only RBAC objects, ServiceAccounts and objects that run pods
 // are decoded.
 func (f *Files) Load() ([]*inventory.Object, []finding.InputError, error) {
 	res := load.Load(f.Paths, LoadOptions(f.Finder, f.Options))
+	f.Read = res.Files
 	errs := res.Errors
 	if len(res.Inventory.Objects) == 0 && len(errs) == 0 {
 		errs = append(errs, finding.InputError{Location: finding.Location{File: describe(f.Paths)},
@@ -88,6 +91,8 @@ type Cluster struct {
 	Finder *workload.Finder
 	// Timeout bounds each list request (default 30s).
 	Timeout time.Duration
+	// Read is the number of lists read, set by Load.
+	Read int
 }
 
 // Load lists the kinds the analysis needs. A kind that could not be listed is an
@@ -115,6 +120,7 @@ func (c *Cluster) Load() ([]*inventory.Object, []finding.InputError, error) {
 		errs = append(errs, finding.InputError{Location: finding.Location{File: live.Origin},
 			Message: fmt.Sprintf("%s (%s) not listed: %s", g.Kind, g.APIVersion, g.Reason)})
 	}
+	c.Read = res.Lists
 	lr := load.Objects(res.Objects, res.Lists, LoadOptions(f, load.Options{}))
 	return lr.Inventory.Objects, errs, nil
 }

@@ -57,6 +57,9 @@ type Options struct {
 	// Coverage lists what could not be read (the report is incomplete, exit code 3).
 	Objects  []*inventory.Object
 	Inputs   int
+	// InputErrors are input problems met while reading Objects, reported with the
+	// scan's own (exit code 3).
+	InputErrors []finding.InputError
 	Coverage []finding.CoverageGap
 	// Framework, if set, also judges the scan control by control against a
 	// compliance framework (see compliance.Names); the exit code then follows the
@@ -279,7 +282,7 @@ func Run(opts Options) (*Result, error) {
 		lr = load.Load(opts.Paths, lopts)
 	}
 	er := eng.Finish(lr.Inventory)
-	errs := append(append([]finding.InputError{}, lr.Errors...), er.Errors...)
+	errs := append(append(append([]finding.InputError{}, opts.InputErrors...), lr.Errors...), er.Errors...)
 	if len(lr.Inventory.Objects) == 0 && len(errs) == 0 && opts.Objects == nil {
 		// A scan that read nothing is almost always a wrong path in CI: say so and
 		// fail as an input problem instead of passing silently.
