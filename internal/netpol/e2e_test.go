@@ -482,6 +482,24 @@ func TestE2ETruthTables(t *testing.T) {
 			probes: []probe{{81, UDP, newTruth(all("x/a", "x/b", "y/a", "z/a")).peer("x", "x/a", false).peer("z", "x/a", false)}},
 		},
 		{
+			name: "UDP: only from a pod in a different namespace based on PodSelector and NamespaceSelector", pods: all("x/a", "x/b", "y/a"),
+			extra:  policy("x", "allow-ns-y-pod-a", `{podSelector: `+podA+`, ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}, podSelector: `+podA+`}]}]}`),
+			probes: []probe{{80, UDP, newTruth(all("x/a", "x/b", "y/a")).allIngress("x/a", false).peer("y/a", "x/a", true)}},
+		},
+		{
+			name: "SCTP: default-deny-ingress", pods: pods4,
+			extra:  policy("x", "deny-all", `{podSelector: {}, policyTypes: [Ingress]}`),
+			probes: []probe{{80, SCTP, newTruth(pods4).peer("", "x", false)}},
+		},
+		{
+			name: "SCTP: policy based on Ports", pods: all("x/a", "x/b", "y/a", "z/a"),
+			extra: policy("x", "allow-ingress-on-port-81-ns-x", `{podSelector: `+podA+`, ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}}], ports: [{port: 81, protocol: SCTP}]}]}`),
+			probes: []probe{
+				{81, SCTP, newTruth(all("x/a", "x/b", "y/a", "z/a")).peer("x", "x/a", false).peer("z", "x/a", false)},
+				{80, SCTP, newTruth(all("x/a", "x/b", "y/a", "z/a")).allIngress("x/a", false)},
+			},
+		},
+		{
 			name: "SCTP: only from a pod in a different namespace based on PodSelector and NamespaceSelector", pods: all("x/a", "x/b", "y/a"),
 			extra:  policy("x", "allow-ns-y-pod-a", `{podSelector: `+podA+`, ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}, podSelector: `+podA+`}]}]}`),
 			probes: []probe{{80, SCTP, newTruth(all("x/a", "x/b", "y/a")).allIngress("x/a", false).peer("y/a", "x/a", true)}},
