@@ -301,6 +301,11 @@ code-review gate.`,
 		},
 	}
 	in.register(c.Flags(), true)
+	// OLD and NEW are paths: the live-cluster input flags do not apply (-f is kept
+	// only to say so).
+	for _, f := range []string{"filename", "kubeconfig", "context", "request-timeout"} {
+		_ = c.Flags().MarkHidden(f)
+	}
 	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces, at both ends (repeatable)")
 	c.Flags().StringVarP(&format, "output", "o", "text", "output format: "+strings.Join(netpol.ViewFormats, ", "))
 	c.Flags().BoolVar(&failOnOpen, "fail-on-open", false, "exit 1 when the new version opens or widens a connection")

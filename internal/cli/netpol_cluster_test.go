@@ -97,6 +97,10 @@ func TestNetpolCluster(t *testing.T) {
 		strings.Join(iso.Workloads[1].Ingress.Policies, ",") != "db,default-deny" { // the API lists by name
 		t.Errorf("isolation: exit %d, %v, %+v\n%s", code, err, iso, stderr)
 	}
+	code, out, stderr = runNetpol(t, "matrix", "--kubeconfig", kc, "-n", shop, "-o", "csv")
+	if want := shop + "/Deployment/api," + shop + "/Deployment/db,TCP/5432,"; code != 0 || !strings.Contains(out, want+"\n") {
+		t.Errorf("matrix: exit %d, want a line %q\n%s%s", code, want, out, stderr)
+	}
 	code, out, stderr = runNetpol(t, "lint", "--kubeconfig", kc, "--fail-on", "none", "-o", "json")
 	var rep jsonReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {

@@ -65,15 +65,19 @@ type probe struct {
 }
 
 type e2eCase struct {
-	name   string
-	pods   []string
+	name string
+	pods []string
+	// labels are more labels of some pods, as the scenarios that update a pod's labels
+	// set them: "x/b": "pod2: updated".
+	labels map[string]string
 	extra  string // more objects: policies, relabelled namespaces
 	probes []probe
 }
 
 // e2eInput renders namespaces x, y, z (labelled ns=<name>, unless extra redefines
-// them), the pods and the extra objects.
-func e2eInput(pods []string, extra string) string {
+// them), the pods (labelled pod=<name>, plus their entry in labels) and the extra
+// objects.
+func e2eInput(pods []string, labels map[string]string, extra string) string {
 	var b strings.Builder
 	for _, ns := range []string{"x", "y", "z"} {
 		if strings.Contains(extra, "kind: Namespace\nmetadata: {name: "+ns+",") {
@@ -83,7 +87,11 @@ func e2eInput(pods []string, extra string) string {
 	}
 	for _, p := range pods {
 		ns, name, _ := strings.Cut(p, "/")
-		fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: %s, labels: {pod: %s}}\nspec:\n  containers:\n", name, ns, name)
+		more := ""
+		if l := labels[p]; l != "" {
+			more = ", " + l
+		}
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: %s, labels: {pod: %s%s}}\nspec:\n  containers:\n", name, ns, name, more)
 		for _, port := range []int{80, 81} {
 			for _, proto := range []string{"TCP", "UDP", "SCTP"} {
 				fmt.Fprintf(&b, "  - name: cont-%d-%s\n    image: agnhost\n    ports: [{containerPort: %d, name: serve-%d-%s, protocol: %s}]\n",
@@ -115,7 +123,7 @@ func modelOf(t *testing.T, input string, opts Options) *Model {
 }
 
 func (tc e2eCase) run(t *testing.T) {
-	m := modelOf(t, e2eInput(tc.pods, tc.extra), Options{})
+	m := modelOf(t, e2eInput(tc.pods, tc.labels, tc.extra), Options{})
 	x := m.Matrix()
 	for _, pr := range tc.probes {
 		var wrong []string
@@ -339,6 +347,12 @@ func TestE2ETruthTables(t *testing.T) {
 			probes: tcp80(newTruth(all("x/a", "x/b")).allIngress("x/a", false)),
 		},
 		{
+			name: "ingress from updated pod, after the label", pods: all("x/a", "x/b"),
+			labels: map[string]string{"x/b": "pod2: updated"},
+			extra:  policy("x", "allow-client-a-via-pod-selector", `{podSelector: `+podA+`, ingress: [{from: [{podSelector: {matchLabels: {pod: b, pod2: updated}}}]}]}`),
+			probes: tcp80(newTruth(all("x/a", "x/b"))),
+		},
+		{
 			name: "deny ingress from pods on other namespaces", pods: all("x/a", "x/b", "y/a", "z/a"),
 			extra:  policy("x", "deny-empty-policy", `{podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {}}}]}]}`),
 			probes: tcp80(newTruth(all("x/a", "x/b", "y/a", "z/a")).peer("y", "x", false).peer("z", "x", false)),
@@ -347,6 +361,12 @@ func TestE2ETruthTables(t *testing.T) {
 			name: "deny ingress access to updated pod, before the label", pods: all("x/a", "y/a"),
 			extra:  policy("x", "deny-ingress-via-label-selector", `{podSelector: {matchLabels: {target: isolated}}, policyTypes: [Ingress]}`),
 			probes: tcp80(newTruth(all("x/a", "y/a"))),
+		},
+		{
+			name: "deny ingress access to updated pod, after the label", pods: all("x/a", "y/a"),
+			labels: map[string]string{"x/a": "target: isolated"},
+			extra:  policy("x", "deny-ingress-via-label-selector", `{podSelector: {matchLabels: {target: isolated}}, policyTypes: [Ingress]}`),
+			probes: tcp80(newTruth(all("x/a", "y/a")).allIngress("x/a", false)),
 		},
 		{
 			name: "deny egress from pods based on PodSelector", pods: all("x/a", "x/b", "y/a"),
@@ -462,6 +482,24 @@ func TestE2ETruthTables(t *testing.T) {
 			probes: []probe{{81, UDP, newTruth(all("x/a", "x/b", "y/a", "z/a")).peer("x", "x/a", false).peer("z", "x/a", false)}},
 		},
 		{
+			name: "UDP: only from a pod in a different namespace based on PodSelector and NamespaceSelector", pods: all("x/a", "x/b", "y/a"),
+			extra:  policy("x", "allow-ns-y-pod-a", `{podSelector: `+podA+`, ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}, podSelector: `+podA+`}]}]}`),
+			probes: []probe{{80, UDP, newTruth(all("x/a", "x/b", "y/a")).allIngress("x/a", false).peer("y/a", "x/a", true)}},
+		},
+		{
+			name: "SCTP: default-deny-ingress", pods: pods4,
+			extra:  policy("x", "deny-all", `{podSelector: {}, policyTypes: [Ingress]}`),
+			probes: []probe{{80, SCTP, newTruth(pods4).peer("", "x", false)}},
+		},
+		{
+			name: "SCTP: policy based on Ports", pods: all("x/a", "x/b", "y/a", "z/a"),
+			extra: policy("x", "allow-ingress-on-port-81-ns-x", `{podSelector: `+podA+`, ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}}], ports: [{port: 81, protocol: SCTP}]}]}`),
+			probes: []probe{
+				{81, SCTP, newTruth(all("x/a", "x/b", "y/a", "z/a")).peer("x", "x/a", false).peer("z", "x/a", false)},
+				{80, SCTP, newTruth(all("x/a", "x/b", "y/a", "z/a")).allIngress("x/a", false)},
+			},
+		},
+		{
 			name: "SCTP: only from a pod in a different namespace based on PodSelector and NamespaceSelector", pods: all("x/a", "x/b", "y/a"),
 			extra:  policy("x", "allow-ns-y-pod-a", `{podSelector: `+podA+`, ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}, podSelector: `+podA+`}]}]}`),
 			probes: []probe{{80, SCTP, newTruth(all("x/a", "x/b", "y/a")).allIngress("x/a", false).peer("y/a", "x/a", true)}},
@@ -533,7 +571,7 @@ func TestE2EIPBlocks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := modelOf(t, e2eInput(all("x/a", "x/b", "x/c"), tc.extra), Options{})
+			m := modelOf(t, e2eInput(all("x/a", "x/b", "x/c"), nil, tc.extra), Options{})
 			a := podOf(t, m, "x/a")
 			check := func(p netip.Prefix, want bool) {
 				v, err := m.Reach(Endpoint{Workload: a}, Endpoint{Addresses: p}, SinglePort(TCP, 80))

@@ -25,7 +25,7 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	pods := e2eInput(all("x/a", "x/b", "y/a"), "")
+	pods := e2eInput(all("x/a", "x/b", "y/a"), nil, "")
 	f.Fuzz(func(t *testing.T, spec string) {
 		input := pods + "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: " + spec + "\n"
 		src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(input)}}
