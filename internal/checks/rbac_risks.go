@@ -81,6 +81,15 @@ var (
 	anyVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
 )
 
+// RiskClasses lists the capabilities of the subject-level rules, in rule order.
+func RiskClasses() []rbac.RiskClass {
+	out := make([]rbac.RiskClass, len(riskRules))
+	for i, r := range riskRules {
+		out[i] = r.class
+	}
+	return out
+}
+
 // RiskRuleIDs lists the subject-level RBAC rules, PAL-330..PAL-345.
 func RiskRuleIDs() []string {
 	var ids []string
@@ -307,11 +316,7 @@ func buildRBACRisks(inv *inventory.Inventory) any {
 	if err != nil {
 		return &rbacRisks{}
 	}
-	classes := make([]rbac.RiskClass, len(riskRules))
-	for i, r := range riskRules {
-		classes[i] = r.class
-	}
-	a := m.AnalyzeRisks(classes)
+	a := m.AnalyzeRisks(RiskClasses())
 	idx := &rbacRisks{analysis: a, byObject: map[*inventory.Object][]anchored{}, bySA: map[rbac.Subject][]rbac.Risk{}, tokens: map[string]bool{}}
 	objs := map[string]*inventory.Object{}
 	for _, o := range inv.Objects {
@@ -343,7 +348,7 @@ func buildRBACRisks(inv *inventory.Inventory) any {
 		}
 	}
 	for _, sa := range a.ServiceAccountsWithWorkloads() {
-		idx.bySA[sa] = a.OfServiceAccount(sa)
+		idx.bySA[sa] = a.Holds(sa)
 		for _, w := range a.Workloads(sa) {
 			idx.tokens[objectKey(w.Kind, w.Namespace, w.Name)] = w.Token
 		}

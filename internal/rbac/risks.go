@@ -164,13 +164,16 @@ type RiskAnalysis struct {
 	ruleBits   []map[int]bitset // per role id: rule index -> needs
 	holders    map[Subject]*holder
 	order      []Subject
+	// groupOnly memoizes Of for subjects that hold only through their groups, by
+	// those groups.
+	groupOnly map[string][]Risk
 }
 
 // AnalyzeRisks computes, for every subject of every binding, which needs of the
 // classes it holds and where. It panics when the classes have more than 256 needs in
 // all or a path names a need that does not exist: those are programming errors.
 func (m *Model) AnalyzeRisks(classes []RiskClass) *RiskAnalysis {
-	a := &RiskAnalysis{m: m, classes: classes, holders: map[Subject]*holder{}, ruleBits: make([]map[int]bitset, len(m.roles))}
+	a := &RiskAnalysis{m: m, classes: classes, holders: map[Subject]*holder{}, ruleBits: make([]map[int]bitset, len(m.roles)), groupOnly: map[string][]Risk{}}
 	type need struct {
 		bit   int
 		attrs []Attributes
@@ -344,19 +347,48 @@ func (a *RiskAnalysis) neededBits(ci int, paths []int) (bitset, []string) {
 	return b, names
 }
 
-// reachOf is where the holders together hold class ci, and the paths held at the
-// widest place (cluster-wide, else the union over namespaces).
-func (a *RiskAnalysis) reachOf(ci int, hs []*holder) (Reach, []int) {
+// classBits are the needs of class ci.
+func (a *RiskAnalysis) classBits(ci int) bitset {
+	var b bitset
+	for i := range a.classes[ci].Needs {
+		b.set(a.first[ci] + i)
+	}
+	return b
+}
+
+// reachOf is where the holders together hold class ci, and the paths held there
+// (cluster-wide, else the union over the namespaces). Only namespaces in which some
+// holder has a RoleBinding can add to what ClusterRoleBindings hold; when only is
+// set, only those where it has one are looked at.
+func (a *RiskAnalysis) reachOf(ci int, hs []*holder, only *holder) (Reach, []int) {
 	var cluster bitset
-	nss := map[string]bool{}
 	for _, h := range hs {
 		cluster = cluster.or(h.cluster)
-		for ns := range h.ns {
-			nss[ns] = true
-		}
 	}
 	if p := a.satisfied(ci, cluster); len(p) > 0 {
 		return Reach{ClusterWide: true}, p
+	}
+	cb := a.classBits(ci)
+	nss := map[string]bool{}
+	for _, h := range hs {
+		if only != nil && h != only {
+			continue
+		}
+		for ns, b := range h.ns {
+			if !b.and(cb).empty() {
+				nss[ns] = true
+			}
+		}
+	}
+	if only != nil && !only.cluster.and(cb).empty() {
+		// What the subject holds cluster-wide may complete a group's namespace.
+		for _, h := range hs {
+			for ns, b := range h.ns {
+				if !b.and(cb).empty() {
+					nss[ns] = true
+				}
+			}
+		}
 	}
 	var r Reach
 	pathSet := map[int]bool{}
@@ -373,26 +405,48 @@ func (a *RiskAnalysis) reachOf(ci int, hs []*holder) (Reach, []int) {
 		}
 	}
 	sort.Strings(r.Namespaces)
-	var paths []int
-	for x := range pathSet {
-		paths = append(paths, x)
-	}
-	sort.Ints(paths)
-	return r, paths
+	return r, sortedKeys(pathSet)
 }
 
-// risk assembles the risk of class ci held by s through hs (s's own holder first, if
-// any), at reach r.
-func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []int) Risk {
+func sortedKeys(set map[int]bool) []int {
+	out := make([]int, 0, len(set))
+	for x := range set {
+		out = append(out, x)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// risk assembles the risk of class ci held by s through hs, at reach r: the grants
+// of the holders' rules that give the needs of the paths held, where r applies. A
+// group's grants are listed only for needs s does not hold through its own bindings
+// there.
+func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []int, keepGrants bool) Risk {
 	bits, names := a.neededBits(ci, paths)
 	rk := Risk{Class: a.classes[ci].ID, Subject: s, Reach: r, Held: names, Default: true}
+	applies := func(hd holding) bool { return hd.bd.cluster || r.Includes(hd.bd.ns) }
+	var own bitset
 	for _, h := range hs {
+		if h.subject != s {
+			continue
+		}
+		for _, hd := range h.held {
+			if applies(hd) {
+				own = own.or(hd.bits)
+			}
+		}
+	}
+	for _, h := range hs {
+		want := bits
+		if h.subject != s {
+			want = bits.and(complement(own))
+		}
+		if want.empty() {
+			continue
+		}
 		used := false
 		for _, hd := range h.held {
-			if !hd.bd.cluster && !r.ClusterWide && !r.Includes(hd.bd.ns) {
-				continue
-			}
-			if hd.bits.and(bits).empty() {
+			if !applies(hd) || hd.bits.and(want).empty() {
 				continue
 			}
 			for _, i := range hd.rules {
@@ -400,13 +454,14 @@ func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []in
 				if !hd.bd.cluster {
 					b = b.and(a.namespaced)
 				}
-				if b.and(bits).empty() {
+				if b.and(want).empty() {
 					continue
 				}
-				g := hd.bd.grant(hd.s, hd.bd.role.rules[i])
-				rk.Grants = append(rk.Grants, g)
-				rk.Default = rk.Default && g.Default
+				rk.Default = rk.Default && hd.bd.bootstrap
 				used = true
+				if keepGrants {
+					rk.Grants = append(rk.Grants, hd.bd.grant(hd.s, hd.bd.role.rules[i]))
+				}
 			}
 		}
 		if used && h.subject != s {
@@ -416,12 +471,29 @@ func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []in
 	return rk
 }
 
-// Risks lists every risk of every subject that some binding names, subjects in order
-// (users, groups, service accounts), classes in the order given. A user's or service
-// account's risk leaves out the namespaces where one of its groups holds the class
-// alone (the group's risk covers it), and is dropped when nothing is left.
+func complement(b bitset) bitset { return bitset{^b[0], ^b[1], ^b[2], ^b[3]} }
+
+// Risks lists the risks of every subject that some binding names, subjects in order
+// (users, groups, service accounts), classes in the order given. A risk is listed for
+// a subject when its own bindings are part of it: what it holds only through its
+// groups is the groups' risk (reported on them; a path made of two groups' grants
+// shows on the workloads, through Of). A user's or service account's risk leaves out
+// the namespaces where one of its groups holds the class alone, and is dropped when
+// nothing is left.
 func (a *RiskAnalysis) Risks() []Risk {
 	var out []Risk
+	groupReach := map[*holder][]Reach{}
+	reachOfGroup := func(g *holder) []Reach {
+		if rs, ok := groupReach[g]; ok {
+			return rs
+		}
+		rs := make([]Reach, len(a.classes))
+		for ci := range a.classes {
+			rs[ci], _ = a.reachOf(ci, []*holder{g}, nil)
+		}
+		groupReach[g] = rs
+		return rs
+	}
 	for _, s := range a.order {
 		own := a.holders[s]
 		hs := []*holder{own}
@@ -432,37 +504,54 @@ func (a *RiskAnalysis) Risks() []Risk {
 			}
 		}
 		hs = append(hs, groups...)
+		var ownBits bitset = own.cluster
+		for _, b := range own.ns {
+			ownBits = ownBits.or(b)
+		}
 		for ci := range a.classes {
-			r, paths := a.reachOf(ci, hs)
-			if !r.ClusterWide && len(r.Namespaces) == 0 {
-				continue
+			if ownBits.and(a.classBits(ci)).empty() {
+				continue // nothing of it through its own bindings
 			}
-			r = a.withoutGroups(ci, r, groups)
+			r, paths := a.reachOf(ci, hs, own)
 			if !r.ClusterWide && len(r.Namespaces) == 0 {
 				continue
 			}
 			if len(groups) > 0 {
-				// Settle the paths where the reach now is.
-				_, paths = a.reachWithin(ci, hs, r)
+				r = withoutGroups(ci, r, groups, reachOfGroup)
+				if !r.ClusterWide && len(r.Namespaces) == 0 {
+					continue
+				}
+				paths = a.pathsWithin(ci, hs, r, paths)
 			}
-			out = append(out, a.risk(ci, s, hs, r, paths))
+			rk := a.risk(ci, s, hs, r, paths, true)
+			if rk.ownGrants(s) {
+				out = append(out, rk)
+			}
 		}
 	}
 	return out
 }
 
+// ownGrants reports whether some grant of the risk names its subject (a user named by
+// a service account's username counts).
+func (r Risk) ownGrants(s Subject) bool {
+	for _, g := range r.Grants {
+		if g.Subject == s || (g.Subject.Kind == KindUser && g.Subject.Name == s.Username()) {
+			return true
+		}
+	}
+	return false
+}
+
 // withoutGroups removes from r what a single group holds by itself.
-func (a *RiskAnalysis) withoutGroups(ci int, r Reach, groups []*holder) Reach {
+func withoutGroups(ci int, r Reach, groups []*holder, reachOfGroup func(*holder) []Reach) Reach {
 	for _, g := range groups {
-		gr, _ := a.reachOf(ci, []*holder{g})
+		gr := reachOfGroup(g)[ci]
 		if gr.ClusterWide {
 			return Reach{}
 		}
-		if len(gr.Namespaces) == 0 {
+		if len(gr.Namespaces) == 0 || r.ClusterWide {
 			continue
-		}
-		if r.ClusterWide {
-			continue // wider than the group's namespaces
 		}
 		var keep []string
 		for _, ns := range r.Namespaces {
@@ -475,10 +564,11 @@ func (a *RiskAnalysis) withoutGroups(ci int, r Reach, groups []*holder) Reach {
 	return r
 }
 
-// reachWithin is the paths held within reach r.
-func (a *RiskAnalysis) reachWithin(ci int, hs []*holder, r Reach) (Reach, []int) {
+// pathsWithin is the paths held within reach r (paths: those held where the subject
+// holds the class at all).
+func (a *RiskAnalysis) pathsWithin(ci int, hs []*holder, r Reach, paths []int) []int {
 	if r.ClusterWide {
-		return a.reachOf(ci, hs)
+		return paths
 	}
 	var cluster bitset
 	for _, h := range hs {
@@ -494,35 +584,59 @@ func (a *RiskAnalysis) reachWithin(ci int, hs []*holder, r Reach) (Reach, []int)
 			pathSet[x] = true
 		}
 	}
-	var paths []int
-	for x := range pathSet {
-		paths = append(paths, x)
-	}
-	sort.Ints(paths)
-	return r, paths
+	return sortedKeys(pathSet)
 }
 
-// OfServiceAccount lists every risk a token of the service account carries: through
-// bindings naming it and through its groups, none left out.
-func (a *RiskAnalysis) OfServiceAccount(sa Subject) []Risk {
+// Of lists every risk a subject's requests carry: through bindings naming it and
+// through the groups the authenticator puts it in, none left out (a service account's
+// token carries all of them), with their grants.
+func (a *RiskAnalysis) Of(s Subject) []Risk { return a.of(s, true) }
+
+// Holds is Of without the grants: what the subject can do and where, which is all a
+// workload's finding needs. Subjects that hold only through the same groups (the
+// service accounts of one namespace without bindings of their own) share one
+// computation.
+func (a *RiskAnalysis) Holds(s Subject) []Risk { return a.of(s, false) }
+
+func (a *RiskAnalysis) of(s Subject, keepGrants bool) []Risk {
 	var hs []*holder
-	if h := a.holders[sa]; h != nil {
-		hs = append(hs, h)
+	own := a.holders[s]
+	if own != nil {
+		hs = append(hs, own)
 	}
-	for _, g := range groupsOf(sa) {
+	key := ""
+	for _, g := range groupsOf(s) {
 		if h := a.holders[g]; h != nil {
 			hs = append(hs, h)
+			key += g.Name + "\x00"
 		}
 	}
 	if len(hs) == 0 {
 		return nil
 	}
+	if own == nil && !keepGrants {
+		if rs, ok := a.groupOnly[key]; ok {
+			return withSubject(rs, s)
+		}
+	}
 	var out []Risk
 	for ci := range a.classes {
-		r, paths := a.reachOf(ci, hs)
+		r, paths := a.reachOf(ci, hs, nil)
 		if r.ClusterWide || len(r.Namespaces) > 0 {
-			out = append(out, a.risk(ci, sa, hs, r, paths))
+			out = append(out, a.risk(ci, s, hs, r, paths, keepGrants))
 		}
+	}
+	if own == nil && !keepGrants {
+		a.groupOnly[key] = out
+	}
+	return out
+}
+
+func withSubject(rs []Risk, s Subject) []Risk {
+	out := make([]Risk, len(rs))
+	for i, r := range rs {
+		r.Subject = s
+		out[i] = r
 	}
 	return out
 }

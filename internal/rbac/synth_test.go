@@ -12,6 +12,10 @@ import (
 type synthetic struct {
 	namespaces, roles, bindings, workloads int
 	seed                                   uint64
+	// risky adds the resources of the risk classes (impersonation targets, CSRs and
+	// signers, nodes/proxy, persistent volumes, webhook configurations, ...) to the
+	// resources rules draw from.
+	risky bool
 }
 
 func (s synthetic) String() string {
@@ -40,12 +44,27 @@ func yamlList(l []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
+var (
+	riskyVerbs     = append(append([]string(nil), synthVerbs...), "approve")
+	riskyResources = append(append([]string(nil), synthResources...), "users", "groups", "serviceaccounts", "uids", "userextras/scopes",
+		"certificatesigningrequests", "certificatesigningrequests/approval", "signers", "nodes/proxy", "persistentvolumes",
+		"clusterroles", "clusterrolebindings", "validatingwebhookconfigurations", "mutatingwebhookconfigurations", "pods/attach",
+		"pods/ephemeralcontainers", "pods/portforward", "replicationcontrollers", "daemonsets", "cronjobs")
+	riskyGroups = append(append([]string(nil), synthGroups...), "certificates.k8s.io", "admissionregistration.k8s.io", "authentication.k8s.io", "events.k8s.io")
+)
+
 func (s synthetic) rules(r *rand.Rand) string {
 	var sb strings.Builder
+	verbs, resources, groups := synthVerbs, synthResources, synthGroups
+	if s.risky {
+		verbs, resources, groups = riskyVerbs, riskyResources, riskyGroups
+	}
 	for range 2 + r.IntN(5) {
-		fmt.Fprintf(&sb, "- apiGroups: %s\n  resources: %s\n  verbs: %s\n", yamlList(pick(r, synthGroups, 1+r.IntN(2))),
-			yamlList(pick(r, synthResources, 1+r.IntN(3))), yamlList(pick(r, synthVerbs, 1+r.IntN(3))))
-		if r.IntN(10) == 0 {
+		fmt.Fprintf(&sb, "- apiGroups: %s\n  resources: %s\n  verbs: %s\n", yamlList(pick(r, groups, 1+r.IntN(2))),
+			yamlList(pick(r, resources, 1+r.IntN(3))), yamlList(pick(r, verbs, 1+r.IntN(3))))
+		if s.risky && r.IntN(15) == 0 {
+			fmt.Fprintf(&sb, "  resourceNames: [%q]\n", pick(r, []string{"kubernetes.io/*", "kubernetes.io/kube-apiserver-client", "example.com/signer"}, 1)[0])
+		} else if r.IntN(10) == 0 {
 			fmt.Fprintf(&sb, "  resourceNames: [n%d, n%d]\n", r.IntN(20), r.IntN(20))
 		}
 	}
@@ -53,6 +72,11 @@ func (s synthetic) rules(r *rand.Rand) string {
 }
 
 func (s synthetic) subject(r *rand.Rand, ns string) string {
+	if s.risky && r.IntN(40) == 0 {
+		// The groups the authenticator gives, so that a subject holds through them too.
+		g := pick(r, []string{"system:serviceaccounts:" + ns, "system:serviceaccounts", "system:authenticated"}, 1)[0]
+		return fmt.Sprintf("- kind: Group\n  apiGroup: rbac.authorization.k8s.io\n  name: %s\n", g)
+	}
 	switch r.IntN(10) {
 	case 0, 1, 2:
 		return fmt.Sprintf("- kind: User\n  apiGroup: rbac.authorization.k8s.io\n  name: user-%d\n", r.IntN(s.bindings/4+1))

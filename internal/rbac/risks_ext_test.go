@@ -1,0 +1,205 @@
+package rbac_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/checks"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/scan"
+)
+
+func loadSynthetic(tb testing.TB, text string) []*inventory.Object {
+	tb.Helper()
+	src := &rbac.Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(text)}}
+	objs, errs, err := src.Load()
+	if err != nil || len(errs) > 0 {
+		tb.Fatalf("load: %v %v", err, errs)
+	}
+	return objs
+}
+
+// holds asks the authorizer itself whether u holds class c in namespace ns ("" for
+// cluster-wide): some path whose every need has a probe Authorize allows, asked
+// without a namespace for needs on cluster-scoped resources.
+func holds(m *rbac.Model, c rbac.RiskClass, u rbac.UserInfo, ns string) bool {
+	need := func(n rbac.Need) bool {
+		for _, p := range n.Any {
+			a := rbac.Attributes{User: u, Verb: p.Verb, ResourceRequest: true, APIGroup: p.Group, Resource: p.Resource, Subresource: p.Subresource, Name: p.Name}
+			if !n.Cluster {
+				a.Namespace = ns
+			}
+			if d := m.Authorize(a); d.Allowed && len(d.Grants) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	paths := c.Paths
+	if paths == nil {
+		for i := range c.Needs {
+			paths = append(paths, []int{i})
+		}
+	}
+	for _, p := range paths {
+		ok := true
+		for _, i := range p {
+			if !need(c.Needs[i]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRisksAgreeWithAuthorize checks the risk analysis against the model's authorizer
+// (itself checked against SubjectAccessReview, sar_diff_test.go) on generated RBAC
+// that draws from every resource of the risk classes: for every subject and every
+// class, the reach the analysis computes (cluster-wide, else the namespaces) is
+// exactly where Authorize allows one of the class's paths, and Risks() reports for a
+// subject no more than that.
+func TestRisksAgreeWithAuthorize(t *testing.T) {
+	classes := checks.RiskClasses()
+	for _, seed := range []uint64{1, 2, 3} {
+		objs := loadSynthetic(t, rbac.Synthetic(5, 400, 800, 50, seed, true))
+		m, _, err := rbac.Build(objs, rbac.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := m.AnalyzeRisks(classes)
+		namespaces := append(m.Namespaces(), "elsewhere")
+		subjects := m.Subjects()
+		var compared, held, clusterWide int
+		for _, s := range subjects {
+			u := rbac.UserInfoFor(s, nil)
+			if s.Kind == rbac.KindGroup {
+				// A group's risk is what the group itself holds, not what its members
+				// hold through system:authenticated as well.
+				u = rbac.UserInfo{Groups: []string{s.Name}}
+			}
+			got := map[string]rbac.Risk{}
+			for _, r := range a.Of(s) {
+				got[r.Class] = r
+			}
+			for _, c := range classes {
+				compared++
+				wantCluster := holds(m, c, u, "")
+				var wantNS []string
+				if !wantCluster {
+					for _, ns := range namespaces {
+						if holds(m, c, u, ns) {
+							wantNS = append(wantNS, ns)
+						}
+					}
+				}
+				r, ok := got[c.ID]
+				if !wantCluster && len(wantNS) == 0 {
+					if ok {
+						t.Errorf("seed %d: %s %s: analysis says %s, Authorize allows no path", seed, s, c.ID, r.Reach.Text())
+					}
+					continue
+				}
+				held++
+				if wantCluster {
+					clusterWide++
+				}
+				if !ok {
+					t.Errorf("seed %d: %s %s: Authorize allows it (cluster-wide %v, namespaces %v), the analysis has no risk", seed, s, c.ID, wantCluster, wantNS)
+					continue
+				}
+				if r.Reach.ClusterWide != wantCluster || fmt.Sprint(r.Reach.Namespaces) != fmt.Sprint(wantNS) {
+					t.Errorf("seed %d: %s %s: analysis %s, Authorize: cluster-wide %v, namespaces %v", seed, s, c.ID, r.Reach.Text(), wantCluster, wantNS)
+				}
+				if len(r.Grants) == 0 {
+					t.Errorf("seed %d: %s %s: no grants", seed, s, c.ID)
+				}
+			}
+			// A reported risk never reaches further than what the subject holds.
+			for _, r := range a.Risks() {
+				if r.Subject != s {
+					continue
+				}
+				all, ok := got[r.Class]
+				if !ok || (r.Reach.ClusterWide && !all.Reach.ClusterWide) {
+					t.Errorf("seed %d: %s %s: reported %s beyond what it holds", seed, s, r.Class, r.Reach.Text())
+				}
+				for _, ns := range r.Reach.Namespaces {
+					if !all.Reach.Includes(ns) {
+						t.Errorf("seed %d: %s %s: reported in %s, not held there", seed, s, r.Class, ns)
+					}
+				}
+			}
+		}
+		t.Logf("seed %d: %d subjects x %d classes = %d compared; %d held (%d cluster-wide)", seed, len(subjects), len(classes), compared, held, clusterWide)
+		if held < 100 || clusterWide < 20 || held == compared {
+			t.Errorf("seed %d: the generated RBAC exercises too little (%d held, %d cluster-wide of %d)", seed, held, clusterWide, compared)
+		}
+	}
+}
+
+var riskSizes = []struct{ namespaces, roles, bindings, workloads int }{
+	{25, 2500, 5000, 1250},
+	{50, 5000, 10000, 2500},
+	{100, 10000, 20000, 5000},
+}
+
+// BenchmarkRisksAnalysis is the analysis alone on a built model: every bound rule
+// against every class, every subject's risks, and every workload service account's.
+func BenchmarkRisksAnalysis(b *testing.B) {
+	classes := checks.RiskClasses()
+	for _, sz := range riskSizes {
+		b.Run(fmt.Sprintf("roles=%d/bindings=%d", sz.roles, sz.bindings), func(b *testing.B) {
+			objs := loadSynthetic(b, rbac.Synthetic(sz.namespaces, sz.roles, sz.bindings, sz.workloads, 1, true))
+			m, _, _ := rbac.Build(objs, rbac.Options{})
+			b.ReportAllocs()
+			b.ResetTimer()
+			var n int
+			for range b.N {
+				a := m.AnalyzeRisks(classes)
+				n = len(a.Risks())
+				for _, sa := range a.ServiceAccountsWithWorkloads() {
+					n += len(a.Holds(sa))
+				}
+			}
+			b.ReportMetric(float64(n), "risks")
+		})
+	}
+}
+
+// BenchmarkRisksRun is a whole `palisade rbac risks` after the input is read: the
+// model, the analysis, the rules on every service account, binding and workload, and
+// the report (scan.Run over the loaded objects, as the command runs it).
+func BenchmarkRisksRun(b *testing.B) {
+	for _, sz := range riskSizes {
+		b.Run(fmt.Sprintf("roles=%d/bindings=%d", sz.roles, sz.bindings), func(b *testing.B) {
+			text := rbac.Synthetic(sz.namespaces, sz.roles, sz.bindings, sz.workloads, 1, true)
+			objs := loadSynthetic(b, text)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var findings int
+			var peak uint64
+			for range b.N {
+				res, err := scan.Run(scan.Options{Objects: objs, Inputs: 1, Include: checks.RiskRuleIDs(), FailOn: "none"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				findings = len(res.Report.Findings)
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			b.ReportMetric(float64(findings), "findings")
+			b.ReportMetric(float64(len(text)), "yaml-B")
+			b.ReportMetric(float64(peak), "heap-inuse-B")
+		})
+	}
+}
+
