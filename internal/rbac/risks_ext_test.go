@@ -202,4 +202,3 @@ func BenchmarkRisksRun(b *testing.B) {
 		})
 	}
 }
-

@@ -55,12 +55,12 @@ type Options struct {
 	// Objects, if not nil, are scanned instead of Paths: objects read from a live
 	// cluster (internal/live). Inputs is then the count reported as inputs read, and
 	// Coverage lists what could not be read (the report is incomplete, exit code 3).
-	Objects  []*inventory.Object
-	Inputs   int
+	Objects []*inventory.Object
+	Inputs  int
 	// InputErrors are input problems met while reading Objects, reported with the
 	// scan's own (exit code 3).
 	InputErrors []finding.InputError
-	Coverage []finding.CoverageGap
+	Coverage    []finding.CoverageGap
 	// Framework, if set, also judges the scan control by control against a
 	// compliance framework (see compliance.Names); the exit code then follows the
 	// controls, and FailOn defaults to "info": any failing control fails the run.
