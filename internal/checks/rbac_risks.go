@@ -119,7 +119,7 @@ func init() {
 		"A subject allowed every verb on every resource of every API group is cluster-admin (or, through RoleBindings, the administrator of those namespaces): one stolen token of it owns the cluster, its secrets and its nodes.",
 		"Bind cluster-admin only to a break-glass group of people; give workloads and automation roles that list the resources and verbs they use.",
 		[]string{"5.1.1"},
-		rbac.RiskClass{Needs: []rbac.Need{{Name: "every verb on every resource", Cluster: true, Any: []rbac.Probe{riskProbe("*", "*", "*")}}}})
+		rbac.RiskClass{Needs: []rbac.Need{{Name: "every verb on every resource", Any: []rbac.Probe{riskProbe("*", "*", "*")}}}})
 	addRisk("PAL-331", "Subject can escalate through role edits", critical, high,
 		"escalate together with create or update on roles (or clusterroles) lets the subject write a role with any permission, including ones it does not hold, bypassing RBAC's privilege-escalation prevention: with clusterroles it reaches cluster-admin, with roles the administration of the namespace.",
 		"Remove the escalate verb; let administrators or the deployment pipeline manage roles.",
@@ -403,7 +403,7 @@ func checkRisks(rr *riskRule) func(p *rules.Pass, o *inventory.Object) {
 			}
 			p.ReportSeverity(severityOf(p, rr, rk.Reach), an.path, "", "%s %s %s (%s). %s%s",
 				riskSubjectText(rk.Subject), rr.phrase(), rk.Reach.Text(), strings.Join(rk.Held, "; "),
-				chainsText(grants), workloadsText(idx.analysis.Workloads(rk.Subject)))
+				chainsText(rk.Subject, grants), workloadsText(idx.analysis.Workloads(rk.Subject)))
 		}
 	}
 }
@@ -438,7 +438,7 @@ func riskSubjectText(s rbac.Subject) string {
 const maxChainsText = 3
 
 // chainsText lists the chains behind a risk, the first few in full.
-func chainsText(gs []rbac.Grant) string {
+func chainsText(s rbac.Subject, gs []rbac.Grant) string {
 	if len(gs) == 0 {
 		return ""
 	}
@@ -446,14 +446,14 @@ func chainsText(gs []rbac.Grant) string {
 	b.WriteString("Through ")
 	for i, g := range gs {
 		if i == maxChainsText {
-			fmt.Fprintf(&b, "; and %d more (palisade rbac can %s lists them)", len(gs)-i, g.Subject)
+			fmt.Fprintf(&b, "; and %d more (palisade rbac can %s lists them)", len(gs)-i, s)
 			break
 		}
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		if g.Subject.Kind == rbac.KindGroup {
-			b.WriteString("group " + g.Subject.Name + ": ")
+		if g.Subject.Kind == rbac.KindGroup && g.Subject != s {
+			b.WriteString("as a member of group " + g.Subject.Name + ": ")
 		}
 		b.WriteString(rbac.ChainText(g))
 	}

@@ -76,3 +76,55 @@ func TestRBACCluster(t *testing.T) {
 		t.Errorf("another namespace: exit %d\n%s", code, out)
 	}
 }
+
+// TestRBACRisksCluster: palisade rbac risks without -f reads the live cluster; the
+// API server's own bootstrap grants are left out unless --include-system.
+func TestRBACRisksCluster(t *testing.T) {
+	c := kubetest.Shared(t)
+	ctx := context.Background()
+	cs := c.Client()
+	ns := c.Namespace(t, nil)
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "reader"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "secrets"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "reader-secrets"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "secrets"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "reader"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l := map[string]string{"app": "report"}
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "report"},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: l}, Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: l},
+			Spec:       corev1.PodSpec{ServiceAccountName: "reader", Containers: []corev1.Container{{Name: "r", Image: "registry.example.com/report"}}},
+		}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kc := writeKubeconfig(t, c.Config())
+	code, out, stderr := runRBAC("risks", "--kubeconfig", kc, "--fail-on", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"ServiceAccount " + ns + "/reader can read secrets in namespace " + ns + " (list secrets). Through RoleBinding " + ns + "/reader-secrets -> Role " + ns + "/secrets, rule 0: list secrets (in " + ns + ")",
+		"The pods of Deployment " + ns + "/report run with its token",
+		"pods run with the token of ServiceAccount " + ns + "/reader, which can read secrets in namespace " + ns + " (PAL-334)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("risks output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "system:kube-controller-manager") {
+		t.Errorf("bootstrap grants reported without --include-system:\n%s", out)
+	}
+	_, out, _ = runRBAC("risks", "--kubeconfig", kc, "--fail-on", "none", "--include-system", "--include", "PAL-334")
+	if !strings.Contains(out, "User system:kube-controller-manager can read secrets cluster-wide") {
+		t.Errorf("--include-system: the controller manager's secrets access is missing:\n%s", out)
+	}
+}

@@ -160,3 +160,114 @@ func TestRBACUsageAndInputErrors(t *testing.T) {
 		t.Errorf("widgets: exit %d:\n%s", r.code, r.stderr)
 	}
 }
+
+func TestRBACRisks(t *testing.T) {
+	// shop/app and devs read secrets in shop (medium); auditor cluster-wide (critical);
+	// ci/runner can exec into pods everywhere through the aggregated ops role, but its
+	// CronJob's pods hold no token; Deployment shop/web runs with app's token.
+	r := run(t, nil, "rbac", "risks", "-f", "@rbac.yaml")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"CRITICAL PAL-334",
+		"User auditor can read secrets cluster-wide (get secrets; list secrets). Through ClusterRoleBinding auditors -> ClusterRole secret-reader, rule 0",
+		"ServiceAccount shop/app can read secrets in namespace shop",
+		"Group devs can read secrets in namespace shop",
+		"ServiceAccount ci/runner can exec into, attach to or debug pods cluster-wide (exec into pods). Through ClusterRoleBinding ops -> ClusterRole ops (aggregating ClusterRole ops-exec)",
+		"pods run with the token of ServiceAccount shop/app, which can read secrets in namespace shop (PAL-334)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "CronJob") {
+		t.Errorf("the CronJob's pods hold no token, yet it is reported:\n%s", r.stdout)
+	}
+	// JSON report, gate and rule selection as in scan.
+	r = run(t, nil, "rbac", "risks", "-f", "@rbac.yaml", "-o", "json", "--fail-on", "critical", "--include", "PAL-336")
+	var rep struct {
+		Findings []struct {
+			RuleID   string
+			Severity string
+			Object   struct{ Kind, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if r.code != 0 || len(rep.Findings) != 1 || rep.Findings[0].RuleID != "PAL-336" || rep.Findings[0].Severity != "high" {
+		t.Errorf("--include PAL-336 --fail-on critical: exit %d %+v", r.code, rep)
+	}
+	// A baseline written from one run hides its findings in the next.
+	base := filepath.Join(t.TempDir(), "baseline.json")
+	if r = run(t, nil, "rbac", "risks", "-f", "@rbac.yaml", "--write-baseline", base); r.code != ExitFindings {
+		t.Fatalf("write baseline: exit %d %s", r.code, r.stderr)
+	}
+	if r = run(t, nil, "rbac", "risks", "-f", "@rbac.yaml", "--baseline", base); r.code != 0 {
+		t.Errorf("with the baseline: exit %d\n%s", r.code, r.stdout)
+	}
+	// SARIF for code scanning.
+	if r = run(t, nil, "rbac", "risks", "-f", "@rbac.yaml", "-o", "sarif"); !strings.Contains(r.stdout, `"ruleId": "PAL-334"`) {
+		t.Errorf("sarif lacks PAL-334:\n%s", r.stdout)
+	}
+	// Usage errors: a pattern that names no risk rule, an argument.
+	for _, args := range [][]string{
+		{"rbac", "risks", "-f", "@rbac.yaml", "--include", "PAL-001"},
+		{"rbac", "risks", "extra", "-f", "@rbac.yaml"},
+	} {
+		if r := run(t, nil, args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, r.code, ExitUsage, r.stderr)
+		}
+	}
+	// Unreadable input: exit 3, findings for the rest.
+	r = run(t, nil, "rbac", "risks", "-f", "@rbac.yaml", "-f", "@malformed.yaml")
+	if r.code != ExitInputErrors || !strings.Contains(r.stdout, "PAL-334") {
+		t.Errorf("malformed input: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRBACRisksDefaults: a RoleBinding to the built-in edit role grants nothing without
+// the bootstrap policy (the role is missing); with it, edit's aggregated rules count,
+// and the control plane's own grants show only with --include-system.
+func TestRBACRisksDefaults(t *testing.T) {
+	in := strings.NewReader(`apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-edit, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
+`)
+	r := run(t, in, "rbac", "risks", "-f", "-", "--fail-on", "none")
+	if r.code != 0 || strings.Contains(r.stdout, "PAL-3") {
+		t.Errorf("without defaults: exit %d\n%s", r.code, r.stdout)
+	}
+	data := `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-edit, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
+`
+	r = run(t, strings.NewReader(data), "rbac", "risks", "-f", "-", "--include-defaults", "--fail-on", "none", "-o", "json")
+	var rep struct {
+		Findings []struct{ RuleID, Message string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	got := map[string]bool{}
+	for _, f := range rep.Findings {
+		if !strings.HasPrefix(f.Message, "Group devs ") {
+			t.Errorf("a subject other than devs without --include-system: %s", f.Message)
+		}
+		got[f.RuleID] = true
+	}
+	for _, id := range []string{"PAL-334", "PAL-335", "PAL-336"} {
+		if !got[id] {
+			t.Errorf("edit in shop: no %s finding (%v)", id, got)
+		}
+	}
+	r = run(t, strings.NewReader(data), "rbac", "risks", "-f", "-", "--include-defaults", "--include-system", "--fail-on", "none")
+	if !strings.Contains(r.stdout, "User system:kube-controller-manager") {
+		t.Errorf("--include-system: the controller manager's grants are missing:\n%s", r.stdout)
+	}
+}
