@@ -34,9 +34,15 @@ func rkBinding(ns, name, roleKind, roleName string, subjects ...string) string {
 	return s
 }
 
-func sa(ns, name string) string { return "{kind: ServiceAccount, name: " + name + ", namespace: " + ns + "}" }
-func user(name string) string   { return "{kind: User, name: " + name + ", apiGroup: rbac.authorization.k8s.io}" }
-func group(name string) string  { return "{kind: Group, name: " + name + ", apiGroup: rbac.authorization.k8s.io}" }
+func sa(ns, name string) string {
+	return "{kind: ServiceAccount, name: " + name + ", namespace: " + ns + "}"
+}
+func user(name string) string {
+	return "{kind: User, name: " + name + ", apiGroup: rbac.authorization.k8s.io}"
+}
+func group(name string) string {
+	return "{kind: Group, name: " + name + ", apiGroup: rbac.authorization.k8s.io}"
+}
 
 func serviceAccount(ns, name string) string {
 	return fmt.Sprintf("---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: %s, namespace: %s}\n", name, ns)
@@ -94,8 +100,8 @@ func TestRiskRules(t *testing.T) {
 				"PAL-345 critical Deployment/build/builder spec.template.spec.serviceAccountName",
 			},
 			msg: map[string][]string{
-				"PAL-334 critical ServiceAccount/build/ci metadata.name": {"ServiceAccount build/ci can read secrets cluster-wide", "get secrets; list secrets", "ClusterRoleBinding ci-secrets -> ClusterRole secret-reader, rule 0", "The pods of Deployment build/builder run with its token"},
-				"PAL-334 critical ClusterRoleBinding/ci-secrets subjects[1]": {"User alice can read secrets cluster-wide"},
+				"PAL-334 critical ServiceAccount/build/ci metadata.name":                          {"ServiceAccount build/ci can read secrets cluster-wide", "get secrets; list secrets", "ClusterRoleBinding ci-secrets -> ClusterRole secret-reader, rule 0", "The pods of Deployment build/builder run with its token"},
+				"PAL-334 critical ClusterRoleBinding/ci-secrets subjects[1]":                      {"User alice can read secrets cluster-wide"},
 				"PAL-345 critical Deployment/build/builder spec.template.spec.serviceAccountName": {"ServiceAccount build/ci", "can read secrets cluster-wide (PAL-334)"},
 			},
 		},
