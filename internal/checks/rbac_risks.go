@@ -307,6 +307,9 @@ type rbacRisks struct {
 	bySA map[rbac.Subject][]rbac.Risk
 	// tokens says whether each workload's pods get a token, by KIND/NS/NAME.
 	tokens map[string]bool
+	// admin is where each subject holds every permission (PAL-330), which implies
+	// every other class there.
+	admin map[rbac.Subject]rbac.Reach
 }
 
 func objectKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
@@ -317,7 +320,7 @@ func buildRBACRisks(inv *inventory.Inventory) any {
 		return &rbacRisks{}
 	}
 	a := m.AnalyzeRisks(RiskClasses())
-	idx := &rbacRisks{analysis: a, byObject: map[*inventory.Object][]anchored{}, bySA: map[rbac.Subject][]rbac.Risk{}, tokens: map[string]bool{}}
+	idx := &rbacRisks{analysis: a, byObject: map[*inventory.Object][]anchored{}, bySA: map[rbac.Subject][]rbac.Risk{}, tokens: map[string]bool{}, admin: map[rbac.Subject]rbac.Reach{}}
 	objs := map[string]*inventory.Object{}
 	for _, o := range inv.Objects {
 		switch o.Ref.Kind {
@@ -326,6 +329,9 @@ func buildRBACRisks(inv *inventory.Inventory) any {
 		}
 	}
 	for _, rk := range a.Risks() {
+		if rk.Class == RiskParamRule {
+			idx.admin[rk.Subject] = rk.Reach
+		}
 		own := -1
 		for i, g := range rk.Grants {
 			if g.Subject == rk.Subject || (g.Subject.Kind == rbac.KindUser && g.Subject.Name == rk.Subject.Username()) {
@@ -394,7 +400,7 @@ func checkRisks(rr *riskRule) func(p *rules.Pass, o *inventory.Object) {
 		withDefaults := reportBootstrap(p)
 		for _, an := range idx.byObject[o] {
 			rk := an.risk
-			if rk.Class != rr.meta.ID || (rk.Default && !withDefaults) {
+			if rk.Class != rr.meta.ID || (rk.Default && !withDefaults) || idx.impliedByAdmin(p, rk) {
 				continue
 			}
 			grants := rk.Grants
@@ -406,6 +412,32 @@ func checkRisks(rr *riskRule) func(p *rules.Pass, o *inventory.Object) {
 				chainsText(rk.Subject, grants), workloadsText(idx.analysis.Workloads(rk.Subject)))
 		}
 	}
+}
+
+// impliedByAdmin reports whether PAL-330 runs and reports the risk's subject as
+// holding every permission wherever the risk holds: its finding says it all.
+func (idx *rbacRisks) impliedByAdmin(p *rules.Pass, rk rbac.Risk) bool {
+	if rk.Class == RiskParamRule || p.Enabled == nil || !p.Enabled(RiskParamRule) {
+		return false
+	}
+	ar, ok := idx.admin[rk.Subject]
+	return ok && covers(ar, rk.Reach)
+}
+
+// covers reports whether reach a includes all of reach b.
+func covers(a, b rbac.Reach) bool {
+	if a.ClusterWide {
+		return true
+	}
+	if b.ClusterWide {
+		return false
+	}
+	for _, ns := range b.Namespaces {
+		if !a.Includes(ns) {
+			return false
+		}
+	}
+	return true
 }
 
 func nonDefault(gs []rbac.Grant) []rbac.Grant {
@@ -500,8 +532,14 @@ func checkWorkloadRisks(p *rules.Pass, w *workload.Workload) {
 	withDefaults := reportBootstrap(p)
 	var parts []string
 	worst := finding.Severity(-1)
+	var admin *rbac.Reach
 	for _, rk := range idx.bySA[sa] {
-		if rk.Default && !withDefaults {
+		if rk.Class == RiskParamRule && !(rk.Default && !withDefaults) {
+			admin = &rk.Reach
+		}
+	}
+	for _, rk := range idx.bySA[sa] {
+		if (rk.Default && !withDefaults) || (rk.Class != RiskParamRule && admin != nil && covers(*admin, rk.Reach)) {
 			continue
 		}
 		rr := riskRuleOf(rk.Class)

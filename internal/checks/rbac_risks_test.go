@@ -57,6 +57,10 @@ const (
 	nodesProxy  = "- {apiGroups: [\"\"], resources: [nodes/proxy], verbs: [get]}\n"
 )
 
+var adminAll = rkClusterRole("admin-all", "- {apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}\n") +
+	rkBinding("", "c1", "ClusterRole", "admin-all", user("root")) +
+	rkBinding("shop", "r1", "ClusterRole", "admin-all", user("nsadmin"))
+
 // riskFindings runs the subject-level rules and lists "RULE SEVERITY KIND/NS/NAME PATH"
 // and the messages by that key.
 func riskFindings(t *testing.T, yaml string, cfg *config.Config, include []string) ([]string, map[string]string) {
@@ -85,7 +89,9 @@ func TestRiskRules(t *testing.T) {
 		name string
 		yaml string
 		cfg  *config.Config
-		want []string
+		// include selects rules (nil: every subject-level rule).
+		include []string
+		want    []string
 		// msg maps a wanted finding to texts its message contains.
 		msg map[string][]string
 	}{
@@ -217,20 +223,26 @@ func TestRiskRules(t *testing.T) {
 			},
 		},
 		{
-			name: "every permission: cluster-admin bound cluster-wide and in a namespace",
-			yaml: rkClusterRole("admin-all", "- {apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}\n") +
-				rkBinding("", "c1", "ClusterRole", "admin-all", user("root")) +
-				rkBinding("shop", "r1", "ClusterRole", "admin-all", user("nsadmin")),
+			name: "every permission: one finding where it holds, not one per class it implies",
+			yaml: adminAll,
 			want: []string{
-				// Namespace admin: every permission there, so also each namespaced class.
 				"PAL-330 critical ClusterRoleBinding/c1 subjects[0]",
 				"PAL-330 high RoleBinding/shop/r1 subjects[0]",
+			},
+			msg: map[string][]string{"PAL-330 high RoleBinding/shop/r1 subjects[0]": {"User nsadmin holds every permission in namespace shop"}},
+		},
+		{
+			name:    "without PAL-330, each class it implies is reported where it holds",
+			yaml:    adminAll,
+			include: checks.RiskRuleIDs()[1:],
+			want: []string{
 				"PAL-331 critical ClusterRoleBinding/c1 subjects[0]", "PAL-331 high RoleBinding/shop/r1 subjects[0]",
 				"PAL-332 critical ClusterRoleBinding/c1 subjects[0]", "PAL-332 high RoleBinding/shop/r1 subjects[0]",
 				"PAL-333 critical ClusterRoleBinding/c1 subjects[0]", "PAL-333 high RoleBinding/shop/r1 subjects[0]",
 				"PAL-334 critical ClusterRoleBinding/c1 subjects[0]", "PAL-334 medium RoleBinding/shop/r1 subjects[0]",
 				"PAL-335 high ClusterRoleBinding/c1 subjects[0]", "PAL-335 medium RoleBinding/shop/r1 subjects[0]",
 				"PAL-336 high ClusterRoleBinding/c1 subjects[0]", "PAL-336 medium RoleBinding/shop/r1 subjects[0]",
+				// Cluster-scoped resources: only the ClusterRoleBinding grants them.
 				"PAL-337 critical ClusterRoleBinding/c1 subjects[0]",
 				"PAL-338 high ClusterRoleBinding/c1 subjects[0]", "PAL-338 medium RoleBinding/shop/r1 subjects[0]",
 				"PAL-339 critical ClusterRoleBinding/c1 subjects[0]",
@@ -243,7 +255,7 @@ func TestRiskRules(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, msgs := riskFindings(t, tc.yaml, tc.cfg, nil)
+			got, msgs := riskFindings(t, tc.yaml, tc.cfg, tc.include)
 			want := append([]string(nil), tc.want...)
 			sort.Strings(want)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {

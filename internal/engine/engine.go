@@ -143,8 +143,10 @@ type Engine struct {
 
 	// scoped counts, per Scoped rule, the objects it said it applies to.
 	scoped map[string]*atomic.Int64
-	// paramsOfFn is e.paramsOf as a func value, made once rather than per pass.
+	// paramsOfFn is e.paramsOf as a func value, made once rather than per pass;
+	// enabledFn says whether a rule runs.
 	paramsOfFn func(string) map[string]any
+	enabledFn  func(string) bool
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
@@ -160,6 +162,7 @@ func New(opts Options) *Engine {
 		pending: map[*inventory.Object]*objResult{}, scoped: map[string]*atomic.Int64{},
 	}
 	e.paramsOfFn = e.paramsOf
+	e.enabledFn = func(id string) bool { _, ok := e.params[id]; return ok }
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
 		enabled[r.ID] = true
@@ -505,6 +508,7 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
 	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
 	p.ParamsOf = e.paramsOfFn
+	p.Enabled = e.enabledFn
 	if c := e.scoped[r.ID]; c != nil {
 		p.SetInScope(func() { c.Add(1) })
 	}

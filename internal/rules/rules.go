@@ -142,6 +142,10 @@ type Pass struct {
 	PSS PSSChecker
 	// ParamsOf returns another rule's parameter values (nil outside an engine run).
 	ParamsOf func(ruleID string) map[string]any
+	// Enabled reports whether another rule runs in this scan (nil outside an engine
+	// run). A rule whose concern a broader rule reports for the same object stays
+	// silent only when that rule runs.
+	Enabled func(ruleID string) bool
 	// OnError receives errors a rule cannot check past (nil: ignored).
 	OnError      func(error)
 	report       func(finding.Finding)
