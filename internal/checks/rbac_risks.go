@@ -332,15 +332,18 @@ func buildRBACRisks(inv *inventory.Inventory) any {
 		if rk.Class == RiskParamRule {
 			idx.admin[rk.Subject] = rk.Reach
 		}
-		own := -1
-		for i, g := range rk.Grants {
-			if g.Subject == rk.Subject || (g.Subject.Kind == rbac.KindUser && g.Subject.Name == rk.Subject.Username()) {
-				own = i
-				break
-			}
+		g, ok := rk.OwnGrant()
+		if !ok {
+			continue // Risks lists only risks its subject's own bindings are part of
 		}
-		if own < 0 {
-			continue // held only through groups: their own risks say it
+		if g.Default {
+			// Point at a binding of the input rather than at the bootstrap policy.
+			for _, x := range rk.Grants {
+				if !x.Default && x.Subject == g.Subject {
+					g = x
+					break
+				}
+			}
 		}
 		if rk.Subject.Kind == rbac.KindServiceAccount {
 			if o := objs[objectKey("ServiceAccount", rk.Subject.Namespace, rk.Subject.Name)]; o != nil {
@@ -348,7 +351,6 @@ func buildRBACRisks(inv *inventory.Inventory) any {
 				continue
 			}
 		}
-		g := rk.Grants[own]
 		if o := objs[objectKey(g.Binding.Kind, g.Binding.Namespace, g.Binding.Name)]; o != nil {
 			idx.byObject[o] = append(idx.byObject[o], anchored{risk: rk, path: fmt.Sprintf("subjects[%d]", g.SubjectIndex)})
 		}

@@ -524,7 +524,7 @@ func (a *RiskAnalysis) Risks() []Risk {
 				paths = a.pathsWithin(ci, hs, r, paths)
 			}
 			rk := a.risk(ci, s, hs, r, paths, true)
-			if rk.ownGrants(s) {
+			if _, ok := rk.OwnGrant(); ok {
 				out = append(out, rk)
 			}
 		}
@@ -532,15 +532,15 @@ func (a *RiskAnalysis) Risks() []Risk {
 	return out
 }
 
-// ownGrants reports whether some grant of the risk names its subject (a user named by
-// a service account's username counts).
-func (r Risk) ownGrants(s Subject) bool {
+// OwnGrant is the first grant of the risk through a binding that names its subject (a
+// User named by a service account's username counts), if any.
+func (r Risk) OwnGrant() (Grant, bool) {
 	for _, g := range r.Grants {
-		if g.Subject == s || (g.Subject.Kind == KindUser && g.Subject.Name == s.Username()) {
-			return true
+		if g.Subject == r.Subject || (g.Subject.Kind == KindUser && g.Subject.Name == r.Subject.Username()) {
+			return g, true
 		}
 	}
-	return false
+	return Grant{}, false
 }
 
 // withoutGroups removes from r what a single group holds by itself.
