@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzWords -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./internal/netpol
 	$(GO) test -run '^$$' -fuzz FuzzParseABAC -fuzztime 30s ./internal/rbac
+	$(GO) test -run '^$$' -fuzz FuzzDecodeReview -fuzztime 30s ./internal/admission
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
