@@ -20,11 +20,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 
 	"github.com/palisade-k8s/palisade/internal/admission"
 	"github.com/palisade-k8s/palisade/internal/kubetest"
+	"github.com/palisade-k8s/palisade/internal/load"
 )
 
 const e2eConfig = `rules:
@@ -276,6 +282,35 @@ plugins:
 			t.Errorf("no image reviews counted:\n%s", grep(m, "reviews_total"))
 		}
 	})
+	t.Run("deploy manifests accepted by the API server", func(t *testing.T) {
+		// Every object of deploy/webhook except cert-manager's, created as a dry run
+		// (the palisade namespace exists already).
+		mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(admin.Discovery()))
+		dyn := dynamic.NewForConfigOrDie(c.Config())
+		res := load.Load([]string{filepath.Join("..", "..", "deploy", "webhook")}, load.Options{Decode: func(string, string) bool { return true }})
+		n := 0
+		for _, o := range res.Inventory.Objects {
+			if o.Group() == "cert-manager.io" || o.Ref.Kind == "Namespace" {
+				continue
+			}
+			gvk := schema.FromAPIVersionAndKind(o.Ref.APIVersion, o.Ref.Kind)
+			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if err != nil {
+				t.Fatalf("%s: %v", o.Ref, err)
+			}
+			var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
+			if o.Ref.Namespace != "" {
+				ri = dyn.Resource(m.Resource).Namespace(o.Ref.Namespace)
+			}
+			if _, err := ri.Create(ctx, &unstructured.Unstructured{Object: o.Body}, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+				t.Errorf("%s: %v", o.Ref, err)
+			}
+			n++
+		}
+		if n < 10 {
+			t.Errorf("only %d objects tried", n)
+		}
+	})
 }
 
 // connect POSTs to a pod's exec or attach subresource, as kubectl does before it
@@ -310,7 +345,7 @@ func register(t *testing.T, client kubernetes.Interface, base string, ca []byte)
 	}
 	cu := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
 	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "palisade"},
+		ObjectMeta: metav1.ObjectMeta{Name: "palisade-e2e"},
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
 			hook("validate.palisade.dev", "/validate", []admissionregistrationv1.RuleWithOperations{
 				rule(cu, []string{""}, "pods", "services", "configmaps", "replicationcontrollers"),
