@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -53,7 +54,8 @@ The configuration is the scan's .palisade.yaml with its webhook: section; it and
 serving certificate are re-read every --reload-interval and replaced when they change
 (a configuration that does not validate is rejected, and the old one kept). Every
 decision is logged to standard error as one JSON line. On SIGTERM the server turns
-unready, waits --shutdown-delay, and finishes the reviews in flight.
+unready, waits --shutdown-delay, and finishes the reviews in flight. Unless $GOGC is
+set, the garbage collector runs at GOGC=400.
 
 Namespaces and pods are read through informer caches, with the usual kubeconfig
 rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
@@ -70,6 +72,12 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 				return exitError{ExitUsage}
 			}
 			opts.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+			if os.Getenv("GOGC") == "" {
+				// Reviews allocate much and keep little: collecting at 5x the live
+				// heap instead of 2x saves about a sixth of the CPU per review, for a
+				// heap that stays in the tens of megabytes ($GOGC overrides it).
+				debug.SetGCPercent(400)
+			}
 			opts.LoadConfig = func(path string) (*config.Config, error) { return scan.LoadConfig(path, "") }
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()

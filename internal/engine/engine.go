@@ -350,6 +350,13 @@ func (e *Engine) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if workers == 1 {
+		// One worker (the admission webhook's small inventories): no goroutine.
+		for _, o := range inv.Objects {
+			fn(o)
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	next := make(chan *inventory.Object, workers*8)
 	for i := 0; i < workers; i++ {
