@@ -12,6 +12,7 @@ import (
 	imagepolicyv1alpha1 "k8s.io/api/imagepolicy/v1alpha1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
@@ -527,5 +528,33 @@ func TestSameRulesAsScan(t *testing.T) {
 	}
 	if e.Action("PAL-001") != "" {
 		t.Error("disabled PAL-001 runs at admission")
+	}
+}
+
+// TestDecodeReviewOnePass: the objects of a review are decoded with it, integers as
+// int64, and a malformed review is an error.
+func TestDecodeReviewOnePass(t *testing.T) {
+	r, err := DecodeReview([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"UPDATE","dryRun":true,` +
+		`"userInfo":{"username":"u","groups":["g"]},"object":{"kind":"Pod","spec":{"priority":7}},"oldObject":{"kind":"Pod"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := r.Request
+	if req.UID != "1" || req.Operation != admissionv1.Update || req.DryRun == nil || !*req.DryRun || req.UserInfo.Groups[0] != "g" {
+		t.Errorf("request %+v", req)
+	}
+	u, ok := req.Object.Object.(*unstructured.Unstructured)
+	if !ok || len(req.Object.Raw) != 0 || req.OldObject.Object == nil {
+		t.Fatalf("object not decoded in the same pass: %#v", req.Object)
+	}
+	if p := u.Object["spec"].(map[string]any)["priority"]; p != int64(7) {
+		t.Errorf("priority %T %v, want int64 7", p, p)
+	}
+	for _, bad := range []string{`{`, `{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"1"}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":[1]}}`,
+		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}`} {
+		if _, err := DecodeReview([]byte(bad)); err == nil {
+			t.Errorf("DecodeReview(%s) accepted", bad)
+		}
 	}
 }

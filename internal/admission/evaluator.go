@@ -11,6 +11,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/palisade-k8s/palisade/internal/checks"
@@ -178,7 +180,7 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 		d.Allowed = true
 		return d
 	}
-	obj, err := requestObject(req.Object.Raw, req)
+	obj, err := requestObject(&req.Object, req)
 	if err != nil {
 		return d.fail(fmt.Errorf("decode %s: %w", d.Object, err))
 	}
@@ -203,8 +205,8 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 		return d.fail(err)
 	}
 	var before map[string]bool
-	if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 && hasDeny(e, fs) {
-		if old, err := requestObject(req.OldObject.Raw, req); err == nil {
+	if req.Operation == admissionv1.Update && (len(req.OldObject.Raw) > 0 || req.OldObject.Object != nil) && hasDeny(e, fs) {
+		if old, err := requestObject(&req.OldObject, req); err == nil {
 			if ofs, err := e.evaluate(e.engine, e.decode, old, ns, nsLabels, nsKnown); err == nil {
 				before = map[string]bool{}
 				for _, f := range ofs {
@@ -219,11 +221,15 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 	}
 	for _, f := range fs {
 		v := Verdict{Finding: f, Action: e.actions[f.RuleID]}
+		var ex *exemption
+		if f.Suppressed == nil {
+			ex = e.exemptRule(scope, f.RuleID, now)
+		}
 		switch {
 		case f.Suppressed != nil:
 			v.Action, v.Note = config.Ignore, "exempt by configuration: "+f.Suppressed.Reason
-		case e.exemptRule(scope, f.RuleID, now) != nil:
-			v.Action, v.Note = config.Ignore, "exempt: "+e.exemptRule(scope, f.RuleID, now).Reason
+		case ex != nil:
+			v.Action, v.Note = config.Ignore, "exempt: "+ex.describe()
 		case owner != "" && (v.Action == config.Deny || v.Action == config.Warn):
 			v.Action, v.Note = config.Audit, "created by a controller from the template of "+owner+", which was reviewed"
 		case before[f.Fingerprint] && v.Action == config.Deny:
@@ -300,18 +306,32 @@ func (e *Evaluator) evaluate(eng *engine.Engine, decode func(string, string) boo
 	return out, nil
 }
 
-// requestObject decodes an object of a request into an inventory object. Numbers
-// decode as int64 where they are integers, as the API server's own decoder does.
-func requestObject(raw []byte, req *admissionv1.AdmissionRequest) (*inventory.Object, error) {
-	if len(raw) == 0 {
+// objectBody returns the generic body of an object of a request: decoded already by
+// DecodeReview, or decoded here from its raw JSON. Numbers decode as int64 where
+// they are integers, as the API server's own decoder does.
+func objectBody(ext *runtime.RawExtension) (map[string]any, error) {
+	if u, ok := ext.Object.(*unstructured.Unstructured); ok && u.Object != nil {
+		return u.Object, nil
+	}
+	if len(ext.Raw) == 0 {
 		return nil, errors.New("request has no object")
 	}
 	var body map[string]any
-	if err := utiljson.Unmarshal(raw, &body); err != nil {
+	if err := utiljson.Unmarshal(ext.Raw, &body); err != nil {
 		return nil, err
 	}
 	if body == nil {
 		return nil, errors.New("object is not a JSON object")
+	}
+	return body, nil
+}
+
+// requestObject turns an object of a request into an inventory object. Rules never
+// modify bodies, so the body is shared with the request.
+func requestObject(ext *runtime.RawExtension, req *admissionv1.AdmissionRequest) (*inventory.Object, error) {
+	body, err := objectBody(ext)
+	if err != nil {
+		return nil, err
 	}
 	md, _ := body["metadata"].(map[string]any)
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }

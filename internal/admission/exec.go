@@ -8,7 +8,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -77,8 +77,11 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 		}
 		pod = p
 	case req.SubResource == "ephemeralcontainers" && (req.Operation == admissionv1.Update || req.Operation == admissionv1.Create):
-		pod = &corev1.Pod{}
-		if err := utiljson.Unmarshal(req.Object.Raw, pod); err != nil {
+		body, err := objectBody(&req.Object)
+		if err == nil {
+			pod, err = toPod(body)
+		}
+		if err != nil {
 			return d.fail(fmt.Errorf("decode pod: %w", err))
 		}
 	default:
@@ -118,4 +121,16 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 	}
 	d.settle()
 	return d
+}
+
+// toPod converts a generic body into a Pod; a body that does not fit is an error,
+// never a panic.
+func toPod(body map[string]any) (pod *corev1.Pod, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pod, err = nil, fmt.Errorf("not a pod: %v", r)
+		}
+	}()
+	pod = &corev1.Pod{}
+	return pod, runtime.DefaultUnstructuredConverter.FromUnstructured(body, pod)
 }

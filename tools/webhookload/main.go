@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command webhookload measures `palisade webhook serve` on loopback: throughput and
 // latency of /validate for a realistic Deployment review at fixed request rates, and
 // the server's resident memory over many reviews. It starts the server itself (one
@@ -34,6 +36,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -86,6 +89,8 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
 		"--shutdown-delay", "0s")
 	srv.Stdout, srv.Stderr = devnull, devnull
+	// The server never outlives the tool, even if the tool is killed.
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := srv.Start(); err != nil {
 		return err
 	}
@@ -240,7 +245,8 @@ func fixedRate(c *http.Client, base string, body []byte, rate int, d time.Durati
 	lats := make([]time.Duration, n)
 	var next atomic.Int64
 	var errs atomic.Int64
-	var firstErr atomic.Value
+	var errOnce sync.Once
+	var firstErr error
 	workers := min(1024, max(64, rate/4))
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -253,7 +259,7 @@ func fixedRate(c *http.Client, base string, body []byte, rate int, d time.Durati
 				i := next.Add(1) - 1
 				if err != nil {
 					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					errOnce.Do(func() { firstErr = err })
 					lats[i] = -1
 					continue
 				}
@@ -280,8 +286,11 @@ func fixedRate(c *http.Client, base string, body []byte, rate int, d time.Durati
 	res.ok = len(res.lat)
 	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })
 	res.throughput = float64(res.ok) / elapsed.Seconds()
-	if e, ok := firstErr.Load().(error); ok && res.errors > n/100 {
-		return res, fmt.Errorf("%d of %d requests failed, first: %v", res.errors, n, e)
+	if firstErr != nil {
+		fmt.Fprintf(os.Stderr, "webhookload: %d/s: %d of %d requests failed, first: %v\n", rate, res.errors, n, firstErr)
+		if res.errors > n/100 {
+			return res, fmt.Errorf("%d of %d requests failed, first: %v", res.errors, n, firstErr)
+		}
 	}
 	return res, nil
 }
