@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"encoding/json"
+
 	admissionv1 "k8s.io/api/admission/v1"
 )
 
@@ -18,7 +20,17 @@ func BenchmarkReviewDeployment(b *testing.B) {
 		b.Fatal(err)
 	}
 	t := &testing.T{}
-	req := request(t, admissionv1.Create, string(data), "system:serviceaccount:argocd:argocd-application-controller")
+	raw := request(t, admissionv1.Create, string(data), "system:serviceaccount:argocd:argocd-application-controller")
+	// Decoded as the server decodes it: objects in the same pass.
+	body, err := EncodeReview(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rev, err := DecodeReview(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := rev.Request
 	e, err := New(nil)
 	if err != nil {
 		b.Fatal(err)
@@ -33,4 +45,9 @@ func BenchmarkReviewDeployment(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		e.Review(context.Background(), req, c)
 	}
+}
+
+// EncodeReview writes a request as an AdmissionReview, as the API server sends it.
+func EncodeReview(req *admissionv1.AdmissionRequest) ([]byte, error) {
+	return json.Marshal(&admissionv1.AdmissionReview{TypeMeta: admissionReviewType, Request: req})
 }
