@@ -271,6 +271,57 @@ plugins:
 			t.Errorf("exec into a plain pod: %v, want an error not from the webhook", err)
 		}
 	})
+	t.Run("privileged ephemeral container denied", func(t *testing.T) {
+		pod, err := client.CoreV1().Pods("team").Get(ctx, "clean", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		yes := true
+		pod.Spec.EphemeralContainers = append(pod.Spec.EphemeralContainers, corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+				Name: "debug", Image: "registry.example.com/tools:1.0" + digest,
+				SecurityContext: &corev1.SecurityContext{Privileged: &yes},
+			}})
+		_, err = client.CoreV1().Pods("team").UpdateEphemeralContainers(ctx, "clean", pod, metav1.UpdateOptions{})
+		t.Logf("ephemeral: %v", err)
+		if err == nil || !strings.Contains(err.Error(), `admission webhook "exec.palisade.dev" denied the request`) ||
+			!strings.Contains(err.Error(), "spec.ephemeralContainers[0].securityContext.privileged") {
+			t.Errorf("privileged ephemeral container: %v", err)
+		}
+	})
+	t.Run("controller-created pod audited, not denied", func(t *testing.T) {
+		// There is no controller manager: the test creates, as the ReplicaSet
+		// controller's service account, the pod that controller would create.
+		if err := c.EnsureDefaultServiceAccount(ctx, "kube-system"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.CoreV1().ServiceAccounts("kube-system").Create(ctx,
+			&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "replicaset-controller"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rcfg, err := c.ServiceAccountConfig(ctx, "kube-system", "replicaset-controller")
+		if err != nil {
+			t.Fatal(err)
+		}
+		controller := kubernetes.NewForConfigOrDie(rcfg)
+		yes := true
+		owned := func(name string) *corev1.Pod {
+			p := privileged(name)
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d4f", UID: "0b6f1c9e-7e1a-4d6e-9c1f-3f1f9f1f9f1f", Controller: &yes}}
+			return p
+		}
+		if _, err := controller.CoreV1().Pods("team").Create(ctx, owned("web-5d4f-abcde"), metav1.CreateOptions{}); err != nil {
+			t.Fatalf("pod of a ReplicaSet, created by its controller: %v", err)
+		}
+		if !strings.Contains(ts.log.String(), `"object":"Pod/team/web-5d4f-abcde","user":"system:serviceaccount:kube-system:replicaset-controller","decision":"allowed"`) ||
+			!strings.Contains(ts.log.String(), `PAL-001:audit`) {
+			t.Errorf("decision log lacks the audited pod:\n%s", grep(ts.log.String(), "web-5d4f-abcde"))
+		}
+		// The same owner reference, written by a person, is not believed.
+		if _, err := client.CoreV1().Pods("team").Create(ctx, owned("forged"), metav1.CreateOptions{}); err == nil || !strings.Contains(err.Error(), "PAL-001") {
+			t.Errorf("forged owner reference: %v", err)
+		}
+	})
 	t.Run("image policy webhook", func(t *testing.T) {
 		// ImagePolicyWebhook runs before the webhooks: its error is the answer.
 		_, err := client.CoreV1().Pods("team").Create(ctx, hardened("miner", "evil.io/miner:1.0"+digest, true), metav1.CreateOptions{})
