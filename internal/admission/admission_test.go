@@ -392,7 +392,8 @@ subjects: [{kind: Group, name: system:anonymous, apiGroup: rbac.authorization.k8
 	}
 }
 
-// TestOtherOperations: DELETE and CONNECT on /validate are admitted unread.
+// TestOtherOperations: DELETE and CONNECT on /validate, and subresources, are
+// admitted unread.
 func TestOtherOperations(t *testing.T) {
 	e := evaluator(t, "")
 	req := request(t, admissionv1.Delete, privilegedPod, "alice")
@@ -403,6 +404,11 @@ func TestOtherOperations(t *testing.T) {
 	req.Operation = admissionv1.Create
 	if d := e.Review(context.Background(), req, newCluster()); d.Err == nil {
 		t.Error("create without an object: no error")
+	}
+	status := request(t, admissionv1.Update, privilegedPod, "system:node:n1")
+	status.SubResource = "status"
+	if d := e.Review(context.Background(), status, newCluster()); !d.Allowed || len(d.Verdicts) > 0 {
+		t.Errorf("status update reviewed: %+v", d)
 	}
 }
 

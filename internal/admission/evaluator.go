@@ -172,11 +172,13 @@ func actionFor(a config.Actions, r *rules.Rule) (config.Action, error) {
 	return config.DefaultSeverityActions[r.Severity], nil
 }
 
-// Review decides an AdmissionReview request of /validate: CREATE and UPDATE are
-// evaluated, other operations admitted.
+// Review decides an AdmissionReview request of /validate: CREATE and UPDATE of
+// objects are evaluated; other operations, and requests for subresources, admitted.
 func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionRequest, c Cluster) *Decision {
 	d := newDecision(req)
-	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+	// Subresources (status, scale, binding) change no template a rule reads; exec,
+	// attach and ephemeral containers go to ReviewExec.
+	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || req.SubResource != "" {
 		d.Allowed = true
 		return d
 	}
