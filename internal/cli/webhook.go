@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/webhook"
@@ -78,7 +77,7 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 				// heap that stays in the tens of megabytes ($GOGC overrides it).
 				debug.SetGCPercent(400)
 			}
-			opts.LoadConfig = func(path string) (*config.Config, error) { return scan.LoadConfig(path, "") }
+			opts.ParseConfig = scan.ParseConfig
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			if !noCluster {

@@ -25,7 +25,7 @@ func BenchmarkValidateHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"namespace":"shop","name":"checkout-api","operation":"CREATE","userInfo":{"username":"ci"},"object":%s}}`, obj)
-	s, err := New(Options{LoadConfig: loadConfig, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	s, err := New(Options{ParseConfig: parseConfig, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,8 +40,9 @@ type Options struct {
 	CertFile, KeyFile string
 	// ConfigPath is the .palisade.yaml to serve ("" for defaults, never reloaded).
 	ConfigPath string
-	// LoadConfig reads and validates a configuration file (scan.LoadConfig).
-	LoadConfig func(path string) (*config.Config, error)
+	// ParseConfig validates the configuration file's contents (scan.ParseConfig);
+	// path only names them in errors.
+	ParseConfig func(data []byte, path string) (*config.Config, error)
 	// Cluster reads namespaces and pods; nil serves without cluster access (namespace
 	// labels unknown, exec reviews fail).
 	Cluster admission.Cluster
@@ -130,21 +131,10 @@ func (s *Server) loadConfig() error {
 	if s.lastCfg != nil && string(data) == string(s.lastCfg) {
 		return nil
 	}
-	tmp, err := os.CreateTemp("", "palisade-config-*.yaml")
+	cfg, err := s.opts.ParseConfig(data, path)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	tmp.Close()
-	cfg, err := s.opts.LoadConfig(tmp.Name())
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, unwrapPath(err, tmp.Name()))
-	}
-	cfg.Path = path
 	ev, err := admission.New(cfg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -152,22 +142,6 @@ func (s *Server) loadConfig() error {
 	s.evaluator.Store(ev)
 	s.lastCfg = data
 	return nil
-}
-
-// unwrapPath drops the temporary file's name from a configuration error.
-func unwrapPath(err error, tmp string) error {
-	msg := err.Error()
-	if after, ok := cutPrefix(msg, tmp+": "); ok {
-		return errors.New(after)
-	}
-	return err
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return s, false
 }
 
 // Evaluator is the evaluator in force.

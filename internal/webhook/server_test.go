@@ -23,7 +23,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -80,7 +79,7 @@ type testServer struct {
 	done   chan error
 }
 
-func loadConfig(path string) (*config.Config, error) { return scan.LoadConfig(path, "") }
+var parseConfig = scan.ParseConfig
 
 // start runs a server on loopback with fresh certificates.
 func start(t *testing.T, opts Options) *testServer {
@@ -92,7 +91,7 @@ func start(t *testing.T, opts Options) *testServer {
 	logs := &logBuffer{}
 	opts.Addr = "127.0.0.1:0"
 	opts.CertFile, opts.KeyFile = filepath.Join(dir, CertFiles.Cert), filepath.Join(dir, CertFiles.Key)
-	opts.LoadConfig = loadConfig
+	opts.ParseConfig = parseConfig
 	opts.Log = slog.New(slog.NewJSONHandler(logs, nil))
 	if opts.ReloadInterval == 0 {
 		opts.ReloadInterval = time.Hour // tests call Reload themselves
@@ -373,7 +372,7 @@ func TestImagePolicy(t *testing.T) {
 
 // TestHTTPSOnly: Run refuses to serve without a certificate.
 func TestHTTPSOnly(t *testing.T) {
-	s, err := New(Options{Addr: "127.0.0.1:0", LoadConfig: loadConfig, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	s, err := New(Options{Addr: "127.0.0.1:0", ParseConfig: parseConfig, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
