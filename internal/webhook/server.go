@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -73,9 +74,12 @@ type Server struct {
 	metrics   *metrics
 	log       *slog.Logger
 	stopping  atomic.Bool
-	lastCfg   []byte
-	listener  net.Listener
-	ready     chan struct{}
+	// reloadMu serialises reloads; lastCfg is the configuration file's contents in
+	// force.
+	reloadMu sync.Mutex
+	lastCfg  []byte
+	listener net.Listener
+	ready    chan struct{}
 }
 
 // New loads the configuration and the certificate; either failing is an error.
@@ -151,6 +155,8 @@ func (s *Server) Evaluator() *admission.Evaluator { return s.evaluator.Load() }
 // every ReloadInterval: a changed file that validates replaces the one in force; one
 // that does not is rejected (logged and counted) and the old one kept.
 func (s *Server) Reload() {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	if s.opts.ConfigPath != "" {
 		before := s.evaluator.Load()
 		if err := s.loadConfig(); err != nil {
