@@ -290,8 +290,10 @@ func TestControllerOwned(t *testing.T) {
 	if !audited {
 		t.Errorf("PAL-001 not audited: %v", d.RuleActions())
 	}
-	if d := e.Review(context.Background(), request(t, admissionv1.Create, owned, "mallory"), newCluster()); d.Allowed {
-		t.Error("forged owner reference admitted a privileged pod")
+	for _, user := range []string{"mallory", "system:serviceaccount:kube-system:cni-agent"} {
+		if d := e.Review(context.Background(), request(t, admissionv1.Create, owned, user), newCluster()); d.Allowed {
+			t.Errorf("owner reference written by %s admitted a privileged pod", user)
+		}
 	}
 	notController := strings.Replace(owned, "controller: true", "controller: false", 1)
 	if d := e.Review(context.Background(), request(t, admissionv1.Create, notController, "system:kube-controller-manager"), newCluster()); d.Allowed {

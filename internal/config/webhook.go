@@ -76,8 +76,9 @@ var DefaultSeverityActions = map[finding.Severity]Action{
 const DefaultNamespace = "palisade"
 
 // DefaultControllerUsers are the identities of kube-controller-manager: its own user,
-// and the per-controller service accounts of --use-service-account-credentials.
-var DefaultControllerUsers = []string{"system:kube-controller-manager", "system:serviceaccount:kube-system:*"}
+// and the per-controller service accounts of --use-service-account-credentials
+// (replicaset-controller, job-controller, daemon-set-controller, ...).
+var DefaultControllerUsers = []string{"system:kube-controller-manager", "system:serviceaccount:kube-system:*-controller"}
 
 // WebhookExemption admits matching requests. Every field set must match; empty
 // fields match everything. Rules limits it to some rules (IDs or globs); empty means
