@@ -6,6 +6,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -333,14 +334,21 @@ plugins:
 			t.Errorf("no image reviews counted:\n%s", grep(m, "reviews_total"))
 		}
 	})
-	t.Run("deploy manifests accepted by the API server", func(t *testing.T) {
-		// Every object of deploy/webhook except cert-manager's, created as a dry run
-		// (the palisade namespace exists already).
+	t.Run("deploy manifests and chart accepted by the API server", func(t *testing.T) {
+		// Every object of deploy/webhook and of the chart rendered without
+		// cert-manager, except cert-manager's, created as a dry run (the palisade
+		// namespace exists already).
 		mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(admin.Discovery()))
 		dyn := dynamic.NewForConfigOrDie(c.Config())
-		res := load.Load([]string{filepath.Join("..", "..", "deploy", "webhook")}, load.Options{Decode: func(string, string) bool { return true }})
+		all := func(string, string) bool { return true }
+		res := load.Load([]string{filepath.Join("..", "..", "deploy", "webhook")}, load.Options{Decode: all})
+		chart := load.Load([]string{filepath.Join("..", "..", "charts", "palisade")}, load.Options{Decode: all, Namespace: "palisade",
+			Helm: load.HelmOptions{ReleaseName: "palisade", Set: []string{"certManager.enabled=false", "tls.existingSecret=palisade-tls", "tls.caBundle=" + base64.StdEncoding.EncodeToString(ca)}}})
+		if len(res.Errors)+len(chart.Errors) > 0 {
+			t.Fatal(res.Errors, chart.Errors)
+		}
 		n := 0
-		for _, o := range res.Inventory.Objects {
+		for _, o := range append(res.Inventory.Objects, chart.Inventory.Objects...) {
 			if o.Group() == "cert-manager.io" || o.Ref.Kind == "Namespace" {
 				continue
 			}
@@ -358,8 +366,34 @@ plugins:
 			}
 			n++
 		}
-		if n < 10 {
+		if n < 20 {
 			t.Errorf("only %d objects tried", n)
+		}
+		found := false
+		for _, o := range chart.Inventory.Objects {
+			if o.Ref.Kind != "ValidatingWebhookConfiguration" {
+				continue
+			}
+			found = true
+			var vwc admissionregistrationv1.ValidatingWebhookConfiguration
+			if err := o.Decode(&vwc); err != nil {
+				t.Fatal(err)
+			}
+			if len(vwc.Webhooks) != 2 {
+				t.Fatalf("chart webhooks: %+v", vwc.Webhooks)
+			}
+			for _, h := range vwc.Webhooks {
+				if string(h.ClientConfig.CABundle) != string(ca) || *h.FailurePolicy != admissionregistrationv1.Fail || *h.TimeoutSeconds != 5 ||
+					*h.SideEffects != admissionregistrationv1.SideEffectClassNone || !strings.Contains(fmt.Sprint(h.NamespaceSelector), "kube-system palisade") {
+					t.Errorf("chart webhook %s: %+v", h.Name, h)
+				}
+			}
+			if len(vwc.Webhooks[0].MatchConditions) != 1 {
+				t.Errorf("chart matchConditions %+v", vwc.Webhooks[0].MatchConditions)
+			}
+		}
+		if !found {
+			t.Error("the chart renders no ValidatingWebhookConfiguration")
 		}
 	})
 }
