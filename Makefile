@@ -2,7 +2,7 @@ GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 BIN := bin/palisade
 
-.PHONY: build test k8s-bins race lint bench docs fuzz
+.PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/palisade
@@ -21,7 +21,7 @@ k8s-bins:
 
 # race runs the packages that evaluate in parallel under the race detector.
 race:
-	$(GO) test -race -short ./internal/load ./internal/engine ./internal/scan ./internal/cli
+	$(GO) test -race -short ./internal/load ./internal/engine ./internal/scan ./internal/cli ./internal/admission ./internal/webhook
 
 # fuzz runs each fuzz target briefly; crashers land in testdata/fuzz as regression tests.
 fuzz:
@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzWords -fuzztime 30s ./internal/cmdline
 	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./internal/netpol
 	$(GO) test -run '^$$' -fuzz FuzzParseABAC -fuzztime 30s ./internal/rbac
+	$(GO) test -run '^$$' -fuzz FuzzDecodeReview -fuzztime 30s ./internal/admission
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -46,6 +47,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... | tee .bench.out
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
+
+# bench-webhook load-tests `palisade webhook serve` on loopback (one server process,
+# 127.0.0.1 only): fixed request rates, then resident memory over a million reviews.
+# Its output is the "Admission webhook" section of docs/BENCHMARKS.md.
+bench-webhook: build
+	$(GO) run ./tools/webhookload -palisade $(BIN) -rates 500,1000,2000 -duration 20s -reviews 1000000
 
 FRAMEWORKS := cis-1.12 nsa-cisa pss-baseline pss-restricted
 

@@ -41,6 +41,10 @@ import (
 // indexNamespacePodSecurity names the index of Pod Security policies by namespace.
 const indexNamespacePodSecurity = "pod-security-by-namespace"
 
+// IndexNamespacePodSecurity is the index of Namespaces' Pod Security labels: the one
+// cross-object index the admission webhook fills, from the request's namespace.
+const IndexNamespacePodSecurity = indexNamespacePodSecurity
+
 func init() {
 	// Namespace labels are headers: the index needs no bodies.
 	inventory.RegisterIndex(indexNamespacePodSecurity, buildNamespacePodSecurity)

@@ -42,6 +42,8 @@ type Config struct {
 	FailOn string `yaml:"failOn"`
 	// PodTemplatePaths teaches Palisade where custom kinds keep their pod template.
 	PodTemplatePaths []workload.TemplatePath `yaml:"podTemplatePaths"`
+	// Webhook configures the admission webhook (see Webhook).
+	Webhook Webhook `yaml:"webhook"`
 }
 
 // RuleConfig tunes one rule.
@@ -192,6 +194,7 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 			errs = append(errs, fmt.Sprintf("line %d: failOn: %v", keyLine(top(&root), "failOn"), err))
 		}
 	}
+	errs = append(errs, validateWebhook(&cfg.Webhook, &root, knownRule)...)
 	if len(errs) > 0 {
 		sort.Strings(errs)
 		return nil, errors.New(strings.Join(errs, "; "))

@@ -222,6 +222,20 @@ func New(opts Options) *Engine {
 	return e
 }
 
+// Fresh returns an engine with the rules, parameters and tables of e already
+// prepared and no state: it evaluates another inventory without repeating New. The
+// admission webhook prepares one engine per configuration and takes a fresh copy for
+// each review. Scoped-rule counts are shared with e.
+func (e *Engine) Fresh() *Engine {
+	return &Engine{
+		opts: e.opts, wlRules: e.wlRules, byCheck: e.byCheck, objRules: e.objRules,
+		crossRules: e.crossRules, crossWLRules: e.crossWLRules, params: e.params,
+		partialCheck: e.partialCheck, indexKinds: e.indexKinds, retainKinds: e.retainKinds,
+		needsIndexes: e.needsIndexes, scoped: e.scoped, paramsOfFn: e.paramsOfFn,
+		pending: map[*inventory.Object]*objResult{},
+	}
+}
+
 // Retain reports whether an object's decoded body must be kept after Visit: only when
 // a rule that runs in Finish will read it.
 func (e *Engine) Retain(o *inventory.Object) bool {
@@ -338,6 +352,13 @@ func (e *Engine) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)
 	workers := e.opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 {
+		// One worker (the admission webhook's small inventories): no goroutine.
+		for _, o := range inv.Objects {
+			fn(o)
+		}
+		return
 	}
 	var wg sync.WaitGroup
 	next := make(chan *inventory.Object, workers*8)

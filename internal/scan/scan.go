@@ -82,21 +82,37 @@ func LoadConfig(path, dir string) (*config.Config, error) {
 			return &config.Config{}, nil
 		}
 	}
-	cfg, err := config.Load(path, func(id string) bool {
-		_, ok := rules.Get(id)
-		return ok
-	}, func(id string) []string {
-		r, _ := rules.Get(id)
-		var names []string
-		for _, p := range r.Params {
-			names = append(names, p.Name)
-		}
-		return names
-	})
+	cfg, err := config.Load(path, knownRule, ruleParams)
 	if err != nil {
 		return nil, ConfigError{err}
 	}
 	return cfg, nil
+}
+
+// ParseConfig validates configuration bytes read from path (which only names them
+// in errors), as LoadConfig does a file. The webhook reads its file once per change
+// and parses what it read.
+func ParseConfig(data []byte, path string) (*config.Config, error) {
+	cfg, err := config.Parse(data, knownRule, ruleParams)
+	if err != nil {
+		return nil, ConfigError{fmt.Errorf("%s: %w", path, err)}
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+func knownRule(id string) bool {
+	_, ok := rules.Get(id)
+	return ok
+}
+
+func ruleParams(id string) []string {
+	r, _ := rules.Get(id)
+	var names []string
+	for _, p := range r.Params {
+		names = append(names, p.Name)
+	}
+	return names
 }
 
 // EnabledRules applies the configuration and the include/exclude selections to the

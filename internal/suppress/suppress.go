@@ -28,12 +28,21 @@ const (
 type Suppressor struct {
 	Exemptions []config.Exemption
 	Baseline   *Baseline
-	Now        time.Time
+	// Now is the time exemptions and baseline entries expire against; zero means
+	// the time of each call (a long-running webhook).
+	Now time.Time
+	// NoAnnotations ignores palisade.dev/ignore annotations: at admission the
+	// requester writes the object's annotations, so they cannot exempt it.
+	NoAnnotations bool
 }
 
 // Apply marks f suppressed if a source hides it.
 func (s *Suppressor) Apply(o *inventory.Object, f *finding.Finding) {
-	if v, ok := o.Annotations[IgnoreAnnotation]; ok && matchesIDList(v, f.RuleID) {
+	now := s.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if v, ok := o.Annotations[IgnoreAnnotation]; ok && !s.NoAnnotations && matchesIDList(v, f.RuleID) {
 		reason := o.Annotations[IgnoreReasonAnnotation]
 		if reason == "" {
 			reason = "no reason given (" + IgnoreReasonAnnotation + " is not set)"
@@ -42,7 +51,7 @@ func (s *Suppressor) Apply(o *inventory.Object, f *finding.Finding) {
 		return
 	}
 	for _, e := range s.Exemptions {
-		if e.Expires != "" && expired(e.Expires, s.Now) {
+		if e.Expires != "" && expired(e.Expires, now) {
 			continue
 		}
 		if exemptionMatches(e, o, f) {
@@ -51,7 +60,7 @@ func (s *Suppressor) Apply(o *inventory.Object, f *finding.Finding) {
 		}
 	}
 	if s.Baseline != nil {
-		if be, ok := s.Baseline.byFP[f.Fingerprint]; ok && (be.Expires == "" || !expired(be.Expires, s.Now)) {
+		if be, ok := s.Baseline.byFP[f.Fingerprint]; ok && (be.Expires == "" || !expired(be.Expires, now)) {
 			reason := be.Reason
 			if reason == "" {
 				reason = "accepted in baseline"

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestWebhookCerts: the CA signs a serving certificate for the names asked.
+func TestWebhookCerts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "certs")
+	r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--dns-name", "palisade.palisade.svc", "--ip", "127.0.0.1")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	read := func(name string) *x509.Certificate {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := pem.Decode(data)
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ca, leaf := read("ca.crt"), read("tls.crt")
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "palisade.palisade.svc"}); err != nil {
+		t.Error(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "127.0.0.1"}); err != nil {
+		t.Error(err)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "tls.key")); st.Mode().Perm() != 0o600 {
+		t.Errorf("key mode %v", st.Mode())
+	}
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir); r.code != 2 || !strings.Contains(r.stderr, "DNS name or IP") {
+		t.Errorf("no names: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestWebhookServeUsage: serving needs a certificate, and a configuration that
+// validates.
+func TestWebhookServeUsage(t *testing.T) {
+	if r := run(t, nil, "webhook", "serve", "--no-cluster"); r.code != 2 || !strings.Contains(r.stderr, "HTTPS only") {
+		t.Errorf("without certificate: exit %d %s", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	cfg := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(cfg, []byte("webhook:\n  actions: {rules: {PAL-001: maybe}}\n"), 0o644)
+	r := run(t, nil, "webhook", "serve", "--no-cluster", "--listen", "127.0.0.1:0", "--config", cfg,
+		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"))
+	if r.code != 2 || !strings.Contains(r.stderr, "line 2") {
+		t.Errorf("bad config: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,382 @@
+// Package webhook serves Palisade's admission webhook over HTTPS: /validate
+// (AdmissionReview for objects), /validate-exec (exec, attach and ephemeral
+// containers), /imagepolicy (ImageReview for the ImagePolicyWebhook plugin), with
+// /healthz, /readyz and Prometheus /metrics. Reviews are decided by
+// internal/admission under the configuration in force, which the server reloads when
+// its file changes (a bad file is rejected and the old configuration kept), as it
+// reloads its serving certificate. Every decision is logged as one JSON line.
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	imagepolicyv1alpha1 "k8s.io/api/imagepolicy/v1alpha1"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/palisade-k8s/palisade/internal/admission"
+	"github.com/palisade-k8s/palisade/internal/config"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Addr is the HTTPS listen address (":8443" by default).
+	Addr string
+	// CertFile and KeyFile hold the serving certificate and key, reloaded when they
+	// change.
+	CertFile, KeyFile string
+	// ConfigPath is the .palisade.yaml to serve ("" for defaults, never reloaded).
+	ConfigPath string
+	// ParseConfig validates the configuration file's contents (scan.ParseConfig);
+	// path only names them in errors.
+	ParseConfig func(data []byte, path string) (*config.Config, error)
+	// Cluster reads namespaces and pods; nil serves without cluster access (namespace
+	// labels unknown, exec reviews fail).
+	Cluster admission.Cluster
+	// Synced, if set, gates readiness on the caches of Cluster.
+	Synced func() bool
+	// Deadline bounds each review, below the webhook's timeoutSeconds, so the API
+	// server gets an answer (an error, to which it applies failurePolicy) rather
+	// than a timeout (4s by default).
+	Deadline time.Duration
+	// ReloadInterval is how often the configuration and certificate files are
+	// checked for changes (10s by default).
+	ReloadInterval time.Duration
+	// ShutdownDelay is how long the server stays up, unready, after shutdown begins,
+	// so endpoints drop it before its listener closes (0 by default).
+	ShutdownDelay time.Duration
+	// ShutdownTimeout bounds the draining of in-flight reviews (30s by default).
+	ShutdownTimeout time.Duration
+	// Log receives the decision log and operational messages (JSON to stderr by
+	// default).
+	Log *slog.Logger
+}
+
+// Server is the webhook. Create it with New, run it with Run.
+type Server struct {
+	opts      Options
+	evaluator atomic.Pointer[admission.Evaluator]
+	certs     *certReloader
+	metrics   *metrics
+	log       *slog.Logger
+	stopping  atomic.Bool
+	// reloadMu serialises reloads; lastCfg is the configuration file's contents in
+	// force.
+	reloadMu sync.Mutex
+	lastCfg  []byte
+	listener net.Listener
+	ready    chan struct{}
+}
+
+// New loads the configuration and the certificate; either failing is an error.
+func New(opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = ":8443"
+	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = 4 * time.Second
+	}
+	if opts.ReloadInterval <= 0 {
+		opts.ReloadInterval = 10 * time.Second
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 30 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	s := &Server{opts: opts, metrics: newMetrics(), log: opts.Log, ready: make(chan struct{})}
+	if err := s.loadConfig(); err != nil {
+		return nil, err
+	}
+	if opts.CertFile != "" || opts.KeyFile != "" {
+		c, err := newCertReloader(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		s.certs = c
+	}
+	return s, nil
+}
+
+// loadConfig reads the configuration file if it changed and swaps in an evaluator
+// built from it. The file is read once; the evaluator is built from what was read.
+func (s *Server) loadConfig() error {
+	path := s.opts.ConfigPath
+	if path == "" {
+		if s.evaluator.Load() != nil {
+			return nil
+		}
+		ev, err := admission.New(nil)
+		if err != nil {
+			return err
+		}
+		s.evaluator.Store(ev)
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if s.lastCfg != nil && string(data) == string(s.lastCfg) {
+		return nil
+	}
+	cfg, err := s.opts.ParseConfig(data, path)
+	if err != nil {
+		return err
+	}
+	ev, err := admission.New(cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	s.evaluator.Store(ev)
+	s.lastCfg = data
+	return nil
+}
+
+// Evaluator is the evaluator in force.
+func (s *Server) Evaluator() *admission.Evaluator { return s.evaluator.Load() }
+
+// Reload checks the configuration and certificate files now, as the server does
+// every ReloadInterval: a changed file that validates replaces the one in force; one
+// that does not is rejected (logged and counted) and the old one kept.
+func (s *Server) Reload() {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.opts.ConfigPath != "" {
+		before := s.evaluator.Load()
+		if err := s.loadConfig(); err != nil {
+			s.metrics.reloads.WithLabelValues("config", "rejected").Inc()
+			s.log.Error("configuration rejected; the previous one stays in force", "path", s.opts.ConfigPath, "error", err.Error())
+		} else if s.evaluator.Load() != before {
+			s.metrics.reloads.WithLabelValues("config", "applied").Inc()
+			s.log.Info("configuration reloaded", "path", s.opts.ConfigPath, "rules", len(s.evaluator.Load().Rules()))
+		}
+	}
+	if s.certs != nil {
+		changed, err := s.certs.Check()
+		switch {
+		case err != nil:
+			s.metrics.reloads.WithLabelValues("certificate", "rejected").Inc()
+			s.log.Error("serving certificate not reloaded; the previous one stays in use", "error", err.Error())
+		case changed:
+			s.metrics.reloads.WithLabelValues("certificate", "applied").Inc()
+			s.log.Info("serving certificate reloaded", "file", s.opts.CertFile)
+		}
+	}
+}
+
+// Handler serves every endpoint (without TLS: Run adds it).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/validate", s.reviewHandler("validate", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
+		return ev.Review(ctx, req, s.opts.Cluster)
+	}))
+	mux.Handle("/validate-exec", s.reviewHandler("validate-exec", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
+		return ev.ReviewExec(ctx, req, s.opts.Cluster)
+	}))
+	mux.HandleFunc("/imagepolicy", s.imagePolicy)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.notReady(); err != "" {
+			http.Error(w, err, http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (s *Server) notReady() string {
+	switch {
+	case s.stopping.Load():
+		return "shutting down"
+	case s.evaluator.Load() == nil:
+		return "no configuration"
+	case s.opts.Synced != nil && !s.opts.Synced():
+		return "caches not synced"
+	}
+	return ""
+}
+
+type reviewFunc func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision
+
+func (s *Server) reviewHandler(endpoint string, review reviewFunc) http.Handler {
+	latency := s.metrics.latency.WithLabelValues(endpoint)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, admission.MaxReviewBytes+1))
+		if err != nil {
+			s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
+			return
+		}
+		rev, err := admission.DecodeReview(body)
+		if err != nil {
+			s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.Deadline)
+		defer cancel()
+		ev := s.evaluator.Load()
+		done := make(chan *admission.Decision, 1)
+		go func() { done <- review(ctx, ev, rev.Request) }()
+		var d *admission.Decision
+		select {
+		case d = <-done:
+		case <-ctx.Done():
+			s.fail(w, endpoint, "deadline", http.StatusServiceUnavailable,
+				fmt.Errorf("review %s of %s not decided within %v", rev.Request.UID, rev.Request.Kind.Kind, s.opts.Deadline))
+			return
+		}
+		if d.Err != nil {
+			s.log.Error("review failed", "endpoint", endpoint, "uid", d.UID, "kind", d.Kind, "operation", d.Operation,
+				"object", d.Object.String(), "user", d.User, "error", d.Err.Error())
+			s.fail(w, endpoint, "evaluate", http.StatusInternalServerError, d.Err)
+			return
+		}
+		out, err := admission.EncodeResponse(d.Response())
+		if err != nil {
+			s.fail(w, endpoint, "encode", http.StatusInternalServerError, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(out)
+		elapsed := time.Since(start)
+		latency.Observe(elapsed.Seconds())
+		s.record(endpoint, d, elapsed)
+	})
+}
+
+// record counts a decision and writes its decision-log line.
+func (s *Server) record(endpoint string, d *admission.Decision, elapsed time.Duration) {
+	s.metrics.reviews.WithLabelValues(endpoint, d.Kind, d.Operation, d.Outcome(), strconv.FormatBool(d.DryRun)).Inc()
+	for _, v := range d.Verdicts {
+		s.metrics.ruleHits.WithLabelValues(v.Finding.RuleID, string(v.Action)).Inc()
+	}
+	attrs := []slog.Attr{
+		slog.String("endpoint", endpoint), slog.String("uid", d.UID), slog.String("kind", d.Kind),
+		slog.String("operation", d.Operation), slog.String("object", d.Object.String()), slog.String("user", d.User),
+		slog.String("decision", d.Outcome()), slog.Bool("dryRun", d.DryRun), slog.Bool("enforced", d.Enforced()),
+		slog.Any("rules", d.RuleActions()), slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+	}
+	if d.SubResource != "" {
+		attrs = append(attrs, slog.String("subresource", d.SubResource))
+	}
+	if d.Exempt != "" {
+		attrs = append(attrs, slog.String("exempt", d.Exempt))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "review", attrs...)
+}
+
+func (s *Server) fail(w http.ResponseWriter, endpoint, reason string, code int, err error) {
+	s.metrics.errors.WithLabelValues(endpoint, reason).Inc()
+	if reason != "evaluate" {
+		s.log.Warn("review not answered", "endpoint", endpoint, "reason", reason, "error", err.Error())
+	}
+	http.Error(w, "palisade: "+err.Error(), code)
+}
+
+// imagePolicy answers an ImageReview of the ImagePolicyWebhook admission plugin.
+func (s *Server) imagePolicy(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST an ImageReview", http.StatusMethodNotAllowed)
+		return
+	}
+	var rev imagepolicyv1alpha1.ImageReview
+	if err := json.NewDecoder(io.LimitReader(r.Body, admission.MaxReviewBytes)).Decode(&rev); err != nil {
+		s.fail(w, "imagepolicy", "decode", http.StatusBadRequest, err)
+		return
+	}
+	d := s.evaluator.Load().ReviewImages(&rev.Spec)
+	if d.Err != nil {
+		s.fail(w, "imagepolicy", "evaluate", http.StatusInternalServerError, d.Err)
+		return
+	}
+	rev.Status = d.ImageReviewStatus()
+	rev.APIVersion, rev.Kind = "imagepolicy.k8s.io/v1alpha1", "ImageReview"
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(&rev)
+	elapsed := time.Since(start)
+	s.metrics.latency.WithLabelValues("imagepolicy").Observe(elapsed.Seconds())
+	s.record("imagepolicy", d, elapsed)
+}
+
+// Ready is closed once Run listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the address Run listens on, once Ready.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Run serves HTTPS until ctx ends, then shuts down gracefully: /readyz fails at once,
+// the listener stays open ShutdownDelay longer (so endpoints drop this replica), and
+// the reviews in flight finish (up to ShutdownTimeout) before Run returns.
+func (s *Server) Run(ctx context.Context) error {
+	if s.certs == nil {
+		return errors.New("webhook: HTTPS only: a serving certificate and key are required")
+	}
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	s.listener = ln
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		TLSConfig: &tls.Config{
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: s.certs.GetCertificate,
+			NextProtos:     []string{"h2", "http/1.1"},
+		},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	close(s.ready)
+	s.log.Info("serving", "addr", ln.Addr().String(), "config", s.opts.ConfigPath, "rules", len(s.evaluator.Load().Rules()))
+	tick := time.NewTicker(s.opts.ReloadInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-tick.C:
+			s.Reload()
+		case <-ctx.Done():
+			s.stopping.Store(true)
+			s.log.Info("shutting down", "delay", s.opts.ShutdownDelay.String())
+			time.Sleep(s.opts.ShutdownDelay)
+			sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				return fmt.Errorf("webhook: shutdown: %w", err)
+			}
+			s.log.Info("stopped")
+			return nil
+		}
+	}
+}
