@@ -278,18 +278,12 @@ func init() {
 	})
 }
 
-// rbacRiskKinds are the kinds whose bodies the analysis reads: RBAC objects, service
-// accounts and the built-in kinds that run pods.
+// rbacRiskKinds are the kinds whose bodies the analysis reads: RBAC objects and
+// service accounts. What it needs of objects that run pods (service account, token)
+// the engine records while their bodies are decoded (inventory.Object.PodIdentity),
+// with the configured pod template paths.
 func rbacRiskKinds() []string {
-	kinds := append(append([]string{"ServiceAccount"}, roleKinds...), bindingKinds...)
-	seen := map[string]bool{}
-	for _, tp := range workload.BuiltinTemplatePaths {
-		if !seen[tp.Kind] {
-			seen[tp.Kind] = true
-			kinds = append(kinds, tp.Kind)
-		}
-	}
-	return kinds
+	return append(append([]string{"ServiceAccount"}, roleKinds...), bindingKinds...)
 }
 
 // anchored is a risk and where it is reported.

@@ -10,6 +10,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
 // riskDoc pieces: roles, bindings, service accounts and workloads written compactly.
@@ -172,6 +173,18 @@ func TestRiskRules(t *testing.T) {
 				rkBinding("", "ci-secrets", "ClusterRole", "secret-reader", sa("build", "ci")) +
 				deployment("build", "builder", "ci", "      automountServiceAccountToken: false\n"),
 			want: []string{"PAL-334 critical ServiceAccount/build/ci metadata.name"},
+		},
+		{
+			name: "a custom kind that runs pods, from the configured pod template paths",
+			yaml: serviceAccount("build", "ci") + rkClusterRole("secret-reader", readSecrets) +
+				rkBinding("", "ci-secrets", "ClusterRole", "secret-reader", sa("build", "ci")) +
+				"---\napiVersion: example.com/v1\nkind: Worker\nmetadata: {name: w, namespace: build}\nspec:\n  podTemplate:\n    spec:\n      serviceAccountName: ci\n      containers: [{name: c, image: nginx}]\n",
+			cfg: &config.Config{PodTemplatePaths: []workload.TemplatePath{{Group: "example.com", Kind: "Worker", Path: "spec.podTemplate"}}},
+			want: []string{
+				"PAL-334 critical ServiceAccount/build/ci metadata.name",
+				"PAL-345 critical Worker/build/w spec.podTemplate.spec.serviceAccountName",
+			},
+			msg: map[string][]string{"PAL-334 critical ServiceAccount/build/ci metadata.name": {"The pods of Worker build/w run with its token"}},
 		},
 		{
 			name: "resourceNames: named secrets do not count; the kubernetes.io/* signer name does",

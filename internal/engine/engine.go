@@ -255,7 +255,7 @@ func (e *Engine) Visit(o *inventory.Object) {
 	// NetworkPolicy analysis.
 	if e.opts.Finder != nil && o.PodLabels == nil {
 		if l, ok := e.opts.Finder.PodLabels(o); ok {
-			o.PodLabels, o.PodNetwork = l, e.opts.Finder.PodNetwork(o)
+			o.PodLabels, o.PodNetwork, o.PodIdentity = l, e.opts.Finder.PodNetwork(o), e.opts.Finder.PodIdentity(o)
 		}
 	}
 	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)

@@ -31,6 +31,9 @@ type Object struct {
 	// PodNetwork is what NetworkPolicy analysis needs of an object that runs pods
 	// besides its pod labels (container ports, host network), recorded with PodLabels.
 	PodNetwork *PodNetwork
+	// PodIdentity is who its pods act as (service account and token), recorded with
+	// PodLabels, for RBAC analysis.
+	PodIdentity *PodIdentity
 	// NamespaceDefaulted is true when the namespace came from the default, not the input.
 	NamespaceDefaulted bool
 	// PodLabels are the pod template labels of an object that runs pods, recorded
@@ -58,6 +61,19 @@ type PodNetwork struct {
 	// restartable init containers), which named ports in NetworkPolicies resolve to.
 	Ports       []PodPort
 	HostNetwork bool
+}
+
+// PodIdentity is the API identity of a pod template.
+type PodIdentity struct {
+	// ServiceAccount is serviceAccountName, else the deprecated serviceAccount, else
+	// "default".
+	ServiceAccount string
+	// Automount is the template's automountServiceAccountToken (nil: not set, the
+	// service account's setting decides).
+	Automount *bool
+	// ProjectedToken is set when a projected volume mounts a service account token,
+	// which automountServiceAccountToken does not prevent.
+	ProjectedToken bool
 }
 
 // PodPort is one declared container port.

@@ -133,7 +133,9 @@ func Build(objs []*inventory.Object, opts Options) (*Model, []Problem, error) {
 			}
 			continue
 		}
-		if _, ok := finder.Lookup(o.Ref.APIVersion, o.Ref.Kind); ok {
+		if o.PodIdentity != nil {
+			b.addWorkload(finder, o)
+		} else if _, ok := finder.Lookup(o.Ref.APIVersion, o.Ref.Kind); ok {
 			b.addWorkload(finder, o)
 		}
 	}
@@ -508,69 +510,23 @@ func dup(before []string, s string) bool {
 	return false
 }
 
+// addWorkload records an object that runs pods: its identity as the engine recorded
+// it, else read from its body.
 func (b *builder) addWorkload(finder *workload.Finder, o *inventory.Object) {
-	tp, _ := finder.Lookup(o.Ref.APIVersion, o.Ref.Kind)
-	if o.Body == nil {
-		return
+	id := o.PodIdentity
+	if id == nil {
+		if id = finder.PodIdentity(o); id == nil {
+			return // not decoded, or no pod template: nothing runs
+		}
 	}
-	path := tp.Path
-	if !tp.PodSpec {
-		path += ".spec"
-	}
-	spec, ok := lookup(o.Body, path)
-	if !ok {
-		return // no pod template: nothing runs
-	}
-	ref := WorkloadRef{Kind: o.Ref.Kind, Namespace: o.Ref.Namespace, Name: o.Ref.Name, Location: o.Origin}
-	sa, _ := spec["serviceAccountName"].(string)
-	if sa == "" {
-		sa, _ = spec["serviceAccount"].(string) // the deprecated alias
-	}
-	if sa == "" {
-		sa = "default"
-	}
-	ref.ServiceAccount = sa
+	ref := WorkloadRef{Kind: o.Ref.Kind, Namespace: o.Ref.Namespace, Name: o.Ref.Name, Location: o.Origin, ServiceAccount: id.ServiceAccount}
 	m := b.m
 	i := len(m.workloads)
 	m.workloads = append(m.workloads, ref)
-	m.bySA[ref.Namespace+"/"+sa] = append(m.bySA[ref.Namespace+"/"+sa], i)
+	key := ref.Namespace + "/" + id.ServiceAccount
+	m.bySA[key] = append(m.bySA[key], i)
 	m.byNamespace[ref.Namespace] = append(m.byNamespace[ref.Namespace], i)
-	pw := pendingWorkload{i: i, projected: projectsToken(spec)}
-	if v, ok := spec["automountServiceAccountToken"].(bool); ok {
-		pw.automount = &v
-	}
-	b.pending = append(b.pending, pw)
-}
-
-// lookup follows a dotted path of mappings.
-func lookup(m map[string]any, path string) (map[string]any, bool) {
-	cur := m
-	for _, part := range strings.Split(path, ".") {
-		next, ok := cur[part].(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		cur = next
-	}
-	return cur, true
-}
-
-// projectsToken reports whether the pod mounts a service account token through a
-// projected volume of its own, which automountServiceAccountToken does not prevent.
-func projectsToken(spec map[string]any) bool {
-	vols, _ := spec["volumes"].([]any)
-	for _, v := range vols {
-		vm, _ := v.(map[string]any)
-		proj, _ := vm["projected"].(map[string]any)
-		srcs, _ := proj["sources"].([]any)
-		for _, s := range srcs {
-			sm, _ := s.(map[string]any)
-			if sm["serviceAccountToken"] != nil {
-				return true
-			}
-		}
-	}
-	return false
+	b.pending = append(b.pending, pendingWorkload{i: i, automount: id.Automount, projected: id.ProjectedToken})
 }
 
 // settleWorkloads decides whether each workload's pods get a token: the pod's

@@ -178,6 +178,47 @@ func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
 	return n
 }
 
+// PodIdentity returns the service account and token settings of an object that runs
+// pods, read from its decoded body; nil when the object runs no pods, its body was
+// not decoded or it has no pod template.
+func (f *Finder) PodIdentity(o *inventory.Object) *inventory.PodIdentity {
+	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if !found || o.Body == nil {
+		return nil
+	}
+	specPath := tp.Path
+	if !tp.PodSpec {
+		specPath += ".spec"
+	}
+	spec, ok := lookup(o.Body, specPath)
+	if !ok {
+		return nil
+	}
+	id := &inventory.PodIdentity{}
+	id.ServiceAccount, _ = spec["serviceAccountName"].(string)
+	if id.ServiceAccount == "" {
+		id.ServiceAccount, _ = spec["serviceAccount"].(string) // the deprecated alias
+	}
+	if id.ServiceAccount == "" {
+		id.ServiceAccount = "default"
+	}
+	if v, ok := spec["automountServiceAccountToken"].(bool); ok {
+		id.Automount = &v
+	}
+	vols, _ := spec["volumes"].([]any)
+	for _, v := range vols {
+		vm, _ := v.(map[string]any)
+		proj, _ := vm["projected"].(map[string]any)
+		srcs, _ := proj["sources"].([]any)
+		for _, s := range srcs {
+			if sm, _ := s.(map[string]any); sm["serviceAccountToken"] != nil {
+				id.ProjectedToken = true
+			}
+		}
+	}
+	return id
+}
+
 // From decodes the workload view of an object. It returns nil, nil for objects that do
 // not run pods, and an error when the pod template cannot be decoded.
 func (f *Finder) From(o *inventory.Object) (*Workload, error) {
