@@ -117,17 +117,9 @@ func parsePFlag(args []string, kind func(string) Kind) *Flags {
 		name, value, hasValue := strings.Cut(name, "=")
 		name = normalise(name)
 		f := Flag{Name: name, Value: value, Arg: i, ValueArg: i}
-		if !hasValue {
-			switch k := kind(name); {
-			case k == Bool || k == Unknown && (i+1 >= len(args) || looksLikeFlag(args[i+1])):
-				f.Value, f.Implied = "true", true
-			case i+1 < len(args):
-				i++
-				f.Value, f.ValueArg = args[i], i
-			default:
-				fs.Err = "flag needs an argument: " + s
-				return fs
-			}
+		if !hasValue && !takeValue(args, &i, &f, kind(name)) {
+			fs.Err = "flag needs an argument: " + s
+			return fs
 		}
 		fs.List = append(fs.List, f)
 	}
@@ -183,21 +175,30 @@ func parseGo(args []string, kind func(string) Kind) *Flags {
 		}
 		name, value, hasValue := strings.Cut(name, "=")
 		f := Flag{Name: name, Value: value, Arg: i, ValueArg: i}
-		if !hasValue {
-			switch k := kind(name); {
-			case k == Bool || k == Unknown && (i+1 >= len(args) || looksLikeFlag(args[i+1])):
-				f.Value, f.Implied = "true", true
-			case i+1 < len(args):
-				i++
-				f.Value, f.ValueArg = args[i], i
-			default:
-				fs.Err = "flag needs an argument: " + s
-				return fs
-			}
+		if !hasValue && !takeValue(args, &i, &f, kind(name)) {
+			fs.Err = "flag needs an argument: " + s
+			return fs
 		}
 		fs.List = append(fs.List, f)
 	}
 	return fs
+}
+
+// takeValue completes a flag written without "=", as both flag packages do: a bool
+// flag, or an unknown one followed by another flag or by nothing, is implied true;
+// any other takes the next argument, advancing *i. It is false when no argument is
+// left for a flag that needs one.
+func takeValue(args []string, i *int, f *Flag, k Kind) bool {
+	switch {
+	case k == Bool || k == Unknown && (*i+1 >= len(args) || looksLikeFlag(args[*i+1])):
+		f.Value, f.Implied = "true", true
+	case *i+1 < len(args):
+		*i++
+		f.Value, f.ValueArg = args[*i], *i
+	default:
+		return false
+	}
+	return true
 }
 
 // normalise applies the Kubernetes flag normaliser: underscores read as dashes.
