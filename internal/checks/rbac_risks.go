@@ -273,7 +273,7 @@ func init() {
 			References:  []string{refRBACGood, "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"},
 			Frameworks:  rbacFrameworks("5.1.5", "5.1.6"),
 		},
-		Needs: []string{indexRBACRisks}, OptIn: true,
+		Needs: []string{indexRBACRisks}, OptIn: true, Deferred: true,
 		Workload: checkWorkloadRisks,
 	})
 }
@@ -508,15 +508,12 @@ func workloadsText(ws []rbac.WorkloadRef) string {
 	return " The pods of " + strings.Join(names, ", ") + " run with its token."
 }
 
+// checkWorkloadRisks reports, during the parse, that the workload's pods carry its
+// service account's token; once the risk analysis exists the finding is settled: it
+// stands, with the capabilities and their worst severity, when the token carries one.
+// So workload bodies need not be kept for it.
 func checkWorkloadRisks(p *rules.Pass, w *workload.Workload) {
-	idx := rbacRisksOf(p.Inventory)
-	if idx == nil {
-		return
-	}
 	o := w.Object
-	if !idx.tokens[objectKey(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name)] {
-		return // no token in its pods (or not a workload the analysis read)
-	}
 	saName := w.Spec.ServiceAccountName
 	if saName == "" {
 		saName = w.Spec.DeprecatedServiceAccount
@@ -525,16 +522,40 @@ func checkWorkloadRisks(p *rules.Pass, w *workload.Workload) {
 		saName = "default"
 	}
 	sa := rbac.Subject{Kind: rbac.KindServiceAccount, Namespace: o.Ref.Namespace, Name: saName}
+	key := objectKey(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name)
 	withDefaults := reportBootstrap(p)
-	var parts []string
-	worst := finding.Severity(-1)
+	configured := p.Rule.Severity
+	p.ReportSettled(func(inv *inventory.Inventory, f *finding.Finding) bool {
+		idx := rbacRisksOf(inv)
+		if idx == nil || !idx.tokens[key] {
+			return false // no token in its pods (or not a workload the analysis read)
+		}
+		text, worst := workloadRisksText(idx.bySA[sa], withDefaults)
+		if text == "" {
+			return false
+		}
+		worst -= critical - configured
+		if worst < finding.Low {
+			worst = finding.Low
+		}
+		f.Severity = worst
+		f.Message += fmt.Sprintf(", which %s. A compromised container holds these permissions (palisade rbac can %s shows the chains).", text, sa)
+		return true
+	}, w.SpecField("serviceAccountName"), "", "pods run with the token of ServiceAccount %s/%s", sa.Namespace, sa.Name)
+}
+
+// workloadRisksText lists what a service account's token can do and the worst
+// severity of those capabilities; a subject holding every permission is said so once.
+func workloadRisksText(risks []rbac.Risk, withDefaults bool) (string, finding.Severity) {
 	var admin *rbac.Reach
-	for _, rk := range idx.bySA[sa] {
+	for _, rk := range risks {
 		if rk.Class == RiskParamRule && !(rk.Default && !withDefaults) {
 			admin = &rk.Reach
 		}
 	}
-	for _, rk := range idx.bySA[sa] {
+	var parts []string
+	worst := finding.Severity(-1)
+	for _, rk := range risks {
 		if (rk.Default && !withDefaults) || (rk.Class != RiskParamRule && admin != nil && covers(*admin, rk.Reach)) {
 			continue
 		}
@@ -542,26 +563,15 @@ func checkWorkloadRisks(p *rules.Pass, w *workload.Workload) {
 		if rr == nil {
 			continue
 		}
-		// The class rule's severity at this reach, scaled to this rule's configured one.
 		sev := rr.meta.Severity
 		if !rk.Reach.ClusterWide && !rk.Reach.Includes("kube-system") {
 			sev = rr.namespaced
 		}
-		if sev > worst {
-			worst = sev
-		}
+		worst = max(worst, sev)
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", rr.phrase(), rk.Reach.Text(), rr.meta.ID))
 	}
-	if len(parts) == 0 {
-		return
-	}
 	sort.Strings(parts)
-	worst -= critical - p.Rule.Severity
-	if worst < finding.Low {
-		worst = finding.Low
-	}
-	p.ReportSeverity(worst, w.SpecField("serviceAccountName"), "", "pods run with the token of ServiceAccount %s/%s, which %s. A compromised container holds these permissions (palisade rbac can %s shows the chains).",
-		sa.Namespace, sa.Name, strings.Join(parts, "; "), sa)
+	return strings.Join(parts, "; "), worst
 }
 
 // phrase is the rule's title as a predicate: "can read secrets", "holds every

@@ -94,10 +94,10 @@ type objResult struct {
 	workload bool
 }
 
-// deferredFinding stands unless covered says otherwise once the inventory is known.
+// deferredFinding is decided by settle once the inventory is known.
 type deferredFinding struct {
-	f       finding.Finding
-	covered func(*inventory.Inventory) (bool, string)
+	f      finding.Finding
+	settle rules.Settle
 }
 
 // settleDeferred decides the findings that deferred rules reported during the parse.
@@ -110,8 +110,7 @@ func (e *Engine) settleDeferred(inv *inventory.Inventory) {
 			return
 		}
 		for _, d := range r.deferred {
-			if ok, note := d.covered(inv); !ok {
-				d.f.Message += note
+			if d.settle(inv, &d.f) {
 				r.findings = append(r.findings, d.f)
 			}
 		}
@@ -427,8 +426,8 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, covered func(*inventory.Inventory) (bool, string)) {
-				out.deferred = append(out.deferred, deferredFinding{f, covered})
+			e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, settle rules.Settle) {
+				out.deferred = append(out.deferred, deferredFinding{f, settle})
 			})
 		}
 	}
@@ -451,7 +450,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, func(*inventory.Inventory) (bool, string))) {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {

@@ -130,17 +130,11 @@ func TestRulePanicIsContained(t *testing.T) {
 }
 
 // TestBuiltinRulesKeepNoWorkloadBodies guards memory on large inputs: with every
-// built-in rule a scan runs by default enabled, no workload body outlives its parse
+// built-in rule enabled, opt-in ones included, no workload body outlives its parse
 // (deferred rules settle their findings from indexes instead), while LimitRange
-// bodies, which an index reads, are kept. (The opt-in subject-level RBAC rules read
-// each workload's service account from its body, so they keep workload bodies.)
+// bodies, which an index reads, are kept.
 func TestBuiltinRulesKeepNoWorkloadBodies(t *testing.T) {
-	var all []*rules.Rule
-	for _, r := range rules.All() {
-		if !r.OptIn {
-			all = append(all, r)
-		}
-	}
+	all := rules.All()
 	eng := engine.New(engine.Options{Rules: all, Finder: workload.NewFinder(nil)})
 	for _, tc := range []struct {
 		apiVersion, kind string

@@ -95,7 +95,7 @@ type Rule struct {
 	// a rule without runs while each object is parsed, with Pass.Inventory nil.
 	Needs []string
 	// Deferred marks a workload rule with Needs that reads the inventory only through
-	// Pass.ReportUnless. It runs while objects are parsed, like a single-object rule,
+	// Pass.ReportUnless or Pass.ReportSettled. It runs while objects are parsed, like a single-object rule,
 	// and the engine settles its findings once the indexes exist, so workload bodies
 	// need not be kept for it.
 	Deferred bool
@@ -150,7 +150,7 @@ type Pass struct {
 	OnError      func(error)
 	report       func(finding.Finding)
 	inScope      func()
-	deferFinding func(finding.Finding, func(*inventory.Inventory) (bool, string))
+	deferFinding func(finding.Finding, Settle)
 	memo         *Memo
 }
 
@@ -181,26 +181,41 @@ func (p *Pass) Memo(key string, compute func() any) any {
 	return v
 }
 
+// Settle decides a deferred finding once the whole input is loaded and the rule's
+// indexes exist: it may complete the finding (its message, its severity) and
+// reports whether the finding stands.
+type Settle func(inv *inventory.Inventory, f *finding.Finding) bool
+
 // ReportUnless records a finding that stands unless covered, evaluated once the
 // whole input is loaded and the rule's indexes exist, says otherwise; note is
 // appended to the message of a finding that stands. Deferred rules use it to decide
 // during the parse what only the full inventory can settle (for example a namespace
 // LimitRange that supplies a missing default).
 func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string), path, container, format string, args ...any) {
+	p.ReportSettled(func(inv *inventory.Inventory, f *finding.Finding) bool {
+		ok, note := covered(inv)
+		f.Message += note
+		return !ok
+	}, path, container, format, args...)
+}
+
+// ReportSettled records a finding that settle decides once the whole input is
+// loaded (see Settle): the general form of ReportUnless, for a deferred rule whose
+// message or severity the inventory decides.
+func (p *Pass) ReportSettled(settle Settle, path, container, format string, args ...any) {
 	if p.deferFinding == nil {
-		msg := fmt.Sprintf(format, args...)
-		if p.Inventory != nil {
-			ok, note := covered(p.Inventory)
-			if ok {
-				return
+		saved := p.report
+		p.report = func(f finding.Finding) {
+			if p.Inventory == nil || settle(p.Inventory, &f) {
+				saved(f)
 			}
-			msg += note
 		}
-		p.Report(path, container, "%s", msg)
+		p.Report(path, container, format, args...)
+		p.report = saved
 		return
 	}
 	saved := p.report
-	p.report = func(f finding.Finding) { p.deferFinding(f, covered) }
+	p.report = func(f finding.Finding) { p.deferFinding(f, settle) }
 	p.Report(path, container, format, args...)
 	p.report = saved
 }
@@ -215,9 +230,9 @@ func (p *Pass) InScope() {
 // SetInScope makes InScope call fn; the engine counts with it.
 func (p *Pass) SetInScope(fn func()) { p.inScope = fn }
 
-// SetDefer makes ReportUnless hand findings to fn instead of settling them now; the
-// engine uses it while objects are parsed.
-func (p *Pass) SetDefer(fn func(f finding.Finding, covered func(inv *inventory.Inventory) (bool, string))) {
+// SetDefer makes ReportUnless and ReportSettled hand findings to fn instead of
+// settling them now; the engine uses it while objects are parsed.
+func (p *Pass) SetDefer(fn func(f finding.Finding, settle Settle)) {
 	p.deferFinding = fn
 }
 
