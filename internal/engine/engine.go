@@ -230,7 +230,7 @@ func (e *Engine) Fresh() *Engine {
 		opts: e.opts, wlRules: e.wlRules, byCheck: e.byCheck, objRules: e.objRules,
 		crossRules: e.crossRules, crossWLRules: e.crossWLRules, params: e.params,
 		partialCheck: e.partialCheck, indexKinds: e.indexKinds, retainKinds: e.retainKinds,
-		needsIndexes: e.needsIndexes, scoped: e.scoped, paramsOfFn: e.paramsOfFn,
+		needsIndexes: e.needsIndexes, scoped: e.scoped, paramsOfFn: e.paramsOfFn, enabledFn: e.enabledFn,
 		pending: map[*inventory.Object]*objResult{},
 	}
 }
