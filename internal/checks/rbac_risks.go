@@ -261,7 +261,7 @@ func init() {
 		if rr.meta.ID == RiskParamRule {
 			rr.meta.Params = []rules.Param{{Name: RiskParamBootstrap,
 				Description: `"skip" leaves out the grants of Kubernetes' bootstrap policy (bindings labelled kubernetes.io/bootstrapping=rbac-defaults: the control plane's own components) in every subject-level RBAC rule, PAL-330..PAL-345; "report" counts them.`,
-				Default:     "skip"}}
+				Default:     "skip", Values: []string{"skip", "report"}}}
 		}
 		rules.Register(&rules.Rule{Meta: rr.meta, Kinds: kinds, Needs: []string{indexRBACRisks}, OptIn: true, Object: checkRisks(rr)})
 	}

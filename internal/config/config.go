@@ -51,6 +51,9 @@ type RuleConfig struct {
 	Enabled  *bool             `yaml:"enabled"`
 	Severity *finding.Severity `yaml:"severity"`
 	Params   map[string]any    `yaml:"params"`
+	// ParamLines are the lines of the parameters in the file, for errors about their
+	// values.
+	ParamLines map[string]int `yaml:"-"`
 }
 
 // Exemption matches objects by namespace, kind, name (globs) and labels; empty fields
@@ -134,13 +137,19 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 		}
 		known := params(id)
 		for p := range rc.Params {
-			if !contains(known, p) {
-				pline := keyLine(mapChild(mapChild(rulesNode, id), "params"), p)
-				if pline == 0 {
-					pline = line
-				}
-				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", pline, id, p, strings.Join(known, ", ")))
+			pline := keyLine(mapChild(mapChild(rulesNode, id), "params"), p)
+			if pline == 0 {
+				pline = line
 			}
+			if !contains(known, p) {
+				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", pline, id, p, strings.Join(known, ", ")))
+				continue
+			}
+			if rc.ParamLines == nil {
+				rc.ParamLines = map[string]int{}
+				cfg.Rules[id] = rc
+			}
+			rc.ParamLines[p] = pline
 		}
 	}
 	exNodes := make([]*yaml.Node, len(cfg.Exemptions))

@@ -56,6 +56,9 @@ type Param struct {
 	// Required marks a list the rule cannot work without (an allow-list): while it
 	// is empty the rule checks nothing.
 	Required bool `json:"required,omitempty"`
+	// Values are the values a string parameter accepts (empty: any); the
+	// configuration is checked against them.
+	Values []string `json:"values,omitempty"`
 }
 
 // Meta is everything about a rule except its logic.

@@ -3,12 +3,15 @@
 package scan
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -83,10 +86,41 @@ func LoadConfig(path, dir string) (*config.Config, error) {
 		}
 	}
 	cfg, err := config.Load(path, knownRule, ruleParams)
+	if err == nil {
+		err = checkParamValues(cfg)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	if err != nil {
 		return nil, ConfigError{err}
 	}
 	return cfg, nil
+}
+
+// checkParamValues checks the parameters whose rule lists the values they accept.
+func checkParamValues(cfg *config.Config) error {
+	var errs []string
+	for id, rc := range cfg.Rules {
+		r, ok := rules.Get(id)
+		if !ok {
+			continue
+		}
+		for _, p := range r.Params {
+			v, set := rc.Params[p.Name]
+			if !set || len(p.Values) == 0 {
+				continue
+			}
+			if s, isStr := v.(string); !isStr || !slices.Contains(p.Values, s) {
+				errs = append(errs, fmt.Sprintf("line %d: rule %s parameter %s: %v is not one of %s", rc.ParamLines[p.Name], id, p.Name, v, strings.Join(p.Values, ", ")))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return errors.New(strings.Join(errs, "; "))
 }
 
 // ParseConfig validates configuration bytes read from path (which only names them
@@ -94,6 +128,9 @@ func LoadConfig(path, dir string) (*config.Config, error) {
 // and parses what it read.
 func ParseConfig(data []byte, path string) (*config.Config, error) {
 	cfg, err := config.Parse(data, knownRule, ruleParams)
+	if err == nil {
+		err = checkParamValues(cfg)
+	}
 	if err != nil {
 		return nil, ConfigError{fmt.Errorf("%s: %w", path, err)}
 	}

@@ -222,3 +222,23 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("1 GiB input: budget %d, want %d", got, want)
 	}
 }
+
+// TestParamValues: a parameter whose rule lists the values it accepts is checked,
+// and the error names the line.
+func TestParamValues(t *testing.T) {
+	if _, err := ParseConfig([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: report\n"), "ok.yaml"); err != nil {
+		t.Errorf("a listed value: %v", err)
+	}
+	_, err := ParseConfig([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: always\n"), "bad.yaml")
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml: line 4: rule PAL-330 parameter bootstrapPolicy: always is not one of skip, report") {
+		t.Errorf("an unlisted value: %v", err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, ".palisade.yaml")
+	if err := os.WriteFile(file, []byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: [report]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig("", dir); err == nil || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("a list where a value is expected: %v", err)
+	}
+}
