@@ -156,6 +156,24 @@ func TestRiskRules(t *testing.T) {
 			msg: map[string][]string{"PAL-332 high ServiceAccount/shop/deployer metadata.name": {"as a member of group system:serviceaccounts:shop: RoleBinding shop/all-sa-bind"}},
 		},
 		{
+			name: "a path made of two groups' grants is reported on the narrower group, whose members hold both",
+			yaml: rkClusterRole("binder", "- {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [bind]}\n") +
+				rkClusterRole("rb-writer", "- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [create]}\n") +
+				rkBinding("shop", "sa-bind", "ClusterRole", "binder", group("system:serviceaccounts:shop")) +
+				rkBinding("shop", "all-rb", "ClusterRole", "rb-writer", group("system:authenticated")) +
+				deployment("shop", "web", "default", ""),
+			want: []string{
+				"PAL-332 high RoleBinding/shop/sa-bind subjects[0]",
+				"PAL-341 medium RoleBinding/shop/all-rb subjects[0]",
+				"PAL-345 high Deployment/shop/web spec.template.spec.serviceAccountName",
+			},
+			msg: map[string][]string{"PAL-332 high RoleBinding/shop/sa-bind subjects[0]": {
+				"Group system:serviceaccounts:shop can bind any role in namespace shop",
+				"as a member of group system:authenticated: RoleBinding shop/all-rb",
+				"The pods of Deployment shop/web run with its token",
+			}},
+		},
+		{
 			name: "what a group holds alone is reported on the group, not again on its members; workloads still are",
 			yaml: serviceAccount("shop", "web") + rkClusterRole("secret-reader", readSecrets) +
 				rkBinding("", "everyone", "ClusterRole", "secret-reader", group("system:authenticated")) +

@@ -259,6 +259,19 @@ func TestUserInfoFor(t *testing.T) {
 	if strings.Join(u.Groups, ",") != GroupUnauthenticated {
 		t.Errorf("anonymous: %+v", u)
 	}
+	// A group stands for any of its members: they are all in system:authenticated, and
+	// the members of system:serviceaccounts:NS in system:serviceaccounts too.
+	for _, c := range []struct{ group, want string }{
+		{"devs", "devs,system:authenticated"},
+		{"system:serviceaccounts:ns", "system:serviceaccounts:ns,system:serviceaccounts,system:authenticated"},
+		{GroupServiceAccounts, "system:serviceaccounts,system:authenticated"},
+		{GroupAuthenticated, "system:authenticated"},
+		{GroupUnauthenticated, "system:unauthenticated"},
+	} {
+		if u := UserInfoFor(Subject{Kind: KindGroup, Name: c.group}, nil); strings.Join(u.Groups, ",") != c.want || u.Name != "" {
+			t.Errorf("group %s: %+v, want groups %s", c.group, u, c.want)
+		}
+	}
 	for _, c := range []struct{ in, want string }{
 		{"sa:ns:app", "sa:ns:app"}, {"serviceaccount:ns:app", "sa:ns:app"}, {"system:serviceaccount:ns:app", "sa:ns:app"},
 		{"user:alice", "user:alice"}, {"user:system:serviceaccount:a:b", "sa:a:b"}, {"group:system:masters", "group:system:masters"},

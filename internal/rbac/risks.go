@@ -282,13 +282,16 @@ func (m *Model) AnalyzeRisks(classes []RiskClass) *RiskAnalysis {
 	return a
 }
 
-// groupsOf lists the groups whose grants a subject also holds.
+// groupsOf lists the groups whose grants a subject also holds: those the
+// authenticator gives a user or service account, and for a group, the groups every
+// member of it is in (system:authenticated; system:serviceaccounts for
+// system:serviceaccounts:NS).
 func groupsOf(s Subject) []Subject {
-	if s.Kind == KindGroup {
-		return nil
-	}
 	var out []Subject
 	for _, g := range UserInfoFor(s, nil).Groups {
+		if s.Kind == KindGroup && g == s.Name {
+			continue
+		}
 		out = append(out, Subject{Kind: KindGroup, Name: g})
 	}
 	return out

@@ -115,7 +115,9 @@ type UserInfo struct {
 // ServiceAccount becomes the user system:serviceaccount:NS:NAME with the groups
 // system:serviceaccounts, system:serviceaccounts:NS and system:authenticated; a User gets
 // extraGroups plus system:authenticated (system:anonymous gets system:unauthenticated
-// instead); a Group is a user with no name in that group (and system:authenticated).
+// instead); a Group is a user with no name in that group and the groups every member
+// of it is in: system:authenticated (unless it is system:unauthenticated), and
+// system:serviceaccounts for system:serviceaccounts:NS.
 func UserInfoFor(s Subject, extraGroups []string) UserInfo {
 	u := UserInfo{Groups: append([]string(nil), extraGroups...)}
 	switch s.Kind {
@@ -130,6 +132,10 @@ func UserInfoFor(s Subject, extraGroups []string) UserInfo {
 		}
 	case KindGroup:
 		u.Groups = append(u.Groups, s.Name)
+		if strings.HasPrefix(s.Name, serviceAccountsPrefix) {
+			// Its members are service accounts, so they are in system:serviceaccounts too.
+			u.Groups = append(u.Groups, GroupServiceAccounts)
+		}
 	}
 	if u.Name == UserAnonymous {
 		u.Groups = append(u.Groups, GroupUnauthenticated)
