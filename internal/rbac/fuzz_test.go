@@ -65,5 +65,20 @@ func FuzzBuild(f *testing.F) {
 		m.Grants()
 		m.Subjects()
 		m.RulesForAnyNamespace(UserInfo{Name: "u"})
+		// The risk analysis on the same model: every risk it reports is allowed.
+		ra := m.AnalyzeRisks([]RiskClass{{ID: "pods", Needs: []Need{{Name: "get pods", Any: []Probe{{Verb: "get", Resource: "pods", Name: "x"}}}}}})
+		for _, r := range ra.Risks() {
+			u := UserInfoFor(r.Subject, nil)
+			ns := "n"
+			if !r.Reach.ClusterWide {
+				ns = r.Reach.Namespaces[0]
+			}
+			if d := m.Authorize(Attributes{User: u, Verb: "get", ResourceRequest: true, Resource: "pods", Namespace: ns, Name: "x"}); !d.Allowed {
+				t.Errorf("risk of %s %s, Authorize denies", r.Subject, r.Reach.Text())
+			}
+		}
+		for _, s := range ra.ServiceAccountsWithWorkloads() {
+			ra.Holds(s)
+		}
 	})
 }
