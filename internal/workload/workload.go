@@ -129,22 +129,33 @@ func (f *Finder) PodLabels(o *inventory.Object) (labels map[string]string, ok bo
 	return labels, true
 }
 
+// podSpec returns the decoded PodSpec of an object that runs pods (nil when its
+// template has none); runsPods is false when the object runs no pods or its body was
+// not decoded.
+func (f *Finder) podSpec(o *inventory.Object) (spec map[string]any, runsPods bool) {
+	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if !found || o.Body == nil {
+		return nil, false
+	}
+	specPath := tp.Path
+	if !tp.PodSpec {
+		specPath += ".spec"
+	}
+	spec, _ = lookup(o.Body, specPath)
+	return spec, true
+}
+
 // PodNetwork returns the container ports and host-network setting of an object that
 // runs pods, read from its decoded body without decoding the template (nil when the
 // object runs no pods or its body was not decoded). Ports of regular containers and of
 // restartable (sidecar) init containers count: those are the containers that serve.
 // Malformed entries are skipped: such a template does not decode anyway.
 func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
-	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
-	if !found || o.Body == nil {
+	spec, runsPods := f.podSpec(o)
+	if !runsPods {
 		return nil
 	}
-	specPath := tp.Path
-	if !tp.PodSpec {
-		specPath += ".spec"
-	}
-	spec, ok := lookup(o.Body, specPath)
-	if !ok {
+	if spec == nil {
 		return &inventory.PodNetwork{}
 	}
 	n := &inventory.PodNetwork{}
@@ -182,16 +193,8 @@ func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
 // pods, read from its decoded body; nil when the object runs no pods, its body was
 // not decoded or it has no pod template.
 func (f *Finder) PodIdentity(o *inventory.Object) *inventory.PodIdentity {
-	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
-	if !found || o.Body == nil {
-		return nil
-	}
-	specPath := tp.Path
-	if !tp.PodSpec {
-		specPath += ".spec"
-	}
-	spec, ok := lookup(o.Body, specPath)
-	if !ok {
+	spec, _ := f.podSpec(o)
+	if spec == nil {
 		return nil
 	}
 	id := &inventory.PodIdentity{}
