@@ -115,6 +115,10 @@ var expectedInsecure = []struct {
 	{"PAL-351", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-352", "Deployment/shop-prod/prod-recommender", srcKust},
 	{"PAL-351", "Deployment/default/release-name-shop-payments", srcHelm},
+	// rbac.yaml: the namespace's default account reads every secret of shop, and the
+	// CI deployer's role grants every permission.
+	{"PAL-311", "ClusterRole/secret-reader", srcPlain},
+	{"PAL-301", "ClusterRole/shop-deployer", srcPlain},
 	// chart/: insecure values, a probe aimed at the node, a tag pulled IfNotPresent.
 	{"PAL-002", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-004", "Deployment/default/release-name-shop-payments", srcHelm},
@@ -299,6 +303,37 @@ func TestHardenedExampleIsClean(t *testing.T) {
 	}
 	if !strings.Contains(out, "no findings") {
 		t.Errorf("text report does not say no findings:\n%s", out)
+	}
+}
+
+// TestExampleRBACRisks: palisade rbac risks on the examples shows the deployer with
+// every permission and every shop workload running with a token that reads the
+// namespace's secrets; the hardened twin has none.
+func TestExampleRBACRisks(t *testing.T) {
+	code, out, stderr := runCLI(t, "rbac", "risks", "-f", insecureDir, "-o", "json")
+	if code != 1 {
+		t.Fatalf("insecure: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			RuleID string
+			Object struct{ Kind, Namespace, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, f := range rep.Findings {
+		got[f.RuleID+" "+f.Object.Kind]++
+	}
+	want := map[string]int{"PAL-330 ServiceAccount": 1, "PAL-334 RoleBinding": 1, "PAL-345 Deployment": 1,
+		"PAL-345 StatefulSet": 1, "PAL-345 DaemonSet": 1, "PAL-345 CronJob": 1, "PAL-345 Job": 1, "PAL-345 Pod": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("insecure risks: %v, want %v", got, want)
+	}
+	if code, out, stderr := runCLI(t, "rbac", "risks", "-f", hardenedDir, "--fail-on", "info"); code != 0 || !strings.Contains(out, "no findings") {
+		t.Errorf("hardened risks: exit %d\n%s%s", code, out, stderr)
 	}
 }
 
