@@ -119,6 +119,7 @@ var expectedInsecure = []struct {
 	// CI deployer's role grants every permission.
 	{"PAL-311", "ClusterRole/secret-reader", srcPlain},
 	{"PAL-301", "ClusterRole/shop-deployer", srcPlain},
+	{"PAL-307", "ClusterRoleBinding/shop-deployer", srcPlain},
 	// chart/: insecure values, a probe aimed at the node, a tag pulled IfNotPresent.
 	{"PAL-002", "Deployment/default/release-name-shop-payments", srcHelm},
 	{"PAL-004", "Deployment/default/release-name-shop-payments", srcHelm},

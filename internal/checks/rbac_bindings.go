@@ -21,6 +21,41 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
+// indexAdminRoles names the roles of the input that are cluster-admin by another
+// name: "ClusterRole/NAME" or "Role/NAMESPACE/NAME" for each role with a rule granting
+// every verb on every resource of every API group (the built-in cluster-admin itself
+// is matched by name).
+const indexAdminRoles = "cluster-admin-equivalent-roles"
+
+// IndexAdminRoles is indexAdminRoles for the admission webhook: built from a review's
+// one object it is empty (or names the role under review), so PAL-307 then judges a
+// binding by its role's name, as a single object allows.
+const IndexAdminRoles = indexAdminRoles
+
+func buildAdminRoles(inv *inventory.Inventory) any {
+	out := map[string]bool{}
+	for _, o := range inv.Objects {
+		if o.Group() != rbacGroup || (o.Ref.Kind != "Role" && o.Ref.Kind != "ClusterRole") || o.Body == nil || builtinRBAC(o) {
+			continue
+		}
+		var r rbacv1.ClusterRole // a Role's fields are a subset
+		if err := o.Decode(&r); err != nil {
+			continue
+		}
+		for i := range r.Rules {
+			if fullWildcard(&r.Rules[i]) {
+				key := "ClusterRole/" + o.Ref.Name
+				if o.Ref.Kind == "Role" {
+					key = "Role/" + o.Ref.Namespace + "/" + o.Ref.Name
+				}
+				out[key] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
 // bindingView is a RoleBinding or ClusterRoleBinding.
 type bindingView struct {
 	kind      string
@@ -99,19 +134,33 @@ func subjectRule(match func(p *rules.Pass, s rbacv1.Subject) (string, bool)) fun
 }
 
 func init() {
+	inventory.RegisterIndexOfKinds(indexAdminRoles, roleKinds, buildAdminRoles)
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-307", Title: "Binding to cluster-admin", Severity: high, Category: catRBAC,
-			Rationale:   "cluster-admin allows every action on every resource. Bound by a ClusterRoleBinding it makes the subject a superuser of the cluster; bound by a RoleBinding it gives full control of the namespace, its secrets and its RBAC. Controllers and people rarely need either.",
+			Rationale:   "cluster-admin allows every action on every resource. Bound by a ClusterRoleBinding it makes the subject a superuser of the cluster; bound by a RoleBinding it gives full control of the namespace, its secrets and its RBAC. Controllers and people rarely need either. A role of the input whose rules grant every verb on every resource of every API group is cluster-admin under another name and is treated alike.",
 			Remediation: "Bind a role that lists the permissions the subject needs (the built-in admin, edit or view roles for people, a dedicated role for controllers).",
 			References:  []string{refRBAC, refRBACGood},
 			Frameworks:  rbacFrameworks("5.1.1"),
 		},
 		Kinds: bindingKinds,
+		Needs: []string{indexAdminRoles},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			b := decodeBinding(p, o)
-			if b == nil || !b.bindsClusterRole([]string{"cluster-admin"}) {
+			if b == nil {
 				return
+			}
+			what, like := `ClusterRole "cluster-admin"`, ""
+			if !b.bindsClusterRole([]string{"cluster-admin"}) {
+				key := b.roleRef.Kind + "/" + b.roleRef.Name
+				if b.roleRef.Kind == "Role" {
+					key = "Role/" + b.namespace + "/" + b.roleRef.Name
+				}
+				admins, _ := p.Inventory.Get(indexAdminRoles).(map[string]bool)
+				if !admins[key] {
+					return
+				}
+				what, like = b.roleText(), ", which grants every permission like cluster-admin,"
 			}
 			who := make([]string, len(b.subjects))
 			for i, s := range b.subjects {
@@ -120,8 +169,8 @@ func init() {
 			if len(who) == 0 {
 				who = []string{"no subject yet"}
 			}
-			p.Report("roleRef.name", "", `%s binds ClusterRole "cluster-admin" (roleRef.name) %s to %s`,
-				b.kind, b.scopeText(), strings.Join(who, ", "))
+			p.Report("roleRef.name", "", `%s binds %s (roleRef.name)%s %s to %s`,
+				b.kind, what, like, b.scopeText(), strings.Join(who, ", "))
 		},
 	})
 

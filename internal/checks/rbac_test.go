@@ -363,6 +363,25 @@ func TestRBACBindings(t *testing.T) {
 			msg:  map[string][]string{"PAL-307 roleRef.name": {`in namespace "team"`}},
 		},
 		{
+			name:  "ClusterRoleBinding to a ClusterRole of the input that is cluster-admin by another name",
+			yaml:  clusterRole("- apiGroups: [\"*\"]\n  resources: [\"*\"]\n  verbs: [\"*\"]\n") + "---\n" + binding("ClusterRoleBinding", "ClusterRole", "r", sa),
+			rules: []string{"PAL-307"},
+			want:  []string{"PAL-307 roleRef.name"},
+			msg:   map[string][]string{"PAL-307 roleRef.name": {`binds ClusterRole "r" (roleRef.name), which grants every permission like cluster-admin, in every namespace`}},
+		},
+		{
+			name:  "RoleBinding to a Role of its namespace granting every permission",
+			yaml:  role("- apiGroups: [\"*\"]\n  resources: [\"*\"]\n  verbs: [\"*\"]\n") + "---\n" + binding("RoleBinding", "Role", "r", sa),
+			rules: []string{"PAL-307"},
+			want:  []string{"PAL-307 roleRef.name"},
+			msg:   map[string][]string{"PAL-307 roleRef.name": {`binds Role "r"`, `in namespace "team"`}},
+		},
+		{
+			name:  "a role with narrower rules is not cluster-admin",
+			yaml:  clusterRole("- apiGroups: [\"*\"]\n  resources: [\"*\"]\n  verbs: [get, list]\n") + "---\n" + binding("ClusterRoleBinding", "ClusterRole", "r", sa),
+			rules: []string{"PAL-307"},
+		},
+		{
 			name: "a Role named cluster-admin is not the ClusterRole",
 			yaml: binding("RoleBinding", "Role", "cluster-admin", sa),
 		},
