@@ -19,9 +19,11 @@ package rbac
 // Who holds it: every subject a binding names. A user or service account also holds
 // what the groups the authenticator gives it hold (system:authenticated,
 // system:serviceaccounts, system:serviceaccounts:NS), so a path whose halves come
-// from the account's own binding and from a group binding is found. A subject's risk
-// is not reported again where one of those groups already holds the class alone: the
-// group's own risk says it, for all its members.
+// from the account's own binding and from a group binding is found. A group subject
+// likewise holds what the groups all its members are in hold (system:authenticated;
+// system:serviceaccounts for system:serviceaccounts:NS). A subject's risk is not
+// reported again where one of those groups already holds the class alone: the group's
+// own risk says it, for all its members.
 //
 // Cost: each bound rule is tested once against every request of every class (a
 // rule shared by aggregation is tested once), then each binding of a risky role once
@@ -479,10 +481,10 @@ func complement(b bitset) bitset { return bitset{^b[0], ^b[1], ^b[2], ^b[3]} }
 // Risks lists the risks of every subject that some binding names, subjects in order
 // (users, groups, service accounts), classes in the order given. A risk is listed for
 // a subject when its own bindings are part of it: what it holds only through its
-// groups is the groups' risk (reported on them; a path made of two groups' grants
-// shows on the workloads, through Of). A user's or service account's risk leaves out
-// the namespaces where one of its groups holds the class alone, and is dropped when
-// nothing is left.
+// groups is the groups' risk (reported on the narrower one, whose members are in the
+// other; a path made of two unrelated groups' grants shows only on the workloads,
+// through Holds). A subject's risk leaves out the namespaces where one of its groups
+// holds the class alone, and is dropped when nothing is left.
 func (a *RiskAnalysis) Risks() []Risk {
 	var out []Risk
 	groupReach := map[*holder][]Reach{}
