@@ -153,6 +153,9 @@ type holder struct {
 	cluster bitset
 	ns      map[string]bitset
 	held    []holding
+	// byClass lists, per class, the indexes of the holdings that give some of its
+	// needs.
+	byClass [][]int
 }
 
 // RiskAnalysis holds the needs of every binding's subject, for risk queries.
@@ -166,8 +169,8 @@ type RiskAnalysis struct {
 	ruleBits   []map[int]bitset // per role id: rule index -> needs
 	holders    map[Subject]*holder
 	order      []Subject
-	// groupOnly memoizes Of for subjects that hold only through their groups, by
-	// those groups.
+	// groupOnly memoizes, per set of groups (by their names), what those groups
+	// alone give for each class (Holds).
 	groupOnly map[string][]Risk
 }
 
@@ -281,6 +284,20 @@ func (m *Model) AnalyzeRisks(classes []RiskClass) *RiskAnalysis {
 		}
 	}
 	sort.Slice(a.order, func(i, j int) bool { return subjectLess(a.order[i], a.order[j]) })
+	masks := make([]bitset, len(classes))
+	for ci := range classes {
+		masks[ci] = a.classBits(ci)
+	}
+	for _, h := range a.holders {
+		h.byClass = make([][]int, len(classes))
+		for k, hd := range h.held {
+			for ci, m := range masks {
+				if !hd.bits.and(m).empty() {
+					h.byClass[ci] = append(h.byClass[ci], k)
+				}
+			}
+		}
+	}
 	return a
 }
 
@@ -429,14 +446,21 @@ func sortedKeys(set map[int]bool) []int {
 func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []int, keepGrants bool) Risk {
 	bits, names := a.neededBits(ci, paths)
 	rk := Risk{Class: a.classes[ci].ID, Subject: s, Reach: r, Held: names, Default: true}
-	applies := func(hd holding) bool { return hd.bd.cluster || r.Includes(hd.bd.ns) }
+	var inReach map[string]bool
+	if !r.ClusterWide {
+		inReach = make(map[string]bool, len(r.Namespaces))
+		for _, ns := range r.Namespaces {
+			inReach[ns] = true
+		}
+	}
+	applies := func(hd *holding) bool { return hd.bd.cluster || r.ClusterWide || inReach[hd.bd.ns] }
 	var own bitset
 	for _, h := range hs {
 		if h.subject != s {
 			continue
 		}
-		for _, hd := range h.held {
-			if applies(hd) {
+		for _, k := range h.byClass[ci] {
+			if hd := &h.held[k]; applies(hd) {
 				own = own.or(hd.bits)
 			}
 		}
@@ -450,7 +474,8 @@ func (a *RiskAnalysis) risk(ci int, s Subject, hs []*holder, r Reach, paths []in
 			continue
 		}
 		used := false
-		for _, hd := range h.held {
+		for _, k := range h.byClass[ci] {
+			hd := &h.held[k]
 			if !applies(hd) || hd.bits.and(want).empty() {
 				continue
 			}
@@ -604,44 +629,51 @@ func (a *RiskAnalysis) Of(s Subject) []Risk { return a.of(s, true) }
 func (a *RiskAnalysis) Holds(s Subject) []Risk { return a.of(s, false) }
 
 func (a *RiskAnalysis) of(s Subject, keepGrants bool) []Risk {
-	var hs []*holder
 	own := a.holders[s]
-	if own != nil {
-		hs = append(hs, own)
-	}
+	var groups []*holder
 	key := ""
 	for _, g := range groupsOf(s) {
 		if h := a.holders[g]; h != nil {
-			hs = append(hs, h)
+			groups = append(groups, h)
 			key += g.Name + "\x00"
 		}
+	}
+	hs := groups
+	if own != nil {
+		hs = append([]*holder{own}, groups...)
 	}
 	if len(hs) == 0 {
 		return nil
 	}
-	if own == nil && !keepGrants {
-		if rs, ok := a.groupOnly[key]; ok {
-			return withSubject(rs, s)
+	// What the groups alone give, per class, is the same for every subject in them:
+	// without grants it is computed once per set of groups.
+	var shared []Risk
+	if !keepGrants && len(groups) > 0 {
+		var ok bool
+		if shared, ok = a.groupOnly[key]; !ok {
+			shared = make([]Risk, len(a.classes))
+			for ci := range a.classes {
+				if r, paths := a.reachOf(ci, groups, nil); r.ClusterWide || len(r.Namespaces) > 0 {
+					shared[ci] = a.risk(ci, s, groups, r, paths, false)
+				}
+			}
+			a.groupOnly[key] = shared
 		}
 	}
 	var out []Risk
 	for ci := range a.classes {
+		if shared != nil && (own == nil || len(own.byClass[ci]) == 0) {
+			// Nothing of the class through its own bindings: the groups' answer.
+			if rk := shared[ci]; rk.Class != "" {
+				rk.Subject = s
+				out = append(out, rk)
+			}
+			continue
+		}
 		r, paths := a.reachOf(ci, hs, nil)
 		if r.ClusterWide || len(r.Namespaces) > 0 {
 			out = append(out, a.risk(ci, s, hs, r, paths, keepGrants))
 		}
-	}
-	if own == nil && !keepGrants {
-		a.groupOnly[key] = out
-	}
-	return out
-}
-
-func withSubject(rs []Risk, s Subject) []Risk {
-	out := make([]Risk, len(rs))
-	for i, r := range rs {
-		r.Subject = s
-		out[i] = r
 	}
 	return out
 }

@@ -86,6 +86,17 @@ func TestRisksAgreeWithAuthorize(t *testing.T) {
 			for _, r := range a.Of(s) {
 				got[r.Class] = r
 			}
+			// Holds (no grants, shared per set of groups) says the same.
+			var fromHolds []string
+			for _, r := range a.Holds(s) {
+				fromHolds = append(fromHolds, r.Class+" "+r.Reach.Text()+" "+r.Subject.String())
+				if g, ok := got[r.Class]; !ok || g.Reach.Text() != r.Reach.Text() || r.Subject != s || g.Default != r.Default {
+					t.Errorf("seed %d: %s %s: Holds says %s (default %v), Of %s (default %v)", seed, s, r.Class, r.Reach.Text(), r.Default, g.Reach.Text(), g.Default)
+				}
+			}
+			if len(fromHolds) != len(got) {
+				t.Errorf("seed %d: %s: Holds %v, Of has %d classes", seed, s, fromHolds, len(got))
+			}
 			for _, c := range classes {
 				compared++
 				wantCluster := holds(m, c, u, "")

@@ -71,10 +71,16 @@ func (s synthetic) rules(r *rand.Rand) string {
 	return sb.String()
 }
 
-func (s synthetic) subject(r *rand.Rand, ns string) string {
+func (s synthetic) subject(r *rand.Rand, ns string, cluster bool) string {
 	if s.risky && r.IntN(40) == 0 {
 		// The groups the authenticator gives, so that a subject holds through them too.
+		// In a ClusterRoleBinding only a namespace's service accounts: a random
+		// cluster-wide grant to every authenticated identity would, sooner or later,
+		// make everyone cluster-admin and leave nothing else to find.
 		g := pick(r, []string{"system:serviceaccounts:" + ns, "system:serviceaccounts", "system:authenticated"}, 1)[0]
+		if cluster {
+			g = "system:serviceaccounts:" + ns
+		}
 		return fmt.Sprintf("- kind: Group\n  apiGroup: rbac.authorization.k8s.io\n  name: %s\n", g)
 	}
 	switch r.IntN(10) {
@@ -117,7 +123,7 @@ func (s synthetic) yaml() string {
 			fmt.Fprintf(&sb, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb-%d\n  namespace: %s\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: role-%d}\nsubjects:\n", i, n, k)
 		}
 		for range 1 + r.IntN(3) {
-			sb.WriteString(s.subject(r, n))
+			sb.WriteString(s.subject(r, n, i%10 == 0))
 		}
 	}
 	for i := range s.workloads {
