@@ -170,7 +170,7 @@ var (
 	jwtRE          = regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}`)
 	urlCredRE      = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.\-]{1,30})://([^\s:/?#@"'<>\[\]{}\\]{1,128}):([^\s/?#@"'<>{}\\]{1,256})@([A-Za-z0-9\[\]._\-]+)`)
 	dockerFieldRE  = regexp.MustCompile(`\\?"(auth|password|identitytoken|registrytoken)\\?"\s*:\s*\\?"([^"\\]{3,})\\?"`)
-	dockerHostRE   = regexp.MustCompile(`\\?"([^"\\]{1,253})\\?"\s*:\s*\{`)
+	dockerHostRE   = regexp.MustCompile(`\\?"([^"\\]+)\\?"\s*:\s*\{`)
 )
 
 // regexFinder adds every match of re (or of its group) that is not a placeholder.
@@ -471,9 +471,16 @@ func findDockerAuths(_ *Scanner, c *candidates, d *detector, _, value string) {
 			continue
 		}
 		note := ""
-		if hosts := dockerHostRE.FindAllStringSubmatch(value[max(0, m[0]-512):m[0]], -1); len(hosts) > 0 {
-			if h := hosts[len(hosts)-1][1]; h != "auths" {
-				note = "registry " + h
+		// The registry is the last key opening an object before the field; a host name
+		// is at most 253 bytes (checked here, not with a bounded repetition in the
+		// expression: {1,253} made every byte of the window cost 253 NFA states).
+		hosts := dockerHostRE.FindAllStringSubmatch(value[max(0, m[0]-512):m[0]], -1)
+		for i := len(hosts) - 1; i >= 0; i-- {
+			if h := hosts[i][1]; len(h) <= 253 {
+				if h != "auths" {
+					note = "registry " + h
+				}
+				break
 			}
 		}
 		c.add(d, m[4], m[5], field, note)

@@ -139,6 +139,7 @@ func assignments(s string, fn func(key string, start, end int)) {
 	}
 	sort.Ints(hits)
 	lastKey := -1
+	comments := lines{s: s, first: -1}
 	for _, h := range hits {
 		if h < lastKey {
 			continue // another credential word of a key already read
@@ -152,7 +153,7 @@ func assignments(s string, fn func(key string, start, end int)) {
 			ke++
 		}
 		lastKey = ke
-		if commentedOut(s, ks) {
+		if comments.commentedOut(ks) {
 			continue
 		}
 		key := s[ks:ke]
@@ -250,15 +251,45 @@ func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
 	return j, e, e > j
 }
 
-// commentedOut reports whether the line of s that holds offset i is a comment before
-// i (#, //, ; or -- at its start, or a # after white space).
-func commentedOut(s string, i int) bool {
-	ls := strings.LastIndexByte(s[:i], '\n') + 1
-	line := strings.TrimLeft(s[ls:i], " \t")
-	for _, p := range []string{"#", "//", ";", "<!--"} {
-		if strings.HasPrefix(line, p) {
-			return true
+// lines answers, for increasing offsets of s, whether the line holding the offset is
+// a comment before it (#, //, ; or <!-- at its start, or a # after white space). It
+// reads every byte of s once in all, so a long value with many credential words on
+// one line costs linear time, not the square of its length.
+type lines struct {
+	s        string
+	pos      int  // bytes before pos have been read
+	start    int  // start of the line holding pos
+	first    int  // first byte of that line that is not a space or tab; -1 if none yet
+	hashSeen bool // a " #" lies between start and pos
+}
+
+// commentedOut reports whether the line that holds offset i (never less than the
+// offset of the previous call) is commented out before i.
+func (l *lines) commentedOut(i int) bool {
+	if i < l.pos { // not in increasing order after all: read again from the start
+		l.pos, l.start, l.first, l.hashSeen = 0, 0, -1, false
+	}
+	for ; l.pos < i; l.pos++ {
+		switch c := l.s[l.pos]; {
+		case c == '\n':
+			l.start, l.first, l.hashSeen = l.pos+1, -1, false
+		case l.first < 0 && (c == ' ' || c == '\t'):
+		default:
+			if l.first < 0 {
+				l.first = l.pos
+			}
+			if c == '#' && l.pos > l.start && l.s[l.pos-1] == ' ' {
+				l.hashSeen = true
+			}
 		}
 	}
-	return strings.Contains(line, " #")
+	if l.first >= 0 {
+		line := l.s[l.first:i]
+		for _, p := range []string{"#", "//", ";", "<!--"} {
+			if strings.HasPrefix(line, p) {
+				return true
+			}
+		}
+	}
+	return l.hashSeen
 }

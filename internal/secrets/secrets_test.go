@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // detectCase is one key and value, the detectors expected to fire (in offset
@@ -388,24 +387,73 @@ func TestDetectorsDocumented(t *testing.T) {
 	}
 }
 
-// TestAdversarialInputs guards against quadratic behaviour: large values made of
-// what the detectors look for must still be scanned in linear time.
+// adversarialInputs are large values made of what the detectors look for: each must
+// be scanned in time linear in its length. BenchmarkAdversarialInputs measures that at
+// two sizes (docs/BENCHMARKS.md); the test only checks that each completes.
+func adversarialInputs(n int) map[string]string {
+	return map[string]string{
+		"credential words":   strings.Repeat("passtokensecretkey", n/18),
+		"assignments":        strings.Repeat("password=Zx8pLm2qRt\n", n/20),
+		"assignments 1 line": strings.Repeat("password=Zx8pLm2qRt ", n/20),
+		"BEGIN lines":        strings.Repeat("-----BEGIN RSA PRIVATE KEY-----\n", n/32),
+		"JWT prefixes":       strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", n/21),
+		"URL prefixes":       strings.Repeat("a://b:c@", n/8),
+		"AWS IDs":            strings.Repeat(fakeAWSID+" ", n/21),
+		"docker auths":       strings.Repeat(`{"auths":{"r":{"auth":"`+b64s("u:Zx8pLm2qRt")+`"}}}`, n/48),
+		"single long token":  strings.Repeat("a", n),
+	}
+}
+
 func TestAdversarialInputs(t *testing.T) {
-	const n = 1 << 18
-	for name, v := range map[string]string{
-		"credential words":  strings.Repeat("passtokensecretkey", n/18),
-		"assignments":       strings.Repeat("password=Zx8pLm2qRt\n", n/20),
-		"BEGIN lines":       strings.Repeat("-----BEGIN RSA PRIVATE KEY-----\n", n/32),
-		"JWT prefixes":      strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", n/21),
-		"URL prefixes":      strings.Repeat("a://b:c@", n/8),
-		"AWS IDs":           strings.Repeat(fakeAWSID+" ", n/21),
-		"docker auths":      strings.Repeat(`{"auths":{"r":{"auth":"`+b64s("u:Zx8pLm2qRt")+`"}}}`, n/48),
-		"single long token": strings.Repeat("a", n),
+	for name, v := range adversarialInputs(1 << 16) {
+		if name == "docker auths" && len(Detect("config", v)) == 0 {
+			t.Errorf("%s: nothing found", name)
+		}
+	}
+}
+
+func BenchmarkAdversarialInputs(b *testing.B) {
+	for _, n := range []int{1 << 16, 1 << 18} {
+		for name, v := range adversarialInputs(n) {
+			b.Run(fmt.Sprintf("%s/%dKiB", strings.ReplaceAll(name, " ", "_"), n>>10), func(b *testing.B) {
+				b.SetBytes(int64(len(v)))
+				for b.Loop() {
+					Detect("config", v)
+				}
+			})
+		}
+	}
+}
+
+// TestCommentedOut checks the one-pass comment reader against the obvious
+// per-offset one (which read back to the line start each time: the square of a long
+// line's length when it held many credential words).
+func TestCommentedOut(t *testing.T) {
+	naive := func(s string, i int) bool {
+		ls := strings.LastIndexByte(s[:i], '\n') + 1
+		line := strings.TrimLeft(s[ls:i], " \t")
+		for _, p := range []string{"#", "//", ";", "<!--"} {
+			if strings.HasPrefix(line, p) {
+				return true
+			}
+		}
+		return strings.Contains(line, " #")
+	}
+	for _, s := range []string{
+		"password=x # token=y\n  # secret=z\n\t// key=a\n;pw=b\n<!-- pass=c -->\nkey=d #e\nfoo#bar=1",
+		"   \n\t \n#\n # #\n#x\n  ;\n<!\n<!--\n a #b c",
 	} {
-		start := time.Now()
-		Detect("config", v)
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("%s: %v for %d bytes", name, d, len(v))
+		l := lines{s: s, first: -1}
+		for i := 0; i <= len(s); i++ {
+			if got, want := l.commentedOut(i), naive(s, i); got != want {
+				t.Errorf("%q at %d: %v, want %v", s, i, got, want)
+			}
+		}
+		l = lines{s: s, first: -1} // offsets out of order still answer right
+		for i := len(s); i >= 0; i -= 3 {
+			if got, want := l.commentedOut(i), naive(s, i); got != want {
+				t.Errorf("%q at %d (descending): %v, want %v", s, i, got, want)
+			}
 		}
 	}
 }
