@@ -297,5 +297,8 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
 		}
 	}
+	for _, n := range res.Report.Notices {
+		fmt.Fprintln(stderr, "palisade: warning:", n)
+	}
 	return nil
 }
