@@ -376,7 +376,9 @@ func TestExamplesAreTwins(t *testing.T) {
 // the two scans report on their own (every insecure finding, nothing on the hardened
 // twin), with no object defined twice.
 func TestExamplesScanTogether(t *testing.T) {
-	key := func(f finding.Finding) string { return f.Fingerprint + " " + f.Location.File }
+	key := func(f finding.Finding) string {
+		return f.RuleID + " " + f.Object.String() + " " + f.Path + " " + f.Location.File
+	}
 	want := map[string]int{}
 	for _, dir := range []string{insecureDir, hardenedDir} {
 		for _, f := range scanExample(t, dir).Report.Findings {
