@@ -39,6 +39,11 @@
 #     already downloaded): 56 minutes of wall time on the same loaded machine, 36 of
 #     them this build; 44 CPU-minutes in all, so roughly 25 minutes on an idle one.
 # PALISADE_K8S_BUILD_JOBS (default 2) is go build -p: fewer jobs, less memory.
+#
+# Progress: a build says every PALISADE_K8S_PROGRESS_INTERVAL seconds (default 30) how
+# long it has been running, how many packages the compiler has done and which one it
+# did last (from go build -v), so that a cold build is never 15 silent minutes. On
+# failure the compiler's errors are printed.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -92,10 +97,12 @@ if command -v flock >/dev/null; then
 fi
 
 tmp="$(mktemp -d "$cache_root/.build-$version.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+ticker=""
+trap '[ -z "$ticker" ] || kill "$ticker" 2>/dev/null; rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 
 jobs="${PALISADE_K8S_BUILD_JOBS:-2}"
+interval="${PALISADE_K8S_PROGRESS_INTERVAL:-30}"
 pkg=k8s.io/component-base/version
 minor="${version#v*.}"
 minor="${minor%%.*}"
@@ -108,11 +115,40 @@ ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMi
 # binaries need no stamp of this repository's commit, and a checkout git refuses to
 # read (another owner, no git) must not fail the build. GOWORK=off keeps any go.work
 # around the checkout out of it.
+#
+# go build -v names each package as it is compiled; those lines go to a log that the
+# progress ticker reads, and everything else in it (the compiler's errors) is printed
+# if the build fails.
+pkgline='^[A-Za-z0-9._~+/-]+$'
+progress() { # progress WHAT LOG START: a line every $interval seconds, until killed
+	local n last what
+	while sleep "$interval"; do
+		kill -0 "$$" 2>/dev/null || exit 0 # the build was killed
+		n="$(grep -cE "$pkgline" "$2" 2>/dev/null || true)"
+		last="$(tail -n 1 "$2" 2>/dev/null || true)"
+		case "$last" in
+		"go: downloading"*) what="downloading modules" ;;
+		*) what="${n:-0} packages compiled${last:+, last $last}" ;;
+		esac
+		say "building $1: $(((SECONDS - $3) / 60))m$(((SECONDS - $3) % 60))s, $what"
+	done
+}
 build() { # build OUTPUT PACKAGE
 	say "building $2 -> $tmp/$1"
+	local log="$tmp/$1.build.log" status=0
+	progress "$1" "$log" "$SECONDS" &
+	ticker=$!
 	(cd "$mod" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
-		"$go" build -trimpath -p "$jobs" -ldflags "$ldflags" -o "$tmp/$1" "$2") ||
+		"$go" build -v -trimpath -p "$jobs" -ldflags "$ldflags" -o "$tmp/$1" "$2") 2>"$log" || status=$?
+	kill "$ticker" 2>/dev/null || true
+	wait "$ticker" 2>/dev/null || true
+	ticker=""
+	if [ "$status" -ne 0 ]; then
+		grep -vE "$pkgline" "$log" >&2 || true
 		die "building $2 failed (see above); the integration tests cannot run without it"
+	fi
+	say "built $1 ($(grep -cE "$pkgline" "$log" || true) packages compiled)"
+	rm -f "$log"
 }
 
 say "building kube-apiserver $version and etcd $etcd_version from Go modules (test/k8sbins)"

@@ -7,15 +7,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/cli"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -33,119 +36,117 @@ const (
 
 // expectedInsecure lists findings examples/insecure must produce: (rule, object).
 // Objects are Kind/namespace/name as rendered (the chart with the default release
-// name in "default", the overlay with its namespace and name prefix).
+// name, the overlay with its namespace and name prefix).
 var expectedInsecure = []struct {
 	rule, object, source string
 }{
 	// storefront.yaml: no securityContext, hostPort, unsafe sysctl, a version tag
 	// without digest pulled IfNotPresent by default.
-	{"PAL-002", "Deployment/shop/storefront", srcPlain},
-	{"PAL-003", "Deployment/shop/storefront", srcPlain},
-	{"PAL-006", "Deployment/shop/storefront", srcPlain},
-	{"PAL-009", "Deployment/shop/storefront", srcPlain},
-	{"PAL-011", "Deployment/shop/storefront", srcPlain},
-	{"PAL-013", "Deployment/shop/storefront", srcPlain},
-	{"PAL-017", "Deployment/shop/storefront", srcPlain},
-	{"PAL-025", "Deployment/shop/storefront", srcPlain},
-	{"PAL-103", "Deployment/shop/storefront", srcPlain},
-	{"PAL-104", "Deployment/shop/storefront", srcPlain},
+	{"PAL-002", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-003", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-006", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-009", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-011", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-013", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-017", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-025", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-103", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-104", "Deployment/shop-insecure/storefront", srcPlain},
 	// orders-db.yaml: root user and group, plain hostPath mounted writable, a hardcoded password.
-	{"PAL-004", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-005", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-010", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-021", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-024", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-515", "StatefulSet/shop/orders-db", srcPlain}, // POSTGRES_PASSWORD written into the manifest
+	{"PAL-004", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-005", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-010", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-021", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-024", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-515", "StatefulSet/shop-insecure/orders-db", srcPlain}, // POSTGRES_PASSWORD written into the manifest
 	// log-agent.yaml: privileged node agent with host mounts.
-	{"PAL-001", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-015", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-019", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-022", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-023", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-024", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-025", "DaemonSet/shop/log-agent", srcPlain},
+	{"PAL-001", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-015", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-019", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-022", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-023", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-024", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-025", "DaemonSet/shop-insecure/log-agent", srcPlain},
 	// image-build.yaml: Docker socket and SYS_ADMIN.
-	{"PAL-004", "CronJob/shop/nightly-image-build", srcPlain},
-	{"PAL-007", "CronJob/shop/nightly-image-build", srcPlain},
-	{"PAL-023", "CronJob/shop/nightly-image-build", srcPlain},
+	{"PAL-004", "CronJob/shop-insecure/nightly-image-build", srcPlain},
+	{"PAL-007", "CronJob/shop-insecure/nightly-image-build", srcPlain},
+	{"PAL-023", "CronJob/shop-insecure/nightly-image-build", srcPlain},
 	// db-migrate.yaml: seccomp Unconfined, escalation, extra capabilities.
-	{"PAL-002", "Job/shop/db-migrate", srcPlain},
-	{"PAL-003", "Job/shop/db-migrate", srcPlain},
-	{"PAL-008", "Job/shop/db-migrate", srcPlain},
-	{"PAL-011", "Job/shop/db-migrate", srcPlain},
-	{"PAL-012", "Job/shop/db-migrate", srcPlain},
+	{"PAL-002", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-003", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-008", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-011", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-012", "Job/shop-insecure/db-migrate", srcPlain},
 	// debug-pod.yaml: every host namespace, privileged, unmasked /proc, host root,
 	// an image without a tag.
-	{"PAL-001", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-014", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-016", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-018", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-019", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-020", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-022", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-102", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-103", "Pod/shop/debug-shell", srcPlain},
+	{"PAL-001", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-014", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-016", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-018", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-019", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-020", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-022", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-102", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-103", "Pod/shop-insecure/debug-shell", srcPlain},
 	// Resources: most containers set no requests or limits, and neither namespace
 	// has a ResourceQuota or a LimitRange.
-	{"PAL-201", "Job/shop/db-migrate", srcPlain},
-	{"PAL-202", "Job/shop/db-migrate", srcPlain},
-	{"PAL-203", "Deployment/shop/storefront", srcPlain},
-	{"PAL-204", "Deployment/shop/storefront", srcPlain},
-	{"PAL-205", "Deployment/shop/storefront", srcPlain},
-	{"PAL-206", "Namespace/shop", srcPlain},
-	{"PAL-207", "Namespace/shop", srcPlain},
+	{"PAL-201", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-202", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-203", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-204", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-205", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-206", "Namespace/shop-insecure", srcPlain},
+	{"PAL-207", "Namespace/shop-insecure", srcPlain},
 	// namespace.yaml: no Pod Security enforce label.
-	{"PAL-603", "Namespace/shop", srcPlain},
-	{"PAL-206", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-207", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-603", "Namespace/shop-insecure", srcPlain},
+	{"PAL-206", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-207", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
 	// Service accounts: no workload disables token automounting; all but the chart
 	// (which creates its own account) run as the namespace's default account.
-	{"PAL-351", "Deployment/shop/storefront", srcPlain},
-	{"PAL-352", "Deployment/shop/storefront", srcPlain},
-	{"PAL-351", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-352", "StatefulSet/shop/orders-db", srcPlain},
-	{"PAL-351", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-352", "DaemonSet/shop/log-agent", srcPlain},
-	{"PAL-351", "CronJob/shop/nightly-image-build", srcPlain},
-	{"PAL-352", "CronJob/shop/nightly-image-build", srcPlain},
-	{"PAL-351", "Job/shop/db-migrate", srcPlain},
-	{"PAL-352", "Job/shop/db-migrate", srcPlain},
-	{"PAL-351", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-352", "Pod/shop/debug-shell", srcPlain},
-	{"PAL-351", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-352", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-351", "Deployment/default/release-name-shop-payments", srcHelm},
+	{"PAL-351", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-352", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-351", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-352", "StatefulSet/shop-insecure/orders-db", srcPlain},
+	{"PAL-351", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-352", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-351", "CronJob/shop-insecure/nightly-image-build", srcPlain},
+	{"PAL-352", "CronJob/shop-insecure/nightly-image-build", srcPlain},
+	{"PAL-351", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-352", "Job/shop-insecure/db-migrate", srcPlain},
+	{"PAL-351", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-352", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-351", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-352", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-351", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
 	// rbac.yaml: the namespace's default account reads every secret of shop, and the
 	// CI deployer's role grants every permission.
 	{"PAL-311", "ClusterRole/secret-reader", srcPlain},
 	{"PAL-301", "ClusterRole/shop-deployer", srcPlain},
 	{"PAL-307", "ClusterRoleBinding/shop-deployer", srcPlain},
 	// chart/: insecure values, a probe aimed at the node, a tag pulled IfNotPresent.
-	{"PAL-002", "Deployment/default/release-name-shop-payments", srcHelm},
-	{"PAL-004", "Deployment/default/release-name-shop-payments", srcHelm},
-	{"PAL-006", "Deployment/default/release-name-shop-payments", srcHelm},
-	{"PAL-007", "Deployment/default/release-name-shop-payments", srcHelm},
-	{"PAL-028", "Deployment/default/release-name-shop-payments", srcHelm},
-	{"PAL-104", "Deployment/default/release-name-shop-payments", srcHelm},
-	// Network policies: shop's only policy allows everything, so no namespace has a
-	// default deny, and the chart's and the overlay's pods are selected by none.
-	{"PAL-423", "Namespace/shop", srcPlain},
-	{"PAL-424", "Namespace/shop", srcPlain},
-	{"PAL-425", "NetworkPolicy/shop/allow-all", srcPlain},
-	{"PAL-426", "NetworkPolicy/shop/allow-all", srcPlain},
-	{"PAL-423", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-424", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-421", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-422", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-421", "Deployment/default/release-name-shop-payments", srcHelm},
-	{"PAL-422", "Deployment/default/release-name-shop-payments", srcHelm},
+	{"PAL-002", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
+	{"PAL-004", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
+	{"PAL-006", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
+	{"PAL-007", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
+	{"PAL-028", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
+	{"PAL-104", "Deployment/shop-insecure/release-name-shop-payments", srcHelm},
+	// Network policies: shop-insecure's only policy allows everything, so no namespace
+	// has a default deny, and the overlay's pods are selected by none.
+	{"PAL-423", "Namespace/shop-insecure", srcPlain},
+	{"PAL-424", "Namespace/shop-insecure", srcPlain},
+	{"PAL-425", "NetworkPolicy/shop-insecure/allow-all", srcPlain},
+	{"PAL-426", "NetworkPolicy/shop-insecure/allow-all", srcPlain},
+	{"PAL-423", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-424", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-421", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-422", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
 	// kustomize/overlays/prod: the base's gaps plus the overlay's patches.
-	{"PAL-003", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-004", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-007", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-012", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-021", "Deployment/shop-prod/prod-recommender", srcKust},
-	{"PAL-024", "Deployment/shop-prod/prod-recommender", srcKust},
+	{"PAL-003", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-004", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-007", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-012", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-021", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-024", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
 }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -242,8 +243,8 @@ func TestInsecureExampleSuppression(t *testing.T) {
 		t.Fatalf("want exactly 1 suppressed finding, got %d: %+v", len(suppressed), suppressed)
 	}
 	f := suppressed[0]
-	if f.RuleID != "PAL-018" || f.Object.String() != "DaemonSet/shop/log-agent" {
-		t.Errorf("suppressed finding is %s on %s, want PAL-018 on DaemonSet/shop/log-agent", f.RuleID, f.Object)
+	if f.RuleID != "PAL-018" || f.Object.String() != "DaemonSet/shop-insecure/log-agent" {
+		t.Errorf("suppressed finding is %s on %s, want PAL-018 on DaemonSet/shop-insecure/log-agent", f.RuleID, f.Object)
 	}
 	if f.Suppressed.Kind != "annotation" || !strings.Contains(f.Suppressed.Reason, "SHOP-142") {
 		t.Errorf("suppression = %+v, want the annotation with its reason", *f.Suppressed)
@@ -338,25 +339,201 @@ func TestExampleRBACRisks(t *testing.T) {
 	}
 }
 
-// The two examples are twins: the same workloads, by kind and name.
+// The two examples are twins: the same workloads, by kind and name, in namespaces of
+// their own.
 func TestExamplesAreTwins(t *testing.T) {
-	workloads := func(dir string) []string {
+	workloads := func(dir string) (names []string, namespaces map[string]bool) {
 		res := scanExample(t, dir)
-		var out []string
+		namespaces = map[string]bool{}
 		for _, o := range res.Load.Inventory.Objects {
+			if o.Ref.Namespace != "" {
+				namespaces[o.Ref.Namespace] = true
+			}
 			switch o.Ref.Kind {
 			case "Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job", "Pod":
-				out = append(out, o.Ref.String())
+				names = append(names, o.Ref.Kind+"/"+o.Ref.Name)
 			}
 		}
-		sort.Strings(out)
-		return out
+		sort.Strings(names)
+		return names, namespaces
 	}
-	in, hard := workloads(insecureDir), workloads(hardenedDir)
+	in, inNS := workloads(insecureDir)
+	hard, hardNS := workloads(hardenedDir)
 	if strings.Join(in, ",") != strings.Join(hard, ",") {
 		t.Errorf("workloads differ:\ninsecure: %v\nhardened: %v", in, hard)
 	}
 	if len(in) != 8 {
 		t.Errorf("insecure example has %d workloads, want 8: %v", len(in), in)
 	}
+	for ns := range inNS {
+		if hardNS[ns] {
+			t.Errorf("both examples use namespace %s: scanned together, their objects and policies mix", ns)
+		}
+	}
+}
+
+// The README's first command scans both twins at once: that must report exactly what
+// the two scans report on their own (every insecure finding, nothing on the hardened
+// twin), with no object defined twice.
+func TestExamplesScanTogether(t *testing.T) {
+	key := func(f finding.Finding) string {
+		return f.RuleID + " " + f.Object.String() + " " + f.Path + " " + f.Location.File
+	}
+	want := map[string]int{}
+	for _, dir := range []string{insecureDir, hardenedDir} {
+		for _, f := range scanExample(t, dir).Report.Findings {
+			want[key(f)]++
+		}
+	}
+	both := scanExample(t, filepath.Join("..", "..", "examples"))
+	got := map[string]int{}
+	for _, f := range both.Report.Findings {
+		got[key(f)]++
+		if got[key(f)] > want[key(f)] {
+			t.Errorf("scanned together, a finding appears that neither example has alone: %s %s %s", f.RuleID, f.Object, f.Location)
+		}
+	}
+	for k, n := range want {
+		if got[k] < n {
+			t.Errorf("scanned together, a finding of one example disappears: %s", k)
+		}
+	}
+	for _, n := range both.Report.Notices {
+		t.Errorf("notice: %s", n)
+	}
+}
+
+// hardenedConnections are the connections the hardened app makes, read from what its
+// containers are told to connect to (env values, commands and arguments: the evidence
+// column). Its NetworkPolicies must allow each of them and nothing else, or the app
+// would not work when deployed (or would allow more than it needs). The table is also
+// the comment at the top of examples/hardened/network-policy.yaml. kube-dns and the
+// scoring service are outside the example: testdata/hardened-peers.yaml stands in
+// for them.
+var hardenedConnections = []struct {
+	from, to, ports, addresses string
+	evidence                   []string
+}{
+	{"shop/Deployment/storefront", "shop/StatefulSet/orders-db", "TCP/5432", "", []string{"http://orders-db.shop.svc:5432"}},
+	{"shop/Job/db-migrate", "shop/StatefulSet/orders-db", "TCP/5432", "", []string{"nc -z orders-db 5432", "postgres://orders-db.shop.svc:5432"}},
+	{"shop/CronJob/nightly-image-build", "outside", "TCP/443", "203.0.113.0/24", []string{"https://ci.example.com"}},
+	{"shop/Deployment/release-name-shop-payments", "fraud/Deployment/fraud-scoring", "TCP/8080", "", []string{"http://fraud-scoring.fraud.svc:8080"}},
+	// Every pod resolves names through the cluster DNS.
+	{"shop/CronJob/nightly-image-build", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop/DaemonSet/log-agent", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop/Deployment/release-name-shop-payments", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop/Deployment/storefront", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop/Job/db-migrate", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop/Pod/debug-shell", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop/StatefulSet/orders-db", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+	{"shop-prod/Deployment/prod-recommender", "kube-system/Deployment/coredns", "TCP/53, UDP/53", "", nil},
+}
+
+// hardenedLocal are endpoints the containers name that stay inside their own pod
+// (the profiler scrapes the app over localhost), which no NetworkPolicy governs.
+var hardenedLocal = []string{"http://127.0.0.1:8080"}
+
+// TestHardenedExampleConnections: every connection of the hardened app is allowed by
+// its NetworkPolicies, every other connection from or to its workloads is denied, and
+// the table names every endpoint the containers are told to connect to.
+func TestHardenedExampleConnections(t *testing.T) {
+	peers := filepath.Join("testdata", "hardened-peers.yaml")
+	code, out, stderr := runCLI(t, "netpol", "matrix", "-f", hardenedDir, "-f", peers, "-o", "csv")
+	if code != 0 {
+		t.Fatalf("netpol matrix: exit %d\n%s", code, stderr)
+	}
+	ours := func(w string) bool { return strings.HasPrefix(w, "shop/") || strings.HasPrefix(w, "shop-prod/") }
+	want := map[string]bool{}
+	for _, c := range hardenedConnections {
+		want[strings.Join([]string{c.from, c.to, c.ports, c.addresses}, "|")] = true
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("netpol matrix csv: %v\n%s", err, out)
+	}
+	got := map[string]bool{}
+	for _, r := range rows[1:] {
+		if !ours(r[0]) && !ours(r[1]) {
+			continue // between the stand-ins
+		}
+		k := strings.Join(r, "|")
+		got[k] = true
+		if !want[k] {
+			t.Errorf("allowed, but not a connection of the app: %s -> %s %s %s", r[0], r[1], r[2], r[3])
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("a connection of the app is denied (or allows other ports): %s", k)
+		}
+	}
+
+	// The case the README reviewer tried: the migration's wait for the database.
+	if code, out, _ := runCLI(t, "netpol", "reach", "-f", hardenedDir, "--from", "shop/job/db-migrate", "--to", "shop/sts/orders-db", "--port", "5432"); code != 0 {
+		t.Errorf("db-migrate cannot reach orders-db:\n%s", out)
+	}
+
+	// Every endpoint a container is told to connect to is in the table.
+	known := map[string]bool{}
+	for _, c := range hardenedConnections {
+		for _, e := range c.evidence {
+			known[e] = true
+		}
+	}
+	for _, e := range hardenedLocal {
+		known[e] = true
+	}
+	found := map[string]bool{}
+	res := load.Load([]string{hardenedDir}, load.Options{Decode: func(string, string) bool { return true }})
+	for _, o := range res.Inventory.Objects {
+		for _, s := range containerStrings(o.Body, false) {
+			for _, e := range endpointRE.FindAllString(s, -1) {
+				found[e] = true
+				if !known[e] {
+					t.Errorf("%s: a container connects to %s, which the table of connections does not list", o.Ref, e)
+				}
+			}
+		}
+	}
+	for e := range known {
+		if !found[e] {
+			t.Errorf("the table names %q, which no container of the example connects to", e)
+		}
+	}
+}
+
+// endpointRE matches what a container is told to connect to: a URL's scheme, host and
+// port, or a shell's `nc -z HOST PORT`.
+var endpointRE = regexp.MustCompile(`[a-z][a-z0-9+.-]*://[^/\s"'@]+|nc -z \S+ \d+`)
+
+// containerStrings returns the env values, commands and arguments of every container
+// in a decoded object.
+func containerStrings(v any, inContainer bool) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch {
+			case k == "containers" || k == "initContainers" || k == "ephemeralContainers":
+				out = append(out, containerStrings(x, true)...)
+			case inContainer && (k == "command" || k == "args"):
+				for _, s := range x.([]any) {
+					out = append(out, fmt.Sprint(s))
+				}
+			case inContainer && k == "env":
+				for _, e := range x.([]any) {
+					if val, ok := e.(map[string]any)["value"].(string); ok {
+						out = append(out, val)
+					}
+				}
+			case !inContainer:
+				out = append(out, containerStrings(x, false)...)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			out = append(out, containerStrings(x, inContainer)...)
+		}
+	}
+	return out
 }

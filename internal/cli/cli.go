@@ -158,10 +158,10 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (with
 --framework: a failing control with a finding at or above --fail-on, which then
 defaults to info); 2 usage or configuration error; 3 some input could not be read
 (the report still covers the rest).`,
-		Example: `  palisade scan k8s/
-  palisade scan charts/myapp --values prod.yaml --set image.tag=1.2.3
-  helm template x ./chart | palisade scan - -o sarif --output-file palisade.sarif
-  palisade scan k8s/ --framework cis-1.12`,
+		Example: `  palisade scan examples/insecure
+  palisade scan examples/hardened/chart --values examples/hardened/chart/values.yaml --set replicaCount=3
+  helm template payments ./chart | palisade scan - -o sarif --output-file palisade.sarif
+  palisade scan examples/insecure --framework cis-1.12`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
@@ -296,6 +296,9 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 		for _, g := range res.Report.Coverage {
 			fmt.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
 		}
+	}
+	for _, n := range res.Report.Notices {
+		fmt.Fprintln(stderr, "palisade: warning:", n)
 	}
 	return nil
 }

@@ -375,3 +375,43 @@ func TestFrameworkVerboseAndJUnitFile(t *testing.T) {
 		t.Errorf("verbose view: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// The same object in two inputs is a warning on standard error and a notice in the
+// JSON report, naming both places; it is not an input error and does not change the
+// exit code.
+func TestDuplicateObjectWarning(t *testing.T) {
+	clean := td(t, "clean.yaml")
+	for _, format := range []string{"text", "json"} {
+		r := run(t, nil, "scan", clean, clean, "-o", format, "--fail-on", "info")
+		if r.code != 0 {
+			t.Errorf("%s: exit %d, want 0 (a duplicate is not an error)\n%s%s", format, r.code, r.stdout, r.stderr)
+		}
+		want := "palisade: warning: " + clean + ":"
+		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "is defined twice: here and at "+clean+":") {
+			t.Errorf("%s: stderr lacks the warning naming both definitions:\n%s", format, r.stderr)
+		}
+		if format != "json" {
+			continue
+		}
+		var rep struct {
+			Notices []struct {
+				Location struct {
+					File string `json:"file"`
+					Line int    `json:"line"`
+				} `json:"location"`
+				Message string `json:"message"`
+			} `json:"notices"`
+			InputErrors []any `json:"inputErrors"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Notices) == 0 || rep.Notices[0].Location.File != clean || rep.Notices[0].Location.Line == 0 ||
+			!strings.Contains(rep.Notices[0].Message, "defined twice") || len(rep.InputErrors) != 0 {
+			t.Errorf("json notices = %+v, input errors %v", rep.Notices, rep.InputErrors)
+		}
+	}
+	if r := run(t, nil, "scan", clean, "-o", "json"); strings.Contains(r.stdout, `"notices"`) || strings.Contains(r.stderr, "warning") {
+		t.Errorf("a single definition gave a notice:\n%s%s", r.stdout, r.stderr)
+	}
+}

@@ -137,8 +137,8 @@ func newNetpolIsolation(stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 	c := &cobra.Command{
 		Use:   "isolation",
 		Short: "Per workload, whether ingress and egress are isolated and by which policies",
-		Example: `  palisade netpol isolation -f k8s/
-  palisade netpol isolation -f k8s/ -n shop -o json`,
+		Example: `  palisade netpol isolation -f examples/insecure
+  palisade netpol isolation -f examples/hardened -n shop -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			m, bad, err := in.model(stdin, stderr, in.files)
@@ -183,8 +183,8 @@ func newNetpolReach(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "reach --from NS/KIND/NAME|CIDR --to NS/KIND/NAME|CIDR [--port 443/TCP]",
 		Short: "Whether one workload can reach another (or addresses outside the cluster), and which rules decide",
-		Example: `  palisade netpol reach -f k8s/ --from shop/deploy/web --to shop/sts/db --port 5432
-  palisade netpol reach -f k8s/ --from shop/deploy/web --to 0.0.0.0/0 --port 443/TCP --explain`,
+		Example: `  palisade netpol reach -f examples/hardened --from shop/job/db-migrate --to shop/sts/orders-db --port 5432
+  palisade netpol reach -f examples/hardened --from shop/cronjob/nightly-image-build --to 0.0.0.0/0 --port 443/TCP --explain`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if from == "" || to == "" {
@@ -241,9 +241,9 @@ func newNetpolMatrix(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "matrix",
 		Short: "Connectivity between all workloads and with the outside of the cluster",
-		Example: `  palisade netpol matrix -f k8s/
-  palisade netpol matrix -f k8s/ -n shop -o dot | dot -Tsvg > shop.svg
-  palisade netpol matrix -f k8s/ -o csv --output-file connections.csv`,
+		Example: `  palisade netpol matrix -f examples/hardened
+  palisade netpol matrix -f examples/hardened -n shop -o dot | dot -Tsvg > shop.svg
+  palisade netpol matrix -f examples/insecure -o csv --output-file connections.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			m, bad, err := in.model(stdin, stderr, in.files)
@@ -276,8 +276,8 @@ func newNetpolDiff(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 chart or overlay (as for -f). Workloads are matched by namespace, kind and name. With
 --fail-on-open the command exits 1 when the new version opens or widens a connection: a
 code-review gate.`,
-		Example: `  palisade netpol diff main/k8s/ pr/k8s/
-  palisade netpol diff old.yaml new.yaml --fail-on-open -o json`,
+		Example: `  palisade netpol diff examples/insecure/chart examples/hardened/chart --set namespaceOverride=shop
+  palisade netpol diff examples/hardened/chart examples/insecure/chart --set namespaceOverride=shop --fail-on-open -o json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(in.files) > 0 {
@@ -322,12 +322,12 @@ func newNetpolLint(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "lint",
-		Short: "NetworkPolicy findings (PAL-421..PAL-449) with the model, reports and exit codes of scan",
-		Long: `Run the NetworkPolicy rules (PAL-421..PAL-449, see palisade rules) on manifests (-f) or the
+		Short: "NetworkPolicy findings (PAL-421..PAL-432) with the model, reports and exit codes of scan",
+		Long: `Run the NetworkPolicy rules (PAL-421..PAL-432, see palisade rules) on manifests (-f) or the
 live cluster, and report as scan and cluster do: same formats, gate (--fail-on),
 configuration, suppressions, baseline and exit codes. --include picks among these rules.`,
-		Example: `  palisade netpol lint -f k8s/
-  palisade netpol lint -f k8s/ -o sarif --output-file netpol.sarif
+		Example: `  palisade netpol lint -f examples/insecure
+  palisade netpol lint -f examples/insecure -o sarif --output-file netpol.sarif
   palisade netpol lint --context prod`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {

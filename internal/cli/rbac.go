@@ -206,11 +206,11 @@ Without -n the request is cluster-wide (list pods in all namespaces, get nodes):
 ClusterRoleBindings count. With -n NS it is made in that namespace: its RoleBindings
 count too. With -A, RoleBindings of every namespace count, each chain saying where it
 applies.`,
-		Example: `  palisade rbac who-can get secrets -n shop -f k8s/
+		Example: `  palisade rbac who-can get secrets -n shop-insecure -f examples/insecure
   palisade rbac who-can create pods/exec -A
-  palisade rbac who-can update deployments.apps/scale web -n shop -f k8s/
+  palisade rbac who-can update deployments.apps/scale storefront -n shop-insecure -f examples/insecure
   palisade rbac who-can get --non-resource-url /metrics
-  palisade rbac who-can list secrets -A -o dot -f k8s/ | dot -Tsvg > secrets.svg`,
+  palisade rbac who-can list secrets -A -o dot -f examples/insecure | dot -Tsvg > secrets.svg`,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if anyNamespace && namespace != "" {
 				return finish(stderr, errors.New("-n and -A exclude each other"), false, 0)
@@ -270,8 +270,8 @@ when denied. Without -n the request is cluster-wide.
 SUBJECT is sa:NAMESPACE:NAME (a service account, with its groups system:serviceaccounts,
 system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
 --group groups and system:authenticated) or group:NAME.`,
-		Example: `  palisade rbac can sa:shop:web -f k8s/
-  palisade rbac can sa:shop:web get secrets db -n shop -f k8s/
+		Example: `  palisade rbac can sa:shop:storefront -f examples/hardened
+  palisade rbac can sa:shop:storefront get configmaps storefront-config -n shop -f examples/hardened
   palisade rbac can user:alice --group devs create deployments.apps -n shop
   palisade rbac can group:system:authenticated get --non-resource-url /version`,
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -352,8 +352,8 @@ components) are left out unless --include-system.
 
 Reports work as for scan: same formats, gate (--fail-on), configuration, suppressions,
 baseline and exit codes. --include picks among these rules.`,
-		Example: `  palisade rbac risks -f k8s/
-  palisade rbac risks -f k8s/ --include-defaults -o sarif --output-file rbac.sarif
+		Example: `  palisade rbac risks -f examples/insecure
+  palisade rbac risks -f examples/insecure --include-defaults -o sarif --output-file rbac.sarif
   palisade rbac risks --context prod --fail-on critical
   palisade rbac risks --include PAL-334,PAL-345 -o json`,
 		Args: cobra.NoArgs,

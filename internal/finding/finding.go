@@ -168,6 +168,17 @@ func (e InputError) Error() string {
 	return e.Location.String() + ": " + e.Message
 }
 
+// Notice is something about the input that is neither a finding nor an error but that
+// the user should know, such as an object defined twice. It never changes the exit code.
+type Notice struct {
+	Location Location `json:"location"`
+	Message  string   `json:"message"`
+}
+
+func (n Notice) String() string {
+	return n.Location.String() + ": " + n.Message
+}
+
 // CoverageGap is something a live scan could not read: a kind (in a namespace, or
 // cluster-wide when Namespace is empty) whose list failed, and why. The report is then
 // incomplete, and says so.

@@ -58,6 +58,9 @@ type Result struct {
 	Files int
 	// Bytes counts the manifest bytes parsed.
 	Bytes int64
+	// Notices are what the user should know about the input that is not an error:
+	// objects defined more than once (see Duplicates).
+	Notices []finding.Notice
 }
 
 // source is one input stream: a file, stdin, a rendered template, a kustomize build.
@@ -152,7 +155,46 @@ func Load(paths []string, opts Options) *Result {
 	}
 	res.Errors = append(loadErrs, res.Errors...)
 	resolveNamespaces(res.Inventory)
+	res.Notices = append(res.Notices, Duplicates(res.Inventory)...)
 	return res
+}
+
+// Duplicates returns a notice for every object that an earlier input already defines:
+// the same API group, kind, namespace and name. A cluster keeps one object per such
+// identity, so two definitions are almost always a mistake (two overlays, or two
+// copies of an application, deployed into the same namespace); every definition is
+// still checked. Each notice is at the later definition and names the first one.
+// Objects without metadata.name (named by generateName) are left out: each creates a
+// new object.
+func Duplicates(inv *inventory.Inventory) []finding.Notice {
+	type identity struct{ group, kind, namespace, name string }
+	first := map[identity]*inventory.Object{}
+	var out []finding.Notice
+	for _, o := range inv.Objects {
+		if o.Ref.Name == "" || o.HeaderLines.Name == 0 {
+			continue
+		}
+		id := identity{o.Group(), o.Ref.Kind, o.Ref.Namespace, o.Ref.Name}
+		f, seen := first[id]
+		if !seen {
+			first[id] = o
+			continue
+		}
+		out = append(out, finding.Notice{
+			Location: o.Origin,
+			Message: fmt.Sprintf("%s is defined twice: here and at %s; a cluster keeps one of them (the last applied), but both are checked",
+				o.Ref, describeOrigin(f.Origin)),
+		})
+	}
+	return out
+}
+
+// describeOrigin is a location with the chart or overlay that rendered it.
+func describeOrigin(l finding.Location) string {
+	if l.Renderer != "" {
+		return l.String() + " (" + l.Renderer + ")"
+	}
+	return l.String()
 }
 
 type countingReader struct {

@@ -833,3 +833,93 @@ func fmtDocs(ds []document) string {
 	}
 	return b.String()
 }
+
+// Two inputs that define the same object (API group, kind, namespace and name) give a
+// notice at the later definition naming the first, not an error; both objects stay in
+// the inventory, so both are checked.
+func TestLoadDuplicateObjects(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {generateName: job-}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+`)
+	b := write("b.yaml", `# the same application, copied
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+---
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: default}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: other}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {generateName: job-}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+`)
+	res := mustLoad(t, []string{a, b}, Options{})
+	noErrors(t, res)
+	if n := len(res.Inventory.Objects); n != 10 {
+		t.Errorf("%d objects, want all 10 kept", n)
+	}
+	var got []string
+	for _, n := range res.Notices {
+		got = append(got, n.String())
+	}
+	want := []string{
+		b + ":2: Deployment/shop/web is defined twice: here and at " + a + ":1; a cluster keeps one of them (the last applied), but both are checked",
+		b + ":10: ConfigMap/default/cfg is defined twice: here and at " + a + ":5; a cluster keeps one of them (the last applied), but both are checked",
+		b + ":22: ClusterRole/reader is defined twice: here and at " + a + ":13; a cluster keeps one of them (the last applied), but both are checked",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notices:\n got  %q\n want %q", got, want)
+	}
+}
+
+// A notice names the chart or overlay that rendered the first definition.
+func TestDuplicatesNameTheRenderer(t *testing.T) {
+	inv := &inventory.Inventory{Objects: []*inventory.Object{
+		{Ref: finding.ObjectRef{APIVersion: "v1", Kind: "Service", Namespace: "shop", Name: "api"},
+			Origin: finding.Location{File: "chart/templates/service.yaml", Line: 3, Renderer: "helm chart api", Rendered: true}},
+		{Ref: finding.ObjectRef{APIVersion: "v1", Kind: "Service", Namespace: "shop", Name: "api"},
+			Origin: finding.Location{File: "service.yaml", Line: 1}},
+	}}
+	for _, o := range inv.Objects {
+		o.HeaderLines.Name = o.Origin.Line + 2
+	}
+	ns := Duplicates(inv)
+	if len(ns) != 1 || ns[0].Location.File != "service.yaml" ||
+		!strings.Contains(ns[0].Message, "chart/templates/service.yaml (rendered line 3) (helm chart api)") {
+		t.Errorf("notices = %+v", ns)
+	}
+}

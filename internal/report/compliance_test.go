@@ -192,7 +192,7 @@ func TestComplianceVerbose(t *testing.T) {
 	if !strings.Contains(short, "... and 5 more (--verbose lists them all)") {
 		t.Errorf("short view does not elide objects:\n%s", short)
 	}
-	if strings.Contains(long, "more (--verbose") || !strings.Contains(long, "Deployment/shop/storefront  PAL-002") {
+	if strings.Contains(long, "more (--verbose") || !strings.Contains(long, "Deployment/shop-insecure/storefront  PAL-002") {
 		t.Errorf("verbose view elides objects:\n%s", long)
 	}
 	if strings.Count(long, "\n") <= strings.Count(short, "\n") {

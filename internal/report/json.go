@@ -52,11 +52,16 @@ func writeJSON(out io.Writer, r *Report) error {
 		}
 		w.WriteString("  ],\n")
 	}
-	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0); err != nil {
+	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0 && len(r.Notices) == 0); err != nil {
 		return err
 	}
 	if len(r.Coverage) > 0 {
-		if err := field("coverage", r.Coverage, true); err != nil {
+		if err := field("coverage", r.Coverage, len(r.Notices) == 0); err != nil {
+			return err
+		}
+	}
+	if len(r.Notices) > 0 {
+		if err := field("notices", r.Notices, true); err != nil {
 			return err
 		}
 	}

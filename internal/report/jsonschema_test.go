@@ -115,11 +115,13 @@ func TestReportSchemaEveryField(t *testing.T) {
 		{Kind: "ClusterRole", APIVersion: "rbac.authorization.k8s.io/v1", Reason: "forbidden"},
 	}
 	rep.Summary.CoverageGaps = 2
+	rep.Notices = []finding.Notice{{Location: finding.Location{File: "b.yaml", Line: 3, Document: 1},
+		Message: "Deployment/shop/web is defined twice: here and at a.yaml:1; a cluster keeps one of them (the last applied), but both are checked"}}
 	var b bytes.Buffer
 	if err := report.Write(&b, rep, "json", report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
+	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"notices"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
 		if !bytes.Contains(b.Bytes(), []byte(key)) {
 			t.Errorf("hand-built report lacks %s", key)
 		}

@@ -23,7 +23,10 @@ type Report struct {
 	Errors   []finding.InputError `json:"inputErrors"`
 	// Coverage is present only in live-cluster scans: what could not be read.
 	Coverage []finding.CoverageGap `json:"coverage,omitempty"`
-	Rules    []*rules.Meta         `json:"-"`
+	// Notices are warnings about the input that change neither findings nor the exit
+	// code (an object defined twice); present only when there are some.
+	Notices []finding.Notice `json:"notices,omitempty"`
+	Rules   []*rules.Meta    `json:"-"`
 }
 
 // Tool names the producer.

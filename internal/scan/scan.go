@@ -346,6 +346,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
 	rep.Coverage = opts.Coverage
+	rep.Notices = lr.Notices
 	rep.Summary.CoverageGaps = len(opts.Coverage)
 	res := &Result{Report: rep, Load: lr}
 	if fw != nil {

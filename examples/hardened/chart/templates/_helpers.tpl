@@ -12,6 +12,11 @@
 {{- end }}
 {{- end }}
 
+{{/* Namespace: namespaceOverride, else the release namespace (-n). */}}
+{{- define "shop-payments.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride }}
+{{- end }}
+
 {{/* Common labels. */}}
 {{- define "shop-payments.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
