@@ -222,7 +222,8 @@ func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 			}
 		}
 	}
-	if o.Ref.Namespace == "" && !clusterScoped[kind] && !configFile(apiVersion) {
+	cluster := isClusterScoped(apiVersion, kind)
+	if o.Ref.Namespace == "" && !cluster && !configFile(apiVersion) {
 		o.Ref.Namespace, o.NamespaceDefaulted = defaultNamespace(p.opts.Namespace), true
 	}
 	if kind == "CustomResourceDefinition" {
@@ -240,6 +241,9 @@ func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 			o.Body["apiVersion"], o.Body["kind"] = apiVersion, kind
 		}
 		o.Lines = c.lines
+	}
+	if cluster && o.Ref.Namespace != "" {
+		dropNamespace(o)
 	}
 	p.objs = append(p.objs, o)
 }
