@@ -354,7 +354,7 @@ func isClusterScoped(apiVersion, kind string) bool {
 // dropNamespace clears the namespace of a cluster-scoped object, as the API server
 // does when it stores one whose manifest names a namespace.
 func dropNamespace(o *inventory.Object) {
-	o.Ref.Namespace, o.NamespaceDefaulted, o.HeaderLines.Namespace = "", false, 0
+	o.Ref.Namespace, o.NamespaceDefaulted, o.NamespaceFromOption, o.HeaderLines.Namespace = "", false, false, 0
 	if md, ok := o.Body["metadata"].(map[string]any); ok {
 		delete(md, "namespace")
 		delete(o.Lines, "metadata.namespace")

@@ -225,6 +225,7 @@ func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 	cluster := isClusterScoped(apiVersion, kind)
 	if o.Ref.Namespace == "" && !cluster && !configFile(apiVersion) {
 		o.Ref.Namespace, o.NamespaceDefaulted = defaultNamespace(p.opts.Namespace), true
+		o.NamespaceFromOption = p.opts.Namespace != ""
 	}
 	if kind == "CustomResourceDefinition" {
 		o.CRD = crdInfo(n)

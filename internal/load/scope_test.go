@@ -2,6 +2,7 @@ package load
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,6 +130,40 @@ func TestClusterScopedKinds(t *testing.T) {
 	for gk := range clusterScoped {
 		if !served[gk] && !removed[gk] {
 			t.Errorf("%s in group %q is in the table but not served", gk.kind, gk.group)
+		}
+	}
+}
+
+// TestNamespaceKnown: an object's namespace is known when its manifest names it or the
+// --namespace option gives it; without either it is only "default" by default.
+func TestNamespaceKnown(t *testing.T) {
+	in := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: written, namespace: team-a}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: unnamed}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster}
+`
+	for _, tc := range []struct {
+		option string
+		want   []string
+	}{
+		{"", []string{"ConfigMap/team-a/written true", "ConfigMap/default/unnamed false", "ClusterRole/cluster false"}},
+		{"shop", []string{"ConfigMap/team-a/written true", "ConfigMap/shop/unnamed true", "ClusterRole/cluster false"}},
+	} {
+		res := mustLoad(t, []string{"-"}, Options{Stdin: strings.NewReader(in), Namespace: tc.option})
+		noErrors(t, res)
+		var g []string
+		for _, o := range res.Inventory.Objects {
+			g = append(g, o.Ref.String()+" "+strconv.FormatBool(o.NamespaceKnown()))
+		}
+		if !reflect.DeepEqual(g, tc.want) {
+			t.Errorf("--namespace %q:\n got  %q\n want %q", tc.option, g, tc.want)
 		}
 	}
 }
