@@ -795,13 +795,47 @@ spec:
 `),
 		},
 		{
-			// Adding NET_RAW is outside the baseline set: PAL-008 reports it, once.
-			name:  "NET_RAW added",
+			// Adding NET_RAW back after dropping ALL is the worst case of CIS 5.2.8:
+			// PAL-011 reports the container holding it, PAL-008 the addition outside
+			// the baseline set; both at the list entry.
+			name:  "NET_RAW added after drop ALL",
 			rules: caps,
 			yaml: capPod(`        drop: ["ALL"]
         add: ["NET_RAW"]
 `),
+			want:  []string{"PAL-008 app " + add + "[0]", "PAL-011 app " + add + "[0]"},
+			lines: map[string]string{add + "[0]": `add: ["NET_RAW"]`},
+		},
+		{
+			name:  "NET_RAW added without any drop is reported once, at the addition",
+			rules: []string{"PAL-011"},
+			yaml: capPod(`        add: ["SYS_NICE", "cap_net_raw"]
+`),
+			want: []string{"PAL-011 app " + add + "[1]"},
+		},
+		{
+			// The runtime applies single drops after single adds: NET_RAW is gone.
+			name:  "NET_RAW added and dropped",
+			rules: caps,
+			yaml: capPod(`        drop: ["ALL", "NET_RAW"]
+        add: ["NET_RAW"]
+`),
 			want: []string{"PAL-008 app " + add + "[0]"},
+		},
+		{
+			name:  "adding ALL grants NET_RAW",
+			rules: []string{"PAL-011"},
+			yaml: capPod(`        add: ["ALL"]
+`),
+			want: []string{"PAL-011 app " + add + "[0]"},
+		},
+		{
+			// Dropping ALL clears what adding ALL gave, as containerd and CRI-O apply it.
+			name:  "adding and dropping ALL",
+			rules: []string{"PAL-011"},
+			yaml: capPod(`        drop: ["ALL"]
+        add: ["ALL"]
+`),
 		},
 		{
 			name:  "no drop of ALL keeps NET_RAW",
@@ -853,6 +887,32 @@ spec:
 			want: []string{"PAL-009 init spec.initContainers[0].securityContext.capabilities.drop"},
 		},
 	})
+}
+
+// TestNetRawConfiguredDangerous: with NET_RAW in PAL-007's dangerous list, PAL-007
+// reports the addition instead of PAL-008, and PAL-011 still reports the container
+// holding NET_RAW (CIS 5.2.8 must not pass).
+func TestNetRawConfiguredDangerous(t *testing.T) {
+	yaml := `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      capabilities:
+        drop: ["ALL"]
+        add: ["NET_RAW"]
+`
+	cfg := paramsConfig(map[string]map[string]any{"PAL-007": {"dangerous": []any{"NET_RAW", "SYS_ADMIN"}}})
+	got := keysOf(findingsOf(t, yaml, scan.Options{Config: cfg}, "PAL-007", "PAL-008", "PAL-011"))
+	add := c0sc + ".capabilities.add[0]"
+	want := []string{"PAL-007 app " + add, "PAL-011 app " + add}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("findings %q, want %q", got, want)
+	}
 }
 
 func TestSeccomp(t *testing.T) {

@@ -17,8 +17,9 @@ package checks
 // template against the enforce level and version of its own namespace, as the input
 // declares them, with the official policy evaluator (policy.NewEvaluator, the code
 // the API server runs), and reports the pods the API server would reject. Only
-// workloads whose metadata.namespace names the namespace count (a workload with no
-// namespace lands wherever it is deployed), and only Namespaces of the input: one
+// workloads whose namespace is known count: named by metadata.namespace or given by
+// the scan's --namespace option (a workload with neither lands wherever it is
+// deployed); and only Namespaces of the input: one
 // that exists only in the cluster is invisible. Admission exemptions (usernames,
 // runtime classes, namespaces) live in the cluster's AdmissionConfiguration and are
 // not seen either. The rule is deferred: it keeps only the typed pod spec and the pod
@@ -267,9 +268,9 @@ func labelPath(key string) string { return "metadata.labels['" + key + "']" }
 // index of Namespace labels settles the finding.
 func checkNamespaceEnforce(p *rules.Pass, w *workload.Workload) {
 	o := w.Object
-	// A PodTemplate creates no pod; a workload with no namespace of its own lands
-	// wherever it is deployed.
-	if o.NamespaceDefaulted || o.Ref.Namespace == "" || (o.Ref.APIVersion == "v1" && o.Ref.Kind == "PodTemplate") {
+	// A PodTemplate creates no pod; a workload with no namespace of its own, and no
+	// --namespace for the scan, lands wherever it is deployed.
+	if !o.NamespaceKnown() || (o.Ref.APIVersion == "v1" && o.Ref.Kind == "PodTemplate") {
 		return
 	}
 	ns := o.Ref.Namespace

@@ -8,15 +8,17 @@ package checks
 //
 // Which namespaces: those that hold at least one workload of a built-in kind and that
 // the input names, either with a Namespace object or in a workload's
-// metadata.namespace. Workloads whose namespace was only defaulted (no
-// metadata.namespace, as in most charts and plain manifests) land wherever they are
-// deployed (kubectl -n, helm --namespace), so the input says nothing about that
-// namespace's quota: reporting it would be noise. Only objects of the input count as
-// present; a quota that exists only in the cluster is invisible to a file scan.
+// metadata.namespace, or that the scan's --namespace option gives to workloads that
+// name none. Workloads whose namespace was only defaulted to "default" (no
+// metadata.namespace, as in most charts and plain manifests, and no --namespace) land
+// wherever they are deployed (kubectl -n, helm --namespace), so the input says nothing
+// about that namespace's quota: reporting it would be noise. Only objects of the input
+// count as present; a quota that exists only in the cluster is invisible to a file scan.
 //
 // Where: on the Namespace object when the input has one (metadata.name), otherwise on
-// the first workload, in input order, that names the namespace (metadata.namespace),
-// so that each namespace yields at most one finding per rule.
+// the first workload, in input order, whose namespace is known (metadata.namespace, or
+// its metadata when --namespace gave it), so that each namespace yields at most one
+// finding per rule.
 
 import (
 	"fmt"

@@ -9,10 +9,11 @@ package checks
 // exempted from Pod Security admission, and anyone who can manage it is one step from
 // the control plane.
 //
-// Which objects: PAL-601 flags only workloads whose metadata.namespace says `default`
-// explicitly. An object that names no namespace (most charts and plain manifests) is
-// deployed wherever `kubectl -n` or `helm --namespace` puts it, so the file says
-// nothing about where it ends up. PAL-602 flags workloads whose namespace is
+// Which objects: PAL-601 flags only workloads whose namespace is `default` explicitly:
+// written in metadata.namespace, or given to the scan with --namespace default. An
+// object that names no namespace (most charts and plain manifests), scanned without
+// --namespace, is deployed wherever `kubectl -n` or `helm --namespace` puts it, so the
+// file says nothing about where it ends up. PAL-602 flags workloads whose namespace is
 // kube-system, whether written in metadata.namespace or given to the scan with
 // --namespace kube-system (the only way a defaulted namespace can be kube-system),
 // unless the workload is a known system component (by name or label, both
@@ -74,18 +75,22 @@ func init() {
 			ID: "PAL-601", Title: "Workload in the default namespace", Severity: low, Category: catNamespaces,
 			Rationale: "The default namespace is where every object that names no namespace lands, so workloads there share RBAC, quota, " +
 				"network-policy and Pod Security boundaries with whatever else was deployed without thought. " +
-				"Only workloads whose metadata.namespace says default explicitly are flagged: an object with no namespace is deployed " +
-				"wherever kubectl -n or helm --namespace puts it.",
+				"Only workloads whose metadata.namespace says default explicitly, or that the scan's --namespace default puts there, are flagged: " +
+				"an object with no namespace is deployed wherever kubectl -n or helm --namespace puts it.",
 			Remediation: "Create a dedicated namespace for the application (with its own RBAC, ResourceQuota, NetworkPolicies and Pod Security labels) and set metadata.namespace to it.",
 			References:  []string{refNamespaces, refNSInitial},
 			Frameworks:  namespaceFrameworks(cisNamespaceBounds, cisDefaultNamespace),
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			o := w.Object
-			if o.NamespaceDefaulted || o.Ref.Namespace != "default" {
+			if !o.NamespaceKnown() || o.Ref.Namespace != "default" {
 				return
 			}
-			p.Report("metadata.namespace", "", "%s %q is deployed in the default namespace", o.Ref.Kind, o.Ref.Name)
+			how := ""
+			if o.NamespaceDefaulted {
+				how = " (the scan's --namespace puts it there)"
+			}
+			p.Report("metadata.namespace", "", "%s %q is deployed in the default namespace%s", o.Ref.Kind, o.Ref.Name, how)
 		},
 	})
 	rules.Register(&rules.Rule{

@@ -305,3 +305,43 @@ func keyLine(yaml, section, key string) int {
 	}
 	return 0
 }
+
+// TestNamespaceFromOption: --namespace sets the namespace of objects that name none
+// (README), so every namespace-aware rule judges such a workload in that namespace:
+// PAL-606 against the input's Namespace labels, PAL-601 for default, and the
+// per-namespace rules (quota, limit range, default-deny policies) anchor on it when
+// the input has no Namespace object. Without --namespace the same workload lands
+// wherever it is deployed and none of them reports it.
+func TestNamespaceFromOption(t *testing.T) {
+	restrictedNS := namespaceYAML("shop", "    pod-security.kubernetes.io/enforce: restricted\n", "") + "---\n"
+	web := nsDeployment("web", "", "", plainContainers)
+	perNamespace := []string{"PAL-206", "PAL-207", "PAL-423", "PAL-424"}
+	tests := []struct {
+		name, yaml, ns string
+		rules          []string
+		want           []string
+	}{
+		{name: "PAL-606 with --namespace", yaml: restrictedNS + web, ns: "shop", rules: []string{"PAL-606"},
+			want: []string{"PAL-606 - spec.template.spec"}},
+		{name: "PAL-606 without", yaml: restrictedNS + web, rules: []string{"PAL-606"}},
+		{name: "PAL-601 with --namespace default", yaml: web, ns: "default", rules: []string{"PAL-601"},
+			want: []string{"PAL-601 - metadata.namespace"}},
+		{name: "PAL-601 without", yaml: web, rules: []string{"PAL-601"}},
+		{name: "per-namespace rules with --namespace", yaml: web, ns: "shop", rules: perNamespace,
+			want: []string{"PAL-206 - metadata.namespace", "PAL-207 - metadata.namespace", "PAL-423 - metadata.namespace", "PAL-424 - metadata.namespace"}},
+		{name: "per-namespace rules without", yaml: web, rules: perNamespace},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := findingsOf(t, tc.yaml, scan.Options{Namespace: tc.ns}, tc.rules...)
+			if g := keysOf(got); strings.Join(g, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("findings %q, want %q", g, tc.want)
+			}
+			for _, f := range got {
+				if !strings.Contains(f.Message, `"`+tc.ns+`"`) && !strings.Contains(f.Message, "--namespace") {
+					t.Errorf("%s: message %q names neither the namespace nor --namespace", f.RuleID, f.Message)
+				}
+			}
+		})
+	}
+}

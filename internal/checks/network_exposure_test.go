@@ -415,6 +415,88 @@ func TestIngressNginxSnippets(t *testing.T) {
 	})
 }
 
+// TestIngressNginxValueInjection: the IngressNightmare family injects configuration
+// through annotations meant to hold a URL, a method or a regular expression, and
+// through paths; PAL-407 reports a value that ends the NGINX directive it is written
+// into, never the value itself, and leaves ordinary values (NGINX variables, capture
+// groups, URL fragments) alone.
+func TestIngressNginxValueInjection(t *testing.T) {
+	r := []string{"PAL-407"}
+	ann := func(k string) string { return "metadata.annotations['nginx.ingress.kubernetes.io/" + k + "']" }
+	// The published proofs of concept, in shape.
+	hostile := `  annotations:
+    nginx.ingress.kubernetes.io/auth-url: "http://example.com/#;\ninjection_point"
+    nginx.ingress.kubernetes.io/auth-tls-match-cn: "CN=abc #(\n){}\n }}\nssl_engine foobar;#"
+    nginx.ingress.kubernetes.io/mirror-target: 'https://mirror.example.com/" ; load_module /tmp/x.so; "'
+    nginx.ingress.kubernetes.io/auth-method: "GET\nproxy_pass http://evil"
+    nginx.ingress.kubernetes.io/rewrite-target: "/$1\\"
+    nginx.ingress.kubernetes.io/permanent-redirect: "https://example.com/ {"
+    nginx.ingress.kubernetes.io/app-root: "/app}"
+`
+	benign := `  annotations:
+    nginx.ingress.kubernetes.io/auth-url: "https://$host/oauth2/auth"
+    nginx.ingress.kubernetes.io/auth-signin: "https://$host/oauth2/start?rd=$escaped_request_uri"
+    nginx.ingress.kubernetes.io/auth-cache-key: "$remote_user$http_authorization"
+    nginx.ingress.kubernetes.io/rewrite-target: "/${1}/$2"
+    nginx.ingress.kubernetes.io/auth-tls-match-cn: "CN=(client|admin)\\.example\\.com"
+    nginx.ingress.kubernetes.io/permanent-redirect: "https://example.com/docs#install"
+    nginx.ingress.kubernetes.io/mirror-target: ""
+    nginx.ingress.kubernetes.io/cors-allow-headers: "X-Token; evil"
+`
+	pathRule := func(path string) string {
+		return "  rules:\n  - http:\n      paths:\n      - path: " + path + "\n        pathType: ImplementationSpecific\n" +
+			"        backend: {service: {name: web, port: {number: 80}}}\n"
+	}
+	runObjCases(t, []objCase{
+		{
+			name: "annotation values that end the directive", rules: r,
+			yaml: ingressYAML(ingV1, hostile, "  rules:\n"+ingRule("a.example.com")),
+			want: []string{
+				"PAL-407 - " + ann("auth-url"), "PAL-407 - " + ann("auth-tls-match-cn"), "PAL-407 - " + ann("mirror-target"),
+				"PAL-407 - " + ann("auth-method"), "PAL-407 - " + ann("rewrite-target"), "PAL-407 - " + ann("permanent-redirect"),
+				"PAL-407 - " + ann("app-root"),
+			},
+			lines: map[string]string{ann("auth-url"): "auth-url:", ann("mirror-target"): "mirror-target:"},
+			msgs: map[string]string{
+				ann("auth-url"):           `annotation nginx.ingress.kubernetes.io/auth-url has ";" in its value (at byte 20)`,
+				ann("auth-tls-match-cn"):  `has a "#" comment in its value (at byte 7)`,
+				ann("mirror-target"):      "has a double quote",
+				ann("auth-method"):        "has a line break",
+				ann("rewrite-target"):     "has a trailing backslash",
+				ann("permanent-redirect"): `has "{"`,
+				ann("app-root"):           `has "}"`,
+			},
+		},
+		{name: "ordinary values", rules: r, yaml: ingressYAML(ingV1, benign, "  rules:\n"+ingRule("a.example.com"))},
+		{
+			name: "value checks configured off", rules: r,
+			params: map[string]map[string]any{"PAL-407": {"valueAnnotations": []any{}}},
+			yaml:   ingressYAML(ingV1, hostile, "  rules:\n"+ingRule("a.example.com")),
+		},
+		{
+			// CVE-2026-24512: the path is written between double quotes.
+			name: "path that ends the quoted location", rules: r,
+			yaml:  ingressYAML(ingV1, "", pathRule(`'/x" { return 200; } location "/y'`)),
+			want:  []string{"PAL-407 - spec.rules[0].http.paths[0].path"},
+			lines: map[string]string{"spec.rules[0].http.paths[0].path": "- path:"},
+			msgs:  map[string]string{"spec.rules[0].http.paths[0].path": "path has a double quote (at byte 2)"},
+		},
+		{name: "regular-expression path", rules: r, yaml: ingressYAML(ingV1, "", pathRule(`'/api/v[0-9]{1,2}/(.*);?#?'`))},
+	})
+	// The value is never printed: only the character that ends the directive.
+	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(ingressYAML(ingV1, hostile, "  rules:\n"+ingRule("a.example.com"))), FailOn: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Report.Findings {
+		for _, s := range []string{"injection_point", "ssl_engine", "load_module", "proxy_pass"} {
+			if strings.Contains(f.Message, s) {
+				t.Errorf("%s message prints the value: %q", f.RuleID, f.Message)
+			}
+		}
+	}
+}
+
 func TestIngressNginxAllowSnippets(t *testing.T) {
 	r := []string{"PAL-408"}
 	cm := func(data string) string {

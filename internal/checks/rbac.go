@@ -332,15 +332,24 @@ var permClasses = []*permClass{
 	{id: "PAL-321", name: "PersistentVolume create", probes: []probe{
 		{group: "", resource: "persistentvolumes", verbs: []string{"create"}, cluster: true},
 	}},
-	{id: "PAL-322", name: "workload create", probes: []probe{
-		{group: "", resource: "pods", verbs: []string{"create"}},
-		{group: "", resource: "replicationcontrollers", verbs: []string{"create"}},
-		{group: "apps", resource: "deployments", verbs: []string{"create"}},
-		{group: "apps", resource: "daemonsets", verbs: []string{"create"}},
-		{group: "apps", resource: "statefulsets", verbs: []string{"create"}},
-		{group: "apps", resource: "replicasets", verbs: []string{"create"}},
+	{id: "PAL-322", name: "workload writes", probes: []probe{
+		// A running pod's container images are mutable, and an ephemeral container is
+		// code of the caller's choice in it.
+		{group: "", resource: "pods", verbs: putVerbs},
+		{group: "", resource: "pods/ephemeralcontainers", verbs: []string{"update", "patch"}},
+		// A controller's pod template is mutable: the controller rolls out new pods.
+		{group: "", resource: "replicationcontrollers", verbs: putVerbs},
+		{group: "apps", resource: "deployments", verbs: putVerbs},
+		{group: "apps", resource: "daemonsets", verbs: putVerbs},
+		{group: "apps", resource: "statefulsets", verbs: putVerbs},
+		{group: "apps", resource: "replicasets", verbs: putVerbs},
+		// A Job's pod template is immutable (only scheduling fields of a suspended
+		// Job change), so only creating one runs new code.
 		{group: "batch", resource: "jobs", verbs: []string{"create"}},
-		{group: "batch", resource: "cronjobs", verbs: []string{"create"}},
+		{group: "batch", resource: "cronjobs", verbs: putVerbs},
+	}},
+	{id: "PAL-323", name: "secrets write", skipNamed: true, probes: []probe{
+		{group: "", resource: "secrets", verbs: putVerbs},
 	}},
 }
 

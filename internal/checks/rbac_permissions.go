@@ -80,8 +80,19 @@ func init() {
 		"A PersistentVolume can point at a hostPath or any storage backend; creating one and claiming it mounts node directories or other tenants' data into a pod, bypassing Pod Security admission's hostPath restriction. It only has effect in a ClusterRole.",
 		"Let a StorageClass provision volumes dynamically; reserve PersistentVolume creation for administrators.",
 		[]string{"5.1.9"}, "https://kubernetes.io/docs/concepts/storage/persistent-volumes/")
-	registerClass("PAL-322", "Role grants pod or workload creation", medium,
-		"Creating pods, or workloads that create pods (deployments, daemonsets, statefulsets, replicasets, jobs, cronjobs, replication controllers), runs code as any service account of the namespace and reads any secret or config map it can mount; without restrictive Pod Security admission it can also reach the node.",
-		"Grant workload creation only to the deployment pipeline and to operators that need it, in namespaces that enforce Pod Security restricted.",
+	registerClass("PAL-322", "Role grants pod creation or pod template writes", medium,
+		"Creating pods, or creating or changing (update, patch) workloads that create pods (deployments, daemonsets, statefulsets, replicasets, replication controllers, cronjobs; "+
+			"a Job's template cannot change, so only creating one counts), runs code of the holder's choice as any service account of the namespace and reads any secret or config map it can mount; "+
+			"updating a running pod (its container images are mutable) or adding an ephemeral container to it (pods/ephemeralcontainers) runs code with that pod's account and mounts. "+
+			"Without restrictive Pod Security admission it can also reach the node.",
+		"Grant workload writes only to the deployment pipeline and to operators that need them, in namespaces that enforce Pod Security restricted.",
 		[]string{"5.1.4"})
+	registerClass("PAL-323", "Role grants write access to secrets", high,
+		"create on secrets mints service account tokens: a Secret of type kubernetes.io/service-account-token annotated with kubernetes.io/service-account.name is filled by the token controller "+
+			"with a long-lived token of that account, so the holder acts with the permissions of any service account of the namespace (in kube-system, those of the controllers). "+
+			"update and patch overwrite the credentials workloads and controllers trust (TLS keys, registry credentials, webhook certificates), and their responses return the whole secret, so they read it as well. "+
+			"A rule narrowed by resourceNames (a controller maintaining its own secret) is not reported; create cannot be narrowed by name.",
+		"Remove create, update and patch on secrets from roles of workloads and people; where a controller writes its own secret, restrict the rule to update and patch of that secret with resourceNames "+
+			"and let the deployment pipeline create it.",
+		[]string{"5.1.2", "5.1.13"}, "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#manually-create-an-api-token-for-a-serviceaccount")
 }

@@ -1,6 +1,6 @@
 package checks
 
-// The role rules (PAL-301..322) judge what a role allows. These rules judge what a
+// The role rules (PAL-301..323) judge what a role allows. These rules judge what a
 // subject can do once every binding that names it, and every group it is in, is
 // counted: the questions an attacker asks after stealing a token ("can this account
 // read every secret?", "can it make itself cluster-admin?"). Each finding names the

@@ -129,7 +129,7 @@ func TestRBACWildcards(t *testing.T) {
 			lines: map[string]string{r0 + ".resources[0]": `resources: ["*"]`},
 			msg: map[string][]string{"PAL-301 " + r0 + ".resources[0]": {
 				"ClusterRole rules[0]", "cluster-admin", "secrets read", "escalate", "impersonate", "nodes/proxy",
-				"CSR approval", "webhook configuration writes", "PersistentVolume create", "workload create"}},
+				"CSR approval", "webhook configuration writes", "PersistentVolume create", "workload writes", "secrets write"}},
 		},
 		{
 			name: "everything in a Role: namespaced classes only",
@@ -148,7 +148,7 @@ func TestRBACWildcards(t *testing.T) {
 			want: []string{"PAL-302 " + r0 + ".resources[0]", "PAL-305 " + r0 + ".apiGroups[0]"},
 			msg: map[string][]string{"PAL-302 " + r0 + ".resources[0]": {
 				"get, list, watch", "secrets read", "pods/exec", "nodes/proxy"}},
-			notMsg: map[string][]string{"PAL-302 " + r0 + ".resources[0]": {"workload create", "escalate"}},
+			notMsg: map[string][]string{"PAL-302 " + r0 + ".resources[0]": {"workload writes", "escalate"}},
 		},
 		{
 			name: "every verb on every core resource",
@@ -158,7 +158,7 @@ func TestRBACWildcards(t *testing.T) {
 `),
 			want: []string{"PAL-302 " + r0 + ".resources[0]", "PAL-304 " + r0 + ".verbs[0]"},
 			msg: map[string][]string{"PAL-302 " + r0 + ".resources[0]": {
-				"the core API group", "secrets read", "impersonate", "workload create", "PersistentVolume create"}},
+				"the core API group", "secrets read", "impersonate", "workload writes", "secrets write", "PersistentVolume create"}},
 		},
 		{
 			name: "wildcard create in apps implies workload creation",
@@ -167,7 +167,7 @@ func TestRBACWildcards(t *testing.T) {
   verbs: ["create"]
 `),
 			want: []string{"PAL-302 " + r0 + ".resources[0]"},
-			msg:  map[string][]string{"PAL-302 " + r0 + ".resources[0]": {"workload create"}},
+			msg:  map[string][]string{"PAL-302 " + r0 + ".resources[0]": {"workload writes"}},
 		},
 		{
 			name: "wildcard in a custom group is low",
@@ -200,7 +200,7 @@ func TestRBACWildcards(t *testing.T) {
 			name: "wildcard resources with verbs that reach nothing sensitive",
 			yaml: clusterRole(`- apiGroups: ["apps", "batch"]
   resources: ["*"]
-  verbs: ["delete", "update"]
+  verbs: ["delete", "list"]
 `),
 			want: []string{"PAL-303 " + r0 + ".resources[0]"},
 		},
@@ -221,7 +221,7 @@ func TestRBACWildcards(t *testing.T) {
 `),
 			want:  []string{"PAL-304 " + r0 + ".verbs[1]", "PAL-322 " + r0 + ".resources[0]"},
 			lines: map[string]string{r0 + ".verbs[1]": `verbs: ["get", "*"]`},
-			msg:   map[string][]string{"PAL-322 " + r0 + ".resources[0]": {`create (through verbs "*") on deployments`}},
+			msg:   map[string][]string{"PAL-322 " + r0 + ".resources[0]": {`create, update, patch (through verbs "*") on deployments`}},
 		},
 		{
 			name: "explicit rules have no wildcard",
@@ -229,6 +229,7 @@ func TestRBACWildcards(t *testing.T) {
   resources: ["deployments", "deployments/scale"]
   verbs: ["get", "list", "watch", "update"]
 `),
+			want: []string{"PAL-322 " + r0 + ".resources[0]"},
 		},
 		{
 			name: "every API group",
@@ -488,7 +489,7 @@ func TestRBACPermissions(t *testing.T) {
   resources: ["configmaps", "secrets"]
   verbs: ["get", "list", "create"]
 `),
-			want:  []string{"PAL-311 " + r0 + ".resources[1]"},
+			want:  []string{"PAL-311 " + r0 + ".resources[1]", "PAL-323 " + r0 + ".resources[1]"},
 			lines: map[string]string{r0 + ".resources[1]": "resources:"},
 			msg:   map[string][]string{"PAL-311 " + r0 + ".resources[1]": {`Role rules[0] grants get, list on secrets in the core API group (resources[1] "secrets")`}},
 		},
@@ -498,8 +499,48 @@ func TestRBACPermissions(t *testing.T) {
   resources: ["secrets"]
   verbs: ["*"]
 `),
-			want: []string{"PAL-304 " + r0 + ".verbs[0]", "PAL-305 " + r0 + ".apiGroups[0]", "PAL-311 " + r0 + ".resources[0]"},
-			msg:  map[string][]string{"PAL-311 " + r0 + ".resources[0]": {`get, list, watch (through verbs "*")`}},
+			want: []string{"PAL-304 " + r0 + ".verbs[0]", "PAL-305 " + r0 + ".apiGroups[0]", "PAL-311 " + r0 + ".resources[0]", "PAL-323 " + r0 + ".resources[0]"},
+			msg: map[string][]string{
+				"PAL-311 " + r0 + ".resources[0]": {`get, list, watch (through verbs "*")`},
+				"PAL-323 " + r0 + ".resources[0]": {`create, update, patch (through verbs "*")`},
+			},
+		},
+		// Secrets write.
+		{
+			// create mints service account tokens (a service-account-token Secret).
+			name: "secrets create",
+			yaml: role(`- apiGroups: [""]
+  resources: ["configmaps", "secrets"]
+  verbs: ["create"]
+`),
+			want:  []string{"PAL-323 " + r0 + ".resources[1]"},
+			lines: map[string]string{r0 + ".resources[1]": "resources:"},
+			msg:   map[string][]string{"PAL-323 " + r0 + ".resources[1]": {`Role rules[0] grants create on secrets in the core API group (resources[1] "secrets")`}},
+		},
+		{
+			name: "secrets read and update",
+			yaml: clusterRole(`- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "update", "patch", "delete"]
+`),
+			want: []string{"PAL-311 " + r0 + ".resources[0]", "PAL-323 " + r0 + ".resources[0]"},
+			msg:  map[string][]string{"PAL-323 " + r0 + ".resources[0]": {"update, patch on secrets"}},
+		},
+		{
+			// A controller maintaining its own secret; create cannot be narrowed.
+			name: "secrets write narrowed by resourceNames is not reported",
+			yaml: role(`- apiGroups: [""]
+  resources: ["secrets"]
+  resourceNames: ["webhook-tls"]
+  verbs: ["create", "update", "patch"]
+`),
+		},
+		{
+			name: "secrets delete only",
+			yaml: role(`- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["delete", "deletecollection"]
+`),
 		},
 		{
 			name: "secrets read narrowed by resourceNames is not reported",
@@ -510,7 +551,8 @@ func TestRBACPermissions(t *testing.T) {
 `),
 		},
 		{
-			name: "secrets writes only",
+			name:  "secrets writes only are not secrets read",
+			rules: []string{"PAL-311"},
 			yaml: role(`- apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create", "update", "delete"]
@@ -799,17 +841,59 @@ func TestRBACPermissions(t *testing.T) {
 			msg:  map[string][]string{"PAL-322 " + r0 + ".resources[1]": {"pods", "deployments", "jobs", "cronjobs"}},
 		},
 		{
-			name: "workload creation in the wrong group, updates and evictions",
+			name: "workload creation in the wrong group, job updates and evictions",
 			yaml: role(`- apiGroups: ["extensions"]
   resources: ["deployments"]
   verbs: ["create"]
-- apiGroups: ["apps"]
-  resources: ["deployments", "statefulsets"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
   verbs: ["update", "patch"]
 - apiGroups: [""]
-  resources: ["pods/eviction"]
-  verbs: ["create"]
+  resources: ["pods/eviction", "pods/status"]
+  verbs: ["create", "update", "patch"]
 `),
+		},
+		{
+			// Changing a controller's pod template rolls out pods running the new code,
+			// as any service account of the namespace: as good as creating them.
+			name: "pod template updates",
+			yaml: role(`- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets"]
+  verbs: ["update", "patch"]
+- apiGroups: ["batch"]
+  resources: ["cronjobs"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["replicationcontrollers"]
+  verbs: ["update"]
+`),
+			want: []string{"PAL-322 " + r0 + ".resources[0]", "PAL-322 rules[1].resources[0]", "PAL-322 rules[2].resources[0]"},
+			msg:  map[string][]string{"PAL-322 " + r0 + ".resources[0]": {"update, patch on deployments", "update, patch on statefulsets"}},
+		},
+		{
+			// Container images of a running pod are mutable; an ephemeral container is a
+			// container of the caller's choice.
+			name: "pod updates and ephemeral containers",
+			yaml: role(`- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "patch"]
+- apiGroups: [""]
+  resources: ["pods/ephemeralcontainers"]
+  verbs: ["update"]
+`),
+			want: []string{"PAL-322 " + r0 + ".resources[0]", "PAL-322 rules[1].resources[0]"},
+			msg:  map[string][]string{"PAL-322 rules[1].resources[0]": {"update on pods/ephemeralcontainers"}},
+		},
+		{
+			// A template update of a named deployment is still code execution.
+			name: "pod template update narrowed by name is reported with the names",
+			yaml: role(`- apiGroups: ["apps"]
+  resources: ["deployments"]
+  resourceNames: ["web"]
+  verbs: ["create", "patch"]
+`),
+			want: []string{"PAL-322 " + r0 + ".resources[0]"},
+			msg:  map[string][]string{"PAL-322 " + r0 + ".resources[0]": {`patch on deployments`, `resourceNames "web"`}},
 		},
 		{
 			name: "workload creation narrowed by name allows nothing",
@@ -826,8 +910,8 @@ func TestRBACPermissions(t *testing.T) {
 // 4C layer, NSA/CISA section and CIS 5.1 tags.
 func TestRBACRuleFrameworks(t *testing.T) {
 	ids := rbacRuleIDs()
-	if len(ids) != 22 {
-		t.Errorf("%d rbac rules, want 22", len(ids))
+	if len(ids) != 23 {
+		t.Errorf("%d rbac rules, want 23", len(ids))
 	}
 	for _, id := range ids {
 		r, _ := rules.Get(id)

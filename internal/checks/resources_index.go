@@ -35,7 +35,8 @@ type namespaceResources struct {
 	invalid []string
 	// namespace is the Namespace object, if the input has one.
 	namespace *inventory.Object
-	// firstExplicit is the first workload whose metadata.namespace names this namespace.
+	// firstExplicit is the first workload whose metadata.namespace (or the scan's
+	// --namespace option) names this namespace.
 	firstExplicit *inventory.Object
 	// workloads counts the workloads in the namespace, named or defaulted.
 	workloads int
@@ -122,7 +123,7 @@ func buildResourcePolicies(inv *inventory.Inventory) any {
 			}
 			n := get(o.Ref.Namespace)
 			n.workloads++
-			if !o.NamespaceDefaulted && n.firstExplicit == nil {
+			if o.NamespaceKnown() && n.firstExplicit == nil {
 				n.firstExplicit = o
 			}
 		}

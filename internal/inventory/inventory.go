@@ -34,8 +34,12 @@ type Object struct {
 	// PodIdentity is who its pods act as (service account and token), recorded with
 	// PodLabels, for RBAC analysis.
 	PodIdentity *PodIdentity
-	// NamespaceDefaulted is true when the namespace came from the default, not the input.
+	// NamespaceDefaulted is true when the manifest names no namespace: the namespace
+	// came from the scan's --namespace option or, without one, is "default".
 	NamespaceDefaulted bool
+	// NamespaceFromOption is true when that default came from the scan's --namespace
+	// option: the user said where the object is deployed (see NamespaceKnown).
+	NamespaceFromOption bool
 	// PodLabels are the pod template labels of an object that runs pods, recorded
 	// while its body was decoded (non-nil, possibly empty, for such objects; nil for
 	// others), so that label-selector indexes need not keep workload bodies.
@@ -97,6 +101,14 @@ func (o *Object) Group() string {
 		return o.Ref.APIVersion[:i]
 	}
 	return ""
+}
+
+// NamespaceKnown reports whether the input says where a namespaced object is deployed:
+// its manifest names the namespace, or the scan's --namespace option gives it one. An
+// object with neither lands wherever it is eventually deployed, so rules about
+// what its namespace enforces or lacks leave it out.
+func (o *Object) NamespaceKnown() bool {
+	return o.Ref.Namespace != "" && (!o.NamespaceDefaulted || o.NamespaceFromOption)
 }
 
 // LineOf resolves a field path to the line of the deepest part of it that exists in

@@ -340,21 +340,67 @@ func isChartArchive(p string) bool {
 	return strings.HasSuffix(l, ".tgz") || strings.HasSuffix(l, ".tar.gz")
 }
 
-// clusterScoped lists the built-in kinds that have no namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true,
-	"ClusterRoleBinding": true, "CustomResourceDefinition": true, "StorageClass": true,
-	"PriorityClass": true, "ValidatingWebhookConfiguration": true,
-	"MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true,
-	"ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true,
-	"MutatingAdmissionPolicyBinding": true, "APIService": true, "CSIDriver": true,
-	"CSINode": true, "VolumeAttachment": true, "RuntimeClass": true, "IngressClass": true,
-	"PodSecurityPolicy": true, "CertificateSigningRequest": true, "ComponentStatus": true,
-	"FlowSchema": true, "PriorityLevelConfiguration": true, "StorageVersionMigration": true,
-	"ClusterTrustBundle": true, "DeviceClass": true, "ResourceSlice": true,
-	"VolumeAttributesClass": true, "IPAddress": true, "ServiceCIDR": true,
-	// The pre-1.13 encryption configuration file (apiVersion v1).
-	"EncryptionConfig": true,
+// groupKind is a kind in its API group ("" is the core group).
+type groupKind struct{ group, kind string }
+
+// clusterScoped lists Kubernetes' built-in cluster-scoped kinds: those kube-apiserver
+// serves without a namespace when every API is enabled (TestClusterScopedKinds
+// compares the table with a real server's discovery), and those of removed APIs that
+// manifests still carry.
+var clusterScoped = func() map[groupKind]bool {
+	m := map[groupKind]bool{}
+	for group, kinds := range map[string][]string{
+		"": {"Namespace", "Node", "PersistentVolume", "ComponentStatus",
+			// The pre-1.13 encryption configuration file (apiVersion v1).
+			"EncryptionConfig"},
+		"admissionregistration.k8s.io": {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+			"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"},
+		"apiextensions.k8s.io":         {"CustomResourceDefinition"},
+		"apiregistration.k8s.io":       {"APIService"},
+		"authentication.k8s.io":        {"TokenReview", "SelfSubjectReview"},
+		"authorization.k8s.io":         {"SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview"},
+		"certificates.k8s.io":          {"CertificateSigningRequest", "ClusterTrustBundle"},
+		"flowcontrol.apiserver.k8s.io": {"FlowSchema", "PriorityLevelConfiguration"},
+		"internal.apiserver.k8s.io":    {"StorageVersion"},
+		"networking.k8s.io":            {"IngressClass", "IPAddress", "ServiceCIDR"},
+		"node.k8s.io":                  {"RuntimeClass"},
+		"policy":                       {"PodSecurityPolicy"},
+		"extensions":                   {"PodSecurityPolicy"},
+		"rbac.authorization.k8s.io":    {"ClusterRole", "ClusterRoleBinding"},
+		"resource.k8s.io":              {"DeviceClass", "ResourceSlice", "DeviceTaintRule", "ResourcePoolStatusRequest", "ResourceClass"},
+		"scheduling.k8s.io":            {"PriorityClass"},
+		"storage.k8s.io":               {"StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeAttributesClass"},
+		"storagemigration.k8s.io":      {"StorageVersionMigration"},
+	} {
+		for _, k := range kinds {
+			m[groupKind{group, k}] = true
+		}
+	}
+	return m
+}()
+
+// apiGroup is the group of an apiVersion ("" for the core group's "v1").
+func apiGroup(apiVersion string) string {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		return ""
+	}
+	return group
+}
+
+// isClusterScoped reports whether a built-in kind has no namespace.
+func isClusterScoped(apiVersion, kind string) bool {
+	return clusterScoped[groupKind{apiGroup(apiVersion), kind}]
+}
+
+// dropNamespace clears the namespace of a cluster-scoped object, as the API server
+// does when it stores one whose manifest names a namespace.
+func dropNamespace(o *inventory.Object) {
+	o.Ref.Namespace, o.NamespaceDefaulted, o.NamespaceFromOption, o.HeaderLines.Namespace = "", false, false, 0
+	if md, ok := o.Body["metadata"].(map[string]any); ok {
+		delete(md, "namespace")
+		delete(o.Lines, "metadata.namespace")
+	}
 }
 
 // configFile reports whether an apiVersion belongs to a component configuration file
@@ -383,21 +429,23 @@ func defaultNamespace(def string) string {
 
 // resolveNamespaces finishes namespace resolution once the whole input is known. The
 // parser already gave namespaced objects without a namespace the default one
-// (metadata.namespace, else the --namespace flag, else "default"); kinds that a
-// cluster-scoped CustomResourceDefinition in the same input defines lose it again.
+// (metadata.namespace, else the --namespace flag, else "default") and cleared it on
+// built-in cluster-scoped kinds; objects of the kinds (group and kind) that a
+// cluster-scoped CustomResourceDefinition in the same input defines lose theirs,
+// whether defaulted or written, as the API server drops it.
 func resolveNamespaces(inv *inventory.Inventory) {
-	custom := map[string]bool{}
+	custom := map[groupKind]bool{}
 	for _, o := range inv.Objects {
 		if o.CRD != nil && o.CRD.Scope == "Cluster" {
-			custom[o.CRD.Kind] = true
+			custom[groupKind{o.CRD.Group, o.CRD.Kind}] = true
 		}
 	}
 	if len(custom) == 0 {
 		return
 	}
 	for _, o := range inv.Objects {
-		if o.NamespaceDefaulted && custom[o.Ref.Kind] {
-			o.Ref.Namespace, o.NamespaceDefaulted = "", false
+		if o.Ref.Namespace != "" && custom[groupKind{apiGroup(o.Ref.APIVersion), o.Ref.Kind}] {
+			dropNamespace(o)
 		}
 	}
 }

@@ -142,7 +142,14 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 // object reads one object node; a List's items are read as objects of their own.
-func (p *parser) object(n *yaml.Node) {
+func (p *parser) object(n *yaml.Node) { p.item(n, "", "") }
+
+// item reads one object node. In a typed list (PodList, NamespaceList: lists as the
+// API server returns them), an item that names neither apiVersion nor kind is of the
+// list's apiVersion and of its kind without "List", as kubectl's decoder reads it;
+// itemKind is that kind ("" outside a typed list, and in a plain List, whose items
+// must name their own).
+func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 	n = resolveAlias(n)
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "not a Kubernetes object: document is a %s, not a mapping", kindName(n))
@@ -164,6 +171,10 @@ func (p *parser) object(n *yaml.Node) {
 			items = v
 		}
 	}
+	inherited := kind == "" && apiVersion == "" && itemKind != ""
+	if inherited {
+		apiVersion, kind = listAPIVersion, itemKind
+	}
 	if kind == "" || apiVersion == "" {
 		missing := "kind"
 		if kind != "" {
@@ -171,12 +182,16 @@ func (p *parser) object(n *yaml.Node) {
 		} else if apiVersion == "" {
 			missing = "apiVersion and kind"
 		}
-		p.errorf(n, "not a Kubernetes object: missing %s", missing)
+		hint := ""
+		if listAPIVersion != "" && itemKind == "" && kind == "" {
+			hint = " (items of a List name their own kind; only a typed list such as PodList gives its items one)"
+		}
+		p.errorf(n, "not a Kubernetes object: missing %s%s", missing, hint)
 		return
 	}
 	if strings.HasSuffix(kind, "List") && items != nil && (items.Kind == yaml.SequenceNode || items.Tag == "!!null") {
 		for _, it := range items.Content {
-			p.object(it)
+			p.item(it, apiVersion, strings.TrimSuffix(kind, "List"))
 		}
 		return
 	}
@@ -207,8 +222,10 @@ func (p *parser) object(n *yaml.Node) {
 			}
 		}
 	}
-	if o.Ref.Namespace == "" && !clusterScoped[kind] && !configFile(apiVersion) {
+	cluster := isClusterScoped(apiVersion, kind)
+	if o.Ref.Namespace == "" && !cluster && !configFile(apiVersion) {
 		o.Ref.Namespace, o.NamespaceDefaulted = defaultNamespace(p.opts.Namespace), true
+		o.NamespaceFromOption = p.opts.Namespace != ""
 	}
 	if kind == "CustomResourceDefinition" {
 		o.CRD = crdInfo(n)
@@ -221,7 +238,13 @@ func (p *parser) object(n *yaml.Node) {
 			return
 		}
 		o.Body, _ = v.(map[string]any)
+		if inherited && o.Body != nil {
+			o.Body["apiVersion"], o.Body["kind"] = apiVersion, kind
+		}
 		o.Lines = c.lines
+	}
+	if cluster && o.Ref.Namespace != "" {
+		dropNamespace(o)
 	}
 	p.objs = append(p.objs, o)
 }

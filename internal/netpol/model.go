@@ -84,8 +84,8 @@ type Namespace struct {
 	// reject.
 	Invalid []string
 	// BuiltinWorkloads counts the workloads of built-in kinds; FirstNamed is the first
-	// of them, in input order, whose own metadata.namespace names the namespace (nil if
-	// all were defaulted into it).
+	// of them, in input order, whose own metadata.namespace (or the scan's --namespace
+	// option) names the namespace (nil if all were defaulted into it).
 	BuiltinWorkloads int
 	FirstNamed       *inventory.Object
 }
@@ -232,7 +232,7 @@ func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class, over
 	n := m.namespace(o.Ref.Namespace)
 	if _, builtin := builtinFinder.Lookup(o.Ref.APIVersion, o.Ref.Kind); builtin {
 		n.BuiltinWorkloads++
-		if n.FirstNamed == nil && !o.NamespaceDefaulted {
+		if n.FirstNamed == nil && o.NamespaceKnown() {
 			n.FirstNamed = o
 		}
 	}
