@@ -395,6 +395,12 @@ func TestAdversarialInputs(t *testing.T) {
 	for name, v := range map[string]string{
 		"credential words":  strings.Repeat("passtokensecretkey", n/18),
 		"assignments":       strings.Repeat("password=Zx8pLm2qRt\n", n/20),
+		"one long value":    strings.Repeat("password=", n/9),
+		"quoted values":     strings.Repeat(`"token":"`, n/9),
+		"unclosed quotes":   strings.Repeat(`password="x `, n/12),
+		"unclosed escapes":  strings.Repeat(`password:\"x `, n/13),
+		"calls":             strings.Repeat("password=f", n/10) + "(",
+		"indented line":     strings.Repeat(" ", n/2) + strings.Repeat("token ", n/12),
 		"BEGIN lines":       strings.Repeat("-----BEGIN RSA PRIVATE KEY-----\n", n/32),
 		"JWT prefixes":      strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", n/21),
 		"URL prefixes":      strings.Repeat("a://b:c@", n/8),
@@ -404,6 +410,9 @@ func TestAdversarialInputs(t *testing.T) {
 	} {
 		start := time.Now()
 		Detect("config", v)
+		if testing.Verbose() {
+			t.Logf("%s: %v", name, time.Since(start))
+		}
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("%s: %v for %d bytes", name, d, len(v))
 		}
