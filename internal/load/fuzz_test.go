@@ -5,7 +5,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"sigs.k8s.io/kustomize/api/types"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
@@ -134,6 +137,45 @@ func FuzzParseDocument(f *testing.F) {
 			for p, l := range o.Lines {
 				if l < start || l > last {
 					t.Errorf("Lines[%q] = %d, outside the document (lines %d..%d)", p, l, start, last)
+				}
+			}
+		}
+	})
+}
+
+// FuzzCheckKustomization reads arbitrary kustomization files the way the loader does
+// before kustomize runs: it must not panic, every error names a file of the tree with
+// a line inside it, and a kustomization that names a remote resource is refused.
+func FuzzCheckKustomization(f *testing.F) {
+	for _, s := range []string{
+		"resources: [cm.yaml, ../base, https://example.com/x.yaml]\n",
+		"RESOURCES: [git::https://h/org/repo//base?ref=v1]\n",
+		"generators:\n- |\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n  files: [http://x/y]\n",
+		"secretGenerator:\n- name: s\n  literals: [password=x]\n  files: [k=f]\n  envs: [e.env]\n",
+		"patches:\n- path: p.yaml\n- patch: |-\n    kind: Secret\n    data: {a: YWJj}\n",
+		"a: &a [*a]\nresources: *a\n", "openapi: {path: s.json}\nhelmCharts: [{name: x}]\n",
+		"transformers: ['{kind: PatchTransformer, path: \"https://x\"}']\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		dir := t.TempDir()
+		kfile := filepath.Join(dir, "kustomization.yaml")
+		if err := os.WriteFile(kfile, in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := checkKustomization(dir, dir, 1<<20, true)
+		lines := bytes.Count(in, []byte("\n")) + 1
+		for _, e := range c.errs {
+			if !within(e.Location.File, dir) || e.Location.Line < 0 || (e.Location.File == kfile && e.Location.Line > lines) {
+				t.Errorf("error outside the input: %+v", e)
+			}
+		}
+		var k types.Kustomization
+		if k.Unmarshal(in) == nil {
+			for _, r := range k.Resources {
+				if strings.HasPrefix(r, "https://") && len(c.errs) == 0 {
+					t.Errorf("remote resource %q accepted", r)
 				}
 			}
 		}
