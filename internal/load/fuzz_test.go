@@ -1,12 +1,20 @@
 package load
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
 
 	"sigs.k8s.io/kustomize/api/types"
 
@@ -178,6 +186,67 @@ func FuzzCheckKustomization(f *testing.F) {
 					t.Errorf("remote resource %q accepted", r)
 				}
 			}
+		}
+	})
+}
+
+// FuzzRenderTemplate renders arbitrary templates with Palisade's bounded engine, with
+// small limits: it must stop (no hang, no crash) and, when it renders, agree with
+// Helm's engine, which can then safely run the same template.
+func FuzzRenderTemplate(f *testing.F) {
+	for _, s := range []string{
+		`{{ .Values.a | default "x" | quote }}`, `{{ range until 3 }}{{ . }}{{ end }}`,
+		`{{ define "a" }}{{ . }}{{ end }}{{ include "a" 1 }}`, `{{ tpl "{{ 1 }}" . }}`,
+		`{{ $x := dict "a" 1 }}{{ $_ := set $x "b" 2 }}{{ toYaml $x }}`, `{{ repeat 5 "ab" | nindent 2 }}`,
+		`{{ with .Values.b }}{{ . }}{{ else }}none{{ end }}`, `{{ range $k, $v := .Values }}{{ $k }}={{ $v }}{{ end }}`,
+		`{{ .Capabilities.KubeVersion }} {{ .Release.Name }} {{ .Chart.Name }}`, `{{ fail "x" }}`,
+		`{{ range 5 }}{{ break }}{{ end }}{{ .Files.Get "f" }}`,
+	} {
+		f.Add(s, "a: 1\nb: [x, y]\n")
+	}
+	f.Fuzz(func(t *testing.T, tpl, values string) {
+		ch, err := loadInlineChart(map[string]string{"templates/x.yaml": tpl, "values.yaml": values, "f": "file"})
+		if err != nil {
+			return
+		}
+		rv, err := chartutil.ToRenderValues(ch, nil, chartutil.ReleaseOptions{Name: "rel", Namespace: "ns"}, nil)
+		if err != nil {
+			return
+		}
+		got, err := renderTemplates(ch, rv, RenderLimits{MaxBytes: 1 << 20, Timeout: 2 * time.Second})
+		if err != nil || strings.Contains(tpl, "type") || strings.Contains(tpl, "%") || strings.Contains(tpl, "rand") ||
+			strings.Contains(tpl, "now") || strings.Contains(tpl, "uuid") || strings.Contains(tpl, "gen") ||
+			strings.Contains(tpl, "shuffle") || strings.Contains(tpl, "Kind") || strings.Contains(tpl, "derive") {
+			return // stopped, or not reproducible, or printing a Go type name (renderValues)
+		}
+		want, err := engine.Render(ch, rv)
+		if err != nil {
+			t.Fatalf("Helm fails where Palisade renders %q: %v", got, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("renders differ:\nhelm     %q\npalisade %q", want, got)
+		}
+	})
+}
+
+// FuzzChartArchive reads arbitrary chart archives: checking them must not panic, and
+// an archive accepted loads in memory only.
+func FuzzChartArchive(f *testing.F) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for name, data := range map[string]string{"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "c/templates/x.yaml": "a: 1\n"} {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write([]byte(data))
+	}
+	_ = tw.WriteHeader(&tar.Header{Name: "c/l", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"})
+	_ = tw.Close()
+	_ = zw.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("\x1f\x8b\x08"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if checkChartArchive("fuzz.tgz", data, 0) == nil {
+			_, _ = loader.LoadArchive(bytes.NewReader(data))
 		}
 	})
 }
