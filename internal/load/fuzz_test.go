@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"text/template"
+	"text/template/parse"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -249,4 +251,61 @@ func FuzzChartArchive(f *testing.F) {
 			_, _ = loader.LoadArchive(bytes.NewReader(data))
 		}
 	})
+}
+
+// FuzzTemplateNesting checks that templateNesting never counts less than the parser
+// nests (it guards the parser, which recurses without a limit).
+func FuzzTemplateNesting(f *testing.F) {
+	for _, s := range []string{
+		"{{if 1}}{{range .}}{{end}}{{end}}", `{{ "}}{{if 1}}" }}{{with 1}}{{end}}`, "{{/* }} */}}{{- if 1 -}}x{{- end -}}",
+		"{{define \"a\"}}{{block \"b\" .}}{{end}}{{end}}", "{{if 1}}{{else if 2}}{{else}}{{end}}", "{{`}}`}}{{if 1}}{{end}}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		bound := templateNesting(text)
+		if bound > maxTemplateNesting {
+			return
+		}
+		tt, err := template.New("t").Funcs(helmFuncs()).Parse(text)
+		if err != nil {
+			return
+		}
+		for _, x := range tt.Templates() {
+			if x.Tree == nil {
+				continue
+			}
+			// A define counts one level, as templateNesting counts it.
+			if d := treeNesting(x.Tree.Root) + 1; d > bound+1 {
+				t.Fatalf("parser nests %d deep, templateNesting says %d", d, bound)
+			}
+		}
+	})
+}
+
+func treeNesting(n parse.Node) int {
+	most := 0
+	lists := func(ls ...*parse.ListNode) {
+		for _, l := range ls {
+			if l != nil {
+				most = max(most, treeNesting(l))
+			}
+		}
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		for _, c := range n.Nodes {
+			most = max(most, treeNesting(c))
+		}
+		return most
+	case *parse.IfNode:
+		lists(n.List, n.ElseList)
+	case *parse.RangeNode:
+		lists(n.List, n.ElseList)
+	case *parse.WithNode:
+		lists(n.List, n.ElseList)
+	default:
+		return 0
+	}
+	return most + 1
 }

@@ -42,6 +42,9 @@ func renderTemplates(ch *chart.Chart, vals chartutil.Values, limits RenderLimits
 	t.Funcs(r.funcs(t))
 	keys := sortTemplates(tpls)
 	for _, name := range keys {
+		if err := r.checkNesting(name, tpls[name].tpl); err != nil {
+			return map[string]string{}, err
+		}
 		if _, err := t.New(name).Parse(tpls[name].tpl); err != nil {
 			return map[string]string{}, cleanupParseError(name, err)
 		}
@@ -239,6 +242,9 @@ func (r *renderer) tpl(parent *template.Template) func(string, interface{}) (str
 		}
 		t.Option("missingkey=zero")
 		t.Funcs(template.FuncMap{"include": r.include(t), "tpl": r.tpl(t)})
+		if err := r.checkNesting("tpl", text); err != nil {
+			return "", err
+		}
 		t, err = t.New(parent.Name()).Parse(text)
 		if err != nil {
 			return "", fmt.Errorf("cannot parse template %q: %w", text, err)
@@ -250,6 +256,74 @@ func (r *renderer) tpl(parent *template.Template) func(string, interface{}) (str
 		}
 		return strings.ReplaceAll(w.String(), "<no value>", ""), nil
 	}
+}
+
+// maxTemplateNesting bounds how deeply if, range, with, define and block nest in one
+// template. Go's template parser and executor recurse once per level, without a
+// limit: 600,000 nested ifs overflow the goroutine stack, which kills the process.
+const maxTemplateNesting = 1000
+
+// checkNesting refuses a template text nested too deeply, before it is parsed.
+func (r *renderer) checkNesting(name, text string) error {
+	if templateNesting(text) > maxTemplateNesting {
+		return r.b.fail("%s: if, range, with, define and block nest more than %d deep", name, maxTemplateNesting)
+	}
+	return nil
+}
+
+// templateNesting is an upper bound of how deeply the control structures of a
+// template nest. It reads each action from {{ to the first }}: where a string or a
+// comment inside an action holds }}, it may see actions the parser does not, never
+// fewer, so it never counts less than the parser will nest. {{else if}} and {{else
+// with}} nest one level more each (the parser reads them as {{else}}{{if}}), closed
+// by the same {{end}}.
+func templateNesting(text string) int {
+	var open []int // levels each open structure holds
+	depth, most := 0, 0
+	for {
+		i := strings.Index(text, "{{")
+		if i < 0 {
+			return most
+		}
+		text = text[i+2:]
+		end := strings.Index(text, "}}")
+		action := text
+		if end >= 0 {
+			action = text[:end]
+		}
+		word, rest := firstWord(strings.TrimPrefix(action, "-"))
+		if word == "else" {
+			if w, _ := firstWord(rest); (w == "if" || w == "with") && len(open) > 0 {
+				open[len(open)-1]++
+				depth++
+			}
+		}
+		switch word {
+		case "if", "range", "with", "define", "block":
+			open = append(open, 1)
+			depth++
+		case "end":
+			if len(open) > 0 {
+				depth -= open[len(open)-1]
+				open = open[:len(open)-1]
+			}
+		}
+		most = max(most, depth)
+		if end < 0 {
+			return most
+		}
+		text = text[end+2:]
+	}
+}
+
+// firstWord is the lower-case word that starts s after blanks, and what follows it.
+func firstWord(s string) (string, string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	k := strings.IndexFunc(s, func(r rune) bool { return r < 'a' || r > 'z' })
+	if k < 0 {
+		return s, ""
+	}
+	return s[:k], s[k:]
 }
 
 // instrument gives every template of t not seen yet its budget checks: a tick when

@@ -68,6 +68,8 @@ func TestKustomizeRemoteNotFetched(t *testing.T) {
 			line: 3, want: "remote resource not fetched: URL/cm.yaml"},
 		{name: "base", files: map[string]string{"kustomization.yaml": "bases: [URL/org/repo]\n"},
 			line: 1, want: "remote resource not fetched"},
+		{name: "credentials in the URL are masked", files: map[string]string{"kustomization.yaml": "resources:\n- https://ci:Tr0ub4dor-3x@HOST/cm.yaml\n"},
+			line: 2, want: "remote resource not fetched: https://ci:****@HOST/cm.yaml"},
 		{name: "git:: base", files: map[string]string{"kustomization.yaml": "resources:\n- git::URL/org/repo//base?ref=v1\n"},
 			line: 2, want: "remote resource not fetched: git::URL/org/repo//base?ref=v1"},
 		{name: "git over HTTP", files: map[string]string{"kustomization.yaml": "resources:\n- URL/org/repo.git//base?ref=v1\n"},
