@@ -219,7 +219,7 @@ func (c *kustomizeCheck) local(kz *kustomization, ref, what string, line int) (s
 		return "", false
 	}
 	if !within(real, c.tree) {
-		c.fail(kz.file, line, "%s %s leads to %s, outside the scanned tree %s: not read", what, ref, real, c.tree)
+		c.fail(kz.file, line, "%s %s leads to %s, outside the scanned tree %s: not read (name a directory that holds both, or scan inside a git work tree)", what, ref, real, c.tree)
 		return "", false
 	}
 	return real, true
