@@ -28,6 +28,7 @@ import (
 // opts.Limits.Timeout and opts.Limits.MaxBytes. Helm's messages quote templates,
 // values and files: they are masked and bounded before they are reported.
 func renderChart(path string, opts *Options, addErr func(finding.InputError)) []source {
+	quietLibraries()
 	fail := func(file string, format string, args ...any) []source {
 		addErr(finding.InputError{
 			Location: finding.Location{File: file, Renderer: "helm"},

@@ -3,6 +3,8 @@ package load
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"log"
 	"path/filepath"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -22,6 +24,7 @@ import (
 // resource came from. Kustomize's error messages may quote what it read: they are
 // masked (the secret generators' values included) and bounded.
 func buildKustomization(dir, tree string, opts *Options, addErr func(finding.InputError)) []source {
+	quietLibraries()
 	kfile := kustomizationFile(dir)
 	limits := opts.Limits.withDefaults()
 	if chk := checkKustomization(dir, tree, limits.MaxBytes, false); len(chk.errs) > 0 {
@@ -73,6 +76,12 @@ func buildKustomization(dir, tree string, opts *Options, addErr func(finding.Inp
 	}
 	return srcs
 }
+
+// quietLibraries sends the standard logger, through which kustomize and Helm print
+// their diagnostics, nowhere: they quote what they read (kustomize logs the value of
+// a var, the data of a Secret included), and Palisade reports what matters as input
+// errors. Palisade itself does not use that logger.
+func quietLibraries() { log.SetOutput(io.Discard) }
 
 // kustomizeOptions are the options of every build: resources sorted as written, each
 // kustomization's files below its root, no plugins (so no helm and no exec).

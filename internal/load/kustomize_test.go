@@ -1,7 +1,9 @@
 package load
 
 import (
+	"bytes"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -317,6 +319,24 @@ func TestKustomizeSecretsMasked(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLibraryLogsQuiet: kustomize logs the value of a var it cannot use, here the data
+// of a Secret; nothing of it reaches the standard logger's output.
+func TestLibraryLogsQuiet(t *testing.T) {
+	var buf bytes.Buffer
+	log.SetOutput(&buf)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"kustomization.yaml": "resources: [s.yaml, pod.yaml]\nvars:\n- name: X\n  objref: {kind: Secret, name: s, apiVersion: v1}\n  fieldref: {fieldpath: data}\n",
+		"s.yaml":             "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {db: aHVudGVyMi1acTh4}\n",
+		"pod.yaml":           "apiVersion: v1\nkind: Pod\nmetadata: {name: c}\nspec: {containers: [{name: a, image: x, args: [\"$(X)\"]}]}\n",
+	})
+	Load([]string{dir}, Options{})
+	if strings.Contains(buf.String(), "aHVudGVyMi1acTh4") {
+		t.Errorf("the Secret's data reached the log: %q", buf.String())
 	}
 }
 
