@@ -448,7 +448,8 @@ func cleanupExecError(filename string, err error) error {
 // renderValues stand for chartutil.Values in templates (the top-level object and
 // .Values): the same map with the same methods, but YAML refuses values that would
 // print too big (a structure shared in many places), contain themselves, or nest too
-// deeply, and the other methods take renderValues for chartutil.Values.
+// deeply, and the other methods take renderValues for chartutil.Values. The one
+// visible difference from Helm: typeOf (and printf "%T") names this type.
 type renderValues map[string]interface{}
 
 func (v renderValues) YAML() (string, error) {
