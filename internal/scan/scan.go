@@ -42,10 +42,9 @@ type Options struct {
 	PSSVersion string
 	// PSSLevel overrides the configuration's podSecurityLevel ("baseline" or
 	// "restricted").
-	PSSLevel  string
-	Namespace string
-	Helm      load.HelmOptions
-	// Limits bound the rendering of each chart and overlay (defaults if zero).
+	PSSLevel     string
+	Namespace    string
+	Helm         load.HelmOptions
 	Limits       load.RenderLimits
 	BaselineFile string
 	Version      string
