@@ -181,6 +181,7 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
+	registerRenderLimits(f, &o.Limits)
 	return c
 }
 

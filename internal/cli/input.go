@@ -20,6 +20,7 @@ type inputFlags struct {
 	files            []string
 	defaultNamespace string
 	helm             load.HelmOptions
+	limits           load.RenderLimits
 	configFile       string
 	kubeconfig       string
 	kubeContext      string
@@ -35,6 +36,7 @@ func (in *inputFlags) register(f *pflag.FlagSet, withConfig bool) {
 	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
+	registerRenderLimits(f, &in.limits)
 	f.StringVar(&in.kubeconfig, "kubeconfig", "", "without -f: kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
 	f.StringVar(&in.kubeContext, "context", "", "without -f: kubeconfig context (default the current context)")
 	f.DurationVar(&in.timeout, "request-timeout", 30*time.Second, "without -f: timeout of each list request")
@@ -61,5 +63,5 @@ func (in *inputFlags) restConfig() (*rest.Config, error) {
 
 // loadOptions are the loader options of the flags (what to decode is the analysis's).
 func loadOptions(in inputFlags, stdin io.Reader) load.Options {
-	return load.Options{Namespace: in.defaultNamespace, Helm: in.helm, Stdin: stdin}
+	return load.Options{Namespace: in.defaultNamespace, Helm: in.helm, Limits: in.limits, Stdin: stdin}
 }

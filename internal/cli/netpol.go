@@ -56,7 +56,7 @@ func (in *netpolInput) source(stdin io.Reader, files []string) (netpol.Source, *
 		return src, finder, err
 	}
 	return &netpol.Files{Paths: files, Finder: finder, Options: load.Options{
-		Namespace: in.defaultNamespace, Helm: in.helm, Stdin: stdin,
+		Namespace: in.defaultNamespace, Helm: in.helm, Limits: in.limits, Stdin: stdin,
 	}}, finder, nil
 }
 
@@ -340,7 +340,7 @@ configuration, suppressions, baseline and exit codes. --include picks among thes
 				return err
 			}
 			o.Include, o.Config, o.Version = ids, cfg, Version
-			o.Namespace, o.Helm = in.defaultNamespace, in.helm
+			o.Namespace, o.Helm, o.Limits = in.defaultNamespace, in.helm, in.limits
 			if len(in.files) > 0 {
 				o.Paths, o.Stdin, o.BoundMemory = in.files, stdin, true
 			} else {

@@ -1,11 +1,24 @@
 package load
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+	"text/template"
+	"text/template/parse"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+
+	"sigs.k8s.io/kustomize/api/types"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
@@ -138,4 +151,161 @@ func FuzzParseDocument(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzCheckKustomization reads arbitrary kustomization files the way the loader does
+// before kustomize runs: it must not panic, every error names a file of the tree with
+// a line inside it, and a kustomization that names a remote resource is refused.
+func FuzzCheckKustomization(f *testing.F) {
+	for _, s := range []string{
+		"resources: [cm.yaml, ../base, https://example.com/x.yaml]\n",
+		"RESOURCES: [git::https://h/org/repo//base?ref=v1]\n",
+		"generators:\n- |\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n  files: [http://x/y]\n",
+		"secretGenerator:\n- name: s\n  literals: [password=x]\n  files: [k=f]\n  envs: [e.env]\n",
+		"patches:\n- path: p.yaml\n- patch: |-\n    kind: Secret\n    data: {a: YWJj}\n",
+		"a: &a [*a]\nresources: *a\n", "openapi: {path: s.json}\nhelmCharts: [{name: x}]\n",
+		"transformers: ['{kind: PatchTransformer, path: \"https://x\"}']\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		dir := t.TempDir()
+		kfile := filepath.Join(dir, "kustomization.yaml")
+		if err := os.WriteFile(kfile, in, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := checkKustomization(dir, dir, 1<<20, true)
+		lines := bytes.Count(in, []byte("\n")) + 1
+		for _, e := range c.errs {
+			if !within(e.Location.File, dir) || e.Location.Line < 0 || (e.Location.File == kfile && e.Location.Line > lines) {
+				t.Errorf("error outside the input: %+v", e)
+			}
+		}
+		var k types.Kustomization
+		if k.Unmarshal(in) == nil {
+			for _, r := range k.Resources {
+				if strings.HasPrefix(r, "https://") && len(c.errs) == 0 {
+					t.Errorf("remote resource %q accepted", r)
+				}
+			}
+		}
+	})
+}
+
+// FuzzRenderTemplate renders arbitrary templates with Palisade's bounded engine, with
+// small limits: it must stop (no hang, no crash) and, when it renders, agree with
+// Helm's engine, which can then safely run the same template.
+func FuzzRenderTemplate(f *testing.F) {
+	for _, s := range []string{
+		`{{ .Values.a | default "x" | quote }}`, `{{ range until 3 }}{{ . }}{{ end }}`,
+		`{{ define "a" }}{{ . }}{{ end }}{{ include "a" 1 }}`, `{{ tpl "{{ 1 }}" . }}`,
+		`{{ $x := dict "a" 1 }}{{ $_ := set $x "b" 2 }}{{ toYaml $x }}`, `{{ repeat 5 "ab" | nindent 2 }}`,
+		`{{ with .Values.b }}{{ . }}{{ else }}none{{ end }}`, `{{ range $k, $v := .Values }}{{ $k }}={{ $v }}{{ end }}`,
+		`{{ .Capabilities.KubeVersion }} {{ .Release.Name }} {{ .Chart.Name }}`, `{{ fail "x" }}`,
+		`{{ range 5 }}{{ break }}{{ end }}{{ .Files.Get "f" }}`,
+	} {
+		f.Add(s, "a: 1\nb: [x, y]\n")
+	}
+	f.Fuzz(func(t *testing.T, tpl, values string) {
+		ch, err := loadInlineChart(map[string]string{"templates/x.yaml": tpl, "values.yaml": values, "f": "file"})
+		if err != nil {
+			return
+		}
+		rv, err := chartutil.ToRenderValues(ch, nil, chartutil.ReleaseOptions{Name: "rel", Namespace: "ns"}, nil)
+		if err != nil {
+			return
+		}
+		got, err := renderTemplates(ch, rv, RenderLimits{MaxBytes: 1 << 20, Timeout: 2 * time.Second})
+		if err != nil || strings.Contains(tpl, "type") || strings.Contains(tpl, "%") || strings.Contains(tpl, "rand") ||
+			strings.Contains(tpl, "now") || strings.Contains(tpl, "uuid") || strings.Contains(tpl, "gen") ||
+			strings.Contains(tpl, "shuffle") || strings.Contains(tpl, "Kind") || strings.Contains(tpl, "derive") {
+			return // stopped, or not reproducible, or printing a Go type name (renderValues)
+		}
+		want, err := engine.Render(ch, rv)
+		if err != nil {
+			t.Fatalf("Helm fails where Palisade renders %q: %v", got, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("renders differ:\nhelm     %q\npalisade %q", want, got)
+		}
+	})
+}
+
+// FuzzChartArchive reads arbitrary chart archives: checking them must not panic, and
+// an archive accepted loads in memory only.
+func FuzzChartArchive(f *testing.F) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for name, data := range map[string]string{"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n", "c/templates/x.yaml": "a: 1\n"} {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write([]byte(data))
+	}
+	_ = tw.WriteHeader(&tar.Header{Name: "c/l", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"})
+	_ = tw.Close()
+	_ = zw.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("\x1f\x8b\x08"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if checkChartArchive("fuzz.tgz", data, 0) == nil {
+			_, _ = loader.LoadArchive(bytes.NewReader(data))
+		}
+	})
+}
+
+// FuzzTemplateNesting checks that templateNesting never counts less than the parser
+// nests (it guards the parser, which recurses without a limit).
+func FuzzTemplateNesting(f *testing.F) {
+	for _, s := range []string{
+		"{{if 1}}{{range .}}{{end}}{{end}}", `{{ "}}{{if 1}}" }}{{with 1}}{{end}}`, "{{/* }} */}}{{- if 1 -}}x{{- end -}}",
+		"{{define \"a\"}}{{block \"b\" .}}{{end}}{{end}}", "{{if 1}}{{else if 2}}{{else}}{{end}}", "{{`}}`}}{{if 1}}{{end}}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		bound := templateNesting(text)
+		if bound > maxTemplateNesting {
+			return
+		}
+		tt, err := template.New("t").Funcs(helmFuncs()).Parse(text)
+		if err != nil {
+			return
+		}
+		for _, x := range tt.Templates() {
+			if x.Tree == nil {
+				continue
+			}
+			// A define counts one level, as templateNesting counts it.
+			if d := treeNesting(x.Tree.Root) + 1; d > bound+1 {
+				t.Fatalf("parser nests %d deep, templateNesting says %d", d, bound)
+			}
+		}
+	})
+}
+
+func treeNesting(n parse.Node) int {
+	most := 0
+	lists := func(ls ...*parse.ListNode) {
+		for _, l := range ls {
+			if l != nil {
+				most = max(most, treeNesting(l))
+			}
+		}
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		for _, c := range n.Nodes {
+			most = max(most, treeNesting(c))
+		}
+		return most
+	case *parse.IfNode:
+		lists(n.List, n.ElseList)
+	case *parse.RangeNode:
+		lists(n.List, n.ElseList)
+	case *parse.WithNode:
+		lists(n.List, n.ElseList)
+	default:
+		return 0
+	}
+	return most + 1
 }

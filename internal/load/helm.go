@@ -1,7 +1,9 @@
 package load
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,43 +13,58 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/getter"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
-// renderChart renders a chart directory or archive in-process with the Helm v3 SDK, the
-// way `helm template` does, and returns one source per rendered template. A chart that
-// cannot be rendered is an input error for that chart; other inputs still load.
+// renderChart renders a chart directory or archive in-process, the way `helm
+// template` does, and returns one source per rendered template. A chart that cannot
+// be read or rendered is an input error for that chart; other inputs still load.
+//
+// The chart is read without leaving it (helm_chart.go), its values are validated
+// without fetching schemas (helm_schema.go), and its templates are rendered by
+// Palisade's bounded copy of Helm's engine (helm_render.go): within
+// opts.Limits.Timeout and opts.Limits.MaxBytes. Helm's messages quote templates,
+// values and files: they are masked and bounded before they are reported.
 func renderChart(path string, opts *Options, addErr func(finding.InputError)) []source {
-	fail := func(format string, args ...any) []source {
+	quietLibraries()
+	fail := func(file string, format string, args ...any) []source {
 		addErr(finding.InputError{
-			Location: finding.Location{File: path, Renderer: "helm"},
-			Message:  "helm chart: " + fmt.Sprintf(format, args...),
+			Location: finding.Location{File: file, Renderer: "helm"},
+			Message:  "helm chart: " + untrusted(fmt.Sprintf(format, args...)),
 		})
 		return nil
 	}
-	ch, err := loader.Load(path)
+	ch, err := loadChart(path)
 	if err != nil {
-		return fail("load: %v", err)
+		var ce *chartError
+		if errors.As(err, &ce) {
+			return fail(ce.file, "%v", ce.err)
+		}
+		return fail(path, "load: %v", err)
 	}
 	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
-		return fail("%v (run `helm dependency build %s`)", err, path)
+		return fail(path, "%v (run `helm dependency build %s`)", err, path)
+	}
+	for _, f := range opts.Helm.ValuesFiles {
+		if err := checkValuesFile(f); err != nil {
+			return fail(f, "values: %v", err)
+		}
 	}
 	vopts := values.Options{ValueFiles: opts.Helm.ValuesFiles, Values: opts.Helm.Set}
 	vals, err := vopts.MergeValues(getter.Providers{})
 	if err != nil {
-		return fail("values: %v", err)
+		return fail(path, "values: %v", err)
 	}
 	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
-		return fail("dependencies: %v", err)
+		return fail(path, "dependencies: %v", err)
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
 	if opts.Helm.KubeVersion != "" {
 		kv, err := chartutil.ParseKubeVersion(opts.Helm.KubeVersion)
 		if err != nil {
-			return fail("kube version: %v", err)
+			return fail(path, "kube version: %v", err)
 		}
 		caps.KubeVersion = *kv
 	}
@@ -59,15 +76,20 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 	if ns == "" {
 		ns = "default"
 	}
-	rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
+	rv, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, chartutil.ReleaseOptions{
 		Name: name, Namespace: ns, Revision: 1, IsInstall: true,
-	}, caps)
+	}, caps, true)
 	if err != nil {
-		return fail("values: %v", err)
+		return fail(path, "values: %v", err)
 	}
-	out, err := engine.Render(ch, rv)
+	if v, ok := rv["Values"].(chartutil.Values); ok {
+		if err := validateValues(ch, v); err != nil {
+			return fail(path, "values: values don't meet the specifications of the schema(s) in the following chart(s):\n%v", err)
+		}
+	}
+	out, err := renderTemplates(ch, rv, opts.Limits)
 	if err != nil {
-		return fail("render: %v", err)
+		return fail(path, "render: %v", err)
 	}
 	renderer := "helm chart " + ch.Name()
 	var srcs []source
@@ -91,9 +113,29 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 		}, []byte(out[k])))
 	}
 	if len(srcs) == 0 {
-		return fail("renders no manifests with these values")
+		return fail(path, "renders no manifests with these values")
 	}
 	return srcs
+}
+
+// checkValuesFile refuses a --values file that is not a regular file (a device or a
+// FIFO would be read for ever), or that is over Helm's maximum chart size. "-" is
+// standard input, as for Helm.
+func checkValuesFile(p string) error {
+	if strings.TrimSpace(p) == "-" {
+		return nil
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s): not read", p, st.Mode().Type())
+	}
+	if st.Size() > loader.MaxDecompressedChartSize {
+		return fmt.Errorf("%s is %d bytes, over the limit of %d", p, st.Size(), loader.MaxDecompressedChartSize)
+	}
+	return nil
 }
 
 // templateFile maps a rendered template name ("mychart/charts/sub/templates/x.yaml")

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -29,6 +30,8 @@ type Options struct {
 	Decode func(apiVersion, kind string) bool
 	// Helm rendering settings.
 	Helm HelmOptions
+	// Limits bound what rendering one chart or overlay may cost.
+	Limits RenderLimits
 	// Stdin is read for the path "-" (os.Stdin if nil).
 	Stdin io.Reader
 	// Workers bounds parse parallelism (GOMAXPROCS if 0).
@@ -47,6 +50,49 @@ type HelmOptions struct {
 	Set         []string
 	ReleaseName string
 	KubeVersion string
+}
+
+// RenderLimits bound the rendering of one Helm chart or Kustomize overlay; exceeding
+// one is an input error for that input, and the rest of the scan goes on.
+type RenderLimits struct {
+	// Timeout is the time one chart may take to render (DefaultRenderTimeout if 0).
+	Timeout time.Duration
+	// MaxBytes caps the output of one chart or overlay, any one value a template
+	// builds, and each file kustomize reads (DefaultRenderMaxBytes if 0). A chart's
+	// templates may produce at most WorkFactor times as much in all (intermediate
+	// values and the output of include and tpl).
+	MaxBytes int64
+}
+
+const (
+	DefaultRenderTimeout  = 30 * time.Second
+	DefaultRenderMaxBytes = 64 << 20
+	// WorkFactor is how much more than RenderLimits.MaxBytes a chart's templates may
+	// produce in all.
+	WorkFactor = 16
+)
+
+func (l RenderLimits) withDefaults() RenderLimits {
+	if l.Timeout <= 0 {
+		l.Timeout = DefaultRenderTimeout
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultRenderMaxBytes
+	}
+	return l
+}
+
+// formatBytes writes a byte count the way the limits are given (64 MiB).
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // Result is what a load produced. Errors never stop a load: every other input is
@@ -275,8 +321,13 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 	if isChartDir(p) {
 		return renderChart(p, opts, addErr)
 	}
+	tree, err := scanTree(p)
+	if err != nil {
+		addErr(finding.InputError{Location: finding.Location{File: p}, Message: err.Error()})
+		return nil
+	}
 	if kustomizationFile(p) != "" {
-		return buildKustomization(p, addErr)
+		return buildKustomization(p, tree, opts, addErr)
 	}
 	var (
 		out         []source
@@ -301,7 +352,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 			}
 			if path != p && kustomizationFile(path) != "" {
 				kustomDirs = append(kustomDirs, path)
-				for _, r := range kustomizeLocalRefs(path) {
+				for _, r := range kustomizeLocalRefs(path, tree, opts) {
 					referenced[r] = true
 				}
 				order = append(order, path)
@@ -324,10 +375,10 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 	for _, k := range kustomDirs {
 		// A base that another overlay in this walk builds on is scanned through that
 		// overlay, not a second time on its own.
-		if abs, err := filepath.Abs(k); err == nil && referenced[abs] {
+		if real, err := realPath(k); err == nil && referenced[real] {
 			continue
 		}
-		walkSources[k] = buildKustomization(k, addErr)
+		walkSources[k] = buildKustomization(k, tree, opts, addErr)
 	}
 	for _, k := range order {
 		out = append(out, walkSources[k]...)

@@ -45,6 +45,7 @@ type Options struct {
 	PSSLevel     string
 	Namespace    string
 	Helm         load.HelmOptions
+	Limits       load.RenderLimits
 	BaselineFile string
 	Version      string
 	Now          time.Time
@@ -323,6 +324,7 @@ func Run(opts Options) (*Result, error) {
 		Namespace: opts.Namespace,
 		Decode:    engine.Decoder(enabled, finder),
 		Helm:      opts.Helm,
+		Limits:    opts.Limits,
 		Stdin:     opts.Stdin,
 		Workers:   opts.Workers,
 		Visit:     eng.Visit,

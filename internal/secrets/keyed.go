@@ -138,11 +138,15 @@ func assignments(s string, fn func(key string, start, end int)) {
 		}
 	}
 	sort.Ints(hits)
-	lastKey := -1
-	comments := lines{s: s, first: -1}
+	// Each byte is read as part of at most one key and one value, which keeps the
+	// scan linear: a credential word inside a key already read, or inside the value of
+	// one (password=password=... has one value, not n), starts nothing.
+	sc := valueScanner{s: s, noEscapedQuoteFrom: len(s) + 1}
+	lines := lineState{s: s, first: -1}
+	next := -1
 	for _, h := range hits {
-		if h < lastKey {
-			continue // another credential word of a key already read
+		if h < next {
+			continue
 		}
 		ks := h
 		for ks > 0 && isKeyChar(s[ks-1]) {
@@ -152,13 +156,14 @@ func assignments(s string, fn func(key string, start, end int)) {
 		for ke < len(s) && isKeyChar(s[ke]) {
 			ke++
 		}
-		lastKey = ke
-		if comments.commentedOut(ks) {
+		next = ke
+		if lines.commented(ks) {
 			continue
 		}
-		key := s[ks:ke]
-		if start, end, ok := valueAfter(s, ks, ke); ok {
-			fn(key, start, end)
+		start, end, read, ok := sc.valueAfter(ks, ke)
+		next = max(next, read)
+		if ok {
+			fn(s[ks:ke], start, end)
 		}
 	}
 }
@@ -183,8 +188,18 @@ var credentialStemBytes = func() [][]byte {
 	return out
 }()
 
-// valueAfter reads the separator and the value that follow the key s[ks:ke].
-func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
+// valueScanner reads the values of the assignments in s, in increasing order of key.
+type valueScanner struct {
+	s string
+	// noEscapedQuoteFrom is an offset after which s holds no \" (len(s)+1 until a
+	// search fails).
+	noEscapedQuoteFrom int
+}
+
+// valueAfter reads the separator and the value that follow the key s[ks:ke]. read is
+// the offset up to which it read s: no key starts before it.
+func (sc *valueScanner) valueAfter(ks, ke int) (start, end, read int, ok bool) {
+	s := sc.s
 	j := ke
 	// The closing quote of a quoted key: "key", 'key', \"key\".
 	if ks > 0 && (s[ks-1] == '"' || s[ks-1] == '\'') {
@@ -193,14 +208,14 @@ func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
 		} else if j < len(s) && s[j] == s[ks-1] {
 			j++
 		} else {
-			return 0, 0, false
+			return 0, 0, j, false
 		}
 	}
 	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 		j++
 	}
 	if j >= len(s) {
-		return 0, 0, false
+		return 0, 0, j, false
 	}
 	switch {
 	case s[j] == '=' && !(j+1 < len(s) && s[j+1] == '='):
@@ -212,13 +227,13 @@ func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
 	case j > ke && strings.HasPrefix(s[ks:], "--"):
 		// --password value
 	default:
-		return 0, 0, false
+		return 0, 0, ke, false
 	}
 	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 		j++
 	}
 	if j >= len(s) {
-		return 0, 0, false
+		return 0, 0, j, false
 	}
 	switch q := s[j]; {
 	case q == '"' || q == '\'':
@@ -230,60 +245,62 @@ func valueAfter(s string, ks, ke int) (start, end int, ok bool) {
 			e++
 		}
 		if e >= len(s) || s[e] != q {
-			return 0, 0, false
+			return 0, 0, min(e, len(s)), false
 		}
-		return j + 1, e, e > j+1
+		return j + 1, e, e + 1, e > j+1
 	case q == '\\' && j+1 < len(s) && s[j+1] == '"':
 		// An escaped JSON string inside a JSON string: \"value\".
-		e := strings.Index(s[j+2:], `\"`)
-		if e <= 0 {
-			return 0, 0, false
+		if j+2 >= sc.noEscapedQuoteFrom {
+			return 0, 0, j + 2, false
 		}
-		return j + 2, j + 2 + e, true
+		e := strings.Index(s[j+2:], `\"`)
+		if e < 0 {
+			sc.noEscapedQuoteFrom = j + 2
+		}
+		if e <= 0 {
+			return 0, 0, j + 2, false
+		}
+		return j + 2, j + 2 + e, j + 4 + e, true
 	}
 	e := j
 	for e < len(s) && !isSpace(s[e]) && !strings.ContainsRune(",;&}])(\"'<`", rune(s[e])) {
 		e++
 	}
 	if e < len(s) && s[e] == '(' {
-		return 0, 0, false // a function call in code, not a literal
+		return 0, 0, e, false // a function call in code, not a literal
 	}
-	return j, e, e > j
+	return j, e, e, e > j
 }
 
-// lines answers, for increasing offsets of s, whether the line holding the offset is
-// a comment before it (#, //, ; or <!-- at its start, or a # after white space). It
-// reads every byte of s once in all, so a long value with many credential words on
-// one line costs linear time, not the square of its length.
-type lines struct {
-	s        string
-	pos      int  // bytes before pos have been read
-	start    int  // start of the line holding pos
-	first    int  // first byte of that line that is not a space or tab; -1 if none yet
-	hashSeen bool // a " #" lies between start and pos
+// lineState answers, for offsets that never decrease, whether the line of s holding
+// the offset is a comment before it (#, //, ; or <!-- at its start, or a # after
+// white space), reading each byte of s once.
+type lineState struct {
+	s string
+	// pos is the last offset asked about; start the start of its line, first the
+	// offset of the first byte of that line that is not a blank (-1 until known).
+	pos, start, first int
+	// hash is whether " #" occurs on the line before pos.
+	hash bool
 }
 
-// commentedOut reports whether the line that holds offset i (never less than the
-// offset of the previous call) is commented out before i.
-func (l *lines) commentedOut(i int) bool {
-	if i < l.pos { // not in increasing order after all: read again from the start
-		l.pos, l.start, l.first, l.hashSeen = 0, 0, -1, false
+func (l *lineState) commented(i int) bool {
+	if k := strings.LastIndexByte(l.s[l.pos:i], '\n'); k >= 0 {
+		l.start, l.first, l.hash = l.pos+k+1, -1, false
+		l.pos = l.start
 	}
-	for ; l.pos < i; l.pos++ {
-		switch c := l.s[l.pos]; {
-		case c == '\n':
-			l.start, l.first, l.hashSeen = l.pos+1, -1, false
-		case l.first < 0 && (c == ' ' || c == '\t'):
-		default:
-			if l.first < 0 {
-				l.first = l.pos
-			}
-			if c == '#' && l.pos > l.start && l.s[l.pos-1] == ' ' {
-				l.hashSeen = true
-			}
+	if !l.hash {
+		l.hash = strings.Contains(l.s[max(l.pos-1, l.start):i], " #")
+	}
+	l.pos = i
+	if l.first < 0 {
+		f := l.start
+		for f < len(l.s) && (l.s[f] == ' ' || l.s[f] == '\t') {
+			f++
 		}
+		l.first = f
 	}
-	if l.first >= 0 {
+	if l.first < i {
 		line := l.s[l.first:i]
 		for _, p := range []string{"#", "//", ";", "<!--"} {
 			if strings.HasPrefix(line, p) {
@@ -291,5 +308,5 @@ func (l *lines) commentedOut(i int) bool {
 			}
 		}
 	}
-	return l.hashSeen
+	return l.hash
 }

@@ -395,6 +395,12 @@ func adversarialInputs(n int) map[string]string {
 		"credential words":   strings.Repeat("passtokensecretkey", n/18),
 		"assignments":        strings.Repeat("password=Zx8pLm2qRt\n", n/20),
 		"assignments 1 line": strings.Repeat("password=Zx8pLm2qRt ", n/20),
+		"one long value":     strings.Repeat("password=", n/9),
+		"quoted values":      strings.Repeat(`"token":"`, n/9),
+		"unclosed quotes":    strings.Repeat(`password="x `, n/12),
+		"unclosed escapes":   strings.Repeat(`password:\"x `, n/13),
+		"calls":              strings.Repeat("password=f", n/10) + "(",
+		"indented line":      strings.Repeat(" ", n/2) + strings.Repeat("token ", n/12),
 		"BEGIN lines":        strings.Repeat("-----BEGIN RSA PRIVATE KEY-----\n", n/32),
 		"JWT prefixes":       strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", n/21),
 		"URL prefixes":       strings.Repeat("a://b:c@", n/8),
@@ -443,16 +449,12 @@ func TestCommentedOut(t *testing.T) {
 		"password=x # token=y\n  # secret=z\n\t// key=a\n;pw=b\n<!-- pass=c -->\nkey=d #e\nfoo#bar=1",
 		"   \n\t \n#\n # #\n#x\n  ;\n<!\n<!--\n a #b c",
 	} {
-		l := lines{s: s, first: -1}
-		for i := 0; i <= len(s); i++ {
-			if got, want := l.commentedOut(i), naive(s, i); got != want {
-				t.Errorf("%q at %d: %v, want %v", s, i, got, want)
-			}
-		}
-		l = lines{s: s, first: -1} // offsets out of order still answer right
-		for i := len(s); i >= 0; i -= 3 {
-			if got, want := l.commentedOut(i), naive(s, i); got != want {
-				t.Errorf("%q at %d (descending): %v, want %v", s, i, got, want)
+		for step := 1; step <= 3; step++ {
+			l := lineState{s: s, first: -1}
+			for i := 0; i <= len(s); i += step {
+				if got, want := l.commented(i), naive(s, i); got != want {
+					t.Errorf("%q at %d (step %d): %v, want %v", s, i, step, got, want)
+				}
 			}
 		}
 	}

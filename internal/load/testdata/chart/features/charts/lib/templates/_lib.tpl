@@ -1,0 +1,3 @@
+{{- define "lib.hello" -}}
+lib says {{ .Chart.Name }}
+{{- end -}}
