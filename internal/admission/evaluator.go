@@ -291,7 +291,7 @@ func (e *Evaluator) evaluate(eng *engine.Engine, decode func(string, string) boo
 	if !decode(obj.Ref.APIVersion, obj.Ref.Kind) {
 		obj.Body = nil
 	}
-	run := eng.Fresh()
+	run := eng.Fresh(nil)
 	run.Visit(obj)
 	res := run.Finish(inv)
 	if len(res.Errors) > 0 {
