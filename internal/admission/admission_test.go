@@ -480,6 +480,7 @@ func TestReviewExec(t *testing.T) {
 	// Adding a privileged ephemeral container: the pod is in the request.
 	req := execRequest("ephemeralcontainers", "team", "plain", "alice")
 	req.Operation = admissionv1.Update
+	req.Kind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
 	req.Object.Raw = []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"plain","namespace":"team"},"spec":{"containers":[{"name":"app"}],"ephemeralContainers":[{"name":"dbg","securityContext":{"privileged":true}}]}}`)
 	if d := e.ReviewExec(context.Background(), req, c); d.Allowed || !strings.Contains(d.Message, "spec.ephemeralContainers[0]") {
 		t.Errorf("privileged ephemeral container: %+v", d)
@@ -507,7 +508,7 @@ webhook: {actions: {rules: {PAL-105: deny, PAL-102: deny}}}
 		for _, im := range tc.images {
 			spec.Containers = append(spec.Containers, imagepolicyv1alpha1.ImageReviewContainerSpec{Image: im})
 		}
-		d := e.ReviewImages(spec)
+		d := e.ReviewImages(context.Background(), spec)
 		st := d.ImageReviewStatus()
 		if d.Err != nil || st.Allowed != tc.allowed || !strings.Contains(st.Reason, tc.want) {
 			t.Errorf("%v in %s: %+v err %v; want allowed %v %q", tc.images, tc.ns, st, d.Err, tc.allowed, tc.want)
@@ -542,8 +543,8 @@ func TestSameRulesAsScan(t *testing.T) {
 // TestDecodeReviewOnePass: the objects of a review are decoded with it, integers as
 // int64, and a malformed review is an error.
 func TestDecodeReviewOnePass(t *testing.T) {
-	r, err := DecodeReview([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"UPDATE","dryRun":true,` +
-		`"userInfo":{"username":"u","groups":["g"]},"object":{"kind":"Pod","spec":{"priority":7}},"oldObject":{"kind":"Pod"}}}`))
+	r, err := DecodeReview([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"UPDATE","dryRun":true,`+
+		`"userInfo":{"username":"u","groups":["g"]},"object":{"kind":"Pod","spec":{"priority":7}},"oldObject":{"kind":"Pod"}}}`), DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +562,7 @@ func TestDecodeReviewOnePass(t *testing.T) {
 	for _, bad := range []string{`{`, `{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"1"}}`,
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":[1]}}`,
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}`} {
-		if _, err := DecodeReview([]byte(bad)); err == nil {
+		if _, err := DecodeReview([]byte(bad), DefaultLimits); err == nil {
 			t.Errorf("DecodeReview(%s) accepted", bad)
 		}
 	}

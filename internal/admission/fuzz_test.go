@@ -22,7 +22,7 @@ func FuzzDecodeReview(f *testing.F) {
 	}
 	c := newCluster()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := DecodeReview(data)
+		r, err := DecodeReview(data, DefaultLimits)
 		if err != nil {
 			return
 		}
