@@ -350,8 +350,14 @@ func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode fun
 	}
 	if len(res.Errors) > 0 {
 		msgs := make([]string, len(res.Errors))
+		invalid := false
 		for i, ie := range res.Errors {
 			msgs[i] = ie.Message
+			// The engine decodes the pod template, which checkObject leaves to it.
+			invalid = invalid || strings.HasPrefix(ie.Message, obj.Ref.String()+": pod template: ")
+		}
+		if invalid {
+			return nil, nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
 		}
 		return nil, nil, errors.New(strings.Join(msgs, "; "))
 	}
@@ -436,16 +442,25 @@ func (e *Evaluator) requestObject(ext *runtime.RawExtension, req *admissionv1.Ad
 // their typed object (a field of the wrong type is an error, where the rules'
 // generic reads would skip it); with a pod template where the kind keeps it, of at
 // most MaxContainers containers. Fields unknown to this version's types are
-// allowed, as a newer API server sends them.
+// allowed, as a newer API server sends them. The pod template itself is decoded
+// once, by the engine, which fails the review (ErrInvalid) when it does not decode.
 func (e *Evaluator) checkObject(o *inventory.Object, req *admissionv1.AdmissionRequest) error {
 	want := apiVersion(req.Kind.Group, req.Kind.Version)
 	if o.Ref.APIVersion != want || o.Ref.Kind != req.Kind.Kind {
 		return fmt.Errorf("%w: the object is %.100q %.100q, the request is for %.100q %.100q", ErrInvalid,
 			o.Ref.APIVersion, o.Ref.Kind, want, req.Kind.Kind)
 	}
+	body := o.Body
 	if tp, ok := e.finder.Lookup(o.Ref.APIVersion, o.Ref.Kind); ok {
 		if err := e.checkTemplate(o, tp); err != nil {
 			return err
+		}
+		body = without(body, strings.Split(tp.Path, "."))
+		_, spec := o.Body["spec"].(map[string]any)
+		_, meta := o.Body["metadata"].(map[string]any)
+		if tp.PodSpec && spec && meta {
+			// The engine decodes a Pod's metadata with its spec.
+			body = without(body, []string{"metadata"})
 		}
 	}
 	if !e.decode(o.Ref.APIVersion, o.Ref.Kind) {
@@ -458,18 +473,37 @@ func (e *Evaluator) checkObject(o *inventory.Object, req *admissionv1.AdmissionR
 		// checked, with the workload.
 		return nil
 	}
-	keys := make([]string, 0, len(o.Body))
-	for k := range o.Body {
+	keys := make([]string, 0, len(body))
+	for k := range body {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
 		// One top-level field at a time, to name the field that does not decode.
-		if err := fromUnstructured(map[string]any{k: o.Body[k]}, typed); err != nil {
+		if err := fromUnstructured(map[string]any{k: body[k]}, typed); err != nil {
 			return fmt.Errorf("%w: %s: %.100q: %v", ErrInvalid, o.Ref, k, err)
 		}
 	}
 	return nil
+}
+
+// without returns body without the field at path, copying only the objects on the
+// path (checkTemplate found them to be objects).
+func without(body map[string]any, path []string) map[string]any {
+	v, ok := body[path[0]]
+	if !ok {
+		return body
+	}
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		out[k] = v
+	}
+	if len(path) == 1 {
+		delete(out, path[0])
+	} else if m, ok := v.(map[string]any); ok {
+		out[path[0]] = without(m, path[1:])
+	}
+	return out
 }
 
 // checkTemplate checks that the path to the pod template holds objects, and counts

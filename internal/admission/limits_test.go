@@ -301,6 +301,8 @@ func TestInvalidObjects(t *testing.T) {
 		{"containers not a list", review("", "v1", "Pod", `"spec":{"containers":"x"}`), false},
 		{"privileged not a boolean", review("", "v1", "Pod", `"spec":{"containers":[{"name":"a","securityContext":{"privileged":"true"}}]}`), false},
 		{"label not a string", review("", "v1", "Pod", `"spec":{"containers":[{"name":"a"}]},"metadata":{"name":"x","labels":{"a":1}}`), false},
+		{"label not a string, no spec", review("", "v1", "Pod", `"metadata":{"name":"x","labels":{"a":1}}`), false},
+		{"metadata not an object", review("", "v1", "Pod", `"spec":{"containers":[{"name":"a"}]},"metadata":"x"`), false},
 		{"template not an object", review("apps", "v1", "Deployment", `"spec":{"template":[]}`), false},
 		{"template spec not an object", review("batch", "v1", "CronJob", `"spec":{"jobTemplate":{"spec":{"template":{"spec":7}}}}`), false},
 		{"service port not a number", review("", "v1", "Service", `"spec":{"ports":[{"port":"80"}]}`), false},
