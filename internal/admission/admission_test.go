@@ -543,8 +543,8 @@ func TestSameRulesAsScan(t *testing.T) {
 // TestDecodeReviewOnePass: the objects of a review are decoded with it, integers as
 // int64, and a malformed review is an error.
 func TestDecodeReviewOnePass(t *testing.T) {
-	r, err := DecodeReview([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"UPDATE","dryRun":true,`+
-		`"userInfo":{"username":"u","groups":["g"]},"object":{"kind":"Pod","spec":{"priority":7}},"oldObject":{"kind":"Pod"}}}`), DefaultLimits)
+	r, err := DecodeReview([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"UPDATE","dryRun":true,` +
+		`"userInfo":{"username":"u","groups":["g"]},"object":{"kind":"Pod","spec":{"priority":7}},"oldObject":{"kind":"Pod"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +562,7 @@ func TestDecodeReviewOnePass(t *testing.T) {
 	for _, bad := range []string{`{`, `{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"1"}}`,
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","object":[1]}}`,
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}`} {
-		if _, err := DecodeReview([]byte(bad), DefaultLimits); err == nil {
+		if _, err := DecodeReview([]byte(bad)); err == nil {
 			t.Errorf("DecodeReview(%s) accepted", bad)
 		}
 	}

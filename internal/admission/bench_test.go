@@ -26,7 +26,7 @@ func BenchmarkReviewDeployment(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rev, err := DecodeReview(body, DefaultLimits)
+	rev, err := DecodeReview(body)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,13 +13,18 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
+// DecodeReview is DefaultLimits.DecodeReview.
+func DecodeReview(data []byte) (*admissionv1.AdmissionReview, error) {
+	return DefaultLimits.DecodeReview(data)
+}
+
 // DecodeReview reads an admission.k8s.io/v1 AdmissionReview with a request. The
 // request's object and old object are decoded in the same pass into
 // *unstructured.Unstructured values in RawExtension.Object (Raw stays empty), with
 // integers kept as int64, as the API server's own decoder does: a review's JSON is
-// read once. A body past the size or value limits is a LimitError, found before
-// anything is decoded.
-func DecodeReview(data []byte, l Limits) (*admissionv1.AdmissionReview, error) {
+// read once. A body past the size or value limits of l is a LimitError, found
+// before anything is decoded.
+func (l Limits) DecodeReview(data []byte) (*admissionv1.AdmissionReview, error) {
 	if err := l.check(data, "AdmissionReview"); err != nil {
 		return nil, err
 	}
@@ -60,12 +65,17 @@ type wireRequest struct {
 	OldObject map[string]any `json:"oldObject"`
 }
 
+// DecodeImageReview is DefaultLimits.DecodeImageReview.
+func DecodeImageReview(data []byte) (*imagepolicyv1alpha1.ImageReview, error) {
+	return DefaultLimits.DecodeImageReview(data)
+}
+
 // DecodeImageReview reads an imagepolicy.k8s.io/v1alpha1 ImageReview (the request of
-// the ImagePolicyWebhook admission plugin), within the size and value limits and
-// with at most MaxContainers images. Field names are case-sensitive and a field may
-// not appear twice; fields this version does not know are ignored, as newer API
+// the ImagePolicyWebhook admission plugin), within the size and value limits of l
+// and with at most MaxContainers images. Field names are case-sensitive and a field
+// may not appear twice; fields this version does not know are ignored, as newer API
 // servers may send them.
-func DecodeImageReview(data []byte, l Limits) (*imagepolicyv1alpha1.ImageReview, error) {
+func (l Limits) DecodeImageReview(data []byte) (*imagepolicyv1alpha1.ImageReview, error) {
 	if err := l.check(data, "ImageReview"); err != nil {
 		return nil, err
 	}

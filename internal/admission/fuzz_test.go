@@ -27,7 +27,7 @@ func FuzzDecodeReview(f *testing.F) {
 	}
 	c := newCluster()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := DecodeReview(data, e.Limits())
+		r, err := e.Limits().DecodeReview(data)
 		if err != nil {
 			return
 		}
@@ -59,7 +59,7 @@ func FuzzDecodeImageReview(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rev, err := DecodeImageReview(data, e.Limits())
+		rev, err := e.Limits().DecodeImageReview(data)
 		if err != nil {
 			return
 		}

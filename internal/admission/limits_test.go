@@ -79,7 +79,7 @@ func TestReviewCost(t *testing.T) {
 	e := evaluator(t, "")
 	for name, body := range shapes {
 		before := liveHeap()
-		r, err := DecodeReview(body, DefaultLimits)
+		r, err := DecodeReview(body)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -127,15 +127,15 @@ func TestBodyLimits(t *testing.T) {
 	l := Limits{MaxReviewBytes: 4096, MaxValues: 100}
 	var le *LimitError
 	body := review("", "v1", "ConfigMap", `"data":{"a":"`+strings.Repeat("x", 5000)+`"}`)
-	if _, err := DecodeReview(body, l); !errors.As(err, &le) || le.Flag != "max-review-bytes" {
+	if _, err := l.DecodeReview(body); !errors.As(err, &le) || le.Flag != "max-review-bytes" {
 		t.Errorf("large review: %v", err)
 	}
 	body = review("", "v1", "ConfigMap", `"x":[`+list("0", 100)+`]`)
-	if _, err := DecodeReview(body, l); !errors.As(err, &le) || le.Flag != "max-review-values" ||
+	if _, err := l.DecodeReview(body); !errors.As(err, &le) || le.Flag != "max-review-values" ||
 		!strings.Contains(err.Error(), "JSON values: a review takes at most 100 (webhook serve --max-review-values)") {
 		t.Errorf("review of many values: %v", err)
 	}
-	if _, err := DecodeImageReview([]byte(`{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[`+list(`{"image":"a"}`, 200)+`]}}`), l); !errors.As(err, &le) {
+	if _, err := l.DecodeImageReview([]byte(`{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[` + list(`{"image":"a"}`, 200) + `]}}`)); !errors.As(err, &le) {
 		t.Errorf("image review of many values: %v", err)
 	}
 }
@@ -152,7 +152,7 @@ func TestContainerLimit(t *testing.T) {
 		return review("", "v1", "Pod", `"spec":{"initContainers":[`+list(`{"name":"i%d","image":"x"}`, init)+`],"containers":[`+list(`{"name":"c%d","image":"x"}`, regular)+`]}`)
 	}
 	decide := func(body []byte) *Decision {
-		r, err := DecodeReview(body, e.Limits())
+		r, err := e.Limits().DecodeReview(body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestFindingsSummarised(t *testing.T) {
 	}
 	long := strings.Repeat("n", 1000)
 	body := review("", "v1", "Pod", `"spec":{"containers":[`+list(`{"name":"c%d`+long+`","image":"x","securityContext":{"privileged":true}}`, 300)+`]}`)
-	r, err := DecodeReview(body, DefaultLimits)
+	r, err := DecodeReview(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestInvalidObjects(t *testing.T) {
 		{"unknown fields", review("", "v1", "Pod", `"spec":{"containers":[{"name":"a","image":"x","futureField":{"a":1}}],"futureField":1}`), true},
 		{"kinds not read", review("", "v1", "Event", `"reason":7`), true},
 	} {
-		r, err := DecodeReview(tc.body, DefaultLimits)
+		r, err := DecodeReview(tc.body)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -327,7 +327,7 @@ func TestInvalidObjects(t *testing.T) {
 		{`"apiVersion":"v1","kind":"Pod","metadata"`, `"metadata"`},
 	} {
 		body := []byte(strings.Replace(string(review("", "v1", "Pod", `"spec":{"containers":[{"name":"a","securityContext":{"privileged":true}}]}`)), mismatch.from, mismatch.to, 1))
-		r, err := DecodeReview(body, DefaultLimits)
+		r, err := DecodeReview(body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func TestInvalidObjects(t *testing.T) {
 // of the wrong type), of their own kind.
 func TestDecodeImageReview(t *testing.T) {
 	const ok = `{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[{"image":"a"}],"namespace":"team","future":1}}`
-	if rev, err := DecodeImageReview([]byte(ok), DefaultLimits); err != nil || rev.Spec.Containers[0].Image != "a" || rev.Spec.Namespace != "team" {
+	if rev, err := DecodeImageReview([]byte(ok)); err != nil || rev.Spec.Containers[0].Image != "a" || rev.Spec.Namespace != "team" {
 		t.Errorf("%+v %v", rev, err)
 	}
 	for _, bad := range []string{
@@ -357,7 +357,7 @@ func TestDecodeImageReview(t *testing.T) {
 		strings.Replace(ok, `[{"image":"a"}]`, `"a"`, 1),
 		`[]`,
 	} {
-		if _, err := DecodeImageReview([]byte(bad), DefaultLimits); err == nil {
+		if _, err := DecodeImageReview([]byte(bad)); err == nil {
 			t.Errorf("accepted %s", bad)
 		}
 	}

@@ -241,7 +241,7 @@ type reviewFunc func(ctx context.Context, ev *admission.Evaluator, req *admissio
 
 func (s *Server) reviewHandler(endpoint string, review reviewFunc) http.Handler {
 	return s.handle(endpoint, "AdmissionReview", func(body []byte, l admission.Limits) (*job, error) {
-		rev, err := admission.DecodeReview(body, l)
+		rev, err := l.DecodeReview(body)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +258,7 @@ func (s *Server) reviewHandler(endpoint string, review reviewFunc) http.Handler 
 // imagePolicy answers an ImageReview of the ImagePolicyWebhook admission plugin.
 func (s *Server) imagePolicy() http.Handler {
 	return s.handle("imagepolicy", "ImageReview", func(body []byte, l admission.Limits) (*job, error) {
-		rev, err := admission.DecodeImageReview(body, l)
+		rev, err := l.DecodeImageReview(body)
 		if err != nil {
 			return nil, err
 		}
