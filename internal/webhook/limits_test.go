@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -279,4 +281,39 @@ func TestInvalidObjectIsAnError(t *testing.T) {
 	if n := metricValue(t, s, "palisade_webhook_errors_total", "endpoint", "validate", "reason", "decode"); n != 2 {
 		t.Errorf("%v decode errors, want 2", n)
 	}
+}
+
+// TestSlowBodyHoldsLittle: a client that announces a large body and sends it
+// slowly holds review memory only for what it sent, so reviews go on meanwhile,
+// and its read ends at the review's deadline.
+func TestSlowBodyHoldsLittle(t *testing.T) {
+	limits := admission.Limits{MaxReviewBytes: 1 << 20}
+	ev, err := admission.NewWithLimits(nil, limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for one review of the largest size, and no more.
+	ts := start(t, Options{Limits: limits, ReviewMemory: ev.Limits().CostOf(1 << 20), Deadline: 3 * time.Second})
+	conn, err := tls.Dial("tcp", ts.Addr(), &tls.Config{RootCAs: ts.client.Transport.(*http.Transport).TLSClientConfig.RootCAs, ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"apiVersion\":", 1<<20)
+	waitFor(t, func() bool { return metricValue(t, ts.Server, "palisade_webhook_in_flight_reviews") == 1 }, "the slow review is read")
+	if m := metricValue(t, ts.Server, "palisade_webhook_review_memory_bytes"); m > float64(ev.Limits().Cost(256<<10, 0)) {
+		t.Errorf("a slow body of a few bytes holds %v bytes of review memory", m)
+	}
+	if resp, body := ts.post(t, "/validate", privilegedReview); resp.StatusCode != 200 {
+		t.Errorf("review beside a slow body: %d %s", resp.StatusCode, body)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "not read within") {
+		t.Errorf("slow body: %d %s", resp.StatusCode, b)
+	}
+	waitFor(t, func() bool { return metricValue(t, ts.Server, "palisade_webhook_in_flight_reviews") == 0 }, "the slow review ends")
 }

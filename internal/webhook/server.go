@@ -284,11 +284,12 @@ type job struct {
 }
 
 // handle serves one review endpoint within the review's bounds. The review's
-// deadline runs from its arrival. Its memory (admission.Limits.Cost) is reserved
-// from the budget before its body is read, waiting for room until the deadline,
-// and returned when its evaluation stops, which the deadline makes it do: the
-// in-flight gauge and the budget count a review whose answer was an error until
-// its work ends.
+// deadline runs from its arrival, and bounds the reading of its body too. Its
+// memory (admission.Limits.Cost) is reserved from the review memory as its body
+// arrives and once its values are counted, waiting for room until the deadline,
+// and is returned when its evaluation stops, which the deadline makes it do: the
+// in-flight gauge and the review memory count a review whose answer was an error
+// until its work ends.
 func (s *Server) handle(endpoint, want string, decode func(body []byte, l admission.Limits) (*job, error)) http.Handler {
 	latency := s.metrics.latency.WithLabelValues(endpoint)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -299,36 +300,22 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.Deadline)
 		defer cancel()
+		deadline, _ := ctx.Deadline()
+		// Not every ResponseWriter can (a test's recorder); the server's ReadTimeout
+		// bounds the read then.
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
 		ev := s.evaluator.Load()
 		l := ev.Limits()
-		size := l.MaxReviewBytes
 		if r.ContentLength > int64(l.MaxReviewBytes) {
 			s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge,
 				&admission.LimitError{What: want + " bytes", Got: int(r.ContentLength), Max: l.MaxReviewBytes, Flag: "max-review-bytes"})
 			return
-		} else if r.ContentLength >= 0 {
-			size = int(r.ContentLength)
 		}
-		cost := l.CostOf(size)
-		if cost > s.opts.ReviewMemory {
-			s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge,
-				fmt.Errorf("a review of %d bytes may take %d bytes of memory, more than the review memory of %d (webhook serve --review-memory)", size, cost, s.opts.ReviewMemory))
-			return
-		}
-		if err := s.budget.Acquire(ctx, cost); err != nil {
-			s.fail(w, endpoint, "overload", http.StatusServiceUnavailable,
-				fmt.Errorf("no room for a review of %d bytes within %v: the reviews in flight hold the review memory", size, s.opts.Deadline))
-			return
-		}
+		res := &reservation{s: s, ctx: ctx}
 		s.metrics.inFlight.Inc()
-		s.metrics.reviewMemory.Add(float64(cost))
-		var once sync.Once
 		stop := func() {
-			once.Do(func() {
-				s.budget.Release(cost)
-				s.metrics.reviewMemory.Sub(float64(cost))
-				s.metrics.inFlight.Dec()
-			})
+			res.release()
+			s.metrics.inFlight.Dec()
 		}
 		handed := false // to the evaluation, which stops then
 		defer func() {
@@ -336,31 +323,33 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 				stop()
 			}
 		}()
-		body, err := readBody(r.Body, size, r.ContentLength >= 0, l.MaxReviewBytes)
-		if err != nil {
+		failRead := func(err error) {
 			var le *admission.LimitError
-			if errors.As(err, &le) {
+			switch {
+			case errors.As(err, &le):
 				s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge, err)
-			} else {
+			case errors.Is(err, errNoRoom):
+				s.fail(w, endpoint, "overload", http.StatusServiceUnavailable,
+					fmt.Errorf("no room for the review within %v: the reviews in flight hold the review memory", s.opts.Deadline))
+			case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+				s.fail(w, endpoint, "deadline", http.StatusServiceUnavailable, fmt.Errorf("%s not read within %v", want, s.opts.Deadline))
+			default:
 				s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
 			}
-			return
 		}
-		// What the counted values do not need goes back at once.
-		if actual := l.Cost(len(body), admission.CountValues(body)); actual < cost {
-			s.budget.Release(cost - actual)
-			s.metrics.reviewMemory.Sub(float64(cost - actual))
-			cost = actual
+		body, err := res.read(r.Body, l, int(r.ContentLength), l.MaxReviewBytes)
+		if err == nil {
+			// The counted values need more, or less.
+			err = res.fit(l.Cost(len(body), admission.CountValues(body)))
+		}
+		if err != nil {
+			failRead(err)
+			return
 		}
 		j, err := decode(body, l)
 		body = nil
 		if err != nil {
-			var le *admission.LimitError
-			if errors.As(err, &le) {
-				s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge, err)
-			} else {
-				s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
-			}
+			failRead(err)
 			return
 		}
 		done := make(chan *admission.Decision, 1)
@@ -408,26 +397,6 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 		latency.Observe(elapsed.Seconds())
 		s.record(endpoint, ev, d, elapsed)
 	})
-}
-
-// readBody reads a review's body: exactly size bytes when its length is known,
-// else at most max.
-func readBody(r io.Reader, size int, exact bool, max int) ([]byte, error) {
-	if exact {
-		body := make([]byte, size)
-		if _, err := io.ReadFull(r, body); err != nil {
-			return nil, fmt.Errorf("read body: %w", err)
-		}
-		return body, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if len(body) > max {
-		return nil, &admission.LimitError{What: "bytes or more in the body", Got: len(body), Max: max, Flag: "max-review-bytes"}
-	}
-	return body, nil
 }
 
 // record counts a decision and writes its decision-log line. Metric labels take
