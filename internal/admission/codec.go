@@ -33,7 +33,7 @@ func (l Limits) DecodeReview(data []byte) (*admissionv1.AdmissionReview, error) 
 		return nil, fmt.Errorf("decode AdmissionReview: %w", err)
 	}
 	if w.APIVersion != "admission.k8s.io/v1" || w.Kind != "AdmissionReview" {
-		return nil, fmt.Errorf("got %s %s, want an admission.k8s.io/v1 AdmissionReview", w.APIVersion, w.Kind)
+		return nil, fmt.Errorf("got %.100q %.100q, want an admission.k8s.io/v1 AdmissionReview", w.APIVersion, w.Kind)
 	}
 	if w.Request == nil {
 		return nil, errors.New("AdmissionReview has no request")
@@ -88,7 +88,7 @@ func (l Limits) DecodeImageReview(data []byte) (*imagepolicyv1alpha1.ImageReview
 		return nil, fmt.Errorf("decode ImageReview: %w", errors.Join(strict...))
 	}
 	if rev.APIVersion != "imagepolicy.k8s.io/v1alpha1" || rev.Kind != "ImageReview" {
-		return nil, fmt.Errorf("got %s %s, want an imagepolicy.k8s.io/v1alpha1 ImageReview", rev.APIVersion, rev.Kind)
+		return nil, fmt.Errorf("got %.100q %.100q, want an imagepolicy.k8s.io/v1alpha1 ImageReview", rev.APIVersion, rev.Kind)
 	}
 	if max := l.orDefault().MaxContainers; len(rev.Spec.Containers) > max {
 		return nil, &LimitError{What: "images in the ImageReview", Got: len(rev.Spec.Containers), Max: max, Flag: "max-containers"}

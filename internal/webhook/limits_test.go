@@ -317,3 +317,18 @@ func TestSlowBodyHoldsLittle(t *testing.T) {
 	}
 	waitFor(t, func() bool { return metricValue(t, ts.Server, "palisade_webhook_in_flight_reviews") == 0 }, "the slow review ends")
 }
+
+// TestErrorsBounded: an error that quotes the request is answered in at most
+// about a kilobyte.
+func TestErrorsBounded(t *testing.T) {
+	_, h := handlerServer(t, Options{})
+	kind := strings.Repeat("K", 100000)
+	for path, body := range map[string]string{
+		"/imagepolicy": `{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"` + kind + `","spec":{}}`,
+		"/validate":    strings.Replace(privilegedReview, `"kind":"AdmissionReview"`, `"kind":"`+kind+`"`, 1),
+	} {
+		if w := serve(h, path, body); w.Code != http.StatusBadRequest || w.Body.Len() > 2048 || !strings.Contains(w.Body.String(), "KKK") {
+			t.Errorf("%s: %d, %d bytes: %.200s", path, w.Code, w.Body.Len(), w.Body)
+		}
+	}
+}

@@ -374,7 +374,7 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 		}
 		if d.Err != nil {
 			s.log.Error("review failed", "endpoint", endpoint, "uid", short(d.UID), "kind", short(d.Kind), "operation", short(d.Operation),
-				"object", short(d.Object.String()), "user", short(d.User), "error", d.Err.Error())
+				"object", short(d.Object.String()), "user", short(d.User), "error", short(d.Err.Error()))
 			var le *admission.LimitError
 			switch {
 			case errors.As(d.Err, &le):
@@ -422,21 +422,24 @@ func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.D
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "review", attrs...)
 }
 
-// short bounds a value from a request in the decision log.
+// short bounds a value from a request in the log or an error.
 func short(s string) string {
-	const n = 512
+	const n = 1024
 	if len(s) <= n {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
+// fail answers a review with an error, whose text (which may quote the request) is
+// bounded.
 func (s *Server) fail(w http.ResponseWriter, endpoint, reason string, code int, err error) {
 	s.metrics.errors.WithLabelValues(endpoint, reason).Inc()
+	msg := short(err.Error())
 	if reason != "evaluate" {
-		s.log.Warn("review not answered", "endpoint", endpoint, "reason", reason, "error", err.Error())
+		s.log.Warn("review not answered", "endpoint", endpoint, "reason", reason, "error", msg)
 	}
-	http.Error(w, "palisade: "+err.Error(), code)
+	http.Error(w, "palisade: "+msg, code)
 }
 
 // Ready is closed once Run listens.
