@@ -69,9 +69,8 @@ type Options struct {
 	// ones).
 	Limits admission.Limits
 	// ReviewMemory is the memory the reviews in flight may hold together, each
-	// counted at admission.Limits.Cost from the moment its body is read until its
-	// evaluation stops; a review waits for room until its deadline (96 MiB by
-	// default).
+	// counted at admission.Limits.Cost as its body arrives and until its evaluation
+	// stops; a review waits for room until its deadline (96 MiB by default).
 	ReviewMemory int64
 }
 
