@@ -480,6 +480,7 @@ func TestReviewExec(t *testing.T) {
 	// Adding a privileged ephemeral container: the pod is in the request.
 	req := execRequest("ephemeralcontainers", "team", "plain", "alice")
 	req.Operation = admissionv1.Update
+	req.Kind = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
 	req.Object.Raw = []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"plain","namespace":"team"},"spec":{"containers":[{"name":"app"}],"ephemeralContainers":[{"name":"dbg","securityContext":{"privileged":true}}]}}`)
 	if d := e.ReviewExec(context.Background(), req, c); d.Allowed || !strings.Contains(d.Message, "spec.ephemeralContainers[0]") {
 		t.Errorf("privileged ephemeral container: %+v", d)
@@ -507,7 +508,7 @@ webhook: {actions: {rules: {PAL-105: deny, PAL-102: deny}}}
 		for _, im := range tc.images {
 			spec.Containers = append(spec.Containers, imagepolicyv1alpha1.ImageReviewContainerSpec{Image: im})
 		}
-		d := e.ReviewImages(spec)
+		d := e.ReviewImages(context.Background(), spec)
 		st := d.ImageReviewStatus()
 		if d.Err != nil || st.Allowed != tc.allowed || !strings.Contains(st.Reason, tc.want) {
 			t.Errorf("%v in %s: %+v err %v; want allowed %v %q", tc.images, tc.ns, st, d.Err, tc.allowed, tc.want)

@@ -20,7 +20,14 @@ type Verdict struct {
 	Action  config.Action
 	// Note says why the action differs from the rule's configured one, if it does.
 	Note string
+	// Count is the number of findings the verdict stands for: 1, or, for the
+	// findings of a rule past the review's MaxFindings, how many were not kept
+	// (Finding is the first of them).
+	Count int
 }
+
+// count is Count, at least 1.
+func (v *Verdict) count() int { return max(v.Count, 1) }
 
 // Decision is the outcome of one review.
 type Decision struct {
@@ -81,62 +88,113 @@ func (d *Decision) Outcome() string {
 	return "allowed"
 }
 
-// RuleActions lists "RULE:action" for each finding, for the decision log.
+// RuleActions lists "RULE:action" once for each rule and action of the findings,
+// for the decision log.
 func (d *Decision) RuleActions() []string {
 	out := make([]string, 0, len(d.Verdicts))
+	seen := make(map[string]bool, len(d.Verdicts))
 	for _, v := range d.Verdicts {
-		out = append(out, v.Finding.RuleID+":"+string(v.Action))
+		ra := v.Finding.RuleID + ":" + string(v.Action)
+		if !seen[ra] {
+			seen[ra] = true
+			out = append(out, ra)
+		}
 	}
 	return out
 }
 
-// settle computes Allowed, Message and Warnings from the verdicts.
-func (d *Decision) settle() {
+// Findings is the number of findings of the review, omitted ones included.
+func (d *Decision) Findings() int {
+	n := 0
+	for i := range d.Verdicts {
+		n += d.Verdicts[i].count()
+	}
+	return n
+}
+
+// Bounds of what a decision returns: each line of a denial message and each warning
+// is at most maxLine bytes, and a message at most maxMessage.
+const (
+	maxLine    = 512
+	maxMessage = 16 << 10
+)
+
+// settle computes Allowed, Message and Warnings from the verdicts. The message
+// lists at most listed denying findings, and the response carries at most listed
+// warnings; the rest are summarised ("... and 9,990 more").
+func (d *Decision) settle(listed int) {
 	var deny []*Verdict
+	moreWarnings := 0
 	for i := range d.Verdicts {
 		v := &d.Verdicts[i]
 		switch v.Action {
 		case config.Deny:
 			deny = append(deny, v)
 		case config.Warn:
-			d.Warnings = append(d.Warnings, warning(v))
+			if len(d.Warnings) < listed {
+				d.Warnings = append(d.Warnings, clip(warning(v), maxLine))
+				moreWarnings += v.count() - 1
+			} else {
+				moreWarnings += v.count()
+			}
 		}
+	}
+	if moreWarnings > 0 {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("... and %s more warnings", thousands(moreWarnings)))
 	}
 	d.Allowed = len(deny) == 0
 	if d.Allowed {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "palisade denied %s:", d.Object)
+	b.WriteString(clip(fmt.Sprintf("palisade denied %s:", d.Object), maxLine))
 	ids := map[string]bool{}
 	var idList []string
-	for _, v := range deny {
+	more := 0
+	for i, v := range deny {
 		f := &v.Finding
-		fmt.Fprintf(&b, "\n- %s (%s) %s", f.RuleID, f.Severity, f.Message)
-		if f.Container != "" && !strings.Contains(f.Message, strconv.Quote(f.Container)) {
-			fmt.Fprintf(&b, " (container %q)", f.Container)
-		}
-		if f.Path != "" {
-			fmt.Fprintf(&b, "; field %s", f.Path)
-		}
-		if f.Remediation != "" {
-			fmt.Fprintf(&b, ". Fix: %s", strings.TrimSuffix(f.Remediation, "."))
-		}
-		if v.Note != "" {
-			fmt.Fprintf(&b, " (%s)", v.Note)
-		}
-		b.WriteString(".")
 		if !ids[f.RuleID] {
 			ids[f.RuleID] = true
 			idList = append(idList, f.RuleID)
 		}
+		if i >= listed {
+			more += v.count()
+			continue
+		}
+		more += v.count() - 1
+		b.WriteString("\n")
+		b.WriteString(clip(denial(v), maxLine))
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "\n- ... and %s more", thousands(more))
 	}
 	fmt.Fprintf(&b, "\nTo exempt: add to .palisade.yaml webhook.exemptions an entry with rules: [%s]", strings.Join(idList, ", "))
 	if d.Object.Namespace != "" {
-		fmt.Fprintf(&b, ", namespaces: [%s]", d.Object.Namespace)
+		fmt.Fprintf(&b, ", namespaces: [%s]", clip(d.Object.Namespace, maxLine))
 	}
 	b.WriteString(" and a reason; or run `palisade explain " + idList[0] + "`.")
-	d.Message = b.String()
+	d.Message = clip(b.String(), maxMessage)
+}
+
+// denial renders a deny finding as one line of a denial message.
+func denial(v *Verdict) string {
+	var b strings.Builder
+	f := &v.Finding
+	fmt.Fprintf(&b, "- %s (%s) %s", f.RuleID, f.Severity, f.Message)
+	if f.Container != "" && !strings.Contains(f.Message, strconv.Quote(f.Container)) {
+		fmt.Fprintf(&b, " (container %q)", f.Container)
+	}
+	if f.Path != "" {
+		fmt.Fprintf(&b, "; field %s", f.Path)
+	}
+	if f.Remediation != "" {
+		fmt.Fprintf(&b, ". Fix: %s", strings.TrimSuffix(f.Remediation, "."))
+	}
+	if v.Note != "" {
+		fmt.Fprintf(&b, " (%s)", v.Note)
+	}
+	b.WriteString(".")
+	return b.String()
 }
 
 // warning renders a warn finding as one admission warning line.

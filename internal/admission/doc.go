@@ -52,6 +52,21 @@
 // `kubectl apply --dry-run=server` shows what would happen), and flagged as not
 // enforced in the decision log and metrics.
 //
+// Only what the API server sends is judged. The object must be of the request's
+// group, version and kind, and the kinds the rules read must decode into their
+// typed object (fields of a newer API version are allowed); anything else fails the
+// review with ErrInvalid, and the webhook's failurePolicy decides, never an
+// admission by default.
+//
+// What a review may cost is bounded (Limits): its bytes and JSON values, counted
+// before decoding; the containers of a pod template and the images of an
+// ImageReview (past them, a LimitError fails the review); the findings kept
+// (MaxFindings: the rest are counted by rule and decide like the first of their
+// rule, without the update ratchet); the findings a denial lists and the warnings
+// returned (MaxListed: the rest are summarised, "... and 9,990 more"), and the
+// length of each line. Limits.Cost bounds the memory of a review, which the webhook
+// reserves; the review's context stops the evaluation between rules.
+//
 // Exec and attach (ReviewExec) implement what the DenyEscalatingExec admission
 // plugin did before Kubernetes 1.21 removed it: CONNECT to pods/exec or pods/attach,
 // and adding ephemeral containers, are denied when the target pod is privileged (in

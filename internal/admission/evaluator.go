@@ -13,7 +13,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/palisade-k8s/palisade/internal/checks"
 	"github.com/palisade-k8s/palisade/internal/config"
@@ -64,10 +66,18 @@ type Evaluator struct {
 	exemptions   []exemption
 	controllers  []string
 	enforceOwned bool
+	limits       Limits
+	// known are the kinds the rules read or an endpoint reviews.
+	known map[string]bool
 }
 
-// New prepares an Evaluator for a configuration (nil for the defaults).
-func New(cfg *config.Config) (*Evaluator, error) {
+// New prepares an Evaluator for a configuration (nil for the defaults), with the
+// default limits.
+func New(cfg *config.Config) (*Evaluator, error) { return NewWithLimits(cfg, DefaultLimits) }
+
+// NewWithLimits prepares an Evaluator for a configuration (nil for the defaults)
+// whose reviews stay within limits (unset ones take their default).
+func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 	if cfg == nil {
 		cfg = &config.Config{}
 	}
@@ -84,6 +94,13 @@ func New(cfg *config.Config) (*Evaluator, error) {
 		rules: map[string]*rules.Rule{}, actions: map[string]config.Action{},
 		enforceOwned: cfg.Webhook.ControllerOwned == "enforce",
 		controllers:  cfg.Webhook.ControllerUsers,
+		limits:       limits.orDefault(),
+		known: map[string]bool{
+			"Namespace": true, "ImageReview": true, "PodExecOptions": true, "PodAttachOptions": true,
+		},
+	}
+	for _, tp := range append(append([]workload.TemplatePath{}, workload.BuiltinTemplatePaths...), cfg.PodTemplatePaths...) {
+		e.known[tp.Kind] = true
 	}
 	if e.controllers == nil {
 		e.controllers = config.DefaultControllerUsers
@@ -103,6 +120,11 @@ func New(cfg *config.Config) (*Evaluator, error) {
 		}
 		e.rules[r.ID] = r
 		here = append(here, r)
+		for _, k := range r.Kinds {
+			if k != rules.AnyKind {
+				e.known[k] = true
+			}
+		}
 		if imageRules[r.ID] {
 			images = append(images, r)
 		}
@@ -114,7 +136,8 @@ func New(cfg *config.Config) (*Evaluator, error) {
 		}
 	}
 	sup := &suppress.Suppressor{Exemptions: cfg.Exemptions, NoAnnotations: true}
-	opts := engine.Options{Rules: here, Params: params, PSS: ev, Finder: e.finder, Suppress: sup.Apply, Workers: 1}
+	opts := engine.Options{Rules: here, Params: params, PSS: ev, Finder: e.finder, Suppress: sup.Apply, Workers: 1,
+		MaxFindings: e.limits.MaxFindings}
 	e.engine = engine.New(opts)
 	e.decode = engine.Decoder(here, e.finder)
 	opts.Rules = images
@@ -126,6 +149,14 @@ func New(cfg *config.Config) (*Evaluator, error) {
 
 // Config is the configuration the Evaluator was built from.
 func (e *Evaluator) Config() *config.Config { return e.cfg }
+
+// Limits are the limits of the Evaluator's reviews.
+func (e *Evaluator) Limits() Limits { return e.limits }
+
+// Known reports whether kind is one the rules read, one that runs pods, or one an
+// endpoint reviews (Namespace, ImageReview, PodExecOptions, PodAttachOptions): a
+// bounded set, fixed by the configuration, that metrics may use as label values.
+func (e *Evaluator) Known(kind string) bool { return e.known[kind] }
 
 // Rules returns the IDs of the rules that run at admission, in order.
 func (e *Evaluator) Rules() []string {
@@ -176,6 +207,9 @@ func actionFor(a config.Actions, r *rules.Rule) (config.Action, error) {
 
 // Review decides an AdmissionReview request of /validate: CREATE and UPDATE of
 // objects are evaluated; other operations, and requests for subresources, admitted.
+// An object that is not what the API server sends for the request's kind fails the
+// review (ErrInvalid), as does one past the evaluator's limits (a LimitError); when
+// ctx ends, the evaluation stops and the review fails with ctx's error.
 func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionRequest, c Cluster) *Decision {
 	d := newDecision(req)
 	// Subresources (status, scale, binding) change no template a rule reads; exec,
@@ -184,9 +218,9 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 		d.Allowed = true
 		return d
 	}
-	obj, err := requestObject(&req.Object, req)
+	obj, err := e.requestObject(&req.Object, req)
 	if err != nil {
-		return d.fail(fmt.Errorf("decode %s: %w", d.Object, err))
+		return d.fail(err)
 	}
 	d.Object = obj.Ref
 	ns := namespaceOf(req, obj)
@@ -204,18 +238,22 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 		d.Allowed, d.Exempt = true, ex.describe()
 		return d
 	}
-	fs, err := e.evaluate(e.engine, e.decode, obj, ns, nsLabels, nsKnown)
+	fs, omitted, err := e.evaluate(ctx, e.engine, e.decode, obj, ns, nsLabels, nsKnown)
 	if err != nil {
 		return d.fail(err)
 	}
 	var before map[string]bool
-	if req.Operation == admissionv1.Update && (len(req.OldObject.Raw) > 0 || req.OldObject.Object != nil) && hasDeny(e, fs) {
-		if old, err := requestObject(&req.OldObject, req); err == nil {
-			if ofs, err := e.evaluate(e.engine, e.decode, old, ns, nsLabels, nsKnown); err == nil {
+	if req.Operation == admissionv1.Update && (len(req.OldObject.Raw) > 0 || req.OldObject.Object != nil) && hasDeny(e, fs, omitted) {
+		// An old object that does not decode, or past the limits, earns no ratchet.
+		if old, err := e.requestObject(&req.OldObject, req); err == nil {
+			ofs, _, err := e.evaluate(ctx, e.engine, e.decode, old, ns, nsLabels, nsKnown)
+			if err == nil {
 				before = map[string]bool{}
 				for _, f := range ofs {
 					before[f.Fingerprint] = true
 				}
+			} else if ctx.Err() != nil {
+				return d.fail(err)
 			}
 		}
 	}
@@ -223,8 +261,8 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 	if !e.enforceOwned {
 		owner = e.trustedOwner(req, obj)
 	}
-	for _, f := range fs {
-		v := Verdict{Finding: f, Action: e.actions[f.RuleID]}
+	verdict := func(f finding.Finding, count int) Verdict {
+		v := Verdict{Finding: f, Action: e.actions[f.RuleID], Count: count}
 		var ex *exemption
 		if f.Suppressed == nil {
 			ex = e.exemptRule(scope, f.RuleID, now)
@@ -236,18 +274,31 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 			v.Action, v.Note = config.Ignore, "exempt: "+ex.describe()
 		case owner != "" && (v.Action == config.Deny || v.Action == config.Warn):
 			v.Action, v.Note = config.Audit, "created by a controller from the template of "+owner+", which was reviewed"
-		case before[f.Fingerprint] && v.Action == config.Deny:
+		case count == 1 && before[f.Fingerprint] && v.Action == config.Deny:
 			v.Action, v.Note = config.Warn, "already present before this update"
 		}
-		d.Verdicts = append(d.Verdicts, v)
+		return v
 	}
-	d.settle()
+	for _, f := range fs {
+		d.Verdicts = append(d.Verdicts, verdict(f, 1))
+	}
+	// Findings past MaxFindings decide like the first of their rule, without the
+	// update ratchet, which needs each one.
+	for _, o := range omitted {
+		d.Verdicts = append(d.Verdicts, verdict(o.Finding, o.Count))
+	}
+	d.settle(e.limits.MaxListed)
 	return d
 }
 
-func hasDeny(e *Evaluator, fs []finding.Finding) bool {
+func hasDeny(e *Evaluator, fs []finding.Finding, omitted []engine.Omitted) bool {
 	for _, f := range fs {
 		if e.actions[f.RuleID] == config.Deny {
+			return true
+		}
+	}
+	for _, o := range omitted {
+		if e.actions[o.RuleID] == config.Deny {
 			return true
 		}
 	}
@@ -278,8 +329,8 @@ func (e *Evaluator) trustedOwner(req *admissionv1.AdmissionRequest, obj *invento
 }
 
 // evaluate runs the rules of eng on obj, with its namespace when known, and returns
-// the findings on obj.
-func (e *Evaluator) evaluate(eng *engine.Engine, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, error) {
+// the findings on obj, kept and omitted. The evaluation stops when ctx ends.
+func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, []engine.Omitted, error) {
 	inv := &inventory.Inventory{Objects: make([]*inventory.Object, 0, 2)}
 	if nsKnown {
 		inv.Objects = append(inv.Objects, &inventory.Object{
@@ -291,15 +342,24 @@ func (e *Evaluator) evaluate(eng *engine.Engine, decode func(string, string) boo
 	if !decode(obj.Ref.APIVersion, obj.Ref.Kind) {
 		obj.Body = nil
 	}
-	run := eng.Fresh()
+	run := eng.Fresh(ctx)
 	run.Visit(obj)
 	res := run.Finish(inv)
+	if res.Stopped != nil {
+		return nil, nil, fmt.Errorf("evaluation of %s stopped: %w", obj.Ref, res.Stopped)
+	}
 	if len(res.Errors) > 0 {
 		msgs := make([]string, len(res.Errors))
+		invalid := false
 		for i, ie := range res.Errors {
 			msgs[i] = ie.Message
+			// The engine decodes the pod template, which checkObject leaves to it.
+			invalid = invalid || strings.HasPrefix(ie.Message, obj.Ref.String()+": pod template: ")
 		}
-		return nil, errors.New(strings.Join(msgs, "; "))
+		if invalid {
+			return nil, nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
+		}
+		return nil, nil, errors.New(strings.Join(msgs, "; "))
 	}
 	out := res.Findings[:0]
 	for _, f := range res.Findings {
@@ -307,7 +367,13 @@ func (e *Evaluator) evaluate(eng *engine.Engine, decode func(string, string) boo
 			out = append(out, f)
 		}
 	}
-	return out, nil
+	var omitted []engine.Omitted
+	for _, o := range res.Omitted {
+		if o.Object == obj.Ref {
+			omitted = append(omitted, o)
+		}
+	}
+	return out, omitted, nil
 }
 
 // objectBody returns the generic body of an object of a request: decoded already by
@@ -330,12 +396,18 @@ func objectBody(ext *runtime.RawExtension) (map[string]any, error) {
 	return body, nil
 }
 
-// requestObject turns an object of a request into an inventory object. Rules never
-// modify bodies, so the body is shared with the request.
-func requestObject(ext *runtime.RawExtension, req *admissionv1.AdmissionRequest) (*inventory.Object, error) {
+// requestObject turns an object of a request into an inventory object, once
+// checkObject accepts it. Rules never modify bodies, so the body is shared with the
+// request.
+func (e *Evaluator) requestObject(ext *runtime.RawExtension, req *admissionv1.AdmissionRequest) (*inventory.Object, error) {
+	if len(ext.Raw) > 0 {
+		if err := e.limits.check(ext.Raw, "object"); err != nil {
+			return nil, err
+		}
+	}
 	body, err := objectBody(ext)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	md, _ := body["metadata"].(map[string]any)
 	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
@@ -348,9 +420,6 @@ func requestObject(ext *runtime.RawExtension, req *admissionv1.AdmissionRequest)
 		Origin: finding.Location{File: Origin},
 		Body:   body,
 	}
-	if o.Ref.Kind == "" {
-		o.Ref.APIVersion, o.Ref.Kind = apiVersion(req.Kind.Group, req.Kind.Version), req.Kind.Kind
-	}
 	if o.Ref.Namespace == "" {
 		o.Ref.Namespace = req.Namespace
 	}
@@ -362,7 +431,141 @@ func requestObject(ext *runtime.RawExtension, req *admissionv1.AdmissionRequest)
 			o.Ref.Name = g + "*"
 		}
 	}
+	if err := e.checkObject(o, req); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// checkObject accepts only the objects the API server sends: of the request's
+// group, version and kind; for the kinds the rules read, decoding strictly into
+// their typed object (a field of the wrong type is an error, where the rules'
+// generic reads would skip it); with a pod template where the kind keeps it, of at
+// most MaxContainers containers. Fields unknown to this version's types are
+// allowed, as a newer API server sends them. The pod template itself is decoded
+// once, by the engine, which fails the review (ErrInvalid) when it does not decode.
+func (e *Evaluator) checkObject(o *inventory.Object, req *admissionv1.AdmissionRequest) error {
+	want := apiVersion(req.Kind.Group, req.Kind.Version)
+	if o.Ref.APIVersion != want || o.Ref.Kind != req.Kind.Kind {
+		return fmt.Errorf("%w: the object is %.100q %.100q, the request is for %.100q %.100q", ErrInvalid,
+			o.Ref.APIVersion, o.Ref.Kind, want, req.Kind.Kind)
+	}
+	body := o.Body
+	if tp, ok := e.finder.Lookup(o.Ref.APIVersion, o.Ref.Kind); ok {
+		if err := e.checkTemplate(o, tp); err != nil {
+			return err
+		}
+		body = without(body, strings.Split(tp.Path, "."))
+		_, spec := o.Body["spec"].(map[string]any)
+		_, meta := o.Body["metadata"].(map[string]any)
+		if tp.PodSpec && spec && meta {
+			// The engine decodes a Pod's metadata with its spec.
+			body = without(body, []string{"metadata"})
+		}
+	}
+	if !e.decode(o.Ref.APIVersion, o.Ref.Kind) {
+		return nil
+	}
+	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
+	typed, err := scheme.Scheme.New(gvk)
+	if err != nil {
+		// Not a built-in kind (a CRD that runs pods): its template is decoded, and
+		// checked, with the workload.
+		return nil
+	}
+	keys := make([]string, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		// One top-level field at a time, to name the field that does not decode.
+		if err := fromUnstructured(map[string]any{k: body[k]}, typed); err != nil {
+			return fmt.Errorf("%w: %s: %.100q: %v", ErrInvalid, o.Ref, k, err)
+		}
+	}
+	return nil
+}
+
+// without returns body without the field at path, copying only the objects on the
+// path (checkTemplate found them to be objects).
+func without(body map[string]any, path []string) map[string]any {
+	v, ok := body[path[0]]
+	if !ok {
+		return body
+	}
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		out[k] = v
+	}
+	if len(path) == 1 {
+		delete(out, path[0])
+	} else if m, ok := v.(map[string]any); ok {
+		out[path[0]] = without(m, path[1:])
+	}
+	return out
+}
+
+// checkTemplate checks that the path to the pod template holds objects, and counts
+// its containers.
+func (e *Evaluator) checkTemplate(o *inventory.Object, tp workload.TemplatePath) error {
+	at := strings.Split(tp.Path, ".")
+	if !tp.PodSpec {
+		at = append(at, "spec")
+	}
+	cur := o.Body
+	for i, part := range at {
+		v, ok := cur[part]
+		if !ok || v == nil {
+			return nil
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%w: %s: %s is %s, not an object", ErrInvalid, o.Ref, strings.Join(at[:i+1], "."), jsonType(v))
+		}
+		cur = m
+	}
+	n := 0
+	for _, k := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		switch l := cur[k].(type) {
+		case nil:
+		case []any:
+			n += len(l)
+		default:
+			return fmt.Errorf("%w: %s: %s.%s is %s, not a list", ErrInvalid, o.Ref, strings.Join(at, "."), k, jsonType(l))
+		}
+	}
+	if n > e.limits.MaxContainers {
+		return &LimitError{What: "containers in the pod template of " + clip(o.Ref.String(), 300), Got: n, Max: e.limits.MaxContainers, Flag: "max-containers"}
+	}
+	return nil
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return "a number"
+}
+
+// fromUnstructured decodes a generic body into a typed object; a body that does not
+// fit is an error, never a panic.
+func fromUnstructured(body map[string]any, out any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot decode: %v", r)
+		}
+	}()
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(body, out)
 }
 
 func apiVersion(group, version string) string {

@@ -77,12 +77,16 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 		}
 		pod = p
 	case req.SubResource == "ephemeralcontainers" && (req.Operation == admissionv1.Update || req.Operation == admissionv1.Create):
-		body, err := objectBody(&req.Object)
-		if err == nil {
-			pod, err = toPod(body)
+		if req.Kind.Group != "" || req.Kind.Version != "v1" || req.Kind.Kind != "Pod" {
+			return d.fail(fmt.Errorf("%w: a pods/ephemeralcontainers request for %.100q %.100q, not a v1 Pod", ErrInvalid,
+				apiVersion(req.Kind.Group, req.Kind.Version), req.Kind.Kind))
 		}
+		obj, err := e.requestObject(&req.Object, req)
 		if err != nil {
-			return d.fail(fmt.Errorf("decode pod: %w", err))
+			return d.fail(err)
+		}
+		if pod, err = toPod(obj.Body); err != nil {
+			return d.fail(fmt.Errorf("%w: decode pod: %v", ErrInvalid, err))
 		}
 	default:
 		d.Allowed = true
@@ -109,7 +113,7 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 		verb += " into"
 	}
 	for _, esc := range Escalations(&pod.Spec) {
-		v := Verdict{Action: config.Deny, Finding: finding.Finding{
+		v := Verdict{Action: config.Deny, Count: 1, Finding: finding.Finding{
 			RuleID: esc.RuleID, Severity: finding.Critical, Object: d.Object, Container: esc.Container, Path: esc.Path,
 			Message:     fmt.Sprintf("%s: %s a pod that is as powerful as its node is denied (formerly DenyEscalatingExec)", esc.Message, verb),
 			Remediation: "Debug the pod through its logs or a copy without the privileges (kubectl debug --copy-to), or exempt the user or group for break-glass access",
@@ -119,7 +123,7 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 		}
 		d.Verdicts = append(d.Verdicts, v)
 	}
-	d.settle()
+	d.settle(e.limits.MaxListed)
 	return d
 }
 

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -18,9 +19,15 @@ import (
 // registries, tags and digests) with their configured actions; a deny finding
 // refuses the pod. Namespace exemptions apply (an ImageReview names no user), and
 // the review's annotations never exempt anything: the pod's author writes them.
-func (e *Evaluator) ReviewImages(spec *imagepolicyv1alpha1.ImageReviewSpec) *Decision {
+//
+// The review fails past MaxContainers images (a LimitError), and when ctx ends
+// before it is decided.
+func (e *Evaluator) ReviewImages(ctx context.Context, spec *imagepolicyv1alpha1.ImageReviewSpec) *Decision {
 	d := &Decision{Kind: "ImageReview", Operation: "CREATE",
 		Object: finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: spec.Namespace, Name: "(image review)"}}
+	if n := len(spec.Containers); n > e.limits.MaxContainers {
+		return d.fail(&LimitError{What: "images in the ImageReview", Got: n, Max: e.limits.MaxContainers, Flag: "max-containers"})
+	}
 	scope := requestScope{req: &admissionv1.AdmissionRequest{}, ns: spec.Namespace, kind: "Pod"}
 	now := time.Now()
 	if ex := e.exemptAll(scope, now); ex != nil && len(ex.Users)+len(ex.Groups)+len(ex.ServiceAccounts)+len(ex.Labels)+len(ex.NamespaceLabels)+len(ex.Names) == 0 {
@@ -40,15 +47,14 @@ func (e *Evaluator) ReviewImages(spec *imagepolicyv1alpha1.ImageReviewSpec) *Dec
 			"spec":     map[string]any{"containers": containers},
 		},
 	}
-	fs, err := e.evaluate(e.images, e.imagesDecode, obj, spec.Namespace, nil, false)
+	fs, omitted, err := e.evaluate(ctx, e.images, e.imagesDecode, obj, spec.Namespace, nil, false)
 	if err != nil {
 		return d.fail(err)
 	}
-	for _, f := range fs {
-		v := Verdict{Finding: f, Action: e.actions[f.RuleID]}
+	verdict := func(f finding.Finding, count int) {
+		v := Verdict{Finding: f, Action: e.actions[f.RuleID], Count: count}
 		// The synthetic container names mean nothing to the reader: name the image.
-		f.Container = ""
-		v.Finding = f
+		v.Finding.Container = ""
 		if f.Suppressed != nil {
 			v.Action, v.Note = config.Ignore, "exempt by configuration: "+f.Suppressed.Reason
 		} else if ex := e.exemptRule(scope, f.RuleID, now); ex != nil {
@@ -56,7 +62,13 @@ func (e *Evaluator) ReviewImages(spec *imagepolicyv1alpha1.ImageReviewSpec) *Dec
 		}
 		d.Verdicts = append(d.Verdicts, v)
 	}
-	d.settle()
+	for _, f := range fs {
+		verdict(f, 1)
+	}
+	for _, o := range omitted {
+		verdict(o.Finding, o.Count)
+	}
+	d.settle(e.limits.MaxListed)
 	return d
 }
 

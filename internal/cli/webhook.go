@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-k8s/palisade/internal/admission"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/webhook"
@@ -35,7 +37,10 @@ func newWebhookServe(stderr io.Writer) *cobra.Command {
 		kubeconfig, kubeContext string
 		noCluster               bool
 		logLevel                string
+		memoryLimit             bytesFlag
 	)
+	opts.Limits = admission.DefaultLimits
+	maxReviewBytes, reviewMemory := bytesFlag(opts.Limits.MaxReviewBytes), bytesFlag(webhook.DefaultReviewMemory)
 	c := &cobra.Command{
 		Use:   "serve --tls-cert-file FILE --tls-key-file FILE [--config FILE]",
 		Short: "Serve the admission webhook over HTTPS",
@@ -54,7 +59,17 @@ serving certificate are re-read every --reload-interval and replaced when they c
 (a configuration that does not validate is rejected, and the old one kept). Every
 decision is logged to standard error as one JSON line. On SIGTERM the server turns
 unready, waits --shutdown-delay, and finishes the reviews in flight. Unless $GOGC is
-set, the garbage collector runs at GOGC=400.
+set, the garbage collector runs at GOGC=400; give the container's memory limit as
+--memory-limit so that it collects harder near it.
+
+What one review may cost is bounded: its body (--max-review-bytes), its JSON values
+(--max-review-values), the containers of a pod template and the images of an
+ImageReview (--max-containers); a review past them is answered with an error, to
+which the API server applies the webhook's failurePolicy. At most --max-findings
+findings are kept per review, and a denial lists at most --max-listed of them (the
+rest are summarised, and still decide). The reviews in flight hold at most
+--review-memory together, each counted from its size; a review waits for room
+until its deadline. The deadline (--review-deadline) stops the evaluation too.
 
 Namespaces and pods are read through informer caches, with the usual kubeconfig
 rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
@@ -71,6 +86,12 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 				return exitError{ExitUsage}
 			}
 			opts.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+			if memoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				// The runtime's soft limit, below the container's, leaves room for
+				// what the Go heap does not count (stacks, buffers of the OS).
+				debug.SetMemoryLimit(int64(memoryLimit) / 10 * 9)
+			}
+			opts.Limits.MaxReviewBytes, opts.ReviewMemory = int(maxReviewBytes), int64(reviewMemory)
 			if os.Getenv("GOGC") == "" {
 				// Reviews allocate much and keep little: collecting at 5x the live
 				// heap instead of 2x saves about a sixth of the CPU per review, for a
@@ -121,8 +142,40 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 	f.DurationVar(&opts.ShutdownDelay, "shutdown-delay", 5*time.Second, "how long to stay up, unready, after SIGTERM, so the Service stops routing here")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight reviews finish")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.Var(&memoryLimit, "memory-limit", "the container's memory limit (a quantity: 256Mi); the Go runtime's soft memory limit is set to 90% of it unless $GOMEMLIMIT is set")
+	f.Var(&reviewMemory, "review-memory", "memory the reviews in flight may hold together, each counted from its size; a review waits for room until its deadline")
+	f.Var(&maxReviewBytes, "max-review-bytes", "largest review body read")
+	f.IntVar(&opts.Limits.MaxValues, "max-review-values", opts.Limits.MaxValues, "most JSON values (objects, lists, strings, numbers...) in one review")
+	f.IntVar(&opts.Limits.MaxContainers, "max-containers", opts.Limits.MaxContainers, "most containers in a pod template (init, regular and ephemeral) and images in an ImageReview")
+	f.IntVar(&opts.Limits.MaxFindings, "max-findings", opts.Limits.MaxFindings, "most findings kept per review; more are counted by rule and still decide")
+	f.IntVar(&opts.Limits.MaxListed, "max-listed", opts.Limits.MaxListed, "most findings listed in a denial message, and warnings returned; the rest are summarised")
 	return c
 }
+
+// bytesFlag is a size in bytes, given as a Kubernetes quantity (256Mi, 7340032).
+type bytesFlag int64
+
+func (b *bytesFlag) String() string {
+	if *b == 0 {
+		return ""
+	}
+	return resource.NewQuantity(int64(*b), resource.BinarySI).String()
+}
+
+func (b *bytesFlag) Set(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return err
+	}
+	v, ok := q.AsInt64()
+	if !ok || v <= 0 {
+		return fmt.Errorf("%s: not a size in bytes", s)
+	}
+	*b = bytesFlag(v)
+	return nil
+}
+
+func (b *bytesFlag) Type() string { return "quantity" }
 
 func newWebhookCerts(stdout io.Writer) *cobra.Command {
 	var (

@@ -63,3 +63,25 @@ func TestWebhookServeUsage(t *testing.T) {
 		t.Errorf("bad config: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestWebhookServeLimits: the review limits are flags, sizes as quantities; a review
+// memory that cannot hold the largest review is a usage error.
+func TestWebhookServeLimits(t *testing.T) {
+	dir := t.TempDir()
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	serve := func(args ...string) result {
+		return run(t, nil, append([]string{"webhook", "serve", "--no-cluster", "--listen", "127.0.0.1:0",
+			"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key")}, args...)...)
+	}
+	if r := serve("--review-memory", "16Mi"); r.code != 2 || !strings.Contains(r.stderr, "review memory (16777216 bytes) cannot hold one review of the largest size (7340032 bytes") {
+		t.Errorf("small review memory: exit %d %s", r.code, r.stderr)
+	}
+	if r := serve("--review-memory", "16Mi", "--max-review-bytes", "1Mi", "--max-review-values", "10000", "--listen", "256.0.0.1:0"); r.code != 2 || strings.Contains(r.stderr, "review memory") {
+		t.Errorf("small review memory for small reviews: exit %d %s", r.code, r.stderr)
+	}
+	if r := serve("--max-review-bytes", "lots"); r.code != 2 || !strings.Contains(r.stderr, "--max-review-bytes") {
+		t.Errorf("bad size: exit %d %s", r.code, r.stderr)
+	}
+}

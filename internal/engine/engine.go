@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sort"
@@ -27,6 +28,10 @@ type Options struct {
 	// Suppress, if set, is offered every finding and may mark it suppressed.
 	Suppress func(o *inventory.Object, f *finding.Finding)
 	Workers  int
+	// MaxFindings, if positive, bounds the findings kept for each object; the ones
+	// past it are counted by rule in Result.Omitted (the admission webhook bounds
+	// what one review holds with it).
+	MaxFindings int
 }
 
 // Result is what a run produced.
@@ -46,6 +51,20 @@ type Result struct {
 	// Idle lists, in ID order, the enabled rules that check nothing with their
 	// configured parameters (rules.Rule.Idle), such as an allow-list left empty.
 	Idle []string
+	// Omitted are the findings past Options.MaxFindings, in input order: for each
+	// object and rule, the first finding not kept, with the number not kept. They
+	// get object identities, fingerprints and suppression like kept findings.
+	Omitted []Omitted
+	// Stopped is the context's error when the context of Fresh ended before every
+	// rule ran; the objects not fully checked are also in Errors.
+	Stopped error
+}
+
+// Omitted stands for the findings of one rule on one object that were not kept.
+type Omitted struct {
+	// Finding is the first of them.
+	finding.Finding
+	Count int
 }
 
 // Decoder returns the load-time decision of which kinds need a full decode: kinds that
@@ -89,9 +108,41 @@ func indexKinds(r *rules.Rule) map[string]bool {
 
 type objResult struct {
 	findings []finding.Finding
+	omitted  []Omitted
 	deferred []deferredFinding
 	err      *finding.InputError
 	workload bool
+}
+
+// add keeps f, or counts it as omitted once max (if positive) findings are kept.
+func (r *objResult) add(f finding.Finding, max int) {
+	if max <= 0 || len(r.findings) < max {
+		r.findings = append(r.findings, f)
+		return
+	}
+	r.omit(f, 1)
+}
+
+// omit counts n findings of f's rule as omitted, f standing for them if it is the
+// first.
+func (r *objResult) omit(f finding.Finding, n int) {
+	for i := range r.omitted {
+		if r.omitted[i].RuleID == f.RuleID {
+			r.omitted[i].Count += n
+			return
+		}
+	}
+	r.omitted = append(r.omitted, Omitted{Finding: f, Count: n})
+}
+
+// merge adds the findings of s, about the same object, to r.
+func (r *objResult) merge(s *objResult, max int) {
+	for _, f := range s.findings {
+		r.add(f, max)
+	}
+	for _, o := range s.omitted {
+		r.omit(o.Finding, o.Count)
+	}
 }
 
 // deferredFinding is decided by settle once the inventory is known.
@@ -111,7 +162,7 @@ func (e *Engine) settleDeferred(inv *inventory.Inventory) {
 		}
 		for _, d := range r.deferred {
 			if d.settle(inv, &d.f) {
-				r.findings = append(r.findings, d.f)
+				r.add(d.f, e.opts.MaxFindings)
 			}
 		}
 		r.deferred = nil
@@ -149,6 +200,11 @@ type Engine struct {
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
+
+	// ctx, when set by Fresh, stops the evaluation between rules once it ends;
+	// stopped records that it did.
+	ctx     context.Context
+	stopped atomic.Bool
 }
 
 // New prepares an engine. It panics if a rule needs an index nobody registered: that
@@ -224,15 +280,27 @@ func New(opts Options) *Engine {
 // Fresh returns an engine with the rules, parameters and tables of e already
 // prepared and no state: it evaluates another inventory without repeating New. The
 // admission webhook prepares one engine per configuration and takes a fresh copy for
-// each review. Scoped-rule counts are shared with e.
-func (e *Engine) Fresh() *Engine {
-	return &Engine{
+// each review. Scoped-rule counts are shared with e. The evaluation stops between
+// rules once ctx ends (nil: never): the objects left unchecked are errors, and
+// Result.Stopped says why.
+func (e *Engine) Fresh(ctx context.Context) *Engine {
+	return &Engine{ctx: ctx,
 		opts: e.opts, wlRules: e.wlRules, byCheck: e.byCheck, objRules: e.objRules,
 		crossRules: e.crossRules, crossWLRules: e.crossWLRules, params: e.params,
 		partialCheck: e.partialCheck, indexKinds: e.indexKinds, retainKinds: e.retainKinds,
 		needsIndexes: e.needsIndexes, scoped: e.scoped, paramsOfFn: e.paramsOfFn, enabledFn: e.enabledFn,
 		pending: map[*inventory.Object]*objResult{},
 	}
+}
+
+// done reports whether the context of Fresh has ended, and records that the
+// evaluation stopped.
+func (e *Engine) done() bool {
+	if e.ctx == nil || e.ctx.Err() == nil {
+		return false
+	}
+	e.stopped.Store(true)
+	return true
 }
 
 // Retain reports whether an object's decoded body must be kept after Visit: only when
@@ -290,7 +358,7 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 			}
 			e.mu.Lock()
 			if p := e.pending[o]; p != nil {
-				p.findings = append(p.findings, r.findings...)
+				p.merge(&r, e.opts.MaxFindings)
 				if p.err == nil {
 					p.err = r.err
 				}
@@ -319,6 +387,15 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		}
 		sortFindings(r.findings)
 		res.Findings = append(res.Findings, r.findings...)
+		for i := range r.omitted {
+			f := &r.omitted[i].Finding
+			f.Object = o.Ref
+			f.ComputeFingerprint()
+			if e.opts.Suppress != nil {
+				e.opts.Suppress(o, f)
+			}
+			res.Omitted = append(res.Omitted, r.omitted[i])
+		}
 		if r.err != nil {
 			res.Errors = append(res.Errors, *r.err)
 		}
@@ -344,6 +421,9 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		}
 	}
 	sort.Strings(res.Idle)
+	if e.stopped.Load() {
+		res.Stopped = e.ctx.Err()
+	}
 	return res
 }
 
@@ -409,13 +489,17 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			out.err = &ie
 		}
 	}()
-	report := func(f finding.Finding) { out.findings = append(out.findings, f) }
+	report := func(f finding.Finding) { out.add(f, e.opts.MaxFindings) }
 	memo := &rules.Memo{}
 	onError := func(err error) {
 		if out.err == nil {
 			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: %v", o.Ref, err)}
 			out.err = &ie
 		}
+	}
+	if e.done() {
+		onError(e.ctx.Err())
+		return out
 	}
 	if e.opts.Finder != nil && len(wlRules) > 0 {
 		w, err := e.opts.Finder.From(o)
@@ -426,9 +510,12 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, settle rules.Settle) {
+			if !e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, settle rules.Settle) {
 				out.deferred = append(out.deferred, deferredFinding{f, settle})
-			})
+			}) {
+				onError(e.ctx.Err())
+				return out
+			}
 		}
 	}
 	for _, rs := range [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]} {
@@ -436,6 +523,10 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		// kind run on every object.
 		passes := make([]rules.Pass, len(rs))
 		for i, r := range rs {
+			if e.done() {
+				onError(e.ctx.Err())
+				return out
+			}
 			p := &passes[i]
 			*p = *e.newPass(r, o, inv, report)
 			p.SetMemo(memo)
@@ -449,8 +540,9 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
-// for it reports the official detail on the pod spec, so no violation is lost.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) {
+// for it reports the official detail on the pod spec, so no violation is lost. It
+// returns false when the context of Fresh ended before every rule ran.
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) bool {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -459,11 +551,17 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 		}
 	}
 	var failed map[string]pss.Result
+	if e.done() {
+		return false
+	}
 	if e.opts.PSS != nil && gated {
 		failed = e.opts.PSS.Evaluate(w.Meta, w.Spec)
 	}
 	reportedCheck := map[string]bool{}
 	for _, r := range wlRules {
+		if e.done() {
+			return false
+		}
 		check := r.Frameworks.PSSCheck
 		if check != "" {
 			if _, bad := failed[check]; !bad {
@@ -487,7 +585,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	// The fallback stands in for the single-object rules (byCheck), which run in Visit
 	// (no inventory); the inventory-wide rules of Finish must not repeat it.
 	if inv != nil {
-		return
+		return true
 	}
 	// A restricted failure that a baseline finding already explains (pss.SubsumedBy)
 	// needs no fallback either.
@@ -500,6 +598,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 		e.newPass(r, o, inv, report).Report(w.SpecPath, "",
 			"Pod Security Standards %s check %q fails: %s (%s)", res.Level, check, res.Reason, res.Detail)
 	}
+	return true
 }
 
 // paramsOf returns a rule's parameters, configured or default, even when the rule

@@ -1,6 +1,9 @@
 package engine_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,5 +279,98 @@ spec:
 	}
 	if res.Workloads != 2 {
 		t.Errorf("workloads = %d, want 2", res.Workloads)
+	}
+}
+
+func testRule(id string, kinds []string, object func(*rules.Pass, *inventory.Object), wl func(*rules.Pass, *workload.Workload)) *rules.Rule {
+	return &rules.Rule{
+		Meta: rules.Meta{ID: id, Title: "t", Severity: finding.High, Category: "test", Rationale: "r",
+			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
+		Kinds: kinds, Object: object, Workload: wl,
+	}
+}
+
+// TestFreshStopsWithContext: once the context of Fresh ends, no further rule runs on
+// the object, workload rules included; the object is reported as not fully checked
+// and the result says the evaluation stopped. The admission webhook's deadline stops
+// a review's evaluation this way instead of letting it run on unanswered.
+func TestFreshStopsWithContext(t *testing.T) {
+	const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec: {containers: [{name: c, image: x}]}
+`
+	for _, workloadRules := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var ran []string
+		mk := func(id string, stop bool) *rules.Rule {
+			body := func() {
+				ran = append(ran, id)
+				if stop {
+					cancel()
+				}
+			}
+			if workloadRules {
+				return testRule(id, nil, nil, func(p *rules.Pass, w *workload.Workload) { body(); p.Report(w.SpecPath, "", "seen") })
+			}
+			return testRule(id, []string{"Pod"}, func(p *rules.Pass, o *inventory.Object) { body(); p.Report("spec", "", "seen") }, nil)
+		}
+		rs := []*rules.Rule{mk("TEST-A", true), mk("TEST-B", false), mk("TEST-C", false)}
+		finder := workload.NewFinder(nil)
+		lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(pod), Decode: engine.Decoder(rs, finder)})
+		run := engine.New(engine.Options{Rules: rs, Finder: finder, Workers: 1}).Fresh(ctx)
+		for _, o := range lr.Inventory.Objects {
+			run.Visit(o)
+		}
+		res := run.Finish(lr.Inventory)
+		if strings.Join(ran, ",") != "TEST-A" {
+			t.Errorf("workload rules %v: rules run after the context ended: %v", workloadRules, ran)
+		}
+		if !errors.Is(res.Stopped, context.Canceled) || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "not fully checked: context canceled") {
+			t.Errorf("workload rules %v: stopped %v, errors %v", workloadRules, res.Stopped, res.Errors)
+		}
+	}
+	// A context that never ends changes nothing.
+	rs := []*rules.Rule{testRule("TEST-A", []string{"ConfigMap"}, func(p *rules.Pass, o *inventory.Object) { p.Report("data", "", "seen") }, nil)}
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
+	run := engine.New(engine.Options{Rules: rs, Workers: 1}).Fresh(context.Background())
+	for _, o := range lr.Inventory.Objects {
+		run.Visit(o)
+	}
+	if res := run.Finish(lr.Inventory); res.Stopped != nil || len(res.Errors) > 0 || len(res.Findings) != 3 {
+		t.Errorf("stopped %v, errors %v, %d findings, want 3", res.Stopped, res.Errors, len(res.Findings))
+	}
+}
+
+// TestMaxFindings: past MaxFindings, an object's findings are not kept but counted
+// by rule, each rule's first omitted finding standing for the rest with the object's
+// identity, a fingerprint and suppression like a kept one.
+func TestMaxFindings(t *testing.T) {
+	many := func(id string, n int) *rules.Rule {
+		return testRule(id, []string{"ConfigMap"}, func(p *rules.Pass, o *inventory.Object) {
+			for i := 0; i < n; i++ {
+				p.Report(fmt.Sprintf("data.k%d", i), "", "finding %d", i)
+			}
+		}, nil)
+	}
+	rs := []*rules.Rule{many("TEST-A", 4), many("TEST-B", 1000)}
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
+	res := engine.Run(lr.Inventory, engine.Options{Rules: rs, MaxFindings: 10, Workers: 1,
+		Suppress: func(o *inventory.Object, f *finding.Finding) {
+			if o.Ref.Name == "c2" {
+				f.Suppressed = &finding.Suppression{Kind: "config", Reason: "test"}
+			}
+		}})
+	if len(res.Findings) != 30 {
+		t.Errorf("%d findings kept, want 10 for each of the 3 ConfigMaps", len(res.Findings))
+	}
+	if len(res.Omitted) != 3 {
+		t.Fatalf("omitted %+v, want one entry per ConfigMap", res.Omitted)
+	}
+	for _, o := range res.Omitted {
+		if o.RuleID != "TEST-B" || o.Count != 994 || o.Object.Kind != "ConfigMap" || o.Fingerprint == "" ||
+			o.Path != "data.k6" || (o.Object.Name == "c2") != (o.Suppressed != nil) {
+			t.Errorf("omitted %+v", o)
+		}
 	}
 }

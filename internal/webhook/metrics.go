@@ -1,8 +1,13 @@
 package webhook
 
 import (
+	admissionv1 "k8s.io/api/admission/v1"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/palisade-k8s/palisade/internal/admission"
+	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own.
@@ -14,6 +19,8 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 	reloads  *prometheus.CounterVec
 	inFlight prometheus.Gauge
+	// reviewMemory is the review memory held by the reviews in flight.
+	reviewMemory prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -34,7 +41,7 @@ func newMetrics() *metrics {
 		}, []string{"rule", "action"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_errors_total",
-			Help: "Reviews answered with an error (the API server then applies the webhook's failurePolicy), by endpoint and reason: decode, evaluate, deadline.",
+			Help: "Reviews answered with an error (the API server then applies the webhook's failurePolicy), by endpoint and reason: decode (not what the API server sends), limit (past a review limit), overload (no room in the review memory within the deadline), deadline, canceled (the client left), evaluate, encode.",
 		}, []string{"endpoint", "reason"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_reloads_total",
@@ -42,10 +49,43 @@ func newMetrics() *metrics {
 		}, []string{"what", "result"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "palisade_webhook_in_flight_reviews",
-			Help: "Reviews being evaluated.",
+			Help: "Reviews holding review memory: from reading their body until their evaluation stops, which may be after an error answered their deadline.",
+		}),
+		reviewMemory: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_review_memory_bytes",
+			Help: "Review memory (webhook serve --review-memory) held by the reviews in flight, as estimated from their size.",
 		}),
 	}
-	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight,
+	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight, m.reviewMemory,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Label values come only from bounded sets, never from a request as such: a label
+// value is a time series kept for the life of the process.
+
+// kindLabel is a kind the evaluator knows (rules read it, it runs pods, or an
+// endpoint reviews it), else "other".
+func kindLabel(ev *admission.Evaluator, kind string) string {
+	if ev.Known(kind) {
+		return kind
+	}
+	return "other"
+}
+
+// operationLabel is an operation of the API server, else "other".
+func operationLabel(op string) string {
+	switch admissionv1.Operation(op) {
+	case admissionv1.Create, admissionv1.Update, admissionv1.Delete, admissionv1.Connect:
+		return op
+	}
+	return "other"
+}
+
+// ruleLabel is a registered rule's ID, else "other".
+func ruleLabel(id string) string {
+	if _, ok := rules.Get(id); ok {
+		return id
+	}
+	return "other"
 }

@@ -19,14 +19,15 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	imagepolicyv1alpha1 "k8s.io/api/imagepolicy/v1alpha1"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/palisade-k8s/palisade/internal/admission"
 	"github.com/palisade-k8s/palisade/internal/config"
@@ -64,7 +65,18 @@ type Options struct {
 	// Log receives the decision log and operational messages (JSON to stderr by
 	// default).
 	Log *slog.Logger
+	// Limits bound what one review may cost (admission.DefaultLimits for the unset
+	// ones).
+	Limits admission.Limits
+	// ReviewMemory is the memory the reviews in flight may hold together, each
+	// counted at admission.Limits.Cost as its body arrives and until its evaluation
+	// stops; a review waits for room until its deadline (96 MiB by default).
+	ReviewMemory int64
 }
+
+// DefaultReviewMemory is the default Options.ReviewMemory: with the runtime and
+// the informer caches, it keeps a replica within the chart's 256 MiB.
+const DefaultReviewMemory = 96 << 20
 
 // Server is the webhook. Create it with New, run it with Run.
 type Server struct {
@@ -74,6 +86,8 @@ type Server struct {
 	metrics   *metrics
 	log       *slog.Logger
 	stopping  atomic.Bool
+	// budget holds the review memory of the reviews in flight.
+	budget *semaphore.Weighted
 	// reloadMu serialises reloads; lastCfg is the configuration file's contents in
 	// force.
 	reloadMu sync.Mutex
@@ -99,9 +113,17 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	s := &Server{opts: opts, metrics: newMetrics(), log: opts.Log, ready: make(chan struct{})}
+	if opts.ReviewMemory <= 0 {
+		opts.ReviewMemory = DefaultReviewMemory
+	}
+	s := &Server{opts: opts, metrics: newMetrics(), log: opts.Log, ready: make(chan struct{}),
+		budget: semaphore.NewWeighted(opts.ReviewMemory)}
 	if err := s.loadConfig(); err != nil {
 		return nil, err
+	}
+	if l := s.evaluator.Load().Limits(); l.CostOf(l.MaxReviewBytes) > opts.ReviewMemory {
+		return nil, fmt.Errorf("the review memory (%d bytes) cannot hold one review of the largest size (%d bytes, which may take %d)",
+			opts.ReviewMemory, l.MaxReviewBytes, l.CostOf(l.MaxReviewBytes))
 	}
 	if opts.CertFile != "" || opts.KeyFile != "" {
 		c, err := newCertReloader(opts.CertFile, opts.KeyFile)
@@ -121,7 +143,7 @@ func (s *Server) loadConfig() error {
 		if s.evaluator.Load() != nil {
 			return nil
 		}
-		ev, err := admission.New(nil)
+		ev, err := admission.NewWithLimits(nil, s.opts.Limits)
 		if err != nil {
 			return err
 		}
@@ -139,7 +161,7 @@ func (s *Server) loadConfig() error {
 	if err != nil {
 		return err
 	}
-	ev, err := admission.New(cfg)
+	ev, err := admission.NewWithLimits(cfg, s.opts.Limits)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -189,7 +211,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/validate-exec", s.reviewHandler("validate-exec", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
 		return ev.ReviewExec(ctx, req, s.opts.Cluster)
 	}))
-	mux.HandleFunc("/imagepolicy", s.imagePolicy)
+	mux.Handle("/imagepolicy", s.imagePolicy())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.notReady(); err != "" {
@@ -217,45 +239,153 @@ func (s *Server) notReady() string {
 type reviewFunc func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision
 
 func (s *Server) reviewHandler(endpoint string, review reviewFunc) http.Handler {
+	return s.handle(endpoint, "AdmissionReview", func(body []byte, l admission.Limits) (*job, error) {
+		rev, err := l.DecodeReview(body)
+		if err != nil {
+			return nil, err
+		}
+		return &job{
+			name: fmt.Sprintf("review %.100s of %.100s", rev.Request.UID, rev.Request.Kind.Kind),
+			decide: func(ctx context.Context, ev *admission.Evaluator) *admission.Decision {
+				return review(ctx, ev, rev.Request)
+			},
+			answer: func(d *admission.Decision) ([]byte, error) { return admission.EncodeResponse(d.Response()) },
+		}, nil
+	})
+}
+
+// imagePolicy answers an ImageReview of the ImagePolicyWebhook admission plugin.
+func (s *Server) imagePolicy() http.Handler {
+	return s.handle("imagepolicy", "ImageReview", func(body []byte, l admission.Limits) (*job, error) {
+		rev, err := l.DecodeImageReview(body)
+		if err != nil {
+			return nil, err
+		}
+		return &job{
+			name: fmt.Sprintf("image review of %d images", len(rev.Spec.Containers)),
+			decide: func(ctx context.Context, ev *admission.Evaluator) *admission.Decision {
+				return ev.ReviewImages(ctx, &rev.Spec)
+			},
+			answer: func(d *admission.Decision) ([]byte, error) {
+				rev.Status = d.ImageReviewStatus()
+				rev.APIVersion, rev.Kind = "imagepolicy.k8s.io/v1alpha1", "ImageReview"
+				return json.Marshal(rev)
+			},
+		}, nil
+	})
+}
+
+// job is a decoded review: its name for errors, its evaluation, and its answer.
+type job struct {
+	name   string
+	decide func(ctx context.Context, ev *admission.Evaluator) *admission.Decision
+	answer func(d *admission.Decision) ([]byte, error)
+}
+
+// handle serves one review endpoint within the review's bounds. The review's
+// deadline runs from its arrival, and bounds the reading of its body too. Its
+// memory (admission.Limits.Cost) is reserved from the review memory as its body
+// arrives and once its values are counted, waiting for room until the deadline,
+// and is returned when its evaluation stops, which the deadline makes it do: the
+// in-flight gauge and the review memory count a review whose answer was an error
+// until its work ends.
+func (s *Server) handle(endpoint, want string, decode func(body []byte, l admission.Limits) (*job, error)) http.Handler {
 	latency := s.metrics.latency.WithLabelValues(endpoint)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.metrics.inFlight.Inc()
-		defer s.metrics.inFlight.Dec()
 		if r.Method != http.MethodPost {
-			http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, admission.MaxReviewBytes+1))
-		if err != nil {
-			s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
-			return
-		}
-		rev, err := admission.DecodeReview(body)
-		if err != nil {
-			s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
+			http.Error(w, "POST an "+want, http.StatusMethodNotAllowed)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.Deadline)
 		defer cancel()
+		deadline, _ := ctx.Deadline()
+		// Not every ResponseWriter can (a test's recorder); the server's ReadTimeout
+		// bounds the read then.
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
 		ev := s.evaluator.Load()
+		l := ev.Limits()
+		if r.ContentLength > int64(l.MaxReviewBytes) {
+			s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge,
+				&admission.LimitError{What: want + " bytes", Got: int(r.ContentLength), Max: l.MaxReviewBytes, Flag: "max-review-bytes"})
+			return
+		}
+		res := &reservation{s: s, ctx: ctx}
+		s.metrics.inFlight.Inc()
+		stop := func() {
+			res.release()
+			s.metrics.inFlight.Dec()
+		}
+		handed := false // to the evaluation, which stops then
+		defer func() {
+			if !handed {
+				stop()
+			}
+		}()
+		failRead := func(err error) {
+			var le *admission.LimitError
+			switch {
+			case errors.As(err, &le):
+				s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge, err)
+			case errors.Is(err, errNoRoom):
+				s.fail(w, endpoint, "overload", http.StatusServiceUnavailable,
+					fmt.Errorf("no room for the review within %v: the reviews in flight hold the review memory", s.opts.Deadline))
+			case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded):
+				s.fail(w, endpoint, "deadline", http.StatusServiceUnavailable, fmt.Errorf("%s not read within %v", want, s.opts.Deadline))
+			default:
+				s.fail(w, endpoint, "decode", http.StatusBadRequest, err)
+			}
+		}
+		body, err := res.read(r.Body, l, int(r.ContentLength), l.MaxReviewBytes)
+		if err == nil {
+			// The counted values need more, or less.
+			err = res.fit(l.Cost(len(body), admission.CountValues(body)))
+		}
+		if err != nil {
+			failRead(err)
+			return
+		}
+		j, err := decode(body, l)
+		body = nil
+		if err != nil {
+			failRead(err)
+			return
+		}
 		done := make(chan *admission.Decision, 1)
-		go func() { done <- review(ctx, ev, rev.Request) }()
+		handed = true
+		go func() {
+			defer stop()
+			done <- j.decide(ctx, ev)
+		}()
 		var d *admission.Decision
 		select {
 		case d = <-done:
 		case <-ctx.Done():
-			s.fail(w, endpoint, "deadline", http.StatusServiceUnavailable,
-				fmt.Errorf("review %s of %s not decided within %v", rev.Request.UID, rev.Request.Kind.Kind, s.opts.Deadline))
+		}
+		if d == nil || (d.Err != nil && ctx.Err() != nil) {
+			reason := "deadline"
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				reason = "canceled"
+			}
+			s.fail(w, endpoint, reason, http.StatusServiceUnavailable,
+				fmt.Errorf("%s not decided within %v", j.name, s.opts.Deadline))
 			return
 		}
 		if d.Err != nil {
-			s.log.Error("review failed", "endpoint", endpoint, "uid", d.UID, "kind", d.Kind, "operation", d.Operation,
-				"object", d.Object.String(), "user", d.User, "error", d.Err.Error())
-			s.fail(w, endpoint, "evaluate", http.StatusInternalServerError, d.Err)
+			s.log.Error("review failed", "endpoint", endpoint, "uid", short(d.UID), "kind", short(d.Kind), "operation", short(d.Operation),
+				"object", short(d.Object.String()), "user", short(d.User), "error", short(d.Err.Error()))
+			var le *admission.LimitError
+			switch {
+			case errors.As(d.Err, &le):
+				s.fail(w, endpoint, "limit", http.StatusRequestEntityTooLarge, d.Err)
+			case errors.Is(d.Err, admission.ErrInvalid):
+				s.fail(w, endpoint, "decode", http.StatusBadRequest, d.Err)
+			default:
+				s.fail(w, endpoint, "evaluate", http.StatusInternalServerError, d.Err)
+			}
 			return
 		}
-		out, err := admission.EncodeResponse(d.Response())
+		out, err := j.answer(d)
 		if err != nil {
 			s.fail(w, endpoint, "encode", http.StatusInternalServerError, err)
 			return
@@ -264,24 +394,26 @@ func (s *Server) reviewHandler(endpoint string, review reviewFunc) http.Handler 
 		w.Write(out)
 		elapsed := time.Since(start)
 		latency.Observe(elapsed.Seconds())
-		s.record(endpoint, d, elapsed)
+		s.record(endpoint, ev, d, elapsed)
 	})
 }
 
-// record counts a decision and writes its decision-log line.
-func (s *Server) record(endpoint string, d *admission.Decision, elapsed time.Duration) {
-	s.metrics.reviews.WithLabelValues(endpoint, d.Kind, d.Operation, d.Outcome(), strconv.FormatBool(d.DryRun)).Inc()
+// record counts a decision and writes its decision-log line. Metric labels take
+// only values of bounded sets: kinds the evaluator knows and the API server's
+// operations, anything else is "other".
+func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.Decision, elapsed time.Duration) {
+	s.metrics.reviews.WithLabelValues(endpoint, kindLabel(ev, d.Kind), operationLabel(d.Operation), d.Outcome(), strconv.FormatBool(d.DryRun)).Inc()
 	for _, v := range d.Verdicts {
-		s.metrics.ruleHits.WithLabelValues(v.Finding.RuleID, string(v.Action)).Inc()
+		s.metrics.ruleHits.WithLabelValues(ruleLabel(v.Finding.RuleID), string(v.Action)).Add(float64(max(v.Count, 1)))
 	}
 	attrs := []slog.Attr{
-		slog.String("endpoint", endpoint), slog.String("uid", d.UID), slog.String("kind", d.Kind),
-		slog.String("operation", d.Operation), slog.String("object", d.Object.String()), slog.String("user", d.User),
+		slog.String("endpoint", endpoint), slog.String("uid", short(d.UID)), slog.String("kind", short(d.Kind)),
+		slog.String("operation", short(d.Operation)), slog.String("object", short(d.Object.String())), slog.String("user", short(d.User)),
 		slog.String("decision", d.Outcome()), slog.Bool("dryRun", d.DryRun), slog.Bool("enforced", d.Enforced()),
-		slog.Any("rules", d.RuleActions()), slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+		slog.Any("rules", d.RuleActions()), slog.Int("findings", d.Findings()), slog.Float64("ms", float64(elapsed.Microseconds())/1000),
 	}
 	if d.SubResource != "" {
-		attrs = append(attrs, slog.String("subresource", d.SubResource))
+		attrs = append(attrs, slog.String("subresource", short(d.SubResource)))
 	}
 	if d.Exempt != "" {
 		attrs = append(attrs, slog.String("exempt", d.Exempt))
@@ -289,38 +421,24 @@ func (s *Server) record(endpoint string, d *admission.Decision, elapsed time.Dur
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "review", attrs...)
 }
 
-func (s *Server) fail(w http.ResponseWriter, endpoint, reason string, code int, err error) {
-	s.metrics.errors.WithLabelValues(endpoint, reason).Inc()
-	if reason != "evaluate" {
-		s.log.Warn("review not answered", "endpoint", endpoint, "reason", reason, "error", err.Error())
+// short bounds a value from a request in the log or an error.
+func short(s string) string {
+	const n = 1024
+	if len(s) <= n {
+		return s
 	}
-	http.Error(w, "palisade: "+err.Error(), code)
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
-// imagePolicy answers an ImageReview of the ImagePolicyWebhook admission plugin.
-func (s *Server) imagePolicy(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	if r.Method != http.MethodPost {
-		http.Error(w, "POST an ImageReview", http.StatusMethodNotAllowed)
-		return
+// fail answers a review with an error, whose text (which may quote the request) is
+// bounded.
+func (s *Server) fail(w http.ResponseWriter, endpoint, reason string, code int, err error) {
+	s.metrics.errors.WithLabelValues(endpoint, reason).Inc()
+	msg := short(err.Error())
+	if reason != "evaluate" {
+		s.log.Warn("review not answered", "endpoint", endpoint, "reason", reason, "error", msg)
 	}
-	var rev imagepolicyv1alpha1.ImageReview
-	if err := json.NewDecoder(io.LimitReader(r.Body, admission.MaxReviewBytes)).Decode(&rev); err != nil {
-		s.fail(w, "imagepolicy", "decode", http.StatusBadRequest, err)
-		return
-	}
-	d := s.evaluator.Load().ReviewImages(&rev.Spec)
-	if d.Err != nil {
-		s.fail(w, "imagepolicy", "evaluate", http.StatusInternalServerError, d.Err)
-		return
-	}
-	rev.Status = d.ImageReviewStatus()
-	rev.APIVersion, rev.Kind = "imagepolicy.k8s.io/v1alpha1", "ImageReview"
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(&rev)
-	elapsed := time.Since(start)
-	s.metrics.latency.WithLabelValues("imagepolicy").Observe(elapsed.Seconds())
-	s.record("imagepolicy", d, elapsed)
+	http.Error(w, "palisade: "+msg, code)
 }
 
 // Ready is closed once Run listens.
