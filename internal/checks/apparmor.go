@@ -32,8 +32,12 @@ func init() {
 				p.Report(w.SpecField("securityContext.appArmorProfile.type"), "", "pod sets appArmorProfile.type=%s", sc.AppArmorProfile.Type)
 			}
 			for _, c := range w.Containers {
+				field := c.Field("securityContext.appArmorProfile")
+				if _, fromAnnotation := w.Defaulted(field); fromAnnotation {
+					continue // the annotation is reported below
+				}
 				if sc := c.SecurityContext; sc != nil && !allowed(sc.AppArmorProfile) {
-					p.Report(c.Field("securityContext.appArmorProfile.type"), c.Name, "container %q sets appArmorProfile.type=%s", c.Name, sc.AppArmorProfile.Type)
+					p.Report(field+".type", c.Name, "container %q sets appArmorProfile.type=%s", c.Name, sc.AppArmorProfile.Type)
 				}
 			}
 			// The annotation is checked for any name, as PSS does, not only for

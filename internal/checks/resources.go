@@ -154,7 +154,7 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 		if c.Kind == workload.Ephemeral {
 			continue
 		}
-		field, q, set := containerValue(c, rc)
+		field, q, set := containerValue(w, c, rc)
 		if set && !q.IsZero() {
 			continue
 		}
@@ -191,13 +191,17 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 }
 
 // containerValue returns the container's own value for the check and the field it
-// comes from: for a request, an explicit request, else the limit it defaults to. set
-// is false when the container names neither (the field is then where it belongs).
-func containerValue(c *workload.Container, rc resourceCheck) (field string, q resource.Quantity, set bool) {
+// comes from: for a request, a written request, else the limit it defaults to (the
+// API server copies it: workload defaults). set is false when the container names
+// neither (the field is then where it belongs).
+func containerValue(w *workload.Workload, c *workload.Container, rc resourceCheck) (field string, q resource.Quantity, set bool) {
 	r := c.Resources
 	if !rc.limit {
+		// A request the API server copied from the limit is reported on the limit.
 		if v, ok := r.Requests[rc.res]; ok {
-			return "resources.requests." + string(rc.res), v, true
+			if _, defaulted := w.Defaulted(c.Field("resources.requests." + string(rc.res))); !defaulted {
+				return "resources.requests." + string(rc.res), v, true
+			}
 		}
 	}
 	if v, ok := r.Limits[rc.res]; ok {

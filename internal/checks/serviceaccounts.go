@@ -178,17 +178,18 @@ func serviceAccountsOf(inv *inventory.Inventory, ns string) map[string]*saInfo {
 	return inv.Get(indexServiceAccounts).(serviceAccounts)[ns]
 }
 
-// effectiveSA returns the service account a pod runs as and the field it comes from
-// ("" when neither field is set and the admission plugin's default applies).
+// effectiveSA returns the service account a pod runs as (serviceAccountName, which
+// the API server sets: workload defaults) and the field it comes from ("" when
+// neither field is written and the admission plugin's default applies).
 func effectiveSA(w *workload.Workload) (name, field string) {
-	if w.Spec.ServiceAccountName != "" {
-		return w.Spec.ServiceAccountName, "serviceAccountName"
+	name = w.Spec.ServiceAccountName
+	switch from, defaulted := w.Defaulted(w.SpecField("serviceAccountName")); {
+	case !defaulted:
+		return name, "serviceAccountName"
+	case from != "":
+		return name, "serviceAccount"
 	}
-	//nolint:staticcheck // the deprecated alias is exactly what is read here
-	if w.Spec.DeprecatedServiceAccount != "" {
-		return w.Spec.DeprecatedServiceAccount, "serviceAccount"
-	}
-	return defaultSA, ""
+	return name, ""
 }
 
 // tokenPathTaken reports whether every init and regular container already mounts
@@ -332,13 +333,16 @@ func checkDefaultSAObject(p *rules.Pass, o *inventory.Object) {
 }
 
 func checkDeprecatedSA(p *rules.Pass, w *workload.Workload) {
-	//nolint:staticcheck // reporting the deprecated alias is the point
-	old := w.Spec.DeprecatedServiceAccount
+	old := w.DeprecatedServiceAccount // as written: the API server overwrites it
 	if old == "" {
 		return
 	}
 	path := w.SpecField("serviceAccount")
-	switch cur := w.Spec.ServiceAccountName; {
+	cur := w.Spec.ServiceAccountName
+	if _, defaulted := w.Defaulted(w.SpecField("serviceAccountName")); defaulted {
+		cur = ""
+	}
+	switch {
 	case cur == "":
 		p.Report(path, "", "the pod sets the deprecated spec.serviceAccount (%q) instead of spec.serviceAccountName", old)
 	case cur == old:

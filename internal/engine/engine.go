@@ -476,6 +476,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 			report(f)
 		})
 		p.SetMemo(memo)
+		p.Source = w.Source
 		if inv == nil && r.Deferred {
 			p.SetDefer(deferTo)
 		}
