@@ -48,8 +48,6 @@ const (
 	refSAGoodPract  = "https://kubernetes.io/docs/concepts/security/service-accounts/"
 	refPodSpecSAAPI = "https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/"
 
-	// tokenMountPath is where the ServiceAccount admission plugin mounts the token.
-	tokenMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 	// defaultSA is the account the admission plugin assigns to pods that name none.
 	defaultSA = "default"
 
@@ -195,24 +193,7 @@ func effectiveSA(w *workload.Workload) (name, field string) {
 // tokenPathTaken reports whether every init and regular container already mounts
 // something at the token path, in which case the admission plugin mounts no token.
 func tokenPathTaken(w *workload.Workload) bool {
-	n := 0
-	for _, c := range w.Containers {
-		if c.Kind == workload.Ephemeral {
-			continue
-		}
-		n++
-		found := false
-		for _, m := range c.VolumeMounts {
-			if m.MountPath == tokenMountPath {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return n > 0
+	return len(w.TokenTargets()) == 0
 }
 
 // projectedTokenVolume returns the path of the first projected serviceAccountToken

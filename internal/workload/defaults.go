@@ -46,6 +46,11 @@ package workload
 //     spec.manualSelector is true, a Job's template gets the labels
 //     batch.kubernetes.io/job-name and job-name (the Job's name), besides the
 //     controller-uid labels, whose value (the Job's UID) no manifest can know.
+//  8. The StatefulSet controller (pkg/controller/statefulset, updateStorage): each
+//     volumeClaimTemplate becomes a persistentVolumeClaim volume of its name, in
+//     place of a template volume of the same name (the claim named for the first
+//     pod, <template>-<set>-0; the controller puts the claims first, Palisade keeps
+//     the written volumes where they are and appends the others).
 //
 // Not applied, each for its reason:
 //   - fields of features disabled by default at v1.37 (H2CContainerProbe's probe
@@ -57,9 +62,10 @@ package workload
 //     ServiceAccounts) and its imagePullSecrets; LimitRanger's container defaults
 //     (the resource rules settle them against the input's LimitRanges); Priority,
 //     RuntimeClass overhead and DefaultTolerationSeconds (no rule reads them);
-//   - labels controllers add to the pods they create (pod-template-hash,
-//     controller-revision-hash, statefulset.kubernetes.io/pod-name, the Job's
-//     controller-uid): values no manifest can know.
+//   - what controllers set per pod (labels pod-template-hash,
+//     controller-revision-hash, statefulset.kubernetes.io/pod-name and pod-index, the
+//     Job's controller-uid; a StatefulSet pod's hostname and subdomain): values that
+//     differ from pod to pod or that no manifest can know; no rule reads them.
 //
 // Fields the API server set are recorded (Defaulted), with the written field a value
 // was copied from, so that rules can tell a written value from a default and findings
@@ -268,6 +274,41 @@ func (w *Workload) applyDefaults() {
 				d.set(w.MetaPath+".labels['"+k+"']", "metadata.name")
 			}
 		}
+	}
+
+	// 8. The StatefulSet controller.
+	if w.Object.Ref.Kind == "StatefulSet" {
+		d.claimVolumes()
+	}
+}
+
+// claimVolumes adds a StatefulSet's volumeClaimTemplates to its pod as
+// persistentVolumeClaim volumes.
+func (d defaulter) claimVolumes() {
+	w := d.w
+	spec, _ := w.Object.Body["spec"].(map[string]any)
+	tmpls, _ := spec["volumeClaimTemplates"].([]any)
+	for k, t := range tmpls {
+		tm, _ := t.(map[string]any)
+		meta, _ := tm["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
+		if name == "" {
+			continue
+		}
+		v := corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{
+			ClaimName: name + "-" + w.Object.Ref.Name + "-0",
+		}}}
+		from := "spec.volumeClaimTemplates[" + strconv.Itoa(k) + "]"
+		i := 0
+		for i < len(w.Spec.Volumes) && w.Spec.Volumes[i].Name != name {
+			i++
+		}
+		if i == len(w.Spec.Volumes) {
+			w.Spec.Volumes = append(w.Spec.Volumes, v)
+		} else {
+			w.Spec.Volumes[i] = v
+		}
+		d.set(w.SpecPath+".volumes["+strconv.Itoa(i)+"]", from)
 	}
 }
 
