@@ -32,12 +32,11 @@ func init() {
 				p.Report(w.SpecField("securityContext.appArmorProfile.type"), "", "pod sets appArmorProfile.type=%s", sc.AppArmorProfile.Type)
 			}
 			for _, c := range w.Containers {
-				field := c.Field("securityContext.appArmorProfile")
-				if _, fromAnnotation := w.Defaulted(field); fromAnnotation {
-					continue // the annotation is reported below
-				}
 				if sc := c.SecurityContext; sc != nil && !allowed(sc.AppArmorProfile) {
-					p.Report(field+".type", c.Name, "container %q sets appArmorProfile.type=%s", c.Name, sc.AppArmorProfile.Type)
+					if _, fromAnnotation := c.Defaulted("securityContext.appArmorProfile"); fromAnnotation {
+						continue // the annotation is reported below
+					}
+					p.Report(c.Field("securityContext.appArmorProfile.type"), c.Name, "container %q sets appArmorProfile.type=%s", c.Name, sc.AppArmorProfile.Type)
 				}
 			}
 			// The annotation is checked for any name, as PSS does, not only for

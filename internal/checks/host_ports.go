@@ -26,7 +26,7 @@ func init() {
 						continue
 					}
 					field := c.Field("ports") + indexSuffix(i) + ".hostPort"
-					if _, defaulted := w.Defaulted(field); defaulted {
+					if _, defaulted := c.Defaulted("ports" + indexSuffix(i) + ".hostPort"); defaulted {
 						p.Report(field, c.Name, "container %q binds host port %d: with hostNetwork: true the API server copies containerPort into hostPort", c.Name, port.HostPort)
 						continue
 					}

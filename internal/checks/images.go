@@ -248,7 +248,7 @@ func init() {
 				if r.Pinned() {
 					return
 				}
-				_, defaulted := w.Defaulted(c.Field("imagePullPolicy"))
+				_, defaulted := c.Defaulted("imagePullPolicy")
 				switch pol := c.ImagePullPolicy; {
 				case pol == corev1.PullAlways:
 				case defaulted:

@@ -154,7 +154,7 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 		if c.Kind == workload.Ephemeral {
 			continue
 		}
-		field, q, set := containerValue(w, c, rc)
+		field, q, set := containerValue(c, rc)
 		if set && !q.IsZero() {
 			continue
 		}
@@ -194,13 +194,14 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 // comes from: for a request, a written request, else the limit it defaults to (the
 // API server copies it: workload defaults). set is false when the container names
 // neither (the field is then where it belongs).
-func containerValue(w *workload.Workload, c *workload.Container, rc resourceCheck) (field string, q resource.Quantity, set bool) {
+func containerValue(c *workload.Container, rc resourceCheck) (field string, q resource.Quantity, set bool) {
 	r := c.Resources
 	if !rc.limit {
 		// A request the API server copied from the limit is reported on the limit.
 		if v, ok := r.Requests[rc.res]; ok {
-			if _, defaulted := w.Defaulted(c.Field("resources.requests." + string(rc.res))); !defaulted {
-				return "resources.requests." + string(rc.res), v, true
+			field := "resources.requests." + string(rc.res)
+			if _, defaulted := c.Defaulted(field); !defaulted {
+				return field, v, true
 			}
 		}
 	}

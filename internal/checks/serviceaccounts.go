@@ -181,19 +181,13 @@ func serviceAccountsOf(inv *inventory.Inventory, ns string) map[string]*saInfo {
 // neither field is written and the admission plugin's default applies).
 func effectiveSA(w *workload.Workload) (name, field string) {
 	name = w.Spec.ServiceAccountName
-	switch from, defaulted := w.Defaulted(w.SpecField("serviceAccountName")); {
+	switch from, defaulted := w.SpecDefaulted("serviceAccountName"); {
 	case !defaulted:
 		return name, "serviceAccountName"
 	case from != "":
 		return name, "serviceAccount"
 	}
 	return name, ""
-}
-
-// tokenPathTaken reports whether every init and regular container already mounts
-// something at the token path, in which case the admission plugin mounts no token.
-func tokenPathTaken(w *workload.Workload) bool {
-	return len(w.TokenTargets()) == 0
 }
 
 // projectedTokenVolume returns the path of the first projected serviceAccountToken
@@ -237,7 +231,7 @@ func checkAutomount(p *rules.Pass, w *workload.Workload) {
 	if matchAny(p.Strings("exemptNamespaces"), ns) || hasExemptLabel(p.Strings("exemptLabels"), w) {
 		return
 	}
-	if tokenPathTaken(w) {
+	if w.TokenPathTaken() {
 		return
 	}
 	sa, _ := effectiveSA(w)
@@ -283,7 +277,7 @@ func checkDefaultSAUse(p *rules.Pass, w *workload.Workload) {
 		p.Report(path, "", "the pod %s and mounts a projected token of it (%s)", how, strings.TrimPrefix(proj, w.SpecPath+"."))
 		return
 	}
-	if tokenPathTaken(w) {
+	if w.TokenPathTaken() {
 		return
 	}
 	if v := w.Spec.AutomountServiceAccountToken; v != nil {
@@ -320,7 +314,7 @@ func checkDeprecatedSA(p *rules.Pass, w *workload.Workload) {
 	}
 	path := w.SpecField("serviceAccount")
 	cur := w.Spec.ServiceAccountName
-	if _, defaulted := w.Defaulted(w.SpecField("serviceAccountName")); defaulted {
+	if _, defaulted := w.SpecDefaulted("serviceAccountName"); defaulted {
 		cur = ""
 	}
 	switch {

@@ -150,12 +150,7 @@ type Pass struct {
 	// silent only when that rule runs.
 	Enabled func(ruleID string) bool
 	// OnError receives errors a rule cannot check past (nil: ignored).
-	OnError func(error)
-	// Source maps a field path to the one whose line locates a finding on it (nil:
-	// the path itself). The engine sets it to the workload's Source, so that a
-	// finding on a value the API server copied from another field points at the line
-	// of that field.
-	Source       func(path string) string
+	OnError      func(error)
 	report       func(finding.Finding)
 	inScope      func()
 	deferFinding func(finding.Finding, Settle)
@@ -274,10 +269,6 @@ func NewPass(r *Rule, o *inventory.Object, inv *inventory.Inventory, params map[
 
 // Report records a finding at a field path of the pass's object. container may be "".
 func (p *Pass) Report(path, container, format string, args ...any) {
-	at := path
-	if p.Source != nil {
-		at = p.Source(path)
-	}
 	p.report(finding.Finding{
 		RuleID:      p.Rule.ID,
 		Title:       p.Rule.Title,
@@ -286,7 +277,7 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 		Object:      p.Object.Ref,
 		Container:   container,
 		Path:        path,
-		Location:    p.Object.LocationOf(at),
+		Location:    p.Object.LocationOf(path),
 		Message:     fmt.Sprintf(format, args...),
 		Remediation: p.Rule.Remediation,
 		Frameworks:  p.Rule.tagList(),

@@ -67,9 +67,10 @@ package workload
 //     Job's controller-uid; a StatefulSet pod's hostname and subdomain): values that
 //     differ from pod to pod or that no manifest can know; no rule reads them.
 //
-// Fields the API server set are recorded (Defaulted), with the written field a value
-// was copied from, so that rules can tell a written value from a default and findings
-// on a copied value point at the line of the field it came from (Source).
+// Some of the fields the API server sets are recorded (Defaulted): every value copied
+// from another field, with that field, so that a finding on it points at the line it
+// came from (Source); and the defaults a rule tells apart from a written value
+// (imagePullPolicy, the service account). The other defaults are applied unrecorded.
 // TestDefaultsMatchAPIServer compares the result with what a real kube-apiserver
 // stores for every workload of the corpus and the examples.
 
@@ -102,7 +103,7 @@ type defaulter struct {
 func (d defaulter) set(path, from string) {
 	w := d.w
 	if w.defaulted == nil {
-		w.defaulted = make(map[string]string, 16)
+		w.defaulted = make(map[string]string, 4)
 	}
 	w.defaulted[path] = from
 	if from != "" {
@@ -112,10 +113,30 @@ func (d defaulter) set(path, from string) {
 
 // Defaulted reports whether the API server, not the manifest, set the field at path
 // (a full field path, "spec.template.spec.containers[0].imagePullPolicy"), and the
-// written field whose value it copied ("" for a constant default).
+// written field whose value it copied ("" for a constant default). It knows the
+// values copied from another field (hostPort, requests from limits, the service
+// account from its alias, AppArmor profiles from annotations, Job labels, StatefulSet
+// claim volumes) and the constant defaults of imagePullPolicy and the service
+// account; it answers false for the other defaults.
 func (w *Workload) Defaulted(path string) (from string, ok bool) {
 	from, ok = w.defaulted[path]
 	return from, ok
+}
+
+// SpecDefaulted is Defaulted for a field of the PodSpec ("serviceAccountName").
+func (w *Workload) SpecDefaulted(sub string) (from string, ok bool) {
+	if len(w.defaulted) == 0 {
+		return "", false
+	}
+	return w.Defaulted(w.SpecField(sub))
+}
+
+// Defaulted is Workload.Defaulted for a field of the container ("imagePullPolicy").
+func (c *Container) Defaulted(sub string) (from string, ok bool) {
+	if c.w == nil || len(c.w.defaulted) == 0 {
+		return "", false
+	}
+	return c.w.Defaulted(c.Field(sub))
 }
 
 // Source returns the field path whose line locates a finding on path: for a value
@@ -161,7 +182,6 @@ func (w *Workload) applyDefaults() {
 	// 1. SetDefaults_Pod.
 	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
 		s.TerminationGracePeriodSeconds = ptr.To[int64](1)
-		d.set(sp+"terminationGracePeriodSeconds", "")
 	}
 	for _, list := range [...]struct {
 		kind ContainerKind
@@ -186,7 +206,6 @@ func (w *Workload) applyDefaults() {
 	}
 	if s.EnableServiceLinks == nil {
 		s.EnableServiceLinks = ptr.To(corev1.DefaultEnableServiceLinks)
-		d.set(sp+"enableServiceLinks", "")
 	}
 	if s.HostNetwork {
 		d.hostNetworkPorts(Regular, s.Containers)
@@ -211,23 +230,18 @@ func (w *Workload) applyDefaults() {
 	}
 	if s.DNSPolicy == "" {
 		s.DNSPolicy = corev1.DNSClusterFirst
-		d.set(sp+"dnsPolicy", "")
 	}
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = corev1.RestartPolicyAlways
-		d.set(sp+"restartPolicy", "")
 	}
 	if s.SecurityContext == nil {
 		s.SecurityContext = &corev1.PodSecurityContext{}
-		d.set(sp+"securityContext", "")
 	}
 	if s.TerminationGracePeriodSeconds == nil {
 		s.TerminationGracePeriodSeconds = ptr.To[int64](corev1.DefaultTerminationGracePeriodSeconds)
-		d.set(sp+"terminationGracePeriodSeconds", "")
 	}
 	if s.SchedulerName == "" {
 		s.SchedulerName = corev1.DefaultSchedulerName
-		d.set(sp+"schedulerName", "")
 	}
 
 	// 3. Volumes.
@@ -347,19 +361,15 @@ func (d defaulter) hostNetworkPorts(kind ContainerKind, cs []corev1.Container) {
 func (d defaulter) volume(v *corev1.Volume, vp string) {
 	if ptr.AllPtrFieldsNil(&v.VolumeSource) {
 		v.VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
-		d.set(vp+".emptyDir", "")
 	}
 	if img := v.Image; img != nil && img.PullPolicy == "" {
 		img.PullPolicy = defaultPullPolicy(img.Reference)
-		d.set(vp+".image.pullPolicy", "")
 	}
 	if hp := v.HostPath; hp != nil && hp.Type == nil {
 		hp.Type = ptr.To(corev1.HostPathUnset)
-		d.set(vp+".hostPath.type", "")
 	}
 	if sv := v.Secret; sv != nil && sv.DefaultMode == nil {
 		sv.DefaultMode = ptr.To[int32](corev1.SecretVolumeSourceDefaultMode)
-		d.set(vp+".secret.defaultMode", "")
 	}
 	if is := v.ISCSI; is != nil && is.ISCSIInterface == "" {
 		is.ISCSIInterface = "default"
@@ -378,13 +388,11 @@ func (d defaulter) volume(v *corev1.Volume, vp string) {
 	if da := v.DownwardAPI; da != nil {
 		if da.DefaultMode == nil {
 			da.DefaultMode = ptr.To[int32](corev1.DownwardAPIVolumeSourceDefaultMode)
-			d.set(vp+".downwardAPI.defaultMode", "")
 		}
 		fieldRefs(da.Items)
 	}
 	if cm := v.ConfigMap; cm != nil && cm.DefaultMode == nil {
 		cm.DefaultMode = ptr.To[int32](corev1.ConfigMapVolumeSourceDefaultMode)
-		d.set(vp+".configMap.defaultMode", "")
 	}
 	if ad := v.AzureDisk; ad != nil {
 		if ad.CachingMode == nil {
@@ -403,7 +411,6 @@ func (d defaulter) volume(v *corev1.Volume, vp string) {
 	if pr := v.Projected; pr != nil {
 		if pr.DefaultMode == nil {
 			pr.DefaultMode = ptr.To[int32](corev1.ProjectedVolumeSourceDefaultMode)
-			d.set(vp+".projected.defaultMode", "")
 		}
 		for j := range pr.Sources {
 			src := &pr.Sources[j]
@@ -412,7 +419,6 @@ func (d defaulter) volume(v *corev1.Volume, vp string) {
 			}
 			if t := src.ServiceAccountToken; t != nil && t.ExpirationSeconds == nil {
 				t.ExpirationSeconds = ptr.To[int64](3600)
-				d.set(vp+".projected.sources["+strconv.Itoa(j)+"].serviceAccountToken.expirationSeconds", "")
 			}
 		}
 	}
@@ -456,7 +462,6 @@ func (d defaulter) container(c *corev1.Container, cp string) {
 	for j := range c.Ports {
 		if c.Ports[j].Protocol == "" {
 			c.Ports[j].Protocol = corev1.ProtocolTCP
-			d.set(cp+".ports["+strconv.Itoa(j)+"].protocol", "")
 		}
 	}
 	for j := range c.Env {
@@ -651,7 +656,6 @@ func (d defaulter) podLevelResources() {
 		}
 		if _, ok := lims[k]; !ok {
 			lims[k] = v
-			d.set(sp+"limits."+string(k), "")
 		}
 	}
 	if len(lims) > 0 {
@@ -667,7 +671,6 @@ func (d defaulter) podLevelResources() {
 	for k, v := range resourcehelper.AggregateContainerRequests(pod, resourcehelper.PodResourcesOptions{}) {
 		if _, ok := reqs[k]; !ok && resourcehelper.IsSupportedPodLevelResource(k) && overcommitAllowed(k) {
 			reqs[k] = v
-			d.set(sp+"requests."+string(k), "")
 		}
 	}
 	for k, v := range pr.Limits {
@@ -728,7 +731,6 @@ func (d defaulter) podLevelResources() {
 			pr.Limits = corev1.ResourceList{}
 		}
 		pr.Limits[k] = v
-		d.set(sp+"limits."+string(k), "")
 	}
 }
 

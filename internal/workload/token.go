@@ -24,21 +24,35 @@ const TokenVolumePrefix = "kube-api-access-"
 func (w *Workload) TokenTargets() []*Container {
 	var out []*Container
 	for _, c := range w.Containers {
-		if c.Kind == Ephemeral {
-			continue
-		}
-		taken := false
-		for _, m := range c.VolumeMounts {
-			if m.MountPath == TokenMountPath {
-				taken = true
-				break
-			}
-		}
-		if !taken {
+		if tokenTarget(c) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// TokenPathTaken reports whether the plugin mounts the token into no container
+// whatever the settings: every init and regular container mounts something at
+// TokenMountPath.
+func (w *Workload) TokenPathTaken() bool {
+	for _, c := range w.Containers {
+		if tokenTarget(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func tokenTarget(c *Container) bool {
+	if c.Kind == Ephemeral {
+		return false
+	}
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == TokenMountPath {
+			return false
+		}
+	}
+	return true
 }
 
 // AutomountsToken reports whether the plugin mounts a token, given the

@@ -84,6 +84,8 @@ type Container struct {
 	Path string
 	*corev1.Container
 	Effective Effective
+
+	w *Workload
 }
 
 // Field returns the path of a field under the container ("securityContext.privileged").
@@ -102,9 +104,9 @@ type Workload struct {
 	// API server overwrites the alias with serviceAccountName (Spec holds the result).
 	DeprecatedServiceAccount string
 
-	// defaulted maps the field paths the API server set (defaults.go) to the written
-	// field each copied its value from ("" for a constant); derived says whether any
-	// was copied.
+	// defaulted maps field paths the API server set (defaults.go: Defaulted) to the
+	// written field each copied its value from ("" for a constant); derived says
+	// whether any was copied.
 	defaulted map[string]string
 	derived   bool
 }
@@ -280,7 +282,7 @@ func (f *Finder) From(o *inventory.Object) (*Workload, error) {
 
 func (w *Workload) collectContainers() {
 	add := func(kind ContainerKind, i int, c *corev1.Container) {
-		cc := &Container{Kind: kind, Index: i, Path: w.SpecPath + "." + string(kind) + "[" + strconv.Itoa(i) + "]", Container: c}
+		cc := &Container{Kind: kind, Index: i, Path: w.SpecPath + "." + string(kind) + "[" + strconv.Itoa(i) + "]", Container: c, w: w}
 		cc.Effective = effective(w, cc)
 		w.Containers = append(w.Containers, cc)
 	}
