@@ -106,3 +106,34 @@ spec:
 		t.Fatal("no hostPorts control in pss-baseline")
 	}
 }
+
+// TestJobPodsCarryTheirJobName: the API server labels a Job's pods job-name and
+// batch.kubernetes.io/job-name, so a NetworkPolicy may select them by it.
+func TestJobPodsCarryTheirJobName(t *testing.T) {
+	job := `apiVersion: batch/v1
+kind: Job
+metadata: {name: db-migrate, namespace: shop}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: migrate, image: "migrate:1.0"}
+---
+`
+	policy := func(label string) string {
+		return `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: migrate, namespace: shop}
+spec:
+  podSelector: {matchLabels: {` + label + `: db-migrate}}
+  policyTypes: [Ingress, Egress]
+`
+	}
+	tmpl := "PAL-421 - spec.template.metadata"
+	runCases(t, []ruleCase{
+		{name: "selected by job-name", rules: []string{"PAL-421", "PAL-422"}, yaml: job + policy("job-name")},
+		{name: "selected by batch.kubernetes.io/job-name", rules: []string{"PAL-421", "PAL-422"}, yaml: job + policy("batch.kubernetes.io/job-name")},
+		{name: "another label selects nothing", rules: []string{"PAL-421"}, yaml: job + policy("app"), want: []string{tmpl}},
+	})
+}
