@@ -6,7 +6,7 @@ package workload
 // controller then see that pod. Palisade judges the same pod: From applies, in this
 // file and nowhere else, every step of the Kubernetes release the project builds
 // against (k8s.io/kubernetes v1.37, read from its source) that sets a field from the
-// pod itself, in the API server's order:
+// pod itself, in this order (the API server's, then the controllers'):
 //
 //  1. SetDefaults_Pod (pkg/apis/core/v1/defaults.go), which the API server applies to
 //     Pods only; a controller creates its pods from the template, so every template
@@ -57,11 +57,12 @@ package workload
 //     protocol, ContainerStopSignals, EmptyDirVolumeMode, VolumeBindMountOptions and
 //     other alpha fields) are dropped by the API server; no rule reads any of them;
 //   - what depends on other objects: the ServiceAccount plugin's token volume and
-//     mounts (the account's automountServiceAccountToken decides; see
-//     TokenAutomount, which the service account rules settle against the input's
-//     ServiceAccounts) and its imagePullSecrets; LimitRanger's container defaults
-//     (the resource rules settle them against the input's LimitRanges); Priority,
-//     RuntimeClass overhead and DefaultTolerationSeconds (no rule reads them);
+//     mounts (the account's automountServiceAccountToken decides: TokenMounts in
+//     token.go models it, and the service account rules settle it against the
+//     input's ServiceAccounts) and its imagePullSecrets; LimitRanger's container
+//     defaults (the resource rules settle them against the input's LimitRanges);
+//     Priority, RuntimeClass overhead and DefaultTolerationSeconds (no rule reads
+//     them);
 //   - what controllers set per pod (labels pod-template-hash,
 //     controller-revision-hash, statefulset.kubernetes.io/pod-name and pod-index, the
 //     Job's controller-uid; a StatefulSet pod's hostname and subdomain): values that
