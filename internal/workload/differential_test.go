@@ -24,6 +24,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -85,7 +87,15 @@ func TestDefaultsMatchAPIServer(t *testing.T) {
 	c := kubetest.Shared(t)
 	fields := ruleFields(t)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.Client().Discovery()))
-	dyn, err := dynamic.NewForConfig(c.Config())
+	// The API server's deprecation warnings about the corpus are not this test's
+	// concern.
+	cfg := c.Config()
+	cfg.WarningHandler = rest.NoWarnings{}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +168,7 @@ func TestDefaultsMatchAPIServer(t *testing.T) {
 				defer wg.Done()
 				for j := range next {
 					what := r.name + " " + j.o.Ref.String()
-					stored, raw, reason := storedPod(ctx, c, dyn, mapper, finder, j.o, j.ns)
+					stored, raw, reason := storedPod(ctx, client, dyn, mapper, finder, j.o, j.ns)
 					if reason != "" && r.strict {
 						t.Errorf("%s: %s", what, reason)
 						continue
@@ -339,7 +349,7 @@ var dryRun = metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
 // (as the controller makes it: the template's labels, annotations and spec), or from
 // the written template when the API server does not serve the kind (raw). reason
 // says why there is none.
-func storedPod(ctx context.Context, c *kubetest.Cluster, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, finder *workload.Finder, o *inventory.Object, ns string) (pod *corev1.Pod, raw bool, reason string) {
+func storedPod(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, finder *workload.Finder, o *inventory.Object, ns string) (pod *corev1.Pod, raw bool, reason string) {
 	tp, _ := finder.Lookup(o.Ref.APIVersion, o.Ref.Kind)
 	gv, err := schema.ParseGroupVersion(o.Ref.APIVersion)
 	if err != nil {
@@ -389,7 +399,7 @@ func storedPod(ctx context.Context, c *kubetest.Cluster, dyn dynamic.Interface, 
 	if o.Ref.Kind == "StatefulSet" {
 		claimVolumes(stored, o.Ref.Name, p)
 	}
-	pod, err = c.Client().CoreV1().Pods(ns).Create(ctx, p, dryRun)
+	pod, err = client.CoreV1().Pods(ns).Create(ctx, p, dryRun)
 	if err != nil {
 		return nil, raw, rejection("Pod of a "+o.Ref.Kind, err)
 	}
