@@ -33,6 +33,9 @@ func init() {
 			}
 			for _, c := range w.Containers {
 				if sc := c.SecurityContext; sc != nil && !allowed(sc.AppArmorProfile) {
+					if _, fromAnnotation := c.Defaulted("securityContext.appArmorProfile"); fromAnnotation {
+						continue // the annotation is reported below
+					}
 					p.Report(c.Field("securityContext.appArmorProfile.type"), c.Name, "container %q sets appArmorProfile.type=%s", c.Name, sc.AppArmorProfile.Type)
 				}
 			}

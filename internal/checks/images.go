@@ -58,16 +58,6 @@ type imageRef struct {
 // Pinned reports whether the reference names one image by content.
 func (r *imageRef) Pinned() bool { return r.Digest != "" }
 
-// DefaultPullPolicy is what the API server sets when imagePullPolicy is empty: Always
-// when the effective tag is latest (a reference with neither tag nor digest means
-// latest), IfNotPresent otherwise, including for references it cannot parse.
-func (r *imageRef) DefaultPullPolicy() corev1.PullPolicy {
-	if r.Err == nil && (r.Tag == "latest" || (r.Tag == "" && r.Digest == "")) {
-		return corev1.PullAlways
-	}
-	return corev1.PullIfNotPresent
-}
-
 var imageCache sync.Map // string -> *imageRef
 
 // parseImage parses a container image reference with the normalisation the kubelet
@@ -258,13 +248,12 @@ func init() {
 				if r.Pinned() {
 					return
 				}
+				_, defaulted := c.Defaulted("imagePullPolicy")
 				switch pol := c.ImagePullPolicy; {
 				case pol == corev1.PullAlways:
-				case pol == "":
-					if d := r.DefaultPullPolicy(); d != corev1.PullAlways {
-						p.Report(c.Field("imagePullPolicy"), c.Name, "container %q sets no imagePullPolicy, so the API server defaults it to %s for image %q (tag %q), which is not pinned by digest",
-							c.Name, d, c.Image, r.Tag)
-					}
+				case defaulted:
+					p.Report(c.Field("imagePullPolicy"), c.Name, "container %q sets no imagePullPolicy, so the API server defaults it to %s for image %q (tag %q), which is not pinned by digest",
+						c.Name, pol, c.Image, r.Tag)
 				case pol == corev1.PullIfNotPresent || pol == corev1.PullNever:
 					p.Report(c.Field("imagePullPolicy"), c.Name, "container %q sets imagePullPolicy=%s for image %q, which is not pinned by digest", c.Name, pol, c.Image)
 				default:

@@ -191,13 +191,18 @@ func checkResource(p *rules.Pass, w *workload.Workload, rc resourceCheck) {
 }
 
 // containerValue returns the container's own value for the check and the field it
-// comes from: for a request, an explicit request, else the limit it defaults to. set
-// is false when the container names neither (the field is then where it belongs).
+// comes from: for a request, a written request, else the limit it defaults to (the
+// API server copies it: workload defaults). set is false when the container names
+// neither (the field is then where it belongs).
 func containerValue(c *workload.Container, rc resourceCheck) (field string, q resource.Quantity, set bool) {
 	r := c.Resources
 	if !rc.limit {
+		// A request the API server copied from the limit is reported on the limit.
 		if v, ok := r.Requests[rc.res]; ok {
-			return "resources.requests." + string(rc.res), v, true
+			field := "resources.requests." + string(rc.res)
+			if _, defaulted := c.Defaulted(field); !defaulted {
+				return field, v, true
+			}
 		}
 	}
 	if v, ok := r.Limits[rc.res]; ok {

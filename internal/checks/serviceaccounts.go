@@ -48,8 +48,6 @@ const (
 	refSAGoodPract  = "https://kubernetes.io/docs/concepts/security/service-accounts/"
 	refPodSpecSAAPI = "https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/"
 
-	// tokenMountPath is where the ServiceAccount admission plugin mounts the token.
-	tokenMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 	// defaultSA is the account the admission plugin assigns to pods that name none.
 	defaultSA = "default"
 
@@ -178,40 +176,18 @@ func serviceAccountsOf(inv *inventory.Inventory, ns string) map[string]*saInfo {
 	return inv.Get(indexServiceAccounts).(serviceAccounts)[ns]
 }
 
-// effectiveSA returns the service account a pod runs as and the field it comes from
-// ("" when neither field is set and the admission plugin's default applies).
+// effectiveSA returns the service account a pod runs as (serviceAccountName, which
+// the API server sets: workload defaults) and the field it comes from ("" when
+// neither field is written and the admission plugin's default applies).
 func effectiveSA(w *workload.Workload) (name, field string) {
-	if w.Spec.ServiceAccountName != "" {
-		return w.Spec.ServiceAccountName, "serviceAccountName"
+	name = w.Spec.ServiceAccountName
+	switch from, defaulted := w.SpecDefaulted("serviceAccountName"); {
+	case !defaulted:
+		return name, "serviceAccountName"
+	case from != "":
+		return name, "serviceAccount"
 	}
-	//nolint:staticcheck // the deprecated alias is exactly what is read here
-	if w.Spec.DeprecatedServiceAccount != "" {
-		return w.Spec.DeprecatedServiceAccount, "serviceAccount"
-	}
-	return defaultSA, ""
-}
-
-// tokenPathTaken reports whether every init and regular container already mounts
-// something at the token path, in which case the admission plugin mounts no token.
-func tokenPathTaken(w *workload.Workload) bool {
-	n := 0
-	for _, c := range w.Containers {
-		if c.Kind == workload.Ephemeral {
-			continue
-		}
-		n++
-		found := false
-		for _, m := range c.VolumeMounts {
-			if m.MountPath == tokenMountPath {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return n > 0
+	return name, ""
 }
 
 // projectedTokenVolume returns the path of the first projected serviceAccountToken
@@ -255,7 +231,7 @@ func checkAutomount(p *rules.Pass, w *workload.Workload) {
 	if matchAny(p.Strings("exemptNamespaces"), ns) || hasExemptLabel(p.Strings("exemptLabels"), w) {
 		return
 	}
-	if tokenPathTaken(w) {
+	if w.TokenPathTaken() {
 		return
 	}
 	sa, _ := effectiveSA(w)
@@ -301,7 +277,7 @@ func checkDefaultSAUse(p *rules.Pass, w *workload.Workload) {
 		p.Report(path, "", "the pod %s and mounts a projected token of it (%s)", how, strings.TrimPrefix(proj, w.SpecPath+"."))
 		return
 	}
-	if tokenPathTaken(w) {
+	if w.TokenPathTaken() {
 		return
 	}
 	if v := w.Spec.AutomountServiceAccountToken; v != nil {
@@ -332,13 +308,16 @@ func checkDefaultSAObject(p *rules.Pass, o *inventory.Object) {
 }
 
 func checkDeprecatedSA(p *rules.Pass, w *workload.Workload) {
-	//nolint:staticcheck // reporting the deprecated alias is the point
-	old := w.Spec.DeprecatedServiceAccount
+	old := w.DeprecatedServiceAccount // as written: the API server overwrites it
 	if old == "" {
 		return
 	}
 	path := w.SpecField("serviceAccount")
-	switch cur := w.Spec.ServiceAccountName; {
+	cur := w.Spec.ServiceAccountName
+	if _, defaulted := w.SpecDefaulted("serviceAccountName"); defaulted {
+		cur = ""
+	}
+	switch {
 	case cur == "":
 		p.Report(path, "", "the pod sets the deprecated spec.serviceAccount (%q) instead of spec.serviceAccountName", old)
 	case cur == old:

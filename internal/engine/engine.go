@@ -510,9 +510,19 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			}
 		} else if w != nil {
 			out.workload = countWorkload
-			if !e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, settle rules.Settle) {
+			nf, nd := len(out.findings), len(out.deferred)
+			ok := e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, settle rules.Settle) {
 				out.deferred = append(out.deferred, deferredFinding{f, settle})
-			}) {
+			})
+			// A finding on a value the API server copied from another field (workload
+			// defaults) points at the line of that field.
+			for i := nf; i < len(out.findings); i++ {
+				locateSource(o, w, &out.findings[i])
+			}
+			for i := nd; i < len(out.deferred); i++ {
+				locateSource(o, w, &out.deferred[i].f)
+			}
+			if !ok {
 				onError(e.ctx.Err())
 				return out
 			}
@@ -535,6 +545,14 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}
 	}
 	return out
+}
+
+// locateSource points a finding on a value the API server copied at the line of the
+// field it came from.
+func locateSource(o *inventory.Object, w *workload.Workload, f *finding.Finding) {
+	if src := w.Source(f.Path); src != f.Path {
+		f.Location = o.LocationOf(src)
+	}
 }
 
 // evalWorkload runs workload rules. A rule tagged with a PSS check runs only when the

@@ -44,14 +44,14 @@ func effective(w *Workload, c *Container) Effective {
 
 	// Pod-level defaults first.
 	if psc != nil {
-		setPtr(&e.RunAsNonRoot, psc.RunAsNonRoot, pp+".runAsNonRoot", true)
-		setPtr(&e.RunAsUser, psc.RunAsUser, pp+".runAsUser", true)
-		setPtr(&e.RunAsGroup, psc.RunAsGroup, pp+".runAsGroup", true)
-		setPtr(&e.SeccompProfile, psc.SeccompProfile, pp+".seccompProfile", true)
-		setPtr(&e.AppArmorProfile, psc.AppArmorProfile, pp+".appArmorProfile", true)
-		setPtr(&e.SELinuxOptions, psc.SELinuxOptions, pp+".seLinuxOptions", true)
+		setPtr(&e.RunAsNonRoot, psc.RunAsNonRoot, pp, "runAsNonRoot", true)
+		setPtr(&e.RunAsUser, psc.RunAsUser, pp, "runAsUser", true)
+		setPtr(&e.RunAsGroup, psc.RunAsGroup, pp, "runAsGroup", true)
+		setPtr(&e.SeccompProfile, psc.SeccompProfile, pp, "seccompProfile", true)
+		setPtr(&e.AppArmorProfile, psc.AppArmorProfile, pp, "appArmorProfile", true)
+		setPtr(&e.SELinuxOptions, psc.SELinuxOptions, pp, "seLinuxOptions", true)
 		if psc.WindowsOptions != nil {
-			setPtr(&e.HostProcess, psc.WindowsOptions.HostProcess, pp+".windowsOptions.hostProcess", true)
+			setPtr(&e.HostProcess, psc.WindowsOptions.HostProcess, pp, "windowsOptions.hostProcess", true)
 		}
 	}
 	if !e.AppArmorProfile.Set {
@@ -64,19 +64,19 @@ func effective(w *Workload, c *Container) Effective {
 	}
 	// Then container overrides.
 	if csc != nil {
-		setPtr(&e.RunAsNonRoot, csc.RunAsNonRoot, cp+".runAsNonRoot", false)
-		setPtr(&e.RunAsUser, csc.RunAsUser, cp+".runAsUser", false)
-		setPtr(&e.RunAsGroup, csc.RunAsGroup, cp+".runAsGroup", false)
-		setPtr(&e.SeccompProfile, csc.SeccompProfile, cp+".seccompProfile", false)
-		setPtr(&e.AppArmorProfile, csc.AppArmorProfile, cp+".appArmorProfile", false)
-		setPtr(&e.SELinuxOptions, csc.SELinuxOptions, cp+".seLinuxOptions", false)
+		setPtr(&e.RunAsNonRoot, csc.RunAsNonRoot, cp, "runAsNonRoot", false)
+		setPtr(&e.RunAsUser, csc.RunAsUser, cp, "runAsUser", false)
+		setPtr(&e.RunAsGroup, csc.RunAsGroup, cp, "runAsGroup", false)
+		setPtr(&e.SeccompProfile, csc.SeccompProfile, cp, "seccompProfile", false)
+		setPtr(&e.AppArmorProfile, csc.AppArmorProfile, cp, "appArmorProfile", false)
+		setPtr(&e.SELinuxOptions, csc.SELinuxOptions, cp, "seLinuxOptions", false)
 		if csc.WindowsOptions != nil {
-			setPtr(&e.HostProcess, csc.WindowsOptions.HostProcess, cp+".windowsOptions.hostProcess", false)
+			setPtr(&e.HostProcess, csc.WindowsOptions.HostProcess, cp, "windowsOptions.hostProcess", false)
 		}
-		setPtr(&e.Privileged, csc.Privileged, cp+".privileged", false)
-		setPtr(&e.AllowPrivilegeEscalation, csc.AllowPrivilegeEscalation, cp+".allowPrivilegeEscalation", false)
-		setPtr(&e.ReadOnlyRootFilesystem, csc.ReadOnlyRootFilesystem, cp+".readOnlyRootFilesystem", false)
-		setPtr(&e.ProcMount, csc.ProcMount, cp+".procMount", false)
+		setPtr(&e.Privileged, csc.Privileged, cp, "privileged", false)
+		setPtr(&e.AllowPrivilegeEscalation, csc.AllowPrivilegeEscalation, cp, "allowPrivilegeEscalation", false)
+		setPtr(&e.ReadOnlyRootFilesystem, csc.ReadOnlyRootFilesystem, cp, "readOnlyRootFilesystem", false)
+		setPtr(&e.ProcMount, csc.ProcMount, cp, "procMount", false)
 		if csc.Capabilities != nil {
 			e.Capabilities = *csc.Capabilities
 		}
@@ -106,11 +106,12 @@ func effective(w *Workload, c *Container) Effective {
 	return e
 }
 
-func setPtr[T any](s *Setting[T], v *T, path string, fromPod bool) {
+// setPtr records a setting from the field sub of the securityContext at base.
+func setPtr[T any](s *Setting[T], v *T, base, sub string, fromPod bool) {
 	if v == nil {
 		return
 	}
-	*s = Setting[T]{Value: *v, Set: true, Path: path, FromPod: fromPod}
+	*s = Setting[T]{Value: *v, Set: true, Path: base + "." + sub, FromPod: fromPod}
 }
 
 func annotationAppArmor(v string) corev1.AppArmorProfile {

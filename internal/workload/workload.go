@@ -84,6 +84,8 @@ type Container struct {
 	Path string
 	*corev1.Container
 	Effective Effective
+
+	w *Workload
 }
 
 // Field returns the path of a field under the container ("securityContext.privileged").
@@ -98,15 +100,25 @@ type Workload struct {
 	// MetaPath and SpecPath are the field paths of the pod metadata and PodSpec.
 	MetaPath, SpecPath string
 	Containers         []*Container
+	// DeprecatedServiceAccount is spec.serviceAccount as written ("" when unset): the
+	// API server overwrites the alias with serviceAccountName (Spec holds the result).
+	DeprecatedServiceAccount string
+
+	// defaulted maps field paths the API server set (defaults.go: Defaulted) to the
+	// written field each copied its value from ("" for a constant); derived says
+	// whether any was copied.
+	defaulted map[string]string
+	derived   bool
 }
 
 // SpecField returns the path of a PodSpec field ("hostNetwork").
 func (w *Workload) SpecField(sub string) string { return w.SpecPath + "." + sub }
 
-// PodLabels returns the pod template labels of an object that runs pods (a Pod's own
-// labels), read from its decoded body without decoding the template; ok is false when
-// the object runs no pods or its body was not decoded. Non-string values are skipped:
-// such a template does not decode anyway.
+// PodLabels returns the labels of the pods an object runs (a Pod's own labels; a pod
+// template's, with those the API server adds to a Job's), read from its decoded body
+// without decoding the template; ok is false when the object runs no pods or its body
+// was not decoded. Non-string values are skipped: such a template does not decode
+// anyway.
 func (f *Finder) PodLabels(o *inventory.Object) (labels map[string]string, ok bool) {
 	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
 	if !found || o.Body == nil {
@@ -123,6 +135,14 @@ func (f *Finder) PodLabels(o *inventory.Object) (labels map[string]string, ok bo
 				if s, isStr := v.(string); isStr {
 					labels[k] = s
 				}
+			}
+		}
+	}
+	// The Job registry labels a Job's pods with its name (defaults.go, step 7).
+	if name, ok := jobNameLabelValue(o.Ref.APIVersion, o.Ref.Kind, o.Ref.Name, o.Body); ok {
+		for _, k := range [...]string{LegacyJobNameLabel, JobNameLabel} {
+			if _, set := labels[k]; !set {
+				labels[k] = name
 			}
 		}
 	}
@@ -222,8 +242,10 @@ func (f *Finder) PodIdentity(o *inventory.Object) *inventory.PodIdentity {
 	return id
 }
 
-// From decodes the workload view of an object. It returns nil, nil for objects that do
-// not run pods, and an error when the pod template cannot be decoded.
+// From decodes the workload view of an object: the pod its template makes, as the API
+// server stores it (defaults.go), with each container's effective settings. It
+// returns nil, nil for objects that do not run pods, and an error when the pod
+// template cannot be decoded.
 func (f *Finder) From(o *inventory.Object) (*Workload, error) {
 	tp, ok := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
 	if !ok || o.Body == nil {
@@ -253,13 +275,14 @@ func (f *Finder) From(o *inventory.Object) (*Workload, error) {
 		}
 		w.Meta, w.Spec, w.MetaPath, w.SpecPath = &tmpl.ObjectMeta, &tmpl.Spec, tp.Path+".metadata", tp.Path+".spec"
 	}
+	w.applyDefaults()
 	w.collectContainers()
 	return w, nil
 }
 
 func (w *Workload) collectContainers() {
 	add := func(kind ContainerKind, i int, c *corev1.Container) {
-		cc := &Container{Kind: kind, Index: i, Path: w.SpecPath + "." + string(kind) + "[" + strconv.Itoa(i) + "]", Container: c}
+		cc := &Container{Kind: kind, Index: i, Path: w.SpecPath + "." + string(kind) + "[" + strconv.Itoa(i) + "]", Container: c, w: w}
 		cc.Effective = effective(w, cc)
 		w.Containers = append(w.Containers, cc)
 	}
