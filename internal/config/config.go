@@ -198,8 +198,8 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 	if err := ValidLevel(cfg.PodSecurityLevel); err != nil {
 		errs = append(errs, fmt.Sprintf("line %d: podSecurityLevel: %v", keyLine(top(&root), "podSecurityLevel"), err))
 	}
-	if cfg.FailOn != "" && cfg.FailOn != "none" {
-		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
+	if cfg.FailOn != "" {
+		if _, _, err := finding.ParseGate(cfg.FailOn); err != nil {
 			errs = append(errs, fmt.Sprintf("line %d: failOn: %v", keyLine(top(&root), "failOn"), err))
 		}
 	}

@@ -44,6 +44,19 @@ func ParseSeverity(s string) (Severity, error) {
 	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames[:], ", "))
 }
 
+// ParseGate reads the lowest severity that fails a run (--fail-on, failOn): a
+// severity name, or "none" for a gate that never fails (gate is then false).
+func ParseGate(s string) (sev Severity, gate bool, err error) {
+	if strings.EqualFold(s, "none") {
+		return 0, false, nil
+	}
+	sev, err = ParseSeverity(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("unknown value %q (want one of %s, none)", s, strings.Join(severityNames[:], ", "))
+	}
+	return sev, true, nil
+}
+
 // MarshalText writes the severity name.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 

@@ -263,14 +263,9 @@ func Run(opts Options) (*Result, error) {
 	default:
 		failOn = "high"
 	}
-	gate := failOn != "none"
-	var sev finding.Severity
-	if gate {
-		s, err := finding.ParseSeverity(failOn)
-		if err != nil {
-			return nil, ConfigError{fmt.Errorf("--fail-on: %w", err)}
-		}
-		sev = s
+	sev, gate, err := finding.ParseGate(failOn)
+	if err != nil {
+		return nil, ConfigError{fmt.Errorf("--fail-on: %w", err)}
 	}
 	version := opts.PSSVersion
 	if version == "" {
