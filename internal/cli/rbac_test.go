@@ -271,3 +271,22 @@ subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
 		t.Errorf("--include-system: the controller manager's grants are missing:\n%s", r.stdout)
 	}
 }
+
+// The DOT graph's title says where the request is asked: the namespace of -n, any
+// namespace with -A, or cluster-wide.
+func TestRBACWhoCanDotTitle(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "shop"}, `label="who can get secrets in namespace shop";`},
+		{[]string{"-A"}, `label="who can get secrets in any namespace";`},
+		{nil, `label="who can get secrets cluster-wide";`},
+	} {
+		args := append([]string{"rbac", "who-can", "get", "secrets", "-o", "dot", "-f", "@rbac.yaml"}, tc.args...)
+		r := run(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("%v: exit %d, want title %s:\n%s", tc.args, r.code, tc.want, r.stdout)
+		}
+	}
+}

@@ -62,6 +62,17 @@ func scopeText(scope Scope, ns string) string {
 	return "cluster-wide (ClusterRoleBindings only; -n NS or -A for RoleBindings)"
 }
 
+// scopeTitle says where a request is asked, in a few words (a graph's title).
+func scopeTitle(scope Scope, ns string) string {
+	switch scope {
+	case ScopeNamespace:
+		return "in namespace " + ns
+	case ScopeAnyNamespace:
+		return "in any namespace"
+	}
+	return "cluster-wide"
+}
+
 func listText(l []string) string {
 	if len(l) == 0 {
 		return "-"
@@ -282,7 +293,7 @@ func whereLoc(wl WorkloadRef) string {
 
 func writeWhoCanDot(w io.Writer, v WhoCanView) error {
 	q := strconv.Quote
-	fmt.Fprintf(w, "digraph whocan {\n  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  node [shape=box];\n", q("who can "+DescribeRequest(v.Request)+" "+string(v.Scope)))
+	fmt.Fprintf(w, "digraph whocan {\n  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  node [shape=box];\n", q("who can "+DescribeRequest(v.Request)+" "+scopeTitle(v.Scope, v.Request.Namespace)))
 	nodes := map[string]bool{}
 	edges := map[string]bool{}
 	node := func(id, label, attrs string) {
