@@ -110,6 +110,13 @@ func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rb
 	return m, problems, len(errs) > 0, nil
 }
 
+// warnAbsent prints what the input knows nothing about (rbac.Model.Absent).
+func warnAbsent(stderr io.Writer, absent []string) {
+	for _, a := range absent {
+		fmt.Fprintln(stderr, "palisade: warning:", a)
+	}
+}
+
 func locSuffix(r rbac.Ref) string {
 	if r.Location.File == "" || r.Location.Line == 0 {
 		return ""
@@ -226,6 +233,7 @@ applies.`,
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
+			warnAbsent(stderr, m.Absent(nil, a.Namespace))
 			v := rbac.WhoCanView{Request: a, Problems: problems}
 			switch {
 			case anyNamespace && a.ResourceRequest:
@@ -295,6 +303,11 @@ system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
+			ns := namespace
+			if ask {
+				ns = a.Namespace
+			}
+			warnAbsent(stderr, m.Absent(&subject, ns))
 			if !ask {
 				v := rbac.RulesView{Subject: subject, User: u, Namespace: namespace, Problems: problems}
 				for _, g := range u.Groups {
