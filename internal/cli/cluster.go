@@ -63,7 +63,7 @@ configuration or connection error; 3 some kinds could not be listed.`,
 				return ok
 			}
 			rc, err := live.RESTConfig(kubeconfig, kubeContext)
-			if err != nil {
+			if err = withHint(err, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig"); err != nil {
 				fmt.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}

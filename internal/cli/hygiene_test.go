@@ -38,3 +38,34 @@ func TestFailOnErrorListsNone(t *testing.T) {
 		t.Errorf("--fail-on NONE: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// Without a kubeconfig or a pod to run in, the commands that read the live cluster
+// say where they looked and what to do instead, not client-go's KUBERNETES_MASTER.
+func TestNoClusterSaysWhatWasTried(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none")
+	t.Setenv("KUBECONFIG", missing)
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "")
+	tried := "no cluster to connect to: tried $KUBECONFIG (" + missing + ": not found), the in-cluster service account (not in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset)"
+	for _, tc := range []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"netpol", "isolation"}, "; read manifests with -f PATH, or name a kubeconfig with --kubeconfig"},
+		{[]string{"netpol", "lint"}, "; read manifests with -f PATH"},
+		{[]string{"rbac", "who-can", "get", "secrets"}, "; read manifests with -f PATH"},
+		{[]string{"rbac", "risks"}, "; read manifests with -f PATH"},
+		{[]string{"cluster"}, "; scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig"},
+	} {
+		r := run(t, nil, tc.args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tried+tc.hint) || strings.Contains(r.stderr, "KUBERNETES_MASTER") {
+			t.Errorf("%v: exit %d, stderr:\n%s", tc.args, r.code, r.stderr)
+		}
+	}
+	// A kubeconfig file without a cluster is named as such.
+	empty := writeTemp(t, "kubeconfig", "apiVersion: v1\nkind: Config\n")
+	r := run(t, nil, "rbac", "who-can", "get", "secrets", "--kubeconfig", empty)
+	if !strings.Contains(r.stderr, "tried --kubeconfig ("+empty+": no current context or cluster in it)") {
+		t.Errorf("empty kubeconfig: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
