@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,8 +20,52 @@ import (
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+// Version is Palisade's version, in `palisade version` and every report. `make build`
+// sets it with -ldflags "-X github.com/palisade-k8s/palisade/internal/cli.Version=...";
+// otherwise (go install, go build, go run) it comes from the build information the Go
+// toolchain records (see stampedVersion).
 var Version = "dev"
+
+func init() {
+	info, _ := debug.ReadBuildInfo()
+	Version = stampedVersion(Version, info)
+}
+
+// stampedVersion is the version of a binary: the one set at link time, else the main
+// module's (v1.2.3 from go install, a pseudo-version from go build in a checkout),
+// else the commit it was built from ("dev-0123456789ab", "-modified" when the
+// working tree had changes), else "dev".
+func stampedVersion(linked string, info *debug.BuildInfo) string {
+	if linked != "" && linked != "dev" {
+		return linked
+	}
+	if info == nil {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified {
+		return "dev-" + rev + "-modified"
+	}
+	return "dev-" + rev
+}
 
 // Exit codes.
 const (
