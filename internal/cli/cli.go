@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -92,7 +93,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return ExitUsage
 	}
 }
@@ -276,7 +277,7 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 	wd, _ := os.Getwd()
 	cfg, err := scan.LoadConfig(configFile, wd)
 	if err != nil {
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return nil, exitError{ExitUsage}
 	}
 	return cfg, nil
@@ -287,7 +288,7 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 func (out *outputFlags) run(o scan.Options, stdout, stderr io.Writer) error {
 	res, err := scan.Run(o)
 	if err != nil {
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return exitError{ExitUsage}
 	}
 	if err := out.write(res, stdout, stderr); err != nil {
@@ -305,17 +306,17 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 	if writeBaseline != "" {
 		n, err := scan.WriteBaseline(res, writeBaseline)
 		if err != nil {
-			fmt.Fprintln(stderr, "palisade:", err)
+			safetext.Fprintln(stderr, "palisade:", err)
 			return exitError{ExitUsage}
 		}
-		fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
+		safetext.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
 	}
 	w := stdout
 	color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
 	if outFile != "" {
 		f, err := os.Create(outFile)
 		if err != nil {
-			fmt.Fprintln(stderr, "palisade:", err)
+			safetext.Fprintln(stderr, "palisade:", err)
 			return exitError{ExitUsage}
 		}
 		defer f.Close()
@@ -329,17 +330,17 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 		err = report.Write(w, res.Report, format, ropts)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return exitError{ExitUsage}
 	}
 	if outFile != "" || format != "text" {
 		for _, e := range res.Report.Errors {
-			fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+			safetext.Fprintln(stderr, "palisade: input error:", e.Error())
 		}
 	}
 	if outFile != "" || format != "text" {
 		for _, g := range res.Report.Coverage {
-			fmt.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
+			safetext.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -64,7 +65,7 @@ configuration or connection error; 3 some kinds could not be listed.`,
 			}
 			rc, err := live.RESTConfig(kubeconfig, kubeContext)
 			if err = withHint(err, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig"); err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			if isTerminal(stderr) {
@@ -72,7 +73,7 @@ configuration or connection error; 3 some kinds could not be listed.`,
 			}
 			lr, err := live.Read(context.Background(), rc, lo)
 			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			if lr.SecretsRedacted {

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // writeTemp writes a file into a fresh temporary directory and returns its path.
@@ -91,6 +93,78 @@ func TestStampedVersion(t *testing.T) {
 	} {
 		if got := stampedVersion(tc.linked, tc.info); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// unsafeText returns the first character of out that could act on a terminal or
+// forge a line (controls other than newline, format characters such as bidirectional
+// overrides, separators, invalid UTF-8), or -1.
+func unsafeText(out string) rune {
+	if !utf8.ValidString(out) {
+		return utf8.RuneError
+	}
+	for _, r := range out {
+		if r == '\n' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return r
+		}
+	}
+	return -1
+}
+
+// Text a manifest controls (names, images, subjects, file names) is escaped in every
+// text output: the report, the compliance view, the rbac and netpol views, and the
+// messages on standard error.
+func TestHostileTextIsEscaped(t *testing.T) {
+	dir := t.TempDir()
+	// A file whose name holds an escape sequence, and that is not YAML: an input error
+	// naming it, on standard output (text) and standard error (other formats).
+	if err := os.WriteFile(filepath.Join(dir, "bad\x1b[2J.yaml"), []byte("a: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hostile := "@hostile.yaml"
+	for _, tc := range []struct {
+		args []string
+		// want are escaped forms the output must show.
+		want []string
+	}{
+		{[]string{"scan", "--no-color", hostile, dir}, []string{`Pod/shop\u202e/web\x1b[2J\x1b]0;pwned\a`, `image "nginx:\x1b[8mbad tag\nResult: pass (fail-on high)."`, `bad\x1b[2J.yaml`}},
+		{[]string{"scan", "-o", "json", hostile, dir}, []string{`bad\u001b[2J.yaml`}},
+		{[]string{"scan", "--framework", "cis-1.12", hostile, dir}, []string{`Pod/shop\u202e/web\x1b[2J\x1b]0;pwned\a  PAL-001`}},
+		{[]string{"scan", "--framework", "cis-1.12", "-o", "json", hostile, dir}, nil},
+		{[]string{"rbac", "who-can", "get", "secrets", "-A", "-f", hostile}, []string{`user:alice\x1b]0;x\a`, `RoleBinding shop\u202e/rb\x1b[5m -> ClusterRole reader\x1b[1m`}},
+		{[]string{"rbac", "who-can", "get", "secrets", "-n", "shop\u202e", "-o", "dot", "-f", hostile}, []string{`shop\u202e`}},
+		{[]string{"rbac", "can", "user:alice\x1b]0;x\a", "-f", hostile}, []string{`user:alice\x1b]0;x\a (user "alice\x1b]0;x\a"`}},
+		{[]string{"rbac", "can", "user:mallory\x1b[2J", "get", "secrets", "-n", "shop\u202e", "-f", hostile}, []string{`user:mallory\x1b[2J is not in the input`}},
+		{[]string{"netpol", "isolation", "-f", hostile}, []string{`shop\u202e/Pod/web\x1b[2J\x1b]0;pwned\a`, `isolated by deny\x1b[3m`}},
+		{[]string{"netpol", "matrix", "-f", hostile}, []string{`shop\u202e/Pod/web\x1b[2J`}},
+		{[]string{"netpol", "matrix", "-o", "csv", "-f", hostile}, []string{`shop\u202e/Pod/web\x1b[2J`}},
+		{[]string{"netpol", "matrix", "-o", "mermaid", "-f", hostile}, []string{`namespace shop\u202e`}},
+		{[]string{"netpol", "matrix", "-o", "dot", "-f", hostile}, []string{`shop\u202e`}},
+		{[]string{"netpol", "reach", "--from", "shop\u202e/pod/web\x1b[2J\x1b]0;pwned\a", "--to", "10.0.0.1", "-f", hostile}, []string{`shop\u202e/Pod/web\x1b[2J`}},
+		{[]string{"netpol", "reach", "--from", "shop/pod/nope\x1b[2J", "--to", "10.0.0.1", "-f", hostile}, []string{`no workload shop/pod/nope\x1b[2J`}},
+	} {
+		r := run(t, nil, tc.args...)
+		if r.code == ExitUsage && !strings.Contains(r.stderr, "no workload") {
+			t.Errorf("%q: exit %d: %s", tc.args, r.code, r.stderr)
+		}
+		for name, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+			if c := unsafeText(out); c != -1 {
+				t.Errorf("%q: %s holds %U:\n%s", tc.args, name, c, out)
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, "Result: pass (fail-on high).") {
+					t.Errorf("%q: %s has a forged line", tc.args, name)
+				}
+			}
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stdout+r.stderr, w) {
+				t.Errorf("%q: output lacks %s:\n%s%s", tc.args, w, r.stdout, r.stderr)
+			}
 		}
 	}
 }

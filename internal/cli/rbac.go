@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -105,7 +106,7 @@ func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rb
 	}
 	reportInputErrors(stderr, errs)
 	for _, p := range problems {
-		fmt.Fprintln(stderr, "palisade: note:", p.String()+locSuffix(p.Ref))
+		safetext.Fprintln(stderr, "palisade: note:", p.String()+locSuffix(p.Ref))
 	}
 	return m, problems, len(errs) > 0, nil
 }
@@ -113,7 +114,7 @@ func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rb
 // warnAbsent prints what the input knows nothing about (rbac.Model.Absent).
 func warnAbsent(stderr io.Writer, absent []string) {
 	for _, a := range absent {
-		fmt.Fprintln(stderr, "palisade: warning:", a)
+		safetext.Fprintln(stderr, "palisade: warning:", a)
 	}
 }
 
@@ -175,18 +176,18 @@ func rbacRequest(args []string, url, namespace string, anyNamespace bool, stderr
 		return a, err
 	}
 	if !r.Known {
-		fmt.Fprintf(stderr, "palisade: note: %q is not a built-in resource: asking about resource %q of the core group (write RESOURCE.GROUP for a custom resource)\n", args[1], r.Resource)
+		safetext.Fprintf(stderr, "palisade: note: %q is not a built-in resource: asking about resource %q of the core group (write RESOURCE.GROUP for a custom resource)\n", args[1], r.Resource)
 	}
 	a.ResourceRequest, a.APIGroup, a.Resource, a.Subresource, a.Namespace = true, r.Group, r.Resource, r.Subresource, namespace
 	if len(args) == 3 {
 		a.Name = args[2]
 	}
 	if !r.Namespaced && namespace != "" {
-		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide, not in namespace %s\n", r.Resource, namespace)
+		safetext.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide, not in namespace %s\n", r.Resource, namespace)
 		a.Namespace = ""
 	}
 	if !r.Namespaced && anyNamespace {
-		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide (requests for them carry no namespace, so RoleBindings never apply)\n", r.Resource)
+		safetext.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide (requests for them carry no namespace, so RoleBindings never apply)\n", r.Resource)
 		a.ResourceRequest = true
 		return a, errClusterScoped
 	}

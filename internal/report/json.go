@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // writeJSON writes the report as indented JSON, one finding at a time, so that a
 // report of many thousands of findings never exists in memory as one document. The
 // bytes are exactly those of json.Encoder with two-space indentation.
 func writeJSON(out io.Writer, r *Report) error {
-	w := bufio.NewWriter(out)
+	w := bufio.NewWriter(safetext.JSONWriter(out))
 	field := func(name string, v any, last bool) error {
 		b, err := json.MarshalIndent(v, "  ", "  ")
 		if err != nil {

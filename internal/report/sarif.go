@@ -12,6 +12,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // SARIF 2.1.0 constants.
@@ -194,7 +195,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 			Results:     results,
 		}},
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(safetext.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(log)
