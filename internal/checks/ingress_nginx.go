@@ -59,7 +59,7 @@ func init() {
 				"to the controller's ConfigMap under administrator control; keep allow-snippet-annotations false.",
 			References: []string{refSnippetCVE, refNightmareCVE, refAllowSnippets},
 			Frameworks: exposureFrameworks(nsaNetSeparation),
-			Params: []rules.Param{{Name: "annotations",
+			Params: []rules.Param{{Name: "annotations", Syntax: rules.Glob,
 				Description: "Annotation keys that inject raw controller configuration; exact keys or globs (path.Match syntax).",
 				Default:     defaultSnippetAnnotations}},
 		},

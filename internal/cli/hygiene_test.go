@@ -168,3 +168,30 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// A parameter of the wrong type or a malformed pattern in the configuration is a
+// usage error naming the file and line, not a rule silently turned off.
+func TestConfigValuesAreTypeChecked(t *testing.T) {
+	for _, tc := range []struct{ config, want string }{
+		{"rules:\n  PAL-022:\n    params:\n      paths: \"/etc, /root\"\n", `line 4: rule PAL-022 parameter paths: want a list, not the string "/etc, /root"`},
+		{"rules:\n  PAL-022:\n    params:\n      paths: [1, 2]\n", `line 4: rule PAL-022 parameter paths: item 1: want a string, not the number 1`},
+		{"rules:\n  PAL-515:\n    params:\n      minEntropy: high\n", `line 4: rule PAL-515 parameter minEntropy: "high" is not a number`},
+		{"rules:\n  PAL-515:\n    params:\n      allowValues: [\"demo-(\"]\n", `line 4: rule PAL-515 parameter allowValues: item 1: "demo-(" is not a regular expression`},
+		{"rules:\n  PAL-428:\n    params:\n      allowedPorts: [53/UPD]\n", `line 4: rule PAL-428 parameter allowedPorts: item 1: "53/UPD": port "53/UPD": unknown protocol`},
+		{"exemptions:\n  - reason: legacy\n    names: [\"web-[0-9\"]\n", `line 3: exemption names: "web-[0-9": malformed pattern`},
+		{"podTemplatePaths:\n  - {group: example.com, kind: \"*\", path: spec.template}\n", `line 2: podTemplatePaths: kind "*" is not a kind name`},
+	} {
+		cfg := writeTemp(t, "palisade.yaml", tc.config)
+		for _, args := range [][]string{{"scan", "--config", cfg, "@privileged.yaml"}, {"netpol", "isolation", "--config", cfg, "-f", "@privileged.yaml"}} {
+			r := run(t, nil, args...)
+			if r.code != ExitUsage || !strings.Contains(r.stderr, cfg+": "+tc.want) {
+				t.Errorf("%s %q: exit %d, stderr %q, want %s", args[0], tc.config, r.code, r.stderr, tc.want)
+			}
+		}
+	}
+	// The same values written right are accepted; numbers may be written as numbers.
+	cfg := writeTemp(t, "palisade.yaml", "rules:\n  PAL-022:\n    params:\n      paths: [/etc, /root]\n  PAL-712:\n    params:\n      minMaxAge: 60\n")
+	if r := run(t, nil, "scan", "--config", cfg, "@privileged.yaml"); r.code != ExitFindings {
+		t.Errorf("valid config: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -3,15 +3,12 @@
 package scan
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -85,52 +82,18 @@ func LoadConfig(path, dir string) (*config.Config, error) {
 			return &config.Config{}, nil
 		}
 	}
-	cfg, err := config.Load(path, knownRule, ruleParams)
-	if err == nil {
-		err = checkParamValues(cfg)
-		if err != nil {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}
+	cfg, err := config.Load(path, knownRule, rules.ParamsOf)
 	if err != nil {
 		return nil, ConfigError{err}
 	}
 	return cfg, nil
 }
 
-// checkParamValues checks the parameters whose rule lists the values they accept.
-func checkParamValues(cfg *config.Config) error {
-	var errs []string
-	for id, rc := range cfg.Rules {
-		r, ok := rules.Get(id)
-		if !ok {
-			continue
-		}
-		for _, p := range r.Params {
-			v, set := rc.Params[p.Name]
-			if !set || len(p.Values) == 0 {
-				continue
-			}
-			if s, isStr := v.(string); !isStr || !slices.Contains(p.Values, s) {
-				errs = append(errs, fmt.Sprintf("line %d: rule %s parameter %s: %v is not one of %s", rc.ParamLines[p.Name], id, p.Name, v, strings.Join(p.Values, ", ")))
-			}
-		}
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	sort.Strings(errs)
-	return errors.New(strings.Join(errs, "; "))
-}
-
 // ParseConfig validates configuration bytes read from path (which only names them
 // in errors), as LoadConfig does a file. The webhook reads its file once per change
 // and parses what it read.
 func ParseConfig(data []byte, path string) (*config.Config, error) {
-	cfg, err := config.Parse(data, knownRule, ruleParams)
-	if err == nil {
-		err = checkParamValues(cfg)
-	}
+	cfg, err := config.Parse(data, knownRule, rules.ParamsOf)
 	if err != nil {
 		return nil, ConfigError{fmt.Errorf("%s: %w", path, err)}
 	}
@@ -141,15 +104,6 @@ func ParseConfig(data []byte, path string) (*config.Config, error) {
 func knownRule(id string) bool {
 	_, ok := rules.Get(id)
 	return ok
-}
-
-func ruleParams(id string) []string {
-	r, _ := rules.Get(id)
-	var names []string
-	for _, p := range r.Params {
-		names = append(names, p.Name)
-	}
-	return names
 }
 
 // EnabledRules applies the configuration and the include/exclude selections to the
