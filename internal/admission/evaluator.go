@@ -294,10 +294,15 @@ func (e *Evaluator) evaluate(eng *engine.Engine, decode func(string, string) boo
 	run := eng.Fresh()
 	run.Visit(obj)
 	res := run.Finish(inv)
-	if len(res.Errors) > 0 {
-		msgs := make([]string, len(res.Errors))
-		for i, ie := range res.Errors {
-			msgs[i] = ie.Message
+	if len(res.Errors) > 0 || len(res.Internal) > 0 {
+		// A rule that could not check the object, or that failed on it, leaves the
+		// review undecided: an error, which failurePolicy settles, never an allow.
+		var msgs []string
+		for _, ie := range res.Errors {
+			msgs = append(msgs, ie.Message)
+		}
+		for _, ie := range res.Internal {
+			msgs = append(msgs, "internal error: "+ie.Error())
 		}
 		return nil, errors.New(strings.Join(msgs, "; "))
 	}

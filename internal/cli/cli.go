@@ -15,6 +15,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/safetext"
@@ -74,6 +75,10 @@ const (
 	ExitFindings    = 1
 	ExitUsage       = 2
 	ExitInputErrors = 3
+	// ExitInternal says Palisade itself failed (a panic: a bug). A rule or stage
+	// that panics on part of the input is reported as an internal error after the
+	// report of everything else; a panic anywhere else ends the run with this code.
+	ExitInternal = 4
 )
 
 // exitError carries an exit code out of a command.
@@ -82,7 +87,8 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // Main runs the CLI and returns the process exit code.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer lastResort(stderr, &code)
 	root := NewRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -113,6 +119,16 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newWebhook(stdout, stderr))
 	return root
+}
+
+// lastResort turns a panic that nothing else recovered into an internal error: the
+// panic, its stack for the bug report, and ExitInternal instead of the Go runtime's
+// exit code 2 (which is the code of a usage error). Defer it.
+func lastResort(stderr io.Writer, code *int) {
+	if v := recover(); v != nil {
+		safetext.Fprintf(stderr, "palisade: internal error: %s\n%s\npalisade: this is a bug; please report it with the stack above\n", finding.Recovered(v), debug.Stack())
+		*code = ExitInternal
+	}
 }
 
 func newVersion(stdout io.Writer) *cobra.Command {
@@ -203,7 +219,8 @@ objects) or not applicable (with the reason).
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (with
 --framework: a failing control with a finding at or above --fail-on, which then
 defaults to info); 2 usage or configuration error; 3 some input could not be read
-(the report still covers the rest).`,
+(the report still covers the rest); 4 internal error: Palisade failed on part of the
+input, a bug to report (the report still covers the rest).`,
 		Example: `  palisade scan k8s/
   palisade scan charts/myapp --values prod.yaml --set image.tag=1.2.3
   helm template x ./chart | palisade scan - -o sarif --output-file palisade.sarif

@@ -44,7 +44,8 @@ entry of the report: what was not checked and why. The exit code is then 3, so a
 incomplete scan never passes as a clean one.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage,
-configuration or connection error; 3 some kinds could not be listed.`,
+configuration or connection error; 3 some kinds could not be listed; 4 internal error
+(a bug to report; the report covers the rest).`,
 		Example: `  palisade cluster
   palisade cluster --context prod -n payments -o json
   palisade cluster --include-secret-values --fail-on medium`,

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -8,6 +9,10 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
 // writeTemp writes a file into a fresh temporary directory and returns its path.
@@ -193,5 +198,95 @@ func TestConfigValuesAreTypeChecked(t *testing.T) {
 	cfg := writeTemp(t, "palisade.yaml", "rules:\n  PAL-022:\n    params:\n      paths: [/etc, /root]\n  PAL-712:\n    params:\n      minMaxAge: 60\n")
 	if r := run(t, nil, "scan", "--config", cfg, "@privileged.yaml"); r.code != ExitFindings {
 		t.Errorf("valid config: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// panicRuleID is a rule that panics on the pod of privileged.yaml: a stand-in for a
+// bug. It is opt-in, so only the tests that include it run it; its ID has the length
+// of the real ones, which keeps the catalogue's columns.
+const panicRuleID = "PAL-990"
+
+func init() {
+	rules.Register(&rules.Rule{
+		Meta: rules.Meta{ID: panicRuleID, Title: "Panics on a pod", Severity: finding.Low, Category: "test",
+			Rationale: "A stand-in for a bug in a rule.", Remediation: "None.", Frameworks: rules.Frameworks{Layer: "cluster"}},
+		OptIn: true,
+		Kinds: []string{"Pod"},
+		Object: func(p *rules.Pass, o *inventory.Object) {
+			if o.Ref.Name == "priv" {
+				var l []int
+				_ = l[len(o.Ref.Name)] // index out of range
+			}
+		},
+	})
+}
+
+// A rule that panics is an internal error with its own exit code, 4 (not 2, the
+// code of a usage error), reported after everything else that was checked, in every
+// format.
+func TestRulePanicExitsInternal(t *testing.T) {
+	include := "PAL-001," + panicRuleID
+	r := run(t, nil, "scan", "--include", include, "@privileged.yaml")
+	if r.code != ExitInternal {
+		t.Errorf("text: exit %d, want %d\n%s%s", r.code, ExitInternal, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"INTERNAL ERROR " + td(t, "privileged.yaml") + ":1: rule PAL-990 on Pod/shop/priv failed: panic: runtime error: index out of range [4] with length 0 (at ",
+		"PAL-001", "1 internal error.",
+		"Result: incomplete, Palisade failed on part of the input (exit 4); please report the internal errors above.",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = run(t, nil, "scan", "--include", include, "-o", "json", "@privileged.yaml")
+	var rep struct {
+		Summary struct {
+			InternalErrors int `json:"internalErrors"`
+		} `json:"summary"`
+		Findings []struct {
+			RuleID string `json:"ruleID"`
+		} `json:"findings"`
+		InternalErrors []struct {
+			Rule   string `json:"rule"`
+			Object struct{ Kind, Namespace, Name string }
+		} `json:"internalErrors"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if r.code != ExitInternal || rep.Summary.InternalErrors != 1 || len(rep.InternalErrors) != 1 || rep.InternalErrors[0].Rule != panicRuleID ||
+		rep.InternalErrors[0].Object.Name != "priv" || len(rep.Findings) != 1 || rep.Findings[0].RuleID != "PAL-001" {
+		t.Errorf("json: exit %d, %+v", r.code, rep)
+	}
+	r = run(t, nil, "scan", "--include", include, "-o", "sarif", "@privileged.yaml")
+	if r.code != ExitInternal || !strings.Contains(r.stdout, `"executionSuccessful": false`) || !strings.Contains(r.stdout, "internal error: rule PAL-990 on Pod/shop/priv failed") {
+		t.Errorf("sarif: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run(t, nil, "scan", "--include", include, "-o", "junit", "@privileged.yaml")
+	if r.code != ExitInternal || !strings.Contains(r.stdout, `<testsuite name="internal" tests="1" failures="0" errors="1"`) {
+		t.Errorf("junit: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run(t, nil, "scan", "--include", include, "--framework", "pss-baseline", "@privileged.yaml")
+	if r.code != ExitInternal || !strings.Contains(r.stdout, "INTERNAL ERROR") || !strings.Contains(r.stdout, "(exit 4)") {
+		t.Errorf("framework: exit %d\n%s", r.code, r.stdout)
+	}
+	// Input errors and findings do not hide it: exit 4 wins.
+	if r = run(t, nil, "scan", "--include", include, "@privileged.yaml", "@malformed.yaml"); r.code != ExitInternal {
+		t.Errorf("with input errors: exit %d", r.code)
+	}
+}
+
+// A panic nothing else recovered still ends the run with ExitInternal and a message,
+// not the runtime's exit code 2.
+func TestLastResort(t *testing.T) {
+	var b strings.Builder
+	code := func() (code int) {
+		defer lastResort(&b, &code)
+		panic("boom\x1b[2J")
+	}()
+	if code != ExitInternal || !strings.HasPrefix(b.String(), `palisade: internal error: panic: boom\x1b[2J (at `) || !strings.Contains(b.String(), "goroutine ") ||
+		!strings.Contains(b.String(), "this is a bug") {
+		t.Errorf("code %d, stderr:\n%s", code, b.String())
 	}
 }

@@ -121,7 +121,7 @@ and the like work). Semantics and what depends on the network plugin: docs/netpo
 Exit codes: 0 success; 1 reach: the connection is denied (or, with --port, not all of it is
 allowed); diff --fail-on-open: a connection is opened; lint: findings at or above --fail-on;
 2 usage error; 3 some input could not be read or a policy is invalid (the output still
-covers the rest).`,
+covers the rest); 4 internal error (a bug to report).`,
 	}
 	c.AddCommand(newNetpolIsolation(stdin, stdout, stderr), newNetpolReach(stdin, stdout, stderr),
 		newNetpolMatrix(stdin, stdout, stderr), newNetpolDiff(stdin, stdout, stderr), newNetpolLint(stdin, stdout, stderr))

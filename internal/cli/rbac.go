@@ -138,8 +138,9 @@ Subjects are sa:NAMESPACE:NAME, user:NAME or group:NAME. Resources are named as 
 kubectl: pods, po, deploy, deployments.apps, pods/exec, widgets.example.com.
 
 Exit codes: 0 success; 1 can: the request is denied, risks: findings at or above
---fail-on; 2 usage error; 3 some input could not be read (the answer covers the rest). Bindings that grant nothing (their role is
-missing) are printed as notes.`,
+--fail-on; 2 usage error; 3 some input could not be read (the answer covers the rest);
+4 internal error (a bug to report). Bindings that grant nothing (their role is missing)
+are printed as notes.`,
 	}
 	c.AddCommand(newRBACWhoCan(stdin, stdout, stderr), newRBACCan(stdin, stdout, stderr), newRBACRisks(stdin, stdout, stderr))
 	return c

@@ -124,6 +124,7 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 	w := bufio.NewWriter(out)
 	paint := func(code, text string) safetext.Raw { return styled(opts.Color, code, text) }
 	statusColor := map[compliance.Status]string{compliance.Pass: "\x1b[32m", compliance.Fail: "\x1b[1;31m", compliance.NotApplicable: "\x1b[2m"}
+	writeInternal(w, r.Internal, paint(sevColor[finding.Critical], "INTERNAL ERROR"))
 	for _, e := range r.Errors {
 		safetext.Fprintf(w, "%s %s: %s\n", paint(sevColor[finding.High], "INPUT ERROR"), e.Location, e.Message)
 	}
@@ -197,11 +198,16 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 	if s.InputErrors > 0 {
 		safetext.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
 	}
+	if len(r.Internal) > 0 {
+		safetext.Fprintf(w, "; %s", plural(len(r.Internal), "internal error"))
+	}
 	fmt.Fprintln(w, ".")
 	if c.Outside > 0 {
 		safetext.Fprintf(w, "%s of rules outside %s are left out (scan without --framework to see them).\n", plural(c.Outside, "finding"), f.ID)
 	}
 	switch {
+	case len(r.Internal) > 0:
+		fmt.Fprintln(w, resultInternal)
 	case s.InputErrors > 0:
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
 	case c.Failed:
@@ -228,6 +234,8 @@ type (
 		Summary     complianceSummaryJSON `json:"summary"`
 		Controls    []controlJSON         `json:"controls"`
 		InputErrors []finding.InputError  `json:"inputErrors"`
+		// InternalErrors, as in the scan report.
+		InternalErrors []finding.InternalError `json:"internalErrors,omitempty"`
 	}
 	frameworkJSON struct {
 		ID    string `json:"id"`
@@ -245,6 +253,7 @@ type (
 		NotApplicable   int    `json:"notApplicable"`
 		FindingsOutside int    `json:"findingsOutside"`
 		InputErrors     int    `json:"inputErrors"`
+		InternalErrors  int    `json:"internalErrors,omitempty"`
 		FailOn          string `json:"failOn"`
 		Failed          bool   `json:"failed"`
 	}
@@ -273,10 +282,11 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 		Summary: complianceSummaryJSON{
 			Inputs: r.Summary.Inputs, Objects: r.Summary.Objects, Workloads: r.Summary.Workloads,
 			Controls: len(c.Controls), Suppressed: c.Suppressed, Pass: c.Pass, Fail: c.Fail, NotApplicable: c.NotApplicable,
-			FindingsOutside: c.Outside, InputErrors: r.Summary.InputErrors, FailOn: c.FailOn, Failed: c.Failed,
+			FindingsOutside: c.Outside, InputErrors: r.Summary.InputErrors, InternalErrors: len(r.Internal), FailOn: c.FailOn, Failed: c.Failed,
 		},
-		Controls:    make([]controlJSON, len(c.Controls)),
-		InputErrors: r.Errors,
+		Controls:       make([]controlJSON, len(c.Controls)),
+		InputErrors:    r.Errors,
+		InternalErrors: r.Internal,
 	}
 	if doc.InputErrors == nil {
 		doc.InputErrors = []finding.InputError{}
@@ -314,6 +324,9 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 // applicable, and a suite "input" with an erroring case per input error.
 func writeComplianceJUnit(w io.Writer, r *Report, c *compliance.Result) error {
 	doc := junitSuites{Name: "palisade " + c.Framework.ID}
+	if s, ok := junitInternalSuite(r.Internal); ok {
+		doc.Suites = append(doc.Suites, s)
+	}
 	if s, ok := junitInputSuite(r.Errors); ok {
 		doc.Suites = append(doc.Suites, s)
 	}

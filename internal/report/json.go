@@ -54,11 +54,16 @@ func writeJSON(out io.Writer, r *Report) error {
 		}
 		w.WriteString("  ],\n")
 	}
-	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0); err != nil {
+	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0 && len(r.Internal) == 0); err != nil {
 		return err
 	}
 	if len(r.Coverage) > 0 {
-		if err := field("coverage", r.Coverage, true); err != nil {
+		if err := field("coverage", r.Coverage, len(r.Internal) == 0); err != nil {
+			return err
+		}
+	}
+	if len(r.Internal) > 0 {
+		if err := field("internalErrors", r.Internal, true); err != nil {
 			return err
 		}
 	}

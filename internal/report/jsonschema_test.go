@@ -115,11 +115,16 @@ func TestReportSchemaEveryField(t *testing.T) {
 		{Kind: "ClusterRole", APIVersion: "rbac.authorization.k8s.io/v1", Reason: "forbidden"},
 	}
 	rep.Summary.CoverageGaps = 2
+	rep.SetInternal([]finding.InternalError{
+		{Rule: "PAL-001", Object: &f.Object, Location: &f.Location, Message: "panic: boom (at checks.privileged, privileged.go:10)"},
+		{Rule: "PAL-002", Message: "rule PAL-002 also failed on 3 more objects"},
+		{Location: &finding.Location{File: "chart"}, Message: "reading the input: panic: x"},
+	})
 	var b bytes.Buffer
 	if err := report.Write(&b, rep, "json", report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
+	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"internalErrors"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
 		if !bytes.Contains(b.Bytes(), []byte(key)) {
 			t.Errorf("hand-built report lacks %s", key)
 		}

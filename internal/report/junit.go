@@ -77,6 +77,9 @@ func writeJUnit(w io.Writer, r *Report) error {
 	sort.Strings(ids)
 
 	doc := junitSuites{Name: "palisade"}
+	if s, ok := junitInternalSuite(r.Internal); ok {
+		doc.Suites = append(doc.Suites, s)
+	}
 	if s, ok := junitInputSuite(withCoverage(r)); ok {
 		doc.Suites = append(doc.Suites, s)
 	}
@@ -124,6 +127,30 @@ func junitInputSuite(errs []finding.InputError) (s junitSuite, ok bool) {
 				Message: safetext.Escape(e.Message),
 				Type:    "input-error",
 				Body:    safetext.Escape(e.Error()),
+			},
+		})
+		s.Tests++
+		s.Errors++
+	}
+	return s, len(errs) > 0
+}
+
+// junitInternalSuite is the suite "internal", with an erroring test case per internal
+// error (ok is false when there is none).
+func junitInternalSuite(errs []finding.InternalError) (s junitSuite, ok bool) {
+	s = junitSuite{Name: "internal"}
+	for _, ie := range errs {
+		where := "palisade"
+		if ie.Location != nil {
+			where = ie.Location.String()
+		}
+		s.Cases = append(s.Cases, junitCase{
+			Name:      safetext.Escape(where),
+			Classname: "palisade",
+			Error: &junitProblem{
+				Message: safetext.Escape(internalText(ie)),
+				Type:    "internal-error",
+				Body:    safetext.Escape(ie.Error()),
 			},
 		})
 		s.Tests++

@@ -24,6 +24,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		return styled(opts.Color, sevColor[s], text)
 	}
 	bold := func(text string) safetext.Raw { return styled(opts.Color, "\x1b[1m", text) }
+	writeInternal(w, r.Internal, paint(finding.Critical, "INTERNAL ERROR"))
 	for _, e := range r.Errors {
 		safetext.Fprintf(w, "%s %s: %s\n", paint(finding.High, "INPUT ERROR"), e.Location, e.Message)
 	}
@@ -95,8 +96,13 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if len(r.Coverage) > 0 {
 		safetext.Fprintf(w, "; %s not checked", plural(len(r.Coverage), "kind"))
 	}
+	if len(r.Internal) > 0 {
+		safetext.Fprintf(w, "; %s", plural(len(r.Internal), "internal error"))
+	}
 	fmt.Fprintln(w, ".")
 	switch {
+	case len(r.Internal) > 0:
+		fmt.Fprintln(w, resultInternal)
 	case len(r.Coverage) > 0:
 		fmt.Fprintln(w, "Result: incomplete, some kinds could not be listed (exit 3).")
 	case s.InputErrors > 0:
@@ -107,6 +113,23 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		safetext.Fprintf(w, "Result: pass (fail-on %s).\n", s.FailOn)
 	}
 	return w.Flush()
+}
+
+// resultInternal is the verdict of a report with internal errors.
+const resultInternal = "Result: incomplete, Palisade failed on part of the input (exit 4); please report the internal errors above."
+
+// writeInternal lists the internal errors first, with label, then a blank line.
+func writeInternal(w io.Writer, errs []finding.InternalError, label safetext.Raw) {
+	for _, ie := range errs {
+		where := ""
+		if ie.Location != nil {
+			where = ie.Location.String() + ": "
+		}
+		safetext.Fprintf(w, "%s %s%s\n", label, where, internalText(ie))
+	}
+	if len(errs) > 0 {
+		fmt.Fprintln(w)
+	}
 }
 
 // styled is text (escaped: it may come from the input) in an ANSI style when colour

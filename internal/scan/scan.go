@@ -178,10 +178,14 @@ type Result struct {
 	Compliance *compliance.Result
 }
 
-// ExitCode is 3 when input could not be read (or a live scan has coverage gaps), else 1 when the gate failed (with a
-// framework: when a control failed with a finding at or above the gate), else 0.
+// ExitCode is 4 when Palisade itself failed on part of the input (a rule or stage
+// panicked: the report covers the rest), else 3 when input could not be read (or a
+// live scan has coverage gaps), else 1 when the gate failed (with a framework: when a
+// control failed with a finding at or above the gate), else 0.
 func (r *Result) ExitCode() int {
 	switch {
+	case len(r.Report.Internal) > 0:
+		return 4
 	case len(r.Report.Errors) > 0, len(r.Report.Coverage) > 0:
 		return 3
 	case r.Compliance != nil && r.Compliance.Failed:
@@ -296,6 +300,9 @@ func Run(opts Options) (*Result, error) {
 	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
 	rep.Coverage = opts.Coverage
 	rep.Summary.CoverageGaps = len(opts.Coverage)
+	if internal := append(append([]finding.InternalError{}, lr.Internal...), er.Internal...); len(internal) > 0 {
+		rep.SetInternal(internal)
+	}
 	res := &Result{Report: rep, Load: lr}
 	if fw != nil {
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
