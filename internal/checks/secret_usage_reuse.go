@@ -122,7 +122,7 @@ type envClass struct {
 func validEnvClass(s string) error {
 	name, words, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(name) == "" || len(envNameSegments(words)) == 0 {
-		return errors.New("want class=word,word,...")
+		return errors.New("want a class name, =, and words separated by commas (prod=prod,production)")
 	}
 	return nil
 }
