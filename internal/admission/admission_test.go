@@ -50,14 +50,7 @@ func newCluster() *fakeCluster {
 func parseConfig(t *testing.T, yml string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse([]byte(yml), func(id string) bool { _, ok := rules.Get(id); return ok },
-		func(id string) []string {
-			r, _ := rules.Get(id)
-			var names []string
-			for _, p := range r.Params {
-				names = append(names, p.Name)
-			}
-			return names
-		})
+		rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}

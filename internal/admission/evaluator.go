@@ -348,13 +348,18 @@ func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode fun
 	if res.Stopped != nil {
 		return nil, nil, fmt.Errorf("evaluation of %s stopped: %w", obj.Ref, res.Stopped)
 	}
-	if len(res.Errors) > 0 {
-		msgs := make([]string, len(res.Errors))
+	if len(res.Errors) > 0 || len(res.Internal) > 0 {
+		// A rule that could not check the object, or that failed on it, leaves the
+		// review undecided: an error, which failurePolicy settles, never an allow.
+		var msgs []string
 		invalid := false
-		for i, ie := range res.Errors {
-			msgs[i] = ie.Message
+		for _, ie := range res.Errors {
+			msgs = append(msgs, ie.Message)
 			// The engine decodes the pod template, which checkObject leaves to it.
 			invalid = invalid || strings.HasPrefix(ie.Message, obj.Ref.String()+": pod template: ")
+		}
+		for _, ie := range res.Internal {
+			msgs = append(msgs, "internal error: "+ie.Error())
 		}
 		if invalid {
 			return nil, nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))

@@ -45,9 +45,9 @@ func init() {
 			References:  []string{refAudit, refAPIServerFlags},
 			Frameworks:  cpFrameworks([]string{"1.2.17", "1.2.18", "1.2.19"}, nsaAuditLog),
 			Params: []rules.Param{
-				{Name: "minMaxAge", Description: "Smallest acceptable --audit-log-maxage, in days.", Default: "30"},
-				{Name: "minMaxBackup", Description: "Smallest acceptable --audit-log-maxbackup, in files.", Default: "10"},
-				{Name: "minMaxSize", Description: "Smallest acceptable --audit-log-maxsize, in megabytes.", Default: "100"},
+				{Name: "minMaxAge", Syntax: rules.Integer, Description: "Smallest acceptable --audit-log-maxage, in days.", Default: "30"},
+				{Name: "minMaxBackup", Syntax: rules.Integer, Description: "Smallest acceptable --audit-log-maxbackup, in files.", Default: "10"},
+				{Name: "minMaxSize", Syntax: rules.Integer, Description: "Smallest acceptable --audit-log-maxsize, in megabytes.", Default: "100"},
 			},
 		},
 		Scoped: true,

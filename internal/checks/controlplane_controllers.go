@@ -59,7 +59,7 @@ func init() {
 			Remediation: "Set --terminated-pod-gc-threshold on kube-controller-manager to a positive number suited to the cluster's size and job churn (for example 1000).",
 			References:  []string{refKCMFlags, "https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-garbage-collection"},
 			Frameworks:  cpFrameworks([]string{"1.3.1"}, nsaNetControl),
-			Params: []rules.Param{{Name: "maxThreshold",
+			Params: []rules.Param{{Name: "maxThreshold", Syntax: rules.Integer,
 				Description: "Largest acceptable --terminated-pod-gc-threshold.",
 				Default:     "12500"}},
 		},

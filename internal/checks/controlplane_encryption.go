@@ -71,7 +71,7 @@ func init() {
 			Remediation: "Make a kms provider with apiVersion: v2 (or secretbox) the first provider, keep the old provider after it until all resources have been rewritten (kubectl get secrets -A -o json | kubectl replace -f -), then remove it.",
 			References:  []string{refEncryptData, refKMS, refEncConfig},
 			Frameworks:  cpFrameworks([]string{"1.2.28"}, nsaSecrets),
-			Params: []rules.Param{{Name: "weakProviders",
+			Params: []rules.Param{{Name: "weakProviders", Valid: validEncryptionProvider,
 				Description: "First providers to report: identity, aescbc, aesgcm, secretbox, kms-v1 or kms-v2.",
 				Default:     []string{"aescbc", "kms-v1"}}},
 		},
@@ -172,6 +172,17 @@ func checkEncryptionCoverage(p *rules.Pass, o *inventory.Object) {
 	for _, path := range paths {
 		p.Report(path, "", "CIS 1.2.28: %s: %s", strings.Join(failed[path], ", "), why[path])
 	}
+}
+
+// encryptionProviders are the providers of an EncryptionConfiguration.
+var encryptionProviders = []string{"identity", "aescbc", "aesgcm", "secretbox", "kms-v1", "kms-v2"}
+
+// validEncryptionProvider checks an item of weakProviders.
+func validEncryptionProvider(s string) error {
+	if !containsFold(encryptionProviders, s) {
+		return fmt.Errorf("want one of %s", strings.Join(encryptionProviders, ", "))
+	}
+	return nil
 }
 
 func checkEncryptionProviders(p *rules.Pass, o *inventory.Object) {

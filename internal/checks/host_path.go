@@ -92,7 +92,7 @@ func init() {
 			Remediation: "Do not mount system directories; if a node agent truly needs one, mount the narrowest path read-only and isolate the agent.",
 			References:  []string{refPSS},
 			Frameworks:  baseline("hostPathVolumes", "5.2.11"),
-			Params: []rules.Param{{Name: "paths", Description: "Host paths that are sensitive; a mount of the path, anything inside it, or any ancestor of it matches (\"/\" matches only itself).",
+			Params: []rules.Param{{Name: "paths", Syntax: rules.Path, Description: "Host paths that are sensitive; a mount of the path, anything inside it, or any ancestor of it matches (\"/\" matches only itself).",
 				Default: defaultSensitivePaths}},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
@@ -110,7 +110,7 @@ func init() {
 			Remediation: "Remove the socket mount; build images with a daemonless builder (for example BuildKit rootless or kaniko) and talk to the cluster through its API.",
 			References:  []string{refPSS},
 			Frameworks:  baseline("hostPathVolumes", "5.2.11"),
-			Params: []rules.Param{{Name: "sockets", Description: "Runtime sockets and runtime state directories.",
+			Params: []rules.Param{{Name: "sockets", Syntax: rules.Path, Description: "Runtime sockets and runtime state directories.",
 				Default: defaultRuntimeSockets}},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {

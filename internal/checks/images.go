@@ -19,6 +19,7 @@ package checks
 // asked to inject (sidecar.istio.io/inject: "true"), so that value is not an image.
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -109,6 +110,23 @@ func newRegistryPattern(s string) (registryPattern, bool) {
 		s = "docker.io" + strings.TrimPrefix(s, "index.docker.io")
 	}
 	return registryPattern{pattern: s, parts: strings.Count(s, "/") + 1, glob: strings.ContainsAny(s, "*?[")}, true
+}
+
+// validRegistryPattern checks an item of allowedRegistries: a non-empty prefix whose
+// globs are well formed.
+func validRegistryPattern(s string) error {
+	rp, ok := newRegistryPattern(s)
+	if !ok {
+		return errors.New("empty prefix")
+	}
+	return rules.CheckGlob(rp.pattern)
+}
+
+// validRegistryMove checks an item of PAL-106's registries: prefix or
+// prefix=replacement.
+func validRegistryMove(s string) error {
+	prefix, _, _ := strings.Cut(s, "=")
+	return validRegistryPattern(prefix)
 }
 
 // match returns the leading components of name that the pattern matches, or "". The
@@ -219,7 +237,7 @@ func init() {
 			Remediation: "Reference the image by digest (registry.example.com/app:1.4.2@sha256:<digest>); let a tool such as Renovate or a CI step resolve and update digests.",
 			References:  []string{refImageNames, refConfigImages},
 			Frameworks:  rules.Frameworks{NSA: []string{nsaImages}, Layer: layerContainer},
-			Params: []rules.Param{{Name: "namespaces", Description: "Globs of the namespaces where images must be pinned by digest (path.Match syntax).",
+			Params: []rules.Param{{Name: "namespaces", Syntax: rules.Glob, Description: "Globs of the namespaces where images must be pinned by digest (path.Match syntax).",
 				Default: []string{"*"}}},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {
@@ -270,7 +288,7 @@ func init() {
 			Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry to allowedRegistries; enforce the same list at admission (for example with a ValidatingAdmissionPolicy or the ImagePolicyWebhook).",
 			References:  []string{refImagePolicy, refImageNames},
 			Frameworks:  rules.Frameworks{CIS: []string{"5.5.1"}, NSA: []string{nsaImages}, Layer: layerContainer},
-			Params: []rules.Param{{Name: "allowedRegistries", Description: "Allowed prefixes of the normalised image name, compared component by component " +
+			Params: []rules.Param{{Name: "allowedRegistries", Valid: validRegistryPattern, Description: "Allowed prefixes of the normalised image name, compared component by component " +
 				"(\"docker.io/library\" allows the official Docker Hub images, which familiar names such as nginx normalise to; \"registry.example.com/team\"; " +
 				"path.Match globs within a component, \"*.dkr.ecr.eu-west-1.amazonaws.com\"). Empty (the default) turns the rule off.",
 				Default: []string{}, Required: true}},
@@ -304,7 +322,7 @@ func init() {
 			Remediation: "Pull the image from the registry that replaced it (registry.k8s.io for k8s.gcr.io) and move to a maintained version.",
 			References:  []string{refRegistryK8sIO, "https://kubernetes.io/blog/2022/11/28/registry-k8s-io-faster-cheaper-ga/"},
 			Frameworks:  rules.Frameworks{NSA: []string{nsaImages}, Layer: layerContainer},
-			Params: []rules.Param{{Name: "registries", Description: "Deprecated prefixes of the normalised image name, compared as for allowedRegistries of PAL-105; " +
+			Params: []rules.Param{{Name: "registries", Valid: validRegistryMove, Description: "Deprecated prefixes of the normalised image name, compared as for allowedRegistries of PAL-105; " +
 				"write prefix=replacement to suggest where the images moved (k8s.gcr.io is known to have moved to registry.k8s.io).",
 				Default: []string{"k8s.gcr.io"}}},
 		},

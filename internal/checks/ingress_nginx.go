@@ -185,10 +185,10 @@ func init() {
 			References: []string{refSnippetCVE, refNightmareCVE, refAllowSnippets, refNightmareAuthURL, refNightmarePath},
 			Frameworks: exposureFrameworks(nsaNetSeparation),
 			Params: []rules.Param{
-				{Name: "annotations",
+				{Name: "annotations", Syntax: rules.Glob,
 					Description: "Annotation keys that inject raw controller configuration; exact keys or globs (path.Match syntax).",
 					Default:     defaultSnippetAnnotations},
-				{Name: "valueAnnotations",
+				{Name: "valueAnnotations", Syntax: rules.Glob,
 					Description: "Annotation keys whose values the controller writes into its configuration, reported when a value ends the directive; exact keys or globs (path.Match syntax).",
 					Default:     defaultValueAnnotations},
 			},

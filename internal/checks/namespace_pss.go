@@ -109,7 +109,7 @@ var psaEvaluator = func() policy.Evaluator {
 }()
 
 func init() {
-	exempt := rules.Param{Name: "exemptNamespaces",
+	exempt := rules.Param{Name: "exemptNamespaces", Syntax: rules.Glob,
 		Description: "Namespaces (shell patterns) not checked; Kubernetes' own namespaces usually run privileged system pods.",
 		Default:     defaultExemptNamespaces}
 	rules.Register(&rules.Rule{

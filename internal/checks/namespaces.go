@@ -104,8 +104,8 @@ func init() {
 			References:  []string{refNSInitial, refMultiTenancy},
 			Frameworks:  namespaceFrameworks(cisNamespaceBounds),
 			Params: []rules.Param{
-				{Name: "allowedNames", Description: "Workload names (shell patterns) of system components allowed in kube-system.", Default: defaultSystemComponents},
-				{Name: "allowedLabels", Description: "Labels (key=value, the value a shell pattern) on the workload or its pod template that mark a system component allowed in kube-system.", Default: defaultSystemLabels},
+				{Name: "allowedNames", Syntax: rules.Glob, Description: "Workload names (shell patterns) of system components allowed in kube-system.", Default: defaultSystemComponents},
+				{Name: "allowedLabels", Syntax: rules.KeyGlob, Description: "Labels (key=value, the value a shell pattern) on the workload or its pod template that mark a system component allowed in kube-system.", Default: defaultSystemLabels},
 			},
 		},
 		Workload: func(p *rules.Pass, w *workload.Workload) {

@@ -87,7 +87,7 @@ func isDefaultDeny(p *netpol.Policy, d netpol.Direction) bool {
 	return p.Selector.Empty() && p.Types[d] && len(p.Rules[d]) == 0
 }
 
-var netpolExemptParam = rules.Param{Name: "exemptNamespaces",
+var netpolExemptParam = rules.Param{Name: "exemptNamespaces", Syntax: rules.Glob,
 	Description: "Namespaces (shell patterns) not required to have network policies.",
 	Default:     defaultExemptNamespaces}
 

@@ -40,7 +40,7 @@ func init() {
 			Remediation: "Name the destinations the pods need: namespaceSelector and podSelector for in-cluster services, ipBlocks for the external ranges (a proxy or the provider's API ranges). Ports listed in allowedPorts, DNS by default, may go anywhere.",
 			References:  []string{refNetPol},
 			Frameworks:  rules.Frameworks{NSA: []string{nsaNetPolicies}, Layer: layerCluster},
-			Params: []rules.Param{{Name: "allowedPorts",
+			Params: []rules.Param{{Name: "allowedPorts", Valid: validPortProtocol,
 				Description: "Ports (PORT/PROTOCOL) that egress rules may open to any address without a finding.",
 				Default:     []string{"53/UDP", "53/TCP"}}},
 		},
@@ -352,4 +352,10 @@ func before(a, b *netpol.Rule) bool {
 		return a.Policy.Index() < b.Policy.Index()
 	}
 	return a.Index < b.Index
+}
+
+// validPortProtocol checks an item of allowedPorts: PORT/PROTOCOL or a range.
+func validPortProtocol(s string) error {
+	_, err := netpol.ParsePort(s)
+	return err
 }

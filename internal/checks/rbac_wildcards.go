@@ -184,7 +184,7 @@ func init() {
 			Remediation: `List the exact non-resource URLs needed (for example "/metrics").`,
 			References:  []string{refRBAC},
 			Frameworks:  rbacFrameworks("5.1.3"),
-			Params: []rules.Param{{Name: "sensitivePaths",
+			Params: []rules.Param{{Name: "sensitivePaths", Syntax: rules.Path,
 				Description: "API server paths a non-resource URL wildcard must not cover.",
 				Default:     []string{"/logs", "/debug"}}},
 		},

@@ -112,7 +112,7 @@ func init() {
 			Remediation: "Set resources.limits.cpu on the container, set pod-level spec.resources.limits.cpu, or give the namespace a LimitRange of type Container with a default (or max) for cpu; or narrow the rule's namespaces parameter to where CPU limits are policy.",
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
-			Params: []rules.Param{{Name: "namespaces",
+			Params: []rules.Param{{Name: "namespaces", Syntax: rules.Glob,
 				Description: "Namespaces (shell patterns) where containers must set a CPU limit; empty means none.",
 				Default:     []string{"*"}}},
 		},

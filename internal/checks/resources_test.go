@@ -7,6 +7,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -540,7 +541,7 @@ spec:
 func TestCPULimitNamespacesParam(t *testing.T) {
 	cfg, err := config.Parse([]byte(`rules:
   PAL-204: {params: {namespaces: ["prod-*"]}}
-`), func(string) bool { return true }, func(string) []string { return []string{"namespaces"} })
+`), func(string) bool { return true }, rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +553,7 @@ func TestCPULimitNamespacesParam(t *testing.T) {
 	}
 	cfg, err = config.Parse([]byte(`rules:
   PAL-204: {params: {namespaces: []}}
-`), func(string) bool { return true }, func(string) []string { return []string{"namespaces"} })
+`), func(string) bool { return true }, rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -704,7 +705,7 @@ spec:
 	}
 	cfg, err := config.Parse([]byte(`rules:
   PAL-206: {params: {exemptNamespaces: ["te*"]}}
-`), func(string) bool { return true }, func(string) []string { return []string{"exemptNamespaces"} })
+`), func(string) bool { return true }, rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}

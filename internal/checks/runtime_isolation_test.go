@@ -119,7 +119,7 @@ func TestPSSLevelValidation(t *testing.T) {
 	if err == nil || !asConfigError(err, &ce) || !strings.Contains(err.Error(), "--pss-level") {
 		t.Errorf("--pss-level privileged: %v", err)
 	}
-	_, err = config.Parse([]byte("podSecurityLevel: strict\n"), func(string) bool { return true }, func(string) []string { return nil })
+	_, err = config.Parse([]byte("podSecurityLevel: strict\n"), func(string) bool { return true }, func(string) []rules.Param { return nil })
 	if err == nil || !strings.Contains(err.Error(), "line 1: podSecurityLevel") {
 		t.Errorf("config podSecurityLevel: strict: %v", err)
 	}

@@ -60,7 +60,7 @@ func init() {
 				"With an external secret manager, mount it through the Secrets Store CSI driver. Secrets that must stay in the environment can be exempted with the exemptSecrets parameter.",
 			References: []string{refSecretUseGood, refSecretUseDistrib, refSecretUseProjected},
 			Frameworks: secretUseFrameworks("5.4.1"),
-			Params: []rules.Param{{Name: "exemptSecrets",
+			Params: []rules.Param{{Name: "exemptSecrets", Syntax: rules.Glob,
 				Description: "Secrets that containers may read into environment variables: shell patterns matched against the Secret name, or against name/key for a single key read through secretKeyRef (envFrom reads every key, so only name patterns exempt it).",
 				Default:     []string{}}},
 		},

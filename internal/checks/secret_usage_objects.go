@@ -92,7 +92,7 @@ func init() {
 			Remediation: secretRemediation,
 			References:  []string{refSecretUse, refSecretUseGood, refSecretEncrypt},
 			Frameworks:  secretUseFrameworks("5.4.2"),
-			Params: []rules.Param{{Name: "placeholders",
+			Params: []rules.Param{{Name: "placeholders", Syntax: rules.Glob,
 				Description: "Values (shell patterns, case-insensitive, matched against the whole trimmed value) that stand for a secret rather than being one. Also used by PAL-523.",
 				Default:     defaultSecretPlaceholders}},
 		},

@@ -30,6 +30,7 @@ package checks
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -68,13 +69,13 @@ func init() {
 			References:  []string{refSecretUseGood, refSecretUse},
 			Frameworks:  secretUseFrameworks(),
 			Params: []rules.Param{
-				{Name: "environments",
+				{Name: "environments", Valid: validEnvClass,
 					Description: "Environment classes, each class=word,word,...: a namespace whose name contains one of the words as whole segments (split on '-', '_' and '.', case-insensitive) belongs to the class.",
 					Default:     defaultSecretEnvironments},
-				{Name: "minLength",
+				{Name: "minLength", Syntax: rules.Integer,
 					Description: "Shortest value, in bytes after trimming white space, that is compared.",
 					Default:     "8"},
-				{Name: "ignoreKeys",
+				{Name: "ignoreKeys", Syntax: rules.Glob,
 					Description: "Keys (shell patterns, case-insensitive) whose values are identifiers rather than secrets (user names, hosts, ports, database names) and are not compared.",
 					Default:     defaultSecretReuseIgnoreKeys},
 			},
@@ -115,6 +116,15 @@ func buildSecretHashes(inv *inventory.Inventory) any {
 type envClass struct {
 	name  string
 	words [][]string
+}
+
+// validEnvClass checks an item of environments: class=word,word,...
+func validEnvClass(s string) error {
+	name, words, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(name) == "" || len(envNameSegments(words)) == 0 {
+		return errors.New("want a class name, =, and words separated by commas (prod=prod,production)")
+	}
+	return nil
 }
 
 // parseEnvClasses reads the environments parameter; malformed entries are skipped.

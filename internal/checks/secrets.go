@@ -80,10 +80,10 @@ func secretsFrameworks() rules.Frameworks {
 // genericParams are the parameters of the keyword detectors.
 func genericParams(minLength, minEntropy, what string) []rules.Param {
 	return []rules.Param{
-		{Name: "minLength", Description: "Shortest " + what + " reported, in characters.", Default: minLength},
-		{Name: "minEntropy", Description: "Lowest Shannon entropy of a " + what + ", in bits per character (a random 16-character alphanumeric token has about 3.7; \"aaaaaaaa\" has 0).", Default: minEntropy},
-		{Name: "allowValues", Description: "Values never reported (regular expressions matching the whole value), for known non-secrets such as a public demo value.", Default: []string{}},
-		{Name: "ignoreKeys", Description: "Key names (shell patterns, case-insensitive) never treated as naming a credential.", Default: []string{}},
+		{Name: "minLength", Syntax: rules.Integer, Description: "Shortest " + what + " reported, in characters.", Default: minLength},
+		{Name: "minEntropy", Syntax: rules.Number, Description: "Lowest Shannon entropy of a " + what + ", in bits per character (a random 16-character alphanumeric token has about 3.7; \"aaaaaaaa\" has 0).", Default: minEntropy},
+		{Name: "allowValues", Syntax: rules.Regexp, Description: "Values never reported (regular expressions matching the whole value), for known non-secrets such as a public demo value.", Default: []string{}},
+		{Name: "ignoreKeys", Syntax: rules.Glob, Description: "Key names (shell patterns, case-insensitive) never treated as naming a credential.", Default: []string{}},
 	}
 }
 

@@ -63,7 +63,7 @@ func init() {
 				"if it must be reachable from outside, use an internal load balancer restricted with loadBalancerSourceRanges and require authentication and TLS.",
 			References: []string{refServiceTypes, "https://kubernetes.io/docs/reference/networking/ports-and-protocols/"},
 			Frameworks: exposureFrameworks(nsaNetSeparation, nsaNetControl),
-			Params: []rules.Param{{Name: "sensitivePorts",
+			Params: []rules.Param{{Name: "sensitivePorts", Syntax: rules.Port,
 				Description: "Port numbers that must not be exposed outside the cluster (SSH, Docker Engine API, etcd, kubelet and common databases by default).",
 				Default:     defaultSensitivePorts}},
 		},

@@ -74,7 +74,7 @@ func init() {
 				{Name: "exemptLabels",
 					Description: "Labels (key=value, or key alone for any value) that mark a workload as needing an API token, on the pod template or on the workload object itself.",
 					Default:     []string{"palisade.dev/needs-api-token=true"}},
-				{Name: "exemptNamespaces",
+				{Name: "exemptNamespaces", Syntax: rules.Glob,
 					Description: "Namespaces (shell patterns) whose workloads may have the token mounted (cluster components there talk to the API).",
 					Default:     []string{"kube-system"}},
 			},

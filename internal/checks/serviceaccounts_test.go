@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
@@ -90,10 +91,9 @@ func TestServiceAccountAutomountMessages(t *testing.T) {
 }
 
 func TestServiceAccountAutomountParams(t *testing.T) {
-	known := func(string) []string { return []string{"exemptLabels", "exemptNamespaces"} }
 	cfg, err := config.Parse([]byte(`rules:
   PAL-351: {params: {exemptLabels: ["team/api"], exemptNamespaces: ["ops-*"]}}
-`), func(string) bool { return true }, known)
+`), func(string) bool { return true }, rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}

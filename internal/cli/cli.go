@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,13 +15,59 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+// Version is Palisade's version, in `palisade version` and every report. `make build`
+// sets it with -ldflags "-X github.com/palisade-k8s/palisade/internal/cli.Version=...";
+// otherwise (go install, go build, go run) it comes from the build information the Go
+// toolchain records (see stampedVersion).
 var Version = "dev"
+
+func init() {
+	info, _ := debug.ReadBuildInfo()
+	Version = stampedVersion(Version, info)
+}
+
+// stampedVersion is the version of a binary: the one set at link time, else the main
+// module's (v1.2.3 from go install, a pseudo-version from go build in a checkout),
+// else the commit it was built from ("dev-0123456789ab", "-modified" when the
+// working tree had changes), else "dev".
+func stampedVersion(linked string, info *debug.BuildInfo) string {
+	if linked != "" && linked != "dev" {
+		return linked
+	}
+	if info == nil {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified {
+		return "dev-" + rev + "-modified"
+	}
+	return "dev-" + rev
+}
 
 // Exit codes.
 const (
@@ -28,6 +75,10 @@ const (
 	ExitFindings    = 1
 	ExitUsage       = 2
 	ExitInputErrors = 3
+	// ExitInternal says Palisade itself failed (a panic: a bug). A rule or stage
+	// that panics on part of the input is reported as an internal error after the
+	// report of everything else; a panic anywhere else ends the run with this code.
+	ExitInternal = 4
 )
 
 // exitError carries an exit code out of a command.
@@ -36,7 +87,8 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // Main runs the CLI and returns the process exit code.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer lastResort(stderr, &code)
 	root := NewRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -47,7 +99,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return ExitUsage
 	}
 }
@@ -67,6 +119,16 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newWebhook(stdout, stderr))
 	return root
+}
+
+// lastResort turns a panic that nothing else recovered into an internal error: the
+// panic, its stack for the bug report, and ExitInternal instead of the Go runtime's
+// exit code 2 (which is the code of a usage error). Defer it.
+func lastResort(stderr io.Writer, code *int) {
+	if v := recover(); v != nil {
+		safetext.Fprintf(stderr, "palisade: internal error: %s\n%s\npalisade: this is a bug; please report it with the stack above\n", finding.Recovered(v), debug.Stack())
+		*code = ExitInternal
+	}
 }
 
 func newVersion(stdout io.Writer) *cobra.Command {
@@ -157,7 +219,8 @@ objects) or not applicable (with the reason).
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (with
 --framework: a failing control with a finding at or above --fail-on, which then
 defaults to info); 2 usage or configuration error; 3 some input could not be read
-(the report still covers the rest).`,
+(the report still covers the rest); 4 internal error: Palisade failed on part of the
+input, a bug to report (the report still covers the rest).`,
 		Example: `  palisade scan examples/insecure
   palisade scan examples/hardened/chart --values examples/hardened/chart/values.yaml --set replicaCount=3
   helm template payments ./chart | palisade scan - -o sarif --output-file palisade.sarif
@@ -232,7 +295,7 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 	wd, _ := os.Getwd()
 	cfg, err := scan.LoadConfig(configFile, wd)
 	if err != nil {
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return nil, exitError{ExitUsage}
 	}
 	return cfg, nil
@@ -243,7 +306,7 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 func (out *outputFlags) run(o scan.Options, stdout, stderr io.Writer) error {
 	res, err := scan.Run(o)
 	if err != nil {
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return exitError{ExitUsage}
 	}
 	if err := out.write(res, stdout, stderr); err != nil {
@@ -261,17 +324,17 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 	if writeBaseline != "" {
 		n, err := scan.WriteBaseline(res, writeBaseline)
 		if err != nil {
-			fmt.Fprintln(stderr, "palisade:", err)
+			safetext.Fprintln(stderr, "palisade:", err)
 			return exitError{ExitUsage}
 		}
-		fmt.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
+		safetext.Fprintf(stderr, "palisade: wrote %d findings to baseline %s\n", n, writeBaseline)
 	}
 	w := stdout
 	color := !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
 	if outFile != "" {
 		f, err := os.Create(outFile)
 		if err != nil {
-			fmt.Fprintln(stderr, "palisade:", err)
+			safetext.Fprintln(stderr, "palisade:", err)
 			return exitError{ExitUsage}
 		}
 		defer f.Close()
@@ -285,21 +348,21 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 		err = report.Write(w, res.Report, format, ropts)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return exitError{ExitUsage}
 	}
 	if outFile != "" || format != "text" {
 		for _, e := range res.Report.Errors {
-			fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+			safetext.Fprintln(stderr, "palisade: input error:", e.Error())
 		}
 	}
 	if outFile != "" || format != "text" {
 		for _, g := range res.Report.Coverage {
-			fmt.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
+			safetext.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
 		}
 	}
 	for _, n := range res.Report.Notices {
-		fmt.Fprintln(stderr, "palisade: warning:", n)
+		safetext.Fprintf(stderr, "palisade: warning: %s\n", n)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -43,7 +44,8 @@ entry of the report: what was not checked and why. The exit code is then 3, so a
 incomplete scan never passes as a clean one.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage,
-configuration or connection error; 3 some kinds could not be listed.`,
+configuration or connection error; 3 some kinds could not be listed; 4 internal error
+(a bug to report; the report covers the rest).`,
 		Example: `  palisade cluster
   palisade cluster --context prod -n payments -o json
   palisade cluster --include-secret-values --fail-on medium`,
@@ -63,8 +65,8 @@ configuration or connection error; 3 some kinds could not be listed.`,
 				return ok
 			}
 			rc, err := live.RESTConfig(kubeconfig, kubeContext)
-			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
+			if err = withHint(err, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig"); err != nil {
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			if isTerminal(stderr) {
@@ -72,7 +74,7 @@ configuration or connection error; 3 some kinds could not be listed.`,
 			}
 			lr, err := live.Read(context.Background(), rc, lo)
 			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			if lr.SecretsRedacted {

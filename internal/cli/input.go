@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -58,7 +60,18 @@ func (in *inputFlags) finder() (*workload.Finder, error) {
 
 // restConfig is the client configuration of the kubeconfig flags.
 func (in *inputFlags) restConfig() (*rest.Config, error) {
-	return live.RESTConfig(in.kubeconfig, in.kubeContext)
+	rc, err := live.RESTConfig(in.kubeconfig, in.kubeContext)
+	return rc, withHint(err, "read manifests with -f PATH, or name a kubeconfig with --kubeconfig")
+}
+
+// withHint adds what the user can do instead to an error that says no cluster is
+// configured (it depends on the command); other errors are returned as they are.
+func withHint(err error, hint string) error {
+	var nc *live.NoClusterError
+	if errors.As(err, &nc) {
+		return fmt.Errorf("%w; %s", err, hint)
+	}
+	return err
 }
 
 // loadOptions are the loader options of the flags (what to decode is the analysis's).

@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/netpol"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -81,14 +82,14 @@ func (in *netpolInput) model(stdin io.Reader, stderr io.Writer, files []string) 
 	}
 	reportInputErrors(stderr, errs)
 	for _, n := range m.Notes {
-		fmt.Fprintln(stderr, "palisade: note:", n)
+		safetext.Fprintln(stderr, "palisade: note:", n)
 	}
 	return m, len(errs) > 0, nil
 }
 
 func reportInputErrors(stderr io.Writer, errs []finding.InputError) {
 	for _, e := range errs {
-		fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+		safetext.Fprintln(stderr, "palisade: input error:", e.Error())
 	}
 }
 
@@ -97,7 +98,7 @@ func reportInputErrors(stderr io.Writer, errs []finding.InputError) {
 func finish(stderr io.Writer, err error, inputErrors bool, code int) error {
 	switch {
 	case err != nil:
-		fmt.Fprintln(stderr, "palisade:", err)
+		safetext.Fprintln(stderr, "palisade:", err)
 		return exitError{ExitUsage}
 	case inputErrors:
 		return exitError{ExitInputErrors}
@@ -120,7 +121,7 @@ and the like work). Semantics and what depends on the network plugin: docs/netpo
 Exit codes: 0 success; 1 reach: the connection is denied (or, with --port, not all of it is
 allowed); diff --fail-on-open: a connection is opened; lint: findings at or above --fail-on;
 2 usage error; 3 some input could not be read or a policy is invalid (the output still
-covers the rest).`,
+covers the rest); 4 internal error (a bug to report).`,
 	}
 	c.AddCommand(newNetpolIsolation(stdin, stdout, stderr), newNetpolReach(stdin, stdout, stderr),
 		newNetpolMatrix(stdin, stdout, stderr), newNetpolDiff(stdin, stdout, stderr), newNetpolLint(stdin, stdout, stderr))

@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -105,9 +106,16 @@ func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rb
 	}
 	reportInputErrors(stderr, errs)
 	for _, p := range problems {
-		fmt.Fprintln(stderr, "palisade: note:", p.String()+locSuffix(p.Ref))
+		safetext.Fprintln(stderr, "palisade: note:", p.String()+locSuffix(p.Ref))
 	}
 	return m, problems, len(errs) > 0, nil
+}
+
+// warnAbsent prints what the input knows nothing about (rbac.Model.Absent).
+func warnAbsent(stderr io.Writer, absent []string) {
+	for _, a := range absent {
+		safetext.Fprintln(stderr, "palisade: warning:", a)
+	}
 }
 
 func locSuffix(r rbac.Ref) string {
@@ -130,8 +138,9 @@ Subjects are sa:NAMESPACE:NAME, user:NAME or group:NAME. Resources are named as 
 kubectl: pods, po, deploy, deployments.apps, pods/exec, widgets.example.com.
 
 Exit codes: 0 success; 1 can: the request is denied, risks: findings at or above
---fail-on; 2 usage error; 3 some input could not be read (the answer covers the rest). Bindings that grant nothing (their role is
-missing) are printed as notes.`,
+--fail-on; 2 usage error; 3 some input could not be read (the answer covers the rest);
+4 internal error (a bug to report). Bindings that grant nothing (their role is missing)
+are printed as notes.`,
 	}
 	c.AddCommand(newRBACWhoCan(stdin, stdout, stderr), newRBACCan(stdin, stdout, stderr), newRBACRisks(stdin, stdout, stderr))
 	return c
@@ -168,18 +177,18 @@ func rbacRequest(args []string, url, namespace string, anyNamespace bool, stderr
 		return a, err
 	}
 	if !r.Known {
-		fmt.Fprintf(stderr, "palisade: note: %q is not a built-in resource: asking about resource %q of the core group (write RESOURCE.GROUP for a custom resource)\n", args[1], r.Resource)
+		safetext.Fprintf(stderr, "palisade: note: %q is not a built-in resource: asking about resource %q of the core group (write RESOURCE.GROUP for a custom resource)\n", args[1], r.Resource)
 	}
 	a.ResourceRequest, a.APIGroup, a.Resource, a.Subresource, a.Namespace = true, r.Group, r.Resource, r.Subresource, namespace
 	if len(args) == 3 {
 		a.Name = args[2]
 	}
 	if !r.Namespaced && namespace != "" {
-		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide, not in namespace %s\n", r.Resource, namespace)
+		safetext.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide, not in namespace %s\n", r.Resource, namespace)
 		a.Namespace = ""
 	}
 	if !r.Namespaced && anyNamespace {
-		fmt.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide (requests for them carry no namespace, so RoleBindings never apply)\n", r.Resource)
+		safetext.Fprintf(stderr, "palisade: note: %s are cluster-scoped: asking cluster-wide (requests for them carry no namespace, so RoleBindings never apply)\n", r.Resource)
 		a.ResourceRequest = true
 		return a, errClusterScoped
 	}
@@ -226,6 +235,7 @@ applies.`,
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
+			warnAbsent(stderr, m.Absent(nil, a.Namespace))
 			v := rbac.WhoCanView{Request: a, Problems: problems}
 			switch {
 			case anyNamespace && a.ResourceRequest:
@@ -295,6 +305,11 @@ system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
+			ns := namespace
+			if ask {
+				ns = a.Namespace
+			}
+			warnAbsent(stderr, m.Absent(&subject, ns))
 			if !ask {
 				v := rbac.RulesView{Subject: subject, User: u, Namespace: namespace, Problems: problems}
 				for _, g := range u.Groups {

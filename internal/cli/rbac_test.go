@@ -271,3 +271,60 @@ subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
 		t.Errorf("--include-system: the controller manager's grants are missing:\n%s", r.stdout)
 	}
 }
+
+// The DOT graph's title says where the request is asked: the namespace of -n, any
+// namespace with -A, or cluster-wide.
+func TestRBACWhoCanDotTitle(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "shop"}, `label="who can get secrets in namespace shop";`},
+		{[]string{"-A"}, `label="who can get secrets in any namespace";`},
+		{nil, `label="who can get secrets cluster-wide";`},
+	} {
+		args := append([]string{"rbac", "who-can", "get", "secrets", "-o", "dot", "-f", "@rbac.yaml"}, tc.args...)
+		r := run(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("%v: exit %d, want title %s:\n%s", tc.args, r.code, tc.want, r.stdout)
+		}
+	}
+}
+
+// A subject or namespace the input knows nothing about gets a warning, not a silent
+// empty answer; subjects and namespaces that exist get none.
+func TestRBACAbsentSubject(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string // warnings; none when empty
+	}{
+		{[]string{"rbac", "can", "sa:shop:web"}, []string{"warning: sa:shop:web is not in the input: no ServiceAccount object, binding or workload names it"}},
+		{[]string{"rbac", "can", "sa:shop:web", "get", "secrets", "-n", "shop"}, []string{"warning: sa:shop:web is not in the input"}},
+		{[]string{"rbac", "can", "user:mallory"}, []string{"warning: user:mallory is not in the input: no RoleBinding or ClusterRoleBinding names it (only the rules of its groups apply)"}},
+		{[]string{"rbac", "can", "group:dev"}, []string{"warning: group:dev is not in the input"}},
+		{[]string{"rbac", "can", "sa:shopp:app", "-n", "shopp"}, []string{"warning: sa:shopp:app is not in the input", "warning: namespace shopp is not in the input: no object is in it"}},
+		{[]string{"rbac", "who-can", "get", "secrets", "-n", "shopp"}, []string{"warning: namespace shopp is not in the input"}},
+		// Known: a bound account, one a workload runs as, a namespace's default account,
+		// bound users and groups, the built-in groups.
+		{[]string{"rbac", "can", "sa:shop:app"}, nil},
+		{[]string{"rbac", "can", "sa:ci:runner", "-n", "ci"}, nil},
+		{[]string{"rbac", "can", "sa:shop:default"}, nil},
+		{[]string{"rbac", "can", "user:auditor"}, nil},
+		{[]string{"rbac", "can", "group:devs"}, nil},
+		{[]string{"rbac", "can", "group:system:authenticated"}, nil},
+		{[]string{"rbac", "who-can", "get", "secrets", "-n", "shop"}, nil},
+	} {
+		r := run(t, nil, append(tc.args, "-f", "@rbac.yaml")...)
+		if r.code != 0 && r.code != ExitFindings {
+			t.Errorf("%v: exit %d: %s", tc.args, r.code, r.stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, r.stderr)
+			}
+		}
+		if len(tc.want) == 0 && strings.Contains(r.stderr, "warning") {
+			t.Errorf("%v: unexpected warning:\n%s", tc.args, r.stderr)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/admission"
 	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/webhook"
 )
@@ -82,7 +83,7 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-				fmt.Fprintln(stderr, "palisade: --log-level:", err)
+				safetext.Fprintln(stderr, "palisade: --log-level:", err)
 				return exitError{ExitUsage}
 			}
 			opts.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -104,13 +105,13 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 			if !noCluster {
 				rc, err := live.RESTConfig(kubeconfig, kubeContext)
 				if err != nil {
-					fmt.Fprintln(stderr, "palisade:", err, "(--no-cluster serves without namespace labels and exec reviews)")
+					safetext.Fprintln(stderr, "palisade:", err, "(--no-cluster serves without namespace labels and exec reviews)")
 					return exitError{ExitUsage}
 				}
 				rc.UserAgent = "palisade-webhook/" + Version
 				client, err := kubernetes.NewForConfig(rc)
 				if err != nil {
-					fmt.Fprintln(stderr, "palisade:", err)
+					safetext.Fprintln(stderr, "palisade:", err)
 					return exitError{ExitUsage}
 				}
 				cl := webhook.NewCluster(client)
@@ -119,11 +120,11 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 			}
 			s, err := webhook.New(opts)
 			if err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			if err := s.Run(ctx); err != nil {
-				fmt.Fprintln(stderr, "palisade:", err)
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			return nil
@@ -210,7 +211,7 @@ reloads it without a restart.`,
 			if err := webhook.GenerateCerts(dir, dnsNames, parsed, validity); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "wrote %s, %s, %s and %s to %s\n", webhook.CertFiles.CA, webhook.CertFiles.CAKey, webhook.CertFiles.Cert, webhook.CertFiles.Key, dir)
+			safetext.Fprintf(stdout, "wrote %s, %s, %s and %s to %s\n", webhook.CertFiles.CA, webhook.CertFiles.CAKey, webhook.CertFiles.Cert, webhook.CertFiles.Key, dir)
 			return nil
 		},
 	}

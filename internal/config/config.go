@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 	"github.com/palisade-k8s/palisade/internal/yamlpos"
 )
@@ -90,9 +92,10 @@ func Find(dir string) string {
 	}
 }
 
-// Load reads and validates a configuration file. knownRules reports whether a rule ID
-// exists; params lists a rule's parameter names.
-func Load(path string, knownRule func(id string) bool, params func(id string) []string) (*Config, error) {
+// Load reads and validates a configuration file. knownRule reports whether a rule ID
+// exists; params returns the parameters a rule declares, which the configured values
+// are checked against (rules.ParamsOf for the registered rules).
+func Load(path string, knownRule func(id string) bool, params func(id string) []rules.Param) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -105,8 +108,10 @@ func Load(path string, knownRule func(id string) bool, params func(id string) []
 	return cfg, nil
 }
 
-// Parse reads and validates configuration bytes.
-func Parse(data []byte, knownRule func(id string) bool, params func(id string) []string) (*Config, error) {
+// Parse reads and validates configuration bytes. Rule parameters are checked against
+// their declarations (rules.Param.CheckValue) and stored as rules read them: a
+// []string for a list, a string for one value.
+func Parse(data []byte, knownRule func(id string) bool, params func(id string) []rules.Param) (*Config, error) {
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
 	rulesNode := mapChild(&root, "rules")
@@ -135,16 +140,33 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 			errs = append(errs, fmt.Sprintf("line %d: unknown rule %q", line, id))
 			continue
 		}
-		known := params(id)
-		for p := range rc.Params {
-			pline := keyLine(mapChild(mapChild(rulesNode, id), "params"), p)
+		declared := params(id)
+		paramsNode := mapChild(mapChild(rulesNode, id), "params")
+		for p, v := range rc.Params {
+			pline := keyLine(paramsNode, p)
 			if pline == 0 {
 				pline = line
 			}
-			if !contains(known, p) {
-				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", pline, id, p, strings.Join(known, ", ")))
+			i := slices.IndexFunc(declared, func(d rules.Param) bool { return d.Name == p })
+			if i < 0 {
+				var names []string
+				for _, d := range declared {
+					names = append(names, d.Name)
+				}
+				errs = append(errs, fmt.Sprintf("line %d: rule %s has no parameter %q (has: %s)", pline, id, p, strings.Join(names, ", ")))
 				continue
 			}
+			value, err := declared[i].CheckValue(v)
+			if err != nil {
+				// An item is named by its own line.
+				var ie *rules.ItemError
+				if seq := mapChild(paramsNode, p); errors.As(err, &ie) && seq != nil && seq.Kind == yaml.SequenceNode && ie.Index < len(seq.Content) {
+					pline = seq.Content[ie.Index].Line
+				}
+				errs = append(errs, fmt.Sprintf("line %d: rule %s parameter %s: %v", pline, id, p, err))
+				continue
+			}
+			rc.Params[p] = value
 			if rc.ParamLines == nil {
 				rc.ParamLines = map[string]int{}
 				cfg.Rules[id] = rc
@@ -194,12 +216,20 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 				errs = append(errs, fmt.Sprintf("line %d: exemption names unknown rule %q", lineIn(i, "rules", r), r))
 			}
 		}
+		for key, globs := range map[string][]string{"rules": e.Rules, "namespaces": e.Namespaces, "kinds": e.Kinds, "names": e.Names} {
+			for _, g := range globs {
+				if err := rules.CheckGlob(g); err != nil {
+					errs = append(errs, fmt.Sprintf("line %d: exemption %s: %q: %v", lineIn(i, key, g), key, g, err))
+				}
+			}
+		}
 	}
+	errs = append(errs, validateTemplatePaths(cfg.PodTemplatePaths, mapChild(&root, "podTemplatePaths"))...)
 	if err := ValidLevel(cfg.PodSecurityLevel); err != nil {
 		errs = append(errs, fmt.Sprintf("line %d: podSecurityLevel: %v", keyLine(top(&root), "podSecurityLevel"), err))
 	}
-	if cfg.FailOn != "" && cfg.FailOn != "none" {
-		if _, err := finding.ParseSeverity(cfg.FailOn); err != nil {
+	if cfg.FailOn != "" {
+		if _, _, err := finding.ParseGate(cfg.FailOn); err != nil {
 			errs = append(errs, fmt.Sprintf("line %d: failOn: %v", keyLine(top(&root), "failOn"), err))
 		}
 	}
@@ -272,15 +302,6 @@ func keyLine(n *yaml.Node, key string) int {
 	return 0
 }
 
-func contains(l []string, s string) bool {
-	for _, e := range l {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
 // WithParam returns a copy of the configuration with one rule parameter set (a flag
 // that overrides the file); the receiver is not changed.
 func (c *Config) WithParam(ruleID, name string, value any) *Config {
@@ -298,4 +319,38 @@ func (c *Config) WithParam(ruleID, name string, value any) *Config {
 	rc.Params = params
 	out.Rules[ruleID] = rc
 	return &out
+}
+
+// validateTemplatePaths checks podTemplatePaths: a kind (no pattern: kinds are
+// matched exactly), a group (exact, or "*" for any group) and a dotted path of field
+// names. node is the podTemplatePaths sequence, for lines.
+func validateTemplatePaths(tps []workload.TemplatePath, node *yaml.Node) []string {
+	var errs []string
+	for i, tp := range tps {
+		line := 0
+		var item *yaml.Node
+		if node != nil && node.Kind == yaml.SequenceNode && i < len(node.Content) {
+			item = node.Content[i]
+			line = item.Line
+		}
+		at := func(key string) int {
+			if l := keyLine(item, key); l != 0 {
+				return l
+			}
+			return line
+		}
+		switch {
+		case tp.Kind == "":
+			errs = append(errs, fmt.Sprintf("line %d: podTemplatePaths: kind is missing", line))
+		case strings.ContainsAny(tp.Kind, "*?[]\\/. "):
+			errs = append(errs, fmt.Sprintf("line %d: podTemplatePaths: kind %q is not a kind name (kinds are matched exactly, without patterns)", at("kind"), tp.Kind))
+		}
+		if tp.Group != "*" && strings.ContainsAny(tp.Group, "*?[]\\/ ") {
+			errs = append(errs, fmt.Sprintf("line %d: podTemplatePaths: group %q is not a group name or \"*\" (any group)", at("group"), tp.Group))
+		}
+		if tp.Path == "" || slices.Contains(strings.Split(tp.Path, "."), "") || strings.ContainsAny(tp.Path, "*?[]\\/ ") {
+			errs = append(errs, fmt.Sprintf("line %d: podTemplatePaths: path %q is not a dotted path of field names (spec.template)", at("path"), tp.Path))
+		}
+	}
+	return errs
 }

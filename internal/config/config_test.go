@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -16,12 +17,18 @@ func knownRule(id string) bool {
 	return len(id) == 7 && strings.HasPrefix(id, "PAL-0") && id >= "PAL-001" && id <= "PAL-030"
 }
 
-func ruleParams(id string) []string {
+// ruleParams declares a parameter of each shape: a list of text, of paths and of
+// shell patterns, a whole number and a choice.
+func ruleParams(id string) []rules.Param {
 	switch id {
 	case "PAL-007":
-		return []string{"dangerous"}
+		return []rules.Param{{Name: "dangerous", Default: []string{"SYS_ADMIN"}}}
 	case "PAL-022":
-		return []string{"paths"}
+		return []rules.Param{{Name: "paths", Default: []string{"/etc"}, Syntax: rules.Path}}
+	case "PAL-023":
+		return []rules.Param{{Name: "namespaces", Default: []string{"*"}, Syntax: rules.Glob}, {Name: "minLength", Default: "8", Syntax: rules.Integer}}
+	case "PAL-024":
+		return []rules.Param{{Name: "mode", Default: "skip", Values: []string{"skip", "report"}}}
 	}
 	return nil
 }
@@ -49,7 +56,7 @@ func TestParseValid(t *testing.T) {
 	if rc := cfg.Rules["PAL-009"]; rc.Enabled == nil || *rc.Enabled {
 		t.Errorf("PAL-009 = %+v, want enabled false", rc)
 	}
-	if got, want := cfg.Rules["PAL-007"].Params["dangerous"], []any{"SYS_ADMIN", "NET_ADMIN"}; !reflect.DeepEqual(got, want) {
+	if got, want := cfg.Rules["PAL-007"].Params["dangerous"], []string{"SYS_ADMIN", "NET_ADMIN"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("PAL-007 dangerous = %v, want %v", got, want)
 	}
 	want := []Exemption{
@@ -186,5 +193,66 @@ func TestLoadAndFind(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.yaml"), knownRule, ruleParams); err == nil {
 		t.Errorf("Load(missing) gave no error")
+	}
+}
+
+// Parameter values are checked against their declaration, each error naming the line
+// of the value (of the item, in a list); accepted values are stored as rules read
+// them.
+func TestParamValuesAreTyped(t *testing.T) {
+	for _, tc := range []struct {
+		name, params string // the params mapping of one rule, under rules:
+		want         string
+	}{
+		{"comma-separated string for a list", "PAL-022:\n    params:\n      paths: \"/etc, /root\"\n", `line 4: rule PAL-022 parameter paths: want a list, not the string "/etc, /root"`},
+		{"numbers for strings", "PAL-022:\n    params:\n      paths: [1, 2]\n", `line 4: rule PAL-022 parameter paths: item 1: want a string, not the number 1 (quote it: "1")`},
+		{"item on its own line", "PAL-022:\n    params:\n      paths:\n        - /etc\n        - root\n", `line 6: rule PAL-022 parameter paths: item 2: "root" is not an absolute path`},
+		{"null list", "PAL-022:\n    params:\n      paths:\n", `line 4: rule PAL-022 parameter paths: no value (write [] for an empty list)`},
+		{"mapping for a list", "PAL-007:\n    params:\n      dangerous: {a: b}\n", `line 4: rule PAL-007 parameter dangerous: want a list of strings, not a mapping`},
+		{"malformed glob", "PAL-023:\n    params:\n      namespaces: [\"prod-[\"]\n", `line 4: rule PAL-023 parameter namespaces: item 1: "prod-[" is not a shell pattern: malformed pattern`},
+		{"not a number", "PAL-023:\n    params:\n      minLength: eight\n", `line 4: rule PAL-023 parameter minLength: "eight" is not a whole number`},
+		{"list for one value", "PAL-023:\n    params:\n      minLength: [8]\n", `line 4: rule PAL-023 parameter minLength: want one value (a whole number), not a list`},
+		{"bool for a number", "PAL-023:\n    params:\n      minLength: true\n", `line 4: rule PAL-023 parameter minLength: want a whole number, not the boolean`},
+		{"unlisted choice", "PAL-024:\n    params:\n      mode: always\n", `line 4: rule PAL-024 parameter mode: "always" is not one of skip, report`},
+	} {
+		_, err := Parse([]byte("rules:\n  "+tc.params), knownRule, ruleParams)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	cfg, err := Parse([]byte("rules:\n  PAL-023:\n    params:\n      namespaces: [\"prod-*\", team]\n      minLength: 12\n  PAL-022:\n    params:\n      paths: []\n"), knownRule, ruleParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Rules["PAL-023"].Params; !reflect.DeepEqual(got, map[string]any{"namespaces": []string{"prod-*", "team"}, "minLength": "12"}) {
+		t.Errorf("PAL-023 params = %#v", got)
+	}
+	if got := cfg.Rules["PAL-022"].Params["paths"]; !reflect.DeepEqual(got, []string{}) {
+		t.Errorf("empty list = %#v", got)
+	}
+}
+
+// Malformed shell patterns in exemptions and unusable podTemplatePaths are errors
+// naming the line.
+func TestGlobsAndTemplatePathsAreChecked(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"exemptions:\n  - reason: r\n    names:\n      - ok\n      - \"web-[\"\n", `line 5: exemption names: "web-[": malformed pattern`},
+		{"exemptions:\n  - reason: r\n    namespaces: [\"a\\\\\"]\n", `line 3: exemption namespaces: "a\\": malformed pattern`},
+		{"exemptions:\n  - reason: r\n    rules: [\"PAL-0[1\"]\n", `line 3: exemption rules: "PAL-0[1": malformed pattern`},
+		{"exemptions:\n  - reason: r\n    kinds: [\"Dep[\"]\n", `line 3: exemption kinds: "Dep[": malformed pattern`},
+		{"podTemplatePaths:\n  - {group: example.com, kind: \"Wid*\", path: spec.template}\n", `line 2: podTemplatePaths: kind "Wid*" is not a kind name`},
+		{"podTemplatePaths:\n  - group: \"example.*\"\n    kind: Widget\n    path: spec.template\n", `line 2: podTemplatePaths: group "example.*" is not a group name`},
+		{"podTemplatePaths:\n  - group: example.com\n    kind: Widget\n    path: spec..template\n", `line 4: podTemplatePaths: path "spec..template" is not a dotted path`},
+		{"podTemplatePaths:\n  - group: example.com\n    path: spec.template\n", `line 2: podTemplatePaths: kind is missing`},
+		{"webhook:\n  controllerUsers: [\"system:[\"]\n", `line 2: webhook.controllerUsers: "system:[": malformed pattern`},
+		{"webhook:\n  exemptions:\n    - reason: r\n      users:\n        - \"ci-[\"\n", `line 5: webhook exemption users: "ci-[": malformed pattern`},
+	} {
+		_, err := Parse([]byte(tc.in), knownRule, ruleParams)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %s", tc.in, err, tc.want)
+		}
+	}
+	if _, err := Parse([]byte("podTemplatePaths:\n  - {group: \"*\", kind: Widget, path: spec.template}\nexemptions:\n  - {reason: r, names: [\"web-*\", \"a?[0-9]\"]}\n"), knownRule, ruleParams); err != nil {
+		t.Errorf("valid globs and paths: %v", err)
 	}
 }

@@ -2,13 +2,13 @@ package config
 
 import (
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
 // Webhook configures `palisade webhook serve`: what each finding does at admission,
@@ -145,11 +145,16 @@ func validateWebhook(w *Webhook, root *yaml.Node, knownRule func(string) bool) [
 	for k, v := range w.Actions.Rules {
 		if !strings.ContainsAny(k, "*?[") && !knownRule(k) {
 			errs = append(errs, fmt.Sprintf("line %d: webhook.actions.rules: unknown rule %q", at(rulesNode, k), k))
-		} else if _, err := path.Match(strings.ToUpper(k), "PAL-001"); err != nil {
-			errs = append(errs, fmt.Sprintf("line %d: webhook.actions.rules: bad pattern %q", at(rulesNode, k), k))
+		} else if err := rules.CheckGlob(k); err != nil {
+			errs = append(errs, fmt.Sprintf("line %d: webhook.actions.rules: %q: %v", at(rulesNode, k), k, err))
 		}
 		if _, err := ParseAction(v); err != nil {
 			errs = append(errs, fmt.Sprintf("line %d: webhook.actions.rules.%s: %v", at(rulesNode, k), k, err))
+		}
+	}
+	for _, g := range w.ControllerUsers {
+		if err := rules.CheckGlob(g); err != nil {
+			errs = append(errs, fmt.Sprintf("line %d: webhook.controllerUsers: %q: %v", itemLine(node, "controllerUsers", g), g, err))
 		}
 	}
 	switch w.ControllerOwned {
@@ -187,6 +192,14 @@ func validateWebhook(w *Webhook, root *yaml.Node, knownRule func(string) bool) [
 				errs = append(errs, fmt.Sprintf("line %d: webhook exemption: service account %q is not namespace/name", at(en, "serviceAccounts"), sa))
 			}
 		}
+		for key, globs := range map[string][]string{"rules": e.Rules, "namespaces": e.Namespaces, "kinds": e.Kinds, "names": e.Names,
+			"users": e.Users, "groups": e.Groups, "serviceAccounts": e.ServiceAccounts} {
+			for _, g := range globs {
+				if err := rules.CheckGlob(g); err != nil {
+					errs = append(errs, fmt.Sprintf("line %d: webhook exemption %s: %q: %v", itemLine(en, key, g), key, g, err))
+				}
+			}
+		}
 		if len(e.Namespaces)+len(e.Kinds)+len(e.Names)+len(e.Users)+len(e.Groups)+len(e.ServiceAccounts)+len(e.Labels)+len(e.NamespaceLabels) == 0 {
 			errs = append(errs, fmt.Sprintf("line %d: webhook exemption matches every request: name namespaces, kinds, names, users, groups, serviceAccounts, labels or namespaceLabels", line))
 		}
@@ -207,4 +220,23 @@ func dnsLabel(s string) bool {
 		}
 	}
 	return true
+}
+
+// itemLine is the line of the item value of the sequence under key in mapping n, else
+// the key's line, else n's (0 without n).
+func itemLine(n *yaml.Node, key, value string) int {
+	if seq := mapChild(n, key); seq != nil && seq.Kind == yaml.SequenceNode {
+		for _, it := range seq.Content {
+			if it.Value == value {
+				return it.Line
+			}
+		}
+	}
+	if l := keyLine(n, key); l != 0 {
+		return l
+	}
+	if n != nil {
+		return n.Line
+	}
+	return 0
 }

@@ -58,6 +58,10 @@ type Result struct {
 	// Stopped is the context's error when the context of Fresh ended before every
 	// rule ran; the objects not fully checked are also in Errors.
 	Stopped error
+	// Internal are the rules (or stages) that panicked, each on an object, in input
+	// order; every other rule still ran on every object. At most
+	// maxInternalPerRule entries name a rule's objects, a last one counts the rest.
+	Internal []finding.InternalError
 }
 
 // Omitted stands for the findings of one rule on one object that were not kept.
@@ -66,6 +70,10 @@ type Omitted struct {
 	finding.Finding
 	Count int
 }
+
+// maxInternalPerRule bounds the internal errors listed for one rule: a rule that
+// fails on every object is reported a few times and counted.
+const maxInternalPerRule = 5
 
 // Decoder returns the load-time decision of which kinds need a full decode: kinds that
 // run pods, and kinds that object rules ask for.
@@ -111,6 +119,7 @@ type objResult struct {
 	omitted  []Omitted
 	deferred []deferredFinding
 	err      *finding.InputError
+	internal []finding.InternalError
 	workload bool
 }
 
@@ -145,6 +154,13 @@ func (r *objResult) merge(s *objResult, max int) {
 	}
 }
 
+// internalError records a panic recovered while rule (or, when "", the engine) was
+// checking o. Call it from the deferred function that recovered.
+func internalError(rule string, o *inventory.Object, v any) finding.InternalError {
+	ref, loc := o.Ref, o.Origin
+	return finding.InternalError{Rule: rule, Object: &ref, Location: &loc, Message: finding.Recovered(v)}
+}
+
 // deferredFinding is decided by settle once the inventory is known.
 type deferredFinding struct {
 	f      finding.Finding
@@ -161,12 +177,24 @@ func (e *Engine) settleDeferred(inv *inventory.Inventory) {
 			return
 		}
 		for _, d := range r.deferred {
-			if d.settle(inv, &d.f) {
+			if e.settle(inv, o, r, &d) {
 				r.add(d.f, e.opts.MaxFindings)
 			}
 		}
 		r.deferred = nil
 	})
+}
+
+// settle decides one deferred finding; a panic in its rule's settle function is an
+// internal error of that rule on o, and the finding is dropped.
+func (e *Engine) settle(inv *inventory.Inventory, o *inventory.Object, r *objResult, d *deferredFinding) (stands bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.internal = append(r.internal, internalError(d.f.RuleID, o, v))
+			stands = false
+		}
+	}()
+	return d.settle(inv, &d.f)
 }
 
 // Engine evaluates rules in two phases. Visit runs every rule that looks at one object
@@ -205,6 +233,8 @@ type Engine struct {
 	// stopped records that it did.
 	ctx     context.Context
 	stopped atomic.Bool
+	// stageErrors are panics outside a rule's check of an object (building an index).
+	stageErrors []finding.InternalError
 }
 
 // New prepares an engine. It panics if a rule needs an index nobody registered: that
@@ -318,6 +348,17 @@ func (e *Engine) Retain(o *inventory.Object) bool {
 
 // Visit runs the single-object rules on o. It is safe for concurrent use.
 func (e *Engine) Visit(o *inventory.Object) {
+	defer func() {
+		if v := recover(); v != nil {
+			ie := internalError("", o, v)
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.pending[o] == nil {
+				e.pending[o] = &objResult{}
+			}
+			e.pending[o].internal = append(e.pending[o].internal, ie)
+		}
+	}()
 	// Pod template labels and ports outlive the body, for selector indexes and
 	// NetworkPolicy analysis.
 	if e.opts.Finder != nil && o.PodLabels == nil {
@@ -326,7 +367,7 @@ func (e *Engine) Visit(o *inventory.Object) {
 		}
 	}
 	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)
-	if r.findings == nil && r.deferred == nil && r.err == nil && !r.workload {
+	if r.findings == nil && r.deferred == nil && r.err == nil && r.internal == nil && !r.workload {
 		return
 	}
 	e.mu.Lock()
@@ -342,7 +383,7 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		// Each declared index is built once, before the rules run in parallel.
 		for _, r := range e.opts.Rules {
 			for _, n := range r.Needs {
-				inv.Get(n)
+				e.buildIndex(inv, r, n)
 			}
 		}
 		e.settleDeferred(inv)
@@ -353,12 +394,13 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		count := len(e.wlRules) == 0
 		e.parallel(inv, func(o *inventory.Object) {
 			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, count)
-			if r.findings == nil && r.err == nil && !r.workload {
+			if r.findings == nil && r.err == nil && r.internal == nil && !r.workload {
 				return
 			}
 			e.mu.Lock()
 			if p := e.pending[o]; p != nil {
 				p.merge(&r, e.opts.MaxFindings)
+				p.internal = append(p.internal, r.internal...)
 				if p.err == nil {
 					p.err = r.err
 				}
@@ -370,12 +412,25 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		})
 	}
 	res := &Result{Objects: len(inv.Objects)}
+	perRule := map[string]int{}
+	addInternal := func(ie finding.InternalError) {
+		perRule[ie.Rule]++
+		if perRule[ie.Rule] <= maxInternalPerRule {
+			res.Internal = append(res.Internal, ie)
+		}
+	}
+	for _, ie := range e.stageErrors {
+		addInternal(ie)
+	}
 	kinds := map[string]int{}
 	for _, o := range inv.Objects {
 		kinds[o.Ref.Kind]++
 		r := e.pending[o]
 		if r == nil {
 			continue
+		}
+		for _, ie := range r.internal {
+			addInternal(ie)
 		}
 		for i := range r.findings {
 			f := &r.findings[i]
@@ -402,6 +457,21 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		if r.workload {
 			res.Workloads++
 		}
+	}
+	rulesFailed := make([]string, 0, len(perRule))
+	for id, n := range perRule {
+		if n > maxInternalPerRule {
+			rulesFailed = append(rulesFailed, id)
+		}
+	}
+	sort.Strings(rulesFailed)
+	for _, id := range rulesFailed {
+		what := "rule " + id
+		if id == "" {
+			what = "the engine"
+		}
+		res.Internal = append(res.Internal, finding.InternalError{Rule: id,
+			Message: fmt.Sprintf("%s also failed on %d more objects", what, perRule[id]-maxInternalPerRule)})
 	}
 	res.Evaluated = make(map[string]int, len(e.opts.Rules))
 	for _, r := range e.opts.Rules {
@@ -457,6 +527,17 @@ func (e *Engine) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)
 	wg.Wait()
 }
 
+// buildIndex builds an index rule r needs. A panic while building it is an internal
+// error; the rules reading the index then fail object by object, each reported.
+func (e *Engine) buildIndex(inv *inventory.Inventory, r *rules.Rule, name string) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.stageErrors = append(e.stageErrors, finding.InternalError{Rule: r.ID, Message: "index " + name + ": " + finding.Recovered(v)})
+		}
+	}()
+	inv.Get(name)
+}
+
 // Run evaluates every rule on an inventory that is already loaded.
 func Run(inv *inventory.Inventory, opts Options) *Result {
 	e := New(opts)
@@ -482,13 +563,23 @@ func sortFindings(fs []finding.Finding) {
 
 func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, countWorkload bool) (out objResult) {
 	// A rule that panics on an unforeseen object is a bug, but it must not take the
-	// scan down or pass silently: the object is reported as not fully checked.
+	// scan down or pass silently: each rule runs guarded (run), and the panic becomes
+	// an internal error naming the rule and the object while the other rules still
+	// run. A panic outside the rules (decoding the pod template, the PSS evaluation)
+	// is an internal error of the engine on the object.
 	defer func() {
-		if r := recover(); r != nil {
-			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: internal error: %v", o.Ref, r)}
-			out.err = &ie
+		if v := recover(); v != nil {
+			out.internal = append(out.internal, internalError("", o, v))
 		}
 	}()
+	run := func(r *rules.Rule, check func()) {
+		defer func() {
+			if v := recover(); v != nil {
+				out.internal = append(out.internal, internalError(r.ID, o, v))
+			}
+		}()
+		check()
+	}
 	report := func(f finding.Finding) { out.add(f, e.opts.MaxFindings) }
 	memo := &rules.Memo{}
 	onError := func(err error) {
@@ -511,7 +602,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		} else if w != nil {
 			out.workload = countWorkload
 			nf, nd := len(out.findings), len(out.deferred)
-			ok := e.evalWorkload(inv, o, w, wlRules, memo, report, func(f finding.Finding, settle rules.Settle) {
+			ok := e.evalWorkload(inv, o, w, wlRules, memo, run, report, func(f finding.Finding, settle rules.Settle) {
 				out.deferred = append(out.deferred, deferredFinding{f, settle})
 			})
 			// A finding on a value the API server copied from another field (workload
@@ -541,7 +632,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 			*p = *e.newPass(r, o, inv, report)
 			p.SetMemo(memo)
 			p.OnError = onError
-			r.Object(p, o)
+			run(r, func() { r.Object(p, o) })
 		}
 	}
 	return out
@@ -560,7 +651,7 @@ func locateSource(o *inventory.Object, w *workload.Workload, f *finding.Finding)
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost. It
 // returns false when the context of Fresh ended before every rule ran.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) bool {
+func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, run func(*rules.Rule, func()), report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) bool {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -595,7 +686,7 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 		if inv == nil && r.Deferred {
 			p.SetDefer(deferTo)
 		}
-		r.Workload(p, w)
+		run(r, func() { r.Workload(p, w) })
 		if n > 0 && check != "" {
 			reportedCheck[check] = true
 		}

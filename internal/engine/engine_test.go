@@ -107,28 +107,74 @@ func TestUnknownIndexPanics(t *testing.T) {
 		Object: func(*rules.Pass, *inventory.Object) {}}}})
 }
 
-// TestRulePanicIsContained: a rule that panics marks its object as not fully checked
-// (an input error, so the exit code says so) and every other object is still checked.
+// TestRulePanicIsContained: a rule that panics on an object is an internal error
+// naming the rule and the object, and where in the code it panicked; every other
+// rule still runs on that object and the rule itself on every other object.
 func TestRulePanicIsContained(t *testing.T) {
+	meta := func(id string) rules.Meta {
+		return rules.Meta{ID: id, Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}}
+	}
 	rule := &rules.Rule{
-		Meta: rules.Meta{ID: "TEST-3", Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
-			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
+		Meta:  meta("TEST-3"),
 		Kinds: []string{"ConfigMap"},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			if o.Ref.Name == "c2" {
-				panic("unforeseen object")
+				var l []int
+				_ = l[len(o.Ref.Name)] // a runtime panic, as a bug would cause
 			}
 			p.Report("metadata.name", "", "seen")
 		},
 	}
+	other := &rules.Rule{Meta: meta("TEST-4"), Kinds: []string{"ConfigMap"},
+		Object: func(p *rules.Pass, o *inventory.Object) { p.Report("metadata.name", "", "other") }}
+	rs := []*rules.Rule{rule, other}
 	finder := workload.NewFinder(nil)
-	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder([]*rules.Rule{rule}, finder)})
-	res := engine.Run(lr.Inventory, engine.Options{Rules: []*rules.Rule{rule}, Finder: finder})
-	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "ConfigMap/b/c2: not fully checked") {
-		t.Errorf("errors = %v, want one naming c2", res.Errors)
+	for _, workers := range []int{1, 4} {
+		lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, finder)})
+		res := engine.Run(lr.Inventory, engine.Options{Rules: rs, Finder: finder, Workers: workers})
+		if len(res.Errors) != 0 {
+			t.Errorf("input errors = %v, want none: the input is fine", res.Errors)
+		}
+		if len(res.Internal) != 1 {
+			t.Fatalf("internal errors = %v, want one", res.Internal)
+		}
+		ie := res.Internal[0]
+		if ie.Rule != "TEST-3" || ie.Object == nil || ie.Object.Name != "c2" || ie.Location == nil || ie.Location.File != "<stdin>" ||
+			!strings.Contains(ie.Message, "panic: runtime error: index out of range [2] with length 0 (at github.com/palisade-k8s/palisade/internal/engine_test.TestRulePanicIsContained.func") {
+			t.Errorf("internal error = %+v", ie)
+		}
+		n := map[string]int{}
+		for _, f := range res.Findings {
+			n[f.RuleID]++
+		}
+		if n["TEST-3"] != 2 || n["TEST-4"] != 3 {
+			t.Errorf("findings by rule = %v, want TEST-3 on the other two ConfigMaps and TEST-4 on all three", n)
+		}
 	}
-	if len(res.Findings) != 2 {
-		t.Errorf("%d findings, want the other two ConfigMaps checked", len(res.Findings))
+}
+
+// TestPanicsAreBoundedPerRule: a rule that panics on every object is listed for the
+// first few and counted for the rest; deferred settles and workload rules are guarded
+// too.
+func TestPanicsAreBoundedPerRule(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: a}\nspec: {containers: [{name: c, image: x}]}\n", i)
+	}
+	rule := &rules.Rule{
+		Meta: rules.Meta{ID: "TEST-5", Title: "t", Severity: finding.Low, Category: "test", Rationale: "r",
+			Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
+		Workload: func(p *rules.Pass, w *workload.Workload) { panic("always") },
+	}
+	finder := workload.NewFinder(nil)
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(b.String()), Decode: engine.Decoder([]*rules.Rule{rule}, finder)})
+	res := engine.Run(lr.Inventory, engine.Options{Rules: []*rules.Rule{rule}, Finder: finder})
+	if len(res.Internal) != 6 || res.Internal[5].Message != "rule TEST-5 also failed on 7 more objects" || res.Internal[0].Object.Name != "p0" {
+		t.Errorf("internal errors = %+v", res.Internal)
+	}
+	if res.Workloads != 12 {
+		t.Errorf("workloads = %d, want 12", res.Workloads)
 	}
 }
 

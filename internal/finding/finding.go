@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -42,6 +44,19 @@ func ParseSeverity(s string) (Severity, error) {
 		}
 	}
 	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames[:], ", "))
+}
+
+// ParseGate reads the lowest severity that fails a run (--fail-on, failOn): a
+// severity name, or "none" for a gate that never fails (gate is then false).
+func ParseGate(s string) (sev Severity, gate bool, err error) {
+	if strings.EqualFold(s, "none") {
+		return 0, false, nil
+	}
+	sev, err = ParseSeverity(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("unknown value %q (want one of %s, none)", s, strings.Join(severityNames[:], ", "))
+	}
+	return sev, true, nil
 }
 
 // MarshalText writes the severity name.
@@ -177,6 +192,55 @@ type Notice struct {
 
 func (n Notice) String() string {
 	return n.Location.String() + ": " + n.Message
+}
+
+// InternalError is a failure of Palisade itself, not of the input: a rule or a stage
+// of the scan panicked. It names the rule (when one was running) and the object (when
+// one was being checked); the rest of the scan still ran and the report covers it,
+// but the verdict is incomplete (exit code 4).
+type InternalError struct {
+	// Rule is the rule that failed; empty for a stage outside the rules (parsing,
+	// an index).
+	Rule   string     `json:"rule,omitempty"`
+	Object *ObjectRef `json:"object,omitempty"`
+	// Location is where the object (or document) was written, when there is one.
+	Location *Location `json:"location,omitempty"`
+	Message  string    `json:"message"`
+}
+
+func (e InternalError) Error() string {
+	s := ""
+	if e.Location != nil {
+		s = e.Location.String() + ": "
+	}
+	if e.Rule != "" {
+		s += "rule " + e.Rule + " "
+	}
+	if e.Object != nil {
+		s += "on " + e.Object.String() + " "
+	}
+	return s + "failed: " + e.Message
+}
+
+// Recovered describes a recovered panic value as an internal error message: the value
+// and where in Palisade's code it was raised. Call it from the deferred function that
+// recovered, so that the panicking frame is still on the stack.
+func Recovered(v any) string {
+	msg := fmt.Sprintf("panic: %v", v)
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, "runtime.") {
+			panicking = panicking || strings.HasPrefix(f.Function, "runtime.gopanic") || strings.HasPrefix(f.Function, "runtime.panic")
+		} else if panicking {
+			return fmt.Sprintf("%s (at %s, %s:%d)", msg, f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return msg
+		}
+	}
 }
 
 // CoverageGap is something a live scan could not read: a kind (in a namespace, or

@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -114,10 +117,54 @@ func RESTConfig(kubeconfig, context string) (*rest.Config, error) {
 	rules.ExplicitPath = kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: context}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, &NoClusterError{Tried: tried(kubeconfig)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster connection: %w", err)
 	}
 	return cfg, nil
+}
+
+// NoClusterError says that no kubeconfig names a cluster and Palisade does not run in
+// a pod. Tried lists each place looked at, with what was found there.
+type NoClusterError struct{ Tried []string }
+
+func (e *NoClusterError) Error() string {
+	return "no cluster to connect to: tried " + strings.Join(e.Tried, ", ")
+}
+
+// tried describes the places client-go's loading rules look for a cluster, in their
+// order, with what each held.
+func tried(explicit string) []string {
+	file := func(p string) string {
+		if _, err := os.Stat(p); err != nil {
+			return p + ": not found"
+		}
+		return p + ": no current context or cluster in it"
+	}
+	var out []string
+	switch env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); {
+	case explicit != "":
+		out = append(out, "--kubeconfig ("+file(explicit)+")")
+	case env != "":
+		var states []string
+		for _, p := range filepath.SplitList(env) {
+			if p != "" {
+				states = append(states, file(p))
+			}
+		}
+		out = append(out, "$KUBECONFIG ("+strings.Join(states, "; ")+")")
+	default:
+		out = append(out, "$KUBECONFIG (unset)", "~/.kube/config ("+file(clientcmd.RecommendedHomeFile)+")")
+	}
+	inCluster := "not in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset"
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != "" {
+		if _, err := rest.InClusterConfig(); err != nil {
+			inCluster = err.Error()
+		}
+	}
+	return append(out, "the in-cluster service account ("+inCluster+")")
 }
 
 // Read lists every kind and converts the items. Only a bad configuration is an error;

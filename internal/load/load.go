@@ -100,6 +100,9 @@ func formatBytes(n int64) string {
 type Result struct {
 	Inventory *inventory.Inventory
 	Errors    []finding.InputError
+	// Internal are documents (or objects) whose reading panicked: a bug, reported
+	// with exit code 4 while the rest is read.
+	Internal []finding.InternalError
 	// Files counts the inputs read (files, charts, overlays, stdin).
 	Files int
 	// Bytes counts the manifest bytes parsed.
@@ -125,6 +128,32 @@ type docResult struct {
 	src, doc int
 	objs     []*inventory.Object
 	errs     []finding.InputError
+	internal []finding.InternalError
+}
+
+// parseJob parses one document and hands its objects to the options' Visit and
+// Retain. A panic (a bug in the parser or in Visit) is an internal error on the
+// document; the other documents are still read.
+func parseJob(j job, opts *Options) (r docResult) {
+	r = docResult{src: j.src, doc: j.doc.index}
+	defer func() {
+		if v := recover(); v != nil {
+			loc := j.base
+			loc.Document, loc.Line = j.doc.index, j.doc.line
+			r.objs, r.errs = nil, nil
+			r.internal = []finding.InternalError{{Location: &loc, Message: "reading the document: " + finding.Recovered(v)}}
+		}
+	}()
+	r.objs, r.errs = parseDocument(j.doc, j.base, opts)
+	for _, o := range r.objs {
+		if opts.Visit != nil {
+			opts.Visit(o)
+		}
+		if opts.Retain != nil && !opts.Retain(o) {
+			o.Body, o.Lines = nil, nil
+		}
+	}
+	return r
 }
 
 // Load reads all paths. A path is a file, a directory (walked recursively; hidden
@@ -147,17 +176,9 @@ func Load(paths []string, opts Options) *Result {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				objs, errs := parseDocument(j.doc, j.base, &opts)
-				for _, o := range objs {
-					if opts.Visit != nil {
-						opts.Visit(o)
-					}
-					if opts.Retain != nil && !opts.Retain(o) {
-						o.Body, o.Lines = nil, nil
-					}
-				}
+				r := parseJob(j, &opts)
 				mu.Lock()
-				results = append(results, docResult{src: j.src, doc: j.doc.index, objs: objs, errs: errs})
+				results = append(results, r)
 				mu.Unlock()
 			}
 		}()
@@ -165,8 +186,9 @@ func Load(paths []string, opts Options) *Result {
 	var sp splitter
 	var loadErrs []finding.InputError
 	addErr := func(e finding.InputError) { loadErrs = append(loadErrs, e) }
+	var internal []finding.InternalError
 	for _, p := range paths {
-		for _, s := range expand(p, &opts, addErr) {
+		for _, s := range expandGuarded(p, &opts, addErr, &internal) {
 			idx := nsrc
 			nsrc++
 			res.Files++
@@ -198,8 +220,10 @@ func Load(paths []string, opts Options) *Result {
 	for _, r := range results {
 		res.Inventory.Objects = append(res.Inventory.Objects, r.objs...)
 		res.Errors = append(res.Errors, r.errs...)
+		res.Internal = append(res.Internal, r.internal...)
 	}
 	res.Errors = append(loadErrs, res.Errors...)
+	res.Internal = append(internal, res.Internal...)
 	resolveNamespaces(res.Inventory)
 	res.Notices = append(res.Notices, Duplicates(res.Inventory)...)
 	return res
@@ -241,6 +265,18 @@ func describeOrigin(l finding.Location) string {
 		return l.String() + " (" + l.Renderer + ")"
 	}
 	return l.String()
+}
+
+// expandGuarded is expand with a panic (a bug in a renderer, Helm's or kustomize's
+// included) turned into an internal error on the path: the other paths are still read.
+func expandGuarded(path string, opts *Options, addErr func(finding.InputError), internal *[]finding.InternalError) (out []source) {
+	defer func() {
+		if v := recover(); v != nil {
+			*internal = append(*internal, finding.InternalError{Location: &finding.Location{File: path}, Message: "reading the input: " + finding.Recovered(v)})
+			out = nil
+		}
+	}()
+	return expand(path, opts, addErr)
 }
 
 type countingReader struct {

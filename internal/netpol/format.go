@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // Output formats of the views.
@@ -43,7 +45,7 @@ func WriteIsolation(w io.Writer, iso []Isolation, format string) error {
 				name += " (hostNetwork*)"
 				host++
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", name, isolationCell(i.Policies[Ingress]), isolationCell(i.Policies[Egress]))
+			safetext.Fprintf(tw, "%s\t%s\t%s\n", name, isolationCell(i.Policies[Ingress]), isolationCell(i.Policies[Egress]))
 			if len(i.Policies[Ingress]) > 0 {
 				in++
 			}
@@ -54,7 +56,7 @@ func WriteIsolation(w io.Writer, iso []Isolation, format string) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n%s: %d isolated for ingress, %d for egress; the others accept or open connections from and to anywhere.\n", plural(len(iso), "workload"), in, eg)
+		safetext.Fprintf(w, "\n%s: %d isolated for ingress, %d for egress; the others accept or open connections from and to anywhere.\n", plural(len(iso), "workload"), in, eg)
 		if host > 0 {
 			fmt.Fprintln(w, "* host-network pods use the node's address: most network plugins do not apply NetworkPolicies to them.")
 		}
@@ -97,7 +99,7 @@ func isolationCell(ps []*Policy) string {
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(safetext.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -122,21 +124,21 @@ func WriteVerdict(w io.Writer, v *Verdict, format string, explain bool) error {
 		if !v.Requested.IsAll() {
 			req = v.Requested.String()
 		}
-		fmt.Fprintf(w, "%s -> %s (%s): %s\n", v.From, v.To, req, strings.ToUpper(v.Status()))
+		safetext.Fprintf(w, "%s -> %s (%s): %s\n", v.From, v.To, req, strings.ToUpper(v.Status()))
 		if v.external() {
 			if !v.External.IsEmpty() {
-				fmt.Fprintf(w, "  gets through: %s\n", v.External)
+				safetext.Fprintf(w, "  gets through: %s\n", v.External)
 			}
 		} else if !v.Ports.IsEmpty() && !v.Allowed() {
-			fmt.Fprintf(w, "  gets through: %s\n", v.Ports)
+			safetext.Fprintf(w, "  gets through: %s\n", v.Ports)
 		}
 		for _, s := range []*Side{v.Egress, v.Ingress} {
 			if s == nil {
 				continue
 			}
-			fmt.Fprintf(w, "  %s\n", sideSummary(s, v))
+			safetext.Fprintf(w, "  %s\n", sideSummary(s, v))
 			if s.Workload.HostNetwork {
-				fmt.Fprintf(w, "  note: %s uses the host network: most network plugins do not apply NetworkPolicies to it\n", s.Workload.Name())
+				safetext.Fprintf(w, "  note: %s uses the host network: most network plugins do not apply NetworkPolicies to it\n", s.Workload.Name())
 			}
 		}
 		if explain {
@@ -146,7 +148,7 @@ func WriteVerdict(w io.Writer, v *Verdict, format string, explain bool) error {
 					continue
 				}
 				for _, st := range s.Steps {
-					fmt.Fprintf(w, "  %s\n", st)
+					safetext.Fprintf(w, "  %s\n", st)
 				}
 			}
 		}
@@ -270,14 +272,21 @@ func WriteMatrix(w io.Writer, x *Matrix, f Filter, format string) error {
 		return writeMatrixText(w, x, f)
 	case "csv":
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"from", "to", "ports", "addresses"})
+		// Names come from the input: escaped like every text output.
+		row := func(cells ...string) {
+			for i, c := range cells {
+				cells[i] = safetext.Escape(c)
+			}
+			_ = cw.Write(cells)
+		}
+		row("from", "to", "ports", "addresses")
 		x.Connections(f, func(c Connection) {
 			if c.From != Outside && c.To != Outside {
-				_ = cw.Write([]string{c.From, c.To, c.PortsText, ""})
+				row(c.From, c.To, c.PortsText, "")
 				return
 			}
 			for _, g := range c.External.Groups() {
-				_ = cw.Write([]string{c.From, c.To, g.PortSet.String(), strings.Join(g.CIDRs, " ")})
+				row(c.From, c.To, g.PortSet.String(), strings.Join(g.CIDRs, " "))
 			}
 		})
 		cw.Flush()
@@ -361,7 +370,7 @@ func writeMatrixText(w io.Writer, x *Matrix, f Filter) error {
 	head = append(head, "outside")
 	rows = append(rows, head)
 	for i, src := range ws {
-		row := []string{strconv.Itoa(i + 1), src.Name()}
+		row := []string{strconv.Itoa(i + 1), safetext.Escape(src.Name())}
 		for _, dst := range ws {
 			row = append(row, portCell(x.Ports(src.Class, dst.Class)))
 		}
@@ -387,11 +396,11 @@ func writeMatrixText(w io.Writer, x *Matrix, f Filter) error {
 				b.WriteString(strings.Repeat(" ", widths[i]-len(c)+2))
 			}
 		}
-		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
+		safetext.Fprintln(bw, strings.TrimRight(b.String(), " "))
 	}
 	fmt.Fprintln(bw, "\nall: every port; -: denied; rows are sources, columns destinations (a workload's own column is traffic between its replicas).")
 	for _, k := range legendOrder {
-		fmt.Fprintf(bw, "%s: %s\n", legend[k], k[1:])
+		safetext.Fprintf(bw, "%s: %s\n", legend[k], k[1:])
 	}
 	return bw.Flush()
 }
@@ -447,19 +456,19 @@ func (dotGraph) begin(w io.Writer) {
 }
 
 func (dotGraph) namespace(w io.Writer, name string, nodes []graphNode) {
-	fmt.Fprintf(w, "  subgraph %s {\n    label=%s;\n", dotQuote("cluster_"+name), dotQuote("namespace "+name))
+	safetext.Fprintf(w, "  subgraph %s {\n    label=%s;\n", dotQuote("cluster_"+name), dotQuote("namespace "+name))
 	for _, n := range nodes {
-		fmt.Fprintf(w, "    %s [label=%s];\n", n.id, dotQuote(n.label))
+		safetext.Fprintf(w, "    %s [label=%s];\n", n.id, dotQuote(n.label))
 	}
 	fmt.Fprintln(w, "  }")
 }
 
 func (dotGraph) outside(w io.Writer) {
-	fmt.Fprintln(w, "  outside [shape=ellipse, label=\"outside the cluster\"];")
+	safetext.Fprintln(w, "  outside [shape=ellipse, label=\"outside the cluster\"];")
 }
 
 func (dotGraph) edge(w io.Writer, from, to, label string) {
-	fmt.Fprintf(w, "  %s -> %s [label=%s];\n", from, to, dotQuote(label))
+	safetext.Fprintf(w, "  %s -> %s [label=%s];\n", from, to, dotQuote(label))
 }
 
 func (dotGraph) end(w io.Writer) { fmt.Fprintln(w, "}") }
@@ -474,9 +483,9 @@ func mermaidText(s string) string {
 func (mermaidGraph) begin(w io.Writer) { fmt.Fprintln(w, "flowchart LR") }
 
 func (mermaidGraph) namespace(w io.Writer, name string, nodes []graphNode) {
-	fmt.Fprintf(w, "  subgraph ns_%s[\"namespace %s\"]\n", mermaidID(name), mermaidText(name))
+	safetext.Fprintf(w, "  subgraph ns_%s[\"namespace %s\"]\n", mermaidID(name), mermaidText(name))
 	for _, n := range nodes {
-		fmt.Fprintf(w, "    %s[\"%s\"]\n", n.id, mermaidText(n.label))
+		safetext.Fprintf(w, "    %s[\"%s\"]\n", n.id, mermaidText(n.label))
 	}
 	fmt.Fprintln(w, "  end")
 }
@@ -492,11 +501,11 @@ func mermaidID(s string) string {
 }
 
 func (mermaidGraph) outside(w io.Writer) {
-	fmt.Fprintln(w, "  outside((\"outside the cluster\"))")
+	safetext.Fprintln(w, "  outside((\"outside the cluster\"))")
 }
 
 func (mermaidGraph) edge(w io.Writer, from, to, label string) {
-	fmt.Fprintf(w, "  %s -->|\"%s\"| %s\n", from, mermaidText(label), to)
+	safetext.Fprintf(w, "  %s -->|\"%s\"| %s\n", from, mermaidText(label), to)
 }
 
 func (mermaidGraph) end(io.Writer) {}
@@ -555,7 +564,7 @@ func WriteDiff(w io.Writer, d *Diff, format string) error {
 				if e.external {
 					what = e.External.String()
 				}
-				fmt.Fprintf(w, "%s %s -> %s: %s\n", side.sign, describeSources(e.From, d.New), e.To, what)
+				safetext.Fprintf(w, "%s %s -> %s: %s\n", side.sign, describeSources(e.From, d.New), e.To, what)
 			}
 		}
 		var na, nr int
@@ -567,7 +576,7 @@ func WriteDiff(w io.Writer, d *Diff, format string) error {
 				nr++
 			}
 		}
-		fmt.Fprintf(w, "\n%s opened or widened, %d closed or narrowed.\n", plural(na, "connection"), nr)
+		safetext.Fprintf(w, "\n%s opened or widened, %d closed or narrowed.\n", plural(na, "connection"), nr)
 		return nil
 	case "json":
 		type conn struct {

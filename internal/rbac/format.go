@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // Output formats of the views.
@@ -60,6 +62,17 @@ func scopeText(scope Scope, ns string) string {
 		return "in any namespace (RoleBindings of every namespace and ClusterRoleBindings)"
 	}
 	return "cluster-wide (ClusterRoleBindings only; -n NS or -A for RoleBindings)"
+}
+
+// scopeTitle says where a request is asked, in a few words (a graph's title).
+func scopeTitle(scope Scope, ns string) string {
+	switch scope {
+	case ScopeNamespace:
+		return "in namespace " + ns
+	case ScopeAnyNamespace:
+		return "in any namespace"
+	}
+	return "cluster-wide"
 }
 
 func listText(l []string) string {
@@ -160,7 +173,7 @@ func WriteWhoCan(w io.Writer, v WhoCanView, format string) error {
 	}
 	switch format {
 	case "text", "":
-		fmt.Fprintf(w, "Who can %s %s:\n", DescribeRequest(v.Request), scopeText(v.Scope, v.Request.Namespace))
+		safetext.Fprintf(w, "Who can %s %s:\n", DescribeRequest(v.Request), scopeText(v.Scope, v.Request.Namespace))
 		if v.Scope == ScopeAnyNamespace {
 			writeWhoCanByNamespace(w, v.Answers)
 		} else {
@@ -176,10 +189,10 @@ func WriteWhoCan(w io.Writer, v WhoCanView, format string) error {
 				runners += len(a.Workloads)
 			}
 		}
-		fmt.Fprintf(w, "\n%s can; workloads run as %d of them (%s).\n", plural(len(v.Answers), "subject"), accounts, plural(runners, "workload"))
+		safetext.Fprintf(w, "\n%s can; workloads run as %d of them (%s).\n", plural(len(v.Answers), "subject"), accounts, plural(runners, "workload"))
 		return nil
 	case "json":
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(safetext.JSONWriter(w))
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	case "dot":
@@ -222,7 +235,7 @@ func writeWhoCanByNamespace(w io.Writer, answers []Answer) {
 		if ns == "" {
 			fmt.Fprintln(w, "\n== cluster-wide (in every namespace) ==")
 		} else {
-			fmt.Fprintf(w, "\n== in namespace %s ==\n", ns)
+			safetext.Fprintf(w, "\n== in namespace %s ==\n", ns)
 		}
 		for _, e := range sections[ns] {
 			if ns != "" {
@@ -236,12 +249,12 @@ func writeWhoCanByNamespace(w io.Writer, answers []Answer) {
 // writeAnswer writes a subject with its grants and, the first time it is listed, the
 // workloads running as it.
 func writeAnswer(w io.Writer, a Answer, grants []Grant, listed map[Subject]bool) {
-	fmt.Fprintf(w, "\n%s\n", a.Subject)
+	safetext.Fprintf(w, "\n%s\n", a.Subject)
 	if a.Reason != "" {
-		fmt.Fprintf(w, "  %s\n", a.Reason)
+		safetext.Fprintf(w, "  %s\n", a.Reason)
 	}
 	for _, g := range grants {
-		fmt.Fprintf(w, "  %s\n", ChainText(g))
+		safetext.Fprintf(w, "  %s\n", ChainText(g))
 	}
 	if len(a.Workloads) == 0 {
 		return
@@ -252,20 +265,20 @@ func writeAnswer(w io.Writer, a Answer, grants []Grant, listed map[Subject]bool)
 	}
 	listed[a.Subject] = true
 	if everyPod(a.Subject) {
-		fmt.Fprintf(w, "  every pod with a service account token is in this group: %s can do it if compromised\n", plural(len(a.Workloads), "workload"))
+		safetext.Fprintf(w, "  every pod with a service account token is in this group: %s can do it if compromised\n", plural(len(a.Workloads), "workload"))
 		return
 	}
 	fmt.Fprintln(w, "  workloads running as it (can do it if compromised):")
 	for i, wl := range a.Workloads {
 		if i == maxWorkloadsText {
-			fmt.Fprintf(w, "    ... and %d more (-o json lists all)\n", len(a.Workloads)-i)
+			safetext.Fprintf(w, "    ... and %d more (-o json lists all)\n", len(a.Workloads)-i)
 			break
 		}
 		note := ""
 		if !wl.Token {
 			note = "  (no token mounted: cannot use it)"
 		}
-		fmt.Fprintf(w, "    %s %s/%s as %s%s%s\n", wl.Kind, wl.Namespace, wl.Name, wl.ServiceAccount, note, whereLoc(wl))
+		safetext.Fprintf(w, "    %s %s/%s as %s%s%s\n", wl.Kind, wl.Namespace, wl.Name, wl.ServiceAccount, note, whereLoc(wl))
 	}
 }
 
@@ -282,13 +295,13 @@ func whereLoc(wl WorkloadRef) string {
 
 func writeWhoCanDot(w io.Writer, v WhoCanView) error {
 	q := strconv.Quote
-	fmt.Fprintf(w, "digraph whocan {\n  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  node [shape=box];\n", q("who can "+DescribeRequest(v.Request)+" "+string(v.Scope)))
+	safetext.Fprintf(w, "digraph whocan {\n  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  node [shape=box];\n", q("who can "+DescribeRequest(v.Request)+" "+scopeTitle(v.Scope, v.Request.Namespace)))
 	nodes := map[string]bool{}
 	edges := map[string]bool{}
 	node := func(id, label, attrs string) {
 		if !nodes[id] {
 			nodes[id] = true
-			fmt.Fprintf(w, "  %s [label=%s%s];\n", q(id), q(label), attrs)
+			safetext.Fprintf(w, "  %s [label=%s%s];\n", q(id), q(label), attrs)
 		}
 	}
 	edge := func(from, to, label string) {
@@ -296,9 +309,9 @@ func writeWhoCanDot(w io.Writer, v WhoCanView) error {
 		if !edges[k] {
 			edges[k] = true
 			if label == "" {
-				fmt.Fprintf(w, "  %s -> %s;\n", q(from), q(to))
+				safetext.Fprintf(w, "  %s -> %s;\n", q(from), q(to))
 			} else {
-				fmt.Fprintf(w, "  %s -> %s [label=%s];\n", q(from), q(to), q(label))
+				safetext.Fprintf(w, "  %s -> %s [label=%s];\n", q(from), q(to), q(label))
 			}
 		}
 	}
@@ -363,12 +376,12 @@ func WriteRules(w io.Writer, v RulesView, format string) error {
 	}
 	switch format {
 	case "text", "":
-		fmt.Fprintf(w, "%s (user %q, groups %s)", v.Subject, v.User.Name, listText(v.User.Groups))
+		safetext.Fprintf(w, "%s (user %q, groups %s)", v.Subject, v.User.Name, listText(v.User.Groups))
 		switch {
 		case v.AnyNamespace:
 			fmt.Fprintln(w, " in every namespace:")
 		case v.Namespace != "":
-			fmt.Fprintf(w, " in namespace %s:\n", v.Namespace)
+			safetext.Fprintf(w, " in namespace %s:\n", v.Namespace)
 		default:
 			fmt.Fprintln(w, " cluster-wide:")
 		}
@@ -387,15 +400,15 @@ func WriteRules(w io.Writer, v RulesView, format string) error {
 			if r.Grant.Source.String() != r.Grant.Role.String() {
 				via += " (from " + r.Grant.Source.Kind + " " + nameOf(r.Grant.Source) + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ns, listText(r.Rule.Verbs), resourcesText(&r.Rule), listText(r.Rule.ResourceNames), via)
+			safetext.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ns, listText(r.Rule.Verbs), resourcesText(&r.Rule), listText(r.Rule.ResourceNames), via)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\n%s (namespace * is cluster-wide).\n", plural(len(v.Rules), "rule"))
+		safetext.Fprintf(w, "\n%s (namespace * is cluster-wide).\n", plural(len(v.Rules), "rule"))
 		return nil
 	case "json":
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(safetext.JSONWriter(w))
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
@@ -426,13 +439,13 @@ func WriteDecision(w io.Writer, v DecisionView, format string) error {
 		if v.Request.Namespace != "" {
 			where = "in namespace " + v.Request.Namespace
 		}
-		fmt.Fprintf(w, "  %s %s %s: %s\n", v.Subject, DescribeRequest(v.Request), where, v.Decision.Reason)
+		safetext.Fprintf(w, "  %s %s %s: %s\n", v.Subject, DescribeRequest(v.Request), where, v.Decision.Reason)
 		for _, g := range v.Decision.Grants {
-			fmt.Fprintf(w, "  %s\n", ChainText(g))
+			safetext.Fprintf(w, "  %s\n", ChainText(g))
 		}
 		return nil
 	case "json":
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(safetext.JSONWriter(w))
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}

@@ -40,6 +40,8 @@ type Model struct {
 	bySA        map[string][]int // NAMESPACE/NAME -> indexes into workloads
 	byNamespace map[string][]int
 	accounts    []Subject // ServiceAccount objects
+	// namespaces are those of the input's objects and its Namespace objects.
+	namespaces map[string]bool
 }
 
 // role is a Role or ClusterRole with its effective rules.
@@ -113,9 +115,15 @@ func Build(objs []*inventory.Object, opts Options) (*Model, []Problem, error) {
 		byName: map[string][]*binding{}, byGroup: map[string][]*binding{}, byRole: map[*role][]*binding{},
 		rulesByResource: map[string][]ruleLoc{}, rulesByURL: map[string][]ruleLoc{},
 		bySA: map[string][]int{}, byNamespace: map[string][]int{}, extra: opts.Extra,
+		namespaces: map[string]bool{},
 	}
 	b := builder{m: m, automount: map[string]*bool{}}
 	for _, o := range objs {
+		if o.Ref.Namespace != "" {
+			m.namespaces[o.Ref.Namespace] = true
+		} else if o.Ref.Kind == "Namespace" && o.Group() == "" {
+			m.namespaces[o.Ref.Name] = true
+		}
 		if o.Group() == rbacv1.GroupName {
 			switch o.Ref.Kind {
 			case "Role", "ClusterRole":

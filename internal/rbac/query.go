@@ -407,3 +407,57 @@ func (m *Model) Namespaces() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Absent says which parts of a question the input knows nothing about: a subject
+// that no binding, ServiceAccount object or workload names (s may be nil), and a
+// namespace no object is in (namespace may be ""). The answer about them is still
+// exact (nothing grants them anything), but such a question usually holds a typo or
+// was asked of the wrong input, so the commands say so.
+func (m *Model) Absent(s *Subject, namespace string) []string {
+	var out []string
+	if s != nil && !m.names(*s) {
+		what := "no RoleBinding or ClusterRoleBinding names it"
+		switch s.Kind {
+		case KindServiceAccount:
+			what = "no ServiceAccount object, binding or workload names it"
+		case KindUser:
+			what += " (only the rules of its groups apply)"
+		}
+		out = append(out, fmt.Sprintf("%s is not in the input: %s", s, what))
+	}
+	if namespace != "" && !m.namespaces[namespace] {
+		out = append(out, fmt.Sprintf("namespace %s is not in the input: no object is in it", namespace))
+	}
+	return out
+}
+
+// names reports whether the input names a subject: a binding of it, or for a service
+// account its object, a workload running as it, or the default account of a
+// namespace of the input. The groups every API server defines always exist.
+func (m *Model) names(s Subject) bool {
+	switch s.Kind {
+	case KindGroup:
+		switch s.Name {
+		case GroupMasters, GroupAuthenticated, GroupUnauthenticated, GroupServiceAccounts:
+			return true
+		}
+		if ns, ok := cutPrefix(s.Name, serviceAccountsPrefix); ok && m.namespaces[ns] {
+			return true
+		}
+		return len(m.byGroup[s.Name]) > 0
+	case KindServiceAccount:
+		if len(m.byName[serviceAccountPrefix+s.Namespace+":"+s.Name]) > 0 || len(m.bySA[s.Namespace+"/"+s.Name]) > 0 {
+			return true
+		}
+		if s.Name == "default" && m.namespaces[s.Namespace] {
+			return true
+		}
+		for _, a := range m.accounts {
+			if a == s {
+				return true
+			}
+		}
+		return false
+	}
+	return s.Name == UserAnonymous || len(m.byName[s.Name]) > 0
+}

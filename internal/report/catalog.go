@@ -99,7 +99,7 @@ func WriteExplain(w io.Writer, r *rules.Rule, markdown bool) {
 	if len(r.Params) > 0 {
 		fmt.Fprintf(w, "\n%s\n", h("Parameters"))
 		for _, p := range r.Params {
-			fmt.Fprintf(w, "- `%s`: %s Default: `%v`\n", p.Name, p.Description, p.Default)
+			fmt.Fprintf(w, "- `%s` (%s): %s Default: `%v`\n", p.Name, p.TypeText(), p.Description, p.Default)
 		}
 	}
 	if len(r.References) > 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // ComplianceSchemaVersion names the JSON format of compliance views.
@@ -121,22 +122,18 @@ var statusText = map[compliance.Status]string{compliance.Pass: "PASS", complianc
 
 func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Options) error {
 	w := bufio.NewWriter(out)
-	paint := func(code, text string) string {
-		if !opts.Color {
-			return text
-		}
-		return code + text + reset
-	}
+	paint := func(code, text string) safetext.Raw { return styled(opts.Color, code, text) }
 	statusColor := map[compliance.Status]string{compliance.Pass: "\x1b[32m", compliance.Fail: "\x1b[1;31m", compliance.NotApplicable: "\x1b[2m"}
+	writeInternal(w, r.Internal, paint(sevColor[finding.Critical], "INTERNAL ERROR"))
 	for _, e := range r.Errors {
-		fmt.Fprintf(w, "%s %s: %s\n", paint(sevColor[finding.High], "INPUT ERROR"), e.Location, e.Message)
+		safetext.Fprintf(w, "%s %s: %s\n", paint(sevColor[finding.High], "INPUT ERROR"), e.Location, e.Message)
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintln(w)
 	}
 	f := c.Framework
 	s := r.Summary
-	fmt.Fprintf(w, "%s (%s): %s (%s) from %s\n", paint("\x1b[1m", f.Title), f.ID,
+	safetext.Fprintf(w, "%s (%s): %s (%s) from %s\n", paint("\x1b[1m", f.Title), f.ID,
 		plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"))
 	width := 0
 	for _, ctl := range f.Controls {
@@ -149,25 +146,25 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 		ctl := cr.Control
 		if ctl.Section != section {
 			section = ctl.Section
-			fmt.Fprintf(w, "\n%s\n", section)
+			safetext.Fprintf(w, "\n%s\n", section)
 		}
 		st := fmt.Sprintf("%-4s", statusText[cr.Status])
-		fmt.Fprintf(w, "  %-*s  %s  %s", width, ctl.ID, paint(statusColor[cr.Status], st), ctl.Title)
+		safetext.Fprintf(w, "  %-*s  %s  %s", width, ctl.ID, paint(statusColor[cr.Status], st), ctl.Title)
 		var objs []*objectFailure
 		var notes []string
 		switch cr.Status {
 		case compliance.NotApplicable:
 			reasons[cr.Reason]++
-			fmt.Fprintf(w, "  [%s]", cr.Reason.Short())
+			safetext.Fprintf(w, "  [%s]", cr.Reason.Short())
 		case compliance.Fail:
 			objs = failures(cr)
-			notes = append(notes, plural(len(objs), "object")+", worst "+paint(sevColor[cr.Worst], cr.Worst.String()))
+			notes = append(notes, plural(len(objs), "object")+", worst "+string(paint(sevColor[cr.Worst], cr.Worst.String())))
 		}
 		if cr.Suppressed > 0 {
 			notes = append(notes, fmt.Sprintf("%d suppressed", cr.Suppressed))
 		}
 		if len(notes) > 0 {
-			fmt.Fprintf(w, "  (%s)", strings.Join(notes, "; "))
+			safetext.Fprintf(w, "  (%s)", safetext.Raw(strings.Join(notes, "; ")))
 		}
 		fmt.Fprintln(w)
 		n := len(objs)
@@ -175,10 +172,10 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 			n = shownObjects
 		}
 		for _, o := range objs[:n] {
-			fmt.Fprintf(w, "  %*s  %s  %s  %s\n", width+4, "", o.ref, strings.Join(o.rules, ", "), o.location)
+			safetext.Fprintf(w, "  %*s  %s  %s  %s\n", width+4, "", o.ref, strings.Join(o.rules, ", "), o.location)
 		}
 		if n < len(objs) {
-			fmt.Fprintf(w, "  %*s  ... and %d more (--verbose lists them all)\n", width+4, "", len(objs)-n)
+			safetext.Fprintf(w, "  %*s  ... and %d more (--verbose lists them all)\n", width+4, "", len(objs)-n)
 		}
 	}
 	fmt.Fprintln(w)
@@ -190,34 +187,39 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 		}
 		for _, reason := range compliance.Reasons {
 			if n := reasons[reason]; n > 0 {
-				fmt.Fprintf(w, "  %-*s  %s: %s\n", rw, "["+reason.Short()+"]", plural(n, "control"), reason.Text())
+				safetext.Fprintf(w, "  %-*s  %s: %s\n", rw, "["+reason.Short()+"]", plural(n, "control"), reason.Text())
 			}
 		}
 	}
-	fmt.Fprintf(w, "Controls: %d pass, %d fail, %d not applicable (%d in %s)", c.Pass, c.Fail, c.NotApplicable, len(c.Controls), f.ID)
+	safetext.Fprintf(w, "Controls: %d pass, %d fail, %d not applicable (%d in %s)", c.Pass, c.Fail, c.NotApplicable, len(c.Controls), f.ID)
 	if c.Suppressed > 0 {
-		fmt.Fprintf(w, "; %s suppressed", plural(c.Suppressed, "finding"))
+		safetext.Fprintf(w, "; %s suppressed", plural(c.Suppressed, "finding"))
 	}
 	if s.InputErrors > 0 {
-		fmt.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
+		safetext.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
+	}
+	if len(r.Internal) > 0 {
+		safetext.Fprintf(w, "; %s", plural(len(r.Internal), "internal error"))
 	}
 	fmt.Fprintln(w, ".")
 	if c.Outside > 0 {
-		fmt.Fprintf(w, "%s of rules outside %s are left out (scan without --framework to see them).\n", plural(c.Outside, "finding"), f.ID)
+		safetext.Fprintf(w, "%s of rules outside %s are left out (scan without --framework to see them).\n", plural(c.Outside, "finding"), f.ID)
 	}
 	switch {
+	case len(r.Internal) > 0:
+		fmt.Fprintln(w, resultInternal)
 	case s.InputErrors > 0:
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
 	case c.Failed:
 		if c.FailOn == finding.Info.String() {
-			fmt.Fprintf(w, "Result: FAIL, %s.\n", controlsFail(c.Fail))
+			safetext.Fprintf(w, "Result: FAIL, %s.\n", controlsFail(c.Fail))
 		} else {
-			fmt.Fprintf(w, "Result: FAIL, controls fail with findings at or above %s.\n", c.FailOn)
+			safetext.Fprintf(w, "Result: FAIL, controls fail with findings at or above %s.\n", c.FailOn)
 		}
 	case c.Fail > 0:
-		fmt.Fprintf(w, "Result: pass (fail-on %s): %s, none with a finding at or above it.\n", c.FailOn, controlsFail(c.Fail))
+		safetext.Fprintf(w, "Result: pass (fail-on %s): %s, none with a finding at or above it.\n", c.FailOn, controlsFail(c.Fail))
 	default:
-		fmt.Fprintf(w, "Result: pass (fail-on %s).\n", c.FailOn)
+		safetext.Fprintf(w, "Result: pass (fail-on %s).\n", c.FailOn)
 	}
 	return w.Flush()
 }
@@ -232,6 +234,8 @@ type (
 		Summary     complianceSummaryJSON `json:"summary"`
 		Controls    []controlJSON         `json:"controls"`
 		InputErrors []finding.InputError  `json:"inputErrors"`
+		// InternalErrors, as in the scan report.
+		InternalErrors []finding.InternalError `json:"internalErrors,omitempty"`
 	}
 	frameworkJSON struct {
 		ID    string `json:"id"`
@@ -249,6 +253,7 @@ type (
 		NotApplicable   int    `json:"notApplicable"`
 		FindingsOutside int    `json:"findingsOutside"`
 		InputErrors     int    `json:"inputErrors"`
+		InternalErrors  int    `json:"internalErrors,omitempty"`
 		FailOn          string `json:"failOn"`
 		Failed          bool   `json:"failed"`
 	}
@@ -277,10 +282,11 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 		Summary: complianceSummaryJSON{
 			Inputs: r.Summary.Inputs, Objects: r.Summary.Objects, Workloads: r.Summary.Workloads,
 			Controls: len(c.Controls), Suppressed: c.Suppressed, Pass: c.Pass, Fail: c.Fail, NotApplicable: c.NotApplicable,
-			FindingsOutside: c.Outside, InputErrors: r.Summary.InputErrors, FailOn: c.FailOn, Failed: c.Failed,
+			FindingsOutside: c.Outside, InputErrors: r.Summary.InputErrors, InternalErrors: len(r.Internal), FailOn: c.FailOn, Failed: c.Failed,
 		},
-		Controls:    make([]controlJSON, len(c.Controls)),
-		InputErrors: r.Errors,
+		Controls:       make([]controlJSON, len(c.Controls)),
+		InputErrors:    r.Errors,
+		InternalErrors: r.Internal,
 	}
 	if doc.InputErrors == nil {
 		doc.InputErrors = []finding.InputError{}
@@ -307,7 +313,7 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 		}
 		doc.Controls[i] = cj
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(safetext.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
@@ -318,6 +324,9 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 // applicable, and a suite "input" with an erroring case per input error.
 func writeComplianceJUnit(w io.Writer, r *Report, c *compliance.Result) error {
 	doc := junitSuites{Name: "palisade " + c.Framework.ID}
+	if s, ok := junitInternalSuite(r.Internal); ok {
+		doc.Suites = append(doc.Suites, s)
+	}
 	if s, ok := junitInputSuite(r.Errors); ok {
 		doc.Suites = append(doc.Suites, s)
 	}
@@ -327,21 +336,21 @@ func writeComplianceJUnit(w io.Writer, r *Report, c *compliance.Result) error {
 		ctl := cr.Control
 		if i == 0 || ctl.Section != section {
 			section = ctl.Section
-			doc.Suites = append(doc.Suites, junitSuite{Name: xmlSafe(section), Properties: &junitProperties{[]junitProperty{
+			doc.Suites = append(doc.Suites, junitSuite{Name: safetext.Escape(section), Properties: &junitProperties{[]junitProperty{
 				{Name: "framework", Value: c.Framework.ID},
 			}}})
 		}
 		s := &doc.Suites[len(doc.Suites)-1]
-		tc := junitCase{Name: xmlSafe(ctl.ID + " " + ctl.Title), Classname: c.Framework.ID}
+		tc := junitCase{Name: safetext.Escape(ctl.ID + " " + ctl.Title), Classname: c.Framework.ID}
 		switch cr.Status {
 		case compliance.Fail:
 			objs := failures(cr)
 			var b strings.Builder
 			fmt.Fprintf(&b, "Rules: %s\n", strings.Join(cr.Rules, ", "))
 			for _, o := range objs {
-				fmt.Fprintf(&b, "\n%s  %s\n", o.ref, o.location.File)
+				safetext.Fprintf(&b, "\n%s  %s\n", o.ref, o.location.File)
 				for _, f := range o.findings {
-					fmt.Fprintf(&b, "  %s %s %s: %s\n", strings.ToUpper(f.Severity.String()), f.RuleID, f.Location, f.Message)
+					safetext.Fprintf(&b, "  %s %s %s: %s\n", strings.ToUpper(f.Severity.String()), f.RuleID, f.Location, f.Message)
 				}
 			}
 			tc.Failure = &junitProblem{
@@ -351,7 +360,7 @@ func writeComplianceJUnit(w io.Writer, r *Report, c *compliance.Result) error {
 			}
 			s.Failures++
 		case compliance.NotApplicable:
-			tc.Skipped = &junitSkipped{Message: xmlSafe("not applicable: " + cr.Reason.Text())}
+			tc.Skipped = &junitSkipped{Message: safetext.Escape("not applicable: " + cr.Reason.Text())}
 			s.Skipped++
 		}
 		s.Tests++

@@ -17,6 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
 )
@@ -281,6 +282,12 @@ func TestComplianceSchema(t *testing.T) {
 	}
 	if err := validateReport(sch, good); err != nil {
 		t.Fatalf("view with input errors: %v", err)
+	}
+	withInternal := *res.Report
+	withInternal.SetInternal([]finding.InternalError{{Rule: "PAL-001", Object: &res.Report.Findings[0].Object, Location: &res.Report.Findings[0].Location, Message: "panic: x"}})
+	internal := renderCompliance(t, &scan.Result{Report: &withInternal, Compliance: res.Compliance}, "json", report.Options{})
+	if err := validateReport(sch, internal); err != nil || !bytes.Contains(internal, []byte(`"internalErrors": 1`)) {
+		t.Fatalf("view with internal errors: %v\n%s", err, internal)
 	}
 	control := func(m map[string]any, status string) map[string]any {
 		for _, c := range m["controls"].([]any) {

@@ -4,13 +4,15 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // writeJSON writes the report as indented JSON, one finding at a time, so that a
 // report of many thousands of findings never exists in memory as one document. The
 // bytes are exactly those of json.Encoder with two-space indentation.
 func writeJSON(out io.Writer, r *Report) error {
-	w := bufio.NewWriter(out)
+	w := bufio.NewWriter(safetext.JSONWriter(out))
 	field := func(name string, v any, last bool) error {
 		b, err := json.MarshalIndent(v, "  ", "  ")
 		if err != nil {
@@ -52,16 +54,21 @@ func writeJSON(out io.Writer, r *Report) error {
 		}
 		w.WriteString("  ],\n")
 	}
-	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0 && len(r.Notices) == 0); err != nil {
+	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0 && len(r.Notices) == 0 && len(r.Internal) == 0); err != nil {
 		return err
 	}
 	if len(r.Coverage) > 0 {
-		if err := field("coverage", r.Coverage, len(r.Notices) == 0); err != nil {
+		if err := field("coverage", r.Coverage, len(r.Notices) == 0 && len(r.Internal) == 0); err != nil {
 			return err
 		}
 	}
 	if len(r.Notices) > 0 {
-		if err := field("notices", r.Notices, true); err != nil {
+		if err := field("notices", r.Notices, len(r.Internal) == 0); err != nil {
+			return err
+		}
+	}
+	if len(r.Internal) > 0 {
+		if err := field("internalErrors", r.Internal, true); err != nil {
 			return err
 		}
 	}

@@ -117,11 +117,16 @@ func TestReportSchemaEveryField(t *testing.T) {
 	rep.Summary.CoverageGaps = 2
 	rep.Notices = []finding.Notice{{Location: finding.Location{File: "b.yaml", Line: 3, Document: 1},
 		Message: "Deployment/shop/web is defined twice: here and at a.yaml:1; a cluster keeps one of them (the last applied), but both are checked"}}
+	rep.SetInternal([]finding.InternalError{
+		{Rule: "PAL-001", Object: &f.Object, Location: &f.Location, Message: "panic: boom (at checks.privileged, privileged.go:10)"},
+		{Rule: "PAL-002", Message: "rule PAL-002 also failed on 3 more objects"},
+		{Location: &finding.Location{File: "chart"}, Message: "reading the input: panic: x"},
+	})
 	var b bytes.Buffer
 	if err := report.Write(&b, rep, "json", report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"notices"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
+	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"notices"`, `"internalErrors"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
 		if !bytes.Contains(b.Bytes(), []byte(key)) {
 			t.Errorf("hand-built report lacks %s", key)
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // The JUnit XML schema as CI systems (Jenkins, GitLab, Azure Pipelines) read it.
@@ -76,15 +77,18 @@ func writeJUnit(w io.Writer, r *Report) error {
 	sort.Strings(ids)
 
 	doc := junitSuites{Name: "palisade"}
+	if s, ok := junitInternalSuite(r.Internal); ok {
+		doc.Suites = append(doc.Suites, s)
+	}
 	if s, ok := junitInputSuite(withCoverage(r)); ok {
 		doc.Suites = append(doc.Suites, s)
 	}
 	for _, id := range ids {
 		fs := byRule[id]
-		s := junitSuite{Name: xmlSafe(strings.TrimSpace(id + " " + titles[id]))}
+		s := junitSuite{Name: safetext.Escape(strings.TrimSpace(id + " " + titles[id]))}
 		s.Properties = &junitProperties{[]junitProperty{{Name: "rule", Value: id}, {Name: "severity", Value: fs[0].Severity.String()}}}
 		for _, f := range fs {
-			c := junitCase{Name: xmlSafe(junitCaseName(f)), Classname: xmlSafe(f.Location.File)}
+			c := junitCase{Name: safetext.Escape(junitCaseName(f)), Classname: safetext.Escape(f.Location.File)}
 			if sp := f.Suppressed; sp != nil {
 				msg := "suppressed (" + sp.Kind + ")"
 				if sp.Reason != "" {
@@ -93,11 +97,11 @@ func writeJUnit(w io.Writer, r *Report) error {
 				if sp.Expires != "" {
 					msg += " (expires " + sp.Expires + ")"
 				}
-				c.Skipped = &junitSkipped{Message: xmlSafe(msg)}
+				c.Skipped = &junitSkipped{Message: safetext.Escape(msg)}
 				s.Skipped++
 			} else {
 				c.Failure = &junitProblem{
-					Message: xmlSafe(f.Message),
+					Message: safetext.Escape(f.Message),
 					Type:    f.Severity.String(),
 					Body:    xmlSafe(junitBody(f)),
 				}
@@ -117,12 +121,36 @@ func junitInputSuite(errs []finding.InputError) (s junitSuite, ok bool) {
 	s = junitSuite{Name: "input"}
 	for _, e := range errs {
 		s.Cases = append(s.Cases, junitCase{
-			Name:      xmlSafe(e.Location.String()),
-			Classname: xmlSafe(e.Location.File),
+			Name:      safetext.Escape(e.Location.String()),
+			Classname: safetext.Escape(e.Location.File),
 			Error: &junitProblem{
-				Message: xmlSafe(e.Message),
+				Message: safetext.Escape(e.Message),
 				Type:    "input-error",
-				Body:    xmlSafe(e.Error()),
+				Body:    safetext.Escape(e.Error()),
+			},
+		})
+		s.Tests++
+		s.Errors++
+	}
+	return s, len(errs) > 0
+}
+
+// junitInternalSuite is the suite "internal", with an erroring test case per internal
+// error (ok is false when there is none).
+func junitInternalSuite(errs []finding.InternalError) (s junitSuite, ok bool) {
+	s = junitSuite{Name: "internal"}
+	for _, ie := range errs {
+		where := "palisade"
+		if ie.Location != nil {
+			where = ie.Location.String()
+		}
+		s.Cases = append(s.Cases, junitCase{
+			Name:      safetext.Escape(where),
+			Classname: "palisade",
+			Error: &junitProblem{
+				Message: safetext.Escape(internalText(ie)),
+				Type:    "internal-error",
+				Body:    safetext.Escape(ie.Error()),
 			},
 		})
 		s.Tests++
@@ -162,34 +190,38 @@ func junitCaseName(f finding.Finding) string {
 	return name
 }
 
-// junitBody is the failure text: where, what, and how to fix it.
+// junitBody is the failure text: where, what, and how to fix it. Each value is
+// escaped (safetext): one value stays on its line.
 func junitBody(f finding.Finding) string {
 	var b strings.Builder
-	b.WriteString("Location: " + f.Location.String() + "\n")
+	line := func(label, value string) { b.WriteString(label + ": " + safetext.Escape(value) + "\n") }
+	line("Location", f.Location.String())
 	if f.Location.Renderer != "" {
-		b.WriteString("Rendered by: " + f.Location.Renderer + "\n")
+		line("Rendered by", f.Location.Renderer)
 	}
-	b.WriteString("Object: " + f.Object.String() + "\n")
+	line("Object", f.Object.String())
 	if f.Container != "" {
-		b.WriteString("Container: " + f.Container + "\n")
+		line("Container", f.Container)
 	}
 	if f.Path != "" {
-		b.WriteString("Field: " + f.Path + "\n")
+		line("Field", f.Path)
 	}
-	b.WriteString("Severity: " + f.Severity.String() + "\n")
-	b.WriteString("Message: " + f.Message + "\n")
+	line("Severity", f.Severity.String())
+	line("Message", f.Message)
 	if f.Remediation != "" {
-		b.WriteString("Remediation: " + f.Remediation + "\n")
+		line("Remediation", f.Remediation)
 	}
 	if len(f.Frameworks) > 0 {
-		b.WriteString("Frameworks: " + strings.Join(f.Frameworks, ", ") + "\n")
+		line("Frameworks", strings.Join(f.Frameworks, ", "))
 	}
 	return b.String()
 }
 
 // xmlSafe replaces characters that XML 1.0 cannot carry at all (most control
 // characters, unpaired surrogates, U+FFFE/U+FFFF) with U+FFFD; encoding/xml escapes
-// the rest but writes CDATA sections verbatim.
+// the rest but writes CDATA sections verbatim. Values from the input are escaped
+// (safetext) before they reach a document, which leaves none of those characters:
+// xmlSafe guards the text the report assembles.
 func xmlSafe(s string) string {
 	ok := func(r rune) bool {
 		return r == '\t' || r == '\n' || r == '\r' ||

@@ -26,7 +26,16 @@ type Report struct {
 	// Notices are warnings about the input that change neither findings nor the exit
 	// code (an object defined twice); present only when there are some.
 	Notices []finding.Notice `json:"notices,omitempty"`
-	Rules   []*rules.Meta    `json:"-"`
+	// Internal is present only when Palisade itself failed (see SetInternal).
+	Internal []finding.InternalError `json:"internalErrors,omitempty"`
+	Rules    []*rules.Meta           `json:"-"`
+}
+
+// SetInternal records the rules and stages that panicked: the report covers the rest,
+// and says it is incomplete.
+func (r *Report) SetInternal(errs []finding.InternalError) {
+	r.Internal = errs
+	r.Summary.InternalErrors = len(errs)
 }
 
 // Tool names the producer.
@@ -45,9 +54,11 @@ type Summary struct {
 	BySeverity  map[string]int `json:"bySeverity"`
 	InputErrors int            `json:"inputErrors"`
 	// CoverageGaps is the length of Coverage (live-cluster scans; omitted otherwise).
-	CoverageGaps int    `json:"coverageGaps,omitempty"`
-	FailOn       string `json:"failOn"`
-	Failed       bool   `json:"failed"`
+	CoverageGaps int `json:"coverageGaps,omitempty"`
+	// InternalErrors is the length of Internal (omitted when 0).
+	InternalErrors int    `json:"internalErrors,omitempty"`
+	FailOn         string `json:"failOn"`
+	Failed         bool   `json:"failed"`
 }
 
 // New assembles a report and its summary. failOn < 0 means no severity fails the gate.
@@ -137,4 +148,19 @@ func withCoverage(r *Report) []finding.InputError {
 		})
 	}
 	return out
+}
+
+// internalText is an internal error without its location: rule, object, message.
+func internalText(ie finding.InternalError) string {
+	s := ""
+	if ie.Rule != "" {
+		s = "rule " + ie.Rule + " "
+	}
+	if ie.Object != nil {
+		s += "on " + ie.Object.String() + " "
+	}
+	if s == "" {
+		return ie.Message
+	}
+	return s + "failed: " + ie.Message
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -559,14 +560,60 @@ func TestXMLSafe(t *testing.T) {
 			t.Errorf("xmlSafe(%q) = %q, want %q", in, got, want)
 		}
 	}
-	// Hostile text still yields well-formed XML.
-	f := mkFinding("PAL-T01", finding.ObjectRef{Kind: "Pod", Name: "x\x01"}, "", "p", finding.Location{File: "f.yaml"}, "msg ]]> \x02 end", nil)
-	out := render(t, New("dev", []finding.Finding{f}, nil, 1, 1, 1, finding.High, true, testRules), "junit", Options{})
+	// Hostile text still yields well-formed XML, with the values from the input
+	// escaped as in the text report: no control, bidirectional or separator
+	// character, and one value per line of the body.
+	f := mkFinding("PAL-T01", finding.ObjectRef{Kind: "Pod", Name: "x\x01\u202e"}, "", "p", finding.Location{File: "f\x1b[2J.yaml"}, "msg ]]> \x02 \u009b end\nMessage: forged", nil)
+	out := render(t, New("dev", []finding.Finding{f}, []finding.InputError{{Location: finding.Location{File: "e\u2028.yaml"}, Message: "bad\x1b]0;t\a"}}, 1, 1, 1, finding.High, true, testRules), "junit", Options{})
 	var doc junitDoc
 	if err := xml.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("not well-formed: %v\n%s", err, out)
 	}
-	if body := doc.Suites[0].Cases[0].Failure.Body; !strings.Contains(body, "msg ]]> \uFFFD end") {
-		t.Errorf("body lost text: %q", body)
+	c := doc.Suites[1].Cases[0]
+	if body := c.Failure.Body; !strings.Contains(body, `Message: msg ]]> \x02 \u009b end\nMessage: forged`+"\n") || strings.Count(body, "\nMessage:") != 1 {
+		t.Errorf("body: %q", body)
+	}
+	if c.Name != `Pod/x\x01\u202e p` || c.Classname != `f\x1b[2J.yaml` || c.Failure.Message != `msg ]]> \x02 \u009b end\nMessage: forged` {
+		t.Errorf("case: %+v", c)
+	}
+	if e := doc.Suites[0].Cases[0]; e.Classname != `e\u2028.yaml` || e.Error.Message != `bad\x1b]0;t\a` {
+		t.Errorf("input error case: %+v %+v", e, e.Error)
+	}
+	for _, r := range string(out) {
+		if r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)) {
+			t.Errorf("JUnit output holds %U", r)
+		}
+	}
+}
+
+// Text from the input (object names, files, messages, fields, suppression reasons,
+// input errors, coverage reasons) is escaped in the text report, with colour or
+// without; only the report's own colours are escape sequences.
+func TestTextEscapesInput(t *testing.T) {
+	obj := finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "ns\u202e", Name: "web\x1b[2J"}
+	fs := []finding.Finding{
+		mkFinding("PAL-T01", obj, "c", "spec.x\n", finding.Location{File: "k8s/\x1b]0;x\a.yaml", Line: 3}, "image \"a\x1b[8m\"\nResult: pass (fail-on high).", nil),
+		mkFinding("PAL-T02", obj, "c", "spec.y", finding.Location{File: "k8s/\x1b]0;x\a.yaml", Line: 4}, "m", &finding.Suppression{Kind: "config", Reason: "ok\x1b[1A"}),
+	}
+	rep := New("dev", fs, []finding.InputError{{Location: finding.Location{File: "bad\u009b.yaml"}, Message: "x\ty\u2029"}}, 1, 1, 1, finding.High, true, testRules)
+	rep.Coverage = []finding.CoverageGap{{Kind: "Secret", APIVersion: "v1", Reason: "forbidden\x1b[2K"}}
+	for _, color := range []bool{false, true} {
+		out := string(render(t, rep, "text", Options{Color: color, ShowSuppressed: true}))
+		for _, want := range []string{`Pod/ns\u202e/web\x1b[2J`, `k8s/\x1b]0;x\a.yaml:3`, `image "a\x1b[8m"\nResult: pass (fail-on high).`,
+			`field: spec.x\n`, `suppressed (config): ok\x1b[1A`, `bad\u009b.yaml: x\ty\u2029`, `forbidden\x1b[2K`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("color %v: report lacks %s:\n%s", color, want, out)
+			}
+		}
+		plain := regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(out, "")
+		for _, r := range plain {
+			if r != '\n' && (unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)) {
+				t.Errorf("color %v: report holds %U beyond its colours:\n%q", color, r, out)
+				break
+			}
+		}
+		if strings.Contains(out, "\nResult: pass") {
+			t.Errorf("color %v: forged result line:\n%s", color, out)
+		}
 	}
 }

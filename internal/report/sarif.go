@@ -12,6 +12,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // SARIF 2.1.0 constants.
@@ -171,11 +172,18 @@ func writeSARIF(w io.Writer, r *Report) error {
 		results = append(results, sarifResultOf(f, index[f.RuleID]))
 	}
 	errs := withCoverage(r)
-	inv := sarifInvocation{ExecutionSuccessful: len(errs) == 0}
+	inv := sarifInvocation{ExecutionSuccessful: len(errs) == 0 && len(r.Internal) == 0}
 	for _, e := range errs {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Message}}
 		if e.Location.File != "" {
 			n.Locations = []sarifLocation{sarifPhysical(e.Location)}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	for _, ie := range r.Internal {
+		n := sarifNotification{Level: "error", Message: sarifText{Text: "internal error: " + internalText(ie)}}
+		if ie.Location != nil && ie.Location.File != "" {
+			n.Locations = []sarifLocation{sarifPhysical(*ie.Location)}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
@@ -194,7 +202,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 			Results:     results,
 		}},
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(safetext.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(log)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 var sevColor = map[finding.Severity]string{
@@ -19,32 +20,25 @@ const reset = "\x1b[0m"
 // writeText groups findings by object, in input order, each with file:line.
 func writeText(out io.Writer, r *Report, opts Options) error {
 	w := bufio.NewWriter(out)
-	paint := func(s finding.Severity, text string) string {
-		if !opts.Color {
-			return text
-		}
-		return sevColor[s] + text + reset
+	paint := func(s finding.Severity, text string) safetext.Raw {
+		return styled(opts.Color, sevColor[s], text)
 	}
-	bold := func(text string) string {
-		if !opts.Color {
-			return text
-		}
-		return "\x1b[1m" + text + reset
-	}
+	bold := func(text string) safetext.Raw { return styled(opts.Color, "\x1b[1m", text) }
+	writeInternal(w, r.Internal, paint(finding.Critical, "INTERNAL ERROR"))
 	for _, e := range r.Errors {
-		fmt.Fprintf(w, "%s %s: %s\n", paint(finding.High, "INPUT ERROR"), e.Location, e.Message)
+		safetext.Fprintf(w, "%s %s: %s\n", paint(finding.High, "INPUT ERROR"), e.Location, e.Message)
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintln(w)
 	}
 	if len(r.Coverage) > 0 {
-		fmt.Fprintln(w, bold("Coverage: not checked (the API server refused or failed these lists)"))
+		safetext.Fprintln(w, bold("Coverage: not checked (the API server refused or failed these lists)"))
 		for _, g := range r.Coverage {
 			scope := "cluster-wide"
 			if g.Namespace != "" {
 				scope = "namespace " + g.Namespace
 			}
-			fmt.Fprintf(w, "  %s %s (%s, %s): %s\n", paint(finding.High, "NOT CHECKED"), g.Kind, g.APIVersion, scope, g.Reason)
+			safetext.Fprintf(w, "  %s %s (%s, %s): %s\n", paint(finding.High, "NOT CHECKED"), g.Kind, g.APIVersion, scope, g.Reason)
 		}
 		fmt.Fprintln(w)
 	}
@@ -61,20 +55,20 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			}
 			first = false
 			cur, curFile = f.Object, f.Location.File
-			fmt.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
+			safetext.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
 			if f.Location.Renderer != "" {
-				fmt.Fprintf(w, "  (%s)", f.Location.Renderer)
+				safetext.Fprintf(w, "  (%s)", f.Location.Renderer)
 			}
 			fmt.Fprintln(w)
 		}
 		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
 		// Location.String marks a line that counts in rendered (Helm/Kustomize) output.
-		fmt.Fprintf(w, "  %s %-8s %s  %s\n", sev, f.RuleID, f.Location, f.Message)
+		safetext.Fprintf(w, "  %s %-8s %s  %s\n", sev, f.RuleID, f.Location, f.Message)
 		if f.Path != "" {
-			fmt.Fprintf(w, "           %-8s field: %s\n", "", f.Path)
+			safetext.Fprintf(w, "           %-8s field: %s\n", "", f.Path)
 		}
 		if f.Suppressed != nil {
-			fmt.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
+			safetext.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
 		}
 	}
 	if !first {
@@ -85,35 +79,66 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	for i := len(finding.Severities()) - 1; i >= 0; i-- {
 		sv := finding.Severities()[i]
 		if n := s.BySeverity[sv.String()]; n > 0 {
-			parts = append(parts, paint(sv, fmt.Sprintf("%d %s", n, sv)))
+			parts = append(parts, string(paint(sv, fmt.Sprintf("%d %s", n, sv))))
 		}
 	}
-	counts := "no findings"
+	counts := safetext.Raw("no findings")
 	if len(parts) > 0 {
-		counts = strings.Join(parts, ", ")
+		counts = safetext.Raw(strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(w, "Scanned %s (%s) from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"), counts)
+	safetext.Fprintf(w, "Scanned %s (%s) from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"), counts)
 	if s.Suppressed > 0 {
-		fmt.Fprintf(w, "; %d suppressed", s.Suppressed)
+		safetext.Fprintf(w, "; %d suppressed", s.Suppressed)
 	}
 	if s.InputErrors > 0 {
-		fmt.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
+		safetext.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
 	}
 	if len(r.Coverage) > 0 {
-		fmt.Fprintf(w, "; %s not checked", plural(len(r.Coverage), "kind"))
+		safetext.Fprintf(w, "; %s not checked", plural(len(r.Coverage), "kind"))
+	}
+	if len(r.Internal) > 0 {
+		safetext.Fprintf(w, "; %s", plural(len(r.Internal), "internal error"))
 	}
 	fmt.Fprintln(w, ".")
 	switch {
+	case len(r.Internal) > 0:
+		fmt.Fprintln(w, resultInternal)
 	case len(r.Coverage) > 0:
 		fmt.Fprintln(w, "Result: incomplete, some kinds could not be listed (exit 3).")
 	case s.InputErrors > 0:
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
 	case s.Failed:
-		fmt.Fprintf(w, "Result: FAIL, findings at or above %s.\n", s.FailOn)
+		safetext.Fprintf(w, "Result: FAIL, findings at or above %s.\n", s.FailOn)
 	default:
-		fmt.Fprintf(w, "Result: pass (fail-on %s).\n", s.FailOn)
+		safetext.Fprintf(w, "Result: pass (fail-on %s).\n", s.FailOn)
 	}
 	return w.Flush()
+}
+
+// resultInternal is the verdict of a report with internal errors.
+const resultInternal = "Result: incomplete, Palisade failed on part of the input (exit 4); please report the internal errors above."
+
+// writeInternal lists the internal errors first, with label, then a blank line.
+func writeInternal(w io.Writer, errs []finding.InternalError, label safetext.Raw) {
+	for _, ie := range errs {
+		where := ""
+		if ie.Location != nil {
+			where = ie.Location.String() + ": "
+		}
+		safetext.Fprintf(w, "%s %s%s\n", label, where, internalText(ie))
+	}
+	if len(errs) > 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+// styled is text (escaped: it may come from the input) in an ANSI style when colour
+// is on.
+func styled(color bool, code, text string) safetext.Raw {
+	if !color {
+		return safetext.Raw(safetext.Escape(text))
+	}
+	return safetext.Raw(code + safetext.Escape(text) + reset)
 }
 
 func plural(n int, noun string) string {

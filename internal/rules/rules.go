@@ -3,12 +3,18 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sort"
-	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -47,7 +53,10 @@ func (f Frameworks) Tags() []string {
 	return t
 }
 
-// Param is a tunable parameter of a rule, settable in .palisade.yaml.
+// Param is a tunable parameter of a rule, settable in .palisade.yaml. Its Default
+// says its type: a list of strings, or one string. The configuration is checked
+// against the declaration (CheckValue), so a value of the wrong type or syntax is an
+// error that names its line instead of a rule silently checking something else.
 type Param struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -56,9 +65,260 @@ type Param struct {
 	// Required marks a list the rule cannot work without (an allow-list): while it
 	// is empty the rule checks nothing.
 	Required bool `json:"required,omitempty"`
-	// Values are the values a string parameter accepts (empty: any); the
-	// configuration is checked against them.
+	// Values are the values the parameter, or each item of a list, accepts (empty:
+	// any).
 	Values []string `json:"values,omitempty"`
+	// Syntax is what the value, or each item of a list, must be (Text: anything).
+	Syntax Syntax `json:"syntax,omitempty"`
+	// Valid, if set, checks each value further (a syntax of the rule's own).
+	Valid func(string) error `json:"-"`
+}
+
+// Syntax is the form of a parameter's values.
+type Syntax string
+
+// Syntaxes of parameter values.
+const (
+	// Text is any text.
+	Text Syntax = ""
+	// Glob is a shell pattern (path.Match syntax: *, ?, [a-z], \ escapes).
+	Glob Syntax = "glob"
+	// KeyGlob is a key alone, or key=pattern with the value a shell pattern.
+	KeyGlob Syntax = "key=glob"
+	// Regexp is a regular expression (RE2 syntax).
+	Regexp Syntax = "regexp"
+	// Integer is a whole number, 0 or more.
+	Integer Syntax = "integer"
+	// Number is a decimal number, 0 or more.
+	Number Syntax = "number"
+	// Port is a port number, 1 to 65535.
+	Port Syntax = "port"
+	// Path is an absolute path.
+	Path Syntax = "path"
+)
+
+// IsList reports whether the parameter is a list (its default is a list).
+func (p Param) IsList() bool {
+	_, ok := p.Default.([]string)
+	return ok
+}
+
+// ItemError is a wrong item of a list parameter: Index counts from 0.
+type ItemError struct {
+	Index int
+	Err   error
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("item %d: %v", e.Index+1, e.Err) }
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// CheckValue checks a configured value of the parameter (as YAML decodes it) against
+// its declaration and returns it in the form rules read: a []string for a list, a
+// string for one value. A list needs a YAML list of strings (a single string is an
+// error: "/etc, /root" is not two paths); numbers are accepted as numbers where the
+// syntax is numeric. A wrong item of a list is an *ItemError.
+func (p Param) CheckValue(v any) (any, error) {
+	if !p.IsList() {
+		s, err := p.scalar(v)
+		if err != nil {
+			return nil, err
+		}
+		return s, p.checkItem(s)
+	}
+	switch l := v.(type) {
+	case nil:
+		return nil, errors.New("no value (write [] for an empty list)")
+	case []string:
+		out := append([]string{}, l...)
+		for i, s := range out {
+			if err := p.checkItem(s); err != nil {
+				return nil, &ItemError{i, err}
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]string, len(l))
+		for i, e := range l {
+			s, err := p.scalar(e)
+			if err == nil {
+				err = p.checkItem(s)
+			}
+			if err != nil {
+				return nil, &ItemError{i, err}
+			}
+			out[i] = s
+		}
+		return out, nil
+	case string:
+		return nil, fmt.Errorf("want a list, not the string %q: write the items as [a, b], or one \"- item\" per line", l)
+	}
+	return nil, fmt.Errorf("want a list of %s, not %s", p.describe(), kindOf(v))
+}
+
+// scalar reads one value: a string, or a number where the syntax is numeric.
+func (p Param) scalar(v any) (string, error) {
+	numeric := p.Syntax == Integer || p.Syntax == Number || p.Syntax == Port
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int:
+		if numeric {
+			return strconv.Itoa(x), nil
+		}
+	case int64:
+		if numeric {
+			return strconv.FormatInt(x, 10), nil
+		}
+	case uint64:
+		if numeric {
+			return strconv.FormatUint(x, 10), nil
+		}
+	case float64:
+		if numeric {
+			return strconv.FormatFloat(x, 'f', -1, 64), nil
+		}
+	case nil:
+		return "", fmt.Errorf("no value (want %s)", p.describe())
+	}
+	if _, isList := v.([]any); isList {
+		return "", fmt.Errorf("want one value (%s), not a list", p.describe())
+	}
+	if numeric {
+		return "", fmt.Errorf("want %s, not %s", p.describe(), kindOf(v))
+	}
+	return "", fmt.Errorf("want a string, not %s %v (quote it: \"%v\")", kindOf(v), v, v)
+}
+
+// checkItem checks one value against the syntax, the values and Valid.
+func (p Param) checkItem(s string) error {
+	if len(p.Values) > 0 && !slices.Contains(p.Values, s) {
+		return fmt.Errorf("%q is not one of %s", s, strings.Join(p.Values, ", "))
+	}
+	bad := func(err error) error {
+		if err != nil {
+			return fmt.Errorf("%q is not %s: %v", s, p.describe(), err)
+		}
+		return nil
+	}
+	switch p.Syntax {
+	case Glob:
+		return bad(CheckGlob(s))
+	case KeyGlob:
+		k, v, found := strings.Cut(s, "=")
+		switch {
+		case strings.TrimSpace(k) == "":
+			return bad(errors.New("no key"))
+		case found:
+			return bad(CheckGlob(strings.TrimSpace(v)))
+		}
+	case Regexp:
+		_, err := regexp.Compile(s)
+		return bad(err)
+	case Integer:
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err == nil && n < 0 {
+			err = errors.New("negative")
+		}
+		return bad(err)
+	case Number:
+		n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err == nil && (n < 0 || math.IsNaN(n) || math.IsInf(n, 0)) {
+			err = errors.New("negative or not finite")
+		}
+		return bad(err)
+	case Port:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err == nil && (n < 1 || n > 65535) {
+			err = errors.New("out of range")
+		}
+		return bad(err)
+	case Path:
+		if !strings.HasPrefix(s, "/") {
+			return bad(errors.New("not absolute"))
+		}
+	}
+	if p.Valid != nil {
+		if err := p.Valid(s); err != nil {
+			return fmt.Errorf("%q: %v", s, err)
+		}
+	}
+	return nil
+}
+
+// TypeText says what the configuration must give the parameter: "a list of shell
+// patterns", "a whole number", "one of skip, report".
+func (p Param) TypeText() string {
+	what := p.describe()
+	if len(p.Values) > 0 {
+		what = "one of " + strings.Join(p.Values, ", ")
+	}
+	if !p.IsList() {
+		if what == "strings" {
+			return "a string"
+		}
+		return what
+	}
+	switch {
+	case len(p.Values) > 0:
+		return "a list, each item " + what
+	case what == "strings":
+		return "a list of strings"
+	}
+	// "a shell pattern" -> "shell patterns"
+	what = strings.TrimPrefix(strings.TrimPrefix(what, "a "), "an ")
+	if strings.HasSuffix(what, "key=pattern") {
+		return "a list of keys or key=pattern"
+	}
+	return "a list of " + what + "s"
+}
+
+// describe names what a value must be.
+func (p Param) describe() string {
+	switch p.Syntax {
+	case Glob:
+		return "a shell pattern"
+	case KeyGlob:
+		return "a key or key=pattern"
+	case Regexp:
+		return "a regular expression"
+	case Integer:
+		return "a whole number"
+	case Number:
+		return "a number"
+	case Port:
+		return "a port number"
+	case Path:
+		return "an absolute path"
+	}
+	return "strings"
+}
+
+// CheckGlob reports a malformed shell pattern (path.Match syntax), which would never
+// match anything.
+func CheckGlob(pattern string) error {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return errors.New("malformed pattern (path.Match syntax: *, ?, [a-z], \\ to escape)")
+	}
+	return nil
+}
+
+// kindOf names the YAML type of a decoded value.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "the boolean"
+	case int, int64, uint64, float64:
+		return "the number"
+	case []any:
+		return "a list"
+	case map[string]any, map[any]any:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // Meta is everything about a rule except its logic.
@@ -389,6 +649,15 @@ func All() []*Rule {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// ParamsOf returns the parameters a registered rule declares (nil for an unknown
+// rule): what the configuration checks rule parameters against.
+func ParamsOf(id string) []Param {
+	if r, ok := Get(id); ok {
+		return r.Params
+	}
+	return nil
 }
 
 // Get returns a rule by ID (case-insensitive).

@@ -3,15 +3,12 @@
 package scan
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -86,52 +83,18 @@ func LoadConfig(path, dir string) (*config.Config, error) {
 			return &config.Config{}, nil
 		}
 	}
-	cfg, err := config.Load(path, knownRule, ruleParams)
-	if err == nil {
-		err = checkParamValues(cfg)
-		if err != nil {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-	}
+	cfg, err := config.Load(path, knownRule, rules.ParamsOf)
 	if err != nil {
 		return nil, ConfigError{err}
 	}
 	return cfg, nil
 }
 
-// checkParamValues checks the parameters whose rule lists the values they accept.
-func checkParamValues(cfg *config.Config) error {
-	var errs []string
-	for id, rc := range cfg.Rules {
-		r, ok := rules.Get(id)
-		if !ok {
-			continue
-		}
-		for _, p := range r.Params {
-			v, set := rc.Params[p.Name]
-			if !set || len(p.Values) == 0 {
-				continue
-			}
-			if s, isStr := v.(string); !isStr || !slices.Contains(p.Values, s) {
-				errs = append(errs, fmt.Sprintf("line %d: rule %s parameter %s: %v is not one of %s", rc.ParamLines[p.Name], id, p.Name, v, strings.Join(p.Values, ", ")))
-			}
-		}
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	sort.Strings(errs)
-	return errors.New(strings.Join(errs, "; "))
-}
-
 // ParseConfig validates configuration bytes read from path (which only names them
 // in errors), as LoadConfig does a file. The webhook reads its file once per change
 // and parses what it read.
 func ParseConfig(data []byte, path string) (*config.Config, error) {
-	cfg, err := config.Parse(data, knownRule, ruleParams)
-	if err == nil {
-		err = checkParamValues(cfg)
-	}
+	cfg, err := config.Parse(data, knownRule, rules.ParamsOf)
 	if err != nil {
 		return nil, ConfigError{fmt.Errorf("%s: %w", path, err)}
 	}
@@ -142,15 +105,6 @@ func ParseConfig(data []byte, path string) (*config.Config, error) {
 func knownRule(id string) bool {
 	_, ok := rules.Get(id)
 	return ok
-}
-
-func ruleParams(id string) []string {
-	r, _ := rules.Get(id)
-	var names []string
-	for _, p := range r.Params {
-		names = append(names, p.Name)
-	}
-	return names
 }
 
 // EnabledRules applies the configuration and the include/exclude selections to the
@@ -225,10 +179,14 @@ type Result struct {
 	Compliance *compliance.Result
 }
 
-// ExitCode is 3 when input could not be read (or a live scan has coverage gaps), else 1 when the gate failed (with a
-// framework: when a control failed with a finding at or above the gate), else 0.
+// ExitCode is 4 when Palisade itself failed on part of the input (a rule or stage
+// panicked: the report covers the rest), else 3 when input could not be read (or a
+// live scan has coverage gaps), else 1 when the gate failed (with a framework: when a
+// control failed with a finding at or above the gate), else 0.
 func (r *Result) ExitCode() int {
 	switch {
+	case len(r.Report.Internal) > 0:
+		return 4
 	case len(r.Report.Errors) > 0, len(r.Report.Coverage) > 0:
 		return 3
 	case r.Compliance != nil && r.Compliance.Failed:
@@ -264,14 +222,9 @@ func Run(opts Options) (*Result, error) {
 	default:
 		failOn = "high"
 	}
-	gate := failOn != "none"
-	var sev finding.Severity
-	if gate {
-		s, err := finding.ParseSeverity(failOn)
-		if err != nil {
-			return nil, ConfigError{fmt.Errorf("--fail-on: %w", err)}
-		}
-		sev = s
+	sev, gate, err := finding.ParseGate(failOn)
+	if err != nil {
+		return nil, ConfigError{fmt.Errorf("--fail-on: %w", err)}
 	}
 	version := opts.PSSVersion
 	if version == "" {
@@ -350,6 +303,9 @@ func Run(opts Options) (*Result, error) {
 	rep.Coverage = opts.Coverage
 	rep.Notices = lr.Notices
 	rep.Summary.CoverageGaps = len(opts.Coverage)
+	if internal := append(append([]finding.InternalError{}, lr.Internal...), er.Internal...); len(internal) > 0 {
+		rep.SetInternal(internal)
+	}
 	res := &Result{Report: rep, Load: lr}
 	if fw != nil {
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{

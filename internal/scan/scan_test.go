@@ -3,11 +3,13 @@ package scan
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -68,7 +70,7 @@ func TestPodTemplatePaths(t *testing.T) {
 // registry, and disabled rules do not run.
 func TestSeverityOverrideAndDisable(t *testing.T) {
 	cfg, err := config.Parse([]byte("rules:\n  PAL-001: {severity: low}\n  PAL-006: {enabled: false}\n"),
-		func(string) bool { return true }, func(string) []string { return nil })
+		func(string) bool { return true }, rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,7 @@ func TestSharedParameters(t *testing.T) {
 	cfg, err := config.Parse([]byte(`rules:
   PAL-022: {params: {paths: ["/data"]}}
   PAL-007: {params: {dangerous: ["SYS_ADMIN"]}}
-`), func(string) bool { return true }, func(string) []string { return []string{"paths", "dangerous"} })
+`), func(string) bool { return true }, rules.ParamsOf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +232,7 @@ func TestParamValues(t *testing.T) {
 		t.Errorf("a listed value: %v", err)
 	}
 	_, err := ParseConfig([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: always\n"), "bad.yaml")
-	if err == nil || !strings.Contains(err.Error(), "bad.yaml: line 4: rule PAL-330 parameter bootstrapPolicy: always is not one of skip, report") {
+	if err == nil || !strings.Contains(err.Error(), `bad.yaml: line 4: rule PAL-330 parameter bootstrapPolicy: "always" is not one of skip, report`) {
 		t.Errorf("an unlisted value: %v", err)
 	}
 	dir := t.TempDir()
@@ -240,5 +242,27 @@ func TestParamValues(t *testing.T) {
 	}
 	if _, err := LoadConfig("", dir); err == nil || !strings.Contains(err.Error(), "line 4") {
 		t.Errorf("a list where a value is expected: %v", err)
+	}
+}
+
+// Every rule's default parameter values pass the rule's own declaration: the
+// declared types and syntaxes describe what the rules really read.
+func TestDefaultParamsPassTheirChecks(t *testing.T) {
+	n := 0
+	for _, r := range rules.All() {
+		for _, p := range r.Params {
+			n++
+			got, err := p.CheckValue(p.Default)
+			if err != nil {
+				t.Errorf("%s %s: default %v: %v", r.ID, p.Name, p.Default, err)
+				continue
+			}
+			if !reflect.DeepEqual(got, p.Default) {
+				t.Errorf("%s %s: default %#v reads back as %#v", r.ID, p.Name, p.Default, got)
+			}
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d parameters", n)
 	}
 }
