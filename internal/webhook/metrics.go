@@ -14,6 +14,15 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 	reloads  *prometheus.CounterVec
 	inFlight prometheus.Gauge
+	// Transport: connections, the review queue, errors below the handlers, the
+	// serving certificate.
+	connections      prometheus.Gauge
+	connsLimited     prometheus.Counter
+	connsClosed      *prometheus.CounterVec
+	queuedReviews    prometheus.Gauge
+	transportErrors  *prometheus.CounterVec
+	reloadRejections *prometheus.CounterVec
+	certExpiry       prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -34,7 +43,7 @@ func newMetrics() *metrics {
 		}, []string{"rule", "action"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_errors_total",
-			Help: "Reviews answered with an error (the API server then applies the webhook's failurePolicy), by endpoint and reason: decode, evaluate, deadline.",
+			Help: "Reviews answered with an error (the API server then applies the webhook's failurePolicy), by endpoint and reason: decode, evaluate, deadline, overload (no review slot free: answered at once with 503).",
 		}, []string{"endpoint", "reason"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_reloads_total",
@@ -44,8 +53,37 @@ func newMetrics() *metrics {
 			Name: "palisade_webhook_in_flight_reviews",
 			Help: "Reviews being evaluated.",
 		}),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_connections",
+			Help: "Open client connections (at most --max-connections).",
+		}),
+		connsLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palisade_webhook_connections_limited_total",
+			Help: "Connections that arrived while --max-connections were open: each waited for room.",
+		}),
+		connsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_connections_closed_for_room_total",
+			Help: "Connections closed to make room at --max-connections, by why they could go: idle (no request in progress for a second) or no_request (none begun within a second of opening).",
+		}, []string{"why"}),
+		queuedReviews: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_queued_reviews",
+			Help: "Reviews waiting for one of --max-reviews slots (at most --max-queued-reviews).",
+		}),
+		transportErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_transport_errors_total",
+			Help: "Errors below the handlers, by kind: tls_handshake, http2, accept, panic, other (lines of the HTTP server's error log) and no_request (a connection closed after its TLS handshake without a complete request).",
+		}, []string{"kind"}),
+		reloadRejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_reload_rejections_total",
+			Help: "Configuration or certificate files not reloaded (the previous ones stay in force), by what and reason: unreadable, empty, invalid, key_mismatch, expired, not_yet_valid.",
+		}, []string{"what", "reason"}),
+		certExpiry: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_certificate_expiry_timestamp_seconds",
+			Help: "When the serving certificate in use expires (Unix time).",
+		}),
 	}
 	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight,
+		m.connections, m.connsLimited, m.connsClosed, m.queuedReviews, m.transportErrors, m.reloadRejections, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
