@@ -77,7 +77,9 @@ func (s *Server) admit(endpoint string, next http.Handler) http.Handler {
 		// Not every ResponseWriter supports deadlines (httptest's does not).
 		_ = rc.SetReadDeadline(deadline)
 		_ = rc.SetWriteDeadline(deadline.Add(time.Second))
-		if err := s.gate.acquire(ctx, s.opts.Deadline/2); err != nil {
+		err := s.gate.acquire(ctx, s.opts.Deadline/2)
+		s.metrics.queueWait.Observe(time.Since(arrived).Seconds())
+		if err != nil {
 			s.shed(w, endpoint, err)
 			return
 		}

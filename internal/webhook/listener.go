@@ -26,10 +26,16 @@ const (
 	// maxHeaderBytes bounds a request's headers (HTTP/1.1) or header list (HTTP/2);
 	// the API server sends a few hundred bytes.
 	maxHeaderBytes = 32 << 10
-	// pressureAge is how long a connection may go without a request, or sit idle
-	// between requests, before it is closed to make room when the connection limit
-	// is reached.
-	pressureAge = time.Second
+)
+
+// At the connection limit, a connection is closed to make room once it has gone
+// noRequestAge since it opened without beginning a request (a slow handshake or
+// slow headers: the API server's own timeout has all but expired by then), or
+// idleAge without a request in progress (a kept-alive connection nobody uses).
+// Variables for tests.
+var (
+	noRequestAge = 3 * time.Second
+	idleAge      = 10 * time.Second
 )
 
 // http2Config bounds what one HTTP/2 connection may hold: streams in progress (each
@@ -48,10 +54,12 @@ func http2Config() *http.HTTP2Config {
 // connLimiter is the server's listener: at most max connections are open at once,
 // so a flood of connections (slow TLS handshakes, slow headers, idle keep-alives)
 // costs bounded memory and file descriptors. When a connection arrives at the limit,
-// the limiter makes room by closing the connection idle longest (no request in
-// progress for pressureAge) or, failing that, the oldest one that has not begun a
-// request within pressureAge of opening; when there is none, the new connection
-// waits (it is accepted, not yet served) until one closes.
+// the limiter makes room by closing a connection past noRequestAge without a
+// request or idleAge idle (the one longest past); when there is none, the new
+// connection waits (accepted, not yet served) until one closes or becomes eligible,
+// and those behind it wait in the kernel's accept queue. Closing connections sooner
+// would cost a TLS handshake each time a flooding client reconnects, and would cut
+// legitimate connections that a starved CPU has not served yet.
 type connLimiter struct {
 	net.Listener
 	max       int
@@ -132,51 +140,35 @@ func (l *connLimiter) wait(wake *time.Timer) (ok, done bool) {
 	}
 }
 
-// victim is the connection to close to make room: the one idle longest, else the
-// oldest without a request; without one, retry is when to look again.
+// victim is the connection to close to make room, the one longest past its age
+// (noRequestAge without a request, idleAge idle); without one, retry is when to
+// look again.
 func (l *connLimiter) victim(now time.Time) (victim *limitedConn, idle bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var idlest, oldest *limitedConn
-	var idleSince, openedAt time.Time
+	retry = noRequestAge
+	var due time.Time
 	for c := range l.conns {
-		switch {
-		case c.closing:
-		case c.active > 0:
-		case c.requests == 0:
-			if oldest == nil || c.opened.Before(openedAt) {
-				oldest, openedAt = c, c.opened
-			}
-		default:
-			if idlest == nil || c.lastDone.Before(idleSince) {
-				idlest, idleSince = c, c.lastDone
-			}
+		if c.closing || c.active > 0 {
+			continue
+		}
+		since, age := c.opened, noRequestAge
+		if c.requests > 0 {
+			since, age = c.lastDone, idleAge
+		}
+		at := since.Add(age)
+		if d := at.Sub(now); d > 0 {
+			retry = min(retry, d)
+			continue
+		}
+		if victim == nil || at.Before(due) {
+			victim, due, idle = c, at, c.requests > 0
 		}
 	}
-	retry = -1
-	eligible := func(since time.Time) bool {
-		if d := since.Add(pressureAge).Sub(now); d > 0 {
-			if retry < 0 || d < retry {
-				retry = d
-			}
-			return false
-		}
-		return true
+	if victim != nil {
+		victim.closing = true
 	}
-	switch {
-	case idlest != nil && eligible(idleSince):
-		victim, idle = idlest, true
-	case oldest != nil && eligible(openedAt):
-		victim = oldest
-	default:
-		if retry < 0 {
-			// Every connection is busy: look again when one may have finished.
-			retry = pressureAge
-		}
-		return nil, false, retry
-	}
-	victim.closing = true
-	return victim, idle, 0
+	return victim, idle, retry
 }
 
 func (l *connLimiter) Close() error {

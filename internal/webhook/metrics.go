@@ -20,6 +20,7 @@ type metrics struct {
 	connsLimited     prometheus.Counter
 	connsClosed      *prometheus.CounterVec
 	queuedReviews    prometheus.Gauge
+	queueWait        prometheus.Histogram
 	transportErrors  *prometheus.CounterVec
 	reloadRejections *prometheus.CounterVec
 	certExpiry       prometheus.Gauge
@@ -63,11 +64,16 @@ func newMetrics() *metrics {
 		}),
 		connsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_connections_closed_for_room_total",
-			Help: "Connections closed to make room at --max-connections, by why they could go: idle (no request in progress for a second) or no_request (none begun within a second of opening).",
+			Help: "Connections closed to make room at --max-connections, by why they could go: idle (no request in progress for 10 s) or no_request (none begun 3 s after opening).",
 		}, []string{"why"}),
 		queuedReviews: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "palisade_webhook_queued_reviews",
 			Help: "Reviews waiting for one of --max-reviews slots (at most --max-queued-reviews).",
+		}),
+		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "palisade_webhook_queue_wait_seconds",
+			Help:    "Time a review waited for a slot before it ran or was shed (part of its deadline).",
+			Buckets: []float64{0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5},
 		}),
 		transportErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_transport_errors_total",
@@ -83,7 +89,7 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight,
-		m.connections, m.connsLimited, m.connsClosed, m.queuedReviews, m.transportErrors, m.reloadRejections, m.certExpiry,
+		m.connections, m.connsLimited, m.connsClosed, m.queuedReviews, m.queueWait, m.transportErrors, m.reloadRejections, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

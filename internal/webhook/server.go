@@ -64,10 +64,10 @@ type Options struct {
 	// ShutdownTimeout bounds the draining of in-flight reviews (30s by default).
 	ShutdownTimeout time.Duration
 	// MaxConnections caps open client connections (512 by default). At the cap the
-	// server closes a connection idle for a second or one that has begun no request
-	// within a second of opening, if any; otherwise the new connection waits.
+	// server closes a connection idle for 10 s or one that has begun no request
+	// 3 s after opening, if any; otherwise the new connection waits.
 	MaxConnections int
-	// MaxReviews caps the reviews evaluated at once (16 by default) and
+	// MaxReviews caps the reviews evaluated at once (8 by default) and
 	// MaxQueuedReviews those waiting for a slot (512 by default). A review that finds
 	// the queue full, or that waits half its Deadline, is answered at once with 503
 	// (the API server applies failurePolicy). Waiting counts against the Deadline.
@@ -120,7 +120,7 @@ func New(opts Options) (*Server, error) {
 		opts.MaxConnections = 512
 	}
 	if opts.MaxReviews <= 0 {
-		opts.MaxReviews = 16
+		opts.MaxReviews = 8
 	}
 	if opts.MaxQueuedReviews < 0 {
 		opts.MaxQueuedReviews = 0

@@ -82,10 +82,18 @@ func postAsync(c *http.Client, url, body string) <-chan answer {
 	return res
 }
 
+// shortAges makes connections eligible to be closed for room sooner.
+func shortAges(t *testing.T) {
+	n, i := noRequestAge, idleAge
+	noRequestAge, idleAge = 300*time.Millisecond, 300*time.Millisecond
+	t.Cleanup(func() { noRequestAge, idleAge = n, i })
+}
+
 // TestConnectionLimit: with --max-connections reached by connections in use, a new
-// one is not served until one of them has been idle a second; then the idle one is
+// one is not served until one of them has been idle idleAge; then the idle one is
 // closed to make room, and counted.
 func TestConnectionLimit(t *testing.T) {
+	shortAges(t)
 	hc := newHeldCluster()
 	ts := start(t, Options{Cluster: hc, MaxConnections: 2, Deadline: time.Minute})
 	var reviews []<-chan answer
@@ -118,7 +126,7 @@ func TestConnectionLimit(t *testing.T) {
 			t.Errorf("held review: %+v", a)
 		}
 	}
-	// Both connections are idle now: one is closed after a second to make room.
+	// Both connections are idle now: one is closed after idleAge to make room.
 	if err := <-third; err != nil {
 		t.Fatal(err)
 	}
@@ -137,9 +145,10 @@ func TestConnectionLimit(t *testing.T) {
 }
 
 // TestSlowHeaderFlood: connections that never send a request (a slow-header or
-// slow-handshake flood) hold no slot past a second once the limit is reached: the
-// oldest is closed for a new connection, which is served.
+// slow-handshake flood) hold no slot past noRequestAge once the limit is reached:
+// the oldest is closed for a new connection, which is served.
 func TestSlowHeaderFlood(t *testing.T) {
+	shortAges(t)
 	ts := start(t, Options{MaxConnections: 3})
 	var flood []net.Conn
 	for i := 0; i < 3; i++ {
@@ -205,6 +214,9 @@ func TestReviewLimit(t *testing.T) {
 	}
 	if !strings.Contains(ts.log.String(), `"reason":"overload"`) {
 		t.Errorf("overload not logged: %s", ts.log.String())
+	}
+	if _, m := ts.get(t, "/metrics"); !strings.Contains(m, "palisade_webhook_queue_wait_seconds_count 3") {
+		t.Errorf("queue waits of three reviews not observed:\n%s", grep(m, "queue_wait"))
 	}
 }
 
