@@ -13,10 +13,13 @@ import (
 // Connection limits. The API server keeps a few long-lived connections per replica
 // (one per API server over HTTP/2, a pool over HTTP/1.1); everything else a client can
 // open costs memory and a file descriptor until a timeout closes it.
+// headerTimeout bounds the TLS handshake and then the request headers, each (the
+// server uses its smallest timeout for the handshake): what a connection that never
+// sends a request (a slow handshake or slow headers) holds a slot for. A variable
+// for tests.
+var headerTimeout = 5 * time.Second
+
 const (
-	// headerTimeout bounds the TLS handshake and then the request headers, each (the
-	// server uses its smallest timeout for the handshake).
-	headerTimeout = 5 * time.Second
 	// readTimeout and writeTimeout bound a whole request and its response; reviews
 	// get tighter per-request deadlines from their review deadline.
 	readTimeout  = 15 * time.Second
@@ -28,15 +31,9 @@ const (
 	maxHeaderBytes = 32 << 10
 )
 
-// At the connection limit, a connection is closed to make room once it has gone
-// noRequestAge since it opened without beginning a request (a slow handshake or
-// slow headers: the API server's own timeout has all but expired by then), or
-// idleAge without a request in progress (a kept-alive connection nobody uses).
-// Variables for tests.
-var (
-	noRequestAge = 3 * time.Second
-	idleAge      = 10 * time.Second
-)
+// idleAge is how long a kept-alive connection must have had no request in progress
+// to be closed to make room at the connection limit. A variable for tests.
+var idleAge = 10 * time.Second
 
 // http2Config bounds what one HTTP/2 connection may hold: streams in progress (each
 // a request), the body bytes buffered ahead of the handler (the flow-control
@@ -54,12 +51,14 @@ func http2Config() *http.HTTP2Config {
 // connLimiter is the server's listener: at most max connections are open at once,
 // so a flood of connections (slow TLS handshakes, slow headers, idle keep-alives)
 // costs bounded memory and file descriptors. When a connection arrives at the limit,
-// the limiter makes room by closing a connection past noRequestAge without a
-// request or idleAge idle (the one longest past); when there is none, the new
-// connection waits (accepted, not yet served) until one closes or becomes eligible,
-// and those behind it wait in the kernel's accept queue. Closing connections sooner
-// would cost a TLS handshake each time a flooding client reconnects, and would cut
-// legitimate connections that a starved CPU has not served yet.
+// the limiter makes room by closing the connection idle longest, if one has been
+// idle idleAge (a kept-alive connection nobody uses); otherwise the new connection
+// waits (accepted, not yet served) until one closes or turns idle long enough, and
+// those behind it wait in the kernel's accept queue. Connections that have not sent
+// a request are left to headerTimeout: closing them sooner costs a TLS handshake
+// each time a flooding client reconnects, and, on a starved CPU, cuts legitimate
+// connections whose handshakes are merely slow (measured: a burst of new
+// connections then thrashes, none finishing before it is cut).
 type connLimiter struct {
 	net.Listener
 	max       int
@@ -71,14 +70,14 @@ type connLimiter struct {
 	// Hooks for metrics.
 	onOpen, onClose func()
 	onLimited       func()
-	onEvict         func(idle bool)
+	onEvict         func()
 }
 
 func newConnLimiter(l net.Listener, max int) *connLimiter {
 	return &connLimiter{
 		Listener: l, max: max, slots: make(chan struct{}, max), closed: make(chan struct{}),
 		conns:  make(map[*limitedConn]struct{}),
-		onOpen: func() {}, onClose: func() {}, onLimited: func() {}, onEvict: func(bool) {},
+		onOpen: func() {}, onClose: func() {}, onLimited: func() {}, onEvict: func() {},
 	}
 }
 
@@ -110,8 +109,8 @@ func (l *connLimiter) acquire() bool {
 	l.onLimited()
 	for {
 		var wake *time.Timer
-		if victim, idle, retry := l.victim(time.Now()); victim != nil {
-			l.onEvict(idle)
+		if victim, retry := l.victim(time.Now()); victim != nil {
+			l.onEvict()
 			victim.Close()
 		} else {
 			wake = time.NewTimer(retry)
@@ -140,35 +139,28 @@ func (l *connLimiter) wait(wake *time.Timer) (ok, done bool) {
 	}
 }
 
-// victim is the connection to close to make room, the one longest past its age
-// (noRequestAge without a request, idleAge idle); without one, retry is when to
-// look again.
-func (l *connLimiter) victim(now time.Time) (victim *limitedConn, idle bool, retry time.Duration) {
+// victim is the connection to close to make room: the one idle longest, if idle
+// idleAge; without one, retry is when to look again.
+func (l *connLimiter) victim(now time.Time) (victim *limitedConn, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	retry = noRequestAge
-	var due time.Time
+	retry = idleAge
 	for c := range l.conns {
-		if c.closing || c.active > 0 {
+		if c.closing || c.active > 0 || c.requests == 0 {
 			continue
 		}
-		since, age := c.opened, noRequestAge
-		if c.requests > 0 {
-			since, age = c.lastDone, idleAge
-		}
-		at := since.Add(age)
-		if d := at.Sub(now); d > 0 {
+		if d := c.lastDone.Add(idleAge).Sub(now); d > 0 {
 			retry = min(retry, d)
 			continue
 		}
-		if victim == nil || at.Before(due) {
-			victim, due, idle = c, at, c.requests > 0
+		if victim == nil || c.lastDone.Before(victim.lastDone) {
+			victim = c
 		}
 	}
 	if victim != nil {
 		victim.closing = true
 	}
-	return victim, idle, retry
+	return victim, retry
 }
 
 func (l *connLimiter) Close() error {

@@ -64,8 +64,8 @@ type Options struct {
 	// ShutdownTimeout bounds the draining of in-flight reviews (30s by default).
 	ShutdownTimeout time.Duration
 	// MaxConnections caps open client connections (512 by default). At the cap the
-	// server closes a connection idle for 10 s or one that has begun no request
-	// 3 s after opening, if any; otherwise the new connection waits.
+	// server closes the connection idle longest if idle 10 s; otherwise the new
+	// connection waits.
 	MaxConnections int
 	// MaxReviews caps the reviews evaluated at once (8 by default) and
 	// MaxQueuedReviews those waiting for a slot (512 by default). A review that finds
@@ -411,13 +411,7 @@ func (s *Server) Run(ctx context.Context) error {
 	lim := newConnLimiter(ln, s.opts.MaxConnections)
 	lim.onOpen, lim.onClose = s.metrics.connections.Inc, s.metrics.connections.Dec
 	lim.onLimited = s.metrics.connsLimited.Inc
-	lim.onEvict = func(idle bool) {
-		why := "no_request"
-		if idle {
-			why = "idle"
-		}
-		s.metrics.connsClosed.WithLabelValues(why).Inc()
-	}
+	lim.onEvict = s.metrics.idleClosed.Inc
 	s.listener = lim
 	srv := &http.Server{
 		Handler:           trackRequests(s.Handler()),
