@@ -76,6 +76,14 @@ func h2Client(pool *x509.CertPool) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
+// h2Conn is an HTTP/2 client that keeps to one connection: requests past its
+// stream limit wait for a stream rather than open another.
+func h2Conn(pool *x509.CertPool) *http.Client {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true,
+		HTTP2: &http.HTTP2Config{StrictMaxConcurrentRequests: true}}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
 func h1Client(pool *x509.CertPool, conns int) *http.Client {
 	tr := &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
@@ -302,13 +310,18 @@ func (o *overload) floodPhase(pool *x509.CertPool) error {
 
 // burstPhase sends o.burst reviews at once from a client without connections yet.
 func (o *overload) burstPhase(pool *x509.CertPool, useH2 bool) error {
-	// HTTP/1.1 from no connection (a connection per request in flight); HTTP/2
-	// over a connection already open, as the API server keeps one.
-	c, proto := h1Client(pool, 0), "HTTP/1.1"
+	// HTTP/1.1 from no connection: a new connection per request. HTTP/2 over
+	// connections already open, as the API server keeps them, 100 streams each (the
+	// server's limit), so that every request is at the server at once.
+	clients, proto := []*http.Client{h1Client(pool, 0)}, "HTTP/1.1"
 	if useH2 {
-		c, proto = h2Client(pool), "HTTP/2"
-		if err := post(c, o.base+"/validate", o.body); err != nil {
-			return err
+		clients, proto = nil, "HTTP/2"
+		for i := 0; i < (o.burst+99)/100; i++ {
+			c := h2Conn(pool)
+			if err := post(c, o.base+"/validate", o.body); err != nil {
+				return err
+			}
+			clients = append(clients, c)
 		}
 	}
 	t := &tally{}
@@ -321,6 +334,7 @@ func (o *overload) burstPhase(pool *x509.CertPool, useH2 bool) error {
 	for i := 0; i < o.burst; i++ {
 		ready.Add(1)
 		wg.Add(1)
+		c := clients[i%len(clients)]
 		go func() {
 			defer wg.Done()
 			ready.Done()
@@ -335,7 +349,12 @@ func (o *overload) burstPhase(pool *x509.CertPool, useH2 bool) error {
 	wg.Wait()
 	close(stop)
 	p := <-peak
-	c.CloseIdleConnections()
+	for _, c := range clients {
+		c.CloseIdleConnections()
+	}
+	if useH2 {
+		proto = fmt.Sprintf("HTTP/2, %d connections", len(clients))
+	}
 	fmt.Printf("| %d at once | %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %d | %.1f MiB |\n", o.burst, proto, t.n(answered), t.n(shed), t.n(late), t.n(failed),
 		t.pct(answered, 50), t.pct(answered, 99), t.pct(answered, 100), t.pct(shed, 50), t.pct(shed, 99), t.late, mib(p))
 	if t.firstErr != "" {
@@ -391,7 +410,7 @@ func printMetrics(w io.Writer, before, after map[string]float64) {
 	fmt.Fprintln(w)
 	for _, k := range keys {
 		v := after[k]
-		if strings.HasSuffix(strings.SplitN(k, "{", 2)[0], "_total") {
+		if name := strings.SplitN(k, "{", 2)[0]; strings.HasSuffix(name, "_total") || strings.HasSuffix(name, "_count") || strings.HasSuffix(name, "_bucket") {
 			v -= before[k]
 		}
 		fmt.Fprintf(w, "    %s %.0f\n", k, v)
