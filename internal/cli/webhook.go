@@ -60,9 +60,9 @@ unready, waits --shutdown-delay, and finishes the reviews in flight. Unless $GOG
 set, the garbage collector runs at GOGC=400.
 
 Under overload the server stays within bounds: at most --max-connections connections
-(each gets 5s for its TLS handshake and 5s for its request headers; at the limit, a
-connection idle for 10s is closed to make room, else new connections wait), at most
---max-reviews reviews evaluated at once and
+(each gets 5s for its TLS handshake and 5s for its request headers, and is closed
+after 90s idle; past the limit, new connections wait), at most --max-reviews reviews
+evaluated at once and
 --max-queued-reviews waiting. A review that finds no room, or waits half of
 --review-deadline, is answered at once with 503, so the API server applies the
 webhook's failurePolicy without waiting for timeoutSeconds; the deadline counts from
@@ -139,7 +139,7 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 	f.DurationVar(&opts.ReloadInterval, "reload-interval", 10*time.Second, "how often the configuration and certificate files are checked for changes")
 	f.DurationVar(&opts.ShutdownDelay, "shutdown-delay", 5*time.Second, "how long to stay up, unready, after SIGTERM, so the Service stops routing here")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight reviews finish")
-	f.IntVar(&opts.MaxConnections, "max-connections", 512, "open client connections at most; at the limit the connection idle longest, if idle 10s, is closed to make room, else new ones wait")
+	f.IntVar(&opts.MaxConnections, "max-connections", 512, "open client connections at most; past it, new ones wait for one to close")
 	f.IntVar(&opts.MaxReviews, "max-reviews", 8, "reviews evaluated at once")
 	f.IntVar(&opts.MaxQueuedReviews, "max-queued-reviews", 512, "reviews waiting for one of --max-reviews (0: none); past it, or after half of --review-deadline, a review is answered at once with 503 and the API server applies failurePolicy")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")

@@ -7,40 +7,40 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Connection limits. The API server keeps a few long-lived connections per replica
-// (one per API server over HTTP/2, a pool over HTTP/1.1); everything else a client can
-// open costs memory and a file descriptor until a timeout closes it.
+// (one per API server over HTTP/2, a pool over HTTP/1.1); everything else a client
+// can open costs memory and a file descriptor until a timeout closes it.
+//
 // headerTimeout bounds the TLS handshake and then the request headers, each (the
 // server uses its smallest timeout for the handshake): what a connection that never
-// sends a request (a slow handshake or slow headers) holds a slot for. A variable
-// for tests.
-var headerTimeout = 5 * time.Second
+// sends a request (a slow handshake or slow headers) holds a slot for. idleTimeout
+// closes a kept-alive connection with no request in progress. Variables for tests.
+var (
+	headerTimeout = 5 * time.Second
+	idleTimeout   = 90 * time.Second
+)
 
 const (
 	// readTimeout and writeTimeout bound a whole request and its response; reviews
 	// get tighter per-request deadlines from their review deadline.
 	readTimeout  = 15 * time.Second
 	writeTimeout = 15 * time.Second
-	// idleTimeout closes a kept-alive connection with no request in progress.
-	idleTimeout = 90 * time.Second
 	// maxHeaderBytes bounds a request's headers (HTTP/1.1) or header list (HTTP/2);
 	// the API server sends a few hundred bytes.
 	maxHeaderBytes = 32 << 10
 )
 
-// idleAge is how long a kept-alive connection must have had no request in progress
-// to be closed to make room at the connection limit. A variable for tests.
-var idleAge = 10 * time.Second
-
 // http2Config bounds what one HTTP/2 connection may hold: streams in progress (each
-// a request), the body bytes buffered ahead of the handler (the flow-control
-// windows) and the size of one frame.
+// a request, Go's default number, stated), the body bytes buffered ahead of the
+// handler (the flow-control windows), the size of one frame, and how long a write
+// may block.
 func http2Config() *http.HTTP2Config {
 	return &http.HTTP2Config{
-		MaxConcurrentStreams:          100,
+		MaxConcurrentStreams:          250,
 		MaxReadFrameSize:              16 << 10,
 		MaxReceiveBufferPerConnection: 1 << 20,
 		MaxReceiveBufferPerStream:     64 << 10,
@@ -50,34 +50,28 @@ func http2Config() *http.HTTP2Config {
 
 // connLimiter is the server's listener: at most max connections are open at once,
 // so a flood of connections (slow TLS handshakes, slow headers, idle keep-alives)
-// costs bounded memory and file descriptors. When a connection arrives at the limit,
-// the limiter makes room by closing the connection idle longest, if one has been
-// idle idleAge (a kept-alive connection nobody uses); otherwise the new connection
-// waits (accepted, not yet served) until one closes or turns idle long enough, and
-// those behind it wait in the kernel's accept queue. Connections that have not sent
-// a request are left to headerTimeout: closing them sooner costs a TLS handshake
-// each time a flooding client reconnects, and, on a starved CPU, cuts legitimate
-// connections whose handshakes are merely slow (measured: a burst of new
-// connections then thrashes, none finishing before it is cut).
+// costs bounded memory, file descriptors and handshakes. A connection that arrives
+// at the limit waits, accepted but not served, until one closes (those behind it
+// wait in the kernel's accept queue); connections already open, such as the API
+// server's, go on as before. Closing open connections to make room was tried and
+// measured worse: a connection without a request yet costs a TLS handshake each
+// time a flooding client reconnects, and on a starved CPU is as likely a
+// legitimate one whose handshake is merely slow (a burst of new connections then
+// thrashed, none finishing before it was cut); an idle one, in a flood, is most
+// likely the API server's, and its slot goes to the flood.
 type connLimiter struct {
 	net.Listener
-	max       int
 	slots     chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
-	mu        sync.Mutex
-	conns     map[*limitedConn]struct{}
 	// Hooks for metrics.
-	onOpen, onClose func()
-	onLimited       func()
-	onEvict         func()
+	onOpen, onClose, onLimited func()
 }
 
 func newConnLimiter(l net.Listener, max int) *connLimiter {
 	return &connLimiter{
-		Listener: l, max: max, slots: make(chan struct{}, max), closed: make(chan struct{}),
-		conns:  make(map[*limitedConn]struct{}),
-		onOpen: func() {}, onClose: func() {}, onLimited: func() {}, onEvict: func() {},
+		Listener: l, slots: make(chan struct{}, max), closed: make(chan struct{}),
+		onOpen: func() {}, onClose: func() {}, onLimited: func() {},
 	}
 }
 
@@ -86,81 +80,19 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !l.acquire() {
-		c.Close()
-		return nil, net.ErrClosed
-	}
-	lc := &limitedConn{Conn: c, l: l, opened: time.Now()}
-	l.mu.Lock()
-	l.conns[lc] = struct{}{}
-	l.mu.Unlock()
-	l.onOpen()
-	return lc, nil
-}
-
-// acquire takes a connection slot, making room or waiting for one; false if the
-// listener closed meanwhile.
-func (l *connLimiter) acquire() bool {
 	select {
 	case l.slots <- struct{}{}:
-		return true
 	default:
-	}
-	l.onLimited()
-	for {
-		var wake *time.Timer
-		if victim, retry := l.victim(time.Now()); victim != nil {
-			l.onEvict()
-			victim.Close()
-		} else {
-			wake = time.NewTimer(retry)
-		}
-		ok, done := l.wait(wake)
-		if done {
-			return ok
+		l.onLimited()
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.closed:
+			c.Close()
+			return nil, net.ErrClosed
 		}
 	}
-}
-
-// wait waits for a slot, the listener's close or wake (if not nil).
-func (l *connLimiter) wait(wake *time.Timer) (ok, done bool) {
-	var c <-chan time.Time
-	if wake != nil {
-		defer wake.Stop()
-		c = wake.C
-	}
-	select {
-	case l.slots <- struct{}{}:
-		return true, true
-	case <-l.closed:
-		return false, true
-	case <-c:
-		return false, false
-	}
-}
-
-// victim is the connection to close to make room: the one idle longest, if idle
-// idleAge; without one, retry is when to look again.
-func (l *connLimiter) victim(now time.Time) (victim *limitedConn, retry time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	retry = idleAge
-	for c := range l.conns {
-		if c.closing || c.active > 0 || c.requests == 0 {
-			continue
-		}
-		if d := c.lastDone.Add(idleAge).Sub(now); d > 0 {
-			retry = min(retry, d)
-			continue
-		}
-		if victim == nil || c.lastDone.Before(victim.lastDone) {
-			victim = c
-		}
-	}
-	if victim != nil {
-		victim.closing = true
-	}
-	return victim, retry
+	l.onOpen()
+	return &limitedConn{Conn: c, l: l}, nil
 }
 
 func (l *connLimiter) Close() error {
@@ -168,52 +100,22 @@ func (l *connLimiter) Close() error {
 	return l.Listener.Close()
 }
 
-// limitedConn holds a slot of its connLimiter until it is closed, and the state the
-// limiter chooses a connection to close by (guarded by the limiter's mu).
+// limitedConn holds a slot of its connLimiter until it is closed, and counts the
+// requests begun on it.
 type limitedConn struct {
 	net.Conn
 	l         *connLimiter
 	closeOnce sync.Once
-	opened    time.Time
-	// requests begun, requests in progress, when the last one ended, and whether
-	// the limiter is closing the connection.
-	requests, active int
-	lastDone         time.Time
-	closing          bool
+	requests  atomic.Int64
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.closeOnce.Do(func() {
-		c.l.mu.Lock()
-		delete(c.l.conns, c)
-		c.l.mu.Unlock()
 		<-c.l.slots
 		c.l.onClose()
 	})
 	return err
-}
-
-// begin and end bracket a request on the connection.
-func (c *limitedConn) begin() {
-	c.l.mu.Lock()
-	c.requests++
-	c.active++
-	c.l.mu.Unlock()
-}
-
-func (c *limitedConn) end() {
-	c.l.mu.Lock()
-	c.active--
-	c.lastDone = time.Now()
-	c.l.mu.Unlock()
-}
-
-// served reports whether a request was begun on the connection.
-func (c *limitedConn) served() bool {
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	return c.requests > 0
 }
 
 type connKey struct{}
@@ -235,12 +137,11 @@ func limitedOf(c net.Conn) *limitedConn {
 	return lc
 }
 
-// trackRequests marks each request's connection busy while it runs.
-func trackRequests(next http.Handler) http.Handler {
+// countRequests counts the requests begun on each connection.
+func countRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
-			lc.begin()
-			defer lc.end()
+			lc.requests.Add(1)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -288,7 +189,7 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 	if !ok || !tc.ConnectionState().HandshakeComplete {
 		return
 	}
-	if lc := limitedOf(c); lc != nil && !lc.served() {
+	if lc := limitedOf(c); lc != nil && lc.requests.Load() == 0 {
 		s.metrics.transportErrors.WithLabelValues("no_request").Inc()
 	}
 }

@@ -18,7 +18,6 @@ type metrics struct {
 	// serving certificate.
 	connections      prometheus.Gauge
 	connsLimited     prometheus.Counter
-	idleClosed       prometheus.Counter
 	queuedReviews    prometheus.Gauge
 	queueWait        prometheus.Histogram
 	transportErrors  *prometheus.CounterVec
@@ -62,10 +61,6 @@ func newMetrics() *metrics {
 			Name: "palisade_webhook_connections_limited_total",
 			Help: "Connections that arrived while --max-connections were open: each waited for room.",
 		}),
-		idleClosed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "palisade_webhook_idle_connections_closed_total",
-			Help: "Kept-alive connections closed to make room at --max-connections (idle 10 s or more).",
-		}),
 		queuedReviews: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "palisade_webhook_queued_reviews",
 			Help: "Reviews waiting for one of --max-reviews slots (at most --max-queued-reviews).",
@@ -89,7 +84,7 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight,
-		m.connections, m.connsLimited, m.idleClosed, m.queuedReviews, m.queueWait, m.transportErrors, m.reloadRejections, m.certExpiry,
+		m.connections, m.connsLimited, m.queuedReviews, m.queueWait, m.transportErrors, m.reloadRejections, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

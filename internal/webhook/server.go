@@ -63,9 +63,8 @@ type Options struct {
 	ShutdownDelay time.Duration
 	// ShutdownTimeout bounds the draining of in-flight reviews (30s by default).
 	ShutdownTimeout time.Duration
-	// MaxConnections caps open client connections (512 by default). At the cap the
-	// server closes the connection idle longest if idle 10 s; otherwise the new
-	// connection waits.
+	// MaxConnections caps open client connections (512 by default); past it, a new
+	// connection waits for one to close.
 	MaxConnections int
 	// MaxReviews caps the reviews evaluated at once (8 by default) and
 	// MaxQueuedReviews those waiting for a slot (512 by default). A review that finds
@@ -411,10 +410,9 @@ func (s *Server) Run(ctx context.Context) error {
 	lim := newConnLimiter(ln, s.opts.MaxConnections)
 	lim.onOpen, lim.onClose = s.metrics.connections.Inc, s.metrics.connections.Dec
 	lim.onLimited = s.metrics.connsLimited.Inc
-	lim.onEvict = s.metrics.idleClosed.Inc
 	s.listener = lim
 	srv := &http.Server{
-		Handler:           trackRequests(s.Handler()),
+		Handler:           countRequests(s.Handler()),
 		ReadHeaderTimeout: headerTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -82,17 +82,17 @@ func postAsync(c *http.Client, url, body string) <-chan answer {
 	return res
 }
 
-// shortTimes makes idle connections eligible to be closed for room, and slow
-// handshakes and headers time out, sooner.
+// shortTimes makes idle connections, slow handshakes and slow headers time out
+// sooner.
 func shortTimes(t *testing.T) {
-	i, h := idleAge, headerTimeout
-	idleAge, headerTimeout = 300*time.Millisecond, 300*time.Millisecond
-	t.Cleanup(func() { idleAge, headerTimeout = i, h })
+	i, h := idleTimeout, headerTimeout
+	idleTimeout, headerTimeout = 300*time.Millisecond, 300*time.Millisecond
+	t.Cleanup(func() { idleTimeout, headerTimeout = i, h })
 }
 
 // TestConnectionLimit: with --max-connections reached by connections in use, a new
-// one is not served until one of them has been idle idleAge; then the idle one is
-// closed to make room, and counted.
+// one is not served until one of them closes (here: idle past the idle timeout),
+// and it is counted as limited.
 func TestConnectionLimit(t *testing.T) {
 	shortTimes(t)
 	hc := newHeldCluster()
@@ -127,7 +127,7 @@ func TestConnectionLimit(t *testing.T) {
 			t.Errorf("held review: %+v", a)
 		}
 	}
-	// Both connections are idle now: one is closed after idleAge to make room.
+	// Both connections are idle now, and closed at the idle timeout.
 	if err := <-third; err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +137,8 @@ func TestConnectionLimit(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("third connection: %v %v", resp, err)
 	}
-	if n := value(ts.metrics.idleClosed); n != 1 {
-		t.Errorf("idle connections closed for room: %v, want 1", n)
-	}
-	if n := value(ts.metrics.connections); n != 2 {
-		t.Errorf("open connections %v after making room, want 2", n)
+	if n := value(ts.metrics.connections); n > 2 {
+		t.Errorf("open connections %v over the limit of 2", n)
 	}
 }
 
@@ -342,7 +339,7 @@ func TestRequestLimits(t *testing.T) {
 		settings[binary.BigEndian.Uint16(payload[i:])] = binary.BigEndian.Uint32(payload[i+2:])
 	}
 	const maxConcurrentStreams, initialWindowSize, maxFrameSize, maxHeaderListSize = 0x3, 0x4, 0x5, 0x6
-	if settings[maxConcurrentStreams] != 100 || settings[initialWindowSize] != 64<<10 || settings[maxFrameSize] != 16<<10 ||
+	if settings[maxConcurrentStreams] != 250 || settings[initialWindowSize] != 64<<10 || settings[maxFrameSize] != 16<<10 ||
 		settings[maxHeaderListSize] == 0 || settings[maxHeaderListSize] > 64<<10 {
 		t.Errorf("HTTP/2 settings %v", settings)
 	}

@@ -311,8 +311,8 @@ func (o *overload) floodPhase(pool *x509.CertPool) error {
 // burstPhase sends o.burst reviews at once from a client without connections yet.
 func (o *overload) burstPhase(pool *x509.CertPool, useH2 bool) error {
 	// HTTP/1.1 from no connection: a new connection per request. HTTP/2 over
-	// connections already open, as the API server keeps them, 100 streams each (the
-	// server's limit), so that every request is at the server at once.
+	// connections already open, as the API server keeps them, 100 streams each
+	// (within the server's limit), so that every request is at the server at once.
 	clients, proto := []*http.Client{h1Client(pool, 0)}, "HTTP/1.1"
 	if useH2 {
 		clients, proto = nil, "HTTP/2"
