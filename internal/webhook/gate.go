@@ -36,12 +36,12 @@ func (g *reviewGate) acquire(ctx context.Context, maxWait time.Duration) error {
 		return nil
 	default:
 	}
-	if n := g.queued.Add(1); n > g.maxQueue {
+	n := g.queued.Add(1)
+	if n > g.maxQueue {
 		g.queued.Add(-1)
 		return errQueueFull
-	} else {
-		g.onQueue(n)
 	}
+	g.onQueue(n)
 	defer func() { g.onQueue(g.queued.Add(-1)) }()
 	t := time.NewTimer(maxWait)
 	defer t.Stop()
