@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,7 +58,9 @@ func newWebhookServe(stderr io.Writer) *cobra.Command {
 
 The configuration is the scan's .palisade.yaml with its webhook: section; it and the
 serving certificate are re-read every --reload-interval and replaced when they change
-(a configuration that does not validate is rejected, and the old one kept). Every
+(a configuration that does not validate, an empty file, a certificate that does not
+match its key or is not valid now are rejected, logged and counted, and the old one
+kept). Every
 decision is logged to standard error as one JSON line. On SIGTERM the server turns
 unready, waits --shutdown-delay, and finishes the reviews in flight. Unless $GOGC is
 set, the garbage collector runs at GOGC=400; give the container's memory limit as
@@ -71,6 +74,15 @@ findings are kept per review, and a denial lists at most --max-listed of them (t
 rest are summarised, and still decide). The reviews in flight hold at most
 --review-memory together, each counted from its size; a review waits for room
 until its deadline. The deadline (--review-deadline) stops the evaluation too.
+
+Under overload the server stays within bounds: at most --max-connections connections
+(each gets 5s for its TLS handshake and 5s for its request headers, and is closed
+after 90s idle; past the limit, new connections wait), at most --max-reviews reviews
+evaluated at once and
+--max-queued-reviews waiting. A review that finds no room, or waits half of
+--review-deadline, is answered at once with 503, so the API server applies the
+webhook's failurePolicy without waiting for timeoutSeconds; the deadline counts from
+the request's arrival.
 
 Namespaces and pods are read through informer caches, with the usual kubeconfig
 rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
@@ -98,6 +110,13 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 				// heap instead of 2x saves about a sixth of the CPU per review, for a
 				// heap that stays in the tens of megabytes ($GOGC overrides it).
 				debug.SetGCPercent(400)
+			}
+			if opts.MaxConnections < 1 || opts.MaxReviews < 1 || opts.MaxQueuedReviews < 0 {
+				fmt.Fprintln(stderr, "palisade: --max-connections and --max-reviews must be at least 1, --max-queued-reviews at least 0")
+				return exitError{ExitUsage}
+			}
+			if opts.MaxQueuedReviews == 0 {
+				opts.MaxQueuedReviews = -1 // none (0 is the default in webhook.Options)
 			}
 			opts.ParseConfig = scan.ParseConfig
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
@@ -142,6 +161,9 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 	f.DurationVar(&opts.ReloadInterval, "reload-interval", 10*time.Second, "how often the configuration and certificate files are checked for changes")
 	f.DurationVar(&opts.ShutdownDelay, "shutdown-delay", 5*time.Second, "how long to stay up, unready, after SIGTERM, so the Service stops routing here")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight reviews finish")
+	f.IntVar(&opts.MaxConnections, "max-connections", 512, "open client connections at most; past it, new ones wait for one to close")
+	f.IntVar(&opts.MaxReviews, "max-reviews", 8, "reviews evaluated at once")
+	f.IntVar(&opts.MaxQueuedReviews, "max-queued-reviews", 512, "reviews waiting for one of --max-reviews (0: none); past it, or after half of --review-deadline, a review is answered at once with 503 and the API server applies failurePolicy")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.Var(&memoryLimit, "memory-limit", "the container's memory limit (a quantity: 256Mi); the Go runtime's soft memory limit is set to 90% of it unless $GOMEMLIMIT is set")
 	f.Var(&reviewMemory, "review-memory", "memory the reviews in flight may hold together, each counted from its size; a review waits for room until its deadline")
@@ -184,17 +206,19 @@ func newWebhookCerts(stdout io.Writer) *cobra.Command {
 		dnsNames []string
 		ips      []string
 		validity time.Duration
+		force    bool
 	)
 	c := &cobra.Command{
 		Use:   "certs --out-dir DIR --dns-name NAME...",
 		Short: "Generate a CA and a serving certificate for development and tests",
 		Long: `Generate a certificate authority and a serving certificate it signs, for development
 and tests: ` + strings.Join([]string{webhook.CertFiles.CA, webhook.CertFiles.CAKey, webhook.CertFiles.Cert, webhook.CertFiles.Key}, ", ") + ` in --out-dir.
+Files already in --out-dir are not overwritten without --force.
 The CA certificate is the caBundle of the webhook configuration. In a cluster, prefer
 cert-manager (the Helm chart supports it), which renews the certificate: the server
 reloads it without a restart.`,
 		Example: `  palisade webhook certs --out-dir certs --dns-name palisade.palisade.svc --dns-name palisade.palisade.svc.cluster.local
-  palisade webhook certs --out-dir certs --ip 127.0.0.1`,
+  palisade webhook certs --out-dir certs-local --ip 127.0.0.1`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if dir == "" {
@@ -208,7 +232,12 @@ reloads it without a restart.`,
 				}
 				parsed = append(parsed, ip)
 			}
-			if err := webhook.GenerateCerts(dir, dnsNames, parsed, validity); err != nil {
+			err := webhook.GenerateCerts(dir, webhook.CertOptions{DNSNames: dnsNames, IPs: parsed, Validity: validity, Force: force})
+			var exists *webhook.ExistingFilesError
+			if errors.As(err, &exists) {
+				return fmt.Errorf("%w (--force replaces them; a replaced CA key invalidates every caBundle made from it)", err)
+			}
+			if err != nil {
 				return err
 			}
 			safetext.Fprintf(stdout, "wrote %s, %s, %s and %s to %s\n", webhook.CertFiles.CA, webhook.CertFiles.CAKey, webhook.CertFiles.Cert, webhook.CertFiles.Key, dir)
@@ -220,5 +249,6 @@ reloads it without a restart.`,
 	f.StringArrayVar(&dnsNames, "dns-name", nil, "DNS name of the serving certificate (repeatable)")
 	f.StringArrayVar(&ips, "ip", nil, "IP address of the serving certificate (repeatable)")
 	f.DurationVar(&validity, "validity", 365*24*time.Hour, "how long the certificates are valid")
+	f.BoolVar(&force, "force", false, "overwrite files already in --out-dir (refused without it)")
 	return c
 }

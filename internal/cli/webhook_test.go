@@ -85,3 +85,44 @@ func TestWebhookServeLimits(t *testing.T) {
 		t.Errorf("bad size: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestWebhookCertsRefusesOverwrite: certs never replaces a file in --out-dir (a CA key
+// above all) without --force, and names every file it would overwrite.
+func TestWebhookCertsRefusesOverwrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "certs")
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	caKey, err := os.ReadFile(filepath.Join(dir, "ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1")
+	if r.code != 2 || !strings.Contains(r.stderr, "already holds ca.crt, ca.key, tls.crt, tls.key: refusing to overwrite") || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("second run: exit %d %s", r.code, r.stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "ca.key")); string(again) != string(caKey) {
+		t.Error("ca.key overwritten without --force")
+	}
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1", "--force"); r.code != 0 {
+		t.Fatalf("--force: exit %d %s", r.code, r.stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "ca.key")); string(again) == string(caKey) {
+		t.Error("ca.key not replaced with --force")
+	}
+}
+
+// TestWebhookServeConnectionLimits: the connection and review limits must be positive.
+func TestWebhookServeConnectionLimits(t *testing.T) {
+	dir := t.TempDir()
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, flag := range []string{"--max-connections=0", "--max-reviews=0", "--max-queued-reviews=-1"} {
+		r := run(t, nil, "webhook", "serve", "--no-cluster", "--listen", "127.0.0.1:0", flag,
+			"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"))
+		if r.code != 2 || !strings.Contains(r.stderr, "must be at least") {
+			t.Errorf("%s: exit %d %s", flag, r.code, r.stderr)
+		}
+	}
+}

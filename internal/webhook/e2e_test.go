@@ -232,6 +232,39 @@ plugins:
 			t.Errorf("dry run not counted:\n%s", grep(m, "reviews_total"))
 		}
 	})
+	t.Run("overloaded replica answered at once, failurePolicy applied", func(t *testing.T) {
+		// Every review slot taken and no queue: the API server gets the 429 and
+		// applies failurePolicy (Fail) at once, without retrying.
+		for i := 0; i < cap(ts.gate.slots); i++ {
+			ts.gate.slots <- struct{}{}
+		}
+		queue := ts.gate.maxQueue
+		ts.gate.maxQueue = 0
+		defer func() {
+			ts.gate.maxQueue = queue
+			for i := 0; i < cap(ts.gate.slots); i++ {
+				<-ts.gate.slots
+			}
+		}()
+		shed := func() float64 {
+			return value(ts.metrics.errors.WithLabelValues("validate", "overload")) + value(ts.metrics.errors.WithLabelValues("imagepolicy", "overload"))
+		}
+		before := shed()
+		_, err := client.CoreV1().Pods("team").Create(ctx, hardened("shed", "registry.example.com/app:1.0"+digest, true), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		// The ImagePolicyWebhook plugin calls first; the message is the server's.
+		if err == nil || !strings.Contains(err.Error(), "palisade: overloaded") {
+			t.Fatalf("pod admitted, or refused for another reason: %v", err)
+		}
+		// A ConfigMap goes to /validate only: failurePolicy Fail refuses it.
+		_, err = client.CoreV1().ConfigMaps("team").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shed"}},
+			metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err == nil || !strings.Contains(err.Error(), `failed calling webhook "validate.palisade.dev"`) || !strings.Contains(err.Error(), "palisade: overloaded") {
+			t.Errorf("ConfigMap admitted, or refused for another reason: %v", err)
+		}
+		if n := shed() - before; n != 2 {
+			t.Errorf("%v reviews shed for two requests, want 2 (the API server must not retry)", n)
+		}
+	})
 	t.Run("deployment with forbidden image denied", func(t *testing.T) {
 		one := int32(1)
 		p := hardened("web", "evil.io/miner:1.0"+digest, true)

@@ -21,6 +21,15 @@ type metrics struct {
 	inFlight prometheus.Gauge
 	// reviewMemory is the review memory held by the reviews in flight.
 	reviewMemory prometheus.Gauge
+	// Transport: connections, the review queue, errors below the handlers, the
+	// serving certificate.
+	connections      prometheus.Gauge
+	connsLimited     prometheus.Counter
+	queuedReviews    prometheus.Gauge
+	queueWait        prometheus.Histogram
+	transportErrors  *prometheus.CounterVec
+	reloadRejections *prometheus.CounterVec
+	certExpiry       prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -41,7 +50,7 @@ func newMetrics() *metrics {
 		}, []string{"rule", "action"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_errors_total",
-			Help: "Reviews answered with an error (the API server then applies the webhook's failurePolicy), by endpoint and reason: decode (not what the API server sends), limit (past a review limit), overload (no room in the review memory within the deadline), deadline, canceled (the client left), evaluate, encode.",
+			Help: "Reviews answered with an error (the API server then applies the webhook's failurePolicy), by endpoint and reason: decode (not what the API server sends), limit (past a review limit), overload (no review slot free, answered at once with 503; or no room in the review memory within the deadline), deadline, canceled (the client left), evaluate, encode.",
 		}, []string{"endpoint", "reason"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_webhook_reloads_total",
@@ -55,8 +64,38 @@ func newMetrics() *metrics {
 			Name: "palisade_webhook_review_memory_bytes",
 			Help: "Review memory (webhook serve --review-memory) held by the reviews in flight, as estimated from their size.",
 		}),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_connections",
+			Help: "Open client connections (at most --max-connections).",
+		}),
+		connsLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palisade_webhook_connections_limited_total",
+			Help: "Connections that arrived while --max-connections were open: each waited for room.",
+		}),
+		queuedReviews: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_queued_reviews",
+			Help: "Reviews waiting for one of --max-reviews slots (at most --max-queued-reviews).",
+		}),
+		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "palisade_webhook_queue_wait_seconds",
+			Help:    "Time a review waited for a slot before it ran or was shed (part of its deadline).",
+			Buckets: []float64{0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5},
+		}),
+		transportErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_transport_errors_total",
+			Help: "Errors below the handlers, by kind: tls_handshake, http2, accept, panic, other (lines of the HTTP server's error log) and no_request (a connection closed after its TLS handshake without a complete request).",
+		}, []string{"kind"}),
+		reloadRejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_reload_rejections_total",
+			Help: "Configuration or certificate files not reloaded (the previous ones stay in force), by what and reason: unreadable, empty, invalid, key_mismatch, expired, not_yet_valid.",
+		}, []string{"what", "reason"}),
+		certExpiry: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_webhook_certificate_expiry_timestamp_seconds",
+			Help: "When the serving certificate in use expires (Unix time).",
+		}),
 	}
 	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight, m.reviewMemory,
+		m.connections, m.connsLimited, m.queuedReviews, m.queueWait, m.transportErrors, m.reloadRejections, m.certExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

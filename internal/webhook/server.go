@@ -8,12 +8,14 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,6 +64,15 @@ type Options struct {
 	ShutdownDelay time.Duration
 	// ShutdownTimeout bounds the draining of in-flight reviews (30s by default).
 	ShutdownTimeout time.Duration
+	// MaxConnections caps open client connections (512 by default); past it, a new
+	// connection waits for one to close.
+	MaxConnections int
+	// MaxReviews caps the reviews evaluated at once (8 by default) and
+	// MaxQueuedReviews those waiting for a slot (512 by default). A review that finds
+	// the queue full, or that waits half its Deadline, is answered at once with 503
+	// (the API server applies failurePolicy). Waiting counts against the Deadline.
+	// A negative MaxQueuedReviews means no queue.
+	MaxReviews, MaxQueuedReviews int
 	// Log receives the decision log and operational messages (JSON to stderr by
 	// default).
 	Log *slog.Logger
@@ -94,7 +105,15 @@ type Server struct {
 	lastCfg  []byte
 	listener net.Listener
 	ready    chan struct{}
+	// gate bounds the reviews in progress; logLimit thins out repetitive warnings
+	// (transport errors, overload).
+	gate     *reviewGate
+	logLimit *logLimiter
 }
+
+// logEvery is the least time between two warnings of one kind about transport
+// errors or overload; metrics count every one.
+const logEvery = 10 * time.Second
 
 // New loads the configuration and the certificate; either failing is an error.
 func New(opts Options) (*Server, error) {
@@ -110,6 +129,17 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 30 * time.Second
 	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = 512
+	}
+	if opts.MaxReviews <= 0 {
+		opts.MaxReviews = 8
+	}
+	if opts.MaxQueuedReviews < 0 {
+		opts.MaxQueuedReviews = 0
+	} else if opts.MaxQueuedReviews == 0 {
+		opts.MaxQueuedReviews = 512
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -117,7 +147,9 @@ func New(opts Options) (*Server, error) {
 		opts.ReviewMemory = DefaultReviewMemory
 	}
 	s := &Server{opts: opts, metrics: newMetrics(), log: opts.Log, ready: make(chan struct{}),
-		budget: semaphore.NewWeighted(opts.ReviewMemory)}
+		budget: semaphore.NewWeighted(opts.ReviewMemory),
+		gate:   newReviewGate(opts.MaxReviews, opts.MaxQueuedReviews), logLimit: newLogLimiter(logEvery)}
+	s.gate.onQueue = func(n int64) { s.metrics.queuedReviews.Set(float64(n)) }
 	if err := s.loadConfig(); err != nil {
 		return nil, err
 	}
@@ -131,6 +163,7 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.certs = c
+		s.metrics.certExpiry.Set(float64(c.NotAfter().Unix()))
 	}
 	return s, nil
 }
@@ -150,20 +183,35 @@ func (s *Server) loadConfig() error {
 		s.evaluator.Store(ev)
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return reject("unreadable", fmt.Errorf("config: %w", err))
 	}
-	if s.lastCfg != nil && string(data) == string(s.lastCfg) {
+	if s.lastCfg != nil && bytes.Equal(data, s.lastCfg) {
 		return nil
+	}
+	// A file being written in place reads differently twice: leave it for the
+	// next check rather than apply the part written so far.
+	time.Sleep(settleDelay)
+	again, err := readFile(path)
+	if err != nil {
+		return reject("unreadable", fmt.Errorf("config: %w", err))
+	}
+	if !bytes.Equal(data, again) {
+		return errChanging
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// The moment between truncating a file and writing it anew; never the
+		// built-in defaults in disguise (without --config they apply).
+		return reject("empty", fmt.Errorf("config: %s is empty", path))
 	}
 	cfg, err := s.opts.ParseConfig(data, path)
 	if err != nil {
-		return err
+		return reject("invalid", err)
 	}
 	ev, err := admission.NewWithLimits(cfg, s.opts.Limits)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return reject("invalid", fmt.Errorf("%s: %w", path, err))
 	}
 	s.evaluator.Store(ev)
 	s.lastCfg = data
@@ -181,9 +229,13 @@ func (s *Server) Reload() {
 	defer s.reloadMu.Unlock()
 	if s.opts.ConfigPath != "" {
 		before := s.evaluator.Load()
-		if err := s.loadConfig(); err != nil {
+		if err := s.loadConfig(); errors.Is(err, errChanging) {
+			s.log.Info("configuration file changed while read; checked again at the next reload", "path", s.opts.ConfigPath)
+		} else if err != nil {
+			reason := rejectionReason(err)
 			s.metrics.reloads.WithLabelValues("config", "rejected").Inc()
-			s.log.Error("configuration rejected; the previous one stays in force", "path", s.opts.ConfigPath, "error", err.Error())
+			s.metrics.reloadRejections.WithLabelValues("config", reason).Inc()
+			s.log.Error("configuration rejected; the previous one stays in force", "path", s.opts.ConfigPath, "reason", reason, "error", err.Error())
 		} else if s.evaluator.Load() != before {
 			s.metrics.reloads.WithLabelValues("config", "applied").Inc()
 			s.log.Info("configuration reloaded", "path", s.opts.ConfigPath, "rules", len(s.evaluator.Load().Rules()))
@@ -192,12 +244,21 @@ func (s *Server) Reload() {
 	if s.certs != nil {
 		changed, err := s.certs.Check()
 		switch {
+		case errors.Is(err, errChanging):
+			s.log.Info("serving certificate files changed while read; checked again at the next reload", "file", s.opts.CertFile)
 		case err != nil:
+			reason := rejectionReason(err)
 			s.metrics.reloads.WithLabelValues("certificate", "rejected").Inc()
-			s.log.Error("serving certificate not reloaded; the previous one stays in use", "error", err.Error())
+			s.metrics.reloadRejections.WithLabelValues("certificate", reason).Inc()
+			s.log.Error("serving certificate not reloaded; the previous one stays in use", "reason", reason, "error", err.Error())
 		case changed:
 			s.metrics.reloads.WithLabelValues("certificate", "applied").Inc()
-			s.log.Info("serving certificate reloaded", "file", s.opts.CertFile)
+			s.metrics.certExpiry.Set(float64(s.certs.NotAfter().Unix()))
+			s.log.Info("serving certificate reloaded", "file", s.opts.CertFile, "notAfter", s.certs.NotAfter().UTC().Format(time.RFC3339))
+		}
+		if exp := s.certs.NotAfter(); time.Now().After(exp) {
+			s.log.Error("the serving certificate in use has expired: the API server refuses it until a valid one is reloaded",
+				"file", s.opts.CertFile, "notAfter", exp.UTC().Format(time.RFC3339))
 		}
 	}
 }
@@ -205,13 +266,13 @@ func (s *Server) Reload() {
 // Handler serves every endpoint (without TLS: Run adds it).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/validate", s.reviewHandler("validate", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
+	mux.Handle("/validate", s.admit("validate", s.reviewHandler("validate", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
 		return ev.Review(ctx, req, s.opts.Cluster)
-	}))
-	mux.Handle("/validate-exec", s.reviewHandler("validate-exec", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
+	})))
+	mux.Handle("/validate-exec", s.admit("validate-exec", s.reviewHandler("validate-exec", func(ctx context.Context, ev *admission.Evaluator, req *admissionv1.AdmissionRequest) *admission.Decision {
 		return ev.ReviewExec(ctx, req, s.opts.Cluster)
-	}))
-	mux.Handle("/imagepolicy", s.imagePolicy())
+	})))
+	mux.Handle("/imagepolicy", s.admit("imagepolicy", s.imagePolicy()))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.notReady(); err != "" {
@@ -450,6 +511,12 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 // Run serves HTTPS until ctx ends, then shuts down gracefully: /readyz fails at once,
 // the listener stays open ShutdownDelay longer (so endpoints drop this replica), and
 // the reviews in flight finish (up to ShutdownTimeout) before Run returns.
+//
+// What a client can hold is bounded: MaxConnections connections, each for at most
+// headerTimeout in the TLS handshake and as long again for its request headers,
+// maxHeaderBytes of headers, the HTTP/2 limits of http2Config, and idleTimeout
+// between requests; reviews are bounded by MaxReviews, MaxQueuedReviews and the
+// Deadline (see admit).
 func (s *Server) Run(ctx context.Context) error {
 	if s.certs == nil {
 		return errors.New("webhook: HTTPS only: a serving certificate and key are required")
@@ -458,22 +525,29 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.listener = ln
+	lim := newConnLimiter(ln, s.opts.MaxConnections)
+	lim.onOpen, lim.onClose = s.metrics.connections.Inc, s.metrics.connections.Dec
+	lim.onLimited = s.metrics.connsLimited.Inc
+	s.listener = lim
 	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       90 * time.Second,
+		Handler:           countRequests(s.Handler()),
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		HTTP2:             http2Config(),
 		TLSConfig: &tls.Config{
 			MinVersion:     tls.VersionTLS12,
 			GetCertificate: s.certs.GetCertificate,
 			NextProtos:     []string{"h2", "http/1.1"},
 		},
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnContext: connContext,
+		ConnState:   s.connState,
+		ErrorLog:    log.New(errorLog{s}, "", 0),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	go func() { errc <- srv.ServeTLS(lim, "", "") }()
 	close(s.ready)
 	s.log.Info("serving", "addr", ln.Addr().String(), "config", s.opts.ConfigPath, "rules", len(s.evaluator.Load().Rules()))
 	tick := time.NewTicker(s.opts.ReloadInterval)

@@ -85,7 +85,7 @@ var parseConfig = scan.ParseConfig
 func start(t *testing.T, opts Options) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	if err := GenerateCerts(dir, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour); err != nil {
+	if err := GenerateCerts(dir, CertOptions{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Validity: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	logs := &logBuffer{}
@@ -280,7 +280,7 @@ func TestCertificateRotation(t *testing.T) {
 		return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
 	}
 	first := serial()
-	if err := GenerateCerts(ts.dir, []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour); err != nil {
+	if err := GenerateCerts(ts.dir, CertOptions{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Validity: time.Hour, Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	ts.Reload()

@@ -9,6 +9,13 @@
 //	go build -o bin/palisade ./cmd/palisade
 //	go run ./tools/webhookload -palisade bin/palisade -rates 500,1000,2000 -duration 20s -reviews 1000000
 //
+// The overload case (-flood, -burst) measures the server under hostile load: a flood
+// of slow-header TLS connections while reviews go on over kept-alive connections (as
+// the API server's) and over new ones, then bursts of reviews beyond the server's
+// review slots over HTTP/1.1 and HTTP/2:
+//
+//	go run ./tools/webhookload -palisade bin/palisade -rates "" -reviews 0 -flood 5000 -burst 5000
+//
 // Latency is measured from the moment a request was due, not from when a client
 // goroutine got to send it, so a server that falls behind shows its queue in the
 // percentiles (no coordinated omission).
@@ -52,20 +59,27 @@ func main() {
 	reviews := flag.Int("reviews", 1000000, "reviews of the memory phase (at most 2,000,000; 0 skips it)")
 	maxTime := flag.Duration("max-time", 10*time.Minute, "bound on the memory phase")
 	concurrency := flag.Int("concurrency", 8, "in-flight requests of the memory phase")
+	var ov overload
+	flag.IntVar(&ov.flood, "flood", 0, "slow-header TLS connections of the overload case (at most 10,000; 0 skips it)")
+	flag.DurationVar(&ov.duration, "flood-duration", 10*time.Second, "how long reviews are measured during the flood (at most 1m)")
+	flag.IntVar(&ov.burst, "burst", 0, "reviews sent at once in each burst of the overload case, over HTTP/1.1 then HTTP/2 (at most 10,000; 0 skips it)")
+	flag.BoolVar(&ov.verbose, "v", false, "print the server's metrics after each burst (to stderr)")
+	serverArgs := flag.String("server-args", "", "extra arguments of `palisade webhook serve`, space-separated (e.g. --max-reviews=8)")
 	flag.Parse()
+	ov.flood, ov.burst, ov.duration = min(ov.flood, 10000), min(ov.burst, 10000), min(ov.duration, time.Minute)
 	if *duration > 2*time.Minute {
 		*duration = 2 * time.Minute
 	}
 	if *reviews > 2000000 {
 		*reviews = 2000000
 	}
-	if err := run(*bin, *rates, *duration, *reviews, *maxTime, *concurrency); err != nil {
+	if err := run(*bin, *rates, *duration, *reviews, *maxTime, *concurrency, strings.Fields(*serverArgs), ov); err != nil {
 		fmt.Fprintln(os.Stderr, "webhookload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, rateList string, duration time.Duration, reviews int, maxTime time.Duration, concurrency int) error {
+func run(bin, rateList string, duration time.Duration, reviews int, maxTime time.Duration, concurrency int, serverArgs []string, ov overload) error {
 	dir, err := os.MkdirTemp("", "palisade-webhookload-")
 	if err != nil {
 		return err
@@ -85,9 +99,9 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 	}
 	defer devnull.Close()
 	// The decision log is written (to /dev/null): its cost is part of a review.
-	srv := exec.Command(bin, "webhook", "serve", "--no-cluster", "--listen", addr,
+	srv := exec.Command(bin, append([]string{"webhook", "serve", "--no-cluster", "--listen", addr,
 		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
-		"--shutdown-delay", "0s")
+		"--shutdown-delay", "0s"}, serverArgs...)...)
 	srv.Stdout, srv.Stderr = devnull, devnull
 	// The server never outlives the tool, even if the tool is killed.
 	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -117,9 +131,11 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 	if _, err := fixedRate(client, base, body, 200, 3*time.Second); err != nil {
 		return err
 	}
-	fmt.Println("| target rate | achieved | errors | p50 | p90 | p99 | max | server CPU per review |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for _, s := range strings.Split(rateList, ",") {
+	if rateList != "" {
+		fmt.Println("| target rate | achieved | errors | p50 | p90 | p99 | max | server CPU per review |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
+	}
+	for _, s := range strings.FieldsFunc(rateList, func(r rune) bool { return r == ',' }) {
 		rate, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || rate <= 0 || rate > 20000 {
 			return fmt.Errorf("bad rate %q (1..20000)", s)
@@ -135,7 +151,14 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 	}
 	if reviews > 0 {
 		fmt.Println()
-		return memoryPhase(client, base, body, srv.Process.Pid, reviews, maxTime, concurrency)
+		if err := memoryPhase(client, base, body, srv.Process.Pid, reviews, maxTime, concurrency); err != nil {
+			return err
+		}
+	}
+	if ov.flood > 0 || ov.burst > 0 {
+		ov.addr, ov.base, ov.body, ov.pid, ov.ca, ov.serverArgs = addr, base, body, srv.Process.Pid, filepath.Join(dir, "ca.crt"), serverArgs
+		fmt.Println()
+		return ov.run()
 	}
 	return nil
 }
