@@ -39,6 +39,8 @@ type Options struct {
 	// Retain, if set, decides after Visit whether an object keeps its Body and Lines;
 	// dropping them keeps memory below the input size on large inputs.
 	Retain func(o *inventory.Object) bool
+	// Limits bound what one input, document and object may cost.
+	Limits Limits
 }
 
 // HelmOptions are the settings for rendering charts.
@@ -58,7 +60,18 @@ type Result struct {
 	Files int
 	// Bytes counts the manifest bytes parsed.
 	Bytes int64
+	// Notices are remarks about the input that are not errors (a symbolic link that
+	// leads out of the directory scanned), worth one line each.
+	Notices []Notice
 }
+
+// Notice is a remark about one input that does not make it an input error.
+type Notice struct {
+	Location finding.Location
+	Message  string
+}
+
+func (n Notice) String() string { return n.Location.String() + ": " + n.Message }
 
 // source is one input stream: a file, stdin, a rendered template, a kustomize build.
 type source struct {
@@ -116,8 +129,9 @@ func Load(paths []string, opts Options) *Result {
 	var sp splitter
 	var loadErrs []finding.InputError
 	addErr := func(e finding.InputError) { loadErrs = append(loadErrs, e) }
+	notice := func(n Notice) { res.Notices = append(res.Notices, n) }
 	for _, p := range paths {
-		for _, s := range expand(p, &opts, addErr) {
+		for _, s := range expand(p, &opts, addErr, notice) {
 			idx := nsrc
 			nsrc++
 			res.Files++
@@ -127,7 +141,15 @@ func Load(paths []string, opts Options) *Result {
 				continue
 			}
 			cr := &countingReader{r: rc}
-			err = sp.split(cr, func(d document) error {
+			err = sp.split(cr, opts.Limits, func(d document) error {
+				if d.err != "" {
+					loc := s.base
+					loc.Document, loc.Line = d.index, d.line
+					mu.Lock()
+					results = append(results, docResult{src: idx, doc: d.index, errs: []finding.InputError{{Location: loc, Message: d.err}}})
+					mu.Unlock()
+					return nil
+				}
 				jobs <- job{src: idx, base: s.base, doc: d}
 				return nil
 			})
@@ -166,10 +188,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func fileSource(path string) source {
+// fileSource reads the file at path. A file found by a walk (regularOnly) is read only
+// if it is a regular file once its links are resolved: a device would never end and a
+// named pipe would block. A file the user named may also be a pipe or a device
+// (process substitution, /dev/stdin), read up to the input limit.
+func fileSource(path string, regularOnly bool) source {
 	return source{
 		base: finding.Location{File: path},
-		open: func() (io.ReadCloser, error) { return os.Open(path) },
+		open: func() (io.ReadCloser, error) { return openInput(path, regularOnly) },
 	}
 }
 
@@ -205,7 +231,7 @@ func exists(p string) bool {
 }
 
 // expand turns one user path into sources, rendering charts and overlays on the way.
-func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
+func expand(p string, opts *Options, addErr func(finding.InputError), notice func(Notice)) []source {
 	if p == "-" {
 		in := opts.Stdin
 		if in == nil {
@@ -228,7 +254,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 		if isChartArchive(p) {
 			return renderChart(p, opts, addErr)
 		}
-		return []source{fileSource(p)}
+		return []source{fileSource(p, false)}
 	}
 	if isChartDir(p) {
 		return renderChart(p, opts, addErr)
@@ -242,11 +268,17 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 		referenced  = map[string]bool{}
 		walkSources = map[string][]source{}
 		order       []string
+		tree        = linkTree{root: p}
 	)
 	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			addErr(finding.InputError{Location: finding.Location{File: path}, Message: err.Error()})
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if n, ok := tree.check(path, manifestExt(d.Name())); ok {
+				notice(n)
+			}
 		}
 		if d.IsDir() {
 			if path != p && strings.HasPrefix(d.Name(), ".") {
@@ -269,7 +301,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 		}
 		if manifestExt(d.Name()) {
 			order = append(order, path)
-			walkSources[path] = []source{fileSource(path)}
+			walkSources[path] = []source{fileSource(path, true)}
 		} else if isChartArchive(path) {
 			order = append(order, path)
 			walkSources[path] = renderChart(path, opts, addErr)
