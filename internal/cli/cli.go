@@ -181,6 +181,7 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
+	registerLimits(f, &o.Limits)
 	return c
 }
 
@@ -290,6 +291,11 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 	if outFile != "" || format != "text" {
 		for _, e := range res.Report.Errors {
 			fmt.Fprintln(stderr, "palisade: input error:", e.Error())
+		}
+	}
+	if res.Load != nil {
+		for _, n := range res.Load.Notices {
+			fmt.Fprintln(stderr, "palisade: notice:", n.String())
 		}
 	}
 	if outFile != "" || format != "text" {

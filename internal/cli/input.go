@@ -20,6 +20,7 @@ type inputFlags struct {
 	files            []string
 	defaultNamespace string
 	helm             load.HelmOptions
+	limits           load.Limits
 	configFile       string
 	kubeconfig       string
 	kubeContext      string
@@ -38,6 +39,7 @@ func (in *inputFlags) register(f *pflag.FlagSet, withConfig bool) {
 	f.StringVar(&in.kubeconfig, "kubeconfig", "", "without -f: kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
 	f.StringVar(&in.kubeContext, "context", "", "without -f: kubeconfig context (default the current context)")
 	f.DurationVar(&in.timeout, "request-timeout", 30*time.Second, "without -f: timeout of each list request")
+	registerLimits(f, &in.limits)
 	if withConfig {
 		f.StringVar(&in.configFile, "config", "", "configuration file, for podTemplatePaths (default: .palisade.yaml in the working directory or a parent)")
 	}
@@ -61,5 +63,5 @@ func (in *inputFlags) restConfig() (*rest.Config, error) {
 
 // loadOptions are the loader options of the flags (what to decode is the analysis's).
 func loadOptions(in inputFlags, stdin io.Reader) load.Options {
-	return load.Options{Namespace: in.defaultNamespace, Helm: in.helm, Stdin: stdin}
+	return load.Options{Namespace: in.defaultNamespace, Helm: in.helm, Stdin: stdin, Limits: in.limits}
 }

@@ -42,9 +42,11 @@ type Options struct {
 	PSSVersion string
 	// PSSLevel overrides the configuration's podSecurityLevel ("baseline" or
 	// "restricted").
-	PSSLevel     string
-	Namespace    string
-	Helm         load.HelmOptions
+	PSSLevel  string
+	Namespace string
+	Helm      load.HelmOptions
+	// Limits bound what one input may cost (zero fields: the loader's defaults).
+	Limits       load.Limits
 	BaselineFile string
 	Version      string
 	Now          time.Time
@@ -323,6 +325,7 @@ func Run(opts Options) (*Result, error) {
 		Namespace: opts.Namespace,
 		Decode:    engine.Decoder(enabled, finder),
 		Helm:      opts.Helm,
+		Limits:    opts.Limits,
 		Stdin:     opts.Stdin,
 		Workers:   opts.Workers,
 		Visit:     eng.Visit,
