@@ -50,7 +50,7 @@ func (sp *splitter) split(r io.Reader, lim Limits, emit func(document) error) er
 	maxDoc := lim.maxDocumentBytes()
 	cur := sp.cur[:0]
 	defer func() {
-		if cap(cur) > 1<<20 {
+		if cap(cur) > 16<<20 {
 			cur = nil // do not keep a huge document's buffer for the next stream
 		}
 		sp.cur = cur[:0]
