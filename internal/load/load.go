@@ -303,6 +303,12 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 			order = append(order, path)
 			walkSources[path] = []source{fileSource(path, true)}
 		} else if isChartArchive(path) {
+			// Helm reads the archive itself: make sure it is a regular file first, as
+			// for manifests (a named pipe would block the scan).
+			if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+				addErr(finding.InputError{Location: finding.Location{File: path}, Message: notRegular(st.Mode()).Error()})
+				return nil
+			}
 			order = append(order, path)
 			walkSources[path] = renderChart(path, opts, addErr)
 		}

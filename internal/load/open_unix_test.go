@@ -25,14 +25,17 @@ func TestWalkReadsOnlyRegularFiles(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// A link to a pipe, too.
+	// A link to a pipe, and a chart archive that is one (Helm would read it).
 	if err := os.Symlink(filepath.Join(dir, "pipe.yaml"), filepath.Join(dir, "to-pipe.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "chart.tgz"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	res := mustLoad(t, []string{dir}, Options{})
 	want := map[string]string{
 		"zero.yaml": "a character device", "random.yml": "a character device", "null.json": "a character device",
-		"pipe.yaml": "a named pipe", "to-pipe.yaml": "a named pipe",
+		"pipe.yaml": "a named pipe", "to-pipe.yaml": "a named pipe", "chart.tgz": "a named pipe",
 	}
 	for _, e := range res.Errors {
 		name := filepath.Base(e.Location.File)
