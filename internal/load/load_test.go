@@ -809,6 +809,11 @@ func TestSplitDocuments(t *testing.T) {
 			},
 		},
 		{
+			name: "a marker line longer than the read buffer",
+			in:   "---" + strings.Repeat(" ", 2*lineBufSize) + "{b: 2}\n",
+			want: []document{{index: 0, line: 1, data: []byte(strings.Repeat(" ", 3+2*lineBufSize) + "{b: 2}\n")}},
+		},
+		{
 			name: "line breaks other than LF",
 			in:   "a: 1\r---\r\nb: 2\u0085---\u2028c: 3\u2029...\rd: 4\r",
 			want: []document{
@@ -901,7 +906,8 @@ func TestSplitIndependentOfReads(t *testing.T) {
 			inputs = append(inputs, long+brk+"---"+brk+"b: 1"+brk, "--- "+long+brk+"..."+brk+"c: 2")
 		}
 	}
-	inputs = append(inputs, "... "+strings.Repeat("y", 2*lineBufSize)+"\nz: 1\n---\nw: 2\n")
+	inputs = append(inputs, "... "+strings.Repeat("y", 2*lineBufSize)+"\nz: 1\n---\nw: 2\n",
+		"a: 1\n---"+strings.Repeat(" ", 2*lineBufSize)+"{b: 2}\n---\nc: 3\n")
 	for _, in := range inputs {
 		whole := split(strings.NewReader(in))
 		if got := split(iotest.OneByteReader(strings.NewReader(in))); got != whole {

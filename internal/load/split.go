@@ -149,7 +149,8 @@ func (sp *splitter) split(r io.Reader, lim Limits, emit func(document) error) er
 			// Content after the marker ("--- {a: 1}", "--- |") belongs to the document,
 			// in the column it was in: the marker and the blanks after it become spaces
 			// (at column 0, "--- ..." or "--- %x" would read as a marker or directive).
-			if rest := bytes.TrimLeft(piece[3:], " \t"); len(rest) > 0 && rest[0] != '#' && !startsBreak(rest) {
+			// So does a marker line that goes on past the read buffer.
+			if rest := bytes.TrimLeft(piece[3:], " \t"); more || len(rest) > 0 && rest[0] != '#' && !startsBreak(rest) {
 				line := make([]byte, len(piece)-len(rest), len(piece))
 				for i := range line {
 					line[i] = ' '
@@ -162,7 +163,7 @@ func (sp *splitter) split(r io.Reader, lim Limits, emit func(document) error) er
 			if rest := bytes.TrimLeft(piece[3:], " \t"); more || len(rest) > 0 && rest[0] != '#' && !startsBreak(rest) {
 				// Content after the end marker is an error for yaml.v3: the document
 				// keeps the line for the parser to report rather than dropping it. So does
-				// a marker line that goes on past the read buffer, or ends the stream.
+				// a marker line that goes on past the read buffer.
 				add(piece)
 				if more {
 					endAtBreak = true
