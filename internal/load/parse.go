@@ -345,7 +345,7 @@ func (c *converter) field(at int32, key string, index int, n *yaml.Node, plen in
 	if added {
 		c.pathBytes += int64(plen)
 		if c.maxPathBytes > 0 && c.pathBytes > c.maxPathBytes {
-			return 0, fmt.Errorf("line %d: the paths of the object's fields add up to more than %s (nested too deep under long keys)",
+			return 0, fmt.Errorf("line %d: the paths of the object's fields add up to more than %s (--max-field-paths-size): nested too deep under long keys",
 				n.Line+c.offset, formatBytes(c.maxPathBytes))
 		}
 	}
