@@ -262,6 +262,11 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 	if kustomizationFile(p) != "" {
 		return buildKustomization(p, addErr)
 	}
+	if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 && !strings.HasSuffix(p, string(filepath.Separator)) {
+		// A directory the user names through a link is walked: WalkDir does not follow
+		// a link at its root, but does one written with a trailing separator.
+		p += string(filepath.Separator)
+	}
 	var (
 		out         []source
 		kustomDirs  []string

@@ -129,7 +129,24 @@ func TestNamedNonRegularFilesAreBounded(t *testing.T) {
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A directory named through a link is walked (WalkDir alone would not follow it).
+func TestNamedLinkToDirectoryIsWalked(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "real", "pod.yaml"), privilegedPod)
+	if err := os.Symlink("real", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	res := mustLoad(t, []string{filepath.Join(dir, "link")}, Options{})
+	noErrors(t, res)
+	if len(res.Inventory.Objects) != 1 || res.Inventory.Objects[0].Origin.File != filepath.Join(dir, "link", "pod.yaml") || len(res.Notices) != 0 {
+		t.Errorf("objects %v, notices %v; want the pod read through the link", summarize(res.Inventory.Objects), res.Notices)
 	}
 }
