@@ -68,18 +68,19 @@ func (sp *splitter) split(r io.Reader, lim Limits, emit func(document) error) er
 		endAtBreak bool
 	)
 	flush := func(next int) error {
+		isBlank := blank(cur)
 		switch {
 		case tooBig:
 			if err := emit(document{index: index, line: start, err: tooBigMsg(maxDoc)}); err != nil {
 				return err
 			}
-		case !blank(cur):
+		case !isBlank:
 			// cur is reused across documents; each document gets an exact-size copy.
 			if err := emit(document{index: index, line: start, data: append([]byte(nil), cur...)}); err != nil {
 				return err
 			}
 		}
-		if tooBig || !blank(cur) || hasMarker {
+		if tooBig || !isBlank || hasMarker {
 			index++
 		}
 		cur = cur[:0]
@@ -137,6 +138,8 @@ func (sp *splitter) split(r io.Reader, lim Limits, emit func(document) error) er
 			piece = bytes.TrimPrefix(piece, []byte("\xef\xbb\xbf"))
 		}
 		switch {
+		case len(piece) == 0 || piece[0] != '-' && piece[0] != '.':
+			add(piece)
 		case isMarker(piece, "---"):
 			if len(cur) > 0 || hasMarker || tooBig || index > 0 {
 				if err := flush(lineNo); err != nil {
@@ -212,18 +215,20 @@ func blank(b []byte) bool {
 	for len(b) > 0 {
 		// A line ends at LF, LS or PS.
 		i, w := bytes.IndexByte(b, '\n'), 1
-		if j := bytes.IndexByte(b, 0xE2); j >= 0 && (i < 0 || j < i) {
-			for k := j; k >= 0 && (i < 0 || k < i); {
-				if isLSPS(b[k:]) {
-					i, w = k, 3
-					break
-				}
-				n := bytes.IndexByte(b[k+1:], 0xE2)
-				if n < 0 {
-					break
-				}
-				k += 1 + n
+		line := b
+		if i >= 0 {
+			line = b[:i]
+		}
+		for off := 0; ; {
+			j := bytes.IndexByte(line[off:], 0xE2)
+			if j < 0 {
+				break
 			}
+			if off += j; isLSPS(b[off:]) {
+				i, w = off, 3
+				break
+			}
+			off++
 		}
 		var l []byte
 		if i < 0 {
@@ -250,9 +255,16 @@ type lineReader struct {
 	r          io.Reader
 	buf        []byte
 	start, end int
-	scanned    int   // bytes after start known to hold no line break
-	err        error // sticky: io.EOF, a read error, or errInputTooLarge
-	n, limit   int64 // bytes read, and the most that may be
+	scanned    int // bytes after start known to hold no line break
+	// leadAt[k] is where the next byte leadBytes[k] (a byte that may begin a break
+	// other than LF) lies at or after start, as far as scan[k] has looked. Most
+	// streams have none of them, and their lines are found by looking for LF alone;
+	// each kind is searched for once over the stream.
+	leadAt, scan [len(leadBytes)]int
+	// leadMin is the least of leadAt, computed when end was leadEnd.
+	leadMin, leadEnd int
+	err              error // sticky: io.EOF, a read error, or errInputTooLarge
+	n, limit         int64 // bytes read, and the most that may be
 }
 
 const lineBufSize = 64 << 10
@@ -262,6 +274,38 @@ func (lr *lineReader) reset(r io.Reader, limit int64) {
 		lr.buf = make([]byte, lineBufSize)
 	}
 	lr.r, lr.start, lr.end, lr.scanned, lr.err, lr.n, lr.limit = r, 0, 0, 0, nil, 0, limit
+	lr.leadAt, lr.scan = [len(leadBytes)]int{}, [len(leadBytes)]int{}
+	lr.leadMin, lr.leadEnd = 0, 0
+}
+
+// leadBytes may begin a line break other than LF: CR, NEL (C2 85), LS and PS (E2 80 A8
+// and A9).
+var leadBytes = [...]byte{'\r', 0xC2, 0xE2}
+
+// lead returns where the first byte that may begin a break other than LF lies at or
+// after start (end if none).
+func (lr *lineReader) lead() int {
+	if lr.leadMin >= lr.start && (lr.leadMin < lr.leadEnd || lr.leadEnd == lr.end) {
+		return lr.leadMin // a lead byte still ahead, or none and nothing read since
+	}
+	lead := lr.end
+	for k, c := range leadBytes {
+		if lr.leadAt[k] < lr.start {
+			lr.leadAt[k], lr.scan[k] = lr.start, lr.start
+		}
+		if lr.leadAt[k] == lr.scan[k] && lr.scan[k] < lr.end {
+			// Not found as far as scanned: look in what was read since.
+			if j := bytes.IndexByte(lr.buf[lr.scan[k]:lr.end], c); j >= 0 {
+				lr.leadAt[k] += j
+			} else {
+				lr.leadAt[k] = lr.end
+			}
+			lr.scan[k] = lr.end
+		}
+		lead = min(lead, lr.leadAt[k])
+	}
+	lr.leadMin, lr.leadEnd = lead, lr.end
+	return lead
 }
 
 // next returns the next line with its break (brk is the break's length, 0 when the
@@ -270,6 +314,13 @@ func (lr *lineReader) reset(r io.Reader, limit int64) {
 func (lr *lineReader) next() (piece []byte, brk int, more bool, err error) {
 	for {
 		b := lr.buf[lr.start:lr.end]
+		if lf := bytes.IndexByte(b[lr.scanned:], '\n'); lf >= 0 && lr.start+lr.scanned+lf < lr.lead() {
+			// An LF with no other break before it.
+			i := lr.scanned + lf
+			lr.start += i + 1
+			lr.scanned = 0
+			return b[:i+1], 1, false, nil
+		}
 		// The first lr.scanned bytes are known to hold no break: a slow reader
 		// adding a few bytes at a time does not make the search quadratic.
 		i, w, undecided := findBreak(b[lr.scanned:], lr.err != nil)
@@ -304,6 +355,10 @@ func (lr *lineReader) next() (piece []byte, brk int, more bool, err error) {
 func (lr *lineReader) fill() {
 	if lr.start > 0 {
 		lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
+		for k := range lr.leadAt {
+			lr.leadAt[k], lr.scan[k] = max(lr.leadAt[k]-lr.start, 0), max(lr.scan[k]-lr.start, 0)
+		}
+		lr.leadMin, lr.leadEnd = max(lr.leadMin-lr.start, 0), max(lr.leadEnd-lr.start, 0)
 		lr.start = 0
 	}
 	for tries := 0; tries < 100 && lr.err == nil; tries++ {
