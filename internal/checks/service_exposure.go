@@ -89,7 +89,7 @@ func init() {
 			}
 			if len(ranges) == 0 {
 				path := "spec.type"
-				if _, set := o.Lines[base]; set {
+				if _, set := o.Lines.Line(base); set {
 					path = base
 				}
 				var ports []string

@@ -244,7 +244,8 @@ input, a bug to report (the report still covers the rest).`,
 	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	registerRenderLimits(f, &o.Limits)
+	registerRenderLimits(f, &o.Render)
+	registerLimits(f, &o.Limits)
 	return c
 }
 
@@ -362,7 +363,7 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 		}
 	}
 	for _, n := range res.Report.Notices {
-		safetext.Fprintf(stderr, "palisade: warning: %s\n", n)
+		safetext.Fprintf(stderr, "palisade: notice: %s\n", n)
 	}
 	return nil
 }

@@ -386,7 +386,7 @@ func TestDuplicateObjectWarning(t *testing.T) {
 		if r.code != 0 {
 			t.Errorf("%s: exit %d, want 0 (a duplicate is not an error)\n%s%s", format, r.code, r.stdout, r.stderr)
 		}
-		want := "palisade: warning: " + clean + ":"
+		want := "palisade: notice: " + clean + ":"
 		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "is defined twice: here and at "+clean+":") {
 			t.Errorf("%s: stderr lacks the warning naming both definitions:\n%s", format, r.stderr)
 		}

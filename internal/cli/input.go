@@ -22,7 +22,8 @@ type inputFlags struct {
 	files            []string
 	defaultNamespace string
 	helm             load.HelmOptions
-	limits           load.RenderLimits
+	limits           load.Limits
+	render           load.RenderLimits
 	configFile       string
 	kubeconfig       string
 	kubeContext      string
@@ -38,10 +39,11 @@ func (in *inputFlags) register(f *pflag.FlagSet, withConfig bool) {
 	f.StringArrayVar(&in.helm.Set, "set", nil, "Helm value override k=v (repeatable)")
 	f.StringVar(&in.helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
 	f.StringVar(&in.helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	registerRenderLimits(f, &in.limits)
+	registerRenderLimits(f, &in.render)
 	f.StringVar(&in.kubeconfig, "kubeconfig", "", "without -f: kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
 	f.StringVar(&in.kubeContext, "context", "", "without -f: kubeconfig context (default the current context)")
 	f.DurationVar(&in.timeout, "request-timeout", 30*time.Second, "without -f: timeout of each list request")
+	registerLimits(f, &in.limits)
 	if withConfig {
 		f.StringVar(&in.configFile, "config", "", "configuration file, for podTemplatePaths (default: .palisade.yaml in the working directory or a parent)")
 	}
@@ -76,5 +78,5 @@ func withHint(err error, hint string) error {
 
 // loadOptions are the loader options of the flags (what to decode is the analysis's).
 func loadOptions(in inputFlags, stdin io.Reader) load.Options {
-	return load.Options{Namespace: in.defaultNamespace, Helm: in.helm, Limits: in.limits, Stdin: stdin}
+	return load.Options{Namespace: in.defaultNamespace, Helm: in.helm, Stdin: stdin, Limits: in.limits, Render: in.render}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,24 +37,37 @@ func (d *positiveDuration) Set(s string) error {
 	return nil
 }
 
-// byteSize is a size flag written as bytes or a Kubernetes quantity (64Mi, 1G).
+// registerLimits adds the flags that bound what one input may cost.
+func registerLimits(f *pflag.FlagSet, l *load.Limits) {
+	l.MaxDocumentBytes = load.DefaultMaxDocumentBytes
+	l.MaxInputBytes = load.DefaultMaxInputBytes
+	l.MaxPathBytes = load.DefaultMaxPathBytes
+	f.Var((*byteSize)(&l.MaxDocumentBytes), "max-document-size", "largest YAML or JSON document read; a larger one is an input error (bytes, or a quantity such as 64Mi)")
+	f.Var((*byteSize)(&l.MaxInputBytes), "max-input-size", "most read from one file, standard input, chart or overlay; reading stops there with an input error")
+	f.Var((*byteSize)(&l.MaxPathBytes), "max-field-paths-size", "largest total length of the field paths of one object (deep nesting under long keys); past it the object is an input error")
+}
+
+// byteSize is a size flag written as a Kubernetes quantity ("64Mi", "1G", "1048576").
 type byteSize int64
 
 func (b *byteSize) String() string {
 	return resource.NewQuantity(int64(*b), resource.BinarySI).String()
 }
 
-func (b *byteSize) Type() string { return "size" }
-
 func (b *byteSize) Set(s string) error {
 	q, err := resource.ParseQuantity(s)
 	if err != nil {
-		return fmt.Errorf("not a size (such as 64Mi or 1000000): %q", s)
+		return fmt.Errorf("not a size (bytes, or a quantity such as 64Mi): %q", s)
 	}
 	v, ok := q.AsInt64()
-	if !ok || v <= 0 {
-		return fmt.Errorf("must be a whole number of bytes above zero: %q", s)
+	if !ok {
+		v = q.Value()
+	}
+	if v <= 0 {
+		return errors.New("must be positive")
 	}
 	*b = byteSize(v)
 	return nil
 }
+
+func (b *byteSize) Type() string { return "size" }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/netpol"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -56,9 +55,7 @@ func (in *netpolInput) source(stdin io.Reader, files []string) (netpol.Source, *
 		src, err := in.cluster(finder)
 		return src, finder, err
 	}
-	return &netpol.Files{Paths: files, Finder: finder, Options: load.Options{
-		Namespace: in.defaultNamespace, Helm: in.helm, Limits: in.limits, Stdin: stdin,
-	}}, finder, nil
+	return &netpol.Files{Paths: files, Finder: finder, Options: loadOptions(in.inputFlags, stdin)}, finder, nil
 }
 
 // model loads the input and builds its NetworkPolicy model; input errors are printed

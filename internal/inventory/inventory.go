@@ -25,7 +25,7 @@ type Object struct {
 	// Body is the decoded object (JSON-compatible values), or nil if not decoded.
 	Body map[string]any
 	// Lines maps a field path ("spec.template.spec.containers[0].image") to its line.
-	Lines map[string]int
+	Lines *Lines
 	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
 	CRD *CRDInfo
 	// PodNetwork is what NetworkPolicy analysis needs of an object that runs pods
@@ -114,14 +114,15 @@ func (o *Object) NamespaceKnown() bool {
 // LineOf resolves a field path to the line of the deepest part of it that exists in
 // the input, so that a finding about a missing field points at its parent.
 func (o *Object) LineOf(path string) int {
-	for path != "" {
-		if l, ok := o.Lines[path]; ok {
+	line, n := o.Lines.Deepest(path)
+	// Header lines answer for the parts of the path deeper than the table's.
+	for p := path; len(p) > n; p = parentPath(p) {
+		if l := o.headerLine(p); l > 0 {
 			return l
 		}
-		if l := o.headerLine(path); l > 0 {
-			return l
-		}
-		path = parentPath(path)
+	}
+	if n > 0 {
+		return line
 	}
 	return o.Origin.Line
 }

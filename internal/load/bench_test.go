@@ -6,10 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
 // benchCorpus is the shared real-world corpus beside the checkout.
@@ -92,4 +95,23 @@ func BenchmarkYAMLDecodeCorpus(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(docs)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkDeepNesting decodes a Pod nested depth levels deep under 200-character keys
+// (the shape that took 2.2 GB at 9,000 levels when every field kept its whole path),
+// with the path cap lifted: bytes per op grow linearly with the depth.
+func BenchmarkDeepNesting(b *testing.B) {
+	for _, depth := range []int{1000, 2000, 4000, 8000} {
+		b.Run(strconv.Itoa(depth), func(b *testing.B) {
+			doc := nested(depth, 200)
+			opts := &Options{Decode: decodeAll, Limits: Limits{MaxPathBytes: 1 << 62}}
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				objs, errs := parseDocument(document{line: 1, data: doc}, finding.Location{File: "deep.yaml"}, opts)
+				if len(objs) != 1 || len(errs) != 0 {
+					b.Fatalf("%d objects, errors %v", len(objs), errs)
+				}
+			}
+		})
+	}
 }

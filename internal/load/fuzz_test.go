@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,7 +22,10 @@ import (
 
 	"sigs.k8s.io/kustomize/api/types"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/yamlpos"
 )
 
 // addSeeds adds every manifest file under testdata to the corpus, with a few hand-made
@@ -52,6 +57,10 @@ func addSeeds(f *testing.F) {
 		"a: &a [*a]\n", "<<: *x\n", "kind: List\napiVersion: v1\nitems: [1, [2], {kind: A}]\n",
 		"{\"apiVersion\":\t\"v1\",\"kind\":\"List\",\"items\":null}",
 		"a: &a {b: 1}\nc:\n  <<: [*a, {d: 2}]\n  e: 3\n",
+		// Line breaks yaml.v3 knows besides LF: CR, NEL, LS, PS.
+		"\r\r", "a: 1\r---\rb: 2\r", "a: 1\u0085---\u0085b: 2\n", "a: 1\u2028---\u2029b: 2",
+		"a: 1\r\n---\r\nb: 2\r\n...\r\n", "a: 1\n... b: 2\n", "a: \"x\u0000y\"\n", "a: \"x\xffy\"\n",
+		"a: &a [*a]\nb: *a\n", "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -59,98 +68,239 @@ func addSeeds(f *testing.F) {
 
 func FuzzSplitDocuments(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, in []byte) {
-		var docs []document
-		err := splitDocuments(bytes.NewReader(in), func(d document) error {
-			d.data = bytes.Clone(d.data)
-			docs = append(docs, d)
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("split error on an in-memory reader: %v", err)
-		}
-		total := 0
-		lines := bytes.Count(in, []byte("\n")) + 1
-		for i, d := range docs {
-			total += len(d.data)
-			if blank(d.data) {
-				t.Errorf("doc %d is blank but was emitted: %q", i, d.data)
-			}
-			if d.line < 1 || d.line > lines {
-				t.Errorf("doc %d starts on line %d, input has %d lines", i, d.line, lines)
-			}
-			if i > 0 {
-				prev := docs[i-1]
-				if d.index <= prev.index {
-					t.Errorf("doc %d index %d not after %d", i, d.index, prev.index)
-				}
-				// Each line of a document's data is one input line, so the next document
-				// cannot start before the previous one ends.
-				if end := prev.line + bytes.Count(prev.data, []byte("\n")); d.line < end {
-					t.Errorf("doc %d starts on line %d inside doc %d (lines %d..%d)", i, d.line, i-1, prev.line, end)
-				}
-			}
-		}
-		if total > len(in) {
-			t.Errorf("documents hold %d bytes, input has %d", total, len(in))
-		}
-		// Without markers, CRs or a BOM, splitting is the identity.
-		if !bytes.Contains(in, []byte("---")) && !bytes.Contains(in, []byte("...")) &&
-			!bytes.Contains(in, []byte("\r")) && !bytes.HasPrefix(in, []byte("\xef\xbb\xbf")) {
-			switch {
-			case blank(in) && len(docs) != 0:
-				t.Errorf("blank input gave %d documents", len(docs))
-			case !blank(in) && (len(docs) != 1 || !bytes.Equal(docs[0].data, in) || docs[0].line != 1 || docs[0].index != 0):
-				t.Errorf("unmarked input not kept whole: %d docs", len(docs))
-			}
-		}
+	f.Fuzz(checkSplit)
+}
+
+// checkSplit holds the properties of splitting in.
+func checkSplit(t *testing.T, in []byte) {
+	var docs []document
+	err := splitDocuments(bytes.NewReader(in), func(d document) error {
+		d.data = bytes.Clone(d.data)
+		docs = append(docs, d)
+		return nil
 	})
+	if err != nil {
+		t.Fatalf("split error on an in-memory reader: %v", err)
+	}
+	total := 0
+	lines := yamlLines(in)
+	for i, d := range docs {
+		total += len(d.data)
+		if d.err != "" {
+			t.Errorf("doc %d: %s", i, d.err)
+		}
+		if blank(d.data) {
+			t.Errorf("doc %d is blank but was emitted: %q", i, d.data)
+		}
+		if d.line < 1 || d.line > len(lines) {
+			t.Errorf("doc %d starts on line %d, input has %d lines", i, d.line, len(lines))
+		}
+		if i > 0 {
+			prev := docs[i-1]
+			if d.index <= prev.index {
+				t.Errorf("doc %d index %d not after %d", i, d.index, prev.index)
+			}
+			// Each line of a document's data is one input line, so the next document
+			// cannot start before the previous one ends.
+			if end := prev.line + len(yamlLines(prev.data)) - 1; d.line < end {
+				t.Errorf("doc %d starts on line %d inside doc %d (lines %d..%d)", i, d.line, i-1, prev.line, end)
+			}
+		}
+		// One YAML document each: CRLF, CR and NEL are LF, and no line inside starts
+		// another document (a "..." line with content after it ends the data, for the
+		// parser to refuse).
+		if j := bytes.IndexAny(d.data, "\r\u0085"); j >= 0 {
+			t.Errorf("doc %d keeps CR or NEL at %d: %q", i, j, d.data)
+		}
+		dl := yamlLines(d.data)
+		for k, l := range dl {
+			if l = append(l[:len(l):len(l)], '\n'); isMarker(l, "---") || isMarker(l, "...") && k < len(dl)-1 && len(bytes.TrimSpace(dl[k+1])) > 0 {
+				t.Errorf("doc %d holds a document marker on its line %d: %q", i, k+1, d.data)
+			}
+		}
+	}
+	if total > len(in) {
+		t.Errorf("documents hold %d bytes, input has %d", total, len(in))
+	}
+	// Nothing is dropped: every input line with content, but for markers, comments
+	// and directives, is in a document.
+	var all []byte
+	for _, d := range docs {
+		all = append(all, d.data...)
+	}
+	for n, l := range lines {
+		if n == 0 {
+			l = bytes.TrimPrefix(l, []byte("\xef\xbb\xbf"))
+		}
+		content := bytes.TrimLeft(l, " \t")
+		if withLF := append(l[:len(l):len(l)], '\n'); isMarker(withLF, "---") || isMarker(withLF, "...") {
+			content = bytes.TrimLeft(l[3:], " \t")
+		}
+		if len(content) == 0 || content[0] == '#' || len(l) > 0 && l[0] == '%' {
+			continue // blank, a comment, a directive: dropped with a blank document
+		}
+		if !bytes.Contains(all, content) {
+			t.Errorf("line %d (%q) is in no document: %q", n+1, l, all)
+		}
+	}
+	// Without markers, line breaks other than LF or a BOM, splitting is the identity.
+	if !bytes.Contains(in, []byte("---")) && !bytes.Contains(in, []byte("...")) &&
+		bytes.IndexAny(in, "\r\u0085\u2028\u2029") < 0 && !bytes.HasPrefix(in, []byte("\xef\xbb\xbf")) {
+		switch {
+		case blank(in) && len(docs) != 0:
+			t.Errorf("blank input gave %d documents", len(docs))
+		case !blank(in) && (len(docs) != 1 || !bytes.Equal(docs[0].data, in) || docs[0].line != 1 || docs[0].index != 0):
+			t.Errorf("unmarked input not kept whole: %d docs", len(docs))
+		}
+	}
+	// The documents are the ones yaml.v3 reads from the whole stream, when it can. (A
+	// BOM past the first loses yaml.v3 a character: "\ufeff\ufeff\n--- " reads as "--".)
+	stream, ok := decodeStream(in)
+	if !ok || bytes.Contains(bytes.TrimPrefix(in, []byte("\xef\xbb\xbf")), []byte("\xef\xbb\xbf")) {
+		return
+	}
+	var split []any
+	for _, d := range docs {
+		var v any
+		if err := yaml.Unmarshal(d.data, &v); err != nil {
+			t.Fatalf("yaml.v3 reads the whole stream but not document %d (%q): %v", d.index, d.data, err)
+		}
+		if v != nil {
+			split = append(split, v)
+		}
+	}
+	if !reflect.DeepEqual(split, stream) {
+		t.Errorf("split documents differ from yaml.v3's stream:\n split  %#v\n stream %#v", split, stream)
+	}
+}
+
+// yamlLines splits in into lines at every break yaml.v3 knows (LF, CRLF, CR, NEL, LS,
+// PS), without the breaks.
+func yamlLines(in []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i < len(in); i++ {
+		w := 0
+		switch {
+		case in[i] == '\r' && i+1 < len(in) && in[i+1] == '\n':
+			w = 2
+		case in[i] == '\r' || in[i] == '\n':
+			w = 1
+		case bytes.HasPrefix(in[i:], []byte("\u0085")):
+			w = 2
+		case bytes.HasPrefix(in[i:], []byte("\u2028")), bytes.HasPrefix(in[i:], []byte("\u2029")):
+			w = 3
+		}
+		if w > 0 {
+			out = append(out, in[start:i])
+			i += w - 1
+			start = i + 1
+		}
+	}
+	return append(out, in[start:])
+}
+
+// decodeStream decodes every document of in with yaml.v3, leaving out empty ones; ok
+// is false when yaml.v3 fails on any.
+func decodeStream(in []byte) (docs []any, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(in))
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return docs, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		if v != nil {
+			docs = append(docs, v)
+		}
+	}
 }
 
 func FuzzParseDocument(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, in []byte) {
-		const start = 7
-		opts := &Options{Decode: func(string, string) bool { return true }}
-		base := finding.Location{File: "fuzz.yaml"}
-		objs, errs := parseDocument(document{index: 2, line: start, data: in}, base, opts)
-		// The line just past the document's last newline: the parser may place a problem
-		// found at the end of the input (or an empty node there) on it.
-		last := start + bytes.Count(in, []byte("\n"))
-		if len(in) > 0 && in[len(in)-1] != '\n' {
-			last++
+	f.Fuzz(checkParse)
+}
+
+// checkParse holds the properties of parsing in as one document.
+func checkParse(t *testing.T, in []byte) {
+	const start = 7
+	opts := &Options{Decode: func(string, string) bool { return true }}
+	base := finding.Location{File: "fuzz.yaml"}
+	objs, errs := parseDocument(document{index: 2, line: start, data: in}, base, opts)
+	// The line just past the document's last line break: the parser may place a
+	// problem found at the end of the input (or an empty node there) on it. yaml.v3
+	// breaks lines at LF, CRLF, CR, NEL, LS and PS alike.
+	ls := yamlLines(in)
+	last := start + len(ls) - 1
+	if len(ls[len(ls)-1]) > 0 {
+		last++
+	}
+	for _, e := range errs {
+		if e.Location.Line < 1 {
+			t.Errorf("input error without a line: %+v", e)
 		}
-		for _, e := range errs {
-			if e.Location.Line < 1 {
-				t.Errorf("input error without a line: %+v", e)
-			}
-			if e.Location.Line < start || e.Location.Line > last {
-				t.Errorf("input error on line %d, outside the document (lines %d..%d): %+v", e.Location.Line, start, last, e)
-			}
-			if e.Location.File != "fuzz.yaml" || e.Location.Document != 2 {
-				t.Errorf("input error lost its location: %+v", e.Location)
-			}
-			if e.Message == "" {
-				t.Errorf("input error without a message")
-			}
+		if e.Location.Line < start || e.Location.Line > last {
+			t.Errorf("input error on line %d, outside the document (lines %d..%d): %+v", e.Location.Line, start, last, e)
 		}
-		for _, o := range objs {
-			if o == nil {
-				t.Fatal("nil object")
-			}
-			if o.Origin.Line < start || o.Origin.Line > last {
-				t.Errorf("object %s on line %d, outside the document (lines %d..%d)", o.Ref, o.Origin.Line, start, last)
-			}
-			if o.Ref.Kind == "" || o.Ref.APIVersion == "" {
-				t.Errorf("object without kind or apiVersion: %+v", o.Ref)
-			}
-			for p, l := range o.Lines {
-				if l < start || l > last {
-					t.Errorf("Lines[%q] = %d, outside the document (lines %d..%d)", p, l, start, last)
-				}
+		if e.Location.File != "fuzz.yaml" || e.Location.Document != 2 {
+			t.Errorf("input error lost its location: %+v", e.Location)
+		}
+		if e.Message == "" {
+			t.Errorf("input error without a message")
+		}
+		// Encoding problems are placed on the line of the first character yaml.v3
+		// cannot read.
+		if yamlpos.EncodingProblem(strings.TrimPrefix(e.Message, "invalid YAML: ")) {
+			if off := yamlpos.Unreadable(in); off < 0 || e.Location.Line != start+yamlpos.LineAt(in, off)-1 {
+				t.Errorf("%q reported on line %d, the first unreadable character (at %d) is elsewhere", e.Message, e.Location.Line, off)
 			}
 		}
-	})
+		// The loader is never stricter about aliases than the API server's decoder.
+		if strings.Contains(e.Message, "excessive aliasing") {
+			var v any
+			if err := safeYAMLUnmarshal(in, &v); err == nil {
+				t.Errorf("refused as %q, yaml.v3 decodes it", e.Message)
+			}
+		}
+	}
+	for _, o := range objs {
+		if o == nil {
+			t.Fatal("nil object")
+		}
+		if o.Origin.Line < start || o.Origin.Line > last {
+			t.Errorf("object %s on line %d, outside the document (lines %d..%d)", o.Ref, o.Origin.Line, start, last)
+		}
+		if o.Ref.Kind == "" || o.Ref.APIVersion == "" {
+			t.Errorf("object without kind or apiVersion: %+v", o.Ref)
+		}
+		for p, l := range o.Lines.All() {
+			if l < start || l > last {
+				t.Errorf("Lines[%q] = %d, outside the document (lines %d..%d)", p, l, start, last)
+			}
+			// Every path the table holds is found by its spelling.
+			if got, ok := o.Lines.Line(p); !ok || got != l {
+				t.Errorf("Lines.Line(%q) = %d, %v; the table holds it on line %d", p, got, ok, l)
+			}
+		}
+	}
+}
+
+// safeYAMLUnmarshal is yaml.Unmarshal with its panics as errors.
+func safeYAMLUnmarshal(in []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("panic")
+		}
+	}()
+	return yaml.Unmarshal(in, v)
 }
 
 // FuzzCheckKustomization reads arbitrary kustomization files the way the loader does

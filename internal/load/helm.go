@@ -25,7 +25,7 @@ import (
 // The chart is read without leaving it (helm_chart.go), its values are validated
 // without fetching schemas (helm_schema.go), and its templates are rendered by
 // Palisade's bounded copy of Helm's engine (helm_render.go): within
-// opts.Limits.Timeout and opts.Limits.MaxBytes. Helm's messages quote templates,
+// opts.Render.Timeout and opts.Render.MaxBytes. Helm's messages quote templates,
 // values and files: they are masked and bounded before they are reported.
 func renderChart(path string, opts *Options, addErr func(finding.InputError)) []source {
 	quietLibraries()
@@ -87,7 +87,7 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 			return fail(path, "values: values don't meet the specifications of the schema(s) in the following chart(s):\n%v", err)
 		}
 	}
-	out, err := renderTemplates(ch, rv, opts.Limits)
+	out, err := renderTemplates(ch, rv, opts.Render)
 	if err != nil {
 		return fail(path, "render: %v", err)
 	}

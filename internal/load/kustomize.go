@@ -26,7 +26,7 @@ import (
 func buildKustomization(dir, tree string, opts *Options, addErr func(finding.InputError)) []source {
 	quietLibraries()
 	kfile := kustomizationFile(dir)
-	limits := opts.Limits.withDefaults()
+	limits := opts.Render.withDefaults()
 	if chk := checkKustomization(dir, tree, limits.MaxBytes, false); len(chk.errs) > 0 {
 		for _, e := range chk.errs {
 			addErr(e)
@@ -130,5 +130,5 @@ func samePath(a, b string) bool {
 // kustomizeLocalRefs lists the local kustomization directories (real paths) that a
 // kustomization builds on, directly or not.
 func kustomizeLocalRefs(dir, tree string, opts *Options) []string {
-	return checkKustomization(dir, tree, opts.Limits.withDefaults().MaxBytes, false).dirs
+	return checkKustomization(dir, tree, opts.Render.withDefaults().MaxBytes, false).dirs
 }

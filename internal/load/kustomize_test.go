@@ -405,8 +405,8 @@ func TestKustomizeOutputCap(t *testing.T) {
 		files[n+".yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + n + "}\ndata: {a: \"" + strings.Repeat("x", 1000) + "\"}\n"
 	}
 	writeTree(t, dir, files)
-	res := Load([]string{dir}, Options{Limits: RenderLimits{MaxBytes: 2048}})
-	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "over the limit of 2 KiB") {
+	res := Load([]string{dir}, Options{Render: RenderLimits{MaxBytes: 2048}})
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "over the limit of 2Ki") {
 		t.Errorf("errors = %v, want the size limit", res.Errors)
 	}
 }

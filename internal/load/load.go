@@ -30,8 +30,8 @@ type Options struct {
 	Decode func(apiVersion, kind string) bool
 	// Helm rendering settings.
 	Helm HelmOptions
-	// Limits bound what rendering one chart or overlay may cost.
-	Limits RenderLimits
+	// Render bounds what rendering one chart or overlay may cost.
+	Render RenderLimits
 	// Stdin is read for the path "-" (os.Stdin if nil).
 	Stdin io.Reader
 	// Workers bounds parse parallelism (GOMAXPROCS if 0).
@@ -42,6 +42,8 @@ type Options struct {
 	// Retain, if set, decides after Visit whether an object keeps its Body and Lines;
 	// dropping them keeps memory below the input size on large inputs.
 	Retain func(o *inventory.Object) bool
+	// Limits bound what one input, document and object may cost.
+	Limits Limits
 }
 
 // HelmOptions are the settings for rendering charts.
@@ -82,19 +84,6 @@ func (l RenderLimits) withDefaults() RenderLimits {
 	return l
 }
 
-// formatBytes writes a byte count the way the limits are given (64 MiB).
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // Result is what a load produced. Errors never stop a load: every other input is
 // still read.
 type Result struct {
@@ -108,9 +97,13 @@ type Result struct {
 	// Bytes counts the manifest bytes parsed.
 	Bytes int64
 	// Notices are what the user should know about the input that is not an error:
-	// objects defined more than once (see Duplicates).
+	// objects defined more than once (see Duplicates), a symbolic link that leads out
+	// of the directory scanned.
 	Notices []finding.Notice
 }
+
+// Notice is a remark about one input that does not make it an input error.
+type Notice = finding.Notice
 
 // source is one input stream: a file, stdin, a rendered template, a kustomize build.
 type source struct {
@@ -187,8 +180,9 @@ func Load(paths []string, opts Options) *Result {
 	var loadErrs []finding.InputError
 	addErr := func(e finding.InputError) { loadErrs = append(loadErrs, e) }
 	var internal []finding.InternalError
+	notice := func(n Notice) { res.Notices = append(res.Notices, n) }
 	for _, p := range paths {
-		for _, s := range expandGuarded(p, &opts, addErr, &internal) {
+		for _, s := range expandGuarded(p, &opts, addErr, notice, &internal) {
 			idx := nsrc
 			nsrc++
 			res.Files++
@@ -198,7 +192,15 @@ func Load(paths []string, opts Options) *Result {
 				continue
 			}
 			cr := &countingReader{r: rc}
-			err = sp.split(cr, func(d document) error {
+			err = sp.split(cr, opts.Limits, func(d document) error {
+				if d.err != "" {
+					loc := s.base
+					loc.Document, loc.Line = d.index, d.line
+					mu.Lock()
+					results = append(results, docResult{src: idx, doc: d.index, errs: []finding.InputError{{Location: loc, Message: d.err}}})
+					mu.Unlock()
+					return nil
+				}
 				jobs <- job{src: idx, base: s.base, doc: d}
 				return nil
 			})
@@ -269,14 +271,14 @@ func describeOrigin(l finding.Location) string {
 
 // expandGuarded is expand with a panic (a bug in a renderer, Helm's or kustomize's
 // included) turned into an internal error on the path: the other paths are still read.
-func expandGuarded(path string, opts *Options, addErr func(finding.InputError), internal *[]finding.InternalError) (out []source) {
+func expandGuarded(path string, opts *Options, addErr func(finding.InputError), notice func(Notice), internal *[]finding.InternalError) (out []source) {
 	defer func() {
 		if v := recover(); v != nil {
 			*internal = append(*internal, finding.InternalError{Location: &finding.Location{File: path}, Message: "reading the input: " + finding.Recovered(v)})
 			out = nil
 		}
 	}()
-	return expand(path, opts, addErr)
+	return expand(path, opts, addErr, notice)
 }
 
 type countingReader struct {
@@ -290,10 +292,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func fileSource(path string) source {
+// fileSource reads the file at path. A file found by a walk (regularOnly) is read only
+// if it is a regular file once its links are resolved: a device would never end and a
+// named pipe would block. A file the user named may also be a pipe or a device
+// (process substitution, /dev/stdin), read up to the input limit.
+func fileSource(path string, regularOnly bool) source {
 	return source{
 		base: finding.Location{File: path},
-		open: func() (io.ReadCloser, error) { return os.Open(path) },
+		open: func() (io.ReadCloser, error) { return openInput(path, regularOnly) },
 	}
 }
 
@@ -329,7 +335,7 @@ func exists(p string) bool {
 }
 
 // expand turns one user path into sources, rendering charts and overlays on the way.
-func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
+func expand(p string, opts *Options, addErr func(finding.InputError), notice func(Notice)) []source {
 	if p == "-" {
 		in := opts.Stdin
 		if in == nil {
@@ -352,7 +358,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 		if isChartArchive(p) {
 			return renderChart(p, opts, addErr)
 		}
-		return []source{fileSource(p)}
+		return []source{fileSource(p, false)}
 	}
 	if isChartDir(p) {
 		return renderChart(p, opts, addErr)
@@ -365,17 +371,28 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 	if kustomizationFile(p) != "" {
 		return buildKustomization(p, tree, opts, addErr)
 	}
+	if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 && !strings.HasSuffix(p, string(filepath.Separator)) {
+		// A directory the user names through a link is walked: WalkDir does not follow
+		// a link at its root, but does one written with a trailing separator.
+		p += string(filepath.Separator)
+	}
 	var (
 		out         []source
 		kustomDirs  []string
 		referenced  = map[string]bool{}
 		walkSources = map[string][]source{}
 		order       []string
+		links       = linkTree{root: p}
 	)
 	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			addErr(finding.InputError{Location: finding.Location{File: path}, Message: err.Error()})
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if n, ok := links.check(path, manifestExt(d.Name())); ok {
+				notice(n)
+			}
 		}
 		if d.IsDir() {
 			if path != p && strings.HasPrefix(d.Name(), ".") {
@@ -398,8 +415,14 @@ func expand(p string, opts *Options, addErr func(finding.InputError)) []source {
 		}
 		if manifestExt(d.Name()) {
 			order = append(order, path)
-			walkSources[path] = []source{fileSource(path)}
+			walkSources[path] = []source{fileSource(path, true)}
 		} else if isChartArchive(path) {
+			// Helm reads the archive itself: make sure it is a regular file first, as
+			// for manifests (a named pipe would block the scan).
+			if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+				addErr(finding.InputError{Location: finding.Location{File: path}, Message: notRegular(st.Mode()).Error()})
+				return nil
+			}
 			order = append(order, path)
 			walkSources[path] = renderChart(path, opts, addErr)
 		}
@@ -486,7 +509,7 @@ func dropNamespace(o *inventory.Object) {
 	o.Ref.Namespace, o.NamespaceDefaulted, o.NamespaceFromOption, o.HeaderLines.Namespace = "", false, false, 0
 	if md, ok := o.Body["metadata"].(map[string]any); ok {
 		delete(md, "namespace")
-		delete(o.Lines, "metadata.namespace")
+		o.Lines.Remove("metadata", "namespace")
 	}
 }
 

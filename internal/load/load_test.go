@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -162,14 +164,14 @@ func TestLoadJSONBody(t *testing.T) {
 	if v := field(d.Body, "spec", "template", "spec", "containers", 0, "securityContext", "privileged"); v != true {
 		t.Errorf("privileged = %v, want true", v)
 	}
-	if l := d.Lines["spec.template.spec.containers[0].securityContext.privileged"]; l != 16 {
+	if l, _ := d.Lines.Line("spec.template.spec.containers[0].securityContext.privileged"); l != 16 {
 		t.Errorf("line of privileged = %d, want 16", l)
 	}
 	cm := find(t, res, "ConfigMap", "tabbed")
 	if v := field(cm.Body, "data", "key"); v != "value" {
 		t.Errorf("tabbed data.key = %v, want value", v)
 	}
-	if l := cm.Lines["data.key"]; l != 8 {
+	if l, _ := cm.Lines.Line("data.key"); l != 8 {
 		t.Errorf("tabbed line of data.key = %d, want 8", l)
 	}
 }
@@ -177,14 +179,21 @@ func TestLoadJSONBody(t *testing.T) {
 // TestLoadCRLFAndBOM rewrites LF test files with CRLF line ends and/or a BOM and checks
 // that objects, document indexes and line tables do not move.
 func TestLoadCRLFAndBOM(t *testing.T) {
+	// Every line break yaml.v3 knows: a stream that uses CR alone, NEL, LS or PS still
+	// holds all its documents (yaml.v3 would start a new one after any of them).
 	variants := []struct {
-		name       string
-		crlf, bom  bool
-		wantChange bool
+		name string
+		eol  string
+		bom  bool
 	}{
-		{name: "crlf", crlf: true},
+		{name: "crlf", eol: "\r\n"},
 		{name: "bom", bom: true},
-		{name: "bom+crlf", crlf: true, bom: true},
+		{name: "bom+crlf", eol: "\r\n", bom: true},
+		{name: "cr", eol: "\r"},
+		{name: "nel", eol: "\u0085"},
+		{name: "ls", eol: "\u2028"},
+		{name: "ps", eol: "\u2029"},
+		{name: "bom+cr", eol: "\r", bom: true},
 	}
 	for _, file := range []string{"testdata/multi.yaml", "testdata/deployment.yaml", "testdata/list.yaml"} {
 		want := mustLoad(t, []string{file}, Options{})
@@ -196,8 +205,8 @@ func TestLoadCRLFAndBOM(t *testing.T) {
 		for _, v := range variants {
 			t.Run(filepath.Base(file)+"/"+v.name, func(t *testing.T) {
 				b := data
-				if v.crlf {
-					b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+				if v.eol != "" {
+					b = bytes.ReplaceAll(b, []byte("\n"), []byte(v.eol))
 				}
 				if v.bom {
 					b = append([]byte("\xef\xbb\xbf"), b...)
@@ -218,11 +227,11 @@ func TestLoadCRLFAndBOM(t *testing.T) {
 				}
 				for i, o := range res.Inventory.Objects {
 					wo := want.Inventory.Objects[i]
-					if !reflect.DeepEqual(o.Lines, wo.Lines) {
-						t.Errorf("%s: line table differs:\n got  %v\n want %v", o.Ref, o.Lines, wo.Lines)
+					if g, w := lineMap(o.Lines), lineMap(wo.Lines); !reflect.DeepEqual(g, w) {
+						t.Errorf("%s: line table differs:\n got  %v\n want %v", o.Ref, g, w)
 					}
 					if !reflect.DeepEqual(o.Body, wo.Body) {
-						t.Errorf("%s: body differs (CR or BOM leaked into values?):\n got  %v\n want %v", o.Ref, o.Body, wo.Body)
+						t.Errorf("%s: body differs (a line break or BOM leaked into values?):\n got  %v\n want %v", o.Ref, o.Body, wo.Body)
 					}
 				}
 			})
@@ -378,11 +387,11 @@ func TestLinesTable(t *testing.T) {
 		{"spec.template.spec.containers[1].image", 25},
 	}
 	for _, tc := range tests {
-		if l, ok := d.Lines[tc.path]; !ok || l != tc.line {
+		if l, ok := d.Lines.Line(tc.path); !ok || l != tc.line {
 			t.Errorf("Lines[%q] = %d (present %v), want %d", tc.path, l, ok, tc.line)
 		}
 	}
-	if _, ok := d.Lines["metadata.annotations.a.b/c"]; ok {
+	if _, ok := d.Lines.Line("metadata.annotations.a.b/c"); ok {
 		t.Errorf("dotted key recorded unbracketed")
 	}
 	// A missing field resolves to its deepest existing parent.
@@ -457,7 +466,7 @@ func TestAnchorsAndMergeKeys(t *testing.T) {
 		{"spec.template.spec.containers[0].securityContext.privileged", 18},
 	}
 	for _, tc := range lines {
-		if l := d.Lines[tc.path]; l != tc.line {
+		if l, _ := d.Lines.Line(tc.path); l != tc.line {
 			t.Errorf("Lines[%q] = %d, want %d", tc.path, l, tc.line)
 		}
 	}
@@ -486,10 +495,10 @@ spec:
 		t.Errorf("securityContext = %v, want %v", v, want)
 	}
 	// runAsUser was overridden away with the whole mapping: it has no line of its own.
-	if l, ok := p.Lines["spec.containers[0].securityContext.runAsUser"]; ok {
+	if l, ok := p.Lines.Line("spec.containers[0].securityContext.runAsUser"); ok {
 		t.Errorf("overridden merged field has line %d", l)
 	}
-	if l := p.Lines["spec.containers[0].securityContext"]; l != 13 {
+	if l, _ := p.Lines.Line("spec.containers[0].securityContext"); l != 13 {
 		t.Errorf("securityContext line = %d, want 13", l)
 	}
 }
@@ -610,7 +619,7 @@ func TestHelmChart(t *testing.T) {
 			if v := field(d.Body, "spec", "template", "spec", "containers", 0, "securityContext", "privileged"); v != tc.privileged {
 				t.Errorf("privileged = %v, want %v", v, tc.privileged)
 			}
-			if l := d.Lines["spec.template.spec.containers[0].securityContext.privileged"]; l != 14 {
+			if l, _ := d.Lines.Line("spec.template.spec.containers[0].securityContext.privileged"); l != 14 {
 				t.Errorf("rendered line of privileged = %d, want 14", l)
 			}
 		})
@@ -776,8 +785,8 @@ func TestSplitDocuments(t *testing.T) {
 			name: "content after marker",
 			in:   "--- {a: 1}\n--- |\n  text\n",
 			want: []document{
-				{index: 0, line: 1, data: []byte("{a: 1}\n")},
-				{index: 1, line: 2, data: []byte("|\n  text\n")},
+				{index: 0, line: 1, data: []byte("    {a: 1}\n")},
+				{index: 1, line: 2, data: []byte("    |\n  text\n")},
 			},
 		},
 		{
@@ -789,6 +798,38 @@ func TestSplitDocuments(t *testing.T) {
 			name: "only comments and empty documents",
 			in:   "# c\n---\n---\n# d\n...\n",
 			want: nil,
+		},
+		{
+			name: "content after a marker keeps its column",
+			in:   "--- ... x\n--- --- y\n---\t%z\n",
+			want: []document{
+				{index: 0, line: 1, data: []byte("    ... x\n")},
+				{index: 1, line: 2, data: []byte("    --- y\n")},
+				{index: 2, line: 3, data: []byte("    %z\n")},
+			},
+		},
+		{
+			name: "a marker line longer than the read buffer",
+			in:   "---" + strings.Repeat(" ", 2*lineBufSize) + "{b: 2}\n",
+			want: []document{{index: 0, line: 1, data: []byte(strings.Repeat(" ", 3+2*lineBufSize) + "{b: 2}\n")}},
+		},
+		{
+			name: "line breaks other than LF",
+			in:   "a: 1\r---\r\nb: 2\u0085---\u2028c: 3\u2029...\rd: 4\r",
+			want: []document{
+				{index: 0, line: 1, data: []byte("a: 1\n")},
+				{index: 1, line: 2, data: []byte("\nb: 2\n")},
+				{index: 2, line: 4, data: []byte("\nc: 3\u2029\n")},
+				{index: 3, line: 7, data: []byte("d: 4\n")},
+			},
+		},
+		{
+			name: "content after an end marker stays, for the parser to refuse",
+			in:   "a: 1\n... b: 2\nc: 3\n",
+			want: []document{
+				{index: 0, line: 1, data: []byte("a: 1\n... b: 2\n")},
+				{index: 1, line: 3, data: []byte("c: 3\n")},
+			},
 		},
 		{
 			name: "no trailing newline",
@@ -921,5 +962,52 @@ func TestDuplicatesNameTheRenderer(t *testing.T) {
 	if len(ns) != 1 || ns[0].Location.File != "service.yaml" ||
 		!strings.Contains(ns[0].Message, "chart/templates/service.yaml (rendered line 3) (helm chart api)") {
 		t.Errorf("notices = %+v", ns)
+	}
+}
+
+// lineMap is a line table as a map from path to line.
+func lineMap(l *inventory.Lines) map[string]int {
+	m := map[string]int{}
+	for p, n := range l.All() {
+		m[p] = n
+	}
+	return m
+}
+
+// The documents do not depend on how the stream arrives: byte by byte, in halves, or
+// with line breaks straddling the read buffer's edge.
+func TestSplitIndependentOfReads(t *testing.T) {
+	split := func(r io.Reader) string {
+		var docs []document
+		err := splitDocuments(r, func(d document) error {
+			d.data = bytes.Clone(d.data)
+			docs = append(docs, d)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmtDocs(docs)
+	}
+	var inputs []string
+	for _, brk := range []string{"\n", "\r\n", "\r", "\u0085", "\u2028", "\u2029"} {
+		for pad := lineBufSize - 6; pad <= lineBufSize+2; pad++ {
+			long := "a: " + strings.Repeat("x", pad)
+			inputs = append(inputs, long+brk+"---"+brk+"b: 1"+brk, "--- "+long+brk+"..."+brk+"c: 2")
+		}
+	}
+	inputs = append(inputs, "... "+strings.Repeat("y", 2*lineBufSize)+"\nz: 1\n---\nw: 2\n",
+		"a: 1\n---"+strings.Repeat(" ", 2*lineBufSize)+"{b: 2}\n---\nc: 3\n")
+	for _, in := range inputs {
+		whole := split(strings.NewReader(in))
+		if got := split(iotest.OneByteReader(strings.NewReader(in))); got != whole {
+			t.Errorf("byte by byte:\n got  %.300s\n want %.300s", got, whole)
+		}
+		if got := split(iotest.HalfReader(strings.NewReader(in))); got != whole {
+			t.Errorf("in halves:\n got  %.300s\n want %.300s", got, whole)
+		}
+		if strings.Count(whole, "{") < 2 {
+			t.Errorf("%q: %s", in[:10], whole)
+		}
 	}
 }

@@ -2,7 +2,9 @@ package load
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -13,10 +15,6 @@ import (
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/yamlpos"
 )
-
-// maxNodes bounds how many nodes one document may expand to through aliases, so that
-// an alias bomb is an input error, not an out-of-memory crash.
-const maxNodes = 4 << 20
 
 // parseDocument parses one document into zero or more objects (a List yields its
 // items). base carries the file, renderer and document index; lines are made absolute.
@@ -32,7 +30,7 @@ func parseDocument(doc document, base finding.Location, opts *Options) ([]*inven
 	loc.Line = doc.line
 	var root yaml.Node
 	if err := safeUnmarshal(data, &root); err != nil {
-		return nil, []finding.InputError{yamlError(loc, doc.line, err)}
+		return nil, []finding.InputError{yamlError(loc, doc.line, data, err)}
 	}
 	if root.Kind == 0 || (root.Kind == yaml.DocumentNode && len(root.Content) == 0) {
 		return nil, nil
@@ -40,6 +38,13 @@ func parseDocument(doc document, base finding.Location, opts *Options) ([]*inven
 	n := &root
 	if n.Kind == yaml.DocumentNode {
 		n = n.Content[0]
+	}
+	if bytes.IndexByte(data, '*') >= 0 {
+		// Only an alias ("*name") makes a document expand.
+		if a, err := checkAliases(&root); err != nil {
+			loc.Line, loc.Column = a.Line+doc.line-1, a.Column
+			return nil, []finding.InputError{{Location: loc, Message: "invalid YAML: " + err.Error()}}
+		}
 	}
 	if k, first := duplicateKey(n); k != nil {
 		// YAML requires unique keys, and kubectl and the API server reject a document
@@ -108,17 +113,34 @@ func isMergeKey(k *yaml.Node) bool {
 	return k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str")
 }
 
+// safeUnmarshal parses the one YAML document data holds. The splitter cuts a stream at
+// every line yaml.v3 would start a new document on; a second document here is an
+// error all the same, never dropped unread.
 func safeUnmarshal(data []byte, n *yaml.Node) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("yaml: parser failure: %v", r)
 		}
 	}()
-	return yaml.Unmarshal(data, n)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(n); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("yaml: line %d: a second YAML document where one was expected", next.Line)
 }
 
-func yamlError(loc finding.Location, start int, err error) finding.InputError {
-	n, msg := yamlpos.Split(err)
+func yamlError(loc finding.Location, start int, data []byte, err error) finding.InputError {
+	n, msg := yamlpos.Locate(err, data)
 	loc.Line = start
 	if n > 0 {
 		loc.Line = start + n - 1
@@ -231,8 +253,8 @@ func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 		o.CRD = crdInfo(n)
 	}
 	if p.opts.Decode != nil && p.opts.Decode(apiVersion, kind) {
-		c := converter{lines: map[string]int{}, offset: p.offset}
-		v, err := c.value(n, "")
+		c := converter{lines: inventory.NewLines(0), offset: p.offset, maxPathBytes: p.opts.Limits.maxPathBytes()}
+		v, err := c.value(n, inventory.Root, 0)
 		if err != nil {
 			p.errorf(n, "%s %s: %v", kind, o.Ref.Name, err)
 			return
@@ -327,58 +349,55 @@ func kindName(n *yaml.Node) string {
 }
 
 // converter turns a node tree into JSON-compatible values and records the line of every
-// field path on the way.
+// field on the way.
 type converter struct {
-	lines  map[string]int
+	lines  *inventory.Lines
 	offset int
-	count  int
+	// pathBytes is the total length of the paths of the fields recorded so far.
+	pathBytes, maxPathBytes int64
 }
 
 // FieldPath joins a parent path and a key the way loaded line tables spell paths: keys
 // that are plain identifiers are dotted, others are bracketed and quoted.
-func FieldPath(parent, key string) string {
-	plain := key != ""
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			plain = false
-			break
+func FieldPath(parent, key string) string { return inventory.FieldPath(parent, key) }
+
+// field records the line of node n as the field one step below field at (a key, or an
+// index when index >= 0), whose path is plen bytes long, and returns its id.
+func (c *converter) field(at int32, key string, index int, n *yaml.Node, plen int) (int32, error) {
+	id, added := c.lines.Add(at, key, index, n.Line+c.offset)
+	if added {
+		c.pathBytes += int64(plen)
+		if c.maxPathBytes > 0 && c.pathBytes > c.maxPathBytes {
+			return 0, fmt.Errorf("line %d: the paths of the object's fields add up to more than %s (--max-field-paths-size): nested too deep under long keys",
+				n.Line+c.offset, formatBytes(c.maxPathBytes))
 		}
 	}
-	if !plain {
-		return parent + "['" + key + "']"
-	}
-	if parent == "" {
-		return key
-	}
-	return parent + "." + key
+	return id, nil
 }
 
-func (c *converter) value(n *yaml.Node, path string) (any, error) {
-	c.count++
-	if c.count > maxNodes {
-		return nil, fmt.Errorf("document expands to more than %d nodes (alias bomb?)", maxNodes)
-	}
-	if path != "" {
-		if _, ok := c.lines[path]; !ok {
-			c.lines[path] = n.Line + c.offset
-		}
-	}
+// value converts n, the value of field at (inventory.Root for the object), whose path
+// is plen bytes long.
+func (c *converter) value(n *yaml.Node, at int32, plen int) (any, error) {
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return nil, fmt.Errorf("line %d: unresolved alias", n.Line+c.offset)
 		}
-		return c.value(n.Alias, path)
+		return c.value(n.Alias, at, plen)
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return c.value(n.Content[0], path)
+		return c.value(n.Content[0], at, plen)
 	case yaml.SequenceNode:
 		out := make([]any, len(n.Content))
 		for i, e := range n.Content {
-			v, err := c.value(e, path+"["+strconv.Itoa(i)+"]")
+			elen := plen + indexLen(i)
+			id, err := c.field(at, "", i, e, elen)
+			if err != nil {
+				return nil, err
+			}
+			v, err := c.value(e, id, elen)
 			if err != nil {
 				return nil, err
 			}
@@ -387,7 +406,7 @@ func (c *converter) value(n *yaml.Node, path string) (any, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
-		if err := c.mapping(n, path, out, false); err != nil {
+		if err := c.mapping(n, at, plen, out, false); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -397,10 +416,19 @@ func (c *converter) value(n *yaml.Node, path string) (any, error) {
 	return nil, nil
 }
 
+// indexLen is the length of "[i]".
+func indexLen(i int) int {
+	n := 3
+	for ; i >= 10; i /= 10 {
+		n++
+	}
+	return n
+}
+
 // mapping converts the keys of n into out. Explicit keys are converted before merge
 // keys (<<), so that they win, and so do their lines. With onlyNew, keys already in out
 // are skipped (a merged mapping never overrides, nor records lines for what it loses).
-func (c *converter) mapping(n *yaml.Node, path string, out map[string]any, onlyNew bool) error {
+func (c *converter) mapping(n *yaml.Node, at int32, plen int, out map[string]any, onlyNew bool) error {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -412,14 +440,19 @@ func (c *converter) mapping(n *yaml.Node, path string, out map[string]any, onlyN
 		if _, ok := out[key]; ok && onlyNew {
 			continue
 		}
-		val, err := c.value(v, FieldPath(path, key))
+		klen := plen + inventory.StepLen(plen, key)
+		id, err := c.field(at, key, -1, v, klen)
+		if err != nil {
+			return err
+		}
+		val, err := c.value(v, id, klen)
 		if err != nil {
 			return err
 		}
 		out[key] = val
 	}
 	for _, v := range merges {
-		if err := c.merge(resolveAlias(v), path, out); err != nil {
+		if err := c.merge(resolveAlias(v), at, plen, out); err != nil {
 			return err
 		}
 	}
@@ -428,7 +461,7 @@ func (c *converter) mapping(n *yaml.Node, path string, out map[string]any, onlyN
 
 // merge applies a YAML merge key: explicit keys of the mapping win over merged ones,
 // and earlier mappings of a merged sequence over later ones.
-func (c *converter) merge(v *yaml.Node, path string, out map[string]any) error {
+func (c *converter) merge(v *yaml.Node, at int32, plen int, out map[string]any) error {
 	var srcs []*yaml.Node
 	switch v.Kind {
 	case yaml.MappingNode:
@@ -444,7 +477,7 @@ func (c *converter) merge(v *yaml.Node, path string, out map[string]any) error {
 		if s.Kind != yaml.MappingNode {
 			return fmt.Errorf("line %d: merge key needs a mapping", s.Line+c.offset)
 		}
-		if err := c.mapping(s, path, out, true); err != nil {
+		if err := c.mapping(s, at, plen, out, true); err != nil {
 			return err
 		}
 	}

@@ -72,7 +72,7 @@ metadata:
 		if md, _ := o.Body["metadata"].(map[string]any); md["namespace"] != nil {
 			t.Errorf("%s: body keeps metadata.namespace %v", o.Ref, md["namespace"])
 		}
-		if _, ok := o.Lines["metadata.namespace"]; ok || o.HeaderLines.Namespace != 0 {
+		if _, ok := o.Lines.Line("metadata.namespace"); ok || o.HeaderLines.Namespace != 0 {
 			t.Errorf("%s: keeps the line of metadata.namespace", o.Ref)
 		}
 	}

@@ -26,7 +26,7 @@ func TestTypedListItemsWithoutKind(t *testing.T) {
 		if v := field(o.Body, "spec", "containers", 0, "securityContext", "privileged"); v != true {
 			t.Errorf("privileged = %v, want true", v)
 		}
-		if l := o.Lines["spec.containers[0].securityContext.privileged"]; l != 20 {
+		if l, _ := o.Lines.Line("spec.containers[0].securityContext.privileged"); l != 20 {
 			t.Errorf("line of privileged = %d, want 20", l)
 		}
 	})

@@ -39,10 +39,13 @@ type Options struct {
 	PSSVersion string
 	// PSSLevel overrides the configuration's podSecurityLevel ("baseline" or
 	// "restricted").
-	PSSLevel     string
-	Namespace    string
-	Helm         load.HelmOptions
-	Limits       load.RenderLimits
+	PSSLevel  string
+	Namespace string
+	Helm      load.HelmOptions
+	// Limits bound what one input may cost (zero fields: the loader's defaults).
+	Limits load.Limits
+	// Render bounds what rendering one chart or overlay may cost.
+	Render       load.RenderLimits
 	BaselineFile string
 	Version      string
 	Now          time.Time
@@ -278,6 +281,7 @@ func Run(opts Options) (*Result, error) {
 		Decode:    engine.Decoder(enabled, finder),
 		Helm:      opts.Helm,
 		Limits:    opts.Limits,
+		Render:    opts.Render,
 		Stdin:     opts.Stdin,
 		Workers:   opts.Workers,
 		Visit:     eng.Visit,
