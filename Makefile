@@ -1,11 +1,14 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 BIN := bin/palisade
+# VERSION is stamped into the binary (palisade version, every report's tool.version);
+# go install and go run fall back to the module version or commit from the build info.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz
 
 build:
-	$(GO) build -o $(BIN) ./cmd/palisade
+	$(GO) build -ldflags "-X github.com/palisade-k8s/palisade/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/palisade
 
 # test builds the kube-apiserver and etcd the integration tests run (once: later runs
 # reuse ~/.cache/palisade/k8s), then runs every test against them. PALISADE_REQUIRE_K8S
