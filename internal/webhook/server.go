@@ -33,6 +33,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/admission"
 	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
 // Options configure a Server.
@@ -343,6 +344,18 @@ type job struct {
 	answer func(d *admission.Decision) ([]byte, error)
 }
 
+// run decides the review. A panic outside the rules (which the engine already
+// contains) is an internal error of this review, answered as an error so that
+// failurePolicy decides, never an allow; it does not take the replica down.
+func (j *job) run(ctx context.Context, ev *admission.Evaluator) (d *admission.Decision) {
+	defer func() {
+		if v := recover(); v != nil {
+			d = &admission.Decision{Err: fmt.Errorf("internal error in %s: %s", j.name, finding.Recovered(v))}
+		}
+	}()
+	return j.decide(ctx, ev)
+}
+
 // handle serves one review endpoint within the review's bounds. The review's
 // deadline runs from its arrival, and bounds the reading of its body too. Its
 // memory (admission.Limits.Cost) is reserved from the review memory as its body
@@ -416,7 +429,7 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 		handed = true
 		go func() {
 			defer stop()
-			done <- j.decide(ctx, ev)
+			done <- j.run(ctx, ev)
 		}()
 		var d *admission.Decision
 		select {
