@@ -560,3 +560,19 @@ func TestDecodeReviewOnePass(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseEscapesInputText: kubectl prints a denial's message and the warnings to
+// the user's terminal, so control characters from the object are escaped there; the
+// message keeps its own line breaks.
+func TestResponseEscapesInputText(t *testing.T) {
+	d := &Decision{UID: "u", Allowed: false,
+		Message:  "denied:\n- image \"evil\x1b[2J\" is mutable",
+		Warnings: []string{"annotation \x1b]0;pwned\x07 set"}}
+	r := d.Response()
+	if strings.Contains(r.Result.Message, "\x1b") || !strings.Contains(r.Result.Message, `evil\x1b[2J`) || !strings.Contains(r.Result.Message, "denied:\n- image") {
+		t.Errorf("message %q", r.Result.Message)
+	}
+	if len(r.Warnings) != 1 || strings.ContainsAny(r.Warnings[0], "\x1b\x07") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}

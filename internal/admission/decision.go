@@ -12,6 +12,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // Verdict is one finding of a review and what it does.
@@ -213,10 +214,20 @@ func warning(v *Verdict) string {
 // Response is the AdmissionResponse of the decision (not for errors: the server
 // answers those with an HTTP error).
 func (d *Decision) Response() *admissionv1.AdmissionResponse {
-	r := &admissionv1.AdmissionResponse{UID: typesUID(d.UID), Allowed: d.Allowed, Warnings: d.Warnings}
+	// kubectl prints the message and warnings to the user's terminal: text from the
+	// object (annotation values, images, env) is escaped there as in every report.
+	var warnings []string
+	for _, w := range d.Warnings {
+		warnings = append(warnings, safetext.Escape(w))
+	}
+	r := &admissionv1.AdmissionResponse{UID: typesUID(d.UID), Allowed: d.Allowed, Warnings: warnings}
 	if !d.Allowed {
+		lines := strings.Split(d.Message, "\n")
+		for i, l := range lines {
+			lines[i] = safetext.Escape(l)
+		}
 		r.Result = &metav1.Status{
-			Status: metav1.StatusFailure, Message: d.Message,
+			Status: metav1.StatusFailure, Message: strings.Join(lines, "\n"),
 			Reason: metav1.StatusReasonForbidden, Code: http.StatusForbidden,
 		}
 	}
