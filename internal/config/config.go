@@ -131,7 +131,7 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, cleanYAMLError(err)
+		return nil, cleanYAMLError(err, data)
 	}
 	var errs []string
 	for id, rc := range cfg.Rules {
@@ -250,11 +250,12 @@ func ValidLevel(level string) error {
 	return fmt.Errorf("%q is not a Pod Security level palisade holds workloads to (baseline or restricted)", level)
 }
 
-func cleanYAMLError(err error) error {
+func cleanYAMLError(err error, data []byte) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		// A syntax error: name the line the way manifest errors do.
-		if line, msg := yamlpos.Split(err); line > 0 {
+		// A syntax error: name the line the way manifest errors do (an encoding error,
+		// which yaml.v3 gives no line, on the line of its first bad character).
+		if line, msg := yamlpos.Locate(err, data); line > 0 {
 			return fmt.Errorf("line %d: invalid YAML: %s", line, msg)
 		}
 	}

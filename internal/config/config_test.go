@@ -256,3 +256,15 @@ func TestGlobsAndTemplatePathsAreChecked(t *testing.T) {
 		t.Errorf("valid globs and paths: %v", err)
 	}
 }
+
+// TestEncodingErrorOnItsLine: a NUL or invalid UTF-8 in the configuration is reported
+// on its own line, not on line 1.
+func TestEncodingErrorOnItsLine(t *testing.T) {
+	for name, bad := range map[string]string{"NUL": "\x00", "invalid UTF-8": "\xff\xfe"} {
+		data := []byte("rules:\n  PAL-001:\n    severity: high\n  PAL-002:\n    enabled: fal" + bad + "se\n")
+		_, err := Parse(data, knownRule, ruleParams)
+		if err == nil || !strings.HasPrefix(err.Error(), "line 5:") {
+			t.Errorf("%s: %v, want an error on line 5", name, err)
+		}
+	}
+}
