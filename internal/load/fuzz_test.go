@@ -145,7 +145,7 @@ func checkSplit(t *testing.T, in []byte) {
 	}
 	// Without markers, line breaks other than LF or a BOM, splitting is the identity.
 	if !bytes.Contains(in, []byte("---")) && !bytes.Contains(in, []byte("...")) &&
-		bytes.IndexAny(in, "\r\u0085\u2028\u2029") < 0 && !bytes.HasPrefix(in, []byte("\xef\xbb\xbf")) {
+		!bytes.ContainsAny(in, "\r\u0085\u2028\u2029") && !bytes.HasPrefix(in, []byte("\xef\xbb\xbf")) {
 		switch {
 		case blank(in) && len(docs) != 0:
 			t.Errorf("blank input gave %d documents", len(docs))

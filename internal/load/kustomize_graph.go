@@ -104,6 +104,7 @@ func (c *kustomizeCheck) visit(dir string, plugin bool, depth int) {
 // check applies the checks to every field of a kustomization that names something
 // kustomize loads. TestKustomizeFieldsChecked keeps this list complete.
 func (c *kustomizeCheck) check(kz *kustomization, k *types.Kustomization, plugin bool, depth int) {
+	//lint:ignore SA1019 kustomize still builds the deprecated fields, so they are checked too
 	for _, r := range append(append([]string(nil), k.Resources...), k.Bases...) {
 		c.resource(kz, r, "resource", plugin, depth)
 	}
@@ -119,6 +120,7 @@ func (c *kustomizeCheck) check(kz *kustomization, k *types.Kustomization, plugin
 	if p, ok := k.OpenAPI["path"]; ok {
 		c.file(kz, p, "OpenAPI schema")
 	}
+	//lint:ignore SA1019 kustomize still builds the deprecated fields, so they are checked too
 	for _, p := range k.PatchesStrategicMerge {
 		if s := string(p); !strings.Contains(s, "\n") {
 			c.file(kz, s, "patch")
@@ -126,6 +128,7 @@ func (c *kustomizeCheck) check(kz *kustomization, k *types.Kustomization, plugin
 			c.collectSecrets([]byte(s))
 		}
 	}
+	//lint:ignore SA1019 kustomize still builds the deprecated fields, so they are checked too
 	for _, p := range append(append([]types.Patch(nil), k.Patches...), k.PatchesJson6902...) {
 		if p.Path != "" {
 			c.file(kz, p.Path, "patch")

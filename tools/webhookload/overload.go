@@ -34,9 +34,9 @@ type overload struct {
 	verbose        bool
 }
 
-// timeoutSeconds is the webhook's timeoutSeconds in the shipped manifests: an
+// webhookTimeout is the webhook's timeoutSeconds in the shipped manifests: an
 // answer later than this is a timeout for the API server.
-const timeoutSeconds = 5 * time.Second
+const webhookTimeout = 5 * time.Second
 
 func (o *overload) run() error {
 	ca, err := os.ReadFile(o.ca)
@@ -94,7 +94,7 @@ func h1Client(pool *x509.CertPool, conns int) *http.Client {
 
 func freshClient(pool *x509.CertPool) *http.Client {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}, DisableKeepAlives: true}
-	return &http.Client{Transport: tr, Timeout: timeoutSeconds}
+	return &http.Client{Transport: tr, Timeout: webhookTimeout}
 }
 
 type outcome int
@@ -125,7 +125,7 @@ type tally struct {
 	mu       sync.Mutex
 	lat      [4][]time.Duration
 	firstErr string
-	late     int // answered after timeoutSeconds
+	late     int // answered after webhookTimeout
 }
 
 func (t *tally) add(o outcome, lat time.Duration, err error) {
@@ -135,7 +135,7 @@ func (t *tally) add(o outcome, lat time.Duration, err error) {
 	if o == failed && t.firstErr == "" && err != nil {
 		t.firstErr = err.Error()
 	}
-	if lat > timeoutSeconds {
+	if lat > webhookTimeout {
 		t.late++
 	}
 }
