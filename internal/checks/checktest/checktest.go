@@ -1,0 +1,253 @@
+// Package checktest runs a rule's YAML fixtures, the go/analysis `analysistest` idea
+// applied to manifests. A rule's fixtures live in its family package, in
+// testdata/PAL-xxx/:
+//
+//	fail.yaml, fail-*.yaml  inputs the rule must flag, each expected finding marked
+//	                        on the line it points at: `# want PAL-001` or
+//	                        `# want PAL-001 "message regexp"` (several expectations
+//	                        on one line: `# want PAL-001 PAL-001 "second"`)
+//	pass.yaml, pass-*.yaml  inputs the rule must not flag (no markers)
+//	.palisade.yaml          optional configuration: rule parameters, the Pod
+//	                        Security level
+//
+// Each file is scanned as `palisade scan FILE --include PAL-xxx` would scan it
+// (with the directory's .palisade.yaml, or defaults), and the check is exact both
+// ways for the directory's rule: every unsuppressed finding of the rule must be on a
+// marked line with a matching message, and every expectation must be met. Input
+// errors and internal errors fail the fixture too. Findings of other rules are
+// ignored. Use it from an external test package (package foo_test): it imports
+// internal/scan, which imports every built-in rule.
+package checktest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/config"
+	"github.com/palisade-k8s/palisade/internal/scan"
+)
+
+// ConfigFile is the optional configuration file of a fixture directory.
+const ConfigFile = ".palisade.yaml"
+
+var ruleDir = regexp.MustCompile(`^PAL-[0-9]{3}$`)
+
+// Run checks the fixtures of the rule named by dir's base name (testdata/PAL-xxx)
+// and reports every problem on t, naming file and line. A directory without a fail
+// and a pass file is an error.
+func Run(t testing.TB, dir string) {
+	t.Helper()
+	problems, err := Check(dir)
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	for _, p := range problems {
+		t.Errorf("%s", p)
+	}
+}
+
+// Files lists the fail and pass fixtures of dir, in name order.
+func Files(dir string) (fail, pass []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || name == ConfigFile {
+			continue
+		}
+		switch {
+		case fixtureName(name, "fail"):
+			fail = append(fail, filepath.Join(dir, name))
+		case fixtureName(name, "pass"):
+			pass = append(pass, filepath.Join(dir, name))
+		default:
+			return nil, nil, fmt.Errorf("%s: not a fixture name (fail.yaml, fail-*.yaml, pass.yaml, pass-*.yaml, %s)", filepath.Join(dir, name), ConfigFile)
+		}
+	}
+	return fail, pass, nil
+}
+
+func fixtureName(name, kind string) bool {
+	base, ok := strings.CutSuffix(name, ".yaml")
+	return ok && (base == kind || strings.HasPrefix(base, kind+"-"))
+}
+
+// Check is Run without a testing.TB: it returns the problems found, one line each
+// ("file:line: ..."), and an error when the directory itself is not usable.
+func Check(dir string) ([]string, error) {
+	rule := filepath.Base(dir)
+	if !ruleDir.MatchString(rule) {
+		return nil, fmt.Errorf("%s: a fixture directory is named after its rule (PAL-xxx)", dir)
+	}
+	fail, pass, err := Files(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(fail) == 0 || len(pass) == 0 {
+		return nil, fmt.Errorf("%s: needs at least one fail.yaml (or fail-*.yaml) and one pass.yaml (or pass-*.yaml)", dir)
+	}
+	cfg, err := loadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	for _, f := range fail {
+		problems = append(problems, checkFile(cfg, rule, f, true)...)
+	}
+	for _, f := range pass {
+		problems = append(problems, checkFile(cfg, rule, f, false)...)
+	}
+	return problems, nil
+}
+
+func loadConfig(dir string) (*config.Config, error) {
+	path := filepath.Join(dir, ConfigFile)
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return &config.Config{}, nil
+	}
+	return scan.LoadConfig(path, "")
+}
+
+// want is one expectation: a finding of Rule on Line whose message matches Message.
+type want struct {
+	Line    int
+	Rule    string
+	Message *regexp.Regexp
+	met     bool
+}
+
+// got is one finding of the rule under test.
+type got struct {
+	Line    int
+	Message string
+}
+
+func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	wants, problems := parseWants(file, string(data))
+	if !fail {
+		for _, w := range wants {
+			problems = append(problems, fmt.Sprintf("%s:%d: a pass fixture has a `# want` marker", file, w.Line))
+		}
+		wants = nil
+	}
+	for _, w := range wants {
+		if w.Rule != rule {
+			problems = append(problems, fmt.Sprintf("%s:%d: marker names %s in the fixtures of %s", file, w.Line, w.Rule, rule))
+		}
+	}
+	if fail && len(wants) == 0 {
+		problems = append(problems, fmt.Sprintf("%s: a fail fixture has no `# want %s` marker", file, rule))
+	}
+	res, err := scan.Run(scan.Options{Paths: []string{file}, Config: cfg, Include: []string{rule}, FailOn: "none", Workers: 1})
+	if err != nil {
+		return append(problems, fmt.Sprintf("%s: scan: %v", file, err))
+	}
+	for _, e := range res.Report.Errors {
+		problems = append(problems, fmt.Sprintf("%s:%d: input error: %s", file, e.Location.Line, e.Message))
+	}
+	for _, e := range res.Report.Internal {
+		problems = append(problems, fmt.Sprintf("%s: internal error: %v", file, e))
+	}
+	var gots []got
+	for _, f := range res.Report.Findings {
+		if f.RuleID == rule && f.Suppressed == nil {
+			gots = append(gots, got{Line: f.Location.Line, Message: f.Message})
+		}
+	}
+	return append(problems, match(file, rule, wants, gots)...)
+}
+
+// match pairs findings with expectations on the same line; a finding takes the
+// first unmet expectation whose regexp matches its message.
+func match(file, rule string, wants []*want, gots []got) []string {
+	var problems []string
+	for _, g := range gots {
+		found := false
+		for _, w := range wants {
+			if !w.met && w.Line == g.Line && w.Rule == rule && w.Message.MatchString(g.Message) {
+				w.met, found = true, true
+				break
+			}
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("%s:%d: unexpected finding %s: %s", file, g.Line, rule, g.Message))
+		}
+	}
+	for _, w := range wants {
+		if !w.met && w.Rule == rule {
+			m := ""
+			if w.Message.String() != "" {
+				m = fmt.Sprintf(" matching %q", w.Message)
+			}
+			problems = append(problems, fmt.Sprintf("%s:%d: missing finding %s%s", file, w.Line, w.Rule, m))
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return lineOf(problems[i]) < lineOf(problems[j]) })
+	return problems
+}
+
+func lineOf(problem string) int {
+	_, rest, _ := strings.Cut(problem, ".yaml:")
+	n, _ := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
+	return n
+}
+
+var (
+	marker  = regexp.MustCompile(`#\s*want\s+(.*)$`)
+	ruleTok = regexp.MustCompile(`^PAL-[0-9]{3}`)
+)
+
+// parseWants reads the `# want` markers of a fixture, one or more expectations per
+// line: a rule ID, optionally followed by a double-quoted Go string holding a
+// regexp of the message.
+func parseWants(file, text string) ([]*want, []string) {
+	var wants []*want
+	var problems []string
+	for i, line := range strings.Split(text, "\n") {
+		m := marker.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n := i + 1
+		rest := strings.TrimSpace(m[1])
+		for rest != "" {
+			id := ruleTok.FindString(rest)
+			if id == "" {
+				problems = append(problems, fmt.Sprintf("%s:%d: bad marker: want a rule ID (PAL-xxx), got %q", file, n, rest))
+				break
+			}
+			rest = strings.TrimSpace(rest[len(id):])
+			w := &want{Line: n, Rule: id, Message: regexp.MustCompile("")}
+			if strings.HasPrefix(rest, `"`) {
+				q, err := strconv.QuotedPrefix(rest)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s:%d: bad marker: %v", file, n, err))
+					break
+				}
+				rest = strings.TrimSpace(rest[len(q):])
+				s, _ := strconv.Unquote(q)
+				re, err := regexp.Compile(s)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s:%d: bad marker regexp: %v", file, n, err))
+					break
+				}
+				w.Message = re
+			}
+			wants = append(wants, w)
+		}
+	}
+	return wants, problems
+}

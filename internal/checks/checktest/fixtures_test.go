@@ -1,0 +1,109 @@
+package checktest_test
+
+import (
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/checks/checktest"
+	"github.com/palisade-k8s/palisade/internal/rules"
+)
+
+// fixtureDirs finds every rule's fixture directory, in whichever package of
+// internal/checks it lives, keyed by rule ID.
+func fixtureDirs(t *testing.T) map[string]string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("..", "*", "testdata", "PAL-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, d := range dirs {
+		id := filepath.Base(d)
+		if prev, ok := out[id]; ok {
+			t.Errorf("fixtures of %s in two places: %s and %s", id, prev, d)
+		}
+		out[id] = d
+	}
+	return out
+}
+
+// TestFixtures runs every rule's fixtures.
+func TestFixtures(t *testing.T) {
+	dirs := fixtureDirs(t)
+	ids := make([]string, 0, len(dirs))
+	for id := range dirs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		t.Run(id, func(t *testing.T) { checktest.Run(t, dirs[id]) })
+	}
+}
+
+// families maps the hundreds of a rule ID to the package that holds the rule.
+var families = map[int]string{
+	0: "podsecurity", 1: "images", 2: "resources", 3: "identity",
+	4: "network", 5: "credentials", 6: "namespaces", 7: "controlplane",
+}
+
+// exempt lists rules that cannot have YAML fixtures, with the reason. Keep it empty
+// unless a rule truly needs input that is not a manifest.
+var exempt = map[string]string{}
+
+// TestEveryRuleHasFixtures asserts that every registered rule has a fixture
+// directory, in its family's package, with at least one fail and one pass case, or
+// is listed in exempt with a reason (or, for now, in todo).
+func TestEveryRuleHasFixtures(t *testing.T) {
+	dirs := fixtureDirs(t)
+	registered := map[string]bool{}
+	for _, r := range rules.All() {
+		registered[r.ID] = true
+		dir, ok := dirs[r.ID]
+		switch {
+		case exempt[r.ID] != "" && ok:
+			t.Errorf("%s is exempt from fixtures (%s) but has %s: drop the exemption", r.ID, exempt[r.ID], dir)
+		case exempt[r.ID] != "":
+		case todo[r.ID] && ok:
+			t.Errorf("%s has fixtures in %s: remove it from the todo list", r.ID, dir)
+		case todo[r.ID]:
+		case !ok:
+			t.Errorf("%s has no fixtures: add %s/testdata/%s/{fail,pass}.yaml (see package checktest)", r.ID, family(r.ID), r.ID)
+		default:
+			fail, pass, err := checktest.Files(dir)
+			if err != nil {
+				t.Error(err)
+			} else if len(fail) == 0 || len(pass) == 0 {
+				t.Errorf("%s: needs at least one fail and one pass case, has %d and %d", dir, len(fail), len(pass))
+			}
+			if want := family(r.ID); filepath.Base(filepath.Dir(filepath.Dir(dir))) != want {
+				t.Errorf("%s: the fixtures of %s belong in %s/testdata", dir, r.ID, want)
+			}
+		}
+	}
+	for id, dir := range dirs {
+		if !registered[id] {
+			t.Errorf("%s: no registered rule %s", dir, id)
+		}
+	}
+	for id := range exempt {
+		if !registered[id] {
+			t.Errorf("exempt lists %s, which is not a registered rule", id)
+		}
+	}
+	for id := range todo {
+		if !registered[id] {
+			t.Errorf("todo lists %s, which is not a registered rule", id)
+		}
+	}
+	if len(todo) > 0 {
+		t.Logf("TODO: %d rules still without fixtures", len(todo))
+	}
+}
+
+func family(id string) string {
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "PAL-"))
+	return families[n/100]
+}
