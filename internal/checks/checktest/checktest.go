@@ -15,8 +15,13 @@
 // ways for the directory's rule: every unsuppressed finding of the rule must be on a
 // marked line with a matching message, and every expectation must be met. Input
 // errors and internal errors fail the fixture too. Findings of other rules are
-// ignored. Use it from an external test package (package foo_test): it imports
-// internal/scan, which imports every built-in rule.
+// ignored. A finding without a line (Location.Line 0) cannot be marked and always
+// fails: a rule must point at a field.
+//
+// The fixtures of all families run from this package's own test (fixtures_test.go);
+// a family package may also run its own with checktest.RunAll(t, "testdata") from an
+// external test package (package foo_test), since checktest imports internal/scan,
+// which imports every built-in rule.
 package checktest
 
 import (
@@ -50,6 +55,22 @@ func Run(t testing.TB, dir string) {
 	}
 	for _, p := range problems {
 		t.Errorf("%s", p)
+	}
+}
+
+// RunAll runs, each as a subtest named after its rule, the fixtures of every rule
+// under testdata (a package's testdata directory, holding PAL-xxx directories).
+func RunAll(t *testing.T, testdata string) {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(testdata, "PAL-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Errorf("%s: no PAL-xxx fixture directories", testdata)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { Run(t, dir) })
 	}
 }
 
