@@ -169,6 +169,21 @@ func TestRun(t *testing.T) {
 		},
 		want: []string{"fail.yaml:10: bad marker regexp", "fail.yaml: a fail fixture has no `# want PAL-001` marker", "fail.yaml:10: unexpected finding PAL-001"},
 	}, {
+		name: "fake credential placeholders",
+		rule: "PAL-505",
+		files: map[string]string{
+			"fail.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake alnum 36}} # want PAL-505\n",
+			"pass.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake alnum 3}}\n",
+		},
+	}, {
+		name: "bad placeholder",
+		rule: "PAL-505",
+		files: map[string]string{
+			"fail.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake alnum36}} # want PAL-505\n",
+			"pass.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake emoji 36}}\n",
+		},
+		want: []string{`fail.yaml: bad placeholder "{{fake alnum36}}`, "pass.yaml: bad placeholder {{fake emoji 36}}"},
+	}, {
 		name:  "no pass case",
 		rule:  "PAL-001",
 		files: map[string]string{"fail.yaml": fmt.Sprintf(privileged, " # want PAL-001", "false")},

@@ -50,20 +50,10 @@ var families = map[int]string{
 	4: "network", 5: "credentials", 6: "namespaces", 7: "controlplane",
 }
 
-// exempt lists rules that cannot have YAML fixtures, with the reason.
-var exempt = map[string]string{
-	// The repository holds no string that a secret scanner (GitHub push protection,
-	// gitleaks) would report, so the detectors of provider credentials are tested
-	// with values generated at run time (internal/checks secrets_test.go,
-	// TestEverySecretsRuleReports, and internal/secrets), not with files.
-	"PAL-501": noSecretShapedFiles, "PAL-502": noSecretShapedFiles, "PAL-503": noSecretShapedFiles,
-	"PAL-504": noSecretShapedFiles, "PAL-505": noSecretShapedFiles, "PAL-506": noSecretShapedFiles,
-	"PAL-507": noSecretShapedFiles, "PAL-508": noSecretShapedFiles, "PAL-509": noSecretShapedFiles,
-	"PAL-510": noSecretShapedFiles, "PAL-511": noSecretShapedFiles, "PAL-512": noSecretShapedFiles,
-	"PAL-514": noSecretShapedFiles, "PAL-516": noSecretShapedFiles,
-}
-
-const noSecretShapedFiles = "its input is a credential-shaped string, which the repository must not hold (see secrets_test.go)"
+// exempt lists rules that cannot have YAML fixtures, each with the reason (for
+// example a rule whose input is not a manifest). None is exempt today; credential
+// detectors use {{fake SET N}} placeholders instead (see package checktest).
+var exempt = map[string]string{}
 
 // TestEveryRuleHasFixtures asserts that every registered rule has a fixture
 // directory, in its family's package, with at least one fail and one pass case, or
