@@ -5,7 +5,9 @@
 //	fail.yaml, fail-*.yaml  inputs the rule must flag, each expected finding marked
 //	                        on the line it points at: `# want PAL-001` or
 //	                        `# want PAL-001 "message regexp"` (several expectations
-//	                        on one line: `# want PAL-001 PAL-001 "second"`)
+//	                        on one line: `# want PAL-001 PAL-001 "second"`); a
+//	                        finding in a block scalar (| or >), where # is text,
+//	                        points at the scalar's key line, which takes the marker
 //	pass.yaml, pass-*.yaml  inputs the rule must not flag (no markers)
 //	.palisade.yaml          optional configuration: rule parameters, the Pod
 //	                        Security level
