@@ -357,10 +357,6 @@ type converter struct {
 	pathBytes, maxPathBytes int64
 }
 
-// FieldPath joins a parent path and a key the way loaded line tables spell paths: keys
-// that are plain identifiers are dotted, others are bracketed and quoted.
-func FieldPath(parent, key string) string { return inventory.FieldPath(parent, key) }
-
 // field records the line of node n as the field one step below field at (a key, or an
 // index when index >= 0), whose path is plen bytes long, and returns its id.
 func (c *converter) field(at int32, key string, index int, n *yaml.Node, plen int) (int32, error) {
