@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/cli"
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/load"
-	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
 var (
@@ -56,7 +56,7 @@ func TestShippedConfigValidates(t *testing.T) {
 		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		c, err := scan.LoadConfig(path, "")
+		c, err := config.Resolve(path, "")
 		if err != nil {
 			t.Errorf("%s: %v\n%s", o.Origin, err, cfg)
 			continue

@@ -19,7 +19,6 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/rules"
-	"github.com/palisade-k8s/palisade/internal/scan"
 )
 
 // fakeCluster answers namespace and pod reads from maps.
@@ -517,7 +516,7 @@ func TestSameRulesAsScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enabled, _ := scan.EnabledRules(cfg, nil, nil)
+	enabled, _ := config.EnabledRules(cfg, nil, nil)
 	want := map[string]bool{}
 	for _, r := range enabled {
 		if atAdmission(r) && e.Action(r.ID) != config.Ignore {

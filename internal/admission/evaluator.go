@@ -24,7 +24,6 @@ import (
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/rules"
-	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/suppress"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -85,7 +84,7 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	enabled, err := scan.EnabledRules(cfg, nil, nil)
+	enabled, err := config.EnabledRules(cfg, nil, nil)
 	if err != nil {
 		return nil, err
 	}

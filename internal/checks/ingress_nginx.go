@@ -28,7 +28,6 @@ import (
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -205,7 +204,7 @@ func init() {
 					continue
 				}
 				if matchesAnnotationPattern(snippets, k) {
-					p.Report(load.FieldPath("metadata.annotations", k), "",
+					p.Report(inventory.FieldPath("metadata.annotations", k), "",
 						"annotation %s injects raw NGINX configuration into the shared ingress controller", k)
 					continue
 				}
@@ -213,7 +212,7 @@ func init() {
 					continue
 				}
 				if what, at, ok := nginxBreakout(v); ok {
-					p.Report(load.FieldPath("metadata.annotations", k), "",
+					p.Report(inventory.FieldPath("metadata.annotations", k), "",
 						"annotation %s has %s in its value (at byte %d), which ends the NGINX directive the controller writes it into: configuration injection into the shared ingress controller", k, what, at)
 				}
 			}
@@ -247,7 +246,7 @@ func init() {
 			if !ok || v == nil || !strings.EqualFold(strings.TrimSpace(fmt.Sprint(v)), "true") {
 				return
 			}
-			p.Report(load.FieldPath("data", keyAllowSnippets), "",
+			p.Report(inventory.FieldPath("data", keyAllowSnippets), "",
 				"data.%s is %q: ingress-nginx applies snippet annotations from every Ingress", keyAllowSnippets, fmt.Sprint(v))
 		},
 	})

@@ -115,7 +115,7 @@ func TestSeccompNoteCases(t *testing.T) {
 
 func TestPSSLevelValidation(t *testing.T) {
 	_, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(rtPod("", "")), PSSLevel: "privileged"})
-	var ce scan.ConfigError
+	var ce config.Error
 	if err == nil || !asConfigError(err, &ce) || !strings.Contains(err.Error(), "--pss-level") {
 		t.Errorf("--pss-level privileged: %v", err)
 	}
@@ -125,8 +125,8 @@ func TestPSSLevelValidation(t *testing.T) {
 	}
 }
 
-func asConfigError(err error, ce *scan.ConfigError) bool {
-	c, ok := err.(scan.ConfigError)
+func asConfigError(err error, ce *config.Error) bool {
+	c, ok := err.(config.Error)
 	if ok {
 		*ce = c
 	}
@@ -136,7 +136,7 @@ func asConfigError(err error, ce *scan.ConfigError) bool {
 // TestBaselineLevelLeavesOutRestricted checks the level against the registry: at
 // baseline no restricted-profile rule runs, and every baseline one still does.
 func TestBaselineLevelLeavesOutRestricted(t *testing.T) {
-	on, err := scan.EnabledRules(&config.Config{PodSecurityLevel: "baseline"}, nil, nil)
+	on, err := config.EnabledRules(&config.Config{PodSecurityLevel: "baseline"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,6 @@ import (
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -139,7 +138,7 @@ type secretValue struct {
 }
 
 // path returns the value's field path.
-func (v *secretValue) path() string { return load.FieldPath(v.field, v.key) }
+func (v *secretValue) path() string { return inventory.FieldPath(v.field, v.key) }
 
 // isCoreSecret reports whether o is a v1 Secret with a decoded body.
 func isCoreSecret(o *inventory.Object) bool {

@@ -19,7 +19,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/secrets"
 	"github.com/palisade-k8s/palisade/internal/workload"
@@ -136,7 +135,7 @@ func scanWorkloadSecrets(p *rules.Pass, w *workload.Workload) *workloadScan {
 	// A Pod's own annotations are object headers, read with every object's.
 	if w.MetaPath != "metadata" {
 		for _, k := range sortedKeys(w.Meta.Annotations) {
-			c.scan(load.FieldPath(w.MetaPath+".annotations", k), "", fmt.Sprintf("pod template annotation %q", k), k, k, w.Meta.Annotations[k])
+			c.scan(inventory.FieldPath(w.MetaPath+".annotations", k), "", fmt.Sprintf("pod template annotation %q", k), k, k, w.Meta.Annotations[k])
 		}
 	}
 	return &workloadScan{hits: c.hits, read: c.read}
@@ -153,7 +152,7 @@ func scanObjectSecrets(p *rules.Pass, o *inventory.Object) []secretHit {
 		if k == annLastApplied {
 			continue
 		}
-		c.scan(load.FieldPath("metadata.annotations", k), "", fmt.Sprintf("annotation %q", k), k, k, o.Annotations[k])
+		c.scan(inventory.FieldPath("metadata.annotations", k), "", fmt.Sprintf("annotation %q", k), k, k, o.Annotations[k])
 	}
 	if o.Ref.Kind == "ConfigMap" && o.Ref.APIVersion == "v1" {
 		data, _ := o.Body["data"].(map[string]any)
@@ -161,7 +160,7 @@ func scanObjectSecrets(p *rules.Pass, o *inventory.Object) []secretHit {
 			// A secret in a key's name: the path and message must not name the key.
 			c.scan("data", "", "the name of a ConfigMap key", "", "", k)
 			if v, ok := data[k].(string); ok {
-				c.scan(load.FieldPath("data", k), "", fmt.Sprintf("ConfigMap key %q", k), k, k, v)
+				c.scan(inventory.FieldPath("data", k), "", fmt.Sprintf("ConfigMap key %q", k), k, k, v)
 			}
 		}
 	}
@@ -239,7 +238,7 @@ func describeSecretHit(h *secretHit) string {
 // read there (annotations, ConfigMap data, the container fields in live) and are
 // skipped; a Secret's data is decoded from base64 first.
 func scanLastApplied(c *collector, o *inventory.Object, raw string, live map[string]string) {
-	path := load.FieldPath("metadata.annotations", annLastApplied)
+	path := inventory.FieldPath("metadata.annotations", annLastApplied)
 	where := fmt.Sprintf("annotation %q (kubectl's copy of the applied object, readable by whoever can read its metadata)", annLastApplied)
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
@@ -268,7 +267,7 @@ func scanLastApplied(c *collector, o *inventory.Object, raw string, live map[str
 			return
 		}
 		note := ""
-		if isSecret && field == load.FieldPath("data", key) {
+		if isSecret && field == inventory.FieldPath("data", key) {
 			if dec, err := base64.StdEncoding.DecodeString(v); err == nil {
 				v, note = string(dec), " (base64-decoded)"
 			}
@@ -320,7 +319,7 @@ func walkJSONStrings(v any, path, key string, fn func(path, key, value string)) 
 			if k == "value" && name != "" {
 				sub = name
 			}
-			walkJSONStrings(v[k], load.FieldPath(path, k), sub, fn)
+			walkJSONStrings(v[k], inventory.FieldPath(path, k), sub, fn)
 		}
 	case []any:
 		for i, e := range v {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -502,7 +503,7 @@ func TestEverySecretsRuleReports(t *testing.T) {
 			t.Fatalf("no value for %s", id)
 		}
 		fmt.Fprintf(&yaml, "  %s: |\n%s", kv[0], indent(kv[1], "    "))
-		want = append(want, id+" - "+load.FieldPath("data", kv[0]))
+		want = append(want, id+" - "+inventory.FieldPath("data", kv[0]))
 	}
 	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml.String()), FailOn: "none"})
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -81,7 +80,7 @@ func init() {
 			ranges, base := svc.Spec.LoadBalancerSourceRanges, "spec.loadBalancerSourceRanges"
 			if len(ranges) == 0 {
 				if ann := strings.TrimSpace(o.Annotations[annLBSourceRanges]); ann != "" {
-					base = load.FieldPath("metadata.annotations", annLBSourceRanges)
+					base = inventory.FieldPath("metadata.annotations", annLBSourceRanges)
 					for _, r := range strings.Split(ann, ",") {
 						ranges = append(ranges, strings.TrimSpace(r))
 					}

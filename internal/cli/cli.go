@@ -294,7 +294,7 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 		}
 	}
 	wd, _ := os.Getwd()
-	cfg, err := scan.LoadConfig(configFile, wd)
+	cfg, err := config.Resolve(configFile, wd)
 	if err != nil {
 		safetext.Fprintln(stderr, "palisade:", err)
 		return nil, exitError{ExitUsage}

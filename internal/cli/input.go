@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/load"
-	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -53,7 +53,7 @@ func (in *inputFlags) register(f *pflag.FlagSet, withConfig bool) {
 // included.
 func (in *inputFlags) finder() (*workload.Finder, error) {
 	wd, _ := os.Getwd()
-	cfg, err := scan.LoadConfig(in.configFile, wd)
+	cfg, err := config.Resolve(in.configFile, wd)
 	if err != nil {
 		return nil, err
 	}

@@ -18,9 +18,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-k8s/palisade/internal/admission"
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/safetext"
-	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/webhook"
 )
 
@@ -118,7 +118,7 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 			if opts.MaxQueuedReviews == 0 {
 				opts.MaxQueuedReviews = -1 // none (0 is the default in webhook.Options)
 			}
-			opts.ParseConfig = scan.ParseConfig
+			opts.ParseConfig = config.ParseFile
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			if !noCluster {

@@ -1,6 +1,8 @@
 // Package config reads .palisade.yaml: which rules run, at what severity, with what
 // parameters, which objects are exempt and why, and where custom kinds keep their
 // pod templates. Unknown keys and unknown rule IDs are errors that name the line.
+// It also selects the registered rules a run uses (EnabledRules): the scan and the
+// admission webhook share that choice without either importing the other.
 package config
 
 import (
@@ -15,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"

@@ -3,7 +3,7 @@ package load
 import (
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // YAML aliases ("*name") repeat an anchored node, so a few hundred bytes of nested

@@ -22,7 +22,7 @@ import (
 
 	"sigs.k8s.io/kustomize/api/types"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/yamlpos"

@@ -8,12 +8,9 @@ import (
 	"sort"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
@@ -44,7 +41,7 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 		}
 		return fail(path, "load: %v", err)
 	}
-	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
+	if err := checkDependencies(ch, ch.Metadata.Dependencies); err != nil {
 		return fail(path, "%v (run `helm dependency build %s`)", err, path)
 	}
 	for _, f := range opts.Helm.ValuesFiles {
@@ -52,8 +49,7 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 			return fail(f, "values: %v", err)
 		}
 	}
-	vopts := values.Options{ValueFiles: opts.Helm.ValuesFiles, Values: opts.Helm.Set}
-	vals, err := vopts.MergeValues(getter.Providers{})
+	vals, err := mergeValues(opts.Helm.ValuesFiles, opts.Helm.Set)
 	if err != nil {
 		return fail(path, "values: %v", err)
 	}

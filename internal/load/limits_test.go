@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -71,7 +71,7 @@ func TestDeepNestingCostsLinearMemory(t *testing.T) {
 		}
 		path := "spec"
 		for i := 0; i < depth; i++ {
-			path = FieldPath(path, strings.Repeat("k", 100)+strconv.Itoa(i))
+			path = inventory.FieldPath(path, strings.Repeat("k", 100)+strconv.Itoa(i))
 		}
 		if l, ok := objs[0].Lines.Line(path + ".leaf"); !ok || l != 6+depth {
 			t.Errorf("depth %d: deepest field on line %d (found %v), want %d", depth, l, ok, 6+depth)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -356,10 +356,6 @@ type converter struct {
 	// pathBytes is the total length of the paths of the fields recorded so far.
 	pathBytes, maxPathBytes int64
 }
-
-// FieldPath joins a parent path and a key the way loaded line tables spell paths: keys
-// that are plain identifiers are dotted, others are bracketed and quoted.
-func FieldPath(parent, key string) string { return inventory.FieldPath(parent, key) }
 
 // field records the line of node n as the field one step below field at (a key, or an
 // index when index >= 0), whose path is plen bytes long, and returns its id.

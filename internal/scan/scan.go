@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -71,109 +70,6 @@ type Options struct {
 	Framework string
 }
 
-// ConfigError is a usage or configuration problem (exit code 2).
-type ConfigError struct{ Err error }
-
-func (e ConfigError) Error() string { return e.Err.Error() }
-func (e ConfigError) Unwrap() error { return e.Err }
-
-// LoadConfig reads the configuration at path, or finds one from dir upward if path is
-// empty. No file means defaults.
-func LoadConfig(path, dir string) (*config.Config, error) {
-	if path == "" {
-		path = config.Find(dir)
-		if path == "" {
-			return &config.Config{}, nil
-		}
-	}
-	cfg, err := config.Load(path, knownRule, rules.ParamsOf)
-	if err != nil {
-		return nil, ConfigError{err}
-	}
-	return cfg, nil
-}
-
-// ParseConfig validates configuration bytes read from path (which only names them
-// in errors), as LoadConfig does a file. The webhook reads its file once per change
-// and parses what it read.
-func ParseConfig(data []byte, path string) (*config.Config, error) {
-	cfg, err := config.Parse(data, knownRule, rules.ParamsOf)
-	if err != nil {
-		return nil, ConfigError{fmt.Errorf("%s: %w", path, err)}
-	}
-	cfg.Path = path
-	return cfg, nil
-}
-
-func knownRule(id string) bool {
-	_, ok := rules.Get(id)
-	return ok
-}
-
-// EnabledRules applies the configuration and the include/exclude selections to the
-// registry: disabled rules are left out and severities overridden (on copies; the
-// registry is never changed). A pattern that matches no rule is an error, so a typo
-// never silently turns a rule off or the whole scan into nothing.
-func EnabledRules(cfg *config.Config, include, exclude []string) ([]*rules.Rule, error) {
-	all := rules.All()
-	for _, p := range append(append([]string{}, include...), exclude...) {
-		if !matchesAny(all, p) {
-			return nil, ConfigError{fmt.Errorf("no rule matches %q (see `palisade rules`)", p)}
-		}
-	}
-	var out []*rules.Rule
-	on := map[string]bool{}
-	for _, r := range all {
-		rc, ok := cfg.Rules[r.ID]
-		if ok && rc.Enabled != nil && !*rc.Enabled {
-			continue
-		}
-		if (len(include) > 0 && !idMatches(include, r.ID)) || idMatches(exclude, r.ID) {
-			continue
-		}
-		if r.OptIn && !idMatches(include, r.ID) && !(ok && rc.Enabled != nil && *rc.Enabled) {
-			continue
-		}
-		// At the baseline level the restricted profile's rules stay out unless the
-		// configuration turns one on by name.
-		if cfg.PodSecurityLevel == "baseline" && r.Frameworks.PSS == "restricted" && !(ok && rc.Enabled != nil && *rc.Enabled) {
-			continue
-		}
-		on[r.ID] = true
-	}
-	for _, r := range all {
-		if !on[r.ID] || (r.CoveredBy != "" && on[r.CoveredBy]) {
-			continue
-		}
-		rc, ok := cfg.Rules[r.ID]
-		if ok && rc.Severity != nil {
-			c := *r
-			c.Severity = *rc.Severity
-			r = &c
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-func idMatches(patterns []string, id string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(strings.ToUpper(p), id); ok {
-			return true
-		}
-	}
-	return false
-}
-
-func matchesAny(rs []*rules.Rule, pattern string) bool {
-	for _, r := range rs {
-		if idMatches([]string{pattern}, r.ID) {
-			return true
-		}
-	}
-	return false
-}
-
 // Result is a finished scan.
 type Result struct {
 	Report *report.Report
@@ -210,7 +106,7 @@ func Run(opts Options) (*Result, error) {
 	if opts.Framework != "" {
 		f, err := compliance.Get(opts.Framework)
 		if err != nil {
-			return nil, ConfigError{fmt.Errorf("--framework: %w", err)}
+			return nil, config.Error{Err: fmt.Errorf("--framework: %w", err)}
 		}
 		fw = f
 	}
@@ -227,7 +123,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	sev, gate, err := finding.ParseGate(failOn)
 	if err != nil {
-		return nil, ConfigError{fmt.Errorf("--fail-on: %w", err)}
+		return nil, config.Error{Err: fmt.Errorf("--fail-on: %w", err)}
 	}
 	version := opts.PSSVersion
 	if version == "" {
@@ -235,7 +131,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	ev, err := pss.New(version)
 	if err != nil {
-		return nil, ConfigError{err}
+		return nil, config.Error{Err: err}
 	}
 	sup := &suppress.Suppressor{Exemptions: cfg.Exemptions, Now: opts.Now}
 	if sup.Now.IsZero() {
@@ -244,19 +140,19 @@ func Run(opts Options) (*Result, error) {
 	if opts.BaselineFile != "" {
 		b, err := suppress.LoadBaseline(opts.BaselineFile)
 		if err != nil {
-			return nil, ConfigError{err}
+			return nil, config.Error{Err: err}
 		}
 		sup.Baseline = b
 	}
 	if opts.PSSLevel != "" {
 		if err := config.ValidLevel(opts.PSSLevel); err != nil {
-			return nil, ConfigError{fmt.Errorf("--pss-level: %w", err)}
+			return nil, config.Error{Err: fmt.Errorf("--pss-level: %w", err)}
 		}
 		c := *cfg
 		c.PodSecurityLevel = opts.PSSLevel
 		cfg = &c
 	}
-	enabled, err := EnabledRules(cfg, opts.Include, opts.Exclude)
+	enabled, err := config.EnabledRules(cfg, opts.Include, opts.Exclude)
 	if err != nil {
 		return nil, err
 	}

@@ -129,8 +129,8 @@ func TestIncludeExclude(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Include: tc.include, Exclude: tc.exclude, FailOn: "none"})
 			if tc.wantErr {
-				if _, ok := err.(ConfigError); !ok {
-					t.Fatalf("err = %v, want a ConfigError", err)
+				if _, ok := err.(config.Error); !ok {
+					t.Fatalf("err = %v, want a config.Error", err)
 				}
 				return
 			}
@@ -228,10 +228,10 @@ func TestMemoryBudget(t *testing.T) {
 // TestParamValues: a parameter whose rule lists the values it accepts is checked,
 // and the error names the line.
 func TestParamValues(t *testing.T) {
-	if _, err := ParseConfig([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: report\n"), "ok.yaml"); err != nil {
+	if _, err := config.ParseFile([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: report\n"), "ok.yaml"); err != nil {
 		t.Errorf("a listed value: %v", err)
 	}
-	_, err := ParseConfig([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: always\n"), "bad.yaml")
+	_, err := config.ParseFile([]byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: always\n"), "bad.yaml")
 	if err == nil || !strings.Contains(err.Error(), `bad.yaml: line 4: rule PAL-330 parameter bootstrapPolicy: "always" is not one of skip, report`) {
 		t.Errorf("an unlisted value: %v", err)
 	}
@@ -240,7 +240,7 @@ func TestParamValues(t *testing.T) {
 	if err := os.WriteFile(file, []byte("rules:\n  PAL-330:\n    params:\n      bootstrapPolicy: [report]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadConfig("", dir); err == nil || !strings.Contains(err.Error(), "line 4") {
+	if _, err := config.Resolve("", dir); err == nil || !strings.Contains(err.Error(), "line 4") {
 		t.Errorf("a list where a value is expected: %v", err)
 	}
 }

@@ -45,7 +45,7 @@ type Options struct {
 	CertFile, KeyFile string
 	// ConfigPath is the .palisade.yaml to serve ("" for defaults, never reloaded).
 	ConfigPath string
-	// ParseConfig validates the configuration file's contents (scan.ParseConfig);
+	// ParseConfig validates the configuration file's contents (config.ParseFile);
 	// path only names them in errors.
 	ParseConfig func(data []byte, path string) (*config.Config, error)
 	// Cluster reads namespaces and pods; nil serves without cluster access (namespace

@@ -23,7 +23,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/config"
 )
 
 const privilegedReview = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
@@ -79,7 +79,7 @@ type testServer struct {
 	done   chan error
 }
 
-var parseConfig = scan.ParseConfig
+var parseConfig = config.ParseFile
 
 // start runs a server on loopback with fresh certificates.
 func start(t *testing.T, opts Options) *testServer {

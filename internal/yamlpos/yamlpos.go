@@ -1,4 +1,4 @@
-// Package yamlpos reads positions out of gopkg.in/yaml.v3 error messages, so every
+// Package yamlpos reads positions out of go.yaml.in/yaml/v3 error messages, so every
 // reader of YAML in Palisade (manifests, configuration) names the same, right line.
 package yamlpos
 

@@ -143,7 +143,7 @@ func loadConfig(dir string) (*config.Config, error) {
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return &config.Config{}, nil
 	}
-	return scan.LoadConfig(path, "")
+	return config.Resolve(path, "")
 }
 
 // want is one expectation: a finding of Rule on Line whose message matches Message.

@@ -1,0 +1,278 @@
+// Package internal_test holds the layering test: the allowed import directions between
+// Palisade's internal packages, checked against the import graph `go list -deps`
+// reports. Only non-test imports count (a test may import anything).
+package internal_test
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/palisade-k8s/palisade"
+
+// layers says which internal packages each internal package may import (paths are
+// relative to internal/). A pattern ending in "/..." matches a package and every
+// package below it (checks/... is checks and its family subpackages); "*" allows
+// every internal package. Every internal package must match one row: a new package
+// gets a row here and in docs/ARCHITECTURE.md. Nothing may import kubetest (test
+// support) outside tests.
+var layers = []struct {
+	pkg string
+	may []string
+}{
+	// Leaves: pure code on strings, bytes and Kubernetes API types.
+	{"finding", nil},
+	{"safetext", nil},
+	{"secrets", nil},
+	{"yamlpos", nil},
+	{"cmdline", nil},
+	{"pss", nil},
+	{"kubetest", nil},
+	// The object model.
+	{"inventory", []string{"finding"}},
+	{"workload", []string{"finding", "inventory"}},
+	// The rule contract, its configuration and what judges it.
+	{"rules", []string{"finding", "inventory", "workload"}},
+	{"config", []string{"finding", "rules", "workload", "yamlpos"}},
+	{"compliance", []string{"finding", "pss", "rules"}},
+	{"suppress", []string{"config", "finding", "inventory"}},
+	{"engine", []string{"finding", "inventory", "pss", "rules", "workload"}},
+	// Analyzers build from an inventory.
+	{"netpol", []string{"finding", "inventory", "safetext", "workload"}},
+	{"rbac/...", []string{"rbac/...", "finding", "inventory", "safetext", "workload"}},
+	// Test support for the rules: fixtures run through the whole scan path.
+	{"checks/checktest", []string{"*"}},
+	// The built-in rules.
+	{"checks/...", []string{"checks/...", "cmdline", "finding", "inventory", "netpol", "rbac", "rules", "secrets", "workload"}},
+	// Input: files, charts and overlays; a live cluster.
+	{"load", []string{"finding", "inventory", "secrets", "yamlpos"}},
+	{"live", []string{"finding", "inventory"}},
+	// Front ends and what they print.
+	{"report", []string{"compliance", "finding", "rules", "safetext"}},
+	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "load", "pss", "report", "rules", "suppress", "workload"}},
+	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
+	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},
+	{"cli", []string{"*"}},
+}
+
+// pending are imports that break the table today and are being removed (issue 13
+// item 1: analyzers build from an inventory and stop importing load and live). They
+// are allowed, and ignored by TestNoRenderers, until they are gone; then the test
+// asks for their removal from this list.
+var pending = [][2]string{
+	{"netpol", "load"},
+	{"netpol", "live"},
+	{"rbac", "load"},
+	{"rbac", "live"},
+}
+
+// lean packages (paths relative to the module: a command such as a webhook-only binary
+// may be listed too) must not reach the renderers or the input layer, even through a
+// package that may import them: the admission webhook and the rules link neither Helm
+// nor kustomize, and rules see objects only through an inventory.
+var (
+	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
+	// testSupport packages are imported by tests only (no row may allow them, "*"
+	// included), so they are free of the lean rule.
+	testSupport = []string{"kubetest", "checks/checktest"}
+	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
+)
+
+// graph is the module's import graph (non-test imports) with every dependency.
+func graph(t *testing.T) map[string][]string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	touchSources(t)
+	cmd := exec.Command(goBin, "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	g := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) > 0 {
+			g[f[0]] = f[1:]
+		}
+	}
+	return g
+}
+
+// touchSources stats the module's Go files and go.mod, so that `go test` caches this
+// test's result only as long as none of them changes (the go command does not see what
+// a child process reads).
+func touchSources(t *testing.T) {
+	t.Helper()
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != ".." && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod") {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// match reports whether an import path matches a pattern ("x/..." is x and below).
+func match(pattern, path string) bool {
+	if p, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return path == p || strings.HasPrefix(path, p+"/")
+	}
+	return path == pattern
+}
+
+func internalName(path string) (string, bool) {
+	return strings.CutPrefix(path, module+"/internal/")
+}
+
+func isPending(from, to string) bool {
+	return slices.Contains(pending, [2]string{from, to})
+}
+
+// TestLayering: every internal package imports only what its row allows.
+func TestLayering(t *testing.T) {
+	g := graph(t)
+	used := map[int]bool{}
+	for path, imports := range g {
+		name, ok := internalName(path)
+		if !ok {
+			continue
+		}
+		row := -1
+		for i, l := range layers {
+			if match(l.pkg, name) {
+				row = i
+				break
+			}
+		}
+		if row < 0 {
+			t.Errorf("internal/%s is in no row of the layering table: add one (the internal packages it may import) here and in docs/ARCHITECTURE.md", name)
+			continue
+		}
+		used[row] = true
+		for _, imp := range imports {
+			dep, ok := internalName(imp)
+			if !ok || isPending(name, dep) {
+				continue
+			}
+			if slices.Contains(testSupport, dep) && !slices.Contains(testSupport, name) {
+				t.Errorf("internal/%s imports internal/%s, which is for tests only", name, dep)
+				continue
+			}
+			allowed := false
+			for _, m := range layers[row].may {
+				if m == "*" && !slices.Contains(testSupport, dep) || match(m, dep) {
+					allowed = true
+					break
+				}
+			}
+			if !allowed {
+				t.Errorf("internal/%s imports internal/%s: its row allows only %v", name, dep, layers[row].may)
+			}
+		}
+	}
+	for i, l := range layers {
+		if !used[i] {
+			t.Errorf("the layering table has a row for %s, which matches no package: remove it", l.pkg)
+		}
+	}
+	for _, e := range pending {
+		if !slices.Contains(g[module+"/internal/"+e[0]], module+"/internal/"+e[1]) {
+			t.Errorf("internal/%s no longer imports internal/%s: remove it from pending", e[0], e[1])
+		}
+	}
+}
+
+// TestNoRenderers: the rules, the engine and the admission path link neither Helm,
+// kustomize nor the input layer, directly or through any dependency.
+func TestNoRenderers(t *testing.T) {
+	g := graph(t)
+	checked := 0
+	for path := range g {
+		name, ok := strings.CutPrefix(path, module+"/")
+		if !ok || !slices.ContainsFunc(lean, func(p string) bool { return match(p, name) }) || slices.Contains(testSupport, strings.TrimPrefix(name, "internal/")) {
+			continue
+		}
+		checked++
+		if chain := reach(g, path); chain != nil {
+			short := strings.ReplaceAll(strings.Join(chain, " -> "), module+"/", "")
+			t.Errorf("%s depends on %s: %s", name, strings.TrimPrefix(chain[len(chain)-1], module+"/"), short)
+		}
+	}
+	if checked < len(lean) {
+		t.Errorf("checked %d packages, want at least %d (%v)", checked, len(lean), lean)
+	}
+}
+
+// reach returns the shortest import chain from path to a forbidden package, or nil.
+func reach(g map[string][]string, from string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if slices.ContainsFunc(forbidden, func(f string) bool { return match(f, p) }) {
+			var chain []string
+			for ; p != ""; p = prev[p] {
+				chain = append(chain, p)
+			}
+			slices.Reverse(chain)
+			return chain
+		}
+		pn, _ := internalName(p)
+		for _, q := range g[p] {
+			if _, seen := prev[q]; seen {
+				continue
+			}
+			if qn, ok := internalName(q); ok && isPending(pn, qn) {
+				continue
+			}
+			prev[q] = p
+			queue = append(queue, q)
+		}
+	}
+	return nil
+}
+
+// TestReach: the chain search finds an indirect dependency and ignores pending
+// imports, so TestNoRenderers cannot pass by not looking.
+func TestReach(t *testing.T) {
+	g := map[string][]string{
+		module + "/internal/webhook":     {module + "/internal/admission"},
+		module + "/internal/admission":   {module + "/internal/checks/rbac", "fmt"},
+		module + "/internal/checks/rbac": {module + "/internal/netpol", "sigs.k8s.io/kustomize/api/krusty"},
+		module + "/internal/netpol":      {module + "/internal/load"},
+	}
+	got := fmt.Sprint(reach(g, module+"/internal/webhook"))
+	want := fmt.Sprint([]string{module + "/internal/webhook", module + "/internal/admission", module + "/internal/checks/rbac", "sigs.k8s.io/kustomize/api/krusty"})
+	if got != want {
+		t.Errorf("reach = %s, want %s", got, want)
+	}
+	g[module+"/internal/checks/rbac"] = g[module+"/internal/checks/rbac"][:1]
+	if chain := reach(g, module+"/internal/webhook"); chain != nil {
+		t.Errorf("reach through a pending import = %v, want nil", chain)
+	}
+	g[module+"/internal/netpol"] = []string{module + "/internal/load/helm"}
+	if chain := reach(g, module+"/internal/webhook"); len(chain) != 5 {
+		t.Errorf("reach into a subpackage of load = %v, want a chain of 5", chain)
+	}
+}
