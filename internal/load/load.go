@@ -334,6 +334,9 @@ func exists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
+// StdinName is the File of locations in standard input ("-").
+const StdinName = "<stdin>"
+
 // expand turns one user path into sources, rendering charts and overlays on the way.
 func expand(p string, opts *Options, addErr func(finding.InputError), notice func(Notice)) []source {
 	if p == "-" {
@@ -341,7 +344,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 		if in == nil {
 			in = os.Stdin
 		}
-		return []source{{base: finding.Location{File: "<stdin>"}, open: func() (io.ReadCloser, error) {
+		return []source{{base: finding.Location{File: StdinName, Provenance: finding.FromStdin}, open: func() (io.ReadCloser, error) {
 			return io.NopCloser(in), nil
 		}}}
 	}
