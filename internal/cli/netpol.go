@@ -94,7 +94,8 @@ func newNetpol(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "netpol",
 		Short: "Analyse NetworkPolicies: isolation, reachability, connectivity matrix, diff and lint",
 		Long: `Analyse what NetworkPolicies allow, exactly as the networking.k8s.io/v1 API defines it,
-from manifests (-f, same inputs as scan) or the live cluster (no -f).
+from manifests (paths as arguments or with -f, the same inputs as scan) or the live cluster
+(--cluster, or no path).
 
 Workloads are named NAMESPACE/KIND/NAME (kinds are case-insensitive; deploy, sts, ds, po, cj
 and the like work). Semantics and what depends on the network plugin: docs/netpol.md.
@@ -117,7 +118,7 @@ func newNetpolIsolation(stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 		outFile string
 	)
 	c := &cobra.Command{
-		Use:   "isolation",
+		Use:   "isolation [PATH...]",
 		Short: "Per workload, whether ingress and egress are isolated and by which policies",
 		Example: `  palisade netpol isolation -f examples/insecure
   palisade netpol isolation -f examples/hardened -n shop -o json`,
@@ -163,7 +164,7 @@ func newNetpolReach(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		explain        bool
 	)
 	c := &cobra.Command{
-		Use:   "reach --from NS/KIND/NAME|CIDR --to NS/KIND/NAME|CIDR [--port 443/TCP]",
+		Use:   "reach --from NS/KIND/NAME|CIDR --to NS/KIND/NAME|CIDR [--port 443/TCP] [PATH...]",
 		Short: "Whether one workload can reach another (or addresses outside the cluster), and which rules decide",
 		Example: `  palisade netpol reach -f examples/hardened --from shop/job/db-migrate --to shop/sts/orders-db --port 5432
   palisade netpol reach -f examples/hardened --from shop/cronjob/nightly-image-build --to 0.0.0.0/0 --port 443/TCP --explain`,
@@ -221,7 +222,7 @@ func newNetpolMatrix(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		outFile string
 	)
 	c := &cobra.Command{
-		Use:   "matrix",
+		Use:   "matrix [PATH...]",
 		Short: "Connectivity between all workloads and with the outside of the cluster",
 		Example: `  palisade netpol matrix -f examples/hardened
   palisade netpol matrix -f examples/hardened -n shop -o dot | dot -Tsvg > shop.svg
@@ -303,11 +304,12 @@ func newNetpolLint(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		configFile string
 	)
 	c := &cobra.Command{
-		Use:   "lint",
+		Use:   "lint [PATH...]",
 		Short: "NetworkPolicy findings (PAL-421..PAL-432) with the model, reports and exit codes of scan",
-		Long: `Run the NetworkPolicy rules (PAL-421..PAL-432, see palisade rules) on manifests (-f) or the
-live cluster, and report as scan and cluster do: same formats, gate (--fail-on),
-configuration, suppressions, baseline and exit codes. --include picks among these rules.`,
+		Long: `Run the NetworkPolicy rules (PAL-421..PAL-432, see palisade rules) on manifests (paths or -f)
+or the live cluster (--cluster, or no path), and report as scan and cluster do: same
+formats, gate (--fail-on), configuration, suppressions, baseline and exit codes.
+--include picks among these rules.`,
 		Example: `  palisade netpol lint -f examples/insecure
   palisade netpol lint -f examples/insecure -o sarif --output-file netpol.sarif
   palisade netpol lint --context prod`,

@@ -120,7 +120,7 @@ func newRBAC(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "rbac",
 		Short: "Analyse RBAC: who can do what, and what a subject can do, with the chain behind each answer",
 		Long: `Answer RBAC questions exactly as the API server's RBAC authorizer decides them, from
-manifests (-f, same inputs as scan) or the live cluster (no -f): ClusterRole aggregation,
+manifests (-f, the same inputs as scan) or the live cluster (--cluster, or no -f): ClusterRole aggregation,
 RoleBindings to ClusterRoles, service account subjects, the implicit groups
 (system:authenticated, system:serviceaccounts[:NS]) and system:masters all count.
 
