@@ -26,8 +26,9 @@ func newCluster(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "cluster",
 		Short: "Scan the objects of a live cluster",
 		Long: `Scan a running cluster: list the objects the rules need through the Kubernetes API
-(workloads and pods, services, ingresses, network policies, namespaces, quotas, limit
-ranges, service accounts, RBAC, config maps, secrets, CRDs) and run every rule on them,
+(the kinds the enabled rules read: workloads and pods, services, ingresses, network
+policies, namespaces, quotas, limit ranges, runtime classes, service accounts, RBAC,
+config maps, secrets, CRDs) and run every rule on them,
 with the same report formats, configuration, baseline and exit codes as scan.
 
 The connection follows the usual kubeconfig rules: --kubeconfig, else $KUBECONFIG,
