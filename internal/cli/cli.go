@@ -92,10 +92,15 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // Main runs the CLI and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer lastResort(stderr, &code)
-	// Ctrl-C and SIGTERM end the command's context: a live read stops at once with an
-	// error that says so; a second signal kills the process as usual.
+	// Ctrl-C and SIGTERM end the command's context: a read (live, or of files between
+	// documents) stops at once with an error that says so; a second signal ends the
+	// process as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a signal ends the process at once
+	}()
 	root := NewRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -140,6 +140,19 @@ func Describe(paths []string) string {
 	return strings.Join(out, " ")
 }
 
+// InterruptedError says a read of files stopped because its context ended (the
+// command was interrupted). A live read says so with a *live.InterruptedError.
+type InterruptedError struct {
+	Input string
+	Err   error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("reading %s interrupted: %v", e.Input, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Files reads manifests, Helm charts and Kustomize overlays (internal/load), "-"
 // from Stdin.
 type Files struct {
@@ -159,11 +172,15 @@ type Files struct {
 func (f *Files) Describe() string { return Describe(f.Paths) }
 
 // Read implements Source. Reading nothing at all is an input error: it is almost
-// always a wrong path in CI.
-func (f *Files) Read(_ context.Context, n Needs) (*Result, error) {
+// always a wrong path in CI. The end of ctx stops the read (an *InterruptedError).
+func (f *Files) Read(ctx context.Context, n Needs) (*Result, error) {
 	lr := load.Load(f.Paths, n.loadOptions(load.Options{
 		Namespace: f.Namespace, Helm: f.Helm, Limits: f.Limits, Render: f.Render, Stdin: f.Stdin,
+		Context: ctx,
 	}))
+	if lr.Interrupted != nil {
+		return nil, &InterruptedError{Input: f.Describe(), Err: lr.Interrupted}
+	}
 	res := &Result{Inventory: lr.Inventory, Errors: lr.Errors, Notices: lr.Notices, Internal: lr.Internal, Inputs: lr.Files}
 	if len(res.Inventory.Objects) == 0 && len(res.Errors) == 0 {
 		res.Errors = append(res.Errors, finding.InputError{

@@ -131,3 +131,14 @@ func TestClusterReadCanceled(t *testing.T) {
 		t.Errorf("requests %v, want one: the read stops at the first", paths)
 	}
 }
+
+// A read of files stops when its context ends, between documents, and says so.
+func TestFilesReadCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := (&source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(pods)}).Read(ctx, source.Needs{})
+	var ie *source.InterruptedError
+	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || err.Error() != "reading <stdin> interrupted: context canceled" {
+		t.Fatalf("err = %v, want the read of <stdin> interrupted", err)
+	}
+}
