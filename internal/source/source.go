@@ -111,7 +111,7 @@ type Result struct {
 	Notices []finding.Notice
 	// Internal are failures of Palisade itself on part of the input.
 	Internal []finding.InternalError
-	// Inputs counts what was read: files and documents streams, or list calls.
+	// Inputs counts what was read: files and document streams, or list calls.
 	Inputs int
 	// SecretsRedacted is true when a live read dropped Secret values.
 	SecretsRedacted bool
