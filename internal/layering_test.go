@@ -54,23 +54,14 @@ var layers = []struct {
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
+	// The one input layer every command reads through.
+	{"source", []string{"finding", "inventory", "live", "load", "rules", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext"}},
-	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "load", "pss", "report", "rules", "suppress", "workload"}},
+	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "pss", "report", "rules", "source", "suppress", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
 	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},
 	{"cli", []string{"*"}},
-}
-
-// pending are imports that break the table today and are being removed (issue 13
-// item 1: analyzers build from an inventory and stop importing load and live). They
-// are allowed, and ignored by TestNoRenderers, until they are gone; then the test
-// asks for their removal from this list.
-var pending = [][2]string{
-	{"netpol", "load"},
-	{"netpol", "live"},
-	{"rbac", "load"},
-	{"rbac", "live"},
 }
 
 // lean packages (paths relative to the module: a command such as a webhook-only binary
@@ -144,10 +135,6 @@ func internalName(path string) (string, bool) {
 	return strings.CutPrefix(path, module+"/internal/")
 }
 
-func isPending(from, to string) bool {
-	return slices.Contains(pending, [2]string{from, to})
-}
-
 // TestLayering: every internal package imports only what its row allows.
 func TestLayering(t *testing.T) {
 	g := graph(t)
@@ -171,7 +158,7 @@ func TestLayering(t *testing.T) {
 		used[row] = true
 		for _, imp := range imports {
 			dep, ok := internalName(imp)
-			if !ok || isPending(name, dep) {
+			if !ok {
 				continue
 			}
 			if slices.Contains(testSupport, dep) && !slices.Contains(testSupport, name) {
@@ -193,11 +180,6 @@ func TestLayering(t *testing.T) {
 	for i, l := range layers {
 		if !used[i] {
 			t.Errorf("the layering table has a row for %s, which matches no package: remove it", l.pkg)
-		}
-	}
-	for _, e := range pending {
-		if !slices.Contains(g[module+"/internal/"+e[0]], module+"/internal/"+e[1]) {
-			t.Errorf("internal/%s no longer imports internal/%s: remove it from pending", e[0], e[1])
 		}
 	}
 }
@@ -238,12 +220,8 @@ func reach(g map[string][]string, from string) []string {
 			slices.Reverse(chain)
 			return chain
 		}
-		pn, _ := internalName(p)
 		for _, q := range g[p] {
 			if _, seen := prev[q]; seen {
-				continue
-			}
-			if qn, ok := internalName(q); ok && isPending(pn, qn) {
 				continue
 			}
 			prev[q] = p
@@ -253,8 +231,8 @@ func reach(g map[string][]string, from string) []string {
 	return nil
 }
 
-// TestReach: the chain search finds an indirect dependency and ignores pending
-// imports, so TestNoRenderers cannot pass by not looking.
+// TestReach: the chain search finds an indirect dependency, through internal
+// packages too, so TestNoRenderers cannot pass by not looking.
 func TestReach(t *testing.T) {
 	g := map[string][]string{
 		module + "/internal/webhook":     {module + "/internal/admission"},
@@ -268,8 +246,8 @@ func TestReach(t *testing.T) {
 		t.Errorf("reach = %s, want %s", got, want)
 	}
 	g[module+"/internal/checks/rbac"] = g[module+"/internal/checks/rbac"][:1]
-	if chain := reach(g, module+"/internal/webhook"); chain != nil {
-		t.Errorf("reach through a pending import = %v, want nil", chain)
+	if chain := reach(g, module+"/internal/webhook"); len(chain) != 5 {
+		t.Errorf("reach through an internal package = %v, want a chain of 5", chain)
 	}
 	g[module+"/internal/netpol"] = []string{module + "/internal/load/helm"}
 	if chain := reach(g, module+"/internal/webhook"); len(chain) != 5 {

@@ -9,7 +9,7 @@ package main
 //     it. A line "..." (indentation allowed) stands for any number of lines left out.
 //   - ```sh blocks: each palisade command runs and must exit 0 or 1; a command that
 //     needs a live cluster, runs a server or names files only a real system has
-//     (--context, no -f for netpol/rbac, `cluster`, `webhook serve`, /etc/...) is
+//     (--context, --cluster, no path for netpol/rbac, `cluster`, `webhook serve`, /etc/...) is
 //     parsed against the command's flags instead. `make X` must name a Makefile target.
 //   - Every rule ID the text names exists, and every range "PAL-A..PAL-B" is a whole
 //     family: its ends exist and the rules just outside it belong to another one.
@@ -812,8 +812,13 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "runs a server", nil
 	case f.Lookup("context") != nil && f.Changed("context"):
 		return modeParse, "names a kubeconfig context", nil
-	case f.Lookup("filename") != nil && !f.Changed("filename") && path != "palisade netpol diff":
-		return modeParse, "reads a live cluster (no -f)", nil
+	case f.Lookup("cluster") != nil && f.Changed("cluster"):
+		return modeParse, "reads a live cluster (--cluster)", nil
+	case (strings.HasPrefix(path, "palisade netpol ") || strings.HasPrefix(path, "palisade rbac ")) && path != "palisade netpol diff" &&
+		!f.Changed("filename") && (len(f.Args()) == 0 || path == "palisade rbac who-can" || path == "palisade rbac can"):
+		// netpol and rbac read the live cluster when no path is given (rbac who-can
+		// and can take their question, not paths, as arguments).
+		return modeParse, "reads a live cluster (no path)", nil
 	}
 	for i, a := range args {
 		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "--") {

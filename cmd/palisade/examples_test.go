@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 var (
@@ -158,7 +159,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 
 func scanExample(t *testing.T, dir string) *scan.Result {
 	t.Helper()
-	res, err := scan.Run(scan.Options{Paths: []string{dir}, FailOn: "info"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{dir}}, FailOn: "info"})
 	if err != nil {
 		t.Fatalf("scan %s: %v", dir, err)
 	}
@@ -345,7 +346,7 @@ func TestExamplesAreTwins(t *testing.T) {
 	workloads := func(dir string) (names []string, namespaces map[string]bool) {
 		res := scanExample(t, dir)
 		namespaces = map[string]bool{}
-		for _, o := range res.Load.Inventory.Objects {
+		for _, o := range res.Input.Inventory.Objects {
 			if o.Ref.Namespace != "" {
 				namespaces[o.Ref.Namespace] = true
 			}

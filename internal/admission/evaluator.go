@@ -334,7 +334,7 @@ func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode fun
 	if nsKnown {
 		inv.Objects = append(inv.Objects, &inventory.Object{
 			Ref:    finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns},
-			Labels: nsLabels, Origin: finding.Location{File: Origin},
+			Labels: nsLabels, Origin: finding.Location{File: Origin, Provenance: finding.FromAdmission},
 		})
 	}
 	inv.Objects = append(inv.Objects, obj)
@@ -421,7 +421,7 @@ func (e *Evaluator) requestObject(ext *runtime.RawExtension, req *admissionv1.Ad
 			Namespace: str(md, "namespace"), Name: str(md, "name"),
 		},
 		Labels: stringMap(md["labels"]), Annotations: stringMap(md["annotations"]),
-		Origin: finding.Location{File: Origin},
+		Origin: finding.Location{File: Origin, Provenance: finding.FromAdmission},
 		Body:   body,
 	}
 	if o.Ref.Namespace == "" {

@@ -40,7 +40,7 @@ func (e *Evaluator) ReviewImages(ctx context.Context, spec *imagepolicyv1alpha1.
 	}
 	obj := &inventory.Object{
 		Ref:    d.Object,
-		Origin: finding.Location{File: Origin},
+		Origin: finding.Location{File: Origin, Provenance: finding.FromAdmission},
 		Body: map[string]any{
 			"apiVersion": "v1", "kind": "Pod",
 			"metadata": map[string]any{"name": d.Object.Name, "namespace": spec.Namespace},

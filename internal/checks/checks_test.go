@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -69,7 +70,7 @@ func lineOf(t *testing.T, yaml, text string) int {
 func scanYAML(t *testing.T, yaml, version string) []finding.Finding {
 	t.Helper()
 	res, err := scan.Run(scan.Options{
-		Paths: []string{"-"}, Stdin: strings.NewReader(yaml),
+		Source:     &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)},
 		PSSVersion: version, FailOn: "none",
 	})
 	if err != nil {

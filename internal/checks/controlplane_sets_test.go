@@ -9,6 +9,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // TestControlPlaneManifestSets scans the static pod directories under testdata as
@@ -45,7 +46,7 @@ func TestControlPlaneManifestSets(t *testing.T) {
 	}
 	for set, want := range sets {
 		t.Run(set, func(t *testing.T) {
-			res, err := scan.Run(scan.Options{Paths: []string{filepath.Join("testdata", "controlplane", set)}, FailOn: "none"})
+			res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{filepath.Join("testdata", "controlplane", set)}}, FailOn: "none"})
 			if err != nil {
 				t.Fatal(err)
 			}

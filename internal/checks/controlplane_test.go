@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // cpCase is a manifest (pods, or configuration files that are not workloads) scanned
@@ -26,7 +27,7 @@ func runCPCases(t *testing.T, cases []cpCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := scan.Run(scan.Options{
-				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml),
+				Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml)},
 				Config: paramsConfig(tc.params), FailOn: "none",
 			})
 			if err != nil {

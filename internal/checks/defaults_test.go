@@ -6,6 +6,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // The rules judge the pod the API server stores, after its defaults (internal/workload,
@@ -89,7 +90,7 @@ spec:
 	if noHostPort == pod {
 		t.Fatal("the pod must lose its hostPort")
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(noHostPort), Framework: "pss-baseline", FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(noHostPort)}, Framework: "pss-baseline", FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

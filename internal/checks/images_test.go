@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // imageCase is a ruleCase scanned with rule parameters set through the configuration,
@@ -28,7 +29,7 @@ func runImageCases(t *testing.T, cases []imageCase) {
 				t.Fatal("case names no rule under test")
 			}
 			res, err := scan.Run(scan.Options{
-				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml),
+				Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml)},
 				Config: paramsConfig(tc.params), FailOn: "none",
 			})
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func nsDeployment(name, nsLine, extraMeta, podSpec string) string {
@@ -69,7 +70,7 @@ func TestKubeSystem(t *testing.T) {
 		},
 	})
 	// Defaulted into kube-system by --namespace: the user chose it.
-	got := findingsOf(t, nsDeployment("my-app", "", "", plainContainers), scan.Options{Namespace: "kube-system"}, "PAL-602")
+	got := findingsOf(t, nsDeployment("my-app", "", "", plainContainers), scan.Options{Source: &source.Files{Namespace: "kube-system"}}, "PAL-602")
 	if len(got) != 1 {
 		t.Errorf("--namespace kube-system: findings %v, want one", keysOf(got))
 	}
@@ -333,7 +334,7 @@ func TestNamespaceFromOption(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := findingsOf(t, tc.yaml, scan.Options{Namespace: tc.ns}, tc.rules...)
+			got := findingsOf(t, tc.yaml, scan.Options{Source: &source.Files{Namespace: tc.ns}}, tc.rules...)
 			if g := keysOf(got); strings.Join(g, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("findings %q, want %q", g, tc.want)
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // npWeb is a web Deployment that declares an "http" port, and an api Pod in the same
@@ -257,7 +258,7 @@ func TestNetworkPolicyInvalid(t *testing.T) {
   egress:
   - to: [{ipBlock: {cidr: 10.0.0.0/33}}]
 `)
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

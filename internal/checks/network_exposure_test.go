@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // objCase is a ruleCase for rules on objects that are not workloads (Services,
@@ -33,7 +34,7 @@ func runObjCases(t *testing.T, cases []objCase) {
 				t.Fatal("case names no rule under test")
 			}
 			res, err := scan.Run(scan.Options{
-				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml), FailOn: "none", Config: paramsConfig(tc.params),
+				Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml)}, FailOn: "none", Config: paramsConfig(tc.params),
 			})
 			if err != nil {
 				t.Fatalf("scan: %v", err)
@@ -484,7 +485,7 @@ func TestIngressNginxValueInjection(t *testing.T) {
 		{name: "regular-expression path", rules: r, yaml: ingressYAML(ingV1, "", pathRule(`'/api/v[0-9]{1,2}/(.*);?#?'`))},
 	})
 	// The value is never printed: only the character that ends the directive.
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(ingressYAML(ingV1, hostile, "  rules:\n"+ingRule("a.example.com"))), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(ingressYAML(ingV1, hostile, "  rules:\n"+ingRule("a.example.com")))}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

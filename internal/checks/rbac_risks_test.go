@@ -10,6 +10,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -69,7 +70,7 @@ func riskFindings(t *testing.T, yaml string, cfg *config.Config, include []strin
 	if include == nil {
 		include = checks.RiskRuleIDs()
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), Config: cfg, FailOn: "none", Include: include})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, Config: cfg, FailOn: "none", Include: include})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func TestRiskRules(t *testing.T) {
 // TestRiskRulesOptIn: a plain scan runs none of them; naming one runs it.
 func TestRiskRulesOptIn(t *testing.T) {
 	yaml := rkClusterRole("secret-reader", readSecrets) + rkBinding("", "c1", "ClusterRole", "secret-reader", user("carol"))
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestRiskRulesOptIn(t *testing.T) {
 	}
 	on := true
 	cfg := &config.Config{Rules: map[string]config.RuleConfig{"PAL-334": {Enabled: &on}}}
-	res, err = scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), FailOn: "none", Config: cfg})
+	res, err = scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, FailOn: "none", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

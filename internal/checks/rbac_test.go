@@ -8,6 +8,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // rbacCase is one manifest of RBAC objects scanned through the whole pipeline. Unless
@@ -50,7 +51,7 @@ func runRBACCases(t *testing.T, cases []rbacCase) {
 				cfg = paramsConfig(tc.params)
 			}
 			res, err := scan.Run(scan.Options{
-				Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml), Config: cfg, FailOn: "none",
+				Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(tc.yaml)}, Config: cfg, FailOn: "none",
 			})
 			if err != nil {
 				t.Fatalf("scan: %v", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 var containerResourceRules = []string{"PAL-201", "PAL-202", "PAL-203", "PAL-204", "PAL-205"}
@@ -414,7 +415,12 @@ spec:
 // findingsOf scans yaml with options and returns the findings of the rules, keyed.
 func findingsOf(t *testing.T, yaml string, opts scan.Options, ruleIDs ...string) map[string]finding.Finding {
 	t.Helper()
-	opts.Paths, opts.Stdin, opts.FailOn = []string{"-"}, strings.NewReader(yaml), "none"
+	f, _ := opts.Source.(*source.Files)
+	if f == nil {
+		f = &source.Files{}
+	}
+	f.Paths, f.Stdin = []string{"-"}, strings.NewReader(yaml)
+	opts.Source, opts.FailOn = f, "none"
 	res, err := scan.Run(opts)
 	if err != nil {
 		t.Fatalf("scan: %v", err)
@@ -458,7 +464,7 @@ spec:
 	if len(got) != 0 {
 		t.Errorf("findings %v, want none", keysOf(got))
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), FailOn: "none",
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, FailOn: "none",
 		Include: []string{"PAL-203"}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // rtPod is a Pod in namespace team; spec lines go before the containers, and each
@@ -114,7 +115,7 @@ func TestSeccompNoteCases(t *testing.T) {
 }
 
 func TestPSSLevelValidation(t *testing.T) {
-	_, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(rtPod("", "")), PSSLevel: "privileged"})
+	_, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(rtPod("", ""))}, PSSLevel: "privileged"})
 	var ce config.Error
 	if err == nil || !asConfigError(err, &ce) || !strings.Contains(err.Error(), "--pss-level") {
 		t.Errorf("--pss-level privileged: %v", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func TestPlaintextSecret(t *testing.T) {
@@ -214,7 +215,7 @@ data:
 			t.Fatal(err)
 		}
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{dir}, FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{dir}}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

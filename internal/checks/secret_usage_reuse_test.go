@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func TestSecretReuse(t *testing.T) {
@@ -67,8 +68,7 @@ func TestSecretReuse(t *testing.T) {
 		},
 	})
 	got := 0
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, FailOn: "none",
-		Stdin: strings.NewReader(data("prod", "a", "k", shared) + data("dev", "b", "k", shared) + data("uat", "c", "k", shared))})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(data("prod", "a", "k", shared) + data("dev", "b", "k", shared) + data("uat", "c", "k", shared))}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestSecretValuesNeverReported(t *testing.T) {
     args: ["--pw=$(PW)"]
     env: [{name: PW, valueFrom: {secretKeyRef: {name: db, key: password}}}]
 `)
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // Fake credentials, generated at run time from a fixed seed so that the repository
@@ -377,8 +378,7 @@ func TestSecretsParams(t *testing.T) {
 // rendered manifests; lines count in the rendered output.
 func TestSecretsHelmChart(t *testing.T) {
 	res, err := scan.Run(scan.Options{
-		Paths:  []string{filepath.Join("testdata", "secrets-chart")},
-		Helm:   load.HelmOptions{Set: []string{"githubToken=" + fakeGHP}},
+		Source: &source.Files{Paths: []string{filepath.Join("testdata", "secrets-chart")}, Helm: load.HelmOptions{Set: []string{"githubToken=" + fakeGHP}}},
 		FailOn: "none",
 	})
 	if err != nil {
@@ -436,7 +436,7 @@ spec:
     args: ["--password", "Zx8pLm2qRt", "--db-password=password123"]
     command: ["sh", "-c", "export PGPASSWORD=Sup3rS3cret!"]
 `
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml)}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestEverySecretsRuleReports(t *testing.T) {
 		fmt.Fprintf(&yaml, "  %s: |\n%s", kv[0], indent(kv[1], "    "))
 		want = append(want, id+" - "+inventory.FieldPath("data", kv[0]))
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(yaml.String()), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(yaml.String())}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

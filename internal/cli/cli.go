@@ -3,12 +3,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -89,9 +92,18 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // Main runs the CLI and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer lastResort(stderr, &code)
+	// Ctrl-C and SIGTERM end the command's context: a read (live, or of files between
+	// documents) stops at once with an error that says so; a second signal ends the
+	// process as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a signal ends the process at once
+	}()
 	root := NewRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	var ee exitError
 	switch {
 	case err == nil:
@@ -202,6 +214,7 @@ func fixedCompletion(vals []string) func(*cobra.Command, []string, string) ([]st
 func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var (
 		o          scan.Options
+		in         inputFlags
 		out        outputFlags
 		configFile string
 	)
@@ -210,7 +223,8 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Scan manifests, Helm charts and Kustomize overlays",
 		Long: `Scan files and directories (recursively; .yaml, .yml, .json), Helm charts (a directory
 with Chart.yaml, or a .tgz), Kustomize overlays (a directory with kustomization.yaml), or
-standard input ("-").
+standard input ("-"), named as arguments or with -f (repeatable, as with kubectl).
+--cluster scans the live cluster instead, as palisade cluster does.
 
 With --framework, the report is a compliance view instead: every control of the
 framework (` + strings.Join(compliance.Names(), ", ") + `) as pass, fail (with the failing
@@ -222,30 +236,33 @@ defaults to info); 2 usage or configuration error; 3 some input could not be rea
 (the report still covers the rest); 4 internal error: Palisade failed on part of the
 input, a bug to report (the report still covers the rest).`,
 		Example: `  palisade scan examples/insecure
+  palisade scan -f examples/insecure -f examples/hardened
   palisade scan examples/hardened/chart --values examples/hardened/chart/values.yaml --set replicaCount=3
   helm template payments ./chart | palisade scan - -o sarif --output-file palisade.sarif
   palisade scan examples/insecure --framework cis-1.12`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(in.paths(args)) == 0 && !in.cluster {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
 			}
+			deprecatedValuesShorthand(&in, args, stderr)
 			cfg, err := out.prepare(&o, configFile, stderr)
 			if err != nil {
 				return err
 			}
-			o.Paths, o.Config, o.Stdin, o.Version, o.BoundMemory = args, cfg, stdin, Version, true
-			return out.run(o, stdout, stderr)
+			src, err := in.source(args, stdin, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig")
+			if err != nil {
+				safetext.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
+			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster
+			return out.run(cmd.Context(), o, stdout, stderr)
 		},
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
-	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
-	f.StringArrayVarP(&o.Helm.ValuesFiles, "values", "f", nil, "Helm values file (repeatable)")
-	f.StringArrayVar(&o.Helm.Set, "set", nil, "Helm value override k=v (repeatable)")
-	f.StringVar(&o.Helm.ReleaseName, "release-name", "", "Helm release name (default \"release-name\")")
-	f.StringVar(&o.Helm.KubeVersion, "kube-version", "", "Kubernetes version Helm charts are rendered for")
-	registerRenderLimits(f, &o.Render)
-	registerLimits(f, &o.Limits)
+	in.register(f, false)
+	// scan's -n was, and stays, the namespace of objects that name none.
+	f.StringVarP(&in.defaultNamespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
 	return c
 }
 
@@ -304,11 +321,14 @@ func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Wr
 
 // write records the baseline if asked and renders the report.
 // run scans with o, writes the report and turns its outcome into the exit code.
-func (out *outputFlags) run(o scan.Options, stdout, stderr io.Writer) error {
-	res, err := scan.Run(o)
+func (out *outputFlags) run(ctx context.Context, o scan.Options, stdout, stderr io.Writer) error {
+	res, err := scan.RunContext(ctx, o)
 	if err != nil {
 		safetext.Fprintln(stderr, "palisade:", err)
 		return exitError{ExitUsage}
+	}
+	if res.Input.SecretsRedacted {
+		fmt.Fprintln(stderr, "palisade: Secrets read without their values (use --include-secret-values for the secret rules)")
 	}
 	if err := out.write(res, stdout, stderr); err != nil {
 		return err

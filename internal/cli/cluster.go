@@ -1,18 +1,15 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
-	"github.com/palisade-k8s/palisade/internal/workload"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func newCluster(stdout, stderr io.Writer) *cobra.Command {
@@ -23,14 +20,15 @@ func newCluster(stdout, stderr io.Writer) *cobra.Command {
 		kubeconfig    string
 		kubeContext   string
 		allNamespaces bool
-		lo            live.Options
+		src           source.Cluster
 	)
 	c := &cobra.Command{
 		Use:   "cluster",
 		Short: "Scan the objects of a live cluster",
 		Long: `Scan a running cluster: list the objects the rules need through the Kubernetes API
-(workloads and pods, services, ingresses, network policies, namespaces, quotas, limit
-ranges, service accounts, RBAC, config maps, secrets, CRDs) and run every rule on them,
+(the kinds the enabled rules read: workloads and pods, services, ingresses, network
+policies, namespaces, quotas, limit ranges, runtime classes, service accounts, RBAC,
+config maps, secrets, CRDs) and run every rule on them,
 with the same report formats, configuration, baseline and exit codes as scan.
 
 The connection follows the usual kubeconfig rules: --kubeconfig, else $KUBECONFIG,
@@ -55,46 +53,28 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 			if err != nil {
 				return err
 			}
-			if allNamespaces && cmd.Flags().Changed("all-namespaces") && lo.Namespace != "" {
+			if allNamespaces && cmd.Flags().Changed("all-namespaces") && src.Namespace != "" {
 				fmt.Fprintln(stderr, "palisade: --namespace and --all-namespaces exclude each other")
 				return exitError{ExitUsage}
-			}
-			finder := workload.NewFinder(cfg.PodTemplatePaths)
-			lo.RunsPods = func(apiVersion, kind string) bool {
-				_, ok := finder.Lookup(apiVersion, kind)
-				return ok
 			}
 			rc, err := live.RESTConfig(kubeconfig, kubeContext)
 			if err = withHint(err, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig"); err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
+			src.Config = rc
 			if isTerminal(stderr) {
-				lo.Progress = stderr
+				src.Progress = stderr
 			}
-			lr, err := live.Read(context.Background(), rc, lo)
-			if err != nil {
-				safetext.Fprintln(stderr, "palisade:", err)
-				return exitError{ExitUsage}
-			}
-			if lr.SecretsRedacted {
-				fmt.Fprintln(stderr, "palisade: Secrets read without their values (use --include-secret-values for the secret rules)")
-			}
-			o.Objects, o.Inputs, o.Coverage = lr.Objects, lr.Lists, lr.Coverage
-			if o.Objects == nil {
-				o.Objects = []*inventory.Object{}
-			}
-			o.Config, o.Version = cfg, Version
-			return out.run(o, stdout, stderr)
+			o.Source, o.Config, o.Version = &src, cfg, Version
+			return out.run(cmd.Context(), o, stdout, stderr)
 		},
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
-	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
-	f.StringVar(&kubeContext, "context", "", "kubeconfig context (default the current context)")
-	f.StringVarP(&lo.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
+	registerClusterFlags(f, &kubeconfig, &kubeContext, &src.Timeout, "")
+	f.StringVarP(&src.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
 	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")
-	f.BoolVar(&lo.IncludeSecretValues, "include-secret-values", false, "read Secret values for the secret rules (never printed)")
-	f.DurationVar(&lo.Timeout, "request-timeout", 30*time.Second, "timeout of each list request")
+	f.BoolVar(&src.IncludeSecretValues, "include-secret-values", false, "read Secret values for the secret rules (never printed)")
 	return c
 }

@@ -14,11 +14,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
-	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/netpol"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
-	"github.com/palisade-k8s/palisade/internal/workload"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // netpolInput are the input flags every netpol command shares: those of every
@@ -30,38 +29,21 @@ type netpolInput struct {
 
 // register adds the input flags; withConfig adds --config too (lint shares scan's).
 func (in *netpolInput) register(f *pflag.FlagSet, withConfig bool) {
+	in.liveByDefault = true
 	in.inputFlags.register(f, withConfig)
 	if withConfig {
 		f.StringSliceVar(&in.podCIDRs, "pod-cidr", nil, "address ranges of the pod network: an ipBlock containing all of them then also matches pods, as some network plugins apply ipBlocks to pod traffic")
 	}
 }
 
-// cluster returns the live cluster of the kubeconfig.
-func (in *netpolInput) cluster(finder *workload.Finder) (*netpol.Cluster, error) {
-	rc, err := in.restConfig()
-	if err != nil {
-		return nil, err
-	}
-	return &netpol.Cluster{Config: rc, Finder: finder, Timeout: in.timeout}, nil
-}
-
-// source returns the files to read, or the live cluster.
-func (in *netpolInput) source(stdin io.Reader, files []string) (netpol.Source, *workload.Finder, error) {
+// model reads the input (paths, or the live cluster) and builds its NetworkPolicy
+// model; input errors are printed to stderr and reported through the returned flag.
+func (in *netpolInput) model(ctx context.Context, stdin io.Reader, stderr io.Writer, args []string) (*netpol.Model, bool, error) {
 	finder, err := in.finder()
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	if len(files) == 0 {
-		src, err := in.cluster(finder)
-		return src, finder, err
-	}
-	return &netpol.Files{Paths: files, Finder: finder, Options: loadOptions(in.inputFlags, stdin)}, finder, nil
-}
-
-// model loads the input and builds its NetworkPolicy model; input errors are printed
-// to stderr and reported through the returned flag.
-func (in *netpolInput) model(stdin io.Reader, stderr io.Writer, files []string) (*netpol.Model, bool, error) {
-	src, finder, err := in.source(stdin, files)
+	src, err := in.source(args, stdin, "read manifests with -f PATH, or name a kubeconfig with --kubeconfig")
 	if err != nil {
 		return nil, false, err
 	}
@@ -73,10 +55,12 @@ func (in *netpolInput) model(stdin io.Reader, stderr io.Writer, files []string) 
 		}
 		cidrs = append(cidrs, p)
 	}
-	m, errs, err := netpol.FromSource(src, netpol.Options{Finder: finder, PodCIDRs: cidrs})
+	res, err := src.Read(ctx, source.Needs{Kinds: netpol.Kinds, Finder: finder, PodFacts: true})
 	if err != nil {
 		return nil, false, err
 	}
+	m := netpol.Build(res.Inventory, netpol.Options{Finder: finder, PodCIDRs: cidrs})
+	errs := append(res.AllErrors(), m.Errors...)
 	reportInputErrors(stderr, errs)
 	for _, n := range m.Notes {
 		safetext.Fprintln(stderr, "palisade: note:", n)
@@ -110,7 +94,8 @@ func newNetpol(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "netpol",
 		Short: "Analyse NetworkPolicies: isolation, reachability, connectivity matrix, diff and lint",
 		Long: `Analyse what NetworkPolicies allow, exactly as the networking.k8s.io/v1 API defines it,
-from manifests (-f, same inputs as scan) or the live cluster (no -f).
+from manifests (paths as arguments or with -f, the same inputs as scan) or the live cluster
+(--cluster, or no path).
 
 Workloads are named NAMESPACE/KIND/NAME (kinds are case-insensitive; deploy, sts, ds, po, cj
 and the like work). Semantics and what depends on the network plugin: docs/netpol.md.
@@ -133,13 +118,13 @@ func newNetpolIsolation(stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 		outFile string
 	)
 	c := &cobra.Command{
-		Use:   "isolation",
+		Use:   "isolation [PATH...]",
 		Short: "Per workload, whether ingress and egress are isolated and by which policies",
 		Example: `  palisade netpol isolation -f examples/insecure
   palisade netpol isolation -f examples/hardened -n shop -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			m, bad, err := in.model(stdin, stderr, in.files)
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, bad, err := in.model(cmd.Context(), stdin, stderr, args)
 			if err == nil {
 				err = writeTo(stdout, outFile, func(w io.Writer) error { return netpol.WriteIsolation(w, m.Isolation(filter), format) })
 			}
@@ -179,12 +164,12 @@ func newNetpolReach(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		explain        bool
 	)
 	c := &cobra.Command{
-		Use:   "reach --from NS/KIND/NAME|CIDR --to NS/KIND/NAME|CIDR [--port 443/TCP]",
+		Use:   "reach --from NS/KIND/NAME|CIDR --to NS/KIND/NAME|CIDR [--port 443/TCP] [PATH...]",
 		Short: "Whether one workload can reach another (or addresses outside the cluster), and which rules decide",
 		Example: `  palisade netpol reach -f examples/hardened --from shop/job/db-migrate --to shop/sts/orders-db --port 5432
   palisade netpol reach -f examples/hardened --from shop/cronjob/nightly-image-build --to 0.0.0.0/0 --port 443/TCP --explain`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if from == "" || to == "" {
 				return finish(stderr, errors.New("reach needs --from and --to"), false, 0)
 			}
@@ -196,7 +181,7 @@ func newNetpolReach(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				}
 				requested = p
 			}
-			m, bad, err := in.model(stdin, stderr, in.files)
+			m, bad, err := in.model(cmd.Context(), stdin, stderr, args)
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
@@ -237,14 +222,14 @@ func newNetpolMatrix(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		outFile string
 	)
 	c := &cobra.Command{
-		Use:   "matrix",
+		Use:   "matrix [PATH...]",
 		Short: "Connectivity between all workloads and with the outside of the cluster",
 		Example: `  palisade netpol matrix -f examples/hardened
   palisade netpol matrix -f examples/hardened -n shop -o dot | dot -Tsvg > shop.svg
   palisade netpol matrix -f examples/insecure -o csv --output-file connections.csv`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			m, bad, err := in.model(stdin, stderr, in.files)
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, bad, err := in.model(cmd.Context(), stdin, stderr, args)
 			if err == nil {
 				x := m.Matrix()
 				err = writeTo(stdout, outFile, func(w io.Writer) error { return netpol.WriteMatrix(w, x, filter, format) })
@@ -277,15 +262,15 @@ code-review gate.`,
 		Example: `  palisade netpol diff examples/insecure/chart examples/hardened/chart --set namespaceOverride=shop
   palisade netpol diff examples/hardened/chart examples/insecure/chart --set namespaceOverride=shop --fail-on-open -o json`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if len(in.files) > 0 {
-				return finish(stderr, errors.New("diff takes OLD and NEW as arguments, not -f"), false, 0)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(in.files) > 0 || in.cluster {
+				return finish(stderr, errors.New("diff takes OLD and NEW as arguments, not -f or --cluster"), false, 0)
 			}
-			oldM, badOld, err := in.model(stdin, stderr, args[:1])
+			oldM, badOld, err := in.model(cmd.Context(), stdin, stderr, args[:1])
 			if err != nil {
 				return finish(stderr, fmt.Errorf("OLD: %w", err), false, 0)
 			}
-			newM, badNew, err := in.model(stdin, stderr, args[1:])
+			newM, badNew, err := in.model(cmd.Context(), stdin, stderr, args[1:])
 			if err != nil {
 				return finish(stderr, fmt.Errorf("NEW: %w", err), false, 0)
 			}
@@ -301,7 +286,7 @@ code-review gate.`,
 	in.register(c.Flags(), true)
 	// OLD and NEW are paths: the live-cluster input flags do not apply (-f is kept
 	// only to say so).
-	for _, f := range []string{"filename", "kubeconfig", "context", "request-timeout"} {
+	for _, f := range []string{"filename", "cluster", "kubeconfig", "context", "request-timeout"} {
 		_ = c.Flags().MarkHidden(f)
 	}
 	c.Flags().StringSliceVarP(&filter.Namespaces, "namespace", "n", nil, "only workloads of these namespaces, at both ends (repeatable)")
@@ -319,16 +304,17 @@ func newNetpolLint(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		configFile string
 	)
 	c := &cobra.Command{
-		Use:   "lint",
+		Use:   "lint [PATH...]",
 		Short: "NetworkPolicy findings (PAL-421..PAL-432) with the model, reports and exit codes of scan",
-		Long: `Run the NetworkPolicy rules (PAL-421..PAL-432, see palisade rules) on manifests (-f) or the
-live cluster, and report as scan and cluster do: same formats, gate (--fail-on),
-configuration, suppressions, baseline and exit codes. --include picks among these rules.`,
+		Long: `Run the NetworkPolicy rules (PAL-421..PAL-432, see palisade rules) on manifests (paths or -f)
+or the live cluster (--cluster, or no path), and report as scan and cluster do: same
+formats, gate (--fail-on), configuration, suppressions, baseline and exit codes.
+--include picks among these rules.`,
 		Example: `  palisade netpol lint -f examples/insecure
   palisade netpol lint -f examples/insecure -o sarif --output-file netpol.sarif
   palisade netpol lint --context prod`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ids, err := lintRuleIDs(o.Include)
 			if err != nil {
 				return finish(stderr, err, false, 0)
@@ -338,24 +324,11 @@ configuration, suppressions, baseline and exit codes. --include picks among thes
 				return err
 			}
 			o.Include, o.Config, o.Version = ids, cfg, Version
-			o.Namespace, o.Helm, o.Limits = in.defaultNamespace, in.helm, in.limits
-			if len(in.files) > 0 {
-				o.Paths, o.Stdin, o.BoundMemory = in.files, stdin, true
-			} else {
-				cl, err := in.cluster(workload.NewFinder(cfg.PodTemplatePaths))
-				if err != nil {
-					return finish(stderr, err, false, 0)
-				}
-				lr, err := cl.Read(context.Background())
-				if err != nil {
-					return finish(stderr, err, false, 0)
-				}
-				o.Objects, o.Inputs, o.Coverage = lr.Objects, lr.Lists, lr.Coverage
-				if o.Objects == nil {
-					o.Objects = []*inventory.Object{}
-				}
+			if o.Source, err = in.source(args, stdin, "read manifests with -f PATH, or name a kubeconfig with --kubeconfig"); err != nil {
+				return finish(stderr, err, false, 0)
 			}
-			return out.run(o, stdout, stderr)
+			o.BoundMemory = !in.live(args)
+			return out.run(cmd.Context(), o, stdout, stderr)
 		},
 	}
 	in.register(c.Flags(), false)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -33,38 +35,25 @@ func (in *rbacInput) register(f *pflag.FlagSet) {
 // registerCommon adds the input flags without --abac-policy-file; withConfig adds
 // --config too (risks shares scan's).
 func (in *rbacInput) registerCommon(f *pflag.FlagSet, withConfig bool) {
+	in.liveByDefault = true
 	in.inputFlags.register(f, withConfig)
 	f.Lookup("kube-version").Usage = "Kubernetes version Helm charts are rendered for, and whose bootstrap policy --include-defaults adds (default: the newest embedded)"
 	f.BoolVar(&in.includeDefaults, "include-defaults", false, "add the bootstrap ClusterRoles and ClusterRoleBindings the API server of --kube-version creates (what system:authenticated gets by default, etc.)")
 }
 
-// objects reads the input (manifests, or the live cluster without -f) with the
-// bootstrap policy first when asked, and how many inputs were read. A live list that
-// failed is an input error: the answers would be incomplete without it.
-func (in *rbacInput) objects(stdin io.Reader, finder *workload.Finder) ([]*inventory.Object, []finding.InputError, int, error) {
-	var (
-		objs []*inventory.Object
-		errs []finding.InputError
-		read int
-		err  error
-	)
-	if len(in.files) == 0 {
-		rc, err := in.restConfig()
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		src := &rbac.Cluster{Config: rc, Finder: finder, Timeout: in.timeout}
-		if objs, errs, err = src.Load(); err != nil {
-			return nil, nil, 0, err
-		}
-		read = src.Read
-	} else {
-		src := &rbac.Files{Paths: in.files, Finder: finder, Options: rbac.LoadOptions(finder, loadOptions(in.inputFlags, stdin))}
-		if objs, errs, err = src.Load(); err != nil {
-			return nil, nil, 0, err
-		}
-		read = src.Read
+// read reads the input (paths, or the live cluster) with what the analysis decodes,
+// the bootstrap policy first when asked. A live list that failed is an input error:
+// the answers would be incomplete without it.
+func (in *rbacInput) read(ctx context.Context, args []string, stdin io.Reader, finder *workload.Finder) ([]*inventory.Object, []finding.InputError, int, error) {
+	src, err := in.source(args, stdin, "read manifests with -f PATH, or name a kubeconfig with --kubeconfig")
+	if err != nil {
+		return nil, nil, 0, err
 	}
+	res, err := src.Read(ctx, source.Needs{Kinds: rbac.Kinds, Finder: finder})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	objs := res.Inventory.Objects
 	if in.includeDefaults {
 		if objs, err = rbac.WithDefaults(objs, in.helm.KubeVersion); err != nil {
 			return nil, nil, 0, err
@@ -73,13 +62,13 @@ func (in *rbacInput) objects(stdin io.Reader, finder *workload.Finder) ([]*inven
 	if objs == nil {
 		objs = []*inventory.Object{}
 	}
-	return objs, errs, read, nil
+	return objs, res.AllErrors(), res.Inputs, nil
 }
 
-// model loads the input and builds the RBAC model; input errors are printed to stderr
+// model reads the input and builds the RBAC model; input errors are printed to stderr
 // and reported through the returned flag, problems (bindings that grant nothing) as
 // notes.
-func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rbac.Problem, bool, error) {
+func (in *rbacInput) model(ctx context.Context, stdin io.Reader, stderr io.Writer) (*rbac.Model, []rbac.Problem, bool, error) {
 	finder, err := in.finder()
 	if err != nil {
 		return nil, nil, false, err
@@ -90,17 +79,18 @@ func (in *rbacInput) model(stdin io.Reader, stderr io.Writer) (*rbac.Model, []rb
 			return nil, nil, false, fmt.Errorf("--abac-policy-file: %w", err)
 		}
 	}
-	var src rbac.Source
-	if len(in.files) == 0 {
-		rc, err := in.restConfig()
+	res, err := func() (*source.Result, error) {
+		src, err := in.source(nil, stdin, "read manifests with -f PATH, or name a kubeconfig with --kubeconfig")
 		if err != nil {
-			return nil, nil, false, err
+			return nil, err
 		}
-		src = &rbac.Cluster{Config: rc, Finder: finder, Timeout: in.timeout}
-	} else {
-		src = &rbac.Files{Paths: in.files, Finder: finder, Options: rbac.LoadOptions(finder, loadOptions(in.inputFlags, stdin))}
+		return src.Read(ctx, source.Needs{Kinds: rbac.Kinds, Finder: finder})
+	}()
+	if err != nil {
+		return nil, nil, false, err
 	}
-	m, problems, errs, err := rbac.FromSource(src, opts)
+	m, problems, err := rbac.Build(res.Inventory.Objects, opts)
+	errs := res.AllErrors()
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -130,7 +120,7 @@ func newRBAC(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "rbac",
 		Short: "Analyse RBAC: who can do what, and what a subject can do, with the chain behind each answer",
 		Long: `Answer RBAC questions exactly as the API server's RBAC authorizer decides them, from
-manifests (-f, same inputs as scan) or the live cluster (no -f): ClusterRole aggregation,
+manifests (-f, the same inputs as scan) or the live cluster (--cluster, or no -f): ClusterRole aggregation,
 RoleBindings to ClusterRoles, service account subjects, the implicit groups
 (system:authenticated, system:serviceaccounts[:NS]) and system:masters all count.
 
@@ -220,7 +210,7 @@ applies.`,
   palisade rbac who-can update deployments.apps/scale storefront -n shop-insecure -f examples/insecure
   palisade rbac who-can get --non-resource-url /metrics
   palisade rbac who-can list secrets -A -o dot -f examples/insecure | dot -Tsvg > secrets.svg`,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if anyNamespace && namespace != "" {
 				return finish(stderr, errors.New("-n and -A exclude each other"), false, 0)
 			}
@@ -231,7 +221,7 @@ applies.`,
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
-			m, problems, bad, err := in.model(stdin, stderr)
+			m, problems, bad, err := in.model(cmd.Context(), stdin, stderr)
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
@@ -284,7 +274,7 @@ system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
   palisade rbac can sa:shop:storefront get configmaps storefront-config -n shop -f examples/hardened
   palisade rbac can user:alice --group devs create deployments.apps -n shop
   palisade rbac can group:system:authenticated get --non-resource-url /version`,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return finish(stderr, errors.New("missing SUBJECT (sa:NAMESPACE:NAME, user:NAME or group:NAME)"), false, 0)
 			}
@@ -301,7 +291,7 @@ system:serviceaccounts:NAMESPACE and system:authenticated), user:NAME (with the
 				}
 				a.User = u
 			}
-			m, problems, bad, err := in.model(stdin, stderr)
+			m, problems, bad, err := in.model(cmd.Context(), stdin, stderr)
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
@@ -371,8 +361,10 @@ baseline and exit codes. --include picks among these rules.`,
   palisade rbac risks -f examples/insecure --include-defaults -o sarif --output-file rbac.sarif
   palisade rbac risks --context prod --fail-on critical
   palisade rbac risks --include PAL-334,PAL-345 -o json`,
+		// As in who-can and can, whose arguments are the question, rbac commands take
+		// their paths with -f only.
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ids, err := ruleIDsAmong(checks.RiskRuleIDs(), o.Include, "RBAC risk")
 			if err != nil {
 				return finish(stderr, err, false, 0)
@@ -384,13 +376,13 @@ baseline and exit codes. --include picks among these rules.`,
 			if includeSystem {
 				cfg = cfg.WithParam(checks.RiskParamRule, checks.RiskParamBootstrap, "report")
 			}
-			objs, errs, read, err := in.objects(stdin, workload.NewFinder(cfg.PodTemplatePaths))
+			objs, errs, read, err := in.read(cmd.Context(), args, stdin, workload.NewFinder(cfg.PodTemplatePaths))
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
 			o.Include, o.Config, o.Version = ids, cfg, Version
-			o.Objects, o.Inputs, o.InputErrors = objs, read, errs
-			return out.run(o, stdout, stderr)
+			o.Source = &source.Objects{Objects: objs, Inputs: read, Errors: errs}
+			return out.run(cmd.Context(), o, stdout, stderr)
 		},
 	}
 	in.registerCommon(c.Flags(), false)

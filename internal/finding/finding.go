@@ -98,6 +98,45 @@ type Location struct {
 	Document int    `json:"document"`
 	Renderer string `json:"renderer,omitempty"`
 	Rendered bool   `json:"rendered,omitempty"`
+	// Provenance says what kind of input the location is in. Reports print File
+	// (and Renderer) as before; logic that depends on where an object came from
+	// reads this instead of comparing File with a placeholder name.
+	Provenance Provenance `json:"-"`
+}
+
+// Provenance is the kind of input an object or finding comes from.
+type Provenance uint8
+
+// Provenances. The zero value is a file, so a Location written by hand with a File is
+// one.
+const (
+	// FromFile: a manifest file (File is its path).
+	FromFile Provenance = iota
+	// FromStdin: standard input (File is "<stdin>").
+	FromStdin
+	// FromRendered: the output of a Helm chart or Kustomize overlay (Renderer says
+	// which; File is the template or the overlay).
+	FromRendered
+	// FromCluster: a live cluster's API (File is "cluster"; no lines).
+	FromCluster
+	// FromAdmission: an admission request (File is "admission"; no lines).
+	FromAdmission
+)
+
+func (p Provenance) String() string {
+	switch p {
+	case FromFile:
+		return "file"
+	case FromStdin:
+		return "stdin"
+	case FromRendered:
+		return "rendered"
+	case FromCluster:
+		return "cluster"
+	case FromAdmission:
+		return "admission"
+	}
+	return fmt.Sprintf("Provenance(%d)", uint8(p))
 }
 
 func (l Location) String() string {

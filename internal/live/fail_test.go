@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,5 +56,32 @@ func TestReadTimeoutAndNotServed(t *testing.T) {
 	}
 	if len(res.Objects) != 1 || res.Objects[0].Ref.Kind != "Service" || res.Lists != 1 {
 		t.Errorf("objects %d (lists %d), want the one Service", len(res.Objects), res.Lists)
+	}
+}
+
+// A read whose context ends (Ctrl-C) stops with an error that says so, instead of
+// waiting for each request's timeout or reporting the remaining kinds as gaps.
+func TestReadCanceled(t *testing.T) {
+	started := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		select { // hang until the client gives up
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	res, err := Read(ctx, &rest.Config{Host: srv.URL}, Options{Timeout: time.Hour})
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read = %v, %v; want an *InterruptedError wrapping context.Canceled", res, err)
+	}
+	if ie.Kind != Kinds[0].Kind || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("error %q, want it to name the first kind, %s", err, Kinds[0].Kind)
 	}
 }

@@ -40,7 +40,10 @@ type Kind struct {
 	Secret bool
 }
 
-// Kinds are the resources the rules need, in listing order.
+// Kinds are the resources Palisade knows how to list, in listing order. Which of them a
+// read lists comes from the rules (source.RuleKinds, through Select); a kind a rule
+// reads that is missing here must be declared file-only (source.FileOnly), which a
+// test checks.
 var Kinds = []Kind{
 	{schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "Namespace", false, false},
 	{schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}, "CustomResourceDefinition", false, false},
@@ -56,14 +59,36 @@ var Kinds = []Kind{
 	{schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}, "CronJob", true, false},
 	{schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}, "Job", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "Pod", true, false},
+	{schema.GroupVersionResource{Version: "v1", Resource: "podtemplates"}, "PodTemplate", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "services"}, "Service", true, false},
 	{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "Ingress", true, false},
 	{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}, "NetworkPolicy", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}, "ResourceQuota", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "limitranges"}, "LimitRange", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "ServiceAccount", true, false},
+	{schema.GroupVersionResource{Group: "node.k8s.io", Version: "v1", Resource: "runtimeclasses"}, "RuntimeClass", false, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "ConfigMap", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "Secret", true, true},
+}
+
+// Select returns the listable kinds among kinds, in the order of Kinds, and the kinds
+// it does not know.
+func Select(kinds []string) (sel []Kind, unknown []string) {
+	want := map[string]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	for _, k := range Kinds {
+		if want[k.Kind] {
+			sel = append(sel, k)
+			delete(want, k.Kind)
+		}
+	}
+	for k := range want {
+		unknown = append(unknown, k)
+	}
+	sort.Strings(unknown)
+	return sel, unknown
 }
 
 // ownerKinds are the controllers whose pod template the scan reads itself: an object
@@ -167,8 +192,8 @@ func tried(explicit string) []string {
 	return append(out, "the in-cluster service account ("+inCluster+")")
 }
 
-// Read lists every kind and converts the items. Only a bad configuration is an error;
-// failing lists are coverage gaps.
+// Read lists every kind and converts the items. Only a bad configuration or the end
+// of ctx (an *InterruptedError) is an error; failing lists are coverage gaps.
 func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 	c := rest.CopyConfig(cfg)
 	if c.QPS == 0 {
@@ -201,6 +226,11 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 			ns = opts.Namespace
 		}
 		items, err := list(ctx, client, k, ns, opts)
+		if err != nil && ctx.Err() != nil {
+			// The command was interrupted (Ctrl-C, or its deadline): stop here
+			// instead of reporting every remaining kind as a gap.
+			return nil, &InterruptedError{Kind: k.Kind, Err: context.Cause(ctx)}
+		}
 		if err != nil {
 			res.Coverage = append(res.Coverage, finding.CoverageGap{Kind: k.Kind, APIVersion: k.GVR.GroupVersion().String(), Namespace: ns, Reason: reason(err)})
 			if opts.Progress != nil {
@@ -240,6 +270,19 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	sort.SliceStable(res.Coverage, func(i, j int) bool { return res.Coverage[i].Kind < res.Coverage[j].Kind })
 	return res, nil
 }
+
+// InterruptedError says a read stopped because its context ended (the command was
+// interrupted or ran out of time) while listing Kind.
+type InterruptedError struct {
+	Kind string
+	Err  error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("cluster read interrupted while listing %s: %v", e.Kind, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
 
 func list(ctx context.Context, client dynamic.Interface, k Kind, ns string, opts Options) ([]unstructured.Unstructured, error) {
 	var out []unstructured.Unstructured
@@ -323,7 +366,7 @@ func Object(u *unstructured.Unstructured) *inventory.Object {
 		},
 		Labels:      u.GetLabels(),
 		Annotations: u.GetAnnotations(),
-		Origin:      finding.Location{File: Origin},
+		Origin:      finding.Location{File: Origin, Provenance: finding.FromCluster},
 		Body:        u.Object,
 	}
 	if o.Ref.Kind == "CustomResourceDefinition" {

@@ -18,6 +18,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/kubetest"
 )
 
@@ -57,7 +58,7 @@ func TestReadPagesSecretsAndOrigin(t *testing.T) {
 		}
 		cms = 0
 		for _, o := range res.Objects {
-			if o.Origin.File != Origin || o.Origin.Line != 0 {
+			if o.Origin.File != Origin || o.Origin.Line != 0 || o.Origin.Provenance != finding.FromCluster {
 				t.Errorf("%s: origin %+v", o.Ref, o.Origin)
 			}
 			if md, _ := o.Body["metadata"].(map[string]any); md["managedFields"] != nil {

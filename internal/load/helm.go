@@ -91,7 +91,7 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 	var srcs []source
 	for _, crd := range ch.CRDObjects() {
 		srcs = append(srcs, bytesSource(finding.Location{
-			File: templateFile(path, ch, crd.Filename), Renderer: renderer, Rendered: true,
+			File: templateFile(path, ch, crd.Filename), Renderer: renderer, Rendered: true, Provenance: finding.FromRendered,
 		}, crd.File.Data))
 	}
 	names := make([]string, 0, len(out))
@@ -105,7 +105,7 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 			continue
 		}
 		srcs = append(srcs, bytesSource(finding.Location{
-			File: templateFile(path, ch, k), Renderer: renderer, Rendered: true,
+			File: templateFile(path, ch, k), Renderer: renderer, Rendered: true, Provenance: finding.FromRendered,
 		}, []byte(out[k])))
 	}
 	if len(srcs) == 0 {

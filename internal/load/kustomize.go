@@ -72,7 +72,7 @@ func buildKustomization(dir, tree string, opts *Options, addErr func(finding.Inp
 			})
 			return nil
 		}
-		srcs = append(srcs, bytesSource(finding.Location{File: file, Renderer: renderer, Rendered: true}, data))
+		srcs = append(srcs, bytesSource(finding.Location{File: file, Renderer: renderer, Rendered: true, Provenance: finding.FromRendered}, data))
 	}
 	return srcs
 }

@@ -5,6 +5,7 @@ package load
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,9 @@ type Options struct {
 	Retain func(o *inventory.Object) bool
 	// Limits bound what one input, document and object may cost.
 	Limits Limits
+	// Context, if set, stops reading when it ends: no further input is opened and
+	// the current one is not read on (Result.Interrupted then says why).
+	Context context.Context
 }
 
 // HelmOptions are the settings for rendering charts.
@@ -96,6 +100,9 @@ type Result struct {
 	Files int
 	// Bytes counts the manifest bytes parsed.
 	Bytes int64
+	// Interrupted is the cause when Options.Context ended before everything was
+	// read; the result then holds what was read before.
+	Interrupted error
 	// Notices are what the user should know about the input that is not an error:
 	// objects defined more than once (see Duplicates), a symbolic link that leads out
 	// of the directory scanned.
@@ -181,8 +188,22 @@ func Load(paths []string, opts Options) *Result {
 	addErr := func(e finding.InputError) { loadErrs = append(loadErrs, e) }
 	var internal []finding.InternalError
 	notice := func(n Notice) { res.Notices = append(res.Notices, n) }
+	interrupted := func() bool {
+		if opts.Context != nil && opts.Context.Err() != nil {
+			res.Interrupted = context.Cause(opts.Context)
+			return true
+		}
+		return false
+	}
+paths:
 	for _, p := range paths {
+		if interrupted() {
+			break
+		}
 		for _, s := range expandGuarded(p, &opts, addErr, notice, &internal) {
+			if interrupted() {
+				break paths
+			}
 			idx := nsrc
 			nsrc++
 			res.Files++
@@ -193,6 +214,9 @@ func Load(paths []string, opts Options) *Result {
 			}
 			cr := &countingReader{r: rc}
 			err = sp.split(cr, opts.Limits, func(d document) error {
+				if interrupted() {
+					return errInterrupted
+				}
 				if d.err != "" {
 					loc := s.base
 					loc.Document, loc.Line = d.index, d.line
@@ -206,7 +230,7 @@ func Load(paths []string, opts Options) *Result {
 			})
 			rc.Close()
 			res.Bytes += cr.n
-			if err != nil {
+			if err != nil && !errors.Is(err, errInterrupted) {
 				addErr(finding.InputError{Location: s.base, Message: "read: " + err.Error()})
 			}
 		}
@@ -230,6 +254,9 @@ func Load(paths []string, opts Options) *Result {
 	res.Notices = append(res.Notices, Duplicates(res.Inventory)...)
 	return res
 }
+
+// errInterrupted stops a split when Options.Context ends.
+var errInterrupted = errors.New("interrupted")
 
 // Duplicates returns a notice for every object that an earlier input already defines:
 // the same API group, kind, namespace and name. A cluster keeps one object per such
@@ -334,6 +361,9 @@ func exists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
+// StdinName is the File of locations in standard input ("-").
+const StdinName = "<stdin>"
+
 // expand turns one user path into sources, rendering charts and overlays on the way.
 func expand(p string, opts *Options, addErr func(finding.InputError), notice func(Notice)) []source {
 	if p == "-" {
@@ -341,7 +371,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 		if in == nil {
 			in = os.Stdin
 		}
-		return []source{{base: finding.Location{File: "<stdin>"}, open: func() (io.ReadCloser, error) {
+		return []source{{base: finding.Location{File: StdinName, Provenance: finding.FromStdin}, open: func() (io.ReadCloser, error) {
 			return io.NopCloser(in), nil
 		}}}
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // The benchmark clusters: every pod template distinct (one class each), so the
@@ -32,8 +32,8 @@ func inventoryOf(b *testing.B, s synthetic) *inventory.Inventory {
 	if v, ok := benchInventories.Load(s); ok {
 		return v.(*inventory.Inventory)
 	}
-	src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(s.yaml())}}
-	inv, errs, err := src.Load()
+	src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(s.yaml())}
+	inv, errs, err := readInventory(src)
 	if err != nil || len(errs) > 0 {
 		b.Fatalf("load: %v %v", err, errs)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/live"
 )
 
 // Direction is ingress (traffic to the selected pods) or egress (traffic from them).
@@ -222,7 +221,7 @@ func Compile(o *inventory.Object) (*Policy, []finding.InputError) {
 	}
 	// A policy read from a cluster was stored by an API server, possibly before the
 	// strict IP validation of Kubernetes 1.33: it is read with the legacy parser.
-	p, errs := compileSpec(o.Ref.Namespace, o.Ref.Name, &np.Spec, o.Origin.File == live.Origin)
+	p, errs := compileSpec(o.Ref.Namespace, o.Ref.Name, &np.Spec, o.Origin.Provenance == finding.FromCluster)
 	if len(errs) > 0 {
 		out := make([]finding.InputError, len(errs))
 		for i, e := range errs {

@@ -10,8 +10,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/live"
-	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // Policies the API server rejects become input errors at the offending field's line,
@@ -42,8 +41,8 @@ func TestCompileErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			input := "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {app: a}}\nspec:\n  containers: [{name: c, image: i}]\n---\n" +
 				"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\nspec:\n  " + tc.spec + "\n"
-			src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(input)}}
-			m, errs, err := FromSource(src, Options{})
+			src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(input)}
+			m, errs, err := fromSource(src, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,10 +115,16 @@ func TestLegacyCIDRs(t *testing.T) {
 			"metadata": map[string]any{"name": "p", "namespace": "x"},
 			"spec":     map[string]any{"podSelector": map[string]any{}, "egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": cidr}}}}}}}
 		o := &inventory.Object{Ref: finding.ObjectRef{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: "x", Name: "p"},
-			Origin: finding.Location{File: live.Origin}, Body: body}
+			Origin: finding.Location{File: "cluster", Provenance: finding.FromCluster}, Body: body}
 		p, errs := Compile(o)
 		if len(errs) > 0 {
 			t.Fatalf("%s from a cluster: %v", cidr, errs)
+		}
+		// A manifest file that happens to be named "cluster" is still a manifest:
+		// where an object came from is its typed provenance, not its file name.
+		file := &inventory.Object{Ref: o.Ref, Origin: finding.Location{File: "cluster", Line: 1}, Body: body}
+		if _, errs := Compile(file); len(errs) != 1 {
+			t.Errorf("%s in a file named cluster: errors %v, want the strict one", cidr, errs)
 		}
 		if got := p.Rules[Egress][0].Peers[0].IPBlock.CIDR.String(); got != "10.0.0.0/8" {
 			t.Errorf("%s from a cluster reads as %s, want 10.0.0.0/8", cidr, got)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // TestCorpus analyses the real-world corpus (hundreds of NetworkPolicies from charts
@@ -18,7 +20,7 @@ func TestCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus skipped in -short mode")
 	}
-	m, errs, err := FromSource(&Files{Paths: []string{dir}}, Options{})
+	m, errs, err := fromSource(&source.Files{Paths: []string{dir}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

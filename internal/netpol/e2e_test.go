@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // truth is an expected connectivity table over pods "ns/name".
@@ -111,8 +111,8 @@ func policy(ns, name, spec string) string {
 
 func modelOf(t *testing.T, input string, opts Options) *Model {
 	t.Helper()
-	src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(input)}}
-	m, errs, err := FromSource(src, opts)
+	src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(input)}
+	m, errs, err := fromSource(src, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // FuzzCompile feeds arbitrary policy specs through the loader, the compiler, the
@@ -28,8 +28,8 @@ func FuzzCompile(f *testing.F) {
 	pods := e2eInput(all("x/a", "x/b", "y/a"), nil, "")
 	f.Fuzz(func(t *testing.T, spec string) {
 		input := pods + "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: " + spec + "\n"
-		src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(input)}}
-		m, errs, err := FromSource(src, Options{PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+		src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(input)}
+		m, errs, err := fromSource(src, Options{PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -484,3 +484,7 @@ func describeList(items []string, n int) string {
 	}
 	return strings.Join(items[:n], ", ") + " and " + strconv.Itoa(len(items)-n) + " more"
 }
+
+// Kinds are the kinds the analysis reads besides the objects that run pods: a source
+// (internal/source) decodes them and lists them from a live cluster.
+var Kinds = []string{"NetworkPolicy", "Namespace"}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/kubetest"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -221,7 +222,7 @@ func TestPodSecurityMatchesAPIServer(t *testing.T) {
 			b.WriteString("---\n")
 		}
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{"-"}, Stdin: strings.NewReader(b.String()), FailOn: "none", Include: []string{"PAL-606"}})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(b.String())}, FailOn: "none", Include: []string{"PAL-606"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // The size is the last: 10,000 roles and 20,000 bindings. The smaller ones
@@ -32,8 +32,8 @@ func objectsOf(b *testing.B, s synthetic) []*inventory.Object {
 	if v, ok := benchObjects.Load(s); ok {
 		return v.([]*inventory.Object)
 	}
-	src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(s.yaml())}}
-	objs, errs, err := src.Load()
+	src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(s.yaml())}
+	objs, errs, err := readObjects(src)
 	if err != nil || len(errs) > 0 {
 		b.Fatalf("load: %v %v", err, errs)
 	}
@@ -51,8 +51,8 @@ func BenchmarkLoad(b *testing.B) {
 			b.ResetTimer()
 			start := cpuTime()
 			for range b.N {
-				src := &Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(text)}}
-				if _, _, err := src.Load(); err != nil {
+				src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(text)}
+				if _, _, err := readObjects(src); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,10 +1,11 @@
 package rbac
 
 import (
+	"context"
 	"strings"
 	"testing"
 
-	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func FuzzParseSubject(f *testing.F) {
@@ -47,7 +48,7 @@ func FuzzBuild(f *testing.F) {
 	f.Add("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: 7\nsubjects: [1, {kind: 2}]\n")
 	f.Add("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a}\naggregationRule: {clusterRoleSelectors: [{matchExpressions: [{key: k, operator: Bad}]}, 5]}\n")
 	f.Fuzz(func(t *testing.T, doc string) {
-		res := load.Load([]string{"-"}, LoadOptions(nil, load.Options{Stdin: strings.NewReader(doc)}))
+		res, _ := (&source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(doc)}).Read(context.Background(), source.Needs{Kinds: Kinds})
 		m, _, err := Build(res.Inventory.Objects, Options{})
 		if err != nil {
 			t.Fatal(err)

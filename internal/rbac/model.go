@@ -550,3 +550,7 @@ func (b *builder) settleWorkloads() {
 		w.Token = auto == nil || *auto || p.projected
 	}
 }
+
+// Kinds are the kinds the analysis reads besides the objects that run pods: a source
+// (internal/source) decodes them and lists them from a live cluster.
+var Kinds = []string{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"}

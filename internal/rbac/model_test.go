@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // build loads YAML documents (joined with ---) through the scan loader and builds the
@@ -16,7 +18,7 @@ func build(t testing.TB, docs ...string) (*Model, []Problem) {
 	if err := os.WriteFile(p, []byte(strings.Join(docs, "\n---\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, problems, errs, err := FromSource(&Files{Paths: []string{p}}, Options{})
+	m, problems, errs, err := fromSource(&source.Files{Paths: []string{p}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

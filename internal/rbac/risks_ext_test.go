@@ -8,15 +8,15 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/checks"
 	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func loadSynthetic(tb testing.TB, text string) []*inventory.Object {
 	tb.Helper()
-	src := &rbac.Files{Paths: []string{"-"}, Options: load.Options{Stdin: strings.NewReader(text)}}
-	objs, errs, err := src.Load()
+	src := &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(text)}
+	objs, errs, err := rbac.ReadObjects(src)
 	if err != nil || len(errs) > 0 {
 		tb.Fatalf("load: %v %v", err, errs)
 	}
@@ -199,7 +199,7 @@ func BenchmarkRisksRun(b *testing.B) {
 				b.StopTimer()
 				objs := loadSynthetic(b, text)
 				b.StartTimer()
-				res, err := scan.Run(scan.Options{Objects: objs, Inputs: 1, Include: checks.RiskRuleIDs(), FailOn: "none"})
+				res, err := scan.Run(scan.Options{Source: &source.Objects{Objects: objs, Inputs: 1}, Include: checks.RiskRuleIDs(), FailOn: "none"})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -29,6 +29,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/kubetest"
 	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/rbac/bootstrap"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // SeedEnv overrides the differential test's seed, so that a failure reproduces.
@@ -373,8 +374,8 @@ func corpusDir(t testing.TB) string {
 // of each RBAC object (several files install the same chart).
 func corpusRBAC(t testing.TB) []*inventory.Object {
 	t.Helper()
-	src := &rbac.Files{Paths: []string{corpusDir(t)}}
-	objs, _, err := src.Load()
+	src := &source.Files{Paths: []string{corpusDir(t)}}
+	objs, _, err := rbac.ReadObjects(src)
 	if err != nil {
 		t.Fatal(err)
 	}

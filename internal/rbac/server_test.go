@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-k8s/palisade/internal/kubetest"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // sar asks the API server whether a request is allowed.
@@ -130,7 +131,7 @@ func TestServerAgrees(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	m, problems, errs, err := FromSource(&Cluster{Config: c.Config()}, Options{})
+	m, problems, errs, err := fromSource(&source.Cluster{Config: c.Config()}, Options{})
 	if err != nil || len(errs) > 0 {
 		t.Fatalf("reading the cluster: %v %v", err, errs)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 const complianceSchemaFile = "../../docs/compliance.schema.json"
@@ -32,7 +33,7 @@ func updating() bool {
 
 func scanFramework(t *testing.T, framework, failOn string, paths ...string) *scan.Result {
 	t.Helper()
-	return scanWith(t, scan.Options{Paths: paths, Framework: framework, FailOn: failOn})
+	return scanWith(t, scan.Options{Source: &source.Files{Paths: paths}, Framework: framework, FailOn: failOn})
 }
 
 func scanWith(t *testing.T, o scan.Options) *scan.Result {
@@ -156,7 +157,7 @@ func TestComplianceScan(t *testing.T) {
 // move when rules are added elsewhere in the catalogue, at Kubernetes 1.30: a check
 // added later is not applicable.
 func TestComplianceGolden(t *testing.T) {
-	restricted := scanWith(t, scan.Options{Paths: []string{"testdata/compliance"}, Framework: "pss-restricted", PSSVersion: "1.30"})
+	restricted := scanWith(t, scan.Options{Source: &source.Files{Paths: []string{"testdata/compliance"}}, Framework: "pss-restricted", PSSVersion: "1.30"})
 	if res := restricted.Compliance; res.Pass == 0 || res.Fail == 0 || res.NotApplicable == 0 || restricted.ExitCode() != 1 {
 		t.Errorf("pss-restricted at 1.30: %d pass, %d fail, %d not applicable, exit %d; the golden needs each", res.Pass, res.Fail, res.NotApplicable, restricted.ExitCode())
 	}

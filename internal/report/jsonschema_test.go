@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 const reportSchemaFile = "../../docs/report.schema.json"
@@ -154,7 +155,7 @@ func TestReportSchemaDocExample(t *testing.T) {
 
 func scanJSON(t *testing.T, paths ...string) (*scan.Result, []byte) {
 	t.Helper()
-	res, err := scan.Run(scan.Options{Paths: paths, FailOn: "none", Version: "test"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: paths}, FailOn: "none", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

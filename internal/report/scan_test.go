@@ -15,11 +15,12 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func scanSARIF(t *testing.T, paths ...string) (*scan.Result, []byte) {
 	t.Helper()
-	res, err := scan.Run(scan.Options{Paths: paths, Version: "test", Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: paths}, Version: "test", Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

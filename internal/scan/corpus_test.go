@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus")
@@ -34,7 +36,7 @@ var corpusInvalid = map[string]string{
 // object is kept.
 func TestCorpusRobustness(t *testing.T) {
 	needCorpus(t)
-	res, err := Run(Options{Paths: []string{corpusDir}, FailOn: "none"})
+	res, err := Run(Options{Source: &source.Files{Paths: []string{corpusDir}}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestCorpusRobustness(t *testing.T) {
 		t.Errorf("scanned %d objects and %d workloads, want >= 4300 and >= 650", s.Objects, s.Workloads)
 	}
 	kinds := map[string]int{}
-	for _, k := range res.Load.Inventory.Kinds() {
+	for _, k := range res.Input.Inventory.Kinds() {
 		kinds[k.Kind] = k.Count
 	}
 	for _, k := range []string{"CustomResourceDefinition", "NetworkPolicy", "ClusterRole", "Secret", "ServiceMonitor"} {
@@ -92,7 +94,7 @@ func TestCorpusWithDamage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clean, err := Run(Options{Paths: []string{dir}, FailOn: "none"})
+	clean, err := Run(Options{Source: &source.Files{Paths: []string{dir}}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func TestCorpusWithDamage(t *testing.T) {
 	if err := os.WriteFile(victim, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(Options{Paths: []string{dir}, FailOn: "none"})
+	res, err := Run(Options{Source: &source.Files{Paths: []string{dir}}, FailOn: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,23 +3,22 @@
 package scan
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
-	"github.com/palisade-k8s/palisade/internal/inventory"
-	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/suppress"
 	"github.com/palisade-k8s/palisade/internal/workload"
 
@@ -29,8 +28,9 @@ import (
 
 // Options are the inputs of a scan.
 type Options struct {
-	Paths []string
-	Stdin io.Reader
+	// Source is what to scan: manifests (*source.Files), a live cluster
+	// (*source.Cluster) or objects in memory (*source.Objects).
+	Source source.Source
 	// Config is the configuration (nil for defaults).
 	Config *config.Config
 	// FailOn is the gate ("" takes the config's, then "high"; "none" never fails).
@@ -38,13 +38,7 @@ type Options struct {
 	PSSVersion string
 	// PSSLevel overrides the configuration's podSecurityLevel ("baseline" or
 	// "restricted").
-	PSSLevel  string
-	Namespace string
-	Helm      load.HelmOptions
-	// Limits bound what one input may cost (zero fields: the loader's defaults).
-	Limits load.Limits
-	// Render bounds what rendering one chart or overlay may cost.
-	Render       load.RenderLimits
+	PSSLevel     string
 	BaselineFile string
 	Version      string
 	Now          time.Time
@@ -55,15 +49,6 @@ type Options struct {
 	// Include, if set, runs only rules matching one of these IDs or globs; Exclude
 	// leaves out rules matching one. Both apply on top of the configuration.
 	Include, Exclude []string
-	// Objects, if not nil, are scanned instead of Paths: objects read from a live
-	// cluster (internal/live). Inputs is then the count reported as inputs read, and
-	// Coverage lists what could not be read (the report is incomplete, exit code 3).
-	Objects []*inventory.Object
-	Inputs  int
-	// InputErrors are input problems met while reading Objects, reported with the
-	// scan's own (exit code 3).
-	InputErrors []finding.InputError
-	Coverage    []finding.CoverageGap
 	// Framework, if set, also judges the scan control by control against a
 	// compliance framework (see compliance.Names); the exit code then follows the
 	// controls, and FailOn defaults to "info": any failing control fails the run.
@@ -73,7 +58,8 @@ type Options struct {
 // Result is a finished scan.
 type Result struct {
 	Report *report.Report
-	Load   *load.Result
+	// Input is what reading the source produced.
+	Input *source.Result
 	// Compliance is the framework's verdict when Options.Framework is set.
 	Compliance *compliance.Result
 }
@@ -96,8 +82,12 @@ func (r *Result) ExitCode() int {
 	return 0
 }
 
-// Run performs a scan.
-func Run(opts Options) (*Result, error) {
+// Run performs a scan that nothing interrupts.
+func Run(opts Options) (*Result, error) { return RunContext(context.Background(), opts) }
+
+// RunContext performs a scan; the end of ctx stops a live read (the error is then a
+// *live.InterruptedError).
+func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &config.Config{}
@@ -163,50 +153,39 @@ func Run(opts Options) (*Result, error) {
 			params[id] = rc.Params
 		}
 	}
-	if opts.BoundMemory {
-		if b := memoryBudget(opts.Paths); b > 0 {
+	if f, ok := opts.Source.(*source.Files); ok && opts.BoundMemory {
+		if b := memoryBudget(f.Paths); b > 0 {
 			debug.SetMemoryLimit(b)
 		}
+	}
+	if opts.Source == nil {
+		return nil, config.Error{Err: errors.New("scan: no input")}
 	}
 	eng := engine.New(engine.Options{
 		Rules: enabled, Params: params, PSS: ev, Finder: finder,
 		Suppress: sup.Apply, Workers: opts.Workers,
 	})
-	lopts := load.Options{
-		Namespace: opts.Namespace,
-		Decode:    engine.Decoder(enabled, finder),
-		Helm:      opts.Helm,
-		Limits:    opts.Limits,
-		Render:    opts.Render,
-		Stdin:     opts.Stdin,
-		Workers:   opts.Workers,
-		Visit:     eng.Visit,
-		Retain:    eng.Retain,
+	in, err := opts.Source.Read(ctx, source.Needs{
+		Kinds:   source.RuleKinds(enabled),
+		Decode:  engine.Decoder(enabled, finder),
+		Finder:  finder,
+		Visit:   eng.Visit,
+		Retain:  eng.Retain,
+		Workers: opts.Workers,
+	})
+	if err != nil {
+		return nil, err
 	}
-	var lr *load.Result
-	if opts.Objects != nil {
-		lr = load.Objects(opts.Objects, opts.Inputs, lopts)
-	} else {
-		lr = load.Load(opts.Paths, lopts)
-	}
-	er := eng.Finish(lr.Inventory)
-	errs := append(append(append([]finding.InputError{}, opts.InputErrors...), lr.Errors...), er.Errors...)
-	if len(lr.Inventory.Objects) == 0 && len(errs) == 0 && opts.Objects == nil {
-		// A scan that read nothing is almost always a wrong path in CI: say so and
-		// fail as an input problem instead of passing silently.
-		errs = append(errs, finding.InputError{
-			Location: finding.Location{File: describePaths(opts.Paths)},
-			Message:  "no Kubernetes objects found (no .yaml, .yml or .json manifests, charts or overlays with objects)",
-		})
-	}
-	rep := report.New(opts.Version, er.Findings, errs, lr.Files, er.Objects, er.Workloads, sev, gate, enabled)
-	rep.Coverage = opts.Coverage
-	rep.Notices = lr.Notices
-	rep.Summary.CoverageGaps = len(opts.Coverage)
-	if internal := append(append([]finding.InternalError{}, lr.Internal...), er.Internal...); len(internal) > 0 {
+	er := eng.Finish(in.Inventory)
+	errs := append(append([]finding.InputError{}, in.Errors...), er.Errors...)
+	rep := report.New(opts.Version, er.Findings, errs, in.Inputs, er.Objects, er.Workloads, sev, gate, enabled)
+	rep.Coverage = in.Coverage
+	rep.Notices = in.Notices
+	rep.Summary.CoverageGaps = len(in.Coverage)
+	if internal := append(append([]finding.InternalError{}, in.Internal...), er.Internal...); len(internal) > 0 {
 		rep.SetInternal(internal)
 	}
-	res := &Result{Report: rep, Load: lr}
+	res := &Result{Report: rep, Input: in}
 	if fw != nil {
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
 			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: er.Idle,
@@ -250,15 +229,4 @@ func memoryBudget(paths []string) int64 {
 		return b
 	}
 	return floor
-}
-
-func describePaths(paths []string) string {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		if p == "-" {
-			p = "<stdin>"
-		}
-		out[i] = p
-	}
-	return strings.Join(out, " ")
 }

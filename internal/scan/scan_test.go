@@ -10,6 +10,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -42,7 +43,7 @@ func TestPodTemplatePaths(t *testing.T) {
 		{"other group", []workload.TemplatePath{{Group: "other.io", Kind: "Runner", Path: "spec.pod.template"}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(customWorkload),
+			res, err := Run(Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(customWorkload)},
 				Config: &config.Config{PodTemplatePaths: tc.paths}, FailOn: "none"})
 			if err != nil {
 				t.Fatal(err)
@@ -75,7 +76,7 @@ func TestSeverityOverrideAndDisable(t *testing.T) {
 		t.Fatal(err)
 	}
 	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext: {privileged: true}\n"
-	res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Config: cfg, FailOn: "critical"})
+	res, err := Run(Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(pod)}, Config: cfg, FailOn: "critical"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestSeverityOverrideAndDisable(t *testing.T) {
 // TestEmptyInputIsAnInputError: a scan that finds no object never passes silently.
 func TestEmptyInputIsAnInputError(t *testing.T) {
 	for _, in := range []string{"", "# just a comment\n", "---\n---\n"} {
-		res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(in)})
+		res, err := Run(Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(in)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +128,7 @@ func TestIncludeExclude(t *testing.T) {
 		{name: "typo", exclude: []string{"PAL-9999"}, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Include: tc.include, Exclude: tc.exclude, FailOn: "none"})
+			res, err := Run(Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(pod)}, Include: tc.include, Exclude: tc.exclude, FailOn: "none"})
 			if tc.wantErr {
 				if _, ok := err.(config.Error); !ok {
 					t.Fatalf("err = %v, want a config.Error", err)
@@ -178,7 +179,7 @@ spec:
   - {name: d, hostPath: {path: /data/x}}
   - {name: e, hostPath: {path: /etc}}
 `
-	res, err := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader(pod), Config: cfg, FailOn: "none",
+	res, err := Run(Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(pod)}, Config: cfg, FailOn: "none",
 		Include: []string{"PAL-007", "PAL-008", "PAL-021", "PAL-022", "PAL-023"}})
 	if err != nil {
 		t.Fatal(err)

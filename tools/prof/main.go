@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 func main() {
@@ -36,7 +37,7 @@ func main() {
 			}
 		}()
 	}
-	res, err := scan.Run(scan.Options{Paths: flag.Args(), FailOn: "none"})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: flag.Args()}, FailOn: "none"})
 	pprof.StopCPUProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -44,6 +44,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // ConfigFile is the optional configuration file of a fixture directory.
@@ -196,7 +197,7 @@ func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
 			return append(problems, err.Error())
 		}
 	}
-	res, err := scan.Run(scan.Options{Paths: []string{path}, Config: cfg, Include: []string{rule}, FailOn: "none", Workers: 1})
+	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{path}}, Config: cfg, Include: []string{rule}, FailOn: "none", Workers: 1})
 	if err != nil {
 		return append(problems, fmt.Sprintf("%s: scan: %v", file, err))
 	}

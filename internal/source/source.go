@@ -1,0 +1,274 @@
+// Package source is Palisade's one input layer. A Source (manifests, charts and
+// overlays on disk or standard input; a live cluster; objects already in memory) is
+// read with what its consumer needs (Needs: which kinds to decode and list, how to
+// find pod templates, the streaming hooks of the engine) and yields a Result: an
+// inventory plus input errors, coverage gaps, notices and the number of inputs read.
+// `scan`, `cluster`, `netpol` and `rbac` all read their input here; analyzers build
+// from the Result's inventory and never reach the loader or the API client
+// themselves.
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/load"
+	"github.com/palisade-k8s/palisade/internal/workload"
+)
+
+// Source is where objects come from.
+type Source interface {
+	// Read reads the input. Problems with part of the input are in the Result;
+	// err is a failure to read anything at all (no cluster connection, the command
+	// interrupted).
+	Read(ctx context.Context, n Needs) (*Result, error)
+	// Describe names the input for a message about all of it ("no objects found").
+	Describe() string
+}
+
+// Needs is what the consumer of a read needs of it.
+type Needs struct {
+	// Kinds are the kinds the consumer reads: they are fully decoded, and listed
+	// from a live cluster (with the kinds that run pods, and the CRDs that may
+	// define more). For rules: RuleKinds.
+	Kinds []string
+	// Decode, if set, replaces the decision derived from Kinds and Finder of which
+	// kinds are fully decoded (the engine's Decoder).
+	Decode func(apiVersion, kind string) bool
+	// Finder recognises the objects that run pods (nil: the built-in kinds).
+	Finder *workload.Finder
+	// Visit runs on every object as it is read, in the parse workers; Retain says
+	// whether its body is kept afterwards (nil: kept). Together they let the engine
+	// check objects while they stream and drop bodies it no longer needs.
+	Visit  func(o *inventory.Object)
+	Retain func(o *inventory.Object) bool
+	// Workers bounds the parse workers (0: GOMAXPROCS).
+	Workers int
+	// PodFacts records, on every object that runs pods, its pod labels, network and
+	// identity as it streams (before Visit), for analyzers that read them without
+	// the engine (which records them itself).
+	PodFacts bool
+}
+
+func (n Needs) finder() *workload.Finder {
+	if n.Finder == nil {
+		return workload.NewFinder(nil)
+	}
+	return n.Finder
+}
+
+// decoder is Decode, or Kinds and the kinds that run pods.
+func (n Needs) decoder() func(apiVersion, kind string) bool {
+	if n.Decode != nil {
+		return n.Decode
+	}
+	kinds := map[string]bool{}
+	for _, k := range n.Kinds {
+		kinds[k] = true
+	}
+	f := n.finder()
+	return func(apiVersion, kind string) bool {
+		if kinds[kind] {
+			return true
+		}
+		_, ok := f.Lookup(apiVersion, kind)
+		return ok
+	}
+}
+
+func (n Needs) loadOptions(o load.Options) load.Options {
+	o.Decode, o.Visit, o.Retain, o.Workers = n.decoder(), n.Visit, n.Retain, n.Workers
+	if n.PodFacts {
+		f, visit := n.finder(), n.Visit
+		o.Visit = func(obj *inventory.Object) {
+			if l, ok := f.PodLabels(obj); ok && obj.PodLabels == nil {
+				obj.PodLabels, obj.PodNetwork, obj.PodIdentity = l, f.PodNetwork(obj), f.PodIdentity(obj)
+			}
+			if visit != nil {
+				visit(obj)
+			}
+		}
+	}
+	return o
+}
+
+// Result is what a read produced.
+type Result struct {
+	Inventory *inventory.Inventory
+	// Errors are inputs that could not be read (exit code 3).
+	Errors []finding.InputError
+	// Coverage lists what a live read could not list, and why (exit code 3).
+	Coverage []finding.CoverageGap
+	// Notices are what is not an error (objects defined twice, links out of the tree).
+	Notices []finding.Notice
+	// Internal are failures of Palisade itself on part of the input.
+	Internal []finding.InternalError
+	// Inputs counts what was read: files and document streams, or list calls.
+	Inputs int
+	// SecretsRedacted is true when a live read dropped Secret values.
+	SecretsRedacted bool
+}
+
+// AllErrors is Errors followed by each coverage gap as an input error, for the
+// analyzers, whose answers would be incomplete without the kinds not listed.
+func (r *Result) AllErrors() []finding.InputError {
+	errs := append([]finding.InputError(nil), r.Errors...)
+	for _, g := range r.Coverage {
+		errs = append(errs, finding.InputError{Location: finding.Location{File: live.Origin, Provenance: finding.FromCluster},
+			Message: fmt.Sprintf("%s (%s) not listed: %s", g.Kind, g.APIVersion, g.Reason)})
+	}
+	return errs
+}
+
+// Describe names inputs in a message about all of them: the paths, "-" as <stdin>.
+func Describe(paths []string) string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "-" {
+			p = load.StdinName
+		}
+		out[i] = p
+	}
+	return strings.Join(out, " ")
+}
+
+// InterruptedError says a read of files stopped because its context ended (the
+// command was interrupted). A live read says so with a *live.InterruptedError.
+type InterruptedError struct {
+	Input string
+	Err   error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("reading %s interrupted: %v", e.Input, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// Files reads manifests, Helm charts and Kustomize overlays (internal/load), "-"
+// from Stdin.
+type Files struct {
+	Paths []string
+	Stdin io.Reader
+	// Namespace is the namespace of objects that name none, and Helm's release
+	// namespace.
+	Namespace string
+	Helm      load.HelmOptions
+	// Limits bound what one input may cost (zero fields: the loader's defaults).
+	Limits load.Limits
+	// Render bounds what rendering one chart or overlay may cost.
+	Render load.RenderLimits
+}
+
+// Describe implements Source.
+func (f *Files) Describe() string { return Describe(f.Paths) }
+
+// Read implements Source. Reading nothing at all is an input error: it is almost
+// always a wrong path in CI. The end of ctx stops the read (an *InterruptedError).
+func (f *Files) Read(ctx context.Context, n Needs) (*Result, error) {
+	lr := load.Load(f.Paths, n.loadOptions(load.Options{
+		Namespace: f.Namespace, Helm: f.Helm, Limits: f.Limits, Render: f.Render, Stdin: f.Stdin,
+		Context: ctx,
+	}))
+	if lr.Interrupted != nil {
+		return nil, &InterruptedError{Input: f.Describe(), Err: lr.Interrupted}
+	}
+	res := &Result{Inventory: lr.Inventory, Errors: lr.Errors, Notices: lr.Notices, Internal: lr.Internal, Inputs: lr.Files}
+	if len(res.Inventory.Objects) == 0 && len(res.Errors) == 0 {
+		res.Errors = append(res.Errors, finding.InputError{
+			Location: finding.Location{File: f.Describe()},
+			Message:  "no Kubernetes objects found (no .yaml, .yml or .json manifests, charts or overlays with objects)",
+		})
+	}
+	return res, nil
+}
+
+// Cluster reads a live cluster through the Kubernetes API (internal/live): the kinds
+// of Needs.Kinds that it knows how to list, the kinds that run pods, and the CRDs
+// whose custom kinds run pods. Pods and ReplicaSets a controller owns are read
+// through the controller's template.
+type Cluster struct {
+	Config *rest.Config
+	// Namespace limits namespaced kinds to one namespace ("" for all).
+	Namespace string
+	// IncludeSecretValues keeps Secrets' values.
+	IncludeSecretValues bool
+	// Timeout bounds each list request (default 30s).
+	Timeout time.Duration
+	// Progress, if set, receives one line per kind listed.
+	Progress io.Writer
+}
+
+// Describe implements Source.
+func (c *Cluster) Describe() string { return live.Origin }
+
+// Read implements Source. Lists the API refuses or fails are coverage gaps; the end
+// of ctx is an error (*live.InterruptedError).
+func (c *Cluster) Read(ctx context.Context, n Needs) (*Result, error) {
+	f := n.finder()
+	kinds, _ := live.Select(ClusterKinds(n.Kinds))
+	lr, err := live.Read(ctx, c.Config, live.Options{
+		Namespace: c.Namespace, IncludeSecretValues: c.IncludeSecretValues, Timeout: c.Timeout,
+		Progress: c.Progress, Kinds: kinds,
+		RunsPods: func(apiVersion, kind string) bool {
+			_, ok := f.Lookup(apiVersion, kind)
+			return ok
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	objs := lr.Objects
+	if objs == nil {
+		objs = []*inventory.Object{}
+	}
+	res := streamObjects(objs, lr.Lists, n)
+	res.Coverage, res.SecretsRedacted = lr.Coverage, lr.SecretsRedacted
+	return res, nil
+}
+
+// Objects are objects already in memory (an admission request, objects read once
+// and analysed twice), with what reading them produced.
+type Objects struct {
+	Objects []*inventory.Object
+	// Inputs is the count reported as inputs read.
+	Inputs   int
+	Errors   []finding.InputError
+	Coverage []finding.CoverageGap
+	// Name names them in messages (default "objects").
+	Name string
+}
+
+// Describe implements Source.
+func (o *Objects) Describe() string {
+	if o.Name == "" {
+		return "objects"
+	}
+	return o.Name
+}
+
+// Read implements Source: the objects go through the hooks of n as parsed documents
+// would.
+func (o *Objects) Read(_ context.Context, n Needs) (*Result, error) {
+	objs := o.Objects
+	if objs == nil {
+		objs = []*inventory.Object{}
+	}
+	res := streamObjects(objs, o.Inputs, n)
+	res.Errors = append(append([]finding.InputError(nil), o.Errors...), res.Errors...)
+	res.Coverage = o.Coverage
+	return res, nil
+}
+
+func streamObjects(objs []*inventory.Object, inputs int, n Needs) *Result {
+	lr := load.Objects(objs, inputs, n.loadOptions(load.Options{}))
+	return &Result{Inventory: lr.Inventory, Errors: lr.Errors, Notices: lr.Notices, Internal: lr.Internal, Inputs: lr.Files}
+}

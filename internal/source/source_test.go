@@ -1,0 +1,144 @@
+package source_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/source"
+)
+
+const pods = `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {k: v}
+`
+
+// Files streams every object through Visit, decodes what Needs asks (the kinds and
+// the objects that run pods), drops the bodies Retain refuses, and records pod facts
+// when asked; the locations of standard input say so by their provenance.
+func TestFilesRead(t *testing.T) {
+	var visited atomic.Int32
+	res, err := (&source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(pods)}).Read(context.Background(), source.Needs{
+		PodFacts: true,
+		Visit:    func(*inventory.Object) { visited.Add(1) },
+		Retain:   func(o *inventory.Object) bool { return o.Ref.Kind == "Pod" },
+	})
+	if err != nil || len(res.Errors) > 0 {
+		t.Fatalf("read: %v %v", err, res.Errors)
+	}
+	if visited.Load() != 2 || len(res.Inventory.Objects) != 2 || res.Inputs != 1 {
+		t.Fatalf("visited %d, objects %d, inputs %d; want 2, 2, 1", visited.Load(), len(res.Inventory.Objects), res.Inputs)
+	}
+	pod, cm := res.Inventory.Objects[0], res.Inventory.Objects[1]
+	if pod.Body == nil || cm.Body != nil {
+		t.Errorf("bodies kept: pod %v, configmap %v; want the pod's only", pod.Body != nil, cm.Body != nil)
+	}
+	if pod.PodLabels["app"] != "web" {
+		t.Errorf("pod labels %v, want app=web recorded while streaming", pod.PodLabels)
+	}
+	if pod.Origin.Provenance != finding.FromStdin || pod.Origin.File != "<stdin>" {
+		t.Errorf("origin %+v, want standard input", pod.Origin)
+	}
+}
+
+// Reading nothing is an input error naming what was read.
+func TestFilesReadNothing(t *testing.T) {
+	res, err := (&source.Files{Paths: []string{"-"}, Stdin: strings.NewReader("# nothing\n")}).Read(context.Background(), source.Needs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].Location.File != "<stdin>" || !strings.Contains(res.Errors[0].Message, "no Kubernetes objects found") {
+		t.Errorf("errors %+v, want one saying <stdin> holds no objects", res.Errors)
+	}
+	if got := source.Describe([]string{"a", "-", "b"}); got != "a <stdin> b" {
+		t.Errorf("Describe = %q", got)
+	}
+}
+
+// Objects in memory go through the same hooks, keep their errors and coverage, and
+// AllErrors turns a coverage gap into an input error at the cluster.
+func TestObjectsRead(t *testing.T) {
+	o := &inventory.Object{Ref: finding.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Name: "x"}, Body: map[string]any{"data": map[string]any{}}}
+	var visited int
+	res, err := (&source.Objects{
+		Objects: []*inventory.Object{o}, Inputs: 3,
+		Errors:   []finding.InputError{{Message: "bad"}},
+		Coverage: []finding.CoverageGap{{Kind: "Secret", APIVersion: "v1", Reason: "forbidden"}},
+	}).Read(context.Background(), source.Needs{Workers: 1, Visit: func(*inventory.Object) { visited++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if visited != 1 || res.Inputs != 3 || len(res.Errors) != 1 || len(res.Coverage) != 1 {
+		t.Errorf("visited %d, inputs %d, errors %v, coverage %v", visited, res.Inputs, res.Errors, res.Coverage)
+	}
+	if o.Body != nil {
+		t.Error("a ConfigMap body was kept though nothing decodes ConfigMaps")
+	}
+	all := res.AllErrors()
+	if len(all) != 2 || all[1].Location.Provenance != finding.FromCluster || all[1].Message != "Secret (v1) not listed: forbidden" {
+		t.Errorf("AllErrors = %+v", all)
+	}
+}
+
+// A live read lists what Needs names, and stops at once with a clear error when its
+// context ends (Ctrl-C), even against an API server that never answers.
+func TestClusterReadCanceled(t *testing.T) {
+	var paths []string
+	var mu = make(chan struct{}, 1)
+	mu <- struct{}{}
+	started := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-mu
+		paths = append(paths, r.URL.Path)
+		mu <- struct{}{}
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	_, err := (&source.Cluster{Config: &rest.Config{Host: srv.URL}, Timeout: time.Hour}).Read(ctx, source.Needs{Kinds: []string{"NetworkPolicy"}})
+	var ie *live.InterruptedError
+	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("err = %v, want the read interrupted", err)
+	}
+	<-mu
+	defer func() { mu <- struct{}{} }()
+	if len(paths) != 1 {
+		t.Errorf("requests %v, want one: the read stops at the first", paths)
+	}
+}
+
+// A read of files stops when its context ends, between documents, and says so.
+func TestFilesReadCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := (&source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(pods)}).Read(ctx, source.Needs{})
+	var ie *source.InterruptedError
+	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || err.Error() != "reading <stdin> interrupted: context canceled" {
+		t.Fatalf("err = %v, want the read of <stdin> interrupted", err)
+	}
+}
