@@ -6,7 +6,7 @@ package identity
 // each Role, ClusterRole, RoleBinding and ClusterRoleBinding on its own; what a subject
 // can do through several bindings is the separate graph analysis.
 //
-// Matching follows the RBAC authorizer exactly:
+// Matching is internal/rbac's (rbac.RuleAllows), which follows the RBAC authorizer exactly:
 //   - a verb matches if the rule lists it or "*" (case-sensitive, no aliases);
 //   - an API group matches if the rule lists it or "*"; the core group is "";
 //   - a resource matches "*", its exact name ("pods", "pods/exec"), or, for a
@@ -47,6 +47,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -177,13 +178,6 @@ type probe struct {
 	cluster bool
 }
 
-func (pr probe) subresource() string {
-	if i := strings.IndexByte(pr.resource, '/'); i >= 0 {
-		return pr.resource[i+1:]
-	}
-	return ""
-}
-
 // grant is what one policy rule grants of one probe.
 type grant struct {
 	probe probe
@@ -199,35 +193,54 @@ type grant struct {
 	names []string
 }
 
-func groupMatches(pr *rbacv1.PolicyRule, group string) bool {
-	return contains(pr.APIGroups, rbacv1.APIGroupAll) || contains(pr.APIGroups, group)
-}
-
-// resourceMatch returns the index of the first entry that names resource exactly or
-// as "*/<subresource>", else of a "*" entry, and whether the match is by name.
+// resourceMatch returns the index of the first entry that matches the probe's
+// resource other than by "*" (it names the resource exactly or as "*/<subresource>"),
+// else of a "*" entry, and whether the match is by name. Matching is rbac's.
 func resourceMatch(pr *rbacv1.PolicyRule, pb probe) (idx int, named bool) {
-	sub := pb.subresource()
+	res, sub := pb.split()
 	star := -1
 	for i, r := range pr.Resources {
 		switch {
-		case r == pb.resource, sub != "" && r == "*/"+sub:
+		case r == rbacv1.ResourceAll:
+			if star < 0 {
+				star = i
+			}
+		case rbac.ResourceEntryMatches(r, res, sub):
 			return i, true
-		case r == rbacv1.ResourceAll && star < 0:
-			star = i
 		}
 	}
 	return star, false
 }
 
-// allows evaluates pb against pr with the authorizer's semantics.
+// split returns the probe's resource and subresource ("pods", "exec").
+func (pr probe) split() (resource, subresource string) {
+	res, sub, _ := strings.Cut(pr.resource, "/")
+	return res, sub
+}
+
+// request is the request for verb that pr is asked about: a request for a top-level
+// resource with verb create or deletecollection carries no name; any other names an
+// object, one of names when the rule restricts them (the probe asks whether the rule
+// allows the verb on some object).
+func (pr probe) request(verb string, names []string) rbac.Attributes {
+	res, sub := pr.split()
+	a := rbac.Attributes{Verb: verb, ResourceRequest: true, APIGroup: pr.group, Resource: res, Subresource: sub}
+	if sub != "" || (verb != "create" && verb != "deletecollection") {
+		a.Name = "object"
+		if len(names) > 0 {
+			a.Name = names[0]
+		}
+	}
+	return a
+}
+
+// allows evaluates pb against pr with the authorizer's semantics (rbac.RuleAllows),
+// returning which of the sensitive verbs pr grants, in the rule's order.
 func allows(pr *rbacv1.PolicyRule, pb probe, cluster bool) (grant, bool) {
 	if pb.cluster && !cluster {
 		return grant{}, false
 	}
-	if len(pr.NonResourceURLs) > 0 && len(pr.Resources) == 0 {
-		return grant{}, false
-	}
-	if !groupMatches(pr, pb.group) {
+	if !rbac.GroupMatches(pr, pb.group) {
 		return grant{}, false
 	}
 	idx, named := resourceMatch(pr, pb)
@@ -238,12 +251,7 @@ func allows(pr *rbacv1.PolicyRule, pb probe, cluster bool) (grant, bool) {
 	if named {
 		g.res = idx
 	}
-	// A request without a name (create or deletecollection of a top-level resource)
-	// matches a rule with resourceNames only if "" is one of them.
-	unnamedOK := len(pr.ResourceNames) == 0 || contains(pr.ResourceNames, "")
-	nameless := func(v string) bool {
-		return pb.subresource() == "" && (v == "create" || v == "deletecollection")
-	}
+	allowed := func(v string) bool { return rbac.RuleAllows(pb.request(v, pr.ResourceNames), pr) }
 	if contains(pr.Verbs, rbacv1.VerbAll) {
 		g.starVerbs = true
 		if pb.verbs == nil {
@@ -251,7 +259,7 @@ func allows(pr *rbacv1.PolicyRule, pb probe, cluster bool) (grant, bool) {
 			return g, true
 		}
 		for _, v := range pb.verbs {
-			if !nameless(v) || unnamedOK {
+			if allowed(v) {
 				g.verbs = append(g.verbs, v)
 			}
 		}
@@ -261,10 +269,7 @@ func allows(pr *rbacv1.PolicyRule, pb probe, cluster bool) (grant, bool) {
 		if pb.verbs != nil && !contains(pb.verbs, v) {
 			continue
 		}
-		if nameless(v) && !unnamedOK {
-			continue
-		}
-		if !contains(g.verbs, v) {
+		if allowed(v) && !contains(g.verbs, v) {
 			g.verbs = append(g.verbs, v)
 		}
 	}
