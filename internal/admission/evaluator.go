@@ -17,7 +17,9 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/palisade-k8s/palisade/internal/checks"
+	_ "github.com/palisade-k8s/palisade/internal/checks/all"
+	"github.com/palisade-k8s/palisade/internal/checks/identity"
+	"github.com/palisade-k8s/palisade/internal/checks/namespaces"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -46,7 +48,7 @@ type Cluster interface {
 // Security labels, and the roles equivalent to cluster-admin (none, from one object:
 // PAL-307 then goes by the role's name). Rules that need any other index do not run
 // at admission.
-var admissionIndexes = map[string]bool{checks.IndexNamespacePodSecurity: true, checks.IndexAdminRoles: true}
+var admissionIndexes = map[string]bool{namespaces.IndexNamespacePodSecurity: true, identity.IndexAdminRoles: true}
 
 // imageRules answer ImageReviews: the image rules whose input an ImageReview carries.
 var imageRules = map[string]bool{"PAL-101": true, "PAL-102": true, "PAL-103": true, "PAL-105": true, "PAL-106": true}

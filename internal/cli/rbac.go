@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/palisade-k8s/palisade/internal/checks"
+	"github.com/palisade-k8s/palisade/internal/checks/identity"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
@@ -365,7 +365,7 @@ baseline and exit codes. --include picks among these rules.`,
 		// their paths with -f only.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := ruleIDsAmong(checks.RiskRuleIDs(), o.Include, "RBAC risk")
+			ids, err := ruleIDsAmong(identity.RiskRuleIDs(), o.Include, "RBAC risk")
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}
@@ -374,7 +374,7 @@ baseline and exit codes. --include picks among these rules.`,
 				return err
 			}
 			if includeSystem {
-				cfg = cfg.WithParam(checks.RiskParamRule, checks.RiskParamBootstrap, "report")
+				cfg = cfg.WithParam(identity.RiskParamRule, identity.RiskParamBootstrap, "report")
 			}
 			objs, errs, read, err := in.read(cmd.Context(), args, stdin, workload.NewFinder(cfg.PodTemplatePaths))
 			if err != nil {

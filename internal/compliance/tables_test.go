@@ -15,7 +15,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rules"
 
 	// The built-in rules register themselves.
-	_ "github.com/palisade-k8s/palisade/internal/checks"
+	_ "github.com/palisade-k8s/palisade/internal/checks/all"
 )
 
 func framework(t *testing.T, id string) *compliance.Framework {

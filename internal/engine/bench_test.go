@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	_ "github.com/palisade-k8s/palisade/internal/checks"
+	_ "github.com/palisade-k8s/palisade/internal/checks/all"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/pss"

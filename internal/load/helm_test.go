@@ -33,7 +33,7 @@ func TestRenderLikeHelm(t *testing.T) {
 		{chart: "../../examples/insecure/chart"},
 		{chart: "../../examples/hardened/chart"},
 		{chart: "../../charts/palisade"},
-		{chart: "../checks/testdata/secrets-chart"},
+		{chart: "../checks/credentials/testdata/secrets-chart"},
 		{chart: "../report/testdata/scan/chart"},
 	} {
 		t.Run(fmt.Sprintf("%s %v", tc.chart, tc.set), func(t *testing.T) {

@@ -43,19 +43,27 @@ func GroupMatches(r *rbacv1.PolicyRule, group string) bool {
 // as requested ("pods", or "pods/log" for a subresource: "pods" alone does not cover
 // it), or "*/SUB" for the subresource SUB of any resource.
 func ResourceMatches(r *rbacv1.PolicyRule, resource, subresource string) bool {
-	combined := resource
-	if subresource != "" {
-		combined = resource + "/" + subresource
-	}
 	for _, res := range r.Resources {
-		if res == rbacv1.ResourceAll || res == combined {
-			return true
-		}
-		if subresource != "" && len(res) == len(subresource)+2 && strings.HasPrefix(res, "*/") && strings.HasSuffix(res, subresource) {
+		if ResourceEntryMatches(res, resource, subresource) {
 			return true
 		}
 	}
 	return false
+}
+
+// ResourceEntryMatches reports whether one entry of a rule's resources matches the
+// request, as ResourceMatches does for the whole list ("pods/*" matches nothing).
+func ResourceEntryMatches(entry, resource, subresource string) bool {
+	if entry == rbacv1.ResourceAll {
+		return true
+	}
+	if subresource == "" {
+		return entry == resource
+	}
+	if entry == resource+"/"+subresource {
+		return true
+	}
+	return len(entry) == len(subresource)+2 && strings.HasPrefix(entry, "*/") && strings.HasSuffix(entry, subresource)
 }
 
 // NameMatches: the rule lists no resourceNames, or lists the requested name. A request

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-k8s/palisade/internal/checks"
+	"github.com/palisade-k8s/palisade/internal/checks/identity"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/scan"
@@ -67,7 +67,7 @@ func holds(m *rbac.Model, c rbac.RiskClass, u rbac.UserInfo, ns string) bool {
 // exactly where Authorize allows one of the class's paths, and Risks() reports for a
 // subject no more than that.
 func TestRisksAgreeWithAuthorize(t *testing.T) {
-	classes := checks.RiskClasses()
+	classes := identity.RiskClasses()
 	for _, seed := range []uint64{1, 2, 3} {
 		objs := loadSynthetic(t, rbac.Synthetic(5, 400, 800, 50, seed, true))
 		m, _, err := rbac.Build(objs, rbac.Options{})
@@ -162,7 +162,7 @@ var riskSizes = []struct{ namespaces, roles, bindings, workloads int }{
 // BenchmarkRisksAnalysis is the analysis alone on a built model: every bound rule
 // against every class, every subject's risks, and every workload service account's.
 func BenchmarkRisksAnalysis(b *testing.B) {
-	classes := checks.RiskClasses()
+	classes := identity.RiskClasses()
 	for _, sz := range riskSizes {
 		b.Run(fmt.Sprintf("roles=%d/bindings=%d", sz.roles, sz.bindings), func(b *testing.B) {
 			objs := loadSynthetic(b, rbac.Synthetic(sz.namespaces, sz.roles, sz.bindings, sz.workloads, 1, true))
@@ -199,7 +199,7 @@ func BenchmarkRisksRun(b *testing.B) {
 				b.StopTimer()
 				objs := loadSynthetic(b, text)
 				b.StartTimer()
-				res, err := scan.Run(scan.Options{Source: &source.Objects{Objects: objs, Inputs: 1}, Include: checks.RiskRuleIDs(), FailOn: "none"})
+				res, err := scan.Run(scan.Options{Source: &source.Objects{Objects: objs, Inputs: 1}, Include: identity.RiskRuleIDs(), FailOn: "none"})
 				if err != nil {
 					b.Fatal(err)
 				}

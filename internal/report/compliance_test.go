@@ -405,10 +405,10 @@ func TestComplianceControlPlane(t *testing.T) {
 		path, id string
 		want     compliance.Status
 	}{
-		{"../checks/testdata/controlplane/insecure", "1.2.1", compliance.Fail},
-		{"../checks/testdata/controlplane/insecure", "2.1", compliance.Fail},
-		{"../checks/testdata/controlplane/hardened", "1.2.1", compliance.Pass},
-		{"../checks/testdata/controlplane/hardened", "1.3.7", compliance.Pass},
+		{"../checks/controlplane/testdata/controlplane/insecure", "1.2.1", compliance.Fail},
+		{"../checks/controlplane/testdata/controlplane/insecure", "2.1", compliance.Fail},
+		{"../checks/controlplane/testdata/controlplane/hardened", "1.2.1", compliance.Pass},
+		{"../checks/controlplane/testdata/controlplane/hardened", "1.3.7", compliance.Pass},
 		{"testdata/compliance", "1.2.1", compliance.NotApplicable},
 		{"testdata/compliance", "2.1", compliance.NotApplicable},
 	} {

@@ -23,7 +23,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/workload"
 
 	// The built-in rules register themselves.
-	_ "github.com/palisade-k8s/palisade/internal/checks"
+	_ "github.com/palisade-k8s/palisade/internal/checks/all"
 )
 
 // Options are the inputs of a scan.

@@ -28,9 +28,10 @@ var update = flag.Bool("update", false, "rewrite testdata/rule-fields.txt")
 // TestDefaultsMatchAPIServer compares Palisade's pod with the API server's.
 const ruleFieldsFile = "testdata/rule-fields.txt"
 
-// readers are the packages whose reads of a pod count, relative to this directory;
-// the official Pod Security checks are added from the module cache.
-var readers = []string{".", "../checks", "../pss", "../netpol", "../rbac", "../engine"}
+// readers are the packages whose reads of a pod count, relative to this directory
+// (patterns: "../checks/*" is every rule family); the official Pod Security checks
+// are added from the module cache.
+var readers = []string{".", "../checks/*", "../pss", "../netpol", "../rbac", "../engine"}
 
 // readNames returns every identifier the readers select (x.Name) and every string
 // literal they contain (the raw-body readers look fields up by their JSON names).
@@ -38,7 +39,19 @@ var readers = []string{".", "../checks", "../pss", "../netpol", "../rbac", "../e
 // so the list errs on the side of comparing more.
 func readNames(t *testing.T) map[string]bool {
 	t.Helper()
-	dirs := append([]string{}, readers...)
+	var dirs []string
+	for _, pat := range readers {
+		matches, err := filepath.Glob(pat)
+		if err != nil || len(matches) == 0 {
+			t.Fatalf("no reader matches %s (%v)", pat, err)
+		}
+		for _, m := range matches {
+			// checktest is test support, read no more than the _test.go files skipped below.
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() && filepath.Base(m) != "checktest" {
+				dirs = append(dirs, m)
+			}
+		}
+	}
 	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "k8s.io/pod-security-admission/policy").Output()
 	if err != nil {
 		t.Fatalf("locating the Pod Security checks: %v", err)

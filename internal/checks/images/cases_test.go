@@ -1,0 +1,42 @@
+package images_test
+
+// The shared test vocabulary of package checktest, under the names the tests here
+// are written with.
+
+import (
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/checks/checktest"
+)
+
+const (
+	tplc0 = "spec.template.spec.containers[0]"
+)
+
+var (
+	checkInputErrors = checktest.CheckInputErrors
+	checkLines       = checktest.CheckLines
+	findingKey       = checktest.FindingKey
+	isFallback       = checktest.IsFallback
+	matchFindings    = checktest.MatchFindings
+	paramsConfig     = checktest.ParamsConfig
+)
+
+// ruleCase is checktest.Case with the field names the cases here are written with.
+type ruleCase struct {
+	name    string
+	version string
+	rules   []string
+	yaml    string
+	want    []string
+	lines   map[string]string
+}
+
+func runCases(t *testing.T, cases []ruleCase) {
+	t.Helper()
+	cs := make([]checktest.Case, len(cases))
+	for i, c := range cases {
+		cs[i] = checktest.Case{Name: c.name, Version: c.version, Rules: c.rules, YAML: c.yaml, Want: c.want, Lines: c.lines}
+	}
+	checktest.RunCases(t, cs)
+}
