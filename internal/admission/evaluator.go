@@ -57,9 +57,10 @@ type Evaluator struct {
 	cfg    *config.Config
 	finder *workload.Finder
 	decode func(apiVersion, kind string) bool
-	engine *engine.Engine
-	// images is the engine of image reviews.
-	images       *engine.Engine
+	// engine is the plan of every review; each review is a run of it.
+	engine *engine.Plan
+	// images is the plan of image reviews.
+	images       *engine.Plan
 	imagesDecode func(apiVersion, kind string) bool
 	rules        map[string]*rules.Rule
 	actions      map[string]config.Action
@@ -138,11 +139,11 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 	sup := &suppress.Suppressor{Exemptions: cfg.Exemptions, NoAnnotations: true}
 	opts := engine.Options{Rules: here, Params: params, PSS: ev, Finder: e.finder, Suppress: sup.Apply, Workers: 1,
 		MaxFindings: e.limits.MaxFindings}
-	e.engine = engine.New(opts)
-	e.decode = engine.Decoder(here, e.finder)
+	e.engine = engine.Compile(opts)
+	e.decode = e.engine.Decode
 	opts.Rules = images
-	e.images = engine.New(opts)
-	e.imagesDecode = engine.Decoder(images, e.finder)
+	e.images = engine.Compile(opts)
+	e.imagesDecode = e.images.Decode
 	e.exemptions = compileExemptions(&cfg.Webhook)
 	return e, nil
 }
@@ -330,7 +331,7 @@ func (e *Evaluator) trustedOwner(req *admissionv1.AdmissionRequest, obj *invento
 
 // evaluate runs the rules of eng on obj, with its namespace when known, and returns
 // the findings on obj, kept and omitted. The evaluation stops when ctx ends.
-func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, []engine.Omitted, error) {
+func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Plan, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, []engine.Omitted, error) {
 	inv := &inventory.Inventory{Objects: make([]*inventory.Object, 0, 2)}
 	if nsKnown {
 		inv.Objects = append(inv.Objects, &inventory.Object{
@@ -342,7 +343,7 @@ func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode fun
 	if !decode(obj.Ref.APIVersion, obj.Ref.Kind) {
 		obj.Body = nil
 	}
-	run := eng.Fresh(ctx)
+	run := eng.NewRun(ctx)
 	run.Visit(obj)
 	res := run.Finish(inv)
 	if res.Stopped != nil {

@@ -354,13 +354,14 @@ type Rule struct {
 	// includes AnyKind.
 	Kinds []string
 	// Needs names the inventory-wide indexes the rule reads (see inventory.Index).
-	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
-	// a rule without runs while each object is parsed, with Pass.Inventory nil.
+	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory
+	// (phase Inventory, or Settled with Deferred); a rule without runs while each
+	// object is parsed, with Pass.Inventory nil (phase Local).
 	Needs []string
-	// Deferred marks a workload rule with Needs that reads the inventory only through
-	// Pass.ReportUnless or Pass.ReportSettled. It runs while objects are parsed, like a single-object rule,
-	// and the engine settles its findings once the indexes exist, so workload bodies
-	// need not be kept for it.
+	// Deferred puts a workload rule with Needs (and no Object) in the Settled phase:
+	// it reads the inventory only through Pass.ReportUnless or Pass.ReportSettled. It
+	// runs while objects are parsed, like a Local rule, and the engine settles its
+	// findings once the indexes exist, so workload bodies need not be kept for it.
 	Deferred bool
 	// HeaderOnly marks an object rule that reads only headers (kind, name,
 	// namespace, labels, annotations) of its Kinds: their bodies need not be decoded
@@ -383,6 +384,48 @@ type Rule struct {
 	tags []string
 }
 
+// Phase is when the engine runs a rule. A rule's shape decides it (Rule.Phase, the
+// one place that does): the engine compiles its plan from the phases, and a rule
+// author picks a phase by picking a shape.
+//
+//	shape                                  phase      runs                 bodies kept after the parse
+//	Workload and/or Object, no Needs       Local      in the parse workers none (dropped per object)
+//	Workload, Needs, Deferred              Settled    in the parse workers the kinds its indexes read
+//	Workload and/or Object, Needs          Inventory  after the load       its Kinds (not HeaderOnly), its
+//	                                                                       indexes' kinds, workloads if Workload
+type Phase uint8
+
+// The phases, in the order the engine runs them.
+const (
+	// Local rules judge one object alone (Pass.Inventory is nil). They run inside
+	// the parse workers while the object's body is decoded.
+	Local Phase = iota
+	// Settled rules are workload rules whose answer also depends on other objects,
+	// through indexes only: they run like Local rules and report through
+	// Pass.ReportUnless or Pass.ReportSettled; the engine settles those findings
+	// once the whole input is loaded and the indexes exist. Workload bodies are not
+	// kept for them.
+	Settled
+	// Inventory rules read the whole inventory (Pass.Inventory and the indexes of
+	// Needs). They run once the input is loaded, so the bodies they read are kept.
+	Inventory
+)
+
+var phaseNames = [...]string{Local: "local", Settled: "settled", Inventory: "inventory"}
+
+func (ph Phase) String() string { return phaseNames[ph] }
+
+// Phase returns the phase the rule runs in (see Phase).
+func (r *Rule) Phase() Phase {
+	switch {
+	case len(r.Needs) == 0:
+		return Local
+	case r.Deferred:
+		return Settled
+	}
+	return Inventory
+}
+
 // Idle reports whether the rule checks nothing with these parameter values: a
 // Required parameter is empty.
 func (r *Rule) Idle(params map[string]any) bool {
@@ -394,7 +437,9 @@ func (r *Rule) Idle(params map[string]any) bool {
 	return false
 }
 
-// Pass is what a rule sees while checking one object.
+// Pass is what a rule sees while checking one object. The engine makes it
+// (NewPass) with the Hooks that receive its findings; a rule only reads it and
+// reports through it.
 type Pass struct {
 	Rule      *Rule
 	Object    *inventory.Object
@@ -410,11 +455,31 @@ type Pass struct {
 	// silent only when that rule runs.
 	Enabled func(ruleID string) bool
 	// OnError receives errors a rule cannot check past (nil: ignored).
-	OnError      func(error)
-	report       func(finding.Finding)
-	inScope      func()
-	deferFinding func(finding.Finding, Settle)
-	memo         *Memo
+	OnError func(error)
+
+	hooks Hooks
+}
+
+// Hooks connect a pass to the engine run that made it. They are fixed when the
+// pass is made: nothing a rule calls swaps them.
+type Hooks struct {
+	// Report receives each finding that stands.
+	Report func(finding.Finding)
+	// Defer, if set, receives the findings of ReportUnless and ReportSettled with
+	// their Settle function, to be decided once the whole input is loaded (the
+	// Settled phase). Unset, they are settled at once against Pass.Inventory.
+	Defer func(finding.Finding, Settle)
+	// InScope counts the objects a Scoped rule says it applies to (nil: not counted).
+	InScope func()
+	// Memo is shared by the passes over one object (nil: every Memo value is
+	// computed afresh).
+	Memo *Memo
+}
+
+// NewPass prepares a pass of rule r over o. inv is nil for the rules that run while
+// objects are parsed (phases Local and Settled).
+func NewPass(r *Rule, o *inventory.Object, inv *inventory.Inventory, params map[string]any, h Hooks) Pass {
+	return Pass{Rule: r, Object: o, Inventory: inv, Params: params, hooks: h}
 }
 
 // Memo holds what rules computed about one object while the engine evaluates it, so
@@ -423,24 +488,21 @@ type Pass struct {
 // gives every pass over that object the same Memo and drops it afterwards.
 type Memo struct{ m map[string]any }
 
-// SetMemo makes the pass share m with the other passes over the same object; the
-// engine sets it. A pass without a memo computes every Memo value afresh.
-func (p *Pass) SetMemo(m *Memo) { p.memo = m }
-
 // Memo returns the value stored under key for the pass's object, calling compute to
 // produce it on first use. Keys are namespaced by the rules that share them.
 func (p *Pass) Memo(key string, compute func() any) any {
-	if p.memo == nil {
+	m := p.hooks.Memo
+	if m == nil {
 		return compute()
 	}
-	if v, ok := p.memo.m[key]; ok {
+	if v, ok := m.m[key]; ok {
 		return v
 	}
 	v := compute()
-	if p.memo.m == nil {
-		p.memo.m = map[string]any{}
+	if m.m == nil {
+		m.m = map[string]any{}
 	}
-	p.memo.m[key] = v
+	m.m[key] = v
 	return v
 }
 
@@ -451,7 +513,7 @@ type Settle func(inv *inventory.Inventory, f *finding.Finding) bool
 
 // ReportUnless records a finding that stands unless covered, evaluated once the
 // whole input is loaded and the rule's indexes exist, says otherwise; note is
-// appended to the message of a finding that stands. Deferred rules use it to decide
+// appended to the message of a finding that stands. Settled rules use it to decide
 // during the parse what only the full inventory can settle (for example a namespace
 // LimitRange that supplies a missing default).
 func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string), path, container, format string, args ...any) {
@@ -463,40 +525,24 @@ func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string
 }
 
 // ReportSettled records a finding that settle decides once the whole input is
-// loaded (see Settle): the general form of ReportUnless, for a deferred rule whose
-// message or severity the inventory decides.
+// loaded (see Settle): the general form of ReportUnless, for a settled rule whose
+// message or severity the inventory decides. The finding is built once, here; in
+// the Settled phase the engine keeps it with settle until the indexes exist.
 func (p *Pass) ReportSettled(settle Settle, path, container, format string, args ...any) {
-	if p.deferFinding == nil {
-		saved := p.report
-		p.report = func(f finding.Finding) {
-			if p.Inventory == nil || settle(p.Inventory, &f) {
-				saved(f)
-			}
-		}
-		p.Report(path, container, format, args...)
-		p.report = saved
-		return
+	f := p.finding(p.Rule.Severity, path, container, format, args)
+	switch {
+	case p.hooks.Defer != nil:
+		p.hooks.Defer(f, settle)
+	case p.Inventory == nil || settle(p.Inventory, &f):
+		p.hooks.Report(f)
 	}
-	saved := p.report
-	p.report = func(f finding.Finding) { p.deferFinding(f, settle) }
-	p.Report(path, container, format, args...)
-	p.report = saved
 }
 
 // InScope records that a Scoped rule applies to the object under check.
 func (p *Pass) InScope() {
-	if p.inScope != nil {
-		p.inScope()
+	if p.hooks.InScope != nil {
+		p.hooks.InScope()
 	}
-}
-
-// SetInScope makes InScope call fn; the engine counts with it.
-func (p *Pass) SetInScope(fn func()) { p.inScope = fn }
-
-// SetDefer makes ReportUnless and ReportSettled hand findings to fn instead of
-// settling them now; the engine uses it while objects are parsed.
-func (p *Pass) SetDefer(fn func(f finding.Finding, settle Settle)) {
-	p.deferFinding = fn
 }
 
 // Fail records that the rule could not check the object (for example its body does
@@ -522,17 +568,24 @@ func (p *Pass) PSSAllows(id string, spec *corev1.PodSpec) bool {
 	return allowed
 }
 
-// NewPass prepares a pass; report receives each finding.
-func NewPass(r *Rule, o *inventory.Object, inv *inventory.Inventory, params map[string]any, report func(finding.Finding)) *Pass {
-	return &Pass{Rule: r, Object: o, Inventory: inv, Params: params, report: report}
-}
-
 // Report records a finding at a field path of the pass's object. container may be "".
 func (p *Pass) Report(path, container, format string, args ...any) {
-	p.report(finding.Finding{
+	p.hooks.Report(p.finding(p.Rule.Severity, path, container, format, args))
+}
+
+// ReportSeverity records a finding like Report, with a severity of the rule's own
+// choosing (a reach-dependent one, derived from Rule.Severity so that configured
+// severities still count).
+func (p *Pass) ReportSeverity(sev finding.Severity, path, container, format string, args ...any) {
+	p.hooks.Report(p.finding(sev, path, container, format, args))
+}
+
+// finding builds a finding of the pass's rule on its object.
+func (p *Pass) finding(sev finding.Severity, path, container, format string, args []any) finding.Finding {
+	return finding.Finding{
 		RuleID:      p.Rule.ID,
 		Title:       p.Rule.Title,
-		Severity:    p.Rule.Severity,
+		Severity:    sev,
 		Category:    p.Rule.Category,
 		Object:      p.Object.Ref,
 		Container:   container,
@@ -541,20 +594,7 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 		Message:     fmt.Sprintf(format, args...),
 		Remediation: p.Rule.Remediation,
 		Frameworks:  p.Rule.tagList(),
-	})
-}
-
-// ReportSeverity records a finding like Report, with a severity of the rule's own
-// choosing (a reach-dependent one, derived from Rule.Severity so that configured
-// severities still count).
-func (p *Pass) ReportSeverity(sev finding.Severity, path, container, format string, args ...any) {
-	saved := p.report
-	p.report = func(f finding.Finding) {
-		f.Severity = sev
-		saved(f)
 	}
-	p.Report(path, container, format, args...)
-	p.report = saved
 }
 
 // Strings returns a list parameter.
@@ -613,6 +653,8 @@ func Register(r *Rule) {
 		panic("rules: " + r.ID + " must set Workload or Object")
 	case r.AnyKind() && len(r.Needs) > 0:
 		panic("rules: " + r.ID + " runs on any kind and cannot have Needs")
+	case r.Deferred && (r.Workload == nil || r.Object != nil || len(r.Needs) == 0):
+		panic("rules: " + r.ID + " is Deferred: it must be a workload rule (no Object) with Needs")
 	case registry[r.ID] != nil:
 		panic("rules: duplicate rule " + r.ID)
 	case r.Frameworks.Layer == "":
