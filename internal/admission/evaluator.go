@@ -47,7 +47,7 @@ type Cluster interface {
 // Security labels, and the roles equivalent to cluster-admin (none, from one object:
 // PAL-307 then goes by the role's name). Rules that need any other index do not run
 // at admission.
-var admissionIndexes = map[string]bool{checks.IndexNamespacePodSecurity: true, checks.IndexAdminRoles: true}
+var admissionIndexes = map[inventory.AnyIndex]bool{checks.IndexNamespacePodSecurity: true, checks.IndexAdminRoles: true}
 
 // imageRules answer ImageReviews: the image rules whose input an ImageReview carries.
 var imageRules = map[string]bool{"PAL-101": true, "PAL-102": true, "PAL-103": true, "PAL-105": true, "PAL-106": true}

@@ -58,7 +58,7 @@ func init() {
 				Default:     defaultExemptNamespaces}},
 		},
 		Kinds:      namespaceAnchorKinds,
-		Needs:      []string{indexResourcePolicies},
+		Needs:      []inventory.AnyIndex{indexResourcePolicies},
 		HeaderOnly: true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			n, where := namespaceAt(p, o, "exemptNamespaces")
@@ -96,7 +96,7 @@ func init() {
 				Default:     defaultExemptNamespaces}},
 		},
 		Kinds:      namespaceAnchorKinds,
-		Needs:      []string{indexResourcePolicies},
+		Needs:      []inventory.AnyIndex{indexResourcePolicies},
 		HeaderOnly: true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			n, where := namespaceAt(p, o, "exemptNamespaces")

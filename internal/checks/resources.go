@@ -77,7 +77,7 @@ func init() {
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, cpuRequest) },
 	})
@@ -89,7 +89,7 @@ func init() {
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, memRequest) },
 	})
@@ -101,7 +101,7 @@ func init() {
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, memLimit) },
 	})
@@ -116,7 +116,7 @@ func init() {
 				Description: "Namespaces (shell patterns) where containers must set a CPU limit; empty means none.",
 				Default:     []string{"*"}}},
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if matchAny(p.Strings("namespaces"), w.Object.Ref.Namespace) {
@@ -132,7 +132,7 @@ func init() {
 			References:  []string{refManageResources, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, storageLimit) },
 	})

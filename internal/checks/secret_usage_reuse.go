@@ -42,7 +42,7 @@ import (
 )
 
 // indexSecretHashes names the index of Secret value hashes.
-const indexSecretHashes = "secret-value-hashes"
+var indexSecretHashes = inventory.NewIndex("secret-value-hashes", []string{"Secret"}, buildSecretHashes)
 
 var defaultSecretEnvironments = []string{
 	"prod=prod,production,prd,live",
@@ -57,8 +57,6 @@ var defaultSecretReuseIgnoreKeys = []string{
 }
 
 func init() {
-	inventory.RegisterIndexOfKinds(indexSecretHashes, []string{"Secret"}, buildSecretHashes)
-
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-523", Title: "Secret value shared across environments", Severity: medium, Category: catSecretUse,
@@ -81,7 +79,7 @@ func init() {
 			},
 		},
 		Kinds:  []string{"Secret"},
-		Needs:  []string{indexSecretHashes},
+		Needs:  []inventory.AnyIndex{indexSecretHashes},
 		Object: checkSecretReuse,
 	})
 }
@@ -94,7 +92,7 @@ type secretKeyLoc struct {
 // secretHashes is the index value: SHA-256 of a value to where it occurs.
 type secretHashes map[[sha256.Size]byte][]secretKeyLoc
 
-func buildSecretHashes(inv *inventory.Inventory) any {
+func buildSecretHashes(inv *inventory.Inventory) secretHashes {
 	idx := secretHashes{}
 	for _, o := range inv.Objects {
 		if !isCoreSecret(o) || sopsEncrypted(o) {
@@ -239,7 +237,7 @@ func checkSecretReuse(p *rules.Pass, o *inventory.Object) {
 	if own == "" {
 		return
 	}
-	idx := p.Inventory.Get(indexSecretHashes).(secretHashes)
+	idx := inventory.Get(p.Inventory, indexSecretHashes)
 	minLen := numberParam(p.Params["minLength"], 8)
 	placeholders := p.StringsOf(idPlaintextSecret, "placeholders")
 	ignore := p.Strings("ignoreKeys")

@@ -104,7 +104,7 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 func indexKinds(r *rules.Rule) map[string]bool {
 	var m map[string]bool
 	for _, n := range r.Needs {
-		for _, k := range inventory.IndexKinds(n) {
+		for _, k := range n.Kinds() {
 			if m == nil {
 				m = map[string]bool{}
 			}
@@ -282,8 +282,8 @@ func Compile(opts Options) *Plan {
 			pl.scoped[r.ID] = len(pl.scoped)
 		}
 		for _, n := range r.Needs {
-			if !inventory.KnownIndex(n) {
-				panic("engine: rule " + r.ID + " needs unknown index " + n)
+			if !inventory.Registered(n) {
+				panic(fmt.Sprintf("engine: rule %s needs an index not made by inventory.NewIndex (%v)", r.ID, n))
 			}
 		}
 		pl.params[r.ID] = params(r, &pl.opts)
@@ -551,13 +551,13 @@ func (e *Evaluation) parallel(inv *inventory.Inventory, fn func(o *inventory.Obj
 
 // buildIndex builds an index rule r needs. A panic while building it is an internal
 // error; the rules reading the index then fail object by object, each reported.
-func (e *Evaluation) buildIndex(inv *inventory.Inventory, r *rules.Rule, name string) {
+func (e *Evaluation) buildIndex(inv *inventory.Inventory, r *rules.Rule, ix inventory.AnyIndex) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.stageErrors = append(e.stageErrors, finding.InternalError{Rule: r.ID, Message: "index " + name + ": " + finding.Recovered(v)})
+			e.stageErrors = append(e.stageErrors, finding.InternalError{Rule: r.ID, Message: "index " + ix.Name() + ": " + finding.Recovered(v)})
 		}
 	}()
-	inv.Get(name)
+	inventory.Build(inv, ix)
 }
 
 // Run evaluates every rule on an inventory that is already loaded.

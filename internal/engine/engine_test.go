@@ -20,18 +20,16 @@ import (
 
 var builds atomic.Int32
 
-func init() {
-	inventory.RegisterIndex("test-services-by-namespace", func(inv *inventory.Inventory) any {
-		builds.Add(1)
-		m := map[string]int{}
-		for _, o := range inv.Objects {
-			if o.Ref.Kind == "Service" {
-				m[o.Ref.Namespace]++
-			}
+var servicesByNamespace = inventory.NewIndex("test-services-by-namespace", nil, func(inv *inventory.Inventory) map[string]int {
+	builds.Add(1)
+	m := map[string]int{}
+	for _, o := range inv.Objects {
+		if o.Ref.Kind == "Service" {
+			m[o.Ref.Namespace]++
 		}
-		return m
-	})
-}
+	}
+	return m
+})
 
 const manifests = `apiVersion: v1
 kind: Service
@@ -57,13 +55,13 @@ func TestCrossObjectRule(t *testing.T) {
 		Meta: rules.Meta{ID: "TEST-1", Title: "ConfigMap in a namespace without Services", Severity: finding.Low,
 			Category: "test", Rationale: "r", Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
 		Kinds: []string{"ConfigMap"},
-		Needs: []string{"test-services-by-namespace"},
+		Needs: []inventory.AnyIndex{servicesByNamespace},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			if p.Inventory == nil {
 				t.Error("cross-object rule ran without the inventory")
 				return
 			}
-			if p.Inventory.Get("test-services-by-namespace").(map[string]int)[o.Ref.Namespace] == 0 {
+			if inventory.Get(p.Inventory, servicesByNamespace)[o.Ref.Namespace] == 0 {
 				p.Report("metadata.name", "", "no Service in namespace %s", o.Ref.Namespace)
 			}
 		},
@@ -96,14 +94,15 @@ func TestCrossObjectRule(t *testing.T) {
 	}
 }
 
-// TestUnknownIndexPanics: a rule needing an index nobody registered is caught.
+// TestUnknownIndexPanics: a rule needing an index nobody registered (not made by
+// inventory.NewIndex) is caught.
 func TestUnknownIndexPanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {
 			t.Error("no panic for an unknown index")
 		}
 	}()
-	engine.New(engine.Options{Rules: []*rules.Rule{{Meta: rules.Meta{ID: "TEST-2"}, Needs: []string{"nope"},
+	engine.New(engine.Options{Rules: []*rules.Rule{{Meta: rules.Meta{ID: "TEST-2"}, Needs: []inventory.AnyIndex{&inventory.Index[int]{}},
 		Object: func(*rules.Pass, *inventory.Object) {}}}})
 }
 
@@ -276,7 +275,7 @@ func TestEvaluatedCounts(t *testing.T) {
 		{Meta: gated, Workload: func(*rules.Pass, *workload.Workload) {}},
 		{Meta: meta("TEST-O1"), Kinds: []string{"ConfigMap"}, Object: func(*rules.Pass, *inventory.Object) {}},
 		{Meta: meta("TEST-O2"), Kinds: []string{"Secret"}, Object: func(*rules.Pass, *inventory.Object) {}},
-		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []string{"test-services-by-namespace"},
+		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []inventory.AnyIndex{servicesByNamespace},
 			Object: func(*rules.Pass, *inventory.Object) {}},
 	}
 	// Two rules with an allow-list they need: idle while it is empty.
@@ -464,9 +463,9 @@ func TestPhases(t *testing.T) {
 	obj := func(*rules.Pass, *inventory.Object) {}
 	local := testRule("TEST-L", []string{"ConfigMap"}, obj, wl)
 	settled := testRule("TEST-D", nil, nil, wl)
-	settled.Needs, settled.Deferred = []string{"test-services-by-namespace"}, true
+	settled.Needs, settled.Deferred = []inventory.AnyIndex{servicesByNamespace}, true
 	inv := testRule("TEST-I", []string{"ConfigMap"}, obj, nil)
-	inv.Needs = []string{"test-services-by-namespace"}
+	inv.Needs = []inventory.AnyIndex{servicesByNamespace}
 	for r, want := range map[*rules.Rule]rules.Phase{local: rules.Local, settled: rules.Settled, inv: rules.Inventory} {
 		if got := r.Phase(); got != want {
 			t.Errorf("%s: phase %v, want %v", r.ID, got, want)
@@ -475,7 +474,7 @@ func TestPhases(t *testing.T) {
 	// Deferred only has a meaning for a workload rule with needs: anything else is a
 	// registration error, not a silent change of phase.
 	bad := testRule("TEST-BAD-DEFERRED", []string{"ConfigMap"}, obj, wl)
-	bad.Needs, bad.Deferred = []string{"test-services-by-namespace"}, true
+	bad.Needs, bad.Deferred = []inventory.AnyIndex{servicesByNamespace}, true
 	func() {
 		defer func() {
 			if recover() == nil {

@@ -178,110 +178,118 @@ type Inventory struct {
 	Objects []*Object
 
 	mu      sync.Mutex
-	indexes map[string]any
+	indexes map[AnyIndex]any
 }
 
-// Index returns the index named key, building it with build on first use. Concurrent
+// Index is a typed handle on a shared index: a value of type T that its builder
+// derives from a whole inventory, built once per inventory on first use (Get).
+// Rules declare the indexes they read in rules.Rule.Needs and read them with Get,
+// so an index's type is checked by the compiler instead of asserted from a name:
+//
+//	var podsByNamespace = inventory.NewIndex("pods-by-namespace", nil, buildPods)
+//	...
+//	pods := inventory.Get(p.Inventory, podsByNamespace)
+type Index[T any] struct {
+	name  string
+	kinds []string
+	build func(*Inventory) T
+}
+
+// AnyIndex is an Index of any type, as rules.Rule.Needs lists it. Only this
+// package implements it.
+type AnyIndex interface {
+	// Name is the index's name, unique among the registered indexes.
+	Name() string
+	// Kinds are the kinds whose decoded bodies the builder reads (nil for an index
+	// of headers only).
+	Kinds() []string
+	// registered reports whether NewIndex made the index.
+	registered() bool
+	buildOn(inv *Inventory)
+}
+
+var (
+	namesMu sync.Mutex
+	names   = map[string]bool{}
+)
+
+// NewIndex registers an index. kinds are the kinds whose decoded bodies build reads
+// (for example LimitRange defaults; nil if it reads headers only): the engine
+// decodes and keeps the bodies of those kinds whenever an enabled rule needs the
+// index, so that the index does not depend on which other rules happen to be
+// enabled. Analyzers that need a richer index (an RBAC graph, a selector index)
+// declare it next to their rules, as a package variable. It panics on a duplicate
+// name.
+func NewIndex[T any](name string, kinds []string, build func(*Inventory) T) *Index[T] {
+	namesMu.Lock()
+	defer namesMu.Unlock()
+	if names[name] {
+		panic("inventory: duplicate index " + name)
+	}
+	names[name] = true
+	return &Index[T]{name: name, kinds: append([]string(nil), kinds...), build: build}
+}
+
+// Name returns the index's name.
+func (ix *Index[T]) Name() string { return ix.name }
+
+// Kinds returns the kinds whose bodies the index reads (nil for header-only indexes).
+func (ix *Index[T]) Kinds() []string { return ix.kinds }
+
+func (ix *Index[T]) registered() bool { return ix != nil && ix.build != nil }
+
+func (ix *Index[T]) buildOn(inv *Inventory) { Get(inv, ix) }
+
+// Registered reports whether an index was made by NewIndex (a zero Index, or nil,
+// names nothing).
+func Registered(ix AnyIndex) bool { return ix != nil && ix.registered() }
+
+// Build builds an index of inv now, if it is not built yet: the engine builds every
+// needed index before the rules that read it run in parallel.
+func Build(inv *Inventory, ix AnyIndex) { ix.buildOn(inv) }
+
+// Get returns an index of inv, built once per inventory on first use. Concurrent
 // callers share one build.
-func (inv *Inventory) Index(key string, build func(*Inventory) any) any {
+func Get[T any](inv *Inventory, ix *Index[T]) T {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	if v, ok := inv.indexes[ix]; ok {
+		return v.(T)
+	}
+	v := ix.build(inv)
 	if inv.indexes == nil {
-		inv.indexes = map[string]any{}
+		inv.indexes = map[AnyIndex]any{}
 	}
-	if v, ok := inv.indexes[key]; ok {
-		return v
-	}
-	v := build(inv)
-	inv.indexes[key] = v
+	inv.indexes[ix] = v
 	return v
 }
 
-// Names of the shared indexes rules can declare in Rule.Needs.
-const (
-	IndexNamespace = "namespace"
-	IndexKind      = "kind"
-)
-
+// The shared indexes of headers every inventory offers.
 var (
-	buildersMu sync.RWMutex
-	// indexKinds lists, per index, the kinds whose bodies its builder reads.
-	indexKinds = map[string][]string{}
-	builders   = map[string]func(*Inventory) any{
-		IndexNamespace: func(inv *Inventory) any {
-			m := map[string][]*Object{}
-			for _, o := range inv.Objects {
-				m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
-			}
-			return m
-		},
-		IndexKind: func(inv *Inventory) any {
-			m := map[string][]*Object{}
-			for _, o := range inv.Objects {
-				m[o.Ref.Kind] = append(m[o.Ref.Kind], o)
-			}
-			return m
-		},
-	}
+	// ObjectsByNamespace holds the objects of each namespace ("" for cluster-scoped
+	// objects).
+	ObjectsByNamespace = NewIndex("namespace", nil, func(inv *Inventory) map[string][]*Object {
+		m := map[string][]*Object{}
+		for _, o := range inv.Objects {
+			m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
+		}
+		return m
+	})
+	// ObjectsByKind holds the objects of each kind.
+	ObjectsByKind = NewIndex("kind", nil, func(inv *Inventory) map[string][]*Object {
+		m := map[string][]*Object{}
+		for _, o := range inv.Objects {
+			m[o.Ref.Kind] = append(m[o.Ref.Kind], o)
+		}
+		return m
+	})
 )
-
-// RegisterIndex makes a named index available to rules. Analyzers that need a richer
-// index (an RBAC graph, a selector index) register it next to their rules.
-func RegisterIndex(name string, build func(*Inventory) any) {
-	buildersMu.Lock()
-	defer buildersMu.Unlock()
-	if _, dup := builders[name]; dup {
-		panic("inventory: duplicate index " + name)
-	}
-	builders[name] = build
-}
-
-// RegisterIndexOfKinds registers an index, like RegisterIndex, whose builder reads the
-// decoded bodies of objects of the given kinds (for example LimitRange defaults). The
-// engine decodes and keeps the bodies of those kinds whenever an enabled rule needs the
-// index, so that the index does not depend on which other rules happen to be enabled.
-func RegisterIndexOfKinds(name string, kinds []string, build func(*Inventory) any) {
-	RegisterIndex(name, build)
-	buildersMu.Lock()
-	defer buildersMu.Unlock()
-	indexKinds[name] = append([]string(nil), kinds...)
-}
-
-// IndexKinds returns the kinds whose bodies an index reads (nil for header-only indexes).
-func IndexKinds(name string) []string {
-	buildersMu.RLock()
-	defer buildersMu.RUnlock()
-	return indexKinds[name]
-}
-
-// KnownIndex reports whether an index name is registered.
-func KnownIndex(name string) bool {
-	buildersMu.RLock()
-	defer buildersMu.RUnlock()
-	_, ok := builders[name]
-	return ok
-}
-
-// Get returns a registered index, built once per inventory on first use.
-func (inv *Inventory) Get(name string) any {
-	buildersMu.RLock()
-	b, ok := builders[name]
-	buildersMu.RUnlock()
-	if !ok {
-		panic("inventory: unknown index " + name)
-	}
-	return inv.Index(name, b)
-}
 
 // ByNamespace returns the objects of each namespace ("" for cluster-scoped objects).
-func (inv *Inventory) ByNamespace() map[string][]*Object {
-	return inv.Get(IndexNamespace).(map[string][]*Object)
-}
+func (inv *Inventory) ByNamespace() map[string][]*Object { return Get(inv, ObjectsByNamespace) }
 
 // ByKind returns the objects of each kind.
-func (inv *Inventory) ByKind() map[string][]*Object {
-	return inv.Get(IndexKind).(map[string][]*Object)
-}
+func (inv *Inventory) ByKind() map[string][]*Object { return Get(inv, ObjectsByKind) }
 
 // Kinds counts objects by kind, sorted by kind name.
 func (inv *Inventory) Kinds() []KindCount {

@@ -353,11 +353,12 @@ type Rule struct {
 	// Kinds lists the kinds Object applies to (and that must be fully decoded), or
 	// includes AnyKind.
 	Kinds []string
-	// Needs names the inventory-wide indexes the rule reads (see inventory.Index).
+	// Needs lists the inventory-wide indexes the rule reads (inventory.Index, read
+	// with inventory.Get).
 	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory
 	// (phase Inventory, or Settled with Deferred); a rule without runs while each
 	// object is parsed, with Pass.Inventory nil (phase Local).
-	Needs []string
+	Needs []inventory.AnyIndex
 	// Deferred puts a workload rule with Needs (and no Object) in the Settled phase:
 	// it reads the inventory only through Pass.ReportUnless or Pass.ReportSettled. It
 	// runs while objects are parsed, like a Local rule, and the engine settles its
