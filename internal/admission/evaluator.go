@@ -45,12 +45,9 @@ type Cluster interface {
 
 // admissionIndexes are the inventory indexes a review can fill: the namespace's Pod
 // Security labels, and the roles equivalent to cluster-admin (none, from one object:
-// PAL-307 then goes by the role's name). Rules that need any other index do not run
-// at admission.
+// PAL-307 then goes by the role's name). A rule that targets rules.Admission needs
+// no other index.
 var admissionIndexes = map[inventory.AnyIndex]bool{checks.IndexNamespacePodSecurity: true, checks.IndexAdminRoles: true}
-
-// imageRules answer ImageReviews: the image rules whose input an ImageReview carries.
-var imageRules = map[string]bool{"PAL-101": true, "PAL-102": true, "PAL-103": true, "PAL-105": true, "PAL-106": true}
 
 // Evaluator reviews requests under one configuration. It is safe for concurrent use.
 type Evaluator struct {
@@ -111,6 +108,11 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 		if !atAdmission(r) {
 			continue
 		}
+		for _, n := range r.Needs {
+			if !admissionIndexes[n] {
+				return nil, fmt.Errorf("rule %s targets admission but needs the index %s, which a review cannot fill", r.ID, n.Name())
+			}
+		}
 		a, err := actionFor(cfg.Webhook.Actions, r)
 		if err != nil {
 			return nil, err
@@ -126,7 +128,7 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 				e.known[k] = true
 			}
 		}
-		if imageRules[r.ID] {
+		if r.RunsIn(rules.ImageReview) {
 			images = append(images, r)
 		}
 	}
@@ -172,15 +174,9 @@ func (e *Evaluator) Rules() []string {
 // Action returns the action of a rule's findings ("" if the rule does not run).
 func (e *Evaluator) Action(ruleID string) config.Action { return e.actions[ruleID] }
 
-// atAdmission reports whether a rule can judge one object with its namespace.
-func atAdmission(r *rules.Rule) bool {
-	for _, n := range r.Needs {
-		if !admissionIndexes[n] {
-			return false
-		}
-	}
-	return true
-}
+// atAdmission reports whether a rule judges one object with its namespace: it
+// targets rules.Admission.
+func atAdmission(r *rules.Rule) bool { return r.RunsIn(rules.Admission) }
 
 // actionFor resolves a rule's action: an exact rule entry, else the first matching
 // glob (in sorted order), else the severity's action, else the default.

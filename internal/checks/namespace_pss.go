@@ -210,6 +210,7 @@ func init() {
 			References: []string{refPSA, refPSS, refPSAEnforceNS},
 			Frameworks: namespaceFrameworks(cisPolicyControl),
 		},
+		Targets:  rules.Scan | rules.Admission,
 		Needs:    []inventory.AnyIndex{indexNamespacePodSecurity},
 		Deferred: true,
 		Workload: checkNamespaceEnforce,

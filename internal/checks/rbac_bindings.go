@@ -142,8 +142,9 @@ func init() {
 			References:  []string{refRBAC, refRBACGood},
 			Frameworks:  rbacFrameworks("5.1.1"),
 		},
-		Kinds: bindingKinds,
-		Needs: []inventory.AnyIndex{indexAdminRoles},
+		Targets: rules.Scan | rules.Admission,
+		Kinds:   bindingKinds,
+		Needs:   []inventory.AnyIndex{indexAdminRoles},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			b := decodeBinding(p, o)
 			if b == nil {

@@ -263,7 +263,7 @@ func init() {
 				Description: `"skip" leaves out the grants of Kubernetes' bootstrap policy (bindings labelled kubernetes.io/bootstrapping=rbac-defaults: the control plane's own components) in every subject-level RBAC rule, PAL-330..PAL-345; "report" counts them.`,
 				Default:     "skip", Values: []string{"skip", "report"}}}
 		}
-		rules.Register(&rules.Rule{Meta: rr.meta, Kinds: kinds, Needs: []inventory.AnyIndex{indexRBACRisks}, OptIn: true, Object: checkRisks(rr)})
+		rules.Register(&rules.Rule{Meta: rr.meta, Kinds: kinds, Needs: []inventory.AnyIndex{indexRBACRisks}, OptIn: true, Targets: rules.Scan | rules.RBACRisks, Object: checkRisks(rr)})
 	}
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -273,7 +273,7 @@ func init() {
 			References:  []string{refRBACGood, "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"},
 			Frameworks:  rbacFrameworks("5.1.5", "5.1.6"),
 		},
-		Needs: []inventory.AnyIndex{indexRBACRisks}, OptIn: true, Deferred: true,
+		Needs: []inventory.AnyIndex{indexRBACRisks}, OptIn: true, Targets: rules.Scan | rules.RBACRisks, Deferred: true,
 		Workload: checkWorkloadRisks,
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/workload"
@@ -373,7 +374,7 @@ baseline and exit codes. --include picks among these rules.`,
   palisade rbac risks --include PAL-334,PAL-345 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			ids, err := ruleIDsAmong(checks.RiskRuleIDs(), o.Include, "RBAC risk")
+			ids, err := ruleIDsAmong(rules.IDsFor(rules.RBACRisks), o.Include, "RBAC risk")
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}

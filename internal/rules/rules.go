@@ -377,6 +377,11 @@ type Rule struct {
 	// are opt-in in a scan, where they would repeat what the role rules say; `palisade
 	// rbac risks` runs them.
 	OptIn bool
+	// Targets says where the rule runs (Scan, Admission, ImageReview, RBACRisks).
+	// Zero means the default: Scan, and Admission too for a Local rule, which
+	// judges one object alone. A rule that needs an index the admission webhook
+	// can fill from one review says so with Scan | Admission.
+	Targets Targets
 	// Scoped marks a rule that applies to only some of the objects it is handed (the
 	// control-plane components among all pods): it calls Pass.InScope for each object
 	// it applies to, and compliance views count only those as evaluated.
@@ -425,6 +430,47 @@ func (r *Rule) Phase() Phase {
 		return Settled
 	}
 	return Inventory
+}
+
+// Targets is a set of the front ends a rule runs in.
+type Targets uint8
+
+// The targets of a rule.
+const (
+	// Scan is `palisade scan` and `palisade cluster` (an OptIn rule only when
+	// selected by name).
+	Scan Targets = 1 << iota
+	// Admission is the admission webhook's review of one object, with its
+	// namespace.
+	Admission
+	// ImageReview is the webhook's ImageReview: the rule's input is the image
+	// references alone.
+	ImageReview
+	// RBACRisks is `palisade rbac risks`.
+	RBACRisks
+)
+
+// RunsIn reports whether the rule runs in every target of t (see Rule.Targets).
+func (r *Rule) RunsIn(t Targets) bool {
+	have := r.Targets
+	if have == 0 {
+		have = Scan
+		if r.Phase() == Local {
+			have |= Admission
+		}
+	}
+	return have&t == t
+}
+
+// IDsFor returns the IDs of the registered rules that run in target t, in order.
+func IDsFor(t Targets) []string {
+	var ids []string
+	for _, r := range All() {
+		if r.RunsIn(t) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // Idle reports whether the rule checks nothing with these parameter values: a
