@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -200,23 +199,6 @@ func envSegmentsEqual(a, b []string) bool {
 	return true
 }
 
-// numberParam reads a numeric parameter given as a number or a string (def when neither).
-func numberParam(v any, def int) int {
-	switch v := v.(type) {
-	case int:
-		return v
-	case int64:
-		return int(v)
-	case float64:
-		return int(v)
-	case string:
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
 // keyMatchesAny reports whether a key matches one of the shell patterns, ignoring case.
 func keyMatchesAny(patterns []string, s string) bool {
 	s = strings.ToLower(s)
@@ -238,7 +220,7 @@ func checkSecretReuse(p *rules.Pass, o *inventory.Object) {
 		return
 	}
 	idx := inventory.Get(p.Inventory, indexSecretHashes)
-	minLen := numberParam(p.Params["minLength"], 8)
+	minLen := p.Int("minLength", 8)
 	placeholders := p.StringsOf(idPlaintextSecret, "placeholders")
 	ignore := p.Strings("ignoreKeys")
 	classOf := map[string]string{}

@@ -644,6 +644,32 @@ func (p *Pass) finding(sev finding.Severity, path, container, format string, arg
 	}
 }
 
+// String returns a parameter of one value ("" when unset).
+func (p *Pass) String(name string) string {
+	s, _ := p.Params[name].(string)
+	return s
+}
+
+// Int returns a numeric parameter (syntax Integer or Port), or def when it is unset.
+// The configuration checked its syntax when it was loaded (Param.CheckValue), so
+// it reads as a whole number; a value given to the engine directly may also be a
+// YAML number.
+func (p *Pass) Int(name string, def int) int {
+	switch v := p.Params[name].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
 // Strings returns a list parameter.
 func (p *Pass) Strings(name string) []string {
 	return StringList(p.Params[name])
@@ -706,6 +732,13 @@ func Register(r *Rule) {
 		panic("rules: duplicate rule " + r.ID)
 	case r.Frameworks.Layer == "":
 		panic("rules: " + r.ID + " has no 4C layer")
+	}
+	// A parameter's default is a value of its own declaration, checked like a
+	// configured one: a rule never reads a value its configuration would refuse.
+	for _, prm := range r.Params {
+		if _, err := prm.CheckValue(prm.Default); err != nil {
+			panic("rules: " + r.ID + " parameter " + prm.Name + " default: " + err.Error())
+		}
 	}
 	r.tags = r.Frameworks.Tags()
 	registry[r.ID] = r
