@@ -24,7 +24,7 @@ package checks
 //
 // A policy whose podSelector matches no pod template of its namespace in the input is
 // judged from the pod template labels the engine records while each workload is
-// parsed (inventory.Object.PodLabels), so workload bodies are never kept for it.
+// parsed (workload.PodLabelsFact), so workload bodies are never kept for it.
 
 import (
 	"fmt"

@@ -280,7 +280,7 @@ func init() {
 
 // rbacRiskKinds are the kinds whose bodies the analysis reads: RBAC objects and
 // service accounts. What it needs of objects that run pods (service account, token)
-// the engine records while their bodies are decoded (inventory.Object.PodIdentity),
+// the engine records while their bodies are decoded (workload.PodIdentityFact),
 // with the configured pod template paths.
 func rbacRiskKinds() []string {
 	return append(append([]string{"ServiceAccount"}, roleKinds...), bindingKinds...)

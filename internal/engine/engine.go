@@ -379,12 +379,10 @@ func (e *Evaluation) Visit(o *inventory.Object) {
 			e.pending[o].internal = append(e.pending[o].internal, ie)
 		}
 	}()
-	// Pod template labels and ports outlive the body, for selector indexes and
-	// NetworkPolicy analysis.
-	if f := e.plan.opts.Finder; f != nil && o.PodLabels == nil {
-		if l, ok := f.PodLabels(o); ok {
-			o.PodLabels, o.PodNetwork, o.PodIdentity = l, f.PodNetwork(o), f.PodIdentity(o)
-		}
+	// Pod template labels, ports and identity outlive the body (workload facts), for
+	// selector indexes, NetworkPolicy and RBAC analysis.
+	if f := e.plan.opts.Finder; f != nil {
+		f.Record(o)
 	}
 	r := e.evalObject(nil, o, e.plan.visitWL, e.plan.visitObj, true)
 	if r.findings == nil && r.deferred == nil && r.err == nil && r.internal == nil && !r.workload {

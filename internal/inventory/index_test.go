@@ -55,3 +55,32 @@ func TestTypedIndex(t *testing.T) {
 	}()
 	NewIndex("test-names", nil, func(*Inventory) int { return 0 })
 }
+
+// TestFact: a fact is a typed side table of objects: recorded or not, per object,
+// with its own type, and a recorded nil (a workload without a pod template's
+// identity) is still recorded.
+func TestFact(t *testing.T) {
+	labels := NewFact[map[string]string]("test-labels")
+	size := NewFact[*int]("test-size")
+	a, b := &Object{}, &Object{}
+	if _, ok := labels.Of(a); ok {
+		t.Error("a fact never recorded reads as recorded")
+	}
+	labels.Set(a, map[string]string{"app": "web"})
+	size.Set(b, nil)
+	if l, ok := labels.Of(a); !ok || l["app"] != "web" {
+		t.Errorf("labels of a: %v %v", l, ok)
+	}
+	if _, ok := labels.Of(b); ok {
+		t.Error("b has a's fact")
+	}
+	if v, ok := size.Of(b); !ok || v != nil {
+		t.Errorf("size of b: %v %v, want a recorded nil", v, ok)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for a duplicate fact name")
+		}
+	}()
+	NewFact[int]("test-labels")
+}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -28,22 +29,12 @@ type Object struct {
 	Lines *Lines
 	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
 	CRD *CRDInfo
-	// PodNetwork is what NetworkPolicy analysis needs of an object that runs pods
-	// besides its pod labels (container ports, host network), recorded with PodLabels.
-	PodNetwork *PodNetwork
-	// PodIdentity is who its pods act as (service account and token), recorded with
-	// PodLabels, for RBAC analysis.
-	PodIdentity *PodIdentity
 	// NamespaceDefaulted is true when the manifest names no namespace: the namespace
 	// came from the scan's --namespace option or, without one, is "default".
 	NamespaceDefaulted bool
 	// NamespaceFromOption is true when that default came from the scan's --namespace
 	// option: the user said where the object is deployed (see NamespaceKnown).
 	NamespaceFromOption bool
-	// PodLabels are the pod template labels of an object that runs pods, recorded
-	// while its body was decoded (non-nil, possibly empty, for such objects; nil for
-	// others), so that label-selector indexes need not keep workload bodies.
-	PodLabels map[string]string
 	// HeaderLines are the lines of the metadata fields every object keeps, so that
 	// findings on headers resolve to a line even when the body was not decoded.
 	HeaderLines struct {
@@ -51,41 +42,72 @@ type Object struct {
 		// AnnotationKeys holds the line of each annotation key, in input order.
 		AnnotationKeys []KeyLine
 	}
+
+	// facts holds the values of the facts recorded about the object, by Fact slot.
+	facts []any
+}
+
+// Fact is a typed side table of objects: a value of type T that an analyzer records
+// about an object, usually while the object's body is decoded, so that later stages
+// read it without keeping the body (the pod labels, network and identity of a
+// workload: see workload.Finder.Record). Facts keep analyzer-specific data off
+// Object; declare one as a package variable of the analyzer:
+//
+//	var PodLabels = inventory.NewFact[map[string]string]("pod-labels")
+//	...
+//	PodLabels.Set(o, labels)
+//	labels, ok := PodLabels.Of(o)
+//
+// Set and Of are not synchronised: one goroutine records an object's facts (the
+// parse worker that decoded it) before other stages read them.
+type Fact[T any] struct {
+	name string
+	slot int
+}
+
+var (
+	factsMu   sync.Mutex
+	factNames = map[string]bool{}
+	// factCount is the number of facts: an object's table is made that long at once.
+	factCount atomic.Int32
+)
+
+// NewFact registers a fact. It panics on a duplicate name.
+func NewFact[T any](name string) *Fact[T] {
+	factsMu.Lock()
+	defer factsMu.Unlock()
+	if factNames[name] {
+		panic("inventory: duplicate fact " + name)
+	}
+	factNames[name] = true
+	return &Fact[T]{name: name, slot: int(factCount.Add(1)) - 1}
+}
+
+// Name returns the fact's name.
+func (f *Fact[T]) Name() string { return f.name }
+
+// Set records the fact about o.
+func (f *Fact[T]) Set(o *Object, v T) {
+	if f.slot >= len(o.facts) {
+		facts := make([]any, max(f.slot+1, int(factCount.Load())))
+		copy(facts, o.facts)
+		o.facts = facts
+	}
+	o.facts[f.slot] = v
+}
+
+// Of returns the fact recorded about o; ok is false when none was.
+func (f *Fact[T]) Of(o *Object) (v T, ok bool) {
+	if f.slot < len(o.facts) && o.facts[f.slot] != nil {
+		return o.facts[f.slot].(T), true
+	}
+	return v, false
 }
 
 // KeyLine is the line of one mapping key.
 type KeyLine struct {
 	Key  string
 	Line int
-}
-
-// PodNetwork is the network side of a pod template.
-type PodNetwork struct {
-	// Ports are the ports the pod's containers declare (regular containers and
-	// restartable init containers), which named ports in NetworkPolicies resolve to.
-	Ports       []PodPort
-	HostNetwork bool
-}
-
-// PodIdentity is the API identity of a pod template.
-type PodIdentity struct {
-	// ServiceAccount is serviceAccountName, else the deprecated serviceAccount, else
-	// "default".
-	ServiceAccount string
-	// Automount is the template's automountServiceAccountToken (nil: not set, the
-	// service account's setting decides).
-	Automount *bool
-	// ProjectedToken is set when a projected volume mounts a service account token,
-	// which automountServiceAccountToken does not prevent.
-	ProjectedToken bool
-}
-
-// PodPort is one declared container port.
-type PodPort struct {
-	Name string
-	// Protocol is TCP, UDP or SCTP ("" reads as TCP).
-	Protocol string
-	Port     int32
 }
 
 // CRDInfo is what a CustomResourceDefinition defines.

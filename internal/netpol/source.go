@@ -79,10 +79,6 @@ func loadOptions(finder *workload.Finder, opts load.Options) load.Options {
 		_, ok := finder.Lookup(apiVersion, kind)
 		return ok
 	}
-	opts.Visit = func(o *inventory.Object) {
-		if l, ok := finder.PodLabels(o); ok {
-			o.PodLabels, o.PodNetwork = l, finder.PodNetwork(o)
-		}
-	}
+	opts.Visit = finder.Record
 	return opts
 }
