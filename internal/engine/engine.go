@@ -1,5 +1,13 @@
 // Package engine runs the registered rules over an inventory: in parallel across
 // objects, each workload decoded and PSS-evaluated once, each shared index built once.
+//
+// Compile turns the enabled rules and the options into an immutable Plan: the rules
+// of each phase (rules.Phase) by kind, their parameters, the PSS fallback tables,
+// the kinds to decode and keep, the indexes to build. A Plan starts any number of
+// Evaluations (NewRun), each holding the state of one run: findings, deferred
+// findings, counts. Visit runs the Local and Settled rules while objects are parsed;
+// Finish builds the indexes, settles the deferred findings and runs the Inventory
+// rules.
 package engine
 
 import (
@@ -221,8 +229,11 @@ type Plan struct {
 	// are kinds whose bodies an Inventory rule reads in Finish.
 	indexKinds  map[string]bool
 	retainKinds map[string]bool
-	// needsIndexes is set when some rule needs inventory indexes.
+	// needsIndexes is set when some rule needs inventory indexes; indexes are
+	// those indexes with each rule that needs them: an index is built once, and a
+	// build that fails is an internal error of every rule that needs it.
 	needsIndexes bool
+	indexes      []neededIndex
 	// scoped numbers the Scoped rules: the slot of each rule's count in a run.
 	scoped map[string]int
 	// decode is the load-time decision of which kinds are decoded (Decoder).
@@ -231,6 +242,12 @@ type Plan struct {
 	// enabledFn says whether a rule runs.
 	paramsOfFn func(string) map[string]any
 	enabledFn  func(string) bool
+}
+
+// neededIndex is an index a plan's rule reads.
+type neededIndex struct {
+	rule  *rules.Rule
+	index inventory.AnyIndex
 }
 
 // Evaluation is one run of a plan over one input: the findings, the deferred
@@ -285,6 +302,7 @@ func Compile(opts Options) *Plan {
 			if !inventory.Registered(n) {
 				panic(fmt.Sprintf("engine: rule %s needs an index not made by inventory.NewIndex (%v)", r.ID, n))
 			}
+			pl.indexes = append(pl.indexes, neededIndex{r, n})
 		}
 		pl.params[r.ID] = params(r, &pl.opts)
 		for k := range indexKinds(r) {
@@ -400,11 +418,10 @@ func (e *Evaluation) Visit(o *inventory.Object) {
 func (e *Evaluation) Finish(inv *inventory.Inventory) *Result {
 	pl := e.plan
 	if pl.needsIndexes {
-		// Each declared index is built once, before the rules run in parallel.
-		for _, r := range pl.opts.Rules {
-			for _, n := range r.Needs {
-				e.buildIndex(inv, r, n)
-			}
+		// Each declared index is built once (the others are found built), before the
+		// rules run in parallel.
+		for _, x := range pl.indexes {
+			e.buildIndex(inv, x.rule, x.index)
 		}
 		e.settleDeferred(inv)
 	}
