@@ -667,8 +667,7 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 				return out
 			}
 			p := &passes[i]
-			*p = e.newPass(r, o, inv, rules.Hooks{Report: report, Memo: memo})
-			p.OnError = onError
+			*p = e.newPass(r, o, inv, rules.Hooks{Report: report, Memo: memo, Fail: onError})
 			run(r, func() { r.Object(p, o) })
 		}
 	}

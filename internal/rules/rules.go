@@ -501,8 +501,6 @@ type Pass struct {
 	// run). A rule whose concern a broader rule reports for the same object stays
 	// silent only when that rule runs.
 	Enabled func(ruleID string) bool
-	// OnError receives errors a rule cannot check past (nil: ignored).
-	OnError func(error)
 
 	hooks Hooks
 }
@@ -521,6 +519,9 @@ type Hooks struct {
 	// Memo is shared by the passes over one object (nil: every Memo value is
 	// computed afresh).
 	Memo *Memo
+	// Fail receives the errors of Pass.Fail, which a rule cannot check past (nil:
+	// ignored).
+	Fail func(error)
 }
 
 // NewPass prepares a pass of rule r over o. inv is nil for the rules that run while
@@ -595,8 +596,8 @@ func (p *Pass) InScope() {
 // Fail records that the rule could not check the object (for example its body does
 // not decode into the API type). The object is reported as not fully checked.
 func (p *Pass) Fail(err error) {
-	if p.OnError != nil {
-		p.OnError(fmt.Errorf("rule %s: %w", p.Rule.ID, err))
+	if p.hooks.Fail != nil {
+		p.hooks.Fail(fmt.Errorf("rule %s: %w", p.Rule.ID, err))
 	}
 }
 
