@@ -345,9 +345,12 @@ func Compile(opts Options) *Plan {
 }
 
 // NewRun starts an evaluation of the plan with no state. The evaluation stops
-// between rules once ctx ends (nil: never): the objects left unchecked are errors,
-// and Result.Stopped says why.
+// between rules once ctx ends (a context that never ends, or nil: never): the
+// objects left unchecked are errors, and Result.Stopped says why.
 func (pl *Plan) NewRun(ctx context.Context) *Evaluation {
+	if ctx != nil && ctx.Done() == nil {
+		ctx = nil // it never ends: no check between rules
+	}
 	return &Evaluation{plan: pl, ctx: ctx, pending: map[*inventory.Object]*objResult{},
 		scoped: make([]atomic.Int64, len(pl.scoped))}
 }
@@ -357,7 +360,7 @@ func (pl *Plan) NewRun(ctx context.Context) *Evaluation {
 func (pl *Plan) Decode(apiVersion, kind string) bool { return pl.decode(apiVersion, kind) }
 
 // New compiles a plan and starts a run of it: the engine of a single scan.
-func New(opts Options) *Evaluation { return Compile(opts).NewRun(nil) }
+func New(opts Options) *Evaluation { return Compile(opts).NewRun(context.Background()) }
 
 // done reports whether the context of the run has ended, and records that the
 // evaluation stopped.

@@ -435,7 +435,7 @@ func TestPlanRunsAreIndependent(t *testing.T) {
 	rs := []*rules.Rule{scoped}
 	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
 	plan := engine.Compile(engine.Options{Rules: rs, Workers: 1})
-	first, second := plan.NewRun(nil), plan.NewRun(nil)
+	first, second := plan.NewRun(context.Background()), plan.NewRun(context.TODO())
 	for _, o := range lr.Inventory.Objects {
 		first.Visit(o)
 		second.Visit(o)
