@@ -46,21 +46,19 @@ type Cluster interface {
 
 // admissionIndexes are the inventory indexes a review can fill: the namespace's Pod
 // Security labels, and the roles equivalent to cluster-admin (none, from one object:
-// PAL-307 then goes by the role's name). Rules that need any other index do not run
-// at admission.
-var admissionIndexes = map[string]bool{namespaces.IndexNamespacePodSecurity: true, identity.IndexAdminRoles: true}
-
-// imageRules answer ImageReviews: the image rules whose input an ImageReview carries.
-var imageRules = map[string]bool{"PAL-101": true, "PAL-102": true, "PAL-103": true, "PAL-105": true, "PAL-106": true}
+// PAL-307 then goes by the role's name). A rule that targets rules.Admission needs
+// no other index.
+var admissionIndexes = map[inventory.AnyIndex]bool{namespaces.IndexNamespacePodSecurity: true, identity.IndexAdminRoles: true}
 
 // Evaluator reviews requests under one configuration. It is safe for concurrent use.
 type Evaluator struct {
 	cfg    *config.Config
 	finder *workload.Finder
 	decode func(apiVersion, kind string) bool
-	engine *engine.Engine
-	// images is the engine of image reviews.
-	images       *engine.Engine
+	// engine is the plan of every review; each review is a run of it.
+	engine *engine.Plan
+	// images is the plan of image reviews.
+	images       *engine.Plan
 	imagesDecode func(apiVersion, kind string) bool
 	rules        map[string]*rules.Rule
 	actions      map[string]config.Action
@@ -111,6 +109,11 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 		if !atAdmission(r) {
 			continue
 		}
+		for _, n := range r.Needs {
+			if !admissionIndexes[n] {
+				return nil, fmt.Errorf("rule %s targets admission but needs the index %s, which a review cannot fill", r.ID, n.Name())
+			}
+		}
 		a, err := actionFor(cfg.Webhook.Actions, r)
 		if err != nil {
 			return nil, err
@@ -126,7 +129,7 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 				e.known[k] = true
 			}
 		}
-		if imageRules[r.ID] {
+		if r.RunsIn(rules.ImageReview) {
 			images = append(images, r)
 		}
 	}
@@ -139,11 +142,11 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 	sup := &suppress.Suppressor{Exemptions: cfg.Exemptions, NoAnnotations: true}
 	opts := engine.Options{Rules: here, Params: params, PSS: ev, Finder: e.finder, Suppress: sup.Apply, Workers: 1,
 		MaxFindings: e.limits.MaxFindings}
-	e.engine = engine.New(opts)
-	e.decode = engine.Decoder(here, e.finder)
+	e.engine = engine.Compile(opts)
+	e.decode = e.engine.Decode
 	opts.Rules = images
-	e.images = engine.New(opts)
-	e.imagesDecode = engine.Decoder(images, e.finder)
+	e.images = engine.Compile(opts)
+	e.imagesDecode = e.images.Decode
 	e.exemptions = compileExemptions(&cfg.Webhook)
 	return e, nil
 }
@@ -172,15 +175,9 @@ func (e *Evaluator) Rules() []string {
 // Action returns the action of a rule's findings ("" if the rule does not run).
 func (e *Evaluator) Action(ruleID string) config.Action { return e.actions[ruleID] }
 
-// atAdmission reports whether a rule can judge one object with its namespace.
-func atAdmission(r *rules.Rule) bool {
-	for _, n := range r.Needs {
-		if !admissionIndexes[n] {
-			return false
-		}
-	}
-	return true
-}
+// atAdmission reports whether a rule judges one object with its namespace: it
+// targets rules.Admission.
+func atAdmission(r *rules.Rule) bool { return r.RunsIn(rules.Admission) }
 
 // actionFor resolves a rule's action: an exact rule entry, else the first matching
 // glob (in sorted order), else the severity's action, else the default.
@@ -331,7 +328,7 @@ func (e *Evaluator) trustedOwner(req *admissionv1.AdmissionRequest, obj *invento
 
 // evaluate runs the rules of eng on obj, with its namespace when known, and returns
 // the findings on obj, kept and omitted. The evaluation stops when ctx ends.
-func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, []engine.Omitted, error) {
+func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Plan, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, []engine.Omitted, error) {
 	inv := &inventory.Inventory{Objects: make([]*inventory.Object, 0, 2)}
 	if nsKnown {
 		inv.Objects = append(inv.Objects, &inventory.Object{
@@ -343,7 +340,7 @@ func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Engine, decode fun
 	if !decode(obj.Ref.APIVersion, obj.Ref.Kind) {
 		obj.Body = nil
 	}
-	run := eng.Fresh(ctx)
+	run := eng.NewRun(ctx)
 	run.Visit(obj)
 	res := run.Finish(inv)
 	if res.Stopped != nil {

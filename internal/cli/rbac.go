@@ -14,6 +14,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/source"
@@ -365,7 +366,7 @@ baseline and exit codes. --include picks among these rules.`,
 		// their paths with -f only.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ids, err := ruleIDsAmong(identity.RiskRuleIDs(), o.Include, "RBAC risk")
+			ids, err := ruleIDsAmong(rules.IDsFor(rules.RBACRisks), o.Include, "RBAC risk")
 			if err != nil {
 				return finish(stderr, err, false, 0)
 			}

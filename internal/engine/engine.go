@@ -1,5 +1,13 @@
 // Package engine runs the registered rules over an inventory: in parallel across
 // objects, each workload decoded and PSS-evaluated once, each shared index built once.
+//
+// Compile turns the enabled rules and the options into an immutable Plan: the rules
+// of each phase (rules.Phase) by kind, their parameters, the PSS fallback tables,
+// the kinds to decode and keep, the indexes to build. A Plan starts any number of
+// Evaluations (NewRun), each holding the state of one run: findings, deferred
+// findings, counts. Visit runs the Local and Settled rules while objects are parsed;
+// Finish builds the indexes, settles the deferred findings and runs the Inventory
+// rules.
 package engine
 
 import (
@@ -55,7 +63,7 @@ type Result struct {
 	// object and rule, the first finding not kept, with the number not kept. They
 	// get object identities, fingerprints and suppression like kept findings.
 	Omitted []Omitted
-	// Stopped is the context's error when the context of Fresh ended before every
+	// Stopped is the context's error when the context of NewRun ended before every
 	// rule ran; the objects not fully checked are also in Errors.
 	Stopped error
 	// Internal are the rules (or stages) that panicked, each on an object, in input
@@ -104,7 +112,7 @@ func Decoder(rs []*rules.Rule, f *workload.Finder) func(apiVersion, kind string)
 func indexKinds(r *rules.Rule) map[string]bool {
 	var m map[string]bool
 	for _, n := range r.Needs {
-		for _, k := range inventory.IndexKinds(n) {
+		for _, k := range n.Kinds() {
 			if m == nil {
 				m = map[string]bool{}
 			}
@@ -168,7 +176,7 @@ type deferredFinding struct {
 }
 
 // settleDeferred decides the findings that deferred rules reported during the parse.
-func (e *Engine) settleDeferred(inv *inventory.Inventory) {
+func (e *Evaluation) settleDeferred(inv *inventory.Inventory) {
 	e.parallel(inv, func(o *inventory.Object) {
 		e.mu.Lock()
 		r := e.pending[o]
@@ -178,7 +186,7 @@ func (e *Engine) settleDeferred(inv *inventory.Inventory) {
 		}
 		for _, d := range r.deferred {
 			if e.settle(inv, o, r, &d) {
-				r.add(d.f, e.opts.MaxFindings)
+				r.add(d.f, e.plan.opts.MaxFindings)
 			}
 		}
 		r.deferred = nil
@@ -187,7 +195,7 @@ func (e *Engine) settleDeferred(inv *inventory.Inventory) {
 
 // settle decides one deferred finding; a panic in its rule's settle function is an
 // internal error of that rule on o, and the finding is dropped.
-func (e *Engine) settle(inv *inventory.Inventory, o *inventory.Object, r *objResult, d *deferredFinding) (stands bool) {
+func (e *Evaluation) settle(inv *inventory.Inventory, o *inventory.Object, r *objResult, d *deferredFinding) (stands bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.internal = append(r.internal, internalError(d.f.RuleID, o, v))
@@ -197,57 +205,84 @@ func (e *Engine) settle(inv *inventory.Inventory, o *inventory.Object, r *objRes
 	return d.settle(inv, &d.f)
 }
 
-// Engine evaluates rules in two phases. Visit runs every rule that looks at one object
-// alone; the loader calls it from its parse workers while the object's body is
-// decoded, so bodies need not outlive the parse. Finish runs the rules that need the
-// whole inventory (declared by Rule.Needs) and orders the findings.
-type Engine struct {
-	opts     Options
-	wlRules  []*rules.Rule
-	byCheck  map[string][]*rules.Rule
-	objRules map[string][]*rules.Rule
-	// crossRules need the full inventory; they run in Finish.
-	crossRules   map[string][]*rules.Rule
-	crossWLRules []*rules.Rule
-	params       map[string]map[string]any
-	// partialCheck marks PSS checks some of whose rules are disabled.
+// Plan is what the engine compiles once from the enabled rules and the options: the
+// rules of each phase (rules.Phase) by kind, their parameters, the PSS fallback
+// tables, the kinds to decode and to keep. It is immutable and safe for concurrent
+// use: every Evaluation (NewRun) reads it. The admission webhook compiles one plan
+// per configuration and starts a run per review.
+type Plan struct {
+	opts Options
+	// visitWL and visitObj are the rules of the Local and Settled phases, which
+	// Visit runs while objects are parsed (visitObj by kind, rules.AnyKind for
+	// those of every kind).
+	visitWL  []*rules.Rule
+	visitObj map[string][]*rules.Rule
+	// finishWL and finishObj are the rules of the Inventory phase, run in Finish.
+	finishWL  []*rules.Rule
+	finishObj map[string][]*rules.Rule
+	// byCheck lists the Visit workload rules of each PSS check; partialCheck marks
+	// PSS checks some of whose rules are disabled.
+	byCheck      map[string][]*rules.Rule
 	partialCheck map[string]bool
-	// indexKinds are kinds whose bodies a needed index reads in Finish.
-	indexKinds map[string]bool
-	// retainKinds are kinds whose bodies a rule reads in Finish.
+	params       map[string]map[string]any
+	// indexKinds are kinds whose bodies a needed index reads in Finish; retainKinds
+	// are kinds whose bodies an Inventory rule reads in Finish.
+	indexKinds  map[string]bool
 	retainKinds map[string]bool
-	// needsIndexes is set when some rule needs inventory indexes.
+	// needsIndexes is set when some rule needs inventory indexes; indexes are
+	// those indexes with each rule that needs them: an index is built once, and a
+	// build that fails is an internal error of every rule that needs it.
 	needsIndexes bool
-
-	// scoped counts, per Scoped rule, the objects it said it applies to.
-	scoped map[string]*atomic.Int64
-	// paramsOfFn is e.paramsOf as a func value, made once rather than per pass;
+	indexes      []neededIndex
+	// scoped numbers the Scoped rules: the slot of each rule's count in a run.
+	scoped map[string]int
+	// decode is the load-time decision of which kinds are decoded (Decoder).
+	decode func(apiVersion, kind string) bool
+	// paramsOfFn is p.paramsOf as a func value, made once rather than per pass;
 	// enabledFn says whether a rule runs.
 	paramsOfFn func(string) map[string]any
 	enabledFn  func(string) bool
+}
+
+// neededIndex is an index a plan's rule reads.
+type neededIndex struct {
+	rule  *rules.Rule
+	index inventory.AnyIndex
+}
+
+// Evaluation is one run of a plan over one input: the findings, the deferred
+// findings and the counts of that run. Visit runs the Local and Settled rules on
+// each object, which the loader calls from its parse workers while the object's
+// body is decoded, so bodies need not outlive the parse. Finish builds the indexes,
+// settles the deferred findings, runs the Inventory rules and orders the findings.
+type Evaluation struct {
+	plan *Plan
 
 	mu      sync.Mutex
 	pending map[*inventory.Object]*objResult
+	// scoped counts, per Scoped rule (Plan.scoped), the objects it said it applies to.
+	scoped []atomic.Int64
 
-	// ctx, when set by Fresh, stops the evaluation between rules once it ends;
-	// stopped records that it did.
+	// ctx, when set, stops the evaluation between rules once it ends; stopped
+	// records that it did.
 	ctx     context.Context
 	stopped atomic.Bool
 	// stageErrors are panics outside a rule's check of an object (building an index).
 	stageErrors []finding.InternalError
 }
 
-// New prepares an engine. It panics if a rule needs an index nobody registered: that
-// is a programming error caught by the first test run.
-func New(opts Options) *Engine {
-	e := &Engine{
-		opts: opts, byCheck: map[string][]*rules.Rule{}, objRules: map[string][]*rules.Rule{},
-		crossRules: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
+// Compile prepares the plan of a set of rules. It panics if a rule needs an index
+// nobody registered: that is a programming error caught by the first test run.
+func Compile(opts Options) *Plan {
+	pl := &Plan{
+		opts: opts, byCheck: map[string][]*rules.Rule{}, visitObj: map[string][]*rules.Rule{},
+		finishObj: map[string][]*rules.Rule{}, params: map[string]map[string]any{},
 		partialCheck: map[string]bool{}, indexKinds: map[string]bool{}, retainKinds: map[string]bool{},
-		pending: map[*inventory.Object]*objResult{}, scoped: map[string]*atomic.Int64{},
+		scoped: map[string]int{},
 	}
-	e.paramsOfFn = e.paramsOf
-	e.enabledFn = func(id string) bool { _, ok := e.params[id]; return ok }
+	pl.paramsOfFn = pl.paramsOf
+	pl.enabledFn = func(id string) bool { _, ok := pl.params[id]; return ok }
+	pl.decode = Decoder(opts.Rules, opts.Finder)
 	enabled := map[string]bool{}
 	for _, r := range opts.Rules {
 		enabled[r.ID] = true
@@ -256,33 +291,35 @@ func New(opts Options) *Engine {
 	// rule for that check is disabled, its silence is the user's choice.
 	for _, r := range rules.All() {
 		if c := r.Frameworks.PSSCheck; c != "" && !enabled[r.ID] {
-			e.partialCheck[c] = true
+			pl.partialCheck[c] = true
 		}
 	}
 	for _, r := range opts.Rules {
 		if r.Scoped {
-			e.scoped[r.ID] = new(atomic.Int64)
+			pl.scoped[r.ID] = len(pl.scoped)
 		}
 		for _, n := range r.Needs {
-			if !inventory.KnownIndex(n) {
-				panic("engine: rule " + r.ID + " needs unknown index " + n)
+			if !inventory.Registered(n) {
+				panic(fmt.Sprintf("engine: rule %s needs an index not made by inventory.NewIndex (%v)", r.ID, n))
 			}
+			pl.indexes = append(pl.indexes, neededIndex{r, n})
 		}
-		e.params[r.ID] = params(r, &e.opts)
+		pl.params[r.ID] = params(r, &pl.opts)
 		for k := range indexKinds(r) {
-			e.indexKinds[k] = true
+			pl.indexKinds[k] = true
 		}
 		if len(r.Needs) > 0 {
-			e.needsIndexes = true
+			pl.needsIndexes = true
 		}
+		phase := r.Phase()
 		if r.Workload != nil {
-			if len(r.Needs) > 0 && !r.Deferred {
-				e.crossWLRules = append(e.crossWLRules, r)
+			if phase == rules.Inventory {
+				pl.finishWL = append(pl.finishWL, r)
 				continue
 			}
-			e.wlRules = append(e.wlRules, r)
+			pl.visitWL = append(pl.visitWL, r)
 			if c := r.Frameworks.PSSCheck; c != "" {
-				e.byCheck[c] = append(e.byCheck[c], r)
+				pl.byCheck[c] = append(pl.byCheck[c], r)
 			}
 		}
 		if r.Object == nil {
@@ -290,42 +327,44 @@ func New(opts Options) *Engine {
 		}
 		if r.AnyKind() {
 			// It runs on every object; its other kinds only ask for decoded bodies.
-			e.objRules[rules.AnyKind] = append(e.objRules[rules.AnyKind], r)
+			pl.visitObj[rules.AnyKind] = append(pl.visitObj[rules.AnyKind], r)
 			continue
 		}
 		for _, k := range r.Kinds {
-			if len(r.Needs) > 0 {
-				e.crossRules[k] = append(e.crossRules[k], r)
+			if phase == rules.Inventory {
+				pl.finishObj[k] = append(pl.finishObj[k], r)
 				if !r.HeaderOnly {
-					e.retainKinds[k] = true
+					pl.retainKinds[k] = true
 				}
 			} else {
-				e.objRules[k] = append(e.objRules[k], r)
+				pl.visitObj[k] = append(pl.visitObj[k], r)
 			}
 		}
 	}
-	return e
+	return pl
 }
 
-// Fresh returns an engine with the rules, parameters and tables of e already
-// prepared and no state: it evaluates another inventory without repeating New. The
-// admission webhook prepares one engine per configuration and takes a fresh copy for
-// each review. Scoped-rule counts are shared with e. The evaluation stops between
-// rules once ctx ends (nil: never): the objects left unchecked are errors, and
-// Result.Stopped says why.
-func (e *Engine) Fresh(ctx context.Context) *Engine {
-	return &Engine{ctx: ctx,
-		opts: e.opts, wlRules: e.wlRules, byCheck: e.byCheck, objRules: e.objRules,
-		crossRules: e.crossRules, crossWLRules: e.crossWLRules, params: e.params,
-		partialCheck: e.partialCheck, indexKinds: e.indexKinds, retainKinds: e.retainKinds,
-		needsIndexes: e.needsIndexes, scoped: e.scoped, paramsOfFn: e.paramsOfFn, enabledFn: e.enabledFn,
-		pending: map[*inventory.Object]*objResult{},
+// NewRun starts an evaluation of the plan with no state. The evaluation stops
+// between rules once ctx ends (a context that never ends, or nil: never): the
+// objects left unchecked are errors, and Result.Stopped says why.
+func (pl *Plan) NewRun(ctx context.Context) *Evaluation {
+	if ctx != nil && ctx.Done() == nil {
+		ctx = nil // it never ends: no check between rules
 	}
+	return &Evaluation{plan: pl, ctx: ctx, pending: map[*inventory.Object]*objResult{},
+		scoped: make([]atomic.Int64, len(pl.scoped))}
 }
 
-// done reports whether the context of Fresh has ended, and records that the
+// Decode reports whether objects of a kind must be fully decoded for the plan's
+// rules (see Decoder): the load option of a run of the plan.
+func (pl *Plan) Decode(apiVersion, kind string) bool { return pl.decode(apiVersion, kind) }
+
+// New compiles a plan and starts a run of it: the engine of a single scan.
+func New(opts Options) *Evaluation { return Compile(opts).NewRun(context.Background()) }
+
+// done reports whether the context of the run has ended, and records that the
 // evaluation stopped.
-func (e *Engine) done() bool {
+func (e *Evaluation) done() bool {
 	if e.ctx == nil || e.ctx.Err() == nil {
 		return false
 	}
@@ -335,19 +374,21 @@ func (e *Engine) done() bool {
 
 // Retain reports whether an object's decoded body must be kept after Visit: only when
 // a rule that runs in Finish will read it.
-func (e *Engine) Retain(o *inventory.Object) bool {
-	if e.retainKinds[o.Ref.Kind] || e.indexKinds[o.Ref.Kind] {
+func (e *Evaluation) Retain(o *inventory.Object) bool {
+	pl := e.plan
+	if pl.retainKinds[o.Ref.Kind] || pl.indexKinds[o.Ref.Kind] {
 		return true
 	}
-	if len(e.crossWLRules) > 0 && e.opts.Finder != nil {
-		_, ok := e.opts.Finder.Lookup(o.Ref.APIVersion, o.Ref.Kind)
+	if len(pl.finishWL) > 0 && pl.opts.Finder != nil {
+		_, ok := pl.opts.Finder.Lookup(o.Ref.APIVersion, o.Ref.Kind)
 		return ok
 	}
 	return false
 }
 
-// Visit runs the single-object rules on o. It is safe for concurrent use.
-func (e *Engine) Visit(o *inventory.Object) {
+// Visit runs the rules of the Local and Settled phases on o. It is safe for
+// concurrent use.
+func (e *Evaluation) Visit(o *inventory.Object) {
 	defer func() {
 		if v := recover(); v != nil {
 			ie := internalError("", o, v)
@@ -359,14 +400,12 @@ func (e *Engine) Visit(o *inventory.Object) {
 			e.pending[o].internal = append(e.pending[o].internal, ie)
 		}
 	}()
-	// Pod template labels and ports outlive the body, for selector indexes and
-	// NetworkPolicy analysis.
-	if e.opts.Finder != nil && o.PodLabels == nil {
-		if l, ok := e.opts.Finder.PodLabels(o); ok {
-			o.PodLabels, o.PodNetwork, o.PodIdentity = l, e.opts.Finder.PodNetwork(o), e.opts.Finder.PodIdentity(o)
-		}
+	// Pod template labels, ports and identity outlive the body (workload facts), for
+	// selector indexes, NetworkPolicy and RBAC analysis.
+	if f := e.plan.opts.Finder; f != nil {
+		f.Record(o)
 	}
-	r := e.evalObject(nil, o, e.wlRules, e.objRules, true)
+	r := e.evalObject(nil, o, e.plan.visitWL, e.plan.visitObj, true)
 	if r.findings == nil && r.deferred == nil && r.err == nil && r.internal == nil && !r.workload {
 		return
 	}
@@ -375,31 +414,32 @@ func (e *Engine) Visit(o *inventory.Object) {
 	e.mu.Unlock()
 }
 
-// Finish runs the inventory-wide rules and returns every finding, in input order,
+// Finish builds the indexes, settles the deferred findings, runs the rules of the
+// Inventory phase and returns every finding, in input order,
 // with object identities (namespaces resolved after load), fingerprints and
 // suppression applied.
-func (e *Engine) Finish(inv *inventory.Inventory) *Result {
-	if e.needsIndexes {
-		// Each declared index is built once, before the rules run in parallel.
-		for _, r := range e.opts.Rules {
-			for _, n := range r.Needs {
-				e.buildIndex(inv, r, n)
-			}
+func (e *Evaluation) Finish(inv *inventory.Inventory) *Result {
+	pl := e.plan
+	if pl.needsIndexes {
+		// Each declared index is built once (the others are found built), before the
+		// rules run in parallel.
+		for _, x := range pl.indexes {
+			e.buildIndex(inv, x.rule, x.index)
 		}
 		e.settleDeferred(inv)
 	}
-	if len(e.crossRules) > 0 || len(e.crossWLRules) > 0 {
+	if len(pl.finishObj) > 0 || len(pl.finishWL) > 0 {
 		// When no workload rule ran in Visit, workloads are decoded (and counted, and
 		// their template errors reported) only here.
-		count := len(e.wlRules) == 0
+		count := len(pl.visitWL) == 0
 		e.parallel(inv, func(o *inventory.Object) {
-			r := e.evalObject(inv, o, e.crossWLRules, e.crossRules, count)
+			r := e.evalObject(inv, o, pl.finishWL, pl.finishObj, count)
 			if r.findings == nil && r.err == nil && r.internal == nil && !r.workload {
 				return
 			}
 			e.mu.Lock()
 			if p := e.pending[o]; p != nil {
-				p.merge(&r, e.opts.MaxFindings)
+				p.merge(&r, pl.opts.MaxFindings)
 				p.internal = append(p.internal, r.internal...)
 				if p.err == nil {
 					p.err = r.err
@@ -436,8 +476,8 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 			f := &r.findings[i]
 			f.Object = o.Ref
 			f.ComputeFingerprint()
-			if e.opts.Suppress != nil {
-				e.opts.Suppress(o, f)
+			if pl.opts.Suppress != nil {
+				pl.opts.Suppress(o, f)
 			}
 		}
 		sortFindings(r.findings)
@@ -446,8 +486,8 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 			f := &r.omitted[i].Finding
 			f.Object = o.Ref
 			f.ComputeFingerprint()
-			if e.opts.Suppress != nil {
-				e.opts.Suppress(o, f)
+			if pl.opts.Suppress != nil {
+				pl.opts.Suppress(o, f)
 			}
 			res.Omitted = append(res.Omitted, r.omitted[i])
 		}
@@ -473,8 +513,8 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		res.Internal = append(res.Internal, finding.InternalError{Rule: id,
 			Message: fmt.Sprintf("%s also failed on %d more objects", what, perRule[id]-maxInternalPerRule)})
 	}
-	res.Evaluated = make(map[string]int, len(e.opts.Rules))
-	for _, r := range e.opts.Rules {
+	res.Evaluated = make(map[string]int, len(pl.opts.Rules))
+	for _, r := range pl.opts.Rules {
 		n := 0
 		if r.Workload != nil {
 			n = res.Workloads
@@ -482,11 +522,11 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 		for _, k := range r.Kinds {
 			n += kinds[k]
 		}
-		if c := e.scoped[r.ID]; c != nil {
-			n = int(c.Load())
+		if i, ok := pl.scoped[r.ID]; ok {
+			n = int(e.scoped[i].Load())
 		}
 		res.Evaluated[r.ID] = n
-		if r.Idle(e.params[r.ID]) {
+		if r.Idle(pl.params[r.ID]) {
 			res.Idle = append(res.Idle, r.ID)
 		}
 	}
@@ -497,8 +537,8 @@ func (e *Engine) Finish(inv *inventory.Inventory) *Result {
 	return res
 }
 
-func (e *Engine) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)) {
-	workers := e.opts.Workers
+func (e *Evaluation) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)) {
+	workers := e.plan.opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -529,13 +569,13 @@ func (e *Engine) parallel(inv *inventory.Inventory, fn func(o *inventory.Object)
 
 // buildIndex builds an index rule r needs. A panic while building it is an internal
 // error; the rules reading the index then fail object by object, each reported.
-func (e *Engine) buildIndex(inv *inventory.Inventory, r *rules.Rule, name string) {
+func (e *Evaluation) buildIndex(inv *inventory.Inventory, r *rules.Rule, ix inventory.AnyIndex) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.stageErrors = append(e.stageErrors, finding.InternalError{Rule: r.ID, Message: "index " + name + ": " + finding.Recovered(v)})
+			e.stageErrors = append(e.stageErrors, finding.InternalError{Rule: r.ID, Message: "index " + ix.Name() + ": " + finding.Recovered(v)})
 		}
 	}()
-	inv.Get(name)
+	inventory.Build(inv, ix)
 }
 
 // Run evaluates every rule on an inventory that is already loaded.
@@ -561,7 +601,7 @@ func sortFindings(fs []finding.Finding) {
 	})
 }
 
-func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, countWorkload bool) (out objResult) {
+func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRules []*rules.Rule, objRules map[string][]*rules.Rule, countWorkload bool) (out objResult) {
 	// A rule that panics on an unforeseen object is a bug, but it must not take the
 	// scan down or pass silently: each rule runs guarded (run), and the panic becomes
 	// an internal error naming the rule and the object while the other rules still
@@ -580,7 +620,8 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		}()
 		check()
 	}
-	report := func(f finding.Finding) { out.add(f, e.opts.MaxFindings) }
+	pl := e.plan
+	report := func(f finding.Finding) { out.add(f, pl.opts.MaxFindings) }
 	memo := &rules.Memo{}
 	onError := func(err error) {
 		if out.err == nil {
@@ -592,8 +633,8 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 		onError(e.ctx.Err())
 		return out
 	}
-	if e.opts.Finder != nil && len(wlRules) > 0 {
-		w, err := e.opts.Finder.From(o)
+	if pl.opts.Finder != nil && len(wlRules) > 0 {
+		w, err := pl.opts.Finder.From(o)
 		if err != nil {
 			if countWorkload {
 				ie := finding.InputError{Location: o.Origin, Message: o.Ref.String() + ": pod template: " + err.Error()}
@@ -629,9 +670,7 @@ func (e *Engine) evalObject(inv *inventory.Inventory, o *inventory.Object, wlRul
 				return out
 			}
 			p := &passes[i]
-			*p = *e.newPass(r, o, inv, report)
-			p.SetMemo(memo)
-			p.OnError = onError
+			*p = e.newPass(r, o, inv, rules.Hooks{Report: report, Memo: memo, Fail: onError})
 			run(r, func() { r.Object(p, o) })
 		}
 	}
@@ -650,8 +689,8 @@ func locateSource(o *inventory.Object, w *workload.Workload, f *finding.Finding)
 // official check fails at the configured version; the rule then points at the fields.
 // If the check fails and no rule mapped to it pinpoints a field, the first enabled rule
 // for it reports the official detail on the pod spec, so no violation is lost. It
-// returns false when the context of Fresh ended before every rule ran.
-func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, run func(*rules.Rule, func()), report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) bool {
+// returns false when the context of the run ended before every rule ran.
+func (e *Evaluation) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *workload.Workload, wlRules []*rules.Rule, memo *rules.Memo, run func(*rules.Rule, func()), report func(finding.Finding), deferTo func(finding.Finding, rules.Settle)) bool {
 	gated := false
 	for _, r := range wlRules {
 		if r.Frameworks.PSSCheck != "" {
@@ -663,8 +702,9 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	if e.done() {
 		return false
 	}
-	if e.opts.PSS != nil && gated {
-		failed = e.opts.PSS.Evaluate(w.Meta, w.Spec)
+	pl := e.plan
+	if pl.opts.PSS != nil && gated {
+		failed = pl.opts.PSS.Evaluate(w.Meta, w.Spec)
 	}
 	reportedCheck := map[string]bool{}
 	for _, r := range wlRules {
@@ -678,15 +718,15 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 			}
 		}
 		n := 0
-		p := e.newPass(r, o, inv, func(f finding.Finding) {
+		h := rules.Hooks{Report: func(f finding.Finding) {
 			n++
 			report(f)
-		})
-		p.SetMemo(memo)
-		if inv == nil && r.Deferred {
-			p.SetDefer(deferTo)
+		}, Memo: memo}
+		if inv == nil && r.Phase() == rules.Settled {
+			h.Defer = deferTo
 		}
-		run(r, func() { r.Workload(p, w) })
+		p := e.newPass(r, o, inv, h)
+		run(r, func() { r.Workload(&p, w) })
 		if n > 0 && check != "" {
 			reportedCheck[check] = true
 		}
@@ -699,12 +739,13 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 	// A restricted failure that a baseline finding already explains (pss.SubsumedBy)
 	// needs no fallback either.
 	for check, res := range failed {
-		rs := e.byCheck[check]
-		if len(rs) == 0 || e.partialCheck[check] || reportedCheck[check] || reportedCheck[pss.SubsumedBy[check]] {
+		rs := pl.byCheck[check]
+		if len(rs) == 0 || pl.partialCheck[check] || reportedCheck[check] || reportedCheck[pss.SubsumedBy[check]] {
 			continue
 		}
 		r := rs[0]
-		e.newPass(r, o, inv, report).Report(w.SpecPath, "",
+		p := e.newPass(r, o, inv, rules.Hooks{Report: report})
+		p.Report(w.SpecPath, "",
 			"Pod Security Standards %s check %q fails: %s (%s)", res.Level, check, res.Reason, res.Detail)
 	}
 	return true
@@ -712,12 +753,12 @@ func (e *Engine) evalWorkload(inv *inventory.Inventory, o *inventory.Object, w *
 
 // paramsOf returns a rule's parameters, configured or default, even when the rule
 // itself is disabled.
-func (e *Engine) paramsOf(id string) map[string]any {
-	if m, ok := e.params[id]; ok {
+func (pl *Plan) paramsOf(id string) map[string]any {
+	if m, ok := pl.params[id]; ok {
 		return m
 	}
 	if r, ok := rules.Get(id); ok {
-		return params(r, &e.opts)
+		return params(r, &pl.opts)
 	}
 	return nil
 }
@@ -733,15 +774,18 @@ func params(r *rules.Rule, opts *Options) map[string]any {
 	return m
 }
 
-func (e *Engine) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, report func(finding.Finding)) *rules.Pass {
-	p := rules.NewPass(r, o, inv, e.params[r.ID], report)
-	p.ParamsOf = e.paramsOfFn
-	p.Enabled = e.enabledFn
-	if c := e.scoped[r.ID]; c != nil {
-		p.SetInScope(func() { c.Add(1) })
+// newPass makes the pass of rule r over o, its findings going to h.
+func (e *Evaluation) newPass(r *rules.Rule, o *inventory.Object, inv *inventory.Inventory, h rules.Hooks) rules.Pass {
+	pl := e.plan
+	if i, ok := pl.scoped[r.ID]; ok {
+		c := &e.scoped[i]
+		h.InScope = func() { c.Add(1) }
 	}
-	if e.opts.PSS != nil {
-		p.PSS = e.opts.PSS
+	p := rules.NewPass(r, o, inv, pl.params[r.ID], h)
+	p.ParamsOf = pl.paramsOfFn
+	p.Enabled = pl.enabledFn
+	if pl.opts.PSS != nil {
+		p.PSS = pl.opts.PSS
 	}
 	return p
 }

@@ -20,18 +20,16 @@ import (
 
 var builds atomic.Int32
 
-func init() {
-	inventory.RegisterIndex("test-services-by-namespace", func(inv *inventory.Inventory) any {
-		builds.Add(1)
-		m := map[string]int{}
-		for _, o := range inv.Objects {
-			if o.Ref.Kind == "Service" {
-				m[o.Ref.Namespace]++
-			}
+var servicesByNamespace = inventory.NewIndex("test-services-by-namespace", nil, func(inv *inventory.Inventory) map[string]int {
+	builds.Add(1)
+	m := map[string]int{}
+	for _, o := range inv.Objects {
+		if o.Ref.Kind == "Service" {
+			m[o.Ref.Namespace]++
 		}
-		return m
-	})
-}
+	}
+	return m
+})
 
 const manifests = `apiVersion: v1
 kind: Service
@@ -57,13 +55,13 @@ func TestCrossObjectRule(t *testing.T) {
 		Meta: rules.Meta{ID: "TEST-1", Title: "ConfigMap in a namespace without Services", Severity: finding.Low,
 			Category: "test", Rationale: "r", Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
 		Kinds: []string{"ConfigMap"},
-		Needs: []string{"test-services-by-namespace"},
+		Needs: []inventory.AnyIndex{servicesByNamespace},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			if p.Inventory == nil {
 				t.Error("cross-object rule ran without the inventory")
 				return
 			}
-			if p.Inventory.Get("test-services-by-namespace").(map[string]int)[o.Ref.Namespace] == 0 {
+			if inventory.Get(p.Inventory, servicesByNamespace)[o.Ref.Namespace] == 0 {
 				p.Report("metadata.name", "", "no Service in namespace %s", o.Ref.Namespace)
 			}
 		},
@@ -96,14 +94,15 @@ func TestCrossObjectRule(t *testing.T) {
 	}
 }
 
-// TestUnknownIndexPanics: a rule needing an index nobody registered is caught.
+// TestUnknownIndexPanics: a rule needing an index nobody registered (not made by
+// inventory.NewIndex) is caught.
 func TestUnknownIndexPanics(t *testing.T) {
 	defer func() {
 		if recover() == nil {
 			t.Error("no panic for an unknown index")
 		}
 	}()
-	engine.New(engine.Options{Rules: []*rules.Rule{{Meta: rules.Meta{ID: "TEST-2"}, Needs: []string{"nope"},
+	engine.New(engine.Options{Rules: []*rules.Rule{{Meta: rules.Meta{ID: "TEST-2"}, Needs: []inventory.AnyIndex{&inventory.Index[int]{}},
 		Object: func(*rules.Pass, *inventory.Object) {}}}})
 }
 
@@ -276,7 +275,7 @@ func TestEvaluatedCounts(t *testing.T) {
 		{Meta: gated, Workload: func(*rules.Pass, *workload.Workload) {}},
 		{Meta: meta("TEST-O1"), Kinds: []string{"ConfigMap"}, Object: func(*rules.Pass, *inventory.Object) {}},
 		{Meta: meta("TEST-O2"), Kinds: []string{"Secret"}, Object: func(*rules.Pass, *inventory.Object) {}},
-		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []string{"test-services-by-namespace"},
+		{Meta: meta("TEST-X1"), Kinds: []string{"ConfigMap", "Service"}, Needs: []inventory.AnyIndex{servicesByNamespace},
 			Object: func(*rules.Pass, *inventory.Object) {}},
 	}
 	// Two rules with an allow-list they need: idle while it is empty.
@@ -364,7 +363,7 @@ spec: {containers: [{name: c, image: x}]}
 		rs := []*rules.Rule{mk("TEST-A", true), mk("TEST-B", false), mk("TEST-C", false)}
 		finder := workload.NewFinder(nil)
 		lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(pod), Decode: engine.Decoder(rs, finder)})
-		run := engine.New(engine.Options{Rules: rs, Finder: finder, Workers: 1}).Fresh(ctx)
+		run := engine.Compile(engine.Options{Rules: rs, Finder: finder, Workers: 1}).NewRun(ctx)
 		for _, o := range lr.Inventory.Objects {
 			run.Visit(o)
 		}
@@ -379,7 +378,7 @@ spec: {containers: [{name: c, image: x}]}
 	// A context that never ends changes nothing.
 	rs := []*rules.Rule{testRule("TEST-A", []string{"ConfigMap"}, func(p *rules.Pass, o *inventory.Object) { p.Report("data", "", "seen") }, nil)}
 	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
-	run := engine.New(engine.Options{Rules: rs, Workers: 1}).Fresh(context.Background())
+	run := engine.Compile(engine.Options{Rules: rs, Workers: 1}).NewRun(context.Background())
 	for _, o := range lr.Inventory.Objects {
 		run.Visit(o)
 	}
@@ -419,4 +418,69 @@ func TestMaxFindings(t *testing.T) {
 			t.Errorf("omitted %+v", o)
 		}
 	}
+}
+
+// TestPlanRunsAreIndependent: one compiled plan serves many runs (the webhook's
+// reviews) and each run starts with no state: findings, deferred findings and the
+// objects a Scoped rule counted belong to their run alone, even when runs of the
+// plan overlap.
+func TestPlanRunsAreIndependent(t *testing.T) {
+	scoped := testRule("TEST-S", []string{"ConfigMap"}, func(p *rules.Pass, o *inventory.Object) {
+		if o.Ref.Name != "c2" {
+			p.InScope()
+			p.Report("data", "", "seen")
+		}
+	}, nil)
+	scoped.Scoped = true
+	rs := []*rules.Rule{scoped}
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
+	plan := engine.Compile(engine.Options{Rules: rs, Workers: 1})
+	first, second := plan.NewRun(context.Background()), plan.NewRun(context.TODO())
+	for _, o := range lr.Inventory.Objects {
+		first.Visit(o)
+		second.Visit(o)
+	}
+	a := first.Finish(lr.Inventory)
+	for i := 0; i < 3; i++ {
+		run := plan.NewRun(context.Background())
+		for _, o := range lr.Inventory.Objects {
+			run.Visit(o)
+		}
+		run.Finish(lr.Inventory)
+	}
+	b := second.Finish(lr.Inventory)
+	for _, res := range []*engine.Result{a, b} {
+		if n := res.Evaluated["TEST-S"]; n != 2 || len(res.Findings) != 2 {
+			t.Errorf("evaluated %d, %d findings; want 2 and 2 in each run", n, len(res.Findings))
+		}
+	}
+}
+
+// TestPhases: a rule's shape decides its phase (rules.Phase), and the phase decides
+// what runs while objects are parsed and what runs once the input is loaded.
+func TestPhases(t *testing.T) {
+	wl := func(*rules.Pass, *workload.Workload) {}
+	obj := func(*rules.Pass, *inventory.Object) {}
+	local := testRule("TEST-L", []string{"ConfigMap"}, obj, wl)
+	settled := testRule("TEST-D", nil, nil, wl)
+	settled.Needs, settled.Deferred = []inventory.AnyIndex{servicesByNamespace}, true
+	inv := testRule("TEST-I", []string{"ConfigMap"}, obj, nil)
+	inv.Needs = []inventory.AnyIndex{servicesByNamespace}
+	for r, want := range map[*rules.Rule]rules.Phase{local: rules.Local, settled: rules.Settled, inv: rules.Inventory} {
+		if got := r.Phase(); got != want {
+			t.Errorf("%s: phase %v, want %v", r.ID, got, want)
+		}
+	}
+	// Deferred only has a meaning for a workload rule with needs: anything else is a
+	// registration error, not a silent change of phase.
+	bad := testRule("TEST-BAD-DEFERRED", []string{"ConfigMap"}, obj, wl)
+	bad.Needs, bad.Deferred = []inventory.AnyIndex{servicesByNamespace}, true
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Register accepted a Deferred rule with an Object check")
+			}
+		}()
+		rules.Register(bad)
+	}()
 }

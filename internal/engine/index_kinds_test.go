@@ -14,38 +14,36 @@ import (
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
-func init() {
-	// An index that reads Service bodies: the ports each namespace exposes.
-	inventory.RegisterIndexOfKinds("test-service-ports-by-namespace", []string{"Service"}, func(inv *inventory.Inventory) any {
-		m := map[string]int{}
-		for _, o := range inv.Objects {
-			if o.Ref.Kind != "Service" {
-				continue
-			}
-			spec, _ := o.Body["spec"].(map[string]any)
-			ports, _ := spec["ports"].([]any)
-			m[o.Ref.Namespace] += len(ports)
+// servicePorts is an index that reads Service bodies: the ports each namespace exposes.
+var servicePorts = inventory.NewIndex("test-service-ports-by-namespace", []string{"Service"}, func(inv *inventory.Inventory) map[string]int {
+	m := map[string]int{}
+	for _, o := range inv.Objects {
+		if o.Ref.Kind != "Service" {
+			continue
 		}
-		return m
-	})
-}
+		spec, _ := o.Body["spec"].(map[string]any)
+		ports, _ := spec["ports"].([]any)
+		m[o.Ref.Namespace] += len(ports)
+	}
+	return m
+})
 
 // TestIndexOfKinds checks that the bodies an index reads are decoded and kept even
 // though no enabled rule asks for that kind itself.
 func TestIndexOfKinds(t *testing.T) {
-	if got := inventory.IndexKinds("test-service-ports-by-namespace"); len(got) != 1 || got[0] != "Service" {
+	if got := servicePorts.Kinds(); len(got) != 1 || got[0] != "Service" {
 		t.Fatalf("IndexKinds = %v", got)
 	}
-	if got := inventory.IndexKinds(inventory.IndexKind); got != nil {
+	if got := inventory.ObjectsByKind.Kinds(); got != nil {
 		t.Errorf("header-only index reads kinds %v", got)
 	}
 	rule := &rules.Rule{
 		Meta: rules.Meta{ID: "TEST-2", Title: "ConfigMap in a namespace exposing no port", Severity: finding.Low,
 			Category: "test", Rationale: "r", Remediation: "m", Frameworks: rules.Frameworks{Layer: "cluster"}},
 		Kinds: []string{"ConfigMap"},
-		Needs: []string{"test-service-ports-by-namespace"},
+		Needs: []inventory.AnyIndex{servicePorts},
 		Object: func(p *rules.Pass, o *inventory.Object) {
-			if p.Inventory.Get("test-service-ports-by-namespace").(map[string]int)[o.Ref.Namespace] == 0 {
+			if inventory.Get(p.Inventory, servicePorts)[o.Ref.Namespace] == 0 {
 				p.Report("metadata.name", "", "no port in namespace %s", o.Ref.Namespace)
 			}
 		},
@@ -100,7 +98,7 @@ func TestWorkloadRuleWithNeeds(t *testing.T) {
 	cross := &rules.Rule{
 		Meta: rules.Meta{ID: "TEST-3", Title: "t", Severity: finding.Low,
 			Category: "test", Rationale: "r", Remediation: "m", Frameworks: rules.Frameworks{Layer: "container"}},
-		Needs:    []string{inventory.IndexKind},
+		Needs:    []inventory.AnyIndex{inventory.ObjectsByKind},
 		Workload: func(p *rules.Pass, w *workload.Workload) { seen.Add(1) },
 	}
 	pod := `apiVersion: v1

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -28,22 +29,12 @@ type Object struct {
 	Lines *Lines
 	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
 	CRD *CRDInfo
-	// PodNetwork is what NetworkPolicy analysis needs of an object that runs pods
-	// besides its pod labels (container ports, host network), recorded with PodLabels.
-	PodNetwork *PodNetwork
-	// PodIdentity is who its pods act as (service account and token), recorded with
-	// PodLabels, for RBAC analysis.
-	PodIdentity *PodIdentity
 	// NamespaceDefaulted is true when the manifest names no namespace: the namespace
 	// came from the scan's --namespace option or, without one, is "default".
 	NamespaceDefaulted bool
 	// NamespaceFromOption is true when that default came from the scan's --namespace
 	// option: the user said where the object is deployed (see NamespaceKnown).
 	NamespaceFromOption bool
-	// PodLabels are the pod template labels of an object that runs pods, recorded
-	// while its body was decoded (non-nil, possibly empty, for such objects; nil for
-	// others), so that label-selector indexes need not keep workload bodies.
-	PodLabels map[string]string
 	// HeaderLines are the lines of the metadata fields every object keeps, so that
 	// findings on headers resolve to a line even when the body was not decoded.
 	HeaderLines struct {
@@ -51,41 +42,72 @@ type Object struct {
 		// AnnotationKeys holds the line of each annotation key, in input order.
 		AnnotationKeys []KeyLine
 	}
+
+	// facts holds the values of the facts recorded about the object, by Fact slot.
+	facts []any
+}
+
+// Fact is a typed side table of objects: a value of type T that an analyzer records
+// about an object, usually while the object's body is decoded, so that later stages
+// read it without keeping the body (the pod labels, network and identity of a
+// workload: see workload.Finder.Record). Facts keep analyzer-specific data off
+// Object; declare one as a package variable of the analyzer:
+//
+//	var PodLabels = inventory.NewFact[map[string]string]("pod-labels")
+//	...
+//	PodLabels.Set(o, labels)
+//	labels, ok := PodLabels.Of(o)
+//
+// Set and Of are not synchronised: one goroutine records an object's facts (the
+// parse worker that decoded it) before other stages read them.
+type Fact[T any] struct {
+	name string
+	slot int
+}
+
+var (
+	factsMu   sync.Mutex
+	factNames = map[string]bool{}
+	// factCount is the number of facts: an object's table is made that long at once.
+	factCount atomic.Int32
+)
+
+// NewFact registers a fact. It panics on a duplicate name.
+func NewFact[T any](name string) *Fact[T] {
+	factsMu.Lock()
+	defer factsMu.Unlock()
+	if factNames[name] {
+		panic("inventory: duplicate fact " + name)
+	}
+	factNames[name] = true
+	return &Fact[T]{name: name, slot: int(factCount.Add(1)) - 1}
+}
+
+// Name returns the fact's name.
+func (f *Fact[T]) Name() string { return f.name }
+
+// Set records the fact about o.
+func (f *Fact[T]) Set(o *Object, v T) {
+	if f.slot >= len(o.facts) {
+		facts := make([]any, max(f.slot+1, int(factCount.Load())))
+		copy(facts, o.facts)
+		o.facts = facts
+	}
+	o.facts[f.slot] = v
+}
+
+// Of returns the fact recorded about o; ok is false when none was.
+func (f *Fact[T]) Of(o *Object) (v T, ok bool) {
+	if f.slot < len(o.facts) && o.facts[f.slot] != nil {
+		return o.facts[f.slot].(T), true
+	}
+	return v, false
 }
 
 // KeyLine is the line of one mapping key.
 type KeyLine struct {
 	Key  string
 	Line int
-}
-
-// PodNetwork is the network side of a pod template.
-type PodNetwork struct {
-	// Ports are the ports the pod's containers declare (regular containers and
-	// restartable init containers), which named ports in NetworkPolicies resolve to.
-	Ports       []PodPort
-	HostNetwork bool
-}
-
-// PodIdentity is the API identity of a pod template.
-type PodIdentity struct {
-	// ServiceAccount is serviceAccountName, else the deprecated serviceAccount, else
-	// "default".
-	ServiceAccount string
-	// Automount is the template's automountServiceAccountToken (nil: not set, the
-	// service account's setting decides).
-	Automount *bool
-	// ProjectedToken is set when a projected volume mounts a service account token,
-	// which automountServiceAccountToken does not prevent.
-	ProjectedToken bool
-}
-
-// PodPort is one declared container port.
-type PodPort struct {
-	Name string
-	// Protocol is TCP, UDP or SCTP ("" reads as TCP).
-	Protocol string
-	Port     int32
 }
 
 // CRDInfo is what a CustomResourceDefinition defines.
@@ -178,110 +200,118 @@ type Inventory struct {
 	Objects []*Object
 
 	mu      sync.Mutex
-	indexes map[string]any
+	indexes map[AnyIndex]any
 }
 
-// Index returns the index named key, building it with build on first use. Concurrent
+// Index is a typed handle on a shared index: a value of type T that its builder
+// derives from a whole inventory, built once per inventory on first use (Get).
+// Rules declare the indexes they read in rules.Rule.Needs and read them with Get,
+// so an index's type is checked by the compiler instead of asserted from a name:
+//
+//	var podsByNamespace = inventory.NewIndex("pods-by-namespace", nil, buildPods)
+//	...
+//	pods := inventory.Get(p.Inventory, podsByNamespace)
+type Index[T any] struct {
+	name  string
+	kinds []string
+	build func(*Inventory) T
+}
+
+// AnyIndex is an Index of any type, as rules.Rule.Needs lists it. Only this
+// package implements it.
+type AnyIndex interface {
+	// Name is the index's name, unique among the registered indexes.
+	Name() string
+	// Kinds are the kinds whose decoded bodies the builder reads (nil for an index
+	// of headers only).
+	Kinds() []string
+	// registered reports whether NewIndex made the index.
+	registered() bool
+	buildOn(inv *Inventory)
+}
+
+var (
+	namesMu sync.Mutex
+	names   = map[string]bool{}
+)
+
+// NewIndex registers an index. kinds are the kinds whose decoded bodies build reads
+// (for example LimitRange defaults; nil if it reads headers only): the engine
+// decodes and keeps the bodies of those kinds whenever an enabled rule needs the
+// index, so that the index does not depend on which other rules happen to be
+// enabled. Analyzers that need a richer index (an RBAC graph, a selector index)
+// declare it next to their rules, as a package variable. It panics on a duplicate
+// name.
+func NewIndex[T any](name string, kinds []string, build func(*Inventory) T) *Index[T] {
+	namesMu.Lock()
+	defer namesMu.Unlock()
+	if names[name] {
+		panic("inventory: duplicate index " + name)
+	}
+	names[name] = true
+	return &Index[T]{name: name, kinds: append([]string(nil), kinds...), build: build}
+}
+
+// Name returns the index's name.
+func (ix *Index[T]) Name() string { return ix.name }
+
+// Kinds returns the kinds whose bodies the index reads (nil for header-only indexes).
+func (ix *Index[T]) Kinds() []string { return ix.kinds }
+
+func (ix *Index[T]) registered() bool { return ix != nil && ix.build != nil }
+
+func (ix *Index[T]) buildOn(inv *Inventory) { Get(inv, ix) }
+
+// Registered reports whether an index was made by NewIndex (a zero Index, or nil,
+// names nothing).
+func Registered(ix AnyIndex) bool { return ix != nil && ix.registered() }
+
+// Build builds an index of inv now, if it is not built yet: the engine builds every
+// needed index before the rules that read it run in parallel.
+func Build(inv *Inventory, ix AnyIndex) { ix.buildOn(inv) }
+
+// Get returns an index of inv, built once per inventory on first use. Concurrent
 // callers share one build.
-func (inv *Inventory) Index(key string, build func(*Inventory) any) any {
+func Get[T any](inv *Inventory, ix *Index[T]) T {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	if v, ok := inv.indexes[ix]; ok {
+		return v.(T)
+	}
+	v := ix.build(inv)
 	if inv.indexes == nil {
-		inv.indexes = map[string]any{}
+		inv.indexes = map[AnyIndex]any{}
 	}
-	if v, ok := inv.indexes[key]; ok {
-		return v
-	}
-	v := build(inv)
-	inv.indexes[key] = v
+	inv.indexes[ix] = v
 	return v
 }
 
-// Names of the shared indexes rules can declare in Rule.Needs.
-const (
-	IndexNamespace = "namespace"
-	IndexKind      = "kind"
-)
-
+// The shared indexes of headers every inventory offers.
 var (
-	buildersMu sync.RWMutex
-	// indexKinds lists, per index, the kinds whose bodies its builder reads.
-	indexKinds = map[string][]string{}
-	builders   = map[string]func(*Inventory) any{
-		IndexNamespace: func(inv *Inventory) any {
-			m := map[string][]*Object{}
-			for _, o := range inv.Objects {
-				m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
-			}
-			return m
-		},
-		IndexKind: func(inv *Inventory) any {
-			m := map[string][]*Object{}
-			for _, o := range inv.Objects {
-				m[o.Ref.Kind] = append(m[o.Ref.Kind], o)
-			}
-			return m
-		},
-	}
+	// ObjectsByNamespace holds the objects of each namespace ("" for cluster-scoped
+	// objects).
+	ObjectsByNamespace = NewIndex("namespace", nil, func(inv *Inventory) map[string][]*Object {
+		m := map[string][]*Object{}
+		for _, o := range inv.Objects {
+			m[o.Ref.Namespace] = append(m[o.Ref.Namespace], o)
+		}
+		return m
+	})
+	// ObjectsByKind holds the objects of each kind.
+	ObjectsByKind = NewIndex("kind", nil, func(inv *Inventory) map[string][]*Object {
+		m := map[string][]*Object{}
+		for _, o := range inv.Objects {
+			m[o.Ref.Kind] = append(m[o.Ref.Kind], o)
+		}
+		return m
+	})
 )
-
-// RegisterIndex makes a named index available to rules. Analyzers that need a richer
-// index (an RBAC graph, a selector index) register it next to their rules.
-func RegisterIndex(name string, build func(*Inventory) any) {
-	buildersMu.Lock()
-	defer buildersMu.Unlock()
-	if _, dup := builders[name]; dup {
-		panic("inventory: duplicate index " + name)
-	}
-	builders[name] = build
-}
-
-// RegisterIndexOfKinds registers an index, like RegisterIndex, whose builder reads the
-// decoded bodies of objects of the given kinds (for example LimitRange defaults). The
-// engine decodes and keeps the bodies of those kinds whenever an enabled rule needs the
-// index, so that the index does not depend on which other rules happen to be enabled.
-func RegisterIndexOfKinds(name string, kinds []string, build func(*Inventory) any) {
-	RegisterIndex(name, build)
-	buildersMu.Lock()
-	defer buildersMu.Unlock()
-	indexKinds[name] = append([]string(nil), kinds...)
-}
-
-// IndexKinds returns the kinds whose bodies an index reads (nil for header-only indexes).
-func IndexKinds(name string) []string {
-	buildersMu.RLock()
-	defer buildersMu.RUnlock()
-	return indexKinds[name]
-}
-
-// KnownIndex reports whether an index name is registered.
-func KnownIndex(name string) bool {
-	buildersMu.RLock()
-	defer buildersMu.RUnlock()
-	_, ok := builders[name]
-	return ok
-}
-
-// Get returns a registered index, built once per inventory on first use.
-func (inv *Inventory) Get(name string) any {
-	buildersMu.RLock()
-	b, ok := builders[name]
-	buildersMu.RUnlock()
-	if !ok {
-		panic("inventory: unknown index " + name)
-	}
-	return inv.Index(name, b)
-}
 
 // ByNamespace returns the objects of each namespace ("" for cluster-scoped objects).
-func (inv *Inventory) ByNamespace() map[string][]*Object {
-	return inv.Get(IndexNamespace).(map[string][]*Object)
-}
+func (inv *Inventory) ByNamespace() map[string][]*Object { return Get(inv, ObjectsByNamespace) }
 
 // ByKind returns the objects of each kind.
-func (inv *Inventory) ByKind() map[string][]*Object {
-	return inv.Get(IndexKind).(map[string][]*Object)
-}
+func (inv *Inventory) ByKind() map[string][]*Object { return Get(inv, ObjectsByKind) }
 
 // Kinds counts objects by kind, sorted by kind name.
 func (inv *Inventory) Kinds() []KindCount {

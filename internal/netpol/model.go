@@ -218,8 +218,9 @@ func (m *Model) namespace(name string) *Namespace {
 }
 
 func (m *Model) addWorkload(o *inventory.Object, classes map[string]*Class, overridden func(*inventory.Object) bool) {
-	podLabels, pn := o.PodLabels, o.PodNetwork
-	if podLabels == nil {
+	podLabels, recorded := workload.PodLabelsFact.Of(o)
+	pn, _ := workload.PodNetworkFact.Of(o)
+	if !recorded {
 		var ok bool
 		if podLabels, ok = m.opts.Finder.PodLabels(o); !ok {
 			return

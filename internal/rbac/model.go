@@ -141,7 +141,7 @@ func Build(objs []*inventory.Object, opts Options) (*Model, []Problem, error) {
 			}
 			continue
 		}
-		if o.PodIdentity != nil {
+		if id, _ := workload.PodIdentityFact.Of(o); id != nil {
 			b.addWorkload(finder, o)
 		} else if _, ok := finder.Lookup(o.Ref.APIVersion, o.Ref.Kind); ok {
 			b.addWorkload(finder, o)
@@ -521,7 +521,7 @@ func dup(before []string, s string) bool {
 // addWorkload records an object that runs pods: its identity as the engine recorded
 // it, else read from its body.
 func (b *builder) addWorkload(finder *workload.Finder, o *inventory.Object) {
-	id := o.PodIdentity
+	id, _ := workload.PodIdentityFact.Of(o)
 	if id == nil {
 		if id = finder.PodIdentity(o); id == nil {
 			return // not decoded, or no pod template: nothing runs

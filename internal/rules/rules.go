@@ -353,14 +353,16 @@ type Rule struct {
 	// Kinds lists the kinds Object applies to (and that must be fully decoded), or
 	// includes AnyKind.
 	Kinds []string
-	// Needs names the inventory-wide indexes the rule reads (see inventory.Index).
-	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory;
-	// a rule without runs while each object is parsed, with Pass.Inventory nil.
-	Needs []string
-	// Deferred marks a workload rule with Needs that reads the inventory only through
-	// Pass.ReportUnless or Pass.ReportSettled. It runs while objects are parsed, like a single-object rule,
-	// and the engine settles its findings once the indexes exist, so workload bodies
-	// need not be kept for it.
+	// Needs lists the inventory-wide indexes the rule reads (inventory.Index, read
+	// with inventory.Get).
+	// A rule with needs runs after the whole input is loaded and sees Pass.Inventory
+	// (phase Inventory, or Settled with Deferred); a rule without runs while each
+	// object is parsed, with Pass.Inventory nil (phase Local).
+	Needs []inventory.AnyIndex
+	// Deferred puts a workload rule with Needs (and no Object) in the Settled phase:
+	// it reads the inventory only through Pass.ReportUnless or Pass.ReportSettled. It
+	// runs while objects are parsed, like a Local rule, and the engine settles its
+	// findings once the indexes exist, so workload bodies need not be kept for it.
 	Deferred bool
 	// HeaderOnly marks an object rule that reads only headers (kind, name,
 	// namespace, labels, annotations) of its Kinds: their bodies need not be decoded
@@ -375,12 +377,100 @@ type Rule struct {
 	// are opt-in in a scan, where they would repeat what the role rules say; `palisade
 	// rbac risks` runs them.
 	OptIn bool
+	// Targets says where the rule runs (Scan, Admission, ImageReview, RBACRisks).
+	// Zero means the default: Scan, and Admission too for a Local rule, which
+	// judges one object alone. A rule that needs an index the admission webhook
+	// can fill from one review says so with Scan | Admission.
+	Targets Targets
 	// Scoped marks a rule that applies to only some of the objects it is handed (the
 	// control-plane components among all pods): it calls Pass.InScope for each object
 	// it applies to, and compliance views count only those as evaluated.
 	Scoped bool
 
 	tags []string
+}
+
+// Phase is when the engine runs a rule. A rule's shape decides it (Rule.Phase, the
+// one place that does): the engine compiles its plan from the phases, and a rule
+// author picks a phase by picking a shape.
+//
+//	shape                                  phase      runs                 bodies kept after the parse
+//	Workload and/or Object, no Needs       Local      in the parse workers none (dropped per object)
+//	Workload, Needs, Deferred              Settled    in the parse workers the kinds its indexes read
+//	Workload and/or Object, Needs          Inventory  after the load       its Kinds (not HeaderOnly), its
+//	                                                                       indexes' kinds, workloads if Workload
+type Phase uint8
+
+// The phases, in the order the engine runs them.
+const (
+	// Local rules judge one object alone (Pass.Inventory is nil). They run inside
+	// the parse workers while the object's body is decoded.
+	Local Phase = iota
+	// Settled rules are workload rules whose answer also depends on other objects,
+	// through indexes only: they run like Local rules and report through
+	// Pass.ReportUnless or Pass.ReportSettled; the engine settles those findings
+	// once the whole input is loaded and the indexes exist. Workload bodies are not
+	// kept for them.
+	Settled
+	// Inventory rules read the whole inventory (Pass.Inventory and the indexes of
+	// Needs). They run once the input is loaded, so the bodies they read are kept.
+	Inventory
+)
+
+var phaseNames = [...]string{Local: "local", Settled: "settled", Inventory: "inventory"}
+
+func (ph Phase) String() string { return phaseNames[ph] }
+
+// Phase returns the phase the rule runs in (see Phase).
+func (r *Rule) Phase() Phase {
+	switch {
+	case len(r.Needs) == 0:
+		return Local
+	case r.Deferred:
+		return Settled
+	}
+	return Inventory
+}
+
+// Targets is a set of the front ends a rule runs in.
+type Targets uint8
+
+// The targets of a rule.
+const (
+	// Scan is `palisade scan` and `palisade cluster` (an OptIn rule only when
+	// selected by name).
+	Scan Targets = 1 << iota
+	// Admission is the admission webhook's review of one object, with its
+	// namespace.
+	Admission
+	// ImageReview is the webhook's ImageReview: the rule's input is the image
+	// references alone.
+	ImageReview
+	// RBACRisks is `palisade rbac risks`.
+	RBACRisks
+)
+
+// RunsIn reports whether the rule runs in every target of t (see Rule.Targets).
+func (r *Rule) RunsIn(t Targets) bool {
+	have := r.Targets
+	if have == 0 {
+		have = Scan
+		if r.Phase() == Local {
+			have |= Admission
+		}
+	}
+	return have&t == t
+}
+
+// IDsFor returns the IDs of the registered rules that run in target t, in order.
+func IDsFor(t Targets) []string {
+	var ids []string
+	for _, r := range All() {
+		if r.RunsIn(t) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // Idle reports whether the rule checks nothing with these parameter values: a
@@ -394,7 +484,9 @@ func (r *Rule) Idle(params map[string]any) bool {
 	return false
 }
 
-// Pass is what a rule sees while checking one object.
+// Pass is what a rule sees while checking one object. The engine makes it
+// (NewPass) with the Hooks that receive its findings; a rule only reads it and
+// reports through it.
 type Pass struct {
 	Rule      *Rule
 	Object    *inventory.Object
@@ -409,12 +501,33 @@ type Pass struct {
 	// run). A rule whose concern a broader rule reports for the same object stays
 	// silent only when that rule runs.
 	Enabled func(ruleID string) bool
-	// OnError receives errors a rule cannot check past (nil: ignored).
-	OnError      func(error)
-	report       func(finding.Finding)
-	inScope      func()
-	deferFinding func(finding.Finding, Settle)
-	memo         *Memo
+
+	hooks Hooks
+}
+
+// Hooks connect a pass to the engine run that made it. They are fixed when the
+// pass is made: nothing a rule calls swaps them.
+type Hooks struct {
+	// Report receives each finding that stands.
+	Report func(finding.Finding)
+	// Defer, if set, receives the findings of ReportUnless and ReportSettled with
+	// their Settle function, to be decided once the whole input is loaded (the
+	// Settled phase). Unset, they are settled at once against Pass.Inventory.
+	Defer func(finding.Finding, Settle)
+	// InScope counts the objects a Scoped rule says it applies to (nil: not counted).
+	InScope func()
+	// Memo is shared by the passes over one object (nil: every Memo value is
+	// computed afresh).
+	Memo *Memo
+	// Fail receives the errors of Pass.Fail, which a rule cannot check past (nil:
+	// ignored).
+	Fail func(error)
+}
+
+// NewPass prepares a pass of rule r over o. inv is nil for the rules that run while
+// objects are parsed (phases Local and Settled).
+func NewPass(r *Rule, o *inventory.Object, inv *inventory.Inventory, params map[string]any, h Hooks) Pass {
+	return Pass{Rule: r, Object: o, Inventory: inv, Params: params, hooks: h}
 }
 
 // Memo holds what rules computed about one object while the engine evaluates it, so
@@ -423,24 +536,21 @@ type Pass struct {
 // gives every pass over that object the same Memo and drops it afterwards.
 type Memo struct{ m map[string]any }
 
-// SetMemo makes the pass share m with the other passes over the same object; the
-// engine sets it. A pass without a memo computes every Memo value afresh.
-func (p *Pass) SetMemo(m *Memo) { p.memo = m }
-
 // Memo returns the value stored under key for the pass's object, calling compute to
 // produce it on first use. Keys are namespaced by the rules that share them.
 func (p *Pass) Memo(key string, compute func() any) any {
-	if p.memo == nil {
+	m := p.hooks.Memo
+	if m == nil {
 		return compute()
 	}
-	if v, ok := p.memo.m[key]; ok {
+	if v, ok := m.m[key]; ok {
 		return v
 	}
 	v := compute()
-	if p.memo.m == nil {
-		p.memo.m = map[string]any{}
+	if m.m == nil {
+		m.m = map[string]any{}
 	}
-	p.memo.m[key] = v
+	m.m[key] = v
 	return v
 }
 
@@ -451,7 +561,7 @@ type Settle func(inv *inventory.Inventory, f *finding.Finding) bool
 
 // ReportUnless records a finding that stands unless covered, evaluated once the
 // whole input is loaded and the rule's indexes exist, says otherwise; note is
-// appended to the message of a finding that stands. Deferred rules use it to decide
+// appended to the message of a finding that stands. Settled rules use it to decide
 // during the parse what only the full inventory can settle (for example a namespace
 // LimitRange that supplies a missing default).
 func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string), path, container, format string, args ...any) {
@@ -463,47 +573,31 @@ func (p *Pass) ReportUnless(covered func(inv *inventory.Inventory) (bool, string
 }
 
 // ReportSettled records a finding that settle decides once the whole input is
-// loaded (see Settle): the general form of ReportUnless, for a deferred rule whose
-// message or severity the inventory decides.
+// loaded (see Settle): the general form of ReportUnless, for a settled rule whose
+// message or severity the inventory decides. The finding is built once, here; in
+// the Settled phase the engine keeps it with settle until the indexes exist.
 func (p *Pass) ReportSettled(settle Settle, path, container, format string, args ...any) {
-	if p.deferFinding == nil {
-		saved := p.report
-		p.report = func(f finding.Finding) {
-			if p.Inventory == nil || settle(p.Inventory, &f) {
-				saved(f)
-			}
-		}
-		p.Report(path, container, format, args...)
-		p.report = saved
-		return
+	f := p.finding(p.Rule.Severity, path, container, format, args)
+	switch {
+	case p.hooks.Defer != nil:
+		p.hooks.Defer(f, settle)
+	case p.Inventory == nil || settle(p.Inventory, &f):
+		p.hooks.Report(f)
 	}
-	saved := p.report
-	p.report = func(f finding.Finding) { p.deferFinding(f, settle) }
-	p.Report(path, container, format, args...)
-	p.report = saved
 }
 
 // InScope records that a Scoped rule applies to the object under check.
 func (p *Pass) InScope() {
-	if p.inScope != nil {
-		p.inScope()
+	if p.hooks.InScope != nil {
+		p.hooks.InScope()
 	}
-}
-
-// SetInScope makes InScope call fn; the engine counts with it.
-func (p *Pass) SetInScope(fn func()) { p.inScope = fn }
-
-// SetDefer makes ReportUnless and ReportSettled hand findings to fn instead of
-// settling them now; the engine uses it while objects are parsed.
-func (p *Pass) SetDefer(fn func(f finding.Finding, settle Settle)) {
-	p.deferFinding = fn
 }
 
 // Fail records that the rule could not check the object (for example its body does
 // not decode into the API type). The object is reported as not fully checked.
 func (p *Pass) Fail(err error) {
-	if p.OnError != nil {
-		p.OnError(fmt.Errorf("rule %s: %w", p.Rule.ID, err))
+	if p.hooks.Fail != nil {
+		p.hooks.Fail(fmt.Errorf("rule %s: %w", p.Rule.ID, err))
 	}
 }
 
@@ -522,17 +616,24 @@ func (p *Pass) PSSAllows(id string, spec *corev1.PodSpec) bool {
 	return allowed
 }
 
-// NewPass prepares a pass; report receives each finding.
-func NewPass(r *Rule, o *inventory.Object, inv *inventory.Inventory, params map[string]any, report func(finding.Finding)) *Pass {
-	return &Pass{Rule: r, Object: o, Inventory: inv, Params: params, report: report}
-}
-
 // Report records a finding at a field path of the pass's object. container may be "".
 func (p *Pass) Report(path, container, format string, args ...any) {
-	p.report(finding.Finding{
+	p.hooks.Report(p.finding(p.Rule.Severity, path, container, format, args))
+}
+
+// ReportSeverity records a finding like Report, with a severity of the rule's own
+// choosing (a reach-dependent one, derived from Rule.Severity so that configured
+// severities still count).
+func (p *Pass) ReportSeverity(sev finding.Severity, path, container, format string, args ...any) {
+	p.hooks.Report(p.finding(sev, path, container, format, args))
+}
+
+// finding builds a finding of the pass's rule on its object.
+func (p *Pass) finding(sev finding.Severity, path, container, format string, args []any) finding.Finding {
+	return finding.Finding{
 		RuleID:      p.Rule.ID,
 		Title:       p.Rule.Title,
-		Severity:    p.Rule.Severity,
+		Severity:    sev,
 		Category:    p.Rule.Category,
 		Object:      p.Object.Ref,
 		Container:   container,
@@ -541,20 +642,33 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 		Message:     fmt.Sprintf(format, args...),
 		Remediation: p.Rule.Remediation,
 		Frameworks:  p.Rule.tagList(),
-	})
+	}
 }
 
-// ReportSeverity records a finding like Report, with a severity of the rule's own
-// choosing (a reach-dependent one, derived from Rule.Severity so that configured
-// severities still count).
-func (p *Pass) ReportSeverity(sev finding.Severity, path, container, format string, args ...any) {
-	saved := p.report
-	p.report = func(f finding.Finding) {
-		f.Severity = sev
-		saved(f)
+// String returns a parameter of one value ("" when unset).
+func (p *Pass) String(name string) string {
+	s, _ := p.Params[name].(string)
+	return s
+}
+
+// Int returns a numeric parameter (syntax Integer or Port), or def when it is unset.
+// The configuration checked its syntax when it was loaded (Param.CheckValue), so
+// it reads as a whole number; a value given to the engine directly may also be a
+// YAML number.
+func (p *Pass) Int(name string, def int) int {
+	switch v := p.Params[name].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			return n
+		}
 	}
-	p.Report(path, container, format, args...)
-	p.report = saved
+	return def
 }
 
 // Strings returns a list parameter.
@@ -613,10 +727,19 @@ func Register(r *Rule) {
 		panic("rules: " + r.ID + " must set Workload or Object")
 	case r.AnyKind() && len(r.Needs) > 0:
 		panic("rules: " + r.ID + " runs on any kind and cannot have Needs")
+	case r.Deferred && (r.Workload == nil || r.Object != nil || len(r.Needs) == 0):
+		panic("rules: " + r.ID + " is Deferred: it must be a workload rule (no Object) with Needs")
 	case registry[r.ID] != nil:
 		panic("rules: duplicate rule " + r.ID)
 	case r.Frameworks.Layer == "":
 		panic("rules: " + r.ID + " has no 4C layer")
+	}
+	// A parameter's default is a value of its own declaration, checked like a
+	// configured one: a rule never reads a value its configuration would refuse.
+	for _, prm := range r.Params {
+		if _, err := prm.CheckValue(prm.Default); err != nil {
+			panic("rules: " + r.ID + " parameter " + prm.Name + " default: " + err.Error())
+		}
 	}
 	r.tags = r.Frameworks.Tags()
 	registry[r.ID] = r

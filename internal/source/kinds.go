@@ -3,7 +3,6 @@ package source
 import (
 	"sort"
 
-	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
@@ -20,10 +19,10 @@ func RuleKinds(rs []*rules.Rule) []string {
 			set[k] = true
 		}
 		for _, n := range r.Needs {
-			for _, k := range inventory.IndexKinds(n) {
+			for _, k := range n.Kinds() {
 				set[k] = true
 			}
-			for _, k := range headerIndexKinds[n] {
+			for _, k := range headerIndexKinds[n.Name()] {
 				set[k] = true
 			}
 		}
@@ -37,7 +36,7 @@ func RuleKinds(rs []*rules.Rule) []string {
 }
 
 // headerIndexKinds are the kinds read by the indexes registered without kinds
-// (inventory.RegisterIndex): they read headers only, so the engine need not decode
+// (inventory.NewIndex with no kinds): they read headers only, so the engine need not decode
 // anything for them, but a live read must still list these kinds.
 // TestHeaderIndexesDeclared fails on an index missing here.
 var headerIndexKinds = map[string][]string{

@@ -62,16 +62,16 @@ func TestRuleKindsListed(t *testing.T) {
 }
 
 // Every index a rule needs declares the kinds it reads: through
-// inventory.RegisterIndexOfKinds, or (headers only) in the source's table.
+// inventory.NewIndex, or (headers only) in the source's table.
 func TestHeaderIndexesDeclared(t *testing.T) {
 	for _, r := range rules.All() {
 		for _, n := range r.Needs {
-			if len(inventory.IndexKinds(n)) > 0 {
+			if len(n.Kinds()) > 0 {
 				continue
 			}
-			got := source.RuleKinds([]*rules.Rule{{Needs: []string{n}}})
+			got := source.RuleKinds([]*rules.Rule{{Needs: []inventory.AnyIndex{n}}})
 			if len(got) == 0 {
-				t.Errorf("%s needs index %q, which declares no kinds: register it with inventory.RegisterIndexOfKinds or add it to headerIndexKinds", r.ID, n)
+				t.Errorf("%s needs index %q, which declares no kinds: give them to inventory.NewIndex or add it to headerIndexKinds", r.ID, n.Name())
 			}
 		}
 	}

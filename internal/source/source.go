@@ -89,9 +89,7 @@ func (n Needs) loadOptions(o load.Options) load.Options {
 	if n.PodFacts {
 		f, visit := n.finder(), n.Visit
 		o.Visit = func(obj *inventory.Object) {
-			if l, ok := f.PodLabels(obj); ok && obj.PodLabels == nil {
-				obj.PodLabels, obj.PodNetwork, obj.PodIdentity = l, f.PodNetwork(obj), f.PodIdentity(obj)
-			}
+			f.Record(obj)
 			if visit != nil {
 				visit(obj)
 			}

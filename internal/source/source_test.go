@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/source"
+	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
 const pods = `apiVersion: v1
@@ -50,8 +51,8 @@ func TestFilesRead(t *testing.T) {
 	if pod.Body == nil || cm.Body != nil {
 		t.Errorf("bodies kept: pod %v, configmap %v; want the pod's only", pod.Body != nil, cm.Body != nil)
 	}
-	if pod.PodLabels["app"] != "web" {
-		t.Errorf("pod labels %v, want app=web recorded while streaming", pod.PodLabels)
+	if labels, _ := workload.PodLabelsFact.Of(pod); labels["app"] != "web" {
+		t.Errorf("pod labels %v, want app=web recorded while streaming", labels)
 	}
 	if pod.Origin.Provenance != finding.FromStdin || pod.Origin.File != "<stdin>" {
 		t.Errorf("origin %+v, want standard input", pod.Origin)

@@ -114,6 +114,63 @@ type Workload struct {
 // SpecField returns the path of a PodSpec field ("hostNetwork").
 func (w *Workload) SpecField(sub string) string { return w.SpecPath + "." + sub }
 
+// The facts a Finder records about an object that runs pods (Record), while its
+// body is decoded, so that label-selector indexes, NetworkPolicy analysis and RBAC
+// analysis need not keep workload bodies.
+var (
+	// PodLabelsFact holds the pod labels of an object that runs pods (non-nil,
+	// possibly empty).
+	PodLabelsFact = inventory.NewFact[map[string]string]("pod-labels")
+	// PodNetworkFact holds the network side of its pods (container ports, host
+	// network), for NetworkPolicy analysis.
+	PodNetworkFact = inventory.NewFact[*PodNetwork]("pod-network")
+	// PodIdentityFact holds who its pods act as (service account and token), for
+	// RBAC analysis; nil when it has no pod template.
+	PodIdentityFact = inventory.NewFact[*PodIdentity]("pod-identity")
+)
+
+// Record records the pod facts of an object that runs pods and whose body is
+// decoded (PodLabelsFact, PodNetworkFact, PodIdentityFact), once.
+func (f *Finder) Record(o *inventory.Object) {
+	if _, done := PodLabelsFact.Of(o); done {
+		return
+	}
+	if l, ok := f.PodLabels(o); ok {
+		PodLabelsFact.Set(o, l)
+		PodNetworkFact.Set(o, f.PodNetwork(o))
+		PodIdentityFact.Set(o, f.PodIdentity(o))
+	}
+}
+
+// PodNetwork is the network side of a pod template.
+type PodNetwork struct {
+	// Ports are the ports the pod's containers declare (regular containers and
+	// restartable init containers), which named ports in NetworkPolicies resolve to.
+	Ports       []PodPort
+	HostNetwork bool
+}
+
+// PodIdentity is the API identity of a pod template.
+type PodIdentity struct {
+	// ServiceAccount is serviceAccountName, else the deprecated serviceAccount, else
+	// "default".
+	ServiceAccount string
+	// Automount is the template's automountServiceAccountToken (nil: not set, the
+	// service account's setting decides).
+	Automount *bool
+	// ProjectedToken is set when a projected volume mounts a service account token,
+	// which automountServiceAccountToken does not prevent.
+	ProjectedToken bool
+}
+
+// PodPort is one declared container port.
+type PodPort struct {
+	Name string
+	// Protocol is TCP, UDP or SCTP ("" reads as TCP).
+	Protocol string
+	Port     int32
+}
+
 // PodLabels returns the labels of the pods an object runs (a Pod's own labels; a pod
 // template's, with those the API server adds to a Job's), read from its decoded body
 // without decoding the template; ok is false when the object runs no pods or its body
@@ -170,15 +227,15 @@ func (f *Finder) podSpec(o *inventory.Object) (spec map[string]any, runsPods boo
 // object runs no pods or its body was not decoded). Ports of regular containers and of
 // restartable (sidecar) init containers count: those are the containers that serve.
 // Malformed entries are skipped: such a template does not decode anyway.
-func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
+func (f *Finder) PodNetwork(o *inventory.Object) *PodNetwork {
 	spec, runsPods := f.podSpec(o)
 	if !runsPods {
 		return nil
 	}
 	if spec == nil {
-		return &inventory.PodNetwork{}
+		return &PodNetwork{}
 	}
-	n := &inventory.PodNetwork{}
+	n := &PodNetwork{}
 	n.HostNetwork, _ = spec["hostNetwork"].(bool)
 	for _, list := range []string{"containers", "initContainers"} {
 		cs, _ := spec[list].([]any)
@@ -202,7 +259,7 @@ func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
 				}
 				name, _ := pm["name"].(string)
 				proto, _ := pm["protocol"].(string)
-				n.Ports = append(n.Ports, inventory.PodPort{Name: name, Protocol: proto, Port: int32(num)})
+				n.Ports = append(n.Ports, PodPort{Name: name, Protocol: proto, Port: int32(num)})
 			}
 		}
 	}
@@ -212,12 +269,12 @@ func (f *Finder) PodNetwork(o *inventory.Object) *inventory.PodNetwork {
 // PodIdentity returns the service account and token settings of an object that runs
 // pods, read from its decoded body; nil when the object runs no pods, its body was
 // not decoded or it has no pod template.
-func (f *Finder) PodIdentity(o *inventory.Object) *inventory.PodIdentity {
+func (f *Finder) PodIdentity(o *inventory.Object) *PodIdentity {
 	spec, _ := f.podSpec(o)
 	if spec == nil {
 		return nil
 	}
-	id := &inventory.PodIdentity{}
+	id := &PodIdentity{}
 	id.ServiceAccount, _ = spec["serviceAccountName"].(string)
 	if id.ServiceAccount == "" {
 		id.ServiceAccount, _ = spec["serviceAccount"].(string) // the deprecated alias

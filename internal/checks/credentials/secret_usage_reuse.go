@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -42,7 +41,7 @@ import (
 )
 
 // indexSecretHashes names the index of Secret value hashes.
-const indexSecretHashes = "secret-value-hashes"
+var indexSecretHashes = inventory.NewIndex("secret-value-hashes", []string{"Secret"}, buildSecretHashes)
 
 var defaultSecretEnvironments = []string{
 	"prod=prod,production,prd,live",
@@ -57,8 +56,6 @@ var defaultSecretReuseIgnoreKeys = []string{
 }
 
 func init() {
-	inventory.RegisterIndexOfKinds(indexSecretHashes, []string{"Secret"}, buildSecretHashes)
-
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-523", Title: "Secret value shared across environments", Severity: medium, Category: catSecretUse,
@@ -81,7 +78,7 @@ func init() {
 			},
 		},
 		Kinds:  []string{"Secret"},
-		Needs:  []string{indexSecretHashes},
+		Needs:  []inventory.AnyIndex{indexSecretHashes},
 		Object: checkSecretReuse,
 	})
 }
@@ -94,7 +91,7 @@ type secretKeyLoc struct {
 // secretHashes is the index value: SHA-256 of a value to where it occurs.
 type secretHashes map[[sha256.Size]byte][]secretKeyLoc
 
-func buildSecretHashes(inv *inventory.Inventory) any {
+func buildSecretHashes(inv *inventory.Inventory) secretHashes {
 	idx := secretHashes{}
 	for _, o := range inv.Objects {
 		if !isCoreSecret(o) || sopsEncrypted(o) {
@@ -202,23 +199,6 @@ func envSegmentsEqual(a, b []string) bool {
 	return true
 }
 
-// numberParam reads a numeric parameter given as a number or a string (def when neither).
-func numberParam(v any, def int) int {
-	switch v := v.(type) {
-	case int:
-		return v
-	case int64:
-		return int(v)
-	case float64:
-		return int(v)
-	case string:
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
 // keyMatchesAny reports whether a key matches one of the shell patterns, ignoring case.
 func keyMatchesAny(patterns []string, s string) bool {
 	s = strings.ToLower(s)
@@ -239,8 +219,8 @@ func checkSecretReuse(p *rules.Pass, o *inventory.Object) {
 	if own == "" {
 		return
 	}
-	idx := p.Inventory.Get(indexSecretHashes).(secretHashes)
-	minLen := numberParam(p.Params["minLength"], 8)
+	idx := inventory.Get(p.Inventory, indexSecretHashes)
+	minLen := p.Int("minLength", 8)
 	placeholders := p.StringsOf(idPlaintextSecret, "placeholders")
 	ignore := p.Strings("ignoreKeys")
 	classOf := map[string]string{}

@@ -25,14 +25,14 @@ import (
 // name: "ClusterRole/NAME" or "Role/NAMESPACE/NAME" for each role with a rule granting
 // every verb on every resource of every API group (the built-in cluster-admin itself
 // is matched by name).
-const indexAdminRoles = "cluster-admin-equivalent-roles"
+var indexAdminRoles = inventory.NewIndex("cluster-admin-equivalent-roles", roleKinds, buildAdminRoles)
 
 // IndexAdminRoles is indexAdminRoles for the admission webhook: built from a review's
 // one object it is empty (or names the role under review), so PAL-307 then judges a
 // binding by its role's name, as a single object allows.
-const IndexAdminRoles = indexAdminRoles
+var IndexAdminRoles = indexAdminRoles
 
-func buildAdminRoles(inv *inventory.Inventory) any {
+func buildAdminRoles(inv *inventory.Inventory) map[string]bool {
 	out := map[string]bool{}
 	for _, o := range inv.Objects {
 		if o.Group() != rbacGroup || (o.Ref.Kind != "Role" && o.Ref.Kind != "ClusterRole") || o.Body == nil || builtinRBAC(o) {
@@ -134,7 +134,6 @@ func subjectRule(match func(p *rules.Pass, s rbacv1.Subject) (string, bool)) fun
 }
 
 func init() {
-	inventory.RegisterIndexOfKinds(indexAdminRoles, roleKinds, buildAdminRoles)
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-307", Title: "Binding to cluster-admin", Severity: high, Category: catRBAC,
@@ -143,8 +142,9 @@ func init() {
 			References:  []string{refRBAC, refRBACGood},
 			Frameworks:  rbacFrameworks("5.1.1"),
 		},
-		Kinds: bindingKinds,
-		Needs: []string{indexAdminRoles},
+		Targets: rules.Scan | rules.Admission,
+		Kinds:   bindingKinds,
+		Needs:   []inventory.AnyIndex{indexAdminRoles},
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			b := decodeBinding(p, o)
 			if b == nil {
@@ -156,7 +156,7 @@ func init() {
 				if b.roleRef.Kind == "Role" {
 					key = "Role/" + b.namespace + "/" + b.roleRef.Name
 				}
-				admins, _ := p.Inventory.Get(indexAdminRoles).(map[string]bool)
+				admins := inventory.Get(p.Inventory, indexAdminRoles)
 				if !admins[key] {
 					return
 				}

@@ -37,9 +37,6 @@ import (
 
 const (
 	catRBACRisk = "rbac-risk"
-	// indexRBACRisks is the RBAC model of the input with its risk analysis
-	// (rbacRisks).
-	indexRBACRisks = "rbac-risks"
 	// RiskParamRule and RiskParamBootstrap name the parameter that decides whether
 	// grants of the bootstrap policy count ("skip" or "report").
 	RiskParamRule      = "PAL-330"
@@ -47,6 +44,10 @@ const (
 	// WorkloadRiskRule reports workloads whose service account holds a risk.
 	WorkloadRiskRule = "PAL-345"
 )
+
+// indexRBACRisks is the RBAC model of the input with its risk analysis
+// (rbacRisks).
+var indexRBACRisks = inventory.NewIndex("rbac-risks", rbacRiskKinds(), buildRBACRisks)
 
 // riskRule is a subject-level rule: its class and its metadata.
 type riskRule struct {
@@ -254,7 +255,6 @@ func init() {
 			riskProbes([]string{"delete", "deletecollection"}, "", "events"),
 			riskProbes([]string{"delete", "deletecollection"}, "events.k8s.io", "events")...)}}})
 
-	inventory.RegisterIndexOfKinds(indexRBACRisks, rbacRiskKinds(), buildRBACRisks)
 	kinds := append([]string{"ServiceAccount"}, bindingKinds...)
 	for i := range riskRules {
 		rr := &riskRules[i]
@@ -263,7 +263,7 @@ func init() {
 				Description: `"skip" leaves out the grants of Kubernetes' bootstrap policy (bindings labelled kubernetes.io/bootstrapping=rbac-defaults: the control plane's own components) in every subject-level RBAC rule, PAL-330..PAL-345; "report" counts them.`,
 				Default:     "skip", Values: []string{"skip", "report"}}}
 		}
-		rules.Register(&rules.Rule{Meta: rr.meta, Kinds: kinds, Needs: []string{indexRBACRisks}, OptIn: true, Object: checkRisks(rr)})
+		rules.Register(&rules.Rule{Meta: rr.meta, Kinds: kinds, Needs: []inventory.AnyIndex{indexRBACRisks}, OptIn: true, Targets: rules.Scan | rules.RBACRisks, Object: checkRisks(rr)})
 	}
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -273,14 +273,14 @@ func init() {
 			References:  []string{refRBACGood, "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"},
 			Frameworks:  rbacFrameworks("5.1.5", "5.1.6"),
 		},
-		Needs: []string{indexRBACRisks}, OptIn: true, Deferred: true,
+		Needs: []inventory.AnyIndex{indexRBACRisks}, OptIn: true, Targets: rules.Scan | rules.RBACRisks, Deferred: true,
 		Workload: checkWorkloadRisks,
 	})
 }
 
 // rbacRiskKinds are the kinds whose bodies the analysis reads: RBAC objects and
 // service accounts. What it needs of objects that run pods (service account, token)
-// the engine records while their bodies are decoded (inventory.Object.PodIdentity),
+// the engine records while their bodies are decoded (workload.PodIdentityFact),
 // with the configured pod template paths.
 func rbacRiskKinds() []string {
 	return append(append([]string{"ServiceAccount"}, roleKinds...), bindingKinds...)
@@ -308,7 +308,7 @@ type rbacRisks struct {
 
 func objectKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 
-func buildRBACRisks(inv *inventory.Inventory) any {
+func buildRBACRisks(inv *inventory.Inventory) *rbacRisks {
 	m, _, err := rbac.Build(inv.Objects, rbac.Options{})
 	if err != nil {
 		return &rbacRisks{}
@@ -362,7 +362,7 @@ func rbacRisksOf(inv *inventory.Inventory) *rbacRisks {
 	if inv == nil {
 		return nil
 	}
-	r, _ := inv.Get(indexRBACRisks).(*rbacRisks)
+	r := inventory.Get(inv, indexRBACRisks)
 	return r
 }
 

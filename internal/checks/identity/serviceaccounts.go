@@ -47,18 +47,16 @@ const (
 
 	// defaultSA is the account the admission plugin assigns to pods that name none.
 	defaultSA = "default"
-
-	// indexServiceAccounts names the index of ServiceAccounts by namespace and name.
-	indexServiceAccounts = "serviceaccounts-by-namespace"
 )
+
+// indexServiceAccounts names the index of ServiceAccounts by namespace and name.
+var indexServiceAccounts = inventory.NewIndex("serviceaccounts-by-namespace", []string{"ServiceAccount"}, buildServiceAccounts)
 
 func saFrameworks(cis ...string) rules.Frameworks {
 	return rules.Frameworks{CIS: cis, NSA: []string{nsaSATokens}, Layer: layerCluster}
 }
 
 func init() {
-	inventory.RegisterIndexOfKinds(indexServiceAccounts, []string{"ServiceAccount"}, buildServiceAccounts)
-
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-351", Title: "Service account token automounted", Severity: low, Category: catIdentity,
@@ -76,7 +74,7 @@ func init() {
 					Default:     []string{"kube-system"}},
 			},
 		},
-		Needs:    []string{indexServiceAccounts},
+		Needs:    []inventory.AnyIndex{indexServiceAccounts},
 		Deferred: true,
 		Workload: checkAutomount,
 	})
@@ -89,7 +87,7 @@ func init() {
 			References:  []string{refSA, refSAGoodPract},
 			Frameworks:  saFrameworks("5.1.5"),
 		},
-		Needs:    []string{indexServiceAccounts},
+		Needs:    []inventory.AnyIndex{indexServiceAccounts},
 		Deferred: true,
 		Workload: checkDefaultSAUse,
 	})
@@ -122,7 +120,7 @@ func init() {
 			References:  []string{refSA, refSAAdmin},
 			Frameworks:  rules.Frameworks{Layer: layerCluster},
 		},
-		Needs:    []string{indexServiceAccounts},
+		Needs:    []inventory.AnyIndex{indexServiceAccounts},
 		Deferred: true,
 		Workload: checkMissingSA,
 	})
@@ -139,7 +137,7 @@ type saInfo struct {
 // serviceAccounts is the index value: namespace, then name.
 type serviceAccounts map[string]map[string]*saInfo
 
-func buildServiceAccounts(inv *inventory.Inventory) any {
+func buildServiceAccounts(inv *inventory.Inventory) serviceAccounts {
 	idx := serviceAccounts{}
 	for _, o := range inv.Objects {
 		if o.Ref.APIVersion != "v1" || o.Ref.Kind != "ServiceAccount" {
@@ -170,7 +168,7 @@ func serviceAccountsOf(inv *inventory.Inventory, ns string) map[string]*saInfo {
 	if inv == nil {
 		return nil
 	}
-	return inv.Get(indexServiceAccounts).(serviceAccounts)[ns]
+	return inventory.Get(inv, indexServiceAccounts)[ns]
 }
 
 // effectiveSA returns the service account a pod runs as (serviceAccountName, which

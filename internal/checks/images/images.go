@@ -193,6 +193,7 @@ func init() {
 			References:  []string{refImageNames, refRefGrammar},
 			Frameworks:  rules.Frameworks{NSA: []string{nsaImages}, Layer: layerContainer},
 		},
+		Targets: rules.Scan | rules.Admission | rules.ImageReview,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			for _, c := range w.Containers {
 				r := parseImage(c.Image)
@@ -217,6 +218,7 @@ func init() {
 			References:  []string{refConfigImages, refImageNames},
 			Frameworks:  rules.Frameworks{NSA: []string{nsaImages}, Layer: layerContainer},
 		},
+		Targets: rules.Scan | rules.Admission | rules.ImageReview,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			forEachImage(w, func(c *workload.Container, r *imageRef) {
 				switch {
@@ -240,6 +242,7 @@ func init() {
 			Params: []rules.Param{{Name: "namespaces", Syntax: rules.Glob, Description: "Globs of the namespaces where images must be pinned by digest (path.Match syntax).",
 				Default: []string{"*"}}},
 		},
+		Targets: rules.Scan | rules.Admission | rules.ImageReview,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if !globsMatch(p.Strings("namespaces"), w.Object.Ref.Namespace) {
 				return
@@ -293,6 +296,7 @@ func init() {
 				"path.Match globs within a component, \"*.dkr.ecr.eu-west-1.amazonaws.com\"). Empty (the default) turns the rule off.",
 				Default: []string{}, Required: true}},
 		},
+		Targets: rules.Scan | rules.Admission | rules.ImageReview,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			raw := p.Strings("allowedRegistries")
 			var allowed []registryPattern
@@ -326,6 +330,7 @@ func init() {
 				"write prefix=replacement to suggest where the images moved (k8s.gcr.io is known to have moved to registry.k8s.io).",
 				Default: []string{"k8s.gcr.io"}}},
 		},
+		Targets: rules.Scan | rules.Admission | rules.ImageReview,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			type deprecated struct {
 				registryPattern

@@ -40,16 +40,11 @@ import (
 )
 
 // indexNamespacePodSecurity names the index of Pod Security policies by namespace.
-const indexNamespacePodSecurity = "pod-security-by-namespace"
+var indexNamespacePodSecurity = inventory.NewIndex("pod-security-by-namespace", nil, buildNamespacePodSecurity)
 
 // IndexNamespacePodSecurity is the index of Namespaces' Pod Security labels: the one
 // cross-object index the admission webhook fills, from the request's namespace.
-const IndexNamespacePodSecurity = indexNamespacePodSecurity
-
-func init() {
-	// Namespace labels are headers: the index needs no bodies.
-	inventory.RegisterIndex(indexNamespacePodSecurity, buildNamespacePodSecurity)
-}
+var IndexNamespacePodSecurity = indexNamespacePodSecurity
 
 // psaLabel is one Pod Security label and whether it holds a level or a version.
 type psaLabel struct {
@@ -84,7 +79,7 @@ type namespacePolicy struct {
 
 type namespacePolicies map[string]namespacePolicy
 
-func buildNamespacePodSecurity(inv *inventory.Inventory) any {
+func buildNamespacePodSecurity(inv *inventory.Inventory) namespacePolicies {
 	idx := namespacePolicies{}
 	for _, o := range inv.Objects {
 		if o.Ref.APIVersion != "v1" || o.Ref.Kind != "Namespace" {
@@ -215,7 +210,8 @@ func init() {
 			References: []string{refPSA, refPSS, refPSAEnforceNS},
 			Frameworks: namespaceFrameworks(cisPolicyControl),
 		},
-		Needs:    []string{indexNamespacePodSecurity},
+		Targets:  rules.Scan | rules.Admission,
+		Needs:    []inventory.AnyIndex{indexNamespacePodSecurity},
 		Deferred: true,
 		Workload: checkNamespaceEnforce,
 	})
@@ -286,7 +282,7 @@ func checkNamespaceEnforce(p *rules.Pass, w *workload.Workload) {
 		subject = "the pod"
 	}
 	p.ReportUnless(func(inv *inventory.Inventory) (bool, string) {
-		pol, ok := inv.Get(indexNamespacePodSecurity).(namespacePolicies)[ns]
+		pol, ok := inventory.Get(inv, indexNamespacePodSecurity)[ns]
 		// A Namespace with an invalid label is itself rejected (PAL-605).
 		if !ok || pol.invalid || pol.enforce.Level == api.LevelPrivileged {
 			return true, ""

@@ -24,7 +24,7 @@ package network
 //
 // A policy whose podSelector matches no pod template of its namespace in the input is
 // judged from the pod template labels the engine records while each workload is
-// parsed (inventory.Object.PodLabels), so workload bodies are never kept for it.
+// parsed (workload.PodLabelsFact), so workload bodies are never kept for it.
 
 import (
 	"fmt"
@@ -42,20 +42,17 @@ const (
 
 	refNetPol     = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
 	refNetPolDeny = "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies"
-	// indexNetPolicies is the NetworkPolicy model of the input (netpol.Model): every
-	// valid policy compiled, namespaces with their labels, pod templates grouped into
-	// classes, and which policy isolates which class.
-	indexNetPolicies = "network-policy-model"
 )
+
+// indexNetPolicies is the NetworkPolicy model of the input (netpol.Model): every
+// valid policy compiled, namespaces with their labels, pod templates grouped into
+// classes, and which policy isolates which class.
+var indexNetPolicies = inventory.NewIndex("network-policy-model", []string{"NetworkPolicy"}, func(inv *inventory.Inventory) *netpol.Model {
+	return netpol.Build(inv, netpol.Options{})
+})
 
 func netpolFrameworks() rules.Frameworks {
 	return rules.Frameworks{CIS: []string{"5.3.2"}, NSA: []string{nsaNetPolicies}, Layer: layerCluster}
-}
-
-func init() {
-	inventory.RegisterIndexOfKinds(indexNetPolicies, []string{"NetworkPolicy"}, func(inv *inventory.Inventory) any {
-		return netpol.Build(inv, netpol.Options{})
-	})
 }
 
 // netpolModel returns the NetworkPolicy model of a scan (nil outside Finish).
@@ -63,7 +60,7 @@ func netpolModel(inv *inventory.Inventory) *netpol.Model {
 	if inv == nil {
 		return nil
 	}
-	return inv.Get(indexNetPolicies).(*netpol.Model)
+	return inventory.Get(inv, indexNetPolicies)
 }
 
 func netPoliciesOf(inv *inventory.Inventory, ns string) *netpol.Namespace {
@@ -101,7 +98,7 @@ func init() {
 			Frameworks:  netpolFrameworks(),
 			Params:      []rules.Param{netpolExemptParam},
 		},
-		Needs:    []string{indexNetPolicies},
+		Needs:    []inventory.AnyIndex{indexNetPolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkSelected(p, w, netpol.Ingress) },
 	})
@@ -114,7 +111,7 @@ func init() {
 			Frameworks:  netpolFrameworks(),
 			Params:      []rules.Param{netpolExemptParam},
 		},
-		Needs:    []string{indexNetPolicies},
+		Needs:    []inventory.AnyIndex{indexNetPolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkSelected(p, w, netpol.Egress) },
 	})
@@ -128,7 +125,7 @@ func init() {
 			Params:      []rules.Param{netpolExemptParam},
 		},
 		Kinds:      namespaceAnchorKinds,
-		Needs:      []string{indexNetPolicies},
+		Needs:      []inventory.AnyIndex{indexNetPolicies},
 		HeaderOnly: true,
 		Object:     func(p *rules.Pass, o *inventory.Object) { checkDefaultDeny(p, o, netpol.Ingress) },
 	})
@@ -142,7 +139,7 @@ func init() {
 			Params:      []rules.Param{netpolExemptParam},
 		},
 		Kinds:      namespaceAnchorKinds,
-		Needs:      []string{indexNetPolicies},
+		Needs:      []inventory.AnyIndex{indexNetPolicies},
 		HeaderOnly: true,
 		Object:     func(p *rules.Pass, o *inventory.Object) { checkDefaultDeny(p, o, netpol.Egress) },
 	})
@@ -177,7 +174,7 @@ func init() {
 			Frameworks:  netpolFrameworks(),
 		},
 		Kinds:  []string{"NetworkPolicy"},
-		Needs:  []string{indexNetPolicies},
+		Needs:  []inventory.AnyIndex{indexNetPolicies},
 		Object: checkUnusedSelector,
 	})
 }

@@ -55,7 +55,7 @@ func init() {
 			References:  []string{refNetPolDeny, refNetPolDNS},
 			Frameworks:  policyHygiene,
 		},
-		Needs:    []string{indexNetPolicies},
+		Needs:    []inventory.AnyIndex{indexNetPolicies},
 		Deferred: true,
 		Workload: checkDNSAllowed,
 	})
@@ -68,7 +68,7 @@ func init() {
 			Frameworks:  policyHygiene,
 		},
 		Kinds:  []string{"NetworkPolicy"},
-		Needs:  []string{indexNetPolicies},
+		Needs:  []inventory.AnyIndex{indexNetPolicies},
 		Object: checkNamedPorts,
 	})
 	rules.Register(&rules.Rule{
@@ -80,7 +80,7 @@ func init() {
 			Frameworks:  policyHygiene,
 		},
 		Kinds:  []string{"NetworkPolicy"},
-		Needs:  []string{indexNetPolicies},
+		Needs:  []inventory.AnyIndex{indexNetPolicies},
 		Object: checkPeersSelect,
 	})
 	rules.Register(&rules.Rule{
@@ -92,7 +92,7 @@ func init() {
 			Frameworks:  policyHygiene,
 		},
 		Kinds:  []string{"NetworkPolicy"},
-		Needs:  []string{indexNetPolicies},
+		Needs:  []inventory.AnyIndex{indexNetPolicies},
 		Object: checkShadowed,
 	})
 }

@@ -41,14 +41,12 @@ const (
 
 	refRuntimeClass = "https://kubernetes.io/docs/concepts/containers/runtime-class/"
 	refSeccomp      = "https://kubernetes.io/docs/tutorials/security/seccomp/"
-
-	// indexRuntimeClasses names the index of RuntimeClass handlers by class name.
-	indexRuntimeClasses = "runtimeclass-handlers"
 )
 
-func init() {
-	inventory.RegisterIndexOfKinds(indexRuntimeClasses, []string{"RuntimeClass"}, buildRuntimeClasses)
+// indexRuntimeClasses names the index of RuntimeClass handlers by class name.
+var indexRuntimeClasses = inventory.NewIndex("runtimeclass-handlers", []string{"RuntimeClass"}, buildRuntimeClasses)
 
+func init() {
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-030", Title: "Container without a seccomp profile (baseline scans)", Severity: low, Category: catRuntime,
@@ -85,7 +83,7 @@ func init() {
 					Default:     []string{"gvisor", "gvisor-*", "runsc", "runsc-*", "kata", "kata-*", "*sandbox*"}},
 			},
 		},
-		Needs:    []string{indexRuntimeClasses},
+		Needs:    []inventory.AnyIndex{indexRuntimeClasses},
 		Deferred: true,
 		Workload: checkUntrustedRuntime,
 	})
@@ -94,7 +92,7 @@ func init() {
 // runtimeClasses maps a RuntimeClass name to its handler ("" when it has none).
 type runtimeClasses map[string]string
 
-func buildRuntimeClasses(inv *inventory.Inventory) any {
+func buildRuntimeClasses(inv *inventory.Inventory) runtimeClasses {
 	idx := runtimeClasses{}
 	for _, o := range inv.Objects {
 		if o.Ref.Kind != "RuntimeClass" || !strings.HasPrefix(o.Ref.APIVersion, "node.k8s.io/") {
@@ -156,7 +154,7 @@ func checkUntrustedRuntime(p *rules.Pass, w *workload.Workload) {
 	p.ReportUnless(func(inv *inventory.Inventory) (bool, string) {
 		var idx runtimeClasses
 		if inv != nil {
-			idx, _ = inv.Get(indexRuntimeClasses).(runtimeClasses)
+			idx = inventory.Get(inv, indexRuntimeClasses)
 		}
 		if h, ok := idx[name]; ok {
 			if matchAny(handlers, h) {

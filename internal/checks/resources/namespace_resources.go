@@ -41,7 +41,7 @@ func init() {
 				Default:     defaultExemptNamespaces}},
 		},
 		Kinds:      namespaceAnchorKinds,
-		Needs:      []string{indexResourcePolicies},
+		Needs:      []inventory.AnyIndex{indexResourcePolicies},
 		HeaderOnly: true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			n, where := namespaceAt(p, o, "exemptNamespaces")
@@ -79,7 +79,7 @@ func init() {
 				Default:     defaultExemptNamespaces}},
 		},
 		Kinds:      namespaceAnchorKinds,
-		Needs:      []string{indexResourcePolicies},
+		Needs:      []inventory.AnyIndex{indexResourcePolicies},
 		HeaderOnly: true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			n, where := namespaceAt(p, o, "exemptNamespaces")

@@ -76,7 +76,7 @@ func init() {
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, cpuRequest) },
 	})
@@ -88,7 +88,7 @@ func init() {
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, memRequest) },
 	})
@@ -100,7 +100,7 @@ func init() {
 			References:  []string{refManageResources, refPodLevel, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, memLimit) },
 	})
@@ -115,7 +115,7 @@ func init() {
 				Description: "Namespaces (shell patterns) where containers must set a CPU limit; empty means none.",
 				Default:     []string{"*"}}},
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) {
 			if matchAny(p.Strings("namespaces"), w.Object.Ref.Namespace) {
@@ -131,7 +131,7 @@ func init() {
 			References:  []string{refManageResources, refLimitRange},
 			Frameworks:  resourceFrameworks(layerContainer),
 		},
-		Needs:    []string{indexResourcePolicies},
+		Needs:    []inventory.AnyIndex{indexResourcePolicies},
 		Deferred: true,
 		Workload: func(p *rules.Pass, w *workload.Workload) { checkResource(p, w, storageLimit) },
 	})

@@ -17,11 +17,7 @@ import (
 )
 
 // indexResourcePolicies names the index of namespaceResources by namespace.
-const indexResourcePolicies = "resource-policies-by-namespace"
-
-func init() {
-	inventory.RegisterIndexOfKinds(indexResourcePolicies, []string{"LimitRange", "ResourceQuota"}, buildResourcePolicies)
-}
+var indexResourcePolicies = inventory.NewIndex("resource-policies-by-namespace", []string{"LimitRange", "ResourceQuota"}, buildResourcePolicies)
 
 // namespaceResources is what the input says about one namespace.
 type namespaceResources struct {
@@ -68,7 +64,7 @@ type resourcePolicies map[string]*namespaceResources
 // namespace count for the namespace rules (the container rules see them as usual).
 var builtinFinder = workload.NewFinder(nil)
 
-func buildResourcePolicies(inv *inventory.Inventory) any {
+func buildResourcePolicies(inv *inventory.Inventory) resourcePolicies {
 	idx := resourcePolicies{}
 	get := func(ns string) *namespaceResources {
 		n := idx[ns]
@@ -178,7 +174,7 @@ func policiesOf(inv *inventory.Inventory, ns string) *namespaceResources {
 	if inv == nil {
 		return nil
 	}
-	return inv.Get(indexResourcePolicies).(resourcePolicies)[ns]
+	return inventory.Get(inv, indexResourcePolicies)[ns]
 }
 
 // defaultFrom returns the first LimitRange that defaults the resource (a limit when

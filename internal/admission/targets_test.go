@@ -1,0 +1,34 @@
+package admission
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/checks/identity"
+	"github.com/palisade-k8s/palisade/internal/rules"
+)
+
+// TestRuleTargets: the targets the rules declare (rules.Rule.Targets) select what
+// the ID lists and index tests used to: at admission, every rule whose indexes a
+// review can fill; at image reviews, the image rules whose input an ImageReview
+// carries; in `palisade rbac risks`, the subject-level RBAC rules.
+func TestRuleTargets(t *testing.T) {
+	for _, r := range rules.All() {
+		fillable := true
+		for _, n := range r.Needs {
+			fillable = fillable && admissionIndexes[n]
+		}
+		if r.RunsIn(rules.Admission) != fillable {
+			t.Errorf("%s: at admission %v, but a review can fill its indexes: %v", r.ID, r.RunsIn(rules.Admission), fillable)
+		}
+	}
+	if got, want := rules.IDsFor(rules.ImageReview), []string{"PAL-101", "PAL-102", "PAL-103", "PAL-105", "PAL-106"}; !slices.Equal(got, want) {
+		t.Errorf("image review rules %v, want %v", got, want)
+	}
+	if got, want := rules.IDsFor(rules.RBACRisks), identity.RiskRuleIDs(); !slices.Equal(got, want) || len(got) != 16 {
+		t.Errorf("rbac risks rules %v, want %v", got, want)
+	}
+	if got := rules.IDsFor(rules.Scan); len(got) != len(rules.All()) {
+		t.Errorf("%d of %d rules run in a scan", len(got), len(rules.All()))
+	}
+}
