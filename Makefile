@@ -5,7 +5,7 @@ BIN := bin/palisade
 # go install and go run fall back to the module version or commit from the build info.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz
+.PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz image
 
 build:
 	$(GO) build -ldflags "-X github.com/palisade-k8s/palisade/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/palisade
@@ -59,3 +59,14 @@ docs:
 	mkdir -p docs/frameworks
 	for f in $(FRAMEWORKS); do bin/palisade-docs rules --framework $$f --format markdown > docs/frameworks/$$f.md || exit 1; done
 	@rm -f bin/palisade-docs
+
+# image builds the container image (linux/amd64 and linux/arm64, static binaries on an
+# empty base, user 65532) into the OCI image layout IMAGE_DIR without a daemon or the
+# network; the same commit gives the same digest. Push it with
+# `crane push $(IMAGE_DIR) REF` or `skopeo copy --all oci:$(IMAGE_DIR) docker://REF`.
+IMAGE_DIR ?= bin/image
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+image:
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+		$(GO) run ./tools/ociimage -o $(IMAGE_DIR) -platforms $(IMAGE_PLATFORMS) -version $(VERSION) \
+		-revision $$(git rev-parse HEAD 2>/dev/null)
