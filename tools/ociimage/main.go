@@ -24,7 +24,6 @@ func main() {
 	version := flag.String("version", "dev", "version: stamped into the binary, the labels and the layout's ref name")
 	revision := flag.String("revision", "", "commit the image is built from (org.opencontainers.image.revision)")
 	source := flag.String("source", "https://github.com/palisade-k8s/palisade", "repository URL (org.opencontainers.image.source)")
-	webhook := flag.Bool("webhook", false, "also carry palisade-webhook (./cmd/palisade-webhook)")
 	goCmd := flag.String("go", "go", "go command")
 	flag.Parse()
 
@@ -34,9 +33,6 @@ func main() {
 	}
 	meta := Meta{Version: *version, Revision: *revision, Source: *source, Created: epoch}
 	bins := []Binary{{Name: "palisade", Package: "./cmd/palisade"}}
-	if *webhook {
-		bins = append(bins, Binary{Name: "palisade-webhook", Package: "./cmd/palisade-webhook"})
-	}
 	var plats []v1.Platform
 	for _, s := range strings.Split(*platforms, ",") {
 		p, err := v1.ParsePlatform(strings.TrimSpace(s))
