@@ -193,6 +193,7 @@ func TestGitHubActionRun(t *testing.T) {
 		{name: "insecure-no-fail", paths: "examples/insecure", fail: "false", exit: 0, outputExit: 1, results: true},
 		{name: "insecure-fail-on-none", paths: "examples/insecure", args: "--fail-on none", exit: 0, outputExit: 0, results: true},
 		{name: "usage-error", paths: "examples/insecure", args: "--no-such-flag", fail: "false", exit: 2, outputExit: 2},
+		{name: "no-paths", paths: " \n", exit: 2, outputExit: -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -213,6 +214,12 @@ func TestGitHubActionRun(t *testing.T) {
 				t.Errorf("exit %d, want %d\n%s", code, tc.exit, out)
 			}
 			got, err := os.ReadFile(outputs)
+			if tc.outputExit < 0 {
+				if err == nil {
+					t.Errorf("outputs written for a run that scanned nothing:\n%s", got)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,7 @@
 # report and exposes the report's path and the exit code as step outputs. The
 # action's inputs arrive as environment variables (never interpolated into the
 # script, so that an input cannot inject shell):
-#   PALISADE_PATHS   files and directories, separated by white space (default .)
+#   PALISADE_PATHS   files and directories, separated by white space (required)
 #   PALISADE_ARGS    more scan arguments, separated by white space
 #   PALISADE_SARIF   report path (default palisade.sarif)
 #   PALISADE_FAIL    "false": exit 0 on findings (exit code 1); other failures still fail
@@ -11,6 +11,11 @@
 #   PALISADE_SOURCE  the action's checkout (default: this repository)
 #   GITHUB_OUTPUT    file the outputs sarif-file and exit-code are appended to
 set -euo pipefail
+
+if [[ -z ${PALISADE_PATHS//[[:space:]]/} ]]; then
+	echo "palisade: the action's input paths is empty: name the files and directories to scan" >&2
+	exit 2
+fi
 
 src=${PALISADE_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${PALISADE_BIN:-}
@@ -25,7 +30,7 @@ fi
 sarif=${PALISADE_SARIF:-palisade.sarif}
 set -f # no globbing of the paths or arguments; only word splitting
 # shellcheck disable=SC2206
-paths=(${PALISADE_PATHS:-.})
+paths=(${PALISADE_PATHS})
 # shellcheck disable=SC2206
 args=(${PALISADE_ARGS:-})
 set +f
