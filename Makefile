@@ -5,7 +5,7 @@ BIN := bin/palisade
 # go install and go run fall back to the module version or commit from the build info.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz image
+.PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz image plugin-archives
 
 build:
 	$(GO) build -ldflags "-X github.com/palisade-k8s/palisade/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/palisade
@@ -70,3 +70,25 @@ image:
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
 		$(GO) run ./tools/ociimage -o $(IMAGE_DIR) -platforms $(IMAGE_PLATFORMS) -version $(VERSION) \
 		-revision $$(git rev-parse HEAD 2>/dev/null)
+
+# plugin-archives builds the release archives .krew.yaml points at, one per platform:
+# kubectl-palisade (the static binary under the name kubectl runs plugins by) and
+# LICENSE, in PLUGIN_DIR/kubectl-palisade_VERSION_OS_ARCH.tar.gz with fixed owners and
+# times (SOURCE_DATE_EPOCH, else the commit's), so the same commit gives the same
+# SHA-256. Needs GNU tar.
+PLUGIN_DIR ?= bin/plugin
+PLUGIN_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+plugin-archives:
+	@set -e; epoch=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)}; \
+	for p in $(PLUGIN_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; if [ $$os = windows ]; then ext=.exe; fi; \
+		dir=$(PLUGIN_DIR)/$${os}_$${arch}; rm -rf $$dir; mkdir -p $$dir; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+			-ldflags "-s -w -X github.com/palisade-k8s/palisade/internal/cli.Version=$(VERSION)" \
+			-o $$dir/kubectl-palisade$$ext ./cmd/palisade; \
+		cp LICENSE $$dir/; \
+		tar --mtime=@$$epoch --owner=0 --group=0 --numeric-owner --mode=go-w -C $$dir -cf - kubectl-palisade$$ext LICENSE \
+			| gzip -n -9 > $(PLUGIN_DIR)/kubectl-palisade_$(VERSION)_$${os}_$${arch}.tar.gz; \
+		rm -rf $$dir; \
+	done; \
+	cd $(PLUGIN_DIR) && sha256sum kubectl-palisade_$(VERSION)_*.tar.gz

@@ -6,15 +6,19 @@ package main
 // examples with a locally built binary, offline.
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -531,5 +535,82 @@ func TestKubectlPlugin(t *testing.T) {
 		t.Error("kubectl-palisade scan without paths: exit 0")
 	} else if ee := (*exec.ExitError)(nil); errors.As(err, &ee) && ee.ExitCode() != 2 {
 		t.Errorf("kubectl-palisade scan without paths: exit %d, want 2", ee.ExitCode())
+	}
+}
+
+// `make plugin-archives` builds the archive .krew.yaml names for this platform, with
+// what its files list, reproducibly; the binary in it is the kubectl plugin.
+func TestPluginArchive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, "LICENSE")); err != nil {
+		t.Skip("no LICENSE in the repository to package")
+	}
+	platform := "linux/" + runtime.GOARCH
+	build := func() (string, []byte) {
+		t.Helper()
+		dir := t.TempDir()
+		cmd := exec.Command("make", "--no-print-directory", "plugin-archives", "PLUGIN_DIR="+dir, "PLUGIN_PLATFORMS="+platform, "VERSION=v0.0.0-test", "SOURCE_DATE_EPOCH=1700000000")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make plugin-archives: %v\n%s", err, out)
+		}
+		name := filepath.Join(dir, "kubectl-palisade_v0.0.0-test_linux_"+runtime.GOARCH+".tar.gz")
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir, data
+	}
+	// The binary is reproducible (tools/ociimage's test); so is the archive if
+	// nothing else in it varies: no time or name in the gzip header, fixed owners and
+	// times in the tar.
+	dir, a := build()
+	krew, err := os.ReadFile(filepath.Join(repoRoot, ".krew.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(krew, []byte("kubectl-palisade_{{ .TagName }}_linux_"+runtime.GOARCH+".tar.gz")) {
+		t.Errorf(".krew.yaml names no archive kubectl-palisade_{{ .TagName }}_linux_%s.tar.gz", runtime.GOARCH)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !zr.Header.ModTime.IsZero() || zr.Header.Name != "" {
+		t.Errorf("gzip header: time %v name %q, want neither", zr.Header.ModTime, zr.Header.Name)
+	}
+	tr := tar.NewReader(zr)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Uid != 0 || h.Gid != 0 || h.ModTime.Unix() != 1700000000 {
+			t.Errorf("%s: owner %d:%d mtime %v, want 0:0 at SOURCE_DATE_EPOCH", h.Name, h.Uid, h.Gid, h.ModTime)
+		}
+		if h.Name == "kubectl-palisade" {
+			bin := filepath.Join(dir, "kubectl-palisade")
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(bin, data, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(bin, "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "kubectl palisade [command]") {
+				t.Errorf("kubectl-palisade from the archive: --help %v\n%s", err, out)
+			}
+		}
+	}
+	sort.Strings(names)
+	if want := []string{"LICENSE", "kubectl-palisade"}; !slices.Equal(names, want) {
+		t.Errorf("archive holds %q, want %q", names, want)
 	}
 }
