@@ -154,7 +154,6 @@ func Index(images map[string]v1.Image, platforms []v1.Platform, meta Meta) v1.Im
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	var adds []mutate.IndexAddendum
 	for _, p := range platforms {
-		p := p
 		adds = append(adds, mutate.IndexAddendum{Add: images[p.String()], Descriptor: v1.Descriptor{Platform: &p}})
 	}
 	idx = mutate.AppendManifests(idx, adds...)
