@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -124,6 +125,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long:          "Palisade checks Kubernetes manifests, Helm charts and Kustomize overlays against security best practices\n(Pod Security Standards, CIS Kubernetes Benchmark, NSA/CISA hardening guide) and gates CI on the result.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: displayName(os.Args[0])},
 	}
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -131,6 +133,18 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newWebhook(stdout, stderr))
 	return root
+}
+
+// displayName is the command as the user typed it, for usage and help: "kubectl
+// palisade" when the binary is the kubectl plugin kubectl-palisade (kubectl runs
+// `kubectl palisade ...` as kubectl-palisade, the krew manifest installs it so),
+// else "palisade".
+func displayName(arg0 string) string {
+	base := strings.TrimSuffix(filepath.Base(arg0), ".exe")
+	if name, ok := strings.CutPrefix(base, "kubectl-"); ok && name != "" {
+		return "kubectl " + strings.ReplaceAll(name, "_", "-")
+	}
+	return "palisade"
 }
 
 // lastResort turns a panic that nothing else recovered into an internal error: the
