@@ -298,7 +298,7 @@ type outputFlags struct {
 
 func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *string) {
 	f := c.Flags()
-	f.StringVarP(&out.format, "output", "o", "text", "report format: "+strings.Join(report.Formats, ", "))
+	f.StringVarP(&out.format, "output", "o", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	f.StringVar(&out.outFile, "output-file", "", "write the report to this file instead of standard output")
 	f.StringVar(&o.FailOn, "fail-on", "", "lowest severity that fails the run: info, low, medium, high, critical, or none (default high)")
 	f.StringVar(configFile, "config", "", "configuration file (default: .palisade.yaml in the working directory or a parent)")
@@ -312,7 +312,7 @@ func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *
 	f.BoolVar(&out.showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
 	f.StringVar(&o.Framework, "framework", "", "report control by control against a framework: "+strings.Join(compliance.Names(), ", "))
 	f.BoolVarP(&out.verbose, "verbose", "v", false, "with --framework, list every failing object of a control (text report)")
-	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats))
+	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats()))
 	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
 	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
+func init() {
+	RegisterFormat(Format{Name: "json", Write: func(w io.Writer, r *Report, _ Options) error { return writeJSON(w, r) }})
+}
+
 // writeJSON writes the report as indented JSON, one finding at a time, so that a
 // report of many thousands of findings never exists in memory as one document. The
 // bytes are exactly those of json.Encoder with two-space indentation.

@@ -55,6 +55,10 @@ type (
 	}
 )
 
+func init() {
+	RegisterFormat(Format{Name: "junit", Write: func(w io.Writer, r *Report, _ Options) error { return writeJUnit(w, r) }})
+}
+
 // writeJUnit renders the report as JUnit XML: a test suite per rule that fired (in rule
 // ID order) with a test case per finding, failed unless suppressed (then skipped), and
 // a suite "input" with an erroring test case per input error.

@@ -1,11 +1,12 @@
-// Package report renders a scan's findings (text, json, sarif, junit) and the rule
-// catalogue (table, markdown, json). Reporters only print; they decide nothing.
+// Package report renders a scan's findings (one file per format: text, json, sarif,
+// junit) and the rule catalogue (table, markdown, json). Reporters only print; they decide nothing.
 package report
 
 import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
@@ -102,9 +103,6 @@ func New(version string, fs []finding.Finding, errs []finding.InputError, inputs
 	return r
 }
 
-// Formats lists the report formats.
-var Formats = []string{"text", "json", "sarif", "junit"}
-
 // Options tune rendering.
 type Options struct {
 	Color bool
@@ -114,19 +112,56 @@ type Options struct {
 	Verbose bool
 }
 
-// Write renders the report in a format.
-func Write(w io.Writer, r *Report, format string, opts Options) error {
-	switch format {
-	case "text", "":
-		return writeText(w, r, opts)
-	case "json":
-		return writeJSON(w, r)
-	case "sarif":
-		return writeSARIF(w, r)
-	case "junit":
-		return writeJUnit(w, r)
+// Format is an output format for findings. Each format is one file of this package
+// that registers itself at init (RegisterFormat); every command that prints findings
+// (scan, cluster, rbac risks) offers the registered formats through Formats and
+// Write, so a new format is that one file.
+type Format struct {
+	// Name is the value of --output.
+	Name string
+	// Write renders a report.
+	Write func(w io.Writer, r *Report, opts Options) error
+}
+
+var formats = map[string]Format{}
+
+// RegisterFormat adds a format. It panics on a duplicate or incomplete one: formats
+// register at init, and a bad one is a programming error.
+func RegisterFormat(f Format) {
+	if f.Name == "" || f.Write == nil {
+		panic("report: incomplete format " + f.Name)
 	}
-	return fmt.Errorf("unknown output format %q (want one of text, json, sarif, junit)", format)
+	if _, dup := formats[f.Name]; dup {
+		panic("report: duplicate format " + f.Name)
+	}
+	formats[f.Name] = f
+}
+
+// Formats lists the registered formats: text (the default) first, then by name.
+func Formats() []string {
+	out := make([]string, 0, len(formats))
+	for name := range formats {
+		if name != "text" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	if _, ok := formats["text"]; ok {
+		out = append([]string{"text"}, out...)
+	}
+	return out
+}
+
+// Write renders the report in a format ("" is text).
+func Write(w io.Writer, r *Report, format string, opts Options) error {
+	if format == "" {
+		format = "text"
+	}
+	f, ok := formats[format]
+	if !ok {
+		return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats(), ", "))
+	}
+	return f.Write(w, r, opts)
 }
 
 // withCoverage is the input errors followed by the coverage gaps of a live scan, each

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -148,7 +150,7 @@ func TestGolden(t *testing.T) {
 		{"empty", emptyReport, Options{}},
 	}
 	for _, c := range cases {
-		for _, format := range Formats {
+		for _, format := range Formats() {
 			if c.opts.ShowSuppressed && format != "text" {
 				continue // the option only changes text output
 			}
@@ -616,4 +618,33 @@ func TestTextEscapesInput(t *testing.T) {
 			t.Errorf("color %v: forged result line:\n%s", color, out)
 		}
 	}
+}
+
+// TestFormatRegistry: a format is one registration; Write and Formats (what every
+// command's --output offers) follow the registry, and "" is text.
+func TestFormatRegistry(t *testing.T) {
+	if got := strings.Join(Formats(), ","); got != "text,json,junit,sarif" {
+		t.Errorf("Formats() = %s", got)
+	}
+	RegisterFormat(Format{Name: "count", Write: func(w io.Writer, r *Report, _ Options) error {
+		_, err := fmt.Fprintf(w, "%d findings\n", len(r.Findings))
+		return err
+	}})
+	t.Cleanup(func() { delete(formats, "count") })
+	if got := strings.Join(Formats(), ","); got != "text,count,json,junit,sarif" {
+		t.Errorf("Formats() after registering count = %s", got)
+	}
+	var b strings.Builder
+	if err := Write(&b, sampleReport(), "count", Options{}); err != nil || b.String() != fmt.Sprintf("%d findings\n", len(sampleReport().Findings)) {
+		t.Errorf("Write count = %q, %v", b.String(), err)
+	}
+	if err := Write(&b, sampleReport(), "yaml", Options{}); err == nil || !strings.Contains(err.Error(), "want one of text, count, json, junit, sarif") {
+		t.Errorf("unknown format error = %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a duplicate format registered")
+		}
+	}()
+	RegisterFormat(Format{Name: "json", Write: writeText})
 }

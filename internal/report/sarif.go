@@ -163,6 +163,10 @@ func securitySeverity(s finding.Severity) string {
 	return "0.0"
 }
 
+func init() {
+	RegisterFormat(Format{Name: "sarif", Write: func(w io.Writer, r *Report, _ Options) error { return writeSARIF(w, r) }})
+}
+
 // writeSARIF renders the report as a SARIF 2.1.0 log with one run. The output has no
 // timestamps or other run-dependent data, so the same scan gives the same bytes.
 func writeSARIF(w io.Writer, r *Report) error {

@@ -17,6 +17,8 @@ var sevColor = map[finding.Severity]string{
 
 const reset = "\x1b[0m"
 
+func init() { RegisterFormat(Format{Name: "text", Write: writeText}) }
+
 // writeText groups findings by object, in input order, each with file:line.
 func writeText(out io.Writer, r *Report, opts Options) error {
 	w := bufio.NewWriter(out)
