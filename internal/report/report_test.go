@@ -128,7 +128,15 @@ func emptyReport() *Report {
 	return New("1.2.3", nil, nil, 2, 3, 1, finding.High, true, testRules)
 }
 
-var formatExt = map[string]string{"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml"}
+// formatExt is the golden files' extension of a format whose name is not one.
+var formatExt = map[string]string{"text": "txt", "junit": "xml"}
+
+func goldenExt(format string) string {
+	if ext, ok := formatExt[format]; ok {
+		return ext
+	}
+	return format
+}
 
 func render(t *testing.T, r *Report, format string, opts Options) []byte {
 	t.Helper()
@@ -159,7 +167,7 @@ func TestGolden(t *testing.T) {
 				if again := render(t, c.rep(), format, c.opts); !bytes.Equal(got, again) {
 					t.Fatalf("%s output is not deterministic", format)
 				}
-				golden := filepath.Join("testdata", c.name+"."+formatExt[format])
+				golden := filepath.Join("testdata", c.name+"."+goldenExt(format))
 				if *update {
 					if err := os.WriteFile(golden, got, 0o644); err != nil {
 						t.Fatal(err)
