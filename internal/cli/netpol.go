@@ -61,14 +61,19 @@ func (in *netpolInput) model(ctx context.Context, stdin io.Reader, stderr io.Wri
 	}
 	m := netpol.Build(res.Inventory, netpol.Options{Finder: finder, PodCIDRs: cidrs})
 	errs := append(res.AllErrors(), m.Errors...)
-	reportInputErrors(stderr, errs)
+	reportInput(stderr, res.Notices, errs)
 	for _, n := range m.Notes {
 		safetext.Fprintln(stderr, "palisade: note:", n)
 	}
 	return m, len(errs) > 0, nil
 }
 
-func reportInputErrors(stderr io.Writer, errs []finding.InputError) {
+// reportInput prints what reading the input noticed (objects defined twice, links out
+// of the tree) and its input errors, as scan does.
+func reportInput(stderr io.Writer, notices []finding.Notice, errs []finding.InputError) {
+	for _, n := range notices {
+		safetext.Fprintf(stderr, "palisade: notice: %s\n", n)
+	}
 	for _, e := range errs {
 		safetext.Fprintln(stderr, "palisade: input error:", e.Error())
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -238,6 +239,28 @@ func TestNetpolInvalidPolicy(t *testing.T) {
 		}
 		if r.stdout == "" {
 			t.Errorf("%v: no output for the rest of the input", args)
+		}
+	}
+}
+
+// netpol and rbac print what reading the input noticed, as scan does: an object
+// defined twice is a notice on standard error, and the exit code does not change.
+func TestAnalyzersPrintNotices(t *testing.T) {
+	dir := t.TempDir()
+	policy := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n"
+	role := "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: shop}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n"
+	for _, name := range []string{"a.yaml", "b.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(policy+"---\n"+role), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{
+		{"netpol", "isolation", dir},
+		{"rbac", "who-can", "get", "pods", "-n", "shop", "-f", dir},
+	} {
+		r := run(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stderr, "palisade: notice: ") || !strings.Contains(r.stderr, "defined twice") {
+			t.Errorf("%v: exit %d, stderr %q; want a notice of the object defined twice", args, r.code, r.stderr)
 		}
 	}
 }

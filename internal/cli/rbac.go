@@ -95,7 +95,7 @@ func (in *rbacInput) model(ctx context.Context, stdin io.Reader, stderr io.Write
 	if err != nil {
 		return nil, nil, false, err
 	}
-	reportInputErrors(stderr, errs)
+	reportInput(stderr, res.Notices, errs)
 	for _, p := range problems {
 		safetext.Fprintln(stderr, "palisade: note:", p.String()+locSuffix(p.Ref))
 	}
