@@ -29,6 +29,13 @@ type Object struct {
 	Lines *Lines
 	// CRD is set on CustomResourceDefinitions: the kind and scope they define.
 	CRD *CRDInfo
+	// Config is set when the document is not a Kubernetes object but a configuration
+	// file read for credentials (a Helm values file, a .env, an .npmrc): see
+	// ConfigInfo. Its Ref is ConfigFileAPIVersion/ConfigFileKind, named by its file.
+	Config *ConfigInfo
+	// SOPS is set when the document (an object or a configuration file) carries SOPS
+	// metadata: its values are encrypted, except those its rules leave in plain text.
+	SOPS *SOPSInfo
 	// NamespaceDefaulted is true when the manifest names no namespace: the namespace
 	// came from the scan's --namespace option or, without one, is "default".
 	NamespaceDefaulted bool
@@ -102,6 +109,42 @@ func (f *Fact[T]) Of(o *Object) (v T, ok bool) {
 		return o.facts[f.slot].(T), true
 	}
 	return v, false
+}
+
+// The reference of a configuration file: no API server serves this kind. Rules see
+// such objects only when they name ConfigFileKind in Rule.Kinds (rules.AnyKind does
+// not include them).
+const (
+	ConfigFileAPIVersion = "palisade.dev/v1"
+	ConfigFileKind       = "ConfigFile"
+)
+
+// ConfigInfo describes a configuration file. Its Object's Body is {"data": tree},
+// where tree is the file's content as JSON-compatible values: the document itself
+// for YAML and JSON (a mapping or a sequence), a mapping of key to string value for
+// dotenv, .npmrc and .properties files, a mapping of section to mapping for INI
+// files (keys before any section are at the top). Lines maps "data.<key path>" to
+// the line of each key, as for Kubernetes objects.
+type ConfigInfo struct {
+	// Format is "yaml", "json", "dotenv", "ini", "npmrc", "properties" or "toml".
+	Format string
+}
+
+// IsConfigFile reports whether the object is a configuration file rather than a
+// Kubernetes object.
+func (o *Object) IsConfigFile() bool { return o.Config != nil }
+
+// SOPSInfo is the part of a document's SOPS metadata that says which values are
+// encrypted (https://github.com/getsops/sops: the "sops" mapping of YAML and JSON
+// files, the sops_* keys of dotenv and INI files). At most one of the suffix and
+// regular-expression settings is set by sops; none means every value is encrypted.
+type SOPSInfo struct {
+	Version                                        string
+	UnencryptedSuffix, EncryptedSuffix             string
+	UnencryptedRegex, EncryptedRegex               string
+	UnencryptedCommentRegex, EncryptedCommentRegex string
+	// MACOnlyEncrypted: the MAC covers only the encrypted values.
+	MACOnlyEncrypted bool
 }
 
 // KeyLine is the line of one mapping key.

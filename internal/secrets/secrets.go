@@ -24,6 +24,9 @@
 package secrets
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"path"
@@ -51,6 +54,11 @@ type Match struct {
 	Key string
 	// Note is a non-secret detail ("encrypted", "registry ghcr.io").
 	Note string
+	// Digest identifies the secret within this process (an HMAC-SHA256 of it under a
+	// key drawn at random when the process starts), so that the same secret found in
+	// two places (a commit and the working tree) is recognised as one. It is never
+	// output: a digest of a short password could be tested against guesses.
+	Digest [32]byte
 }
 
 // Describe renders the match for a message: kind, masked value and length.
@@ -200,6 +208,7 @@ func (c *candidates) result() []Match {
 		line += strings.Count(c.value[lineAt:a.start], "\n")
 		lineAt = a.start
 		out = append(out, Match{
+			Digest:   digest(secret),
 			Detector: a.d.id,
 			Kind:     a.d.kind,
 			Offset:   a.start,
@@ -211,6 +220,23 @@ func (c *candidates) result() []Match {
 		})
 	}
 	return out
+}
+
+// digestKey is the process's key for Match.Digest.
+var digestKey = func() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("secrets: no randomness for the digest key: " + err.Error())
+	}
+	return k
+}()
+
+// digest is the HMAC-SHA256 of secret under the process's key.
+func digest(secret string) (d [32]byte) {
+	h := hmac.New(sha256.New, digestKey)
+	h.Write([]byte(secret))
+	h.Sum(d[:0])
+	return d
 }
 
 // mask shows the first show characters of secret (a public prefix), then ****.
