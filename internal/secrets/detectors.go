@@ -168,7 +168,7 @@ var (
 	stripeRE       = regexp.MustCompile(`\b[rs]k_live_[0-9A-Za-z]{20,247}\b`)
 	pemBeginRE     = regexp.MustCompile(`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?)-----`)
 	jwtRE          = regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}`)
-	urlCredRE      = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.\-]{1,30})://([^\s:/?#@"'<>\[\]{}\\]{1,128}):([^\s/?#@"'<>{}\\]{1,256})@([A-Za-z0-9\[\]._\-]+)`)
+	urlCredRE      = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.\-]{1,30})://([^\s:/?#@"'<>\[\]{}\\]{0,128}):([^\s/?#@"'<>{}\\]{1,256})@([A-Za-z0-9\[\]._\-]+)`)
 	dockerFieldRE  = regexp.MustCompile(`\\?"(auth|password|identitytoken|registrytoken)\\?"\s*:\s*\\?"([^"\\]{3,})\\?"`)
 	dockerHostRE   = regexp.MustCompile(`\\?"([^"\\]+)\\?"\s*:\s*\{`)
 )
@@ -436,6 +436,8 @@ func findURLCredentials(_ *Scanner, c *candidates, d *detector, _, value string)
 	}
 }
 
+func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+
 func isSchemeChar(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '.' || b == '-'
 }
@@ -443,7 +445,8 @@ func isSchemeChar(b byte) bool {
 // urlPasswordPlaceholder is placeholder for the password of a URL, which may also be
 // percent-encoded or name itself ("password", "pass").
 func urlPasswordPlaceholder(pw string) bool {
-	if strings.HasPrefix(pw, "$") || strings.HasPrefix(pw, "%24") || strings.HasPrefix(pw, "%7B") {
+	if len(pw) > 1 && pw[0] == '$' && (pw[1] == '{' || pw[1] == '(' || pw[1] == '_' || isLetter(pw[1])) ||
+		strings.HasPrefix(pw, "%24") || strings.HasPrefix(pw, "%7B") {
 		return true
 	}
 	if placeholder(pw) {

@@ -11,20 +11,50 @@ import (
 // notLiteral, since any string can follow "password=".
 
 // placeholderWords occur in values written to be replaced, and in the documentation
-// examples providers publish (AKIAIOSFODNN7EXAMPLE); "test" covers test fixtures.
-// Random tokens of the lengths detected here contain none of them by chance often
-// enough to matter.
+// examples providers publish (AKIAIOSFODNN7EXAMPLE). Long words count anywhere in a
+// value: random tokens of the lengths detected here do not contain seven given
+// letters by chance. Short ones (shortPlaceholderWords) count only where a word
+// starts (at the start of the value, after a character that is not a letter, or at
+// a lower-to-upper case change): "testpass1" and "my-dummy-pw" are placeholders,
+// "contest" and "Latest7x" are not.
 var placeholderWords = []string{
-	"changeme", "change_me", "change-me", "changeit", "replace", "example", "dummy",
-	"placeholder", "sample", "xxxx", "redacted", "your", "insert", "fixme", "todo",
-	"test", "fake", "foobar", "lorem", "notasecret", "not-a-secret", "not_a_secret",
-	"secret-here", "password-here", "token-here", "key-here", "goes-here", "goeshere",
+	"changeme", "change_me", "change-me", "changeit", "replace", "example", "placeholder",
+	"redacted", "notasecret", "not-a-secret", "not_a_secret", "secret-here", "password-here",
+	"token-here", "key-here", "goes-here", "goeshere",
 }
 
-// templateMarks are variable references of shells, Kubernetes ($(VAR) dependent
-// environment variables), Helm and Go templates, printf verbs and angle-bracket
-// placeholders.
-var templateMarks = []string{"${", "$(", "{{", "}}", "%s", "%v", "%d", "<", ">", "***", "..."}
+var shortPlaceholderWords = []string{
+	"dummy", "sample", "your", "insert", "fixme", "todo", "test", "fake", "foobar", "lorem",
+}
+
+// Placeholders are told from random strings by their shape, not by one character: a
+// password may contain any of $ { < > * % . and still be a password. These are the
+// shapes of variable references (shells, Kubernetes' $(VAR), Helm and Go templates,
+// Jinja, ERB, Octopus, Maven and Windows), printf verbs and angle-bracket slots.
+var (
+	// References that may sit anywhere in a value: ${VAR}, ${VAR:-x}, ${var.name},
+	// ${{ secrets.X }}, $(VAR), $(cat /run/secrets/x), {{ .Values.x }}, {%- if x %},
+	// <%= x %>, #{x}.
+	embeddedRefRE = regexp.MustCompile(`\$\{\{?\s*[A-Za-z_][A-Za-z0-9_.]*(?:\s*\}\}|\}|[:?=+\-#%/][^{}]*\})` +
+		`|\$\((?:[A-Za-z_][A-Za-z0-9_]*|[a-z][a-z0-9_\-]* [^()]*)\)` +
+		`|\{\{-?\s*[A-Za-z_.$"'(][^{}]*\}\}|\{%-?\s*[a-z][^{}]*%\}|<%[=\-]?\s*[A-Za-z_@][^<>]*%>|#\{[A-Za-z_][A-Za-z0-9_.]*\}`)
+	// Whole values that are a reference: $VAR, %VAR%, @VAR@, {password}, {0}.
+	wholeRefRE = regexp.MustCompile(`^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|@[A-Za-z_][A-Za-z0-9_.\-]*@|\{(?:[0-9]+|` + slotWords + `)\})$`)
+	// An angle-bracket slot: <password>, <your-key>, <registry password>, <API_KEY>.
+	angleRE = regexp.MustCompile(`<` + slotWords + `>`)
+	// A reference cut short where a value read from a file ends (at white space, a
+	// brace or a parenthesis): "{{ .Values.x", "${DB_PASSWORD", "$(cat".
+	templateStartRE = regexp.MustCompile(`^(?:\{\{[-\s.$A-Za-z]|\$\{\{?\s*[A-Za-z_]|\$\([A-Za-z_])`)
+	// printf verbs and Python's %(name)s.
+	printfRE = regexp.MustCompile(`%(?:\([A-Za-z_][A-Za-z0-9_]*\))?[sdv]`)
+	// printfRestRE is what must remain around the verbs of a format string: a random
+	// password with "%s" in it has other symbols too.
+	printfRestRE = regexp.MustCompile(`^[A-Za-z0-9_.:/@=\-]*$`)
+)
+
+// slotWords is the text of a slot: words in one case (password, your-key,
+// Your Password, API_KEY), not a random run such as "Kd4", "Wtk" or "zXfrC".
+const slotWords = `(?:[a-z]{3,}|[A-Z][a-z]{3,}|[A-Z]{4,})(?:[ _.\-/|](?:[A-Za-z][a-z0-9]*|[A-Z0-9]+))*`
 
 // credentialValues are values that only name what should be there ("password",
 // "API_KEY"): documentation's way of writing "the password goes here". Anything more
@@ -44,7 +74,7 @@ var referencePrefixes = []string{
 	"vault:", "ref+", "arn:aws:", "arn:aws-", "ssm:", "secretsmanager:", "sm://", "gcpsm://",
 	"awssm://", "awsssm://", "azkv://", "keyvault:", "akv:", "op://", "enc[", "env:", "file:",
 	"secret:", "secretref:", "secretkeyref", "k8s:", "kubernetes:", "projects/", "gsm:",
-	"classpath:", "bitwarden:", "doppler:", "infisical:", "conjur:", "cyberark:",
+	"classpath:", "@microsoft.keyvault(", "bitwarden:", "doppler:", "infisical:", "conjur:", "cyberark:",
 }
 
 // placeholder reports whether a found secret is a placeholder, reference or example
@@ -53,20 +83,99 @@ func placeholder(v string) bool {
 	if v == "" {
 		return true
 	}
-	for _, m := range templateMarks {
-		if strings.Contains(v, m) {
+	if strings.ContainsAny(v, "${}<>%#@") && referenceShape(v) {
+		return true
+	}
+	if fillerRun(v) || elided(v) {
+		return true
+	}
+	if len(v) <= maxWordCheck && placeholderWord(v) {
+		return true
+	}
+	return lowDiversity(v)
+}
+
+// referenceShape reports a variable reference, template, printf format or slot.
+func referenceShape(v string) bool {
+	if templateStartRE.MatchString(v) || wholeRefRE.MatchString(v) || embeddedRefRE.MatchString(v) || angleRE.MatchString(v) {
+		return true
+	}
+	if strings.Contains(v, "%") && printfRE.MatchString(v) {
+		return printfRestRE.MatchString(printfRE.ReplaceAllString(v, ""))
+	}
+	return false
+}
+
+// fillerRun reports a run of x, X, *, # or • making up a third of v or more (at
+// least three): ghp_xxxx..., sk_live_****..., ab****yz. A random string with "***"
+// somewhere in it is not a placeholder.
+func fillerRun(v string) bool {
+	need := max(3, (len(v)+2)/3)
+	run, prev := 0, byte(0)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c != 'x' && c != 'X' && c != '*' && c != '#' {
+			run = 0
+			continue
+		}
+		if c == prev && run > 0 {
+			run++
+		} else {
+			run = 1
+		}
+		prev = c
+		if run >= need {
 			return true
 		}
 	}
-	if len(v) <= maxWordCheck {
-		lower := strings.ToLower(v)
-		for _, w := range placeholderWords {
-			if strings.Contains(lower, w) {
-				return true
-			}
+	return strings.Count(v, "•") >= need
+}
+
+// elided reports a value cut short for the reader: "..." (or "…") at its start or end.
+func elided(v string) bool {
+	return strings.HasSuffix(v, "...") || strings.HasPrefix(v, "...") ||
+		strings.HasSuffix(v, "…") || strings.HasPrefix(v, "…")
+}
+
+// placeholderWord reports one of the placeholder words in v (see placeholderWords).
+func placeholderWord(v string) bool {
+	if strings.Contains(v, "xxxx") || strings.Contains(v, "XXXX") {
+		return true
+	}
+	lower := strings.ToLower(v)
+	for _, w := range placeholderWords {
+		if strings.Contains(lower, w) {
+			return true
 		}
 	}
-	return lowDiversity(v)
+	for _, w := range shortPlaceholderWords {
+		for i := 0; ; {
+			j := strings.Index(lower[i:], w)
+			if j < 0 {
+				break
+			}
+			at := i + j
+			if wordStart(v, at) {
+				return true
+			}
+			i = at + 1
+		}
+	}
+	return false
+}
+
+// wordStart reports whether a word starts at v[i]: at the start, after a character
+// that is not a letter, or where lower case turns to upper case.
+func wordStart(v string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	p, c := v[i-1], v[i]
+	pLetter := p >= 'a' && p <= 'z' || p >= 'A' && p <= 'Z'
+	if !pLetter {
+		return true
+	}
+	return p >= 'a' && p <= 'z' && c >= 'A' && c <= 'Z'
 }
 
 // maxWordCheck is the longest secret checked for placeholder words: a long random
@@ -109,20 +218,10 @@ func notLiteral(v string) bool {
 			return true
 		}
 	}
-	switch v[0] {
-	case '/', '~', '!', '*', '&', '@', '$':
-		// A path, a YAML tag, alias or anchor, a file reference (curl's @file), a
-		// shell variable or a crypt(3)/bcrypt hash ($2y$...).
-		return true
-	case '.':
-		if strings.HasPrefix(v, "./") || strings.HasPrefix(v, "../") {
-			return true
-		}
-	case '{':
-		// An LDAP-style hash ({SSHA}...) or an inline JSON/YAML mapping.
+	if leadingShape(v) {
 		return true
 	}
-	if len(v) > 2 && v[1] == ':' && (v[2] == '\\' || v[2] == '/') {
+	if winPathRE.MatchString(v) {
 		return true // C:\path
 	}
 	if strings.Contains(lower, "://") && !strings.Contains(v, "@") {
@@ -175,7 +274,42 @@ func nameLike(v string) bool {
 	return segments > 1 && !uuidRE.MatchString(v)
 }
 
-var callRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*\(.*\)$`)
+// Values recognised by their first character and the shape of the rest. A password
+// may start with any character: "/x9$kQ!" is not a path, "$ecret!9" not a variable.
+var (
+	// A path: /etc/secret/db-password, ~/.pgpass, ./pw.txt, ../secrets/pw.
+	pathRE = regexp.MustCompile(`^(?:~|\.{1,2})?/[A-Za-z0-9._\-/]*$`)
+	// A Windows path: C:\secrets\pw.txt.
+	winPathRE = regexp.MustCompile(`^[A-Za-z]:[\\/][A-Za-z0-9._\-\\/ ]*$`)
+	// A YAML tag (!vault, !Ref), alias (*db) or anchor (&db).
+	yamlMarkRE = regexp.MustCompile(`^(?:!{1,2}[A-Za-z][A-Za-z0-9_.:/\-]*|[*&](?:[a-z0-9_.\-]+|[A-Z0-9_.\-]+))$`)
+	// A file reference of curl, httpie or Ansible: @/path, @file.txt.
+	atFileRE = regexp.MustCompile(`^@[A-Za-z0-9._/~\-]+$`)
+	// A password hash: crypt(3) and its successors ($2y$10$..., $6$salt$...,
+	// $argon2id$...), and LDAP/Spring schemes ({SSHA}..., {bcrypt}...), or a Spring
+	// Cloud Config encrypted value ({cipher}...).
+	hashRE = regexp.MustCompile(`^(?:\$(?:1|2[abxy]?|5|6|7|y|gy|apr1|md5|sha1|sha256|sha512|argon2(?:i|d|id)|pbkdf2(?:-sha(?:1|256|512))?|scrypt|bcrypt(?:-sha256)?)\$|(?i:\{(?:s?sha(?:256|384|512)?|s?md5|crypt|bcrypt|pbkdf2(?:-sha(?:1|256|512))?|argon2(?:id|i|d)?|scrypt|ssha|cipher|md4|sha-?1|x-pbkdf2)\}))`)
+)
+
+// leadingShape reports paths, YAML marks, file references, hashes and references
+// that a value's first character announces, when the rest has their shape.
+func leadingShape(v string) bool {
+	switch v[0] {
+	case '/', '~', '.':
+		return v == "~" || pathRE.MatchString(v)
+	case '!', '*', '&':
+		return yamlMarkRE.MatchString(v)
+	case '@':
+		return atFileRE.MatchString(v)
+	case '$', '{':
+		return hashRE.MatchString(v)
+	}
+	return false
+}
+
+// callRE is an expression in code: a function called with quoted strings, names and
+// numbers ("T(aI=+Ab~Gk)" is a password).
+var callRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*\((?:\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_.\-]+)\s*,?)*\)$`)
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 

@@ -1,0 +1,86 @@
+package secrets
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRandomPasswordsReported: placeholders are told from passwords by their shape,
+// not by one character. Of 400 random 20-character printable passwords (a fixed
+// seed; printable ASCII without the space), every one is reported under
+// DB_PASSWORD, whatever it starts with or contains ($ { < > * % ... / ~ ! & @).
+func TestRandomPasswordsReported(t *testing.T) {
+	const printable = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+	var missed []string
+	seed := uint64(400)
+	for i := 0; i < 400; i++ {
+		b := make([]byte, 20)
+		for j := range b {
+			seed = seed*6364136223846793005 + 1442695040888963407
+			b[j] = printable[(seed>>33)%uint64(len(printable))]
+		}
+		pw := string(b)
+		ms := Detect("DB_PASSWORD", pw)
+		if len(ms) != 1 || ms[0].Detector != Password {
+			missed = append(missed, pw)
+		}
+	}
+	if len(missed) > 0 {
+		t.Errorf("%d of 400 random passwords not reported as passwords: %q", len(missed), missed)
+	}
+}
+
+// TestPlaceholderShapes: each whole-value shape of a placeholder, and random values
+// that share one character with it.
+func TestPlaceholderShapes(t *testing.T) {
+	for _, v := range []string{
+		"${DB_PASSWORD}", "${DB_PASSWORD:-x}", "${{ secrets.DB }}", "$(DB_PASSWORD)", "$DB_PASSWORD",
+		"{{ .Values.db.password }}", "{{.Values.x}}", "pre-${X}-post", "%DB_PASSWORD%", "@db.password@",
+		"{password}", "{0}", "<password>", "<your-key>", "<registry password>", "%s", "%(password)s",
+		"pw-%s-x", "***", "********", "ab****yz", "xxxxxxxx", "XXXX-XXXX-XXXX", "changeme", "CHANGE_ME",
+		"example123", "dummy-pass", "my-dummy-pw", "testpass1", "your_password", "REPLACE_ME",
+		"#{DbPassword}", "<%= db_password %>", "{% raw %}", "secret...", "...",
+	} {
+		if !placeholder(v) {
+			t.Errorf("placeholder(%q) = false, want true", v)
+		}
+	}
+	for _, v := range []string{
+		"x9$kQ!a<b", "a<b>c9Qz", "Zq*7&k!pl", "w***Rt9!pQzLm2", "k...9Qz!pL", "%x9Qz!pLm*", "9%s!Qz#k(L",
+		"$ecret!9", "${9xQ", "{x9!Qz", "contest9!Q", "Latest7xQ", "protest-7Q",
+	} {
+		if placeholder(v) {
+			t.Errorf("placeholder(%q) = true, want false", v)
+		}
+	}
+	for _, v := range []string{"/etc/secret/db-password", "~/.pgpass", "./pw.txt", "~", "!vault", "*db", "&anchor",
+		"@/run/secrets/pw", "$2y$10$" + fakeToken32[:22], "$6$salt$" + fakeToken32, "{SSHA}" + fakeToken32, "{cipher}" + fakeToken32} {
+		if !notLiteral(v) {
+			t.Errorf("notLiteral(%q) = false, want true", v)
+		}
+	}
+	for _, v := range []string{"/x9$kQ!", "~x9!Qz", "!x9#Qz", "*9Qz!&k", "&k9Q!z", "@x9!Qz#", "$x9!Qz", "{x9!Qz", ".x9!Qz"} {
+		if notLiteral(v) {
+			t.Errorf("notLiteral(%q) = true, want false", v)
+		}
+	}
+}
+
+func TestURLWithoutUser(t *testing.T) {
+	runDetect(t, New(DefaultOptions()), []detectCase{
+		{name: "redis without a user", key: "REDIS_URL", value: "redis://:Zx8pLm2qRt@redis:6379/0",
+			want: []string{URLCredentials}, secrets: []string{"Zx8pLm2qRt"}},
+		{name: "rediss in a file", key: "config.yaml", value: "cache:\n  url: rediss://:Kx8!pQ2z@cache.shop:6380\n",
+			want: []string{URLCredentials}, secrets: []string{"Kx8!pQ2z"}},
+		{name: "amqp without a user", key: "", value: "amqp://:guest2x@mq:5672/", want: []string{URLCredentials}},
+		{name: "without a user, template", key: "", value: "redis://:{{ .Values.auth.password }}@redis:6379"},
+		{name: "without a user, variable", key: "", value: "redis://:${REDIS_PASSWORD}@redis:6379"},
+		{name: "without a user, dependent variable", key: "", value: "redis://:$(REDIS_PASSWORD)@redis:6379"},
+		{name: "without a user, $VAR", key: "", value: "redis://:$REDIS_PASSWORD@redis:6379"},
+		{name: "no password at all", key: "", value: "redis://redis:6379/0"},
+		{name: "password starting with $", key: "", value: "redis://:$9xQz!k2@redis:6379", want: []string{URLCredentials}},
+	})
+	if ms := Detect("", "redis://:Zx8pLm2qRt@redis:6379/0"); len(ms) != 1 || !strings.Contains(ms[0].Note, "redis URL for host redis") {
+		t.Errorf("note: %+v", ms)
+	}
+}
