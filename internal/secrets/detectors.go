@@ -378,13 +378,7 @@ func findJWTs(_ *Scanner, c *candidates, d *detector, _, value string) {
 		if !decodeSegment(parts[1], &claims) {
 			continue
 		}
-		example := false
-		for _, k := range []string{"iss", "sub", "email", "name"} {
-			if s, ok := claims[k].(string); ok && placeholder(s) && s != "" {
-				example = true
-			}
-		}
-		if example {
+		if exampleClaims(claims) {
 			continue
 		}
 		note := ""
@@ -393,6 +387,37 @@ func findJWTs(_ *Scanner, c *candidates, d *detector, _, value string) {
 		}
 		c.add(d, m[0], m[1], "", note)
 	}
+}
+
+// knownExampleIssuers are the issuers of tokens published with a project's
+// documentation and samples: Istio's demo JWT (security tasks, samples/jwt-server).
+var knownExampleIssuers = map[string]bool{"testing@secure.istio.io": true}
+
+// exampleDomainRE matches a host of the domains reserved for documentation (RFC 2606:
+// example.com, example.org, example.net and their subdomains) as a whole name, in an
+// issuer URL, a host or an e-mail address: not "example.company.io" or "myexample.com".
+var exampleDomainRE = regexp.MustCompile(`(?:^|[/@.:])example\.(?:com|org|net)(?:$|[/:?#])`)
+
+// exampleClaims reports the claims of a documentation example: the payload of the
+// jwt.io sample (sub "1234567890", name "John Doe", whatever the signature), a known
+// published demo issuer, or an issuer, subject, audience or e-mail at a documentation
+// domain. A real token whose issuer or subject merely contains "test" or "example"
+// ("contest", "auth.example-corp.io"), or whose subject is short ("42"), is reported.
+func exampleClaims(claims map[string]any) bool {
+	if sub, _ := claims["sub"].(string); sub == "1234567890" {
+		if name, _ := claims["name"].(string); name == "John Doe" {
+			return true
+		}
+	}
+	if iss, _ := claims["iss"].(string); knownExampleIssuers[iss] {
+		return true
+	}
+	for _, k := range []string{"iss", "sub", "aud", "email"} {
+		if s, ok := claims[k].(string); ok && len(s) <= 256 && exampleDomainRE.MatchString(strings.ToLower(s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeSegment decodes one base64url segment of a JWT into v.

@@ -84,3 +84,22 @@ func TestURLWithoutUser(t *testing.T) {
 		t.Errorf("note: %+v", ms)
 	}
 }
+
+// TestJWTExamples: documentation examples are judged by exact known examples and
+// whole documentation domains, not by "test" or "example" anywhere in a claim.
+func TestJWTExamples(t *testing.T) {
+	hs := `{"alg":"HS256","typ":"JWT"}`
+	runDetect(t, New(DefaultOptions()), []detectCase{
+		{name: "issuer contains test", key: "", value: jwt(hs, `{"iss":"https://auth.contest.io","sub":"svc-billing"}`, fakeJWTSig), want: []string{JWT}},
+		{name: "subject contains example", key: "", value: jwt(hs, `{"iss":"https://auth.example-corp.io","sub":"counterexample"}`, fakeJWTSig), want: []string{JWT}},
+		{name: "issuer with test as a word", key: "", value: jwt(hs, `{"iss":"https://test.shop.io","sub":"tester"}`, fakeJWTSig), want: []string{JWT}},
+		{name: "short subject", key: "", value: jwt(hs, `{"sub":"42","iat":1700000000}`, fakeJWTSig), want: []string{JWT}},
+		{name: "issuer myexample.com", key: "", value: jwt(hs, `{"iss":"https://myexample.com"}`, fakeJWTSig), want: []string{JWT}},
+		{name: "jwt.io payload with another signature", key: "", value: jwt(hs, `{"sub":"1234567890","name":"John Doe","iat":1516239022}`, fakeJWTSig)},
+		{name: "jwt.io payload with admin", key: "", value: jwt(`{"alg":"RS256","typ":"JWT"}`, `{"sub":"1234567890","name":"John Doe","admin":true,"iat":1516239022}`, fakeJWTSig)},
+		{name: "issuer at example.com", key: "", value: jwt(hs, `{"iss":"https://auth.example.com/","sub":"u1"}`, fakeJWTSig)},
+		{name: "e-mail at example.org", key: "", value: jwt(hs, `{"sub":"u1","email":"jane@example.org"}`, fakeJWTSig)},
+		{name: "audience example.net", key: "", value: jwt(hs, `{"sub":"u1","aud":"example.net"}`, fakeJWTSig)},
+		{name: "Istio demo token", key: "", value: jwt(`{"alg":"RS256"}`, `{"iss":"testing@secure.istio.io","sub":"testing@secure.istio.io"}`, fakeJWTSig)},
+	})
+}
