@@ -282,11 +282,14 @@ type lineState struct {
 	pos, start, first int
 	// hash is whether " #" occurs on the line before pos.
 	hash bool
+	// space is whether white space follows first on the line before spaceAt.
+	space   bool
+	spaceAt int
 }
 
 func (l *lineState) commented(i int) bool {
 	if k := strings.LastIndexByte(l.s[l.pos:i], '\n'); k >= 0 {
-		l.start, l.first, l.hash = l.pos+k+1, -1, false
+		l.start, l.first, l.hash, l.space, l.spaceAt = l.pos+k+1, -1, false, false, 0
 		l.pos = l.start
 	}
 	if !l.hash {
@@ -303,10 +306,31 @@ func (l *lineState) commented(i int) bool {
 	if l.first < i {
 		line := l.s[l.first:i]
 		for _, p := range []string{"#", "//", ";", "<!--"} {
-			if strings.HasPrefix(line, p) {
+			if strings.HasPrefix(line, p) && !(p == "//" && l.npmrcScope(i)) {
 				return true
 			}
 		}
 	}
 	return l.hash
+}
+
+// npmrcScope reports whether the line before offset i is the scope of an .npmrc
+// setting, "//registry.example.org/path/:" before _authToken=..., _auth=... or
+// _password=...: a line of the form //host/path/:key=value is an assignment, not a
+// comment. The line must start with // and hold no white space up to "/:" just before
+// i; the white space is tracked as the line is read, so each byte is read once.
+func (l *lineState) npmrcScope(i int) bool {
+	if i < l.first+4 || l.s[i-1] != ':' || l.s[i-2] != '/' {
+		return false
+	}
+	if l.spaceAt < l.first {
+		l.spaceAt = l.first
+	}
+	if l.spaceAt < i && !l.space {
+		if strings.ContainsAny(l.s[l.spaceAt:i], " \t\r") {
+			l.space = true
+		}
+		l.spaceAt = i
+	}
+	return !l.space
 }

@@ -439,7 +439,8 @@ func TestCommentedOut(t *testing.T) {
 		ls := strings.LastIndexByte(s[:i], '\n') + 1
 		line := strings.TrimLeft(s[ls:i], " \t")
 		for _, p := range []string{"#", "//", ";", "<!--"} {
-			if strings.HasPrefix(line, p) {
+			npmrc := p == "//" && len(line) >= 4 && strings.HasSuffix(line, "/:") && !strings.ContainsAny(line, " \t\r")
+			if strings.HasPrefix(line, p) && !npmrc {
 				return true
 			}
 		}
@@ -448,6 +449,7 @@ func TestCommentedOut(t *testing.T) {
 	for _, s := range []string{
 		"password=x # token=y\n  # secret=z\n\t// key=a\n;pw=b\n<!-- pass=c -->\nkey=d #e\nfoo#bar=1",
 		"   \n\t \n#\n # #\n#x\n  ;\n<!\n<!--\n a #b c",
+		"//r.io/:_authToken=x\n  //r.io/a/:_auth=y //r/:z\n// c/:d\n//:/:_password=1 #\n///:a",
 	} {
 		for step := 1; step <= 3; step++ {
 			l := lineState{s: s, first: -1}

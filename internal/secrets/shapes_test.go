@@ -103,3 +103,26 @@ func TestJWTExamples(t *testing.T) {
 		{name: "Istio demo token", key: "", value: jwt(`{"alg":"RS256"}`, `{"iss":"testing@secure.istio.io","sub":"testing@secure.istio.io"}`, fakeJWTSig)},
 	})
 }
+
+// TestNpmrc: lines of an .npmrc that set a registry's credentials start with // and
+// are assignments, not comments.
+func TestNpmrc(t *testing.T) {
+	npmrc := "registry=https://registry.shop.io/\n//registry.shop.io/:_authToken=" + fakeToken32 + "\nalways-auth=true\n"
+	auth := b64s("deploy:" + fakeToken32[:20])
+	runDetect(t, New(DefaultOptions()), []detectCase{
+		{name: "auth token", key: ".npmrc", value: npmrc, want: []string{GenericToken}, secrets: []string{fakeToken32}},
+		{name: "scoped path", key: ".npmrc", value: "@shop:registry=https://gitlab.shop.io/api/v4/packages/npm/\n//gitlab.shop.io/api/v4/packages/npm/:_authToken=" + fakeToken32 + "\n",
+			want: []string{GenericToken}},
+		{name: "basic auth", key: ".npmrc", value: "//registry.shop.io/:_auth=" + auth + "\n", want: []string{GenericToken}, secrets: []string{auth}},
+		{name: "password", key: ".npmrc", value: "//registry.shop.io/:username=deploy\n//registry.shop.io/:_password=" + b64s("Zx8pLm2qRt") + "\n",
+			want: []string{Password}},
+		{name: "variable", key: ".npmrc", value: "//registry.shop.io/:_authToken=${NPM_TOKEN}\n"},
+		{name: "comment", key: ".npmrc", value: "// _authToken=" + fakeToken32 + "\n"},
+		{name: "comment with a scope-like word", key: "", value: "// see //registry/:_authToken=" + fakeToken32 + "\n"},
+		{name: "code comment", key: "app.js", value: "// token=" + fakeToken32 + "\n"},
+		{name: "as a key", key: "//registry.shop.io/:_authToken", value: fakeToken32, want: []string{GenericToken}},
+	})
+	if ms := Detect(".npmrc", npmrc); len(ms) != 1 || ms[0].Key != "_authToken" || ms[0].Line != 2 {
+		t.Errorf("key and line: %+v", ms)
+	}
+}
