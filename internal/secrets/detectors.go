@@ -16,6 +16,9 @@ const (
 	AzureStorageKey       = "azure-storage-key"
 	GitHubToken           = "github-token"
 	GitLabToken           = "gitlab-token"
+	GoogleAPIKey          = "google-api-key"
+	NPMToken              = "npm-token"
+	PyPIToken             = "pypi-token"
 	SlackToken            = "slack-token"
 	SlackWebhook          = "slack-webhook"
 	StripeKey             = "stripe-key"
@@ -88,14 +91,27 @@ var detectors = []detector{
 		priority: priorityFormat, find: findAzure},
 	// GitHub tokens: personal (ghp_), OAuth (gho_), user-to-server (ghu_),
 	// server-to-server (ghs_), refresh (ghr_) and fine-grained personal tokens
-	// (github_pat_).
+	// (github_pat_). The 40-character ones end with a checksum (Base62CRC32) that a
+	// look-alike fails.
 	{id: GitHubToken, kind: "GitHub token", needles: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
-		showPrefix: 4, priority: priorityFormat, find: regexFinder(githubRE, 0)},
+		showPrefix: 4, priority: priorityFormat, find: findGitHubTokens},
 	// GitLab tokens: personal/project/group access (glpat-), deploy (gldt-), runner
 	// authentication (glrt-), pipeline trigger (glptt-), feed (glft-), OAuth
 	// application secrets (gloas-) and CI/CD job tokens (glcbt-).
 	{id: GitLabToken, kind: "GitLab token", needles: []string{"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "gloas-", "glcbt-"},
 		showPrefix: 4, priority: priorityFormat, find: regexFinder(gitlabRE, 0)},
+	// Google API keys: AIza and 35 characters of base64url, 39 in all (Maps,
+	// Firebase, YouTube, Gemini and every other Google API that takes a key).
+	{id: GoogleAPIKey, kind: "Google API key", needles: []string{"AIza"}, showPrefix: 4,
+		priority: priorityFormat, find: findGoogleAPIKeys},
+	// npm access tokens: npm_ and 36 base62 characters, the last 6 a checksum of the
+	// first 30 (as GitHub's).
+	{id: NPMToken, kind: "npm access token", needles: []string{"npm_"}, showPrefix: 4,
+		priority: priorityFormat, find: findNPMTokens},
+	// PyPI API tokens: pypi- and a macaroon in base64url whose location is pypi.org
+	// (AgEIcHlwaS5vcmc) or test.pypi.org (AgENdGVzdC5weXBpLm9yZw).
+	{id: PyPIToken, kind: "PyPI API token", needles: []string{"pypi-AgE"}, showPrefix: 4,
+		priority: priorityFormat, find: findPyPITokens},
 	// Slack tokens: bot (xoxb-), user (xoxp-), workspace app (xoxa-), refresh (xoxr-),
 	// session (xoxs-) and app-level (xapp-) tokens with their numeric team/user parts.
 	{id: SlackToken, kind: "Slack token", needles: []string{"xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xapp-"},
@@ -163,6 +179,9 @@ var (
 	azureValueRE   = regexp.MustCompile(`^[A-Za-z0-9+/]{86}==$`)
 	githubRE       = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b`)
 	gitlabRE       = regexp.MustCompile(`\b(?:glpat|gldt|glrt|glptt|glft|gloas|glcbt)-[A-Za-z0-9_\-]{20,}(?:\.[A-Za-z0-9_\-]{2,})*`)
+	googleAPIKeyRE = regexp.MustCompile(`AIza[0-9A-Za-z_\-]{35}`)
+	npmRE          = regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)
+	pypiRE         = regexp.MustCompile(`\bpypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]+`)
 	slackRE        = regexp.MustCompile(`\b(?:xox[abprs]-(?:[0-9]{1,20}-){1,3}[0-9A-Za-z]{10,64}|xapp-[0-9]-[A-Z0-9]{6,}-[0-9]{6,}-[0-9a-z]{32,})\b`)
 	slackWebhookRE = regexp.MustCompile(`hooks\.slack\.com/(?:services|workflows|triggers)/(T[A-Z0-9]{6,}/[A-Za-z0-9]{6,}/[A-Za-z0-9/]{16,})`)
 	stripeRE       = regexp.MustCompile(`\b[rs]k_live_[0-9A-Za-z]{20,247}\b`)
@@ -183,6 +202,70 @@ func regexFinder(re *regexp.Regexp, group int) func(*Scanner, *candidates, *dete
 			}
 			c.add(d, start, end, "", "")
 		}
+	}
+}
+
+func findGitHubTokens(s *Scanner, c *candidates, d *detector, _, value string) {
+	for _, m := range githubRE.FindAllStringIndex(value, -1) {
+		tok := value[m[0]:m[1]]
+		if placeholder(tok) || !s.lax && len(tok) == 40 && tok[3] == '_' && !checksummed(tok[4:]) {
+			continue
+		}
+		c.add(d, m[0], m[1], "", "")
+	}
+}
+
+func findNPMTokens(s *Scanner, c *candidates, d *detector, _, value string) {
+	for _, m := range npmRE.FindAllStringIndex(value, -1) {
+		tok := value[m[0]:m[1]]
+		if placeholder(tok) || !s.lax && !checksummed(tok[4:]) {
+			continue
+		}
+		c.add(d, m[0], m[1], "", "")
+	}
+}
+
+// isBase64URLChar reports a character of the base64url alphabet.
+func isBase64URLChar(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_'
+}
+
+// findGoogleAPIKeys adds each AIza key of exactly 39 characters: not inside a longer
+// run of base64url characters.
+func findGoogleAPIKeys(_ *Scanner, c *candidates, d *detector, _, value string) {
+	for _, m := range googleAPIKeyRE.FindAllStringIndex(value, -1) {
+		if m[0] > 0 && isBase64URLChar(value[m[0]-1]) || m[1] < len(value) && isBase64URLChar(value[m[1]]) {
+			continue
+		}
+		if key := value[m[0]:m[1]]; placeholder(key[4:]) {
+			continue
+		}
+		c.add(d, m[0], m[1], "", "")
+	}
+}
+
+// findPyPITokens adds each pypi- token whose body decodes to a version 2 macaroon
+// (location pypi.org or test.pypi.org, then an identifier).
+func findPyPITokens(_ *Scanner, c *candidates, d *detector, _, value string) {
+	for _, m := range pypiRE.FindAllStringIndex(value, -1) {
+		end := m[1]
+		for end < len(value) && end-m[1] < 2 && value[end] == '=' {
+			end++
+		}
+		body := value[m[0]+len("pypi-") : m[1]]
+		raw, err := base64.RawURLEncoding.DecodeString(body[:len(body)/4*4])
+		if len(body) < 64 || err != nil || raw[0] != 2 || raw[1] != 1 {
+			continue
+		}
+		loc := int(raw[2])
+		if 3+loc >= len(raw) || raw[3+loc] != 2 || placeholder(body) {
+			continue // no identifier packet after the location
+		}
+		note := ""
+		if strings.HasPrefix(body, "AgENdGVzdC5weXBpLm9yZw") {
+			note = "TestPyPI"
+		}
+		c.add(d, m[0], end, "", note)
 	}
 }
 

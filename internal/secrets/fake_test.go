@@ -34,9 +34,9 @@ var (
 	fakeAWSID     = "AKIA" + rnd(base32, 16)
 	fakeAWSTempID = "ASIA" + rnd(base32, 16)
 	fakeAWSSecret = rnd(alnum, 18) + "/" + rnd(alnum, 10) + "+" + rnd(alnum, 10)
-	fakeGHP       = "ghp_" + rnd(alnum, 36)
-	fakeGHO       = "gho_" + rnd(alnum, 36)
-	fakeGHS       = "ghs_" + rnd(alnum, 36)
+	fakeGHP       = "ghp_" + checksummedBody(rnd(alnum, 36))
+	fakeGHO       = "gho_" + checksummedBody(rnd(alnum, 36))
+	fakeGHS       = "ghs_" + checksummedBody(rnd(alnum, 36))
 	fakeGHPat     = "github_pat_" + rnd(alnum, 22) + "_" + rnd(alnum, 59)
 	fakeGLPat     = "glpat-" + rnd(alnum, 20)
 	fakeSlackBot  = "xoxb-" + rnd("0123456789", 12) + "-" + rnd("0123456789", 13) + "-" + rnd(alnum, 24)
@@ -50,7 +50,33 @@ var (
 	fakeHex40     = rnd(hexLow, 40)
 	fakeJWTSig    = rnd(alnum+"-_", 43)
 	fakePEMBody   = wrap(rnd(b64, 1200), 64)
+	fakeNPM       = "npm_" + checksummedBody(rnd(alnum, 36))
+	fakeGoogleKey = "AIza" + rnd(alnum+"-_", 35)
+	fakePyPI      = pypiToken("pypi.org")
+	fakeTestPyPI  = pypiToken("test.pypi.org")
 )
+
+// checksummedBody replaces the last 6 of 36 random characters with the checksum of
+// the first 30, as GitHub and npm tokens end.
+func checksummedBody(random36 string) string {
+	return random36[:30] + Base62CRC32(random36[:30])
+}
+
+// pypiToken is a PyPI API token: a version 2 macaroon (location, identifier, a
+// caveat, the signature) in base64url after "pypi-".
+func pypiToken(location string) string {
+	raw := []byte{2, 1, byte(len(location))}
+	raw = append(raw, location...)
+	id := rnd(alnum, 32)
+	raw = append(raw, 2, byte(len(id)))
+	raw = append(raw, id...)
+	caveat := `{"version": 1, "permissions": "user"}`
+	raw = append(raw, 0, 2, byte(len(caveat)))
+	raw = append(raw, caveat...)
+	raw = append(raw, 0, 0, 6, 32)
+	raw = append(raw, rnd(alnum, 32)...)
+	return "pypi-" + base64.RawURLEncoding.EncodeToString(raw)
+}
 
 func wrap(s string, n int) string {
 	var lines []string

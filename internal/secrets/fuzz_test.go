@@ -28,6 +28,12 @@ func FuzzDetect(f *testing.F) {
 		{"", `{\"password\":\"x9!kLm2p\"}`},
 		{"", "--password 'abc' --token=\"" + fakeToken32},
 		{"", "a://u:hostx@hostx"},
+		{"", "--maps-key=" + fakeGoogleKey},
+		{".npmrc", "//registry.npmjs.org/:_authToken=" + fakeNPM + "\n//r.io/a/:_auth=${X}\n"},
+		{".pypirc", "[pypi]\npassword = " + fakePyPI},
+		{"REDIS_URL", "redis://:Zx8pLm2qRt@redis:6379/0"},
+		{"DB_PASSWORD", "/x9$kQ!<a>***...%s"},
+		{"token", jwt(`{"alg":"HS256"}`, `{"iss":"https://auth.example.com","sub":"42"}`, fakeJWTSig)},
 	} {
 		f.Add(seed[0], seed[1])
 	}

@@ -35,7 +35,7 @@ func Redact(text string, known ...string) string {
 	if len(text) < minScan {
 		return text
 	}
-	text = redactMatches(text, Detect("", text))
+	text = redactMatches(text, laxScanner.Detect("", text))
 	return redactAssignments(text)
 }
 

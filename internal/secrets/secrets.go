@@ -114,12 +114,18 @@ func DefaultOptions() Options {
 // Scanner runs every detector with a set of options. It is safe for concurrent use.
 type Scanner struct {
 	opts Options
+	// lax skips the checks that tell a token from a look-alike of its format (the
+	// checksum of GitHub and npm tokens): Redact masks look-alikes too.
+	lax bool
 }
 
 // New returns a scanner with the given options.
 func New(opts Options) *Scanner { return &Scanner{opts: opts} }
 
-var defaultScanner = New(DefaultOptions())
+var (
+	defaultScanner = New(DefaultOptions())
+	laxScanner     = &Scanner{opts: DefaultOptions(), lax: true}
+)
 
 // Detect finds secrets in value, found under key (an environment variable name, a
 // ConfigMap key, an annotation; "" when there is none), with the default options.

@@ -377,13 +377,13 @@ func TestDetectorsDocumented(t *testing.T) {
 	ids := Detectors()
 	for _, id := range []string{AWSAccessKeyID, AWSSecretAccessKey, GCPServiceAccountKey, AzureStorageKey, GitHubToken,
 		GitLabToken, SlackToken, SlackWebhook, StripeKey, PrivateKey, EncryptedPrivateKey, JWT, URLCredentials,
-		DockerConfigAuth, Password, SharedSecret, GenericToken} {
+		DockerConfigAuth, Password, SharedSecret, GenericToken, GoogleAPIKey, NPMToken, PyPIToken} {
 		if ids[id] == "" {
 			t.Errorf("detector %s missing from the table", id)
 		}
 	}
-	if len(ids) != 17 {
-		t.Errorf("%d detectors, want 17", len(ids))
+	if len(ids) != 20 {
+		t.Errorf("%d detectors, want 20", len(ids))
 	}
 }
 
