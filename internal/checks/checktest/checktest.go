@@ -15,8 +15,10 @@
 // The repository holds no string a secret scanner would report, so a fixture of a
 // credential detector writes the random part of a credential as a placeholder,
 // `{{fake SET N}}`: N characters of SET (alnum, upper, base32, digits, b64, b64url),
-// generated from a fixed seed before the scan (`ghp_{{fake alnum 36}}` is a GitHub
-// token). A placeholder never spans lines, so line numbers are those of the file.
+// generated from a fixed seed before the scan; SET crc32 is N-6 alnum characters and
+// their checksum (secrets.Base62CRC32), which GitHub and npm tokens end with
+// (`ghp_{{fake crc32 36}}` is a GitHub token, `ghp_{{fake alnum 36}}` a look-alike).
+// A placeholder never spans lines, so line numbers are those of the file.
 //
 // Each file is scanned as `palisade scan FILE --include PAL-xxx` would scan it
 // (with the directory's .palisade.yaml, or defaults), and the check is exact both
@@ -44,6 +46,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/secrets"
 	"github.com/palisade-k8s/palisade/internal/source"
 )
 
@@ -319,14 +322,21 @@ func expandFakes(text string) (string, error) {
 		sub := fakeRE.FindStringSubmatch(m)
 		set, ok := fakeSets[sub[1]]
 		n, _ := strconv.Atoi(sub[2])
+		crc := sub[1] == "crc32"
+		if crc {
+			set, ok = fakeSets["alnum"], n > 6
+		}
 		if !ok || n < 1 || n > 4096 {
-			err = fmt.Errorf("bad placeholder %s: want {{fake SET N}}, SET one of alnum, upper, base32, digits, b64, b64url, 0 < N <= 4096", m)
+			err = fmt.Errorf("bad placeholder %s: want {{fake SET N}}, SET one of alnum, upper, base32, digits, b64, b64url, crc32 (N > 6), 0 < N <= 4096", m)
 			return m
 		}
 		b := make([]byte, n)
 		for i := range b {
 			seed = seed*6364136223846793005 + 1442695040888963407
 			b[i] = set[(seed>>33)%uint64(len(set))]
+		}
+		if crc {
+			copy(b[n-6:], secrets.Base62CRC32(string(b[:n-6])))
 		}
 		return string(b)
 	})

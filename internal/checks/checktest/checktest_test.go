@@ -172,8 +172,8 @@ func TestRun(t *testing.T) {
 		name: "fake credential placeholders",
 		rule: "PAL-505",
 		files: map[string]string{
-			"fail.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake alnum 36}} # want PAL-505\n",
-			"pass.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake alnum 3}}\n",
+			"fail.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake crc32 36}} # want PAL-505\n",
+			"pass.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  token: ghp_{{fake alnum 3}}\n  lookalike: ghp_{{fake alnum 36}}\n",
 		},
 	}, {
 		name: "bad placeholder",

@@ -12,6 +12,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/load"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/secrets"
 	"github.com/palisade-k8s/palisade/internal/source"
 )
 
@@ -35,7 +36,7 @@ func fakeChars(charset string, n int) string {
 }
 
 var (
-	fakeGHP        = "ghp_" + fakeChars(alnumChars, 36)
+	fakeGHP        = "ghp_" + checksummed(fakeChars(alnumChars, 36))
 	fakeAWSID      = "AKIA" + fakeChars(base32Chars, 16)
 	fakeAWSIDStale = "AKIA" + fakeChars(base32Chars, 16)
 	fakeAWSSecret  = fakeChars(alnumChars, 20) + "/" + fakeChars(alnumChars, 19)
@@ -46,6 +47,10 @@ var (
 	fakePEM     = "-----BEGIN RSA PRIVATE KEY-----\n" + fakePEMBody + "\n-----END RSA PRIVATE KEY-----\n"
 	fakeJWT     = b64url(`{"alg":"RS256","kid":"a1"}`) + "." + b64url(`{"sub":"billing","iat":1700000000}`) + "." + fakeChars(alnumChars+"-_", 43)
 )
+
+// checksummed ends 36 random characters with the checksum of the first 30, as
+// GitHub tokens end.
+func checksummed(s string) string { return s[:30] + secrets.Base62CRC32(s[:30]) }
 
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 func b64(s string) string    { return base64.StdEncoding.EncodeToString([]byte(s)) }
