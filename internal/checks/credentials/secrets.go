@@ -114,7 +114,7 @@ var hardcodedSecretRules = []hardcodedSecretRule{
 	}},
 	{detectors: []string{secrets.GitHubToken}, meta: rules.Meta{
 		ID: "PAL-505", Title: "Hardcoded GitHub token", Severity: high,
-		Rationale:   "GitHub tokens (ghp_ personal, gho_ OAuth, ghu_/ghs_ app, ghr_ refresh, github_pat_ fine-grained) act as their user or app on GitHub: reading private repositories, pushing code, changing workflows.",
+		Rationale:   "GitHub tokens (ghp_ personal, gho_ OAuth, ghu_/ghs_ app, ghr_ refresh, github_pat_ fine-grained) act as their user or app on GitHub: reading private repositories, pushing code, changing workflows. The last 6 characters of a 40-character token are a checksum of the 30 before them; strings of the format without a valid checksum (fixtures, generated test values) are not reported.",
 		Remediation: "Revoke the token on GitHub; give the workload a GitHub App installation token fetched at run time or a token from a Secret." + secretsRemediation,
 		References:  []string{"https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/about-authentication-to-github#githubs-token-formats", refK8sSecretsPractice},
 	}},
@@ -156,13 +156,13 @@ var hardcodedSecretRules = []hardcodedSecretRule{
 	}},
 	{detectors: []string{secrets.JWT}, meta: rules.Meta{
 		ID: "PAL-512", Title: "Hardcoded JSON Web Token", Severity: medium,
-		Rationale:   "A signed JWT is a bearer token: whoever holds it is authenticated as its subject until it expires, which for service account and API tokens may be never. Medium because its scope and lifetime vary; a Kubernetes service account token is named as such in the message. Unsigned tokens (alg none) and the jwt.io example are not reported.",
+		Rationale:   "A signed JWT is a bearer token: whoever holds it is authenticated as its subject until it expires, which for service account and API tokens may be never. Medium because its scope and lifetime vary; a Kubernetes service account token is named as such in the message. Not reported: unsigned tokens (alg none), the jwt.io example (its signature, or its payload: sub 1234567890, name John Doe), published demo tokens (Istio's testing@secure.istio.io) and tokens whose issuer, subject, audience or e-mail is at a documentation domain (example.com, example.org, example.net, as whole host names). A claim that merely contains \"test\" or \"example\", or a short subject, does not make a token an example.",
 		Remediation: "Revoke the token (for a Kubernetes service account token, delete its Secret or the account) and let the workload obtain short-lived tokens at run time (projected service account tokens)." + secretsRemediation,
 		References:  []string{"https://datatracker.ietf.org/doc/html/rfc7519", "https://kubernetes.io/docs/concepts/security/service-accounts/#get-a-token", refK8sSecretsPractice},
 	}},
 	{detectors: []string{secrets.URLCredentials}, meta: rules.Meta{
 		ID: "PAL-513", Title: "Password in a URL", Severity: medium,
-		Rationale:   "A connection URL with a literal password (postgresql://user:password@host) hands the database or broker to whoever reads it, and URLs are logged far more freely than secrets. Passwords that are variables (${VAR}, $(VAR) expanded by Kubernetes from another environment variable) or placeholders are not reported.",
+		Rationale:   "A connection URL with a literal password (postgresql://user:password@host, or without a user name: redis://:password@host) hands the database or broker to whoever reads it, and URLs are logged far more freely than secrets. Passwords that are variables (${VAR}, $(VAR) expanded by Kubernetes from another environment variable) or placeholders are not reported.",
 		Remediation: "Take the password out of the URL: pass it in its own variable from a Secret (secretKeyRef) and compose the URL with $(VAR) expansion, or store the whole URL in a Secret." + secretsRemediation,
 		References:  []string{"https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/", refK8sSecretsPractice, refOWASPSecrets},
 	}},
@@ -172,9 +172,27 @@ var hardcodedSecretRules = []hardcodedSecretRule{
 		Remediation: "Rotate the registry password or token and keep the config in a Secret of type kubernetes.io/dockerconfigjson referenced by imagePullSecrets (or use the node's or workload's cloud identity for the registry)." + secretsRemediation,
 		References:  []string{"https://kubernetes.io/docs/tasks/configure-pod-container/pull-image-private-registry/", refK8sSecretsPractice},
 	}},
+	{detectors: []string{secrets.GoogleAPIKey}, meta: rules.Meta{
+		ID: "PAL-517", Title: "Hardcoded Google API key", Severity: high,
+		Rationale:   "A Google API key (AIza followed by 35 characters) is billed to its project and calls every API the project enables that accepts keys: Maps, Places, YouTube, Gemini, Firebase. Keys shipped in a web page or an app are meant to be restricted to referrers or apps; a key in a manifest or a config file is usually an unrestricted server key. Placeholders (AIzaXXXX...) are not reported.",
+		Remediation: "Delete or regenerate the key in the Google Cloud console (APIs & Services > Credentials), add API and application restrictions to its replacement, and give the workload the key from a Secret; for Google Cloud APIs prefer Workload Identity to keys." + secretsRemediation,
+		References:  []string{"https://cloud.google.com/docs/authentication/api-keys", "https://cloud.google.com/docs/authentication/api-keys-best-practices", refK8sSecretsPractice},
+	}},
+	{detectors: []string{secrets.NPMToken}, meta: rules.Meta{
+		ID: "PAL-518", Title: "Hardcoded npm access token", Severity: high,
+		Rationale:   "An npm access token (npm_ and 36 characters, in an .npmrc as //registry.npmjs.org/:_authToken=..., or in NPM_TOKEN) reads private packages and, for publish tokens, publishes new versions of every package its owner maintains: a supply-chain compromise of everyone who installs them. The token's last 6 characters are a checksum of the 30 before them; strings of the format without a valid checksum are not reported.",
+		Remediation: "Revoke the token on npmjs.com (Access Tokens) or with npm token revoke, and give the build a granular token with the least scope from a Secret; publish from CI with trusted publishing (OIDC) instead of a long-lived token." + secretsRemediation,
+		References:  []string{"https://docs.npmjs.com/about-access-tokens", "https://docs.npmjs.com/revoking-access-tokens", "https://docs.npmjs.com/trusted-publishers", refK8sSecretsPractice},
+	}},
+	{detectors: []string{secrets.PyPIToken}, meta: rules.Meta{
+		ID: "PAL-519", Title: "Hardcoded PyPI API token", Severity: high,
+		Rationale:   "A PyPI API token (pypi- and a macaroon whose location is pypi.org, often in a .pypirc or TWINE_PASSWORD) uploads new releases of the projects it is scoped to, or of every project of its owner: a supply-chain compromise of everyone who installs them. TestPyPI tokens are reported too, named as such. Only tokens whose body decodes to a macaroon are reported.",
+		Remediation: "Remove the token in the PyPI account settings (API tokens), and publish from CI with trusted publishing (OIDC) or a project-scoped token from a Secret." + secretsRemediation,
+		References:  []string{"https://pypi.org/help/#apitoken", "https://docs.pypi.org/trusted-publishers/", refK8sSecretsPractice},
+	}},
 	{detectors: []string{secrets.Password, secrets.SharedSecret}, meta: rules.Meta{
 		ID: ruleHardcodedPassword, Title: "Hardcoded password or shared secret", Severity: medium,
-		Rationale:   "A literal value under a key that names a password or a shared secret (DB_PASSWORD, spring.datasource.password, MINIO_SECRET_KEY, clientSecret; the credential word must end the key, so PASSWORD_FILE or secretName do not count) is a credential in plain text. Demo passwords such as \"password123\" are reported: the service runs with them. Not reported: placeholders (changeme, <password>, your-password-here, REPLACE_ME, xxx, values containing example, dummy or test), variables (${VAR}, $(VAR), {{ .Values.x }}, %s), references to secret stores (vault:, arn:aws:..., ssm:, ref+...), file paths, booleans, numbers, password hashes, values that only name the credential (\"password\", \"API_KEY\") and, under secret-like keys, lower-case names that look like a Secret object's name. Thresholds are parameters; medium because the judgement rests on the key name.",
+		Rationale:   "A literal value under a key that names a password or a shared secret (DB_PASSWORD, spring.datasource.password, MINIO_SECRET_KEY, clientSecret; the credential word must end the key, so PASSWORD_FILE or secretName do not count) is a credential in plain text. Demo passwords such as \"password123\" are reported: the service runs with them. Not reported: placeholders, told by the shape of the whole value rather than by one character (changeme, <password>, your-password-here, REPLACE_ME, xxxx or *** runs making up the value, words such as example, dummy or test where a word starts), variables and templates (${VAR}, $(VAR), $VAR, {{ .Values.x }}, %s, %(name)s), references to secret stores (vault:, arn:aws:..., ssm:, ref+...), file paths, YAML tags and aliases, booleans, numbers, password hashes ($2y$..., {SSHA}...), values that only name the credential (\"password\", \"API_KEY\") and, under secret-like keys, lower-case names that look like a Secret object's name. Thresholds are parameters; medium because the judgement rests on the key name.",
 		Remediation: "Change the password where it is used, then have the workload read it from a file mounted from a Secret (many images accept a *_FILE variable) or from secretKeyRef." + secretsRemediation,
 		References:  []string{"https://kubernetes.io/docs/tasks/inject-data-application/distribute-credentials-secure/", refK8sSecretsPractice, refOWASPSecrets},
 		Params:      genericParams("5", "2.0", "password or secret"),
