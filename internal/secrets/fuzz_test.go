@@ -32,6 +32,8 @@ func FuzzDetect(f *testing.F) {
 		{".npmrc", "//registry.npmjs.org/:_authToken=" + fakeNPM + "\n//r.io/a/:_auth=${X}\n"},
 		{".pypirc", "[pypi]\npassword = " + fakePyPI},
 		{"REDIS_URL", "redis://:Zx8pLm2qRt@redis:6379/0"},
+		{"", "set -e\nmysqldump -uroot -p'S3cr3t' db | gzip; curl -u a:\"b c\" x && htpasswd -nbB u 'p w'\n"},
+		{"", `sshpass -p "$(cat /x)" ssh h; redis-cli -a 'x`},
 		{"DB_PASSWORD", "/x9$kQ!<a>***...%s"},
 		{"token", jwt(`{"alg":"HS256"}`, `{"iss":"https://auth.example.com","sub":"42"}`, fakeJWTSig)},
 	} {

@@ -12,7 +12,8 @@ import (
 // keyed runs the keyword detectors on the key and value given to Detect (when the
 // value is a single token) and on every assignment inside the value: lines of
 // .properties, .env, INI, TOML and YAML files, JSON members, shell assignments and
-// command-line flags (--db-password=...).
+// command-line flags (--db-password=...), and the password flags of client programs
+// in shell commands (mysqldump -pPASS, curl -u user:pass; see shellCredentials).
 func (s *Scanner) keyed(c *candidates, key, value string) {
 	if start, end := trimSpan(value, 0, len(value)); start < end && !hasSpace(value[start:end]) {
 		s.pair(c, key, key, value, start, end)
@@ -20,6 +21,7 @@ func (s *Scanner) keyed(c *candidates, key, value string) {
 	assignments(value, func(k string, start, end int) {
 		s.pair(c, k, k, value, start, end)
 	})
+	s.shellCredentials(c, value)
 }
 
 // pair checks one value (value[start:end]) under key. matchKey is what the match

@@ -407,12 +407,17 @@ func adversarialInputs(n int) map[string]string {
 		"AWS IDs":            strings.Repeat(fakeAWSID+" ", n/21),
 		"docker auths":       strings.Repeat(`{"auths":{"r":{"auth":"`+b64s("u:Zx8pLm2qRt")+`"}}}`, n/48),
 		"single long token":  strings.Repeat("a", n),
+		"shell commands":     strings.Repeat("mysql -uroot -pZx8pLm2qRt; ", n/27),
+		"shell one command":  "curl" + strings.Repeat(" -u a:Zx8pLm2qRt", n/16),
+		"shell quotes":       strings.Repeat(`mysql -p"x `, n/11),
+		"npmrc scopes":       strings.Repeat("//r.io/:_authToken=x9 ", n/22),
+		"placeholder shapes": strings.Repeat("password=${x:-<y>%s{{ ", n/23),
 	}
 }
 
 func TestAdversarialInputs(t *testing.T) {
 	for name, v := range adversarialInputs(1 << 16) {
-		if name == "docker auths" && len(Detect("config", v)) == 0 {
+		if (name == "docker auths" || name == "shell commands") && len(Detect("config", v)) == 0 {
 			t.Errorf("%s: nothing found", name)
 		}
 	}
