@@ -116,6 +116,11 @@ type Notice = finding.Notice
 type source struct {
 	base finding.Location
 	open func() (io.ReadCloser, error)
+	// mode says whether its YAML documents may be configuration (configAllowed for
+	// files and standard input); format, when set, is the format of a configuration
+	// file that is not YAML (dotenv, ini, ...), read whole as one document.
+	mode   configMode
+	format string
 }
 
 type job struct {
@@ -144,7 +149,11 @@ func parseJob(j job, opts *Options) (r docResult) {
 			r.internal = []finding.InternalError{{Location: &loc, Message: "reading the document: " + finding.Recovered(v)}}
 		}
 	}()
-	r.objs, r.errs = parseDocument(j.doc, j.base, opts)
+	if j.doc.format != "" {
+		r.objs, r.errs = parseConfigFile(j.doc, j.base, opts)
+	} else {
+		r.objs, r.errs = parseDocument(j.doc, j.base, opts)
+	}
 	for _, o := range r.objs {
 		if opts.Visit != nil {
 			opts.Visit(o)
@@ -213,10 +222,15 @@ paths:
 				continue
 			}
 			cr := &countingReader{r: rc}
-			err = sp.split(cr, opts.Limits, func(d document) error {
+			split := sp.split
+			if s.format != "" {
+				split = readWhole(s.format)
+			}
+			err = split(cr, opts.Limits, func(d document) error {
 				if interrupted() {
 					return errInterrupted
 				}
+				d.mode = s.mode
 				if d.err != "" {
 					loc := s.base
 					loc.Document, loc.Line = d.index, d.line
@@ -325,15 +339,37 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // (process substitution, /dev/stdin), read up to the input limit.
 func fileSource(path string, regularOnly bool) source {
 	return source{
-		base: finding.Location{File: path},
-		open: func() (io.ReadCloser, error) { return openInput(path, regularOnly) },
+		base:   finding.Location{File: path},
+		open:   func() (io.ReadCloser, error) { return openInput(path, regularOnly) },
+		format: configFormat(path),
 	}
 }
 
+// bytesSource is rendered output (a chart's template, an overlay): its documents
+// must be objects.
 func bytesSource(base finding.Location, data []byte) source {
-	return source{base: base, open: func() (io.ReadCloser, error) {
+	return source{base: base, mode: configNever, open: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
 	}}
+}
+
+// readWhole reads a configuration file that is not YAML as one document (with the
+// split's limits: a file over the document limit is an error, not read in part).
+func readWhole(format string) func(io.Reader, Limits, func(document) error) error {
+	return func(r io.Reader, lim Limits, emit func(document) error) error {
+		max := min(lim.maxDocumentBytes(), lim.maxInputBytes())
+		data, err := io.ReadAll(io.LimitReader(r, max+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > max {
+			return emit(document{line: 1, err: tooBigMsg(max)})
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			data = data[:0] // an empty file is an empty configuration
+		}
+		return emit(document{line: 1, data: data, format: format})
+	}
 }
 
 // manifestExt reports whether a file name looks like a manifest when found by a walk.
@@ -344,6 +380,10 @@ func manifestExt(name string) bool {
 	}
 	return false
 }
+
+// walkedFile reports whether a walk reads a file by its name: a manifest (YAML or
+// JSON, which may also hold configuration) or a configuration file (configFormat).
+func walkedFile(name string) bool { return manifestExt(name) || configFormat(name) != "" }
 
 func isChartDir(dir string) bool { return exists(filepath.Join(dir, "Chart.yaml")) }
 
@@ -420,7 +460,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			if n, ok := links.check(path, manifestExt(d.Name())); ok {
+			if n, ok := links.check(path, walkedFile(d.Name())); ok {
 				notice(n)
 			}
 		}
@@ -443,7 +483,8 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 			}
 			return nil
 		}
-		if manifestExt(d.Name()) {
+		if walkedFile(d.Name()) {
+			// Hidden files are read (.env, .npmrc); hidden directories are not.
 			order = append(order, path)
 			walkSources[path] = []source{fileSource(path, true)}
 		} else if isChartArchive(path) {
