@@ -139,7 +139,7 @@ func tomlDepth(data []byte) (depth, line int) {
 }
 
 // skipTOMLString returns the index after the string that starts at data[i] (a quote):
-// basic or literal, single-line or multi-line ("""...""", ”'...”'). An unclosed
+// basic or literal, single-line or multi-line (in triple quotes). An unclosed
 // string runs to the end of its line (single) or of the text (multi-line).
 func skipTOMLString(data []byte, i int) int {
 	q := data[i]
