@@ -125,8 +125,8 @@ func TestConfigDotenv(t *testing.T) {
 	}, {
 		// A line that is not an assignment is an error at its line; the rest is read.
 		name: "not an assignment", file: "app.env", format: "dotenv",
-		text: "A=1\nthis is not one\nB=2\n=3\nC=\"open\nD=4\n",
-		data: map[string]any{"A": "1", "B": "2"},
+		text:  "A=1\nthis is not one\nB=2\n=3\nC=\"open\nD=4\n",
+		data:  map[string]any{"A": "1", "B": "2"},
 		lines: map[string]int{"data": 1, "data.A": 1, "data.B": 3},
 		errs:  []string{"2: dotenv: not an assignment (KEY=value) (and 2 more lines)"},
 	}, {
@@ -292,8 +292,8 @@ func TestConfigYAMLAndJSONDocuments(t *testing.T) {
 			"data.hosts": 6, "data.hosts[0]": 6, "data.hosts[1]": 7},
 	}, {
 		name: "json", file: "settings.json", format: "json",
-		text: "{\n\t\"api\": {\n\t\t\"key\": \"k\"\n\t},\n\t\"list\": [1]\n}\n",
-		data: map[string]any{"api": map[string]any{"key": "k"}, "list": []any{int64(1)}},
+		text:  "{\n\t\"api\": {\n\t\t\"key\": \"k\"\n\t},\n\t\"list\": [1]\n}\n",
+		data:  map[string]any{"api": map[string]any{"key": "k"}, "list": []any{int64(1)}},
 		lines: map[string]int{"data": 1, "data.api": 2, "data.api.key": 3, "data.list": 5, "data.list[0]": 5},
 	}, {
 		name: "json array", file: "servers.json", format: "json",
@@ -407,13 +407,13 @@ func TestSOPSMetadata(t *testing.T) {
 		sops:  suffix,
 	}, {
 		name: "ini", file: "app.ini", format: "ini",
-		text: "[db]\npassword = " + enc + "\n[sops]\nmac = " + enc + "\nunencrypted_suffix = _unencrypted\nversion = 3.9.1\n",
+		text:  "[db]\npassword = " + enc + "\n[sops]\nmac = " + enc + "\nunencrypted_suffix = _unencrypted\nversion = 3.9.1\n",
 		data:  map[string]any{"db": map[string]any{"password": enc}},
 		lines: map[string]int{"data": 1, "data.db": 2, "data.db.password": 2},
 		sops:  suffix,
 	}, {
 		name: "toml", file: "app.toml", format: "toml",
-		text: "password = \"" + enc + "\"\n[sops]\nmac = \"" + enc + "\"\nunencrypted_suffix = \"_unencrypted\"\nversion = \"3.9.1\"\n",
+		text:  "password = \"" + enc + "\"\n[sops]\nmac = \"" + enc + "\"\nunencrypted_suffix = \"_unencrypted\"\nversion = \"3.9.1\"\n",
 		data:  map[string]any{"password": enc},
 		lines: map[string]int{"data": 1, "data.password": 1},
 		sops:  suffix,
