@@ -506,3 +506,82 @@ func TestWalkConfigurationFiles(t *testing.T) {
 		t.Errorf("x.env: objects %v", summarize(res.Inventory.Objects))
 	}
 }
+
+// A chart's values files (values.yaml, values-*.yaml, values.*.yaml, secrets.yaml,
+// secrets.*.yaml at its root) and the --values files of a chart scan are read as
+// configuration files, with their own lines, besides the rendered objects; the
+// chart's other files (templates, files/) are not.
+func TestChartValuesAreConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	chart := filepath.Join(dir, "app")
+	files := map[string]string{
+		"Chart.yaml":            "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+		"values.yaml":           "image: nginx\n# the token\ngitlab:\n  token: placeholder\n",
+		"values-prod.yaml":      "replicas: 3\n",
+		"values.staging.yaml":   "replicas: 2\n",
+		"secrets.yaml":          "db:\n  password: pw\n",
+		"secrets.prod.yaml":     "db:\n  password: pw2\n",
+		"other.yaml":            "not: values\n",
+		"files/values.yaml":     "nested: not read\n",
+		"templates/values.yaml": "# a template named like values\n",
+		"templates/cm.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  image: {{ .Values.image }}\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(chart, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := filepath.Join(dir, "my-values.yaml")
+	if err := os.WriteFile(user, []byte("image: nginx:mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "app-0.1.0.tgz")
+	writeChartArchive(t, chart, "app", archive)
+
+	res := mustLoad(t, []string{chart, archive}, Options{Helm: HelmOptions{ValuesFiles: []string{user}}})
+	noErrors(t, res)
+	var got []string
+	for _, o := range res.Inventory.Objects {
+		name := strings.TrimPrefix(filepath.ToSlash(o.Origin.File), filepath.ToSlash(dir)+"/")
+		if !o.IsConfigFile() {
+			got = append(got, o.Ref.Kind+" "+name)
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s %s line %d %s", o.Config.Format, name, o.Origin.Line, o.Origin.Provenance))
+		if o.Ref.Name != o.Origin.File {
+			t.Errorf("%s named %q", o.Origin.File, o.Ref.Name)
+		}
+	}
+	want := []string{
+		"ConfigMap app/templates/cm.yaml",
+		"yaml app/secrets.prod.yaml line 1 rendered",
+		"yaml app/secrets.yaml line 1 rendered",
+		"yaml app/values-prod.yaml line 1 rendered",
+		"yaml app/values.staging.yaml line 1 rendered",
+		"yaml app/values.yaml line 1 rendered",
+		"ConfigMap app-0.1.0.tgz#templates/cm.yaml",
+		"yaml app-0.1.0.tgz#secrets.prod.yaml line 1 rendered",
+		"yaml app-0.1.0.tgz#secrets.yaml line 1 rendered",
+		"yaml app-0.1.0.tgz#values-prod.yaml line 1 rendered",
+		"yaml app-0.1.0.tgz#values.staging.yaml line 1 rendered",
+		"yaml app-0.1.0.tgz#values.yaml line 1 rendered",
+		// Once, though two charts were rendered with it.
+		"yaml my-values.yaml line 1 file",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("objects\n got  %q\n want %q", got, want)
+	}
+	values := res.Inventory.Objects[5]
+	if l, ok := values.Lines.Line("data.gitlab.token"); !ok || l != 4 {
+		t.Errorf("line of data.gitlab.token = %d, want 4", l)
+	}
+	// The chart is the input: its values files are not counted apart (2 charts of
+	// two rendered templates each).
+	if res.Files != 4 {
+		t.Errorf("Files = %d, want 4", res.Files)
+	}
+}

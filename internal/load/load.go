@@ -48,6 +48,10 @@ type Options struct {
 	// Context, if set, stops reading when it ends: no further input is opened and
 	// the current one is not read on (Result.Interrupted then says why).
 	Context context.Context
+
+	// charts counts the charts a load rendered (their --values files are then read
+	// as configuration files).
+	charts int
 }
 
 // HelmOptions are the settings for rendering charts.
@@ -121,6 +125,8 @@ type source struct {
 	// file that is not YAML (dotenv, ini, ...), read whole as one document.
 	mode   configMode
 	format string
+	// part: the source is part of an input counted already (a chart's values file).
+	part bool
 }
 
 type job struct {
@@ -204,48 +210,65 @@ func Load(paths []string, opts Options) *Result {
 		}
 		return false
 	}
+	// read reads one source; it returns false once the load is interrupted.
+	read := func(s source) bool {
+		if interrupted() {
+			return false
+		}
+		idx := nsrc
+		nsrc++
+		if !s.part {
+			res.Files++
+		}
+		rc, err := s.open()
+		if err != nil {
+			addErr(finding.InputError{Location: s.base, Message: err.Error()})
+			return true
+		}
+		cr := &countingReader{r: rc}
+		split := sp.split
+		if s.format != "" {
+			split = readWhole(s.format)
+		}
+		err = split(cr, opts.Limits, func(d document) error {
+			if interrupted() {
+				return errInterrupted
+			}
+			d.mode = s.mode
+			if d.err != "" {
+				loc := s.base
+				loc.Document, loc.Line = d.index, d.line
+				mu.Lock()
+				results = append(results, docResult{src: idx, doc: d.index, errs: []finding.InputError{{Location: loc, Message: d.err}}})
+				mu.Unlock()
+				return nil
+			}
+			jobs <- job{src: idx, base: s.base, doc: d}
+			return nil
+		})
+		rc.Close()
+		res.Bytes += cr.n
+		if err != nil && !errors.Is(err, errInterrupted) {
+			addErr(finding.InputError{Location: s.base, Message: "read: " + err.Error()})
+		}
+		return true
+	}
 paths:
 	for _, p := range paths {
 		if interrupted() {
 			break
 		}
 		for _, s := range expandGuarded(p, &opts, addErr, notice, &internal) {
-			if interrupted() {
+			if !read(s) {
 				break paths
 			}
-			idx := nsrc
-			nsrc++
-			res.Files++
-			rc, err := s.open()
-			if err != nil {
-				addErr(finding.InputError{Location: s.base, Message: err.Error()})
-				continue
-			}
-			cr := &countingReader{r: rc}
-			split := sp.split
-			if s.format != "" {
-				split = readWhole(s.format)
-			}
-			err = split(cr, opts.Limits, func(d document) error {
-				if interrupted() {
-					return errInterrupted
-				}
-				d.mode = s.mode
-				if d.err != "" {
-					loc := s.base
-					loc.Document, loc.Line = d.index, d.line
-					mu.Lock()
-					results = append(results, docResult{src: idx, doc: d.index, errs: []finding.InputError{{Location: loc, Message: d.err}}})
-					mu.Unlock()
-					return nil
-				}
-				jobs <- job{src: idx, base: s.base, doc: d}
-				return nil
-			})
-			rc.Close()
-			res.Bytes += cr.n
-			if err != nil && !errors.Is(err, errInterrupted) {
-				addErr(finding.InputError{Location: s.base, Message: "read: " + err.Error()})
+		}
+	}
+	if opts.charts > 0 && res.Interrupted == nil {
+		// The user's --values files are configuration too, read once for all charts.
+		for _, s := range userValuesSources(&opts) {
+			if !read(s) {
+				break
 			}
 		}
 	}
