@@ -172,7 +172,9 @@ func parseJob(j job, opts *Options) (r docResult) {
 }
 
 // Load reads all paths. A path is a file, a directory (walked recursively; hidden
-// directories skipped), a chart directory or .tgz, a kustomization directory, or "-".
+// directories skipped, hidden files read), a chart directory or .tgz, a
+// kustomization directory, or "-". Configuration files (config.go) are read beside
+// the objects.
 func Load(paths []string, opts Options) *Result {
 	res := &Result{Inventory: &inventory.Inventory{}}
 	workers := opts.Workers
@@ -307,8 +309,8 @@ func Duplicates(inv *inventory.Inventory) []finding.Notice {
 	first := map[identity]*inventory.Object{}
 	var out []finding.Notice
 	for _, o := range inv.Objects {
-		if o.Ref.Name == "" || o.HeaderLines.Name == 0 {
-			continue
+		if o.Ref.Name == "" || o.HeaderLines.Name == 0 || o.IsConfigFile() {
+			continue // configuration files are not objects: a file may hold several
 		}
 		id := identity{o.Group(), o.Ref.Kind, o.Ref.Namespace, o.Ref.Name}
 		f, seen := first[id]
@@ -648,7 +650,7 @@ func resolveNamespaces(inv *inventory.Inventory) {
 		return
 	}
 	for _, o := range inv.Objects {
-		if o.Ref.Namespace != "" && custom[groupKind{apiGroup(o.Ref.APIVersion), o.Ref.Kind}] {
+		if o.Ref.Namespace != "" && !o.IsConfigFile() && custom[groupKind{apiGroup(o.Ref.APIVersion), o.Ref.Kind}] {
 			dropNamespace(o)
 		}
 	}
