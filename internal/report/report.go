@@ -67,8 +67,8 @@ type Summary struct {
 	// ProtectedBy counts them by protection (ProtectedKinds). Omitted when 0.
 	ProtectedSecrets int            `json:"protectedSecrets,omitempty"`
 	ProtectedBy      map[string]int `json:"protectedBy,omitempty"`
-	FailOn         string `json:"failOn"`
-	Failed         bool   `json:"failed"`
+	FailOn           string         `json:"failOn"`
+	Failed           bool           `json:"failed"`
 }
 
 // ProtectedKinds are the protections Summary.ProtectedBy counts, in the order the
