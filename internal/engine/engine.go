@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -47,8 +48,9 @@ type Result struct {
 	Findings []finding.Finding
 	// Errors are objects whose pod template could not be decoded.
 	Errors []finding.InputError
-	// Objects and Workloads count what was checked.
-	Objects, Workloads int
+	// Objects and Workloads count the Kubernetes objects checked; ConfigFiles the
+	// configuration files (inventory.Object.IsConfigFile), which are not objects.
+	Objects, Workloads, ConfigFiles int
 	// Evaluated counts, by rule ID, the objects each enabled rule applied to: the
 	// workloads for a workload rule, the objects of its Kinds for an object rule. A
 	// rule tagged with a Pod Security Standards check counts every workload, whether
@@ -205,6 +207,11 @@ func (e *Evaluation) settle(inv *inventory.Inventory, o *inventory.Object, r *ob
 	return d.settle(inv, &d.f)
 }
 
+// anyKindConfigFiles keys, in Plan.visitObj, the rules of every kind (rules.AnyKind)
+// that also name inventory.ConfigFileKind: they run on configuration files once, as
+// rules of that kind.
+const anyKindConfigFiles = "\x00" + inventory.ConfigFileKind
+
 // Plan is what the engine compiles once from the enabled rules and the options: the
 // rules of each phase (rules.Phase) by kind, their parameters, the PSS fallback
 // tables, the kinds to decode and to keep. It is immutable and safe for concurrent
@@ -326,8 +333,12 @@ func Compile(opts Options) *Plan {
 			continue
 		}
 		if r.AnyKind() {
-			// It runs on every object; its other kinds only ask for decoded bodies.
+			// It runs on every object; its other kinds only ask for decoded bodies,
+			// but for ConfigFileKind: configuration files are not objects of any kind.
 			pl.visitObj[rules.AnyKind] = append(pl.visitObj[rules.AnyKind], r)
+			if slices.Contains(r.Kinds, inventory.ConfigFileKind) {
+				pl.visitObj[anyKindConfigFiles] = append(pl.visitObj[anyKindConfigFiles], r)
+			}
 			continue
 		}
 		for _, k := range r.Kinds {
@@ -451,7 +462,14 @@ func (e *Evaluation) Finish(inv *inventory.Inventory) *Result {
 			e.mu.Unlock()
 		})
 	}
-	res := &Result{Objects: len(inv.Objects)}
+	res := &Result{}
+	for _, o := range inv.Objects {
+		if o.IsConfigFile() {
+			res.ConfigFiles++
+		} else {
+			res.Objects++
+		}
+	}
 	perRule := map[string]int{}
 	addInternal := func(ie finding.InternalError) {
 		perRule[ie.Rule]++
@@ -660,7 +678,13 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 			}
 		}
 	}
-	for _, rs := range [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]} {
+	byKind := [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]}
+	if o.IsConfigFile() {
+		// A configuration file is not a Kubernetes object: only the rules that name
+		// inventory.ConfigFileKind see it, never those of every kind.
+		byKind[1] = objRules[anyKindConfigFiles]
+	}
+	for _, rs := range byKind {
 		// One allocation for the passes of all the rules of an object: rules of any
 		// kind run on every object.
 		passes := make([]rules.Pass, len(rs))

@@ -153,24 +153,38 @@ func (t *Lines) All() iter.Seq2[string, int] {
 		if t == nil {
 			return
 		}
-		byID := make([]lineStep, len(t.steps))
+		// Ids run to t.next: fields taken out by Remove leave gaps, and the fields
+		// below them can no longer be reached.
+		byID := make([]lineStep, t.next)
+		present := make([]bool, t.next)
 		for s, f := range t.steps {
-			byID[f.id] = s
+			byID[f.id], present[f.id] = s, true
 		}
-		var path func(id int32) string
-		path = func(id int32) string {
+		var path func(id int32) (string, bool)
+		path = func(id int32) (string, bool) {
+			if !present[id] {
+				return "", false
+			}
 			s := byID[id]
 			parent := ""
 			if s.parent != Root {
-				parent = path(s.parent)
+				p, ok := path(s.parent)
+				if !ok {
+					return "", false
+				}
+				parent = p
 			}
 			if s.index >= 0 {
-				return parent + "[" + strconv.Itoa(int(s.index)) + "]"
+				return parent + "[" + strconv.Itoa(int(s.index)) + "]", true
 			}
-			return FieldPath(parent, s.key)
+			return FieldPath(parent, s.key), true
 		}
 		for _, f := range t.steps {
-			if !yield(path(f.id), int(f.line)) {
+			p, ok := path(f.id)
+			if !ok {
+				continue
+			}
+			if !yield(p, int(f.line)) {
 				return
 			}
 		}

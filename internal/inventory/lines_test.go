@@ -183,3 +183,20 @@ func FuzzLinesPath(f *testing.F) {
 		}
 	})
 }
+
+// All leaves out what Remove took out, and the fields below it.
+func TestLinesAllAfterRemove(t *testing.T) {
+	l := NewLines(0)
+	a, _ := l.Add(Root, "a", -1, 1)
+	b, _ := l.Add(a, "b", -1, 2)
+	l.Add(b, "c", -1, 3)
+	l.Add(Root, "d", -1, 4)
+	l.Remove("a", "b")
+	got := map[string]int{}
+	for p, n := range l.All() {
+		got[p] = n
+	}
+	if len(got) != 2 || got["a"] != 1 || got["d"] != 4 {
+		t.Errorf("All after Remove = %v, want a:1 d:4", got)
+	}
+}

@@ -1,8 +1,10 @@
 package load
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,12 +28,16 @@ import (
 // values and files: they are masked and bounded before they are reported.
 func renderChart(path string, opts *Options, addErr func(finding.InputError)) []source {
 	quietLibraries()
+	opts.charts++
+	// The chart's values files are configuration, read for credentials even when
+	// the chart does not render.
+	var values []source
 	fail := func(file string, format string, args ...any) []source {
 		addErr(finding.InputError{
 			Location: finding.Location{File: file, Renderer: "helm"},
 			Message:  "helm chart: " + untrusted(fmt.Sprintf(format, args...)),
 		})
-		return nil
+		return values
 	}
 	ch, err := loadChart(path)
 	if err != nil {
@@ -41,6 +47,7 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 		}
 		return fail(path, "load: %v", err)
 	}
+	values = chartValuesSources(path, ch)
 	if err := checkDependencies(ch, ch.Metadata.Dependencies); err != nil {
 		return fail(path, "%v (run `helm dependency build %s`)", err, path)
 	}
@@ -111,7 +118,59 @@ func renderChart(path string, opts *Options, addErr func(finding.InputError)) []
 	if len(srcs) == 0 {
 		return fail(path, "renders no manifests with these values")
 	}
-	return srcs
+	return append(srcs, values...)
+}
+
+// chartValuesFile reports whether a file at the root of a chart holds values: Helm's
+// values.yaml, the values-*.yaml and values.*.yaml files of other environments, and
+// helm-secrets' secrets.yaml and secrets.*.yaml (also .yml).
+func chartValuesFile(name string) bool {
+	if strings.Contains(name, "/") {
+		return false
+	}
+	base, ok := strings.CutSuffix(strings.ToLower(name), ".yaml")
+	if !ok {
+		if base, ok = strings.CutSuffix(strings.ToLower(name), ".yml"); !ok {
+			return false
+		}
+	}
+	return base == "values" || base == "secrets" || strings.HasPrefix(base, "values-") ||
+		strings.HasPrefix(base, "values.") || strings.HasPrefix(base, "secrets.")
+}
+
+// chartValuesSources are the values files of a chart (chartValuesFile), read as
+// configuration files: named by their file in the chart (archive#file for an
+// archive), with their own line numbers, and not counted as inputs of their own (the
+// chart is the input). Templates and other files of the chart are not read.
+func chartValuesSources(path string, ch *chart.Chart) []source {
+	var out []source
+	for _, f := range ch.Raw {
+		if f == nil || !chartValuesFile(f.Name) {
+			continue
+		}
+		out = append(out, source{
+			base: finding.Location{File: templateFile(path, ch, f.Name), Renderer: "helm chart " + ch.Name(), Provenance: finding.FromRendered},
+			open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil },
+			mode: configOnly, part: true,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].base.File < out[j].base.File })
+	return out
+}
+
+// userValuesSources are the --values files of a scan that rendered a chart, read as
+// configuration files once (standard input, "-", is left to Helm).
+func userValuesSources(opts *Options) []source {
+	var out []source
+	for _, f := range opts.Helm.ValuesFiles {
+		if strings.TrimSpace(f) == "-" || checkValuesFile(f) != nil {
+			continue // standard input, or a file the chart reported already
+		}
+		s := fileSource(f, true)
+		s.mode, s.format, s.part = configOnly, "", true
+		out = append(out, s)
+	}
+	return out
 }
 
 // checkValuesFile refuses a --values file that is not a regular file (a device or a

@@ -48,6 +48,10 @@ type Options struct {
 	// Context, if set, stops reading when it ends: no further input is opened and
 	// the current one is not read on (Result.Interrupted then says why).
 	Context context.Context
+
+	// charts counts the charts a load rendered (their --values files are then read
+	// as configuration files).
+	charts int
 }
 
 // HelmOptions are the settings for rendering charts.
@@ -116,6 +120,13 @@ type Notice = finding.Notice
 type source struct {
 	base finding.Location
 	open func() (io.ReadCloser, error)
+	// mode says whether its YAML documents may be configuration (configAllowed for
+	// files and standard input); format, when set, is the format of a configuration
+	// file that is not YAML (dotenv, ini, ...), read whole as one document.
+	mode   configMode
+	format string
+	// part: the source is part of an input counted already (a chart's values file).
+	part bool
 }
 
 type job struct {
@@ -144,7 +155,11 @@ func parseJob(j job, opts *Options) (r docResult) {
 			r.internal = []finding.InternalError{{Location: &loc, Message: "reading the document: " + finding.Recovered(v)}}
 		}
 	}()
-	r.objs, r.errs = parseDocument(j.doc, j.base, opts)
+	if j.doc.format != "" {
+		r.objs, r.errs = parseConfigFile(j.doc, j.base, opts)
+	} else {
+		r.objs, r.errs = parseDocument(j.doc, j.base, opts)
+	}
 	for _, o := range r.objs {
 		if opts.Visit != nil {
 			opts.Visit(o)
@@ -157,7 +172,9 @@ func parseJob(j job, opts *Options) (r docResult) {
 }
 
 // Load reads all paths. A path is a file, a directory (walked recursively; hidden
-// directories skipped), a chart directory or .tgz, a kustomization directory, or "-".
+// directories skipped, hidden files read), a chart directory or .tgz, a
+// kustomization directory, or "-". Configuration files (config.go) are read beside
+// the objects.
 func Load(paths []string, opts Options) *Result {
 	res := &Result{Inventory: &inventory.Inventory{}}
 	workers := opts.Workers
@@ -195,43 +212,65 @@ func Load(paths []string, opts Options) *Result {
 		}
 		return false
 	}
+	// read reads one source; it returns false once the load is interrupted.
+	read := func(s source) bool {
+		if interrupted() {
+			return false
+		}
+		idx := nsrc
+		nsrc++
+		if !s.part {
+			res.Files++
+		}
+		rc, err := s.open()
+		if err != nil {
+			addErr(finding.InputError{Location: s.base, Message: err.Error()})
+			return true
+		}
+		cr := &countingReader{r: rc}
+		split := sp.split
+		if s.format != "" {
+			split = readWhole(s.format)
+		}
+		err = split(cr, opts.Limits, func(d document) error {
+			if interrupted() {
+				return errInterrupted
+			}
+			d.mode = s.mode
+			if d.err != "" {
+				loc := s.base
+				loc.Document, loc.Line = d.index, d.line
+				mu.Lock()
+				results = append(results, docResult{src: idx, doc: d.index, errs: []finding.InputError{{Location: loc, Message: d.err}}})
+				mu.Unlock()
+				return nil
+			}
+			jobs <- job{src: idx, base: s.base, doc: d}
+			return nil
+		})
+		rc.Close()
+		res.Bytes += cr.n
+		if err != nil && !errors.Is(err, errInterrupted) {
+			addErr(finding.InputError{Location: s.base, Message: "read: " + err.Error()})
+		}
+		return true
+	}
 paths:
 	for _, p := range paths {
 		if interrupted() {
 			break
 		}
 		for _, s := range expandGuarded(p, &opts, addErr, notice, &internal) {
-			if interrupted() {
+			if !read(s) {
 				break paths
 			}
-			idx := nsrc
-			nsrc++
-			res.Files++
-			rc, err := s.open()
-			if err != nil {
-				addErr(finding.InputError{Location: s.base, Message: err.Error()})
-				continue
-			}
-			cr := &countingReader{r: rc}
-			err = sp.split(cr, opts.Limits, func(d document) error {
-				if interrupted() {
-					return errInterrupted
-				}
-				if d.err != "" {
-					loc := s.base
-					loc.Document, loc.Line = d.index, d.line
-					mu.Lock()
-					results = append(results, docResult{src: idx, doc: d.index, errs: []finding.InputError{{Location: loc, Message: d.err}}})
-					mu.Unlock()
-					return nil
-				}
-				jobs <- job{src: idx, base: s.base, doc: d}
-				return nil
-			})
-			rc.Close()
-			res.Bytes += cr.n
-			if err != nil && !errors.Is(err, errInterrupted) {
-				addErr(finding.InputError{Location: s.base, Message: "read: " + err.Error()})
+		}
+	}
+	if opts.charts > 0 && res.Interrupted == nil {
+		// The user's --values files are configuration too, read once for all charts.
+		for _, s := range userValuesSources(&opts) {
+			if !read(s) {
+				break
 			}
 		}
 	}
@@ -270,8 +309,8 @@ func Duplicates(inv *inventory.Inventory) []finding.Notice {
 	first := map[identity]*inventory.Object{}
 	var out []finding.Notice
 	for _, o := range inv.Objects {
-		if o.Ref.Name == "" || o.HeaderLines.Name == 0 {
-			continue
+		if o.Ref.Name == "" || o.HeaderLines.Name == 0 || o.IsConfigFile() {
+			continue // configuration files are not objects: a file may hold several
 		}
 		id := identity{o.Group(), o.Ref.Kind, o.Ref.Namespace, o.Ref.Name}
 		f, seen := first[id]
@@ -325,15 +364,37 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // (process substitution, /dev/stdin), read up to the input limit.
 func fileSource(path string, regularOnly bool) source {
 	return source{
-		base: finding.Location{File: path},
-		open: func() (io.ReadCloser, error) { return openInput(path, regularOnly) },
+		base:   finding.Location{File: path},
+		open:   func() (io.ReadCloser, error) { return openInput(path, regularOnly) },
+		format: configFormat(path),
 	}
 }
 
+// bytesSource is rendered output (a chart's template, an overlay): its documents
+// must be objects.
 func bytesSource(base finding.Location, data []byte) source {
-	return source{base: base, open: func() (io.ReadCloser, error) {
+	return source{base: base, mode: configNever, open: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
 	}}
+}
+
+// readWhole reads a configuration file that is not YAML as one document (with the
+// split's limits: a file over the document limit is an error, not read in part).
+func readWhole(format string) func(io.Reader, Limits, func(document) error) error {
+	return func(r io.Reader, lim Limits, emit func(document) error) error {
+		max := min(lim.maxDocumentBytes(), lim.maxInputBytes())
+		data, err := io.ReadAll(io.LimitReader(r, max+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > max {
+			return emit(document{line: 1, err: tooBigMsg(max)})
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			data = data[:0] // an empty file is an empty configuration
+		}
+		return emit(document{line: 1, data: data, format: format})
+	}
 }
 
 // manifestExt reports whether a file name looks like a manifest when found by a walk.
@@ -344,6 +405,10 @@ func manifestExt(name string) bool {
 	}
 	return false
 }
+
+// walkedFile reports whether a walk reads a file by its name: a manifest (YAML or
+// JSON, which may also hold configuration) or a configuration file (configFormat).
+func walkedFile(name string) bool { return manifestExt(name) || configFormat(name) != "" }
 
 func isChartDir(dir string) bool { return exists(filepath.Join(dir, "Chart.yaml")) }
 
@@ -420,7 +485,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			if n, ok := links.check(path, manifestExt(d.Name())); ok {
+			if n, ok := links.check(path, walkedFile(d.Name())); ok {
 				notice(n)
 			}
 		}
@@ -443,7 +508,8 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 			}
 			return nil
 		}
-		if manifestExt(d.Name()) {
+		if walkedFile(d.Name()) {
+			// Hidden files are read (.env, .npmrc); hidden directories are not.
 			order = append(order, path)
 			walkSources[path] = []source{fileSource(path, true)}
 		} else if isChartArchive(path) {
@@ -584,7 +650,7 @@ func resolveNamespaces(inv *inventory.Inventory) {
 		return
 	}
 	for _, o := range inv.Objects {
-		if o.Ref.Namespace != "" && custom[groupKind{apiGroup(o.Ref.APIVersion), o.Ref.Kind}] {
+		if o.Ref.Namespace != "" && !o.IsConfigFile() && custom[groupKind{apiGroup(o.Ref.APIVersion), o.Ref.Kind}] {
 			dropNamespace(o)
 		}
 	}

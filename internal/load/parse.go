@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,9 +54,73 @@ func parseDocument(doc document, base finding.Location, opts *Options) ([]*inven
 		return nil, []finding.InputError{{Location: loc, Message: fmt.Sprintf(
 			"invalid YAML: mapping key %q already defined at line %d", k.Value, first.Line+doc.line-1)}}
 	}
-	p := &parser{opts: opts, loc: loc, offset: doc.line - 1}
-	p.object(n)
+	p := &parser{opts: opts, loc: loc, offset: doc.line - 1, mode: doc.mode, data: data}
+	if doc.mode == configOnly {
+		p.configDocument(n)
+	} else {
+		p.object(n)
+	}
+	if len(p.objs) > 0 {
+		if info := sopsFromNode(n); info != nil {
+			for _, o := range p.objs {
+				if o.SOPS == nil {
+					o.SOPS = info
+				}
+			}
+		}
+	}
 	return p.objs, p.errs
+}
+
+// sopsFromNode reads the SOPS metadata of a document: its top-level "sops" mapping.
+func sopsFromNode(n *yaml.Node) *inventory.SOPSInfo {
+	md := child(n, sopsKey)
+	if md == nil || md.Kind != yaml.MappingNode {
+		return nil
+	}
+	flat := make(map[string]string, len(md.Content)/2)
+	for i := 0; i+1 < len(md.Content); i += 2 {
+		flat[md.Content[i].Value] = scalar(resolveAlias(md.Content[i+1]))
+	}
+	return sopsInfo(flat)
+}
+
+// configDocument reads a document that is configuration, not an object.
+func (p *parser) configDocument(n *yaml.Node) {
+	n = resolveAlias(n)
+	if n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode {
+		p.errorf(n, "not a configuration document: document is a %s, not a mapping or a sequence", kindName(n))
+		return
+	}
+	line := n.Line + p.offset
+	o := newConfigObject(p.loc, line, streamFormat(p.loc.File, p.data))
+	o.SOPS = sopsFromNode(n)
+	if decodeConfig(p.opts) {
+		c := converter{lines: inventory.NewLines(0), offset: p.offset, maxPathBytes: p.opts.Limits.maxPathBytes()}
+		data, _ := c.lines.Add(inventory.Root, "data", -1, line)
+		v, err := c.value(n, data, len("data"))
+		if err != nil {
+			p.errorf(n, "configuration document: %v", err)
+			return
+		}
+		o.Body, o.Lines = map[string]any{"data": v}, c.lines
+		stripSOPS(o, v)
+	}
+	p.objs = append(p.objs, o)
+}
+
+// namesObject reports whether a node is a mapping with apiVersion or kind.
+func namesObject(n *yaml.Node) bool {
+	n = resolveAlias(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k == "apiVersion" || k == "kind" {
+			return true
+		}
+	}
+	return false
 }
 
 // duplicateKey finds the first mapping key that repeats an earlier key of the same
@@ -152,6 +217,8 @@ type parser struct {
 	opts   *Options
 	loc    finding.Location
 	offset int
+	mode   configMode
+	data   []byte
 	objs   []*inventory.Object
 	errs   []finding.InputError
 }
@@ -173,7 +240,12 @@ func (p *parser) object(n *yaml.Node) { p.item(n, "", "") }
 // must name their own).
 func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 	n = resolveAlias(n)
+	top := listAPIVersion == "" && p.mode == configAllowed
 	if n.Kind != yaml.MappingNode {
+		if top && n.Kind == yaml.SequenceNode && !slices.ContainsFunc(n.Content, namesObject) {
+			p.configDocument(n)
+			return
+		}
 		p.errorf(n, "not a Kubernetes object: document is a %s, not a mapping", kindName(n))
 		return
 	}
@@ -192,6 +264,10 @@ func (p *parser) item(n *yaml.Node, listAPIVersion, itemKind string) {
 		case "items":
 			items = v
 		}
+	}
+	if top && !hasKey(n, "apiVersion") && !hasKey(n, "kind") {
+		p.configDocument(n)
+		return
 	}
 	inherited := kind == "" && apiVersion == "" && itemKind != ""
 	if inherited {
@@ -299,6 +375,16 @@ func child(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// hasKey reports whether mapping n has key.
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {

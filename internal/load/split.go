@@ -14,6 +14,11 @@ type document struct {
 	line  int
 	data  []byte
 	err   string
+	// mode says whether the document may be configuration rather than an object;
+	// format, when set, is the format of a configuration file read whole (dotenv,
+	// ini, ...), not YAML.
+	mode   configMode
+	format string
 }
 
 // splitDocuments reads a YAML stream and calls emit for each document, in order, with

@@ -116,6 +116,8 @@ func TestReportSchemaEveryField(t *testing.T) {
 		{Kind: "ClusterRole", APIVersion: "rbac.authorization.k8s.io/v1", Reason: "forbidden"},
 	}
 	rep.Summary.CoverageGaps = 2
+	rep.Summary.ConfigFiles, rep.Summary.ProtectedSecrets = 3, 2
+	rep.Summary.ProtectedBy = map[string]int{"SOPS": 1, "SealedSecret": 1}
 	rep.Notices = []finding.Notice{{Location: finding.Location{File: "b.yaml", Line: 3, Document: 1},
 		Message: "Deployment/shop/web is defined twice: here and at a.yaml:1; a cluster keeps one of them (the last applied), but both are checked"}}
 	rep.SetInternal([]finding.InternalError{
@@ -127,7 +129,7 @@ func TestReportSchemaEveryField(t *testing.T) {
 	if err := report.Write(&b, rep, "json", report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"notices"`, `"internalErrors"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`} {
+	for _, key := range []string{`"coverage"`, `"coverageGaps"`, `"notices"`, `"internalErrors"`, `"column"`, `"rendered"`, `"renderer"`, `"expires"`, `"frameworks"`, `"container"`, `"namespace"`, `"configFiles"`, `"protectedSecrets"`, `"protectedBy"`} {
 		if !bytes.Contains(b.Bytes(), []byte(key)) {
 			t.Errorf("hand-built report lacks %s", key)
 		}

@@ -57,10 +57,23 @@ type Summary struct {
 	// CoverageGaps is the length of Coverage (live-cluster scans; omitted otherwise).
 	CoverageGaps int `json:"coverageGaps,omitempty"`
 	// InternalErrors is the length of Internal (omitted when 0).
-	InternalErrors int    `json:"internalErrors,omitempty"`
-	FailOn         string `json:"failOn"`
-	Failed         bool   `json:"failed"`
+	InternalErrors int `json:"internalErrors,omitempty"`
+	// ConfigFiles counts the configuration files read beside the manifests (values
+	// files, .env, .npmrc, ...; a chart's own values files are part of the chart);
+	// omitted when 0.
+	ConfigFiles int `json:"configFiles,omitempty"`
+	// ProtectedSecrets counts the secret sources kept out of plain text: SOPS-encrypted
+	// files and objects, SealedSecrets, ExternalSecrets and ClusterExternalSecrets;
+	// ProtectedBy counts them by protection (ProtectedKinds). Omitted when 0.
+	ProtectedSecrets int            `json:"protectedSecrets,omitempty"`
+	ProtectedBy      map[string]int `json:"protectedBy,omitempty"`
+	FailOn           string         `json:"failOn"`
+	Failed           bool           `json:"failed"`
 }
+
+// ProtectedKinds are the protections Summary.ProtectedBy counts, in the order the
+// summary names them.
+var ProtectedKinds = []string{"SOPS", "SealedSecret", "ExternalSecret", "ClusterExternalSecret"}
 
 // New assembles a report and its summary. failOn < 0 means no severity fails the gate.
 func New(version string, fs []finding.Finding, errs []finding.InputError, inputs, objects, workloads int, failOn finding.Severity, gate bool, rs []*rules.Rule) *Report {

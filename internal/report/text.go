@@ -88,9 +88,22 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if len(parts) > 0 {
 		counts = safetext.Raw(strings.Join(parts, ", "))
 	}
-	safetext.Fprintf(w, "Scanned %s (%s) from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"), counts)
+	configs := ""
+	if s.ConfigFiles > 0 {
+		configs = " and " + plural(s.ConfigFiles, "configuration file")
+	}
+	safetext.Fprintf(w, "Scanned %s (%s)%s from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), configs, plural(s.Inputs, "input"), counts)
 	if s.Suppressed > 0 {
 		safetext.Fprintf(w, "; %d suppressed", s.Suppressed)
+	}
+	if s.ProtectedSecrets > 0 {
+		var by []string
+		for _, k := range ProtectedKinds {
+			if s.ProtectedBy[k] > 0 {
+				by = append(by, k)
+			}
+		}
+		safetext.Fprintf(w, "; %s (%s)", plural(s.ProtectedSecrets, "protected secret source"), strings.Join(by, ", "))
 	}
 	if s.InputErrors > 0 {
 		safetext.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))

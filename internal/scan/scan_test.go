@@ -99,14 +99,15 @@ func TestSeverityOverrideAndDisable(t *testing.T) {
 	}
 }
 
-// TestEmptyInputIsAnInputError: a scan that finds no object never passes silently.
+// TestEmptyInputIsAnInputError: a scan that finds neither an object nor a
+// configuration file never passes silently.
 func TestEmptyInputIsAnInputError(t *testing.T) {
 	for _, in := range []string{"", "# just a comment\n", "---\n---\n"} {
 		res, err := Run(Options{Source: &source.Files{Paths: []string{"-"}, Stdin: strings.NewReader(in)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.ExitCode() != 3 || len(res.Report.Errors) != 1 || !strings.Contains(res.Report.Errors[0].Message, "no Kubernetes objects") {
+		if res.ExitCode() != 3 || len(res.Report.Errors) != 1 || res.Report.Errors[0].Message != source.NothingFound {
 			t.Errorf("input %q: exit %d, errors %v; want exit 3 and a no-objects error", in, res.ExitCode(), res.Report.Errors)
 		}
 	}

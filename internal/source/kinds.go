@@ -3,6 +3,7 @@ package source
 import (
 	"sort"
 
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
@@ -51,6 +52,7 @@ var FileOnly = map[string]string{
 	"Policy":                  "an audit policy file of the API server, not an API object",
 	"Rollout":                 "a custom kind (Argo Rollouts): listed through its CustomResourceDefinition when the cluster serves it",
 	"DeploymentConfig":        "a custom kind (OpenShift): listed through its CustomResourceDefinition when the cluster serves it",
+	inventory.ConfigFileKind:  "a configuration file beside the manifests (values file, .env, .npmrc), not an API object",
 }
 
 // ClusterKinds are the kinds a live read lists for a consumer reading kinds: those of
@@ -58,7 +60,12 @@ var FileOnly = map[string]string{
 // kind that runs pods (an object's pod template is always read), and
 // CustomResourceDefinitions, which define the custom kinds that run pods.
 func ClusterKinds(kinds []string) []string {
-	out := append([]string(nil), kinds...)
+	out := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		if k != inventory.ConfigFileKind {
+			out = append(out, k) // a cluster serves no configuration files
+		}
+	}
 	for _, k := range kinds {
 		if k == rules.AnyKind {
 			for _, lk := range live.Kinds {

@@ -151,8 +151,12 @@ func (e *InterruptedError) Error() string {
 
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
+// NothingFound is the input error of a read of files that found neither a
+// Kubernetes object nor a configuration file.
+const NothingFound = "neither a Kubernetes object nor a configuration file found (no .yaml, .yml or .json manifests, charts or overlays with objects, nor configuration files such as values files, .env, .npmrc, .ini, .properties or .toml)"
+
 // Files reads manifests, Helm charts and Kustomize overlays (internal/load), "-"
-// from Stdin.
+// from Stdin, and the configuration files beside them (inventory.Object.Config).
 type Files struct {
 	Paths []string
 	Stdin io.Reader
@@ -181,9 +185,11 @@ func (f *Files) Read(ctx context.Context, n Needs) (*Result, error) {
 	}
 	res := &Result{Inventory: lr.Inventory, Errors: lr.Errors, Notices: lr.Notices, Internal: lr.Internal, Inputs: lr.Files}
 	if len(res.Inventory.Objects) == 0 && len(res.Errors) == 0 {
+		// Configuration files count: a directory of values files or .env files is
+		// read, and scanned for credentials; a path with neither is a mistake.
 		res.Errors = append(res.Errors, finding.InputError{
 			Location: finding.Location{File: f.Describe()},
-			Message:  "no Kubernetes objects found (no .yaml, .yml or .json manifests, charts or overlays with objects)",
+			Message:  NothingFound,
 		})
 	}
 	return res, nil

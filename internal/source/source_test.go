@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +18,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -65,7 +69,7 @@ func TestFilesReadNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Errors) != 1 || res.Errors[0].Location.File != "<stdin>" || !strings.Contains(res.Errors[0].Message, "no Kubernetes objects found") {
+	if len(res.Errors) != 1 || res.Errors[0].Location.File != "<stdin>" || res.Errors[0].Message != source.NothingFound {
 		t.Errorf("errors %+v, want one saying <stdin> holds no objects", res.Errors)
 	}
 	if got := source.Describe([]string{"a", "-", "b"}); got != "a <stdin> b" {
@@ -141,5 +145,57 @@ func TestFilesReadCanceled(t *testing.T) {
 	var ie *source.InterruptedError
 	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || err.Error() != "reading <stdin> interrupted: context canceled" {
 		t.Fatalf("err = %v, want the read of <stdin> interrupted", err)
+	}
+}
+
+// A directory of configuration files (a values file, a .env) is read, not an input
+// error; a directory with neither objects nor configuration files still is.
+func TestFilesReadConfigurationOnly(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("README.md", "# not read\n")
+	empty, err := (&source.Files{Paths: []string{dir}}).Read(context.Background(), source.Needs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(empty.Errors) != 1 || empty.Errors[0].Message != source.NothingFound {
+		t.Errorf("a directory with nothing to read: errors %+v, want %q", empty.Errors, source.NothingFound)
+	}
+	write("values.yaml", "gitlab:\n  url: https://gitlab.example.org\n")
+	write(".env", "USER=app\n")
+	res, err := (&source.Files{Paths: []string{dir}}).Read(context.Background(), source.Needs{Kinds: []string{inventory.ConfigFileKind}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 0 {
+		t.Fatalf("errors %+v, want none", res.Errors)
+	}
+	var got []string
+	for _, o := range res.Inventory.Objects {
+		if !o.IsConfigFile() || o.Body == nil {
+			t.Errorf("%s: want a decoded configuration file, got %+v", o.Ref, o)
+			continue
+		}
+		got = append(got, filepath.Base(o.Ref.Name)+" "+o.Config.Format)
+	}
+	if want := []string{".env dotenv", "values.yaml yaml"}; !slices.Equal(got, want) {
+		t.Errorf("configuration files %v, want %v", got, want)
+	}
+}
+
+// A cluster serves no configuration files: a rule that reads them asks a live read
+// for nothing more.
+func TestClusterKindsLeaveOutConfigFiles(t *testing.T) {
+	for _, k := range source.ClusterKinds([]string{inventory.ConfigFileKind, "ConfigMap", rules.AnyKind}) {
+		if k == inventory.ConfigFileKind {
+			t.Errorf("ClusterKinds lists %s", k)
+		}
+	}
+	if _, unknown := live.Select(source.ClusterKinds(source.RuleKinds(rules.All()))); slices.Contains(unknown, inventory.ConfigFileKind) {
+		t.Errorf("a live read of the rules' kinds asks for %s", inventory.ConfigFileKind)
 	}
 }

@@ -47,6 +47,7 @@ package credentials
 // (AKIAIOSFODNN7EXAMPLE) are not credentials and are not reported.
 
 import (
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/secrets"
 )
@@ -220,7 +221,7 @@ func init() {
 		}
 		rules.Register(&rules.Rule{
 			Meta:     meta,
-			Kinds:    []string{"ConfigMap", rules.AnyKind},
+			Kinds:    []string{"ConfigMap", inventory.ConfigFileKind, rules.AnyKind},
 			Workload: reportWorkloadSecrets,
 			Object:   reportObjectSecrets,
 		})
