@@ -145,11 +145,12 @@ func isCoreSecret(o *inventory.Object) bool {
 	return o.Ref.APIVersion == "v1" && o.Ref.Kind == "Secret" && o.Body != nil
 }
 
-// sopsEncrypted reports whether the Secret was encrypted with SOPS (it carries the
-// top-level sops metadata key).
+// sopsEncrypted reports whether the Secret was encrypted with SOPS (the loader found
+// its metadata, or it carries the top-level sops key). Its plain values are judged by
+// PAL-527.
 func sopsEncrypted(o *inventory.Object) bool {
 	_, ok := o.Body["sops"]
-	return ok
+	return ok || o.SOPS != nil
 }
 
 // secretType returns the Secret's type ("Opaque" when unset).

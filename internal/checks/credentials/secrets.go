@@ -17,6 +17,12 @@ package credentials
 //     and the annotations of pod templates;
 //   - ConfigMap data: each value (a whole file, whose key=value, key: value and JSON
 //     members are read with their own keys) and each key. binaryData is not read;
+//   - configuration files beside the manifests (Helm values files, .env, .npmrc,
+//     INI, properties): every string value under its key (see secrets_files.go);
+//   - the values of Secret manifests (data base64-decoded, stringData) and the
+//     template of a SealedSecret, by the format detectors only: a credential in a
+//     Secret is reported by the rule of its format, while the keyword detectors are
+//     left to PAL-522 and PAL-524, which report every plaintext Secret value;
 //   - the annotations of every object, including kubectl's
 //     last-applied-configuration, which is the JSON of the whole object as applied:
 //     its string values are read with their keys, except values equal to the live
@@ -25,9 +31,11 @@ package credentials
 //     into an annotation, which tools treat as harmless metadata.
 //
 // Helm charts and Kustomize overlays are rendered by the loader and read the same way.
-// Secret objects themselves (data, stringData) are not read here: putting a
-// credential in a Secret is what these rules ask for, and how Secrets are kept and
-// used is the subject of PAL-521..PAL-526.
+// Protected forms are not findings: SOPS ciphertext (ENC[...] values), a
+// SealedSecret's encryptedData and ExternalSecret references. In a SOPS-encrypted
+// document, a credential left in plain text is PAL-527 instead of the rule of its
+// format (see sops.go); how Secrets are kept and used is the subject of
+// PAL-521..PAL-526.
 //
 // Each rule is one kind of credential, found by one detector of internal/secrets; the
 // scan of an object runs once and every rule reads its share. Messages never show a
@@ -47,6 +55,7 @@ package credentials
 // (AKIAIOSFODNN7EXAMPLE) are not credentials and are not reported.
 
 import (
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/secrets"
 )
@@ -188,6 +197,11 @@ var hardcodedSecretRules = []hardcodedSecretRule{
 	}},
 }
 
+// hardcodedSecretKinds are the kinds whose bodies the secrets rules read (every
+// object's annotations are read too): configuration files are not objects of any
+// kind and must be named.
+var hardcodedSecretKinds = []string{"ConfigMap", "Secret", "SealedSecret", inventory.ConfigFileKind, rules.AnyKind}
+
 // ruleOfDetector maps a detector ID to the rule that reports it.
 var ruleOfDetector = map[string]string{}
 
@@ -202,7 +216,7 @@ func init() {
 		}
 		rules.Register(&rules.Rule{
 			Meta:     meta,
-			Kinds:    []string{"ConfigMap", rules.AnyKind},
+			Kinds:    hardcodedSecretKinds,
 			Workload: reportWorkloadSecrets,
 			Object:   reportObjectSecrets,
 		})
