@@ -47,7 +47,7 @@ func scanConfigFile(c *collector, o *inventory.Object) {
 		if isSOPSCiphertext(v) {
 			return
 		}
-		c.add(field, "", fmt.Sprintf("configuration key %q", configKeyPath(field)), key, v, c.sc.Detect(key, v), false)
+		c.add(field, "", fmt.Sprintf("configuration key %q", configKeyPath(field)), key, v, c.detect(key, v), false)
 	})
 }
 
@@ -81,7 +81,7 @@ func scanSecretData(c *collector, o *inventory.Object) {
 			where = fmt.Sprintf("key %q of Secret %q (data, %s)", v.key, o.Ref.Name, how)
 		}
 		s := string(v.value)
-		c.add(v.path(), "", where, v.key, s, c.sc.Detect(v.key, s), true)
+		c.add(v.path(), "", where, v.key, s, c.detect(v.key, s), true)
 	}
 }
 
@@ -97,6 +97,6 @@ func scanSealedSecretTemplate(c *collector, o *inventory.Object) {
 			continue
 		}
 		where := fmt.Sprintf("key %q of the template of SealedSecret %q (spec.template.data, not encrypted)", k, o.Ref.Name)
-		c.add(inventory.FieldPath("spec.template.data", k), "", where, k, s, c.sc.Detect(k, s), true)
+		c.add(inventory.FieldPath("spec.template.data", k), "", where, k, s, c.detect(k, s), true)
 	}
 }

@@ -71,7 +71,27 @@ func (c *collector) scan(path, container, where, key, shownKey, value string) {
 	if c.read != nil {
 		c.read[path] = value
 	}
-	c.add(path, container, where, shownKey, value, c.sc.Detect(key, value), false)
+	c.add(path, container, where, shownKey, value, c.detect(key, value), false)
+}
+
+// detect runs the detectors on value under key. In a SOPS document a key that SOPS
+// leaves unencrypted by its suffix (password_unencrypted) names what it would name
+// without the suffix.
+func (c *collector) detect(key, value string) []secrets.Match {
+	if c.sops == nil || c.sops.info.UnencryptedSuffix == "" {
+		return c.sc.Detect(key, value)
+	}
+	k, ok := strings.CutSuffix(key, c.sops.info.UnencryptedSuffix)
+	if !ok || k == "" {
+		return c.sc.Detect(key, value)
+	}
+	ms := c.sc.Detect(k, value)
+	for i := range ms {
+		if ms[i].Key == k {
+			ms[i].Key = key
+		}
+	}
+	return ms
 }
 
 // add records the matches found in value at path; formatOnly leaves out the keyword

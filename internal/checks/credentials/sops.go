@@ -225,18 +225,10 @@ func checkHelmSecretsFile(p *rules.Pass, o *inventory.Object) {
 	if n == 0 {
 		return
 	}
+	// The tree's line is its first key's; without one, the earliest top-level value.
 	at := "data"
-	if m, ok := data.(map[string]any); ok && len(m) > 0 {
-		// The first key of the file: the one on the earliest line (map order is lost).
-		keys := slices.Sorted(maps.Keys(m))
-		at = inventory.FieldPath("data", keys[0])
-		first := 0
-		for _, k := range keys {
-			fp := inventory.FieldPath("data", k)
-			if line, ok := o.Lines.Line(fp); ok && (first == 0 || line < first) {
-				first, at = line, fp
-			}
-		}
+	if _, known := o.Lines.Line(at); !known {
+		at = firstKeyPath(o, data)
 	}
 	name := o.Origin.File
 	if name == "" {
@@ -247,4 +239,22 @@ func checkHelmSecretsFile(p *rules.Pass, o *inventory.Object) {
 		values = "value is"
 	}
 	p.Report(at, "", "helm-secrets values file %q is not encrypted with SOPS: %d string %s in plain text", path.Base(name), n, values)
+}
+
+// firstKeyPath returns the path of the top-level key of a configuration file's tree
+// whose value starts on the earliest line (map order is lost), or "data".
+func firstKeyPath(o *inventory.Object, data any) string {
+	m, ok := data.(map[string]any)
+	if !ok || len(m) == 0 {
+		return "data"
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	at, first := inventory.FieldPath("data", keys[0]), 0
+	for _, k := range keys {
+		fp := inventory.FieldPath("data", k)
+		if line, ok := o.Lines.Line(fp); ok && (first == 0 || line < first) {
+			first, at = line, fp
+		}
+	}
+	return at
 }
