@@ -80,7 +80,7 @@ type hardcodedSecretRule struct {
 	detectors []string
 }
 
-const secretsRemediation = " Keep credentials out of manifests and charts: reference a Secret (mounted as a file, or with secretKeyRef) or an external store (External Secrets Operator, Secrets Store CSI Driver), and purge the value from version control history."
+const secretsRemediation = " Keep credentials out of manifests, charts and configuration files in plain text: reference a Secret created in the cluster (mounted as a file, or with secretKeyRef) or an external store (External Secrets Operator, Secrets Store CSI Driver), commit only encrypted forms (SOPS, Sealed Secrets), and purge the value from version control history."
 
 func secretsFrameworks() rules.Frameworks {
 	return rules.Frameworks{NSA: []string{nsaHardcodedSecrets}, Layer: "code"}
