@@ -171,12 +171,12 @@ func fieldKeys(p string) []string {
 	for p != "" {
 		switch {
 		case strings.HasPrefix(p, "['"):
-			end := strings.Index(p, "']")
+			end := strings.Index(p[2:], "']")
 			if end < 0 {
 				return append(keys, p[2:])
 			}
-			keys = append(keys, p[2:end])
-			p = p[end+2:]
+			keys = append(keys, p[2:2+end])
+			p = p[2+end+2:]
 		case p[0] == '[':
 			end := strings.IndexByte(p, ']')
 			if end < 0 {
