@@ -307,6 +307,29 @@ sops:
 			msgs:  map[string]string{"stringData.token_unencrypted": `key "token_unencrypted" of Secret "db" (stringData), left in plain text in a SOPS-encrypted file (key "token_unencrypted" ends with the unencrypted suffix "_unencrypted"): GitHub token`},
 		},
 		{
+			name:  "SOPS-encrypted ConfigMap: data and annotations left in plain text are PAL-527",
+			rules: r,
+			yaml: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+  annotations:
+    ci/token: ` + fakeGHP + `
+data:
+  DB_PASSWORD: ENC[AES256_GCM,data:` + fakeChars(alnumChars, 16) + `=,type:str]
+  DATABASE_URL: postgresql://app:Wq8rTz2vLp@db/app
+sops:
+  mac: ENC[AES256_GCM,data:` + fakeChars(alnumChars, 40) + `,type:str]
+  encrypted_regex: ^(data)$
+  version: 3.9.0
+`,
+			want: []string{"PAL-527 - metadata.annotations['ci/token']", "PAL-527 - data.DATABASE_URL"},
+			msgs: map[string]string{
+				"metadata.annotations['ci/token']": `annotation "ci/token", left in plain text in a SOPS-encrypted file (no key of its path matches encrypted_regex "^(data)$"): GitHub token`,
+				"data.DATABASE_URL":                `ConfigMap key "DATABASE_URL", left in plain text in a SOPS-encrypted file (not an ENC[...] value: written or changed after the file was encrypted): password`,
+			},
+		},
+		{
 			name:  "SealedSecret and ExternalSecrets: ciphertext and references are not read; a SealedSecret's template is",
 			rules: append(r, "PAL-522", "PAL-524"),
 			yaml: `apiVersion: bitnami.com/v1alpha1
