@@ -65,6 +65,12 @@ func configKeyPath(field string) string {
 // scanSecretData runs the format detectors on the values of a v1 Secret (in a
 // SOPS-encrypted one, every detector on the values left in plain text).
 func scanSecretData(c *collector, o *inventory.Object) {
+	rendered := ""
+	if o.Origin.Rendered && strings.HasPrefix(o.Origin.Renderer, "helm") {
+		// As PAL-522 says: the chart may generate the value (genPrivateKey,
+		// randAlphaNum), and then it is in no file.
+		rendered = fmt.Sprintf("; rendered from %s: a value generated at render time is not stored in the files, one from values files or templates is", o.Origin.Renderer)
+	}
 	for _, v := range secretValues(o) {
 		if v.encrypted || len(v.value) == 0 {
 			continue
@@ -76,10 +82,10 @@ func scanSecretData(c *collector, o *inventory.Object) {
 		case v.invalid:
 			how = "not valid base64, read as written"
 		}
-		where := fmt.Sprintf("key %q of Secret %q (%s)", v.key, o.Ref.Name, how)
 		if v.field == "data" {
-			where = fmt.Sprintf("key %q of Secret %q (data, %s)", v.key, o.Ref.Name, how)
+			how = "data, " + how
 		}
+		where := fmt.Sprintf("key %q of Secret %q (%s%s)", v.key, o.Ref.Name, how, rendered)
 		s := string(v.value)
 		c.add(v.path(), "", where, v.key, s, c.detect(v.key, s), true)
 	}
