@@ -50,6 +50,7 @@ var FileOnly = map[string]string{
 	"EncryptionConfig":        "an API server configuration file, not an API object",
 	"EncryptionConfiguration": "an API server configuration file, not an API object",
 	"Policy":                  "an audit policy file of the API server, not an API object",
+	"SealedSecret":            "a custom kind (Sealed Secrets): listed through its CustomResourceDefinition when the cluster serves it",
 	"Rollout":                 "a custom kind (Argo Rollouts): listed through its CustomResourceDefinition when the cluster serves it",
 	"DeploymentConfig":        "a custom kind (OpenShift): listed through its CustomResourceDefinition when the cluster serves it",
 	inventory.ConfigFileKind:  "a configuration file beside the manifests (values file, .env, .npmrc), not an API object",

@@ -20,6 +20,10 @@
 // (`ghp_{{fake crc32 36}}` is a GitHub token, `ghp_{{fake alnum 36}}` a look-alike).
 // A placeholder never spans lines, so line numbers are those of the file.
 //
+// A rule that judges a file by its name (helm-secrets values files are named
+// secrets.yaml) takes a fixture that says what it is called: a line
+// `# scan-as: secrets.prod.yaml` makes the fixture scanned under that base name.
+//
 // Each file is scanned as `palisade scan FILE --include PAL-xxx` would scan it
 // (with the directory's .palisade.yaml, or defaults), and the check is exact both
 // ways for the directory's rule: every unsuppressed finding of the rule must be on a
@@ -185,7 +189,11 @@ func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
 		problems = append(problems, fmt.Sprintf("%s: a fail fixture has no `# want %s` marker", file, rule))
 	}
 	path := file
-	if strings.Contains(string(data), "{{fake") {
+	name, err := scanAs(string(data))
+	if err != nil {
+		return append(problems, fmt.Sprintf("%s: %v", file, err))
+	}
+	if strings.Contains(string(data), "{{fake") || name != "" {
 		text, err := expandFakes(string(data))
 		if err != nil {
 			return append(problems, fmt.Sprintf("%s: %v", file, err))
@@ -195,7 +203,10 @@ func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
 			return append(problems, err.Error())
 		}
 		defer os.RemoveAll(tmp)
-		path = filepath.Join(tmp, filepath.Base(file))
+		if name == "" {
+			name = filepath.Base(file)
+		}
+		path = filepath.Join(tmp, name)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			return append(problems, err.Error())
 		}
@@ -252,6 +263,22 @@ func lineOf(problem string) int {
 	_, rest, _ := strings.Cut(problem, ".yaml:")
 	n, _ := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
 	return n
+}
+
+// scanAsRE is the directive that names the file a fixture is scanned as.
+var scanAsRE = regexp.MustCompile(`(?m)^#\s*scan-as:\s*(.*?)\s*$`)
+
+// scanAs returns the file name a fixture asks to be scanned as ("" for its own).
+func scanAs(text string) (string, error) {
+	m := scanAsRE.FindStringSubmatch(text)
+	if m == nil {
+		return "", nil
+	}
+	name := m[1]
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\ ") {
+		return "", fmt.Errorf("bad scan-as directive %q: want a file name without a directory", m[0])
+	}
+	return name, nil
 }
 
 var (

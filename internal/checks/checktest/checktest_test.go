@@ -184,6 +184,21 @@ func TestRun(t *testing.T) {
 		},
 		want: []string{`fail.yaml: bad placeholder "{{fake alnum36}}`, "pass.yaml: bad placeholder {{fake emoji 36}}"},
 	}, {
+		name: "scanned under another name",
+		rule: "PAL-001",
+		files: map[string]string{
+			"fail.yaml": "# scan-as: pod.prod.yaml\n" + fmt.Sprintf(privileged, " # want PAL-001", "false"),
+			"pass.yaml": unprivileged,
+		},
+	}, {
+		name: "bad scan-as name",
+		rule: "PAL-001",
+		files: map[string]string{
+			"fail.yaml": fmt.Sprintf(privileged, " # want PAL-001", "false"),
+			"pass.yaml": "# scan-as: ../x.yaml\n" + unprivileged,
+		},
+		want: []string{`pass.yaml: bad scan-as directive "# scan-as: ../x.yaml"`},
+	}, {
 		name:  "no pass case",
 		rule:  "PAL-001",
 		files: map[string]string{"fail.yaml": fmt.Sprintf(privileged, " # want PAL-001", "false")},

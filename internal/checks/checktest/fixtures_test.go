@@ -39,9 +39,29 @@ func TestFixtures(t *testing.T) {
 	}
 	for _, td := range testdata {
 		if dirs, _ := filepath.Glob(filepath.Join(td, "PAL-*")); len(dirs) > 0 {
-			t.Run(filepath.Base(filepath.Dir(td)), func(t *testing.T) { checktest.RunAll(t, td) })
+			t.Run(filepath.Base(filepath.Dir(td)), func(t *testing.T) {
+				for _, dir := range dirs {
+					id := filepath.Base(dir)
+					t.Run(id, func(t *testing.T) {
+						if why := pending[id]; why != "" {
+							if problems, err := checktest.Check(dir); err == nil && len(problems) == 0 {
+								t.Errorf("the fixtures of %s pass: drop it from pending", id)
+							}
+							t.Skipf("pending: %s", why)
+						}
+						checktest.Run(t, dir)
+					})
+				}
+			})
 		}
 	}
+}
+
+// pending lists rules whose fixtures need input this branch cannot read yet, with
+// the reason: they are skipped, and fail the test once they pass, so that the entry
+// is dropped then.
+var pending = map[string]string{
+	"PAL-528": "its fixtures are configuration files (secrets.yaml), which the loader reads once the configs branch of issue 14 is merged",
 }
 
 // families maps the hundreds of a rule ID to the package that holds the rule.

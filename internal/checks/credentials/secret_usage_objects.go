@@ -87,7 +87,8 @@ func init() {
 			ID: idPlaintextSecret, Title: "Secret with plaintext values in the input", Severity: medium, Category: catSecretUse,
 			Rationale: "The scanned files contain a Secret with values: base64 in data is an encoding, not encryption, and stringData is the value itself, so everyone who can read the repository, chart or CI artefact (and its history) can read the secret, whatever RBAC protects it in the cluster. " +
 				"Empty values, placeholders (templates such as ${VAR} or {{ x }}, repeated characters, the patterns of the placeholders parameter, which include well-known defaults such as admin or password that anyone can guess), public certificates and keys, and SOPS-encrypted files or ENC[...] values are not reported; a data value that is not valid base64 is reported with a note (the API server would reject the Secret). " +
-				"Rendered by Helm, a value may also have been generated at render time (randAlphaNum) rather than stored; the finding says so. Credential-type Secrets and private keys are PAL-524.",
+				"Rendered by Helm, a value may also have been generated at render time (randAlphaNum) rather than stored; the finding says so. Credential-type Secrets and private keys are PAL-524. " +
+				"A value that has the format of a known credential (a GitHub token, an AWS key, a private key, a URL with a password, registry credentials) is also reported by the rule of its format (PAL-501..PAL-514), with that rule's severity; a plain value in a SOPS-encrypted Secret is PAL-527.",
 			Remediation: secretRemediation,
 			References:  []string{refSecretUse, refSecretUseGood, refSecretEncrypt},
 			Frameworks:  secretUseFrameworks("5.4.2"),
@@ -145,11 +146,12 @@ func isCoreSecret(o *inventory.Object) bool {
 	return o.Ref.APIVersion == "v1" && o.Ref.Kind == "Secret" && o.Body != nil
 }
 
-// sopsEncrypted reports whether the Secret was encrypted with SOPS (it carries the
-// top-level sops metadata key).
+// sopsEncrypted reports whether the Secret was encrypted with SOPS (the loader found
+// its metadata, or it carries the top-level sops key). Its plain values are judged by
+// PAL-527.
 func sopsEncrypted(o *inventory.Object) bool {
 	_, ok := o.Body["sops"]
-	return ok
+	return ok || o.SOPS != nil
 }
 
 // secretType returns the Secret's type ("Opaque" when unset).

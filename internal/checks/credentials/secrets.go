@@ -17,6 +17,12 @@ package credentials
 //     and the annotations of pod templates;
 //   - ConfigMap data: each value (a whole file, whose key=value, key: value and JSON
 //     members are read with their own keys) and each key. binaryData is not read;
+//   - configuration files beside the manifests (Helm values files, .env, .npmrc,
+//     INI, properties): every string value under its key (see secrets_files.go);
+//   - the values of Secret manifests (data base64-decoded, stringData) and the
+//     template of a SealedSecret, by the format detectors only: a credential in a
+//     Secret is reported by the rule of its format, while the keyword detectors are
+//     left to PAL-522 and PAL-524, which report every plaintext Secret value;
 //   - the annotations of every object, including kubectl's
 //     last-applied-configuration, which is the JSON of the whole object as applied:
 //     its string values are read with their keys, except values equal to the live
@@ -25,9 +31,11 @@ package credentials
 //     into an annotation, which tools treat as harmless metadata.
 //
 // Helm charts and Kustomize overlays are rendered by the loader and read the same way.
-// Secret objects themselves (data, stringData) are not read here: putting a
-// credential in a Secret is what these rules ask for, and how Secrets are kept and
-// used is the subject of PAL-521..PAL-526.
+// Protected forms are not findings: SOPS ciphertext (ENC[...] values), a
+// SealedSecret's encryptedData and ExternalSecret references. In a SOPS-encrypted
+// document, a credential left in plain text is PAL-527 instead of the rule of its
+// format (see sops.go); how Secrets are kept and used is the subject of
+// PAL-521..PAL-526.
 //
 // Each rule is one kind of credential, found by one detector of internal/secrets; the
 // scan of an object runs once and every rule reads its share. Messages never show a
@@ -72,7 +80,7 @@ type hardcodedSecretRule struct {
 	detectors []string
 }
 
-const secretsRemediation = " Keep credentials out of manifests and charts: reference a Secret (mounted as a file, or with secretKeyRef) or an external store (External Secrets Operator, Secrets Store CSI Driver), and purge the value from version control history."
+const secretsRemediation = " Keep credentials out of manifests, charts and configuration files in plain text: reference a Secret created in the cluster (mounted as a file, or with secretKeyRef) or an external store (External Secrets Operator, Secrets Store CSI Driver), commit only encrypted forms (SOPS, Sealed Secrets), and purge the value from version control history."
 
 func secretsFrameworks() rules.Frameworks {
 	return rules.Frameworks{NSA: []string{nsaHardcodedSecrets}, Layer: "code"}
@@ -207,6 +215,11 @@ var hardcodedSecretRules = []hardcodedSecretRule{
 	}},
 }
 
+// hardcodedSecretKinds are the kinds whose bodies the secrets rules read (every
+// object's annotations are read too): configuration files are not objects of any
+// kind and must be named.
+var hardcodedSecretKinds = []string{"ConfigMap", "Secret", "SealedSecret", inventory.ConfigFileKind, rules.AnyKind}
+
 // ruleOfDetector maps a detector ID to the rule that reports it.
 var ruleOfDetector = map[string]string{}
 
@@ -221,7 +234,7 @@ func init() {
 		}
 		rules.Register(&rules.Rule{
 			Meta:     meta,
-			Kinds:    []string{"ConfigMap", inventory.ConfigFileKind, rules.AnyKind},
+			Kinds:    hardcodedSecretKinds,
 			Workload: reportWorkloadSecrets,
 			Object:   reportObjectSecrets,
 		})

@@ -57,6 +57,12 @@ type collector struct {
 	sc   *secrets.Scanner
 	hits []secretHit
 	read map[string]string
+	// sops is set for a SOPS-encrypted document: every hit is a credential left in
+	// plain text there (PAL-527), whatever its detector. sopsSkip is the number of
+	// leading keys of a field path that are not the document's keys (1 for the
+	// "data" of a configuration file).
+	sops     *sopsView
+	sopsSkip int
 }
 
 // scan runs the detectors on one field value under key; shownKey is the key that
@@ -65,12 +71,46 @@ func (c *collector) scan(path, container, where, key, shownKey, value string) {
 	if c.read != nil {
 		c.read[path] = value
 	}
-	for _, m := range c.sc.Detect(key, value) {
+	c.add(path, container, where, shownKey, value, c.detect(key, value), false)
+}
+
+// detect runs the detectors on value under key. In a SOPS document a key that SOPS
+// leaves unencrypted by its suffix (password_unencrypted) names what it would name
+// without the suffix.
+func (c *collector) detect(key, value string) []secrets.Match {
+	if c.sops == nil || c.sops.info.UnencryptedSuffix == "" {
+		return c.sc.Detect(key, value)
+	}
+	k, ok := strings.CutSuffix(key, c.sops.info.UnencryptedSuffix)
+	if !ok || k == "" {
+		return c.sc.Detect(key, value)
+	}
+	ms := c.sc.Detect(k, value)
+	for i := range ms {
+		if ms[i].Key == k {
+			ms[i].Key = key
+		}
+	}
+	return ms
+}
+
+// add records the matches found in value at path; formatOnly leaves out the keyword
+// detectors (PAL-515, PAL-516), which Secret values do not go through (PAL-522 and
+// PAL-524 judge those). In a SOPS document every match is PAL-527.
+func (c *collector) add(path, container, where, shownKey, value string, ms []secrets.Match, formatOnly bool) {
+	for _, m := range ms {
 		rule := ruleOfDetector[m.Detector]
-		if rule == "" {
+		if rule == "" || formatOnly && c.sops == nil && (rule == ruleHardcodedPassword || rule == ruleHighEntropySecret) {
 			continue
 		}
-		c.hits = append(c.hits, secretHit{rule: rule, path: path, container: container, where: where,
+		w := where
+		if c.sops != nil {
+			rule = idSOPSPlain
+			keys := fieldKeys(path)
+			keys = keys[min(c.sopsSkip, len(keys)):]
+			w = fmt.Sprintf("%s, left in plain text in a SOPS-encrypted file (%s)", where, c.sops.why(keys))
+		}
+		c.hits = append(c.hits, secretHit{rule: rule, path: path, container: container, where: w,
 			key: shownKey, multiline: strings.Contains(value, "\n"), m: m})
 	}
 }
@@ -103,7 +143,7 @@ func scanWorkloadSecrets(p *rules.Pass, w *workload.Workload) *workloadScan {
 		p.Fail(err)
 		return &workloadScan{}
 	}
-	c := &collector{sc: sc}
+	c := &collector{sc: sc, sops: sopsOf(w.Object)}
 	if w.Object.Annotations[annLastApplied] != "" {
 		c.read = map[string]string{}
 	}
@@ -147,14 +187,20 @@ func scanObjectSecrets(p *rules.Pass, o *inventory.Object) []secretHit {
 		p.Fail(err)
 		return nil
 	}
-	c := &collector{sc: sc}
+	c := &collector{sc: sc, sops: sopsOf(o)}
+	if o.IsConfigFile() {
+		c.sopsSkip = 1
+		scanConfigFile(c, o)
+		return c.hits
+	}
 	for _, k := range sortedKeys(o.Annotations) {
 		if k == annLastApplied {
 			continue
 		}
 		c.scan(inventory.FieldPath("metadata.annotations", k), "", fmt.Sprintf("annotation %q", k), k, k, o.Annotations[k])
 	}
-	if o.Ref.Kind == "ConfigMap" && o.Ref.APIVersion == "v1" {
+	switch {
+	case o.Ref.Kind == "ConfigMap" && o.Ref.APIVersion == "v1":
 		data, _ := o.Body["data"].(map[string]any)
 		for _, k := range slices.Sorted(maps.Keys(data)) {
 			// A secret in a key's name: the path and message must not name the key.
@@ -163,6 +209,10 @@ func scanObjectSecrets(p *rules.Pass, o *inventory.Object) []secretHit {
 				c.scan(inventory.FieldPath("data", k), "", fmt.Sprintf("ConfigMap key %q", k), k, k, v)
 			}
 		}
+	case isCoreSecret(o):
+		scanSecretData(c, o)
+	case o.Ref.Kind == "SealedSecret" && o.Group() == "bitnami.com":
+		scanSealedSecretTemplate(c, o)
 	}
 	if raw := o.Annotations[annLastApplied]; raw != "" {
 		var live map[string]string
@@ -262,19 +312,37 @@ func scanLastApplied(c *collector, o *inventory.Object, raw string, live map[str
 		l, ok := live[field]
 		return ok && l == v
 	}
+	// A Secret's data and stringData values equal to the live ones are read there
+	// (scanSecretData) by the format detectors: only the keyword matches, which that
+	// scan leaves to PAL-522 and PAL-524, are reported on the annotation.
+	liveSecret := func(field, v string) bool {
+		if !isCoreSecret(o) {
+			return false
+		}
+		for _, parent := range []string{"data", "stringData"} {
+			if k, ok := childKey(field, parent); ok {
+				m, _ := o.Body[parent].(map[string]any)
+				s, ok := m[k].(string)
+				return ok && s == v
+			}
+		}
+		return false
+	}
 	walkJSONStrings(doc, "", "", func(field, key, v string) {
 		if _, binary := childKey(field, "binaryData"); binary || seen(field, v) {
 			return
 		}
+		readThere := liveSecret(field, v)
 		note := ""
 		if isSecret && field == inventory.FieldPath("data", key) {
 			if dec, err := base64.StdEncoding.DecodeString(v); err == nil {
 				v, note = string(dec), " (base64-decoded)"
 			}
 		}
+		var ms []secrets.Match
 		for _, m := range c.sc.Detect(key, v) {
 			rule := ruleOfDetector[m.Detector]
-			if rule == "" {
+			if rule == "" || readThere && (c.sops != nil || rule != ruleHardcodedPassword && rule != ruleHighEntropySecret) {
 				continue
 			}
 			if at := "at " + field + note; !strings.Contains(at, v[m.Offset:m.Offset+m.Length]) {
@@ -283,9 +351,9 @@ func scanLastApplied(c *collector, o *inventory.Object, raw string, live map[str
 				}
 				m.Note = at
 			}
-			c.hits = append(c.hits, secretHit{rule: rule, path: path, where: where,
-				key: key, multiline: strings.Contains(v, "\n"), m: m})
+			ms = append(ms, m)
 		}
+		c.add(path, "", where, key, v, ms, false)
 	})
 }
 
