@@ -14,7 +14,7 @@ import (
 var (
 	fakeGitLab = "glpat-" + fakeChars(alnumChars, 20)
 	fakePKCS8  = "-----BEGIN PRIVATE KEY-----\n" + fakePEMBody + "\n-----END PRIVATE KEY-----\n"
-	fakeGHP2   = "ghp_" + fakeChars(alnumChars, 36)
+	fakeGHP2   = "ghp_" + checksummed(fakeChars(alnumChars, 36))
 )
 
 // configFile builds a configuration file object as the loader does (see
