@@ -34,6 +34,7 @@ func FuzzDetect(f *testing.F) {
 		{"REDIS_URL", "redis://:Zx8pLm2qRt@redis:6379/0"},
 		{"", "set -e\nmysqldump -uroot -p'S3cr3t' db | gzip; curl -u a:\"b c\" x && htpasswd -nbB u 'p w'\n"},
 		{"", `sshpass -p "$(cat /x)" ssh h; redis-cli -a 'x`},
+		{"", "sk-proj-" + fakeToken32 + "T3BlbkFJ" + fakeToken32 + " hvs." + fakeToken32 + " SG." + fakeToken32},
 		{"DB_PASSWORD", "/x9$kQ!<a>***...%s"},
 		{"token", jwt(`{"alg":"HS256"}`, `{"iss":"https://auth.example.com","sub":"42"}`, fakeJWTSig)},
 	} {
