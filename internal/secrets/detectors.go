@@ -153,6 +153,7 @@ var detectors = []detector{
 var byID map[string]*detector
 
 func init() {
+	detectors = append(detectors, providerDetectors...)
 	byID = make(map[string]*detector, len(detectors))
 	for i := range detectors {
 		byID[detectors[i].id] = &detectors[i]

@@ -34,6 +34,7 @@ func FuzzDetect(f *testing.F) {
 		{"REDIS_URL", "redis://:Zx8pLm2qRt@redis:6379/0"},
 		{"", "set -e\nmysqldump -uroot -p'S3cr3t' db | gzip; curl -u a:\"b c\" x && htpasswd -nbB u 'p w'\n"},
 		{"", `sshpass -p "$(cat /x)" ssh h; redis-cli -a 'x`},
+		{"", "sk-proj-" + fakeToken32 + "T3BlbkFJ" + fakeToken32 + " hvs." + fakeToken32 + " SG." + fakeToken32},
 		{"DB_PASSWORD", "/x9$kQ!<a>***...%s"},
 		{"token", jwt(`{"alg":"HS256"}`, `{"iss":"https://auth.example.com","sub":"42"}`, fakeJWTSig)},
 	} {
@@ -51,6 +52,35 @@ func FuzzDetect(f *testing.F) {
 			}
 			if len(secret) >= 8 && strings.Contains(m.Describe(), secret) {
 				t.Fatalf("%s: description %q contains the secret", m.Detector, m.Describe())
+			}
+		}
+	})
+}
+
+// FuzzDetectArgs checks DetectArgs on argument lists (value split at NUL bytes, the
+// first word the program): matches lie inside their argument, masked.
+func FuzzDetectArgs(f *testing.F) {
+	for _, seed := range []string{
+		"mysqldump\x00-uroot\x00-pS3cr3t\x00shop",
+		"/usr/bin/curl\x00-u\x00admin:Zx8pLm2qRt\x00http://es",
+		"htpasswd\x00-nbB\x00-C\x0010\x00admin\x00pw'x",
+		"redis-cli\x00-a",
+		"sshpass\x00-p$(X)\x00ssh",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		args := strings.Split(value, "\x00")
+		for _, m := range New(DefaultOptions()).DetectArgs(args) {
+			if m.Index <= 0 || m.Index >= len(args) {
+				t.Fatalf("index %d of %d arguments", m.Index, len(args))
+			}
+			a := args[m.Index]
+			if m.Offset < 0 || m.Length <= 0 || m.Offset+m.Length > len(a) {
+				t.Fatalf("span %d+%d outside an argument of %d bytes", m.Offset, m.Length, len(a))
+			}
+			if prefix, ok := strings.CutSuffix(m.Masked, "****"); !ok || prefix != "" {
+				t.Fatalf("masked %q", m.Masked)
 			}
 		}
 	})

@@ -1,7 +1,10 @@
 // Package secrets finds hardcoded credentials in strings: provider tokens with a
-// known format (AWS, GitHub, GitLab, Slack, Stripe, Google Cloud, Azure), private
-// keys, JSON Web Tokens, passwords in URLs and registry credentials, and, under
-// keys that name a credential, literal passwords and high-entropy values.
+// known format (AWS, GitHub, GitLab, Slack, Stripe, Google Cloud and Google API keys,
+// Azure, npm, PyPI, OpenAI, Anthropic, HashiCorp Vault, SendGrid, Shopify,
+// DigitalOcean, Docker Hub, Hugging Face), private keys, JSON Web Tokens, passwords
+// in URLs, registry credentials and the password flags of client programs in shell
+// commands (mysqldump -pPASS, curl -u user:pass), and, under keys that name a
+// credential, literal passwords and high-entropy values.
 //
 // It is pure: Detect looks at one key and its value and returns where secrets are,
 // never the secrets themselves. A Match carries an offset and a length into the
@@ -10,17 +13,22 @@
 // Callers print Match.Masked and Match.Length, never the value.
 //
 // False positives are what makes such a scanner useless, so every detector requires
-// the exact format of its token and rejects placeholders (changeme, <password>,
-// ${VAR}, $(VAR), {{ .Values.x }}, xxx, EXAMPLE...), references to a secret store
-// (vault:, arn:aws:secretsmanager:, ref+...), file paths, booleans, numbers and the
-// documentation examples providers publish. The keyword detectors additionally need a
-// key that names a credential as its last word (DB_PASSWORD, apiKey, but not
-// PASSWORD_FILE, secretName or tokenTTL) and a value above a length and entropy
-// threshold (see Options).
+// the exact format of its token (and its checksum, for GitHub and npm tokens: see
+// Base62CRC32) and rejects placeholders, references to a secret store (vault:,
+// arn:aws:secretsmanager:, ref+...), file paths, booleans, numbers and the
+// documentation examples providers publish. Placeholders are told from secrets by
+// the shape of the whole value, not by one character: ${VAR}, $(VAR), $VAR,
+// {{ .Values.x }}, <your-key>, %s, runs of x or * making up the value, changeme,
+// words such as example or dummy where a word starts; a random password that
+// starts with / or $ or contains < * ... is still a password. The keyword detectors
+// additionally need a key that names a credential as its last word (DB_PASSWORD,
+// apiKey, but not PASSWORD_FILE, secretName or tokenTTL) and a value above a length
+// and entropy threshold (see Options).
 //
 // Cost: each detector first checks for a fixed substring (its prefix, or a
 // credential word) and runs its regular expression only where that occurs, so
 // values without any of them, the vast majority, cost a few substring searches.
+// Every reader is linear in the length of the value (BenchmarkAdversarialInputs).
 package secrets
 
 import (

@@ -377,13 +377,14 @@ func TestDetectorsDocumented(t *testing.T) {
 	ids := Detectors()
 	for _, id := range []string{AWSAccessKeyID, AWSSecretAccessKey, GCPServiceAccountKey, AzureStorageKey, GitHubToken,
 		GitLabToken, SlackToken, SlackWebhook, StripeKey, PrivateKey, EncryptedPrivateKey, JWT, URLCredentials,
-		DockerConfigAuth, Password, SharedSecret, GenericToken, GoogleAPIKey, NPMToken, PyPIToken} {
+		DockerConfigAuth, Password, SharedSecret, GenericToken, GoogleAPIKey, NPMToken, PyPIToken, OpenAIKey, AnthropicKey,
+		VaultToken, SendGridKey, ShopifyToken, DigitalOceanToken, DockerHubToken, HuggingFaceToken} {
 		if ids[id] == "" {
 			t.Errorf("detector %s missing from the table", id)
 		}
 	}
-	if len(ids) != 20 {
-		t.Errorf("%d detectors, want 20", len(ids))
+	if len(ids) != 28 {
+		t.Errorf("%d detectors, want 28", len(ids))
 	}
 }
 

@@ -59,7 +59,7 @@ func TestPlaceholderShapes(t *testing.T) {
 			t.Errorf("notLiteral(%q) = false, want true", v)
 		}
 	}
-	for _, v := range []string{"/x9$kQ!", "~x9!Qz", "!x9#Qz", "*9Qz!&k", "&k9Q!z", "@x9!Qz#", "$x9!Qz", "{x9!Qz", ".x9!Qz"} {
+	for _, v := range []string{"{noop}Zx8pLm2q", "/x9$kQ!", "~x9!Qz", "!x9#Qz", "*9Qz!&k", "&k9Q!z", "@x9!Qz#", "$x9!Qz", "{x9!Qz", ".x9!Qz"} {
 		if notLiteral(v) {
 			t.Errorf("notLiteral(%q) = true, want false", v)
 		}

@@ -235,3 +235,57 @@ func (s *Scanner) shellCommand(c *candidates, value, name, family string, words 
 		}
 	}
 }
+
+// ArgMatch is a secret found in one argument of a command in exec form.
+type ArgMatch struct {
+	// Index is the argument's index in the list given to DetectArgs; Match.Offset
+	// and Match.Length are into that argument.
+	Index int
+	Match
+}
+
+// DetectArgs finds the passwords that an argument list in exec form (a container's
+// command followed by its args; no shell reads it) passes to the client program it
+// runs: ["mysqldump", "-uroot", "-pS3cr3t", "shop"], ["/usr/bin/curl", "-u",
+// "admin:S3cr3t", "http://es:9200"]. The program is the first argument (its base
+// name). Kubernetes expands $(VAR) in command and args, so an argument with a $ in
+// it is not a literal. Scripts (sh -c "...") are read by Detect on the script.
+func (s *Scanner) DetectArgs(args []string) []ArgMatch {
+	if len(args) < 2 || len(args) > maxShellArgs+1 {
+		return nil
+	}
+	name := args[0][strings.LastIndexByte(args[0], '/')+1:]
+	family := shellClients[name]
+	if family == "" {
+		return nil
+	}
+	// The arguments joined by newlines, each a word of its own.
+	var b strings.Builder
+	words := make([]shellWord, 0, len(args)-1)
+	for _, a := range args[1:] {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		start := b.Len()
+		b.WriteString(a)
+		words = append(words, shellWord{start: start, end: b.Len(), text: a, expands: strings.ContainsAny(a, "$`")})
+	}
+	value := b.String()
+	if len(value) > maxShellBytes {
+		return nil
+	}
+	c := candidates{value: value}
+	s.shellCommand(&c, value, name, family, words)
+	var out []ArgMatch
+	for _, m := range c.result() {
+		for i, w := range words {
+			if m.Offset >= w.start && m.Offset+m.Length <= w.end {
+				m.Offset -= w.start
+				m.Line = 1
+				out = append(out, ArgMatch{Index: i + 1, Match: m})
+				break
+			}
+		}
+	}
+	return out
+}

@@ -48,3 +48,43 @@ func TestShellCommands(t *testing.T) {
 		t.Errorf("key: %+v", ms)
 	}
 }
+
+// TestDetectArgs: a command in exec form that runs a client program directly.
+func TestDetectArgs(t *testing.T) {
+	s := New(DefaultOptions())
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		index int
+		key   string
+	}{
+		{"mysqldump", []string{"mysqldump", "-uroot", "-pS3cr3tPw9", "shop"}, 2, "mysqldump -p"},
+		{"curl with a path", []string{"/usr/bin/curl", "-fsS", "-u", "admin:Zx8pLm2qRt", "http://es:9200"}, 3, "curl -u"},
+		{"sshpass", []string{"sshpass", "-p", "Zx8pLm2qRt", "ssh", "host"}, 2, "sshpass -p"},
+		{"redis-cli", []string{"redis-cli", "-a", "Zx8pLm2qRt", "ping"}, 2, "redis-cli -a"},
+		{"htpasswd", []string{"htpasswd", "-nbB", "admin", "Zx8pLm2qRt"}, 3, "htpasswd -b"},
+		{"variable", []string{"mysql", "-uroot", "-p$(DB_PASSWORD)"}, -1, ""},
+		{"port", []string{"docker", "run", "-p", "8080:80", "nginx"}, -1, ""},
+		{"prompt", []string{"mysql", "-p", "shop"}, -1, ""},
+		{"script", []string{"sh", "-c", "mysql -pS3cr3tPw9"}, -1, ""},
+		{"alone", []string{"mysql"}, -1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms := s.DetectArgs(tc.args)
+			if tc.index < 0 {
+				if len(ms) != 0 {
+					t.Fatalf("DetectArgs(%q) = %+v, want nothing", tc.args, ms)
+				}
+				return
+			}
+			if len(ms) != 1 || ms[0].Index != tc.index || ms[0].Key != tc.key || ms[0].Detector != Password {
+				t.Fatalf("DetectArgs(%q) = %+v, want a password in argument %d under %q", tc.args, ms, tc.index, tc.key)
+			}
+			a := tc.args[ms[0].Index]
+			if got := a[ms[0].Offset : ms[0].Offset+ms[0].Length]; got != "S3cr3tPw9" && got != "Zx8pLm2qRt" {
+				t.Errorf("located %q", got)
+			}
+			checkMasked(t, a, ms[0].Match)
+		})
+	}
+}
