@@ -15,7 +15,6 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
-	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
@@ -183,7 +182,7 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	rep.Coverage = in.Coverage
 	rep.Notices = in.Notices
 	rep.Summary.CoverageGaps = len(in.Coverage)
-	rep.Summary.ConfigFiles, rep.Summary.ProtectedBy = inputCounts(in.Inventory)
+	rep.Summary.ConfigFiles, rep.Summary.ProtectedBy = in.ConfigFiles(), in.Protected()
 	for _, n := range rep.Summary.ProtectedBy {
 		rep.Summary.ProtectedSecrets += n
 	}
@@ -198,37 +197,6 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		})
 	}
 	return res, nil
-}
-
-// inputCounts counts, for the summary, the configuration files read beside the
-// manifests (files, not documents; a chart's own values files are part of the chart,
-// counted as its input) and the protected secret sources by protection
-// (report.ProtectedKinds): SOPS-encrypted documents, objects included, then
-// SealedSecrets and ExternalSecrets. Nil when there are none.
-func inputCounts(inv *inventory.Inventory) (configFiles int, protected map[string]int) {
-	files := map[string]bool{}
-	for _, o := range inv.Objects {
-		if o.IsConfigFile() && o.Origin.Provenance != finding.FromRendered && !files[o.Origin.File] {
-			files[o.Origin.File] = true
-			configFiles++
-		}
-		kind := ""
-		switch group := o.Group(); {
-		case o.SOPS != nil:
-			kind = "SOPS"
-		case group == "bitnami.com" && o.Ref.Kind == "SealedSecret":
-			kind = o.Ref.Kind
-		case group == "external-secrets.io" && (o.Ref.Kind == "ExternalSecret" || o.Ref.Kind == "ClusterExternalSecret"):
-			kind = o.Ref.Kind
-		default:
-			continue
-		}
-		if protected == nil {
-			protected = map[string]int{}
-		}
-		protected[kind]++
-	}
-	return configFiles, protected
 }
 
 // WriteBaseline records the findings of a scan as accepted and returns how many

@@ -115,6 +115,43 @@ type Result struct {
 	SecretsRedacted bool
 }
 
+// ConfigFiles counts the configuration files read beside the manifests: files, not
+// documents; a chart's own values files are part of the chart, counted as its input.
+func (r *Result) ConfigFiles() int {
+	files := map[string]bool{}
+	for _, o := range r.Inventory.Objects {
+		if o.IsConfigFile() && o.Origin.Provenance != finding.FromRendered {
+			files[o.Origin.File] = true
+		}
+	}
+	return len(files)
+}
+
+// Protected counts the secret sources kept out of plain text, by protection:
+// "SOPS" (documents, objects included, that carry SOPS metadata), "SealedSecret"
+// (bitnami.com), "ExternalSecret" and "ClusterExternalSecret" (external-secrets.io).
+// Nil when there are none.
+func (r *Result) Protected() map[string]int {
+	var out map[string]int
+	for _, o := range r.Inventory.Objects {
+		var by string
+		switch group := o.Group(); {
+		case o.SOPS != nil:
+			by = "SOPS"
+		case group == "bitnami.com" && o.Ref.Kind == "SealedSecret",
+			group == "external-secrets.io" && (o.Ref.Kind == "ExternalSecret" || o.Ref.Kind == "ClusterExternalSecret"):
+			by = o.Ref.Kind
+		default:
+			continue
+		}
+		if out == nil {
+			out = map[string]int{}
+		}
+		out[by]++
+	}
+	return out
+}
+
 // AllErrors is Errors followed by each coverage gap as an input error, for the
 // analyzers, whose answers would be incomplete without the kinds not listed.
 func (r *Result) AllErrors() []finding.InputError {

@@ -18,6 +18,8 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/netpol"
+	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
@@ -197,5 +199,42 @@ func TestClusterKindsLeaveOutConfigFiles(t *testing.T) {
 	}
 	if _, unknown := live.Select(source.ClusterKinds(source.RuleKinds(rules.All()))); slices.Contains(unknown, inventory.ConfigFileKind) {
 		t.Errorf("a live read of the rules' kinds asks for %s", inventory.ConfigFileKind)
+	}
+}
+
+// The analyzers build from an inventory that holds configuration files and ignore
+// them: no namespace, workload, note or problem comes from them.
+func TestAnalyzersIgnoreConfigFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"values.yaml": "namespace: shop\nrbac:\n  create: true\n---\nkind_of: values\n",
+		".env":        "NAMESPACE=shop\n",
+		"deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\n" +
+			"spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: c, image: nginx}]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kinds := append(append([]string{inventory.ConfigFileKind}, netpol.Kinds...), rbac.Kinds...)
+	res, err := (&source.Files{Paths: []string{dir}}).Read(context.Background(), source.Needs{Kinds: kinds, PodFacts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := 0
+	for _, o := range res.Inventory.Objects {
+		if o.IsConfigFile() {
+			configs++
+		}
+	}
+	if len(res.Errors) != 0 || len(res.Notices) != 0 || configs != 3 {
+		t.Fatalf("errors %v, notices %v, %d configuration documents; want none, none, 3", res.Errors, res.Notices, configs)
+	}
+	m := netpol.Build(res.Inventory, netpol.Options{})
+	if len(m.Namespaces) != 1 || m.Namespaces[0].Name != "a" || len(m.Workloads) != 1 || len(m.Notes) != 0 || len(m.Errors) != 0 {
+		t.Errorf("netpol model: %d namespaces, %d workloads, notes %v, errors %v", len(m.Namespaces), len(m.Workloads), m.Notes, m.Errors)
+	}
+	if _, problems, err := rbac.Build(res.Inventory.Objects, rbac.Options{}); err != nil || len(problems) != 0 {
+		t.Errorf("rbac model: problems %v, error %v", problems, err)
 	}
 }
