@@ -57,9 +57,9 @@ func main() {
 
 type options struct {
 	palisade, corpus, judged, cache, gitleaksVersion, gitleaks, doc, work string
-	seed                                                                 uint64
-	commits, runs                                                        int
-	unjudged                                                             bool
+	seed                                                                  uint64
+	commits, runs                                                         int
+	unjudged                                                              bool
 }
 
 func defaultCache() string {
