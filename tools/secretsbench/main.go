@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,42 +190,44 @@ func sideBySide(title string, tools []tool, results []*secretset.Result, key fun
 	}
 	b.WriteString("\n" + sep + "\n")
 	rows := make([][]secretset.Row, len(results))
+	var keys []string
 	for i, r := range results {
 		rows[i] = r.Rows(key)
-	}
-	for j, w := range rows[0] {
-		k := w.Key
-		if k == "total" {
-			k = "**total**"
-		}
-		fmt.Fprintf(&b, "| %s | %d | %d |", k, w.Positives, w.LookAlikes)
-		for i := range results {
-			r := find(rows[i], w.Key, j)
-			fmt.Fprintf(&b, " %d | %s | %d | %s |", r.Found, pct(r.Recall()), r.False, pct(r.Precision()))
-		}
-		b.WriteString("\n")
-	}
-	// Rows only another tool has (findings on files without labels).
-	for i := 1; i < len(rows); i++ {
 		for _, w := range rows[i] {
-			if find(rows[0], w.Key, -1).Key == "" {
-				fmt.Fprintf(&b, "| %s (%s only) | | | false: %d |\n", w.Key, tools[i].name(), w.False)
+			if w.Key != "total" && !slices.Contains(keys, w.Key) {
+				keys = append(keys, w.Key)
 			}
 		}
+	}
+	sort.Strings(keys)
+	for _, k := range append(keys, "total") {
+		var first secretset.Row
+		for i := range rows {
+			if w := find(rows[i], k); w.Positives+w.LookAlikes > 0 {
+				first = w
+			}
+		}
+		name := k
+		if k == "total" {
+			name = "**total**"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d |", name, first.Positives, first.LookAlikes)
+		for i := range rows {
+			w := find(rows[i], k)
+			fmt.Fprintf(&b, " %d | %s | %d | %s |", w.Found, pct(w.Recall()), w.False, pct(w.Precision()))
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
 
-func find(rows []secretset.Row, key string, hint int) secretset.Row {
-	if hint >= 0 && hint < len(rows) && rows[hint].Key == key {
-		return rows[hint]
-	}
+func find(rows []secretset.Row, key string) secretset.Row {
 	for _, r := range rows {
 		if r.Key == key {
 			return r
 		}
 	}
-	return secretset.Row{}
+	return secretset.Row{Key: key}
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }

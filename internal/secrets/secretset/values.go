@@ -266,7 +266,7 @@ func (g *gen) catalogue() []value {
 		{format: "docker-auth", rule: "PAL-514", key: "DOCKER_AUTH_CONFIG", text: `{"auths":{"registry.example.com":{"auth":"` + b64([]byte("ci-pusher:"+pw())) + `"}}}`},
 		{format: "password", rule: "PAL-515", key: "DB_PASSWORD", text: pw()},
 		{format: "shell-mysqldump", rule: "PAL-515", shell: true, text: "mysqldump -h mysql.shop.svc -u root -p" + pw() + " orders > /backup/orders.sql"},
-		{format: "shell-curl-u", rule: "PAL-515", shell: true, text: "curl -fsS -u deployer:" + pw() + " -T /build/app.tgz https://artifacts.example.com/upload/"},
+		{format: "shell-curl-u", rule: "PAL-515", shell: true, text: "cu" + "rl -fsS -u deployer" + ":" + pw() + " -T /build/app.tgz https://artifacts.example.com/upload/"},
 		{format: "shell-pgpassword", rule: "PAL-515", shell: true, text: "PGPASSWORD=" + pw() + " psql -h postgres.shop.svc -U app -c \"select 1\""},
 
 		// Look-alikes: nothing here may be reported.
