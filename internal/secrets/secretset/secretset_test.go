@@ -2,6 +2,11 @@ package secretset
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -12,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/crypto/ssh"
 )
 
 // TestWriteDeterministic: the same seed writes the same files and labels, another
@@ -167,3 +173,85 @@ func TestHistory(t *testing.T) {
 }
 
 func plumbingHash(s string) plumbing.Hash { return plumbing.NewHash(s) }
+
+// TestFormats: the generated values parse as what they claim to be: private keys
+// (PEM and OpenSSH), the service-account key file, signed JWTs, PyPI macaroons,
+// Azure keys and docker auths.
+func TestFormats(t *testing.T) {
+	for _, v := range newGen(11).catalogue() {
+		var err error
+		switch v.format {
+		case "pem-ec":
+			b, _ := pem.Decode([]byte(v.text))
+			_, err = x509.ParseECPrivateKey(b.Bytes)
+		case "pem-pkcs8":
+			b, _ := pem.Decode([]byte(v.text))
+			_, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		case "openssh":
+			_, err = ssh.ParseRawPrivateKey([]byte(v.text))
+		case "gcp-service-account":
+			var key struct {
+				PrivateKey string `json:"private_key"`
+			}
+			if err = json.Unmarshal([]byte(v.text), &key); err == nil {
+				b, _ := pem.Decode([]byte(key.PrivateKey))
+				if b == nil {
+					err = errors.New("no PEM private_key")
+				} else {
+					_, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+				}
+			}
+		case "jwt":
+			parts := strings.Split(v.text, ".")
+			var head struct{ Alg string }
+			var sig []byte
+			if len(parts) != 3 {
+				err = errors.New("not three parts")
+			} else if err = jsonB64(parts[0], &head); err == nil && head.Alg != "HS256" {
+				err = errors.New("alg " + head.Alg)
+			} else if err == nil {
+				var claims map[string]any
+				err = jsonB64(parts[1], &claims)
+				if sig, _ = base64.RawURLEncoding.DecodeString(parts[2]); err == nil && len(sig) != 32 {
+					err = errors.New("signature is not an HMAC-SHA256")
+				}
+			}
+		case "pypi-token":
+			var b []byte
+			if b, err = base64.RawURLEncoding.DecodeString(strings.TrimPrefix(v.text, "pypi-")); err == nil &&
+				(b[0] != 2 || !bytes.Contains(b, []byte("pypi.org")) || len(b) < 32+2) {
+				err = errors.New("not a version-2 macaroon for pypi.org")
+			}
+		case "azure-storage":
+			_, key, _ := strings.Cut(v.text, "AccountKey=")
+			key, _, _ = strings.Cut(key, ";")
+			var b []byte
+			if b, err = base64.StdEncoding.DecodeString(key); err == nil && len(b) != 64 {
+				err = errors.New("key is not 64 bytes")
+			}
+		case "docker-auth":
+			var cfg struct {
+				Auths map[string]struct{ Auth string }
+			}
+			if err = json.Unmarshal([]byte(v.text), &cfg); err == nil {
+				for _, a := range cfg.Auths {
+					var b []byte
+					if b, err = base64.StdEncoding.DecodeString(a.Auth); err == nil && !bytes.Contains(b, []byte(":")) {
+						err = errors.New("auth is not user:password")
+					}
+				}
+			}
+		}
+		if err != nil {
+			t.Errorf("%s: %v", v.format, err)
+		}
+	}
+}
+
+func jsonB64(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
