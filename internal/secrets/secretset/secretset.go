@@ -3,8 +3,9 @@
 // PyPI macaroons, signed JWTs, real private keys, ...) and look-alikes that no scanner
 // should report, placed in every location credentials hide in (container env and
 // args, ConfigMaps, Secrets, Helm values, .env, .npmrc, docker-compose, SOPS files,
-// helm-secrets files, git history), with a label per value saying where it is and
-// which rule must report it.
+// helm-secrets files, git history; SOPS-encrypted Secrets and SealedSecrets hold only
+// look-alikes), with a label per value saying where it is and which rule must report
+// it.
 //
 // Everything is generated from a seed at run time: the same seed gives the same
 // files, and the source holds no string a secret scanner would report. No value was
@@ -34,6 +35,8 @@ const (
 	LocCompose          = "compose"           // a docker-compose file
 	LocSOPS             = "sops"              // a SOPS-encrypted file (unencrypted_suffix keys)
 	LocHelmSecrets      = "helm-secrets"      // a chart's secrets.yaml left unencrypted
+	LocSOPSSecret       = "sops-secret"       // a Secret manifest encrypted by SOPS (look-alikes only)
+	LocSealedSecret     = "sealed-secret"     // a SealedSecret's encrypted data (look-alikes only)
 	LocHistory          = "history"           // a file in a past commit
 )
 
@@ -161,6 +164,8 @@ func Write(dir string, seed uint64) (Labels, error) {
 		npmrcDoc(vals),
 		composeDoc(single),
 		sopsDoc(g, keyed),
+		sopsSecretDoc(g, keyed),
+		sealedSecretDoc(g, keyed),
 	}
 	docs = append(docs, helmSecretsDocs(keyed)...)
 	var labels Labels
@@ -379,6 +384,41 @@ func sopsDoc(g *gen, vals []value) *doc {
 	d.add(d.label(value{format: "sops-age-stanza"}, LocSOPS), block("    ", "enc", armor))
 	d.add(nil, "  lastmodified: \"2026-11-30T09:12:44Z\"",
 		"  mac: "+g.encValue(32), "  pgp: []", "  unencrypted_suffix: _unencrypted", "  version: 3.9.1")
+	return d
+}
+
+// sopsSecretDoc is a Secret manifest encrypted by SOPS (encrypted_regex on data and
+// stringData): every value is ENC[...], nothing is plaintext.
+func sopsSecretDoc(g *gen, vals []value) *doc {
+	d := &doc{path: "k8s/secret-sops.yaml"}
+	d.add(nil, "apiVersion: v1", "kind: Secret", "metadata:", "  name: api-encrypted", "  namespace: shop", "type: Opaque", "stringData:")
+	enc := value{format: "sops-encrypted"}
+	for _, v := range vals {
+		d.add(d.label(enc, LocSOPSSecret), "  "+v.key+": "+g.encValue(len(v.text)))
+	}
+	d.add(nil, "sops:", "  kms: []", "  age:", "  - recipient: age1"+g.str("qpzry9x8gf2tvdw0s3jn54khce6mua7l", 58))
+	armor := "-----BEGIN AGE ENCRYPTED FILE-----\n" + base64.StdEncoding.EncodeToString(g.bytes(48)) + "\n" +
+		base64.StdEncoding.EncodeToString(g.bytes(48)) + "\n-----END AGE ENCRYPTED FILE-----"
+	d.add(d.label(value{format: "sops-age-stanza"}, LocSOPSSecret), block("    ", "enc", armor))
+	d.add(nil, "  lastmodified: \"2026-11-30T09:12:44Z\"", "  mac: "+g.encValue(32),
+		"  encrypted_regex: ^(data|stringData)$", "  version: 3.9.1")
+	return d
+}
+
+// sealedSecretDoc is a SealedSecret (Bitnami Sealed Secrets): its encryptedData
+// values are RSA-OAEP-wrapped session keys and AES-GCM ciphertexts, base64 text as
+// random-looking as any credential.
+func sealedSecretDoc(g *gen, vals []value) *doc {
+	d := &doc{path: "k8s/sealedsecret.yaml"}
+	d.add(nil, "apiVersion: bitnami.com/v1alpha1", "kind: SealedSecret", "metadata:", "  name: api-sealed", "  namespace: shop",
+		"spec:", "  encryptedData:")
+	sealed := value{format: "sealed-data"}
+	for _, v := range vals {
+		// Version byte, 2-byte length, a 256-byte wrapped key, then the ciphertext.
+		blob := append([]byte{0x01, 0x00}, g.bytes(256+len(v.text)+16)...)
+		d.add(d.label(sealed, LocSealedSecret), "    "+v.key+": "+base64.StdEncoding.EncodeToString(blob))
+	}
+	d.add(nil, "  template:", "    metadata:", "      name: api-sealed", "      namespace: shop", "    type: Opaque")
 	return d
 }
 
