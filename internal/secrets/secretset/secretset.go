@@ -250,7 +250,7 @@ func configMapValuesDoc(vals []value) *doc {
 }
 
 // configMapFilesDoc holds files: an application.properties with every single-line
-// value, a backup script with the shell commands, and one file per multi-line value.
+// value, a script per shell command, and one file per multi-line value.
 func configMapFilesDoc(vals, shell []value) *doc {
 	d := &doc{path: "k8s/configmap-files.yaml"}
 	d.add(nil, configMapHead("api-files")...)
@@ -264,12 +264,12 @@ func configMapFilesDoc(vals, shell []value) *doc {
 			d.add(lbl, "    "+propName(v.key)+"="+v.text)
 		}
 	}
-	d.add(nil, "  backup.sh: |")
-	anchor = len(d.lines)
-	d.add(nil, "    #!/bin/sh", "    set -eu")
-	for _, v := range shell {
+	// One script per command: a finding on a script's key then says which.
+	for i, v := range shell {
+		d.add(nil, fmt.Sprintf("  job-%d.sh: |", i))
 		lbl := d.label(v, LocConfigMapFile)
-		lbl.Anchor = anchor
+		lbl.Anchor = len(d.lines)
+		d.add(nil, "    #!/bin/sh", "    set -eu")
 		d.add(lbl, "    "+v.text)
 	}
 	for _, v := range vals {
