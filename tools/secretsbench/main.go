@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,7 +116,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		results[i] = labels.Match(fs, false)
+		results[i] = labels.Match(only(fs, t.values()), false)
 		times["labelled set"] = append(times["labelled set"], m)
 	}
 	fmt.Fprintf(&out, "**Labelled secrets set** (`internal/secrets/secretset`, seed %d): generated credentials of the right format and checksum, and look-alikes (placeholders, documentation examples, test keys, a GitHub token with a wrong checksum, hashes, digests, UUIDs), in every location. A credential counts as found when a finding of the tool is on its line (for a file held in a ConfigMap, Palisade names the key of the file); precision counts findings on credentials against findings on look-alikes or on no label.\n\n", o.seed)
@@ -235,6 +236,12 @@ func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
 // corpusTable classifies every finding of either tool on the corpus by the judged
 // file: real (a credential shape a workload would use), demo (a demonstration
 // password the manifests run with), false (not a credential).
+// variant is one row of the corpus table: a tool's findings, or some of them.
+type variant struct {
+	name string
+	fs   []secretset.Finding
+}
+
 func corpusTable(out *strings.Builder, o options, tools []tool, work string) ([]measurement, error) {
 	judged, err := readJudged(o.judged)
 	if err != nil {
@@ -243,38 +250,43 @@ func corpusTable(out *strings.Builder, o options, tools []tool, work string) ([]
 	var ms []measurement
 	fmt.Fprintf(out, "**Corpus** (`../shared/corpus`): every line either tool reports, judged by reading it in context (`%s`: real credential shape, demo password the manifests run with, or not a credential). Precision is real / judged, and (real + demo) / judged.\n\n", filepath.ToSlash(o.judged))
 	out.WriteString("| tool | findings | lines | real | demo | false | unjudged | precision | precision with demo |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	var unjudged []string
+	unjudged := map[string]bool{}
 	for _, t := range tools {
 		fs, m, err := scanDir(t, o.runs, o.corpus, filepath.Join(work, t.name()+"-corpus.json"))
 		if err != nil {
 			return nil, err
 		}
 		ms = append(ms, m)
-		lines := map[string][]string{}
-		for _, f := range fs {
-			k := fmt.Sprintf("%s:%d", f.File, f.Line)
-			lines[k] = append(lines[k], f.Rule)
+		variants := []variant{{t.name(), only(fs, t.values())}}
+		if t.name() == "palisade" {
+			variants = append(variants, variant{"palisade with PAL-522/524 (Secrets with plaintext values)", only(fs, nil)})
 		}
-		n := map[string]int{}
-		for k, rules := range lines {
-			v, ok := judged[k]
-			if !ok {
-				v = "unjudged"
-				sort.Strings(rules)
-				unjudged = append(unjudged, fmt.Sprintf("%s %s: %s", k, t.name(), strings.Join(rules, ",")))
+		for _, v := range variants {
+			lines := map[string][]string{}
+			for _, f := range v.fs {
+				k := fmt.Sprintf("%s:%d", f.File, f.Line)
+				lines[k] = append(lines[k], f.Rule)
 			}
-			n[v]++
+			n := map[string]int{}
+			for k, rules := range lines {
+				verdict, ok := judged[k]
+				if !ok {
+					verdict = "unjudged"
+					sort.Strings(rules)
+					unjudged[fmt.Sprintf("%s %s: %s", k, t.name(), strings.Join(rules, ","))] = true
+				}
+				n[verdict]++
+			}
+			j := n["real"] + n["demo"] + n["false"]
+			fmt.Fprintf(out, "| %s | %d | %d | %d | %d | %d | %d | %s | %s |\n", v.name, len(v.fs), len(lines),
+				n["real"], n["demo"], n["false"], n["unjudged"], ratio(n["real"], j), ratio(n["real"]+n["demo"], j))
 		}
-		j := n["real"] + n["demo"] + n["false"]
-		fmt.Fprintf(out, "| %s | %d | %d | %d | %d | %d | %d | %s | %s |\n", t.name(), len(fs), len(lines),
-			n["real"], n["demo"], n["false"], n["unjudged"], ratio(n["real"], j), ratio(n["real"]+n["demo"], j))
 	}
 	out.WriteString("\n")
 	if len(unjudged) > 0 {
 		progress("%d corpus lines are not judged in %s (-unjudged lists them)", len(unjudged), o.judged)
 		if o.unjudged {
-			sort.Strings(unjudged)
-			for _, u := range unjudged {
+			for _, u := range slices.Sorted(maps.Keys(unjudged)) {
 				fmt.Fprintln(os.Stderr, "  "+u)
 			}
 		}
@@ -345,7 +357,7 @@ func historyTable(out *strings.Builder, o options, tools []tool, work string) er
 		if err != nil {
 			return err
 		}
-		w := labels.Match(fs, false).Rows(func(secretset.Label) string { return "all" })
+		w := labels.Match(only(fs, t.values()), false).Rows(func(secretset.Label) string { return "all" })
 		tot := w[len(w)-1]
 		fmt.Fprintf(out, "| %s | %s | %s | %s | %d/%d | %s | %d | %s |\n", t.name(), fmtDur(m.wall), fmtDur(m.cpu), fmtMB(m.rssKB),
 			tot.Found, tot.Positives, pct(tot.Recall()), tot.False, pct(tot.Precision()))
@@ -414,6 +426,8 @@ type tool interface {
 	historyCmd(report string) (cmd []string, ok bool, err error)
 	// parse reads a report; paths are made relative to dir.
 	parse(report, dir string) ([]secretset.Finding, error)
+	// values are the rules that report values (nil: all).
+	values() *regexp.Regexp
 }
 
 // scanDir scans dir runs times (see measure) and reads the report of the last run.
@@ -438,11 +452,30 @@ func relPath(dir, file string) string {
 
 type palisadeTool struct{ bin string }
 
-// credentialRules are Palisade's rules that say a value is a credential (the rules
-// about how Secret objects are used judge objects, not values).
-var credentialRules = regexp.MustCompile(`^PAL-5(0[1-9]|1[0-9]|2[78])$`)
+// credentialRules are Palisade's rules that say a value is a credential; the rules
+// about how Secret objects are used judge objects, not values, except secretRules
+// (a Secret with plaintext values), which the corpus table shows as a variant.
+var (
+	credentialRules = regexp.MustCompile(`^PAL-5(0[1-9]|1[0-9]|2[78])$`)
+	secretRules     = regexp.MustCompile(`^PAL-52[24]$`)
+)
 
-func (p palisadeTool) name() string { return "palisade" }
+// only keeps the findings of rules matching re (all of them when re is nil).
+func only(fs []secretset.Finding, re *regexp.Regexp) []secretset.Finding {
+	if re == nil {
+		return fs
+	}
+	var out []secretset.Finding
+	for _, f := range fs {
+		if re.MatchString(f.Rule) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (p palisadeTool) name() string           { return "palisade" }
+func (p palisadeTool) values() *regexp.Regexp { return credentialRules }
 func (p palisadeTool) dirCmd(report string) []string {
 	return []string{p.bin, "scan", ".", "-o", "json", "--fail-on", "none", "--output-file", report}
 }
@@ -478,7 +511,7 @@ func (p palisadeTool) parse(report, dir string) ([]secretset.Finding, error) {
 	}
 	var fs []secretset.Finding
 	for _, f := range r.Findings {
-		if !credentialRules.MatchString(f.RuleID) {
+		if !credentialRules.MatchString(f.RuleID) && !secretRules.MatchString(f.RuleID) {
 			continue
 		}
 		fs = append(fs, secretset.Finding{File: relPath(dir, f.Location.File), Line: f.Location.Line, Rule: f.RuleID, Commit: commitHash(f.Location.Commit)})
@@ -508,7 +541,8 @@ func commitHash(raw json.RawMessage) string {
 
 type gitleaksTool struct{ bin string }
 
-func (g gitleaksTool) name() string { return "gitleaks" }
+func (g gitleaksTool) name() string           { return "gitleaks" }
+func (g gitleaksTool) values() *regexp.Regexp { return nil }
 func (g gitleaksTool) args(mode, report string) []string {
 	return []string{g.bin, mode, ".", "--report-format", "json", "--report-path", report, "--no-banner", "--redact", "--exit-code", "0", "--log-level", "error"}
 }

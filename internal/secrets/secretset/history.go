@@ -10,8 +10,10 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // historyServices is how many generated manifests the history's repository holds.
@@ -41,7 +43,9 @@ func WriteHistory(dir string, commits int, seed uint64) (Labels, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{st: repo.Storer, files: map[string][]string{}, trees: map[string]plumbing.Hash{}}
+	// Objects are built in memory and written as one packfile at the end: loose
+	// objects would cost a file each.
+	h := &history{st: memory.NewStorage(), files: map[string][]string{}, trees: map[string]plumbing.Hash{}, written: map[plumbing.Hash]bool{}}
 	for i := 0; i < historyServices; i++ {
 		h.files[servicePath(i)] = serviceManifest(i)
 	}
@@ -120,6 +124,21 @@ func WriteHistory(dir string, commits int, seed uint64) (Labels, error) {
 			return nil, err
 		}
 	}
+	pw, ok := repo.Storer.(storer.PackfileWriter)
+	if !ok {
+		return nil, fmt.Errorf("secretset: the repository's storage cannot take a packfile")
+	}
+	w, err := pw.PackfileWriter()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := packfile.NewEncoder(w, h.st, false).Encode(h.hashes, 0); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
 	ref := plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), h.head)
 	if err := repo.Storer.SetReference(ref); err != nil {
 		return nil, err
@@ -174,8 +193,11 @@ func editService(lines []string, c int) []string {
 // history writes commits object by object: a blob for the changed file, the trees
 // above it, and the commit, without a worktree or an index.
 type history struct {
-	st    storage.Storer
-	files map[string][]string
+	st *memory.Storage
+	// hashes lists every object once, in the order written.
+	hashes  []plumbing.Hash
+	written map[plumbing.Hash]bool
+	files   map[string][]string
 	// trees caches the hash of each directory's tree ("" is the root).
 	trees map[string]plumbing.Hash
 	blobs map[string]plumbing.Hash
@@ -190,7 +212,16 @@ func (h *history) put(o interface {
 	if err := o.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return h.st.SetEncodedObject(obj)
+	return h.set(obj)
+}
+
+func (h *history) set(obj plumbing.EncodedObject) (plumbing.Hash, error) {
+	hash, err := h.st.SetEncodedObject(obj)
+	if err == nil && !h.written[hash] {
+		h.written[hash] = true
+		h.hashes = append(h.hashes, hash)
+	}
+	return hash, err
 }
 
 func (h *history) blob(content string) (plumbing.Hash, error) {
@@ -206,7 +237,7 @@ func (h *history) blob(content string) (plumbing.Hash, error) {
 	if err := w.Close(); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return h.st.SetEncodedObject(obj)
+	return h.set(obj)
 }
 
 // commit records the current files; changed names the one file that changed since
