@@ -319,7 +319,7 @@ func dotenvDoc(vals []value) *doc {
 	d.add(nil, "# local settings", "APP_ENV=production", "PORT=8080")
 	for _, v := range vals {
 		t := v.text
-		if strings.ContainsAny(t, " \"{};#") {
+		if strings.ContainsAny(t, " \"{};#$<>&*~!") {
 			t = "'" + t + "'"
 		}
 		d.add(d.label(v, LocDotenv), v.key+"="+t)

@@ -222,6 +222,13 @@ func (g *gen) gcpKey() string {
 
 func (g *gen) password() string { return g.str(alnum, 4) + g.str(pwChars, 16) }
 
+// symbolPassword is a random password of the shape placeholders were once told by:
+// it starts with one of / ~ ! * & @ $ { and holds < > *** ... or %s.
+func (g *gen) symbolPassword() string {
+	mid := []string{"<", ">", "***", "...", "%s"}
+	return g.str("/~!*&@${", 1) + g.str(alnum, 8) + mid[g.r.IntN(len(mid))] + g.str(alnum, 4) + g.str(pwChars, 6)
+}
+
 func (g *gen) uuid() string {
 	h := g.str(hexLow, 32)
 	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:]
@@ -265,6 +272,7 @@ func (g *gen) catalogue() []value {
 		{format: "url-redis", rule: "PAL-513", key: "REDIS_URL", text: "redis://:" + pw() + "@redis-master.cache.svc:6379/0"},
 		{format: "docker-auth", rule: "PAL-514", key: "DOCKER_AUTH_CONFIG", text: `{"auths":{"registry.example.com":{"auth":"` + b64([]byte("ci-pusher:"+pw())) + `"}}}`},
 		{format: "password", rule: "PAL-515", key: "DB_PASSWORD", text: pw()},
+		{format: "password-symbols", rule: "PAL-515", key: "REDIS_PASSWORD", text: g.symbolPassword()},
 		{format: "shell-mysqldump", rule: "PAL-515", shell: true, text: "mysqldump -h mysql.shop.svc -u root -p" + pw() + " orders > /backup/orders.sql"},
 		{format: "shell-curl-u", rule: "PAL-515", shell: true, text: "cu" + "rl -fsS -u deployer" + ":" + pw() + " -T /build/app.tgz https://artifacts.example.com/upload/"},
 		{format: "shell-pgpassword", rule: "PAL-515", shell: true, text: "PGPASSWORD=" + pw() + " psql -h postgres.shop.svc -U app -c \"select 1\""},
