@@ -25,7 +25,7 @@ const historyRound = 500
 
 // WriteHistory creates a git repository in dir (created if needed) with commits
 // commits on branch main: an import of generated manifests (a Deployment and a
-// ConfigMap per service) and an app/.env, then ordinary edits (image tags, replica
+// ConfigMap per service) and a .env, then ordinary edits (image tags, replica
 // counts), among which credentials and look-alikes are added to a ConfigMap or the
 // .env file and removed a few commits later. The working tree is left at the last
 // commit, which holds none of them. The labels name the commit that added each value,
