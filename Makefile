@@ -44,11 +44,14 @@ lint:
 
 # bench runs every analyzer's Go benchmark, then whole scans of the corpus and of a
 # 10x concatenation against a plain yaml.v3 decode, and records both in
-# docs/BENCHMARKS.md. It needs ../shared/corpus.
+# docs/BENCHMARKS.md. It needs ../shared/corpus. Then tools/secretsbench compares secret
+# detection with gitleaks (installed once from the module proxy into
+# ~/.cache/palisade/gitleaks): the labelled set, the corpus, a 10,000-commit history.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... | tee .bench.out
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
+	$(GO) run ./tools/secretsbench -palisade $(BIN) -doc docs/BENCHMARKS.md
 
 # bench-webhook load-tests `palisade webhook serve` on loopback (one server process,
 # 127.0.0.1 only): fixed request rates, then resident memory over a million reviews.
