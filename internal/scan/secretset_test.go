@@ -29,25 +29,7 @@ type knownMiss struct {
 // knownMisses shrinks as the work of issue 14 lands; an entry that matches nothing
 // fails the test, so that it is removed once fixed. The first entry that matches a
 // gap takes it: locations come first.
-var knownMisses = []knownMiss{
-	{"values", "*", "miss", "configs: a standalone Helm values file is an input error, not read (miss 1)"},
-	{"dotenv", "*", "miss", "configs: .env files are not read (miss 1)"},
-	{"npmrc", "*", "miss", "configs: .npmrc files are not read (miss 1); detectors: //registry/:_authToken lines taken for comments (miss 3)"},
-	{"compose", "*", "miss", "configs: docker-compose files are input errors, not read (miss 1)"},
-	{"helm-secrets", "*", "miss", "configs: a chart's secrets.yaml is not read as configuration; judge: PAL-528"},
-	{"secret-data", "*", "miss", "judge: format detectors on decoded Secret data"},
-	{"secret-stringdata", "*", "miss", "judge: format detectors on Secret stringData"},
-	{"sops", "*", "miss", "configs: SOPS files are input errors, not read; judge: PAL-527"},
-	{"*", "google-api-key", "miss", "detectors: PAL-517 (miss 2); PAL-516 reports it today"},
-	{"*", "npm-token", "miss", "detectors: PAL-518; PAL-516 reports it today"},
-	{"*", "pypi-token", "miss", "detectors: PAL-519; PAL-516 reports it today"},
-	{"*", "password-symbols", "miss", "detectors: a random password starting with / ~ ! * & @ $ { or holding < > *** ... %s is taken for a placeholder (miss 5)"},
-	{"*", "jwt", "miss", `detectors: the JWT filter drops a short sub ("42") and "test" inside an issuer (miss 6)`},
-	{"*", "url-redis", "miss", "detectors: redis://:password@host has no user name (miss 4)"},
-	{"*", "shell-mysqldump", "miss", "detectors: mysqldump -pPASSWORD in scripts (miss 7)"},
-	{"*", "shell-curl-u", "miss", "detectors: curl -u user:password in scripts (miss 7)"},
-	{"*", "github-bad-checksum", "false", "detectors: GitHub tokens are not checked against their CRC-32 checksum (not assigned yet)"},
-}
+var knownMisses = []knownMiss{}
 
 // TestSecretSet scans the labelled secrets set (internal/secrets/secretset) and
 // checks recall and precision in every location and format: every credential

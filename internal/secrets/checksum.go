@@ -1,6 +1,9 @@
 package secrets
 
-import "hash/crc32"
+import (
+	"hash/crc32"
+	"strings"
+)
 
 // base62Digits is the alphabet of the checksums of GitHub and npm tokens.
 const base62Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -29,4 +32,28 @@ func Base62CRC32(s string) string {
 // its first 30 characters.
 func checksummed(body string) bool {
 	return len(body) == 36 && Base62CRC32(body[:30]) == body[30:]
+}
+
+// checksumPrefixes are the prefixes of tokens whose 36-character body ends with
+// Base62CRC32 of the rest.
+var checksumPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_"}
+
+// failsChecksum reports whether v has the exact shape of a checksummed token (a
+// prefix above and 36 letters and digits) but not its checksum: the issuer never
+// made it (a placeholder, a truncated or edited copy), so the keyword detectors do
+// not report it as a random secret either.
+func failsChecksum(v string) bool {
+	for _, p := range checksumPrefixes {
+		body, ok := strings.CutPrefix(v, p)
+		if !ok || len(body) != 36 {
+			continue
+		}
+		for i := 0; i < len(body); i++ {
+			if c := body[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+				return false
+			}
+		}
+		return !checksummed(body)
+	}
+	return false
 }

@@ -25,6 +25,12 @@ func TestGitHubChecksum(t *testing.T) {
 		{name: "valid checksum", key: "", value: "token " + fakeGHP, want: []string{GitHubToken}},
 		{name: "look-alike", key: "", value: "token " + lookalike},
 		{name: "look-alike OAuth", key: "", value: "gho_" + fakeToken32[:30] + "000000"},
+		// The keyword detectors do not take a look-alike for a random secret either:
+		// its shape says it is a GitHub token the issuer never made.
+		{name: "look-alike under a token key", key: "GITHUB_TOKEN", value: lookalike},
+		{name: "npm look-alike under a token key", key: "NPM_TOKEN", value: "npm_" + fakeToken32[:30] + "AbCdEf"},
+		{name: "valid token under a token key", key: "GITHUB_TOKEN", value: fakeGHP, want: []string{GitHubToken}},
+		{name: "same shape, another prefix", key: "API_TOKEN", value: "abc_" + fakeToken32[:30] + "AbCdEf", want: []string{GenericToken}},
 		// Longer tokens (refresh, server-to-server) are not checked.
 		{name: "longer token", key: "", value: "ghr_" + rnd(alnum, 76), want: []string{GitHubToken}},
 		{name: "fine-grained token", key: "", value: fakeGHPat, want: []string{GitHubToken}},

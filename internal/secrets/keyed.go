@@ -91,7 +91,7 @@ func basicAuth(v string) (string, bool) {
 // generic applies the thresholds of a keyword detector.
 func (s *Scanner) generic(g *Generic, key, v string) bool {
 	return len(v) >= g.MinLength && !hasSpace(v) && !notLiteral(v) && entropy(v) >= g.MinEntropy &&
-		!ignoredKey(g.IgnoreKeys, key) && !allowed(g.AllowValues, v)
+		!ignoredKey(g.IgnoreKeys, key) && !allowed(g.AllowValues, v) && !failsChecksum(v)
 }
 
 // trimSpan narrows value[start:end] by surrounding white space and one pair of quotes.

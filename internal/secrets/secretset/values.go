@@ -131,7 +131,7 @@ func (g *gen) pypiToken() string {
 func (g *gen) jwt() string {
 	enc := base64.RawURLEncoding
 	head := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	body := enc.EncodeToString([]byte(fmt.Sprintf(`{"sub":"42","iss":"https://contest.example.net","iat":%d,"exp":%d,"scope":"orders:write"}`,
+	body := enc.EncodeToString([]byte(fmt.Sprintf(`{"sub":"42","iss":"https://auth.contest.examplecorp.io","iat":%d,"exp":%d,"scope":"orders:write"}`,
 		1767225600+g.r.IntN(1e6), 1798761600+g.r.IntN(1e6))))
 	h := hmac.New(sha256.New, g.bytes(32))
 	h.Write([]byte(head + "." + body))
