@@ -127,6 +127,38 @@ func (c *collector) scanArgs(list []string, path, container, field string) {
 	}
 }
 
+// scanExecForm reads a container's command followed by its args as the program's
+// argument list (exec form, no shell: ["mysqldump", "-uroot", "-pS3cr3t"]) for the
+// passwords a client program takes on its command line. A secret already found in
+// the same argument by scanArgs is not reported twice.
+func (c *collector) scanExecForm(command, args []string, cmdPath, argsPath, container string) {
+	if len(command)+len(args) < 2 {
+		return
+	}
+	list := append(slices.Clip(command), args...)
+	for _, am := range c.sc.DetectArgs(list) {
+		path, field, i := cmdPath, "command", am.Index
+		if i >= len(command) {
+			path, field, i = argsPath, "args", i-len(command)
+		}
+		path += indexSuffix(i)
+		if c.found(path, am.Digest) {
+			continue
+		}
+		c.add(path, container, fmt.Sprintf("%s[%d] of container %q", field, i, container), "", list[am.Index], []secrets.Match{am.Match}, false)
+	}
+}
+
+// found reports whether a hit at path already holds the secret with this digest.
+func (c *collector) found(path string, digest [32]byte) bool {
+	for i := range c.hits {
+		if c.hits[i].path == path && c.hits[i].m.Digest == digest {
+			return true
+		}
+	}
+	return false
+}
+
 func reportWorkloadSecrets(p *rules.Pass, w *workload.Workload) {
 	ws := p.Memo(memoSecretsWorkload, func() any { return scanWorkloadSecrets(p, w) }).(*workloadScan)
 	reportSecretHits(p, ws.hits)
@@ -157,6 +189,7 @@ func scanWorkloadSecrets(p *rules.Pass, w *workload.Workload) *workloadScan {
 		}
 		c.scanArgs(ctr.Command, ctr.Field("command"), name, "command")
 		c.scanArgs(ctr.Args, ctr.Field("args"), name, "args")
+		c.scanExecForm(ctr.Command, ctr.Args, ctr.Field("command"), ctr.Field("args"), name)
 		for _, pr := range []struct {
 			name string
 			exec []string
