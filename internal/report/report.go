@@ -60,6 +60,20 @@ type Summary struct {
 	InternalErrors int    `json:"internalErrors,omitempty"`
 	FailOn         string `json:"failOn"`
 	Failed         bool   `json:"failed"`
+	// History is what a scan with --git-history read of the history (omitted
+	// otherwise).
+	History *HistorySummary `json:"history,omitempty"`
+}
+
+// HistorySummary counts what a scan read of a git history.
+type HistorySummary struct {
+	// Range is the range of commits read ("HEAD", "A..B").
+	Range   string `json:"range"`
+	Commits int    `json:"commits"`
+	// Files counts the file contents read; Unreadable those that did not parse
+	// (each a notice).
+	Files      int `json:"files"`
+	Unreadable int `json:"unreadable,omitempty"`
 }
 
 // New assembles a report and its summary. failOn < 0 means no severity fails the gate.

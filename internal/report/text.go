@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -89,6 +90,12 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		counts = safetext.Raw(strings.Join(parts, ", "))
 	}
 	safetext.Fprintf(w, "Scanned %s (%s) from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"), counts)
+	if h := s.History; h != nil {
+		safetext.Fprintf(w, "; git history: %s commits, %s files read", grouped(h.Commits), grouped(h.Files))
+		if h.Unreadable > 0 {
+			safetext.Fprintf(w, " (%s unreadable)", grouped(h.Unreadable))
+		}
+	}
 	if s.Suppressed > 0 {
 		safetext.Fprintf(w, "; %d suppressed", s.Suppressed)
 	}
@@ -141,6 +148,20 @@ func styled(color bool, code, text string) safetext.Raw {
 		return safetext.Raw(safetext.Escape(text))
 	}
 	return safetext.Raw(code + safetext.Escape(text) + reset)
+}
+
+// grouped writes a count with thousands separators (1,234).
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
 func plural(n int, noun string) string {

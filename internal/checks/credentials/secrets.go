@@ -205,6 +205,8 @@ func init() {
 			Kinds:    []string{"ConfigMap", rules.AnyKind},
 			Workload: reportWorkloadSecrets,
 			Object:   reportObjectSecrets,
+			// A git history's files are read for them too (--git-history).
+			Targets: rules.Scan | rules.Admission | rules.History,
 		})
 	}
 }
