@@ -273,6 +273,10 @@ input, a bug to report (the report still covers the rest).`,
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("git-history") && in.cluster {
+				fmt.Fprintln(stderr, "palisade: --git-history reads the history of files: give paths, not --cluster")
+				return exitError{ExitUsage}
+			}
 			src, err := in.source(args, stdin, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig")
 			if err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
@@ -280,10 +284,6 @@ input, a bug to report (the report still covers the rest).`,
 			}
 			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster
 			if cmd.Flags().Changed("git-history") {
-				if in.cluster {
-					fmt.Fprintln(stderr, "palisade: --git-history reads the history of files: give paths, not --cluster")
-					return exitError{ExitUsage}
-				}
 				h := &source.GitHistory{Paths: in.paths(args), Range: gitHistory, Namespace: in.defaultNamespace, Limits: in.limits}
 				if isTerminal(stderr) {
 					h.Progress = stderr

@@ -91,7 +91,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	}
 	safetext.Fprintf(w, "Scanned %s (%s) from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.Inputs, "input"), counts)
 	if h := s.History; h != nil {
-		safetext.Fprintf(w, "; git history: %s commits, %s files read", grouped(h.Commits), grouped(h.Files))
+		safetext.Fprintf(w, "; git history: %s, %s read", pluralGrouped(h.Commits, "commit"), pluralGrouped(h.Files, "file"))
 		if h.Unreadable > 0 {
 			safetext.Fprintf(w, " (%s unreadable)", grouped(h.Unreadable))
 		}
@@ -162,6 +162,14 @@ func grouped(n int) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// pluralGrouped is plural with thousands separators.
+func pluralGrouped(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return grouped(n) + " " + noun + "s"
 }
 
 func plural(n int, noun string) string {
