@@ -237,7 +237,7 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 		if err != nil {
 			return st, fmt.Errorf("reading commit %s: %w", h, err)
 		}
-		changes, err := r.changes(ctx, c)
+		tree, changes, err := r.changes(ctx, c)
 		if err != nil {
 			if ctx.Err() != nil {
 				return st, context.Cause(ctx)
@@ -245,6 +245,7 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 			return st, fmt.Errorf("comparing commit %s with its parent: %w", h, err)
 		}
 		var commit *finding.Commit
+		charts := map[string]bool{}
 		for _, ch := range changes {
 			action, err := ch.Action()
 			if err != nil || action == merkletrie.Delete {
@@ -258,7 +259,7 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 				continue
 			}
 			name, ok := r.name(ch.To.Name)
-			if !ok {
+			if !ok || inChart(tree, ch.To.Name, charts) {
 				continue
 			}
 			if _, dup := seen[e.Hash]; dup {
@@ -287,22 +288,49 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 
 // changes compares a commit's tree with its first parent's (a root commit's, or one
 // whose parent a shallow clone lacks, with the empty tree).
-func (r *Repository) changes(ctx context.Context, c *object.Commit) (object.Changes, error) {
+func (r *Repository) changes(ctx context.Context, c *object.Commit) (*object.Tree, object.Changes, error) {
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var parent *object.Tree
 	if len(c.ParentHashes) > 0 {
 		if pc, err := r.repo.CommitObject(c.ParentHashes[0]); err == nil {
 			if parent, err = pc.Tree(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		} else if !errors.Is(err, plumbing.ErrObjectNotFound) {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return object.DiffTreeWithOptions(ctx, parent, tree, nil)
+	changes, err := object.DiffTreeWithOptions(ctx, parent, tree, nil)
+	return tree, changes, err
+}
+
+// inChart reports whether the file at p is a Helm chart's own (its Chart.yaml, a
+// template, a file of a subchart) in tree: a scan of the working tree renders the
+// chart instead of reading these, and a history is not rendered. isChart caches
+// which directories hold a Chart.yaml.
+func inChart(tree *object.Tree, p string, isChart map[string]bool) bool {
+	dir := path.Dir(p)
+	for d := dir; ; d = path.Dir(d) {
+		chart, ok := isChart[d]
+		if !ok {
+			_, err := tree.FindEntry(path.Join(d, "Chart.yaml"))
+			chart = err == nil
+			isChart[d] = chart
+		}
+		if chart {
+			rest := strings.TrimPrefix(p, d+"/")
+			if d == "." {
+				rest = p
+			}
+			return rest == "Chart.yaml" || strings.HasPrefix(rest, "templates/") || strings.HasPrefix(rest, "charts/")
+		}
+		if d == "." || d == "/" {
+			return false
+		}
+	}
 }
 
 // resolve names the commit a revision names.

@@ -305,7 +305,8 @@ func TestHistoryBrokenFile(t *testing.T) {
 }
 
 // TestHistoryScope: only files under the scanned paths are read, hidden
-// directories below them are left out, and a file named alone is read at its path.
+// directories and charts' own files below them are left out, and a file named alone
+// is read at its path.
 func TestHistoryScope(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 6))
 	k1, k2, k3, k4 := fakeAWSKey(rng), fakeAWSKey(rng), fakeAWSKey(rng), fakeAWSKey(rng)
@@ -316,14 +317,23 @@ func TestHistoryScope(t *testing.T) {
 		"deploy/.hidden/x.yaml":  configMap("x", "aws_key", k3),
 		"deploy/notes.txt":       "aws_key: " + k4 + "\n",
 		"deploy/sub/single.yaml": configMap("single", "aws_key", k4),
+		// A chart's templates and Chart.yaml are rendered from the working tree, not
+		// read from a history.
+		"deploy/chart/Chart.yaml":        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
+		"deploy/chart/templates/cm.yaml": configMap("tpl", "aws_key", k3),
 	})
 	g.commit(map[string]string{
-		"deploy/app.yaml":        configMap("app", "mode", "x"),
-		"other/app.yaml":         configMap("other", "mode", "x"),
-		"deploy/.hidden/x.yaml":  configMap("x", "mode", "x"),
-		"deploy/sub/single.yaml": configMap("single", "mode", "x"),
+		"deploy/app.yaml":                configMap("app", "mode", "x"),
+		"other/app.yaml":                 configMap("other", "mode", "x"),
+		"deploy/.hidden/x.yaml":          configMap("x", "mode", "x"),
+		"deploy/sub/single.yaml":         configMap("single", "mode", "x"),
+		"deploy/chart/Chart.yaml":        "",
+		"deploy/chart/templates/cm.yaml": "",
 	})
 	res := historyScan(t, []string{g.path("deploy")}, "")
+	if h := res.Report.Summary.History; h.Files != 4 || h.Unreadable != 0 {
+		t.Errorf("summary %+v, want 4 files read (app.yaml and sub/single.yaml twice)", h)
+	}
 	got := historyFindings(res, g.dir)
 	if len(got) != 2 || !strings.HasPrefix(got[0], "PAL-501 deploy/app.yaml:6") || !strings.HasPrefix(got[1], "PAL-501 deploy/sub/single.yaml:6") {
 		t.Errorf("history findings %v, want deploy/app.yaml and deploy/sub/single.yaml", got)
@@ -419,5 +429,38 @@ func TestHistoryFormats(t *testing.T) {
 	_ = report.Write(&buf, res.Report, "json", report.Options{})
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHistoryNoticesBounded: many files that do not parse give a bounded number of
+// notices, and the summary counts them all.
+func TestHistoryNoticesBounded(t *testing.T) {
+	g := newGitRepo(t)
+	for i := range 30 {
+		g.commit(map[string]string{"deploy/app.yaml": fmt.Sprintf("kind: [%d\n", i)})
+	}
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "x")})
+	res := historyScan(t, []string{g.path("deploy")}, "")
+	if h := res.Report.Summary.History; h.Unreadable != 30 || h.Commits != 31 {
+		t.Errorf("summary %+v, want 31 commits, 30 unreadable", h)
+	}
+	n := len(res.Report.Notices)
+	if n != 21 || !strings.Contains(res.Report.Notices[n-1].Message, "10 more problems") {
+		t.Errorf("%d notices, want 20 and one that counts the rest: %v", n, res.Report.Notices[n-1])
+	}
+}
+
+// TestHistoryProgress: the progress line counts the commits read, and ends with a
+// new line.
+func TestHistoryProgress(t *testing.T) {
+	g := newGitRepo(t)
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "x")})
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "y")})
+	var buf bytes.Buffer
+	if _, err := (&source.GitHistory{Paths: []string{g.path("deploy")}, Progress: &buf}).Read(context.Background(), source.Needs{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(buf.String(), "\rpalisade: git history: 2/2 commits\n") {
+		t.Errorf("progress %q", buf.String())
 	}
 }

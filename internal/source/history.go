@@ -52,6 +52,10 @@ func (g *GitHistory) Describe() string { return "the git history of " + Describe
 // progressEvery is the least time between two progress lines.
 const progressEvery = 200 * time.Millisecond
 
+// maxHistoryNotices bounds the notices a history read gives about files that do not
+// parse (old commits often hold many); the summary counts them all.
+const maxHistoryNotices = 20
+
 // Read implements Source. A history that cannot be read at all (no repository, a
 // range that names no commit) is an error (*history.Error). When ctx ends the read
 // stops: the Result holds what was read, with an input error that says the history
@@ -70,6 +74,20 @@ func (g *GitHistory) Read(ctx context.Context, n Needs) (*Result, error) {
 	}
 	res := &Result{Inventory: &inventory.Inventory{}, History: &HistoryRead{Range: rng}}
 	opts := n.loadOptions(load.Options{Namespace: g.Namespace, Limits: g.Limits})
+	dropped := 0
+	unreadable := func(errs []finding.InputError) {
+		if len(errs) == 0 {
+			return
+		}
+		res.History.Unreadable++
+		for _, e := range errs {
+			if len(res.Notices) < maxHistoryNotices {
+				res.Notices = append(res.Notices, finding.Notice{Location: e.Location, Message: "in the git history, not read: " + e.Message})
+			} else {
+				dropped++
+			}
+		}
+	}
 	var last time.Time
 	progress := func(done, total int) {
 		if g.Progress == nil || (done < total && time.Since(last) < progressEvery) {
@@ -85,23 +103,21 @@ func (g *GitHistory) Read(ctx context.Context, n Needs) (*Result, error) {
 		rc, err := f.Open()
 		base := finding.Location{File: f.Path, Provenance: finding.FromHistory, Commit: f.Commit}
 		if err != nil {
-			res.Notices = append(res.Notices, finding.Notice{Location: base, Message: "in the git history, not read: " + err.Error()})
-			res.History.Unreadable++
+			unreadable([]finding.InputError{{Location: base, Message: err.Error()}})
 			return nil
 		}
 		lr := load.Stream(base, rc, opts)
 		rc.Close()
 		res.Inventory.Objects = append(res.Inventory.Objects, lr.Inventory.Objects...)
-		for _, e := range lr.Errors {
-			res.Notices = append(res.Notices, finding.Notice{Location: e.Location, Message: "in the git history, not read: " + e.Message})
-		}
-		if len(lr.Errors) > 0 {
-			res.History.Unreadable++
-		}
+		unreadable(lr.Errors)
 		res.Internal = append(res.Internal, lr.Internal...)
 		return nil
 	})
 	res.History.Commits, res.History.Files, res.Inputs = st.Commits, st.Files, st.Files
+	if dropped > 0 {
+		res.Notices = append(res.Notices, finding.Notice{Location: finding.Location{File: repo.Root, Provenance: finding.FromHistory},
+			Message: fmt.Sprintf("in the git history, %d more problems in files that did not parse are not listed (%d files did not parse)", dropped, res.History.Unreadable)})
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			return nil, err
