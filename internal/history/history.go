@@ -24,8 +24,10 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/utils/merkletrie"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -33,7 +35,8 @@ import (
 
 // Repository is a git repository and the paths of it a scan reads.
 type Repository struct {
-	repo *git.Repository
+	repo  *git.Repository
+	close func() error
 	// Root is the repository's work tree (absolute, links resolved).
 	Root  string
 	scope []scope
@@ -102,8 +105,37 @@ func Open(paths []string) (*Repository, error) {
 	if err != nil {
 		return nil, errorf("opening the repository %s: %v", r.Root, err)
 	}
+	// Reopen its object store to keep packfiles open between reads (go-git opens
+	// the pack again for every object otherwise), with a bounded object cache, and
+	// large objects streamed rather than read whole.
+	if fst, ok := repo.Storer.(*filesystem.Storage); ok {
+		st := filesystem.NewStorageWithOptions(fst.Filesystem(), cache.NewObjectLRU(objectCache), filesystem.Options{
+			ExclusiveAccess: true, MaxOpenDescriptors: maxOpenPacks, LargeObjectThreshold: largeObject,
+		})
+		if reopened, err := git.Open(st, nil); err == nil {
+			repo, r.close = reopened, st.Close
+		} else {
+			st.Close()
+		}
+	}
 	r.repo = repo
 	return r, nil
+}
+
+// Bounds of the object store: the cache of decoded objects, the packfiles kept
+// open, the size above which an object is streamed.
+const (
+	objectCache  = 64 * cache.MiByte
+	maxOpenPacks = 32
+	largeObject  = 8 << 20
+)
+
+// Close releases the files the repository holds open.
+func (r *Repository) Close() error {
+	if r.close == nil {
+		return nil
+	}
+	return r.close()
 }
 
 // findRoot is the nearest directory at or above dir (or a file's directory) that

@@ -65,6 +65,7 @@ func (g *GitHistory) Read(ctx context.Context, n Needs) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer repo.Close()
 	rng := g.Range
 	if rng == "" {
 		rng = "HEAD"
