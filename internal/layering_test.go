@@ -60,7 +60,7 @@ var layers = []struct {
 	{"source", []string{"finding", "history", "inventory", "live", "load", "rules", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext"}},
-	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "pss", "report", "rules", "source", "suppress", "workload"}},
+	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
 	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},
 	{"cli", []string{"*"}},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/workload"
@@ -23,58 +24,98 @@ func historyRules(enabled []*rules.Rule) []*rules.Rule {
 	return out
 }
 
-// readHistory reads the git history through the engine eng of the history rules.
-func readHistory(ctx context.Context, g *source.GitHistory, eng *engine.Evaluation, rs []*rules.Rule, finder *workload.Finder, workers int) (*source.Result, error) {
-	return g.Read(ctx, source.Needs{
-		Kinds:   source.RuleKinds(rs),
-		Decode:  engine.Decoder(rs, finder),
-		Finder:  finder,
-		Visit:   eng.Visit,
-		Retain:  eng.Retain,
-		Workers: workers,
+// maxHistoryNotices bounds the notices about objects of a history that the rules
+// could not check (a pod template that does not decode).
+const maxHistoryNotices = 20
+
+// runHistory reads the git history g and judges each file as soon as it is read,
+// with a fresh run of plan (the history rules rs), so that memory holds only the
+// findings kept: those of secrets the working tree's findings (tree) do not hold,
+// the first per secret and file (see historyFilter). It returns what the read
+// produced, the findings, notices about objects the rules could not check, and the
+// rules' internal errors.
+func runHistory(ctx context.Context, g *source.GitHistory, plan *engine.Plan, rs []*rules.Rule, finder *workload.Finder, tree []finding.Finding) (
+	*source.Result, []finding.Finding, []finding.Notice, []finding.InternalError, error) {
+	keep := newHistoryFilter(tree)
+	var (
+		notices  []finding.Notice
+		internal []finding.InternalError
+	)
+	run := plan.NewRun(ctx)
+	h := *g
+	h.Flush = func(inv *inventory.Inventory) {
+		res := run.Finish(inv)
+		for _, f := range res.Findings {
+			keep.add(f)
+		}
+		for _, e := range res.Errors {
+			if len(notices) < maxHistoryNotices {
+				notices = append(notices, finding.Notice{Location: e.Location, Message: "in the git history, not checked: " + e.Message})
+			}
+		}
+		internal = append(internal, res.Internal...)
+		run = plan.NewRun(ctx)
+	}
+	in, err := h.Read(ctx, source.Needs{
+		Kinds:  source.RuleKinds(rs),
+		Decode: plan.Decode,
+		Finder: finder,
+		// One file is read at a time, in this goroutine: run is the current one.
+		Visit:  func(o *inventory.Object) { run.Visit(o) },
+		Retain: func(o *inventory.Object) bool { return run.Retain(o) },
 	})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return in, keep.findings(), notices, internal, nil
 }
 
-// newInHistory keeps the findings of a git history that the working tree's
-// findings (tree) do not repeat: a secret (SecretDigest) still in the working tree
-// is reported there, not again for each commit that held it. Of the others, one
-// finding per secret and file is kept: the first commit that added it there.
-func newInHistory(tree, hist []finding.Finding) []finding.Finding {
-	var zero [32]byte
-	inTree := map[[32]byte]bool{}
+// historyFilter keeps the findings of a git history that the working tree's
+// findings do not repeat: a secret (SecretDigest) still in the working tree is
+// reported there, not again for each commit that held it. Of the others, one
+// finding per secret and file is kept: the first added, as the commits are read
+// oldest first.
+type historyFilter struct {
+	inTree map[[32]byte]bool
+	seen   map[historyKey]bool
+	kept   []finding.Finding
+}
+
+// historyKey identifies a secret at a file; a finding without a digest (no secret
+// behind it) is kept once per rule, file and field instead.
+type historyKey struct {
+	digest            [32]byte
+	file, rule, field string
+}
+
+func newHistoryFilter(tree []finding.Finding) *historyFilter {
+	h := &historyFilter{inTree: map[[32]byte]bool{}, seen: map[historyKey]bool{}}
 	for _, f := range tree {
-		if f.SecretDigest != zero {
-			inTree[f.SecretDigest] = true
+		if f.SecretDigest != ([32]byte{}) {
+			h.inTree[f.SecretDigest] = true
 		}
 	}
-	sort.SliceStable(hist, func(i, j int) bool {
-		a, b := hist[i].Location.Commit, hist[j].Location.Commit
-		if a == nil || b == nil {
-			return a == nil && b != nil
-		}
-		return a.Order < b.Order
-	})
-	// A finding without a digest (no secret behind it) is kept once per rule, file
-	// and field instead.
-	type key struct {
-		digest          [32]byte
-		file, rule, fld string
+	return h
+}
+
+// add considers f, a finding of a commit no earlier than those of the findings
+// added before it.
+func (h *historyFilter) add(f finding.Finding) {
+	k := historyKey{digest: f.SecretDigest, file: f.Location.File}
+	if f.SecretDigest == ([32]byte{}) {
+		k.rule, k.field = f.RuleID, f.Path
+	} else if h.inTree[f.SecretDigest] {
+		return
 	}
-	seen := map[key]bool{}
-	var out []finding.Finding
-	for _, f := range hist {
-		k := key{digest: f.SecretDigest, file: f.Location.File}
-		if f.SecretDigest == zero {
-			k.rule, k.fld = f.RuleID, f.Path
-		} else if inTree[f.SecretDigest] {
-			continue
-		}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, f)
+	if h.seen[k] {
+		return
 	}
-	sort.SliceStable(out, func(i, j int) bool { return finding.Less(&out[i], &out[j]) })
-	return out
+	h.seen[k] = true
+	h.kept = append(h.kept, f)
+}
+
+// findings are the findings kept, in report order.
+func (h *historyFilter) findings() []finding.Finding {
+	sort.SliceStable(h.kept, func(i, j int) bool { return finding.Less(&h.kept[i], &h.kept[j]) })
+	return h.kept
 }

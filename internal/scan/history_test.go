@@ -169,6 +169,9 @@ func TestHistoryRemovedSecret(t *testing.T) {
 	if h == nil || h.Commits != 3 || h.Files != 3 || h.Range != "HEAD" {
 		t.Errorf("summary history = %+v, want 3 commits, 3 files, range HEAD", h)
 	}
+	if n := len(res.History.Inventory.Objects); n != 0 {
+		t.Errorf("%d objects of the history kept, want none (each file is judged as it is read)", n)
+	}
 	for _, f := range res.Report.Findings {
 		if strings.Contains(f.Message, key) {
 			t.Errorf("the secret is printed: %s", f.Message)
@@ -462,5 +465,41 @@ func TestHistoryProgress(t *testing.T) {
 	}
 	if !strings.HasSuffix(buf.String(), "\rpalisade: git history: 2/2 commits\n") {
 		t.Errorf("progress %q", buf.String())
+	}
+}
+
+// TestHistorySuppression: a history finding is suppressed like any other: by a
+// baseline written from an earlier scan, and by the annotation of the object in
+// the commit.
+func TestHistorySuppression(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 8))
+	k1, k2 := fakeAWSKey(rng), fakeAWSKey(rng)
+	g := newGitRepo(t)
+	annotated := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  annotations:\n    palisade.dev/ignore: PAL-501\n    palisade.dev/ignore-reason: rotated\ndata:\n  aws_key: " + k2 + "\n"
+	g.commit(map[string]string{"deploy/a.yaml": configMap("a", "aws_key", k1), "deploy/b.yaml": annotated})
+	g.commit(map[string]string{"deploy/a.yaml": configMap("a", "mode", "x"), "deploy/b.yaml": configMap("b", "mode", "x")})
+	paths := []string{g.path("deploy")}
+	res := historyScan(t, paths, "")
+	var active, suppressed int
+	for _, f := range res.Report.Findings {
+		if f.Suppressed != nil {
+			suppressed++
+		} else {
+			active++
+		}
+	}
+	if active != 1 || suppressed != 1 {
+		t.Fatalf("%d active and %d suppressed findings, want 1 and 1 (the annotated one)", active, suppressed)
+	}
+	baseline := filepath.Join(t.TempDir(), "baseline.yaml")
+	if _, err := WriteBaseline(res, baseline); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Run(Options{Source: &source.Files{Paths: paths}, History: &source.GitHistory{Paths: paths}, BaselineFile: baseline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Report.Summary.Findings != 0 || again.ExitCode() != 0 {
+		t.Errorf("with the baseline: %d findings, exit %d; want none", again.Report.Summary.Findings, again.ExitCode())
 	}
 }

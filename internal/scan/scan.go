@@ -190,22 +190,21 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	internal := append(append([]finding.InternalError{}, in.Internal...), er.Internal...)
 	var hist *source.Result
 	if opts.History != nil {
-		eng := engine.New(engine.Options{
+		plan := engine.Compile(engine.Options{
 			Rules: historyRules(enabled), Params: params, PSS: ev, Finder: finder,
 			Suppress: sup.Apply, Workers: opts.Workers,
 		})
-		hist, err = readHistory(ctx, opts.History, eng, historyRules(enabled), finder, opts.Workers)
+		var hf []finding.Finding
+		var hn []finding.Notice
+		var hi []finding.InternalError
+		hist, hf, hn, hi, err = runHistory(ctx, opts.History, plan, historyRules(enabled), finder, er.Findings)
 		if err != nil {
 			return nil, err
 		}
-		her := eng.Finish(hist.Inventory)
-		findings = append(findings, newInHistory(er.Findings, her.Findings)...)
+		findings = append(findings, hf...)
 		errs = append(errs, hist.Errors...)
-		notices = append(append([]finding.Notice(nil), notices...), hist.Notices...)
-		for _, e := range her.Errors {
-			notices = append(notices, finding.Notice{Location: e.Location, Message: "in the git history, not checked: " + e.Message})
-		}
-		internal = append(append(internal, hist.Internal...), her.Internal...)
+		notices = append(append(append([]finding.Notice(nil), notices...), hist.Notices...), hn...)
+		internal = append(append(internal, hist.Internal...), hi...)
 	}
 	rep := report.New(opts.Version, findings, errs, in.Inputs, er.Objects, er.Workloads, sev, gate, enabled)
 	rep.Coverage = in.Coverage

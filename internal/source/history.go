@@ -35,6 +35,11 @@ type GitHistory struct {
 	// Progress, if set, receives a line that counts the commits read, rewritten in
 	// place (for a terminal).
 	Progress io.Writer
+	// Flush, if set, receives the objects of each file as soon as they are read
+	// (after Needs.Visit), and they are not kept in the Result's inventory: a
+	// consumer that judges each file alone (the Local rules of a scan of history)
+	// keeps memory bounded on long histories.
+	Flush func(inv *inventory.Inventory)
 }
 
 // HistoryRead is what a read of a git history covered.
@@ -109,7 +114,11 @@ func (g *GitHistory) Read(ctx context.Context, n Needs) (*Result, error) {
 		}
 		lr := load.Stream(base, rc, opts)
 		rc.Close()
-		res.Inventory.Objects = append(res.Inventory.Objects, lr.Inventory.Objects...)
+		if g.Flush != nil {
+			g.Flush(lr.Inventory)
+		} else {
+			res.Inventory.Objects = append(res.Inventory.Objects, lr.Inventory.Objects...)
+		}
 		unreadable(lr.Errors)
 		res.Internal = append(res.Internal, lr.Internal...)
 		return nil
