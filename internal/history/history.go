@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -279,19 +280,15 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 		var commit *finding.Commit
 		charts := map[string]bool{}
 		for _, ch := range changes {
-			action, err := ch.Action()
-			if err != nil || action == merkletrie.Delete {
-				continue
-			}
-			e := ch.To.TreeEntry
+			e := ch.entry
 			if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
 				continue
 			}
-			if opts.Readable != nil && !opts.Readable(path.Base(ch.To.Name)) {
+			if opts.Readable != nil && !opts.Readable(path.Base(ch.path)) {
 				continue
 			}
-			name, ok := r.name(ch.To.Name)
-			if !ok || inChart(tree, ch.To.Name, charts) {
+			name, ok := r.name(ch.path)
+			if !ok || inChart(tree, ch.path, charts) {
 				continue
 			}
 			if _, dup := seen[e.Hash]; dup {
@@ -300,7 +297,7 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 			seen[e.Hash] = struct{}{}
 			blob, err := r.repo.BlobObject(e.Hash)
 			if err != nil {
-				return st, fmt.Errorf("reading %s in commit %s: %w", ch.To.Name, h, err)
+				return st, fmt.Errorf("reading %s in commit %s: %w", ch.path, h, err)
 			}
 			if commit == nil {
 				commit = &finding.Commit{Hash: h.String(), Date: c.Committer.When.UTC(), Order: i}
@@ -318,9 +315,18 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 	return st, nil
 }
 
+// change is a file a commit added or changed: its path in the repository and its
+// entry in the commit's tree.
+type change struct {
+	path  string
+	entry object.TreeEntry
+}
+
 // changes compares a commit's tree with its first parent's (a root commit's, or one
-// whose parent a shallow clone lacks, with the empty tree).
-func (r *Repository) changes(ctx context.Context, c *object.Commit) (*object.Tree, object.Changes, error) {
+// whose parent a shallow clone lacks, with the empty tree), in the directories of
+// the scanned paths only. It returns the commit's tree and the files added or
+// changed.
+func (r *Repository) changes(ctx context.Context, c *object.Commit) (*object.Tree, []change, error) {
 	tree, err := c.Tree()
 	if err != nil {
 		return nil, nil, err
@@ -335,8 +341,73 @@ func (r *Repository) changes(ctx context.Context, c *object.Commit) (*object.Tre
 			return nil, nil, err
 		}
 	}
-	changes, err := object.DiffTreeWithOptions(ctx, parent, tree, nil)
-	return tree, changes, err
+	var out []change
+	for _, dir := range r.dirs() {
+		from, err := subtree(parent, dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		to, err := subtree(tree, dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if to == nil || (from != nil && from.Hash == to.Hash) {
+			continue
+		}
+		changes, err := object.DiffTreeWithOptions(ctx, from, to, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, ch := range changes {
+			action, err := ch.Action()
+			if err != nil || action == merkletrie.Delete {
+				continue
+			}
+			p := ch.To.Name
+			if dir != "" {
+				p = dir + "/" + p
+			}
+			out = append(out, change{path: p, entry: ch.To.TreeEntry})
+		}
+	}
+	return tree, out, nil
+}
+
+// dirs are the directories of the repository to compare: those of the scanned
+// paths (a file's directory), leaving out any below another ("" is the whole tree).
+func (r *Repository) dirs() []string {
+	var dirs []string
+	for _, s := range r.scope {
+		d := s.prefix
+		if !s.dir {
+			if d = path.Dir(d); d == "." {
+				d = ""
+			}
+		}
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	dirs = slices.Compact(dirs)
+	var out []string
+	for _, d := range dirs {
+		if !slices.ContainsFunc(out, func(o string) bool { return o == "" || strings.HasPrefix(d, o+"/") }) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// subtree is the tree at dir in t, or nil when t is nil or has no such directory.
+func subtree(t *object.Tree, dir string) (*object.Tree, error) {
+	if t == nil || dir == "" {
+		return t, nil
+	}
+	e, err := t.FindEntry(dir)
+	if err != nil || e.Mode != filemode.Dir {
+		// No such directory in this commit (or a file there).
+		return nil, nil
+	}
+	return t.Tree(dir)
 }
 
 // inChart reports whether the file at p is a Helm chart's own (its Chart.yaml, a

@@ -30,3 +30,21 @@ func TestTopoOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDirs: the directories compared are those of the scanned paths, none below
+// another.
+func TestDirs(t *testing.T) {
+	r := &Repository{scope: []scope{
+		{prefix: "deploy-x", dir: true}, {prefix: "deploy/sub", dir: true}, {prefix: "deploy", dir: true},
+		{prefix: "deploy/a.yaml"}, {prefix: "top.yaml"}, {prefix: "other/x/y.yaml"},
+	}}
+	got := r.dirs()
+	if len(got) != 1 || got[0] != "" {
+		t.Errorf("dirs = %q, want only the whole tree (top.yaml is at the root)", got)
+	}
+	r.scope = r.scope[:4]
+	got = r.dirs()
+	if len(got) != 2 || got[0] != "deploy" || got[1] != "deploy-x" {
+		t.Errorf("dirs = %q, want deploy, deploy-x", got)
+	}
+}

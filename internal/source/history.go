@@ -105,7 +105,20 @@ func (g *GitHistory) Read(ctx context.Context, n Needs) (*Result, error) {
 			fmt.Fprintln(g.Progress)
 		}
 	}
-	st, err := repo.Walk(ctx, history.Options{Range: rng, Readable: load.Readable, Progress: progress}, func(f history.File) error {
+	var st history.Stats
+	walk := func(each func(history.File) error) {
+		// A repository is input: a panic reading it (a corrupt object go-git does
+		// not refuse) is an internal error, and the scan of the working tree stands.
+		defer func() {
+			if v := recover(); v != nil {
+				res.Internal = append(res.Internal, finding.InternalError{Location: &finding.Location{File: repo.Root, Provenance: finding.FromHistory},
+					Message: "reading the git history: " + finding.Recovered(v)})
+				err = nil
+			}
+		}()
+		st, err = repo.Walk(ctx, history.Options{Range: rng, Readable: load.Readable, Progress: progress}, each)
+	}
+	walk(func(f history.File) error {
 		rc, err := f.Open()
 		base := finding.Location{File: f.Path, Provenance: finding.FromHistory, Commit: f.Commit}
 		if err != nil {
