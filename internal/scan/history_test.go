@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/history"
 	"github.com/palisade-k8s/palisade/internal/report"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/source"
 )
 
@@ -501,5 +502,31 @@ func TestHistorySuppression(t *testing.T) {
 	}
 	if again.Report.Summary.Findings != 0 || again.ExitCode() != 0 {
 		t.Errorf("with the baseline: %d findings, exit %d; want none", again.Report.Summary.Findings, again.ExitCode())
+	}
+}
+
+// TestHistoryRules: the hard-coded credential rules (PAL-501..516) run on a
+// history, and only rules of their category do: no rule runs there by default.
+func TestHistoryRules(t *testing.T) {
+	on := map[string]bool{}
+	var category string
+	for _, r := range historyRules(AllRules()) {
+		on[r.ID] = true
+		if r.ID == "PAL-501" {
+			category = r.Category
+		}
+	}
+	for i := 501; i <= 516; i++ {
+		if id := fmt.Sprintf("PAL-%d", i); !on[id] {
+			t.Errorf("%s does not run on a git history", id)
+		}
+	}
+	for _, r := range historyRules(AllRules()) {
+		if r.Category != category {
+			t.Errorf("%s (%s) runs on a git history: only the hard-coded credential rules do", r.ID, r.Category)
+		}
+	}
+	if (&rules.Rule{}).RunsIn(rules.History) {
+		t.Error("a rule with no Targets runs on a git history")
 	}
 }
