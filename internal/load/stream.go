@@ -2,6 +2,7 @@ package load
 
 import (
 	"io"
+	"sync"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
@@ -12,6 +13,8 @@ import (
 // the same files.
 func Readable(name string) bool { return manifestExt(name) }
 
+var splitters = sync.Pool{New: func() any { return new(splitter) }}
+
 // Stream reads one input that is not a file on disk (a file of a git history): its
 // documents are parsed as a file of that name found by a walk would be, in the
 // calling goroutine, at locations based on base (File, Provenance, Commit). Visit
@@ -19,7 +22,10 @@ func Readable(name string) bool { return manifestExt(name) }
 // stream). Nothing is rendered: a chart's template is read as a manifest.
 func Stream(base finding.Location, r io.Reader, opts Options) *Result {
 	res := &Result{Inventory: &inventory.Inventory{}, Files: 1}
-	var sp splitter
+	// A splitter's buffers are reused from one stream to the next, as Load reuses
+	// them from one file to the next: a history has many small files.
+	sp := splitters.Get().(*splitter)
+	defer splitters.Put(sp)
 	cr := &countingReader{r: r}
 	err := sp.split(cr, opts.Limits, func(d document) error {
 		if d.err != "" {
