@@ -295,15 +295,25 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 				continue
 			}
 			seen[e.Hash] = struct{}{}
-			blob, err := r.repo.BlobObject(e.Hash)
-			if err != nil {
-				return st, fmt.Errorf("reading %s in commit %s: %w", ch.path, h, err)
-			}
 			if commit == nil {
 				commit = &finding.Commit{Hash: h.String(), Date: c.Committer.When.UTC(), Order: i}
 			}
+			f := File{Commit: commit, Path: name}
+			blob, err := r.repo.BlobObject(e.Hash)
+			switch {
+			case errors.Is(err, plumbing.ErrObjectNotFound):
+				// A partial clone (--filter=blob:none) lacks old contents: the
+				// file is yielded, and reading it says so.
+				f.Open = func() (io.ReadCloser, error) {
+					return nil, fmt.Errorf("the content %s is not in this clone (a partial clone?)", e.Hash)
+				}
+			case err != nil:
+				return st, fmt.Errorf("reading %s in commit %s: %w", ch.path, h, err)
+			default:
+				f.Size, f.Open = blob.Size, blob.Reader
+			}
 			st.Files++
-			if err := each(File{Commit: commit, Path: name, Size: blob.Size, Open: blob.Reader}); err != nil {
+			if err := each(f); err != nil {
 				return st, err
 			}
 		}

@@ -530,3 +530,30 @@ func TestHistoryRules(t *testing.T) {
 		t.Error("a rule with no Targets runs on a git history")
 	}
 }
+
+// TestHistoryMissingContent: a content a partial clone lacks is a notice, and the
+// rest of the history is read.
+func TestHistoryMissingContent(t *testing.T) {
+	g := newGitRepo(t)
+	first := g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "x")})
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "y")})
+	c, err := g.repo.CommitObject(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.File("deploy/app.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := f.Hash.String()
+	if err := os.Remove(filepath.Join(g.dir, ".git", "objects", h[:2], h[2:])); err != nil {
+		t.Fatal(err)
+	}
+	res := historyScan(t, []string{g.path("deploy")}, "")
+	if s := res.Report.Summary.History; s.Commits != 2 || s.Files != 2 || s.Unreadable != 1 {
+		t.Errorf("summary %+v, want 2 commits, 2 files, 1 unreadable", s)
+	}
+	if len(res.Report.Notices) != 1 || !strings.Contains(res.Report.Notices[0].Message, "is not in this clone") || res.ExitCode() != 0 {
+		t.Errorf("notices %v, exit %d", res.Report.Notices, res.ExitCode())
+	}
+}
