@@ -557,3 +557,36 @@ func TestHistoryMissingContent(t *testing.T) {
 		t.Errorf("notices %v, exit %d", res.Report.Notices, res.ExitCode())
 	}
 }
+
+// cancelWriter ends a context on its first write.
+type cancelWriter struct{ cancel context.CancelFunc }
+
+func (w cancelWriter) Write(p []byte) (int, error) { w.cancel(); return len(p), nil }
+
+// TestHistoryInterruptedMidway: Ctrl-C during the read keeps what was read: the
+// findings of the commits read are reported, with an input error (exit 3) that
+// says the history was not read to the end.
+func TestHistoryInterruptedMidway(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 9))
+	key := fakeAWSKey(rng)
+	g := newGitRepo(t)
+	added := g.commit(map[string]string{"deploy/app.yaml": configMap("app", "aws_key", key)})
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "x")})
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "mode", "y")})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	paths := []string{g.path("deploy")}
+	// The progress line after the first commit interrupts the read.
+	res, err := RunContext(ctx, Options{Source: &source.Files{Paths: paths},
+		History: &source.GitHistory{Paths: paths, Progress: cancelWriter{cancel}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := historyFindings(res, g.dir)
+	if len(got) != 1 || !strings.Contains(got[0], added.String()) {
+		t.Errorf("history findings %v, want the first commit's", got)
+	}
+	if res.ExitCode() != 3 || len(res.Report.Errors) != 1 || !strings.Contains(res.Report.Errors[0].Message, "interrupted after 1 of 3 commits") {
+		t.Errorf("exit %d, errors %v; want 3 and the interruption", res.ExitCode(), res.Report.Errors)
+	}
+}
