@@ -296,7 +296,7 @@ input, a bug to report (the report still covers the rest).`,
 	f := c.Flags()
 	out.register(c, &o, &configFile)
 	in.register(f, false)
-	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed: --git-history[=RANGE], RANGE is REV or A..B (default HEAD)")
+	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed; `RANGE` is REV or A..B, given as --git-history=RANGE (default HEAD)")
 	f.Lookup("git-history").NoOptDefVal = "HEAD"
 	// scan's -n was, and stays, the namespace of objects that name none.
 	f.StringVarP(&in.defaultNamespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
