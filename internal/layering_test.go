@@ -56,11 +56,13 @@ var layers = []struct {
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
+	// A git history's commits and the files they changed (go-git).
+	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
-	{"source", []string{"finding", "inventory", "live", "load", "rules", "workload"}},
+	{"source", []string{"finding", "history", "inventory", "live", "load", "rules", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext"}},
-	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "pss", "report", "rules", "source", "suppress", "workload"}},
+	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
 	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},
 	{"cli", []string{"*"}},

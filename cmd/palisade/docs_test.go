@@ -814,6 +814,9 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "names a kubeconfig context", nil
 	case f.Lookup("cluster") != nil && f.Changed("cluster"):
 		return modeParse, "reads a live cluster (--cluster)", nil
+	case f.Lookup("git-history") != nil && f.Changed("git-history"):
+		// The history depends on the checkout (a shallow clone, a tarball).
+		return modeParse, "reads the checkout's git history", nil
 	case (strings.HasPrefix(path, "palisade netpol ") || strings.HasPrefix(path, "palisade rbac ")) && path != "palisade netpol diff" &&
 		!f.Changed("filename") && (len(f.Args()) == 0 || path == "palisade rbac who-can" || path == "palisade rbac can"):
 		// netpol and rbac read the live cluster when no path is given (rbac who-can

@@ -24,6 +24,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 // Version is Palisade's version, in `palisade version` and every report. `make build`
@@ -231,6 +232,7 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		in         inputFlags
 		out        outputFlags
 		configFile string
+		gitHistory string
 	)
 	c := &cobra.Command{
 		Use:   "scan [PATH... | -]",
@@ -239,6 +241,12 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 with Chart.yaml, or a .tgz), Kustomize overlays (a directory with kustomization.yaml), or
 standard input ("-"), named as arguments or with -f (repeatable, as with kubectl).
 --cluster scans the live cluster instead, as palisade cluster does.
+
+With --git-history, the history of the git repository that holds the paths is read too
+(no git binary needed): credentials that a commit of the range added under the paths
+and that the working tree no longer holds are reported with the commit, its date, the
+file and the line. RANGE is REV (every commit reachable from it) or A..B (reachable
+from B, not from A), given as --git-history=RANGE; the default is HEAD.
 
 With --framework, the report is a compliance view instead: every control of the
 framework (` + strings.Join(compliance.Names(), ", ") + `) as pass, fail (with the failing
@@ -253,7 +261,9 @@ input, a bug to report (the report still covers the rest).`,
   palisade scan -f examples/insecure -f examples/hardened
   palisade scan examples/hardened/chart --values examples/hardened/chart/values.yaml --set replicaCount=3
   helm template payments ./chart | palisade scan - -o sarif --output-file palisade.sarif
-  palisade scan examples/insecure --framework cis-1.12`,
+  palisade scan examples/insecure --framework cis-1.12
+  palisade scan deploy/ --git-history
+  palisade scan deploy/ --git-history=v1.2.0..HEAD`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(in.paths(args)) == 0 && !in.cluster {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
@@ -263,18 +273,31 @@ input, a bug to report (the report still covers the rest).`,
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("git-history") && in.cluster {
+				fmt.Fprintln(stderr, "palisade: --git-history reads the history of files: give paths, not --cluster")
+				return exitError{ExitUsage}
+			}
 			src, err := in.source(args, stdin, "scan manifests with `palisade scan PATH`, or name a kubeconfig with --kubeconfig")
 			if err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster
+			if cmd.Flags().Changed("git-history") {
+				h := &source.GitHistory{Paths: in.paths(args), Range: gitHistory, Namespace: in.defaultNamespace, Limits: in.limits}
+				if isTerminal(stderr) {
+					h.Progress = stderr
+				}
+				o.History = h
+			}
 			return out.run(cmd.Context(), o, stdout, stderr)
 		},
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
 	in.register(f, false)
+	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed; `RANGE` is REV or A..B, given as --git-history=RANGE (default HEAD)")
+	f.Lookup("git-history").NoOptDefVal = "HEAD"
 	// scan's -n was, and stays, the namespace of objects that name none.
 	f.StringVarP(&in.defaultNamespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
 	return c

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Severity orders how much a finding matters. The zero value is Info.
@@ -98,10 +99,36 @@ type Location struct {
 	Document int    `json:"document"`
 	Renderer string `json:"renderer,omitempty"`
 	Rendered bool   `json:"rendered,omitempty"`
+	// Commit is the commit of a git history that added the file content the
+	// location is in (Provenance FromHistory); nil for the working tree.
+	Commit *Commit `json:"commit,omitempty"`
 	// Provenance says what kind of input the location is in. Reports print File
 	// (and Renderer) as before; logic that depends on where an object came from
 	// reads this instead of comparing File with a placeholder name.
 	Provenance Provenance `json:"-"`
+}
+
+// Commit is a commit of a git history read with --git-history.
+type Commit struct {
+	// Hash is the full hexadecimal object name.
+	Hash string `json:"hash"`
+	// Date is the committer date.
+	Date time.Time `json:"date"`
+	// Order is the commit's position in the history read, oldest first: it orders
+	// commits whose dates are equal.
+	Order int `json:"-"`
+}
+
+// Short is the abbreviated hash (7 hexadecimal digits, as git prints it).
+func (c *Commit) Short() string {
+	if len(c.Hash) > 7 {
+		return c.Hash[:7]
+	}
+	return c.Hash
+}
+
+func (c *Commit) String() string {
+	return "commit " + c.Short() + ", " + c.Date.UTC().Format(time.DateOnly)
 }
 
 // Provenance is the kind of input an object or finding comes from.
@@ -121,6 +148,9 @@ const (
 	FromCluster
 	// FromAdmission: an admission request (File is "admission"; no lines).
 	FromAdmission
+	// FromHistory: a file as a commit of a git history added it (File is its path
+	// as a scan of the working tree names it; Commit says which commit).
+	FromHistory
 )
 
 func (p Provenance) String() string {
@@ -135,6 +165,8 @@ func (p Provenance) String() string {
 		return "cluster"
 	case FromAdmission:
 		return "admission"
+	case FromHistory:
+		return "history"
 	}
 	return fmt.Sprintf("Provenance(%d)", uint8(p))
 }
@@ -147,6 +179,9 @@ func (l Location) String() string {
 		} else {
 			s += fmt.Sprintf(":%d", l.Line)
 		}
+	}
+	if l.Commit != nil {
+		s += " (" + l.Commit.String() + ")"
 	}
 	return s
 }
@@ -174,6 +209,11 @@ type Finding struct {
 	Frameworks  []string     `json:"frameworks,omitempty"`
 	Fingerprint string       `json:"fingerprint"`
 	Suppressed  *Suppression `json:"suppressed,omitempty"`
+	// SecretDigest identifies the hard-coded secret a credential rule reported
+	// (secrets.Match.Digest of the first one on the field), so that a secret found in
+	// a git history is recognised in the working tree. Zero for other findings; never
+	// output.
+	SecretDigest [32]byte `json:"-"`
 }
 
 // ComputeFingerprint derives a fingerprint that survives edits elsewhere in the file:
@@ -207,7 +247,19 @@ func Less(a, b *Finding) bool {
 	if a.Container != b.Container {
 		return a.Container < b.Container
 	}
-	return a.Path < b.Path
+	if a.Path != b.Path {
+		return a.Path < b.Path
+	}
+	return commitOrder(a.Location.Commit) < commitOrder(b.Location.Commit)
+}
+
+// commitOrder orders the working tree (nil) before a history, and commits oldest
+// first.
+func commitOrder(c *Commit) int {
+	if c == nil {
+		return -1
+	}
+	return c.Order
 }
 
 // InputError is input that could not be read: a file that cannot be opened, a document

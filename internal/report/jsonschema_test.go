@@ -83,10 +83,10 @@ func TestReportSchemaConst(t *testing.T) {
 }
 
 // The golden JSON reports (every severity, all three suppression kinds, a rendered
-// location, input errors, and an empty report) are valid.
+// location, input errors, an empty report, and a git history's commits) are valid.
 func TestReportSchemaGolden(t *testing.T) {
 	sch := compileReportSchema(t)
-	for _, name := range []string{"findings.json", "empty.json"} {
+	for _, name := range []string{"findings.json", "empty.json", "history.json"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)

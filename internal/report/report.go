@@ -69,6 +69,20 @@ type Summary struct {
 	ProtectedBy      map[string]int `json:"protectedBy,omitempty"`
 	FailOn           string         `json:"failOn"`
 	Failed           bool           `json:"failed"`
+	// History is what a scan with --git-history read of the history (omitted
+	// otherwise).
+	History *HistorySummary `json:"history,omitempty"`
+}
+
+// HistorySummary counts what a scan read of a git history.
+type HistorySummary struct {
+	// Range is the range of commits read ("HEAD", "A..B").
+	Range   string `json:"range"`
+	Commits int    `json:"commits"`
+	// Files counts the file contents read; Unreadable those that did not parse
+	// (each a notice).
+	Files      int `json:"files"`
+	Unreadable int `json:"unreadable,omitempty"`
 }
 
 // ProtectedKinds are the protections Summary.ProtectedBy counts, in the order the

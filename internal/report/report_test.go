@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -124,6 +125,29 @@ func sampleReport() *Report {
 	return New("1.2.3", fs, errs, 7, 9, 5, finding.High, true, testRules)
 }
 
+// historyReport is a scan with --git-history: a credential found in the working
+// tree and one found only in a commit of the history, a notice on a file of the
+// history that did not parse, and the summary of the history read.
+func historyReport() *Report {
+	cm := finding.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "app"}
+	commit := &finding.Commit{Hash: "270879f70686b4ee6788f64aa27e8a72780bfef7", Date: time.Date(2025, 1, 2, 10, 0, 0, 0, time.UTC)}
+	fs := []finding.Finding{
+		mkFinding("PAL-T02", cm, "", "data.token",
+			finding.Location{File: "deploy/app.yaml", Line: 7},
+			`ConfigMap key "token": GitHub token ghp_**** (40 characters)`, nil),
+		mkFinding("PAL-T02", cm, "", "data.aws_key",
+			finding.Location{File: "deploy/app.yaml", Line: 6, Commit: commit, Provenance: finding.FromHistory},
+			`ConfigMap key "aws_key": AWS access key ID AKIA**** (20 characters)`, nil),
+	}
+	r := New("1.2.3", fs, nil, 1, 1, 0, finding.High, true, testRules)
+	r.Notices = []finding.Notice{{
+		Location: finding.Location{File: "deploy/old.yaml", Line: 2, Commit: &finding.Commit{Hash: "c072bb2aa0e0f5b1a7a6c4a3f8e9d2b1c0a9f8e7", Date: time.Date(2024, 12, 30, 8, 0, 0, 0, time.UTC)}, Provenance: finding.FromHistory},
+		Message:  "in the git history, not read: invalid YAML: did not find expected node content",
+	}}
+	r.Summary.History = &HistorySummary{Range: "HEAD", Commits: 1234, Files: 567, Unreadable: 1}
+	return r
+}
+
 func emptyReport() *Report {
 	return New("1.2.3", nil, nil, 2, 3, 1, finding.High, true, testRules)
 }
@@ -156,6 +180,7 @@ func TestGolden(t *testing.T) {
 		{"findings", sampleReport, Options{}},
 		{"findings-show-suppressed", sampleReport, Options{ShowSuppressed: true}},
 		{"empty", emptyReport, Options{}},
+		{"history", historyReport, Options{}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {

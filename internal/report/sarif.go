@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -93,6 +94,11 @@ type (
 	sarifResultProps struct {
 		Severity  string `json:"severity"`
 		Container string `json:"container,omitempty"`
+		// Commit and CommitDate name the commit of a git history that added the
+		// content a finding is in (--git-history): the location's file and line are
+		// in that commit, not in the working tree.
+		Commit     string `json:"commit,omitempty"`
+		CommitDate string `json:"commitDate,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation,omitempty"`
@@ -344,6 +350,9 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 		Locations:  []sarifLocation{loc},
 		Properties: sarifResultProps{Severity: f.Severity.String(), Container: f.Container},
 	}
+	if c := f.Location.Commit; c != nil {
+		res.Properties.Commit, res.Properties.CommitDate = c.Hash, c.Date.UTC().Format(time.RFC3339)
+	}
 	if res.Message.Text == "" {
 		res.Message.Text = f.Title
 	}
@@ -375,6 +384,9 @@ func sarifPhysical(l finding.Location) sarifLocation {
 	var notes []string
 	if inner != "" {
 		notes = append(notes, "template "+inner+" in the chart archive")
+	}
+	if l.Commit != nil {
+		notes = append(notes, "in "+l.Commit.String())
 	}
 	if l.Rendered {
 		r := l.Renderer

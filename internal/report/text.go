@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -93,6 +94,12 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		configs = " and " + plural(s.ConfigFiles, "configuration file")
 	}
 	safetext.Fprintf(w, "Scanned %s (%s)%s from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), configs, plural(s.Inputs, "input"), counts)
+	if h := s.History; h != nil {
+		safetext.Fprintf(w, "; git history: %s, %s read", pluralGrouped(h.Commits, "commit"), pluralGrouped(h.Files, "file"))
+		if h.Unreadable > 0 {
+			safetext.Fprintf(w, " (%s unreadable)", grouped(h.Unreadable))
+		}
+	}
 	if s.Suppressed > 0 {
 		safetext.Fprintf(w, "; %d suppressed", s.Suppressed)
 	}
@@ -154,6 +161,28 @@ func styled(color bool, code, text string) safetext.Raw {
 		return safetext.Raw(safetext.Escape(text))
 	}
 	return safetext.Raw(code + safetext.Escape(text) + reset)
+}
+
+// grouped writes a count with thousands separators (1,234).
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// pluralGrouped is plural with thousands separators.
+func pluralGrouped(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return grouped(n) + " " + noun + "s"
 }
 
 func plural(n int, noun string) string {

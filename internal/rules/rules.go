@@ -448,6 +448,10 @@ const (
 	ImageReview
 	// RBACRisks is `palisade rbac risks`.
 	RBACRisks
+	// History is `palisade scan --git-history`: the files commits added, read as
+	// documents alone (Local rules only: no other object is in view). Never a
+	// default: a rule runs on history only when it says so.
+	History
 )
 
 // RunsIn reports whether the rule runs in every target of t (see Rule.Targets).
@@ -619,6 +623,15 @@ func (p *Pass) PSSAllows(id string, spec *corev1.PodSpec) bool {
 // Report records a finding at a field path of the pass's object. container may be "".
 func (p *Pass) Report(path, container, format string, args ...any) {
 	p.hooks.Report(p.finding(p.Rule.Severity, path, container, format, args))
+}
+
+// ReportSecret records a finding like Report on a hard-coded secret, with the
+// secret's digest (secrets.Match.Digest), which tells the same secret apart in a
+// git history and in the working tree.
+func (p *Pass) ReportSecret(digest [32]byte, path, container, format string, args ...any) {
+	f := p.finding(p.Rule.Severity, path, container, format, args)
+	f.SecretDigest = digest
+	p.hooks.Report(f)
 }
 
 // ReportSeverity records a finding like Report, with a severity of the rule's own

@@ -53,6 +53,11 @@ type Options struct {
 	// compliance framework (see compliance.Names); the exit code then follows the
 	// controls, and FailOn defaults to "info": any failing control fails the run.
 	Framework string
+	// History, if set, also reads a git history (--git-history): the rules that run
+	// on history (rules.History) judge the files its commits added, and the
+	// credentials first added in its range that the scan of Source no longer finds
+	// are reported with their commit.
+	History *source.GitHistory
 }
 
 // Result is a finished scan.
@@ -62,6 +67,8 @@ type Result struct {
 	Input *source.Result
 	// Compliance is the framework's verdict when Options.Framework is set.
 	Compliance *compliance.Result
+	// History is what reading the git history produced when Options.History is set.
+	History *source.Result
 }
 
 // ExitCode is 4 when Palisade itself failed on part of the input (a rule or stage
@@ -178,18 +185,43 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	}
 	er := eng.Finish(in.Inventory)
 	errs := append(append([]finding.InputError{}, in.Errors...), er.Errors...)
-	rep := report.New(opts.Version, er.Findings, errs, in.Inputs, er.Objects, er.Workloads, sev, gate, enabled)
+	findings := er.Findings
+	notices := in.Notices
+	internal := append(append([]finding.InternalError{}, in.Internal...), er.Internal...)
+	var hist *source.Result
+	if opts.History != nil {
+		plan := engine.Compile(engine.Options{
+			Rules: historyRules(enabled), Params: params, PSS: ev, Finder: finder,
+			Suppress: sup.Apply, Workers: opts.Workers,
+		})
+		var hf []finding.Finding
+		var hn []finding.Notice
+		var hi []finding.InternalError
+		hist, hf, hn, hi, err = runHistory(ctx, opts.History, plan, historyRules(enabled), finder, er.Findings)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, hf...)
+		errs = append(errs, hist.Errors...)
+		notices = append(append(append([]finding.Notice(nil), notices...), hist.Notices...), hn...)
+		internal = append(append(internal, hist.Internal...), hi...)
+	}
+	rep := report.New(opts.Version, findings, errs, in.Inputs, er.Objects, er.Workloads, sev, gate, enabled)
 	rep.Coverage = in.Coverage
-	rep.Notices = in.Notices
+	rep.Notices = notices
 	rep.Summary.CoverageGaps = len(in.Coverage)
 	rep.Summary.ConfigFiles, rep.Summary.ProtectedBy = in.ConfigFiles(), in.Protected()
 	for _, n := range rep.Summary.ProtectedBy {
 		rep.Summary.ProtectedSecrets += n
 	}
-	if internal := append(append([]finding.InternalError{}, in.Internal...), er.Internal...); len(internal) > 0 {
+	if len(internal) > 0 {
 		rep.SetInternal(internal)
 	}
-	res := &Result{Report: rep, Input: in}
+	if hist != nil {
+		h := hist.History
+		rep.Summary.History = &report.HistorySummary{Range: h.Range, Commits: h.Commits, Files: h.Files, Unreadable: h.Unreadable}
+	}
+	res := &Result{Report: rep, Input: in, History: hist}
 	if fw != nil {
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
 			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: er.Idle,

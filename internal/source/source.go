@@ -113,6 +113,8 @@ type Result struct {
 	Inputs int
 	// SecretsRedacted is true when a live read dropped Secret values.
 	SecretsRedacted bool
+	// History is what a read of a git history (GitHistory) covered; nil otherwise.
+	History *HistoryRead
 }
 
 // ConfigFiles counts the configuration files read beside the manifests: files, not

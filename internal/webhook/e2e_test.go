@@ -370,7 +370,8 @@ plugins:
 	t.Run("deploy manifests and chart accepted by the API server", func(t *testing.T) {
 		// Every object of deploy/webhook and of the chart rendered without
 		// cert-manager, except cert-manager's, created as a dry run (the palisade
-		// namespace exists already).
+		// namespace exists already). The chart's values.yaml is read as a configuration
+		// file too: it is not an object.
 		mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(admin.Discovery()))
 		dyn := dynamic.NewForConfigOrDie(c.Config())
 		all := func(string, string) bool { return true }
@@ -382,7 +383,7 @@ plugins:
 		}
 		n := 0
 		for _, o := range append(res.Inventory.Objects, chart.Inventory.Objects...) {
-			if o.Group() == "cert-manager.io" || o.Ref.Kind == "Namespace" {
+			if o.Group() == "cert-manager.io" || o.Ref.Kind == "Namespace" || o.IsConfigFile() {
 				continue
 			}
 			gvk := schema.FromAPIVersionAndKind(o.Ref.APIVersion, o.Ref.Kind)

@@ -243,6 +243,8 @@ func init() {
 			Kinds:    hardcodedSecretKinds,
 			Workload: reportWorkloadSecrets,
 			Object:   reportObjectSecrets,
+			// A git history's files are read for them too (--git-history).
+			Targets: rules.Scan | rules.Admission | rules.History,
 		})
 	}
 }

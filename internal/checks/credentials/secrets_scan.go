@@ -301,7 +301,7 @@ func reportSecretHits(p *rules.Pass, hits []secretHit) {
 		parts[f] = append(parts[f], describeSecretHit(h))
 	}
 	for _, f := range order {
-		p.Report(f.path, f.container, "%s: %s", first[f].where, strings.Join(parts[f], "; "))
+		p.ReportSecret(first[f].m.Digest, f.path, f.container, "%s: %s", first[f].where, strings.Join(parts[f], "; "))
 	}
 }
 

@@ -52,6 +52,7 @@ func init() {
 			Frameworks: secretsFrameworks(),
 		},
 		Kinds:    hardcodedSecretKinds,
+		Targets:  rules.Scan | rules.Admission | rules.History,
 		Workload: reportWorkloadSecrets,
 		Object:   reportObjectSecrets,
 	})
