@@ -81,6 +81,19 @@ type ObjectRef struct {
 	Name       string `json:"name"`
 }
 
+// The reference of a configuration file read beside the manifests (a Helm values
+// file, a .env): not an object any API server serves, named by its file
+// (inventory.ConfigInfo).
+const (
+	ConfigFileAPIVersion = "palisade.dev/v1"
+	ConfigFileKind       = "ConfigFile"
+)
+
+// IsConfigFile reports whether the reference names a configuration file.
+func (r ObjectRef) IsConfigFile() bool {
+	return r.APIVersion == ConfigFileAPIVersion && r.Kind == ConfigFileKind
+}
+
 func (r ObjectRef) String() string {
 	if r.Namespace == "" {
 		return r.Kind + "/" + r.Name

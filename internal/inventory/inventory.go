@@ -115,8 +115,8 @@ func (f *Fact[T]) Of(o *Object) (v T, ok bool) {
 // such objects only when they name ConfigFileKind in Rule.Kinds (rules.AnyKind does
 // not include them).
 const (
-	ConfigFileAPIVersion = "palisade.dev/v1"
-	ConfigFileKind       = "ConfigFile"
+	ConfigFileAPIVersion = finding.ConfigFileAPIVersion
+	ConfigFileKind       = finding.ConfigFileKind
 )
 
 // ConfigInfo describes a configuration file. Its Object's Body is {"data": tree},

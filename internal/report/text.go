@@ -58,7 +58,12 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			}
 			first = false
 			cur, curFile = f.Object, f.Location.File
-			safetext.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
+			if f.Object.IsConfigFile() {
+				// A configuration file is named by its file: say what it is once.
+				safetext.Fprintf(w, "%s  %s", bold("configuration file"), f.Location.File)
+			} else {
+				safetext.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
+			}
 			if f.Location.Renderer != "" {
 				safetext.Fprintf(w, "  (%s)", f.Location.Renderer)
 			}
