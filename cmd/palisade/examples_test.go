@@ -26,6 +26,9 @@ import (
 var (
 	insecureDir = filepath.Join("..", "..", "examples", "insecure")
 	hardenedDir = filepath.Join("..", "..", "examples", "hardened")
+	// secretsDir holds configuration files and Secrets beside the twins: where
+	// credentials hide outside workloads (README, "Secrets").
+	secretsDir = filepath.Join("..", "..", "examples", "secrets")
 )
 
 // Where an object came from: plain file, Helm chart or Kustomize overlay.
@@ -373,15 +376,15 @@ func TestExamplesAreTwins(t *testing.T) {
 	}
 }
 
-// The README's first command scans both twins at once: that must report exactly what
-// the two scans report on their own (every insecure finding, nothing on the hardened
-// twin), with no object defined twice.
+// The README's first command scans both twins (and the secrets example) at once: that
+// must report exactly what the scans report on their own (every insecure finding,
+// nothing on the hardened twin), with no object defined twice.
 func TestExamplesScanTogether(t *testing.T) {
 	key := func(f finding.Finding) string {
 		return f.RuleID + " " + f.Object.String() + " " + f.Path + " " + f.Location.File
 	}
 	want := map[string]int{}
-	for _, dir := range []string{insecureDir, hardenedDir} {
+	for _, dir := range []string{insecureDir, hardenedDir, secretsDir} {
 		for _, f := range scanExample(t, dir).Report.Findings {
 			want[key(f)]++
 		}
