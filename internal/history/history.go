@@ -155,9 +155,10 @@ func findRoot(p string) string {
 }
 
 // name is the name a scan of the working tree gives the file at the repository path
-// p, and whether p is under a scanned path at all. Files in hidden directories below
-// a scanned directory are left out, as a walk leaves them out.
-func (r *Repository) name(p string) (string, bool) {
+// p, and whether p is under a scanned path at all. Files in directories a walk skips
+// (skipDir; nil: hidden ones) below a scanned directory are left out, as a walk
+// leaves them out.
+func (r *Repository) name(p string, skipDir func(string) bool) (string, bool) {
 	for _, s := range r.scope {
 		if !s.dir {
 			if p == s.prefix {
@@ -172,7 +173,7 @@ func (r *Repository) name(p string) (string, bool) {
 				continue
 			}
 		}
-		if dir := path.Dir(rest); dir != "." && hidden(dir) {
+		if dir := path.Dir(rest); dir != "." && skipped(dir, skipDir) {
 			continue
 		}
 		return filepath.Join(s.name, filepath.FromSlash(rest)), true
@@ -180,11 +181,11 @@ func (r *Repository) name(p string) (string, bool) {
 	return "", false
 }
 
-// hidden reports whether a slash-separated directory path has a component that
-// starts with a dot.
-func hidden(dir string) bool {
+// skipped reports whether a slash-separated directory path has a component that
+// skipDir skips (nil: one that starts with a dot).
+func skipped(dir string, skipDir func(string) bool) bool {
 	for _, c := range strings.Split(dir, "/") {
-		if strings.HasPrefix(c, ".") {
+		if skipDir != nil && skipDir(c) || skipDir == nil && strings.HasPrefix(c, ".") {
 			return true
 		}
 	}
@@ -197,6 +198,9 @@ type Options struct {
 	Range string
 	// Readable says whether a file of this base name is read (nil: every file).
 	Readable func(name string) bool
+	// SkipDir says whether the files under a directory of this name are left out
+	// (nil: hidden directories), as a directory walk leaves them out.
+	SkipDir func(name string) bool
 	// Progress, if set, is called after each commit with the commits read so far
 	// and the commits in the range.
 	Progress func(done, total int)
@@ -287,7 +291,7 @@ func (r *Repository) Walk(ctx context.Context, opts Options, each func(File) err
 			if opts.Readable != nil && !opts.Readable(path.Base(ch.path)) {
 				continue
 			}
-			name, ok := r.name(ch.path)
+			name, ok := r.name(ch.path, opts.SkipDir)
 			if !ok || inChart(tree, ch.path, charts) {
 				continue
 			}

@@ -466,6 +466,8 @@ func TestWalkConfigurationFiles(t *testing.T) {
 		"sub/.env.local":         "B=1\n",
 		"sub/settings.json":      "{\"a\": 1}\n",
 		"sub/.hidden/values.yml": "a: 1\n",
+		"web/node_modules/left-pad/package.json": "{\"name\": \"left-pad\"}\n",
+		"web/node_modules/.bin/x.env":            "A=1\n",
 	} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

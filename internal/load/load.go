@@ -490,7 +490,7 @@ func expand(p string, opts *Options, addErr func(finding.InputError), notice fun
 			}
 		}
 		if d.IsDir() {
-			if path != p && strings.HasPrefix(d.Name(), ".") {
+			if path != p && SkipDir(d.Name()) {
 				return filepath.SkipDir
 			}
 			if path != p && isChartDir(path) {

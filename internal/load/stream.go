@@ -2,6 +2,7 @@ package load
 
 import (
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -13,6 +14,14 @@ import (
 // (.env, .npmrc, *.ini, ...). Readers of other trees (a git history) read the same
 // files.
 func Readable(name string) bool { return walkedFile(name) }
+
+// SkipDir reports whether a directory walk leaves out a directory of this name (below
+// the path named): hidden directories (.git, .github, .terraform) and node_modules,
+// whose JSON and YAML files are packages' own, never the repository's manifests or
+// settings. Readers of other trees (a git history) leave out the same directories.
+func SkipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "node_modules"
+}
 
 var splitters = sync.Pool{New: func() any { return new(splitter) }}
 

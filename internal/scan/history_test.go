@@ -316,23 +316,26 @@ func TestHistoryScope(t *testing.T) {
 	k1, k2, k3, k4 := fakeAWSKey(rng), fakeAWSKey(rng), fakeAWSKey(rng), fakeAWSKey(rng)
 	g := newGitRepo(t)
 	g.commit(map[string]string{
-		"deploy/app.yaml":        configMap("app", "aws_key", k1),
-		"other/app.yaml":         configMap("other", "aws_key", k2),
-		"deploy/.hidden/x.yaml":  configMap("x", "aws_key", k3),
-		"deploy/notes.txt":       "aws_key: " + k4 + "\n",
-		"deploy/sub/single.yaml": configMap("single", "aws_key", k4),
+		"deploy/app.yaml":       configMap("app", "aws_key", k1),
+		"other/app.yaml":        configMap("other", "aws_key", k2),
+		"deploy/.hidden/x.yaml": configMap("x", "aws_key", k3),
+		// A package's files are not the repository's, as in a walk.
+		"deploy/web/node_modules/pkg/settings.json": `{"aws_key": "` + k3 + `"}`,
+		"deploy/notes.txt":                          "aws_key: " + k4 + "\n",
+		"deploy/sub/single.yaml":                    configMap("single", "aws_key", k4),
 		// A chart's templates and Chart.yaml are rendered from the working tree, not
 		// read from a history.
 		"deploy/chart/Chart.yaml":        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
 		"deploy/chart/templates/cm.yaml": configMap("tpl", "aws_key", k3),
 	})
 	g.commit(map[string]string{
-		"deploy/app.yaml":                configMap("app", "mode", "x"),
-		"other/app.yaml":                 configMap("other", "mode", "x"),
-		"deploy/.hidden/x.yaml":          configMap("x", "mode", "x"),
-		"deploy/sub/single.yaml":         configMap("single", "mode", "x"),
-		"deploy/chart/Chart.yaml":        "",
-		"deploy/chart/templates/cm.yaml": "",
+		"deploy/app.yaml":                           configMap("app", "mode", "x"),
+		"other/app.yaml":                            configMap("other", "mode", "x"),
+		"deploy/.hidden/x.yaml":                     configMap("x", "mode", "x"),
+		"deploy/web/node_modules/pkg/settings.json": `{"mode": "x"}`,
+		"deploy/sub/single.yaml":                    configMap("single", "mode", "x"),
+		"deploy/chart/Chart.yaml":                   "",
+		"deploy/chart/templates/cm.yaml":            "",
 	})
 	res := historyScan(t, []string{g.path("deploy")}, "")
 	if h := res.Report.Summary.History; h.Files != 4 || h.Unreadable != 0 {

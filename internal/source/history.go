@@ -116,7 +116,7 @@ func (g *GitHistory) Read(ctx context.Context, n Needs) (*Result, error) {
 				err = nil
 			}
 		}()
-		st, err = repo.Walk(ctx, history.Options{Range: rng, Readable: load.Readable, Progress: progress}, each)
+		st, err = repo.Walk(ctx, history.Options{Range: rng, Readable: load.Readable, SkipDir: load.SkipDir, Progress: progress}, each)
 	}
 	walk(func(f history.File) error {
 		rc, err := f.Open()
