@@ -40,6 +40,7 @@ func TestPlaceholderShapes(t *testing.T) {
 		"pw-%s-x", "***", "********", "ab****yz", "xxxxxxxx", "XXXX-XXXX-XXXX", "changeme", "CHANGE_ME",
 		"example123", "dummy-pass", "my-dummy-pw", "testpass1", "your_password", "REPLACE_ME",
 		"#{DbPassword}", "<%= db_password %>", "{% raw %}", "secret...", "...",
+		"ApiKey%s", "jdbc:mysql://%s:%d/shop", "MyServiceToken-%s", "USER_%s_PASSWORD",
 	} {
 		if !placeholder(v) {
 			t.Errorf("placeholder(%q) = false, want true", v)
@@ -48,18 +49,21 @@ func TestPlaceholderShapes(t *testing.T) {
 	for _, v := range []string{
 		"x9$kQ!a<b", "a<b>c9Qz", "Zq*7&k!pl", "w***Rt9!pQzLm2", "k...9Qz!pL", "%x9Qz!pLm*", "9%s!Qz#k(L",
 		"$ecret!9", "${9xQ", "{x9!Qz", "contest9!Q", "Latest7xQ", "protest-7Q",
+		// Random strings with a printf verb in them: letters of both cases around it.
+		"WkHvJJmt%stvPnPXAh-F", "/WkHvJJmt%stvPnPXAh-F",
 	} {
 		if placeholder(v) {
 			t.Errorf("placeholder(%q) = true, want false", v)
 		}
 	}
 	for _, v := range []string{"/etc/secret/db-password", "~/.pgpass", "./pw.txt", "~", "!vault", "*db", "&anchor",
+		"/data", "/PASSWORD_FILE", "/var/run/Secrets2024/db", "/opt/App2/config.properties",
 		"@/run/secrets/pw", "$2y$10$" + fakeToken32[:22], "$6$salt$" + fakeToken32, "{SSHA}" + fakeToken32, "{cipher}" + fakeToken32} {
 		if !notLiteral(v) {
 			t.Errorf("notLiteral(%q) = false, want true", v)
 		}
 	}
-	for _, v := range []string{"{noop}Zx8pLm2q", "/x9$kQ!", "~x9!Qz", "!x9#Qz", "*9Qz!&k", "&k9Q!z", "@x9!Qz#", "$x9!Qz", "{x9!Qz", ".x9!Qz"} {
+	for _, v := range []string{"{noop}Zx8pLm2q", "/x9$kQ!", "/CngZ0cxP...zMCPRTo1NM", "~x9!Qz", "!x9#Qz", "*9Qz!&k", "&k9Q!z", "@x9!Qz#", "$x9!Qz", "{x9!Qz", ".x9!Qz"} {
 		if notLiteral(v) {
 			t.Errorf("notLiteral(%q) = true, want false", v)
 		}

@@ -101,7 +101,8 @@ func referenceShape(v string) bool {
 		return true
 	}
 	if strings.Contains(v, "%") && printfRE.MatchString(v) {
-		return printfRestRE.MatchString(printfRE.ReplaceAllString(v, ""))
+		rest := printfRE.ReplaceAllString(v, "")
+		return printfRestRE.MatchString(rest) && !mixedCase(rest)
 	}
 	return false
 }
@@ -291,12 +292,52 @@ var (
 	hashRE = regexp.MustCompile(`^(?:\$(?:1|2[abxy]?|5|6|7|y|gy|apr1|md5|sha1|sha256|sha512|argon2(?:i|d|id)|pbkdf2(?:-sha(?:1|256|512))?|scrypt|bcrypt(?:-sha256)?)\$|(?i:\{(?:s?sha(?:256|384|512)?|s?md5|crypt|bcrypt|pbkdf2(?:-sha(?:1|256|512))?|argon2(?:id|i|d)?|scrypt|ssha|cipher|md4|sha-?1|x-pbkdf2)\}))`)
 )
 
+// randomSegment reports a "path" of one segment that is a random string: "/" and 12
+// or more characters mixing upper case, lower case and digits ("/CngZ0cxP...zMCPRTo1"),
+// which no file system layout names a directory or file like (/etc, /data/pw.txt,
+// /run/secrets/db are paths).
+func randomSegment(v string) bool {
+	seg, ok := strings.CutPrefix(v, "/")
+	if !ok || len(seg) < 12 || strings.Contains(seg, "/") {
+		return false
+	}
+	var lower, upper, digit bool
+	for i := 0; i < len(seg); i++ {
+		switch c := seg[i]; {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= '0' && c <= '9':
+			digit = true
+		}
+	}
+	return lower && upper && digit
+}
+
+// mixedCase reports text around printf verbs that is a random string rather than the
+// words of a format ("db-%s-password", "ApiKey%s", "jdbc:mysql://%s:%d/shop"): ten
+// letters or more, between a third and two thirds of them upper case.
+func mixedCase(rest string) bool {
+	var letters, upper int
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case c >= 'A' && c <= 'Z':
+			letters++
+			upper++
+		case c >= 'a' && c <= 'z':
+			letters++
+		}
+	}
+	return letters >= 10 && 3*upper >= letters && 3*upper <= 2*letters
+}
+
 // leadingShape reports paths, YAML marks, file references, hashes and references
 // that a value's first character announces, when the rest has their shape.
 func leadingShape(v string) bool {
 	switch v[0] {
 	case '/', '~', '.':
-		return v == "~" || pathRE.MatchString(v)
+		return v == "~" || pathRE.MatchString(v) && !randomSegment(v)
 	case '!', '*', '&':
 		return yamlMarkRE.MatchString(v)
 	case '@':
