@@ -222,11 +222,10 @@ type Finding struct {
 	Frameworks  []string     `json:"frameworks,omitempty"`
 	Fingerprint string       `json:"fingerprint"`
 	Suppressed  *Suppression `json:"suppressed,omitempty"`
-	// SecretDigest identifies the hard-coded secret a credential rule reported
-	// (secrets.Match.Digest of the first one on the field), so that a secret found in
-	// a git history is recognised in the working tree. Zero for other findings; never
-	// output.
-	SecretDigest [32]byte `json:"-"`
+	// SecretDigests identify the hard-coded secrets a credential rule reported on the
+	// field (secrets.Match.Digest of each), so that a secret found in a git history is
+	// recognised in the working tree. Empty for other findings; never output.
+	SecretDigests [][32]byte `json:"-"`
 }
 
 // ComputeFingerprint derives a fingerprint that survives edits elsewhere in the file:

@@ -625,12 +625,12 @@ func (p *Pass) Report(path, container, format string, args ...any) {
 	p.hooks.Report(p.finding(p.Rule.Severity, path, container, format, args))
 }
 
-// ReportSecret records a finding like Report on a hard-coded secret, with the
-// secret's digest (secrets.Match.Digest), which tells the same secret apart in a
-// git history and in the working tree.
-func (p *Pass) ReportSecret(digest [32]byte, path, container, format string, args ...any) {
+// ReportSecret records a finding like Report on hard-coded secrets, with the digest
+// of each (secrets.Match.Digest), which tells the same secret apart in a git history
+// and in the working tree.
+func (p *Pass) ReportSecret(digests [][32]byte, path, container, format string, args ...any) {
 	f := p.finding(p.Rule.Severity, path, container, format, args)
-	f.SecretDigest = digest
+	f.SecretDigests = digests
 	p.hooks.Report(f)
 }
 

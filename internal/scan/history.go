@@ -71,10 +71,11 @@ func runHistory(ctx context.Context, g *source.GitHistory, plan *engine.Plan, rs
 }
 
 // historyFilter keeps the findings of a git history that the working tree's
-// findings do not repeat: a secret (SecretDigest) still in the working tree is
+// findings do not repeat: a secret (SecretDigests) still in the working tree is
 // reported there, not again for each commit that held it. Of the others, one
 // finding per secret and file is kept: the first added, as the commits are read
-// oldest first.
+// oldest first. A finding on several secrets of one field is kept when one of them
+// is new.
 type historyFilter struct {
 	inTree map[[32]byte]bool
 	seen   map[historyKey]bool
@@ -91,8 +92,8 @@ type historyKey struct {
 func newHistoryFilter(tree []finding.Finding) *historyFilter {
 	h := &historyFilter{inTree: map[[32]byte]bool{}, seen: map[historyKey]bool{}}
 	for _, f := range tree {
-		if f.SecretDigest != ([32]byte{}) {
-			h.inTree[f.SecretDigest] = true
+		for _, d := range f.SecretDigests {
+			h.inTree[d] = true
 		}
 	}
 	return h
@@ -101,17 +102,26 @@ func newHistoryFilter(tree []finding.Finding) *historyFilter {
 // add considers f, a finding of a commit no earlier than those of the findings
 // added before it.
 func (h *historyFilter) add(f finding.Finding) {
-	k := historyKey{digest: f.SecretDigest, file: f.Location.File}
-	if f.SecretDigest == ([32]byte{}) {
-		k.rule, k.field = f.RuleID, f.Path
-	} else if h.inTree[f.SecretDigest] {
+	if len(f.SecretDigests) == 0 {
+		k := historyKey{file: f.Location.File, rule: f.RuleID, field: f.Path}
+		if !h.seen[k] {
+			h.seen[k] = true
+			h.kept = append(h.kept, f)
+		}
 		return
 	}
-	if h.seen[k] {
-		return
+	fresh := false
+	for _, d := range f.SecretDigests {
+		k := historyKey{digest: d, file: f.Location.File}
+		if h.inTree[d] || h.seen[k] {
+			continue
+		}
+		h.seen[k] = true
+		fresh = true
 	}
-	h.seen[k] = true
-	h.kept = append(h.kept, f)
+	if fresh {
+		h.kept = append(h.kept, f)
+	}
 }
 
 // findings are the findings kept, in report order.

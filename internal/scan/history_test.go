@@ -200,6 +200,27 @@ func TestHistorySecretStillPresent(t *testing.T) {
 	}
 }
 
+// TestHistorySeveralSecretsInOneField: a file held in one ConfigMap key has two keys;
+// the second is removed, the first stays. The removed one is reported from the
+// history although the field's first secret is still in the working tree.
+func TestHistorySeveralSecretsInOneField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 9))
+	k1, k2 := fakeAWSKey(rng), fakeAWSKey(rng)
+	g := newGitRepo(t)
+	c1 := g.commit(map[string]string{"deploy/app.yaml": configMap("app", "keys.properties", "primary="+k1+"\nbackup="+k2)})
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "keys.properties", "primary="+k1)})
+	res := historyScan(t, []string{g.path("deploy")}, "")
+	got := historyFindings(res, g.dir)
+	if len(got) != 1 || !strings.HasPrefix(got[0], fmt.Sprintf("PAL-501 deploy/app.yaml:6 %s", c1)) {
+		t.Errorf("history findings %v, want one at commit %s (the backup key, removed)", got, c1)
+	}
+	// With both still in the working tree, the history adds nothing.
+	g.commit(map[string]string{"deploy/app.yaml": configMap("app", "keys.properties", "primary="+k1+"\nbackup="+k2)})
+	if got := historyFindings(historyScan(t, []string{g.path("deploy")}, ""), g.dir); len(got) != 0 {
+		t.Errorf("history findings %v, want none: both keys are in the working tree", got)
+	}
+}
+
 // TestHistoryMovedAndReadded: a secret moved to another file is reported at each
 // file where it was first added (one finding per secret and file), and a secret
 // removed and added again later at the same file is reported once, at the first

@@ -285,13 +285,14 @@ func reportSecretHits(p *rules.Pass, hits []secretHit) {
 	var order []field
 	var parts map[field][]string
 	var first map[field]*secretHit
+	var digests map[field][][32]byte
 	for i := range hits {
 		h := &hits[i]
 		if h.rule != p.Rule.ID {
 			continue
 		}
 		if parts == nil {
-			parts, first = map[field][]string{}, map[field]*secretHit{}
+			parts, first, digests = map[field][]string{}, map[field]*secretHit{}, map[field][][32]byte{}
 		}
 		f := field{h.path, h.container}
 		if first[f] == nil {
@@ -299,9 +300,10 @@ func reportSecretHits(p *rules.Pass, hits []secretHit) {
 			order = append(order, f)
 		}
 		parts[f] = append(parts[f], describeSecretHit(h))
+		digests[f] = append(digests[f], h.m.Digest)
 	}
 	for _, f := range order {
-		p.ReportSecret(first[f].m.Digest, f.path, f.container, "%s: %s", first[f].where, strings.Join(parts[f], "; "))
+		p.ReportSecret(digests[f], f.path, f.container, "%s: %s", first[f].where, strings.Join(parts[f], "; "))
 	}
 }
 
