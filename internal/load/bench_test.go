@@ -115,3 +115,48 @@ func BenchmarkDeepNesting(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConfigFiles parses configuration files of each format with 1,000 and
+// 10,000 entries (a full decode with the line table, as the credential rules ask
+// for): throughput per format, and bytes per op growing linearly with the entries.
+// The YAML case is a values file, the baseline the other parsers are read against.
+func BenchmarkConfigFiles(b *testing.B) {
+	gen := map[string]func(i int) string{
+		"yaml":       func(i int) string { return "key" + strconv.Itoa(i) + ": value-" + strconv.Itoa(i) + "\n" },
+		"dotenv":     func(i int) string { return "KEY_" + strconv.Itoa(i) + "=\"value " + strconv.Itoa(i) + "\"\n" },
+		"ini":        func(i int) string { return iniEntry(i) },
+		"npmrc":      func(i int) string { return "//registry" + strconv.Itoa(i) + ".example.org/:_authToken=${TOKEN_" + strconv.Itoa(i) + "}\n" },
+		"properties": func(i int) string { return "app.key" + strconv.Itoa(i) + " = value" + strconv.Itoa(i) + "\n" },
+		"toml":       func(i int) string { return iniEntry(i) },
+	}
+	names := map[string]string{"yaml": "values.yaml", "dotenv": ".env", "ini": "app.ini", "npmrc": ".npmrc", "properties": "app.properties", "toml": "app.toml"}
+	for _, format := range []string{"yaml", "dotenv", "ini", "npmrc", "properties", "toml"} {
+		for _, n := range []int{1000, 10000} {
+			b.Run(format+"/"+strconv.Itoa(n), func(b *testing.B) {
+				var sb strings.Builder
+				for i := 0; i < n; i++ {
+					sb.WriteString(gen[format](i))
+				}
+				data := []byte(sb.String())
+				base := finding.Location{File: names[format]}
+				opts := Options{Decode: decodeAll}
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					r := Stream(base, strings.NewReader(string(data)), opts)
+					if len(r.Errors) != 0 || len(r.Inventory.Objects) != 1 || r.Inventory.Objects[0].Lines.Len() < n {
+						b.Fatalf("%s: errors %v, %d objects", format, r.Errors, len(r.Inventory.Objects))
+					}
+				}
+			})
+		}
+	}
+}
+
+// iniEntry is a section every 10 entries, then a key = "value" line (INI and TOML).
+func iniEntry(i int) string {
+	s := ""
+	if i%10 == 0 {
+		s = "[section" + strconv.Itoa(i/10) + "]\n"
+	}
+	return s + "key" + strconv.Itoa(i) + " = \"value " + strconv.Itoa(i) + "\"\n"
+}
