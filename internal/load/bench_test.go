@@ -122,10 +122,12 @@ func BenchmarkDeepNesting(b *testing.B) {
 // The YAML case is a values file, the baseline the other parsers are read against.
 func BenchmarkConfigFiles(b *testing.B) {
 	gen := map[string]func(i int) string{
-		"yaml":       func(i int) string { return "key" + strconv.Itoa(i) + ": value-" + strconv.Itoa(i) + "\n" },
-		"dotenv":     func(i int) string { return "KEY_" + strconv.Itoa(i) + "=\"value " + strconv.Itoa(i) + "\"\n" },
-		"ini":        func(i int) string { return iniEntry(i) },
-		"npmrc":      func(i int) string { return "//registry" + strconv.Itoa(i) + ".example.org/:_authToken=${TOKEN_" + strconv.Itoa(i) + "}\n" },
+		"yaml":   func(i int) string { return "key" + strconv.Itoa(i) + ": value-" + strconv.Itoa(i) + "\n" },
+		"dotenv": func(i int) string { return "KEY_" + strconv.Itoa(i) + "=\"value " + strconv.Itoa(i) + "\"\n" },
+		"ini":    func(i int) string { return iniEntry(i) },
+		"npmrc": func(i int) string {
+			return "//registry" + strconv.Itoa(i) + ".example.org/:_authToken=${TOKEN_" + strconv.Itoa(i) + "}\n"
+		},
 		"properties": func(i int) string { return "app.key" + strconv.Itoa(i) + " = value" + strconv.Itoa(i) + "\n" },
 		"toml":       func(i int) string { return iniEntry(i) },
 	}
