@@ -34,6 +34,7 @@ var layers = []struct {
 	{"yamlpos", nil},
 	{"cmdline", nil},
 	{"pss", nil},
+	{"dockerfile", nil},
 	{"kubetest", nil},
 	// Test support: the labelled set of fake credentials.
 	{"secrets/secretset", nil},
@@ -54,7 +55,7 @@ var layers = []struct {
 	// The built-in rules.
 	{"checks/...", []string{"checks/...", "cmdline", "finding", "inventory", "netpol", "rbac", "rules", "secrets", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
-	{"load", []string{"finding", "inventory", "secrets", "yamlpos"}},
+	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},

@@ -464,7 +464,7 @@ func (e *Evaluation) Finish(inv *inventory.Inventory) *Result {
 	}
 	res := &Result{}
 	for _, o := range inv.Objects {
-		if o.IsConfigFile() {
+		if o.Ref.IsPseudo() {
 			res.ConfigFiles++
 		} else {
 			res.Objects++
@@ -679,10 +679,14 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 		}
 	}
 	byKind := [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]}
-	if o.IsConfigFile() {
-		// A configuration file is not a Kubernetes object: only the rules that name
-		// inventory.ConfigFileKind see it, never those of every kind.
-		byKind[1] = objRules[anyKindConfigFiles]
+	if o.Ref.IsPseudo() {
+		// A configuration file (or a Dockerfile, or any palisade.dev/v1 kind) is not a
+		// Kubernetes object: only the rules that name its kind see it, never those
+		// of every kind, but for the configuration files of anyKindConfigFiles.
+		byKind[1] = nil
+		if o.IsConfigFile() {
+			byKind[1] = objRules[anyKindConfigFiles]
+		}
 	}
 	for _, rs := range byKind {
 		// One allocation for the passes of all the rules of an object: rules of any

@@ -87,7 +87,15 @@ type ObjectRef struct {
 const (
 	ConfigFileAPIVersion = "palisade.dev/v1"
 	ConfigFileKind       = "ConfigFile"
+	// DockerfileKind is the pseudo kind of a Dockerfile (or Containerfile), named by
+	// its file, under ConfigFileAPIVersion.
+	DockerfileKind = "Dockerfile"
 )
+
+// IsPseudo reports whether the reference names a file Palisade reads that is not a
+// Kubernetes object (a configuration file, a Dockerfile): any kind of
+// ConfigFileAPIVersion. Rules of every kind (rules.AnyKind) do not see them.
+func (r ObjectRef) IsPseudo() bool { return r.APIVersion == ConfigFileAPIVersion }
 
 // IsConfigFile reports whether the reference names a configuration file.
 func (r ObjectRef) IsConfigFile() bool {

@@ -117,6 +117,11 @@ func (f *Fact[T]) Of(o *Object) (v T, ok bool) {
 const (
 	ConfigFileAPIVersion = finding.ConfigFileAPIVersion
 	ConfigFileKind       = finding.ConfigFileKind
+	// DockerfileKind is the kind of a Dockerfile's object (see load): Body
+	// {"stages": [{"from", "base", "name", "instructions": [{"keyword", "value",
+	// "flags", "args"}]}]}, Lines "stages[i]" (the FROM line) and
+	// "stages[i].instructions[j]" (the instruction's first line).
+	DockerfileKind = finding.DockerfileKind
 )
 
 // ConfigInfo describes a configuration file. Its Object's Body is {"data": tree},

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/palisade-k8s/palisade/internal/dockerfile"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 )
@@ -42,11 +43,15 @@ const (
 	formatNpmrc      = "npmrc"
 	formatProperties = "properties"
 	formatTOML       = "toml"
+	formatDockerfile = "dockerfile" // not a configuration file: see parseDockerfile
 )
 
 // configFormat is the format of a configuration file that a walk reads by its name
 // (not YAML or JSON, which are read as manifests), or "".
 func configFormat(path string) string {
+	if dockerfile.IsDockerfileName(path) {
+		return formatDockerfile
+	}
 	name := strings.ToLower(filepath.Base(path))
 	switch {
 	case name == ".env" || strings.HasPrefix(name, ".env."):

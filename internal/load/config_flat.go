@@ -35,6 +35,8 @@ func parseConfigFile(doc document, base finding.Location, opts *Options) ([]*inv
 		return flatResult(base, doc.format, entries, errs, opts)
 	case formatProperties:
 		return flatResult(base, doc.format, parseProperties(data), nil, opts)
+	case formatDockerfile:
+		return parseDockerfile(data, base, opts)
 	}
 	loc := base
 	loc.Line = 1

@@ -61,6 +61,8 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			if f.Object.IsConfigFile() {
 				// A configuration file is named by its file: say what it is once.
 				safetext.Fprintf(w, "%s  %s", bold("configuration file"), f.Location.File)
+			} else if f.Object.IsPseudo() && f.Object.Kind == finding.DockerfileKind {
+				safetext.Fprintf(w, "%s  %s", bold("Dockerfile"), f.Location.File)
 			} else {
 				safetext.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
 			}

@@ -54,6 +54,7 @@ var FileOnly = map[string]string{
 	"Rollout":                 "a custom kind (Argo Rollouts): listed through its CustomResourceDefinition when the cluster serves it",
 	"DeploymentConfig":        "a custom kind (OpenShift): listed through its CustomResourceDefinition when the cluster serves it",
 	inventory.ConfigFileKind:  "a configuration file beside the manifests (values file, .env, .npmrc), not an API object",
+	inventory.DockerfileKind:  "a Dockerfile beside the manifests, not an API object",
 }
 
 // ClusterKinds are the kinds a live read lists for a consumer reading kinds: those of
@@ -63,7 +64,7 @@ var FileOnly = map[string]string{
 func ClusterKinds(kinds []string) []string {
 	out := make([]string, 0, len(kinds))
 	for _, k := range kinds {
-		if k != inventory.ConfigFileKind {
+		if k != inventory.ConfigFileKind && k != inventory.DockerfileKind {
 			out = append(out, k) // a cluster serves no configuration files
 		}
 	}

@@ -122,7 +122,7 @@ type Result struct {
 func (r *Result) ConfigFiles() int {
 	files := map[string]bool{}
 	for _, o := range r.Inventory.Objects {
-		if o.IsConfigFile() && o.Origin.Provenance != finding.FromRendered {
+		if o.Ref.IsPseudo() && o.Origin.Provenance != finding.FromRendered {
 			files[o.Origin.File] = true
 		}
 	}
