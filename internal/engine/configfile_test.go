@@ -22,6 +22,13 @@ func TestAnyKindSkipsConfigFiles(t *testing.T) {
 		Config: &inventory.ConfigInfo{Format: "yaml"},
 		Body:   map[string]any{"data": map[string]any{"token": "x"}},
 	}
+	// A Dockerfile (any palisade.dev/v1 kind) is not an object either: only the
+	// rules that name its kind see it, those of configuration files included.
+	df := &inventory.Object{
+		Ref:    finding.ObjectRef{APIVersion: inventory.ConfigFileAPIVersion, Kind: inventory.DockerfileKind, Name: "Dockerfile"},
+		Origin: finding.Location{File: "Dockerfile", Line: 1},
+		Body:   map[string]any{"stages": []any{}},
+	}
 	cm := &inventory.Object{
 		Ref:    finding.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Name: "c", Namespace: "default"},
 		Origin: finding.Location{File: "cm.yaml", Line: 1},
@@ -50,13 +57,17 @@ func TestAnyKindSkipsConfigFiles(t *testing.T) {
 		mk("TEST-2", false, inventory.ConfigFileKind),
 		mk("TEST-3", false, "ConfigMap", inventory.ConfigFileKind, rules.AnyKind),
 		mk("TEST-4", true, inventory.ConfigFileKind, "ConfigMap"),
+		mk("TEST-5", false, inventory.DockerfileKind),
+		mk("TEST-6", true, inventory.DockerfileKind, rules.AnyKind),
 	}
-	res := engine.Run(&inventory.Inventory{Objects: []*inventory.Object{cfg, cm}}, engine.Options{Rules: rs, Finder: workload.NewFinder(nil)})
+	res := engine.Run(&inventory.Inventory{Objects: []*inventory.Object{cfg, df, cm}}, engine.Options{Rules: rs, Finder: workload.NewFinder(nil)})
 	want := map[string]string{
 		"TEST-1": "ConfigMap",
 		"TEST-2": "ConfigFile",
 		"TEST-3": "ConfigFile ConfigMap",
 		"TEST-4": "ConfigFile ConfigMap",
+		"TEST-5": "Dockerfile",
+		"TEST-6": "ConfigMap Dockerfile",
 	}
 	for id, w := range want {
 		got := append([]string(nil), seen[id]...)
@@ -65,8 +76,8 @@ func TestAnyKindSkipsConfigFiles(t *testing.T) {
 			t.Errorf("%s saw %q, want %q", id, g, w)
 		}
 	}
-	if res.Objects != 1 || res.ConfigFiles != 1 {
-		t.Errorf("counts: %d objects, %d configuration files; want 1 and 1", res.Objects, res.ConfigFiles)
+	if res.Objects != 1 || res.ConfigFiles != 2 {
+		t.Errorf("counts: %d objects, %d configuration files; want 1 and 2", res.Objects, res.ConfigFiles)
 	}
 }
 

@@ -207,10 +207,14 @@ func (e *Evaluation) settle(inv *inventory.Inventory, o *inventory.Object, r *ob
 	return d.settle(inv, &d.f)
 }
 
-// anyKindConfigFiles keys, in Plan.visitObj, the rules of every kind (rules.AnyKind)
-// that also name inventory.ConfigFileKind: they run on configuration files once, as
-// rules of that kind.
-const anyKindConfigFiles = "\x00" + inventory.ConfigFileKind
+// anyKindPseudo keys, in Plan.visitObj, the rules of every kind (rules.AnyKind)
+// that also name a pseudo kind (pseudoKinds): they run on those files once, as rules
+// of that kind. anyKindPseudo+inventory.ConfigFileKind holds those of configuration
+// files.
+const anyKindPseudo = "\x00"
+
+// pseudoKinds are the palisade.dev/v1 kinds of the files that are not objects.
+var pseudoKinds = []string{inventory.ConfigFileKind, inventory.DockerfileKind}
 
 // Plan is what the engine compiles once from the enabled rules and the options: the
 // rules of each phase (rules.Phase) by kind, their parameters, the PSS fallback
@@ -334,10 +338,13 @@ func Compile(opts Options) *Plan {
 		}
 		if r.AnyKind() {
 			// It runs on every object; its other kinds only ask for decoded bodies,
-			// but for ConfigFileKind: configuration files are not objects of any kind.
+			// but for pseudo kinds: configuration files and Dockerfiles are not
+			// objects of any kind.
 			pl.visitObj[rules.AnyKind] = append(pl.visitObj[rules.AnyKind], r)
-			if slices.Contains(r.Kinds, inventory.ConfigFileKind) {
-				pl.visitObj[anyKindConfigFiles] = append(pl.visitObj[anyKindConfigFiles], r)
+			for _, k := range pseudoKinds {
+				if slices.Contains(r.Kinds, k) {
+					pl.visitObj[anyKindPseudo+k] = append(pl.visitObj[anyKindPseudo+k], r)
+				}
 			}
 			continue
 		}
@@ -682,11 +689,8 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 	if o.Ref.IsPseudo() {
 		// A configuration file (or a Dockerfile, or any palisade.dev/v1 kind) is not a
 		// Kubernetes object: only the rules that name its kind see it, never those
-		// of every kind, but for the configuration files of anyKindConfigFiles.
-		byKind[1] = nil
-		if o.IsConfigFile() {
-			byKind[1] = objRules[anyKindConfigFiles]
-		}
+		// of every kind (those that name its kind too are under anyKindPseudo).
+		byKind[1] = objRules[anyKindPseudo+o.Ref.Kind]
 	}
 	for _, rs := range byKind {
 		// One allocation for the passes of all the rules of an object: rules of any

@@ -192,13 +192,16 @@ func TestFilesReadConfigurationOnly(t *testing.T) {
 // A cluster serves no configuration files: a rule that reads them asks a live read
 // for nothing more.
 func TestClusterKindsLeaveOutConfigFiles(t *testing.T) {
-	for _, k := range source.ClusterKinds([]string{inventory.ConfigFileKind, "ConfigMap", rules.AnyKind}) {
-		if k == inventory.ConfigFileKind {
+	for _, k := range source.ClusterKinds([]string{inventory.ConfigFileKind, inventory.DockerfileKind, "ConfigMap", rules.AnyKind}) {
+		if k == inventory.ConfigFileKind || k == inventory.DockerfileKind {
 			t.Errorf("ClusterKinds lists %s", k)
 		}
 	}
-	if _, unknown := live.Select(source.ClusterKinds(source.RuleKinds(rules.All()))); slices.Contains(unknown, inventory.ConfigFileKind) {
-		t.Errorf("a live read of the rules' kinds asks for %s", inventory.ConfigFileKind)
+	_, unknown := live.Select(source.ClusterKinds(source.RuleKinds(rules.All())))
+	for _, k := range []string{inventory.ConfigFileKind, inventory.DockerfileKind} {
+		if slices.Contains(unknown, k) {
+			t.Errorf("a live read of the rules' kinds asks for %s", k)
+		}
 	}
 }
 
