@@ -9,6 +9,9 @@
 //	                        finding in a block scalar (| or >), where # is text,
 //	                        points at the scalar's key line, which takes the marker
 //	pass.yaml, pass-*.yaml  inputs the rule must not flag (no markers)
+//	fail.Dockerfile, ...    the same for rules of Dockerfiles (fail-*.Dockerfile,
+//	                        pass.Dockerfile, pass-*.Dockerfile), whose markers are
+//	                        removed from the copy scanned
 //	.palisade.yaml          optional configuration: rule parameters, the Pod
 //	                        Security level
 //
@@ -107,15 +110,23 @@ func Files(dir string) (fail, pass []string, err error) {
 		case fixtureName(name, "pass"):
 			pass = append(pass, filepath.Join(dir, name))
 		default:
-			return nil, nil, fmt.Errorf("%s: not a fixture name (fail.yaml, fail-*.yaml, pass.yaml, pass-*.yaml, %s)", filepath.Join(dir, name), ConfigFile)
+			return nil, nil, fmt.Errorf("%s: not a fixture name (fail.yaml, fail-*.yaml, pass.yaml, pass-*.yaml, the same with .Dockerfile, %s)", filepath.Join(dir, name), ConfigFile)
 		}
 	}
 	return fail, pass, nil
 }
 
+// fixtureExts are the suffixes of fixture files: manifests, and Dockerfiles (read by
+// their *.Dockerfile name).
+var fixtureExts = []string{".yaml", ".Dockerfile"}
+
 func fixtureName(name, kind string) bool {
-	base, ok := strings.CutSuffix(name, ".yaml")
-	return ok && (base == kind || strings.HasPrefix(base, kind+"-"))
+	for _, ext := range fixtureExts {
+		if base, ok := strings.CutSuffix(name, ext); ok && (base == kind || strings.HasPrefix(base, kind+"-")) {
+			return true
+		}
+	}
+	return false
 }
 
 // Check is Run without a testing.TB: it returns the problems found, one line each
@@ -193,10 +204,16 @@ func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
 	if err != nil {
 		return append(problems, fmt.Sprintf("%s: %v", file, err))
 	}
-	if strings.Contains(string(data), "{{fake") || name != "" {
+	dockerfile := strings.HasSuffix(file, ".Dockerfile")
+	if strings.Contains(string(data), "{{fake") || name != "" || dockerfile {
 		text, err := expandFakes(string(data))
 		if err != nil {
 			return append(problems, fmt.Sprintf("%s: %v", file, err))
+		}
+		if dockerfile {
+			// In a Dockerfile # starts a comment only at the start of a line: the
+			// markers are removed from the copy scanned (lines stay where they are).
+			text = markerTail.ReplaceAllString(text, "")
 		}
 		tmp, err := os.MkdirTemp("", "checktest")
 		if err != nil {
@@ -260,9 +277,13 @@ func match(file, rule string, wants []*want, gots []got) []string {
 }
 
 func lineOf(problem string) int {
-	_, rest, _ := strings.Cut(problem, ".yaml:")
-	n, _ := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
-	return n
+	for _, ext := range fixtureExts {
+		if _, rest, ok := strings.Cut(problem, ext+":"); ok {
+			n, _ := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
+			return n
+		}
+	}
+	return 0
 }
 
 // scanAsRE is the directive that names the file a fixture is scanned as.
@@ -282,8 +303,9 @@ func scanAs(text string) (string, error) {
 }
 
 var (
-	marker  = regexp.MustCompile(`#\s*want\s+(.*)$`)
-	ruleTok = regexp.MustCompile(`^PAL-[0-9]{3}`)
+	marker     = regexp.MustCompile(`#\s*want\s+(.*)$`)
+	markerTail = regexp.MustCompile(`(?m)[ \t]*#\s*want\s+.*$`)
+	ruleTok    = regexp.MustCompile(`^PAL-[0-9]{3}`)
 )
 
 // parseWants reads the `# want` markers of a fixture, one or more expectations per

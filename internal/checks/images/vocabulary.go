@@ -11,4 +11,5 @@ const (
 	layerContainer = catalog.LayerContainer
 	low            = catalog.Low
 	medium         = catalog.Medium
+	high           = catalog.High
 )

@@ -1,0 +1,7 @@
+FROM golang:1.22@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS build
+USER 1000
+RUN go build -o /out/app .
+
+FROM alpine:3.19 # want PAL-107 "sets no USER"
+COPY --from=build /out/app /app
+ENTRYPOINT ["/app"]

@@ -1,0 +1,6 @@
+ARG BASE=alpine:3.19@sha256:1111111111111111111111111111111111111111111111111111111111111111
+FROM ${BASE} AS build
+RUN true
+FROM build AS test
+FROM scratch
+COPY --from=test /etc/passwd /etc/passwd
