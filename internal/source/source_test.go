@@ -212,6 +212,7 @@ func TestAnalyzersIgnoreConfigFiles(t *testing.T) {
 	for name, text := range map[string]string{
 		"values.yaml": "namespace: shop\nrbac:\n  create: true\n---\nkind_of: values\n",
 		".env":        "NAMESPACE=shop\n",
+		"Dockerfile":  "FROM nginx AS shop\nUSER 1000\n",
 		"deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\n" +
 			"spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: c, image: nginx}]\n",
 	} {
@@ -219,16 +220,22 @@ func TestAnalyzersIgnoreConfigFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kinds := append(append([]string{inventory.ConfigFileKind}, netpol.Kinds...), rbac.Kinds...)
+	kinds := append(append([]string{inventory.ConfigFileKind, inventory.DockerfileKind}, netpol.Kinds...), rbac.Kinds...)
 	res, err := (&source.Files{Paths: []string{dir}}).Read(context.Background(), source.Needs{Kinds: kinds, PodFacts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	configs := 0
+	configs, dockerfiles := 0, 0
 	for _, o := range res.Inventory.Objects {
 		if o.IsConfigFile() {
 			configs++
 		}
+		if o.Ref.Kind == inventory.DockerfileKind && o.Ref.IsPseudo() {
+			dockerfiles++
+		}
+	}
+	if dockerfiles != 1 {
+		t.Errorf("%d Dockerfiles read, want 1", dockerfiles)
 	}
 	if len(res.Errors) != 0 || len(res.Notices) != 0 || configs != 3 {
 		t.Fatalf("errors %v, notices %v, %d configuration documents; want none, none, 3", res.Errors, res.Notices, configs)
