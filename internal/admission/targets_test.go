@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/checks/identity"
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -17,6 +18,11 @@ func TestRuleTargets(t *testing.T) {
 		fillable := true
 		for _, n := range r.Needs {
 			fillable = fillable && admissionIndexes[n]
+		}
+		// A rule of files that are not Kubernetes objects (a Dockerfile) has nothing to
+		// judge in a review: it may stay out of admission.
+		if pseudoOnly(r) && !r.RunsIn(rules.Admission) {
+			continue
 		}
 		if r.RunsIn(rules.Admission) != fillable {
 			t.Errorf("%s: at admission %v, but a review can fill its indexes: %v", r.ID, r.RunsIn(rules.Admission), fillable)
@@ -31,4 +37,18 @@ func TestRuleTargets(t *testing.T) {
 	if got := rules.IDsFor(rules.Scan); len(got) != len(rules.All()) {
 		t.Errorf("%d of %d rules run in a scan", len(got), len(rules.All()))
 	}
+}
+
+// pseudoOnly reports whether every kind a rule reads is one of Palisade's own kinds
+// (palisade.dev/v1: configuration files, Dockerfiles), which no review carries.
+func pseudoOnly(r *rules.Rule) bool {
+	if len(r.Kinds) == 0 || r.Workload != nil {
+		return false
+	}
+	for _, k := range r.Kinds {
+		if k != finding.ConfigFileKind && k != finding.DockerfileKind {
+			return false
+		}
+	}
+	return true
 }
