@@ -299,17 +299,7 @@ func awsSecretShape(v string) bool {
 	if !awsSecretRE.MatchString(v) {
 		return false
 	}
-	var lower, upper, digit bool
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= '0' && c <= '9':
-			digit = true
-		}
-	}
+	lower, upper, digit, _ := charClasses(v)
 	return lower && upper && digit
 }
 

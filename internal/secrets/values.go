@@ -301,17 +301,7 @@ func randomSegment(v string) bool {
 	if !ok || len(seg) < 12 || strings.Contains(seg, "/") {
 		return false
 	}
-	var lower, upper, digit bool
-	for i := 0; i < len(seg); i++ {
-		switch c := seg[i]; {
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= '0' && c <= '9':
-			digit = true
-		}
-	}
+	lower, upper, digit, _ := charClasses(seg)
 	return lower && upper && digit
 }
 
@@ -354,12 +344,11 @@ var callRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*\((?:\s*(?:"[^"]*"|'[^'
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// tokenLike reports whether v looks machine-generated: letters mixed with digits or
-// symbols, or both cases of letters.
-func tokenLike(v string) bool {
-	var lower, upper, digit, other bool
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
+// charClasses reports which classes of ASCII characters s holds: lower-case and
+// upper-case letters, digits, and anything else.
+func charClasses(s string) (lower, upper, digit, other bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case c >= 'a' && c <= 'z':
 			lower = true
 		case c >= 'A' && c <= 'Z':
@@ -370,6 +359,13 @@ func tokenLike(v string) bool {
 			other = true
 		}
 	}
+	return lower, upper, digit, other
+}
+
+// tokenLike reports whether v looks machine-generated: letters mixed with digits or
+// symbols, or both cases of letters.
+func tokenLike(v string) bool {
+	lower, upper, digit, other := charClasses(v)
 	letters := lower || upper
 	return letters && (digit || (lower && upper) || (other && !nameLike(v)))
 }
