@@ -35,11 +35,12 @@ var layers = []struct {
 	{"cmdline", nil},
 	{"pss", nil},
 	{"dockerfile", nil},
+	{"software", nil},
 	{"kubetest", nil},
 	// Test support: the labelled set of fake credentials.
 	{"secrets/secretset", nil},
 	// The object model.
-	{"inventory", []string{"finding"}},
+	{"inventory", []string{"finding", "software"}},
 	{"workload", []string{"finding", "inventory"}},
 	// The rule contract, its configuration and what judges it.
 	{"rules", []string{"finding", "inventory", "workload"}},
@@ -53,14 +54,20 @@ var layers = []struct {
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"checks/...", "cmdline", "finding", "inventory", "netpol", "rbac", "rules", "secrets", "workload"}},
+	{"checks/...", []string{"checks/...", "cmdline", "finding", "inventory", "netpol", "rbac", "rules", "secrets", "software", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
+	// Package databases and ecosystems: catalogers of software (one per subpackage).
+	{"software/...", []string{"software/..."}},
+	// Container images: registries, archives, layouts, layers (go-containerregistry).
+	{"image", []string{"finding", "inventory", "software"}},
+	// SBOM documents (CycloneDX, SPDX) of a software inventory.
+	{"sbom", []string{"software"}},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
-	{"source", []string{"finding", "history", "inventory", "live", "load", "rules", "workload"}},
+	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "sbom", "secrets", "software/...", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext"}},
 	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "workload"}},

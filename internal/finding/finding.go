@@ -90,7 +90,16 @@ const (
 	// DockerfileKind is the pseudo kind of a Dockerfile (or Containerfile), named by
 	// its file, under ConfigFileAPIVersion.
 	DockerfileKind = "Dockerfile"
+	// ImageKind is the pseudo kind of a container image read by `palisade image` or
+	// `scan --images` (inventory.ImageInfo), named by the reference the user gave
+	// (with its platform when an index was read for several).
+	ImageKind = "Image"
 )
+
+// IsImage reports whether the reference names a container image.
+func (r ObjectRef) IsImage() bool {
+	return r.APIVersion == ConfigFileAPIVersion && r.Kind == ImageKind
+}
 
 // IsPseudo reports whether the reference names a file Palisade reads that is not a
 // Kubernetes object (a configuration file, a Dockerfile): any kind of
@@ -123,10 +132,36 @@ type Location struct {
 	// Commit is the commit of a git history that added the file content the
 	// location is in (Provenance FromHistory); nil for the working tree.
 	Commit *Commit `json:"commit,omitempty"`
+	// Image is set on locations inside a container image (Provenance FromImage):
+	// File is then the image reference.
+	Image *ImageLocation `json:"image,omitempty"`
 	// Provenance says what kind of input the location is in. Reports print File
 	// (and Renderer) as before; logic that depends on where an object came from
 	// reads this instead of comparing File with a placeholder name.
 	Provenance Provenance `json:"-"`
+}
+
+// ImageLocation is a place inside a container image: its digest, the layer and the
+// file (or, with no Path, the image configuration).
+type ImageLocation struct {
+	// Ref is the image as the user named it (a registry reference, a path).
+	Ref string `json:"ref"`
+	// Digest is the manifest digest ("sha256:..."); empty for a root filesystem
+	// directory or an SBOM without one.
+	Digest string `json:"digest,omitempty"`
+	// Platform is "os/arch[/variant]" when known.
+	Platform string `json:"platform,omitempty"`
+	// LayerIndex is the layer's position (0 is the base layer), -1 when the location
+	// is in no layer (the image configuration).
+	LayerIndex int `json:"layerIndex"`
+	// Layer is that layer's diffID (uncompressed digest), empty with LayerIndex -1.
+	Layer string `json:"layer,omitempty"`
+	// Path is the absolute path of the file inside the image; empty for the
+	// configuration.
+	Path string `json:"path,omitempty"`
+	// Field names a field of the image configuration ("config.Env[2]",
+	// "history[4].created_by") when Path is empty.
+	Field string `json:"field,omitempty"`
 }
 
 // Commit is a commit of a git history read with --git-history.
@@ -172,6 +207,8 @@ const (
 	// FromHistory: a file as a commit of a git history added it (File is its path
 	// as a scan of the working tree names it; Commit says which commit).
 	FromHistory
+	// FromImage: a container image (File is the reference; Image says where in it).
+	FromImage
 )
 
 func (p Provenance) String() string {
@@ -188,6 +225,8 @@ func (p Provenance) String() string {
 		return "admission"
 	case FromHistory:
 		return "history"
+	case FromImage:
+		return "image"
 	}
 	return fmt.Sprintf("Provenance(%d)", uint8(p))
 }

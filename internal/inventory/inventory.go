@@ -36,6 +36,8 @@ type Object struct {
 	// SOPS is set when the document (an object or a configuration file) carries SOPS
 	// metadata: its values are encrypted, except those its rules leave in plain text.
 	SOPS *SOPSInfo
+	// Image is set on container images (ImageKind): see ImageInfo.
+	Image *ImageInfo
 	// NamespaceDefaulted is true when the manifest names no namespace: the namespace
 	// came from the scan's --namespace option or, without one, is "default".
 	NamespaceDefaulted bool

@@ -634,6 +634,23 @@ func (p *Pass) ReportSecret(digests [][32]byte, path, container, format string, 
 	p.hooks.Report(f)
 }
 
+// ReportImage records a finding on a container image (an object of
+// inventory.ImageKind) at a place inside it (ImageInfo.Location): the finding's
+// Location is the object's origin with Image set, and its Path is the file (or the
+// configuration field), so that findings on different files stay apart. digests are
+// those of the secrets it reports (nil otherwise).
+func (p *Pass) ReportImage(at finding.ImageLocation, digests [][32]byte, format string, args ...any) {
+	f := p.finding(p.Rule.Severity, "", "", format, args)
+	f.Location = p.Object.Origin
+	f.Location.Image = &at
+	f.Path = at.Path
+	if f.Path == "" {
+		f.Path = at.Field
+	}
+	f.SecretDigests = digests
+	p.hooks.Report(f)
+}
+
 // ReportSeverity records a finding like Report, with a severity of the rule's own
 // choosing (a reach-dependent one, derived from Rule.Severity so that configured
 // severities still count).

@@ -1,0 +1,7 @@
+// Package all registers every cataloger of internal/software: import it for its
+// side effects.
+package all
+
+// The catalogers' imports, one per package database or ecosystem, e.g.
+//
+//	_ "github.com/palisade-k8s/palisade/internal/software/dpkg"
