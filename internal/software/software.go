@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Ecosystem names a package ecosystem by its Package URL type.
@@ -135,6 +136,9 @@ type Cataloger struct {
 var (
 	mu         sync.Mutex
 	catalogers = map[string]Cataloger{}
+	// keepers is the snapshot of the registered Keep functions that Keep reads
+	// without a lock or an allocation; Register clears it, Keep rebuilds it.
+	keepers atomic.Pointer[[]func(string, fs.FileMode, int64, []byte) bool]
 )
 
 // Register adds a cataloger; catalogers register in init. A name registered twice
@@ -146,6 +150,7 @@ func Register(c Cataloger) {
 		panic("software: cataloger " + c.Name + " registered twice")
 	}
 	catalogers[c.Name] = c
+	keepers.Store(nil)
 }
 
 // All returns the registered catalogers, by name.
@@ -198,19 +203,43 @@ func Catalog(ctx context.Context, fsys fs.FS, layers Layers) Inventory {
 	return inv
 }
 
-// Keep reports whether any registered cataloger keeps the file (Cataloger.Keep).
+// Keep reports whether any registered cataloger keeps the file (Cataloger.Keep), or
+// whether ReadDistro reads it. It is called on every entry of every layer: after the
+// first call it reads a snapshot of the catalogers, without a lock or an allocation.
 func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
-	for _, c := range All() {
-		if c.Keep != nil && c.Keep(name, mode, size, head) {
+	if name == osRelease || name == osReleaseLib {
+		return true
+	}
+	ks := keepers.Load()
+	if ks == nil {
+		ks = snapshotKeepers()
+	}
+	for _, k := range *ks {
+		if k(name, mode, size, head) {
 			return true
 		}
 	}
 	return false
 }
 
-// ReadDistro reads the distribution release from etc/os-release, or
-// usr/lib/os-release when the first is missing; nil, nil when neither exists.
-// CONTRACT: implemented by the OS-packages branch.
-func ReadDistro(fsys fs.FS) (*Distro, error) {
-	return nil, nil
+// snapshotKeepers stores and returns the Keep functions of the registered catalogers.
+func snapshotKeepers() *[]func(string, fs.FileMode, int64, []byte) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	if ks := keepers.Load(); ks != nil {
+		return ks
+	}
+	names := make([]string, 0, len(catalogers))
+	for n := range catalogers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ks := make([]func(string, fs.FileMode, int64, []byte) bool, 0, len(names))
+	for _, n := range names {
+		if k := catalogers[n].Keep; k != nil {
+			ks = append(ks, k)
+		}
+	}
+	keepers.Store(&ks)
+	return &ks
 }

@@ -1,0 +1,171 @@
+package software
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestReadDistro(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want *Distro
+	}{
+		{"none", fstest.MapFS{}, nil},
+		{"debian", fstest.MapFS{"etc/os-release": {Data: []byte(`PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+`)}}, &Distro{ID: "debian", VersionID: "12", VersionCodename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"}},
+		{"lib fallback, quotes and escapes", fstest.MapFS{"usr/lib/os-release": {Data: []byte(`# comment
+ID='rhel'
+ID_LIKE="fedora  centos"
+
+VERSION_ID=9.3   # trailing comment
+PRETTY_NAME="Red Hat \"Enterprise\" \$Linux\\ 9"'!'
+not an assignment
+`)}}, &Distro{ID: "rhel", IDLike: []string{"fedora", "centos"}, VersionID: "9.3", PrettyName: `Red Hat "Enterprise" $Linux\ 9!`}},
+		{"etc wins", fstest.MapFS{"etc/os-release": {Data: []byte("ID=alpine\nVERSION_ID=3.19.1\n")}, "usr/lib/os-release": {Data: []byte("ID=debian\n")}},
+			&Distro{ID: "alpine", VersionID: "3.19.1"}},
+		{"default ID", fstest.MapFS{"etc/os-release": {Data: []byte("NAME=Linux\n")}}, &Distro{ID: "linux"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadDistro(tc.fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadDistroTooLarge(t *testing.T) {
+	_, err := ReadDistro(fstest.MapFS{"etc/os-release": {Data: []byte(strings.Repeat("#", maxOSRelease+1))}})
+	if err == nil || !strings.Contains(err.Error(), "/etc/os-release") {
+		t.Fatalf("err = %v, want an error naming /etc/os-release", err)
+	}
+}
+
+// TestReadDistroHost compares with the machine's own os-release as a shell reads it.
+func TestReadDistroHost(t *testing.T) {
+	d, err := ReadDistro(os.DirFS("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == nil {
+		t.Skip("no os-release on this machine")
+	}
+	data, _ := os.ReadFile("/etc/os-release")
+	if !strings.Contains(string(data), "ID="+d.ID) && !strings.Contains(string(data), `ID="`+d.ID+`"`) {
+		t.Errorf("ID %q not in /etc/os-release", d.ID)
+	}
+}
+
+func FuzzParseOSRelease(f *testing.F) {
+	f.Add([]byte("ID=debian\nVERSION_ID=\"12\"\n"))
+	f.Add([]byte("PRETTY_NAME='a'\"b\\\"\"c\\\n# x\nID_LIKE=\"a b\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := parseOSRelease(strings.NewReader(string(data)))
+		if err == nil && d.ID == "" {
+			t.Fatal("empty ID")
+		}
+	})
+}
+
+func BenchmarkReadDistro(b *testing.B) {
+	fsys := fstest.MapFS{"etc/os-release": {Data: []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")}}
+	for b.Loop() {
+		if _, err := ReadDistro(fsys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestKeepNoAlloc(t *testing.T) {
+	Register(Cataloger{Name: "test-keep", Keep: func(name string, _ fs.FileMode, _ int64, _ []byte) bool { return name == "x/kept" }})
+	if !Keep("x/kept", 0, 1, nil) || Keep("x/other", 0, 1, nil) || !Keep("etc/os-release", 0, 1, nil) {
+		t.Fatal("Keep does not follow the catalogers")
+	}
+	Register(Cataloger{Name: "test-keep-2", Keep: func(name string, _ fs.FileMode, _ int64, _ []byte) bool { return name == "y/kept" }})
+	if !Keep("y/kept", 0, 1, nil) {
+		t.Fatal("Keep misses a cataloger registered after the first call")
+	}
+	if n := testing.AllocsPerRun(100, func() { Keep("usr/bin/ls", 0, 1, nil) }); n != 0 {
+		t.Errorf("Keep allocates %v times per call", n)
+	}
+}
+
+func BenchmarkKeep(b *testing.B) {
+	for b.Loop() {
+		Keep("usr/share/doc/libc6/copyright", 0o644, 1000, nil)
+	}
+}
+
+func TestOSPURL(t *testing.T) {
+	deb := &Distro{ID: "debian", VersionID: "12"}
+	for _, tc := range []struct{ got, want string }{
+		{OSPURL(Deb, deb, "libc6", "2.36-9+deb12u4", "amd64", "upstream", "glibc"), "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc"},
+		{OSPURL(Deb, nil, "tzdata", "2024a-0+deb12u1", "all"), "pkg:deb/debian/tzdata@2024a-0%2Bdeb12u1?arch=all"},
+		{OSPURL(RPM, &Distro{ID: "rhel", VersionID: "9.3"}, "bash", "5.1.8-6.el9", "x86_64", "epoch", "1"), "pkg:rpm/rhel/bash@5.1.8-6.el9?arch=x86_64&distro=rhel-9.3&epoch=1"},
+		{OSPURL(APK, &Distro{ID: "alpine", VersionID: "3.19.1"}, "musl", "1.2.4_git20230717-r4", "x86_64"), "pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64&distro=alpine-3.19.1"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %s, want %s", tc.got, tc.want)
+		}
+	}
+}
+
+// fakeLayers is a Layers of one file's versions.
+type fakeLayers map[int]string
+
+func (l fakeLayers) LayerOf(string) int { return 9 }
+func (l fakeLayers) Versions(string) []Version {
+	var vs []Version
+	for i := 0; i < 10; i++ {
+		if s, ok := l[i]; ok {
+			vs = append(vs, Version{Layer: i, Open: func() (fs.File, error) {
+				if s == "!" {
+					return nil, errors.New("gone")
+				}
+				return fstest.MapFS{"f": {Data: []byte(s)}}.Open("f")
+			}})
+		}
+	}
+	return vs
+}
+
+func TestAttribute(t *testing.T) {
+	parse := func(r io.Reader) (map[string]string, error) {
+		data, err := io.ReadAll(r)
+		m := map[string]string{}
+		for _, f := range strings.Fields(string(data)) {
+			k, v, _ := strings.Cut(f, "=")
+			m[k] = v
+		}
+		return m, err
+	}
+	final := map[string]string{"a": "1", "b": "2", "c": "1", "d": "1"}
+	layers := fakeLayers{0: "a=1 b=1 d=1", 1: "!", 2: "a=1 b=1 d=1", 4: "a=1 b=2 c=1", 5: "a=1 b=2 c=1 d=1"}
+	got := Attribute(context.Background(), layers, "f", final, parse)
+	want := map[string]int{"a": 2, "b": 4, "c": 4, "d": 5}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got := Attribute(context.Background(), nil, "f", final, parse); got["a"] != -1 {
+		t.Errorf("no layers: %v", got)
+	}
+	if got := Attribute(context.Background(), fakeLayers{}, "f", final, parse); got["a"] != 9 {
+		t.Errorf("no versions: %v", got)
+	}
+}
