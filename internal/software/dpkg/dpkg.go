@@ -1,0 +1,271 @@
+// Package dpkg catalogs the packages dpkg installed (Debian, Ubuntu and their
+// derivatives): var/lib/dpkg/status, and the var/lib/dpkg/status.d directory of
+// distroless images (one file per package, no dpkg). A package is listed when dpkg
+// has its files on disk: every Status but "not-installed" and "config-files" (the
+// packages `dpkg-query -W` lists, less those removed with their configuration
+// files kept); an entry without Status (status.d) is installed.
+package dpkg
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/palisade-k8s/palisade/internal/software"
+)
+
+const (
+	statusFile = "var/lib/dpkg/status"
+	statusDir  = "var/lib/dpkg/status.d"
+	// Bounds: a Debian system with 5,000 packages has a status file of 10 MB.
+	maxFile     = 256 << 20 // bytes read from one file
+	maxLine     = 1 << 20   // bytes in one line
+	maxStanzas  = 1 << 18   // packages in one file
+	maxDirFiles = 1 << 16   // files in status.d
+)
+
+func init() {
+	software.Register(software.Cataloger{Name: "dpkg", Keep: Keep, Catalog: Catalog})
+}
+
+// Keep keeps the status file and the files of status.d but their md5sums.
+func Keep(name string, _ fs.FileMode, _ int64, _ []byte) bool {
+	if name == statusFile {
+		return true
+	}
+	return strings.HasPrefix(name, statusDir+"/") && !strings.HasSuffix(name, ".md5sums")
+}
+
+// entry is one package stanza.
+type entry struct {
+	name, version, arch string
+	source, srcVersion  string // Source: "name (version)", either empty when absent
+	state               string // the third word of Status, "" when absent
+	line                int    // the stanza's first line
+}
+
+// installed reports whether dpkg has the package's files on disk.
+func (e *entry) installed() bool {
+	return e.state != "not-installed" && e.state != "config-files"
+}
+
+// key is the entry's identity in a database: a package is installed once per
+// architecture (Multi-Arch: same).
+func (e *entry) key() string { return e.name + ":" + e.arch }
+
+// lineError is a malformed line or stanza.
+type lineError struct {
+	line int
+	msg  string
+}
+
+// parse reads the stanzas of a dpkg database file (deb822: "Field: value" lines,
+// continuation lines starting with a blank, stanzas separated by blank lines),
+// calling fn for each stanza with a Package. Malformed lines and stanzas are
+// returned; err is what stopped the read (an I/O error, a bound).
+func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []lineError, err error) {
+	lr := &io.LimitedReader{R: r, N: maxFile + 1}
+	sc := bufio.NewScanner(lr)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	var (
+		e       entry
+		started bool
+		n       int
+		stanzas int
+	)
+	flush := func() {
+		if !started {
+			return
+		}
+		started = false
+		stanzas++
+		switch {
+		case e.name == "":
+			bad = append(bad, lineError{e.line, "stanza without Package"})
+		case e.version == "":
+			bad = append(bad, lineError{e.line, fmt.Sprintf("package %q without Version", e.name)})
+		default:
+			fn(e)
+		}
+		e = entry{}
+	}
+	for sc.Scan() {
+		n++
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			flush()
+			if stanzas >= maxStanzas {
+				return bad, fmt.Errorf("line %d: more than %d stanzas", n, maxStanzas)
+			}
+			if stanzas%1024 == 0 && ctx.Err() != nil {
+				return bad, ctx.Err()
+			}
+			continue
+		}
+		if !started {
+			started, e.line = true, n
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if n == e.line {
+				bad = append(bad, lineError{n, "continuation line without a field"})
+			}
+			continue // continuation of a multi-line field: none we read
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			bad = append(bad, lineError{n, "not a field"})
+			continue
+		}
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(name) {
+		case "package":
+			e.name = value
+		case "version":
+			e.version = value
+		case "architecture":
+			e.arch = value
+		case "source":
+			src, ver, _ := strings.Cut(value, " ")
+			e.source = src
+			if ver = strings.TrimSpace(ver); strings.HasPrefix(ver, "(") && strings.HasSuffix(ver, ")") {
+				e.srcVersion = strings.TrimSpace(ver[1 : len(ver)-1])
+			}
+		case "status":
+			if f := strings.Fields(value); len(f) == 3 {
+				e.state = f[2]
+			} else {
+				bad = append(bad, lineError{n, fmt.Sprintf("Status %q is not three words", value)})
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return bad, fmt.Errorf("line %d: longer than %d bytes", n+1, maxLine)
+		}
+		return bad, err
+	}
+	if lr.N <= 0 {
+		return bad, fmt.Errorf("larger than %d bytes", maxFile)
+	}
+	flush()
+	return bad, nil
+}
+
+// Catalog reads var/lib/dpkg/status and the files of var/lib/dpkg/status.d.
+func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
+	var (
+		pkgs  []software.Package
+		probs []software.Problem
+	)
+	p, pr := catalogFile(ctx, fsys, env, statusFile)
+	pkgs, probs = append(pkgs, p...), append(probs, pr...)
+	ents, err := fs.ReadDir(fsys, statusDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		probs = append(probs, software.Problem{Path: "/" + statusDir, Err: err.Error()})
+	}
+	if len(ents) > maxDirFiles {
+		probs = append(probs, software.Problem{Path: "/" + statusDir, Err: fmt.Sprintf("more than %d files: the rest is not read", maxDirFiles)})
+		ents = ents[:maxDirFiles]
+	}
+	for _, d := range ents {
+		if ctx.Err() != nil {
+			probs = append(probs, software.Problem{Path: "/" + statusDir, Err: ctx.Err().Error()})
+			break
+		}
+		name := path.Join(statusDir, d.Name())
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !Keep(name, 0, 0, nil) {
+			continue
+		}
+		p, pr := catalogFile(ctx, fsys, env, name)
+		pkgs, probs = append(pkgs, p...), append(probs, pr...)
+	}
+	return pkgs, probs
+}
+
+// catalogFile reads one database file; a missing file is no package.
+func catalogFile(ctx context.Context, fsys fs.FS, env software.Env, name string) ([]software.Package, []software.Problem) {
+	abs := "/" + name
+	f, err := fsys.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, []software.Problem{{Path: abs, Err: err.Error()}}
+	}
+	defer f.Close()
+	var ents []entry
+	bad, err := parse(ctx, f, func(e entry) {
+		if e.installed() {
+			ents = append(ents, e)
+		}
+	})
+	var probs []software.Problem
+	for _, b := range bad {
+		probs = append(probs, software.Problem{Path: abs, Err: fmt.Sprintf("line %d: %s", b.line, b.msg)})
+	}
+	if err != nil {
+		probs = append(probs, software.Problem{Path: abs, Err: err.Error()})
+	}
+	final := make(map[string]string, len(ents))
+	for i := range ents {
+		final[ents[i].key()] = ents[i].version
+	}
+	layer := software.Attribute(ctx, env.Layers, name, final, versions(ctx))
+	pkgs := make([]software.Package, 0, len(ents))
+	for i := range ents {
+		pkgs = append(pkgs, pkg(&ents[i], env.Distro, abs, layer[ents[i].key()]))
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
+	return pkgs, probs
+}
+
+// versions parses an older version of a database file into its installed packages'
+// versions, for software.Attribute.
+func versions(ctx context.Context) func(io.Reader) (map[string]string, error) {
+	return func(r io.Reader) (map[string]string, error) {
+		m := map[string]string{}
+		_, err := parse(ctx, r, func(e entry) {
+			if e.installed() {
+				m[e.key()] = e.version
+			}
+		})
+		return m, err
+	}
+}
+
+// pkg is the Package of an entry: the source package as `dpkg-query -W
+// -f '${source:Package} ${source:Version}'` prints it (the binary's name and version
+// when Source omits them).
+func pkg(e *entry, d *software.Distro, abs string, layer int) software.Package {
+	srcName, srcVer := e.source, e.srcVersion
+	if srcName == "" {
+		srcName = e.name
+	}
+	if srcVer == "" || srcVer == e.version {
+		srcVer = ""
+	}
+	upstream := ""
+	if srcName != e.name || srcVer != "" {
+		upstream = srcName
+		if srcVer != "" {
+			upstream += "@" + srcVer
+		}
+	}
+	return software.Package{
+		Ecosystem:     software.Deb,
+		Name:          e.name,
+		Version:       e.version,
+		PURL:          software.OSPURL(software.Deb, d, e.name, e.version, e.arch, "upstream", upstream),
+		SourceName:    srcName,
+		SourceVersion: srcVer,
+		Arch:          e.arch,
+		Cataloger:     "dpkg",
+		Location:      software.Location{Path: abs, Layer: layer},
+	}
+}
