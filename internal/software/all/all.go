@@ -4,5 +4,6 @@ package all
 
 // The catalogers' imports, one per package database or ecosystem.
 import (
+	_ "github.com/palisade-k8s/palisade/internal/software/apk"
 	_ "github.com/palisade-k8s/palisade/internal/software/dpkg"
 )

@@ -1,0 +1,163 @@
+// Package apk catalogs the packages apk-tools installed (Alpine, Wolfi, Chainguard):
+// lib/apk/db/installed, one block of "X:value" lines per package (P name, V version,
+// A architecture, o origin: the source package, L license), blocks separated by
+// blank lines.
+package apk
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/palisade-k8s/palisade/internal/software"
+)
+
+const (
+	installed = "lib/apk/db/installed"
+	// Bounds: an Alpine system with 1,000 packages has a database of a few MB.
+	maxFile     = 256 << 20
+	maxLine     = 1 << 20
+	maxPackages = 1 << 18
+)
+
+func init() {
+	software.Register(software.Cataloger{Name: "apk", Keep: Keep, Catalog: Catalog})
+}
+
+// Keep keeps the installed database.
+func Keep(name string, _ fs.FileMode, _ int64, _ []byte) bool { return name == installed }
+
+// entry is one package block.
+type entry struct {
+	name, version, arch, origin, license string
+	line                                 int
+}
+
+// parse reads the blocks of an installed database, calling fn for each with a name
+// and a version; malformed lines and blocks are returned with their line, err is
+// what stopped the read.
+func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []string, err error) {
+	lr := &io.LimitedReader{R: r, N: maxFile + 1}
+	sc := bufio.NewScanner(lr)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	var (
+		e       entry
+		started bool
+		n, pkgs int
+	)
+	flush := func() {
+		if !started {
+			return
+		}
+		started = false
+		pkgs++
+		if e.name == "" || e.version == "" {
+			bad = append(bad, fmt.Sprintf("line %d: package without P: or V:", e.line))
+		} else {
+			fn(e)
+		}
+		e = entry{}
+	}
+	for sc.Scan() {
+		n++
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if line == "" {
+			flush()
+			if pkgs >= maxPackages {
+				return bad, fmt.Errorf("line %d: more than %d packages", n, maxPackages)
+			}
+			if pkgs%1024 == 0 && ctx.Err() != nil {
+				return bad, ctx.Err()
+			}
+			continue
+		}
+		if !started {
+			started, e.line = true, n
+		}
+		if len(line) < 2 || line[1] != ':' {
+			bad = append(bad, fmt.Sprintf("line %d: not a field", n))
+			continue
+		}
+		v := line[2:]
+		switch line[0] {
+		case 'P':
+			e.name = v
+		case 'V':
+			e.version = v
+		case 'A':
+			e.arch = v
+		case 'o':
+			e.origin = v
+		case 'L':
+			e.license = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return bad, fmt.Errorf("line %d: longer than %d bytes", n+1, maxLine)
+		}
+		return bad, err
+	}
+	if lr.N <= 0 {
+		return bad, fmt.Errorf("larger than %d bytes", maxFile)
+	}
+	flush()
+	return bad, nil
+}
+
+// Catalog reads lib/apk/db/installed.
+func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
+	const abs = "/" + installed
+	f, err := fsys.Open(installed)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, []software.Problem{{Path: abs, Err: err.Error()}}
+	}
+	defer f.Close()
+	var ents []entry
+	bad, err := parse(ctx, f, func(e entry) { ents = append(ents, e) })
+	var probs []software.Problem
+	for _, b := range bad {
+		probs = append(probs, software.Problem{Path: abs, Err: b})
+	}
+	if err != nil {
+		probs = append(probs, software.Problem{Path: abs, Err: err.Error()})
+	}
+	final := make(map[string]string, len(ents))
+	for _, e := range ents {
+		final[e.name] = e.version
+	}
+	layer := software.Attribute(ctx, env.Layers, installed, final, func(r io.Reader) (map[string]string, error) {
+		m := map[string]string{}
+		_, err := parse(ctx, r, func(e entry) { m[e.name] = e.version })
+		return m, err
+	})
+	pkgs := make([]software.Package, 0, len(ents))
+	for _, e := range ents {
+		upstream := ""
+		if e.origin != e.name {
+			upstream = e.origin
+		}
+		p := software.Package{
+			Ecosystem:  software.APK,
+			Name:       e.name,
+			Version:    e.version,
+			PURL:       software.OSPURL(software.APK, env.Distro, e.name, e.version, e.arch, "upstream", upstream),
+			SourceName: e.origin,
+			Arch:       e.arch,
+			Cataloger:  "apk",
+			Location:   software.Location{Path: abs, Layer: layer[e.name]},
+		}
+		if e.license != "" {
+			p.Licenses = []string{e.license}
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, probs
+}
