@@ -6,4 +6,5 @@ package all
 import (
 	_ "github.com/palisade-k8s/palisade/internal/software/apk"
 	_ "github.com/palisade-k8s/palisade/internal/software/dpkg"
+	_ "github.com/palisade-k8s/palisade/internal/software/rpm"
 )
