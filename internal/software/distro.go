@@ -23,7 +23,8 @@ const (
 // usr/lib/os-release when the first is missing; nil, nil when neither exists. The
 // format is os-release(5): KEY=value lines, values optionally in single or double
 // quotes with shell backslash escapes, comments and blank lines ignored; ID defaults
-// to "linux". A file over 64 KiB, or one that cannot be read, is an error naming it.
+// to "linux". A file over 64 KiB, or one that cannot be read, is a *fs.PathError
+// naming it (absolute).
 func ReadDistro(fsys fs.FS) (*Distro, error) {
 	for _, name := range []string{osRelease, osReleaseLib} {
 		f, err := fsys.Open(name)
@@ -31,16 +32,25 @@ func ReadDistro(fsys fs.FS) (*Distro, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("/%s: %w", name, err)
+			return nil, &fs.PathError{Op: "read", Path: "/" + name, Err: unwrapPath(err)}
 		}
 		d, err := parseOSRelease(f)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("/%s: %w", name, err)
+			return nil, &fs.PathError{Op: "read", Path: "/" + name, Err: unwrapPath(err)}
 		}
 		return d, nil
 	}
 	return nil, nil
+}
+
+// unwrapPath is the cause of a *fs.PathError, err itself otherwise.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // parseOSRelease reads an os-release file.

@@ -51,9 +51,14 @@ not an assignment
 }
 
 func TestReadDistroTooLarge(t *testing.T) {
-	_, err := ReadDistro(fstest.MapFS{"etc/os-release": {Data: []byte(strings.Repeat("#", maxOSRelease+1))}})
-	if err == nil || !strings.Contains(err.Error(), "/etc/os-release") {
-		t.Fatalf("err = %v, want an error naming /etc/os-release", err)
+	fsys := fstest.MapFS{"usr/lib/os-release": {Data: []byte(strings.Repeat("#", maxOSRelease+1))}}
+	_, err := ReadDistro(fsys)
+	if err == nil || !strings.Contains(err.Error(), "/usr/lib/os-release") {
+		t.Fatalf("err = %v, want an error naming /usr/lib/os-release", err)
+	}
+	inv := Catalog(context.Background(), fsys, nil)
+	if len(inv.Problems) != 1 || inv.Problems[0].Path != "/usr/lib/os-release" || inv.Problems[0].Err != "larger than 65536 bytes" {
+		t.Errorf("problems %+v", inv.Problems)
 	}
 }
 

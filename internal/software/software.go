@@ -10,6 +10,7 @@ package software
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"sort"
 	"sync"
@@ -171,7 +172,12 @@ func Catalog(ctx context.Context, fsys fs.FS, layers Layers) Inventory {
 	var inv Inventory
 	d, err := ReadDistro(fsys)
 	if err != nil {
-		inv.Problems = append(inv.Problems, Problem{Path: "/etc/os-release", Err: err.Error()})
+		p := Problem{Path: "/" + osRelease, Err: err.Error()}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			p = Problem{Path: pe.Path, Err: pe.Err.Error()}
+		}
+		inv.Problems = append(inv.Problems, p)
 	}
 	inv.Distro = d
 	env := Env{Distro: d, Layers: layers}
