@@ -8,6 +8,7 @@ package dpkg
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -97,8 +98,8 @@ func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []lineError, e
 	}
 	for sc.Scan() {
 		n++
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
+		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		if len(bytes.TrimSpace(line)) == 0 {
 			flush()
 			if stanzas >= maxStanzas {
 				return bad, fmt.Errorf("line %d: more than %d stanzas", n, maxStanzas)
@@ -117,28 +118,28 @@ func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []lineError, e
 			}
 			continue // continuation of a multi-line field: none we read
 		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 || bytes.IndexByte(line[:i], ' ') >= 0 || bytes.IndexByte(line[:i], '\t') >= 0 {
 			bad = append(bad, lineError{n, "not a field"})
 			continue
 		}
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(name) {
-		case "package":
-			e.name = value
-		case "version":
-			e.version = value
-		case "architecture":
-			e.arch = value
-		case "source":
-			src, ver, _ := strings.Cut(value, " ")
+		name, value := line[:i], bytes.TrimSpace(line[i+1:])
+		switch {
+		case bytes.EqualFold(name, []byte("package")):
+			e.name = string(value)
+		case bytes.EqualFold(name, []byte("version")):
+			e.version = string(value)
+		case bytes.EqualFold(name, []byte("architecture")):
+			e.arch = string(value)
+		case bytes.EqualFold(name, []byte("source")):
+			src, ver, _ := strings.Cut(string(value), " ")
 			e.source = src
 			if ver = strings.TrimSpace(ver); strings.HasPrefix(ver, "(") && strings.HasSuffix(ver, ")") {
 				e.srcVersion = strings.TrimSpace(ver[1 : len(ver)-1])
 			}
-		case "status":
-			if f := strings.Fields(value); len(f) == 3 {
-				e.state = f[2]
+		case bytes.EqualFold(name, []byte("status")):
+			if f := bytes.Fields(value); len(f) == 3 {
+				e.state = string(f[2])
 			} else {
 				bad = append(bad, lineError{n, fmt.Sprintf("Status %q is not three words", value)})
 			}
