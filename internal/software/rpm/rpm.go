@@ -43,11 +43,11 @@ func init() {
 	software.Register(software.Cataloger{Name: "rpm", Keep: Keep, Catalog: Catalog})
 }
 
-// Keep keeps the database files.
+// Keep keeps the database files (and SQLite's write-ahead log).
 func Keep(name string, _ fs.FileMode, _ int64, _ []byte) bool {
 	switch name {
-	case "var/lib/rpm/rpmdb.sqlite", "var/lib/rpm/Packages", "var/lib/rpm/Packages.db",
-		"usr/lib/sysimage/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/Packages", "usr/lib/sysimage/rpm/Packages.db":
+	case "var/lib/rpm/rpmdb.sqlite", "var/lib/rpm/rpmdb.sqlite-wal", "var/lib/rpm/Packages", "var/lib/rpm/Packages.db",
+		"usr/lib/sysimage/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite-wal", "usr/lib/sysimage/rpm/Packages", "usr/lib/sysimage/rpm/Packages.db":
 		return true
 	}
 	return false
@@ -71,6 +71,9 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 				probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
 				break
 			}
+			if f.file == "rpmdb.sqlite" {
+				data, probs = withWAL(fsys, name, data, probs)
+			}
 			dup := false
 			for _, r := range read {
 				dup = dup || bytes.Equal(r, data)
@@ -84,6 +87,23 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		}
 	}
 	return pkgs, probs
+}
+
+// withWAL applies the SQLite database's write-ahead log, if any, as SQLite would
+// when rpm opens it (wal.go); a log that cannot be read is a problem, and the
+// database is read without it.
+func withWAL(fsys fs.FS, name string, data []byte, probs []software.Problem) ([]byte, []software.Problem) {
+	wal, err := readDB(fsys, name+"-wal")
+	if err == nil {
+		var d []byte
+		if d, err = applyWAL(data, wal); err == nil {
+			return d, probs
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return data, probs
+	}
+	return data, append(probs, software.Problem{Path: "/" + name + "-wal", Err: err.Error()})
 }
 
 // readDB reads a database file, bounded.
