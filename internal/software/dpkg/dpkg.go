@@ -89,8 +89,10 @@ func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []lineError, e
 		switch {
 		case e.name == "":
 			bad = append(bad, lineError{e.line, "stanza without Package"})
-		case e.version == "":
+		case e.version == "" && e.installed():
 			bad = append(bad, lineError{e.line, fmt.Sprintf("package %q without Version", e.name)})
+		case e.version == "":
+			// a package dpkg knows but not installed (purged) has no version
 		default:
 			fn(e)
 		}
