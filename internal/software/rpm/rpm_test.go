@@ -405,3 +405,28 @@ func BenchmarkCatalog(b *testing.B) {
 		})
 	}
 }
+
+// TestSysimageLink reads a database once when var/lib/rpm links to
+// usr/lib/sysimage/rpm (Fedora, recent SUSE).
+func TestSysimageLink(t *testing.T) {
+	sq, err := os.ReadFile("testdata/rpmdb.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"usr/lib/sysimage/rpm/rpmdb.sqlite": {Data: sq},
+		"var/lib/rpm":                       {Mode: fs.ModeSymlink, Data: []byte("../../usr/lib/sysimage/rpm")},
+	}
+	if data, err := fs.ReadFile(fsys, "var/lib/rpm/rpmdb.sqlite"); err != nil || len(data) != len(sq) {
+		t.Fatalf("the link does not resolve: %v", err)
+	}
+	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
+	if len(pkgs) != 26 || len(probs) > 0 {
+		t.Errorf("%d packages, problems %v", len(pkgs), probs)
+	}
+	for _, p := range pkgs {
+		if p.Location.Path != "/usr/lib/sysimage/rpm/rpmdb.sqlite" {
+			t.Errorf("%s read from %s", p.Name, p.Location.Path)
+		}
+	}
+}
