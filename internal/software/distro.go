@@ -20,7 +20,9 @@ const (
 )
 
 // ReadDistro reads the distribution release from etc/os-release, or
-// usr/lib/os-release when the first is missing; nil, nil when neither exists. The
+// usr/lib/os-release when the first is missing; when neither exists (images older
+// than os-release: CentOS 6, Debian 6, old Alpine), from the release files those
+// distributions had (releaseFiles); nil, nil when there is none of them. The
 // format is os-release(5): KEY=value lines, values optionally in single or double
 // quotes with shell backslash escapes, comments and blank lines ignored; ID defaults
 // to "linux". A file over 64 KiB, or one that cannot be read, is a *fs.PathError
@@ -41,7 +43,85 @@ func ReadDistro(fsys fs.FS) (*Distro, error) {
 		}
 		return d, nil
 	}
+	for _, rf := range releaseFiles {
+		data, err := readSmall(fsys, rf.name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: "/" + rf.name, Err: unwrapPath(err)}
+		}
+		if d := rf.parse(strings.TrimSpace(string(data))); d != nil {
+			return d, nil
+		}
+	}
 	return nil, nil
+}
+
+// readSmall reads a file of at most maxOSRelease bytes.
+func readSmall(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxOSRelease+1))
+	if err == nil && len(data) > maxOSRelease {
+		err = fmt.Errorf("larger than %d bytes", maxOSRelease)
+	}
+	return data, err
+}
+
+// releaseFiles are the distributions' own release files, read when there is no
+// os-release, with the Distro each says (ID and VERSION_ID as the distribution's
+// later os-release spells them).
+var releaseFiles = []struct {
+	name  string
+	parse func(content string) *Distro
+}{
+	{"etc/alpine-release", func(c string) *Distro { // "3.2.3"
+		return &Distro{ID: "alpine", VersionID: firstLine(c), PrettyName: "Alpine Linux v" + firstLine(c)}
+	}},
+	{"etc/centos-release", redhatRelease},
+	{"etc/redhat-release", redhatRelease},
+	{"etc/debian_version", func(c string) *Distro { // "6.0.10", "7.11", "bookworm/sid"
+		v := firstLine(c)
+		d := &Distro{ID: "debian", PrettyName: "Debian GNU/Linux " + v}
+		if major, _, _ := strings.Cut(v, "."); major != "" && strings.Trim(major, "0123456789") == "" {
+			d.VersionID = major
+		}
+		return d
+	}},
+}
+
+// redhatRelease reads "CentOS release 6.10 (Final)", "Red Hat Enterprise Linux
+// Server release 6.10 (Santiago)", "Fedora release 20 (Heisenbug)": the version
+// after "release"; CentOS's VERSION_ID is the major version, RHEL's major.minor.
+func redhatRelease(c string) *Distro {
+	line := firstLine(c)
+	before, after, ok := strings.Cut(line, " release ")
+	if !ok {
+		return nil
+	}
+	ver, _, _ := strings.Cut(strings.TrimSpace(after), " ")
+	d := &Distro{PrettyName: line, VersionID: ver}
+	switch {
+	case strings.HasPrefix(before, "CentOS"):
+		d.ID, d.IDLike = "centos", []string{"rhel", "fedora"}
+		d.VersionID, _, _ = strings.Cut(ver, ".")
+	case strings.HasPrefix(before, "Red Hat Enterprise Linux"):
+		d.ID, d.IDLike = "rhel", []string{"fedora"}
+	case strings.HasPrefix(before, "Fedora"):
+		d.ID = "fedora"
+	default:
+		return nil
+	}
+	return d
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(l)
 }
 
 // unwrapPath is the cause of a *fs.PathError, err itself otherwise.

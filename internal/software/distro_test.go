@@ -37,6 +37,16 @@ not an assignment
 		{"etc wins", fstest.MapFS{"etc/os-release": {Data: []byte("ID=alpine\nVERSION_ID=3.19.1\n")}, "usr/lib/os-release": {Data: []byte("ID=debian\n")}},
 			&Distro{ID: "alpine", VersionID: "3.19.1"}},
 		{"default ID", fstest.MapFS{"etc/os-release": {Data: []byte("NAME=Linux\n")}}, &Distro{ID: "linux"}},
+		{"os-release wins", fstest.MapFS{"etc/os-release": {Data: []byte("ID=debian\nVERSION_ID=12\n")}, "etc/debian_version": {Data: []byte("12.5\n")}},
+			&Distro{ID: "debian", VersionID: "12"}},
+		{"centos 6", fstest.MapFS{"etc/centos-release": {Data: []byte("CentOS release 6.10 (Final)\n")}, "etc/redhat-release": {Data: []byte("CentOS release 6.10 (Final)\n")}},
+			&Distro{ID: "centos", IDLike: []string{"rhel", "fedora"}, VersionID: "6", PrettyName: "CentOS release 6.10 (Final)"}},
+		{"rhel 6", fstest.MapFS{"etc/redhat-release": {Data: []byte("Red Hat Enterprise Linux Server release 6.10 (Santiago)\n")}},
+			&Distro{ID: "rhel", IDLike: []string{"fedora"}, VersionID: "6.10", PrettyName: "Red Hat Enterprise Linux Server release 6.10 (Santiago)"}},
+		{"debian 6", fstest.MapFS{"etc/debian_version": {Data: []byte("6.0.10\n")}}, &Distro{ID: "debian", VersionID: "6", PrettyName: "Debian GNU/Linux 6.0.10"}},
+		{"debian sid", fstest.MapFS{"etc/debian_version": {Data: []byte("bookworm/sid\n")}}, &Distro{ID: "debian", PrettyName: "Debian GNU/Linux bookworm/sid"}},
+		{"alpine 3.2", fstest.MapFS{"etc/alpine-release": {Data: []byte("3.2.3\n")}}, &Distro{ID: "alpine", VersionID: "3.2.3", PrettyName: "Alpine Linux v3.2.3"}},
+		{"unknown redhat-release", fstest.MapFS{"etc/redhat-release": {Data: []byte("Something else\n")}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ReadDistro(tc.fsys)
@@ -99,7 +109,7 @@ func BenchmarkReadDistro(b *testing.B) {
 
 func TestKeepNoAlloc(t *testing.T) {
 	Register(Cataloger{Name: "test-keep", Keep: func(name string, _ fs.FileMode, _ int64, _ []byte) bool { return name == "x/kept" }})
-	if !Keep("x/kept", 0, 1, nil) || Keep("x/other", 0, 1, nil) || !Keep("etc/os-release", 0, 1, nil) {
+	if !Keep("x/kept", 0, 1, nil) || Keep("x/other", 0, 1, nil) || !Keep("etc/os-release", 0, 1, nil) || !Keep("etc/redhat-release", 0, 1, nil) {
 		t.Fatal("Keep does not follow the catalogers")
 	}
 	Register(Cataloger{Name: "test-keep-2", Keep: func(name string, _ fs.FileMode, _ int64, _ []byte) bool { return name == "y/kept" }})

@@ -213,7 +213,8 @@ func Catalog(ctx context.Context, fsys fs.FS, layers Layers) Inventory {
 // whether ReadDistro reads it. It is called on every entry of every layer: after the
 // first call it reads a snapshot of the catalogers, without a lock or an allocation.
 func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
-	if name == osRelease || name == osReleaseLib {
+	switch name {
+	case osRelease, osReleaseLib, "etc/alpine-release", "etc/centos-release", "etc/redhat-release", "etc/debian_version":
 		return true
 	}
 	ks := keepers.Load()
