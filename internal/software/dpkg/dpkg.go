@@ -182,8 +182,8 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 			break
 		}
 		name := path.Join(statusDir, d.Name())
-		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !Keep(name, 0, 0, nil) {
-			continue
+		if d.IsDir() || !Keep(name, 0, 0, nil) {
+			continue // a directory, or an md5sums file
 		}
 		p, pr := catalogFile(ctx, fsys, env, name)
 		pkgs, probs = append(pkgs, p...), append(probs, pr...)
