@@ -29,7 +29,7 @@ const (
 // naming it (absolute).
 func ReadDistro(fsys fs.FS) (*Distro, error) {
 	for _, name := range []string{osRelease, osReleaseLib} {
-		f, err := fsys.Open(name)
+		f, err := OpenFile(fsys, name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -60,7 +60,7 @@ func ReadDistro(fsys fs.FS) (*Distro, error) {
 
 // readSmall reads a file of at most maxOSRelease bytes.
 func readSmall(fsys fs.FS, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
+	f, err := OpenFile(fsys, name)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 )
@@ -182,5 +183,24 @@ func TestAttribute(t *testing.T) {
 	}
 	if got := Attribute(context.Background(), fakeLayers{}, "f", final, parse); got["a"] != 9 {
 		t.Errorf("no versions: %v", got)
+	}
+}
+
+// TestOpenFileFIFO checks that a named pipe in a root filesystem directory is an
+// error, not a read that blocks forever.
+func TestOpenFileFIFO(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(dir+"/etc", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(dir+"/etc/os-release", 0o644); err != nil {
+		t.Skip(err)
+	}
+	_, err := ReadDistro(os.DirFS(dir))
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := OpenFile(fstest.MapFS{"d/f": {}}, "d"); err == nil {
+		t.Error("a directory opens")
 	}
 }

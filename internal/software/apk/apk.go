@@ -112,7 +112,7 @@ func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []string, err 
 // Catalog reads lib/apk/db/installed.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	const abs = "/" + installed
-	f, err := fsys.Open(installed)
+	f, err := software.OpenFile(fsys, installed)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -194,7 +194,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 // catalogFile reads one database file; a missing file is no package.
 func catalogFile(ctx context.Context, fsys fs.FS, env software.Env, name string) ([]software.Package, []software.Problem) {
 	abs := "/" + name
-	f, err := fsys.Open(name)
+	f, err := software.OpenFile(fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

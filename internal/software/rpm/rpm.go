@@ -108,7 +108,7 @@ func withWAL(fsys fs.FS, name string, data []byte, probs []software.Problem) ([]
 
 // readDB reads a database file, bounded.
 func readDB(fsys fs.FS, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
+	f, err := software.OpenFile(fsys, name)
 	if err != nil {
 		return nil, err
 	}
