@@ -35,12 +35,16 @@ func init() {
 	software.Register(software.Cataloger{Name: "dpkg", Keep: Keep, Catalog: Catalog})
 }
 
-// Keep keeps the status file and the files of status.d but their md5sums.
+// Keep keeps the status file, the files of status.d but their md5sums, and the
+// packages' copyright files (their licenses).
 func Keep(name string, _ fs.FileMode, _ int64, _ []byte) bool {
 	if name == statusFile {
 		return true
 	}
-	return strings.HasPrefix(name, statusDir+"/") && !strings.HasSuffix(name, ".md5sums")
+	if strings.HasPrefix(name, statusDir+"/") {
+		return !strings.HasSuffix(name, ".md5sums")
+	}
+	return isCopyright(name)
 }
 
 // entry is one package stanza.
@@ -188,7 +192,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		p, pr := catalogFile(ctx, fsys, env, name)
 		pkgs, probs = append(pkgs, p...), append(probs, pr...)
 	}
-	return pkgs, probs
+	return pkgs, append(probs, addLicenses(ctx, fsys, pkgs)...)
 }
 
 // catalogFile reads one database file; a missing file is no package.
