@@ -55,6 +55,7 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 	refs := uniquer{root.BOMRef: 1}
 	comps := make([]cdx.Component, 0, len(s.Software.Packages)+1)
 	deps := make([]string, 0, cap(comps))
+	lc := licenses{}
 	if d := s.Software.Distro; d != nil {
 		c := cdx.Component{
 			BOMRef:      refs.unique("os:" + distroString(d)),
@@ -77,7 +78,7 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 		deps = append(deps, c.BOMRef)
 	}
 	for i := range s.Software.Packages {
-		c := cdxComponent(&s.Software.Packages[i], refs)
+		c := cdxComponent(&s.Software.Packages[i], refs, lc)
 		comps = append(comps, c)
 		deps = append(deps, c.BOMRef)
 	}
@@ -91,12 +92,14 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)
 	enc.SetEscapeHTML(false)
-	return enc.EncodeVersion(bom, cdx.SpecVersion1_6)
+	// Encode, not EncodeVersion: the BOM holds only 1.6 fields, and converting
+	// copies it whole.
+	return enc.Encode(bom)
 }
 
 // cdxComponent is one package's component; its bom-ref is the purl with a
 // package-id qualifier (stable: a hash of what identifies the package).
-func cdxComponent(p *software.Package, refs uniquer) cdx.Component {
+func cdxComponent(p *software.Package, refs uniquer, lc licenses) cdx.Component {
 	id := packageID(p)
 	ref := "package-id=" + id
 	if p.PURL != "" {
@@ -116,7 +119,7 @@ func cdxComponent(p *software.Package, refs uniquer) cdx.Component {
 	if c.Name == "" {
 		c.Name = "unknown"
 	}
-	if ls := cdxLicenses(p.Licenses); ls != nil {
+	if ls := cdxLicenses(p.Licenses, lc); ls != nil {
 		c.Licenses = ls
 	}
 	props := []cdx.Property{{Name: propCataloger, Value: p.Cataloger}}
@@ -145,11 +148,11 @@ func cdxComponent(p *software.Package, refs uniquer) cdx.Component {
 // cdxLicenses: one compound SPDX expression is an expression; otherwise each
 // license is an SPDX identifier when it is exactly one, else a name (CycloneDX does
 // not allow mixing expressions with licenses).
-func cdxLicenses(ls []string) *cdx.Licenses {
+func cdxLicenses(ls []string, lc licenses) *cdx.Licenses {
 	if len(ls) == 0 {
 		return nil
 	}
-	if len(ls) == 1 && !spdxLicenseID(ls[0]) && spdxExpression(ls[0]) {
+	if len(ls) == 1 && !lc.spdxLicenseID(ls[0]) && lc.spdxExpression(ls[0]) {
 		return &cdx.Licenses{{Expression: ls[0]}}
 	}
 	out := make(cdx.Licenses, 0, len(ls))
@@ -157,7 +160,7 @@ func cdxLicenses(ls []string) *cdx.Licenses {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
-		if spdxLicenseID(l) {
+		if lc.spdxLicenseID(l) {
 			out = append(out, cdx.LicenseChoice{License: &cdx.License{ID: l}})
 		} else {
 			out = append(out, cdx.LicenseChoice{License: &cdx.License{Name: l}})

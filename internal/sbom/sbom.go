@@ -145,20 +145,39 @@ func documentUUID(s *Subject, created time.Time) string {
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
-// spdxLicenseID reports whether l is exactly an active SPDX license identifier.
-func spdxLicenseID(l string) bool {
-	ok, id := spdxexp.ActiveLicense(l)
-	return ok && id == l
+// licenses remembers, for one document, what each license string is in SPDX terms
+// (packages repeat the same few licenses, and validating one is slow).
+type licenses map[string]uint8
+
+const (
+	licenseChecked    uint8 = 1 << iota
+	licenseID               // exactly an active SPDX license identifier
+	licenseExpression       // a valid SPDX license expression
+)
+
+func (c licenses) kind(l string) uint8 {
+	if k, ok := c[l]; ok {
+		return k
+	}
+	k := licenseChecked
+	if ok, id := spdxexp.ActiveLicense(l); ok && id == l {
+		k |= licenseID | licenseExpression
+	} else if l != "" && len(l) <= 4096 {
+		if ok, _ := spdxexp.ValidateLicenses([]string{l}); ok {
+			k |= licenseExpression
+		}
+	}
+	if len(c) < 10_000 {
+		c[l] = k
+	}
+	return k
 }
 
+// spdxLicenseID reports whether l is exactly an active SPDX license identifier.
+func (c licenses) spdxLicenseID(l string) bool { return c.kind(l)&licenseID != 0 }
+
 // spdxExpression reports whether l is a valid SPDX license expression.
-func spdxExpression(l string) bool {
-	if l == "" || len(l) > 4096 {
-		return false
-	}
-	ok, _ := spdxexp.ValidateLicenses([]string{l})
-	return ok
-}
+func (c licenses) spdxExpression(l string) bool { return c.kind(l)&licenseExpression != 0 }
 
 func toolName(t Tool) string {
 	if t.Name == "" {

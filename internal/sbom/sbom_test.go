@@ -85,7 +85,7 @@ func richSubject() Subject {
 		Digest:   dig,
 		Platform: "linux/arm64/v8",
 		Software: software.Inventory{
-			Distro: &software.Distro{ID: "debian", IDLike: []string{"ubuntu", "other"}, VersionID: "12", VersionCodename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"},
+			Distro:   &software.Distro{ID: "debian", IDLike: []string{"ubuntu", "other"}, VersionID: "12", VersionCodename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"},
 			Packages: []software.Package{libc, zlib, stdcpp, ssl, musl, logrus, v2, stdlib, babel, lodash, lodash2, yaml, log4j, odd},
 		},
 	}
@@ -157,13 +157,7 @@ func TestTimestamp(t *testing.T) {
 		if !strings.Contains(string(b), "2027-01-01T00:00:00Z") {
 			t.Errorf("%s: no creation time 2027-01-01T00:00:00Z in\n%s", w.name, b)
 		}
-		var la, lb []string
-		for _, l := range strings.Split(string(a), "\n") {
-			la = append(la, l)
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			lb = append(lb, l)
-		}
+		la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
 		if len(la) != len(lb) {
 			t.Fatalf("%s: %d lines, then %d", w.name, len(la), len(lb))
 		}
@@ -188,7 +182,7 @@ func expected(s Subject, format string) Subject {
 		p := &s.Software.Packages[i]
 		var ls []string
 		if format == "spdx" {
-			if l := spdxLicenseDeclared(p.Licenses); l != noAssertion {
+			if l := spdxLicenseDeclared(p.Licenses, licenses{}); l != noAssertion {
 				ls = []string{l}
 			}
 		} else {

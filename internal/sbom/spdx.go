@@ -50,6 +50,7 @@ func WriteSPDX(w io.Writer, s Subject, t Tool) error {
 		},
 	}
 	ids := uniquer{"DOCUMENT": 1}
+	lc := licenses{}
 	root := &spdx.Package{
 		PackageName:             s.subjectName(),
 		PackageSPDXIdentifier:   common.ElementID(ids.unique("Image")),
@@ -114,14 +115,14 @@ func WriteSPDX(w io.Writer, s Subject, t Tool) error {
 		contains(p)
 	}
 	for i := range s.Software.Packages {
-		contains(spdxPackage(&s.Software.Packages[i], ids))
+		contains(spdxPackage(&s.Software.Packages[i], ids, lc))
 	}
 	return spdxjson.Write(doc, w, spdxjson.Indent("  "), spdxjson.EscapeHTML(false))
 }
 
 // spdxPackage is one package; its SPDXID is made of its ecosystem, name and
 // version (sanitised) and its package-id hash, so it is stable and unique.
-func spdxPackage(p *software.Package, ids uniquer) *spdx.Package {
+func spdxPackage(p *software.Package, ids uniquer, lc licenses) *spdx.Package {
 	id := "Package-" + spdxIDPart(string(p.Ecosystem)+"-"+p.Name+"-"+p.Version) + "-" + packageID(p)
 	sp := &spdx.Package{
 		PackageName:             p.Name,
@@ -131,7 +132,7 @@ func spdxPackage(p *software.Package, ids uniquer) *spdx.Package {
 		PackageOriginator:       &common.Originator{Originator: noAssertion},
 		PackageDownloadLocation: noAssertion,
 		PackageLicenseConcluded: noAssertion,
-		PackageLicenseDeclared:  spdxLicenseDeclared(p.Licenses),
+		PackageLicenseDeclared:  spdxLicenseDeclared(p.Licenses, lc),
 		PackageCopyrightText:    noAssertion,
 		PrimaryPackagePurpose:   purposeLibrary,
 	}
@@ -176,17 +177,17 @@ func purlRef(purl string) *spdx.PackageExternalReference {
 
 // spdxLicenseDeclared is the licenses as one SPDX expression (joined by AND), or
 // NOASSERTION when one of them is not a valid SPDX expression.
-func spdxLicenseDeclared(ls []string) string {
+func spdxLicenseDeclared(ls []string, lc licenses) string {
 	var parts []string
 	for _, l := range ls {
 		l = strings.TrimSpace(l)
 		if l == "" {
 			continue
 		}
-		if !spdxExpression(l) {
+		if !lc.spdxExpression(l) {
 			return noAssertion
 		}
-		if len(ls) > 1 && !spdxLicenseID(l) {
+		if len(ls) > 1 && !lc.spdxLicenseID(l) {
 			l = "(" + l + ")"
 		}
 		parts = append(parts, l)
