@@ -55,7 +55,7 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 	refs := uniquer{root.BOMRef: 1}
 	comps := make([]cdx.Component, 0, len(s.Software.Packages)+1)
 	deps := make([]string, 0, cap(comps))
-	lc := licenses{}
+	lc := newLicenses()
 	if d := s.Software.Distro; d != nil {
 		c := cdx.Component{
 			BOMRef:      refs.unique("os:" + distroString(d)),
@@ -99,7 +99,7 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 
 // cdxComponent is one package's component; its bom-ref is the purl with a
 // package-id qualifier (stable: a hash of what identifies the package).
-func cdxComponent(p *software.Package, refs uniquer, lc licenses) cdx.Component {
+func cdxComponent(p *software.Package, refs uniquer, lc *licenses) cdx.Component {
 	id := packageID(p)
 	ref := "package-id=" + id
 	if p.PURL != "" {
@@ -148,7 +148,7 @@ func cdxComponent(p *software.Package, refs uniquer, lc licenses) cdx.Component 
 // cdxLicenses: one compound SPDX expression is an expression; otherwise each
 // license is an SPDX identifier when it is exactly one, else a name (CycloneDX does
 // not allow mixing expressions with licenses).
-func cdxLicenses(ls []string, lc licenses) *cdx.Licenses {
+func cdxLicenses(ls []string, lc *licenses) *cdx.Licenses {
 	if len(ls) == 0 {
 		return nil
 	}

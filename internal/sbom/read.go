@@ -239,8 +239,11 @@ func (rd *reading) add(what, purl, name, version string, licenses []string, prop
 		}
 	}
 	p.Location.LayerDiffID = firstOf(props[propLayerDiffID], props["syft:location:0:layerID"])
-	p.SourceName = props[propSourceName]
-	p.SourceVersion = props[propSourceVersion]
+	p.SourceName = firstOf(props[propSourceName], props["syft:metadata:source"])
+	p.SourceVersion = firstOf(props[propSourceVersion], props["syft:metadata:sourceVersion"])
+	if p.SourceVersion == p.Version {
+		p.SourceVersion = "" // recorded only when it differs
+	}
 	if _, ours := props[propCataloger]; ours {
 		p.Arch = props[propArch] // Palisade wrote it: exactly what the inventory said
 	} else if a := props[propArch]; a != "" {

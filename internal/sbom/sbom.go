@@ -146,38 +146,47 @@ func documentUUID(s *Subject, created time.Time) string {
 }
 
 // licenses remembers, for one document, what each license string is in SPDX terms
-// (packages repeat the same few licenses, and validating one is slow).
-type licenses map[string]uint8
+// (packages repeat the same few licenses, and validating one is slow). Expression
+// validation is bounded: strings longer than maxExpression, and new strings after
+// maxValidations of them, are not taken for expressions.
+type licenses struct {
+	kinds       map[string]uint8
+	validations int
+}
 
 const (
 	licenseChecked    uint8 = 1 << iota
 	licenseID               // exactly an active SPDX license identifier
 	licenseExpression       // a valid SPDX license expression
+
+	maxExpression  = 512
+	maxValidations = 4096
 )
 
-func (c licenses) kind(l string) uint8 {
-	if k, ok := c[l]; ok {
+func newLicenses() *licenses { return &licenses{kinds: map[string]uint8{}} }
+
+func (c *licenses) kind(l string) uint8 {
+	if k, ok := c.kinds[l]; ok {
 		return k
 	}
 	k := licenseChecked
 	if ok, id := spdxexp.ActiveLicense(l); ok && id == l {
 		k |= licenseID | licenseExpression
-	} else if l != "" && len(l) <= 4096 {
+	} else if l != "" && len(l) <= maxExpression && c.validations < maxValidations {
+		c.validations++
 		if ok, _ := spdxexp.ValidateLicenses([]string{l}); ok {
 			k |= licenseExpression
 		}
 	}
-	if len(c) < 10_000 {
-		c[l] = k
-	}
+	c.kinds[l] = k
 	return k
 }
 
 // spdxLicenseID reports whether l is exactly an active SPDX license identifier.
-func (c licenses) spdxLicenseID(l string) bool { return c.kind(l)&licenseID != 0 }
+func (c *licenses) spdxLicenseID(l string) bool { return c.kind(l)&licenseID != 0 }
 
 // spdxExpression reports whether l is a valid SPDX license expression.
-func (c licenses) spdxExpression(l string) bool { return c.kind(l)&licenseExpression != 0 }
+func (c *licenses) spdxExpression(l string) bool { return c.kind(l)&licenseExpression != 0 }
 
 func toolName(t Tool) string {
 	if t.Name == "" {

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	spdxjson "github.com/spdx/tools-golang/json"
 )
 
 // schemaFiles maps the official schemas' $id (and the URLs their $refs resolve to)
@@ -71,7 +73,14 @@ func TestSchemas(t *testing.T) {
 	for _, s := range []Subject{richSubject(), rootfs, {}, {Name: "empty:latest", Digest: dig}} {
 		t.Run(s.Name, func(t *testing.T) {
 			validate(t, cdxSchema, write(t, writeCDX, s))
-			validate(t, spdxSchema, write(t, writeSPDX, s))
+			doc := write(t, writeSPDX, s)
+			validate(t, spdxSchema, doc)
+			if _, err := spdxjson.Read(bytes.NewReader(doc)); err != nil {
+				t.Errorf("the SPDX library does not read the document: %v", err)
+			}
+			if err := cdx.NewBOMDecoder(bytes.NewReader(write(t, writeCDX, s)), cdx.BOMFileFormatJSON).Decode(new(cdx.BOM)); err != nil {
+				t.Errorf("the CycloneDX library does not read the document: %v", err)
+			}
 		})
 	}
 }

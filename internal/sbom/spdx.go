@@ -50,7 +50,7 @@ func WriteSPDX(w io.Writer, s Subject, t Tool) error {
 		},
 	}
 	ids := uniquer{"DOCUMENT": 1}
-	lc := licenses{}
+	lc := newLicenses()
 	root := &spdx.Package{
 		PackageName:             s.subjectName(),
 		PackageSPDXIdentifier:   common.ElementID(ids.unique("Image")),
@@ -122,7 +122,7 @@ func WriteSPDX(w io.Writer, s Subject, t Tool) error {
 
 // spdxPackage is one package; its SPDXID is made of its ecosystem, name and
 // version (sanitised) and its package-id hash, so it is stable and unique.
-func spdxPackage(p *software.Package, ids uniquer, lc licenses) *spdx.Package {
+func spdxPackage(p *software.Package, ids uniquer, lc *licenses) *spdx.Package {
 	id := "Package-" + spdxIDPart(string(p.Ecosystem)+"-"+p.Name+"-"+p.Version) + "-" + packageID(p)
 	sp := &spdx.Package{
 		PackageName:             p.Name,
@@ -177,7 +177,7 @@ func purlRef(purl string) *spdx.PackageExternalReference {
 
 // spdxLicenseDeclared is the licenses as one SPDX expression (joined by AND), or
 // NOASSERTION when one of them is not a valid SPDX expression.
-func spdxLicenseDeclared(ls []string, lc licenses) string {
+func spdxLicenseDeclared(ls []string, lc *licenses) string {
 	var parts []string
 	for _, l := range ls {
 		l = strings.TrimSpace(l)
