@@ -29,6 +29,12 @@ const (
 	maxDepth = 64
 )
 
+// The bounds Read applies (tests lower them).
+var (
+	sizeLimit    int64 = MaxSize
+	packageLimit       = MaxPackages
+)
+
 // readerCataloger is the cataloger of a package read from an SBOM that does not
 // name one.
 const readerCataloger = "sbom"
@@ -36,12 +42,12 @@ const readerCataloger = "sbom"
 // Read reads a CycloneDX (1.4 to 1.6) or SPDX (2.2, 2.3) JSON document; name names
 // the input in errors. Packages without a usable Package URL are Problems.
 func Read(r io.Reader, name string) (*Subject, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, sizeLimit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("%s: SBOM larger than %d bytes", name, MaxSize)
+	if int64(len(data)) > sizeLimit {
+		return nil, fmt.Errorf("%s: SBOM larger than %d bytes", name, sizeLimit)
 	}
 	var probe struct {
 		BOMFormat   json.RawMessage `json:"bomFormat"`
@@ -110,8 +116,8 @@ type reading struct {
 
 func (rd *reading) count() error {
 	rd.n++
-	if rd.n > MaxPackages {
-		return fmt.Errorf("%s: more than %d packages", rd.name, MaxPackages)
+	if rd.n > packageLimit {
+		return fmt.Errorf("%s: more than %d packages", rd.name, packageLimit)
 	}
 	return nil
 }
@@ -387,8 +393,8 @@ func readSPDX(data []byte, name, version string) (*Subject, error) {
 	}
 	rd := &reading{name: name}
 	rd.s.Name = doc.DocumentName
-	if len(doc.Packages) > MaxPackages {
-		return nil, fmt.Errorf("%s: more than %d packages", name, MaxPackages)
+	if len(doc.Packages) > packageLimit {
+		return nil, fmt.Errorf("%s: more than %d packages", name, packageLimit)
 	}
 	described := map[common.ElementID]bool{}
 	for _, r := range doc.Relationships {

@@ -338,7 +338,12 @@ func TestReadForeign(t *testing.T) {
 }
 
 func TestReadErrors(t *testing.T) {
-	big := strings.Repeat(" ", MaxSize+1)
+	oldSize, oldPackages := sizeLimit, packageLimit
+	sizeLimit, packageLimit = 4096, 3
+	t.Cleanup(func() { sizeLimit, packageLimit = oldSize, oldPackages })
+	big := `{"bomFormat":"CycloneDX","specVersion":"1.6"}` + strings.Repeat(" ", 4096)
+	four := `{"type":"library","name":"a","purl":"pkg:npm/a@1"}`
+	four = strings.Repeat(four+",", 3) + four
 	deep := `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + strings.Repeat(`{"type":"library","name":"x","components":[`, maxDepth+2) + strings.Repeat(`]}`, maxDepth+2) + `]}`
 	for _, tc := range []struct{ name, doc, want string }{
 		{"empty", ``, "in.json:1: unexpected end of JSON input"},
@@ -349,8 +354,10 @@ func TestReadErrors(t *testing.T) {
 		{"cdx format", `{"bomFormat":"SWID","specVersion":"1.6"}`, `in.json: bomFormat is not "CycloneDX"`},
 		{"spdx 2.1", `{"spdxVersion":"SPDX-2.1"}`, `in.json: "SPDX-2.1": only SPDX-2.2 and SPDX-2.3 JSON are read`},
 		{"spdx type", `{"spdxVersion":"SPDX-2.3","packages":{}}`, "in.json:1: json: cannot unmarshal object"},
-		{"too big", big, fmt.Sprintf("in.json: SBOM larger than %d bytes", MaxSize)},
-		{"too deep", deep, fmt.Sprintf("in.json: components nested deeper than %d", maxDepth)},
+		{"too big", big, "in.json: SBOM larger than 4096 bytes"},
+		{"cdx too many", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + four + `]}`, "in.json: more than 3 packages"},
+		{"cdx too many nested", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"x","components":[` + four + `]}]}`, "in.json: more than 3 packages"},
+		{"spdx too many", `{"spdxVersion":"SPDX-2.3","packages":[` + strings.Repeat(`{"SPDXID":"SPDXRef-a","name":"a"},`, 3) + `{"SPDXID":"SPDXRef-b","name":"b"}]}`, "in.json: more than 3 packages"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Read(strings.NewReader(tc.doc), "in.json")
@@ -358,6 +365,11 @@ func TestReadErrors(t *testing.T) {
 				t.Errorf("error %v, want %s...", err, tc.want)
 			}
 		})
+	}
+	packageLimit = MaxPackages
+	want := fmt.Sprintf("in.json: components nested deeper than %d", maxDepth)
+	if _, err := Read(strings.NewReader(deep), "in.json"); err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }
 
