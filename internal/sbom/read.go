@@ -138,8 +138,31 @@ func (rd *reading) finish() *Subject {
 	return &rd.s
 }
 
+// cdxDocument is the part of a CycloneDX document Read uses. Read decodes only
+// this part: the rest (declarations, vulnerabilities, formulation, ...) is not
+// needed, and the library does not decode every valid document's rest.
+type cdxDocument struct {
+	Metadata *struct {
+		Component *cdxPart `json:"component"`
+	} `json:"metadata"`
+	Components []cdxPart `json:"components"`
+}
+
+// cdxPart is the part of a component Read uses.
+type cdxPart struct {
+	BOMRef      string              `json:"bom-ref"`
+	Type        cdx.ComponentType   `json:"type"`
+	Name        string              `json:"name"`
+	Version     string              `json:"version"`
+	Description string              `json:"description"`
+	PackageURL  string              `json:"purl"`
+	Licenses    []cdx.LicenseChoice `json:"licenses"`
+	Properties  []cdx.Property      `json:"properties"`
+	Components  []cdxPart           `json:"components"`
+}
+
 func readCycloneDX(data []byte, name string) (*Subject, error) {
-	var bom cdx.BOM
+	var bom cdxDocument
 	if err := json.Unmarshal(data, &bom); err != nil {
 		return nil, jsonError(name, data, err)
 	}
@@ -155,15 +178,13 @@ func readCycloneDX(data []byte, name string) (*Subject, error) {
 			rd.s.Digest = p.Version
 		}
 	}
-	if bom.Components != nil {
-		if err := rd.cdxComponents(*bom.Components, 0); err != nil {
-			return nil, err
-		}
+	if err := rd.cdxComponents(bom.Components, 0); err != nil {
+		return nil, err
 	}
 	return rd.finish(), nil
 }
 
-func (rd *reading) cdxComponents(cs []cdx.Component, depth int) error {
+func (rd *reading) cdxComponents(cs []cdxPart, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%s: components nested deeper than %d", rd.name, maxDepth)
 	}
@@ -173,16 +194,14 @@ func (rd *reading) cdxComponents(cs []cdx.Component, depth int) error {
 			return err
 		}
 		rd.cdxComponent(c)
-		if c.Components != nil {
-			if err := rd.cdxComponents(*c.Components, depth+1); err != nil {
-				return err
-			}
+		if err := rd.cdxComponents(c.Components, depth+1); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (rd *reading) cdxComponent(c *cdx.Component) {
+func (rd *reading) cdxComponent(c *cdxPart) {
 	props := cdxProps(c.Properties)
 	if c.Type == cdx.ComponentTypeOS {
 		if rd.s.Software.Distro == nil {
@@ -198,28 +217,23 @@ func (rd *reading) cdxComponent(c *cdx.Component) {
 		return // a file, not a package
 	}
 	var licenses []string
-	if c.Licenses != nil {
-		for _, l := range *c.Licenses {
-			switch {
-			case l.Expression != "":
-				licenses = append(licenses, l.Expression)
-			case l.License != nil && l.License.ID != "":
-				licenses = append(licenses, l.License.ID)
-			case l.License != nil && l.License.Name != "":
-				licenses = append(licenses, l.License.Name)
-			}
+	for _, l := range c.Licenses {
+		switch {
+		case l.Expression != "":
+			licenses = append(licenses, l.Expression)
+		case l.License != nil && l.License.ID != "":
+			licenses = append(licenses, l.License.ID)
+		case l.License != nil && l.License.Name != "":
+			licenses = append(licenses, l.License.Name)
 		}
 	}
 	rd.add(fmt.Sprintf("component %q (bom-ref %q)", c.Name, c.BOMRef), c.PackageURL, c.Name, c.Version, licenses, props)
 }
 
 // cdxProps is the properties as a map (the first of each name).
-func cdxProps(ps *[]cdx.Property) map[string]string {
+func cdxProps(ps []cdx.Property) map[string]string {
 	m := map[string]string{}
-	if ps == nil {
-		return m
-	}
-	for _, p := range *ps {
+	for _, p := range ps {
 		if _, dup := m[p.Name]; !dup {
 			m[p.Name] = p.Value
 		}

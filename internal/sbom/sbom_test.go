@@ -423,3 +423,35 @@ func TestLicenseBounds(t *testing.T) {
 		t.Error("identifiers and expressions seen before are no longer recognised")
 	}
 }
+
+// TestReadSpecExamples reads every valid example document of the CycloneDX
+// specification (testdata/cyclonedx-valid): each is read without an error, and every
+// package Read returns has an ecosystem, a name and its purl.
+func TestReadSpecExamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "cyclonedx-valid", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatal(err, files)
+	}
+	total := 0
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Read(f, filepath.Base(path))
+		f.Close()
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		for _, p := range s.Software.Packages {
+			if p.Ecosystem == "" || p.Name == "" || p.PURL == "" {
+				t.Errorf("%s: package %+v", path, p)
+			}
+		}
+		total += len(s.Software.Packages)
+	}
+	if total == 0 {
+		t.Error("no package read from the specification's examples")
+	}
+}
