@@ -424,14 +424,17 @@ func TestLicenseBounds(t *testing.T) {
 	}
 }
 
-// TestReadSpecExamples reads every valid example document of the CycloneDX
-// specification (testdata/cyclonedx-valid): each is read without an error, and every
-// package Read returns has an ecosystem, a name and its purl.
+// TestReadSpecExamples reads the valid example documents of the CycloneDX
+// specification (testdata/cyclonedx-valid) and SPDX's examples
+// (testdata/spdx-valid): each is read without an error, and every package Read
+// returns has an ecosystem, a name and its purl.
 func TestReadSpecExamples(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "cyclonedx-valid", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatal(err, files)
+	cdxFiles, err1 := filepath.Glob(filepath.Join("testdata", "cyclonedx-valid", "*.json"))
+	spdxFiles, err2 := filepath.Glob(filepath.Join("testdata", "spdx-valid", "*.json"))
+	if err1 != nil || err2 != nil || len(cdxFiles) == 0 || len(spdxFiles) == 0 {
+		t.Fatal(err1, err2, cdxFiles, spdxFiles)
 	}
+	files := append(cdxFiles, spdxFiles...)
 	total := 0
 	for _, path := range files {
 		f, err := os.Open(path)
@@ -450,6 +453,7 @@ func TestReadSpecExamples(t *testing.T) {
 			}
 		}
 		total += len(s.Software.Packages)
+		t.Logf("%s: %d packages, %d problems", filepath.Base(path), len(s.Software.Packages), len(s.Software.Problems))
 	}
 	if total == 0 {
 		t.Error("no package read from the specification's examples")
