@@ -11,10 +11,6 @@ import (
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/package-url/packageurl-go"
-	"github.com/spdx/tools-golang/convert"
-	"github.com/spdx/tools-golang/spdx/v2/common"
-	"github.com/spdx/tools-golang/spdx/v2/v2_2"
-	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
 
 	"github.com/palisade-k8s/palisade/internal/software"
 )
@@ -77,11 +73,11 @@ func Read(r io.Reader, name string) (*Subject, error) {
 			return nil, fmt.Errorf("%s: spdxVersion is not a string", name)
 		}
 		switch version {
-		case v2_2.Version, spdx.Version:
+		case "SPDX-2.2", "SPDX-2.3":
 		default:
 			return nil, fmt.Errorf("%s: %q: only SPDX-2.2 and SPDX-2.3 JSON are read", name, version)
 		}
-		return readSPDX(data, name, version)
+		return readSPDX(data, name)
 	}
 	return nil, fmt.Errorf("%s: not a CycloneDX (bomFormat) or SPDX (spdxVersion) JSON document", name)
 }
@@ -390,53 +386,79 @@ func parseDistroQualifier(q string) *software.Distro {
 	return &software.Distro{ID: q}
 }
 
-func readSPDX(data []byte, name, version string) (*Subject, error) {
-	var doc spdx.Document
-	if version == spdx.Version {
-		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, jsonError(name, data, err)
-		}
-	} else {
-		var old v2_2.Document
-		if err := json.Unmarshal(data, &old); err != nil {
-			return nil, jsonError(name, data, err)
-		}
-		if err := convert.Document(old, &doc); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+// spdxDocument is the part of an SPDX 2.2 or 2.3 JSON document Read uses (the two
+// versions spell it the same way). Read decodes only this part, leniently: an
+// element identifier is any string.
+type spdxDocument struct {
+	Name              string     `json:"name"`
+	DocumentDescribes []string   `json:"documentDescribes"`
+	Packages          []spdxPart `json:"packages"`
+	Relationships     []struct {
+		A    string `json:"spdxElementId"`
+		B    string `json:"relatedSpdxElement"`
+		Type string `json:"relationshipType"`
+	} `json:"relationships"`
+}
+
+// spdxPart is the part of an SPDX package Read uses.
+type spdxPart struct {
+	SPDXID                string `json:"SPDXID"`
+	Name                  string `json:"name"`
+	VersionInfo           string `json:"versionInfo"`
+	Description           string `json:"description"`
+	Comment               string `json:"comment"`
+	LicenseConcluded      string `json:"licenseConcluded"`
+	LicenseDeclared       string `json:"licenseDeclared"`
+	PrimaryPackagePurpose string `json:"primaryPackagePurpose"`
+	ExternalRefs          []struct {
+		Type    string `json:"referenceType"`
+		Locator string `json:"referenceLocator"`
+	} `json:"externalRefs"`
+}
+
+const spdxDocumentID = "SPDXRef-DOCUMENT"
+
+func readSPDX(data []byte, name string) (*Subject, error) {
+	var doc spdxDocument
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, jsonError(name, data, err)
 	}
-	rd := &reading{name: name}
-	rd.s.Name = doc.DocumentName
 	if len(doc.Packages) > packageLimit {
 		return nil, fmt.Errorf("%s: more than %d packages", name, packageLimit)
 	}
-	described := map[common.ElementID]bool{}
+	rd := &reading{name: name}
+	rd.s.Name = doc.Name
+	described := map[string]bool{}
+	for _, id := range doc.DocumentDescribes {
+		described[id] = true
+	}
 	for _, r := range doc.Relationships {
-		if r != nil && r.Relationship == common.TypeRelationshipDescribe && r.RefA.ElementRefID == "DOCUMENT" && r.RefA.DocumentRefID == "" {
-			described[r.RefB.ElementRefID] = true
+		switch {
+		case r.Type == "DESCRIBES" && r.A == spdxDocumentID:
+			described[r.B] = true
+		case r.Type == "DESCRIBED_BY" && r.B == spdxDocumentID:
+			described[r.A] = true
 		}
 	}
 	rootSeen := false
-	for _, p := range doc.Packages {
-		if p == nil {
-			continue
-		}
+	for i := range doc.Packages {
+		p := &doc.Packages[i]
 		purl := ""
-		for _, ref := range p.PackageExternalReferences {
-			if ref != nil && strings.EqualFold(ref.RefType, "purl") {
+		for _, ref := range p.ExternalRefs {
+			if strings.EqualFold(ref.Type, "purl") {
 				purl = ref.Locator
 				break
 			}
 		}
-		props := commentProps(p.PackageComment)
+		props := commentProps(p.Comment)
 		purpose := strings.ReplaceAll(p.PrimaryPackagePurpose, "-", "_")
-		if !rootSeen && described[p.PackageSPDXIdentifier] && (purpose == purposeContainer || purl == "" || strings.HasPrefix(purl, "pkg:oci/") || strings.HasPrefix(purl, "pkg:docker/")) {
+		if !rootSeen && described[p.SPDXID] && (purpose == purposeContainer || purl == "" || strings.HasPrefix(purl, "pkg:oci/") || strings.HasPrefix(purl, "pkg:docker/")) {
 			// The subject: the image (or directory) the document describes.
 			rootSeen = true
-			rd.s.Name = p.PackageName
+			rd.s.Name = p.Name
 			rd.s.Platform = props[propPlatform]
-			if strings.HasPrefix(p.PackageVersion, "sha256:") || strings.HasPrefix(p.PackageVersion, "sha512:") {
-				rd.s.Digest = p.PackageVersion
+			if strings.HasPrefix(p.VersionInfo, "sha256:") || strings.HasPrefix(p.VersionInfo, "sha512:") {
+				rd.s.Digest = p.VersionInfo
 			} else if u, err := packageurl.FromString(purl); err == nil && u.Type == "oci" {
 				rd.s.Digest = u.Version
 			}
@@ -444,7 +466,7 @@ func readSPDX(data []byte, name, version string) (*Subject, error) {
 		}
 		if purpose == purposeOS {
 			if rd.s.Software.Distro == nil {
-				d := &software.Distro{ID: p.PackageName, VersionID: p.PackageVersion, PrettyName: p.PackageDescription, VersionCodename: props[propCodename]}
+				d := &software.Distro{ID: p.Name, VersionID: p.VersionInfo, PrettyName: p.Description, VersionCodename: props[propCodename]}
 				if v := props[propIDLike]; v != "" {
 					d.IDLike = strings.Fields(v)
 				}
@@ -453,13 +475,13 @@ func readSPDX(data []byte, name, version string) (*Subject, error) {
 			continue
 		}
 		var licenses []string
-		for _, l := range []string{p.PackageLicenseDeclared, p.PackageLicenseConcluded} {
+		for _, l := range []string{p.LicenseDeclared, p.LicenseConcluded} {
 			if l = strings.TrimSpace(l); l != "" && l != noAssertion && l != "NONE" {
 				licenses = []string{l}
 				break
 			}
 		}
-		rd.add(fmt.Sprintf("package %q (SPDXID %q)", p.PackageName, "SPDXRef-"+string(p.PackageSPDXIdentifier)), purl, p.PackageName, p.PackageVersion, licenses, props)
+		rd.add(fmt.Sprintf("package %q (SPDXID %q)", p.Name, p.SPDXID), purl, p.Name, p.VersionInfo, licenses, props)
 	}
 	return rd.finish(), nil
 }
