@@ -459,3 +459,22 @@ func TestReadSpecExamples(t *testing.T) {
 		t.Error("no package read from the specification's examples")
 	}
 }
+
+// TestReadSPDXLenient: fields Read does not use cannot fail a document (a supplier
+// without its "Organization:" type, a creator without a type), and a document may
+// name its subject with DESCRIBED_BY.
+func TestReadSPDXLenient(t *testing.T) {
+	doc := `{"spdxVersion":"SPDX-2.3","name":"doc","creationInfo":{"creators":["somebody"]},
+	"packages":[
+		{"SPDXID":"SPDXRef-img","name":"app:1","versionInfo":"sha256:00","primaryPackagePurpose":"CONTAINER"},
+		{"SPDXID":"SPDXRef-a","name":"a","versionInfo":"1","supplier":"Debian project",
+		 "externalRefs":[{"referenceCategory":"PACKAGE_MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/a@1"}]}],
+	"relationships":[{"spdxElementId":"SPDXRef-img","relationshipType":"DESCRIBED_BY","relatedSpdxElement":"SPDXRef-DOCUMENT"}]}`
+	s, err := Read(strings.NewReader(doc), "in.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "app:1" || s.Digest != "sha256:00" || len(s.Software.Packages) != 1 || s.Software.Packages[0].Name != "a" {
+		t.Errorf("read %+v", s)
+	}
+}
