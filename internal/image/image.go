@@ -11,9 +11,9 @@ package image
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 )
@@ -72,6 +72,8 @@ type Progress struct {
 // Image is one image (one platform of an index) located but not yet read.
 type Image struct {
 	inventory.ImageInfo
+	layers []layerSource
+	rootfs string
 }
 
 // LayerError is a layer that cannot be applied safely or read.
@@ -91,35 +93,32 @@ func (e *LayerError) Error() string {
 
 func (e *LayerError) Unwrap() error { return e.Err }
 
-var errContract = errors.New("image: not implemented yet (contract)")
-
 // Open locates the images ref names: an OCI image layout directory, an OCI or
 // docker-save tar archive, or else a registry reference (auth from the Docker
 // config and its credential helpers). A multi-platform index yields the image of
-// Options.Platform, or every image with AllPlatforms.
-// CONTRACT: implemented by the image-reading branch.
+// Options.Platform, or every image with AllPlatforms. Only a registry reference
+// touches the network.
 func Open(ctx context.Context, ref string, o Options) ([]*Image, error) {
-	return nil, errContract
+	return open(ctx, ref, o)
 }
 
 // OpenRootFS treats a directory as the single layer of an image (--rootfs).
-// CONTRACT: implemented by the image-reading branch.
 func OpenRootFS(dir string) (*Image, error) {
-	return nil, errContract
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	img := &Image{rootfs: dir}
+	img.Ref, img.Source = dir, "rootfs"
+	img.Layers = []inventory.ImageLayer{{}}
+	return img, nil
 }
 
 // Read streams the image's layers once and applies them into an FS; the caller
 // closes it. A layer that cannot be applied is a *LayerError.
-// CONTRACT: implemented by the image-reading branch.
 func (img *Image) Read(ctx context.Context, o Options) (*FS, error) {
-	return nil, errContract
+	return img.read(ctx, o)
 }
-
-// FS is an image's filesystem (inventory.ImageFiles). Close removes its temporary
-// directory.
-type FS struct {
-	inventory.ImageFiles
-}
-
-// Close removes the kept content.
-func (f *FS) Close() error { return nil }
