@@ -92,6 +92,9 @@ func (a *applier) apply(layer int, hdr *tar.Header, r io.Reader) error {
 		return a.whiteout(layer, hdr.Name, comps)
 	}
 	dir, err := t.find(t.root, comps[:len(comps)-1], true, true, L, false)
+	if err == nil && !t.isDir(dir) {
+		err = errNotDir
+	}
 	if err != nil {
 		return a.layerErr(layer, hdr.Name, err)
 	}
@@ -188,6 +191,9 @@ func (a *applier) linkTarget(layer int, hdr *tar.Header) (*node, error) {
 		return nil, a.layerErr(layer, hdr.Name, errHardDir)
 	}
 	dir, err := t.find(t.root, comps[:len(comps)-1], true, false, int32(layer), false)
+	if err == nil && !t.isDir(dir) {
+		err = errNotDir
+	}
 	if err != nil {
 		if errors.Is(err, errNotFound) {
 			err = errHardlink
@@ -209,6 +215,9 @@ func (a *applier) whiteout(layer int, name string, comps []string) error {
 	L := int32(layer)
 	base := comps[len(comps)-1]
 	dir, err := t.find(t.root, comps[:len(comps)-1], true, false, L, false)
+	if err == nil && !t.isDir(dir) {
+		err = errNotDir
+	}
 	if errors.Is(err, errNotFound) || errors.Is(err, errNotDir) {
 		return nil // nothing below to hide
 	}

@@ -72,11 +72,9 @@ func (f *FS) layerName(i int) string {
 	return fmt.Sprintf("#%d", i)
 }
 
-// comps splits an io/fs name (unrooted; a leading "/" is tolerated for
-// software.Layers callers) into components.
+// comps splits an io/fs name (unrooted) into components.
 func comps(name string) ([]string, bool) {
-	name = strings.TrimPrefix(name, "/")
-	if name == "" || name == "." {
+	if name == "." {
 		return nil, true
 	}
 	if !fs.ValidPath(name) {
@@ -108,7 +106,7 @@ func (f *FS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := f.info(n, path.Base("/"+strings.TrimPrefix(name, "/")))
+	info := f.info(n, path.Base(name))
 	switch f.t.typeOf(n) {
 	case inventory.EntryDir:
 		return &dirFile{f: f, n: n, info: info}, nil
@@ -145,7 +143,7 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.info(n, path.Base("/"+strings.TrimPrefix(name, "/"))), nil
+	return f.info(n, path.Base(name)), nil
 }
 
 // Lstat does not follow a final symlink.
@@ -154,7 +152,7 @@ func (f *FS) Lstat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.info(n, path.Base("/"+strings.TrimPrefix(name, "/"))), nil
+	return f.info(n, path.Base(name)), nil
 }
 
 // ReadLink returns a symlink's target as written.
@@ -192,7 +190,7 @@ func (f *FS) dirEntries(n *node) []fs.DirEntry {
 
 // LayerOf is the layer of the final version of name (symlinks followed), or -1.
 func (f *FS) LayerOf(name string) int {
-	n, err := f.lookup("stat", name, true)
+	n, err := f.lookup("stat", unroot(name), true)
 	if err != nil {
 		return -1
 	}
@@ -207,7 +205,7 @@ func (f *FS) LayerOf(name string) int {
 // versions).
 func (f *FS) Versions(name string) []software.Version {
 	p := "/" + strings.TrimPrefix(path.Clean("/"+name), "/")
-	if n, err := f.lookup("stat", name, true); err == nil {
+	if n, err := f.lookup("stat", unroot(name), true); err == nil {
 		p = n.path
 	}
 	idx := f.kept[p]
@@ -225,6 +223,15 @@ func (f *FS) openVersion(e *entry) fs.File {
 		src = &f.t.entries[e.linkTo]
 	}
 	return f.openContent(src, fileInfo{name: path.Base(e.Path), size: src.Size, mode: src.Mode, sys: &e.ImageEntry})
+}
+
+// unroot makes a software.Layers name ("/etc/x" or "etc/x") an io/fs name.
+func unroot(name string) string {
+	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+	if name == "" {
+		return "."
+	}
+	return name
 }
 
 // Walk calls fn for every entry of every layer in order.
