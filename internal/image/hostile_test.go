@@ -157,8 +157,8 @@ func TestRootFS(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(dir, "etc"), 0o755))
 	must(os.WriteFile(filepath.Join(dir, "etc/os-release"), []byte("ID=x\n"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, ".wh.literal"), []byte("w"), 0o644))
-	must(os.Symlink("/etc/hostname", filepath.Join(dir, "hostlink")))                       // absolute: the rootfs's, absent
-	must(os.Symlink("../../../../../../etc/hostname", filepath.Join(dir, "etc/escape")))   // clamped at the root
+	must(os.Symlink("/etc/hostname", filepath.Join(dir, "hostlink")))                    // absolute: the rootfs's, absent
+	must(os.Symlink("../../../../../../etc/hostname", filepath.Join(dir, "etc/escape"))) // clamped at the root
 	must(os.Symlink("os-release", filepath.Join(dir, "etc/rel")))
 	img, err := OpenRootFS(dir)
 	must(err)
