@@ -55,6 +55,7 @@ type applier struct {
 	tempDir   string
 	memBytes  int64
 	keptBytes int64
+	claimed   int64 // sizes the image's entries claim
 	head      [headSize]byte
 }
 

@@ -162,6 +162,7 @@ func (a *applier) applyLayer(ctx context.Context, i int, l layerSource, p *progr
 	defer done()
 	lr := &limitReader{r: ur, max: a.lim.MaxLayerBytes, imageMax: a.lim.MaxImageBytes, total: imageBytes}
 	tr := tar.NewReader(lr)
+	var claimed int64
 	for n := 0; ; n++ {
 		if n&255 == 0 && ctx.Err() != nil {
 			return a.layerErr(i, "", ctx.Err())
@@ -172,6 +173,15 @@ func (a *applier) applyLayer(ctx context.Context, i int, l layerSource, p *progr
 		}
 		if err != nil {
 			return a.layerErr(i, "", fmt.Errorf("reading the layer's tar: %w", err))
+		}
+		// The tar reader makes a sparse file's holes itself: bound what entries
+		// claim as well as what is read.
+		if hdr.Size > 0 {
+			claimed += hdr.Size
+			a.claimed += hdr.Size
+			if claimed > lr.max || a.claimed > lr.imageMax {
+				return a.layerErr(i, hdr.Name, fmt.Errorf("entry sizes: %w", errUncompressedLimit))
+			}
 		}
 		if err := a.apply(i, hdr, tr); err != nil {
 			var le *LayerError
