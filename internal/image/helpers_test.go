@@ -84,7 +84,7 @@ func (zeroReader) Read(b []byte) (int, error) {
 func gz(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	if _, err := w.Write(b); err != nil {
 		t.Fatal(err)
 	}

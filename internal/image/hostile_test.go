@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 )
@@ -183,5 +186,34 @@ func TestRootFS(t *testing.T) {
 	}
 	if _, err := OpenRootFS(filepath.Join(dir, "etc/os-release")); err == nil {
 		t.Error("a file as a rootfs")
+	}
+}
+
+func TestCompressions(t *testing.T) {
+	raw := layerTar(t, file("etc/z", "zstd"))
+	var zbuf bytes.Buffer
+	zw, err := zstd.NewWriter(&zbuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := rawImage(gz(t, layerTar(t, file("etc/g", "gzip"))), zbuf.Bytes(), layerTar(t, file("etc/p", "plain"))).Read(context.Background(), Options{Keep: keepAll, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := strings.Join(view(t, f), " "); got != "etc/ etc/g=gzip etc/p=plain etc/z=zstd" {
+		t.Errorf("view %s", got)
+	}
+	if _, err := rawImage([]byte("BZh91AY&SY")).Read(context.Background(), Options{}); err == nil || !strings.Contains(err.Error(), "unsupported layer compression") {
+		t.Errorf("bzip2: %v", err)
+	}
+	if _, err := rawImage([]byte{0x1f, 0x8b, 0, 0}).Read(context.Background(), Options{}); err == nil {
+		t.Error("truncated gzip accepted")
 	}
 }
