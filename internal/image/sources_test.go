@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -321,5 +322,46 @@ func TestCorruptBlob(t *testing.T) {
 	var le *LayerError
 	if !errors.As(err, &le) || le.Layer != im.Layers[1].Digest {
 		t.Errorf("corrupt blob: %v", err)
+	}
+}
+
+// TestInsecureRegistry: a plain-HTTP registry is reached only when its host is in
+// Options.Insecure (127.0.0.2: go-containerregistry reaches 127.0.0.1 over HTTP by
+// itself).
+func TestInsecureRegistry(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 here: %v", err)
+	}
+	s := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	s.Listener.Close()
+	s.Listener = ln
+	s.Start()
+	defer s.Close()
+	host := strings.TrimPrefix(s.URL, "http://")
+	ref := host + "/plain/app:1"
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, testImage(t, v1.Platform{OS: "linux", Architecture: "amd64"}, "x")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := Open(ctx, ref, Options{}); err == nil {
+		t.Fatal("plain HTTP without Insecure")
+	}
+	imgs, err := Open(ctx, ref, Options{Insecure: []string{host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := imgs[0].Read(ctx, Options{Keep: keepAll, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, err := fs.ReadFile(f, "usr/bin/app"); err != nil || string(b) != "app x" {
+		t.Errorf("usr/bin/app: %q %v", b, err)
 	}
 }
