@@ -191,8 +191,13 @@ func (a *applier) applyLayer(ctx context.Context, i int, l layerSource, p *progr
 			return err
 		}
 	}
-	// Read what follows the tar's end so the blob's digest is verified.
-	if _, err := io.Copy(io.Discard, cr); err != nil {
+	// Read what follows the tar's end (padding) so the blob's digest is
+	// verified; bounded by the blob's size when known.
+	rest := a.lim.MaxLayerBytes
+	if l.size > 0 {
+		rest = l.size + 1
+	}
+	if _, err := io.Copy(io.Discard, io.LimitReader(cr, rest)); err != nil {
 		return a.layerErr(i, "", err)
 	}
 	return nil

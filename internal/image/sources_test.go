@@ -365,3 +365,22 @@ func TestInsecureRegistry(t *testing.T) {
 		t.Errorf("usr/bin/app: %q %v", b, err)
 	}
 }
+
+// TestLayoutSymlinkEscape: a layout's blob that is a symlink out of the layout is
+// not followed.
+func TestLayoutSymlinkEscape(t *testing.T) {
+	img := testImage(t, v1.Platform{OS: "linux", Architecture: "amd64"}, "x")
+	lay := writeLayout(t, mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img}))
+	im := openOne(t, lay, Options{})
+	outside := filepath.Join(t.TempDir(), "outside")
+	p := filepath.Join(lay, "blobs", "sha256", strings.TrimPrefix(im.Layers[0].Digest, "sha256:"))
+	if err := os.Rename(p, outside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Read(context.Background(), Options{TempDir: t.TempDir()}); err == nil {
+		t.Fatal("a blob outside the layout was read")
+	}
+}
