@@ -2,11 +2,18 @@
 // `docker save` archives, registries (go-containerregistry) and root filesystem
 // directories. Layers are streamed once and applied as a container runtime applies
 // them (whiteouts, opaque directories, hardlinks; symlinks resolved inside the image
-// root only) into an FS that keeps only the metadata of every entry and the content
-// of the files a reader asked for (Options.Keep), in a private temporary directory.
-// Images are hostile input: an entry that would escape the root, a device node, a
-// decompression bomb or a file over the limits is a LayerError naming the image, the
-// layer and the entry.
+// root only) into an FS that keeps the metadata of every entry of every layer and
+// the content of the files a reader asked for (Options.Keep): small files in
+// memory, the rest in one file of a private 0700 temporary directory, written at
+// generated offsets (never under an entry's name) and removed by FS.Close.
+//
+// Images are hostile input. An entry that would escape the root ("../", a symlinked
+// parent leading above the root), a hardlink to nothing, an undecodable layer or a
+// decompression bomb over Limits is a *LayerError naming the image, the layer and
+// the entry, and the image is not read; device nodes and files over the
+// kept-content limits are recorded and reported as notices (FS.Notices). At read
+// time symlinks resolve inside the image as in a container ("/.." is "/").
+// Nothing but a registry reference touches the network.
 package image
 
 import (
