@@ -384,3 +384,26 @@ func TestLayoutSymlinkEscape(t *testing.T) {
 		t.Fatal("a blob outside the layout was read")
 	}
 }
+
+func TestDockerArchiveOfSeveralImages(t *testing.T) {
+	a := testImage(t, v1.Platform{OS: "linux", Architecture: "amd64"}, "a")
+	b := testImage(t, v1.Platform{OS: "linux", Architecture: "arm64"}, "b")
+	p := filepath.Join(t.TempDir(), "two.tar")
+	ta, _ := name.NewTag("test/a:1")
+	tb, _ := name.NewTag("test/b:1")
+	if err := tarball.MultiWriteToFile(p, map[name.Tag]v1.Image{ta: a, tb: b}); err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := Open(context.Background(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, im := range imgs {
+		got = append(got, im.Platform+" "+im.Config.Env[1])
+	}
+	slices.Sort(got)
+	if want := []string{"linux/amd64 MODE=a", "linux/arm64 MODE=b"}; !slices.Equal(got, want) {
+		t.Errorf("images %q, want %q", got, want)
+	}
+}
