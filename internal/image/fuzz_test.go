@@ -34,6 +34,7 @@ func FuzzApply(f *testing.F) {
 		}
 		f.Add(in)
 	}
+	f.Add(gz(f, layerTar(f, file("a", "1"), hardlink("b", "a"), whiteout(".wh.a"))))
 	tmp := f.TempDir()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		parts := bytes.SplitN(in, []byte{0x00, 0xff, 0x00, 0xff}, 2)

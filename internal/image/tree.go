@@ -89,8 +89,10 @@ func splitClean(name string) ([]string, error) {
 	if len(name) > maxPathLen {
 		return nil, errTooLong
 	}
-	var out []string
-	for _, c := range strings.Split(name, "/") {
+	out := make([]string, 0, strings.Count(name, "/")+1)
+	for rest := name; rest != ""; {
+		var c string
+		c, rest, _ = strings.Cut(rest, "/")
 		switch c {
 		case "", ".":
 		case "..":
