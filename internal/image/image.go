@@ -27,6 +27,7 @@ import (
 
 // KeepFunc says from an entry's unrooted path, mode, size and first bytes (up to
 // 512) whether its content is kept (software.Cataloger.Keep, secret candidates).
+// head is valid only during the call.
 type KeepFunc func(name string, mode fs.FileMode, size int64, head []byte) bool
 
 // Options are how images are located and read.
