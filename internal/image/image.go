@@ -2,24 +2,32 @@
 // `docker save` archives, registries (go-containerregistry) and root filesystem
 // directories. Layers are streamed once and applied as a container runtime applies
 // them (whiteouts, opaque directories, hardlinks; symlinks resolved inside the image
-// root only) into an FS that keeps only the metadata of every entry and the content
-// of the files a reader asked for (Options.Keep), in a private temporary directory.
-// Images are hostile input: an entry that would escape the root, a device node, a
-// decompression bomb or a file over the limits is a LayerError naming the image, the
-// layer and the entry.
+// root only) into an FS that keeps the metadata of every entry of every layer and
+// the content of the files a reader asked for (Options.Keep): small files in
+// memory, the rest in one file of a private 0700 temporary directory, written at
+// generated offsets (never under an entry's name) and removed by FS.Close.
+//
+// Images are hostile input. An entry that would escape the root ("../", a symlinked
+// parent leading above the root), a hardlink to nothing, an undecodable layer or a
+// decompression bomb over Limits is a *LayerError naming the image, the layer and
+// the entry, and the image is not read; device nodes and files over the
+// kept-content limits are recorded and reported as notices (FS.Notices). At read
+// time symlinks resolve inside the image as in a container ("/.." is "/").
+// Nothing but a registry reference touches the network.
 package image
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 )
 
 // KeepFunc says from an entry's unrooted path, mode, size and first bytes (up to
 // 512) whether its content is kept (software.Cataloger.Keep, secret candidates).
+// head is valid only during the call.
 type KeepFunc func(name string, mode fs.FileMode, size int64, head []byte) bool
 
 // Options are how images are located and read.
@@ -72,6 +80,8 @@ type Progress struct {
 // Image is one image (one platform of an index) located but not yet read.
 type Image struct {
 	inventory.ImageInfo
+	layers []layerSource
+	rootfs string
 }
 
 // LayerError is a layer that cannot be applied safely or read.
@@ -91,35 +101,32 @@ func (e *LayerError) Error() string {
 
 func (e *LayerError) Unwrap() error { return e.Err }
 
-var errContract = errors.New("image: not implemented yet (contract)")
-
 // Open locates the images ref names: an OCI image layout directory, an OCI or
 // docker-save tar archive, or else a registry reference (auth from the Docker
 // config and its credential helpers). A multi-platform index yields the image of
-// Options.Platform, or every image with AllPlatforms.
-// CONTRACT: implemented by the image-reading branch.
+// Options.Platform, or every image with AllPlatforms. Only a registry reference
+// touches the network.
 func Open(ctx context.Context, ref string, o Options) ([]*Image, error) {
-	return nil, errContract
+	return open(ctx, ref, o)
 }
 
 // OpenRootFS treats a directory as the single layer of an image (--rootfs).
-// CONTRACT: implemented by the image-reading branch.
 func OpenRootFS(dir string) (*Image, error) {
-	return nil, errContract
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	img := &Image{rootfs: dir}
+	img.Ref, img.Source = dir, "rootfs"
+	img.Layers = []inventory.ImageLayer{{}}
+	return img, nil
 }
 
 // Read streams the image's layers once and applies them into an FS; the caller
 // closes it. A layer that cannot be applied is a *LayerError.
-// CONTRACT: implemented by the image-reading branch.
 func (img *Image) Read(ctx context.Context, o Options) (*FS, error) {
-	return nil, errContract
+	return img.read(ctx, o)
 }
-
-// FS is an image's filesystem (inventory.ImageFiles). Close removes its temporary
-// directory.
-type FS struct {
-	inventory.ImageFiles
-}
-
-// Close removes the kept content.
-func (f *FS) Close() error { return nil }
