@@ -4,6 +4,8 @@
 #
 #   hack/fuzz.sh               each target for $FUZZTIME (default 10s)
 #   FUZZTIME=2m hack/fuzz.sh   longer, e.g. before a release
+#   FUZZMINIMIZETIME=60s       minimise new inputs longer (default 5s: a loaded CI
+#                              machine spends most of a short run minimising)
 #
 # A crasher makes `go test -fuzz` write the failing input to testdata/fuzz/<Target>/ in
 # the target's package and fail; this script then fails too and names the file. Commit
@@ -31,7 +33,7 @@ for t in "${targets[@]}"; do
 	say "[$i/${#targets[@]}] $name in ./$dir ($((SECONDS - start))s so far)"
 	ok=
 	for attempt in 1 2; do
-		if "$go" test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir" >/tmp/palisade-fuzz.$$ 2>&1; then
+		if "$go" test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "${FUZZMINIMIZETIME:-5s}" "./$dir" >/tmp/palisade-fuzz.$$ 2>&1; then
 			ok=1
 			break
 		fi
