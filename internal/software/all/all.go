@@ -2,6 +2,7 @@
 // side effects.
 package all
 
-// The catalogers' imports, one per package database or ecosystem, e.g.
-//
-//	_ "github.com/palisade-k8s/palisade/internal/software/dpkg"
+// The catalogers' imports, one per package database or ecosystem.
+import (
+	_ "github.com/palisade-k8s/palisade/internal/software/golang"
+)
