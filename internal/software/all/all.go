@@ -6,4 +6,5 @@ package all
 import (
 	_ "github.com/palisade-k8s/palisade/internal/software/golang"
 	_ "github.com/palisade-k8s/palisade/internal/software/npm"
+	_ "github.com/palisade-k8s/palisade/internal/software/python"
 )
