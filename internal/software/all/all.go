@@ -4,6 +4,7 @@ package all
 
 // The catalogers' imports, one per package database or ecosystem.
 import (
+	_ "github.com/palisade-k8s/palisade/internal/software/dotnet"
 	_ "github.com/palisade-k8s/palisade/internal/software/golang"
 	_ "github.com/palisade-k8s/palisade/internal/software/java"
 	_ "github.com/palisade-k8s/palisade/internal/software/npm"
