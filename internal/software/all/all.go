@@ -10,4 +10,5 @@ import (
 	_ "github.com/palisade-k8s/palisade/internal/software/npm"
 	_ "github.com/palisade-k8s/palisade/internal/software/python"
 	_ "github.com/palisade-k8s/palisade/internal/software/ruby"
+	_ "github.com/palisade-k8s/palisade/internal/software/rust"
 )
