@@ -1,7 +1,8 @@
 // Package python catalogs installed Python distributions from their core
 // metadata (https://packaging.python.org/en/latest/specifications/core-metadata/):
-// `*.dist-info/METADATA` (wheels, pip) and `*.egg-info/PKG-INFO` or a `*.egg-info`
-// file (setuptools, distribution packages), wherever they are (site-packages,
+// `*.dist-info/METADATA` (wheels, pip), `*.egg-info/PKG-INFO` or a `*.egg-info`
+// file (setuptools, distribution packages) and `*.egg/EGG-INFO/PKG-INFO`
+// (unzipped eggs), wherever they are (site-packages,
 // dist-packages, virtual environments). The name is recorded as the metadata
 // spells it; the Package URL carries the PEP 503 normalised name, as the purl
 // specification and vulnerability databases key PyPI packages by it.
@@ -47,7 +48,9 @@ func isMetadata(name string) bool {
 	case base == "METADATA":
 		return strings.HasSuffix(path.Dir(name), ".dist-info")
 	case base == "PKG-INFO":
-		return strings.HasSuffix(path.Dir(name), ".egg-info")
+		// setuptools' *.egg-info directory, or an unzipped egg's EGG-INFO.
+		dir := path.Dir(name)
+		return strings.HasSuffix(dir, ".egg-info") || path.Base(dir) == "EGG-INFO" && strings.HasSuffix(path.Dir(dir), ".egg")
 	}
 	return strings.HasSuffix(base, ".egg-info")
 }

@@ -88,12 +88,14 @@ func TestParseMetadata(t *testing.T) {
 			"Metadata-Version: 2.4\nName: zope.interface\nVersion: 6.0\nLicense-Expression: ZPL-2.1\nLicense: Zope Public License\n")},
 		"usr/lib/python3.11/site-packages/long-1.0.dist-info/METADATA": {Data: []byte(
 			"Name: long\nVersion: 1.0\nLicense: Copyright (c) someone\n        |\n        | Permission is hereby granted\nClassifier: License :: OSI Approved :: BSD License\nClassifier: Programming Language :: Python\n")},
-		"usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info":                     {Data: []byte("Metadata-Version: 2.1\nName: PyJWT\nVersion: 2.6.0\nLicense: UNKNOWN\n")},
-		"srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/PKG-INFO":      {Data: []byte("Name: six\nVersion: 1.16.0\n")},
-		"srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/top_level.txt": {Data: []byte("six\n")},
-		"srv/venv/lib/python3.9/site-packages/bad-1.0.dist-info/METADATA":        {Data: []byte("Name bad\n")},
-		"srv/venv/lib/python3.9/site-packages/noversion-1.0.dist-info/METADATA":  {Data: []byte("Name: noversion\n")},
-		"srv/venv/lib/python3.9/site-packages/other/METADATA":                    {Data: []byte("Name: x\nVersion: 1\n")},
+		"usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info":                                 {Data: []byte("Metadata-Version: 2.1\nName: PyJWT\nVersion: 2.6.0\nLicense: UNKNOWN\n")},
+		"srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/PKG-INFO":                  {Data: []byte("Name: six\nVersion: 1.16.0\n")},
+		"srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/top_level.txt":             {Data: []byte("six\n")},
+		"srv/venv/lib/python3.9/site-packages/bad-1.0.dist-info/METADATA":                    {Data: []byte("Name bad\n")},
+		"srv/venv/lib/python3.9/site-packages/noversion-1.0.dist-info/METADATA":              {Data: []byte("Name: noversion\n")},
+		"srv/venv/lib/python3.9/site-packages/simplejson-3.19.1-py3.9.egg/EGG-INFO/PKG-INFO": {Data: []byte("Name: simplejson\nVersion: 3.19.1\nLicense: MIT License\n")},
+		"srv/venv/lib/python3.9/site-packages/x/EGG-INFO/PKG-INFO":                           {Data: []byte("Name: x\nVersion: 1\n")},
+		"srv/venv/lib/python3.9/site-packages/other/METADATA":                                {Data: []byte("Name: x\nVersion: 1\n")},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
 	var got []string
@@ -105,6 +107,7 @@ func TestParseMetadata(t *testing.T) {
 		"Flask_Cors pkg:pypi/flask-cors@4.0.0 MIT /usr/lib/python3.11/site-packages/Flask_Cors-4.0.0.dist-info/METADATA",
 		"PyJWT pkg:pypi/pyjwt@2.6.0  /usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info",
 		"long pkg:pypi/long@1.0 BSD License /usr/lib/python3.11/site-packages/long-1.0.dist-info/METADATA",
+		"simplejson pkg:pypi/simplejson@3.19.1 MIT License /srv/venv/lib/python3.9/site-packages/simplejson-3.19.1-py3.9.egg/EGG-INFO/PKG-INFO",
 		"six pkg:pypi/six@1.16.0  /srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/PKG-INFO",
 		"zope.interface pkg:pypi/zope-interface@6.0 ZPL-2.1 /usr/lib/python3.11/site-packages/zope.interface-6.0.dist-info/METADATA",
 	}
