@@ -2,6 +2,7 @@ package dotnet
 
 import (
 	"context"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -69,5 +70,31 @@ func BenchmarkParseDeps(b *testing.B) {
 		if _, err := ParseDeps(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+type versions map[int][]byte
+
+func (versions) LayerOf(string) int { return 3 }
+
+func (v versions) Versions(string) []software.Version {
+	var out []software.Version
+	for l := 0; l <= 3; l++ {
+		if b, ok := v[l]; ok {
+			fsys := fstest.MapFS{"f": {Data: b}}
+			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
+		}
+	}
+	return out
+}
+
+func TestLayerAttribution(t *testing.T) {
+	v := versions{
+		1: []byte(`{"libraries":{"A/1.0.0":{"type":"package"}}}`),
+		3: []byte(`{"libraries":{"A/1.0.0":{"type":"package"},"B/2.0.0":{"type":"package"}}}`),
+	}
+	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/x.deps.json": {Data: v[3]}}, software.Env{Layers: v})
+	if len(pkgs) != 2 || pkgs[0].Location.Layer != 1 || pkgs[1].Location.Layer != 3 {
+		t.Errorf("%+v", pkgs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -275,5 +276,62 @@ func BenchmarkCatalog(b *testing.B) {
 		if pkgs, _ := Catalog(context.Background(), fsys, software.Env{}); len(pkgs) != 500 {
 			b.Fatal(len(pkgs))
 		}
+	}
+}
+
+// versions is a fake image filesystem's Layers: one file with a version per
+// layer, the last one the final.
+type versions struct {
+	name string
+	data map[int][]byte
+	last int
+}
+
+func (v versions) LayerOf(name string) int {
+	if name == v.name {
+		return v.last
+	}
+	return -1
+}
+
+func (v versions) Versions(name string) []software.Version {
+	if name != v.name {
+		return nil
+	}
+	var out []software.Version
+	for l := 0; l <= v.last; l++ {
+		if b, ok := v.data[l]; ok {
+			fsys := fstest.MapFS{"f": {Data: b}}
+			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
+		}
+	}
+	return out
+}
+
+func lock(names ...string) []byte {
+	var entries []string
+	for _, n := range names {
+		name, version, _ := strings.Cut(n, "@")
+		entries = append(entries, `"node_modules/`+name+`":{"version":"`+version+`"}`)
+	}
+	return []byte(`{"lockfileVersion":3,"packages":{` + strings.Join(entries, ",") + `}}`)
+}
+
+// TestLayerAttribution: a lockfile's package is attributed to the oldest layer
+// from which every later version of the lockfile lists it.
+func TestLayerAttribution(t *testing.T) {
+	v := versions{name: "app/package-lock.json", last: 4, data: map[int][]byte{
+		0: lock("a@1", "b@1"),
+		1: lock("b@1", "e@1"),
+		2: lock("a@1", "b@2", "c@1", "e@1"),
+		4: lock("a@1", "b@2", "c@1", "d@1", "e@1"),
+	}}
+	pkgs, probs := Catalog(context.Background(), fstest.MapFS{v.name: {Data: v.data[4]}}, software.Env{Layers: v})
+	var got []string
+	for _, p := range pkgs {
+		got = append(got, p.Name+"@"+p.Version+":"+string(rune('0'+p.Location.Layer)))
+	}
+	if w := "a@1:2 b@2:2 c@1:2 d@1:4 e@1:1"; strings.Join(got, " ") != w || len(probs) != 0 {
+		t.Errorf("got %v %v, want %s", got, probs, w)
 	}
 }
