@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
+	"debug/elf"
 	"fmt"
 	"io"
 	"io/fs"
@@ -93,7 +94,8 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		if err != nil {
 			return
 		}
-		if !Keep(name, info.Mode(), info.Size(), head(fsys, name)) {
+		// The cheap tests first: the head is read only from a candidate.
+		if !Keep(name, info.Mode(), info.Size(), []byte("\x7fELF")) || !Keep(name, info.Mode(), info.Size(), head(fsys, name)) {
 			return
 		}
 		found, err := readFile(fsys, name, info.Size())
@@ -192,6 +194,9 @@ func Read(r io.ReaderAt) (bi *buildinfo.BuildInfo, err error) {
 			bi, err = nil, fmt.Errorf("malformed executable: %v", p)
 		}
 	}()
+	if !mayBeGo(r) {
+		return nil, nil
+	}
 	bi, err = buildinfo.Read(r)
 	if err != nil {
 		switch err.Error() {
@@ -201,6 +206,30 @@ func Read(r io.ReaderAt) (bi *buildinfo.BuildInfo, err error) {
 		return nil, fmt.Errorf("go build information: %w", err)
 	}
 	return bi, nil
+}
+
+// goSections are sections only the Go linker writes: an ELF file without any
+// of them is not a Go binary, and buildinfo.Read would search its whole data
+// segment for the build information's magic (slow on large shared objects).
+var goSections = []string{".go.buildinfo", ".note.go.buildid", ".gopclntab", ".gosymtab", ".data.rel.ro.gopclntab"}
+
+// mayBeGo reports whether r may be a Go binary: false only for an ELF file
+// without Go's sections.
+func mayBeGo(r io.ReaderAt) bool {
+	magic := make([]byte, 4)
+	if _, err := r.ReadAt(magic, 0); err != nil || string(magic) != "\x7fELF" {
+		return true
+	}
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return true // buildinfo.Read says what is wrong
+	}
+	for _, name := range goSections {
+		if f.Section(name) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // seekReaderAt reads at an offset through Seek and Read.

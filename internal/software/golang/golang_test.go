@@ -350,3 +350,48 @@ func BenchmarkCatalog(b *testing.B) {
 }
 
 var _ io.ReaderAt = (*seekReaderAt)(nil)
+
+// countFS counts the files opened.
+type countFS struct {
+	fs.FS
+	opens *int
+}
+
+func (c countFS) Open(name string) (fs.File, error) {
+	f, err := c.FS.Open(name)
+	if err == nil {
+		if st, _ := f.Stat(); st != nil && !st.IsDir() {
+			*c.opens++
+		}
+	}
+	return f, err
+}
+
+// TestOnlyCandidatesOpened: files that cannot be binaries by name and mode are
+// never opened, and an ELF file without Go's sections is not searched.
+func TestOnlyCandidatesOpened(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for i := 0; i < 50; i++ {
+		fsys["usr/share/doc/f"+string(rune('a'+i%26))+strings.Repeat("x", i/26)] = &fstest.MapFile{Data: []byte("\x7fELF..."), Mode: 0o644}
+	}
+	n := 0
+	if pkgs, _ := Catalog(context.Background(), countFS{fsys, &n}, software.Env{}); len(pkgs) != 0 || n != 0 {
+		t.Errorf("%d packages, %d files opened", len(pkgs), n)
+	}
+	for _, name := range []string{"/bin/ls", "/usr/bin/env", "/bin/true"} {
+		b, err := os.ReadFile(name)
+		if err != nil || !bytes.HasPrefix(b, []byte("\x7fELF")) || bytes.Contains(b, []byte("\xff Go buildinf:")) {
+			continue
+		}
+		if mayBeGo(bytes.NewReader(b)) {
+			t.Errorf("%s may be Go", name)
+		}
+		self, _ := os.Executable()
+		sb, err := os.ReadFile(self)
+		if err != nil || !mayBeGo(bytes.NewReader(sb)) {
+			t.Errorf("the test binary is not Go: %v", err)
+		}
+		return
+	}
+	t.Log("no non-Go ELF executable on this machine")
+}

@@ -88,7 +88,8 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 			return nil
 		}
 		info, err := d.Info()
-		if err != nil || !Keep(name, info.Mode(), info.Size(), head(fsys, name)) {
+		// The cheap tests first: the head is read only from a candidate.
+		if err != nil || !Keep(name, info.Mode(), info.Size(), []byte("\x7fELF")) || !Keep(name, info.Mode(), info.Size(), head(fsys, name)) {
 			return nil
 		}
 		found, err := readFile(fsys, name, info.Size())
