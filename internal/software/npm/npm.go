@@ -83,6 +83,11 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		if !d.Type().IsRegular() {
 			return
 		}
+		switch path.Base(name) {
+		case "package.json", "package-lock.json", "npm-shrinkwrap.json":
+		default:
+			return
+		}
 		info, err := d.Info()
 		if err != nil || !Keep(name, info.Mode(), info.Size(), nil) {
 			return
