@@ -8,6 +8,7 @@ import (
 	_ "github.com/palisade-k8s/palisade/internal/software/golang"
 	_ "github.com/palisade-k8s/palisade/internal/software/java"
 	_ "github.com/palisade-k8s/palisade/internal/software/npm"
+	_ "github.com/palisade-k8s/palisade/internal/software/php"
 	_ "github.com/palisade-k8s/palisade/internal/software/python"
 	_ "github.com/palisade-k8s/palisade/internal/software/ruby"
 	_ "github.com/palisade-k8s/palisade/internal/software/rust"

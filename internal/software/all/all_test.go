@@ -54,7 +54,7 @@ func TestLanguageCatalogers(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	sort.Strings(names)
-	for _, want := range []string{"dotnet-deps", "go-binary", "java-archive", "npm", "python", "ruby-gemspec", "rust-auditable"} {
+	for _, want := range []string{"dotnet-deps", "go-binary", "java-archive", "npm", "php-composer", "python", "ruby-gemspec", "rust-auditable"} {
 		if i := sort.SearchStrings(names, want); i == len(names) || names[i] != want {
 			t.Errorf("cataloger %s is not registered: %v", want, names)
 		}
