@@ -62,10 +62,11 @@ func npmFixture(t testing.TB) string {
 	return dir
 }
 
-// npmLs is the ground truth: the name@version set of `npm ls --all --json`.
-func npmLs(t *testing.T, dir string) []string {
+// npmLs is the ground truth: the name@version set of `npm ls --all --json`
+// (with more arguments, e.g. -g).
+func npmLs(t *testing.T, dir string, args ...string) []string {
 	t.Helper()
-	cmd := exec.Command("npm", "ls", "--all", "--json")
+	cmd := exec.Command("npm", append([]string{"ls", "--all", "--json"}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
@@ -135,6 +136,33 @@ func TestInstalledTreeMatchesNpmLs(t *testing.T) {
 	}
 	if got := sorted(set); strings.Join(got, "\n") != strings.Join(want, "\n") || len(probs) != 0 {
 		t.Errorf("lockfile alone: %v %v", got, probs)
+	}
+}
+
+// TestGlobalTreeMatchesNpmLs compares the machine's global npm tree (npm
+// itself and its bundled dependencies) with `npm ls -g --all --json`.
+func TestGlobalTreeMatchesNpmLs(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed")
+	}
+	out, err := exec.Command("npm", "root", "-g").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := strings.TrimSpace(string(out))
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("no global tree: %v", err)
+	}
+	want := npmLs(t, t.TempDir(), "-g")
+	pkgs, _ := Catalog(context.Background(), os.DirFS(filepath.Dir(root)), software.Env{})
+	set := map[string]bool{}
+	for _, p := range pkgs {
+		if strings.HasPrefix(p.Location.Path, "/"+filepath.Base(root)+"/") {
+			set[p.Name+"@"+p.Version] = true
+		}
+	}
+	if got := sorted(set); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cataloged %d:\n%s\nnpm ls -g %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 	}
 }
 
