@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -196,6 +197,15 @@ func (a *archiveReader) readEntry(f *zip.File, limit int64) ([]byte, error) {
 }
 
 func (a *archiveReader) read(r io.ReaderAt, size int64, loc string, depth int) {
+	// archive/zip allocates every central directory entry before saying how
+	// many there are: count them first.
+	if n, err := entryCount(r, size); err != nil {
+		a.problem(loc, fmt.Errorf("java archive: %w", err))
+		return
+	} else if n > maxEntries {
+		a.problem(loc, fmt.Errorf("java archive: %d entries, over the bound of %d", n, maxEntries))
+		return
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		a.problem(loc, fmt.Errorf("java archive: %w", err))
@@ -270,6 +280,42 @@ func (a *archiveReader) read(r io.ReaderAt, size int64, loc string, depth int) {
 		}
 		a.read(bytes.NewReader(b), int64(len(b)), inner, depth+1)
 	}
+}
+
+// entryCount reads the number of entries from a zip's end of central directory
+// record (or its zip64 record).
+func entryCount(r io.ReaderAt, size int64) (uint64, error) {
+	const eocdLen, maxComment = 22, 65535
+	if size < eocdLen {
+		return 0, zip.ErrFormat
+	}
+	tail := min(size, eocdLen+maxComment)
+	buf := make([]byte, tail)
+	if _, err := r.ReadAt(buf, size-tail); err != nil && err != io.EOF {
+		return 0, err
+	}
+	i := bytes.LastIndex(buf, []byte("PK\x05\x06"))
+	if i < 0 || len(buf)-i < eocdLen {
+		return 0, zip.ErrFormat
+	}
+	n := uint64(binary.LittleEndian.Uint16(buf[i+10:]))
+	if n != 0xffff {
+		return n, nil
+	}
+	// zip64: the locator is just before the record and points at the zip64
+	// end of central directory record.
+	if i < 20 || string(buf[i-20:i-16]) != "PK\x06\x07" {
+		return n, nil
+	}
+	off := binary.LittleEndian.Uint64(buf[i-20+8:])
+	rec := make([]byte, 56)
+	if off > uint64(size) {
+		return 0, zip.ErrFormat
+	}
+	if _, err := r.ReadAt(rec, int64(off)); err != nil || string(rec[:4]) != "PK\x06\x06" {
+		return 0, zip.ErrFormat
+	}
+	return binary.LittleEndian.Uint64(rec[32:]), nil
 }
 
 // isPomProperties matches META-INF/maven/<group>/<artifact>/pom.properties.

@@ -205,6 +205,33 @@ func TestZipBombs(t *testing.T) {
 	}
 }
 
+// TestEntryCount: the entries are counted before archive/zip reads them, and
+// an archive with too many is a problem.
+func TestEntryCount(t *testing.T) {
+	files := map[string][]byte{}
+	for i := 0; i < 300; i++ {
+		files[strings.Repeat("d/", i%5)+string(rune('a'+i%26))+strings.Repeat("x", i/26)] = nil
+	}
+	z := zipOf(t, files)
+	if n, err := entryCount(bytes.NewReader(z), int64(len(z))); n != 300 || err != nil {
+		t.Errorf("entryCount = %d, %v", n, err)
+	}
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	w.SetComment(strings.Repeat("c", 1000))
+	for i := 0; i < 70000; i++ {
+		w.CreateHeader(&zip.FileHeader{Name: string(rune('a' + i%26)), Method: zip.Store})
+	}
+	w.Close()
+	z = buf.Bytes()
+	if n, err := entryCount(bytes.NewReader(z), int64(len(z))); n != 70000 || err != nil {
+		t.Errorf("zip64 entryCount = %d, %v", n, err)
+	}
+	if _, err := entryCount(bytes.NewReader([]byte("PK\x03\x04")), 4); err == nil {
+		t.Errorf("a truncated zip has entries")
+	}
+}
+
 func TestParseProperties(t *testing.T) {
 	got := ParseProperties([]byte("# c\n! c\n  groupId = org.x\nartifactId:a\\\n  b\nversion 1.0\nkey\\=x=y\nempty\n"))
 	want := map[string]string{"groupId": "org.x", "artifactId": "ab", "version": "1.0", "key=x": "y", "empty": ""}
