@@ -1,0 +1,190 @@
+// Package dotnet catalogs .NET applications and runtimes from their *.deps.json
+// files (written by the SDK beside every framework-dependent or self-contained
+// app, and shipped with each shared framework under dotnet/shared/): the NuGet
+// packages ("type": "package") and runtime packs ("type": "runtimepack") of the
+// "libraries" map. Projects and references are the application's own code.
+//
+// Why: ASP.NET Core and .NET runtime images (mcr.microsoft.com/dotnet/*) are common
+// in Kubernetes clusters, and the runtime's own version is what most .NET
+// advisories are about.
+package dotnet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/palisade-k8s/palisade/internal/software"
+)
+
+// Name is the cataloger's name.
+const Name = "dotnet-deps"
+
+// NuGet is the ecosystem of .NET packages (the purl type).
+const NuGet software.Ecosystem = "nuget"
+
+// Bounds.
+const (
+	MaxDepsSize = 32 << 20
+	maxEntries  = 100000
+)
+
+func init() {
+	software.Register(software.Cataloger{Name: Name, Keep: Keep, Catalog: Catalog})
+}
+
+// Keep keeps *.deps.json files.
+func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
+	return mode.IsRegular() && size <= MaxDepsSize && strings.HasSuffix(name, ".deps.json")
+}
+
+// Catalog reads every *.deps.json of fsys.
+func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
+	var pkgs []software.Package
+	var probs []software.Problem
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return fs.SkipAll
+		}
+		if err != nil {
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if name == "proc" || name == "sys" || name == "dev" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !strings.HasSuffix(name, ".deps.json") {
+			return nil
+		}
+		found, err := readFile(fsys, name)
+		if err != nil {
+			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
+		}
+		for i := range found {
+			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
+		}
+		attribute(env.Layers, name, found, MaxDepsSize, ParseDeps)
+		pkgs = append(pkgs, found...)
+		return nil
+	})
+	if err := ctx.Err(); err != nil {
+		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
+	}
+	return pkgs, probs
+}
+
+func readFile(fsys fs.FS, name string) ([]software.Package, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxDepsSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxDepsSize {
+		return nil, fmt.Errorf("over %d bytes", MaxDepsSize)
+	}
+	return ParseDeps(b)
+}
+
+// ParseDeps reads a deps.json: its NuGet packages and runtime packs, sorted.
+// Location is left to the caller.
+func ParseDeps(b []byte) ([]software.Package, error) {
+	var deps struct {
+		Libraries map[string]struct {
+			Type string `json:"type"`
+		} `json:"libraries"`
+	}
+	if err := json.Unmarshal(b, &deps); err != nil {
+		return nil, fmt.Errorf("deps.json: %w", err)
+	}
+	if len(deps.Libraries) > maxEntries {
+		return nil, fmt.Errorf("deps.json: %d libraries, over the bound of %d", len(deps.Libraries), maxEntries)
+	}
+	var out []software.Package
+	for key, lib := range deps.Libraries {
+		if lib.Type != "package" && lib.Type != "runtimepack" {
+			continue
+		}
+		name, version, ok := strings.Cut(key, "/")
+		name = strings.TrimPrefix(name, "runtimepack.")
+		if !ok || name == "" || version == "" {
+			continue
+		}
+		out = append(out, software.Package{
+			Ecosystem: NuGet,
+			Name:      name,
+			Version:   version,
+			PURL:      packageurl.NewPackageURL(packageurl.TypeNuget, "", name, version, nil, "").ToString(),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PURL < out[j].PURL })
+	return out, nil
+}
+
+// attribute sets the layer of each package read from name, a file listing many
+// packages: the oldest layer from which every later layer's version of the file
+// still lists the package at this version (software.Location.Layer).
+func attribute(layers software.Layers, name string, pkgs []software.Package, limit int64, parse func([]byte) ([]software.Package, error)) {
+	if layers == nil || len(pkgs) == 0 {
+		return
+	}
+	final := layers.LayerOf(name)
+	alive := map[string][]int{}
+	for i := range pkgs {
+		pkgs[i].Location.Layer = final
+		alive[pkgs[i].PURL] = append(alive[pkgs[i].PURL], i)
+	}
+	vs := layers.Versions(name)
+	for k := len(vs) - 1; k >= 0 && len(alive) > 0; k-- {
+		if vs[k].Layer >= final || vs[k].Open == nil {
+			continue
+		}
+		listed, err := readVersion(vs[k].Open, limit, parse)
+		if err != nil {
+			return
+		}
+		present := map[string]bool{}
+		for _, p := range listed {
+			present[p.PURL] = true
+		}
+		for purl, idx := range alive {
+			if !present[purl] {
+				delete(alive, purl)
+				continue
+			}
+			for _, i := range idx {
+				pkgs[i].Location.Layer = vs[k].Layer
+			}
+		}
+	}
+}
+
+func readVersion(open func() (fs.File, error), limit int64, parse func([]byte) ([]software.Package, error)) ([]software.Package, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("over %d bytes", limit)
+	}
+	return parse(b)
+}

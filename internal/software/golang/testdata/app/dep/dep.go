@@ -1,0 +1,5 @@
+// Package dep is a dependency replaced by a local directory.
+package dep
+
+// Hello says hello.
+func Hello() string { return "hello" }
