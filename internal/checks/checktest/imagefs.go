@@ -34,6 +34,7 @@ type MemImage struct {
 	entries [][]*inventory.ImageEntry // by layer, in order
 	content map[*inventory.ImageEntry][]byte
 	merged  map[string]*inventory.ImageEntry // unrooted path -> visible entry
+	parents map[string]bool                  // unrooted paths that have had children
 	layers  int
 }
 
@@ -41,7 +42,7 @@ type MemImage struct {
 // directories a layer does not list exist implicitly (mode 0755, owned by root) in
 // the merged view.
 func NewMemImage(layers [][]ImageFile) *MemImage {
-	m := &MemImage{content: map[*inventory.ImageEntry][]byte{}, merged: map[string]*inventory.ImageEntry{}, layers: len(layers)}
+	m := &MemImage{content: map[*inventory.ImageEntry][]byte{}, merged: map[string]*inventory.ImageEntry{}, parents: map[string]bool{".": true}, layers: len(layers)}
 	for li, files := range layers {
 		var list []*inventory.ImageEntry
 		for _, f := range files {
@@ -66,6 +67,9 @@ func NewMemImage(layers [][]ImageFile) *MemImage {
 				m.remove(p)
 			}
 			m.merged[unroot(p)] = &e
+			for d := path.Dir(unroot(p)); d != "." && !m.parents[d]; d = path.Dir(d) {
+				m.parents[d] = true
+			}
 			list = append(list, &e)
 		}
 		m.entries = append(m.entries, list)
@@ -76,6 +80,13 @@ func NewMemImage(layers [][]ImageFile) *MemImage {
 // remove hides the visible versions of p and everything under it.
 func (m *MemImage) remove(p string) {
 	u := unroot(p)
+	if e := m.merged[u]; e != nil {
+		e.Visible = false
+		delete(m.merged, u)
+	}
+	if !m.parents[u] {
+		return // nothing was ever under it
+	}
 	for name, e := range m.merged {
 		if name == u || u == "." || strings.HasPrefix(name, u+"/") {
 			e.Visible = false
@@ -184,13 +195,11 @@ func (m *MemImage) lookup(name string) (*inventory.ImageEntry, error) {
 	if e := m.merged[name]; e != nil {
 		return e, nil
 	}
-	prefix := name + "/"
-	if name == "." {
-		prefix = ""
-	}
-	for n := range m.merged {
-		if strings.HasPrefix(n, prefix) {
-			return &inventory.ImageEntry{Path: path.Clean("/" + name), Type: inventory.EntryDir, Mode: 0o755, Layer: -1, Visible: true}, nil
+	if m.parents[name] {
+		for n := range m.merged {
+			if name == "." || strings.HasPrefix(n, name+"/") {
+				return &inventory.ImageEntry{Path: path.Clean("/" + name), Type: inventory.EntryDir, Mode: 0o755, Layer: -1, Visible: true}, nil
+			}
 		}
 	}
 	return nil, fs.ErrNotExist
