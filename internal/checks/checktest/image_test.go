@@ -129,4 +129,3 @@ func TestMemImage(t *testing.T) {
 		t.Errorf("versions %+v, layer of /etc/passwd %d", vs, m.LayerOf("etc/passwd"))
 	}
 }
-
