@@ -118,3 +118,27 @@ func TestEOLPassed(t *testing.T) {
 		t.Error("an unlisted distribution has an end of life")
 	}
 }
+
+func BenchmarkPasswdUID(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; i < 1000; i++ {
+		sb.WriteString("user" + strings.Repeat("x", i%7) + ":x:1000:1000::/home/u:/bin/sh\n")
+	}
+	sb.WriteString("app:x:10001:10001::/home/app:/sbin/nologin\n")
+	text := sb.String()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, found, _ := passwdUID(strings.NewReader(text), "app"); !found {
+			b.Fatal("app not found")
+		}
+	}
+}
+
+func BenchmarkFileSecrets(b *testing.B) {
+	text := []byte(strings.Repeat("machine host.example.com login ci password ${PASSWORD}\n", 200) +
+		"[default]\naws_region = eu-west-1\nregistry=https://registry.npmjs.org/\n")
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		fileSecrets(".netrc", text)
+	}
+}

@@ -28,6 +28,7 @@ const (
 // list it. The file is read up to maxPasswdBytes and maxPasswdLines; a malformed line
 // is skipped, as the C library skips it.
 func passwdUID(r io.Reader, user string) (uid int, found bool, err error) {
+	prefix := []byte(user + ":")
 	sc := bufio.NewScanner(io.LimitReader(r, maxPasswdBytes))
 	sc.Buffer(make([]byte, 0, 4096), maxPasswdBytes)
 	for n := 0; sc.Scan(); n++ {
@@ -35,7 +36,7 @@ func passwdUID(r io.Reader, user string) (uid int, found bool, err error) {
 			return 0, false, errors.New("more than 100000 lines")
 		}
 		line := sc.Bytes()
-		if len(line) == 0 || line[0] == '#' {
+		if !bytes.HasPrefix(line, prefix) {
 			continue
 		}
 		f := bytes.SplitN(line, []byte(":"), 4)
