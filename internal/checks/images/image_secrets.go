@@ -18,6 +18,9 @@ import (
 	"github.com/palisade-k8s/palisade/internal/secrets"
 )
 
+// argScanner reads the password flags of client programs in the image's command.
+var argScanner = secrets.New(secrets.DefaultOptions())
+
 // secretDigests are the digests of matches.
 func secretDigests(ms []secrets.Match) [][32]byte {
 	out := make([][32]byte, len(ms))
@@ -119,9 +122,11 @@ func scanCredentialFiles(img *inventory.ImageInfo) (found []fileFinding, all []*
 }
 
 // remover says which later layer hid entry e: the first later entry at its path
-// (replaced) or at a parent directory (replaced by a file, or a directory); a
-// whiteout is not an entry, so a plain deletion names no layer.
-func remover(all []*inventory.ImageEntry, e *inventory.ImageEntry) string {
+// (replaced) or at a parent directory (replaced by a file). A whiteout is not an
+// entry (inventory.ImageFiles), so for a deletion it names the first later layer
+// whose build step names the file, as a likely candidate, and never quotes the step
+// (a build step may hold a secret).
+func remover(img *inventory.ImageInfo, all []*inventory.ImageEntry, e *inventory.ImageEntry) string {
 	for _, x := range all {
 		if x.Layer <= e.Layer {
 			continue
@@ -133,6 +138,12 @@ func remover(all []*inventory.ImageEntry, e *inventory.ImageEntry) string {
 			return fmt.Sprintf("replaced in layer %d (%s)", x.Layer, x.Path)
 		}
 	}
+	base := path.Base(e.Path)
+	for l := e.Layer + 1; l < len(img.Layers); l++ {
+		if strings.Contains(img.Layers[l].CreatedBy, base) {
+			return fmt.Sprintf("deleted by a later layer (probably layer %d, whose build step names %s)", l, base)
+		}
+	}
 	return "deleted by a later layer"
 }
 
@@ -140,7 +151,7 @@ func init() {
 	registerImage(&rules.Rule{
 		Meta: rules.Meta{
 			ID: "PAL-121", Title: "Secret in the image configuration", Severity: high,
-			Rationale: "ENV values and labels are stored in the image configuration, and the build history keeps the command of every RUN step with the ARG values it saw " +
+			Rationale: "ENV values, labels and the command line (Entrypoint and Cmd) are stored in the image configuration, and the build history keeps the command of every RUN step with the ARG values it saw " +
 				"(RUN |1 NPM_TOKEN=... /bin/sh -c ...): anyone who can pull the image reads them with docker inspect or docker history, and every container gets the ENV values.",
 			Remediation: "Pass build secrets with RUN --mount=type=secret (docker build --secret) instead of ARG or ENV, and runtime secrets from a Kubernetes Secret; rebuild the image and rotate the exposed credential.",
 			References:  []string{refBuildSecrets, refOCIConfig},
@@ -174,6 +185,22 @@ func init() {
 			sort.Strings(keys)
 			for _, k := range keys {
 				report(fmt.Sprintf("config.Labels[%q]", k), "label "+k, secrets.Detect(k, img.Config.Labels[k]))
+			}
+			// The command line the image runs: each argument, and the password flags
+			// of client programs (["mysql", "-pS3cr3t"]).
+			args := append(append([]string(nil), img.Config.Entrypoint...), img.Config.Cmd...)
+			argField := func(i int) string {
+				if i < len(img.Config.Entrypoint) {
+					return fmt.Sprintf("config.Entrypoint[%d]", i)
+				}
+				return fmt.Sprintf("config.Cmd[%d]", i-len(img.Config.Entrypoint))
+			}
+			byArg := map[int][]secrets.Match{}
+			for _, am := range argScanner.DetectArgs(args) {
+				byArg[am.Index] = append(byArg[am.Index], am.Match)
+			}
+			for i, a := range args {
+				report(argField(i), "the command-line argument "+argField(i), append(byArg[i], secrets.Detect("", a)...))
 			}
 			for i, h := range img.Config.History {
 				what := fmt.Sprintf("build step %d", i)
@@ -245,7 +272,7 @@ func init() {
 				}
 				if len(hidden) > 0 {
 					p.ReportImage(img.Location(f.e.Layer, f.e.Path, ""), secretDigests(hidden), "%s in layer %d holds %s, %s but still in the image",
-						f.e.Path, f.e.Layer, describeMatches(hidden), remover(all, f.e))
+						f.e.Path, f.e.Layer, describeMatches(hidden), remover(img, all, f.e))
 				}
 			}
 		},
