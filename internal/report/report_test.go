@@ -743,3 +743,15 @@ func TestSARIFImage(t *testing.T) {
 		t.Errorf("image results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTextEscapesImagePlace: a path inside an image comes from the image's layers
+// and is escaped like any input.
+func TestTextEscapesImagePlace(t *testing.T) {
+	img := finding.ObjectRef{APIVersion: finding.ConfigFileAPIVersion, Kind: finding.ImageKind, Name: "web:1"}
+	loc := finding.ImageLocation{Ref: "web:1\x1b[2J", LayerIndex: 0, Path: "/etc/\x1b[31mevil\nFAKE LINE"}
+	f := mkFinding("PAL-T02", img, "", loc.Path, finding.Location{File: loc.Ref, Provenance: finding.FromImage, Image: &loc}, "m", nil)
+	out := string(render(t, New("1.2.3", []finding.Finding{f}, nil, 1, 1, 0, finding.High, true, testRules), "text", Options{}))
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "\nFAKE LINE") {
+		t.Errorf("image place not escaped:\n%q", out)
+	}
+}
