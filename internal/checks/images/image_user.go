@@ -82,7 +82,7 @@ func rootUser(user string, files fs.FS) string {
 func init() {
 	registerImage(&rules.Rule{
 		Meta: rules.Meta{
-			ID: "PAL-120", Title: "Image runs as root", Severity: medium,
+			ID: "PAL-120", Title: "Image runs as root", Severity: high,
 			Rationale: "An image whose configuration sets no User, root, UID 0 (\"0:0\", \"root:root\") or a user its /etc/passwd maps to UID 0 runs its processes as root unless every pod that runs it sets runAsUser: " +
 				"a compromised process then owns the container's files and is one kernel or runtime flaw away from the node. Pods with runAsNonRoot refuse to start it.",
 			Remediation: "Build the image with a USER instruction naming an unprivileged numeric UID (USER 10001:10001) and give the files it writes to that user; set runAsNonRoot and runAsUser in the pod too.",
