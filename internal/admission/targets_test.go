@@ -19,7 +19,7 @@ func TestRuleTargets(t *testing.T) {
 		for _, n := range r.Needs {
 			fillable = fillable && admissionIndexes[n]
 		}
-		// A rule of files that are not Kubernetes objects (a Dockerfile) has nothing to
+		// A rule of inputs that are not Kubernetes objects (a Dockerfile, an image) has nothing to
 		// judge in a review: it may stay out of admission.
 		if pseudoOnly(r) && !r.RunsIn(rules.Admission) {
 			continue
@@ -40,13 +40,14 @@ func TestRuleTargets(t *testing.T) {
 }
 
 // pseudoOnly reports whether every kind a rule reads is one of Palisade's own kinds
-// (palisade.dev/v1: configuration files, Dockerfiles), which no review carries.
+// (palisade.dev/v1: configuration files, Dockerfiles, images), which no review
+// carries.
 func pseudoOnly(r *rules.Rule) bool {
 	if len(r.Kinds) == 0 || r.Workload != nil {
 		return false
 	}
 	for _, k := range r.Kinds {
-		if k != finding.ConfigFileKind && k != finding.DockerfileKind {
+		if k != finding.ConfigFileKind && k != finding.DockerfileKind && k != finding.ImageKind {
 			return false
 		}
 	}

@@ -164,6 +164,53 @@ type ImageLocation struct {
 	Field string `json:"field,omitempty"`
 }
 
+// ShortDigest shortens a digest for reading: its algorithm and 12 hexadecimal digits
+// ("sha256:0123456789ab"), as docker and crane print them.
+func ShortDigest(d string) string {
+	alg, hex, ok := strings.Cut(d, ":")
+	if !ok || len(hex) <= 12 {
+		return d
+	}
+	return alg + ":" + hex[:12]
+}
+
+// Image names the image: its reference with the short manifest digest, unless the
+// reference already holds a digest ("registry.example.com/web:1@sha256:0123456789ab").
+func (l *ImageLocation) Image() string {
+	if l.Digest == "" || strings.Contains(l.Ref, "@") {
+		return l.Ref
+	}
+	return l.Ref + "@" + ShortDigest(l.Digest)
+}
+
+// Place says where in the image: the layer (index and short diffID) and the path
+// ("layer 2 (sha256:0123456789ab) /root/.npmrc"), or the configuration field
+// ("config.Env[1]").
+func (l *ImageLocation) Place() string {
+	var parts []string
+	if l.LayerIndex >= 0 {
+		layer := fmt.Sprintf("layer %d", l.LayerIndex)
+		if l.Layer != "" {
+			layer += " (" + ShortDigest(l.Layer) + ")"
+		}
+		parts = append(parts, layer)
+	}
+	switch {
+	case l.Path != "":
+		parts = append(parts, l.Path)
+	case l.Field != "":
+		parts = append(parts, l.Field)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (l *ImageLocation) String() string {
+	if p := l.Place(); p != "" {
+		return l.Image() + " " + p
+	}
+	return l.Image()
+}
+
 // Commit is a commit of a git history read with --git-history.
 type Commit struct {
 	// Hash is the full hexadecimal object name.
@@ -232,6 +279,9 @@ func (p Provenance) String() string {
 }
 
 func (l Location) String() string {
+	if l.Image != nil {
+		return l.Image.String()
+	}
 	s := l.File
 	if l.Line > 0 {
 		if l.Rendered {

@@ -86,7 +86,7 @@ func TestReportSchemaConst(t *testing.T) {
 // location, input errors, an empty report, and a git history's commits) are valid.
 func TestReportSchemaGolden(t *testing.T) {
 	sch := compileReportSchema(t)
-	for _, name := range []string{"findings.json", "empty.json", "history.json"} {
+	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
@@ -229,6 +229,12 @@ func TestReportSchemaRejects(t *testing.T) {
 		}},
 		{"bad failOn", "/summary/failOn", func(m map[string]any) { m["summary"].(map[string]any)["failOn"] = "severe" }},
 		{"null findings", "/findings", func(m map[string]any) { m["findings"] = nil }},
+		{"image layer below -1", "/location/image/layerIndex", func(m map[string]any) {
+			f0(m)["location"].(map[string]any)["image"] = map[string]any{"ref": "web:1", "layerIndex": -2}
+		}},
+		{"image without ref", "missing property 'ref'", func(m map[string]any) {
+			f0(m)["location"].(map[string]any)["image"] = map[string]any{"layerIndex": 0}
+		}},
 	} {
 		var m map[string]any
 		if err := json.Unmarshal(good, &m); err != nil {

@@ -148,6 +148,37 @@ func historyReport() *Report {
 	return r
 }
 
+// imageReport is a scan of a container image (palisade image): a finding in a layer's
+// file, one on the image configuration, one on a root filesystem without digest or
+// layers, and one suppressed.
+func imageReport() *Report {
+	const ref = "registry.example.com/shop/web:1.4"
+	digest := "sha256:" + strings.Repeat("0123456789abcdef", 4)
+	layer := "sha256:" + strings.Repeat("fedcba9876543210", 4)
+	img := finding.ObjectRef{APIVersion: finding.ConfigFileAPIVersion, Kind: finding.ImageKind, Name: ref}
+	at := func(l finding.ImageLocation) finding.Location {
+		l.Ref = l.Ref + ref
+		if l.Ref == ref {
+			l.Digest, l.Platform = digest, "linux/amd64"
+		}
+		return finding.Location{File: l.Ref, Provenance: finding.FromImage, Image: &l}
+	}
+	fs := []finding.Finding{
+		mkFinding("PAL-T02", img, "", "/root/.npmrc", at(finding.ImageLocation{LayerIndex: 2, Layer: layer, Path: "/root/.npmrc"}),
+			"/root/.npmrc (added in layer 2) holds an npm access token (npm_****) on line 2", nil),
+		mkFinding("PAL-T03", img, "", "config.User", at(finding.ImageLocation{LayerIndex: -1, Field: "config.User"}),
+			"the image sets no User (no USER instruction), so it runs as root", nil),
+		mkFinding("PAL-T04", img, "", "/usr/local/bin/tool", at(finding.ImageLocation{LayerIndex: 1, Layer: layer, Path: "/usr/local/bin/tool"}),
+			"/usr/local/bin/tool is setuid (runs as UID 0), mode 4755",
+			&finding.Suppression{Kind: "config", Reason: "vendor tool, reviewed"}),
+		mkFinding("PAL-T05", finding.ObjectRef{APIVersion: finding.ConfigFileAPIVersion, Kind: finding.ImageKind, Name: "/srv/rootfs"}, "", "/etc/os-release",
+			finding.Location{File: "/srv/rootfs", Provenance: finding.FromImage, Image: &finding.ImageLocation{Ref: "/srv/rootfs", LayerIndex: -1, Path: "/etc/os-release"}},
+			"the distribution release Debian GNU/Linux 10 (buster) reached its end of life on 2024-06-30", nil),
+	}
+	sort.SliceStable(fs, func(i, j int) bool { return finding.Less(&fs[i], &fs[j]) })
+	return New("1.2.3", fs, nil, 2, 2, 0, finding.High, true, testRules)
+}
+
 func emptyReport() *Report {
 	return New("1.2.3", nil, nil, 2, 3, 1, finding.High, true, testRules)
 }
@@ -181,6 +212,8 @@ func TestGolden(t *testing.T) {
 		{"findings-show-suppressed", sampleReport, Options{ShowSuppressed: true}},
 		{"empty", emptyReport, Options{}},
 		{"history", historyReport, Options{}},
+		{"image", imageReport, Options{}},
+		{"image-show-suppressed", imageReport, Options{ShowSuppressed: true}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {
@@ -301,7 +334,7 @@ func ValidateSARIF(t testing.TB, sch *jsonschema.Schema, data []byte) {
 
 func TestSARIFSchema(t *testing.T) {
 	sch := CompileSARIFSchema(t)
-	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport()} {
+	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport()} {
 		t.Run(name, func(t *testing.T) { ValidateSARIF(t, sch, render(t, rep, "sarif", Options{})) })
 	}
 	// The validator must be able to fail: break the sample in ways the schema forbids.
@@ -680,4 +713,45 @@ func TestFormatRegistry(t *testing.T) {
 		}
 	}()
 	RegisterFormat(Format{Name: "json", Write: writeText})
+}
+
+// TestSARIFImage: a finding inside an image locates the file inside the image
+// (relative to IMAGE_ROOT, not a repository file), names the image, digest and
+// layer in the location's message and as result properties.
+func TestSARIFImage(t *testing.T) {
+	log := decodeSARIF(t, render(t, imageReport(), "sarif", Options{}))
+	var got []string
+	for _, r := range log.Runs[0].Results {
+		loc := r.Locations[0]
+		img := r.Properties.Image
+		if img == nil {
+			t.Fatalf("%s: no image properties", r.RuleID)
+		}
+		layer := -1
+		if img.LayerIndex != nil {
+			layer = *img.LayerIndex
+		}
+		got = append(got, fmt.Sprintf("%s %s|%s|%s|%d", r.RuleID, loc.PhysicalLocation.ArtifactLocation.URI, loc.PhysicalLocation.ArtifactLocation.URIBaseID, loc.Message.Text, layer))
+	}
+	want := []string{
+		"PAL-T05 etc/os-release|IMAGE_ROOT|in image /srv/rootfs, /etc/os-release|-1",
+		"PAL-T02 root/.npmrc|IMAGE_ROOT|in image registry.example.com/shop/web:1.4@sha256:0123456789ab (linux/amd64), layer 2 (sha256:fedcba987654) /root/.npmrc|2",
+		"PAL-T03 registry.example.com/shop/web:1.4||in image registry.example.com/shop/web:1.4@sha256:0123456789ab (linux/amd64), config.User|-1",
+		"PAL-T04 usr/local/bin/tool|IMAGE_ROOT|in image registry.example.com/shop/web:1.4@sha256:0123456789ab (linux/amd64), layer 1 (sha256:fedcba987654) /usr/local/bin/tool|1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("image results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTextEscapesImagePlace: a path inside an image comes from the image's layers
+// and is escaped like any input.
+func TestTextEscapesImagePlace(t *testing.T) {
+	img := finding.ObjectRef{APIVersion: finding.ConfigFileAPIVersion, Kind: finding.ImageKind, Name: "web:1"}
+	loc := finding.ImageLocation{Ref: "web:1\x1b[2J", LayerIndex: 0, Path: "/etc/\x1b[31mevil\nFAKE LINE"}
+	f := mkFinding("PAL-T02", img, "", loc.Path, finding.Location{File: loc.Ref, Provenance: finding.FromImage, Image: &loc}, "m", nil)
+	out := string(render(t, New("1.2.3", []finding.Finding{f}, nil, 1, 1, 0, finding.High, true, testRules), "text", Options{}))
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "\nFAKE LINE") {
+		t.Errorf("image place not escaped:\n%q", out)
+	}
 }

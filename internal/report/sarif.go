@@ -99,6 +99,20 @@ type (
 		// in that commit, not in the working tree.
 		Commit     string `json:"commit,omitempty"`
 		CommitDate string `json:"commitDate,omitempty"`
+		// Image names the place inside a container image of a finding on one
+		// (palisade image, scan --images): the artifact location is then the path
+		// inside the image, relative to uriBaseId IMAGE_ROOT.
+		Image *sarifImage `json:"image,omitempty"`
+	}
+	sarifImage struct {
+		Ref      string `json:"ref"`
+		Digest   string `json:"digest,omitempty"`
+		Platform string `json:"platform,omitempty"`
+		// LayerIndex is absent for the image configuration.
+		LayerIndex *int   `json:"layerIndex,omitempty"`
+		Layer      string `json:"layer,omitempty"`
+		Path       string `json:"path,omitempty"`
+		Field      string `json:"field,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation,omitempty"`
@@ -110,7 +124,8 @@ type (
 		Region           *sarifRegion          `json:"region,omitempty"`
 	}
 	sarifArtifactLocation struct {
-		URI string `json:"uri"`
+		URI       string `json:"uri"`
+		URIBaseID string `json:"uriBaseId,omitempty"`
 	}
 	sarifRegion struct {
 		StartLine int `json:"startLine"`
@@ -353,6 +368,13 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	if c := f.Location.Commit; c != nil {
 		res.Properties.Commit, res.Properties.CommitDate = c.Hash, c.Date.UTC().Format(time.RFC3339)
 	}
+	if img := f.Location.Image; img != nil {
+		si := &sarifImage{Ref: img.Ref, Digest: img.Digest, Platform: img.Platform, Layer: img.Layer, Path: img.Path, Field: img.Field}
+		if img.LayerIndex >= 0 {
+			si.LayerIndex = &img.LayerIndex
+		}
+		res.Properties.Image = si
+	}
 	if res.Message.Text == "" {
 		res.Message.Text = f.Title
 	}
@@ -375,6 +397,9 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 // sarifPhysical locates a file and, unless the line counts in rendered output rather
 // than in the file, the line. A rendered location says what rendered it instead.
 func sarifPhysical(l finding.Location) sarifLocation {
+	if img := l.Image; img != nil {
+		return sarifImageLocation(l, img)
+	}
 	uri, inner := artifactURI(l.File)
 	pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: uri}}
 	loc := sarifLocation{PhysicalLocation: pl}
@@ -403,6 +428,30 @@ func sarifPhysical(l finding.Location) sarifLocation {
 		loc.Message = &sarifText{Text: strings.Join(notes, "; ")}
 	}
 	return loc
+}
+
+// imageRoot is the uriBaseId of paths inside a container image: they are not files
+// of the repository or of the machine that ran the scan.
+const imageRoot = "IMAGE_ROOT"
+
+// sarifImageLocation locates a place inside a container image: the file inside the
+// image (relative to IMAGE_ROOT), or for the image configuration the image
+// reference; the message names the image, its digest and the layer.
+func sarifImageLocation(l finding.Location, img *finding.ImageLocation) sarifLocation {
+	var al sarifArtifactLocation
+	if img.Path != "" {
+		al = sarifArtifactLocation{URI: (&url.URL{Path: strings.TrimLeft(img.Path, "/")}).String(), URIBaseID: imageRoot}
+	} else {
+		al.URI, _ = artifactURI(l.File)
+	}
+	note := "in image " + img.Image()
+	if img.Platform != "" {
+		note += " (" + img.Platform + ")"
+	}
+	if p := img.Place(); p != "" {
+		note += ", " + p
+	}
+	return sarifLocation{PhysicalLocation: &sarifPhysicalLocation{ArtifactLocation: al}, Message: &sarifText{Text: note}}
 }
 
 // artifactURI turns a file name as given into a URI reference: relative paths stay

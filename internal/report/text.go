@@ -63,6 +63,13 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 				safetext.Fprintf(w, "%s  %s", bold("configuration file"), f.Location.File)
 			} else if f.Object.IsPseudo() && f.Object.Kind == finding.DockerfileKind {
 				safetext.Fprintf(w, "%s  %s", bold("Dockerfile"), f.Location.File)
+			} else if img := f.Location.Image; img != nil {
+				// An image is named by its reference and digest once; each finding
+				// then says where in it.
+				safetext.Fprintf(w, "%s  %s", bold("image"), img.Image())
+				if img.Platform != "" {
+					safetext.Fprintf(w, "  (%s)", img.Platform)
+				}
 			} else {
 				safetext.Fprintf(w, "%s  %s", bold(f.Object.String()), f.Location.File)
 			}
@@ -72,6 +79,14 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			fmt.Fprintln(w)
 		}
 		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
+		if img := f.Location.Image; img != nil {
+			// The layer and path (or configuration field) inside the image.
+			safetext.Fprintf(w, "  %s %-8s %s  %s\n", sev, f.RuleID, img.Place(), f.Message)
+			if f.Suppressed != nil {
+				safetext.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
+			}
+			continue
+		}
 		// Location.String marks a line that counts in rendered (Helm/Kustomize) output.
 		safetext.Fprintf(w, "  %s %-8s %s  %s\n", sev, f.RuleID, f.Location, f.Message)
 		if f.Path != "" {

@@ -55,6 +55,7 @@ var FileOnly = map[string]string{
 	"DeploymentConfig":        "a custom kind (OpenShift): listed through its CustomResourceDefinition when the cluster serves it",
 	inventory.ConfigFileKind:  "a configuration file beside the manifests (values file, .env, .npmrc), not an API object",
 	inventory.DockerfileKind:  "a Dockerfile beside the manifests, not an API object",
+	inventory.ImageKind:       "a container image read by palisade image or --images, not an API object",
 }
 
 // ClusterKinds are the kinds a live read lists for a consumer reading kinds: those of
@@ -64,8 +65,8 @@ var FileOnly = map[string]string{
 func ClusterKinds(kinds []string) []string {
 	out := make([]string, 0, len(kinds))
 	for _, k := range kinds {
-		if k != inventory.ConfigFileKind && k != inventory.DockerfileKind {
-			out = append(out, k) // a cluster serves no configuration files
+		if k != inventory.ConfigFileKind && k != inventory.DockerfileKind && k != inventory.ImageKind {
+			out = append(out, k) // a cluster serves no configuration files, Dockerfiles or images
 		}
 	}
 	for _, k := range kinds {

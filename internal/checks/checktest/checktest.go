@@ -12,6 +12,9 @@
 //	fail.Dockerfile, ...    the same for rules of Dockerfiles (fail-*.Dockerfile,
 //	                        pass.Dockerfile, pass-*.Dockerfile), whose markers are
 //	                        removed from the copy scanned
+//	fail.image.yaml, ...    the same for rules of container images: an image
+//	                        described in YAML, its expected findings listed under
+//	                        want (see image.go)
 //	.palisade.yaml          optional configuration: rule parameters, the Pod
 //	                        Security level
 //
@@ -110,20 +113,20 @@ func Files(dir string) (fail, pass []string, err error) {
 		case fixtureName(name, "pass"):
 			pass = append(pass, filepath.Join(dir, name))
 		default:
-			return nil, nil, fmt.Errorf("%s: not a fixture name (fail.yaml, fail-*.yaml, pass.yaml, pass-*.yaml, the same with .Dockerfile, %s)", filepath.Join(dir, name), ConfigFile)
+			return nil, nil, fmt.Errorf("%s: not a fixture name (fail.yaml, fail-*.yaml, pass.yaml, pass-*.yaml, the same with .Dockerfile or .image.yaml, %s)", filepath.Join(dir, name), ConfigFile)
 		}
 	}
 	return fail, pass, nil
 }
 
-// fixtureExts are the suffixes of fixture files: manifests, and Dockerfiles (read by
-// their *.Dockerfile name).
-var fixtureExts = []string{".yaml", ".Dockerfile"}
+// fixtureExts are the suffixes of fixture files: images (see image.go), manifests,
+// and Dockerfiles (read by their *.Dockerfile name).
+var fixtureExts = []string{imageExt, ".yaml", ".Dockerfile"}
 
 func fixtureName(name, kind string) bool {
 	for _, ext := range fixtureExts {
-		if base, ok := strings.CutSuffix(name, ext); ok && (base == kind || strings.HasPrefix(base, kind+"-")) {
-			return true
+		if base, ok := strings.CutSuffix(name, ext); ok {
+			return base == kind || strings.HasPrefix(base, kind+"-")
 		}
 	}
 	return false
@@ -183,6 +186,9 @@ func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return []string{err.Error()}
+	}
+	if isImageFixture(file) {
+		return checkImageFile(cfg, rule, file, data, fail)
 	}
 	wants, problems := parseWants(file, string(data))
 	if !fail {

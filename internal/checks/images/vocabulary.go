@@ -13,3 +13,5 @@ const (
 	medium         = catalog.Medium
 	high           = catalog.High
 )
+
+const nsaNonRoot = catalog.NSANonRoot
