@@ -80,7 +80,7 @@ func (a *applier) apply(layer int, hdr *tar.Header, r io.Reader) error {
 		if hdr.Typeflag != tar.TypeDir {
 			return a.layerErr(layer, hdr.Name, errRootType)
 		}
-		t.hide(t.root)
+		t.hide(t.root, L)
 		idx, err := a.add(layer, hdr, "/", inventory.EntryDir)
 		if err != nil {
 			return err
@@ -121,7 +121,7 @@ func (a *applier) apply(layer int, hdr *tar.Header, r io.Reader) error {
 	}
 	if typ == inventory.EntryDir && existing != nil && t.isDir(existing) && t.typeOf(existing) != inventory.EntrySymlink {
 		// A directory over a directory: new metadata, the children stay.
-		t.hide(existing)
+		t.hide(existing, L)
 		idx, err := a.add(layer, hdr, existing.path, typ)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (a *applier) apply(layer int, hdr *tar.Header, r io.Reader) error {
 		}
 	}
 	if existing != nil {
-		t.removeAll(existing)
+		t.removeAll(existing, L)
 	}
 	n := &node{name: base, path: joinPath(dir.path, base), parent: dir, entry: -1, layer: L}
 	if typ == inventory.EntryDir {

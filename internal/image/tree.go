@@ -174,17 +174,19 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-func (t *tree) hide(n *node) {
-	if n.entry >= 0 {
+// hide marks n's entry as no longer seen by a container, hidden by layer.
+func (t *tree) hide(n *node, layer int32) {
+	if n.entry >= 0 && t.entries[n.entry].Visible {
 		t.entries[n.entry].Visible = false
+		t.entries[n.entry].HiddenBy = int(layer)
 	}
 }
 
 // removeAll removes n and everything under it from the merged view.
-func (t *tree) removeAll(n *node) {
+func (t *tree) removeAll(n *node, layer int32) {
 	var rec func(*node)
 	rec = func(n *node) {
-		t.hide(n)
+		t.hide(n, layer)
 		for _, c := range n.children {
 			rec(c)
 		}
@@ -207,7 +209,7 @@ func (t *tree) removeLower(n *node, layer int32) bool {
 	if n.layer >= layer {
 		return true
 	}
-	t.hide(n)
+	t.hide(n, layer)
 	if len(n.children) > 0 {
 		// Entries of this layer live below: the directory stays, implied.
 		n.entry, n.layer = -1, layer

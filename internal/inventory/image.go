@@ -117,6 +117,9 @@ type ImageEntry struct {
 	// Visible is true when a container sees this version (no later layer removed or
 	// replaced it).
 	Visible bool
+	// HiddenBy is the layer that removed (whiteout, opaque directory) or replaced
+	// this version when Visible is false.
+	HiddenBy int
 	// Kept is true when the content was kept (OpenVersion works).
 	Kept bool
 }

@@ -48,7 +48,7 @@ func NewMemImage(layers [][]ImageFile) *MemImage {
 		for _, f := range files {
 			p := path.Clean("/" + f.Path)
 			if f.Deleted {
-				m.remove(p)
+				m.remove(p, li)
 				continue
 			}
 			e := f.ImageEntry
@@ -61,10 +61,10 @@ func NewMemImage(layers [][]ImageFile) *MemImage {
 			if e.Type == inventory.EntryDir {
 				// A directory replaces only the directory entry, not its contents.
 				if prev := m.merged[unroot(p)]; prev != nil {
-					prev.Visible = false
+					prev.Visible, prev.HiddenBy = false, li
 				}
 			} else {
-				m.remove(p)
+				m.remove(p, li)
 			}
 			m.merged[unroot(p)] = &e
 			for d := path.Dir(unroot(p)); d != "." && !m.parents[d]; d = path.Dir(d) {
@@ -77,11 +77,11 @@ func NewMemImage(layers [][]ImageFile) *MemImage {
 	return m
 }
 
-// remove hides the visible versions of p and everything under it.
-func (m *MemImage) remove(p string) {
+// remove hides the visible versions of p and everything under it, by layer.
+func (m *MemImage) remove(p string, layer int) {
 	u := unroot(p)
 	if e := m.merged[u]; e != nil {
-		e.Visible = false
+		e.Visible, e.HiddenBy = false, layer
 		delete(m.merged, u)
 	}
 	if !m.parents[u] {
@@ -89,7 +89,7 @@ func (m *MemImage) remove(p string) {
 	}
 	for name, e := range m.merged {
 		if name == u || u == "." || strings.HasPrefix(name, u+"/") {
-			e.Visible = false
+			e.Visible, e.HiddenBy = false, layer
 			delete(m.merged, name)
 		}
 	}

@@ -121,14 +121,12 @@ func scanCredentialFiles(img *inventory.ImageInfo) (found []fileFinding, all []*
 	return found, all, err
 }
 
-// remover says which later layer hid entry e: the first later entry at its path
-// (replaced) or at a parent directory (replaced by a file). A whiteout is not an
-// entry (inventory.ImageFiles), so for a deletion it names the first later layer
-// whose build step names the file, as a likely candidate, and never quotes the step
-// (a build step may hold a secret).
-func remover(img *inventory.ImageInfo, all []*inventory.ImageEntry, e *inventory.ImageEntry) string {
+// remover says which later layer hid entry e (ImageEntry.HiddenBy): one that put
+// another entry at its path or at a parent directory replaced it, any other removed
+// it (a whiteout or an opaque directory).
+func remover(all []*inventory.ImageEntry, e *inventory.ImageEntry) string {
 	for _, x := range all {
-		if x.Layer <= e.Layer {
+		if x.Layer != e.HiddenBy {
 			continue
 		}
 		if x.Path == e.Path {
@@ -138,13 +136,7 @@ func remover(img *inventory.ImageInfo, all []*inventory.ImageEntry, e *inventory
 			return fmt.Sprintf("replaced in layer %d (%s)", x.Layer, x.Path)
 		}
 	}
-	base := path.Base(e.Path)
-	for l := e.Layer + 1; l < len(img.Layers); l++ {
-		if strings.Contains(img.Layers[l].CreatedBy, base) {
-			return fmt.Sprintf("deleted by a later layer (probably layer %d, whose build step names %s)", l, base)
-		}
-	}
-	return "deleted by a later layer"
+	return fmt.Sprintf("deleted in layer %d", e.HiddenBy)
 }
 
 func init() {
@@ -273,7 +265,7 @@ func init() {
 				}
 				if len(hidden) > 0 {
 					p.ReportImage(img.Location(f.e.Layer, f.e.Path, ""), secretDigests(hidden), "%s in layer %d holds %s, %s but still in the image",
-						f.e.Path, f.e.Layer, describeMatches(hidden), remover(img, all, f.e))
+						f.e.Path, f.e.Layer, describeMatches(hidden), remover(all, f.e))
 				}
 			}
 		},
