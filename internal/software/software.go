@@ -22,13 +22,17 @@ type Ecosystem string
 
 // Ecosystems.
 const (
-	Deb    Ecosystem = "deb"    // dpkg: Debian, Ubuntu, distroless
-	APK    Ecosystem = "apk"    // Alpine, Wolfi
-	RPM    Ecosystem = "rpm"    // RHEL, Fedora, Amazon Linux, SUSE, ...
-	Golang Ecosystem = "golang" // Go modules in binaries; the toolchain is the module "stdlib"
-	NPM    Ecosystem = "npm"
-	PyPI   Ecosystem = "pypi"
-	Maven  Ecosystem = "maven"
+	Deb      Ecosystem = "deb"    // dpkg: Debian, Ubuntu, distroless
+	APK      Ecosystem = "apk"    // Alpine, Wolfi
+	RPM      Ecosystem = "rpm"    // RHEL, Fedora, Amazon Linux, SUSE, ...
+	Golang   Ecosystem = "golang" // Go modules in binaries; the toolchain is the module "stdlib"
+	NPM      Ecosystem = "npm"
+	PyPI     Ecosystem = "pypi"
+	Maven    Ecosystem = "maven"
+	Gem      Ecosystem = "gem"      // Ruby gems
+	NuGet    Ecosystem = "nuget"    // .NET
+	Cargo    Ecosystem = "cargo"    // Rust crates (cargo-auditable binaries)
+	Composer Ecosystem = "composer" // PHP
 )
 
 // Package is one installed package.

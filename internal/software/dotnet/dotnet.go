@@ -26,9 +26,6 @@ import (
 // Name is the cataloger's name.
 const Name = "dotnet-deps"
 
-// NuGet is the ecosystem of .NET packages (the purl type).
-const NuGet software.Ecosystem = "nuget"
-
 // Bounds.
 const (
 	MaxDepsSize = 32 << 20
@@ -125,7 +122,7 @@ func ParseDeps(b []byte) ([]software.Package, error) {
 			continue
 		}
 		out = append(out, software.Package{
-			Ecosystem: NuGet,
+			Ecosystem: software.NuGet,
 			Name:      name,
 			Version:   version,
 			PURL:      packageurl.NewPackageURL(packageurl.TypeNuget, "", name, version, nil, "").ToString(),

@@ -24,9 +24,6 @@ import (
 // Name is the cataloger's name.
 const Name = "php-composer"
 
-// Composer is the ecosystem of PHP packages (the purl type).
-const Composer software.Ecosystem = "composer"
-
 // Bounds.
 const (
 	MaxInstalledSize = 64 << 20
@@ -145,7 +142,7 @@ func ParseInstalled(b []byte) ([]software.Package, error) {
 			lic = lic[:16]
 		}
 		out = append(out, software.Package{
-			Ecosystem: Composer,
+			Ecosystem: software.Composer,
 			Name:      c.Name,
 			Version:   c.Version,
 			PURL:      packageurl.NewPackageURL(packageurl.TypeComposer, vendor, name, c.Version, nil, "").ToString(),

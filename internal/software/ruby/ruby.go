@@ -29,9 +29,6 @@ import (
 // Name is the cataloger's name.
 const Name = "ruby-gemspec"
 
-// Gem is the ecosystem of Ruby gems (the purl type).
-const Gem software.Ecosystem = "gem"
-
 // Bounds.
 const (
 	MaxGemspecSize = 1 << 20
@@ -164,7 +161,7 @@ func ParseGemspec(b []byte) (*software.Package, error) {
 		return nil, fmt.Errorf("gemspec: no name and version")
 	}
 	return &software.Package{
-		Ecosystem: Gem,
+		Ecosystem: software.Gem,
 		Name:      name,
 		Version:   ver,
 		PURL:      packageurl.NewPackageURL(packageurl.TypeGem, "", name, ver, nil, "").ToString(),

@@ -31,9 +31,6 @@ import (
 // Name is the cataloger's name.
 const Name = "rust-auditable"
 
-// Cargo is the ecosystem of Rust crates (the purl type).
-const Cargo software.Ecosystem = "cargo"
-
 // Bounds.
 const (
 	MaxBinarySize  = 512 << 20
@@ -232,7 +229,7 @@ func Parse(b []byte) ([]software.Package, error) {
 			continue
 		}
 		out = append(out, software.Package{
-			Ecosystem: Cargo,
+			Ecosystem: software.Cargo,
 			Name:      p.Name,
 			Version:   p.Version,
 			PURL:      packageurl.NewPackageURL(packageurl.TypeCargo, "", p.Name, p.Version, nil, "").ToString(),
