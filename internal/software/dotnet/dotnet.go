@@ -45,24 +45,13 @@ func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !strings.HasSuffix(name, ".deps.json") {
-			return nil
+		name := f.Name
+		if !strings.HasSuffix(name, ".deps.json") {
+			continue
 		}
 		found, err := readFile(fsys, name)
 		if err != nil {
@@ -73,8 +62,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		}
 		attribute(env.Layers, name, found, MaxDepsSize, ParseDeps)
 		pkgs = append(pkgs, found...)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}

@@ -79,44 +79,44 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 	problem := func(name string, err error) {
 		probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
 	}
-	walk(ctx, fsys, func(name string, d fs.DirEntry) {
-		if !d.Type().IsRegular() {
-			return
+	for _, f := range env.FilesOf(ctx, fsys) {
+		if ctx.Err() != nil {
+			break
 		}
+		name := f.Name
 		switch path.Base(name) {
 		case "package.json", "package-lock.json", "npm-shrinkwrap.json":
 		default:
-			return
+			continue
 		}
-		info, err := d.Info()
-		if err != nil || !Keep(name, info.Mode(), info.Size(), nil) {
-			return
+		if !Keep(name, f.Mode, f.Size, nil) {
+			continue
 		}
 		loc := software.Location{Path: "/" + name, Layer: layerOf(name)}
 		if path.Base(name) == "package.json" {
 			b, err := readFile(fsys, name, MaxPackageJSONSize)
 			if err != nil {
 				problem(name, err)
-				return
+				continue
 			}
 			p, err := ParsePackageJSON(b)
 			if err != nil {
 				problem(name, err)
-				return
+				continue
 			}
 			if p != nil {
 				p.Location = loc
 				pkgs = append(pkgs, *p)
 			}
-			return
+			continue
 		}
 		if st, err := fs.Stat(fsys, path.Join(path.Dir(name), "node_modules")); err == nil && st.IsDir() {
-			return // installed: the package.json files say what
+			continue // installed: the package.json files say what
 		}
 		b, err := readFile(fsys, name, MaxLockfileSize)
 		if err != nil {
 			problem(name, err)
-			return
+			continue
 		}
 		found, err := ParseLockfile(b)
 		if err != nil {
@@ -127,35 +127,11 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		}
 		attribute(env.Layers, name, found, MaxLockfileSize, ParseLockfile)
 		pkgs = append(pkgs, found...)
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
 	return pkgs, probs
-}
-
-// walk calls fn for each entry of fsys but the kernel's pseudo filesystems; it
-// skips what it cannot read and stops when ctx is done.
-func walk(ctx context.Context, fsys fs.FS, fn func(name string, d fs.DirEntry)) {
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil {
-			return fs.SkipAll
-		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		fn(name, d)
-		return nil
-	})
 }
 
 func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {

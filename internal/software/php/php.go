@@ -47,37 +47,25 @@ func isInstalled(name string) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !isInstalled(name) {
-			return nil
+		name := f.Name
+		if !isInstalled(name) {
+			continue
 		}
 		found, err := readFile(fsys, name)
 		if err != nil {
 			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			return nil
+			continue
 		}
 		for i := range found {
 			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
 		}
 		attribute(env.Layers, name, found, MaxInstalledSize, ParseInstalled)
 		pkgs = append(pkgs, found...)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
