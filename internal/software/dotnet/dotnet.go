@@ -60,7 +60,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		for i := range found {
 			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
 		}
-		attribute(env.Layers, name, found, MaxDepsSize, ParseDeps)
+		software.AttributePackages(ctx, env.Layers, name, found, MaxDepsSize, ParseDeps)
 		pkgs = append(pkgs, found...)
 	}
 	if err := ctx.Err(); err != nil {
@@ -118,58 +118,4 @@ func ParseDeps(b []byte) ([]software.Package, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PURL < out[j].PURL })
 	return out, nil
-}
-
-// attribute sets the layer of each package read from name, a file listing many
-// packages: the oldest layer from which every later layer's version of the file
-// still lists the package at this version (software.Location.Layer).
-func attribute(layers software.Layers, name string, pkgs []software.Package, limit int64, parse func([]byte) ([]software.Package, error)) {
-	if layers == nil || len(pkgs) == 0 {
-		return
-	}
-	final := layers.LayerOf(name)
-	alive := map[string][]int{}
-	for i := range pkgs {
-		pkgs[i].Location.Layer = final
-		alive[pkgs[i].PURL] = append(alive[pkgs[i].PURL], i)
-	}
-	vs := layers.Versions(name)
-	for k := len(vs) - 1; k >= 0 && len(alive) > 0; k-- {
-		if vs[k].Layer >= final || vs[k].Open == nil {
-			continue
-		}
-		listed, err := readVersion(vs[k].Open, limit, parse)
-		if err != nil {
-			return
-		}
-		present := map[string]bool{}
-		for _, p := range listed {
-			present[p.PURL] = true
-		}
-		for purl, idx := range alive {
-			if !present[purl] {
-				delete(alive, purl)
-				continue
-			}
-			for _, i := range idx {
-				pkgs[i].Location.Layer = vs[k].Layer
-			}
-		}
-	}
-}
-
-func readVersion(open func() (fs.File, error), limit int64, parse func([]byte) ([]software.Package, error)) ([]software.Package, error) {
-	f, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("over %d bytes", limit)
-	}
-	return parse(b)
 }

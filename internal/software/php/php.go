@@ -63,7 +63,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		for i := range found {
 			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
 		}
-		attribute(env.Layers, name, found, MaxInstalledSize, ParseInstalled)
+		software.AttributePackages(ctx, env.Layers, name, found, MaxInstalledSize, ParseInstalled)
 		pkgs = append(pkgs, found...)
 	}
 	if err := ctx.Err(); err != nil {
@@ -138,47 +138,4 @@ func ParseInstalled(b []byte) ([]software.Package, error) {
 		})
 	}
 	return out, nil
-}
-
-// attribute sets the layer of each package read from name, a file listing many
-// packages: the oldest layer from which every later layer's version of the file
-// still lists the package at this version (software.Location.Layer).
-func attribute(layers software.Layers, name string, pkgs []software.Package, limit int64, parse func([]byte) ([]software.Package, error)) {
-	if layers == nil || len(pkgs) == 0 {
-		return
-	}
-	final := layers.LayerOf(name)
-	alive := map[string][]int{}
-	for i := range pkgs {
-		pkgs[i].Location.Layer = final
-		alive[pkgs[i].PURL] = append(alive[pkgs[i].PURL], i)
-	}
-	vs := layers.Versions(name)
-	for k := len(vs) - 1; k >= 0 && len(alive) > 0; k-- {
-		if vs[k].Layer >= final || vs[k].Open == nil {
-			continue
-		}
-		f, err := vs[k].Open()
-		if err != nil {
-			return
-		}
-		listed, err := readLimited(f, limit, parse)
-		f.Close()
-		if err != nil {
-			return
-		}
-		present := map[string]bool{}
-		for _, p := range listed {
-			present[p.PURL] = true
-		}
-		for purl, idx := range alive {
-			if !present[purl] {
-				delete(alive, purl)
-				continue
-			}
-			for _, i := range idx {
-				pkgs[i].Location.Layer = vs[k].Layer
-			}
-		}
-	}
 }
