@@ -55,8 +55,8 @@ func TestCatalogHost(t *testing.T) {
 			want++
 		}
 	}
-	// The host's package database and release, not its whole root: the language
-	// catalogers walk every directory of the filesystem they are given.
+	// The host's package database and release, not its whole root: Catalog walks
+	// every directory of the filesystem it is given.
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"etc/os-release", "var/lib/dpkg/status"} {
 		b, err := os.ReadFile("/" + name)
