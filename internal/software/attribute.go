@@ -2,6 +2,7 @@ package software
 
 import (
 	"context"
+	"fmt"
 	"io"
 )
 
@@ -35,6 +36,9 @@ func Attribute(ctx context.Context, layers Layers, name string, final map[string
 		alive[k] = true
 	}
 	for i := len(vs) - 2; i >= 0 && len(alive) > 0 && ctx.Err() == nil; i-- {
+		if vs[i].Open == nil {
+			break
+		}
 		f, err := vs[i].Open()
 		if err != nil {
 			break
@@ -53,4 +57,41 @@ func Attribute(ctx context.Context, layers Layers, name string, final map[string
 		}
 	}
 	return out
+}
+
+// AttributePackages sets the Location.Layer of pkgs, the packages read from name,
+// a file listing many packages that later layers may rewrite (a package-lock.json,
+// a deps.json, an installed.json): Attribute keyed by each package's PURL, which
+// holds its version. parse reads one version of the file, of at most limit bytes
+// (a larger version stops the walk back like one that cannot be read). Without
+// layers the packages keep their Location.
+func AttributePackages(ctx context.Context, layers Layers, name string, pkgs []Package, limit int64, parse func([]byte) ([]Package, error)) {
+	if layers == nil || len(pkgs) == 0 {
+		return
+	}
+	final := make(map[string]string, len(pkgs))
+	for _, p := range pkgs {
+		final[p.PURL] = ""
+	}
+	layer := Attribute(ctx, layers, name, final, func(r io.Reader) (map[string]string, error) {
+		b, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) > limit {
+			return nil, fmt.Errorf("over %d bytes", limit)
+		}
+		listed, err := parse(b)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]string, len(listed))
+		for _, p := range listed {
+			m[p.PURL] = ""
+		}
+		return m, nil
+	})
+	for i := range pkgs {
+		pkgs[i].Location.Layer = layer[pkgs[i].PURL]
+	}
 }

@@ -204,3 +204,46 @@ func TestOpenFileFIFO(t *testing.T) {
 		t.Error("a directory opens")
 	}
 }
+
+// TestAttributePackages checks the attribution of a file listing packages (npm,
+// .NET, PHP) by PURL, and that a version over the size bound stops the walk back.
+func TestAttributePackages(t *testing.T) {
+	parse := func(b []byte) ([]Package, error) {
+		var ps []Package
+		for _, f := range strings.Fields(string(b)) {
+			ps = append(ps, Package{PURL: f})
+		}
+		return ps, nil
+	}
+	pkgs := func() []Package {
+		return []Package{{PURL: "a@1", Location: Location{Layer: -1}}, {PURL: "b@2", Location: Location{Layer: -1}}, {PURL: "a@1", Location: Location{Layer: -1}}}
+	}
+	layers := fakeLayers{0: "a@1", 2: "a@1 b@1", 4: "a@1 b@2", 5: "a@1 b@2 c@3"}
+	got := pkgs()
+	AttributePackages(context.Background(), layers, "f", got, 100, parse)
+	if got[0].Location.Layer != 0 || got[1].Location.Layer != 4 || got[2].Location.Layer != 0 {
+		t.Errorf("layers %+v", got)
+	}
+	got = pkgs()
+	AttributePackages(context.Background(), fakeLayers{0: "a@1 " + strings.Repeat("x", 200), 5: "a@1 b@2"}, "f", got, 100, parse)
+	if got[0].Location.Layer != 5 {
+		t.Errorf("a version over the bound: %+v", got)
+	}
+	got = pkgs()
+	AttributePackages(context.Background(), nil, "f", got, 100, parse)
+	if got[0].Location.Layer != -1 {
+		t.Errorf("no layers: %+v", got)
+	}
+	// A version that cannot be opened stops the walk back.
+	if got := Attribute(context.Background(), nilOpen{}, "f", map[string]string{"a": "1"}, nil); got["a"] != 3 {
+		t.Errorf("nil Open: %v", got)
+	}
+}
+
+// nilOpen is a Layers whose older version has no Open.
+type nilOpen struct{}
+
+func (nilOpen) LayerOf(string) int { return 3 }
+func (nilOpen) Versions(string) []Version {
+	return []Version{{Layer: 1}, {Layer: 3, Open: func() (fs.File, error) { return nil, errors.New("final") }}}
+}

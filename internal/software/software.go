@@ -22,13 +22,17 @@ type Ecosystem string
 
 // Ecosystems.
 const (
-	Deb    Ecosystem = "deb"    // dpkg: Debian, Ubuntu, distroless
-	APK    Ecosystem = "apk"    // Alpine, Wolfi
-	RPM    Ecosystem = "rpm"    // RHEL, Fedora, Amazon Linux, SUSE, ...
-	Golang Ecosystem = "golang" // Go modules in binaries; the toolchain is the module "stdlib"
-	NPM    Ecosystem = "npm"
-	PyPI   Ecosystem = "pypi"
-	Maven  Ecosystem = "maven"
+	Deb      Ecosystem = "deb"    // dpkg: Debian, Ubuntu, distroless
+	APK      Ecosystem = "apk"    // Alpine, Wolfi
+	RPM      Ecosystem = "rpm"    // RHEL, Fedora, Amazon Linux, SUSE, ...
+	Golang   Ecosystem = "golang" // Go modules in binaries; the toolchain is the module "stdlib"
+	NPM      Ecosystem = "npm"
+	PyPI     Ecosystem = "pypi"
+	Maven    Ecosystem = "maven"
+	Gem      Ecosystem = "gem"      // Ruby gems
+	NuGet    Ecosystem = "nuget"    // .NET
+	Cargo    Ecosystem = "cargo"    // Rust crates (cargo-auditable binaries)
+	Composer Ecosystem = "composer" // PHP
 )
 
 // Package is one installed package.
@@ -117,6 +121,60 @@ type Env struct {
 	Distro *Distro
 	// Layers is the filesystem's layers, nil for a directory.
 	Layers Layers
+	// Files is every regular file of the filesystem, listed once by Catalog for
+	// every cataloger (see Walk); nil when the caller did not list them (a
+	// cataloger's Catalog called alone), then FilesOf walks the filesystem.
+	Files []File
+}
+
+// File is a regular file of the filesystem being cataloged.
+type File struct {
+	// Name is its unrooted path, as io/fs names it ("usr/bin/app").
+	Name string
+	Mode fs.FileMode
+	Size int64
+}
+
+// FilesOf returns env.Files, or walks fsys (Walk) when the caller gave none.
+func (env Env) FilesOf(ctx context.Context, fsys fs.FS) []File {
+	if env.Files != nil {
+		return env.Files
+	}
+	return Walk(ctx, fsys)
+}
+
+// Walk lists every regular file of fsys in fs.WalkDir's order (lexical within a
+// directory), but those of the kernel's pseudo filesystems (/proc, /sys, /dev). It
+// skips what it cannot read and stops when ctx is done. The list is never nil.
+func Walk(ctx context.Context, fsys fs.FS) []File {
+	files := []File{}
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return fs.SkipAll
+		}
+		if err != nil {
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if name == "proc" || name == "sys" || name == "dev" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			return nil
+		}
+		files = append(files, File{Name: name, Mode: info.Mode(), Size: info.Size()})
+		return nil
+	})
+	return files
 }
 
 // A Cataloger finds the packages of one package database or ecosystem.
@@ -130,7 +188,9 @@ type Cataloger struct {
 	Keep func(name string, mode fs.FileMode, size int64, head []byte) bool
 	// Catalog reads the packages. Paths are unrooted ("var/lib/dpkg/status");
 	// Package.Location.Path is absolute. A file it cannot read is a Problem, and the
-	// rest goes on. Catalog must honour ctx and bound what it reads.
+	// rest goes on. Catalog must honour ctx and bound what it reads. A cataloger
+	// that looks for files anywhere in fsys ranges over env.FilesOf(ctx, fsys), the
+	// one walk Catalog shares among all, and never walks fsys itself.
 	Catalog func(ctx context.Context, fsys fs.FS, env Env) ([]Package, []Problem)
 }
 
@@ -180,7 +240,8 @@ func Catalog(ctx context.Context, fsys fs.FS, layers Layers) Inventory {
 		inv.Problems = append(inv.Problems, p)
 	}
 	inv.Distro = d
-	env := Env{Distro: d, Layers: layers}
+	// One walk for every cataloger: a walk of a large directory takes seconds.
+	env := Env{Distro: d, Layers: layers, Files: Walk(ctx, fsys)}
 	for _, c := range All() {
 		if ctx.Err() != nil {
 			inv.Problems = append(inv.Problems, Problem{Path: "/", Err: ctx.Err().Error()})

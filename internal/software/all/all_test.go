@@ -2,8 +2,11 @@ package all_test
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -52,8 +55,8 @@ func TestCatalogHost(t *testing.T) {
 			want++
 		}
 	}
-	// The host's package database and release, not its whole root: the language
-	// catalogers walk every directory of the filesystem they are given.
+	// The host's package database and release, not its whole root: Catalog walks
+	// every directory of the filesystem it is given.
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"etc/os-release", "var/lib/dpkg/status"} {
 		b, err := os.ReadFile("/" + name)
@@ -146,6 +149,99 @@ func TestLanguageCatalogers(t *testing.T) {
 		}
 		if !software.Keep(name, f.Mode|0o644, int64(len(f.Data)), head) {
 			t.Errorf("%s is not kept", name)
+		}
+	}
+}
+
+// countFS counts the listings of its root: a walk of the whole filesystem starts
+// with one (fs.WalkDir lists a directory with ReadDir when the filesystem has it).
+type countFS struct {
+	fs.FS
+	roots int
+}
+
+func (c *countFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == "." {
+		c.roots++
+	}
+	return fs.ReadDir(c.FS, name)
+}
+
+// TestCatalogWalksOnce checks that Catalog walks the filesystem once for every
+// cataloger (Env.Files), and that the catalogers still find their packages.
+func TestCatalogWalksOnce(t *testing.T) {
+	files := fstest.MapFS{
+		"etc/os-release": {Data: []byte("ID=debian\nVERSION_ID=12\n")},
+		"usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA": {Data: []byte("Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n")},
+		"app/node_modules/left-pad/package.json":                      {Data: []byte(`{"name":"left-pad","version":"1.3.0"}`)},
+		"var/lib/gems/3.1.0/specifications/rake-13.0.6.gemspec":       {Data: []byte("# stub: rake 13.0.6 ruby lib\n")},
+		"app/vendor/composer/installed.json":                          {Data: []byte(`{"packages":[{"name":"monolog/monolog","version":"2.9.1"}]}`)},
+		"app/app.deps.json":                                           {Data: []byte(`{"targets":{".NETCoreApp,Version=v8.0":{}},"libraries":{"Newtonsoft.Json/13.0.1":{"type":"package"}}}`)},
+	}
+	fsys := &countFS{FS: files}
+	inv := software.Catalog(context.Background(), fsys, nil)
+	if fsys.roots != 1 {
+		t.Errorf("the root was listed %d times, want 1 (one walk for every cataloger)", fsys.roots)
+	}
+	got := map[software.Ecosystem]int{}
+	for _, p := range inv.Packages {
+		got[p.Ecosystem]++
+	}
+	for _, e := range []software.Ecosystem{software.PyPI, software.NPM, software.Gem, software.Composer, software.NuGet} {
+		if got[e] == 0 {
+			t.Errorf("no %s package: %+v (problems %+v)", e, inv.Packages, inv.Problems)
+		}
+	}
+}
+
+// TestCatalogCanceled checks that Catalog stops when its context is done.
+func TestCatalogCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	inv := software.Catalog(ctx, fstest.MapFS{"app/node_modules/a/package.json": {Data: []byte(`{"name":"a","version":"1.0.0"}`)}}, nil)
+	if len(inv.Packages) != 0 || len(inv.Problems) == 0 {
+		t.Errorf("canceled: %+v", inv)
+	}
+}
+
+// BenchmarkCatalog runs every cataloger on a generated directory tree of 20,000
+// files (os.DirFS, as --rootfs reads), a few of them package metadata.
+func BenchmarkCatalog(b *testing.B) {
+	dir := b.TempDir()
+	for i := range 100 {
+		d := filepath.Join(dir, "usr", "share", fmt.Sprintf("d%03d", i), "sub")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for j := range 200 {
+			mode := os.FileMode(0o644)
+			if j%50 == 0 {
+				mode = 0o755 // a script: executable, not a binary
+			}
+			if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("f%03d.txt", j)), []byte("#!/bin/sh\nexit 0\n"+strings.Repeat("x", 100)), mode); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for name, data := range map[string]string{
+		"etc/os-release": "ID=debian\nVERSION_ID=12\n",
+		"usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n",
+		"app/node_modules/left-pad/package.json":                      `{"name":"left-pad","version":"1.3.0"}`,
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fsys := os.DirFS(dir)
+	b.ResetTimer()
+	for b.Loop() {
+		inv := software.Catalog(context.Background(), fsys, nil)
+		if len(inv.Packages) != 2 {
+			b.Fatalf("%d packages: %+v", len(inv.Packages), inv)
 		}
 	}
 }

@@ -26,9 +26,6 @@ import (
 // Name is the cataloger's name.
 const Name = "dotnet-deps"
 
-// NuGet is the ecosystem of .NET packages (the purl type).
-const NuGet software.Ecosystem = "nuget"
-
 // Bounds.
 const (
 	MaxDepsSize = 32 << 20
@@ -48,24 +45,13 @@ func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !strings.HasSuffix(name, ".deps.json") {
-			return nil
+		name := f.Name
+		if !strings.HasSuffix(name, ".deps.json") {
+			continue
 		}
 		found, err := readFile(fsys, name)
 		if err != nil {
@@ -74,10 +60,9 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		for i := range found {
 			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
 		}
-		attribute(env.Layers, name, found, MaxDepsSize, ParseDeps)
+		software.AttributePackages(ctx, env.Layers, name, found, MaxDepsSize, ParseDeps)
 		pkgs = append(pkgs, found...)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
@@ -125,7 +110,7 @@ func ParseDeps(b []byte) ([]software.Package, error) {
 			continue
 		}
 		out = append(out, software.Package{
-			Ecosystem: NuGet,
+			Ecosystem: software.NuGet,
 			Name:      name,
 			Version:   version,
 			PURL:      packageurl.NewPackageURL(packageurl.TypeNuget, "", name, version, nil, "").ToString(),
@@ -133,58 +118,4 @@ func ParseDeps(b []byte) ([]software.Package, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PURL < out[j].PURL })
 	return out, nil
-}
-
-// attribute sets the layer of each package read from name, a file listing many
-// packages: the oldest layer from which every later layer's version of the file
-// still lists the package at this version (software.Location.Layer).
-func attribute(layers software.Layers, name string, pkgs []software.Package, limit int64, parse func([]byte) ([]software.Package, error)) {
-	if layers == nil || len(pkgs) == 0 {
-		return
-	}
-	final := layers.LayerOf(name)
-	alive := map[string][]int{}
-	for i := range pkgs {
-		pkgs[i].Location.Layer = final
-		alive[pkgs[i].PURL] = append(alive[pkgs[i].PURL], i)
-	}
-	vs := layers.Versions(name)
-	for k := len(vs) - 1; k >= 0 && len(alive) > 0; k-- {
-		if vs[k].Layer >= final || vs[k].Open == nil {
-			continue
-		}
-		listed, err := readVersion(vs[k].Open, limit, parse)
-		if err != nil {
-			return
-		}
-		present := map[string]bool{}
-		for _, p := range listed {
-			present[p.PURL] = true
-		}
-		for purl, idx := range alive {
-			if !present[purl] {
-				delete(alive, purl)
-				continue
-			}
-			for _, i := range idx {
-				pkgs[i].Location.Layer = vs[k].Layer
-			}
-		}
-	}
-}
-
-func readVersion(open func() (fs.File, error), limit int64, parse func([]byte) ([]software.Package, error)) ([]software.Package, error) {
-	f, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("over %d bytes", limit)
-	}
-	return parse(b)
 }

@@ -86,25 +86,22 @@ func IsExecutable(head []byte) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	walk(ctx, fsys, func(name string, d fs.DirEntry) {
-		if !d.Type().IsRegular() {
-			return
+	for _, f := range env.FilesOf(ctx, fsys) {
+		if ctx.Err() != nil {
+			break
 		}
-		info, err := d.Info()
-		if err != nil {
-			return
-		}
+		name := f.Name
 		// The cheap tests first: the head is read only from a candidate.
-		if !Keep(name, info.Mode(), info.Size(), []byte("\x7fELF")) || !Keep(name, info.Mode(), info.Size(), head(fsys, name)) {
-			return
+		if !Keep(name, f.Mode, f.Size, []byte("\x7fELF")) || !Keep(name, f.Mode, f.Size, head(fsys, name)) {
+			continue
 		}
-		found, err := readFile(fsys, name, info.Size())
+		found, err := readFile(fsys, name, f.Size)
 		if err != nil {
 			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			return
+			continue
 		}
 		if found == nil {
-			return
+			continue
 		}
 		layer := -1
 		if env.Layers != nil {
@@ -114,35 +111,11 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 			p.Location = software.Location{Path: "/" + name, Layer: layer}
 			pkgs = append(pkgs, p)
 		}
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
 	return pkgs, probs
-}
-
-// walk calls fn for each entry of fsys but the kernel's pseudo filesystems; it
-// skips what it cannot read and stops when ctx is done.
-func walk(ctx context.Context, fsys fs.FS, fn func(name string, d fs.DirEntry)) {
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil {
-			return fs.SkipAll
-		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		fn(name, d)
-		return nil
-	})
 }
 
 // head returns the first bytes of a file, nil if it cannot be read.

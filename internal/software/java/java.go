@@ -79,34 +79,19 @@ func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+		name := f.Name
+		if !IsArchiveName(name) {
+			continue
 		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
+		if f.Size > MaxArchiveSize {
+			probs = append(probs, software.Problem{Path: "/" + name, Err: fmt.Sprintf("archive of %d bytes is over the bound of %d", f.Size, MaxArchiveSize)})
+			continue
 		}
-		if !d.Type().IsRegular() || !IsArchiveName(name) {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		if info.Size() > MaxArchiveSize {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: fmt.Sprintf("archive of %d bytes is over the bound of %d", info.Size(), MaxArchiveSize)})
-			return nil
-		}
-		found, bad := readFile(ctx, fsys, name, info.Size())
+		found, bad := readFile(ctx, fsys, name, f.Size)
 		layer := -1
 		if env.Layers != nil {
 			layer = env.Layers.LayerOf(name)
@@ -116,8 +101,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		}
 		pkgs = append(pkgs, found...)
 		probs = append(probs, bad...)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}

@@ -79,44 +79,44 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 	problem := func(name string, err error) {
 		probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
 	}
-	walk(ctx, fsys, func(name string, d fs.DirEntry) {
-		if !d.Type().IsRegular() {
-			return
+	for _, f := range env.FilesOf(ctx, fsys) {
+		if ctx.Err() != nil {
+			break
 		}
+		name := f.Name
 		switch path.Base(name) {
 		case "package.json", "package-lock.json", "npm-shrinkwrap.json":
 		default:
-			return
+			continue
 		}
-		info, err := d.Info()
-		if err != nil || !Keep(name, info.Mode(), info.Size(), nil) {
-			return
+		if !Keep(name, f.Mode, f.Size, nil) {
+			continue
 		}
 		loc := software.Location{Path: "/" + name, Layer: layerOf(name)}
 		if path.Base(name) == "package.json" {
 			b, err := readFile(fsys, name, MaxPackageJSONSize)
 			if err != nil {
 				problem(name, err)
-				return
+				continue
 			}
 			p, err := ParsePackageJSON(b)
 			if err != nil {
 				problem(name, err)
-				return
+				continue
 			}
 			if p != nil {
 				p.Location = loc
 				pkgs = append(pkgs, *p)
 			}
-			return
+			continue
 		}
 		if st, err := fs.Stat(fsys, path.Join(path.Dir(name), "node_modules")); err == nil && st.IsDir() {
-			return // installed: the package.json files say what
+			continue // installed: the package.json files say what
 		}
 		b, err := readFile(fsys, name, MaxLockfileSize)
 		if err != nil {
 			problem(name, err)
-			return
+			continue
 		}
 		found, err := ParseLockfile(b)
 		if err != nil {
@@ -125,37 +125,13 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		for i := range found {
 			found[i].Location = loc
 		}
-		attribute(env.Layers, name, found, MaxLockfileSize, ParseLockfile)
+		software.AttributePackages(ctx, env.Layers, name, found, MaxLockfileSize, ParseLockfile)
 		pkgs = append(pkgs, found...)
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
 	return pkgs, probs
-}
-
-// walk calls fn for each entry of fsys but the kernel's pseudo filesystems; it
-// skips what it cannot read and stops when ctx is done.
-func walk(ctx context.Context, fsys fs.FS, fn func(name string, d fs.DirEntry)) {
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if ctx.Err() != nil {
-			return fs.SkipAll
-		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		fn(name, d)
-		return nil
-	})
 }
 
 func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
@@ -339,58 +315,4 @@ func ParseLockfile(b []byte) ([]software.Package, error) {
 func sortPackages(p []software.Package) {
 	// Map order is random: keep the output stable.
 	sort.Slice(p, func(i, j int) bool { return p[i].PURL < p[j].PURL })
-}
-
-// attribute sets the layer of each package read from name, a file listing many
-// packages: the oldest layer from which every later layer's version of the file
-// still lists the package at this version (software.Location.Layer).
-func attribute(layers software.Layers, name string, pkgs []software.Package, limit int64, parse func([]byte) ([]software.Package, error)) {
-	if layers == nil || len(pkgs) == 0 {
-		return
-	}
-	final := layers.LayerOf(name)
-	alive := map[string][]int{}
-	for i := range pkgs {
-		pkgs[i].Location.Layer = final
-		alive[pkgs[i].PURL] = append(alive[pkgs[i].PURL], i)
-	}
-	vs := layers.Versions(name)
-	for k := len(vs) - 1; k >= 0 && len(alive) > 0; k-- {
-		if vs[k].Layer >= final || vs[k].Open == nil {
-			continue
-		}
-		listed, err := readVersion(vs[k].Open, limit, parse)
-		if err != nil {
-			return
-		}
-		present := map[string]bool{}
-		for _, p := range listed {
-			present[p.PURL] = true
-		}
-		for purl, idx := range alive {
-			if !present[purl] {
-				delete(alive, purl)
-				continue
-			}
-			for _, i := range idx {
-				pkgs[i].Location.Layer = vs[k].Layer
-			}
-		}
-	}
-}
-
-func readVersion(open func() (fs.File, error), limit int64, parse func([]byte) ([]software.Package, error)) ([]software.Package, error) {
-	f, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("over %d bytes", limit)
-	}
-	return parse(b)
 }

@@ -24,9 +24,6 @@ import (
 // Name is the cataloger's name.
 const Name = "php-composer"
 
-// Composer is the ecosystem of PHP packages (the purl type).
-const Composer software.Ecosystem = "composer"
-
 // Bounds.
 const (
 	MaxInstalledSize = 64 << 20
@@ -50,37 +47,25 @@ func isInstalled(name string) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !isInstalled(name) {
-			return nil
+		name := f.Name
+		if !isInstalled(name) {
+			continue
 		}
 		found, err := readFile(fsys, name)
 		if err != nil {
 			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			return nil
+			continue
 		}
 		for i := range found {
 			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
 		}
-		attribute(env.Layers, name, found, MaxInstalledSize, ParseInstalled)
+		software.AttributePackages(ctx, env.Layers, name, found, MaxInstalledSize, ParseInstalled)
 		pkgs = append(pkgs, found...)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
@@ -145,7 +130,7 @@ func ParseInstalled(b []byte) ([]software.Package, error) {
 			lic = lic[:16]
 		}
 		out = append(out, software.Package{
-			Ecosystem: Composer,
+			Ecosystem: software.Composer,
 			Name:      c.Name,
 			Version:   c.Version,
 			PURL:      packageurl.NewPackageURL(packageurl.TypeComposer, vendor, name, c.Version, nil, "").ToString(),
@@ -153,47 +138,4 @@ func ParseInstalled(b []byte) ([]software.Package, error) {
 		})
 	}
 	return out, nil
-}
-
-// attribute sets the layer of each package read from name, a file listing many
-// packages: the oldest layer from which every later layer's version of the file
-// still lists the package at this version (software.Location.Layer).
-func attribute(layers software.Layers, name string, pkgs []software.Package, limit int64, parse func([]byte) ([]software.Package, error)) {
-	if layers == nil || len(pkgs) == 0 {
-		return
-	}
-	final := layers.LayerOf(name)
-	alive := map[string][]int{}
-	for i := range pkgs {
-		pkgs[i].Location.Layer = final
-		alive[pkgs[i].PURL] = append(alive[pkgs[i].PURL], i)
-	}
-	vs := layers.Versions(name)
-	for k := len(vs) - 1; k >= 0 && len(alive) > 0; k-- {
-		if vs[k].Layer >= final || vs[k].Open == nil {
-			continue
-		}
-		f, err := vs[k].Open()
-		if err != nil {
-			return
-		}
-		listed, err := readLimited(f, limit, parse)
-		f.Close()
-		if err != nil {
-			return
-		}
-		present := map[string]bool{}
-		for _, p := range listed {
-			present[p.PURL] = true
-		}
-		for purl, idx := range alive {
-			if !present[purl] {
-				delete(alive, purl)
-				continue
-			}
-			for _, i := range idx {
-				pkgs[i].Location.Layer = vs[k].Layer
-			}
-		}
-	}
 }

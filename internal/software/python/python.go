@@ -59,37 +59,25 @@ func isMetadata(name string) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !isMetadata(name) {
-			return nil
+		name := f.Name
+		if !isMetadata(name) {
+			continue
 		}
 		p, err := readFile(fsys, name)
 		if err != nil {
 			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			return nil
+			continue
 		}
 		p.Location = software.Location{Path: "/" + name, Layer: -1}
 		if env.Layers != nil {
 			p.Location.Layer = env.Layers.LayerOf(name)
 		}
 		pkgs = append(pkgs, *p)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}

@@ -29,9 +29,6 @@ import (
 // Name is the cataloger's name.
 const Name = "ruby-gemspec"
 
-// Gem is the ecosystem of Ruby gems (the purl type).
-const Gem software.Ecosystem = "gem"
-
 // Bounds.
 const (
 	MaxGemspecSize = 1 << 20
@@ -62,37 +59,25 @@ func isSpec(name string) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !isSpec(name) {
-			return nil
+		name := f.Name
+		if !isSpec(name) {
+			continue
 		}
 		p, err := readFile(fsys, name)
 		if err != nil {
 			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			return nil
+			continue
 		}
 		p.Location = software.Location{Path: "/" + name, Layer: -1}
 		if env.Layers != nil {
 			p.Location.Layer = env.Layers.LayerOf(name)
 		}
 		pkgs = append(pkgs, *p)
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
@@ -164,7 +149,7 @@ func ParseGemspec(b []byte) (*software.Package, error) {
 		return nil, fmt.Errorf("gemspec: no name and version")
 	}
 	return &software.Package{
-		Ecosystem: Gem,
+		Ecosystem: software.Gem,
 		Name:      name,
 		Version:   ver,
 		PURL:      packageurl.NewPackageURL(packageurl.TypeGem, "", name, ver, nil, "").ToString(),

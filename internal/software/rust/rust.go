@@ -31,9 +31,6 @@ import (
 // Name is the cataloger's name.
 const Name = "rust-auditable"
 
-// Cargo is the ecosystem of Rust crates (the purl type).
-const Cargo software.Ecosystem = "cargo"
-
 // Bounds.
 const (
 	MaxBinarySize  = 512 << 20
@@ -68,34 +65,19 @@ func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, f := range env.FilesOf(ctx, fsys) {
 		if ctx.Err() != nil {
-			return fs.SkipAll
+			break
 		}
-		if err != nil {
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if name == "proc" || name == "sys" || name == "dev" {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
+		name := f.Name
 		// The cheap tests first: the head is read only from a candidate.
-		if err != nil || !Keep(name, info.Mode(), info.Size(), []byte("\x7fELF")) || !Keep(name, info.Mode(), info.Size(), head(fsys, name)) {
-			return nil
+		if !Keep(name, f.Mode, f.Size, []byte("\x7fELF")) || !Keep(name, f.Mode, f.Size, head(fsys, name)) {
+			continue
 		}
-		found, err := readFile(fsys, name, info.Size())
+		found, err := readFile(fsys, name, f.Size)
 		if err != nil {
 			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			return nil
+			continue
 		}
 		layer := -1
 		if env.Layers != nil {
@@ -105,8 +87,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 			p.Location = software.Location{Path: "/" + name, Layer: layer}
 			pkgs = append(pkgs, p)
 		}
-		return nil
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
@@ -232,7 +213,7 @@ func Parse(b []byte) ([]software.Package, error) {
 			continue
 		}
 		out = append(out, software.Package{
-			Ecosystem: Cargo,
+			Ecosystem: software.Cargo,
 			Name:      p.Name,
 			Version:   p.Version,
 			PURL:      packageurl.NewPackageURL(packageurl.TypeCargo, "", p.Name, p.Version, nil, "").ToString(),

@@ -65,7 +65,7 @@ func TestObjcopySection(t *testing.T) {
 	var got []string
 	for _, p := range pkgs {
 		got = append(got, p.PURL)
-		if p.Location.Path != "/usr/bin/app" || p.Ecosystem != Cargo {
+		if p.Location.Path != "/usr/bin/app" || p.Ecosystem != software.Cargo {
 			t.Errorf("%+v", p)
 		}
 	}
