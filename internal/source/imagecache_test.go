@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
@@ -137,10 +138,10 @@ func TestWorkloadImages(t *testing.T) {
 		"busybox:1": {testImage("busybox:1", 'c', "", webFiles, nil)},
 	}}
 	src := &WorkloadImages{Source: &Objects{Objects: objs, Inputs: 1}, Images: Images{open: reg.open}}
-	var visitedImages int
+	var visitedImages atomic.Int32
 	res, err := src.Read(context.Background(), Needs{Visit: func(o *inventory.Object) {
 		if o.Image != nil && o.Image.Files != nil {
-			visitedImages++
+			visitedImages.Add(1)
 		}
 	}})
 	if err != nil {
@@ -157,8 +158,8 @@ func TestWorkloadImages(t *testing.T) {
 			web = o.Image
 		}
 	}
-	if strings.Join(names, ",") != "web,api,debug,web:1,init:1,busybox:1" || visitedImages != 3 {
-		t.Errorf("objects %v, images visited %d", names, visitedImages)
+	if strings.Join(names, ",") != "web,api,debug,web:1,init:1,busybox:1" || visitedImages.Load() != 3 {
+		t.Errorf("objects %v, images visited %d", names, visitedImages.Load())
 	}
 	var wl []string
 	for _, w := range web.Workloads {
