@@ -360,4 +360,3 @@ func TestImagesSBOMErrors(t *testing.T) {
 		t.Errorf("errors %v", res.Errors)
 	}
 }
-
