@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +22,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/palisade-k8s/palisade/internal/sbom"
+	"github.com/palisade-k8s/palisade/internal/software"
 )
 
 // skipUntilImageReader skips the tests that read real images through image.Open
@@ -138,19 +146,21 @@ func TestScanImagesUnreachable(t *testing.T) {
 	}
 }
 
-// testRegistry serves images on loopback and counts the blob requests.
-func testRegistry(t *testing.T) (host string, blobs *atomic.Int32) {
+// testRegistry serves images on loopback and counts the requests for blobs other
+// than image configurations (the layers).
+func testRegistry(t *testing.T) (host string, blobs *atomic.Int32, configs map[string]bool) {
 	t.Helper()
 	blobs = &atomic.Int32{}
-	reg := registry.New()
+	configs = map[string]bool{}
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/blobs/") && r.Method == http.MethodGet {
+		if _, d, ok := strings.Cut(r.URL.Path, "/blobs/"); ok && r.Method == http.MethodGet && !configs[d] {
 			blobs.Add(1)
 		}
 		reg.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), blobs
+	return strings.TrimPrefix(srv.URL, "http://"), blobs, configs
 }
 
 func pushImage(t *testing.T, ref string, img v1.Image) {
@@ -166,6 +176,12 @@ func pushImage(t *testing.T, ref string, img v1.Image) {
 
 func rootImage(t *testing.T) v1.Image {
 	t.Helper()
+	return archImage(t, "amd64")
+}
+
+// archImage is a random image of linux/arch whose user is root.
+func archImage(t *testing.T, arch string) v1.Image {
+	t.Helper()
 	img, err := random.Image(512, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +191,7 @@ func rootImage(t *testing.T) v1.Image {
 		t.Fatal(err)
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Config.User = "linux", "amd64", "0"
+	cf.OS, cf.Architecture, cf.Config.User = "linux", arch, "0"
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +203,7 @@ func rootImage(t *testing.T) v1.Image {
 // the JSON report lists it with its digest.
 func TestImageRead(t *testing.T) {
 	skipUntilImageReader(t)
-	host, _ := testRegistry(t)
+	host, _, _ := testRegistry(t)
 	img := rootImage(t)
 	ref := host + "/shop/web:1"
 	pushImage(t, ref, img)
@@ -226,9 +242,15 @@ func TestImageRead(t *testing.T) {
 // pulling a layer again.
 func TestScanImagesRegistry(t *testing.T) {
 	skipUntilImageReader(t)
-	host, blobs := testRegistry(t)
+	host, blobs, configs := testRegistry(t)
 	ref := host + "/shop/web:1"
-	pushImage(t, ref, rootImage(t))
+	img := rootImage(t)
+	cfg, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs[cfg.String()] = true
+	pushImage(t, ref, img)
 	dir := manifests(t, ref, ref)
 	cache := t.TempDir()
 	args := []string{"scan", dir, "--images", "--insecure-registry", host, "--image-cache", cache, "--fail-on", "none", "-o", "json"}
@@ -251,11 +273,11 @@ func TestScanImagesRegistry(t *testing.T) {
 	}
 	pulled := blobs.Load()
 	if pulled == 0 {
-		t.Fatal("no blob pulled")
+		t.Fatal("no layer pulled")
 	}
 	r = run(t, nil, args...)
 	if r.code != ExitOK || blobs.Load() != pulled {
-		t.Errorf("second scan: exit %d, %d more blobs pulled (want 0: the digest is cached)", r.code, blobs.Load()-pulled)
+		t.Errorf("second scan: exit %d, %d more layers pulled (want 0: the digest is cached)", r.code, blobs.Load()-pulled)
 	}
 	text := run(t, nil, "scan", dir, "--images", "--insecure-registry", host, "--image-cache", cache, "--fail-on", "none")
 	if !strings.Contains(text.stdout, "run by: Deployment/shop/web") || !strings.Contains(text.stdout, "and 1 image (") {
@@ -267,7 +289,7 @@ func TestScanImagesRegistry(t *testing.T) {
 func TestImageSBOM(t *testing.T) {
 	skipUntilImageReader(t)
 	skipUntilSBOM(t)
-	host, _ := testRegistry(t)
+	host, _, _ := testRegistry(t)
 	pushImage(t, host+"/a:1", rootImage(t))
 	pushImage(t, host+"/b:1", rootImage(t))
 	r := run(t, nil, "image", host+"/a:1", "--insecure-registry", host, "-o", "cyclonedx", "--fail-on", "none")
@@ -294,5 +316,115 @@ func TestSBOMFileName(t *testing.T) {
 		if got := sbomFileName(c.in, used); got != c.want {
 			t.Errorf("sbomFileName(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// --all-platforms reads every image of an index, each named with its platform;
+// --platform one of them.
+func TestImagePlatforms(t *testing.T) {
+	skipUntilImageReader(t)
+	var idx v1.ImageIndex = empty.Index
+	for _, arch := range []string{"amd64", "arm64"} {
+		img := archImage(t, arch)
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	dir := filepath.Join(t.TempDir(), "oci")
+	if _, err := layout.Write(dir, idx); err != nil {
+		t.Fatal(err)
+	}
+	names := func(args ...string) string {
+		t.Helper()
+		r := run(t, nil, append([]string{"image", dir, "-o", "json", "--fail-on", "none"}, args...)...)
+		var rep struct {
+			Images []struct{ Name, Platform string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("%v: %s%s", err, r.stdout, r.stderr)
+		}
+		var out []string
+		for _, i := range rep.Images {
+			out = append(out, i.Name+"="+i.Platform)
+		}
+		return strings.Join(out, ",")
+	}
+	if got, want := names("--all-platforms"), dir+" (linux/amd64)=linux/amd64,"+dir+" (linux/arm64)=linux/arm64"; got != want {
+		t.Errorf("--all-platforms: %s, want %s", got, want)
+	}
+	if got, want := names("--platform", "linux/arm64"), dir+"=linux/arm64"; got != want {
+		t.Errorf("--platform linux/arm64: %s, want %s", got, want)
+	}
+}
+
+// A hostile layer (an entry that climbs out of the root) is an input error naming
+// the image, the layer and the entry (exit 3).
+func TestImageHostileLayer(t *testing.T) {
+	skipUntilImageReader(t)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	body := []byte("pwned\n")
+	if err := tw.WriteHeader(&tar.Header{Name: "../../evil", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(body)
+	tw.Close()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "hostile.tar")
+	tag, _ := name.NewTag("hostile:1")
+	if err := tarball.WriteToFile(file, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "image", file)
+	if r.code != ExitInputErrors || !strings.Contains(r.stdout, "INPUT ERROR "+file+": layer sha256:") || !strings.Contains(r.stdout, `"../../evil"`) {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// --rootfs reads a directory as an image.
+func TestImageRootFS(t *testing.T) {
+	skipUntilImageReader(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
+	os.WriteFile(filepath.Join(dir, "etc", "os-release"), []byte("ID=debian\nVERSION_ID=\"12\"\n"), 0o644)
+	r := run(t, nil, "image", "--rootfs", dir, "-o", "json", "--fail-on", "none")
+	var rep struct {
+		Images []struct{ Name, Source string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Images) != 1 || rep.Images[0].Name != dir || rep.Images[0].Source != "rootfs" {
+		t.Errorf("exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+}
+
+// --sbom reads an SBOM as an image's inventory.
+func TestImageSBOMInput(t *testing.T) {
+	skipUntilSBOM(t)
+	file := filepath.Join(t.TempDir(), "app.cdx.json")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := sbom.Subject{Name: "reg.example/app:1", Software: software.Inventory{Packages: []software.Package{{
+		Ecosystem: software.NPM, Name: "left-pad", Version: "1.3.0", PURL: "pkg:npm/left-pad@1.3.0", Cataloger: "npm",
+		Location: software.Location{Path: "/app/package-lock.json", Layer: -1}}}}}
+	if err := sbom.WriteCycloneDX(f, subj, sbom.Tool{Name: "test", Version: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r := run(t, nil, "image", "--sbom", file, "-o", "json", "--fail-on", "none")
+	var rep struct {
+		Images []struct {
+			Name, Source string
+			Packages     []software.Package
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != ExitOK || len(rep.Images) != 1 || rep.Images[0].Source != "sbom" ||
+		len(rep.Images[0].Packages) != 1 || rep.Images[0].Packages[0].PURL != "pkg:npm/left-pad@1.3.0" {
+		t.Errorf("exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
 }
