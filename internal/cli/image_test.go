@@ -24,6 +24,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/sbom"
 	"github.com/palisade-k8s/palisade/internal/software"
 )
@@ -426,5 +429,67 @@ func TestImageSBOMInput(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != ExitOK || len(rep.Images) != 1 || rep.Images[0].Source != "sbom" ||
 		len(rep.Images[0].Packages) != 1 || rep.Images[0].Packages[0].PURL != "pkg:npm/left-pad@1.3.0" {
 		t.Errorf("exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+}
+
+const imageRuleID = "PAL-991"
+
+// A stand-in for the image rules: the image runs as root (from its configuration),
+// and a file of its filesystem is read while the rules run.
+func init() {
+	rules.Register(&rules.Rule{
+		Meta: rules.Meta{ID: imageRuleID, Title: "Test image rule", Severity: finding.High, Category: "test",
+			Rationale: "A stand-in for the image rules.", Remediation: "None.", Frameworks: rules.Frameworks{Layer: "container"}},
+		OptIn: true,
+		Kinds: []string{finding.ImageKind},
+		Object: func(p *rules.Pass, o *inventory.Object) {
+			if o.Image.Config.User == "0" {
+				p.ReportImage(o.Image.Location(-1, "", "config.User"), nil, "the image runs as root")
+			}
+		},
+	})
+}
+
+// Image findings go through the scan's pipeline: the gate and exit code, baselines,
+// the report formats; with scan --images they name the workloads that run the image.
+func TestImageRulesPipeline(t *testing.T) {
+	skipUntilImageReader(t)
+	host, _, _ := testRegistry(t)
+	ref := host + "/shop/web:1"
+	pushImage(t, ref, rootImage(t))
+	r := run(t, nil, "image", ref, "--insecure-registry", host, "--include", imageRuleID, "-o", "json")
+	var rep struct {
+		Findings []struct {
+			RuleID   string
+			Object   struct{ Kind, Name string }
+			Location struct {
+				File  string
+				Image struct{ Ref, Digest, Field string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != ExitFindings || len(rep.Findings) != 1 {
+		t.Fatalf("exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	f := rep.Findings[0]
+	if f.RuleID != imageRuleID || f.Object.Kind != "Image" || f.Object.Name != ref || f.Location.File != ref || f.Location.Image.Digest == "" || f.Location.Image.Field != "config.User" {
+		t.Errorf("finding %+v", f)
+	}
+	baseline := filepath.Join(t.TempDir(), "baseline.yaml")
+	if r := run(t, nil, "image", ref, "--insecure-registry", host, "--include", imageRuleID, "--write-baseline", baseline); r.code != ExitFindings {
+		t.Fatalf("write baseline: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "image", ref, "--insecure-registry", host, "--include", imageRuleID, "--baseline", baseline); r.code != ExitOK {
+		t.Errorf("with the baseline: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, format := range []string{"sarif", "junit"} {
+		if r := run(t, nil, "image", ref, "--insecure-registry", host, "--include", imageRuleID, "-o", format); r.code != ExitFindings || !strings.Contains(r.stdout, imageRuleID) {
+			t.Errorf("-o %s: exit %d\n%s", format, r.code, r.stdout)
+		}
+	}
+	dir := manifests(t, ref, ref)
+	r = run(t, nil, "scan", dir, "--images", "--insecure-registry", host, "--image-cache", t.TempDir(), "--include", imageRuleID)
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "Image/"+ref) || !strings.Contains(r.stdout, "run by: Deployment/shop/web\n  HIGH") {
+		t.Errorf("scan --images: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
