@@ -71,7 +71,7 @@ func TestImageUnreachable(t *testing.T) {
 	if r.code != ExitInputErrors {
 		t.Fatalf("exit %d, want 3\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "INPUT ERROR "+ref+": ") || !strings.Contains(r.stdout, "Result: some input could not be read (exit 3).") {
+	if !strings.Contains(r.stdout, "INPUT ERROR "+ref+": ") || !strings.Contains(r.stdout, "Scanned 0 images (0 packages) from 1 input: no findings; 1 input error.\nResult: some input could not be read (exit 3).") {
 		t.Errorf("report:\n%s", r.stdout)
 	}
 	if !strings.HasPrefix(r.stderr, "image "+ref+": not read: ") || strings.Contains(r.stdout, "not read:") {

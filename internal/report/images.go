@@ -46,6 +46,10 @@ func (r *Report) SetImages(imgs []Image) {
 	}
 }
 
+// SetImageScan says the report is of images only (palisade image): its summary
+// counts images even when none could be read.
+func (r *Report) SetImageScan() { r.imageScan = true }
+
 // image returns the image whose object is named name.
 func (r *Report) image(name string) *Image {
 	for i := range r.Images {

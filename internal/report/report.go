@@ -33,6 +33,8 @@ type Report struct {
 	// their packages; present only when there are some (see SetImages).
 	Images []Image       `json:"images,omitempty"`
 	Rules  []*rules.Meta `json:"-"`
+
+	imageScan bool // see SetImageScan
 }
 
 // SetInternal records the rules and stages that panicked: the report covers the rest,

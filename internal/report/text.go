@@ -114,7 +114,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	}
 	scanned := fmt.Sprintf("%s (%s)%s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), configs)
 	switch {
-	case s.Images > 0 && s.Objects == 0 && s.Workloads == 0 && s.ConfigFiles == 0:
+	case (s.Images > 0 || r.imageScan) && s.Objects == 0 && s.Workloads == 0 && s.ConfigFiles == 0:
 		scanned = imagesSummary(s)
 	case s.Images > 0 && s.ConfigFiles > 0:
 		scanned = fmt.Sprintf("%s (%s), %s and %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.ConfigFiles, "configuration file"), imagesSummary(s))

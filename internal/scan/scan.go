@@ -217,6 +217,9 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	if imgs := reportImages(in); len(imgs) > 0 {
 		rep.SetImages(imgs)
 	}
+	if _, ok := opts.Source.(*source.Images); ok {
+		rep.SetImageScan()
+	}
 	if len(internal) > 0 {
 		rep.SetInternal(internal)
 	}
