@@ -67,9 +67,9 @@ var layers = []struct {
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
-	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "sbom", "secrets", "software/...", "workload"}},
+	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "software/...", "workload"}},
 	// Front ends and what they print.
-	{"report", []string{"compliance", "finding", "rules", "safetext"}},
+	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
 	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
 	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},

@@ -814,6 +814,10 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "names a kubeconfig context", nil
 	case f.Lookup("cluster") != nil && f.Changed("cluster"):
 		return modeParse, "reads a live cluster (--cluster)", nil
+	case path == "palisade image":
+		return modeParse, "reads images: a registry or build outputs", nil
+	case f.Lookup("images") != nil && f.Changed("images"):
+		return modeParse, "pulls the workloads' images from their registries", nil
 	case f.Lookup("git-history") != nil && f.Changed("git-history"):
 		// The history depends on the checkout (a shallow clone, a tarball).
 		return modeParse, "reads the checkout's git history", nil

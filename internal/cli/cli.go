@@ -131,7 +131,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
+	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newImage(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newWebhook(stdout, stderr))
 	return root
 }
@@ -231,6 +231,7 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		o          scan.Options
 		in         inputFlags
 		out        outputFlags
+		im         imageFlags
 		configFile string
 		gitHistory string
 	)
@@ -248,6 +249,12 @@ and that the working tree no longer holds are reported with the commit, its date
 file and the line. RANGE is REV (every commit reachable from it) or A..B (reachable
 from B, not from A), given as --git-history=RANGE; the default is HEAD.
 
+With --images, the image of every container (init and ephemeral containers too) of the
+scanned workloads is also read and checked inside, as palisade image does: each
+reference resolved, each digest analysed once (and cached, --image-cache), at most
+--image-parallel at a time; findings on an image name the workloads that run it. An
+image that cannot be pulled or read is a coverage entry naming it and why (exit 3).
+
 With --framework, the report is a compliance view instead: every control of the
 framework (` + strings.Join(compliance.Names(), ", ") + `) as pass, fail (with the failing
 objects) or not applicable (with the reason).
@@ -263,7 +270,8 @@ input, a bug to report (the report still covers the rest).`,
   helm template payments ./chart | palisade scan - -o sarif --output-file palisade.sarif
   palisade scan examples/insecure --framework cis-1.12
   palisade scan deploy/ --git-history
-  palisade scan deploy/ --git-history=v1.2.0..HEAD`,
+  palisade scan deploy/ --git-history=v1.2.0..HEAD
+  palisade scan deploy/ --images`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(in.paths(args)) == 0 && !in.cluster {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
@@ -282,7 +290,11 @@ input, a bug to report (the report still covers the rest).`,
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
-			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster
+			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster && !im.images
+			if o.Source, err = im.withImages(src, stderr); err != nil {
+				safetext.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
 			if cmd.Flags().Changed("git-history") {
 				h := &source.GitHistory{Paths: in.paths(args), Range: gitHistory, Namespace: in.defaultNamespace, Limits: in.limits}
 				if isTerminal(stderr) {
@@ -296,11 +308,23 @@ input, a bug to report (the report still covers the rest).`,
 	f := c.Flags()
 	out.register(c, &o, &configFile)
 	in.register(f, false)
+	im.register(f, true)
 	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed; `RANGE` is REV or A..B, given as --git-history=RANGE (default HEAD)")
 	f.Lookup("git-history").NoOptDefVal = "HEAD"
 	// scan's -n was, and stays, the namespace of objects that name none.
 	f.StringVarP(&in.defaultNamespace, "namespace", "n", "", "namespace for objects that name none (default \"default\")")
 	return c
+}
+
+// writeCoverage says on stderr what a report's coverage gaps left unchecked.
+func writeCoverage(r *report.Report, stderr io.Writer) {
+	for _, g := range r.Coverage {
+		if g.Kind == finding.ImageKind && g.Image != "" {
+			safetext.Fprintf(stderr, "palisade: not checked: image %s: %s\n", g.Image, g.Reason)
+			continue
+		}
+		safetext.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
+	}
 }
 
 func isTerminal(w io.Writer) bool {
@@ -415,9 +439,7 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 		}
 	}
 	if outFile != "" || format != "text" {
-		for _, g := range res.Report.Coverage {
-			safetext.Fprintf(stderr, "palisade: not checked: %s %s: %s\n", g.Kind, g.Namespace, g.Reason)
-		}
+		writeCoverage(res.Report, stderr)
 	}
 	for _, n := range res.Report.Notices {
 		safetext.Fprintf(stderr, "palisade: notice: %s\n", n)

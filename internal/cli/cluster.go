@@ -16,6 +16,7 @@ func newCluster(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		o             scan.Options
 		out           outputFlags
+		im            imageFlags
 		configFile    string
 		kubeconfig    string
 		kubeContext   string
@@ -41,12 +42,17 @@ A kind the API server refuses to list (RBAC) or fails to list becomes a "coverag
 entry of the report: what was not checked and why. The exit code is then 3, so an
 incomplete scan never passes as a clean one.
 
+With --images, the image of every container of the workloads read is also pulled and
+checked inside (see palisade image and scan --images); an image that cannot be pulled
+or read is a coverage entry too.
+
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage,
 configuration or connection error; 3 some kinds could not be listed; 4 internal error
 (a bug to report; the report covers the rest).`,
 		Example: `  palisade cluster
   palisade cluster --context prod -n payments -o json
-  palisade cluster --include-secret-values --fail-on medium`,
+  palisade cluster --include-secret-values --fail-on medium
+  palisade cluster -n payments --images`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := out.prepare(&o, configFile, stderr)
@@ -67,6 +73,10 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 				src.Progress = stderr
 			}
 			o.Source, o.Config, o.Version = &src, cfg, Version
+			if o.Source, err = im.withImages(&src, stderr); err != nil {
+				safetext.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
 			return out.run(cmd.Context(), o, stdout, stderr)
 		},
 	}
@@ -75,6 +85,7 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 	registerClusterFlags(f, &kubeconfig, &kubeContext, &src.Timeout, "")
 	f.StringVarP(&src.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
 	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")
+	im.register(f, true)
 	f.BoolVar(&src.IncludeSecretValues, "include-secret-values", false, "read Secret values for the secret rules (never printed)")
 	return c
 }

@@ -450,5 +450,8 @@ type CoverageGap struct {
 	Kind       string `json:"kind"`
 	APIVersion string `json:"apiVersion"`
 	Namespace  string `json:"namespace,omitempty"`
-	Reason     string `json:"reason"`
+	// Image is the image a scan with --images could not read (Kind is then
+	// ImageKind).
+	Image  string `json:"image,omitempty"`
+	Reason string `json:"reason"`
 }

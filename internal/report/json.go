@@ -58,6 +58,11 @@ func writeJSON(out io.Writer, r *Report) error {
 		}
 		w.WriteString("  ],\n")
 	}
+	if len(r.Images) > 0 {
+		if err := field("images", r.Images, false); err != nil {
+			return err
+		}
+	}
 	if err := field("inputErrors", r.Errors, len(r.Coverage) == 0 && len(r.Notices) == 0 && len(r.Internal) == 0); err != nil {
 		return err
 	}

@@ -29,7 +29,12 @@ type Report struct {
 	Notices []finding.Notice `json:"notices,omitempty"`
 	// Internal is present only when Palisade itself failed (see SetInternal).
 	Internal []finding.InternalError `json:"internalErrors,omitempty"`
-	Rules    []*rules.Meta           `json:"-"`
+	// Images are the container images read (palisade image, scan --images), with
+	// their packages; present only when there are some (see SetImages).
+	Images []Image       `json:"images,omitempty"`
+	Rules  []*rules.Meta `json:"-"`
+
+	imageScan bool // see SetImageScan
 }
 
 // SetInternal records the rules and stages that panicked: the report covers the rest,
@@ -67,8 +72,12 @@ type Summary struct {
 	// ProtectedBy counts them by protection (ProtectedKinds). Omitted when 0.
 	ProtectedSecrets int            `json:"protectedSecrets,omitempty"`
 	ProtectedBy      map[string]int `json:"protectedBy,omitempty"`
-	FailOn           string         `json:"failOn"`
-	Failed           bool           `json:"failed"`
+	// Images counts the container images read and Packages the packages found in
+	// them; omitted when 0.
+	Images   int    `json:"images,omitempty"`
+	Packages int    `json:"packages,omitempty"`
+	FailOn   string `json:"failOn"`
+	Failed   bool   `json:"failed"`
 	// History is what a scan with --git-history read of the history (omitted
 	// otherwise).
 	History *HistorySummary `json:"history,omitempty"`
@@ -200,6 +209,13 @@ func withCoverage(r *Report) []finding.InputError {
 	}
 	out := append([]finding.InputError{}, r.Errors...)
 	for _, g := range r.Coverage {
+		if g.Kind == finding.ImageKind && g.Image != "" {
+			out = append(out, finding.InputError{
+				Location: finding.Location{File: g.Image, Provenance: finding.FromImage},
+				Message:  "not checked: image not read: " + g.Reason,
+			})
+			continue
+		}
 		where := "cluster-wide"
 		if g.Namespace != "" {
 			where = "namespace " + g.Namespace

@@ -35,8 +35,16 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		fmt.Fprintln(w)
 	}
 	if len(r.Coverage) > 0 {
-		safetext.Fprintln(w, bold("Coverage: not checked (the API server refused or failed these lists)"))
+		header := "Coverage: not checked (the API server refused or failed these lists)"
+		if imagesOnly(r.Coverage) {
+			header = "Coverage: not checked (these images could not be read)"
+		}
+		safetext.Fprintln(w, bold(header))
 		for _, g := range r.Coverage {
+			if line, ok := imageGap(g); ok {
+				safetext.Fprintf(w, "  %s %s\n", paint(finding.High, "NOT CHECKED"), line)
+				continue
+			}
 			scope := "cluster-wide"
 			if g.Namespace != "" {
 				scope = "namespace " + g.Namespace
@@ -45,6 +53,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		}
 		fmt.Fprintln(w)
 	}
+	writeImagesText(w, r, func(s string) safetext.Raw { return bold(s) })
 	var cur finding.ObjectRef
 	var curFile string
 	first := true
@@ -77,6 +86,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 				safetext.Fprintf(w, "  (%s)", f.Location.Renderer)
 			}
 			fmt.Fprintln(w)
+			if runBy := imageRunBy(r, &f); runBy != "" {
+				safetext.Fprintf(w, "  %s\n", runBy)
+			}
 		}
 		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
 		if img := f.Location.Image; img != nil {
@@ -115,7 +127,16 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if s.ConfigFiles > 0 {
 		configs = " and " + plural(s.ConfigFiles, "configuration file")
 	}
-	safetext.Fprintf(w, "Scanned %s (%s)%s from %s: %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), configs, plural(s.Inputs, "input"), counts)
+	scanned := fmt.Sprintf("%s (%s)%s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), configs)
+	switch {
+	case (s.Images > 0 || r.imageScan) && s.Objects == 0 && s.Workloads == 0 && s.ConfigFiles == 0:
+		scanned = imagesSummary(s)
+	case s.Images > 0 && s.ConfigFiles > 0:
+		scanned = fmt.Sprintf("%s (%s), %s and %s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), plural(s.ConfigFiles, "configuration file"), imagesSummary(s))
+	case s.Images > 0:
+		scanned += " and " + imagesSummary(s)
+	}
+	safetext.Fprintf(w, "Scanned %s from %s: %s", scanned, plural(s.Inputs, "input"), counts)
 	if h := s.History; h != nil {
 		safetext.Fprintf(w, "; git history: %s, %s read", pluralGrouped(h.Commits, "commit"), pluralGrouped(h.Files, "file"))
 		if h.Unreadable > 0 {
@@ -138,7 +159,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		safetext.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
 	}
 	if len(r.Coverage) > 0 {
-		safetext.Fprintf(w, "; %s not checked", plural(len(r.Coverage), "kind"))
+		safetext.Fprintf(w, "; %s not checked", coverageCount(r.Coverage))
 	}
 	if len(r.Internal) > 0 {
 		safetext.Fprintf(w, "; %s", plural(len(r.Internal), "internal error"))
@@ -147,6 +168,8 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	switch {
 	case len(r.Internal) > 0:
 		fmt.Fprintln(w, resultInternal)
+	case len(r.Coverage) > 0 && imagesOnly(r.Coverage):
+		fmt.Fprintln(w, "Result: incomplete, some images could not be read (exit 3).")
 	case len(r.Coverage) > 0:
 		fmt.Fprintln(w, "Result: incomplete, some kinds could not be listed (exit 3).")
 	case s.InputErrors > 0:

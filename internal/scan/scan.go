@@ -214,6 +214,12 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	for _, n := range rep.Summary.ProtectedBy {
 		rep.Summary.ProtectedSecrets += n
 	}
+	if imgs := reportImages(in); len(imgs) > 0 {
+		rep.SetImages(imgs)
+	}
+	if _, ok := opts.Source.(*source.Images); ok {
+		rep.SetImageScan()
+	}
 	if len(internal) > 0 {
 		rep.SetInternal(internal)
 	}
@@ -229,6 +235,22 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		})
 	}
 	return res, nil
+}
+
+// reportImages are the images of a read as the report lists them.
+func reportImages(in *source.Result) []report.Image {
+	var out []report.Image
+	for _, o := range in.Inventory.Objects {
+		i := o.Image
+		if i == nil {
+			continue
+		}
+		out = append(out, report.Image{
+			Name: o.Ref.Name, Ref: i.Ref, Digest: i.Digest, Platform: i.Platform, Source: i.Source,
+			Layers: len(i.Layers), Distro: i.Software.Distro, Packages: i.Software.Packages, Workloads: i.Workloads,
+		})
+	}
+	return out
 }
 
 // WriteBaseline records the findings of a scan as accepted and returns how many

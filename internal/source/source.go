@@ -117,16 +117,28 @@ type Result struct {
 	History *HistoryRead
 }
 
-// ConfigFiles counts the configuration files read beside the manifests: files, not
-// documents; a chart's own values files are part of the chart, counted as its input.
+// ConfigFiles counts the configuration files (and Dockerfiles) read beside the
+// manifests: files, not documents; a chart's own values files are part of the chart,
+// counted as its input. Images are not files (see Images).
 func (r *Result) ConfigFiles() int {
 	files := map[string]bool{}
 	for _, o := range r.Inventory.Objects {
-		if o.Ref.IsPseudo() && o.Origin.Provenance != finding.FromRendered {
+		if o.Ref.IsPseudo() && !o.Ref.IsImage() && o.Origin.Provenance != finding.FromRendered {
 			files[o.Origin.File] = true
 		}
 	}
 	return len(files)
+}
+
+// Images are the images read (objects of inventory.ImageKind), in input order.
+func (r *Result) Images() []*inventory.ImageInfo {
+	var out []*inventory.ImageInfo
+	for _, o := range r.Inventory.Objects {
+		if o.Image != nil {
+			out = append(out, o.Image)
+		}
+	}
+	return out
 }
 
 // Protected counts the secret sources kept out of plain text, by protection:
