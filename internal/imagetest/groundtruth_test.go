@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -248,8 +250,9 @@ func checkDeb(t *testing.T, inv software.Inventory, truth []imagetest.DebPackage
 		if p.Location.Path != "/var/lib/dpkg/status" || p.Location.Layer != layer {
 			t.Errorf("%s: location %+v, want /var/lib/dpkg/status in layer %d", p.Name, p.Location, layer)
 		}
-		if !strings.HasPrefix(p.PURL, "pkg:deb/debian/"+p.Name+"@") || !strings.Contains(p.PURL, "arch="+p.Arch) || !strings.Contains(p.PURL, "distro=debian-"+versionID) {
-			t.Errorf("%s: purl %s, want pkg:deb/debian/%s@...?arch=%s&distro=debian-%s", p.Name, p.PURL, p.Name, p.Arch, versionID)
+		u := parsePURL(t, p.PURL)
+		if u.typ != "deb" || u.namespace != "debian" || u.name != p.Name || u.version != p.Version || u.qualifiers.Get("arch") != p.Arch || u.qualifiers.Get("distro") != "debian-"+versionID {
+			t.Errorf("%s: purl %s (%+v), want pkg:deb/debian/%s@%s?arch=%s&distro=debian-%s", p.Name, p.PURL, u, p.Name, p.Version, p.Arch, versionID)
 		}
 	}
 	diff(t, "deb", got, want)
@@ -258,8 +261,8 @@ func checkDeb(t *testing.T, inv software.Inventory, truth []imagetest.DebPackage
 // checkGo: the Go modules are exactly go version -m's: the main module (no version
 // when "(devel)"), every dependency with replacements applied (a replacement by a
 // directory keeps the module path, without a version), and the toolchain as
-// "stdlib"; all from the binary at path, added by layer.
-func checkGo(t *testing.T, inv software.Inventory, truth *imagetest.GoBinary, path string, layer int) {
+// "stdlib"; all from the binary file, added by layer.
+func checkGo(t *testing.T, inv software.Inventory, truth *imagetest.GoBinary, file string, layer int) {
 	t.Helper()
 	want := map[string]bool{}
 	main := truth.Main.Version
@@ -281,11 +284,11 @@ func checkGo(t *testing.T, inv software.Inventory, truth *imagetest.GoBinary, pa
 			continue
 		}
 		got[p.Name+"@"+p.Version] = true
-		if p.Location.Path != path || p.Location.Layer != layer {
-			t.Errorf("%s: location %+v, want %s in layer %d", p.Name, p.Location, path, layer)
+		if p.Location.Path != file || p.Location.Layer != layer {
+			t.Errorf("%s: location %+v, want %s in layer %d", p.Name, p.Location, file, layer)
 		}
-		if !strings.HasPrefix(p.PURL, "pkg:golang/") {
-			t.Errorf("%s: purl %s", p.Name, p.PURL)
+		if u := parsePURL(t, p.PURL); u.typ != "golang" || path.Join(u.namespace, u.name) != p.Name || u.version != p.Version {
+			t.Errorf("%s: purl %s (%+v), want pkg:golang/%s@%s", p.Name, p.PURL, u, p.Name, p.Version)
 		}
 	}
 	diff(t, "golang", got, want)
@@ -312,11 +315,51 @@ func checkNPM(t *testing.T, inv software.Inventory, truth *imagetest.NPMTree, la
 		if !strings.HasPrefix(p.Location.Path, imagetest.NPMAppPath+"/") || p.Location.Layer != layer {
 			t.Errorf("%s: location %+v, want under %s in layer %d", p.Name, p.Location, imagetest.NPMAppPath, layer)
 		}
-		if !strings.HasPrefix(p.PURL, "pkg:npm/") {
-			t.Errorf("%s: purl %s", p.Name, p.PURL)
+		if u := parsePURL(t, p.PURL); u.typ != "npm" || path.Join(u.namespace, u.name) != p.Name || u.version != p.Version {
+			t.Errorf("%s: purl %s (%+v), want pkg:npm/%s@%s", p.Name, p.PURL, u, p.Name, p.Version)
 		}
 	}
 	diff(t, "npm", got, want)
+}
+
+// purl is a Package URL's parts, decoded (https://github.com/package-url/purl-spec).
+type purl struct {
+	typ, namespace, name, version string
+	qualifiers                    url.Values
+}
+
+func parsePURL(t *testing.T, s string) purl {
+	t.Helper()
+	rest, ok := strings.CutPrefix(s, "pkg:")
+	if !ok {
+		t.Errorf("purl %q: no pkg: scheme", s)
+		return purl{}
+	}
+	var u purl
+	rest, _, _ = strings.Cut(rest, "#")
+	rest, q, _ := strings.Cut(rest, "?")
+	var err error
+	if u.qualifiers, err = url.ParseQuery(q); err != nil {
+		t.Errorf("purl %q: qualifiers: %v", s, err)
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest, u.version = rest[:i], rest[i+1:]
+	}
+	segs := strings.Split(rest, "/")
+	for i := range segs {
+		if segs[i], err = url.PathUnescape(segs[i]); err != nil {
+			t.Errorf("purl %q: %v", s, err)
+		}
+	}
+	if u.version, err = url.PathUnescape(u.version); err != nil {
+		t.Errorf("purl %q: %v", s, err)
+	}
+	if len(segs) < 2 {
+		t.Errorf("purl %q: no name", s)
+		return u
+	}
+	u.typ, u.name, u.namespace = segs[0], segs[len(segs)-1], strings.Join(segs[1:len(segs)-1], "/")
+	return u
 }
 
 func diff(t *testing.T, what string, got, want map[string]bool) {
