@@ -85,6 +85,7 @@ func BuildGoApp(goarch string) (*GoBinary, error) {
 		if err := publish(tmp, dest); err != nil {
 			return nil, err
 		}
+		prune(CacheDir(), "goapp-linux-"+goarch+"-", dest)
 	}
 	truth := filepath.Join(dest, "go-version-m.txt")
 	out, err := os.ReadFile(truth)

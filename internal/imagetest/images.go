@@ -171,6 +171,7 @@ func Build(in Inputs) (*Set, error) {
 		if err := publish(tmp, dest); err != nil {
 			return nil, err
 		}
+		prune(cache, "images-", dest)
 	}
 	s := &Set{
 		Layout:        filepath.Join(dest, "oci-layout"),

@@ -15,12 +15,16 @@
 // binary and the npm tree under /app; a layer adding a fake private key and a cloud
 // credential file; a later layer deleting them with whiteouts; User root) and writes
 // it as an OCI image layout, an OCI archive, a `docker save` archive and, with a
-// linux/arm64 image of the binary beside it, a two-platform index; Registry serves
+// linux/arm64 image of the binary beside it, a two-platform index; Set.Serve serves
 // them from a registry on loopback. Layer tars carry the root filesystem's real
 // owners, modes (setuid included), symlinks and hardlinks.
 //
+// BuildLarge adds a large image for benchmarks (over 500 MB: large incompressible
+// files and many small files on top of the test image).
+//
 // Everything built is cached by content under PALISADE_IMAGETEST_CACHE (default
-// ~/.cache/palisade/imagetest): a later run costs a few file reads. A test whose
+// ~/.cache/palisade/imagetest): a later run costs a few file reads. An entry unused
+// for a week is removed when another of its kind is built. A test whose
 // inputs are unavailable (PALISADE_DEBIAN_ROOTFS unset, no npm, no network) skips,
 // unless PALISADE_REQUIRE_IMAGES=1 (make test) turns that into a failure; under
 // -short (make race) the image tests skip.
@@ -34,7 +38,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Environment variables.
@@ -137,9 +143,38 @@ func tempDir(cache, prefix string) (string, error) {
 // doneFile marks a complete cache entry.
 const doneFile = "DONE"
 
+// done reports whether dir is a complete cache entry, and marks it used now.
 func done(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, doneFile))
-	return err == nil
+	f := filepath.Join(dir, doneFile)
+	if _, err := os.Stat(f); err != nil {
+		return false
+	}
+	now := time.Now()
+	_ = os.Chtimes(f, now, now) // best effort: a read-only cache is still a cache
+	return true
+}
+
+// stale is how long an unused cache entry is kept once another entry of its kind is
+// built (an edit of testdata or a new Debian point release makes a new entry).
+const stale = 7 * 24 * time.Hour
+
+// prune removes the complete entries of cache whose name starts with prefix and that
+// were last used more than stale ago, but keep.
+func prune(cache, prefix, keep string) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		dir := filepath.Join(cache, e.Name())
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) || dir == keep {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, doneFile)); err == nil && time.Since(fi.ModTime()) > stale {
+			logf("removing %s, unused for %s", dir, time.Since(fi.ModTime()).Round(time.Hour))
+			os.RemoveAll(dir)
+		}
+	}
 }
 
 func markDone(dir string) error {

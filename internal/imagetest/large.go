@@ -69,6 +69,7 @@ func BuildLarge(s *Set, o LargeOptions, cache string) (*Large, error) {
 		if err := publish(tmp, dest); err != nil {
 			return nil, err
 		}
+		prune(cache, "large-", dest)
 	}
 	l := &Large{Layout: filepath.Join(dest, "oci-layout"), DockerArchive: filepath.Join(dest, "image.docker.tar")}
 	img, err := layoutImage(l.Layout)

@@ -73,6 +73,7 @@ func InstallNPMApp() (*NPMTree, error) {
 		if err := publish(tmp, dest); err != nil {
 			return nil, err
 		}
+		prune(CacheDir(), "npmapp-", dest)
 	}
 	truth := filepath.Join(dest, "npm-ls.json")
 	data, err := os.ReadFile(truth)
