@@ -55,11 +55,15 @@ lint:
 # docs/BENCHMARKS.md. It needs ../shared/corpus. Then tools/secretsbench compares secret
 # detection with gitleaks (installed once from the module proxy into
 # ~/.cache/palisade/gitleaks): the labelled set, the corpus, a 10,000-commit history.
+# Last, tools/imagebench compares `palisade image` with Syft (installed once into
+# ~/.cache/palisade/syft) on the test images of internal/imagetest and a large image
+# (the Debian root filesystem of hack/debian-rootfs.sh: root, as for make test).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... | tee .bench.out
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
 	$(GO) run ./tools/secretsbench -palisade $(BIN) -doc docs/BENCHMARKS.md
+	$(GO) run ./tools/imagebench -palisade $(BIN) -doc docs/BENCHMARKS.md
 
 # bench-webhook load-tests `palisade webhook serve` on loopback (one server process,
 # 127.0.0.1 only): fixed request rates, then resident memory over a million reviews.
