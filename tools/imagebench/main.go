@@ -7,7 +7,8 @@
 // secret) as an OCI layout and a docker-save archive, and a large image (the test
 // image plus layers of large incompressible files and many small files, over 500 MB).
 //
-// Both tools write CycloneDX JSON: `palisade image -o cyclonedx --output FILE REF`
+// Both tools write CycloneDX JSON: `palisade image -o cyclonedx --output-file FILE
+// --fail-on none REF`
 // and `syft SOURCE -o cyclonedx-json=FILE` (SOURCE oci-dir:DIR or
 // docker-archive:FILE). Syft is installed from the Go module proxy into a cache
 // directory once (the only network access but the test images' own inputs). The
@@ -264,7 +265,7 @@ type palisadeTool struct{ bin string }
 
 func (palisadeTool) name() string { return "palisade" }
 func (p palisadeTool) cmd(b benchImage, report string) []string {
-	return []string{p.bin, "image", "-o", "cyclonedx", "--output", report, b.palisade}
+	return []string{p.bin, "image", "-o", "cyclonedx", "--output-file", report, "--fail-on", "none", b.palisade}
 }
 func (palisadeTool) env() []string { return nil }
 
