@@ -5,7 +5,7 @@ BIN := bin/palisade
 # go install and go run fall back to the module version or commit from the build info.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test k8s-bins race lint bench bench-webhook docs fuzz image plugin-archives
+.PHONY: build test k8s-bins debian-rootfs race lint bench bench-webhook docs fuzz image plugin-archives
 
 # build makes a static binary (no cgo: it runs on any Linux, from scratch or distroless
 # images) without local paths (-trimpath) or DWARF tables (-s -w: panics and profiles
@@ -14,20 +14,28 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X github.com/palisade-k8s/palisade/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/palisade
 
 # test builds the kube-apiserver and etcd the integration tests run (once: later runs
-# reuse ~/.cache/palisade/k8s), then runs every test against them. PALISADE_REQUIRE_K8S
-# turns the integration tests' skip for missing binaries into a failure.
+# reuse ~/.cache/palisade/k8s) and the Debian root filesystem the image tests pack into
+# images (once: ~/.cache/palisade/debian-rootfs-*; needs root and the Debian package
+# archive), then runs every test against them. PALISADE_REQUIRE_K8S and
+# PALISADE_REQUIRE_IMAGES turn the integration and image tests' skips for missing
+# inputs into failures.
 test:
-	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && \
-		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 $(GO) test ./..." && \
-		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 $(GO) test ./...
+	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && rootfs=$$(./hack/debian-rootfs.sh) && \
+		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 $(GO) test ./..." && \
+		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 $(GO) test ./...
 
 # k8s-bins only builds (or finds) those binaries and prints their directory.
 k8s-bins:
 	@GO=$(GO) ./hack/k8s-bins.sh
 
+# debian-rootfs only builds (or finds) the Debian root filesystem and prints its path.
+debian-rootfs:
+	@./hack/debian-rootfs.sh
+
 # race runs every package's tests under the race detector, so a new package that
 # evaluates in parallel is covered without editing this file. -short leaves out the
-# corpus and differential runs and the binary builds (make test runs them).
+# corpus and differential runs, the binary builds and the real test images (make test
+# runs them).
 race:
 	$(GO) test -race -short ./...
 
@@ -47,11 +55,15 @@ lint:
 # docs/BENCHMARKS.md. It needs ../shared/corpus. Then tools/secretsbench compares secret
 # detection with gitleaks (installed once from the module proxy into
 # ~/.cache/palisade/gitleaks): the labelled set, the corpus, a 10,000-commit history.
+# Last, tools/imagebench compares `palisade image` with Syft (installed once into
+# ~/.cache/palisade/syft) on the test images of internal/imagetest and a large image
+# (the Debian root filesystem of hack/debian-rootfs.sh: root, as for make test).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... | tee .bench.out
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
 	$(GO) run ./tools/secretsbench -palisade $(BIN) -doc docs/BENCHMARKS.md
+	$(GO) run ./tools/imagebench -palisade $(BIN) -doc docs/BENCHMARKS.md
 
 # bench-webhook load-tests `palisade webhook serve` on loopback (one server process,
 # 127.0.0.1 only): fixed request rates, then resident memory over a million reviews.

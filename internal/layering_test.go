@@ -37,8 +37,10 @@ var layers = []struct {
 	{"dockerfile", nil},
 	{"software", nil},
 	{"kubetest", nil},
-	// Test support: the labelled set of fake credentials.
+	// Test support: the labelled set of fake credentials; real test images built from
+	// real artifacts (go-containerregistry only).
 	{"secrets/secretset", nil},
+	{"imagetest", nil},
 	// The object model.
 	{"inventory", []string{"finding", "software"}},
 	{"workload", []string{"finding", "inventory"}},
@@ -84,7 +86,7 @@ var (
 	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
 	// testSupport packages are imported by tests only (no row may allow them, "*"
 	// included), so they are free of the lean rule.
-	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset"}
+	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest"}
 	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
 )
 
