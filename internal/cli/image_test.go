@@ -31,22 +31,6 @@ import (
 	"github.com/palisade-k8s/palisade/internal/software"
 )
 
-// skipUntilImageReader skips the tests that read real images through image.Open
-// and Read, which are stubs until the image-reading branch merges.
-// TODO(lead, at the merge of imgread): delete this function and its calls.
-func skipUntilImageReader(t *testing.T) {
-	t.Helper()
-	t.Skip("needs image reader: imgread branch")
-}
-
-// skipUntilSBOM skips the tests that write SBOMs (stubs until the sbom branch
-// merges).
-// TODO(lead, at the merge of sbom): delete this function and its calls.
-func skipUntilSBOM(t *testing.T) {
-	t.Helper()
-	t.Skip("needs SBOM writers: sbom branch")
-}
-
 func TestImageUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"image"},
@@ -205,7 +189,6 @@ func archImage(t *testing.T, arch string) v1.Image {
 // palisade image reads an image from a registry on loopback and an OCI layout, and
 // the JSON report lists it with its digest.
 func TestImageRead(t *testing.T) {
-	skipUntilImageReader(t)
 	host, _, _ := testRegistry(t)
 	img := rootImage(t)
 	ref := host + "/shop/web:1"
@@ -244,7 +227,6 @@ func TestImageRead(t *testing.T) {
 // run it, and a second scan takes the analysed image from the cache without
 // pulling a layer again.
 func TestScanImagesRegistry(t *testing.T) {
-	skipUntilImageReader(t)
 	host, blobs, configs := testRegistry(t)
 	ref := host + "/shop/web:1"
 	img := rootImage(t)
@@ -290,8 +272,6 @@ func TestScanImagesRegistry(t *testing.T) {
 
 // -o cyclonedx writes the SBOM of one image; --output-dir one file per image.
 func TestImageSBOM(t *testing.T) {
-	skipUntilImageReader(t)
-	skipUntilSBOM(t)
 	host, _, _ := testRegistry(t)
 	pushImage(t, host+"/a:1", rootImage(t))
 	pushImage(t, host+"/b:1", rootImage(t))
@@ -325,7 +305,6 @@ func TestSBOMFileName(t *testing.T) {
 // --all-platforms reads every image of an index, each named with its platform;
 // --platform one of them.
 func TestImagePlatforms(t *testing.T) {
-	skipUntilImageReader(t)
 	var idx v1.ImageIndex = empty.Index
 	for _, arch := range []string{"amd64", "arm64"} {
 		img := archImage(t, arch)
@@ -361,7 +340,6 @@ func TestImagePlatforms(t *testing.T) {
 // A hostile layer (an entry that climbs out of the root) is an input error naming
 // the image, the layer and the entry (exit 3).
 func TestImageHostileLayer(t *testing.T) {
-	skipUntilImageReader(t)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	body := []byte("pwned\n")
@@ -391,7 +369,6 @@ func TestImageHostileLayer(t *testing.T) {
 
 // --rootfs reads a directory as an image.
 func TestImageRootFS(t *testing.T) {
-	skipUntilImageReader(t)
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
 	os.WriteFile(filepath.Join(dir, "etc", "os-release"), []byte("ID=debian\nVERSION_ID=\"12\"\n"), 0o644)
@@ -406,7 +383,6 @@ func TestImageRootFS(t *testing.T) {
 
 // --sbom reads an SBOM as an image's inventory.
 func TestImageSBOMInput(t *testing.T) {
-	skipUntilSBOM(t)
 	file := filepath.Join(t.TempDir(), "app.cdx.json")
 	f, err := os.Create(file)
 	if err != nil {
@@ -453,7 +429,6 @@ func init() {
 // Image findings go through the scan's pipeline: the gate and exit code, baselines,
 // the report formats; with scan --images they name the workloads that run the image.
 func TestImageRulesPipeline(t *testing.T) {
-	skipUntilImageReader(t)
 	host, _, _ := testRegistry(t)
 	ref := host + "/shop/web:1"
 	pushImage(t, ref, rootImage(t))
@@ -489,7 +464,7 @@ func TestImageRulesPipeline(t *testing.T) {
 	}
 	dir := manifests(t, ref, ref)
 	r = run(t, nil, "scan", dir, "--images", "--insecure-registry", host, "--image-cache", t.TempDir(), "--include", imageRuleID)
-	if r.code != ExitFindings || !strings.Contains(r.stdout, "Image/"+ref) || !strings.Contains(r.stdout, "run by: Deployment/shop/web\n  HIGH") {
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "image  "+ref+"@sha256:") || !strings.Contains(r.stdout, "run by: Deployment/shop/web\n  HIGH") {
 		t.Errorf("scan --images: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
