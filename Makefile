@@ -18,11 +18,13 @@ build:
 # images (once: ~/.cache/palisade/debian-rootfs-*; needs root and the Debian package
 # archive), then runs every test against them. PALISADE_REQUIRE_K8S and
 # PALISADE_REQUIRE_IMAGES turn the integration and image tests' skips for missing
-# inputs into failures.
+# inputs into failures; hack/test-tools.sh installs the reference tools of the
+# differential tests (rpm, db5.3_load) and PALISADE_REQUIRE_TOOLS then requires them.
 test:
 	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && rootfs=$$(./hack/debian-rootfs.sh) && \
-		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 $(GO) test ./..." && \
-		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 $(GO) test ./...
+		tools=1 && { ./hack/test-tools.sh || tools=0; } && \
+		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./..." && \
+		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./...
 
 # k8s-bins only builds (or finds) those binaries and prints their directory.
 k8s-bins:

@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -116,7 +117,7 @@ func TestWalkVisibleAndVersions(t *testing.T) {
 	var vis []string
 	_ = f.Walk(func(e *inventory.ImageEntry) error {
 		if e.Path == "/etc/secret" {
-			vis = append(vis, e.Path+map[bool]string{true: " visible", false: " gone"}[e.Visible])
+			vis = append(vis, fmt.Sprintf("%s %s by %d", e.Path, map[bool]string{true: "visible", false: "gone"}[e.Visible], e.HiddenBy))
 			r, err := f.OpenVersion(e)
 			if err != nil {
 				t.Fatal(err)
@@ -128,7 +129,8 @@ func TestWalkVisibleAndVersions(t *testing.T) {
 		}
 		return nil
 	})
-	if want := []string{"/etc/secret gone", "/etc/secret gone"}; !slices.Equal(vis, want) {
+	// Layer 1 replaced layer 0's version; layer 2's whiteout removed layer 1's.
+	if want := []string{"/etc/secret gone by 1", "/etc/secret gone by 2"}; !slices.Equal(vis, want) {
 		t.Errorf("Walk: %q, want %q", vis, want)
 	}
 	if _, err := f.Open("etc/secret"); !errors.Is(err, fs.ErrNotExist) {

@@ -93,11 +93,8 @@ func spec(name, epoch string, n int) string {
 // buildSQLite makes an rpm database in dir with rpm itself: packages built by
 // rpmbuild and installed with --justdb.
 func buildSQLite(t *testing.T, dir string) {
-	for _, tool := range []string{"rpm", "rpmbuild"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s (apt-get install rpm)", tool)
-		}
-	}
+	needTool(t, "rpm", "rpm")
+	needTool(t, "rpmbuild", "rpm")
 	top := t.TempDir()
 	var rpms []string
 	for _, s := range []struct{ name, epoch string }{{"palisade-test", "2"}, {"plain", ""}} {
@@ -136,9 +133,7 @@ func blobsOf(t *testing.T, data []byte) map[int64][]byte {
 // buildBDB writes blobs as a Berkeley DB hash database with db5.3_load, as rpm up to
 // 4.16 kept them (the key is the package number in the host's byte order).
 func buildBDB(t *testing.T, dir string, blobs map[int64][]byte) {
-	if _, err := exec.LookPath("db5.3_load"); err != nil {
-		t.Skip("no db5.3_load (apt-get install db5.3-util)")
-	}
+	needTool(t, "db5.3_load", "db5.3-util")
 	var b strings.Builder
 	hex := func(p []byte) {
 		for _, c := range p {
@@ -428,5 +423,17 @@ func TestSysimageLink(t *testing.T) {
 		if p.Location.Path != "/usr/lib/sysimage/rpm/rpmdb.sqlite" {
 			t.Errorf("%s read from %s", p.Name, p.Location.Path)
 		}
+	}
+}
+
+// needTool skips the test when a reference tool is missing, or fails it when
+// PALISADE_REQUIRE_TOOLS=1 (make test, after hack/test-tools.sh installed them).
+func needTool(t *testing.T, tool, debianPackage string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		if os.Getenv("PALISADE_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("no %s (hack/test-tools.sh installs Debian's %s)", tool, debianPackage)
+		}
+		t.Skipf("no %s (apt-get install %s, or hack/test-tools.sh)", tool, debianPackage)
 	}
 }

@@ -38,11 +38,8 @@ c.close()
 // log when rpm opens the database; --nodigest since the added header was renamed).
 // With -update it rewrites testdata/wal.
 func TestWALGroundTruth(t *testing.T) {
-	for _, tool := range []string{"rpm", "python3"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s", tool)
-		}
-	}
+	needTool(t, "rpm", "rpm")
+	needTool(t, "python3", "python3")
 	base, err := os.ReadFile("testdata/rpmdb.sqlite")
 	if err != nil {
 		t.Fatal(err)
