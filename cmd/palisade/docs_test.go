@@ -814,7 +814,9 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "names a kubeconfig context", nil
 	case f.Lookup("cluster") != nil && f.Changed("cluster"):
 		return modeParse, "reads a live cluster (--cluster)", nil
-	case path == "palisade image":
+	case path == "palisade image" && (len(f.Args()) > 0 || !localInputs(f, "rootfs", "sbom")):
+		// A reference or a build output the reader does not have; --rootfs and
+		// --sbom of the repository's examples run.
 		return modeParse, "reads images: a registry or build outputs", nil
 	case f.Lookup("images") != nil && f.Changed("images"):
 		return modeParse, "pulls the workloads' images from their registries", nil
@@ -841,6 +843,25 @@ func mode(args []string) (runMode, string, error) {
 		}
 	}
 	return modeRun, "", nil
+}
+
+// localInputs reports whether every value of the named string-array flags is a path
+// that exists (relative to the repository root, the samples' working directory).
+func localInputs(f interface {
+	GetStringArray(string) ([]string, error)
+}, names ...string) bool {
+	for _, n := range names {
+		vs, err := f.GetStringArray(n)
+		if err != nil {
+			return false
+		}
+		for _, v := range vs {
+			if _, err := os.Stat(filepath.Join(repoRoot, v)); filepath.IsAbs(v) || err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // exec runs a command and returns what a terminal would show and the exit code.
