@@ -104,7 +104,7 @@ func (a *applier) apply(layer int, hdr *tar.Header, r io.Reader) error {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		typ = inventory.EntryDir
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont:
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont: // archive/tar reads TypeRegA as TypeReg
 		typ = inventory.EntryRegular
 	case tar.TypeSymlink:
 		typ = inventory.EntrySymlink

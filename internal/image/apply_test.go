@@ -209,11 +209,11 @@ func TestFSConformance(t *testing.T) {
 func TestTempDirPrivateAndRemoved(t *testing.T) {
 	tmp := t.TempDir()
 	big := strings.Repeat("q", memFileMax*2)
-	f, err := readLayers(t, Options{TempDir: tmp}, []te{file("../../../../tmp/evil", "")}, nil)
+	_, err := readLayers(t, Options{TempDir: tmp}, []te{file("../../../../tmp/evil", "")}, nil)
 	if err == nil {
 		t.Fatal("traversal accepted")
 	}
-	f, err = readLayers(t, Options{TempDir: tmp}, []te{file("a/big", big)})
+	f, err := readLayers(t, Options{TempDir: tmp}, []te{file("a/big", big)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,8 +123,9 @@ func (f *FS) Open(name string) (fs.File, error) {
 func (f *FS) openContent(e *entry, info fileInfo) *keptFile {
 	var ra io.ReaderAt
 	if e.content.disk {
-		ra = f.spill
-		if ra == nil {
+		if f.spill != nil {
+			ra = f.spill
+		} else {
 			ra = bytes.NewReader(nil) // closed FS
 		}
 	} else {

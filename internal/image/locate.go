@@ -141,7 +141,7 @@ func indexArchive(file string) (*archiveIndex, error) {
 		case tar.TypeLink:
 			idx.links[name] = path.Clean(hdr.Linkname)
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // archive/tar reads TypeRegA as TypeReg
 		default:
 			continue
 		}

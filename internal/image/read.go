@@ -105,10 +105,10 @@ func (c *countReader) Read(b []byte) (int, error) {
 
 // limitReader fails once a layer or the image exceeds its uncompressed limit.
 type limitReader struct {
-	r               io.Reader
-	n, max          int64
-	image, imageMax int64
-	total           *int64
+	r        io.Reader
+	n, max   int64
+	imageMax int64
+	total    *int64
 }
 
 func (l *limitReader) Read(b []byte) (int, error) {

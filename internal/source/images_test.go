@@ -56,7 +56,6 @@ func init() {
 type fakeFiles struct {
 	fstest.MapFS
 	layers map[string]int
-	closed *atomic.Int32
 }
 
 func (f fakeFiles) LayerOf(name string) int {
