@@ -66,6 +66,8 @@ var layers = []struct {
 	{"image", []string{"finding", "inventory", "software"}},
 	// SBOM documents (CycloneDX, SPDX) of a software inventory.
 	{"sbom", []string{"software"}},
+	// Vulnerability records in the OSV format: schema, range evaluation, CVSS.
+	{"osv", []string{"software"}},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
