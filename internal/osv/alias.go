@@ -18,8 +18,7 @@ type Group struct {
 // dropped. Groups are in the order of their first record.
 func MergeAliases(records []*Record) []Group {
 	parent := map[string]string{}
-	var find func(string) string
-	find = func(x string) string {
+	find := func(x string) string {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]] // path halving
 			x = parent[x]
