@@ -209,6 +209,7 @@ func TestVulnDB(t *testing.T) {
 	s := schema(t)
 	var records []*Record
 	ecosystems := map[string]int{}
+	checked := 0
 	for _, f := range files {
 		r := readRecord(t, f)
 		if r.ID+".json" != filepath.Base(f) {
@@ -221,11 +222,29 @@ func TestVulnDB(t *testing.T) {
 			if _, err := a.Matches("1.0.0", semverCompare); err != nil {
 				t.Errorf("%s: %v", f, err)
 			}
+			// Every range's boundaries evaluate as the range says: an introduced
+			// version is affected and its fixed version is not (each range alone).
+			for j, rg := range a.Ranges {
+				one := Affected{Ranges: []Range{rg}}
+				for _, e := range rg.Events {
+					if e.Version == "0" {
+						continue
+					}
+					m, err := one.Matches(e.Version, semverCompare)
+					if err != nil {
+						t.Fatalf("%s: %v", f, err)
+					}
+					if want := e.Kind == EventIntroduced; m.IsAffected() != want {
+						t.Errorf("%s affected[%d].ranges[%d]: %s %s evaluates %v", f, i, j, e.Kind, e.Version, m.Status)
+					}
+					checked++
+				}
+			}
 		}
 		records = append(records, r)
 	}
 	groups := MergeAliases(records)
-	t.Logf("%s: %d records, %d vulnerabilities after alias merging, ecosystems %v", dir, len(records), len(groups), ecosystems)
+	t.Logf("%s: %d records, %d vulnerabilities after alias merging, ecosystems %v, %d range boundaries evaluated", dir, len(records), len(groups), ecosystems, checked)
 	if len(ecosystems) != 1 || ecosystems["Go"] == 0 {
 		t.Errorf("ecosystems %v", ecosystems)
 	}
