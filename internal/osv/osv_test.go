@@ -178,18 +178,27 @@ func TestFixturesValidateAgainstSchema(t *testing.T) {
 	}
 }
 
-// vulndbDir is data/osv of golang.org/x/vulndb in the module cache, "" when absent
-// (download it with: cd /tmp && GOFLAGS=-mod=mod go mod download -json golang.org/x/vulndb@latest).
+// vulndbModule is the Go vulnerability database the tests read: a pinned version of
+// the module, from the module proxy (cached in the module cache after the first run).
+const vulndbModule = "golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018"
+
+// vulndbDir is data/osv of vulndbModule, downloaded through the module proxy by the go
+// command when the module cache does not hold it; "" under -short.
 func vulndbDir(t testing.TB) string {
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if testing.Short() {
+		return ""
+	}
+	cmd := exec.Command("go", "mod", "download", "-json", vulndbModule)
+	cmd.Dir = t.TempDir() // outside this module: go.mod is not read or changed
+	out, err := cmd.Output()
 	if err != nil {
-		return ""
+		t.Fatalf("go mod download %s: %v\n%s", vulndbModule, err, out)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "golang.org", "x", "vulndb@*", "data", "osv"))
-	if len(dirs) == 0 {
-		return ""
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+		t.Fatalf("go mod download %s: %v\n%s", vulndbModule, err, out)
 	}
-	return dirs[len(dirs)-1]
+	return filepath.Join(m.Dir, "data", "osv")
 }
 
 // TestVulnDB parses every record of the real Go vulnerability database, validates each
@@ -197,7 +206,7 @@ func vulndbDir(t testing.TB) string {
 func TestVulnDB(t *testing.T) {
 	dir := vulndbDir(t)
 	if dir == "" {
-		t.Skip("golang.org/x/vulndb not in the module cache: cd /tmp && GOFLAGS=-mod=mod go mod download -json golang.org/x/vulndb@latest")
+		t.Skip("-short: the Go vulnerability database is not downloaded")
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
