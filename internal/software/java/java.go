@@ -92,10 +92,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 			continue
 		}
 		found, bad := readFile(ctx, fsys, name, f.Size)
-		layer := -1
-		if env.Layers != nil {
-			layer = env.Layers.LayerOf(name)
-		}
+		layer := env.LayerOf(name)
 		for i := range found {
 			found[i].Location.Layer = layer
 		}
