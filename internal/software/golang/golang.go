@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"regexp"
 	"strings"
 
@@ -36,9 +35,6 @@ const (
 	// MaxBinarySize is the largest file read as a Go binary (kubelet and friends
 	// are 100-200 MB).
 	MaxBinarySize = 512 << 20
-	// maxInMemory is the largest binary read into memory when the filesystem's
-	// files cannot be read at an offset.
-	maxInMemory = 256 << 20
 	// maxModules bounds the modules recorded per binary.
 	maxModules = 20000
 )
@@ -50,20 +46,7 @@ func init() {
 // Keep keeps regular files that are executable (or under a bin directory) and
 // start with an executable format's magic: ELF, Mach-O (thin or fat) or PE.
 func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
-	if !mode.IsRegular() || size < 64 || size > MaxBinarySize {
-		return false
-	}
-	if mode.Perm()&0o111 == 0 && !inBinDir(name) {
-		return false
-	}
-	return IsExecutable(head)
-}
-
-// inBinDir reports whether name is in a directory where binaries live even when
-// a layer forgot their executable bits.
-func inBinDir(name string) bool {
-	dir := path.Base(path.Dir(name))
-	return dir == "bin" || dir == "sbin" || strings.HasSuffix(name, ".exe")
+	return software.IsExecutableCandidate(name, mode, size, MaxBinarySize) && IsExecutable(head)
 }
 
 // IsExecutable reports whether head starts with the magic of an ELF, Mach-O or PE
@@ -100,27 +83,11 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 // readFile reads the build information of a binary: nil, nil when it is not a Go
 // binary.
 func readFile(fsys fs.FS, name string, size int64) (*buildinfo.BuildInfo, error) {
-	f, err := fsys.Open(name)
+	r, err := software.OpenReaderAt(fsys, name, size, "binary")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.ReaderAt
-	switch x := f.(type) {
-	case io.ReaderAt:
-		r = x
-	case io.ReadSeeker:
-		r = &seekReaderAt{rs: x}
-	default:
-		if size > maxInMemory {
-			return nil, fmt.Errorf("binary of %d bytes is over the in-memory bound of %d", size, maxInMemory)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxInMemory))
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
+	defer r.Close()
 	return Read(r)
 }
 
@@ -170,16 +137,6 @@ func mayBeGo(r io.ReaderAt) bool {
 		}
 	}
 	return false
-}
-
-// seekReaderAt reads at an offset through Seek and Read.
-type seekReaderAt struct{ rs io.ReadSeeker }
-
-func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if _, err := s.rs.Seek(off, io.SeekStart); err != nil {
-		return 0, err
-	}
-	return io.ReadFull(s.rs, p)
 }
 
 // Packages lists the modules of a binary's build information: the main module

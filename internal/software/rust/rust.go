@@ -20,8 +20,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
-	"strings"
 
 	"github.com/package-url/packageurl-go"
 
@@ -34,7 +32,6 @@ const Name = "rust-auditable"
 // Bounds.
 const (
 	MaxBinarySize  = 512 << 20
-	maxInMemory    = 256 << 20
 	maxSectionSize = 8 << 20
 	maxJSONSize    = 64 << 20
 	maxPackages    = 100000
@@ -49,16 +46,8 @@ func init() {
 
 // Keep keeps executable ELF and PE files (as the Go cataloger does).
 func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
-	if !mode.IsRegular() || size < 64 || size > MaxBinarySize {
-		return false
-	}
-	if mode.Perm()&0o111 == 0 {
-		dir := path.Base(path.Dir(name))
-		if dir != "bin" && dir != "sbin" && !strings.HasSuffix(name, ".exe") {
-			return false
-		}
-	}
-	return bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, []byte("MZ"))
+	return software.IsExecutableCandidate(name, mode, size, MaxBinarySize) &&
+		(bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, []byte("MZ")))
 }
 
 // Catalog reads the audit data of every executable of fsys.
@@ -73,22 +62,11 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 }
 
 func readFile(fsys fs.FS, name string, size int64) ([]software.Package, error) {
-	f, err := fsys.Open(name)
+	r, err := software.OpenReaderAt(fsys, name, size, "binary")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r, ok := f.(io.ReaderAt)
-	if !ok {
-		if size > maxInMemory {
-			return nil, fmt.Errorf("binary of %d bytes is over the in-memory bound of %d", size, maxInMemory)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxInMemory))
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
+	defer r.Close()
 	return Read(r)
 }
 
