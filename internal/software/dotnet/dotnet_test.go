@@ -2,12 +2,12 @@ package dotnet
 
 import (
 	"context"
-	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 const appDeps = `{
@@ -73,27 +73,10 @@ func BenchmarkParseDeps(b *testing.B) {
 	}
 }
 
-type versions map[int][]byte
-
-func (versions) LayerOf(string) int { return 3 }
-
-func (v versions) Versions(string) []software.Version {
-	var out []software.Version
-	for l := 0; l <= 3; l++ {
-		if b, ok := v[l]; ok {
-			fsys := fstest.MapFS{"f": {Data: b}}
-			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
-		}
-	}
-	return out
-}
-
 func TestLayerAttribution(t *testing.T) {
-	v := versions{
-		1: []byte(`{"libraries":{"A/1.0.0":{"type":"package"}}}`),
-		3: []byte(`{"libraries":{"A/1.0.0":{"type":"package"},"B/2.0.0":{"type":"package"}}}`),
-	}
-	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/x.deps.json": {Data: v[3]}}, software.Env{Layers: v})
+	v1 := []byte(`{"libraries":{"A/1.0.0":{"type":"package"}}}`)
+	v3 := []byte(`{"libraries":{"A/1.0.0":{"type":"package"},"B/2.0.0":{"type":"package"}}}`)
+	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/x.deps.json": {Data: v3}}, software.Env{Layers: softwaretest.Layers{"app/x.deps.json": {nil, v1, nil, v3}}})
 	if len(pkgs) != 2 || pkgs[0].Location.Layer != 1 || pkgs[1].Location.Layer != 3 {
 		t.Errorf("%+v", pkgs)
 	}

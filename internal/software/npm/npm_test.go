@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // fixturePackages is the npm tree of the ground-truth test: old pinned releases
@@ -307,35 +307,6 @@ func BenchmarkCatalog(b *testing.B) {
 	}
 }
 
-// versions is a fake image filesystem's Layers: one file with a version per
-// layer, the last one the final.
-type versions struct {
-	name string
-	data map[int][]byte
-	last int
-}
-
-func (v versions) LayerOf(name string) int {
-	if name == v.name {
-		return v.last
-	}
-	return -1
-}
-
-func (v versions) Versions(name string) []software.Version {
-	if name != v.name {
-		return nil
-	}
-	var out []software.Version
-	for l := 0; l <= v.last; l++ {
-		if b, ok := v.data[l]; ok {
-			fsys := fstest.MapFS{"f": {Data: b}}
-			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
-		}
-	}
-	return out
-}
-
 func lock(names ...string) []byte {
 	var entries []string
 	for _, n := range names {
@@ -348,13 +319,15 @@ func lock(names ...string) []byte {
 // TestLayerAttribution: a lockfile's package is attributed to the oldest layer
 // from which every later version of the lockfile lists it.
 func TestLayerAttribution(t *testing.T) {
-	v := versions{name: "app/package-lock.json", last: 4, data: map[int][]byte{
-		0: lock("a@1", "b@1"),
-		1: lock("b@1", "e@1"),
-		2: lock("a@1", "b@2", "c@1", "e@1"),
-		4: lock("a@1", "b@2", "c@1", "d@1", "e@1"),
+	final := lock("a@1", "b@2", "c@1", "d@1", "e@1")
+	v := softwaretest.Layers{"app/package-lock.json": {
+		lock("a@1", "b@1"),
+		lock("b@1", "e@1"),
+		lock("a@1", "b@2", "c@1", "e@1"),
+		nil,
+		final,
 	}}
-	pkgs, probs := Catalog(context.Background(), fstest.MapFS{v.name: {Data: v.data[4]}}, software.Env{Layers: v})
+	pkgs, probs := Catalog(context.Background(), fstest.MapFS{"app/package-lock.json": {Data: final}}, software.Env{Layers: v})
 	var got []string
 	for _, p := range pkgs {
 		got = append(got, p.Name+"@"+p.Version+":"+string(rune('0'+p.Location.Layer)))

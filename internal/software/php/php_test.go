@@ -2,12 +2,12 @@ package php
 
 import (
 	"context"
-	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 const v2 = `{"packages": [
@@ -46,24 +46,9 @@ func TestCatalog(t *testing.T) {
 	}
 }
 
-type versions map[int][]byte
-
-func (versions) LayerOf(string) int { return 2 }
-
-func (v versions) Versions(string) []software.Version {
-	var out []software.Version
-	for l := 0; l <= 2; l++ {
-		if b, ok := v[l]; ok {
-			fsys := fstest.MapFS{"f": {Data: b}}
-			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
-		}
-	}
-	return out
-}
-
 func TestLayerAttribution(t *testing.T) {
-	v := versions{0: []byte(v1), 2: []byte(`[{"name": "guzzlehttp/guzzle", "version": "6.5.5"}, {"name": "a/b", "version": "1"}]`)}
-	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/vendor/composer/installed.json": {Data: v[2]}}, software.Env{Layers: v})
+	v2 := []byte(`[{"name": "guzzlehttp/guzzle", "version": "6.5.5"}, {"name": "a/b", "version": "1"}]`)
+	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/vendor/composer/installed.json": {Data: v2}}, software.Env{Layers: softwaretest.Layers{"app/vendor/composer/installed.json": {[]byte(v1), nil, v2}}})
 	if len(pkgs) != 2 || pkgs[0].Location.Layer != 0 || pkgs[1].Location.Layer != 2 {
 		t.Errorf("%+v", pkgs)
 	}
