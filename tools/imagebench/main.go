@@ -279,43 +279,7 @@ func (syftTool) env() []string { return []string{"SYFT_CHECK_FOR_APP_UPDATE=fals
 
 // installSyft installs Syft with go install into cache/VERSION once.
 func installSyft(cache, version string) (string, error) {
-	dir := filepath.Join(cache, version)
-	bin := filepath.Join(dir, "syft")
-	if _, err := os.Stat(bin); err == nil {
-		progress("syft %s: cached in %s", version, dir)
-		return bin, nil
-	}
-	progress("installing syft %s from the module proxy into %s (a few minutes once) ...", version, dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command(goBin, "install", "github.com/anchore/syft/cmd/syft@"+version)
-	cmd.Dir = os.TempDir() // outside any module: its own go.mod decides
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(30 * time.Second):
-				progress("installing syft %s: %s so far", version, time.Since(start).Round(time.Second))
-			}
-		}
-	}()
-	err = cmd.Run()
-	close(done)
-	if err != nil {
-		return "", fmt.Errorf("go install syft %s: %w", version, err)
-	}
-	progress("installed syft %s in %s", version, time.Since(start).Round(time.Second))
-	return bin, nil
+	return benchrun.GoInstall(cache, "syft", "github.com/anchore/syft/cmd/syft", version, progress)
 }
 
 // result is one tool's run on one image.

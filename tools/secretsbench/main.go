@@ -371,31 +371,7 @@ func emit(doc, body string) error {
 
 // installGitleaks installs gitleaks with go install into cache/VERSION once.
 func installGitleaks(cache, version string) (string, error) {
-	dir := filepath.Join(cache, version)
-	bin := filepath.Join(dir, "gitleaks")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	if _, err := os.Stat(bin); err == nil {
-		progress("gitleaks %s: cached in %s", version, dir)
-		return bin, nil
-	}
-	progress("installing gitleaks %s from the module proxy into %s ...", version, dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command(goBin, "install", "github.com/zricethezav/gitleaks/v8@"+version)
-	cmd.Dir = os.TempDir() // outside any module: its own go.mod decides
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install gitleaks %s: %w", version, err)
-	}
-	return bin, nil
+	return benchrun.GoInstall(cache, "gitleaks", "github.com/zricethezav/gitleaks/v8", version, progress)
 }
 
 // tool is a scanner under comparison.
