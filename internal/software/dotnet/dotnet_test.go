@@ -32,22 +32,15 @@ func TestCatalog(t *testing.T) {
 		"app/web.runtimeconfig.json": {Data: []byte(appDeps)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, func(p software.Package) string { return p.PURL + " " + p.Location.Path })
 	want := []string{
 		"pkg:nuget/Microsoft.NETCore.App.Runtime.linux-x64@8.0.1 /app/web.deps.json",
 		"pkg:nuget/Newtonsoft.Json@13.0.1 /app/web.deps.json",
 		"pkg:nuget/System.Private.Uri@4.3.0 /app/web.deps.json",
 		"pkg:nuget/Microsoft.NETCore.App.Runtime.linux-x64@8.0.1 /usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.1/Microsoft.NETCore.App.deps.json",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/app/broken.deps.json" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/app/broken.deps.json")
 }
 
 func FuzzParseDeps(f *testing.F) {

@@ -182,10 +182,7 @@ func TestPackageJSON(t *testing.T) {
 		"usr/local/lib/node_modules/npm/node_modules/x.js": {Data: []byte(`x`)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, softwaretest.PURLLicensesPath)
 	sort.Strings(got)
 	want := []string{
 		"pkg:npm/%40s/b@2.0.0-beta.1 ISC /app/node_modules/@s/b/package.json",
@@ -193,12 +190,8 @@ func TestPackageJSON(t *testing.T) {
 		"pkg:npm/c@0.1.0 MIT,Apache-2.0 /app/node_modules/a/node_modules/c/package.json",
 		"pkg:npm/npm@10.2.4  /usr/local/lib/node_modules/npm/package.json",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/app/node_modules/broken/package.json" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/app/node_modules/broken/package.json")
 }
 
 func TestLockfileVersions(t *testing.T) {
@@ -328,10 +321,9 @@ func TestLayerAttribution(t *testing.T) {
 		final,
 	}}
 	pkgs, probs := Catalog(context.Background(), fstest.MapFS{"app/package-lock.json": {Data: final}}, software.Env{Layers: v})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.Name+"@"+p.Version+":"+string(rune('0'+p.Location.Layer)))
-	}
+	got := softwaretest.Lines(pkgs, func(p software.Package) string {
+		return p.Name + "@" + p.Version + ":" + string(rune('0'+p.Location.Layer))
+	})
 	if w := "a@1:2 b@2:2 c@1:2 d@1:4 e@1:1"; strings.Join(got, " ") != w || len(probs) != 0 {
 		t.Errorf("got %v %v, want %s", got, probs, w)
 	}

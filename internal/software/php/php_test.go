@@ -28,22 +28,15 @@ func TestCatalog(t *testing.T) {
 		"srv/app/composer.lock":                       {Data: []byte(v2)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, softwaretest.PURLLicensesPath)
 	want := []string{
 		"pkg:composer/guzzlehttp/guzzle@6.5.5 MIT /srv/old/vendor/composer/installed.json",
 		"pkg:composer/monolog/monolog@2.9.1 MIT /var/www/html/vendor/composer/installed.json",
 		"pkg:composer/symfony/console@v6.3.4 MIT /var/www/html/vendor/composer/installed.json",
 		"pkg:composer/phpunit/phpunit@10.3.2 BSD-3-Clause /var/www/html/vendor/composer/installed.json",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/srv/bad/vendor/composer/installed.json" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/srv/bad/vendor/composer/installed.json")
 }
 
 func TestLayerAttribution(t *testing.T) {

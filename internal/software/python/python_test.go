@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // TestMachineSitePackages compares the cataloger with `pip list --path DIR` on
@@ -98,10 +99,9 @@ func TestParseMetadata(t *testing.T) {
 		"srv/venv/lib/python3.9/site-packages/other/METADATA":                                {Data: []byte("Name: x\nVersion: 1\n")},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.Name+" "+p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, func(p software.Package) string {
+		return p.Name + " " + p.PURL + " " + strings.Join(p.Licenses, ",") + " " + p.Location.Path
+	})
 	sort.Strings(got)
 	want := []string{
 		"Flask_Cors pkg:pypi/flask-cors@4.0.0 MIT /usr/lib/python3.11/site-packages/Flask_Cors-4.0.0.dist-info/METADATA",
@@ -111,9 +111,7 @@ func TestParseMetadata(t *testing.T) {
 		"six pkg:pypi/six@1.16.0  /srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/PKG-INFO",
 		"zope.interface pkg:pypi/zope-interface@6.0 ZPL-2.1 /usr/lib/python3.11/site-packages/zope.interface-6.0.dist-info/METADATA",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	softwaretest.EqualLines(t, got, want)
 	var bad []string
 	for _, p := range probs {
 		bad = append(bad, p.Path+": "+p.Err)
