@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -91,16 +93,7 @@ func npmLs(t *testing.T, dir string, args ...string) []string {
 		}
 	}
 	visit(root.Dependencies)
-	return sorted(set)
-}
-
-func sorted(set map[string]bool) []string {
-	var out []string
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 func TestInstalledTreeMatchesNpmLs(t *testing.T) {
@@ -117,7 +110,7 @@ func TestInstalledTreeMatchesNpmLs(t *testing.T) {
 			t.Errorf("%s from %s: the installed tree must win over the lockfile", p.Name, p.Location.Path)
 		}
 	}
-	got := sorted(set)
+	got := slices.Sorted(maps.Keys(set))
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cataloged %d:\n%s\nnpm ls %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 	}
@@ -134,7 +127,7 @@ func TestInstalledTreeMatchesNpmLs(t *testing.T) {
 	for _, p := range pkgs {
 		set[p.Name+"@"+p.Version] = true
 	}
-	if got := sorted(set); strings.Join(got, "\n") != strings.Join(want, "\n") || len(probs) != 0 {
+	if got := slices.Sorted(maps.Keys(set)); strings.Join(got, "\n") != strings.Join(want, "\n") || len(probs) != 0 {
 		t.Errorf("lockfile alone: %v %v", got, probs)
 	}
 }
@@ -161,7 +154,7 @@ func TestGlobalTreeMatchesNpmLs(t *testing.T) {
 			set[p.Name+"@"+p.Version] = true
 		}
 	}
-	if got := sorted(set); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := slices.Sorted(maps.Keys(set)); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cataloged %d:\n%s\nnpm ls -g %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 	}
 }

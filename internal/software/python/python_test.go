@@ -3,8 +3,10 @@ package python
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -62,7 +64,7 @@ func TestMachineSitePackages(t *testing.T) {
 				t.Errorf("%s: purl %s", p.Name, p.PURL)
 			}
 		}
-		if g, w := keys(got), keys(want); strings.Join(g, "\n") != strings.Join(w, "\n") {
+		if g, w := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); strings.Join(g, "\n") != strings.Join(w, "\n") {
 			t.Errorf("%s: cataloged %d %v\npip list %d %v", dir, len(g), g, len(w), w)
 		}
 		tested += len(want)
@@ -70,15 +72,6 @@ func TestMachineSitePackages(t *testing.T) {
 	if tested == 0 {
 		t.Skip("no site-packages with distributions")
 	}
-}
-
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func TestParseMetadata(t *testing.T) {
