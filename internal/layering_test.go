@@ -41,6 +41,8 @@ var layers = []struct {
 	// real artifacts (go-containerregistry only).
 	{"secrets/secretset", nil},
 	{"imagetest", nil},
+	// Test support for the catalogers: a fake image's layers.
+	{"software/softwaretest", []string{"software"}},
 	// The object model.
 	{"inventory", []string{"finding", "software"}},
 	{"workload", []string{"finding", "inventory"}},
@@ -88,7 +90,7 @@ var (
 	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
 	// testSupport packages are imported by tests only (no row may allow them, "*"
 	// included), so they are free of the lean rule.
-	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest"}
+	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest"}
 	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
 )
 

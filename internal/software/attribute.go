@@ -2,7 +2,6 @@ package software
 
 import (
 	"context"
-	"fmt"
 	"io"
 )
 
@@ -74,12 +73,9 @@ func AttributePackages(ctx context.Context, layers Layers, name string, pkgs []P
 		final[p.PURL] = ""
 	}
 	layer := Attribute(ctx, layers, name, final, func(r io.Reader) (map[string]string, error) {
-		b, err := io.ReadAll(io.LimitReader(r, limit+1))
+		b, err := ReadAll(r, limit)
 		if err != nil {
 			return nil, err
-		}
-		if int64(len(b)) > limit {
-			return nil, fmt.Errorf("over %d bytes", limit)
 		}
 		listed, err := parse(b)
 		if err != nil {

@@ -19,10 +19,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/palisade-k8s/palisade/tools/internal/benchrun"
+	"github.com/palisade-k8s/palisade/tools/internal/docsection"
 )
 
 func main() {
@@ -84,8 +85,7 @@ func decodeFiles(files []string) error {
 }
 
 type measure struct {
-	wall, cpu time.Duration
-	rssKB     int64
+	benchrun.Measurement
 	// heapMB is the largest Go heap seen by the garbage collector (from gctrace);
 	// RSS adds the binary's mapped code and the runtime's own reserves.
 	heapMB int
@@ -106,32 +106,8 @@ func peakHeap(trace string) int {
 }
 
 func measureCmd(runs int, name string, args ...string) (measure, error) {
-	best := measure{wall: time.Hour}
-	for i := 0; i < runs; i++ {
-		cmd := exec.Command(name, args...)
-		cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
-		cmd.Stdout = io.Discard
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		start := time.Now()
-		err := cmd.Run()
-		wall := time.Since(start)
-		var ee *exec.ExitError
-		if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 1 || ee.ExitCode() == 3)) {
-			return measure{}, fmt.Errorf("%s %v: %v: %s", name, args, err, stderr.String())
-		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		m := measure{
-			wall:   wall,
-			cpu:    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-			rssKB:  ru.Maxrss,
-			heapMB: peakHeap(stderr.String()),
-		}
-		if m.wall < best.wall {
-			best = m
-		}
-	}
-	return best, nil
+	m, err := benchrun.Best(runs, benchrun.Command{Argv: append([]string{name}, args...), Env: []string{"GODEBUG=gctrace=1"}})
+	return measure{Measurement: m, heapMB: peakHeap(m.Stderr)}, err
 }
 
 func manifestFiles(dir string) ([]string, int64, error) {
@@ -261,13 +237,13 @@ func run(corpus, doc, bin string, runs int) error {
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %.1f MB | %d | %.2f s | %.2f s | %.0f | %.0f MB | %d MB | %.2f s | %.2f s | %.2f |\n",
-			r.name, float64(r.bytes)/1e6, r.objects, r.scan.wall.Seconds(), r.scan.cpu.Seconds(),
-			float64(r.objects)/r.scan.wall.Seconds(), float64(r.scan.rssKB)/1024, r.scan.heapMB,
-			r.decode.wall.Seconds(), r.decode.cpu.Seconds(), r.scan.wall.Seconds()/r.decode.wall.Seconds())
+			r.name, float64(r.bytes)/1e6, r.objects, r.scan.Wall.Seconds(), r.scan.CPU.Seconds(),
+			float64(r.objects)/r.scan.Wall.Seconds(), float64(r.scan.RSSKB)/1024, r.scan.heapMB,
+			r.decode.Wall.Seconds(), r.decode.CPU.Seconds(), r.scan.Wall.Seconds()/r.decode.Wall.Seconds())
 	}
 	x1, x10 := rows[1], rows[2]
 	fmt.Fprintf(&b, "\nScaling: the 10x input takes %.2fx the time of the 1x input (target at most 11x); peak memory on the 10x input is %.0f%% of its size (target below 100%%).\n",
-		x10.scan.wall.Seconds()/x1.scan.wall.Seconds(), 100*float64(x10.scan.rssKB)*1024/float64(x10.bytes))
+		x10.scan.Wall.Seconds()/x1.scan.Wall.Seconds(), 100*float64(x10.scan.RSSKB)*1024/float64(x10.bytes))
 	if err := replaceSection(doc, b.String()); err != nil {
 		return err
 	}
@@ -348,15 +324,5 @@ func replaceSection(doc, body string) error {
 }
 
 func replaceMarked(doc, beginMark, endMark, body string) error {
-	data, err := os.ReadFile(doc)
-	if err != nil {
-		return err
-	}
-	s := string(data)
-	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
-	if i < 0 || j < i {
-		return fmt.Errorf("%s: markers %q and %q not found", doc, beginMark, endMark)
-	}
-	s = s[:i+len(beginMark)] + "\n" + body + s[j:]
-	return os.WriteFile(doc, []byte(s), 0o644)
+	return docsection.Replace(doc, beginMark, endMark, body)
 }

@@ -5,13 +5,9 @@
 package apk
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/software"
 )
@@ -40,47 +36,16 @@ type entry struct {
 // parse reads the blocks of an installed database, calling fn for each with a name
 // and a version; malformed lines and blocks are returned with their line, err is
 // what stopped the read.
-func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []string, err error) {
-	lr := &io.LimitedReader{R: r, N: maxFile + 1}
-	sc := bufio.NewScanner(lr)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	var (
-		e       entry
-		started bool
-		n, pkgs int
-	)
-	flush := func() {
-		if !started {
-			return
-		}
-		started = false
-		pkgs++
-		if e.name == "" || e.version == "" {
-			bad = append(bad, fmt.Sprintf("line %d: package without P: or V:", e.line))
-		} else {
-			fn(e)
-		}
-		e = entry{}
-	}
-	for sc.Scan() {
-		n++
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if line == "" {
-			flush()
-			if pkgs >= maxPackages {
-				return bad, fmt.Errorf("line %d: more than %d packages", n, maxPackages)
-			}
-			if pkgs%1024 == 0 && ctx.Err() != nil {
-				return bad, ctx.Err()
-			}
-			continue
-		}
-		if !started {
-			started, e.line = true, n
+func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []software.LineError, err error) {
+	var e entry
+	err = database.Read(ctx, r, func(n int, l []byte, start bool) {
+		line := string(l)
+		if start {
+			e.line = n
 		}
 		if len(line) < 2 || line[1] != ':' {
-			bad = append(bad, fmt.Sprintf("line %d: not a field", n))
-			continue
+			bad = append(bad, software.LineError{Line: n, Msg: "not a field"})
+			return
 		}
 		v := line[2:]
 		switch line[0] {
@@ -95,40 +60,30 @@ func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []string, err 
 		case 'L':
 			e.license = v
 		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return bad, fmt.Errorf("line %d: longer than %d bytes", n+1, maxLine)
+	}, func() {
+		if e.name == "" || e.version == "" {
+			bad = append(bad, software.LineError{Line: e.line, Msg: "package without P: or V:"})
+		} else {
+			fn(e)
 		}
-		return bad, err
-	}
-	if lr.N <= 0 {
-		return bad, fmt.Errorf("larger than %d bytes", maxFile)
-	}
-	flush()
-	return bad, nil
+		e = entry{}
+	})
+	return bad, err
 }
+
+var database = software.Stanzas{MaxFile: maxFile, MaxLine: maxLine, Max: maxPackages, Noun: "packages"}
 
 // Catalog reads lib/apk/db/installed.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	const abs = "/" + installed
-	f, err := software.OpenFile(fsys, installed)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, []software.Problem{{Path: abs, Err: err.Error()}}
+	f, probs := software.OpenDatabase(fsys, installed)
+	if f == nil {
+		return nil, probs
 	}
 	defer f.Close()
 	var ents []entry
 	bad, err := parse(ctx, f, func(e entry) { ents = append(ents, e) })
-	var probs []software.Problem
-	for _, b := range bad {
-		probs = append(probs, software.Problem{Path: abs, Err: b})
-	}
-	if err != nil {
-		probs = append(probs, software.Problem{Path: abs, Err: err.Error()})
-	}
+	probs = software.FileProblems(abs, bad, err)
 	final := make(map[string]string, len(ents))
 	for _, e := range ents {
 		final[e.name] = e.version

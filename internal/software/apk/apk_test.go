@@ -3,14 +3,13 @@ package apk
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // installedDB is the start of an Alpine 3.19 lib/apk/db/installed.
@@ -86,25 +85,9 @@ func TestCatalogMalformed(t *testing.T) {
 	}
 }
 
-type layers []string
-
-func (l layers) LayerOf(string) int { return len(l) - 1 }
-func (l layers) Versions(string) []software.Version {
-	var vs []software.Version
-	for i, s := range l {
-		vs = append(vs, software.Version{Layer: i, Open: func() (fs.File, error) {
-			if s == "!" {
-				return nil, errors.New("not kept")
-			}
-			return fstest.MapFS{"f": {Data: []byte(s)}}.Open("f")
-		}})
-	}
-	return vs
-}
-
 func TestLayerAttribution(t *testing.T) {
-	l := layers{"P:musl\nV:1\n", "P:musl\nV:1\n\nP:curl\nV:8\n", "P:musl\nV:2\n\nP:curl\nV:8\n"}
-	pkgs, _ := Catalog(context.Background(), fstest.MapFS{installed: {Data: []byte(l[2])}}, software.Env{Layers: l})
+	l := [][]byte{[]byte("P:musl\nV:1\n"), []byte("P:musl\nV:1\n\nP:curl\nV:8\n"), []byte("P:musl\nV:2\n\nP:curl\nV:8\n")}
+	pkgs, _ := Catalog(context.Background(), fstest.MapFS{installed: {Data: l[2]}}, software.Env{Layers: softwaretest.Layers{installed: l}})
 	got := map[string]int{}
 	for _, p := range pkgs {
 		got[p.Name] = p.Location.Layer

@@ -13,7 +13,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"sort"
 	"strings"
@@ -43,46 +42,7 @@ func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
 
 // Catalog reads every *.deps.json of fsys.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
-	var pkgs []software.Package
-	var probs []software.Problem
-	for _, f := range env.FilesOf(ctx, fsys) {
-		if ctx.Err() != nil {
-			break
-		}
-		name := f.Name
-		if !strings.HasSuffix(name, ".deps.json") {
-			continue
-		}
-		found, err := readFile(fsys, name)
-		if err != nil {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-		}
-		for i := range found {
-			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
-		}
-		software.AttributePackages(ctx, env.Layers, name, found, MaxDepsSize, ParseDeps)
-		pkgs = append(pkgs, found...)
-	}
-	if err := ctx.Err(); err != nil {
-		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
-	}
-	return pkgs, probs
-}
-
-func readFile(fsys fs.FS, name string) ([]software.Package, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxDepsSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxDepsSize {
-		return nil, fmt.Errorf("over %d bytes", MaxDepsSize)
-	}
-	return ParseDeps(b)
+	return software.PerListing(ctx, fsys, env, func(f software.File) bool { return strings.HasSuffix(f.Name, ".deps.json") }, MaxDepsSize, ParseDeps)
 }
 
 // ParseDeps reads a deps.json: its NuGet packages and runtime packs, sorted.

@@ -2,12 +2,12 @@ package dotnet
 
 import (
 	"context"
-	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 const appDeps = `{
@@ -32,22 +32,15 @@ func TestCatalog(t *testing.T) {
 		"app/web.runtimeconfig.json": {Data: []byte(appDeps)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, func(p software.Package) string { return p.PURL + " " + p.Location.Path })
 	want := []string{
 		"pkg:nuget/Microsoft.NETCore.App.Runtime.linux-x64@8.0.1 /app/web.deps.json",
 		"pkg:nuget/Newtonsoft.Json@13.0.1 /app/web.deps.json",
 		"pkg:nuget/System.Private.Uri@4.3.0 /app/web.deps.json",
 		"pkg:nuget/Microsoft.NETCore.App.Runtime.linux-x64@8.0.1 /usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.1/Microsoft.NETCore.App.deps.json",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/app/broken.deps.json" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/app/broken.deps.json")
 }
 
 func FuzzParseDeps(f *testing.F) {
@@ -73,27 +66,10 @@ func BenchmarkParseDeps(b *testing.B) {
 	}
 }
 
-type versions map[int][]byte
-
-func (versions) LayerOf(string) int { return 3 }
-
-func (v versions) Versions(string) []software.Version {
-	var out []software.Version
-	for l := 0; l <= 3; l++ {
-		if b, ok := v[l]; ok {
-			fsys := fstest.MapFS{"f": {Data: b}}
-			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
-		}
-	}
-	return out
-}
-
 func TestLayerAttribution(t *testing.T) {
-	v := versions{
-		1: []byte(`{"libraries":{"A/1.0.0":{"type":"package"}}}`),
-		3: []byte(`{"libraries":{"A/1.0.0":{"type":"package"},"B/2.0.0":{"type":"package"}}}`),
-	}
-	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/x.deps.json": {Data: v[3]}}, software.Env{Layers: v})
+	v1 := []byte(`{"libraries":{"A/1.0.0":{"type":"package"}}}`)
+	v3 := []byte(`{"libraries":{"A/1.0.0":{"type":"package"},"B/2.0.0":{"type":"package"}}}`)
+	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/x.deps.json": {Data: v3}}, software.Env{Layers: softwaretest.Layers{"app/x.deps.json": {nil, v1, nil, v3}}})
 	if len(pkgs) != 2 || pkgs[0].Location.Layer != 1 || pkgs[1].Location.Layer != 3 {
 		t.Errorf("%+v", pkgs)
 	}

@@ -7,7 +7,6 @@
 package dpkg
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -64,70 +63,26 @@ func (e *entry) installed() bool {
 // architecture (Multi-Arch: same).
 func (e *entry) key() string { return e.name + ":" + e.arch }
 
-// lineError is a malformed line or stanza.
-type lineError struct {
-	line int
-	msg  string
-}
-
 // parse reads the stanzas of a dpkg database file (deb822: "Field: value" lines,
 // continuation lines starting with a blank, stanzas separated by blank lines),
 // calling fn for each stanza with a Package. Malformed lines and stanzas are
 // returned; err is what stopped the read (an I/O error, a bound).
-func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []lineError, err error) {
-	lr := &io.LimitedReader{R: r, N: maxFile + 1}
-	sc := bufio.NewScanner(lr)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	var (
-		e       entry
-		started bool
-		n       int
-		stanzas int
-	)
-	flush := func() {
-		if !started {
-			return
-		}
-		started = false
-		stanzas++
-		switch {
-		case e.name == "":
-			bad = append(bad, lineError{e.line, "stanza without Package"})
-		case e.version == "" && e.installed():
-			bad = append(bad, lineError{e.line, fmt.Sprintf("package %q without Version", e.name)})
-		case e.version == "":
-			// a package dpkg knows but not installed (purged) has no version
-		default:
-			fn(e)
-		}
-		e = entry{}
-	}
-	for sc.Scan() {
-		n++
-		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
-		if len(bytes.TrimSpace(line)) == 0 {
-			flush()
-			if stanzas >= maxStanzas {
-				return bad, fmt.Errorf("line %d: more than %d stanzas", n, maxStanzas)
-			}
-			if stanzas%1024 == 0 && ctx.Err() != nil {
-				return bad, ctx.Err()
-			}
-			continue
-		}
-		if !started {
-			started, e.line = true, n
+func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []software.LineError, err error) {
+	var e entry
+	err = database.Read(ctx, r, func(n int, line []byte, start bool) {
+		if start {
+			e.line = n
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if n == e.line {
-				bad = append(bad, lineError{n, "continuation line without a field"})
+			if start {
+				bad = append(bad, software.LineError{Line: n, Msg: "continuation line without a field"})
 			}
-			continue // continuation of a multi-line field: none we read
+			return // continuation of a multi-line field: none we read
 		}
 		i := bytes.IndexByte(line, ':')
 		if i <= 0 || bytes.IndexByte(line[:i], ' ') >= 0 || bytes.IndexByte(line[:i], '\t') >= 0 {
-			bad = append(bad, lineError{n, "not a field"})
-			continue
+			bad = append(bad, software.LineError{Line: n, Msg: "not a field"})
+			return
 		}
 		name, value := line[:i], bytes.TrimSpace(line[i+1:])
 		switch {
@@ -147,21 +102,28 @@ func parse(ctx context.Context, r io.Reader, fn func(entry)) (bad []lineError, e
 			if f := bytes.Fields(value); len(f) == 3 {
 				e.state = string(f[2])
 			} else {
-				bad = append(bad, lineError{n, fmt.Sprintf("Status %q is not three words", value)})
+				bad = append(bad, software.LineError{Line: n, Msg: fmt.Sprintf("Status %q is not three words", value)})
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return bad, fmt.Errorf("line %d: longer than %d bytes", n+1, maxLine)
+	}, func() {
+		switch {
+		case e.name == "":
+			bad = append(bad, software.LineError{Line: e.line, Msg: "stanza without Package"})
+		case e.version == "" && e.installed():
+			bad = append(bad, software.LineError{Line: e.line, Msg: fmt.Sprintf("package %q without Version", e.name)})
+		case e.version == "":
+			// a package dpkg knows but not installed (purged) has no version
+		default:
+			fn(e)
 		}
-		return bad, err
-	}
-	if lr.N <= 0 {
-		return bad, fmt.Errorf("larger than %d bytes", maxFile)
-	}
-	flush()
-	return bad, nil
+		e = entry{}
+	})
+	return bad, err
+}
+
+var database = software.Stanzas{
+	MaxFile: maxFile, MaxLine: maxLine, Max: maxStanzas, Noun: "stanzas",
+	Blank: func(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 },
 }
 
 // Catalog reads var/lib/dpkg/status and the files of var/lib/dpkg/status.d.
@@ -198,12 +160,9 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 // catalogFile reads one database file; a missing file is no package.
 func catalogFile(ctx context.Context, fsys fs.FS, env software.Env, name string) ([]software.Package, []software.Problem) {
 	abs := "/" + name
-	f, err := software.OpenFile(fsys, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, []software.Problem{{Path: abs, Err: err.Error()}}
+	f, probs := software.OpenDatabase(fsys, name)
+	if f == nil {
+		return nil, probs
 	}
 	defer f.Close()
 	var ents []entry
@@ -212,13 +171,7 @@ func catalogFile(ctx context.Context, fsys fs.FS, env software.Env, name string)
 			ents = append(ents, e)
 		}
 	})
-	var probs []software.Problem
-	for _, b := range bad {
-		probs = append(probs, software.Problem{Path: abs, Err: fmt.Sprintf("line %d: %s", b.line, b.msg)})
-	}
-	if err != nil {
-		probs = append(probs, software.Problem{Path: abs, Err: err.Error()})
-	}
+	probs = software.FileProblems(abs, bad, err)
 	final := make(map[string]string, len(ents))
 	for i := range ents {
 		final[ents[i].key()] = ents[i].version

@@ -3,7 +3,6 @@ package dpkg
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // TestHostStatus compares the machine's own dpkg database with dpkg-query: the same
@@ -274,43 +274,23 @@ func TestCatalogMalformed(t *testing.T) {
 	}
 }
 
-// layers is a fake image: each layer's version of each file.
-type layers map[string][]string
-
-func (l layers) LayerOf(name string) int { return len(l[name]) - 1 }
-func (l layers) Versions(name string) []software.Version {
-	var vs []software.Version
-	for i, s := range l[name] {
-		if s == "" {
-			continue
-		}
-		vs = append(vs, software.Version{Layer: i, Open: func() (fs.File, error) {
-			if s == "!" {
-				return nil, errors.New("not kept")
-			}
-			return fstest.MapFS{"f": {Data: []byte(s)}}.Open("f")
-		}})
-	}
-	return vs
-}
-
 func TestLayerAttribution(t *testing.T) {
-	st := func(pkgs ...string) string {
+	st := func(pkgs ...string) []byte {
 		var b bytes.Buffer
 		for _, p := range pkgs {
 			name, ver, _ := strings.Cut(p, "=")
 			b.WriteString("Package: " + name + "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " + ver + "\n\n")
 		}
-		return b.String()
+		return b.Bytes()
 	}
-	l := layers{statusFile: {
+	l := softwaretest.Layers{statusFile: {
 		st("base=1", "curl=1"),         // 0
-		"",                             // 1: the status file untouched
+		nil,                            // 1: the status file untouched
 		st("base=1", "curl=2"),         // 2: curl upgraded
 		st("base=1", "curl=2", "jq=1"), // 3: jq installed
 		st("base=1", "curl=2", "jq=1"), // 4: rewritten, same packages
 	}}
-	fsys := fstest.MapFS{statusFile: {Data: []byte(l[statusFile][4])}}
+	fsys := fstest.MapFS{statusFile: {Data: l[statusFile][4]}}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{Layers: l})
 	if len(probs) > 0 {
 		t.Fatal(probs)

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"regexp"
 	"strings"
 
@@ -36,9 +35,6 @@ const (
 	// MaxBinarySize is the largest file read as a Go binary (kubelet and friends
 	// are 100-200 MB).
 	MaxBinarySize = 512 << 20
-	// maxInMemory is the largest binary read into memory when the filesystem's
-	// files cannot be read at an offset.
-	maxInMemory = 256 << 20
 	// maxModules bounds the modules recorded per binary.
 	maxModules = 20000
 )
@@ -50,20 +46,7 @@ func init() {
 // Keep keeps regular files that are executable (or under a bin directory) and
 // start with an executable format's magic: ELF, Mach-O (thin or fat) or PE.
 func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
-	if !mode.IsRegular() || size < 64 || size > MaxBinarySize {
-		return false
-	}
-	if mode.Perm()&0o111 == 0 && !inBinDir(name) {
-		return false
-	}
-	return IsExecutable(head)
-}
-
-// inBinDir reports whether name is in a directory where binaries live even when
-// a layer forgot their executable bits.
-func inBinDir(name string) bool {
-	dir := path.Base(path.Dir(name))
-	return dir == "bin" || dir == "sbin" || strings.HasSuffix(name, ".exe")
+	return software.IsExecutableCandidate(name, mode, size, MaxBinarySize) && IsExecutable(head)
 }
 
 // IsExecutable reports whether head starts with the magic of an ELF, Mach-O or PE
@@ -84,76 +67,27 @@ func IsExecutable(head []byte) bool {
 
 // Catalog reads the build information of every Go binary in fsys.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
-	var pkgs []software.Package
-	var probs []software.Problem
-	for _, f := range env.FilesOf(ctx, fsys) {
-		if ctx.Err() != nil {
-			break
-		}
-		name := f.Name
+	candidate := func(f software.File) bool {
 		// The cheap tests first: the head is read only from a candidate.
-		if !Keep(name, f.Mode, f.Size, []byte("\x7fELF")) || !Keep(name, f.Mode, f.Size, head(fsys, name)) {
-			continue
-		}
-		found, err := readFile(fsys, name, f.Size)
-		if err != nil {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			continue
-		}
-		if found == nil {
-			continue
-		}
-		layer := -1
-		if env.Layers != nil {
-			layer = env.Layers.LayerOf(name)
-		}
-		for _, p := range Packages(found) {
-			p.Location = software.Location{Path: "/" + name, Layer: layer}
-			pkgs = append(pkgs, p)
-		}
+		return Keep(f.Name, f.Mode, f.Size, []byte("\x7fELF")) && Keep(f.Name, f.Mode, f.Size, software.ReadHead(fsys, f.Name, 16))
 	}
-	if err := ctx.Err(); err != nil {
-		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
-	}
-	return pkgs, probs
-}
-
-// head returns the first bytes of a file, nil if it cannot be read.
-func head(fsys fs.FS, name string) []byte {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	b := make([]byte, 16)
-	n, _ := io.ReadFull(f, b)
-	return b[:n]
+	return software.PerFile(ctx, fsys, env, candidate, func(fsys fs.FS, f software.File) ([]software.Package, error) {
+		bi, err := readFile(fsys, f.Name, f.Size)
+		if err != nil || bi == nil {
+			return nil, err
+		}
+		return Packages(bi), nil
+	})
 }
 
 // readFile reads the build information of a binary: nil, nil when it is not a Go
 // binary.
 func readFile(fsys fs.FS, name string, size int64) (*buildinfo.BuildInfo, error) {
-	f, err := fsys.Open(name)
+	r, err := software.OpenReaderAt(fsys, name, size, "binary")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var r io.ReaderAt
-	switch x := f.(type) {
-	case io.ReaderAt:
-		r = x
-	case io.ReadSeeker:
-		r = &seekReaderAt{rs: x}
-	default:
-		if size > maxInMemory {
-			return nil, fmt.Errorf("binary of %d bytes is over the in-memory bound of %d", size, maxInMemory)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxInMemory))
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
+	defer r.Close()
 	return Read(r)
 }
 
@@ -203,16 +137,6 @@ func mayBeGo(r io.ReaderAt) bool {
 		}
 	}
 	return false
-}
-
-// seekReaderAt reads at an offset through Seek and Read.
-type seekReaderAt struct{ rs io.ReadSeeker }
-
-func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if _, err := s.rs.Seek(off, io.SeekStart); err != nil {
-		return 0, err
-	}
-	return io.ReadFull(s.rs, p)
 }
 
 // Packages lists the modules of a binary's build information: the main module

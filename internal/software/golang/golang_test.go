@@ -3,7 +3,6 @@ package golang
 import (
 	"bytes"
 	"context"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -348,8 +347,6 @@ func BenchmarkCatalog(b *testing.B) {
 		}
 	}
 }
-
-var _ io.ReaderAt = (*seekReaderAt)(nil)
 
 // countFS counts the files opened.
 type countFS struct {

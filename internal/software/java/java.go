@@ -41,9 +41,6 @@ const Name = "java-archive"
 const (
 	// MaxArchiveSize is the largest archive file read.
 	MaxArchiveSize = 512 << 20
-	// maxInMemory bounds an archive read into memory when the filesystem's files
-	// cannot be read at an offset.
-	maxInMemory = 256 << 20
 	// maxNestedSize bounds a nested archive (read into memory).
 	maxNestedSize = 64 << 20
 	maxDepth      = 4
@@ -92,10 +89,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 			continue
 		}
 		found, bad := readFile(ctx, fsys, name, f.Size)
-		layer := -1
-		if env.Layers != nil {
-			layer = env.Layers.LayerOf(name)
-		}
+		layer := env.LayerOf(name)
 		for i := range found {
 			found[i].Location.Layer = layer
 		}
@@ -112,23 +106,12 @@ func readFile(ctx context.Context, fsys fs.FS, name string, size int64) ([]softw
 	problem := func(err error) []software.Problem {
 		return []software.Problem{{Path: "/" + name, Err: err.Error()}}
 	}
-	f, err := fsys.Open(name)
+	r, err := software.OpenReaderAt(fsys, name, size, "archive")
 	if err != nil {
 		return nil, problem(err)
 	}
-	defer f.Close()
-	r, ok := f.(io.ReaderAt)
-	if !ok {
-		if size > maxInMemory {
-			return nil, problem(fmt.Errorf("archive of %d bytes is over the in-memory bound of %d", size, maxInMemory))
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxInMemory))
-		if err != nil {
-			return nil, problem(err)
-		}
-		r, size = bytes.NewReader(b), int64(len(b))
-	}
-	return ReadArchive(ctx, r, size, "/"+name)
+	defer r.Close()
+	return ReadArchive(ctx, r, r.Size, "/"+name)
 }
 
 // ReadArchive reads the packages of a Java archive and of the archives nested in

@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // zipOf builds a zip of name -> content (deflated).
@@ -156,9 +157,7 @@ func TestShadedAndManifest(t *testing.T) {
 	if got := lines(pkgs); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(probs) != 1 || probs[0].Path != "/app/lib/broken.jar" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.OneProblem(t, probs, "/app/lib/broken.jar")
 }
 
 // TestZipBombs: an oversized nested archive, deep nesting and the inflate budget
@@ -175,10 +174,7 @@ func TestZipBombs(t *testing.T) {
 		"lib/deep.jar":                          inner,
 	})
 	pkgs, probs := ReadArchive(context.Background(), bytes.NewReader(outer), int64(len(outer)), "/x.jar")
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.Name+"@"+p.Version)
-	}
+	got := softwaretest.Lines(pkgs, func(p software.Package) string { return p.Name + "@" + p.Version })
 	if len(got) != maxDepth+1 || got[0] != "g:outer@1" {
 		t.Errorf("packages: %v", got)
 	}

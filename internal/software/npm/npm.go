@@ -16,7 +16,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -70,12 +69,6 @@ func installedDir(dir string) bool {
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
 	var pkgs []software.Package
 	var probs []software.Problem
-	layerOf := func(name string) int {
-		if env.Layers == nil {
-			return -1
-		}
-		return env.Layers.LayerOf(name)
-	}
 	problem := func(name string, err error) {
 		probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
 	}
@@ -92,9 +85,9 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		if !Keep(name, f.Mode, f.Size, nil) {
 			continue
 		}
-		loc := software.Location{Path: "/" + name, Layer: layerOf(name)}
+		loc := software.Location{Path: "/" + name, Layer: env.LayerOf(name)}
 		if path.Base(name) == "package.json" {
-			b, err := readFile(fsys, name, MaxPackageJSONSize)
+			b, err := software.ReadFile(fsys, name, MaxPackageJSONSize)
 			if err != nil {
 				problem(name, err)
 				continue
@@ -113,7 +106,7 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		if st, err := fs.Stat(fsys, path.Join(path.Dir(name), "node_modules")); err == nil && st.IsDir() {
 			continue // installed: the package.json files say what
 		}
-		b, err := readFile(fsys, name, MaxLockfileSize)
+		b, err := software.ReadFile(fsys, name, MaxLockfileSize)
 		if err != nil {
 			problem(name, err)
 			continue
@@ -132,22 +125,6 @@ func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Pack
 		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
 	}
 	return pkgs, probs
-}
-
-func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("over %d bytes", limit)
-	}
-	return b, nil
 }
 
 // packageJSON is what a package.json says about the package.

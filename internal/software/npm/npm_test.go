@@ -5,16 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // fixturePackages is the npm tree of the ground-truth test: old pinned releases
@@ -91,16 +93,7 @@ func npmLs(t *testing.T, dir string, args ...string) []string {
 		}
 	}
 	visit(root.Dependencies)
-	return sorted(set)
-}
-
-func sorted(set map[string]bool) []string {
-	var out []string
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 func TestInstalledTreeMatchesNpmLs(t *testing.T) {
@@ -117,7 +110,7 @@ func TestInstalledTreeMatchesNpmLs(t *testing.T) {
 			t.Errorf("%s from %s: the installed tree must win over the lockfile", p.Name, p.Location.Path)
 		}
 	}
-	got := sorted(set)
+	got := slices.Sorted(maps.Keys(set))
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cataloged %d:\n%s\nnpm ls %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 	}
@@ -134,7 +127,7 @@ func TestInstalledTreeMatchesNpmLs(t *testing.T) {
 	for _, p := range pkgs {
 		set[p.Name+"@"+p.Version] = true
 	}
-	if got := sorted(set); strings.Join(got, "\n") != strings.Join(want, "\n") || len(probs) != 0 {
+	if got := slices.Sorted(maps.Keys(set)); strings.Join(got, "\n") != strings.Join(want, "\n") || len(probs) != 0 {
 		t.Errorf("lockfile alone: %v %v", got, probs)
 	}
 }
@@ -161,7 +154,7 @@ func TestGlobalTreeMatchesNpmLs(t *testing.T) {
 			set[p.Name+"@"+p.Version] = true
 		}
 	}
-	if got := sorted(set); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := slices.Sorted(maps.Keys(set)); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("cataloged %d:\n%s\nnpm ls -g %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 	}
 }
@@ -182,10 +175,7 @@ func TestPackageJSON(t *testing.T) {
 		"usr/local/lib/node_modules/npm/node_modules/x.js": {Data: []byte(`x`)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, softwaretest.PURLLicensesPath)
 	sort.Strings(got)
 	want := []string{
 		"pkg:npm/%40s/b@2.0.0-beta.1 ISC /app/node_modules/@s/b/package.json",
@@ -193,12 +183,8 @@ func TestPackageJSON(t *testing.T) {
 		"pkg:npm/c@0.1.0 MIT,Apache-2.0 /app/node_modules/a/node_modules/c/package.json",
 		"pkg:npm/npm@10.2.4  /usr/local/lib/node_modules/npm/package.json",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/app/node_modules/broken/package.json" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/app/node_modules/broken/package.json")
 }
 
 func TestLockfileVersions(t *testing.T) {
@@ -307,35 +293,6 @@ func BenchmarkCatalog(b *testing.B) {
 	}
 }
 
-// versions is a fake image filesystem's Layers: one file with a version per
-// layer, the last one the final.
-type versions struct {
-	name string
-	data map[int][]byte
-	last int
-}
-
-func (v versions) LayerOf(name string) int {
-	if name == v.name {
-		return v.last
-	}
-	return -1
-}
-
-func (v versions) Versions(name string) []software.Version {
-	if name != v.name {
-		return nil
-	}
-	var out []software.Version
-	for l := 0; l <= v.last; l++ {
-		if b, ok := v.data[l]; ok {
-			fsys := fstest.MapFS{"f": {Data: b}}
-			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
-		}
-	}
-	return out
-}
-
 func lock(names ...string) []byte {
 	var entries []string
 	for _, n := range names {
@@ -348,17 +305,18 @@ func lock(names ...string) []byte {
 // TestLayerAttribution: a lockfile's package is attributed to the oldest layer
 // from which every later version of the lockfile lists it.
 func TestLayerAttribution(t *testing.T) {
-	v := versions{name: "app/package-lock.json", last: 4, data: map[int][]byte{
-		0: lock("a@1", "b@1"),
-		1: lock("b@1", "e@1"),
-		2: lock("a@1", "b@2", "c@1", "e@1"),
-		4: lock("a@1", "b@2", "c@1", "d@1", "e@1"),
+	final := lock("a@1", "b@2", "c@1", "d@1", "e@1")
+	v := softwaretest.Layers{"app/package-lock.json": {
+		lock("a@1", "b@1"),
+		lock("b@1", "e@1"),
+		lock("a@1", "b@2", "c@1", "e@1"),
+		nil,
+		final,
 	}}
-	pkgs, probs := Catalog(context.Background(), fstest.MapFS{v.name: {Data: v.data[4]}}, software.Env{Layers: v})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.Name+"@"+p.Version+":"+string(rune('0'+p.Location.Layer)))
-	}
+	pkgs, probs := Catalog(context.Background(), fstest.MapFS{"app/package-lock.json": {Data: final}}, software.Env{Layers: v})
+	got := softwaretest.Lines(pkgs, func(p software.Package) string {
+		return p.Name + "@" + p.Version + ":" + string(rune('0'+p.Location.Layer))
+	})
 	if w := "a@1:2 b@2:2 c@1:2 d@1:4 e@1:1"; strings.Join(got, " ") != w || len(probs) != 0 {
 		t.Errorf("got %v %v, want %s", got, probs, w)
 	}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -45,51 +44,7 @@ func isInstalled(name string) bool {
 
 // Catalog reads every installed.json of fsys.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
-	var pkgs []software.Package
-	var probs []software.Problem
-	for _, f := range env.FilesOf(ctx, fsys) {
-		if ctx.Err() != nil {
-			break
-		}
-		name := f.Name
-		if !isInstalled(name) {
-			continue
-		}
-		found, err := readFile(fsys, name)
-		if err != nil {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			continue
-		}
-		for i := range found {
-			found[i].Location = software.Location{Path: "/" + name, Layer: -1}
-		}
-		software.AttributePackages(ctx, env.Layers, name, found, MaxInstalledSize, ParseInstalled)
-		pkgs = append(pkgs, found...)
-	}
-	if err := ctx.Err(); err != nil {
-		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
-	}
-	return pkgs, probs
-}
-
-func readFile(fsys fs.FS, name string) ([]software.Package, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readLimited(f, MaxInstalledSize, ParseInstalled)
-}
-
-func readLimited(r io.Reader, limit int64, parse func([]byte) ([]software.Package, error)) ([]software.Package, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("over %d bytes", limit)
-	}
-	return parse(b)
+	return software.PerListing(ctx, fsys, env, func(f software.File) bool { return isInstalled(f.Name) }, MaxInstalledSize, ParseInstalled)
 }
 
 type composerPackage struct {

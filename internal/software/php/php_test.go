@@ -2,12 +2,12 @@ package php
 
 import (
 	"context"
-	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 const v2 = `{"packages": [
@@ -28,42 +28,20 @@ func TestCatalog(t *testing.T) {
 		"srv/app/composer.lock":                       {Data: []byte(v2)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, softwaretest.PURLLicensesPath)
 	want := []string{
 		"pkg:composer/guzzlehttp/guzzle@6.5.5 MIT /srv/old/vendor/composer/installed.json",
 		"pkg:composer/monolog/monolog@2.9.1 MIT /var/www/html/vendor/composer/installed.json",
 		"pkg:composer/symfony/console@v6.3.4 MIT /var/www/html/vendor/composer/installed.json",
 		"pkg:composer/phpunit/phpunit@10.3.2 BSD-3-Clause /var/www/html/vendor/composer/installed.json",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/srv/bad/vendor/composer/installed.json" {
-		t.Errorf("problems: %v", probs)
-	}
-}
-
-type versions map[int][]byte
-
-func (versions) LayerOf(string) int { return 2 }
-
-func (v versions) Versions(string) []software.Version {
-	var out []software.Version
-	for l := 0; l <= 2; l++ {
-		if b, ok := v[l]; ok {
-			fsys := fstest.MapFS{"f": {Data: b}}
-			out = append(out, software.Version{Layer: l, Open: func() (fs.File, error) { return fsys.Open("f") }})
-		}
-	}
-	return out
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/srv/bad/vendor/composer/installed.json")
 }
 
 func TestLayerAttribution(t *testing.T) {
-	v := versions{0: []byte(v1), 2: []byte(`[{"name": "guzzlehttp/guzzle", "version": "6.5.5"}, {"name": "a/b", "version": "1"}]`)}
-	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/vendor/composer/installed.json": {Data: v[2]}}, software.Env{Layers: v})
+	v2 := []byte(`[{"name": "guzzlehttp/guzzle", "version": "6.5.5"}, {"name": "a/b", "version": "1"}]`)
+	pkgs, _ := Catalog(context.Background(), fstest.MapFS{"app/vendor/composer/installed.json": {Data: v2}}, software.Env{Layers: softwaretest.Layers{"app/vendor/composer/installed.json": {[]byte(v1), nil, v2}}})
 	if len(pkgs) != 2 || pkgs[0].Location.Layer != 0 || pkgs[1].Location.Layer != 2 {
 		t.Errorf("%+v", pkgs)
 	}

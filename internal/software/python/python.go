@@ -57,44 +57,24 @@ func isMetadata(name string) bool {
 
 // Catalog reads every distribution's metadata in fsys.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
-	var pkgs []software.Package
-	var probs []software.Problem
-	for _, f := range env.FilesOf(ctx, fsys) {
-		if ctx.Err() != nil {
-			break
-		}
-		name := f.Name
-		if !isMetadata(name) {
-			continue
-		}
-		p, err := readFile(fsys, name)
-		if err != nil {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			continue
-		}
-		p.Location = software.Location{Path: "/" + name, Layer: -1}
-		if env.Layers != nil {
-			p.Location.Layer = env.Layers.LayerOf(name)
-		}
-		pkgs = append(pkgs, *p)
-	}
-	if err := ctx.Err(); err != nil {
-		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
-	}
-	return pkgs, probs
+	return software.PerFile(ctx, fsys, env, func(f software.File) bool { return isMetadata(f.Name) }, readFile)
 }
 
-func readFile(fsys fs.FS, name string) (*software.Package, error) {
-	f, err := fsys.Open(name)
+func readFile(fsys fs.FS, f software.File) ([]software.Package, error) {
+	r, err := fsys.Open(f.Name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxHeader))
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, maxHeader))
 	if err != nil {
 		return nil, err
 	}
-	return ParseMetadata(b)
+	p, err := ParseMetadata(b)
+	if err != nil {
+		return nil, err
+	}
+	return []software.Package{*p}, nil
 }
 
 // ParseMetadata reads core metadata (the header fields of an email message, up

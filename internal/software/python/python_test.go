@@ -3,14 +3,17 @@ package python
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // TestMachineSitePackages compares the cataloger with `pip list --path DIR` on
@@ -61,7 +64,7 @@ func TestMachineSitePackages(t *testing.T) {
 				t.Errorf("%s: purl %s", p.Name, p.PURL)
 			}
 		}
-		if g, w := keys(got), keys(want); strings.Join(g, "\n") != strings.Join(w, "\n") {
+		if g, w := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); strings.Join(g, "\n") != strings.Join(w, "\n") {
 			t.Errorf("%s: cataloged %d %v\npip list %d %v", dir, len(g), g, len(w), w)
 		}
 		tested += len(want)
@@ -69,15 +72,6 @@ func TestMachineSitePackages(t *testing.T) {
 	if tested == 0 {
 		t.Skip("no site-packages with distributions")
 	}
-}
-
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func TestParseMetadata(t *testing.T) {
@@ -98,10 +92,9 @@ func TestParseMetadata(t *testing.T) {
 		"srv/venv/lib/python3.9/site-packages/other/METADATA":                                {Data: []byte("Name: x\nVersion: 1\n")},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.Name+" "+p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, func(p software.Package) string {
+		return p.Name + " " + p.PURL + " " + strings.Join(p.Licenses, ",") + " " + p.Location.Path
+	})
 	sort.Strings(got)
 	want := []string{
 		"Flask_Cors pkg:pypi/flask-cors@4.0.0 MIT /usr/lib/python3.11/site-packages/Flask_Cors-4.0.0.dist-info/METADATA",
@@ -111,9 +104,7 @@ func TestParseMetadata(t *testing.T) {
 		"six pkg:pypi/six@1.16.0  /srv/venv/lib/python3.9/site-packages/six-1.16.0.egg-info/PKG-INFO",
 		"zope.interface pkg:pypi/zope-interface@6.0 ZPL-2.1 /usr/lib/python3.11/site-packages/zope.interface-6.0.dist-info/METADATA",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	softwaretest.EqualLines(t, got, want)
 	var bad []string
 	for _, p := range probs {
 		bad = append(bad, p.Path+": "+p.Err)

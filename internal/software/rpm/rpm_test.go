@@ -3,7 +3,6 @@ package rpm
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -19,6 +18,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 var update = flag.Bool("update", false, "rebuild testdata's rpm databases with rpm, rpmbuild and db5.3_load")
@@ -313,23 +313,6 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-// layers is a fake image: each layer's version of the database.
-type layers [][]byte
-
-func (l layers) LayerOf(string) int { return len(l) - 1 }
-func (l layers) Versions(string) []software.Version {
-	var vs []software.Version
-	for i, d := range l {
-		vs = append(vs, software.Version{Layer: i, Open: func() (fs.File, error) {
-			if d == nil {
-				return nil, errors.New("not kept")
-			}
-			return fstest.MapFS{"f": {Data: d}}.Open("f")
-		}})
-	}
-	return vs
-}
-
 func TestLayerAttribution(t *testing.T) {
 	sq, err := os.ReadFile("testdata/rpmdb.sqlite")
 	if err != nil {
@@ -342,8 +325,9 @@ func TestLayerAttribution(t *testing.T) {
 			some[id] = b
 		}
 	}
-	l := layers{buildNDB(some), buildNDB(all)}
-	pkgs, probs := Catalog(context.Background(), fstest.MapFS{"var/lib/rpm/Packages.db": {Data: l[1]}}, software.Env{Layers: l})
+	final := buildNDB(all)
+	l := softwaretest.Layers{"var/lib/rpm/Packages.db": {buildNDB(some), final}}
+	pkgs, probs := Catalog(context.Background(), fstest.MapFS{"var/lib/rpm/Packages.db": {Data: final}}, software.Env{Layers: l})
 	if len(probs) > 0 {
 		t.Fatal(probs)
 	}

@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -57,47 +56,19 @@ func isSpec(name string) bool {
 
 // Catalog reads every installed gem specification of fsys.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
-	var pkgs []software.Package
-	var probs []software.Problem
-	for _, f := range env.FilesOf(ctx, fsys) {
-		if ctx.Err() != nil {
-			break
-		}
-		name := f.Name
-		if !isSpec(name) {
-			continue
-		}
-		p, err := readFile(fsys, name)
-		if err != nil {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			continue
-		}
-		p.Location = software.Location{Path: "/" + name, Layer: -1}
-		if env.Layers != nil {
-			p.Location.Layer = env.Layers.LayerOf(name)
-		}
-		pkgs = append(pkgs, *p)
-	}
-	if err := ctx.Err(); err != nil {
-		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
-	}
-	return pkgs, probs
+	return software.PerFile(ctx, fsys, env, func(f software.File) bool { return isSpec(f.Name) }, readFile)
 }
 
-func readFile(fsys fs.FS, name string) (*software.Package, error) {
-	f, err := fsys.Open(name)
+func readFile(fsys fs.FS, f software.File) ([]software.Package, error) {
+	b, err := software.ReadFile(fsys, f.Name, MaxGemspecSize)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxGemspecSize+1))
+	p, err := ParseGemspec(b)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxGemspecSize {
-		return nil, fmt.Errorf("over %d bytes", MaxGemspecSize)
-	}
-	return ParseGemspec(b)
+	return []software.Package{*p}, nil
 }
 
 var (

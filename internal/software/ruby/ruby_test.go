@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/software/softwaretest"
 )
 
 // fluentd is the shape RubyGems writes for an installed gem.
@@ -38,22 +39,15 @@ func TestCatalog(t *testing.T) {
 		"src/app/app.gemspec":                                    {Data: []byte(fluentd)},
 	}
 	pkgs, probs := Catalog(context.Background(), fsys, software.Env{})
-	var got []string
-	for _, p := range pkgs {
-		got = append(got, p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location.Path)
-	}
+	got := softwaretest.Lines(pkgs, softwaretest.PURLLicensesPath)
 	sort.Strings(got)
 	want := []string{
 		"pkg:gem/fluentd@1.16.2 Apache-2.0 /usr/local/bundle/specifications/fluentd-1.16.2.gemspec",
 		"pkg:gem/json@2.6.3 Ruby /usr/local/lib/ruby/gems/3.2.0/specifications/default/json-2.6.3.gemspec",
 		"pkg:gem/stubonly@0.1.pre  /var/lib/gems/3.1.0/specifications/stubonly-0.1.gemspec",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if len(probs) != 1 || probs[0].Path != "/var/lib/gems/3.1.0/specifications/bad.gemspec" {
-		t.Errorf("problems: %v", probs)
-	}
+	softwaretest.EqualLines(t, got, want)
+	softwaretest.OneProblem(t, probs, "/var/lib/gems/3.1.0/specifications/bad.gemspec")
 }
 
 func FuzzParseGemspec(f *testing.F) {

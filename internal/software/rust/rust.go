@@ -20,8 +20,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
-	"strings"
 
 	"github.com/package-url/packageurl-go"
 
@@ -34,7 +32,6 @@ const Name = "rust-auditable"
 // Bounds.
 const (
 	MaxBinarySize  = 512 << 20
-	maxInMemory    = 256 << 20
 	maxSectionSize = 8 << 20
 	maxJSONSize    = 64 << 20
 	maxPackages    = 100000
@@ -49,79 +46,27 @@ func init() {
 
 // Keep keeps executable ELF and PE files (as the Go cataloger does).
 func Keep(name string, mode fs.FileMode, size int64, head []byte) bool {
-	if !mode.IsRegular() || size < 64 || size > MaxBinarySize {
-		return false
-	}
-	if mode.Perm()&0o111 == 0 {
-		dir := path.Base(path.Dir(name))
-		if dir != "bin" && dir != "sbin" && !strings.HasSuffix(name, ".exe") {
-			return false
-		}
-	}
-	return bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, []byte("MZ"))
+	return software.IsExecutableCandidate(name, mode, size, MaxBinarySize) &&
+		(bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, []byte("MZ")))
 }
 
 // Catalog reads the audit data of every executable of fsys.
 func Catalog(ctx context.Context, fsys fs.FS, env software.Env) ([]software.Package, []software.Problem) {
-	var pkgs []software.Package
-	var probs []software.Problem
-	for _, f := range env.FilesOf(ctx, fsys) {
-		if ctx.Err() != nil {
-			break
-		}
-		name := f.Name
+	candidate := func(f software.File) bool {
 		// The cheap tests first: the head is read only from a candidate.
-		if !Keep(name, f.Mode, f.Size, []byte("\x7fELF")) || !Keep(name, f.Mode, f.Size, head(fsys, name)) {
-			continue
-		}
-		found, err := readFile(fsys, name, f.Size)
-		if err != nil {
-			probs = append(probs, software.Problem{Path: "/" + name, Err: err.Error()})
-			continue
-		}
-		layer := -1
-		if env.Layers != nil {
-			layer = env.Layers.LayerOf(name)
-		}
-		for _, p := range found {
-			p.Location = software.Location{Path: "/" + name, Layer: layer}
-			pkgs = append(pkgs, p)
-		}
+		return Keep(f.Name, f.Mode, f.Size, []byte("\x7fELF")) && Keep(f.Name, f.Mode, f.Size, software.ReadHead(fsys, f.Name, 4))
 	}
-	if err := ctx.Err(); err != nil {
-		probs = append(probs, software.Problem{Path: "/", Err: err.Error()})
-	}
-	return pkgs, probs
-}
-
-func head(fsys fs.FS, name string) []byte {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	b := make([]byte, 4)
-	n, _ := io.ReadFull(f, b)
-	return b[:n]
+	return software.PerFile(ctx, fsys, env, candidate, func(fsys fs.FS, f software.File) ([]software.Package, error) {
+		return readFile(fsys, f.Name, f.Size)
+	})
 }
 
 func readFile(fsys fs.FS, name string, size int64) ([]software.Package, error) {
-	f, err := fsys.Open(name)
+	r, err := software.OpenReaderAt(fsys, name, size, "binary")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r, ok := f.(io.ReaderAt)
-	if !ok {
-		if size > maxInMemory {
-			return nil, fmt.Errorf("binary of %d bytes is over the in-memory bound of %d", size, maxInMemory)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxInMemory))
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
+	defer r.Close()
 	return Read(r)
 }
 
