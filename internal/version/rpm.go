@@ -11,9 +11,10 @@ import (
 func ValidRPM(s string) error { return checkLen(software.RPM, s) }
 
 // CompareRPM orders two rpm versions as rpm's rpmverCmp (the Lua rpm.vercmp of rpm
-// 4.18) does: each is an EVR "[epoch:]version[-release]"; a missing epoch is 0, a
-// missing release is ""; epochs, versions, then releases compare with rpmvercmp (so
-// "1.0" < "1.0-1", unlike rpm's dependency ranges, which skip a missing release).
+// 4.18) does: each is an EVR "[epoch:]version[-release]"; a missing epoch is 0;
+// epochs, versions, then releases compare with rpmvercmp, and when only one has a
+// release (even an empty one) it is the newer: "1.0" < "1.0-1" (unlike rpm's
+// dependency ranges, which skip a missing release).
 func CompareRPM(a, b string) (int, error) {
 	if err := ValidRPM(a); err != nil {
 		return 0, err
@@ -21,20 +22,28 @@ func CompareRPM(a, b string) (int, error) {
 	if err := ValidRPM(b); err != nil {
 		return 0, err
 	}
-	ea, va, ra := parseEVR(a)
-	eb, vb, rb := parseEVR(b)
+	ea, va, ra, hasRA := parseEVR(a)
+	eb, vb, rb, hasRB := parseEVR(b)
 	if c := RPMVerCmp(ea, eb); c != 0 {
 		return c, nil
 	}
 	if c := RPMVerCmp(va, vb); c != 0 {
 		return c, nil
 	}
-	return RPMVerCmp(ra, rb), nil
+	switch {
+	case hasRA && hasRB:
+		return RPMVerCmp(ra, rb), nil
+	case hasRA:
+		return 1, nil
+	case hasRB:
+		return -1, nil
+	}
+	return 0, nil
 }
 
 // parseEVR splits like rpm's parseEVR: leading digits followed by ':' are the epoch
 // ("0" when absent or empty), the release follows the last '-' after it.
-func parseEVR(s string) (epoch, ver, rel string) {
+func parseEVR(s string) (epoch, ver, rel string, hasRel bool) {
 	i := 0
 	for i < len(s) && isDigit(s[i]) {
 		i++
@@ -47,9 +56,9 @@ func parseEVR(s string) (epoch, ver, rel string) {
 		ver = s[i+1:]
 	}
 	if j := strings.LastIndexByte(ver, '-'); j >= 0 {
-		return epoch, ver[:j], ver[j+1:]
+		return epoch, ver[:j], ver[j+1:], true
 	}
-	return epoch, ver, ""
+	return epoch, ver, "", false
 }
 
 func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }

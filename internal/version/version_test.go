@@ -67,6 +67,11 @@ var ordered = []struct {
 	{software.Maven, "1.0", "1.0-sp1", -1},
 	{software.Maven, "1.0-sp1", "1.0.1", -1},
 	{software.Maven, "1.0-jre", "1.0-sp", 1},
+	{software.Maven, "0", "0SNAPSHOT", 1},
+	{software.Maven, "0SNAPSHOT", "a.aaa.aaa0", 1},
+	{software.Maven, "a.aaa.aaa0", "0", 1}, // not transitive, as in Maven
+	{software.RPM, "1-~", "1", 1},
+	{software.RPM, "1-", "1-0", -1},
 }
 
 func TestCompareOrdered(t *testing.T) {
@@ -134,7 +139,9 @@ func FuzzCompare(f *testing.F) {
 			t.Fatalf("not antisymmetric: %q %q: %d %d", a, b, ab, ba)
 		}
 		bc, err := Compare(eco, b, c)
-		if err != nil {
+		if err != nil || eco == software.Maven {
+			// Maven's ComparableVersion is not transitive (a.aaa.aaa0 > 0 >
+			// 0SNAPSHOT > a.aaa.aaa0 in maven-artifact 3.8.7) and is reproduced as is.
 			return
 		}
 		ac, _ := Compare(eco, a, c)
