@@ -43,8 +43,11 @@ func reportDiffs(t *testing.T, ref string, p [][2]string, want []int, cmp func(a
 	if len(want) != len(p) {
 		t.Fatalf("%s answered %d comparisons, want %d", ref, len(want), len(p))
 	}
-	bad := 0
+	bad, rej := 0, 0
 	for i, pr := range p {
+		if want[i] == rejected {
+			rej++
+		}
 		if got := ours(cmp, pr[0], pr[1]); got != want[i] {
 			bad++
 			if bad <= 20 {
@@ -55,7 +58,7 @@ func reportDiffs(t *testing.T, ref string, p [][2]string, want []int, cmp func(a
 	if bad > 0 {
 		t.Errorf("%d of %d comparisons differ from %s", bad, len(p), ref)
 	}
-	t.Logf("%d pairs agree with %s", len(p)-bad, ref)
+	t.Logf("%d pairs agree with %s (%d of them with a version it rejects)", len(p)-bad, ref, rej)
 }
 
 // TestDebAgainstDpkg: 100,000 generated pairs through `dpkg --compare-versions`.
@@ -101,8 +104,11 @@ func TestDebAgainstDpkg(t *testing.T) {
 		}
 		status[i] = rc
 	}
-	bad := 0
+	bad, rej := 0, 0
 	for i, pr := range p {
+		if status[i] == 255 || status[i] == 2 {
+			rej++
+		}
 		c, err := CompareDeb(pr[0], pr[1])
 		var ok bool
 		switch {
@@ -124,7 +130,7 @@ func TestDebAgainstDpkg(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d differ from dpkg", bad, len(p))
 	}
-	t.Logf("%d pairs agree with dpkg", len(p)-bad)
+	t.Logf("%d pairs agree with dpkg (%d of them with a version it rejects)", len(p)-bad, rej)
 }
 
 // TestRPMAgainstRPM: generated pairs through rpm's own rpm.vercmp (one rpm process,
@@ -187,6 +193,25 @@ func TestGoAgainstXMod(t *testing.T) {
 		want[i] = semver.Compare(a, b)
 	}
 	reportDiffs(t, "x/mod/semver", p, want, CompareGo)
+}
+
+// TestCargoAgainstXMod: SemVer 2.0 precedence of full MAJOR.MINOR.PATCH versions,
+// against golang.org/x/mod/semver (the same precedence once "v" is added).
+func TestCargoAgainstXMod(t *testing.T) {
+	g := newGen(8)
+	p := pairs(100000, g.cargo)
+	want := make([]int, len(p))
+	full := func(v string) bool {
+		return !strings.HasPrefix(v, "v") && semver.IsValid("v"+v) && semver.Canonical("v"+v) == "v"+strings.SplitN(v, "+", 2)[0]
+	}
+	for i, pr := range p {
+		if !full(pr[0]) || !full(pr[1]) {
+			want[i] = rejected
+			continue
+		}
+		want[i] = semver.Compare("v"+pr[0], "v"+pr[1])
+	}
+	reportDiffs(t, "x/mod/semver (SemVer 2.0 precedence)", p, want, CompareCargo)
 }
 
 // cacheDir is ~/.cache/palisade/NAME.
@@ -313,8 +338,11 @@ func TestMavenAgainstComparableVersion(t *testing.T) {
 	}
 	jar := jars[0]
 	g := newGen(6)
-	total := 0
-	for batch := range 20 {
+	total, batches := 0, 20
+	if testing.Short() {
+		batches = 2
+	}
+	for batch := range batches {
 		seq := make([]string, 2500)
 		for i := range seq {
 			seq[i] = g.maven()

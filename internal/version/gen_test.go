@@ -88,59 +88,87 @@ func (g *gen) rpm() string {
 }
 
 // goVer: semver with and without shorthands, prereleases, pseudo-versions,
-// +incompatible, some invalid forms.
+// +incompatible; one in eight gets an invalid mutation.
 func (g *gen) goVer() string {
 	var b strings.Builder
-	b.WriteString(g.pick("v", "v", "v", "v", "", "V"))
-	b.WriteString(g.pick("0", "1", "2", "10", "01"))
-	n := g.r.IntN(4)
-	for range min(n, 2) {
-		b.WriteByte('.')
-		b.WriteString(g.pick("0", "1", "2", "10", "00", ""))
+	b.WriteString(g.pick("v", "v", "v", "v", "v", ""))
+	b.WriteString(g.pick("0", "1", "2", "10"))
+	n := 2
+	if g.r.IntN(6) == 0 {
+		n = g.r.IntN(2)
 	}
-	if g.r.IntN(2) == 0 {
-		b.WriteString(g.pick("-", "-", "-", "+"))
+	for range n {
+		b.WriteByte('.')
+		b.WriteString(g.pick("0", "1", "2", "10", "21", "3"))
+	}
+	if n == 2 && g.r.IntN(2) == 0 {
+		b.WriteString("-")
 		b.WriteString(g.preIdents())
 		if g.r.IntN(3) == 0 {
-			b.WriteString(g.pick("-20230101000000-abcdef123456", ".20230101000000-abcdef123456", ".0.20191109021931-daa7c04131f5"))
+			b.WriteString(g.pick("-20230101000000-abcdef123456", ".20230101000000-abcdef123456", ".0.20191109021931-daa7c04131f5", "-0.20191109021931-daa7c04131f5"))
 		}
 	}
-	if g.r.IntN(5) == 0 {
-		b.WriteString(g.pick("+incompatible", "+build.1", "+", "+a.b", "+001"))
+	if n == 2 && g.r.IntN(5) == 0 {
+		b.WriteString(g.pick("+incompatible", "+build.1", "+a.b", "+001"))
 	}
-	return b.String()
+	return g.mutate(b.String())
+}
+
+// mutate breaks one version in eight with a form the reference tools reject.
+func (g *gen) mutate(v string) string {
+	if g.r.IntN(8) != 0 {
+		return v
+	}
+	switch g.r.IntN(5) {
+	case 0:
+		return v + g.pick(".", "-", "+", "..", "-01", "+a..b")
+	case 1:
+		return g.pick("V", "01.", "=", "v.") + v
+	case 2:
+		return strings.Replace(v, ".", "..", 1)
+	case 3:
+		return strings.Replace(v, ".", ".0", 1)
+	}
+	return v + g.pick(".0", "-pre.01", "_x", " x")
 }
 
 func (g *gen) preIdents() string {
 	var ids []string
 	for range 1 + g.r.IntN(3) {
-		ids = append(ids, g.pick("0", "1", "2", "10", "01", "alpha", "beta", "rc", "a1", "1a", "-", "x-y", "", "A", "9007199254740993", "9007199254740992"))
+		ids = append(ids, g.pick("0", "1", "2", "10", "alpha", "beta", "rc", "a1", "1a", "-", "x-y", "A", "Z", "9007199254740993", "9007199254740992", "11"))
 	}
 	return strings.Join(ids, ".")
 }
 
-// npm: like Go but full triples, optional v, '=' and whitespace forms.
+// npm: full triples with an optional "v" and whitespace, prereleases with large
+// numeric identifiers; mutations for what node-semver rejects ("=", two parts).
 func (g *gen) npm() string {
 	var b strings.Builder
-	b.WriteString(g.pick("", "", "", "", "v", "=", " ", "V", "v "))
-	nums := 3
-	if g.r.IntN(10) == 0 {
-		nums = 2
-	}
-	for i := range nums {
+	b.WriteString(g.pick("", "", "", "", "v", " "))
+	for i := range 3 {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(g.pick("0", "1", "2", "10", "01", "9007199254740991", "9007199254740992"))
+		if g.r.IntN(30) == 0 {
+			b.WriteString(g.pick("9007199254740991", "9007199254740992"))
+		} else {
+			b.WriteString(g.pick("0", "1", "2", "10", "3"))
+		}
 	}
 	if g.r.IntN(2) == 0 {
 		b.WriteString("-")
 		b.WriteString(g.preIdents())
 	}
 	if g.r.IntN(5) == 0 {
-		b.WriteString(g.pick("+build.1", "+", "+001", "+a-b", " "))
+		b.WriteString(g.pick("+build.1", "+001", "+a-b", " "))
 	}
-	return b.String()
+	return g.mutate(b.String())
+}
+
+// cargo: full SemVer 2.0 versions; mutations add "v", shorthands and so on.
+func (g *gen) cargo() string {
+	v := strings.TrimPrefix(g.npm(), " ")
+	return strings.TrimSpace(strings.TrimPrefix(v, "v"))
 }
 
 // pypi: epochs, pre/post/dev spellings, local versions, case and separators.

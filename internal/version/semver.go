@@ -267,3 +267,37 @@ func CompareNPM(a, b string) (int, error) {
 	}
 	return va.compare(vb, npmNumCmp, true), nil
 }
+
+// parseCargo parses a crate version: strict SemVer 2.0 (MAJOR.MINOR.PATCH, no "v",
+// no leading zeros), as the semver crate Cargo uses requires.
+func parseCargo(s string) (semVer, error) {
+	if err := checkLen(software.Cargo, s); err != nil {
+		return semVer{}, err
+	}
+	v, ok := parseSemVer(s, false)
+	if !ok {
+		return v, invalid(software.Cargo, s, "not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]")
+	}
+	return v, nil
+}
+
+// ValidCargo reports whether s is a SemVer 2.0 version as crates use.
+func ValidCargo(s string) error {
+	_, err := parseCargo(s)
+	return err
+}
+
+// CompareCargo orders two crate versions by SemVer 2.0 precedence (build metadata
+// ignored, as OSV's SEMVER ranges for crates.io do; the semver crate's Ord breaks
+// that tie by build metadata, which no advisory range depends on).
+func CompareCargo(a, b string) (int, error) {
+	va, err := parseCargo(a)
+	if err != nil {
+		return 0, err
+	}
+	vb, err := parseCargo(b)
+	if err != nil {
+		return 0, err
+	}
+	return va.compare(vb, cmpDigits, false), nil
+}

@@ -1,7 +1,8 @@
 // Package version orders package versions the way each ecosystem's own tool does:
 // dpkg for Debian packages, rpm's rpmvercmp for RPMs, apk-tools for Alpine, the Go
-// module semver, node-semver for npm, PEP 440 (Python's packaging) for PyPI and Maven's
-// ComparableVersion. Vulnerability matching decides "is this installed version inside
+// module semver, node-semver for npm, PEP 440 (Python's packaging) for PyPI, Maven's
+// ComparableVersion and SemVer 2.0 precedence for crates. RubyGems, NuGet and Composer
+// have no ordering here yet (ErrUnsupported). Vulnerability matching decides "is this installed version inside
 // an advisory's range" with these orderings, so each is tested differentially against
 // its reference implementation. Everything here is pure: no I/O, bounded input
 // (MaxLen), no panics on hostile strings.
@@ -63,6 +64,7 @@ var comparers = map[software.Ecosystem]comparer{
 	software.NPM:    {CompareNPM, ValidNPM},
 	software.PyPI:   {ComparePyPI, ValidPyPI},
 	software.Maven:  {CompareMaven, ValidMaven},
+	software.Cargo:  {CompareCargo, ValidCargo},
 }
 
 // Supported reports whether eco has a native ordering.

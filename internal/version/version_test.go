@@ -1,6 +1,7 @@
 package version
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -51,6 +52,8 @@ var ordered = []struct {
 	{software.NPM, "1.0.0-beta.11", "1.0.0-rc.1", -1},
 	{software.NPM, "1.0.0-rc.1", "1.0.0", -1},
 	{software.NPM, "1.0.0+build", "v1.0.0", 0},
+	{software.Cargo, "1.0.0-alpha.1", "1.0.0-alpha.beta", -1},
+	{software.Cargo, "1.0.0+a", "1.0.0+b", 0},
 	{software.PyPI, "1.0.dev0", "1.0a1", -1},
 	{software.PyPI, "1.0a1", "1.0b1", -1},
 	{software.PyPI, "1.0rc1", "1.0", -1},
@@ -96,6 +99,7 @@ func TestInvalid(t *testing.T) {
 		{software.Golang, "v1.2-pre"}, {software.Golang, "v01.0.0"}, {software.Golang, "v1.0.0-01"},
 		{software.NPM, "1.2"}, {software.NPM, "=1.2.3"}, {software.NPM, "01.2.3"},
 		{software.PyPI, "1.0.x"}, {software.PyPI, "foo"},
+		{software.Cargo, "v1.0.0"}, {software.Cargo, "1.0"},
 		{software.RPM, ""}, {software.Maven, strings.Repeat("1", MaxLen+1)},
 	} {
 		if _, err := Compare(c.eco, c.v, "1.0.0"); err == nil {
@@ -105,13 +109,13 @@ func TestInvalid(t *testing.T) {
 			t.Errorf("Valid(%s, %q) = nil", c.eco, c.v)
 		}
 	}
-	if _, err := Compare(software.Cargo, "1.0.0", "1.0.0"); err == nil {
-		t.Error("cargo has no ordering yet: want ErrUnsupported")
+	if _, err := Compare(software.Gem, "1.0.0", "1.0.0"); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("gem has no ordering yet: got %v, want ErrUnsupported", err)
 	}
 }
 
 // ecosystems under test, in the order of fuzzing's first byte.
-var ecosystems = []software.Ecosystem{software.Deb, software.RPM, software.APK, software.Golang, software.NPM, software.PyPI, software.Maven}
+var ecosystems = []software.Ecosystem{software.Deb, software.RPM, software.APK, software.Golang, software.NPM, software.PyPI, software.Maven, software.Cargo}
 
 // FuzzCompare: no panics; reflexive, antisymmetric, transitive on triples, and the
 // error agrees with Valid.
@@ -155,7 +159,7 @@ func BenchmarkCompare(b *testing.B) {
 	g := newGen(7)
 	for _, eco := range ecosystems {
 		next := map[software.Ecosystem]func() string{software.Deb: g.deb, software.RPM: g.rpm, software.APK: g.apk,
-			software.Golang: g.goVer, software.NPM: g.npm, software.PyPI: g.pypi, software.Maven: g.maven}[eco]
+			software.Golang: g.goVer, software.NPM: g.npm, software.PyPI: g.pypi, software.Maven: g.maven, software.Cargo: g.cargo}[eco]
 		p := pairs(1024, next)
 		b.Run(string(eco), func(b *testing.B) {
 			b.ReportAllocs()
