@@ -4,7 +4,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/software"
 )
 
-// apk-tools (2.x, src/version.c) token types, in the order a version may use them:
+// apk-tools (2.14, src/version.c) token types, in the order a version may use them:
 // digit{.digit}...{letter}{_suffix{number}}...{-r#}.
 const (
 	apkInvalid = iota - 1
@@ -22,9 +22,8 @@ var (
 	apkPostSuffixes = [...]string{"cvs", "svn", "git", "hg", "p"}
 )
 
-// apkNum caps a digit run's value (apk-tools overflows a C int; real versions never
-// come near the cap).
-const apkNumCap = 1 << 53
+// apkMaxDigits: apk-tools (2.14) rejects a run of this many digits or more.
+const apkMaxDigits = 18
 
 // apkNextToken is apk-tools' next_token: the type of the token at s[*i].
 func apkNextToken(t int, s string, i *int) int {
@@ -71,8 +70,10 @@ func apkGetToken(t *int, s string, i *int) int64 {
 	rest := s[*i:]
 	switch *t {
 	case apkDigitOrZero:
+		// Leading zeros: all but the last are counted (negated), so 1.01 < 1.1 and
+		// 1.001 < 1.01; the last zero is read as a digit token.
 		if rest[0] == '0' {
-			for n < len(rest) && rest[n] == '0' {
+			for n+1 < len(rest) && rest[n+1] == '0' {
 				n++
 			}
 			nt = apkDigit
@@ -82,10 +83,14 @@ func apkGetToken(t *int, s string, i *int) int64 {
 		fallthrough
 	case apkDigit, apkSuffixNo, apkRevisionNo:
 		for n < len(rest) && isDigit(rest[n]) {
-			if v < apkNumCap {
+			if n < apkMaxDigits {
 				v = v*10 + int64(rest[n]-'0')
 			}
 			n++
+		}
+		if n >= apkMaxDigits {
+			*t = apkInvalid
+			return -1
 		}
 	case apkLetter:
 		v = int64(rest[0])

@@ -2,6 +2,7 @@ package version
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -38,6 +39,14 @@ var ordered = []struct {
 	{software.APK, "1.2.3a", "1.2.3", 1},
 	{software.APK, "1.2.3a", "1.2.4", -1},
 	{software.APK, "1.01", "1.1", -1},
+	{software.APK, "1.001", "1.01", -1},
+	{software.APK, "6.0_pre1", "6.0", -1},
+	{software.APK, "0.1.0_alpha_pre2", "0.1.0_alpha", -1},
+	{software.APK, "1.0_p10-r0", "1.0_p9-r0", 1},
+	{software.APK, "2.12r-r4", "2.12r-r5", -1},
+	{software.APK, "1.2.07.8", "1.2.12.04", -1},
+	{software.APK, "0.9.28.1", "087-r1", -1},
+	{software.APK, "1.0.0_pre20191002222144-r0", "1.0.0_pre20210530193627-r0", -1},
 	{software.APK, "1.0", "1", 1},
 	{software.APK, "3.0.13-r0", "3.0.8-r3", 1},
 	{software.Golang, "v1.2.3", "1.2.3", 0},
@@ -95,7 +104,7 @@ func TestInvalid(t *testing.T) {
 		v   string
 	}{
 		{software.Deb, "a:1.0"}, {software.Deb, "1.0-"}, {software.Deb, "1:"}, {software.Deb, "1 0"},
-		{software.APK, "1.0-x"}, {software.APK, "1.0_foo"}, {software.APK, "1.0~1"},
+		{software.APK, "1.0-x"}, {software.APK, "1.0_foo"}, {software.APK, "1.0~1"}, {software.APK, "1." + strings.Repeat("9", 18)},
 		{software.Golang, "v1.2-pre"}, {software.Golang, "v01.0.0"}, {software.Golang, "v1.0.0-01"},
 		{software.NPM, "1.2"}, {software.NPM, "=1.2.3"}, {software.NPM, "01.2.3"},
 		{software.PyPI, "1.0.x"}, {software.PyPI, "foo"},
@@ -169,4 +178,37 @@ func BenchmarkCompare(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestAPKAgainstApkToolsData checks apk-tools' own test/version.data ("a < b" lines;
+// PALISADE_APK_VERSION_DATA names a copy, e.g. `git show v2.14.9:test/version.data`
+// from alpinelinux/apk-tools). Lines with a version apk-tools itself calls invalid
+// (compared as strings there) are skipped: CompareAPK rejects them.
+func TestAPKAgainstApkToolsData(t *testing.T) {
+	file := os.Getenv("PALISADE_APK_VERSION_DATA")
+	if file == "" {
+		t.Skip("PALISADE_APK_VERSION_DATA not set")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, skipped := 0, 0
+	for line := range strings.Lines(string(b)) {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		want, ok := map[string]int{"<": -1, "=": 0, ">": 1}[strings.Join(f[1:min(2, len(f))], "")]
+		if len(f) != 3 || !ok {
+			continue
+		}
+		if ValidAPK(f[0]) != nil || ValidAPK(f[2]) != nil {
+			skipped++
+			continue
+		}
+		n++
+		if got, err := CompareAPK(f[0], f[2]); err != nil || got != want {
+			t.Errorf("%s %s %s: CompareAPK = %d, %v", f[0], f[1], f[2], got, err)
+		}
+	}
+	t.Logf("%d lines checked, %d with an invalid version skipped", n, skipped)
 }
