@@ -218,7 +218,7 @@ func parseNPM(s string) (semVer, error) {
 	if len(s) > npmMaxLength {
 		return semVer{}, invalid(software.NPM, s, "longer than 256 characters")
 	}
-	t := strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' })
+	t := strings.TrimFunc(s, jsSpace)
 	v, ok := parseSemVer(strings.TrimPrefix(t, "v"), false)
 	if !ok {
 		return v, invalid(software.NPM, s, "not a semantic version MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]")
@@ -230,6 +230,10 @@ func parseNPM(s string) (semVer, error) {
 	}
 	return v, nil
 }
+
+// jsSpace is what JavaScript's String.prototype.trim removes: Unicode White_Space
+// without U+0085, plus the byte order mark.
+func jsSpace(r rune) bool { return r == '\ufeff' || r != '\u0085' && unicode.IsSpace(r) }
 
 // ValidNPM reports whether node-semver accepts s as a version.
 func ValidNPM(s string) error {
