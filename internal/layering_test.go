@@ -36,6 +36,8 @@ var layers = []struct {
 	{"pss", nil},
 	{"dockerfile", nil},
 	{"software", nil},
+	// Native version ordering per ecosystem (software only for its Ecosystem type).
+	{"version", []string{"software"}},
 	{"kubetest", nil},
 	// Test support: the labelled set of fake credentials; real test images built from
 	// real artifacts (go-containerregistry only).
