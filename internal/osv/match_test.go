@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"golang.org/x/mod/semver"
+
+	"github.com/palisade-k8s/palisade/internal/version"
 )
 
 // semverCompare orders OSV SEMVER versions (written without "v") with
-// golang.org/x/mod/semver. Test-only: the real comparators are internal/version's.
+// golang.org/x/mod/semver, the reference internal/version's Go order is tested against.
 func semverCompare(a, b string) (int, error) {
 	va, vb := "v"+strings.TrimPrefix(a, "v"), "v"+strings.TrimPrefix(b, "v")
 	if !semver.IsValid(va) {
@@ -22,107 +24,8 @@ func semverCompare(a, b string) (int, error) {
 	return semver.Compare(va, vb), nil
 }
 
-// dpkgCompare is a test-only stub of dpkg's version order (epoch, upstream, revision;
-// '~' before everything, letters before non-letters), enough for the fixtures here;
-// internal/version has the real, differentially tested one.
-func dpkgCompare(a, b string) (int, error) {
-	split := func(v string) (string, string, string) {
-		e, rest := "0", v
-		if i := strings.IndexByte(v, ':'); i >= 0 {
-			e, rest = v[:i], v[i+1:]
-		}
-		r := "0"
-		if i := strings.LastIndexByte(rest, '-'); i >= 0 {
-			rest, r = rest[:i], rest[i+1:]
-		}
-		return e, rest, r
-	}
-	ea, ua, ra := split(a)
-	eb, ub, rb := split(b)
-	for _, p := range [][2]string{{ea, eb}, {ua, ub}, {ra, rb}} {
-		if c := verrevcmp(p[0], p[1]); c != 0 {
-			return c, nil
-		}
-	}
-	return 0, nil
-}
-
-func verrevcmp(a, b string) int {
-	order := func(c byte) int {
-		switch {
-		case c == '~':
-			return -1
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			return int(c)
-		case c == 0:
-			return 0
-		}
-		return int(c) + 256
-	}
-	at := func(s string, i int) byte {
-		if i < len(s) {
-			return s[i]
-		}
-		return 0
-	}
-	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		for (i < len(a) && !isDigit(a[i])) || (j < len(b) && !isDigit(b[j])) {
-			ac, bc := order(at(a, i)), order(at(b, j))
-			if i < len(a) && isDigit(a[i]) {
-				ac = 0
-			}
-			if j < len(b) && isDigit(b[j]) {
-				bc = 0
-			}
-			if ac != bc {
-				return ac - bc
-			}
-			i++
-			j++
-		}
-		for i < len(a) && a[i] == '0' {
-			i++
-		}
-		for j < len(b) && b[j] == '0' {
-			j++
-		}
-		first := 0
-		for i < len(a) && isDigit(a[i]) && j < len(b) && isDigit(b[j]) {
-			if first == 0 {
-				first = int(a[i]) - int(b[j])
-			}
-			i++
-			j++
-		}
-		if i < len(a) && isDigit(a[i]) {
-			return 1
-		}
-		if j < len(b) && isDigit(b[j]) {
-			return -1
-		}
-		if first != 0 {
-			return first
-		}
-	}
-	return 0
-}
-
-func TestDpkgStub(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"1.0", "1.0", 0}, {"1.0~rc1", "1.0", -1}, {"1:0.1", "2.0", 1}, {"1.2-3", "1.2-10", -1},
-		{"3.0.15-1~deb12u1", "3.0.15-1", -1}, {"3.0.11-1~deb12u2", "3.0.15-1~deb12u1", -1}, {"1.0a", "1.0+", -1},
-	} {
-		c, _ := dpkgCompare(tc.a, tc.b)
-		if (c > 0) != (tc.want > 0) || (c < 0) != (tc.want < 0) {
-			t.Errorf("%s vs %s = %d", tc.a, tc.b, c)
-		}
-	}
-}
+// dpkgCompare is dpkg's version order (internal/version, tested against dpkg itself).
+var dpkgCompare = version.CompareDeb
 
 func semverRange(events ...Event) Range { return Range{Type: RangeSemVer, Events: events} }
 
