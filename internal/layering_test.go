@@ -46,21 +46,22 @@ var layers = []struct {
 	// Test support for the catalogers: a fake image's layers.
 	{"software/softwaretest", []string{"software"}},
 	// The object model.
-	{"inventory", []string{"finding", "software"}},
+	{"inventory", []string{"finding", "osv", "software", "version", "vuln"}},
 	{"workload", []string{"finding", "inventory"}},
 	// The rule contract, its configuration and what judges it.
 	{"rules", []string{"finding", "inventory", "workload"}},
 	{"config", []string{"finding", "rules", "workload", "yamlpos"}},
 	{"compliance", []string{"finding", "pss", "rules"}},
-	{"suppress", []string{"config", "finding", "inventory"}},
+	{"suppress", []string{"config", "finding", "inventory", "vex"}},
 	{"engine", []string{"finding", "inventory", "pss", "rules", "workload"}},
 	// Analyzers build from an inventory.
 	{"netpol", []string{"finding", "inventory", "safetext", "workload"}},
+	{"exposure", []string{"finding", "inventory", "netpol", "rbac/...", "safetext", "workload"}},
 	{"rbac/...", []string{"rbac/...", "finding", "inventory", "safetext", "workload"}},
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"checks/...", "cmdline", "finding", "inventory", "netpol", "rbac", "rules", "secrets", "software", "workload"}},
+	{"checks/...", []string{"checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "software", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
@@ -69,16 +70,19 @@ var layers = []struct {
 	// Container images: registries, archives, layouts, layers (go-containerregistry).
 	{"image", []string{"finding", "inventory", "software"}},
 	// SBOM documents (CycloneDX, SPDX) of a software inventory.
-	{"sbom", []string{"software"}},
+	{"sbom", []string{"finding", "software"}},
 	// Vulnerability records in the OSV format: schema, range evaluation, CVSS.
 	{"osv", []string{"software"}},
+	{"vulndb", []string{"osv", "software"}},
+	{"vuln", []string{"finding", "osv", "software", "version"}},
+	{"vex", []string{"finding", "software"}},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
-	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "software/...", "workload"}},
+	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "software/...", "vuln", "vulndb", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
-	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "workload"}},
+	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "vex", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
 	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},
 	{"cli", []string{"*"}},

@@ -323,6 +323,11 @@ type Finding struct {
 	// field (secrets.Match.Digest of each), so that a secret found in a git history is
 	// recognised in the working tree. Empty for other findings; never output.
 	SecretDigests [][32]byte `json:"-"`
+	// Vulnerability is the evidence of a known-vulnerability finding (PAL-130).
+	Vulnerability *Vulnerability `json:"vulnerability,omitempty"`
+	// Exposure is what the cluster exposes of the image the finding is in, when
+	// workloads run it (scan --images, cluster --images).
+	Exposure *Exposure `json:"exposure,omitempty"`
 }
 
 // ComputeFingerprint derives a fingerprint that survives edits elsewhere in the file:
@@ -332,6 +337,15 @@ func (f *Finding) ComputeFingerprint() {
 	for _, s := range []string{f.RuleID, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Path} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
+	}
+	if v := f.Vulnerability; v != nil {
+		// One package file holds many vulnerabilities: the package and the
+		// vulnerability (not the installed version: an upgrade that does not fix it
+		// keeps the finding) tell them apart.
+		for _, s := range []string{v.Package.Ecosystem, v.Package.Name, v.ID} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
 	}
 	f.Fingerprint = hex.EncodeToString(h.Sum(nil))[:24]
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/vuln"
 )
 
 // ImageKind is the kind of a container image's object (ConfigFileAPIVersion): its
@@ -37,6 +38,9 @@ type ImageInfo struct {
 	// Workloads are the objects that run the image (scan --images, cluster
 	// --images), in input order.
 	Workloads []finding.ObjectRef
+	// Vulnerabilities are the known vulnerabilities of Software, matched against the
+	// vulnerability database when the scan has one (nil otherwise).
+	Vulnerabilities *vuln.Result
 }
 
 // ImageConfig is the image configuration a runtime reads (the OCI config's "config"

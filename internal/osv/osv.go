@@ -42,6 +42,10 @@ type Record struct {
 	References       []Reference     `json:"references,omitempty"`
 	Credits          []Credit        `json:"credits,omitempty"`
 	DatabaseSpecific json.RawMessage `json:"database_specific,omitempty"`
+
+	// Source is the database source the record was imported from (internal/vulndb);
+	// not part of the OSV format.
+	Source string `json:"-"`
 }
 
 // UnmarshalJSON decodes a record and requires its "modified" timestamp (the Go

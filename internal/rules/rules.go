@@ -651,6 +651,22 @@ func (p *Pass) ReportImage(at finding.ImageLocation, digests [][32]byte, format 
 	p.hooks.Report(f)
 }
 
+// ReportVulnerability records a known-vulnerability finding in an image: at is the
+// package's file and layer, sev the severity the rule derived from the advisory, v the
+// evidence and exposure (nil when no workload runs the image) what the cluster
+// exposes of it.
+func (p *Pass) ReportVulnerability(at finding.ImageLocation, sev finding.Severity, v *finding.Vulnerability, exposure *finding.Exposure, format string, args ...any) {
+	f := p.finding(sev, "", "", format, args)
+	f.Location = p.Object.Origin
+	f.Location.Image = &at
+	f.Path = at.Path
+	if f.Path == "" {
+		f.Path = at.Field
+	}
+	f.Vulnerability, f.Exposure = v, exposure
+	p.hooks.Report(f)
+}
+
 // ReportSeverity records a finding like Report, with a severity of the rule's own
 // choosing (a reach-dependent one, derived from Rule.Severity so that configured
 // severities still count).

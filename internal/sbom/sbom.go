@@ -20,6 +20,7 @@ import (
 	"github.com/github/go-spdx/v2/spdxexp"
 	"github.com/package-url/packageurl-go"
 
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/software"
 )
 
@@ -29,6 +30,10 @@ type Subject struct {
 	// none; Platform "os/arch[/variant]", "" if unknown.
 	Name, Digest, Platform string
 	Software               software.Inventory
+	// Vulnerabilities are the known-vulnerability findings of the image (those with
+	// Finding.Vulnerability set; a suppressed one carries its VEX analysis), written
+	// by WriteCycloneDX as its vulnerabilities section.
+	Vulnerabilities []finding.Finding
 }
 
 // Tool names the program that wrote an SBOM.

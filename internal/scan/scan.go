@@ -58,6 +58,10 @@ type Options struct {
 	// credentials first added in its range that the scan of Source no longer finds
 	// are reported with their commit.
 	History *source.GitHistory
+	// VEX are OpenVEX documents (--vex): findings of a vulnerability a statement says
+	// the product is not affected by, or fixed in, are suppressed with its
+	// justification.
+	VEX []string
 }
 
 // Result is a finished scan.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io/fs"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -310,4 +311,40 @@ func snapshotKeepers() *[]func(string, fs.FileMode, int64, []byte) bool {
 	}
 	keepers.Store(&ks)
 	return &ks
+}
+
+// NormalizeName is the form of a package name under which two spellings of one
+// package compare equal in its ecosystem, as the ecosystem defines it: PyPI per PEP
+// 503 (lowercase, every run of '-', '_' and '.' one '-'); NuGet and Packagist
+// (Composer) lowercase (both registries are case-insensitive); every other ecosystem's
+// names are compared exactly. Advisory databases and installed packages are matched
+// on it.
+func NormalizeName(eco Ecosystem, name string) string {
+	switch eco {
+	case PyPI:
+		b := make([]byte, 0, len(name))
+		sep := false
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c == '-' || c == '_' || c == '.' {
+				sep = true
+				continue
+			}
+			if sep {
+				b = append(b, '-')
+			}
+			sep = false
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		if sep {
+			b = append(b, '-')
+		}
+		return string(b)
+	case NuGet, Composer:
+		return strings.ToLower(name)
+	}
+	return name
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/sbom"
 	"github.com/palisade-k8s/palisade/internal/secrets"
 	"github.com/palisade-k8s/palisade/internal/software"
+	"github.com/palisade-k8s/palisade/internal/vuln"
 
 	// The catalogers register themselves.
 	_ "github.com/palisade-k8s/palisade/internal/software/all"
@@ -59,6 +60,10 @@ type Images struct {
 	open func(ctx context.Context, ref string, o image.Options) ([]located, error)
 	// openRootFS locates a root filesystem directory (image.OpenRootFS).
 	openRootFS func(dir string) (located, error)
+	// Advisories, if set, is the vulnerability database every image's software is
+	// matched against (vuln.Match), also for images found in Cache: the result is
+	// ImageInfo.Vulnerabilities.
+	Advisories vuln.Advisories
 }
 
 // located is an image located but not yet read.
