@@ -45,6 +45,7 @@ var layers = []struct {
 	{"imagetest", nil},
 	// Test support for the catalogers: a fake image's layers.
 	{"software/softwaretest", []string{"software"}},
+	{"osv/osvtest", nil},
 	// The object model.
 	{"inventory", []string{"finding", "osv", "software", "version", "vuln"}},
 	{"workload", []string{"finding", "inventory"}},
@@ -96,7 +97,7 @@ var (
 	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
 	// testSupport packages are imported by tests only (no row may allow them, "*"
 	// included), so they are free of the lean rule.
-	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest"}
+	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest"}
 	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
 )
 

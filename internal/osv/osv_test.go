@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/palisade-k8s/palisade/internal/osv/osvtest"
 )
 
 func readRecord(t testing.TB, path string) *Record {
@@ -115,57 +114,24 @@ func TestParseSizeLimit(t *testing.T) {
 	}
 }
 
-// schema compiles the official OSV JSON schema committed in testdata.
-func schema(t testing.TB) *jsonschema.Schema {
+func validate(t testing.TB, path string) {
 	t.Helper()
-	f, err := os.Open("testdata/osv-schema.json")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("osv-schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("osv-schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func validate(t testing.TB, s *jsonschema.Schema, path string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	v, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(v); err != nil {
-		t.Errorf("%s: %v", path, err)
-	}
+	osvtest.Validate(t, path, data)
 }
 
 // TestFixturesValidateAgainstSchema: every OSV fixture is valid per the official schema.
 func TestFixturesValidateAgainstSchema(t *testing.T) {
-	s := schema(t)
+	s := osvtest.Schema(t)
 	files, _ := filepath.Glob("testdata/*.json")
 	more, _ := filepath.Glob("testdata/vulndb/*.json")
 	files = append(files, more...)
 	n := 0
 	for _, f := range files {
-		if filepath.Base(f) == "osv-schema.json" {
-			continue
-		}
-		validate(t, s, f)
+		validate(t, f)
 		n++
 	}
 	if n < 6 {
@@ -178,36 +144,10 @@ func TestFixturesValidateAgainstSchema(t *testing.T) {
 	}
 }
 
-// vulndbModule is the Go vulnerability database the tests read: a pinned version of
-// the module, from the module proxy (cached in the module cache after the first run).
-const vulndbModule = "golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018"
-
-// vulndbDir is data/osv of vulndbModule, downloaded through the module proxy by the go
-// command when the module cache does not hold it; "" under -short.
-func vulndbDir(t testing.TB) string {
-	if testing.Short() {
-		return ""
-	}
-	cmd := exec.Command("go", "mod", "download", "-json", vulndbModule)
-	cmd.Dir = t.TempDir() // outside this module: go.mod is not read or changed
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go mod download %s: %v\n%s", vulndbModule, err, out)
-	}
-	var m struct{ Dir string }
-	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-		t.Fatalf("go mod download %s: %v\n%s", vulndbModule, err, out)
-	}
-	return filepath.Join(m.Dir, "data", "osv")
-}
-
 // TestVulnDB parses every record of the real Go vulnerability database, validates each
 // against the official schema, and evaluates every affected package at a version.
 func TestVulnDB(t *testing.T) {
-	dir := vulndbDir(t)
-	if dir == "" {
-		t.Skip("-short: the Go vulnerability database is not downloaded")
-	}
+	dir := osvtest.GoVulnDB(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +155,6 @@ func TestVulnDB(t *testing.T) {
 	if len(files) < 4000 {
 		t.Fatalf("%d records in %s", len(files), dir)
 	}
-	s := schema(t)
 	var records []*Record
 	ecosystems := map[string]int{}
 	checked := 0
@@ -224,7 +163,7 @@ func TestVulnDB(t *testing.T) {
 		if r.ID+".json" != filepath.Base(f) {
 			t.Errorf("%s: id %s", f, r.ID)
 		}
-		validate(t, s, f)
+		validate(t, f)
 		for i := range r.Affected {
 			a := &r.Affected[i]
 			ecosystems[a.Package.Ecosystem]++
