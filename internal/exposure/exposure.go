@@ -14,3 +14,8 @@ import (
 func Image(inv *inventory.Inventory, workloads []finding.ObjectRef) *finding.Exposure {
 	panic("exposure: not implemented")
 }
+
+// Needs are the inventory indexes Image reads: a rule that calls it lists them in its
+// Rule.Needs (so it runs after the load, with Services, Ingresses, NetworkPolicies and
+// RBAC objects indexed).
+var Needs []inventory.AnyIndex
