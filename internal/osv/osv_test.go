@@ -129,9 +129,16 @@ func TestFixturesValidateAgainstSchema(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
 	more, _ := filepath.Glob("testdata/vulndb/*.json")
 	files = append(files, more...)
+	// The README's example advisories too.
+	examples, _ := filepath.Glob("../../examples/advisories/*.json")
+	if len(examples) < 5 {
+		t.Errorf("%d example advisories", len(examples))
+	}
+	files = append(files, examples...)
 	n := 0
 	for _, f := range files {
 		validate(t, f)
+		readRecord(t, f)
 		n++
 	}
 	if n < 6 {
