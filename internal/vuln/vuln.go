@@ -291,7 +291,7 @@ func lookupVersion(eco osv.Ecosystem, p *software.Package) (string, error) {
 		if version.Valid(software.Golang, v) == nil {
 			return v, nil // "1.22.1": a semantic version without its "v"
 		}
-		return v, fmt.Errorf("Go toolchain version %q is not a release", v)
+		return v, fmt.Errorf("toolchain version %q is not a Go release", v)
 	}
 	return v, nil
 }

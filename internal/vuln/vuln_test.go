@@ -126,7 +126,7 @@ func TestMatch(t *testing.T) {
 			"stdlib go1.22.1 X:boringcrypto: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go stdlib@v1.22.1 | SEMVER: introduced 1.22.0-0, fixed 1.22.2 | fixed 1.22.2 | go/GO-2024-2687",
 			"stdlib v1.21.8: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go stdlib@v1.21.8 | SEMVER: introduced 0, fixed 1.21.9 | fixed 1.21.9 1.22.2 | go/GO-2024-2687",
 			"stdlib go1.20.4-bigcorp: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go stdlib@v1.20.4 | SEMVER: introduced 0, fixed 1.21.9 | fixed 1.21.9 1.22.2 | go/GO-2024-2687",
-			`problem: golang package stdlib devel go1.23-2a3b4c5d6e7f in /app: Go toolchain version "devel go1.23-2a3b4c5d6e7f" is not a release: advisories go/GO-2024-2687 not evaluated`,
+			`problem: golang package stdlib devel go1.23-2a3b4c5d6e7f in /app: toolchain version "devel go1.23-2a3b4c5d6e7f" is not a Go release: advisories go/GO-2024-2687 not evaluated`,
 		},
 	}, {
 		name: "npm: SEMVER, last_affected, CVSS v4 before v3, invalid versions",
