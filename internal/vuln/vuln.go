@@ -66,7 +66,9 @@ type NotEvaluated struct {
 // resolves (osv.ParseEcosystem) to the package's ecosystem, applies to inv.Distro
 // (osv.Ecosystem.MatchesDistro: a distribution's records need a known distribution and
 // release) and names, by software.NormalizeName, the package as that ecosystem's records
-// name it (osv.Ecosystem.LookupName: the source package for Debian, Ubuntu and Alpine).
+// name it (osv.Ecosystem.LookupName: the source package for Debian, Ubuntu and Alpine);
+// a Go entry whose packages are all limited to other architectures than the binary's
+// GOARCH does not apply (govulncheck's platform filter; see goPlatform).
 // The version evaluated is osv.Ecosystem.LookupVersion (the source version of a binNMU),
 // with a Go toolchain version ("go1.22.1") converted to the semantic version the Go
 // database uses, as govulncheck does; it is compared with internal/version's order of
@@ -265,7 +267,10 @@ func (m *matcher) applies(a *osv.Affected, p *software.Package) (osv.Ecosystem, 
 		return eco, false
 	}
 	want := software.NormalizeName(p.Ecosystem, eco.LookupName(p))
-	return eco, software.NormalizeName(p.Ecosystem, a.Package.Name) == want
+	if software.NormalizeName(p.Ecosystem, a.Package.Name) != want {
+		return eco, false
+	}
+	return eco, p.Ecosystem != software.Golang || goPlatform(a, p.Arch)
 }
 
 // gitOnly reports whether a gives only GIT ranges (no other range, no versions list).

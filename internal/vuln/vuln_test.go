@@ -21,6 +21,13 @@ func pkg(eco software.Ecosystem, name, version string) software.Package {
 	return software.Package{Ecosystem: eco, Name: name, Version: version, Location: software.Location{Path: "/app", Layer: 1}}
 }
 
+// goArch is a Go module of a binary built for GOARCH arch.
+func goArch(name, version, arch string) software.Package {
+	p := pkg(software.Golang, name, version)
+	p.Arch = arch
+	return p
+}
+
 // deb is a dpkg package built from source src (version srcVersion when it differs).
 func deb(name, version, src, srcVersion string) software.Package {
 	p := pkg(software.Deb, name, version)
@@ -53,6 +60,9 @@ func lines(res *Result) []string {
 	for _, v := range res.Vulnerabilities {
 		e := v.Evidence
 		s := fmt.Sprintf("%s %s: %s", v.Package.Name, v.Package.Version, e.ID)
+		if v.Package.Arch != "" {
+			s = fmt.Sprintf("%s %s (%s): %s", v.Package.Name, v.Package.Version, v.Package.Arch, e.ID)
+		}
 		if len(e.Aliases) > 0 {
 			s += " aka " + strings.Join(e.Aliases, ",")
 		}
@@ -107,6 +117,18 @@ func TestMatch(t *testing.T) {
 		want: []string{
 			"golang.org/x/text v0.3.6: CVE-2021-38561 aka GHSA-ppp9-7jff-5vj2,GO-2021-0113 | Go golang.org/x/text@v0.3.6 | SEMVER: introduced 0, fixed 0.3.7 | fixed 0.3.7 | CVSS_V3 high 7.5 | ghsa/GHSA-ppp9-7jff-5vj2 go/GO-2021-0113",
 			"golang.org/x/net v0.22.0: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go golang.org/x/net@v0.22.0 | SEMVER: introduced 0, fixed 0.23.0 | fixed 0.23.0 | go/GO-2024-2687",
+		},
+	}, {
+		name: "Go: entries limited to other architectures do not apply (ecosystem_specific goarch)",
+		pkgs: []software.Package{
+			goArch("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", "amd64"),
+			goArch("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", "arm64"),
+			goArch("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", ""), // unknown: applies
+			goArch("golang.org/x/crypto", "v0.0.0-20190320223903-b7391e95e576", "amd64"),
+		},
+		want: []string{
+			"golang.org/x/crypto v0.0.0-20190308221718-c2843e01d9a2 (amd64): CVE-2019-11840 aka GHSA-r5c5-pr8j-pfp7,GO-2022-0209 | Go golang.org/x/crypto@v0.0.0-20190308221718-c2843e01d9a2 | SEMVER: introduced 0, fixed 0.0.0-20190320223903-b7391e95e576 | fixed 0.0.0-20190320223903-b7391e95e576 | go/GO-2022-0209",
+			"golang.org/x/crypto v0.0.0-20190308221718-c2843e01d9a2: CVE-2019-11840 aka GHSA-r5c5-pr8j-pfp7,GO-2022-0209 | Go golang.org/x/crypto@v0.0.0-20190308221718-c2843e01d9a2 | SEMVER: introduced 0, fixed 0.0.0-20190320223903-b7391e95e576 | fixed 0.0.0-20190320223903-b7391e95e576 | go/GO-2022-0209",
 		},
 	}, {
 		name: "Go standard library: toolchain versions as govulncheck converts them",
