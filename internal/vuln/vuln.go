@@ -76,6 +76,9 @@ type NotEvaluated struct {
 // version are merged by alias (osv.MergeAliases) into one Vulnerability per package and
 // vulnerability; see evidence for what it carries.
 func Match(ctx context.Context, db Advisories, inv *software.Inventory) (*Result, error) {
+	if inv == nil {
+		inv = &software.Inventory{}
+	}
 	m := &matcher{
 		db:       db,
 		distro:   inv.Distro,
@@ -249,8 +252,13 @@ func (m *matcher) match(p *software.Package) error {
 		return nil
 	}
 	for _, v := range slices.Sorted(maps.Keys(badVersion)) {
+		ids := badVersion[v]
+		list := strings.Join(ids[:min(len(ids), maxProblemPackages)], ", ")
+		if n := len(ids) - maxProblemPackages; n > 0 {
+			list += fmt.Sprintf(" and %d more", n)
+		}
 		m.res.Problems = append(m.res.Problems, fmt.Sprintf("%s: %v: advisories %s not evaluated",
-			packageName(p), checked[v], strings.Join(badVersion[v], ", ")))
+			packageName(p), checked[v], list))
 	}
 	m.report(p, hits, notEval, compare)
 	return nil
@@ -354,7 +362,7 @@ func (p *problem) String() string {
 		p.record, p.affected, p.err, strings.Join(p.packages, ", "))
 }
 
-// maxProblemPackages bounds the packages one problem names.
+// maxProblemPackages bounds the packages (or advisories) one problem names.
 const maxProblemPackages = 5
 
 func (m *matcher) problem(r *osv.Record, affected int, err error, p *software.Package) {

@@ -424,6 +424,22 @@ func TestMatchLookups(t *testing.T) {
 		t.Errorf("got %q", lines(res))
 	}
 
+	if res, err := Match(context.Background(), db, nil); err != nil || len(lines(res)) != 0 {
+		t.Errorf("nil inventory: %v %v", res, err)
+	}
+	// An invalid installed version is one problem naming at most five advisories.
+	stdlib := pkg(software.Golang, "stdlib", "devel go1.24-abcdef")
+	big := newMemDB()
+	for i := range 8 {
+		big.add(record(t, "go", fmt.Sprintf(`{"id":"GO-2099-%04d","modified":"2024-01-01T00:00:00Z",
+			"affected":[{"package":{"ecosystem":"Go","name":"stdlib"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}`, i)))
+	}
+	res, err = Match(context.Background(), big, &software.Inventory{Packages: []software.Package{stdlib}})
+	want := `golang package stdlib devel go1.24-abcdef in /app: toolchain version "devel go1.24-abcdef" is not a Go release: advisories go/GO-2099-0000, go/GO-2099-0001, go/GO-2099-0002, go/GO-2099-0003, go/GO-2099-0004 and 3 more not evaluated`
+	if err != nil || !slices.Equal(res.Problems, []string{want}) || len(res.Vulnerabilities) != 0 {
+		t.Errorf("got %v %q", err, lines(res))
+	}
+
 	db.err = errors.New("disk on fire")
 	if _, err := Match(context.Background(), db, inv); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("got %v", err)
