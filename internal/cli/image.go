@@ -166,6 +166,7 @@ the entry); 4 internal error (a bug to report; the report covers the rest).`,
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
+	registerVEX(f, &o)
 	f.Lookup("output").Usage = "report format: " + strings.Join(append(report.Formats(), formatCycloneDX, formatSPDX), ", ")
 	im.register(f, false)
 	f.StringArrayVar(&rootfs, "rootfs", nil, "read a root filesystem directory as an image (repeatable)")
