@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
 // --vex on scan, image and cluster: a malformed document is a usage error (exit 2)
@@ -30,5 +32,27 @@ func TestVEXFlag(t *testing.T) {
 	}
 	if r := run(t, nil, "scan", pod, "--vex", good, "--fail-on", "none"); r.code != 0 {
 		t.Errorf("scan with a valid VEX document: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// -o cyclonedx writes the known-vulnerability findings of each image, suppressed
+// ones included, and only that image's.
+func TestImageVulnerabilities(t *testing.T) {
+	web := finding.ObjectRef{APIVersion: "palisade.dev/v1", Kind: "Image", Name: "web"}
+	db := finding.ObjectRef{APIVersion: "palisade.dev/v1", Kind: "Image", Name: "db"}
+	at := func(digest string) finding.Location {
+		return finding.Location{Image: &finding.ImageLocation{Digest: digest}}
+	}
+	v := &finding.Vulnerability{ID: "CVE-1"}
+	fs := []finding.Finding{
+		{RuleID: "PAL-130", Object: web, Location: at("sha256:a"), Vulnerability: v},
+		{RuleID: "PAL-130", Object: web, Location: at("sha256:a"), Vulnerability: v, Suppressed: &finding.Suppression{Kind: "vex"}},
+		{RuleID: "PAL-101", Object: web, Location: at("sha256:a")},
+		{RuleID: "PAL-130", Object: db, Location: at("sha256:a"), Vulnerability: v},
+		{RuleID: "PAL-130", Object: web, Location: at("sha256:b"), Vulnerability: v},
+	}
+	got := imageVulnerabilities(fs, web, "sha256:a")
+	if len(got) != 2 || got[1].Suppressed == nil {
+		t.Errorf("imageVulnerabilities = %+v, want the first two findings", got)
 	}
 }
