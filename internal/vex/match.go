@@ -27,7 +27,8 @@ func NewIndex(docs []*Document) *Index {
 			s.order = ix.n
 			ix.n++
 			seen := map[string]bool{}
-			for _, id := range append([]string{s.Vulnerability.Name}, s.Vulnerability.Aliases...) {
+			ids := append([]string{s.Vulnerability.Name, s.Vulnerability.ID}, s.Vulnerability.Aliases...)
+			for _, id := range ids {
 				k := idKey(id)
 				if k == "" || seen[k] {
 					continue

@@ -4,8 +4,8 @@
 // justification.
 //
 // A statement covers a known-vulnerability finding (finding.Vulnerability) when
-//   - its vulnerability's name, or one of its aliases, is the finding's ID or one of
-//     its aliases (case-insensitively), and
+//   - its vulnerability's name, @id or one of its aliases is the finding's ID or one
+//     of its aliases (case-insensitively), and
 //   - one of its products covers the finding's package: a product with no
 //     subcomponents covers a package whose purl it matches, and every package of an
 //     image it matches; a product with subcomponents covers the packages matched by

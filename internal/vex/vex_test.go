@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty product", stmt(`{"vulnerability":{"name":"CVE-1"},"products":[{}],"status":"fixed"}`), 2, "no @id"},
 		{"bad purl", stmt(`{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:"}],"status":"fixed"}`), 2, "@id"},
 		{"wrong type", stmt(`{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":7}`), 2, "cannot unmarshal"},
-		{"second statement", stmt(`{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":"fixed"},`+"\n\n"+`{"vulnerability":{"name":"CVE-2"},"products":[{"@id":"pkg:npm/a"}],"status":"fixed","timestamp":"now"}`), 4, "statement 2"},
+		{"second statement", stmt(`{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":"fixed"},` + "\n\n" + `{"vulnerability":{"name":"CVE-2"},"products":[{"@id":"pkg:npm/a"}],"status":"fixed","timestamp":"now"}`), 4, "statement 2"},
 		{"trailing data", `{"@context":"https://openvex.dev/ns"} {}`, 1, "after the document"},
 		{"deep", `{"@context":"https://openvex.dev/ns","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, 1, "nested deeper"},
 	} {
@@ -187,6 +187,7 @@ func TestDecide(t *testing.T) {
 		{"version-less purl", `[{"@id":"pkg:golang/golang.org/x/net"}]`, cve, "not_affected", na, true},
 		{"identifiers.purl", `[{"@id":"https://example.com/p","identifiers":{"purl":"` + purl + `"}}]`, cve, "fixed", "", true},
 		{"alias name", `[{"@id":"` + purl + `"}]`, viaGHSA, "fixed", "", true},
+		{"vulnerability @id", `[{"@id":"` + purl + `"}]`, `{"@id":"GO-2023-2102","name":"GHSA-none"}`, "fixed", "", true},
 		{"lower-case ID", `[{"@id":"` + purl + `"}]`, `{"name":"cve-2023-44487"}`, "fixed", "", true},
 		{"other version", `[{"@id":"pkg:golang/golang.org/x/net@v0.18.0"}]`, cve, "fixed", "", false},
 		{"other package", `[{"@id":"pkg:golang/golang.org/x/text@v0.17.0"}]`, cve, "fixed", "", false},
