@@ -116,6 +116,9 @@ func later(a, b *Statement) bool {
 	return a.order > b.order
 }
 
+// maxReasonImpact bounds the impact statement quoted in a suppression's reason.
+const maxReasonImpact = 500
+
 // Suppression is the suppression a not_affected or fixed statement gives.
 func (s *Statement) Suppression() *finding.Suppression {
 	v := &finding.VEXStatement{
@@ -129,7 +132,8 @@ func (s *Statement) Suppression() *finding.Suppression {
 		reason += " (" + s.Justification + ")"
 	}
 	if s.ImpactStatement != "" {
-		reason += ": " + s.ImpactStatement
+		// The whole statement is in VEX; every finding it covers repeats the reason.
+		reason += ": " + clipTo(s.ImpactStatement, maxReasonImpact)
 	}
 	where := s.Document.File
 	if s.Line > 0 {

@@ -40,6 +40,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/package-url/packageurl-go"
 
@@ -526,11 +527,17 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // clip shortens hostile text quoted in an error.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
+func clip(s string) string { return clipTo(s, 80) }
+
+// clipTo shortens s to at most n bytes and "...", at a rune boundary.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // depthWithin reports whether data's JSON nesting stays within max, and else the

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
@@ -349,4 +350,15 @@ func manyStatements(n int) string {
 	}
 	sb.WriteString("]}")
 	return sb.String()
+}
+
+// A long impact statement is clipped in the reason (at a rune boundary), whole in the
+// VEX statement.
+func TestReasonClipsImpactStatement(t *testing.T) {
+	long := strings.Repeat("é", 400)
+	d := parse(t, statementDoc("2024-01-01T00:00:00Z", `{"name":"CVE-1"}`, `[{"@id":"pkg:npm/a"}]`, "not_affected", `,"impact_statement":"`+long+`"`))
+	sup := d.Statements[0].Suppression()
+	if sup.VEX.ImpactStatement != long || len(sup.Reason) > 600 || !strings.Contains(sup.Reason, "é...") || !utf8.ValidString(sup.Reason) {
+		t.Errorf("reason %q", sup.Reason)
+	}
 }
