@@ -77,7 +77,7 @@ func (ix *Index) Decide(t Target) *Statement {
 	if ix == nil || len(ix.byID) == 0 {
 		return nil
 	}
-	m := newTargetMatcher(t)
+	var m *targetMatcher // parsed when a statement names the vulnerability
 	var best *Statement
 	seen := map[*Statement]bool{}
 	for _, id := range t.IDs {
@@ -86,6 +86,9 @@ func (ix *Index) Decide(t Target) *Statement {
 				continue
 			}
 			seen[s] = true
+			if m == nil {
+				m = newTargetMatcher(t)
+			}
 			if m.covers(s) {
 				best = s
 			}
@@ -145,21 +148,36 @@ func (s *Statement) Suppression() *finding.Suppression {
 
 // targetMatcher is a target parsed once for matching against many statements.
 type targetMatcher struct {
-	pkg     *packageurl.PackageURL
-	digest  string // lowercase
+	pkg    *packageurl.PackageURL
+	digest string // lowercase
+	// The image reference, parsed when a version-less pkg:oci purl needs it.
+	ref     string
+	parsed  bool
 	repo    string // domain/path of the image's repository, "" if its ref has none
 	repoEnd string // the last segment of repo
 	tag     string
 }
 
 func newTargetMatcher(t Target) *targetMatcher {
-	m := &targetMatcher{digest: strings.ToLower(t.ImageDigest)}
+	m := &targetMatcher{digest: strings.ToLower(t.ImageDigest), ref: t.ImageRef}
 	if t.PURL != "" {
 		if p, err := packageurl.FromString(t.PURL); err == nil {
 			m.pkg = &p
 		}
 	}
-	if named, err := reference.ParseNormalizedNamed(t.ImageRef); err == nil {
+	if m.digest == "" {
+		m.parseRef() // a ref@digest names the digest
+	}
+	return m
+}
+
+// parseRef reads the image reference's repository, tag and digest once.
+func (m *targetMatcher) parseRef() {
+	if m.parsed {
+		return
+	}
+	m.parsed = true
+	if named, err := reference.ParseNormalizedNamed(m.ref); err == nil {
 		m.repo = reference.Domain(named) + "/" + reference.Path(named)
 		m.repoEnd = m.repo[strings.LastIndex(m.repo, "/")+1:]
 		if tg, ok := named.(reference.Tagged); ok {
@@ -169,7 +187,6 @@ func newTargetMatcher(t Target) *targetMatcher {
 			m.digest = strings.ToLower(d.Digest().String())
 		}
 	}
-	return m
 }
 
 func (m *targetMatcher) covers(s *Statement) bool {
@@ -226,6 +243,7 @@ func (m *targetMatcher) isImage(c *Component) bool {
 			}
 			continue
 		}
+		m.parseRef()
 		if m.repo == "" || !strings.EqualFold(p.Name, m.repoEnd) {
 			continue
 		}

@@ -235,6 +235,12 @@ func TestDecide(t *testing.T) {
 	if ix.Suppression(&finding.Finding{RuleID: "PAL-001"}) != nil {
 		t.Error("a finding without a vulnerability is suppressed")
 	}
+	// A reference with a digest names the image when the location has no digest.
+	byRef := vulnFinding("CVE-2023-44487", nil, purl, "registry.example.com/shop/web@"+imgDigest, "")
+	ix = NewIndex([]*Document{parse(t, statementDoc("2024-01-01T00:00:00Z", cve, `[{"@id":"pkg:oci/web@`+imgDigest+`"}]`, "fixed", ""))})
+	if ix.Suppression(byRef) == nil {
+		t.Error("an image named ref@digest does not match its pkg:oci purl")
+	}
 	// PyPI names compare as PEP 503 normalises them.
 	py := vulnFinding("CVE-1", nil, "pkg:pypi/pyyaml@6.0.1", "", "")
 	ix = NewIndex([]*Document{parse(t, statementDoc("2024-01-01T00:00:00Z", `{"name":"CVE-1"}`, `[{"@id":"pkg:pypi/PyYAML@6.0.1"}]`, "fixed", ""))})
