@@ -130,7 +130,7 @@ func cdxVulnerabilities(fs []finding.Finding, comps *componentRefs, root string,
 		if len(aliases) > 0 {
 			cv.References = &aliases
 		}
-		if r := cdxRating(v.Severity); r != nil {
+		if r := cdxRating(v.Severity, v.Records); r != nil {
 			cv.Ratings = &[]cdx.VulnerabilityRating{*r}
 		}
 		if len(v.Fixed) > 0 {
@@ -205,12 +205,18 @@ func vulnSource(id string, records []string) *cdx.Source {
 }
 
 // cdxRating is a finding's severity as a CycloneDX rating: CVSS with its vector and
-// base score, or the ecosystem's word as method "other".
-func cdxRating(s *finding.VulnerabilitySeverity) *cdx.VulnerabilityRating {
+// base score, or the ecosystem's word as method "other" (the word as its
+// justification); its source is the database the first record came from.
+func cdxRating(s *finding.VulnerabilitySeverity, records []string) *cdx.VulnerabilityRating {
 	if s == nil {
 		return nil
 	}
-	r := &cdx.VulnerabilityRating{Severity: cdxSeverity(s.Rating), Source: &cdx.Source{Name: s.Type}}
+	r := &cdx.VulnerabilityRating{Severity: cdxSeverity(s.Rating)}
+	if len(records) > 0 {
+		if src, _, ok := strings.Cut(records[0], "/"); ok && src != "" {
+			r.Source = &cdx.Source{Name: src}
+		}
+	}
 	switch {
 	case s.Type == "CVSS_V4":
 		r.Method, r.Vector = cdx.ScoringMethodCVSSv4, s.Vector

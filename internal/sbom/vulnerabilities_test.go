@@ -103,6 +103,12 @@ func TestCycloneDXVulnerabilities(t *testing.T) {
 		if v.Ratings != nil {
 			for _, r := range *v.Ratings {
 				line += fmt.Sprintf(" rating=%s/%s", r.Method, r.Severity)
+				if r.Source == nil || r.Source.Name != "osv" {
+					t.Errorf("%s: rating source %+v, want the records' database", v.ID, r.Source)
+				}
+				if r.Method == cdx.ScoringMethodOther && r.Justification != "medium" {
+					t.Errorf("%s: the ecosystem's word %q is not the rating's justification", v.ID, r.Justification)
+				}
 				if r.Score != nil {
 					line += fmt.Sprintf("/%.1f", *r.Score)
 				}
