@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/palisade-k8s/palisade/internal/compliance"
@@ -25,6 +26,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/source"
+	"github.com/palisade-k8s/palisade/internal/vex"
 )
 
 // Version is Palisade's version, in `palisade version` and every report. `make build`
@@ -307,6 +309,7 @@ input, a bug to report (the report still covers the rest).`,
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
+	registerVEX(f, &o)
 	in.register(f, false)
 	im.register(f, true)
 	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed; `RANGE` is REV or A..B, given as --git-history=RANGE (default HEAD)")
@@ -364,12 +367,23 @@ func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *
 	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
 }
 
+// registerVEX adds --vex (scan, image, cluster).
+func registerVEX(f *pflag.FlagSet, o *scan.Options) {
+	f.StringArrayVar(&o.VEX, "vex", nil, "OpenVEX document whose not_affected and fixed statements suppress the known vulnerabilities they cover, with their justification (repeatable; the latest statement wins)")
+}
+
 // prepare checks the flags against each other and loads the configuration.
 func (out *outputFlags) prepare(o *scan.Options, configFile string, stderr io.Writer) (*config.Config, error) {
 	if o.Framework != "" {
 		if err := report.CheckComplianceFormat(out.format); err != nil {
 			return nil, err
 		}
+	}
+	// The documents are read again by the scan; checking them here fails a typo
+	// before a cluster is reached or an image pulled.
+	if _, err := vex.Load(o.VEX); err != nil {
+		safetext.Fprintln(stderr, "palisade: --vex:", err)
+		return nil, exitError{ExitUsage}
 	}
 	wd, _ := os.Getwd()
 	cfg, err := config.Resolve(configFile, wd)

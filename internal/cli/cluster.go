@@ -82,6 +82,7 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
+	registerVEX(f, &o)
 	registerClusterFlags(f, &kubeconfig, &kubeContext, &src.Timeout, "")
 	f.StringVarP(&src.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
 	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/sbom"
@@ -166,6 +167,7 @@ the entry); 4 internal error (a bug to report; the report covers the rest).`,
 	}
 	f := c.Flags()
 	out.register(c, &o, &configFile)
+	registerVEX(f, &o)
 	f.Lookup("output").Usage = "report format: " + strings.Join(append(report.Formats(), formatCycloneDX, formatSPDX), ", ")
 	im.register(f, false)
 	f.StringArrayVar(&rootfs, "rootfs", nil, "read a root filesystem directory as an image (repeatable)")
@@ -193,6 +195,7 @@ func (out *outputFlags) runSBOM(cmd *cobra.Command, o scan.Options, dir string, 
 			continue
 		}
 		subj := source.SBOMSubject(obj.Image)
+		subj.Vulnerabilities = imageVulnerabilities(res.Report.Findings, obj.Ref, obj.Image.Digest)
 		if dir == "" {
 			w := stdout
 			if out.outFile != "" {
@@ -239,6 +242,22 @@ func (out *outputFlags) runSBOM(cmd *cobra.Command, o scan.Options, dir string, 
 		return exitError{code}
 	}
 	return nil
+}
+
+// imageVulnerabilities are the known-vulnerability findings of the image object
+// ref (of that digest), suppressed ones included (a VEX statement's analysis).
+func imageVulnerabilities(fs []finding.Finding, ref finding.ObjectRef, digest string) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		if f.Vulnerability == nil || f.Object != ref {
+			continue
+		}
+		if img := f.Location.Image; img != nil && img.Digest != "" && digest != "" && img.Digest != digest {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func writeSBOMFile(file string, write func(io.Writer, sbom.Subject, sbom.Tool) error, s sbom.Subject, t sbom.Tool) error {

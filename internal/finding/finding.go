@@ -298,10 +298,32 @@ func (l Location) String() string {
 
 // Suppression says why a finding is hidden from the gate.
 type Suppression struct {
-	// Kind is "annotation", "config" or "baseline".
+	// Kind is "annotation", "config", "vex" or "baseline".
 	Kind    string `json:"kind"`
 	Reason  string `json:"reason"`
 	Expires string `json:"expires,omitempty"`
+	// VEX is the OpenVEX statement that suppressed the finding (Kind "vex").
+	VEX *VEXStatement `json:"vex,omitempty"`
+}
+
+// VEXStatement is the OpenVEX statement that suppresses a known-vulnerability
+// finding: where it is and what it says.
+type VEXStatement struct {
+	// Document is the file the statement was read from, Line the line it starts on,
+	// DocumentID the document's @id.
+	Document   string `json:"document"`
+	Line       int    `json:"line,omitempty"`
+	DocumentID string `json:"documentID,omitempty"`
+	// Vulnerability is the statement's vulnerability name.
+	Vulnerability string `json:"vulnerability"`
+	// Status is not_affected or fixed; Justification the not_affected label
+	// (component_not_present, vulnerable_code_not_present, ...); ImpactStatement
+	// the author's words on why it is not affected (untrusted text).
+	Status          string `json:"status"`
+	Justification   string `json:"justification,omitempty"`
+	ImpactStatement string `json:"impactStatement,omitempty"`
+	// Timestamp is when the statement was made (RFC 3339).
+	Timestamp string `json:"timestamp"`
 }
 
 // Finding is one problem on one object.

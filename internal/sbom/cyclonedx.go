@@ -16,7 +16,10 @@ const cdxSchema16 = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 // WriteCycloneDX writes s as one CycloneDX 1.6 JSON document: the image is the
 // metadata component (type container, its pkg:oci purl), the distribution release an
 // operating-system component, each package a library component; the image depends on
-// every component. Output is deterministic but for the timestamp and the serial
+// every component. The known-vulnerability findings of Subject.Vulnerabilities are
+// the vulnerabilities section: IDs and aliases, source, ratings (CVSS vector, score
+// and method), the affected components, and the analysis of a VEX statement that
+// suppressed one. Output is deterministic but for the timestamp and the serial
 // number derived from it.
 func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 	created := now().UTC().Truncate(time.Second)
@@ -77,10 +80,12 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 		comps = append(comps, c)
 		deps = append(deps, c.BOMRef)
 	}
+	crefs := newComponentRefs()
 	for i := range s.Software.Packages {
 		c := cdxComponent(&s.Software.Packages[i], refs, lc)
 		comps = append(comps, c)
 		deps = append(deps, c.BOMRef)
+		crefs.add(&s.Software.Packages[i], c.BOMRef)
 	}
 	if len(comps) > 0 {
 		bom.Components = &comps
@@ -88,6 +93,9 @@ func WriteCycloneDX(w io.Writer, s Subject, t Tool) error {
 	bom.Dependencies = &[]cdx.Dependency{{Ref: root.BOMRef, Dependencies: &deps}}
 	if len(deps) == 0 {
 		(*bom.Dependencies)[0].Dependencies = nil
+	}
+	if vs := cdxVulnerabilities(s.Vulnerabilities, crefs, root.BOMRef, refs); len(vs) > 0 {
+		bom.Vulnerabilities = &vs
 	}
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)

@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/suppress"
+	"github.com/palisade-k8s/palisade/internal/vex"
 	"github.com/palisade-k8s/palisade/internal/workload"
 
 	// The built-in rules register themselves.
@@ -144,6 +145,13 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 			return nil, config.Error{Err: err}
 		}
 		sup.Baseline = b
+	}
+	if len(opts.VEX) > 0 {
+		docs, err := vex.Load(opts.VEX)
+		if err != nil {
+			return nil, config.Error{Err: fmt.Errorf("--vex: %w", err)}
+		}
+		sup.VEX = vex.NewIndex(docs)
 	}
 	if opts.PSSLevel != "" {
 		if err := config.ValidLevel(opts.PSSLevel); err != nil {

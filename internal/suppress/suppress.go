@@ -1,5 +1,6 @@
 // Package suppress decides which findings are hidden from the gate, and why: object
-// annotations, configuration exemptions, and a baseline of accepted findings. Hidden
+// annotations, configuration exemptions, OpenVEX statements (known vulnerabilities)
+// and a baseline of accepted findings. Hidden
 // findings stay in the report, marked, and are counted; nothing is silently dropped.
 package suppress
 
@@ -15,6 +16,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/vex"
 )
 
 // Annotation keys on objects.
@@ -23,11 +25,14 @@ const (
 	IgnoreReasonAnnotation = "palisade.dev/ignore-reason"
 )
 
-// Suppressor applies the three suppression sources, in order: annotation, config,
+// Suppressor applies the suppression sources, in order: annotation, config, VEX,
 // baseline.
 type Suppressor struct {
 	Exemptions []config.Exemption
-	Baseline   *Baseline
+	// VEX holds OpenVEX statements: a known-vulnerability finding whose deciding
+	// statement is not_affected or fixed is suppressed with it.
+	VEX      *vex.Index
+	Baseline *Baseline
 	// Now is the time exemptions and baseline entries expire against; zero means
 	// the time of each call (a long-running webhook).
 	Now time.Time
@@ -56,6 +61,12 @@ func (s *Suppressor) Apply(o *inventory.Object, f *finding.Finding) {
 		}
 		if exemptionMatches(e, o, f) {
 			f.Suppressed = &finding.Suppression{Kind: "config", Reason: e.Reason, Expires: e.Expires}
+			return
+		}
+	}
+	if s.VEX != nil {
+		if sp := s.VEX.Suppression(f); sp != nil {
+			f.Suppressed = sp
 			return
 		}
 	}
