@@ -89,6 +89,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			if runBy := imageRunBy(r, &f); runBy != "" {
 				safetext.Fprintf(w, "  %s\n", runBy)
 			}
+			writeExposureText(w, f.Exposure)
 		}
 		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
 		if img := f.Location.Image; img != nil {
