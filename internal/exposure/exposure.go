@@ -40,8 +40,9 @@
 // A capability held in kube-system counts as cluster-wide (the controllers' tokens
 // live there).
 //
-// Host, what the pods hold of their node, from internal/workload's effective
-// settings (the highest that applies):
+// Host, what the pods hold of their node, as internal/workload records it
+// (workload.PodHostFact; a container's hostProcess is the effective one, the pod's
+// unless the container sets it), the highest that applies:
 //
 //	3  a privileged or Windows HostProcess container, hostPID, an added
 //	   capability ALL, SYS_ADMIN, SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH or BPF, a
@@ -54,10 +55,12 @@
 //	1  hostNetwork (its reach is the network term's)
 //
 // Image reads the inventory through one index (Needs): a rule that calls it lists
-// Needs in its Rule.Needs, so that Services, Ingresses, NetworkPolicies, RBAC objects
-// and the pod templates of the built-in workload kinds are decoded and kept. The
-// analyses are built once per inventory, on the first image that workloads run, and
-// each workload's exposure once.
+// Needs in its Rule.Needs, so that Services, Ingresses, NetworkPolicies and RBAC
+// objects are decoded and kept; of the objects that run pods it reads only the facts
+// recorded while they were decoded (workload.PodLabelsFact, PodNetworkFact,
+// PodIdentityFact, PodHostFact), so their bodies are not kept. The analyses are
+// built once per inventory, on the first image that workloads run, and each
+// workload's exposure once.
 package exposure
 
 import (
@@ -123,23 +126,14 @@ var index = inventory.NewIndex("exposure", indexKinds(), func(inv *inventory.Inv
 })
 
 // indexKinds are the kinds whose bodies the analyses read: Services and Ingresses,
-// NetworkPolicies and Namespaces, RBAC objects and service accounts, and the kinds
-// that run pods (their effective security settings).
+// NetworkPolicies and Namespaces, RBAC objects and service accounts. What they need
+// of the objects that run pods (labels, ports, identity, host access) the engine
+// records while their bodies are decoded (workload.Finder.Record): workload bodies
+// are not kept for it.
 func indexKinds() []string {
 	kinds := []string{"Service", "Ingress"}
 	kinds = append(kinds, netpol.Kinds...)
-	kinds = append(kinds, rbac.Kinds...)
-	seen := map[string]bool{}
-	for _, k := range kinds {
-		seen[k] = true
-	}
-	for _, tp := range workload.BuiltinTemplatePaths {
-		if !seen[tp.Kind] {
-			seen[tp.Kind] = true
-			kinds = append(kinds, tp.Kind)
-		}
-	}
-	return kinds
+	return append(kinds, rbac.Kinds...)
 }
 
 // model holds the analyses of one inventory and each workload's exposure, computed
@@ -186,15 +180,16 @@ func (m *model) workload(ref finding.ObjectRef) *finding.WorkloadExposure {
 func (m *model) assess(ref finding.ObjectRef) *finding.WorkloadExposure {
 	w := &finding.WorkloadExposure{Object: ref}
 	o := m.objects[ref]
-	var wl *workload.Workload
+	var h *workload.PodHost
 	if o != nil {
-		// A pod template that does not decode is the rules' input error; its host
-		// access is then unknown.
-		wl, _ = m.finder.From(o)
+		var recorded bool
+		if h, recorded = workload.PodHostFact.Of(o); !recorded {
+			h = m.finder.PodHost(o)
+		}
 	}
-	host, hostScore := hostAccess(wl)
+	host, hostScore := hostAccess(h)
 	w.Host = host
-	w.Network, w.NetworkWhy = m.network(ref, o, wl)
+	w.Network, w.NetworkWhy = m.network(ref, o, h)
 	var idScore int
 	w.ServiceAccount, w.Identity, idScore = m.ids.of(ref)
 	w.Score = NetworkScore(w.Network) + idScore + hostScore

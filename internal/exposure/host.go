@@ -1,9 +1,9 @@
 package exposure
 
-// Host access: what the pods hold of their node, read from the pod as the API server
-// stores it and each container's effective settings (internal/workload): a container
-// that can take the node over scores 3, one that reaches into it 2, the host network
-// alone 1 (see the package doc).
+// Host access: what the pods hold of their node, as internal/workload records it
+// while the pod template is decoded (workload.PodHostFact, with the effective
+// hostProcess of each container): a container that can take the node over scores 3,
+// one that reaches into it 2, the host network alone 1 (see the package doc).
 
 import (
 	"path"
@@ -29,8 +29,8 @@ var nodeDirs = []string{"/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run
 
 // hostAccess lists the workload's host access and scores it (nothing when its pod
 // template was not read).
-func hostAccess(w *workload.Workload) ([]string, int) {
-	if w == nil {
+func hostAccess(h *workload.PodHost) ([]string, int) {
+	if h == nil {
 		return nil, 0
 	}
 	var why []string
@@ -39,26 +39,24 @@ func hostAccess(w *workload.Workload) ([]string, int) {
 		why = append(why, reason)
 		score = max(score, s)
 	}
-	spec := w.Spec
-	if spec.HostPID {
+	if h.HostPID {
 		add(3, "hostPID")
 	}
-	if spec.HostIPC {
+	if h.HostIPC {
 		add(2, "hostIPC")
 	}
-	if spec.HostNetwork {
+	if h.HostNetwork {
 		add(1, "hostNetwork")
 	}
-	for _, c := range w.Containers {
-		e := &c.Effective
-		if e.Privileged.Value {
+	for _, c := range h.Containers {
+		if c.Privileged {
 			add(3, "privileged container "+c.Name)
 		}
-		if e.HostProcess.Value {
+		if c.HostProcess {
 			add(3, "Windows HostProcess container "+c.Name)
 		}
-		for _, cp := range e.Capabilities.Add {
-			name := strings.TrimPrefix(strings.ToUpper(string(cp)), "CAP_")
+		for _, cp := range c.AddedCapabilities {
+			name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(cp)), "CAP_")
 			switch {
 			case nodeCapabilities[name]:
 				add(3, "capability "+name+" added to container "+c.Name)
@@ -67,13 +65,11 @@ func hostAccess(w *workload.Workload) ([]string, int) {
 			}
 		}
 	}
-	for _, v := range spec.Volumes {
-		if v.HostPath == nil {
-			continue
-		}
-		p := path.Clean("/" + v.HostPath.Path)
+	for _, v := range h.HostPaths {
+		p := path.Clean("/" + v.Path)
 		reason := "hostPath " + p
-		if readOnlyEverywhere(w, v.Name) {
+		if v.ReadOnly {
+			// A read-only mount still reads the node's secrets: the score stays.
 			reason += " (read-only)"
 		}
 		if nodeDir(p) {
@@ -97,23 +93,4 @@ func nodeDir(p string) bool {
 		}
 	}
 	return false
-}
-
-// readOnlyEverywhere reports whether every container that mounts a volume mounts it
-// read-only (and some does). A read-only mount still reads the node's secrets, so it
-// does not lower the score; the reason says so.
-func readOnlyEverywhere(w *workload.Workload, volume string) bool {
-	mounted := false
-	for _, c := range w.Containers {
-		for _, m := range c.VolumeMounts {
-			if m.Name != volume {
-				continue
-			}
-			if !m.ReadOnly {
-				return false
-			}
-			mounted = true
-		}
-	}
-	return mounted
 }

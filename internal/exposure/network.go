@@ -118,7 +118,7 @@ func ingressBackends(body map[string]any) []string {
 }
 
 // network is the workload's network level and its reasons.
-func (m *model) network(ref finding.ObjectRef, o *inventory.Object, wl *workload.Workload) (string, []string) {
+func (m *model) network(ref finding.ObjectRef, o *inventory.Object, h *workload.PodHost) (string, []string) {
 	nw := m.net.Workload(ref.Namespace, ref.Kind, ref.Name)
 	var podLabels labels.Set
 	switch {
@@ -131,7 +131,7 @@ func (m *model) network(ref finding.ObjectRef, o *inventory.Object, wl *workload
 			podLabels = l
 		}
 	}
-	if why := m.outside(ref.Namespace, podLabels, o, wl); len(why) > 0 {
+	if why := m.outside(ref.Namespace, podLabels, o, h); len(why) > 0 {
 		return Internet, why
 	}
 	if nw == nil || nw.Class == nil {
@@ -141,11 +141,11 @@ func (m *model) network(ref finding.ObjectRef, o *inventory.Object, wl *workload
 }
 
 // outside lists what routes traffic from outside the cluster network to the pods.
-func (m *model) outside(ns string, podLabels labels.Set, o *inventory.Object, wl *workload.Workload) []string {
+func (m *model) outside(ns string, podLabels labels.Set, o *inventory.Object, h *workload.PodHost) []string {
 	var why []string
 	hostNetwork := false
-	if wl != nil {
-		hostNetwork = wl.Spec.HostNetwork
+	if h != nil {
+		hostNetwork = h.HostNetwork
 	} else if o != nil {
 		if pn, _ := workload.PodNetworkFact.Of(o); pn != nil {
 			hostNetwork = pn.HostNetwork
@@ -154,19 +154,14 @@ func (m *model) outside(ns string, podLabels labels.Set, o *inventory.Object, wl
 	if hostNetwork {
 		why = append(why, "hostNetwork: the pods listen on the node's addresses")
 	}
-	if wl != nil {
-		for _, c := range wl.Containers {
-			if c.Kind == workload.Ephemeral {
-				continue
-			}
-			for _, p := range c.Ports {
-				if p.HostPort != 0 {
-					proto := p.Protocol
-					if proto == "" {
-						proto = corev1.ProtocolTCP
-					}
-					why = append(why, fmt.Sprintf("host port %d/%s (container %s)", p.HostPort, proto, c.Name))
+	if h != nil {
+		for _, c := range h.Containers {
+			for _, p := range c.HostPorts {
+				proto := p.Protocol
+				if proto == "" {
+					proto = string(corev1.ProtocolTCP)
 				}
+				why = append(why, fmt.Sprintf("host port %d/%s (container %s)", p.Port, proto, c.Name))
 			}
 		}
 	}
