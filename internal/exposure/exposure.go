@@ -116,7 +116,7 @@ func Image(inv *inventory.Inventory, workloads []finding.ObjectRef) *finding.Exp
 // Needs are the inventory indexes Image reads: a rule that calls it lists them in its
 // Rule.Needs (so it runs after the load, with Services, Ingresses, NetworkPolicies and
 // RBAC objects indexed).
-var Needs = []inventory.AnyIndex{index}
+var Needs = []inventory.AnyIndex{index, netpol.Index}
 
 // index is the exposure model of an inventory. Building it only remembers the
 // inventory: the analyses are made on first use, so a scan without images running in
@@ -158,7 +158,7 @@ func (m *model) build() {
 	for _, o := range m.inv.Objects {
 		m.objects[o.Ref] = o // the last definition is the one applied
 	}
-	m.net = netpol.Build(m.inv, netpol.Options{})
+	m.net = inventory.Get(m.inv, netpol.Index)
 	m.routes = buildRoutes(m.inv)
 	m.ids = buildIdentities(m.inv)
 }
