@@ -94,6 +94,18 @@ func NetworkScore(level string) int {
 	return 0
 }
 
+// Formula is the formula in one paragraph, for rule documentation (the rationale of
+// a rule that reports exposures, docs/rules.md).
+const Formula = "Exposure score = network + identity + host, 0 to 11, per workload; an image scores its most exposed workload. " +
+	"Network: internet 4 (a NodePort or LoadBalancer Service or externalIPs selects the pods, an Ingress routes to such a Service, a hostPort, hostNetwork), " +
+	"cluster 2 (no NetworkPolicy isolates the pods for ingress, or one allows every source, an ipBlock or another namespace), " +
+	"namespace 1 (only pods of its namespace), none 0 (isolated, nothing allowed). " +
+	"Identity, when the pods mount a service account token: 4 for every permission cluster-wide or a cluster-wide path to it (escalate, bind, impersonate, nodes/proxy, client certificates), " +
+	"3 for those in a namespace or for reading secrets, creating pods, exec, creating tokens, admission control or PersistentVolumes cluster-wide (kube-system counts as cluster-wide), " +
+	"2 for reading secrets, creating pods, exec or tokens in a namespace, or writing RBAC or nodes cluster-wide, 1 for writing RBAC in a namespace. " +
+	"Host: 3 for a privileged or HostProcess container, hostPID, capabilities ALL, SYS_ADMIN, SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH or BPF, or a hostPath of / or a sensitive node directory; " +
+	"2 for hostIPC, another hostPath, or capabilities NET_ADMIN, SYS_PTRACE, SYS_BOOT, SYS_TIME, PERFMON, SYSLOG or SYS_RESOURCE; 1 for hostNetwork."
+
 // MaxScore is the highest score a workload can have.
 const MaxScore = 4 + maxIdentity + maxHost
 
