@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -42,6 +43,31 @@ func TestImage(t *testing.T) {
 		NetworkWhy: []string{"its pods are not known to the NetworkPolicy analysis (no pod template was read)"}, Score: 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("unknown workload: %+v", got)
+	}
+}
+
+// TestConcurrent: rules call Image from parallel workers; every call sees the same
+// exposures (run with -race).
+func TestConcurrent(t *testing.T) {
+	inv := load(t, filepath.Join("testdata", "cluster.yaml"))
+	refs := []finding.ObjectRef{web, api, worker, batch, metrics, cache, prober}
+	out := make([]*finding.Exposure, 8)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = Image(inv, refs[i%len(refs):])
+		}()
+	}
+	wg.Wait()
+	for i, e := range out {
+		if want := Image(inv, refs[i%len(refs):]); !reflect.DeepEqual(e, want) {
+			t.Errorf("call %d: %+v, want %+v", i, e, want)
+		}
+	}
+	if MaxScore != 11 {
+		t.Errorf("MaxScore %d, want 11 as documented", MaxScore)
 	}
 }
 
