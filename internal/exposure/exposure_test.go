@@ -45,7 +45,7 @@ var (
 func TestWorkloads(t *testing.T) {
 	inv := load(t, filepath.Join("testdata", "cluster.yaml"))
 	want := []finding.WorkloadExposure{
-		{Object: web, Network: Internet, NetworkWhy: []string{"LoadBalancer Service shop/web"},
+		{Object: web, Network: Internet, NetworkWhy: []string{"LoadBalancer Service shop/web (source ranges 203.0.113.0/24)"},
 			ServiceAccount: "shop/web", Identity: []string{"cluster-admin equivalent"},
 			Host: []string{"privileged container app"}, Score: 11},
 		{Object: api, Network: Internet, NetworkWhy: []string{"Ingress shop/public (Service shop/api)"},

@@ -73,7 +73,14 @@ func decodeService(o *inventory.Object) (service, bool) {
 	case corev1.ServiceTypeNodePort:
 		s.outside = append(s.outside, "NodePort Service "+s.name)
 	case corev1.ServiceTypeLoadBalancer:
-		s.outside = append(s.outside, "LoadBalancer Service "+s.name)
+		// A load balancer limited to some source ranges (or kept internal by a cloud
+		// annotation) is still reached from outside the cluster network: the reason
+		// names the ranges, the score does not guess who is in them.
+		lb := "LoadBalancer Service " + s.name
+		if len(svc.Spec.LoadBalancerSourceRanges) > 0 {
+			lb += " (source ranges " + strings.Join(svc.Spec.LoadBalancerSourceRanges, ", ") + ")"
+		}
+		s.outside = append(s.outside, lb)
 	case corev1.ServiceTypeExternalName:
 		return service{}, false
 	}
