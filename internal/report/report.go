@@ -99,10 +99,13 @@ type HistorySummary struct {
 var ProtectedKinds = []string{"SOPS", "SealedSecret", "ExternalSecret", "ClusterExternalSecret"}
 
 // New assembles a report and its summary. failOn < 0 means no severity fails the gate.
+// Findings that carry an exposure come first, the most exposed first; the others keep
+// their order.
 func New(version string, fs []finding.Finding, errs []finding.InputError, inputs, objects, workloads int, failOn finding.Severity, gate bool, rs []*rules.Rule) *Report {
 	if fs == nil {
 		fs = []finding.Finding{}
 	}
+	fs = orderByExposure(fs)
 	if errs == nil {
 		errs = []finding.InputError{}
 	}

@@ -20,7 +20,9 @@ const reset = "\x1b[0m"
 
 func init() { RegisterFormat(Format{Name: "text", Write: writeText}) }
 
-// writeText groups findings by object, in input order, each with file:line.
+// writeText groups findings by object, in the report's order (input order, the
+// findings that carry an exposure first), each with file:line; an image's exposure
+// is written under its heading.
 func writeText(out io.Writer, r *Report, opts Options) error {
 	w := bufio.NewWriter(out)
 	paint := func(s finding.Severity, text string) safetext.Raw {
@@ -89,6 +91,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			if runBy := imageRunBy(r, &f); runBy != "" {
 				safetext.Fprintf(w, "  %s\n", runBy)
 			}
+			writeExposureText(w, f.Exposure)
 		}
 		sev := paint(f.Severity, fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String())))
 		if img := f.Location.Image; img != nil {

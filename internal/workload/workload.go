@@ -130,7 +130,7 @@ var (
 )
 
 // Record records the pod facts of an object that runs pods and whose body is
-// decoded (PodLabelsFact, PodNetworkFact, PodIdentityFact), once.
+// decoded (PodLabelsFact, PodNetworkFact, PodIdentityFact, PodHostFact), once.
 func (f *Finder) Record(o *inventory.Object) {
 	if _, done := PodLabelsFact.Of(o); done {
 		return
@@ -139,6 +139,7 @@ func (f *Finder) Record(o *inventory.Object) {
 		PodLabelsFact.Set(o, l)
 		PodNetworkFact.Set(o, f.PodNetwork(o))
 		PodIdentityFact.Set(o, f.PodIdentity(o))
+		PodHostFact.Set(o, f.PodHost(o))
 	}
 }
 

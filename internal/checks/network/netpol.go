@@ -46,10 +46,9 @@ const (
 
 // indexNetPolicies is the NetworkPolicy model of the input (netpol.Model): every
 // valid policy compiled, namespaces with their labels, pod templates grouped into
-// classes, and which policy isolates which class.
-var indexNetPolicies = inventory.NewIndex("network-policy-model", []string{"NetworkPolicy"}, func(inv *inventory.Inventory) *netpol.Model {
-	return netpol.Build(inv, netpol.Options{})
-})
+// classes, and which policy isolates which class (netpol.Index, shared with the
+// exposure of images).
+var indexNetPolicies = netpol.Index
 
 func netpolFrameworks() rules.Frameworks {
 	return rules.Frameworks{CIS: []string{"5.3.2"}, NSA: []string{nsaNetPolicies}, Layer: layerCluster}
