@@ -164,7 +164,11 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		}
 		inputs = append(inputs, in)
 	}
-	im := &importer{db: db, ctx: ctx, opts: opts, sum: &ImportSummary{}}
+	// Staging transactions are not synced: only the final one, which makes them
+	// visible, must reach the disk (a database opened with NoSync, as the fuzz
+	// target does, is never synced).
+	syncing := !db.bolt.NoSync
+	im := &importer{db: db, ctx: ctx, opts: opts, sum: &ImportSummary{}, sync: syncing}
 	if im.opts.Now == nil {
 		im.opts.Now = time.Now
 	}
@@ -174,7 +178,7 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 	}
 	defer db.resetStaging() //nolint:errcheck // best effort: the next import resets it too
 	db.bolt.NoSync = true
-	defer func() { db.bolt.NoSync = false }()
+	defer func() { db.bolt.NoSync = !syncing }()
 	var err error
 	if inputs[0].kind == inputBundle {
 		err = im.bundle(inputs[0].path)
@@ -295,6 +299,7 @@ type importer struct {
 	opts ImportOptions
 	sum  *ImportSummary
 
+	sync         bool // sync the final transaction
 	tx           *bolt.Tx
 	batch, bytes int
 	prog         Progress
@@ -715,10 +720,12 @@ func (im *importer) commit(meta map[string]Source) error {
 		}
 		im.tx = nil
 	}
-	if err := im.db.bolt.Sync(); err != nil {
-		return err
+	if im.sync {
+		if err := im.db.bolt.Sync(); err != nil {
+			return err
+		}
+		im.db.bolt.NoSync = false
 	}
-	im.db.bolt.NoSync = false
 	var committed []Source
 	err := im.db.bolt.Update(func(tx *bolt.Tx) error {
 		committed = committed[:0]
