@@ -310,7 +310,8 @@ changed, added or removed record is refused. Standard output gets the SHA-256 of
 file itself in sha256sum's format: compare it on the other side (import prints it
 too), since whoever can change the bundle could also rewrite its manifest.`,
 		Example: `  palisade db export vulndb-bundle.zip > vulndb-bundle.zip.sha256
-  sha256sum -c vulndb-bundle.zip.sha256 && palisade db import vulndb-bundle.zip`,
+  sha256sum -c vulndb-bundle.zip.sha256
+  palisade db import vulndb-bundle.zip`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := f.openExisting(stderr)
