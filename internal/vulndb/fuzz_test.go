@@ -153,3 +153,10 @@ func BenchmarkLookup(b *testing.B) {
 		b.Fatal("nothing found")
 	}
 }
+
+// FuzzDecodeStored: whatever osv.Parse accepts, Lookup's decoder reads the same.
+func FuzzDecodeStored(f *testing.F) {
+	f.Add(rec(f, "GHSA-fuzz-0001", "2026-01-01T00:00:00Z", true, "npm/left-pad", "Debian:12/openssl"))
+	f.Add([]byte(`{"id":"x","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":null},{"fixed":"1"}]}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) { checkDecode(t, "fuzz", data) })
+}

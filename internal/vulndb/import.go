@@ -558,14 +558,15 @@ func (im *importer) add(s *stage, name string, data []byte) error {
 		im.problem(name, err)
 		return nil
 	}
-	var compact bytes.Buffer
-	compact.Grow(len(data))
-	if err := json.Compact(&compact, data); err != nil {
+	// Stored as Palisade read it (keys and events canonical, no duplicates, unknown
+	// fields dropped): Lookup's decoder then reads exactly what osv.Parse did.
+	stored, err := json.Marshal(rec)
+	if err != nil {
 		s.problems++
 		im.problem(name, err)
 		return nil
 	}
-	return im.put(s, rec, compact.Bytes())
+	return im.put(s, rec, stored)
 }
 
 // checkRecord refuses what the store cannot key: IDs and package names with NUL, IDs
