@@ -194,7 +194,7 @@ func (im *importer) bundle(path string) error {
 	if err != nil {
 		return err
 	}
-	zr, err := zip.OpenReader(path)
+	zr, err := openZip(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -218,7 +218,7 @@ func classify(path string) (input, error) {
 	}
 	in.kind = inputZip
 	zr, err := zip.NewReader(f, fi.Size())
-	if err != nil {
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return in, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, e := range zr.File {
@@ -243,7 +243,7 @@ func deriveSource(in input) string {
 	if in.kind != inputZip {
 		return sanitize(base)
 	}
-	zr, err := zip.OpenReader(in.path)
+	zr, err := openZip(in.path)
 	if err != nil {
 		return sanitize(base)
 	}
@@ -267,6 +267,16 @@ func deriveSource(in input) string {
 		}
 	}
 	return sanitize(base)
+}
+
+// openZip opens a zip file. Entry names are only names here (nothing is extracted):
+// a name that would leave a directory (zip.ErrInsecurePath) is not an error.
+func openZip(path string) (*zip.ReadCloser, error) {
+	zr, err := zip.OpenReader(path)
+	if errors.Is(err, zip.ErrInsecurePath) {
+		err = nil
+	}
+	return zr, err
 }
 
 // readEntry reads one zip entry within the bounds.
@@ -516,7 +526,7 @@ func (im *importer) dir(s *stage, root string) error {
 
 // zip reads an OSV zip export: every *.json entry is a record.
 func (im *importer) zip(s *stage, path string) error {
-	zr, err := zip.OpenReader(path)
+	zr, err := openZip(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

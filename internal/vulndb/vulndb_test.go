@@ -236,6 +236,12 @@ func TestImportZip(t *testing.T) {
 	if got := ids(t, db, software.NPM, "@scope/pkg"); !slices.Equal(got, []string{"npm/GHSA-2"}) {
 		t.Errorf("@scope/pkg: %v", got)
 	}
+	// Entry names that would leave a directory are names: nothing is extracted.
+	t.Setenv("GODEBUG", "zipinsecurepath=0")
+	odd := writeZip(t, filepath.Join(dir, "odd.zip"), map[string][]byte{"../x/GHSA-3.json": rec(t, "GHSA-3", "2026-01-02T00:00:00Z", false, "npm/left-pad")})
+	if sum := importPaths(t, db, ImportOptions{Source: "odd"}, odd); sum.Records != 1 {
+		t.Errorf("zip with a non-local name: %+v", sum)
+	}
 }
 
 // Directories are walked for *.json (hidden directories skipped), single files read;
