@@ -97,7 +97,7 @@ type input struct {
 	source string
 }
 
-// ValidSourceName reports why name cannot name a source ("" when it can): it is
+// ValidSourceName reports why name cannot name a source (nil when it can): it is
 // non-empty, at most 100 bytes, without '/', '\\' or control characters (it names
 // the directories of a bundle).
 func ValidSourceName(name string) error {
@@ -393,7 +393,9 @@ func (im *importer) stage(name string) *stage {
 	return s
 }
 
-func (im *importer) problem(file string, err error) {
+// problem records a file or record of stage s that could not be read.
+func (im *importer) problem(s *stage, file string, err error) {
+	s.problems++
 	im.sum.Malformed++
 	im.prog.Malformed++
 	if len(im.sum.Problems) < maxProblems {
@@ -453,7 +455,7 @@ func (im *importer) files(inputs []input) error {
 			if data, err = readFile(in.path); err == nil {
 				err = im.add(s, in.path, data)
 			} else {
-				im.problem(in.path, err)
+				im.problem(s, in.path, err)
 				err = nil
 			}
 		}
@@ -489,7 +491,7 @@ func (im *importer) dir(s *stage, root string) error {
 			if path == root {
 				return err
 			}
-			im.problem(path, err)
+			im.problem(s, path, err)
 			return nil
 		}
 		if e := ctxErr(im.ctx); e != nil {
@@ -517,7 +519,7 @@ func (im *importer) dir(s *stage, root string) error {
 		im.prog.Files++
 		data, err := readFile(path)
 		if err != nil {
-			im.problem(path, err)
+			im.problem(s, path, err)
 			return nil
 		}
 		return im.add(s, path, data)
@@ -546,7 +548,7 @@ func (im *importer) zip(s *stage, path string) error {
 		name := path + "!/" + e.Name
 		data, err := readEntry(e)
 		if err != nil {
-			im.problem(name, err)
+			im.problem(s, name, err)
 			continue
 		}
 		if err := im.add(s, name, data); err != nil {
@@ -564,16 +566,14 @@ func (im *importer) add(s *stage, name string, data []byte) error {
 		err = checkRecord(rec)
 	}
 	if err != nil {
-		s.problems++
-		im.problem(name, err)
+		im.problem(s, name, err)
 		return nil
 	}
 	// Stored as Palisade read it (keys and events canonical, no duplicates, unknown
 	// fields dropped): Lookup's decoder then reads exactly what osv.Parse did.
 	stored, err := json.Marshal(rec)
 	if err != nil {
-		s.problems++
-		im.problem(name, err)
+		im.problem(s, name, err)
 		return nil
 	}
 	return im.put(s, rec, stored)

@@ -318,6 +318,13 @@ func TestImportMalformed(t *testing.T) {
 	if got := ids(t, db, software.Golang, "example.com/m"); !slices.Equal(got, []string{"Go/GO-1"}) {
 		t.Errorf("after a failed re-import: %v", got)
 	}
+	// An empty directory replaces nothing either, and says so.
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	sum = importPaths(t, db, ImportOptions{Source: "Go"}, empty)
+	if sum.Malformed != 1 || len(sum.Problems) != 1 || sum.Problems[0].File != "empty" || len(sources(t, db)) != 1 {
+		t.Errorf("empty directory: %+v", sum)
+	}
 }
 
 // Withdrawn records are stored and counted, never returned.
