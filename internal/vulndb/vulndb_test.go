@@ -624,3 +624,37 @@ func compactRaw(r *osv.Record) {
 		}
 	}
 }
+
+// Lookups run while an import replaces the source they read: each sees the old or
+// the new records, never a mix or an error.
+func TestConcurrentLookup(t *testing.T) {
+	dir := t.TempDir()
+	one := write(t, filepath.Join(dir, "1", "GHSA-1.json"), rec(t, "GHSA-1", "2026-01-01T00:00:00Z", false, "npm/p"))
+	two := write(t, filepath.Join(dir, "2", "GHSA-2.json"), rec(t, "GHSA-2", "2026-01-01T00:00:00Z", false, "npm/p"))
+	db := openDB(t)
+	importPaths(t, db, ImportOptions{Source: "s"}, one)
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			recs, err := db.Lookup(software.NPM, "p")
+			if err != nil || len(recs) != 1 {
+				errs <- fmt.Errorf("lookup during an import: %v %d records", err, len(recs))
+				return
+			}
+		}
+	}()
+	for i := range 20 {
+		importPaths(t, db, ImportOptions{Source: "s"}, []string{one, two}[i%2])
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Error(err)
+	}
+}
