@@ -229,8 +229,9 @@ func classify(path string) (input, error) {
 	return in, nil
 }
 
-// deriveSource names a path's source: the ecosystem of the first record of a zip
-// (osv.dev's per-ecosystem export), else the directory or file name.
+// deriveSource names a path's source: the ecosystem of an osv.dev export (the one
+// ecosystem base its first records name; osv.dev's export of every ecosystem is named
+// by its file), else the directory or file name.
 func deriveSource(in input) string {
 	base := filepath.Base(filepath.Clean(in.path))
 	if in.kind == inputDir {
@@ -248,6 +249,7 @@ func deriveSource(in input) string {
 		return sanitize(base)
 	}
 	defer zr.Close()
+	var bases []string
 	for i, e := range zr.File {
 		if i >= 100 {
 			break
@@ -260,11 +262,14 @@ func deriveSource(in input) string {
 		if err != nil {
 			continue
 		}
-		for _, a := range rec.Affected {
-			if eco, _ := osv.ParseEcosystem(a.Package.Ecosystem); eco.Base != "" {
-				return sanitize(eco.Base)
+		for _, b := range ecosystemBases(rec) {
+			if !slices.Contains(bases, b) {
+				bases = append(bases, b)
 			}
 		}
+	}
+	if len(bases) == 1 {
+		return sanitize(bases[0])
 	}
 	return sanitize(base)
 }

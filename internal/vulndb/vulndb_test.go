@@ -236,6 +236,14 @@ func TestImportZip(t *testing.T) {
 	if got := ids(t, db, software.NPM, "@scope/pkg"); !slices.Equal(got, []string{"npm/GHSA-2"}) {
 		t.Errorf("@scope/pkg: %v", got)
 	}
+	// An export of several ecosystems is named by its file.
+	mixed := writeZip(t, filepath.Join(dir, "everything.zip"), map[string][]byte{
+		"GHSA-4.json":  rec(t, "GHSA-4", "2026-01-02T00:00:00Z", false, "npm/a"),
+		"PYSEC-4.json": rec(t, "PYSEC-4", "2026-01-02T00:00:00Z", false, "PyPI/a"),
+	})
+	if sum := importPaths(t, db, ImportOptions{}, mixed); len(sum.Sources) != 1 || sum.Sources[0].Name != "everything" {
+		t.Errorf("export of two ecosystems: %+v", sum)
+	}
 	// Entry names that would leave a directory are names: nothing is extracted.
 	t.Setenv("GODEBUG", "zipinsecurepath=0")
 	odd := writeZip(t, filepath.Join(dir, "odd.zip"), map[string][]byte{"../x/GHSA-3.json": rec(t, "GHSA-3", "2026-01-02T00:00:00Z", false, "npm/left-pad")})
