@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-k8s/palisade/internal/osv/osvtest"
 	"github.com/palisade-k8s/palisade/internal/software"
 )
 
@@ -159,4 +160,26 @@ func FuzzDecodeStored(f *testing.F) {
 	f.Add(rec(f, "GHSA-fuzz-0001", "2026-01-01T00:00:00Z", true, "npm/left-pad", "Debian:12/openssl"))
 	f.Add([]byte(`{"id":"x","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":null},{"fixed":"1"}]}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { checkDecode(t, "fuzz", data) })
+}
+
+// BenchmarkLookupGoStdlib looks up the heaviest package of the real Go database: the
+// standard library (about 180 large records).
+func BenchmarkLookupGoStdlib(b *testing.B) {
+	dir := osvtest.GoVulnDB(b)
+	path := filepath.Join(b.TempDir(), "v.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Import(context.Background(), []string{dir}, ImportOptions{Source: "Go"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		recs, err := db.Lookup(software.Golang, "stdlib")
+		if err != nil || len(recs) < 100 {
+			b.Fatal(len(recs), err)
+		}
+	}
+	db.Close()
 }
