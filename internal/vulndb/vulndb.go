@@ -142,7 +142,7 @@ func Open(path string, opts Options) (*DB, error) {
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%s: locked by another process (an import?) for more than %s", path, timeout)
+			return nil, fmt.Errorf("%s: locked by another palisade process (an import, or a scan reading it) for more than %s", path, timeout)
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
