@@ -121,7 +121,7 @@ func sanitize(name string) string {
 		return r
 	}, name)
 	if len(name) > 100 {
-		name = name[:100]
+		name = strings.ToValidUTF8(name[:100], "")
 	}
 	if name == "" || name == "." || name == ".." {
 		return "default"

@@ -502,11 +502,11 @@ func TestWrongSchema(t *testing.T) {
 }
 
 func TestSourceNames(t *testing.T) {
-	for _, bad := range []string{"", "a/b", `a\b`, "a\nb", "..", strings.Repeat("x", 101)} {
+	for _, bad := range []string{"", "a/b", `a\b`, "a\nb", "..", strings.Repeat("x", 101), strings.Repeat("é", 60)} {
 		if ValidSourceName(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
-		if err := ValidSourceName(sanitize(bad)); err != nil {
+		if err := ValidSourceName(sanitize(bad)); err != nil || !utf8.ValidString(sanitize(bad)) {
 			t.Errorf("sanitize(%q) = %q: %v", bad, sanitize(bad), err)
 		}
 	}
