@@ -56,8 +56,8 @@ and its SHA-256 printed, to compare with what export printed).
 Each path belongs to a source: --source NAME, else the ecosystem of an osv.dev
 export, else the directory or file name. Importing a source again replaces all its
 records at once; other sources stay. A record that cannot be read is reported with
-its file (and zip entry, and line) and skipped; a source whose paths yield no valid
-record is left as it was.
+its file (and zip entry, and line) and skipped; a source with a path that cannot be
+read (missing, a truncated download) or without any valid record is left as it was.
 
 Progress goes to standard error: redrawn on a terminal, else one summary line.
 

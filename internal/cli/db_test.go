@@ -103,6 +103,12 @@ func TestDBImportInputErrors(t *testing.T) {
 		!strings.Contains(r.stderr, "palisade: imported 1 record (0 withdrawn) from 2 files into source mine; 1 skipped (") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	missing := filepath.Join(dir, "all.zip")
+	r = run(t, nil, "db", "import", good, missing, "--db", filepath.Join(dir, "x.db"))
+	if r.code != ExitInputErrors || !strings.Contains(r.stderr, "palisade: skipped: "+missing+": stat: no such file or directory\n") ||
+		!strings.Contains(r.stderr, `source "all" not replaced`) || !strings.Contains(r.stderr, "into source GHSA-aaaa-bbbb-cccc;") {
+		t.Errorf("missing path: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	bundle := filepath.Join(dir, "b.zip")
 	if r := run(t, nil, "db", "export", bundle, "--db", db); r.code != 0 {
 		t.Fatal(r.stderr)

@@ -95,7 +95,14 @@ type input struct {
 	path   string
 	kind   inputKind
 	source string
+	err    error // the path cannot be read
 }
+
+// pathError is a path that cannot be read as a whole (missing, not a zip after
+// all, too many entries): a problem that keeps its source as it was.
+type pathError struct{ err error }
+
+func (e *pathError) Error() string { return e.err.Error() }
 
 // ValidSourceName reports why name cannot name a source (nil when it can): it is
 // non-empty, at most 100 bytes, without '/', '\\' or control characters (it names
@@ -131,10 +138,11 @@ func sanitize(name string) string {
 
 // Import streams OSV records from paths (zip exports, directories walked for *.json,
 // single JSON records, bundles written by Export) into the database, each source
-// replaced atomically. A bundle is imported alone. A source whose paths yield no
-// valid record is not replaced (a Problem says so). The error is for what stops the
-// whole import (a path that cannot be read, a tampered bundle, the context); records
-// that cannot be read are Problems of the summary.
+// replaced atomically. A bundle is imported alone. A path that cannot be read, and a
+// record that cannot, is a Problem of the summary; a source with a path that cannot
+// be read, or whose paths yield no valid record, is not replaced (a Problem says
+// so). The error is for what stops the whole import: a bundle that cannot be read or
+// fails its digest, the database, the context.
 func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*ImportSummary, error) {
 	if db.readOnly {
 		return nil, errReadOnly
@@ -153,7 +161,7 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 	for _, p := range paths {
 		in, err := classify(p)
 		if err != nil {
-			return nil, err
+			in.err = err
 		}
 		if in.kind == inputBundle && (len(paths) > 1 || opts.Source != "") {
 			return nil, fmt.Errorf("%s: a bundle is imported alone, without --source", p)
@@ -327,6 +335,7 @@ type importer struct {
 type stage struct {
 	src      Source
 	problems int
+	failed   bool // a path could not be read: the source is not replaced
 }
 
 func (db *DB) resetStaging() error {
@@ -447,11 +456,13 @@ func (im *importer) files(inputs []input) error {
 		s.src.Origin = append(s.src.Origin, filepath.Base(filepath.Clean(in.path)))
 		im.prog.Path = in.path
 		im.progress(false)
-		var err error
-		switch in.kind {
-		case inputDir:
+		err := in.err
+		switch {
+		case err != nil:
+			err = &pathError{err}
+		case in.kind == inputDir:
 			err = im.dir(s, in.path)
-		case inputZip:
+		case in.kind == inputZip:
 			err = im.zip(s, in.path)
 		default:
 			im.sum.Files++
@@ -463,6 +474,16 @@ func (im *importer) files(inputs []input) error {
 				im.problem(s, in.path, err)
 				err = nil
 			}
+		}
+		var pe *pathError
+		if errors.As(err, &pe) {
+			s.failed = true
+			err = pe.err
+			if fe := (*fs.PathError)(nil); errors.As(err, &fe) && fe.Path == in.path {
+				err = fmt.Errorf("%s: %w", fe.Op, fe.Err)
+			}
+			im.problem(s, in.path, err)
+			continue
 		}
 		if err != nil {
 			return err
@@ -494,7 +515,7 @@ func (im *importer) dir(s *stage, root string) error {
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if path == root {
-				return err
+				return &pathError{err}
 			}
 			im.problem(s, path, err)
 			return nil
@@ -513,7 +534,7 @@ func (im *importer) dir(s *stage, root string) error {
 			return nil
 		}
 		if n++; n > MaxEntries {
-			return fmt.Errorf("%s: more than %d files", root, MaxEntries)
+			return &pathError{fmt.Errorf("more than %d files", MaxEntries)}
 		}
 		if !d.Type().IsRegular() {
 			if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
@@ -535,11 +556,11 @@ func (im *importer) dir(s *stage, root string) error {
 func (im *importer) zip(s *stage, path string) error {
 	zr, err := openZip(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return &pathError{err}
 	}
 	defer zr.Close()
 	if len(zr.File) > MaxEntries {
-		return fmt.Errorf("%s: %d entries (limit %d)", path, len(zr.File), MaxEntries)
+		return &pathError{fmt.Errorf("%d entries (limit %d)", len(zr.File), MaxEntries)}
 	}
 	for _, e := range zr.File {
 		if err := ctxErr(im.ctx); err != nil {
@@ -750,6 +771,10 @@ func (im *importer) commit(meta map[string]Source) error {
 		records, index, sources := tx.Bucket(bucketRecords), tx.Bucket(bucketIndex), tx.Bucket(bucketSources)
 		for _, name := range im.order {
 			s := im.staged[name]
+			if s.failed {
+				im.sum.Problems = append(im.sum.Problems, Problem{File: strings.Join(s.src.Origin, ", "), Err: fmt.Errorf("a path could not be read: source %q not replaced", name)})
+				continue
+			}
 			if s.src.Records == 0 {
 				if meta == nil {
 					im.sum.Problems = append(im.sum.Problems, Problem{File: strings.Join(s.src.Origin, ", "), Err: fmt.Errorf("no valid OSV record: source %q not replaced", name)})

@@ -335,6 +335,29 @@ func TestImportMalformed(t *testing.T) {
 	}
 }
 
+// A path that cannot be read is a problem; its source stays as it was, the others
+// are imported.
+func TestImportPathErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := write(t, filepath.Join(dir, "good", "GHSA-1.json"), rec(t, "GHSA-1", "2026-01-01T00:00:00Z", false, "npm/p"))
+	db := openDB(t)
+	importPaths(t, db, ImportOptions{Source: "X"}, good)
+	zipData, _ := os.ReadFile(writeZip(t, filepath.Join(dir, "full.zip"), map[string][]byte{"GHSA-2.json": rec(t, "GHSA-2", "2026-01-01T00:00:00Z", false, "npm/p")}))
+	truncated := write(t, filepath.Join(dir, "truncated.zip"), zipData[:len(zipData)/2])
+	missing := filepath.Join(dir, "missing.zip")
+	sum := importPaths(t, db, ImportOptions{Source: "X"}, filepath.Join(dir, "good"), truncated)
+	if len(sum.Sources) != 0 || sum.Malformed != 1 || len(sum.Problems) != 2 || sum.Problems[0].File != truncated || !strings.Contains(sum.Problems[1].Error(), `source "X" not replaced`) {
+		t.Errorf("truncated zip: %+v", sum)
+	}
+	sum = importPaths(t, db, ImportOptions{}, filepath.Join(dir, "good"), missing)
+	if len(sum.Sources) != 1 || sum.Sources[0].Name != "good" || sum.Problems[0].Error() != missing+": stat: no such file or directory" {
+		t.Errorf("missing path: %+v", sum)
+	}
+	if got := ids(t, db, software.NPM, "p"); !slices.Equal(got, []string{"X/GHSA-1", "good/GHSA-1"}) {
+		t.Errorf("lookup: %v", got)
+	}
+}
+
 // Withdrawn records are stored and counted, never returned.
 func TestImportWithdrawn(t *testing.T) {
 	dir := t.TempDir()
