@@ -195,7 +195,9 @@ func explainExtra(records map[string]*goRecord, f goFinding, goos, goarch string
 	return whyPlatform, nil
 }
 
-func platformIncludes(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+func platformIncludes(list []string, v string) bool {
+	return len(list) == 0 || slices.Contains(list, v)
+}
 
 // goRecord is what the test reads of a Go database record.
 type goRecord struct {
