@@ -94,14 +94,21 @@ func TestGovulncheckDifferential(t *testing.T) {
 	// Palisade: the Go cataloger, the store, the matcher.
 	got, records := palisadeGo(t, osvDir, filepath.Dir(bins[0]))
 
-	have := map[[3]string]bool{}
+	have := map[[3]string]goFinding{}
 	for _, f := range got {
-		have[[3]string{f.Binary, f.Module, f.ID}] = true
+		have[[3]string{f.Binary, f.Module, f.ID}] = f
 	}
 	for _, w := range want {
-		k := [3]string{w.Binary, w.Module, w.ID}
-		if !have[k] {
+		f, ok := have[[3]string{w.Binary, w.Module, w.ID}]
+		switch {
+		case !ok:
 			t.Errorf("govulncheck reports %s (fixed %q), Palisade does not", w, w.Fixed)
+		case f.Version != w.Version:
+			t.Errorf("%s: Palisade reports version %s", w, f.Version)
+		case w.Fixed != "" && !slices.Contains(strings.Split(f.Fixed, ","), strings.TrimPrefix(w.Fixed, "v")):
+			// govulncheck names the latest fix; Palisade lists every version that
+			// leaves a matched range (without the "v" of the database's ranges).
+			t.Errorf("%s: govulncheck's fix %s is not among Palisade's fixed versions %q", w, w.Fixed, f.Fixed)
 		}
 	}
 	reported := map[[3]string]bool{}
