@@ -5,15 +5,18 @@ package vuln_test
 // real packages of that root filesystem and exercise what Debian matching must get
 // right (source vs binary names, epochs, "~", binNMU binaries evaluated by their source
 // version, last_affected, another release, an Ubuntu record, alias merging); the
-// store imports them and the matcher must find exactly debianWant.
+// store imports them and the matcher must find exactly what testdata/debian-want.json lists.
 //
 // The versions in the records are chosen against bookworm's (see each record's
-// summary); the archive moves on, so a failure here first compares debianWant with
+// summary); the archive moves on, so a failure here first lists the packages involved from
 // the root filesystem's ground truth (dpkg-query.tsv beside it).
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,23 +32,22 @@ import (
 	"github.com/palisade-k8s/palisade/internal/vulndb"
 )
 
-// debianWant is, per record of testdata/debian, the binary packages of the root
-// filesystem it must match; a record with none must match nothing.
-var debianWant = map[string][]string{
-	"DEBIAN-CVE-2099-0001": {"libssl3", "openssl"},
-	"DSA-9901-1":           {"libssl3", "openssl"},
-	"DEBIAN-CVE-2099-0002": nil, // a binary package name
-	"DEBIAN-CVE-2099-0003": nil, // fixed without the epoch
-	"DEBIAN-CVE-2099-0004": {"login", "passwd"},
-	"DEBIAN-CVE-2099-0005": {"debianutils"},
-	"DEBIAN-CVE-2099-0006": nil, // fixed in exactly the installed version
-	"DEBIAN-CVE-2099-0007": {"e2fsprogs", "libcom-err2", "libext2fs2", "libss2", "logsave"},
-	"DEBIAN-CVE-2099-0009": nil, // Debian 11
-	"UBUNTU-CVE-2099-0010": nil, // Ubuntu
-	"DEBIAN-CVE-2099-0011": {"libc-bin", "libc6"},
-	"DEBIAN-CVE-2099-0012": nil, // unfixed in Debian 11 only
-	"DEBIAN-CVE-2099-0013": {"diffutils"},
-	"DEBIAN-CVE-2099-0014": nil, // last affected before the installed version
+// debianWantFile is, per record of testdata/debian, the binary packages of the root
+// filesystem it must match (an empty list: nothing), the reasons in each record's
+// summary; the CLI test (internal/cli) reads it too.
+var debianWantFile = filepath.Join("testdata", "debian-want.json")
+
+func readDebianWant(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(debianWantFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string][]string
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("%s: %v", debianWantFile, err)
+	}
+	return want
 }
 
 // debianFixtures is testdata/debian.
@@ -75,6 +77,7 @@ func TestDebianFixtures(t *testing.T) {
 		}
 		ids = append(ids, r.ID)
 	}
+	debianWant := readDebianWant(t)
 	var want []string
 	for id := range debianWant {
 		want = append(want, id)
@@ -91,6 +94,7 @@ func TestDebianFixtures(t *testing.T) {
 // and the unfixed vulnerabilities.
 func TestDebianRootFS(t *testing.T) {
 	rootfs := imagetest.DebianRootFS(t)
+	debianWant := readDebianWant(t)
 	ctx := context.Background()
 
 	db, err := vulndb.Open(filepath.Join(t.TempDir(), "vulndb.db"), vulndb.Options{})
@@ -201,5 +205,83 @@ func debTruth(t *testing.T, rootfs string) func([]string) string {
 			}
 		}
 		return b.String()
+	}
+}
+
+// TestDebianWantByDpkg derives the expected set of testdata/debian-want.json
+// independently of Palisade: the root filesystem's ground truth (dpkg-query's source
+// package and source version of each binary package) evaluated against each Debian 12
+// range with `dpkg --compare-versions`, the reference of the dpkg order. When the
+// archive moves on and a record no longer says what its summary says, this names it.
+func TestDebianWantByDpkg(t *testing.T) {
+	rootfs := imagetest.DebianRootFS(t)
+	dpkg, err := exec.LookPath("dpkg")
+	if err != nil {
+		t.Skip("no dpkg to compare versions with")
+	}
+	pkgs, err := imagetest.DpkgTruth(rootfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp := func(a, op, b string) bool {
+		err := exec.Command(dpkg, "--compare-versions", a, op, b).Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	want := readDebianWant(t)
+	names, _ := filepath.Glob(filepath.Join(debianFixtures, "*.json"))
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			ID       string
+			Affected []struct {
+				Package struct{ Ecosystem, Name string }
+				Ranges  []struct {
+					Events []map[string]string
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got []string
+		for _, p := range pkgs {
+			if !p.Installed() {
+				continue
+			}
+			for _, a := range r.Affected {
+				if a.Package.Ecosystem != "Debian:12" || a.Package.Name != p.SourceName {
+					continue
+				}
+				in := false
+				for _, rg := range a.Ranges {
+					affected := false
+					for _, e := range rg.Events { // in order in these records
+						switch {
+						case e["introduced"] != "":
+							affected = e["introduced"] == "0" || cmp(p.SourceVersion, "ge", e["introduced"])
+						case e["fixed"] != "":
+							affected = affected && cmp(p.SourceVersion, "lt", e["fixed"])
+						case e["last_affected"] != "":
+							affected = affected && cmp(p.SourceVersion, "le", e["last_affected"])
+						}
+					}
+					in = in || affected
+				}
+				if in && !slices.Contains(got, p.Name) {
+					got = append(got, p.Name)
+				}
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want[r.ID]) {
+			t.Errorf("%s: dpkg --compare-versions over the ground truth gives %v, %s lists %v", r.ID, got, debianWantFile, want[r.ID])
+		}
 	}
 }
