@@ -156,6 +156,9 @@ func checkNonTrivial(t *testing.T, want []goFinding) {
 		}
 		if w.Module == "stdlib" {
 			kinds[w.Binary]["stdlib"]++
+			if w.Binary == "vulnapp-"+goOldToolchain && w.Version != "v"+strings.TrimPrefix(goOldToolchain, "go") {
+				t.Errorf("%s: the standard library is %s: not built with %s", w.Binary, w.Version, goOldToolchain)
+			}
 		} else {
 			kinds[w.Binary]["module"]++
 		}
