@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/palisade-k8s/palisade/internal/imagetest"
 	"github.com/palisade-k8s/palisade/internal/osv"
 	"github.com/palisade-k8s/palisade/internal/osv/osvtest"
 	"github.com/palisade-k8s/palisade/internal/software"
@@ -318,5 +320,34 @@ func TestTables(t *testing.T) {
 	}
 	if thousands(200000) != "200,000" || thousands(999) != "999" || thousands(1234567) != "1,234,567" {
 		t.Error("thousands")
+	}
+}
+
+// TestGovulncheckOnGoApp: govulncheck reads the converted Go database offline and
+// reports, on the test image's Go binary (golang.org/x/text v0.3.0, among others),
+// the advisories of its modules. It needs govulncheck: PALISADE_GOVULNCHECK, as
+// hack/govulncheck.sh prints it (make test sets it).
+func TestGovulncheckOnGoApp(t *testing.T) {
+	gv := os.Getenv("PALISADE_GOVULNCHECK")
+	if gv == "" {
+		t.Skip("PALISADE_GOVULNCHECK not set (hack/govulncheck.sh)")
+	}
+	records, err := readRecords(osvtest.GoVulnDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := imagetest.GoApp(t, "amd64")
+	dir := t.TempDir()
+	if err := writeGovulncheckDB(dir, records); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := govulncheckIDs([]string{gv, "-mode", "binary", "-scan", "module", "-db", "file://" + dir, "-format", "json", bin.File})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("govulncheck: %v", ids)
+	// GO-2021-0113: golang.org/x/text/language, out-of-bounds read, fixed in 0.3.7.
+	if !slices.Contains(ids, "GO-2021-0113") {
+		t.Errorf("govulncheck reports %v, not GO-2021-0113", ids)
 	}
 }
