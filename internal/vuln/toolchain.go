@@ -1,0 +1,60 @@
+package vuln
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The Go database names the standard library "stdlib" (and the go command
+// "toolchain") and writes their versions as semantic versions; a toolchain reports
+// itself as "go1.22.1", "go1.21" (the first release of 1.21 before the ".0" naming),
+// "go1.22rc1", with build tags after a space ("go1.22.1 X:boringcrypto").
+
+// isToolchain reports whether a Go module name is the toolchain's.
+func isToolchain(name string) bool { return name == "stdlib" || name == "toolchain" }
+
+// goTag is a Go release tag: major.minor, the patch, a prerelease and its number.
+var goTag = regexp.MustCompile(`^go(\d+\.\d+)(\.\d+|)((beta|rc|-pre)(\d+))?$`)
+
+// goTagToSemver converts a Go toolchain version to the semantic version the Go
+// vulnerability database uses, as govulncheck does (golang.org/x/vuln
+// internal/semver.GoTagToSemver): "go1.22.1" -> "v1.22.1", "go1.21" -> "v1.21.0",
+// "go1.22rc1" -> "v1.22.0-rc.1", "go1" -> "v1.0.0". A vendor suffix after the release
+// ("go1.20.4-bigcorp", which govulncheck does not convert) is dropped, as the Go binary
+// cataloger does: the release is what the code is. "" when it is not a release (a
+// development toolchain, "devel go1.23-abc").
+func goTagToSemver(tag string) string {
+	f := strings.Fields(tag)
+	if len(f) == 0 {
+		return ""
+	}
+	tag = f[0]
+	if tag == "go1" {
+		return "v1.0.0"
+	}
+	m := goTag.FindStringSubmatch(tag)
+	if m == nil {
+		if i := strings.IndexByte(tag, '-'); i > 0 {
+			m = goTag.FindStringSubmatch(tag[:i])
+		}
+		if m == nil {
+			return ""
+		}
+	}
+	if m[1] == "1.0" {
+		return "" // "go1.0" was never a tag; govulncheck refuses it too
+	}
+	v := "v" + m[1]
+	if m[2] != "" {
+		v += m[2]
+	} else {
+		v += ".0"
+	}
+	if m[3] != "" {
+		if !strings.HasPrefix(m[4], "-") {
+			v += "-"
+		}
+		v += m[4] + "." + m[5]
+	}
+	return v
+}
