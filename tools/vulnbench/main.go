@@ -21,6 +21,11 @@
 //     layout), against Palisade on the same Go binaries: time, peak RSS and the
 //     advisories each reports.
 //
+// Everything that reads records, images or databases runs in tools/vulnbench/child
+// (built into the work directory first), one process per measurement: the peak RSS
+// wait4 reports for a child is at least its parent's, so this process imports none of
+// Palisade's packages and stays small.
+//
 // The result is Markdown for docs/BENCHMARKS.md, written between
 // <!-- vulnbench:begin ... --> and <!-- vulnbench:end --> in -doc when the document
 // has those markers, else printed. `make bench` runs it.
@@ -35,18 +40,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/palisade-k8s/palisade/internal/image"
-	"github.com/palisade-k8s/palisade/internal/imagetest"
-	"github.com/palisade-k8s/palisade/internal/osv/osvtest"
-	"github.com/palisade-k8s/palisade/internal/software"
-	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/tools/internal/benchrun"
 	"github.com/palisade-k8s/palisade/tools/internal/docsection"
+	"github.com/palisade-k8s/palisade/tools/vulnbench/internal/protocol"
 )
+
+// vulnDBModule is the Go vulnerability database the benchmark imports: the one the
+// tests read (internal/osv/vulnDBModule; a test holds the two equal).
+const vulnDBModule = "golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018"
 
 func main() {
 	o := options{}
@@ -58,17 +62,8 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 3, "runs per timing (the best wall time is kept; a run over a minute is not repeated)")
 	flag.StringVar(&o.doc, "doc", "", "document whose vulnbench section to rewrite (else print it)")
 	flag.StringVar(&o.work, "work", "", "directory for the databases and reports (default: a temporary one, removed)")
-	flag.StringVar(&o.child, "child", "", "internal: run one measured child (match or scan)")
-	flag.StringVar(&o.db, "db", "", "internal: the child's database")
-	flag.StringVar(&o.inventory, "inventory", "", "internal: the match child's inventory (JSON)")
 	flag.Parse()
-	var err error
-	if o.child != "" {
-		err = child(o.child, o.db, o.inventory, o.rootfs)
-	} else {
-		err = run(o)
-	}
-	if err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "vulnbench:", err)
 		os.Exit(1)
 	}
@@ -77,7 +72,6 @@ func main() {
 type options struct {
 	palisade, govulncheck, rootfs, doc, work string
 	records, packages, runs                  int
-	child, db, inventory                     string
 }
 
 func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, "vulnbench: "+format+"\n", a...) }
@@ -101,7 +95,7 @@ type importRun struct {
 type matchRun struct {
 	db  *database
 	m   benchrun.Measurement
-	rep childReport
+	rep protocol.Match
 }
 
 // peerRun is one tool on one Go binary.
@@ -116,13 +110,6 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	if out, err := exec.Command(pal, "db", "--help").CombinedOutput(); err != nil {
-		return fmt.Errorf("%s db: %v: %.500s (make build; palisade db comes with the vulnerability database)", pal, err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	work := o.work
 	if work == "" {
 		if work, err = os.MkdirTemp("", "vulnbench-"); err != nil {
@@ -132,63 +119,57 @@ func run(o options) error {
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
+	// The children: everything that reads records, images or databases runs in
+	// tools/vulnbench/child, so this process stays small (see protocol).
+	self := filepath.Join(work, "vulnbench-child")
+	progress("building tools/vulnbench/child")
+	if out, err := exec.Command("go", "build", "-o", self, "./tools/vulnbench/child").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./tools/vulnbench/child: %v\n%s", err, out)
+	}
+	imp := importer{pal: pal}
+	if out, err := exec.Command(pal, "db", "import", "--help").CombinedOutput(); err != nil {
+		progress("%s has no db import command (%v: %.200s): importing in a child (vulndb.Import) instead", pal, err, out)
+		imp = importer{self: self}
+	}
 
 	goDB, err := goVulnDB()
 	if err != nil {
 		return err
 	}
-	goRecords, err := readRecords(goDB)
+	// 1. The whole Go database, imported on its own (the parent holds no records:
+	// the peak RSS wait4 gives a child includes its parent's at the fork, so
+	// everything large is prepared in a child of its own).
+	goCount, err := countJSON(goDB)
 	if err != nil {
 		return err
 	}
-	progress("the Go vulnerability database: %d records in %s", len(goRecords), goDB)
-
-	// 1. The whole Go database, imported on its own.
-	goOnly := &database{title: "Go database", path: filepath.Join(work, "go.db"), records: len(goRecords)}
+	progress("the Go vulnerability database: %d records in %s", goCount, goDB)
+	goOnly := &database{title: "Go database", path: filepath.Join(work, "go.db"), records: goCount}
 	progress("importing the Go database (best of %d)", o.runs)
-	m, err := importBest(o.runs, pal, goOnly.path, "Go", goDB)
+	m, err := imp.best(o.runs, goOnly.path, "Go", goDB)
 	if err != nil {
 		return err
 	}
-	goOnly.imports = append(goOnly.imports, importRun{what: "Go database (`data/osv`, a directory of JSON files)", records: len(goRecords), m: m})
+	goOnly.imports = append(goOnly.imports, importRun{what: "Go database (`data/osv`, a directory of JSON files)", records: goCount, m: m})
 
-	// 2. The inventory: the test image, then real Go module names.
-	set, goBin, err := testImage(o)
+	// 2. The test image (in the prepare child too), the inventory, the synthesised
+	// records and govulncheck's database.
+	progress("cataloguing the test image, synthesising the inventory and the records")
+	pm, err := benchrun.Best(1, benchrun.Command{Argv: []string{self, "-mode", "prepare", "-work", work, "-godb", goDB, "-rootfs", o.rootfs,
+		"-records", fmt.Sprint(o.records), "-packages", fmt.Sprint(o.packages)}})
 	if err != nil {
 		return err
 	}
-	inv, err := catalogLayout(set.Layout)
-	if err != nil {
+	var p protocol.Prepared
+	if err := protocol.Parse(pm.Stderr, &p); err != nil {
 		return err
 	}
-	real := len(inv.Packages)
-	realBy := countBy(inv)
-	added := synthPackages(inv, goRecords, o.packages)
-	invPath := filepath.Join(work, "inventory.json")
-	if err := writeFile(invPath, inv); err != nil {
-		return err
-	}
-	progress("inventory: %d packages of the test image (%s) and %d synthesised from the Go database's module paths", real, realBy, added)
+	progress("inventory: %d packages of the test image (%s) and %d synthesised from the Go database's module paths", p.Real, p.RealBy, p.Added)
 
 	// 3. The two databases.
-	osRecs := osRecords(inv)
-	synthZips, err := writeZips(work, "os", len(osRecs), 50_000, func(i int) map[string]any { return osRecs[i] })
-	if err != nil {
-		return err
-	}
-	base := len(goRecords) + len(osRecs)
+	base := p.GoRecords + p.OSRecords
 	small := &database{title: fmt.Sprintf("%s records", thousands(base)), path: filepath.Join(work, "small.db"), records: base}
-	large := &database{path: filepath.Join(work, "large.db")}
-	originals := append(slices.Clone(goRecords), osRecs...)
-	replicas := max(o.records-base, 0)
-	progress("writing %d replicas into OSV zip exports", replicas)
-	replicaZips, err := writeZips(work, "replicas", replicas, 50_000, func(i int) map[string]any {
-		return replica(originals[i%len(originals)], i/len(originals)+1)
-	})
-	if err != nil {
-		return err
-	}
-	large.records = base + replicas
+	large := &database{path: filepath.Join(work, "large.db"), records: base + p.Replicas}
 	large.title = fmt.Sprintf("%s records", thousands(large.records))
 	for _, d := range []*database{small, large} {
 		steps := []struct {
@@ -196,19 +177,19 @@ func run(o options) error {
 			records      int
 			paths        []string
 		}{
-			{"Go database", "Go", len(goRecords), []string{goDB}},
-			{"Debian and npm records (zip)", "OS", len(osRecs), synthZips},
+			{"Go database", "Go", p.GoRecords, []string{goDB}},
+			{"Debian and npm records (zip)", "OS", p.OSRecords, p.OSZips},
 		}
 		if d == large {
 			steps = append(steps, struct {
 				what, source string
 				records      int
 				paths        []string
-			}{fmt.Sprintf("replicas (%d zip files)", len(replicaZips)), "replicas", replicas, replicaZips})
+			}{fmt.Sprintf("replicas (%d zip files)", len(p.ReplicaZips)), "replicas", p.Replicas, p.ReplicaZips})
 		}
 		for _, s := range steps {
 			progress("%s: importing the %s", d.title, s.what)
-			m, err := benchrun.Best(1, benchrun.Command{Argv: append([]string{pal, "db", "import", "--db", d.path, "--source", s.source}, s.paths...)})
+			m, err := benchrun.Best(1, imp.command(d.path, s.source, s.paths))
 			if err != nil {
 				return err
 			}
@@ -216,20 +197,20 @@ func run(o options) error {
 			d.imports = append(d.imports, importRun{what: s.what, records: s.records, m: m})
 		}
 	}
-	for _, z := range append(synthZips, replicaZips...) {
+	for _, z := range append(p.OSZips, p.ReplicaZips...) {
 		os.Remove(z)
 	}
 
 	// 4. Matching the inventory against both.
 	var matches []matchRun
 	for _, d := range []*database{small, large} {
-		progress("matching %d packages against the %s database (best of %d)", len(inv.Packages), d.title, o.runs)
-		m, err := benchrun.Best(o.runs, benchrun.Command{Argv: []string{self, "-child", "match", "-db", d.path, "-inventory", invPath}})
+		progress("matching %d packages against the %s database (best of %d)", p.Packages, d.title, o.runs)
+		m, err := benchrun.Best(o.runs, benchrun.Command{Argv: []string{self, "-mode", "match", "-db", d.path, "-inventory", p.Inventory}})
 		if err != nil {
 			return err
 		}
-		rep, err := parseChild(m.Stderr)
-		if err != nil {
+		var rep protocol.Match
+		if err := protocol.Parse(m.Stderr, &rep); err != nil {
 			return err
 		}
 		progress("%s: match %s, %d vulnerabilities, peak RSS %d MiB", d.title, benchrun.Duration(rep.Match), rep.Vulnerabilities, benchrun.MiB(m.RSSKB))
@@ -237,7 +218,7 @@ func run(o options) error {
 	}
 
 	// 5. govulncheck against Palisade on the same Go binaries.
-	peers, peerNote, err := comparePeers(o, pal, self, work, goOnly.path, goRecords, goBin)
+	peers, peerNote, err := comparePeers(o, pal, self, work, goOnly.path, p)
 	if err != nil {
 		return err
 	}
@@ -245,10 +226,10 @@ func run(o options) error {
 	var out strings.Builder
 	fmt.Fprintf(&out, "Measured by `make bench` (`tools/vulnbench`) on %s/%s, %d CPUs, %s, %s. Timings: best of %d runs (a run over a minute once, imports into the two large databases once); peak RSS is the process's maximum resident set (wait4).\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), o.runs)
-	out.WriteString(importTable(goOnly, small, large))
+	out.WriteString(importTable(imp.what(), goOnly, small, large))
 	out.WriteString("\n")
 	fmt.Fprintf(&out, "The inventory: the test image of `internal/imagetest` as `palisade image` catalogs it (%d packages: %s) plus %d Go modules named as the Go database names them (real module paths from its records, half at a version inside a range, half at a fixed version): %d packages. The records over the image's packages are in the style of osv.dev's Debian data (by source package, `Debian:%s`) and npm data: fixed in the next upload, fixed at the installed version, no fix, another release, a fix before the installed version (`~`), `last_affected`. The replicas are every record again under a new ID (`GO-2024-1234-R17`) for new package names (`bench17.example/...`, `name-bench17`): the larger database has more packages, not more records per package, so both databases give the same findings.\n\n",
-		real, realBy, added, len(inv.Packages), distroRelease(inv))
+		p.Real, p.RealBy, p.Added, p.Packages, p.Release)
 	out.WriteString(matchTable(matches))
 	out.WriteString("\n")
 	out.WriteString(peerTable(peers, peerNote))
@@ -259,7 +240,7 @@ func run(o options) error {
 // one the tests read), downloaded through the module proxy when the module cache
 // does not hold it.
 func goVulnDB() (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", osvtest.VulnDBModule)
+	cmd := exec.Command("go", "mod", "download", "-json", vulnDBModule)
 	cmd.Dir = os.TempDir() // outside this module
 	out, err := cmd.Output()
 	var m struct{ Dir string }
@@ -267,20 +248,38 @@ func goVulnDB() (string, error) {
 		err = json.Unmarshal(out, &m)
 	}
 	if err != nil || m.Dir == "" {
-		return "", fmt.Errorf("go mod download %s: %v: %.500s", osvtest.VulnDBModule, err, out)
+		return "", fmt.Errorf("go mod download %s: %v: %.500s", vulnDBModule, err, out)
 	}
 	return filepath.Join(m.Dir, "data", "osv"), nil
 }
 
-// importBest imports paths into a new database at db runs times (removing it before
+// importer imports with `palisade db import`, or, when the palisade binary has no
+// such command, with vulnbench's import child (the same vulndb.Import).
+type importer struct{ pal, self string }
+
+func (im importer) command(db, src string, paths []string) benchrun.Command {
+	if im.pal != "" {
+		return benchrun.Command{Argv: append([]string{im.pal, "db", "import", "--db", db, "--source", src}, paths...)}
+	}
+	return benchrun.Command{Argv: append([]string{im.self, "-mode", "import", "-db", db, "-source", src}, paths...)}
+}
+
+func (im importer) what() string {
+	if im.pal != "" {
+		return "`palisade db import --db DB --source NAME PATH...`"
+	}
+	return "`vulndb.Import` in a child process: this palisade binary has no `db import` command yet"
+}
+
+// best imports paths into a new database at db runs times (removing it before
 // each) and keeps the best wall time.
-func importBest(runs int, pal, db, src string, paths ...string) (benchrun.Measurement, error) {
+func (im importer) best(runs int, db, src string, paths ...string) (benchrun.Measurement, error) {
 	best := benchrun.Measurement{Wall: time.Hour}
 	for range runs {
 		if err := os.Remove(db); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return best, err
 		}
-		m, err := benchrun.Best(1, benchrun.Command{Argv: append([]string{pal, "db", "import", "--db", db, "--source", src}, paths...)})
+		m, err := benchrun.Best(1, im.command(db, src, paths))
 		if err != nil {
 			return best, err
 		}
@@ -292,85 +291,6 @@ func importBest(runs int, pal, db, src string, paths ...string) (benchrun.Measur
 		}
 	}
 	return best, nil
-}
-
-// testImage builds (or finds) the test image set and the Go binary in it.
-func testImage(o options) (*imagetest.Set, *imagetest.GoBinary, error) {
-	rootfs := o.rootfs
-	if rootfs == "" {
-		progress("finding or building the Debian root filesystem (hack/debian-rootfs.sh)")
-		cmd := exec.Command("./hack/debian-rootfs.sh")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, nil, fmt.Errorf("hack/debian-rootfs.sh: %w", err)
-		}
-		rootfs = strings.TrimSpace(string(out))
-	}
-	if err := imagetest.CheckRootFS(rootfs); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", rootfs, err)
-	}
-	progress("building or finding the Go binaries, the npm tree and the test image")
-	goAMD, err := imagetest.BuildGoApp("amd64")
-	if err != nil {
-		return nil, nil, err
-	}
-	goARM, err := imagetest.BuildGoApp("arm64")
-	if err != nil {
-		return nil, nil, err
-	}
-	npm, err := imagetest.InstallNPMApp()
-	if err != nil {
-		return nil, nil, err
-	}
-	set, err := imagetest.Build(imagetest.Inputs{RootFS: rootfs, Go: goAMD, GoARM64: goARM, NPM: npm})
-	return set, goAMD, err
-}
-
-// catalogLayout catalogs an OCI layout as `palisade image` does.
-func catalogLayout(layout string) (*software.Inventory, error) {
-	ctx := contextBackground()
-	o := image.Options{Keep: source.Keep}
-	imgs, err := image.Open(ctx, layout, o)
-	if err != nil {
-		return nil, err
-	}
-	if len(imgs) != 1 {
-		return nil, fmt.Errorf("%s: %d images, want 1", layout, len(imgs))
-	}
-	files, err := imgs[0].Read(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	defer files.Close()
-	inv := software.Catalog(ctx, files, files)
-	if len(inv.Problems) > 0 {
-		return nil, fmt.Errorf("%s: %s: %s", layout, inv.Problems[0].Path, inv.Problems[0].Err)
-	}
-	return &inv, nil
-}
-
-func countBy(inv *software.Inventory) string {
-	n := map[software.Ecosystem]int{}
-	for _, p := range inv.Packages {
-		n[p.Ecosystem]++
-	}
-	var parts []string
-	for _, e := range []software.Ecosystem{software.Deb, software.Golang, software.NPM} {
-		parts = append(parts, fmt.Sprintf("%d %s", n[e], e))
-		delete(n, e)
-	}
-	for e, c := range n {
-		parts = append(parts, fmt.Sprintf("%d %s", c, e))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func distroRelease(inv *software.Inventory) string {
-	if inv.Distro == nil {
-		return "?"
-	}
-	return inv.Distro.VersionID
 }
 
 func measurementString(m benchrun.Measurement) string {
@@ -395,3 +315,18 @@ func size(path string) int64 {
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// countJSON counts the *.json files of dir.
+func countJSON(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".json") {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -2,23 +2,18 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/palisade-k8s/palisade/internal/imagetest"
 	"github.com/palisade-k8s/palisade/tools/internal/benchrun"
+	"github.com/palisade-k8s/palisade/tools/vulnbench/internal/protocol"
 )
-
-func contextBackground() context.Context { return context.Background() }
 
 // govulncheckVersion is the golang.org/x/vuln version hack/govulncheck.sh builds.
 const govulncheckVersion = "v1.10.0"
@@ -52,25 +47,22 @@ func findGovulncheck(o options) (string, error) {
 // DIR --db` when the binary has that flag, else the same pipeline in a child
 // (catalog the directory, vuln.Match). The advisories each reports come from
 // govulncheck's JSON findings and the child's result.
-func comparePeers(o options, pal, self, work, goDB string, goRecords []map[string]any, goBin *imagetest.GoBinary) ([]peerRun, string, error) {
+func comparePeers(o options, pal, self, work, goDB string, p protocol.Prepared) ([]peerRun, string, error) {
+	gvDB := p.GovulncheckDB
 	gv, err := findGovulncheck(o)
 	if err != nil {
-		return nil, "", err
-	}
-	gvDB := filepath.Join(work, "govulndb")
-	if err := writeGovulncheckDB(gvDB, goRecords); err != nil {
 		return nil, "", err
 	}
 	help, _ := exec.Command(pal, "image", "--help").CombinedOutput()
 	cli := bytes.Contains(help, []byte("--db "))
 	note := "Palisade: `palisade image --rootfs DIR --db DB --fail-on none -o json` (DIR holds only the binary; DB the imported Go database)."
 	if !cli {
-		note = "Palisade: this `palisade image` has no `--db` yet, so its pipeline runs in a child of vulnbench: `image.OpenRootFS` of a directory holding only the binary, `software.Catalog`, `vulndb.Open` read-only, `vuln.Match`."
+		note = "Palisade: this `palisade image` has no `--db` yet, so its pipeline runs in a child (`tools/vulnbench/child`): `image.OpenRootFS` of a directory holding only the binary, `software.Catalog`, `vulndb.Open` read-only, `vuln.Match`."
 	}
 	note += fmt.Sprintf(" govulncheck %s: `govulncheck -mode binary -scan module -db file://DIR -format json BINARY`, offline, DIR the same records in its database layout. Advisories: the GO- IDs each reports.", govulncheckVersion)
 
 	binaries := []struct{ title, file string }{
-		{fmt.Sprintf("test image Go binary (%d modules, %s)", len(goBin.Deps)+1, goBin.GoVersion), goBin.File},
+		{fmt.Sprintf("test image Go binary (%d modules, %s)", p.GoModules, p.GoVersion), p.GoBinary},
 		{"the palisade binary", pal},
 	}
 	var runs []peerRun
@@ -99,13 +91,13 @@ func comparePeers(o options, pal, self, work, goDB string, goRecords []map[strin
 		progress("govulncheck: %s, %d advisories", measurementString(m), len(ids))
 
 		progress("palisade on %s (best of %d)", title, o.runs)
-		scan := benchrun.Command{Argv: []string{self, "-child", "scan", "-db", goDB, "-rootfs", dir}, StopAfter: time.Minute}
+		scan := benchrun.Command{Argv: []string{self, "-mode", "scan", "-db", goDB, "-rootfs", dir}, StopAfter: time.Minute}
 		sm, err := benchrun.Best(1, scan)
 		if err != nil {
 			return nil, "", err
 		}
-		rep, err := parseChild(sm.Stderr)
-		if err != nil {
+		var rep protocol.Match
+		if err := protocol.Parse(sm.Stderr, &rep); err != nil {
 			return nil, "", err
 		}
 		var goIDs []string
@@ -137,35 +129,7 @@ func govulncheckIDs(argv []string) ([]string, error) {
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 3) {
 		return nil, fmt.Errorf("%s: %v: %.2000s", strings.Join(argv, " "), err, stderr.String())
 	}
-	return parseGovulncheck(out)
-}
-
-// parseGovulncheck reads govulncheck's JSON stream (one object per message) and
-// returns the OSV IDs of its "finding" messages, sorted, each once.
-func parseGovulncheck(data []byte) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	seen := map[string]bool{}
-	for {
-		var msg struct {
-			Finding *struct {
-				OSV string `json:"osv"`
-			} `json:"finding"`
-		}
-		if err := dec.Decode(&msg); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("govulncheck output: %w", err)
-		}
-		if msg.Finding != nil && msg.Finding.OSV != "" {
-			seen[msg.Finding.OSV] = true
-		}
-	}
-	ids := make([]string, 0, len(seen))
-	for id := range seen {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids, nil
+	return protocol.GovulncheckIDs(out)
 }
 
 func copyFile(from, to string) error {
@@ -185,9 +149,9 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
-func importTable(dbs ...*database) string {
+func importTable(how string, dbs ...*database) string {
 	var b strings.Builder
-	b.WriteString("**Import** (`palisade db import --db DB --source NAME PATH...`; size on disk: the database file after the last import):\n\n| database | import | records | wall | CPU | peak RSS | size on disk |\n|---|---|---:|---|---|---|---|\n")
+	b.WriteString("**Import** (" + how + "; size on disk: the database file after the last import):\n\n| database | import | records | wall | CPU | peak RSS | size on disk |\n|---|---|---:|---|---|---|---|\n")
 	for _, d := range dbs {
 		for i, im := range d.imports {
 			sz := ""

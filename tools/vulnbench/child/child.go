@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -17,36 +18,22 @@ import (
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/vuln"
 	"github.com/palisade-k8s/palisade/internal/vulndb"
+	"github.com/palisade-k8s/palisade/tools/vulnbench/internal/protocol"
 )
 
-// childReport is what a child run says on its standard error, as its last line.
-type childReport struct {
-	Packages int `json:"packages"`
-	// Match is the wall time of vuln.Match alone, after the inventory was read and
-	// the database opened; MatchCPU its CPU time (the process's, over the call).
-	Match, MatchCPU time.Duration
-	// Vulnerabilities counts the (package, vulnerability) pairs; IDs are every
-	// advisory ID of them (IDs and aliases), sorted; Unfixed those without a fix.
-	Vulnerabilities int      `json:"vulnerabilities"`
-	Unfixed         int      `json:"unfixed"`
-	IDs             []string `json:"ids,omitempty"`
-	NotEvaluated    int      `json:"notEvaluated"`
-	Problems        int      `json:"problems"`
-	// Allocated is what the match allocated (Go heap, cumulative); RSSBefore and
-	// RSSAfter the process's peak resident set before and after the match (KiB).
-	Allocated           uint64 `json:"allocated"`
-	RSSBefore, RSSAfter int64
-}
+// A match child writes a CPU profile of the match to $VULNBENCH_CPUPROFILE when set.
 
-const childMarker = "vulnbench-child: "
-
-// child runs one measured child: "match" matches the inventory file inventoryPath
+// child runs one measured child: "import" imports args into the database as the
+// source named by -source; "match" matches the inventory file inventoryPath
 // against the database dbPath; "scan" catalogs the directory rootfs (as `palisade
 // image --rootfs` does) and matches it. It reports on stderr.
-func child(mode, dbPath, inventoryPath, rootfs string) error {
+func child(o options, args []string) error {
 	ctx := context.Background()
+	mode, dbPath, inventoryPath, rootfs := o.mode, o.db, o.inventory, o.rootfs
 	var inv software.Inventory
 	switch mode {
+	case "import":
+		return childImport(ctx, dbPath, o.source, args)
 	case "match":
 		data, err := os.ReadFile(inventoryPath)
 		if err != nil {
@@ -67,7 +54,7 @@ func child(mode, dbPath, inventoryPath, rootfs string) error {
 		defer files.Close()
 		inv = software.Catalog(ctx, files, files)
 	default:
-		return fmt.Errorf("-child %q: want match or scan", mode)
+		return fmt.Errorf("-mode %q: want import, match, scan or prepare", mode)
 	}
 	db, err := vulndb.Open(dbPath, vulndb.Options{ReadOnly: true})
 	if err != nil {
@@ -79,6 +66,17 @@ func child(mode, dbPath, inventoryPath, rootfs string) error {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	rssBefore, cpuBefore := rusage()
+	if prof := os.Getenv("VULNBENCH_CPUPROFILE"); prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	res, err := vuln.Match(ctx, db, &inv)
 	wall := time.Since(start)
@@ -87,7 +85,7 @@ func child(mode, dbPath, inventoryPath, rootfs string) error {
 	if err != nil {
 		return err
 	}
-	rep := childReport{
+	rep := protocol.Match{
 		Packages: len(inv.Packages), Match: wall, MatchCPU: cpuAfter - cpuBefore,
 		Vulnerabilities: len(res.Vulnerabilities), NotEvaluated: len(res.NotEvaluated), Problems: len(res.Problems),
 		Allocated: after.TotalAlloc - before.TotalAlloc, RSSBefore: rssBefore, RSSAfter: rssAfter,
@@ -113,11 +111,28 @@ func child(mode, dbPath, inventoryPath, rootfs string) error {
 		}
 		sort.Strings(rep.IDs)
 	}
-	out, err := json.Marshal(rep)
+	return protocol.Write(rep)
+}
+
+// childImport imports paths into the database at dbPath as source src, in process
+// (what `palisade db import --db DB --source SRC PATH...` does), for a palisade
+// binary without the db command.
+func childImport(ctx context.Context, dbPath, src string, paths []string) error {
+	db, err := vulndb.Open(dbPath, vulndb.Options{})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s%s\n", childMarker, out)
+	sum, err := db.Import(ctx, paths, vulndb.ImportOptions{Source: src})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if len(sum.Problems) > 0 {
+		return fmt.Errorf("%d records skipped, the first: %v", len(sum.Problems), sum.Problems[0])
+	}
+	fmt.Fprintf(os.Stderr, "imported %d records from %d files\n", sum.Records, sum.Files)
 	return nil
 }
 
@@ -128,15 +143,4 @@ func rusage() (int64, time.Duration) {
 		return 0, 0
 	}
 	return ru.Maxrss, time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// parseChild reads a child's report from its standard error.
-func parseChild(stderr string) (childReport, error) {
-	var rep childReport
-	i := strings.LastIndex(stderr, childMarker)
-	if i < 0 {
-		return rep, fmt.Errorf("the child reported nothing: %.2000s", stderr)
-	}
-	line, _, _ := strings.Cut(stderr[i+len(childMarker):], "\n")
-	return rep, json.Unmarshal([]byte(line), &rep)
 }
