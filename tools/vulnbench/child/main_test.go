@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/zip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/osv/osvtest"
 	"github.com/palisade-k8s/palisade/internal/software"
 	"github.com/palisade-k8s/palisade/internal/version"
+	"github.com/palisade-k8s/palisade/internal/vuln"
 	"github.com/palisade-k8s/palisade/tools/vulnbench/internal/protocol"
 )
 
@@ -296,5 +298,92 @@ func TestGovulncheckOnGoApp(t *testing.T) {
 	// GO-2021-0113: golang.org/x/text/language, out-of-bounds read, fixed in 0.3.7.
 	if !slices.Contains(ids, "GO-2021-0113") {
 		t.Errorf("govulncheck reports %v, not GO-2021-0113", ids)
+	}
+}
+
+// advisories is an in-memory vuln.Advisories: records by (package ecosystem,
+// normalized name).
+type advisories map[string][]*osv.Record
+
+func (a advisories) Lookup(eco software.Ecosystem, name string) ([]*osv.Record, error) {
+	return a[string(eco)+"/"+software.NormalizeName(eco, name)], nil
+}
+
+func (a advisories) add(t *testing.T, r map[string]any) {
+	t.Helper()
+	rec, err := osv.ParseBytes(marshal(t, r), fmt.Sprint(r["id"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Source = "bench"
+	seen := map[string]bool{}
+	for _, af := range rec.Affected {
+		e, err := osv.ParseEcosystem(af.Package.Ecosystem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := string(e.Software) + "/" + software.NormalizeName(e.Software, af.Package.Name)
+		if !seen[k] {
+			seen[k] = true
+			a[k] = append(a[k], rec)
+		}
+	}
+}
+
+// TestSynthesisedMatch: matched by vuln.Match, the records over the inventory give
+// the vulnerabilities their shapes say (fixed in the next upload and no fix: affected;
+// fixed at the version, another release, "~" fix, last_affected before: not), on every
+// binary package of an affected source; their replicas name other packages and add
+// nothing.
+func TestSynthesisedMatch(t *testing.T) {
+	inv := testInventory()
+	recs := osRecords(inv)
+	db := advisories{}
+	for _, r := range recs {
+		db.add(t, r)
+	}
+	res, err := vuln.Match(context.Background(), db, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, v := range res.Vulnerabilities {
+		got[v.Package.Name+" "+v.Evidence.ID] = true
+	}
+	want := map[string]bool{
+		// Debian (sources in inventory order: openssl 0, util-linux 1, glibc 2, tzdata 3,
+		// zlib 4, perl 5, dash 6); a record with a CVE alias (every third) is that CVE.
+		"libssl3 CVE-2099-10000":      true,                                         // next upload
+		"libc6 DEBIAN-CVE-2099-10002": true, "libc-bin DEBIAN-CVE-2099-10002": true, // no fix
+		"zlib1g DEBIAN-CVE-2099-10004": true, // next upload
+		"dash CVE-2099-10006":          true, // (6%4 = 2) no fix; perl (5) fixed at its version
+		// npm: express 7 (last_affected before), @sindresorhus/is 8, debug 9, ms 10.
+		"@sindresorhus/is OSV-2099-10008": true, // next patch
+		"ms OSV-2099-10010":               true, // no fix
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("missing %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("unexpected %s", k)
+		}
+	}
+	if len(res.Problems) > 0 {
+		t.Errorf("problems: %v", res.Problems)
+	}
+
+	for _, r := range recs {
+		db.add(t, replica(r, 1))
+		db.add(t, replica(r, 2))
+	}
+	res2, err := vuln.Match(context.Background(), db, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res2.Vulnerabilities) != len(res.Vulnerabilities) {
+		t.Errorf("with replicas: %d vulnerabilities, without %d", len(res2.Vulnerabilities), len(res.Vulnerabilities))
 	}
 }
