@@ -32,6 +32,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -128,7 +129,7 @@ func run(o options) error {
 	}
 	imp := importer{pal: pal}
 	if out, err := exec.Command(pal, "db", "import", "--help").CombinedOutput(); err != nil {
-		progress("%s has no db import command (%v: %.200s): importing in a child (vulndb.Import) instead", pal, err, out)
+		progress("%s has no db import command (%v: %.200s): importing in a child (vulndb.Import) instead", pal, err, bytes.TrimSpace(out))
 		imp = importer{self: self}
 	}
 
