@@ -810,6 +810,8 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "reads a live cluster", nil
 	case path == "palisade webhook serve":
 		return modeParse, "runs a server", nil
+	case strings.HasPrefix(path, "palisade db "):
+		return modeParse, "reads or writes the vulnerability database in the user's cache", nil
 	case f.Lookup("context") != nil && f.Changed("context"):
 		return modeParse, "names a kubeconfig context", nil
 	case f.Lookup("cluster") != nil && f.Changed("cluster"):

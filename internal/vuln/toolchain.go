@@ -1,8 +1,12 @@
 package vuln
 
 import (
+	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/palisade-k8s/palisade/internal/osv"
 )
 
 // The Go database names the standard library "stdlib" (and the go command
@@ -57,4 +61,35 @@ func goTagToSemver(tag string) string {
 		v += m[4] + "." + m[5]
 	}
 	return v
+}
+
+// goImports is the Go database's ecosystem_specific: the affected packages of the
+// module, each with the platforms it is vulnerable on (none listed: every platform).
+type goImports struct {
+	Imports []struct {
+		GOOS   []string `json:"goos"`
+		GOARCH []string `json:"goarch"`
+	} `json:"imports"`
+}
+
+// goPlatform reports whether the Go affected entry a applies to a binary built for
+// GOARCH arch, as govulncheck decides it for a binary of unknown GOOS: an entry whose
+// packages are all limited to other architectures does not ("" arch: every entry
+// applies). The Go binary cataloger records GOARCH as the package's Arch; the binary's
+// GOOS is not in the package model, so an entry limited to other operating systems
+// still applies.
+func goPlatform(a *osv.Affected, arch string) bool {
+	if arch == "" || len(a.EcosystemSpecific) == 0 {
+		return true
+	}
+	var es goImports
+	if json.Unmarshal(a.EcosystemSpecific, &es) != nil || len(es.Imports) == 0 {
+		return true
+	}
+	for _, imp := range es.Imports {
+		if len(imp.GOARCH) == 0 || slices.Contains(imp.GOARCH, arch) {
+			return true
+		}
+	}
+	return false
 }

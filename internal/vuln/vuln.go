@@ -66,7 +66,9 @@ type NotEvaluated struct {
 // resolves (osv.ParseEcosystem) to the package's ecosystem, applies to inv.Distro
 // (osv.Ecosystem.MatchesDistro: a distribution's records need a known distribution and
 // release) and names, by software.NormalizeName, the package as that ecosystem's records
-// name it (osv.Ecosystem.LookupName: the source package for Debian, Ubuntu and Alpine).
+// name it (osv.Ecosystem.LookupName: the source package for Debian, Ubuntu and Alpine);
+// a Go entry whose packages are all limited to other architectures than the binary's
+// GOARCH does not apply (govulncheck's platform filter; see goPlatform).
 // The version evaluated is osv.Ecosystem.LookupVersion (the source version of a binNMU),
 // with a Go toolchain version ("go1.22.1") converted to the semantic version the Go
 // database uses, as govulncheck does; it is compared with internal/version's order of
@@ -74,6 +76,9 @@ type NotEvaluated struct {
 // version are merged by alias (osv.MergeAliases) into one Vulnerability per package and
 // vulnerability; see evidence for what it carries.
 func Match(ctx context.Context, db Advisories, inv *software.Inventory) (*Result, error) {
+	if inv == nil {
+		inv = &software.Inventory{}
+	}
 	m := &matcher{
 		db:       db,
 		distro:   inv.Distro,
@@ -247,8 +252,13 @@ func (m *matcher) match(p *software.Package) error {
 		return nil
 	}
 	for _, v := range slices.Sorted(maps.Keys(badVersion)) {
+		ids := badVersion[v]
+		list := strings.Join(ids[:min(len(ids), maxProblemPackages)], ", ")
+		if n := len(ids) - maxProblemPackages; n > 0 {
+			list += fmt.Sprintf(" and %d more", n)
+		}
 		m.res.Problems = append(m.res.Problems, fmt.Sprintf("%s: %v: advisories %s not evaluated",
-			packageName(p), checked[v], strings.Join(badVersion[v], ", ")))
+			packageName(p), checked[v], list))
 	}
 	m.report(p, hits, notEval, compare)
 	return nil
@@ -265,7 +275,10 @@ func (m *matcher) applies(a *osv.Affected, p *software.Package) (osv.Ecosystem, 
 		return eco, false
 	}
 	want := software.NormalizeName(p.Ecosystem, eco.LookupName(p))
-	return eco, software.NormalizeName(p.Ecosystem, a.Package.Name) == want
+	if software.NormalizeName(p.Ecosystem, a.Package.Name) != want {
+		return eco, false
+	}
+	return eco, p.Ecosystem != software.Golang || goPlatform(a, p.Arch)
 }
 
 // gitOnly reports whether a gives only GIT ranges (no other range, no versions list).
@@ -291,7 +304,7 @@ func lookupVersion(eco osv.Ecosystem, p *software.Package) (string, error) {
 		if version.Valid(software.Golang, v) == nil {
 			return v, nil // "1.22.1": a semantic version without its "v"
 		}
-		return v, fmt.Errorf("Go toolchain version %q is not a release", v)
+		return v, fmt.Errorf("toolchain version %q is not a Go release", v)
 	}
 	return v, nil
 }
@@ -349,7 +362,7 @@ func (p *problem) String() string {
 		p.record, p.affected, p.err, strings.Join(p.packages, ", "))
 }
 
-// maxProblemPackages bounds the packages one problem names.
+// maxProblemPackages bounds the packages (or advisories) one problem names.
 const maxProblemPackages = 5
 
 func (m *matcher) problem(r *osv.Record, affected int, err error, p *software.Package) {

@@ -21,6 +21,13 @@ func pkg(eco software.Ecosystem, name, version string) software.Package {
 	return software.Package{Ecosystem: eco, Name: name, Version: version, Location: software.Location{Path: "/app", Layer: 1}}
 }
 
+// goArch is a Go module of a binary built for GOARCH arch.
+func goArch(name, version, arch string) software.Package {
+	p := pkg(software.Golang, name, version)
+	p.Arch = arch
+	return p
+}
+
 // deb is a dpkg package built from source src (version srcVersion when it differs).
 func deb(name, version, src, srcVersion string) software.Package {
 	p := pkg(software.Deb, name, version)
@@ -53,6 +60,9 @@ func lines(res *Result) []string {
 	for _, v := range res.Vulnerabilities {
 		e := v.Evidence
 		s := fmt.Sprintf("%s %s: %s", v.Package.Name, v.Package.Version, e.ID)
+		if v.Package.Arch != "" {
+			s = fmt.Sprintf("%s %s (%s): %s", v.Package.Name, v.Package.Version, v.Package.Arch, e.ID)
+		}
 		if len(e.Aliases) > 0 {
 			s += " aka " + strings.Join(e.Aliases, ",")
 		}
@@ -109,6 +119,18 @@ func TestMatch(t *testing.T) {
 			"golang.org/x/net v0.22.0: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go golang.org/x/net@v0.22.0 | SEMVER: introduced 0, fixed 0.23.0 | fixed 0.23.0 | go/GO-2024-2687",
 		},
 	}, {
+		name: "Go: entries limited to other architectures do not apply (ecosystem_specific goarch)",
+		pkgs: []software.Package{
+			goArch("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", "amd64"),
+			goArch("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", "arm64"),
+			goArch("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", ""), // unknown: applies
+			goArch("golang.org/x/crypto", "v0.0.0-20190320223903-b7391e95e576", "amd64"),
+		},
+		want: []string{
+			"golang.org/x/crypto v0.0.0-20190308221718-c2843e01d9a2 (amd64): CVE-2019-11840 aka GHSA-r5c5-pr8j-pfp7,GO-2022-0209 | Go golang.org/x/crypto@v0.0.0-20190308221718-c2843e01d9a2 | SEMVER: introduced 0, fixed 0.0.0-20190320223903-b7391e95e576 | fixed 0.0.0-20190320223903-b7391e95e576 | go/GO-2022-0209",
+			"golang.org/x/crypto v0.0.0-20190308221718-c2843e01d9a2: CVE-2019-11840 aka GHSA-r5c5-pr8j-pfp7,GO-2022-0209 | Go golang.org/x/crypto@v0.0.0-20190308221718-c2843e01d9a2 | SEMVER: introduced 0, fixed 0.0.0-20190320223903-b7391e95e576 | fixed 0.0.0-20190320223903-b7391e95e576 | go/GO-2022-0209",
+		},
+	}, {
 		name: "Go standard library: toolchain versions as govulncheck converts them",
 		pkgs: []software.Package{
 			pkg(software.Golang, "stdlib", "go1.21"),                    // v1.21.0
@@ -126,7 +148,7 @@ func TestMatch(t *testing.T) {
 			"stdlib go1.22.1 X:boringcrypto: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go stdlib@v1.22.1 | SEMVER: introduced 1.22.0-0, fixed 1.22.2 | fixed 1.22.2 | go/GO-2024-2687",
 			"stdlib v1.21.8: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go stdlib@v1.21.8 | SEMVER: introduced 0, fixed 1.21.9 | fixed 1.21.9 1.22.2 | go/GO-2024-2687",
 			"stdlib go1.20.4-bigcorp: CVE-2023-45288 aka GHSA-4v7x-pqxf-cx7m,GO-2024-2687 | Go stdlib@v1.20.4 | SEMVER: introduced 0, fixed 1.21.9 | fixed 1.21.9 1.22.2 | go/GO-2024-2687",
-			`problem: golang package stdlib devel go1.23-2a3b4c5d6e7f in /app: Go toolchain version "devel go1.23-2a3b4c5d6e7f" is not a release: advisories go/GO-2024-2687 not evaluated`,
+			`problem: golang package stdlib devel go1.23-2a3b4c5d6e7f in /app: toolchain version "devel go1.23-2a3b4c5d6e7f" is not a Go release: advisories go/GO-2024-2687 not evaluated`,
 		},
 	}, {
 		name: "npm: SEMVER, last_affected, CVSS v4 before v3, invalid versions",
@@ -400,6 +422,22 @@ func TestMatchLookups(t *testing.T) {
 	}
 	if len(res.Vulnerabilities) != 5 {
 		t.Errorf("got %q", lines(res))
+	}
+
+	if res, err := Match(context.Background(), db, nil); err != nil || len(lines(res)) != 0 {
+		t.Errorf("nil inventory: %v %v", res, err)
+	}
+	// An invalid installed version is one problem naming at most five advisories.
+	stdlib := pkg(software.Golang, "stdlib", "devel go1.24-abcdef")
+	big := newMemDB()
+	for i := range 8 {
+		big.add(record(t, "go", fmt.Sprintf(`{"id":"GO-2099-%04d","modified":"2024-01-01T00:00:00Z",
+			"affected":[{"package":{"ecosystem":"Go","name":"stdlib"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}`, i)))
+	}
+	res, err = Match(context.Background(), big, &software.Inventory{Packages: []software.Package{stdlib}})
+	want := `golang package stdlib devel go1.24-abcdef in /app: toolchain version "devel go1.24-abcdef" is not a Go release: advisories go/GO-2099-0000, go/GO-2099-0001, go/GO-2099-0002, go/GO-2099-0003, go/GO-2099-0004 and 3 more not evaluated`
+	if err != nil || !slices.Equal(res.Problems, []string{want}) || len(res.Vulnerabilities) != 0 {
+		t.Errorf("got %v %q", err, lines(res))
 	}
 
 	db.err = errors.New("disk on fire")

@@ -106,7 +106,7 @@ func (db *DB) Export(ctx context.Context, w io.Writer) (string, error) {
 			}
 		}
 		digest = d.sum()
-		m, err := json.MarshalIndent(manifest{Format: bundleFormat, Version: bundleVersion, Created: time.Now().UTC(), Sources: srcJSON, Digest: digest}, "", "  ")
+		m, err := json.Marshal(manifest{Format: bundleFormat, Version: bundleVersion, Created: time.Now().UTC(), Sources: srcJSON, Digest: digest})
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (im *importer) bundle(path string) error {
 	if err != nil {
 		return err
 	}
-	zr, err := zip.OpenReader(path)
+	zr, err := openZip(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -97,7 +97,7 @@ type input struct {
 	source string
 }
 
-// ValidSourceName reports why name cannot name a source ("" when it can): it is
+// ValidSourceName reports why name cannot name a source (nil when it can): it is
 // non-empty, at most 100 bytes, without '/', '\\' or control characters (it names
 // the directories of a bundle).
 func ValidSourceName(name string) error {
@@ -164,7 +164,11 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		}
 		inputs = append(inputs, in)
 	}
-	im := &importer{db: db, ctx: ctx, opts: opts, sum: &ImportSummary{}}
+	// Staging transactions are not synced: only the final one, which makes them
+	// visible, must reach the disk (a database opened with NoSync, as the fuzz
+	// target does, is never synced).
+	syncing := !db.bolt.NoSync
+	im := &importer{db: db, ctx: ctx, opts: opts, sum: &ImportSummary{}, sync: syncing}
 	if im.opts.Now == nil {
 		im.opts.Now = time.Now
 	}
@@ -174,7 +178,7 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 	}
 	defer db.resetStaging() //nolint:errcheck // best effort: the next import resets it too
 	db.bolt.NoSync = true
-	defer func() { db.bolt.NoSync = false }()
+	defer func() { db.bolt.NoSync = !syncing }()
 	var err error
 	if inputs[0].kind == inputBundle {
 		err = im.bundle(inputs[0].path)
@@ -214,7 +218,7 @@ func classify(path string) (input, error) {
 	}
 	in.kind = inputZip
 	zr, err := zip.NewReader(f, fi.Size())
-	if err != nil {
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return in, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, e := range zr.File {
@@ -239,7 +243,7 @@ func deriveSource(in input) string {
 	if in.kind != inputZip {
 		return sanitize(base)
 	}
-	zr, err := zip.OpenReader(in.path)
+	zr, err := openZip(in.path)
 	if err != nil {
 		return sanitize(base)
 	}
@@ -263,6 +267,16 @@ func deriveSource(in input) string {
 		}
 	}
 	return sanitize(base)
+}
+
+// openZip opens a zip file. Entry names are only names here (nothing is extracted):
+// a name that would leave a directory (zip.ErrInsecurePath) is not an error.
+func openZip(path string) (*zip.ReadCloser, error) {
+	zr, err := zip.OpenReader(path)
+	if errors.Is(err, zip.ErrInsecurePath) {
+		err = nil
+	}
+	return zr, err
 }
 
 // readEntry reads one zip entry within the bounds.
@@ -295,6 +309,7 @@ type importer struct {
 	opts ImportOptions
 	sum  *ImportSummary
 
+	sync         bool // sync the final transaction
 	tx           *bolt.Tx
 	batch, bytes int
 	prog         Progress
@@ -378,7 +393,9 @@ func (im *importer) stage(name string) *stage {
 	return s
 }
 
-func (im *importer) problem(file string, err error) {
+// problem records a file or record of stage s that could not be read.
+func (im *importer) problem(s *stage, file string, err error) {
+	s.problems++
 	im.sum.Malformed++
 	im.prog.Malformed++
 	if len(im.sum.Problems) < maxProblems {
@@ -438,7 +455,7 @@ func (im *importer) files(inputs []input) error {
 			if data, err = readFile(in.path); err == nil {
 				err = im.add(s, in.path, data)
 			} else {
-				im.problem(in.path, err)
+				im.problem(s, in.path, err)
 				err = nil
 			}
 		}
@@ -474,7 +491,7 @@ func (im *importer) dir(s *stage, root string) error {
 			if path == root {
 				return err
 			}
-			im.problem(path, err)
+			im.problem(s, path, err)
 			return nil
 		}
 		if e := ctxErr(im.ctx); e != nil {
@@ -502,7 +519,7 @@ func (im *importer) dir(s *stage, root string) error {
 		im.prog.Files++
 		data, err := readFile(path)
 		if err != nil {
-			im.problem(path, err)
+			im.problem(s, path, err)
 			return nil
 		}
 		return im.add(s, path, data)
@@ -511,7 +528,7 @@ func (im *importer) dir(s *stage, root string) error {
 
 // zip reads an OSV zip export: every *.json entry is a record.
 func (im *importer) zip(s *stage, path string) error {
-	zr, err := zip.OpenReader(path)
+	zr, err := openZip(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -531,7 +548,7 @@ func (im *importer) zip(s *stage, path string) error {
 		name := path + "!/" + e.Name
 		data, err := readEntry(e)
 		if err != nil {
-			im.problem(name, err)
+			im.problem(s, name, err)
 			continue
 		}
 		if err := im.add(s, name, data); err != nil {
@@ -549,18 +566,17 @@ func (im *importer) add(s *stage, name string, data []byte) error {
 		err = checkRecord(rec)
 	}
 	if err != nil {
-		s.problems++
-		im.problem(name, err)
+		im.problem(s, name, err)
 		return nil
 	}
-	var compact bytes.Buffer
-	compact.Grow(len(data))
-	if err := json.Compact(&compact, data); err != nil {
-		s.problems++
-		im.problem(name, err)
+	// Stored as Palisade read it (keys and events canonical, no duplicates, unknown
+	// fields dropped): Lookup's decoder then reads exactly what osv.Parse did.
+	stored, err := json.Marshal(rec)
+	if err != nil {
+		im.problem(s, name, err)
 		return nil
 	}
-	return im.put(s, rec, compact.Bytes())
+	return im.put(s, rec, stored)
 }
 
 // checkRecord refuses what the store cannot key: IDs and package names with NUL, IDs
@@ -715,10 +731,12 @@ func (im *importer) commit(meta map[string]Source) error {
 		}
 		im.tx = nil
 	}
-	if err := im.db.bolt.Sync(); err != nil {
-		return err
+	if im.sync {
+		if err := im.db.bolt.Sync(); err != nil {
+			return err
+		}
+		im.db.bolt.NoSync = false
 	}
-	im.db.bolt.NoSync = false
 	var committed []Source
 	err := im.db.bolt.Update(func(tx *bolt.Tx) error {
 		committed = committed[:0]

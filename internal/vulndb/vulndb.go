@@ -12,8 +12,9 @@
 //   - "meta": "schema" -> SchemaVersion (decimal). A database of another version is
 //     refused read-only ("import again"); an import into an older one starts it afresh.
 //   - "sources": source name -> Source (JSON).
-//   - "records": source name -> bucket of record ID -> the record's JSON, compacted
-//     (the upstream bytes, unknown fields kept; withdrawn records too).
+//   - "records": source name -> bucket of record ID -> the record's JSON as osv.Parse
+//     read it, encoded again (canonical keys and events, compact; fields the OSV
+//     model does not know are dropped; withdrawn records too).
 //   - "index": source name -> bucket of keys "purl type NUL NormalizeName(name) NUL ID"
 //     (empty values), one per affected package of a non-withdrawn record whose
 //     ecosystem Palisade catalogues. Lookup seeks the prefix in each source and reads
@@ -297,7 +298,7 @@ func (db *DB) Lookup(eco software.Ecosystem, name string) ([]*osv.Record, error)
 				if data == nil {
 					return fmt.Errorf("source %q: index names record %q, which is missing", src, id)
 				}
-				rec, err := osv.ParseBytes(data, string(src)+"/"+string(id))
+				rec, err := decodeStored(data, string(src)+"/"+string(id))
 				if err != nil {
 					return err
 				}

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -149,6 +151,7 @@ func TestImportGoVulnDB(t *testing.T) {
 		t.Errorf("source: %+v", src)
 	}
 	withdrawn := 0
+	want := map[string][]string{} // package -> "Go/ID" of its records, withdrawn excluded
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -162,10 +165,18 @@ func TestImportGoVulnDB(t *testing.T) {
 			withdrawn++
 		}
 		for _, a := range r.Affected {
-			got := ids(t, db, software.Golang, a.Package.Name)
-			if r.IsWithdrawn() == slices.Contains(got, "Go/"+r.ID) {
-				t.Errorf("%s (withdrawn %v): Lookup(%s) = %v", r.ID, r.IsWithdrawn(), a.Package.Name, got)
+			if _, ok := want[a.Package.Name]; !ok {
+				want[a.Package.Name] = nil
 			}
+			if !r.IsWithdrawn() && !slices.Contains(want[a.Package.Name], "Go/"+r.ID) {
+				want[a.Package.Name] = append(want[a.Package.Name], "Go/"+r.ID)
+			}
+		}
+	}
+	for name, w := range want {
+		slices.Sort(w)
+		if got := ids(t, db, software.Golang, name); !slices.Equal(got, w) {
+			t.Errorf("Lookup(%s) = %v, want %v", name, got, w)
 		}
 	}
 	if withdrawn != src.Withdrawn {
@@ -224,6 +235,12 @@ func TestImportZip(t *testing.T) {
 	}
 	if got := ids(t, db, software.NPM, "@scope/pkg"); !slices.Equal(got, []string{"npm/GHSA-2"}) {
 		t.Errorf("@scope/pkg: %v", got)
+	}
+	// Entry names that would leave a directory are names: nothing is extracted.
+	t.Setenv("GODEBUG", "zipinsecurepath=0")
+	odd := writeZip(t, filepath.Join(dir, "odd.zip"), map[string][]byte{"../x/GHSA-3.json": rec(t, "GHSA-3", "2026-01-02T00:00:00Z", false, "npm/left-pad")})
+	if sum := importPaths(t, db, ImportOptions{Source: "odd"}, odd); sum.Records != 1 {
+		t.Errorf("zip with a non-local name: %+v", sum)
 	}
 }
 
@@ -300,6 +317,13 @@ func TestImportMalformed(t *testing.T) {
 	}
 	if got := ids(t, db, software.Golang, "example.com/m"); !slices.Equal(got, []string{"Go/GO-1"}) {
 		t.Errorf("after a failed re-import: %v", got)
+	}
+	// An empty directory replaces nothing either, and says so.
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	sum = importPaths(t, db, ImportOptions{Source: "Go"}, empty)
+	if sum.Malformed != 1 || len(sum.Problems) != 1 || sum.Problems[0].File != "empty" || len(sources(t, db)) != 1 {
+		t.Errorf("empty directory: %+v", sum)
 	}
 }
 
@@ -500,4 +524,103 @@ func ExampleDB_Lookup() {
 	// Output:
 	// 1 record
 	// GHSA GHSA-1 4.2.1
+}
+
+// Lookup's decoder gives what osv.Parse gives, on every record of the real Go
+// vulnerability database and on the test records; its mirrors have osv's fields.
+func TestDecodeStored(t *testing.T) {
+	for _, c := range []struct {
+		osv, mirror reflect.Type
+	}{
+		{reflect.TypeFor[osv.Record](), reflect.TypeFor[storedRecord]()},
+		{reflect.TypeFor[osv.Affected](), reflect.TypeFor[storedAffected]()},
+		{reflect.TypeFor[osv.Range](), reflect.TypeFor[storedRange]()},
+	} {
+		var want, got []string
+		for f := range c.osv.Fields() {
+			if f.Name != "Source" {
+				want = append(want, f.Name+" "+f.Tag.Get("json"))
+			}
+		}
+		for f := range c.mirror.Fields() {
+			got = append(got, f.Name+" "+f.Tag.Get("json"))
+		}
+		for i := range want {
+			want[i], _, _ = strings.Cut(want[i], ",")
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s mirror: %v, osv: %v", c.osv, got, want)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(osvtest.GoVulnDB(t), "*.json"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDecode(t, f, data)
+	}
+	checkDecode(t, "event without version", []byte(`{"id":"x","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":null}]}]}]}`))
+	// osv reads event kinds by their exact names, encoding/json struct fields in any
+	// case: the stored form has only what osv read.
+	hostile := []byte(`{"id":"x","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0","INTRODUCED":"9"},{"fixed":"1","Fixed":"0"}]}]}]}`)
+	checkDecode(t, "case variants", hostile)
+	db := openDB(t)
+	importPaths(t, db, ImportOptions{}, write(t, filepath.Join(t.TempDir(), "x.json"), hostile))
+	recs, err := db.Lookup(software.NPM, "a")
+	if err != nil || len(recs) != 1 || fmt.Sprint(recs[0].Affected[0].Ranges[0].Events) != "[{introduced 0} {fixed 1}]" {
+		t.Errorf("lookup of a record with case variants: %v %+v", err, recs)
+	}
+}
+
+// checkDecode fails unless decodeStored of data's stored form equals osv.ParseBytes
+// of data (raw JSON fields compared compacted) and of the stored form.
+func checkDecode(t testing.TB, name string, data []byte) {
+	parsed, err := osv.ParseBytes(data, name)
+	if err != nil {
+		return
+	}
+	stored, err := json.Marshal(parsed)
+	if err != nil {
+		return // the import skips it too
+	}
+	want, err := osv.ParseBytes(stored, name)
+	if err != nil {
+		t.Fatalf("%s: stored form: %v\n%s", name, err, stored)
+	}
+	compactRaw(parsed)
+	want.Modified, parsed.Modified = want.Modified.UTC(), parsed.Modified.UTC()
+	if a, b := fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", parsed); a != b && !strings.ContainsRune(string(data), utf8.RuneError) && utf8.Valid(data) {
+		t.Fatalf("%s: stored form reads\n%s\nthe record was\n%s", name, a, b)
+	}
+	got, err := decodeStored(stored, name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	got.Modified = got.Modified.UTC()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: decoded\n%+v\nosv.Parse\n%+v", name, got, want)
+	}
+}
+
+// compactRaw compacts a record's raw JSON fields, as json.Marshal does.
+func compactRaw(r *osv.Record) {
+	c := func(m *json.RawMessage) {
+		if len(*m) == 0 {
+			return
+		}
+		var b bytes.Buffer
+		if json.Compact(&b, *m) == nil {
+			*m = b.Bytes()
+		}
+	}
+	c(&r.DatabaseSpecific)
+	for i := range r.Affected {
+		a := &r.Affected[i]
+		c(&a.EcosystemSpecific)
+		c(&a.DatabaseSpecific)
+		for j := range a.Ranges {
+			c(&a.Ranges[j].DatabaseSpecific)
+		}
+	}
 }
