@@ -104,6 +104,8 @@ type peerRun struct {
 	tool, binary string
 	m            benchrun.Measurement
 	ids          []string
+	// explain says why an advisory only this tool reports may differ (nil: nothing).
+	explain func(id string) string
 }
 
 func run(o options) error {
@@ -219,7 +221,7 @@ func run(o options) error {
 	}
 
 	// 5. govulncheck against Palisade on the same Go binaries.
-	peers, peerNote, err := comparePeers(o, pal, self, work, goOnly.path, p)
+	peers, peerNote, err := comparePeers(o, pal, self, work, goOnly.path, goDB, p)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +53,26 @@ func TestParentImportsNoPalisade(t *testing.T) {
 		if strings.HasPrefix(p, "github.com/palisade-k8s/palisade/internal/") {
 			t.Errorf("tools/vulnbench imports %s", p)
 		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	dir := t.TempDir()
+	rec := `{"id": "GO-2026-6604", "affected": [{"package": {"name": "stdlib"}, "ecosystem_specific": {"imports": [{"path": "os", "goos": ["windows"]}, {"path": "internal/syscall/windows", "goos": ["windows"]}]}}]}`
+	if err := os.WriteFile(filepath.Join(dir, "GO-2026-6604.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := explain(dir, "GO-2026-6604"); got != "only stdlib on GOOS windows" {
+		t.Errorf("explain: %q", got)
+	}
+	if got := explain(dir, "GO-0000-0000"); got != "" {
+		t.Errorf("no record: %q", got)
+	}
+	runs := []peerRun{
+		{tool: "govulncheck", binary: "b", ids: []string{"GO-1"}},
+		{tool: "palisade", binary: "b", ids: []string{"GO-1", "GO-2026-6604"}, explain: func(id string) string { return explain(dir, id) }},
+	}
+	if got := peerTable(runs, ""); !strings.Contains(got, "only Palisade 1 (`GO-2026-6604`: only stdlib on GOOS windows).") {
+		t.Errorf("peer table:\n%s", got)
 	}
 }

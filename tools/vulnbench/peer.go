@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,7 +49,8 @@ func findGovulncheck(o options) (string, error) {
 // DIR --db` when the binary has that flag, else the same pipeline in a child
 // (catalog the directory, vuln.Match). The advisories each reports come from
 // govulncheck's JSON findings and the child's result.
-func comparePeers(o options, pal, self, work, goDB string, p protocol.Prepared) ([]peerRun, string, error) {
+func comparePeers(o options, pal, self, work, goDB, records string, p protocol.Prepared) ([]peerRun, string, error) {
+	why := func(id string) string { return explain(records, id) }
 	gvDB := p.GovulncheckDB
 	gv, err := findGovulncheck(o)
 	if err != nil {
@@ -87,7 +90,7 @@ func comparePeers(o options, pal, self, work, goDB string, p protocol.Prepared) 
 		if err != nil {
 			return nil, "", err
 		}
-		runs = append(runs, peerRun{tool: "govulncheck", binary: title, m: m, ids: ids})
+		runs = append(runs, peerRun{tool: "govulncheck", binary: title, m: m, ids: ids, explain: why})
 		progress("govulncheck: %s, %d advisories", measurementString(m), len(ids))
 
 		progress("palisade on %s (best of %d)", title, o.runs)
@@ -113,7 +116,7 @@ func comparePeers(o options, pal, self, work, goDB string, p protocol.Prepared) 
 		if m, err = benchrun.Best(o.runs, timed); err != nil {
 			return nil, "", err
 		}
-		runs = append(runs, peerRun{tool: "palisade", binary: title, m: m, ids: goIDs})
+		runs = append(runs, peerRun{tool: "palisade", binary: title, m: m, ids: goIDs, explain: why})
 		progress("palisade: %s, %d advisories", measurementString(m), len(goIDs))
 	}
 	return runs, note, nil
@@ -194,6 +197,49 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
+// explain says what limits an advisory of the Go database that one tool reported
+// and the other did not: the operating systems and architectures its
+// ecosystem_specific imports name (govulncheck filters by the binary's), read from
+// the record in goDB ("" when it names none).
+func explain(goDB, id string) string {
+	data, err := os.ReadFile(filepath.Join(goDB, id+".json"))
+	if err != nil {
+		return ""
+	}
+	var r struct {
+		Affected []struct {
+			Package struct {
+				Name string `json:"name"`
+			} `json:"package"`
+			EcosystemSpecific struct {
+				Imports []struct {
+					GOOS   []string `json:"goos"`
+					GOARCH []string `json:"goarch"`
+				} `json:"imports"`
+			} `json:"ecosystem_specific"`
+		} `json:"affected"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return ""
+	}
+	var parts []string
+	for _, a := range r.Affected {
+		for _, im := range a.EcosystemSpecific.Imports {
+			if len(im.GOOS) > 0 {
+				parts = append(parts, a.Package.Name+" on GOOS "+strings.Join(im.GOOS, ", "))
+			}
+			if len(im.GOARCH) > 0 {
+				parts = append(parts, a.Package.Name+" on GOARCH "+strings.Join(im.GOARCH, ", "))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	slices.Sort(parts)
+	return "only " + strings.Join(slices.Compact(parts), "; ")
+}
+
 func peerTable(runs []peerRun, note string) string {
 	var b strings.Builder
 	b.WriteString("**govulncheck on the same binaries** (the same Go database, offline). " + note + "\n\n| binary | tool | wall | CPU | peak RSS | advisories |\n|---|---|---|---|---|---:|\n")
@@ -208,9 +254,9 @@ func peerTable(runs []peerRun, note string) string {
 			fmt.Fprintf(&b, "- %s: the same %d advisories.\n", gv.binary, len(gv.ids))
 			continue
 		}
-		fmt.Fprintf(&b, "- %s: only govulncheck %d%s; only Palisade %d%s.\n", gv.binary, len(onlyGV), idList(onlyGV), len(onlyPal), idList(onlyPal))
+		fmt.Fprintf(&b, "- %s: only govulncheck %d%s; only Palisade %d%s.\n", gv.binary, len(onlyGV), idList(onlyGV, gv.explain), len(onlyPal), idList(onlyPal, pal.explain))
 	}
-	b.WriteString("\ngovulncheck reports a module's advisory only when the affected package is linked into the binary only in `-scan symbol` mode; with `-scan module`, as here, it reports every advisory of the module versions the binary records, which is what Palisade matches (internal/vuln's differential test compares the two advisory by advisory).\n")
+	b.WriteString("\nWith `-scan module`, as here, govulncheck reports every advisory of the module versions (and the standard library) the binary records, which is what Palisade matches; `-scan symbol` would keep only those whose vulnerable symbols are linked in. internal/vuln's differential test compares the two advisory by advisory.\n")
 	return b.String()
 }
 
@@ -228,7 +274,7 @@ func diff(a, b []string) []string {
 	return out
 }
 
-func idList(ids []string) string {
+func idList(ids []string, explain func(string) string) string {
 	if len(ids) == 0 {
 		return ""
 	}
@@ -239,7 +285,13 @@ func idList(ids []string) string {
 			items = append(items, fmt.Sprintf("and %d more", len(ids)-maxListed))
 			break
 		}
-		items = append(items, "`"+id+"`")
+		item := "`" + id + "`"
+		if explain != nil {
+			if why := explain(id); why != "" {
+				item += ": " + why
+			}
+		}
+		items = append(items, item)
 	}
 	return " (" + strings.Join(items, ", ") + ")"
 }
