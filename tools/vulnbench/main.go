@@ -109,6 +109,7 @@ type peerRun struct {
 }
 
 func run(o options) error {
+	loadStart := loadAverage()
 	pal, err := filepath.Abs(o.palisade)
 	if err != nil {
 		return err
@@ -227,8 +228,8 @@ func run(o options) error {
 	}
 
 	var out strings.Builder
-	fmt.Fprintf(&out, "Measured by `make bench` (`tools/vulnbench`) on %s/%s, %d CPUs, %s, %s. Timings: best of %d runs (a run over a minute once, imports into the two large databases once); peak RSS is the process's maximum resident set (wait4).\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), o.runs)
+	fmt.Fprintf(&out, "Measured by `make bench` (`tools/vulnbench`) on %s/%s, %d CPUs, %s, %s; load average %s at the start and %s at the end (1 minute; above the CPU count, other processes shared the CPUs: compare CPU times). Timings: best of %d runs (a run over a minute once, imports into the two large databases once); peak RSS is the process's maximum resident set (wait4).\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), loadStart, loadAverage(), o.runs)
 	out.WriteString(importTable(imp.what(), goOnly, small, large))
 	out.WriteString("\n")
 	fmt.Fprintf(&out, "The inventory: the test image of `internal/imagetest` as `palisade image` catalogs it (%d packages: %s) plus %d Go modules named as the Go database names them (real module paths from its records, half at a version inside a range, half at a fixed version): %d packages. The records over the image's packages are in the style of osv.dev's Debian data (by source package, `Debian:%s`) and npm data: fixed in the next upload, fixed at the installed version, no fix, another release, a fix before the installed version (`~`), `last_affected`. The replicas are every record again under a new ID (`GO-2024-1234-R17`) for new package names (`bench17.example/...`, `name-bench17`): the larger database has more packages, not more records per package, so both databases give the same findings.\n\n",
@@ -332,4 +333,13 @@ func countJSON(dir string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// loadAverage is the 1-minute load average ("?" where /proc/loadavg is missing).
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

@@ -182,10 +182,10 @@ func matchTable(ms []matchRun) string {
 		if a.rep.Vulnerabilities != z.rep.Vulnerabilities || a.rep.Unfixed != z.rep.Unfixed {
 			same = "**different**"
 		}
-		fmt.Fprintf(&b, "\nFrom %s to %s records (%.0fx): match time %.2fx, allocated %.2fx, child peak RSS %.2fx; %s vulnerabilities.\n",
+		fmt.Fprintf(&b, "\nFrom %s to %s records (%.0fx): match wall time %.2fx, match CPU time %.2fx, allocated %.2fx, child peak RSS %.2fx; %s vulnerabilities.\n",
 			thousands(a.db.records), thousands(z.db.records), float64(z.db.records)/float64(max(a.db.records, 1)),
-			ratio(float64(z.rep.Match), float64(a.rep.Match)), ratio(float64(z.rep.Allocated), float64(a.rep.Allocated)),
-			ratio(float64(z.m.RSSKB), float64(a.m.RSSKB)), same)
+			ratio(float64(z.rep.Match), float64(a.rep.Match)), ratio(float64(z.rep.MatchCPU), float64(a.rep.MatchCPU)),
+			ratio(float64(z.rep.Allocated), float64(a.rep.Allocated)), ratio(float64(z.m.RSSKB), float64(a.m.RSSKB)), same)
 	}
 	return b.String()
 }
