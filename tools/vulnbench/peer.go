@@ -58,7 +58,7 @@ func comparePeers(o options, pal, self, work, goDB, records string, p protocol.P
 	}
 	help, _ := exec.Command(pal, "image", "--help").CombinedOutput()
 	cli := bytes.Contains(help, []byte("--db "))
-	note := "Palisade: `palisade image --rootfs DIR --db DB --fail-on none -o json` (DIR holds only the binary; DB the imported Go database)."
+	note := "Palisade: `palisade image --rootfs DIR --db DB --fail-on none -o json` (DIR holds only the binary; DB the imported Go database; advisories from the findings' evidence)."
 	if !cli {
 		note = "Palisade: this `palisade image` has no `--db` yet, so its pipeline runs in a child (`tools/vulnbench/child`): `image.OpenRootFS` of a directory holding only the binary, `software.Catalog`, `vulndb.Open` read-only, `vuln.Match`."
 	}
@@ -94,24 +94,30 @@ func comparePeers(o options, pal, self, work, goDB, records string, p protocol.P
 		progress("govulncheck: %s, %d advisories", measurementString(m), len(ids))
 
 		progress("palisade on %s (best of %d)", title, o.runs)
-		scan := benchrun.Command{Argv: []string{self, "-mode", "scan", "-db", goDB, "-rootfs", dir}, StopAfter: time.Minute}
-		sm, err := benchrun.Best(1, scan)
+		timed := benchrun.Command{Argv: []string{self, "-mode", "scan", "-db", goDB, "-rootfs", dir}, StopAfter: time.Minute}
+		if cli {
+			timed = benchrun.Command{Argv: []string{pal, "image", "--rootfs", dir, "--db", goDB, "--fail-on", "none", "-o", "json"}, StopAfter: time.Minute}
+		}
+		var palIDs []string
+		if cli {
+			palIDs, err = reportIDs(timed.Argv)
+		} else {
+			var sm benchrun.Measurement
+			if sm, err = benchrun.Best(1, timed); err == nil {
+				var rep protocol.Match
+				if err = protocol.Parse(sm.Stderr, &rep); err == nil {
+					palIDs = rep.IDs
+				}
+			}
+		}
 		if err != nil {
 			return nil, "", err
 		}
-		var rep protocol.Match
-		if err := protocol.Parse(sm.Stderr, &rep); err != nil {
-			return nil, "", err
-		}
 		var goIDs []string
-		for _, id := range rep.IDs {
+		for _, id := range palIDs {
 			if strings.HasPrefix(id, "GO-") {
 				goIDs = append(goIDs, id)
 			}
-		}
-		timed := scan
-		if cli {
-			timed = benchrun.Command{Argv: []string{pal, "image", "--rootfs", dir, "--db", goDB, "--fail-on", "none", "-o", "json"}, StopAfter: time.Minute}
 		}
 		if m, err = benchrun.Best(o.runs, timed); err != nil {
 			return nil, "", err
@@ -120,6 +126,20 @@ func comparePeers(o options, pal, self, work, goDB, records string, p protocol.P
 		progress("palisade: %s, %d advisories", measurementString(m), len(goIDs))
 	}
 	return runs, note, nil
+}
+
+// reportIDs runs `palisade image ... -o json` once and returns every advisory ID of
+// its findings' vulnerability evidence (ID, aliases, records), sorted, each once.
+func reportIDs(argv []string) ([]string, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 1 || ee.ExitCode() == 3)) {
+		return nil, fmt.Errorf("%s: %v: %.2000s", strings.Join(argv, " "), err, stderr.String())
+	}
+	return protocol.ReportIDs(out)
 }
 
 // govulncheckIDs runs govulncheck once and returns the OSV IDs of its findings.

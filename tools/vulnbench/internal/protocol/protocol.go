@@ -105,3 +105,43 @@ func GovulncheckIDs(data []byte) ([]string, error) {
 	sort.Strings(ids)
 	return ids, nil
 }
+
+// ReportIDs reads a Palisade JSON report and returns every advisory ID of its
+// findings' vulnerability evidence (the ID, the aliases, the IDs of the records,
+// "source/ID"), sorted, each once.
+func ReportIDs(data []byte) ([]string, error) {
+	var report struct {
+		Findings []struct {
+			Vulnerability *struct {
+				ID      string   `json:"id"`
+				Aliases []string `json:"aliases"`
+				Records []string `json:"records"`
+			} `json:"vulnerability"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		return nil, fmt.Errorf("palisade report: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, f := range report.Findings {
+		v := f.Vulnerability
+		if v == nil {
+			continue
+		}
+		seen[v.ID] = true
+		for _, a := range v.Aliases {
+			seen[a] = true
+		}
+		for _, r := range v.Records {
+			if i := strings.LastIndexByte(r, '/'); i >= 0 {
+				seen[r[i+1:]] = true
+			}
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}

@@ -42,3 +42,23 @@ func TestParse(t *testing.T) {
 		t.Error("no report: no error")
 	}
 }
+
+// TestReportIDs: a `palisade image -o json` report's findings (one PAL-130 finding as
+// the CLI writes it, one finding of another rule) give their advisory IDs.
+func TestReportIDs(t *testing.T) {
+	report := `{"schema": 1, "findings": [
+{"ruleID": "PAL-130", "vulnerability": {"id": "CVE-2020-14040", "aliases": ["GHSA-5rcv-m4m3-hfh7", "GO-2020-0015"], "package": {"ecosystem": "golang", "name": "golang.org/x/text", "version": "v0.3.0"}, "ecosystem": "Go", "range": "SEMVER: introduced 0, fixed 0.3.3", "fixed": ["0.3.3"], "records": ["Go/GO-2020-0015"]}},
+{"ruleID": "PAL-101", "message": "latest tag"},
+{"ruleID": "PAL-130", "vulnerability": {"id": "GO-2026-6604", "records": ["Go/GO-2026-6604"]}}
+]}`
+	ids, err := ReportIDs([]byte(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ids, " "); got != "CVE-2020-14040 GHSA-5rcv-m4m3-hfh7 GO-2020-0015 GO-2026-6604" {
+		t.Errorf("ids %s", got)
+	}
+	if _, err := ReportIDs([]byte("not json")); err == nil {
+		t.Error("not JSON: no error")
+	}
+}
