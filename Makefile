@@ -67,12 +67,17 @@ lint:
 # Last, tools/imagebench compares `palisade image` with Syft (installed once into
 # ~/.cache/palisade/syft) on the test images of internal/imagetest and a large image
 # (the Debian root filesystem of hack/debian-rootfs.sh: root, as for make test).
+# Then tools/vulnbench imports the Go vulnerability database (golang.org/x/vulndb from
+# the module proxy), matches 1,000 packages against databases of about 5,000 and
+# 200,000 records, and compares with govulncheck (hack/govulncheck.sh builds it once
+# into ~/.cache/palisade/govulncheck) on the same Go binaries.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... | tee .bench.out
 	$(GO) run ./tools/bench -palisade $(BIN) -gobench .bench.out
 	@rm -f .bench.out
 	$(GO) run ./tools/secretsbench -palisade $(BIN) -doc docs/BENCHMARKS.md
 	$(GO) run ./tools/imagebench -palisade $(BIN) -doc docs/BENCHMARKS.md
+	$(GO) run ./tools/vulnbench -palisade $(BIN) -doc docs/BENCHMARKS.md
 
 # bench-webhook load-tests `palisade webhook serve` on loopback (one server process,
 # 127.0.0.1 only): fixed request rates, then resident memory over a million reviews.
