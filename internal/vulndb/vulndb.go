@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/palisade-k8s/palisade/internal/osv"
@@ -23,7 +25,13 @@ var ErrNotExist = errors.New("vulnerability database does not exist")
 
 // DefaultPath is where the database lives when no --db is given: palisade/vulndb.db
 // in the user's cache directory ("" when there is none).
-func DefaultPath() string { panic("vulndb: not implemented") }
+func DefaultPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil || dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "palisade", "vulndb.db")
+}
 
 // Options say how a database is opened.
 type Options struct {
