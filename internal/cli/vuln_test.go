@@ -128,8 +128,8 @@ func needVulnDB(t *testing.T) {
 	}
 }
 
-// osvRecord is an OSV record of one affected package and one range.
-func osvRecord(id string, modified time.Time, aliases []string, eco, name, rangeType string, events []map[string]string, severity string) map[string]any {
+// vulnAdvisory is an OSV record of one affected package and one range.
+func vulnAdvisory(id string, modified time.Time, aliases []string, eco, name, rangeType string, events []map[string]string, severity string) map[string]any {
 	evs := make([]any, len(events))
 	for i, e := range events {
 		evs[i] = e
@@ -154,7 +154,7 @@ func osvRecord(id string, modified time.Time, aliases []string, eco, name, range
 	return rec
 }
 
-func writeRecords(t *testing.T, dir string, recs ...map[string]any) {
+func writeAdvisories(t *testing.T, dir string, recs ...map[string]any) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func writeRecords(t *testing.T, dir string, recs ...map[string]any) {
 	}
 }
 
-func ev(kv ...string) []map[string]string {
+func events(kv ...string) []map[string]string {
 	var out []map[string]string
 	for i := 0; i+1 < len(kv); i += 2 {
 		out = append(out, map[string]string{kv[i]: kv[i+1]})
@@ -187,20 +187,20 @@ func vulnDB(t *testing.T, stale bool) string {
 	needVulnDB(t)
 	dir := t.TempDir()
 	now := time.Now().Add(-24 * time.Hour)
-	writeRecords(t, filepath.Join(dir, "fresh"),
-		osvRecord("GHSA-jf85-cpcp-j695", now, []string{"CVE-2019-10744"}, "npm", "lodash", "SEMVER", ev("introduced", "0", "fixed", "4.17.12"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H"),
-		osvRecord("GHSA-vh95-rmgr-6w4m", now, []string{"CVE-2020-7598"}, "npm", "minimist", "SEMVER", ev("introduced", "0", "fixed", "0.2.1"), "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:L"),
-		osvRecord("GHSA-8q59-q68h-6hv4", now, []string{"CVE-2020-14343"}, "PyPI", "pyyaml", "ECOSYSTEM", ev("introduced", "0", "fixed", "5.4"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
-		osvRecord("DEBIAN-CVE-2022-37434", now, []string{"CVE-2022-37434"}, "Debian:10", "zlib", "ECOSYSTEM", ev("introduced", "0", "fixed", "1:1.2.11.dfsg-1+deb10u2"), ""),
-		osvRecord("DEBIAN-CVE-2024-5535", now, []string{"CVE-2024-5535"}, "Debian:10", "openssl", "ECOSYSTEM", ev("introduced", "0"), ""),
-		osvRecord("DEBIAN-CVE-2023-0001", now, nil, "Debian:11", "zlib", "ECOSYSTEM", ev("introduced", "0"), ""),
+	writeAdvisories(t, filepath.Join(dir, "fresh"),
+		vulnAdvisory("GHSA-jf85-cpcp-j695", now, []string{"CVE-2019-10744"}, "npm", "lodash", "SEMVER", events("introduced", "0", "fixed", "4.17.12"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H"),
+		vulnAdvisory("GHSA-vh95-rmgr-6w4m", now, []string{"CVE-2020-7598"}, "npm", "minimist", "SEMVER", events("introduced", "0", "fixed", "0.2.1"), "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:L"),
+		vulnAdvisory("GHSA-8q59-q68h-6hv4", now, []string{"CVE-2020-14343"}, "PyPI", "pyyaml", "ECOSYSTEM", events("introduced", "0", "fixed", "5.4"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+		vulnAdvisory("DEBIAN-CVE-2022-37434", now, []string{"CVE-2022-37434"}, "Debian:10", "zlib", "ECOSYSTEM", events("introduced", "0", "fixed", "1:1.2.11.dfsg-1+deb10u2"), ""),
+		vulnAdvisory("DEBIAN-CVE-2024-5535", now, []string{"CVE-2024-5535"}, "Debian:10", "openssl", "ECOSYSTEM", events("introduced", "0"), ""),
+		vulnAdvisory("DEBIAN-CVE-2023-0001", now, nil, "Debian:11", "zlib", "ECOSYSTEM", events("introduced", "0"), ""),
 	)
 	db := filepath.Join(dir, "vulndb.db")
 	if r := run(t, nil, "db", "import", filepath.Join(dir, "fresh"), "--source", "fresh", "--db", db); r.code != ExitOK {
 		t.Fatalf("db import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if stale {
-		writeRecords(t, filepath.Join(dir, "old"), osvRecord("GHSA-0000-0000-0001", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), nil, "npm", "left-pad", "SEMVER", ev("introduced", "0"), ""))
+		writeAdvisories(t, filepath.Join(dir, "old"), vulnAdvisory("GHSA-0000-0000-0001", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), nil, "npm", "left-pad", "SEMVER", events("introduced", "0"), ""))
 		if r := run(t, nil, "db", "import", filepath.Join(dir, "old"), "--source", "old", "--db", db); r.code != ExitOK {
 			t.Fatalf("db import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -275,7 +275,7 @@ func TestVulnImageEndToEnd(t *testing.T) {
 	text := run(t, nil, "image", "--rootfs", rootfs, "--db", db, "--fail-on", "none", "--include", images.VulnRuleID)
 	for _, w := range []string{
 		"  5 known vulnerabilities: 2 critical, 3 medium\n",
-		"CVE-2019-10744 (GHSA-jf85-cpcp-j695) in npm lodash 4.17.4: test advisory GHSA-jf85-cpcp-j695; affected introduced 0, fixed 4.17.12 (npm); fixed in 4.17.12; /app/node_modules/lodash/package.json, layer 0; severity critical from CVSS_V3 9.1 (CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H)",
+		"CVE-2019-10744 (GHSA-jf85-cpcp-j695) in npm lodash 4.17.4: test advisory GHSA-jf85-cpcp-j695; affected SEMVER: introduced 0, fixed 4.17.12 (npm); fixed in 4.17.12; /app/node_modules/lodash/package.json, layer 0; severity critical from CVSS_V3 9.1 (CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H)",
 		"CVE-2024-5535 (DEBIAN-CVE-2024-5535) in deb openssl 1.1.1n-0+deb10u3",
 		"; no fix; /var/lib/dpkg/status, layer 0; severity not rated by the advisories (unratedSeverity)",
 	} {
