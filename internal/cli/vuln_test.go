@@ -338,3 +338,17 @@ func TestVulnStaleDB(t *testing.T) {
 		t.Errorf("--max-db-age 0: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// FuzzParseAge: any --max-db-age value is an age of at most 100 years or an error,
+// never a panic or a negative age.
+func FuzzParseAge(f *testing.F) {
+	for _, s := range []string{"7d", "36h", "0", "-1d", "99999999999999999999d", "1h30m", "d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseAge(s)
+		if err == nil && d < 0 {
+			t.Errorf("parseAge(%q) = %v", s, d)
+		}
+	})
+}
