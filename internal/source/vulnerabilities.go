@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -105,12 +106,13 @@ var ErrNoDatabase = errors.New("no vulnerability database")
 // open opens the database: nil (and a notice) when the default one does not exist;
 // stale sources are notices, or input errors with FailOnStale.
 func (d *VulnDB) open() (db *vulndb.DB, notices []finding.Notice, errs []finding.InputError, err error) {
-	loc := finding.Location{File: d.Path}
 	missing := func() ([]finding.Notice, error) {
 		if d.Required {
 			return nil, fmt.Errorf("%w at %s: import advisories with `palisade db import PATH... --db %s`", ErrNoDatabase, d.Path, d.Path)
 		}
-		return []finding.Notice{{Location: loc, Message: "no vulnerability database: images are not matched against known vulnerabilities; run palisade db import to create it"}}, nil
+		// The default path is in the user's home: written from "~", the notice reads
+		// the same on every machine (CI logs, documentation).
+		return []finding.Notice{{Location: finding.Location{File: homeRelative(d.Path)}, Message: "no vulnerability database: images are not matched against known vulnerabilities; run palisade db import to create it"}}, nil
 	}
 	if d.Path == "" {
 		n, err := missing()
@@ -139,6 +141,18 @@ func (d *VulnDB) open() (db *vulndb.DB, notices []finding.Notice, errs []finding
 	}
 	notices, errs = staleness(d.Path, sources, now(), d.MaxAge, d.FailOnStale)
 	return db, notices, errs, nil
+}
+
+// homeRelative writes a path under the user's home directory from "~/".
+func homeRelative(path string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || !filepath.IsAbs(home) {
+		return path
+	}
+	if rel, ok := strings.CutPrefix(path, strings.TrimSuffix(home, string(filepath.Separator))+string(filepath.Separator)); ok && rel != "" {
+		return "~" + string(filepath.Separator) + rel
+	}
+	return path
 }
 
 // staleness judges the age of each source of the database at path: past maxAge, a

@@ -231,6 +231,24 @@ func TestVulnDBMissing(t *testing.T) {
 	}
 }
 
+// The default database is named from "~" when it is under the home directory.
+func TestVulnDBMissingHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	path := filepath.Join(home, ".cache", "palisade", "vulndb.db")
+	reg := &fakeRegistry{images: map[string][]fakeImage{"web:1": {testImage("web:1", 'a', "", webFiles, nil)}}}
+	res, err := (&Images{Refs: []string{"web:1"}, DB: &VulnDB{Path: path}, open: reg.open}).Read(context.Background(), Needs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Notices) != 1 || res.Notices[0].Location.File != filepath.Join("~", ".cache", "palisade", "vulndb.db") {
+		t.Errorf("notices %+v", res.Notices)
+	}
+	if got := homeRelative(home + "x/vulndb.db"); got != home+"x/vulndb.db" {
+		t.Errorf("homeRelative of a sibling of the home directory: %q", got)
+	}
+}
+
 // A source older than the maximum age is a notice naming it and its age, or with
 // fail an input error; a database without source is a notice.
 func TestStaleness(t *testing.T) {
