@@ -739,7 +739,15 @@ type sandbox struct {
 	lastCode int
 }
 
-func newSandbox(t *testing.T) *sandbox { return &sandbox{tmp: t.TempDir()} }
+func newSandbox(t *testing.T) *sandbox {
+	sb := &sandbox{tmp: t.TempDir()}
+	// The user's cache (the vulnerability database, the image cache) is the
+	// sandbox's: samples neither read nor write the real one, and read the same on
+	// every machine.
+	t.Setenv("HOME", filepath.Join(sb.tmp, "home"))
+	t.Setenv("XDG_CACHE_HOME", "")
+	return sb
+}
 
 // writeConfig writes the README's .palisade.yaml sample (a yaml block opening with
 // "# .palisade.yaml") for the commands that name it.
@@ -810,8 +818,10 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "reads a live cluster", nil
 	case path == "palisade webhook serve":
 		return modeParse, "runs a server", nil
+	case path == "palisade db import" && !f.Changed("db") && existing(f.Args()):
+		// Into the sandbox's cache (newSandbox): the README's example advisories.
 	case strings.HasPrefix(path, "palisade db "):
-		return modeParse, "reads or writes the vulnerability database in the user's cache", nil
+		return modeParse, "reads or writes a vulnerability database", nil
 	case f.Lookup("context") != nil && f.Changed("context"):
 		return modeParse, "names a kubeconfig context", nil
 	case f.Lookup("cluster") != nil && f.Changed("cluster"):
@@ -845,6 +855,16 @@ func mode(args []string) (runMode, string, error) {
 		}
 	}
 	return modeRun, "", nil
+}
+
+// existing reports whether paths is not empty and each of them exists.
+func existing(paths []string) bool {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return false
+		}
+	}
+	return len(paths) > 0
 }
 
 // localInputs reports whether every value of the named string-array flags is a path

@@ -284,6 +284,7 @@ input, a bug to report (the report still covers the rest).`,
 			if err != nil {
 				return err
 			}
+			cfg = im.vuln.configure(cfg)
 			if cmd.Flags().Changed("git-history") && in.cluster {
 				fmt.Fprintln(stderr, "palisade: --git-history reads the history of files: give paths, not --cluster")
 				return exitError{ExitUsage}

@@ -59,6 +59,7 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 			if err != nil {
 				return err
 			}
+			cfg = im.vuln.configure(cfg)
 			if allNamespaces && cmd.Flags().Changed("all-namespaces") && src.Namespace != "" {
 				fmt.Fprintln(stderr, "palisade: --namespace and --all-namespaces exclude each other")
 				return exitError{ExitUsage}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-k8s/palisade/internal/safetext"
+	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/vulndb"
 )
 
@@ -152,7 +153,7 @@ func writeImportSummary(w io.Writer, db *vulndb.DB, sum *vulndb.ImportSummary) {
 		line += fmt.Sprintf("; %d skipped", sum.Malformed)
 	}
 	if fi, err := os.Stat(db.Path()); err == nil {
-		line += fmt.Sprintf(" (%s, %s)", db.Path(), mebibytes(fi.Size()))
+		line += fmt.Sprintf(" (%s, %s)", source.HomeRelative(db.Path()), mebibytes(fi.Size()))
 	}
 	safetext.Fprintln(w, line)
 }
@@ -249,7 +250,7 @@ size of its records.`,
 
 // writeStatus writes the text status: the file, then a table of the sources.
 func writeStatus(w io.Writer, path string, size int64, sources []vulndb.Source, now time.Time) {
-	safetext.Fprintf(w, "Vulnerability database %s (schema %d, %s)\n", path, vulndb.SchemaVersion, mebibytes(size))
+	safetext.Fprintf(w, "Vulnerability database %s (schema %d, %s)\n", source.HomeRelative(path), vulndb.SchemaVersion, mebibytes(size))
 	if len(sources) == 0 {
 		fmt.Fprintln(w, "No sources: run palisade db import PATH.")
 		return

@@ -37,6 +37,7 @@ type imageFlags struct {
 	timeout      time.Duration
 	parallel     int
 	cache        string
+	vuln         vulnFlags
 }
 
 func (im *imageFlags) register(f *pflag.FlagSet, withImages bool) {
@@ -55,6 +56,7 @@ func (im *imageFlags) register(f *pflag.FlagSet, withImages bool) {
 	f.StringArrayVar(&im.insecure, "insecure-registry", nil, when+"registry HOST[:PORT] reached over plain HTTP (repeatable)")
 	f.DurationVar(&im.timeout, "image-timeout", 10*time.Minute, when+"bound on reading one image (pull, layers, packages)")
 	f.IntVar(&im.parallel, "image-parallel", 2, when+"images read at once")
+	im.vuln.register(f, when)
 }
 
 // source is how the flags read images; stderr receives the progress.
@@ -68,6 +70,11 @@ func (im *imageFlags) source(stderr io.Writer) (source.Images, error) {
 	s := source.Images{Timeout: im.timeout, Parallel: im.parallel, Cache: im.cache, Version: Version,
 		Progress: stderr, Live: isTerminal(stderr)}
 	s.Options.Platform, s.Options.AllPlatforms, s.Options.Insecure = im.platform, im.allPlatforms, im.insecure
+	db, err := im.vuln.database()
+	if err != nil {
+		return source.Images{}, err
+	}
+	s.DB = db
 	return s, nil
 }
 
@@ -152,6 +159,7 @@ the entry); 4 internal error (a bug to report; the report covers the rest).`,
 			if err != nil {
 				return err
 			}
+			cfg = im.vuln.configure(cfg)
 			src, err := im.source(stderr)
 			if err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)

@@ -82,6 +82,9 @@ func writeImagesText(w io.Writer, r *Report, bold func(string) safetext.Raw) {
 			safetext.Fprintf(w, "  %s\n", strings.Join(about, "  "))
 		}
 		safetext.Fprintf(w, "  %s: %s\n", plural(len(img.Packages), "package"), ecosystemCounts(img.Packages))
+		if v := imageVulnerabilities(r, img.Name); v != "" {
+			safetext.Fprintf(w, "  %s\n", v)
+		}
 		if len(img.Workloads) > 0 {
 			safetext.Fprintf(w, "  run by: %s\n", workloadList(img.Workloads))
 		}

@@ -86,7 +86,7 @@ func TestReportSchemaConst(t *testing.T) {
 // location, input errors, an empty report, and a git history's commits) are valid.
 func TestReportSchemaGolden(t *testing.T) {
 	sch := compileReportSchema(t)
-	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json"} {
+	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json", "vulnerability.json"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
@@ -247,6 +247,49 @@ func TestReportSchemaRejects(t *testing.T) {
 		}
 		err = validateReport(sch, bad)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want a schema error mentioning %q, got %v", c.name, c.want, err)
+		}
+	}
+}
+
+// The schema holds the evidence of vulnerability findings and the exposure closed:
+// the golden report passes, and broken evidence is rejected.
+func TestReportSchemaVulnerability(t *testing.T) {
+	sch := compileReportSchema(t)
+	good, err := os.ReadFile(filepath.Join("testdata", "vulnerability.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f0 := func(m map[string]any) map[string]any { return m["findings"].([]any)[0].(map[string]any) }
+	for _, c := range []struct {
+		name, want string
+		mutate     func(m map[string]any)
+	}{
+		{"unknown evidence field", "'epss' not allowed", func(m map[string]any) { f0(m)["vulnerability"].(map[string]any)["epss"] = 0.5 }},
+		{"evidence without id", "missing property 'id'", func(m map[string]any) { delete(f0(m)["vulnerability"].(map[string]any), "id") }},
+		{"unknown rating", "/cvss/rating", func(m map[string]any) {
+			f0(m)["vulnerability"].(map[string]any)["cvss"] = map[string]any{"type": "CVSS_V3", "vector": "x", "rating": "severe"}
+		}},
+		{"score above 10", "/cvss/score", func(m map[string]any) {
+			f0(m)["vulnerability"].(map[string]any)["cvss"] = map[string]any{"type": "CVSS_V3", "vector": "x", "score": 11, "rating": "critical"}
+		}},
+		{"unknown reach", "/network", func(m map[string]any) {
+			f0(m)["exposure"].(map[string]any)["workloads"].([]any)[0].(map[string]any)["network"] = "everywhere"
+		}},
+	} {
+		var m map[string]any
+		if err := json.Unmarshal(good, &m); err != nil {
+			t.Fatal(err)
+		}
+		if f0(m)["vulnerability"] == nil || f0(m)["exposure"] == nil {
+			t.Fatal("testdata/vulnerability.json: the first finding has no evidence or exposure")
+		}
+		c.mutate(m)
+		bad, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateReport(sch, bad); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: want a schema error mentioning %q, got %v", c.name, c.want, err)
 		}
 	}

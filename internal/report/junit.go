@@ -212,6 +212,9 @@ func junitBody(f finding.Finding) string {
 	}
 	line("Severity", f.Severity.String())
 	line("Message", f.Message)
+	if f.Vulnerability != nil {
+		vulnerabilityBody(f.Vulnerability, line)
+	}
 	if f.Remediation != "" {
 		line("Remediation", f.Remediation)
 	}

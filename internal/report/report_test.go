@@ -214,6 +214,7 @@ func TestGolden(t *testing.T) {
 		{"history", historyReport, Options{}},
 		{"image", imageReport, Options{}},
 		{"image-show-suppressed", imageReport, Options{ShowSuppressed: true}},
+		{"vulnerability", vulnerabilityReport, Options{}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {
@@ -334,7 +335,7 @@ func ValidateSARIF(t testing.TB, sch *jsonschema.Schema, data []byte) {
 
 func TestSARIFSchema(t *testing.T) {
 	sch := CompileSARIFSchema(t)
-	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport()} {
+	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport(), "vulnerability": vulnerabilityReport()} {
 		t.Run(name, func(t *testing.T) { ValidateSARIF(t, sch, render(t, rep, "sarif", Options{})) })
 	}
 	// The validator must be able to fail: break the sample in ways the schema forbids.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -103,6 +104,13 @@ type (
 		// (palisade image, scan --images): the artifact location is then the path
 		// inside the image, relative to uriBaseId IMAGE_ROOT.
 		Image *sarifImage `json:"image,omitempty"`
+		// SecuritySeverity is the CVSS base score of a known vulnerability's
+		// advisory (PAL-130), else the score of the finding's severity; set on
+		// vulnerability findings only. Vulnerability is their evidence and
+		// Exposure what the cluster exposes of the image.
+		SecuritySeverity string                 `json:"security-severity,omitempty"`
+		Vulnerability    *finding.Vulnerability `json:"vulnerability,omitempty"`
+		Exposure         *finding.Exposure      `json:"exposure,omitempty"`
 	}
 	sarifImage struct {
 		Ref      string `json:"ref"`
@@ -259,10 +267,26 @@ func sarifRules(r *Report) ([]sarifRuleDescriptor, map[string]int) {
 	sort.Strings(ids)
 	descs := make([]sarifRuleDescriptor, 0, len(ids))
 	index := make(map[string]int, len(ids))
+	// GitHub code scanning rates a result by its rule's security-severity: a rule
+	// of known vulnerabilities takes the highest CVSS score of its findings.
+	worst := map[string]float64{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Vulnerability == nil || f.Suppressed != nil {
+			continue
+		}
+		if score, err := strconv.ParseFloat(vulnSecuritySeverity(f), 64); err == nil && score > worst[f.RuleID] {
+			worst[f.RuleID] = score
+		}
+	}
 	for i, id := range ids {
 		index[id] = i
 		if m := metas[id]; m != nil {
-			descs = append(descs, sarifRule(m, m.Frameworks.Tags()))
+			d := sarifRule(m, m.Frameworks.Tags())
+			if score, ok := worst[id]; ok {
+				d.Properties.SecuritySeverity = strconv.FormatFloat(score, 'f', 1, 64)
+			}
+			descs = append(descs, d)
 			continue
 		}
 		f := fallback[id]
@@ -375,6 +399,11 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 		}
 		res.Properties.Image = si
 	}
+	if f.Vulnerability != nil {
+		res.Properties.SecuritySeverity = vulnSecuritySeverity(&f)
+		res.Properties.Vulnerability = f.Vulnerability
+	}
+	res.Properties.Exposure = f.Exposure
 	if res.Message.Text == "" {
 		res.Message.Text = f.Title
 	}

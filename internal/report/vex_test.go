@@ -14,9 +14,9 @@ import (
 func TestReportSchemaVEXSuppression(t *testing.T) {
 	f := finding.Finding{
 		RuleID: "PAL-130", Title: "Known vulnerability", Severity: finding.High, Category: "image",
-		Object: finding.ObjectRef{APIVersion: "palisade.dev/v1", Kind: "Image", Name: "web"},
+		Object:   finding.ObjectRef{APIVersion: "palisade.dev/v1", Kind: "Image", Name: "web"},
 		Location: finding.Location{File: "registry.example.com/web:1", Image: &finding.ImageLocation{Ref: "registry.example.com/web:1", LayerIndex: 1, Path: "/app"}},
-		Message: "CVE-2023-44487 in golang.org/x/net v0.17.0", Remediation: "Upgrade.",
+		Message:  "CVE-2023-44487 in golang.org/x/net v0.17.0", Remediation: "Upgrade.",
 		Suppressed: &finding.Suppression{Kind: "vex", Reason: "not_affected (vulnerable_code_not_in_execute_path): no HTTP/2 server [VEX shop.vex.json:3]",
 			VEX: &finding.VEXStatement{Document: "shop.vex.json", Line: 3, DocumentID: "https://example.com/vex/1", Vulnerability: "CVE-2023-44487",
 				Status: "not_affected", Justification: "vulnerable_code_not_in_execute_path", ImpactStatement: "no HTTP/2 server", Timestamp: "2025-01-01T00:00:00Z"}},

@@ -64,6 +64,10 @@ type Images struct {
 	// matched against (vuln.Match), also for images found in Cache: the result is
 	// ImageInfo.Vulnerabilities.
 	Advisories vuln.Advisories
+	// DB, if set and Advisories is not, is the vulnerability database opened
+	// read-only for the read (and closed after it) as Advisories; what opening it
+	// says (a missing default database, stale sources) is in the Result.
+	DB *VulnDB
 }
 
 // located is an image located but not yet read.
@@ -152,6 +156,19 @@ func (s *Images) Read(ctx context.Context, n Needs) (*Result, error) {
 	for _, r := range s.SBOMs {
 		inputs = append(inputs, imageInput{r, inputSBOM})
 	}
+	res := &Result{Inventory: &inventory.Inventory{}, Inputs: len(inputs)}
+	adv := s.Advisories
+	if adv == nil && s.DB != nil {
+		db, notices, errs, err := s.DB.open()
+		if err != nil {
+			return nil, err
+		}
+		res.Notices, res.Errors = append(res.Notices, notices...), append(res.Errors, errs...)
+		if db != nil {
+			defer db.Close()
+			adv = db
+		}
+	}
 	prog := newImageProgress(s.Progress, s.Live)
 	defer prog.close()
 	// Locate every input (a tag is resolved to its digest), then read each digest
@@ -168,7 +185,6 @@ func (s *Images) Read(ctx context.Context, n Needs) (*Result, error) {
 	}
 	var jobs []*job
 	byDigest := map[string]*job{}
-	res := &Result{Inventory: &inventory.Inventory{}, Inputs: len(inputs)}
 	for i, r := range found {
 		res.Errors = append(res.Errors, r.errs...)
 		res.Coverage = append(res.Coverage, r.gaps...)
@@ -205,7 +221,7 @@ func (s *Images) Read(ctx context.Context, n Needs) (*Result, error) {
 			}
 		}
 		j.loc.Info.Workloads = wl
-		reads[i] = s.analyse(ctx, j.loc, j.name, n, prog)
+		reads[i] = s.analyse(ctx, j.loc, j.name, n, adv, prog)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, &InterruptedError{Input: s.Describe(), Err: err}
@@ -344,8 +360,9 @@ func (s *Images) readSBOM(file string) (*inventory.ImageInfo, error) {
 }
 
 // analyse reads one located image: its filesystem (unless the cache holds it), its
-// software, the consumer's Visit while the filesystem is open.
-func (s *Images) analyse(ctx context.Context, l located, name string, n Needs, prog *imageProgress) (r imageRead) {
+// software and, with adv, its known vulnerabilities, the consumer's Visit while the
+// filesystem is open.
+func (s *Images) analyse(ctx context.Context, l located, name string, n Needs, adv vuln.Advisories, prog *imageProgress) (r imageRead) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	info := l.Info
@@ -392,6 +409,10 @@ func (s *Images) analyse(ctx context.Context, l located, name string, n Needs, p
 	for _, p := range info.Software.Problems {
 		r.errs = append(r.errs, finding.InputError{Location: imageOrigin(name), Message: p.Path + ": " + p.Err})
 	}
+	if adv != nil {
+		notices, errs, intern := MatchImage(ctx, adv, name, info)
+		r.notices, r.errs, r.intern = append(r.notices, notices...), append(r.errs, errs...), append(r.intern, intern...)
+	}
 	o := &inventory.Object{
 		Ref:    finding.ObjectRef{APIVersion: finding.ConfigFileAPIVersion, Kind: finding.ImageKind, Name: name},
 		Origin: imageOrigin(name),
@@ -399,7 +420,7 @@ func (s *Images) analyse(ctx context.Context, l located, name string, n Needs, p
 		Image:  info,
 	}
 	prog.found(name, len(info.Software.Packages))
-	r.intern = visitImage(o, n)
+	r.intern = append(r.intern, visitImage(o, n)...)
 	if closeFS != nil {
 		if err := closeFS(); err != nil {
 			r.notices = append(r.notices, finding.Notice{Location: imageOrigin(name), Message: "removing its temporary files: " + err.Error()})

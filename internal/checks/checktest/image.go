@@ -19,6 +19,11 @@ package checktest
 //	distro: {id: debian, versionID: "12", versionCodename: bookworm, prettyName: ...}
 //	packages:
 //	- {ecosystem: deb, name: openssh-server, version: 1:9.2p1-2, path: /var/lib/dpkg/status, layer: 0}
+//	- {ecosystem: deb, name: libssl3, version: 3.0.11-1, sourceName: openssl, ...}
+//	advisories:                               # OSV records (YAML of the JSON form): the
+//	- id: CVE-2023-5678                       # packages are matched against them
+//	  modified: "2024-01-01T00:00:00Z"        # (vuln.Match) as against the database
+//	  affected: [...]
 //	layers:                                   # base layer first
 //	- created_by: ADD rootfs.tar /            # the layer's history step (optional)
 //	  files:
@@ -44,8 +49,11 @@ package checktest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -57,6 +65,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/osv"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/software"
 	"github.com/palisade-k8s/palisade/internal/source"
@@ -96,8 +105,15 @@ type ImageFixture struct {
 		Version   string `yaml:"version"`
 		Path      string `yaml:"path"`
 		Layer     int    `yaml:"layer"`
+		// SourceName and SourceVersion are the source package (dpkg, apk origin).
+		SourceName    string `yaml:"sourceName"`
+		SourceVersion string `yaml:"sourceVersion"`
 	} `yaml:"packages"`
-	Layers []struct {
+	// Advisories are OSV records, written as YAML: with any, the image's packages
+	// are matched against them (ImageInfo.Vulnerabilities), as the image source
+	// matches against the vulnerability database.
+	Advisories []map[string]any `yaml:"advisories"`
+	Layers     []struct {
 		CreatedBy string `yaml:"created_by"`
 		Files     []struct {
 			Path    string  `yaml:"path"`
@@ -211,13 +227,71 @@ func ParseImageFixture(name string, text []byte) (*inventory.Object, []ImageWant
 		info.Software.Distro = &software.Distro{ID: d.ID, IDLike: d.IDLike, VersionID: d.VersionID, VersionCodename: d.VersionCodename, PrettyName: d.PrettyName}
 	}
 	for _, p := range fx.Packages {
-		pkg := software.Package{Ecosystem: software.Ecosystem(p.Ecosystem), Name: p.Name, Version: p.Version, Location: software.Location{Path: p.Path, Layer: p.Layer}}
+		pkg := software.Package{Ecosystem: software.Ecosystem(p.Ecosystem), Name: p.Name, Version: p.Version, SourceName: p.SourceName, SourceVersion: p.SourceVersion,
+			Location: software.Location{Path: p.Path, Layer: p.Layer}}
 		if p.Layer >= 0 && p.Layer < len(info.Layers) {
 			pkg.Location.LayerDiffID = info.Layers[p.Layer].DiffID
 		}
 		info.Software.Packages = append(info.Software.Packages, pkg)
 	}
+	if len(fx.Advisories) > 0 {
+		adv, err := ParseAdvisories(name, fx.Advisories)
+		if err != nil {
+			return nil, nil, err
+		}
+		_, errs, intern := source.MatchImage(context.Background(), adv, info.Ref, info)
+		if len(errs) > 0 {
+			return nil, nil, errors.New(errs[0].Message)
+		}
+		if len(intern) > 0 {
+			return nil, nil, errors.New(intern[0].Message)
+		}
+	}
 	return ImageObject(info), fx.Want, nil
+}
+
+// ParseAdvisories reads the advisories of a fixture (OSV records as YAML) into an
+// in-memory database; each must be a valid OSV record.
+func ParseAdvisories(name string, records []map[string]any) (Advisories, error) {
+	var adv Advisories
+	for i, m := range records {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("advisories[%d]: %v", i, err)
+		}
+		r, err := osv.ParseBytes(data, fmt.Sprintf("%s: advisories[%d]", name, i))
+		if err != nil {
+			return nil, err
+		}
+		r.Source = "fixture"
+		adv = append(adv, r)
+	}
+	return adv, nil
+}
+
+// Advisories is an in-memory vulnerability database (vuln.Advisories): Lookup
+// returns the records, withdrawn ones excluded, with an affected package of the
+// ecosystem (any release of a distribution) whose name equals name, both compared
+// by software.NormalizeName, as the vulnerability database does.
+type Advisories []*osv.Record
+
+// Lookup implements vuln.Advisories.
+func (a Advisories) Lookup(eco software.Ecosystem, name string) ([]*osv.Record, error) {
+	want := software.NormalizeName(eco, name)
+	var out []*osv.Record
+	for _, r := range a {
+		if r.IsWithdrawn() {
+			continue
+		}
+		for _, af := range r.Affected {
+			e, err := osv.ParseEcosystem(af.Package.Ecosystem)
+			if err == nil && e.Software == eco && software.NormalizeName(eco, af.Package.Name) == want {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // ImageObject is the object the image source makes of an image: of
