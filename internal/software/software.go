@@ -53,6 +53,9 @@ type Package struct {
 	SourceName    string   `json:"sourceName,omitempty"`
 	SourceVersion string   `json:"sourceVersion,omitempty"`
 	Arch          string   `json:"arch,omitempty"`
+	// OS is the operating system a binary was built for (Go: GOOS), when it records
+	// one; advisories limited to other systems do not apply to it.
+	OS string `json:"os,omitempty"`
 	Licenses      []string `json:"licenses,omitempty"`
 	// Cataloger names the cataloger that found the package ("dpkg", "go-binary").
 	Cataloger string `json:"cataloger"`

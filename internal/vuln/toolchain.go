@@ -73,13 +73,12 @@ type goImports struct {
 }
 
 // goPlatform reports whether the Go affected entry a applies to a binary built for
-// GOARCH arch, as govulncheck decides it for a binary of unknown GOOS: an entry whose
-// packages are all limited to other architectures does not ("" arch: every entry
-// applies). The Go binary cataloger records GOARCH as the package's Arch; the binary's
-// GOOS is not in the package model, so an entry limited to other operating systems
-// still applies.
-func goPlatform(a *osv.Affected, arch string) bool {
-	if arch == "" || len(a.EcosystemSpecific) == 0 {
+// GOOS goos and GOARCH arch, as govulncheck decides it: an entry applies when one of
+// its packages is limited to no operating system or to goos, and to no architecture
+// or to arch ("" goos or arch: unknown, every one matches). The Go binary cataloger
+// records GOOS and GOARCH as the package's OS and Arch.
+func goPlatform(a *osv.Affected, goos, arch string) bool {
+	if len(a.EcosystemSpecific) == 0 {
 		return true
 	}
 	var es goImports
@@ -87,7 +86,8 @@ func goPlatform(a *osv.Affected, arch string) bool {
 		return true
 	}
 	for _, imp := range es.Imports {
-		if len(imp.GOARCH) == 0 || slices.Contains(imp.GOARCH, arch) {
+		if (goos == "" || len(imp.GOOS) == 0 || slices.Contains(imp.GOOS, goos)) &&
+			(arch == "" || len(imp.GOARCH) == 0 || slices.Contains(imp.GOARCH, arch)) {
 			return true
 		}
 	}

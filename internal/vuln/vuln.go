@@ -278,7 +278,7 @@ func (m *matcher) applies(a *osv.Affected, p *software.Package) (osv.Ecosystem, 
 	if software.NormalizeName(p.Ecosystem, a.Package.Name) != want {
 		return eco, false
 	}
-	return eco, p.Ecosystem != software.Golang || goPlatform(a, p.Arch)
+	return eco, p.Ecosystem != software.Golang || goPlatform(a, p.OS, p.Arch)
 }
 
 // gitOnly reports whether a gives only GIT ranges (no other range, no versions list).

@@ -143,10 +143,13 @@ func mayBeGo(r io.ReaderAt) bool {
 // (when it has a path), the dependencies (replacements applied) and "stdlib".
 // Location is left to the caller.
 func Packages(bi *buildinfo.BuildInfo) []software.Package {
-	arch := ""
+	arch, goos := "", ""
 	for _, s := range bi.Settings {
-		if s.Key == "GOARCH" {
+		switch s.Key {
+		case "GOARCH":
 			arch = s.Value
+		case "GOOS":
+			goos = s.Value
 		}
 	}
 	var out []software.Package
@@ -160,6 +163,7 @@ func Packages(bi *buildinfo.BuildInfo) []software.Package {
 			Version:   version,
 			PURL:      PURL(modPath, version),
 			Arch:      arch,
+			OS:        goos,
 		})
 	}
 	if m := bi.Main; m.Path != "" && m.Path != "command-line-arguments" {
