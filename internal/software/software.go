@@ -50,13 +50,13 @@ type Package struct {
 	// SourceName and SourceVersion are the source package (dpkg Source, rpm
 	// SOURCERPM, apk origin) when the database records one; SourceVersion is set
 	// only when it differs from Version. Distribution advisories are keyed by them.
-	SourceName    string   `json:"sourceName,omitempty"`
-	SourceVersion string   `json:"sourceVersion,omitempty"`
-	Arch          string   `json:"arch,omitempty"`
+	SourceName    string `json:"sourceName,omitempty"`
+	SourceVersion string `json:"sourceVersion,omitempty"`
+	Arch          string `json:"arch,omitempty"`
 	// OS is the operating system a binary was built for (Go: GOOS), when it records
 	// one; advisories limited to other systems do not apply to it.
-	OS string `json:"os,omitempty"`
-	Licenses      []string `json:"licenses,omitempty"`
+	OS       string   `json:"os,omitempty"`
+	Licenses []string `json:"licenses,omitempty"`
 	// Cataloger names the cataloger that found the package ("dpkg", "go-binary").
 	Cataloger string `json:"cataloger"`
 	// Location is where it was read from.
