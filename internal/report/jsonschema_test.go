@@ -215,7 +215,7 @@ func TestReportSchemaRejects(t *testing.T) {
 		{"missing fingerprint", "missing property 'fingerprint'", func(m map[string]any) { delete(f0(m), "fingerprint") }},
 		{"missing inputErrors", "missing property 'inputErrors'", func(m map[string]any) { delete(m, "inputErrors") }},
 		{"missing location document", "missing property 'document'", func(m map[string]any) { delete(f0(m)["location"].(map[string]any), "document") }},
-		{"other schema version", "/schema", func(m map[string]any) { m["schema"] = "palisade.dev/report/v2" }},
+		{"other schema version", "/schema", func(m map[string]any) { m["schema"] = "palisade.dev/report/v1" }},
 		{"unknown suppression kind", "/suppressed/kind", func(m map[string]any) {
 			f0(m)["suppressed"] = map[string]any{"kind": "ignored", "reason": "r"}
 		}},

@@ -13,7 +13,7 @@ import (
 )
 
 // SchemaVersion names the JSON report schema; it changes only on incompatible change.
-const SchemaVersion = "palisade.dev/report/v1"
+const SchemaVersion = "palisade.dev/report/v2"
 
 // Report is everything a scan produced.
 type Report struct {
