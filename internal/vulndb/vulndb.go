@@ -24,6 +24,20 @@
 //     leaves the previous sources as they were; its staging is dropped at the next
 //     import).
 //
+// # Why bbolt
+//
+// The access pattern is key-value: a prefix seek on (ecosystem, normalised name) and
+// point reads of records. bbolt (the storage engine under etcd) does exactly that in a
+// small amount of pure Go; SQLite through modernc.org/sqlite would add a transpiled SQL
+// engine, a larger static binary and more code to audit in a tool that reads hostile
+// input, for queries Palisade never makes. bbolt's one writer and many readers let
+// scans open the file read-only and concurrently and always see whole sources; commits
+// are crash-safe without a log to manage; moving a staged bucket replaces a source in one
+// transaction; lookups touch only the mapped pages they read, so memory does not grow
+// with the database. The costs: no ad-hoc SQL for users (db status and db export cover
+// inspection), a file that does not shrink (freed pages are reused by the next import),
+// and an exclusive lock during an import, which a scan waits on for a second.
+//
 // # Inputs and bounds
 //
 // Import reads OSV zip exports (osv.dev's per-ecosystem all.zip), directories (walked
