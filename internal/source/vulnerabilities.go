@@ -159,7 +159,7 @@ func HomeRelative(path string) string {
 // staleness judges the age of each source of the database at path: past maxAge, a
 // notice, or with fail an input error; a database with no source is a notice.
 func staleness(path string, sources []vulndb.Source, now time.Time, maxAge time.Duration, fail bool) ([]finding.Notice, []finding.InputError) {
-	loc := finding.Location{File: path}
+	loc := finding.Location{File: HomeRelative(path)}
 	if len(sources) == 0 {
 		return []finding.Notice{{Location: loc, Message: "the vulnerability database holds no advisories: run palisade db import"}}, nil
 	}

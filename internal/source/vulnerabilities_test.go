@@ -272,6 +272,13 @@ func TestStaleness(t *testing.T) {
 	if notices, _ = staleness("/db", nil, now, time.Hour, true); len(notices) != 1 || !strings.Contains(notices[0].Message, "holds no advisories") {
 		t.Errorf("empty: notices %+v", notices)
 	}
+	// The default database, in the user's home, is named from "~" as the notice of a
+	// missing one is: the same on every machine.
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if notices, _ = staleness(filepath.Join(home, ".cache", "palisade", "vulndb.db"), sources, now, 7*24*time.Hour, false); len(notices) != 1 || notices[0].Location.File != "~/.cache/palisade/vulndb.db" {
+		t.Errorf("in the home directory: notices %+v", notices)
+	}
 }
 
 func TestFormatAge(t *testing.T) {
