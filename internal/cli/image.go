@@ -121,17 +121,28 @@ software bill of materials instead (CycloneDX 1.6, SPDX 2.3): one document, so n
 image, or give --output-dir DIR for one file per image. The rules still run, and the
 exit code still follows --fail-on (use --fail-on none for an SBOM alone).
 
+Known vulnerabilities: every package is matched against the local vulnerability
+database (--db, filled by palisade db import; nothing is fetched at scan time) by its
+exact name in the advisory's ecosystem and its version in that ecosystem's own order.
+Each vulnerability is one PAL-130 finding with its evidence (every ID, the range that
+matched, the fixed versions, the file and layer, the CVSS severity). --ignore-unfixed
+leaves out those without a fix; --vex FILE suppresses what an OpenVEX document says
+does not affect the image; a source older than --max-db-age is a notice, or with
+--fail-on-stale-db an input error.
+
 Progress goes to standard error: redrawn in place on a terminal, else one line per
 image; never into the report.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
 configuration error; 3 an image could not be read (a hostile layer names the layer and
-the entry); 4 internal error (a bug to report; the report covers the rest).`,
+the entry), or a stale database with --fail-on-stale-db; 4 internal error (a bug to
+report; the report covers the rest).`,
 		Example: `  palisade image registry.example.com/shop/web:1.4.2
   palisade image ./build/oci-layout --platform linux/arm64
   palisade image app.tar -o cyclonedx --output-file app.cdx.json
   palisade image --rootfs /mnt/vm-root
-  palisade image --sbom build/sbom.spdx.json --fail-on medium`,
+  palisade image --sbom build/sbom.spdx.json --fail-on medium
+  palisade image app.tar --ignore-unfixed --vex app.vex.json --fail-on critical`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inputs := len(args) + len(rootfs) + len(sboms)
 			if inputs == 0 {
