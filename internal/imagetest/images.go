@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -447,4 +449,40 @@ func tarDir(dir, out string) error {
 		err = cerr
 	}
 	return err
+}
+
+// BuildStandard builds (or finds in the cache) the standard test image set outside a
+// test, for the benchmark programs: the Debian root filesystem at rootfs, or, when
+// rootfs is "", the one hack/debian-rootfs.sh finds or builds; the Go binaries for
+// amd64 and arm64 and the npm tree. progress receives a line per step. It returns the
+// set and the amd64 Go binary in it.
+func BuildStandard(rootfs string, progress func(string)) (*Set, *GoBinary, error) {
+	if rootfs == "" {
+		progress("finding or building the Debian root filesystem (hack/debian-rootfs.sh)")
+		cmd := exec.Command(filepath.Join(moduleRoot(), "hack", "debian-rootfs.sh"))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, nil, fmt.Errorf("hack/debian-rootfs.sh: %w", err)
+		}
+		rootfs = strings.TrimSpace(string(out))
+	}
+	if err := CheckRootFS(rootfs); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", rootfs, err)
+	}
+	progress("building or finding the Go binaries, the npm tree and the test images")
+	goAMD, err := BuildGoApp("amd64")
+	if err != nil {
+		return nil, nil, err
+	}
+	goARM, err := BuildGoApp("arm64")
+	if err != nil {
+		return nil, nil, err
+	}
+	npm, err := InstallNPMApp()
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := Build(Inputs{RootFS: rootfs, Go: goAMD, GoARM64: goARM, NPM: npm})
+	return set, goAMD, err
 }

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -172,35 +171,7 @@ func run(o options) error {
 
 // images builds (or finds) the test images and the large image.
 func images(o options) (*imagetest.Set, *imagetest.Large, error) {
-	rootfs := o.rootfs
-	if rootfs == "" {
-		progress("finding or building the Debian root filesystem (hack/debian-rootfs.sh)")
-		cmd := exec.Command("./hack/debian-rootfs.sh")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, nil, fmt.Errorf("hack/debian-rootfs.sh: %w", err)
-		}
-		rootfs = strings.TrimSpace(string(out))
-	}
-	if err := imagetest.CheckRootFS(rootfs); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", rootfs, err)
-	}
-	progress("building or finding the Go binaries and the npm tree")
-	goAMD, err := imagetest.BuildGoApp("amd64")
-	if err != nil {
-		return nil, nil, err
-	}
-	goARM, err := imagetest.BuildGoApp("arm64")
-	if err != nil {
-		return nil, nil, err
-	}
-	npm, err := imagetest.InstallNPMApp()
-	if err != nil {
-		return nil, nil, err
-	}
-	progress("building or finding the test images")
-	set, err := imagetest.Build(imagetest.Inputs{RootFS: rootfs, Go: goAMD, GoARM64: goARM, NPM: npm})
+	set, _, err := imagetest.BuildStandard(o.rootfs, func(s string) { progress("%s", s) })
 	if err != nil {
 		return nil, nil, err
 	}

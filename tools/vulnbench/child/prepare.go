@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,35 +61,7 @@ func prepareChild(o options) error {
 // testImage builds (or finds) the test image set and the Go binary in it (the
 // parent's own memory stays small: see run).
 func testImage(o options) (*imagetest.Set, *imagetest.GoBinary, error) {
-	rootfs := o.rootfs
-	if rootfs == "" {
-		progress("finding or building the Debian root filesystem (hack/debian-rootfs.sh)")
-		cmd := exec.Command("./hack/debian-rootfs.sh")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, nil, fmt.Errorf("hack/debian-rootfs.sh: %w", err)
-		}
-		rootfs = strings.TrimSpace(string(out))
-	}
-	if err := imagetest.CheckRootFS(rootfs); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", rootfs, err)
-	}
-	progress("building or finding the Go binaries, the npm tree and the test image")
-	goAMD, err := imagetest.BuildGoApp("amd64")
-	if err != nil {
-		return nil, nil, err
-	}
-	goARM, err := imagetest.BuildGoApp("arm64")
-	if err != nil {
-		return nil, nil, err
-	}
-	npm, err := imagetest.InstallNPMApp()
-	if err != nil {
-		return nil, nil, err
-	}
-	set, err := imagetest.Build(imagetest.Inputs{RootFS: rootfs, Go: goAMD, GoARM64: goARM, NPM: npm})
-	return set, goAMD, err
+	return imagetest.BuildStandard(o.rootfs, func(s string) { progress("%s", s) })
 }
 
 // catalogLayout catalogs an OCI layout as `palisade image` does.
