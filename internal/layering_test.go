@@ -46,12 +46,14 @@ var layers = []struct {
 	// Test support for the catalogers: a fake image's layers.
 	{"software/softwaretest", []string{"software"}},
 	{"osv/osvtest", nil},
+	// Test support: images signed in cosign's formats and by a virtual Sigstore.
+	{"signature/sigtest", []string{"signature"}},
 	// The object model.
-	{"inventory", []string{"finding", "osv", "software", "version", "vuln"}},
+	{"inventory", []string{"finding", "osv", "signature", "software", "version", "vuln"}},
 	{"workload", []string{"finding", "inventory"}},
 	// The rule contract, its configuration and what judges it.
 	{"rules", []string{"finding", "inventory", "workload"}},
-	{"config", []string{"finding", "rules", "workload", "yamlpos"}},
+	{"config", []string{"finding", "rules", "signature", "workload", "yamlpos"}},
 	{"compliance", []string{"finding", "pss", "rules"}},
 	{"suppress", []string{"config", "finding", "inventory", "vex"}},
 	{"engine", []string{"finding", "inventory", "pss", "rules", "workload"}},
@@ -62,7 +64,7 @@ var layers = []struct {
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "software", "vuln", "workload"}},
+	{"checks/...", []string{"checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
@@ -77,15 +79,17 @@ var layers = []struct {
 	{"vulndb", []string{"osv", "software"}},
 	{"vuln", []string{"finding", "osv", "software", "version"}},
 	{"vex", []string{"finding", "software"}},
+	// Image signatures and attestations against a trust policy (sigstore-go).
+	{"signature", nil},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
-	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "software/...", "vuln", "vulndb", "workload"}},
+	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "signature", "software/...", "vuln", "vulndb", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
 	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "source", "suppress", "vex", "workload"}},
-	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "suppress", "workload"}},
-	{"webhook", []string{"admission", "config", "finding", "rules", "safetext"}},
+	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "signature", "suppress", "workload"}},
+	{"webhook", []string{"admission", "config", "finding", "rules", "safetext", "signature"}},
 	{"cli", []string{"*"}},
 }
 
@@ -97,7 +101,7 @@ var (
 	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
 	// testSupport packages are imported by tests only (no row may allow them, "*"
 	// included), so they are free of the lean rule.
-	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest"}
+	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest", "signature/sigtest"}
 	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
 )
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/signature"
 	"github.com/palisade-k8s/palisade/internal/workload"
 	"github.com/palisade-k8s/palisade/internal/yamlpos"
 )
@@ -48,6 +49,15 @@ type Config struct {
 	PodTemplatePaths []workload.TemplatePath `yaml:"podTemplatePaths"`
 	// Webhook configures the admission webhook (see Webhook).
 	Webhook Webhook `yaml:"webhook"`
+	// Images configures what is known of images: the signature policy
+	// (images.verify, images.trustedRoot, images.default) of PAL-115 and PAL-116, in
+	// scan --images, cluster --images, image verify and the webhook.
+	Images Images `yaml:"images"`
+}
+
+// Images is the images section of the configuration.
+type Images struct {
+	signature.Policy `yaml:",inline"`
 }
 
 // RuleConfig tunes one rule.

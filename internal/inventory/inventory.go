@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/signature"
 )
 
 // Object is one Kubernetes object as loaded. Header fields are always present. Body is
@@ -248,6 +249,12 @@ func parentPath(p string) string {
 // Inventory is the set of objects of one scan, in input order.
 type Inventory struct {
 	Objects []*Object
+	// ImageTrust holds the signature verdict of each image reference (as written in
+	// the workloads, or named on the command line) that was verified against the
+	// images.verify policy: filled by the source (scan --images, image verify) or by
+	// the admission review, read by PAL-115 and PAL-116. Nil when nothing was
+	// verified.
+	ImageTrust map[string]*signature.Result
 
 	mu      sync.Mutex
 	indexes map[AnyIndex]any
