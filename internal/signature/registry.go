@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -112,6 +113,10 @@ func (s *registryStore) puller(ctx context.Context) (*remote.Puller, []remote.Op
 		remote.WithAuthFromKeychain(s.o.Keychain),
 		remote.WithTransport(s.transport),
 		remote.WithUserAgent("palisade"),
+		// Signature artifacts are small: retry a failing registry briefly (0.2s,
+		// 0.6s) rather than go-containerregistry's default (1s, 3s, 9s), so that a
+		// registry that fails makes the image unchecked in bounded time.
+		remote.WithRetryBackoff(remote.Backoff{Duration: 200 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 3}),
 	}
 	p, err := remote.NewPuller(opts...)
 	if err != nil {
