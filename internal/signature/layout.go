@@ -104,6 +104,9 @@ func OpenLayoutWith(dir string, o LayoutOptions) (Store, error) {
 	return s, nil
 }
 
+// Close releases the layout directory (the store is an io.Closer).
+func (s *layoutStore) Close() error { return s.root.Close() }
+
 // readFile reads name in the layout, at most max bytes.
 func (s *layoutStore) readFile(name string, max int64) ([]byte, error) {
 	f, err := s.root.Open(name)

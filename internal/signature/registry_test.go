@@ -4,11 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/palisade-k8s/palisade/internal/signature"
@@ -172,5 +180,45 @@ func BenchmarkLayoutSignatures(b *testing.B) {
 		if err != nil || len(cs) != 5 {
 			b.Fatal(len(cs), err)
 		}
+	}
+}
+
+// TestRegistryInsecure: a plain-HTTP registry is reached only when its host is in
+// RegistryOptions.Insecure (127.0.0.2: go-containerregistry reaches 127.0.0.1 over
+// HTTP by itself).
+func TestRegistryInsecure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 here: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ref, err := name.ParseReference(host+"/plain/app:1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, _, err := signature.NewRegistryStore(signature.RegistryOptions{}).Resolve(ctx, ref.String()); err == nil {
+		t.Fatal("plain HTTP without Insecure")
+	}
+	st := signature.NewRegistryStore(signature.RegistryOptions{Insecure: []string{host}})
+	repo, digest, err := st.Resolve(ctx, ref.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Signatures(ctx, repo, digest); err != nil {
+		t.Fatal(err)
 	}
 }
