@@ -135,6 +135,21 @@ func decodeBundle(mediaType string, data []byte) (*bundle.Bundle, error) {
 	if err := b.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
+	// UnmarshalJSON checks the structure and parses the log entries; decode the rest
+	// now, so that a certificate or envelope that does not decode is Err rather than a
+	// failure of verification.
+	if _, err := b.VerificationContent(); err != nil {
+		return nil, fmt.Errorf("bundle: verification material: %w", err)
+	}
+	sc, err := b.SignatureContent()
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if env := sc.EnvelopeContent(); env != nil {
+		if n := len(env.RawEnvelope().Signatures); n == 0 || n > maxEnvelopeSignatures {
+			return nil, fmt.Errorf("bundle: DSSE envelope of %d signatures (1 to %d)", n, maxEnvelopeSignatures)
+		}
+	}
 	return &b, nil
 }
 

@@ -692,7 +692,18 @@ func TestFromBundleRejects(t *testing.T) {
 	cert := pb.GetVerificationMaterial().GetCertificate()
 	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: []*protocommon.X509Certificate{cert}}}
 	chain, _ := protojson.Marshal(&pb)
+	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: []byte("garbage")}}
+	badCert, _ := protojson.Marshal(&pb)
 	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: cert}
+	dsseEnv := pb.GetDsseEnvelope()
+	sigs := dsseEnv.Signatures
+	dsseEnv.Signatures = nil
+	noSignatures, _ := protojson.Marshal(&pb)
+	for range maxEnvelopeSignatures + 1 {
+		dsseEnv.Signatures = append(dsseEnv.Signatures, sigs...)
+	}
+	manySignatures, _ := protojson.Marshal(&pb)
+	dsseEnv.Signatures = sigs
 	pb.VerificationMaterial.TlogEntries[0].InclusionProof = nil
 	noProof, _ := protojson.Marshal(&pb)
 
@@ -710,6 +721,9 @@ func TestFromBundleRejects(t *testing.T) {
 		{"v0.3 with a chain", v03, chain, "certificate chain"},
 		{"v0.3 without inclusion proof", v03, noProof, "inclusion proof missing"},
 		{"too long", v03, make([]byte, MaxPayloadBytes+1), "exceeds the limit"},
+		{"certificate not DER", v03, badCert, "verification material"},
+		{"envelope without signatures", v03, noSignatures, "0 signatures"},
+		{"envelope of too many signatures", v03, manySignatures, "9 signatures"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := FromBundle(tc.mediaType, tc.data, "referrer sha256:ab12")
