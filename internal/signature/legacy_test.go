@@ -767,3 +767,52 @@ func TestFromBundleRejects(t *testing.T) {
 		t.Fatal("modified statement verified")
 	}
 }
+
+// TestFromCosignLayerLogDigestAlgorithm: a signature whose log entry hashes the payload
+// with SHA-384 (cosign v3 signing with a P-384 key) gets a message digest of that
+// algorithm, so that sigstore-go's comparison with the entry holds.
+func TestFromCosignLayerLogDigestAlgorithm(t *testing.T) {
+	f := newLegacyFixture(t)
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := f.payload()
+	h := crypto.SHA384.New()
+	h.Write(payload)
+	digest := h.Sum(nil)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	body := fmt.Sprintf(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha384","value":%q}},"signature":{"content":%q,"publicKey":{"content":%q}}}}`,
+		hex.EncodeToString(digest), base64.StdEncoding.EncodeToString(sig), base64.StdEncoding.EncodeToString(pub))
+	l := legacyLayer{mediaType: MediaTypeSimpleSigning, payload: payload, annotations: map[string]string{
+		AnnotationSignature: base64.StdEncoding.EncodeToString(sig),
+		AnnotationBundle:    f.rekorBundle([]byte(body), time.Now().Unix(), 9),
+	}}
+	c := l.candidate(KindSimpleSigning)
+	if c.Err != nil {
+		t.Fatal(c.Err)
+	}
+	sc, _ := c.Entity.SignatureContent()
+	if ms := sc.MessageSignatureContent(); ms.DigestAlgorithm() != "SHA2_384" || !bytes.Equal(ms.Digest(), digest) {
+		t.Fatalf("message digest %s %x, want SHA2_384 %x", ms.DigestAlgorithm(), ms.Digest(), digest)
+	}
+	v, err := sigsig.LoadECDSAVerifier(&key.PublicKey, crypto.SHA384)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := root.TrustedMaterialCollection{f.vs, root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(v, time.Time{}, time.Time{}), nil
+	})}
+	verifier, err := verify.NewVerifier(tm, verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(c.Entity, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(payload)), verify.WithKey())); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
