@@ -329,11 +329,23 @@ func legacyVerificationContent(annotations map[string]string) (verify.Verificati
 	}
 	c := &legacyCertificate{leaf: certs[0]}
 	if chain := annotations[AnnotationChain]; strings.TrimSpace(chain) != "" {
-		if c.intermediates, err = parseCertificates(chain, maxChainCertificates); err != nil {
+		certs, err := parseCertificates(chain, maxChainCertificates)
+		if err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", AnnotationChain, err)
+		}
+		// The chain ends with the root; as cosign, only the intermediates help
+		// (roots come from the trusted root alone).
+		for _, cert := range certs {
+			if !selfSigned(cert) {
+				c.intermediates = append(c.intermediates, cert)
+			}
 		}
 	}
 	return c, nil
+}
+
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
 }
 
 // parseCertificates decodes PEM CERTIFICATE blocks, at least one and at most max.

@@ -415,8 +415,8 @@ func TestFromCosignLayerContent(t *testing.T) {
 	if vc.Certificate() == nil || vc.PublicKey() != nil {
 		t.Fatalf("keyless verification content: certificate %v, key %v", vc.Certificate(), vc.PublicKey())
 	}
-	if n := len(vc.Intermediates()); n != 2 {
-		t.Errorf("%d chain certificates, want 2 (intermediate, root)", n)
+	if n := len(vc.Intermediates()); n != 1 || selfSigned(vc.Intermediates()[0]) {
+		t.Errorf("%d intermediates, want 1: the chain's intermediate without its root", n)
 	}
 	entries, _ := c.Entity.TlogEntries()
 	if len(entries) != 1 || !entries[0].HasInclusionPromise() || entries[0].HasInclusionProof() {
@@ -814,5 +814,50 @@ func TestFromCosignLayerLogDigestAlgorithm(t *testing.T) {
 	}
 	if _, err := verifier.Verify(c.Entity, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(payload)), verify.WithKey())); err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+}
+
+// legacyRootOnly is trusted material whose Fulcio authority has its root but not its
+// intermediate: a certificate then chains only with the layer's chain annotation.
+type legacyRootOnly struct {
+	root.TrustedMaterial
+	ca root.CertificateAuthority
+}
+
+func (r legacyRootOnly) FulcioCertificateAuthorities() []root.CertificateAuthority {
+	return []root.CertificateAuthority{r.ca}
+}
+
+func TestFromCosignLayerChainIntermediates(t *testing.T) {
+	f := newLegacyFixture(t)
+	fca := *f.vs.FulcioCertificateAuthorities()[0].(*root.FulcioCertificateAuthority)
+	fca.Intermediates = nil
+	tm := legacyRootOnly{TrustedMaterial: f.vs, ca: &fca}
+	id, err := verify.NewShortCertificateIdentity(legacyIssuer, "", legacyIdentity, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.NewVerifier(tm, verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := f.keylessSig(f.payload())
+	for _, tc := range []struct {
+		name  string
+		layer legacyLayer
+		ok    bool
+	}{
+		{"with the chain", l, true},
+		{"without the chain", l.with(AnnotationChain, ""), false},
+		{"chain of the root alone", l.with(AnnotationChain, legacyPEM(fca.Root)), false},
+	} {
+		c := tc.layer.candidate(KindSimpleSigning)
+		if c.Err != nil {
+			t.Fatalf("%s: %v", tc.name, c.Err)
+		}
+		_, err := v.Verify(c.Entity, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(c.Payload)), verify.WithCertificateIdentity(id)))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: verify error %v, want ok %v", tc.name, err, tc.ok)
+		}
 	}
 }
