@@ -96,7 +96,9 @@ const legacyVersion = "v0.1"
 // kind's. A layer that cannot be decoded (another media type, no or bad signature,
 // certificate or chain that does not parse, a Rekor bundle or timestamp annotation that
 // does not decode, over the bounds) is returned with Err set and no Entity; source is
-// copied into the Candidate for reports.
+// copied into the Candidate for reports. A Rekor bundle whose entry is of a kind
+// sigstore-go cannot verify offline (intoto 0.0.1, rekord) leaves the layer decodable:
+// the entity's TlogEntries then returns an error saying so.
 func FromCosignLayer(kind Kind, mediaType string, annotations map[string]string, payload []byte, source string) Candidate {
 	c := Candidate{Kind: kind, Source: source}
 	e, err := cosignLayer(kind, mediaType, annotations, payload)
@@ -186,10 +188,15 @@ func cosignLayer(kind Kind, mediaType string, annotations map[string]string, pay
 	}
 	if s := annotations[AnnotationBundle]; s != "" {
 		entry, err := rekorBundle(s)
-		if err != nil {
+		var unsupported *unsupportedEntryError
+		switch {
+		case errors.As(err, &unsupported):
+			e.tlogErr = err
+		case err != nil:
 			return nil, fmt.Errorf("annotation %s: %w", AnnotationBundle, err)
+		default:
+			e.entries = []*tlog.Entry{entry}
 		}
-		e.entries = []*tlog.Entry{entry}
 	}
 	if s := annotations[AnnotationTimestamp]; s != "" {
 		ts, err := rfc3161Timestamp(s)
@@ -424,6 +431,11 @@ func rekorBundle(s string) (*tlog.Entry, error) {
 	if err := json.Unmarshal(body, &kv); err != nil || kv.Kind == "" || kv.APIVersion == "" {
 		return nil, errors.New("payload body is not a Rekor entry")
 	}
+	switch kv.Kind + " " + kv.APIVersion {
+	case "hashedrekord 0.0.1", "dsse 0.0.1", "intoto 0.0.2":
+	default:
+		return nil, &unsupportedEntryError{kind: kv.Kind, version: kv.APIVersion, index: rb.Payload.LogIndex}
+	}
 	entry, err := tlog.NewTlogEntry(&protorekor.TransparencyLogEntry{
 		LogIndex:          rb.Payload.LogIndex,
 		LogId:             &protocommon.LogId{KeyId: logID},
@@ -436,6 +448,21 @@ func rekorBundle(s string) (*tlog.Entry, error) {
 		return nil, fmt.Errorf("payload body: %w", err)
 	}
 	return entry, nil
+}
+
+// unsupportedEntryError is a Rekor bundle whose entry is of a kind sigstore-go does not
+// verify from a signed entry timestamp: intoto 0.0.1 (cosign's attestations before
+// v2.3 or so), rekord (cosign before 1.5), Rekor v2 entries (they need an inclusion
+// proof, which the legacy format has no room for). The layer still decodes: its
+// signature verifies where the policy skips the transparency log; where it demands
+// one, TlogEntries returns this error, which says why.
+type unsupportedEntryError struct {
+	kind, version string
+	index         int64
+}
+
+func (e *unsupportedEntryError) Error() string {
+	return fmt.Sprintf("the Rekor bundle's entry (log index %d) is of kind %s %s, whose signed entry timestamp cannot be verified offline (those of hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2 can)", e.index, e.kind, e.version)
 }
 
 // rfc3161Timestamp decodes cosign's timestamp annotation
@@ -461,7 +488,10 @@ type legacyEntity struct {
 	verification verify.VerificationContent
 	signature    verify.SignatureContent
 	entries      []*tlog.Entry
-	timestamps   [][]byte
+	// tlogErr is why the Rekor bundle's entry is not in entries (an
+	// unsupportedEntryError).
+	tlogErr    error
+	timestamps [][]byte
 }
 
 var _ verify.SignedEntity = (*legacyEntity)(nil)
@@ -494,7 +524,12 @@ func (e *legacyEntity) SignatureContent() (verify.SignatureContent, error) {
 
 func (e *legacyEntity) Timestamps() ([][]byte, error) { return e.timestamps, nil }
 
-func (e *legacyEntity) TlogEntries() ([]*tlog.Entry, error) { return e.entries, nil }
+func (e *legacyEntity) TlogEntries() ([]*tlog.Entry, error) {
+	if e.tlogErr != nil {
+		return nil, e.tlogErr
+	}
+	return e.entries, nil
+}
 
 func (e *legacyEntity) Version() (string, error) { return legacyVersion, nil }
 

@@ -304,6 +304,22 @@ func (f *legacyFixture) layerTimestamped(l legacyLayer) legacyLayer {
 	return l.with(AnnotationBundle, "").with(AnnotationTimestamp, legacyTimestampAnnotation(tsr))
 }
 
+// intotoV001 gives an attestation the Rekor bundle of an intoto 0.0.1 entry, as cosign
+// logged attestations before dsse entries (the entry holds hashes and the key, not the
+// signature).
+func (f *legacyFixture) intotoV001(l legacyLayer) legacyLayer {
+	f.t.Helper()
+	var env dsse.Envelope
+	if err := json.Unmarshal(l.payload, &env); err != nil {
+		f.t.Fatal(err)
+	}
+	payload, _ := env.DecodeB64Payload()
+	envHash, payloadHash := sha256.Sum256(l.payload), sha256.Sum256(payload)
+	body := fmt.Sprintf(`{"apiVersion":"0.0.1","kind":"intoto","spec":{"content":{"hash":{"algorithm":"sha256","value":%q},"payloadHash":{"algorithm":"sha256","value":%q}},"publicKey":%q}}`,
+		hex.EncodeToString(envHash[:]), hex.EncodeToString(payloadHash[:]), base64.StdEncoding.EncodeToString(f.publicKeyPEM()))
+	return l.with(AnnotationBundle, f.rekorBundle([]byte(body), time.Now().Unix(), 11))
+}
+
 // verification says how a test verifies a candidate.
 type verification struct {
 	keyed bool
@@ -377,6 +393,7 @@ func TestFromCosignLayerVerifies(t *testing.T) {
 		{"keyless attestation, timestamp only", KindLegacyAttestation, f.keylessAtt(f.statement()).with(AnnotationBundle, ""), verification{}},
 		{"keyless attestation, timestamp over the layer (cosign v2)", KindLegacyAttestation, f.layerTimestamped(f.keylessAtt(f.statement())), verification{}},
 		{"keyed attestation, log", KindLegacyAttestation, f.keyedAtt(f.statement(), true), verification{keyed: true, tlog: true}},
+		{"keyed attestation, intoto 0.0.1 log entry, log skipped", KindLegacyAttestation, f.intotoV001(f.keyedAtt(f.statement(), false)), verification{keyed: true}},
 		{"keyed attestation, no log", KindLegacyAttestation, f.keyedAtt(f.statement(), false), verification{keyed: true}},
 		{"no media type", KindSimpleSigning, func() legacyLayer { l := f.keyedSig(f.payload(), false); l.mediaType = ""; return l }(), verification{keyed: true}},
 	} {
@@ -517,7 +534,7 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"bundle body not base64", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"%%","logID":"00"}}`), verification{}, "body is not base64"},
 		{"bundle body not a string", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":{},"logID":"00"}}`), verification{}, "body is not a base64 string"},
 		{"bundle body not an entry", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"e30=","logID":"00"}}`), verification{}, "not a Rekor entry"},
-		{"bundle body unknown kind", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"nope","apiVersion":"0.0.1","spec":{}}`))+`","logID":"00"}}`), verification{}, "payload body"},
+		{"bundle body of a supported kind not parsing", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"hashedrekord","apiVersion":"0.0.1","spec":{"data":7}}`))+`","logID":"00"}}`), verification{}, "payload body"},
 		{"bundle logID not hex", KindSimpleSigning, sig.with(AnnotationBundle, strings.Replace(sig.annotations[AnnotationBundle], `"logID":"`, `"logID":"zz`, 1)), verification{}, "is not hex"},
 		{"timestamp garbage", KindSimpleSigning, sig.with(AnnotationTimestamp, "[]"), verification{}, "not an RFC 3161 timestamp"},
 		{"timestamp not DER", KindSimpleSigning, sig.with(AnnotationTimestamp, legacyTimestampAnnotation([]byte("garbage"))), verification{}, "not an RFC 3161 timestamp response"},
@@ -546,6 +563,8 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"SET of another log", KindSimpleSigning, sig.with(AnnotationBundle, foreignSET), verification{tlog: true}, ""},
 		{"SET of another entry", KindSimpleSigning, sig.with(AnnotationBundle, otherEntry), verification{tlog: true}, ""},
 		{"SET over another time", KindSimpleSigning, sig.with(AnnotationBundle, string(otherTime)), verification{tlog: true}, ""},
+		{"log entry of an unknown kind", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"nope","apiVersion":"0.0.1","spec":{}}`))+`","logID":"00"}}`), verification{tlog: true}, ""},
+		{"log entry intoto 0.0.1", KindLegacyAttestation, f.intotoV001(f.keyedAtt(f.statement(), false)), verification{keyed: true, tlog: true}, ""},
 		{"no log entry", KindSimpleSigning, sig.with(AnnotationBundle, ""), verification{tlog: true}, ""},
 		{"no log entry, keyed", KindSimpleSigning, keyed.with(AnnotationBundle, ""), verification{keyed: true, tlog: true}, ""},
 		{"signed by another key", KindSimpleSigning, other.keyedSig(f.payload(), false), verification{keyed: true}, ""},
