@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -320,6 +322,38 @@ func (f *legacyFixture) intotoV001(l legacyLayer) legacyLayer {
 	return l.with(AnnotationBundle, f.rekorBundle([]byte(body), time.Now().Unix(), 11))
 }
 
+// hugeRSA is an RSA public key of 16384 bits (not a real key: its cost is the point).
+func hugeRSA() *rsa.PublicKey {
+	n := new(big.Int).Lsh(big.NewInt(1), 16383)
+	return &rsa.PublicKey{N: n.Add(n, big.NewInt(12345)), E: 65537}
+}
+
+// hugeRSAEntry is a Rekor bundle whose hashedrekord entry holds a huge RSA key (the
+// entry's signature is verified with it when the entry is parsed).
+func (f *legacyFixture) hugeRSAEntry() string {
+	f.t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(hugeRSA())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	h := sha256.Sum256(f.payload())
+	body := fmt.Sprintf(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":%q}},"signature":{"content":%q,"publicKey":{"content":%q}}}}`,
+		hex.EncodeToString(h[:]), base64.StdEncoding.EncodeToString(make([]byte, 2048)),
+		base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	return f.rekorBundle([]byte(body), time.Now().Unix(), 12)
+}
+
+// hugeRSACertificate is a PEM certificate of a huge RSA key.
+func (f *legacyFixture) hugeRSACertificate() string {
+	f.t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, hugeRSA(), f.key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
 // verification says how a test verifies a candidate.
 type verification struct {
 	keyed bool
@@ -536,6 +570,10 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"bundle body not an entry", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"e30=","logID":"00"}}`), verification{}, "not a Rekor entry"},
 		{"bundle body of a supported kind not parsing", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"hashedrekord","apiVersion":"0.0.1","spec":{"data":7}}`))+`","logID":"00"}}`), verification{}, "payload body"},
 		{"bundle logID not hex", KindSimpleSigning, sig.with(AnnotationBundle, strings.Replace(sig.annotations[AnnotationBundle], `"logID":"`, `"logID":"zz`, 1)), verification{}, "is not hex"},
+		{"log entry of a huge RSA key", KindSimpleSigning, sig.with(AnnotationBundle, f.hugeRSAEntry()), verification{}, "RSA key of 16384 bits"},
+		{"certificate of a huge RSA key", KindSimpleSigning, sig.with(AnnotationCertificate, f.hugeRSACertificate()), verification{}, "RSA key of 16384 bits"},
+		{"chain of a huge RSA key", KindSimpleSigning, sig.with(AnnotationChain, f.hugeRSACertificate()), verification{}, "RSA key of 16384 bits"},
+		{"bundle body too long", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+strings.Repeat("A", 100<<10)+`","logID":"00"}}`), verification{}, "longer than"},
 		{"timestamp garbage", KindSimpleSigning, sig.with(AnnotationTimestamp, "[]"), verification{}, "not an RFC 3161 timestamp"},
 		{"timestamp not DER", KindSimpleSigning, sig.with(AnnotationTimestamp, legacyTimestampAnnotation([]byte("garbage"))), verification{}, "not an RFC 3161 timestamp response"},
 		{"timestamp empty", KindSimpleSigning, sig.with(AnnotationTimestamp, "{}"), verification{}, "no SignedRFC3161Timestamp"},
