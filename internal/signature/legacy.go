@@ -38,12 +38,14 @@ import (
 
 	"github.com/digitorus/timestamp"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // Media types of cosign's legacy layers and of Sigstore bundles.
@@ -142,8 +144,32 @@ func decodeBundle(mediaType string, data []byte) (*bundle.Bundle, error) {
 	if len(data) > MaxPayloadBytes {
 		return nil, fmt.Errorf("bundle of %d bytes exceeds the limit of %d", len(data), MaxPayloadBytes)
 	}
-	var b bundle.Bundle
-	if err := b.UnmarshalJSON(data); err != nil {
+	var pb protobundle.Bundle
+	if err := protojson.Unmarshal(data, &pb); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	// Parsing a log entry verifies its signature with its key, and verifying the
+	// certificate costs its key's size: bound both before sigstore-go parses them.
+	vm := pb.GetVerificationMaterial()
+	for i, e := range vm.GetTlogEntries() {
+		if n := len(e.GetCanonicalizedBody()); n > maxEntryBytes {
+			return nil, fmt.Errorf("bundle: log entry %d of %d bytes (at most %d)", i+1, n, maxEntryBytes)
+		}
+		if err := checkEntryKeys(e.GetCanonicalizedBody()); err != nil {
+			return nil, fmt.Errorf("bundle: log entry %d: %w", i+1, err)
+		}
+	}
+	certs := vm.GetX509CertificateChain().GetCertificates()
+	if c := vm.GetCertificate(); c != nil {
+		certs = append(certs, c)
+	}
+	for _, c := range certs {
+		if err := checkDERKey(c.GetRawBytes()); err != nil {
+			return nil, fmt.Errorf("bundle: certificate: %w", err)
+		}
+	}
+	b, err := bundle.NewBundle(&pb)
+	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	// UnmarshalJSON checks the structure and parses the log entries; decode the rest
@@ -161,7 +187,7 @@ func decodeBundle(mediaType string, data []byte) (*bundle.Bundle, error) {
 			return nil, fmt.Errorf("bundle: DSSE envelope of %d signatures (1 to %d)", n, maxEnvelopeSignatures)
 		}
 	}
-	return &b, nil
+	return b, nil
 }
 
 func cosignLayer(kind Kind, mediaType string, annotations map[string]string, payload []byte) (*legacyEntity, error) {

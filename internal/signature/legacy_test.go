@@ -765,7 +765,19 @@ func TestFromBundleRejects(t *testing.T) {
 	chain, _ := protojson.Marshal(&pb)
 	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: []byte("garbage")}}
 	badCert, _ := protojson.Marshal(&pb)
+	block, _ := pem.Decode([]byte(f.hugeRSACertificate()))
+	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: block.Bytes}}
+	hugeCert, _ := protojson.Marshal(&pb)
 	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: cert}
+	var rb cosignRekorBundleJSON
+	if err := json.Unmarshal([]byte(f.hugeRSAEntry()), &rb); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := base64.StdEncoding.DecodeString(rb.Payload.Body.(string))
+	goodBody := pb.VerificationMaterial.TlogEntries[0].CanonicalizedBody
+	pb.VerificationMaterial.TlogEntries[0].CanonicalizedBody = body
+	hugeEntry, _ := protojson.Marshal(&pb)
+	pb.VerificationMaterial.TlogEntries[0].CanonicalizedBody = goodBody
 	dsseEnv := pb.GetDsseEnvelope()
 	sigs := dsseEnv.Signatures
 	dsseEnv.Signatures = nil
@@ -793,6 +805,8 @@ func TestFromBundleRejects(t *testing.T) {
 		{"v0.3 without inclusion proof", v03, noProof, "inclusion proof missing"},
 		{"too long", v03, make([]byte, MaxPayloadBytes+1), "exceeds the limit"},
 		{"certificate not DER", v03, badCert, "verification material"},
+		{"certificate of a huge RSA key", v03, hugeCert, "RSA key of 16384 bits"},
+		{"log entry of a huge RSA key", v03, hugeEntry, "log entry 1: RSA key of 16384 bits"},
 		{"envelope without signatures", v03, noSignatures, "0 signatures"},
 		{"envelope of too many signatures", v03, manySignatures, "9 signatures"},
 	} {
