@@ -402,6 +402,14 @@ func (r *requirement) verifyKeyed(in *inspected, artifact verify.ArtifactPolicyO
 	return nil, nil, firstErr
 }
 
+// payloadNotLogged says whether sigstore-go found a log entry for the signature
+// whose recorded payload hash or artifact digest differs from the candidate's: the
+// payload was modified after it was logged.
+func payloadNotLogged(msg string) bool {
+	return strings.HasPrefix(msg, "failed to verify log inclusion") &&
+		(strings.Contains(msg, "does not match envelope payload hash") || strings.Contains(msg, "does not match artifact"))
+}
+
 func isSignatureError(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "failed to verify signature") || strings.HasPrefix(msg, "failed to get signature verifier")
@@ -418,6 +426,9 @@ func (r *requirement) classifyKeyed(in *inspected, err error) *Failure {
 		}
 	}
 	switch {
+	case payloadNotLogged(msg):
+		f.Reason = BadSignature
+		f.Detail = "the signed payload is not the one the transparency log recorded (modified payload?): " + msg
 	case strings.HasPrefix(msg, "failed to verify log inclusion"), strings.HasPrefix(msg, "failed to verify timestamps"):
 		f.Reason = MissingTlog
 		f.Detail = "no verified transparency-log entry (inclusion proof or signed entry timestamp of a log of the trusted root): " + msg
@@ -453,6 +464,9 @@ func (r *requirement) classifyKeyless(in *inspected, err error) *Failure {
 		f.Reason = WrongIdentity
 		f.Seen = in.seen
 		f.Detail = fmt.Sprintf("signed by %s, the requirement trusts %s", in.seen, r.keyless.text)
+	case payloadNotLogged(msg):
+		f.Reason = BadSignature
+		f.Detail = "the signed payload is not the one the transparency log recorded (modified payload?): " + msg
 	case strings.Contains(msg, "integrated time outside certificate validity"):
 		f.Reason = CertificateExpired
 		f.Detail = "the transparency log recorded the signature outside the certificate's validity (" + validity(in.cert) + ")"
