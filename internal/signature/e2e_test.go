@@ -130,6 +130,66 @@ func TestVerifyEndToEnd(t *testing.T) {
 	}
 }
 
+// TestVerifyLayout verifies an air-gapped OCI layout: images and their signatures
+// (a keyless bundle referrer, a keyed legacy tag, an attestation) and nothing else
+// but the trusted root and the key.
+func TestVerifyLayout(t *testing.T) {
+	ss := sigtest.NewSigstore(t)
+	key := sigtest.NewKey(t, sigtest.Ed25519)
+	var tr map[string]any
+	if err := json.Unmarshal(ss.TrustedRootJSON, &tr); err != nil {
+		t.Fatal(err)
+	}
+	delete(tr, "ctlogs")
+	rootJSON, _ := json.Marshal(tr)
+	rootPath := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(rootPath, rootJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := sigtest.NewLayout(t)
+	signed := l.Add(t, "registry.example.com/keyless/app:v1")
+	keyed := l.Add(t, "registry.example.com/keyed/app:v1")
+	unsigned := l.Add(t, "registry.example.com/keyless/other:v1")
+	keyless := ss.Keyless(e2eIssuer, e2eSubject)
+	l.Attach(t,
+		keyless.Sign(t, signed, sigtest.Options{}),
+		keyless.Attest(t, signed, e2eSLSA, map[string]any{"ok": true}, sigtest.Options{}),
+		ss.Keyed(key).Sign(t, keyed, sigtest.Options{Legacy: true, NoTlog: true}),
+	)
+	p := signature.Policy{Verify: []signature.Requirement{
+		{Match: []string{"registry.example.com/keyed/**"}, Keys: []string{filepath.Base(key.Path)}, TransparencyLog: signature.TlogSkip},
+		{Match: []string{"registry.example.com/keyless/**"}, Keyless: &signature.Keyless{Issuer: e2eIssuer, Subject: `^https://github\.com/example/`},
+			Attestations: []signature.Attestation{{PredicateType: e2eSLSA, Condition: "predicate.ok"}}},
+	}, TrustedRoot: rootPath, Default: signature.DefaultDeny}
+	v, err := signature.New(p, signature.Options{Dir: filepath.Dir(key.Path)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := signature.OpenLayout(l.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ref     string
+		allowed bool
+		reason  signature.Reason
+	}{
+		{signed.Ref, true, ""},
+		{keyed.Ref, true, ""},
+		{unsigned.Ref, false, signature.NoSignature},
+		{"registry.example.com/elsewhere/app:v1", false, signature.NotMatched},
+	} {
+		res := v.Verify(context.Background(), store, tc.ref, "")
+		t.Logf("%s: %s", tc.ref, res.Summary())
+		if res.Allowed != tc.allowed {
+			t.Errorf("%s: Allowed = %v: %s", tc.ref, res.Allowed, res.Summary())
+		}
+		if fs := res.Failures(); tc.reason != "" && (len(fs) == 0 || fs[0].Reason != tc.reason) {
+			t.Errorf("%s: failures %+v, want %s", tc.ref, fs, tc.reason)
+		}
+	}
+}
+
 func sixtyFour(c string) string {
 	out := ""
 	for range 64 {
