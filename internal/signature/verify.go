@@ -21,7 +21,8 @@ import (
 //
 // The requirements are matched against the reference's normalised name first, so an
 // image no requirement matches is judged by the default without reaching the
-// registry.
+// registry. Candidates are verified in place (sigstore-go edits a certificate's
+// unhandled extensions): a store returns fresh candidates for each call.
 func (v *Verifier) Verify(ctx context.Context, store Store, ref, digest string) *Result {
 	res := &Result{Ref: ref, Digest: digest}
 	name, parsed := normaliseName(ref)

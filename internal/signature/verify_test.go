@@ -400,3 +400,36 @@ func TestMessageSignatureOverManifest(t *testing.T) {
 	check(t, v, testRepo+":v1", sum, []Candidate{c}, true, "")
 	check(t, v, testRepo+":v1", f.digest, []Candidate{c}, false, DigestMismatch)
 }
+
+// TestVerifyConcurrent: one Verifier serves concurrent verifications (run with
+// -race).
+func TestVerifyConcurrent(t *testing.T) {
+	f := newFixture(t)
+	req := f.keylessReq()
+	req.Attestations = []Attestation{{PredicateType: slsaType, Condition: `predicate.level >= 3`}}
+	v := f.verifier(t, nil, req, f.keyedReq(TlogSkip))
+	type job struct {
+		store *memStore
+		ref   string
+	}
+	var jobs []job
+	for i := range 8 {
+		if i%2 == 0 {
+			jobs = append(jobs, job{&memStore{digest: f.digest, cands: []Candidate{
+				f.v.signKeyless(t, testSubject, testIssuer, simpleSigning(testRepo, f.digest)),
+				f.v.attestKeyless(t, testSubject, testIssuer, statementJSON(f.digest, slsaType, `{"level":3}`)),
+			}}, testRepo + ":v1"})
+		} else {
+			jobs = append(jobs, job{&memStore{digest: f.digest, cands: []Candidate{signKeyed(t, f.key, f.keyedPayload, nil)}}, keyedRepo + ":v1"})
+		}
+	}
+	done := make(chan *Result)
+	for _, j := range jobs {
+		go func() { done <- v.Verify(context.Background(), j.store, j.ref, "") }()
+	}
+	for range 8 {
+		if res := <-done; !res.Allowed {
+			t.Error(res.Summary())
+		}
+	}
+}
