@@ -3,6 +3,7 @@ package signature
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -416,16 +417,39 @@ func isSignatureError(err error) bool {
 	return strings.HasPrefix(msg, "failed to verify signature") || strings.HasPrefix(msg, "failed to get signature verifier")
 }
 
+// namedKey is the requirement's key the candidate names: by its hint (a bundle's
+// public-key hint), else by the key its transparency-log entry records (cosign's
+// legacy signatures carry no hint). It only explains a failure: nothing is trusted
+// because of it.
+func (r *requirement) namedKey(in *inspected) *publicKey {
+	for _, k := range r.keys {
+		if in.hint != "" && k.hints[in.hint] {
+			return k
+		}
+	}
+	entries, err := in.c.Entity.TlogEntries()
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		logged, ok := e.PublicKey().(interface{ Equal(crypto.PublicKey) bool })
+		if !ok {
+			continue
+		}
+		for _, k := range r.keys {
+			if logged.Equal(k.pub) {
+				return k
+			}
+		}
+	}
+	return nil
+}
+
 // classifyKeyed turns sigstore-go's error for a key-signed candidate into a Reason.
 func (r *requirement) classifyKeyed(in *inspected, err error) *Failure {
 	f := &Failure{Source: in.c.Source}
 	msg := err.Error()
-	hinted := false
-	for _, k := range r.keys {
-		if in.hint != "" && k.hints[in.hint] {
-			hinted = true
-		}
-	}
+	hinted := r.namedKey(in) != nil
 	switch {
 	case payloadNotLogged(msg):
 		f.Reason = BadSignature

@@ -433,3 +433,16 @@ func TestVerifyConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyedModifiedPayloadLogged: a legacy keyed signature (no key hint) whose
+// payload was modified after signing names its key through its log entry, so the
+// failure is a bad signature rather than an unknown key.
+func TestKeyedModifiedPayloadLogged(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(t, nil, f.keyedReq(TlogRequired))
+	c := signKeyed(t, f.key, f.keyedPayload, f.v.vs)
+	c.Entity.(*testEntity).vc = &keyContent{hint: ""}
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{c}, true, "")
+	c.Payload = simpleSigning(keyedRepo+"x", f.digest)
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{c}, false, BadSignature)
+}
