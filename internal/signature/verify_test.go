@@ -446,3 +446,32 @@ func TestKeyedModifiedPayloadLogged(t *testing.T) {
 	c.Payload = simpleSigning(keyedRepo+"x", f.digest)
 	check(t, v, keyedRepo+":v1", f.digest, []Candidate{c}, false, BadSignature)
 }
+
+func TestSummary(t *testing.T) {
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{Result{Name: "docker.io/library/nginx", Defaulted: true, Allowed: true}, "no requirement matches docker.io/library/nginx: allowed by default"},
+		{Result{Name: "docker.io/library/nginx", Defaulted: true}, "no requirement matches docker.io/library/nginx and the default is deny"},
+		{Result{Unchecked: &Failure{Reason: Unreachable, Detail: "resolve x: 503"}}, "signatures not checked: resolve x: 503"},
+		{Result{Allowed: true, Requirements: []RequirementResult{{OK: true, Signers: []Signer{{Key: "cosign.pub"}, {Key: "cosign.pub", PredicateType: slsaType}}}}},
+			"verified: signed by cosign.pub; attested " + slsaType + " by cosign.pub"},
+		{Result{Requirements: []RequirementResult{
+			{Line: 3, Pattern: "a/**", OK: true, Signers: []Signer{{Key: "k.pub"}}},
+			{Line: 7, Pattern: "ghcr.io/**", Failures: []Failure{
+				{Reason: NoSignature, Detail: "none"},
+				{Reason: UntrustedKey, Detail: "key", Source: "s1"},
+				{Reason: WrongIdentity, Detail: "signed by i / evil", Source: "s2", Seen: "i / evil"},
+			}},
+		}}, "requirement at line 7 (ghcr.io/**): wrong-identity: signed by i / evil [s2] (and 2 more)"},
+		{Result{Requirements: []RequirementResult{{Line: 3, Pattern: "a/**", Signers: []Signer{{Key: "k.pub"}}, Failures: []Failure{
+			{Reason: WrongIdentity, Detail: "another signature", Source: "s2"},
+			{Reason: MissingAttestation, Detail: "no attestation"},
+		}}}}, "requirement at line 3 (a/**): missing-attestation: no attestation (and 1 more)"},
+	} {
+		if got := tc.r.Summary(); got != tc.want {
+			t.Errorf("Summary() = %q\nwant %q", got, tc.want)
+		}
+	}
+}
