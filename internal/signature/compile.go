@@ -314,7 +314,9 @@ func loadKey(path string, o Options, trusted root.TrustedMaterial, tlog bool, ca
 	var material root.TrustedMaterial = keyMaterial
 	opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
 	if tlog {
-		material = root.TrustedMaterialCollection{trusted, keyMaterial}
+		// The key first: it answers every hint, so no key of the trusted material
+		// (a custom one could hold some) ever stands in for the requirement's.
+		material = root.TrustedMaterialCollection{keyMaterial, trusted}
 		opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
 	}
 	k.verifier, err = verify.NewVerifier(material, opts...)

@@ -454,6 +454,9 @@ func (r *requirement) classifyKeyed(in *inspected, err error) *Failure {
 	case payloadNotLogged(msg):
 		f.Reason = BadSignature
 		f.Detail = "the signed payload is not the one the transparency log recorded (modified payload?): " + msg
+	case strings.Contains(msg, "transparency log certificate does not match") && !hinted:
+		f.Reason = UntrustedKey
+		f.Detail = fmt.Sprintf("the transparency log records another key than the requirement's (%s): %s", r.identities(), msg)
 	case strings.HasPrefix(msg, "failed to verify log inclusion"), strings.HasPrefix(msg, "failed to verify timestamps"):
 		f.Reason = MissingTlog
 		f.Detail = "no verified transparency-log entry (inclusion proof or signed entry timestamp of a log of the trusted root): " + msg

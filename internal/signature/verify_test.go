@@ -2,6 +2,7 @@ package signature
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+	sigsig "github.com/sigstore/sigstore/pkg/signature"
 )
 
 const slsaType = "https://slsa.dev/provenance/v1"
@@ -474,4 +476,28 @@ func TestSummary(t *testing.T) {
 			t.Errorf("Summary() = %q\nwant %q", got, tc.want)
 		}
 	}
+}
+
+// rootWithKey is trusted material that also answers public-key hints with a key.
+type rootWithKey struct {
+	*testRoot
+	key root.TimeConstrainedVerifier
+}
+
+func (r rootWithKey) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, error) {
+	return r.key, nil
+}
+
+// TestKeyOfTrustedMaterialIgnored: a key the trusted material happens to hold never
+// stands in for the requirement's keys.
+func TestKeyOfTrustedMaterialIgnored(t *testing.T) {
+	f := newFixture(t)
+	sv, err := sigsig.LoadVerifier(f.other.pub, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := rootWithKey{f.v.trusted, root.NewExpiringKey(sv, time.Time{}, time.Time{})}
+	v := f.verifier(t, tm, f.keyedReq(TlogRequired))
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{signKeyed(t, f.other, f.keyedPayload, f.v.vs)}, false, UntrustedKey)
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{signKeyed(t, f.key, f.keyedPayload, f.v.vs)}, true, "")
 }
