@@ -12,6 +12,11 @@ package signature_test
 //     Palisade judge the same images with the same trust, and every case cosign
 //     rejects Palisade rejects, every case cosign accepts Palisade accepts. The
 //     outcomes are logged as a table.
+//   - TestCosignDifferentialSigtest (interop_sigtest_test.go): the same over keyless
+//     signatures of sigtest's virtual Sigstore (another identity, another issuer,
+//     another digest, a modified payload, a missing log entry, an expired
+//     certificate) and keyed ones of every key algorithm, judged by cosign verify
+//     --trusted-root --offline with the same trusted_root.json.
 //
 // cosign runs offline: a fresh HOME and TUF_ROOT, and HTTP(S)_PROXY pointing at a
 // closed loopback port, so anything but the loopback registry (which is never
