@@ -190,8 +190,12 @@ type loopRegistry struct {
 	host string
 }
 
-func startRegistry(t *testing.T) *loopRegistry {
-	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
+func startRegistry(t *testing.T) *loopRegistry { return startRegistryWith(t, true) }
+
+// startRegistryWith starts a registry with or without the referrers API (without it,
+// cosign and Palisade use the referrers tag schema: a sha256-<hex> tag).
+func startRegistryWith(t *testing.T, referrers bool) *loopRegistry {
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(referrers), registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	return &loopRegistry{host: strings.TrimPrefix(srv.URL, "http://")}
 }
@@ -456,11 +460,16 @@ func logRoot(t *testing.T, dir string) string {
 // on the loopback registry.
 func palisadeVerify(t *testing.T, reg *loopRegistry, dir string, pol signature.Policy, ref string) *signature.Result {
 	t.Helper()
+	return palisadeVerifyIn(t, signature.NewRegistryStore(signature.RegistryOptions{Insecure: []string{reg.host}}), dir, pol, ref)
+}
+
+// palisadeVerifyIn judges ref under pol through store.
+func palisadeVerifyIn(t *testing.T, store signature.Store, dir string, pol signature.Policy, ref string) *signature.Result {
+	t.Helper()
 	v, err := signature.New(pol, signature.Options{Dir: dir, File: filepath.Join(dir, ".palisade.yaml")})
 	if err != nil {
 		t.Fatalf("signature.New: %v", err)
 	}
-	store := signature.NewRegistryStore(signature.RegistryOptions{Insecure: []string{reg.host}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res := v.Verify(ctx, store, ref, "")
@@ -573,8 +582,39 @@ func TestCosignInterop(t *testing.T) {
 			if res.Allowed || !hasReason(res, signature.MissingAttestation) {
 				t.Errorf("another predicate type: want rejected with %s, got allowed=%v %v (%s)", signature.MissingAttestation, res.Allowed, reasons(res), res.Summary())
 			}
+
+			// Carried across an air gap: cosign save writes the image, its signatures
+			// and attestations to an OCI layout; Palisade verifies from the layout.
+			layoutDir := filepath.Join(t.TempDir(), "layout")
+			c.must(t, dir, append(append([]string{"save", "--dir", layoutDir}, registryFlags...), ref.String())...)
+			store, err := signature.OpenLayout(layoutDir)
+			if err != nil {
+				t.Fatalf("OpenLayout of cosign save's layout: %v", err)
+			}
+			res = palisadeVerifyIn(t, store, dir, keyPolicy(reg, "cosign.pub", signature.TlogSkip, "", good), ref.String())
+			if !res.Allowed {
+				t.Errorf("cosign save (%s) then Palisade on the layout: rejected: %s %+v", f, res.Summary(), res.Requirements)
+			}
 		})
 	}
+
+	// A registry without the referrers API: cosign attaches the bundle through the
+	// referrers tag schema (a sha256-<hex> tag listing it), Palisade finds it there.
+	t.Run("sign bundle, tag schema", func(t *testing.T) {
+		old := startRegistryWith(t, false)
+		ref := push(t, old.repo(t, "interop/tag-schema"), randomImage(t))
+		c.sign(t, dir, key, ref.String(), bundleForm)
+		c.attest(t, dir, key, predicate, ref.String(), bundleForm)
+		c.must(t, dir, append([]string{"verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true"}, append(registryFlags, ref.String())...)...)
+		if _, err := remote.Head(legacyTag(ref.Context(), ref, "")); err != nil {
+			t.Fatalf("no referrers tag schema index for %s: %v", ref, err)
+		}
+		att := signature.Attestation{PredicateType: slsaV1, Line: 5}
+		res := palisadeVerify(t, old, dir, keyPolicy(old, "cosign.pub", signature.TlogSkip, "", att), ref.String())
+		if !res.Allowed {
+			t.Fatalf("cosign sign on a registry without referrers API, then Palisade: rejected: %s %+v", res.Summary(), res.Requirements)
+		}
+	})
 }
 
 // diffCase is one case of the differential: an image with what is attached to it, and
