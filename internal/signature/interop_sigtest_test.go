@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -106,6 +107,12 @@ func TestCosignDifferentialSigtest(t *testing.T) {
 		kl("modified payload", good, sigtest.Options{ModifyPayload: true}, false, signature.BadSignature, signature.MissingTlog)
 		kl("missing log entry", good, sigtest.Options{NoTlog: true}, false, signature.MissingTlog)
 		kl("expired certificate", good, sigtest.Options{Expired: true}, false, signature.CertificateExpired)
+		// Expired now, but logged while it was valid: the log's time is the verified
+		// time, so both accept.
+		kl("expired now, logged in validity", good, sigtest.Options{CertNotBefore: time.Now().Add(-2 * time.Hour), IntegratedTime: time.Now().Add(-2*time.Hour + time.Minute)}, true)
+		// Logged after it expired, but timestamped (RFC 3161) while it was valid: the
+		// certificate must be valid at every verified time, so both reject.
+		kl("logged after expiry, timestamped", good, sigtest.Options{CertNotBefore: time.Now().Add(-time.Minute), IntegratedTime: time.Now().Add(20 * time.Minute), Timestamp: true}, false, signature.CertificateExpired)
 		kl("unsigned", sigtest.Signer{}, sigtest.Options{}, false, signature.NoSignature)
 
 		for _, alg := range []sigtest.KeyAlg{sigtest.ECDSAP256, sigtest.Ed25519, sigtest.RSA} {

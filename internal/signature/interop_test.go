@@ -741,7 +741,7 @@ func runDifferential(t *testing.T, c *cosignCLI, reg *loopRegistry, dir string, 
 		return "reject"
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-28s %-7s %-7s %-9s %s\n", "case", "form", "cosign", "palisade", "palisade's reasons")
+	fmt.Fprintf(&table, "%-40s %-7s %-7s %-9s %s\n", "case", "form", "cosign", "palisade", "palisade's reasons")
 	for _, tc := range cases {
 		args := append([]string{"verify"}, tc.cosignArgs...)
 		args = append(append(args, registryFlags...), tc.ref.String())
