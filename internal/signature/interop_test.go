@@ -749,7 +749,7 @@ func runDifferential(t *testing.T, c *cosignCLI, reg *loopRegistry, dir string, 
 		cosignOK := err == nil
 		res := palisadeVerify(t, reg, dir, tc.pol, tc.ref.String())
 		rs := reasons(res)
-		fmt.Fprintf(&table, "%-28s %-7s %-7s %-9s %v\n", tc.name, tc.form, verdict(cosignOK), verdict(res.Allowed), rs)
+		fmt.Fprintf(&table, "%-40s %-7s %-7s %-9s %v\n", tc.name, tc.form, verdict(cosignOK), verdict(res.Allowed), rs)
 
 		label := fmt.Sprintf("%s (%s)", tc.name, tc.form)
 		if cosignOK != tc.accept {
