@@ -132,3 +132,78 @@ func TestCosignDifferentialSigtest(t *testing.T) {
 	}
 	runDifferential(t, c, reg, dir, cases)
 }
+
+// TestCosignDifferentialAttestations is the differential over in-toto attestations
+// made by sigtest as cosign stores them (keyless), judged by cosign verify-attestation
+// --type and by Palisade with a requirement demanding the attestation. Every image is
+// also validly signed, so only the attestation decides.
+func TestCosignDifferentialAttestations(t *testing.T) {
+	c := newCosign(t)
+	ss := sigtest.NewSigstore(t)
+	sreg := sigtest.NewRegistry(t, true)
+	reg := &loopRegistry{host: sreg.Host}
+	dir := t.TempDir()
+	var tr map[string]any
+	if err := json.Unmarshal(ss.TrustedRootJSON, &tr); err != nil {
+		t.Fatal(err)
+	}
+	delete(tr, "ctlogs") // no SCTs on sigtest's certificates: see TestCosignDifferentialSigtest
+	trJSON, err := json.Marshal(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "trusted_root.json"), trJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--type", slsaV1, "--trusted-root", "trusted_root.json",
+		"--certificate-identity-regexp", ghPattern, "--certificate-oidc-issuer", ghIssuer,
+		"--insecure-ignore-sct=true", "--offline=true"}
+	pol := signature.Policy{
+		Verify: []signature.Requirement{{
+			Match:        []string{reg.host + "/**"},
+			Keyless:      &signature.Keyless{Issuer: ghIssuer, Subject: ghPattern},
+			Attestations: []signature.Attestation{{PredicateType: slsaV1, Line: 6}},
+			Line:         3,
+		}},
+		TrustedRoot: "trusted_root.json",
+		Default:     signature.DefaultDeny,
+	}
+	var pred map[string]any
+	if err := json.Unmarshal([]byte(provenance), &pred); err != nil {
+		t.Fatal(err)
+	}
+
+	good := ss.Keyless(ghIssuer, ghSubject)
+	var cases []diffCase
+	n := 0
+	for _, f := range []form{legacyForm, bundleForm} {
+		add := func(caseName string, s sigtest.Signer, predicateType string, o sigtest.Options, accept bool, reasons ...signature.Reason) {
+			n++
+			repo := fmt.Sprintf("attest/%s/case%d", f, n)
+			img := sreg.Push(t, repo, "v1")
+			sreg.Sign(t, img, good, sigtest.Options{Legacy: f == legacyForm})
+			if s != (sigtest.Signer{}) {
+				o.Legacy = f == legacyForm
+				if o.Digest == "other" {
+					o.Digest = sreg.Push(t, repo+"-other", "v1").Digest
+				}
+				sreg.Attest(t, img, s, predicateType, pred, o)
+			}
+			ref, err := name.NewDigest(img.Pinned, name.Insecure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, diffCase{name: "attestation: " + caseName, form: f, ref: ref, verb: "verify-attestation",
+				cosignArgs: args, pol: pol, accept: accept, reasons: reasons})
+		}
+		add("attested", good, slsaV1, sigtest.Options{}, true)
+		add("another predicate type", good, "https://example.com/other/v1", sigtest.Options{}, false, signature.MissingAttestation)
+		add("another identity", ss.Keyless(ghIssuer, "https://github.com/attacker/payments/.github/workflows/release.yml@refs/tags/v1.2.0"), slsaV1, sigtest.Options{}, false, signature.MissingAttestation, signature.WrongIdentity)
+		add("another digest", good, slsaV1, sigtest.Options{Digest: "other"}, false, signature.MissingAttestation, signature.DigestMismatch)
+		add("modified statement", good, slsaV1, sigtest.Options{ModifyPayload: true}, false, signature.MissingAttestation, signature.BadSignature, signature.MissingTlog)
+		add("missing log entry", good, slsaV1, sigtest.Options{NoTlog: true}, false, signature.MissingAttestation, signature.MissingTlog)
+		add("expired certificate", good, slsaV1, sigtest.Options{Expired: true}, false, signature.MissingAttestation, signature.CertificateExpired)
+		add("none", sigtest.Signer{}, "", sigtest.Options{}, false, signature.MissingAttestation, signature.NoSignature)
+	}
+	runDifferential(t, c, reg, dir, cases)
+}

@@ -627,6 +627,8 @@ type diffCase struct {
 	// cosignArgs are cosign verify's trust flags; pol is Palisade's policy.
 	cosignArgs []string
 	pol        signature.Policy
+	// verb is cosign's command: verify (the default) or verify-attestation.
+	verb string
 	// accept is what both must decide; reasons are Palisade's acceptable reasons when
 	// rejecting (one of them must be given).
 	accept  bool
@@ -743,7 +745,11 @@ func runDifferential(t *testing.T, c *cosignCLI, reg *loopRegistry, dir string, 
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-40s %-7s %-7s %-9s %s\n", "case", "form", "cosign", "palisade", "palisade's reasons")
 	for _, tc := range cases {
-		args := append([]string{"verify"}, tc.cosignArgs...)
+		verb := tc.verb
+		if verb == "" {
+			verb = "verify"
+		}
+		args := append([]string{verb}, tc.cosignArgs...)
 		args = append(append(args, registryFlags...), tc.ref.String())
 		out, err := c.run(dir, args...)
 		cosignOK := err == nil
