@@ -4,19 +4,24 @@ package signature_test
 // its own module by hack/cosign.sh, so cosign never enters Palisade's go.mod):
 //
 //   - TestCosignInterop: what cosign signs and attests (keyed, --tlog-upload=false: in
-//     the legacy sha256-<digest>.sig/.att tags and as Sigstore bundles in OCI 1.1
-//     referrers) on a loopback registry, Palisade's verifier accepts; an attestation
-//     whose predicate fails the policy's condition it rejects.
-//   - TestCosignDifferential: over tampering cases (another digest, another identity,
-//     a modified payload, a missing log entry, no signature at all), cosign verify and
-//     Palisade judge the same images with the same trust, and every case cosign
-//     rejects Palisade rejects, every case cosign accepts Palisade accepts. The
-//     outcomes are logged as a table.
-//   - TestCosignDifferentialSigtest (interop_sigtest_test.go): the same over keyless
-//     signatures of sigtest's virtual Sigstore (another identity, another issuer,
-//     another digest, a modified payload, a missing log entry, an expired
-//     certificate) and keyed ones of every key algorithm, judged by cosign verify
-//     --trusted-root --offline with the same trusted_root.json.
+//     the legacy sha256-<digest>.sig/.att tags, as Sigstore bundles in OCI 1.1
+//     referrers, and through the referrers tag schema on a registry without the
+//     referrers API) on a loopback registry, Palisade's verifier accepts, also from
+//     the OCI layout cosign save writes; an attestation whose predicate fails the
+//     policy's condition, or of another predicate type, it rejects.
+//   - TestCosignDifferential: cosign's own keyed signatures, tampered (another
+//     digest, another key, a modified payload, a missing log entry, no signature at
+//     all): cosign verify and Palisade judge the same images with the same trust,
+//     every case cosign rejects Palisade rejects and every case cosign accepts
+//     Palisade accepts, each for the reason the case names. The outcomes are logged
+//     as a table.
+//   - TestCosignDifferentialSigtest and TestCosignDifferentialAttestations
+//     (interop_sigtest_test.go): the same over keyless signatures and attestations of
+//     sigtest's virtual Sigstore (another identity, another issuer, another digest, a
+//     modified payload, a missing log entry, an expired certificate, certificate
+//     validity at the log's and a timestamp's time) and keyed signatures of every key
+//     algorithm, judged by cosign verify / verify-attestation --trusted-root
+//     --offline with the same trusted_root.json.
 //
 // cosign runs offline: a fresh HOME and TUF_ROOT, and HTTP(S)_PROXY pointing at a
 // closed loopback port, so anything but the loopback registry (which is never
