@@ -722,6 +722,21 @@ func TestCosignDifferential(t *testing.T) {
 			cosignArgs: keyArgs("cosign.pub"), pol: keyPol("cosign.pub"), reasons: []signature.Reason{signature.NoSignature}})
 	}
 
+	// A registry that does not answer (a closed loopback port): neither verifier can
+	// read the signatures, and neither lets the image pass.
+	d, err := randomImage(t).Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := name.NewDigest("127.0.0.1:1/diff/gone@"+d.String(), name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gonePol := keyPol("cosign.pub")
+	gonePol.Verify[0].Match = []string{"127.0.0.1:1/**"}
+	cases = append(cases, diffCase{name: "registry unreachable", form: "-", ref: gone,
+		cosignArgs: keyArgs("cosign.pub"), pol: gonePol, reasons: []signature.Reason{signature.Unreachable}})
+
 	runDifferential(t, c, reg, dir, cases)
 }
 
