@@ -19,8 +19,8 @@
 # cosign/<version>/cosign. The build goes into a temporary directory beside it and is
 # renamed into place only when it is complete; a lock keeps two concurrent runs from
 # building twice. Cold: one go install of a large module graph (about 3.5 minutes on
-# our 2-core machine, plus the module downloads the first time); warm: well under a
-# second, no network.
+# an idle 2-core machine, 9 while other builds share it, plus the module downloads
+# the first time); warm: about 0.1 s, no network.
 #
 # Options (environment):
 #   PALISADE_COSIGN_VERSION   the github.com/sigstore/cosign/v3 version (v3.1.3)
