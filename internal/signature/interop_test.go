@@ -7,7 +7,7 @@ package signature_test
 //     the legacy sha256-<digest>.sig/.att tags, as Sigstore bundles in OCI 1.1
 //     referrers, and through the referrers tag schema on a registry without the
 //     referrers API) on a loopback registry, Palisade's verifier accepts, also from
-//     the OCI layout cosign save writes; an attestation whose predicate fails the
+//     the OCI layout cosign save writes and for a multi-platform image signed by tag; an attestation whose predicate fails the
 //     policy's condition, or of another predicate type, it rejects.
 //   - TestCosignDifferential: cosign's own keyed signatures, tampered (another
 //     digest, another key, a modified payload, a missing log entry, no signature at
@@ -599,6 +599,30 @@ func TestCosignInterop(t *testing.T) {
 			res = palisadeVerifyIn(t, store, dir, keyPolicy(reg, "cosign.pub", signature.TlogSkip, "", good), ref.String())
 			if !res.Allowed {
 				t.Errorf("cosign save (%s) then Palisade on the layout: rejected: %s %+v", f, res.Summary(), res.Requirements)
+			}
+		})
+	}
+
+	// A multi-platform image signed by tag: cosign signs the digest the tag resolves
+	// to (the index's); Palisade, given the tag, resolves it to the same digest.
+	for _, f := range []form{legacyForm, bundleForm} {
+		t.Run("sign index by tag "+string(f), func(t *testing.T) {
+			idx, err := random.Index(256, 1, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tag := reg.repo(t, "interop/index-"+string(f)).Tag("v1")
+			if err := remote.WriteIndex(tag, idx); err != nil {
+				t.Fatalf("push %s: %v", tag, err)
+			}
+			d, err := idx.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.sign(t, dir, key, tag.String(), f)
+			res := palisadeVerify(t, reg, dir, keyPolicy(reg, "cosign.pub", signature.TlogSkip, ""), tag.String())
+			if !res.Allowed || res.Digest != d.String() {
+				t.Fatalf("cosign sign %s (%s) then Palisade: allowed=%v digest %s (want the index's %s): %s", tag, f, res.Allowed, res.Digest, d, res.Summary())
 			}
 		})
 	}
