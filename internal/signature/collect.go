@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -30,19 +31,67 @@ func (e artifactErr) Unwrap() error { return e.err }
 // MediaTypeEmpty is the OCI empty descriptor (the config of artifact manifests).
 const MediaTypeEmpty = "application/vnd.oci.empty.v1+json"
 
-// collector gathers the candidates of subject, at most max.
+// collector gathers the candidates of subject, at most max: jobs (one per referrer
+// manifest, one per legacy layer) are queued in order, run a few at a time, and their
+// candidates kept in queue order.
 type collector struct {
 	f        fetcher
 	subject  v1.Hash
 	maxBytes int64
 	max      int
+	jobs     []job
 	out      []Candidate
 	full     bool
 	seen     map[v1.Hash]bool
 }
 
+// job reads one artifact into its candidates; an error is a store failure.
+type job func() ([]Candidate, error)
+
+// collectParallel is how many artifacts are read at once.
+const collectParallel = 4
+
 func newCollector(f fetcher, subject v1.Hash, maxBytes int64, max int) *collector {
 	return &collector{f: f, subject: subject, maxBytes: maxBytes, max: max, seen: map[v1.Hash]bool{}}
+}
+
+// queue adds a job unless enough are queued to reach the bound (every job gives at
+// least one candidate, but a referrer whose layers are not Sigstore's).
+func (c *collector) queue(j job) {
+	if len(c.jobs) <= c.max {
+		c.jobs = append(c.jobs, j)
+	}
+}
+
+// now queues a candidate known without reading anything.
+func (c *collector) now(cand Candidate) {
+	c.queue(func() ([]Candidate, error) { return []Candidate{cand}, nil })
+}
+
+// run runs the queued jobs and returns the candidates in queue order, bounded.
+func (c *collector) run() ([]Candidate, error) {
+	res := make([][]Candidate, len(c.jobs))
+	errs := make([]error, len(c.jobs))
+	sem := make(chan struct{}, collectParallel)
+	var wg sync.WaitGroup
+	for i, j := range c.jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res[i], errs[i] = j()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, r := range res {
+		for _, cand := range r {
+			c.add(cand)
+		}
+	}
+	return c.out, nil
 }
 
 // add appends c unless the bound is reached; the first candidate over the bound is
@@ -71,30 +120,36 @@ func wantReferrer(artifactType string) bool {
 	return false
 }
 
-// referrer reads one referrer manifest: its Sigstore bundle layers (cosign v3's
+// referrer queues one referrer manifest: its Sigstore bundle layers (cosign v3's
 // signatures and attestations) and its DSSE layers (cosign's attestations written as
 // referrers, with the legacy annotations). Referrers of other types (SBOMs, ...) are
 // skipped without being read.
-func (c *collector) referrer(d v1.Descriptor) error {
-	if c.full || !wantReferrer(d.ArtifactType) || c.seen[d.Digest] {
-		return nil
+func (c *collector) referrer(d v1.Descriptor) {
+	if !wantReferrer(d.ArtifactType) || c.seen[d.Digest] {
+		return
 	}
 	c.seen[d.Digest] = true
+	c.queue(func() ([]Candidate, error) { return c.readReferrer(d) })
+}
+
+func (c *collector) readReferrer(d v1.Descriptor) ([]Candidate, error) {
 	src := "referrer " + short(d.Digest)
 	m, err := c.readManifest(d.Digest, d.Size)
 	if err != nil {
-		return c.artifactFailure(KindBundle, src, err)
+		return c.artifactFailure(nil, KindBundle, src, err)
 	}
 	if m.Subject == nil || m.Subject.Digest != c.subject {
 		seen := "none"
 		if m.Subject != nil {
 			seen = m.Subject.Digest.String()
 		}
-		c.add(Candidate{Kind: KindBundle, Source: src, Err: fmt.Errorf("referrer's subject is %s, not %s", seen, c.subject)})
-		return nil
+		return []Candidate{{Kind: KindBundle, Source: src, Err: fmt.Errorf("referrer's subject is %s, not %s", seen, c.subject)}}, nil
 	}
-	n := 0
+	var out []Candidate
 	for i, l := range m.Layers {
+		if len(out) > c.max {
+			break
+		}
 		mt := string(l.MediaType)
 		var kind Kind
 		switch {
@@ -105,49 +160,43 @@ func (c *collector) referrer(d v1.Descriptor) error {
 		default:
 			continue
 		}
-		n++
 		lsrc := src
 		if len(m.Layers) > 1 {
 			lsrc = fmt.Sprintf("%s layer %d", src, i+1)
 		}
 		data, err := c.readBlob(l)
 		if err != nil {
-			if err := c.artifactFailure(kind, lsrc, err); err != nil {
-				return err
+			if out, err = c.artifactFailure(out, kind, lsrc, err); err != nil {
+				return nil, err
 			}
 			continue
 		}
 		if kind == KindBundle {
-			c.add(FromBundle(mt, data, lsrc))
+			out = append(out, FromBundle(mt, data, lsrc))
 		} else {
-			c.add(FromCosignLayer(kind, mt, l.Annotations, data, lsrc))
+			out = append(out, FromCosignLayer(kind, mt, l.Annotations, data, lsrc))
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// legacy reads the layers of a cosign .sig or .att manifest (raw).
-func (c *collector) legacy(kind Kind, raw []byte, src string) error {
+// legacy queues the layers of a cosign .sig or .att manifest (raw).
+func (c *collector) legacy(kind Kind, raw []byte, src string) {
 	m, err := v1.ParseManifest(bytes.NewReader(raw))
 	if err != nil {
-		c.add(Candidate{Kind: kind, Source: src, Err: fmt.Errorf("manifest: %w", err)})
-		return nil
+		c.now(Candidate{Kind: kind, Source: src, Err: fmt.Errorf("manifest: %w", err)})
+		return
 	}
 	for i, l := range m.Layers {
-		if c.full {
-			return nil
-		}
 		lsrc := fmt.Sprintf("%s layer %d", src, i+1)
-		data, err := c.readBlob(l)
-		if err != nil {
-			if err := c.artifactFailure(kind, lsrc, err); err != nil {
-				return err
+		c.queue(func() ([]Candidate, error) {
+			data, err := c.readBlob(l)
+			if err != nil {
+				return c.artifactFailure(nil, kind, lsrc, err)
 			}
-			continue
-		}
-		c.add(FromCosignLayer(kind, string(l.MediaType), l.Annotations, data, lsrc))
+			return []Candidate{FromCosignLayer(kind, string(l.MediaType), l.Annotations, data, lsrc)}, nil
+		})
 	}
-	return nil
 }
 
 func (c *collector) readManifest(h v1.Hash, size int64) (*v1.Manifest, error) {
@@ -172,15 +221,14 @@ func (c *collector) readBlob(l v1.Descriptor) ([]byte, error) {
 	return c.f.blob(l.Digest)
 }
 
-// artifactFailure records an artifact error as a malformed candidate and returns any
-// other error.
-func (c *collector) artifactFailure(kind Kind, src string, err error) error {
+// artifactFailure appends an artifact error to out as a malformed candidate and
+// returns any other error.
+func (c *collector) artifactFailure(out []Candidate, kind Kind, src string, err error) ([]Candidate, error) {
 	var ae artifactErr
 	if errors.As(err, &ae) {
-		c.add(Candidate{Kind: kind, Source: src, Err: err})
-		return nil
+		return append(out, Candidate{Kind: kind, Source: src, Err: err}), nil
 	}
-	return err
+	return nil, err
 }
 
 // legacyTag is cosign's tag for the signatures (.sig) or attestations (.att) of h.

@@ -104,6 +104,9 @@ func OpenLayoutWith(dir string, o LayoutOptions) (Store, error) {
 	return s, nil
 }
 
+// Close releases the layout directory (the store is an io.Closer).
+func (s *layoutStore) Close() error { return s.root.Close() }
+
 // readFile reads name in the layout, at most max bytes.
 func (s *layoutStore) readFile(name string, max int64) ([]byte, error) {
 	f, err := s.root.Open(name)
@@ -344,9 +347,7 @@ func (s *layoutStore) Signatures(_ context.Context, _ string, digest string) ([]
 	}
 	c := newCollector(s, h, s.maxBytes, s.max)
 	for _, d := range s.subjects[h] {
-		if err := c.referrer(d); err != nil {
-			return nil, err
-		}
+		c.referrer(d)
 	}
 	cosignImage := false
 	for _, d := range s.index {
@@ -371,20 +372,20 @@ func (s *layoutStore) Signatures(_ context.Context, _ string, digest string) ([]
 				src = "layout " + strings.TrimPrefix(cosignKind, "dev.cosignproject.cosign/")
 			}
 			if d.Size > s.maxBytes {
-				c.add(Candidate{Kind: kind, Source: src, Err: fmt.Errorf("manifest of %d bytes %w (%d bytes)", d.Size, errTooLarge, s.maxBytes)})
+				c.now(Candidate{Kind: kind, Source: src, Err: fmt.Errorf("manifest of %d bytes %w (%d bytes)", d.Size, errTooLarge, s.maxBytes)})
 				continue
 			}
 			raw, err := s.manifest(d.Digest)
 			if err != nil {
-				if err := c.artifactFailure(kind, src, err); err != nil {
+				var ae artifactErr
+				if !errors.As(err, &ae) {
 					return nil, err
 				}
+				c.now(Candidate{Kind: kind, Source: src, Err: err})
 				continue
 			}
-			if err := c.legacy(kind, raw, src); err != nil {
-				return nil, err
-			}
+			c.legacy(kind, raw, src)
 		}
 	}
-	return c.out, nil
+	return c.run()
 }

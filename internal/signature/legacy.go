@@ -23,6 +23,7 @@ package signature
 import (
 	"bytes"
 	"crypto"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
@@ -82,6 +83,13 @@ const (
 	maxChainCertificates = 8
 	// maxEnvelopeSignatures bounds the signatures of a DSSE envelope.
 	maxEnvelopeSignatures = 8
+	// maxRSABits bounds the RSA keys of certificates and log entries: an RSA
+	// verification costs the square of the modulus, seconds for a hostile one of a few
+	// hundred kilobits (Sigstore's RSA keys have at most 4096 bits).
+	maxRSABits = 8192
+	// maxEntryBytes bounds a log entry's canonical body (a few kilobytes: hashes, a
+	// signature, a certificate).
+	maxEntryBytes = 64 << 10
 )
 
 // legacyVersion is what a converted legacy entity reports as its version: sigstore-go
@@ -96,7 +104,9 @@ const legacyVersion = "v0.1"
 // kind's. A layer that cannot be decoded (another media type, no or bad signature,
 // certificate or chain that does not parse, a Rekor bundle or timestamp annotation that
 // does not decode, over the bounds) is returned with Err set and no Entity; source is
-// copied into the Candidate for reports.
+// copied into the Candidate for reports. A Rekor bundle whose entry is of a kind
+// sigstore-go cannot verify offline (intoto 0.0.1, rekord) leaves the layer decodable:
+// the entity's TlogEntries then returns an error saying so.
 func FromCosignLayer(kind Kind, mediaType string, annotations map[string]string, payload []byte, source string) Candidate {
 	c := Candidate{Kind: kind, Source: source}
 	e, err := cosignLayer(kind, mediaType, annotations, payload)
@@ -181,22 +191,29 @@ func cosignLayer(kind Kind, mediaType string, annotations map[string]string, pay
 
 	e := &legacyEntity{}
 	var err error
+	var imprint *timestamp.Timestamp
 	if e.verification, err = legacyVerificationContent(annotations); err != nil {
 		return nil, err
 	}
 	if s := annotations[AnnotationBundle]; s != "" {
 		entry, err := rekorBundle(s)
-		if err != nil {
+		var unsupported *unsupportedEntryError
+		switch {
+		case errors.As(err, &unsupported):
+			e.tlogErr = err
+		case err != nil:
 			return nil, fmt.Errorf("annotation %s: %w", AnnotationBundle, err)
+		default:
+			e.entries = []*tlog.Entry{entry}
 		}
-		e.entries = []*tlog.Entry{entry}
 	}
 	if s := annotations[AnnotationTimestamp]; s != "" {
-		ts, err := rfc3161Timestamp(s)
+		ts, parsed, err := rfc3161Timestamp(s)
 		if err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", AnnotationTimestamp, err)
 		}
 		e.timestamps = [][]byte{ts}
+		imprint = parsed
 	}
 
 	switch kind {
@@ -204,7 +221,7 @@ func cosignLayer(kind Kind, mediaType string, annotations map[string]string, pay
 		e.signature, err = simpleSigningSignature(annotations[AnnotationSignature], payload, e.entries)
 	default:
 		e.signature, err = legacyEnvelope(payload)
-		if err == nil && len(e.entries) == 0 && len(e.timestamps) == 1 && timestampOver(e.timestamps[0], payload) {
+		if err == nil && len(e.entries) == 0 && imprint != nil && timestampOver(imprint, payload) {
 			e.signature = &layerTimestampedEnvelope{Envelope: e.signature.(*bundle.Envelope), layer: payload}
 		}
 	}
@@ -226,11 +243,10 @@ type layerTimestampedEnvelope struct {
 
 func (e *layerTimestampedEnvelope) Signature() []byte { return e.layer }
 
-// timestampOver reports whether an RFC 3161 timestamp response's message imprint is
-// the hash of data.
-func timestampOver(tsr, data []byte) bool {
-	ts, err := timestamp.ParseResponse(tsr)
-	if err != nil || !ts.HashAlgorithm.Available() {
+// timestampOver reports whether an RFC 3161 timestamp's message imprint is the hash of
+// data.
+func timestampOver(ts *timestamp.Timestamp, data []byte) bool {
+	if !ts.HashAlgorithm.Available() {
 		return false
 	}
 	h := ts.HashAlgorithm.New()
@@ -329,11 +345,23 @@ func legacyVerificationContent(annotations map[string]string) (verify.Verificati
 	}
 	c := &legacyCertificate{leaf: certs[0]}
 	if chain := annotations[AnnotationChain]; strings.TrimSpace(chain) != "" {
-		if c.intermediates, err = parseCertificates(chain, maxChainCertificates); err != nil {
+		certs, err := parseCertificates(chain, maxChainCertificates)
+		if err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", AnnotationChain, err)
+		}
+		// The chain ends with the root; as cosign, only the intermediates help
+		// (roots come from the trusted root alone).
+		for _, cert := range certs {
+			if !selfSigned(cert) {
+				c.intermediates = append(c.intermediates, cert)
+			}
 		}
 	}
 	return c, nil
+}
+
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
 }
 
 // parseCertificates decodes PEM CERTIFICATE blocks, at least one and at most max.
@@ -358,6 +386,9 @@ func parseCertificates(s string, max int) ([]*x509.Certificate, error) {
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", len(certs)+1, err)
+		}
+		if err := checkKeySize(cert.PublicKey); err != nil {
 			return nil, fmt.Errorf("certificate %d: %w", len(certs)+1, err)
 		}
 		certs = append(certs, cert)
@@ -394,6 +425,9 @@ func rekorBundle(s string) (*tlog.Entry, error) {
 	if err := json.Unmarshal(rb.Payload.Body, &b64); err != nil || b64 == "" {
 		return nil, errors.New("payload body is not a base64 string")
 	}
+	if base64.StdEncoding.DecodedLen(len(b64)) > maxEntryBytes {
+		return nil, fmt.Errorf("payload body longer than %d bytes", maxEntryBytes)
+	}
 	body, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil, errors.New("payload body is not base64")
@@ -412,6 +446,15 @@ func rekorBundle(s string) (*tlog.Entry, error) {
 	if err := json.Unmarshal(body, &kv); err != nil || kv.Kind == "" || kv.APIVersion == "" {
 		return nil, errors.New("payload body is not a Rekor entry")
 	}
+	switch kv.Kind + " " + kv.APIVersion {
+	case "hashedrekord 0.0.1", "dsse 0.0.1", "intoto 0.0.2":
+	default:
+		return nil, &unsupportedEntryError{kind: kv.Kind, version: kv.APIVersion, index: rb.Payload.LogIndex}
+	}
+	// Parsing the entry verifies its signature with its key: bound the key first.
+	if err := checkEntryKeys(body); err != nil {
+		return nil, fmt.Errorf("payload body: %w", err)
+	}
 	entry, err := tlog.NewTlogEntry(&protorekor.TransparencyLogEntry{
 		LogIndex:          rb.Payload.LogIndex,
 		LogId:             &protocommon.LogId{KeyId: logID},
@@ -426,22 +469,113 @@ func rekorBundle(s string) (*tlog.Entry, error) {
 	return entry, nil
 }
 
+// checkKeySize rejects an RSA key of more than maxRSABits.
+func checkKeySize(key any) error {
+	if k, ok := key.(*rsa.PublicKey); ok && k.N.BitLen() > maxRSABits {
+		return fmt.Errorf("RSA key of %d bits (at most %d)", k.N.BitLen(), maxRSABits)
+	}
+	return nil
+}
+
+// checkEntryKeys applies checkKeySize to the keys and certificates of a log entry
+// body: base64 strings (once or twice encoded, as the entry kinds differ) of PEM or DER.
+func checkEntryKeys(body []byte) error {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return errors.New("not a Rekor entry")
+	}
+	var walk func(v any) error
+	walk = func(v any) error {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, x := range v {
+				if err := walk(x); err != nil {
+					return err
+				}
+			}
+		case []any:
+			for _, x := range v {
+				if err := walk(x); err != nil {
+					return err
+				}
+			}
+		case string:
+			return checkEncodedKey(v, 2)
+		}
+		return nil
+	}
+	return walk(v)
+}
+
+func checkEncodedKey(s string, depth int) error {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	for rest := b; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if err := checkDERKey(block.Bytes); err != nil {
+			return err
+		}
+	}
+	if err := checkDERKey(b); err != nil {
+		return err
+	}
+	if depth > 1 {
+		return checkEncodedKey(string(b), depth-1)
+	}
+	return nil
+}
+
+func checkDERKey(der []byte) error {
+	if cert, err := x509.ParseCertificate(der); err == nil {
+		return checkKeySize(cert.PublicKey)
+	}
+	if key, err := x509.ParsePKIXPublicKey(der); err == nil {
+		return checkKeySize(key)
+	}
+	if key, err := x509.ParsePKCS1PublicKey(der); err == nil {
+		return checkKeySize(key)
+	}
+	return nil
+}
+
+// unsupportedEntryError is a Rekor bundle whose entry is of a kind sigstore-go does not
+// verify from a signed entry timestamp: intoto 0.0.1 (cosign's attestations before
+// v2.3 or so), rekord (cosign before 1.5), Rekor v2 entries (they need an inclusion
+// proof, which the legacy format has no room for). The layer still decodes: its
+// signature verifies where the policy skips the transparency log; where it demands
+// one, TlogEntries returns this error, which says why.
+type unsupportedEntryError struct {
+	kind, version string
+	index         int64
+}
+
+func (e *unsupportedEntryError) Error() string {
+	return fmt.Sprintf("the Rekor bundle's entry (log index %d) is of kind %s %s, whose signed entry timestamp cannot be verified offline (those of hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2 can)", e.index, e.kind, e.version)
+}
+
 // rfc3161Timestamp decodes cosign's timestamp annotation
 // ({"SignedRFC3161Timestamp": base64 DER TimeStampResponse}).
-func rfc3161Timestamp(s string) ([]byte, error) {
+func rfc3161Timestamp(s string) ([]byte, *timestamp.Timestamp, error) {
 	var ts struct {
 		SignedRFC3161Timestamp []byte
 	}
 	if err := json.Unmarshal([]byte(s), &ts); err != nil {
-		return nil, fmt.Errorf("not an RFC 3161 timestamp: %w", err)
+		return nil, nil, fmt.Errorf("not an RFC 3161 timestamp: %w", err)
 	}
 	if len(ts.SignedRFC3161Timestamp) == 0 {
-		return nil, errors.New("no SignedRFC3161Timestamp")
+		return nil, nil, errors.New("no SignedRFC3161Timestamp")
 	}
-	if _, err := timestamp.ParseResponse(ts.SignedRFC3161Timestamp); err != nil {
-		return nil, fmt.Errorf("not an RFC 3161 timestamp response: %w", err)
+	parsed, err := timestamp.ParseResponse(ts.SignedRFC3161Timestamp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not an RFC 3161 timestamp response: %w", err)
 	}
-	return ts.SignedRFC3161Timestamp, nil
+	return ts.SignedRFC3161Timestamp, parsed, nil
 }
 
 // legacyEntity is a cosign legacy signature or attestation as a verify.SignedEntity.
@@ -449,7 +583,10 @@ type legacyEntity struct {
 	verification verify.VerificationContent
 	signature    verify.SignatureContent
 	entries      []*tlog.Entry
-	timestamps   [][]byte
+	// tlogErr is why the Rekor bundle's entry is not in entries (an
+	// unsupportedEntryError).
+	tlogErr    error
+	timestamps [][]byte
 }
 
 var _ verify.SignedEntity = (*legacyEntity)(nil)
@@ -482,7 +619,12 @@ func (e *legacyEntity) SignatureContent() (verify.SignatureContent, error) {
 
 func (e *legacyEntity) Timestamps() ([][]byte, error) { return e.timestamps, nil }
 
-func (e *legacyEntity) TlogEntries() ([]*tlog.Entry, error) { return e.entries, nil }
+func (e *legacyEntity) TlogEntries() ([]*tlog.Entry, error) {
+	if e.tlogErr != nil {
+		return nil, e.tlogErr
+	}
+	return e.entries, nil
+}
 
 func (e *legacyEntity) Version() (string, error) { return legacyVersion, nil }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -304,6 +306,54 @@ func (f *legacyFixture) layerTimestamped(l legacyLayer) legacyLayer {
 	return l.with(AnnotationBundle, "").with(AnnotationTimestamp, legacyTimestampAnnotation(tsr))
 }
 
+// intotoV001 gives an attestation the Rekor bundle of an intoto 0.0.1 entry, as cosign
+// logged attestations before dsse entries (the entry holds hashes and the key, not the
+// signature).
+func (f *legacyFixture) intotoV001(l legacyLayer) legacyLayer {
+	f.t.Helper()
+	var env dsse.Envelope
+	if err := json.Unmarshal(l.payload, &env); err != nil {
+		f.t.Fatal(err)
+	}
+	payload, _ := env.DecodeB64Payload()
+	envHash, payloadHash := sha256.Sum256(l.payload), sha256.Sum256(payload)
+	body := fmt.Sprintf(`{"apiVersion":"0.0.1","kind":"intoto","spec":{"content":{"hash":{"algorithm":"sha256","value":%q},"payloadHash":{"algorithm":"sha256","value":%q}},"publicKey":%q}}`,
+		hex.EncodeToString(envHash[:]), hex.EncodeToString(payloadHash[:]), base64.StdEncoding.EncodeToString(f.publicKeyPEM()))
+	return l.with(AnnotationBundle, f.rekorBundle([]byte(body), time.Now().Unix(), 11))
+}
+
+// hugeRSA is an RSA public key of 16384 bits (not a real key: its cost is the point).
+func hugeRSA() *rsa.PublicKey {
+	n := new(big.Int).Lsh(big.NewInt(1), 16383)
+	return &rsa.PublicKey{N: n.Add(n, big.NewInt(12345)), E: 65537}
+}
+
+// hugeRSAEntry is a Rekor bundle whose hashedrekord entry holds a huge RSA key (the
+// entry's signature is verified with it when the entry is parsed).
+func (f *legacyFixture) hugeRSAEntry() string {
+	f.t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(hugeRSA())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	h := sha256.Sum256(f.payload())
+	body := fmt.Sprintf(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":%q}},"signature":{"content":%q,"publicKey":{"content":%q}}}}`,
+		hex.EncodeToString(h[:]), base64.StdEncoding.EncodeToString(make([]byte, 2048)),
+		base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	return f.rekorBundle([]byte(body), time.Now().Unix(), 12)
+}
+
+// hugeRSACertificate is a PEM certificate of a huge RSA key.
+func (f *legacyFixture) hugeRSACertificate() string {
+	f.t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, hugeRSA(), f.key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
 // verification says how a test verifies a candidate.
 type verification struct {
 	keyed bool
@@ -377,6 +427,7 @@ func TestFromCosignLayerVerifies(t *testing.T) {
 		{"keyless attestation, timestamp only", KindLegacyAttestation, f.keylessAtt(f.statement()).with(AnnotationBundle, ""), verification{}},
 		{"keyless attestation, timestamp over the layer (cosign v2)", KindLegacyAttestation, f.layerTimestamped(f.keylessAtt(f.statement())), verification{}},
 		{"keyed attestation, log", KindLegacyAttestation, f.keyedAtt(f.statement(), true), verification{keyed: true, tlog: true}},
+		{"keyed attestation, intoto 0.0.1 log entry, log skipped", KindLegacyAttestation, f.intotoV001(f.keyedAtt(f.statement(), false)), verification{keyed: true}},
 		{"keyed attestation, no log", KindLegacyAttestation, f.keyedAtt(f.statement(), false), verification{keyed: true}},
 		{"no media type", KindSimpleSigning, func() legacyLayer { l := f.keyedSig(f.payload(), false); l.mediaType = ""; return l }(), verification{keyed: true}},
 	} {
@@ -415,8 +466,8 @@ func TestFromCosignLayerContent(t *testing.T) {
 	if vc.Certificate() == nil || vc.PublicKey() != nil {
 		t.Fatalf("keyless verification content: certificate %v, key %v", vc.Certificate(), vc.PublicKey())
 	}
-	if n := len(vc.Intermediates()); n != 2 {
-		t.Errorf("%d chain certificates, want 2 (intermediate, root)", n)
+	if n := len(vc.Intermediates()); n != 1 || selfSigned(vc.Intermediates()[0]) {
+		t.Errorf("%d intermediates, want 1: the chain's intermediate without its root", n)
 	}
 	entries, _ := c.Entity.TlogEntries()
 	if len(entries) != 1 || !entries[0].HasInclusionPromise() || entries[0].HasInclusionProof() {
@@ -517,8 +568,12 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"bundle body not base64", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"%%","logID":"00"}}`), verification{}, "body is not base64"},
 		{"bundle body not a string", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":{},"logID":"00"}}`), verification{}, "body is not a base64 string"},
 		{"bundle body not an entry", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"e30=","logID":"00"}}`), verification{}, "not a Rekor entry"},
-		{"bundle body unknown kind", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"nope","apiVersion":"0.0.1","spec":{}}`))+`","logID":"00"}}`), verification{}, "payload body"},
+		{"bundle body of a supported kind not parsing", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"hashedrekord","apiVersion":"0.0.1","spec":{"data":7}}`))+`","logID":"00"}}`), verification{}, "payload body"},
 		{"bundle logID not hex", KindSimpleSigning, sig.with(AnnotationBundle, strings.Replace(sig.annotations[AnnotationBundle], `"logID":"`, `"logID":"zz`, 1)), verification{}, "is not hex"},
+		{"log entry of a huge RSA key", KindSimpleSigning, sig.with(AnnotationBundle, f.hugeRSAEntry()), verification{}, "RSA key of 16384 bits"},
+		{"certificate of a huge RSA key", KindSimpleSigning, sig.with(AnnotationCertificate, f.hugeRSACertificate()), verification{}, "RSA key of 16384 bits"},
+		{"chain of a huge RSA key", KindSimpleSigning, sig.with(AnnotationChain, f.hugeRSACertificate()), verification{}, "RSA key of 16384 bits"},
+		{"bundle body too long", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+strings.Repeat("A", 100<<10)+`","logID":"00"}}`), verification{}, "longer than"},
 		{"timestamp garbage", KindSimpleSigning, sig.with(AnnotationTimestamp, "[]"), verification{}, "not an RFC 3161 timestamp"},
 		{"timestamp not DER", KindSimpleSigning, sig.with(AnnotationTimestamp, legacyTimestampAnnotation([]byte("garbage"))), verification{}, "not an RFC 3161 timestamp response"},
 		{"timestamp empty", KindSimpleSigning, sig.with(AnnotationTimestamp, "{}"), verification{}, "no SignedRFC3161Timestamp"},
@@ -546,6 +601,8 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"SET of another log", KindSimpleSigning, sig.with(AnnotationBundle, foreignSET), verification{tlog: true}, ""},
 		{"SET of another entry", KindSimpleSigning, sig.with(AnnotationBundle, otherEntry), verification{tlog: true}, ""},
 		{"SET over another time", KindSimpleSigning, sig.with(AnnotationBundle, string(otherTime)), verification{tlog: true}, ""},
+		{"log entry of an unknown kind", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"nope","apiVersion":"0.0.1","spec":{}}`))+`","logID":"00"}}`), verification{tlog: true}, ""},
+		{"log entry intoto 0.0.1", KindLegacyAttestation, f.intotoV001(f.keyedAtt(f.statement(), false)), verification{keyed: true, tlog: true}, ""},
 		{"no log entry", KindSimpleSigning, sig.with(AnnotationBundle, ""), verification{tlog: true}, ""},
 		{"no log entry, keyed", KindSimpleSigning, keyed.with(AnnotationBundle, ""), verification{keyed: true, tlog: true}, ""},
 		{"signed by another key", KindSimpleSigning, other.keyedSig(f.payload(), false), verification{keyed: true}, ""},
@@ -765,5 +822,99 @@ func TestFromBundleRejects(t *testing.T) {
 	}
 	if err := f.verify(c, verification{tlog: true}); err == nil {
 		t.Fatal("modified statement verified")
+	}
+}
+
+// TestFromCosignLayerLogDigestAlgorithm: a signature whose log entry hashes the payload
+// with SHA-384 (cosign v3 signing with a P-384 key) gets a message digest of that
+// algorithm, so that sigstore-go's comparison with the entry holds.
+func TestFromCosignLayerLogDigestAlgorithm(t *testing.T) {
+	f := newLegacyFixture(t)
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := f.payload()
+	h := crypto.SHA384.New()
+	h.Write(payload)
+	digest := h.Sum(nil)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pub := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	body := fmt.Sprintf(`{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha384","value":%q}},"signature":{"content":%q,"publicKey":{"content":%q}}}}`,
+		hex.EncodeToString(digest), base64.StdEncoding.EncodeToString(sig), base64.StdEncoding.EncodeToString(pub))
+	l := legacyLayer{mediaType: MediaTypeSimpleSigning, payload: payload, annotations: map[string]string{
+		AnnotationSignature: base64.StdEncoding.EncodeToString(sig),
+		AnnotationBundle:    f.rekorBundle([]byte(body), time.Now().Unix(), 9),
+	}}
+	c := l.candidate(KindSimpleSigning)
+	if c.Err != nil {
+		t.Fatal(c.Err)
+	}
+	sc, _ := c.Entity.SignatureContent()
+	if ms := sc.MessageSignatureContent(); ms.DigestAlgorithm() != "SHA2_384" || !bytes.Equal(ms.Digest(), digest) {
+		t.Fatalf("message digest %s %x, want SHA2_384 %x", ms.DigestAlgorithm(), ms.Digest(), digest)
+	}
+	v, err := sigsig.LoadECDSAVerifier(&key.PublicKey, crypto.SHA384)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := root.TrustedMaterialCollection{f.vs, root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(v, time.Time{}, time.Time{}), nil
+	})}
+	verifier, err := verify.NewVerifier(tm, verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(c.Entity, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(payload)), verify.WithKey())); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+// legacyRootOnly is trusted material whose Fulcio authority has its root but not its
+// intermediate: a certificate then chains only with the layer's chain annotation.
+type legacyRootOnly struct {
+	root.TrustedMaterial
+	ca root.CertificateAuthority
+}
+
+func (r legacyRootOnly) FulcioCertificateAuthorities() []root.CertificateAuthority {
+	return []root.CertificateAuthority{r.ca}
+}
+
+func TestFromCosignLayerChainIntermediates(t *testing.T) {
+	f := newLegacyFixture(t)
+	fca := *f.vs.FulcioCertificateAuthorities()[0].(*root.FulcioCertificateAuthority)
+	fca.Intermediates = nil
+	tm := legacyRootOnly{TrustedMaterial: f.vs, ca: &fca}
+	id, err := verify.NewShortCertificateIdentity(legacyIssuer, "", legacyIdentity, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.NewVerifier(tm, verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := f.keylessSig(f.payload())
+	for _, tc := range []struct {
+		name  string
+		layer legacyLayer
+		ok    bool
+	}{
+		{"with the chain", l, true},
+		{"without the chain", l.with(AnnotationChain, ""), false},
+		{"chain of the root alone", l.with(AnnotationChain, legacyPEM(fca.Root)), false},
+	} {
+		c := tc.layer.candidate(KindSimpleSigning)
+		if c.Err != nil {
+			t.Fatalf("%s: %v", tc.name, c.Err)
+		}
+		_, err := v.Verify(c.Entity, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(c.Payload)), verify.WithCertificateIdentity(id)))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: verify error %v, want ok %v", tc.name, err, tc.ok)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -112,6 +114,10 @@ func (s *registryStore) puller(ctx context.Context) (*remote.Puller, []remote.Op
 		remote.WithAuthFromKeychain(s.o.Keychain),
 		remote.WithTransport(s.transport),
 		remote.WithUserAgent("palisade"),
+		// Signature artifacts are small: retry a failing registry briefly (0.2s,
+		// 0.6s) rather than go-containerregistry's default (1s, 3s, 9s), so that a
+		// registry that fails makes the image unchecked in bounded time.
+		remote.WithRetryBackoff(remote.Backoff{Duration: 200 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 3}),
 	}
 	p, err := remote.NewPuller(opts...)
 	if err != nil {
@@ -167,37 +173,50 @@ func (s *registryStore) Signatures(ctx context.Context, repo, digest string) ([]
 	f := &registryFetcher{ctx: ctx, repo: r, p: p, max: s.o.MaxArtifactBytes}
 	c := newCollector(f, h, s.o.MaxArtifactBytes, s.o.MaxCandidates)
 
-	idx, err := remote.Referrers(r.Digest(digest), opts...)
-	if err != nil {
-		return nil, fmt.Errorf("referrers of %s@%s: %w", repo, digest, err)
+	// The referrers and the two legacy tags are looked up at once.
+	var (
+		im      *v1.IndexManifest
+		refErr  error
+		tags    [2]*remote.Descriptor
+		tagErrs [2]error
+		wg      sync.WaitGroup
+	)
+	kinds := [2]Kind{KindSimpleSigning, KindLegacyAttestation}
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		idx, err := remote.Referrers(r.Digest(digest), opts...)
+		if err == nil {
+			im, err = idx.IndexManifest()
+		}
+		refErr = err
+	}()
+	for i, kind := range kinds {
+		go func() {
+			defer wg.Done()
+			tags[i], tagErrs[i] = p.Get(ctx, r.Tag(legacyTag(h, kind)))
+		}()
 	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("referrers of %s@%s: %w", repo, digest, err)
+	wg.Wait()
+	if refErr != nil {
+		return nil, fmt.Errorf("referrers of %s@%s: %w", repo, digest, refErr)
 	}
 	for _, d := range im.Manifests {
-		if err := c.referrer(d); err != nil {
-			return nil, err
+		c.referrer(d)
+	}
+	for i, kind := range kinds {
+		src := "tag " + shortTag(h, kind)
+		switch err := tagErrs[i]; {
+		case isStatus(err, http.StatusNotFound):
+		case errors.Is(err, errTooLarge):
+			c.now(Candidate{Kind: kind, Source: src, Err: err})
+		case err != nil:
+			return nil, fmt.Errorf("%s:%s: %w", repo, legacyTag(h, kind), err)
+		default:
+			c.legacy(kind, tags[i].Manifest, src)
 		}
 	}
-	for _, kind := range []Kind{KindSimpleSigning, KindLegacyAttestation} {
-		tag := legacyTag(h, kind)
-		desc, err := p.Get(ctx, r.Tag(tag))
-		if isStatus(err, http.StatusNotFound) {
-			continue
-		}
-		if err != nil {
-			if errors.Is(err, errTooLarge) {
-				c.add(Candidate{Kind: kind, Source: "tag " + shortTag(h, kind), Err: err})
-				continue
-			}
-			return nil, fmt.Errorf("%s:%s: %w", repo, tag, err)
-		}
-		if err := c.legacy(kind, desc.Manifest, "tag "+shortTag(h, kind)); err != nil {
-			return nil, err
-		}
-	}
-	return c.out, nil
+	return c.run()
 }
 
 // registryFetcher reads a repository's manifests and blobs by digest.

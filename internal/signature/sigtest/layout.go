@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/palisade-k8s/palisade/internal/signature"
 )
 
 // RefNameAnnotation names a manifest of an OCI layout's index.json.
@@ -19,6 +21,23 @@ const RefNameAnnotation = "org.opencontainers.image.ref.name"
 type Layout struct {
 	Dir  string
 	path layout.Path
+	// cosignSave: written as cosign save writes a layout (see NewCosignSaveLayout).
+	cosignSave bool
+}
+
+// CosignKindAnnotation marks the manifests of a layout written by cosign save.
+const CosignKindAnnotation = "kind"
+
+// NewCosignSaveLayout makes an empty layout written as cosign save writes one: one
+// image annotated kind=dev.cosignproject.cosign/image (no ref name), its legacy
+// signatures and attestations as the manifests annotated
+// kind=dev.cosignproject.cosign/sigs and atts, and bundle referrers only as blobs
+// (not listed in index.json).
+func NewCosignSaveLayout(t testing.TB) *Layout {
+	t.Helper()
+	l := NewLayout(t)
+	l.cosignSave = true
+	return l
 }
 
 // NewLayout makes an empty OCI layout in a new temporary directory.
@@ -46,7 +65,11 @@ func (l *Layout) Add(t testing.TB, ref string) Image {
 // Write writes img named ref.
 func (l *Layout) Write(t testing.TB, ref string, img v1.Image) Image {
 	t.Helper()
-	if err := l.path.AppendImage(img, layout.WithAnnotations(map[string]string{RefNameAnnotation: ref})); err != nil {
+	ann := map[string]string{RefNameAnnotation: ref}
+	if l.cosignSave {
+		ann = map[string]string{CosignKindAnnotation: "dev.cosignproject.cosign/image"}
+	}
+	if err := l.path.AppendImage(img, layout.WithAnnotations(ann)); err != nil {
 		t.Fatal(err)
 	}
 	desc, err := partialDescriptor(img)
@@ -64,7 +87,11 @@ func (l *Layout) AddIndex(t testing.TB, ref string) Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.path.AppendIndex(idx, layout.WithAnnotations(map[string]string{RefNameAnnotation: ref})); err != nil {
+	ann := map[string]string{RefNameAnnotation: ref}
+	if l.cosignSave {
+		ann = map[string]string{CosignKindAnnotation: "dev.cosignproject.cosign/imageIndex"}
+	}
+	if err := l.path.AppendIndex(idx, layout.WithAnnotations(ann)); err != nil {
 		t.Fatal(err)
 	}
 	desc, err := indexDescriptor(idx)
@@ -91,6 +118,13 @@ func (l *Layout) Attach(t testing.TB, arts ...Artifact) {
 func (l *Layout) attach(a Artifact) error {
 	if tag := a.Tag(); tag != "" {
 		refName := a.Subject.Repo + ":" + tag
+		key, value := RefNameAnnotation, refName
+		if l.cosignSave {
+			key, value = CosignKindAnnotation, "dev.cosignproject.cosign/sigs"
+			if a.Kind == signature.KindLegacyAttestation {
+				value = "dev.cosignproject.cosign/atts"
+			}
+		}
 		var base v1.Image
 		idx, err := l.path.ImageIndex()
 		if err != nil {
@@ -101,7 +135,7 @@ func (l *Layout) attach(a Artifact) error {
 			return err
 		}
 		for _, d := range im.Manifests {
-			if d.Annotations[RefNameAnnotation] == refName {
+			if d.Annotations[key] == value {
 				if base, err = idx.Image(d.Digest); err != nil {
 					return err
 				}
@@ -111,10 +145,10 @@ func (l *Layout) attach(a Artifact) error {
 		if err != nil {
 			return err
 		}
-		if err := l.path.RemoveDescriptors(func(d v1.Descriptor) bool { return d.Annotations[RefNameAnnotation] == refName }); err != nil {
+		if err := l.path.RemoveDescriptors(func(d v1.Descriptor) bool { return d.Annotations[key] == value }); err != nil {
 			return err
 		}
-		return l.path.AppendImage(img, layout.WithAnnotations(map[string]string{RefNameAnnotation: refName}))
+		return l.path.AppendImage(img, layout.WithAnnotations(map[string]string{key: value}))
 	}
 	raw, blobs, err := a.Referrer()
 	if err != nil {
@@ -139,6 +173,9 @@ func (l *Layout) attach(a Artifact) error {
 	}
 	if err := l.path.WriteBlob(h, nopCloser{bytes.NewReader(raw)}); err != nil {
 		return err
+	}
+	if l.cosignSave {
+		return nil
 	}
 	return l.path.AppendDescriptor(v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: size, ArtifactType: a.MediaType})
 }

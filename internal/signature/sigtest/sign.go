@@ -97,6 +97,9 @@ type Options struct {
 	NoInclusionProof bool
 	// Timestamp adds an RFC 3161 timestamp of the signature (now).
 	Timestamp bool
+	// NoSCT (keyless) leaves the certificate without its embedded signed
+	// certificate timestamp.
+	NoSCT bool
 	// Expired (keyless): the certificate was valid from 2h to 1h50m ago, the log
 	// entry is integrated now and no timestamp is added: expired at every verified
 	// time.
@@ -199,7 +202,7 @@ func (s Signer) material(o Options) (*material, error) {
 	if logged.IsZero() {
 		logged = start.Add(time.Minute)
 	}
-	cert, key, err := s.Sigstore.leaf(s.Issuer, s.Subject, start, 10*time.Minute)
+	cert, key, err := s.Sigstore.leaf(s.Issuer, s.Subject, start, 10*time.Minute, o.NoSCT)
 	if err != nil {
 		return nil, err
 	}

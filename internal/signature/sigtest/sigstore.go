@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -17,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	ct "github.com/google/certificate-transparency-go"
+	cttls "github.com/google/certificate-transparency-go/tls"
+	"github.com/google/certificate-transparency-go/x509util"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 )
@@ -39,6 +43,8 @@ type Sigstore struct {
 	vs              *ca.VirtualSigstore
 	intermediateKey *ecdsa.PrivateKey
 	rekorLogID      []byte
+	ctKey           *ecdsa.PrivateKey
+	ctLogID         [32]byte
 }
 
 // NewSigstore makes a virtual Sigstore and writes its trusted_root.json. The
@@ -120,12 +126,24 @@ func newSigstore(dir string) (*Sigstore, error) {
 	if err != nil {
 		return nil, err
 	}
-	ct, _, err := logs(vs.CTLogs())
+	// The certificate transparency log is sigtest's own (the virtual one keeps its
+	// key), so that certificates carry SCTs.
+	ctKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
+	ctDER, err := x509.MarshalPKIXPublicKey(ctKey.Public())
+	if err != nil {
+		return nil, err
+	}
+	ctID := sha256.Sum256(ctDER)
+	ctLogs := map[string]*root.TransparencyLog{hex.EncodeToString(ctID[:]): {
+		BaseURL: "https://ctfe.sigtest.localhost", ID: ctID[:],
+		ValidityPeriodStart: start, ValidityPeriodEnd: end,
+		HashFunc: crypto.SHA256, PublicKey: ctKey.Public(), SignatureHashFunc: crypto.SHA256,
+	}}
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01,
-		[]root.CertificateAuthority{fulcio}, ct, vs.TimestampingAuthorities(), rekor)
+		[]root.CertificateAuthority{fulcio}, ctLogs, vs.TimestampingAuthorities(), rekor)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +163,7 @@ func newSigstore(dir string) (*Sigstore, error) {
 		TrustedRootPath: p, TrustedRootJSON: js, TrustedRoot: back,
 		Root: rootCert, Intermediate: interCert,
 		vs: vs, intermediateKey: interKey, rekorLogID: rekorID,
+		ctKey: ctKey, ctLogID: ctID,
 	}, nil
 }
 
@@ -156,8 +175,9 @@ var (
 )
 
 // leaf issues a code-signing certificate for subject (a URI SAN when it parses as an
-// absolute URI, else an email SAN) and issuer, valid from notBefore for lifetime.
-func (s *Sigstore) leaf(issuer, subject string, notBefore time.Time, lifetime time.Duration) (*x509.Certificate, crypto.Signer, error) {
+// absolute URI, else an email SAN) and issuer, valid from notBefore for lifetime, with
+// an embedded SCT of the virtual CT log unless noSCT.
+func (s *Sigstore) leaf(issuer, subject string, notBefore time.Time, lifetime time.Duration, noSCT bool) (*x509.Certificate, crypto.Signer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -187,8 +207,46 @@ func (s *Sigstore) leaf(issuer, subject string, notBefore time.Time, lifetime ti
 		tmpl.EmailAddresses = []string{subject}
 	}
 	c, err := createCert(tmpl, s.Intermediate, key.Public(), s.intermediateKey)
+	if err != nil || noSCT {
+		return c, key, err
+	}
+	// The SCT signs the certificate's TBS without the SCT list extension (what
+	// RFC 6962 verifiers rebuild from the final certificate), issued by the
+	// intermediate; the final certificate adds the list as its last extension.
+	sct := ct.SignedCertificateTimestamp{SCTVersion: ct.V1, LogID: ct.LogID{KeyID: s.ctLogID}, Timestamp: uint64(notBefore.UnixMilli())}
+	in, err := ct.SerializeSCTSignatureInput(sct, ct.LogEntry{Leaf: ct.MerkleTreeLeaf{
+		Version: ct.V1, LeafType: ct.TimestampedEntryLeafType,
+		TimestampedEntry: &ct.TimestampedEntry{EntryType: ct.PrecertLogEntryType, Timestamp: sct.Timestamp,
+			PrecertEntry: &ct.PreCert{IssuerKeyHash: sha256.Sum256(s.Intermediate.RawSubjectPublicKeyInfo), TBSCertificate: c.RawTBSCertificate}},
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(in)
+	sig, err := ecdsa.SignASN1(rand.Reader, s.ctKey, sum[:])
+	if err != nil {
+		return nil, nil, err
+	}
+	sct.Signature = ct.DigitallySigned{Algorithm: cttls.SignatureAndHashAlgorithm{Hash: cttls.SHA256, Signature: cttls.ECDSA}, Signature: sig}
+	list, err := x509util.MarshalSCTsIntoSCTList([]*ct.SignedCertificateTimestamp{&sct})
+	if err != nil {
+		return nil, nil, err
+	}
+	rawList, err := cttls.Marshal(*list)
+	if err != nil {
+		return nil, nil, err
+	}
+	ext, err := asn1.Marshal(rawList)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSCTList, Value: ext})
+	c, err = createCert(tmpl, s.Intermediate, key.Public(), s.intermediateKey)
 	return c, key, err
 }
+
+// oidSCTList is the certificate extension of embedded SCTs (RFC 6962 3.3).
+var oidSCTList = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
 
 func createCert(tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Signer) (*x509.Certificate, error) {
 	if parent == nil {

@@ -27,5 +27,6 @@
 // Layout.Attach store it. NewLayout writes an OCI layout (index.json ref names,
 // referrers listed with their artifactType, legacy tags as REPO:sha256-<hex>.sig).
 //
-// The virtual certificates carry no signed certificate timestamps (SCTs).
+// Keyless certificates embed a signed certificate timestamp (SCT) of the virtual
+// certificate transparency log (Options.NoSCT leaves it out).
 package sigtest

@@ -53,6 +53,9 @@ func verifyBundle(t *testing.T, ss *Sigstore, k *Key, a Artifact, digest string,
 	opts := []verify.VerifierOption{}
 	if tlogs {
 		opts = append(opts, verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1))
+		if k == nil {
+			opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+		}
 	} else {
 		opts = append(opts, verify.WithCurrentTime())
 	}
@@ -116,6 +119,7 @@ func TestBundles(t *testing.T) {
 		{"keyless modified payload", ss.Keyless(testIssuer, testSubject), Options{ModifyPayload: true}, true, false},
 		{"keyless no tlog", ss.Keyless(testIssuer, testSubject), Options{NoTlog: true}, true, false},
 		{"keyless expired", ss.Keyless(testIssuer, testSubject), Options{Expired: true}, true, false},
+		{"keyless no SCT", ss.Keyless(testIssuer, testSubject), Options{NoSCT: true}, true, false},
 		{"keyless past, logged in time", ss.Keyless(testIssuer, testSubject), Options{CertNotBefore: time.Now().Add(-3 * time.Hour)}, true, true},
 	}
 	for alg, k := range keys {
