@@ -32,20 +32,9 @@ func TestCosignDifferentialSigtest(t *testing.T) {
 	sreg := sigtest.NewRegistry(t, true)
 	reg := &loopRegistry{host: sreg.Host}
 	dir := t.TempDir()
-	// The policy's files, relative to its directory as in .palisade.yaml. The trusted
-	// root leaves out the virtual Sigstore's CT log: its certificates carry no signed
-	// certificate timestamps, so neither verifier may demand one (cosign
-	// --insecure-ignore-sct; Palisade demands SCTs only of a root with CT logs).
-	var tr map[string]any
-	if err := json.Unmarshal(ss.TrustedRootJSON, &tr); err != nil {
-		t.Fatal(err)
-	}
-	delete(tr, "ctlogs")
-	trJSON, err := json.Marshal(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "trusted_root.json"), trJSON, 0o600); err != nil {
+	// The policy's files, relative to its directory as in .palisade.yaml: the
+	// virtual Sigstore's trusted root, with its CT log (both verifiers demand an SCT).
+	if err := os.WriteFile(filepath.Join(dir, "trusted_root.json"), ss.TrustedRootJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	keyFile := func(f form, k *sigtest.Key) string {
@@ -57,8 +46,7 @@ func TestCosignDifferentialSigtest(t *testing.T) {
 	}
 
 	keylessArgs := []string{"--trusted-root", "trusted_root.json",
-		"--certificate-identity-regexp", ghPattern, "--certificate-oidc-issuer", ghIssuer,
-		"--insecure-ignore-sct=true", "--offline=true"}
+		"--certificate-identity-regexp", ghPattern, "--certificate-oidc-issuer", ghIssuer, "--offline=true"}
 	keylessPol := signature.Policy{
 		Verify: []signature.Requirement{{
 			Match:   []string{reg.host + "/**"},
@@ -107,6 +95,7 @@ func TestCosignDifferentialSigtest(t *testing.T) {
 		kl("modified payload", good, sigtest.Options{ModifyPayload: true}, false, signature.BadSignature, signature.MissingTlog)
 		kl("missing log entry", good, sigtest.Options{NoTlog: true}, false, signature.MissingTlog)
 		kl("expired certificate", good, sigtest.Options{Expired: true}, false, signature.CertificateExpired)
+		kl("no certificate timestamp (SCT)", good, sigtest.Options{NoSCT: true}, false, signature.UntrustedKey)
 		// Expired now, but logged while it was valid: the log's time is the verified
 		// time, so both accept.
 		kl("expired now, logged in validity", good, sigtest.Options{CertNotBefore: time.Now().Add(-2 * time.Hour), IntegratedTime: time.Now().Add(-2*time.Hour + time.Minute)}, true)
@@ -143,21 +132,11 @@ func TestCosignDifferentialAttestations(t *testing.T) {
 	sreg := sigtest.NewRegistry(t, true)
 	reg := &loopRegistry{host: sreg.Host}
 	dir := t.TempDir()
-	var tr map[string]any
-	if err := json.Unmarshal(ss.TrustedRootJSON, &tr); err != nil {
-		t.Fatal(err)
-	}
-	delete(tr, "ctlogs") // no SCTs on sigtest's certificates: see TestCosignDifferentialSigtest
-	trJSON, err := json.Marshal(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "trusted_root.json"), trJSON, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "trusted_root.json"), ss.TrustedRootJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"--type", slsaV1, "--trusted-root", "trusted_root.json",
-		"--certificate-identity-regexp", ghPattern, "--certificate-oidc-issuer", ghIssuer,
-		"--insecure-ignore-sct=true", "--offline=true"}
+		"--certificate-identity-regexp", ghPattern, "--certificate-oidc-issuer", ghIssuer, "--offline=true"}
 	pol := signature.Policy{
 		Verify: []signature.Requirement{{
 			Match:        []string{reg.host + "/**"},

@@ -18,8 +18,9 @@ package signature_test
 //   - TestCosignDifferentialSigtest and TestCosignDifferentialAttestations
 //     (interop_sigtest_test.go): the same over keyless signatures and attestations of
 //     sigtest's virtual Sigstore (another identity, another issuer, another digest, a
-//     modified payload, a missing log entry, an expired certificate, certificate
-//     validity at the log's and a timestamp's time) and keyed signatures of every key
+//     modified payload, a missing log entry, an expired certificate, no signed
+//     certificate timestamp, certificate validity at the log's and a timestamp's
+//     time) and keyed signatures of every key
 //     algorithm, judged by cosign verify / verify-attestation --trusted-root
 //     --offline with the same trusted_root.json.
 //
@@ -787,7 +788,7 @@ func runDifferential(t *testing.T, c *cosignCLI, reg *loopRegistry, dir string, 
 		return "reject"
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-40s %-7s %-7s %-9s %s\n", "case", "form", "cosign", "palisade", "palisade's reasons")
+	fmt.Fprintf(&table, "%-44s %-7s %-7s %-9s %s\n", "case", "form", "cosign", "palisade", "palisade's reasons")
 	for _, tc := range cases {
 		verb := tc.verb
 		if verb == "" {
@@ -799,7 +800,7 @@ func runDifferential(t *testing.T, c *cosignCLI, reg *loopRegistry, dir string, 
 		cosignOK := err == nil
 		res := palisadeVerify(t, reg, dir, tc.pol, tc.ref.String())
 		rs := reasons(res)
-		fmt.Fprintf(&table, "%-40s %-7s %-7s %-9s %v\n", tc.name, tc.form, verdict(cosignOK), verdict(res.Allowed), rs)
+		fmt.Fprintf(&table, "%-44s %-7s %-7s %-9s %v\n", tc.name, tc.form, verdict(cosignOK), verdict(res.Allowed), rs)
 
 		label := fmt.Sprintf("%s (%s)", tc.name, tc.form)
 		if cosignOK != tc.accept {
