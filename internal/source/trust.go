@@ -1,0 +1,55 @@
+package source
+
+import (
+	"context"
+	"sync"
+
+	"github.com/palisade-k8s/palisade/internal/signature"
+)
+
+// Trust verifies images against the images policy (internal/signature): the
+// signature verdicts of Inventory.ImageTrust, which PAL-115 and PAL-116 report.
+type Trust struct {
+	Verifier *signature.Verifier
+	// Store is where signatures are read: the registries (signature.NewRegistryStore)
+	// or an OCI layout (signature.OpenLayout).
+	Store signature.Store
+	// Parallel bounds the verifications at once (0: 4).
+	Parallel int
+}
+
+// Verify judges each reference once, at most Parallel at a time, and returns the
+// verdicts keyed by the reference as given. A reference that cannot be resolved or
+// whose signatures cannot be read has a verdict too (Result.Unchecked), never none.
+func (t *Trust) Verify(ctx context.Context, refs []string) map[string]*signature.Result {
+	out := make(map[string]*signature.Result, len(refs))
+	if t == nil || t.Verifier == nil {
+		return out
+	}
+	n := t.Parallel
+	if n <= 0 {
+		n = 4
+	}
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, n)
+	)
+	for _, ref := range refs {
+		if _, dup := out[ref]; dup {
+			continue
+		}
+		out[ref] = nil
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := t.Verifier.Verify(ctx, t.Store, ref, "")
+			mu.Lock()
+			out[ref] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
