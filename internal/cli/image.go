@@ -89,7 +89,7 @@ func (im *imageFlags) withImages(src source.Source, cfg *config.Config, stderr i
 	if err != nil {
 		return nil, err
 	}
-	trust, err := im.trust(cfg, nil)
+	trust, err := im.trust(cfg, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +198,7 @@ report; the report covers the rest).`,
 	f.StringArrayVar(&rootfs, "rootfs", nil, "read a root filesystem directory as an image (repeatable)")
 	f.StringArrayVar(&sboms, "sbom", nil, "read a CycloneDX or SPDX JSON SBOM as an image's inventory (repeatable)")
 	f.StringVar(&outputDir, "output-dir", "", "with -o cyclonedx or spdx-json: write one document per image into this directory")
+	c.AddCommand(newImageVerify(stdout, stderr))
 	return c
 }
 

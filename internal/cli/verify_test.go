@@ -106,3 +106,71 @@ spec:
 		t.Errorf("findings %v, want 3 (the signed image passes)", got)
 	}
 }
+
+// TestImageVerify: palisade image verify resolves and verifies the references named,
+// reports each failure on the image (text and JSON), and exits 1 when an image is not
+// authorized, 0 when all are.
+func TestImageVerify(t *testing.T) {
+	s := newSignedRegistry(t)
+	args := []string{"image", "verify", "--config", s.config, "--insecure-registry", s.reg.Host}
+	r := run(t, nil, append(args, s.signed.Ref)...)
+	if r.code != ExitOK || strings.Contains(r.stdout, "PAL-11") {
+		t.Errorf("signed image: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, append(args, s.signed.Ref, s.unsigned.Ref, "-o", "json")...)
+	if r.code != ExitFindings {
+		t.Fatalf("unsigned image: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			RuleID   string `json:"ruleID"`
+			Message  string `json:"message"`
+			Location struct {
+				Image *struct {
+					Ref    string `json:"ref"`
+					Digest string `json:"digest"`
+				} `json:"image"`
+			} `json:"location"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].RuleID != "PAL-115" || rep.Findings[0].Location.Image == nil ||
+		rep.Findings[0].Location.Image.Ref != s.unsigned.Ref || rep.Findings[0].Location.Image.Digest != s.unsigned.Digest ||
+		!strings.Contains(rep.Findings[0].Message, "no-signature: no signature is attached to "+s.unsigned.Digest) {
+		t.Errorf("findings %+v", rep.Findings)
+	}
+	r = run(t, nil, append(args, "127.0.0.1:1/shop/gone:1.0", "--insecure-registry", "127.0.0.1:1")...)
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "PAL-116") || !strings.Contains(r.stdout, "its signatures could not be checked") {
+		t.Errorf("unreachable registry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Without an images policy there is nothing to verify against.
+	empty := filepath.Join(t.TempDir(), ".palisade.yaml")
+	if err := os.WriteFile(empty, []byte("failOn: high\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, nil, "image", "verify", "--config", empty, s.signed.Ref)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "no images policy") {
+		t.Errorf("no policy: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestImageVerifyLayout: image verify --layout reads the images and their
+// signatures from an OCI layout, with nothing reached over the network.
+func TestImageVerifyLayout(t *testing.T) {
+	ss := sigtest.NewSigstore(t)
+	key := sigtest.NewKey(t, sigtest.ECDSAP256)
+	l := sigtest.NewLayout(t)
+	signed := l.Add(t, "registry.example.com/payments/api:1.0")
+	unsigned := l.Add(t, "registry.example.com/payments/db:1.0")
+	l.Sign(t, signed, ss.Keyed(key), sigtest.Options{Legacy: true})
+	cfg := filepath.Join(t.TempDir(), ".palisade.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("images:\n  verify:\n  - match: [\"registry.example.com/payments/**\"]\n    keys: [%q]\n  trustedRoot: %q\n", key.Path, ss.TrustedRootPath)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "image", "verify", "--config", cfg, "--layout", l.Dir, signed.Ref, unsigned.Ref)
+	if r.code != ExitFindings || strings.Count(r.stdout, "PAL-115") != 1 || !strings.Contains(r.stdout, unsigned.Ref) || strings.Contains(r.stdout, signed.Ref+"\"") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

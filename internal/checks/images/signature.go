@@ -75,7 +75,7 @@ func init() {
 	})
 	rules.Register(&rules.Rule{
 		Meta: rules.Meta{
-			ID: UncheckedRuleID, Title: "Image signatures could not be checked", Severity: medium, Category: catImages,
+			ID: UncheckedRuleID, Title: "Image signatures could not be checked", Severity: high, Category: catImages,
 			Rationale: "An image the images policy applies to whose signatures could not be read (the registry failed or refused, the verification's deadline passed) is neither verified nor known to be unsigned. " +
 				"Treating it as signed would let an attacker who can disturb the registry past the policy; this rule reports it so that nothing passes unverified. " +
 				"At admission its action decides whether such a pod is denied (the default) or allowed and audited.",
