@@ -132,9 +132,21 @@ func TestImageVerify(t *testing.T) {
 				} `json:"image"`
 			} `json:"location"`
 		} `json:"findings"`
+		Images []struct {
+			Ref       string `json:"ref"`
+			Digest    string `json:"digest"`
+			Signature *struct {
+				Verdict, Digest, Summary string
+			} `json:"signature"`
+		} `json:"images"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
+	}
+	if len(rep.Images) != 2 || rep.Images[0].Signature == nil || rep.Images[1].Signature == nil ||
+		rep.Images[0].Signature.Verdict != "verified" || rep.Images[1].Signature.Verdict != "rejected" ||
+		rep.Images[0].Digest != s.signed.Digest || !strings.HasPrefix(rep.Images[0].Signature.Summary, "verified: ") {
+		t.Errorf("images %+v", rep.Images)
 	}
 	if len(rep.Findings) != 1 || rep.Findings[0].RuleID != "PAL-115" || rep.Findings[0].Location.Image == nil ||
 		rep.Findings[0].Location.Image.Ref != s.unsigned.Ref || rep.Findings[0].Location.Image.Digest != s.unsigned.Digest ||
@@ -170,7 +182,8 @@ func TestImageVerifyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, nil, "image", "verify", "--config", cfg, "--layout", l.Dir, signed.Ref, unsigned.Ref)
-	if r.code != ExitFindings || strings.Count(r.stdout, "PAL-115") != 1 || !strings.Contains(r.stdout, unsigned.Ref) || strings.Contains(r.stdout, signed.Ref+"\"") {
+	if r.code != ExitFindings || strings.Count(r.stdout, "PAL-115") != 1 || !strings.Contains(r.stdout, unsigned.Ref) || strings.Contains(r.stdout, signed.Ref+"\"") ||
+		!strings.Contains(r.stdout, "  signature: verified: ") || !strings.Contains(r.stdout, "  signature: rejected: ") || strings.Contains(r.stdout, "packages: none") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/signature"
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/suppress"
 	"github.com/palisade-k8s/palisade/internal/vex"
@@ -268,9 +269,29 @@ func reportImages(in *source.Result) []report.Image {
 		out = append(out, report.Image{
 			Name: o.Ref.Name, Ref: i.Ref, Digest: i.Digest, Platform: i.Platform, Source: i.Source,
 			Layers: len(i.Layers), Distro: i.Software.Distro, Packages: i.Software.Packages, Workloads: i.Workloads,
+			Signature: imageSignature(in.Inventory.ImageTrust[i.Ref]),
 		})
 	}
 	return out
+}
+
+// imageSignature is a signature verdict as the report lists it (nil for none).
+func imageSignature(r *signature.Result) *report.ImageSignature {
+	if r == nil {
+		return nil
+	}
+	v := report.VerdictRejected
+	switch {
+	case r.Unchecked != nil:
+		v = report.VerdictUnchecked
+	case r.Defaulted && r.Allowed:
+		v = report.VerdictDefault
+	case r.Defaulted:
+		v = report.VerdictDenied
+	case r.Allowed:
+		v = report.VerdictVerified
+	}
+	return &report.ImageSignature{Verdict: v, Digest: r.Digest, Summary: r.Summary()}
 }
 
 // WriteBaseline records the findings of a scan as accepted and returns how many
