@@ -183,6 +183,10 @@ report; the report covers the rest).`,
 				return exitError{ExitUsage}
 			}
 			src.Refs, src.RootFS, src.SBOMs = args, rootfs, sboms
+			if src.Trust, err = im.trust(cfg, nil, nil); err != nil {
+				safetext.Fprintln(stderr, "palisade:", err)
+				return exitError{ExitUsage}
+			}
 			o.Source, o.Config, o.Version = &src, cfg, Version
 			if !sbomOut {
 				return out.run(cmd.Context(), o, stdout, stderr)

@@ -187,3 +187,14 @@ func TestImageVerifyLayout(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestImageReadVerifies: palisade image, which reads the whole image, verifies it
+// too when the configuration has an images policy.
+func TestImageReadVerifies(t *testing.T) {
+	s := newSignedRegistry(t)
+	r := run(t, nil, "image", s.unsigned.Ref, s.signed.Ref, "--config", s.config, "--insecure-registry", s.reg.Host, "--fail-on", "none", "--include", "PAL-115")
+	if r.code != ExitOK || strings.Count(r.stdout, "PAL-115") != 1 || !strings.Contains(r.stdout, "no-signature") ||
+		!strings.Contains(r.stdout, "  signature: verified: ") || !strings.Contains(r.stdout, "  signature: rejected: ") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
