@@ -1,6 +1,10 @@
 package images_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/palisade-k8s/palisade/internal/checks/checktest"
@@ -50,4 +54,34 @@ func make64(c byte) []byte {
 		b[i] = c
 	}
 	return b
+}
+
+// BenchmarkSignatureRules: PAL-115 and PAL-116 over 200 Deployments whose images
+// all have verdicts (half rejected), as scan --images runs them.
+func BenchmarkSignatureRules(b *testing.B) {
+	var sb strings.Builder
+	trust := map[string]*signature.Result{}
+	for i := range 200 {
+		ref := fmt.Sprintf("registry.example.com/shop/app%d:1.0", i)
+		r := &signature.Result{Ref: ref, Digest: "sha256:" + string(make64('d')), Allowed: i%2 == 0}
+		if !r.Allowed {
+			r.Requirements = []signature.RequirementResult{{Line: 3, Pattern: "registry.example.com/**",
+				Failures: []signature.Failure{{Reason: signature.NoSignature, Detail: "no signature is attached"}}}}
+		}
+		trust[ref] = r
+		fmt.Fprintf(&sb, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app%d, namespace: shop}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: c, image: %q}]\n", i, ref)
+	}
+	dir := b.TempDir()
+	file := filepath.Join(dir, "apps.yaml")
+	if err := os.WriteFile(file, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		src := checktest.WithTrust(&source.Files{Paths: []string{file}}, trust)
+		res, err := scan.Run(scan.Options{Source: src, Config: &config.Config{}, Include: []string{"PAL-115", "PAL-116"}, FailOn: "none"})
+		if err != nil || len(res.Report.Findings) != 100 {
+			b.Fatalf("%v, %d findings", err, len(res.Report.Findings))
+		}
+	}
 }
