@@ -30,7 +30,29 @@ type Image struct {
 	Packages []software.Package `json:"packages"`
 	// Workloads are the objects that run the image (scan --images), in input order.
 	Workloads []finding.ObjectRef `json:"workloads,omitempty"`
+	// Signature is the image's verification against the images policy (image
+	// verify, --images with a policy); nil when nothing verified it.
+	Signature *ImageSignature `json:"signature,omitempty"`
 }
+
+// ImageSignature is the verdict of the images policy on one image.
+type ImageSignature struct {
+	// Verdict is one of the Verdict constants.
+	Verdict string `json:"verdict"`
+	// Digest is the digest verified (a tag's resolution).
+	Digest string `json:"digest,omitempty"`
+	// Summary says who signed it, or why it failed (signature.Result.Summary).
+	Summary string `json:"summary"`
+}
+
+// The verdicts of ImageSignature.
+const (
+	VerdictVerified  = "verified"           // every matching requirement passed
+	VerdictRejected  = "rejected"           // a requirement failed (PAL-115)
+	VerdictUnchecked = "unchecked"          // the signatures could not be read (PAL-116)
+	VerdictDefault   = "allowed-by-default" // no requirement matched, default allow
+	VerdictDenied    = "denied-by-default"  // no requirement matched, default deny (PAL-115)
+)
 
 // SetImages records the images a scan read, and counts them and their packages in
 // the summary.
@@ -81,12 +103,22 @@ func writeImagesText(w io.Writer, r *Report, bold func(string) safetext.Raw) {
 		if len(about) > 0 {
 			safetext.Fprintf(w, "  %s\n", strings.Join(about, "  "))
 		}
-		safetext.Fprintf(w, "  %s: %s\n", plural(len(img.Packages), "package"), ecosystemCounts(img.Packages))
+		if img.Layers > 0 || len(img.Packages) > 0 || img.Signature == nil {
+			// image verify reads no layer: it has no packages to count.
+			safetext.Fprintf(w, "  %s: %s\n", plural(len(img.Packages), "package"), ecosystemCounts(img.Packages))
+		}
 		if v := imageVulnerabilities(r, img.Name); v != "" {
 			safetext.Fprintf(w, "  %s\n", v)
 		}
 		if len(img.Workloads) > 0 {
 			safetext.Fprintf(w, "  run by: %s\n", workloadList(img.Workloads))
+		}
+		if sig := img.Signature; sig != nil {
+			if strings.HasPrefix(sig.Summary, sig.Verdict+":") {
+				safetext.Fprintf(w, "  signature: %s\n", sig.Summary)
+			} else {
+				safetext.Fprintf(w, "  signature: %s: %s\n", sig.Verdict, sig.Summary)
+			}
 		}
 	}
 	if len(r.Images) > 0 {

@@ -131,3 +131,39 @@ func TestJSONImages(t *testing.T) {
 		t.Errorf("report without images mentions them:\n%s", s)
 	}
 }
+
+// The verdict of the images policy on each image is listed with the image (text:
+// one line; JSON: images[].signature, valid against the schema); an image verify
+// report, which reads no layer, does not count packages.
+func TestImageSignature(t *testing.T) {
+	r := report.New("test", nil, nil, 2, 0, 0, finding.High, true, nil)
+	d := "sha256:" + strings.Repeat("c", 64)
+	r.SetImages([]report.Image{
+		{Name: "reg.example/shop/web:1.4", Ref: "reg.example/shop/web:1.4", Digest: d, Source: "registry",
+			Signature: &report.ImageSignature{Verdict: report.VerdictVerified, Digest: d, Summary: "verified: signed by keys/cosign.pub"}},
+		{Name: "reg.example/shop/db:1.0", Ref: "reg.example/shop/db:1.0", Digest: d, Source: "registry",
+			Signature: &report.ImageSignature{Verdict: report.VerdictRejected, Digest: d, Summary: "requirement at line 3 (reg.example/shop/**): no-signature: no signature is attached to " + d}},
+	})
+	var b bytes.Buffer
+	if err := report.Write(&b, r, "text", report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Image  reg.example/shop/web:1.4\n  " + d + "  registry\n  signature: verified: signed by keys/cosign.pub\n",
+		"Image  reg.example/shop/db:1.0\n  " + d + "  registry\n  signature: rejected: requirement at line 3",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if err := report.Write(&b, r, "json", report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := validateReport(compileReportSchema(t), b.Bytes()); err != nil {
+		t.Fatalf("does not match the schema: %#v\n%s", err, b.String())
+	}
+	if !strings.Contains(b.String(), `"signature": {`) || !strings.Contains(b.String(), `"verdict": "rejected"`) {
+		t.Errorf("JSON report:\n%s", b.String())
+	}
+}

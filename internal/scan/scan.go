@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"time"
 
+	"github.com/palisade-k8s/palisade/internal/checks/images"
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
@@ -18,6 +20,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/signature"
 	"github.com/palisade-k8s/palisade/internal/source"
 	"github.com/palisade-k8s/palisade/internal/suppress"
 	"github.com/palisade-k8s/palisade/internal/vex"
@@ -241,8 +244,14 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := &Result{Report: rep, Input: in, History: hist}
 	if fw != nil {
+		idle := er.Idle
+		if !cfg.Images.Applies() {
+			// Without an images policy the signature rules check nothing, as an
+			// empty allow-list checks nothing.
+			idle = append(slices.Clip(idle), images.SignatureRuleID, images.UncheckedRuleID)
+		}
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
-			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: er.Idle,
+			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: idle,
 			PSSHas: ev.Has, Gate: gate, FailOn: sev,
 		})
 	}
@@ -260,9 +269,29 @@ func reportImages(in *source.Result) []report.Image {
 		out = append(out, report.Image{
 			Name: o.Ref.Name, Ref: i.Ref, Digest: i.Digest, Platform: i.Platform, Source: i.Source,
 			Layers: len(i.Layers), Distro: i.Software.Distro, Packages: i.Software.Packages, Workloads: i.Workloads,
+			Signature: imageSignature(in.Inventory.ImageTrust[i.Ref]),
 		})
 	}
 	return out
+}
+
+// imageSignature is a signature verdict as the report lists it (nil for none).
+func imageSignature(r *signature.Result) *report.ImageSignature {
+	if r == nil {
+		return nil
+	}
+	v := report.VerdictRejected
+	switch {
+	case r.Unchecked != nil:
+		v = report.VerdictUnchecked
+	case r.Defaulted && r.Allowed:
+		v = report.VerdictDefault
+	case r.Defaulted:
+		v = report.VerdictDenied
+	case r.Allowed:
+		v = report.VerdictVerified
+	}
+	return &report.ImageSignature{Verdict: v, Digest: r.Digest, Summary: r.Summary()}
 }
 
 // WriteBaseline records the findings of a scan as accepted and returns how many

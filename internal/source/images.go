@@ -33,6 +33,9 @@ type Images struct {
 	// Refs are image references or paths (image.Open); RootFS root filesystem
 	// directories (image.OpenRootFS); SBOMs SBOM documents (sbom.Read).
 	Refs, RootFS, SBOMs []string
+	// Trust, if set, verifies the images read from registries against the images
+	// policy (Inventory.ImageTrust).
+	Trust *Trust
 	// Options are how images are located and read; Keep and Progress are set by
 	// the source (the catalogers' files and the secret candidates are kept).
 	Options image.Options
@@ -232,6 +235,19 @@ func (s *Images) Read(ctx context.Context, n Needs) (*Result, error) {
 		res.Coverage = append(res.Coverage, r.gaps...)
 		res.Notices = append(res.Notices, r.notices...)
 		res.Internal = append(res.Internal, r.intern...)
+	}
+	if s.Trust != nil {
+		// The images read from registries are verified too (palisade image with an
+		// images policy); a path names no repository the policy could match.
+		var refs []string
+		for _, o := range res.Inventory.Objects {
+			if o.Image != nil && o.Image.Source == "registry" {
+				refs = append(refs, o.Image.Ref)
+			}
+		}
+		if len(refs) > 0 {
+			res.Inventory.ImageTrust = s.Trust.Verify(ctx, refs)
+		}
 	}
 	return res, nil
 }
