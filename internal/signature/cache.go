@@ -20,6 +20,30 @@ type Checker interface {
 	Verify(ctx context.Context, store Store, ref, digest string) *Result
 }
 
+// judge is a Checker that tells, from the reference alone, whether its policy
+// judges an image: a Verifier.
+type judge interface {
+	Judges(ref string) bool
+}
+
+// Judges reports whether a requirement of the policy matches ref's repository, or
+// ref does not parse: only then does its verdict need the registry. An image no
+// requirement matches is judged by the default alone.
+func (v *Verifier) Judges(ref string) bool {
+	name, ok := normaliseName(ref)
+	if !ok {
+		return true
+	}
+	for _, r := range v.reqs {
+		for _, p := range r.patterns {
+			if p.match(name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // CacheOptions bound a Cache. Unset (zero) fields take their defaults.
 type CacheOptions struct {
 	// Size is the most verdicts kept, and the most tag resolutions (4,096 each by
@@ -136,10 +160,15 @@ func (c *Cache) Stats() CacheStats {
 // up to CacheOptions.Timeout, for the next caller. It never returns nil; the
 // result's Ref is ref.
 //
-// A tag that does not resolve is left to checker, with a store whose Resolve
+// An image the checker does not judge (Judges, when it has the method) is left to it
+// at once, without a resolution. A tag that does not resolve is left to checker, with a store whose Resolve
 // returns the error: the policy may not judge the image at all. Such results are
 // not cached.
 func (c *Cache) Verify(ctx context.Context, checker Checker, store Store, ref string) *Result {
+	if j, ok := checker.(judge); ok && !j.Judges(ref) {
+		// The policy's default decides, without the registry: nothing to cache.
+		return safeVerify(ctx, checker, store, ref, "")
+	}
 	rsl, err := c.resolve(ctx, store, ref)
 	if err != nil {
 		return checker.Verify(ctx, unresolved{Store: store, err: err}, ref, "")

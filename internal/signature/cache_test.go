@@ -278,6 +278,52 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
+// judgingChecker judges only r.example/a.
+type judgingChecker struct{ *fakeChecker }
+
+func (j judgingChecker) Judges(ref string) bool { return strings.HasPrefix(ref, "r.example/a") }
+
+func (j judgingChecker) Verify(ctx context.Context, store Store, ref, digest string) *Result {
+	if !j.Judges(ref) {
+		j.calls.Add(1)
+		return &Result{Ref: ref, Allowed: true, Defaulted: true}
+	}
+	return j.fakeChecker.Verify(ctx, store, ref, digest)
+}
+
+// TestCacheUnjudged: an image the policy does not judge costs no resolution.
+func TestCacheUnjudged(t *testing.T) {
+	store, chk := newFakes()
+	store.err = errors.New("registry down")
+	c := NewCache(CacheOptions{})
+	r := c.Verify(context.Background(), judgingChecker{chk}, store, "other.example/x:1")
+	if store.resolves.Load() != 0 || chk.calls.Load() != 1 {
+		t.Errorf("%d resolutions (want 0), %d verifications", store.resolves.Load(), chk.calls.Load())
+	}
+	if r.Ref != "other.example/x:1" {
+		t.Errorf("%+v", r)
+	}
+}
+
+// TestVerifierJudges: a Verifier judges the images its requirements match.
+func TestVerifierJudges(t *testing.T) {
+	dir := t.TempDir()
+	k := newKey(t, dir, "cosign.pub", "ecdsa")
+	v, err := New(Policy{Verify: []Requirement{{Match: []string{"registry.example.com/payments/**"}, Keys: []string{k.path}, TransparencyLog: TlogSkip, Line: 2}}},
+		Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]bool{
+		"registry.example.com/payments/api:1": true, "registry.example.com/payments/a/b@sha256:" + strings.Repeat("0", 64): true,
+		"registry.example.com/other:1": false, "nginx": false, "Not A Ref!": true,
+	} {
+		if got := v.Judges(ref); got != want {
+			t.Errorf("Judges(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
+
 type panicChecker struct{}
 
 func (panicChecker) Generation() string { return "p" }
