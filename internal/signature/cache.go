@@ -170,8 +170,12 @@ func (c *Cache) Verify(ctx context.Context, checker Checker, store Store, ref st
 		return safeVerify(ctx, checker, store, ref, "")
 	}
 	rsl, err := c.resolve(ctx, store, ref)
+	if err != nil && ctx.Err() != nil {
+		// The resolution goes on, and its digest is cached for the next caller.
+		return &Result{Ref: ref, Unchecked: late(ctx)}
+	}
 	if err != nil {
-		return checker.Verify(ctx, unresolved{Store: store, err: err}, ref, "")
+		return safeVerify(ctx, checker, unresolved{Store: store, err: err}, ref, "")
 	}
 	key := checker.Generation() + "\x00" + rsl.name + "@" + rsl.digest
 	now := c.o.Now()
@@ -197,9 +201,14 @@ func (c *Cache) Verify(ctx context.Context, checker Checker, store Store, ref st
 	case <-f.done:
 		return withRef(f.res, ref)
 	case <-ctx.Done():
-		return &Result{Ref: ref, Name: rsl.name, Digest: rsl.digest, Unchecked: &Failure{Reason: Unreachable,
-			Detail: fmt.Sprintf("not verified in time (%v); the verification goes on, and a later review finds its verdict", context.Cause(ctx))}}
+		return &Result{Ref: ref, Name: rsl.name, Digest: rsl.digest, Unchecked: late(ctx)}
 	}
+}
+
+// late is the failure of a caller whose context ended before its verdict was made.
+func late(ctx context.Context) *Failure {
+	return &Failure{Reason: Unreachable,
+		Detail: fmt.Sprintf("not verified in time (%v); the verification goes on, and a later review finds its verdict", context.Cause(ctx))}
 }
 
 // run verifies one digest for every caller waiting on f, and caches the verdict.
@@ -224,11 +233,11 @@ func (c *Cache) run(ctx context.Context, key string, f *flight, checker Checker,
 	if r.Unchecked != nil {
 		c.stats.unchecked.Add(1)
 	}
-	f.res = r
-	close(f.done)
 	if c.o.Observe != nil {
 		c.o.Observe(elapsed, r)
 	}
+	f.res = r
+	close(f.done)
 }
 
 // safeVerify is checker.Verify, with a panic (a bug) turned into an unchecked result
