@@ -5,6 +5,13 @@
 // internal/admission under the configuration in force, which the server reloads when
 // its file changes (a bad file is rejected and the old configuration kept), as it
 // reloads its serving certificate. Every decision is logged as one JSON line.
+//
+// With an images.verify policy, reviews verify the signatures of their images
+// (internal/admission, signatures.go) through one signature.Cache that outlives
+// reloads (verdicts are keyed by the policy's generation, so a new policy or key
+// never reuses an old verdict); the key and trusted-root files the policy names are
+// re-read at each reload. ImageOptions bound the verification; images.go exports
+// its metrics.
 package webhook
 
 import (
@@ -290,7 +297,7 @@ func (s *Server) recheckPolicy() error {
 	}
 	chk, err := s.opts.Images.Compile(s.lastPolicy, s.opts.ConfigPath)
 	if err != nil {
-		return reject("invalid", fmt.Errorf("%s: images: %w", s.opts.ConfigPath, err))
+		return reject("invalid", err)
 	}
 	if chk != nil && chk.Generation() == s.generation {
 		return nil
@@ -310,7 +317,8 @@ func (s *Server) newEvaluator(cfg *config.Config) (*admission.Evaluator, string,
 	path := s.opts.ConfigPath
 	chk, err := s.opts.Images.Compile(cfg, path)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: images: %w", path, err)
+		// The policy's errors name the file and line.
+		return nil, "", err
 	}
 	o := admission.Options{Limits: s.opts.Limits}
 	gen := ""
