@@ -87,12 +87,19 @@ func (s *Signatures) VerifyImages(ctx context.Context, refs []string) map[string
 			defer wg.Done()
 			select {
 			case slots <- struct{}{}:
-				results[i] = s.verify(ctx, ref)
-				<-slots
-			case <-ctx.Done():
-				results[i] = &signature.Result{Ref: ref, Unchecked: &signature.Failure{Reason: signature.Unreachable,
-					Detail: fmt.Sprintf("not verified in time (%v)", context.Cause(ctx))}}
+			default:
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					results[i] = &signature.Result{Ref: ref, Unchecked: &signature.Failure{Reason: signature.Unreachable,
+						Detail: fmt.Sprintf("not verified in time (%v)", context.Cause(ctx))}}
+					return
+				}
 			}
+			// A free slot is taken even past the deadline: the cache may hold the
+			// verdict, or start the verification for the next review.
+			results[i] = s.verify(ctx, ref)
+			<-slots
 		}()
 	}
 	wg.Wait()

@@ -110,6 +110,21 @@ func (c *sigChecker) Verify(ctx context.Context, store signature.Store, ref, dig
 	return r
 }
 
+// otherGeneration is a checker of another policy generation.
+type otherGeneration struct{ *sigChecker }
+
+func (otherGeneration) Generation() string { return "gen-0" }
+
+// waitUntil polls cond, failing after a minute (a hang, not a slow machine).
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("never: %s", what)
+		}
+	}
+}
+
 func newSignatures() (*Signatures, *sigStore, *sigChecker) {
 	store := &sigStore{tags: map[string]string{
 		"registry.example.com/signed/app:1.0":   signedDigest,
@@ -261,19 +276,21 @@ func TestReviewRegistryDown(t *testing.T) {
 // TestReviewImageDeadline: a verification slower than the images' deadline leaves
 // the image unchecked (PAL-116), and goes on: the next review finds its verdict.
 func TestReviewImageDeadline(t *testing.T) {
-	s, _, chk := newSignatures()
+	s, store, chk := newSignatures()
 	s.Deadline = time.Millisecond
-	chk.wait = make(chan struct{})
 	e := sigEvaluator(t, "", s)
 	pod := podWith("registry.example.com/signed/app:1.0")
+	// The tag's resolution cached (verified under another generation), so that the
+	// deadline passes during the verification.
+	s.Cache.Verify(context.Background(), otherGeneration{chk}, store, "registry.example.com/signed/app:1.0")
+	chk.calls.Store(0)
+	chk.wait = make(chan struct{})
 	d := e.Review(context.Background(), request(t, admissionv1.Create, pod, "alice"), newCluster())
 	if v := verdictOf(d, "PAL-116"); d.Allowed || v == nil || !strings.Contains(v.Finding.Message, "not verified in time") {
 		t.Fatalf("past the deadline: allowed=%v %+v", d.Allowed, d.Verdicts)
 	}
 	close(chk.wait)
-	for s.Cache.Stats().Entries == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, func() bool { return s.Cache.Stats().Entries == 2 }, "the verification goes on and is cached")
 	d = e.Review(context.Background(), request(t, admissionv1.Create, pod, "alice"), newCluster())
 	if verdictOf(d, "PAL-116") != nil || verdictOf(d, "PAL-115") != nil || chk.calls.Load() != 1 {
 		t.Errorf("after the verification finished: %+v, %d verifications", d.Verdicts, chk.calls.Load())
@@ -314,9 +331,7 @@ func TestReviewConcurrentCoalesced(t *testing.T) {
 			}
 		}()
 	}
-	for st := s.Cache.Stats(); st.Coalesced+st.Verifications < n; st = s.Cache.Stats() {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, func() bool { st := s.Cache.Stats(); return st.Coalesced+st.Verifications == n }, "every review waits for the verification")
 	close(chk.wait)
 	wg.Wait()
 	if chk.calls.Load() != 1 || denied.Load() != 0 {
