@@ -19,6 +19,7 @@ import (
 
 	_ "github.com/palisade-k8s/palisade/internal/checks/all"
 	"github.com/palisade-k8s/palisade/internal/checks/identity"
+	"github.com/palisade-k8s/palisade/internal/checks/images"
 	"github.com/palisade-k8s/palisade/internal/checks/namespaces"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
@@ -48,8 +49,9 @@ type Cluster interface {
 // admissionIndexes are the inventory indexes a review can fill: the namespace's Pod
 // Security labels, and the roles equivalent to cluster-admin (none, from one object:
 // PAL-307 then goes by the role's name). A rule that targets rules.Admission needs
-// no other index.
-var admissionIndexes = map[inventory.AnyIndex]bool{namespaces.IndexNamespacePodSecurity: true, identity.IndexAdminRoles: true}
+// no other index. The images' signature verdicts (PAL-115, PAL-116) are set on the
+// review's inventory before the rules run (nil: nothing verified).
+var admissionIndexes = map[inventory.AnyIndex]bool{namespaces.IndexNamespacePodSecurity: true, identity.IndexAdminRoles: true, images.IndexImageTrust: true}
 
 // Evaluator reviews requests under one configuration. It is safe for concurrent use.
 type Evaluator struct {

@@ -28,7 +28,7 @@ func TestRuleTargets(t *testing.T) {
 			t.Errorf("%s: at admission %v, but a review can fill its indexes: %v", r.ID, r.RunsIn(rules.Admission), fillable)
 		}
 	}
-	if got, want := rules.IDsFor(rules.ImageReview), []string{"PAL-101", "PAL-102", "PAL-103", "PAL-105", "PAL-106"}; !slices.Equal(got, want) {
+	if got, want := rules.IDsFor(rules.ImageReview), []string{"PAL-101", "PAL-102", "PAL-103", "PAL-105", "PAL-106", "PAL-115", "PAL-116"}; !slices.Equal(got, want) {
 		t.Errorf("image review rules %v, want %v", got, want)
 	}
 	if got, want := rules.IDsFor(rules.RBACRisks), identity.RiskRuleIDs(); !slices.Equal(got, want) || len(got) != 16 {

@@ -295,7 +295,7 @@ input, a bug to report (the report still covers the rest).`,
 				return exitError{ExitUsage}
 			}
 			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster && !im.images
-			if o.Source, err = im.withImages(src, stderr); err != nil {
+			if o.Source, err = im.withImages(src, cfg, stderr); err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}

@@ -74,7 +74,7 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 				src.Progress = stderr
 			}
 			o.Source, o.Config, o.Version = &src, cfg, Version
-			if o.Source, err = im.withImages(&src, stderr); err != nil {
+			if o.Source, err = im.withImages(&src, cfg, stderr); err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/safetext"
@@ -78,8 +79,9 @@ func (im *imageFlags) source(stderr io.Writer) (source.Images, error) {
 	return s, nil
 }
 
-// withImages wraps the source of scan or cluster when --images is given.
-func (im *imageFlags) withImages(src source.Source, stderr io.Writer) (source.Source, error) {
+// withImages wraps the source of scan or cluster when --images is given: the images
+// are read, and verified against the configuration's images policy when it has one.
+func (im *imageFlags) withImages(src source.Source, cfg *config.Config, stderr io.Writer) (source.Source, error) {
 	if !im.images {
 		return src, nil
 	}
@@ -87,7 +89,11 @@ func (im *imageFlags) withImages(src source.Source, stderr io.Writer) (source.So
 	if err != nil {
 		return nil, err
 	}
-	return &source.WorkloadImages{Source: src, Images: imgs}, nil
+	trust, err := im.trust(cfg, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &source.WorkloadImages{Source: src, Images: imgs, Trust: trust}, nil
 }
 
 func newImage(stdout, stderr io.Writer) *cobra.Command {
@@ -192,6 +198,7 @@ report; the report covers the rest).`,
 	f.StringArrayVar(&rootfs, "rootfs", nil, "read a root filesystem directory as an image (repeatable)")
 	f.StringArrayVar(&sboms, "sbom", nil, "read a CycloneDX or SPDX JSON SBOM as an image's inventory (repeatable)")
 	f.StringVar(&outputDir, "output-dir", "", "with -o cyclonedx or spdx-json: write one document per image into this directory")
+	c.AddCommand(newImageVerify(stdout, stderr))
 	return c
 }
 

@@ -246,6 +246,7 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 		}
 	}
 	errs = append(errs, validateWebhook(&cfg.Webhook, &root, knownRule)...)
+	errs = append(errs, validateImages(&cfg.Images, &root)...)
 	if len(errs) > 0 {
 		sort.Strings(errs)
 		return nil, errors.New(strings.Join(errs, "; "))

@@ -324,13 +324,15 @@ func Compile(opts Options) *Plan {
 		}
 		phase := r.Phase()
 		if r.Workload != nil {
+			// An inventory rule may also have Object (its Kinds are then checked
+			// after the load too).
 			if phase == rules.Inventory {
 				pl.finishWL = append(pl.finishWL, r)
-				continue
-			}
-			pl.visitWL = append(pl.visitWL, r)
-			if c := r.Frameworks.PSSCheck; c != "" {
-				pl.byCheck[c] = append(pl.byCheck[c], r)
+			} else {
+				pl.visitWL = append(pl.visitWL, r)
+				if c := r.Frameworks.PSSCheck; c != "" {
+					pl.byCheck[c] = append(pl.byCheck[c], r)
+				}
 			}
 		}
 		if r.Object == nil {
@@ -647,6 +649,9 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 	}
 	pl := e.plan
 	report := func(f finding.Finding) { out.add(f, pl.opts.MaxFindings) }
+	deferTo := func(f finding.Finding, settle rules.Settle) {
+		out.deferred = append(out.deferred, deferredFinding{f, settle})
+	}
 	memo := &rules.Memo{}
 	onError := func(err error) {
 		if out.err == nil {
@@ -668,9 +673,7 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 		} else if w != nil {
 			out.workload = countWorkload
 			nf, nd := len(out.findings), len(out.deferred)
-			ok := e.evalWorkload(inv, o, w, wlRules, memo, run, report, func(f finding.Finding, settle rules.Settle) {
-				out.deferred = append(out.deferred, deferredFinding{f, settle})
-			})
+			ok := e.evalWorkload(inv, o, w, wlRules, memo, run, report, deferTo)
 			// A finding on a value the API server copied from another field (workload
 			// defaults) points at the line of that field.
 			for i := nf; i < len(out.findings); i++ {
@@ -702,7 +705,11 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 				return out
 			}
 			p := &passes[i]
-			*p = e.newPass(r, o, inv, rules.Hooks{Report: report, Memo: memo, Fail: onError})
+			h := rules.Hooks{Report: report, Memo: memo, Fail: onError}
+			if inv == nil && r.Phase() == rules.Settled {
+				h.Defer = deferTo
+			}
+			*p = e.newPass(r, o, inv, h)
 			run(r, func() { r.Object(p, o) })
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -473,14 +474,48 @@ func TestPhases(t *testing.T) {
 	}
 	// Deferred only has a meaning for a workload rule with needs: anything else is a
 	// registration error, not a silent change of phase.
-	bad := testRule("TEST-BAD-DEFERRED", []string{"ConfigMap"}, obj, wl)
+	bad := testRule("TEST-BAD-DEFERRED", []string{"ConfigMap"}, obj, nil)
 	bad.Needs, bad.Deferred = []inventory.AnyIndex{servicesByNamespace}, true
 	func() {
 		defer func() {
 			if recover() == nil {
-				t.Error("Register accepted a Deferred rule with an Object check")
+				t.Error("Register accepted a Deferred rule without a Workload check")
 			}
 		}()
 		rules.Register(bad)
 	}()
+}
+
+// TestSettledObject: a Settled rule's Object runs while objects are parsed and its
+// ReportSettled findings are settled once the indexes exist, bodies of its kinds not
+// kept (the signature rules judge workloads and images this way).
+func TestSettledObject(t *testing.T) {
+	r := testRule("TEST-SO", []string{"ConfigMap"}, func(p *rules.Pass, o *inventory.Object) {
+		if p.Inventory != nil {
+			t.Error("a settled rule's Object saw the inventory")
+		}
+		name := o.Ref.Name
+		p.ReportSettled(func(inv *inventory.Inventory, f *finding.Finding) bool {
+			f.Message += fmt.Sprintf(" (%d services)", inventory.Get(inv, servicesByNamespace)[o.Ref.Namespace])
+			return name != "c2"
+		}, "data", "", "seen %s", name)
+	}, func(*rules.Pass, *workload.Workload) {})
+	r.Needs, r.Deferred = []inventory.AnyIndex{servicesByNamespace}, true
+	rs := []*rules.Rule{r}
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
+	eng := engine.New(engine.Options{Rules: rs, Workers: 1})
+	for _, o := range lr.Inventory.Objects {
+		eng.Visit(o)
+		if o.Ref.Kind == "ConfigMap" && eng.Retain(o) {
+			t.Errorf("%s kept for a settled rule", o.Ref)
+		}
+	}
+	res := eng.Finish(lr.Inventory)
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Message)
+	}
+	if want := []string{"seen c1 (1 services)", "seen c3 (0 services)"}; !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
 }

@@ -359,10 +359,11 @@ type Rule struct {
 	// (phase Inventory, or Settled with Deferred); a rule without runs while each
 	// object is parsed, with Pass.Inventory nil (phase Local).
 	Needs []inventory.AnyIndex
-	// Deferred puts a workload rule with Needs (and no Object) in the Settled phase:
-	// it reads the inventory only through Pass.ReportUnless or Pass.ReportSettled. It
-	// runs while objects are parsed, like a Local rule, and the engine settles its
-	// findings once the indexes exist, so workload bodies need not be kept for it.
+	// Deferred puts a workload rule with Needs in the Settled phase: it reads the
+	// inventory only through Pass.ReportUnless or Pass.ReportSettled. It runs while
+	// objects are parsed, like a Local rule, and the engine settles its findings once
+	// the indexes exist, so workload bodies need not be kept for it. Its Object, if
+	// any, runs on its Kinds while they are parsed too, under the same terms.
 	Deferred bool
 	// HeaderOnly marks an object rule that reads only headers (kind, name,
 	// namespace, labels, annotations) of its Kinds: their bodies need not be decoded
@@ -396,7 +397,7 @@ type Rule struct {
 //
 //	shape                                  phase      runs                 bodies kept after the parse
 //	Workload and/or Object, no Needs       Local      in the parse workers none (dropped per object)
-//	Workload, Needs, Deferred              Settled    in the parse workers the kinds its indexes read
+//	Workload (+ Object), Needs, Deferred   Settled    in the parse workers the kinds its indexes read
 //	Workload and/or Object, Needs          Inventory  after the load       its Kinds (not HeaderOnly), its
 //	                                                                       indexes' kinds, workloads if Workload
 type Phase uint8
@@ -773,8 +774,8 @@ func Register(r *Rule) {
 		panic("rules: " + r.ID + " must set Workload or Object")
 	case r.AnyKind() && len(r.Needs) > 0:
 		panic("rules: " + r.ID + " runs on any kind and cannot have Needs")
-	case r.Deferred && (r.Workload == nil || r.Object != nil || len(r.Needs) == 0):
-		panic("rules: " + r.ID + " is Deferred: it must be a workload rule (no Object) with Needs")
+	case r.Deferred && (r.Workload == nil || len(r.Needs) == 0):
+		panic("rules: " + r.ID + " is Deferred: it must be a workload rule with Needs")
 	case registry[r.ID] != nil:
 		panic("rules: duplicate rule " + r.ID)
 	case r.Frameworks.Layer == "":

@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"time"
 
+	"github.com/palisade-k8s/palisade/internal/checks/images"
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
@@ -241,8 +243,14 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := &Result{Report: rep, Input: in, History: hist}
 	if fw != nil {
+		idle := er.Idle
+		if !cfg.Images.Applies() {
+			// Without an images policy the signature rules check nothing, as an
+			// empty allow-list checks nothing.
+			idle = append(slices.Clip(idle), images.SignatureRuleID, images.UncheckedRuleID)
+		}
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
-			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: er.Idle,
+			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: idle,
 			PSSHas: ev.Has, Gate: gate, FailOn: sev,
 		})
 	}

@@ -50,6 +50,7 @@ type requirement struct {
 // publicKey is one trusted key file with the verifier that trusts only it.
 type publicKey struct {
 	path     string
+	pub      crypto.PublicKey
 	hints    map[string]bool
 	verifier *verify.Verifier
 }
@@ -302,7 +303,7 @@ func loadKey(path string, o Options, trusted root.TrustedMaterial, tlog bool, ca
 		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	sum := sha256.Sum256(der)
-	k := &publicKey{path: path, hints: map[string]bool{
+	k := &publicKey{path: path, pub: pub, hints: map[string]bool{
 		base64.StdEncoding.EncodeToString(sum[:]): true,
 		hex.EncodeToString(sum[:]):                true,
 	}}
@@ -313,7 +314,9 @@ func loadKey(path string, o Options, trusted root.TrustedMaterial, tlog bool, ca
 	var material root.TrustedMaterial = keyMaterial
 	opts := []verify.VerifierOption{verify.WithNoObserverTimestamps()}
 	if tlog {
-		material = root.TrustedMaterialCollection{trusted, keyMaterial}
+		// The key first: it answers every hint, so no key of the trusted material
+		// (a custom one could hold some) ever stands in for the requirement's.
+		material = root.TrustedMaterialCollection{keyMaterial, trusted}
 		opts = []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}
 	}
 	k.verifier, err = verify.NewVerifier(material, opts...)

@@ -18,4 +18,19 @@
 // (github.com/sigstore/sigstore-go); nothing here fetches a trusted root or reaches a
 // transparency log. Every failure says why (Reason), and a wrong identity shows the
 // identity seen.
+//
+// New compiles a policy once (keys, trusted root, patterns, regular expressions, CEL
+// conditions with a cost limit); Verifier.Verify judges one image. A candidate is a
+// signature (cosign's simple-signing payload, a message signature over the manifest,
+// or cosign v3's in-toto statement of predicate type
+// https://sigstore.dev/cosign/sign/v1) or an attestation (an in-toto statement of
+// another predicate type). sigstore-go's verify package checks it: the transparency
+// log (a signed entry timestamp or an inclusion proof of a log of the trusted root,
+// unless a keyed requirement says skip), the observer timestamps (the log's time or
+// an RFC 3161 timestamp), the certificate chain at those times (never at the current
+// time: an expired certificate passes only if it was valid when logged), the signed
+// certificate timestamps when the trusted root lists CT logs, the signature, and the
+// identity; then this package binds it to the digest (the payload's
+// docker-manifest-digest, a statement subject) and evaluates the condition. sigstore-go's
+// errors are classified into Reasons by the step that failed.
 package signature

@@ -223,6 +223,7 @@ func hashedRekord(t testing.TB, log *ca.VirtualSigstore, verifier, sum, sig []by
 		t.Fatal(err)
 	}
 	rawID, _ := hex.DecodeString(logID)
+	//lint:ignore SA1019 a Rekor v1 entry with a signed entry timestamp is what is wanted
 	e, err := tlog.NewEntry(body, at.Unix(), 7, rawID, set, nil)
 	if err != nil {
 		t.Fatal(err)

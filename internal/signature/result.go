@@ -192,6 +192,15 @@ var reasonRank = map[Reason]int{
 	NotMatched:         12,
 }
 
+// rank is reasonRank, with the attestations' reasons last while no signature
+// verified: an unsigned image is unsigned first.
+func rank(r Reason, signed bool) int {
+	if !signed && (r == ConditionFailed || r == MissingAttestation) {
+		return 100 + reasonRank[r]
+	}
+	return reasonRank[r]
+}
+
 // Decisive is the failure that best explains a failed requirement (nil when it
 // passed or has no failure): when a signature verified, the attestation's failure;
 // else the failure of the candidate that got furthest.
@@ -219,7 +228,7 @@ func (rr *RequirementResult) Decisive() *Failure {
 			}
 			continue
 		}
-		if best == nil || reasonRank[f.Reason] < reasonRank[best.Reason] {
+		if best == nil || rank(f.Reason, signed) < rank(best.Reason, signed) {
 			best = f
 		}
 	}

@@ -16,6 +16,9 @@ type Options struct {
 	// TrustedMaterial, if set, replaces the policy's TrustedRoot file (--tuf, tests).
 	TrustedMaterial root.TrustedMaterial
 	// Now is the clock for certificates without a verified timestamp (time.Now).
+	// The verifier does not read it today: a certificate is judged only at verified
+	// times (the log's integrated time, RFC 3161 timestamps), never at the current
+	// time, as cosign does, and a keyless requirement always demands the log.
 	Now func() time.Time
 }
 

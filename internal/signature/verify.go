@@ -3,6 +3,7 @@ package signature
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -21,7 +22,8 @@ import (
 //
 // The requirements are matched against the reference's normalised name first, so an
 // image no requirement matches is judged by the default without reaching the
-// registry.
+// registry. Candidates are verified in place (sigstore-go edits a certificate's
+// unhandled extensions): a store returns fresh candidates for each call.
 func (v *Verifier) Verify(ctx context.Context, store Store, ref, digest string) *Result {
 	res := &Result{Ref: ref, Digest: digest}
 	name, parsed := normaliseName(ref)
@@ -402,22 +404,59 @@ func (r *requirement) verifyKeyed(in *inspected, artifact verify.ArtifactPolicyO
 	return nil, nil, firstErr
 }
 
+// payloadNotLogged says whether sigstore-go found a log entry for the signature
+// whose recorded payload hash or artifact digest differs from the candidate's: the
+// payload was modified after it was logged.
+func payloadNotLogged(msg string) bool {
+	return strings.HasPrefix(msg, "failed to verify log inclusion") &&
+		(strings.Contains(msg, "does not match envelope payload hash") || strings.Contains(msg, "does not match artifact"))
+}
+
 func isSignatureError(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "failed to verify signature") || strings.HasPrefix(msg, "failed to get signature verifier")
+}
+
+// namedKey is the requirement's key the candidate names: by its hint (a bundle's
+// public-key hint), else by the key its transparency-log entry records (cosign's
+// legacy signatures carry no hint). It only explains a failure: nothing is trusted
+// because of it.
+func (r *requirement) namedKey(in *inspected) *publicKey {
+	for _, k := range r.keys {
+		if in.hint != "" && k.hints[in.hint] {
+			return k
+		}
+	}
+	entries, err := in.c.Entity.TlogEntries()
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		logged, ok := e.PublicKey().(interface{ Equal(crypto.PublicKey) bool })
+		if !ok {
+			continue
+		}
+		for _, k := range r.keys {
+			if logged.Equal(k.pub) {
+				return k
+			}
+		}
+	}
+	return nil
 }
 
 // classifyKeyed turns sigstore-go's error for a key-signed candidate into a Reason.
 func (r *requirement) classifyKeyed(in *inspected, err error) *Failure {
 	f := &Failure{Source: in.c.Source}
 	msg := err.Error()
-	hinted := false
-	for _, k := range r.keys {
-		if in.hint != "" && k.hints[in.hint] {
-			hinted = true
-		}
-	}
+	hinted := r.namedKey(in) != nil
 	switch {
+	case payloadNotLogged(msg):
+		f.Reason = BadSignature
+		f.Detail = "the signed payload is not the one the transparency log recorded (modified payload?): " + msg
+	case strings.Contains(msg, "transparency log certificate does not match") && !hinted:
+		f.Reason = UntrustedKey
+		f.Detail = fmt.Sprintf("the transparency log records another key than the requirement's (%s): %s", r.identities(), msg)
 	case strings.HasPrefix(msg, "failed to verify log inclusion"), strings.HasPrefix(msg, "failed to verify timestamps"):
 		f.Reason = MissingTlog
 		f.Detail = "no verified transparency-log entry (inclusion proof or signed entry timestamp of a log of the trusted root): " + msg
@@ -453,6 +492,9 @@ func (r *requirement) classifyKeyless(in *inspected, err error) *Failure {
 		f.Reason = WrongIdentity
 		f.Seen = in.seen
 		f.Detail = fmt.Sprintf("signed by %s, the requirement trusts %s", in.seen, r.keyless.text)
+	case payloadNotLogged(msg):
+		f.Reason = BadSignature
+		f.Detail = "the signed payload is not the one the transparency log recorded (modified payload?): " + msg
 	case strings.Contains(msg, "integrated time outside certificate validity"):
 		f.Reason = CertificateExpired
 		f.Detail = "the transparency log recorded the signature outside the certificate's validity (" + validity(in.cert) + ")"

@@ -2,6 +2,7 @@ package signature
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+	sigsig "github.com/sigstore/sigstore/pkg/signature"
 )
 
 const slsaType = "https://slsa.dev/provenance/v1"
@@ -399,4 +401,103 @@ func TestMessageSignatureOverManifest(t *testing.T) {
 	c := Candidate{Kind: KindBundle, Source: "referrer", Entity: e}
 	check(t, v, testRepo+":v1", sum, []Candidate{c}, true, "")
 	check(t, v, testRepo+":v1", f.digest, []Candidate{c}, false, DigestMismatch)
+}
+
+// TestVerifyConcurrent: one Verifier serves concurrent verifications (run with
+// -race).
+func TestVerifyConcurrent(t *testing.T) {
+	f := newFixture(t)
+	req := f.keylessReq()
+	req.Attestations = []Attestation{{PredicateType: slsaType, Condition: `predicate.level >= 3`}}
+	v := f.verifier(t, nil, req, f.keyedReq(TlogSkip))
+	type job struct {
+		store *memStore
+		ref   string
+	}
+	var jobs []job
+	for i := range 8 {
+		if i%2 == 0 {
+			jobs = append(jobs, job{&memStore{digest: f.digest, cands: []Candidate{
+				f.v.signKeyless(t, testSubject, testIssuer, simpleSigning(testRepo, f.digest)),
+				f.v.attestKeyless(t, testSubject, testIssuer, statementJSON(f.digest, slsaType, `{"level":3}`)),
+			}}, testRepo + ":v1"})
+		} else {
+			jobs = append(jobs, job{&memStore{digest: f.digest, cands: []Candidate{signKeyed(t, f.key, f.keyedPayload, nil)}}, keyedRepo + ":v1"})
+		}
+	}
+	done := make(chan *Result)
+	for _, j := range jobs {
+		go func() { done <- v.Verify(context.Background(), j.store, j.ref, "") }()
+	}
+	for range 8 {
+		if res := <-done; !res.Allowed {
+			t.Error(res.Summary())
+		}
+	}
+}
+
+// TestKeyedModifiedPayloadLogged: a legacy keyed signature (no key hint) whose
+// payload was modified after signing names its key through its log entry, so the
+// failure is a bad signature rather than an unknown key.
+func TestKeyedModifiedPayloadLogged(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(t, nil, f.keyedReq(TlogRequired))
+	c := signKeyed(t, f.key, f.keyedPayload, f.v.vs)
+	c.Entity.(*testEntity).vc = &keyContent{hint: ""}
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{c}, true, "")
+	c.Payload = simpleSigning(keyedRepo+"x", f.digest)
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{c}, false, BadSignature)
+}
+
+func TestSummary(t *testing.T) {
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{Result{Name: "docker.io/library/nginx", Defaulted: true, Allowed: true}, "no requirement matches docker.io/library/nginx: allowed by default"},
+		{Result{Name: "docker.io/library/nginx", Defaulted: true}, "no requirement matches docker.io/library/nginx and the default is deny"},
+		{Result{Unchecked: &Failure{Reason: Unreachable, Detail: "resolve x: 503"}}, "signatures not checked: resolve x: 503"},
+		{Result{Allowed: true, Requirements: []RequirementResult{{OK: true, Signers: []Signer{{Key: "cosign.pub"}, {Key: "cosign.pub", PredicateType: slsaType}}}}},
+			"verified: signed by cosign.pub; attested " + slsaType + " by cosign.pub"},
+		{Result{Requirements: []RequirementResult{
+			{Line: 3, Pattern: "a/**", OK: true, Signers: []Signer{{Key: "k.pub"}}},
+			{Line: 7, Pattern: "ghcr.io/**", Failures: []Failure{
+				{Reason: NoSignature, Detail: "none"},
+				{Reason: UntrustedKey, Detail: "key", Source: "s1"},
+				{Reason: WrongIdentity, Detail: "signed by i / evil", Source: "s2", Seen: "i / evil"},
+			}},
+		}}, "requirement at line 7 (ghcr.io/**): wrong-identity: signed by i / evil [s2] (and 2 more)"},
+		{Result{Requirements: []RequirementResult{{Line: 3, Pattern: "a/**", Signers: []Signer{{Key: "k.pub"}}, Failures: []Failure{
+			{Reason: WrongIdentity, Detail: "another signature", Source: "s2"},
+			{Reason: MissingAttestation, Detail: "no attestation"},
+		}}}}, "requirement at line 3 (a/**): missing-attestation: no attestation (and 1 more)"},
+	} {
+		if got := tc.r.Summary(); got != tc.want {
+			t.Errorf("Summary() = %q\nwant %q", got, tc.want)
+		}
+	}
+}
+
+// rootWithKey is trusted material that also answers public-key hints with a key.
+type rootWithKey struct {
+	*testRoot
+	key root.TimeConstrainedVerifier
+}
+
+func (r rootWithKey) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, error) {
+	return r.key, nil
+}
+
+// TestKeyOfTrustedMaterialIgnored: a key the trusted material happens to hold never
+// stands in for the requirement's keys.
+func TestKeyOfTrustedMaterialIgnored(t *testing.T) {
+	f := newFixture(t)
+	sv, err := sigsig.LoadVerifier(f.other.pub, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := rootWithKey{f.v.trusted, root.NewExpiringKey(sv, time.Time{}, time.Time{})}
+	v := f.verifier(t, tm, f.keyedReq(TlogRequired))
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{signKeyed(t, f.other, f.keyedPayload, f.v.vs)}, false, UntrustedKey)
+	check(t, v, keyedRepo+":v1", f.digest, []Candidate{signKeyed(t, f.key, f.keyedPayload, f.v.vs)}, true, "")
 }

@@ -42,6 +42,9 @@ func RuleKinds(rs []*rules.Rule) []string {
 // TestHeaderIndexesDeclared fails on an index missing here.
 var headerIndexKinds = map[string][]string{
 	"pod-security-by-namespace": {"Namespace"},
+	// The signature verdicts are set on the inventory by the source of the images
+	// (Inventory.ImageTrust): the index reads no object, and no live kind.
+	"image-trust": {inventory.ImageKind},
 }
 
 // FileOnly are the kinds rules read that a live read does not list, and why. A kind

@@ -19,6 +19,10 @@ type WorkloadImages struct {
 	Source Source
 	// Images says how images are read; its Refs, RootFS and SBOMs are ignored.
 	Images Images
+	// Trust, if set, verifies every image reference against the images policy
+	// (Inventory.ImageTrust), once per reference, whether or not the image itself
+	// can be read.
+	Trust *Trust
 }
 
 // Describe implements Source.
@@ -63,6 +67,9 @@ func (w *WorkloadImages) Read(ctx context.Context, n Needs) (*Result, error) {
 	}
 	if len(img.Refs) == 0 {
 		return res, nil
+	}
+	if w.Trust != nil {
+		res.Inventory.ImageTrust = w.Trust.Verify(ctx, img.Refs)
 	}
 	ir, err := img.Read(ctx, n)
 	if err != nil {

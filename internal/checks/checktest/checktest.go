@@ -18,6 +18,9 @@
 //	.palisade.yaml          optional configuration: rule parameters, the Pod
 //	                        Security level
 //
+// The rules of image signatures read verdicts a fixture states on comment lines
+// (`# image-trust: REF denied no-signature ...`, see trust.go).
+//
 // The repository holds no string a secret scanner would report, so a fixture of a
 // credential detector writes the random part of a credential as a placeholder,
 // `{{fake SET N}}`: N characters of SET (alnum, upper, base32, digits, b64, b64url),
@@ -234,7 +237,11 @@ func checkFile(cfg *config.Config, rule, file string, fail bool) []string {
 			return append(problems, err.Error())
 		}
 	}
-	res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{path}}, Config: cfg, Include: []string{rule}, FailOn: "none", Workers: 1})
+	src, err := withTrust(&source.Files{Paths: []string{path}}, string(data))
+	if err != nil {
+		return append(problems, fmt.Sprintf("%s: %v", file, err))
+	}
+	res, err := scan.Run(scan.Options{Source: src, Config: cfg, Include: []string{rule}, FailOn: "none", Workers: 1})
 	if err != nil {
 		return append(problems, fmt.Sprintf("%s: scan: %v", file, err))
 	}

@@ -328,7 +328,12 @@ func checkImageFile(cfg *config.Config, rule, file string, data []byte, fail boo
 	if fail && len(wants) == 0 {
 		problems = append(problems, fmt.Sprintf("%s: a fail fixture lists no finding of %s under want", file, rule))
 	}
-	res, err := ScanImages(cfg, []string{rule}, obj)
+	var src source.Source = &source.Objects{Objects: []*inventory.Object{obj}, Inputs: 1, Name: "images"}
+	src, err = withTrust(src, string(data))
+	if err != nil {
+		return append(problems, fmt.Sprintf("%s: %v", file, err))
+	}
+	res, err := scan.Run(scan.Options{Source: src, Config: cfg, Include: []string{rule}, FailOn: "none", Workers: 1})
 	if err != nil {
 		return append(problems, fmt.Sprintf("%s: scan: %v", file, err))
 	}
