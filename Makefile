@@ -88,10 +88,12 @@ bench: build
 	$(GO) run ./tools/vulnbench -palisade $(BIN) -doc docs/BENCHMARKS.md
 
 # bench-webhook load-tests `palisade webhook serve` on loopback (one server process,
-# 127.0.0.1 only): fixed request rates, then resident memory over a million reviews.
+# 127.0.0.1 only): fixed request rates, then resident memory over a million reviews;
+# then the signature path (-signed: the review's images verified, from the cache).
 # Its output is the "Admission webhook" section of docs/BENCHMARKS.md.
 bench-webhook: build
 	$(GO) run ./tools/webhookload -palisade $(BIN) -rates 500,1000,2000 -duration 20s -reviews 1000000
+	$(GO) run ./tools/webhookload -palisade $(BIN) -signed -rates 1000 -duration 20s -reviews 0
 
 FRAMEWORKS := cis-1.12 nsa-cisa pss-baseline pss-restricted
 

@@ -50,6 +50,9 @@ type Decision struct {
 	DryRun bool
 	// Exempt is the reason a whole request was admitted without review.
 	Exempt string
+	// Images are the signature verdicts of the images the review verified (none
+	// without an images.verify policy).
+	Images []ImageVerdict
 	// Err is an evaluation failure: the server answers with an error, and the API
 	// server applies the webhook's failurePolicy.
 	Err error

@@ -67,6 +67,14 @@
 // length of each line. Limits.Cost bounds the memory of a review, which the webhook
 // reserves; the review's context stops the evaluation between rules.
 //
+// Image signatures (signatures.go). With an images.verify policy (Options.Signatures),
+// the images of a pod, of a pod controller's template and of an ImageReview are
+// verified before the rules run, their tags resolved to digests through the
+// registry and their verdicts cached by digest and policy generation; PAL-115
+// reports an image the policy refuses and PAL-116 one whose signatures could not be
+// read in time, denied by default (webhook.actions.rules PAL-116: audit admits and
+// audits it). Decision.Images records each verdict for the decision log.
+//
 // Exec and attach (ReviewExec) implement what the DenyEscalatingExec admission
 // plugin did before Kubernetes 1.21 removed it: CONNECT to pods/exec or pods/attach,
 // and adding ephemeral containers, are denied when the target pod is privileged (in

@@ -27,6 +27,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/signature"
 	"github.com/palisade-k8s/palisade/internal/suppress"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
@@ -68,6 +69,8 @@ type Evaluator struct {
 	controllers  []string
 	enforceOwned bool
 	limits       Limits
+	// signatures verifies the images of pod templates (nil: none are).
+	signatures ImageVerifier
 	// known are the kinds the rules read or an endpoint reviews.
 	known map[string]bool
 }
@@ -79,6 +82,22 @@ func New(cfg *config.Config) (*Evaluator, error) { return NewWithLimits(cfg, Def
 // NewWithLimits prepares an Evaluator for a configuration (nil for the defaults)
 // whose reviews stay within limits (unset ones take their default).
 func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
+	return NewWithOptions(cfg, Options{Limits: limits})
+}
+
+// Options are what an Evaluator needs besides its configuration.
+type Options struct {
+	// Limits bound each review (unset ones take their default).
+	Limits Limits
+	// Signatures verifies the images of the pod templates and image reviews
+	// (nil: none are, and PAL-115 and PAL-116 report nothing). It is used only when
+	// one of those rules runs.
+	Signatures ImageVerifier
+}
+
+// NewWithOptions prepares an Evaluator for a configuration (nil for the defaults).
+func NewWithOptions(cfg *config.Config, o Options) (*Evaluator, error) {
+	limits := o.Limits
 	if cfg == nil {
 		cfg = &config.Config{}
 	}
@@ -96,6 +115,7 @@ func NewWithLimits(cfg *config.Config, limits Limits) (*Evaluator, error) {
 		enforceOwned: cfg.Webhook.ControllerOwned == "enforce",
 		controllers:  cfg.Webhook.ControllerUsers,
 		limits:       limits.orDefault(),
+		signatures:   o.Signatures,
 		known: map[string]bool{
 			"Namespace": true, "ImageReview": true, "PodExecOptions": true, "PodAttachOptions": true,
 		},
@@ -181,8 +201,16 @@ func (e *Evaluator) Action(ruleID string) config.Action { return e.actions[ruleI
 // targets rules.Admission.
 func atAdmission(r *rules.Rule) bool { return r.RunsIn(rules.Admission) }
 
+// ruleDefaults are the actions of rules whose default is not their severity's:
+// an image whose signatures could not be checked (the registry failed, the
+// verification's deadline passed) is denied unless webhook.actions.rules says
+// otherwise ("audit": admit it and audit), since admitting it would let whoever
+// can disturb the registry past the signature policy.
+var ruleDefaults = map[string]config.Action{"PAL-116": config.Deny}
+
 // actionFor resolves a rule's action: an exact rule entry, else the first matching
-// glob (in sorted order), else the severity's action, else the default.
+// glob (in sorted order), else the rule's own default (ruleDefaults), else the
+// severity's action, else the default.
 func actionFor(a config.Actions, r *rules.Rule) (config.Action, error) {
 	if v, ok := a.Rules[r.ID]; ok {
 		return config.ParseAction(v)
@@ -196,6 +224,9 @@ func actionFor(a config.Actions, r *rules.Rule) (config.Action, error) {
 		if ok, _ := path.Match(strings.ToUpper(g), r.ID); ok {
 			return config.ParseAction(a.Rules[g])
 		}
+	}
+	if act, ok := ruleDefaults[r.ID]; ok {
+		return act, nil
 	}
 	for k, v := range a.Severity {
 		if s, err := finding.ParseSeverity(k); err == nil && s == r.Severity {
@@ -238,7 +269,9 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 		d.Allowed, d.Exempt = true, ex.describe()
 		return d
 	}
-	fs, omitted, err := e.evaluate(ctx, e.engine, e.decode, obj, ns, nsLabels, nsKnown)
+	trust := e.imageTrust(ctx, obj, nil)
+	d.Images = imageVerdicts(trust)
+	fs, omitted, err := e.evaluate(ctx, e.engine, e.decode, obj, ns, nsLabels, nsKnown, trust)
 	if err != nil {
 		return d.fail(err)
 	}
@@ -246,7 +279,7 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 	if req.Operation == admissionv1.Update && (len(req.OldObject.Raw) > 0 || req.OldObject.Object != nil) && hasDeny(e, fs, omitted) {
 		// An old object that does not decode, or past the limits, earns no ratchet.
 		if old, err := e.requestObject(&req.OldObject, req); err == nil {
-			ofs, _, err := e.evaluate(ctx, e.engine, e.decode, old, ns, nsLabels, nsKnown)
+			ofs, _, err := e.evaluate(ctx, e.engine, e.decode, old, ns, nsLabels, nsKnown, e.imageTrust(ctx, old, trust))
 			if err == nil {
 				before = map[string]bool{}
 				for _, f := range ofs {
@@ -328,10 +361,11 @@ func (e *Evaluator) trustedOwner(req *admissionv1.AdmissionRequest, obj *invento
 	return ""
 }
 
-// evaluate runs the rules of eng on obj, with its namespace when known, and returns
-// the findings on obj, kept and omitted. The evaluation stops when ctx ends.
-func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Plan, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool) ([]finding.Finding, []engine.Omitted, error) {
-	inv := &inventory.Inventory{Objects: make([]*inventory.Object, 0, 2)}
+// evaluate runs the rules of eng on obj, with its namespace when known and the
+// signature verdicts of its images, and returns the findings on obj, kept and
+// omitted. The evaluation stops when ctx ends.
+func (e *Evaluator) evaluate(ctx context.Context, eng *engine.Plan, decode func(string, string) bool, obj *inventory.Object, ns string, nsLabels map[string]string, nsKnown bool, trust map[string]*signature.Result) ([]finding.Finding, []engine.Omitted, error) {
+	inv := &inventory.Inventory{Objects: make([]*inventory.Object, 0, 2), ImageTrust: trust}
 	if nsKnown {
 		inv.Objects = append(inv.Objects, &inventory.Object{
 			Ref:    finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns},

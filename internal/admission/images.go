@@ -12,6 +12,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/signature"
 )
 
 // ReviewImages decides an ImageReview of the ImagePolicyWebhook admission plugin:
@@ -47,7 +48,16 @@ func (e *Evaluator) ReviewImages(ctx context.Context, spec *imagepolicyv1alpha1.
 			"spec":     map[string]any{"containers": containers},
 		},
 	}
-	fs, omitted, err := e.evaluate(ctx, e.images, e.imagesDecode, obj, spec.Namespace, nil, false)
+	var refs []string
+	for _, c := range spec.Containers {
+		refs = append(refs, c.Image)
+	}
+	var trust map[string]*signature.Result
+	if e.verifiesImages() {
+		trust = e.verifyRefs(ctx, refs, nil)
+		d.Images = imageVerdicts(trust)
+	}
+	fs, omitted, err := e.evaluate(ctx, e.images, e.imagesDecode, obj, spec.Namespace, nil, false, trust)
 	if err != nil {
 		return d.fail(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/safetext"
+	"github.com/palisade-k8s/palisade/internal/signature"
 	"github.com/palisade-k8s/palisade/internal/webhook"
 )
 
@@ -84,6 +85,18 @@ evaluated at once and
 webhook's failurePolicy without waiting for timeoutSeconds; the deadline counts from
 the request's arrival.
 
+With an images.verify policy in the configuration, the images of pods, of pod
+controllers (Deployments, CronJobs, ...) and of image reviews are verified before
+the rules run: tags are resolved to digests through the registry, and each digest's
+signatures and attestations are checked against the policy (PAL-115). Verdicts are
+cached by digest and policy generation (--image-cache-size; a refusal for 30s only,
+a tag's digest for --image-tag-ttl), and concurrent reviews of one digest wait for
+one verification. The images of one review get --image-deadline; an image not
+verified in time, or whose registry fails, is PAL-116, denied unless
+webhook.actions.rules sets PAL-116 to audit (admit and audit) or warn; its
+verification goes on, so a retry finds the verdict. The policy's key and trusted
+root files are re-read at each reload too.
+
 Namespaces and pods are read through informer caches, with the usual kubeconfig
 rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 		Example: `  palisade webhook serve --tls-cert-file /certs/tls.crt --tls-key-file /certs/tls.key --config /config/.palisade.yaml`,
@@ -113,6 +126,10 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 			}
 			if opts.MaxConnections < 1 || opts.MaxReviews < 1 || opts.MaxQueuedReviews < 0 {
 				fmt.Fprintln(stderr, "palisade: --max-connections and --max-reviews must be at least 1, --max-queued-reviews at least 0")
+				return exitError{ExitUsage}
+			}
+			if opts.Images.Deadline <= 0 || opts.Images.Cache.Size < 1 || opts.Images.Cache.TagTTL <= 0 || opts.Images.Cache.TagTTL > signature.MaxTagTTL {
+				fmt.Fprintln(stderr, "palisade: --image-deadline must be positive, --image-cache-size at least 1, --image-tag-ttl positive and at most 5m")
 				return exitError{ExitUsage}
 			}
 			if opts.MaxQueuedReviews == 0 {
@@ -171,6 +188,10 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 	f.IntVar(&opts.Limits.MaxValues, "max-review-values", opts.Limits.MaxValues, "most JSON values (objects, lists, strings, numbers...) in one review")
 	f.IntVar(&opts.Limits.MaxContainers, "max-containers", opts.Limits.MaxContainers, "most containers in a pod template (init, regular and ephemeral) and images in an ImageReview")
 	f.IntVar(&opts.Limits.MaxFindings, "max-findings", opts.Limits.MaxFindings, "most findings kept per review; more are counted by rule and still decide")
+	f.DurationVar(&opts.Images.Deadline, "image-deadline", 3*time.Second, "time the signature verification of one review's images may take (at most --review-deadline); an image not verified in time is PAL-116")
+	f.IntVar(&opts.Images.Cache.Size, "image-cache-size", 4096, "signature verdicts kept (by digest and policy generation), and tag resolutions")
+	f.DurationVar(&opts.Images.Cache.TagTTL, "image-tag-ttl", 30*time.Second, "how long a tag's resolution to a digest is believed (at most 5m)")
+	f.StringArrayVar(&opts.Images.Registry.Insecure, "insecure-registry", nil, "registry HOST[:PORT] whose signatures are read over plain HTTP (repeatable)")
 	f.IntVar(&opts.Limits.MaxListed, "max-listed", opts.Limits.MaxListed, "most findings listed in a denial message, and warnings returned; the rest are summarised")
 	return c
 }

@@ -126,3 +126,26 @@ func TestWebhookServeConnectionLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookServeImageFlags: the signature verification's deadline, cache size and
+// tag TTL are checked; a policy whose key does not load is a usage error naming it.
+func TestWebhookServeImageFlags(t *testing.T) {
+	dir := t.TempDir()
+	if r := run(t, nil, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	serve := func(args ...string) result {
+		return run(t, nil, append([]string{"webhook", "serve", "--no-cluster", "--listen", "127.0.0.1:0",
+			"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key")}, args...)...)
+	}
+	for _, flag := range []string{"--image-deadline=0s", "--image-cache-size=0", "--image-tag-ttl=10m"} {
+		if r := serve(flag); r.code != 2 || !strings.Contains(r.stderr, "--image-tag-ttl positive and at most 5m") {
+			t.Errorf("%s: exit %d %s", flag, r.code, r.stderr)
+		}
+	}
+	cfg := filepath.Join(dir, "images.yaml")
+	os.WriteFile(cfg, []byte("images:\n  verify:\n  - match: [\"registry.example.com/**\"]\n    keys: [missing.pub]\n    transparencyLog: skip\n"), 0o644)
+	if r := serve("--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "missing.pub") {
+		t.Errorf("missing key: exit %d %s", r.code, r.stderr)
+	}
+}

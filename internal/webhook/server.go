@@ -5,6 +5,13 @@
 // internal/admission under the configuration in force, which the server reloads when
 // its file changes (a bad file is rejected and the old configuration kept), as it
 // reloads its serving certificate. Every decision is logged as one JSON line.
+//
+// With an images.verify policy, reviews verify the signatures of their images
+// (internal/admission, signatures.go) through one signature.Cache that outlives
+// reloads (verdicts are keyed by the policy's generation, so a new policy or key
+// never reuses an old verdict); the key and trusted-root files the policy names are
+// re-read at each reload. ImageOptions bound the verification; images.go exports
+// its metrics.
 package webhook
 
 import (
@@ -20,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +42,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/admission"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/signature"
 )
 
 // Options configure a Server.
@@ -84,6 +93,49 @@ type Options struct {
 	// counted at admission.Limits.Cost as its body arrives and until its evaluation
 	// stops; a review waits for room until its deadline (96 MiB by default).
 	ReviewMemory int64
+	// Images say how the images.verify policy of the configuration is applied.
+	Images ImageOptions
+}
+
+// ImageOptions say how the webhook verifies image signatures (the images.verify
+// policy of the configuration, rules PAL-115 and PAL-116).
+type ImageOptions struct {
+	// Registry says how the registries are reached (credentials, plain-HTTP hosts,
+	// bounds), unless Store is set.
+	Registry signature.RegistryOptions
+	// Store, if set, replaces the registries (tests).
+	Store signature.Store
+	// Deadline bounds the verification of one review's images (3s by default, and
+	// below Deadline): an image not verified in time is unchecked (PAL-116), and its
+	// verification goes on for the next review.
+	Deadline time.Duration
+	// Cache bounds the cache of verdicts, kept across configuration reloads.
+	Cache signature.CacheOptions
+	// Compile builds the checker of a configuration read from path (nil when it has
+	// no signature policy): signature.New with the paths of the policy relative to
+	// the configuration's directory, by default.
+	Compile func(cfg *config.Config, path string) (signature.Checker, error)
+}
+
+// compilePolicy is the default ImageOptions.Compile: nil without a policy that
+// judges images.
+func compilePolicy(cfg *config.Config, path string) (signature.Checker, error) {
+	p := cfg.Images.Policy
+	if len(p.Verify) == 0 && p.Default != signature.DefaultDeny {
+		return nil, nil
+	}
+	dir := "."
+	if path != "" {
+		dir = filepath.Dir(path)
+	}
+	v, err := signature.New(p, signature.Options{Dir: dir, File: path})
+	if err != nil {
+		return nil, err
+	}
+	if !v.Applies() {
+		return nil, nil
+	}
+	return v, nil
 }
 
 // DefaultReviewMemory is the default Options.ReviewMemory: with the runtime and
@@ -110,6 +162,14 @@ type Server struct {
 	// (transport errors, overload).
 	gate     *reviewGate
 	logLimit *logLimiter
+	// imageCache holds signature verdicts across reloads (keyed by the policy's
+	// generation); imageStore reads the registries, made when a policy first needs
+	// it; lastPolicy is the configuration whose policy is in force, checked at each
+	// reload for changed key or trusted-root files.
+	imageCache *signature.Cache
+	imageStore signature.Store
+	lastPolicy *config.Config
+	generation string
 }
 
 // logEvery is the least time between two warnings of one kind about transport
@@ -147,10 +207,18 @@ func New(opts Options) (*Server, error) {
 	if opts.ReviewMemory <= 0 {
 		opts.ReviewMemory = DefaultReviewMemory
 	}
+	if opts.Images.Deadline <= 0 {
+		opts.Images.Deadline = 3 * time.Second
+	}
+	opts.Images.Deadline = min(opts.Images.Deadline, opts.Deadline)
+	if opts.Images.Compile == nil {
+		opts.Images.Compile = compilePolicy
+	}
 	s := &Server{opts: opts, metrics: newMetrics(), log: opts.Log, ready: make(chan struct{}),
 		budget: semaphore.NewWeighted(opts.ReviewMemory),
 		gate:   newReviewGate(opts.MaxReviews, opts.MaxQueuedReviews), logLimit: newLogLimiter(logEvery)}
 	s.gate.onQueue = func(n int64) { s.metrics.queuedReviews.Set(float64(n)) }
+	s.imageCache = s.newImageCache(opts.Images.Cache)
 	if err := s.loadConfig(); err != nil {
 		return nil, err
 	}
@@ -189,7 +257,7 @@ func (s *Server) loadConfig() error {
 		return reject("unreadable", fmt.Errorf("config: %w", err))
 	}
 	if s.lastCfg != nil && bytes.Equal(data, s.lastCfg) {
-		return nil
+		return s.recheckPolicy()
 	}
 	// A file being written in place reads differently twice: leave it for the
 	// next check rather than apply the part written so far.
@@ -210,13 +278,65 @@ func (s *Server) loadConfig() error {
 	if err != nil {
 		return reject("invalid", err)
 	}
-	ev, err := admission.NewWithLimits(cfg, s.opts.Limits)
+	ev, gen, err := s.newEvaluator(cfg)
 	if err != nil {
-		return reject("invalid", fmt.Errorf("%s: %w", path, err))
+		return reject("invalid", err)
 	}
 	s.evaluator.Store(ev)
-	s.lastCfg = data
+	s.lastCfg, s.lastPolicy, s.generation = data, cfg, gen
 	return nil
+}
+
+// recheckPolicy rebuilds the signature policy in force when the files it reads
+// (keys, trusted root) changed though the configuration did not: a new
+// generation replaces the evaluator. A policy whose files no longer load keeps the
+// one in force (rejected, as a bad configuration is).
+func (s *Server) recheckPolicy() error {
+	if s.lastPolicy == nil || s.generation == "" {
+		return nil
+	}
+	chk, err := s.opts.Images.Compile(s.lastPolicy, s.opts.ConfigPath)
+	if err != nil {
+		return reject("invalid", err)
+	}
+	if chk != nil && chk.Generation() == s.generation {
+		return nil
+	}
+	ev, gen, err := s.newEvaluator(s.lastPolicy)
+	if err != nil {
+		return reject("invalid", err)
+	}
+	s.evaluator.Store(ev)
+	s.generation = gen
+	return nil
+}
+
+// newEvaluator builds the evaluator of cfg, with its signature policy compiled, and
+// returns the policy's generation ("" without one).
+func (s *Server) newEvaluator(cfg *config.Config) (*admission.Evaluator, string, error) {
+	path := s.opts.ConfigPath
+	chk, err := s.opts.Images.Compile(cfg, path)
+	if err != nil {
+		// The policy's errors name the file and line.
+		return nil, "", err
+	}
+	o := admission.Options{Limits: s.opts.Limits}
+	gen := ""
+	if chk != nil {
+		if s.imageStore == nil {
+			s.imageStore = s.opts.Images.Store
+			if s.imageStore == nil {
+				s.imageStore = signature.NewRegistryStore(s.opts.Images.Registry)
+			}
+		}
+		gen = chk.Generation()
+		o.Signatures = &admission.Signatures{Checker: chk, Store: s.imageStore, Cache: s.imageCache, Deadline: s.opts.Images.Deadline}
+	}
+	ev, err := admission.NewWithOptions(cfg, o)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return ev, gen, nil
 }
 
 // Evaluator is the evaluator in force.
@@ -491,6 +611,21 @@ func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.D
 	}
 	if d.Exempt != "" {
 		attrs = append(attrs, slog.String("exempt", d.Exempt))
+	}
+	if len(d.Images) > 0 {
+		// The signature verdict of each image, with the reason of a refusal.
+		images := make([]map[string]string, 0, len(d.Images))
+		for _, iv := range d.Images {
+			m := map[string]string{"image": short(iv.Image), "verdict": iv.Verdict}
+			if iv.Digest != "" {
+				m["digest"] = short(iv.Digest)
+			}
+			if iv.Reason != "" {
+				m["reason"] = string(iv.Reason)
+			}
+			images = append(images, m)
+		}
+		attrs = append(attrs, slog.Any("images", images))
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "review", attrs...)
 }

@@ -16,6 +16,12 @@
 //
 //	go run ./tools/webhookload -palisade bin/palisade -rates "" -reviews 0 -flood 5000 -burst 5000
 //
+// The signature path (-signed) puts the review's images in a registry on loopback,
+// signed with a key, and gives the server an images.verify policy trusting it: every
+// review verifies its images, from the server's cache after the first:
+//
+//	go run ./tools/webhookload -palisade bin/palisade -signed -rates 1000 -reviews 0
+//
 // Latency is measured from the moment a request was due, not from when a client
 // goroutine got to send it, so a server that falls behind shows its queue in the
 // percentiles (no coordinated omission).
@@ -64,6 +70,7 @@ func main() {
 	flag.DurationVar(&ov.duration, "flood-duration", 10*time.Second, "how long reviews are measured during the flood (at most 1m)")
 	flag.IntVar(&ov.burst, "burst", 0, "reviews sent at once in each burst of the overload case, over HTTP/1.1 then HTTP/2 (at most 10,000; 0 skips it)")
 	flag.BoolVar(&ov.verbose, "v", false, "print the server's metrics after each burst (to stderr)")
+	signed := flag.Bool("signed", false, "verify image signatures: the review's images signed in a loopback registry, the server's policy trusting their key (cache hits after the first review)")
 	serverArgs := flag.String("server-args", "", "extra arguments of `palisade webhook serve`, space-separated (e.g. --max-reviews=8)")
 	flag.Parse()
 	ov.flood, ov.burst, ov.duration = min(ov.flood, 10000), min(ov.burst, 10000), min(ov.duration, time.Minute)
@@ -73,18 +80,26 @@ func main() {
 	if *reviews > 2000000 {
 		*reviews = 2000000
 	}
-	if err := run(*bin, *rates, *duration, *reviews, *maxTime, *concurrency, strings.Fields(*serverArgs), ov); err != nil {
+	if err := run(*bin, *rates, *duration, *reviews, *maxTime, *concurrency, strings.Fields(*serverArgs), *signed, ov); err != nil {
 		fmt.Fprintln(os.Stderr, "webhookload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, rateList string, duration time.Duration, reviews int, maxTime time.Duration, concurrency int, serverArgs []string, ov overload) error {
+func run(bin, rateList string, duration time.Duration, reviews int, maxTime time.Duration, concurrency int, serverArgs []string, signed bool, ov overload) error {
 	dir, err := os.MkdirTemp("", "palisade-webhookload-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	var fixture *signedFixture
+	if signed {
+		if fixture, err = newSignedFixture(dir); err != nil {
+			return err
+		}
+		defer fixture.close()
+		serverArgs = append(fixture.serverArgs(), serverArgs...)
+	}
 	if out, err := exec.Command(bin, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1").CombinedOutput(); err != nil {
 		return fmt.Errorf("certs: %v: %s", err, out)
 	}
@@ -120,13 +135,25 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 	if err := waitReady(client, base); err != nil {
 		return err
 	}
-	body, size, err := reviewBody()
+	body, size, err := reviewBody(fixture)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("Measured by tools/webhookload on %s/%s, %d CPUs, %s; server and client on the same machine, one server process.\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Printf("Review: Deployment with an init container and two containers, CREATE, %d bytes of AdmissionReview; default configuration (decision: warned, with audits).\n\n", size)
+	if fixture != nil {
+		fmt.Printf("Review: Deployment with an init container and two containers, CREATE, %d bytes of AdmissionReview; images.verify policy: its two images (tags) signed with a key in a loopback registry, verified at each review (from the cache after the first).\n\n", size)
+		if err := post(client, base+"/validate", body); err != nil {
+			return err
+		}
+		if m, err := metricsText(client, base); err != nil {
+			return err
+		} else if !strings.Contains(m, `palisade_webhook_image_verifications_total{verdict="verified"} 2`) {
+			return fmt.Errorf("the signed images were not verified:\n%s", m)
+		}
+	} else {
+		fmt.Printf("Review: Deployment with an init container and two containers, CREATE, %d bytes of AdmissionReview; default configuration (decision: warned, with audits).\n\n", size)
+	}
 	// Warm up: connections, caches, the server's heap.
 	if _, err := fixedRate(client, base, body, 200, 3*time.Second); err != nil {
 		return err
@@ -155,6 +182,11 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 			return err
 		}
 	}
+	if fixture != nil {
+		if err := printImageMetrics(client, base); err != nil {
+			return err
+		}
+	}
 	if ov.flood > 0 || ov.burst > 0 {
 		ov.addr, ov.base, ov.body, ov.pid, ov.ca, ov.serverArgs = addr, base, body, srv.Process.Pid, filepath.Join(dir, "ca.crt"), serverArgs
 		fmt.Println()
@@ -163,8 +195,12 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 	return nil
 }
 
-func reviewBody() ([]byte, int, error) {
-	obj, err := yaml.YAMLToJSON(deploymentYAML)
+func reviewBody(fixture *signedFixture) ([]byte, int, error) {
+	manifest := deploymentYAML
+	if fixture != nil {
+		manifest = fixture.rewrite(manifest)
+	}
+	obj, err := yaml.YAMLToJSON(manifest)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -425,3 +461,29 @@ func freePort() (int, error) {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 func us(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
+
+// printImageMetrics prints the server's counts of image verifications and cache
+// hits.
+func printImageMetrics(c *http.Client, base string) error {
+	m, err := metricsText(c, base)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	for _, l := range strings.Split(m, "\n") {
+		if strings.HasPrefix(l, "palisade_webhook_image_") && !strings.Contains(l, "_bucket") {
+			fmt.Println("    " + l)
+		}
+	}
+	return nil
+}
+
+func metricsText(c *http.Client, base string) (string, error) {
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	return string(data), err
+}
