@@ -230,7 +230,10 @@ func measureCache(bin, work string, f *protocol.Fixture) (protocol.Cache, benchr
 	progress("the cache hit path over %d images, in process", len(refs))
 	m, err := benchrun.Best(1, benchrun.Command{Argv: []string{bin, "-mode", "cache", "-fixture", filepath.Join(work, "fixture.json")}})
 	if err != nil {
-		return c, m, err
+		// The comparison above stands without it: say why in the section.
+		progress("cache: %v", err)
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		return protocol.Cache{Note: fmt.Sprintf("Not measured: %s.", strings.TrimSuffix(msg, "."))}, m, nil
 	}
 	if err := protocol.Parse(m.Stderr, &c); err != nil {
 		return c, m, err
