@@ -316,14 +316,15 @@ func (cosignTool) name() string { return "cosign" }
 
 // cmd: keyed, the trusted key without a transparency log (the images were signed
 // with --tlog-upload=false); keyless, the virtual Sigstore's trusted_root.json
-// and identity. Both over plain HTTP.
+// and identity, without signed certificate timestamps (its certificates have none,
+// and its trusted_root.json lists no CT log). Both over plain HTTP.
 func (c cosignTool) cmd(f *protocol.Fixture, s protocol.Set, refs []string) []string {
 	argv := []string{c.bin, "verify", "--allow-http-registry", "--allow-insecure-registry", "-o", "json"}
 	switch s.Kind {
 	case protocol.Keyed:
 		argv = append(argv, "--key", f.Key, "--insecure-ignore-tlog=true")
 	case protocol.Keyless:
-		argv = append(argv, "--trusted-root", f.TrustedRoot, "--certificate-identity-regexp", f.Subject, "--certificate-oidc-issuer", f.Issuer)
+		argv = append(argv, "--trusted-root", f.TrustedRoot, "--certificate-identity-regexp", f.Subject, "--certificate-oidc-issuer", f.Issuer, "--insecure-ignore-sct=true")
 	}
 	return append(argv, refs...)
 }

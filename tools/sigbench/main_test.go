@@ -41,10 +41,10 @@ func TestCommands(t *testing.T) {
 		t.Errorf("cosign keyed: %s", got)
 	}
 	got := c.cmd(f, keyless, refs[:1])
-	if s := strings.Join(got, " "); !strings.Contains(s, "--trusted-root /w/trusted_root.json --certificate-identity-regexp ^https://github.com/example/.+$ --certificate-oidc-issuer https://issuer.example "+refs[0]) {
+	if s := strings.Join(got, " "); !strings.Contains(s, "--trusted-root /w/trusted_root.json --certificate-identity-regexp ^https://github.com/example/.+$ --certificate-oidc-issuer https://issuer.example --insecure-ignore-sct=true "+refs[0]) {
 		t.Errorf("cosign keyless: %s", s)
 	}
-	if short := shortCommand(got, f); short != "cosign verify --allow-http-registry --allow-insecure-registry -o json --trusted-root trusted_root.json --certificate-identity-regexp '^https://github.com/example/.+$' --certificate-oidc-issuer https://issuer.example "+refs[0] {
+	if short := shortCommand(got, f); short != "cosign verify --allow-http-registry --allow-insecure-registry -o json --trusted-root trusted_root.json --certificate-identity-regexp '^https://github.com/example/.+$' --certificate-oidc-issuer https://issuer.example --insecure-ignore-sct=true "+refs[0] {
 		t.Errorf("short: %s", short)
 	}
 	if c.env()[0] != "TUF_ROOT=/w/tuf" {

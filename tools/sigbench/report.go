@@ -17,10 +17,10 @@ func describe(f *protocol.Fixture, tools []tool) string {
 	for _, s := range f.Sets {
 		sets = append(sets, fmt.Sprintf("%d %s", len(s.Refs), s.Name()))
 	}
-	fmt.Fprintf(&b, "The images (`tools/sigbench/fixture`): random single-layer images, each in a repository of its own, in go-containerregistry's registry on loopback (plain HTTP, served by the fixture process, not counted in the tools' CPU or memory), named by tag: %s (prepared in %s). **Keyed**: cosign's legacy signature, a `sha256-<digest>.sig` tag whose layers are the simple-signing payload with an ECDSA P-256 signature in the `dev.cosignproject.cosign/signature` annotation, without a transparency-log entry (as `cosign sign --key --tlog-upload=false`). ",
+	fmt.Fprintf(&b, "The images (`tools/sigbench/fixture`): random single-layer images signed with `internal/signature/sigtest` (as the tests sign them), each in a repository of its own, in go-containerregistry's registry on loopback (plain HTTP, served by the fixture process, not counted in the tools' CPU or memory), named by tag: %s (prepared in %s). **Keyed**: cosign's legacy signature, a `sha256-<digest>.sig` tag whose layers are the simple-signing payload with an ECDSA P-256 signature in the `dev.cosignproject.cosign/signature` annotation, without a transparency-log entry (as `cosign sign --key --tlog-upload=false`). ",
 		strings.Join(sets, ", "), f.Prepared.Round(time.Millisecond))
 	if f.TrustedRoot != "" {
-		b.WriteString("**Keyless**: a Sigstore bundle attached as an OCI 1.1 referrer, from a virtual Sigstore (sigstore-go's test certificate authority and transparency log: a Fulcio-style certificate of the identity, an inclusion proof) checked against its `trusted_root.json`. ")
+		b.WriteString("**Keyless**: a Sigstore bundle attached as an OCI 1.1 referrer, from a virtual Sigstore (sigstore-go's test certificate authority and transparency log: a Fulcio-style certificate of the identity, a DSSE envelope of cosign v3's `https://sigstore.dev/cosign/sign/v1` statement, a log entry with an inclusion proof) checked against its `trusted_root.json`; its certificates carry no signed certificate timestamps, so its `trusted_root.json` lists no CT log and cosign is given `--insecure-ignore-sct`. ")
 	} else {
 		b.WriteString("Keyless images are not measured in this run (the fixture made none). ")
 	}
