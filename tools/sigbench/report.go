@@ -25,6 +25,11 @@ func describe(f *protocol.Fixture, tools []tool) string {
 		b.WriteString("Keyless images are not measured in this run (the fixture made none). ")
 	}
 	b.WriteString("With several signatures per image, the trusted one is the last: the others are by an untrusted key (keyed) or another identity (keyless), so a verifier checks them all.\n\n")
+	for _, t := range tools {
+		if p, ok := t.(palisadeTool); ok && p.fixture != "" {
+			b.WriteString("The palisade binary measured has no `image verify` command: Palisade's side is `signature.Verifier` over the registry store in a child process (`tools/sigbench/fixture -mode verify`), one image after the other, without a report.\n\n")
+		}
+	}
 	b.WriteString("The commands, one invocation for all the images of a row:\n\n")
 	s := protocol.Set{Kind: protocol.Keyed, Signatures: 1}
 	for _, t := range tools {
@@ -46,6 +51,8 @@ func shortCommand(argv []string, f *protocol.Fixture) string {
 		switch {
 		case i == 0:
 			a = a[strings.LastIndexByte(a, '/')+1:]
+		case strings.HasSuffix(a, "/fixture.json"):
+			a = "fixture.json"
 		case a == f.Config:
 			a = ".palisade.yaml"
 		case a == f.Key:
@@ -233,6 +240,9 @@ func measureCache(bin, work string, f *protocol.Fixture) (protocol.Cache, benchr
 		// The comparison above stands without it: say why in the section.
 		progress("cache: %v", err)
 		msg, _, _ := strings.Cut(err.Error(), "\n")
+		if i := strings.Index(msg, "exit status"); i >= 0 {
+			msg = "the child failed: " + msg[i:]
+		}
 		return protocol.Cache{Note: fmt.Sprintf("Not measured: %s.", strings.TrimSuffix(msg, "."))}, m, nil
 	}
 	if err := protocol.Parse(m.Stderr, &c); err != nil {
