@@ -1,5 +1,11 @@
 package signature
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // Result is the verdict on one image.
 type Result struct {
 	// Ref is the reference as written (by the workload, or on the command line);
@@ -102,5 +108,141 @@ type Failure struct {
 // Summary is one line saying why an image failed (or that it passed), for findings and
 // admission messages.
 func (r *Result) Summary() string {
-	panic("signature: Result.Summary not implemented")
+	switch {
+	case r.Unchecked != nil:
+		return "signatures not checked: " + r.Unchecked.Detail
+	case r.Defaulted && r.Allowed:
+		return fmt.Sprintf("no requirement matches %s: allowed by default", r.Name)
+	case r.Defaulted:
+		return fmt.Sprintf("no requirement matches %s and the default is deny", r.Name)
+	}
+	var parts []string
+	for i := range r.Requirements {
+		rr := &r.Requirements[i]
+		if r.Allowed {
+			parts = append(parts, rr.signed())
+			continue
+		}
+		if rr.OK {
+			continue
+		}
+		f := rr.Decisive()
+		if f == nil {
+			parts = append(parts, fmt.Sprintf("requirement %s failed", rr.label()))
+			continue
+		}
+		s := fmt.Sprintf("requirement %s: %s: %s", rr.label(), f.Reason, f.Detail)
+		if f.Source != "" {
+			s += " [" + f.Source + "]"
+		}
+		if n := len(rr.Failures) - 1; n > 0 {
+			s += fmt.Sprintf(" (and %d more)", n)
+		}
+		parts = append(parts, s)
+	}
+	if r.Allowed {
+		return "verified: " + strings.Join(parts, "; ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// label names a requirement in messages: its line and the pattern that matched.
+func (rr *RequirementResult) label() string {
+	if rr.Line > 0 {
+		return fmt.Sprintf("at line %d (%s)", rr.Line, rr.Pattern)
+	}
+	return "(" + rr.Pattern + ")"
+}
+
+// signed says who signed (and attested), for a passing requirement.
+func (rr *RequirementResult) signed() string {
+	var sig, att []string
+	for _, s := range rr.Signers {
+		who := s.Key
+		if who == "" {
+			who = s.Issuer + " / " + s.Subject
+		}
+		if s.PredicateType != "" {
+			att = append(att, s.PredicateType+" by "+who)
+		} else if !slices.Contains(sig, who) {
+			sig = append(sig, who)
+		}
+	}
+	out := "signed by " + strings.Join(sig, ", ")
+	if len(att) > 0 {
+		out += "; attested " + strings.Join(att, ", ")
+	}
+	return out
+}
+
+// reasonRank orders reasons from the most to the least telling: a candidate that
+// got furthest through verification explains a failure best.
+var reasonRank = map[Reason]int{
+	ConditionFailed:    1,
+	DigestMismatch:     2,
+	WrongIdentity:      3,
+	CertificateExpired: 4,
+	MissingTlog:        5,
+	BadSignature:       6,
+	UntrustedKey:       7,
+	Malformed:          8,
+	Unreachable:        9,
+	MissingAttestation: 10,
+	NoSignature:        11,
+	NotMatched:         12,
+}
+
+// Decisive is the failure that best explains a failed requirement (nil when it
+// passed or has no failure): when a signature verified, the attestation's failure;
+// else the failure of the candidate that got furthest.
+func (rr *RequirementResult) Decisive() *Failure {
+	if rr.OK || len(rr.Failures) == 0 {
+		return nil
+	}
+	signed := false
+	for _, s := range rr.Signers {
+		if s.PredicateType == "" {
+			signed = true
+		}
+	}
+	var best *Failure
+	for i := range rr.Failures {
+		f := &rr.Failures[i]
+		if signed && f.Reason != ConditionFailed && f.Reason != MissingAttestation && f.Reason != Unreachable {
+			continue
+		}
+		if signed && f.Reason == MissingAttestation {
+			// A missing attestation is decisive over the attestation candidates'
+			// own failures only when none of them says more.
+			if best == nil {
+				best = f
+			}
+			continue
+		}
+		if best == nil || reasonRank[f.Reason] < reasonRank[best.Reason] {
+			best = f
+		}
+	}
+	if best == nil {
+		best = &rr.Failures[0]
+	}
+	return best
+}
+
+// Failures lists every failure of the result: Unchecked, the deny default
+// (NotMatched), and the decisive failure of each failed requirement.
+func (r *Result) Failures() []Failure {
+	switch {
+	case r.Unchecked != nil:
+		return []Failure{*r.Unchecked}
+	case r.Defaulted && !r.Allowed:
+		return []Failure{{Reason: NotMatched, Detail: fmt.Sprintf("no requirement matches %s and the default is deny", r.Name)}}
+	}
+	var out []Failure
+	for i := range r.Requirements {
+		if f := r.Requirements[i].Decisive(); f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out
 }

@@ -1,10 +1,8 @@
 package signature
 
 import (
-	"context"
 	"time"
 
-	"github.com/google/cel-go/cel"
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
@@ -26,13 +24,7 @@ type Options struct {
 type Verifier struct {
 	policy     Policy
 	generation string
-	conditions map[int][]cel.Program
-}
-
-// New compiles a policy. A key, trusted root or condition that does not load or
-// compile is an error naming the file and line of the requirement.
-func New(p Policy, o Options) (*Verifier, error) {
-	panic("signature: New not implemented")
+	reqs       []*requirement
 }
 
 // Generation identifies the policy and the key material it loaded (a digest): a
@@ -43,11 +35,4 @@ func (v *Verifier) Generation() string { return v.generation }
 // deny default).
 func (v *Verifier) Applies() bool {
 	return len(v.policy.Verify) > 0 || v.policy.Default == DefaultDeny
-}
-
-// Verify judges one image: resolves ref through store (unless digest is given), reads
-// its candidates and checks every matching requirement. It never returns nil; a store
-// failure is Result.Unchecked.
-func (v *Verifier) Verify(ctx context.Context, store Store, ref, digest string) *Result {
-	panic("signature: Verify not implemented")
 }
