@@ -87,7 +87,7 @@ func TestTables(t *testing.T) {
 		t.Errorf("outcomes:\n%s", o)
 	}
 	c := cacheSection(protocol.Cache{Images: 1600, Cold: 3200 * time.Millisecond, Hits: 2_000_000, HitTime: 2 * time.Second, AllocsPerHit: 2, BytesPerHit: 64}, m(0, 50))
-	if !strings.Contains(c, "| 1600 | 3.20 s | 2.0 ms | 2000000 | 2.00 s | 1000000 | 2.0 | 64 | 50 MiB |") {
+	if !strings.Contains(c, "| 1,600 | 3.20 s | 2.0 ms | 2,000,000 | 2.00 s | 1,000,000 | 2.0 | 64 | 50 MiB |") {
 		t.Errorf("cache:\n%s", c)
 	}
 	if c := cacheSection(protocol.Cache{Note: "Not measured: x."}, m(0, 1)); !strings.HasSuffix(c, "Not measured: x.\n") {

@@ -195,7 +195,7 @@ func perSecond(n int, d time.Duration) string {
 	}
 	v := float64(n) / d.Seconds()
 	if v >= 100 {
-		return fmt.Sprintf("%.0f", v)
+		return thousands(int(v + 0.5))
 	}
 	return fmt.Sprintf("%.1f", v)
 }
@@ -209,8 +209,8 @@ func cacheSection(c protocol.Cache, m benchrun.Measurement) string {
 		return b.String()
 	}
 	b.WriteString("| images | first verification (all) | per image | verifications from the cache | time | verifications/s | allocations per hit | bytes per hit | process peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %.1f | %.0f | %d MiB |\n",
-		c.Images, benchrun.Duration(c.Cold), perImage(c.Cold, c.Images), c.Hits, benchrun.Duration(c.HitTime), perSecond(c.Hits, c.HitTime), c.AllocsPerHit, c.BytesPerHit, benchrun.MiB(m.RSSKB))
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.1f | %.0f | %d MiB |\n",
+		thousands(c.Images), benchrun.Duration(c.Cold), perImage(c.Cold, c.Images), thousands(c.Hits), benchrun.Duration(c.HitTime), perSecond(c.Hits, c.HitTime), c.AllocsPerHit, c.BytesPerHit, benchrun.MiB(m.RSSKB))
 	return b.String()
 }
 
@@ -254,4 +254,13 @@ func measureCache(bin, work string, f *protocol.Fixture) (protocol.Cache, benchr
 		progress("cache: %s", c.Note)
 	}
 	return c, m, nil
+}
+
+// thousands writes n with comma separators.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
