@@ -5,7 +5,7 @@ BIN := bin/palisade
 # go install and go run fall back to the module version or commit from the build info.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test k8s-bins debian-rootfs govulncheck race lint bench bench-webhook docs fuzz image plugin-archives
+.PHONY: build test k8s-bins debian-rootfs govulncheck cosign race lint bench bench-webhook docs fuzz image plugin-archives
 
 # build makes a static binary (no cgo: it runs on any Linux, from scratch or distroless
 # images) without local paths (-trimpath) or DWARF tables (-s -w: panics and profiles
@@ -21,13 +21,17 @@ build:
 # inputs into failures; hack/test-tools.sh installs the reference tools of the
 # differential tests (rpm, db5.3_load) and PALISADE_REQUIRE_TOOLS then requires them;
 # hack/govulncheck.sh builds govulncheck from the module proxy (once: later runs reuse
-# ~/.cache/palisade/govulncheck), the reference of the Go vulnerability differential test.
+# ~/.cache/palisade/govulncheck), the reference of the Go vulnerability differential test;
+# hack/cosign.sh builds the cosign CLI from the module proxy (once: later runs reuse
+# ~/.cache/palisade/cosign), the reference of the signature interoperability and
+# differential tests (PALISADE_COSIGN; PALISADE_REQUIRE_TOOLS requires it too).
 test:
 	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && rootfs=$$(./hack/debian-rootfs.sh) && \
 		govulncheck=$$(GO=$(GO) ./hack/govulncheck.sh) && \
+		cosign=$$(GO=$(GO) ./hack/cosign.sh) && \
 		tools=1 && { ./hack/test-tools.sh || tools=0; } && \
-		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK=$$govulncheck PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./..." && \
-		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK="$$govulncheck" PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./...
+		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK=$$govulncheck PALISADE_COSIGN=$$cosign PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./..." && \
+		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK="$$govulncheck" PALISADE_COSIGN="$$cosign" PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./...
 
 # k8s-bins only builds (or finds) those binaries and prints their directory.
 k8s-bins:
@@ -40,6 +44,10 @@ debian-rootfs:
 # govulncheck only builds (or finds) govulncheck and prints its path.
 govulncheck:
 	@GO=$(GO) ./hack/govulncheck.sh
+
+# cosign only builds (or finds) the cosign CLI and prints its path.
+cosign:
+	@GO=$(GO) ./hack/cosign.sh
 
 # race runs every package's tests under the race detector, so a new package that
 # evaluates in parallel is covered without editing this file. -short leaves out the

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
@@ -135,6 +136,21 @@ func decodeBundle(mediaType string, data []byte) (*bundle.Bundle, error) {
 	if err := b.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
+	// UnmarshalJSON checks the structure and parses the log entries; decode the rest
+	// now, so that a certificate or envelope that does not decode is Err rather than a
+	// failure of verification.
+	if _, err := b.VerificationContent(); err != nil {
+		return nil, fmt.Errorf("bundle: verification material: %w", err)
+	}
+	sc, err := b.SignatureContent()
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if env := sc.EnvelopeContent(); env != nil {
+		if n := len(env.RawEnvelope().Signatures); n == 0 || n > maxEnvelopeSignatures {
+			return nil, fmt.Errorf("bundle: DSSE envelope of %d signatures (1 to %d)", n, maxEnvelopeSignatures)
+		}
+	}
 	return &b, nil
 }
 
@@ -188,11 +204,38 @@ func cosignLayer(kind Kind, mediaType string, annotations map[string]string, pay
 		e.signature, err = simpleSigningSignature(annotations[AnnotationSignature], payload, e.entries)
 	default:
 		e.signature, err = legacyEnvelope(payload)
+		if err == nil && len(e.entries) == 0 && len(e.timestamps) == 1 && timestampOver(e.timestamps[0], payload) {
+			e.signature = &layerTimestampedEnvelope{Envelope: e.signature.(*bundle.Envelope), layer: payload}
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// layerTimestampedEnvelope is the envelope of an attestation that cosign before v3
+// timestamped over the whole layer (the envelope's JSON, which holds the signature)
+// rather than over the signature, as cosign v3 and bundles do. Its Signature, which
+// sigstore-go hashes to check a timestamp's imprint (and compares with a log entry's:
+// it has none), is the layer.
+type layerTimestampedEnvelope struct {
+	*bundle.Envelope
+	layer []byte
+}
+
+func (e *layerTimestampedEnvelope) Signature() []byte { return e.layer }
+
+// timestampOver reports whether an RFC 3161 timestamp response's message imprint is
+// the hash of data.
+func timestampOver(tsr, data []byte) bool {
+	ts, err := timestamp.ParseResponse(tsr)
+	if err != nil || !ts.HashAlgorithm.Available() {
+		return false
+	}
+	h := ts.HashAlgorithm.New()
+	h.Write(data)
+	return bytes.Equal(h.Sum(nil), ts.HashedMessage)
 }
 
 // simpleSigningSignature is the message signature of a .sig layer over its payload. The
@@ -394,6 +437,9 @@ func rfc3161Timestamp(s string) ([]byte, error) {
 	}
 	if len(ts.SignedRFC3161Timestamp) == 0 {
 		return nil, errors.New("no SignedRFC3161Timestamp")
+	}
+	if _, err := timestamp.ParseResponse(ts.SignedRFC3161Timestamp); err != nil {
+		return nil, fmt.Errorf("not an RFC 3161 timestamp response: %w", err)
 	}
 	return ts.SignedRFC3161Timestamp, nil
 }

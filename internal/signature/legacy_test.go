@@ -293,6 +293,17 @@ func (f *legacyFixture) keyedAtt(statement []byte, logged bool) legacyLayer {
 	return l
 }
 
+// layerTimestamped is an attestation as cosign v2 timestamped it: no log entry, the
+// timestamp over the layer rather than the signature.
+func (f *legacyFixture) layerTimestamped(l legacyLayer) legacyLayer {
+	f.t.Helper()
+	tsr, err := f.vs.TimestampResponse(l.payload)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return l.with(AnnotationBundle, "").with(AnnotationTimestamp, legacyTimestampAnnotation(tsr))
+}
+
 // verification says how a test verifies a candidate.
 type verification struct {
 	keyed bool
@@ -364,6 +375,7 @@ func TestFromCosignLayerVerifies(t *testing.T) {
 		{"keyed signature, no log", KindSimpleSigning, f.keyedSig(f.payload(), false), verification{keyed: true}},
 		{"keyless attestation, log", KindLegacyAttestation, f.keylessAtt(f.statement()), verification{tlog: true}},
 		{"keyless attestation, timestamp only", KindLegacyAttestation, f.keylessAtt(f.statement()).with(AnnotationBundle, ""), verification{}},
+		{"keyless attestation, timestamp over the layer (cosign v2)", KindLegacyAttestation, f.layerTimestamped(f.keylessAtt(f.statement())), verification{}},
 		{"keyed attestation, log", KindLegacyAttestation, f.keyedAtt(f.statement(), true), verification{keyed: true, tlog: true}},
 		{"keyed attestation, no log", KindLegacyAttestation, f.keyedAtt(f.statement(), false), verification{keyed: true}},
 		{"no media type", KindSimpleSigning, func() legacyLayer { l := f.keyedSig(f.payload(), false); l.mediaType = ""; return l }(), verification{keyed: true}},
@@ -508,6 +520,7 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"bundle body unknown kind", KindSimpleSigning, sig.with(AnnotationBundle, `{"SignedEntryTimestamp":"AA==","Payload":{"body":"`+base64.StdEncoding.EncodeToString([]byte(`{"kind":"nope","apiVersion":"0.0.1","spec":{}}`))+`","logID":"00"}}`), verification{}, "payload body"},
 		{"bundle logID not hex", KindSimpleSigning, sig.with(AnnotationBundle, strings.Replace(sig.annotations[AnnotationBundle], `"logID":"`, `"logID":"zz`, 1)), verification{}, "is not hex"},
 		{"timestamp garbage", KindSimpleSigning, sig.with(AnnotationTimestamp, "[]"), verification{}, "not an RFC 3161 timestamp"},
+		{"timestamp not DER", KindSimpleSigning, sig.with(AnnotationTimestamp, legacyTimestampAnnotation([]byte("garbage"))), verification{}, "not an RFC 3161 timestamp response"},
 		{"timestamp empty", KindSimpleSigning, sig.with(AnnotationTimestamp, "{}"), verification{}, "no SignedRFC3161Timestamp"},
 		{"annotation too long", KindSimpleSigning, sig.with(AnnotationChain, strings.Repeat(" ", maxAnnotationBytes+1)), verification{}, "exceeds the limit"},
 		{"signature too long", KindSimpleSigning, sig.with(AnnotationSignature, strings.Repeat("AAAA", maxSignatureBytes)), verification{}, "longer than"},
@@ -546,6 +559,7 @@ func TestFromCosignLayerTampered(t *testing.T) {
 		{"modified statement, keyed", KindLegacyAttestation, modifiedEnvelope(f.keyedAtt(f.statement(), false)), verification{keyed: true}, ""},
 		{"statement of another digest", KindLegacyAttestation, f.keyedAtt(other.statement(), false), verification{keyed: true}, ""},
 		{"attestation SET of another log", KindLegacyAttestation, att.with(AnnotationBundle, other.keylessAtt(f.statement()).annotations[AnnotationBundle]), verification{tlog: true}, ""},
+		{"attestation timestamped over another layer", KindLegacyAttestation, withPayload(f.layerTimestamped(att), f.keylessAtt(f.statement()).payload), verification{}, ""},
 		{"attestation without log entry", KindLegacyAttestation, att.with(AnnotationBundle, ""), verification{tlog: true}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -692,7 +706,18 @@ func TestFromBundleRejects(t *testing.T) {
 	cert := pb.GetVerificationMaterial().GetCertificate()
 	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: []*protocommon.X509Certificate{cert}}}
 	chain, _ := protojson.Marshal(&pb)
+	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: []byte("garbage")}}
+	badCert, _ := protojson.Marshal(&pb)
 	pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: cert}
+	dsseEnv := pb.GetDsseEnvelope()
+	sigs := dsseEnv.Signatures
+	dsseEnv.Signatures = nil
+	noSignatures, _ := protojson.Marshal(&pb)
+	for range maxEnvelopeSignatures + 1 {
+		dsseEnv.Signatures = append(dsseEnv.Signatures, sigs...)
+	}
+	manySignatures, _ := protojson.Marshal(&pb)
+	dsseEnv.Signatures = sigs
 	pb.VerificationMaterial.TlogEntries[0].InclusionProof = nil
 	noProof, _ := protojson.Marshal(&pb)
 
@@ -710,6 +735,9 @@ func TestFromBundleRejects(t *testing.T) {
 		{"v0.3 with a chain", v03, chain, "certificate chain"},
 		{"v0.3 without inclusion proof", v03, noProof, "inclusion proof missing"},
 		{"too long", v03, make([]byte, MaxPayloadBytes+1), "exceeds the limit"},
+		{"certificate not DER", v03, badCert, "verification material"},
+		{"envelope without signatures", v03, noSignatures, "0 signatures"},
+		{"envelope of too many signatures", v03, manySignatures, "9 signatures"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := FromBundle(tc.mediaType, tc.data, "referrer sha256:ab12")

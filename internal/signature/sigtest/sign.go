@@ -366,7 +366,9 @@ func (s Signer) attest(img Image, predicateType string, predicate any, o Options
 		modified = bytes.Replace(payload, []byte(`"predicate":`), []byte(`"predicate":{"tampered":true},"x":`), 1)
 	}
 	if o.Legacy {
-		ann := map[string]string{"predicateType": predicateType}
+		// cosign writes the signature annotation empty on an attestation layer (the
+		// signature is in the envelope) and its reader requires the annotation.
+		ann := map[string]string{"predicateType": predicateType, AnnotationSignature: ""}
 		if err := s.legacyMaterial(ann, m, "dsse", envJSON, sig, o); err != nil {
 			return Artifact{}, err
 		}
