@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +93,16 @@ func TestTables(t *testing.T) {
 	}
 	if c := cacheSection(protocol.Cache{Note: "Not measured: x."}, m(0, 1)); !strings.HasSuffix(c, "Not measured: x.\n") {
 		t.Errorf("cache note:\n%s", c)
+	}
+}
+
+// TestCosignVersion: the version the section names is the one hack/cosign.sh builds.
+func TestCosignVersion(t *testing.T) {
+	data, err := os.ReadFile("../../hack/cosign.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `version="${PALISADE_COSIGN_VERSION:-` + cosignVersion + `}"`; !strings.Contains(string(data), want) {
+		t.Errorf("hack/cosign.sh does not build cosign %s (no %s)", cosignVersion, want)
 	}
 }
