@@ -51,7 +51,7 @@ func main() {
 	flag.StringVar(&o.cosign, "cosign", "", "cosign binary (default: the one hack/cosign.sh builds or finds)")
 	flag.StringVar(&o.tools, "tools", "palisade,cosign", "tools to run (comma-separated)")
 	flag.StringVar(&o.ns, "n", "50,200,800", "numbers of images verified in one invocation (comma-separated)")
-	flag.IntVar(&o.sigs, "sigs", 4, "signatures per image of the second measurement (<= 1: none)")
+	flag.StringVar(&o.sigs, "sigs", "3,10", "signatures per image of the second measurement (comma-separated; \"\": none)")
 	flag.IntVar(&o.sigsN, "sigs-n", 200, "images of the second measurement")
 	flag.IntVar(&o.unsigned, "unsigned", 10, "unsigned images (both tools must reject them)")
 	flag.IntVar(&o.runs, "runs", 3, "runs per timing (the best wall time is kept; a run over a minute is not repeated)")
@@ -65,8 +65,8 @@ func main() {
 }
 
 type options struct {
-	palisade, cosign, tools, ns, doc, work string
-	sigs, sigsN, unsigned, runs            int
+	palisade, cosign, tools, ns, sigs, doc, work string
+	sigsN, unsigned, runs                        int
 }
 
 func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, "sigbench: "+format+"\n", a...) }
@@ -76,9 +76,14 @@ const cosignVersion = "v3.1.3"
 
 func run(o options) error {
 	loadStart := loadAverage()
-	ns, err := parseCounts(o.ns)
+	ns, err := parseCounts("-n", o.ns)
 	if err != nil {
 		return err
+	}
+	if o.sigs != "" {
+		if _, err := parseCounts("-sigs", o.sigs); err != nil {
+			return err
+		}
 	}
 	work := o.work
 	if work == "" {
@@ -213,13 +218,13 @@ func want(s protocol.Set) string {
 	return "non-zero (rejected)"
 }
 
-// parseCounts reads "50,200,800".
-func parseCounts(s string) ([]int, error) {
+// parseCounts reads the flag's "50,200,800".
+func parseCounts(flag, s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("-n: %q is not a positive number", f)
+			return nil, fmt.Errorf("%s: %q is not a positive number", flag, f)
 		}
 		out = append(out, n)
 	}
@@ -230,7 +235,7 @@ func parseCounts(s string) ([]int, error) {
 // startFixture starts the fixture child and reads its report; stop closes its
 // standard input (it exits) and waits for it.
 func startFixture(bin, work string, n int, o options) (*protocol.Fixture, func(), error) {
-	cmd := exec.Command(bin, "-work", work, "-n", fmt.Sprint(n), "-sigs", fmt.Sprint(o.sigs), "-sigs-n", fmt.Sprint(o.sigsN), "-unsigned", fmt.Sprint(o.unsigned))
+	cmd := exec.Command(bin, "-work", work, "-n", fmt.Sprint(n), "-sigs", o.sigs, "-sigs-n", fmt.Sprint(o.sigsN), "-unsigned", fmt.Sprint(o.unsigned))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

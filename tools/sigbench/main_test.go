@@ -11,12 +11,12 @@ import (
 )
 
 func TestParseCounts(t *testing.T) {
-	got, err := parseCounts("800, 50,200,50")
+	got, err := parseCounts("-n", "800, 50,200,50")
 	if err != nil || len(got) != 3 || got[0] != 50 || got[2] != 800 {
 		t.Errorf("%v %v", got, err)
 	}
 	for _, bad := range []string{"", "0", "x", "5,-1"} {
-		if _, err := parseCounts(bad); err == nil {
+		if _, err := parseCounts("-n", bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
 	}
@@ -79,8 +79,18 @@ func TestTables(t *testing.T) {
 	if strings.Contains(g, "| keyed | 200 | 600 ms") {
 		t.Errorf("growth table has the 4-signature row:\n%s", g)
 	}
+	ten := protocol.Set{Kind: protocol.Keyed, Signatures: 10}
+	rows = append(rows, row{set: ten, n: 200, m: []benchrun.Measurement{m(900*time.Millisecond, 46), m(20*time.Second, 80)}})
 	s := signaturesTable(names, rows)
-	if !strings.Contains(s, "| keyed, 1 | 200 | 300 ms |") || !strings.Contains(s, "| keyed, 4 | 200 | 600 ms |") {
+	for _, want := range []string{
+		"| keyed, 1 | 200 | 300 ms |", "| keyed, 4 | 200 | 600 ms |", "| keyed, 10 | 200 | 900 ms |",
+		"Keyed, 200 images, from 1 to 10 signatures per image: palisade wall 3.00x, CPU 3.00x, peak RSS 1.10x; cosign wall 2.50x, CPU 2.50x, peak RSS 1.14x.",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("signatures table lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Count(s, "| keyed, 1 |") != 1 || strings.Contains(s, "keyless") {
 		t.Errorf("signatures table:\n%s", s)
 	}
 	o := outcomeTable(names, []outcome{{set: one, codes: []int{0, 0}}, {set: protocol.Set{Kind: protocol.Keyed, Refs: []string{"a"}}, codes: []int{1, 10}}})

@@ -123,28 +123,49 @@ func growthTable(names []string, rows []row) string {
 	return b.String()
 }
 
-// signaturesTable: the rows of several signatures per image beside the same number
-// of images with one.
+// signaturesTable: per kind, the rows of several signatures per image after the
+// same number of images with one (when measured), then how each tool grows from
+// the fewest signatures to the most.
 func signaturesTable(names []string, rows []row) string {
-	var many []row
-	for _, r := range rows {
-		if r.set.Signatures > 1 {
-			many = append(many, r)
-		}
-	}
-	if len(many) == 0 {
-		return ""
-	}
 	var b strings.Builder
-	b.WriteString("**Signatures per image** (the trusted signature last; beside the same number of images with one signature when measured):\n\n")
-	b.WriteString(header(names, "kind, signatures per image"))
-	for _, m := range many {
-		for _, r := range rows {
-			if r.set.Kind == m.set.Kind && r.set.Signatures == 1 && r.n == m.n {
-				b.WriteString(line(fmt.Sprintf("%s, 1", r.set.Kind), &r))
+	var notes []string
+	started := false
+	for _, kind := range []string{protocol.Keyed, protocol.Keyless} {
+		var kindRows []*row
+		for i := range rows {
+			if r := &rows[i]; r.set.Kind == kind && r.set.Signatures > 1 {
+				kindRows = append(kindRows, r)
 			}
 		}
-		b.WriteString(line(fmt.Sprintf("%s, %d", m.set.Kind, m.set.Signatures), &m))
+		if len(kindRows) == 0 {
+			continue
+		}
+		for i := range rows {
+			if r := &rows[i]; r.set.Kind == kind && r.set.Signatures == 1 && r.n == kindRows[0].n {
+				kindRows = append([]*row{r}, kindRows...)
+				break
+			}
+		}
+		if !started {
+			b.WriteString("**Signatures per image** (the trusted signature last, after signatures by an untrusted key or another identity; beside the same number of images with one signature):\n\n")
+			b.WriteString(header(names, "kind, signatures per image"))
+			started = true
+		}
+		for _, r := range kindRows {
+			b.WriteString(line(fmt.Sprintf("%s, %d", kind, r.set.Signatures), r))
+		}
+		first, last := kindRows[0], kindRows[len(kindRows)-1]
+		if first != last {
+			var parts []string
+			for i, n := range names {
+				a, z := first.m[i], last.m[i]
+				parts = append(parts, fmt.Sprintf("%s wall %s, CPU %s, peak RSS %s", n, ratio(z.Wall.Seconds(), a.Wall.Seconds()), ratio(z.CPU.Seconds(), a.CPU.Seconds()), ratio(float64(z.RSSKB), float64(a.RSSKB))))
+			}
+			notes = append(notes, fmt.Sprintf("%s%s, %d images, from %d to %d signatures per image: %s.", strings.ToUpper(kind[:1]), kind[1:], first.n, first.set.Signatures, last.set.Signatures, strings.Join(parts, "; ")))
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
 	}
 	return b.String()
 }
