@@ -31,6 +31,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,10 +149,19 @@ func run(o options) error {
 	for _, s := range f.Sets {
 		o := outcome{set: s}
 		for _, t := range tools {
+			before, err := requests(f)
+			if err != nil {
+				return err
+			}
 			code, msg, err := check(t.cmd(f, s, s.Refs), t.env())
 			if err != nil {
 				return fmt.Errorf("%s on %s: %w", t.name(), s.Name(), err)
 			}
+			after, err := requests(f)
+			if err != nil {
+				return err
+			}
+			o.requests = append(o.requests, after-before)
 			progress("%s on %s (%d images): exit %d", t.name(), s.Name(), len(s.Refs), code)
 			if (code == 0) != (s.Signatures > 0) {
 				return fmt.Errorf("%s on %s (%d images): exit code %d, want %s: %s", t.name(), s.Name(), len(s.Refs), code, want(s), msg)
@@ -357,10 +368,29 @@ func (c cosignTool) cmd(f *protocol.Fixture, s protocol.Set, refs []string) []st
 // written; with a key or --trusted-root it fetches nothing).
 func (c cosignTool) env() []string { return []string{"TUF_ROOT=" + c.tufRoot} }
 
-// outcome is every tool's exit code on one whole set.
+// outcome is every tool's exit code on one whole set, and the registry requests
+// it made.
 type outcome struct {
-	set   protocol.Set
-	codes []int
+	set             protocol.Set
+	codes, requests []int
+}
+
+// requests is how many requests the fixture's registry has served.
+func requests(f *protocol.Fixture) (int, error) {
+	resp, err := http.Get("http://" + f.Registry + protocol.RequestsPath)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(data))
+	if err != nil {
+		return 0, fmt.Errorf("registry request count %q: %w", data, err)
+	}
+	return n, nil
 }
 
 // row is every tool's measurement on the first n images of a set.

@@ -93,8 +93,8 @@ func TestTables(t *testing.T) {
 	if strings.Count(s, "| keyed, 1 |") != 1 || strings.Contains(s, "keyless") {
 		t.Errorf("signatures table:\n%s", s)
 	}
-	o := outcomeTable(names, []outcome{{set: one, codes: []int{0, 0}}, {set: protocol.Set{Kind: protocol.Keyed, Refs: []string{"a"}}, codes: []int{1, 10}}})
-	if !strings.Contains(o, "| keyed, unsigned | 1 | rejected (exit 1) | rejected (exit 10) |") || !strings.Contains(o, "| keyed, 1 signature per image | 0 | verified (exit 0) | verified (exit 0) |") {
+	o := outcomeTable(names, []outcome{{set: one, codes: []int{0, 0}}, {set: protocol.Set{Kind: protocol.Keyed, Refs: []string{"a", "b"}}, codes: []int{1, 10}, requests: []int{5, 8}}})
+	if !strings.Contains(o, "| keyed, unsigned | 2 | rejected (exit 1), 2.5 requests | rejected (exit 10), 4.0 requests |") || !strings.Contains(o, "| keyed, 1 signature per image | 0 | verified (exit 0) | verified (exit 0) |") {
 		t.Errorf("outcomes:\n%s", o)
 	}
 	c := cacheSection(protocol.Cache{Images: 1600, Cold: 3200 * time.Millisecond, Hits: 2_000_000, HitTime: 2 * time.Second, AllocsPerHit: 2, BytesPerHit: 64}, m(0, 50))

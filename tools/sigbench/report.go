@@ -72,7 +72,7 @@ func shortCommand(argv []string, f *protocol.Fixture) string {
 // outcomeTable: every tool's exit code on each whole set.
 func outcomeTable(names []string, outcomes []outcome) string {
 	var b strings.Builder
-	b.WriteString("**Outcomes** (each whole set in one invocation; a row is timed only when every tool verifies every signed image, exit code 0, and rejects the unsigned ones, a non-zero exit code):\n\n| set | images |")
+	b.WriteString("**Outcomes** (each whole set in one invocation; a row is timed only when every tool verifies every signed image, exit code 0, and rejects the unsigned ones, a non-zero exit code; requests: the HTTP requests the registry served during the invocation, per image):\n\n| set | images |")
 	sep := "|---|---:|"
 	for _, n := range names {
 		fmt.Fprintf(&b, " %s |", n)
@@ -81,11 +81,16 @@ func outcomeTable(names []string, outcomes []outcome) string {
 	b.WriteString("\n" + sep + "\n")
 	for _, o := range outcomes {
 		fmt.Fprintf(&b, "| %s | %d |", o.set.Name(), len(o.set.Refs))
-		for _, c := range o.codes {
+		for i, c := range o.codes {
 			if c == 0 {
-				b.WriteString(" verified (exit 0) |")
+				b.WriteString(" verified (exit 0)")
 			} else {
-				fmt.Fprintf(&b, " rejected (exit %d) |", c)
+				fmt.Fprintf(&b, " rejected (exit %d)", c)
+			}
+			if i < len(o.requests) && len(o.set.Refs) > 0 {
+				fmt.Fprintf(&b, ", %.1f requests |", float64(o.requests[i])/float64(len(o.set.Refs)))
+			} else {
+				b.WriteString(" |")
 			}
 		}
 		b.WriteString("\n")

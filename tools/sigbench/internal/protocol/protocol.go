@@ -28,6 +28,10 @@ const (
 	Keyless = "keyless"
 )
 
+// RequestsPath is the fixture registry's path answering how many requests it has
+// served.
+const RequestsPath = "/sigbench/requests"
+
 // Fixture is what the fixture child made: a registry on loopback holding signed
 // images, and the files the verifiers read, all in the work directory.
 type Fixture struct {
