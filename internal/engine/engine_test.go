@@ -519,3 +519,21 @@ func TestSettledObject(t *testing.T) {
 		t.Errorf("findings %q, want %q", got, want)
 	}
 }
+
+// TestInventoryRuleWithBothShapes: an Inventory rule with Workload and Object runs
+// both once the input is loaded.
+func TestInventoryRuleWithBothShapes(t *testing.T) {
+	var objects atomic.Int32
+	r := testRule("TEST-IB", []string{"ConfigMap"}, func(p *rules.Pass, o *inventory.Object) {
+		if p.Inventory != nil {
+			objects.Add(1)
+		}
+	}, func(*rules.Pass, *workload.Workload) {})
+	r.Needs = []inventory.AnyIndex{servicesByNamespace}
+	rs := []*rules.Rule{r}
+	lr := load.Load([]string{"-"}, load.Options{Stdin: strings.NewReader(manifests), Decode: engine.Decoder(rs, workload.NewFinder(nil))})
+	engine.Run(lr.Inventory, engine.Options{Rules: rs, Finder: workload.NewFinder(nil), Workers: 1})
+	if n := objects.Load(); n != 3 {
+		t.Errorf("Object ran on %d ConfigMaps after the load, want 3", n)
+	}
+}
