@@ -826,6 +826,8 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "names a kubeconfig context", nil
 	case f.Lookup("cluster") != nil && f.Changed("cluster"):
 		return modeParse, "reads a live cluster (--cluster)", nil
+	case path == "palisade image verify" && !f.Changed("layout"):
+		return modeParse, "reads images' signatures from their registries", nil
 	case path == "palisade image" && (len(f.Args()) > 0 || !localInputs(f, "rootfs", "sbom")):
 		// A reference or a build output the reader does not have; --rootfs and
 		// --sbom of the repository's examples run.

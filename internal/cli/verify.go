@@ -78,7 +78,7 @@ exit codes are those of scan: 0 every image authorized; 1 findings at or above
 --fail-on (both rules are high); 2 usage or configuration error (a key, trusted root or
 condition that does not load names its file and line).`,
 		Example: `  palisade image verify registry.example.com/payments/api:1.4.2
-  palisade image verify ghcr.io/example/app@sha256:<digest> -o json
+  palisade image verify ghcr.io/example/app@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 -o json
   palisade image verify --layout ./airgap registry.example.com/payments/api:1.4.2
   palisade image verify --tuf ghcr.io/example/app:v1.2.0`,
 		Args: cobra.MinimumNArgs(1),
