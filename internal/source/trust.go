@@ -37,11 +37,12 @@ func (t *Trust) Verify(ctx context.Context, refs []string) map[string]*signature
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, n)
 	)
+	seen := make(map[string]bool, len(refs))
 	for _, ref := range refs {
-		if _, dup := out[ref]; dup {
+		if seen[ref] {
 			continue
 		}
-		out[ref] = nil
+		seen[ref] = true
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
