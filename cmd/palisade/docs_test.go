@@ -828,6 +828,9 @@ func mode(args []string) (runMode, string, error) {
 		return modeParse, "reads a live cluster (--cluster)", nil
 	case path == "palisade image verify" && !f.Changed("layout"):
 		return modeParse, "reads images' signatures from their registries", nil
+	case path == "palisade image verify" && !existing([]string{f.Lookup("layout").Value.String()}):
+		// The repository's example layout (examples/signed) runs.
+		return modeParse, "reads an OCI layout the reader does not have", nil
 	case path == "palisade image" && (len(f.Args()) > 0 || !localInputs(f, "rootfs", "sbom")):
 		// A reference or a build output the reader does not have; --rootfs and
 		// --sbom of the repository's examples run.
