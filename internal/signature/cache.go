@@ -31,17 +31,7 @@ type judge interface {
 // requirement matches is judged by the default alone.
 func (v *Verifier) Judges(ref string) bool {
 	name, ok := normaliseName(ref)
-	if !ok {
-		return true
-	}
-	for _, r := range v.reqs {
-		for _, p := range r.patterns {
-			if p.match(name) {
-				return true
-			}
-		}
-	}
-	return false
+	return !ok || len(v.matching(name)) > 0
 }
 
 // CacheOptions bound a Cache. Unset (zero) fields take their defaults.

@@ -41,19 +41,7 @@ func (v *Verifier) Verify(ctx context.Context, store Store, ref, digest string) 
 	}
 	res.Name = name
 
-	type match struct {
-		req     *requirement
-		pattern string
-	}
-	var matched []match
-	for _, r := range v.reqs {
-		for _, p := range r.patterns {
-			if p.match(name) {
-				matched = append(matched, match{r, p.text})
-				break
-			}
-		}
-	}
+	matched := v.matching(name)
 	if len(matched) == 0 {
 		res.Defaulted = true
 		res.Allowed = v.policy.Default != DefaultDeny
@@ -580,4 +568,25 @@ func bind(in *inspected, digest string) *Failure {
 		}
 	}
 	return nil
+}
+
+// match is a requirement that matched an image, and the pattern that matched.
+type match struct {
+	req     *requirement
+	pattern string
+}
+
+// matching returns the requirements whose patterns match a normalised repository
+// name, in policy order.
+func (v *Verifier) matching(name string) []match {
+	var matched []match
+	for _, r := range v.reqs {
+		for _, p := range r.patterns {
+			if p.match(name) {
+				matched = append(matched, match{r, p.text})
+				break
+			}
+		}
+	}
+	return matched
 }
