@@ -53,7 +53,8 @@ var layers = []struct {
 	{"workload", []string{"finding", "inventory"}},
 	// The rule contract, its configuration and what judges it.
 	{"rules", []string{"finding", "inventory", "workload"}},
-	{"config", []string{"finding", "rules", "signature", "workload", "yamlpos"}},
+	{"celrule", []string{"finding", "inventory", "rules", "workload"}},
+	{"config", []string{"celrule", "finding", "inventory", "rules", "signature", "workload", "yamlpos"}},
 	{"compliance", []string{"finding", "pss", "rules"}},
 	{"suppress", []string{"config", "finding", "inventory", "vex"}},
 	{"engine", []string{"finding", "inventory", "pss", "rules", "workload"}},
@@ -64,7 +65,7 @@ var layers = []struct {
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vuln", "workload"}},
+	{"checks/...", []string{"checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
@@ -81,15 +82,16 @@ var layers = []struct {
 	{"vex", []string{"finding", "software"}},
 	// Image signatures and attestations against a trust policy (sigstore-go).
 	{"signature", nil},
+	{"vap", nil},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.
 	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "signature", "software/...", "vuln", "vulndb", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
-	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "signature", "source", "suppress", "vex", "workload"}},
-	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rules", "safetext", "signature", "suppress", "workload"}},
-	{"webhook", []string{"admission", "config", "finding", "rules", "safetext", "signature"}},
+	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "signature", "source", "suppress", "vap", "vex", "workload"}},
+	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rbac/...", "rules", "safetext", "signature", "suppress", "vap", "workload"}},
+	{"webhook", []string{"admission", "config", "finding", "rules", "safetext", "signature", "vap"}},
 	{"cli", []string{"*"}},
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/palisade-k8s/palisade/internal/celrule"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/signature"
@@ -53,6 +54,24 @@ type Config struct {
 	// (images.verify, images.trustedRoot, images.default) of PAL-115 and PAL-116, in
 	// scan --images, cluster --images, image verify and the webhook.
 	Images Images `yaml:"images"`
+	// CustomRules are the configuration's own rules, written in CEL
+	// (internal/celrule), compiled when the file is parsed; Catalog includes them.
+	CustomRules []celrule.Spec `yaml:"customRules"`
+	// Policies are files or directories of ValidatingAdmissionPolicies, their
+	// bindings and parameter resources (relative to the configuration file), applied
+	// by scan, cluster and the webhook like --policy.
+	Policies []string `yaml:"policies"`
+
+	// catalog is the registry plus the compiled CustomRules (nil: the registry).
+	catalog *rules.Catalog
+}
+
+// Catalog is the rules this configuration knows: the registry and its custom rules.
+func (c *Config) Catalog() *rules.Catalog {
+	if c == nil || c.catalog == nil {
+		return rules.Builtin()
+	}
+	return c.catalog
 }
 
 // Images is the images section of the configuration.

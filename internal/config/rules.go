@@ -55,7 +55,7 @@ func registered(id string) bool {
 // registry is never changed). A pattern that matches no rule is an error, so a typo
 // never silently turns a rule off or the whole scan into nothing.
 func EnabledRules(cfg *Config, include, exclude []string) ([]*rules.Rule, error) {
-	all := rules.All()
+	all := cfg.Catalog().All()
 	for _, p := range append(append([]string{}, include...), exclude...) {
 		if !matchesAny(all, p) {
 			return nil, Error{fmt.Errorf("no rule matches %q (see `palisade rules`)", p)}

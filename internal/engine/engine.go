@@ -285,6 +285,11 @@ type Evaluation struct {
 // Compile prepares the plan of a set of rules. It panics if a rule needs an index
 // nobody registered: that is a programming error caught by the first test run.
 func Compile(opts Options) *Plan {
+	// A PerRun rule's registered entry only documents it: a run without its
+	// instance (no policies to build one from) checks nothing with it.
+	opts.Rules = slices.DeleteFunc(slices.Clone(opts.Rules), func(r *rules.Rule) bool {
+		return r.PerRun && r.Workload == nil && r.Object == nil
+	})
 	pl := &Plan{
 		opts: opts, byCheck: map[string][]*rules.Rule{}, visitObj: map[string][]*rules.Rule{},
 		finishObj: map[string][]*rules.Rule{}, params: map[string]map[string]any{},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -350,6 +351,33 @@ type Finding struct {
 	// Exposure is what the cluster exposes of the image the finding is in, when
 	// workloads run it (scan --images, cluster --images).
 	Exposure *Exposure `json:"exposure,omitempty"`
+	// Policy is the evidence of a finding from a ValidatingAdmissionPolicy
+	// (PAL-800 to PAL-803): the policy, binding and validation that judged the object.
+	Policy *PolicyEvidence `json:"policy,omitempty"`
+}
+
+// PolicyEvidence names what in a ValidatingAdmissionPolicy judged an object, as the
+// API server's admission would have.
+type PolicyEvidence struct {
+	// Policy and Binding are the ValidatingAdmissionPolicy and its binding (Binding is
+	// empty for an error of the policy itself).
+	Policy  string `json:"policy"`
+	Binding string `json:"binding,omitempty"`
+	// Validation is the index of the failed validation in spec.validations; -1 when
+	// the finding is not about one validation (a configuration error, a match
+	// condition or audit annotation that failed to evaluate).
+	Validation int `json:"validation"`
+	// Param names the parameter resource the validation ran with ("namespace/name"),
+	// empty without paramKind.
+	Param string `json:"param,omitempty"`
+	// Actions are the binding's validationActions (Deny, Warn, Audit).
+	Actions []string `json:"actions,omitempty"`
+	// Reason is the validation's reason (Forbidden, Invalid, ...), as the API server
+	// would return it.
+	Reason string `json:"reason,omitempty"`
+	// Denied is what the API server would do with the request: true when it would
+	// refuse it (a Deny action, or a configuration error under failurePolicy Fail).
+	Denied bool `json:"denied"`
 }
 
 // ComputeFingerprint derives a fingerprint that survives edits elsewhere in the file:
@@ -365,6 +393,13 @@ func (f *Finding) ComputeFingerprint() {
 		// vulnerability (not the installed version: an upgrade that does not fix it
 		// keeps the finding) tell them apart.
 		for _, s := range []string{v.Package.Ecosystem, v.Package.Name, v.ID} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+	}
+	if p := f.Policy; p != nil {
+		// One object fails several validations of several bindings.
+		for _, s := range []string{p.Policy, p.Binding, strconv.Itoa(p.Validation), p.Param} {
 			h.Write([]byte(s))
 			h.Write([]byte{0})
 		}

@@ -387,6 +387,13 @@ type Rule struct {
 	// control-plane components among all pods): it calls Pass.InScope for each object
 	// it applies to, and compliance views count only those as evaluated.
 	Scoped bool
+	// PerRun marks a registered entry that documents a rule whose checking instance
+	// is built for each run from input the registry cannot know at init time (the
+	// ValidatingAdmissionPolicy rules of internal/checks/admissionpolicy, built from
+	// the policies of the run). The registered entry carries the metadata (docs,
+	// explain, compliance, selection); it has no Workload or Object and the engine
+	// refuses to run it: the front end replaces it with the run's instance (same ID).
+	PerRun bool
 
 	tags []string
 }
@@ -767,29 +774,40 @@ var registry = map[string]*Rule{}
 // Register adds a rule. It panics on a duplicate or malformed rule: registration runs
 // at init time and a bad rule is a programming error.
 func Register(r *Rule) {
+	if err := Validate(r); err != nil {
+		panic("rules: " + err.Error())
+	}
+	if registry[r.ID] != nil {
+		panic("rules: duplicate rule " + r.ID)
+	}
+	r.tags = r.Frameworks.Tags()
+	registry[r.ID] = r
+}
+
+// Validate checks a rule's shape and metadata as Register does, without registering
+// it: rules built at run time (custom CEL rules of the configuration, the run's
+// instances of PerRun rules) are checked with it before the engine sees them.
+func Validate(r *Rule) error {
 	switch {
 	case r.ID == "" || r.Title == "" || r.Rationale == "" || r.Remediation == "" || r.Category == "":
-		panic("rules: incomplete metadata for " + r.ID)
-	case r.Workload == nil && r.Object == nil:
-		panic("rules: " + r.ID + " must set Workload or Object")
+		return fmt.Errorf("incomplete metadata for %s", r.ID)
+	case r.Workload == nil && r.Object == nil && !r.PerRun:
+		return fmt.Errorf("%s must set Workload or Object", r.ID)
 	case r.AnyKind() && len(r.Needs) > 0:
-		panic("rules: " + r.ID + " runs on any kind and cannot have Needs")
+		return fmt.Errorf("%s runs on any kind and cannot have Needs", r.ID)
 	case r.Deferred && (r.Workload == nil || len(r.Needs) == 0):
-		panic("rules: " + r.ID + " is Deferred: it must be a workload rule with Needs")
-	case registry[r.ID] != nil:
-		panic("rules: duplicate rule " + r.ID)
+		return fmt.Errorf("%s is Deferred: it must be a workload rule with Needs", r.ID)
 	case r.Frameworks.Layer == "":
-		panic("rules: " + r.ID + " has no 4C layer")
+		return fmt.Errorf("%s has no 4C layer", r.ID)
 	}
 	// A parameter's default is a value of its own declaration, checked like a
 	// configured one: a rule never reads a value its configuration would refuse.
 	for _, prm := range r.Params {
 		if _, err := prm.CheckValue(prm.Default); err != nil {
-			panic("rules: " + r.ID + " parameter " + prm.Name + " default: " + err.Error())
+			return fmt.Errorf("%s parameter %s default: %v", r.ID, prm.Name, err)
 		}
 	}
-	r.tags = r.Frameworks.Tags()
-	registry[r.ID] = r
+	return nil
 }
 
 // AnyKind reports whether the rule's object check runs on every object.

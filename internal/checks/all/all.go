@@ -12,6 +12,7 @@
 //	credentials   PAL-5xx  hardcoded secrets and Secret usage
 //	namespaces    PAL-6xx  namespaces and their Pod Security admission labels
 //	controlplane  PAL-7xx  control plane static pods and their configuration files
+//	admissionpolicy PAL-8xx what the cluster's ValidatingAdmissionPolicies would do (PerRun)
 //
 // internal/checks itself holds no Go code, so an import of it cannot compile and
 // silently register nothing. Within a family, each file holds one rule or a few
@@ -28,6 +29,7 @@
 package all
 
 import (
+	_ "github.com/palisade-k8s/palisade/internal/checks/admissionpolicy" // PAL-8xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/controlplane" // PAL-7xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/credentials"  // PAL-5xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/identity"     // PAL-3xx

@@ -1,0 +1,199 @@
+// Package vap evaluates admissionregistration.k8s.io/v1 ValidatingAdmissionPolicies
+// and their bindings offline, with the API server's own code: the admission CEL
+// compiler, matcher, parameter collection and validator of k8s.io/apiserver
+// (pkg/admission/plugin/policy/...). What the API server reads from its stores (the
+// namespace of the request, the parameter resources, the authorizer) comes from the
+// caller: the scanned objects, the live cluster, or the admission review.
+//
+// vap is a leaf: it knows unstructured objects and k8s.io types, not Palisade's
+// inventory. internal/checks/admissionpolicy turns its decisions into findings;
+// internal/admission applies it in the webhook.
+package vap
+
+import (
+	"context"
+	"errors"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+)
+
+// Source says where an object of a Bundle was read, for errors ("file:line").
+type Source struct {
+	File string
+	Line int
+}
+
+// Bundle is what a Set is compiled from: the policies, their bindings and the
+// resources their bindings' paramRefs may select, each with where it was read.
+type Bundle struct {
+	Policies []*admissionregistrationv1.ValidatingAdmissionPolicy
+	Bindings []*admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	// Params are candidate parameter resources (any kind; selected by the policy's
+	// paramKind and the binding's paramRef).
+	Params []*unstructured.Unstructured
+	// Sources maps each object above (by pointer) to where it was read.
+	Sources map[any]Source
+}
+
+// Add decodes objects (as read: apiVersion, kind and body) into the bundle: VAPs and
+// bindings of admissionregistration.k8s.io/v1 (v1beta1/v1alpha1 are an error naming
+// the version), every other object a candidate parameter. An object that does not
+// decode strictly is an error naming src.
+func (b *Bundle) Add(obj map[string]any, src Source) error {
+	return errors.New("vap: not implemented")
+}
+
+// Options tune compilation.
+type Options struct {
+	// Resources maps kinds to resources (and back) for matching; nil is the
+	// built-in table of the Kubernetes release Palisade is built with
+	// (BuiltinResources) with no custom resources.
+	Resources *Resources
+}
+
+// Set is a compiled bundle: what one run (or one webhook configuration
+// generation) evaluates every request with. It is safe for concurrent use.
+type Set struct{}
+
+// Compile compiles every policy once. A policy that does not compile is kept: as in
+// the API server, its error is a configuration error reported at admission under the
+// policy's failurePolicy (and listed by Problems). Errors here are only for
+// malformed input the API server would never have stored (a failed validation of
+// the object itself, as its create would have been refused), each naming its source.
+func Compile(b Bundle, opts Options) (*Set, []error) {
+	return &Set{}, []error{errors.New("vap: not implemented")}
+}
+
+// Problems lists the compile and configuration errors of the set's policies and
+// bindings (a binding naming a missing policy, a paramKind no resource of the
+// bundle has), each naming its source: what `palisade scan --policy` prints as input
+// errors besides evaluating.
+func (s *Set) Problems() []error { return nil }
+
+// Empty reports whether the set has no policy with a binding (nothing to evaluate).
+func (s *Set) Empty() bool { return true }
+
+// Policies returns the number of policies and bindings.
+func (s *Set) Policies() (policies, bindings int) { return 0, 0 }
+
+// Matches reports whether some policy's matchConstraints resource rules (with the
+// binding's matchResources) could match objects of this kind, judged on the kind
+// alone: the scan keeps decoded only such objects.
+func (s *Set) Matches(gvk schema.GroupVersionKind) bool { return false }
+
+// ParamKinds are the kinds the policies take parameters of.
+func (s *Set) ParamKinds() []schema.GroupVersionKind { return nil }
+
+// Request is one admission request as the API server would have it after decoding,
+// defaulting and mutation: an offline scan makes a CREATE of each object
+// (RequestFor); the webhook makes one from its AdmissionReview.
+type Request struct {
+	Operation   admission.Operation
+	Kind        schema.GroupVersionKind
+	Resource    schema.GroupVersionResource
+	SubResource string
+	Name        string
+	Namespace   string
+	Object      *unstructured.Unstructured
+	OldObject   *unstructured.Unstructured
+	// Options is the operation's options object (CreateOptions, UpdateOptions,
+	// DeleteOptions), nil for none.
+	Options *unstructured.Unstructured
+	DryRun  bool
+	User    user.Info
+}
+
+// RequestFor is the CREATE request of an object read from a manifest: the kind's
+// resource from the set's Resources, and the object prepared as the API server would
+// pass it to validating admission (Prepare).
+func (s *Set) RequestFor(obj map[string]any, namespace string, u user.Info) (Request, error) {
+	return Request{}, errors.New("vap: not implemented")
+}
+
+// Env answers what the API server reads from its stores during admission.
+type Env struct {
+	// Namespace returns the request's Namespace object (namespaceSelector,
+	// namespaceObject). A namespace it does not know: (nil, NotFound error), as the
+	// API server's lister.
+	Namespace func(name string) (*corev1.Namespace, error)
+	// Authorizer answers the CEL authorizer library (nil: every check is an error
+	// saying no authorizer is configured, never an allow).
+	Authorizer authorizer.Authorizer
+}
+
+// Action is what a failed validation does under its binding.
+type Action string
+
+// Validation actions.
+const (
+	Deny  Action = "Deny"
+	Warn  Action = "Warn"
+	Audit Action = "Audit"
+)
+
+// FailureKind says what failed.
+type FailureKind uint8
+
+// Failure kinds.
+const (
+	// Validation: a validation evaluated to false (or failed to evaluate and the
+	// failurePolicy is Fail).
+	Validation FailureKind = iota
+	// Configuration: the policy or binding could not be applied (compile error,
+	// missing param, binding to a missing policy), under failurePolicy Fail.
+	Configuration
+	// AuditAnnotation: an audit annotation's expression failed under Fail.
+	AuditAnnotation
+)
+
+// Failure is one failed check of one policy, binding and parameter.
+type Failure struct {
+	Policy, Binding string
+	// Index is the validation's index in spec.validations (-1 for other kinds).
+	Index int
+	// Param is "namespace/name" of the parameter resource, "" without paramKind.
+	Param   string
+	Kind    FailureKind
+	Actions []admissionregistrationv1.ValidationAction
+	// Message is the validation's message as the API server words it (message,
+	// messageExpression, or the default "failed expression: ...").
+	Message string
+	Reason  metav1.StatusReason
+}
+
+// Decision is the outcome of one request, as the API server would decide it.
+type Decision struct {
+	// Allowed is false when the API server would refuse the request.
+	Allowed bool
+	// Message, Reason and Code are the API server's refusal (the first denying
+	// failure, worded "ValidatingAdmissionPolicy 'p' with binding 'b' denied
+	// request: ..."), empty when allowed.
+	Message string
+	Reason  metav1.StatusReason
+	Code    int32
+	// Warnings are the warnings the API server would return (Warn action), in order.
+	Warnings []string
+	// AuditAnnotations are the audit annotations the API server would record
+	// ("policyname/key": value), including validation_failure for Audit.
+	AuditAnnotations map[string]string
+	// Failures lists every failed check (not only the first), in policy, binding,
+	// param and validation order: each becomes a finding.
+	Failures []Failure
+	// Matched is the number of (policy, binding) pairs that matched the request.
+	Matched int
+}
+
+// Evaluate decides a request as the API server's ValidatingAdmissionPolicy plugin
+// would: matching, matchConditions, params, variables, validations, audit
+// annotations, failure policy and validation actions, with the API server's cost
+// budget. ctx bounds it.
+func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, error) {
+	return Decision{Allowed: true}, errors.New("vap: not implemented")
+}
