@@ -30,12 +30,12 @@ package all
 
 import (
 	_ "github.com/palisade-k8s/palisade/internal/checks/admissionpolicy" // PAL-8xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/controlplane" // PAL-7xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/credentials"  // PAL-5xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/identity"     // PAL-3xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/images"       // PAL-1xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/namespaces"   // PAL-6xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/network"      // PAL-4xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/podsecurity"  // PAL-0xx
-	_ "github.com/palisade-k8s/palisade/internal/checks/resources"    // PAL-2xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/controlplane"    // PAL-7xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/credentials"     // PAL-5xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/identity"        // PAL-3xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/images"          // PAL-1xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/namespaces"      // PAL-6xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/network"         // PAL-4xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/podsecurity"     // PAL-0xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/resources"       // PAL-2xx
 )
