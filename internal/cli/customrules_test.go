@@ -2,11 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/palisade-k8s/palisade/internal/kubetest"
 )
 
 // acmeConfig is the custom rule of issue 18, with a Pod-only match (object.spec.containers
@@ -245,5 +251,45 @@ func TestCustomRulesBadExpression(t *testing.T) {
 		if r.code != ExitUsage || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "Syntax error") {
 			t.Errorf("%v: %d\n%s\nwant %s", args, r.code, r.stderr, want)
 		}
+	}
+}
+
+// TestCustomRulesCluster: palisade cluster runs the custom rules on what it lists,
+// and a kind it does not list is a coverage gap, not a pass.
+func TestCustomRulesCluster(t *testing.T) {
+	c := kubetest.Shared(t)
+	ctx := context.Background()
+	ns := c.Namespace(t, nil)
+	if err := c.EnsureDefaultServiceAccount(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client().CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: map[string]string{"team": "web"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "docker.io/nginx:1.27"}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := writeKubeconfig(t, c.Config())
+	customDir(t, acmeConfig, "")
+	code, out, errb := runCluster(t, "--kubeconfig", kubeconfig, "-n", ns, "--include=ACME-*", "-o", "json")
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%d %v\n%s\n%s", code, err, out, errb)
+	}
+	if code != ExitFindings || len(rep.Findings) != 1 || rep.Findings[0].RuleID != "ACME-001" {
+		t.Errorf("cluster: %d\n%s\n%s", code, out, errb)
+	}
+	// A rule on a kind palisade does not list from a cluster.
+	os.WriteFile(".palisade.yaml", []byte(acmeConfig+`- id: ACME-003
+  title: t
+  severity: low
+  match: {kinds: [PodDisruptionBudget]}
+  expression: "true"
+  rationale: r
+  remediation: m
+`), 0o644)
+	code, out, errb = runCluster(t, "--kubeconfig", kubeconfig, "-n", ns, "--include=ACME-*")
+	if code != 3 || !strings.Contains(out+errb, "PodDisruptionBudget") {
+		t.Errorf("unlisted kind: %d\n%s\n%s", code, out, errb)
 	}
 }
