@@ -33,6 +33,7 @@ const acmeConfig = `customRules:
   match: {workloads: true}
   expression: "has(podMetadata.labels) && 'team' in podMetadata.labels"
   message: pod template without a team label
+  frameworks: {pss: [baseline], layer: [container]}
   rationale: Every workload has an owner to call.
   remediation: Add a team label to the pod template.
 `
@@ -208,7 +209,8 @@ func TestCustomRulesCatalog(t *testing.T) {
 		t.Errorf("rules: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = runHere("explain", "acme-001")
-	for _, want := range []string{"ACME-001", "Images come from the ACME registry", "Only images the ACME registry scanned", "Push the image to registry.acme.io", "5.5.1"} {
+	for _, want := range []string{"ACME-001", "Images come from the ACME registry", "Only images the ACME registry scanned", "Push the image to registry.acme.io", "5.5.1",
+		"/.palisade.yaml:2 (customRules)", "Match: kinds Pod\n", "Expression: object.spec.containers.all(c, c.image.startsWith('registry.acme.io/'))\n", "Message expression: 'image from outside the ACME registry'\n"} {
 		if r.code != ExitOK || !strings.Contains(r.stdout, want) {
 			t.Errorf("explain: %d, missing %q\n%s%s", r.code, want, r.stdout, r.stderr)
 		}
@@ -216,7 +218,8 @@ func TestCustomRulesCatalog(t *testing.T) {
 	// --config names the file from anywhere.
 	cfg, _ := filepath.Abs(".palisade.yaml")
 	t.Chdir(t.TempDir())
-	if r = runHere("explain", "--config", cfg, "ACME-002"); r.code != ExitOK || !strings.Contains(r.stdout, "Pod templates carry a team label") {
+	if r = runHere("explain", "--config", cfg, "ACME-002"); r.code != ExitOK || !strings.Contains(r.stdout, "Pod templates carry a team label") ||
+		!strings.Contains(r.stdout, "- Pod Security Standards baseline\n- 4C layer: container\n") || !strings.Contains(r.stdout, "Match: every pod template") {
 		t.Errorf("explain --config: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r = runHere("explain", "ACME-002"); r.code == ExitOK {
