@@ -496,7 +496,6 @@ func (f fakeAuthorizer) Authorize(_ context.Context, a authorizer.Attributes) (a
 	return authorizer.DecisionNoOpinion, "", nil
 }
 
-
 func TestAuthorizer(t *testing.T) {
 	spec := deploymentRules + `validations:
 - expression: "authorizer.group('').resource('secrets').namespace(object.metadata.namespace).check('list').allowed()"
