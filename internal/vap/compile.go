@@ -3,6 +3,7 @@ package vap
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,6 +31,12 @@ type hook struct {
 	configErr     error
 }
 
+// baseEnvSet is the API server's composition environment template
+// (validating/plugin.go's getCompositionEnvTemplateWithStrictCost), built once.
+var baseEnvSet = sync.OnceValue(func() *environment.EnvSet {
+	return environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
+})
+
 // compilePolicy is validating/plugin.go's compilePolicy (unexported there), wired
 // the same way with the same exported pieces; it also returns the compile errors
 // the API server would report at admission.
@@ -39,7 +46,7 @@ func compilePolicy(policy *admissionregistrationv1.ValidatingAdmissionPolicy) (v
 	expressionOptionalVars := cel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: false}
 	failurePolicy := policy.Spec.FailurePolicy
 	var matcher matchconditions.Matcher
-	compiler, err := cel.NewCompositedCompiler(environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion()))
+	compiler, err := cel.NewCompositedCompiler(baseEnvSet())
 	if err != nil {
 		return validating.NewValidator(nil, nil, nil, nil, failurePolicy, err), []error{err}
 	}
