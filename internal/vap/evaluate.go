@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -201,7 +202,8 @@ type recorder struct {
 	set      *Set
 	hook     *hook
 	binding  *admissionregistrationv1.ValidatingAdmissionPolicyBinding
-	params   []string // names of the params CollectParams returned, in order
+	params   []string                // names of the params CollectParams returned, in order
+	kind     schema.GroupVersionKind // the kind the current policy matched
 	failures []Failure
 	matched  int
 	nsErr    error
@@ -244,7 +246,7 @@ type recordingMatcher struct {
 func (m *recordingMatcher) DefinitionMatches(a admission.Attributes, o admission.ObjectInterfaces, def generic.PolicyAccessor) (bool, schema.GroupVersionResource, schema.GroupVersionKind, error) {
 	ok, gvr, gvk, err := m.PolicyMatcher.DefinitionMatches(a, o, def)
 	h := m.rec.hookFor(def.GetName())
-	m.rec.hook, m.rec.binding = h, nil
+	m.rec.hook, m.rec.binding, m.rec.kind = h, nil, gvk
 	switch {
 	case err != nil:
 		m.rec.configFailure(h, nil, err)
@@ -280,6 +282,13 @@ func (m *recordingMatcher) BindingMatches(a admission.Attributes, o admission.Ob
 	if perr != nil {
 		m.rec.configFailure(h, m.rec.binding, perr)
 		return ok, err
+	}
+	if len(params) > 0 && m.rec.kind != a.GetKind() {
+		// The dispatcher converts the object to the matched kind next.
+		if _, cerr := admission.NewVersionedAttributes(a, m.rec.kind, o); cerr != nil {
+			m.rec.configFailure(h, m.rec.binding, fmt.Errorf("failed to convert object version: %w", cerr))
+			return ok, err
+		}
 	}
 	for _, p := range params {
 		name := ""
@@ -323,7 +332,7 @@ func (v *recordingValidator) Validate(ctx context.Context, matchedResource schem
 		if !perValidation {
 			f.Index = -1
 		}
-		if d.Evaluation == validating.EvalError && !perValidation {
+		if d.Evaluation == validating.EvalError && (!perValidation || strings.HasPrefix(d.Message, "compilation error: ")) {
 			f.Kind = Configuration
 		}
 		if f.Reason == "" {
