@@ -66,7 +66,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/vap"
 )
 
-func TestMain(m *testing.M) { kubetest.Main(m) }
+// The package's TestMain (main_test.go) stops the shared API server.
 
 const (
 	testUser    = "vd-user"
