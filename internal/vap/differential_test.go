@@ -511,6 +511,9 @@ func comparePrepared(t *testing.T, objs []genObject, answers []answer) {
 		}
 		if approx {
 			approximate++
+			if o.obj.GetKind() != "Widget" {
+				rows = append(rows, fmt.Sprintf("%s: approximate, want the kind defaulted", o))
+			}
 		}
 		compared++
 		want := normalizeServer(a.object, got)
@@ -1255,4 +1258,51 @@ func generate(s uint64) []genObject {
 		out = append(out, obj("v1", "ServiceAccount", g.meta("sa", ns(), nil), nil))
 	}
 	return out
+}
+
+// TestUnsupportedIsAnError: what Palisade cannot decide as the API server would is
+// an error or a refusal, never a silent pass.
+func TestUnsupportedIsAnError(t *testing.T) {
+	var b vap.Bundle
+	old := map[string]any{"apiVersion": "admissionregistration.k8s.io/v1beta1", "kind": "ValidatingAdmissionPolicy",
+		"metadata": map[string]any{"name": "old"}, "spec": map[string]any{"validations": []any{map[string]any{"expression": "true"}}}}
+	if err := b.Add(old, vap.Source{File: "old.yaml", Line: 1}); err == nil {
+		t.Error("a v1beta1 policy: no error")
+	}
+	policies := readDocs(t, filepath.Join("testdata", "differential", "policies.yaml"))
+	b = vap.Bundle{}
+	for i, o := range policies {
+		if n := o.GetName(); n == "vd-authz-pod-delete" {
+			if err := b.Add(o.Object, vap.Source{File: "policies.yaml", Line: i + 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	set, errs := vap.Compile(b, vap.Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	u := &user.DefaultInfo{Name: testUser, Groups: []string{user.AllAuthenticated}}
+	// A kind the API server does not serve (no CustomResourceDefinition).
+	if _, err := set.RequestFor(map[string]any{"apiVersion": "vd.example.com/v1", "kind": "Widget",
+		"metadata": map[string]any{"name": "w", "namespace": "vd-dev"}}, "vd-dev", u); err == nil {
+		t.Error("a kind without its definition: no error")
+	}
+	// An authorizer check without an authorizer.
+	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "p", "namespace": "vd-dev",
+		"labels": map[string]any{"vd-authz": "delete"}}, "spec": map[string]any{"containers": []any{map[string]any{"name": "c", "image": "nginx"}}}}
+	req, err := set.RequestFor(pod, "vd-dev", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "vd-dev", Labels: testNamespaces["vd-dev"]}}
+	d, err := set.Evaluate(context.Background(), req, vap.Env{Namespace: func(string) (*corev1.Namespace, error) { return ns, nil }})
+	if err == nil && d.Allowed {
+		t.Errorf("an authorizer check without an authorizer was allowed: %+v", d)
+	}
+	// An object Prepare cannot decode.
+	bad := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "p"}, "spec": "not a spec"}
+	if _, err := set.RequestFor(bad, "vd-dev", u); err == nil {
+		t.Error("an undecodable pod: no error")
+	}
 }
