@@ -14,8 +14,10 @@ package vap_test
 //     admission saw: the create neither mutates nor changes it after) with Prepare's,
 //     field by field, minus what no manifest can know (UID, creation time, the
 //     token volume's random suffix, a Service's allocated IPs and ports);
-//   - with the policies ready, denied or not, the message, reason and code, and the
-//     policy warnings.
+//   - with the policies ready, denied or not, the message, reason and code, the
+//     policy warnings, and the audit annotations (the Audit action's validation
+//     failures and the policies' auditAnnotations), read from the server's audit
+//     log by each response's Audit-Id: the test runs a server of its own for that.
 //
 // The API server walks its policies in the order of a Go map (generic
 // policySource.refreshPolicies), so when several bindings deny one request it
@@ -32,6 +34,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,7 +96,16 @@ func TestDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	c := kubetest.Shared(t)
+	// A server of its own, with an audit log: the audit annotations and the Audit
+	// action are visible only there.
+	dir := t.TempDir()
+	auditPolicy := filepath.Join(dir, "audit-policy.yaml")
+	auditLog := filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(auditPolicy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"+
+		"rules:\n- level: Metadata\n  users: ["+testUser+"]\n- level: None\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := kubetest.Own(t, kubetest.Options{APIServerArgs: []string{"--audit-policy-file=" + auditPolicy, "--audit-log-path=" + auditLog}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -148,6 +160,11 @@ func TestDifferential(t *testing.T) {
 	}
 	waitForSentinels(t, ctx, userCfg, mapper)
 	after := dryRunAll(t, ctx, userCfg, mapper, objects)
+	policyNames := map[string]bool{}
+	for _, o := range policies {
+		policyNames[o.GetName()] = true
+	}
+	audits := readAudit(t, ctx, auditLog, after, policyNames)
 
 	bundle := vap.Bundle{Sources: map[any]vap.Source{}}
 	var nPolicies, nBindings int
@@ -191,6 +208,7 @@ func TestDifferential(t *testing.T) {
 		rows                           []string
 		denied, warned, rejectedByVal  int
 		multiDeny, compared, evalError int
+		audited                        int
 	)
 	for i, o := range objects {
 		got := after[i]
@@ -233,11 +251,16 @@ func TestDifferential(t *testing.T) {
 			rows = append(rows, row(o, "reason", got.summary(), summary(d)))
 		case !sameWarnings(got.warnings, d.Warnings):
 			rows = append(rows, row(o, "warnings", got.summary(), summary(d)))
+		case !sameAnnotations(audits[got.auditID], d.AuditAnnotations):
+			rows = append(rows, row(o, "audit annotations", fmt.Sprint(audits[got.auditID]), fmt.Sprint(d.AuditAnnotations)))
+		}
+		if len(audits[got.auditID]) > 0 {
+			audited++
 		}
 	}
 	t.Logf("%d policies, %d bindings; %d objects generated, %d compared (%d refused by the API server's own validation), "+
-		"%d denied (%d by more than one binding), %d with policy warnings; %d mismatches",
-		nPolicies, nBindings, len(objects), compared, rejectedByVal, denied, multiDeny, warned, len(rows))
+		"%d denied (%d by more than one binding), %d with policy warnings, %d with policy audit annotations; %d mismatches",
+		nPolicies, nBindings, len(objects), compared, rejectedByVal, denied, multiDeny, warned, audited, len(rows))
 	if compared < minObjects {
 		t.Errorf("only %d objects compared, want at least %d", compared, minObjects)
 	}
@@ -301,6 +324,7 @@ type answer struct {
 	other      []string // other warnings (unknown fields)
 	otherError string   // a refusal that is not a policy's (validation)
 	object     *unstructured.Unstructured
+	auditID    string // the request's Audit-Id
 }
 
 func (a answer) summary() string {
@@ -412,12 +436,111 @@ func (warningCollector) HandleWarningHeaderWithContext(ctx context.Context, code
 	}
 }
 
+type auditIDKey struct{}
+
+// auditIDRecorder keeps the Audit-Id of a response in the request's context.
+type auditIDRecorder struct{ rt http.RoundTripper }
+
+func (a auditIDRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.rt.RoundTrip(req)
+	if resp != nil {
+		if p, ok := req.Context().Value(auditIDKey{}).(*string); ok {
+			*p = resp.Header.Get("Audit-Id")
+		}
+	}
+	return resp, err
+}
+
+// readAudit waits until the audit log has the ResponseComplete event of every
+// answer, and returns each request's policy annotations (the validation failures
+// of the Audit action and the policies' audit annotations) by audit ID.
+func readAudit(t *testing.T, ctx context.Context, path string, answers []answer, policies map[string]bool) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	poll(t, ctx, "the audit log", func() error {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for line := range bytes.Lines(data) {
+			var ev struct {
+				AuditID     string            `json:"auditID"`
+				Stage       string            `json:"stage"`
+				Annotations map[string]string `json:"annotations"`
+			}
+			if json.Unmarshal(line, &ev) != nil || ev.Stage != "ResponseComplete" {
+				continue
+			}
+			m := map[string]string{}
+			for k, v := range ev.Annotations {
+				p, _, _ := strings.Cut(k, "/")
+				if k == validationFailureKey || policies[p] {
+					m[k] = v
+				}
+			}
+			out[ev.AuditID] = m
+		}
+		for _, a := range answers {
+			if a.auditID == "" {
+				return errors.New("a response without Audit-Id")
+			}
+			if _, ok := out[a.auditID]; !ok {
+				return fmt.Errorf("no audit event for request %s yet", a.auditID)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+const validationFailureKey = "validation.policy.admission.k8s.io/validation_failure"
+
+// sameAnnotations compares audit annotations; the validation failures (a JSON
+// list, in the API server's random policy order) as a multiset.
+func sameAnnotations(server, palisade map[string]string) bool {
+	if len(server) != len(palisade) {
+		return false
+	}
+	for k, v := range server {
+		w, ok := palisade[k]
+		if !ok {
+			return false
+		}
+		if k == validationFailureKey {
+			if !sameJSONList(v, w) {
+				return false
+			}
+		} else if v != w {
+			return false
+		}
+	}
+	return true
+}
+
+func sameJSONList(a, b string) bool {
+	canon := func(s string) []string {
+		var l []any
+		if json.Unmarshal([]byte(s), &l) != nil {
+			return []string{s}
+		}
+		out := make([]string, len(l))
+		for i, e := range l {
+			d, _ := json.Marshal(e)
+			out[i] = string(d)
+		}
+		sort.Strings(out)
+		return out
+	}
+	return slices.Equal(canon(a), canon(b))
+}
+
 // dryRunAll creates every object with server-side dry run as the test user, with a
 // small pool of workers.
 func dryRunAll(t *testing.T, ctx context.Context, cfg *rest.Config, mapper meta.RESTMapper, objs []genObject) []answer {
 	t.Helper()
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandlerWithContext = warningCollector{}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return auditIDRecorder{rt} })
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -464,9 +587,10 @@ func dryRun(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMapper, 
 		ri = dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
 	}
 	var warnings []string
-	wctx := context.WithValue(ctx, warningsKey{}, &warnings)
+	var auditID string
+	wctx := context.WithValue(context.WithValue(ctx, warningsKey{}, &warnings), auditIDKey{}, &auditID)
 	created, err := ri.Create(wctx, obj.DeepCopy(), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
-	var a answer
+	a := answer{auditID: auditID}
 	for _, w := range warnings {
 		if strings.HasPrefix(w, "Validation failed for ValidatingAdmissionPolicy ") {
 			a.warnings = append(a.warnings, w)
