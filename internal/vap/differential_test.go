@@ -1381,6 +1381,50 @@ func generate(s uint64) []genObject {
 	for range 20 { // service accounts
 		out = append(out, obj("v1", "ServiceAccount", g.meta("sa", ns(), nil), nil))
 	}
+	for range 10 { // pod templates
+		out = append(out, obj("v1", "PodTemplate", g.meta("pt", ns(), nil), map[string]any{"template": template(g, sel(), "", false)}))
+	}
+	for range 15 { // replication controllers
+		spec := map[string]any{"template": template(g, sel(), "", false)}
+		if g.chance(0.5) {
+			spec["replicas"] = int64(g.r.IntN(4))
+		}
+		out = append(out, obj("v1", "ReplicationController", g.meta("rc", ns(), nil), map[string]any{"spec": spec}))
+	}
+	for range 15 { // claims
+		spec := map[string]any{"accessModes": []any{"ReadWriteOnce"}, "resources": map[string]any{"requests": map[string]any{"storage": g.pick("1Gi", "1.5Gi", "100M")}}}
+		if g.chance(0.3) {
+			spec["storageClassName"] = "fast"
+		}
+		out = append(out, obj("v1", "PersistentVolumeClaim", g.meta("pvc", ns(), nil), map[string]any{"spec": spec}))
+	}
+	rules := func() []any {
+		return []any{map[string]any{"apiGroups": []any{g.pick("", "apps")}, "resources": []any{g.pick("pods", "deployments", "*")}, "verbs": []any{"get", "list"}}}
+	}
+	for range 10 { // roles
+		out = append(out, obj("rbac.authorization.k8s.io/v1", "Role", g.meta("role", ns(), nil), map[string]any{"rules": rules()}))
+	}
+	subjects := func(ns string) []any {
+		s := []any{map[string]any{"kind": "User", "name": "someone"}, map[string]any{"kind": "Group", "name": "devs"},
+			map[string]any{"kind": "ServiceAccount", "name": "builder", "namespace": ns}}
+		return s[:1+g.r.IntN(3)]
+	}
+	for range 15 { // role bindings
+		n := ns()
+		out = append(out, obj("rbac.authorization.k8s.io/v1", "RoleBinding", g.meta("rb", n, nil), map[string]any{
+			"roleRef": map[string]any{"kind": "ClusterRole", "name": g.pick("view", "edit")}, "subjects": subjects(n)}))
+	}
+	for range 5 { // cluster role bindings
+		out = append(out, obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", g.meta("crb", "", nil), map[string]any{
+			"roleRef": map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": subjects("vd-dev")}))
+	}
+	for range 5 { // ingress classes
+		spec := map[string]any{"controller": "example.com/ingress"}
+		if g.chance(0.6) {
+			spec["parameters"] = map[string]any{"apiGroup": "example.com", "kind": "Params", "name": "p"}
+		}
+		out = append(out, obj("networking.k8s.io/v1", "IngressClass", g.meta("ic", "", nil), map[string]any{"spec": spec}))
+	}
 	return out
 }
 

@@ -11,7 +11,8 @@ package vap
 //     merges a Secret's stringData into its data;
 //  2. sets the request's namespace, the creation timestamp and a UID
 //     (rest.FillObjectMetaSystemFields);
-//  3. runs the mutating admission plugins enabled by default: for a Pod, the
+//  3. runs the mutating admission plugins enabled by default: for a PVC,
+//     StorageObjectInUseProtection (the pvc-protection finalizer); for a Pod, the
 //     ServiceAccount plugin (serviceAccountName "default", the projected token
 //     volume and its mounts), Priority (priority 0 and PreemptLowerPriority when no
 //     PriorityClass is the global default) and DefaultTolerationSeconds (300s
@@ -34,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -251,6 +253,11 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 	case *corev1.PersistentVolumeClaim:
 		o.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 		defaultPVCSpec(&o.Spec)
+		// The StorageObjectInUseProtection admission plugin (DefaultStorageClass
+		// sets nothing without a default StorageClass).
+		if !slices.Contains(o.Finalizers, "kubernetes.io/pvc-protection") {
+			o.Finalizers = append(o.Finalizers, "kubernetes.io/pvc-protection")
+		}
 		return true
 	case *corev1.ServiceAccount, *corev1.ResourceQuota, *rbacv1.Role, *rbacv1.ClusterRole:
 		return true // no defaults
