@@ -8,12 +8,45 @@
 // vap is a leaf: it knows unstructured objects and k8s.io types, not Palisade's
 // inventory. internal/checks/admissionpolicy turns its decisions into findings;
 // internal/admission applies it in the webhook.
+//
+// # What is exact
+//
+// Compile wires each policy as the API server's compilePolicy does (same CEL
+// environment, variables, matchConditions, validations, messageExpressions and
+// audit annotations, same compatibility version). Evaluate runs the API server's
+// own dispatcher (validating.NewDispatcher(...).Dispatch) with its policy matcher
+// (generic.NewPolicyMatcher over matching.NewMatcher: namespace and object
+// selectors, resource rules, excludeResourceRules, matchPolicy Equivalent through
+// an EquivalentResourceMapper built from Resources), generic.CollectParams over the
+// bundle's parameters, and its warning recorder; so the verdict, the Status message,
+// reason and code, the warnings and the audit annotations are the API server's,
+// byte for byte, for the same policies, bindings, params, namespace and object.
+// A built-in object is evaluated in its typed form, as the API server's admission
+// sees it; a built-in parameter as a typed informer serves it. Policies and
+// bindings are defaulted as the API server defaults them on create. Resources is
+// the real kube-apiserver's discovery (TestBuiltinResources).
+//
+// # What is not
+//
+//   - Order: the API server visits policies, bindings and selected params in the
+//     order of its informer caches (unspecified); Palisade in name order. When
+//     several deny, the API server's message may name another one.
+//   - The object: RequestFor hands Prepare's object (see Prepare) to admission;
+//     where Prepare is approximate (kinds it cannot default), so is the verdict.
+//   - Conversion: a rule matched only through an equivalent resource of another
+//     version (matchPolicy Equivalent) needs the object converted; custom resources
+//     convert as with strategy None, built-in kinds only where client-go's scheme
+//     can (it cannot convert e.g. autoscaling/v1 to v2: a configuration failure
+//     "failed to convert object version" where the API server would evaluate).
+//     Conversion webhooks are not called.
+//   - Stores: the namespace, params and authorizer answers are the caller's;
+//     the API server's live state may differ. The API server's excluded resources
+//     (admission configuration and review resources) are listed in excludedResources.
+//   - Create-time validation of the policy objects is partial (Bundle.Add lists the
+//     checks); a policy the API server would refuse for another reason is evaluated.
 package vap
 
 import (
-	"context"
-	"errors"
-
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,14 +73,8 @@ type Bundle struct {
 	Params []*unstructured.Unstructured
 	// Sources maps each object above (by pointer) to where it was read.
 	Sources map[any]Source
-}
 
-// Add decodes objects (as read: apiVersion, kind and body) into the bundle: VAPs and
-// bindings of admissionregistration.k8s.io/v1 (v1beta1/v1alpha1 are an error naming
-// the version), every other object a candidate parameter. An object that does not
-// decode strictly is an error naming src.
-func (b *Bundle) Add(obj map[string]any, src Source) error {
-	return errors.New("vap: not implemented")
+	bytes int // encoded size of what Add added (bounded)
 }
 
 // Options tune compilation.
@@ -57,39 +84,6 @@ type Options struct {
 	// (BuiltinResources) with no custom resources.
 	Resources *Resources
 }
-
-// Set is a compiled bundle: what one run (or one webhook configuration
-// generation) evaluates every request with. It is safe for concurrent use.
-type Set struct{}
-
-// Compile compiles every policy once. A policy that does not compile is kept: as in
-// the API server, its error is a configuration error reported at admission under the
-// policy's failurePolicy (and listed by Problems). Errors here are only for
-// malformed input the API server would never have stored (a failed validation of
-// the object itself, as its create would have been refused), each naming its source.
-func Compile(b Bundle, opts Options) (*Set, []error) {
-	return &Set{}, []error{errors.New("vap: not implemented")}
-}
-
-// Problems lists the compile and configuration errors of the set's policies and
-// bindings (a binding naming a missing policy, a paramKind no resource of the
-// bundle has), each naming its source: what `palisade scan --policy` prints as input
-// errors besides evaluating.
-func (s *Set) Problems() []error { return nil }
-
-// Empty reports whether the set has no policy with a binding (nothing to evaluate).
-func (s *Set) Empty() bool { return true }
-
-// Policies returns the number of policies and bindings.
-func (s *Set) Policies() (policies, bindings int) { return 0, 0 }
-
-// Matches reports whether some policy's matchConstraints resource rules (with the
-// binding's matchResources) could match objects of this kind, judged on the kind
-// alone: the scan keeps decoded only such objects.
-func (s *Set) Matches(gvk schema.GroupVersionKind) bool { return false }
-
-// ParamKinds are the kinds the policies take parameters of.
-func (s *Set) ParamKinds() []schema.GroupVersionKind { return nil }
 
 // Request is one admission request as the API server would have it after decoding,
 // defaulting and mutation: an offline scan makes a CREATE of each object
@@ -110,18 +104,15 @@ type Request struct {
 	User    user.Info
 }
 
-// RequestFor is the CREATE request of an object read from a manifest: the kind's
-// resource from the set's Resources, and the object prepared as the API server would
-// pass it to validating admission (Prepare).
-func (s *Set) RequestFor(obj map[string]any, namespace string, u user.Info) (Request, error) {
-	return Request{}, errors.New("vap: not implemented")
-}
-
 // Env answers what the API server reads from its stores during admission.
 type Env struct {
 	// Namespace returns the request's Namespace object (namespaceSelector,
 	// namespaceObject). A namespace it does not know: (nil, NotFound error), as the
-	// API server's lister.
+	// API server's lister (nil Namespace: every namespace is unknown). Then, as in
+	// the API server, a policy with a namespaceSelector fails to configure, and a
+	// matching policy without one makes Evaluate return the NotFound error (the API
+	// server refuses the request with it). A scan should answer a label-less
+	// Namespace for a namespace its manifests use but do not define.
 	Namespace func(name string) (*corev1.Namespace, error)
 	// Authorizer answers the CEL authorizer library (nil: every check is an error
 	// saying no authorizer is configured, never an allow).
@@ -172,9 +163,11 @@ type Failure struct {
 type Decision struct {
 	// Allowed is false when the API server would refuse the request.
 	Allowed bool
-	// Message, Reason and Code are the API server's refusal (the first denying
-	// failure, worded "ValidatingAdmissionPolicy 'p' with binding 'b' denied
-	// request: ..."), empty when allowed.
+	// Message, Reason and Code are the API server's refusal, empty when allowed:
+	// the Status it returns for the first denying failure, e.g. message
+	// `deployments.apps "web" is forbidden: ValidatingAdmissionPolicy 'p' with
+	// binding 'b' denied request: ...` (Reason Invalid and Code 422 unless the
+	// validation's reason says otherwise).
 	Message string
 	Reason  metav1.StatusReason
 	Code    int32
@@ -188,12 +181,4 @@ type Decision struct {
 	Failures []Failure
 	// Matched is the number of (policy, binding) pairs that matched the request.
 	Matched int
-}
-
-// Evaluate decides a request as the API server's ValidatingAdmissionPolicy plugin
-// would: matching, matchConditions, params, variables, validations, audit
-// annotations, failure policy and validation actions, with the API server's cost
-// budget. ctx bounds it.
-func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, error) {
-	return Decision{Allowed: true}, errors.New("vap: not implemented")
 }
