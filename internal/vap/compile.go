@@ -166,7 +166,7 @@ func Compile(b Bundle, opts Options) (*Set, []error) {
 	}
 	s.policies, s.bindings = len(policies), len(bindingNames)
 
-	params := newParamStore(b.Params, res)
+	params := newParamStore(b.Params, res, b.Sources)
 	names := make([]string, 0, len(policies))
 	for n := range policies {
 		names = append(names, n)
@@ -196,6 +196,7 @@ func Compile(b Bundle, opts Options) (*Set, []error) {
 		}
 		s.hooks = append(s.hooks, h)
 	}
+	s.problems = append(s.problems, params.problems...)
 	for k := range kinds {
 		s.paramKinds = append(s.paramKinds, k)
 	}

@@ -60,7 +60,14 @@ func excluded(gr schema.GroupResource) bool { return excludedResources[gr] }
 // An error is returned for a request that cannot be evaluated (no object, an object
 // that does not decode into its kind, a Namespace lookup that fails other than
 // NotFound, ctx done), never a verdict.
-func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, error) {
+func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (d Decision, err error) {
+	defer func() {
+		// The libraries recover their own panics; this is the last guard: hostile
+		// input is an error of this request, never a crash of the scan or webhook.
+		if r := recover(); r != nil {
+			d, err = Decision{}, fmt.Errorf("vap: evaluating %s %s/%s: panic: %v", req.Kind.Kind, req.Namespace, req.Name, r)
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
@@ -121,7 +128,7 @@ func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, err
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
-	d := Decision{Allowed: true, Failures: rec.failures, Matched: rec.matched, AuditAnnotations: attrs.annotations}
+	d = Decision{Allowed: true, Failures: rec.failures, Matched: rec.matched, AuditAnnotations: attrs.annotations}
 	for _, h := range w.Header().Values("Warning") {
 		ws, errs := utilnet.ParseWarningHeaders([]string{h})
 		if len(errs) > 0 {

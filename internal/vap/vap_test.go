@@ -416,6 +416,14 @@ data: {max: "1"}
 	}
 }
 
+func TestParamProblems(t *testing.T) {
+	s := compileYAML(t, policy("p", deploymentRules+"paramKind: {apiVersion: v1, kind: ConfigMap}\nvalidations:\n- expression: 'true'\n")+"\n---\n"+binding("b", "p", "[Deny]", "paramRef: {name: x, parameterNotFoundAction: Allow}")+
+		"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\ndata: {a: [1]}\n")
+	if len(s.Problems()) != 1 || !strings.HasPrefix(s.Problems()[0].Error(), "policies.yaml:3: parameter ConfigMap \"x\" is not used: ") {
+		t.Errorf("Problems = %v", s.Problems())
+	}
+}
+
 func TestParamKindNotServed(t *testing.T) {
 	s := compileYAML(t, policy("p", deploymentRules+"paramKind: {apiVersion: example.com/v1, kind: Nope}\nvalidations:\n- expression: 'true'\n")+"\n---\n"+binding("b", "p", "[Deny]", "paramRef: {name: x, parameterNotFoundAction: Allow}"))
 	if len(s.Problems()) != 1 || !strings.Contains(s.Problems()[0].Error(), "policies.yaml:1: ValidatingAdmissionPolicy \"p\": paramKind example.com/v1, Kind=Nope") {
