@@ -630,7 +630,7 @@ func TestRequestFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Name != "" || req.Namespace != "team" || req.Resource.Resource != "pods" || req.Operation != admission.Create || req.Options.GetKind() != "CreateOptions" {
+	if req.Name != "web-"+GeneratedNameSuffix || req.Namespace != "team" || req.Resource.Resource != "pods" || req.Operation != admission.Create || req.Options.GetKind() != "CreateOptions" {
 		t.Errorf("request = %+v", req)
 	}
 	req, err = s.RequestFor(docs(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n")[0], "team", nil)
