@@ -109,18 +109,34 @@ func TestAgainstAPIServer(t *testing.T) {
 		t.Fatal(err)
 		return false, "", nil
 	}
-	// Wait for the server's policy informers to see the policies.
-	probe := docs(t, deployment("probe", ns, 9, "team: a"))[0]
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		allowed, msg, _ := create(probe)
-		if !allowed && strings.Contains(msg, "replicas 9 > 3") {
-			break
+	// Wait for the server's policy informers to see every policy: it loads them
+	// in no particular order, so each one is probed until it acts.
+	for _, p := range []struct {
+		obj  string
+		acts func(allowed bool, msg string, ws []string) bool
+	}{
+		{deployment("probe", ns, 9, "team: a"), func(allowed bool, msg string, _ []string) bool {
+			return !allowed && strings.Contains(msg, "replicas 9 > 3")
+		}},
+		{deployment("probe2", ns, 1, ""), func(_ bool, _ string, ws []string) bool {
+			return strings.Contains(strings.Join(ws, "\n"), "no team label")
+		}},
+		{deployment("probelong", ns, 1, "team: a"), func(allowed bool, msg string, _ []string) bool {
+			return !allowed && strings.Contains(msg, marker+"-params")
+		}},
+	} {
+		probe := docs(t, p.obj)[0]
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			allowed, msg, ws := create(probe)
+			if p.acts(allowed, msg, ws) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the API server did not apply the policies: %v %q %q", allowed, msg, ws)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the API server did not apply the policies: %v %q", allowed, msg)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 
 	env := Env{Namespace: func(name string) (*corev1.Namespace, error) {
