@@ -183,6 +183,8 @@ func NewWithOptions(cfg *config.Config, o Options) (*Evaluator, error) {
 	e.suppress = sup
 	if o.Policies != nil && !o.Policies.Empty() {
 		e.policies, e.authorizer = o.Policies, o.Authorizer
+		p, b := o.Policies.Policies()
+		e.limits.policyObjects = p + b
 		e.policyNames = make(map[string]bool, len(o.PolicyNames))
 		for _, n := range o.PolicyNames {
 			e.policyNames[n] = true
