@@ -293,3 +293,24 @@ func FuzzPolicyAnnotationKey(f *testing.F) {
 		}
 	})
 }
+
+// TestPolicyExec: /validate-exec applies the policies too: to CONNECT of exec and
+// attach after the escalation checks, and to other subresources it receives.
+func TestPolicyExec(t *testing.T) {
+	p := &fakePolicies{decision: vap.Decision{Message: `pods "web" is forbidden: ValidatingAdmissionPolicy 'no-exec' with binding 'no-exec-b' denied request: no exec`,
+		Failures: []vap.Failure{{Policy: "no-exec", Binding: "no-exec-b", Kind: vap.Validation, Actions: deny, Message: "no exec"}}}}
+	e := withPolicies(t, "", p)
+	c := newCluster()
+	c.pods["team/web"] = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "team"}}
+	d := e.ReviewExec(context.Background(), execRequest("exec", "team", "web", "alice"), c)
+	if d.Err != nil || d.Allowed || !strings.Contains(d.Message, "no exec") {
+		t.Fatalf("exec: %+v", d)
+	}
+	if p.got.Operation != "CONNECT" || p.got.SubResource != "exec" || p.got.Object.GetKind() != "PodExecOptions" {
+		t.Errorf("request %+v", p.got)
+	}
+	d = e.ReviewExec(context.Background(), execRequest("portforward", "team", "web", "alice"), c)
+	if d.Err != nil || d.Allowed || p.got.SubResource != "portforward" {
+		t.Errorf("portforward: %+v", d)
+	}
+}
