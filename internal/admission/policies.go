@@ -90,7 +90,7 @@ type PolicyOutcome struct {
 	// Warnings are the policies' warnings, worded as the API server words them.
 	Warnings []string
 	// AuditAnnotations are the response's audit annotations: the policies'
-	// auditAnnotations ("<policy>.<key>") and the failures of the Audit action
+	// auditAnnotations ("<policy>_<key>") and the failures of the Audit action
 	// (validation_failure), with keys the API server accepts from a webhook
 	// (PolicyAnnotationKey).
 	AuditAnnotations map[string]string
@@ -157,12 +157,13 @@ type validationFailure struct {
 // annotation key of a policy. The API server records a webhook's annotation as
 // "<webhook name>/<key>" and accepts it only as a qualified name: the key may hold
 // no "/" and at most 63 characters of [A-Za-z0-9._-], starting and ending
-// alphanumeric. The policy's "<policy>/<key>" becomes "<policy>.<key>"; a longer
+// alphanumeric. The policy's "<policy>/<key>" becomes "<policy>_<key>" (a policy's
+// name holds no "_", so two policies never share a key); a longer
 // one keeps the key and as much of the policy's name as fits, with a digest of the
 // whole so that two policies never share a key.
 func PolicyAnnotationKey(policy, key string) string {
 	const maxAnnotationName = 63
-	name := policy + "." + key
+	name := policy + "_" + key
 	if len(name) <= maxAnnotationName && len(validation.IsQualifiedName(name)) == 0 {
 		return name
 	}
@@ -175,7 +176,7 @@ func PolicyAnnotationKey(policy, key string) string {
 		if len(s) > n {
 			s = s[:n]
 		}
-		return strings.TrimRight(s, "-_.")
+		return strings.Trim(s, "-_.")
 	}
 	key = keep(strings.Map(annotationRune, key), maxAnnotationName-len(digest)-1)
 	p := keep(strings.Map(annotationRune, policy), maxAnnotationName-len(digest)-len(key)-2)
@@ -184,7 +185,7 @@ func PolicyAnnotationKey(policy, key string) string {
 		name = p + "-" + digest
 	}
 	if key != "" {
-		name += "." + key
+		name += "_" + key
 	}
 	return name
 }

@@ -114,7 +114,7 @@ func TestPolicyWarnAndAudit(t *testing.T) {
 	if len(resp.Warnings) == 0 || resp.Warnings[0] != "Validation failed for ValidatingAdmissionPolicy 'p1' with binding 'b1': replicas should be odd" {
 		t.Errorf("warnings %q", resp.Warnings)
 	}
-	if resp.AuditAnnotations["image-policy.registry"] != "docker.io" {
+	if resp.AuditAnnotations["image-policy_registry"] != "docker.io" {
 		t.Errorf("audit annotations %v", resp.AuditAnnotations)
 	}
 	var vf []validationFailure
@@ -267,7 +267,7 @@ func TestPolicyAnnotationKey(t *testing.T) {
 	long := strings.Repeat("a", 200) + ".example.com"
 	seen := map[string]bool{}
 	for _, c := range [][2]string{{"p", "k"}, {"image-policy", "registry"}, {long, "k"}, {long + "x", "k"}, {"p", strings.Repeat("k", 63)},
-		{"a.b", "c_d"}, {"p", "-"}, {"", ""}, {"p/q", "k/l"}} {
+		{"a.b", "c_d"}, {"a", "b.c"}, {"a.b", "c"}, {"p", "-"}, {"", ""}, {"p/q", "k/l"}} {
 		k := PolicyAnnotationKey(c[0], c[1])
 		if msgs := validation.IsQualifiedName("palisade.palisade.dev/" + k); len(msgs) > 0 {
 			t.Errorf("%q: key %q: %v", c, k, msgs)
@@ -277,7 +277,7 @@ func TestPolicyAnnotationKey(t *testing.T) {
 		}
 		seen[k] = true
 	}
-	if k := PolicyAnnotationKey("image-policy", "registry"); k != "image-policy.registry" {
+	if k := PolicyAnnotationKey("image-policy", "registry"); k != "image-policy_registry" {
 		t.Errorf("short key %q", k)
 	}
 }

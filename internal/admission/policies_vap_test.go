@@ -99,7 +99,7 @@ func TestPoliciesAtAdmission(t *testing.T) {
 		t.Errorf("warnings %q", got)
 	}
 	ann := d.Response().AuditAnnotations
-	if !strings.Contains(ann[ValidationFailureAnnotation], `"policy":"cost"`) || ann["team.user"] != "alice" {
+	if !strings.Contains(ann[ValidationFailureAnnotation], `"policy":"cost"`) || ann["team_user"] != "alice" {
 		t.Errorf("audit annotations %v", ann)
 	}
 	if got := d.RuleActions(); len(got) != 3 || !slices.Contains(got, "PAL-800:deny") || !slices.Contains(got, "PAL-801:warn") || !slices.Contains(got, "PAL-802:audit") {

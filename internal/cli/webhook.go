@@ -103,7 +103,7 @@ and parameter resources, from the configuration's policies: and from --policy
 server's own code: a denial is answered with the API server's message, Warn
 actions are admission warnings, Audit actions and the policies' auditAnnotations
 are audit annotations ("<webhook name>/validation_failure",
-"<webhook name>/<policy>.<key>"). Their failures are findings PAL-800 (Deny),
+"<webhook name>/<policy>_<key>"). Their failures are findings PAL-800 (Deny),
 PAL-801 (Warn), PAL-802 (Audit) and PAL-803 (a policy that cannot be applied), whose
 actions webhook.actions and the exemptions retune. The policy files are re-read
 at each reload, and a generation that does not compile is rejected (the previous
