@@ -66,7 +66,7 @@ func evaluator(t *testing.T, yml string) *Evaluator {
 }
 
 // request builds an AdmissionRequest for the object in yml.
-func request(t *testing.T, op admissionv1.Operation, yml string, user string, groups ...string) *admissionv1.AdmissionRequest {
+func request(t testing.TB, op admissionv1.Operation, yml string, user string, groups ...string) *admissionv1.AdmissionRequest {
 	t.Helper()
 	js, err := yaml.YAMLToJSON([]byte(yml))
 	if err != nil {

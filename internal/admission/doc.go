@@ -75,6 +75,13 @@
 // read in time, denied by default (webhook.actions.rules PAL-116: audit admits and
 // audits it). Decision.Images records each verdict for the decision log.
 //
+// ValidatingAdmissionPolicies (policies.go). With the policies of the configuration
+// generation (Options.Policies, compiled once by internal/vap), every review also
+// runs them with the API server's own code, on every operation and subresource the
+// webhook receives; their failures are findings PAL-800 to PAL-803 whose actions
+// and exemptions are Palisade's, and a refusal that stands is answered with the API
+// server's message, reason and code, warnings and audit annotations as it would.
+//
 // Exec and attach (ReviewExec) implement what the DenyEscalatingExec admission
 // plugin did before Kubernetes 1.21 removed it: CONNECT to pods/exec or pods/attach,
 // and adding ephemeral containers, are denied when the target pod is privileged (in

@@ -29,6 +29,10 @@ type Limits struct {
 	// MaxListed bounds the findings a denial message lists and the warnings a
 	// response carries; the rest are summarised ("... and 9,990 more").
 	MaxListed int
+
+	// policyObjects is the number of ValidatingAdmissionPolicies and bindings an
+	// evaluator applies (set by NewWithOptions): each adds policyCost to Cost.
+	policyObjects int
 }
 
 // DefaultLimits are well above any object a cluster stores: etcd refuses objects
@@ -64,7 +68,11 @@ func (l Limits) orDefault() Limits {
 // them.
 func (l Limits) Cost(size, values int) int64 {
 	l = l.orDefault()
-	return int64(size)*bytesCost + int64(values)*valueCost + int64(l.MaxFindings)*findingCost + fixedCost
+	c := int64(size)*bytesCost + int64(values)*valueCost + int64(l.MaxFindings)*findingCost + fixedCost
+	// The policies' evaluation state. (They also decode the object once more into
+	// its typed form, for the API server's code, which valueCost does not count
+	// twice: the largest review would then not fit the default review memory.)
+	return c + int64(l.policyObjects)*policyCost
 }
 
 // CostOf bounds Cost for a body of size bytes whose values are not counted yet: a
@@ -86,6 +94,12 @@ const (
 	findingCost = 2 << 10
 	// fixedCost: the engine's per-review state, the response and the log line.
 	fixedCost = 256 << 10
+	// policyCost: a ValidatingAdmissionPolicy or binding evaluated on a review (its
+	// activation, variables, messages, warnings and audit annotations; the object
+	// is shared, not copied, for a built-in kind decoded once into its typed
+	// form): BenchmarkReviewWithPolicies allocates about 6 KiB per policy and
+	// binding.
+	policyCost = 16 << 10
 )
 
 // CountValues counts the JSON values of data without decoding it: every value but
