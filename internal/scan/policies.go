@@ -88,7 +88,7 @@ func loadPolicies(ctx context.Context, opts Options, cfg *config.Config) (*polic
 			continue
 		}
 		if err := p.bundle.Add(o.Body, vap.Source{File: o.Origin.File, Line: o.Origin.Line}); err != nil {
-			p.errs = append(p.errs, finding.InputError{Location: o.Origin, Message: err.Error()})
+			p.errs = append(p.errs, objectError(o, err))
 		}
 	}
 	p.explicit = len(p.bundle.Policies)+len(p.bundle.Bindings) > 0
@@ -250,7 +250,7 @@ func (p *policies) compile(inv *inventory.Inventory, found []*inventory.Object, 
 	}
 	for _, o := range found {
 		if err := b.Add(o.Body, vap.Source{File: o.Origin.File, Line: o.Origin.Line}); err != nil {
-			res.errs = append(res.errs, finding.InputError{Location: o.Origin, Message: err.Error()})
+			res.errs = append(res.errs, objectError(o, err))
 		}
 	}
 	var crds []map[string]any
@@ -329,4 +329,13 @@ func inputError(err error) finding.InputError {
 		return finding.InputError{Location: finding.Location{File: m[1], Line: line}, Message: msg[len(m[0]):]}
 	}
 	return finding.InputError{Location: finding.Location{File: "policies"}, Message: fmt.Sprint(msg)}
+}
+
+// objectError is an error of the policies about an object: at the file and line it
+// names, else at the object.
+func objectError(o *inventory.Object, err error) finding.InputError {
+	if e := inputError(err); e.Location.Line > 0 {
+		return e
+	}
+	return finding.InputError{Location: o.Origin, Message: err.Error()}
 }

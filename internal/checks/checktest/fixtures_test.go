@@ -61,10 +61,6 @@ func TestFixtures(t *testing.T) {
 // the reason: they are skipped, and fail the test once they pass, so that the entry
 // is dropped then.
 var pending = map[string]string{
-	"PAL-800": "the scan does not evaluate ValidatingAdmissionPolicies yet (issue 18)",
-	"PAL-801": "the scan does not evaluate ValidatingAdmissionPolicies yet (issue 18)",
-	"PAL-802": "the scan does not evaluate ValidatingAdmissionPolicies yet (issue 18)",
-	"PAL-803": "the scan does not evaluate ValidatingAdmissionPolicies yet (issue 18)",
 }
 
 // families maps the hundreds of a rule ID to the package that holds the rule.
