@@ -23,17 +23,8 @@ import (
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
-// The kinds of ValidatingAdmissionPolicies and their bindings.
-const (
-	policyKind  = "ValidatingAdmissionPolicy"
-	bindingKind = "ValidatingAdmissionPolicyBinding"
-	policyGroup = "admissionregistration.k8s.io"
-)
-
-// PolicyKinds are the kinds a scan always keeps the bodies of, to find the
-// ValidatingAdmissionPolicies and bindings among the scanned objects (and a live
-// read always lists).
-var PolicyKinds = []string{policyKind, bindingKind}
+// policyGroup is the API group of ValidatingAdmissionPolicies and their bindings.
+const policyGroup = "admissionregistration.k8s.io"
 
 // policies is the ValidatingAdmissionPolicy side of one scan.
 //
@@ -65,7 +56,7 @@ type policies struct {
 // relative to the configuration file) through the input layer.
 func loadPolicies(ctx context.Context, opts Options, cfg *config.Config) (*policies, error) {
 	p := &policies{keep: map[string]bool{}}
-	for _, k := range PolicyKinds {
+	for _, k := range source.PolicyKinds {
 		p.keep[k] = true
 	}
 	paths := append([]string(nil), opts.Policies...)
@@ -134,7 +125,7 @@ func (p *policies) retainer(r func(o *inventory.Object) bool) func(o *inventory.
 
 // isPolicy reports whether o is a ValidatingAdmissionPolicy or binding.
 func isPolicy(o *inventory.Object) bool {
-	return o.Group() == policyGroup && slices.Contains(PolicyKinds, o.Ref.Kind)
+	return o.Group() == policyGroup && slices.Contains(source.PolicyKinds, o.Ref.Kind)
 }
 
 // policyResult is what evaluating the policies added to a scan.
@@ -299,7 +290,7 @@ func (p *policies) compile(inv *inventory.Inventory, found []*inventory.Object, 
 	for gvk := range paramKinds {
 		needed[gvk.Kind] = true
 	}
-	for _, k := range PolicyKinds {
+	for _, k := range source.PolicyKinds {
 		needed[k] = true
 	}
 	needed["CustomResourceDefinition"] = true
