@@ -330,3 +330,12 @@ func objectError(o *inventory.Object, err error) finding.InputError {
 	}
 	return finding.InputError{Location: o.Origin, Message: err.Error()}
 }
+
+// manifests is the source of the objects under a source that adds images to them
+// (--images): a second read for the policies reads the objects alone.
+func manifests(src source.Source) source.Source {
+	if w, ok := src.(*source.WorkloadImages); ok {
+		return w.Source
+	}
+	return src
+}

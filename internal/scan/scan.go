@@ -206,7 +206,7 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		Suppress: sup.Apply, Workers: opts.Workers,
 	})
 	kinds := source.RuleKinds(enabled)
-	if _, live := opts.Source.(*source.Cluster); live {
+	if _, live := manifests(opts.Source).(*source.Cluster); live {
 		// A live read lists the cluster's own policies, and what the files' policies
 		// match, besides the rules' kinds.
 		kinds = append(kinds, pol.kinds()...)
@@ -223,7 +223,7 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	er := eng.Finish(in.Inventory)
-	pr, err := pol.evaluate(ctx, opts, opts.Source, in, enabled, params, finder, sup.Apply)
+	pr, err := pol.evaluate(ctx, opts, manifests(opts.Source), in, enabled, params, finder, sup.Apply)
 	if err != nil {
 		return nil, err
 	}
