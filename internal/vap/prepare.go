@@ -7,10 +7,12 @@ package vap
 //
 //  1. decodes the body into the typed object of its version (fields the type does
 //     not have are dropped: fieldValidation defaults to Warn) and applies the scheme
-//     defaults of that version;
+//     defaults of that version; the conversion to the internal version and back
+//     merges a Secret's stringData into its data;
 //  2. sets the request's namespace, the creation timestamp and a UID
 //     (rest.FillObjectMetaSystemFields);
-//  3. runs the mutating admission plugins enabled by default: for a Pod, the
+//  3. runs the mutating admission plugins enabled by default: for a PVC,
+//     StorageObjectInUseProtection (the pvc-protection finalizer); for a Pod, the
 //     ServiceAccount plugin (serviceAccountName "default", the projected token
 //     volume and its mounts), Priority (priority 0 and PreemptLowerPriority when no
 //     PriorityClass is the global default) and DefaultTolerationSeconds (300s
@@ -22,8 +24,8 @@ package vap
 //
 // Prepare does the same offline. What it cannot know it leaves out (documented in
 // docs/DEFAULTING.md, "For ValidatingAdmissionPolicies"): managedFields (the field
-// manager is the client's), the random suffixes (generateName, the token volume's
-// kube-api-access-xxxxx name: Prepare writes a fixed suffix), a Service's allocated
+// manager is the client's), the random suffixes (of a name from generateName and
+// of the token volume's kube-api-access-xxxxx name: Prepare writes a fixed one), a Service's allocated
 // clusterIP and nodePorts, LimitRanger's and the ServiceAccount's other effects
 // (they depend on other objects). The UID is derived from the object's identity so
 // that a scan's results are reproducible.
@@ -33,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +62,11 @@ const (
 	maxPrepareDepth = 100
 	maxPrepareNodes = 1 << 20
 )
+
+// GeneratedNameSuffix is what Prepare appends to metadata.generateName for the
+// name of an object that has none: the API server appends 5 random characters
+// before admission (the request's name stays empty).
+const GeneratedNameSuffix = "vapxx"
 
 // ServiceAccountTokenVolume is the name Prepare gives the token volume the
 // ServiceAccount admission plugin adds to a pod. The API server names it
@@ -107,10 +115,22 @@ func Prepare(obj map[string]any, namespace string) (out *unstructured.Unstructur
 	if err != nil {
 		// A kind the client-go scheme does not have: a custom resource (or a
 		// version Palisade does not know). Its create sets the same metadata;
-		// structural-schema defaults and pruning are not applied.
-		m, _ := meta.Accessor(u)
-		createMeta(m, gvk, namespace)
-		m.SetGeneration(1) // the custom resource strategy sets it
+		// structural-schema defaults and pruning are not applied. Its metadata
+		// is coerced to ObjectMeta (unknown fields and empty maps dropped), as
+		// the custom resource handler does.
+		var om metav1.ObjectMeta
+		if md, ok := u.Object["metadata"].(map[string]any); ok {
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(md, &om); err != nil {
+				return nil, false, fmt.Errorf("prepare: decode %s metadata: %w", gvk.Kind, err)
+			}
+		}
+		createMeta(&om, gvk, namespace)
+		om.Generation = 1 // the custom resource strategy sets it
+		md, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&om)
+		if err != nil {
+			return nil, false, fmt.Errorf("prepare: encode %s metadata: %w", gvk.Kind, err)
+		}
+		u.Object["metadata"] = md
 		return u, true, nil
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, typed); err != nil {
@@ -137,6 +157,9 @@ func createMeta(m metav1.Object, gvk schema.GroupVersionKind, namespace string) 
 	}
 	m.SetCreationTimestamp(metav1.NewTime(now()))
 	m.SetUID(objectUID(gvk, m.GetNamespace(), m.GetName(), m.GetGenerateName()))
+	if m.GetName() == "" && m.GetGenerateName() != "" {
+		m.SetName(m.GetGenerateName() + GeneratedNameSuffix)
+	}
 	m.SetDeletionTimestamp(nil)
 	m.SetDeletionGracePeriodSeconds(nil)
 	m.SetResourceVersion("")
@@ -200,7 +223,7 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 		defaultPodSpec(&o.Spec.Template.Spec)
 		return true
 	case *batchv1.Job:
-		defaultJobSpec(&o.Spec, &o.ObjectMeta, true)
+		defaultJobSpec(&o.Spec, &o.ObjectMeta)
 		o.Generation = 1
 		o.Status = batchv1.JobStatus{}
 		generateJobSelector(o)
@@ -212,6 +235,17 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 		defaultService(o)
 		return true
 	case *corev1.Secret:
+		// The conversion to the internal version merges stringData into data
+		// (stringData wins); admission sees the result converted back.
+		if len(o.StringData) > 0 {
+			if o.Data == nil {
+				o.Data = make(map[string][]byte, len(o.StringData))
+			}
+			for k, v := range o.StringData {
+				o.Data[k] = []byte(v)
+			}
+			o.StringData = nil
+		}
 		if o.Type == "" {
 			o.Type = corev1.SecretTypeOpaque
 		}
@@ -227,6 +261,11 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 	case *corev1.PersistentVolumeClaim:
 		o.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 		defaultPVCSpec(&o.Spec)
+		// The StorageObjectInUseProtection admission plugin (DefaultStorageClass
+		// sets nothing without a default StorageClass).
+		if !slices.Contains(o.Finalizers, "kubernetes.io/pvc-protection") {
+			o.Finalizers = append(o.Finalizers, "kubernetes.io/pvc-protection")
+		}
 		return true
 	case *corev1.ServiceAccount, *corev1.ResourceQuota, *rbacv1.Role, *rbacv1.ClusterRole:
 		return true // no defaults
@@ -323,6 +362,7 @@ func defaultStatefulSet(o *appsv1.StatefulSet) {
 	}
 	for i := range o.Spec.VolumeClaimTemplates {
 		c := &o.Spec.VolumeClaimTemplates[i]
+		c.APIVersion, c.Kind = "v1", "PersistentVolumeClaim"
 		defaultPVCSpec(&c.Spec)
 		c.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 	}
@@ -331,6 +371,12 @@ func defaultStatefulSet(o *appsv1.StatefulSet) {
 
 func defaultDaemonSet(o *appsv1.DaemonSet) {
 	o.Generation = 1
+	// PrepareForCreate sets spec.templateGeneration 1, which apps/v1 carries as
+	// this annotation.
+	if o.Annotations == nil {
+		o.Annotations = map[string]string{}
+	}
+	o.Annotations[appsv1.DeprecatedTemplateGeneration] = "1"
 	o.Status = appsv1.DaemonSetStatus{}
 	u := &o.Spec.UpdateStrategy
 	if u.Type == "" {
@@ -353,9 +399,9 @@ func defaultDaemonSet(o *appsv1.DaemonSet) {
 	defaultPodSpec(&o.Spec.Template.Spec)
 }
 
-// defaultJobSpec is SetDefaults_Job; setLabels copies the template's labels to the
-// Job's when it has none (a Job's, not a CronJob template's).
-func defaultJobSpec(s *batchv1.JobSpec, m *metav1.ObjectMeta, setLabels bool) {
+// defaultJobSpec is SetDefaults_Job, which also copies the template's labels to
+// the Job's when it has none.
+func defaultJobSpec(s *batchv1.JobSpec, m *metav1.ObjectMeta) {
 	if s.Completions == nil && s.Parallelism == nil {
 		s.Completions = ptr.To[int32](1)
 		s.Parallelism = ptr.To[int32](1)
@@ -370,7 +416,7 @@ func defaultJobSpec(s *batchv1.JobSpec, m *metav1.ObjectMeta, setLabels bool) {
 			s.BackoffLimit = ptr.To[int32](6)
 		}
 	}
-	if l := s.Template.Labels; setLabels && l != nil && len(m.Labels) == 0 {
+	if l := s.Template.Labels; l != nil && len(m.Labels) == 0 {
 		m.Labels = l
 	}
 	if s.CompletionMode == nil {
@@ -437,7 +483,9 @@ func defaultCronJob(o *batchv1.CronJob) {
 	if o.Spec.FailedJobsHistoryLimit == nil {
 		o.Spec.FailedJobsHistoryLimit = ptr.To[int32](1)
 	}
-	defaultJobSpec(&o.Spec.JobTemplate.Spec, &o.Spec.JobTemplate.ObjectMeta, false)
+	// SetDefaults_Job is not applied to a CronJob's job template: only the
+	// defaults of the pod template inside it.
+	defaultPodSpec(&o.Spec.JobTemplate.Spec.Template.Spec)
 }
 
 func defaultService(o *corev1.Service) {
