@@ -275,8 +275,7 @@ input, a bug to report (the report still covers the rest).`,
   palisade scan examples/insecure --framework cis-1.12
   palisade scan deploy/ --git-history
   palisade scan deploy/ --git-history=v1.2.0..HEAD
-  palisade scan deploy/ --images
-  palisade scan deploy/ --policy policies/ --as alice --as-group dev`,
+  palisade scan deploy/ --images`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(in.paths(args)) == 0 && !in.cluster {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
