@@ -12,7 +12,9 @@ import (
 // TestRuleFor holds the mapping of failures to rules and words: the strongest action
 // wins, configuration errors are PAL-803, and messages are the API server's.
 func TestRuleFor(t *testing.T) {
-	acts := func(a ...admissionregistrationv1.ValidationAction) []admissionregistrationv1.ValidationAction { return a }
+	acts := func(a ...admissionregistrationv1.ValidationAction) []admissionregistrationv1.ValidationAction {
+		return a
+	}
 	for _, c := range []struct {
 		fl       vap.Failure
 		rule     string
