@@ -294,6 +294,7 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		im         imageFlags
 		configFile string
 		gitHistory string
+		pf         policyFlags
 	)
 	c := &cobra.Command{
 		Use:   "scan [PATH... | -]",
@@ -352,6 +353,7 @@ input, a bug to report (the report still covers the rest).`,
 				return exitError{ExitUsage}
 			}
 			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster && !im.images
+			pf.apply(&o)
 			if o.Source, err = im.withImages(src, cfg, stderr); err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
@@ -369,6 +371,7 @@ input, a bug to report (the report still covers the rest).`,
 	f := c.Flags()
 	out.register(c, &o, &configFile)
 	registerVEX(f, &o)
+	pf.register(f, true)
 	in.register(f, false)
 	im.register(f, true)
 	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed; `RANGE` is REV or A..B, given as --git-history=RANGE (default HEAD)")

@@ -69,6 +69,8 @@ var Kinds = []Kind{
 	{schema.GroupVersionResource{Group: "node.k8s.io", Version: "v1", Resource: "runtimeclasses"}, "RuntimeClass", false, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "ConfigMap", true, false},
 	{schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "Secret", true, true},
+	{schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"}, "ValidatingAdmissionPolicy", false, false},
+	{schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicybindings"}, "ValidatingAdmissionPolicyBinding", false, false},
 }
 
 // Select returns the listable kinds among kinds, in the order of Kinds, and the kinds

@@ -111,6 +111,8 @@ type (
 		SecuritySeverity string                 `json:"security-severity,omitempty"`
 		Vulnerability    *finding.Vulnerability `json:"vulnerability,omitempty"`
 		Exposure         *finding.Exposure      `json:"exposure,omitempty"`
+		// Policy is the evidence of a ValidatingAdmissionPolicy finding (PAL-800..803).
+		Policy *finding.PolicyEvidence `json:"policy,omitempty"`
 	}
 	sarifImage struct {
 		Ref      string `json:"ref"`
@@ -404,6 +406,7 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 		res.Properties.Vulnerability = f.Vulnerability
 	}
 	res.Properties.Exposure = f.Exposure
+	res.Properties.Policy = f.Policy
 	if res.Message.Text == "" {
 		res.Message.Text = f.Title
 	}

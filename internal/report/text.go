@@ -107,6 +107,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		if f.Path != "" {
 			safetext.Fprintf(w, "           %-8s field: %s\n", "", f.Path)
 		}
+		if p := f.Policy; p != nil {
+			safetext.Fprintf(w, "           %-8s policy: %s\n", "", policyText(p))
+		}
 		if f.Suppressed != nil {
 			safetext.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
 		}
@@ -238,4 +241,23 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// policyText names what in a ValidatingAdmissionPolicy judged the object:
+// "replicas-limit, binding replicas-limit-deny, validation 0 [Deny]".
+func policyText(p *finding.PolicyEvidence) string {
+	s := p.Policy
+	if p.Binding != "" {
+		s += ", binding " + p.Binding
+	}
+	if p.Validation >= 0 {
+		s += fmt.Sprintf(", validation %d", p.Validation)
+	}
+	if p.Param != "" {
+		s += ", param " + p.Param
+	}
+	if len(p.Actions) > 0 {
+		s += " [" + strings.Join(p.Actions, ", ") + "]"
+	}
+	return s
 }

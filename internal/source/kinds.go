@@ -47,6 +47,11 @@ var headerIndexKinds = map[string][]string{
 	"image-trust": {inventory.ImageKind},
 }
 
+// PolicyKinds are the kinds of ValidatingAdmissionPolicies and their bindings: a
+// scan keeps their bodies wherever it meets them, and a live read lists them, so that
+// the policies among the scanned objects (a cluster's own) are evaluated (PAL-800..803).
+var PolicyKinds = []string{"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+
 // FileOnly are the kinds rules read that a live read does not list, and why. A kind
 // a rule reads is either listable (live.Kinds) or here (TestRuleKindsListed).
 var FileOnly = map[string]string{

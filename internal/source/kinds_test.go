@@ -107,7 +107,7 @@ func TestScannerClusterRoleCoversRuleKinds(t *testing.T) {
 		}
 		return false
 	}
-	sel, unknown := live.Select(source.ClusterKinds(source.RuleKinds(rules.All())))
+	sel, unknown := live.Select(source.ClusterKinds(append(source.RuleKinds(rules.All()), source.PolicyKinds...)))
 	for _, k := range unknown {
 		if _, ok := source.FileOnly[k]; !ok && k != rules.AnyKind {
 			t.Errorf("kind %s read by the rules is neither listed nor file-only", k)
