@@ -20,8 +20,8 @@ type Policy struct {
 
 // Features counts what the generated policies use, for the benchmark's text.
 type Features struct {
-	Policies, Bindings, Params                                       int
-	Variables, MessageExpressions, ParamRefs, NamespaceSelectors     int
+	Policies, Bindings, Params                                      int
+	Variables, MessageExpressions, ParamRefs, NamespaceSelectors    int
 	MatchConditions, AuditAnnotations, ObjectSelectors, WarnOrAudit int
 }
 
@@ -95,7 +95,9 @@ func warnAudit() []admissionregistrationv1.ValidationAction {
 	return []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn, admissionregistrationv1.Audit}
 }
 
-func v(expr string) admissionregistrationv1.Validation { return admissionregistrationv1.Validation{Expression: expr} }
+func v(expr string) admissionregistrationv1.Validation {
+	return admissionregistrationv1.Validation{Expression: expr}
+}
 
 var policyMakers = []policyMaker{
 	// A replica ceiling: the Kubernetes documentation's first example.
