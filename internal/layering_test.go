@@ -53,7 +53,7 @@ var layers = []struct {
 	{"workload", []string{"finding", "inventory"}},
 	// The rule contract, its configuration and what judges it.
 	{"rules", []string{"finding", "inventory", "workload"}},
-	{"celrule", []string{"finding", "inventory", "rules", "workload"}},
+	{"celrule", []string{"compliance", "finding", "inventory", "rules", "workload"}},
 	{"config", []string{"celrule", "finding", "inventory", "rules", "signature", "workload", "yamlpos"}},
 	{"compliance", []string{"finding", "pss", "rules"}},
 	{"suppress", []string{"config", "finding", "inventory", "vex"}},

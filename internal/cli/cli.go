@@ -174,46 +174,66 @@ func newVersion(stdout io.Writer) *cobra.Command {
 }
 
 func newRules(stdout io.Writer) *cobra.Command {
-	var format, framework string
+	var format, framework, configFile string
 	c := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rule catalogue, or a framework's controls and the rules behind each",
-		Args:  cobra.NoArgs,
+		Long: `List the rule catalogue, or a framework's controls and the rules behind each. The
+custom rules of the configuration (customRules of .palisade.yaml, or --config) are
+listed with the built-in ones.`,
+		Args: cobra.NoArgs,
 		Example: `  palisade rules
   palisade rules --framework cis-1.12
   palisade rules --framework pss-restricted --format json`,
 		RunE: func(*cobra.Command, []string) error {
+			catalog, err := configCatalog(configFile)
+			if err != nil {
+				return err
+			}
 			if framework != "" {
 				f, err := compliance.Get(framework)
 				if err != nil {
 					return fmt.Errorf("--framework: %w", err)
 				}
-				return report.WriteFramework(stdout, f, scan.AllRules(), format)
+				return report.WriteFramework(stdout, f, catalog.All(), format)
 			}
-			return report.WriteCatalog(stdout, scan.AllRules(), format)
+			return report.WriteCatalog(stdout, catalog.All(), format)
 		},
 	}
 	c.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(report.CatalogFormats, ", "))
 	c.Flags().StringVar(&framework, "framework", "", "list the controls of a framework ("+strings.Join(compliance.Names(), ", ")+") with the rules behind each")
+	c.Flags().StringVar(&configFile, "config", "", "configuration file, for its custom rules (default: .palisade.yaml in the working directory or a parent)")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion(report.CatalogFormats))
 	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
 	return c
 }
 
 func newExplain(stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var configFile string
+	c := &cobra.Command{
 		Use:   "explain RULE-ID",
 		Short: "Explain a rule: why it matters, how to fix it, what it maps to",
-		Args:  cobra.ExactArgs(1),
+		Long: `Explain a rule: why it matters, how to fix it, what it maps to. A custom rule of the
+configuration (customRules of .palisade.yaml, or --config) is explained like a
+built-in one.`,
+		Args: cobra.ExactArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			var ids []string
-			for _, r := range scan.AllRules() {
+			catalog, err := configCatalog(configFile)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			for _, r := range catalog.All() {
 				ids = append(ids, r.ID+"\t"+r.Title)
 			}
 			return ids, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
-			r, ok := rules.Get(args[0])
+			catalog, err := configCatalog(configFile)
+			if err != nil {
+				return err
+			}
+			r, ok := catalog.Get(args[0])
 			if !ok {
 				return fmt.Errorf("unknown rule %q (see `palisade rules`)", args[0])
 			}
@@ -221,6 +241,19 @@ func newExplain(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().StringVar(&configFile, "config", "", "configuration file, for its custom rules (default: .palisade.yaml in the working directory or a parent)")
+	return c
+}
+
+// configCatalog is the rules of the configuration (the file, or the one found from
+// the working directory upward): the registry and the custom rules.
+func configCatalog(configFile string) (*rules.Catalog, error) {
+	wd, _ := os.Getwd()
+	cfg, err := config.Resolve(configFile, wd)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Catalog(), nil
 }
 
 func fixedCompletion(vals []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

@@ -145,6 +145,22 @@ func Load(path string, knownRule func(id string) bool, params func(id string) []
 func Parse(data []byte, knownRule func(id string) bool, params func(id string) []rules.Param) (*Config, error) {
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
+	// A bad severity of a custom rule fails the decode below without a line.
+	if cr := mapChild(&root, "customRules"); cr != nil && cr.Kind == yaml.SequenceNode {
+		for _, item := range cr.Content {
+			s := mapChild(item, "severity")
+			if s == nil || s.Kind != yaml.ScalarNode || s.Tag == "!!null" {
+				continue
+			}
+			if _, err := finding.ParseSeverity(s.Value); err != nil {
+				id := "?"
+				if n := mapChild(item, "id"); n != nil && n.Kind == yaml.ScalarNode {
+					id = n.Value
+				}
+				return nil, fmt.Errorf("line %d: customRules[%s]: severity: %v", s.Line, id, err)
+			}
+		}
+	}
 	rulesNode := mapChild(&root, "rules")
 	// A bad severity fails the decode below without a line; check it here first.
 	if rulesNode != nil && rulesNode.Kind == yaml.MappingNode {
@@ -165,6 +181,9 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 		return nil, cleanYAMLError(err, data)
 	}
 	var errs []string
+	// The custom rules are rules like the registered ones: the rest of the file may
+	// configure, exempt and select them.
+	knownRule, params, errs = cfg.compileCustom(&root, knownRule, params)
 	for id, rc := range cfg.Rules {
 		line := keyLine(rulesNode, id)
 		if !knownRule(id) {
@@ -271,6 +290,48 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 		return nil, errors.New(strings.Join(errs, "; "))
 	}
 	return cfg, nil
+}
+
+// compileCustom compiles the custom rules (celrule.Compile) into the
+// configuration's catalog, and returns knownRule and params extended with them and
+// the problems, each naming its line.
+func (c *Config) compileCustom(root *yaml.Node, knownRule func(string) bool, params func(string) []rules.Param) (func(string) bool, func(string) []rules.Param, []string) {
+	if len(c.CustomRules) == 0 {
+		return knownRule, params, nil
+	}
+	celrule.Locate(c.CustomRules, mapChild(root, "customRules"))
+	custom, err := celrule.Compile(c.CustomRules)
+	if err != nil {
+		return knownRule, params, splitErrors(err)
+	}
+	c.catalog, err = rules.NewCatalog(custom...)
+	if err != nil {
+		return knownRule, params, []string{fmt.Sprintf("line %d: customRules: %v", keyLine(top(root), "customRules"), err)}
+	}
+	ids := map[string]bool{}
+	for _, r := range custom {
+		ids[strings.ToUpper(r.ID)] = true
+	}
+	known := func(id string) bool { return ids[strings.ToUpper(id)] || knownRule(id) }
+	declared := func(id string) []rules.Param {
+		if ids[strings.ToUpper(id)] {
+			return nil // a custom rule has no parameters
+		}
+		return params(id)
+	}
+	return known, declared, nil
+}
+
+// splitErrors lists the errors joined in err (errors.Join), one per line of text.
+func splitErrors(err error) []string {
+	var out []string
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, splitErrors(e)...)
+		}
+		return out
+	}
+	return []string{err.Error()}
 }
 
 // ValidLevel checks a Pod Security level setting ("" means the default, restricted).

@@ -251,7 +251,7 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 			idle = append(slices.Clip(idle), images.SignatureRuleID, images.UncheckedRuleID)
 		}
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
-			Enabled: enabled, All: rules.All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: idle,
+			Enabled: enabled, All: cfg.Catalog().All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: idle,
 			PSSHas: ev.Has, Gate: gate, FailOn: sev,
 		})
 	}
@@ -301,7 +301,8 @@ func WriteBaseline(r *Result, file string) (int, error) {
 	return len(b.Entries), b.Write(file)
 }
 
-// AllRules is the full registered catalogue, in ID order.
+// AllRules is the full registered catalogue, in ID order (without the custom rules
+// of a configuration: config.Config.Catalog has them too).
 func AllRules() []*rules.Rule { return rules.All() }
 
 // memoryBudget is a soft heap limit for a scan of paths: 80% of the bytes of the

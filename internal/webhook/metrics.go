@@ -121,9 +121,14 @@ func operationLabel(op string) string {
 	return "other"
 }
 
-// ruleLabel is a registered rule's ID, else "other".
-func ruleLabel(id string) string {
+// ruleLabel is the ID of a registered rule or of a custom rule of the evaluator's
+// configuration that runs at admission (a bounded set, fixed by the
+// configuration), else "other".
+func ruleLabel(ev *admission.Evaluator, id string) string {
 	if _, ok := rules.Get(id); ok {
+		return id
+	}
+	if ev != nil && ev.Action(id) != "" {
 		return id
 	}
 	return "other"

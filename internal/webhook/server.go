@@ -598,7 +598,7 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.Decision, elapsed time.Duration) {
 	s.metrics.reviews.WithLabelValues(endpoint, kindLabel(ev, d.Kind), operationLabel(d.Operation), d.Outcome(), strconv.FormatBool(d.DryRun)).Inc()
 	for _, v := range d.Verdicts {
-		s.metrics.ruleHits.WithLabelValues(ruleLabel(v.Finding.RuleID), string(v.Action)).Add(float64(max(v.Count, 1)))
+		s.metrics.ruleHits.WithLabelValues(ruleLabel(ev, v.Finding.RuleID), string(v.Action)).Add(float64(max(v.Count, 1)))
 	}
 	attrs := []slog.Attr{
 		slog.String("endpoint", endpoint), slog.String("uid", short(d.UID)), slog.String("kind", short(d.Kind)),
