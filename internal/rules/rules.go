@@ -675,6 +675,15 @@ func (p *Pass) ReportVulnerability(at finding.ImageLocation, sev finding.Severit
 	p.hooks.Report(f)
 }
 
+// ReportPolicy records a finding like Report with the evidence of the
+// ValidatingAdmissionPolicy that judged the object (the rules of
+// internal/checks/admissionpolicy).
+func (p *Pass) ReportPolicy(ev *finding.PolicyEvidence, path, format string, args ...any) {
+	f := p.finding(p.Rule.Severity, path, "", format, args)
+	f.Policy = ev
+	p.hooks.Report(f)
+}
+
 // ReportSeverity records a finding like Report, with a severity of the rule's own
 // choosing (a reach-dependent one, derived from Rule.Severity so that configured
 // severities still count).

@@ -12,6 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/palisade-k8s/palisade/internal/checks/admissionpolicy"
 	"github.com/palisade-k8s/palisade/internal/checks/images"
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
@@ -66,6 +69,17 @@ type Options struct {
 	// the product is not affected by, or fixed in, are suppressed with its
 	// justification.
 	VEX []string
+	// Policies are files or directories of ValidatingAdmissionPolicies, their
+	// bindings and parameter resources (--policy), evaluated against the scanned
+	// objects by PAL-800..803 with the configuration's policies and those found among
+	// the scanned objects (see policies).
+	Policies []string
+	// User is the requesting user the policies see (--as, --as-group): nil is
+	// admissionpolicy.DefaultUserInfo.
+	User user.Info
+	// IncludeDefaults adds Kubernetes' bootstrap RBAC policy to the RBAC of the input
+	// that answers the policies' authorizer library (--include-defaults).
+	IncludeDefaults bool
 }
 
 // Result is a finished scan.
@@ -183,26 +197,43 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Source == nil {
 		return nil, config.Error{Err: errors.New("scan: no input")}
 	}
+	pol, err := loadPolicies(ctx, opts, cfg)
+	if err != nil {
+		return nil, err
+	}
 	eng := engine.New(engine.Options{
 		Rules: enabled, Params: params, PSS: ev, Finder: finder,
 		Suppress: sup.Apply, Workers: opts.Workers,
 	})
+	kinds := source.RuleKinds(enabled)
+	if _, live := opts.Source.(*source.Cluster); live {
+		// A live read lists the cluster's own policies, and what the files' policies
+		// match, besides the rules' kinds.
+		kinds = append(kinds, pol.kinds()...)
+	}
 	in, err := opts.Source.Read(ctx, source.Needs{
-		Kinds:   source.RuleKinds(enabled),
-		Decode:  engine.Decoder(enabled, finder),
+		Kinds:   kinds,
+		Decode:  pol.decoder(engine.Decoder(enabled, finder)),
 		Finder:  finder,
 		Visit:   eng.Visit,
-		Retain:  eng.Retain,
+		Retain:  pol.retainer(eng.Retain),
 		Workers: opts.Workers,
 	})
 	if err != nil {
 		return nil, err
 	}
 	er := eng.Finish(in.Inventory)
-	errs := append(append([]finding.InputError{}, in.Errors...), er.Errors...)
-	findings := er.Findings
-	notices := in.Notices
-	internal := append(append([]finding.InternalError{}, in.Internal...), er.Internal...)
+	pr, err := pol.evaluate(ctx, opts, opts.Source, in, enabled, params, finder, sup.Apply)
+	if err != nil {
+		return nil, err
+	}
+	errs := append(append(append([]finding.InputError{}, in.Errors...), er.Errors...), pr.errs...)
+	findings := append(slices.Clip(er.Findings), pr.findings...)
+	notices := append(slices.Clip(in.Notices), pr.notices...)
+	internal := append(append(append([]finding.InternalError{}, in.Internal...), er.Internal...), pr.internal...)
+	for id, n := range pr.evaluated {
+		er.Evaluated[id] = n
+	}
 	var hist *source.Result
 	if opts.History != nil {
 		plan := engine.Compile(engine.Options{
@@ -249,6 +280,11 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 			// Without an images policy the signature rules check nothing, as an
 			// empty allow-list checks nothing.
 			idle = append(slices.Clip(idle), images.SignatureRuleID, images.UncheckedRuleID)
+		}
+		if !pr.active {
+			// Without policies the ValidatingAdmissionPolicy rules check nothing.
+			idle = append(slices.Clip(idle), admissionpolicy.IDs...)
+			slices.Sort(idle)
 		}
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
 			Enabled: enabled, All: cfg.Catalog().All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: idle,

@@ -11,9 +11,6 @@
 package vap
 
 import (
-	"context"
-	"errors"
-
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,14 +37,8 @@ type Bundle struct {
 	Params []*unstructured.Unstructured
 	// Sources maps each object above (by pointer) to where it was read.
 	Sources map[any]Source
-}
 
-// Add decodes objects (as read: apiVersion, kind and body) into the bundle: VAPs and
-// bindings of admissionregistration.k8s.io/v1 (v1beta1/v1alpha1 are an error naming
-// the version), every other object a candidate parameter. An object that does not
-// decode strictly is an error naming src.
-func (b *Bundle) Add(obj map[string]any, src Source) error {
-	return errors.New("vap: not implemented")
+	bytes int // encoded size of what Add added (bounded)
 }
 
 // Options tune compilation.
@@ -57,39 +48,6 @@ type Options struct {
 	// (BuiltinResources) with no custom resources.
 	Resources *Resources
 }
-
-// Set is a compiled bundle: what one run (or one webhook configuration
-// generation) evaluates every request with. It is safe for concurrent use.
-type Set struct{}
-
-// Compile compiles every policy once. A policy that does not compile is kept: as in
-// the API server, its error is a configuration error reported at admission under the
-// policy's failurePolicy (and listed by Problems). Errors here are only for
-// malformed input the API server would never have stored (a failed validation of
-// the object itself, as its create would have been refused), each naming its source.
-func Compile(b Bundle, opts Options) (*Set, []error) {
-	return &Set{}, []error{errors.New("vap: not implemented")}
-}
-
-// Problems lists the compile and configuration errors of the set's policies and
-// bindings (a binding naming a missing policy, a paramKind no resource of the
-// bundle has), each naming its source: what `palisade scan --policy` prints as input
-// errors besides evaluating.
-func (s *Set) Problems() []error { return nil }
-
-// Empty reports whether the set has no policy with a binding (nothing to evaluate).
-func (s *Set) Empty() bool { return true }
-
-// Policies returns the number of policies and bindings.
-func (s *Set) Policies() (policies, bindings int) { return 0, 0 }
-
-// Matches reports whether some policy's matchConstraints resource rules (with the
-// binding's matchResources) could match objects of this kind, judged on the kind
-// alone: the scan keeps decoded only such objects.
-func (s *Set) Matches(gvk schema.GroupVersionKind) bool { return false }
-
-// ParamKinds are the kinds the policies take parameters of.
-func (s *Set) ParamKinds() []schema.GroupVersionKind { return nil }
 
 // Request is one admission request as the API server would have it after decoding,
 // defaulting and mutation: an offline scan makes a CREATE of each object
@@ -108,13 +66,6 @@ type Request struct {
 	Options *unstructured.Unstructured
 	DryRun  bool
 	User    user.Info
-}
-
-// RequestFor is the CREATE request of an object read from a manifest: the kind's
-// resource from the set's Resources, and the object prepared as the API server would
-// pass it to validating admission (Prepare).
-func (s *Set) RequestFor(obj map[string]any, namespace string, u user.Info) (Request, error) {
-	return Request{}, errors.New("vap: not implemented")
 }
 
 // Env answers what the API server reads from its stores during admission.
@@ -188,12 +139,4 @@ type Decision struct {
 	Failures []Failure
 	// Matched is the number of (policy, binding) pairs that matched the request.
 	Matched int
-}
-
-// Evaluate decides a request as the API server's ValidatingAdmissionPolicy plugin
-// would: matching, matchConditions, params, variables, validations, audit
-// annotations, failure policy and validation actions, with the API server's cost
-// budget. ctx bounds it.
-func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, error) {
-	return Decision{Allowed: true}, errors.New("vap: not implemented")
 }

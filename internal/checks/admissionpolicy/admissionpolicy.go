@@ -6,11 +6,8 @@
 package admissionpolicy
 
 import (
-	"k8s.io/apiserver/pkg/authentication/user"
-
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
-	"github.com/palisade-k8s/palisade/internal/vap"
 )
 
 // The rules of ValidatingAdmissionPolicies.
@@ -20,19 +17,6 @@ const (
 	AuditRuleID  = "PAL-802"
 	ConfigRuleID = "PAL-803"
 )
-
-// Options are what the run's instances need besides the policies.
-type Options struct {
-	// User is the requesting user the policies see (request.userInfo and the
-	// authorizer's subject): --as and --as-group.
-	User user.Info
-}
-
-// Rules returns the run's instances of PAL-800 to PAL-803 for a compiled set,
-// replacing the registered PerRun entries of the same IDs among enabled.
-func Rules(set *vap.Set, opts Options, enabled []*rules.Rule) []*rules.Rule {
-	return enabled
-}
 
 const (
 	refVAP = "https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/"
