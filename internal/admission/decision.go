@@ -53,6 +53,9 @@ type Decision struct {
 	// Images are the signature verdicts of the images the review verified (none
 	// without an images.verify policy).
 	Images []ImageVerdict
+	// Policies is what the ValidatingAdmissionPolicies did (nil when none were
+	// evaluated).
+	Policies *PolicyOutcome
 	// Err is an evaluation failure: the server answers with an error, and the API
 	// server applies the webhook's failurePolicy.
 	Err error
@@ -125,12 +128,29 @@ const (
 
 // settle computes Allowed, Message and Warnings from the verdicts. The message
 // lists at most listed denying findings, and the response carries at most listed
-// warnings; the rest are summarised ("... and 9,990 more").
+// warnings; the rest are summarised ("... and 9,990 more"). The policies' findings
+// are worded as the API server words them (PolicyOutcome): their warnings come
+// first, and their refusal is the message when one stands, since the API server
+// runs the policies before the webhooks.
 func (d *Decision) settle(listed int) {
 	var deny []*Verdict
 	moreWarnings := 0
+	policyDenies := false
+	if p := d.Policies; p != nil {
+		for _, w := range p.Warnings {
+			if len(d.Warnings) < listed {
+				d.Warnings = append(d.Warnings, w)
+			} else {
+				moreWarnings++
+			}
+		}
+	}
 	for i := range d.Verdicts {
 		v := &d.Verdicts[i]
+		if v.Finding.Policy != nil {
+			policyDenies = policyDenies || v.Action == config.Deny
+			continue
+		}
 		switch v.Action {
 		case config.Deny:
 			deny = append(deny, v)
@@ -146,8 +166,12 @@ func (d *Decision) settle(listed int) {
 	if moreWarnings > 0 {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("... and %s more warnings", thousands(moreWarnings)))
 	}
-	d.Allowed = len(deny) == 0
-	if d.Allowed {
+	d.Allowed = len(deny) == 0 && !policyDenies
+	if policyDenies && d.Policies != nil && d.Policies.Status != nil {
+		d.Message = d.Policies.Status.Message
+		return
+	}
+	if len(deny) == 0 {
 		return
 	}
 	var b strings.Builder
@@ -224,7 +248,18 @@ func (d *Decision) Response() *admissionv1.AdmissionResponse {
 		warnings = append(warnings, safetext.Escape(w))
 	}
 	r := &admissionv1.AdmissionResponse{UID: typesUID(d.UID), Allowed: d.Allowed, Warnings: warnings}
-	if !d.Allowed {
+	if d.Policies != nil {
+		r.AuditAnnotations = d.Policies.AuditAnnotations
+	}
+	if !d.Allowed && d.Policies != nil && d.Policies.Status != nil && d.Message == d.Policies.Status.Message {
+		st := *d.Policies.Status
+		lines := strings.Split(st.Message, "\n")
+		for i, l := range lines {
+			lines[i] = safetext.Escape(l)
+		}
+		st.Message = strings.Join(lines, "\n")
+		r.Result = &st
+	} else if !d.Allowed {
 		lines := strings.Split(d.Message, "\n")
 		for i, l := range lines {
 			lines[i] = safetext.Escape(l)

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/kubernetes/scheme"
 
 	_ "github.com/palisade-k8s/palisade/internal/checks/all"
@@ -29,6 +30,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/signature"
 	"github.com/palisade-k8s/palisade/internal/suppress"
+	"github.com/palisade-k8s/palisade/internal/vap"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
@@ -73,6 +75,14 @@ type Evaluator struct {
 	signatures ImageVerifier
 	// known are the kinds the rules read or an endpoint reviews.
 	known map[string]bool
+	// suppress applies the configuration's exemptions to findings made outside the
+	// engine (the policies').
+	suppress *suppress.Suppressor
+	// policies are the ValidatingAdmissionPolicies applied (nil: none), with their
+	// names and the authorizer of their CEL authorizer library (nil: its checks fail).
+	policies    policyEvaluator
+	policyNames map[string]bool
+	authorizer  authorizer.Authorizer
 }
 
 // New prepares an Evaluator for a configuration (nil for the defaults), with the
@@ -93,6 +103,14 @@ type Options struct {
 	// (nil: none are, and PAL-115 and PAL-116 report nothing). It is used only when
 	// one of those rules runs.
 	Signatures ImageVerifier
+	// Policies are the ValidatingAdmissionPolicies of the configuration generation,
+	// compiled once (nil or empty: none are applied; policies.go), and PolicyNames
+	// their names.
+	Policies    *vap.Set
+	PolicyNames []string
+	// Authorizer answers the policies' CEL authorizer library (nil: every check is
+	// an error, never an allow).
+	Authorizer authorizer.Authorizer
 }
 
 // NewWithOptions prepares an Evaluator for a configuration (nil for the defaults).
@@ -162,6 +180,14 @@ func NewWithOptions(cfg *config.Config, o Options) (*Evaluator, error) {
 		}
 	}
 	sup := &suppress.Suppressor{Exemptions: cfg.Exemptions, NoAnnotations: true}
+	e.suppress = sup
+	if o.Policies != nil && !o.Policies.Empty() {
+		e.policies, e.authorizer = o.Policies, o.Authorizer
+		e.policyNames = make(map[string]bool, len(o.PolicyNames))
+		for _, n := range o.PolicyNames {
+			e.policyNames[n] = true
+		}
+	}
 	opts := engine.Options{Rules: here, Params: params, PSS: ev, Finder: e.finder, Suppress: sup.Apply, Workers: 1,
 		MaxFindings: e.limits.MaxFindings}
 	e.engine = engine.Compile(opts)
@@ -246,6 +272,9 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 	// Subresources (status, scale, binding) change no template a rule reads; exec,
 	// attach and ephemeral containers go to ReviewExec.
 	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || req.SubResource != "" {
+		if e.policies != nil {
+			return e.reviewPolicies(ctx, req, c, d)
+		}
 		d.Allowed = true
 		return d
 	}
@@ -319,6 +348,43 @@ func (e *Evaluator) Review(ctx context.Context, req *admissionv1.AdmissionReques
 	// update ratchet, which needs each one.
 	for _, o := range omitted {
 		d.Verdicts = append(d.Verdicts, verdict(o.Finding, o.Count))
+	}
+	if err := e.applyPolicies(ctx, d, req, scope, c, now); err != nil {
+		return d.fail(err)
+	}
+	d.settle(e.limits.MaxListed)
+	return d
+}
+
+// reviewPolicies decides a request that only the ValidatingAdmissionPolicies judge:
+// an operation other than CREATE and UPDATE, or a subresource. Webhook exemptions
+// apply, matched with the object's labels (the old object's for a DELETE).
+func (e *Evaluator) reviewPolicies(ctx context.Context, req *admissionv1.AdmissionRequest, c Cluster, d *Decision) *Decision {
+	var labels map[string]string
+	for _, ext := range []*runtime.RawExtension{&req.Object, &req.OldObject} {
+		if u, err := e.policyObject(ext, "object"); err != nil {
+			return d.fail(err)
+		} else if u != nil {
+			labels = u.GetLabels()
+			break
+		}
+	}
+	var nsLabels map[string]string
+	if req.Namespace != "" && c != nil {
+		l, _, err := c.NamespaceLabels(ctx, req.Namespace)
+		if err != nil {
+			return d.fail(fmt.Errorf("namespace %s: %w", req.Namespace, err))
+		}
+		nsLabels = l
+	}
+	now := time.Now()
+	scope := requestScope{req: req, ns: req.Namespace, nsLabels: nsLabels, kind: req.Kind.Kind, name: req.Name, labels: labels}
+	if ex := e.exemptAll(scope, now); ex != nil {
+		d.Allowed, d.Exempt = true, ex.describe()
+		return d
+	}
+	if err := e.applyPolicies(ctx, d, req, scope, c, now); err != nil {
+		return d.fail(err)
 	}
 	d.settle(e.limits.MaxListed)
 	return d

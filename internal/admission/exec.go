@@ -89,6 +89,9 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 			return d.fail(fmt.Errorf("%w: decode pod: %v", ErrInvalid, err))
 		}
 	default:
+		if e.policies != nil {
+			return e.reviewPolicies(ctx, req, c, d)
+		}
 		d.Allowed = true
 		return d
 	}
@@ -122,6 +125,9 @@ func (e *Evaluator) ReviewExec(ctx context.Context, req *admissionv1.AdmissionRe
 			v.Action, v.Note = config.Ignore, "exempt: "+ex.Reason
 		}
 		d.Verdicts = append(d.Verdicts, v)
+	}
+	if err := e.applyPolicies(ctx, d, req, scope, c, now); err != nil {
+		return d.fail(err)
 	}
 	d.settle(e.limits.MaxListed)
 	return d
