@@ -71,7 +71,7 @@ func prepareObject(obj map[string]any, ns string, namespaced bool) (*unstructure
 	}
 	out, _, err := Prepare(obj, ns)
 	if err != nil && err.Error() == "vap: not implemented" {
-		m, cerr := copyJSON(obj)
+		m, cerr := copyObjectTemp(obj)
 		if cerr != nil {
 			return nil, cerr
 		}
@@ -86,9 +86,9 @@ func prepareObject(obj map[string]any, ns string, namespaced bool) (*unstructure
 	return out, nil
 }
 
-// copyJSON deep-copies a decoded object through JSON (any number types in,
+// copyObjectTemp deep-copies a decoded object through JSON (any number types in,
 // int64/float64 out, as the API server's decoder produces).
-func copyJSON(obj map[string]any) (map[string]any, error) {
+func copyObjectTemp(obj map[string]any) (map[string]any, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
