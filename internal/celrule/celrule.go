@@ -275,7 +275,7 @@ func matchKinds(s *Spec) ([]kindMatch, []error) {
 }
 
 // frameworks reads the frameworks mapping: cis-1.12 recommendation IDs, NSA/CISA
-// sections (a control ID of `palisade compliance --framework nsa-cisa` or its tag),
+// sections (a control ID of `palisade rules --framework nsa-cisa` or its tag),
 // the Pod Security Standards level and the 4C layer.
 func frameworks(s *Spec) (rules.Frameworks, []error) {
 	var errs []error
@@ -295,7 +295,7 @@ func frameworks(s *Spec) (rules.Frameworks, []error) {
 			cis, _ := compliance.Get("cis-1.12")
 			for _, id := range ids {
 				if _, ok := cis.Control(strings.TrimSpace(id)); !ok {
-					bad(key, "%q is not a recommendation of the CIS Kubernetes Benchmark v1.12 (see `palisade compliance --framework cis-1.12`)", id)
+					bad(key, "%q is not a recommendation of the CIS Kubernetes Benchmark v1.12 (see `palisade rules --framework cis-1.12`)", id)
 					continue
 				}
 				fw.CIS = append(fw.CIS, strings.TrimSpace(id))
@@ -311,7 +311,7 @@ func frameworks(s *Spec) (rules.Frameworks, []error) {
 					fw.NSA = append(fw.NSA, strings.TrimSpace(id))
 					continue
 				}
-				bad(key, "%q is not a section of the NSA/CISA Kubernetes Hardening Guidance (a control ID such as pod-security.non-root, or its tag \"Pod security: non-root containers\"; see `palisade compliance --framework nsa-cisa`)", id)
+				bad(key, "%q is not a section of the NSA/CISA Kubernetes Hardening Guidance (a control ID such as pod-security.non-root, or its tag \"Pod security: non-root containers\"; see `palisade rules --framework nsa-cisa`)", id)
 			}
 		case "pss":
 			if len(ids) != 1 || (ids[0] != "baseline" && ids[0] != "restricted") {

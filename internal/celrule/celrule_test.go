@@ -433,14 +433,46 @@ func TestClashWithRegistered(t *testing.T) {
 	}
 }
 
+// BenchmarkCustomRule evaluates compiled rules on one object as the engine does
+// (a fresh memo per object): the issue's rule on a Pod, and a pod template rule on a
+// Deployment (its pod spec converted once).
 func BenchmarkCustomRule(b *testing.B) {
-	rs := compile(b, acme)
-	o := object(b, badPod)
-	b.ReportAllocs()
-	for b.Loop() {
-		if fs := check(b, rs, o); len(fs) != 1 {
-			b.Fatal(fs)
-		}
+	wl := compile(b, `
+- id: ACME-002
+  title: t
+  severity: medium
+  match: {workloads: true}
+  expression: "has(podMetadata.labels) && 'team' in podMetadata.labels && podSpec.containers.all(c, c.image.startsWith('registry.acme.io/'))"
+  rationale: r
+  remediation: m
+`)
+	dep := object(b, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata: {labels: {team: a}}\n    spec:\n      containers: [{name: a, image: registry.acme.io/a:1}, {name: b, image: docker.io/b:1}]\n")
+	w, err := workload.NewFinder(nil).From(dep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		r    *rules.Rule
+		o    *inventory.Object
+		run  func(r *rules.Rule, p *rules.Pass, o *inventory.Object)
+	}{
+		{"object", compile(b, acme)[0], object(b, badPod), func(r *rules.Rule, p *rules.Pass, o *inventory.Object) { r.Object(p, o) }},
+		{"workload", wl[0], dep, func(r *rules.Rule, p *rules.Pass, _ *inventory.Object) { r.Workload(p, w) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			n := 0
+			h := rules.Hooks{Report: func(finding.Finding) { n++ }}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.Memo = &rules.Memo{}
+				p := rules.NewPass(c.r, c.o, nil, nil, h)
+				c.run(c.r, &p, c.o)
+			}
+			if n == 0 {
+				b.Fatal("no finding")
+			}
+		})
 	}
 }
 

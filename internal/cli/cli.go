@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/palisade-k8s/palisade/internal/celrule"
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -229,20 +230,43 @@ built-in one.`,
 			return ids, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
-			catalog, err := configCatalog(configFile)
+			wd, _ := os.Getwd()
+			cfg, err := config.Resolve(configFile, wd)
 			if err != nil {
 				return err
 			}
-			r, ok := catalog.Get(args[0])
+			r, ok := cfg.Catalog().Get(args[0])
 			if !ok {
 				return fmt.Errorf("unknown rule %q (see `palisade rules`)", args[0])
 			}
 			report.WriteExplain(stdout, r, false)
+			if s, ok := cfg.CustomRule(r.ID); ok {
+				writeCustomRule(stdout, cfg.Path, s)
+			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&configFile, "config", "", "configuration file, for its custom rules (default: .palisade.yaml in the working directory or a parent)")
 	return c
+}
+
+// writeCustomRule prints where a custom rule is defined and its CEL, after its
+// explanation.
+func writeCustomRule(w io.Writer, path string, s celrule.Spec) {
+	var match []string
+	if len(s.Match.Kinds) > 0 {
+		match = append(match, "kinds "+strings.Join(s.Match.Kinds, ", "))
+	}
+	if s.Match.Workloads {
+		match = append(match, "every pod template (podSpec, podMetadata)")
+	}
+	safetext.Fprintf(w, "\nDefined: %s:%d (customRules)\nMatch: %s\nExpression: %s\n", path, s.Line, strings.Join(match, "; "), strings.TrimSpace(s.Expression))
+	if m := strings.TrimSpace(s.MessageExpression); m != "" {
+		safetext.Fprintf(w, "Message expression: %s\n", m)
+	}
+	if m := strings.TrimSpace(s.Message); m != "" {
+		safetext.Fprintf(w, "Message: %s\n", m)
+	}
 }
 
 // configCatalog is the rules of the configuration (the file, or the one found from

@@ -2,11 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/palisade-k8s/palisade/internal/kubetest"
 )
 
 // acmeConfig is the custom rule of issue 18, with a Pod-only match (object.spec.containers
@@ -27,6 +33,7 @@ const acmeConfig = `customRules:
   match: {workloads: true}
   expression: "has(podMetadata.labels) && 'team' in podMetadata.labels"
   message: pod template without a team label
+  frameworks: {pss: [baseline], layer: [container]}
   rationale: Every workload has an owner to call.
   remediation: Add a team label to the pod template.
 `
@@ -202,7 +209,8 @@ func TestCustomRulesCatalog(t *testing.T) {
 		t.Errorf("rules: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = runHere("explain", "acme-001")
-	for _, want := range []string{"ACME-001", "Images come from the ACME registry", "Only images the ACME registry scanned", "Push the image to registry.acme.io", "5.5.1"} {
+	for _, want := range []string{"ACME-001", "Images come from the ACME registry", "Only images the ACME registry scanned", "Push the image to registry.acme.io", "5.5.1",
+		"/.palisade.yaml:2 (customRules)", "Match: kinds Pod\n", "Expression: object.spec.containers.all(c, c.image.startsWith('registry.acme.io/'))\n", "Message expression: 'image from outside the ACME registry'\n"} {
 		if r.code != ExitOK || !strings.Contains(r.stdout, want) {
 			t.Errorf("explain: %d, missing %q\n%s%s", r.code, want, r.stdout, r.stderr)
 		}
@@ -210,7 +218,8 @@ func TestCustomRulesCatalog(t *testing.T) {
 	// --config names the file from anywhere.
 	cfg, _ := filepath.Abs(".palisade.yaml")
 	t.Chdir(t.TempDir())
-	if r = runHere("explain", "--config", cfg, "ACME-002"); r.code != ExitOK || !strings.Contains(r.stdout, "Pod templates carry a team label") {
+	if r = runHere("explain", "--config", cfg, "ACME-002"); r.code != ExitOK || !strings.Contains(r.stdout, "Pod templates carry a team label") ||
+		!strings.Contains(r.stdout, "- Pod Security Standards baseline\n- 4C layer: container\n") || !strings.Contains(r.stdout, "Match: every pod template") {
 		t.Errorf("explain --config: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r = runHere("explain", "ACME-002"); r.code == ExitOK {
@@ -245,5 +254,45 @@ func TestCustomRulesBadExpression(t *testing.T) {
 		if r.code != ExitUsage || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "Syntax error") {
 			t.Errorf("%v: %d\n%s\nwant %s", args, r.code, r.stderr, want)
 		}
+	}
+}
+
+// TestCustomRulesCluster: palisade cluster runs the custom rules on what it lists,
+// and a kind it does not list is a coverage gap, not a pass.
+func TestCustomRulesCluster(t *testing.T) {
+	c := kubetest.Shared(t)
+	ctx := context.Background()
+	ns := c.Namespace(t, nil)
+	if err := c.EnsureDefaultServiceAccount(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client().CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: map[string]string{"team": "web"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "docker.io/nginx:1.27"}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := writeKubeconfig(t, c.Config())
+	customDir(t, acmeConfig, "")
+	code, out, errb := runCluster(t, "--kubeconfig", kubeconfig, "-n", ns, "--include=ACME-*", "-o", "json")
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%d %v\n%s\n%s", code, err, out, errb)
+	}
+	if code != ExitFindings || len(rep.Findings) != 1 || rep.Findings[0].RuleID != "ACME-001" {
+		t.Errorf("cluster: %d\n%s\n%s", code, out, errb)
+	}
+	// A rule on a kind palisade does not list from a cluster.
+	os.WriteFile(".palisade.yaml", []byte(acmeConfig+`- id: ACME-003
+  title: t
+  severity: low
+  match: {kinds: [PodDisruptionBudget]}
+  expression: "true"
+  rationale: r
+  remediation: m
+`), 0o644)
+	code, out, errb = runCluster(t, "--kubeconfig", kubeconfig, "-n", ns, "--include=ACME-*")
+	if code != 3 || !strings.Contains(out+errb, "PodDisruptionBudget") {
+		t.Errorf("unlisted kind: %d\n%s\n%s", code, out, errb)
 	}
 }

@@ -74,6 +74,19 @@ func (c *Config) Catalog() *rules.Catalog {
 	return c.catalog
 }
 
+// CustomRule returns the definition of a custom rule of the configuration by ID
+// (case-insensitive).
+func (c *Config) CustomRule(id string) (celrule.Spec, bool) {
+	if c != nil {
+		for _, s := range c.CustomRules {
+			if strings.EqualFold(s.ID, id) {
+				return s, true
+			}
+		}
+	}
+	return celrule.Spec{}, false
+}
+
 // Images is the images section of the configuration.
 type Images struct {
 	signature.Policy `yaml:",inline"`

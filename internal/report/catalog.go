@@ -82,8 +82,11 @@ func WriteExplain(w io.Writer, r *rules.Rule, markdown bool) {
 	}
 	fw := r.Frameworks
 	var tags []string
-	if fw.PSS != "" {
+	switch {
+	case fw.PSS != "" && fw.PSSCheck != "":
 		tags = append(tags, fmt.Sprintf("Pod Security Standards %s (check `%s`)", fw.PSS, fw.PSSCheck))
+	case fw.PSS != "":
+		tags = append(tags, "Pod Security Standards "+fw.PSS) // a custom rule: no official check
 	}
 	if len(fw.CIS) > 0 {
 		tags = append(tags, "CIS Kubernetes Benchmark v1.12 "+strings.Join(fw.CIS, ", "))

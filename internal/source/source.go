@@ -269,7 +269,7 @@ func (c *Cluster) Describe() string { return live.Origin }
 // of ctx is an error (*live.InterruptedError).
 func (c *Cluster) Read(ctx context.Context, n Needs) (*Result, error) {
 	f := n.finder()
-	kinds, _ := live.Select(ClusterKinds(n.Kinds))
+	kinds, unknown := live.Select(ClusterKinds(n.Kinds))
 	lr, err := live.Read(ctx, c.Config, live.Options{
 		Namespace: c.Namespace, IncludeSecretValues: c.IncludeSecretValues, Timeout: c.Timeout,
 		Progress: c.Progress, Kinds: kinds,
@@ -287,6 +287,14 @@ func (c *Cluster) Read(ctx context.Context, n Needs) (*Result, error) {
 	}
 	res := streamObjects(objs, lr.Lists, n)
 	res.Coverage, res.SecretsRedacted = lr.Coverage, lr.SecretsRedacted
+	// A kind a rule names that no list reads (a kind of a custom rule's match.kinds
+	// outside live.Kinds) is a gap, not a pass. Kinds that run pods are listed
+	// through their CustomResourceDefinitions.
+	for _, k := range unknown {
+		if _, fileOnly := FileOnly[k]; !fileOnly && k != "*" && !f.HasKind(k) {
+			res.Coverage = append(res.Coverage, finding.CoverageGap{Kind: k, APIVersion: "*", Reason: "palisade does not list this kind from a cluster (a rule of the configuration names it)"})
+		}
+	}
 	return res, nil
 }
 

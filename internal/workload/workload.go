@@ -66,6 +66,16 @@ func (f *Finder) Lookup(apiVersion, kind string) (TemplatePath, bool) {
 	return TemplatePath{}, false
 }
 
+// HasKind reports whether a template path names kind, in any group.
+func (f *Finder) HasKind(kind string) bool {
+	for _, p := range f.paths {
+		if p.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // ContainerKind is init, regular or ephemeral.
 type ContainerKind string
 
