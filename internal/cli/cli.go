@@ -294,6 +294,7 @@ func newScan(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		im         imageFlags
 		configFile string
 		gitHistory string
+		pf         policyFlags
 	)
 	c := &cobra.Command{
 		Use:   "scan [PATH... | -]",
@@ -331,7 +332,8 @@ input, a bug to report (the report still covers the rest).`,
   palisade scan examples/insecure --framework cis-1.12
   palisade scan deploy/ --git-history
   palisade scan deploy/ --git-history=v1.2.0..HEAD
-  palisade scan deploy/ --images`,
+  palisade scan deploy/ --images
+  palisade scan deploy/ --policy policies/ --as alice --as-group dev`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(in.paths(args)) == 0 && !in.cluster {
 				return errors.New("scan needs at least one PATH (or - for standard input)")
@@ -352,6 +354,7 @@ input, a bug to report (the report still covers the rest).`,
 				return exitError{ExitUsage}
 			}
 			o.Source, o.Config, o.Version, o.BoundMemory = src, cfg, Version, !in.cluster && !im.images
+			pf.apply(&o)
 			if o.Source, err = im.withImages(src, cfg, stderr); err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
@@ -369,6 +372,7 @@ input, a bug to report (the report still covers the rest).`,
 	f := c.Flags()
 	out.register(c, &o, &configFile)
 	registerVEX(f, &o)
+	pf.register(f, true)
 	in.register(f, false)
 	im.register(f, true)
 	f.StringVar(&gitHistory, "git-history", "", "also read the git history of the paths' repository for credentials added and since removed; `RANGE` is REV or A..B, given as --git-history=RANGE (default HEAD)")

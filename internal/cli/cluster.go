@@ -22,6 +22,7 @@ func newCluster(stdout, stderr io.Writer) *cobra.Command {
 		kubeContext   string
 		allNamespaces bool
 		src           source.Cluster
+		pf            policyFlags
 	)
 	c := &cobra.Command{
 		Use:   "cluster",
@@ -52,7 +53,8 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 		Example: `  palisade cluster
   palisade cluster --context prod -n payments -o json
   palisade cluster --include-secret-values --fail-on medium
-  palisade cluster -n payments --images`,
+  palisade cluster -n payments --images
+  palisade cluster --policy policies/ --as alice`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := out.prepare(&o, configFile, stderr)
@@ -74,6 +76,7 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 				src.Progress = stderr
 			}
 			o.Source, o.Config, o.Version = &src, cfg, Version
+			pf.apply(&o)
 			if o.Source, err = im.withImages(&src, cfg, stderr); err != nil {
 				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
@@ -84,6 +87,7 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 	f := c.Flags()
 	out.register(c, &o, &configFile)
 	registerVEX(f, &o)
+	pf.register(f, false)
 	registerClusterFlags(f, &kubeconfig, &kubeContext, &src.Timeout, "")
 	f.StringVarP(&src.Namespace, "namespace", "n", "", "scan only this namespace (cluster roles, bindings and CRDs are still read)")
 	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")

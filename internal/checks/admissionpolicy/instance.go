@@ -206,8 +206,10 @@ func buildAuthorizer(inv *inventory.Inventory, defaults bool, kubeVersion string
 // buildNamespaces decodes the scanned Namespace objects.
 func buildNamespaces(inv *inventory.Inventory) map[string]*corev1.Namespace {
 	out := map[string]*corev1.Namespace{}
-	for _, o := range inv.ByKind()["Namespace"] {
-		if o.Group() != "" || o.Body == nil {
+	// An index builder runs under the inventory's lock: it reads the objects, not
+	// other indexes.
+	for _, o := range inv.Objects {
+		if o.Ref.Kind != "Namespace" || o.Group() != "" || o.Body == nil {
 			continue
 		}
 		ns := &corev1.Namespace{}
