@@ -96,6 +96,9 @@ type PolicyOutcome struct {
 	AuditAnnotations map[string]string
 }
 
+// PolicyErrorRule is the rule of a policy that cannot be applied to a request.
+const PolicyErrorRule = admissionpolicy.ConfigRuleID
+
 // Policy rules by what a failure does.
 func policyRule(f *vap.Failure) string {
 	if f.Kind != vap.Validation {
@@ -438,3 +441,6 @@ func (e *Evaluator) KnownPolicy(name string) bool { return e.policyNames[name] }
 
 // HasPolicies reports whether the evaluator applies ValidatingAdmissionPolicies.
 func (e *Evaluator) HasPolicies() bool { return e.policies != nil }
+
+// PolicyCount is the number of ValidatingAdmissionPolicies applied.
+func (e *Evaluator) PolicyCount() int { return len(e.policyNames) }

@@ -97,10 +97,26 @@ webhook.actions.rules sets PAL-116 to audit (admit and audit) or warn; its
 verification goes on, so a retry finds the verdict. The policy's key and trusted
 root files are re-read at each reload too.
 
+ValidatingAdmissionPolicies (admissionregistration.k8s.io/v1), with their bindings
+and parameter resources, from the configuration's policies: and from --policy
+(files or directories of YAML or JSON) are applied to every review, with the API
+server's own code: a denial is answered with the API server's message, Warn
+actions are admission warnings, Audit actions and the policies' auditAnnotations
+are audit annotations ("<webhook name>/validation_failure",
+"<webhook name>/<policy>.<key>"). Their failures are findings PAL-800 (Deny),
+PAL-801 (Warn), PAL-802 (Audit) and PAL-803 (a policy that cannot be applied), whose
+actions webhook.actions and the exemptions retune. The policy files are re-read
+at each reload, and a generation that does not compile is rejected (the previous
+one stays). The policies' CEL authorizer checks are SubjectAccessReviews to the API
+server, cached for 10s; with --no-cluster they, and the policies' namespace reads,
+are errors. The webhook configuration must send the operations and resources the
+policies match (DELETE, CONNECT, subresources included).
+
 Namespaces and pods are read through informer caches, with the usual kubeconfig
 rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
-		Example: `  palisade webhook serve --tls-cert-file /certs/tls.crt --tls-key-file /certs/tls.key --config /config/.palisade.yaml`,
-		Args:    cobra.NoArgs,
+		Example: `  palisade webhook serve --tls-cert-file /certs/tls.crt --tls-key-file /certs/tls.key --config /config/.palisade.yaml
+  palisade webhook serve --tls-cert-file /certs/tls.crt --tls-key-file /certs/tls.key --policy /policies --policy require-team-label.yaml`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.CertFile == "" || opts.KeyFile == "" {
 				fmt.Fprintln(stderr, "palisade: webhook serve is HTTPS only: --tls-cert-file and --tls-key-file are required")
@@ -153,6 +169,10 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 				cl := webhook.NewCluster(client)
 				cl.Start(ctx)
 				opts.Cluster, opts.Synced = cl, cl.Synced
+				if opts.Authorizer, err = webhook.NewSARAuthorizer(client, webhook.DefaultAuthorizerTTL); err != nil {
+					safetext.Fprintln(stderr, "palisade:", err)
+					return exitError{ExitUsage}
+				}
 			}
 			s, err := webhook.New(opts)
 			if err != nil {
@@ -171,6 +191,7 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 	f.StringVar(&opts.CertFile, "tls-cert-file", "", "serving certificate (PEM), reloaded when it changes")
 	f.StringVar(&opts.KeyFile, "tls-key-file", "", "serving key (PEM), reloaded when it changes")
 	f.StringVar(&opts.ConfigPath, "config", "", "configuration file (.palisade.yaml), reloaded when it changes (default: built-in defaults)")
+	f.StringArrayVar(&opts.Policies, "policy", nil, "file or directory of ValidatingAdmissionPolicies, bindings and parameter resources to apply (repeatable; re-read at each reload)")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
 	f.StringVar(&kubeContext, "context", "", "kubeconfig context")
 	f.BoolVar(&noCluster, "no-cluster", false, "serve without cluster access: namespace labels are unknown and exec reviews fail")

@@ -219,6 +219,9 @@ func (s *Set) ParamKinds() []schema.GroupVersionKind {
 // selectors, excludeResourceRules, resourceNames and matchConditions are not
 // consulted, and every operation counts.
 func (s *Set) Matches(gvk schema.GroupVersionKind) bool {
+	if len(s.hooks) == 0 {
+		return false
+	}
 	gvr, namespaced, ok := s.res.ResourceFor(gvk)
 	if !ok {
 		return false

@@ -297,9 +297,25 @@ var errChanging = errors.New("file is being written; checked again at the next r
 type rejection struct {
 	reason string
 	err    error
+	// what was rejected: "config" unless set ("policies").
+	what string
 }
 
-func reject(reason string, err error) error { return &rejection{reason, err} }
+func reject(reason string, err error) error { return &rejection{reason: reason, err: err} }
+
+// rejectPolicies rejects the ValidatingAdmissionPolicy files of a generation.
+func rejectPolicies(reason string, err error) error {
+	return &rejection{reason: reason, err: err, what: "policies"}
+}
+
+// rejectionWhat is what err rejected: "config" or "policies".
+func rejectionWhat(err error) string {
+	var r *rejection
+	if errors.As(err, &r) && r.what != "" {
+		return r.what
+	}
+	return "config"
+}
 
 func (r *rejection) Error() string { return r.err.Error() }
 func (r *rejection) Unwrap() error { return r.err }

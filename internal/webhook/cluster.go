@@ -68,6 +68,22 @@ func (c *Cluster) NamespaceLabels(ctx context.Context, name string) (map[string]
 	return ns.Labels, true, nil
 }
 
+// Namespace implements admission.NamespaceReader: the namespace as
+// ValidatingAdmissionPolicies see it (namespaceObject: its metadata, spec and
+// status, which the cache keeps).
+func (c *Cluster) Namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	ns, err := c.namespaces.Get(name)
+	if apierrors.IsNotFound(err) {
+		ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+		ns, err = c.client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			ns = slimNamespace(ns)
+		}
+	}
+	return ns, err
+}
+
 // Pod implements admission.Cluster.
 func (c *Cluster) Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
 	p, err := c.pods.Pods(namespace).Get(name)
@@ -79,14 +95,25 @@ func (c *Cluster) Pod(ctx context.Context, namespace, name string) (*corev1.Pod,
 	return p, err
 }
 
+// slimNamespace keeps of a namespace what reviews read: what the API server hands
+// ValidatingAdmissionPolicies as namespaceObject (k8s.io/apiserver's
+// cel.CreateNamespaceObject: metadata without managed fields and owners, spec,
+// status), labels included.
+func slimNamespace(o *corev1.Namespace) *corev1.Namespace {
+	return &corev1.Namespace{Spec: o.Spec, Status: o.Status, ObjectMeta: metav1.ObjectMeta{
+		Name: o.Name, GenerateName: o.GenerateName, Namespace: o.Namespace, UID: o.UID,
+		ResourceVersion: o.ResourceVersion, Generation: o.Generation, CreationTimestamp: o.CreationTimestamp,
+		DeletionTimestamp: o.DeletionTimestamp, DeletionGracePeriodSeconds: o.DeletionGracePeriodSeconds,
+		Labels: o.Labels, Annotations: o.Annotations, Finalizers: o.Finalizers,
+	}}
+}
+
 // slim drops from cached objects what reviews never read, so that the caches of a
 // large cluster stay small.
 func slim(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
-		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			Name: o.Name, Labels: o.Labels, ResourceVersion: o.ResourceVersion, UID: o.UID,
-		}}, nil
+		return slimNamespace(o), nil
 	case *corev1.Pod:
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
 			Name: o.Name, Namespace: o.Namespace, Labels: o.Labels, ResourceVersion: o.ResourceVersion, UID: o.UID,

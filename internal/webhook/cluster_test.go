@@ -33,8 +33,13 @@ func TestSlimKeepsEscalations(t *testing.T) {
 	if got, want := len(admission.Escalations(&p.Spec)), len(admission.Escalations(&pod.Spec)); got != want || want != 4 {
 		t.Errorf("escalations after slim %d, before %d, want 4", got, want)
 	}
-	ns, _ := slim(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{"l": "v"}, Annotations: map[string]string{"a": "b"}}})
-	if n := ns.(*corev1.Namespace); n.Labels["l"] != "v" || n.Annotations != nil {
+	// A namespace keeps what ValidatingAdmissionPolicies see as namespaceObject
+	// (annotations, spec, status), not its managed fields.
+	ns, _ := slim(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{"l": "v"}, Annotations: map[string]string{"a": "b"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}, Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}})
+	if n := ns.(*corev1.Namespace); n.Labels["l"] != "v" || n.Annotations["a"] != "b" || n.ManagedFields != nil || n.Status.Phase != corev1.NamespaceActive {
 		t.Errorf("namespace %+v", n)
 	}
 }
+
+var _ admission.NamespaceReader = (*Cluster)(nil)

@@ -1,6 +1,9 @@
 package webhook
 
 import (
+	"fmt"
+	"sync"
+
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +33,14 @@ type metrics struct {
 	transportErrors  *prometheus.CounterVec
 	reloadRejections *prometheus.CounterVec
 	certExpiry       prometheus.Gauge
+	// ValidatingAdmissionPolicies: the policies in force, reviews they judged,
+	// their findings by policy and action, errors, evaluation time.
+	policies          *prometheus.GaugeVec
+	policyEvaluations *prometheus.CounterVec
+	policyActions     *prometheus.CounterVec
+	policyErrors      *prometheus.CounterVec
+	policyDuration    prometheus.Histogram
+	policyLabels      *labelSet
 }
 
 func newMetrics() *metrics {
@@ -93,9 +104,32 @@ func newMetrics() *metrics {
 			Name: "palisade_webhook_certificate_expiry_timestamp_seconds",
 			Help: "When the serving certificate in use expires (Unix time).",
 		}),
+		policies: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "palisade_webhook_policies",
+			Help: "ValidatingAdmissionPolicies in force (the configuration's policies and --policy), by what: policies, bindings.",
+		}, []string{"what"}),
+		policyEvaluations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_policy_evaluations_total",
+			Help: "Reviews judged by the ValidatingAdmissionPolicies, by endpoint and decision of the review (allowed, warned, denied, exempt, error).",
+		}, []string{"endpoint", "decision"}),
+		policyActions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_policy_findings_total",
+			Help: "Failed checks of ValidatingAdmissionPolicies (PAL-800 to PAL-803), by policy (\"other\" past " + fmt.Sprint(maxPolicyLabels) + " policies), rule and the action taken (deny, warn, audit, ignore), dry runs included.",
+		}, []string{"policy", "rule", "action"}),
+		policyErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_webhook_policy_errors_total",
+			Help: "Errors of ValidatingAdmissionPolicies, by kind: configuration (a policy that could not be applied to a request, PAL-803), evaluation (the review failed, and the API server applied the webhook's failurePolicy).",
+		}, []string{"kind"}),
+		policyDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "palisade_webhook_policy_evaluation_duration_seconds",
+			Help:    "Time the ValidatingAdmissionPolicies took to judge one review.",
+			Buckets: []float64{0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+		}),
+		policyLabels: &labelSet{max: maxPolicyLabels, seen: map[string]bool{}},
 	}
 	m.registry.MustRegister(m.reviews, m.latency, m.ruleHits, m.errors, m.reloads, m.inFlight, m.reviewMemory,
 		m.connections, m.connsLimited, m.queuedReviews, m.queueWait, m.transportErrors, m.reloadRejections, m.certExpiry,
+		m.policies, m.policyEvaluations, m.policyActions, m.policyErrors, m.policyDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -132,4 +166,47 @@ func ruleLabel(ev *admission.Evaluator, id string) string {
 		return id
 	}
 	return "other"
+}
+
+// maxPolicyLabels bounds the policy names used as label values over the life of
+// the process (reloads may bring new names): past it, "other".
+const maxPolicyLabels = 200
+
+// labelSet admits at most max distinct label values.
+type labelSet struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]bool
+}
+
+func (l *labelSet) value(v string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[v] {
+		return v
+	}
+	if len(l.seen) >= l.max {
+		return "other"
+	}
+	l.seen[v] = true
+	return v
+}
+
+// policyLabel is a policy of the generation in force (within maxPolicyLabels),
+// else "other".
+func (m *metrics) policyLabel(ev *admission.Evaluator, name string) string {
+	if !ev.KnownPolicy(name) {
+		return "other"
+	}
+	return m.policyLabels.value(name)
+}
+
+// setPolicies sets the gauge of the policies in force.
+func (m *metrics) setPolicies(cp *compiledPolicies) {
+	p, b := 0, 0
+	if cp.set != nil {
+		p, b = cp.set.Policies()
+	}
+	m.policies.WithLabelValues("policies").Set(float64(p))
+	m.policies.WithLabelValues("bindings").Set(float64(b))
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/semaphore"
@@ -95,6 +96,13 @@ type Options struct {
 	ReviewMemory int64
 	// Images say how the images.verify policy of the configuration is applied.
 	Images ImageOptions
+	// Policies are files or directories of ValidatingAdmissionPolicies, their
+	// bindings and parameter resources (--policy), applied besides the
+	// configuration's policies (policies.go).
+	Policies []string
+	// Authorizer answers the policies' CEL authorizer checks (NewSARAuthorizer);
+	// nil: every check is an error.
+	Authorizer authorizer.Authorizer
 }
 
 // ImageOptions say how the webhook verifies image signatures (the images.verify
@@ -170,6 +178,9 @@ type Server struct {
 	imageStore signature.Store
 	lastPolicy *config.Config
 	generation string
+	// policyDigest is the digest of the ValidatingAdmissionPolicy files in force
+	// ("" without any).
+	policyDigest string
 }
 
 // logEvery is the least time between two warnings of one kind about transport
@@ -243,13 +254,23 @@ func (s *Server) loadConfig() error {
 	path := s.opts.ConfigPath
 	if path == "" {
 		if s.evaluator.Load() != nil {
+			return s.recheckPolicy()
+		}
+		if len(s.opts.Policies) == 0 {
+			ev, err := admission.NewWithOptions(nil, admission.Options{Limits: s.opts.Limits, Authorizer: s.opts.Authorizer})
+			if err != nil {
+				return err
+			}
+			s.evaluator.Store(ev)
 			return nil
 		}
-		ev, err := admission.NewWithLimits(nil, s.opts.Limits)
+		cfg := &config.Config{}
+		ev, gen, pol, err := s.newEvaluator(cfg, nil)
 		if err != nil {
 			return err
 		}
 		s.evaluator.Store(ev)
+		s.lastPolicy, s.generation, s.policyDigest = cfg, gen, pol
 		return nil
 	}
 	data, err := readFile(path)
@@ -278,49 +299,98 @@ func (s *Server) loadConfig() error {
 	if err != nil {
 		return reject("invalid", err)
 	}
-	ev, gen, err := s.newEvaluator(cfg)
+	ev, gen, pol, err := s.newEvaluator(cfg, nil)
 	if err != nil {
-		return reject("invalid", err)
+		return asRejection(err)
 	}
 	s.evaluator.Store(ev)
-	s.lastCfg, s.lastPolicy, s.generation = data, cfg, gen
+	s.lastCfg, s.lastPolicy, s.generation, s.policyDigest = data, cfg, gen, pol
 	return nil
 }
 
-// recheckPolicy rebuilds the signature policy in force when the files it reads
-// (keys, trusted root) changed though the configuration did not: a new
-// generation replaces the evaluator. A policy whose files no longer load keeps the
-// one in force (rejected, as a bad configuration is).
+// asRejection is err as a rejected configuration ("invalid" unless it says).
+func asRejection(err error) error {
+	var r *rejection
+	if errors.As(err, &r) {
+		return err
+	}
+	return reject("invalid", err)
+}
+
+// recheckPolicy rebuilds the evaluator in force when the files its policies read
+// changed though the configuration did not: the signature policy's keys and
+// trusted root, and the ValidatingAdmissionPolicy files. A policy whose files no
+// longer load keeps the one in force (rejected, as a bad configuration is).
 func (s *Server) recheckPolicy() error {
-	if s.lastPolicy == nil || s.generation == "" {
+	if s.lastPolicy == nil {
 		return nil
 	}
-	chk, err := s.opts.Images.Compile(s.lastPolicy, s.opts.ConfigPath)
-	if err != nil {
-		return reject("invalid", err)
+	changed := false
+	if s.generation != "" {
+		chk, err := s.opts.Images.Compile(s.lastPolicy, s.opts.ConfigPath)
+		if err != nil {
+			return reject("invalid", err)
+		}
+		changed = chk == nil || chk.Generation() != s.generation
 	}
-	if chk != nil && chk.Generation() == s.generation {
+	var pf *policyFiles
+	if paths := policyPaths(s.lastPolicy, s.opts.ConfigPath, s.opts.Policies); len(paths) > 0 || s.policyDigest != "" {
+		var err error
+		if pf, err = s.readPolicies(paths); err != nil {
+			return err
+		}
+		changed = changed || pf.digest != s.policyDigest
+	}
+	if !changed {
 		return nil
 	}
-	ev, gen, err := s.newEvaluator(s.lastPolicy)
+	ev, gen, pol, err := s.newEvaluator(s.lastPolicy, pf)
 	if err != nil {
-		return reject("invalid", err)
+		return asRejection(err)
 	}
 	s.evaluator.Store(ev)
-	s.generation = gen
+	s.generation, s.policyDigest = gen, pol
 	return nil
 }
 
-// newEvaluator builds the evaluator of cfg, with its signature policy compiled, and
-// returns the policy's generation ("" without one).
-func (s *Server) newEvaluator(cfg *config.Config) (*admission.Evaluator, string, error) {
+// readPolicies reads the policy files; when they changed since the generation in
+// force, twice, settleDelay apart, so that files being written are left for the
+// next check.
+func (s *Server) readPolicies(paths []string) (*policyFiles, error) {
+	if len(paths) == 0 {
+		return &policyFiles{}, nil
+	}
+	l := s.opts.Limits
+	pf, err := readPolicies(paths, l)
+	if err != nil {
+		return nil, rejectPolicies("unreadable", err)
+	}
+	if pf.digest == s.policyDigest || s.policyDigest == "" && s.evaluator.Load() == nil {
+		return pf, nil
+	}
+	time.Sleep(settleDelay)
+	again, err := readPolicies(paths, l)
+	if err != nil {
+		return nil, rejectPolicies("unreadable", err)
+	}
+	if again.digest != pf.digest {
+		return nil, errChanging
+	}
+	return pf, nil
+}
+
+// newEvaluator builds the evaluator of cfg, with its signature policy and its
+// ValidatingAdmissionPolicies compiled (from pf when read already), and returns
+// the signature policy's generation ("" without one) and the digest of the policy
+// files ("" without any).
+func (s *Server) newEvaluator(cfg *config.Config, pf *policyFiles) (*admission.Evaluator, string, string, error) {
 	path := s.opts.ConfigPath
 	chk, err := s.opts.Images.Compile(cfg, path)
 	if err != nil {
 		// The policy's errors name the file and line.
-		return nil, "", err
+		return nil, "", "", err
 	}
-	o := admission.Options{Limits: s.opts.Limits}
+	o := admission.Options{Limits: s.opts.Limits, Authorizer: s.opts.Authorizer}
 	gen := ""
 	if chk != nil {
 		if s.imageStore == nil {
@@ -332,11 +402,24 @@ func (s *Server) newEvaluator(cfg *config.Config) (*admission.Evaluator, string,
 		gen = chk.Generation()
 		o.Signatures = &admission.Signatures{Checker: chk, Store: s.imageStore, Cache: s.imageCache, Deadline: s.opts.Images.Deadline}
 	}
+	if pf == nil {
+		if paths := policyPaths(cfg, path, s.opts.Policies); len(paths) > 0 {
+			if pf, err = s.readPolicies(paths); err != nil {
+				return nil, "", "", err
+			}
+		}
+	}
+	cp, err := compilePolicies(pf)
+	if err != nil {
+		return nil, "", "", rejectPolicies("invalid", err)
+	}
+	o.Policies, o.PolicyNames = cp.set, cp.names
 	ev, err := admission.NewWithOptions(cfg, o)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, "", "", fmt.Errorf("%s: %w", path, err)
 	}
-	return ev, gen, nil
+	s.metrics.setPolicies(cp)
+	return ev, gen, cp.digest, nil
 }
 
 // Evaluator is the evaluator in force.
@@ -353,13 +436,26 @@ func (s *Server) Reload() {
 		if err := s.loadConfig(); errors.Is(err, errChanging) {
 			s.log.Info("configuration file changed while read; checked again at the next reload", "path", s.opts.ConfigPath)
 		} else if err != nil {
-			reason := rejectionReason(err)
-			s.metrics.reloads.WithLabelValues("config", "rejected").Inc()
-			s.metrics.reloadRejections.WithLabelValues("config", reason).Inc()
-			s.log.Error("configuration rejected; the previous one stays in force", "path", s.opts.ConfigPath, "reason", reason, "error", err.Error())
+			reason, what := rejectionReason(err), rejectionWhat(err)
+			s.metrics.reloads.WithLabelValues(what, "rejected").Inc()
+			s.metrics.reloadRejections.WithLabelValues(what, reason).Inc()
+			s.log.Error("configuration rejected; the previous one stays in force", "path", s.opts.ConfigPath, "what", what, "reason", reason, "error", err.Error())
 		} else if s.evaluator.Load() != before {
 			s.metrics.reloads.WithLabelValues("config", "applied").Inc()
-			s.log.Info("configuration reloaded", "path", s.opts.ConfigPath, "rules", len(s.evaluator.Load().Rules()))
+			s.log.Info("configuration reloaded", "path", s.opts.ConfigPath, "rules", len(s.evaluator.Load().Rules()), "policies", s.evaluator.Load().PolicyCount())
+		}
+	} else if len(s.opts.Policies) > 0 {
+		before := s.evaluator.Load()
+		if err := s.loadConfig(); errors.Is(err, errChanging) {
+			s.log.Info("policy files changed while read; checked again at the next reload")
+		} else if err != nil {
+			reason := rejectionReason(err)
+			s.metrics.reloads.WithLabelValues("policies", "rejected").Inc()
+			s.metrics.reloadRejections.WithLabelValues("policies", reason).Inc()
+			s.log.Error("policies rejected; the previous ones stay in force", "reason", reason, "error", err.Error())
+		} else if s.evaluator.Load() != before {
+			s.metrics.reloads.WithLabelValues("policies", "applied").Inc()
+			s.log.Info("policies reloaded", "policies", s.evaluator.Load().PolicyCount())
 		}
 	}
 	if s.certs != nil {
@@ -565,6 +661,12 @@ func (s *Server) handle(endpoint, want string, decode func(body []byte, l admiss
 				fmt.Errorf("%s not decided within %v", j.name, s.opts.Deadline))
 			return
 		}
+		if d.Err != nil && d.Policies != nil {
+			// The policies' evaluation failed.
+			s.metrics.policyErrors.WithLabelValues("evaluation").Inc()
+			s.metrics.policyEvaluations.WithLabelValues(endpoint, "error").Inc()
+			s.metrics.policyDuration.Observe(d.Policies.Elapsed.Seconds())
+		}
 		if d.Err != nil {
 			s.log.Error("review failed", "endpoint", endpoint, "uid", short(d.UID), "kind", short(d.Kind), "operation", short(d.Operation),
 				"object", short(d.Object.String()), "user", short(d.User), "error", short(d.Err.Error()))
@@ -600,6 +702,9 @@ func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.D
 	for _, v := range d.Verdicts {
 		s.metrics.ruleHits.WithLabelValues(ruleLabel(ev, v.Finding.RuleID), string(v.Action)).Add(float64(max(v.Count, 1)))
 	}
+	if d.Policies != nil {
+		s.recordPolicies(endpoint, ev, d)
+	}
 	attrs := []slog.Attr{
 		slog.String("endpoint", endpoint), slog.String("uid", short(d.UID)), slog.String("kind", short(d.Kind)),
 		slog.String("operation", short(d.Operation)), slog.String("object", short(d.Object.String())), slog.String("user", short(d.User)),
@@ -611,6 +716,9 @@ func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.D
 	}
 	if d.Exempt != "" {
 		attrs = append(attrs, slog.String("exempt", d.Exempt))
+	}
+	if d.Policies != nil {
+		attrs = append(attrs, slog.Int("policiesMatched", d.Policies.Matched), slog.Any("policies", policyLog(d)))
 	}
 	if len(d.Images) > 0 {
 		// The signature verdict of each image, with the reason of a refusal.
@@ -629,6 +737,51 @@ func (s *Server) record(endpoint string, ev *admission.Evaluator, d *admission.D
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "review", attrs...)
 }
+
+// recordPolicies counts what the policies did with a review.
+func (s *Server) recordPolicies(endpoint string, ev *admission.Evaluator, d *admission.Decision) {
+	s.metrics.policyEvaluations.WithLabelValues(endpoint, d.Outcome()).Inc()
+	s.metrics.policyDuration.Observe(d.Policies.Elapsed.Seconds())
+	for _, v := range d.Verdicts {
+		p := v.Finding.Policy
+		if p == nil {
+			continue
+		}
+		s.metrics.policyActions.WithLabelValues(s.metrics.policyLabel(ev, p.Policy), ruleLabel(v.Finding.RuleID), string(v.Action)).Inc()
+		if v.Finding.RuleID == admission.PolicyErrorRule {
+			s.metrics.policyErrors.WithLabelValues("configuration").Inc()
+		}
+	}
+}
+
+// policyLog is the decision log's account of the policies' findings: each failed
+// check with its policy, binding, validation, the binding's actions, the action
+// taken and the message (as the API server words it in its own audit log).
+func policyLog(d *admission.Decision) []map[string]any {
+	out := []map[string]any{}
+	for _, v := range d.Verdicts {
+		p := v.Finding.Policy
+		if p == nil {
+			continue
+		}
+		m := map[string]any{"rule": v.Finding.RuleID, "policy": short(p.Policy), "binding": short(p.Binding),
+			"validation": p.Validation, "actions": p.Actions, "action": string(v.Action), "message": short(v.Finding.Message)}
+		if p.Param != "" {
+			m["param"] = short(p.Param)
+		}
+		if v.Note != "" {
+			m["note"] = short(v.Note)
+		}
+		out = append(out, m)
+		if len(out) == maxLoggedPolicies {
+			break
+		}
+	}
+	return out
+}
+
+// maxLoggedPolicies bounds the policy findings of one decision-log line.
+const maxLoggedPolicies = 50
 
 // short bounds a value from a request in the log or an error.
 func short(s string) string {
