@@ -3,6 +3,7 @@ package vap
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,6 +31,12 @@ type hook struct {
 	configErr     error
 }
 
+// baseEnvSet is the API server's composition environment template
+// (validating/plugin.go's getCompositionEnvTemplateWithStrictCost), built once.
+var baseEnvSet = sync.OnceValue(func() *environment.EnvSet {
+	return environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion())
+})
+
 // compilePolicy is validating/plugin.go's compilePolicy (unexported there), wired
 // the same way with the same exported pieces; it also returns the compile errors
 // the API server would report at admission.
@@ -39,7 +46,7 @@ func compilePolicy(policy *admissionregistrationv1.ValidatingAdmissionPolicy) (v
 	expressionOptionalVars := cel.OptionalVariableDeclarations{HasParams: hasParam, HasAuthorizer: false}
 	failurePolicy := policy.Spec.FailurePolicy
 	var matcher matchconditions.Matcher
-	compiler, err := cel.NewCompositedCompiler(environment.MustBaseEnvSet(environment.DefaultCompatibilityVersion()))
+	compiler, err := cel.NewCompositedCompiler(baseEnvSet())
 	if err != nil {
 		return validating.NewValidator(nil, nil, nil, nil, failurePolicy, err), []error{err}
 	}
@@ -159,7 +166,7 @@ func Compile(b Bundle, opts Options) (*Set, []error) {
 	}
 	s.policies, s.bindings = len(policies), len(bindingNames)
 
-	params := newParamStore(b.Params, res)
+	params := newParamStore(b.Params, res, b.Sources)
 	names := make([]string, 0, len(policies))
 	for n := range policies {
 		names = append(names, n)
@@ -189,6 +196,7 @@ func Compile(b Bundle, opts Options) (*Set, []error) {
 		}
 		s.hooks = append(s.hooks, h)
 	}
+	s.problems = append(s.problems, params.problems...)
 	for k := range kinds {
 		s.paramKinds = append(s.paramKinds, k)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -59,7 +60,14 @@ func excluded(gr schema.GroupResource) bool { return excludedResources[gr] }
 // An error is returned for a request that cannot be evaluated (no object, an object
 // that does not decode into its kind, a Namespace lookup that fails other than
 // NotFound, ctx done), never a verdict.
-func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, error) {
+func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (d Decision, err error) {
+	defer func() {
+		// The libraries recover their own panics; this is the last guard: hostile
+		// input is an error of this request, never a crash of the scan or webhook.
+		if r := recover(); r != nil {
+			d, err = Decision{}, fmt.Errorf("vap: evaluating %s %s/%s: panic: %v", req.Kind.Kind, req.Namespace, req.Name, r)
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
@@ -120,7 +128,7 @@ func (s *Set) Evaluate(ctx context.Context, req Request, env Env) (Decision, err
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
-	d := Decision{Allowed: true, Failures: rec.failures, Matched: rec.matched, AuditAnnotations: attrs.annotations}
+	d = Decision{Allowed: true, Failures: rec.failures, Matched: rec.matched, AuditAnnotations: attrs.annotations}
 	for _, h := range w.Header().Values("Warning") {
 		ws, errs := utilnet.ParseWarningHeaders([]string{h})
 		if len(errs) > 0 {
@@ -201,7 +209,8 @@ type recorder struct {
 	set      *Set
 	hook     *hook
 	binding  *admissionregistrationv1.ValidatingAdmissionPolicyBinding
-	params   []string // names of the params CollectParams returned, in order
+	params   []string                // names of the params CollectParams returned, in order
+	kind     schema.GroupVersionKind // the kind the current policy matched
 	failures []Failure
 	matched  int
 	nsErr    error
@@ -244,7 +253,7 @@ type recordingMatcher struct {
 func (m *recordingMatcher) DefinitionMatches(a admission.Attributes, o admission.ObjectInterfaces, def generic.PolicyAccessor) (bool, schema.GroupVersionResource, schema.GroupVersionKind, error) {
 	ok, gvr, gvk, err := m.PolicyMatcher.DefinitionMatches(a, o, def)
 	h := m.rec.hookFor(def.GetName())
-	m.rec.hook, m.rec.binding = h, nil
+	m.rec.hook, m.rec.binding, m.rec.kind = h, nil, gvk
 	switch {
 	case err != nil:
 		m.rec.configFailure(h, nil, err)
@@ -280,6 +289,13 @@ func (m *recordingMatcher) BindingMatches(a admission.Attributes, o admission.Ob
 	if perr != nil {
 		m.rec.configFailure(h, m.rec.binding, perr)
 		return ok, err
+	}
+	if len(params) > 0 && m.rec.kind != a.GetKind() {
+		// The dispatcher converts the object to the matched kind next.
+		if _, cerr := admission.NewVersionedAttributes(a, m.rec.kind, o); cerr != nil {
+			m.rec.configFailure(h, m.rec.binding, fmt.Errorf("failed to convert object version: %w", cerr))
+			return ok, err
+		}
 	}
 	for _, p := range params {
 		name := ""
@@ -323,7 +339,7 @@ func (v *recordingValidator) Validate(ctx context.Context, matchedResource schem
 		if !perValidation {
 			f.Index = -1
 		}
-		if d.Evaluation == validating.EvalError && !perValidation {
+		if d.Evaluation == validating.EvalError && (!perValidation || strings.HasPrefix(d.Message, "compilation error: ")) {
 			f.Kind = Configuration
 		}
 		if f.Reason == "" {

@@ -23,10 +23,14 @@ type paramStore struct {
 	res    *Resources
 	params []*unstructured.Unstructured
 	byKind map[schema.GroupVersionKind]*paramInformer
+	// sources names the params in problems; problems are params of a paramKind
+	// that the API server would not have stored as written.
+	sources  map[any]Source
+	problems []error
 }
 
-func newParamStore(params []*unstructured.Unstructured, res *Resources) *paramStore {
-	return &paramStore{res: res, params: params, byKind: map[schema.GroupVersionKind]*paramInformer{}}
+func newParamStore(params []*unstructured.Unstructured, res *Resources, sources map[any]Source) *paramStore {
+	return &paramStore{res: res, params: params, byKind: map[schema.GroupVersionKind]*paramInformer{}, sources: sources}
 }
 
 // informerFor returns the informer and scope of a paramKind, or the error the API
@@ -57,7 +61,8 @@ func (p *paramStore) informerFor(gvk schema.GroupVersionKind) (informers.Generic
 		}
 		prepared, err := prepareObject(u.Object, u.GetNamespace(), namespaced)
 		if err != nil {
-			continue // the API server would not have stored it
+			p.problems = append(p.problems, fmt.Errorf("%s: parameter %s %q is not used: %w", p.sources[u], ugvk.Kind, u.GetName(), err))
+			continue
 		}
 		if !namespaced {
 			prepared.SetNamespace("")
@@ -69,6 +74,7 @@ func (p *paramStore) informerFor(gvk schema.GroupVersionKind) (informers.Generic
 				continue
 			}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(prepared.Object, t); err != nil {
+				p.problems = append(p.problems, fmt.Errorf("%s: parameter %s %q is not used: %w", p.sources[u], ugvk.Kind, u.GetName(), err))
 				continue
 			}
 			t.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})

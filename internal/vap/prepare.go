@@ -7,10 +7,12 @@ package vap
 //
 //  1. decodes the body into the typed object of its version (fields the type does
 //     not have are dropped: fieldValidation defaults to Warn) and applies the scheme
-//     defaults of that version;
+//     defaults of that version; the conversion to the internal version and back
+//     merges a Secret's stringData into its data;
 //  2. sets the request's namespace, the creation timestamp and a UID
 //     (rest.FillObjectMetaSystemFields);
-//  3. runs the mutating admission plugins enabled by default: for a Pod, the
+//  3. runs the mutating admission plugins enabled by default: for a PVC,
+//     StorageObjectInUseProtection (the pvc-protection finalizer); for a Pod, the
 //     ServiceAccount plugin (serviceAccountName "default", the projected token
 //     volume and its mounts), Priority (priority 0 and PreemptLowerPriority when no
 //     PriorityClass is the global default) and DefaultTolerationSeconds (300s
@@ -33,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,10 +110,22 @@ func Prepare(obj map[string]any, namespace string) (out *unstructured.Unstructur
 	if err != nil {
 		// A kind the client-go scheme does not have: a custom resource (or a
 		// version Palisade does not know). Its create sets the same metadata;
-		// structural-schema defaults and pruning are not applied.
-		m, _ := meta.Accessor(u)
-		createMeta(m, gvk, namespace)
-		m.SetGeneration(1) // the custom resource strategy sets it
+		// structural-schema defaults and pruning are not applied. Its metadata
+		// is coerced to ObjectMeta (unknown fields and empty maps dropped), as
+		// the custom resource handler does.
+		var om metav1.ObjectMeta
+		if md, ok := u.Object["metadata"].(map[string]any); ok {
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(md, &om); err != nil {
+				return nil, false, fmt.Errorf("prepare: decode %s metadata: %w", gvk.Kind, err)
+			}
+		}
+		createMeta(&om, gvk, namespace)
+		om.Generation = 1 // the custom resource strategy sets it
+		md, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&om)
+		if err != nil {
+			return nil, false, fmt.Errorf("prepare: encode %s metadata: %w", gvk.Kind, err)
+		}
+		u.Object["metadata"] = md
 		return u, true, nil
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, typed); err != nil {
@@ -200,7 +215,7 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 		defaultPodSpec(&o.Spec.Template.Spec)
 		return true
 	case *batchv1.Job:
-		defaultJobSpec(&o.Spec, &o.ObjectMeta, true)
+		defaultJobSpec(&o.Spec, &o.ObjectMeta)
 		o.Generation = 1
 		o.Status = batchv1.JobStatus{}
 		generateJobSelector(o)
@@ -212,6 +227,17 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 		defaultService(o)
 		return true
 	case *corev1.Secret:
+		// The conversion to the internal version merges stringData into data
+		// (stringData wins); admission sees the result converted back.
+		if len(o.StringData) > 0 {
+			if o.Data == nil {
+				o.Data = make(map[string][]byte, len(o.StringData))
+			}
+			for k, v := range o.StringData {
+				o.Data[k] = []byte(v)
+			}
+			o.StringData = nil
+		}
 		if o.Type == "" {
 			o.Type = corev1.SecretTypeOpaque
 		}
@@ -227,6 +253,11 @@ func defaultObject(obj runtime.Object, m metav1.Object) bool {
 	case *corev1.PersistentVolumeClaim:
 		o.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 		defaultPVCSpec(&o.Spec)
+		// The StorageObjectInUseProtection admission plugin (DefaultStorageClass
+		// sets nothing without a default StorageClass).
+		if !slices.Contains(o.Finalizers, "kubernetes.io/pvc-protection") {
+			o.Finalizers = append(o.Finalizers, "kubernetes.io/pvc-protection")
+		}
 		return true
 	case *corev1.ServiceAccount, *corev1.ResourceQuota, *rbacv1.Role, *rbacv1.ClusterRole:
 		return true // no defaults
@@ -323,6 +354,7 @@ func defaultStatefulSet(o *appsv1.StatefulSet) {
 	}
 	for i := range o.Spec.VolumeClaimTemplates {
 		c := &o.Spec.VolumeClaimTemplates[i]
+		c.APIVersion, c.Kind = "v1", "PersistentVolumeClaim"
 		defaultPVCSpec(&c.Spec)
 		c.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 	}
@@ -331,6 +363,12 @@ func defaultStatefulSet(o *appsv1.StatefulSet) {
 
 func defaultDaemonSet(o *appsv1.DaemonSet) {
 	o.Generation = 1
+	// PrepareForCreate sets spec.templateGeneration 1, which apps/v1 carries as
+	// this annotation.
+	if o.Annotations == nil {
+		o.Annotations = map[string]string{}
+	}
+	o.Annotations[appsv1.DeprecatedTemplateGeneration] = "1"
 	o.Status = appsv1.DaemonSetStatus{}
 	u := &o.Spec.UpdateStrategy
 	if u.Type == "" {
@@ -353,9 +391,9 @@ func defaultDaemonSet(o *appsv1.DaemonSet) {
 	defaultPodSpec(&o.Spec.Template.Spec)
 }
 
-// defaultJobSpec is SetDefaults_Job; setLabels copies the template's labels to the
-// Job's when it has none (a Job's, not a CronJob template's).
-func defaultJobSpec(s *batchv1.JobSpec, m *metav1.ObjectMeta, setLabels bool) {
+// defaultJobSpec is SetDefaults_Job, which also copies the template's labels to
+// the Job's when it has none.
+func defaultJobSpec(s *batchv1.JobSpec, m *metav1.ObjectMeta) {
 	if s.Completions == nil && s.Parallelism == nil {
 		s.Completions = ptr.To[int32](1)
 		s.Parallelism = ptr.To[int32](1)
@@ -370,7 +408,7 @@ func defaultJobSpec(s *batchv1.JobSpec, m *metav1.ObjectMeta, setLabels bool) {
 			s.BackoffLimit = ptr.To[int32](6)
 		}
 	}
-	if l := s.Template.Labels; setLabels && l != nil && len(m.Labels) == 0 {
+	if l := s.Template.Labels; l != nil && len(m.Labels) == 0 {
 		m.Labels = l
 	}
 	if s.CompletionMode == nil {
@@ -437,7 +475,9 @@ func defaultCronJob(o *batchv1.CronJob) {
 	if o.Spec.FailedJobsHistoryLimit == nil {
 		o.Spec.FailedJobsHistoryLimit = ptr.To[int32](1)
 	}
-	defaultJobSpec(&o.Spec.JobTemplate.Spec, &o.Spec.JobTemplate.ObjectMeta, false)
+	// SetDefaults_Job is not applied to a CronJob's job template: only the
+	// defaults of the pod template inside it.
+	defaultPodSpec(&o.Spec.JobTemplate.Spec.Template.Spec)
 }
 
 func defaultService(o *corev1.Service) {

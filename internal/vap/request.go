@@ -1,7 +1,6 @@
 package vap
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authentication/user"
-	sigsjson "sigs.k8s.io/json"
 )
 
 // RequestFor is the CREATE request of an object read from a manifest: the kind's
@@ -62,40 +60,13 @@ func (s *Set) RequestFor(obj map[string]any, namespace string, u user.Info) (Req
 }
 
 // prepareObject is Prepare, with the namespace of a cluster-scoped object left out.
-//
-// Until Prepare is implemented (helper vapdiff), its stub's error is answered by
-// using the object as written: TEMPORARY, remove with the stub.
 func prepareObject(obj map[string]any, ns string, namespaced bool) (*unstructured.Unstructured, error) {
 	if !namespaced {
 		ns = ""
 	}
 	out, _, err := Prepare(obj, ns)
-	if err != nil && err.Error() == "vap: not implemented" {
-		m, cerr := copyObjectTemp(obj)
-		if cerr != nil {
-			return nil, cerr
-		}
-		out, err = &unstructured.Unstructured{Object: m}, nil
-		if namespaced {
-			out.SetNamespace(ns)
-		}
-	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// copyObjectTemp deep-copies a decoded object through JSON (any number types in,
-// int64/float64 out, as the API server's decoder produces).
-func copyObjectTemp(obj map[string]any) (map[string]any, error) {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(data, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }

@@ -8,6 +8,42 @@
 // vap is a leaf: it knows unstructured objects and k8s.io types, not Palisade's
 // inventory. internal/checks/admissionpolicy turns its decisions into findings;
 // internal/admission applies it in the webhook.
+//
+// # What is exact
+//
+// Compile wires each policy as the API server's compilePolicy does (same CEL
+// environment, variables, matchConditions, validations, messageExpressions and
+// audit annotations, same compatibility version). Evaluate runs the API server's
+// own dispatcher (validating.NewDispatcher(...).Dispatch) with its policy matcher
+// (generic.NewPolicyMatcher over matching.NewMatcher: namespace and object
+// selectors, resource rules, excludeResourceRules, matchPolicy Equivalent through
+// an EquivalentResourceMapper built from Resources), generic.CollectParams over the
+// bundle's parameters, and its warning recorder; so the verdict, the Status message,
+// reason and code, the warnings and the audit annotations are the API server's,
+// byte for byte, for the same policies, bindings, params, namespace and object.
+// A built-in object is evaluated in its typed form, as the API server's admission
+// sees it; a built-in parameter as a typed informer serves it. Policies and
+// bindings are defaulted as the API server defaults them on create. Resources is
+// the real kube-apiserver's discovery (TestBuiltinResources).
+//
+// # What is not
+//
+//   - Order: the API server visits policies, bindings and selected params in the
+//     order of its informer caches (unspecified); Palisade in name order. When
+//     several deny, the API server's message may name another one.
+//   - The object: RequestFor hands Prepare's object (see Prepare) to admission;
+//     where Prepare is approximate (kinds it cannot default), so is the verdict.
+//   - Conversion: a rule matched only through an equivalent resource of another
+//     version (matchPolicy Equivalent) needs the object converted; custom resources
+//     convert as with strategy None, built-in kinds only where client-go's scheme
+//     can (it cannot convert e.g. autoscaling/v1 to v2: a configuration failure
+//     "failed to convert object version" where the API server would evaluate).
+//     Conversion webhooks are not called.
+//   - Stores: the namespace, params and authorizer answers are the caller's;
+//     the API server's live state may differ. The API server's excluded resources
+//     (admission configuration and review resources) are listed in excludedResources.
+//   - Create-time validation of the policy objects is partial (Bundle.Add lists the
+//     checks); a policy the API server would refuse for another reason is evaluated.
 package vap
 
 import (
@@ -72,7 +108,11 @@ type Request struct {
 type Env struct {
 	// Namespace returns the request's Namespace object (namespaceSelector,
 	// namespaceObject). A namespace it does not know: (nil, NotFound error), as the
-	// API server's lister.
+	// API server's lister (nil Namespace: every namespace is unknown). Then, as in
+	// the API server, a policy with a namespaceSelector fails to configure, and a
+	// matching policy without one makes Evaluate return the NotFound error (the API
+	// server refuses the request with it). A scan should answer a label-less
+	// Namespace for a namespace its manifests use but do not define.
 	Namespace func(name string) (*corev1.Namespace, error)
 	// Authorizer answers the CEL authorizer library (nil: every check is an error
 	// saying no authorizer is configured, never an allow).
@@ -123,9 +163,11 @@ type Failure struct {
 type Decision struct {
 	// Allowed is false when the API server would refuse the request.
 	Allowed bool
-	// Message, Reason and Code are the API server's refusal (the first denying
-	// failure, worded "ValidatingAdmissionPolicy 'p' with binding 'b' denied
-	// request: ..."), empty when allowed.
+	// Message, Reason and Code are the API server's refusal, empty when allowed:
+	// the Status it returns for the first denying failure, e.g. message
+	// `deployments.apps "web" is forbidden: ValidatingAdmissionPolicy 'p' with
+	// binding 'b' denied request: ...` (Reason Invalid and Code 422 unless the
+	// validation's reason says otherwise).
 	Message string
 	Reason  metav1.StatusReason
 	Code    int32

@@ -416,6 +416,14 @@ data: {max: "1"}
 	}
 }
 
+func TestParamProblems(t *testing.T) {
+	s := compileYAML(t, policy("p", deploymentRules+"paramKind: {apiVersion: v1, kind: ConfigMap}\nvalidations:\n- expression: 'true'\n")+"\n---\n"+binding("b", "p", "[Deny]", "paramRef: {name: x, parameterNotFoundAction: Allow}")+
+		"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\ndata: {a: [1]}\n")
+	if len(s.Problems()) != 1 || !strings.HasPrefix(s.Problems()[0].Error(), "policies.yaml:3: parameter ConfigMap \"x\" is not used: ") {
+		t.Errorf("Problems = %v", s.Problems())
+	}
+}
+
 func TestParamKindNotServed(t *testing.T) {
 	s := compileYAML(t, policy("p", deploymentRules+"paramKind: {apiVersion: example.com/v1, kind: Nope}\nvalidations:\n- expression: 'true'\n")+"\n---\n"+binding("b", "p", "[Deny]", "paramRef: {name: x, parameterNotFoundAction: Allow}"))
 	if len(s.Problems()) != 1 || !strings.Contains(s.Problems()[0].Error(), "policies.yaml:1: ValidatingAdmissionPolicy \"p\": paramKind example.com/v1, Kind=Nope") {
@@ -483,6 +491,54 @@ func TestCompileErrors(t *testing.T) {
 	d := evaluate(t, s, deployment("web", "default", 1, ""), defaultEnv)
 	if d.Allowed || !strings.Contains(d.Message, "denied request: compilation error: compilation failed: ERROR: <input>:1:23: Syntax error") || len(d.Failures) != 2 {
 		t.Errorf("decision = %+v", d)
+	}
+	for _, f := range d.Failures {
+		if f.Kind != Configuration {
+			t.Errorf("compile error failure of kind %v", f.Kind)
+		}
+	}
+}
+
+func TestConvertFailure(t *testing.T) {
+	// autoscaling/v1 matched through its equivalent v2: the object must be
+	// converted, which Palisade cannot do for built-in kinds client-go does not
+	// convert; a configuration failure, never a silent pass.
+	s := compileYAML(t, policy("p", "matchConstraints:\n  resourceRules:\n  - {apiGroups: [autoscaling], apiVersions: [v2], operations: [CREATE], resources: [horizontalpodautoscalers]}\nvalidations:\n- expression: 'true'\n")+"\n---\n"+binding("b", "p", "[Deny]", ""))
+	d := evaluate(t, s, "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: default}\nspec: {maxReplicas: 3, scaleTargetRef: {kind: Deployment, name: web}}\n", defaultEnv)
+	if d.Allowed || !strings.Contains(d.Message, "failed to configure binding: failed to convert object version") || len(d.Failures) != 1 || d.Failures[0].Kind != Configuration {
+		t.Errorf("decision = %+v", d)
+	}
+}
+
+func TestEvaluateConcurrent(t *testing.T) {
+	s := compileYAML(t, policy("p", deploymentRules+"paramKind: {apiVersion: v1, kind: ConfigMap}\nvalidations:\n- expression: object.spec.replicas <= int(params.data.max)\n")+"\n---\n"+
+		binding("b", "p", "[Deny]", "paramRef: {name: limits, parameterNotFoundAction: Deny}")+"\n---\n"+
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: default}\ndata: {max: '3'}\n")
+	done := make(chan Decision, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			req, err := s.RequestFor(docs(t, deployment("web", "default", i, ""))[0], "default", nil)
+			if err != nil {
+				panic(err)
+			}
+			d, err := s.Evaluate(context.Background(), req, defaultEnv)
+			if err != nil {
+				panic(err)
+			}
+			if d.Allowed != (i <= 3) {
+				panic(fmt.Sprintf("replicas %d: %+v", i, d))
+			}
+			done <- d
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := s.RequestFor(docs(t, deployment("web", "default", 1, ""))[0], "default", nil)
+	if _, err := s.Evaluate(ctx, req, defaultEnv); err == nil {
+		t.Error("Evaluate with a done context: no error")
 	}
 }
 
