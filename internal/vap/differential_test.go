@@ -211,7 +211,7 @@ func TestDifferential(t *testing.T) {
 		audited                        int
 	)
 	for i, o := range objects {
-		got := after[i]
+		got := after[i].withGeneratedName(o.obj.GetGenerateName())
 		if got.otherError != "" {
 			rejectedByVal++
 			continue
@@ -325,6 +325,22 @@ type answer struct {
 	otherError string   // a refusal that is not a policy's (validation)
 	object     *unstructured.Unstructured
 	auditID    string // the request's Audit-Id
+}
+
+// withGeneratedName replaces, in the messages, the name the API server generated
+// from generateName with the one Prepare makes.
+func (a answer) withGeneratedName(generateName string) answer {
+	if generateName == "" {
+		return a
+	}
+	re := regexp.MustCompile(regexp.QuoteMeta(generateName) + `[a-z0-9]{5}`)
+	fix := func(s string) string { return re.ReplaceAllString(s, generateName+vap.GeneratedNameSuffix) }
+	a.message = fix(a.message)
+	a.warnings = slices.Clone(a.warnings)
+	for i := range a.warnings {
+		a.warnings[i] = fix(a.warnings[i])
+	}
+	return a
 }
 
 func (a answer) summary() string {
@@ -691,6 +707,9 @@ func normalizeServer(obj, prepared *unstructured.Unstructured) any {
 		s = strings.ReplaceAll(s, uid, string(prepared.GetUID()))
 	}
 	s = tokenVolume.ReplaceAllString(s, vap.ServiceAccountTokenVolume)
+	if obj.GetGenerateName() != "" {
+		s = strings.ReplaceAll(s, `"name":"`+obj.GetName()+`"`, `"name":"`+prepared.GetName()+`"`)
+	}
 	var m map[string]any
 	_ = json.Unmarshal([]byte(s), &m)
 	u := &unstructured.Unstructured{Object: m}
@@ -1266,8 +1285,12 @@ func generate(s uint64) []genObject {
 			extra["vd-request"] = g.pick("ok", "deny")
 		}
 		m := g.meta("cm", ns(), extra)
-		if g.chance(0.05) {
+		switch {
+		case g.chance(0.05):
 			m["name"] = g.pick("big-allowed", "huge-allowed")
+		case g.chance(0.1):
+			m["generateName"] = m["name"].(string) + "-"
+			delete(m, "name")
 		}
 		if g.chance(0.2) {
 			m["annotations"] = map[string]any{"vd-reason": g.pick("unauthorized", "forbidden", "toolarge", "invalid", "none")}

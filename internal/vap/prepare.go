@@ -24,8 +24,8 @@ package vap
 //
 // Prepare does the same offline. What it cannot know it leaves out (documented in
 // docs/DEFAULTING.md, "For ValidatingAdmissionPolicies"): managedFields (the field
-// manager is the client's), the random suffixes (generateName, the token volume's
-// kube-api-access-xxxxx name: Prepare writes a fixed suffix), a Service's allocated
+// manager is the client's), the random suffixes (of a name from generateName and
+// of the token volume's kube-api-access-xxxxx name: Prepare writes a fixed one), a Service's allocated
 // clusterIP and nodePorts, LimitRanger's and the ServiceAccount's other effects
 // (they depend on other objects). The UID is derived from the object's identity so
 // that a scan's results are reproducible.
@@ -62,6 +62,11 @@ const (
 	maxPrepareDepth = 100
 	maxPrepareNodes = 1 << 20
 )
+
+// GeneratedNameSuffix is what Prepare appends to metadata.generateName for the
+// name of an object that has none: the API server appends 5 random characters
+// before admission (the request's name stays empty).
+const GeneratedNameSuffix = "vapxx"
 
 // ServiceAccountTokenVolume is the name Prepare gives the token volume the
 // ServiceAccount admission plugin adds to a pod. The API server names it
@@ -152,6 +157,9 @@ func createMeta(m metav1.Object, gvk schema.GroupVersionKind, namespace string) 
 	}
 	m.SetCreationTimestamp(metav1.NewTime(now()))
 	m.SetUID(objectUID(gvk, m.GetNamespace(), m.GetName(), m.GetGenerateName()))
+	if m.GetName() == "" && m.GetGenerateName() != "" {
+		m.SetName(m.GetGenerateName() + GeneratedNameSuffix)
+	}
 	m.SetDeletionTimestamp(nil)
 	m.SetDeletionGracePeriodSeconds(nil)
 	m.SetResourceVersion("")

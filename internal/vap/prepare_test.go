@@ -89,6 +89,8 @@ metadata: {name: s}
 spec: {selector: {app: a}, ports: [{port: 80}]}
 `, want: map[string]any{"spec.type": "ClusterIP", "spec.sessionAffinity": "None", "spec.ports.0.targetPort": int64(80),
 			"spec.ports.0.protocol": "TCP", "spec.ipFamilyPolicy": "SingleStack", "spec.ipFamilies.0": "IPv4", "spec.internalTrafficPolicy": "Cluster"}},
+		{name: "generated name", ns: "team", in: `{apiVersion: v1, kind: ConfigMap, metadata: {generateName: cfg-}}`,
+			want: map[string]any{"metadata.name": "cfg-vapxx", "metadata.generateName": "cfg-"}},
 		{name: "secret", ns: "team", in: `{apiVersion: v1, kind: Secret, metadata: {name: s}, data: {a: YQ==, b: YQ==}, stringData: {b: bb}}`,
 			want: map[string]any{"type": "Opaque", "data.a": "YQ==", "data.b": "YmI="}, absent: []string{"stringData"}},
 		{name: "namespace", in: `{apiVersion: v1, kind: Namespace, metadata: {name: ns1}}`,

@@ -15,7 +15,7 @@ import (
 // resource from the set's Resources, and the object prepared as the API server would
 // pass it to validating admission (Prepare). namespace is where the object is
 // created when it names none (ignored for cluster-scoped kinds); a name given only
-// by metadata.generateName is "" in the request, as the API server passes it.
+// by metadata.generateName is the generated one, as the API server passes it.
 func (s *Set) RequestFor(obj map[string]any, namespace string, u user.Info) (Request, error) {
 	in := &unstructured.Unstructured{Object: obj}
 	gvk := in.GroupVersionKind()
