@@ -747,7 +747,7 @@ func (s *Server) recordPolicies(endpoint string, ev *admission.Evaluator, d *adm
 		if p == nil {
 			continue
 		}
-		s.metrics.policyActions.WithLabelValues(s.metrics.policyLabel(ev, p.Policy), ruleLabel(v.Finding.RuleID), string(v.Action)).Inc()
+		s.metrics.policyActions.WithLabelValues(s.metrics.policyLabel(ev, p.Policy), ruleLabel(ev, v.Finding.RuleID), string(v.Action)).Inc()
 		if v.Finding.RuleID == admission.PolicyErrorRule {
 			s.metrics.policyErrors.WithLabelValues("configuration").Inc()
 		}
