@@ -349,7 +349,7 @@ func run(o options, stdout io.Writer) error {
 	if work, err = filepath.Abs(work); err != nil {
 		return err
 	}
-	gen, err := policygen.Write(filepath.Join(work, "generated"), o.seed, o.rules, o.policies)
+	gen, err := policygen.Write(filepath.Join(work, "generated"), policygen.Options{Seed: o.seed, Rules: o.rules, Policies: o.policies})
 	if err != nil {
 		return err
 	}

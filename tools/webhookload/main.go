@@ -51,6 +51,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,9 +233,13 @@ func startServer(bin, dir string, extra []string, stderr io.Writer) (*server, st
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	// The decision log is written (to /dev/null): its cost is part of a review.
-	srv := exec.Command(bin, append([]string{"webhook", "serve", "--no-cluster", "--listen", addr,
+	args := []string{"webhook", "serve", "--listen", addr,
 		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
-		"--shutdown-delay", "0s"}, extra...)...)
+		"--shutdown-delay", "0s"}
+	if !slices.Contains(extra, "--kubeconfig") {
+		args = append(args, "--no-cluster")
+	}
+	srv := exec.Command(bin, append(args, extra...)...)
 	srv.Stdout, srv.Stderr = io.Discard, stderr
 	if stderr == nil {
 		srv.Stderr = io.Discard

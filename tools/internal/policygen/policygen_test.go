@@ -115,7 +115,7 @@ func TestRulesCompile(t *testing.T) {
 // problems.
 func TestPoliciesDecode(t *testing.T) {
 	dir := t.TempDir()
-	f, err := Write(dir, 1, 20, 20)
+	f, err := Write(dir, Options{Seed: 1, Rules: 20, Policies: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestPoliciesDecode(t *testing.T) {
 func BenchmarkGenerate(b *testing.B) {
 	dir := b.TempDir()
 	for b.Loop() {
-		if _, err := Write(dir, 1, 20, 20); err != nil {
+		if _, err := Write(dir, Options{Seed: 1, Rules: 20, Policies: 20}); err != nil {
 			b.Fatal(err)
 		}
 	}

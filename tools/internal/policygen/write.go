@@ -33,8 +33,15 @@ type Files struct {
 	Features  Features
 }
 
-// Write generates rules custom rules and policies policies from seed into dir.
-func Write(dir string, seed uint64, rules, policies int) (Files, error) {
+// Options say what to generate.
+type Options struct {
+	Seed            uint64
+	Rules, Policies int
+}
+
+// Write generates o.Rules custom rules and o.Policies policies from o.Seed into dir.
+func Write(dir string, o Options) (Files, error) {
+	seed, rules, policies := o.Seed, o.Rules, o.Policies
 	f := Files{Dir: dir, Empty: filepath.Join(dir, "empty.palisade.yaml"), Rules: filepath.Join(dir, "rules.palisade.yaml"),
 		PolicyDir: filepath.Join(dir, "policies"), PoliciesConfig: filepath.Join(dir, "policies.palisade.yaml"), Both: filepath.Join(dir, "both.palisade.yaml"),
 		RuleCount: rules}
