@@ -16,6 +16,13 @@
 //
 //	go run ./tools/webhookload -palisade bin/palisade -rates "" -reviews 0 -flood 5000 -burst 5000
 //
+// The cost of custom rules and ValidatingAdmissionPolicies (-custom): each rate held
+// against a server without them, then against one with 20 custom rules and 20
+// policies (tools/internal/policygen), the comparison written into a section of
+// docs/BENCHMARKS.md; -config and -policy give the server a configuration of one's own:
+//
+//	go run ./tools/webhookload -palisade bin/palisade -custom -rates 1000 -reviews 0 -doc docs/BENCHMARKS.md
+//
 // The signature path (-signed) puts the review's images in a registry on loopback,
 // signed with a key, and gives the server an images.verify policy trusting it: every
 // review verifies its images, from the server's cache after the first:
@@ -44,6 +51,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,6 +80,18 @@ func main() {
 	flag.BoolVar(&ov.verbose, "v", false, "print the server's metrics after each burst (to stderr)")
 	signed := flag.Bool("signed", false, "verify image signatures: the review's images signed in a loopback registry, the server's policy trusting their key (cache hits after the first review)")
 	serverArgs := flag.String("server-args", "", "extra arguments of `palisade webhook serve`, space-separated (e.g. --max-reviews=8)")
+	config := flag.String("config", "", "the server's configuration file (--config), e.g. one with customRules and policies")
+	var policies []string
+	flag.Func("policy", "a file or directory of ValidatingAdmissionPolicies for the server (--policy; repeatable)", func(s string) error {
+		policies = append(policies, s)
+		return nil
+	})
+	var cu custom
+	flag.BoolVar(&cu.on, "custom", false, "hold each rate twice, against a server with no configuration and against one with the custom rules and ValidatingAdmissionPolicies of tools/internal/policygen (-custom-rules, -custom-policies), and write the comparison into -doc")
+	flag.IntVar(&cu.rules, "custom-rules", 20, "custom rules of -custom")
+	flag.IntVar(&cu.policies, "custom-policies", 20, "ValidatingAdmissionPolicies of -custom (one binding each)")
+	flag.Uint64Var(&cu.seed, "seed", 1, "seed of the rules and policies of -custom")
+	flag.StringVar(&cu.doc, "doc", "", "with -custom: document whose policybench-webhook section to rewrite (else print it)")
 	flag.Parse()
 	ov.flood, ov.burst, ov.duration = min(ov.flood, 10000), min(ov.burst, 10000), min(ov.duration, time.Minute)
 	if *duration > 2*time.Minute {
@@ -80,7 +100,21 @@ func main() {
 	if *reviews > 2000000 {
 		*reviews = 2000000
 	}
-	if err := run(*bin, *rates, *duration, *reviews, *maxTime, *concurrency, strings.Fields(*serverArgs), *signed, ov); err != nil {
+	extra := strings.Fields(*serverArgs)
+	if *config != "" {
+		extra = append([]string{"--config", *config}, extra...)
+	}
+	for _, p := range policies {
+		extra = append(extra, "--policy", p)
+	}
+	if cu.on {
+		if err := cu.run(*bin, *rates, *duration, extra); err != nil {
+			fmt.Fprintln(os.Stderr, "webhookload:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*bin, *rates, *duration, *reviews, *maxTime, *concurrency, extra, *signed, ov); err != nil {
 		fmt.Fprintln(os.Stderr, "webhookload:", err)
 		os.Exit(1)
 	}
@@ -100,41 +134,15 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 		defer fixture.close()
 		serverArgs = append(fixture.serverArgs(), serverArgs...)
 	}
-	if out, err := exec.Command(bin, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1").CombinedOutput(); err != nil {
-		return fmt.Errorf("certs: %v: %s", err, out)
+	if err := certs(bin, dir); err != nil {
+		return err
 	}
-	port, err := freePort()
+	srv, base, client, err := startServer(bin, dir, serverArgs, nil)
 	if err != nil {
 		return err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	// The decision log is written (to /dev/null): its cost is part of a review.
-	srv := exec.Command(bin, append([]string{"webhook", "serve", "--no-cluster", "--listen", addr,
-		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
-		"--shutdown-delay", "0s"}, serverArgs...)...)
-	srv.Stdout, srv.Stderr = devnull, devnull
-	// The server never outlives the tool, even if the tool is killed.
-	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		srv.Process.Signal(os.Interrupt)
-		srv.Wait()
-	}()
-	client, err := newClient(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		return err
-	}
-	base := "https://" + addr
-	if err := waitReady(client, base); err != nil {
-		return err
-	}
+	defer srv.stop()
+	addr := strings.TrimPrefix(base, "https://")
 	body, size, err := reviewBody(fixture)
 	if err != nil {
 		return err
@@ -195,6 +203,67 @@ func run(bin, rateList string, duration time.Duration, reviews int, maxTime time
 	return nil
 }
 
+// certs makes the server's certificates in dir.
+func certs(bin, dir string) error {
+	if out, err := exec.Command(bin, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1").CombinedOutput(); err != nil {
+		return fmt.Errorf("certs: %v: %s", err, out)
+	}
+	return nil
+}
+
+// server is a running `palisade webhook serve`.
+type server struct {
+	*os.Process
+	exited chan struct{}
+}
+
+func (s *server) stop() {
+	s.Signal(os.Interrupt)
+	<-s.exited
+}
+
+// startServer starts `palisade webhook serve` on a free loopback port with the
+// certificates of dir and extra arguments, and waits until it is ready; its
+// output goes to stderr (nil: discarded). It returns the server, its base URL and
+// a client trusting its certificate.
+func startServer(bin, dir string, extra []string, stderr io.Writer) (*server, string, *http.Client, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// The decision log is written (to /dev/null): its cost is part of a review.
+	args := []string{"webhook", "serve", "--listen", addr,
+		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
+		"--shutdown-delay", "0s"}
+	if !slices.Contains(extra, "--kubeconfig") {
+		args = append(args, "--no-cluster")
+	}
+	srv := exec.Command(bin, append(args, extra...)...)
+	srv.Stdout, srv.Stderr = io.Discard, stderr
+	if stderr == nil {
+		srv.Stderr = io.Discard
+	}
+	// The server never outlives the tool, even if the tool is killed.
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := srv.Start(); err != nil {
+		return nil, "", nil, err
+	}
+	s := &server{Process: srv.Process, exited: make(chan struct{})}
+	go func() { srv.Wait(); close(s.exited) }()
+	client, err := newClient(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		s.stop()
+		return nil, "", nil, err
+	}
+	base := "https://" + addr
+	if err := waitReady(client, base, s.exited); err != nil {
+		s.stop()
+		return nil, "", nil, err
+	}
+	return s, base, client, nil
+}
+
 func reviewBody(fixture *signedFixture) ([]byte, int, error) {
 	manifest := deploymentYAML
 	if fixture != nil {
@@ -234,9 +303,15 @@ func newClient(caFile string) (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, nil
 }
 
-func waitReady(c *http.Client, base string) error {
+// waitReady waits until the server answers /readyz, or exits.
+func waitReady(c *http.Client, base string, exited <-chan struct{}) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("the server exited")
+		default:
+		}
 		resp, err := c.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
