@@ -47,7 +47,10 @@ type policies struct {
 	explicit bool
 	// keep are the kinds the main read decodes and keeps for the policies.
 	keep map[string]bool
-	errs []finding.InputError
+	// objectsOfCRDs is set when a policy may match CustomResourceDefinitions
+	// themselves: their bodies are then kept whole, else only what discovery reads.
+	objectsOfCRDs bool
+	errs          []finding.InputError
 }
 
 // Policy-related scan options, in Options: Policies, User, IncludeDefaults.
@@ -91,6 +94,9 @@ func loadPolicies(ctx context.Context, opts Options, cfg *config.Config) (*polic
 		if set, _ := vap.Compile(p.bundle, vap.Options{}); set != nil {
 			for _, k := range admissionpolicy.MatchedKinds(set, nil) {
 				p.keep[k] = true
+				if k == "CustomResourceDefinition" {
+					p.objectsOfCRDs = true
+				}
 			}
 			for _, gvk := range set.ParamKinds() {
 				p.keep[gvk.Kind] = true
@@ -120,7 +126,20 @@ func (p *policies) decoder(d func(apiVersion, kind string) bool) func(apiVersion
 }
 
 func (p *policies) retainer(r func(o *inventory.Object) bool) func(o *inventory.Object) bool {
-	return func(o *inventory.Object) bool { return p.keep[o.Ref.Kind] || r(o) }
+	return func(o *inventory.Object) bool {
+		if r(o) {
+			return true
+		}
+		if !p.keep[o.Ref.Kind] {
+			return false
+		}
+		// A CRD kept only for discovery keeps only what discovery reads: its
+		// schemas are most of its bytes, and nothing else reads them.
+		if o.Ref.Kind == "CustomResourceDefinition" && !p.objectsOfCRDs && o.Body != nil {
+			o.Body = vap.CRDDiscovery(o.Body)
+		}
+		return true
+	}
 }
 
 // isPolicy reports whether o is a ValidatingAdmissionPolicy or binding.

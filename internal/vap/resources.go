@@ -110,7 +110,7 @@ func (r *Resources) WithCRDs(crds []map[string]any) (*Resources, error) {
 		custom[gk] = true
 	}
 	for i, obj := range crds {
-		data, err := json.Marshal(obj)
+		data, err := json.Marshal(CRDDiscovery(obj))
 		if err != nil {
 			return nil, fmt.Errorf("CustomResourceDefinition %d: %w", i, err)
 		}
@@ -141,6 +141,49 @@ func (r *Resources) WithCRDs(crds []map[string]any) (*Resources, error) {
 		custom[schema.GroupKind{Group: s.Group, Kind: s.Names.Kind}] = true
 	}
 	return newResources(entries, custom), nil
+}
+
+// CRDDiscovery is the part of a CustomResourceDefinition that discovery, and so
+// WithCRDs, reads (name, group, names, scope, and each version's name, served flag
+// and subresources): the schemas, often most of a CRD's bytes, are left out. A scan
+// that keeps CRDs only for WithCRDs keeps this.
+func CRDDiscovery(obj map[string]any) map[string]any {
+	out := map[string]any{}
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		out["metadata"] = map[string]any{"name": md["name"]}
+	}
+	spec, ok := obj["spec"].(map[string]any)
+	if !ok {
+		return out
+	}
+	s := map[string]any{}
+	for _, k := range []string{"group", "names", "scope"} {
+		if v, ok := spec[k]; ok {
+			s[k] = v
+		}
+	}
+	if vs, ok := spec["versions"].([]any); ok {
+		versions := make([]any, 0, len(vs))
+		for _, v := range vs {
+			vm, ok := v.(map[string]any)
+			if !ok {
+				versions = append(versions, v)
+				continue
+			}
+			slim := map[string]any{}
+			for _, k := range []string{"name", "served", "storage", "subresources"} {
+				if x, ok := vm[k]; ok {
+					slim[k] = x
+				}
+			}
+			versions = append(versions, slim)
+		}
+		s["versions"] = versions
+	} else if v, ok := spec["versions"]; ok {
+		s["versions"] = v
+	}
+	out["spec"] = s
+	return out
 }
 
 // ResourceFor returns the resource of a kind and whether it is namespaced.

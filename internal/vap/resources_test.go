@@ -145,3 +145,47 @@ func TestResourceFor(t *testing.T) {
 		t.Errorf("deployments/scale kind = %v %v", k, ok)
 	}
 }
+
+// TestCRDDiscovery: what a scan keeps of a CRD (its schemas dropped) serves the
+// same resources as the whole CRD.
+func TestCRDDiscovery(t *testing.T) {
+	crd := map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "widgets.example.com"},
+		"spec": map[string]any{
+			"group": "example.com", "scope": "Namespaced",
+			"names": map[string]any{"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+			"versions": []any{
+				map[string]any{"name": "v1", "served": true, "storage": true, "subresources": map[string]any{"status": map[string]any{}},
+					"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
+				map[string]any{"name": "v1beta1", "served": false, "storage": false},
+			},
+		},
+	}
+	slim := CRDDiscovery(crd)
+	if _, ok := slim["spec"].(map[string]any)["versions"].([]any)[0].(map[string]any)["schema"]; ok {
+		t.Fatal("the schema was kept")
+	}
+	whole, err := BuiltinResources().WithCRDs([]map[string]any{crd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := BuiltinResources().WithCRDs([]map[string]any{slim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1", "v1beta1"} {
+		gvk := schema.GroupVersionKind{Group: "example.com", Version: v, Kind: "Widget"}
+		g1, n1, ok1 := whole.ResourceFor(gvk)
+		g2, n2, ok2 := kept.ResourceFor(gvk)
+		if g1 != g2 || n1 != n2 || ok1 != ok2 {
+			t.Errorf("%s: whole %v %v %v, kept %v %v %v", v, g1, n1, ok1, g2, n2, ok2)
+		}
+		if v == "v1" && (!ok1 || g1.Resource != "widgets" || !n1) {
+			t.Errorf("v1 not served as widgets: %v %v %v", g1, n1, ok1)
+		}
+	}
+	if _, _, ok := kept.kindFor(schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}, "status"); !ok {
+		t.Error("the status subresource was lost")
+	}
+}
