@@ -29,6 +29,10 @@ var (
 	// secretsDir holds configuration files and Secrets beside the twins: where
 	// credentials hide outside workloads (README, "Secrets").
 	secretsDir = filepath.Join("..", "..", "examples", "secrets")
+	// policiesDir is the example of custom rules and ValidatingAdmissionPolicies
+	// (README "Your own rules and admission policies"): its policies, found among
+	// the scanned objects, bind to its own namespace only.
+	policiesDir = filepath.Join("..", "..", "examples", "policies")
 )
 
 // Where an object came from: plain file, Helm chart or Kustomize overlay.
@@ -384,7 +388,7 @@ func TestExamplesScanTogether(t *testing.T) {
 		return f.RuleID + " " + f.Object.String() + " " + f.Path + " " + f.Location.File
 	}
 	want := map[string]int{}
-	for _, dir := range []string{insecureDir, hardenedDir, secretsDir} {
+	for _, dir := range []string{insecureDir, hardenedDir, secretsDir, policiesDir} {
 		for _, f := range scanExample(t, dir).Report.Findings {
 			want[key(f)]++
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"sort"
 	"time"
 
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -20,6 +21,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/engine"
 	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/pss"
 	"github.com/palisade-k8s/palisade/internal/report"
 	"github.com/palisade-k8s/palisade/internal/rules"
@@ -229,6 +231,9 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	}
 	errs := append(append(append([]finding.InputError{}, in.Errors...), er.Errors...), pr.errs...)
 	findings := append(slices.Clip(er.Findings), pr.findings...)
+	if len(pr.findings) > 0 {
+		inObjectOrder(findings, in.Inventory)
+	}
 	notices := append(slices.Clip(in.Notices), pr.notices...)
 	internal := append(append(append([]finding.InternalError{}, in.Internal...), er.Internal...), pr.internal...)
 	for id, n := range pr.evaluated {
@@ -365,4 +370,44 @@ func memoryBudget(paths []string) int64 {
 		return b
 	}
 	return floor
+}
+
+// inObjectOrder puts findings made in separate passes (the policies') among those of
+// their object, in input order, and within an object by line, rule, container and
+// path, as the engine orders one pass.
+func inObjectOrder(fs []finding.Finding, inv *inventory.Inventory) {
+	type key struct {
+		ref      finding.ObjectRef
+		file     string
+		document int
+	}
+	pos := make(map[key]int, len(inv.Objects))
+	for i, o := range inv.Objects {
+		k := key{o.Ref, o.Origin.File, o.Origin.Document}
+		if _, ok := pos[k]; !ok {
+			pos[k] = i
+		}
+	}
+	at := func(f *finding.Finding) int {
+		if i, ok := pos[key{f.Object, f.Location.File, f.Location.Document}]; ok {
+			return i
+		}
+		return len(inv.Objects)
+	}
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if pa, pb := at(a), at(b); pa != pb {
+			return pa < pb
+		}
+		if a.Location.Line != b.Location.Line {
+			return a.Location.Line < b.Location.Line
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if a.Container != b.Container {
+			return a.Container < b.Container
+		}
+		return a.Path < b.Path
+	})
 }
