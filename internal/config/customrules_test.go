@@ -73,7 +73,7 @@ func TestCustomRules(t *testing.T) {
 		}
 	}
 	// Disabled in the file.
-	cfg, err = Parse([]byte(strings.Replace(customConfig, "  acme-002: {enabled: false}\n", "  ACME-001: {enabled: false}\n", 1)+"\n"), knownRule, ruleParams)
+	_, err = Parse([]byte(strings.Replace(customConfig, "  acme-002: {enabled: false}\n", "  ACME-001: {enabled: false}\n", 1)+"\n"), knownRule, ruleParams)
 	if err == nil {
 		// Two entries for ACME-001 under rules: YAML refuses the duplicate key.
 		t.Fatal("duplicate key accepted")

@@ -27,7 +27,7 @@ func newObjectInterfaces(res *Resources) admission.ObjectInterfaces {
 func (o objectInterfaces) GetObjectCreater() runtime.ObjectCreater     { return o }
 func (o objectInterfaces) GetObjectTyper() runtime.ObjectTyper         { return clientgoscheme.Scheme }
 func (o objectInterfaces) GetObjectDefaulter() runtime.ObjectDefaulter { return clientgoscheme.Scheme }
-func (o objectInterfaces) GetObjectConvertor() runtime.ObjectConvertor { return convertor{o.res} }
+func (o objectInterfaces) GetObjectConvertor() runtime.ObjectConvertor { return convertor(o) }
 func (o objectInterfaces) GetEquivalentResourceMapper() runtime.EquivalentResourceMapper {
 	return o.res.registry
 }
