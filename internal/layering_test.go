@@ -50,7 +50,7 @@ var layers = []struct {
 	{"signature/sigtest", []string{"signature"}},
 	// The object model.
 	{"inventory", []string{"finding", "osv", "signature", "software", "version", "vuln"}},
-	{"workload", []string{"finding", "inventory"}},
+	{"workload", []string{"apidefaults", "finding", "inventory"}},
 	// The rule contract, its configuration and what judges it.
 	{"rules", []string{"finding", "inventory", "workload"}},
 	{"celrule", []string{"compliance", "finding", "inventory", "rules", "workload"}},
@@ -82,7 +82,8 @@ var layers = []struct {
 	{"vex", []string{"finding", "software"}},
 	// Image signatures and attestations against a trust policy (sigstore-go).
 	{"signature", nil},
-	{"vap", nil},
+	{"apidefaults", nil},
+	{"vap", []string{"apidefaults"}},
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 	// The one input layer every command reads through.

@@ -39,7 +39,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -54,6 +53,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
+
+	"github.com/palisade-k8s/palisade/internal/apidefaults"
 )
 
 // Limits of Prepare: an object deeper or larger than this is refused (a manifest
@@ -597,8 +598,8 @@ func defaultPVCSpec(s *corev1.PersistentVolumeClaimSpec) {
 	if s.VolumeMode == nil {
 		s.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
 	}
-	roundUp(s.Resources.Limits)
-	roundUp(s.Resources.Requests)
+	apidefaults.RoundUp(s.Resources.Limits)
+	apidefaults.RoundUp(s.Resources.Requests)
 }
 
 // defaultPod is what a Pod gets besides its spec's defaults: SetDefaults_Pod, the
@@ -817,10 +818,10 @@ func defaultPodSpec(s *corev1.PodSpec) {
 	for i := range s.EphemeralContainers {
 		defaultContainer((*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon))
 	}
-	roundUp(s.Overhead)
+	apidefaults.RoundUp(s.Overhead)
 	if s.Resources != nil {
-		roundUp(s.Resources.Limits)
-		roundUp(s.Resources.Requests)
+		apidefaults.RoundUp(s.Resources.Limits)
+		apidefaults.RoundUp(s.Resources.Requests)
 	}
 }
 
@@ -865,7 +866,7 @@ func defaultVolume(v *corev1.Volume) {
 		defaultPVCSpec(&e.VolumeClaimTemplate.Spec)
 	}
 	if im := src.Image; im != nil && im.PullPolicy == "" {
-		im.PullPolicy = pullPolicy(im.Reference)
+		im.PullPolicy = apidefaults.PullPolicy(im.Reference)
 	}
 	if i := src.ISCSI; i != nil && i.ISCSIInterface == "" {
 		i.ISCSIInterface = "default"
@@ -913,7 +914,7 @@ func fieldRef(f *corev1.ObjectFieldSelector) {
 
 func defaultContainer(c *corev1.Container) {
 	if c.ImagePullPolicy == "" {
-		c.ImagePullPolicy = pullPolicy(c.Image)
+		c.ImagePullPolicy = apidefaults.PullPolicy(c.Image)
 	}
 	if c.TerminationMessagePath == "" {
 		c.TerminationMessagePath = corev1.TerminationMessagePathDefault
@@ -934,78 +935,9 @@ func defaultContainer(c *corev1.Container) {
 			}
 		}
 	}
-	roundUp(c.Resources.Limits)
-	roundUp(c.Resources.Requests)
-	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
-		if p == nil {
-			continue
-		}
-		if p.TimeoutSeconds == 0 {
-			p.TimeoutSeconds = 1
-		}
-		if p.PeriodSeconds == 0 {
-			p.PeriodSeconds = 10
-		}
-		if p.SuccessThreshold == 0 {
-			p.SuccessThreshold = 1
-		}
-		if p.FailureThreshold == 0 {
-			p.FailureThreshold = 3
-		}
-		httpGet(p.HTTPGet)
-		if p.GRPC != nil && p.GRPC.Service == nil {
-			p.GRPC.Service = ptr.To("")
-		}
-	}
-	if l := c.Lifecycle; l != nil {
-		if l.PostStart != nil {
-			httpGet(l.PostStart.HTTPGet)
-		}
-		if l.PreStop != nil {
-			httpGet(l.PreStop.HTTPGet)
-		}
-	}
-}
-
-func httpGet(h *corev1.HTTPGetAction) {
-	if h == nil {
-		return
-	}
-	if h.Path == "" {
-		h.Path = "/"
-	}
-	if h.Scheme == "" {
-		h.Scheme = corev1.URISchemeHTTP
-	}
-}
-
-// pullPolicy is SetDefaults_Container's: Always for a :latest tag or a reference
-// with neither tag nor digest (parsers.ParseImageName defaults the tag to latest),
-// IfNotPresent otherwise (also for a reference that does not parse).
-func pullPolicy(image string) corev1.PullPolicy {
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return corev1.PullIfNotPresent
-	}
-	tag := ""
-	if t, ok := named.(reference.Tagged); ok {
-		tag = t.Tag()
-	}
-	if _, digested := named.(reference.Digested); !digested && tag == "" {
-		tag = "latest"
-	}
-	if tag == "latest" {
-		return corev1.PullAlways
-	}
-	return corev1.PullIfNotPresent
-}
-
-// roundUp is SetDefaults_ResourceList: quantities rounded up to milli-units.
-func roundUp(l corev1.ResourceList) {
-	for k, v := range l {
-		v.RoundUp(-3)
-		l[k] = v
-	}
+	apidefaults.RoundUp(c.Resources.Limits)
+	apidefaults.RoundUp(c.Resources.Requests)
+	apidefaults.Probes(c)
 }
 
 // copyJSON deep-copies a decoded JSON/YAML value, refusing values no manifest has

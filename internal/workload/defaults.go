@@ -76,17 +76,14 @@ package workload
 // stores for every workload of the corpus and the examples.
 
 import (
-	_ "crypto/sha256" // digest algorithms the image reference parser accepts,
-	_ "crypto/sha512" // as in the API server (pkg/util/parsers)
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
-	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 	resourcehelper "k8s.io/component-helpers/resource"
 	"k8s.io/utils/ptr"
+
+	"github.com/palisade-k8s/palisade/internal/apidefaults"
 )
 
 // Job labels the Job registry adds to the template (batch.JobNameLabel and
@@ -260,10 +257,10 @@ func (w *Workload) applyDefaults() {
 	for i := range s.EphemeralContainers {
 		d.container((*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon), containerPath(w.SpecPath, Ephemeral, i))
 	}
-	roundUp(s.Overhead)
+	apidefaults.RoundUp(s.Overhead)
 	if s.Resources != nil {
-		roundUp(s.Resources.Limits)
-		roundUp(s.Resources.Requests)
+		apidefaults.RoundUp(s.Resources.Limits)
+		apidefaults.RoundUp(s.Resources.Requests)
 	}
 
 	// 5. PrepareForCreate.
@@ -364,7 +361,7 @@ func (d defaulter) volume(v *corev1.Volume, vp string) {
 		v.VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 	}
 	if img := v.Image; img != nil && img.PullPolicy == "" {
-		img.PullPolicy = defaultPullPolicy(img.Reference)
+		img.PullPolicy = apidefaults.PullPolicy(img.Reference)
 	}
 	if hp := v.HostPath; hp != nil && hp.Type == nil {
 		hp.Type = ptr.To(corev1.HostPathUnset)
@@ -436,8 +433,8 @@ func (d defaulter) volume(v *corev1.Volume, vp string) {
 		if cs.VolumeMode == nil {
 			cs.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
 		}
-		roundUp(cs.Resources.Limits)
-		roundUp(cs.Resources.Requests)
+		apidefaults.RoundUp(cs.Resources.Limits)
+		apidefaults.RoundUp(cs.Resources.Requests)
 	}
 }
 
@@ -451,7 +448,7 @@ func fieldRefs(items []corev1.DownwardAPIVolumeFile) {
 
 func (d defaulter) container(c *corev1.Container, cp string) {
 	if c.ImagePullPolicy == "" {
-		c.ImagePullPolicy = defaultPullPolicy(c.Image)
+		c.ImagePullPolicy = apidefaults.PullPolicy(c.Image)
 		d.set(cp+".imagePullPolicy", "")
 	}
 	if c.TerminationMessagePath == "" {
@@ -477,93 +474,9 @@ func (d defaulter) container(c *corev1.Container, cp string) {
 			vf.FileKeyRef.Optional = ptr.To(false)
 		}
 	}
-	roundUp(c.Resources.Limits)
-	roundUp(c.Resources.Requests)
-	for _, p := range [...]*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
-		if p == nil {
-			continue
-		}
-		if p.TimeoutSeconds == 0 {
-			p.TimeoutSeconds = 1
-		}
-		if p.PeriodSeconds == 0 {
-			p.PeriodSeconds = 10
-		}
-		if p.SuccessThreshold == 0 {
-			p.SuccessThreshold = 1
-		}
-		if p.FailureThreshold == 0 {
-			p.FailureThreshold = 3
-		}
-		httpGet(p.HTTPGet)
-		if p.GRPC != nil && p.GRPC.Service == nil {
-			p.GRPC.Service = ptr.To("")
-		}
-	}
-	if l := c.Lifecycle; l != nil {
-		if l.PostStart != nil {
-			httpGet(l.PostStart.HTTPGet)
-		}
-		if l.PreStop != nil {
-			httpGet(l.PreStop.HTTPGet)
-		}
-	}
-}
-
-func httpGet(a *corev1.HTTPGetAction) {
-	if a == nil {
-		return
-	}
-	if a.Path == "" {
-		a.Path = "/"
-	}
-	if a.Scheme == "" {
-		a.Scheme = corev1.URISchemeHTTP
-	}
-}
-
-// roundUp rounds every quantity up to a milli-unit (SetDefaults_ResourceList).
-func roundUp(l corev1.ResourceList) {
-	for k, v := range l {
-		if !v.RoundUp(-3) {
-			l[k] = v
-		}
-	}
-}
-
-// maxPullPolicies bounds the cache of default pull policies: image references come
-// from the input (and from admission requests), so the cache must not grow with it.
-const maxPullPolicies = 4096
-
-var (
-	pullPolicies  sync.Map // image reference -> corev1.PullPolicy
-	pullPolicyLen atomic.Int64
-)
-
-// defaultPullPolicy is the API server's imagePullPolicy for an image reference that
-// names none: Always when the tag is latest or the reference has neither tag nor
-// digest, IfNotPresent otherwise, including for a reference that does not parse.
-func defaultPullPolicy(image string) corev1.PullPolicy {
-	if v, ok := pullPolicies.Load(image); ok {
-		return v.(corev1.PullPolicy)
-	}
-	pol := corev1.PullIfNotPresent
-	if named, err := reference.ParseNormalizedNamed(image); err == nil {
-		tag := ""
-		if t, ok := named.(reference.Tagged); ok {
-			tag = t.Tag()
-		}
-		_, digested := named.(reference.Digested)
-		if tag == "latest" || (tag == "" && !digested) {
-			pol = corev1.PullAlways
-		}
-	}
-	if pullPolicyLen.Load() < maxPullPolicies {
-		if _, loaded := pullPolicies.LoadOrStore(image, pol); !loaded {
-			pullPolicyLen.Add(1)
-		}
-	}
-	return pol
+	apidefaults.RoundUp(c.Resources.Limits)
+	apidefaults.RoundUp(c.Resources.Requests)
+	apidefaults.Probes(c)
 }
 
 // appArmorAnnotations copies valid per-container AppArmor annotations into the
