@@ -257,6 +257,9 @@ const (
 	FromHistory
 	// FromImage: a container image (File is the reference; Image says where in it).
 	FromImage
+	// FromAudit: an audit log (File is the log file, "<stdin>" or "audit-webhook";
+	// Line the event's line; the finding's Audit evidence names the events).
+	FromAudit
 )
 
 func (p Provenance) String() string {
@@ -275,6 +278,8 @@ func (p Provenance) String() string {
 		return "history"
 	case FromImage:
 		return "image"
+	case FromAudit:
+		return "audit"
 	}
 	return fmt.Sprintf("Provenance(%d)", uint8(p))
 }
@@ -354,6 +359,57 @@ type Finding struct {
 	// Policy is the evidence of a finding from a ValidatingAdmissionPolicy
 	// (PAL-800 to PAL-803): the policy, binding and validation that judged the object.
 	Policy *PolicyEvidence `json:"policy,omitempty"`
+	// Audit is the evidence of a finding on audit events (palisade audit, the
+	// webhook's /audit): who acted, and the chain of events behind the finding.
+	Audit *AuditEvidence `json:"audit,omitempty"`
+}
+
+// AuditEvidence is what an audit-log finding rests on.
+type AuditEvidence struct {
+	// Actor is the identity that acted: the authenticated user, or, for an
+	// impersonated request, the impersonated one (Impersonator is then the
+	// authenticated user).
+	Actor        AuditActor  `json:"actor"`
+	Impersonator *AuditActor `json:"impersonator,omitempty"`
+	SourceIPs    []string    `json:"sourceIPs,omitempty"`
+	UserAgent    string      `json:"userAgent,omitempty"`
+	// Events are the events behind the finding, oldest first; the last is the one
+	// that completed the detection.
+	Events []AuditEventRef `json:"events"`
+	// Techniques are the MITRE ATT&CK technique IDs the detection maps to.
+	Techniques []string `json:"techniques,omitempty"`
+	// Risks are the RBAC risk classes (as `palisade rbac risks` names them) the actor
+	// holds in the RBAC model of the run; Raised is set when they raised the
+	// severity above the rule's.
+	Risks  []string `json:"risks,omitempty"`
+	Raised bool     `json:"raised,omitempty"`
+	// Count is how many events the finding stands for when it summarises several
+	// (a burst of forbidden requests): Events then holds the first and the last.
+	Count int `json:"count,omitempty"`
+}
+
+// AuditActor is an identity of the audit log.
+type AuditActor struct {
+	User   string   `json:"user"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// AuditEventRef names one audit event.
+type AuditEventRef struct {
+	AuditID string    `json:"auditID"`
+	Time    time.Time `json:"time"`
+	Verb    string    `json:"verb"`
+	// URI is the request URI; Object the object acted on ("pods/exec
+	// default/web-0"), empty for a non-resource request.
+	URI    string `json:"uri"`
+	Object string `json:"object,omitempty"`
+	User   string `json:"user,omitempty"`
+	Code   int    `json:"code,omitempty"`
+	// File and Line say where the event was read (Line 0 for an event posted to
+	// the webhook, Index its position in the batch).
+	File  string `json:"file"`
+	Line  int    `json:"line,omitempty"`
+	Index int    `json:"index,omitempty"`
 }
 
 // PolicyEvidence names what in a ValidatingAdmissionPolicy judged an object, as the
@@ -404,7 +460,22 @@ func (f *Finding) ComputeFingerprint() {
 			h.Write([]byte{0})
 		}
 	}
+	if a := f.Audit; a != nil {
+		// The same act by another identity is another finding; when and from where
+		// are not part of it (a baseline accepts a known identity's known act).
+		for _, s := range []string{a.Actor.User, impersonator(a)} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+	}
 	f.Fingerprint = hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+func impersonator(a *AuditEvidence) string {
+	if a.Impersonator == nil {
+		return ""
+	}
+	return a.Impersonator.User
 }
 
 // Less orders findings deterministically: by file, line, object, rule, then path.

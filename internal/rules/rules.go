@@ -31,6 +31,9 @@ type Frameworks struct {
 	CIS []string `json:"cis,omitempty"`
 	// NSA lists NSA/CISA Kubernetes Hardening Guide sections.
 	NSA []string `json:"nsa,omitempty"`
+	// MITRE lists MITRE ATT&CK technique IDs of the Containers matrix that the rule
+	// detects ("T1609", "T1611", "T1098.006"): the audit-log detections carry them.
+	MITRE []string `json:"mitre,omitempty"`
 	// Layer is the 4C layer: cloud, cluster, container or code.
 	Layer string `json:"layer"`
 }
@@ -46,6 +49,9 @@ func (f Frameworks) Tags() []string {
 	}
 	for _, n := range f.NSA {
 		t = append(t, "nsa:"+n)
+	}
+	for _, m := range f.MITRE {
+		t = append(t, "mitre:"+m)
 	}
 	if f.Layer != "" {
 		t = append(t, "4c:"+f.Layer)
@@ -460,6 +466,11 @@ const (
 	// documents alone (Local rules only: no other object is in view). Never a
 	// default: a rule runs on history only when it says so.
 	History
+	// Audit is `palisade audit` and the webhook's /audit endpoint: the rule judges
+	// audit events, not objects. Its logic is a detector registered with
+	// internal/audit (audit.Register), so the Rule has no Workload or Object; it
+	// runs only there (never a default, never in another target).
+	Audit
 )
 
 // RunsIn reports whether the rule runs in every target of t (see Rule.Targets).
@@ -800,7 +811,11 @@ func Validate(r *Rule) error {
 	switch {
 	case r.ID == "" || r.Title == "" || r.Rationale == "" || r.Remediation == "" || r.Category == "":
 		return fmt.Errorf("incomplete metadata for %s", r.ID)
-	case r.Workload == nil && r.Object == nil && !r.PerRun:
+	case r.Targets == Audit && (r.Workload != nil || r.Object != nil):
+		return fmt.Errorf("%s judges audit events: its logic is an audit detector, not Workload or Object", r.ID)
+	case r.Targets&Audit != 0 && r.Targets != Audit:
+		return fmt.Errorf("%s: an audit rule runs in no other target", r.ID)
+	case r.Workload == nil && r.Object == nil && !r.PerRun && r.Targets != Audit:
 		return fmt.Errorf("%s must set Workload or Object", r.ID)
 	case r.AnyKind() && len(r.Needs) > 0:
 		return fmt.Errorf("%s runs on any kind and cannot have Needs", r.ID)

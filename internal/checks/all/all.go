@@ -13,6 +13,7 @@
 //	namespaces    PAL-6xx  namespaces and their Pod Security admission labels
 //	controlplane  PAL-7xx  control plane static pods and their configuration files
 //	admissionpolicy PAL-8xx what the cluster's ValidatingAdmissionPolicies would do (PerRun)
+//	auditrules    PAL-9xx  audit-log detections (audit.Register; rules.Audit target)
 //
 // internal/checks itself holds no Go code, so an import of it cannot compile and
 // silently register nothing. Within a family, each file holds one rule or a few
@@ -30,6 +31,7 @@ package all
 
 import (
 	_ "github.com/palisade-k8s/palisade/internal/checks/admissionpolicy" // PAL-8xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/auditrules"      // PAL-9xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/controlplane"    // PAL-7xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/credentials"     // PAL-5xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/identity"        // PAL-3xx

@@ -41,7 +41,7 @@ func TestEveryFamilyImported(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			registers = registers || strings.Contains(string(src), "rules.Register(")
+			registers = registers || strings.Contains(string(src), "rules.Register(") || strings.Contains(string(src), "audit.Register(")
 		}
 		if !registers {
 			continue

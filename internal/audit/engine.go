@@ -1,0 +1,443 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/palisade-k8s/palisade/internal/auditlog"
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rbac"
+	"github.com/palisade-k8s/palisade/internal/rules"
+)
+
+// Limits bound the engine's state.
+type Limits struct {
+	// Window is how long, on the log's clock, state about an identity or an event
+	// is kept for a later event to complete a detection (DefaultWindow when 0).
+	Window time.Duration
+	// MaxObjects bounds the objects remembered (DefaultMaxObjects when 0).
+	MaxObjects int
+	// MaxIdentities bounds the identities each detector keeps state about
+	// (DefaultMaxIdentities when 0).
+	MaxIdentities int
+}
+
+// Defaults of Limits.
+const (
+	DefaultWindow        = time.Hour
+	DefaultMaxObjects    = 200_000
+	DefaultMaxIdentities = 50_000
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.Window <= 0 {
+		l.Window = DefaultWindow
+	}
+	if l.MaxObjects <= 0 {
+		l.MaxObjects = DefaultMaxObjects
+	}
+	if l.MaxIdentities <= 0 {
+		l.MaxIdentities = DefaultMaxIdentities
+	}
+	return l
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Rules are the selected rules; those that target rules.Audit run.
+	Rules []*rules.Rule
+	// Params returns a rule's parameter values (nil: the defaults).
+	Params func(id string) map[string]any
+	Limits Limits
+	// RBAC is the RBAC model the acting identities are judged against (from -f
+	// manifests or the live cluster); Risks its risk analysis. nil: no RBAC context.
+	RBAC  *rbac.Model
+	Risks *rbac.RiskAnalysis
+	// Initial is the current state: objects read from -f manifests or the live
+	// cluster, remembered as if the log had created them.
+	Initial []*inventory.Object
+	// Report receives each finding.
+	Report func(finding.Finding)
+}
+
+// Engine runs the detections over a stream of events. Process and Close are called
+// from one goroutine (the webhook serialises its batches).
+type Engine struct {
+	opts    Options
+	limits  Limits
+	dets    []runDetector
+	objects *LRU[objectKey, *Object]
+	now     time.Time
+	stats   Stats
+}
+
+type runDetector struct {
+	rule *rules.Rule
+	det  Detector
+}
+
+// Stats count what an engine saw.
+type Stats struct {
+	Events   int
+	Findings map[string]int
+}
+
+// New compiles an engine: one Detector per selected audit rule.
+func New(opts Options) (*Engine, error) {
+	e := &Engine{opts: opts, limits: opts.Limits.withDefaults(), stats: Stats{Findings: map[string]int{}}}
+	e.objects = NewLRU[objectKey, *Object](e.limits.MaxObjects)
+	for _, r := range opts.Rules {
+		if !r.RunsIn(rules.Audit) {
+			continue
+		}
+		reg, ok := Detection(r.ID)
+		if !ok {
+			return nil, fmt.Errorf("audit: rule %s has no registered detector", r.ID)
+		}
+		var params map[string]any
+		if opts.Params != nil {
+			params = opts.Params(r.ID)
+		}
+		if params == nil {
+			params = map[string]any{}
+			for _, p := range r.Params {
+				params[p.Name] = p.Default
+			}
+		}
+		e.dets = append(e.dets, runDetector{rule: r, det: reg.Factory(&Setup{Rule: r, Params: params, Limits: e.limits})})
+	}
+	for _, o := range opts.Initial {
+		e.remember(objectFromInventory(o))
+	}
+	return e, nil
+}
+
+// Process runs every detection on one event, then updates the remembered state.
+func (e *Engine) Process(ev *auditlog.Event) {
+	e.stats.Events++
+	if t := ev.Time(); t.After(e.now) {
+		e.now = t
+	}
+	c := &Context{e: e, ev: ev}
+	for _, d := range e.dets {
+		c.rule = d.rule
+		d.det.Event(c)
+	}
+	e.update(c)
+}
+
+// Close flushes the detectors that hold findings back.
+func (e *Engine) Close() {
+	c := &Context{e: e}
+	for _, d := range e.dets {
+		if f, ok := d.det.(Flusher); ok {
+			c.rule = d.rule
+			f.Flush(c)
+		}
+	}
+}
+
+// Stats returns what the engine saw so far.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Context is what a detector sees of one event.
+type Context struct {
+	e    *Engine
+	ev   *auditlog.Event
+	rule *rules.Rule
+
+	body, respBody map[string]any
+	bodyErr        error
+	bodyDone       bool
+}
+
+// Event is the event being judged (nil in Flush).
+func (c *Context) Event() *auditlog.Event { return c.ev }
+
+// Now is the time of the latest event on the log's clock (not the wall clock: a
+// log read a month later keeps its windows).
+func (c *Context) Now() time.Time { return c.e.now }
+
+// Limits are the engine's limits.
+func (c *Context) Limits() Limits { return c.e.limits }
+
+// Actor is the identity acting in the event.
+func (c *Context) Actor() Actor { return ActorOf(c.ev) }
+
+// Object returns what the engine remembers of an object: resource is the plural
+// resource name ("pods"), namespace "" for cluster-scoped objects.
+func (c *Context) Object(resource, namespace, name string) (*Object, bool) {
+	return c.e.objects.Get(objectKey{resource, namespace, name})
+}
+
+// Body decodes the event's request object (once per event, shared by the
+// detections); nil with no error when the event has none.
+func (c *Context) Body() (map[string]any, error) {
+	if !c.bodyDone {
+		c.bodyDone = true
+		c.body, c.bodyErr = decodeBody(c.ev.RequestObject)
+	}
+	return c.body, c.bodyErr
+}
+
+// ResponseBody decodes the event's response object; nil when the event has none.
+func (c *Context) ResponseBody() (map[string]any, error) {
+	if c.respBody == nil && len(c.ev.ResponseObject) > 0 {
+		b, err := decodeBody(c.ev.ResponseObject)
+		if err != nil {
+			return nil, err
+		}
+		c.respBody = b
+	}
+	return c.respBody, nil
+}
+
+func decodeBody(raw json.RawMessage) (map[string]any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("request object: %w", err)
+	}
+	return m, nil
+}
+
+// Report is one finding of a detection.
+type Report struct {
+	// Object is what the finding is about; zero: the event's object.
+	Object finding.ObjectRef
+	// Path is a field of the request object the finding points at, if any.
+	Path string
+	// Chain are the earlier events behind the finding, oldest first; the engine
+	// adds the event being judged at the end (in Flush, Chain is the whole chain).
+	Chain []*auditlog.Event
+	// Count is the number of events a summarising finding stands for.
+	Count int
+	// Severity overrides the rule's when HasSeverity is set.
+	Severity    finding.Severity
+	HasSeverity bool
+	Message     string
+}
+
+// Reportf reports a finding on the event's object with the rule's severity.
+func (c *Context) Reportf(chain []*auditlog.Event, format string, args ...any) {
+	c.Report(Report{Chain: chain, Message: fmt.Sprintf(format, args...)})
+}
+
+// Report reports a finding of the detection being run.
+func (c *Context) Report(r Report) {
+	chain := r.Chain
+	if c.ev != nil && (len(chain) == 0 || chain[len(chain)-1] != c.ev) {
+		chain = append(chain[:len(chain):len(chain)], c.ev)
+	}
+	if len(chain) == 0 {
+		return
+	}
+	last := chain[len(chain)-1]
+	obj := r.Object
+	if obj == (finding.ObjectRef{}) {
+		obj = RefOf(last)
+	}
+	sev := c.rule.Severity
+	if r.HasSeverity {
+		sev = r.Severity
+	}
+	actor := ActorOf(last)
+	ev := &finding.AuditEvidence{
+		Actor:      finding.AuditActor{User: actor.User, Groups: actor.Groups},
+		SourceIPs:  last.SourceIPs,
+		UserAgent:  last.UserAgent,
+		Techniques: c.rule.Frameworks.MITRE,
+		Count:      r.Count,
+	}
+	if actor.Impersonator != nil {
+		ev.Impersonator = &finding.AuditActor{User: actor.Impersonator.Username, Groups: actor.Impersonator.Groups}
+	}
+	for _, x := range chain {
+		ev.Events = append(ev.Events, EventRef(x))
+	}
+	sev = c.e.rbacContext(actor, ev, sev)
+	f := finding.Finding{
+		RuleID:      c.rule.ID,
+		Title:       c.rule.Title,
+		Severity:    sev,
+		Category:    c.rule.Category,
+		Object:      obj,
+		Path:        r.Path,
+		Location:    finding.Location{File: last.Source.File, Line: last.Source.Line, Provenance: finding.FromAudit},
+		Message:     r.Message,
+		Remediation: c.rule.Remediation,
+		Frameworks:  c.rule.Frameworks.Tags(),
+		Audit:       ev,
+	}
+	f.ComputeFingerprint()
+	c.e.stats.Findings[c.rule.ID]++
+	if c.e.opts.Report != nil {
+		c.e.opts.Report(f)
+	}
+}
+
+// rbacContext adds the risk classes the actor holds and raises the severity one
+// step when it holds any (the contract's simple form; the engine's owner refines
+// which classes raise).
+func (e *Engine) rbacContext(a Actor, ev *finding.AuditEvidence, sev finding.Severity) finding.Severity {
+	if e.opts.Risks == nil {
+		return sev
+	}
+	s, err := rbac.ParseSubject(a.Subject())
+	if err != nil {
+		return sev
+	}
+	seen := map[string]bool{}
+	for _, r := range e.opts.Risks.Holds(s) {
+		if !seen[r.Class] {
+			seen[r.Class] = true
+			ev.Risks = append(ev.Risks, r.Class)
+		}
+	}
+	sort.Strings(ev.Risks)
+	if len(ev.Risks) > 0 && sev < finding.Critical {
+		ev.Raised = true
+		sev++
+	}
+	return sev
+}
+
+// EventRef names an event in a finding.
+func EventRef(ev *auditlog.Event) finding.AuditEventRef {
+	r := finding.AuditEventRef{
+		AuditID: ev.AuditID, Time: ev.Time(), Verb: ev.Verb, URI: ev.RequestURI,
+		User: ActorOf(ev).User, Code: ev.Code(),
+		File: ev.Source.File, Line: ev.Source.Line, Index: ev.Source.Index,
+	}
+	if o := ev.ObjectRef; o != nil {
+		r.Object = ev.Resource()
+		switch {
+		case o.Namespace != "" && o.Name != "":
+			r.Object += " " + o.Namespace + "/" + o.Name
+		case o.Name != "":
+			r.Object += " " + o.Name
+		case o.Namespace != "":
+			r.Object += " in " + o.Namespace
+		}
+	}
+	return r
+}
+
+// Trim returns a copy of an event without its bodies: what a detector keeps in its
+// state for a later finding's chain.
+func Trim(ev *auditlog.Event) *auditlog.Event {
+	cp := *ev
+	cp.RequestObject, cp.ResponseObject = nil, nil
+	return &cp
+}
+
+// RefOf is the object an event acts on, as a finding names it (Kind from the
+// resource: "pods" is Pod; the subresource is not part of it).
+func RefOf(ev *auditlog.Event) finding.ObjectRef {
+	o := ev.ObjectRef
+	if o == nil {
+		return finding.ObjectRef{Kind: "NonResourceURL", Name: ev.RequestURI}
+	}
+	apiVersion := o.APIVersion
+	if o.APIGroup != "" {
+		apiVersion = o.APIGroup + "/" + o.APIVersion
+	}
+	name := o.Name
+	if name == "" {
+		name = "*"
+	}
+	return finding.ObjectRef{APIVersion: apiVersion, Kind: KindOf(o.Resource), Namespace: o.Namespace, Name: name}
+}
+
+// KindOf is the kind of a resource ("pods" → "Pod", "clusterrolebindings" →
+// "ClusterRoleBinding"); an unknown resource keeps its name.
+func KindOf(resource string) string {
+	if k, ok := kinds[resource]; ok {
+		return k
+	}
+	return resource
+}
+
+var kinds = map[string]string{
+	"pods": "Pod", "services": "Service", "secrets": "Secret", "configmaps": "ConfigMap",
+	"serviceaccounts": "ServiceAccount", "namespaces": "Namespace", "nodes": "Node", "events": "Event",
+	"deployments": "Deployment", "daemonsets": "DaemonSet", "statefulsets": "StatefulSet", "replicasets": "ReplicaSet",
+	"jobs": "Job", "cronjobs": "CronJob", "replicationcontrollers": "ReplicationController",
+	"roles": "Role", "clusterroles": "ClusterRole", "rolebindings": "RoleBinding", "clusterrolebindings": "ClusterRoleBinding",
+	"certificatesigningrequests": "CertificateSigningRequest", "ingresses": "Ingress", "networkpolicies": "NetworkPolicy",
+	"mutatingwebhookconfigurations": "MutatingWebhookConfiguration", "validatingwebhookconfigurations": "ValidatingWebhookConfiguration",
+	"validatingadmissionpolicies": "ValidatingAdmissionPolicy", "validatingadmissionpolicybindings": "ValidatingAdmissionPolicyBinding",
+	"mutatingadmissionpolicies": "MutatingAdmissionPolicy", "mutatingadmissionpolicybindings": "MutatingAdmissionPolicyBinding",
+	"tokenreviews": "TokenReview", "subjectaccessreviews": "SubjectAccessReview", "selfsubjectaccessreviews": "SelfSubjectAccessReview",
+	"selfsubjectrulesreviews": "SelfSubjectRulesReview", "persistentvolumes": "PersistentVolume", "persistentvolumeclaims": "PersistentVolumeClaim",
+	"customresourcedefinitions": "CustomResourceDefinition", "podsecuritypolicies": "PodSecurityPolicy", "leases": "Lease",
+	"endpoints": "Endpoints", "endpointslices": "EndpointSlice",
+}
+
+// Actor is the identity acting in an event, with what Palisade derives from its
+// name and groups.
+type Actor struct {
+	User   string
+	Groups []string
+	// Impersonator is the authenticated user when the request impersonated User.
+	Impersonator *auditlog.UserInfo
+	// ServiceAccount is "namespace/name" for a service account, else "".
+	ServiceAccount string
+	// Anonymous: system:anonymous or the system:unauthenticated group.
+	Anonymous bool
+	// Masters: a member of system:masters (RBAC never applies to it).
+	Masters bool
+	// Node: a kubelet (system:node:NAME in system:nodes).
+	Node bool
+	// System: a Kubernetes component or controller (system: users other than
+	// anonymous, service accounts of kube-system), not a person or an application.
+	System bool
+}
+
+// ActorOf derives the actor of an event: the impersonated user when the request
+// impersonated one.
+func ActorOf(ev *auditlog.Event) Actor {
+	u := ev.User
+	var a Actor
+	if ev.ImpersonatedUser != nil {
+		orig := ev.User
+		a.Impersonator = &orig
+		u = *ev.ImpersonatedUser
+	}
+	a.User, a.Groups = u.Username, u.Groups
+	for _, g := range u.Groups {
+		switch g {
+		case "system:masters":
+			a.Masters = true
+		case "system:unauthenticated":
+			a.Anonymous = true
+		case "system:nodes":
+			a.Node = strings.HasPrefix(u.Username, "system:node:")
+		}
+	}
+	if u.Username == "system:anonymous" {
+		a.Anonymous = true
+	}
+	if rest, ok := strings.CutPrefix(u.Username, "system:serviceaccount:"); ok {
+		a.ServiceAccount = strings.Replace(rest, ":", "/", 1)
+		a.System = strings.HasPrefix(rest, "kube-system:")
+	} else if strings.HasPrefix(u.Username, "system:") && !a.Anonymous {
+		a.System = true
+	}
+	return a
+}
+
+// Subject is the actor as `palisade rbac` names a subject ("user:alice",
+// "serviceaccount:ns/name").
+func (a Actor) Subject() string {
+	if a.ServiceAccount != "" {
+		return "serviceaccount:" + a.ServiceAccount
+	}
+	return "user:" + a.User
+}
