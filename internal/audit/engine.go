@@ -168,6 +168,13 @@ func (c *Context) Limits() Limits { return c.e.limits }
 // Actor is the identity acting in the event.
 func (c *Context) Actor() Actor { return ActorOf(c.ev) }
 
+// RBAC returns the run's RBAC model and its risk analysis (both nil without RBAC
+// context: no -f RBAC objects, no cluster).
+func (c *Context) RBAC() (*rbac.Model, *rbac.RiskAnalysis) { return c.e.opts.RBAC, c.e.opts.Risks }
+
+// Rule is the rule of the detection being run.
+func (c *Context) Rule() *rules.Rule { return c.rule }
+
 // Object returns what the engine remembers of an object: resource is the plural
 // resource name ("pods"), namespace "" for cluster-scoped objects.
 func (c *Context) Object(resource, namespace, name string) (*Object, bool) {
