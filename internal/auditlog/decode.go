@@ -643,7 +643,8 @@ func (d *Decoder) int32(dst *int32, field string) error {
 }
 
 // time reads a metav1.MicroTime: null is the zero time, else a string in RFC 3339
-// with exactly six fractional digits.
+// (the official type wants exactly six fractional digits, as the API server writes
+// them; this also reads other precisions: the one difference from it).
 func (d *Decoder) time(dst *time.Time, field string) error {
 	s := &d.s
 	switch c := s.peek(); c {
@@ -660,7 +661,7 @@ func (d *Decoder) time(dst *time.Time, field string) error {
 		}
 		t, ok := parseMicroTime(b)
 		if !ok {
-			return fmt.Errorf("field %s: not an RFC 3339 time with microseconds", field)
+			return fmt.Errorf("field %s: not an RFC 3339 time", field)
 		}
 		*dst = t
 		return nil
@@ -692,6 +693,11 @@ func parseMicroTime(b []byte) (time.Time, bool) {
 		}
 	}
 	t, err := time.Parse(rfc3339Micro, string(b))
+	if err != nil {
+		// Not as the API server writes it (hand-written logs, other exporters): any
+		// RFC 3339 time, as time.Time reads it.
+		t, err = time.Parse(time.RFC3339, string(b))
+	}
 	return t, err == nil
 }
 

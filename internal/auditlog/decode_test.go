@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	authnv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
 
@@ -23,8 +24,10 @@ const metadataEvent = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"M
 // and a stage, Decode returns the same event, field by field.
 func differential(t testing.TB, b []byte) {
 	t.Helper()
-	var want auditv1.Event
-	werr := json.Unmarshal(b, &want)
+	var ref refEvent
+	werr := json.Unmarshal(b, &ref)
+	want := ref.Event
+	want.RequestReceivedTimestamp.Time, want.StageTimestamp.Time = ref.RequestReceivedTimestamp.Time, ref.StageTimestamp.Time
 	got, gerr := Decode(b, Location{File: "f", Line: 1})
 	switch {
 	case werr != nil:
@@ -41,6 +44,34 @@ func differential(t testing.TB, b []byte) {
 		}
 		compare(t, b, fromOfficial(&want), got)
 	}
+}
+
+// refEvent is the official Event with one difference Decode makes on purpose: its
+// times may have any RFC 3339 precision (metav1.MicroTime wants exactly six
+// fractional digits, as the API server writes them; hand-written logs and other
+// exporters do not).
+type refEvent struct {
+	auditv1.Event
+	RequestReceivedTimestamp refTime `json:"requestReceivedTimestamp"`
+	StageTimestamp           refTime `json:"stageTimestamp"`
+}
+
+type refTime struct{ time.Time }
+
+func (t *refTime) UnmarshalJSON(b []byte) error {
+	var m metav1.MicroTime
+	err := m.UnmarshalJSON(b)
+	if err == nil {
+		t.Time = m.Time
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return err
+	}
+	pt, err := time.Parse(time.RFC3339, s)
+	t.Time = pt
+	return err
 }
 
 func compare(t testing.TB, input []byte, want, got *Event) {
