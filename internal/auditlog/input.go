@@ -87,6 +87,9 @@ func (l *lineReader) next() ([]byte, int, error) {
 				l.skipping = false
 				continue
 			}
+			if len(b) > l.max {
+				return nil, l.line, errTooLong
+			}
 			return b, l.line, nil
 		}
 		if l.end-l.start > l.max {
