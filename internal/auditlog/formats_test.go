@@ -218,8 +218,8 @@ func TestDetect(t *testing.T) {
 		ev("a"):                           FormatEvents,
 		eksFilterLogEvents:                FormatEKS,
 		subscription("a"):                 FormatEKS,
-		gkeSample:                          FormatGKE,
-		"[" + gkeSample + "]":              FormatGKE,
+		gkeSample:                         FormatGKE,
+		"[" + gkeSample + "]":             FormatGKE,
 		`{"kind":"EventList","items":[]}`: FormatEvents,
 		`garbage`:                         FormatEvents,
 	} {
