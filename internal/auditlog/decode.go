@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -31,7 +32,11 @@ const (
 )
 
 // NewDecoder returns a Decoder.
-func NewDecoder() *Decoder { return &Decoder{strs: make(map[string]string, 256)} }
+func NewDecoder() *Decoder {
+	d := &Decoder{strs: make(map[string]string, 1024)}
+	maps.Copy(d.strs, common)
+	return d
+}
 
 var decoders = sync.Pool{New: func() any { return NewDecoder() }}
 
@@ -64,17 +69,15 @@ func (d *Decoder) Decode(b []byte, loc Location) (*Event, error) {
 
 // intern returns b as a string, shared with earlier equal strings.
 func (d *Decoder) intern(b []byte) string {
-	if s, ok := common[string(b)]; ok {
-		return s
-	}
-	if len(b) > maxInternedLen || d.strs == nil {
-		return string(b)
-	}
 	if s, ok := d.strs[string(b)]; ok {
 		return s
 	}
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
 	if len(d.strs) >= maxInterned {
 		clear(d.strs)
+		maps.Copy(d.strs, common)
 	}
 	s := string(b)
 	d.strs[s] = s
@@ -390,7 +393,8 @@ func (d *Decoder) strings(dst *[]string, field string) error {
 		// As encoding/json grows a slice: a slot past the length but within the
 		// capacity keeps what it held (a null element leaves it).
 		if i >= cap(v) {
-			v = slices.Grow(v, 1)
+			// len == cap == i here: growing copies every element, as reflect does.
+			v = slices.Grow(v, max(4, len(v)))
 		}
 		if i >= len(v) {
 			v = v[:i+1]
@@ -587,7 +591,7 @@ func (d *Decoder) status(st *Status) error {
 			var v string
 			err = d.str(&v, "responseStatus.kind", true)
 		case 2:
-			err = d.checked(&statusListMeta{}, "responseStatus.metadata")
+			err = d.checkShape(listMetaShape, "responseStatus.metadata")
 		case 3:
 			err = d.str(&st.Status, "responseStatus.status", true)
 		case 4:
@@ -595,10 +599,98 @@ func (d *Decoder) status(st *Status) error {
 		case 5:
 			err = d.str(&st.Reason, "responseStatus.reason", true)
 		case 6:
-			err = d.checked(&statusDetails{}, "responseStatus.details")
+			err = d.checkShape(detailsShape, "responseStatus.details")
 		case 7:
 			err = d.int32(&st.Code, "responseStatus.code")
 		default:
+			err = s.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// shape is the type of a value Palisade does not keep but must check as
+// encoding/json would decode it into the official type: an object of fields (null
+// is no change), a string, a 32- or 64-bit integer, or an array of objects.
+type shape struct {
+	kind   byte // 'o' object, 's' string, 'i' int32, 'I' int64, 'a' array of elem
+	fields *fields
+	of     []*shape // the shape of each field
+	elem   *shape
+}
+
+var (
+	strShape      = &shape{kind: 's'}
+	listMetaShape = &shape{kind: 'o', fields: newFields("selfLink", "resourceVersion", "continue", "remainingItemCount"),
+		of: []*shape{strShape, strShape, strShape, {kind: 'I'}}}
+	causeShape = &shape{kind: 'o', fields: newFields("reason", "message", "field"),
+		of: []*shape{strShape, strShape, strShape}}
+	detailsShape = &shape{kind: 'o', fields: newFields("name", "group", "kind", "uid", "causes", "retryAfterSeconds"),
+		of: []*shape{strShape, strShape, strShape, strShape, {kind: 'a', elem: causeShape}, {kind: 'i'}}}
+)
+
+// checkShape skips a value after checking that it has the shape sh.
+func (d *Decoder) checkShape(sh *shape, field string) error {
+	s := &d.s
+	c := s.peek()
+	if c == 'n' {
+		return s.literal("null")
+	}
+	switch sh.kind {
+	case 's':
+		if c != '"' {
+			return d.mismatch(field, "string", c)
+		}
+		return s.skipString()
+	case 'i', 'I':
+		if c != '-' && (c < '0' || c > '9') {
+			return d.mismatch(field, "number", c)
+		}
+		num, err := s.number()
+		if err != nil {
+			return err
+		}
+		bits := 32
+		if sh.kind == 'I' {
+			bits = 64
+		}
+		if _, ok := parseInt(num, bits); !ok {
+			return &typeError{field: field, want: "integer", got: "number"}
+		}
+		return nil
+	case 'a':
+		if c != '[' {
+			return d.mismatch(field, "array", c)
+		}
+		if err := s.beginArray(); err != nil {
+			return err
+		}
+		for first := true; ; {
+			ok, err := s.nextElem(&first)
+			if err != nil || !ok {
+				return err
+			}
+			if err := d.checkShape(sh.elem, field); err != nil {
+				return err
+			}
+		}
+	}
+	if c != '{' {
+		return d.mismatch(field, "object", c)
+	}
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, ok, err := s.nextKey(&first)
+		if err != nil || !ok {
+			return err
+		}
+		if i := sh.fields.index(key); i >= 0 {
+			err = d.checkShape(sh.of[i], field)
+		} else {
 			err = s.skip()
 		}
 		if err != nil {
@@ -612,6 +704,9 @@ func (d *Decoder) checked(v any, field string) error {
 	raw, err := d.s.raw()
 	if err != nil {
 		return err
+	}
+	if string(raw) == "{}" || string(raw) == "null" {
+		return nil // what the API server writes ("metadata":{}): nothing to check
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("field %s: does not decode", field)

@@ -236,6 +236,9 @@ func (s *scanner) str() ([]byte, error) {
 	ascii := true
 	for i := start; i < len(s.buf); i++ {
 		c := s.buf[i]
+		if plain[c] {
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1
@@ -369,11 +372,24 @@ func hex4(b []byte) rune {
 	return r
 }
 
+// plain are the bytes a string holds as they are: not a quote, a backslash, a
+// control character or the start of a multi-byte rune.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString validates and skips a string (at its opening quote) without unescaping.
 func (s *scanner) skipString() error {
 	i := s.pos + 1
 	for i < len(s.buf) {
 		c := s.buf[i]
+		if plain[c] || c >= 0x80 {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1
@@ -603,14 +619,15 @@ func foldName(in []byte) string {
 
 // fields maps the names of a struct's fields to their index, exactly and folded.
 type fields struct {
-	exact  map[string]int
+	names  []string
+	byLen  [48][]int // the fields whose name has this length
 	folded map[string]int
 }
 
 func newFields(names ...string) *fields {
-	f := &fields{exact: map[string]int{}, folded: map[string]int{}}
+	f := &fields{names: names, folded: map[string]int{}}
 	for i, n := range names {
-		f.exact[n] = i
+		f.byLen[len(n)] = append(f.byLen[len(n)], i)
 		f.folded[foldName([]byte(n))] = i
 	}
 	return f
@@ -618,8 +635,12 @@ func newFields(names ...string) *fields {
 
 // index returns the field a key names, or -1.
 func (f *fields) index(key []byte) int {
-	if i, ok := f.exact[string(key)]; ok {
-		return i
+	if len(key) < len(f.byLen) {
+		for _, i := range f.byLen[len(key)] {
+			if f.names[i] == string(key) {
+				return i
+			}
+		}
 	}
 	if i, ok := f.folded[foldName(key)]; ok {
 		return i
