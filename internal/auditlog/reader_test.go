@@ -140,6 +140,18 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 	}
 }
 
+// TestReadFirstLineCut: a log whose first line was cut (tail -c, a partial copy) is
+// still read as JSON lines: the first line is an error, the others are events.
+func TestReadFirstLineCut(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "a.log")
+	cut := ev("x")[:100]
+	write(t, f, []byte(cut+"\n"+lines("a", "b")))
+	ids, errs := readAll(t, []string{f}, Options{})
+	if !slices.Equal(ids, []string{"a", "b"}) || len(errs) != 1 || !strings.HasPrefix(errs[0], f+":1: ") {
+		t.Fatalf("got %v %q", ids, errs)
+	}
+}
+
 // TestReadLineBound: a line over the bound is one error; the next lines are read.
 func TestReadLineBound(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "a.log")
