@@ -1,7 +1,6 @@
 package auditlog
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -548,28 +547,6 @@ func (d *Decoder) objectRef(o *ObjectRef) error {
 	}
 }
 
-// statusListMeta and statusDetails mirror the parts of metav1.Status that Palisade
-// does not keep: they are only type-checked (with encoding/json: they are rare).
-type statusListMeta struct {
-	SelfLink           string `json:"selfLink,omitempty"`
-	ResourceVersion    string `json:"resourceVersion,omitempty"`
-	Continue           string `json:"continue,omitempty"`
-	RemainingItemCount *int64 `json:"remainingItemCount,omitempty"`
-}
-
-type statusDetails struct {
-	Name   string `json:"name,omitempty"`
-	Group  string `json:"group,omitempty"`
-	Kind   string `json:"kind,omitempty"`
-	UID    string `json:"uid,omitempty"`
-	Causes []struct {
-		Type    string `json:"reason,omitempty"`
-		Message string `json:"message,omitempty"`
-		Field   string `json:"field,omitempty"`
-	} `json:"causes,omitempty"`
-	RetryAfterSeconds int32 `json:"retryAfterSeconds,omitempty"`
-}
-
 func (d *Decoder) status(st *Status) error {
 	s := &d.s
 	if c := s.peek(); c != '{' {
@@ -697,21 +674,6 @@ func (d *Decoder) checkShape(sh *shape, field string) error {
 			return err
 		}
 	}
-}
-
-// checked skips a value after checking that it decodes into v.
-func (d *Decoder) checked(v any, field string) error {
-	raw, err := d.s.raw()
-	if err != nil {
-		return err
-	}
-	if string(raw) == "{}" || string(raw) == "null" {
-		return nil // what the API server writes ("metadata":{}): nothing to check
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("field %s: does not decode", field)
-	}
-	return nil
 }
 
 func (d *Decoder) int32(dst *int32, field string) error {
