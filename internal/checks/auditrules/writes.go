@@ -25,12 +25,12 @@ import (
 // changed reports whether the event is a completed change of one of verbs that the
 // API server made: allowed, 2xx, at ResponseComplete, not a dry run.
 func changed(ev *auditlog.Event, verbs ...string) bool {
-	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Allowed() || !ev.Succeeded() || isDryRun(ev) {
+	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Succeeded() {
 		return false
 	}
 	for _, v := range verbs {
 		if ev.Verb == v {
-			return true
+			return ev.Allowed() && !isDryRun(ev)
 		}
 	}
 	return false
@@ -81,11 +81,11 @@ var finder = workload.NewFinder(nil)
 // identity creating a pod with a controller owner, a kubelet's mirror pod.
 func podWriteOf(c *audit.Context) *podWrite {
 	ev := c.Event()
-	if !changed(ev, writeVerbs...) || ev.ObjectRef.Subresource != "" {
+	if ev.ObjectRef == nil || ev.ObjectRef.Subresource != "" {
 		return nil
 	}
 	kind, ok := podResources[ev.ObjectRef.Resource]
-	if !ok {
+	if !ok || !changed(ev, writeVerbs...) {
 		return nil
 	}
 	body, _ := c.ResponseBody()
