@@ -31,7 +31,9 @@ import (
 
 func init() {
 	sessionNeeds := func(sub string) []audit.Need {
-		return []audit.Need{{Verbs: []string{"create", "get"}, Resources: []string{"pods/" + sub}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseStarted}}
+		// ResponseComplete is the stage it needs (every policy keeps it); with
+		// ResponseStarted too, the finding comes when the session opens.
+		return []audit.Need{{Verbs: []string{"create", "get"}, Resources: []string{"pods/" + sub}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseComplete}}
 	}
 	audit.Register(&rules.Rule{
 		Meta: rules.Meta{
