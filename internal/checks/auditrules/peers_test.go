@@ -14,7 +14,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/auditlog"
 )
 
-var update = flag.Bool("update", false, "regenerate docs/audit-detections.md")
+var updatePeersDoc = flag.Bool("update", false, "regenerate docs/audit-detections.md")
 
 // pending are rule IDs the peer table names before their detections are
 // registered (the identity detections of PAL-920..936, another branch). Keep it
@@ -75,7 +75,7 @@ func TestPeersTable(t *testing.T) {
 func TestAuditDetectionsDoc(t *testing.T) {
 	got := auditDetectionsDoc()
 	path := filepath.Join("..", "..", "..", "docs", "audit-detections.md")
-	if *update {
+	if *updatePeersDoc {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -57,9 +57,6 @@ var podResources = map[string]string{
 	"jobs": "Job", "cronjobs": "CronJob",
 }
 
-// podResourceList is podResources as a Need lists them.
-var podResourceList = []string{"pods", "replicationcontrollers", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs", "cronjobs"}
-
 // podWrite is a pod or a pod controller written by a request, as its body says.
 type podWrite struct {
 	Ref   finding.ObjectRef
