@@ -73,9 +73,10 @@ var finder = workload.NewFinder(nil)
 // podWriteOf returns the pod or controller a completed create, update or patch
 // wrote, read from the response body when the log has it (the stored object) or
 // else from the request body (for a patch, the patch: what it sets is judged). nil
-// for other events, for bodies the log does not hold (level Metadata), and for pods
-// that controllers and kubelets create from a template already judged: a system
-// identity creating a pod with a controller owner, a kubelet's mirror pod.
+// for other events, for bodies the log does not hold (level Metadata), and for
+// objects that controllers and kubelets make from a template already judged: a
+// system identity writing an object with a controller owner (the ReplicaSets of a
+// Deployment, the Jobs of a CronJob, the pods of them all), a kubelet's mirror pod.
 func podWriteOf(c *audit.Context) *podWrite {
 	ev := c.Event()
 	if ev.ObjectRef == nil || ev.ObjectRef.Subresource != "" {
@@ -100,7 +101,7 @@ func podWriteOf(c *audit.Context) *podWrite {
 				ref.Name = n
 			}
 		}
-		if kind == "Pod" && fromTemplate(c.Actor(), md) {
+		if fromTemplate(c.Actor(), md) {
 			return nil
 		}
 	}
@@ -120,8 +121,8 @@ func podWriteOf(c *audit.Context) *podWrite {
 	return &podWrite{Ref: ref, Verb: ev.Verb, Body: body, Facts: facts, Spec: spec, obj: o}
 }
 
-// fromTemplate: a pod a controller made from its template (a system identity, a
-// controller owner reference) or a kubelet's mirror of a static pod.
+// fromTemplate: an object a controller made from its owner's template (a system
+// identity, a controller owner reference) or a kubelet's mirror of a static pod.
 func fromTemplate(a audit.Actor, md map[string]any) bool {
 	if ann, ok := md["annotations"].(map[string]any); ok && a.Node {
 		if _, mirror := ann["kubernetes.io/config.mirror"]; mirror {
