@@ -12,6 +12,7 @@ package auditrules
 // identity detections (PAL-924, PAL-931) judge forbidden requests.
 
 import (
+	"crypto/sha256"
 	"net/url"
 	"strings"
 
@@ -162,23 +163,41 @@ func nsName(ns, name string) string {
 
 // memo remembers, per object, what was last reported about it, so that an update
 // that keeps a reported property (a privileged DaemonSet whose image is bumped)
-// is not reported again. Bounded: the oldest objects are forgotten first.
+// is not reported again. Bounded: the oldest objects are forgotten first, and both
+// the object and what was reported are kept as digests (a hostile log's names and
+// bodies can be large).
 type memo struct {
-	seen *audit.LRU[string, string]
+	seen *audit.LRU[[32]byte, [32]byte]
 }
 
 func newMemo(s *audit.Setup) memo {
-	return memo{seen: audit.NewLRU[string, string](s.Limits.MaxObjects)}
+	return memo{seen: audit.NewLRU[[32]byte, [32]byte](s.Limits.MaxObjects)}
 }
 
 // fresh records what (a summary of the reported property) for the object of ref
 // and reports whether it is new: always on create, on update or patch when it
 // differs from what was recorded.
 func (m memo) fresh(ref finding.ObjectRef, verb, what string) bool {
-	key := ref.Kind + "/" + ref.Namespace + "/" + ref.Name
+	key := digest(ref.Kind, ref.Namespace, ref.Name)
+	sum := digest(what)
 	old, ok := m.seen.Get(key)
-	m.seen.Put(key, what)
-	return verb == "create" || !ok || old != what
+	m.seen.Put(key, sum)
+	return verb == "create" || !ok || old != sum
+}
+
+// forget drops what was recorded for an object (deleted).
+func (m memo) forget(ref finding.ObjectRef) { m.seen.Delete(digest(ref.Kind, ref.Namespace, ref.Name)) }
+
+// digest identifies a tuple of strings in bounded space.
+func digest(parts ...string) [32]byte {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // verbText is the verb as a message says it.
