@@ -299,7 +299,10 @@ type Report struct {
 	Chain []*auditlog.Event
 	// Count is the number of events a summarising finding stands for.
 	Count int
-	// Severity overrides the rule's when HasSeverity is set.
+	// Severity overrides the rule's when HasSeverity is set. It is read relative to
+	// the rule's registered severity: when the configuration changes the rule's
+	// severity, the finding moves by as many steps (a detection that raises medium
+	// to high raises a rule configured critical to critical).
 	Severity    finding.Severity
 	HasSeverity bool
 	Message     string
@@ -326,7 +329,7 @@ func (c *Context) Report(r Report) {
 	}
 	sev := c.rule.Severity
 	if r.HasSeverity {
-		sev = r.Severity
+		sev = c.e.severity(c.rule, r.Severity)
 	}
 	actor := ActorOf(last)
 	ev := &finding.AuditEvidence{
@@ -364,6 +367,24 @@ func (c *Context) Report(r Report) {
 	if c.e.opts.Report != nil {
 		c.e.opts.Report(f)
 	}
+}
+
+// severity is the severity of a finding whose detection asked for want: as many
+// steps from the rule's run severity (configured) as want is from its registered
+// one, within info..critical.
+func (e *Engine) severity(r *rules.Rule, want finding.Severity) finding.Severity {
+	base := r.Severity
+	if reg, ok := Detection(r.ID); ok {
+		base = reg.Rule.Severity
+	}
+	sev := r.Severity + (want - base)
+	if sev < finding.Info {
+		sev = finding.Info
+	}
+	if sev > finding.Critical {
+		sev = finding.Critical
+	}
+	return sev
 }
 
 // EventRef names an event in a finding.
