@@ -33,7 +33,9 @@ func TestAuditCluster(t *testing.T) {
 		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: user}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), user, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), user, metav1.DeleteOptions{})
+	})
 	kc := writeKubeconfig(t, c.Config())
 	log := filepath.Join(t.TempDir(), "audit.log")
 	line := fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"e1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/%s/pods/web/exec?command=sh","verb":"create","user":{"username":%q,"groups":["system:authenticated"]},"sourceIPs":["10.0.0.5"],"objectRef":{"resource":"pods","namespace":%q,"name":"web","apiVersion":"v1","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":"2026-12-01T10:00:00Z","stageTimestamp":"2026-12-01T10:00:05Z"}`, ns, user, ns)
