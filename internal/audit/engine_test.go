@@ -407,3 +407,32 @@ func TestWindowClock(t *testing.T) {
 		t.Errorf("Now %v, want the latest event's time %v", c.Now(), want)
 	}
 }
+
+// A detection's own severity moves with the rule's configured one.
+func TestSeverityRelativeToConfigured(t *testing.T) {
+	r := testRule("TEST-008", Need{Resources: []string{"pods/exec"}})
+	reg := detections[r.ID]
+	reg.Factory = func(*Setup) Detector {
+		return &probe{f: func(c *Context) {
+			c.Report(Report{Severity: finding.High, HasSeverity: true, Message: "raised"})
+			c.Report(Report{Severity: finding.Low, HasSeverity: true, Message: "lowered"})
+		}}
+	}
+	detections[r.ID] = reg
+	for _, tc := range []struct {
+		configured finding.Severity
+		want       string
+	}{{finding.Medium, "high,low"}, {finding.Critical, "critical,high"}, {finding.Info, "low,info"}} {
+		cp := *r
+		cp.Severity = tc.configured
+		e, fs := newTest(t, Options{Rules: []*rules.Rule{&cp}})
+		e.Process(event(t, evLine("create", "pods/exec", "default", "web", "alice", "")))
+		var got []string
+		for _, f := range *fs {
+			got = append(got, f.Severity.String())
+		}
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("configured %s: %v, want %s", tc.configured, got, tc.want)
+		}
+	}
+}
