@@ -236,6 +236,12 @@ func TestAuditConfig(t *testing.T) {
 	if r.code != ExitOK || v.Summary.Suppressed != 1 || v.Findings[1].Suppressed == nil || v.Findings[1].Suppressed.Reason != "the lab's debug pod" {
 		t.Errorf("exemption: exit %d, %+v", r.code, v.Summary)
 	}
+	// Exemption of an identity: the impersonator mallory's finding is suppressed.
+	cfg = writeConfig(t, "exemptions:\n  - users: [mallory]\n    reason: the red team\n")
+	v = auditReport(t, run(t, nil, "audit", "--config", cfg, "--include", "PAL-901", "-o", "json", "@audit/audit.jsonl"))
+	if v.Summary.Suppressed != 1 || v.Findings[2].Suppressed == nil {
+		t.Errorf("users exemption: %+v", v.Summary)
+	}
 	// Lowered: the raised finding moves with it.
 	cfg = writeConfig(t, "rules:\n  PAL-901:\n    severity: low\n")
 	v = auditReport(t, run(t, nil, "audit", "--config", cfg, "--include", "PAL-901", "-o", "json", "@audit/audit.jsonl"))
