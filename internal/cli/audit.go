@@ -81,11 +81,11 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage 
 configuration error; 3 some input could not be read (the rest was judged); 4 internal
 error.`,
 		Example: `  palisade audit /var/log/kubernetes/audit/
-  palisade audit audit.log -f deploy/ --fail-on critical
-  palisade audit audit.log --cluster -o sarif --output-file audit.sarif
+  palisade audit examples/audit/audit.jsonl -f examples/insecure --fail-on critical
+  palisade audit examples/audit/audit.jsonl --cluster -o sarif --output-file audit.sarif
   kubectl logs -n kube-system kube-apiserver-cp1 | palisade audit -
   palisade audit --follow /var/log/kubernetes/audit/audit.log -o json
-  palisade audit cloudwatch-export.json --format-in eks`,
+  palisade audit /var/log/eks/cloudwatch-export.json --format-in eks`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd.Context(), cmd, args, stdin, stdout, stderr)
