@@ -41,8 +41,8 @@ func init() {
 			Rationale: "A service account in kube-system is an identity that looks like the control plane's own: bound to a powerful role and given a token, it is durable access that blends in. The controllers create their own; a person or an application creating one is unusual. " +
 				"Identities that are Kubernetes components or controllers are skipped; service accounts of other namespaces are not.",
 			Remediation: "Check who created the service account and what it is bound to (palisade rbac who-can, the bindings naming it). Delete it if nobody expected it, and restrict create on serviceaccounts in kube-system.",
-			References:  []string{refAuditing, "https://attack.mitre.org/techniques/T1136/"},
-			Frameworks:  rules.Frameworks{MITRE: []string{"T1136"}, Layer: layerCluster},
+			References:  []string{refAuditing, "https://attack.mitre.org/techniques/T1136/001/"},
+			Frameworks:  rules.Frameworks{MITRE: []string{"T1136.001"}, Layer: layerCluster},
 		},
 		Targets: rules.Audit,
 	}, []audit.Need{{Verbs: []string{"create"}, Resources: []string{"serviceaccounts"}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseComplete}},

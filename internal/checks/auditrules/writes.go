@@ -25,12 +25,12 @@ import (
 // changed reports whether the event is a completed change of one of verbs that the
 // API server made: allowed, 2xx, at ResponseComplete, not a dry run.
 func changed(ev *auditlog.Event, verbs ...string) bool {
-	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Allowed() || !ev.Succeeded() || isDryRun(ev) {
+	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Succeeded() {
 		return false
 	}
 	for _, v := range verbs {
 		if ev.Verb == v {
-			return true
+			return ev.Allowed() && !isDryRun(ev)
 		}
 	}
 	return false
@@ -81,11 +81,11 @@ var finder = workload.NewFinder(nil)
 // identity creating a pod with a controller owner, a kubelet's mirror pod.
 func podWriteOf(c *audit.Context) *podWrite {
 	ev := c.Event()
-	if !changed(ev, writeVerbs...) || ev.ObjectRef.Subresource != "" {
+	if ev.ObjectRef == nil || ev.ObjectRef.Subresource != "" {
 		return nil
 	}
 	kind, ok := podResources[ev.ObjectRef.Resource]
-	if !ok {
+	if !ok || !changed(ev, writeVerbs...) {
 		return nil
 	}
 	body, _ := c.ResponseBody()
@@ -206,3 +206,44 @@ var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true}
 func person(a audit.Actor) bool { return !a.System && !a.Node }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// spec returns the decoded PodSpec.
+func (w *podWrite) spec() map[string]any {
+	var cur any = w.Body
+	for _, k := range strings.Split(w.Spec, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	m, _ := cur.(map[string]any)
+	return m
+}
+
+// containerPath returns the field path of the named container
+// ("spec.template.spec.initContainers[1]"), "" when not found.
+func (w *podWrite) containerPath(name string) string {
+	spec := w.spec()
+	for _, list := range []string{"containers", "initContainers", "ephemeralContainers"} {
+		cs, _ := spec[list].([]any)
+		for i, c := range cs {
+			if cm, ok := c.(map[string]any); ok && cm["name"] == name {
+				return w.Spec + "." + list + "[" + itoa(i) + "]"
+			}
+		}
+	}
+	return ""
+}
+
+// volumePath returns the field path of the hostPath of the volume mounting p.
+func (w *podWrite) volumePath(p string) string {
+	vs, _ := w.spec()["volumes"].([]any)
+	for i, v := range vs {
+		vm, _ := v.(map[string]any)
+		if hp, ok := vm["hostPath"].(map[string]any); ok && hp["path"] == p {
+			return w.Spec + ".volumes[" + itoa(i) + "].hostPath.path"
+		}
+	}
+	return w.Spec + ".volumes"
+}
