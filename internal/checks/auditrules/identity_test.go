@@ -396,15 +396,15 @@ roleRef:
 func TestBurstEvidence(t *testing.T) {
 	file := filepath.Join("testdata", "PAL-931", "fail.jsonl")
 	fs := runFile(t, []*rules.Rule{rule(t, "PAL-931")}, file)
-	if len(fs) != 2 {
-		t.Fatalf("%d findings, want 2", len(fs))
+	if len(fs) != 3 {
+		t.Fatalf("%d findings, want 3", len(fs))
 	}
 	type want struct {
 		count       int
 		first, last int
 		object      string
 	}
-	for i, w := range []want{{12, 1, 12, "ServiceAccount/dev/app"}, {10, 15, 24, "User//system:anonymous"}} {
+	for i, w := range []want{{12, 1, 12, "ServiceAccount/dev/app"}, {10, 15, 24, "User//system:anonymous"}, {10, 25, 34, "User//system:anonymous"}} {
 		a := fs[i].Audit
 		if a.Count != w.count || len(a.Events) != 2 || a.Events[0].Line != w.first || a.Events[1].Line != w.last {
 			t.Errorf("burst %d: count %d events %+v, want %d from line %d to %d", i, a.Count, a.Events, w.count, w.first, w.last)
