@@ -47,7 +47,7 @@ type auditFlags struct {
 // auditStateKinds are the kinds read from -f or the cluster for the initial state
 // and the RBAC model (the kinds that run pods come with them). Secrets are not
 // read: the engine keeps nothing of them.
-var auditStateKinds = append(slices.Clone(rbac.Kinds), "Pod", "Namespace", "Node")
+var auditStateKinds = append(slices.Clone(rbac.Kinds), "Pod", "Namespace")
 
 func newAudit(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	a := &auditFlags{formatIn: "auto", window: audit.DefaultWindow, maxObjects: audit.DefaultMaxObjects,
