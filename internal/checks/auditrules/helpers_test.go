@@ -6,6 +6,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/audit"
 	"github.com/palisade-k8s/palisade/internal/auditlog"
 	"github.com/palisade-k8s/palisade/internal/checks/catalog"
+	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
 func TestCommandOf(t *testing.T) {
@@ -100,3 +101,26 @@ func TestRegistryAllows(t *testing.T) {
 }
 
 const sixtyFour = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// The detectors' state stays within the engine's limits however many objects
+// and sessions a log has.
+func TestStateBounded(t *testing.T) {
+	setup := &audit.Setup{Limits: audit.Limits{MaxObjects: 10, MaxIdentities: 10}}
+	m := newMemo(setup)
+	s := newSession(setup, "exec", "exec into")
+	for i := 0; i < 1000; i++ {
+		n := itoa(i)
+		m.fresh(finding.ObjectRef{Kind: "Pod", Namespace: "ns", Name: n}, "create", "privileged")
+		s.started.Put(digest(n), struct{}{})
+	}
+	if m.seen.Len() != 10 || s.started.Len() != 10 {
+		t.Errorf("state holds %d objects and %d sessions, want 10 and 10", m.seen.Len(), s.started.Len())
+	}
+	ref := finding.ObjectRef{Kind: "Pod", Namespace: "ns", Name: "999"}
+	if m.fresh(ref, "update", "privileged") {
+		t.Error("an update repeating what was reported is fresh")
+	}
+	if !m.fresh(ref, "update", "privileged,hostPID") || !m.fresh(ref, "create", "privileged,hostPID") {
+		t.Error("an update adding a property, or a create, is not fresh")
+	}
+}

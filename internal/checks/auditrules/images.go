@@ -82,7 +82,9 @@ func (d *registryDetector) allows(image string) bool {
 		return v
 	}
 	v := d.judge(image)
-	d.verdicts.Put(image, v)
+	if len(image) <= 512 { // a reference is at most 255 characters of name plus tag or digest
+		d.verdicts.Put(image, v)
+	}
 	return v
 }
 

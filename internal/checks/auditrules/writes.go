@@ -12,6 +12,7 @@ package auditrules
 // identity detections (PAL-924, PAL-931) judge forbidden requests.
 
 import (
+	"crypto/sha256"
 	"net/url"
 	"strings"
 
@@ -57,9 +58,6 @@ var podResources = map[string]string{
 	"jobs": "Job", "cronjobs": "CronJob",
 }
 
-// podResourceList is podResources as a Need lists them.
-var podResourceList = []string{"pods", "replicationcontrollers", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs", "cronjobs"}
-
 // podWrite is a pod or a pod controller written by a request, as its body says.
 type podWrite struct {
 	Ref   finding.ObjectRef
@@ -76,9 +74,10 @@ var finder = workload.NewFinder(nil)
 // podWriteOf returns the pod or controller a completed create, update or patch
 // wrote, read from the response body when the log has it (the stored object) or
 // else from the request body (for a patch, the patch: what it sets is judged). nil
-// for other events, for bodies the log does not hold (level Metadata), and for pods
-// that controllers and kubelets create from a template already judged: a system
-// identity creating a pod with a controller owner, a kubelet's mirror pod.
+// for other events, for bodies the log does not hold (level Metadata), and for
+// objects that controllers and kubelets make from a template already judged: a
+// system identity writing an object with a controller owner (the ReplicaSets of a
+// Deployment, the Jobs of a CronJob, the pods of them all), a kubelet's mirror pod.
 func podWriteOf(c *audit.Context) *podWrite {
 	ev := c.Event()
 	if ev.ObjectRef == nil || ev.ObjectRef.Subresource != "" {
@@ -103,7 +102,7 @@ func podWriteOf(c *audit.Context) *podWrite {
 				ref.Name = n
 			}
 		}
-		if kind == "Pod" && fromTemplate(c.Actor(), md) {
+		if fromTemplate(c.Actor(), md) {
 			return nil
 		}
 	}
@@ -123,8 +122,8 @@ func podWriteOf(c *audit.Context) *podWrite {
 	return &podWrite{Ref: ref, Verb: ev.Verb, Body: body, Facts: facts, Spec: spec, obj: o}
 }
 
-// fromTemplate: a pod a controller made from its template (a system identity, a
-// controller owner reference) or a kubelet's mirror of a static pod.
+// fromTemplate: an object a controller made from its owner's template (a system
+// identity, a controller owner reference) or a kubelet's mirror of a static pod.
 func fromTemplate(a audit.Actor, md map[string]any) bool {
 	if ann, ok := md["annotations"].(map[string]any); ok && a.Node {
 		if _, mirror := ann["kubernetes.io/config.mirror"]; mirror {
@@ -156,6 +155,9 @@ func (w *podWrite) What() string {
 }
 
 func nsName(ns, name string) string {
+	if name == "" {
+		name = "*" // a create logged at level Metadata names no object
+	}
 	if ns == "" {
 		return name
 	}
@@ -164,23 +166,41 @@ func nsName(ns, name string) string {
 
 // memo remembers, per object, what was last reported about it, so that an update
 // that keeps a reported property (a privileged DaemonSet whose image is bumped)
-// is not reported again. Bounded: the oldest objects are forgotten first.
+// is not reported again. Bounded: the oldest objects are forgotten first, and both
+// the object and what was reported are kept as digests (a hostile log's names and
+// bodies can be large).
 type memo struct {
-	seen *audit.LRU[string, string]
+	seen *audit.LRU[[32]byte, [32]byte]
 }
 
 func newMemo(s *audit.Setup) memo {
-	return memo{seen: audit.NewLRU[string, string](s.Limits.MaxObjects)}
+	return memo{seen: audit.NewLRU[[32]byte, [32]byte](s.Limits.MaxObjects)}
 }
 
 // fresh records what (a summary of the reported property) for the object of ref
 // and reports whether it is new: always on create, on update or patch when it
 // differs from what was recorded.
 func (m memo) fresh(ref finding.ObjectRef, verb, what string) bool {
-	key := ref.Kind + "/" + ref.Namespace + "/" + ref.Name
+	key := digest(ref.Kind, ref.Namespace, ref.Name)
+	sum := digest(what)
 	old, ok := m.seen.Get(key)
-	m.seen.Put(key, what)
-	return verb == "create" || !ok || old != what
+	m.seen.Put(key, sum)
+	return verb == "create" || !ok || old != sum
+}
+
+// forget drops what was recorded for an object (deleted).
+func (m memo) forget(ref finding.ObjectRef) { m.seen.Delete(digest(ref.Kind, ref.Namespace, ref.Name)) }
+
+// digest identifies a tuple of strings in bounded space.
+func digest(parts ...string) [32]byte {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // verbText is the verb as a message says it.
