@@ -94,6 +94,7 @@ type Engine struct {
 	escalation map[string]Escalation
 	privileged []string
 	now        time.Time
+	start      time.Time
 	stats      Stats
 	ctx        Context
 }
@@ -168,6 +169,9 @@ func (e *Engine) Process(ev *auditlog.Event) {
 	if t := ev.Time(); t.After(e.now) {
 		e.now = t
 	}
+	if e.start.IsZero() || (ev.Time().Before(e.start) && !ev.Time().IsZero()) {
+		e.start = ev.Time()
+	}
 	c := &e.ctx
 	*c = Context{e: e, ev: ev}
 	idx := e.route.of(ev)
@@ -219,6 +223,11 @@ func (c *Context) Event() *auditlog.Event { return c.ev }
 // Now is the time of the latest event on the log's clock (not the wall clock: a
 // log read a month later keeps its windows).
 func (c *Context) Now() time.Time { return c.e.now }
+
+// Start is the time of the earliest event the engine processed (the log's start,
+// or the webhook's first event): where a warm-up counts from, whichever events
+// reach the detector.
+func (c *Context) Start() time.Time { return c.e.start }
 
 // Limits are the engine's limits.
 func (c *Context) Limits() Limits { return c.e.limits }
@@ -297,6 +306,10 @@ type Report struct {
 	// Chain are the earlier events behind the finding, oldest first; the engine
 	// adds the event being judged at the end (in Flush, Chain is the whole chain).
 	Chain []*auditlog.Event
+	// Whole marks Chain as the whole chain: the engine adds nothing to it. A
+	// detector closing a window while judging an event that is no part of it (a
+	// burst that ended before this event) sets it.
+	Whole bool
 	// Count is the number of events a summarising finding stands for.
 	Count int
 	// Severity overrides the rule's when HasSeverity is set. It is read relative to
@@ -316,7 +329,7 @@ func (c *Context) Reportf(chain []*auditlog.Event, format string, args ...any) {
 // Report reports a finding of the detection being run.
 func (c *Context) Report(r Report) {
 	chain := r.Chain
-	if c.ev != nil && (len(chain) == 0 || chain[len(chain)-1] != c.ev) {
+	if c.ev != nil && !r.Whole && (len(chain) == 0 || chain[len(chain)-1] != c.ev) {
 		chain = append(chain[:len(chain):len(chain)], c.ev)
 	}
 	if len(chain) == 0 {
