@@ -24,7 +24,7 @@ func event(user string, groups []string, verb, group, resource, sub, ns, name st
 		User:                     auditlog.UserInfo{Username: user, Groups: groups},
 		ResponseStatus:           &auditlog.Status{Code: 200},
 		RequestReceivedTimestamp: t0, StageTimestamp: t0,
-		Annotations:              map[string]string{auditlog.AnnotationDecision: "allow"},
+		Annotations: map[string]string{auditlog.AnnotationDecision: "allow"},
 	}
 	if resource == "" {
 		ev.RequestURI = ns // the path
@@ -357,7 +357,7 @@ subjects:
 
 func TestName(t *testing.T) {
 	for s, want := range map[rbac.Subject]string{
-		{Kind: rbac.KindUser, Name: "alice"}:                            "palisade-leastpriv-user-alice",
+		{Kind: rbac.KindUser, Name: "alice"}:                             "palisade-leastpriv-user-alice",
 		{Kind: rbac.KindServiceAccount, Namespace: "ci", Name: "deploy"}: "palisade-leastpriv-sa-ci-deploy",
 	} {
 		if got := Name(s); got != want {
