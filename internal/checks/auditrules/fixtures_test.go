@@ -17,6 +17,7 @@ import (
 	_ "github.com/palisade-k8s/palisade/internal/checks/auditrules"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -25,7 +26,8 @@ import (
 // carries the annotation "palisade.test/want": "PAL-9xx" (the API server never
 // writes it; the engine ignores it); the findings of the rule must be exactly on
 // those lines. pass*.jsonl must give no finding of the rule. An optional state.yaml
-// (a YAML stream of objects) is the current state the engine starts from.
+// (a YAML stream of objects) is the current state the engine starts from; an
+// optional rbac.yaml (RBAC objects) is the RBAC model the engine judges against.
 const wantAnnotation = "palisade.test/want"
 
 func TestEveryDetectionHasFixtures(t *testing.T) {
@@ -45,9 +47,10 @@ func TestFixtures(t *testing.T) {
 		t.Run(d.Rule.ID, func(t *testing.T) {
 			dir := filepath.Join("testdata", d.Rule.ID)
 			state := readState(t, filepath.Join(dir, "state.yaml"))
+			model := readModel(t, filepath.Join(dir, "rbac.yaml"))
 			files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 			for _, file := range files {
-				got, want := runFixture(t, d.Rule, file, state)
+				got, want := runFixture(t, d.Rule, file, state, model)
 				base := filepath.Base(file)
 				if strings.HasPrefix(base, "pass") && len(want) > 0 {
 					t.Errorf("%s: a pass fixture marks lines %v", file, want)
@@ -62,10 +65,10 @@ func TestFixtures(t *testing.T) {
 
 // RunFixture runs one rule's detection over a log and returns the lines of its
 // findings and the lines marked as wanting one.
-func runFixture(t *testing.T, r *rules.Rule, file string, state []*inventory.Object) (got, want []string) {
+func runFixture(t *testing.T, r *rules.Rule, file string, state []*inventory.Object, model *rbac.Model) (got, want []string) {
 	t.Helper()
 	var fs []finding.Finding
-	e, err := audit.New(audit.Options{Rules: []*rules.Rule{r}, Initial: state, Report: func(f finding.Finding) { fs = append(fs, f) }})
+	e, err := audit.New(audit.Options{Rules: []*rules.Rule{r}, Initial: state, RBAC: model, Report: func(f finding.Finding) { fs = append(fs, f) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +115,19 @@ func itoa(n int) string {
 		return "0"
 	}
 	return s
+}
+
+// readModel builds the RBAC model of rbac.yaml (nil without one).
+func readModel(t *testing.T, path string) *rbac.Model {
+	objs := readState(t, path)
+	if objs == nil {
+		return nil
+	}
+	m, problems, err := rbac.Build(objs, rbac.Options{})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("%s: %v %v", path, err, problems)
+	}
+	return m
 }
 
 func readState(t *testing.T, path string) []*inventory.Object {
