@@ -139,6 +139,7 @@ type Collector struct {
 	// dropped counts the events of identities not recorded (MaxSubjects).
 	dropped     int
 	first, last time.Time
+	scratch     []Perm
 }
 
 // NewCollector returns an empty collector.
@@ -188,8 +189,9 @@ func clip(s string) string {
 }
 
 // PermsOf are the permissions an event's request needed of its subject.
-func PermsOf(ev *auditlog.Event) []Perm {
-	var out []Perm
+func PermsOf(ev *auditlog.Event) []Perm { return appendPerms(nil, ev) }
+
+func appendPerms(out []Perm, ev *auditlog.Event) []Perm {
 	verb := clip(strings.ToLower(ev.Verb))
 	if verb == "" {
 		return nil
@@ -260,7 +262,8 @@ func (c *Collector) Add(ev *auditlog.Event) bool {
 		c.last = t
 	}
 	if s, groups := SubjectOf(ev); s.Name != "" {
-		c.record(s, groups, ev, PermsOf(ev), t, true)
+		c.scratch = appendPerms(c.scratch[:0], ev)
+		c.record(s, groups, ev, c.scratch, t, true)
 	}
 	if ev.ImpersonatedUser != nil {
 		c.record(subjectOfUser(ev.User.Username), ev.User.Groups, ev, impersonation(ev), t, false)
@@ -293,8 +296,13 @@ func (c *Collector) record(s rbac.Subject, groups []string, ev *auditlog.Event, 
 	if ev.Stage == auditlog.StageResponseComplete {
 		u.Events++
 	}
-	if u.Last == nil || own && (!u.lastOwn || !t.Before(u.Last.Time())) {
+	switch {
+	case u.Last == nil || own && !u.lastOwn:
 		u.Last, u.lastOwn = trim(ev), own
+	case own && !t.Before(u.Last.Time()):
+		// Overwritten in place: no finding holds it before the log ends.
+		*u.Last = *ev
+		u.Last.RequestObject, u.Last.ResponseObject = nil, nil
 	}
 	for _, p := range perms {
 		st := u.Perms[p]
@@ -327,13 +335,6 @@ func (c *Collector) record(s rbac.Subject, groups []string, ev *auditlog.Event, 
 func trim(ev *auditlog.Event) *auditlog.Event {
 	cp := *ev
 	cp.RequestObject, cp.ResponseObject = nil, nil
-	cp.Annotations = nil
-	if ev.Annotations != nil {
-		cp.Annotations = make(map[string]string, len(ev.Annotations))
-		for k, v := range ev.Annotations {
-			cp.Annotations[k] = v
-		}
-	}
 	return &cp
 }
 

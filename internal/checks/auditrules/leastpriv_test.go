@@ -73,3 +73,49 @@ func TestLeastprivFindings(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLeastpriv runs PAL-950 and PAL-951 over the fixture's events replayed
+// by 1,000 service accounts, the final analysis included.
+func BenchmarkLeastpriv(b *testing.B) {
+	t := &testing.T{}
+	model := readModel(t, filepath.Join("testdata", "PAL-950", "rbac.yaml"))
+	var rs []*rules.Rule
+	for _, id := range []string{"PAL-950", "PAL-951"} {
+		d, _ := audit.Detection(id)
+		rs = append(rs, d.Rule)
+	}
+	rd, err := auditlog.Open(context.Background(), []string{filepath.Join("testdata", "PAL-950", "pass.jsonl")}, auditlog.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var base []*auditlog.Event
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			break
+		}
+		base = append(base, ev)
+	}
+	rd.Close()
+	var evs []*auditlog.Event
+	for i := 0; i < 1000; i++ {
+		for _, ev := range base {
+			cp := *ev
+			cp.User.Username = "system:serviceaccount:shop:sa" + itoa(i)
+			evs = append(evs, &cp)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e, err := audit.New(audit.Options{Rules: rs, RBAC: model})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ev := range evs {
+			e.Process(ev)
+		}
+		e.Close()
+	}
+	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
+}
