@@ -45,7 +45,7 @@ func init() {
 				"Judged only for identities seen in the log, only with RBAC input (-f or the live cluster), never for the bootstrap policy's grants; a rule given through a group counts as used when the identity used it.",
 			Remediation: "Check the log covers the identity's whole cycle (deployments, jobs, month-end tasks); then replace its bindings with the roles `palisade audit rbac` writes, or remove the rule.",
 			References:  []string{refLeastPriv, "https://attack.mitre.org/techniques/T1078/"},
-			Frameworks:  rules.Frameworks{MITRE: []string{"T1078"}, CIS: []string{"5.1.1"}, Layer: layerCluster},
+			Frameworks:  rules.Frameworks{MITRE: []string{"T1078"}, Layer: layerCluster},
 		},
 		Targets: rules.Audit,
 	}, leastprivNeeds, func(s *audit.Setup) audit.Detector { return newLeastprivDetector(s, false) })
@@ -57,7 +57,7 @@ func init() {
 				"Judged only for identities seen in the log and with RBAC input; bootstrap grants and members of system:masters are left out.",
 			Remediation: "Remove the bindings that give the capability, or narrow them to the namespaces and names the identity uses: `palisade audit rbac --resource-names` writes those roles.",
 			References:  []string{refLeastPriv, "https://attack.mitre.org/techniques/T1078/"},
-			Frameworks:  rules.Frameworks{MITRE: []string{"T1078"}, CIS: []string{"5.1.1"}, Layer: layerCluster},
+			Frameworks:  rules.Frameworks{MITRE: []string{"T1078"}, Layer: layerCluster},
 		},
 		Targets: rules.Audit,
 	}, leastprivNeeds, func(s *audit.Setup) audit.Detector { return newLeastprivDetector(s, true) })
