@@ -60,7 +60,14 @@ func TestAuditRBAC(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d", bad, code, ExitUsage)
 		}
 	}
+	// A record that cannot be read: exit 3, named with its line; the rest counts.
 	var outb, errb bytes.Buffer
+	code = Main([]string{"audit", "rbac", "testdata/auditrbac/bad.jsonl", "-f", "testdata/auditrbac/rbac.yaml"}, strings.NewReader(""), &outb, &errb)
+	if code != ExitInputErrors || !strings.Contains(errb.String(), "bad.jsonl:3") || !strings.Contains(outb.String(), "PAL-950") {
+		t.Errorf("bad record: exit %d, want %d with the line named and the rest reported\n%s%s", code, ExitInputErrors, outb.String(), errb.String())
+	}
+	outb.Reset()
+	errb.Reset()
 	if code := Main([]string{"audit", "rbac", "testdata/auditrbac/missing.jsonl", "-f", "testdata/auditrbac/rbac.yaml"}, strings.NewReader(""), &outb, &errb); code != ExitUsage {
 		t.Errorf("missing log: exit %d, want %d (%s)", code, ExitUsage, errb.String())
 	}
