@@ -462,14 +462,18 @@ func TestWriteView(t *testing.T) {
 	m := model(t, grants)
 	c := NewCollector(Options{})
 	c.Add(event("alice", []string{"devs"}, "get", "", "pods", "log", "shop", "web\x1b[31m"))
+	c.Add(event("eve\x1b]0;x\x07\u2028", nil, "get", "", "pods", "", "shop", "p\x1b[2J"))
 	rep := Analyze(c, m, nil)
-	v := View{Report: rep, Roles: []Roles{Minimal(rep.Subjects[0].Subject, rep.Subjects[0].Perms(), RoleOptions{})}}
+	v := View{Report: rep}
+	for _, sr := range rep.Subjects {
+		v.Roles = append(v.Roles, Minimal(sr.Subject, sr.Perms(), RoleOptions{ResourceNames: true}))
+	}
 	for _, f := range Formats {
 		var buf bytes.Buffer
 		if err := WriteView(&buf, v, f); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if strings.Contains(buf.String(), "\x1b") {
+		if strings.ContainsAny(buf.String(), "\x1b\x07\u2028") {
 			t.Errorf("%s output carries a raw escape from the log", f)
 		}
 	}
