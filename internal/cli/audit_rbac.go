@@ -132,7 +132,7 @@ Exit codes: 0 success; 1 findings at or above --fail-on (default high); 2 usage 
 						v.Risks[sr.Subject.String()] = urs
 					}
 				}
-				v.Roles = append(v.Roles, leastpriv.Minimal(sr.Subject, sr.Perms(), leastpriv.RoleOptions{ResourceNames: resourceNames}))
+				v.Roles = append(v.Roles, leastpriv.Minimal(sr.Subject, sr.Needed(), leastpriv.RoleOptions{ResourceNames: resourceNames}))
 				if sr.Truncated {
 					safetext.Fprintf(stderr, "palisade: warning: %s: %d uses not recorded, %d without their names (--max-uses): its roles may be insufficient\n", sr.Subject, sr.Dropped, sr.NamesDropped)
 				}

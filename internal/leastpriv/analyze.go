@@ -24,6 +24,9 @@ type Use struct {
 	// (system:masters, another authorizer, an RBAC input that is not the
 	// cluster's).
 	Reason string `json:"reason,omitempty"`
+	// Default: only the bootstrap policy covers it (discovery, /version, ...: what
+	// the API server grants every identity); the minimal roles leave it out.
+	Default bool `json:"default,omitempty"`
 }
 
 // RuleUse is one rule a subject holds, with the uses it covered.
@@ -128,7 +131,9 @@ func analyzeSubject(u *Usage, m *rbac.Model) SubjectReport {
 		use := Use{Perm: p, Stat: *u.Perms[p]}
 		if m != nil {
 			d := m.Authorize(p.Attributes(ui))
+			use.Default = len(d.Grants) > 0
 			for _, g := range d.Grants {
+				use.Default = use.Default && g.Default
 				if i, ok := index[grantKey(g)]; ok {
 					sr.Granted[i].Covered = append(sr.Granted[i].Covered, p)
 				}
@@ -157,6 +162,19 @@ func (sr *SubjectReport) Perms() []Perm {
 	out := make([]Perm, len(sr.Used))
 	for i, u := range sr.Used {
 		out[i] = u.Perm
+	}
+	return out
+}
+
+// Needed lists the permissions the minimal roles must grant: those used, less those
+// only the bootstrap policy covers (the API server grants them to every identity and
+// restores them when it starts).
+func (sr *SubjectReport) Needed() []Perm {
+	var out []Perm
+	for _, u := range sr.Used {
+		if !u.Default {
+			out = append(out, u.Perm)
+		}
 	}
 	return out
 }
