@@ -71,8 +71,11 @@ func writeText(w io.Writer, v View) error {
 		p("  used:\n")
 		for _, u := range sr.Used {
 			p("    %s  x%d", u.Perm, u.Count)
-			if u.Reason != "" {
+			switch {
+			case u.Reason != "":
 				p("  (not covered: %s)", u.Reason)
+			case u.Default:
+				p("  (bootstrap policy: not in the minimal roles)")
 			}
 			p("\n")
 		}
