@@ -43,7 +43,8 @@ account, the permissions its allowed requests used over the log, the rules it is
 (from RBAC manifests with -f, or the live cluster: --cluster or no -f) with the uses each
 covered, the grants it never used (findings PAL-950) and the risky capabilities it holds
 without having needed them (PAL-951), and write the minimal Roles, ClusterRoles and
-bindings that cover exactly what it used (-o yaml, ready for kubectl apply).
+bindings that cover exactly what it used (-o yaml, ready for kubectl apply -f; remove
+the broad bindings they replace yourself).
 
 A rule of a group's binding counts as used when a member used it. Uses in a namespace go
 into a Role there; cluster-scoped resources, requests across all namespaces and
@@ -53,9 +54,9 @@ marked truncated. Details: docs/audit-rbac.md.
 
 Exit codes: 0 success; 1 findings at or above --fail-on (default high); 2 usage error;
 3 some input could not be read (the rest still counts); 4 internal error.`,
-		Example: `  palisade audit rbac /var/log/kubernetes/audit.log -f rbac/
-  palisade audit rbac audit.log --cluster --subject sa:shop:storefront -o yaml --out roles.yaml
-  palisade audit rbac audit.log.gz -f rbac/ --resource-names -o yaml | kubectl apply -f -`,
+		Example: `  palisade audit rbac /var/log/kubernetes/audit.log -f /etc/rbac/
+  palisade audit rbac /var/log/kubernetes/audit.log --cluster --subject sa:shop:storefront -o yaml --out roles.yaml
+  palisade audit rbac /var/log/kubernetes/audit.log.1.gz -f /etc/rbac/ --resource-names -o yaml --out roles.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keep, err := subjectFilter(subjects)
