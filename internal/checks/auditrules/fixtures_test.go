@@ -17,6 +17,7 @@ import (
 	_ "github.com/palisade-k8s/palisade/internal/checks/auditrules"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rbac"
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
@@ -25,8 +26,9 @@ import (
 // carries the annotation "palisade.test/want": "PAL-9xx" (the API server never
 // writes it; the engine ignores it); the findings of the rule must be exactly on
 // those lines. pass*.jsonl must give no finding of the rule. An optional state.yaml
-// (a YAML stream of objects) is the current state the engine starts from, and an
-// optional params.yaml the rule's parameters (for rules idle by default).
+// (a YAML stream of objects) is the current state the engine starts from, an
+// optional params.yaml the rule's parameters (for rules idle by default), and an
+// optional rbac.yaml (RBAC objects) the RBAC model the engine judges against.
 const wantAnnotation = "palisade.test/want"
 
 func TestEveryDetectionHasFixtures(t *testing.T) {
@@ -47,9 +49,10 @@ func TestFixtures(t *testing.T) {
 			dir := filepath.Join("testdata", d.Rule.ID)
 			state := readState(t, filepath.Join(dir, "state.yaml"))
 			params := readParams(t, filepath.Join(dir, "params.yaml"))
+			model := readModel(t, filepath.Join(dir, "rbac.yaml"))
 			files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 			for _, file := range files {
-				got, want := runFixture(t, d.Rule, file, state, params)
+				got, want := runFixture(t, d.Rule, file, state, params, model)
 				base := filepath.Base(file)
 				if strings.HasPrefix(base, "pass") && len(want) > 0 {
 					t.Errorf("%s: a pass fixture marks lines %v", file, want)
@@ -64,10 +67,10 @@ func TestFixtures(t *testing.T) {
 
 // RunFixture runs one rule's detection over a log and returns the lines of its
 // findings and the lines marked as wanting one.
-func runFixture(t *testing.T, r *rules.Rule, file string, state []*inventory.Object, params map[string]any) (got, want []string) {
+func runFixture(t *testing.T, r *rules.Rule, file string, state []*inventory.Object, params map[string]any, model *rbac.Model) (got, want []string) {
 	t.Helper()
 	var fs []finding.Finding
-	opts := audit.Options{Rules: []*rules.Rule{r}, Initial: state, Report: func(f finding.Finding) { fs = append(fs, f) }}
+	opts := audit.Options{Rules: []*rules.Rule{r}, Initial: state, RBAC: model, Report: func(f finding.Finding) { fs = append(fs, f) }}
 	if params != nil {
 		opts.Params = func(string) map[string]any { return params }
 	}
@@ -118,6 +121,19 @@ func itoa(n int) string {
 		return "0"
 	}
 	return s
+}
+
+// readModel builds the RBAC model of rbac.yaml (nil without one).
+func readModel(t *testing.T, path string) *rbac.Model {
+	objs := readState(t, path)
+	if objs == nil {
+		return nil
+	}
+	m, problems, err := rbac.Build(objs, rbac.Options{})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("%s: %v %v", path, err, problems)
+	}
+	return m
 }
 
 func readState(t *testing.T, path string) []*inventory.Object {

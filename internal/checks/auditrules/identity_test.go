@@ -63,7 +63,7 @@ func TestFixtureVariants(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		for _, file := range files {
 			n++
-			got, want := runFixture(t, r, file, state, params)
+			got, want := runFixture(t, r, file, state, params, readModel(t, filepath.Join(dir, "rbac.yaml")))
 			if strings.HasPrefix(filepath.Base(file), "pass") && len(want) > 0 {
 				t.Errorf("%s: a pass fixture marks lines %v", file, want)
 			}
