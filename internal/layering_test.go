@@ -89,7 +89,7 @@ var layers = []struct {
 
 	{"auditlog", nil},
 	{"audit", []string{"auditlog", "finding", "inventory", "rbac/...", "rules", "safetext", "workload"}},
-	{"auditpolicy", []string{"audit", "auditlog", "finding", "inventory", "rules", "safetext"}},
+	{"auditpolicy", []string{"audit", "auditlog", "finding", "inventory", "rules", "safetext", "yamlpos"}},
 	{"leastpriv", []string{"audit", "auditlog", "finding", "inventory", "rbac/...", "rules", "safetext"}},
 	// The one input layer every command reads through.
 	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "signature", "software/...", "vuln", "vulndb", "workload"}},
