@@ -65,7 +65,7 @@ var layers = []struct {
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"audit", "auditlog", "checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
+	{"checks/...", []string{"audit", "auditlog", "auditpolicy", "checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
