@@ -151,11 +151,16 @@ type Report struct {
 	Detections []Coverage `json:"detections"`
 	Leaks      []Leak     `json:"leaks"`
 	Warnings   []string   `json:"warnings,omitempty"`
+	// Lines are the lines of the policy's rules in File (by rule index).
+	Lines []int `json:"ruleLines,omitempty"`
 }
 
 // Blind lists the detections the policy leaves blind.
 func (r *Report) Blind() []Coverage {
 	var out []Coverage
+	if r == nil {
+		return nil
+	}
 	for _, c := range r.Detections {
 		if c.Status == Blind {
 			out = append(out, c)
@@ -289,7 +294,7 @@ func Evaluate(p *Policy, dets []audit.Registered) *Report {
 		}
 		return r
 	}
-	r.File, r.Warnings = p.File, p.Warnings
+	r.File, r.Warnings, r.Lines = p.File, p.Warnings, p.Lines
 	for _, det := range dets {
 		c := Coverage{Rule: det.Rule.ID, Title: det.Rule.Title, Status: Covered}
 		for _, n := range det.Needs {
@@ -354,10 +359,13 @@ func leaks(p *Policy) []Leak {
 					if levelRank(d.Level) < levelRank(s.level) {
 						continue
 					}
-					key := fmt.Sprintf("%s|%d|%s", res, d.Rule, s.why)
+					key := fmt.Sprintf("%s|%d", res, d.Rule)
 					if i, ok := seen[key]; ok {
 						if !slices.Contains(out[i].Verbs, v) {
 							out[i].Verbs = append(out[i].Verbs, v)
+						}
+						if !strings.Contains(out[i].Why, s.why) {
+							out[i].Why += "; " + s.why
 						}
 						continue
 					}
