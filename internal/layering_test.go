@@ -97,7 +97,7 @@ var layers = []struct {
 	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
 	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "signature", "source", "suppress", "vap", "vex", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rbac/...", "rules", "safetext", "signature", "suppress", "vap", "workload"}},
-	{"webhook", []string{"admission", "audit", "auditlog", "config", "finding", "rbac/...", "rules", "safetext", "signature", "vap"}},
+	{"webhook", []string{"admission", "audit", "auditlog", "config", "finding", "inventory", "rbac/...", "rules", "safetext", "signature", "suppress", "vap"}},
 	{"cli", []string{"*"}},
 }
 
