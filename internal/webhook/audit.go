@@ -84,10 +84,11 @@ type auditFeed struct {
 	stop   chan struct{}
 	done   chan struct{}
 
-	// Owned by the feeding goroutine.
-	cfg    *config.Config
-	engine *audit.Engine
-	sup    *suppress.Suppressor
+	// Owned by the feeding goroutine. onEvent, if set (tests), sees every event.
+	onEvent func(*auditlog.Event)
+	cfg     *config.Config
+	engine  *audit.Engine
+	sup     *suppress.Suppressor
 
 	events, dropped prometheus.Counter
 	findings        *prometheus.CounterVec
@@ -298,6 +299,9 @@ func (f *auditFeed) process(b *auditBatch) {
 	start := time.Now()
 	f.ensureEngine()
 	for _, ev := range b.events {
+		if f.onEvent != nil {
+			f.onEvent(ev)
+		}
 		f.processEvent(ev)
 	}
 	f.events.Add(float64(len(b.events)))
