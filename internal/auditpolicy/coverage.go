@@ -187,6 +187,23 @@ var (
 	probePaths = []string{"/api", "/apis", "/version"}
 )
 
+// clusterScoped are the built-in cluster-scoped resources (probed without a
+// namespace: a policy rule naming namespaces never matches them).
+var clusterScoped = map[string]bool{
+	"nodes": true, "namespaces": true, "persistentvolumes": true, "componentstatuses": true,
+	"clusterroles": true, "clusterrolebindings": true,
+	"mutatingwebhookconfigurations": true, "validatingwebhookconfigurations": true,
+	"validatingadmissionpolicies": true, "validatingadmissionpolicybindings": true,
+	"mutatingadmissionpolicies": true, "mutatingadmissionpolicybindings": true,
+	"certificatesigningrequests": true, "clustertrustbundles": true,
+	"customresourcedefinitions": true, "apiservices": true,
+	"tokenreviews": true, "selfsubjectreviews": true, "selfsubjectaccessreviews": true,
+	"selfsubjectrulesreviews": true, "subjectaccessreviews": true,
+	"storageclasses": true, "csidrivers": true, "csinodes": true, "volumeattachments": true,
+	"priorityclasses": true, "runtimeclasses": true, "ingressclasses": true,
+	"flowschemas": true, "prioritylevelconfigurations": true,
+}
+
 // Probes expands a Need into the requests it reads. A resource "*" is probed as a
 // resource no rule names specifically ("*" matches only rules for any resource).
 func Probes(n audit.Need) []Probe {
@@ -226,7 +243,11 @@ func Probes(n audit.Need) []Probe {
 		for _, v := range verbs {
 			for _, r := range n.Resources {
 				res, sub, _ := strings.Cut(r, "/")
-				for _, ns := range probeNamespaces {
+				namespaces := probeNamespaces
+				if clusterScoped[res] {
+					namespaces = []string{""}
+				}
+				for _, ns := range namespaces {
 					out = append(out, Probe{User: id.user, Groups: id.groups, Verb: v, Namespace: ns, APIGroup: n.APIGroup, Resource: res, Subresource: sub})
 				}
 			}

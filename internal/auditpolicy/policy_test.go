@@ -109,6 +109,25 @@ func TestNoPolicy(t *testing.T) {
 	}
 }
 
+// Cluster-scoped resources are probed without a namespace: a rule for namespaced
+// requests does not cover them.
+func TestCoverageClusterScoped(t *testing.T) {
+	p, err := Parse([]byte(`apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: Metadata
+  namespaces: ["default", "kube-system"]
+`), "ns.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Evaluate(p, testDetections())
+	st := statuses(r)
+	if st["T-binding"] != Blind || st["T-exec"] != Covered {
+		t.Errorf("%v", st)
+	}
+}
+
 // A rule that drops a namespace makes a detection blind there.
 func TestCoverageNamespace(t *testing.T) {
 	p, err := Parse([]byte(`apiVersion: audit.k8s.io/v1
