@@ -205,7 +205,9 @@ var clusterScoped = map[string]bool{
 }
 
 // Probes expands a Need into the requests it reads. A resource "*" is probed as a
-// resource no rule names specifically ("*" matches only rules for any resource).
+// resource no rule names specifically ("*" matches only rules for any resource). A
+// Need without resources that is not NonResource reads any request: it is probed
+// with non-resource URLs and with pods.
 func Probes(n audit.Need) []Probe {
 	type ident struct {
 		user   string
@@ -229,6 +231,12 @@ func Probes(n audit.Need) []Probe {
 		verbs = probeVerbs
 	}
 	var out []Probe
+	resources := n.Resources
+	if !n.NonResource && len(resources) == 0 {
+		// Any request: a resource request (pods of the Need's group) and
+		// non-resource URLs alike.
+		resources = []string{"pods"}
+	}
 	if n.NonResource || len(n.Resources) == 0 {
 		for _, id := range ids {
 			for _, v := range verbs {
@@ -237,11 +245,13 @@ func Probes(n audit.Need) []Probe {
 				}
 			}
 		}
-		return out
+		if n.NonResource {
+			return out
+		}
 	}
 	for _, id := range ids {
 		for _, v := range verbs {
-			for _, r := range n.Resources {
+			for _, r := range resources {
 				res, sub, _ := strings.Cut(r, "/")
 				namespaces := probeNamespaces
 				if clusterScoped[res] {

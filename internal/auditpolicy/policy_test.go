@@ -128,6 +128,25 @@ rules:
 	}
 }
 
+// A Need of any request by a user is blind when the user's resource requests are
+// dropped, though its non-resource requests are logged.
+func TestCoverageAnyRequest(t *testing.T) {
+	p, err := Parse([]byte(`apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: None
+  users: ["system:anonymous"]
+  resources: [{group: ""}]
+- level: Metadata
+`), "anon.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := statuses(Evaluate(p, testDetections())); st["T-anonymous"] != Blind {
+		t.Errorf("%v", st)
+	}
+}
+
 // A rule that drops a namespace makes a detection blind there.
 func TestCoverageNamespace(t *testing.T) {
 	p, err := Parse([]byte(`apiVersion: audit.k8s.io/v1
