@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/palisade-k8s/palisade/tools/internal/benchrun"
+)
+
+// hookResult is the /audit endpoint's measurement, or why there is none.
+type hookResult struct {
+	skip          string
+	events, posts int
+	batch         int
+	wall, cpu     time.Duration
+	rssKB         int64
+}
+
+func (h *hookResult) markdown() string {
+	if h == nil {
+		return ""
+	}
+	if h.skip != "" {
+		return "**`/audit` endpoint: not measured**: " + h.skip + "\n"
+	}
+	return fmt.Sprintf("`/audit` endpoint of `palisade webhook serve` (GOMAXPROCS=1, loopback, TLS, one kept-alive connection posting EventList batches of %d events, as the API server's batching webhook backend does): %s events in %d posts in %s, **%s events/s** (%s events/s of the server's CPU time; peak RSS %d MiB).\n",
+		h.batch, thousands(float64(h.events)), h.posts, benchrun.Duration(h.wall), thousands(rate(int64(h.events), h.wall)),
+		thousands(rate(int64(h.events), h.cpu)), benchrun.MiB(h.rssKB))
+}
+
+// hookArgs are the flags that give `palisade webhook serve` its /audit endpoint.
+var hookArgs = []string{"--audit"}
+
+// measureHook posts the events of log (at most maxHookEvents) to /audit of a
+// `palisade webhook serve` on loopback, in EventList batches, one after the other.
+func measureHook(o options, log generated) (*hookResult, error) {
+	h := &hookResult{batch: o.batch}
+	dir, err := os.MkdirTemp("", "auditbench-hook-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if out, err := exec.Command(o.palisade, "webhook", "certs", "--out-dir", dir, "--ip", "127.0.0.1").CombinedOutput(); err != nil {
+		h.skip = fmt.Sprintf("`palisade webhook certs`: %v: %s", err, firstLine(out))
+		return h, nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	args := append([]string{"webhook", "serve", "--listen", addr, "--no-cluster", "--shutdown-delay", "0s",
+		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key")}, hookArgs...)
+	srv := exec.Command(o.palisade, args...)
+	srv.Env = append(os.Environ(), "GOMAXPROCS=1")
+	var stderr bytes.Buffer
+	srv.Stdout, srv.Stderr = io.Discard, &stderr
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { srv.Wait(); close(exited) }()
+	defer func() {
+		srv.Process.Signal(os.Interrupt)
+		<-exited
+		if ru, ok := srv.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			h.rssKB = ru.Maxrss
+		}
+	}()
+	client, err := tlsClient(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	base := "https://" + addr
+	if err := ready(client, base, exited); err != nil {
+		h.skip = fmt.Sprintf("`palisade webhook serve %s` did not start: %s", strings.Join(hookArgs, " "), firstLine(stderr.Bytes()))
+		return h, nil
+	}
+	batches, err := eventLists(log.Path, o.batch, maxHookEvents(o))
+	if err != nil {
+		return nil, err
+	}
+	// One post first: a binary without /audit answers 404.
+	if code, err := post(client, base, batches[0].body); err != nil || code != http.StatusOK {
+		h.skip = fmt.Sprintf("POST /audit answered %d (%v): this binary has no /audit endpoint", code, err)
+		return h, nil
+	}
+	progress("/audit: posting %d batches of %d events ...", len(batches), o.batch)
+	cpu0 := processCPU(srv.Process.Pid)
+	start := time.Now()
+	for _, b := range batches {
+		code, err := post(client, base, b.body)
+		if err != nil || code != http.StatusOK {
+			return nil, fmt.Errorf("POST /audit: %d %v", code, err)
+		}
+		h.events += b.events
+		h.posts++
+	}
+	h.wall = time.Since(start)
+	h.cpu = processCPU(srv.Process.Pid) - cpu0
+	return h, nil
+}
+
+func maxHookEvents(o options) int {
+	if o.quick {
+		return 5_000
+	}
+	return 300_000
+}
+
+type eventList struct {
+	body   []byte
+	events int
+}
+
+// eventLists cuts the first max events of log into EventList documents of n events.
+func eventLists(path string, n, max int) ([]eventList, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var out []eventList
+	var cur bytes.Buffer
+	k, total := 0, 0
+	flush := func() {
+		if k == 0 {
+			return
+		}
+		cur.WriteString("]}")
+		out = append(out, eventList{body: bytes.Clone(cur.Bytes()), events: k})
+		cur.Reset()
+		k = 0
+	}
+	for sc.Scan() && total < max {
+		if k == 0 {
+			cur.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[`)
+		} else {
+			cur.WriteByte(',')
+		}
+		cur.Write(sc.Bytes())
+		k++
+		total++
+		if k == n {
+			flush()
+		}
+	}
+	flush()
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no events", path)
+	}
+	return out, sc.Err()
+}
+
+func post(c *http.Client, base string, body []byte) (int, error) {
+	resp, err := c.Post(base+"/audit", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func tlsClient(caFile string) (*http.Client, error) {
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, errors.New("bad CA")
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 4}
+	return &http.Client{Transport: tr, Timeout: time.Minute}, nil
+}
+
+func ready(c *http.Client, base string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("the server exited")
+		default:
+		}
+		if resp, err := c.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("not ready after 30s")
+}
+
+// processCPU is the user+system CPU time of a running process (Linux /proc).
+func processCPU(pid int) time.Duration {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+2:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}

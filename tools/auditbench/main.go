@@ -1,0 +1,307 @@
+// Command auditbench measures `palisade audit` on one core over large audit logs:
+//
+//   - the logs: generated (once, cached in -work) by replaying the events a real
+//     kube-apiserver wrote during the scenario of internal/audit/audittest
+//     (internal/audit/testdata/real/scenario.jsonl): every copy replays the API
+//     server's own requests, one copy in -attack-every replays the whole scenario
+//     with its people, namespaces and object names varied from -seed; audit IDs
+//     are fresh and timestamps move forward copy after copy (hours of log time);
+//     the sizes of -sizes (100 MiB and 1 GiB by default) are prefixes of one run;
+//   - `palisade audit -o json LOG` (every detection, the JSON report) as a child
+//     process with GOMAXPROCS=1: wall and CPU time, events per second of CPU time
+//     (the machine may be shared: CPU time is the one-core cost), peak RSS, which
+//     must stay flat from the smallest log to the largest;
+//   - the baseline: this program decoding every line with encoding/json into the
+//     official k8s.io/apiserver audit/v1 Event (auditbench itself with
+//     $AUDITBENCH_DECODE=LOG), also a child process with GOMAXPROCS=1;
+//   - with -webhook, the /audit endpoint of `palisade webhook serve` on loopback:
+//     events per second posted as EventList batches (-batch events each).
+//
+// The result is Markdown for docs/BENCHMARKS.md, written between
+// <!-- auditbench:begin ... --> and <!-- auditbench:end --> in -doc, else
+// printed. `make bench` runs it; -quick is the CI smoke test's few MiB.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/palisade-k8s/palisade/tools/internal/benchrun"
+	"github.com/palisade-k8s/palisade/tools/internal/docsection"
+)
+
+// goal is the issue's: a full detection pass at 100,000 events per second on one core.
+const goal = 100_000
+
+func main() {
+	var o options
+	flag.StringVar(&o.palisade, "palisade", "bin/palisade", "palisade binary")
+	flag.StringVar(&o.recording, "recording", "internal/audit/testdata/real/scenario.jsonl", "the real server's log to replay")
+	flag.StringVar(&o.doc, "doc", "", "document whose auditbench section to rewrite (else print it)")
+	flag.StringVar(&o.sizes, "sizes", "100MiB,1GiB", "sizes of the generated logs (comma-separated; the smallest and largest are compared for memory)")
+	flag.StringVar(&o.work, "work", filepath.Join(os.TempDir(), "palisade-auditbench"), "directory for the generated logs (kept: later runs reuse them)")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated logs")
+	flag.IntVar(&o.attackEvery, "attack-every", 10, "one copy of the recording in this many replays the whole scenario (the others only the API server's own requests)")
+	flag.IntVar(&o.runs, "runs", 2, "runs per measurement (the best wall time is kept; a run over a minute is not repeated)")
+	flag.BoolVar(&o.webhook, "webhook", true, "also measure the /audit endpoint of palisade webhook serve (when the binary has it)")
+	flag.IntVar(&o.batch, "batch", 500, "events per EventList posted to /audit")
+	flag.BoolVar(&o.quick, "quick", false, "smoke test: 2 and 4 MiB logs, one run")
+	decode := flag.String("decode", "", "(baseline) decode every line of this log with encoding/json into audit/v1 Event and exit")
+	flag.Parse()
+	if *decode != "" {
+		n, err := decodeAll(*decode)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "auditbench:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "%d events\n", n)
+		return
+	}
+	if err := run(o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "auditbench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	palisade, recording, doc, sizes, work string
+	seed                                  uint64
+	attackEvery, runs, batch              int
+	webhook, quick                        bool
+}
+
+func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, "auditbench: "+format+"\n", a...) }
+
+// result is one log's measurements.
+type result struct {
+	log              generated
+	audit, baseline  benchrun.Measurement
+	findings, errors int
+	byRule           map[string]int
+}
+
+func run(o options, w io.Writer) error {
+	if o.quick {
+		o.sizes, o.runs = "2MiB,4MiB", 1
+	}
+	sizes, err := parseSizes(o.sizes)
+	if err != nil {
+		return err
+	}
+	if o.attackEvery < 1 || o.runs < 1 || o.batch < 1 {
+		return fmt.Errorf("-attack-every, -runs and -batch are at least 1")
+	}
+	rec, err := loadRecording(o.recording)
+	if err != nil {
+		return err
+	}
+	p := genParams{Seed: o.seed, AttackEvery: o.attackEvery, Users: 500, Namespaces: 200, Recording: rec.sum}
+	logs, err := generate(o.work, rec, p, sizes, progress)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	env := []string{"GOMAXPROCS=1"}
+	var results []result
+	for _, l := range logs {
+		r := result{log: l}
+		progress("%s: palisade audit (GOMAXPROCS=1) ...", filepath.Base(l.Path))
+		r.audit, err = benchrun.Best(o.runs, benchrun.Command{Argv: []string{o.palisade, "audit", "-o", "json", l.Path}, Env: env, StopAfter: time.Minute})
+		if err != nil {
+			return err
+		}
+		progress("%s: encoding/json baseline ...", filepath.Base(l.Path))
+		r.baseline, err = benchrun.Best(o.runs, benchrun.Command{Argv: []string{self}, Env: append(env, decodeEnv+"="+l.Path), StopAfter: time.Minute})
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	// What the detections found, on the smallest log (a run outside the timings).
+	if err := count(o.palisade, &results[0]); err != nil {
+		return err
+	}
+	var hook *hookResult
+	if o.webhook {
+		hook, err = measureHook(o, logs[0])
+		if err != nil {
+			return err
+		}
+	}
+	body := section(o, rec, p, results, hook)
+	return docsection.Emit(w, o.doc, "auditbench", "the audit benchmark", body, progress)
+}
+
+// count runs palisade audit once on r's log for the findings per rule and the
+// input errors (which must be none: the log is the API server's own, replayed).
+func count(palisade string, r *result) error {
+	out, err := exec.Command(palisade, "audit", "-o", "json", r.log.Path).Output()
+	var ee *exec.ExitError
+	if err != nil && !(errorsAs(err, &ee) && ee.ExitCode() == 1) {
+		return fmt.Errorf("palisade audit %s: %v", r.log.Path, err)
+	}
+	var rep struct {
+		Findings []struct {
+			RuleID string `json:"ruleID"`
+		} `json:"findings"`
+		InputErrors []json.RawMessage `json:"inputErrors"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return fmt.Errorf("palisade audit %s: the report: %v", r.log.Path, err)
+	}
+	r.findings, r.errors = len(rep.Findings), len(rep.InputErrors)
+	r.byRule = map[string]int{}
+	for _, f := range rep.Findings {
+		r.byRule[f.RuleID]++
+	}
+	if r.errors > 0 {
+		return fmt.Errorf("palisade audit %s: %d input errors on a replayed log", r.log.Path, r.errors)
+	}
+	return nil
+}
+
+func errorsAs(err error, ee **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*ee = e
+	}
+	return ok
+}
+
+// decodeEnv names the log the baseline child decodes: auditbench runs itself
+// with it set (a test binary too: its TestMain calls baselineChild).
+const decodeEnv = "AUDITBENCH_DECODE"
+
+// baselineChild is the baseline's process: when $AUDITBENCH_DECODE names a log,
+// decode it, say how many events on stderr, and exit.
+func baselineChild() {
+	path := os.Getenv(decodeEnv)
+	if path == "" {
+		return
+	}
+	n, err := decodeAll(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "auditbench:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "%d events\n", n)
+	os.Exit(0)
+}
+
+// decodeAll is the baseline: every line decoded with encoding/json into the
+// official Event.
+func decodeAll(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	n := 0
+	for sc.Scan() {
+		var ev auditv1.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return n, fmt.Errorf("%s:%d: %v", path, n+1, err)
+		}
+		n++
+	}
+	return n, sc.Err()
+}
+
+// enoughSpace is an error when the file system of dir has less than need bytes free.
+func enoughSpace(dir string, need int64) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return nil // unknown: try
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	if free < need {
+		return fmt.Errorf("%s: %d MiB free, the logs need %d MiB (use -work elsewhere or smaller -sizes)", dir, free>>20, need>>20)
+	}
+	return nil
+}
+
+func rate(events int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(events) / d.Seconds()
+}
+
+// thousands formats n as "123,456".
+func thousands(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func section(o options, rec *recording, p genParams, rs []result, hook *hookResult) string {
+	var b strings.Builder
+	attack := 0
+	for _, l := range rec.lines {
+		if !l.background {
+			attack++
+		}
+	}
+	fmt.Fprintf(&b, "Generated by `tools/auditbench` (%s, %s/%s, %d CPUs on the machine; every measured process runs with GOMAXPROCS=1; best of %d runs).\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), o.runs)
+	fmt.Fprintf(&b, "Input: the %d events a real kube-apiserver wrote during the audittest scenario (internal/audit/testdata/real/scenario.jsonl: %d by the API server itself, %d by the scenario's administrator, attackers and users), replayed copy after copy with fresh audit IDs and timestamps moving forward: every copy replays the API server's requests, one in %d the whole scenario with its people (%d distinct), namespaces (%d) and object names varied (seed %d).\n\n",
+		len(rec.lines), len(rec.lines)-attack, attack, p.AttackEvery, p.Users, p.Namespaces, p.Seed)
+	b.WriteString("| log | events | `palisade audit` wall | CPU | events/s (CPU) | peak RSS | baseline: encoding/json into audit/v1 Event, CPU | events/s (CPU) | palisade / baseline |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rs {
+		pr, br := rate(r.log.Events, r.audit.CPU), rate(r.log.Events, r.baseline.CPU)
+		ratio := 0.0
+		if br > 0 {
+			ratio = pr / br
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** | %d MiB | %s | %s | %.2fx |\n",
+			sizeName(r.log.Bytes), thousands(float64(r.log.Events)), benchrun.Duration(r.audit.Wall), benchrun.Duration(r.audit.CPU),
+			thousands(pr), benchrun.MiB(r.audit.RSSKB), benchrun.Duration(r.baseline.CPU), thousands(br), ratio)
+	}
+	first, last := rs[0], rs[len(rs)-1]
+	best := rate(last.log.Events, last.audit.CPU)
+	verdict := "met"
+	if best < goal {
+		verdict = "**not met**"
+	}
+	fmt.Fprintf(&b, "\nGoal: %s events/s on one core for the full detection pass: %s (%s events/s of CPU time on the %s log). Peak RSS: %d MiB on %s, %d MiB on %s (%.1fx the log for %.2fx the memory).\n",
+		thousands(goal), verdict, thousands(best), sizeName(last.log.Bytes),
+		benchrun.MiB(first.audit.RSSKB), sizeName(first.log.Bytes), benchrun.MiB(last.audit.RSSKB), sizeName(last.log.Bytes),
+		float64(last.log.Bytes)/float64(first.log.Bytes), float64(last.audit.RSSKB)/float64(max(first.audit.RSSKB, 1)))
+	ids := make([]string, 0, len(first.byRule))
+	for id := range first.byRule {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, fmt.Sprintf("%s %d", id, first.byRule[id]))
+	}
+	fmt.Fprintf(&b, "\nFindings on the %s log (%s events, no input errors): %d (%s).\n", sizeName(first.log.Bytes), thousands(float64(first.log.Events)), first.findings, strings.Join(parts, ", "))
+	b.WriteString("\n" + hook.markdown())
+	return b.String()
+}
