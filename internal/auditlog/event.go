@@ -49,13 +49,16 @@ type Event struct {
 	// Verb is the Kubernetes verb (get, list, watch, create, update, patch,
 	// delete, deletecollection, and for non-resource requests the HTTP method in
 	// lower case).
-	Verb             string     `json:"verb"`
-	User             UserInfo   `json:"user"`
-	ImpersonatedUser *UserInfo  `json:"impersonatedUser,omitempty"`
-	SourceIPs        []string   `json:"sourceIPs,omitempty"`
-	UserAgent        string     `json:"userAgent,omitempty"`
-	ObjectRef        *ObjectRef `json:"objectRef,omitempty"`
-	ResponseStatus   *Status    `json:"responseStatus,omitempty"`
+	Verb             string    `json:"verb"`
+	User             UserInfo  `json:"user"`
+	ImpersonatedUser *UserInfo `json:"impersonatedUser,omitempty"`
+	// AuthenticationMetadata tells how the impersonation was authorized (constrained
+	// impersonation).
+	AuthenticationMetadata *AuthenticationMetadata `json:"authenticationMetadata,omitempty"`
+	SourceIPs              []string                `json:"sourceIPs,omitempty"`
+	UserAgent              string                  `json:"userAgent,omitempty"`
+	ObjectRef              *ObjectRef              `json:"objectRef,omitempty"`
+	ResponseStatus         *Status                 `json:"responseStatus,omitempty"`
 	// RequestObject and ResponseObject are the bodies, as written (JSON), at
 	// levels Request and RequestResponse; nil when absent.
 	RequestObject            json.RawMessage   `json:"requestObject,omitempty"`
@@ -74,6 +77,12 @@ type UserInfo struct {
 	UID      string              `json:"uid,omitempty"`
 	Groups   []string            `json:"groups,omitempty"`
 	Extra    map[string][]string `json:"extra,omitempty"`
+}
+
+// AuthenticationMetadata is the authentication detail of a request: the verb of the
+// constrained impersonation mode that authorized ImpersonatedUser, when one did.
+type AuthenticationMetadata struct {
+	ImpersonationConstraint string `json:"impersonationConstraint,omitempty"`
 }
 
 // ObjectRef is the object a request is about.
@@ -98,8 +107,10 @@ type Status struct {
 }
 
 // Location is where an event was read: a file (or "<stdin>", or the webhook's
-// "audit-webhook") and the 1-based line (0 when the event was not one line, as in
-// an EventList posted to the webhook: Index then counts the events of the batch).
+// "audit-webhook"), the 1-based line (where its record starts; 0 when the event was
+// not read from lines, as in an EventList posted to the webhook) and, for an event
+// of a document (an EventList, a CloudWatch export, a gcloud array), its 1-based
+// Index in that document.
 type Location struct {
 	File  string
 	Line  int
@@ -109,6 +120,9 @@ type Location struct {
 }
 
 func (l Location) String() string {
+	if l.Line > 0 && l.Index > 0 {
+		return fmt.Sprintf("%s:%d event %d", l.File, l.Line, l.Index)
+	}
 	if l.Line > 0 {
 		return fmt.Sprintf("%s:%d", l.File, l.Line)
 	}
