@@ -3,7 +3,6 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,7 +13,15 @@ import (
 	"github.com/palisade-k8s/palisade/internal/rules"
 )
 
-// Limits bound the engine's state.
+// Limits bound the engine's state. Everything the engine and its detectors keep is
+// bounded by them, whatever the log holds:
+//
+//   - objects remembered: at most MaxObjects (an LRU: the least recently created,
+//     updated or looked-up object is forgotten first; each holds a trimmed event and
+//     its pod or binding facts, a few hundred bytes);
+//   - RBAC context: one entry per identity, at most MaxIdentities (LRU);
+//   - detectors' state: per identity in an LRU of MaxIdentities, and only for
+//     Window on the log's clock.
 type Limits struct {
 	// Window is how long, on the log's clock, state about an identity or an event
 	// is kept for a later event to complete a detection (DefaultWindow when 0).
@@ -54,12 +61,23 @@ type Options struct {
 	Params func(id string) map[string]any
 	Limits Limits
 	// RBAC is the RBAC model the acting identities are judged against (from -f
-	// manifests or the live cluster); Risks its risk analysis. nil: no RBAC context.
+	// manifests or the live cluster); Risks its risk analysis (with the classes of
+	// internal/checks/identity.RiskClasses). nil: no RBAC context.
 	RBAC  *rbac.Model
 	Risks *rbac.RiskAnalysis
+	// CountDefaults counts the risks that only the bootstrap policy grants (the
+	// control plane's own components); by default they are left out, as `palisade
+	// rbac risks` leaves them out.
+	CountDefaults bool
+	// PrivilegedNamespaces are where creating pods or exec escalates
+	// (DefaultPrivilegedNamespaces when nil).
+	PrivilegedNamespaces []string
 	// Initial is the current state: objects read from -f manifests or the live
 	// cluster, remembered as if the log had created them.
 	Initial []*inventory.Object
+	// Suppress, if set, marks a finding suppressed (exemptions, a baseline) before
+	// it is reported; suppressed findings are reported too, marked.
+	Suppress func(*finding.Finding)
 	// Report receives each finding.
 	Report func(finding.Finding)
 }
@@ -67,12 +85,17 @@ type Options struct {
 // Engine runs the detections over a stream of events. Process and Close are called
 // from one goroutine (the webhook serialises its batches).
 type Engine struct {
-	opts    Options
-	limits  Limits
-	dets    []runDetector
-	objects *LRU[objectKey, *Object]
-	now     time.Time
-	stats   Stats
+	opts       Options
+	limits     Limits
+	dets       []runDetector
+	route      *dispatch
+	objects    *LRU[objectKey, *Object]
+	identities *LRU[string, *rbacFacts]
+	escalation map[string]Escalation
+	privileged []string
+	now        time.Time
+	stats      Stats
+	ctx        Context
 }
 
 type runDetector struct {
@@ -82,14 +105,33 @@ type runDetector struct {
 
 // Stats count what an engine saw.
 type Stats struct {
-	Events   int
+	// Events counts the events processed; Dispatched the detector calls they made
+	// (an event that interests no detection makes none).
+	Events     int
+	Dispatched int
+	// Findings counts findings by rule ID (suppressed ones included).
 	Findings map[string]int
+	// Objects is the number of objects remembered now; ObjectsEvicted those
+	// forgotten for lack of room (MaxObjects).
+	Objects        int
+	ObjectsEvicted int
 }
 
-// New compiles an engine: one Detector per selected audit rule.
+// New compiles an engine: one Detector per selected audit rule, indexed by the
+// events its Needs name.
 func New(opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, limits: opts.Limits.withDefaults(), stats: Stats{Findings: map[string]int{}}}
 	e.objects = NewLRU[objectKey, *Object](e.limits.MaxObjects)
+	e.identities = NewLRU[string, *rbacFacts](e.limits.MaxIdentities)
+	e.escalation = map[string]Escalation{}
+	for _, x := range Escalations {
+		e.escalation[x.Class] = x
+	}
+	e.privileged = opts.PrivilegedNamespaces
+	if e.privileged == nil {
+		e.privileged = DefaultPrivilegedNamespaces
+	}
+	var needs [][]Need
 	for _, r := range opts.Rules {
 		if !r.RunsIn(rules.Audit) {
 			continue
@@ -98,36 +140,45 @@ func New(opts Options) (*Engine, error) {
 		if !ok {
 			return nil, fmt.Errorf("audit: rule %s has no registered detector", r.ID)
 		}
-		var params map[string]any
+		params := map[string]any{}
 		if opts.Params != nil {
-			params = opts.Params(r.ID)
+			for k, v := range opts.Params(r.ID) {
+				params[k] = v
+			}
 		}
-		if params == nil {
-			params = map[string]any{}
-			for _, p := range r.Params {
+		for _, p := range r.Params {
+			if _, set := params[p.Name]; !set {
 				params[p.Name] = p.Default
 			}
 		}
 		e.dets = append(e.dets, runDetector{rule: r, det: reg.Factory(&Setup{Rule: r, Params: params, Limits: e.limits})})
+		needs = append(needs, reg.Needs)
 	}
+	e.route = newDispatch(needs)
 	for _, o := range opts.Initial {
 		e.remember(objectFromInventory(o))
 	}
 	return e, nil
 }
 
-// Process runs every detection on one event, then updates the remembered state.
+// Process runs the detections that may care about one event, then updates the
+// remembered state.
 func (e *Engine) Process(ev *auditlog.Event) {
 	e.stats.Events++
 	if t := ev.Time(); t.After(e.now) {
 		e.now = t
 	}
-	c := &Context{e: e, ev: ev}
-	for _, d := range e.dets {
+	c := &e.ctx
+	*c = Context{e: e, ev: ev}
+	idx := e.route.of(ev)
+	for _, i := range idx {
+		d := &e.dets[i]
 		c.rule = d.rule
 		d.det.Event(c)
 	}
+	e.stats.Dispatched += len(idx)
 	e.update(c)
+	c.ev, c.body, c.respBody = nil, nil, nil
 }
 
 // Close flushes the detectors that hold findings back.
@@ -142,9 +193,14 @@ func (e *Engine) Close() {
 }
 
 // Stats returns what the engine saw so far.
-func (e *Engine) Stats() Stats { return e.stats }
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Objects, s.ObjectsEvicted = e.objects.Len(), e.objects.Evicted
+	return s
+}
 
-// Context is what a detector sees of one event.
+// Context is what a detector sees of one event. It is valid during the call only:
+// keep Trim(c.Event()), not the Context.
 type Context struct {
 	e    *Engine
 	ev   *auditlog.Event
@@ -153,6 +209,8 @@ type Context struct {
 	body, respBody map[string]any
 	bodyErr        error
 	bodyDone       bool
+	actor          Actor
+	actorDone      bool
 }
 
 // Event is the event being judged (nil in Flush).
@@ -165,12 +223,27 @@ func (c *Context) Now() time.Time { return c.e.now }
 // Limits are the engine's limits.
 func (c *Context) Limits() Limits { return c.e.limits }
 
-// Actor is the identity acting in the event.
-func (c *Context) Actor() Actor { return ActorOf(c.ev) }
+// Actor is the identity acting in the event (computed once per event).
+func (c *Context) Actor() Actor {
+	if !c.actorDone && c.ev != nil {
+		c.actor, c.actorDone = ActorOf(c.ev), true
+	}
+	return c.actor
+}
 
 // RBAC returns the run's RBAC model and its risk analysis (both nil without RBAC
 // context: no -f RBAC objects, no cluster).
 func (c *Context) RBAC() (*rbac.Model, *rbac.RiskAnalysis) { return c.e.opts.RBAC, c.e.opts.Risks }
+
+// Risks returns the risk classes the actor holds in the run's RBAC model, and
+// those of them that escalate (Escalations); nil without RBAC context.
+func (c *Context) Risks() (held, escalating []string) {
+	if c.e.opts.Risks == nil || c.ev == nil {
+		return nil, nil
+	}
+	f := c.e.rbacOf(c.Actor())
+	return f.risks, f.raised
+}
 
 // Rule is the rule of the detection being run.
 func (c *Context) Rule() *rules.Rule { return c.rule }
@@ -209,7 +282,8 @@ func decodeBody(raw json.RawMessage) (map[string]any, error) {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("request object: %w", err)
+		// Never the body itself in the error: it may hold a secret.
+		return nil, fmt.Errorf("request object: not a JSON object (%d bytes)", len(raw))
 	}
 	return m, nil
 }
@@ -225,7 +299,10 @@ type Report struct {
 	Chain []*auditlog.Event
 	// Count is the number of events a summarising finding stands for.
 	Count int
-	// Severity overrides the rule's when HasSeverity is set.
+	// Severity overrides the rule's when HasSeverity is set. It is read relative to
+	// the rule's registered severity: when the configuration changes the rule's
+	// severity, the finding moves by as many steps (a detection that raises medium
+	// to high raises a rule configured critical to critical).
 	Severity    finding.Severity
 	HasSeverity bool
 	Message     string
@@ -252,7 +329,7 @@ func (c *Context) Report(r Report) {
 	}
 	sev := c.rule.Severity
 	if r.HasSeverity {
-		sev = r.Severity
+		sev = c.e.severity(c.rule, r.Severity)
 	}
 	actor := ActorOf(last)
 	ev := &finding.AuditEvidence{
@@ -283,34 +360,29 @@ func (c *Context) Report(r Report) {
 		Audit:       ev,
 	}
 	f.ComputeFingerprint()
+	if c.e.opts.Suppress != nil {
+		c.e.opts.Suppress(&f)
+	}
 	c.e.stats.Findings[c.rule.ID]++
 	if c.e.opts.Report != nil {
 		c.e.opts.Report(f)
 	}
 }
 
-// rbacContext adds the risk classes the actor holds and raises the severity one
-// step when it holds any (the contract's simple form; the engine's owner refines
-// which classes raise).
-func (e *Engine) rbacContext(a Actor, ev *finding.AuditEvidence, sev finding.Severity) finding.Severity {
-	if e.opts.Risks == nil {
-		return sev
+// severity is the severity of a finding whose detection asked for want: as many
+// steps from the rule's run severity (configured) as want is from its registered
+// one, within info..critical.
+func (e *Engine) severity(r *rules.Rule, want finding.Severity) finding.Severity {
+	base := r.Severity
+	if reg, ok := Detection(r.ID); ok {
+		base = reg.Rule.Severity
 	}
-	s, err := rbac.ParseSubject(a.Subject())
-	if err != nil {
-		return sev
+	sev := r.Severity + (want - base)
+	if sev < finding.Info {
+		sev = finding.Info
 	}
-	seen := map[string]bool{}
-	for _, r := range e.opts.Risks.Holds(s) {
-		if !seen[r.Class] {
-			seen[r.Class] = true
-			ev.Risks = append(ev.Risks, r.Class)
-		}
-	}
-	sort.Strings(ev.Risks)
-	if len(ev.Risks) > 0 && sev < finding.Critical {
-		ev.Raised = true
-		sev++
+	if sev > finding.Critical {
+		sev = finding.Critical
 	}
 	return sev
 }

@@ -316,6 +316,14 @@ func groupsOf(s Subject) []Subject {
 	return out
 }
 
+func groupSubjects(names []string) []Subject {
+	out := make([]Subject, 0, len(names))
+	for _, n := range names {
+		out = append(out, Subject{Kind: KindGroup, Name: n})
+	}
+	return out
+}
+
 // classMask is the needs of class ci, numbered globally.
 func (a *RiskAnalysis) satisfied(ci int, bits bitset) []int {
 	c := a.classes[ci]
@@ -620,19 +628,29 @@ func (a *RiskAnalysis) pathsWithin(ci int, hs []*holder, r Reach, paths []int) [
 // Of lists every risk a subject's requests carry: through bindings naming it and
 // through the groups the authenticator puts it in, none left out (a service account's
 // token carries all of them), with their grants.
-func (a *RiskAnalysis) Of(s Subject) []Risk { return a.of(s, true) }
+func (a *RiskAnalysis) Of(s Subject) []Risk { return a.of(s, nil, true) }
 
 // Holds is Of without the grants: what the subject can do and where, which is all a
 // workload's finding needs. Subjects that hold only through the same groups (the
 // service accounts of one namespace without bindings of their own) share one
 // computation.
-func (a *RiskAnalysis) Holds(s Subject) []Risk { return a.of(s, false) }
+func (a *RiskAnalysis) Holds(s Subject) []Risk { return a.of(s, nil, false) }
 
-func (a *RiskAnalysis) of(s Subject, keepGrants bool) []Risk {
+// HoldsAs is Holds for a request of s made with these groups besides those the
+// authenticator always gives it (the groups an audit event names: an OIDC user's,
+// system:masters is not RBAC's and counts for nothing here).
+func (a *RiskAnalysis) HoldsAs(s Subject, groups []string) []Risk { return a.of(s, groups, false) }
+
+func (a *RiskAnalysis) of(s Subject, extra []string, keepGrants bool) []Risk {
 	own := a.holders[s]
 	var groups []*holder
 	key := ""
-	for _, g := range groupsOf(s) {
+	seen := map[string]bool{}
+	for _, g := range append(groupsOf(s), groupSubjects(extra)...) {
+		if seen[g.Name] || (s.Kind == KindGroup && g.Name == s.Name) {
+			continue
+		}
+		seen[g.Name] = true
 		if h := a.holders[g]; h != nil {
 			groups = append(groups, h)
 			key += g.Name + "\x00"

@@ -215,6 +215,9 @@ func junitBody(f finding.Finding) string {
 	if f.Vulnerability != nil {
 		vulnerabilityBody(f.Vulnerability, line)
 	}
+	if f.Audit != nil {
+		auditBody(f.Audit, line)
+	}
 	if f.Remediation != "" {
 		line("Remediation", f.Remediation)
 	}

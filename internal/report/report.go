@@ -81,6 +81,8 @@ type Summary struct {
 	// History is what a scan with --git-history read of the history (omitted
 	// otherwise).
 	History *HistorySummary `json:"history,omitempty"`
+	// Audit is what a run over audit logs read (palisade audit; omitted otherwise).
+	Audit *AuditSummary `json:"audit,omitempty"`
 }
 
 // HistorySummary counts what a scan read of a git history.

@@ -148,6 +148,48 @@ func historyReport() *Report {
 	return r
 }
 
+// auditReport is a run over audit logs (palisade audit): an exec into a privileged
+// pod with the pod's creation in its chain, raised by the actor's RBAC risks; an
+// impersonated request; a summarising finding; an input error.
+func auditReport() *Report {
+	pod := finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "default", Name: "debug"}
+	crb := finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "pwn"}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	loc := func(line int) finding.Location {
+		return finding.Location{File: "logs/audit.log", Line: line, Provenance: finding.FromAudit}
+	}
+	exec := mkFinding("PAL-T02", pod, "", "", loc(7), "exec into pod default/debug (privileged) command id", nil)
+	exec.Severity = finding.Critical
+	exec.Audit = &finding.AuditEvidence{
+		Actor:     finding.AuditActor{User: "alice", Groups: []string{"devs", "system:authenticated"}},
+		SourceIPs: []string{"10.0.0.5"}, UserAgent: "kubectl/v1.34.0",
+		Events: []finding.AuditEventRef{
+			{AuditID: "p1", Time: t0, Verb: "create", URI: "/api/v1/namespaces/default/pods", Object: "pods default/debug", User: "bob", Code: 201, File: "logs/audit.log", Line: 3},
+			{AuditID: "e1", Time: t0.Add(time.Minute), Verb: "create", URI: "/api/v1/namespaces/default/pods/debug/exec?command=id", Object: "pods/exec default/debug", User: "alice", Code: 101, File: "logs/audit.log", Line: 7},
+		},
+		Techniques: []string{"T1609"}, Risks: []string{"PAL-330", "PAL-334"}, Raised: true,
+	}
+	imp := mkFinding("PAL-T01", crb, "", "", loc(9), "ClusterRoleBinding pwn binds cluster-admin", nil)
+	imp.Audit = &finding.AuditEvidence{
+		Actor:        finding.AuditActor{User: "system:serviceaccount:kube-system:admin"},
+		Impersonator: &finding.AuditActor{User: "mallory", Groups: []string{"system:authenticated"}},
+		SourceIPs:    []string{"192.0.2.1", "10.0.0.1"},
+		Events:       []finding.AuditEventRef{{AuditID: "b1", Time: t0.Add(2 * time.Minute), Verb: "create", URI: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", Object: "clusterrolebindings pwn", User: "system:serviceaccount:kube-system:admin", Code: 201, File: "logs/audit.log", Line: 9}},
+	}
+	burst := mkFinding("PAL-T03", finding.ObjectRef{Kind: "NonResourceURL", Name: "/api"}, "", "", finding.Location{File: "audit-webhook", Provenance: finding.FromAudit}, "37 forbidden requests in 1m", nil)
+	burst.Audit = &finding.AuditEvidence{
+		Actor: finding.AuditActor{User: "eve"}, Count: 37,
+		Events: []finding.AuditEventRef{
+			{AuditID: "f1", Time: t0, Verb: "list", URI: "/api/v1/secrets", Object: "secrets", User: "eve", Code: 403, File: "audit-webhook", Index: 2},
+			{AuditID: "f37", Time: t0.Add(time.Minute), Verb: "get", URI: "/api", User: "eve", Code: 403, File: "audit-webhook", Index: 40},
+		},
+	}
+	errs := []finding.InputError{{Location: finding.Location{File: "logs/audit.log", Line: 5, Provenance: finding.FromAudit}, Message: "not a JSON object"}}
+	r := New("1.2.3", []finding.Finding{exec, imp, burst}, errs, 2, 0, 0, finding.High, true, testRules)
+	r.SetAudit(AuditSummary{Events: 12345, Files: 2, Objects: 17, RBAC: true})
+	return r
+}
+
 // imageReport is a scan of a container image (palisade image): a finding in a layer's
 // file, one on the image configuration, one on a root filesystem without digest or
 // layers, and one suppressed.
@@ -215,6 +257,7 @@ func TestGolden(t *testing.T) {
 		{"image", imageReport, Options{}},
 		{"image-show-suppressed", imageReport, Options{ShowSuppressed: true}},
 		{"vulnerability", vulnerabilityReport, Options{}},
+		{"audit", auditReport, Options{}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {

@@ -113,6 +113,9 @@ type (
 		Exposure         *finding.Exposure      `json:"exposure,omitempty"`
 		// Policy is the evidence of a ValidatingAdmissionPolicy finding (PAL-800..803).
 		Policy *finding.PolicyEvidence `json:"policy,omitempty"`
+		// Audit is the evidence of a finding on audit events (palisade audit): the
+		// actor, impersonator, source addresses, RBAC risks and the chain of events.
+		Audit *finding.AuditEvidence `json:"audit,omitempty"`
 	}
 	sarifImage struct {
 		Ref      string `json:"ref"`
@@ -407,6 +410,7 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	}
 	res.Properties.Exposure = f.Exposure
 	res.Properties.Policy = f.Policy
+	res.Properties.Audit = f.Audit
 	if res.Message.Text == "" {
 		res.Message.Text = f.Title
 	}

@@ -110,6 +110,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		if p := f.Policy; p != nil {
 			safetext.Fprintf(w, "           %-8s policy: %s\n", "", policyText(p))
 		}
+		if a := f.Audit; a != nil {
+			writeAuditText(w, a, strings.Repeat(" ", 20))
+		}
 		if f.Suppressed != nil {
 			safetext.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
 		}
@@ -142,7 +145,11 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	case s.Images > 0:
 		scanned += " and " + imagesSummary(s)
 	}
-	safetext.Fprintf(w, "Scanned %s from %s: %s", scanned, plural(s.Inputs, "input"), counts)
+	if s.Audit != nil {
+		safetext.Fprintf(w, "Read %s: %s", auditSummaryText(s.Audit), counts)
+	} else {
+		safetext.Fprintf(w, "Scanned %s from %s: %s", scanned, plural(s.Inputs, "input"), counts)
+	}
 	if h := s.History; h != nil {
 		safetext.Fprintf(w, "; git history: %s, %s read", pluralGrouped(h.Commits, "commit"), pluralGrouped(h.Files, "file"))
 		if h.Unreadable > 0 {
