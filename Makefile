@@ -112,7 +112,7 @@ bench-webhook: build
 	$(GO) run ./tools/webhookload -palisade $(BIN) -signed -rates 1000 -duration 20s -reviews 0
 	$(GO) run ./tools/webhookload -palisade $(BIN) -custom -rates 200,1000 -duration 20s -reviews 0 -doc docs/BENCHMARKS.md
 
-FRAMEWORKS := cis-1.12 nsa-cisa pss-baseline pss-restricted
+FRAMEWORKS := cis-1.12 nsa-cisa pss-baseline pss-restricted mitre-attack
 
 docs:
 	$(GO) build -o bin/palisade-docs ./cmd/palisade

@@ -1,5 +1,6 @@
 // Package compliance holds the frameworks Palisade reports against (CIS Kubernetes
-// Benchmark v1.12, NSA/CISA Kubernetes Hardening Guidance, Pod Security Standards)
+// Benchmark v1.12, NSA/CISA Kubernetes Hardening Guidance, Pod Security Standards,
+// MITRE ATT&CK for Containers)
 // and turns one scan into a control-by-control verdict.
 //
 // Each framework is one table of controls in document order: ID, title, section and,
@@ -73,10 +74,13 @@ const (
 	// PSSVersion: the check is not part of the Pod Security Standards at the scan's
 	// version.
 	PSSVersion Reason = "pss-version"
+	// NotAudited: an ATT&CK technique that happens outside the Kubernetes API
+	// (inside containers, on nodes, in registries), which the audit log cannot show.
+	NotAudited Reason = "not-audited"
 )
 
 // Reasons lists every reason, in the order documentation explains them.
-var Reasons = []Reason{Cluster, Manual, Overview, NoRule, Disabled, NoObjects, PSSVersion}
+var Reasons = []Reason{Cluster, Manual, Overview, NoRule, Disabled, NoObjects, PSSVersion, NotAudited}
 
 // Text explains a reason in a sentence fragment.
 func (r Reason) Text() string {
@@ -95,6 +99,8 @@ func (r Reason) Text() string {
 		return "nothing in the input is in scope of its rules"
 	case PSSVersion:
 		return "not a check of the Pod Security Standards at the scan's version"
+	case NotAudited:
+		return "happens outside the Kubernetes API (inside containers, on nodes, in registries): the audit log cannot show it; a runtime sensor can"
 	}
 	return string(r)
 }
@@ -108,11 +114,13 @@ func (r Reason) Short() string {
 		return "no rule yet"
 	case PSSVersion:
 		return "not in PSS version"
+	case NotAudited:
+		return "not in audit log"
 	}
 	return string(r)
 }
 
-var frameworks = []*Framework{cis112(), nsaCISA(), pssFramework("pss-baseline", "baseline"), pssFramework("pss-restricted", "restricted")}
+var frameworks = []*Framework{cis112(), nsaCISA(), pssFramework("pss-baseline", "baseline"), pssFramework("pss-restricted", "restricted"), mitreContainers()}
 
 // All returns every framework, in the order the documentation lists them.
 func All() []*Framework { return frameworks }

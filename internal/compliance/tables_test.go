@@ -6,6 +6,7 @@ package compliance_test
 
 import (
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func framework(t *testing.T, id string) *compliance.Framework {
 }
 
 func TestFrameworkNames(t *testing.T) {
-	want := []string{"cis-1.12", "nsa-cisa", "pss-baseline", "pss-restricted"}
+	want := []string{"cis-1.12", "nsa-cisa", "pss-baseline", "pss-restricted", "mitre-attack"}
 	if got := compliance.Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("names = %v, want %v", got, want)
 	}
@@ -44,7 +45,7 @@ func TestFrameworkNames(t *testing.T) {
 // Every table is well formed: unique IDs and tags, a title and a section for every
 // control, includes that name controls of the same framework, known reasons only.
 func TestTablesWellFormed(t *testing.T) {
-	known := map[compliance.Reason]bool{compliance.Cluster: true, compliance.Manual: true, compliance.Overview: true, "": true}
+	known := map[compliance.Reason]bool{compliance.Cluster: true, compliance.Manual: true, compliance.Overview: true, compliance.NotAudited: true, "": true}
 	for _, f := range compliance.All() {
 		if f.Title == "" || f.URL == "" || len(f.Controls) == 0 {
 			t.Errorf("%s: incomplete framework", f.ID)
@@ -144,7 +145,7 @@ func TestNotAssessableControlsHaveNoRules(t *testing.T) {
 	for _, f := range compliance.All() {
 		byControl := f.RulesOf(all)
 		for _, c := range f.Controls {
-			if (c.NotAssessable == compliance.Cluster || c.NotAssessable == compliance.Manual) && len(byControl[c.ID]) > 0 {
+			if (c.NotAssessable == compliance.Cluster || c.NotAssessable == compliance.Manual || c.NotAssessable == compliance.NotAudited) && len(byControl[c.ID]) > 0 {
 				t.Errorf("%s %s is %s in the table, but rules %v are tagged with it", f.ID, c.ID, c.NotAssessable, byControl[c.ID])
 			}
 		}
@@ -219,6 +220,59 @@ func TestPSSTablesAreTheOfficialChecks(t *testing.T) {
 	for id := range official {
 		if len(byControl[id]) == 0 {
 			t.Errorf("PSS check %s has no rule", id)
+		}
+	}
+}
+
+// The ATT&CK view is the Containers matrix: technique IDs well formed, every
+// sub-technique under its technique (an Overview control, and only those are),
+// a tactic of the matrix as each section, and every audit detection claiming at
+// least one technique of it, while no other rule claims any.
+func TestMITREContainers(t *testing.T) {
+	f := framework(t, "mitre-attack")
+	id := regexp.MustCompile(`^T1[0-9]{3}(\.[0-9]{3})?$`)
+	tactics := map[string]bool{"Initial Access": true, "Execution": true, "Persistence": true, "Privilege Escalation": true,
+		"Defense Evasion": true, "Credential Access": true, "Discovery": true, "Lateral Movement": true, "Impact": true}
+	parents := map[string]bool{}
+	for _, c := range f.Controls {
+		if !id.MatchString(c.ID) {
+			t.Errorf("%q is not an ATT&CK technique ID", c.ID)
+		}
+		if !tactics[c.Section] {
+			t.Errorf("%s: section %q is not a tactic of the Containers matrix", c.ID, c.Section)
+		}
+		if parent, _, ok := strings.Cut(c.ID, "."); ok {
+			p, found := f.Control(parent)
+			if !found || p.NotAssessable != compliance.Overview {
+				t.Errorf("%s: its technique %s is not an overview control of the table", c.ID, parent)
+			}
+			parents[parent] = true
+		}
+	}
+	for _, c := range f.Controls {
+		if (c.NotAssessable == compliance.Overview) != parents[c.ID] {
+			t.Errorf("%s: overview %v, has sub-techniques %v", c.ID, c.NotAssessable == compliance.Overview, parents[c.ID])
+		}
+	}
+	for _, want := range []string{"T1609", "T1610", "T1611", "T1053.007", "T1552.007", "T1613", "T1098.006", "T1562.001", "T1070", "T1485"} {
+		if _, ok := f.Control(want); !ok {
+			t.Errorf("%s missing from the Containers matrix", want)
+		}
+	}
+	for _, r := range rules.All() {
+		claims, _ := f.Claims(r)
+		switch {
+		case r.Targets == rules.Audit && len(claims) == 0:
+			t.Errorf("%s is an audit detection claiming no technique of the matrix", r.ID)
+		case r.Targets != rules.Audit && len(r.Frameworks.MITRE) > 0:
+			t.Errorf("%s claims ATT&CK techniques %v but detects nothing in audit logs", r.ID, r.Frameworks.MITRE)
+		}
+	}
+	// The audit detections cover the techniques the issue names.
+	byControl := f.RulesOf(rules.All())
+	for _, want := range []string{"T1609", "T1610", "T1611", "T1053.007", "T1552.007", "T1562.001", "T1070", "T1485"} {
+		if len(byControl[want]) == 0 {
+			t.Errorf("no audit detection claims %s", want)
 		}
 	}
 }

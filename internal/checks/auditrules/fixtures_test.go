@@ -25,7 +25,8 @@ import (
 // carries the annotation "palisade.test/want": "PAL-9xx" (the API server never
 // writes it; the engine ignores it); the findings of the rule must be exactly on
 // those lines. pass*.jsonl must give no finding of the rule. An optional state.yaml
-// (a YAML stream of objects) is the current state the engine starts from.
+// (a YAML stream of objects) is the current state the engine starts from, and an
+// optional params.yaml the rule's parameters (for rules idle by default).
 const wantAnnotation = "palisade.test/want"
 
 func TestEveryDetectionHasFixtures(t *testing.T) {
@@ -45,9 +46,10 @@ func TestFixtures(t *testing.T) {
 		t.Run(d.Rule.ID, func(t *testing.T) {
 			dir := filepath.Join("testdata", d.Rule.ID)
 			state := readState(t, filepath.Join(dir, "state.yaml"))
+			params := readParams(t, filepath.Join(dir, "params.yaml"))
 			files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 			for _, file := range files {
-				got, want := runFixture(t, d.Rule, file, state)
+				got, want := runFixture(t, d.Rule, file, state, params)
 				base := filepath.Base(file)
 				if strings.HasPrefix(base, "pass") && len(want) > 0 {
 					t.Errorf("%s: a pass fixture marks lines %v", file, want)
@@ -62,10 +64,14 @@ func TestFixtures(t *testing.T) {
 
 // RunFixture runs one rule's detection over a log and returns the lines of its
 // findings and the lines marked as wanting one.
-func runFixture(t *testing.T, r *rules.Rule, file string, state []*inventory.Object) (got, want []string) {
+func runFixture(t *testing.T, r *rules.Rule, file string, state []*inventory.Object, params map[string]any) (got, want []string) {
 	t.Helper()
 	var fs []finding.Finding
-	e, err := audit.New(audit.Options{Rules: []*rules.Rule{r}, Initial: state, Report: func(f finding.Finding) { fs = append(fs, f) }})
+	opts := audit.Options{Rules: []*rules.Rule{r}, Initial: state, Report: func(f finding.Finding) { fs = append(fs, f) }}
+	if params != nil {
+		opts.Params = func(string) map[string]any { return params }
+	}
+	e, err := audit.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +149,20 @@ func readState(t *testing.T, path string) []*inventory.Object {
 		})
 	}
 	return out
+}
+
+// readParams reads a fixture's parameters (nil without a params.yaml: the defaults).
+func readParams(t *testing.T, path string) map[string]any {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
 }

@@ -61,3 +61,23 @@ func Baseline(check string, cis ...string) rules.Frameworks {
 func Restricted(check string, cis ...string) rules.Frameworks {
 	return rules.Frameworks{PSS: "restricted", PSSCheck: check, CIS: cis, NSA: []string{NSAPodSec}, Layer: LayerContainer}
 }
+
+// SensitiveHostPaths are the host directories whose mount exposes node credentials,
+// kubelet state or kernel interfaces (the default of PAL-022, and of the audit
+// detection PAL-906). A mount of one of them, of anything inside it or of an
+// ancestor matches ("/" matches only itself).
+var SensitiveHostPaths = []string{
+	"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/home", "/lib/modules",
+	"/usr", "/bin", "/sbin", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd",
+	"/var/lib/etcd", "/etc/kubernetes", "/var/run", "/run", "/var/log",
+}
+
+// RuntimeSockets are the container runtimes' sockets and state directories (the
+// default of PAL-023, and of PAL-906).
+var RuntimeSockets = []string{
+	"/var/run/docker.sock", "/run/docker.sock", "/var/run/docker",
+	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock", "/run/containerd", "/var/run/containerd",
+	"/var/run/crio/crio.sock", "/run/crio/crio.sock", "/var/run/crio", "/run/crio",
+	"/var/run/cri-dockerd.sock", "/run/cri-dockerd.sock",
+	"/run/k3s/containerd/containerd.sock", "/var/run/podman/podman.sock", "/run/podman/podman.sock",
+}

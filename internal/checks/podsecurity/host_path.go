@@ -12,23 +12,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/palisade-k8s/palisade/internal/checks/catalog"
 	"github.com/palisade-k8s/palisade/internal/rules"
 	"github.com/palisade-k8s/palisade/internal/workload"
 )
 
-var defaultSensitivePaths = []string{
-	"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/home", "/lib/modules",
-	"/usr", "/bin", "/sbin", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd",
-	"/var/lib/etcd", "/etc/kubernetes", "/var/run", "/run", "/var/log",
-}
-
-var defaultRuntimeSockets = []string{
-	"/var/run/docker.sock", "/run/docker.sock", "/var/run/docker",
-	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock", "/run/containerd", "/var/run/containerd",
-	"/var/run/crio/crio.sock", "/run/crio/crio.sock", "/var/run/crio", "/run/crio",
-	"/var/run/cri-dockerd.sock", "/run/cri-dockerd.sock",
-	"/run/k3s/containerd/containerd.sock", "/var/run/podman/podman.sock", "/run/podman/podman.sock",
-}
+// The lists of PAL-022 and PAL-023 are the catalog's, shared with the audit
+// detection of pods mounting them (PAL-906).
+var (
+	defaultSensitivePaths = catalog.SensitiveHostPaths
+	defaultRuntimeSockets = catalog.RuntimeSockets
+)
 
 type hostPathClass int
 
