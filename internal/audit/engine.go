@@ -297,6 +297,10 @@ type Report struct {
 	// Chain are the earlier events behind the finding, oldest first; the engine
 	// adds the event being judged at the end (in Flush, Chain is the whole chain).
 	Chain []*auditlog.Event
+	// Whole marks Chain as the whole chain: the engine adds nothing to it. A
+	// detector closing a window while judging an event that is no part of it (a
+	// burst that ended before this event) sets it.
+	Whole bool
 	// Count is the number of events a summarising finding stands for.
 	Count int
 	// Severity overrides the rule's when HasSeverity is set. It is read relative to
@@ -316,7 +320,7 @@ func (c *Context) Reportf(chain []*auditlog.Event, format string, args ...any) {
 // Report reports a finding of the detection being run.
 func (c *Context) Report(r Report) {
 	chain := r.Chain
-	if c.ev != nil && (len(chain) == 0 || chain[len(chain)-1] != c.ev) {
+	if c.ev != nil && !r.Whole && (len(chain) == 0 || chain[len(chain)-1] != c.ev) {
 		chain = append(chain[:len(chain):len(chain)], c.ev)
 	}
 	if len(chain) == 0 {
