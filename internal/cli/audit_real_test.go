@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -36,8 +38,14 @@ func TestAuditRecorded(t *testing.T) {
 // not checked.
 func checkScenario(t *testing.T, log string, steps []audittest.Step) {
 	t.Helper()
+	// The scenario lasts seconds: PAL-930's warm-up (readers learned during the log's
+	// first 15 minutes) would learn its readers rather than judge them.
+	config := filepath.Join(t.TempDir(), "palisade.yaml")
+	if err := os.WriteFile(config, []byte("rules:\n  PAL-930:\n    params:\n      warmup: 1ns\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out, errb bytes.Buffer
-	code := Main([]string{"audit", "-o", "json", log}, strings.NewReader(""), &out, &errb)
+	code := Main([]string{"audit", "--config", config, "-o", "json", log}, strings.NewReader(""), &out, &errb)
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d (findings); stderr:\n%s", code, ExitFindings, errb.String())
 	}
@@ -100,6 +108,9 @@ func findWant(fs []finding.Finding, w audittest.Want) int {
 		if w.Actor != "" && f.Audit.Actor.User != w.Actor && (f.Audit.Impersonator == nil || f.Audit.Impersonator.User != w.Actor) {
 			continue
 		}
+		if w.Severity != "" && !strings.EqualFold(f.Severity.String(), w.Severity) || len(f.Audit.Events) < w.MinChain {
+			continue
+		}
 		return i
 	}
 	return -1
@@ -128,7 +139,7 @@ func describe(fs []finding.Finding, rule string) string {
 	var b strings.Builder
 	for _, f := range fs {
 		if f.RuleID == rule {
-			fmt.Fprintf(&b, "\n\t%s by %s: %s", objectOf(f), actorOf(f), f.Message)
+			fmt.Fprintf(&b, "\n\t%s by %s (%s, %d events): %s", objectOf(f), actorOf(f), f.Severity, len(f.Audit.Events), f.Message)
 		}
 	}
 	if b.Len() == 0 {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -104,6 +105,12 @@ type Want struct {
 	Object string `json:"object,omitempty"`
 	// Actor is the user acting (or impersonating) in the finding; "" accepts any.
 	Actor string `json:"actor,omitempty"`
+	// Severity, when set, is the finding's severity ("high"): where state or RBAC
+	// context raises it.
+	Severity string `json:"severity,omitempty"`
+	// MinChain, when set, is the fewest events the finding's chain must hold: a
+	// finding built from several events.
+	MinChain int `json:"minChain,omitempty"`
 }
 
 func (w Want) String() string {
@@ -113,6 +120,12 @@ func (w Want) String() string {
 	}
 	if w.Actor != "" {
 		s += " by " + w.Actor
+	}
+	if w.Severity != "" {
+		s += " (" + w.Severity + ")"
+	}
+	if w.MinChain > 0 {
+		s += " with a chain of at least " + strconv.Itoa(w.MinChain) + " events"
 	}
 	return s
 }

@@ -10,7 +10,10 @@ import (
 	"testing"
 )
 
-var record = flag.Bool("record", false, "run the scenario on a real API server and rewrite ../testdata/real/")
+var (
+	record     = flag.Bool("record", false, "run the scenario on a real API server and rewrite ../testdata/real/")
+	recordWant = flag.Bool("record-want", false, "rewrite only ../testdata/real/want.json (expectations changed, not the steps)")
+)
 
 // RealDir is where the recorded log lives, relative to this package.
 const realDir = "../testdata/real"
@@ -20,6 +23,16 @@ const realDir = "../testdata/real"
 //
 //	go test ./internal/audit/audittest -run TestRecord -record
 func TestRecord(t *testing.T) {
+	if *recordWant {
+		want, err := WantsJSON(Scenario())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(realDir, "want.json"), want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	if !*record {
 		t.Skip("rewrites testdata/real: run with -record")
 	}

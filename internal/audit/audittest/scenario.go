@@ -38,8 +38,11 @@ func Scenario() []Step {
 	return []Step{
 		{
 			Name: "admin sets up the application (system:masters certificate)",
-			Want: []Want{{Rule: "PAL-925", Actor: Admin}},
-			Do:   setup,
+			Want: []Want{
+				{Rule: "PAL-925", Actor: Admin},
+				{Rule: "PAL-922", Object: "Role shop/secret-binder", Actor: Admin},
+			},
+			Do: setup,
 		},
 		{
 			Name: "admin grants the contractor cluster-admin",
@@ -97,7 +100,8 @@ func Scenario() []Step {
 			Name: "attacker runs a privileged pod and execs into it",
 			Want: []Want{
 				{Rule: "PAL-905", Object: "Pod shop/priv", Actor: Attacker},
-				{Rule: "PAL-901", Object: "Pod shop/priv", Actor: Attacker},
+				// The exec is into a pod the log created privileged: high.
+				{Rule: "PAL-901", Object: "Pod shop/priv", Actor: Attacker, Severity: "high", MinChain: 2},
 			},
 			Do: func(ctx context.Context, e *Env) error {
 				yes := true
@@ -205,7 +209,10 @@ func Scenario() []Step {
 		},
 		{
 			Name: "attacker impersonates a system:masters user and reads kube-system's secrets",
-			Want: []Want{{Rule: "PAL-926", Actor: Attacker}},
+			Want: []Want{
+				{Rule: "PAL-926", Actor: Attacker},
+				{Rule: "PAL-925", Object: "Secret kube-system/*", Actor: Impersonated},
+			},
 			Do: func(ctx context.Context, e *Env) error {
 				c, err := e.Impersonating(Impersonated, "system:masters")
 				if err != nil {
@@ -235,7 +242,7 @@ func Scenario() []Step {
 			Name: "the application's service account reads secrets, then grants itself edit",
 			Want: []Want{
 				{Rule: "PAL-930", Actor: AppUser},
-				{Rule: "PAL-933", Object: "RoleBinding shop/app-edit", Actor: AppUser},
+				{Rule: "PAL-933", Object: "RoleBinding shop/app-edit", Actor: AppUser, MinChain: 2},
 			},
 			Do: appEscalates,
 		},
