@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -194,15 +195,42 @@ func generate(dir string, rec *recording, p genParams, sizes []int64, logf func(
 	logf("generating %s of audit events into %s (once) ...", sizeName(sizes[len(sizes)-1]), dir)
 	start := time.Now()
 	files := make([]*os.File, len(sizes))
-	ws := make([]*bufio.Writer, len(sizes))
+	ws := make([]io.Writer, len(sizes))
+	bws := make([]*bufio.Writer, len(sizes))
 	for i := range sizes {
 		f, err := os.Create(out[i].Path)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
-		files[i], ws[i] = f, bufio.NewWriterSize(f, 1<<20)
+		files[i], bws[i] = f, bufio.NewWriterSize(f, 1<<20)
+		ws[i] = bws[i]
 	}
+	counts, err := replayInto(rec, p, sizes, ws)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sizes {
+		out[i].Bytes, out[i].Events = counts[i].Bytes, counts[i].Events
+		if err := bws[i].Flush(); err != nil {
+			return nil, err
+		}
+		if err := files[i].Close(); err != nil {
+			return nil, err
+		}
+		meta, _ := json.Marshal(out[i])
+		if err := os.WriteFile(out[i].Path+".json", meta, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	logf("generated in %s", time.Since(start).Round(time.Second))
+	return out, nil
+}
+
+// replayInto writes the generated log into ws, ws[i] getting its first sizes[i]
+// bytes (rounded up to a whole event), and counts what each got.
+func replayInto(rec *recording, p genParams, sizes []int64, ws []io.Writer) ([]generated, error) {
+	out := make([]generated, len(sizes))
 	rng := rand.New(rand.NewPCG(p.Seed, 0x5eed))
 	span := rec.end.Sub(rec.start) + time.Second
 	open := len(sizes) // logs still growing
@@ -225,7 +253,9 @@ func generate(dir string, rec *recording, p genParams, sizes []int64, logf func(
 				if out[i].Bytes >= sizes[i] {
 					continue
 				}
-				ws[i].Write(buf.Bytes())
+				if _, err := ws[i].Write(buf.Bytes()); err != nil {
+					return nil, err
+				}
 				out[i].Bytes += int64(buf.Len())
 				out[i].Events++
 				if out[i].Bytes >= sizes[i] {
@@ -234,19 +264,6 @@ func generate(dir string, rec *recording, p genParams, sizes []int64, logf func(
 			}
 		}
 	}
-	for i := range sizes {
-		if err := ws[i].Flush(); err != nil {
-			return nil, err
-		}
-		if err := files[i].Close(); err != nil {
-			return nil, err
-		}
-		meta, _ := json.Marshal(out[i])
-		if err := os.WriteFile(out[i].Path+".json", meta, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	logf("generated in %s", time.Since(start).Round(time.Second))
 	return out, nil
 }
 

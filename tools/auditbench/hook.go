@@ -45,9 +45,10 @@ func (h *hookResult) markdown() string {
 // hookArgs are the flags that give `palisade webhook serve` its /audit endpoint.
 var hookArgs = []string{"--audit"}
 
-// measureHook posts the events of log (at most maxHookEvents) to /audit of a
-// `palisade webhook serve` on loopback, in EventList batches, one after the other.
-func measureHook(o options, log generated) (*hookResult, error) {
+// measureHook posts the first events of a log (maxHookEvents, opened by open) to
+// /audit of a `palisade webhook serve` on loopback, in EventList batches, one
+// after the other, as they are read.
+func measureHook(o options, open func() (io.ReadCloser, error)) (*hookResult, error) {
 	h := &hookResult{batch: o.batch}
 	dir, err := os.MkdirTemp("", "auditbench-hook-")
 	if err != nil {
@@ -92,19 +93,32 @@ func measureHook(o options, log generated) (*hookResult, error) {
 		h.skip = fmt.Sprintf("`palisade webhook serve %s` did not start: %s", strings.Join(hookArgs, " "), firstLine(stderr.Bytes()))
 		return h, nil
 	}
-	batches, err := eventLists(log.Path, o.batch, maxHookEvents(o))
+	src, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	next := eventLists(src, o.batch, maxHookEvents(o))
+	first, err := next()
 	if err != nil {
 		return nil, err
 	}
 	// One post first: a binary without /audit answers 404.
-	if code, err := post(client, base, batches[0].body); err != nil || code != http.StatusOK {
+	if code, err := post(client, base, first.body); err != nil || code != http.StatusOK {
 		h.skip = fmt.Sprintf("POST /audit answered %d (%v): this binary has no /audit endpoint", code, err)
 		return h, nil
 	}
-	progress("/audit: posting %d batches of %d events ...", len(batches), o.batch)
+	progress("/audit: posting %d events in batches of %d ...", maxHookEvents(o), o.batch)
 	cpu0 := processCPU(srv.Process.Pid)
 	start := time.Now()
-	for _, b := range batches {
+	for {
+		b, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 		code, err := post(client, base, b.body)
 		if err != nil || code != http.StatusOK {
 			return nil, fmt.Errorf("POST /audit: %d %v", code, err)
@@ -129,45 +143,35 @@ type eventList struct {
 	events int
 }
 
-// eventLists cuts the first max events of log into EventList documents of n events.
-func eventLists(path string, n, max int) ([]eventList, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+// eventLists cuts the first max events of r into EventList documents of n
+// events, one per call; io.EOF after the last.
+func eventLists(r io.Reader, n, max int) func() (eventList, error) {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	var out []eventList
+	total := 0
 	var cur bytes.Buffer
-	k, total := 0, 0
-	flush := func() {
+	return func() (eventList, error) {
+		cur.Reset()
+		k := 0
+		for total < max && k < n && sc.Scan() {
+			if k == 0 {
+				cur.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[`)
+			} else {
+				cur.WriteByte(',')
+			}
+			cur.Write(sc.Bytes())
+			k++
+			total++
+		}
+		if err := sc.Err(); err != nil {
+			return eventList{}, err
+		}
 		if k == 0 {
-			return
+			return eventList{}, io.EOF
 		}
 		cur.WriteString("]}")
-		out = append(out, eventList{body: bytes.Clone(cur.Bytes()), events: k})
-		cur.Reset()
-		k = 0
+		return eventList{body: cur.Bytes(), events: k}, nil
 	}
-	for sc.Scan() && total < max {
-		if k == 0 {
-			cur.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[`)
-		} else {
-			cur.WriteByte(',')
-		}
-		cur.Write(sc.Bytes())
-		k++
-		total++
-		if k == n {
-			flush()
-		}
-	}
-	flush()
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no events", path)
-	}
-	return out, sc.Err()
 }
 
 func post(c *http.Client, base string, body []byte) (int, error) {

@@ -1,6 +1,7 @@
 // Command auditbench measures `palisade audit` on one core over large audit logs:
 //
-//   - the logs: generated (once, cached in -work) by replaying the events a real
+//   - the logs: generated (once, cached in -work; or, with -stream or when the
+//     disk lacks room, anew into each measured process's standard input) by replaying the events a real
 //     kube-apiserver wrote during the scenario of internal/audit/audittest
 //     (internal/audit/testdata/real/scenario.jsonl): every copy replays the API
 //     server's own requests, one copy in -attack-every replays the whole scenario
@@ -33,6 +34,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +61,7 @@ func main() {
 	flag.BoolVar(&o.webhook, "webhook", true, "also measure the /audit endpoint of palisade webhook serve (when the binary has it)")
 	flag.IntVar(&o.batch, "batch", 500, "events per EventList posted to /audit")
 	flag.BoolVar(&o.quick, "quick", false, "smoke test: 2 and 4 MiB logs, one run")
+	flag.StringVar(&o.stream, "stream", "auto", "true: generate the logs into the measured processes' standard input (no disk; the generator runs in this process, outside the measured CPU time); false: files in -work; auto: files when the disk has room")
 	decode := flag.String("decode", "", "(baseline) decode every line of this log with encoding/json into audit/v1 Event and exit")
 	flag.Parse()
 	if *decode != "" {
@@ -78,6 +81,7 @@ func main() {
 
 type options struct {
 	palisade, recording, doc, sizes, work string
+	stream                                string
 	seed                                  uint64
 	attackEvery, runs, batch              int
 	webhook, quick                        bool
@@ -109,9 +113,20 @@ func run(o options, w io.Writer) error {
 		return err
 	}
 	p := genParams{Seed: o.seed, AttackEvery: o.attackEvery, Users: 500, Namespaces: 200, Recording: rec.sum}
-	logs, err := generate(o.work, rec, p, sizes, progress)
-	if err != nil {
-		return err
+	stream := o.stream == "true"
+	if o.stream == "auto" {
+		// The largest log and a tenth more must fit beside the cached ones.
+		stream = enoughSpace(filepath.Dir(o.work), sizes[len(sizes)-1]+sizes[len(sizes)-1]/10) != nil && !cachedAll(o.work, rec, p, sizes)
+		if stream {
+			progress("not enough free disk for the logs: streaming them into the measured processes instead")
+		}
+	}
+	o.stream = strconv.FormatBool(stream)
+	in := inputs{rec: rec, p: p, stream: stream}
+	if !stream {
+		if in.files, err = generate(o.work, rec, p, sizes, progress); err != nil {
+			return err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -119,27 +134,27 @@ func run(o options, w io.Writer) error {
 	}
 	env := []string{"GOMAXPROCS=1"}
 	var results []result
-	for _, l := range logs {
-		r := result{log: l}
-		progress("%s: palisade audit (GOMAXPROCS=1) ...", filepath.Base(l.Path))
-		r.audit, err = benchrun.Best(o.runs, benchrun.Command{Argv: []string{o.palisade, "audit", "-o", "json", l.Path}, Env: env, StopAfter: time.Minute})
+	for _, size := range sizes {
+		r := result{log: generated{Bytes: size}}
+		progress("%s: palisade audit (GOMAXPROCS=1) ...", sizeName(size))
+		r.audit, r.log, err = in.best(o.runs, size, []string{o.palisade, "audit", "-o", "json"}, env, false)
 		if err != nil {
 			return err
 		}
-		progress("%s: encoding/json baseline ...", filepath.Base(l.Path))
-		r.baseline, err = benchrun.Best(o.runs, benchrun.Command{Argv: []string{self}, Env: append(env, decodeEnv+"="+l.Path), StopAfter: time.Minute})
+		progress("%s: encoding/json baseline ...", sizeName(size))
+		r.baseline, _, err = in.best(o.runs, size, []string{self}, env, true)
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
 	}
 	// What the detections found, on the smallest log (a run outside the timings).
-	if err := count(o.palisade, &results[0]); err != nil {
+	if err := count(o.palisade, in, &results[0]); err != nil {
 		return err
 	}
 	var hook *hookResult
 	if o.webhook {
-		hook, err = measureHook(o, logs[0])
+		hook, err = measureHook(o, func() (io.ReadCloser, error) { return in.open(sizes[0]) })
 		if err != nil {
 			return err
 		}
@@ -150,8 +165,15 @@ func run(o options, w io.Writer) error {
 
 // count runs palisade audit once on r's log for the findings per rule and the
 // input errors (which must be none: the log is the API server's own, replayed).
-func count(palisade string, r *result) error {
-	out, err := exec.Command(palisade, "audit", "-o", "json", r.log.Path).Output()
+func count(palisade string, in inputs, r *result) error {
+	src, err := in.open(r.log.Bytes)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	cmd := exec.Command(palisade, "audit", "-o", "json", "-")
+	cmd.Stdin = src
+	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if err != nil && !(errorsAs(err, &ee) && ee.ExitCode() == 1) {
 		return fmt.Errorf("palisade audit %s: %v", r.log.Path, err)
@@ -195,7 +217,13 @@ func baselineChild() {
 	if path == "" {
 		return
 	}
-	n, err := decodeAll(path)
+	var n int
+	var err error
+	if path == stdinName {
+		n, err = decode(os.Stdin, "stdin")
+	} else {
+		n, err = decodeAll(path)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "auditbench:", err)
 		os.Exit(1)
@@ -212,7 +240,14 @@ func decodeAll(path string) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return decode(f, path)
+}
+
+// stdinName is the baseline child's name for its standard input.
+const stdinName = "-"
+
+func decode(r io.Reader, path string) (int, error) {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	n := 0
 	for sc.Scan() {
@@ -270,6 +305,11 @@ func section(o options, rec *recording, p genParams, rs []result, hook *hookResu
 		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), o.runs)
 	fmt.Fprintf(&b, "Input: the %d events a real kube-apiserver wrote during the audittest scenario (internal/audit/testdata/real/scenario.jsonl: %d by the API server itself, %d by the scenario's administrator, attackers and users), replayed copy after copy with fresh audit IDs and timestamps moving forward: every copy replays the API server's requests, one in %d the whole scenario with its people (%d distinct), namespaces (%d) and object names varied (seed %d).\n\n",
 		len(rec.lines), len(rec.lines)-attack, attack, p.AttackEvery, p.Users, p.Namespaces, p.Seed)
+	if o.stream == "true" {
+		b.WriteString("The logs are generated into the measured process's standard input (`palisade audit -o json -`: with -stream, or when the disk has no room for them), by the benchmark's own process: its CPU time is not counted.\n\n")
+	} else {
+		b.WriteString("The logs are files (`palisade audit -o json FILE`).\n\n")
+	}
 	b.WriteString("| log | events | `palisade audit` wall | CPU | events/s (CPU) | peak RSS | baseline: encoding/json into audit/v1 Event, CPU | events/s (CPU) | palisade / baseline |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
