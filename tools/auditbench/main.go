@@ -49,6 +49,7 @@ import (
 const goal = 100_000
 
 func main() {
+	baselineChild() // the baseline's process: auditbench runs itself
 	var o options
 	flag.StringVar(&o.palisade, "palisade", "bin/palisade", "palisade binary")
 	flag.StringVar(&o.recording, "recording", "internal/audit/testdata/real/scenario.jsonl", "the real server's log to replay")
@@ -62,17 +63,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 500, "events per EventList posted to /audit")
 	flag.BoolVar(&o.quick, "quick", false, "smoke test: 2 and 4 MiB logs, one run")
 	flag.StringVar(&o.stream, "stream", "auto", "true: generate the logs into the measured processes' standard input (no disk; the generator runs in this process, outside the measured CPU time); false: files in -work; auto: files when the disk has room")
-	decode := flag.String("decode", "", "(baseline) decode every line of this log with encoding/json into audit/v1 Event and exit")
 	flag.Parse()
-	if *decode != "" {
-		n, err := decodeAll(*decode)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "auditbench:", err)
-			os.Exit(1)
-		}
-		fmt.Fprintf(os.Stderr, "%d events\n", n)
-		return
-	}
 	if err := run(o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "auditbench:", err)
 		os.Exit(1)
