@@ -143,8 +143,8 @@ func quotedField(raw, name string) string {
 // genParams decide a generated log.
 type genParams struct {
 	Seed uint64 `json:"seed"`
-	// AttackEvery: one copy in AttackEvery replays the whole scenario; the others
-	// only the API server's own requests.
+	// AttackEvery: one copy in AttackEvery replays the whole scenario (0: only the
+	// first copy); the others	// only the API server's own requests.
 	AttackEvery int `json:"attackEvery"`
 	// Users and Namespaces: how many distinct people and namespaces the copies
 	// draw from.
@@ -171,7 +171,7 @@ func generate(dir string, rec *recording, p genParams, sizes []int64, logf func(
 	out := make([]generated, len(sizes))
 	missing := false
 	for i, size := range sizes {
-		out[i] = generated{Path: filepath.Join(dir, "audit-"+sizeName(size)+".jsonl"), genParams: p}
+		out[i] = generated{Path: logPath(dir, size, p), genParams: p}
 		var cached generated
 		meta, err := os.ReadFile(out[i].Path + ".json")
 		fi, serr := os.Stat(out[i].Path)
@@ -236,7 +236,7 @@ func replayInto(rec *recording, p genParams, sizes []int64, ws []io.Writer) ([]g
 	open := len(sizes) // logs still growing
 	var buf bytes.Buffer
 	for c := 0; open > 0; c++ {
-		attack := c%p.AttackEvery == 0
+		attack := c == 0 || p.AttackEvery > 0 && c%p.AttackEvery == 0
 		shift := time.Duration(c) * span
 		var pairs []string
 		if attack {
@@ -307,6 +307,11 @@ func replay(buf *bytes.Buffer, l line, c int, shift time.Duration, rep *strings.
 	s = strings.Replace(s, `"stageTimestamp":"`+l.stageRaw+`"`, `"stageTimestamp":"`+l.stage.Add(shift).UTC().Format(timeLayout)+`"`, 1)
 	buf.WriteString(rep.Replace(s))
 	buf.WriteByte('\n')
+}
+
+// logPath is where generate writes the log of size.
+func logPath(dir string, size int64, p genParams) string {
+	return filepath.Join(dir, fmt.Sprintf("audit-%s-a%d.jsonl", sizeName(size), p.AttackEvery))
 }
 
 // sizeName: "100MiB", "1GiB", "4MiB".

@@ -26,6 +26,7 @@ type hookResult struct {
 	skip          string
 	events, posts int
 	batch         int
+	dropped       int
 	wall, cpu     time.Duration
 	rssKB         int64
 }
@@ -37,9 +38,38 @@ func (h *hookResult) markdown() string {
 	if h.skip != "" {
 		return "**`/audit` endpoint: not measured**: " + h.skip + "\n"
 	}
-	return fmt.Sprintf("`/audit` endpoint of `palisade webhook serve` (GOMAXPROCS=1, loopback, TLS, one kept-alive connection posting EventList batches of %d events, as the API server's batching webhook backend does): %s events in %d posts in %s, **%s events/s** (%s events/s of the server's CPU time; peak RSS %d MiB).\n",
+	return fmt.Sprintf("`/audit` endpoint of `palisade webhook serve --audit` (GOMAXPROCS=1, loopback, TLS, one kept-alive connection posting EventList batches of %d events, as the API server's batching webhook backend does; timed until `palisade_webhook_audit_events_total` says every event ran through the detections): %s events in %d posts in %s, **%s events/s** (%s events/s of the server's CPU time; %d events dropped by the full queue; peak RSS %d MiB).\n",
 		h.batch, thousands(float64(h.events)), h.posts, benchrun.Duration(h.wall), thousands(rate(int64(h.events), h.wall)),
-		thousands(rate(int64(h.events), h.cpu)), benchrun.MiB(h.rssKB))
+		thousands(rate(int64(h.events), h.cpu)), h.dropped, benchrun.MiB(h.rssKB))
+}
+
+// auditCounters reads palisade_webhook_audit_events_total and
+// palisade_webhook_audit_dropped_events_total from /metrics.
+func auditCounters(c *http.Client, base string) (done, dropped int, err error) {
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, perr := strconv.ParseFloat(f[1], 64)
+		if perr != nil {
+			continue
+		}
+		switch f[0] {
+		case "palisade_webhook_audit_events_total":
+			done = int(v)
+		case "palisade_webhook_audit_dropped_events_total":
+			dropped = int(v)
+		}
+	}
+	return done, dropped, sc.Err()
 }
 
 // hookArgs are the flags that give `palisade webhook serve` its /audit endpoint.
@@ -125,6 +155,23 @@ func measureHook(o options, open func() (io.ReadCloser, error)) (*hookResult, er
 		}
 		h.events += b.events
 		h.posts++
+	}
+	// /audit answers before the detections run (a bounded queue): the time that
+	// counts is until the server has run every event, or dropped it.
+	for {
+		done, dropped, err := auditCounters(client, base)
+		if err != nil {
+			return nil, err
+		}
+		// The first batch, posted before the clock started, is counted too.
+		if done+dropped >= h.events+first.events {
+			h.dropped = dropped
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			return nil, fmt.Errorf("/audit: %d of %d events run after 10 minutes", done+dropped, h.events+first.events)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	h.wall = time.Since(start)
 	h.cpu = processCPU(srv.Process.Pid) - cpu0

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -133,7 +132,7 @@ func child(argv, env []string, stdin io.Reader) (benchrun.Measurement, error) {
 // cachedAll reports whether every log is already generated in dir.
 func cachedAll(dir string, rec *recording, p genParams, sizes []int64) bool {
 	for _, size := range sizes {
-		if _, err := os.Stat(filepath.Join(dir, "audit-"+sizeName(size)+".jsonl")); err != nil {
+		if _, err := os.Stat(logPath(dir, size, p)); err != nil {
 			return false
 		}
 	}

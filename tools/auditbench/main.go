@@ -58,6 +58,7 @@ func main() {
 	flag.StringVar(&o.work, "work", filepath.Join(os.TempDir(), "palisade-auditbench"), "directory for the generated logs (kept: later runs reuse them)")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated logs")
 	flag.IntVar(&o.attackEvery, "attack-every", 10, "one copy of the recording in this many replays the whole scenario (the others only the API server's own requests)")
+	flag.BoolVar(&o.quiet, "quiet", true, "also measure palisade audit on logs of the API server's own requests, with the scenario only once (the findings do not grow with the log)")
 	flag.IntVar(&o.runs, "runs", 2, "runs per measurement (the best wall time is kept; a run over a minute is not repeated)")
 	flag.BoolVar(&o.webhook, "webhook", true, "also measure the /audit endpoint of palisade webhook serve (when the binary has it)")
 	flag.IntVar(&o.batch, "batch", 500, "events per EventList posted to /audit")
@@ -75,7 +76,7 @@ type options struct {
 	stream                                string
 	seed                                  uint64
 	attackEvery, runs, batch              int
-	webhook, quick                        bool
+	webhook, quick, quiet                 bool
 }
 
 func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, "auditbench: "+format+"\n", a...) }
@@ -83,6 +84,7 @@ func progress(format string, a ...any) { fmt.Fprintf(os.Stderr, "auditbench: "+f
 // result is one log's measurements.
 type result struct {
 	log              generated
+	size             int64 // as asked (-sizes); log.Bytes is a whole number of events more
 	audit, baseline  benchrun.Measurement
 	findings, errors int
 	byRule           map[string]int
@@ -97,6 +99,7 @@ func run(o options, w io.Writer) error {
 		return err
 	}
 	if o.attackEvery < 1 || o.runs < 1 || o.batch < 1 {
+		// (-attack-every 0, the scenario once, is the -quiet measurement.)
 		return fmt.Errorf("-attack-every, -runs and -batch are at least 1")
 	}
 	rec, err := loadRecording(o.recording)
@@ -126,7 +129,7 @@ func run(o options, w io.Writer) error {
 	env := []string{"GOMAXPROCS=1"}
 	var results []result
 	for _, size := range sizes {
-		r := result{log: generated{Bytes: size}}
+		r := result{log: generated{Bytes: size}, size: size}
 		progress("%s: palisade audit (GOMAXPROCS=1) ...", sizeName(size))
 		r.audit, r.log, err = in.best(o.runs, size, []string{o.palisade, "audit", "-o", "json"}, env, false)
 		if err != nil {
@@ -143,6 +146,29 @@ func run(o options, w io.Writer) error {
 	if err := count(o.palisade, in, &results[0]); err != nil {
 		return err
 	}
+	var quiet []result
+	if o.quiet {
+		pq := p
+		pq.AttackEvery = 0
+		inq := inputs{rec: rec, p: pq, stream: stream}
+		if !stream {
+			if inq.files, err = generate(o.work, rec, pq, sizes, progress); err != nil {
+				return err
+			}
+		}
+		for _, size := range sizes {
+			r := result{log: generated{Bytes: size}, size: size}
+			progress("%s, the scenario once: palisade audit (GOMAXPROCS=1) ...", sizeName(size))
+			r.audit, r.log, err = inq.best(o.runs, size, []string{o.palisade, "audit", "-o", "json"}, env, false)
+			if err != nil {
+				return err
+			}
+			quiet = append(quiet, r)
+		}
+		if err := count(o.palisade, inq, &quiet[0]); err != nil {
+			return err
+		}
+	}
 	var hook *hookResult
 	if o.webhook {
 		hook, err = measureHook(o, func() (io.ReadCloser, error) { return in.open(sizes[0]) })
@@ -150,7 +176,7 @@ func run(o options, w io.Writer) error {
 			return err
 		}
 	}
-	body := section(o, rec, p, results, hook)
+	body := section(o, rec, p, results, hook) + quietSection(quiet)
 	return docsection.Emit(w, o.doc, "auditbench", "the audit benchmark", body, progress)
 }
 
@@ -310,18 +336,26 @@ func section(o options, rec *recording, p genParams, rs []result, hook *hookResu
 			ratio = pr / br
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** | %d MiB | %s | %s | %.2fx |\n",
-			sizeName(r.log.Bytes), thousands(float64(r.log.Events)), benchrun.Duration(r.audit.Wall), benchrun.Duration(r.audit.CPU),
+			sizeName(r.size), thousands(float64(r.log.Events)), benchrun.Duration(r.audit.Wall), benchrun.Duration(r.audit.CPU),
 			thousands(pr), benchrun.MiB(r.audit.RSSKB), benchrun.Duration(r.baseline.CPU), thousands(br), ratio)
 	}
+	b.WriteString(verdict(rs))
+	b.WriteString("\n" + hook.markdown())
+	return b.String()
+}
+
+// verdict is the goal's line, the memory's and the findings of the smallest log.
+func verdict(rs []result) string {
+	var b strings.Builder
 	first, last := rs[0], rs[len(rs)-1]
 	best := rate(last.log.Events, last.audit.CPU)
-	verdict := "met"
+	met := "met"
 	if best < goal {
-		verdict = "**not met**"
+		met = "**not met**"
 	}
 	fmt.Fprintf(&b, "\nGoal: %s events/s on one core for the full detection pass: %s (%s events/s of CPU time on the %s log). Peak RSS: %d MiB on %s, %d MiB on %s (%.1fx the log for %.2fx the memory).\n",
-		thousands(goal), verdict, thousands(best), sizeName(last.log.Bytes),
-		benchrun.MiB(first.audit.RSSKB), sizeName(first.log.Bytes), benchrun.MiB(last.audit.RSSKB), sizeName(last.log.Bytes),
+		thousands(goal), met, thousands(best), sizeName(last.size),
+		benchrun.MiB(first.audit.RSSKB), sizeName(first.size), benchrun.MiB(last.audit.RSSKB), sizeName(last.size),
 		float64(last.log.Bytes)/float64(first.log.Bytes), float64(last.audit.RSSKB)/float64(max(first.audit.RSSKB, 1)))
 	ids := make([]string, 0, len(first.byRule))
 	for id := range first.byRule {
@@ -332,7 +366,22 @@ func section(o options, rec *recording, p genParams, rs []result, hook *hookResu
 	for _, id := range ids {
 		parts = append(parts, fmt.Sprintf("%s %d", id, first.byRule[id]))
 	}
-	fmt.Fprintf(&b, "\nFindings on the %s log (%s events, no input errors): %d (%s).\n", sizeName(first.log.Bytes), thousands(float64(first.log.Events)), first.findings, strings.Join(parts, ", "))
-	b.WriteString("\n" + hook.markdown())
+	fmt.Fprintf(&b, "\nFindings on the %s log (%s events, no input errors): %d (%s).\n", sizeName(first.size), thousands(float64(first.log.Events)), first.findings, strings.Join(parts, ", "))
+	return b.String()
+}
+
+// quietSection is the table of the logs with the scenario once.
+func quietSection(rs []result) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nThe same logs with the scenario replayed only once (the API server's own requests otherwise: the findings, which the report holds until it is written, do not grow with the log):\n\n")
+	b.WriteString("| log | events | `palisade audit` wall | CPU | events/s (CPU) | peak RSS |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** | %d MiB |\n", sizeName(r.size), thousands(float64(r.log.Events)),
+			benchrun.Duration(r.audit.Wall), benchrun.Duration(r.audit.CPU), thousands(rate(r.log.Events, r.audit.CPU)), benchrun.MiB(r.audit.RSSKB))
+	}
+	b.WriteString(verdict(rs))
 	return b.String()
 }
