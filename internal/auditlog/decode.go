@@ -1,9 +1,9 @@
 package auditlog
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -31,7 +31,11 @@ const (
 )
 
 // NewDecoder returns a Decoder.
-func NewDecoder() *Decoder { return &Decoder{strs: make(map[string]string, 256)} }
+func NewDecoder() *Decoder {
+	d := &Decoder{strs: make(map[string]string, 1024)}
+	maps.Copy(d.strs, common)
+	return d
+}
 
 var decoders = sync.Pool{New: func() any { return NewDecoder() }}
 
@@ -64,17 +68,15 @@ func (d *Decoder) Decode(b []byte, loc Location) (*Event, error) {
 
 // intern returns b as a string, shared with earlier equal strings.
 func (d *Decoder) intern(b []byte) string {
-	if s, ok := common[string(b)]; ok {
-		return s
-	}
-	if len(b) > maxInternedLen || d.strs == nil {
-		return string(b)
-	}
 	if s, ok := d.strs[string(b)]; ok {
 		return s
 	}
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
 	if len(d.strs) >= maxInterned {
 		clear(d.strs)
+		maps.Copy(d.strs, common)
 	}
 	s := string(b)
 	d.strs[s] = s
@@ -390,7 +392,8 @@ func (d *Decoder) strings(dst *[]string, field string) error {
 		// As encoding/json grows a slice: a slot past the length but within the
 		// capacity keeps what it held (a null element leaves it).
 		if i >= cap(v) {
-			v = slices.Grow(v, 1)
+			// len == cap == i here: growing copies every element, as reflect does.
+			v = slices.Grow(v, max(4, len(v)))
 		}
 		if i >= len(v) {
 			v = v[:i+1]
@@ -544,28 +547,6 @@ func (d *Decoder) objectRef(o *ObjectRef) error {
 	}
 }
 
-// statusListMeta and statusDetails mirror the parts of metav1.Status that Palisade
-// does not keep: they are only type-checked (with encoding/json: they are rare).
-type statusListMeta struct {
-	SelfLink           string `json:"selfLink,omitempty"`
-	ResourceVersion    string `json:"resourceVersion,omitempty"`
-	Continue           string `json:"continue,omitempty"`
-	RemainingItemCount *int64 `json:"remainingItemCount,omitempty"`
-}
-
-type statusDetails struct {
-	Name   string `json:"name,omitempty"`
-	Group  string `json:"group,omitempty"`
-	Kind   string `json:"kind,omitempty"`
-	UID    string `json:"uid,omitempty"`
-	Causes []struct {
-		Type    string `json:"reason,omitempty"`
-		Message string `json:"message,omitempty"`
-		Field   string `json:"field,omitempty"`
-	} `json:"causes,omitempty"`
-	RetryAfterSeconds int32 `json:"retryAfterSeconds,omitempty"`
-}
-
 func (d *Decoder) status(st *Status) error {
 	s := &d.s
 	if c := s.peek(); c != '{' {
@@ -587,7 +568,7 @@ func (d *Decoder) status(st *Status) error {
 			var v string
 			err = d.str(&v, "responseStatus.kind", true)
 		case 2:
-			err = d.checked(&statusListMeta{}, "responseStatus.metadata")
+			err = d.checkShape(listMetaShape, "responseStatus.metadata")
 		case 3:
 			err = d.str(&st.Status, "responseStatus.status", true)
 		case 4:
@@ -595,7 +576,7 @@ func (d *Decoder) status(st *Status) error {
 		case 5:
 			err = d.str(&st.Reason, "responseStatus.reason", true)
 		case 6:
-			err = d.checked(&statusDetails{}, "responseStatus.details")
+			err = d.checkShape(detailsShape, "responseStatus.details")
 		case 7:
 			err = d.int32(&st.Code, "responseStatus.code")
 		default:
@@ -607,16 +588,92 @@ func (d *Decoder) status(st *Status) error {
 	}
 }
 
-// checked skips a value after checking that it decodes into v.
-func (d *Decoder) checked(v any, field string) error {
-	raw, err := d.s.raw()
-	if err != nil {
+// shape is the type of a value Palisade does not keep but must check as
+// encoding/json would decode it into the official type: an object of fields (null
+// is no change), a string, a 32- or 64-bit integer, or an array of objects.
+type shape struct {
+	kind   byte // 'o' object, 's' string, 'i' int32, 'I' int64, 'a' array of elem
+	fields *fields
+	of     []*shape // the shape of each field
+	elem   *shape
+}
+
+var (
+	strShape      = &shape{kind: 's'}
+	listMetaShape = &shape{kind: 'o', fields: newFields("selfLink", "resourceVersion", "continue", "remainingItemCount"),
+		of: []*shape{strShape, strShape, strShape, {kind: 'I'}}}
+	causeShape = &shape{kind: 'o', fields: newFields("reason", "message", "field"),
+		of: []*shape{strShape, strShape, strShape}}
+	detailsShape = &shape{kind: 'o', fields: newFields("name", "group", "kind", "uid", "causes", "retryAfterSeconds"),
+		of: []*shape{strShape, strShape, strShape, strShape, {kind: 'a', elem: causeShape}, {kind: 'i'}}}
+)
+
+// checkShape skips a value after checking that it has the shape sh.
+func (d *Decoder) checkShape(sh *shape, field string) error {
+	s := &d.s
+	c := s.peek()
+	if c == 'n' {
+		return s.literal("null")
+	}
+	switch sh.kind {
+	case 's':
+		if c != '"' {
+			return d.mismatch(field, "string", c)
+		}
+		return s.skipString()
+	case 'i', 'I':
+		if c != '-' && (c < '0' || c > '9') {
+			return d.mismatch(field, "number", c)
+		}
+		num, err := s.number()
+		if err != nil {
+			return err
+		}
+		bits := 32
+		if sh.kind == 'I' {
+			bits = 64
+		}
+		if _, ok := parseInt(num, bits); !ok {
+			return &typeError{field: field, want: "integer", got: "number"}
+		}
+		return nil
+	case 'a':
+		if c != '[' {
+			return d.mismatch(field, "array", c)
+		}
+		if err := s.beginArray(); err != nil {
+			return err
+		}
+		for first := true; ; {
+			ok, err := s.nextElem(&first)
+			if err != nil || !ok {
+				return err
+			}
+			if err := d.checkShape(sh.elem, field); err != nil {
+				return err
+			}
+		}
+	}
+	if c != '{' {
+		return d.mismatch(field, "object", c)
+	}
+	if err := s.beginObject(); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("field %s: does not decode", field)
+	for first := true; ; {
+		key, ok, err := s.nextKey(&first)
+		if err != nil || !ok {
+			return err
+		}
+		if i := sh.fields.index(key); i >= 0 {
+			err = d.checkShape(sh.of[i], field)
+		} else {
+			err = s.skip()
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
 func (d *Decoder) int32(dst *int32, field string) error {

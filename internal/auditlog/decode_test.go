@@ -3,6 +3,7 @@ package auditlog
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -322,3 +323,36 @@ func FuzzDecode(f *testing.F) {
 }
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
+
+// TestDecodeMutations: the differential on inputs derived from the cases by seeded
+// random edits (deletions, insertions of JSON tokens and tricky fragments, byte
+// changes), as a fuzzer would, but on every run.
+func TestDecodeMutations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 2026))
+	frags := []string{"{", "}", "[", "]", `"`, ",", ":", `\`, `\u`, "null", "1", "\n", " ", "\xff", `\ud800`,
+		"\u017f", `"auditID":"a",`, `"stage":"s",`, `"user":{"groups":[null]},`, `"objectRef":{},`, `"LEVEL":`,
+		`"code":`, "1e3", "-0", `"2026-12-01T10:00:00.000000Z"`, `"requestObject":`, `"annotations":{"a":null},`}
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for range n {
+		b := []byte(decodeCases[rng.IntN(len(decodeCases))])
+		for k := rng.IntN(5) + 1; k > 0; k-- {
+			p := rng.IntN(len(b) + 1)
+			switch rng.IntN(4) {
+			case 0:
+				if p < len(b) {
+					b = append(b[:p:p], b[p+1:]...)
+				}
+			case 1, 2:
+				b = append(b[:p:p], append([]byte(frags[rng.IntN(len(frags))]), b[p:]...)...)
+			case 3:
+				if p < len(b) {
+					b[p] = byte(rng.IntN(256))
+				}
+			}
+		}
+		differential(t, b)
+	}
+}

@@ -87,6 +87,9 @@ func (l *lineReader) next() ([]byte, int, error) {
 				l.skipping = false
 				continue
 			}
+			if len(b) > l.max {
+				return nil, l.line, errTooLong
+			}
 			return b, l.line, nil
 		}
 		if l.end-l.start > l.max {
@@ -141,24 +144,39 @@ func (l *lineReader) firstByte() (byte, bool) {
 	}
 }
 
-// firstLineComplete reports whether the first line that is not blank is one whole
-// JSON value (JSON lines), reading up to the line bound.
-func (l *lineReader) firstLineComplete() bool {
+// jsonLines reports whether the input looks like JSON lines: its first line that is
+// not blank is one whole JSON value, or the next line starts a record at its first
+// column (a log whose first line was cut: the first line is an error, the rest is
+// read). Else (a pretty-printed or concatenated document) it is a stream of
+// documents. It reads ahead up to the line bound.
+func (l *lineReader) jsonLines() bool {
 	for {
 		data := l.buf[l.start:l.end]
-		off := 0
-		for {
+		var first []byte
+		for off := 0; ; {
 			i := bytes.IndexByte(data[off:], '\n')
 			if i < 0 {
 				break
 			}
-			if line := trimSpace(data[off : off+i]); len(line) > 0 {
-				return wholeValue(line)
-			}
+			line := data[off : off+i]
 			off += i + 1
+			if len(trimSpace(line)) == 0 {
+				continue
+			}
+			if first == nil {
+				first = trimSpace(line)
+				if wholeValue(first) {
+					return true
+				}
+				continue
+			}
+			return line[0] == '{'
 		}
 		if l.end-l.start > l.max || !l.fill() {
-			return wholeValue(trimSpace(l.buf[l.start:l.end]))
+			if first == nil {
+				return wholeValue(trimSpace(l.buf[l.start:l.end]))
+			}
+			return false
 		}
 	}
 }

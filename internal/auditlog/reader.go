@@ -278,8 +278,8 @@ func (fr *fileReader) start(in io.Reader, follow bool) error {
 		lr.follow = true
 	}
 	fr.lines = lr
-	// A document: the first byte is '[', or the first line is not a whole value.
-	if c, ok := lr.firstByte(); ok && (c == '[' || (c == '{' && !lr.firstLineComplete())) {
+	// A document: the first byte is '[', or the first record spans lines.
+	if c, ok := lr.firstByte(); ok && (c == '[' || (c == '{' && !lr.jsonLines())) {
 		fr.docs = newDocReader(lr, fr.r.opts.MaxLine, fr.r.opts.MaxItems)
 		fr.lines = nil
 		fr.follow = false

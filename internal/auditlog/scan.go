@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -235,7 +236,17 @@ func (s *scanner) str() ([]byte, error) {
 	start := s.pos + 1
 	ascii := true
 	for i := start; i < len(s.buf); i++ {
+		// Eight plain bytes at a time, then one at a time.
+		for i+8 <= len(s.buf) && !special8(binary.LittleEndian.Uint64(s.buf[i:])) {
+			i += 8
+		}
+		if i >= len(s.buf) {
+			break
+		}
 		c := s.buf[i]
+		if plain[c] {
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1
@@ -369,11 +380,38 @@ func hex4(b []byte) rune {
 	return r
 }
 
+// plain are the bytes a string holds as they are: not a quote, a backslash, a
+// control character or the start of a multi-byte rune.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// special8 reports whether one of the eight bytes of x may be a quote, a backslash,
+// a control character or a byte of a multi-byte rune (it may say yes for a plain
+// byte after one that is: the caller then looks byte by byte; never no for one).
+func special8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (lo * '"')
+	b := x ^ (lo * '\\')
+	return ((q-lo)&^q|(b-lo)&^b|(x-lo*0x20)&^x|x)&hi != 0
+}
+
 // skipString validates and skips a string (at its opening quote) without unescaping.
 func (s *scanner) skipString() error {
 	i := s.pos + 1
 	for i < len(s.buf) {
+		if i+8 <= len(s.buf) && !special8(binary.LittleEndian.Uint64(s.buf[i:])&^0x8080808080808080) {
+			i += 8
+			continue
+		}
 		c := s.buf[i]
+		if plain[c] || c >= 0x80 {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1
@@ -603,14 +641,15 @@ func foldName(in []byte) string {
 
 // fields maps the names of a struct's fields to their index, exactly and folded.
 type fields struct {
-	exact  map[string]int
+	names  []string
+	byLen  [48][]int // the fields whose name has this length
 	folded map[string]int
 }
 
 func newFields(names ...string) *fields {
-	f := &fields{exact: map[string]int{}, folded: map[string]int{}}
+	f := &fields{names: names, folded: map[string]int{}}
 	for i, n := range names {
-		f.exact[n] = i
+		f.byLen[len(n)] = append(f.byLen[len(n)], i)
 		f.folded[foldName([]byte(n))] = i
 	}
 	return f
@@ -618,8 +657,12 @@ func newFields(names ...string) *fields {
 
 // index returns the field a key names, or -1.
 func (f *fields) index(key []byte) int {
-	if i, ok := f.exact[string(key)]; ok {
-		return i
+	if len(key) < len(f.byLen) {
+		for _, i := range f.byLen[len(key)] {
+			if f.names[i] == string(key) {
+				return i
+			}
+		}
 	}
 	if i, ok := f.folded[foldName(key)]; ok {
 		return i
