@@ -11,4 +11,10 @@
 // and the RBAC context of the identity acting (what it could do next, from the RBAC
 // model of the run). Every piece of state is bounded (Limits): memory does not grow
 // with the number of events.
+//
+// The files: register.go (the detection contract: Register, Detector, Need),
+// dispatch.go (events reach only the detectors whose Needs name their resource),
+// engine.go (Engine, Context, Report, the evidence of a finding), state.go (the
+// remembered objects and how events update them), rbaccontext.go (which RBAC risk
+// classes raise a finding's severity), lru.go (the bounded map of all state).
 package audit

@@ -517,10 +517,10 @@ func ActorOf(ev *auditlog.Event) Actor {
 }
 
 // Subject is the actor as `palisade rbac` names a subject ("user:alice",
-// "serviceaccount:ns/name").
+// "sa:ns:name"), which rbac.ParseSubject reads.
 func (a Actor) Subject() string {
 	if a.ServiceAccount != "" {
-		return "serviceaccount:" + a.ServiceAccount
+		return "sa:" + strings.Replace(a.ServiceAccount, "/", ":", 1)
 	}
 	return "user:" + a.User
 }

@@ -216,7 +216,7 @@ func TestStateServiceAccountsBindingsAndEphemeral(t *testing.T) {
 	line := strings.Replace(evLine("create", "clusterrolebindings", "", "", "alice", `,"requestObject":`+crb), `"apiVersion":"v1"}`, `"apiGroup":"rbac.authorization.k8s.io","apiVersion":"v1"}`, 1)
 	e.Process(event(t, line))
 	o, ok := c.Object("clusterrolebindings", "", "pwn")
-	if !ok || o.Binding == nil || o.Binding.RoleName != "cluster-admin" || strings.Join(o.Binding.Subjects, ",") != "serviceaccount:kube-system/evil,user:mallory" {
+	if !ok || o.Binding == nil || o.Binding.RoleName != "cluster-admin" || strings.Join(o.Binding.Subjects, ",") != "sa:kube-system:evil,user:mallory" {
 		t.Errorf("binding: %+v", o)
 	}
 	e.Process(event(t, evLine("update", "leases", "kube-system", "kcm", "kcm", "")))
@@ -309,10 +309,14 @@ func rbacObjects() []*inventory.Object {
 			Body: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": map[string]any{"name": name, "namespace": ns}, "rules": rs}}
 	}
 	bind := func(kind, ns, name, roleKind, roleName, subKind, subName string) *inventory.Object {
+		sub := map[string]any{"kind": subKind, "name": subName, "apiGroup": "rbac.authorization.k8s.io"}
+		if subKind == "ServiceAccount" {
+			sub = map[string]any{"kind": subKind, "name": subName, "namespace": ns}
+		}
 		return &inventory.Object{Ref: finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: kind, Namespace: ns, Name: name},
 			Body: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": map[string]any{"name": name, "namespace": ns},
 				"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": roleKind, "name": roleName},
-				"subjects": []any{map[string]any{"kind": subKind, "name": subName, "apiGroup": "rbac.authorization.k8s.io"}}}}
+				"subjects": []any{sub}}}
 	}
 	rule := func(groups, resources, verbs []any) map[string]any {
 		return map[string]any{"apiGroups": groups, "resources": resources, "verbs": verbs}
@@ -325,6 +329,7 @@ func rbacObjects() []*inventory.Object {
 		bind("ClusterRoleBinding", "", "bob", "ClusterRole", "events", "User", "bob"),
 		bind("RoleBinding", "kube-system", "cd", "ClusterRole", "pods", "User", "cd"),
 		bind("RoleBinding", "apps", "ci", "ClusterRole", "pods", "User", "ci"),
+		bind("RoleBinding", "kube-system", "sa", "ClusterRole", "pods", "ServiceAccount", "deployer"),
 	}
 }
 
@@ -354,6 +359,7 @@ func TestRBACContext(t *testing.T) {
 		{"ci", `"system:authenticated"`, "PAL-335", false},
 		{"root", `"system:masters","system:authenticated"`, MastersClass, true},
 		{"carol", `"system:authenticated"`, "", false},
+		{"system:serviceaccount:kube-system:deployer", `"system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"`, "PAL-335", true},
 	}
 	for i, tc := range cases {
 		line := strings.Replace(evLine("create", "pods/exec", "default", "web", tc.user, ""), `"groups":["system:authenticated"]`, `"groups":[`+tc.groups+`]`, 1)
@@ -399,5 +405,34 @@ func TestWindowClock(t *testing.T) {
 	c := &Context{e: e}
 	if want := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC); !c.Now().Equal(want) {
 		t.Errorf("Now %v, want the latest event's time %v", c.Now(), want)
+	}
+}
+
+// A detection's own severity moves with the rule's configured one.
+func TestSeverityRelativeToConfigured(t *testing.T) {
+	r := testRule("TEST-008", Need{Resources: []string{"pods/exec"}})
+	reg := detections[r.ID]
+	reg.Factory = func(*Setup) Detector {
+		return &probe{f: func(c *Context) {
+			c.Report(Report{Severity: finding.High, HasSeverity: true, Message: "raised"})
+			c.Report(Report{Severity: finding.Low, HasSeverity: true, Message: "lowered"})
+		}}
+	}
+	detections[r.ID] = reg
+	for _, tc := range []struct {
+		configured finding.Severity
+		want       string
+	}{{finding.Medium, "high,low"}, {finding.Critical, "critical,high"}, {finding.Info, "low,info"}} {
+		cp := *r
+		cp.Severity = tc.configured
+		e, fs := newTest(t, Options{Rules: []*rules.Rule{&cp}})
+		e.Process(event(t, evLine("create", "pods/exec", "default", "web", "alice", "")))
+		var got []string
+		for _, f := range *fs {
+			got = append(got, f.Severity.String())
+		}
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("configured %s: %v, want %s", tc.configured, got, tc.want)
+		}
 	}
 }

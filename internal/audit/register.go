@@ -64,6 +64,9 @@ func (s *Setup) Duration(name string, def time.Duration) time.Duration {
 // Need says which events a detection reads, so that an audit Policy can be judged
 // blind to it (internal/auditpolicy): requests matching Verbs, Resources (with
 // their subresource, "pods/exec") of APIGroup, logged at least at Level, at Stage.
+// The engine also gives a detection only the events of the resources its Needs
+// name (dispatch.go): "pods" (the resource alone), "pods/exec", "pods/*" (every
+// subresource); "*" or no Resources (without NonResource) for every event.
 type Need struct {
 	Verbs    []string
 	APIGroup string

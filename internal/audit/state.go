@@ -35,7 +35,7 @@ type BindingFacts struct {
 	// RoleKind and RoleName are its roleRef ("ClusterRole", "cluster-admin").
 	RoleKind, RoleName string
 	// Subjects as `palisade rbac` names them: "user:alice", "group:devs",
-	// "serviceaccount:ns/name" (at most 64).
+	// "sa:ns:name" (at most 64).
 	Subjects []string
 }
 
@@ -252,7 +252,7 @@ func bindingFacts(o *Object, body map[string]any) {
 		ns, _ := s["namespace"].(string)
 		switch kind {
 		case "ServiceAccount":
-			b.Subjects = append(b.Subjects, "serviceaccount:"+ns+"/"+name)
+			b.Subjects = append(b.Subjects, "sa:"+ns+":"+name)
 		case "User", "Group":
 			b.Subjects = append(b.Subjects, strings.ToLower(kind)+":"+name)
 		}

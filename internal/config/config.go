@@ -110,7 +110,11 @@ type Exemption struct {
 	Kinds      []string          `yaml:"kinds"`
 	Names      []string          `yaml:"names"`
 	Labels     map[string]string `yaml:"labels"`
-	Reason     string            `yaml:"reason"`
+	// Users (globs) match the identity of an audit finding (palisade audit, the
+	// webhook's /audit): its actor or, for an impersonated request, the user that
+	// impersonated it. An exemption with users matches only audit findings.
+	Users  []string `yaml:"users"`
+	Reason string   `yaml:"reason"`
 	// Expires (YYYY-MM-DD) ends the exemption: after it, findings resurface.
 	Expires string `yaml:"expires"`
 	// Line is where the exemption starts in the file.
@@ -279,7 +283,7 @@ func Parse(data []byte, knownRule func(id string) bool, params func(id string) [
 				errs = append(errs, fmt.Sprintf("line %d: exemption names unknown rule %q", lineIn(i, "rules", r), r))
 			}
 		}
-		for key, globs := range map[string][]string{"rules": e.Rules, "namespaces": e.Namespaces, "kinds": e.Kinds, "names": e.Names} {
+		for key, globs := range map[string][]string{"rules": e.Rules, "namespaces": e.Namespaces, "kinds": e.Kinds, "names": e.Names, "users": e.Users} {
 			for _, g := range globs {
 				if err := rules.CheckGlob(g); err != nil {
 					errs = append(errs, fmt.Sprintf("line %d: exemption %s: %q: %v", lineIn(i, key, g), key, g, err))

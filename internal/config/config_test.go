@@ -239,6 +239,7 @@ func TestGlobsAndTemplatePathsAreChecked(t *testing.T) {
 		{"exemptions:\n  - reason: r\n    names:\n      - ok\n      - \"web-[\"\n", `line 5: exemption names: "web-[": malformed pattern`},
 		{"exemptions:\n  - reason: r\n    namespaces: [\"a\\\\\"]\n", `line 3: exemption namespaces: "a\\": malformed pattern`},
 		{"exemptions:\n  - reason: r\n    rules: [\"PAL-0[1\"]\n", `line 3: exemption rules: "PAL-0[1": malformed pattern`},
+		{"exemptions:\n  - reason: r\n    users: [\"ci-[\"]\n", `line 3: exemption users: "ci-[": malformed pattern`},
 		{"exemptions:\n  - reason: r\n    kinds: [\"Dep[\"]\n", `line 3: exemption kinds: "Dep[": malformed pattern`},
 		{"podTemplatePaths:\n  - {group: example.com, kind: \"Wid*\", path: spec.template}\n", `line 2: podTemplatePaths: kind "Wid*" is not a kind name`},
 		{"podTemplatePaths:\n  - group: \"example.*\"\n    kind: Widget\n    path: spec.template\n", `line 2: podTemplatePaths: group "example.*" is not a group name`},

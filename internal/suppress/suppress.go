@@ -117,12 +117,27 @@ func exemptionMatches(e config.Exemption, o *inventory.Object, f *finding.Findin
 		!globAny(e.Kinds, o.Ref.Kind) || !globAny(e.Names, o.Ref.Name) {
 		return false
 	}
+	if len(e.Users) > 0 && !auditUserMatches(e.Users, f.Audit) {
+		return false
+	}
 	for k, v := range e.Labels {
 		if got, ok := o.Labels[k]; !ok || (v != "*" && got != v) {
 			return false
 		}
 	}
 	return true
+}
+
+// auditUserMatches reports whether the actor of an audit finding, or the user that
+// impersonated it, matches one of the globs (false for other findings).
+func auditUserMatches(globs []string, a *finding.AuditEvidence) bool {
+	if a == nil {
+		return false
+	}
+	if globAny(globs, a.Actor.User) {
+		return true
+	}
+	return a.Impersonator != nil && globAny(globs, a.Impersonator.User)
 }
 
 // Baseline is a file of accepted findings, matched by fingerprint.

@@ -281,3 +281,35 @@ func TestWriteBaselineFile(t *testing.T) {
 		t.Errorf("empty baseline does not load: %v", err)
 	}
 }
+
+// An exemption with users matches audit findings by their actor or impersonator,
+// and no other finding.
+func TestExemptionUsers(t *testing.T) {
+	pod := object("Pod", "default", "web", nil, nil)
+	audit := func(actor, impersonator string) *finding.Finding {
+		f := findingFor(pod, "PAL-901", "", "")
+		f.Audit = &finding.AuditEvidence{Actor: finding.AuditActor{User: actor}}
+		if impersonator != "" {
+			f.Audit.Impersonator = &finding.AuditActor{User: impersonator}
+		}
+		return f
+	}
+	ex := config.Exemption{Users: []string{"system:serviceaccount:ci:*", "alice"}, Reason: "CI deploys"}
+	for _, tc := range []struct {
+		name string
+		f    *finding.Finding
+		want bool
+	}{
+		{"actor", audit("system:serviceaccount:ci:deployer", ""), true},
+		{"actor by name", audit("alice", ""), true},
+		{"other actor", audit("bob", ""), false},
+		{"impersonator", audit("system:serviceaccount:kube-system:admin", "alice"), true},
+		{"not an audit finding", findingFor(pod, "PAL-001", "", ""), false},
+	} {
+		s := &Suppressor{Exemptions: []config.Exemption{ex}, Now: now}
+		s.Apply(pod, tc.f)
+		if got := tc.f.Suppressed != nil; got != tc.want {
+			t.Errorf("%s: suppressed %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
