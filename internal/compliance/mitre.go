@@ -19,10 +19,15 @@ import (
 // is NotAudited: the API server's audit log cannot show it, and it has no rule by
 // construction (a runtime sensor sees it). The rest the audit log can show; those
 // without a rule are reported as such.
+//
+// The table is ATT&CK v17, the last release with the Defense Evasion tactic and
+// Impair Defenses (T1562). Later releases split Defense Evasion into Stealth and
+// Defense Impairment and renumber Disable or Modify Tools (T1685); moving to them
+// is a new table (and new tags), not an edit of this one.
 func mitreContainers() *Framework {
 	f := &Framework{
 		ID:     "mitre-attack",
-		Title:  "MITRE ATT&CK for Containers",
+		Title:  "MITRE ATT&CK v17 for Containers",
 		URL:    "https://attack.mitre.org/matrices/enterprise/containers/",
 		claims: func(fw rules.Frameworks) []string { return fw.MITRE },
 	}

@@ -55,7 +55,7 @@ func (d *admissionDetector) Event(c *audit.Context) {
 	ref := objectRef(c, body)
 	what := ref.Kind + " " + ref.Name
 	if ev.Verb == "delete" || ev.Verb == "deletecollection" {
-		d.memo.seen.Delete(ref.Kind + "/" + ref.Namespace + "/" + ref.Name)
+		d.memo.forget(ref)
 		c.Report(audit.Report{Object: ref, Severity: finding.High, HasSeverity: true, Message: what + " " + verbText(ev.Verb)})
 		return
 	}

@@ -31,7 +31,9 @@ import (
 
 func init() {
 	sessionNeeds := func(sub string) []audit.Need {
-		return []audit.Need{{Verbs: []string{"create", "get"}, Resources: []string{"pods/" + sub}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseStarted}}
+		// ResponseComplete is the stage it needs (every policy keeps it); with
+		// ResponseStarted too, the finding comes when the session opens.
+		return []audit.Need{{Verbs: []string{"create", "get"}, Resources: []string{"pods/" + sub}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseComplete}}
 	}
 	audit.Register(&rules.Rule{
 		Meta: rules.Meta{
@@ -75,11 +77,11 @@ type session struct {
 	sub, what string
 	// started holds the audit IDs reported at ResponseStarted, so that their
 	// ResponseComplete stays quiet.
-	started *audit.LRU[string, struct{}]
+	started *audit.LRU[[32]byte, struct{}]
 }
 
 func newSession(s *audit.Setup, sub, what string) *session {
-	return &session{sub: sub, what: what, started: audit.NewLRU[string, struct{}](s.Limits.MaxIdentities)}
+	return &session{sub: sub, what: what, started: audit.NewLRU[[32]byte, struct{}](s.Limits.MaxIdentities)}
 }
 
 func (d *session) Event(c *audit.Context) {
@@ -93,10 +95,10 @@ func (d *session) Event(c *audit.Context) {
 		if ev.AuditID == "" {
 			return // reported at completion: nothing ties the two stages
 		}
-		d.started.Put(ev.AuditID, struct{}{})
+		d.started.Put(digest(ev.AuditID), struct{}{})
 	case auditlog.StageResponseComplete:
-		if _, ok := d.started.Get(ev.AuditID); ok && ev.AuditID != "" {
-			d.started.Delete(ev.AuditID)
+		if _, ok := d.started.Get(digest(ev.AuditID)); ok && ev.AuditID != "" {
+			d.started.Delete(digest(ev.AuditID))
 			return
 		}
 	default:

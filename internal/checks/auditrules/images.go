@@ -40,13 +40,15 @@ func init() {
 				allowed = append(allowed, a)
 			}
 		}
-		return &registryDetector{allowed: allowed, memo: newMemo(s)}
+		return &registryDetector{allowed: allowed, memo: newMemo(s), verdicts: audit.NewLRU[string, bool](4096)}
 	})
 }
 
 type registryDetector struct {
 	allowed []string
 	memo    memo
+	// verdicts caches allows per image reference (the same images recur).
+	verdicts *audit.LRU[string, bool]
 }
 
 func (d *registryDetector) Event(c *audit.Context) {
@@ -76,6 +78,17 @@ func (d *registryDetector) Event(c *audit.Context) {
 // allows reports whether the normalised name of image starts with an allowed
 // prefix. An image reference that does not parse is not allowed.
 func (d *registryDetector) allows(image string) bool {
+	if v, ok := d.verdicts.Get(image); ok {
+		return v
+	}
+	v := d.judge(image)
+	if len(image) <= 512 { // a reference is at most 255 characters of name plus tag or digest
+		d.verdicts.Put(image, v)
+	}
+	return v
+}
+
+func (d *registryDetector) judge(image string) bool {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
 		return false

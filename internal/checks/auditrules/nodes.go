@@ -36,13 +36,13 @@ func init() {
 		{Verbs: []string{"create"}, Resources: []string{"nodes"}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseComplete},
 		{Verbs: []string{"*"}, Resources: []string{"*"}, Level: auditlog.LevelMetadata, Stage: auditlog.StageResponseComplete, Groups: []string{"system:nodes"}},
 	}, func(s *audit.Setup) audit.Detector {
-		return &nodeDetector{names: s.Strings("nodes"), agents: s.Strings("nodeAgents"), seen: audit.NewLRU[string, struct{}](s.Limits.MaxIdentities)}
+		return &nodeDetector{names: s.Strings("nodes"), agents: s.Strings("nodeAgents"), seen: audit.NewLRU[[32]byte, struct{}](s.Limits.MaxIdentities)}
 	})
 }
 
 type nodeDetector struct {
 	names, agents []string
-	seen          *audit.LRU[string, struct{}]
+	seen          *audit.LRU[[32]byte, struct{}]
 }
 
 func (d *nodeDetector) Event(c *audit.Context) {
@@ -66,7 +66,7 @@ func (d *nodeDetector) Event(c *audit.Context) {
 	if !a.Node || len(d.agents) == 0 || hasPrefix(d.agents, ev.UserAgent) {
 		return
 	}
-	key := a.User + "\x00" + ev.UserAgent
+	key := digest(a.User, ev.UserAgent)
 	if _, ok := d.seen.Get(key); ok {
 		return
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/auditlog"
 )
 
-var update = flag.Bool("update", false, "regenerate docs/audit-detections.md")
+var updatePeersDoc = flag.Bool("update", false, "regenerate docs/audit-detections.md")
 
 // pending are rule IDs the peer table names before their detections are
 // registered (the identity detections of PAL-920..936, another branch). Keep it
@@ -75,7 +75,7 @@ func TestPeersTable(t *testing.T) {
 func TestAuditDetectionsDoc(t *testing.T) {
 	got := auditDetectionsDoc()
 	path := filepath.Join("..", "..", "..", "docs", "audit-detections.md")
-	if *update {
+	if *updatePeersDoc {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,13 @@ func auditDetectionsDoc() []byte {
 	p("`palisade audit` and the webhook's `/audit` endpoint run these detections on Kubernetes audit events ([audit.md](audit.md)). ")
 	p("Each maps to the MITRE ATT&CK for Containers techniques it detects ([frameworks/mitre-attack.md](frameworks/mitre-attack.md)). ")
 	p("\"Level\" is the lowest audit level the detection works at: Request when it reads the request body (an audit Policy logging those requests at Metadata leaves it blind). ")
-	p("Objects detections judge only changes that happened: allowed, successful, complete requests that were not dry runs (`?dryRun=All` stores nothing; admission judges those).\n\n")
+	p("\n\nWhat the detections share:\n\n")
+	p("- **Changes that happened.** The object detections judge allowed, successful requests at ResponseComplete that were not dry runs (`?dryRun=All` stores nothing; admission judges those). Sessions (exec, attach, port-forward) are reported once per request at the first of ResponseStarted and ResponseComplete the log holds, allowed ones only, with the code when the session then failed.\n")
+	p("- **Pods and their controllers.** Pod detections read the pod template of Pods, Deployments, DaemonSets, StatefulSets, ReplicaSets, ReplicationControllers, Jobs and CronJobs from the request body (the response body when the log holds it), skip the pods controllers make from templates already judged and kubelets' mirror pods, and report an update or patch only when it adds what is reported.\n")
+	p("- **System identities.** Kubernetes components and controllers (`system:` users other than anonymous, service accounts of kube-system) and kubelets are not people: detections about people's actions skip them; service accounts of other namespaces (a CI identity) are judged like people.\n")
+	p("- **State.** Objects created in the log, or given as the current state (`-f`, `--cluster`), are remembered: an exec, attach, port-forward or ephemeral container on a pod with host access is one high finding with the pod's creation in its chain.\n")
+	p("- **RBAC context.** With an RBAC model, each finding carries the risk classes the acting identity holds (`palisade rbac risks`), which raise its severity.\n")
+	p("- **Secrets.** No finding prints a Secret's data or a credential found in a ConfigMap: the key, the kind of credential and its length at most.\n\n")
 	p("| Rule | Title | Severity | MITRE ATT&CK | Level |\n|---|---|---|---|---|\n")
 	for _, d := range audit.Detections() {
 		var techs []string

@@ -92,18 +92,28 @@ func (d *privilegedDetector) Event(c *audit.Context) {
 		return
 	}
 	var names []string
+	field := ""
 	for _, ct := range h.Containers {
 		switch {
 		case ct.Privileged:
 			names = append(names, ct.Name)
+			if field == "" {
+				field = w.containerPath(ct.Name) + ".securityContext.privileged"
+			}
 		case ct.HostProcess:
 			names = append(names, ct.Name+" (HostProcess)")
+			if field == "" {
+				field = w.Spec + ".securityContext.windowsOptions.hostProcess"
+				if p := w.containerPath(ct.Name); p != "" {
+					field = p + ".securityContext.windowsOptions.hostProcess"
+				}
+			}
 		}
 	}
 	if len(names) == 0 || !d.memo.fresh(w.Ref, w.Verb, strings.Join(names, ",")) {
 		return
 	}
-	c.Report(audit.Report{Object: w.Ref, Path: w.Spec,
+	c.Report(audit.Report{Object: w.Ref, Path: field,
 		Message: w.What() + " " + verbText(w.Verb) + " with privileged container" + plural(len(names)) + " " + strings.Join(names, ", ")})
 }
 
@@ -119,19 +129,24 @@ func (d *hostPathDetector) Event(c *audit.Context) {
 	}
 	var found []string
 	socket := false
+	field := ""
 	for _, p := range w.Facts.HostPaths {
-		switch hostPathClass(p, d.paths, d.sockets) {
+		class := hostPathClass(p, d.paths, d.sockets)
+		switch class {
 		case 2:
 			socket = true
 			found = append(found, p+" (container runtime socket)")
 		case 1:
 			found = append(found, p)
 		}
+		if class > 0 && field == "" {
+			field = w.volumePath(p)
+		}
 	}
 	if len(found) == 0 || !d.memo.fresh(w.Ref, w.Verb, strings.Join(found, ",")) {
 		return
 	}
-	r := audit.Report{Object: w.Ref, Path: w.Spec + ".volumes",
+	r := audit.Report{Object: w.Ref, Path: field,
 		Message: w.What() + " " + verbText(w.Verb) + " mounting host path" + plural(len(found)) + " " + strings.Join(found, ", ")}
 	if socket {
 		r.Severity, r.HasSeverity = finding.Critical, true
@@ -159,7 +174,7 @@ func (d *hostNSDetector) Event(c *audit.Context) {
 	if len(ns) == 0 || !d.memo.fresh(w.Ref, w.Verb, strings.Join(ns, ",")) {
 		return
 	}
-	r := audit.Report{Object: w.Ref, Path: w.Spec, Message: w.What() + " " + verbText(w.Verb) + " with " + strings.Join(ns, ", ")}
+	r := audit.Report{Object: w.Ref, Path: w.Spec + "." + ns[0], Message: w.What() + " " + verbText(w.Verb) + " with " + strings.Join(ns, ", ")}
 	if !w.Facts.HostPID && !w.Facts.HostIPC {
 		r.Severity, r.HasSeverity = finding.Medium, true
 	}
@@ -170,6 +185,9 @@ func (d *hostNSDetector) Event(c *audit.Context) {
 // compared as PAL-022 and PAL-023 compare them.
 func hostPathClass(p string, paths, sockets []string) int {
 	p = cleanPath(p)
+	if p == "" {
+		return 0
+	}
 	for _, s := range sockets {
 		if p == s || strings.HasPrefix(p, s+"/") {
 			return 2

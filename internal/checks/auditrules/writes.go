@@ -12,6 +12,7 @@ package auditrules
 // identity detections (PAL-924, PAL-931) judge forbidden requests.
 
 import (
+	"crypto/sha256"
 	"net/url"
 	"strings"
 
@@ -25,12 +26,12 @@ import (
 // changed reports whether the event is a completed change of one of verbs that the
 // API server made: allowed, 2xx, at ResponseComplete, not a dry run.
 func changed(ev *auditlog.Event, verbs ...string) bool {
-	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Allowed() || !ev.Succeeded() || isDryRun(ev) {
+	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Succeeded() {
 		return false
 	}
 	for _, v := range verbs {
 		if ev.Verb == v {
-			return true
+			return ev.Allowed() && !isDryRun(ev)
 		}
 	}
 	return false
@@ -57,9 +58,6 @@ var podResources = map[string]string{
 	"jobs": "Job", "cronjobs": "CronJob",
 }
 
-// podResourceList is podResources as a Need lists them.
-var podResourceList = []string{"pods", "replicationcontrollers", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs", "cronjobs"}
-
 // podWrite is a pod or a pod controller written by a request, as its body says.
 type podWrite struct {
 	Ref   finding.ObjectRef
@@ -76,16 +74,17 @@ var finder = workload.NewFinder(nil)
 // podWriteOf returns the pod or controller a completed create, update or patch
 // wrote, read from the response body when the log has it (the stored object) or
 // else from the request body (for a patch, the patch: what it sets is judged). nil
-// for other events, for bodies the log does not hold (level Metadata), and for pods
-// that controllers and kubelets create from a template already judged: a system
-// identity creating a pod with a controller owner, a kubelet's mirror pod.
+// for other events, for bodies the log does not hold (level Metadata), and for
+// objects that controllers and kubelets make from a template already judged: a
+// system identity writing an object with a controller owner (the ReplicaSets of a
+// Deployment, the Jobs of a CronJob, the pods of them all), a kubelet's mirror pod.
 func podWriteOf(c *audit.Context) *podWrite {
 	ev := c.Event()
-	if !changed(ev, writeVerbs...) || ev.ObjectRef.Subresource != "" {
+	if ev.ObjectRef == nil || ev.ObjectRef.Subresource != "" {
 		return nil
 	}
 	kind, ok := podResources[ev.ObjectRef.Resource]
-	if !ok {
+	if !ok || !changed(ev, writeVerbs...) {
 		return nil
 	}
 	body, _ := c.ResponseBody()
@@ -103,7 +102,7 @@ func podWriteOf(c *audit.Context) *podWrite {
 				ref.Name = n
 			}
 		}
-		if kind == "Pod" && fromTemplate(c.Actor(), md) {
+		if fromTemplate(c.Actor(), md) {
 			return nil
 		}
 	}
@@ -123,8 +122,8 @@ func podWriteOf(c *audit.Context) *podWrite {
 	return &podWrite{Ref: ref, Verb: ev.Verb, Body: body, Facts: facts, Spec: spec, obj: o}
 }
 
-// fromTemplate: a pod a controller made from its template (a system identity, a
-// controller owner reference) or a kubelet's mirror of a static pod.
+// fromTemplate: an object a controller made from its owner's template (a system
+// identity, a controller owner reference) or a kubelet's mirror of a static pod.
 func fromTemplate(a audit.Actor, md map[string]any) bool {
 	if ann, ok := md["annotations"].(map[string]any); ok && a.Node {
 		if _, mirror := ann["kubernetes.io/config.mirror"]; mirror {
@@ -164,23 +163,41 @@ func nsName(ns, name string) string {
 
 // memo remembers, per object, what was last reported about it, so that an update
 // that keeps a reported property (a privileged DaemonSet whose image is bumped)
-// is not reported again. Bounded: the oldest objects are forgotten first.
+// is not reported again. Bounded: the oldest objects are forgotten first, and both
+// the object and what was reported are kept as digests (a hostile log's names and
+// bodies can be large).
 type memo struct {
-	seen *audit.LRU[string, string]
+	seen *audit.LRU[[32]byte, [32]byte]
 }
 
 func newMemo(s *audit.Setup) memo {
-	return memo{seen: audit.NewLRU[string, string](s.Limits.MaxObjects)}
+	return memo{seen: audit.NewLRU[[32]byte, [32]byte](s.Limits.MaxObjects)}
 }
 
 // fresh records what (a summary of the reported property) for the object of ref
 // and reports whether it is new: always on create, on update or patch when it
 // differs from what was recorded.
 func (m memo) fresh(ref finding.ObjectRef, verb, what string) bool {
-	key := ref.Kind + "/" + ref.Namespace + "/" + ref.Name
+	key := digest(ref.Kind, ref.Namespace, ref.Name)
+	sum := digest(what)
 	old, ok := m.seen.Get(key)
-	m.seen.Put(key, what)
-	return verb == "create" || !ok || old != what
+	m.seen.Put(key, sum)
+	return verb == "create" || !ok || old != sum
+}
+
+// forget drops what was recorded for an object (deleted).
+func (m memo) forget(ref finding.ObjectRef) { m.seen.Delete(digest(ref.Kind, ref.Namespace, ref.Name)) }
+
+// digest identifies a tuple of strings in bounded space.
+func digest(parts ...string) [32]byte {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // verbText is the verb as a message says it.
@@ -206,3 +223,44 @@ var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true}
 func person(a audit.Actor) bool { return !a.System && !a.Node }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// spec returns the decoded PodSpec.
+func (w *podWrite) spec() map[string]any {
+	var cur any = w.Body
+	for _, k := range strings.Split(w.Spec, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	m, _ := cur.(map[string]any)
+	return m
+}
+
+// containerPath returns the field path of the named container
+// ("spec.template.spec.initContainers[1]"), "" when not found.
+func (w *podWrite) containerPath(name string) string {
+	spec := w.spec()
+	for _, list := range []string{"containers", "initContainers", "ephemeralContainers"} {
+		cs, _ := spec[list].([]any)
+		for i, c := range cs {
+			if cm, ok := c.(map[string]any); ok && cm["name"] == name {
+				return w.Spec + "." + list + "[" + itoa(i) + "]"
+			}
+		}
+	}
+	return ""
+}
+
+// volumePath returns the field path of the hostPath of the volume mounting p.
+func (w *podWrite) volumePath(p string) string {
+	vs, _ := w.spec()["volumes"].([]any)
+	for i, v := range vs {
+		vm, _ := v.(map[string]any)
+		if hp, ok := vm["hostPath"].(map[string]any); ok && hp["path"] == p {
+			return w.Spec + ".volumes[" + itoa(i) + "].hostPath.path"
+		}
+	}
+	return w.Spec + ".volumes"
+}
