@@ -51,5 +51,6 @@ func (d *allowedUsers) Event(c *audit.Context) {
 	if !d.once.First(u.Username, c.Now()) {
 		return
 	}
-	c.Reportf(nil, "request by %s, not in allowedUsers, from %s: %s %s", u.Username, orUnknown(remoteAddress(ev)), ev.Verb, target(ev))
+	c.Report(audit.Report{Object: identityRef(a),
+		Message: "request by " + u.Username + ", not in allowedUsers, from " + orUnknown(remoteAddress(ev)) + ": " + ev.Verb + " " + target(ev)})
 }

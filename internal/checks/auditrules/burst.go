@@ -155,7 +155,7 @@ func (bs *bursts) close(c *audit.Context, b *burst) {
 	if b.last != b.first {
 		chain = append(chain, b.last)
 	}
-	c.Report(audit.Report{Chain: chain, Whole: true, Count: b.count, Message: bs.describe(b)})
+	c.Report(audit.Report{Object: identityRef(audit.ActorOf(b.last)), Chain: chain, Whole: true, Count: b.count, Message: bs.describe(b)})
 	*b = burst{key: b.key}
 }
 

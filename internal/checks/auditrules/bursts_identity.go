@@ -36,12 +36,12 @@ func burstParams(threshold string) []rules.Param {
 func init() {
 	audit.Register(&rules.Rule{
 		Meta: rules.Meta{
-			ID: "PAL-931", Title: "Burst of forbidden requests from one identity", Severity: finding.Medium, Category: catAudit,
-			Rationale: "Many requests of one identity refused by the authorizer (403) within a short window is what enumeration looks like: a stolen token, or a tool, trying what it can reach (MITRE T1613 container and resource discovery; T1069 permission groups discovery). Applications with a missing permission fail too, steadily rather than in a burst. " +
-				"One finding per burst (threshold events within window), with the count and the first and last events; it is reported when the burst ends. Anonymous requests count per source address. Kubernetes components are exempt by default (exempt).",
+			ID: "PAL-931", Title: "Burst of refused requests from one identity", Severity: finding.Medium, Category: catAudit,
+			Rationale: "Many requests of one identity refused by the authorizer (403) within a short window is what enumeration looks like: a stolen token, or a tool, trying what it can reach (MITRE T1613 container and resource discovery; T1069 permission groups discovery). Many refused by the authenticator (401) from one address is credentials being guessed or replayed after revocation (T1110 brute force). Applications with a missing permission fail too, steadily rather than in a burst. " +
+				"One finding per burst (threshold events within window), with the count and the first and last events; it is reported when the burst ends (at the identity's next refusal after the window, at any later event past it, or at the end of the input). Anonymous and unauthenticated requests count per source address. Kubernetes components are exempt by default (exempt).",
 			Remediation: "Find what the identity is and where its requests came from (source addresses, user agent); if it is not a misconfigured application, revoke its credentials (rotate the token, delete the service account's secrets, remove the certificate's bindings).",
-			References:  []string{refAuditing, refRBACGood, mitreURL("T1613"), mitreURL("T1069")},
-			Frameworks:  rules.Frameworks{MITRE: []string{"T1613", "T1069"}, Layer: layerCluster},
+			References:  []string{refAuditing, refRBACGood, mitreURL("T1613"), mitreURL("T1069"), mitreURL("T1110")},
+			Frameworks:  rules.Frameworks{MITRE: []string{"T1613", "T1069", "T1110"}, Layer: layerCluster},
 			Params:      burstParams("10"),
 		},
 		Targets: rules.Audit,
@@ -51,7 +51,10 @@ func init() {
 	}, func(s *audit.Setup) audit.Detector {
 		d := &forbiddenBurst{exempt: s.Strings("exempt")}
 		d.bs = newBursts(s, s.Int("threshold", 10), s.Duration("window", time.Minute), func(b *burst) string {
-			return fmt.Sprintf("%d forbidden requests by %s in %s: %s", b.count, audit.ActorOf(b.first).User, span(b), b.whatText())
+			if b.first.Code() == 401 {
+				return fmt.Sprintf("%d unauthenticated requests (401) from %s in %s: %s", b.count, orUnknown(remoteAddress(b.last)), span(b), b.whatText())
+			}
+			return fmt.Sprintf("%d forbidden requests by %s in %s: %s", b.count, who(audit.ActorOf(b.first)), span(b), b.whatText())
 		})
 		return d
 	})
@@ -87,7 +90,7 @@ type forbiddenBurst struct {
 func (d *forbiddenBurst) Event(c *audit.Context) {
 	ev := c.Event()
 	d.bs.expire(c, c.Now())
-	if !completed(ev) || ev.Code() != 403 {
+	if !completed(ev) || (ev.Code() != 403 && ev.Code() != 401) {
 		return
 	}
 	a := c.Actor()
@@ -95,7 +98,11 @@ func (d *forbiddenBurst) Event(c *audit.Context) {
 		return
 	}
 	key := identityKey(a)
-	if a.Anonymous {
+	switch {
+	case ev.Code() == 401:
+		// Not authenticated: who it claimed to be is unknown; the address is all.
+		key = "unauthenticated\x00" + remoteAddress(ev)
+	case a.Anonymous:
 		key = "anonymous\x00" + remoteAddress(ev)
 	}
 	d.bs.add(c, key, whatOf(ev))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/audit"
 	"github.com/palisade-k8s/palisade/internal/auditlog"
+	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rbac"
 )
 
@@ -196,4 +197,13 @@ func risksOf(c *audit.Context, s rbac.Subject) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// identityRef is the identity acting, as the object of a finding about the
+// identity itself (a burst, a credential used): its ServiceAccount, or the user.
+func identityRef(a audit.Actor) finding.ObjectRef {
+	if ns, name, ok := strings.Cut(a.ServiceAccount, "/"); ok {
+		return finding.ObjectRef{APIVersion: "v1", Kind: "ServiceAccount", Namespace: ns, Name: name}
+	}
+	return finding.ObjectRef{APIVersion: rbacGroup + "/v1", Kind: "User", Name: a.User}
 }

@@ -50,7 +50,7 @@ func (d *masters) Event(c *audit.Context) {
 	if a.Impersonator != nil {
 		msg += ", impersonated by " + a.Impersonator.Username
 	}
-	c.Reportf(nil, "%s", msg)
+	c.Report(audit.Report{Object: identityRef(a), Message: msg})
 }
 
 // target is what a request acted on: "secrets kube-system/x", "/metrics".

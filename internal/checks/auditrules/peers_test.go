@@ -19,10 +19,7 @@ var updatePeersDoc = flag.Bool("update", false, "regenerate docs/audit-detection
 // pending are rule IDs the peer table names before their detections are
 // registered (the identity detections of PAL-920..936, another branch). Keep it
 // short; it empties when they are merged.
-var pending = map[string]bool{
-	"PAL-920": true, "PAL-921": true, "PAL-922": true, "PAL-923": true, "PAL-924": true, "PAL-925": true,
-	"PAL-930": true, "PAL-931": true, "PAL-932": true, "PAL-933": true, "PAL-936": true,
-}
+var pending = map[string]bool{}
 
 // Every rule ID the peer table names is a registered detection, or pending; a
 // pending ID that is registered must leave the list.

@@ -95,7 +95,8 @@ func (d *secretReaders) Event(c *audit.Context) {
 			Message: who(a) + " " + ev.Verb + " secrets across all namespaces"})
 		return
 	}
-	if contains(r.namespaces, ns) || r.broad {
+	// A reader of every namespace's secrets is past judging namespace by namespace.
+	if contains(r.namespaces, ns) || r.broad || r.cluster {
 		return
 	}
 	if len(r.namespaces) == maxReaderNamespaces {
@@ -110,7 +111,7 @@ func (d *secretReaders) Event(c *audit.Context) {
 	if n := ev.ObjectRef.Name; n != "" {
 		name = " (" + n + ")"
 	}
-	if len(r.namespaces) == 1 && !r.cluster {
+	if len(r.namespaces) == 1 {
 		c.Reportf(nil, "%s read secrets for the first time: %s secrets in %s%s", who(a), ev.Verb, ns, name)
 		return
 	}

@@ -122,7 +122,7 @@ func (d *tokenSource) Event(c *audit.Context) {
 			if pod.Created != nil {
 				chain = append(chain, pod.Created)
 			}
-			c.Report(audit.Report{Chain: chain, Severity: finding.High, HasSeverity: true,
+			c.Report(audit.Report{Object: identityRef(a), Chain: chain, Severity: finding.High, HasSeverity: true,
 				Message: "token of " + a.ServiceAccount + " bound to pod " + ns + "/" + pods[0] + " (" + strings.Join(pod.Pod.IPs, ", ") + ") used from " + addr + ": " + ev.Verb + " " + target(ev)})
 			return
 		}
@@ -135,7 +135,8 @@ func (d *tokenSource) Event(c *audit.Context) {
 	if learning || !known || len(addrs) == 0 || len(addrs) >= maxAddresses {
 		return
 	}
-	c.Reportf(nil, "token of %s used from %s, new for it (seen from %s): %s %s", a.ServiceAccount, addr, strings.Join(addrs, ", "), ev.Verb, target(ev))
+	c.Report(audit.Report{Object: identityRef(a),
+		Message: "token of " + a.ServiceAccount + " used from " + addr + ", new for it (seen from " + strings.Join(addrs, ", ") + "): " + ev.Verb + " " + target(ev)})
 }
 
 func (d *tokenSource) learn(sa, addr string) { d.remember(sa, addr) }
