@@ -65,7 +65,7 @@ var layers = []struct {
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"audit", "auditlog", "checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
+	{"checks/...", []string{"audit", "auditlog", "auditpolicy", "checks/...", "cmdline", "exposure", "finding", "inventory", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
@@ -91,7 +91,7 @@ var layers = []struct {
 	// Test support: a real API server writing its audit log while a scenario acts on it.
 	{"audit/audittest", []string{"kubetest"}},
 	{"audit", []string{"auditlog", "finding", "inventory", "rbac/...", "rules", "safetext", "workload"}},
-	{"auditpolicy", []string{"audit", "auditlog", "finding", "inventory", "rules", "safetext"}},
+	{"auditpolicy", []string{"audit", "auditlog", "finding", "inventory", "rules", "safetext", "yamlpos"}},
 	{"leastpriv", []string{"audit", "auditlog", "finding", "inventory", "rbac/...", "rules", "safetext"}},
 	// The one input layer every command reads through.
 	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "signature", "software/...", "vuln", "vulndb", "workload"}},
@@ -99,7 +99,7 @@ var layers = []struct {
 	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
 	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "signature", "source", "suppress", "vap", "vex", "workload"}},
 	{"admission", []string{"checks/...", "config", "engine", "finding", "inventory", "pss", "rbac/...", "rules", "safetext", "signature", "suppress", "vap", "workload"}},
-	{"webhook", []string{"admission", "audit", "auditlog", "config", "finding", "rbac/...", "rules", "safetext", "signature", "vap"}},
+	{"webhook", []string{"admission", "audit", "auditlog", "config", "finding", "inventory", "rbac/...", "rules", "safetext", "signature", "suppress", "vap"}},
 	{"cli", []string{"*"}},
 }
 

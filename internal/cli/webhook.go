@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-k8s/palisade/internal/admission"
+	"github.com/palisade-k8s/palisade/internal/audit"
 	"github.com/palisade-k8s/palisade/internal/config"
 	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/safetext"
@@ -44,6 +45,7 @@ func newWebhookServe(stderr io.Writer) *cobra.Command {
 	)
 	opts.Limits = admission.DefaultLimits
 	maxReviewBytes, reviewMemory := bytesFlag(opts.Limits.MaxReviewBytes), bytesFlag(webhook.DefaultReviewMemory)
+	auditBatch, auditQueue := bytesFlag(webhook.DefaultAuditBatchBytes), bytesFlag(webhook.DefaultAuditQueueBytes)
 	c := &cobra.Command{
 		Use:   "serve --tls-cert-file FILE --tls-key-file FILE [--config FILE]",
 		Short: "Serve the admission webhook over HTTPS",
@@ -55,6 +57,9 @@ func newWebhookServe(stderr io.Writer) *cobra.Command {
                   denied into privileged, hostPID or hostIPC pods
   /imagepolicy    ImageReview (imagepolicy.k8s.io/v1alpha1) for the ImagePolicyWebhook
                   admission plugin: the image rules
+  /audit          with --audit: EventList (audit.k8s.io/v1) from the API server's audit
+                  webhook backend (--audit-webhook-config-file): the audit detections,
+                  findings in the log and the metrics (docs/audit-webhook.md)
   /healthz, /readyz, /metrics (Prometheus)
 
 The configuration is the scan's .palisade.yaml with its webhook: section; it and the
@@ -134,6 +139,7 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 				debug.SetMemoryLimit(int64(memoryLimit) / 10 * 9)
 			}
 			opts.Limits.MaxReviewBytes, opts.ReviewMemory = int(maxReviewBytes), int64(reviewMemory)
+			opts.Audit.MaxBatchBytes, opts.Audit.QueueBytes = int64(auditBatch), int64(auditQueue)
 			if os.Getenv("GOGC") == "" {
 				// Reviews allocate much and keep little: collecting at 5x the live
 				// heap instead of 2x saves about a sixth of the CPU per review, for a
@@ -214,6 +220,11 @@ rules (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster).`,
 	f.DurationVar(&opts.Images.Cache.TagTTL, "image-tag-ttl", 30*time.Second, "how long a tag's resolution to a digest is believed (at most 5m)")
 	f.StringArrayVar(&opts.Images.Registry.Insecure, "insecure-registry", nil, "registry HOST[:PORT] whose signatures are read over plain HTTP (repeatable)")
 	f.IntVar(&opts.Limits.MaxListed, "max-listed", opts.Limits.MaxListed, "most findings listed in a denial message, and warnings returned; the rest are summarised")
+	f.BoolVar(&opts.Audit.Enabled, "audit", false, "serve /audit, the API server's audit webhook backend: run the audit detections on the events it posts")
+	f.Var(&auditBatch, "audit-max-batch-size", "largest EventList read from /audit (larger ones are refused with 413)")
+	f.Var(&auditQueue, "audit-queue-size", "bytes of /audit batches waiting for the detections; past it, batches are dropped (answered 200, counted in palisade_webhook_audit_dropped_events_total)")
+	f.DurationVar(&opts.Audit.Limits.Window, "audit-window", audit.DefaultWindow, "how long the /audit detections keep state about an identity or object (on the events' clock)")
+	f.IntVar(&opts.Audit.Limits.MaxObjects, "audit-max-objects", audit.DefaultMaxObjects, "most objects the /audit detections remember")
 	return c
 }
 

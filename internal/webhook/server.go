@@ -103,6 +103,9 @@ type Options struct {
 	// Authorizer answers the policies' CEL authorizer checks (NewSARAuthorizer);
 	// nil: every check is an error.
 	Authorizer authorizer.Authorizer
+	// Audit configures the /audit endpoint, the API server's audit webhook
+	// backend (audit.go); off unless Enabled.
+	Audit AuditOptions
 }
 
 // ImageOptions say how the webhook verifies image signatures (the images.verify
@@ -181,6 +184,8 @@ type Server struct {
 	// policyDigest is the digest of the ValidatingAdmissionPolicy files in force
 	// ("" without any).
 	policyDigest string
+	// audit serves /audit (nil when off).
+	audit *auditFeed
 }
 
 // logEvery is the least time between two warnings of one kind about transport
@@ -244,6 +249,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.certs = c
 		s.metrics.certExpiry.Set(float64(c.NotAfter().Unix()))
+	}
+	if opts.Audit.Enabled {
+		s.audit = s.newAuditFeed(opts.Audit)
 	}
 	return s, nil
 }
@@ -490,6 +498,10 @@ func (s *Server) Handler() http.Handler {
 		return ev.ReviewExec(ctx, req, s.opts.Cluster)
 	})))
 	mux.Handle("/imagepolicy", s.admit("imagepolicy", s.imagePolicy()))
+	if s.audit != nil {
+		// Not behind admit: audit batches never take a review slot.
+		mux.Handle("/audit", s.audit)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.notReady(); err != "" {
@@ -867,6 +879,10 @@ func (s *Server) Run(ctx context.Context) error {
 			defer cancel()
 			if err := srv.Shutdown(sctx); err != nil {
 				return fmt.Errorf("webhook: shutdown: %w", err)
+			}
+			if s.audit != nil {
+				// The batches queued are judged, and the findings held back reported.
+				s.audit.close(sctx)
 			}
 			s.log.Info("stopped")
 			return nil
