@@ -109,8 +109,18 @@ func run(o options, w io.Writer) error {
 	p := genParams{Seed: o.seed, AttackEvery: o.attackEvery, Users: 500, Namespaces: 200, Recording: rec.sum}
 	stream := o.stream == "true"
 	if o.stream == "auto" {
-		// The largest log and a tenth more must fit beside the cached ones.
-		stream = enoughSpace(filepath.Dir(o.work), sizes[len(sizes)-1]+sizes[len(sizes)-1]/10) != nil && !cachedAll(o.work, rec, p, sizes)
+		// Every log (two sets with -quiet) and a tenth more must fit, unless cached.
+		var need int64
+		for _, s := range sizes {
+			need += s + s/10
+		}
+		pq := p
+		pq.AttackEvery = 0
+		cached := cachedAll(o.work, rec, p, sizes) && (!o.quiet || cachedAll(o.work, rec, pq, sizes))
+		if o.quiet {
+			need *= 2
+		}
+		stream = !cached && enoughSpace(filepath.Dir(o.work), need) != nil
 		if stream {
 			progress("not enough free disk for the logs: streaming them into the measured processes instead")
 		}

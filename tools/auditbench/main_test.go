@@ -144,13 +144,13 @@ func TestQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, stream := range []string{"false", "true"} {
-		o := options{palisade: bin, recording: recordingPath, doc: doc, work: filepath.Join(dir, "work"), seed: 1, attackEvery: 10, batch: 200, webhook: true, quick: true, stream: stream}
+		o := options{palisade: bin, recording: recordingPath, doc: doc, work: filepath.Join(dir, "work"), seed: 1, attackEvery: 10, batch: 200, webhook: true, quick: true, quiet: true, stream: stream}
 		if err := run(o, os.Stdout); err != nil {
 			t.Fatal(err)
 		}
 		data, _ := os.ReadFile(doc)
 		got := string(data)
-		for _, want := range []string{"| 2MiB | 2,3", "| 4MiB | 4,6", "Goal: 100,000 events/s on one core", "PAL-901 ", "`/audit` endpoint"} {
+		for _, want := range []string{"| 2MiB | 2,3", "| 4MiB | 4,6", "Goal: 100,000 events/s on one core", "PAL-901 ", "`/audit` endpoint of", "replayed only once"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("stream %s: section lacks %q:\n%s", stream, want, got)
 			}
