@@ -333,7 +333,7 @@ func section(o options, rec *recording, p genParams, rs []result, hook *hookResu
 	fmt.Fprintf(&b, "Input: the %d events a real kube-apiserver wrote during the audittest scenario (internal/audit/testdata/real/scenario.jsonl: %d by the API server itself, %d by the scenario's administrator, attackers and users), replayed copy after copy with fresh audit IDs and timestamps moving forward: every copy replays the API server's requests, one in %d the whole scenario with its people (%d distinct), namespaces (%d) and object names varied (seed %d).\n\n",
 		len(rec.lines), len(rec.lines)-attack, attack, p.AttackEvery, p.Users, p.Namespaces, p.Seed)
 	if o.stream == "true" {
-		b.WriteString("The logs are generated into the measured process's standard input (`palisade audit -o json -`: with -stream, or when the disk has no room for them), by the benchmark's own process: its CPU time is not counted.\n\n")
+		b.WriteString("The logs are generated into the measured process's standard input (`palisade audit -o json -`: with -stream, or when the disk has no room for them), by the benchmark's own process: its CPU time is not counted, but it writes about 37 MB/s (BenchmarkReplay), so the wall times include waiting for it: compare CPU times.\n\n")
 	} else {
 		b.WriteString("The logs are files (`palisade audit -o json FILE`).\n\n")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,5 +157,21 @@ func TestQuick(t *testing.T) {
 			}
 		}
 		t.Log(got)
+	}
+}
+
+// BenchmarkReplay is the generator's cost per MiB of log (it runs beside the
+// measured process with -stream).
+func BenchmarkReplay(b *testing.B) {
+	rec, err := loadRecording(recordingPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := genParams{Seed: 1, AttackEvery: 10, Users: 500, Namespaces: 200, Recording: rec.sum}
+	b.SetBytes(4 << 20)
+	for b.Loop() {
+		if _, err := replayInto(rec, p, []int64{4 << 20}, []io.Writer{io.Discard}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
