@@ -214,3 +214,67 @@ func BenchmarkRisksRun(b *testing.B) {
 		})
 	}
 }
+
+// HoldsAs counts the groups a request names (an audit event's user.groups): a class
+// whose needs come from two of them is held only with both, as Authorize says.
+func TestHoldsAsGroups(t *testing.T) {
+	objs := loadSynthetic(t, `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: binder}
+rules: [{apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: crb-writer}
+rules: [{apiGroups: [rbac.authorization.k8s.io], resources: [clusterrolebindings], verbs: [create]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: devs}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: binder}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: devs}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crb-writer}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}]
+`)
+	m, _, err := rbac.Build(objs, rbac.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := identity.RiskClasses()
+	a := m.AnalyzeRisks(classes)
+	alice := rbac.Subject{Kind: rbac.KindUser, Name: "alice"}
+	classOf := func(rs []rbac.Risk, id string) (rbac.Risk, bool) {
+		for _, r := range rs {
+			if r.Class == id {
+				return r, true
+			}
+		}
+		return rbac.Risk{}, false
+	}
+	var bind rbac.RiskClass
+	for _, c := range classes {
+		if c.ID == "PAL-332" {
+			bind = c
+		}
+	}
+	for _, tc := range []struct {
+		groups []string
+		want   bool
+	}{{nil, false}, {[]string{"devs"}, false}, {[]string{"ops"}, false}, {[]string{"devs", "ops"}, true}, {[]string{"ops", "devs", "devs"}, true}} {
+		r, ok := classOf(a.HoldsAs(alice, tc.groups), "PAL-332")
+		if ok != tc.want || (ok && !r.Reach.ClusterWide) {
+			t.Errorf("groups %v: PAL-332 %v %+v, want %v", tc.groups, ok, r.Reach, tc.want)
+		}
+		if auth := holds(m, bind, rbac.UserInfoFor(alice, tc.groups), ""); auth != tc.want {
+			t.Errorf("groups %v: Authorize says %v", tc.groups, auth)
+		}
+	}
+	if _, ok := classOf(a.Holds(alice), "PAL-332"); ok {
+		t.Error("Holds counts groups the subject is not in")
+	}
+}
