@@ -1,8 +1,8 @@
 // Package auditrules holds the audit-log detections (PAL-9xx): rules whose logic is
 // an audit.Detector, judging the events of `palisade audit` and of the webhook's
 // /audit endpoint. Each maps to the MITRE ATT&CK techniques (Containers matrix) it
-// detects; docs/audit.md holds the table that maps them to Falco's k8saudit rules
-// and Sigma's Kubernetes audit rules, rule by rule.
+// detects; docs/audit-detections.md, generated from peers.go, maps them to Falco's
+// k8saudit rules and Sigma's Kubernetes audit rules, rule by rule.
 //
 // ID ranges:
 //

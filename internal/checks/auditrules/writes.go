@@ -155,6 +155,9 @@ func (w *podWrite) What() string {
 }
 
 func nsName(ns, name string) string {
+	if name == "" {
+		name = "*" // a create logged at level Metadata names no object
+	}
 	if ns == "" {
 		return name
 	}
