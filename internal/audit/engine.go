@@ -94,6 +94,7 @@ type Engine struct {
 	escalation map[string]Escalation
 	privileged []string
 	now        time.Time
+	start      time.Time
 	stats      Stats
 	ctx        Context
 }
@@ -168,6 +169,9 @@ func (e *Engine) Process(ev *auditlog.Event) {
 	if t := ev.Time(); t.After(e.now) {
 		e.now = t
 	}
+	if e.start.IsZero() || (ev.Time().Before(e.start) && !ev.Time().IsZero()) {
+		e.start = ev.Time()
+	}
 	c := &e.ctx
 	*c = Context{e: e, ev: ev}
 	idx := e.route.of(ev)
@@ -219,6 +223,11 @@ func (c *Context) Event() *auditlog.Event { return c.ev }
 // Now is the time of the latest event on the log's clock (not the wall clock: a
 // log read a month later keeps its windows).
 func (c *Context) Now() time.Time { return c.e.now }
+
+// Start is the time of the earliest event the engine processed (the log's start,
+// or the webhook's first event): where a warm-up counts from, whichever events
+// reach the detector.
+func (c *Context) Start() time.Time { return c.e.start }
 
 // Limits are the engine's limits.
 func (c *Context) Limits() Limits { return c.e.limits }

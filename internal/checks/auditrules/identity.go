@@ -161,20 +161,12 @@ func (o *onceIn) First(key string, now time.Time) bool {
 	return true
 }
 
-// warmup is the start of a learning period on the log's clock: the first event's
-// time plus a duration.
-type warmup struct {
-	d     time.Duration
-	start time.Time
-}
+// warmup is a learning period at the start of the log (Context.Start: the first
+// event the engine processed, whichever detector it reached), on the log's clock.
+type warmup struct{ d time.Duration }
 
 // learning reports whether the log's clock is still within the warm-up.
-func (w *warmup) learning(now time.Time) bool {
-	if w.start.IsZero() {
-		w.start = now
-	}
-	return now.Sub(w.start) < w.d
-}
+func (w warmup) learning(c *audit.Context) bool { return c.Now().Sub(c.Start()) < w.d }
 
 func sorted(l []string) []string {
 	out := append([]string(nil), l...)

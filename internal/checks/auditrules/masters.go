@@ -50,7 +50,7 @@ func (d *masters) Event(c *audit.Context) {
 	if a.Impersonator != nil {
 		msg += ", impersonated by " + a.Impersonator.Username
 	}
-	c.Report(audit.Report{Object: identityRef(a), Message: msg})
+	c.Reportf(nil, "%s", msg)
 }
 
 // target is what a request acted on: "secrets kube-system/x", "/metrics".

@@ -68,7 +68,7 @@ func isSecretRead(ev *auditlog.Event) bool {
 
 func (d *secretReaders) Event(c *audit.Context) {
 	ev := c.Event()
-	learning := d.warm.learning(c.Now())
+	learning := d.warm.learning(c)
 	if !isSecretRead(ev) {
 		return
 	}

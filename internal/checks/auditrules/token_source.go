@@ -97,7 +97,7 @@ func (d *tokenSource) isTrusted(addr string) bool {
 
 func (d *tokenSource) Event(c *audit.Context) {
 	ev := c.Event()
-	learning := d.warm.learning(c.Now())
+	learning := d.warm.learning(c)
 	if !completed(ev) || ev.ImpersonatedUser != nil {
 		return
 	}
