@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -18,6 +19,7 @@ import (
 // leaves blind or degrades, and which credentials it writes into the log.
 func newAuditCoverage(stdout, stderr io.Writer) *cobra.Command {
 	format := "text"
+	readPolicy := false
 	c := &cobra.Command{
 		Use:   "coverage POLICY|MANIFEST...",
 		Short: "Say which detections an audit Policy leaves blind, and what it leaks",
@@ -30,7 +32,9 @@ or RequestResponse level). The policy is evaluated with kube-apiserver's own rul
 evaluator.
 
 A kube-apiserver static pod manifest names its --audit-policy-file (a path on the
-node: pass that file too to judge it); a manifest without one logs nothing.
+node: pass that file too to judge it, or give --read-policy to read it, relative to
+the manifest's directory when the path is relative); a manifest without one logs
+nothing.
 Exit code 1 when a detection is blind, 3 when a file cannot be read or decoded.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,7 +44,7 @@ Exit code 1 when a detection is blind, 3 when a file cannot be read or decoded.`
 			var reports []coverageResult
 			inputErrs := 0
 			for _, path := range args {
-				res, err := auditCoverageOf(path)
+				res, err := auditCoverageOf(path, readPolicy)
 				if err != nil {
 					inputErrs++
 					safetext.Fprintf(stderr, "palisade: %s\n", err)
@@ -69,6 +73,7 @@ Exit code 1 when a detection is blind, 3 when a file cannot be read or decoded.`
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "o", format, "output format: text or json")
+	c.Flags().BoolVar(&readPolicy, "read-policy", false, "read the audit policy a kube-apiserver manifest names (a relative path from the manifest's directory) and judge it")
 	return c
 }
 
@@ -81,14 +86,9 @@ type coverageResult struct {
 	Report     *auditpolicy.Report `json:"coverage,omitempty"`
 }
 
-func auditCoverageOf(path string) (coverageResult, error) {
+func auditCoverageOf(path string, readPolicy bool) (coverageResult, error) {
 	name := path
-	f, err := os.Open(path)
-	if err != nil {
-		return coverageResult{}, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, auditpolicy.MaxPolicyBytes+1))
-	f.Close()
+	data, err := readBounded(path)
 	if err != nil {
 		return coverageResult{}, err
 	}
@@ -97,6 +97,25 @@ func auditCoverageOf(path string) (coverageResult, error) {
 		return coverageResult{}, err
 	}
 	res := coverageResult{File: name, Manifest: in.Manifest, PolicyFile: in.PolicyFile}
+	if in.Manifest && in.PolicyFile != "" && readPolicy {
+		// Only on request: the path is the node's, read here as the user says.
+		pf := in.PolicyFile
+		if !filepath.IsAbs(pf) {
+			pf = filepath.Join(filepath.Dir(path), pf)
+		}
+		pdata, err := readBounded(pf)
+		if err != nil {
+			return coverageResult{}, fmt.Errorf("%s names --audit-policy-file=%s: %w", path, in.PolicyFile, err)
+		}
+		pin, err := auditpolicy.Read(pdata, pf)
+		if err != nil {
+			return coverageResult{}, err
+		}
+		if pin.Policy == nil {
+			return coverageResult{}, fmt.Errorf("%s: not an audit Policy (named by %s)", pf, path)
+		}
+		in.Policy = pin.Policy
+	}
 	switch {
 	case in.Policy != nil:
 		res.Report = auditpolicy.Evaluate(in.Policy, nil)
@@ -105,6 +124,17 @@ func auditCoverageOf(path string) (coverageResult, error) {
 		res.Report.File = name
 	}
 	return res, nil
+}
+
+// readBounded reads a file of at most the policy bound (one byte more, so Read
+// refuses a larger one).
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, auditpolicy.MaxPolicyBytes+1))
 }
 
 func writeCoverageJSON(w io.Writer, rs []coverageResult) error {
@@ -125,9 +155,12 @@ func writeCoverageText(w io.Writer, rs []coverageResult) error {
 			safetext.Fprintf(w, "%s: kube-apiserver reads its audit policy from %s (a path on the node): pass that file to judge it\n", r.File, r.PolicyFile)
 			continue
 		}
-		if r.Manifest {
+		switch {
+		case r.Manifest && r.PolicyFile != "":
+			safetext.Fprintf(w, "%s: kube-apiserver reads its audit policy from %s\n", r.File, r.PolicyFile)
+		case r.Manifest:
 			safetext.Fprintf(w, "%s: kube-apiserver has no --audit-policy-file: it logs nothing\n", r.File)
-		} else {
+		default:
 			safetext.Fprintf(w, "%s\n", r.File)
 		}
 		for _, warn := range r.Report.Warnings {

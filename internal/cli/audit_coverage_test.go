@@ -57,6 +57,15 @@ spec:
 	if code, out, _ = run(manifest); code != ExitOK || !strings.Contains(out, "/etc/kubernetes/audit.yaml") {
 		t.Errorf("manifest: exit %d\n%s", code, out)
 	}
+	// --read-policy reads the file the manifest names, relative to the manifest.
+	rel := filepath.Join(dir, "rel.yaml")
+	os.WriteFile(rel, []byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command: [kube-apiserver, --audit-policy-file=policy.yaml]\n"), 0o644)
+	if code, out, _ = run("--read-policy", rel); code != ExitFindings || !strings.Contains(out, "reads its audit policy from policy.yaml") || !strings.Contains(out, "PAL-901") {
+		t.Errorf("--read-policy: exit %d\n%s", code, out)
+	}
+	if code, _, _ = run("--read-policy", manifest); code != ExitInputErrors {
+		t.Errorf("--read-policy with a missing file: exit %d", code)
+	}
 	if code, out, _ = run(bare); code != ExitFindings || !strings.Contains(out, "logs nothing") {
 		t.Errorf("manifest without a policy: exit %d\n%s", code, out)
 	}

@@ -229,17 +229,18 @@ func (f *auditFeed) enqueue(b *auditBatch) bool {
 func (f *auditFeed) sync(ctx context.Context) error {
 	b := &auditBatch{sync: make(chan struct{})}
 	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	closed := f.closed
+	f.mu.Unlock()
+	if closed {
 		return errors.New("audit feed stopped")
 	}
+	// Not under mu: a full channel must never hold up enqueue, which the handlers
+	// call.
 	select {
 	case f.queue <- b:
 	case <-ctx.Done():
-		f.mu.Unlock()
 		return ctx.Err()
 	}
-	f.mu.Unlock()
 	select {
 	case <-b.sync:
 		return nil
