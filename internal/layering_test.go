@@ -88,6 +88,8 @@ var layers = []struct {
 	{"history", []string{"finding"}},
 
 	{"auditlog", nil},
+	// Test support: a real API server writing its audit log while a scenario acts on it.
+	{"audit/audittest", []string{"kubetest"}},
 	{"audit", []string{"auditlog", "finding", "inventory", "rbac/...", "rules", "safetext", "workload"}},
 	{"auditpolicy", []string{"audit", "auditlog", "finding", "inventory", "rules", "safetext", "yamlpos"}},
 	{"leastpriv", []string{"audit", "auditlog", "finding", "inventory", "rbac/...", "rules", "safetext"}},
@@ -109,7 +111,7 @@ var (
 	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
 	// testSupport packages are imported by tests only (no row may allow them, "*"
 	// included), so they are free of the lean rule.
-	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest", "signature/sigtest"}
+	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest", "signature/sigtest", "audit/audittest"}
 	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
 )
 
