@@ -318,7 +318,12 @@ type Report struct {
 	// to high raises a rule configured critical to critical).
 	Severity    finding.Severity
 	HasSeverity bool
-	Message     string
+	// KeepSeverity leaves the severity where the detection put it: the RBAC context
+	// still lists the actor's risk classes but does not raise. For findings about
+	// the actor's grants themselves (PAL-950, PAL-951), where holding a risk class is
+	// the finding, not an aggravation.
+	KeepSeverity bool
+	Message      string
 }
 
 // Reportf reports a finding on the event's object with the rule's severity.
@@ -358,7 +363,11 @@ func (c *Context) Report(r Report) {
 	for _, x := range chain {
 		ev.Events = append(ev.Events, EventRef(x))
 	}
-	sev = c.e.rbacContext(actor, ev, sev)
+	if raised := c.e.rbacContext(actor, ev, sev); !r.KeepSeverity {
+		sev = raised
+	} else {
+		ev.Raised = false
+	}
 	f := finding.Finding{
 		RuleID:      c.rule.ID,
 		Title:       c.rule.Title,

@@ -436,3 +436,20 @@ func TestSeverityRelativeToConfigured(t *testing.T) {
 		}
 	}
 }
+
+// A dry run stores nothing, so the engine remembers nothing of it: a later exec
+// into a pod of that name must not be judged against the dry-run body.
+func TestStateIgnoresDryRun(t *testing.T) {
+	e, _ := newTest(t, Options{})
+	c := &Context{e: e}
+	line := evLine("create", "pods", "default", "web", "alice", `,"responseObject":`+privilegedPod)
+	dry := strings.Replace(line, `"requestURI":"/api/v1/x"`, `"requestURI":"/api/v1/namespaces/default/pods?dryRun=All"`, 1)
+	e.Process(event(t, dry))
+	if o, ok := c.Object("pods", "default", "web"); ok {
+		t.Fatalf("a dry-run pod was remembered: %+v", o)
+	}
+	e.Process(event(t, line))
+	if _, ok := c.Object("pods", "default", "web"); !ok {
+		t.Fatal("the stored pod was not remembered")
+	}
+}

@@ -151,7 +151,7 @@ var ephemeral = map[string]bool{
 // Bodies are decoded only for pods and bindings, and Secret bodies never.
 func (e *Engine) update(c *Context) {
 	ev := c.ev
-	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Succeeded() {
+	if ev.Stage != auditlog.StageResponseComplete || ev.ObjectRef == nil || !ev.Succeeded() || ev.DryRun() {
 		return
 	}
 	ref := ev.ObjectRef

@@ -12,6 +12,8 @@ package auditlog
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -183,6 +185,17 @@ func (e *Event) Resource() string {
 		return e.ObjectRef.Resource + "/" + e.ObjectRef.Subresource
 	}
 	return e.ObjectRef.Resource
+}
+
+// DryRun reports whether the request asked for a dry run (dryRun in its query:
+// kubectl --dry-run=server, client-go DryRun): nothing was stored.
+func (e *Event) DryRun() bool {
+	i := strings.IndexByte(e.RequestURI, '?')
+	if i < 0 || !strings.Contains(e.RequestURI[i:], "dryRun") {
+		return false
+	}
+	q, err := url.ParseQuery(e.RequestURI[i+1:])
+	return err == nil && len(q["dryRun"]) > 0
 }
 
 // Time is when the request was received.

@@ -133,7 +133,7 @@ func reportUnusedGrants(c *audit.Context, sr *leastpriv.SubjectReport, span stri
 			}
 			via = append(via, v)
 		}
-		c.Report(audit.Report{
+		c.Report(audit.Report{KeepSeverity: true,
 			Chain:  []*auditlog.Event{sr.Last},
 			Object: finding.ObjectRef{APIVersion: rbacv1.GroupName + "/v1", Kind: g.Source.Kind, Namespace: g.Source.Namespace, Name: g.Source.Name},
 			Path:   fmt.Sprintf("rules[%d]", g.RuleIndex), Count: sr.Events,
@@ -193,7 +193,7 @@ func reportUnusedRisks(c *audit.Context, sr *leastpriv.SubjectReport, risks *rba
 			}
 		}
 	}
-	c.Report(audit.Report{
+	c.Report(audit.Report{KeepSeverity: true,
 		Chain: []*auditlog.Event{sr.Last}, Object: obj, Count: sr.Events,
 		Message: fmt.Sprintf("%s holds risky capabilities its %d requests from %s did not need: %s",
 			sr.Subject, sr.Events, span, strings.Join(parts, "; ")),

@@ -13,7 +13,6 @@ package auditrules
 
 import (
 	"crypto/sha256"
-	"net/url"
 	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/audit"
@@ -41,14 +40,7 @@ var writeVerbs = []string{"create", "update", "patch"}
 
 // isDryRun reports whether the request asked for a dry run (dryRun=All in its
 // query: kubectl --dry-run=server, client-go DryRun).
-func isDryRun(ev *auditlog.Event) bool {
-	i := strings.IndexByte(ev.RequestURI, '?')
-	if i < 0 || !strings.Contains(ev.RequestURI[i:], "dryRun") {
-		return false
-	}
-	q, err := url.ParseQuery(ev.RequestURI[i+1:])
-	return err == nil && len(q["dryRun"]) > 0
-}
+func isDryRun(ev *auditlog.Event) bool { return ev.DryRun() }
 
 // podResources are the resources whose objects run pods, with their kinds: a pod and
 // every built-in controller with a pod template.
