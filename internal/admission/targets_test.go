@@ -14,7 +14,16 @@ import (
 // review can fill; at image reviews, the image rules whose input an ImageReview
 // carries; in `palisade rbac risks`, the subject-level RBAC rules.
 func TestRuleTargets(t *testing.T) {
+	audit := 0
 	for _, r := range rules.All() {
+		if r.RunsIn(rules.Audit) {
+			// Audit detections judge audit events, never a review (nor a scan).
+			audit++
+			if r.RunsIn(rules.Admission) || r.RunsIn(rules.Scan) {
+				t.Errorf("%s judges audit events but runs in a scan or at admission", r.ID)
+			}
+			continue
+		}
 		fillable := true
 		for _, n := range r.Needs {
 			fillable = fillable && admissionIndexes[n]
@@ -34,8 +43,8 @@ func TestRuleTargets(t *testing.T) {
 	if got, want := rules.IDsFor(rules.RBACRisks), identity.RiskRuleIDs(); !slices.Equal(got, want) || len(got) != 16 {
 		t.Errorf("rbac risks rules %v, want %v", got, want)
 	}
-	if got := rules.IDsFor(rules.Scan); len(got) != len(rules.All()) {
-		t.Errorf("%d of %d rules run in a scan", len(got), len(rules.All()))
+	if got := rules.IDsFor(rules.Scan); len(got)+audit != len(rules.All()) || audit == 0 {
+		t.Errorf("%d of %d rules run in a scan, %d judge audit events", len(got), len(rules.All()), audit)
 	}
 }
 
