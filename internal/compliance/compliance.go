@@ -34,6 +34,10 @@ type Framework struct {
 	// pss marks the Pod Security Standards views, whose controls are the official
 	// checks of the scan's PSS version.
 	pss bool
+	// Detections marks a framework whose controls are techniques the audit
+	// detections (`palisade audit`) detect, not practices a scan judges: it maps
+	// rules to techniques, and has no control-by-control view of a scan.
+	Detections bool
 }
 
 // Control is one recommendation of a framework.

@@ -30,6 +30,8 @@ func mitreContainers() *Framework {
 		Title:  "MITRE ATT&CK v17 for Containers",
 		URL:    "https://attack.mitre.org/matrices/enterprise/containers/",
 		claims: func(fw rules.Frameworks) []string { return fw.MITRE },
+		// Techniques are detected in audit logs, not judged in manifests.
+		Detections: true,
 	}
 	f.resolve = f.byID
 	add := func(id, title string, tactics []string, r Reason) {

@@ -129,6 +129,9 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, config.Error{Err: fmt.Errorf("--framework: %w", err)}
 		}
+		if f.Detections {
+			return nil, config.Error{Err: fmt.Errorf("--framework: %s maps the audit detections to the techniques they detect; a scan has no control-by-control view of it (see palisade rules --framework %s)", f.ID, f.ID)}
+		}
 		fw = f
 	}
 	failOn := opts.FailOn
