@@ -61,11 +61,13 @@ var layers = []struct {
 	// Analyzers build from an inventory.
 	{"netpol", []string{"finding", "inventory", "safetext", "workload"}},
 	{"exposure", []string{"finding", "inventory", "netpol", "rbac/...", "safetext", "workload"}},
+	// Attack paths chain the analyzers' proofs.
+	{"attackpath", []string{"exposure", "finding", "inventory", "netpol", "pss", "rbac/...", "safetext", "workload"}},
 	{"rbac/...", []string{"rbac/...", "finding", "inventory", "safetext", "workload"}},
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"audit", "auditlog", "auditpolicy", "checks/...", "cmdline", "exposure", "finding", "inventory", "leastpriv", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
+	{"checks/...", []string{"attackpath", "audit", "auditlog", "auditpolicy", "checks/...", "cmdline", "exposure", "finding", "inventory", "leastpriv", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},

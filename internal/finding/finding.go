@@ -362,6 +362,9 @@ type Finding struct {
 	// Audit is the evidence of a finding on audit events (palisade audit, the
 	// webhook's /audit): who acted, and the chain of events behind the finding.
 	Audit *AuditEvidence `json:"audit,omitempty"`
+	// AttackPath is the evidence of an attack-path finding (PAL-470..PAL-476): the
+	// hops from an entry point to a target, and the change that cuts them.
+	AttackPath *PathEvidence `json:"attackPath,omitempty"`
 }
 
 // AuditEvidence is what an audit-log finding rests on.
@@ -464,6 +467,14 @@ func (f *Finding) ComputeFingerprint() {
 		// The same act by another identity is another finding; when and from where
 		// are not part of it (a baseline accepts a known identity's known act).
 		for _, s := range []string{a.Actor.User, impersonator(a)} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+	}
+	if p := f.AttackPath; p != nil {
+		// One pivot reaches several targets from several entries; the route is not
+		// part of it (a path that changes route is the same path).
+		for _, s := range []string{p.Entry, p.Target} {
 			h.Write([]byte(s))
 			h.Write([]byte{0})
 		}

@@ -471,6 +471,9 @@ const (
 	// internal/audit (audit.Register), so the Rule has no Workload or Object; it
 	// runs only there (never a default, never in another target).
 	Audit
+	// Paths is `palisade paths`: the attack-path rules (PAL-470..PAL-476), which
+	// run in a scan too.
+	Paths
 )
 
 // RunsIn reports whether the rule runs in every target of t (see Rule.Targets).
@@ -692,6 +695,14 @@ func (p *Pass) ReportVulnerability(at finding.ImageLocation, sev finding.Severit
 func (p *Pass) ReportPolicy(ev *finding.PolicyEvidence, path, format string, args ...any) {
 	f := p.finding(p.Rule.Severity, path, "", format, args)
 	f.Policy = ev
+	p.hooks.Report(f)
+}
+
+// ReportPath records an attack-path finding (internal/attackpath) with its evidence,
+// at a severity of the rule's choosing (derived from Rule.Severity).
+func (p *Pass) ReportPath(sev finding.Severity, ev *finding.PathEvidence, path, format string, args ...any) {
+	f := p.finding(sev, path, "", format, args)
+	f.AttackPath = ev
 	p.hooks.Report(f)
 }
 

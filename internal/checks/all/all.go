@@ -31,6 +31,7 @@ package all
 
 import (
 	_ "github.com/palisade-k8s/palisade/internal/checks/admissionpolicy" // PAL-8xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/attackpaths"     // PAL-47x
 	_ "github.com/palisade-k8s/palisade/internal/checks/auditrules"      // PAL-9xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/controlplane"    // PAL-7xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/credentials"     // PAL-5xx
