@@ -57,13 +57,16 @@ func (x *Matrix) FromOutside(dst *Class) External { return x.fromOutside[dst.ID]
 // Each calls fn for every class src reaches, in class order, with the ports.
 func (x *Matrix) Each(src *Class, fn func(dst *Class, ports PortSet)) {
 	full, cells := x.full[src.ID], x.partial[src.ID]
+	// Every destination of the full row shares the table's all-ports set, as the
+	// partial cells share theirs (callers only read port sets).
+	all := x.ports.sets[allPortsID]
 	j := 0
 	full.each(func(d int) {
 		for j < len(cells) && int(cells[j].dst) < d {
 			fn(x.Model.Classes[cells[j].dst], x.ports.sets[cells[j].ports])
 			j++
 		}
-		fn(x.Model.Classes[d], AllPorts())
+		fn(x.Model.Classes[d], all)
 	})
 	for ; j < len(cells); j++ {
 		fn(x.Model.Classes[cells[j].dst], x.ports.sets[cells[j].ports])
