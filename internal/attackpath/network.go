@@ -876,3 +876,35 @@ func (g *Graph) Explain(p *Path) {
 		}
 	}
 }
+
+// OutUnseen lists the edges that leave n to nodes for which seen is false: the
+// stored ones, then the lateral ones, made only for the workloads not seen yet. A
+// breadth-first search that calls it instead of Out makes one lateral edge per
+// workload it reaches, not one per pair of workloads that can talk.
+func (g *Graph) OutUnseen(n *Node, seen func(*Node) bool) []*Edge {
+	var out []*Edge
+	for _, e := range g.out[n] {
+		if !seen(e.To) {
+			out = append(out, e)
+		}
+	}
+	if n.Kind != KindWorkload || g.Lateral == nil {
+		return out
+	}
+	l, ok := g.Lateral.(*lateral)
+	if !ok {
+		for _, e := range g.Lateral.From(n) {
+			if !seen(e.To) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	l.Targets(n, func(to *Node) {
+		if !seen(to) {
+			e := l.edge(n, to)
+			out = append(out, &e)
+		}
+	})
+	return out
+}

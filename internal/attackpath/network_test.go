@@ -403,3 +403,67 @@ func BenchmarkNetwork(b *testing.B) {
 		}
 	}
 }
+
+// TestOutUnseen: the same edges as Out, less those to seen nodes.
+func TestOutUnseen(t *testing.T) {
+	g := buildWith(t, "", netdata+"policies.yaml", netdata+"exposed.yaml")
+	for _, n := range g.Nodes {
+		seen := map[*Node]bool{}
+		var want []string
+		for i, e := range g.Out(n) {
+			if i%2 == 0 {
+				seen[e.To] = true
+			} else {
+				want = append(want, string(e.Kind)+">"+e.To.ID)
+			}
+		}
+		var got []string
+		for _, e := range g.OutUnseen(n, func(x *Node) bool { return seen[x] }) {
+			if e.From != n {
+				t.Errorf("%s: edge from %s", n.ID, e.From.ID)
+			}
+			got = append(got, string(e.Kind)+">"+e.To.ID)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: OutUnseen = %v, want %v", n.ID, got, want)
+		}
+	}
+}
+
+// BenchmarkLateralOpen: a search over an open cluster of workloads that all talk
+// to each other (no policies, every workload its own class).
+func BenchmarkLateralOpen(b *testing.B) {
+	var sb strings.Builder
+	for w := 0; w < 2000; w++ {
+		fmt.Fprintf(&sb, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p%d\n  namespace: ns%d\n  labels:\n    app: p%d\nspec:\n  containers:\n    - name: c\n      image: x\n---\n", w, w%10, w)
+	}
+	p := filepath.Join(b.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(p, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	g := Build(load(b, p), Options{})
+	start := g.Workloads()[0]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		seen := map[*Node]bool{start: true}
+		queue := []*Node{start}
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			for _, e := range g.OutUnseen(n, func(x *Node) bool { return seen[x] }) {
+				seen[e.To] = true
+				queue = append(queue, e.To)
+			}
+		}
+		workloads := 0
+		for n := range seen {
+			if n.Kind == KindWorkload {
+				workloads++
+			}
+		}
+		if workloads != 2000 {
+			b.Fatalf("reached %d workloads", workloads)
+		}
+	}
+}
