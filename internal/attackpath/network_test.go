@@ -1,6 +1,8 @@
 package attackpath
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/netpol"
+	"github.com/palisade-k8s/palisade/internal/source"
 )
 
 const netdata = "testdata/network/"
@@ -466,4 +469,51 @@ func BenchmarkLateralOpen(b *testing.B) {
 			b.Fatalf("reached %d workloads", workloads)
 		}
 	}
+}
+
+// TestHostPortField: with the workload's body kept, the host port's fix names its
+// field and line; without it, the recorded facts still give the route.
+func TestHostPortField(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "proxy.yaml")
+	if err := os.WriteFile(p, []byte(hostPortPod(false, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&source.Files{Paths: []string{p}}).Read(context.Background(), source.Needs{Kinds: append(indexKinds(), "DaemonSet"), PodFacts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Build(res.Inventory, Options{})
+	e := edge(g, Internet, "workload:shop/DaemonSet/proxy", EdgeExposed)
+	if e == nil || e.Fix == nil {
+		t.Fatalf("edge = %+v", e)
+	}
+	if e.Fix.Path != "spec.template.spec.containers[0].ports[0].hostPort" || e.Fix.Location == nil || e.Fix.Location.Line != 22 || e.Fix.Cost != 1 {
+		t.Errorf("fix = %+v at %+v", e.Fix, e.Fix.Location)
+	}
+	if !strings.Contains(strings.Join(e.Evidence, "\n"), "host port 8443/TCP (container proxy) -> TCP/443") {
+		t.Errorf("evidence = %q", e.Evidence)
+	}
+}
+
+func FuzzIngressBackends(f *testing.F) {
+	for _, s := range []string{
+		`{"spec":{"defaultBackend":{"service":{"name":"a","port":{"number":80}}}}}`,
+		`{"spec":{"backend":{"serviceName":"a","servicePort":"http"}}}`,
+		`{"spec":{"rules":[{"host":"x","http":{"paths":[{"path":"/","backend":{"service":{"name":"b","port":{"name":"web"}}}}]}}]}}`,
+		`{"spec":{"rules":[null,{"http":{"paths":[1,{"backend":{"serviceName":"c","servicePort":8080}}]}}]}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var body map[string]any
+		if json.Unmarshal(data, &body) != nil {
+			return
+		}
+		o := &inventory.Object{Body: body}
+		for _, r := range ingressBackends(o) {
+			if r.service == "" || (r.portNum <= 0 && r.portName == "") || !strings.HasPrefix(r.path, "spec.") {
+				t.Fatalf("backend %+v", r)
+			}
+		}
+	})
 }
