@@ -517,3 +517,74 @@ func FuzzIngressBackends(f *testing.F) {
 		}
 	})
 }
+
+// TestNetworkCorpus builds the network edges of the real-world corpus (charts and
+// install bundles): every internet edge has evidence and a fix, one admitted from
+// outside addresses only is one netpol's matrix admits from outside, and the
+// lateral edges of a sample of workloads agree with netpol reach.
+func TestNetworkCorpus(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("shared corpus not available")
+	}
+	if testing.Short() {
+		t.Skip("corpus skipped in -short mode")
+	}
+	res, err := (&source.Files{Paths: []string{dir}}).Read(context.Background(), source.Needs{Kinds: indexKinds(), PodFacts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := res.Inventory
+	g := Build(inv, Options{})
+	m := inventory.Get(inv, netpol.Index)
+	x := m.Matrix()
+	exposed, pods := 0, 0
+	for _, n := range g.Workloads() {
+		w := m.Workload(n.Object.Namespace, n.Object.Kind, n.Object.Name)
+		if e := edge(g, Internet, n.ID, EdgeExposed); e != nil {
+			exposed++
+			if len(e.Evidence) == 0 || e.Fix == nil || e.Fix.Change == "" || e.Fix.Cost < 1 {
+				t.Errorf("%s: evidence %q, fix %+v", n.ID, e.Evidence, e.Fix)
+			}
+			ev := strings.Join(e.Evidence, "\n")
+			if !strings.Contains(ev, "hostNetwork") && !strings.Contains(ev, "Ingress ") && x.FromOutside(w.Class).IsEmpty() {
+				t.Errorf("%s: exposed (%s), but nothing outside the cluster is admitted", n.ID, ev)
+			}
+		}
+		if e := edge(g, AnyPod, n.ID, EdgeNetwork); e != nil {
+			pods++
+			if len(e.Evidence) == 0 || e.Fix == nil {
+				t.Errorf("%s: pod edge evidence %q, fix %+v", n.ID, e.Evidence, e.Fix)
+			}
+		}
+	}
+	if exposed == 0 || pods == 0 {
+		t.Errorf("%d exposed workloads, %d admitting other namespaces", exposed, pods)
+	}
+	checked := 0
+	for i, a := range g.Workloads() {
+		if i%37 != 0 {
+			continue
+		}
+		wa := m.Workload(a.Object.Namespace, a.Object.Kind, a.Object.Name)
+		for j, e := range g.Out(a) {
+			if e.Kind != EdgeNetwork || j%11 != 0 {
+				continue
+			}
+			wb := m.Workload(e.To.Object.Namespace, e.To.Object.Kind, e.To.Object.Name)
+			v, err := m.Reach(netpol.Endpoint{Workload: wa}, netpol.Endpoint{Workload: wb}, netpol.AllPorts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Denied() {
+				t.Errorf("%s -> %s: lateral edge, reach denies", a.ID, e.To.ID)
+			}
+			g.Explain(&Path{Edges: []*Edge{e}})
+			if len(e.Evidence) < 2 || e.Fix == nil {
+				t.Errorf("%s -> %s: evidence %q, fix %+v", a.ID, e.To.ID, e.Evidence, e.Fix)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d workloads: %d exposed to the internet, %d admitting other namespaces; %d lateral edges checked", len(g.Workloads()), exposed, pods, checked)
+}
