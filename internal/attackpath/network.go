@@ -397,8 +397,11 @@ func (nb *netBuilder) hostPortRoutes(n *Node, w *netpol.Workload, o *inventory.O
 	if h == nil {
 		return nil
 	}
+	paths := nb.hostPortPaths(o)
+	k := -1
 	for _, ch := range h.Containers {
 		for _, hp := range ch.HostPorts {
+			k++
 			proto, ok := netpol.ParseProtocol(hp.Protocol)
 			if !ok {
 				continue
@@ -414,10 +417,54 @@ func (nb *netBuilder) hostPortRoutes(n *Node, w *netpol.Workload, o *inventory.O
 			if target.IsEmpty() {
 				target = netpol.SinglePort(proto, int(hp.Port))
 			}
-			out = append(out, mk(ch.Name, int(hp.Port), proto, target, ""))
+			path := ""
+			if len(paths) == countHostPorts(h) {
+				path = paths[k]
+			}
+			out = append(out, mk(ch.Name, int(hp.Port), proto, target, path))
 		}
 	}
 	return out
+}
+
+// hostPortPaths lists the field paths of the hostPorts a workload declares, in
+// container order, from its line table (kept when its body is not): the same order
+// as the recorded host facts list them.
+func (nb *netBuilder) hostPortPaths(o *inventory.Object) []string {
+	if o == nil || o.Lines == nil {
+		return nil
+	}
+	has := func(path string, child string) bool {
+		if _, ok := o.Lines.Line(path); ok {
+			return true
+		}
+		_, ok := o.Lines.Line(path + "." + child)
+		return ok
+	}
+	base := nb.podSpecPath(o)
+	var out []string
+	for _, list := range []string{"initContainers", "containers"} {
+		for i := 0; has(fmt.Sprintf("%s.%s[%d]", base, list, i), "name"); i++ {
+			for j := 0; ; j++ {
+				port := fmt.Sprintf("%s.%s[%d].ports[%d]", base, list, i, j)
+				if !has(port, "containerPort") {
+					break
+				}
+				if _, ok := o.Lines.Line(port + ".hostPort"); ok {
+					out = append(out, port+".hostPort")
+				}
+			}
+		}
+	}
+	return out
+}
+
+func countHostPorts(h *workload.PodHost) int {
+	n := 0
+	for _, c := range h.Containers {
+		n += len(c.HostPorts)
+	}
+	return n
 }
 
 // podSpec is the decoded PodSpec of a workload whose body was kept (nil otherwise).

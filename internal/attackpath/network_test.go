@@ -180,7 +180,7 @@ spec:
 		{name: "two routes, one change cuts both", input: service("NodePort", "web", "    - name: web\n      port: 80\n      targetPort: http") + ingressToSvc,
 			want: []string{"NodePort Service", "Ingress shop/shop"}, fix: "add a NetworkPolicy", cost: 2},
 		{name: "host port", input: hostPortPod(false, ""),
-			want: []string{"host port 8443/TCP (container proxy) -> TCP/443; no NetworkPolicy"}},
+			want: []string{"host port 8443/TCP (container proxy) -> TCP/443; no NetworkPolicy"}, fix: "remove hostPort 8443 from container proxy", cost: 1},
 		{name: "host port, policy denies", input: hostPortPod(false, "") + denyAll},
 		{name: "host network, policy denies", input: hostPortPod(true, "") + denyAll,
 			want: []string{"hostNetwork: the pods listen on the node's addresses"}, fix: "remove hostNetwork: true", cost: 1},
@@ -214,6 +214,8 @@ spec:
 			}
 			if e.Fix == nil {
 				t.Errorf("exposed edge without a fix")
+			} else if e.Fix.Cost == 1 && (e.Fix.Path == "" || e.Fix.Location == nil || e.Fix.Location.Line == 0) {
+				t.Errorf("fix of a field without its path and line: %+v", e.Fix)
 			}
 		})
 	}
@@ -587,4 +589,42 @@ func TestNetworkCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("%d workloads: %d exposed to the internet, %d admitting other namespaces; %d lateral edges checked", len(g.Workloads()), exposed, pods, checked)
+}
+
+// TestHostPortFacts: without the workload's body (a scan drops it once its facts
+// are recorded), the host port's route and field come from the facts and the line
+// table.
+func TestHostPortFacts(t *testing.T) {
+	for _, named := range []bool{false, true} {
+		input := hostPortPod(false, "")
+		if named {
+			input = strings.Replace(input, "- containerPort: 443", "- name: tls\n              containerPort: 443", 1)
+			input = strings.Replace(input, "          ports:\n", "          ports:\n            - name: other\n              containerPort: 80\n", 1)
+		}
+		p := filepath.Join(t.TempDir(), "proxy.yaml")
+		if err := os.WriteFile(p, []byte(input), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		inv := load(t, p)
+		for _, o := range inv.Objects {
+			if o.Ref.Kind == "DaemonSet" {
+				o.Body = nil
+			}
+		}
+		g := Build(inv, Options{})
+		e := edge(g, Internet, "workload:shop/DaemonSet/proxy", EdgeExposed)
+		if e == nil || e.Fix == nil {
+			t.Fatalf("named %v: edge = %+v", named, e)
+		}
+		want := "spec.template.spec.containers[0].ports[0].hostPort"
+		if named {
+			want = "spec.template.spec.containers[0].ports[1].hostPort"
+		}
+		if e.Fix.Path != want || e.Fix.Location == nil || e.Fix.Location.Line == 0 {
+			t.Errorf("named %v: fix = %+v, want path %s", named, e.Fix, want)
+		}
+		if ev := strings.Join(e.Evidence, "\n"); !strings.Contains(ev, "host port 8443/TCP (container proxy) -> TCP/443;") {
+			t.Errorf("named %v: evidence %q", named, ev)
+		}
+	}
 }
