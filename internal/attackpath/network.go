@@ -78,7 +78,7 @@ func (b *builder) network() {
 		if w == nil {
 			continue
 		}
-		if ev, fix, ok := nb.exposed(n, w); ok {
+		if ev, fix, ok := nb.exposed(n, w, lat); ok {
 			b.g.Connect(Edge{From: internet, To: n, Kind: EdgeExposed, Analyzer: ByExposure, Evidence: ev, Fix: fix})
 		}
 		if ev, fix, ok := nb.fromOtherNamespaces(n, w.Class); ok {
@@ -597,7 +597,7 @@ func ruleCut(r *netpol.Rule, what string) cutOption {
 
 // exposed is the internet's edge to a workload: every admitted route as evidence,
 // and the cheapest change that removes them all.
-func (nb *netBuilder) exposed(n *Node, w *netpol.Workload) ([]string, *finding.PathFix, bool) {
+func (nb *netBuilder) exposed(n *Node, w *netpol.Workload, lat *lateral) ([]string, *finding.PathFix, bool) {
 	var ev []string
 	var cuts [][]cutOption
 	for _, r := range nb.routes(n, w) {
@@ -605,6 +605,10 @@ func (nb *netBuilder) exposed(n *Node, w *netpol.Workload) ([]string, *finding.P
 		if !ok {
 			continue
 		}
+		if lat.routes == nil {
+			lat.routes = map[*Node][]Route{}
+		}
+		lat.routes[n] = append(lat.routes[n], Route{Text: r.why, Admission: a.why, Ports: r.ports, Addresses: r.addrs, FromPods: r.viaPod, HostNetwork: r.hostNet})
 		ev = append(ev, r.why+"; "+a.why)
 		cuts = append(cuts, append([]cutOption{r.cut}, a.cuts...))
 	}
@@ -757,6 +761,35 @@ type lateral struct {
 
 	mu    sync.Mutex
 	fixes map[*Node]*finding.PathFix
+
+	// routes are the admitted routes from outside to each workload.
+	routes map[*Node][]Route
+}
+
+// Route is one admitted way from outside the cluster to a workload's pods: the
+// facts behind an internet -> workload edge, for tests that check them against
+// netpol reach.
+type Route struct {
+	// Text says what routes the traffic; Admission what admits it at the pods.
+	Text, Admission string
+	// Ports are the ports the route targets on the pods.
+	Ports netpol.PortSet
+	// Addresses are the sources it carries (nil when FromPods or HostNetwork).
+	Addresses []netip.Prefix
+	// FromPods: the traffic arrives from an Ingress controller's pods (another
+	// namespace), not from outside addresses.
+	FromPods bool
+	// HostNetwork: the pods use the node's network; policies are not applied.
+	HostNetwork bool
+}
+
+// Routes lists the admitted routes from outside the cluster to a workload (those
+// the internet -> workload edge stands for).
+func (g *Graph) Routes(n *Node) []Route {
+	if l, ok := g.Lateral.(*lateral); ok {
+		return l.routes[n]
+	}
+	return nil
 }
 
 func (l *lateral) rows() *netpol.Matrix {

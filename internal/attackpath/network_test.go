@@ -552,6 +552,26 @@ func TestNetworkCorpus(t *testing.T) {
 			if !strings.Contains(ev, "hostNetwork") && !strings.Contains(ev, "Ingress ") && x.FromOutside(w.Class).IsEmpty() {
 				t.Errorf("%s: exposed (%s), but nothing outside the cluster is admitted", n.ID, ev)
 			}
+			routes := g.Routes(n)
+			if len(routes) != len(e.Evidence) {
+				t.Errorf("%s: %d routes, %d evidence lines", n.ID, len(routes), len(e.Evidence))
+			}
+			for _, r := range routes {
+				if r.FromPods || r.HostNetwork {
+					continue
+				}
+				allowed := false
+				for _, a := range r.Addresses {
+					v, err := m.Reach(netpol.Endpoint{Addresses: a}, netpol.Endpoint{Workload: w}, r.Ports)
+					if err != nil {
+						t.Fatal(err)
+					}
+					allowed = allowed || !v.Denied()
+				}
+				if !allowed {
+					t.Errorf("%s: route %s admitted, reach denies", n.ID, r.Text)
+				}
+			}
 		}
 		if e := edge(g, AnyPod, n.ID, EdgeNetwork); e != nil {
 			pods++
@@ -626,5 +646,37 @@ func TestHostPortFacts(t *testing.T) {
 		if ev := strings.Join(e.Evidence, "\n"); !strings.Contains(ev, "host port 8443/TCP (container proxy) -> TCP/443;") {
 			t.Errorf("named %v: evidence %q", named, ev)
 		}
+	}
+}
+
+// TestRoutesAgreeWithReach: each admitted route from outside addresses is one
+// netpol reach allows (from those addresses, on its ports).
+func TestRoutesAgreeWithReach(t *testing.T) {
+	inv := load(t, netdata+"base.yaml", netdata+"policies.yaml", netdata+"exposed.yaml")
+	g := Build(inv, Options{})
+	m := inventory.Get(inv, netpol.Index)
+	n := 0
+	for _, w := range g.Workloads() {
+		for _, r := range g.Routes(w) {
+			if r.FromPods || r.HostNetwork {
+				continue
+			}
+			nw := m.Workload(w.Object.Namespace, w.Object.Kind, w.Object.Name)
+			allowed := false
+			for _, a := range r.Addresses {
+				v, err := m.Reach(netpol.Endpoint{Addresses: a}, netpol.Endpoint{Workload: nw}, r.Ports)
+				if err != nil {
+					t.Fatal(err)
+				}
+				allowed = allowed || !v.Denied()
+			}
+			if !allowed {
+				t.Errorf("%s: route %s (%s) admitted, reach from %v denies", w.ID, r.Text, r.Admission, r.Addresses)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("no route checked")
 	}
 }
