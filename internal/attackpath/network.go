@@ -24,9 +24,18 @@ package attackpath
 // of the input (exposure's "cluster" level; an ipBlock admits addresses outside the
 // cluster, not pods, as the netpol model has it).
 //
-// workload -> workload (network): lateral, from the NetworkPolicy matrix, row by
-// row (see lateral); the rules on each side (Model.Reach) are the evidence, filled
-// in for the edges of reported paths only (Graph.Explain).
+// workload -> workload (network): lateral, from the NetworkPolicy matrix (computed
+// once, on the first search that leaves a workload), row by row (see lateral); the
+// rules on each side (Model.Reach) are the evidence, filled in for the edges of
+// reported paths only (Graph.Explain, to call before Path.Evidence). A search that
+// uses Graph.OutUnseen instead of Graph.Out makes a lateral edge only for the
+// workloads it has not reached yet.
+//
+// Fixes: a field (hostNetwork, a hostPort: cost 1), a NetworkPolicy (the one rule
+// that admits the traffic, or one to add that isolates the pods: cost 2), the
+// Service's type or externalIPs or the Ingress backend (cost 3); when no single
+// change removes every route of an edge, the cheapest of each, together.
+// Graph.Routes lists the routes behind an internet edge.
 
 import (
 	"fmt"

@@ -680,3 +680,33 @@ func TestRoutesAgreeWithReach(t *testing.T) {
 		t.Error("no route checked")
 	}
 }
+
+// TestLateralConcurrent: rules query one graph at once (run with -race).
+func TestLateralConcurrent(t *testing.T) {
+	g := buildWith(t, "", netdata+"policies.yaml", netdata+"exposed.yaml")
+	done := make(chan []string)
+	for i := 0; i < 4; i++ {
+		go func() {
+			var out []string
+			paths, err := g.Paths(Query{From: []string{Internet, AnyPod}, To: []string{db, api}})
+			if err != nil {
+				t.Error(err)
+			}
+			for _, p := range paths {
+				g.Explain(p)
+				ev := p.Evidence()
+				out = append(out, fmt.Sprint(p.Text(), ev.Hops[len(ev.Hops)-1].Evidence, ev.Fix.Change))
+			}
+			done <- out
+		}()
+	}
+	first := <-done
+	if len(first) == 0 {
+		t.Fatal("no paths")
+	}
+	for i := 1; i < 4; i++ {
+		if got := <-done; strings.Join(got, "\n") != strings.Join(first, "\n") {
+			t.Errorf("run %d:\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(first, "\n"))
+		}
+	}
+}
