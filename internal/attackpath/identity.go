@@ -372,8 +372,8 @@ func (x *ids) ruleNeeds(g rbac.Grant, ci int) uint64 {
 type needKey struct {
 	role, source rbac.Ref
 	rule         int
-	namespaced            bool
-	class                 int
+	namespaced   bool
+	class        int
 }
 
 // held reports whether needs give class ci (one of its paths, or any need of a
