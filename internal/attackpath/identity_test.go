@@ -202,3 +202,22 @@ func TestTokenSecretNeedsType(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityEntryIDs: the IDs of identity nodes are what ParseEntry makes of
+// `--from identity:...`, colons in names included.
+func TestIdentityEntryIDs(t *testing.T) {
+	g := Build(load(t, "testdata/identity.yaml"), Options{})
+	for _, from := range []string{"identity:group:system:serviceaccounts:ops", "identity:sa:ops:agent", "identity:user:carol"} {
+		id, err := ParseEntry(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Node(id) == nil {
+			t.Errorf("%s: no node %s", from, id)
+		}
+		paths, err := g.Paths(Query{From: []string{from}})
+		if err != nil || len(paths) == 0 {
+			t.Errorf("%s: %d paths, %v", from, len(paths), err)
+		}
+	}
+}
