@@ -573,6 +573,8 @@ func (x *ids) capability(class, ns string) *Node {
 			Evidence: []string{"get, list or watch secrets " + where(ns)}})
 	case classPods:
 		runAs("a pod created " + where(ns) + " can run as any service account there and mount its token")
+		x.g.Connect(Edge{From: n, To: x.secretsNode(ns), Kind: EdgeReadSecrets, Analyzer: ByRBAC,
+			Evidence: []string{"a pod created " + where(ns) + " can mount any Secret there as a volume or environment variables"}})
 		x.createPod(n, ns)
 	case classTokens:
 		runAs("create serviceaccounts/token " + where(ns) + " mints a token of any service account there")
