@@ -663,3 +663,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Classes are the capability classes of the graph's capability nodes (a copy):
+// their needs and probes are what `rbac can` asks to check a grant hop.
+func Classes() []rbac.RiskClass {
+	return append([]rbac.RiskClass(nil), pathClasses...)
+}
+
+// ParseCapabilityID splits a capability node ID into its class and namespace (""
+// cluster-wide).
+func ParseCapabilityID(id string) (class, ns string, ok bool) {
+	rest, ok := strings.CutPrefix(id, "capability:")
+	if !ok {
+		return "", "", false
+	}
+	class, scope, ok := strings.Cut(rest, "@")
+	if !ok || class == "" || scope == "" {
+		return "", "", false
+	}
+	if scope == "cluster" {
+		scope = ""
+	}
+	return class, scope, true
+}

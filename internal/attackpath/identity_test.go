@@ -1,8 +1,12 @@
 package attackpath
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/rbac"
 )
 
 // edge returns the stored edge of a kind between two nodes, nil if there is none.
@@ -219,6 +223,151 @@ func TestIdentityEntryIDs(t *testing.T) {
 		paths, err := g.Paths(Query{From: []string{from}})
 		if err != nil || len(paths) == 0 {
 			t.Errorf("%s: %d paths, %v", from, len(paths), err)
+		}
+	}
+}
+
+// TestCapabilityIDs: capability IDs round-trip, and every capability node of the
+// graph names a class of Classes.
+func TestCapabilityIDs(t *testing.T) {
+	for _, c := range []struct{ class, ns string }{{"pods", "dev"}, {"admin", ""}, {"impersonate-serviceaccounts", "a-b"}} {
+		class, ns, ok := ParseCapabilityID(CapabilityID(c.class, c.ns))
+		if !ok || class != c.class || ns != c.ns {
+			t.Errorf("%v: %q %q %v", c, class, ns, ok)
+		}
+	}
+	for _, bad := range []string{"capability:", "capability:pods", "capability:@dev", "workload:a/b/c"} {
+		if _, _, ok := ParseCapabilityID(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	known := map[string]bool{}
+	for _, c := range Classes() {
+		known[c.ID] = true
+	}
+	g := Build(load(t, "testdata/identity.yaml"), Options{})
+	for _, n := range g.Nodes {
+		if n.Kind != KindCapability {
+			continue
+		}
+		class, _, ok := ParseCapabilityID(n.ID)
+		if !ok || !known[class] {
+			t.Errorf("capability node %s: class %q unknown", n.ID, class)
+		}
+	}
+}
+
+// TestGrantHopsAgreeWithAuthorize: for every grant or member edge, the RBAC
+// authorizer allows the subject one of the class's paths where the capability node
+// says (cluster-wide: requests without a namespace, which only ClusterRoleBindings
+// grant; else in the namespace).
+func TestGrantHopsAgreeWithAuthorize(t *testing.T) {
+	for _, inv := range []*inventory.Inventory{load(t, "testdata/identity.yaml"), load(t, writeIdentityCluster(t, 6, 5))} {
+		m, _, err := rbac.Build(inv.Objects, rbac.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		classes := map[string]rbac.RiskClass{}
+		for _, c := range Classes() {
+			classes[c.ID] = c
+		}
+		g := Build(inv, Options{})
+		checked := 0
+		for _, n := range g.Nodes {
+			var s rbac.Subject
+			switch n.Kind {
+			case KindServiceAccount:
+				ns, name, _ := strings.Cut(strings.TrimPrefix(n.ID, "serviceaccount:"), "/")
+				s = rbac.Subject{Kind: rbac.KindServiceAccount, Namespace: ns, Name: name}
+			case KindIdentity:
+				var err error
+				if s, err = rbac.ParseSubject(strings.TrimPrefix(n.ID, "identity:")); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				continue
+			}
+			for _, e := range g.Out(n) {
+				if e.Kind != EdgeGrant && e.Kind != EdgeMember {
+					continue
+				}
+				class, ns, _ := ParseCapabilityID(e.To.ID)
+				c := classes[class]
+				needs := make([]bool, len(c.Needs))
+				for i, nd := range c.Needs {
+					at := ns
+					if nd.Cluster {
+						at = ""
+					}
+					for _, p := range nd.Any {
+						d := m.Authorize(rbac.Attributes{User: rbac.UserInfoFor(s, nil), Verb: p.Verb, ResourceRequest: true, APIGroup: p.Group,
+							Resource: p.Resource, Subresource: p.Subresource, Name: p.Name, Namespace: at})
+						if d.Allowed {
+							needs[i] = true
+							break
+						}
+					}
+				}
+				ok := false
+				if c.Paths == nil {
+					for _, h := range needs {
+						ok = ok || h
+					}
+				}
+				for _, p := range c.Paths {
+					all := true
+					for _, i := range p {
+						all = all && needs[i]
+					}
+					ok = ok || all
+				}
+				if !ok {
+					t.Errorf("%s -%s-> %s: the authorizer allows no path of %s (%v)", n.ID, e.Kind, e.To.ID, class, needs)
+				}
+				checked++
+			}
+		}
+		if checked == 0 {
+			t.Fatal("no grant edge checked")
+		}
+	}
+}
+
+// TestGrantFixesCut: removing the subject a grant edge's fix names (for fixes of one
+// subject) removes the edge: the fix is a real cut.
+func TestGrantFixesCut(t *testing.T) {
+	for _, file := range []string{"testdata/identity.yaml", "../checks/attackpaths/testdata/PAL-470/fail.yaml"} {
+		g := Build(load(t, file), Options{})
+		checked := 0
+		for _, n := range g.Nodes {
+			for _, e := range g.Out(n) {
+				if (e.Kind != EdgeGrant && e.Kind != EdgeMember) || e.Fix == nil || e.Fix.Cost != 1 {
+					continue
+				}
+				inv := load(t, file)
+				var idx int
+				if _, err := fmt.Sscanf(e.Fix.Path, "subjects[%d]", &idx); err != nil {
+					t.Fatalf("fix path %q", e.Fix.Path)
+				}
+				found := false
+				for _, o := range inv.Objects {
+					if o.Ref == *e.Fix.Object {
+						subs := o.Body["subjects"].([]any)
+						o.Body["subjects"] = append(append([]any(nil), subs[:idx]...), subs[idx+1:]...)
+						found = true
+					}
+				}
+				if !found {
+					t.Fatalf("%s: fix object %s not in the input", e.To.ID, e.Fix.Object)
+				}
+				if edge(Build(inv, Options{}), e.From.ID, string(e.Kind), e.To.ID) != nil {
+					t.Errorf("%s -%s-> %s survives %q", e.From.ID, e.Kind, e.To.ID, e.Fix.Change)
+				}
+				checked++
+			}
+		}
+		if checked == 0 {
+			t.Fatalf("%s: no fix checked", file)
 		}
 	}
 }
