@@ -134,6 +134,9 @@ func (b *builder) identity() {
 	subjects := x.subjects()
 	x.tokens()
 	x.secretTokens()
+	for ns := range x.accounts {
+		sort.Slice(x.accounts[ns], func(i, j int) bool { return x.accounts[ns][i].ID < x.accounts[ns][j].ID })
+	}
 	for _, s := range subjects {
 		x.subjectEdges(s)
 	}
@@ -173,9 +176,6 @@ func (x *ids) subjects() []rbac.Subject {
 	}
 	for _, s := range x.a.ServiceAccountsWithWorkloads() {
 		add(s)
-	}
-	for ns := range x.accounts {
-		sort.Slice(x.accounts[ns], func(i, j int) bool { return x.accounts[ns][i].ID < x.accounts[ns][j].ID })
 	}
 	return out
 }
