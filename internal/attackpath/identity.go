@@ -105,6 +105,7 @@ type ids struct {
 	// groupRisks caches the risks of service accounts without bindings of their
 	// own, by namespace (they hold what their groups hold).
 	groupRisks map[string][]rbac.Risk
+	groupCuts  map[cutKey]*finding.PathFix
 	admin      *Node
 }
 
@@ -116,7 +117,7 @@ func (b *builder) identity() {
 	}
 	x := &ids{builder: b, m: m, a: m.AnalyzeRisks(pathClasses), needBits: map[needKey]uint64{},
 		accounts: map[string][]*Node{}, workloadsIn: map[string][]*Node{}, namespaces: map[string]*inventory.Object{},
-		groupRisks: map[string][]rbac.Risk{}, bySubject: map[rbac.Subject][]int{}}
+		groupRisks: map[string][]rbac.Risk{}, groupCuts: map[cutKey]*finding.PathFix{}, bySubject: map[rbac.Subject][]int{}}
 	x.grants = m.Grants()
 	for i, g := range x.grants {
 		s := normalize(g.Subject)
@@ -323,7 +324,7 @@ func (x *ids) subjectEdges(s rbac.Subject) {
 				}
 				ev = append(ev, t)
 			}
-			x.g.Connect(Edge{From: from, To: to, Kind: kind, Analyzer: ByRBAC, Evidence: ev, Fix: x.cut(s, ci, ns)})
+			x.g.Connect(Edge{From: from, To: to, Kind: kind, Analyzer: ByRBAC, Evidence: ev, Fix: x.cutFor(s, ci, ns)})
 		}
 	}
 }
@@ -396,6 +397,32 @@ func held(ci int, bits uint64) bool {
 		}
 	}
 	return false
+}
+
+// cutFor is cut, shared by the service accounts of a namespace that have no
+// bindings of their own (their groups' grants are the same).
+func (x *ids) cutFor(s rbac.Subject, ci int, ns string) *finding.PathFix {
+	if s.Kind != rbac.KindServiceAccount || len(x.bySubject[s]) > 0 {
+		return x.cut(s, ci, ns)
+	}
+	key := cutKey{s.Namespace, ci, ns}
+	f, ok := x.groupCuts[key]
+	if !ok {
+		f = x.cut(s, ci, ns)
+		x.groupCuts[key] = f
+	}
+	if f == nil {
+		return nil
+	}
+	c := *f // each edge its own
+	return &c
+}
+
+type cutKey struct {
+	// namespace is the accounts' namespace; scope where the class is held.
+	namespace string
+	class     int
+	scope     string
 }
 
 // unit is one subject of one binding: what a fix removes.
