@@ -74,6 +74,10 @@ var families = map[int]string{
 	4: "network", 5: "credentials", 6: "namespaces", 7: "controlplane", 8: "admissionpolicy",
 }
 
+// subfamilies maps the tens of a rule ID (PAL-47x) to a package of its own inside a
+// hundred: the attack-path rules chain several families.
+var subfamilies = map[int]string{47: "attackpaths"}
+
 // exempt lists rules that cannot have YAML fixtures, each with the reason (for
 // example a rule whose input is not a manifest). None is exempt today; credential
 // detectors use {{fake SET N}} placeholders instead (see package checktest).
@@ -133,5 +137,8 @@ func eventFixtures(path string) bool {
 
 func family(id string) string {
 	n, _ := strconv.Atoi(strings.TrimPrefix(id, "PAL-"))
+	if f, ok := subfamilies[n/10]; ok {
+		return f
+	}
 	return families[n/100]
 }
