@@ -301,6 +301,7 @@ func (x *ids) subjectEdges(s rbac.Subject) {
 	}
 	for _, rk := range x.risks(s) {
 		if rk.Default && !x.opts.IncludeSystem {
+			x.note(noteBootstrap)
 			continue
 		}
 		ci := classIndex(rk.Class)
@@ -655,6 +656,7 @@ func (x *ids) createPod(n *Node, ns string) {
 			}
 		}
 		x.g.Connect(Edge{From: n, To: node, Kind: EdgeCreatePod, Analyzer: ByPSS, Evidence: []string{ev, takeover}})
+		x.note(noteAdmissionDefault)
 		return
 	}
 	o := x.namespaces[ns]
@@ -665,12 +667,14 @@ func (x *ids) createPod(n *Node, ns string) {
 	switch {
 	case o == nil:
 		why = fmt.Sprintf("namespace %s is not in the input: no %s label is known (the admission default, privileged unless configured otherwise, applies)", ns, LabelPodSecurityEnforce)
+		x.note(noteAdmissionDefault)
 	default:
 		loc := o.LocationOf("metadata.labels")
 		fix.Location = &loc
 		lvl, ok := o.Labels[LabelPodSecurityEnforce]
 		if !ok {
 			why = fmt.Sprintf("Namespace %s has no %s label (the admission default, privileged unless configured otherwise, applies)", ns, LabelPodSecurityEnforce)
+			x.note(noteAdmissionDefault)
 			break
 		}
 		level, err := psapi.ParseLevel(lvl)
@@ -680,6 +684,21 @@ func (x *ids) createPod(n *Node, ns string) {
 		why = fmt.Sprintf("Namespace %s enforces the privileged level (%s=%s)", ns, LabelPodSecurityEnforce, lvl)
 	}
 	x.g.Connect(Edge{From: n, To: node, Kind: EdgeCreatePod, Analyzer: ByPSS, Evidence: []string{why, takeover}, Fix: fix})
+}
+
+// Notes the identity part adds to Graph.Notes (once each).
+const (
+	noteBootstrap        = "grants of Kubernetes' bootstrap policy (bindings labelled kubernetes.io/bootstrapping=rbac-defaults) are left out, as rbac risks does without --include-system"
+	noteAdmissionDefault = "a namespace without a pod-security.kubernetes.io/enforce label counts as privileged: the admission configuration's defaults and exemptions are not part of the input"
+)
+
+func (x *ids) note(n string) {
+	for _, old := range x.g.Notes {
+		if old == n {
+			return
+		}
+	}
+	x.g.Notes = append(x.g.Notes, n)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

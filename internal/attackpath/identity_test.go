@@ -371,3 +371,14 @@ func TestGrantFixesCut(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityNotes: what the graph assumed is said once.
+func TestIdentityNotes(t *testing.T) {
+	g := Build(load(t, "testdata/identity.yaml"), Options{})
+	if len(g.Notes) != 2 || g.Notes[0] != noteBootstrap || g.Notes[1] != noteAdmissionDefault {
+		t.Errorf("notes = %q", g.Notes)
+	}
+	if g := Build(load(t, "testdata/identity.yaml"), Options{IncludeSystem: true}); len(g.Notes) != 1 || g.Notes[0] != noteAdmissionDefault {
+		t.Errorf("IncludeSystem notes = %q", g.Notes)
+	}
+}
