@@ -221,6 +221,9 @@ func (x *ids) tokens() {
 			if o := x.objects[*wn.Object]; o != nil {
 				if h, ok := workload.PodHostFact.Of(o); ok && h != nil && h.SpecPath != "" {
 					specPath = h.SpecPath
+					if line := h.Lines[specPath]; line > 0 {
+						loc.Line = line // where the field goes
+					}
 				}
 				if id, ok := workload.PodIdentityFact.Of(o); ok && id != nil {
 					projected = id.ProjectedToken

@@ -147,6 +147,10 @@ func TestIdentityFixes(t *testing.T) {
 			t.Errorf("%s -> %s: fix = %s %q cost %d %q, want %s %q cost %d ~%q", c.from, c.to, f.Object, f.Path, f.Cost, f.Change, c.object, c.path, c.cost, c.change)
 		}
 	}
+	// The token's fix points at the pod spec, where the field goes.
+	if e := edge(g, "workload:web/Deployment/api", "token", "serviceaccount:web/api"); e.Fix.Location.Line != 287 {
+		t.Errorf("token fix line = %d, want 287 (spec.template.spec)", e.Fix.Location.Line)
+	}
 	// Inherent edges have no fix.
 	if e := edge(g, "capability:impersonate@cluster", "escalate", "cluster-admin"); e.Fix != nil {
 		t.Errorf("escalate fix = %+v", e.Fix)

@@ -20,9 +20,9 @@ type PodHost struct {
 	HostPID, HostIPC, HostNetwork bool
 	// SpecPath is the field path of the PodSpec ("spec.template.spec").
 	SpecPath string
-	// Lines are the lines of the fields that give host access (hostPID, a
-	// container's securityContext.privileged, a volume's hostPath.path, ...), by
-	// full field path, when the object's line table was kept while it was read:
+	// Lines are the lines of the PodSpec and of the fields that give host access
+	// (hostPID, a container's securityContext.privileged, a volume's
+	// hostPath.path, ...), by full field path, when the object's line table was kept while it was read:
 	// findings and fixes point at them after the body is dropped.
 	Lines map[string]int
 	// Containers are the init, regular and ephemeral containers that hold something
@@ -73,6 +73,7 @@ func (f *Finder) PodHost(o *inventory.Object) *PodHost {
 		}
 		h.Lines[path] = o.LineOf(path)
 	}
+	line(specPath)
 	h.HostPID, _ = spec["hostPID"].(bool)
 	h.HostIPC, _ = spec["hostIPC"].(bool)
 	h.HostNetwork, _ = spec["hostNetwork"].(bool)
