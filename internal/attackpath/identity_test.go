@@ -386,3 +386,23 @@ func TestIdentityNotes(t *testing.T) {
 		t.Errorf("IncludeSystem notes = %q", g.Notes)
 	}
 }
+
+// FuzzParseCapabilityID: any string parses without a panic, and what parses
+// round-trips through CapabilityID.
+func FuzzParseCapabilityID(f *testing.F) {
+	for _, s := range []string{"capability:pods@dev", "capability:admin@cluster", "capability:@", "capability:a@b@c", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		class, ns, ok := ParseCapabilityID(s)
+		if !ok {
+			return
+		}
+		if class == "" || (ns == "" && !strings.HasSuffix(s, "@cluster")) {
+			t.Fatalf("%q: class %q ns %q", s, class, ns)
+		}
+		if ns != "cluster" && CapabilityID(class, ns) != s {
+			t.Fatalf("%q -> %q %q -> %q", s, class, ns, CapabilityID(class, ns))
+		}
+	})
+}
