@@ -283,10 +283,10 @@ func TestCut(t *testing.T) {
 		cutsAll bool
 		alts    int
 	}{
-		{false, 8, 1, true, 1},  // the host field leaves the account's route; the lateral edge cuts both
-		{false, 4, 2, true, 0},  // the account's route is too long: the host field cuts all
-		{true, 8, 2, false, 3},  // two exposed routes, two routes from w: nothing cuts all
-		{true, 3, 2, true, 1},   // within 3 hops: two exposed routes, both end at the host edge
+		{false, 8, 1, true, 1}, // the host field leaves the account's route; the lateral edge cuts both
+		{false, 4, 2, true, 0}, // the account's route is too long: the host field cuts all
+		{true, 8, 2, false, 3}, // two exposed routes, two routes from w: nothing cuts all
+		{true, 3, 2, true, 1},  // within 3 hops: two exposed routes, both end at the host edge
 	} {
 		h := build(c.second)
 		ps := mustPaths(t, h.g, Query{From: []string{Internet}, To: []string{HostNode}, MaxDepth: c.depth})
