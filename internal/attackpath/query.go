@@ -352,8 +352,10 @@ type forward struct {
 	order  []*Node
 	// reps are the workloads whose lateral edges the search followed, one per class.
 	reps map[int]*Node
-	// preds are the lateral predecessors of workloads, built on demand.
-	preds map[*Node][]*Node
+	// predClass are the classes with lateral edges to a workload, sorted the
+	// workloads of a class, both built on demand.
+	predClass map[*Node][]int
+	sorted    map[int][]*Node
 }
 
 // d is a node's distance (-1: unreached).
@@ -493,36 +495,43 @@ func (st *state) rowOf(g *Graph, c int, rep *Node) *row {
 	return r
 }
 
-// predsOf are the workloads reached by the search with a lateral edge to x,
-// nearest first.
-func (st *state) predsOf(g *Graph, f *forward, x *Node) []*Node {
-	if p, ok := f.preds[x]; ok {
+// predClasses are the classes (followed by the search) whose lateral edges reach
+// x.
+func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
+	if p, ok := f.predClass[x]; ok {
 		return p
 	}
-	if f.preds == nil {
-		f.preds = map[*Node][]*Node{}
+	if f.predClass == nil {
+		f.predClass = map[*Node][]int{}
 	}
-	var out []*Node
+	var out []int
 	cx := st.class(g, x)
 	for c, rep := range f.reps {
-		r := st.rowOf(g, c, rep)
-		if !r.to.has(x.index) && !(c == cx && r.self) {
-			continue
-		}
-		for _, y := range st.membersOf(g, c) {
-			if y != x && f.d(y) >= 0 {
-				out = append(out, y)
-			}
+		if r := st.rowOf(g, c, rep); r.to.has(x.index) || (c == cx && r.self) {
+			out = append(out, c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		di, dj := f.d(out[i]), f.d(out[j])
-		if di != dj {
-			return di < dj
+	slices.Sort(out)
+	f.predClass[x] = out
+	return out
+}
+
+// sortedMembers are the workloads of a class the search reached, nearest first.
+func (st *state) sortedMembers(g *Graph, f *forward, c int) []*Node {
+	if m, ok := f.sorted[c]; ok {
+		return m
+	}
+	if f.sorted == nil {
+		f.sorted = map[int][]*Node{}
+	}
+	var out []*Node
+	for _, y := range st.membersOf(g, c) {
+		if f.d(y) >= 0 {
+			out = append(out, y)
 		}
-		return out[i].index < out[j].index
-	})
-	f.preds[x] = out
+	}
+	sort.SliceStable(out, func(i, j int) bool { return f.d(out[i]) < f.d(out[j]) })
+	f.sorted[c] = out
 	return out
 }
 
@@ -933,9 +942,14 @@ func (c *counter) back(x *Node, r int) {
 	if x.Kind != KindWorkload || w.g.Lateral == nil {
 		return
 	}
-	for _, y := range c.st.predsOf(w.g, f, x) {
-		if f.d(y) > r-1 || !try(nil, y) {
-			return
+	for _, k := range c.st.predClasses(w.g, f, x) {
+		for _, y := range c.st.sortedMembers(w.g, f, k) {
+			if f.d(y) > r-1 {
+				break
+			}
+			if y != x && !try(nil, y) {
+				return
+			}
 		}
 	}
 }

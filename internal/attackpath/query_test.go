@@ -651,3 +651,69 @@ func randomGraph(seed uint64) (*hand, []string, []string) {
 	entries := []string{Internet, AnyPod, "identity:user:eve", "namespace:a", ws[0]}
 	return h, entries, append(targets, ws[len(ws)-1])
 }
+
+// openCluster is n workloads in one class that reaches every workload, a tenth of
+// them exposed, each with its own account; every fifth account is bound to admin.
+func openCluster(n int) *hand {
+	h := newHand()
+	var ws []string
+	for i := range n {
+		w := fmt.Sprintf("workload:ns%d/Deployment/w%d", i%50, i)
+		ws = append(ws, w)
+		if i%10 == 0 {
+			h.e(Internet, w, EdgeExposed, 3)
+		}
+		sa := fmt.Sprintf("serviceaccount:ns%d/w%d", i%50, i)
+		h.e(w, sa, EdgeToken, 1)
+		if i%5 == 0 {
+			h.e(sa, "capability:admin@cluster", EdgeGrant, 1)
+		}
+	}
+	h.e("capability:admin@cluster", ClusterAdmin, EdgeEscalate, 0)
+	h.lateral(1, ws, ws[0])
+	return h
+}
+
+// TestScale: an open cluster of 10,000 workloads costs one lateral row per class
+// and answers in bounded time; concurrent askers share one answer.
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	h := openCluster(10000)
+	q := Query{From: []string{Internet}, To: []string{ClusterAdmin}}
+	var wg sync.WaitGroup
+	answers := make([][]*Path, 4)
+	for i := range answers {
+		wg.Go(func() { answers[i] = mustPaths(t, h.g, q) })
+	}
+	wg.Wait()
+	ps := answers[0]
+	if len(ps) != 2000 {
+		t.Fatalf("%d paths, want one per admin account's workload (2000)", len(ps))
+	}
+	for i := range answers {
+		if len(answers[i]) != len(ps) || answers[i][7] != ps[7] {
+			t.Errorf("answer %d differs", i)
+		}
+	}
+	if h.lat.calls > 100 {
+		t.Errorf("%d lateral rows asked for, want about one per class", h.lat.calls)
+	}
+	for _, p := range ps[:50] {
+		if p.Fix == nil || !p.Fix.CutsAll || p.Alternatives != DefaultMaxAlternatives {
+			t.Errorf("%s: fix %+v, %d alternatives", ids(p), p.Fix, p.Alternatives)
+		}
+	}
+}
+
+func BenchmarkPathsOpenCluster(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		h := openCluster(10000)
+		b.StartTimer()
+		if _, err := h.g.Paths(Query{From: []string{Internet}, To: []string{ClusterAdmin}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
