@@ -19,7 +19,8 @@ const DefaultMaxDepth = 8
 // Query asks for paths from entries to targets.
 type Query struct {
 	// From are entry node IDs: internet, pod, namespace:NS, workload:NS/KIND/NAME,
-	// identity:SUBJECT (rbac.ParseSubject syntax). Empty: internet and pod.
+	// identity:SUBJECT (rbac.ParseSubject syntax; a service account's is
+	// serviceaccount:NS/NAME, also accepted). Empty: internet and pod.
 	From []string
 	// To are targets: cluster-admin, node, secrets (the secrets of any namespace),
 	// secrets:NS, workload:NS/KIND/NAME. Empty: cluster-admin, node and secrets.
@@ -65,6 +66,12 @@ func ParseEntry(s string) (string, error) {
 	case strings.HasPrefix(s, "workload:"):
 		if _, err := parseWorkloadID(s); err != nil {
 			return "", err
+		}
+		return s, nil
+	case strings.HasPrefix(s, "serviceaccount:"):
+		ns, name, ok := strings.Cut(strings.TrimPrefix(s, "serviceaccount:"), "/")
+		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+			return "", fmt.Errorf("entry %q: want serviceaccount:NAMESPACE/NAME", s)
 		}
 		return s, nil
 	case strings.HasPrefix(s, "identity:"):
