@@ -131,6 +131,30 @@ type LateralClasses interface {
 // the package doc). Answers are computed once per graph and query, safely for
 // concurrent callers: a graph must not change after its first query.
 func (g *Graph) Paths(q Query) ([]*Path, error) {
+	a, err := g.answer(q)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(a.paths), nil
+}
+
+// PathsThrough answers a query as Paths does, keeping the paths whose pivot has
+// the ID (a rule that reports each path on its pivot asks this once per object).
+func (g *Graph) PathsThrough(q Query, pivot string) ([]*Path, error) {
+	a, err := g.answer(q)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(a.byPivot[pivot]), nil
+}
+
+// answer is a query's memoized answer.
+type answer struct {
+	paths   []*Path
+	byPivot map[string][]*Path
+}
+
+func (g *Graph) answer(q Query) (*answer, error) {
 	from, to := q.From, q.To
 	if len(from) == 0 {
 		from = []string{Internet, AnyPod}
@@ -174,8 +198,8 @@ func (g *Graph) Paths(q Query) ([]*Path, error) {
 	st := stateOf(g)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if out, ok := st.answers[key]; ok {
-		return slices.Clone(out), nil
+	if a, ok := st.answers[key]; ok {
+		return a, nil
 	}
 	var nodes []*Node
 	seen := map[*Node]bool{}
@@ -196,8 +220,14 @@ func (g *Graph) Paths(q Query) ([]*Path, error) {
 		out = append(out, st.answer(g, ent, nodes, b)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return pathLess(out[i], out[j]) })
-	st.answers[key] = out
-	return slices.Clone(out), nil
+	a := &answer{paths: out, byPivot: map[string][]*Path{}}
+	for _, p := range out {
+		if p.Pivot != nil {
+			a.byPivot[p.Pivot.ID] = append(a.byPivot[p.Pivot.ID], p)
+		}
+	}
+	st.answers[key] = a
+	return a, nil
 }
 
 // bounds are a query's limits.
@@ -239,7 +269,7 @@ func (g *Graph) targetNodes(id string) []*Node {
 // with it (states is keyed by a weak pointer).
 type state struct {
 	mu      sync.Mutex
-	answers map[string][]*Path
+	answers map[string]*answer
 	entries map[string]*entry
 	fwd     map[string]*forward
 	rev     map[*Node]*reverse
@@ -262,7 +292,7 @@ func stateOf(g *Graph) *state {
 	if v, ok := states.Load(k); ok {
 		return v.(*state)
 	}
-	st := &state{answers: map[string][]*Path{}, entries: map[string]*entry{}, fwd: map[string]*forward{},
+	st := &state{answers: map[string]*answer{}, entries: map[string]*entry{}, fwd: map[string]*forward{},
 		rev: map[*Node]*reverse{}, lateral: map[*Node][]*Edge{}, rows: map[int]*row{}}
 	v, loaded := states.LoadOrStore(k, st)
 	if !loaded {
@@ -343,11 +373,6 @@ func (st *state) lateralTo(g *Graph, from, to *Node) *Edge {
 		}
 	}
 	return nil
-}
-
-// isLateral tells a lateral edge from a stored one.
-func isLateral(g *Graph, e *Edge) bool {
-	return e.From.Kind == KindWorkload && !slices.Contains(g.out[e.From], e)
 }
 
 // forward is a breadth-first search from an entry: the shortest distance to each

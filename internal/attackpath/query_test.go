@@ -717,3 +717,27 @@ func BenchmarkPathsOpenCluster(b *testing.B) {
 		}
 	}
 }
+
+func TestPathsThrough(t *testing.T) {
+	h := chain()
+	q := Query{From: []string{Internet}, To: []string{ClusterAdmin}}
+	all := mustPaths(t, h.g, q)
+	for _, id := range []string{wA, wB, wC} {
+		ps, err := h.g.PathsThrough(q, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, p := range all {
+			if p.Pivot.ID == id {
+				want++
+				if len(ps) == 0 || ps[0] != p {
+					t.Errorf("%s: %v, want the path of Paths", id, ps)
+				}
+			}
+		}
+		if len(ps) != want {
+			t.Errorf("%s: %d paths, want %d", id, len(ps), want)
+		}
+	}
+}
