@@ -2,6 +2,7 @@ package attackpath
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
@@ -282,6 +283,7 @@ type state struct {
 
 type row struct {
 	to   nodeSet
+	n    int  // destinations
 	self bool // the class reaches its own workloads
 }
 
@@ -387,6 +389,7 @@ type forward struct {
 	// predClass are the classes with lateral edges to a workload, sorted the
 	// workloads of a class, both built on demand.
 	predClass map[*Node][]int
+	indexed   bool
 	sorted    map[int][]*Node
 }
 
@@ -518,6 +521,9 @@ func (st *state) rowOf(g *Graph, c int, rep *Node) *row {
 	}
 	r := &row{to: newNodeSet(len(g.Nodes))}
 	for _, e := range st.lateralFrom(g, rep) {
+		if !r.to.has(e.To.index) {
+			r.n++
+		}
 		r.to.set(e.To.index)
 		if st.class(g, e.To) == c {
 			r.self = true
@@ -528,13 +534,15 @@ func (st *state) rowOf(g *Graph, c int, rep *Node) *row {
 }
 
 // predClasses are the classes (followed by the search) whose lateral edges reach
-// x.
+// x. The first call indexes every row at once, unless the rows are too large
+// together: then each workload's are found by testing every row.
 func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
-	if p, ok := f.predClass[x]; ok {
-		return p
-	}
 	if f.predClass == nil {
 		f.predClass = map[*Node][]int{}
+		st.indexPreds(g, f)
+	}
+	if p, ok := f.predClass[x]; ok || f.indexed {
+		return p
 	}
 	var out []int
 	cx := st.class(g, x)
@@ -546,6 +554,38 @@ func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
 	slices.Sort(out)
 	f.predClass[x] = out
 	return out
+}
+
+// maxPredIndex bounds the entries of the index of lateral predecessors.
+const maxPredIndex = 1 << 22
+
+func (st *state) indexPreds(g *Graph, f *forward) {
+	classes := make([]int, 0, len(f.reps))
+	total := 0
+	for c, rep := range f.reps {
+		classes = append(classes, c)
+		r := st.rowOf(g, c, rep)
+		total += r.n
+		if r.self {
+			total += len(st.membersOf(g, c))
+		}
+	}
+	if total > maxPredIndex {
+		return
+	}
+	slices.Sort(classes)
+	for _, c := range classes {
+		r := st.rowOf(g, c, f.reps[c])
+		r.to.each(func(i int) { f.predClass[g.Nodes[i]] = append(f.predClass[g.Nodes[i]], c) })
+		if r.self {
+			for _, m := range st.membersOf(g, c) {
+				if !r.to.has(m.index) {
+					f.predClass[m] = append(f.predClass[m], c)
+				}
+			}
+		}
+	}
+	f.indexed = true
 }
 
 // sortedMembers are the workloads of a class the search reached, nearest first.
@@ -575,6 +615,15 @@ func newNodeSet(n int) nodeSet { return make(nodeSet, (n+63)/64) }
 func (s nodeSet) set(i int) {
 	if i >= 0 && i>>6 < len(s) {
 		s[i>>6] |= 1 << (uint(i) & 63)
+	}
+}
+
+func (s nodeSet) each(fn func(int)) {
+	for w, word := range s {
+		for word != 0 {
+			fn(w<<6 + bits.TrailingZeros64(word))
+			word &= word - 1
+		}
 	}
 }
 
