@@ -245,7 +245,7 @@ func Diff(old, new []finding.Finding) PathDiff {
 		switch {
 		case !ok:
 			d.Opened = append(d.Opened, n)
-		case route(o.AttackPath) != route(n.AttackPath):
+		case hopRoute(o.AttackPath) != hopRoute(n.AttackPath):
 			d.Changed = append(d.Changed, PathChange{Old: o, New: n})
 		}
 	}
@@ -293,7 +293,7 @@ func byFingerprint(fs []finding.Finding) keyed {
 }
 
 // route is a path's hops as text: the nodes and the kinds of the edges between.
-func route(p *finding.PathEvidence) string {
+func hopRoute(p *finding.PathEvidence) string {
 	var b strings.Builder
 	for i, h := range p.Hops {
 		if i == 0 {

@@ -10,7 +10,7 @@ import (
 // capabilities that only reach into the node give no edge.
 func TestHostEdges(t *testing.T) {
 	g := Build(load(t, "testdata/host.yaml"), Options{})
-	agent := edge(g, "workload:ops/DaemonSet/agent", "host", HostNode)
+	agent := idEdge(g, "workload:ops/DaemonSet/agent", "host", HostNode)
 	if agent == nil {
 		dump(t, g)
 		t.Fatal("no host edge for the privileged DaemonSet")
@@ -28,12 +28,12 @@ func TestHostEdges(t *testing.T) {
 		!strings.Contains(f.Change, "remove hostPath volume sock") {
 		t.Errorf("fix = %+v", f)
 	}
-	debug := edge(g, "workload:ops/CronJob/debug", "host", HostNode)
+	debug := idEdge(g, "workload:ops/CronJob/debug", "host", HostNode)
 	if debug == nil || len(debug.Evidence) != 1 || !strings.Contains(debug.Evidence[0], "spec.jobTemplate.spec.template.spec.hostPID, line 53") ||
 		debug.Fix.Cost != 1 || debug.Fix.Path != "spec.jobTemplate.spec.template.spec.hostPID" {
 		t.Errorf("CronJob hostPID edge = %+v", debug)
 	}
-	if e := edge(g, "workload:ops/Deployment/near", "host", HostNode); e != nil {
+	if e := idEdge(g, "workload:ops/Deployment/near", "host", HostNode); e != nil {
 		t.Errorf("hostIPC/hostNetwork/SYS_PTRACE/other hostPath gave an edge: %q", e.Evidence)
 	}
 	// The path from the internet through near's hostNetwork reaches no node, while
@@ -54,7 +54,7 @@ func TestHostEdges(t *testing.T) {
 // TestHostTakeovers: the settings exposure scores 3, and only those.
 func TestHostTakeovers(t *testing.T) {
 	g := Build(load(t, "testdata/hostprocess.yaml"), Options{})
-	e := edge(g, "workload:win/Pod/hp", "host", HostNode)
+	e := idEdge(g, "workload:win/Pod/hp", "host", HostNode)
 	if e == nil {
 		dump(t, g)
 		t.Fatal("no edge for the HostProcess pod")

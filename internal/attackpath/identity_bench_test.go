@@ -59,12 +59,12 @@ func TestIdentityGenerated(t *testing.T) {
 	for n := 0; n < 6; n++ {
 		for i := 0; i < 5; i++ {
 			sa := fmt.Sprintf("serviceaccount:ns%d/sa%d", n, i)
-			if edge(g, sa, "grant", "capability:secrets@cluster") == nil {
+			if idEdge(g, sa, "grant", "capability:secrets@cluster") == nil {
 				t.Fatalf("%s: no group-held secrets@cluster", sa)
 			}
 		}
 		// Odd namespaces are privileged: create pods there takes the node.
-		if e := edge(g, fmt.Sprintf("capability:pods@ns%d", n), "create-pod", HostNode); (e != nil) != (n%2 == 1) {
+		if e := idEdge(g, fmt.Sprintf("capability:pods@ns%d", n), "create-pod", HostNode); (e != nil) != (n%2 == 1) {
 			t.Errorf("ns%d: create-pod edge %v", n, e != nil)
 		}
 	}

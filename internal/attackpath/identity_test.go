@@ -10,7 +10,7 @@ import (
 )
 
 // edge returns the stored edge of a kind between two nodes, nil if there is none.
-func edge(g *Graph, from, kind, to string) *Edge {
+func idEdge(g *Graph, from, kind, to string) *Edge {
 	f := g.Node(from)
 	if f == nil {
 		return nil
@@ -67,7 +67,7 @@ func TestIdentityEdges(t *testing.T) {
 		{"cluster-admin", "read-secrets", "secrets:*"},
 	}
 	for _, w := range want {
-		if edge(g, w.from, w.kind, w.to) == nil {
+		if idEdge(g, w.from, w.kind, w.to) == nil {
 			dump(t, g)
 			t.Fatalf("no edge %s -%s-> %s", w.from, w.kind, w.to)
 		}
@@ -83,7 +83,7 @@ func TestIdentityEdges(t *testing.T) {
 		{"capability:pods@dev", "run-as", "serviceaccount:ci/deployer"},
 	}
 	for _, a := range absent {
-		if e := edge(g, a.from, a.kind, a.to); e != nil {
+		if e := idEdge(g, a.from, a.kind, a.to); e != nil {
 			t.Errorf("unexpected edge %s -%s-> %s %q", a.from, a.kind, a.to, e.Evidence)
 		}
 	}
@@ -91,20 +91,20 @@ func TestIdentityEdges(t *testing.T) {
 		t.Errorf("bootstrap grants counted without IncludeSystem")
 	}
 	withSystem := Build(inv, Options{IncludeSystem: true})
-	e := edge(withSystem, "identity:user:system:boot", "member", "capability:secrets@cluster")
+	e := idEdge(withSystem, "identity:user:system:boot", "member", "capability:secrets@cluster")
 	if e == nil || !strings.Contains(strings.Join(e.Evidence, "\n"), "(bootstrap policy)") {
 		t.Errorf("IncludeSystem: bootstrap grant edge = %+v", e)
 	}
 
 	// Evidence: the grant chains, the Pod Security label.
-	if e := edge(g, "serviceaccount:ops/agent", "grant", "capability:nodes-proxy@cluster"); !strings.Contains(e.Evidence[0], "ClusterRoleBinding ops-node-proxy -> ClusterRole node-proxy") ||
+	if e := idEdge(g, "serviceaccount:ops/agent", "grant", "capability:nodes-proxy@cluster"); !strings.Contains(e.Evidence[0], "ClusterRoleBinding ops-node-proxy -> ClusterRole node-proxy") ||
 		!strings.HasPrefix(e.Evidence[0], "group:system:serviceaccounts:ops: ") {
 		t.Errorf("group grant evidence = %q", e.Evidence)
 	}
-	if e := edge(g, "capability:pods@lab", "create-pod", "node"); e.Analyzer != ByPSS || !strings.Contains(e.Evidence[0], "enforce=privileged") {
+	if e := idEdge(g, "capability:pods@lab", "create-pod", "node"); e.Analyzer != ByPSS || !strings.Contains(e.Evidence[0], "enforce=privileged") {
 		t.Errorf("create-pod evidence = %s %q", e.Analyzer, e.Evidence)
 	}
-	if e := edge(g, "capability:pods@dev", "create-pod", "node"); !strings.Contains(e.Evidence[0], "has no pod-security.kubernetes.io/enforce label") {
+	if e := idEdge(g, "capability:pods@dev", "create-pod", "node"); !strings.Contains(e.Evidence[0], "has no pod-security.kubernetes.io/enforce label") {
 		t.Errorf("create-pod evidence = %q", e.Evidence)
 	}
 }
@@ -134,7 +134,7 @@ func TestIdentityFixes(t *testing.T) {
 		{"workload:web/Deployment/api", "token", "serviceaccount:web/api", "Deployment/web/api", "spec.template.spec.automountServiceAccountToken", 1, "automountServiceAccountToken: false"},
 	}
 	for _, c := range cases {
-		e := edge(g, c.from, c.kind, c.to)
+		e := idEdge(g, c.from, c.kind, c.to)
 		if e == nil {
 			t.Fatalf("no edge %s -%s-> %s", c.from, c.kind, c.to)
 		}
@@ -148,11 +148,11 @@ func TestIdentityFixes(t *testing.T) {
 		}
 	}
 	// The token's fix points at the pod spec, where the field goes.
-	if e := edge(g, "workload:web/Deployment/api", "token", "serviceaccount:web/api"); e.Fix.Location.Line != 287 {
+	if e := idEdge(g, "workload:web/Deployment/api", "token", "serviceaccount:web/api"); e.Fix.Location.Line != 287 {
 		t.Errorf("token fix line = %d, want 287 (spec.template.spec)", e.Fix.Location.Line)
 	}
 	// Inherent edges have no fix.
-	if e := edge(g, "capability:impersonate@cluster", "escalate", "cluster-admin"); e.Fix != nil {
+	if e := idEdge(g, "capability:impersonate@cluster", "escalate", "cluster-admin"); e.Fix != nil {
 		t.Errorf("escalate fix = %+v", e.Fix)
 	}
 }
@@ -201,12 +201,12 @@ func TestIdentityPaths(t *testing.T) {
 // naming an account lead to it.
 func TestTokenSecretNeedsType(t *testing.T) {
 	g := Build(load(t, "testdata/tokens.yaml"), Options{})
-	if edge(g, "secrets:a", "secret-token", "serviceaccount:a/real") == nil {
+	if idEdge(g, "secrets:a", "secret-token", "serviceaccount:a/real") == nil {
 		dump(t, g)
 		t.Errorf("no edge to a/real")
 	}
 	for _, n := range []string{"serviceaccount:a/opaque", "serviceaccount:a/"} {
-		if edge(g, "secrets:a", "secret-token", n) != nil {
+		if idEdge(g, "secrets:a", "secret-token", n) != nil {
 			t.Errorf("edge to %s", n)
 		}
 	}
@@ -364,7 +364,7 @@ func TestGrantFixesCut(t *testing.T) {
 				if !found {
 					t.Fatalf("%s: fix object %s not in the input", e.To.ID, e.Fix.Object)
 				}
-				if edge(Build(inv, Options{}), e.From.ID, string(e.Kind), e.To.ID) != nil {
+				if idEdge(Build(inv, Options{}), e.From.ID, string(e.Kind), e.To.ID) != nil {
 					t.Errorf("%s -%s-> %s survives %q", e.From.ID, e.Kind, e.To.ID, e.Fix.Change)
 				}
 				checked++

@@ -997,3 +997,13 @@ func (g *Graph) OutUnseen(n *Node, seen func(*Node) bool) []*Edge {
 	})
 	return out
 }
+
+// Class implements LateralClasses: the NetworkPolicy class of a workload's pods
+// (every workload of a class reaches the same workloads), -1 for a node the model
+// does not know.
+func (l *lateral) Class(n *Node) int {
+	if w := l.nodes[n]; w != nil && w.Class != nil {
+		return w.Class.ID
+	}
+	return -1
+}

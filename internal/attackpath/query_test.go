@@ -126,7 +126,7 @@ func (h *hand) lateral(class int, members []string, row ...string) {
 	}
 }
 
-func ids(p *Path) string {
+func pathIDs(p *Path) string {
 	parts := []string{p.Entry.ID}
 	for _, e := range p.Edges {
 		parts = append(parts, e.To.ID)
@@ -171,7 +171,7 @@ func TestPathPerPivot(t *testing.T) {
 	ps := mustPaths(t, h.g, Query{From: []string{Internet}, To: []string{ClusterAdmin}})
 	var got []string
 	for _, p := range ps {
-		got = append(got, p.Pivot.ID+": "+ids(p))
+		got = append(got, p.Pivot.ID+": "+pathIDs(p))
 	}
 	want := []string{
 		wA + ": internet > " + wA + " > serviceaccount:shop/a > capability:admin@cluster > cluster-admin",
@@ -250,7 +250,7 @@ func TestSimplePath(t *testing.T) {
 		}
 		switch {
 		case depth == 7 && w != nil:
-			t.Errorf("depth 7: w has a path %s, want none (its simple path has 8 hops)", ids(w))
+			t.Errorf("depth 7: w has a path %s, want none (its simple path has 8 hops)", pathIDs(w))
 		case depth == 8 && (w == nil || len(w.Edges) != 8):
 			t.Fatalf("depth 8: w's path = %v, want the 8 hops through c", w)
 		case depth == 8 && (!w.Fix.CutsAll || w.Fix.Hop != 5):
@@ -300,7 +300,7 @@ func TestCut(t *testing.T) {
 			t.Fatalf("%+v: no path through w", c)
 		}
 		if w.Fix == nil || w.Fix.Hop != c.hop || w.Fix.CutsAll != c.cutsAll {
-			t.Errorf("%+v: fix = %+v (path %s)", c, w.Fix, ids(w))
+			t.Errorf("%+v: fix = %+v (path %s)", c, w.Fix, pathIDs(w))
 		}
 		if w.Alternatives != c.alts {
 			t.Errorf("%+v: alternatives = %d, want %d", c, w.Alternatives, c.alts)
@@ -350,9 +350,9 @@ func TestEntries(t *testing.T) {
 		if p.Pivot != nil {
 			pv = p.Pivot.ID
 		}
-		got = append(got, pv+": "+ids(p))
+		got = append(got, pv+": "+pathIDs(p))
 		if p.Entry.ID == "namespace:shop" && (p.Edges[0].Kind != EdgeMember || p.Edges[0].From != p.Entry) {
-			t.Errorf("namespace path does not start with a member edge: %s", ids(p))
+			t.Errorf("namespace path does not start with a member edge: %s", pathIDs(p))
 		}
 	}
 	want := []string{
@@ -390,7 +390,7 @@ func checkPath(t *testing.T, g *Graph, p *Path, depth int) {
 	t.Helper()
 	checkEdges(t, g, p.Entry.ID, p.Edges, depth)
 	if last := p.Edges[len(p.Edges)-1].To; last != p.Target {
-		t.Errorf("%s ends at %s, not %s", ids(p), last.ID, p.Target.ID)
+		t.Errorf("%s ends at %s, not %s", pathIDs(p), last.ID, p.Target.ID)
 	}
 	var pv *Node
 	if p.Entry.Kind == KindWorkload {
@@ -402,7 +402,7 @@ func checkPath(t *testing.T, g *Graph, p *Path, depth int) {
 		}
 	}
 	if pv != p.Pivot {
-		t.Errorf("%s: pivot %v, last workload %v", ids(p), p.Pivot, pv)
+		t.Errorf("%s: pivot %v, last workload %v", pathIDs(p), p.Pivot, pv)
 	}
 }
 
@@ -468,7 +468,7 @@ func TestRandomGraphs(t *testing.T) {
 			}
 			for k := range got {
 				if brute[k] == nil {
-					t.Errorf("seed %d %s: path %s that brute force does not find", seed, ent, ids(got[k]))
+					t.Errorf("seed %d %s: path %s that brute force does not find", seed, ent, pathIDs(got[k]))
 				}
 			}
 		}
@@ -489,18 +489,18 @@ func checkFix(t *testing.T, g *Graph, seed uint64, ent string, p *Path, depth in
 			cheapest = e
 		}
 		if p.Fix == nil {
-			t.Errorf("seed %d %s: no fix, hop %d has one", seed, ids(p), i)
+			t.Errorf("seed %d %s: no fix, hop %d has one", seed, pathIDs(p), i)
 			return
 		}
 		better := e.Fix.Cost < p.Fix.Cost || (e.Fix.Cost == p.Fix.Cost && i < p.Fix.Hop)
 		if c := cutsAll(e); better && c {
-			t.Errorf("seed %d %s: fix hop %d (cost %d, all %v) but hop %d (cost %d) cuts all", seed, ids(p), p.Fix.Hop, p.Fix.Cost, p.Fix.CutsAll, i, e.Fix.Cost)
+			t.Errorf("seed %d %s: fix hop %d (cost %d, all %v) but hop %d (cost %d) cuts all", seed, pathIDs(p), p.Fix.Hop, p.Fix.Cost, p.Fix.CutsAll, i, e.Fix.Cost)
 		} else if i == p.Fix.Hop && c != p.Fix.CutsAll {
-			t.Errorf("seed %d %s: fix hop %d CutsAll %v, brute force %v", seed, ids(p), i, p.Fix.CutsAll, c)
+			t.Errorf("seed %d %s: fix hop %d CutsAll %v, brute force %v", seed, pathIDs(p), i, p.Fix.CutsAll, c)
 		}
 	}
 	if p.Fix != nil && !p.Fix.CutsAll && p.Fix.Cost != cheapest.Fix.Cost {
-		t.Errorf("seed %d %s: fix cost %d, cheapest %d", seed, ids(p), p.Fix.Cost, cheapest.Fix.Cost)
+		t.Errorf("seed %d %s: fix cost %d, cheapest %d", seed, pathIDs(p), p.Fix.Cost, cheapest.Fix.Cost)
 	}
 }
 
@@ -702,7 +702,7 @@ func TestScale(t *testing.T) {
 	}
 	for _, p := range ps[:50] {
 		if p.Fix == nil || !p.Fix.CutsAll || p.Alternatives != DefaultMaxAlternatives {
-			t.Errorf("%s: fix %+v, %d alternatives", ids(p), p.Fix, p.Alternatives)
+			t.Errorf("%s: fix %+v, %d alternatives", pathIDs(p), p.Fix, p.Alternatives)
 		}
 	}
 }
