@@ -642,7 +642,7 @@ func writeHTMLBody(w *bufio.Writer, r *Report) {
 <label>Group by <select id="group-by"><option value="rule">rule</option><option value="severity">severity</option><option value="namespace">namespace</option><option value="object">object</option><option value="none">nothing</option></select></label>
 <button id="filter-reset" type="button">Reset</button>
 </div>
-<p class="shown" aria-live="polite"><span id="findings-shown">0</span> of <span id="findings-total">0</span> shown<span id="filter-control"></span></p>
+<p class="shown" aria-live="polite"><span id="findings-shown">0</span> of <span id="findings-total">0</span> shown<span id="filter-control"></span> <button id="expand-all" type="button" class="link">expand all</button><button id="collapse-all" type="button" class="link">fold all</button></p>
 <div id="findings"></div>
 </section>
 <section id="paths-section" aria-labelledby="paths-h">

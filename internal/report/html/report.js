@@ -65,23 +65,36 @@
   var fwOfRule = {};
   var state = { sev: '', rule: '', ns: '', fw: '', text: [], sup: false, control: null, group: 'rule' };
 
+  var rowTemplate = null;
+
+  // buildRow makes a finding's row from a template (cloning is much faster than
+  // building each row element by element on a report of thousands of findings);
+  // its details are built when it is first opened.
   function buildRow(f, i) {
-    var d = el('details', 'finding');
+    if (!rowTemplate) {
+      rowTemplate = el('details', 'finding');
+      var ts = add(rowTemplate, el('summary'));
+      ['sev', 'rule', 'title', 'obj', 'tags', 'loc'].forEach(function (c) { add(ts, el('span', c)); });
+    }
+    var d = rowTemplate.cloneNode(true);
     d.dataset.rule = f.rule;
     d.dataset.severity = f.sev;
     d.dataset.namespace = f.ns || '';
     d.dataset.fingerprint = f.fp;
     d.dataset.index = String(i);
     d.id = 'f-' + i;
-    if (f.sup) d.classList.add('suppressed');
-    var s = add(d, el('summary'));
-    add(s, sevBadge(f.sev));
-    add(s, el('span', 'rule', f.rule));
-    add(s, el('span', 'title', titleOf(f)));
-    add(s, el('span', 'obj', f.obj));
-    if (f.ap) add(s, el('span', 'tag tag-path', 'attack path'));
-    if (f.sup) add(s, el('span', 'tag tag-sup', 'suppressed'));
-    add(s, el('span', 'loc', f.loc));
+    var c = d.firstChild.childNodes;
+    c[0].className = 'sev sev-' + f.sev;
+    c[0].textContent = f.sev;
+    c[1].textContent = f.rule;
+    c[2].textContent = titleOf(f);
+    c[3].textContent = f.obj;
+    if (f.ap) add(c[4], el('span', 'tag tag-path', 'attack path'));
+    if (f.sup) {
+      d.classList.add('suppressed');
+      add(c[4], el('span', 'tag tag-sup', 'suppressed'));
+    }
+    c[5].textContent = f.loc;
     return d;
   }
 
@@ -187,26 +200,50 @@
 
   function groupHead(g) {
     var h = el('h3', 'group-head');
+    var b = add(h, el('button', 'group-toggle'));
+    b.type = 'button';
     var f = F[g.rows[0]];
     switch (state.group) {
       case 'severity':
-        add(h, sevBadge(f.sev));
+        add(b, sevBadge(f.sev));
         break;
       case 'namespace':
-        add(h, el('span', 'gname', f.ns ? 'namespace ' + f.ns : 'cluster-scoped or no namespace'));
+        add(b, el('span', 'gname', f.ns ? 'namespace ' + f.ns : 'cluster-scoped or no namespace'));
         break;
       case 'object':
-        add(h, sevBadge(g.worst));
-        add(h, el('span', 'gname', f.obj));
-        add(h, el('span', 'loc', f.loc.split(':')[0]));
+        add(b, sevBadge(g.worst));
+        add(b, el('span', 'gname', f.obj));
+        add(b, el('span', 'loc', f.loc.split(':')[0]));
         break;
       default:
-        add(h, sevBadge(g.worst));
-        add(h, el('span', 'rule', f.rule));
-        add(h, el('span', 'gname', titleOf(f)));
+        add(b, sevBadge(g.worst));
+        add(b, el('span', 'rule', f.rule));
+        add(b, el('span', 'gname', titleOf(f)));
     }
-    g.countEl = add(h, el('span', 'gcount'));
+    g.countEl = add(b, el('span', 'gcount'));
+    g.button = b;
+    b.addEventListener('click', function () { setOpen(g, !g.open); });
     return h;
+  }
+
+  function setOpen(g, open) {
+    g.open = open;
+    g.el.classList.toggle('collapsed', !open);
+    if (g.button) g.button.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+
+  // openSome opens the first groups (the most severe) while few rows are shown,
+  // and every group when the filters leave few findings: a large report starts
+  // with its groups folded, so that the browser lays out only what is open.
+  function openSome(all) {
+    var budget = all ? 400 : 120;
+    var used = 0;
+    groups.forEach(function (g, k) {
+      var n = g.shown;
+      var open = state.group === 'none' || (n > 0 && (used + n <= budget || (k === 0 && n <= 400)));
+      if (open) used += n;
+      setOpen(g, open);
+    });
   }
 
   function regroup() {
@@ -240,9 +277,13 @@
       g.list = add(g.el, el('div', 'group-list'));
       g.rows.forEach(function (i) { g.list.appendChild(rows[i]); });
     });
+    // Filter and fold before the rows enter the document: the browser then lays
+    // out only the open groups.
+    var shown = applyFilters();
+    if (!(filtering() && shown <= 400)) openSome(false);
+    root.className = 'by-' + state.group;
     clear(root);
     root.appendChild(frag);
-    applyFilters();
   }
 
   function matches(i) {
@@ -261,6 +302,10 @@
       for (var k = 0; k < state.text.length; k++) if (h.indexOf(state.text[k]) < 0) return false;
     }
     return true;
+  }
+
+  function filtering() {
+    return !!(state.sev || state.rule || state.ns || state.fw || state.control || state.text.length);
   }
 
   function buildHay() {
@@ -282,10 +327,12 @@
         if (vis) n++;
       }
       g.el.hidden = n === 0;
+      g.shown = n;
       if (g.countEl) g.countEl.textContent = plural(n, 'finding');
       shown += n;
     });
     $('findings-shown').textContent = String(shown);
+    if (filtering() && shown <= 400) openSome(true);
     var chip = $('filter-control');
     clear(chip);
     if (state.control) {
@@ -296,6 +343,7 @@
       x.setAttribute('aria-label', 'Clear the control filter');
       x.addEventListener('click', function () { state.control = null; applyFilters(); });
     }
+    return shown;
   }
 
   function option(sel, value, text) {
@@ -374,6 +422,8 @@
       }
     });
     $('filter-reset').addEventListener('click', resetFilters);
+    $('expand-all').addEventListener('click', function () { groups.forEach(function (g) { setOpen(g, true); }); });
+    $('collapse-all').addEventListener('click', function () { groups.forEach(function (g) { setOpen(g, state.group === 'none'); }); });
     Array.prototype.forEach.call(document.querySelectorAll('#summary button.card'), function (b) {
       b.addEventListener('click', function () {
         resetFilters();
@@ -403,6 +453,7 @@
       state.sup = $('filter-suppressed').checked = true;
       applyFilters();
     }
+    groups.forEach(function (g) { if (g.list === rows[i].parentNode) setOpen(g, true); });
     rows[i].open = true;
     fillDetail(rows[i]);
     rows[i].scrollIntoView({ block: 'start' });
