@@ -1,5 +1,5 @@
 // Palisade HTML report. Vanilla JavaScript, no library, nothing fetched. Every
-// string of the report reaches the page through textContent (never innerHTML).
+// string of the report reaches the page through textContent: none is parsed as markup.
 (function () {
   'use strict';
 
