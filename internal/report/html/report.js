@@ -74,7 +74,7 @@
     if (!rowTemplate) {
       rowTemplate = el('details', 'finding');
       var ts = add(rowTemplate, el('summary'));
-      ['sev', 'rule', 'title', 'obj', 'tags', 'loc'].forEach(function (c) { add(ts, el('span', c)); });
+      ['sev', 'rule', 'title', 'obj', 'tags', 'loc', 'line'].forEach(function (c) { add(ts, el('span', c)); });
     }
     var d = rowTemplate.cloneNode(true);
     d.dataset.rule = f.rule;
@@ -95,6 +95,7 @@
       add(c[4], el('span', 'tag tag-sup', 'suppressed'));
     }
     c[5].textContent = f.loc;
+    c[6].textContent = f.msg;
     return d;
   }
 
@@ -380,7 +381,7 @@
     Object.keys(nsCount).sort().forEach(function (n) { option(ns, n, n + ' (' + nsCount[n] + ')'); });
     if (noNs) option(ns, '-', '(cluster-scoped, no namespace) (' + noNs + ')');
     var fs = $('filter-framework');
-    (data.frameworks || []).forEach(function (fw) { option(fs, fw.id, fw.title); });
+    (data.frameworks || []).forEach(function (fw) { option(fs, fw.id, fw.title + ' (' + fw.fail + ' failing controls)'); });
 
     var root = $('findings');
     root.addEventListener('toggle', function (e) {
@@ -492,15 +493,16 @@
       var tr = add(thead, el('tr'));
       ['Control', 'Title', 'Status', 'Findings', 'Rules'].forEach(function (h) { add(tr, el('th', null, h)); });
       var tbody = add(table, el('tbody'));
-      var section = null;
+      var section = null, sr = null;
       fw.controls.forEach(function (c) {
         if (c.section && c.section !== section) {
           section = c.section;
-          var sr = add(tbody, el('tr', 'section-row'));
+          sr = add(tbody, el('tr', 'section-row'));
           var th = add(sr, el('th', null, section));
           th.colSpan = 5;
         }
         var row = add(tbody, el('tr', 'control st-' + (c.status === 'n/a' ? 'na' : c.status)));
+        if (sr && c.status === 'fail') sr.classList.add('has-fail');
         add(row, el('td', 'code', c.id));
         add(row, el('td', null, c.title));
         var st = add(row, el('td'));
@@ -627,7 +629,7 @@
         layers[li].forEach(function (g, o) { g.order = o; });
       }
     }
-    var COLW = 270, W = 210, H = 42, GAP = 16;
+    var COLW = 235, W = 180, H = 42, GAP = 18;
     var maxRows = 0;
     layers.forEach(function (l) { maxRows = Math.max(maxRows, l.length); });
     layers.forEach(function (l, li) {
@@ -693,6 +695,13 @@
       var t = p.appendChild(svgEl('title'));
       t.textContent = N[e.from].label + ' \u2192 ' + N[e.to].label + ' (' + e.kind + ', ' + plural(e.paths.length, 'path') + ')';
       e.el = p;
+      if (G.edges.length <= 80 && b.layer > a.layer) {
+        var lbl = edgeLayer.appendChild(svgEl('text', 'edge-label'));
+        lbl.setAttribute('x', String((x1 + x2) / 2));
+        lbl.setAttribute('y', String((y1 + y2) / 2 - 4));
+        lbl.setAttribute('text-anchor', 'middle');
+        lbl.textContent = e.kind;
+      }
     });
     Object.keys(G.nodes).forEach(function (k) {
       var g = G.nodes[k], n = N[k];
@@ -714,7 +723,7 @@
       var lt = node.appendChild(svgEl('text', 'label'));
       lt.setAttribute('x', '10');
       lt.setAttribute('y', '33');
-      lt.textContent = shorten(n.label, 30);
+      lt.textContent = shorten(n.label, 26);
       var tt = node.appendChild(svgEl('title'));
       tt.textContent = n.label + '\n' + n.id;
       g.el = node;
@@ -727,11 +736,17 @@
     $('viewport').setAttribute('transform', 'translate(' + view.x + ',' + view.y + ') scale(' + view.k + ')');
   }
 
+  // fit scales the graph to the width of its box (no larger than life) and sizes
+  // the box to the graph's height, within bounds.
   function fit() {
     var svg = $('path-graph');
-    var cw = svg.clientWidth || 800, ch = svg.clientHeight || 500, pad = 24;
-    var k = Math.min((cw - 2 * pad) / graph.width, (ch - 2 * pad) / graph.height, 1.25);
+    var cw = svg.clientWidth || 800, pad = 24;
+    var k = Math.min((cw - 2 * pad) / graph.width, 1.1);
+    var maxH = 640, minH = 220;
+    if (graph.height * k + 2 * pad > maxH) k = Math.min(k, (maxH - 2 * pad) / graph.height);
     k = Math.max(k, 0.05);
+    var ch = Math.max(minH, Math.min(maxH, graph.height * k + 2 * pad));
+    svg.style.height = ch + 'px';
     view.k = k;
     view.x = (cw - graph.width * k) / 2;
     view.y = (ch - graph.height * k) / 2;
