@@ -305,6 +305,8 @@
     return true;
   }
 
+  var wasFiltering = false;
+
   function filtering() {
     return !!(state.sev || state.rule || state.ns || state.fw || state.control || state.text.length);
   }
@@ -333,7 +335,11 @@
       shown += n;
     });
     $('findings-shown').textContent = String(shown);
-    if (filtering() && shown <= 400) openSome(true);
+    // Few findings left: open them all; the filters cleared: fold as at first.
+    var now = filtering();
+    if (now && shown <= 400) openSome(true);
+    else if (!now && wasFiltering) openSome(false);
+    wasFiltering = now;
     var chip = $('filter-control');
     clear(chip);
     if (state.control) {
@@ -569,7 +575,7 @@
 
   // ---------- attack-path graph ----------
   var graph = null;
-  var view = { k: 1, x: 0, y: 0 };
+  var view = { k: 1, x: 0, y: 0, user: false }; // user: zoomed or panned by hand
 
   function buildGraph() {
     var nodes = {}; // index -> {i, layer, order, x, y, out:[], in:[]}
@@ -754,6 +760,7 @@
   }
 
   function zoomAt(factor, px, py) {
+    view.user = true;
     var k = Math.min(4, Math.max(0.05, view.k * factor));
     factor = k / view.k;
     view.x = px - (px - view.x) * factor;
@@ -771,7 +778,7 @@
     var svg = $('path-graph');
     $('zoom-in').addEventListener('click', function () { zoomCenter(1.25); });
     $('zoom-out').addEventListener('click', function () { zoomCenter(0.8); });
-    $('zoom-reset').addEventListener('click', fit);
+    $('zoom-reset').addEventListener('click', function () { view.user = false; fit(); });
     svg.addEventListener('wheel', function (e) {
       e.preventDefault();
       var r = svg.getBoundingClientRect();
@@ -791,6 +798,7 @@
         svg.classList.add('panning');
       }
       if (drag.moved) {
+        view.user = true;
         view.x = drag.vx + dx;
         view.y = drag.vy + dy;
         applyView();
@@ -823,17 +831,27 @@
       switch (e.key) {
         case '+': case '=': zoomCenter(1.25); break;
         case '-': case '_': zoomCenter(0.8); break;
-        case '0': fit(); break;
-        case 'ArrowLeft': view.x += step; applyView(); break;
-        case 'ArrowRight': view.x -= step; applyView(); break;
-        case 'ArrowUp': view.y += step; applyView(); break;
-        case 'ArrowDown': view.y -= step; applyView(); break;
+        case '0': view.user = false; fit(); break;
+        case 'ArrowLeft': view.user = true; view.x += step; applyView(); break;
+        case 'ArrowRight': view.user = true; view.x -= step; applyView(); break;
+        case 'ArrowUp': view.user = true; view.y += step; applyView(); break;
+        case 'ArrowDown': view.user = true; view.y -= step; applyView(); break;
         case 'Escape': selectNode(-1); break;
         default: return;
       }
       e.preventDefault();
     });
-    window.addEventListener('resize', function () { if (!graph.selected) fit(); });
+    // Refit when the box changes size (a window resize, the panel filling), unless
+    // the reader zoomed or panned.
+    var lastWidth = svg.clientWidth;
+    function refit() {
+      if (!view.user && svg.clientWidth !== lastWidth) {
+        lastWidth = svg.clientWidth;
+        fit();
+      }
+    }
+    if (window.ResizeObserver) new ResizeObserver(refit).observe(svg);
+    else window.addEventListener('resize', refit);
   }
 
   function selectNode(k) {
