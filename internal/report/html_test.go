@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -413,5 +416,21 @@ func BenchmarkHTML(b *testing.B) {
 		if err := Write(io.Discard, r, "html", Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHTMLScriptParses: the embedded script is valid JavaScript (checked with node
+// when it is installed; the browser tests run it).
+func TestHTMLScriptParses(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	path := filepath.Join(t.TempDir(), "report.js")
+	if err := os.WriteFile(path, []byte(htmlJS), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(node, "--check", path).CombinedOutput(); err != nil {
+		t.Fatalf("node --check: %v\n%s", err, out)
 	}
 }

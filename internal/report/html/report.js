@@ -392,7 +392,11 @@
     var root = $('findings');
     root.addEventListener('toggle', function (e) {
       var d = e.target;
-      if (d.classList && d.classList.contains('finding') && d.open) fillDetail(d);
+      if (d.classList && d.classList.contains('finding') && d.open) {
+        fillDetail(d);
+        // The address names the open finding, so that a link to it can be shared.
+        try { history.replaceState(null, '', '#finding-' + d.dataset.fingerprint); } catch (err) { /* file: URLs in some browsers */ }
+      }
     }, true);
     if (!F.length) add(root, el('p', 'empty', 'No findings.'));
 
@@ -913,6 +917,10 @@
     renderCompliance();
     renderInputs();
     renderGraph();
+    var m = /^#finding-([0-9a-f]+)$/.exec(location.hash);
+    if (m) {
+      for (var i = 0; i < F.length; i++) if (F[i].fp === m[1]) { reveal(i); break; }
+    }
     document.body.setAttribute('data-ready', 'true');
   }
 
