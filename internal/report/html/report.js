@@ -518,7 +518,7 @@
         var st = add(row, el('td'));
         add(st, el('span', 'status st-' + (c.status === 'n/a' ? 'na' : c.status), c.status === 'n/a' ? 'not assessed' : c.status));
         if (c.reason) add(st, el('div', 'muted small', c.reason));
-        var fc = add(row, el('td'));
+        var fc = add(row, el('td', 'fcell'));
         if (c.failing) {
           add(fc, sevBadge(c.worst));
           var btn = add(fc, el('button', 'link', plural(c.failing, 'finding')));
