@@ -38,7 +38,7 @@ func init() { RegisterFormat(Format{Name: "html", Write: writeHTML}) }
 // htmlCSP is the page's Content-Security-Policy: nothing but the embedded style and
 // script.
 var htmlCSP = "default-src 'none'; style-src '" + cspHash(htmlCSS) + "'; script-src '" + cspHash(htmlJS) +
-	"'; img-src data:; base-uri 'none'; form-action 'none'"
+	"'; base-uri 'none'; form-action 'none'"
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))

@@ -11,6 +11,8 @@
     serviceaccount: 'service account', capability: 'RBAC capability', secrets: 'secrets', node: 'node', 'cluster-admin': 'cluster-admin'
   };
   var MAX_PANEL_PATHS = 100;
+  // A report of more findings starts with its groups folded (but the first ones).
+  var FOLD_ABOVE = 1000;
 
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var F = data.findings || [];
@@ -238,6 +240,7 @@
   // with its groups folded, so that the browser lays out only what is open.
   function openSome(all) {
     var budget = all ? 400 : 120;
+    if (F.length <= FOLD_ABOVE) budget = Infinity;
     var used = 0;
     groups.forEach(function (g, k) {
       var n = g.shown;
@@ -337,7 +340,7 @@
     $('findings-shown').textContent = String(shown);
     // Few findings left: open them all; the filters cleared: fold as at first.
     var now = filtering();
-    if (now && shown <= 400) openSome(true);
+    if (now && (shown <= 400 || F.length <= FOLD_ABOVE)) openSome(true);
     else if (!now && wasFiltering) openSome(false);
     wasFiltering = now;
     var chip = $('filter-control');
