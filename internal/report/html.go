@@ -15,6 +15,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // The HTML report is one self-contained file: a page skeleton, one stylesheet and
@@ -166,7 +167,7 @@ func writeHTML(out io.Writer, r *Report, _ Options) error {
 	w.WriteString("<title>" + title + "</title>\n<style>" + htmlCSS + "</style>\n</head>\n")
 	writeHTMLBody(w, r)
 	w.WriteString("<script type=\"application/json\" id=\"report-data\">")
-	if err := writeHTMLData(&scriptSafe{w: w}, r); err != nil {
+	if err := writeHTMLData(&scriptSafe{w: safetext.JSONWriter(w)}, r); err != nil {
 		return err
 	}
 	w.WriteString("</script>\n<script>" + htmlJS + "</script>\n</body>\n</html>\n")

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -433,4 +434,40 @@ func TestHTMLScriptParses(t *testing.T) {
 	if out, err := exec.Command(node, "--check", path).CombinedOutput(); err != nil {
 		t.Fatalf("node --check: %v\n%s", err, out)
 	}
+}
+
+// FuzzHTMLHostile: whatever a finding's strings hold, the page keeps exactly two
+// scripts, the data holds no '<' and decodes back to the same strings.
+func FuzzHTMLHostile(f *testing.F) {
+	for _, s := range []string{"</script><script>alert(1)</script>", "<!--", "]]>", "\u2028\u2029", "\x00\x7f\u202e", "<svg onload=x>", `"'&<>`} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, msg, label string) {
+		if !utf8.ValidString(msg) || !utf8.ValidString(label) {
+			t.Skip() // findings hold valid UTF-8 (the JSON report requires it)
+		}
+		obj := finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: label, Name: label}
+		fd := mkFinding("PAL-T02", obj, label, label, finding.Location{File: label, Line: 1}, msg, nil)
+		node := finding.PathNode{ID: "workload:" + label, Kind: "workload", Label: label}
+		fd.AttackPath = &finding.PathEvidence{Entry: "internet", Target: "node", Hops: []finding.PathHop{
+			{From: finding.PathNode{ID: "internet", Kind: "internet", Label: "the internet"}, To: node, Kind: "exposed", Evidence: []string{msg}},
+		}}
+		r := New("t", []finding.Finding{fd}, nil, 1, 1, 1, finding.High, true, testRules)
+		p := renderHTML(t, r)
+		if n := len(p.all(func(n *html.Node) bool { return n.Data == "script" })); n != 2 {
+			t.Fatalf("%d scripts", n)
+		}
+		raw := text(p.byID("report-data"))
+		if strings.ContainsAny(raw, "<>") {
+			t.Fatal("'<' or '>' in the data")
+		}
+		d := p.data(t)
+		got := d["findings"].([]any)[0].(map[string]any)
+		if got["msg"] != msg {
+			t.Fatalf("message %q, want %q", got["msg"], msg)
+		}
+		if ev := got["ap"].(map[string]any)["hops"].([]any)[0].(map[string]any)["e"].([]any)[0]; ev != msg {
+			t.Fatalf("evidence %q, want %q", ev, msg)
+		}
+	})
 }

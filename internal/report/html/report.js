@@ -20,10 +20,19 @@
   var N = data.nodes || [];
 
   function $(id) { return document.getElementById(id); }
+  // shown makes invisible and direction-changing characters of the input visible
+  // as \uXXXX, so that text from the input cannot hide or reorder what it says.
+  var HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+  function plain(s) {
+    s = String(s);
+    HIDDEN.lastIndex = 0;
+    if (!HIDDEN.test(s)) return s;
+    return s.replace(HIDDEN, function (c) { return '\\u' + ('000' + c.charCodeAt(0).toString(16)).slice(-4); });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = plain(text);
     return e;
   }
   function add(parent, child) { parent.appendChild(child); return child; }
@@ -40,13 +49,13 @@
   // ---------- header ----------
   function renderHeader() {
     var t = data.tool || {};
-    $('tool-version').textContent = (t.name || 'palisade') + ' ' + (t.version || '');
+    $('tool-version').textContent = plain((t.name || 'palisade') + ' ' + (t.version || ''));
     var v = data.verdict || {};
     var verdict = $('verdict');
-    verdict.textContent = v.text || '';
+    verdict.textContent = plain(v.text || '');
     verdict.classList.add('verdict-' + (v.status || 'pass'));
-    $('scanned').textContent = (v.scanned || '') + '.';
-    $('footer').textContent = 'Written by ' + (t.name || 'palisade') + ' ' + (t.version || '') +
+    $('scanned').textContent = plain((v.scanned || '') + '.');
+    $('footer').textContent = 'Written by ' + plain((t.name || 'palisade') + ' ' + (t.version || '')) +
       '. This file is self-contained: it fetches nothing and runs only its own script.';
     var bar = $('severity-bar');
     var by = (data.summary && data.summary.bySeverity) || {};
@@ -88,16 +97,16 @@
     var c = d.firstChild.childNodes;
     c[0].className = 'sev sev-' + f.sev;
     c[0].textContent = f.sev;
-    c[1].textContent = f.rule;
-    c[2].textContent = titleOf(f);
-    c[3].textContent = f.obj;
+    c[1].textContent = plain(f.rule);
+    c[2].textContent = plain(titleOf(f));
+    c[3].textContent = plain(f.obj);
     if (f.ap) add(c[4], el('span', 'tag tag-path', 'attack path'));
     if (f.sup) {
       d.classList.add('suppressed');
       add(c[4], el('span', 'tag tag-sup', 'suppressed'));
     }
-    c[5].textContent = f.loc;
-    c[6].textContent = f.msg;
+    c[5].textContent = plain(f.loc);
+    c[6].textContent = plain(f.msg);
     return d;
   }
 
@@ -706,14 +715,14 @@
       p.dataset.to = N[e.to].id;
       p.dataset.kind = e.kind;
       var t = p.appendChild(svgEl('title'));
-      t.textContent = N[e.from].label + ' \u2192 ' + N[e.to].label + ' (' + e.kind + ', ' + plural(e.paths.length, 'path') + ')';
+      t.textContent = plain(N[e.from].label + ' \u2192 ' + N[e.to].label + ' (' + e.kind + ', ' + plural(e.paths.length, 'path') + ')');
       e.el = p;
       if (G.edges.length <= 80 && b.layer > a.layer) {
         var lbl = edgeLayer.appendChild(svgEl('text', 'edge-label'));
         lbl.setAttribute('x', String((x1 + x2) / 2));
         lbl.setAttribute('y', String((y1 + y2) / 2 - 4));
         lbl.setAttribute('text-anchor', 'middle');
-        lbl.textContent = e.kind;
+        lbl.textContent = plain(e.kind);
       }
     });
     Object.keys(G.nodes).forEach(function (k) {
@@ -732,13 +741,13 @@
       var kt = node.appendChild(svgEl('text', 'kind'));
       kt.setAttribute('x', '10');
       kt.setAttribute('y', '15');
-      kt.textContent = (KIND_TEXT[n.kind] || n.kind) + ' \u00b7 ' + plural((G.byNode[k] || []).length, 'path');
+      kt.textContent = plain(KIND_TEXT[n.kind] || n.kind) + ' \u00b7 ' + plural((G.byNode[k] || []).length, 'path');
       var lt = node.appendChild(svgEl('text', 'label'));
       lt.setAttribute('x', '10');
       lt.setAttribute('y', '33');
-      lt.textContent = shorten(n.label, 26);
+      lt.textContent = shorten(plain(n.label), 26);
       var tt = node.appendChild(svgEl('title'));
-      tt.textContent = n.label + '\n' + n.id;
+      tt.textContent = plain(n.label) + '\n' + plain(n.id);
       g.el = node;
     });
     wireGraph();
