@@ -50,6 +50,8 @@ func CheckComplianceFormat(format string) error {
 		return nil
 	case "sarif":
 		return fmt.Errorf("--framework: SARIF describes findings, not controls; use -o text, json or junit with --framework, or scan without it for SARIF")
+	case "html":
+		return fmt.Errorf("--framework: the HTML report already holds the compliance view of every framework its rules map to; scan without --framework for -o html")
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s with --framework)", format, strings.Join(ComplianceFormats, ", "))
 }
