@@ -1027,6 +1027,7 @@ func TestProofCatches(t *testing.T) {
 	p := newProver(t, inv, g)
 	ws := g.Workloads()
 	var closed, quiet, noToken *Node
+	var noTokenSA string
 	for _, w := range ws {
 		nw, _ := p.workload(w)
 		if nw == nil {
@@ -1041,8 +1042,9 @@ func TestProofCatches(t *testing.T) {
 	}
 	for _, s := range p.rb.Subjects() {
 		for _, w := range p.rb.WorkloadsOf(s) {
-			if !w.Token && noToken == nil {
+			if !w.Token && noToken == nil && s.Kind == rbac.KindServiceAccount {
 				noToken = g.Node(WorkloadID(finding.ObjectRef{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name}))
+				noTokenSA = ServiceAccountID(s.Namespace, s.Name)
 			}
 		}
 	}
@@ -1055,7 +1057,7 @@ func TestProofCatches(t *testing.T) {
 	bad := []Edge{
 		{From: g.Node(Internet), To: closed, Kind: EdgeExposed},
 		{From: quiet, To: g.Node(HostNode), Kind: EdgeHost},
-		{From: noToken, To: g.Add(Node{ID: ServiceAccountID(noToken.Namespace, "sa-3"), Kind: KindServiceAccount}), Kind: EdgeToken},
+		{From: noToken, To: g.Add(Node{ID: noTokenSA, Kind: KindServiceAccount}), Kind: EdgeToken},
 		{From: nobody, To: capn, Kind: EdgeMember},
 		{From: g.Node(ServiceAccountID("ns-000", "sa-0")), To: g.Add(Node{ID: CapabilityID("admin", ""), Kind: KindCapability}), Kind: EdgeGrant},
 		{From: g.Add(Node{ID: "secrets:ns-001", Kind: KindSecrets}), To: g.Add(Node{ID: ServiceAccountID("ns-001", "sa-2"), Kind: KindServiceAccount}), Kind: EdgeSecretToken},
@@ -1064,8 +1066,27 @@ func TestProofCatches(t *testing.T) {
 		{From: capn, To: g.Add(Node{ID: ClusterAdmin, Kind: KindClusterAdmin}), Kind: EdgeEscalate},
 		{From: capn, To: g.Add(Node{ID: "secrets:ns-002", Kind: KindSecrets}), Kind: EdgeReadSecrets},
 	}
+	// A pair of workloads netpol reach denies, and a workload no pod of another
+	// namespace reaches.
+	var denied *Edge
+	var isolated *Node
+	for _, a := range ws {
+		if p.fromOtherNamespace(a) != nil && isolated == nil {
+			isolated = a
+		}
+		for _, b := range ws {
+			if a != b && denied == nil && p.lateral(a, b) != nil {
+				denied = &Edge{From: a, To: b, Kind: EdgeNetwork}
+			}
+		}
+	}
+	if denied == nil || isolated == nil {
+		t.Fatalf("the generated cluster has no denied pair (%v) or isolated workload (%v)", denied, isolated)
+	}
+	bad = append(bad, *denied, Edge{From: g.Node(AnyPod), To: isolated, Kind: EdgeNetwork})
 	// Holders for the capabilities above: a subject that holds nothing.
 	g.Connect(Edge{From: nobody, To: restricted, Kind: EdgeMember})
+	g.Connect(Edge{From: nobody, To: capn, Kind: EdgeMember})
 	for i, e := range bad {
 		if e.From == nil || e.To == nil {
 			t.Fatalf("bad edge %d: missing node", i)
