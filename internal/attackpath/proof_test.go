@@ -138,11 +138,11 @@ func (p *prover) edge(e *Edge) error {
 		return err
 	}
 	err := p.prove(e)
-	if err == nil && (e.Analyzer == "" || len(e.Evidence) == 0) {
-		err = fmt.Errorf("no analyzer or evidence (analyzer %q, evidence %q)", e.Analyzer, e.Evidence)
+	if err == nil {
+		err = proofEvidence(e, true)
 	}
-	if err == nil && e.Fix != nil && (e.Fix.Change == "" || e.Fix.Cost < 1 || e.Fix.Cost > 3) {
-		err = fmt.Errorf("fix %+v: no change, or a cost out of 1..3", *e.Fix)
+	if err == nil && e.Fix != nil && (e.Fix.Change == "" || e.Fix.Cost < 1) {
+		err = fmt.Errorf("fix %+v: no change, or no cost", *e.Fix)
 	}
 	if err != nil {
 		err = fmt.Errorf("%s -%s-> %s: %w", e.From.ID, e.Kind, e.To.ID, err)
@@ -186,12 +186,12 @@ func (p *prover) prove(e *Edge) error {
 		return p.grant(from, to)
 	case EdgeSecretToken:
 		ns, ok := strings.CutPrefix(from.ID, "secrets:")
-		sns, sa, ok2 := splitServiceAccount(to.ID)
-		if !ok || !ok2 || ns != sns {
-			return fmt.Errorf("a secret-token edge goes from the secrets of a namespace to an account of that namespace")
+		sns, sa, ok2 := proofSplitSA(to.ID)
+		if !ok || !ok2 || ns != sns && ns != "*" {
+			return fmt.Errorf("a secret-token edge goes from the secrets of a namespace (or of all) to an account of that namespace")
 		}
-		if !p.tokens[ns][sa] {
-			return fmt.Errorf("no Secret of type %s for %s/%s in the input", corev1.SecretTypeServiceAccountToken, ns, sa)
+		if !p.tokens[sns][sa] {
+			return fmt.Errorf("no Secret of type %s for %s/%s in the input", corev1.SecretTypeServiceAccountToken, sns, sa)
 		}
 		return nil
 	case EdgeHost:
@@ -206,12 +206,35 @@ func (p *prover) prove(e *Edge) error {
 	if from.Kind == KindCapability {
 		return p.capabilityEdge(e)
 	}
+	if from.ID == ClusterAdmin {
+		// Every permission cluster-wide: what any capability gives, inherently.
+		want := map[EdgeKind]Kind{EdgeReadSecrets: KindSecrets, EdgeCreatePod: KindNode, EdgeNodesProxy: KindNode, EdgeRunAs: KindServiceAccount, EdgeExec: KindWorkload}
+		if k, ok := want[e.Kind]; ok && to.Kind == k && (k != KindSecrets || to.ID == AllSecrets) {
+			return nil
+		}
+		return fmt.Errorf("cluster-admin gives %v, not a %s edge to %s", want, e.Kind, to.Kind)
+	}
 	return fmt.Errorf("no proof for edge kind %q from a %s", e.Kind, from.Kind)
 }
 
+// proofEvidence checks that an edge names its analyzer and evidence; lazy says
+// that a lateral network edge may leave its evidence to Explain (only the edges of
+// reported paths are explained).
+func proofEvidence(e *Edge, lazy bool) error {
+	lateral := e.Kind == EdgeNetwork && e.From.Kind == KindWorkload
+	if e.Analyzer == "" || len(e.Evidence) == 0 && !(lazy && lateral) {
+		return fmt.Errorf("no analyzer or evidence (analyzer %q, evidence %q)", e.Analyzer, e.Evidence)
+	}
+	return nil
+}
+
+// explainer is the graph's filling of lazy evidence (Graph.Explain), when it has
+// one.
+type explainer interface{ Explain(*Path) }
+
 // --- network ---
 
-var outsideAddresses = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+var proofOutside = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
 
 func (p *prover) workload(n *Node) (*netpol.Workload, error) {
 	if n.Object == nil {
@@ -224,26 +247,26 @@ func (p *prover) workload(n *Node) (*netpol.Workload, error) {
 	return w, nil
 }
 
-// route is one way traffic from outside gets to the pods, with the ports it
+// proofRoute is one way traffic from outside gets to the pods, with the ports it
 // targets on them.
-type route struct {
+type proofRoute struct {
 	why   string
 	ports netpol.PortSet
+	// fromPods: the traffic reaches the pods from other pods (an Ingress
+	// controller, in some namespace), not from addresses outside the cluster.
+	fromPods bool
+	// unenforced: NetworkPolicies are taken not to apply (the host network).
+	unenforced bool
 }
 
 // routes lists what routes traffic from outside the cluster network to the pods.
-func (p *prover) routes(w *netpol.Workload) []route {
-	var out []route
+func (p *prover) routes(w *netpol.Workload) []proofRoute {
+	var out []proofRoute
 	if w.HostNetwork {
-		out = append(out, route{"hostNetwork", netpol.AllPorts()})
+		out = append(out, proofRoute{why: "hostNetwork", ports: netpol.AllPorts(), unenforced: true})
 	}
-	if h := p.podHost(w.Object); h != nil {
-		for _, c := range h.Containers {
-			if len(c.HostPorts) > 0 {
-				// The host port maps to a container port: any of the declared ones.
-				out = append(out, route{"hostPort of container " + c.Name, netpol.AllPorts()})
-			}
-		}
+	for _, hp := range proofHostPorts(w.Object) {
+		out = append(out, hp)
 	}
 	for _, s := range p.services {
 		if s.namespace != w.Ref.Namespace || !s.selector.Matches(w.Labels) {
@@ -271,13 +294,72 @@ func (p *prover) routes(w *netpol.Workload) []route {
 				ports = ports.Union(netpol.SinglePort(proto, int(sp.Port)))
 			}
 		}
-		out = append(out, route{"Service " + s.namespace + "/" + s.name, ports})
+		if external {
+			out = append(out, proofRoute{why: "Service " + s.namespace + "/" + s.name, ports: ports})
+		}
+		if s.ingress {
+			out = append(out, proofRoute{why: "Ingress to Service " + s.namespace + "/" + s.name, ports: ports, fromPods: true})
+		}
 	}
 	return out
 }
 
+// proofHostPorts reads the host ports of a workload's pod template from its body:
+// each opens its containerPort to the node's addresses.
+func proofHostPorts(o *inventory.Object) []proofRoute {
+	if o == nil || o.Body == nil {
+		return nil
+	}
+	var spec map[string]any
+	for _, path := range [][]string{{"spec", "template", "spec"}, {"spec", "jobTemplate", "spec", "template", "spec"}, {"spec"}} {
+		m := o.Body
+		for _, k := range path {
+			m, _ = m[k].(map[string]any)
+		}
+		if _, ok := m["containers"]; ok {
+			spec = m
+			break
+		}
+	}
+	var out []proofRoute
+	for _, list := range []string{"initContainers", "containers"} {
+		cs, _ := spec[list].([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			ports, _ := cm["ports"].([]any)
+			for _, pt := range ports {
+				pm, _ := pt.(map[string]any)
+				hp, cp := proofNumber(pm["hostPort"]), proofNumber(pm["containerPort"])
+				if hp <= 0 || cp <= 0 {
+					continue
+				}
+				proto, _ := pm["protocol"].(string)
+				pr, ok := netpol.ParseProtocol(proto)
+				if !ok {
+					continue
+				}
+				out = append(out, proofRoute{why: fmt.Sprintf("hostPort %d -> containerPort %d of container %v", hp, cp, cm["name"]), ports: netpol.SinglePort(pr, cp)})
+			}
+		}
+	}
+	return out
+}
+
+func proofNumber(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
 // exposed: a route from outside, and the pods' ingress admits addresses outside
-// the cluster on a port it targets (netpol reach from 0.0.0.0/0 and ::/0).
+// the cluster on a port it targets (netpol reach from 0.0.0.0/0 and ::/0), or,
+// for an Ingress, pods of another namespace (its controller's) on such a port.
 func (p *prover) exposed(n *Node) error {
 	w, err := p.workload(n)
 	if err != nil {
@@ -291,7 +373,19 @@ func (p *prover) exposed(n *Node) error {
 		if r.ports.IsEmpty() {
 			continue
 		}
-		for _, a := range outsideAddresses {
+		if r.unenforced {
+			// The one exception to netpol reach, which analyses host-network pods
+			// like any other: most network plugins do not apply NetworkPolicies to
+			// them, so the graph takes them as exposed whatever the policies say.
+			return nil
+		}
+		if r.fromPods {
+			if p.admitsOtherNamespace(w, r.ports) == nil {
+				return nil
+			}
+			continue
+		}
+		for _, a := range proofOutside {
 			v, err := p.net.Reach(netpol.Endpoint{Addresses: a}, netpol.Endpoint{Workload: w}, r.ports)
 			if err != nil {
 				return err
@@ -312,13 +406,19 @@ func (p *prover) fromOtherNamespace(n *Node) error {
 	if err != nil {
 		return err
 	}
+	return p.admitsOtherNamespace(w, netpol.AllPorts())
+}
+
+// admitsOtherNamespace: some pod of another namespace of the input may open one of
+// the ports to the workload's pods.
+func (p *prover) admitsOtherNamespace(w *netpol.Workload, ports netpol.PortSet) error {
 	c := w.Class
 	if len(c.Isolating[netpol.Ingress]) == 0 {
 		return nil
 	}
 	for _, pol := range c.Isolating[netpol.Ingress] {
 		for _, r := range pol.Rules[netpol.Ingress] {
-			if !r.Effective() || r.PortsFor(c).IsEmpty() {
+			if !r.Effective() || r.PortsFor(c).Intersect(ports).IsEmpty() {
 				continue
 			}
 			if r.AllPeers {
@@ -336,7 +436,7 @@ func (p *prover) fromOtherNamespace(n *Node) error {
 			}
 		}
 	}
-	return fmt.Errorf("the NetworkPolicies isolating its pods admit no pod of another namespace")
+	return fmt.Errorf("the NetworkPolicies isolating its pods admit no pod of another namespace on %s", ports)
 }
 
 func (p *prover) lateral(from, to *Node) error {
@@ -360,7 +460,7 @@ func (p *prover) lateral(from, to *Node) error {
 
 // --- identity ---
 
-func splitServiceAccount(id string) (ns, name string, ok bool) {
+func proofSplitSA(id string) (ns, name string, ok bool) {
 	rest, ok := strings.CutPrefix(id, "serviceaccount:")
 	if !ok {
 		return "", "", false
@@ -369,9 +469,9 @@ func splitServiceAccount(id string) (ns, name string, ok bool) {
 	return ns, name, ok && ns != "" && name != ""
 }
 
-// subject is the RBAC subject a node's requests are made as.
-func subject(n *Node) (rbac.Subject, error) {
-	if ns, name, ok := splitServiceAccount(n.ID); ok {
+// proofSubject is the RBAC subject a node's requests are made as.
+func proofSubject(n *Node) (rbac.Subject, error) {
+	if ns, name, ok := proofSplitSA(n.ID); ok {
 		return rbac.Subject{Kind: rbac.KindServiceAccount, Namespace: ns, Name: name}, nil
 	}
 	if rest, ok := strings.CutPrefix(n.ID, "identity:"); ok {
@@ -381,7 +481,7 @@ func subject(n *Node) (rbac.Subject, error) {
 }
 
 func (p *prover) token(from, to *Node) error {
-	ns, name, ok := splitServiceAccount(to.ID)
+	ns, name, ok := proofSplitSA(to.ID)
 	if from.Kind != KindWorkload || from.Object == nil || !ok {
 		return fmt.Errorf("a token edge goes from a workload to a service account")
 	}
@@ -396,7 +496,7 @@ func (p *prover) token(from, to *Node) error {
 	return fmt.Errorf("the RBAC model has no pods of the workload running as %s/%s", ns, name)
 }
 
-func capabilityOf(n *Node) (class, ns string, err error) {
+func proofCapability(n *Node) (class, ns string, err error) {
 	rest, ok := strings.CutPrefix(n.ID, "capability:")
 	class, scope, ok2 := strings.Cut(rest, "@")
 	if !ok || !ok2 || class == "" || scope == "" {
@@ -455,11 +555,11 @@ func (p *prover) holds(s rbac.Subject, class, ns string) (bool, error) {
 }
 
 func (p *prover) grant(from, to *Node) error {
-	s, err := subject(from)
+	s, err := proofSubject(from)
 	if err != nil {
 		return err
 	}
-	class, ns, err := capabilityOf(to)
+	class, ns, err := proofCapability(to)
 	if err != nil {
 		return err
 	}
@@ -487,7 +587,7 @@ func (p *prover) holders(c *Node) []*Node {
 // capabilityEdge proves an edge out of a capability for every subject that holds
 // it: each must be allowed the requests the edge stands for.
 func (p *prover) capabilityEdge(e *Edge) error {
-	_, ns, err := capabilityOf(e.From)
+	class, ns, err := proofCapability(e.From)
 	if err != nil {
 		return err
 	}
@@ -495,12 +595,22 @@ func (p *prover) capabilityEdge(e *Edge) error {
 	if err != nil {
 		return err
 	}
+	if !proofImplies(class, requests) {
+		return fmt.Errorf("holding %s allows none of the requests the edge stands for", class)
+	}
 	holders := p.holders(e.From)
 	if len(holders) == 0 {
+		// Held only through another capability's escalation (proven on its own
+		// edge), or by no one: then the edge leads nowhere.
+		for _, in := range p.g.In(e.From) {
+			if in.Kind == EdgeEscalate && in.From.Kind == KindCapability {
+				return nil
+			}
+		}
 		return fmt.Errorf("no subject holds the capability")
 	}
 	for _, h := range holders {
-		s, err := subject(h)
+		s, err := proofSubject(h)
 		if err != nil {
 			return err
 		}
@@ -518,19 +628,59 @@ func (p *prover) capabilityEdge(e *Edge) error {
 	return nil
 }
 
-func probe(verb, group, resource, sub string) rbac.Probe {
+// proofImplies says whether holding a class (some path of its needs) allows one
+// of the request sets: every request of the set is one of the path's probes (a
+// "*" of the probe matches anything; a probe without a name covers every name).
+func proofImplies(class string, requests [][]rbac.Probe) bool {
+	c, ok := proofClasses[class]
+	if !ok {
+		return false
+	}
+	paths := c.Paths
+	if paths == nil {
+		for i := range c.Needs {
+			paths = append(paths, []int{i})
+		}
+	}
+	match := func(have, want string) bool { return have == "*" || have == want }
+	covers := func(path []int, rq rbac.Probe) bool {
+		for _, i := range path {
+			for _, pr := range c.Needs[i].Any {
+				if match(pr.Verb, rq.Verb) && match(pr.Group, rq.Group) && (pr.Resource == "*" || pr.Resource == rq.Resource && pr.Subresource == rq.Subresource) &&
+					(pr.Name == "" || pr.Name == rq.Name) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, path := range paths {
+		for _, set := range requests {
+			all := true
+			for _, rq := range set {
+				all = all && covers(path, rq)
+			}
+			if all {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func proofProbe(verb, group, resource, sub string) rbac.Probe {
 	return rbac.Probe{Verb: verb, Group: group, Resource: resource, Subresource: sub}
 }
 
-// createPods are the requests that run a pod in a namespace: create pods, or write
+// proofCreatePods are the requests that run a pod in a namespace: create pods, or write
 // a controller of them.
-func createPods() []rbac.Probe {
-	out := []rbac.Probe{probe("create", "", "pods", "")}
+func proofCreatePods() []rbac.Probe {
+	out := []rbac.Probe{proofProbe("create", "", "pods", "")}
 	for _, v := range []string{"create", "update", "patch"} {
 		for _, r := range []string{"deployments", "daemonsets", "statefulsets", "replicasets"} {
-			out = append(out, probe(v, "apps", r, ""))
+			out = append(out, proofProbe(v, "apps", r, ""))
 		}
-		out = append(out, probe(v, "batch", "jobs", ""), probe(v, "batch", "cronjobs", ""), probe(v, "", "replicationcontrollers", ""), probe(v, "", "podtemplates", ""))
+		out = append(out, proofProbe(v, "batch", "jobs", ""), proofProbe(v, "batch", "cronjobs", ""), proofProbe(v, "", "replicationcontrollers", ""), proofProbe(v, "", "podtemplates", ""))
 	}
 	return out
 }
@@ -551,79 +701,101 @@ func (p *prover) requestsFor(e *Edge, ns string) ([][]rbac.Probe, string, error)
 		if ns != "" && tns != ns {
 			return nil, "", fmt.Errorf("a capability held in %s reads no secrets of %q", ns, tns)
 		}
-		return singles(probe("get", "", "secrets", ""), probe("list", "", "secrets", ""), probe("watch", "", "secrets", "")), tns, nil
+		return proofSingles(proofProbe("get", "", "secrets", ""), proofProbe("list", "", "secrets", ""), proofProbe("watch", "", "secrets", "")), tns, nil
 	case EdgeRunAs:
-		sns, name, ok := splitServiceAccount(to.ID)
+		sns, name, ok := proofSplitSA(to.ID)
 		if !ok || ns != "" && sns != ns {
 			return nil, "", fmt.Errorf("run-as goes to a service account of the capability's namespace")
 		}
 		named := func(pr rbac.Probe) rbac.Probe { pr.Name = name; return pr }
-		out := singles(createPods()...)
-		out = append(out, singles(named(probe("create", "", "serviceaccounts", "token")), named(probe("impersonate", "", "serviceaccounts", "")))...)
+		out := proofSingles(proofCreatePods()...)
+		out = append(out, proofSingles(named(proofProbe("create", "", "serviceaccounts", "token")), named(proofProbe("impersonate", "", "serviceaccounts", "")))...)
 		return out, sns, nil
 	case EdgeExec:
 		if to.Kind != KindWorkload || ns != "" && to.Namespace != ns {
 			return nil, "", fmt.Errorf("exec goes to a workload of the capability's namespace")
 		}
-		return singles(probe("create", "", "pods", "exec"), probe("get", "", "pods", "exec"), probe("create", "", "pods", "attach"),
-			probe("get", "", "pods", "attach"), probe("update", "", "pods", "ephemeralcontainers"), probe("patch", "", "pods", "ephemeralcontainers")), to.Namespace, nil
+		return proofSingles(proofProbe("create", "", "pods", "exec"), proofProbe("get", "", "pods", "exec"), proofProbe("create", "", "pods", "attach"),
+			proofProbe("get", "", "pods", "attach"), proofProbe("update", "", "pods", "ephemeralcontainers"), proofProbe("patch", "", "pods", "ephemeralcontainers")), to.Namespace, nil
 	case EdgeCreatePod:
 		if to.ID != HostNode {
 			return nil, "", fmt.Errorf("create-pod goes to the node")
 		}
 		if ns != "" {
-			if lvl := p.psa[ns]; lvl == "baseline" || lvl == "restricted" {
+			// Absent or privileged: nothing stops a privileged pod (an invalid
+			// value enforces restricted).
+			if lvl := p.psa[ns]; lvl != "" && lvl != "privileged" {
 				return nil, "", fmt.Errorf("namespace %s enforces Pod Security %q: no privileged pod is admitted", ns, lvl)
 			}
 		}
-		return singles(createPods()...), ns, nil
+		return proofSingles(proofCreatePods()...), ns, nil
 	case EdgeNodesProxy:
 		if to.ID != HostNode {
 			return nil, "", fmt.Errorf("nodes-proxy goes to the node")
 		}
 		var out []rbac.Probe
 		for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"} {
-			out = append(out, probe(v, "", "nodes", "proxy"))
+			out = append(out, proofProbe(v, "", "nodes", "proxy"))
 		}
-		return singles(out...), "", nil
+		return proofSingles(out...), "", nil
 	case EdgeEscalate, "impersonate", "csr":
 		if to.ID == ClusterAdmin {
-			return adminSets(), "", nil
+			return proofAdminSets(), "", nil
 		}
-		if sns, name, ok := splitServiceAccount(to.ID); ok && e.Kind == "impersonate" {
-			pr := probe("impersonate", "", "serviceaccounts", "")
+		if to.Kind == KindCapability && e.Kind == EdgeEscalate {
+			// In a namespace, escalate or bind writes or binds a role with any
+			// permission there: every namespaced capability of the namespace.
+			class, tns, err := proofCapability(to)
+			if err != nil {
+				return nil, "", err
+			}
+			if tns != ns || proofClasses[class].Needs == nil || proofNamespaced[class] == false {
+				return nil, "", fmt.Errorf("escalation in %q gives the namespaced capabilities of that namespace, not %s", ns, to.ID)
+			}
+			g := "rbac.authorization.k8s.io"
+			var sets [][]rbac.Probe
+			for _, put := range []string{"create", "update", "patch"} {
+				sets = append(sets, []rbac.Probe{proofProbe("escalate", g, "roles", ""), proofProbe(put, g, "roles", "")})
+				for _, bind := range []string{"roles", "clusterroles"} {
+					sets = append(sets, []rbac.Probe{proofProbe("bind", g, bind, ""), proofProbe(put, g, "rolebindings", "")})
+				}
+			}
+			return sets, ns, nil
+		}
+		if sns, name, ok := proofSplitSA(to.ID); ok && e.Kind == "impersonate" {
+			pr := proofProbe("impersonate", "", "serviceaccounts", "")
 			pr.Name = name
-			return singles(pr), sns, nil
+			return proofSingles(pr), sns, nil
 		}
 		return nil, "", fmt.Errorf("%s goes to cluster-admin", e.Kind)
 	}
 	return nil, "", fmt.Errorf("no proof for edge kind %q out of a capability", e.Kind)
 }
 
-// adminSets are the cluster-wide request sets that each make a subject
+// proofAdminSets are the cluster-wide request sets that each make a subject
 // cluster-admin: every verb on every resource; escalate and write clusterroles;
 // bind and write clusterrolebindings; impersonate users or groups; create and
 // approve a client certificate for any user.
-func adminSets() [][]rbac.Probe {
+func proofAdminSets() [][]rbac.Probe {
 	g := "rbac.authorization.k8s.io"
 	c := "certificates.k8s.io"
 	var out [][]rbac.Probe
-	out = append(out, []rbac.Probe{probe("*", "*", "*", "")})
+	out = append(out, []rbac.Probe{proofProbe("*", "*", "*", "")})
 	for _, put := range []string{"create", "update", "patch"} {
-		out = append(out, []rbac.Probe{probe("escalate", g, "clusterroles", ""), probe(put, g, "clusterroles", "")})
-		out = append(out, []rbac.Probe{probe("bind", g, "clusterroles", ""), probe(put, g, "clusterrolebindings", "")})
+		out = append(out, []rbac.Probe{proofProbe("escalate", g, "clusterroles", ""), proofProbe(put, g, "clusterroles", "")})
+		out = append(out, []rbac.Probe{proofProbe("bind", g, "clusterroles", ""), proofProbe(put, g, "clusterrolebindings", "")})
 	}
-	out = append(out, []rbac.Probe{probe("impersonate", "", "users", "")}, []rbac.Probe{probe("impersonate", "", "groups", "")})
+	out = append(out, []rbac.Probe{proofProbe("impersonate", "", "users", "")}, []rbac.Probe{proofProbe("impersonate", "", "groups", "")})
 	for _, approve := range []string{"update", "patch"} {
 		for _, signer := range []string{"kubernetes.io/kube-apiserver-client", "kubernetes.io/*"} {
 			s := rbac.Probe{Verb: "approve", Group: c, Resource: "signers", Name: signer}
-			out = append(out, []rbac.Probe{probe("create", c, "certificatesigningrequests", ""), probe(approve, c, "certificatesigningrequests", "approval"), s})
+			out = append(out, []rbac.Probe{proofProbe("create", c, "certificatesigningrequests", ""), proofProbe(approve, c, "certificatesigningrequests", "approval"), s})
 		}
 	}
 	return out
 }
 
-func singles(probes ...rbac.Probe) [][]rbac.Probe {
+func proofSingles(probes ...rbac.Probe) [][]rbac.Probe {
 	out := make([][]rbac.Probe, len(probes))
 	for i, p := range probes {
 		out[i] = []rbac.Probe{p}
@@ -685,6 +857,10 @@ func (p *prover) hostAccess(n *Node) []string {
 	return why
 }
 
+// proofNamespaced are the classes held within a namespace (those a namespace's
+// escalation gives).
+var proofNamespaced = map[string]bool{"secrets": true, "pods": true, "exec": true, "tokens": true, "impersonate-serviceaccounts": true}
+
 // proofClasses are the capability classes as internal/exposure defines them (the
 // semantics the graph's capability nodes reuse), written again here.
 var proofClasses = func() map[string]rbac.RiskClass {
@@ -696,49 +872,51 @@ var proofClasses = func() map[string]rbac.RiskClass {
 		var out []rbac.Probe
 		for _, r := range resources {
 			for _, v := range verbs {
-				out = append(out, probe(v, group, r, ""))
+				out = append(out, proofProbe(v, group, r, ""))
 			}
 		}
 		return out
 	}
 	var proxy []rbac.Probe
 	for _, v := range any {
-		proxy = append(proxy, probe(v, "", "nodes", "proxy"))
+		proxy = append(proxy, proofProbe(v, "", "nodes", "proxy"))
 	}
 	classes := []rbac.RiskClass{
-		{ID: "admin", Needs: []rbac.Need{{Any: []rbac.Probe{probe("*", "*", "*", "")}}}},
+		{ID: "admin", Needs: []rbac.Need{{Any: []rbac.Probe{proofProbe("*", "*", "*", "")}}}},
 		{ID: "escalate", Needs: []rbac.Need{
-			{Any: []rbac.Probe{probe("escalate", g, "roles", "")}}, {Any: probes(put, g, "roles")},
-			{Cluster: true, Any: []rbac.Probe{probe("escalate", g, "clusterroles", "")}}, {Cluster: true, Any: probes(put, g, "clusterroles")},
+			{Any: []rbac.Probe{proofProbe("escalate", g, "roles", "")}}, {Any: probes(put, g, "roles")},
+			{Cluster: true, Any: []rbac.Probe{proofProbe("escalate", g, "clusterroles", "")}}, {Cluster: true, Any: probes(put, g, "clusterroles")},
 		}, Paths: [][]int{{0, 1}, {2, 3}}},
 		{ID: "bind", Needs: []rbac.Need{
-			{Any: []rbac.Probe{probe("bind", g, "roles", ""), probe("bind", g, "clusterroles", "")}}, {Any: probes(put, g, "rolebindings")},
-			{Cluster: true, Any: []rbac.Probe{probe("bind", g, "clusterroles", "")}}, {Cluster: true, Any: probes(put, g, "clusterrolebindings")},
+			{Any: []rbac.Probe{proofProbe("bind", g, "roles", ""), proofProbe("bind", g, "clusterroles", "")}}, {Any: probes(put, g, "rolebindings")},
+			{Cluster: true, Any: []rbac.Probe{proofProbe("bind", g, "clusterroles", "")}}, {Cluster: true, Any: probes(put, g, "clusterrolebindings")},
 		}, Paths: [][]int{{0, 1}, {2, 3}}},
+		// exposure's impersonate class, split: users or groups (cluster-admin), and
+		// service accounts (those of the namespace).
 		{ID: "impersonate", Needs: []rbac.Need{
-			{Cluster: true, Any: []rbac.Probe{probe("impersonate", "", "users", "")}},
-			{Cluster: true, Any: []rbac.Probe{probe("impersonate", "", "groups", "")}},
-			{Any: []rbac.Probe{probe("impersonate", "", "serviceaccounts", "")}},
+			{Cluster: true, Any: []rbac.Probe{proofProbe("impersonate", "", "users", "")}},
+			{Cluster: true, Any: []rbac.Probe{proofProbe("impersonate", "", "groups", "")}},
 		}},
+		{ID: "impersonate-serviceaccounts", Needs: []rbac.Need{{Any: []rbac.Probe{proofProbe("impersonate", "", "serviceaccounts", "")}}}},
 		{ID: "nodes-proxy", Needs: []rbac.Need{{Cluster: true, Any: proxy}}},
 		{ID: "csr", Needs: []rbac.Need{
-			{Cluster: true, Any: []rbac.Probe{probe("create", "certificates.k8s.io", "certificatesigningrequests", "")}},
-			{Cluster: true, Any: []rbac.Probe{probe("update", "certificates.k8s.io", "certificatesigningrequests", "approval"), probe("patch", "certificates.k8s.io", "certificatesigningrequests", "approval")}},
+			{Cluster: true, Any: []rbac.Probe{proofProbe("create", "certificates.k8s.io", "certificatesigningrequests", "")}},
+			{Cluster: true, Any: []rbac.Probe{proofProbe("update", "certificates.k8s.io", "certificatesigningrequests", "approval"), proofProbe("patch", "certificates.k8s.io", "certificatesigningrequests", "approval")}},
 			{Cluster: true, Any: []rbac.Probe{{Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/kube-apiserver-client"},
 				{Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/*"}}},
 		}, Paths: [][]int{{0, 1, 2}}},
-		{ID: "secrets", Needs: []rbac.Need{{Any: []rbac.Probe{probe("get", "", "secrets", "")}}, {Any: []rbac.Probe{probe("list", "", "secrets", "")}}, {Any: []rbac.Probe{probe("watch", "", "secrets", "")}}}},
-		{ID: "pods", Needs: []rbac.Need{{Any: createPods()}}},
+		{ID: "secrets", Needs: []rbac.Need{{Any: []rbac.Probe{proofProbe("get", "", "secrets", "")}}, {Any: []rbac.Probe{proofProbe("list", "", "secrets", "")}}, {Any: []rbac.Probe{proofProbe("watch", "", "secrets", "")}}}},
+		{ID: "pods", Needs: []rbac.Need{{Any: proofCreatePods()}}},
 		{ID: "exec", Needs: []rbac.Need{
-			{Any: []rbac.Probe{probe("create", "", "pods", "exec"), probe("get", "", "pods", "exec")}},
-			{Any: []rbac.Probe{probe("create", "", "pods", "attach"), probe("get", "", "pods", "attach")}},
-			{Any: []rbac.Probe{probe("update", "", "pods", "ephemeralcontainers"), probe("patch", "", "pods", "ephemeralcontainers")}},
+			{Any: []rbac.Probe{proofProbe("create", "", "pods", "exec"), proofProbe("get", "", "pods", "exec")}},
+			{Any: []rbac.Probe{proofProbe("create", "", "pods", "attach"), proofProbe("get", "", "pods", "attach")}},
+			{Any: []rbac.Probe{proofProbe("update", "", "pods", "ephemeralcontainers"), proofProbe("patch", "", "pods", "ephemeralcontainers")}},
 		}},
-		{ID: "tokens", Needs: []rbac.Need{{Any: []rbac.Probe{probe("create", "", "serviceaccounts", "token")}}}},
+		{ID: "tokens", Needs: []rbac.Need{{Any: []rbac.Probe{proofProbe("create", "", "serviceaccounts", "token")}}}},
 		{ID: "admission", Needs: []rbac.Need{{Cluster: true, Any: probes(write, "admissionregistration.k8s.io",
 			"validatingwebhookconfigurations", "mutatingwebhookconfigurations", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
 			"mutatingadmissionpolicies", "mutatingadmissionpolicybindings")}}},
-		{ID: "pv", Needs: []rbac.Need{{Cluster: true, Any: []rbac.Probe{probe("create", "", "persistentvolumes", "")}}}},
+		{ID: "pv", Needs: []rbac.Need{{Cluster: true, Any: []rbac.Probe{proofProbe("create", "", "persistentvolumes", "")}}}},
 		{ID: "rbac-write", Needs: []rbac.Need{{Any: probes(write, g, "roles", "rolebindings")}, {Cluster: true, Any: probes(write, g, "clusterroles", "clusterrolebindings")}}},
 		{ID: "nodes", Needs: []rbac.Need{{Cluster: true, Any: probes([]string{"update", "patch"}, "", "nodes")}}},
 	}
@@ -767,8 +945,14 @@ func (p *prover) path(q Query, pa *Path) error {
 	default:
 		return fmt.Errorf("starts at %s, not at the entry %s", first.ID, pa.Entry.ID)
 	}
+	if ex, ok := any(p.g).(explainer); ok {
+		ex.Explain(pa)
+	}
 	seen := map[*Node]bool{first: true}
 	for i, e := range pa.Edges {
+		if err := proofEvidence(e, false); err != nil {
+			return fmt.Errorf("hop %d: %s -%s-> %s: %w", i, e.From.ID, e.Kind, e.To.ID, err)
+		}
 		if i > 0 && e.From != pa.Edges[i-1].To {
 			return fmt.Errorf("hop %d starts at %s, hop %d ended at %s", i, e.From.ID, i-1, pa.Edges[i-1].To.ID)
 		}
@@ -794,7 +978,7 @@ func (p *prover) path(q Query, pa *Path) error {
 		}
 	}
 	if pivot != pa.Pivot {
-		return fmt.Errorf("pivot %v, want the last workload %v", nodeID(pa.Pivot), nodeID(pivot))
+		return fmt.Errorf("pivot %v, want the last workload %v", proofNodeID(pa.Pivot), proofNodeID(pivot))
 	}
 	if f := pa.Fix; f != nil {
 		if f.Hop < 0 || f.Hop >= len(pa.Edges) || pa.Edges[f.Hop].Fix == nil || pa.Edges[f.Hop].Fix.Cost != f.Cost {
@@ -815,7 +999,7 @@ func (p *prover) path(q Query, pa *Path) error {
 	return nil
 }
 
-func nodeID(n *Node) string {
+func proofNodeID(n *Node) string {
 	if n == nil {
 		return "none"
 	}
@@ -928,9 +1112,9 @@ func (p *prover) routesOf(n *Node) []string {
 	return out
 }
 
-// edgeKinds lists the package's EdgeKind constants, read from its source, so that a
+// proofEdgeKinds lists the package's EdgeKind constants, read from its source, so that a
 // kind added later is one the proof must exercise too.
-func edgeKinds(t *testing.T) []EdgeKind {
+func proofEdgeKinds(t *testing.T) []EdgeKind {
 	t.Helper()
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
@@ -1002,7 +1186,7 @@ func TestProof(t *testing.T) {
 		run("examples/"+dir, load(t, filepath.Join("..", "..", "examples", dir)))
 	}
 	var missing, notOnPaths []string
-	for _, k := range edgeKinds(t) {
+	for _, k := range proofEdgeKinds(t) {
 		if kinds[k] == 0 {
 			missing = append(missing, string(k))
 		}
@@ -1084,7 +1268,7 @@ func TestProofCatches(t *testing.T) {
 		t.Fatalf("the generated cluster has no denied pair (%v) or isolated workload (%v)", denied, isolated)
 	}
 	bad = append(bad, *denied, Edge{From: g.Node(AnyPod), To: isolated, Kind: EdgeNetwork})
-	// Holders for the capabilities above: a subject that holds nothing.
+	// Holders for the capabilities above: a proofSubject that holds nothing.
 	g.Connect(Edge{From: nobody, To: restricted, Kind: EdgeMember})
 	g.Connect(Edge{From: nobody, To: capn, Kind: EdgeMember})
 	for i, e := range bad {
