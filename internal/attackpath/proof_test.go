@@ -701,7 +701,10 @@ func (p *prover) requestsFor(e *Edge, ns string) ([][]rbac.Probe, string, error)
 		if ns != "" && tns != ns {
 			return nil, "", fmt.Errorf("a capability held in %s reads no secrets of %q", ns, tns)
 		}
-		return proofSingles(proofProbe("get", "", "secrets", ""), proofProbe("list", "", "secrets", ""), proofProbe("watch", "", "secrets", "")), tns, nil
+		// Reading them, or running a pod that mounts them (a secret volume or
+		// environment variable reads any Secret of the pod's namespace).
+		reads := proofSingles(proofProbe("get", "", "secrets", ""), proofProbe("list", "", "secrets", ""), proofProbe("watch", "", "secrets", ""))
+		return append(reads, proofSingles(proofCreatePods()...)...), tns, nil
 	case EdgeRunAs:
 		sns, name, ok := proofSplitSA(to.ID)
 		if !ok || ns != "" && sns != ns {
