@@ -265,9 +265,7 @@ func (p *prover) routes(w *netpol.Workload) []proofRoute {
 	if w.HostNetwork {
 		out = append(out, proofRoute{why: "hostNetwork", ports: netpol.AllPorts(), unenforced: true})
 	}
-	for _, hp := range proofHostPorts(w.Object) {
-		out = append(out, hp)
-	}
+	out = append(out, proofHostPorts(w.Object)...)
 	for _, s := range p.services {
 		if s.namespace != w.Ref.Namespace || !s.selector.Matches(w.Labels) {
 			continue
