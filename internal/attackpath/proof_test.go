@@ -66,6 +66,8 @@ type prover struct {
 	memo map[string]error
 	// kinds counts the proven edges by kind, graph-wide and on paths.
 	kinds, onPaths map[EdgeKind]int
+	// grantsChecked counts the held classes whose grant edge was looked for.
+	grantsChecked int
 }
 
 type proofService struct {
@@ -1029,6 +1031,7 @@ func (p *prover) proveAll(t *testing.T, name string) int {
 		}
 	}
 	p.complete(fail)
+	p.grantsChecked = p.completeGrants(fail)
 	entries := []string{Internet, AnyPod}
 	for _, n := range p.g.Nodes {
 		if n.Kind == KindIdentity {
@@ -1101,6 +1104,67 @@ func (p *prover) complete(fail func(string, ...any)) {
 	}
 }
 
+// completeGrants checks that every service account whose token some workload
+// mounts has a grant edge for each class it holds (rbac can) cluster-wide, and
+// in its own namespace for the namespaced classes, when the graph models the
+// class at all.
+func (p *prover) completeGrants(fail func(string, ...any)) (checked int) {
+	modelled := map[string]bool{}
+	for _, n := range p.g.Nodes {
+		if n.Kind == KindCapability {
+			if class, _, err := proofCapability(n); err == nil {
+				modelled[class] = true
+			}
+		}
+	}
+	var classes []string
+	for c := range modelled {
+		if _, ok := proofClasses[c]; ok {
+			classes = append(classes, c)
+		}
+	}
+	sort.Strings(classes)
+	for _, san := range p.g.Nodes {
+		if san.Kind != KindServiceAccount {
+			continue
+		}
+		mounted := false
+		for _, e := range p.g.In(san) {
+			mounted = mounted || e.Kind == EdgeToken
+		}
+		s, err := proofSubject(san)
+		if err != nil || !mounted {
+			continue
+		}
+		held := map[string]bool{}
+		for _, e := range p.g.Out(san) {
+			if e.Kind == EdgeGrant || e.Kind == EdgeMember {
+				held[e.To.ID] = true
+			}
+		}
+		for _, class := range classes {
+			if ok, _ := p.holds(s, class, ""); ok {
+				checked++
+				if !held[CapabilityID(class, "")] {
+					fail("missing edge %s -grant-> %s (rbac can: held cluster-wide)", san.ID, CapabilityID(class, ""))
+				}
+				continue
+			}
+			if !proofNamespaced[class] && class != "escalate" && class != "bind" {
+				continue
+			}
+			ok, _ := p.holds(s, class, s.Namespace)
+			if ok {
+				checked++
+			}
+			if ok && !held[CapabilityID(class, s.Namespace)] {
+				fail("missing edge %s -grant-> %s (rbac can: held in its namespace)", san.ID, CapabilityID(class, s.Namespace))
+			}
+		}
+	}
+	return checked
+}
+
 func (p *prover) routesOf(n *Node) []string {
 	w, err := p.workload(n)
 	if err != nil {
@@ -1167,7 +1231,7 @@ func TestProof(t *testing.T) {
 		g := Build(inv, Options{})
 		p := newProver(t, inv, g)
 		n := p.proveAll(t, name)
-		t.Logf("%s: %d nodes, %d paths checked, edges proven by kind %v", name, len(g.Nodes), n, p.kinds)
+		t.Logf("%s: %d nodes, %d paths checked, %d held classes' grants looked for, edges proven by kind %v", name, len(g.Nodes), n, p.grantsChecked, p.kinds)
 		for k, c := range p.kinds {
 			kinds[k] += c
 		}
