@@ -1078,8 +1078,30 @@ func (p *prover) complete(fail func(string, ...any)) {
 		}
 		return false
 	}
-	internet, node := p.g.Node(Internet), p.g.Node(HostNode)
-	for _, w := range p.g.Workloads() {
+	internet, node, pod := p.g.Node(Internet), p.g.Node(HostNode), p.g.Node(AnyPod)
+	ws := p.g.Workloads()
+	for _, w := range ws {
+		if pod != nil && p.fromOtherNamespace(w) == nil && !has(pod, w, EdgeNetwork) {
+			fail("missing edge pod -network-> %s (its ingress admits pods of another namespace)", w.ID)
+		}
+		if p.g.Lateral == nil {
+			continue
+		}
+		// Lateral edges: exactly the pairs netpol reach allows (a pod's traffic to
+		// itself is not modelled).
+		out := map[*Node]bool{}
+		for _, e := range p.g.Out(w) {
+			if e.Kind == EdgeNetwork && e.To.Kind == KindWorkload {
+				out[e.To] = true
+			}
+		}
+		for _, v := range ws {
+			if v != w && !out[v] && p.lateral(w, v) == nil {
+				fail("missing edge %s -network-> %s (netpol reach allows it)", w.ID, v.ID)
+			}
+		}
+	}
+	for _, w := range ws {
 		if internet != nil && p.exposed(w) == nil && !has(internet, w, EdgeExposed) {
 			fail("missing edge internet -exposed-> %s (routes %v, admitted by netpol reach)", w.ID, p.routesOf(w))
 		}
