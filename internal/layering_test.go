@@ -62,6 +62,8 @@ var layers = []struct {
 	{"netpol", []string{"finding", "inventory", "safetext", "workload"}},
 	{"exposure", []string{"finding", "inventory", "netpol", "rbac/...", "safetext", "workload"}},
 	// Attack paths chain the analyzers' proofs.
+	// Test support: generated clusters (manifests) for the attack-path proof and benchmarks.
+	{"attackpath/pathgen", nil},
 	{"attackpath", []string{"exposure", "finding", "inventory", "netpol", "pss", "rbac/...", "safetext", "workload"}},
 	{"rbac/...", []string{"rbac/...", "finding", "inventory", "safetext", "workload"}},
 	// Test support for the rules: fixtures run through the whole scan path.
