@@ -1007,3 +1007,19 @@ func (l *lateral) Class(n *Node) int {
 	}
 	return -1
 }
+
+// eachGroup calls fn with the workloads of each class the pods of n reach (n's
+// own included when its class reaches itself), class by class in the matrix's
+// order: a search skips a class once it has reached all of its workloads, and
+// makes no edge (Edge makes the few that paths use).
+func (l *lateral) eachGroup(n *Node, fn func(group int, members []*Node)) {
+	w := l.nodes[n]
+	if w == nil {
+		return
+	}
+	l.rows().Each(w.Class, func(dst *netpol.Class, _ netpol.PortSet) {
+		if m := l.classNodes[dst.ID]; len(m) > 0 {
+			fn(dst.ID, m)
+		}
+	})
+}

@@ -128,6 +128,16 @@ type LateralClasses interface {
 	Class(n *Node) int
 }
 
+// groupLateral is a LateralClasses (the NetworkPolicy one) that lists the
+// destinations of a workload by groups (the workloads of a destination class,
+// its own included) and makes one edge on demand: a search then makes no edge
+// per pair of workloads that talk, and skips a group it has reached whole.
+type groupLateral interface {
+	LateralClasses
+	eachGroup(n *Node, fn func(group int, members []*Node))
+	Edge(from, to *Node) *Edge
+}
+
 // Paths answers a query: per entry, per target, per pivot, the shortest path (see
 // the package doc). Answers are computed once per graph and query, safely for
 // concurrent callers: a graph must not change after its first query.
@@ -275,6 +285,8 @@ type state struct {
 	fwd     map[string]*forward
 	rev     map[*Node]*reverse
 	lateral map[*Node][]*Edge
+	// pairs are the lateral edges made one by one (groupLateral), by their ends.
+	pairs map[[2]int]*Edge
 	// members lists the workloads of each class; rows the destinations of a
 	// class's lateral edges (by node index), once asked for.
 	members map[int][]*Node
@@ -295,7 +307,7 @@ func stateOf(g *Graph) *state {
 		return v.(*state)
 	}
 	st := &state{answers: map[string]*answer{}, entries: map[string]*entry{}, fwd: map[string]*forward{},
-		rev: map[*Node]*reverse{}, lateral: map[*Node][]*Edge{}, rows: map[int]*row{}}
+		rev: map[*Node]*reverse{}, lateral: map[*Node][]*Edge{}, pairs: map[[2]int]*Edge{}, rows: map[int]*row{}}
 	v, loaded := states.LoadOrStore(k, st)
 	if !loaded {
 		runtime.AddCleanup(g, func(k weak.Pointer[Graph]) { states.Delete(k) }, k)
@@ -369,6 +381,15 @@ func (st *state) lateralFrom(g *Graph, n *Node) []*Edge {
 
 // lateralTo is the lateral edge from one workload to another, nil if none.
 func (st *state) lateralTo(g *Graph, from, to *Node) *Edge {
+	if gl, ok := g.Lateral.(groupLateral); ok {
+		k := [2]int{from.index, to.index}
+		if e, ok := st.pairs[k]; ok {
+			return e
+		}
+		e := gl.Edge(from, to)
+		st.pairs[k] = e
+		return e
+	}
 	for _, e := range st.lateralFrom(g, from) {
 		if e.To == to {
 			return e
@@ -383,7 +404,12 @@ type forward struct {
 	ent    *entry
 	dist   []int32
 	parent []*Edge
-	order  []*Node
+	// pfrom is the workload a node was reached from by a lateral edge not made
+	// yet (parent nil; -1 otherwise); lat makes it.
+	pfrom []int32
+	nodes []*Node
+	lat   func(from, to *Node) *Edge
+	order []*Node
 	// reps are the workloads whose lateral edges the search followed, one per class.
 	reps map[int]*Node
 	// predClass are the classes with lateral edges to a workload, sorted the
@@ -409,6 +435,10 @@ func (f *forward) pathTo(n *Node) []*Edge {
 	var edges []*Edge
 	for n.index >= 0 {
 		e := f.parent[n.index]
+		if e == nil && f.pfrom != nil && f.pfrom[n.index] >= 0 {
+			e = f.lat(f.nodes[f.pfrom[n.index]], n)
+			f.parent[n.index] = e
+		}
 		if e == nil {
 			break
 		}
@@ -428,6 +458,19 @@ func (st *state) search(g *Graph, ent *entry, avoid *Edge, skip map[*Node]bool, 
 	f := &forward{ent: ent, dist: make([]int32, n), parent: make([]*Edge, n), reps: map[int]*Node{}}
 	for i := range f.dist {
 		f.dist[i] = -1
+	}
+	gl, grouped := g.Lateral.(groupLateral)
+	var avoidLat bool
+	var done []bool
+	if grouped {
+		f.pfrom = make([]int32, n)
+		for i := range f.pfrom {
+			f.pfrom[i] = -1
+		}
+		f.nodes = g.Nodes
+		f.lat = func(from, to *Node) *Edge { return st.lateralTo(g, from, to) }
+		avoidLat = avoid != nil && avoid.Kind == EdgeNetwork && avoid.From.Kind == KindWorkload && !slices.Contains(g.out[avoid.From], avoid)
+		done = make([]bool, len(g.Nodes))
 	}
 	base := int32(0)
 	if ent.virtual {
@@ -471,6 +514,46 @@ func (st *state) search(g *Graph, ent *entry, avoid *Edge, skip map[*Node]bool, 
 			continue
 		}
 		c := st.class(g, x)
+		if grouped {
+			// visitLat follows the lateral edge x -> y without making it.
+			visitLat := func(y *Node) {
+				if y == x || f.dist[y.index] >= 0 || skip[y] {
+					return
+				}
+				f.dist[y.index] = d + 1
+				f.pfrom[y.index] = int32(x.index)
+				queue = append(queue, y)
+			}
+			if _, seen := f.reps[c]; !seen {
+				f.reps[c] = x
+				gl.eachGroup(x, func(gr int, members []*Node) {
+					if gr < len(done) && done[gr] {
+						return
+					}
+					all := true
+					for _, y := range members {
+						if avoidLat && avoid.From == x && avoid.To == y {
+							pending[c] = y
+							all = false
+							continue
+						}
+						visitLat(y)
+						if f.dist[y.index] < 0 {
+							all = false
+						}
+					}
+					if all && gr < len(done) {
+						done[gr] = true
+					}
+				})
+			} else if v := pending[c]; v != nil && v != x {
+				delete(pending, c)
+				if f.dist[v.index] < 0 && st.lateralTo(g, x, v) != nil {
+					visitLat(v)
+				}
+			}
+			continue
+		}
 		if _, done := f.reps[c]; !done {
 			f.reps[c] = x
 			for _, e := range st.lateralFrom(g, x) {
@@ -520,6 +603,24 @@ func (st *state) rowOf(g *Graph, c int, rep *Node) *row {
 		return r
 	}
 	r := &row{to: newNodeSet(len(g.Nodes))}
+	if gl, ok := g.Lateral.(groupLateral); ok {
+		gl.eachGroup(rep, func(_ int, members []*Node) {
+			for _, y := range members {
+				if y == rep {
+					continue
+				}
+				if !r.to.has(y.index) {
+					r.n++
+				}
+				r.to.set(y.index)
+				if st.class(g, y) == c {
+					r.self = true
+				}
+			}
+		})
+		st.rows[c] = r
+		return r
+	}
 	for _, e := range st.lateralFrom(g, rep) {
 		if !r.to.has(e.To.index) {
 			r.n++
