@@ -770,6 +770,8 @@ type lateral struct {
 
 	mu    sync.Mutex
 	fixes map[*Node]*finding.PathFix
+	// groupRows are the rows by class, made on first use (groupRow).
+	groupRows [][]uint64
 
 	// routes are the admitted routes from outside to each workload.
 	routes map[*Node][]Route
@@ -1008,18 +1010,33 @@ func (l *lateral) Class(n *Node) int {
 	return -1
 }
 
-// eachGroup calls fn with the workloads of each class the pods of n reach (n's
-// own included when its class reaches itself), class by class in the matrix's
-// order: a search skips a class once it has reached all of its workloads, and
-// makes no edge (Edge makes the few that paths use).
-func (l *lateral) eachGroup(n *Node, fn func(group int, members []*Node)) {
+// groupRow is the set of classes (bits by class ID) whose workloads the pods of n
+// reach (n's own class included when it reaches itself), nil if none: a search
+// skips the classes it has reached whole, and makes no edge (Edge makes the few
+// that paths use). Rows are made once per class, on first use.
+func (l *lateral) groupRow(n *Node) []uint64 {
 	w := l.nodes[n]
-	if w == nil {
-		return
+	if w == nil || w.Class == nil {
+		return nil
 	}
+	c := w.Class.ID
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.groupRows == nil {
+		l.groupRows = make([][]uint64, len(l.classNodes))
+	}
+	if r := l.groupRows[c]; r != nil {
+		return r
+	}
+	r := make([]uint64, (len(l.classNodes)+63)/64)
 	l.rows().Each(w.Class, func(dst *netpol.Class, _ netpol.PortSet) {
-		if m := l.classNodes[dst.ID]; len(m) > 0 {
-			fn(dst.ID, m)
+		if dst.ID < len(l.classNodes) && len(l.classNodes[dst.ID]) > 0 {
+			r[dst.ID>>6] |= 1 << (uint(dst.ID) & 63)
 		}
 	})
+	l.groupRows[c] = r
+	return r
 }
+
+// groupMembers are the workload nodes of a class.
+func (l *lateral) groupMembers(class int) []*Node { return l.classNodes[class] }

@@ -134,7 +134,11 @@ type LateralClasses interface {
 // per pair of workloads that talk, and skips a group it has reached whole.
 type groupLateral interface {
 	LateralClasses
-	eachGroup(n *Node, fn func(group int, members []*Node))
+	// groupRow is the set of groups (bits; a group is a class, numbered as
+	// Class does) whose workloads the pods of n reach, n included if its own
+	// class is one; groupMembers lists a group's workloads.
+	groupRow(n *Node) []uint64
+	groupMembers(group int) []*Node
 	Edge(from, to *Node) *Edge
 }
 
@@ -297,6 +301,31 @@ type row struct {
 	to   nodeSet
 	n    int  // destinations
 	self bool // the class reaches its own workloads
+	// groups (with groupLateral, instead of to) are the groups the row reaches.
+	groups  nodeSet
+	members func(int) []*Node
+}
+
+// has tells whether the row reaches the workload i of class c (a workload of a
+// reached group; to lists the others but the representative).
+func (r *row) has(i int, c int) bool {
+	if r.members == nil {
+		return r.to.has(i)
+	}
+	return r.groups.has(c)
+}
+
+// each calls fn with every workload the row reaches.
+func (r *row) each(fn func(int)) {
+	if r.members == nil {
+		r.to.each(fn)
+		return
+	}
+	r.groups.each(func(gr int) {
+		for _, m := range r.members(gr) {
+			fn(m.index)
+		}
+	})
 }
 
 var states sync.Map // weak.Pointer[Graph] -> *state
@@ -461,7 +490,7 @@ func (st *state) search(g *Graph, ent *entry, avoid *Edge, skip map[*Node]bool, 
 	}
 	gl, grouped := g.Lateral.(groupLateral)
 	var avoidLat bool
-	var done []bool
+	var done []uint64
 	if grouped {
 		f.pfrom = make([]int32, n)
 		for i := range f.pfrom {
@@ -470,7 +499,6 @@ func (st *state) search(g *Graph, ent *entry, avoid *Edge, skip map[*Node]bool, 
 		f.nodes = g.Nodes
 		f.lat = func(from, to *Node) *Edge { return st.lateralTo(g, from, to) }
 		avoidLat = avoid != nil && avoid.Kind == EdgeNetwork && avoid.From.Kind == KindWorkload && !slices.Contains(g.out[avoid.From], avoid)
-		done = make([]bool, len(g.Nodes))
 	}
 	base := int32(0)
 	if ent.virtual {
@@ -526,26 +554,32 @@ func (st *state) search(g *Graph, ent *entry, avoid *Edge, skip map[*Node]bool, 
 			}
 			if _, seen := f.reps[c]; !seen {
 				f.reps[c] = x
-				gl.eachGroup(x, func(gr int, members []*Node) {
-					if gr < len(done) && done[gr] {
-						return
-					}
-					all := true
-					for _, y := range members {
-						if avoidLat && avoid.From == x && avoid.To == y {
-							pending[c] = y
-							all = false
-							continue
+				row := gl.groupRow(x)
+				if len(done) < len(row) {
+					done = append(done, make([]uint64, len(row)-len(done))...)
+				}
+				for wi, word := range row {
+					word &^= done[wi]
+					for ; word != 0; word &= word - 1 {
+						gr := wi<<6 + bits.TrailingZeros64(word)
+						members := gl.groupMembers(gr)
+						all := true
+						for _, y := range members {
+							if avoidLat && avoid.From == x && avoid.To == y {
+								pending[c] = y
+								all = false
+								continue
+							}
+							visitLat(y)
+							if f.dist[y.index] < 0 {
+								all = false
+							}
 						}
-						visitLat(y)
-						if f.dist[y.index] < 0 {
-							all = false
+						if all {
+							done[wi] |= 1 << (uint(gr) & 63)
 						}
 					}
-					if all && gr < len(done) {
-						done[gr] = true
-					}
-				})
+				}
 			} else if v := pending[c]; v != nil && v != x {
 				delete(pending, c)
 				if f.dist[v.index] < 0 && st.lateralTo(g, x, v) != nil {
@@ -602,25 +636,22 @@ func (st *state) rowOf(g *Graph, c int, rep *Node) *row {
 	if r, ok := st.rows[c]; ok {
 		return r
 	}
-	r := &row{to: newNodeSet(len(g.Nodes))}
 	if gl, ok := g.Lateral.(groupLateral); ok {
-		gl.eachGroup(rep, func(_ int, members []*Node) {
-			for _, y := range members {
-				if y == rep {
-					continue
-				}
-				if !r.to.has(y.index) {
-					r.n++
-				}
-				r.to.set(y.index)
-				if st.class(g, y) == c {
-					r.self = true
-				}
+		r := &row{groups: gl.groupRow(rep), members: gl.groupMembers}
+		nodeSet(r.groups).each(func(gr int) {
+			m := gl.groupMembers(gr)
+			r.n += len(m)
+			if gr == c && len(m) > 1 {
+				r.self = true
 			}
 		})
+		if r.groups.has(c) {
+			r.n-- // the representative itself
+		}
 		st.rows[c] = r
 		return r
 	}
+	r := &row{to: newNodeSet(len(g.Nodes))}
 	for _, e := range st.lateralFrom(g, rep) {
 		if !r.to.has(e.To.index) {
 			r.n++
@@ -648,7 +679,7 @@ func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
 	var out []int
 	cx := st.class(g, x)
 	for c, rep := range f.reps {
-		if r := st.rowOf(g, c, rep); r.to.has(x.index) || (c == cx && r.self) {
+		if r := st.rowOf(g, c, rep); r.has(x.index, cx) || (c == cx && r.self) {
 			out = append(out, c)
 		}
 	}
@@ -677,10 +708,10 @@ func (st *state) indexPreds(g *Graph, f *forward) {
 	slices.Sort(classes)
 	for _, c := range classes {
 		r := st.rowOf(g, c, f.reps[c])
-		r.to.each(func(i int) { f.predClass[g.Nodes[i]] = append(f.predClass[g.Nodes[i]], c) })
+		r.each(func(i int) { f.predClass[g.Nodes[i]] = append(f.predClass[g.Nodes[i]], c) })
 		if r.self {
 			for _, m := range st.membersOf(g, c) {
-				if !r.to.has(m.index) {
+				if !r.has(m.index, c) {
 					f.predClass[m] = append(f.predClass[m], c)
 				}
 			}
