@@ -446,6 +446,15 @@ type forward struct {
 	predClass map[*Node][]int
 	indexed   bool
 	sorted    map[int][]*Node
+	// preds are the lateral predecessors of each workload the counts asked for
+	// (by node index, built on demand): the reached workloads of predClasses,
+	// class by class, nearest first, with their distances.
+	preds []*predList
+}
+
+type predList struct {
+	nodes []*Node
+	dist  []int32
 }
 
 // d is a node's distance (-1: unreached).
@@ -718,6 +727,30 @@ func (st *state) indexPreds(g *Graph, f *forward) {
 		}
 	}
 	f.indexed = true
+}
+
+// predsOf is the list of x's lateral predecessors the search reached: the
+// members of predClasses, class by class, nearest first (a count skips those too
+// far from the entry).
+func (st *state) predsOf(g *Graph, f *forward, x *Node) *predList {
+	if f.preds == nil {
+		f.preds = make([]*predList, len(g.Nodes))
+	}
+	if p := f.preds[x.index]; p != nil {
+		return p
+	}
+	p := &predList{}
+	for _, k := range st.predClasses(g, f, x) {
+		for _, y := range st.sortedMembers(g, f, k) {
+			p.nodes = append(p.nodes, y)
+			p.dist = append(p.dist, int32(f.d(y)))
+		}
+	}
+	if !f.indexed {
+		delete(f.predClass, x)
+	}
+	f.preds[x.index] = p
+	return p
 }
 
 // sortedMembers are the workloads of a class the search reached, nearest first.
@@ -1155,14 +1188,13 @@ func (c *counter) back(x *Node, r int) {
 	if x.Kind != KindWorkload || w.g.Lateral == nil {
 		return
 	}
-	for _, k := range c.st.predClasses(w.g, f, x) {
-		for _, y := range c.st.sortedMembers(w.g, f, k) {
-			if f.d(y) > r-1 {
-				break
-			}
-			if y != x && !try(nil, y) {
-				return
-			}
+	pl := c.st.predsOf(w.g, f, x)
+	for i, y := range pl.nodes {
+		if pl.dist[i] > int32(r-1) || y == x {
+			continue
+		}
+		if !try(nil, y) {
+			return
 		}
 	}
 }
