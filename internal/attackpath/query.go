@@ -233,6 +233,10 @@ func (g *Graph) answer(q Query) (*answer, error) {
 			continue
 		}
 		out = append(out, st.answer(g, ent, nodes, b)...)
+		if f := st.fwd[ent.node.ID]; f != nil {
+			// The counts' indexes are large and rebuilt on demand.
+			f.preds, f.predClass, f.indexed, f.sorted, f.repRows = nil, nil, false, nil, nil
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return pathLess(out[i], out[j]) })
 	a := &answer{paths: out, byPivot: map[string][]*Path{}}
@@ -450,10 +454,17 @@ type forward struct {
 	// (by node index, built on demand): the reached workloads of predClasses,
 	// class by class, nearest first, with their distances.
 	preds []*predList
+	// repRows are the rows of the classes followed, by class.
+	repRows []classRow
+}
+
+type classRow struct {
+	c int
+	r *row
 }
 
 type predList struct {
-	nodes []*Node
+	nodes []int32 // node indices
 	dist  []int32
 }
 
@@ -685,14 +696,23 @@ func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
 	if p, ok := f.predClass[x]; ok || f.indexed {
 		return p
 	}
-	var out []int
-	cx := st.class(g, x)
-	for c, rep := range f.reps {
-		if r := st.rowOf(g, c, rep); r.has(x.index, cx) || (c == cx && r.self) {
-			out = append(out, c)
+	if f.repRows == nil {
+		classes := make([]int, 0, len(f.reps))
+		for c := range f.reps {
+			classes = append(classes, c)
+		}
+		slices.Sort(classes)
+		for _, c := range classes {
+			f.repRows = append(f.repRows, classRow{c, st.rowOf(g, c, f.reps[c])})
 		}
 	}
-	slices.Sort(out)
+	var out []int
+	cx := st.class(g, x)
+	for _, cr := range f.repRows {
+		if cr.r.has(x.index, cx) || (cr.c == cx && cr.r.self) {
+			out = append(out, cr.c)
+		}
+	}
 	f.predClass[x] = out
 	return out
 }
@@ -742,7 +762,7 @@ func (st *state) predsOf(g *Graph, f *forward, x *Node) *predList {
 	p := &predList{}
 	for _, k := range st.predClasses(g, f, x) {
 		for _, y := range st.sortedMembers(g, f, k) {
-			p.nodes = append(p.nodes, y)
+			p.nodes = append(p.nodes, int32(y.index))
 			p.dist = append(p.dist, int32(f.d(y)))
 		}
 	}
@@ -1189,11 +1209,11 @@ func (c *counter) back(x *Node, r int) {
 		return
 	}
 	pl := c.st.predsOf(w.g, f, x)
-	for i, y := range pl.nodes {
-		if pl.dist[i] > int32(r-1) || y == x {
+	for i, yi := range pl.nodes {
+		if pl.dist[i] > int32(r-1) || int(yi) == x.index {
 			continue
 		}
-		if !try(nil, y) {
+		if !try(nil, w.g.Nodes[yi]) {
 			return
 		}
 	}
