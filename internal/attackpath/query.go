@@ -235,7 +235,7 @@ func (g *Graph) answer(q Query) (*answer, error) {
 		out = append(out, st.answer(g, ent, nodes, b)...)
 		if f := st.fwd[ent.node.ID]; f != nil {
 			// The counts' indexes are large and rebuilt on demand.
-			f.preds, f.predClass, f.indexed, f.sorted, f.repRows = nil, nil, false, nil, nil
+			f.preds, f.predClass, f.indexed, f.sorted, f.repRows, f.classBuf, f.predBuf = nil, nil, false, nil, nil, nil, nil
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return pathLess(out[i], out[j]) })
@@ -456,6 +456,9 @@ type forward struct {
 	preds []*predList
 	// repRows are the rows of the classes followed, by class.
 	repRows []classRow
+	// scratch buffers of predsOf.
+	classBuf []int
+	predBuf  []pred
 }
 
 type classRow struct {
@@ -463,10 +466,10 @@ type classRow struct {
 	r *row
 }
 
-type predList struct {
-	nodes []int32 // node indices
-	dist  []int32
-}
+type predList struct{ preds []pred }
+
+// pred is a lateral predecessor: its node index and distance from the entry.
+type pred struct{ node, dist int32 }
 
 // d is a node's distance (-1: unreached).
 func (f *forward) d(n *Node) int {
@@ -706,14 +709,15 @@ func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
 			f.repRows = append(f.repRows, classRow{c, st.rowOf(g, c, f.reps[c])})
 		}
 	}
-	var out []int
+	// Not kept: predsOf keeps what the counts need.
+	out := f.classBuf[:0]
 	cx := st.class(g, x)
 	for _, cr := range f.repRows {
 		if cr.r.has(x.index, cx) || (cr.c == cx && cr.r.self) {
 			out = append(out, cr.c)
 		}
 	}
-	f.predClass[x] = out
+	f.classBuf = out
 	return out
 }
 
@@ -759,16 +763,14 @@ func (st *state) predsOf(g *Graph, f *forward, x *Node) *predList {
 	if p := f.preds[x.index]; p != nil {
 		return p
 	}
-	p := &predList{}
+	buf := f.predBuf[:0]
 	for _, k := range st.predClasses(g, f, x) {
 		for _, y := range st.sortedMembers(g, f, k) {
-			p.nodes = append(p.nodes, int32(y.index))
-			p.dist = append(p.dist, int32(f.d(y)))
+			buf = append(buf, pred{int32(y.index), int32(f.d(y))})
 		}
 	}
-	if !f.indexed {
-		delete(f.predClass, x)
-	}
+	f.predBuf = buf
+	p := &predList{preds: slices.Clone(buf)}
 	f.preds[x.index] = p
 	return p
 }
@@ -1209,11 +1211,11 @@ func (c *counter) back(x *Node, r int) {
 		return
 	}
 	pl := c.st.predsOf(w.g, f, x)
-	for i, yi := range pl.nodes {
-		if pl.dist[i] > int32(r-1) || int(yi) == x.index {
+	for _, y := range pl.preds {
+		if y.dist > int32(r-1) || int(y.node) == x.index {
 			continue
 		}
-		if !try(nil, w.g.Nodes[yi]) {
+		if !try(nil, w.g.Nodes[y.node]) {
 			return
 		}
 	}
