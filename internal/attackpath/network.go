@@ -757,7 +757,9 @@ func fieldLocation(o *inventory.Object, path string, def *finding.Location) *fin
 
 // lateral supplies the network edges between workloads from the NetworkPolicy
 // matrix, computed on first use. Edges are made per call (a source's row may hold
-// every workload of the cluster); their evidence is filled by Graph.Explain.
+// every workload of the cluster); their evidence is filled by Graph.Explain. The
+// queries do not call From: they read a class's row as a set of classes
+// (groupRow) and ask Edge for the few edges of the paths they report.
 type lateral struct {
 	model *netpol.Model
 	// nodes are the workload nodes' NetworkPolicy workloads; classNodes the nodes

@@ -282,8 +282,10 @@ func (g *Graph) targetNodes(id string) []*Node {
 }
 
 // state is what the queries on a graph share: their answers, the forward search
-// of each entry, the reverse search of each target, the lateral edges asked for.
-// One mutex serialises the work (the rules of a scan ask the same few queries,
+// of each entry, the reverse search of each target, the lateral edges asked for
+// (with the NetworkPolicy Lateral, a groupLateral, only those of the paths found
+// and of the routes tried for them: searches follow its rows by class, and keep
+// no edge per pair of workloads that talk). One mutex serialises the work (the rules of a scan ask the same few queries,
 // each once). It holds no reference to the graph, so that a graph's state goes
 // with it (states is keyed by a weak pointer).
 type state struct {
@@ -292,6 +294,7 @@ type state struct {
 	entries map[string]*entry
 	fwd     map[string]*forward
 	rev     map[*Node]*reverse
+	// lateral are the edges of a Lateral that is not a groupLateral, by source.
 	lateral map[*Node][]*Edge
 	// pairs are the lateral edges made one by one (groupLateral), by their ends.
 	pairs map[[2]int]*Edge
