@@ -235,7 +235,7 @@ func (g *Graph) answer(q Query) (*answer, error) {
 		out = append(out, st.answer(g, ent, nodes, b)...)
 		if f := st.fwd[ent.node.ID]; f != nil {
 			// The counts' indexes are large and rebuilt on demand.
-			f.preds, f.predClass, f.indexed, f.sorted, f.repRows, f.classBuf, f.predBuf = nil, nil, false, nil, nil, nil, nil
+			f.preds, f.predClass, f.indexed, f.sorted, f.repRows, f.classBuf, f.predBuf, f.lists, f.listOf = nil, nil, false, nil, nil, nil, nil, nil, nil
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return pathLess(out[i], out[j]) })
@@ -462,6 +462,10 @@ type forward struct {
 	// scratch buffers of predsOf.
 	classBuf []int
 	predBuf  []pred
+	// lists are the sortedMembers of the classes of several workloads that
+	// preds name, listOf their indices by class.
+	lists  [][]*Node
+	listOf map[int]int32
 }
 
 type classRow struct {
@@ -471,8 +475,10 @@ type classRow struct {
 
 type predList struct{ preds []pred }
 
-// pred is a lateral predecessor: its node index and distance from the entry.
-type pred struct{ node, dist int32 }
+// pred is a lateral predecessor: its node index and distance from the entry, or
+// (list >= 0) the reached workloads of a class of several, nearest first
+// (forward.lists), and the distance of the nearest.
+type pred struct{ node, dist, list int32 }
 
 // d is a node's distance (-1: unreached).
 func (f *forward) d(n *Node) int {
@@ -768,8 +774,21 @@ func (st *state) predsOf(g *Graph, f *forward, x *Node) *predList {
 	}
 	buf := f.predBuf[:0]
 	for _, k := range st.predClasses(g, f, x) {
-		for _, y := range st.sortedMembers(g, f, k) {
-			buf = append(buf, pred{int32(y.index), int32(f.d(y))})
+		m := st.sortedMembers(g, f, k)
+		switch {
+		case len(m) == 1:
+			buf = append(buf, pred{int32(m[0].index), int32(f.d(m[0])), -1})
+		case len(m) > 1:
+			i, ok := f.listOf[k]
+			if !ok {
+				if f.listOf == nil {
+					f.listOf = map[int]int32{}
+				}
+				i = int32(len(f.lists))
+				f.listOf[k] = i
+				f.lists = append(f.lists, m)
+			}
+			buf = append(buf, pred{-1, int32(f.d(m[0])), i})
 		}
 	}
 	f.predBuf = buf
@@ -1214,12 +1233,23 @@ func (c *counter) back(x *Node, r int) {
 		return
 	}
 	pl := c.st.predsOf(w.g, f, x)
-	for _, y := range pl.preds {
-		if y.dist > int32(r-1) || int(y.node) == x.index {
+	for _, p := range pl.preds {
+		if p.dist > int32(r-1) {
 			continue
 		}
-		if !try(nil, w.g.Nodes[y.node]) {
-			return
+		if p.list < 0 {
+			if int(p.node) != x.index && !try(nil, w.g.Nodes[p.node]) {
+				return
+			}
+			continue
+		}
+		for _, y := range f.lists[p.list] {
+			if f.d(y) > r-1 {
+				break
+			}
+			if y != x && !try(nil, y) {
+				return
+			}
 		}
 	}
 }
