@@ -86,7 +86,7 @@ func TestReportSchemaConst(t *testing.T) {
 // location, input errors, an empty report, and a git history's commits) are valid.
 func TestReportSchemaGolden(t *testing.T) {
 	sch := compileReportSchema(t)
-	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json", "vulnerability.json", "audit.json"} {
+	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json", "vulnerability.json", "audit.json", "attackpath.json"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)

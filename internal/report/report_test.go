@@ -258,6 +258,7 @@ func TestGolden(t *testing.T) {
 		{"image-show-suppressed", imageReport, Options{ShowSuppressed: true}},
 		{"vulnerability", vulnerabilityReport, Options{}},
 		{"audit", auditReport, Options{}},
+		{"attackpath", pathReport, Options{}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {
@@ -378,7 +379,7 @@ func ValidateSARIF(t testing.TB, sch *jsonschema.Schema, data []byte) {
 
 func TestSARIFSchema(t *testing.T) {
 	sch := CompileSARIFSchema(t)
-	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport(), "vulnerability": vulnerabilityReport()} {
+	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport(), "vulnerability": vulnerabilityReport(), "attackpath": pathReport()} {
 		t.Run(name, func(t *testing.T) { ValidateSARIF(t, sch, render(t, rep, "sarif", Options{})) })
 	}
 	// The validator must be able to fail: break the sample in ways the schema forbids.
