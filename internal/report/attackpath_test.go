@@ -98,7 +98,7 @@ func TestAttackPathRendering(t *testing.T) {
 		t.Errorf("hop 1 location = %+v", at)
 	}
 	junit := render(t, pathReport(), "junit", Options{})
-	if !bytes.Contains(junit, []byte("Hop 3: ServiceAccount shop/web -&gt; every permission cluster-wide [grant, by rbac]")) {
+	if !bytes.Contains(junit, []byte("Hop 3: ServiceAccount shop/web -> every permission cluster-wide [grant, by rbac]")) {
 		t.Errorf("junit lacks the hops:\n%s", junit)
 	}
 }
