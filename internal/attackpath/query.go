@@ -2,8 +2,12 @@ package attackpath
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"weak"
 
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rbac"
@@ -15,7 +19,8 @@ const DefaultMaxDepth = 8
 // Query asks for paths from entries to targets.
 type Query struct {
 	// From are entry node IDs: internet, pod, namespace:NS, workload:NS/KIND/NAME,
-	// identity:SUBJECT (rbac.ParseSubject syntax). Empty: internet and pod.
+	// identity:SUBJECT (rbac.ParseSubject syntax; a service account's is
+	// serviceaccount:NS/NAME, also accepted). Empty: internet and pod.
 	From []string
 	// To are targets: cluster-admin, node, secrets (the secrets of any namespace),
 	// secrets:NS, workload:NS/KIND/NAME. Empty: cluster-admin, node and secrets.
@@ -23,10 +28,19 @@ type Query struct {
 	// MaxDepth bounds a path's hops (0: DefaultMaxDepth).
 	MaxDepth int
 	// Others lists, for each path, the other simple paths through the same pivot
-	// (up to MaxOthers each; 0: 20); otherwise they are only counted.
+	// (up to MaxOthers each; 0: DefaultMaxOthers); otherwise they are only counted.
 	Others    bool
 	MaxOthers int
+	// MaxAlternatives bounds the count of other paths through a pivot (0:
+	// DefaultMaxAlternatives): a path with that many alternatives may have more.
+	MaxAlternatives int
 }
+
+// Defaults of a query's bounds.
+const (
+	DefaultMaxOthers       = 20
+	DefaultMaxAlternatives = 100
+)
 
 // Path is one attack path.
 type Path struct {
@@ -52,6 +66,12 @@ func ParseEntry(s string) (string, error) {
 	case strings.HasPrefix(s, "workload:"):
 		if _, err := parseWorkloadID(s); err != nil {
 			return "", err
+		}
+		return s, nil
+	case strings.HasPrefix(s, "serviceaccount:"):
+		ns, name, ok := strings.Cut(strings.TrimPrefix(s, "serviceaccount:"), "/")
+		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+			return "", fmt.Errorf("entry %q: want serviceaccount:NAMESPACE/NAME", s)
 		}
 		return s, nil
 	case strings.HasPrefix(s, "identity:"):
@@ -97,7 +117,19 @@ func IdentityID(s rbac.Subject) string {
 	return "identity:" + strings.ToLower(s.Kind) + ":" + s.Name
 }
 
-// Paths answers a query: per entry, per target, per pivot, the shortest path.
+// LateralClasses is implemented by a Lateral whose edges leaving a workload are
+// those of every other workload of its class (the NetworkPolicy class of its pods,
+// whose matrix row they share), an edge to itself excepted: Class numbers the class
+// (-1: none). A search then asks one workload per class for its edges, so that an
+// open cluster of thousands of workloads costs one row per class reached.
+type LateralClasses interface {
+	Lateral
+	Class(n *Node) int
+}
+
+// Paths answers a query: per entry, per target, per pivot, the shortest path (see
+// the package doc). Answers are computed once per graph and query, safely for
+// concurrent callers: a graph must not change after its first query.
 func (g *Graph) Paths(q Query) ([]*Path, error) {
 	from, to := q.From, q.To
 	if len(from) == 0 {
@@ -106,37 +138,82 @@ func (g *Graph) Paths(q Query) ([]*Path, error) {
 	if len(to) == 0 {
 		to = []string{ClusterAdmin, HostNode, "secrets"}
 	}
-	depth := q.MaxDepth
-	if depth <= 0 {
-		depth = DefaultMaxDepth
-	}
-	var targets []*Node
-	for _, t := range to {
-		id, err := ParseTarget(t)
-		if err != nil {
-			return nil, err
-		}
-		targets = append(targets, g.targetNodes(id)...)
-	}
-	isTarget := map[*Node]bool{}
-	for _, t := range targets {
-		isTarget[t] = true
-	}
-	var out []*Path
+	var entries, targets []string
 	for _, f := range from {
 		id, err := ParseEntry(f)
 		if err != nil {
 			return nil, err
 		}
-		entry, starts := g.entry(id)
-		if len(starts) == 0 {
+		entries = append(entries, id)
+	}
+	for _, t := range to {
+		id, err := ParseTarget(t)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, id)
+	}
+	sort.Strings(entries)
+	sort.Strings(targets)
+	entries, targets = slices.Compact(entries), slices.Compact(targets)
+	b := bounds{depth: q.MaxDepth, others: q.MaxOthers, alternatives: q.MaxAlternatives}
+	if b.depth <= 0 {
+		b.depth = DefaultMaxDepth
+	}
+	if b.others <= 0 {
+		b.others = DefaultMaxOthers
+	}
+	if !q.Others {
+		b.others = 0
+	}
+	if b.alternatives <= 0 {
+		b.alternatives = DefaultMaxAlternatives
+	}
+	key := fmt.Sprintf("%q %q %d %d %d", entries, targets, b.depth, b.others, b.alternatives)
+
+	st := stateOf(g)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if out, ok := st.answers[key]; ok {
+		return slices.Clone(out), nil
+	}
+	var nodes []*Node
+	seen := map[*Node]bool{}
+	for _, id := range targets {
+		for _, n := range g.targetNodes(id) {
+			if !seen[n] {
+				seen[n] = true
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	var out []*Path
+	for _, id := range entries {
+		ent := st.entryOf(g, id)
+		if ent == nil {
 			continue
 		}
-		out = append(out, g.search(entry, starts, isTarget, depth)...)
+		out = append(out, st.answer(g, ent, nodes, b)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return pathLess(out[i], out[j]) })
-	return out, nil
+	st.answers[key] = out
+	return slices.Clone(out), nil
 }
+
+// bounds are a query's limits.
+type bounds struct{ depth, others, alternatives int }
+
+// Work bounds of the searches a query makes beyond its one forward search per entry
+// and reverse search per target: past them a fix is not proven to cut every path
+// and counts stop (they are counts of at least).
+const (
+	// maxRecomputes bounds the searches made again without an edge, per entry.
+	maxRecomputes = 256
+	// maxSuffixes bounds the routes enumerated from a pivot to a target.
+	maxSuffixes = 256
+	// maxSteps bounds the edges a count examines, per path.
+	maxSteps = 4096
+)
 
 // targetNodes are the nodes a target ID names.
 func (g *Graph) targetNodes(id string) []*Node {
@@ -155,152 +232,804 @@ func (g *Graph) targetNodes(id string) []*Node {
 	return nil
 }
 
-// entry returns the entry node (a virtual one for a namespace) and the nodes a
-// search starts from.
-func (g *Graph) entry(id string) (*Node, []*Node) {
-	if ns, ok := strings.CutPrefix(id, "namespace:"); ok {
-		var starts []*Node
-		for _, n := range g.Workloads() {
-			if n.Namespace == ns {
-				starts = append(starts, n)
-			}
-		}
-		return &Node{ID: id, Kind: KindNamespace, Label: "namespace " + ns, Namespace: ns, index: -1}, starts
-	}
-	n := g.Node(id)
-	if n == nil {
-		return nil, nil
-	}
-	return n, []*Node{n}
+// state is what the queries on a graph share: their answers, the forward search
+// of each entry, the reverse search of each target, the lateral edges asked for.
+// One mutex serialises the work (the rules of a scan ask the same few queries,
+// each once). It holds no reference to the graph, so that a graph's state goes
+// with it (states is keyed by a weak pointer).
+type state struct {
+	mu      sync.Mutex
+	answers map[string][]*Path
+	entries map[string]*entry
+	fwd     map[string]*forward
+	rev     map[*Node]*reverse
+	lateral map[*Node][]*Edge
+	// members lists the workloads of each class; rows the destinations of a
+	// class's lateral edges (by node index), once asked for.
+	members map[int][]*Node
+	rows    map[int]*row
 }
 
-// search finds, from an entry, the shortest path to each target through each
-// pivot: a breadth-first search gives the shortest prefix to every workload, and
-// each workload's shortest suffix to each target that crosses no other workload.
-func (g *Graph) search(entry *Node, starts []*Node, isTarget map[*Node]bool, depth int) []*Path {
-	parent := map[*Node]*Edge{}
-	dist := map[*Node]int{}
-	queue := append([]*Node(nil), starts...)
-	for _, s := range starts {
-		dist[s] = 0
+type row struct {
+	to   nodeSet
+	self bool // the class reaches its own workloads
+}
+
+var states sync.Map // weak.Pointer[Graph] -> *state
+
+func stateOf(g *Graph) *state {
+	k := weak.Make(g)
+	if v, ok := states.Load(k); ok {
+		return v.(*state)
 	}
+	st := &state{answers: map[string][]*Path{}, entries: map[string]*entry{}, fwd: map[string]*forward{},
+		rev: map[*Node]*reverse{}, lateral: map[*Node][]*Edge{}, rows: map[int]*row{}}
+	v, loaded := states.LoadOrStore(k, st)
+	if !loaded {
+		runtime.AddCleanup(g, func(k weak.Pointer[Graph]) { states.Delete(k) }, k)
+	}
+	return v.(*state)
+}
+
+// entry is where searches start: one node, or the workloads of a namespace behind
+// a virtual entry node (each reached by a member edge).
+type entry struct {
+	node   *Node
+	starts []*Node
+	member []*Edge
+	start  map[*Node]bool
+	// virtual is set for a namespace that is not a node of the graph.
+	virtual bool
+}
+
+func (st *state) entryOf(g *Graph, id string) *entry {
+	if e, ok := st.entries[id]; ok {
+		return e
+	}
+	var e *entry
+	if n := g.Node(id); n != nil {
+		e = &entry{node: n, starts: []*Node{n}, member: []*Edge{nil}, start: map[*Node]bool{n: true}}
+	} else if ns, ok := strings.CutPrefix(id, "namespace:"); ok {
+		v := &Node{ID: id, Kind: KindNamespace, Label: "namespace " + ns, Namespace: ns, index: -1}
+		e = &entry{node: v, start: map[*Node]bool{}, virtual: true}
+		for _, w := range g.Workloads() {
+			if w.Namespace != ns {
+				continue
+			}
+			e.starts = append(e.starts, w)
+			e.member = append(e.member, &Edge{From: v, To: w, Kind: EdgeMember, Analyzer: ByWorkload,
+				Evidence: []string{w.Label + " runs in namespace " + ns}})
+			e.start[w] = true
+		}
+		if len(e.starts) == 0 {
+			e = nil
+		}
+	}
+	st.entries[id] = e
+	return e
+}
+
+// class is a workload's lateral class (a class of its own without LateralClasses).
+func (st *state) class(g *Graph, n *Node) int {
+	if lc, ok := g.Lateral.(LateralClasses); ok {
+		if c := lc.Class(n); c >= 0 {
+			return c
+		}
+	}
+	return -2 - n.index
+}
+
+func (st *state) lateralFrom(g *Graph, n *Node) []*Edge {
+	if l, ok := st.lateral[n]; ok {
+		return l
+	}
+	var l []*Edge
+	if g.Lateral != nil && n.Kind == KindWorkload {
+		for _, e := range g.Lateral.From(n) {
+			if e.To != n && e.From == n && e.To.index >= 0 && e.To.index < len(g.Nodes) && g.Nodes[e.To.index] == e.To {
+				l = append(l, e)
+			}
+		}
+	}
+	st.lateral[n] = l
+	return l
+}
+
+// lateralTo is the lateral edge from one workload to another, nil if none.
+func (st *state) lateralTo(g *Graph, from, to *Node) *Edge {
+	for _, e := range st.lateralFrom(g, from) {
+		if e.To == to {
+			return e
+		}
+	}
+	return nil
+}
+
+// isLateral tells a lateral edge from a stored one.
+func isLateral(g *Graph, e *Edge) bool {
+	return e.From.Kind == KindWorkload && !slices.Contains(g.out[e.From], e)
+}
+
+// forward is a breadth-first search from an entry: the shortest distance to each
+// node (by index, -1 unreached) and the edge it was reached by.
+type forward struct {
+	ent    *entry
+	dist   []int32
+	parent []*Edge
+	order  []*Node
+	// reps are the workloads whose lateral edges the search followed, one per class.
+	reps map[int]*Node
+	// predClass are the classes with lateral edges to a workload, sorted the
+	// workloads of a class, both built on demand.
+	predClass map[*Node][]int
+	sorted    map[int][]*Node
+}
+
+// d is a node's distance (-1: unreached).
+func (f *forward) d(n *Node) int {
+	if n == f.ent.node && f.ent.virtual {
+		return 0
+	}
+	if n.index < 0 || n.index >= len(f.dist) {
+		return -1
+	}
+	return int(f.dist[n.index])
+}
+
+// pathTo is the search's path to a reached node.
+func (f *forward) pathTo(n *Node) []*Edge {
+	var edges []*Edge
+	for n.index >= 0 {
+		e := f.parent[n.index]
+		if e == nil {
+			break
+		}
+		edges = append(edges, e)
+		n = e.From
+	}
+	slices.Reverse(edges)
+	return edges
+}
+
+// search runs a breadth-first search from the entry that uses neither the edge
+// avoid nor the nodes of skip, stops once it reaches stop and goes no further
+// than max hops (-1: no bound). A class's lateral edges are followed from its
+// first workload reached only: another of the class reaches nothing sooner.
+func (st *state) search(g *Graph, ent *entry, avoid *Edge, skip map[*Node]bool, stop *Node, max int) *forward {
+	n := len(g.Nodes)
+	f := &forward{ent: ent, dist: make([]int32, n), parent: make([]*Edge, n), reps: map[int]*Node{}}
+	for i := range f.dist {
+		f.dist[i] = -1
+	}
+	base := int32(0)
+	if ent.virtual {
+		base = 1
+	}
+	var queue []*Node
+	for i, s := range ent.starts {
+		if skip[s] || (ent.member[i] != nil && ent.member[i] == avoid) {
+			continue
+		}
+		f.dist[s.index] = base
+		f.parent[s.index] = ent.member[i]
+		queue = append(queue, s)
+	}
+	// pending is the destination of an avoided lateral edge, which another
+	// workload of the class may still reach.
+	pending := map[int]*Node{}
+	for head := 0; head < len(queue); head++ {
+		x := queue[head]
+		f.order = append(f.order, x)
+		if x == stop {
+			break
+		}
+		d := f.dist[x.index]
+		if max >= 0 && int(d) >= max {
+			continue
+		}
+		visit := func(e *Edge) {
+			y := e.To
+			if e == avoid || y == x || y.index < 0 || y.index >= n || f.dist[y.index] >= 0 || skip[y] {
+				return
+			}
+			f.dist[y.index] = d + 1
+			f.parent[y.index] = e
+			queue = append(queue, y)
+		}
+		for _, e := range g.out[x] {
+			visit(e)
+		}
+		if g.Lateral == nil || x.Kind != KindWorkload {
+			continue
+		}
+		c := st.class(g, x)
+		if _, done := f.reps[c]; !done {
+			f.reps[c] = x
+			for _, e := range st.lateralFrom(g, x) {
+				if e == avoid {
+					pending[c] = e.To
+					continue
+				}
+				visit(e)
+			}
+		} else if v := pending[c]; v != nil && v != x {
+			delete(pending, c)
+			if f.dist[v.index] < 0 {
+				if e := st.lateralTo(g, x, v); e != nil {
+					visit(e)
+				}
+			}
+		}
+	}
+	return f
+}
+
+// forwardOf is the entry's unbounded search.
+func (st *state) forwardOf(g *Graph, ent *entry) *forward {
+	if f, ok := st.fwd[ent.node.ID]; ok {
+		return f
+	}
+	f := st.search(g, ent, nil, nil, nil, -1)
+	st.fwd[ent.node.ID] = f
+	return f
+}
+
+// members are the workloads of a class, in ID order.
+func (st *state) membersOf(g *Graph, c int) []*Node {
+	if st.members == nil {
+		st.members = map[int][]*Node{}
+		for _, w := range g.Workloads() {
+			k := st.class(g, w)
+			st.members[k] = append(st.members[k], w)
+		}
+	}
+	return st.members[c]
+}
+
+// rowOf is the destinations of a class's lateral edges, asked of one workload.
+func (st *state) rowOf(g *Graph, c int, rep *Node) *row {
+	if r, ok := st.rows[c]; ok {
+		return r
+	}
+	r := &row{to: newNodeSet(len(g.Nodes))}
+	for _, e := range st.lateralFrom(g, rep) {
+		r.to.set(e.To.index)
+		if st.class(g, e.To) == c {
+			r.self = true
+		}
+	}
+	st.rows[c] = r
+	return r
+}
+
+// predClasses are the classes (followed by the search) whose lateral edges reach
+// x.
+func (st *state) predClasses(g *Graph, f *forward, x *Node) []int {
+	if p, ok := f.predClass[x]; ok {
+		return p
+	}
+	if f.predClass == nil {
+		f.predClass = map[*Node][]int{}
+	}
+	var out []int
+	cx := st.class(g, x)
+	for c, rep := range f.reps {
+		if r := st.rowOf(g, c, rep); r.to.has(x.index) || (c == cx && r.self) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	f.predClass[x] = out
+	return out
+}
+
+// sortedMembers are the workloads of a class the search reached, nearest first.
+func (st *state) sortedMembers(g *Graph, f *forward, c int) []*Node {
+	if m, ok := f.sorted[c]; ok {
+		return m
+	}
+	if f.sorted == nil {
+		f.sorted = map[int][]*Node{}
+	}
+	var out []*Node
+	for _, y := range st.membersOf(g, c) {
+		if f.d(y) >= 0 {
+			out = append(out, y)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return f.d(out[i]) < f.d(out[j]) })
+	f.sorted[c] = out
+	return out
+}
+
+// nodeSet is a set of nodes by index.
+type nodeSet []uint64
+
+func newNodeSet(n int) nodeSet { return make(nodeSet, (n+63)/64) }
+
+func (s nodeSet) set(i int) {
+	if i >= 0 && i>>6 < len(s) {
+		s[i>>6] |= 1 << (uint(i) & 63)
+	}
+}
+
+func (s nodeSet) has(i int) bool { return i >= 0 && i>>6 < len(s) && s[i>>6]&(1<<(uint(i)&63)) != 0 }
+
+// reverse is a breadth-first search towards a target over stored edges whose
+// inner nodes are not workloads: the shortest distance from each node to the
+// target without crossing a workload, and the edge that starts it.
+type reverse struct {
+	target *Node
+	dist   []int32
+	next   []*Edge
+}
+
+func (r *reverse) d(n *Node) int {
+	if n.index < 0 || n.index >= len(r.dist) {
+		return -1
+	}
+	return int(r.dist[n.index])
+}
+
+// pathFrom follows the search from a node to the target.
+func (r *reverse) pathFrom(n *Node) []*Edge {
+	var edges []*Edge
+	for n != r.target {
+		e := r.next[n.index]
+		if e == nil {
+			return nil
+		}
+		edges = append(edges, e)
+		n = e.To
+	}
+	return edges
+}
+
+func (st *state) reverseSearch(g *Graph, t *Node, avoid *Edge) *reverse {
+	n := len(g.Nodes)
+	r := &reverse{target: t, dist: make([]int32, n), next: make([]*Edge, n)}
+	for i := range r.dist {
+		r.dist[i] = -1
+	}
+	r.dist[t.index] = 0
+	queue := []*Node{t}
+	for head := 0; head < len(queue); head++ {
+		x := queue[head]
+		if x != t && x.Kind == KindWorkload {
+			continue
+		}
+		for _, e := range g.in[x] {
+			y := e.From
+			if e == avoid || y.index < 0 || y.index >= n || r.dist[y.index] >= 0 {
+				continue
+			}
+			r.dist[y.index] = r.dist[x.index] + 1
+			r.next[y.index] = e
+			queue = append(queue, y)
+		}
+	}
+	return r
+}
+
+func (st *state) reverseOf(g *Graph, t *Node) *reverse {
+	if r, ok := st.rev[t]; ok {
+		return r
+	}
+	r := st.reverseSearch(g, t, nil)
+	st.rev[t] = r
+	return r
+}
+
+// work is one entry's share of a query: the searches redone without an edge (for
+// the cuts) and what is left of their budget.
+type work struct {
+	g          *Graph
+	ent        *entry
+	f          *forward
+	b          bounds
+	fwdWithout map[*Edge]*forward
+	recomputes int
+}
+
+func (w *work) spend() bool {
+	if w.recomputes >= maxRecomputes {
+		return false
+	}
+	w.recomputes++
+	return true
+}
+
+// answer finds the entry's paths to the targets.
+func (st *state) answer(g *Graph, ent *entry, targets []*Node, b bounds) []*Path {
+	w := &work{g: g, ent: ent, f: st.forwardOf(g, ent), b: b, fwdWithout: map[*Edge]*forward{}}
 	var out []*Path
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		if dist[n] >= depth {
-			continue
-		}
-		for _, e := range g.Out(n) {
-			if _, seen := dist[e.To]; seen {
+	for _, t := range targets {
+		if t.Kind == KindWorkload {
+			if ent.start[t] || t == ent.node {
 				continue
 			}
-			dist[e.To] = dist[n] + 1
-			parent[e.To] = e
-			queue = append(queue, e.To)
-		}
-	}
-	prefix := func(n *Node) []*Edge {
-		var edges []*Edge
-		for e := parent[n]; e != nil; e = parent[e.From] {
-			edges = append(edges, e)
-		}
-		for i, j := 0, len(edges)-1; i < j; i, j = i+1, j-1 {
-			edges[i], edges[j] = edges[j], edges[i]
-		}
-		return edges
-	}
-	// Targets reached with no workload on the way (an identity's own grants).
-	for t := range isTarget {
-		if _, ok := dist[t]; !ok || t.Kind == KindWorkload {
-			continue
-		}
-		edges := prefix(t)
-		if lastWorkload(edges) == nil && len(edges) > 0 {
-			out = append(out, &Path{Entry: entry, Target: t, Edges: edges})
-		}
-	}
-	for n, d := range dist {
-		if n.Kind != KindWorkload {
-			continue
-		}
-		if isTarget[n] {
-			if n != entry {
-				out = append(out, &Path{Entry: entry, Target: n, Pivot: n, Edges: prefix(n)})
+			if d := w.f.d(t); d >= 1 && d <= b.depth {
+				out = append(out, st.finish(w, &Path{Entry: ent.node, Target: t, Pivot: t, Edges: w.f.pathTo(t)}, nil))
 			}
 			continue
 		}
-		for t, suffix := range g.suffixes(n) {
-			if !isTarget[t] || d+len(suffix) > depth {
+		r := st.reverseOf(g, t)
+		if !ent.virtual && ent.node.Kind != KindWorkload {
+			if d := r.d(ent.node); d >= 1 && d <= b.depth {
+				out = append(out, st.finish(w, &Path{Entry: ent.node, Target: t, Edges: r.pathFrom(ent.node)}, r))
+			}
+		}
+		for _, p := range w.f.order {
+			if p.Kind != KindWorkload || r.d(p) < 1 || w.f.d(p)+r.d(p) > b.depth {
 				continue
 			}
-			out = append(out, &Path{Entry: entry, Target: t, Pivot: n, Edges: append(prefix(n), suffix...)})
+			if edges, _ := st.route(w, r, p, nil); edges != nil {
+				out = append(out, st.finish(w, &Path{Entry: ent.node, Target: t, Pivot: p, Edges: edges}, r))
+			}
 		}
-	}
-	for _, p := range out {
-		p.Fix = g.cut(p)
 	}
 	return out
 }
 
-// suffixes are the shortest paths from a workload to each node it reaches without
-// crossing another workload.
-func (g *Graph) suffixes(w *Node) map[*Node][]*Edge {
-	parent := map[*Node]*Edge{w: nil}
-	queue := []*Node{w}
-	out := map[*Node][]*Edge{}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, e := range g.out[n] {
+// finish counts a path's alternatives, lists its others and finds its fix.
+func (st *state) finish(w *work, p *Path, r *reverse) *Path {
+	st.alternatives(w, p, r)
+	p.Fix = st.cut(w, p, r)
+	return p
+}
+
+// head is the first edge of the shortest route from a pivot to the target that
+// crosses no other workload and does not use avoid, and that route's length.
+func head(g *Graph, r *reverse, pivot *Node, avoid *Edge) (*Edge, int) {
+	var best *Edge
+	bd := -1
+	for _, e := range g.out[pivot] {
+		if e == avoid {
+			continue
+		}
+		d := 0
+		if e.To != r.target {
 			if e.To.Kind == KindWorkload {
 				continue
 			}
-			if _, seen := parent[e.To]; seen {
+			if d = r.d(e.To); d < 0 {
 				continue
 			}
-			parent[e.To] = e
-			queue = append(queue, e.To)
-			var edges []*Edge
-			for x := e; x != nil; x = parent[x.From] {
-				edges = append(edges, x)
-			}
-			for i, j := 0, len(edges)-1; i < j; i, j = i+1, j-1 {
-				edges[i], edges[j] = edges[j], edges[i]
-			}
-			out[e.To] = edges
+		}
+		if best == nil || d+1 < bd {
+			best, bd = e, d+1
 		}
 	}
-	return out
+	return best, bd
 }
 
-// cut is the cheapest fixable edge of the path (the contract's first version: the
-// search for an edge that cuts every path is the query's to refine).
-func (g *Graph) cut(p *Path) *finding.PathFix {
-	var best *finding.PathFix
+// without is the entry's search (within the depth bound) that does not use an
+// edge; nil past the work bound.
+func (st *state) without(w *work, e *Edge) *forward {
+	if f, ok := w.fwdWithout[e]; ok {
+		return f
+	}
+	if !w.spend() {
+		return nil
+	}
+	if len(w.fwdWithout) >= 16 {
+		clear(w.fwdWithout)
+	}
+	f := st.search(w.g, w.ent, e, nil, nil, w.b.depth)
+	w.fwdWithout[e] = f
+	return f
+}
+
+// route is the shortest simple path from the entry to r's target whose last
+// workload is pivot and that does not use avoid, within the depth bound; nil if
+// there is none. known is false when the work bounds stopped the search before it
+// could tell.
+func (st *state) route(w *work, r *reverse, pivot *Node, avoid *Edge) (edges []*Edge, known bool) {
+	f := w.f
+	prefix := f.pathTo(pivot)
+	if avoid != nil && slices.Contains(prefix, avoid) {
+		if f = st.without(w, avoid); f == nil {
+			return nil, false
+		}
+		prefix = f.pathTo(pivot)
+	}
+	dp := f.d(pivot)
+	if dp < 0 {
+		return nil, true
+	}
+	h, sl := head(w.g, r, pivot, avoid)
+	if h == nil || dp+sl > w.b.depth {
+		return nil, true
+	}
+	suffix := append([]*Edge{h}, r.pathFrom(h.To)...)
+	if (avoid == nil || !slices.Contains(suffix, avoid)) && disjoint(w.ent, prefix, suffix) {
+		return concat(prefix, suffix), true
+	}
+	return st.exact(w, f, r, pivot, avoid)
+}
+
+// exact is route's search when the shortest prefix and suffix cross: the suffixes
+// in increasing length, each with the shortest prefix that avoids it.
+func (st *state) exact(w *work, f *forward, r *reverse, pivot *Node, avoid *Edge) ([]*Edge, bool) {
+	dp := f.d(pivot)
+	prefix := f.pathTo(pivot)
+	sufs, complete := suffixes(w.g, r, pivot, avoid, w.b.depth-dp, maxSuffixes)
+	var best []*Edge
+	for _, s := range sufs {
+		if dp+len(s) > w.b.depth || (best != nil && dp+len(s) >= len(best)) {
+			break
+		}
+		if disjoint(w.ent, prefix, s) {
+			return concat(prefix, s), true
+		}
+		if !w.spend() {
+			return best, best != nil
+		}
+		skip := map[*Node]bool{}
+		for _, e := range s {
+			skip[e.To] = true
+		}
+		lim := w.b.depth - len(s)
+		if best != nil {
+			lim = min(lim, len(best)-len(s)-1)
+		}
+		g := st.search(w.g, w.ent, avoid, skip, pivot, lim)
+		if d := g.d(pivot); d >= 0 && d <= lim {
+			best = concat(g.pathTo(pivot), s)
+		}
+	}
+	return best, complete || best != nil
+}
+
+// disjoint tells whether a prefix and a suffix that meet at the pivot share no
+// other node.
+func disjoint(ent *entry, prefix, suffix []*Edge) bool {
+	on := map[*Node]bool{ent.node: true}
+	for _, e := range prefix {
+		on[e.From] = true
+	}
+	for _, e := range suffix {
+		if on[e.To] {
+			return false
+		}
+	}
+	return true
+}
+
+func concat(a, b []*Edge) []*Edge {
+	out := make([]*Edge, 0, len(a)+len(b))
+	return append(append(out, a...), b...)
+}
+
+// suffixes are the simple routes from a node to r's target that cross no workload
+// and do not use avoid, of at most most hops, shortest first (up to limit);
+// complete is false when the limit or the work bound cut the list.
+func suffixes(g *Graph, r *reverse, from *Node, avoid *Edge, most, limit int) (out [][]*Edge, complete bool) {
+	lo := r.d(from)
+	if lo < 0 {
+		return nil, true
+	}
+	on := map[*Node]bool{from: true}
+	var stack []*Edge
+	steps := 0
+	var dfs func(x *Node, l int)
+	dfs = func(x *Node, l int) {
+		for _, e := range g.out[x] {
+			if steps++; steps > 4*maxSteps || len(out) >= limit {
+				return
+			}
+			y := e.To
+			if e == avoid || on[y] {
+				continue
+			}
+			k := len(stack) + 1
+			if y == r.target {
+				if k == l {
+					out = append(out, concat(stack, []*Edge{e}))
+				}
+				continue
+			}
+			if y.Kind == KindWorkload {
+				continue
+			}
+			if dy := r.d(y); dy < 0 || k+dy > l {
+				continue
+			}
+			on[y] = true
+			stack = append(stack, e)
+			dfs(y, l)
+			stack = stack[:len(stack)-1]
+			on[y] = false
+		}
+	}
+	for l := max(lo, 1); l <= most; l++ {
+		dfs(from, l)
+		if len(out) >= limit || steps > 4*maxSteps {
+			return out, false
+		}
+	}
+	return out, true
+}
+
+// alternatives counts the other simple paths with the path's entry, target and
+// pivot within the depth bound, and lists some when the query asks.
+func (st *state) alternatives(w *work, p *Path, r *reverse) {
+	want := w.b.alternatives + 1
+	total := 0
+	keep := func(edges []*Edge) {
+		if len(p.Others) < w.b.others && !slices.Equal(edges, p.Edges) {
+			p.Others = append(p.Others, edges)
+		}
+	}
+	switch {
+	case p.Pivot == nil:
+		sufs, _ := suffixes(w.g, r, w.ent.node, nil, w.b.depth, want)
+		for _, s := range sufs {
+			keep(s)
+		}
+		total = len(sufs)
+	case p.Pivot == p.Target:
+		c := &counter{st: st, w: w, on: map[*Node]bool{p.Pivot: true}, limit: want, keep: keep, collect: w.b.others > 0}
+		c.back(p.Pivot, w.b.depth)
+		total = c.n
+	default:
+		dp := w.f.d(p.Pivot)
+		sufs, _ := suffixes(w.g, r, p.Pivot, nil, w.b.depth-dp, maxSuffixes)
+		for _, s := range sufs {
+			if total >= want {
+				break
+			}
+			on := map[*Node]bool{p.Pivot: true}
+			for _, e := range s {
+				on[e.To] = true
+			}
+			c := &counter{st: st, w: w, on: on, limit: want - total, suffix: s, keep: keep, collect: w.b.others > 0}
+			c.back(p.Pivot, w.b.depth-len(s))
+			total += c.n
+		}
+	}
+	p.Alternatives = min(max(total-1, 0), w.b.alternatives)
+}
+
+// counter counts prefixes backwards from a pivot to the entry: the forward
+// search's distances prune the nodes too far from the entry.
+type counter struct {
+	st      *state
+	w       *work
+	on      map[*Node]bool
+	stack   []step
+	suffix  []*Edge
+	limit   int
+	n       int
+	steps   int
+	collect bool
+	keep    func([]*Edge)
+}
+
+// step is one edge of a prefix being counted (e nil: the lateral edge from to).
+type step struct {
+	e        *Edge
+	from, to *Node
+}
+
+func (c *counter) back(x *Node, r int) {
+	w, f := c.w, c.w.f
+	if w.ent.start[x] {
+		c.n++
+		if c.collect {
+			c.record(x)
+		}
+		return
+	}
+	if r <= 0 {
+		return
+	}
+	try := func(e *Edge, y *Node) bool {
+		if c.steps++; c.steps > maxSteps || c.n >= c.limit {
+			return false
+		}
+		if c.on[y] {
+			return true
+		}
+		if dy := f.d(y); dy < 0 || dy > r-1 {
+			return true
+		}
+		c.on[y] = true
+		c.stack = append(c.stack, step{e: e, from: y, to: x})
+		c.back(y, r-1)
+		c.stack = c.stack[:len(c.stack)-1]
+		c.on[y] = false
+		return true
+	}
+	for _, e := range w.g.in[x] {
+		if !try(e, e.From) {
+			return
+		}
+	}
+	if x.Kind != KindWorkload || w.g.Lateral == nil {
+		return
+	}
+	for _, k := range c.st.predClasses(w.g, f, x) {
+		for _, y := range c.st.sortedMembers(w.g, f, k) {
+			if f.d(y) > r-1 {
+				break
+			}
+			if y != x && !try(nil, y) {
+				return
+			}
+		}
+	}
+}
+
+// record builds the path counted last (the stack, reversed, then the suffix).
+func (c *counter) record(start *Node) {
+	var edges []*Edge
+	if c.w.ent.virtual {
+		for i, s := range c.w.ent.starts {
+			if s == start {
+				edges = append(edges, c.w.ent.member[i])
+			}
+		}
+	}
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		s := c.stack[i]
+		e := s.e
+		if e == nil {
+			if e = c.st.lateralTo(c.w.g, s.from, s.to); e == nil {
+				return
+			}
+		}
+		edges = append(edges, e)
+	}
+	c.keep(concat(edges, c.suffix))
+}
+
+// cut is the path's fix: the cheapest edge (the earliest of equal cost) whose
+// removal leaves no path from the entry to the target through the pivot within
+// the depth bound (CutsAll); else the cheapest edge of the path.
+func (st *state) cut(w *work, p *Path, r *reverse) *finding.PathFix {
+	var idx []int
 	for i, e := range p.Edges {
-		if e.Fix == nil {
-			continue
-		}
-		if best == nil || e.Fix.Cost < best.Cost {
-			f := *e.Fix
-			f.Hop = i
-			best = &f
+		if e.Fix != nil {
+			idx = append(idx, i)
 		}
 	}
-	return best
+	if len(idx) == 0 {
+		return nil
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p.Edges[idx[a]].Fix.Cost < p.Edges[idx[b]].Fix.Cost })
+	pick := func(i int, all bool) *finding.PathFix {
+		f := *p.Edges[i].Fix
+		f.Hop, f.CutsAll = i, all
+		return &f
+	}
+	for _, i := range idx {
+		if st.cuts(w, p, r, p.Edges[i]) {
+			return pick(i, true)
+		}
+	}
+	return pick(idx[0], false)
 }
 
-func lastWorkload(edges []*Edge) *Node {
-	for i := len(edges) - 1; i >= 0; i-- {
-		if edges[i].To.Kind == KindWorkload {
-			return edges[i].To
+// cuts tells whether removing e leaves no path like p (proven within the work
+// bounds).
+func (st *state) cuts(w *work, p *Path, r *reverse, e *Edge) bool {
+	switch {
+	case p.Pivot == nil:
+		sufs, complete := suffixes(w.g, r, w.ent.node, e, w.b.depth, 1)
+		return complete && len(sufs) == 0
+	case p.Pivot == p.Target:
+		f := w.f
+		if slices.Contains(f.pathTo(p.Pivot), e) {
+			if f = st.without(w, e); f == nil {
+				return false
+			}
 		}
+		d := f.d(p.Pivot)
+		return d < 0 || d > w.b.depth
 	}
-	if len(edges) > 0 && edges[0].From.Kind == KindWorkload {
-		return edges[0].From
-	}
-	return nil
+	edges, known := st.route(w, r, p.Pivot, e)
+	return known && edges == nil
 }
 
 func pathLess(a, b *Path) bool {
