@@ -1,6 +1,10 @@
 package workload
 
-import "github.com/palisade-k8s/palisade/internal/inventory"
+import (
+	"fmt"
+
+	"github.com/palisade-k8s/palisade/internal/inventory"
+)
 
 // PodHostFact holds what the pods of an object that runs pods hold of their node
 // (host namespaces, privileged and HostProcess containers, added capabilities, host
@@ -14,6 +18,13 @@ var PodHostFact = inventory.NewFact[*PodHost]("pod-host")
 // others (privileged, capabilities) exist on containers only.
 type PodHost struct {
 	HostPID, HostIPC, HostNetwork bool
+	// SpecPath is the field path of the PodSpec ("spec.template.spec").
+	SpecPath string
+	// Lines are the lines of the fields that give host access (hostPID, a
+	// container's securityContext.privileged, a volume's hostPath.path, ...), by
+	// full field path, when the object's line table was kept while it was read:
+	// findings and fixes point at them after the body is dropped.
+	Lines map[string]int
 	// Containers are the init, regular and ephemeral containers that hold something
 	// of the node, in that order.
 	Containers []ContainerHost
@@ -23,7 +34,9 @@ type PodHost struct {
 
 // ContainerHost is what one container holds of its node.
 type ContainerHost struct {
-	Name                    string
+	Name string
+	// Path is the container's field path ("spec.template.spec.containers[0]").
+	Path                    string
 	Privileged, HostProcess bool
 	// AddedCapabilities is securityContext.capabilities.add as written.
 	AddedCapabilities []string
@@ -34,6 +47,8 @@ type ContainerHost struct {
 // HostPathVolume is a hostPath volume.
 type HostPathVolume struct {
 	Name, Path string
+	// Field is the volume's field path ("spec.template.spec.volumes[0]").
+	Field string
 	// ReadOnly is set when some container mounts it and every one that does mounts
 	// it read-only.
 	ReadOnly bool
@@ -44,42 +59,68 @@ type HostPathVolume struct {
 // not decoded or it has no pod template). Malformed entries are skipped: such a
 // template does not decode anyway.
 func (f *Finder) PodHost(o *inventory.Object) *PodHost {
-	spec, _ := f.podSpec(o)
+	spec, specPath := f.podSpecAt(o)
 	if spec == nil {
 		return nil
 	}
-	h := &PodHost{}
+	h := &PodHost{SpecPath: specPath}
+	line := func(path string) {
+		if o.Lines == nil {
+			return
+		}
+		if h.Lines == nil {
+			h.Lines = map[string]int{}
+		}
+		h.Lines[path] = o.LineOf(path)
+	}
 	h.HostPID, _ = spec["hostPID"].(bool)
 	h.HostIPC, _ = spec["hostIPC"].(bool)
 	h.HostNetwork, _ = spec["hostNetwork"].(bool)
+	for _, set := range []struct {
+		on    bool
+		field string
+	}{{h.HostPID, "hostPID"}, {h.HostIPC, "hostIPC"}, {h.HostNetwork, "hostNetwork"}} {
+		if set.on {
+			line(specPath + "." + set.field)
+		}
+	}
 	podHostProcess := false
 	if sc, _ := spec["securityContext"].(map[string]any); sc != nil {
 		if wo, _ := sc["windowsOptions"].(map[string]any); wo != nil {
-			podHostProcess, _ = wo["hostProcess"].(bool)
+			if podHostProcess, _ = wo["hostProcess"].(bool); podHostProcess {
+				line(specPath + ".securityContext.windowsOptions.hostProcess")
+			}
 		}
 	}
 	mounts := map[string][2]int{} // volume name -> mounts, read-only mounts
 	for _, list := range []ContainerKind{Init, Regular, Ephemeral} {
 		cs, _ := spec[string(list)].([]any)
-		for _, c := range cs {
+		for i, c := range cs {
 			cm, _ := c.(map[string]any)
 			if cm == nil {
 				continue
 			}
-			ch := ContainerHost{HostProcess: podHostProcess}
+			path := fmt.Sprintf("%s.%s[%d]", specPath, list, i)
+			ch := ContainerHost{HostProcess: podHostProcess, Path: path}
 			ch.Name, _ = cm["name"].(string)
 			if sc, _ := cm["securityContext"].(map[string]any); sc != nil {
-				ch.Privileged, _ = sc["privileged"].(bool)
+				if ch.Privileged, _ = sc["privileged"].(bool); ch.Privileged {
+					line(path + ".securityContext.privileged")
+				}
 				if wo, _ := sc["windowsOptions"].(map[string]any); wo != nil {
 					if v, set := wo["hostProcess"].(bool); set {
 						ch.HostProcess = v
+						if v {
+							line(path + ".securityContext.windowsOptions.hostProcess")
+						}
 					}
 				}
 				if caps, _ := sc["capabilities"].(map[string]any); caps != nil {
 					add, _ := caps["add"].([]any)
-					for _, a := range add {
+					for j, a := range add {
 						if s, ok := a.(string); ok {
 							ch.AddedCapabilities = append(ch.AddedCapabilities, s)
+							line(fmt.Sprintf("%s.securityContext.capabilities.add[%d]", path, j))
 						}
 					}
 				}
@@ -113,7 +154,7 @@ func (f *Finder) PodHost(o *inventory.Object) *PodHost {
 		}
 	}
 	vols, _ := spec["volumes"].([]any)
-	for _, v := range vols {
+	for i, v := range vols {
 		vm, _ := v.(map[string]any)
 		hp, _ := vm["hostPath"].(map[string]any)
 		if hp == nil {
@@ -121,8 +162,10 @@ func (f *Finder) PodHost(o *inventory.Object) *PodHost {
 		}
 		name, _ := vm["name"].(string)
 		path, _ := hp["path"].(string)
+		field := fmt.Sprintf("%s.volumes[%d]", specPath, i)
+		line(field + ".hostPath.path")
 		n := mounts[name]
-		h.HostPaths = append(h.HostPaths, HostPathVolume{Name: name, Path: path, ReadOnly: n[0] > 0 && n[0] == n[1]})
+		h.HostPaths = append(h.HostPaths, HostPathVolume{Name: name, Path: path, Field: field, ReadOnly: n[0] > 0 && n[0] == n[1]})
 	}
 	return h
 }

@@ -35,12 +35,14 @@ func TestPodHost(t *testing.T) {
 		"volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}, {"name": "sock", "hostPath": {"path": "/run/containerd/containerd.sock"}},
 			{"name": "unused", "hostPath": {"path": "/srv"}}, {"name": "tmp", "emptyDir": {}}]}}}}`)
 	got := NewFinder(nil).PodHost(o)
-	want := &PodHost{HostPID: true, HostNetwork: true,
+	const spec = "spec.template.spec"
+	want := &PodHost{HostPID: true, HostNetwork: true, SpecPath: spec,
 		Containers: []ContainerHost{
-			{Name: "init", Privileged: true},
-			{Name: "app", HostProcess: true, AddedCapabilities: []string{"NET_ADMIN"}, HostPorts: []PodPort{{Port: 80}}},
+			{Name: "init", Path: spec + ".initContainers[0]", Privileged: true},
+			{Name: "app", Path: spec + ".containers[0]", HostProcess: true, AddedCapabilities: []string{"NET_ADMIN"}, HostPorts: []PodPort{{Port: 80}}},
 		},
-		HostPaths: []HostPathVolume{{Name: "logs", Path: "/var/log", ReadOnly: true}, {Name: "sock", Path: "/run/containerd/containerd.sock"}, {Name: "unused", Path: "/srv"}},
+		HostPaths: []HostPathVolume{{Name: "logs", Path: "/var/log", Field: spec + ".volumes[0]", ReadOnly: true},
+			{Name: "sock", Path: "/run/containerd/containerd.sock", Field: spec + ".volumes[1]"}, {Name: "unused", Path: "/srv", Field: spec + ".volumes[2]"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.Marshal(got)

@@ -221,16 +221,23 @@ func (f *Finder) PodLabels(o *inventory.Object) (labels map[string]string, ok bo
 // template has none); runsPods is false when the object runs no pods or its body was
 // not decoded.
 func (f *Finder) podSpec(o *inventory.Object) (spec map[string]any, runsPods bool) {
+	spec, path := f.podSpecAt(o)
+	return spec, path != ""
+}
+
+// podSpecAt is podSpec with the PodSpec's field path ("" when the object runs no
+// pods or its body was not decoded).
+func (f *Finder) podSpecAt(o *inventory.Object) (spec map[string]any, specPath string) {
 	tp, found := f.Lookup(o.Ref.APIVersion, o.Ref.Kind)
 	if !found || o.Body == nil {
-		return nil, false
+		return nil, ""
 	}
-	specPath := tp.Path
+	specPath = tp.Path
 	if !tp.PodSpec {
 		specPath += ".spec"
 	}
 	spec, _ = lookup(o.Body, specPath)
-	return spec, true
+	return spec, specPath
 }
 
 // PodNetwork returns the container ports and host-network setting of an object that
