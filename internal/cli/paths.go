@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -26,7 +25,7 @@ import (
 
 // graphFormats are the formats of `palisade paths` that draw the paths as a graph
 // (attackpath.WriteGraph) rather than a report.
-var graphFormats = []string{"dot", "mermaid"}
+var graphFormats = attackpath.GraphFormats
 
 // pathQuery are the query flags of paths and paths diff.
 type pathQuery struct {
@@ -119,9 +118,11 @@ codes. Node IDs and the edges' evidence: docs/paths.md.`,
 		Example: `  palisade paths -f examples/insecure
   palisade paths -f examples/insecure --from internet --to cluster-admin -o json
   palisade paths -f deploy/ --from namespace:ci --to secrets:payments --max-depth 6
-  palisade paths --from identity:user:alice --to node
+  palisade paths --context prod --from identity:user:alice --to node
   palisade paths -f examples/insecure -o dot | dot -Tsvg > paths.svg
-  palisade paths diff old/ new/ --fail-on high`,
+  palisade paths -f examples/insecure -o mermaid --output-file paths.mmd
+  palisade paths -f examples/hardened -o json --output-file before.json
+  palisade paths diff examples/hardened examples/insecure --fail-on high`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := out.prepare(&o, configFile, stderr)
@@ -216,8 +217,8 @@ through the same workload by another route. Suppressed findings count in neither
 Exit codes: 0 no path at or above --fail-on opened; 1 one did (a code-review gate);
 2 usage error; 3 some input could not be read.`,
 		Example: `  palisade paths diff examples/hardened examples/insecure
-  palisade paths -f main/ -o json --output-file before.json; palisade paths diff before.json pr/ --fail-on high
-  palisade paths diff old.json new.json -o json`,
+  palisade paths diff examples/insecure examples/hardened --fail-on none -o json
+  palisade paths diff before.json examples/insecure --from namespace:shop-insecure --to secrets`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(in.files) > 0 || in.cluster {
@@ -400,21 +401,4 @@ func writePathDiff(w io.Writer, d pathDiff, format string) error {
 	}
 	safetext.Fprintf(w, "%d opened, %d closed, %d changed, %d unchanged.\n", len(d.Opened), len(d.Closed), len(d.Changed), d.Unchanged)
 	return nil
-}
-
-// sortFindings orders findings by rule, object, entry and target.
-func sortPathFindings(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		if a.Object.String() != b.Object.String() {
-			return a.Object.String() < b.Object.String()
-		}
-		if a.AttackPath.Entry != b.AttackPath.Entry {
-			return a.AttackPath.Entry < b.AttackPath.Entry
-		}
-		return a.AttackPath.Target < b.AttackPath.Target
-	})
 }

@@ -1,20 +1,17 @@
 package cli
 
-// The diff of attack-path findings and their drawing as a graph.
-//
-// TODO(lead): attackpath.Diff and attackpath.WriteGraph (helper "query") are the
-// shared implementations; once merged, diffPaths and writePathGraph delegate to them
-// (the JSON shape of pathDiff below is what docs/paths.md documents).
+// The diff of attack-path findings (attackpath.Diff) as paths diff writes it, and
+// their drawing as a graph (attackpath.WriteGraph).
 
 import (
-	"fmt"
 	"io"
 
+	"github.com/palisade-k8s/palisade/internal/attackpath"
 	"github.com/palisade-k8s/palisade/internal/finding"
 )
 
 // pathDiff is what changed between two sets of attack-path findings, matched by
-// fingerprint (rule, object, entry, target).
+// fingerprint (rule, object, entry, target): the JSON of paths diff -o json.
 type pathDiff struct {
 	Opened    []finding.Finding `json:"opened"`
 	Closed    []finding.Finding `json:"closed"`
@@ -30,60 +27,33 @@ type pathChange struct {
 }
 
 func diffPaths(old, new []finding.Finding) pathDiff {
-	d := pathDiff{Opened: []finding.Finding{}, Closed: []finding.Finding{}, Changed: []pathChange{}}
-	key := func(f *finding.Finding) string {
-		if f.Fingerprint == "" {
-			f.ComputeFingerprint()
-		}
-		return f.Fingerprint
+	ad := attackpath.Diff(old, new)
+	d := pathDiff{Opened: ad.Opened, Closed: ad.Closed, Changed: []pathChange{}}
+	if d.Opened == nil {
+		d.Opened = []finding.Finding{}
 	}
-	before := map[string]finding.Finding{}
-	for i := range old {
-		before[key(&old[i])] = old[i]
+	if d.Closed == nil {
+		d.Closed = []finding.Finding{}
+	}
+	for _, c := range ad.Changed {
+		d.Changed = append(d.Changed, pathChange{Old: c.Old, New: c.New})
 	}
 	seen := map[string]bool{}
 	for i := range new {
-		k := key(&new[i])
-		if seen[k] {
+		f := new[i]
+		if f.AttackPath == nil {
 			continue
 		}
-		seen[k] = true
-		o, ok := before[k]
-		switch {
-		case !ok:
-			d.Opened = append(d.Opened, new[i])
-		case route(o.AttackPath) != route(new[i].AttackPath):
-			d.Changed = append(d.Changed, pathChange{Old: o, New: new[i]})
-		default:
-			d.Unchanged++
+		if f.Fingerprint == "" {
+			f.ComputeFingerprint()
 		}
+		seen[f.Fingerprint] = true
 	}
-	done := map[string]bool{}
-	for i := range old {
-		k := key(&old[i])
-		if !seen[k] && !done[k] {
-			done[k] = true
-			d.Closed = append(d.Closed, old[i])
-		}
-	}
-	sortPathFindings(d.Opened)
-	sortPathFindings(d.Closed)
+	d.Unchanged = len(seen) - len(d.Opened) - len(d.Changed)
 	return d
-}
-
-// route is a path's node IDs, entry first.
-func route(p *finding.PathEvidence) string {
-	if p == nil || len(p.Hops) == 0 {
-		return ""
-	}
-	s := p.Hops[0].From.ID
-	for _, h := range p.Hops {
-		s += "\x00" + h.Kind + "\x00" + h.To.ID
-	}
-	return s
 }
 
 // writePathGraph draws the paths of the findings (dot or mermaid).
 func writePathGraph(w io.Writer, fs []finding.Finding, format string) error {
-	return fmt.Errorf("-o %s: the graph writer (attackpath.WriteGraph) is not in this build yet", format)
+	return attackpath.WriteGraph(w, fs, format)
 }

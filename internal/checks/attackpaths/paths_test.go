@@ -35,7 +35,7 @@ func TestRank(t *testing.T) {
 // TestQuerySeverityAndAnchor scans PAL-476's fail fixture with its query: the path
 // from namespace ci to the node is on the runner, the one from ops/deployer's token
 // to cluster-admin on the binding's subject, both high (not from the internet), each
-// with its evidence.
+// with its evidence. (The fixture has two more paths, from ops/deployer to the node.)
 func TestQuerySeverityAndAnchor(t *testing.T) {
 	cfg := checktest.ParamsConfig(map[string]map[string]any{
 		attackpaths.Query: {attackpaths.ParamFrom: []any{"namespace:ci", "identity:sa:ops:deployer"}, attackpaths.ParamTo: []any{"cluster-admin", "node"}},
@@ -49,12 +49,12 @@ func TestQuerySeverityAndAnchor(t *testing.T) {
 		if f.AttackPath == nil {
 			t.Fatalf("%s has no attack path evidence", f.Message)
 		}
-		got[f.Object.Kind+"/"+f.Object.Name] = f
+		got[f.Object.Kind+"/"+f.Object.Name+" "+f.AttackPath.Entry+" "+f.AttackPath.Target] = f
 	}
-	if len(got) != 2 {
-		t.Fatalf("findings = %v, want 2", res.Report.Findings)
+	if len(got) != 4 {
+		t.Fatalf("findings = %v, want 4", res.Report.Findings)
 	}
-	runner, binding := got["Deployment/runner"], got["ClusterRoleBinding/deployer-admin"]
+	runner, binding := got["Deployment/runner namespace:ci node"], got["ClusterRoleBinding/deployer-admin serviceaccount:ops/deployer cluster-admin"]
 	if runner.Severity != finding.High || runner.AttackPath.Entry != "namespace:ci" || runner.AttackPath.Target != attackpath.HostNode {
 		t.Errorf("runner: %s %+v", runner.Severity, runner.AttackPath)
 	}

@@ -66,10 +66,7 @@ func TestFixtures(t *testing.T) {
 // pending lists rules whose fixtures need input this branch cannot read yet, with
 // the reason: they are skipped, and fail the test once they pass, so that the entry
 // is dropped then.
-var pending = map[string]string{
-	"PAL-472": "the graph's read-secrets edges (internal/attackpath/identity.go, helper idedges)",
-	"PAL-475": "the graph's read-secrets edges (internal/attackpath/identity.go, helper idedges)",
-}
+var pending = map[string]string{}
 
 // families maps the hundreds of a rule ID to the package that holds the rule.
 var families = map[int]string{
