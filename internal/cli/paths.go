@@ -147,6 +147,7 @@ codes. Node IDs and the edges' evidence: docs/paths.md.`,
 	in.liveByDefault = true
 	in.register(c.Flags(), false)
 	out.register(c, &o, &configFile)
+	out.pathHops = true
 	q.register(c.Flags())
 	formats := append(report.Formats(), graphFormats...)
 	c.Flags().Lookup("output").Usage = "output format: " + strings.Join(formats, ", ")

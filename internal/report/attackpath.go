@@ -54,9 +54,9 @@ func hopText(h finding.PathHop) string {
 	return fmt.Sprintf("%s -> %s [%s, by %s]", h.From.Label, h.To.Label, h.Kind, h.Analyzer)
 }
 
-// fixText is the change, where to make it, and whether it cuts every path.
-func pathFixText(f *finding.PathFix) string {
-	s := f.Change
+// fixWhere is where a fix applies: "Deployment/shop/web, spec.template...,
+// deploy/web.yaml:12" ("" when it names no object or field).
+func fixWhere(f *finding.PathFix) string {
 	var where []string
 	if f.Object != nil {
 		where = append(where, f.Object.String())
@@ -67,8 +67,14 @@ func pathFixText(f *finding.PathFix) string {
 	if f.Location != nil && f.Location.File != "" {
 		where = append(where, f.Location.String())
 	}
-	if len(where) > 0 {
-		s += " (" + strings.Join(where, ", ") + ")"
+	return strings.Join(where, ", ")
+}
+
+// pathFixText is the change, where to make it, and whether it cuts every path.
+func pathFixText(f *finding.PathFix) string {
+	s := f.Change
+	if w := fixWhere(f); w != "" {
+		s += " (" + w + ")"
 	}
 	if f.CutsAll {
 		s += "; cuts every path through this workload"
@@ -76,8 +82,25 @@ func pathFixText(f *finding.PathFix) string {
 	return s
 }
 
-// writePathText writes a finding's attack path under it, indented.
-func writePathText(w io.Writer, p *finding.PathEvidence, indent string) {
+// writePathText writes a finding's attack path under it, indented. With hops: a
+// summary, each hop with its evidence, the fix and the other paths listed; without
+// (a scan's report, whose message already has the route and the change), one line:
+// the summary and where the fix applies.
+func writePathText(w io.Writer, p *finding.PathEvidence, indent string, hops bool) {
+	if !hops {
+		line := pathSummary(p)
+		if f := p.Fix; f != nil {
+			line += fmt.Sprintf("; fix at hop %d", f.Hop+1)
+			if where := fixWhere(f); where != "" {
+				line += ": " + where
+			}
+			if f.CutsAll {
+				line += " (cuts every path through this workload)"
+			}
+		}
+		safetext.Fprintf(w, "%spath: %s\n", indent, line)
+		return
+	}
 	safetext.Fprintf(w, "%spath: %s\n", indent, pathSummary(p))
 	for i, h := range p.Hops {
 		safetext.Fprintf(w, "%s  %d. %s\n", indent, i+1, hopText(h))

@@ -52,7 +52,7 @@ func pathReport() *Report {
 // The text report lists every hop with its evidence and the fix, escaped; SARIF
 // steps through the hops as a code flow at the objects the input defines.
 func TestAttackPathRendering(t *testing.T) {
-	text := string(render(t, pathReport(), "text", Options{}))
+	text := string(render(t, pathReport(), "text", Options{PathHops: true}))
 	for _, want := range []string{
 		"path: 4 hops from internet to cluster-admin through workload:shop/Deployment/web (1 other path)",
 		"1. the internet -> Deployment shop/web [exposed, by exposure]",
@@ -66,6 +66,11 @@ func TestAttackPathRendering(t *testing.T) {
 	}
 	if strings.Contains(text, "\x1b") || strings.Contains(text, "\nforged line") {
 		t.Errorf("text carries the input's control characters:\n%q", text)
+	}
+	// Without PathHops (scan's text report) the hops are left out, not the fix.
+	short := string(render(t, pathReport(), "text", Options{}))
+	if strings.Contains(short, "1. the internet") || !strings.Contains(short, "(1 other path); fix at hop 2: Deployment/shop/web, spec.template.spec.automountServiceAccountToken, deploy/web.yaml:12 (cuts every path through this workload)") {
+		t.Errorf("short text:\n%s", short)
 	}
 	var log struct {
 		Runs []struct {

@@ -259,11 +259,12 @@ func TestGolden(t *testing.T) {
 		{"vulnerability", vulnerabilityReport, Options{}},
 		{"audit", auditReport, Options{}},
 		{"attackpath", pathReport, Options{}},
+		{"attackpath-hops", pathReport, Options{PathHops: true}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {
-			if c.opts.ShowSuppressed && format != "text" {
-				continue // the option only changes text output
+			if (c.opts.ShowSuppressed || c.opts.PathHops) && format != "text" {
+				continue // the options only change text output
 			}
 			t.Run(c.name+"/"+format, func(t *testing.T) {
 				got := render(t, c.rep(), format, c.opts)

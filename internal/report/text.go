@@ -114,7 +114,7 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			writeAuditText(w, a, strings.Repeat(" ", 20))
 		}
 		if ap := f.AttackPath; ap != nil {
-			writePathText(w, ap, strings.Repeat(" ", 20))
+			writePathText(w, ap, strings.Repeat(" ", 20), opts.PathHops)
 		}
 		if f.Suppressed != nil {
 			safetext.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
