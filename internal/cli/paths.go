@@ -342,6 +342,12 @@ func readPathReport(name string) ([]finding.Finding, bool, error) {
 	if len(data) > maxReportSize {
 		return nil, true, fmt.Errorf("%s: a report larger than %d MiB", name, maxReportSize>>20)
 	}
+	return parsePathReport(name, data)
+}
+
+// parsePathReport reads the attack-path findings of a JSON report; ok is false when
+// the data is a manifest rather than a report.
+func parsePathReport(name string, data []byte) ([]finding.Finding, bool, error) {
 	var r struct {
 		Schema   string            `json:"schema"`
 		Findings []finding.Finding `json:"findings"`

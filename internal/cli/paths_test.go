@@ -193,3 +193,22 @@ func TestPathsDiff(t *testing.T) {
 		t.Errorf("--fail-on none: exit %d", r.code)
 	}
 }
+
+// FuzzParsePathReport: any bytes as a report to diff never panic, and what is read
+// diffs against itself with nothing opened or closed.
+func FuzzParsePathReport(f *testing.F) {
+	f.Add([]byte(`{"schema": "palisade.dev/report/v2", "findings": [{"ruleID": "PAL-470", "attackPath": {"entry": "internet", "target": "cluster-admin", "hops": [{"from": {"id": "internet"}, "to": {"id": "x"}, "kind": "exposed"}]}}]}`))
+	f.Add([]byte(`{"apiVersion": "v1", "kind": "Pod"}`))
+	f.Add([]byte(`{"schema": "palisade.dev/report/v2", "findings": [{"attackPath": {"hops": null}}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fs, ok, err := parsePathReport("r.json", data)
+		if err != nil || !ok {
+			return
+		}
+		d := diffPaths(fs, fs)
+		if len(d.Opened) != 0 || len(d.Closed) != 0 || len(d.Changed) != 0 {
+			t.Errorf("a report diffed with itself: %+v", d)
+		}
+	})
+}

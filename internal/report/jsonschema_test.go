@@ -176,12 +176,16 @@ func TestReportSchemaScan(t *testing.T) {
 	if len(res.Report.Findings) == 0 || res.Report.Summary.Suppressed == 0 {
 		t.Fatalf("examples/insecure: %d findings, %d suppressed; the test needs both", len(res.Report.Findings), res.Report.Summary.Suppressed)
 	}
-	rendered := false
+	rendered, paths := false, false
 	for _, f := range res.Report.Findings {
 		rendered = rendered || f.Location.Rendered
+		paths = paths || (f.AttackPath != nil && len(f.AttackPath.Hops) > 0)
 	}
 	if !rendered {
 		t.Error("examples/insecure: no rendered finding")
+	}
+	if !paths {
+		t.Error("examples/insecure: no attack-path finding (PAL-47x)")
 	}
 	if err := validateReport(sch, out); err != nil {
 		t.Errorf("examples/insecure: %v", err)

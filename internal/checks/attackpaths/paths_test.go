@@ -68,3 +68,17 @@ func TestQuerySeverityAndAnchor(t *testing.T) {
 		t.Errorf("fingerprints %q %q", runner.Fingerprint, binding.Fingerprint)
 	}
 }
+
+// BenchmarkPathRules runs the path rules (PAL-470..PAL-475) over examples/insecure
+// as palisade paths does: the read, the graph, the queries and the findings.
+func BenchmarkPathRules(b *testing.B) {
+	for b.Loop() {
+		res, err := scan.Run(scan.Options{Source: &source.Files{Paths: []string{"../../../examples/insecure"}}, Include: attackpaths.Fixed, FailOn: "none"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Report.Findings) == 0 {
+			b.Fatal("no path on examples/insecure")
+		}
+	}
+}
