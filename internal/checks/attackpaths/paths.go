@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/palisade-k8s/palisade/internal/attackpath"
 	"github.com/palisade-k8s/palisade/internal/checks/catalog"
@@ -166,15 +167,75 @@ func validTarget(s string) error {
 }
 
 func init() {
+	needs := append([]inventory.AnyIndex{anchorIndex}, attackpath.Needs...)
 	for i := range pathRules {
 		pr := &pathRules[i]
 		pr.meta.Category = catPaths
 		check := pr.check
-		rules.Register(&rules.Rule{Meta: pr.meta, Needs: attackpath.Needs, Targets: rules.Scan | rules.Paths,
-			Kinds:    []string{"RoleBinding", "ClusterRoleBinding", "ServiceAccount"},
-			Workload: func(p *rules.Pass, w *workload.Workload) { check(p, p.Object) },
-			Object:   check})
+		r := &rules.Rule{Meta: pr.meta, Needs: needs, Targets: rules.Scan | rules.Paths,
+			Workload: func(p *rules.Pass, w *workload.Workload) { check(p, p.Object) }}
+		if pr.isQuery {
+			// Only a query's entries (an identity) give paths that cross no
+			// workload: anchored on a binding, or on the entry's ServiceAccount.
+			r.Kinds, r.Object = []string{"RoleBinding", "ClusterRoleBinding", "ServiceAccount"}, check
+		}
+		rules.Register(r)
 	}
+}
+
+// anchorIndex holds, per rule and query, the paths by the object they are anchored
+// on: each object's pass then reads its own paths instead of scanning all of them.
+// Building it only remembers the inventory (the graph reads other indexes).
+var anchorIndex = inventory.NewIndex("attack-path-anchors", nil, func(inv *inventory.Inventory) *anchors {
+	return &anchors{inv: inv, byQuery: map[string]*anchored{}}
+})
+
+type anchors struct {
+	inv     *inventory.Inventory
+	mu      sync.Mutex
+	byQuery map[string]*anchored
+}
+
+// anchored are the paths of one query by anchor.
+type anchored struct {
+	once  sync.Once
+	paths map[anchorKey][]anchoredPath
+	err   error
+}
+
+type anchorKey struct{ kind, namespace, name string }
+
+type anchoredPath struct {
+	path  *attackpath.Path
+	field string
+}
+
+func keyOf(r finding.ObjectRef) anchorKey { return anchorKey{r.Kind, r.Namespace, r.Name} }
+
+// of returns the paths of the rule's query anchored on the object.
+func (a *anchors) of(rule string, q attackpath.Query, o finding.ObjectRef) ([]anchoredPath, error) {
+	k := fmt.Sprintf("%s\x00%q\x00%q\x00%d\x00%v", rule, q.From, q.To, q.MaxDepth, q.Others)
+	a.mu.Lock()
+	e := a.byQuery[k]
+	if e == nil {
+		e = &anchored{}
+		a.byQuery[k] = e
+	}
+	a.mu.Unlock()
+	e.once.Do(func() {
+		paths, err := attackpath.Of(a.inv).Paths(q)
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.paths = map[anchorKey][]anchoredPath{}
+		for _, p := range paths {
+			if ref, field, ok := Anchor(p); ok {
+				e.paths[keyOf(ref)] = append(e.paths[keyOf(ref)], anchoredPath{p, field})
+			}
+		}
+	})
+	return e.paths[keyOf(o)], e.err
 }
 
 // maxDepth is the shared depth bound.
@@ -210,17 +271,13 @@ func (pr *pathRule) check(p *rules.Pass, o *inventory.Object) {
 	if !ok {
 		return
 	}
-	g := attackpath.Of(p.Inventory)
-	paths, err := g.Paths(q)
+	paths, err := inventory.Get(p.Inventory, anchorIndex).of(p.Rule.ID, q, o.Ref)
 	if err != nil {
 		p.Fail(err)
 		return
 	}
-	for _, path := range paths {
-		ref, field, ok := Anchor(path)
-		if !ok || !sameObject(ref, o.Ref) {
-			continue
-		}
+	for _, ap := range paths {
+		path, field := ap.path, ap.field
 		sev := p.Rule.Severity
 		if pr.isQuery {
 			sev = lower(sev, Rank(path.Entry.ID, path.Target.ID))
@@ -271,10 +328,6 @@ func lower(s finding.Severity, n int) finding.Severity {
 		s = finding.Info
 	}
 	return s
-}
-
-func sameObject(a, b finding.ObjectRef) bool {
-	return a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name
 }
 
 func fixText(path *attackpath.Path) string {
