@@ -276,8 +276,11 @@ func (pr *pathRule) check(p *rules.Pass, o *inventory.Object) {
 		p.Fail(err)
 		return
 	}
+	g := attackpath.Of(p.Inventory)
 	for _, ap := range paths {
 		path, field := ap.path, ap.field
+		// The search leaves the evidence of lateral hops to the paths it reports.
+		g.Explain(path)
 		sev := p.Rule.Severity
 		if pr.isQuery {
 			sev = lower(sev, Rank(path.Entry.ID, path.Target.ID))
