@@ -171,22 +171,39 @@ func init() {
 	for i := range pathRules {
 		pr := &pathRules[i]
 		pr.meta.Category = catPaths
-		check := pr.check
+		// The rules read the graph, never a workload's body: they run on the
+		// headers of the kinds that run pods (so no workload body outlives its
+		// parse), and the query rule on bindings and ServiceAccounts too, since only
+		// a query's entries (an identity) give paths that cross no workload.
 		r := &rules.Rule{Meta: pr.meta, Needs: needs, Targets: rules.Scan | rules.Paths,
-			Workload: func(p *rules.Pass, w *workload.Workload) { check(p, p.Object) }}
-		if pr.isQuery {
-			// Only a query's entries (an identity) give paths that cross no
-			// workload: anchored on a binding, or on the entry's ServiceAccount.
-			r.Kinds, r.Object = []string{"RoleBinding", "ClusterRoleBinding", "ServiceAccount"}, check
-		}
+			Kinds: anchorKinds(pr.isQuery), HeaderOnly: true, Object: pr.check}
 		rules.Register(r)
 	}
+}
+
+// anchorKinds are the kinds a path's finding can be on: the built-in kinds that run
+// pods (a kind that runs pods through the configuration's podTemplatePaths is a
+// pivot in the graph, but its findings are not reported: docs/paths.md), and with
+// the query rule's identity entries, bindings and ServiceAccounts.
+func anchorKinds(query bool) []string {
+	var kinds []string
+	seen := map[string]bool{}
+	for _, tp := range workload.BuiltinTemplatePaths {
+		if !seen[tp.Kind] {
+			seen[tp.Kind] = true
+			kinds = append(kinds, tp.Kind)
+		}
+	}
+	if query {
+		kinds = append(kinds, "RoleBinding", "ClusterRoleBinding", "ServiceAccount")
+	}
+	return kinds
 }
 
 // anchorIndex holds, per rule and query, the paths by the object they are anchored
 // on: each object's pass then reads its own paths instead of scanning all of them.
 // Building it only remembers the inventory (the graph reads other indexes).
-var anchorIndex = inventory.NewIndex("attack-path-anchors", nil, func(inv *inventory.Inventory) *anchors {
+var anchorIndex = inventory.NewIndex("attack-path-anchors", attackpath.Index.Kinds(), func(inv *inventory.Inventory) *anchors {
 	return &anchors{inv: inv, byQuery: map[string]*anchored{}}
 })
 

@@ -35,7 +35,8 @@ func TestRank(t *testing.T) {
 // TestQuerySeverityAndAnchor scans PAL-476's fail fixture with its query: the path
 // from namespace ci to the node is on the runner, the one from ops/deployer's token
 // to cluster-admin on the binding's subject, both high (not from the internet), each
-// with its evidence. (The fixture has two more paths, from ops/deployer to the node.)
+// with its evidence. (The fixture has four more: from ops/deployer to the node, and
+// from namespace ci over the network to ops/deployer, whose token reaches both.)
 func TestQuerySeverityAndAnchor(t *testing.T) {
 	cfg := checktest.ParamsConfig(map[string]map[string]any{
 		attackpaths.Query: {attackpaths.ParamFrom: []any{"namespace:ci", "identity:sa:ops:deployer"}, attackpaths.ParamTo: []any{"cluster-admin", "node"}},
@@ -51,8 +52,12 @@ func TestQuerySeverityAndAnchor(t *testing.T) {
 		}
 		got[f.Object.Kind+"/"+f.Object.Name+" "+f.AttackPath.Entry+" "+f.AttackPath.Target] = f
 	}
-	if len(got) != 4 {
-		t.Fatalf("findings = %v, want 4", res.Report.Findings)
+	if len(got) != 6 {
+		t.Fatalf("findings = %v, want 6", res.Report.Findings)
+	}
+	if lateral := got["Deployment/deployer namespace:ci cluster-admin"]; lateral.AttackPath == nil || len(lateral.AttackPath.Hops) < 2 ||
+		lateral.AttackPath.Hops[1].Kind != string(attackpath.EdgeNetwork) || len(lateral.AttackPath.Hops[1].Evidence) == 0 {
+		t.Errorf("lateral path: %+v", lateral.AttackPath)
 	}
 	runner, binding := got["Deployment/runner namespace:ci node"], got["ClusterRoleBinding/deployer-admin serviceaccount:ops/deployer cluster-admin"]
 	if runner.Severity != finding.High || runner.AttackPath.Entry != "namespace:ci" || runner.AttackPath.Target != attackpath.HostNode {
