@@ -36,6 +36,7 @@ import (
 	"time"
 
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -461,6 +462,51 @@ func Select(p *Page, selector, value string) {
 	if msg != "" {
 		p.t.Fatalf("browser: select %s = %q: %s", selector, value, msg)
 	}
+}
+
+// Rect is an element's box in the viewport, in CSS pixels.
+type Rect struct {
+	X, Y, Width, Height float64
+}
+
+// Center is the rectangle's centre.
+func (r Rect) Center() (x, y float64) { return r.X + r.Width/2, r.Y + r.Height/2 }
+
+// BoundingRect is the viewport box (getBoundingClientRect) of the first element
+// matching a CSS selector; it fails the test when none matches.
+func BoundingRect(p *Page, selector string) Rect {
+	p.t.Helper()
+	r := Eval[*Rect](p, fmt.Sprintf(`(() => {
+  const e = document.querySelector(%s);
+  if (!e) return null;
+  const r = e.getBoundingClientRect();
+  return {X: r.x, Y: r.y, Width: r.width, Height: r.height};
+})()`, JS(selector)))
+	if r == nil {
+		p.t.Fatalf("browser: no element matches %s", selector)
+	}
+	return *r
+}
+
+// Wheel turns the mouse wheel at (x, y) by deltaY CSS pixels (negative: away from
+// the user, which zooms in on maps and graphs).
+func Wheel(p *Page, x, y, deltaY float64) {
+	p.t.Helper()
+	p.Do(chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			// The protocol requires deltaX, which the typed parameters leave out when
+			// it is zero.
+			return t.Call(ctx, input.CommandDispatchMouseEvent, map[string]any{
+				"type": input.DispatchMouseEventTypeMouseWheel, "x": x, "y": y, "deltaX": 0, "deltaY": deltaY,
+			}, nil)
+		}))
+}
+
+// Drag presses the left mouse button at (x1, y1), moves to (x2, y2) in steps and
+// releases it there.
+func Drag(p *Page, x1, y1, x2, y2 float64) {
+	p.t.Helper()
+	p.Do(chromedp.DragAndDropXY(x1, y1, x2, y2, 8))
 }
 
 // JS quotes s as a JavaScript string literal (JSON is a subset of JavaScript).

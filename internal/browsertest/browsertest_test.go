@@ -43,12 +43,17 @@ func TestHarnessRecords(t *testing.T) {
 	}))
 	defer srv.Close()
 	file := htmlFile(t, `<!doctype html><html><head><title>harness</title></head><body>
-<p id="p">waiting</p><select id="s"><option value="a">a</option><option value="b">b</option></select>
+<p id="p">waiting</p><div id="pad" style="width:200px;height:100px;background:#ccc"></div><select id="s"><option value="a">a</option><option value="b">b</option></select>
 <img src="http://palisade.invalid/pixel.png"><img src="`+srv.URL+`/local.gif">
 <script>
 console.error('logged on purpose');
 document.getElementById('s').addEventListener('change', e => { document.getElementById('p').textContent = 'chose ' + e.target.value; });
 document.getElementById('p').addEventListener('click', () => { document.getElementById('p').textContent = 'clicked'; });
+const pad = document.getElementById('pad');
+pad.addEventListener('wheel', e => { e.preventDefault(); pad.dataset.wheel = e.deltaY; }, {passive: false});
+let down = null;
+pad.addEventListener('mousedown', e => { down = [e.clientX, e.clientY]; });
+window.addEventListener('mouseup', e => { if (down) pad.dataset.drag = (e.clientX - down[0]) + ',' + (e.clientY - down[1]); down = null; });
 setTimeout(() => { document.body.dataset.ready = 'true'; }, 150);
 setTimeout(() => { throw new Error('thrown on purpose'); }, 0);
 </script></body></html>`)
@@ -98,6 +103,20 @@ setTimeout(() => { throw new Error('thrown on purpose'); }, 0);
 	}
 	if n := Count(p, "img"); n != 2 {
 		t.Errorf("Count(img) = %d", n)
+	}
+
+	pad := BoundingRect(p, "#pad")
+	if pad.Width != 200 || pad.Height != 100 {
+		t.Errorf("BoundingRect(#pad) = %+v", pad)
+	}
+	x, y := pad.Center()
+	Wheel(p, x, y, -240)
+	if got := Eval[string](p, `document.getElementById('pad').dataset.wheel`); got != "-240" {
+		t.Errorf("after Wheel: deltaY %q", got)
+	}
+	Drag(p, x-50, y, x+30, y+20)
+	if got := Eval[string](p, `document.getElementById('pad').dataset.drag`); got != "80,20" {
+		t.Errorf("after Drag: moved %q, want 80,20", got)
 	}
 
 	shot := p.Screenshot("harness", false)
