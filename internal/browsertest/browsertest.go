@@ -35,8 +35,8 @@ import (
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -441,6 +441,32 @@ func Count(p *Page, selector string) int {
 func Click(p *Page, selector string) {
 	p.t.Helper()
 	p.Do(chromedp.ScrollIntoView(chromedp.CSS(selector)), chromedp.Click(chromedp.CSS(selector)))
+}
+
+// Type replaces the text of the input matching selector by typing text into it, key
+// by key, as a person does (an empty text: the old one selected and deleted).
+func Type(p *Page, selector, text string) {
+	p.t.Helper()
+	ok := Eval[bool](p, fmt.Sprintf(`(() => {
+  const e = document.querySelector(%s);
+  if (!(e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement)) return false;
+  e.focus();
+  e.select();
+  return true;
+})()`, JS(selector)))
+	if !ok {
+		p.t.Fatalf("browser: no input matches %s", selector)
+	}
+	if text == "" {
+		text = "\b" // Backspace deletes the selection
+	}
+	p.Do(chromedp.SendKeys(chromedp.CSS(selector), text))
+}
+
+// ScrollTo scrolls the first element matching selector into view.
+func ScrollTo(p *Page, selector string) {
+	p.t.Helper()
+	p.Do(chromedp.ScrollIntoView(chromedp.CSS(selector)))
 }
 
 // Select chooses the option of value in the <select> matching selector and fires
