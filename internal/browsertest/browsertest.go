@@ -440,7 +440,21 @@ func Count(p *Page, selector string) int {
 // matches within Timeout.
 func Click(p *Page, selector string) {
 	p.t.Helper()
-	p.Do(chromedp.ScrollIntoView(chromedp.CSS(selector)), chromedp.Click(chromedp.CSS(selector)))
+	p.Do(chromedp.WaitVisible(chromedp.CSS(selector)))
+	// Scrolled to the middle of the viewport, the element must be what a click at
+	// its centre hits, not something drawn over it (a sticky bar, a panel).
+	covered := Eval[string](p, fmt.Sprintf(`(() => {
+  const e = document.querySelector(%s);
+  e.scrollIntoView({block: 'center', inline: 'center'});
+  const r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+  if (!hit || hit === e || e.contains(hit)) return '';
+  return hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') + (hit.className && typeof hit.className === 'string' ? '.' + hit.className.trim().split(/\s+/).join('.') : '');
+})()`, JS(selector)))
+	if covered != "" {
+		p.t.Fatalf("browser: click %s: %s is drawn over its centre", selector, covered)
+	}
+	p.Do(chromedp.Click(chromedp.CSS(selector)))
 }
 
 // Type replaces the text of the input matching selector by typing text into it, key
@@ -463,10 +477,17 @@ func Type(p *Page, selector, text string) {
 	p.Do(chromedp.SendKeys(chromedp.CSS(selector), text))
 }
 
-// ScrollTo scrolls the first element matching selector into view.
+// ScrollTo scrolls the first element matching selector to the middle of the
+// viewport (or its top, when it is taller).
 func ScrollTo(p *Page, selector string) {
 	p.t.Helper()
-	p.Do(chromedp.ScrollIntoView(chromedp.CSS(selector)))
+	p.Do(chromedp.WaitReady(chromedp.CSS(selector)))
+	Eval[bool](p, fmt.Sprintf(`(() => {
+  const e = document.querySelector(%s);
+  const tall = e.getBoundingClientRect().height > window.innerHeight;
+  e.scrollIntoView({block: tall ? 'start' : 'center', inline: 'nearest'});
+  return true;
+})()`, JS(selector)))
 }
 
 // Select chooses the option of value in the <select> matching selector and fires

@@ -217,22 +217,29 @@ type filterCase struct {
 // shown, that the list changed, and that undoing it shows them all again.
 func checkFilter(t *testing.T, p *browsertest.Page, c filterCase) {
 	t.Helper()
-	all := visible(domFindings(p))
+	before := domFindings(p)
+	all := visible(before)
+	// A filter narrows what is shown: the findings hidden before it (suppressed
+	// ones, say) stay hidden.
+	keep := func(i int, d domFinding) bool { return i < len(before) && !before[i].Hidden && c.keep(d) }
 	c.apply(p)
 	// The page may apply a filter a moment later (a debounced search box): wait
-	// for the list to match, then judge what it shows.
+	// for the list to change and match, then judge what it shows.
 	after := settle(p, func(dom []domFinding) bool {
-		for _, d := range dom {
-			if k := c.keep(d); k == d.Hidden && (k || !c.mayWiden) {
+		for i, d := range dom {
+			if k := keep(i, d); k == d.Hidden && (k || !c.mayWiden) {
 				return false
 			}
 		}
-		return true
+		return visible(dom) != all
 	})
+	if len(after) != len(before) {
+		t.Fatalf("filter %s: %d findings on the page, %d before", c.name, len(after), len(before))
+	}
 	shown := checkShown(t, p, after)
 	want := 0
-	for _, d := range after {
-		k := c.keep(d)
+	for i, d := range after {
+		k := keep(i, d)
 		if k {
 			want++
 		}
@@ -505,6 +512,40 @@ func checkNodePanel(t *testing.T, p *browsertest.Page, rep htmlJSONReport, id st
 	}
 }
 
+// checkFindingDetail expands a finding, as a person clicking its line does, and
+// checks that it shows the finding's message, its fix and, for an attack path, every
+// hop's evidence and the change that cuts the path.
+func checkFindingDetail(t *testing.T, p *browsertest.Page, f finding.Finding) {
+	t.Helper()
+	sel := `#findings .finding[data-fingerprint=` + browsertest.JS(f.Fingerprint) + `]`
+	browsertest.Click(p, sel+` > summary`)
+	// The details are filled when the element opens (its toggle event comes a
+	// moment after the click).
+	read := fmt.Sprintf(`document.querySelector(%s)?.textContent ?? ''`, browsertest.JS(sel))
+	text := ""
+	for deadline := time.Now().Add(settleTimeout); ; time.Sleep(20 * time.Millisecond) {
+		text = browsertest.Eval[string](p, read)
+		if strings.Contains(text, f.Message) || time.Now().After(deadline) {
+			break
+		}
+	}
+	want := []string{f.Message, f.Remediation}
+	if ap := f.AttackPath; ap != nil {
+		for _, h := range ap.Hops {
+			want = append(want, h.Evidence...)
+		}
+		if ap.Fix != nil {
+			want = append(want, ap.Fix.Change)
+		}
+	}
+	for _, w := range want {
+		if w != "" && !strings.Contains(text, w) {
+			t.Errorf("finding %s %s expanded: it does not show %q", f.RuleID, f.Fingerprint, w)
+		}
+	}
+	browsertest.Click(p, sel+` > summary`) // fold it again
+}
+
 // nodeScale is the rendered width of a graph node: it grows when the graph zooms in.
 func nodeScale(p *browsertest.Page, sel string) float64 {
 	return browsertest.BoundingRect(p, sel).Width
@@ -530,6 +571,7 @@ func checkZoom(t *testing.T, p *browsertest.Page, id string) {
 	}
 	browsertest.Click(p, "#zoom-reset")
 
+	browsertest.ScrollTo(p, "svg#path-graph")
 	g := browsertest.BoundingRect(p, "svg#path-graph")
 	cx, cy := g.Center()
 	browsertest.Wheel(p, cx, cy, -300)
@@ -538,9 +580,11 @@ func checkZoom(t *testing.T, p *browsertest.Page, id string) {
 	}
 	browsertest.Click(p, "#zoom-reset")
 
-	// Pan: drag the graph's background (a corner, away from the nodes).
+	// Pan: drag the graph.
+	browsertest.ScrollTo(p, "svg#path-graph")
+	g = browsertest.BoundingRect(p, "svg#path-graph")
 	before := browsertest.BoundingRect(p, sel)
-	x, y := g.X+4, g.Y+g.Height-4
+	x, y := g.X+g.Width/4, g.Y+g.Height/2
 	browsertest.Drag(p, x, y, x+60, y-30)
 	after := browsertest.BoundingRect(p, sel)
 	if dx, dy := after.X-before.X, after.Y-before.Y; math.Abs(dx-60) > 2 || math.Abs(dy+30) > 2 {
@@ -571,6 +615,15 @@ func TestHTMLReportBrowserInsecure(t *testing.T) {
 	checkCompliance(t, p, rep)
 	checkFilters(t, p, dom)
 
+	// The first finding of each severity, expanded.
+	done := map[finding.Severity]bool{}
+	for _, f := range rep.Findings {
+		if f.Suppressed == nil && !done[f.Severity] {
+			done[f.Severity] = true
+			checkFindingDetail(t, p, f)
+		}
+	}
+
 	browsertest.Select(p, "select#filter-severity", "critical")
 	browsertest.ScrollTo(p, "#findings")
 	p.Screenshot("filter-critical", false)
@@ -597,9 +650,10 @@ func TestHTMLReportBrowserAttackPath(t *testing.T) {
 	b := browsertest.New(t)
 	rep, file := scanReports(t, td(t, "html-browser.yaml"))
 	var ap *finding.PathEvidence
+	var pathFinding finding.Finding
 	for _, f := range rep.Findings {
 		if f.AttackPath != nil {
-			ap = f.AttackPath
+			ap, pathFinding = f.AttackPath, f
 		}
 	}
 	if ap == nil || ap.Pivot == "" {
@@ -619,6 +673,16 @@ func TestHTMLReportBrowserAttackPath(t *testing.T) {
 	browsertest.ScrollTo(p, "#node-panel")
 	p.Screenshot("node-panel", false)
 	checkZoom(t, p, ap.Pivot)
+
+	// The path's finding, and the findings of the hostile container, expanded.
+	for _, f := range rep.Findings {
+		if f.AttackPath != nil || strings.HasPrefix(f.Container, "sidecar<") && (f.RuleID == "PAL-001" || f.RuleID == "PAL-101") {
+			checkFindingDetail(t, p, f)
+		}
+	}
+	browsertest.Click(p, `#findings .finding[data-fingerprint=`+browsertest.JS(pathFinding.Fingerprint)+`] > summary`)
+	browsertest.ScrollTo(p, `#findings .finding[data-fingerprint=`+browsertest.JS(pathFinding.Fingerprint)+`]`)
+	p.Screenshot("path-finding", false)
 
 	// The hostile names are text.
 	if got := browsertest.Eval[string](p, `document.title`); got != title || strings.Contains(got, "pwned") {
