@@ -436,25 +436,33 @@ func Count(p *Page, selector string) int {
 }
 
 // Click clicks the first element matching a CSS selector with the mouse, as a
-// person does: scrolled into view, at its centre. It fails the test when no element
-// matches within Timeout.
+// person does: scrolled to the middle of the viewport, at its centre. It fails the
+// test when no element matches within Timeout, or when something else is drawn over
+// the element's centre (a sticky bar, a panel), which would take the click.
 func Click(p *Page, selector string) {
 	p.t.Helper()
 	p.Do(chromedp.WaitVisible(chromedp.CSS(selector)))
-	// Scrolled to the middle of the viewport, the element must be what a click at
-	// its centre hits, not something drawn over it (a sticky bar, a panel).
-	covered := Eval[string](p, fmt.Sprintf(`(() => {
+	// One evaluation scrolls, measures and hit-tests, so the point clicked is the
+	// point tested (chromedp's own node click measures before a scroll settles).
+	at := Eval[struct {
+		X, Y    float64
+		Covered string
+	}](p, fmt.Sprintf(`(() => {
   const e = document.querySelector(%s);
-  e.scrollIntoView({block: 'center', inline: 'center'});
+  e.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
   const r = e.getBoundingClientRect();
-  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-  if (!hit || hit === e || e.contains(hit)) return '';
-  return hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') + (hit.className && typeof hit.className === 'string' ? '.' + hit.className.trim().split(/\s+/).join('.') : '');
+  const x = r.x + r.width / 2, y = r.y + r.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  let covered = '';
+  if (!hit) covered = 'nothing';
+  else if (hit !== e && !e.contains(hit)) covered = hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') +
+    (typeof hit.className === 'string' && hit.className.trim() ? '.' + hit.className.trim().split(/\s+/).join('.') : '');
+  return {X: x, Y: y, Covered: covered};
 })()`, JS(selector)))
-	if covered != "" {
-		p.t.Fatalf("browser: click %s: %s is drawn over its centre", selector, covered)
+	if at.Covered != "" {
+		p.t.Fatalf("browser: click %s: %s is drawn over its centre", selector, at.Covered)
 	}
-	p.Do(chromedp.Click(chromedp.CSS(selector)))
+	p.Do(chromedp.MouseClickXY(at.X, at.Y))
 }
 
 // Type replaces the text of the input matching selector by typing text into it, key

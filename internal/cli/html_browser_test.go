@@ -529,6 +529,10 @@ func checkFindingDetail(t *testing.T, p *browsertest.Page, f finding.Finding) {
 			break
 		}
 	}
+	if !strings.Contains(text, f.Message) {
+		state := browsertest.Eval[string](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); return 'open=' + e.open + ' filled=' + (e.dataset.filled || '') + ' hidden=' + e.hidden + ' scrollY=' + window.scrollY + ' rect=' + JSON.stringify(e.getBoundingClientRect()); })()`, browsertest.JS(sel)))
+		t.Logf("finding %s after the click: %s", f.Fingerprint, state)
+	}
 	want := []string{f.Message, f.Remediation}
 	if ap := f.AttackPath; ap != nil {
 		for _, h := range ap.Hops {
