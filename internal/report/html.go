@@ -15,6 +15,7 @@ import (
 	"github.com/palisade-k8s/palisade/internal/compliance"
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/rules"
+	"github.com/palisade-k8s/palisade/internal/safetext"
 )
 
 // The HTML report is one self-contained file: a page skeleton, one stylesheet and
@@ -38,7 +39,7 @@ func init() { RegisterFormat(Format{Name: "html", Write: writeHTML}) }
 // htmlCSP is the page's Content-Security-Policy: nothing but the embedded style and
 // script.
 var htmlCSP = "default-src 'none'; style-src '" + cspHash(htmlCSS) + "'; script-src '" + cspHash(htmlJS) +
-	"'; img-src data:; base-uri 'none'; form-action 'none'"
+	"'; base-uri 'none'; form-action 'none'"
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -166,7 +167,7 @@ func writeHTML(out io.Writer, r *Report, _ Options) error {
 	w.WriteString("<title>" + title + "</title>\n<style>" + htmlCSS + "</style>\n</head>\n")
 	writeHTMLBody(w, r)
 	w.WriteString("<script type=\"application/json\" id=\"report-data\">")
-	if err := writeHTMLData(&scriptSafe{w: w}, r); err != nil {
+	if err := writeHTMLData(&scriptSafe{w: safetext.JSONWriter(w)}, r); err != nil {
 		return err
 	}
 	w.WriteString("</script>\n<script>" + htmlJS + "</script>\n</body>\n</html>\n")
@@ -642,7 +643,7 @@ func writeHTMLBody(w *bufio.Writer, r *Report) {
 <label>Group by <select id="group-by"><option value="rule">rule</option><option value="severity">severity</option><option value="namespace">namespace</option><option value="object">object</option><option value="none">nothing</option></select></label>
 <button id="filter-reset" type="button">Reset</button>
 </div>
-<p class="shown" aria-live="polite"><span id="findings-shown">0</span> of <span id="findings-total">0</span> shown<span id="filter-control"></span></p>
+<p class="shown" aria-live="polite"><span id="findings-shown">0</span> of <span id="findings-total">0</span> shown<span id="filter-control"></span> <button id="expand-all" type="button" class="link">expand all</button><button id="collapse-all" type="button" class="link">fold all</button></p>
 <div id="findings"></div>
 </section>
 <section id="paths-section" aria-labelledby="paths-h">

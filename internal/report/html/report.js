@@ -1,5 +1,5 @@
 // Palisade HTML report. Vanilla JavaScript, no library, nothing fetched. Every
-// string of the report reaches the page through textContent (never innerHTML).
+// string of the report reaches the page through textContent: none is parsed as markup.
 (function () {
   'use strict';
 
@@ -11,6 +11,8 @@
     serviceaccount: 'service account', capability: 'RBAC capability', secrets: 'secrets', node: 'node', 'cluster-admin': 'cluster-admin'
   };
   var MAX_PANEL_PATHS = 100;
+  // A report of more findings starts with its groups folded (but the first ones).
+  var FOLD_ABOVE = 1000;
 
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var F = data.findings || [];
@@ -18,10 +20,19 @@
   var N = data.nodes || [];
 
   function $(id) { return document.getElementById(id); }
+  // shown makes invisible and direction-changing characters of the input visible
+  // as \uXXXX, so that text from the input cannot hide or reorder what it says.
+  var HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+  function plain(s) {
+    s = String(s);
+    HIDDEN.lastIndex = 0;
+    if (!HIDDEN.test(s)) return s;
+    return s.replace(HIDDEN, function (c) { return '\\u' + ('000' + c.charCodeAt(0).toString(16)).slice(-4); });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = plain(text);
     return e;
   }
   function add(parent, child) { parent.appendChild(child); return child; }
@@ -38,13 +49,13 @@
   // ---------- header ----------
   function renderHeader() {
     var t = data.tool || {};
-    $('tool-version').textContent = (t.name || 'palisade') + ' ' + (t.version || '');
+    $('tool-version').textContent = plain((t.name || 'palisade') + ' ' + (t.version || ''));
     var v = data.verdict || {};
     var verdict = $('verdict');
-    verdict.textContent = v.text || '';
+    verdict.textContent = plain(v.text || '');
     verdict.classList.add('verdict-' + (v.status || 'pass'));
-    $('scanned').textContent = (v.scanned || '') + '.';
-    $('footer').textContent = 'Written by ' + (t.name || 'palisade') + ' ' + (t.version || '') +
+    $('scanned').textContent = plain((v.scanned || '') + '.');
+    $('footer').textContent = 'Written by ' + plain((t.name || 'palisade') + ' ' + (t.version || '')) +
       '. This file is self-contained: it fetches nothing and runs only its own script.';
     var bar = $('severity-bar');
     var by = (data.summary && data.summary.bySeverity) || {};
@@ -65,23 +76,37 @@
   var fwOfRule = {};
   var state = { sev: '', rule: '', ns: '', fw: '', text: [], sup: false, control: null, group: 'rule' };
 
+  var rowTemplate = null;
+
+  // buildRow makes a finding's row from a template (cloning is much faster than
+  // building each row element by element on a report of thousands of findings);
+  // its details are built when it is first opened.
   function buildRow(f, i) {
-    var d = el('details', 'finding');
+    if (!rowTemplate) {
+      rowTemplate = el('details', 'finding');
+      var ts = add(rowTemplate, el('summary'));
+      ['sev', 'rule', 'title', 'obj', 'tags', 'loc', 'line'].forEach(function (c) { add(ts, el('span', c)); });
+    }
+    var d = rowTemplate.cloneNode(true);
     d.dataset.rule = f.rule;
     d.dataset.severity = f.sev;
     d.dataset.namespace = f.ns || '';
     d.dataset.fingerprint = f.fp;
     d.dataset.index = String(i);
     d.id = 'f-' + i;
-    if (f.sup) d.classList.add('suppressed');
-    var s = add(d, el('summary'));
-    add(s, sevBadge(f.sev));
-    add(s, el('span', 'rule', f.rule));
-    add(s, el('span', 'title', titleOf(f)));
-    add(s, el('span', 'obj', f.obj));
-    if (f.ap) add(s, el('span', 'tag tag-path', 'attack path'));
-    if (f.sup) add(s, el('span', 'tag tag-sup', 'suppressed'));
-    add(s, el('span', 'loc', f.loc));
+    var c = d.firstChild.childNodes;
+    c[0].className = 'sev sev-' + f.sev;
+    c[0].textContent = f.sev;
+    c[1].textContent = plain(f.rule);
+    c[2].textContent = plain(titleOf(f));
+    c[3].textContent = plain(f.obj);
+    if (f.ap) add(c[4], el('span', 'tag tag-path', 'attack path'));
+    if (f.sup) {
+      d.classList.add('suppressed');
+      add(c[4], el('span', 'tag tag-sup', 'suppressed'));
+    }
+    c[5].textContent = plain(f.loc);
+    c[6].textContent = plain(f.msg);
     return d;
   }
 
@@ -187,26 +212,51 @@
 
   function groupHead(g) {
     var h = el('h3', 'group-head');
+    var b = add(h, el('button', 'group-toggle'));
+    b.type = 'button';
     var f = F[g.rows[0]];
     switch (state.group) {
       case 'severity':
-        add(h, sevBadge(f.sev));
+        add(b, sevBadge(f.sev));
         break;
       case 'namespace':
-        add(h, el('span', 'gname', f.ns ? 'namespace ' + f.ns : 'cluster-scoped or no namespace'));
+        add(b, el('span', 'gname', f.ns ? 'namespace ' + f.ns : 'cluster-scoped or no namespace'));
         break;
       case 'object':
-        add(h, sevBadge(g.worst));
-        add(h, el('span', 'gname', f.obj));
-        add(h, el('span', 'loc', f.loc.split(':')[0]));
+        add(b, sevBadge(g.worst));
+        add(b, el('span', 'gname', f.obj));
+        add(b, el('span', 'loc', f.loc.split(':')[0]));
         break;
       default:
-        add(h, sevBadge(g.worst));
-        add(h, el('span', 'rule', f.rule));
-        add(h, el('span', 'gname', titleOf(f)));
+        add(b, sevBadge(g.worst));
+        add(b, el('span', 'rule', f.rule));
+        add(b, el('span', 'gname', titleOf(f)));
     }
-    g.countEl = add(h, el('span', 'gcount'));
+    g.countEl = add(b, el('span', 'gcount'));
+    g.button = b;
+    b.addEventListener('click', function () { setOpen(g, !g.open); });
     return h;
+  }
+
+  function setOpen(g, open) {
+    g.open = open;
+    g.el.classList.toggle('collapsed', !open);
+    if (g.button) g.button.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+
+  // openSome opens the first groups (the most severe) while few rows are shown,
+  // and every group when the filters leave few findings: a large report starts
+  // with its groups folded, so that the browser lays out only what is open.
+  function openSome(all) {
+    var budget = all ? 400 : 120;
+    if (F.length <= FOLD_ABOVE) budget = Infinity;
+    var used = 0;
+    groups.forEach(function (g, k) {
+      var n = g.shown;
+      var open = state.group === 'none' || (n > 0 && (used + n <= budget || (k === 0 && n <= 400)));
+      if (open) used += n;
+      setOpen(g, open);
+    });
   }
 
   function regroup() {
@@ -240,9 +290,13 @@
       g.list = add(g.el, el('div', 'group-list'));
       g.rows.forEach(function (i) { g.list.appendChild(rows[i]); });
     });
+    // Filter and fold before the rows enter the document: the browser then lays
+    // out only the open groups.
+    var shown = applyFilters();
+    if (!(filtering() && shown <= 400)) openSome(false);
+    root.className = 'by-' + state.group;
     clear(root);
     root.appendChild(frag);
-    applyFilters();
   }
 
   function matches(i) {
@@ -261,6 +315,12 @@
       for (var k = 0; k < state.text.length; k++) if (h.indexOf(state.text[k]) < 0) return false;
     }
     return true;
+  }
+
+  var wasFiltering = false;
+
+  function filtering() {
+    return !!(state.sev || state.rule || state.ns || state.fw || state.control || state.text.length);
   }
 
   function buildHay() {
@@ -282,10 +342,16 @@
         if (vis) n++;
       }
       g.el.hidden = n === 0;
+      g.shown = n;
       if (g.countEl) g.countEl.textContent = plural(n, 'finding');
       shown += n;
     });
     $('findings-shown').textContent = String(shown);
+    // Few findings left: open them all; the filters cleared: fold as at first.
+    var now = filtering();
+    if (now && (shown <= 400 || F.length <= FOLD_ABOVE)) openSome(true);
+    else if (!now && wasFiltering) openSome(false);
+    wasFiltering = now;
     var chip = $('filter-control');
     clear(chip);
     if (state.control) {
@@ -296,6 +362,7 @@
       x.setAttribute('aria-label', 'Clear the control filter');
       x.addEventListener('click', function () { state.control = null; applyFilters(); });
     }
+    return shown;
   }
 
   function option(sel, value, text) {
@@ -332,12 +399,16 @@
     Object.keys(nsCount).sort().forEach(function (n) { option(ns, n, n + ' (' + nsCount[n] + ')'); });
     if (noNs) option(ns, '-', '(cluster-scoped, no namespace) (' + noNs + ')');
     var fs = $('filter-framework');
-    (data.frameworks || []).forEach(function (fw) { option(fs, fw.id, fw.title); });
+    (data.frameworks || []).forEach(function (fw) { option(fs, fw.id, fw.title + ' (' + fw.fail + ' failing controls)'); });
 
     var root = $('findings');
     root.addEventListener('toggle', function (e) {
       var d = e.target;
-      if (d.classList && d.classList.contains('finding') && d.open) fillDetail(d);
+      if (d.classList && d.classList.contains('finding') && d.open) {
+        fillDetail(d);
+        // The address names the open finding, so that a link to it can be shared.
+        try { history.replaceState(null, '', '#finding-' + d.dataset.fingerprint); } catch (err) { /* file: URLs in some browsers */ }
+      }
     }, true);
     if (!F.length) add(root, el('p', 'empty', 'No findings.'));
 
@@ -374,6 +445,8 @@
       }
     });
     $('filter-reset').addEventListener('click', resetFilters);
+    $('expand-all').addEventListener('click', function () { groups.forEach(function (g) { setOpen(g, true); }); });
+    $('collapse-all').addEventListener('click', function () { groups.forEach(function (g) { setOpen(g, state.group === 'none'); }); });
     Array.prototype.forEach.call(document.querySelectorAll('#summary button.card'), function (b) {
       b.addEventListener('click', function () {
         resetFilters();
@@ -403,6 +476,7 @@
       state.sup = $('filter-suppressed').checked = true;
       applyFilters();
     }
+    groups.forEach(function (g) { if (g.list === rows[i].parentNode) setOpen(g, true); });
     rows[i].open = true;
     fillDetail(rows[i]);
     rows[i].scrollIntoView({ block: 'start' });
@@ -441,21 +515,22 @@
       var tr = add(thead, el('tr'));
       ['Control', 'Title', 'Status', 'Findings', 'Rules'].forEach(function (h) { add(tr, el('th', null, h)); });
       var tbody = add(table, el('tbody'));
-      var section = null;
+      var section = null, sr = null;
       fw.controls.forEach(function (c) {
         if (c.section && c.section !== section) {
           section = c.section;
-          var sr = add(tbody, el('tr', 'section-row'));
+          sr = add(tbody, el('tr', 'section-row'));
           var th = add(sr, el('th', null, section));
           th.colSpan = 5;
         }
         var row = add(tbody, el('tr', 'control st-' + (c.status === 'n/a' ? 'na' : c.status)));
+        if (sr && c.status === 'fail') sr.classList.add('has-fail');
         add(row, el('td', 'code', c.id));
         add(row, el('td', null, c.title));
         var st = add(row, el('td'));
         add(st, el('span', 'status st-' + (c.status === 'n/a' ? 'na' : c.status), c.status === 'n/a' ? 'not assessed' : c.status));
         if (c.reason) add(st, el('div', 'muted small', c.reason));
-        var fc = add(row, el('td'));
+        var fc = add(row, el('td', 'fcell'));
         if (c.failing) {
           add(fc, sevBadge(c.worst));
           var btn = add(fc, el('button', 'link', plural(c.failing, 'finding')));
@@ -516,7 +591,7 @@
 
   // ---------- attack-path graph ----------
   var graph = null;
-  var view = { k: 1, x: 0, y: 0 };
+  var view = { k: 1, x: 0, y: 0, user: false }; // user: zoomed or panned by hand
 
   function buildGraph() {
     var nodes = {}; // index -> {i, layer, order, x, y, out:[], in:[]}
@@ -576,7 +651,7 @@
         layers[li].forEach(function (g, o) { g.order = o; });
       }
     }
-    var COLW = 270, W = 210, H = 42, GAP = 16;
+    var COLW = 235, W = 180, H = 42, GAP = 18;
     var maxRows = 0;
     layers.forEach(function (l) { maxRows = Math.max(maxRows, l.length); });
     layers.forEach(function (l, li) {
@@ -640,8 +715,15 @@
       p.dataset.to = N[e.to].id;
       p.dataset.kind = e.kind;
       var t = p.appendChild(svgEl('title'));
-      t.textContent = N[e.from].label + ' \u2192 ' + N[e.to].label + ' (' + e.kind + ', ' + plural(e.paths.length, 'path') + ')';
+      t.textContent = plain(N[e.from].label + ' \u2192 ' + N[e.to].label + ' (' + e.kind + ', ' + plural(e.paths.length, 'path') + ')');
       e.el = p;
+      if (G.edges.length <= 80 && b.layer > a.layer) {
+        var lbl = edgeLayer.appendChild(svgEl('text', 'edge-label'));
+        lbl.setAttribute('x', String((x1 + x2) / 2));
+        lbl.setAttribute('y', String((y1 + y2) / 2 - 4));
+        lbl.setAttribute('text-anchor', 'middle');
+        lbl.textContent = plain(e.kind);
+      }
     });
     Object.keys(G.nodes).forEach(function (k) {
       var g = G.nodes[k], n = N[k];
@@ -659,13 +741,13 @@
       var kt = node.appendChild(svgEl('text', 'kind'));
       kt.setAttribute('x', '10');
       kt.setAttribute('y', '15');
-      kt.textContent = (KIND_TEXT[n.kind] || n.kind) + ' \u00b7 ' + plural((G.byNode[k] || []).length, 'path');
+      kt.textContent = plain(KIND_TEXT[n.kind] || n.kind) + ' \u00b7 ' + plural((G.byNode[k] || []).length, 'path');
       var lt = node.appendChild(svgEl('text', 'label'));
       lt.setAttribute('x', '10');
       lt.setAttribute('y', '33');
-      lt.textContent = shorten(n.label, 30);
+      lt.textContent = shorten(plain(n.label), 26);
       var tt = node.appendChild(svgEl('title'));
-      tt.textContent = n.label + '\n' + n.id;
+      tt.textContent = plain(n.label) + '\n' + plain(n.id);
       g.el = node;
     });
     wireGraph();
@@ -676,11 +758,17 @@
     $('viewport').setAttribute('transform', 'translate(' + view.x + ',' + view.y + ') scale(' + view.k + ')');
   }
 
+  // fit scales the graph to the width of its box (no larger than life) and sizes
+  // the box to the graph's height, within bounds.
   function fit() {
     var svg = $('path-graph');
-    var cw = svg.clientWidth || 800, ch = svg.clientHeight || 500, pad = 24;
-    var k = Math.min((cw - 2 * pad) / graph.width, (ch - 2 * pad) / graph.height, 1.25);
+    var cw = svg.clientWidth || 800, pad = 24;
+    var k = Math.min((cw - 2 * pad) / graph.width, 1.1);
+    var maxH = 640, minH = 220;
+    if (graph.height * k + 2 * pad > maxH) k = Math.min(k, (maxH - 2 * pad) / graph.height);
     k = Math.max(k, 0.05);
+    var ch = Math.max(minH, Math.min(maxH, graph.height * k + 2 * pad));
+    svg.style.height = ch + 'px';
     view.k = k;
     view.x = (cw - graph.width * k) / 2;
     view.y = (ch - graph.height * k) / 2;
@@ -688,6 +776,7 @@
   }
 
   function zoomAt(factor, px, py) {
+    view.user = true;
     var k = Math.min(4, Math.max(0.05, view.k * factor));
     factor = k / view.k;
     view.x = px - (px - view.x) * factor;
@@ -705,7 +794,7 @@
     var svg = $('path-graph');
     $('zoom-in').addEventListener('click', function () { zoomCenter(1.25); });
     $('zoom-out').addEventListener('click', function () { zoomCenter(0.8); });
-    $('zoom-reset').addEventListener('click', fit);
+    $('zoom-reset').addEventListener('click', function () { view.user = false; fit(); });
     svg.addEventListener('wheel', function (e) {
       e.preventDefault();
       var r = svg.getBoundingClientRect();
@@ -725,6 +814,7 @@
         svg.classList.add('panning');
       }
       if (drag.moved) {
+        view.user = true;
         view.x = drag.vx + dx;
         view.y = drag.vy + dy;
         applyView();
@@ -757,17 +847,27 @@
       switch (e.key) {
         case '+': case '=': zoomCenter(1.25); break;
         case '-': case '_': zoomCenter(0.8); break;
-        case '0': fit(); break;
-        case 'ArrowLeft': view.x += step; applyView(); break;
-        case 'ArrowRight': view.x -= step; applyView(); break;
-        case 'ArrowUp': view.y += step; applyView(); break;
-        case 'ArrowDown': view.y -= step; applyView(); break;
+        case '0': view.user = false; fit(); break;
+        case 'ArrowLeft': view.user = true; view.x += step; applyView(); break;
+        case 'ArrowRight': view.user = true; view.x -= step; applyView(); break;
+        case 'ArrowUp': view.user = true; view.y += step; applyView(); break;
+        case 'ArrowDown': view.user = true; view.y -= step; applyView(); break;
         case 'Escape': selectNode(-1); break;
         default: return;
       }
       e.preventDefault();
     });
-    window.addEventListener('resize', function () { if (!graph.selected) fit(); });
+    // Refit when the box changes size (a window resize, the panel filling), unless
+    // the reader zoomed or panned.
+    var lastWidth = svg.clientWidth;
+    function refit() {
+      if (!view.user && svg.clientWidth !== lastWidth) {
+        lastWidth = svg.clientWidth;
+        fit();
+      }
+    }
+    if (window.ResizeObserver) new ResizeObserver(refit).observe(svg);
+    else window.addEventListener('resize', refit);
   }
 
   function selectNode(k) {
@@ -829,6 +929,10 @@
     renderCompliance();
     renderInputs();
     renderGraph();
+    var m = /^#finding-([0-9a-f]+)$/.exec(location.hash);
+    if (m) {
+      for (var i = 0; i < F.length; i++) if (F[i].fp === m[1]) { reveal(i); break; }
+    }
     document.body.setAttribute('data-ready', 'true');
   }
 
