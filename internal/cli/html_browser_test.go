@@ -518,21 +518,6 @@ func checkNodePanel(t *testing.T, p *browsertest.Page, rep htmlJSONReport, id st
 func checkFindingDetail(t *testing.T, p *browsertest.Page, f finding.Finding) {
 	t.Helper()
 	sel := `#findings .finding[data-fingerprint=` + browsertest.JS(f.Fingerprint) + `]`
-	browsertest.Click(p, sel+` > summary`)
-	// The details are filled when the element opens (its toggle event comes a
-	// moment after the click).
-	read := fmt.Sprintf(`document.querySelector(%s)?.textContent ?? ''`, browsertest.JS(sel))
-	text := ""
-	for deadline := time.Now().Add(settleTimeout); ; time.Sleep(20 * time.Millisecond) {
-		text = browsertest.Eval[string](p, read)
-		if strings.Contains(text, f.Message) || time.Now().After(deadline) {
-			break
-		}
-	}
-	if !strings.Contains(text, f.Message) {
-		state := browsertest.Eval[string](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); return 'open=' + e.open + ' filled=' + (e.dataset.filled || '') + ' hidden=' + e.hidden + ' scrollY=' + window.scrollY + ' rect=' + JSON.stringify(e.getBoundingClientRect()); })()`, browsertest.JS(sel)))
-		t.Logf("finding %s after the click: %s", f.Fingerprint, state)
-	}
 	want := []string{f.Message, f.Remediation}
 	if ap := f.AttackPath; ap != nil {
 		for _, h := range ap.Hops {
@@ -542,9 +527,30 @@ func checkFindingDetail(t *testing.T, p *browsertest.Page, f finding.Finding) {
 			want = append(want, ap.Fix.Change)
 		}
 	}
-	for _, w := range want {
-		if w != "" && !strings.Contains(text, w) {
-			t.Errorf("finding %s %s expanded: it does not show %q", f.RuleID, f.Fingerprint, w)
+	missing := func(text string) []string {
+		var out []string
+		for _, w := range want {
+			if w != "" && !strings.Contains(text, w) {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	browsertest.Click(p, sel+` > summary`)
+	// The details may be filled a moment after the click (when the element's
+	// toggle event comes).
+	read := fmt.Sprintf(`document.querySelector(%s)?.textContent ?? ''`, browsertest.JS(sel))
+	var lack []string
+	for deadline := time.Now().Add(settleTimeout); ; time.Sleep(20 * time.Millisecond) {
+		lack = missing(browsertest.Eval[string](p, read))
+		if len(lack) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(lack) > 0 {
+		state := browsertest.Eval[string](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); return 'open=' + e.open + ' hidden=' + e.hidden; })()`, browsertest.JS(sel)))
+		for _, w := range lack {
+			t.Errorf("finding %s %s expanded (%s): it does not show %q", f.RuleID, f.Fingerprint, state, w)
 		}
 	}
 	browsertest.Click(p, sel+` > summary`) // fold it again
