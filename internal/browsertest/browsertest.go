@@ -462,7 +462,34 @@ func Click(p *Page, selector string) {
 	if at.Covered != "" {
 		p.t.Fatalf("browser: click %s: %s is drawn over its centre", selector, at.Covered)
 	}
-	p.Do(chromedp.MouseClickXY(at.X, at.Y))
+	afterEvent(p, "click", chromedp.MouseClickXY(at.X, at.Y))
+}
+
+// afterEvent runs the action, which makes the page receive an event of type, and
+// waits until the page handled it and drew a frame. The browser acknowledges input
+// before the page handles it: without the wait, the next step could measure the page
+// before the click (and the default action that runs in the same task, such as
+// opening a <details>), and a click that follows could land on what moves then.
+func afterEvent(p *Page, typ string, action chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	count := fmt.Sprintf(`((window.__browsertestEvents || {})[%s] || 0)`, JS(typ))
+	before := Eval[int](p, fmt.Sprintf(`(() => {
+  const seen = window.__browsertestEvents = window.__browsertestEvents || {};
+  if (!(%[1]s in seen)) {
+    seen[%[1]s] = 0;
+    window.addEventListener(%[1]s, () => { seen[%[1]s]++; }, true);
+  }
+  return seen[%[1]s];
+})()`, JS(typ)))
+	p.Do(action)
+	Run(p, chromedp.Poll[bool](fmt.Sprintf(`%s > %d`, count, before), chromedp.WithPollingInterval(5*time.Millisecond)))
+	NextFrame(p)
+}
+
+// NextFrame waits until the page has drawn its next frame.
+func NextFrame(p *Page) {
+	p.t.Helper()
+	Run(p, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => r(true)))`, chromedp.EvalAwaitPromise))
 }
 
 // Type replaces the text of the input matching selector by typing text into it, key
@@ -547,21 +574,21 @@ func BoundingRect(p *Page, selector string) Rect {
 // the user, which zooms in on maps and graphs).
 func Wheel(p *Page, x, y, deltaY float64) {
 	p.t.Helper()
-	p.Do(chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y),
-		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			// The protocol requires deltaX, which the typed parameters leave out when
-			// it is zero.
-			return t.Call(ctx, input.CommandDispatchMouseEvent, map[string]any{
-				"type": input.DispatchMouseEventTypeMouseWheel, "x": x, "y": y, "deltaX": 0, "deltaY": deltaY,
-			}, nil)
-		}))
+	p.Do(chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y))
+	afterEvent(p, "wheel", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		// The protocol requires deltaX, which the typed parameters leave out when it
+		// is zero.
+		return t.Call(ctx, input.CommandDispatchMouseEvent, map[string]any{
+			"type": input.DispatchMouseEventTypeMouseWheel, "x": x, "y": y, "deltaX": 0, "deltaY": deltaY,
+		}, nil)
+	}))
 }
 
 // Drag presses the left mouse button at (x1, y1), moves to (x2, y2) in steps and
 // releases it there.
 func Drag(p *Page, x1, y1, x2, y2 float64) {
 	p.t.Helper()
-	p.Do(chromedp.DragAndDropXY(x1, y1, x2, y2, 8))
+	afterEvent(p, "mouseup", chromedp.DragAndDropXY(x1, y1, x2, y2, 8))
 }
 
 // JS quotes s as a JavaScript string literal (JSON is a subset of JavaScript).

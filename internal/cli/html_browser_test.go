@@ -52,25 +52,31 @@ type htmlJSONReport struct {
 // (written with --output-file), and returns the first and the second's path.
 func scanReports(t *testing.T, args ...string) (htmlJSONReport, string) {
 	t.Helper()
-	r := run(t, nil, append([]string{"scan", "-o", "json"}, args...)...)
+	return commandReports(t, "scan", args...)
+}
+
+// commandReports is scanReports for another command that writes scan's reports.
+func commandReports(t *testing.T, command string, args ...string) (htmlJSONReport, string) {
+	t.Helper()
+	r := run(t, nil, append([]string{command, "-o", "json"}, args...)...)
 	if r.code != 0 && r.code != 1 && r.code != 3 {
-		t.Fatalf("scan -o json: exit %d: %s", r.code, r.stderr)
+		t.Fatalf("%s -o json: exit %d: %s", command, r.code, r.stderr)
 	}
 	var rep htmlJSONReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("scan -o json: %v", err)
+		t.Fatalf("%s -o json: %v", command, err)
 	}
 	file := filepath.Join(t.TempDir(), "report.html")
 	start := time.Now()
-	r = run(t, nil, append([]string{"scan", "-o", "html", "--output-file", file}, args...)...)
+	r = run(t, nil, append([]string{command, "-o", "html", "--output-file", file}, args...)...)
 	if r.code != 0 && r.code != 1 && r.code != 3 {
-		t.Fatalf("scan -o html: exit %d: %s", r.code, r.stderr)
+		t.Fatalf("%s -o html: exit %d: %s", command, r.code, r.stderr)
 	}
 	fi, err := os.Stat(file)
 	if err != nil || fi.Size() == 0 {
-		t.Fatalf("scan -o html wrote no report: %v", err)
+		t.Fatalf("%s -o html wrote no report: %v", command, err)
 	}
-	t.Logf("scan -o html: %d bytes in %v", fi.Size(), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s -o html: %d bytes in %v", command, fi.Size(), time.Since(start).Round(time.Millisecond))
 	return rep, file
 }
 
