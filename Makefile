@@ -5,7 +5,7 @@ BIN := bin/palisade
 # go install and go run fall back to the module version or commit from the build info.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test k8s-bins debian-rootfs govulncheck cosign race lint bench bench-webhook docs fuzz image plugin-archives
+.PHONY: build test k8s-bins debian-rootfs govulncheck cosign chromium race lint bench bench-webhook docs fuzz image plugin-archives
 
 # build makes a static binary (no cgo: it runs on any Linux, from scratch or distroless
 # images) without local paths (-trimpath) or DWARF tables (-s -w: panics and profiles
@@ -24,14 +24,19 @@ build:
 # ~/.cache/palisade/govulncheck), the reference of the Go vulnerability differential test;
 # hack/cosign.sh builds the cosign CLI from the module proxy (once: later runs reuse
 # ~/.cache/palisade/cosign), the reference of the signature interoperability and
-# differential tests (PALISADE_COSIGN; PALISADE_REQUIRE_TOOLS requires it too).
+# differential tests (PALISADE_COSIGN; PALISADE_REQUIRE_TOOLS requires it too);
+# hack/chromium.sh installs Debian's chromium (once, as root: later runs find
+# /usr/bin/chromium), the browser the HTML report's tests drive (PALISADE_CHROMIUM;
+# PALISADE_REQUIRE_BROWSER turns their skip into a failure; screenshots land in
+# artifacts/browser, or $PALISADE_ARTIFACTS).
 test:
 	@bins=$$(GO=$(GO) ./hack/k8s-bins.sh) && rootfs=$$(./hack/debian-rootfs.sh) && \
 		govulncheck=$$(GO=$(GO) ./hack/govulncheck.sh) && \
 		cosign=$$(GO=$(GO) ./hack/cosign.sh) && \
+		chromium=$$(./hack/chromium.sh) && \
 		tools=1 && { ./hack/test-tools.sh || tools=0; } && \
-		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK=$$govulncheck PALISADE_COSIGN=$$cosign PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./..." && \
-		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK="$$govulncheck" PALISADE_COSIGN="$$cosign" PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./...
+		echo "PALISADE_K8S_BINS=$$bins PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS=$$rootfs PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK=$$govulncheck PALISADE_COSIGN=$$cosign PALISADE_CHROMIUM=$$chromium PALISADE_REQUIRE_BROWSER=1 PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./..." && \
+		PALISADE_K8S_BINS="$$bins" PALISADE_REQUIRE_K8S=1 PALISADE_DEBIAN_ROOTFS="$$rootfs" PALISADE_REQUIRE_IMAGES=1 PALISADE_GOVULNCHECK="$$govulncheck" PALISADE_COSIGN="$$cosign" PALISADE_CHROMIUM="$$chromium" PALISADE_REQUIRE_BROWSER=1 PALISADE_REQUIRE_TOOLS=$$tools $(GO) test ./...
 
 # k8s-bins only builds (or finds) those binaries and prints their directory.
 k8s-bins:
@@ -48,6 +53,10 @@ govulncheck:
 # cosign only builds (or finds) the cosign CLI and prints its path.
 cosign:
 	@GO=$(GO) ./hack/cosign.sh
+
+# chromium only installs (or finds) Debian's chromium and prints its path.
+chromium:
+	@./hack/chromium.sh
 
 # race runs every package's tests under the race detector, so a new package that
 # evaluates in parallel is covered without editing this file. -short leaves out the

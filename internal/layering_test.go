@@ -39,6 +39,8 @@ var layers = []struct {
 	// Native version ordering per ecosystem (software only for its Ecosystem type).
 	{"version", []string{"software"}},
 	{"kubetest", nil},
+	// Test support: Debian's Chromium driven over the DevTools protocol (chromedp).
+	{"browsertest", nil},
 	// Test support: the labelled set of fake credentials; real test images built from
 	// real artifacts (go-containerregistry only).
 	{"secrets/secretset", nil},
@@ -115,7 +117,7 @@ var (
 	lean = []string{"internal/rules", "internal/engine", "internal/checks/...", "internal/admission", "internal/webhook"}
 	// testSupport packages are imported by tests only (no row may allow them, "*"
 	// included), so they are free of the lean rule.
-	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest", "signature/sigtest", "audit/audittest"}
+	testSupport = []string{"kubetest", "checks/checktest", "secrets/secretset", "imagetest", "software/softwaretest", "osv/osvtest", "signature/sigtest", "audit/audittest", "browsertest", "attackpath/pathgen"}
 	forbidden   = []string{"helm.sh/...", "sigs.k8s.io/kustomize/...", module + "/internal/load/...", module + "/internal/live/..."}
 )
 

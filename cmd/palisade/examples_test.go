@@ -155,6 +155,19 @@ var expectedInsecure = []struct {
 	{"PAL-012", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
 	{"PAL-021", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
 	{"PAL-024", "Deployment/shop-insecure-prod/prod-recommender", srcKust},
+	{"PAL-525", "Secret/shop-insecure/deployer-token", srcPlain},
+	// Attack paths (PAL-47x): the storefront is exposed (a host port) and runs as the
+	// default account, which reads the namespace's Secrets, among them the deployer's
+	// legacy token: every permission. The privileged pods with host networking are
+	// reached from the internet and from any pod, and take their node over.
+	{"PAL-470", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-472", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-473", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-475", "Deployment/shop-insecure/storefront", srcPlain},
+	{"PAL-471", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-474", "Pod/shop-insecure/debug-shell", srcPlain},
+	{"PAL-471", "DaemonSet/shop-insecure/log-agent", srcPlain},
+	{"PAL-474", "DaemonSet/shop-insecure/log-agent", srcPlain},
 }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {

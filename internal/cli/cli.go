@@ -135,7 +135,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newImage(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
-	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newWebhook(stdout, stderr))
+	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newPaths(stdin, stdout, stderr), newWebhook(stdout, stderr))
 	root.AddCommand(newDB(stdout, stderr), newAudit(stdin, stdout, stderr))
 	return root
 }
@@ -406,6 +406,9 @@ type outputFlags struct {
 	noColor        bool
 	showSuppressed bool
 	verbose        bool
+	// pathHops lists the hops of attack paths in the text report (palisade paths;
+	// elsewhere -v does).
+	pathHops bool
 }
 
 func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *string) {
@@ -423,7 +426,7 @@ func (out *outputFlags) register(c *cobra.Command, o *scan.Options, configFile *
 	f.BoolVar(&out.noColor, "no-color", false, "never colour the text report")
 	f.BoolVar(&out.showSuppressed, "show-suppressed", false, "list suppressed findings in the text report")
 	f.StringVar(&o.Framework, "framework", "", "report control by control against a framework: "+strings.Join(compliance.Names(), ", "))
-	f.BoolVarP(&out.verbose, "verbose", "v", false, "with --framework, list every failing object of a control (text report)")
+	f.BoolVarP(&out.verbose, "verbose", "v", false, "with --framework, list every failing object of a control; list every hop of an attack path, with its evidence (text report)")
 	_ = c.RegisterFlagCompletionFunc("output", fixedCompletion(report.Formats()))
 	_ = c.RegisterFlagCompletionFunc("framework", fixedCompletion(compliance.Names()))
 	_ = c.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
@@ -498,7 +501,7 @@ func (out *outputFlags) write(res *scan.Result, stdout, stderr io.Writer) error 
 		defer f.Close()
 		w, color = f, false
 	}
-	ropts := report.Options{Color: color, ShowSuppressed: showSuppressed, Verbose: verbose}
+	ropts := report.Options{Color: color, ShowSuppressed: showSuppressed, Verbose: verbose, PathHops: out.pathHops || verbose}
 	var err error
 	if res.Compliance != nil {
 		err = report.WriteCompliance(w, res.Report, res.Compliance, format, ropts)

@@ -101,9 +101,9 @@ func (p *htmlPage) data(t testing.TB) map[string]any {
 	return d
 }
 
-// pathReport is sampleReport with an attack-path finding and hostile strings
+// htmlPathReport is sampleReport with an attack-path finding and hostile strings
 // everywhere the input reaches the page.
-func pathReport() *Report {
+func htmlPathReport() *Report {
 	const evil = `</script><script>alert(1)</script><img src=x onerror=alert(2)> https://evil.example/x` + "\u2028"
 	r := sampleReport()
 	web := finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web" + evil}
@@ -134,7 +134,7 @@ func pathReport() *Report {
 // TestHTMLContract: the page has every element the browser tests and users rely on,
 // with the summary's numbers, and one finding per finding of the report.
 func TestHTMLContract(t *testing.T) {
-	r := pathReport()
+	r := htmlPathReport()
 	p := renderHTML(t, r)
 	for _, id := range []string{"summary", "filter-severity", "filter-rule", "filter-namespace", "filter-framework", "filter-text",
 		"findings", "findings-shown", "compliance", "path-graph", "node-panel", "zoom-in", "zoom-out", "zoom-reset"} {
@@ -196,7 +196,7 @@ func TestHTMLContract(t *testing.T) {
 // with the hashes of the only script and style, no src or external href, no URL
 // outside the data, and assets without innerHTML, eval or imports.
 func TestHTMLSelfContained(t *testing.T) {
-	p := renderHTML(t, pathReport())
+	p := renderHTML(t, htmlPathReport())
 	var csp string
 	for _, m := range p.all(func(n *html.Node) bool { return n.Data == "meta" }) {
 		if v, _ := attr(m, "http-equiv"); strings.EqualFold(v, "Content-Security-Policy") {
@@ -258,7 +258,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // TestHTMLHostile: strings from the input never become markup: the data element
 // holds no '<', so nothing closes it, and the strings decode back exactly.
 func TestHTMLHostile(t *testing.T) {
-	r := pathReport()
+	r := htmlPathReport()
 	p := renderHTML(t, r)
 	if n := strings.Count(p.raw, "<script"); n != 2 {
 		t.Errorf("%d <script in the page, want 2", n)
@@ -293,7 +293,7 @@ func TestHTMLHostile(t *testing.T) {
 // TestHTMLPathsAndCompliance: path hops refer to the node table; the frameworks
 // are those the findings' rules map to, the audit detections' map never.
 func TestHTMLPathsAndCompliance(t *testing.T) {
-	p := renderHTML(t, pathReport())
+	p := renderHTML(t, htmlPathReport())
 	d := p.data(t)
 	nodes := d["nodes"].([]any)
 	var ap map[string]any

@@ -86,7 +86,7 @@ func TestReportSchemaConst(t *testing.T) {
 // location, input errors, an empty report, and a git history's commits) are valid.
 func TestReportSchemaGolden(t *testing.T) {
 	sch := compileReportSchema(t)
-	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json", "vulnerability.json", "audit.json"} {
+	for _, name := range []string{"findings.json", "empty.json", "history.json", "image.json", "vulnerability.json", "audit.json", "attackpath.json"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
@@ -176,12 +176,16 @@ func TestReportSchemaScan(t *testing.T) {
 	if len(res.Report.Findings) == 0 || res.Report.Summary.Suppressed == 0 {
 		t.Fatalf("examples/insecure: %d findings, %d suppressed; the test needs both", len(res.Report.Findings), res.Report.Summary.Suppressed)
 	}
-	rendered := false
+	rendered, paths := false, false
 	for _, f := range res.Report.Findings {
 		rendered = rendered || f.Location.Rendered
+		paths = paths || (f.AttackPath != nil && len(f.AttackPath.Hops) > 0)
 	}
 	if !rendered {
 		t.Error("examples/insecure: no rendered finding")
+	}
+	if !paths {
+		t.Error("examples/insecure: no attack-path finding (PAL-47x)")
 	}
 	if err := validateReport(sch, out); err != nil {
 		t.Errorf("examples/insecure: %v", err)

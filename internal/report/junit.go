@@ -218,6 +218,9 @@ func junitBody(f finding.Finding) string {
 	if f.Audit != nil {
 		auditBody(f.Audit, line)
 	}
+	if f.AttackPath != nil {
+		pathBody(f.AttackPath, line)
+	}
 	if f.Remediation != "" {
 		line("Remediation", f.Remediation)
 	}

@@ -151,6 +151,10 @@ type Options struct {
 	ShowSuppressed bool
 	// Verbose lists every failing object in a compliance view, not just the first few.
 	Verbose bool
+	// PathHops lists every hop of an attack path, with its evidence, in text output
+	// (palisade paths, or scan -v); otherwise a path finding shows its route (the
+	// message), a summary line and the fix.
+	PathHops bool
 }
 
 // Format is an output format for findings. Each format is one file of this package

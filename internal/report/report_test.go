@@ -258,11 +258,13 @@ func TestGolden(t *testing.T) {
 		{"image-show-suppressed", imageReport, Options{ShowSuppressed: true}},
 		{"vulnerability", vulnerabilityReport, Options{}},
 		{"audit", auditReport, Options{}},
+		{"attackpath", pathReport, Options{}},
+		{"attackpath-hops", pathReport, Options{PathHops: true}},
 	}
 	for _, c := range cases {
 		for _, format := range Formats() {
-			if c.opts.ShowSuppressed && format != "text" {
-				continue // the option only changes text output
+			if (c.opts.ShowSuppressed || c.opts.PathHops) && format != "text" {
+				continue // the options only change text output
 			}
 			if format == "html" {
 				continue // html_test.go checks its structure (the page embeds its script and style)
@@ -381,7 +383,7 @@ func ValidateSARIF(t testing.TB, sch *jsonschema.Schema, data []byte) {
 
 func TestSARIFSchema(t *testing.T) {
 	sch := CompileSARIFSchema(t)
-	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport(), "vulnerability": vulnerabilityReport()} {
+	for name, rep := range map[string]*Report{"findings": sampleReport(), "empty": emptyReport(), "image": imageReport(), "vulnerability": vulnerabilityReport(), "attackpath": pathReport()} {
 		t.Run(name, func(t *testing.T) { ValidateSARIF(t, sch, render(t, rep, "sarif", Options{})) })
 	}
 	// The validator must be able to fail: break the sample in ways the schema forbids.

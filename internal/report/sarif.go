@@ -90,6 +90,7 @@ type (
 		Locations           []sarifLocation    `json:"locations,omitempty"`
 		PartialFingerprints map[string]string  `json:"partialFingerprints,omitempty"`
 		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+		CodeFlows           []sarifCodeFlowT   `json:"codeFlows,omitempty"`
 		Properties          sarifResultProps   `json:"properties"`
 	}
 	sarifResultProps struct {
@@ -116,6 +117,9 @@ type (
 		// Audit is the evidence of a finding on audit events (palisade audit): the
 		// actor, impersonator, source addresses, RBAC risks and the chain of events.
 		Audit *finding.AuditEvidence `json:"audit,omitempty"`
+		// AttackPath is the evidence of an attack-path finding (PAL-470..476): the
+		// hops, their evidence and the fix (the result's codeFlows step through it).
+		AttackPath *finding.PathEvidence `json:"attackPath,omitempty"`
 	}
 	sarifImage struct {
 		Ref      string `json:"ref"`
@@ -411,6 +415,10 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	res.Properties.Exposure = f.Exposure
 	res.Properties.Policy = f.Policy
 	res.Properties.Audit = f.Audit
+	if f.AttackPath != nil {
+		res.Properties.AttackPath = f.AttackPath
+		res.CodeFlows = sarifCodeFlow(f.AttackPath)
+	}
 	if res.Message.Text == "" {
 		res.Message.Text = f.Title
 	}

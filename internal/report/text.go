@@ -113,6 +113,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		if a := f.Audit; a != nil {
 			writeAuditText(w, a, strings.Repeat(" ", 20))
 		}
+		if ap := f.AttackPath; ap != nil {
+			writePathText(w, ap, strings.Repeat(" ", 20), opts.PathHops)
+		}
 		if f.Suppressed != nil {
 			safetext.Fprintf(w, "           %-8s suppressed (%s): %s\n", "", f.Suppressed.Kind, f.Suppressed.Reason)
 		}
