@@ -693,6 +693,14 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 			}
 		}
 	}
+	if len(wlRules) == 0 && countWorkload && inv == nil {
+		// No workload rule runs (palisade paths reads workloads through indexes
+		// alone): the pod facts recorded while the object was parsed say whether it
+		// runs pods, so that the summary still counts it.
+		if _, ok := workload.PodLabelsFact.Of(o); ok {
+			out.workload = true
+		}
+	}
 	byKind := [2][]*rules.Rule{objRules[o.Ref.Kind], objRules[rules.AnyKind]}
 	if o.Ref.IsPseudo() {
 		// A configuration file (or a Dockerfile, or any palisade.dev/v1 kind) is not a
