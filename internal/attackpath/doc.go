@@ -51,6 +51,25 @@
 //	workload -> node       host         workload: privileged, hostPID, node-level capabilities,
 //	                                    hostPath of a sensitive node directory
 //
+// Further, as built:
+//
+//   - An Ingress route counts when the pods admit the Ingress controller's pods (pods
+//     of another namespace), not outside addresses; a hostNetwork workload is exposed
+//     whatever the policies say (most plugins do not apply them to host-network
+//     pods). The `pod` entry is admitted by pod peers only (an ipBlock is not a pod).
+//   - Creating pods in NS also reads its Secrets (a pod mounts any Secret of its
+//     namespace); escalate or bind held in NS lead to NS's other capabilities.
+//   - Impersonation is two classes: users or groups cluster-wide (-> cluster-admin),
+//     and service accounts of NS (run-as).
+//   - cluster-admin leads to secrets:* and to the node, with no fix; secrets:* leads to
+//     every legacy-token account as secrets:NS does to those of NS.
+//   - A `pod-security.kubernetes.io/enforce` value that does not parse counts as
+//     restricted, as the admission plugin does; a namespace absent from the input
+//     counts as privileged (a note says so).
+//   - A fix that needs several changes (all the host settings of one pod, several
+//     binding subjects) costs their number; a namespace entry's virtual first hop is
+//     a `member` edge and counts toward the depth bound.
+//
 // # Paths and findings
 //
 // A query (Query) names entries, targets and a depth bound. For each entry, one
@@ -61,9 +80,12 @@
 // counts the alternative simple paths through the same pivot up to the bound.
 //
 // Each edge knows how it is cut (Edge.Fix, with a cost: 1 a field or a binding
-// subject, 2 a NetworkPolicy, 3 the Service or Ingress). A path's fix is the
-// cheapest edge whose removal leaves no path from the entry to the target through
-// the pivot; when none does alone, the cheapest edge of the path.
+// subject, 2 a NetworkPolicy, 3 the Service or Ingress; a fix of several changes
+// costs their number). A path's fix is the cheapest edge whose removal leaves no
+// path from the entry to the target through the pivot within the depth bound
+// (CutsAll); when none does alone, the cheapest edge of the path. Counting
+// alternatives and the cut search have work budgets (query.go): past them a count is
+// a lower bound and CutsAll stays false.
 //
 // Network edges between workloads are not stored: Graph asks the NetworkPolicy
 // matrix for a class's row when a search first leaves it (Lateral), so that an

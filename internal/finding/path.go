@@ -76,7 +76,8 @@ type PathFix struct {
 	Location *Location  `json:"location,omitempty"`
 	Path     string     `json:"path,omitempty"`
 	// Cost orders fixes: 1 a field or binding subject, 2 a NetworkPolicy, 3 the
-	// way a Service or Ingress exposes the workload.
+	// way a Service or Ingress exposes the workload; a fix of several changes costs
+	// their number.
 	Cost int `json:"cost"`
 	// CutsAll is set when the change leaves no path at all from the entry to the
 	// target through the pivot (not only this one).
