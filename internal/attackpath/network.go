@@ -772,6 +772,9 @@ type lateral struct {
 
 	mu    sync.Mutex
 	fixes map[*Node]*finding.PathFix
+
+	// explained are the explained copies of lateral edges (under explainMu).
+	explained map[*Edge]*Edge
 	// groupRows are the rows by class, made on first use (groupRow).
 	groupRows [][]uint64
 
@@ -939,13 +942,15 @@ func sideEvidence(s *netpol.Side, dir, peer string) []string {
 }
 
 // explainMu serialises the filling of lateral edges' evidence (rules may explain
-// paths concurrently).
+// paths concurrently), and the lateral source's explained copies.
 var explainMu sync.Mutex
 
 // Explain fills the evidence of the lateral network edges of a path (and of its
 // other routes), which the search leaves empty because it makes them by the
 // thousand; a fix of the path that an edge's explanation names more precisely is
-// updated. Call it before Path.Evidence. Safe for concurrent use.
+// updated. Call it before Path.Evidence: every reader of a memoized path calls it
+// first, so that its writes (once per path) happen before the reads. Safe for
+// concurrent use.
 func (g *Graph) Explain(p *Path) {
 	l, ok := g.Lateral.(*lateral)
 	if !ok {
@@ -953,12 +958,48 @@ func (g *Graph) Explain(p *Path) {
 	}
 	explainMu.Lock()
 	defer explainMu.Unlock()
-	for _, edges := range append([][]*Edge{p.Edges}, p.Others...) {
-		for _, e := range edges {
-			if e.Kind == EdgeNetwork && e.Evidence == nil && e.From.Kind == KindWorkload {
-				l.explain(e)
+	if p.explained {
+		// Another caller (the same memoized answer) explained it: its writes
+		// happened before this lock was taken.
+		return
+	}
+	p.explained = true
+	// The search's edges are shared by every answer (other rules read them while
+	// they search): an explained edge is a copy, made once per edge, that replaces
+	// it in this path's own slices.
+	own := func(edges []*Edge) []*Edge {
+		var out []*Edge
+		for i, e := range edges {
+			if e.Kind != EdgeNetwork || e.Evidence != nil || e.From.Kind != KindWorkload {
+				continue
 			}
+			c := l.explained[e]
+			if c == nil {
+				x := *e
+				l.explain(&x)
+				c = &x
+				if l.explained == nil {
+					l.explained = map[*Edge]*Edge{}
+				}
+				l.explained[e] = c
+			}
+			if out == nil {
+				out = append([]*Edge(nil), edges...)
+			}
+			out[i] = c
 		}
+		if out == nil {
+			return edges
+		}
+		return out
+	}
+	p.Edges = own(p.Edges)
+	if len(p.Others) > 0 {
+		others := make([][]*Edge, len(p.Others))
+		for i, o := range p.Others {
+			others[i] = own(o)
+		}
+		p.Others = others
 	}
 	if p.Fix != nil && p.Fix.Hop >= 0 && p.Fix.Hop < len(p.Edges) {
 		if e := p.Edges[p.Fix.Hop]; e.Kind == EdgeNetwork && e.From.Kind == KindWorkload && e.Fix != nil && e.Fix.Cost == p.Fix.Cost &&

@@ -325,7 +325,9 @@ func TestLateralAgreesWithReach(t *testing.T) {
 				}
 				if e != nil {
 					pairs++
-					g.Explain(&Path{Edges: []*Edge{e}})
+					ep := &Path{Edges: []*Edge{e}}
+					g.Explain(ep)
+					e = ep.Edges[0]
 					if len(e.Evidence) == 0 || !strings.Contains(e.Evidence[0], "on "+v.Ports.String()) {
 						t.Errorf("%s -> %s evidence %q, want the ports %s", a.ID, b.ID, e.Evidence, v.Ports)
 					}
@@ -601,7 +603,9 @@ func TestNetworkCorpus(t *testing.T) {
 			if v.Denied() {
 				t.Errorf("%s -> %s: lateral edge, reach denies", a.ID, e.To.ID)
 			}
-			g.Explain(&Path{Edges: []*Edge{e}})
+			ep := &Path{Edges: []*Edge{e}}
+			g.Explain(ep)
+			e = ep.Edges[0]
 			if len(e.Evidence) < 2 || e.Fix == nil {
 				t.Errorf("%s -> %s: evidence %q, fix %+v", a.ID, e.To.ID, e.Evidence, e.Fix)
 			}

@@ -55,6 +55,9 @@ type Path struct {
 	Others       [][]*Edge
 	// Fix is the cheapest cut (nil when no edge of the path can be cut).
 	Fix *finding.PathFix
+
+	// explained is set once Graph.Explain has filled the path (under explainMu).
+	explained bool
 }
 
 // ParseEntry checks an entry ID.
