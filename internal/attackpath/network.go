@@ -171,7 +171,7 @@ func ingressBackends(o *inventory.Object) []*ingressRoute {
 		if svc, ok := bm["service"].(map[string]any); ok {
 			r.service, _ = svc["name"].(string)
 			port, _ := svc["port"].(map[string]any)
-			r.portNum = int(number(port["number"]))
+			r.portNum = int(workload.IntValue(port["number"]))
 			r.portName, _ = port["name"].(string)
 		} else {
 			r.service, _ = bm["serviceName"].(string)
@@ -183,7 +183,7 @@ func ingressBackends(o *inventory.Object) []*ingressRoute {
 					r.portName = p
 				}
 			default:
-				r.portNum = int(number(p))
+				r.portNum = int(workload.IntValue(p))
 			}
 		}
 		if r.service != "" && (r.portNum > 0 || r.portName != "") {
@@ -212,19 +212,6 @@ func ingressBackends(o *inventory.Object) []*ingressRoute {
 		}
 	}
 	return out
-}
-
-// number reads a decoded number (YAML gives int64, JSON float64).
-func number(v any) int64 {
-	switch n := v.(type) {
-	case int64:
-		return n
-	case float64:
-		return int64(n)
-	case int:
-		return int64(n)
-	}
-	return 0
 }
 
 // route is one way traffic is routed to a workload's pods.
@@ -387,7 +374,7 @@ func (nb *netBuilder) hostPortRoutes(n *Node, w *netpol.Workload, o *inventory.O
 				ports, _ := cm["ports"].([]any)
 				for j, pi := range ports {
 					pm, _ := pi.(map[string]any)
-					hp, cp := int(number(pm["hostPort"])), int(number(pm["containerPort"]))
+					hp, cp := int(workload.IntValue(pm["hostPort"])), int(workload.IntValue(pm["containerPort"]))
 					ps, _ := pm["protocol"].(string)
 					proto, ok := netpol.ParseProtocol(ps)
 					if hp < 1 || hp > 65535 || cp < 1 || cp > 65535 || !ok {

@@ -129,7 +129,7 @@ func (f *Finder) PodHost(o *inventory.Object) *PodHost {
 			ports, _ := cm["ports"].([]any)
 			for _, p := range ports {
 				pm, _ := p.(map[string]any)
-				hp := intValue(pm["hostPort"])
+				hp := IntValue(pm["hostPort"])
 				if hp < 1 || hp > 65535 {
 					continue
 				}
@@ -171,8 +171,8 @@ func (f *Finder) PodHost(o *inventory.Object) *PodHost {
 	return h
 }
 
-// intValue reads a decoded number (YAML gives int64, JSON float64).
-func intValue(v any) int64 {
+// IntValue reads a decoded number (YAML gives int64, JSON float64).
+func IntValue(v any) int64 {
 	switch n := v.(type) {
 	case int64:
 		return n
