@@ -442,14 +442,19 @@ func Count(p *Page, selector string) int {
 func Click(p *Page, selector string) {
 	p.t.Helper()
 	p.Do(chromedp.WaitVisible(chromedp.CSS(selector)))
-	// One evaluation scrolls, measures and hit-tests, so the point clicked is the
-	// point tested (chromedp's own node click measures before a scroll settles).
-	at := Eval[struct {
+	// Scroll, then measure and hit-test in one evaluation, so the point clicked is
+	// the point tested (chromedp's own node click measures before a scroll settles).
+	// A scroll can move the element again one frame later: elements brought into view
+	// with content-visibility: auto are laid out at their real size only then, which
+	// shifts what follows them. So measure again after each frame until the element
+	// stays where it is.
+	type point struct {
 		X, Y    float64
 		Covered string
-	}](p, fmt.Sprintf(`(() => {
+	}
+	measure := fmt.Sprintf(`((scroll) => {
   const e = document.querySelector(%s);
-  e.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+  if (scroll) e.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
   const r = e.getBoundingClientRect();
   const x = r.x + r.width / 2, y = r.y + r.height / 2;
   const hit = document.elementFromPoint(x, y);
@@ -458,7 +463,16 @@ func Click(p *Page, selector string) {
   else if (hit !== e && !e.contains(hit)) covered = hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') +
     (typeof hit.className === 'string' && hit.className.trim() ? '.' + hit.className.trim().split(/\s+/).join('.') : '');
   return {X: x, Y: y, Covered: covered};
-})()`, JS(selector)))
+})`, JS(selector))
+	at := Eval[point](p, measure+"(true)")
+	for range 20 {
+		NextFrame(p)
+		again := Eval[point](p, measure+"(false)")
+		if again == at {
+			break
+		}
+		at = Eval[point](p, measure+"(true)")
+	}
 	if at.Covered != "" {
 		p.t.Fatalf("browser: click %s: %s is drawn over its centre", selector, at.Covered)
 	}
