@@ -464,13 +464,18 @@ func Click(p *Page, selector string) {
     (typeof hit.className === 'string' && hit.className.trim() ? '.' + hit.className.trim().split(/\s+/).join('.') : '');
   return {X: x, Y: y, Covered: covered};
 })`, JS(selector))
+	// The browser decides what content-visibility shows in one frame and lays it out
+	// in a later one (and scroll anchoring moves the page again), so the element must
+	// stay put for three frames in a row.
 	at := Eval[point](p, measure+"(true)")
-	for range 20 {
+	for still, frames := 0, 0; still < 3 && frames < 40; frames++ {
 		NextFrame(p)
 		again := Eval[point](p, measure+"(false)")
 		if again == at {
-			break
+			still++
+			continue
 		}
+		still = 0
 		at = Eval[point](p, measure+"(true)")
 	}
 	if at.Covered != "" {
