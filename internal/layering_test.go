@@ -71,7 +71,7 @@ var layers = []struct {
 	// Test support for the rules: fixtures run through the whole scan path.
 	{"checks/checktest", []string{"*"}},
 	// The built-in rules.
-	{"checks/...", []string{"attackpath", "audit", "auditlog", "auditpolicy", "checks/...", "cmdline", "exposure", "finding", "inventory", "leastpriv", "netpol", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
+	{"checks/...", []string{"attackpath", "audit", "auditlog", "auditpolicy", "checks/...", "cmdline", "exposure", "finding", "inventory", "leastpriv", "netpol", "nodeconfig", "nodefacts", "nodeprofile", "osv", "rbac", "rules", "secrets", "signature", "software", "vap", "vuln", "workload"}},
 	// Input: files, charts and overlays; a live cluster.
 	{"load", []string{"dockerfile", "finding", "inventory", "secrets", "yamlpos"}},
 	{"live", []string{"finding", "inventory"}},
@@ -93,6 +93,14 @@ var layers = []struct {
 	// A git history's commits and the files they changed (go-git).
 	{"history", []string{"finding"}},
 
+	// Nodes: the facts file schema; the node daemons' effective configuration;
+	// distribution profiles as data; the collector that reads a node's /proc and
+	// host root.
+	{"nodefacts", nil},
+	{"nodeconfig", nil},
+	{"nodeprofile", []string{"nodefacts"}},
+	{"nodecollect", []string{"nodefacts", "nodeprofile"}},
+
 	{"auditlog", nil},
 	// Test support: a real API server writing its audit log while a scenario acts on it.
 	{"audit/audittest", []string{"kubetest"}},
@@ -100,7 +108,7 @@ var layers = []struct {
 	{"auditpolicy", []string{"audit", "auditlog", "finding", "inventory", "rules", "safetext", "yamlpos"}},
 	{"leastpriv", []string{"audit", "auditlog", "finding", "inventory", "rbac/...", "rules", "safetext"}},
 	// The one input layer every command reads through.
-	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "rules", "safetext", "sbom", "secrets", "signature", "software/...", "vuln", "vulndb", "workload"}},
+	{"source", []string{"finding", "history", "image", "inventory", "live", "load", "nodefacts", "nodeprofile", "rules", "safetext", "sbom", "secrets", "signature", "software/...", "vuln", "vulndb", "workload"}},
 	// Front ends and what they print.
 	{"report", []string{"compliance", "finding", "rules", "safetext", "software"}},
 	{"scan", []string{"checks/...", "compliance", "config", "engine", "finding", "inventory", "pss", "report", "rules", "signature", "source", "suppress", "vap", "vex", "workload"}},

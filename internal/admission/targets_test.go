@@ -56,7 +56,7 @@ func pseudoOnly(r *rules.Rule) bool {
 		return false
 	}
 	for _, k := range r.Kinds {
-		if k != finding.ConfigFileKind && k != finding.DockerfileKind && k != finding.ImageKind {
+		if k != finding.ConfigFileKind && k != finding.DockerfileKind && k != finding.ImageKind && k != finding.NodeFactsKind {
 			return false
 		}
 	}

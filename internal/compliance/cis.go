@@ -5,8 +5,9 @@ import "github.com/palisade-k8s/palisade/internal/rules"
 // cis112 is the CIS Kubernetes Benchmark v1.12.0: every recommendation, so the view is
 // complete, with titles in Palisade's words. Sections 1 to 3 configure the control
 // plane: its static pod manifests (and EncryptionConfiguration and audit Policy files)
-// are assessed when the input holds them, while file permissions (1.1) and the nodes
-// (section 4) are not in any manifest; section 5 is about the objects a cluster runs. Rules name controls by ID in rules.Frameworks.CIS.
+// are assessed when the input holds them; file permissions (1.1) and the nodes
+// (section 4) are assessed from nodes' facts files (palisade node collect, or
+// cluster --nodes); section 5 is about the objects a cluster runs. Rules name controls by ID in rules.Frameworks.CIS.
 func cis112() *Framework {
 	f := &Framework{
 		ID:     "cis-1.12",
@@ -26,7 +27,7 @@ func cis112() *Framework {
 		f.Controls = append(f.Controls, Control{ID: id, Title: title, Section: section, NotAssessable: r})
 	}
 
-	at("1.1 Control Plane Node Configuration Files", Cluster)
+	at("1.1 Control Plane Node Configuration Files", "")
 	add("1.1.1", "API server pod spec file: permissions 600 or stricter")
 	add("1.1.2", "API server pod spec file: owned by root:root")
 	add("1.1.3", "Controller manager pod spec file: permissions 600 or stricter")
@@ -112,7 +113,7 @@ func cis112() *Framework {
 	add("3.2.1", "A minimal audit policy exists")
 	add("3.2.2", "The audit policy covers the key security concerns")
 
-	at("4.1 Worker Node Configuration Files", Cluster)
+	at("4.1 Worker Node Configuration Files", "")
 	add("4.1.1", "kubelet service file: permissions 600 or stricter")
 	add("4.1.2", "kubelet service file: owned by root:root")
 	add("4.1.3", "kube-proxy kubeconfig, if present: permissions 600 or stricter")
@@ -124,7 +125,7 @@ func cis112() *Framework {
 	add("4.1.9", "kubelet config.yaml, if used: permissions 600 or stricter")
 	add("4.1.10", "kubelet config.yaml, if used: owned by root:root")
 
-	at("4.2 Kubelet", Cluster)
+	at("4.2 Kubelet", "")
 	add("4.2.1", "kubelet: anonymous requests disabled")
 	add("4.2.2", "kubelet: authorization mode is not AlwaysAllow")
 	add("4.2.3", "kubelet: client CA file set")
@@ -140,7 +141,7 @@ func cis112() *Framework {
 	add("4.2.13", "kubelet: pod PID limit set")
 	add("4.2.14", "kubelet: RuntimeDefault seccomp for every pod (--seccomp-default)")
 
-	at("4.3 kube-proxy", Cluster)
+	at("4.3 kube-proxy", "")
 	add("4.3.1", "kube-proxy: metrics bound to localhost")
 
 	at("5.1 RBAC and Service Accounts", "")

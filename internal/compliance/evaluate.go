@@ -17,6 +17,10 @@ const (
 	Fail Status = "fail"
 	// NotApplicable: the control could not be assessed; Reason says why.
 	NotApplicable Status = "not-applicable"
+	// Unknown: no rule of the control failed, but one could not decide for lack of
+	// evidence (a file it names was not found); Unknown lists what was missing.
+	// Missing evidence is never a pass.
+	Unknown Status = "unknown"
 )
 
 // Input is what one scan hands to Evaluate.
@@ -38,6 +42,8 @@ type Input struct {
 	// when one of its unsuppressed findings is at or above FailOn.
 	Gate   bool
 	FailOn finding.Severity
+	// Unknown are the checks rules could not decide (engine.Result.Unknown).
+	Unknown []finding.CoverageGap
 }
 
 // ControlResult is the verdict on one control.
@@ -55,6 +61,8 @@ type ControlResult struct {
 	Failing, Suppressed int
 	// Worst is the highest severity among the unsuppressed findings.
 	Worst finding.Severity
+	// Unknown are the checks of Rules that could not decide, for lack of evidence.
+	Unknown []finding.CoverageGap
 }
 
 // Result is a framework's verdict on one scan.
@@ -62,7 +70,7 @@ type Result struct {
 	Framework *Framework
 	Controls  []ControlResult
 	// Pass, Fail and NotApplicable count the controls by status.
-	Pass, Fail, NotApplicable int
+	Pass, Fail, NotApplicable, Unknown int
 	// Suppressed counts the suppressed findings of the controls' rules (each once).
 	Suppressed int
 	// Outside counts unsuppressed findings of rules that map to no control of the
@@ -131,6 +139,11 @@ func Evaluate(f *Framework, in Input) *Result {
 			cr.Failing++
 		}
 	}
+	for _, g := range in.Unknown {
+		for _, ci := range controlsOf[g.Rule] {
+			res.Controls[ci].Unknown = append(res.Controls[ci].Unknown, g)
+		}
+	}
 	for i := range res.Controls {
 		cr := &res.Controls[i]
 		cr.Status, cr.Reason = NotApplicable, verdict(f, cr, own, in)
@@ -140,7 +153,12 @@ func Evaluate(f *Framework, in Input) *Result {
 				cr.Status = Fail
 			}
 		}
+		if cr.Failing == 0 && len(cr.Unknown) > 0 && (cr.Status == Pass || cr.Reason == NoObjects) {
+			cr.Status, cr.Reason = Unknown, ""
+		}
 		switch cr.Status {
+		case Unknown:
+			res.Unknown++
 		case Pass:
 			res.Pass++
 		case Fail:

@@ -85,7 +85,7 @@ func TestEvaluateStatuses(t *testing.T) {
 		{"5.1.3", compliance.NotApplicable, compliance.Disabled, ""},
 		{"5.5.1", compliance.NotApplicable, compliance.Disabled, ""},
 		{"5.4.1", compliance.NotApplicable, compliance.NoRule, ""},
-		{"1.1.1", compliance.NotApplicable, compliance.Cluster, ""},
+		{"1.1.1", compliance.NotApplicable, compliance.NoRule, ""},
 		{"1.2.1", compliance.NotApplicable, compliance.NoRule, ""},
 		{"1.2.20", compliance.NotApplicable, compliance.Manual, ""},
 	} {

@@ -72,6 +72,9 @@ type Result struct {
 	// order; every other rule still ran on every object. At most
 	// maxInternalPerRule entries name a rule's objects, a last one counts the rest.
 	Internal []finding.InternalError
+	// Unknown are the checks rules could not decide for lack of evidence
+	// (rules.Pass.ReportUnknown), in input order: coverage, not findings.
+	Unknown []finding.CoverageGap
 }
 
 // Omitted stands for the findings of one rule on one object that were not kept.
@@ -130,6 +133,7 @@ type objResult struct {
 	deferred []deferredFinding
 	err      *finding.InputError
 	internal []finding.InternalError
+	unknown  []finding.CoverageGap
 	workload bool
 }
 
@@ -431,7 +435,7 @@ func (e *Evaluation) Visit(o *inventory.Object) {
 		f.Record(o)
 	}
 	r := e.evalObject(nil, o, e.plan.visitWL, e.plan.visitObj, true)
-	if r.findings == nil && r.deferred == nil && r.err == nil && r.internal == nil && !r.workload {
+	if r.findings == nil && r.deferred == nil && r.err == nil && r.internal == nil && r.unknown == nil && !r.workload {
 		return
 	}
 	e.mu.Lock()
@@ -459,13 +463,14 @@ func (e *Evaluation) Finish(inv *inventory.Inventory) *Result {
 		count := len(pl.visitWL) == 0
 		e.parallel(inv, func(o *inventory.Object) {
 			r := e.evalObject(inv, o, pl.finishWL, pl.finishObj, count)
-			if r.findings == nil && r.err == nil && r.internal == nil && !r.workload {
+			if r.findings == nil && r.err == nil && r.internal == nil && r.unknown == nil && !r.workload {
 				return
 			}
 			e.mu.Lock()
 			if p := e.pending[o]; p != nil {
 				p.merge(&r, pl.opts.MaxFindings)
 				p.internal = append(p.internal, r.internal...)
+				p.unknown = append(p.unknown, r.unknown...)
 				if p.err == nil {
 					p.err = r.err
 				}
@@ -504,6 +509,7 @@ func (e *Evaluation) Finish(inv *inventory.Inventory) *Result {
 		for _, ie := range r.internal {
 			addInternal(ie)
 		}
+		res.Unknown = append(res.Unknown, r.unknown...)
 		for i := range r.findings {
 			f := &r.findings[i]
 			f.Object = o.Ref
@@ -658,6 +664,7 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 		out.deferred = append(out.deferred, deferredFinding{f, settle})
 	}
 	memo := &rules.Memo{}
+	unknown := func(g finding.CoverageGap) { out.unknown = append(out.unknown, g) }
 	onError := func(err error) {
 		if out.err == nil {
 			ie := finding.InputError{Location: o.Origin, Message: fmt.Sprintf("%s: not fully checked: %v", o.Ref, err)}
@@ -718,7 +725,7 @@ func (e *Evaluation) evalObject(inv *inventory.Inventory, o *inventory.Object, w
 				return out
 			}
 			p := &passes[i]
-			h := rules.Hooks{Report: report, Memo: memo, Fail: onError}
+			h := rules.Hooks{Report: report, Memo: memo, Fail: onError, Unknown: unknown}
 			if inv == nil && r.Phase() == rules.Settled {
 				h.Defer = deferTo
 			}

@@ -91,6 +91,9 @@ const (
 	// DockerfileKind is the pseudo kind of a Dockerfile (or Containerfile), named by
 	// its file, under ConfigFileAPIVersion.
 	DockerfileKind = "Dockerfile"
+	// NodeFactsKind is the kind of a node's facts file (internal/nodefacts), under
+	// ConfigFileAPIVersion.
+	NodeFactsKind = "NodeFacts"
 	// ImageKind is the pseudo kind of a container image read by `palisade image` or
 	// `scan --images` (inventory.ImageInfo), named by the reference the user gave
 	// (with its platform when an index was read for several).
@@ -365,6 +368,10 @@ type Finding struct {
 	// AttackPath is the evidence of an attack-path finding (PAL-470..PAL-476): the
 	// hops from an entry point to a target, and the change that cuts them.
 	AttackPath *PathEvidence `json:"attackPath,omitempty"`
+	// Node is the evidence of a node check (CIS 1.1 and 4.x, PAL-730..PAL-780):
+	// the recommendation, the effective value or file metadata, and where the value
+	// came from.
+	Node *NodeEvidence `json:"node,omitempty"`
 }
 
 // AuditEvidence is what an audit-log finding rests on.
@@ -443,7 +450,13 @@ type PolicyEvidence struct {
 // it hashes the rule, the object identity, the container and the field path, not lines.
 func (f *Finding) ComputeFingerprint() {
 	h := sha256.New()
-	for _, s := range []string{f.RuleID, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Path} {
+	path := f.Path
+	if n := f.Node; n != nil {
+		// Where in a facts file the value sits, and where on the node it came from,
+		// change with the collection: the setting or the file judged does not.
+		path = n.Component + "\x00" + n.Setting + "\x00" + n.File.path()
+	}
+	for _, s := range []string{f.RuleID, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, path} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -605,6 +618,13 @@ type CoverageGap struct {
 	Namespace  string `json:"namespace,omitempty"`
 	// Image is the image a scan with --images could not read (Kind is then
 	// ImageKind).
-	Image  string `json:"image,omitempty"`
-	Reason string `json:"reason"`
+	Image string `json:"image,omitempty"`
+	// Rule, Name and Tried are set when a rule could not decide for lack of
+	// evidence (rules.Pass.ReportUnknown): the rule, the object it judged (a
+	// node's facts), and the paths it looked at. Such a check is unknown, never a
+	// failure and never a pass.
+	Rule   string   `json:"rule,omitempty"`
+	Name   string   `json:"name,omitempty"`
+	Tried  []string `json:"tried,omitempty"`
+	Reason string   `json:"reason"`
 }

@@ -125,6 +125,8 @@ const (
 	// "flags", "args"}]}]}, Lines "stages[i]" (the FROM line) and
 	// "stages[i].instructions[j]" (the instruction's first line).
 	DockerfileKind = finding.DockerfileKind
+	// NodeFactsKind is the kind of a node's facts file (internal/nodefacts).
+	NodeFactsKind = finding.NodeFactsKind
 )
 
 // ConfigInfo describes a configuration file. Its Object's Body is {"data": tree},

@@ -120,12 +120,12 @@ func containsString(l []string, s string) bool {
 	return false
 }
 
-var statusText = map[compliance.Status]string{compliance.Pass: "PASS", compliance.Fail: "FAIL", compliance.NotApplicable: "N/A"}
+var statusText = map[compliance.Status]string{compliance.Pass: "PASS", compliance.Fail: "FAIL", compliance.NotApplicable: "N/A", compliance.Unknown: "UNKNOWN"}
 
 func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Options) error {
 	w := bufio.NewWriter(out)
 	paint := func(code, text string) safetext.Raw { return styled(opts.Color, code, text) }
-	statusColor := map[compliance.Status]string{compliance.Pass: "\x1b[32m", compliance.Fail: "\x1b[1;31m", compliance.NotApplicable: "\x1b[2m"}
+	statusColor := map[compliance.Status]string{compliance.Pass: "\x1b[32m", compliance.Fail: "\x1b[1;31m", compliance.NotApplicable: "\x1b[2m", compliance.Unknown: "\x1b[33m"}
 	writeInternal(w, r.Internal, paint(sevColor[finding.Critical], "INTERNAL ERROR"))
 	for _, e := range r.Errors {
 		safetext.Fprintf(w, "%s %s: %s\n", paint(sevColor[finding.High], "INPUT ERROR"), e.Location, e.Message)

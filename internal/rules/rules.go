@@ -548,6 +548,8 @@ type Hooks struct {
 	// Fail receives the errors of Pass.Fail, which a rule cannot check past (nil:
 	// ignored).
 	Fail func(error)
+	// Unknown receives the checks of Pass.ReportUnknown (nil: ignored).
+	Unknown func(finding.CoverageGap)
 }
 
 // NewPass prepares a pass of rule r over o. inv is nil for the rules that run while
@@ -704,6 +706,28 @@ func (p *Pass) ReportPath(sev finding.Severity, ev *finding.PathEvidence, path, 
 	f := p.finding(sev, path, "", format, args)
 	f.AttackPath = ev
 	p.hooks.Report(f)
+}
+
+// ReportNode records a node check's finding (internal/checks/nodes) with its
+// evidence: the setting or file judged, its value and where it came from.
+func (p *Pass) ReportNode(ev *finding.NodeEvidence, path, format string, args ...any) {
+	f := p.finding(p.Rule.Severity, path, "", format, args)
+	f.Node = ev
+	p.hooks.Report(f)
+}
+
+// ReportUnknown records that the rule could not decide on the pass's object for lack
+// of evidence (a file the check names was not found or could not be read, a
+// component was not running): the check is unknown, reported in the coverage
+// section with the paths tried, and never a failure or a pass.
+func (p *Pass) ReportUnknown(reason string, tried ...string) {
+	if p.hooks.Unknown == nil {
+		return
+	}
+	p.hooks.Unknown(finding.CoverageGap{
+		Kind: p.Object.Ref.Kind, APIVersion: p.Object.Ref.APIVersion, Namespace: p.Object.Ref.Namespace,
+		Rule: p.Rule.ID, Name: p.Object.Ref.Name, Tried: tried, Reason: reason,
+	})
 }
 
 // ReportSeverity records a finding like Report, with a severity of the rule's own

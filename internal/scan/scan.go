@@ -261,9 +261,9 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		internal = append(append(internal, hist.Internal...), hi...)
 	}
 	rep := report.New(opts.Version, findings, errs, in.Inputs, er.Objects, er.Workloads, sev, gate, enabled)
-	rep.Coverage = in.Coverage
+	rep.Coverage = append(slices.Clip(in.Coverage), er.Unknown...)
 	rep.Notices = notices
-	rep.Summary.CoverageGaps = len(in.Coverage)
+	rep.Summary.CoverageGaps = len(rep.Coverage)
 	rep.Summary.ConfigFiles, rep.Summary.ProtectedBy = in.ConfigFiles(), in.Protected()
 	for _, n := range rep.Summary.ProtectedBy {
 		rep.Summary.ProtectedSecrets += n
@@ -296,7 +296,7 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Compliance = compliance.Evaluate(fw, compliance.Input{
 			Enabled: enabled, All: cfg.Catalog().All(), Findings: rep.Findings, Evaluated: er.Evaluated, Idle: idle,
-			PSSHas: ev.Has, Gate: gate, FailOn: sev,
+			PSSHas: ev.Has, Gate: gate, FailOn: sev, Unknown: er.Unknown,
 		})
 	}
 	return res, nil

@@ -64,6 +64,7 @@ var FileOnly = map[string]string{
 	inventory.ConfigFileKind:  "a configuration file beside the manifests (values file, .env, .npmrc), not an API object",
 	inventory.DockerfileKind:  "a Dockerfile beside the manifests, not an API object",
 	inventory.ImageKind:       "a container image read by palisade image or --images, not an API object",
+	inventory.NodeFactsKind:   "a node's facts file written by palisade node collect (or read from a kubelet's /configz by cluster --nodes), not an API object",
 }
 
 // ClusterKinds are the kinds a live read lists for a consumer reading kinds: those of

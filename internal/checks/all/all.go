@@ -12,6 +12,7 @@
 //	credentials   PAL-5xx  hardcoded secrets and Secret usage
 //	namespaces    PAL-6xx  namespaces and their Pod Security admission labels
 //	controlplane  PAL-7xx  control plane static pods and their configuration files
+//	nodes         PAL-730..PAL-780  node facts: kubelet, kube-proxy, node files (CIS 1.1, 4)
 //	admissionpolicy PAL-8xx what the cluster's ValidatingAdmissionPolicies would do (PerRun)
 //	auditrules    PAL-9xx  audit-log detections (audit.Register; rules.Audit target)
 //
@@ -39,6 +40,7 @@ import (
 	_ "github.com/palisade-k8s/palisade/internal/checks/images"          // PAL-1xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/namespaces"      // PAL-6xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/network"         // PAL-4xx
+	_ "github.com/palisade-k8s/palisade/internal/checks/nodes"           // PAL-73x..PAL-78x
 	_ "github.com/palisade-k8s/palisade/internal/checks/podsecurity"     // PAL-0xx
 	_ "github.com/palisade-k8s/palisade/internal/checks/resources"       // PAL-2xx
 )

@@ -76,7 +76,7 @@ var families = map[int]string{
 
 // subfamilies maps the tens of a rule ID (PAL-47x) to a package of its own inside a
 // hundred: the attack-path rules chain several families.
-var subfamilies = map[int]string{47: "attackpaths"}
+var subfamilies = map[int]string{47: "attackpaths", 73: "nodes", 74: "nodes", 75: "nodes", 76: "nodes", 77: "nodes", 78: "nodes"}
 
 // exempt lists rules that cannot have YAML fixtures, each with the reason (for
 // example a rule whose input is not a manifest). None is exempt today; credential

@@ -1,0 +1,160 @@
+// Package nodes holds the node checks (PAL-730..PAL-780): CIS sections 4.1 to 4.3
+// (the worker node's kubelet and kube-proxy, their files) and 1.1 (the
+// control-plane node's files), judged from a node's facts (internal/nodefacts:
+// what `palisade node collect` read on the node, or a kubelet's /configz).
+//
+// A kubelet setting is judged on the effective configuration the kubelet builds
+// (internal/nodeconfig: defaults, --config file, --config-dir drop-ins, flags), and
+// each finding names the recommendation, the effective value and where it came
+// from. Missing evidence is never a failure: a check whose input was not found or
+// could not be read reports itself unknown (rules.Pass.ReportUnknown) with the
+// paths tried, and the compliance view says unknown, not pass.
+package nodes
+
+import (
+	"fmt"
+
+	"github.com/palisade-k8s/palisade/internal/checks/catalog"
+	"github.com/palisade-k8s/palisade/internal/finding"
+	"github.com/palisade-k8s/palisade/internal/inventory"
+	"github.com/palisade-k8s/palisade/internal/nodeconfig"
+	"github.com/palisade-k8s/palisade/internal/nodefacts"
+	"github.com/palisade-k8s/palisade/internal/rules"
+)
+
+const (
+	high     = catalog.High
+	medium   = catalog.Medium
+	low      = catalog.Low
+	critical = catalog.Critical
+	catNode  = "node"
+)
+
+// nodeFrameworks maps a node rule to CIS Kubernetes Benchmark recommendations.
+func nodeFrameworks(cis ...string) rules.Frameworks {
+	return rules.Frameworks{CIS: cis, Layer: catalog.LayerCluster}
+}
+
+// assessment is what every node rule reads of one facts object, computed once per
+// object (rules.Pass.Memo).
+type assessment struct {
+	facts *nodefacts.Facts
+	// err is why the facts do not decode (reported once, by the first rule).
+	err error
+	// kubelet is the kubelet's effective configuration (nil when the kubelet was
+	// not found, or its configuration could not be built: kubeletErr).
+	kubelet    *nodeconfig.Effective
+	kubeletIdx int
+	kubeletErr error
+}
+
+const memoKey = "nodes.assessment"
+
+// assess decodes the pass's facts and builds the effective configurations, once.
+func assess(p *rules.Pass, o *inventory.Object) *assessment {
+	return p.Memo(memoKey, func() any {
+		a := &assessment{kubeletIdx: -1}
+		f, err := nodefacts.FromBody(o.Body)
+		if err != nil {
+			a.err = err
+			return a
+		}
+		a.facts = f
+		for i := range f.Components {
+			c := &f.Components[i]
+			if c.Name != nodefacts.Kubelet || !c.Found {
+				continue
+			}
+			a.kubeletIdx = i
+			a.kubelet, a.kubeletErr = nodeconfig.Kubelet(kubeletInput(f, c))
+		}
+		if f.Source == nodefacts.SourceConfigz && a.kubelet == nil {
+			a.kubelet, a.kubeletErr = nodeconfig.Kubelet(nodeconfig.Input{Configz: f.Configz})
+		}
+		return a
+	}).(*assessment)
+}
+
+// kubeletInput is the builder's input from a component's facts.
+func kubeletInput(f *nodefacts.Facts, c *nodefacts.Component) nodeconfig.Input {
+	in := nodeconfig.Input{Args: c.Args, Cwd: c.Cwd}
+	if c.Config != nil && c.Config.Error == "" {
+		in.Config = &nodeconfig.File{Path: c.Config.Path, Content: []byte(c.Config.Content)}
+	}
+	for _, d := range c.DropIns {
+		if !d.Skipped && d.Error == "" {
+			in.DropIns = append(in.DropIns, nodeconfig.File{Path: d.Path, Content: []byte(d.Content)})
+		}
+	}
+	if f.Source == nodefacts.SourceConfigz {
+		in.Configz = f.Configz
+	}
+	return in
+}
+
+// kubeletSetting judges one setting of the kubelet's effective configuration:
+// bad says whether the value fails the recommendation (and why, for the message).
+type kubeletSetting struct {
+	setting, flag, expected, recommendation string
+	bad                                     func(v any, set bool) (string, bool)
+}
+
+// checkKubelet runs s on the pass's facts: a finding when the effective value
+// fails, unknown when the kubelet or its configuration could not be read.
+func checkKubelet(p *rules.Pass, o *inventory.Object, s kubeletSetting) {
+	a := assess(p, o)
+	if a.err != nil {
+		p.Fail(a.err)
+		return
+	}
+	if a.kubelet == nil {
+		switch {
+		case a.kubeletErr != nil:
+			p.ReportUnknown("the kubelet's configuration could not be built: " + a.kubeletErr.Error())
+		default:
+			var tried []string
+			if c := a.facts.Component(nodefacts.Kubelet); c != nil {
+				tried = c.Tried
+			}
+			p.ReportUnknown("no kubelet found on the node", tried...)
+		}
+		return
+	}
+	v, set := a.kubelet.Value(s.setting)
+	why, bad := s.bad(v, set)
+	if !bad {
+		return
+	}
+	org := a.kubelet.Origin(s.setting)
+	path := originPath(a, org)
+	ev := &finding.NodeEvidence{
+		Node: a.facts.Metadata.Name, Profile: a.facts.Profile, Recommendation: s.recommendation,
+		Component: nodefacts.Kubelet, Setting: s.setting, Flag: s.flag,
+		Value: nodeconfig.Text(v), Expected: s.expected,
+		Origin: &finding.NodeOrigin{Kind: org.Kind, File: org.File, Line: org.Line, Flag: org.Flag},
+	}
+	p.ReportNode(ev, path, "kubelet %s is %s (from %s): %s", s.setting, nodeconfig.Text(v), org, why)
+}
+
+// originPath is the field of the facts document where a value's origin is written,
+// so the finding points at a line of the facts file.
+func originPath(a *assessment, org nodeconfig.Origin) string {
+	if a.kubeletIdx < 0 {
+		return "source"
+	}
+	c := fmt.Sprintf("components[%d]", a.kubeletIdx)
+	comp := &a.facts.Components[a.kubeletIdx]
+	switch org.Kind {
+	case nodeconfig.FromFlag:
+		return fmt.Sprintf("%s.args[%d]", c, org.Arg)
+	case nodeconfig.FromFile:
+		return c + ".config.content"
+	case nodeconfig.FromDropIn:
+		for i, d := range comp.DropIns {
+			if d.Path == org.File {
+				return fmt.Sprintf("%s.dropIns[%d].content", c, i)
+			}
+		}
+	}
+	return c
+}
