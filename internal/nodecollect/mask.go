@@ -1,0 +1,205 @@
+package nodecollect
+
+// Masking: a kubelet configuration file may carry credentials in
+// staticPodURLHeader (the HTTP headers the kubelet sends with --manifest-url). The
+// facts keep the file's text, so the values of that field are replaced by
+// "<masked>" in place: the YAML is parsed into nodes for their positions, each
+// value's text on its line is overwritten, and every other line (and so every
+// line number a finding cites) stays as it was.
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+const maskedText = "<masked>"
+
+// maskStaticPodURLHeader returns content with the values of staticPodURLHeader
+// masked. A document that cannot be parsed but names the field is refused (its
+// values cannot be located): the error says so without quoting the file.
+func maskStaticPodURLHeader(content []byte) ([]byte, error) {
+	if !bytes.Contains(bytes.ToLower(content), []byte("staticpodurlheader")) {
+		return content, nil
+	}
+	lines := strings.Split(string(content), "\n")
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	var spans []span
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, errors.New("the file names staticPodURLHeader but is not valid YAML, so its values cannot be masked; its content is left out")
+		}
+		collectHeaderValues(&doc, &spans, 0)
+	}
+	if len(spans) == 0 {
+		return content, nil
+	}
+	for _, s := range spans {
+		maskSpan(lines, s)
+	}
+	return []byte(strings.Join(lines, "\n")), nil
+}
+
+// span is a scalar to mask.
+type span struct {
+	n *yaml.Node
+}
+
+// collectHeaderValues finds the mapping keys named staticPodURLHeader (in any
+// case, as the kubelet's lenient decoding accepts) and collects every scalar of
+// their values except the header names.
+func collectHeaderValues(n *yaml.Node, out *[]span, depth int) {
+	if n == nil || depth > 64 {
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			collectHeaderValues(c, out, depth+1)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if strings.EqualFold(k.Value, "staticPodURLHeader") {
+				headerScalars(v, out, 0, true)
+				continue
+			}
+			collectHeaderValues(v, out, depth+1)
+		}
+	}
+}
+
+// headerScalars collects the scalars under v; in the header map (top) the keys
+// (header names) are kept and only the values are collected.
+func headerScalars(v *yaml.Node, out *[]span, depth int, top bool) {
+	if v == nil || depth > 64 {
+		return
+	}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Tag != "!!null" || v.Value != "" {
+			*out = append(*out, span{n: v})
+		}
+	case yaml.AliasNode:
+		headerScalars(v.Alias, out, depth+1, top)
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if !top {
+				headerScalars(v.Content[i], out, depth+1, false)
+			}
+			headerScalars(v.Content[i+1], out, depth+1, false)
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range v.Content {
+			headerScalars(c, out, depth+1, false)
+		}
+	}
+}
+
+// maskSpan overwrites a scalar's text, from its column to the end of its token,
+// with <masked>; a scalar whose token does not end on its line (a block scalar, a
+// quoted or plain scalar over several lines) is masked to the end of its line and
+// its continuation lines are blanked up to the next line less indented.
+func maskSpan(lines []string, s span) {
+	li, col := s.n.Line-1, s.n.Column-1
+	if li < 0 || li >= len(lines) || col < 0 || col > len(lines[li]) {
+		return
+	}
+	line := lines[li]
+	end, ok := tokenEnd(line, col, s.n.Style)
+	if ok && s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && strings.TrimSpace(line[col:end]) != s.n.Value {
+		ok = false // a plain scalar that continues on the next lines
+	}
+	if ok {
+		lines[li] = line[:col] + maskedText + line[end:]
+		return
+	}
+	lines[li] = line[:col] + maskedText
+	indent := len(line) - len(strings.TrimLeft(line, " "))
+	for j := li + 1; j < len(lines); j++ {
+		l := lines[j]
+		t := strings.TrimLeft(l, " ")
+		if t != "" && len(l)-len(t) <= indent && !strings.HasPrefix(t, "#") {
+			// A quoted scalar's closing line may be less indented: blank it too
+			// when it still closes the scalar.
+			if s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && closesQuote(t, s.n.Style) {
+				lines[j] = ""
+				continue
+			}
+			break
+		}
+		lines[j] = ""
+		if s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && closesQuote(t, s.n.Style) {
+			break
+		}
+	}
+}
+
+// closesQuote says whether a continuation line holds the closing quote.
+func closesQuote(t string, style yaml.Style) bool {
+	if style&yaml.DoubleQuotedStyle != 0 {
+		for i := 0; i < len(t); i++ {
+			if t[i] == '\\' {
+				i++
+				continue
+			}
+			if t[i] == '"' {
+				return true
+			}
+		}
+		return false
+	}
+	return strings.Contains(t, "'")
+}
+
+// tokenEnd finds where the scalar starting at col ends on the line, and whether it
+// ends there.
+func tokenEnd(line string, col int, style yaml.Style) (int, bool) {
+	switch {
+	case style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return 0, false
+	case style&yaml.DoubleQuotedStyle != 0:
+		for i := col + 1; i < len(line); i++ {
+			if line[i] == '\\' {
+				i++
+				continue
+			}
+			if line[i] == '"' {
+				return i + 1, true
+			}
+		}
+		return 0, false
+	case style&yaml.SingleQuotedStyle != 0:
+		for i := col + 1; i < len(line); i++ {
+			if line[i] == '\'' {
+				if i+1 < len(line) && line[i+1] == '\'' {
+					i++
+					continue
+				}
+				return i + 1, true
+			}
+		}
+		return 0, false
+	}
+	// A plain scalar ends at a comment, or in flow context at , ] or }.
+	end := len(line)
+	for i := col; i < len(line); i++ {
+		if line[i] == '#' && i > col && (line[i-1] == ' ' || line[i-1] == '\t') {
+			end = i
+			break
+		}
+		if line[i] == ',' || line[i] == ']' || line[i] == '}' {
+			end = i
+			break
+		}
+	}
+	return len(strings.TrimRight(line[:end], " \t")), true
+}
