@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sort"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -42,10 +43,36 @@ func maskStaticPodURLHeader(content []byte) ([]byte, error) {
 	if len(spans) == 0 {
 		return content, nil
 	}
-	for _, s := range spans {
+	// From the end, so that a replacement does not move the columns of the
+	// scalars still to mask on its line.
+	sort.Slice(spans, func(i, j int) bool {
+		a, b := spans[i].n, spans[j].n
+		if a.Line != b.Line {
+			return a.Line > b.Line
+		}
+		return a.Column > b.Column
+	})
+	for i, s := range spans {
+		if i > 0 && spans[i-1].n == s.n {
+			continue // an anchor's scalar reached twice
+		}
 		maskSpan(lines, s)
 	}
-	return []byte(strings.Join(lines, "\n")), nil
+	out := []byte(strings.Join(lines, "\n"))
+	// The masked text must still be the same YAML shape; when the masking could
+	// not keep it so, the content is left out rather than kept half masked.
+	dec = yaml.NewDecoder(bytes.NewReader(out))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, errors.New("the values of staticPodURLHeader could not be masked in place; the file's content is left out")
+		}
+	}
+	return out, nil
 }
 
 // span is a scalar to mask.
@@ -105,21 +132,35 @@ func headerScalars(v *yaml.Node, out *[]span, depth int, top bool) {
 }
 
 // maskSpan overwrites a scalar's text, from its column to the end of its token,
-// with <masked>; a scalar whose token does not end on its line (a block scalar, a
-// quoted or plain scalar over several lines) is masked to the end of its line and
-// its continuation lines are blanked up to the next line less indented.
+// with <masked>. A quoted scalar over several lines keeps its quotes around
+// <masked> and its lines in between are blanked; a block scalar or a plain scalar
+// over several lines is masked to the end of its line and its continuation lines
+// (those more indented than its line) are blanked.
 func maskSpan(lines []string, s span) {
 	li, col := s.n.Line-1, s.n.Column-1
 	if li < 0 || li >= len(lines) || col < 0 || col > len(lines[li]) {
 		return
 	}
 	line := lines[li]
+	quoted := s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 	end, ok := tokenEnd(line, col, s.n.Style)
-	if ok && s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && strings.TrimSpace(line[col:end]) != s.n.Value {
+	if ok && !quoted && strings.TrimSpace(line[col:end]) != s.n.Value {
 		ok = false // a plain scalar that continues on the next lines
 	}
 	if ok {
 		lines[li] = line[:col] + maskedText + line[end:]
+		return
+	}
+	if quoted && col < len(line) {
+		q := line[col]
+		lines[li] = line[:col] + string(q) + maskedText
+		for j := li + 1; j < len(lines); j++ {
+			if k := closingQuote(lines[j], q); k >= 0 {
+				lines[j] = string(q) + lines[j][k+1:]
+				return
+			}
+			lines[j] = ""
+		}
 		return
 	}
 	lines[li] = line[:col] + maskedText
@@ -127,37 +168,27 @@ func maskSpan(lines []string, s span) {
 	for j := li + 1; j < len(lines); j++ {
 		l := lines[j]
 		t := strings.TrimLeft(l, " ")
-		if t != "" && len(l)-len(t) <= indent && !strings.HasPrefix(t, "#") {
-			// A quoted scalar's closing line may be less indented: blank it too
-			// when it still closes the scalar.
-			if s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && closesQuote(t, s.n.Style) {
-				lines[j] = ""
-				continue
-			}
+		if t != "" && len(l)-len(t) <= indent {
 			break
 		}
 		lines[j] = ""
-		if s.n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && closesQuote(t, s.n.Style) {
-			break
-		}
 	}
 }
 
-// closesQuote says whether a continuation line holds the closing quote.
-func closesQuote(t string, style yaml.Style) bool {
-	if style&yaml.DoubleQuotedStyle != 0 {
-		for i := 0; i < len(t); i++ {
-			if t[i] == '\\' {
-				i++
-				continue
-			}
-			if t[i] == '"' {
-				return true
-			}
+// closingQuote is the index of the quote that closes a quoted scalar continued on
+// this line, or -1.
+func closingQuote(l string, q byte) int {
+	for i := 0; i < len(l); i++ {
+		switch {
+		case q == '"' && l[i] == '\\':
+			i++
+		case q == '\'' && l[i] == '\'' && i+1 < len(l) && l[i+1] == '\'':
+			i++
+		case l[i] == q:
+			return i
 		}
-		return false
 	}
-	return strings.Contains(t, "'")
+	return -1
 }
 
 // tokenEnd finds where the scalar starting at col ends on the line, and whether it

@@ -41,6 +41,10 @@ type Options struct {
 	Version string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	// pidFilter, when set, limits the processes examined (tests that run on a
+	// machine where other kubelets may run).
+	pidFilter func(pid int) bool
 }
 
 const (
@@ -117,7 +121,7 @@ func Collect(ctx context.Context, opts Options) (*nodefacts.Facts, error) {
 			}
 		}
 	}
-	procs, notes, err := findProcs(ctx, opts.Proc, names)
+	procs, notes, err := findProcs(ctx, opts.Proc, names, opts.pidFilter)
 	if err != nil {
 		return nil, fmt.Errorf("process table %s: %w", opts.Proc, err)
 	}

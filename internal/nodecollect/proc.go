@@ -76,7 +76,7 @@ func daemonArgs(name string, argv []string, exe string) ([]string, bool) {
 }
 
 // findProcs returns the processes of each name (in PID order), and notes.
-func findProcs(ctx context.Context, procDir string, names []string) (map[string][]proc, []string, error) {
+func findProcs(ctx context.Context, procDir string, names []string, filter func(int) bool) (map[string][]proc, []string, error) {
 	d, err := os.Open(procDir)
 	if err != nil {
 		return nil, nil, err
@@ -88,7 +88,7 @@ func findProcs(ctx context.Context, procDir string, names []string) (map[string]
 	}
 	var pids []int
 	for _, e := range ents {
-		if pid, err := strconv.Atoi(e); err == nil && pid > 0 {
+		if pid, err := strconv.Atoi(e); err == nil && pid > 0 && (filter == nil || filter(pid)) {
 			pids = append(pids, pid)
 		}
 	}
