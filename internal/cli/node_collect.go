@@ -73,9 +73,9 @@ the facts with ` + "`palisade node check FACTS...`" + ` or ` + "`palisade scan F
 Exit codes: 0 the facts were written (notes, a daemon not found and missing files are
 facts, judged as unknown later, not failures); 2 usage error (a bad flag, an unknown
 --profile, a root or /proc that cannot be read, an output that cannot be written).`,
-		Example: `  palisade node collect -o node.json
-  palisade node collect --root /host --proc /proc --node-name "$NODE_NAME" -o /out/facts.json
-  ssh node1 palisade node collect > node1.json && palisade scan node1.json`,
+		Example: `  sudo palisade node collect -o node.json
+  sudo palisade node collect --root /host --proc /proc --node-name worker-1 -o /out/worker-1.json
+  ssh worker-1 sudo palisade node collect > worker-1.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Version = Version

@@ -188,6 +188,12 @@ func (c *collector) spend() bool {
 // errText is an error's text with the host root's directory taken out (the facts
 // name host paths).
 func (c *collector) errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// os.Root names paths relative to the root: the reason alone, the caller
+		// names the host path.
+		err = pe.Err
+	}
 	s := err.Error()
 	if c.opts.Root != "/" {
 		s = strings.ReplaceAll(s, strings.TrimRight(c.opts.Root, "/"), "")
@@ -297,9 +303,12 @@ func (c *collector) readConfig(p, given string, mask bool) nodefacts.ConfigFile 
 		cf.Error = "not read: the collector's bound on work was reached"
 		return cf
 	}
-	_, b, err := c.host.readFile(p, maxConfigFile)
+	r, b, err := c.host.readFile(p, maxConfigFile)
 	if err != nil {
 		cf.Error = c.errText(err)
+		if r != "" && r != p {
+			cf.Error += " (resolved on the host root to " + r + ")"
+		}
 		return cf
 	}
 	if c.bytes+len(b) > maxContent {
