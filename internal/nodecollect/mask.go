@@ -38,7 +38,7 @@ func maskStaticPodURLHeader(content []byte) ([]byte, error) {
 		if err != nil {
 			return nil, errors.New("the file names staticPodURLHeader but is not valid YAML, so its values cannot be masked; its content is left out")
 		}
-		collectHeaderValues(&doc, &spans, 0)
+		collectHeaderValues(&doc, &spans, map[*yaml.Node]bool{}, map[*yaml.Node]bool{}, 0)
 	}
 	if len(spans) == 0 {
 		return content, nil
@@ -83,32 +83,40 @@ type span struct {
 // collectHeaderValues finds the mapping keys named staticPodURLHeader (in any
 // case, as the kubelet's lenient decoding accepts) and collects every scalar of
 // their values except the header names.
-func collectHeaderValues(n *yaml.Node, out *[]span, depth int) {
-	if n == nil || depth > 64 {
+func collectHeaderValues(n *yaml.Node, out *[]span, seen, masked map[*yaml.Node]bool, depth int) {
+	if n == nil || depth > 64 || seen[n] {
 		return
 	}
+	seen[n] = true
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for _, c := range n.Content {
-			collectHeaderValues(c, out, depth+1)
+			collectHeaderValues(c, out, seen, masked, depth+1)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if strings.EqualFold(k.Value, "staticPodURLHeader") {
-				headerScalars(v, out, 0, true)
+				headerScalars(v, out, masked, 0, true)
 				continue
 			}
-			collectHeaderValues(v, out, depth+1)
+			collectHeaderValues(v, out, seen, masked, depth+1)
 		}
 	}
 }
 
 // headerScalars collects the scalars under v; in the header map (top) the keys
 // (header names) are kept and only the values are collected.
-func headerScalars(v *yaml.Node, out *[]span, depth int, top bool) {
+func headerScalars(v *yaml.Node, out *[]span, seen map[*yaml.Node]bool, depth int, top bool) {
 	if v == nil || depth > 64 {
 		return
+	}
+	// Each node once: aliases may make the tree a graph, even a cycle.
+	if v.Kind != yaml.ScalarNode {
+		if seen[v] {
+			return
+		}
+		seen[v] = true
 	}
 	switch v.Kind {
 	case yaml.ScalarNode:
@@ -116,17 +124,17 @@ func headerScalars(v *yaml.Node, out *[]span, depth int, top bool) {
 			*out = append(*out, span{n: v})
 		}
 	case yaml.AliasNode:
-		headerScalars(v.Alias, out, depth+1, top)
+		headerScalars(v.Alias, out, seen, depth+1, top)
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			if !top {
-				headerScalars(v.Content[i], out, depth+1, false)
+				headerScalars(v.Content[i], out, seen, depth+1, false)
 			}
-			headerScalars(v.Content[i+1], out, depth+1, false)
+			headerScalars(v.Content[i+1], out, seen, depth+1, false)
 		}
 	case yaml.SequenceNode, yaml.DocumentNode:
 		for _, c := range v.Content {
-			headerScalars(c, out, depth+1, false)
+			headerScalars(c, out, seen, depth+1, false)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -171,6 +172,22 @@ func TestMaskStaticPodURLHeader(t *testing.T) {
 			t.Errorf("masked:\n%s\nis not YAML: %v", out, err)
 		}
 	}
+	// Aliases that make a cycle, or a graph of many paths, are walked once each.
+	for _, in := range []string{"staticPodURLHeader: &a {A: [*a, *a, SECRET]}\n", "b: &b [SECRET, SECRET]\nc: &c [*b, *b, *b, *b]\nd: &d [*c, *c, *c, *c]\ne: &e [*d, *d, *d, *d]\nf: &f [*e, *e, *e, *e]\nstaticPodURLHeader: {A: [*f, *f, *f, *f]}\n"} {
+		done := make(chan []byte)
+		go func() {
+			out, _ := maskStaticPodURLHeader([]byte(in))
+			done <- out
+		}()
+		select {
+		case out := <-done:
+			if strings.Contains(string(out), "SECRET") {
+				t.Errorf("masked:\n%s\nstill holds a secret", out)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("masking %q does not end", in)
+		}
+	}
 	if out, err := maskStaticPodURLHeader([]byte("staticPodURLHeader: [unclosed SECRET")); err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("invalid YAML naming the field: %q, %v", out, err)
 	}
@@ -184,7 +201,22 @@ func FuzzMask(f *testing.F) {
 	f.Add([]byte("staticPodURLHeader:\n  A:\n  - SECRET\n"))
 	f.Add([]byte("staticPodURLHeader: {A: [\"SECRET\"]}\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, err := maskStaticPodURLHeader(in)
+		type result struct {
+			out []byte
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			out, err := maskStaticPodURLHeader(in)
+			done <- result{out, err}
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(3 * time.Second):
+			t.Fatalf("masking %q does not end", in)
+		}
+		out, err := r.out, r.err
 		if err != nil {
 			return
 		}
