@@ -22,7 +22,9 @@ import (
 func (c *collector) kubelet(ps []proc) nodefacts.Component {
 	comp := nodefacts.Component{Name: nodefacts.Kubelet}
 	comp.Tried = append(comp.Tried, path.Join(c.opts.Proc, "*/cmdline")+" (a process named kubelet)")
-	unit := c.kubeletUnit(&comp)
+	// The unit's command line is rebuilt (its environment files read) only when
+	// no process runs; its files are recorded either way (CIS 4.1.1/2).
+	unit := c.kubeletUnit(&comp, len(ps) == 0)
 	switch {
 	case len(ps) > 0:
 		p, clear := pick(ps)
@@ -158,7 +160,7 @@ type unitInfo struct {
 
 // kubeletUnit finds the kubelet's unit among the profile's locations and rebuilds
 // its command line.
-func (c *collector) kubeletUnit(comp *nodefacts.Component) *unitInfo {
+func (c *collector) kubeletUnit(comp *nodefacts.Component, rebuild bool) *unitInfo {
 	var unitFile string
 	for _, p := range c.prof.Kubelet.Service {
 		comp.Tried = append(comp.Tried, p)
@@ -208,6 +210,9 @@ func (c *collector) kubeletUnit(comp *nodefacts.Component) *unitInfo {
 	sort.Strings(names)
 	for _, n := range names {
 		u.files = append(u.files, byName[n])
+	}
+	if !rebuild {
+		return u
 	}
 	var s unitSettings
 	for _, f := range u.files {
