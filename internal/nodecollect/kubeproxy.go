@@ -40,7 +40,7 @@ func (c *collector) kubeProxy(ps []proc) nodefacts.Component {
 	switch {
 	case comp.Config != nil:
 		if comp.Config.Error != "" {
-			c.note("kube-proxy: the kubeconfig is not known: %s could not be read", comp.Config.Path)
+			c.note("kube-proxy: the kubeconfig is not known: %s could not be read on the host (a kube-proxy run in a pod names paths of its container, which the host root does not hold)", comp.Config.Path)
 			break
 		}
 		var cfg struct {
