@@ -99,7 +99,7 @@ var layers = []struct {
 	{"nodefacts", nil},
 	{"nodeconfig", nil},
 	{"nodeprofile", []string{"nodefacts"}},
-	{"nodecollect", []string{"nodefacts", "nodeprofile"}},
+	{"nodecollect", []string{"nodeconfig", "nodefacts", "nodeprofile"}},
 
 	{"auditlog", nil},
 	// Test support: a real API server writing its audit log while a scenario acts on it.
