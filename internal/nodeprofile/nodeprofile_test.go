@@ -50,7 +50,8 @@ func TestEveryProfileLoads(t *testing.T) {
 			}
 		}
 	}
-	if All()[0] != All()[0] {
+	first, again := All(), All()
+	if first[0] != again[0] {
 		t.Error("profiles are loaded more than once")
 	}
 }
