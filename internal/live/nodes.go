@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -175,6 +177,11 @@ func ReadNodes(ctx context.Context, cfg *rest.Config, opts NodeOptions) (*NodesR
 
 // configz reads one kubelet's /configz through the API server's node proxy.
 func configz(ctx context.Context, rc rest.Interface, node string, opts NodeOptions) (json.RawMessage, error) {
+	// The name goes into the request's path: a name that is not a node name (from
+	// a hostile or broken server) must not reach another path.
+	if errs := validation.IsDNS1123Subdomain(node); len(errs) > 0 {
+		return nil, fmt.Errorf("not a valid node name, not read: %s", strings.Join(errs, "; "))
+	}
 	rctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	body, err := rc.Get().AbsPath("/api/v1/nodes", node, "proxy", "configz").Stream(rctx)

@@ -92,7 +92,7 @@ func readConfigz(t *testing.T) []byte {
 // most Concurrency requests are in flight.
 func TestReadNodes(t *testing.T) {
 	configz := readConfigz(t)
-	nodes := []string{"good-1", "forbidden-1", "hang-1", "down-1", "huge-1", "notconfig-1", "good-2", "good-3"}
+	nodes := []string{"good-1", "forbidden-1", "hang-1", "down-1", "huge-1", "notconfig-1", "good-2", "good-3", "../../secrets"}
 	srv, maxInFlight := fakeNodesServer(t, configz, nodes...)
 	res, err := ReadNodes(context.Background(), &rest.Config{Host: srv.URL}, NodeOptions{
 		Timeout: 300 * time.Millisecond, Concurrency: 2, MaxBytes: 8 << 10,
@@ -123,6 +123,8 @@ func TestReadNodes(t *testing.T) {
 		"down-1":      "connection refused",
 		"huge-1":      "larger than 8192 bytes",
 		"notconfig-1": `no "kubeletconfig"`,
+		// A name that would change the request's path is not requested.
+		"../../secrets": "not a valid node name",
 	}
 	for _, g := range res.Coverage {
 		if g.Kind != "Node" || g.APIVersion != "v1" {
