@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/palisade-k8s/palisade/internal/kubetest"
+	"github.com/palisade-k8s/palisade/internal/live"
 	"github.com/palisade-k8s/palisade/internal/report"
 )
 
@@ -39,10 +40,16 @@ func TestClusterNodesWithoutNodesProxy(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), n, metav1.DeleteOptions{}) })
 	}
+	// Everything a scan lists, and the nodes, but not nodes/proxy: the nodes are
+	// then the only gaps, and the exit code 3 is theirs.
 	role := "palisade-cli-nodes-no-proxy"
+	rules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list"}}}
+	for _, k := range live.Kinds {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{k.GVR.Group}, Resources: []string{k.GVR.Resource}, Verbs: []string{"get", "list"}})
+	}
 	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: role},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"get", "list"}}},
+		Rules:      rules,
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +87,17 @@ func TestClusterNodesWithoutNodesProxy(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("coverage has no gap for node %s naming get nodes/proxy: %+v", n, rep.Coverage)
+		}
+	}
+	builtin := map[string]bool{}
+	for _, k := range live.Kinds {
+		builtin[k.Kind] = true
+	}
+	for _, g := range rep.Coverage {
+		// (Custom kinds of CRDs other tests create are not granted; the built-in
+		// kinds all are.)
+		if builtin[g.Kind] {
+			t.Errorf("unexpected gap %+v: only the nodes should be unread", g)
 		}
 	}
 	scanned := false
