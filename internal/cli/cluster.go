@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-k8s/palisade/internal/live"
+	"github.com/palisade-k8s/palisade/internal/nodeprofile"
 	"github.com/palisade-k8s/palisade/internal/safetext"
 	"github.com/palisade-k8s/palisade/internal/scan"
 	"github.com/palisade-k8s/palisade/internal/source"
@@ -43,6 +45,16 @@ A kind the API server refuses to list (RBAC) or fails to list becomes a "coverag
 entry of the report: what was not checked and why. The exit code is then 3, so an
 incomplete scan never passes as a clean one.
 
+With --nodes, each node's effective kubelet configuration is read from its /configz
+through the API server (GET /api/v1/nodes/NAME/proxy/configz) and judged by the node
+rules (CIS 4.2, as a node's facts file would be; the file rules are unknown: /configz
+carries no file, owner or permission). This needs list on nodes and get on
+nodes/proxy, a dangerous permission (nodes/proxy reaches the kubelet's whole API,
+exec in any pod of the node included) that the scanner role does not grant: see
+deploy/palisade-nodes-clusterrole.yaml. A node that cannot be read is a coverage
+entry naming it. --profile names the distribution profile (the benchmark variant's
+numbers); without it each node's profile is chosen from its labels and OS image.
+
 With --images, the image of every container of the workloads read is also pulled and
 checked inside (see palisade image and scan --images); an image that cannot be pulled
 or read is a coverage entry too.
@@ -54,7 +66,8 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
   palisade cluster --context prod -n payments -o json
   palisade cluster --include-secret-values --fail-on medium
   palisade cluster -n payments --images
-  palisade cluster --policy policies/ --as alice`,
+  palisade cluster --policy policies/ --as alice
+  palisade cluster --nodes --profile eks`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := out.prepare(&o, configFile, stderr)
@@ -64,6 +77,10 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 			cfg = im.vuln.configure(cfg)
 			if allNamespaces && cmd.Flags().Changed("all-namespaces") && src.Namespace != "" {
 				fmt.Fprintln(stderr, "palisade: --namespace and --all-namespaces exclude each other")
+				return exitError{ExitUsage}
+			}
+			if err := checkNodeFlags(cmd, &src); err != nil {
+				safetext.Fprintln(stderr, "palisade:", err)
 				return exitError{ExitUsage}
 			}
 			rc, err := live.RESTConfig(kubeconfig, kubeContext)
@@ -93,5 +110,21 @@ configuration or connection error; 3 some kinds could not be listed; 4 internal 
 	f.BoolVarP(&allNamespaces, "all-namespaces", "A", true, "scan all namespaces (-n scans one instead)")
 	im.register(f, true)
 	f.BoolVar(&src.IncludeSecretValues, "include-secret-values", false, "read Secret values for the secret rules (never printed)")
+	f.BoolVar(&src.Nodes, "nodes", false, "also read each node's kubelet configuration from /configz through the API server (needs get nodes/proxy)")
+	f.StringVar(&src.Profile, "profile", "", "distribution profile of the nodes read with --nodes ("+strings.Join(nodeprofile.Names(), ", ")+"; default: chosen per node)")
 	return c
+}
+
+// checkNodeFlags validates --profile: a known profile, and only with --nodes.
+func checkNodeFlags(cmd *cobra.Command, src *source.Cluster) error {
+	if !cmd.Flags().Changed("profile") {
+		return nil
+	}
+	if !src.Nodes {
+		return fmt.Errorf("--profile applies to the nodes read with --nodes")
+	}
+	if _, ok := nodeprofile.Get(src.Profile); !ok {
+		return fmt.Errorf("--profile %q: unknown profile (known: %s)", src.Profile, strings.Join(nodeprofile.Names(), ", "))
+	}
+	return nil
 }

@@ -260,6 +260,13 @@ type Cluster struct {
 	Timeout time.Duration
 	// Progress, if set, receives one line per kind listed.
 	Progress io.Writer
+	// Nodes also reads each node's kubelet configuration from its /configz through
+	// the API server (which needs get on nodes/proxy, and list on nodes) as a
+	// NodeFacts object; a node that cannot be read is a coverage gap.
+	Nodes bool
+	// Profile names the distribution profile of every node read (nodeprofile);
+	// "" chooses one per node from its labels, OS image and kubelet version.
+	Profile string
 }
 
 // Describe implements Source.
@@ -285,8 +292,14 @@ func (c *Cluster) Read(ctx context.Context, n Needs) (*Result, error) {
 	if objs == nil {
 		objs = []*inventory.Object{}
 	}
+	var nodeGaps []finding.CoverageGap
+	if c.Nodes {
+		if objs, nodeGaps, err = c.readNodes(ctx, objs); err != nil {
+			return nil, err
+		}
+	}
 	res := streamObjects(objs, lr.Lists, n)
-	res.Coverage, res.SecretsRedacted = lr.Coverage, lr.SecretsRedacted
+	res.Coverage, res.SecretsRedacted = append(lr.Coverage, nodeGaps...), lr.SecretsRedacted
 	// A kind a rule names that no list reads (a kind of a custom rule's match.kinds
 	// outside live.Kinds) is a gap, not a pass. Kinds that run pods are listed
 	// through their CustomResourceDefinitions.
