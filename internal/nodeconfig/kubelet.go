@@ -3,9 +3,9 @@ package nodeconfig
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -52,6 +52,11 @@ func Kubelet(in Input) (*Effective, error) {
 		return nil, argError(in.Args, err)
 	}
 	if rest := fs.Args(); len(rest) > 0 {
+		for i, a := range in.Args {
+			if a == rest[0] {
+				return nil, fmt.Errorf("argument %d (%q): unknown command %s (the kubelet takes no arguments)", i, a, a)
+			}
+		}
 		return nil, fmt.Errorf("unknown command %s (the kubelet takes no arguments)", rest[0])
 	}
 	configFlag, _ := fs.GetString("config")
@@ -66,11 +71,12 @@ func Kubelet(in Input) (*Effective, error) {
 			return nil, fmt.Errorf("--config %s: the file's content is not in the input", configFlag)
 		}
 		global := kc.FeatureGates
-		fileKC, err := loadKubeletFile(in.Config, global)
+		fileKC, warnings, err := loadKubeletFile(in.Config, global)
 		if err != nil {
 			return nil, err
 		}
 		kc = fileKC
+		e.Warnings = append(e.Warnings, warnings...)
 		e.origins = map[string]Origin{}
 		if err := recordFileOrigins(e.origins, in.Config, FromFile); err != nil {
 			return nil, err
@@ -139,7 +145,7 @@ func checkArgs(args []string) error {
 }
 
 // argError names the argument a parse error is about: the first prefix of the
-// arguments that fails to parse ends at it.
+// arguments that fails to parse ends at it (or at the value of the flag before).
 func argError(args []string, err error) error {
 	for k := 1; k <= len(args); k++ {
 		perr := kubeletFlagSet(nil).Parse(args[:k])
@@ -149,7 +155,12 @@ func argError(args []string, err error) error {
 		if k < len(args) && strings.Contains(perr.Error(), "needs an argument") {
 			continue
 		}
-		return fmt.Errorf("argument %d (%q): %w", k-1, args[k-1], err)
+		i := k - 1
+		if i > 0 && !strings.HasPrefix(args[i], "-") && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "=") &&
+			kubeletFlagSet(nil).Parse(args[:i-1]) == nil && !strings.HasPrefix(perr.Error(), "unknown command") {
+			return fmt.Errorf("argument %d (%q %q): %w", i-1, args[i-1], args[i], err)
+		}
+		return fmt.Errorf("argument %d (%q): %w", i, args[i], err)
 	}
 	return fmt.Errorf("arguments: %w", err)
 }
@@ -263,29 +274,40 @@ func deletePrefix(m map[string]Origin, path string) {
 // loadKubeletFile is the kubelet's config file loader: strict decoding, lenient
 // when only strictness fails (unknown or duplicate fields: a warning), defaults,
 // relative paths resolved against the file's directory, EvictionHard defaults.
-func loadKubeletFile(f *File, global map[string]bool) (*kubeletv1beta1.KubeletConfiguration, error) {
+func loadKubeletFile(f *File, global map[string]bool) (*kubeletv1beta1.KubeletConfiguration, []string, error) {
 	if len(f.Content) > maxDocument {
-		return nil, fmt.Errorf("%s: %d bytes, over the %d-byte bound", f.Path, len(f.Content), maxDocument)
+		return nil, nil, fmt.Errorf("%s: %d bytes, over the %d-byte bound", f.Path, len(f.Content), maxDocument)
 	}
 	if len(f.Content) == 0 {
-		return nil, fmt.Errorf("%s: kubelet config file was empty", f.Path)
+		return nil, nil, fmt.Errorf("%s: kubelet config file was empty", f.Path)
 	}
 	j, err := documentJSON(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkKind(f, j); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// Strict decoding first: what fails only strictly is a warning (the
+	// kubelet logs "Using lenient decoding as strict decoding failed").
+	var warnings []string
+	if _, err := sigsyaml.YAMLToJSONStrict(f.Content); err != nil {
+		warnings = append(warnings, fmt.Sprintf("%s: lenient decoding: %v", f.Path, err))
+	}
+	if strictErrs, err := sigsjson.UnmarshalStrict(j, &kubeletv1beta1.KubeletConfiguration{}); err == nil {
+		for _, se := range strictErrs {
+			warnings = append(warnings, fmt.Sprintf("%s: lenient decoding: %v", f.Path, se))
+		}
 	}
 	kc := &kubeletv1beta1.KubeletConfiguration{}
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(j, kc); err != nil {
-		return nil, fmt.Errorf("%s: %s", f.Path, decodeErr(f, err))
+		return nil, nil, fmt.Errorf("%s: %s", f.Path, decodeErr(f, err))
 	}
 	setKubeletDefaults(kc, global)
 	roundTrip(kc)
 	resolveRelativePaths(kc, filepath.Dir(f.Path))
 	applyEvictionHard(kc)
-	return kc, nil
+	return kc, warnings, nil
 }
 
 // documentJSON converts a YAML or JSON document to JSON (duplicate keys: the
@@ -319,19 +341,22 @@ func checkKind(f *File, j []byte) error {
 
 // decodeErr names the line of the field a decode error is about, when it can.
 func decodeErr(f *File, err error) string {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) && ute.Field != "" {
-		lines := map[string]int{}
-		var root yaml.Node
-		if yaml.Unmarshal(f.Content, &root) == nil {
-			walkLines(&root, "", lines)
-		}
-		if l, ok := lines[ute.Field]; ok {
-			return fmt.Sprintf("line %d: %v", l, err)
-		}
+	m := fieldInError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err.Error()
+	}
+	lines := map[string]int{}
+	var root yaml.Node
+	if yaml.Unmarshal(f.Content, &root) == nil {
+		walkLines(&root, "", lines)
+	}
+	if l, ok := lines[m[1]]; ok {
+		return fmt.Sprintf("line %d: %v", l, err)
 	}
 	return err.Error()
 }
+
+var fieldInError = regexp.MustCompile(`Go struct field [A-Za-z0-9_]+\.(\S+) of type`)
 
 // mergeDropIns is mergeKubeletConfigurations: the object as v1beta1 JSON, each
 // drop-in a JSON merge patch, then decoded and defaulted again. The drop-ins'

@@ -240,6 +240,11 @@ func addKubeletConfigFlags(main *pflag.FlagSet, c *kubeletv1beta1.KubeletConfigu
 	fs.Var(&reservedMemoryValue{v: &c.ReservedMemory}, "reserved-memory", "")
 	fs.Var(boolPtr{&c.RegisterNode}, "register-node", "")
 	fs.Var(&taintsValue{v: &c.RegisterWithTaints}, "register-with-taints", "")
+	fs.VisitAll(func(f *pflag.Flag) {
+		if _, ok := f.Value.(boolPtr); ok {
+			f.NoOptDefVal = "true"
+		}
+	})
 	notDeprecated := map[string]bool{"v": true, "vmodule": true, "log-flush-frequency": true, "provider-id": true, "fail-cgroupv1": true}
 	fs.VisitAll(func(f *pflag.Flag) {
 		if !notDeprecated[f.Name] {
