@@ -320,21 +320,22 @@ func documentJSON(f *File) ([]byte, error) {
 	return j, nil
 }
 
-func checkKind(f *File, j []byte) error {
+func checkKind(f *File, j []byte) error { return checkGVK(f, j, kubeletAPIVersion, kubeletKind) }
+
+func checkGVK(f *File, j []byte, apiVersion, kind string) error {
 	var tm struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(j), []byte("{")) {
-		_ = json.Unmarshal(j, &tm)
-	} else {
-		return fmt.Errorf("%s: not a KubeletConfiguration object", f.Path)
+	if !bytes.HasPrefix(bytes.TrimSpace(j), []byte("{")) {
+		return fmt.Errorf("%s: not a %s object", f.Path, kind)
 	}
+	_ = json.Unmarshal(j, &tm)
 	if tm.Kind == "" {
 		return fmt.Errorf("%s: Object 'Kind' is missing", f.Path)
 	}
-	if tm.APIVersion != kubeletAPIVersion || tm.Kind != kubeletKind {
-		return fmt.Errorf("%s: unknown apiVersion/kind %s, %s (want %s, %s)", f.Path, tm.APIVersion, tm.Kind, kubeletAPIVersion, kubeletKind)
+	if tm.APIVersion != apiVersion || tm.Kind != kind {
+		return fmt.Errorf("%s: unknown apiVersion/kind %s, %s (want %s, %s)", f.Path, tm.APIVersion, tm.Kind, apiVersion, kind)
 	}
 	return nil
 }
@@ -474,7 +475,11 @@ func walkLines(n *yaml.Node, prefix string, lines map[string]int) {
 
 func toObject(kc *kubeletv1beta1.KubeletConfiguration) (map[string]any, error) {
 	kc.APIVersion, kc.Kind = kubeletAPIVersion, kubeletKind
-	b, err := json.Marshal(kc)
+	return marshalObject(kc)
+}
+
+func marshalObject(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}

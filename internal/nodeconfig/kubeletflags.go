@@ -148,7 +148,7 @@ func addKubeletConfigFlags(main *pflag.FlagSet, c *kubeletv1beta1.KubeletConfigu
 	fs.DurationVar(&c.HTTPCheckFrequency.Duration, "http-check-frequency", c.HTTPCheckFrequency.Duration, "")
 	fs.StringVar(&c.StaticPodURL, "manifest-url", c.StaticPodURL, "")
 	fs.Var(cliflag.NewColonSeparatedMultimapStringString(&c.StaticPodURLHeader), "manifest-url-header", "")
-	fs.Var(ipValue{&c.Address}, "address", "")
+	fs.Var(&ipValue{&c.Address}, "address", "")
 	fs.Int32Var(&c.Port, "port", c.Port, "")
 	fs.Int32Var(&c.ReadOnlyPort, "read-only-port", c.ReadOnlyPort, "")
 	fs.Var(boolPtr{&c.FailCgroupV1}, "fail-cgroupv1", "")
@@ -174,7 +174,7 @@ func addKubeletConfigFlags(main *pflag.FlagSet, c *kubeletv1beta1.KubeletConfigu
 	fs.Var(boolPtr{&c.EnableDebuggingHandlers}, "enable-debugging-handlers", "")
 	fs.BoolVar(&c.EnableContentionProfiling, "contention-profiling", c.EnableContentionProfiling, "")
 	fs.Var(int32Ptr{&c.HealthzPort}, "healthz-port", "")
-	fs.Var(ipValue{&c.HealthzBindAddress}, "healthz-bind-address", "")
+	fs.Var(&ipValue{&c.HealthzBindAddress}, "healthz-bind-address", "")
 	fs.Var(int32Ptr{&c.OOMScoreAdj}, "oom-score-adj", "")
 	fs.StringVar(&c.ClusterDomain, "cluster-domain", c.ClusterDomain, "")
 	fs.StringVar(&c.VolumePluginDir, "volume-plugin-dir", c.VolumePluginDir, "")
@@ -359,22 +359,39 @@ func (v durationPtr) Set(s string) error {
 }
 func (durationPtr) Type() string { return "duration" }
 
-// ipValue is the kubelet's IPVar: an IP address (sloppy: leading zeros allowed).
+// ipValue is the kubelet's IPVar: an IP address (sloppy: leading zeros
+// allowed). An empty value leaves the field as it is (and detaches the flag: a
+// later use would crash the kubelet, an error here).
 type ipValue struct{ p *string }
 
-func (v ipValue) String() string { return *v.p }
-func (v ipValue) Set(s string) error {
+func (v *ipValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+func (v *ipValue) Set(s string) error {
 	if s == "" {
-		*v.p = ""
+		v.p = nil
 		return nil
 	}
-	if _, err := netip.ParseAddr(s); err != nil && !sloppyIPv4(s) {
+	if !validIP(s) {
 		return fmt.Errorf("%q is not a valid IP address", s)
+	}
+	if v.p == nil {
+		return fmt.Errorf("the flag was given an empty value before (the kubelet crashes)")
 	}
 	*v.p = s
 	return nil
 }
-func (ipValue) Type() string { return "ip" }
+func (*ipValue) Type() string { return "ip" }
+
+func validIP(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return !strings.Contains(s, "%")
+	}
+	return sloppyIPv4(s)
+}
 
 func sloppyIPv4(s string) bool {
 	parts := strings.Split(s, ".")
