@@ -397,12 +397,29 @@ func mergeDropIns(kc *kubeletv1beta1.KubeletConfiguration, dropIns []File, origi
 	}
 	out := &kubeletv1beta1.KubeletConfiguration{}
 	if err := json.Unmarshal(cur, out); err != nil {
-		return nil, fmt.Errorf("the merged drop-ins do not decode: %w", err)
+		return nil, dropInError(kc, dropIns, err)
 	}
-	_ = global
 	setKubeletDefaults(out, global)
 	roundTrip(out)
 	return out, nil
+}
+
+// dropInError names the first drop-in after which the merged object no longer
+// decodes.
+func dropInError(kc *kubeletv1beta1.KubeletConfiguration, dropIns []File, err error) error {
+	cur, _ := json.Marshal(kc)
+	for i := range dropIns {
+		j, _ := sigsyaml.YAMLToJSON(dropIns[i].Content)
+		next, perr := jsonpatch.MergePatch(cur, j)
+		if perr != nil {
+			break
+		}
+		cur = next
+		if json.Unmarshal(cur, &kubeletv1beta1.KubeletConfiguration{}) != nil {
+			return fmt.Errorf("%s: %s", dropIns[i].Path, decodeErr(&dropIns[i], err))
+		}
+	}
+	return fmt.Errorf("the merged drop-ins do not decode: %w", err)
 }
 
 // recordFileOrigins records the origin of every leaf a document sets, as a JSON
