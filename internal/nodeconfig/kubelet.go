@@ -144,25 +144,42 @@ func checkArgs(args []string) error {
 	return nil
 }
 
-// argError names the argument a parse error is about: the first prefix of the
-// arguments that fails to parse ends at it (or at the value of the flag before).
+// argError names the argument a parse error is about: the shortest prefix of
+// the arguments that fails to parse ends at it (or at the value of the flag
+// before). A binary search: a prefix that fails only for want of the flag's
+// value in the next argument counts as parsing.
 func argError(args []string, err error) error {
-	for k := 1; k <= len(args); k++ {
+	if len(args) == 0 {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	fails := func(k int) (bool, error) {
 		perr := kubeletFlagSet(nil).Parse(args[:k])
-		if perr == nil {
-			continue
+		if perr == nil || (k < len(args) && strings.Contains(perr.Error(), "needs an argument")) {
+			return false, nil
 		}
-		if k < len(args) && strings.Contains(perr.Error(), "needs an argument") {
-			continue
+		return true, perr
+	}
+	lo, hi := 1, len(args)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if bad, _ := fails(mid); bad {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
-		i := k - 1
-		if i > 0 && !strings.HasPrefix(args[i], "-") && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "=") &&
-			kubeletFlagSet(nil).Parse(args[:i-1]) == nil && !strings.HasPrefix(perr.Error(), "unknown command") {
+	}
+	bad, perr := fails(lo)
+	if !bad || lo < 1 {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	i := lo - 1
+	if i > 0 && !strings.HasPrefix(args[i], "-") && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "=") &&
+		!strings.HasPrefix(perr.Error(), "unknown command") {
+		if ok, _ := fails(i - 1); !ok {
 			return fmt.Errorf("argument %d (%q %q): %w", i-1, args[i-1], args[i], err)
 		}
-		return fmt.Errorf("argument %d (%q): %w", i, args[i], err)
 	}
-	return fmt.Errorf("arguments: %w", err)
+	return fmt.Errorf("argument %d (%q): %w", i, args[i], err)
 }
 
 // occurrence is one flag on the command line.

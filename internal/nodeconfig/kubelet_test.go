@@ -60,7 +60,7 @@ func TestKubelet(t *testing.T) {
 		},
 	}, {
 		name: "the file replaces the flags-only object",
-		in: Input{Args: []string{"--config=" + conf}, Config: cfg(conf, "cgroupDriver: systemd\n")},
+		in:   Input{Args: []string{"--config=" + conf}, Config: cfg(conf, "cgroupDriver: systemd\n")},
 		want: []want{
 			{path: "authentication.anonymous.enabled", value: false, kind: FromDefault},
 			{path: "authorization.mode", value: "Webhook", kind: FromDefault},

@@ -433,14 +433,25 @@ func KubeProxy(in Input) (*Effective, error) {
 }
 
 func proxyArgError(args []string, err error) error {
-	for k := 1; k <= len(args); k++ {
-		perr := kubeProxyFlagSet(&proxyv1alpha1.KubeProxyConfiguration{}, &proxyFlags{}).Parse(args[:k])
-		if perr == nil || (k < len(args) && strings.Contains(perr.Error(), "needs an argument")) {
-			continue
-		}
-		return fmt.Errorf("argument %d (%q): %w", k-1, args[k-1], err)
+	if len(args) == 0 {
+		return fmt.Errorf("arguments: %w", err)
 	}
-	return fmt.Errorf("arguments: %w", err)
+	fails := func(k int) bool {
+		perr := kubeProxyFlagSet(&proxyv1alpha1.KubeProxyConfiguration{}, &proxyFlags{}).Parse(args[:k])
+		return perr != nil && !(k < len(args) && strings.Contains(perr.Error(), "needs an argument"))
+	}
+	lo, hi := 1, len(args)
+	for lo < hi {
+		if mid := (lo + hi) / 2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if lo < 1 || lo > len(args) || !fails(lo) {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	return fmt.Errorf("argument %d (%q): %w", lo-1, args[lo-1], err)
 }
 
 func addressFromDeprecatedFlags(addr string, port int32) string {
