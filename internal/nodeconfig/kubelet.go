@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,6 +63,9 @@ func Kubelet(in Input) (*Effective, error) {
 	configFlag, _ := fs.GetString("config")
 	configDir, _ := fs.GetString("config-dir")
 	occs := scanArgs(fs, in.Args)
+	// The process's feature gates while the files are defaulted: the
+	// command line's (set from the flags-only object).
+	flagGates := maps.Clone(kc.FeatureGates)
 	for _, p := range legacyPaths {
 		e.origins[p] = Origin{Kind: FromLegacyDefault}
 	}
@@ -70,8 +74,7 @@ func Kubelet(in Input) (*Effective, error) {
 		if in.Config == nil {
 			return nil, fmt.Errorf("--config %s: the file's content is not in the input", configFlag)
 		}
-		global := kc.FeatureGates
-		fileKC, warnings, err := loadKubeletFile(in.Config, global)
+		fileKC, warnings, err := loadKubeletFile(in.Config, flagGates)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +87,7 @@ func Kubelet(in Input) (*Effective, error) {
 		e.usesFiles = true
 	}
 	if configDir != "" || len(in.DropIns) > 0 {
-		merged, err := mergeDropIns(kc, in.DropIns, e.origins)
+		merged, err := mergeDropIns(kc, flagGates, in.DropIns, e.origins)
 		if err != nil {
 			return nil, err
 		}
@@ -254,6 +257,12 @@ func recordFlagOrigins(e *Effective, fs *pflag.FlagSet, occs []occurrence) {
 		}
 		path, isConfig := kubeletFlagPaths[o.name]
 		origin := Origin{Kind: FromFlag, Flag: o.text, Arg: o.index}
+		if o.name == "manifest-url-header" {
+			// Headers may be credentials: the value is not repeated.
+			if name, _, ok := strings.Cut(o.text, "="); ok {
+				origin.Flag = name + "=<masked>"
+			}
+		}
 		if !isConfig {
 			e.Flags[o.name], e.FlagArgs[o.name] = o.value, o.index
 			continue
@@ -379,11 +388,10 @@ var fieldInError = regexp.MustCompile(`Go struct field [A-Za-z0-9_]+\.(\S+) of t
 // mergeDropIns is mergeKubeletConfigurations: the object as v1beta1 JSON, each
 // drop-in a JSON merge patch, then decoded and defaulted again. The drop-ins'
 // relative paths are not resolved.
-func mergeDropIns(kc *kubeletv1beta1.KubeletConfiguration, dropIns []File, origins map[string]Origin) (*kubeletv1beta1.KubeletConfiguration, error) {
+func mergeDropIns(kc *kubeletv1beta1.KubeletConfiguration, global map[string]bool, dropIns []File, origins map[string]Origin) (*kubeletv1beta1.KubeletConfiguration, error) {
 	if len(dropIns) > maxDropIns {
 		return nil, fmt.Errorf("%d drop-ins, over the bound of %d", len(dropIns), maxDropIns)
 	}
-	global := kc.FeatureGates
 	cur, err := json.Marshal(kc)
 	if err != nil {
 		return nil, err
@@ -507,8 +515,18 @@ func walkLines(n *yaml.Node, prefix string, lines map[string]int) {
 	}
 }
 
+// toObject is the object as the kubelet logs it ("Effective
+// KubeletConfiguration"): v1beta1, staticPodURLHeader's values masked (they
+// may be credentials).
 func toObject(kc *kubeletv1beta1.KubeletConfiguration) (map[string]any, error) {
 	kc.APIVersion, kc.Kind = kubeletAPIVersion, kubeletKind
+	if len(kc.StaticPodURLHeader) > 0 {
+		masked := make(map[string][]string, len(kc.StaticPodURLHeader))
+		for k := range kc.StaticPodURLHeader {
+			masked[k] = []string{"<masked>"}
+		}
+		kc.StaticPodURLHeader = masked
+	}
 	return marshalObject(kc)
 }
 

@@ -173,6 +173,20 @@ func TestKubelet(t *testing.T) {
 		want:     []want{{path: "maxPods", value: 13.0, kind: FromFile, file: conf, line: 5}},
 		warnings: []string{"lenient decoding"},
 	}, {
+		// The flags registered again over the file's object (flag precedence)
+		// write logsapi's registration defaults into the split-stream fields.
+		name: "the file's logging split streams are reset by the flags' registration",
+		in:   Input{Config: cfg(conf, "logging:\n  verbosity: 2\n  options:\n    text:\n      splitStream: true\n      infoBufferSize: 1Ki\n")},
+		want: []want{
+			{path: "logging.verbosity", value: 2.0, kind: FromFile, file: conf, line: 4},
+			{path: "logging.options.text.splitStream", value: absent{}},
+			{path: "logging.options.text.infoBufferSize", value: "1Ki"},
+		},
+	}, {
+		name: "staticPodURLHeader values are masked, as the kubelet logs them",
+		in:   Input{Args: []string{"--manifest-url-header=Authorization:Bearer secret"}},
+		want: []want{{path: "staticPodURLHeader", value: map[string]any{"Authorization": []any{"<masked>"}}, kind: FromFlag, arg: 0}},
+	}, {
 		name: "JSON documents",
 		in: Input{Config: &File{Path: conf, Content: []byte(`{"apiVersion":"kubelet.config.k8s.io/v1beta1","kind":"KubeletConfiguration","port":10251}`)},
 			DropIns: []File{{Path: d10, Content: []byte(`{"apiVersion":"kubelet.config.k8s.io/v1beta1","kind":"KubeletConfiguration","port":10252}`)}}},
@@ -256,6 +270,16 @@ func TestKubeletErrors(t *testing.T) {
 				t.Errorf("error %q lacks %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestKubeletMasksHeaders(t *testing.T) {
+	e, err := Kubelet(Input{Args: []string{"--manifest-url-header=Authorization:Bearer secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := e.Origin("staticPodURLHeader"); strings.Contains(o.String(), "secret") {
+		t.Errorf("origin %q repeats the header", o)
 	}
 }
 

@@ -75,6 +75,8 @@ var kubeletFlagPaths = map[string]string{
 	"logging-format": "logging.format", "log-flush-frequency": "logging.flushFrequency", "v": "logging.verbosity",
 	"vmodule": "logging.vmodule", "log-text-split-stream": "logging.options.text.splitStream",
 	"log-text-info-buffer-size": "logging.options.text.infoBufferSize",
+	"log-json-split-stream":     "logging.options.json.splitStream",
+	"log-json-info-buffer-size": "logging.options.json.infoBufferSize",
 }
 
 // mapFlags replace the whole field on their first use (cliflag map types); the
@@ -235,7 +237,7 @@ func addKubeletConfigFlags(main *pflag.FlagSet, c *kubeletv1beta1.KubeletConfigu
 	fs.StringSliceVar(&c.EnforceNodeAllocatable, "enforce-node-allocatable", c.EnforceNodeAllocatable, "")
 	fs.StringVar(&c.SystemReservedCgroup, "system-reserved-cgroup", c.SystemReservedCgroup, "")
 	fs.StringVar(&c.KubeReservedCgroup, "kube-reserved-cgroup", c.KubeReservedCgroup, "")
-	logsapi.AddFlags(&c.Logging, fs)
+	addLoggingFlags(&c.Logging, fs)
 	fs.StringVar(&c.MemoryManagerPolicy, "memory-manager-policy", c.MemoryManagerPolicy, "")
 	fs.Var(&reservedMemoryValue{v: &c.ReservedMemory}, "reserved-memory", "")
 	fs.Var(boolPtr{&c.RegisterNode}, "register-node", "")
@@ -252,6 +254,17 @@ func addKubeletConfigFlags(main *pflag.FlagSet, c *kubeletv1beta1.KubeletConfigu
 		}
 	})
 	main.AddFlagSet(fs)
+}
+
+// addLoggingFlags is logsapi.AddFlags with the JSON format registered (the
+// kubelet and kube-proxy import it): its two flags, defaults false and 0 as
+// logsapi writes them at registration.
+func addLoggingFlags(c *logsapi.LoggingConfiguration, fs *pflag.FlagSet) {
+	logsapi.AddFlags(c, fs)
+	if fs.Lookup("log-json-split-stream") == nil {
+		fs.BoolVar(&c.Options.JSON.SplitStream, "log-json-split-stream", false, "")
+		fs.Var(&c.Options.JSON.InfoBufferSize, "log-json-info-buffer-size", "")
+	}
 }
 
 type discard struct{}

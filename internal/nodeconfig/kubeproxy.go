@@ -47,6 +47,8 @@ var kubeProxyFlagPaths = map[string]string{
 	"logging-format": "logging.format", "log-flush-frequency": "logging.flushFrequency", "v": "logging.verbosity",
 	"vmodule": "logging.vmodule", "log-text-split-stream": "logging.options.text.splitStream",
 	"log-text-info-buffer-size": "logging.options.text.infoBufferSize",
+	"log-json-split-stream":     "logging.options.json.splitStream",
+	"log-json-info-buffer-size": "logging.options.json.infoBufferSize",
 }
 
 // proxyFlags holds what kube-proxy's flags set outside the v1alpha1 object
@@ -256,7 +258,7 @@ func kubeProxyFlagSet(v *proxyv1alpha1.KubeProxyConfiguration, pf *proxyFlags) *
 	fs.Lookup("healthz-port").Deprecated = "This flag is deprecated and will be removed in a future release. Please use --healthz-bind-address instead."
 	fs.Int32Var(&pf.metricsPort, "metrics-port", pf.metricsPort, "")
 	fs.Lookup("metrics-port").Deprecated = "This flag is deprecated and will be removed in a future release. Please use --metrics-bind-address instead."
-	logsapi.AddFlags(&v.Logging, fs)
+	addLoggingFlags(&v.Logging, fs)
 	// cobra's --help, component-base's --version, cAdvisor's Go flags.
 	fs.BoolP("help", "h", false, "")
 	fs.Var(versionValue{}, "version", "")
@@ -323,7 +325,7 @@ func KubeProxy(in Input) (*Effective, error) {
 		var clone pflag.FlagSet
 		vmodule := fileV.Logging.VModule
 		fileV.Logging.VModule = nil
-		logsapi.AddFlags(&fileV.Logging, &clone)
+		addLoggingFlags(&fileV.Logging, &clone)
 		clone.VisitAll(func(f *pflag.Flag) {
 			if from := fs.Lookup(f.Name); from != nil && from.Changed {
 				_ = f.Value.Set(from.Value.String())
