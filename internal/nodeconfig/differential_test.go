@@ -53,7 +53,10 @@ import (
 // guardFlag makes the kubelet's ValidateKubeletConfiguration fail right after it has
 // logged the effective configuration. Only the kubelet gets it: Palisade is given the
 // command line without it, and its field is excluded from the comparison.
-const guardFlag = "--node-status-max-images=-2"
+const (
+	guardName = "node-status-max-images"
+	guardFlag = "--" + guardName + "=-2"
+)
 
 // excluded are the fields left out of the comparison, with the reason.
 var excluded = map[string]string{
@@ -221,6 +224,7 @@ func TestKubeletDifferential(t *testing.T) {
 			}
 			diffs := compareConfig(run.config, eff.Object)
 			diffs = append(diffs, compareFlags(run, eff, args)...)
+			diffs = append(diffs, compareWarnings(run, eff)...)
 			for _, d := range diffs {
 				t.Error(d)
 			}
@@ -291,6 +295,11 @@ type kubeletRun struct {
 	config map[string]any
 	// flags are the "FLAG: --name=value" lines (logged with --v=1 or more).
 	flags map[string]string
+	// deprecated are the flags pflag warned about ("Flag --name has been
+	// deprecated, why"), by name; lenient counts the config files the kubelet
+	// decoded leniently ("Using lenient decoding as strict decoding failed").
+	deprecated map[string]string
+	lenient    int
 	// log is the standard error read (up to the configuration and its flags), for
 	// messages; exit is how the run ended.
 	log  string
@@ -325,6 +334,8 @@ var (
 	klogLine  = regexp.MustCompile(`^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^ \]]+\] (.*)$`)
 	flagLine  = regexp.MustCompile(`^FLAG: --([^=]+)=(".*")$`)
 	configMsg = `"Effective KubeletConfiguration" config=<`
+	// deprecatedLine is pflag's warning, written as it parses the flag.
+	deprecatedLine = regexp.MustCompile(`^Flag --([^ ]+) has been deprecated, (.*)$`)
 )
 
 // runKubelet runs the kubelet in dir with args and reads its effective configuration
@@ -355,7 +366,7 @@ func runKubelet(t *testing.T, kubelet, dir string, args []string) kubeletRun {
 	kill := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	defer kill()
 
-	run := kubeletRun{flags: map[string]string{}}
+	run := kubeletRun{flags: map[string]string{}, deprecated: map[string]string{}}
 	var log, yamlText strings.Builder
 	const (
 		before = iota
@@ -382,6 +393,12 @@ read:
 		}
 		log.WriteString(line + "\n")
 		m := klogLine.FindStringSubmatch(line)
+		if d := deprecatedLine.FindStringSubmatch(line); d != nil && state == before {
+			run.deprecated[d[1]] = d[2]
+		}
+		if m != nil && strings.HasPrefix(m[1], `"Using lenient decoding`) {
+			run.lenient++
+		}
 		switch {
 		case state == before && m != nil && m[1] == configMsg:
 			state = inConfig
@@ -526,6 +543,43 @@ func compareFlags(run kubeletRun, eff *nodeconfig.Effective, args []string) []st
 	}
 	return diffs
 }
+
+// compareWarnings checks that Palisade warns of each deprecated flag the kubelet
+// warned of (and of no other), and of lenient decoding when the kubelet decoded a
+// file leniently.
+func compareWarnings(run kubeletRun, eff *nodeconfig.Effective) []string {
+	var diffs []string
+	warned := map[string]bool{}
+	for _, w := range eff.Warnings {
+		if m := palisadeDeprecated.FindStringSubmatch(w); m != nil {
+			warned[m[1]] = true
+		}
+	}
+	for name, why := range run.deprecated {
+		if !warned[name] && name != guardName {
+			diffs = append(diffs, fmt.Sprintf("warning: the kubelet warns that --%s has been deprecated (%s); palisade does not (warnings %q)", name, why, eff.Warnings))
+		}
+	}
+	for name := range warned {
+		if _, ok := run.deprecated[name]; !ok {
+			diffs = append(diffs, fmt.Sprintf("warning: palisade warns that --%s has been deprecated; the kubelet does not", name))
+		}
+	}
+	if run.lenient > 0 {
+		found := false
+		for _, w := range eff.Warnings {
+			found = found || strings.Contains(strings.ToLower(w), "lenient") || strings.Contains(strings.ToLower(w), "strict")
+		}
+		if !found {
+			diffs = append(diffs, fmt.Sprintf("warning: the kubelet decoded a file leniently (strict decoding failed); palisade does not say so (warnings %q)", eff.Warnings))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
+}
+
+// palisadeDeprecated is nodeconfig's deprecation warning.
+var palisadeDeprecated = regexp.MustCompile(`^flag --([^ ]+) .*has been deprecated`)
 
 // nonConfigFlags are the kubelet flags of the test's command lines that set no
 // KubeletConfiguration field (KubeletFlags, cmd/kubelet/app/options): they are
