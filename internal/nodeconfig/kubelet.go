@@ -74,14 +74,19 @@ func Kubelet(in Input) (*Effective, error) {
 		if in.Config == nil {
 			return nil, fmt.Errorf("--config %s: the file's content is not in the input", configFlag)
 		}
-		fileKC, warnings, err := loadKubeletFile(in.Config, flagGates)
+		file := *in.Config
+		if !filepath.IsAbs(file.Path) && in.Cwd != "" {
+			// loadConfigFile: filepath.Abs against the kubelet's directory.
+			file.Path = filepath.Join(in.Cwd, file.Path)
+		}
+		fileKC, warnings, err := loadKubeletFile(&file, flagGates)
 		if err != nil {
 			return nil, err
 		}
 		kc = fileKC
 		e.Warnings = append(e.Warnings, warnings...)
 		e.origins = map[string]Origin{}
-		if err := recordFileOrigins(e.origins, in.Config, FromFile); err != nil {
+		if err := recordFileOrigins(e.origins, &file, FromFile); err != nil {
 			return nil, err
 		}
 		e.usesFiles = true

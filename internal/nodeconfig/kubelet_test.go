@@ -141,6 +141,10 @@ func TestKubelet(t *testing.T) {
 			{path: "tlsPrivateKeyFile", value: "pki/kubelet.key", kind: FromDropIn, file: d10, line: 3},
 		},
 	}, {
+		name: "a relative --config path resolves against the working directory",
+		in:   Input{Args: []string{"--config=config.yaml"}, Cwd: "/var/lib/kubelet", Config: cfg("config.yaml", "staticPodPath: manifests\n")},
+		want: []want{{path: "staticPodPath", value: "/var/lib/kubelet/manifests", kind: FromFile, file: "/var/lib/kubelet/config.yaml", line: 3}},
+	}, {
 		name: "EvictionHard: the default when the file has none",
 		in:   Input{Config: cfg(conf, "")},
 		want: []want{{path: "evictionHard", value: map[string]any{"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%"}}},
