@@ -74,14 +74,19 @@ func Kubelet(in Input) (*Effective, error) {
 		if in.Config == nil {
 			return nil, fmt.Errorf("--config %s: the file's content is not in the input", configFlag)
 		}
-		fileKC, warnings, err := loadKubeletFile(in.Config, flagGates)
+		file := *in.Config
+		if !filepath.IsAbs(file.Path) && in.Cwd != "" {
+			// loadConfigFile: filepath.Abs against the kubelet's directory.
+			file.Path = filepath.Join(in.Cwd, file.Path)
+		}
+		fileKC, warnings, err := loadKubeletFile(&file, flagGates)
 		if err != nil {
 			return nil, err
 		}
 		kc = fileKC
 		e.Warnings = append(e.Warnings, warnings...)
 		e.origins = map[string]Origin{}
-		if err := recordFileOrigins(e.origins, in.Config, FromFile); err != nil {
+		if err := recordFileOrigins(e.origins, &file, FromFile); err != nil {
 			return nil, err
 		}
 		e.usesFiles = true
@@ -115,6 +120,7 @@ func Kubelet(in Input) (*Effective, error) {
 		return nil, err
 	}
 	e.Object = obj
+	defaultedZeros(e)
 	return e, nil
 }
 
@@ -290,8 +296,9 @@ func recordFlagOrigins(e *Effective, fs *pflag.FlagSet, occs []occurrence) {
 
 func deletePrefix(m map[string]Origin, path string) {
 	delete(m, path)
+	prefix := path + "."
 	for k := range m {
-		if strings.HasPrefix(k, path+".") {
+		if strings.HasPrefix(k, prefix) {
 			delete(m, k)
 		}
 	}
@@ -459,15 +466,22 @@ func recordFileOrigins(origins map[string]Origin, f *File, kind string) error {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
 	}
-	walkPatch(doc, "", origins, Origin{Kind: kind, File: f.Path})
+	budget := maxNodes
+	walkPatch(doc, "", origins, Origin{Kind: kind, File: f.Path}, &budget)
 	return nil
 }
 
-func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin) {
+// maxNodes bounds the YAML nodes a walk visits (aliases expand).
+const maxNodes = 100000
+
+func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin, budget *int) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if *budget--; *budget < 0 {
+			return
+		}
 		k, v := n.Content[i], n.Content[i+1]
 		if prefix == "" && (k.Value == "apiVersion" || k.Value == "kind") {
 			continue
@@ -476,7 +490,7 @@ func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin)
 		if prefix != "" {
 			p = prefix + "." + k.Value
 		}
-		for v.Kind == yaml.AliasNode && v.Alias != nil {
+		for hops := 0; v.Kind == yaml.AliasNode && v.Alias != nil && hops < 100; hops++ {
 			v = v.Alias
 		}
 		switch {
@@ -486,32 +500,72 @@ func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin)
 			if _, leaf := origins[p]; leaf {
 				delete(origins, p)
 			}
-			walkPatch(v, p, origins, o)
+			walkPatch(v, p, origins, o, budget)
 		default:
 			deletePrefix(origins, p)
 			oo := o
 			oo.Line = k.Line
+			// A zero the defaults replace ("0s", 0, ""): checked at the end.
+			oo.zero = v.Kind == yaml.ScalarNode && zeroScalar[v.Value]
 			origins[p] = oo
 		}
 	}
 }
 
+var zeroScalar = map[string]bool{"": true, "0": true, "0s": true, "0.0": true, "0ms": true, "0m": true, "0h": true}
+
+// defaultedZeros gives the defaults' origin to the paths a document set to a
+// zero that defaulting replaced (kubeadm writes "0s" for many durations).
+func defaultedZeros(e *Effective) {
+	for p, o := range e.origins {
+		if !o.zero {
+			continue
+		}
+		if v, ok := e.Value(p); ok && !zeroValue(v) {
+			e.origins[p] = Origin{Kind: FromDefault}
+			continue
+		}
+		o.zero = false
+		e.origins[p] = o
+	}
+}
+
+func zeroValue(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case float64:
+		return v == 0
+	case string:
+		return v == "" || v == "0s" || v == "0"
+	}
+	return false
+}
+
 func walkLines(n *yaml.Node, prefix string, lines map[string]int) {
+	budget := maxNodes
+	walkLinesBudget(n, prefix, lines, &budget)
+}
+
+func walkLinesBudget(n *yaml.Node, prefix string, lines map[string]int, budget *int) {
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		walkLines(n.Content[0], prefix, lines)
+		walkLinesBudget(n.Content[0], prefix, lines, budget)
 		return
 	}
 	if n.Kind != yaml.MappingNode {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if *budget--; *budget < 0 {
+			return
+		}
 		k := n.Content[i]
 		p := k.Value
 		if prefix != "" {
 			p = prefix + "." + k.Value
 		}
 		lines[p] = k.Line
-		walkLines(n.Content[i+1], p, lines)
+		walkLinesBudget(n.Content[i+1], p, lines, budget)
 	}
 }
 

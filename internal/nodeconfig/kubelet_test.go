@@ -141,6 +141,19 @@ func TestKubelet(t *testing.T) {
 			{path: "tlsPrivateKeyFile", value: "pki/kubelet.key", kind: FromDropIn, file: d10, line: 3},
 		},
 	}, {
+		name: "a relative --config path resolves against the working directory",
+		in:   Input{Args: []string{"--config=config.yaml"}, Cwd: "/var/lib/kubelet", Config: cfg("config.yaml", "staticPodPath: manifests\n")},
+		want: []want{{path: "staticPodPath", value: "/var/lib/kubelet/manifests", kind: FromFile, file: "/var/lib/kubelet/config.yaml", line: 3}},
+	}, {
+		name: "a zero in the file the defaults replace has the defaults' origin",
+		in:   Input{Config: cfg(conf, "streamingConnectionIdleTimeout: 0s\nport: 0\nimageGCHighThresholdPercent: 0\nreadOnlyPort: 0\n")},
+		want: []want{
+			{path: "streamingConnectionIdleTimeout", value: "4h0m0s", kind: FromDefault},
+			{path: "port", value: 10250.0, kind: FromDefault},
+			{path: "imageGCHighThresholdPercent", value: 0.0, kind: FromFile, file: conf, line: 5},
+			{path: "readOnlyPort", value: absent{}, kind: FromFile, file: conf, line: 6},
+		},
+	}, {
 		name: "EvictionHard: the default when the file has none",
 		in:   Input{Config: cfg(conf, "")},
 		want: []want{{path: "evictionHard", value: map[string]any{"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%"}}},

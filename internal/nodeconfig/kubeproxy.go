@@ -430,6 +430,7 @@ func KubeProxy(in Input) (*Effective, error) {
 		return nil, err
 	}
 	e.Object = obj
+	defaultedZeros(e)
 	e.usesFiles = !useFlags
 	return e, nil
 }

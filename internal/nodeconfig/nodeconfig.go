@@ -44,6 +44,9 @@ type Origin struct {
 	Flag string `json:"flag,omitempty"`
 	// Arg is the flag's index in the arguments, for FromFlag.
 	Arg int `json:"arg,omitempty"`
+
+	// zero: the document set a zero value the defaults may replace.
+	zero bool
 }
 
 // String says where, for a finding's message.
