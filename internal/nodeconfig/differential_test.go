@@ -103,6 +103,20 @@ var diffCases = []diffCase{
 		"--rotate-server-certificates=true", "--manifest-url=http://pods.invalid/",
 		"--manifest-url-header=Authorization:Bearer not-a-secret,X-Other:a", "--v=1",
 	}},
+	{name: "flags of every kind", files: "config-only", args: []string{
+		"--config={root}/etc/kubernetes/kubelet/config.yaml",
+		"--register-with-taints=dedicated=infra:NoSchedule,gpu:NoExecute", "--cluster-dns=10.0.0.10,10.0.0.11",
+		"--qos-reserved=memory=50%", "--allowed-unsafe-sysctls=net.core.*,kernel.msg*",
+		"--cpu-manager-policy-options=full-pcpus-only=true", "--kube-reserved=cpu=200m,memory=1Gi",
+		"--enforce-node-allocatable=pods,kube-reserved", "--hairpin-mode=hairpin-veth", "--oom-score-adj=-900",
+		"--cgroup-root=/", "--topology-manager-policy-options=prefer-closest-numa-nodes=true",
+		"--manifest-url=http://pods.invalid/", "--manifest-url-header=A:1,B:2", "--manifest-url-header=A:3",
+		"--address=::", "--port=10251", "--max-pods=250", "--pods-per-core=10", "--image-gc-high-threshold=90",
+		"--eviction-soft=memory.available<1Gi", "--eviction-soft-grace-period=memory.available=1m",
+		"--eviction-minimum-reclaim=memory.available=0Mi", "--kube-api-qps=25", "--registry-qps=0",
+		"--node-status-update-frequency=4s", "--runtime-request-timeout=10m", "--cpu-cfs-quota-period=50ms",
+		"--node-labels=zone=b,app=a", "--node-ip=10.1.2.3", "--provider-id=aws:///x", "--v=1",
+	}},
 	{name: "shorthand -v and empty --config", args: []string{"--config=", "--config-dir=", "-v", "2", "--read-only-port=0"}},
 	{name: "config only (absolute)", files: "config-only", args: []string{"--config={root}/etc/kubernetes/kubelet/config.yaml"}},
 	{name: "relative config with a working directory", files: "relative", cwd: "var/lib/kubelet",
@@ -587,6 +601,7 @@ var palisadeDeprecated = regexp.MustCompile(`^flag --([^ ]+) .*has been deprecat
 var nonConfigFlags = map[string]bool{
 	"config": true, "config-dir": true, "kubeconfig": true, "hostname-override": true,
 	"root-dir": true, "cert-dir": true, "seccomp-default": true,
+	"node-labels": true, "node-ip": true,
 	"maximum-dead-containers": true, "maximum-dead-containers-per-container": true,
 	"minimum-container-ttl-duration": true, "experimental-allocatable-ignore-eviction": true,
 }
