@@ -207,12 +207,11 @@ func TestKubeletDifferential(t *testing.T) {
 			cwd := filepath.Join(root, filepath.FromSlash(tc.cwd))
 
 			run := runKubelet(t, kubelet, cwd, append(append([]string{}, args...), guardFlag))
-			in, inErr := collectInput(cwd, args)
-			var eff *nodeconfig.Effective
-			err := inErr
-			if err == nil {
-				eff, err = nodeconfig.Kubelet(in)
+			in, err := collectInput(cwd, args)
+			if err != nil {
+				t.Fatalf("collecting the input: %v", err)
 			}
+			eff, err := nodeconfig.Kubelet(in)
 
 			if tc.refuse {
 				if run.config != nil {
