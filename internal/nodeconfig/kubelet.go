@@ -496,7 +496,7 @@ func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin,
 		switch {
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 			deletePrefix(origins, p)
-		case v.Kind == yaml.MappingNode && len(v.Content) > 0:
+		case v.Kind == yaml.MappingNode: // merges; an empty one changes nothing
 			if _, leaf := origins[p]; leaf {
 				delete(origins, p)
 			}
