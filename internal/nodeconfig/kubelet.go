@@ -270,7 +270,13 @@ func recordFlagOrigins(e *Effective, fs *pflag.FlagSet, occs []occurrence) {
 			}
 		}
 		if !isConfig {
-			e.Flags[o.name], e.FlagArgs[o.name] = o.value, o.index
+			// The value as the kubelet holds it (its FLAG: lines): parsed, the
+			// last one (merged, for a map).
+			v := o.value
+			if f != nil {
+				v = f.Value.String()
+			}
+			e.Flags[o.name], e.FlagArgs[o.name] = v, o.index
 			continue
 		}
 		switch {
