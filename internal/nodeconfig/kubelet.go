@@ -270,7 +270,13 @@ func recordFlagOrigins(e *Effective, fs *pflag.FlagSet, occs []occurrence) {
 			}
 		}
 		if !isConfig {
-			e.Flags[o.name], e.FlagArgs[o.name] = o.value, o.index
+			// The value as the kubelet holds it (its FLAG: lines): parsed, the
+			// last one (merged, for a map).
+			v := o.value
+			if f != nil {
+				v = f.Value.String()
+			}
+			e.Flags[o.name], e.FlagArgs[o.name] = v, o.index
 			continue
 		}
 		switch {
@@ -496,7 +502,7 @@ func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin,
 		switch {
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 			deletePrefix(origins, p)
-		case v.Kind == yaml.MappingNode && len(v.Content) > 0:
+		case v.Kind == yaml.MappingNode: // merges; an empty one changes nothing
 			if _, leaf := origins[p]; leaf {
 				delete(origins, p)
 			}

@@ -126,6 +126,10 @@ func TestKubelet(t *testing.T) {
 		flags:    map[string]string{"maximum-dead-containers": "3"},
 		warnings: []string{"--read-only-port (argument 0) has been deprecated", "--maximum-dead-containers (argument 1) has been deprecated"},
 	}, {
+		name:  "non-configuration flags hold the parsed value",
+		in:    Input{Args: []string{"--minimum-container-ttl-duration=1m", "--maximum-dead-containers=05", "--node-labels=b=2", "--node-labels=a=1", "--runtime-cgroups=/rt", "--image-credential-provider-bin-dir=/bin"}},
+		flags: map[string]string{"minimum-container-ttl-duration": "1m0s", "maximum-dead-containers": "5", "node-labels": "a=1,b=2", "runtime-cgroups": "/rt", "image-credential-provider-bin-dir": "/bin"},
+	}, {
 		name: "single-dash shorthand -v and --v",
 		in:   Input{Args: []string{"-v", "4", "--v=5", "-v6"}},
 		want: []want{{path: "logging.verbosity", value: 6.0, kind: FromFlag, arg: 3}},

@@ -102,28 +102,30 @@ func kubeletFlagSet(c *kubeletv1beta1.KubeletConfiguration) *pflag.FlagSet {
 	fs.Usage = func() {}
 
 	// KubeletFlags (values kept only as text: Effective.Flags).
-	var s string
-	var b bool
-	var d time.Duration
-	var n int32
-	fs.StringVar(&s, "runtime-cgroups", "", "")
-	fs.StringVar(&s, "image-credential-provider-config", "", "")
-	fs.StringVar(&s, "image-credential-provider-bin-dir", "", "")
+	fs.String("runtime-cgroups", "", "")
+	fs.String("image-credential-provider-config", "", "")
+	fs.String("image-credential-provider-bin-dir", "", "")
 	for _, name := range []string{"config", "config-dir", "kubeconfig", "bootstrap-kubeconfig",
 		"hostname-override", "node-ip", "cert-dir", "cloud-provider", "root-dir", "lock-file"} {
 		fs.String(name, "", "")
 	}
-	fs.BoolVar(&b, "seccomp-default", false, "")
+	fs.Lookup("cert-dir").DefValue = "/var/lib/kubelet/pki"
+	fs.Bool("seccomp-default", false, "")
 	fs.Var(cliflag.NewMapStringString(new(map[string]string)), "node-labels", "")
-	fs.BoolVar(&b, "exit-on-lock-contention", false, "")
-	fs.DurationVar(&d, "minimum-container-ttl-duration", 0, "")
-	fs.Int32Var(&n, "maximum-dead-containers-per-container", 0, "")
-	fs.Int32Var(&n, "maximum-dead-containers", 0, "")
-	fs.StringVar(&s, "experimental-mounter-path", "", "")
-	fs.BoolVar(&b, "experimental-allocatable-ignore-eviction", false, "")
-	for _, name := range []string{"minimum-container-ttl-duration", "maximum-dead-containers-per-container",
-		"maximum-dead-containers", "experimental-mounter-path", "experimental-allocatable-ignore-eviction"} {
-		fs.Lookup(name).Deprecated = "deprecated"
+	fs.Bool("exit-on-lock-contention", false, "")
+	fs.Duration("minimum-container-ttl-duration", 0, "")
+	fs.Int32("maximum-dead-containers-per-container", 1, "")
+	fs.Int32("maximum-dead-containers", -1, "")
+	fs.String("experimental-mounter-path", "", "")
+	fs.Bool("experimental-allocatable-ignore-eviction", false, "")
+	for name, msg := range map[string]string{
+		"minimum-container-ttl-duration":           "Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.",
+		"maximum-dead-containers-per-container":    "Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.",
+		"maximum-dead-containers":                  "Use --eviction-hard or --eviction-soft instead. Will be removed in a future version.",
+		"experimental-mounter-path":                "will be removed in 1.25 or later. in favor of using CSI.",
+		"experimental-allocatable-ignore-eviction": "will be removed in 1.25 or later.",
+	} {
+		fs.Lookup(name).Deprecated = msg
 	}
 
 	// Global flags: --version, --help, cAdvisor's --housekeeping-interval.

@@ -387,7 +387,11 @@ func KubeProxy(in Input) (*Effective, error) {
 			e.Warnings = append(e.Warnings, fmt.Sprintf("flag --%s (argument %d) has been deprecated, %s", o.name, o.index, f.Deprecated))
 		}
 		if !isConfig || (o.name == "kubeconfig" && !useFlags) {
-			e.Flags[o.name], e.FlagArgs[o.name] = o.value, o.index
+			val := o.value
+			if f != nil && !isConfig {
+				val = f.Value.String()
+			}
+			e.Flags[o.name], e.FlagArgs[o.name] = val, o.index
 			if !isConfig {
 				continue
 			}
