@@ -169,6 +169,10 @@ var diffCases = []diffCase{
 	{name: "eviction settings in a drop-in", files: "eviction", args: []string{"--config={root}/replace.yaml", "--config-dir={root}/eviction.d"}},
 	{name: "config file with a duplicate field", files: "lenient", args: []string{"--config={root}/duplicate.yaml"}},
 	{name: "config given twice", files: "lenient", args: []string{"--config={root}/kubelet.yaml", "--config={root}/duplicate.yaml"}},
+	{name: "config file of two YAML documents", files: "edge", args: []string{"--config={root}/multi.yaml"}},
+	{name: "integer field written as a float", files: "edge", args: []string{"--config={root}/float.yaml"}},
+	{name: "YAML anchor and alias", files: "edge", args: []string{"--config={root}/anchor.yaml"}},
+	{name: "drop-ins of two documents and a float", files: "edge", args: []string{"--config={root}/float.yaml", "--config-dir={root}/multi.d"}},
 	{name: "JSON config file", files: "json", args: []string{"--config={root}/kubelet.json"}},
 
 	{name: "unknown flag", args: []string{"--no-such-flag=1"}, refuse: true},
