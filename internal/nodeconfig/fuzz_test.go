@@ -117,3 +117,23 @@ func BenchmarkKubelet(b *testing.B) {
 		}
 	}
 }
+
+func FuzzKubeProxy(f *testing.F) {
+	f.Add("--metrics-bind-address=0.0.0.0\x00--proxy-mode\x00ipvs", []byte{})
+	f.Add("--config=/c\x00-v=4", []byte(proxyHeader+"mode: nftables\nmetricsBindAddress: '::'\n"))
+	f.Add("--metrics-port=0\x00--healthz-bind-address=1.2.3.4:5", []byte(proxyHeader+"bindAddress: 001.2.3.4\n"))
+	f.Fuzz(func(t *testing.T, args string, file []byte) {
+		in := Input{Args: strings.Split(args, "\x00")}
+		if len(file) > 0 {
+			in.Config = &File{Path: "/var/lib/kube-proxy/config.conf", Content: file}
+		}
+		e, err := KubeProxy(in)
+		if err != nil {
+			return
+		}
+		if _, ok := e.Value("metricsBindAddress"); !ok {
+			t.Fatal("no metricsBindAddress")
+		}
+		_ = e.Origin("metricsBindAddress").String()
+	})
+}

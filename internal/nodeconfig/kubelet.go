@@ -320,18 +320,14 @@ func loadKubeletFile(f *File, global map[string]bool) (*kubeletv1beta1.KubeletCo
 	if len(f.Content) == 0 {
 		return nil, nil, fmt.Errorf("%s: kubelet config file was empty", f.Path)
 	}
-	j, err := documentJSON(f)
+	// Strict decoding first: what fails only strictly is a warning (the
+	// kubelet logs "Using lenient decoding as strict decoding failed").
+	j, warnings, err := documentJSON(f)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := checkKind(f, j); err != nil {
 		return nil, nil, err
-	}
-	// Strict decoding first: what fails only strictly is a warning (the
-	// kubelet logs "Using lenient decoding as strict decoding failed").
-	var warnings []string
-	if _, err := sigsyaml.YAMLToJSONStrict(f.Content); err != nil {
-		warnings = append(warnings, fmt.Sprintf("%s: lenient decoding: %v", f.Path, err))
 	}
 	if strictErrs, err := sigsjson.UnmarshalStrict(j, &kubeletv1beta1.KubeletConfiguration{}); err == nil {
 		for _, se := range strictErrs {
@@ -349,14 +345,19 @@ func loadKubeletFile(f *File, global map[string]bool) (*kubeletv1beta1.KubeletCo
 	return kc, warnings, nil
 }
 
-// documentJSON converts a YAML or JSON document to JSON (duplicate keys: the
-// last wins, as the kubelet's lenient decoding does).
-func documentJSON(f *File) ([]byte, error) {
-	j, err := sigsyaml.YAMLToJSON(f.Content)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Path, err)
+// documentJSON converts a YAML or JSON document to JSON: strictly (no
+// duplicate keys), else leniently (the last wins) with a warning.
+func documentJSON(f *File) ([]byte, []string, error) {
+	j, err := sigsyaml.YAMLToJSONStrict(f.Content)
+	if err == nil {
+		return j, nil, nil
 	}
-	return j, nil
+	warning := fmt.Sprintf("%s: lenient decoding: %v", f.Path, err)
+	j, err = sigsyaml.YAMLToJSON(f.Content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	return j, []string{warning}, nil
 }
 
 func checkKind(f *File, j []byte) error { return checkGVK(f, j, kubeletAPIVersion, kubeletKind) }

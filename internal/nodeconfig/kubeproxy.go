@@ -13,7 +13,6 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	proxyv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
 	sigsjson "sigs.k8s.io/json"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 const (
@@ -504,16 +503,12 @@ func loadKubeProxyFile(f *File) (*proxyv1alpha1.KubeProxyConfiguration, []string
 	if len(f.Content) > maxDocument {
 		return nil, nil, fmt.Errorf("%s: %d bytes, over the %d-byte bound", f.Path, len(f.Content), maxDocument)
 	}
-	j, err := sigsyaml.YAMLToJSON(f.Content)
+	j, warnings, err := documentJSON(f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f.Path, err)
+		return nil, nil, err
 	}
 	if err := checkGVK(f, j, proxyAPIVersion, proxyKind); err != nil {
 		return nil, nil, err
-	}
-	var warnings []string
-	if _, err := sigsyaml.YAMLToJSONStrict(f.Content); err != nil {
-		warnings = append(warnings, fmt.Sprintf("%s: lenient decoding: %v", f.Path, err))
 	}
 	if strictErrs, err := sigsjson.UnmarshalStrict(j, &proxyv1alpha1.KubeProxyConfiguration{}); err == nil {
 		for _, se := range strictErrs {
