@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # k8s-bins.sh builds the kube-apiserver and etcd binaries that the integration tests
-# run (internal/kubetest), caches them outside the repository, and prints the cache
-# directory on stdout. Everything else it says goes to stderr.
+# run (internal/kubetest), and the kubelet that the differential test of the node
+# configuration builder runs (internal/nodeconfig, kubetest.FindKubelet: only as far
+# as logging its effective configuration), caches them outside the repository, and
+# prints the cache directory on stdout. Everything else it says goes to stderr.
 #
 #   hack/k8s-bins.sh          build if needed, print the directory
 #   bins=$(hack/k8s-bins.sh) && PALISADE_K8S_BINS=$bins go test ./...
@@ -21,10 +23,10 @@
 # v0.X.Y in its replace block, run `go mod tidy` there, and change kubetest.Version.
 #
 # Cache: ${PALISADE_K8S_CACHE:-${XDG_CACHE_HOME:-~/.cache}/palisade/k8s}/<version>/,
-# holding kube-apiserver, etcd and BUILD-INFO. BUILD-INFO records a hash of
+# holding kube-apiserver, etcd, kubelet and BUILD-INFO. BUILD-INFO records a hash of
 # test/k8sbins, so an edit there rebuilds; anything else is a cache hit and costs
 # nothing. A build goes into a temporary directory beside the cache and is renamed
-# into place only when both binaries are done, so an interrupted build leaves no
+# into place only when all three binaries are done, so an interrupted build leaves no
 # half-filled cache; a lock keeps two concurrent runs from building twice.
 #
 # Cost, measured on our 2-core, 24 GiB machine (go1.26.8, -p 2):
@@ -33,11 +35,21 @@
 #     (load average 6-13), so an estimated 11-15 minutes on an idle one. Largest
 #     single process 2.3 GB resident (GNU time's maximum RSS). 2.8 GB of GOCACHE.
 #   modules for an empty GOMODCACHE: 42 s, 88 MB of downloads (560 MB unpacked).
-#   binaries gone but GOCACHE warm (relink only): 24-30 s.
+#   binaries gone but GOCACHE warm (relink only): 24-30 s (kubelet included: 9 s of it).
 #   warm (cache hit): 0.6 s, no go command run.
 #   a whole cold `bash .ci/run` (fresh clone, empty GOCACHE and binary cache, modules
 #     already downloaded): 56 minutes of wall time on the same loaded machine, 36 of
 #     them this build; 44 CPU-minutes in all, so roughly 25 minutes on an idle one.
+#   the kubelet (added in issue 21 for the differential test of internal/nodeconfig;
+#     the figures above were measured without it): with GOCACHE warm for
+#     kube-apiserver, whose dependencies it mostly shares, 306 more packages; 149 s
+#     of wall time with other builds loading the machine (load average 6-7) and 2.3
+#     CPU-minutes for the whole run (116 s user, 22 s system, the 13 s relink of the
+#     other two included), the same 2.3 GB peak (kube-apiserver's link); so about
+#     1-1.5 minutes on an idle 2-core machine, and a cold build (and a cold
+#     .ci/run) costs those 2.3 CPU-minutes more. 18 more modules, 3 MB of
+#     downloads. GOCACHE grows by at most 1 GB (all it gained during that build,
+#     other agents' builds included).
 # PALISADE_K8S_BUILD_JOBS (default 2) is go build -p: fewer jobs, less memory.
 #
 # Progress: a build says every PALISADE_K8S_PROGRESS_INTERVAL seconds (default 30) how
@@ -74,12 +86,12 @@ etcd $etcd_version
 source-sha256 $hash"
 
 cached() {
-	[ -x "$dest/kube-apiserver" ] && [ -x "$dest/etcd" ] &&
+	[ -x "$dest/kube-apiserver" ] && [ -x "$dest/etcd" ] && [ -x "$dest/kubelet" ] &&
 		[ "$(cat "$dest/BUILD-INFO" 2>/dev/null)" = "$info" ]
 }
 
 if cached; then
-	say "using cached kube-apiserver $version and etcd $etcd_version in $dest"
+	say "using cached kube-apiserver and kubelet $version and etcd $etcd_version in $dest"
 	echo "$dest"
 	exit 0
 fi
@@ -90,7 +102,7 @@ if command -v flock >/dev/null; then
 	say "taking the build lock $cache_root/.lock"
 	flock 9
 	if cached; then # another run built it while we waited
-		say "using cached kube-apiserver $version and etcd $etcd_version in $dest"
+		say "using cached kube-apiserver and kubelet $version and etcd $etcd_version in $dest"
 		echo "$dest"
 		exit 0
 	fi
@@ -135,7 +147,7 @@ progress() { # progress WHAT LOG START: a line every $interval seconds, until ki
 }
 build() { # build OUTPUT PACKAGE
 	say "building $2 -> $tmp/$1"
-	local log="$tmp/$1.build.log" status=0
+	local log="$tmp/$1.build.log" status=0 began=$SECONDS
 	progress "$1" "$log" "$SECONDS" &
 	ticker=$!
 	(cd "$mod" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
@@ -147,17 +159,19 @@ build() { # build OUTPUT PACKAGE
 		grep -vE "$pkgline" "$log" >&2 || true
 		die "building $2 failed (see above); the integration tests cannot run without it"
 	fi
-	say "built $1 ($(grep -cE "$pkgline" "$log" || true) packages compiled)"
+	say "built $1 in $((SECONDS - began))s ($(grep -cE "$pkgline" "$log" || true) packages compiled)"
 	rm -f "$log"
 }
 
-say "building kube-apiserver $version and etcd $etcd_version from Go modules (test/k8sbins)"
-say "with an empty Go build cache this takes 11-15 minutes on 2 cores; later runs reuse $dest"
+say "building kube-apiserver and kubelet $version and etcd $etcd_version from Go modules (test/k8sbins)"
+say "with an empty Go build cache this takes 12-17 minutes on 2 cores; later runs reuse $dest"
 start=$SECONDS
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build etcd ./etcd
+build kubelet k8s.io/kubernetes/cmd/kubelet
 "$tmp/kube-apiserver" --version >&2 || die "the built kube-apiserver does not run"
 "$tmp/etcd" --version >&2 || die "the built etcd does not run"
+"$tmp/kubelet" --version >&2 || die "the built kubelet does not run"
 echo "$info" >"$tmp/BUILD-INFO"
 
 # Swap the finished build into place: a stale cache is moved aside first, so that

@@ -19,5 +19,7 @@
 //	c := kubetest.Own(t, kubetest.Options{APIServerArgs: []string{"--authorization-mode=ABAC", ...}})
 //
 // The binaries come from hack/k8s-bins.sh (see FindBinaries), which builds them from
-// Go modules; `make test` runs it first.
+// Go modules; `make test` runs it first. It builds the kubelet of the same release
+// too: Kubelet(t) returns its path (skipping and failing like Shared), for tests that
+// run it only as far as logging its effective configuration.
 package kubetest

@@ -412,3 +412,51 @@ func TestOwnWithArgs(t *testing.T) {
 		t.Error("the shared server allows what only the ABAC policy allows")
 	}
 }
+
+func TestFindKubelet(t *testing.T) {
+	withKubelet := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withKubelet, "kubelet"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notExecutable := t.TempDir()
+	if err := os.WriteFile(filepath.Join(notExecutable, "kubelet"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	if err := os.Symlink(withKubelet, filepath.Join(cache, Version)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name                string
+		bins, assets, cache string
+		want                string
+		noKubelet, anyError bool
+	}{
+		{name: "bins env", bins: withKubelet, cache: t.TempDir(), want: withKubelet},
+		{name: "bins env of an older build", bins: t.TempDir(), cache: cache, noKubelet: true},
+		{name: "not executable", bins: notExecutable, anyError: true},
+		{name: "cache", cache: cache, want: filepath.Join(cache, Version)},
+		{name: "assets env is not consulted", assets: withKubelet, cache: t.TempDir(), noKubelet: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(BinsEnv, tc.bins)
+			t.Setenv(AssetsEnv, tc.assets)
+			t.Setenv(CacheEnv, tc.cache)
+			p, err := FindKubelet()
+			switch {
+			case tc.noKubelet:
+				if !errors.Is(err, ErrNoKubelet) || !strings.Contains(err.Error(), "hack/k8s-bins.sh") {
+					t.Fatalf("err = %v, want ErrNoKubelet naming hack/k8s-bins.sh", err)
+				}
+			case tc.anyError:
+				if err == nil || errors.Is(err, ErrNoKubelet) {
+					t.Fatalf("err = %v, want an error other than ErrNoKubelet", err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case p != filepath.Join(tc.want, "kubelet"):
+				t.Fatalf("got %s, want %s", p, filepath.Join(tc.want, "kubelet"))
+			}
+		})
+	}
+}

@@ -1,16 +1,32 @@
 // Package nodeconfig builds the effective configuration of a node daemon the way
-// the daemon builds it, from what a node's facts file holds: the kubelet's
-// KubeletConfiguration (v1beta1 defaults, or the legacy defaults of a kubelet run
-// with flags only; then the --config file, its relative paths resolved against the
-// file's directory; then the --config-dir drop-ins merged in lexical order as JSON
-// merge patches and defaulted again; then the command line's flags, which take
-// precedence), and kube-proxy's KubeProxyConfiguration. Every value keeps where it
-// came from (Origin): a default, a file and line, a drop-in and line, a flag, or a
-// kubelet's /configz.
+// the daemon builds it, from what a node's facts file holds.
 //
-// The package reads no file: the facts hold the contents. The differential test
-// holds Kubelet to the real kubelet built from the same Kubernetes release
-// (its "Effective KubeletConfiguration" at startup), field by field.
+// Kubelet follows kubelet v1.37's cmd/kubelet/app: the flags-only object
+// (KubeletConfiguration v1beta1 defaults, then the legacy defaults of a kubelet
+// without --config: anonymous authentication on, webhook authentication off,
+// AlwaysAllow, read-only port 10255; then the command line, parsed by pflag with
+// the kubelet's own flag set: word separators normalised, repeated flags as
+// their flag types do, an unknown flag or a value that does not parse an error
+// naming the argument). With --config the file alone replaces it (decoded
+// strictly, leniently with a warning when only strictness fails, defaulted under
+// the command line's feature gates, its relative paths resolved against its
+// directory, EvictionHard defaulted or merged); with --config-dir the drop-ins
+// (in the order given: the collector orders them as the kubelet walks them) are
+// JSON merge patches over the object's v1beta1 JSON, decoded with encoding/json
+// and defaulted again, their relative paths left as written; then the command
+// line is parsed again over the result (flags take precedence; the files'
+// feature gates stay unless a flag sets the same gate). The object is the
+// v1beta1 JSON the kubelet logs as its "Effective KubeletConfiguration".
+//
+// KubeProxy follows cmd/kube-proxy/app: the v1alpha1 defaults and the flags, or
+// with --config the file alone and, of the flags, only the logging ones and
+// --hostname-override.
+//
+// Every value keeps where it came from (Origin): a default, a file and line, a
+// drop-in and line, a flag and its argument, or a kubelet's /configz. Inputs
+// are bounded (a document over 1 MiB is an error). The package reads no file:
+// the facts hold the contents. The differential test holds Kubelet to the real
+// kubelet built from the same Kubernetes release, field by field.
 package nodeconfig
 
 import (
@@ -44,6 +60,9 @@ type Origin struct {
 	Flag string `json:"flag,omitempty"`
 	// Arg is the flag's index in the arguments, for FromFlag.
 	Arg int `json:"arg,omitempty"`
+
+	// zero: the document set a zero value the defaults may replace.
+	zero bool
 }
 
 // String says where, for a finding's message.
@@ -80,7 +99,8 @@ type Input struct {
 	Args []string
 	// Cwd is the working directory (relative --config paths resolve against it).
 	Cwd string
-	// Config is the --config file (nil when not given).
+	// Config is the --config file (nil when not given). A relative Path
+	// resolves against Cwd.
 	Config *File
 	// DropIns are the --config-dir files the kubelet merges, in its order (files
 	// it skips are not in the list).
