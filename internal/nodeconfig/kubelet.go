@@ -37,7 +37,7 @@ const (
 func Kubelet(in Input) (*Effective, error) {
 	e := &Effective{Flags: map[string]string{}, FlagArgs: map[string]int{}, origins: map[string]Origin{}, base: Origin{Kind: FromDefault}}
 	if in.Configz != nil {
-		return kubeletConfigz(e, in.Configz)
+		return configz(e, in.Configz, "kubeletconfig")
 	}
 	if err := checkArgs(in.Args); err != nil {
 		return nil, err
@@ -124,7 +124,8 @@ func Kubelet(in Input) (*Effective, error) {
 	return e, nil
 }
 
-func kubeletConfigz(e *Effective, body []byte) (*Effective, error) {
+// configz reads a component's /configz body: {"<name>": {...}}.
+func configz(e *Effective, body []byte, name string) (*Effective, error) {
 	if len(body) > maxDocument {
 		return nil, fmt.Errorf("configz: %d bytes, over the %d-byte bound", len(body), maxDocument)
 	}
@@ -132,7 +133,7 @@ func kubeletConfigz(e *Effective, body []byte) (*Effective, error) {
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, fmt.Errorf("configz: %w", err)
 	}
-	if kc, ok := obj["kubeletconfig"].(map[string]any); ok {
+	if kc, ok := obj[name].(map[string]any); ok {
 		obj = kc
 	}
 	e.Object, e.base = obj, Origin{Kind: FromConfigz}
