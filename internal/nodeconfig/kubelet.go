@@ -60,6 +60,11 @@ func Kubelet(in Input) (*Effective, error) {
 		}
 		return nil, fmt.Errorf("unknown command %s (the kubelet takes no arguments)", rest[0])
 	}
+	if help, _ := fs.GetBool("help"); help {
+		e.Warnings = append(e.Warnings, "--help: the kubelet prints its usage and exits")
+	} else if v := fs.Lookup("version"); v != nil && v.Changed {
+		e.Warnings = append(e.Warnings, "--version: the kubelet prints its version and exits")
+	}
 	configFlag, _ := fs.GetString("config")
 	configDir, _ := fs.GetString("config-dir")
 	occs := scanArgs(fs, in.Args)
