@@ -37,7 +37,7 @@ const (
 func Kubelet(in Input) (*Effective, error) {
 	e := &Effective{Flags: map[string]string{}, FlagArgs: map[string]int{}, origins: map[string]Origin{}, base: Origin{Kind: FromDefault}}
 	if in.Configz != nil {
-		return kubeletConfigz(e, in.Configz)
+		return configz(e, in.Configz, "kubeletconfig")
 	}
 	if err := checkArgs(in.Args); err != nil {
 		return nil, err
@@ -59,6 +59,11 @@ func Kubelet(in Input) (*Effective, error) {
 			}
 		}
 		return nil, fmt.Errorf("unknown command %s (the kubelet takes no arguments)", rest[0])
+	}
+	if help, _ := fs.GetBool("help"); help {
+		e.Warnings = append(e.Warnings, "--help: the kubelet prints its usage and exits")
+	} else if v := fs.Lookup("version"); v != nil && v.Changed {
+		e.Warnings = append(e.Warnings, "--version: the kubelet prints its version and exits")
 	}
 	configFlag, _ := fs.GetString("config")
 	configDir, _ := fs.GetString("config-dir")
@@ -124,7 +129,8 @@ func Kubelet(in Input) (*Effective, error) {
 	return e, nil
 }
 
-func kubeletConfigz(e *Effective, body []byte) (*Effective, error) {
+// configz reads a component's /configz body: {"<name>": {...}}.
+func configz(e *Effective, body []byte, name string) (*Effective, error) {
 	if len(body) > maxDocument {
 		return nil, fmt.Errorf("configz: %d bytes, over the %d-byte bound", len(body), maxDocument)
 	}
@@ -132,7 +138,7 @@ func kubeletConfigz(e *Effective, body []byte) (*Effective, error) {
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, fmt.Errorf("configz: %w", err)
 	}
-	if kc, ok := obj["kubeletconfig"].(map[string]any); ok {
+	if kc, ok := obj[name].(map[string]any); ok {
 		obj = kc
 	}
 	e.Object, e.base = obj, Origin{Kind: FromConfigz}

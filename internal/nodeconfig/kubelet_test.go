@@ -130,6 +130,14 @@ func TestKubelet(t *testing.T) {
 		in:    Input{Args: []string{"--minimum-container-ttl-duration=1m", "--maximum-dead-containers=05", "--node-labels=b=2", "--node-labels=a=1", "--runtime-cgroups=/rt", "--image-credential-provider-bin-dir=/bin"}},
 		flags: map[string]string{"minimum-container-ttl-duration": "1m0s", "maximum-dead-containers": "5", "node-labels": "a=1,b=2", "runtime-cgroups": "/rt", "image-credential-provider-bin-dir": "/bin"},
 	}, {
+		name:     "--help: the kubelet exits",
+		in:       Input{Args: []string{"-h"}},
+		warnings: []string{"prints its usage and exits"},
+	}, {
+		name: "-- ends the flags",
+		in:   Input{Args: []string{"--max-pods=3", "--"}},
+		want: []want{{path: "maxPods", value: 3.0, kind: FromFlag, arg: 0}},
+	}, {
 		name: "single-dash shorthand -v and --v",
 		in:   Input{Args: []string{"-v", "4", "--v=5", "-v6"}},
 		want: []want{{path: "logging.verbosity", value: 6.0, kind: FromFlag, arg: 3}},
@@ -263,6 +271,7 @@ func TestKubeletErrors(t *testing.T) {
 		{"bool then a word", Input{Args: []string{"--anonymous-auth", "false"}}, `argument 1 ("false"): unknown command`},
 		{"single-dash long name", Input{Args: []string{"-config=/x"}}, `argument 0`},
 		{"missing value", Input{Args: []string{"--kubeconfig"}}, `needs an argument`},
+		{"an argument after --", Input{Args: []string{"--max-pods=3", "--", "--read-only-port=0"}}, `argument 2 ("--read-only-port=0"): unknown command`},
 		{"bad taint", Input{Args: []string{"--register-with-taints=a=b:Sometimes"}}, `invalid taint effect`},
 		{"empty file", Input{Config: &File{Path: conf}}, conf + ": kubelet config file was empty"},
 		{"no kind", Input{Config: &File{Path: conf, Content: []byte("maxPods: 1\n")}}, "Kind' is missing"},

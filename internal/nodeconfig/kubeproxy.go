@@ -283,7 +283,7 @@ func kubeProxyFlagSet(v *proxyv1alpha1.KubeProxyConfiguration, pf *proxyFlags) *
 func KubeProxy(in Input) (*Effective, error) {
 	e := &Effective{Flags: map[string]string{}, FlagArgs: map[string]int{}, origins: map[string]Origin{}, base: Origin{Kind: FromDefault}}
 	if in.Configz != nil {
-		return kubeletConfigz(e, in.Configz)
+		return configz(e, in.Configz, "kubeproxy.config.k8s.io")
 	}
 	if err := checkArgs(in.Args); err != nil {
 		return nil, err
