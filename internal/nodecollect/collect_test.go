@@ -61,7 +61,7 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 `},
 		// The same name in /etc wins over /usr/lib; another name is added after.
 		{Path: "etc/systemd/system/kubelet.service.d/10-kubeadm.conf", Mode: 0o600, Content: "[Service]\nEnvironment=\"KUBELET_KUBECONFIG_ARGS=--kubeconfig=/etc/kubernetes/kubelet.conf\"\nEnvironment=\"KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml\"\nEnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\nEnvironmentFile=-/etc/default/kubelet\nExecStart=\nExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS\n"},
-		{Path: "etc/systemd/system/kubelet.service.d/20-extra.conf", Content: "[Service]\nEnvironment=\"KUBELET_EXTRA_ARGS=--config-dir=/etc/kubernetes/kubelet.conf.d --node-labels=${LABELS}\" \"LABELS=a=b,c=d\"\n"},
+		{Path: "etc/systemd/system/kubelet.service.d/20-extra.conf", Content: "[Service]\nEnvironment=\"KUBELET_EXTRA_ARGS=--config-dir=/etc/kubernetes/kubelet.conf.d --hostname-override=${LABELS}\" \"LABELS=a=b,c=d\"\n"},
 		{Path: "etc/systemd/system/kubelet.service.d/README", Content: "not a drop-in"},
 		{Path: "var/lib/kubelet/kubeadm-flags.env", Mode: 0o600, Content: "KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.10\"\n"},
 		{Path: "var/lib/kubelet/config.yaml", Mode: 0o640, UID: 1001, GID: 1003, Content: kubeletConfig},
@@ -138,7 +138,7 @@ func TestCollectSystemdKubelet(t *testing.T) {
 	wantArgs := []string{"--kubeconfig=/etc/kubernetes/kubelet.conf", "--config=/var/lib/kubelet/config.yaml",
 		"--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock", "--pod-infra-container-image=registry.k8s.io/pause:3.10",
 		// systemd does not expand a variable inside another's value.
-		"--config-dir=/etc/kubernetes/kubelet.conf.d", "--node-labels=${LABELS}"}
+		"--config-dir=/etc/kubernetes/kubelet.conf.d", "--hostname-override=${LABELS}"}
 	if !slices.Equal(k.Args, wantArgs) {
 		t.Errorf("args\n%q\nwant\n%q", k.Args, wantArgs)
 	}

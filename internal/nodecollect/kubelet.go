@@ -105,7 +105,7 @@ func (c *collector) kubeletFiles(comp *nodefacts.Component, unit *unitInfo) {
 	if !comp.Found {
 		return
 	}
-	in := nodeconfig.Input{Args: comp.Args, Cwd: comp.Cwd}
+	in := nodeconfig.Input{Args: comp.Args, Cwd: comp.Cwd, Running: comp.How == nodefacts.HowProcess || comp.How == nodefacts.HowSystemd}
 	if comp.Config != nil {
 		if comp.Config.Error != "" {
 			c.note("kubelet: the client CA file is not known: %s could not be read", comp.Config.Path)

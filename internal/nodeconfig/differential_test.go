@@ -195,7 +195,7 @@ var diffCases = []diffCase{
 }
 
 func TestKubeletDifferential(t *testing.T) {
-	kubelet := kubetest.Kubelet(t)
+	kubelet := reachableKubelet(t, kubetest.Kubelet(t))
 	for _, tc := range diffCases {
 		t.Run(tc.name, func(t *testing.T) {
 			root := tempDir(t)
@@ -607,6 +607,33 @@ var nonConfigFlags = map[string]bool{
 	"node-labels": true, "node-ip": true,
 	"maximum-dead-containers": true, "maximum-dead-containers-per-container": true,
 	"minimum-container-ttl-duration": true, "experimental-allocatable-ignore-eviction": true,
+}
+
+// reachableKubelet returns a path to the kubelet binary that the kubelet's user
+// can execute: as root the kubelet runs as nobody, which cannot reach a binary
+// cached under root's home (mode 0700), so it gets a copy in a directory it reaches.
+func reachableKubelet(t *testing.T, bin string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return bin
+	}
+	dst := filepath.Join(tempDir(t), "kubelet")
+	in, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // tempDir is a temporary directory that the kubelet, running as nobody, can read.

@@ -42,6 +42,10 @@ func Kubelet(in Input) (*Effective, error) {
 	if err := checkArgs(in.Args); err != nil {
 		return nil, err
 	}
+	args, orig := in.Args, []int(nil)
+	if in.Running {
+		args, orig = dropUnknownFlags(e, in.Args)
+	}
 
 	// The flags-only object: v1beta1 defaults, legacy defaults, then the flags.
 	kc := &kubeletv1beta1.KubeletConfiguration{}
@@ -49,11 +53,11 @@ func Kubelet(in Input) (*Effective, error) {
 	roundTrip(kc)
 	applyLegacyDefaults(kc)
 	fs := kubeletFlagSet(kc)
-	if err := fs.Parse(in.Args); err != nil {
-		return nil, argError(in.Args, err)
+	if err := fs.Parse(args); err != nil {
+		return nil, argError(args, err)
 	}
 	if rest := fs.Args(); len(rest) > 0 {
-		for i, a := range in.Args {
+		for i, a := range args {
 			if a == rest[0] {
 				return nil, fmt.Errorf("argument %d (%q): unknown command %s (the kubelet takes no arguments)", i, a, a)
 			}
@@ -67,7 +71,12 @@ func Kubelet(in Input) (*Effective, error) {
 	}
 	configFlag, _ := fs.GetString("config")
 	configDir, _ := fs.GetString("config-dir")
-	occs := scanArgs(fs, in.Args)
+	occs := scanArgs(fs, args)
+	if orig != nil {
+		for i := range occs {
+			occs[i].index = orig[occs[i].index]
+		}
+	}
 	// The process's feature gates while the files are defaulted: the
 	// command line's (set from the flags-only object).
 	flagGates := maps.Clone(kc.FeatureGates)
@@ -109,8 +118,8 @@ func Kubelet(in Input) (*Effective, error) {
 		// feature gates from the files stay unless a flag sets the same gate.
 		original := kc.FeatureGates
 		fs2 := kubeletFlagSet(kc)
-		if err := fs2.Parse(in.Args); err != nil {
-			return nil, argError(in.Args, err)
+		if err := fs2.Parse(args); err != nil {
+			return nil, argError(args, err)
 		}
 		for k, v := range original {
 			if _, ok := kc.FeatureGates[k]; !ok {
@@ -607,4 +616,38 @@ func marshalObject(v any) (map[string]any, error) {
 		return nil, err
 	}
 	return obj, nil
+}
+
+// dropUnknownFlags leaves out the flags kubelet v1.37 does not know, for a
+// kubelet that runs with them (Input.Running): it is another kubelet version, which
+// accepted them, and the settings the checks read do not depend on them. Each is a
+// warning. An unknown flag without "=" takes the next argument as its value unless
+// that starts with "-" (pflag's rule for unknown flags). It returns the arguments
+// kept and, for each, its index in args.
+func dropUnknownFlags(e *Effective, args []string) ([]string, []int) {
+	known := kubeletFlagSet(nil)
+	var kept []string
+	var orig []int
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "--") || a == "--" || name == "" {
+			kept, orig = append(kept, a), append(orig, i)
+			continue
+		}
+		if known.Lookup(string(cliflagNormalize(name))) != nil {
+			kept, orig = append(kept, a), append(orig, i)
+			continue
+		}
+		e.Warnings = append(e.Warnings, fmt.Sprintf("argument %d (%q): not a flag of kubelet v1.37 (the running kubelet is another version): left out", i, "--"+name))
+		if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			i++
+		}
+	}
+	return kept, orig
+}
+
+// cliflagNormalize is the kubelet's flag-name normalisation (word separators).
+func cliflagNormalize(name string) string {
+	return strings.ReplaceAll(name, "_", "-")
 }

@@ -105,6 +105,11 @@ type Input struct {
 	// DropIns are the --config-dir files the kubelet merges, in its order (files
 	// it skips are not in the list).
 	DropIns []File
+	// Running says the component runs with Args (they come from its process):
+	// a flag this version does not know belongs to another version of the
+	// component, which accepted it, and is left out with a warning instead of
+	// refusing the arguments.
+	Running bool
 	// Configz, when set, is the effective configuration the kubelet serves on
 	// /configz; the rest of Input is then ignored.
 	Configz []byte
