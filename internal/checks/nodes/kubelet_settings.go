@@ -222,6 +222,10 @@ func init() {
 		func(p *rules.Pass, o *inventory.Object) {
 			judgeKubelet(p, o, "4.2.11", func(a *assessment) *verdict {
 				e := a.kubelet
+				bootstrap, _ := asBool(valueOf(e, settingServerBoot))
+				if cert, _ := valueOf(e, settingTLSCert).(string); cert != "" && !bootstrap {
+					return nil // a certificate of the operator's own: its issuer renews it
+				}
 				gate := "featureGates." + gateServerCertRot
 				if v, set := e.Value(gate); set {
 					if b, ok := asBool(v); ok && !b {
@@ -229,10 +233,7 @@ func init() {
 							why: "the kubelet never requests or renews its serving certificate"}
 					}
 				}
-				if b, _ := asBool(valueOf(e, settingServerBoot)); b {
-					return nil
-				}
-				if cert, _ := valueOf(e, settingTLSCert).(string); cert != "" {
+				if bootstrap {
 					return nil
 				}
 				return &verdict{setting: settingServerBoot, flag: "--rotate-server-certificates", value: nodeconfig.Text(boolOr(valueOf(e, settingServerBoot))),

@@ -12,6 +12,7 @@
 package nodes
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/palisade-k8s/palisade/internal/checks/catalog"
@@ -187,7 +188,7 @@ func judgeKubelet(p *rules.Pass, o *inventory.Object, cis string, judge func(a *
 	if name == "" {
 		name = vd.flag
 	}
-	p.ReportNode(ev, originPath(a, org), "kubelet %s is %s (from %s): %s (%s)", name, vd.value, org, vd.why, recommendation(ev))
+	p.ReportNode(ev, originPath(a, org, vd.setting), "kubelet %s is %q (from %s): %s (%s)", name, vd.value, org, vd.why, recommendation(ev))
 }
 
 // recommendation names the evidence's recommendation for a message
@@ -219,11 +220,22 @@ func kubeletFlag(a *assessment, name string) (val string, org nodeconfig.Origin,
 	return val, org, true, true
 }
 
-// originPath is the field of the facts document where a value's origin is written,
-// so the finding points at a line of the facts file.
-func originPath(a *assessment, org nodeconfig.Origin) string {
+// originPath is the field of the facts document where a value's origin is written
+// (a flag's argument, the configuration file's content, the setting in /configz,
+// the component for a default), so the finding points at a line of the facts file.
+func originPath(a *assessment, org nodeconfig.Origin, setting string) string {
 	if org.Kind == nodeconfig.FromConfigz && a.facts.Configz != nil {
-		return "configz"
+		// The setting's own line when /configz holds it (the engine falls back
+		// to the nearest enclosing field).
+		p := "configz"
+		var top map[string]json.RawMessage
+		if json.Unmarshal(a.facts.Configz, &top) == nil && top["kubeletconfig"] != nil {
+			p += ".kubeletconfig"
+		}
+		if setting != "" {
+			p += "." + setting
+		}
+		return p
 	}
 	if a.kubeletIdx < 0 {
 		return "source"
