@@ -290,7 +290,7 @@ func (fr *fileRule) judge(p *rules.Pass, a *assessment, base *finding.NodeEviden
 			return
 		}
 		ev.Value, ev.Expected = fmt.Sprintf("%04o", m), fmt.Sprintf("%04o or stricter", fr.mode)
-		p.ReportNode(&ev, at, "%s %s has mode %04o: %s beyond %04o (%s)", fr.file.name, f.Path, m, modeWords(extra), fr.mode, recommendation(&ev))
+		p.ReportNode(&ev, at, "%s (%s) has mode %04o: %s beyond %04o (%s)", f.Path, fr.file.name, m, modeWords(extra), fr.mode, recommendation(&ev))
 		return
 	}
 	userOK, groupOK := owns(f.User, f.UID, fr.user), owns(f.Group, f.GID, fr.group)
@@ -298,7 +298,7 @@ func (fr *fileRule) judge(p *rules.Pass, a *assessment, base *finding.NodeEviden
 		return
 	}
 	ev.Value, ev.Expected = ownerText(f.User, f.UID)+":"+ownerText(f.Group, f.GID), fr.user+":"+fr.group
-	p.ReportNode(&ev, at, "%s %s is owned by %s, not %s (%s)", fr.file.name, f.Path, ev.Value, ev.Expected, recommendation(&ev))
+	p.ReportNode(&ev, at, "%s (%s) is owned by %s, not %s (%s)", f.Path, fr.file.name, ev.Value, ev.Expected, recommendation(&ev))
 }
 
 func (fr *fileRule) hasRole(role string) bool {

@@ -204,7 +204,7 @@ func init() {
 		[]string{refKubeletCertRot, refKubeletConfig}, nil,
 		func(p *rules.Pass, o *inventory.Object) {
 			checkKubelet(p, o, kubeletSetting{
-				setting: "rotateCertificates", flag: "--rotate-certificates", expected: "true", recommendation: "4.2.10",
+				setting: "rotateCertificates", flag: "--rotate-certificates", expected: "true", recommendation: "4.2.10", unset: false,
 				bad: func(v any, set bool) (string, bool) {
 					if b, ok := asBool(v); !set || (ok && !b) {
 						return "the client certificate is not renewed before it expires", true
@@ -285,7 +285,7 @@ func init() {
 		[]string{refPIDLimiting, refKubeletConfig}, nil,
 		func(p *rules.Pass, o *inventory.Object) {
 			checkKubelet(p, o, kubeletSetting{
-				setting: "podPidsLimit", flag: "--pod-max-pids", expected: "a positive number", recommendation: "4.2.13",
+				setting: "podPidsLimit", flag: "--pod-max-pids", expected: "a positive number", recommendation: "4.2.13", unset: -1,
 				bad: func(v any, set bool) (string, bool) {
 					if n, ok := asInt(v); !set || (ok && n <= 0) {
 						return "a pod can use every PID of the node", true

@@ -3,7 +3,6 @@ package nodes
 // kube-proxy serves Prometheus metrics on metricsBindAddress: CIS 4.3.1.
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -98,12 +97,17 @@ type metricsBind struct {
 
 // loopback reports whether the address listens on a loopback address only.
 func (m metricsBind) loopback() bool {
-	host := m.address
-	if h, _, err := splitHostPort(m.address); err == nil {
-		host = h
+	ap, err := netip.ParseAddrPort(m.address)
+	return err == nil && ap.Addr().IsLoopback()
+}
+
+// valid returns m, or an error when its address is not the IP:port kube-proxy
+// accepts (it would refuse to start).
+func (m metricsBind) valid() (metricsBind, error) {
+	if _, err := netip.ParseAddrPort(m.address); err != nil {
+		return metricsBind{}, fmt.Errorf("metricsBindAddress %q is not an IP address and port", m.address)
 	}
-	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && ip.IsLoopback()
+	return m, nil
 }
 
 // kubeProxyMetricsBind reads kube-proxy's metricsBindAddress the way kube-proxy
@@ -158,7 +162,7 @@ func kubeProxyMetricsBind(c *nodefacts.Component) (metricsBind, error) {
 			m.address, m.origin = defaultMetricsAddress(file.BindAddress), nodeconfig.Origin{Kind: nodeconfig.FromDefault}
 		}
 		m.address = withPort(m.address)
-		return m, nil
+		return m.valid()
 	}
 	if port, ok := flags["metrics-port"]; ok && strings.TrimSpace(port) == "0" {
 		i := order["metrics-port"]
@@ -166,7 +170,7 @@ func kubeProxyMetricsBind(c *nodefacts.Component) (metricsBind, error) {
 	}
 	if addr, ok := flags["metrics-bind-address"]; ok && addr != "" {
 		i := order["metrics-bind-address"]
-		return metricsBind{address: withPort(addr), origin: nodeconfig.Origin{Kind: nodeconfig.FromFlag, Arg: i, Flag: c.Args[i]}}, nil
+		return metricsBind{address: withPort(addr), origin: nodeconfig.Origin{Kind: nodeconfig.FromFlag, Arg: i, Flag: c.Args[i]}}.valid()
 	}
 	return metricsBind{address: withPort(defaultMetricsAddress(flags["bind-address"])), origin: nodeconfig.Origin{Kind: nodeconfig.FromDefault}}, nil
 }
@@ -179,29 +183,15 @@ func defaultMetricsAddress(bind string) string {
 	return "127.0.0.1"
 }
 
-// withPort appends kube-proxy's metrics port to an address without one.
+// withPort appends kube-proxy's metrics port to an address without one (an IP
+// address alone; anything else is left for valid to refuse).
 func withPort(addr string) string {
-	if _, _, err := splitHostPort(addr); err == nil {
+	ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
+	if err != nil {
 		return addr
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(addr, "[]")); err == nil && ip.Is6() {
+	if ip.Is6() && !ip.Is4In6() {
 		return "[" + ip.String() + "]:" + kubeProxyMetricsPort
 	}
-	return addr + ":" + kubeProxyMetricsPort
-}
-
-// splitHostPort splits "host:port" and "[v6]:port".
-func splitHostPort(addr string) (string, string, error) {
-	i := strings.LastIndexByte(addr, ':')
-	if i < 0 {
-		return "", "", errors.New("no port")
-	}
-	host, port := addr[:i], addr[i+1:]
-	if strings.Contains(host, ":") && !(strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]")) {
-		return "", "", errors.New("an IPv6 address without a port")
-	}
-	if port == "" {
-		return "", "", errors.New("empty port")
-	}
-	return host, port, nil
+	return ip.String() + ":" + kubeProxyMetricsPort
 }

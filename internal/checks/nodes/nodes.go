@@ -127,6 +127,9 @@ func applies(p *rules.Pass, o *inventory.Object, cis string) (*assessment, *find
 type kubeletSetting struct {
 	setting, flag, expected, recommendation string
 	bad                                     func(v any, set bool) (string, bool)
+	// unset is the kubelet's default for a field the effective configuration
+	// leaves out (a pointer field without a default, written for the message).
+	unset any
 }
 
 // checkKubelet runs s on the pass's facts: a finding when the effective value
@@ -137,6 +140,9 @@ func checkKubelet(p *rules.Pass, o *inventory.Object, s kubeletSetting) {
 		why, bad := s.bad(v, set)
 		if !bad {
 			return nil
+		}
+		if !set && s.unset != nil {
+			v = s.unset
 		}
 		return &verdict{setting: s.setting, flag: s.flag, value: nodeconfig.Text(v), expected: s.expected,
 			origin: a.kubelet.Origin(s.setting), why: why}
@@ -188,7 +194,10 @@ func judgeKubelet(p *rules.Pass, o *inventory.Object, cis string, judge func(a *
 	if name == "" {
 		name = vd.flag
 	}
-	p.ReportNode(ev, originPath(a, org, vd.setting), "kubelet %s is %q (from %s): %s (%s)", name, vd.value, org, vd.why, recommendation(ev))
+	if vd.value == "" {
+		vd.value = `""`
+	}
+	p.ReportNode(ev, originPath(a, org, vd.setting), "kubelet %s is %s (from %s): %s (%s)", name, vd.value, org, vd.why, recommendation(ev))
 }
 
 // recommendation names the evidence's recommendation for a message
