@@ -410,16 +410,7 @@ func kubeletUsesConfig(a *assessment) bool {
 	if c == nil || !c.Found {
 		return true
 	}
-	if c.Config != nil {
-		return true
-	}
-	for _, arg := range c.Args {
-		n, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if strings.HasPrefix(arg, "-") && strings.ReplaceAll(n, "_", "-") == "config" {
-			return true
-		}
-	}
-	return false
+	return c.Config != nil || argGiven(c.Args, "config")
 }
 
 // owns reports whether a file's owner (name, or numeric id when the host has no

@@ -13,7 +13,9 @@ package nodes
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/palisade-k8s/palisade/internal/checks/catalog"
 	"github.com/palisade-k8s/palisade/internal/finding"
@@ -72,13 +74,58 @@ func assess(p *rules.Pass, o *inventory.Object) *assessment {
 				continue
 			}
 			a.kubeletIdx = i
+			if err := missingInput(c); err != nil {
+				a.kubeletErr = err
+				continue
+			}
 			a.kubelet, a.kubeletErr = nodeconfig.Kubelet(kubeletInput(f, c))
 		}
 		if f.Source == nodefacts.SourceConfigz && a.kubelet == nil && a.kubeletErr == nil {
-			a.kubelet, a.kubeletErr = nodeconfig.Kubelet(nodeconfig.Input{Configz: f.Configz})
+			if len(f.Configz) == 0 {
+				a.kubeletErr = errors.New("the facts are from /configz but hold no configuration")
+			} else {
+				a.kubelet, a.kubeletErr = nodeconfig.Kubelet(nodeconfig.Input{Configz: f.Configz})
+			}
 		}
 		return a
 	}).(*assessment)
+}
+
+// missingInput says why the kubelet's effective configuration cannot be built from
+// its facts: a configuration file or drop-in it loads that the collector could not
+// read (or did not keep). Built without it, the configuration would be another
+// kubelet's (the defaults of one without a file), so every check is unknown.
+func missingInput(c *nodefacts.Component) error {
+	switch {
+	case c.Config != nil && c.Config.Error != "":
+		return fmt.Errorf("its configuration file %s could not be read: %s", c.Config.Path, c.Config.Error)
+	case c.Config == nil && argGiven(c.Args, "config"):
+		return errors.New("it is started with --config, but the facts hold no configuration file")
+	}
+	for _, d := range c.DropIns {
+		if !d.Skipped && d.Error != "" {
+			return fmt.Errorf("its drop-in %s could not be read: %s", d.Path, d.Error)
+		}
+	}
+	return nil
+}
+
+// argGiven reports whether a flag is on the command line with a value (--name=v,
+// or --name v).
+func argGiven(args []string, name string) bool {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		n, v, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.ReplaceAll(n, "_", "-") != name {
+			continue
+		}
+		if hasVal && v != "" || !hasVal && i+1 < len(args) && args[i+1] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // kubeletInput is the builder's input from a component's facts.

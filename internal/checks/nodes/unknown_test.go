@@ -218,3 +218,33 @@ files: []
 		t.Errorf("CIS 4.2.1 without a kubelet: %s, want unknown", c.Status)
 	}
 }
+
+// A configuration file the kubelet loads but the collector could not read (or did
+// not keep) leaves every kubelet check unknown: judged without it, the kubelet
+// would look like one started with flags only (AlwaysAllow, anonymous requests).
+func TestUnreadableConfigIsUnknown(t *testing.T) {
+	for name, comp := range map[string]string{
+		"unreadable": `  config:
+    path: /var/lib/kubelet/config.yaml
+    error: permission denied
+`,
+		"not kept": "",
+	} {
+		res := scanFacts(t, header+`source: host
+components:
+- name: kubelet
+  found: true
+  how: process
+  args: [--config=/var/lib/kubelet/config.yaml]
+  cwd: /
+`+comp+"files: []\n")
+		for _, rule := range []string{"PAL-730", "PAL-731", "PAL-733"} {
+			if n := findingsOf(res, rule); n != 0 {
+				t.Errorf("%s: %s: %d findings from a configuration the facts do not hold", name, rule, n)
+			}
+			if g := gapOf(res, rule); g == nil || !strings.Contains(g.Reason, "configuration") {
+				t.Errorf("%s: %s: gap %+v, want unknown", name, rule, g)
+			}
+		}
+	}
+}
