@@ -315,6 +315,19 @@ func (fr *fileRule) hasRole(role string) bool {
 // found: then the component's own Tried).
 func (fr *fileRule) tried(a *assessment) []string {
 	var out []string
+	// The paths the kubelet's own command line names come first.
+	if c := a.facts.Component(nodefacts.Kubelet); c != nil && c.Found {
+		switch fr.file {
+		case fileKubeletConfig:
+			if c.Config != nil && c.Config.Path != "" {
+				out = append(out, c.Config.Path)
+			}
+		case fileKubeletKubeconfig:
+			if v := argValue(c.Args, "kubeconfig"); v != "" {
+				out = append(out, v)
+			}
+		}
+	}
 	for _, role := range fr.file.roles {
 		out = append(out, profilePaths(a.profile, role)...)
 	}
@@ -474,4 +487,23 @@ func pathsOf(entries []string) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// argValue is the last value of a flag on a command line (--name=v or --name v).
+func argValue(args []string, name string) string {
+	val := ""
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		n, v, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.ReplaceAll(n, "_", "-") != name {
+			continue
+		}
+		if !hasVal && i+1 < len(args) {
+			v = args[i+1]
+		}
+		val = v
+	}
+	return val
 }
