@@ -49,9 +49,10 @@ func TestEvaluateStatuses(t *testing.T) {
 		"T-ESCALATE": testRule("T-ESCALATE", rules.Frameworks{CIS: []string{"5.2.2", "5.2.6"}}),
 		"T-UNTAGGED": testRule("T-UNTAGGED", rules.Frameworks{}),
 		"T-ALLOW":    testRule("T-ALLOW", rules.Frameworks{CIS: []string{"5.5.1"}}),
+		"T-FILES":    testRule("T-FILES", rules.Frameworks{CIS: []string{"1.1.1"}}),
 	}
 	var all, enabled []*rules.Rule
-	for _, id := range []string{"T-ADMIN", "T-ALLOW", "T-ESCALATE", "T-PID", "T-PRIV", "T-SECRETS", "T-UNTAGGED", "T-WILD"} {
+	for _, id := range []string{"T-ADMIN", "T-ALLOW", "T-ESCALATE", "T-FILES", "T-PID", "T-PRIV", "T-SECRETS", "T-UNTAGGED", "T-WILD"} {
 		all = append(all, rs[id])
 		if id != "T-WILD" {
 			enabled = append(enabled, rs[id])
@@ -66,9 +67,11 @@ func TestEvaluateStatuses(t *testing.T) {
 			testFinding("T-UNTAGGED", finding.Medium, "d", false),
 			testFinding("T-UNTAGGED", finding.Medium, "e", true),
 		},
-		Evaluated: map[string]int{"T-PRIV": 3, "T-ADMIN": 2, "T-SECRETS": 0, "T-PID": 3, "T-ESCALATE": 3, "T-UNTAGGED": 3, "T-ALLOW": 3},
+		Evaluated: map[string]int{"T-PRIV": 3, "T-ADMIN": 2, "T-SECRETS": 0, "T-PID": 3, "T-ESCALATE": 3, "T-UNTAGGED": 3, "T-ALLOW": 3, "T-FILES": 1},
 		Idle:      []string{"T-ALLOW"},
 		Gate:      true, FailOn: finding.High,
+		// The node file rule could not find the API server manifest on the node.
+		Unknown: []finding.CoverageGap{{Kind: "NodeFacts", Rule: "T-FILES", Name: "cp-1", Tried: []string{"/etc/kubernetes/manifests/kube-apiserver.yaml"}, Reason: "not found"}},
 	}
 	res := compliance.Evaluate(framework(t, "cis-1.12"), in)
 	for _, c := range []struct {
@@ -85,7 +88,8 @@ func TestEvaluateStatuses(t *testing.T) {
 		{"5.1.3", compliance.NotApplicable, compliance.Disabled, ""},
 		{"5.5.1", compliance.NotApplicable, compliance.Disabled, ""},
 		{"5.4.1", compliance.NotApplicable, compliance.NoRule, ""},
-		{"1.1.1", compliance.NotApplicable, compliance.NoRule, ""},
+		{"1.1.1", compliance.Unknown, "", "T-FILES"},
+		{"1.1.2", compliance.NotApplicable, compliance.NoRule, ""},
 		{"1.2.1", compliance.NotApplicable, compliance.NoRule, ""},
 		{"1.2.20", compliance.NotApplicable, compliance.Manual, ""},
 	} {
@@ -103,8 +107,8 @@ func TestEvaluateStatuses(t *testing.T) {
 	if c := control(t, res, "5.1.3"); strings.Join(c.Disabled, ",") != "T-WILD" {
 		t.Errorf("5.1.3 disabled = %v", c.Disabled)
 	}
-	if res.Fail != 2 || res.Pass != 2 || res.Pass+res.Fail+res.NotApplicable != len(res.Controls) || len(res.Controls) != 131 {
-		t.Errorf("counts pass %d fail %d n/a %d of %d", res.Pass, res.Fail, res.NotApplicable, len(res.Controls))
+	if res.Fail != 2 || res.Pass != 2 || res.Unknown != 1 || res.Pass+res.Fail+res.NotApplicable+res.Unknown != len(res.Controls) || len(res.Controls) != 131 {
+		t.Errorf("counts pass %d fail %d unknown %d n/a %d of %d", res.Pass, res.Fail, res.Unknown, res.NotApplicable, len(res.Controls))
 	}
 	if res.Outside != 1 {
 		t.Errorf("outside = %d, want the one unsuppressed untagged finding", res.Outside)
@@ -120,6 +124,73 @@ func TestEvaluateStatuses(t *testing.T) {
 	in.Gate = false
 	if res := compliance.Evaluate(framework(t, "cis-1.12"), in); res.Failed || res.FailOn != "none" {
 		t.Errorf("no gate: failed %v, failOn %s", res.Failed, res.FailOn)
+	}
+}
+
+// A control whose rules could not decide for lack of evidence is unknown, never a
+// pass: a rule that reported only unknown checks (whether or not it counted the
+// object as in scope), a passing rule beside an unknown one; a finding still fails
+// the control, and an unknown check of a rule that is not the control's changes
+// nothing.
+func TestEvaluateUnknown(t *testing.T) {
+	kubelet := testRule("T-KUBELET", rules.Frameworks{CIS: []string{"4.2.1"}})
+	authz := testRule("T-AUTHZ", rules.Frameworks{CIS: []string{"4.2.2"}})
+	files := testRule("T-FILES", rules.Frameworks{CIS: []string{"4.1.1"}})
+	owner := testRule("T-OWNER", rules.Frameworks{CIS: []string{"4.1.1"}})
+	ca := testRule("T-CA", rules.Frameworks{CIS: []string{"4.1.7"}})
+	proxy := testRule("T-PROXY", rules.Frameworks{CIS: []string{"4.3.1"}})
+	off := testRule("T-OFF", rules.Frameworks{CIS: []string{"4.2.3"}})
+	all := []*rules.Rule{kubelet, authz, files, owner, ca, proxy, off}
+	gap := func(rule, node string) finding.CoverageGap {
+		return finding.CoverageGap{Kind: "NodeFacts", Rule: rule, Name: node, Tried: []string{"/somewhere"}, Reason: "not found"}
+	}
+	nodeFinding := func(rule, node string, suppressed bool) finding.Finding {
+		f := finding.Finding{RuleID: rule, Severity: finding.High, Object: finding.ObjectRef{APIVersion: "palisade.dev/v1", Kind: "NodeFacts", Name: node}}
+		if suppressed {
+			f.Suppressed = &finding.Suppression{Kind: "config", Reason: "accepted"}
+		}
+		return f
+	}
+	in := compliance.Input{
+		Enabled: all[:len(all)-1], All: all, Gate: true, FailOn: finding.High,
+		// T-KUBELET counted its node and only reported unknown; T-AUTHZ (Scoped)
+		// counted nothing and reported unknown; T-FILES passed where T-OWNER could
+		// not tell; T-CA found a failing node and could not read another; T-PROXY's
+		// only finding is suppressed and its other node is unknown; T-OFF is
+		// disabled, so its unknown check belongs to no control.
+		Evaluated: map[string]int{"T-KUBELET": 1, "T-AUTHZ": 0, "T-FILES": 2, "T-OWNER": 1, "T-CA": 2, "T-PROXY": 2},
+		Findings:  []finding.Finding{nodeFinding("T-CA", "w-1", false), nodeFinding("T-PROXY", "w-1", true)},
+		Unknown: []finding.CoverageGap{gap("T-KUBELET", "w-1"), gap("T-AUTHZ", "w-1"), gap("T-OWNER", "w-2"),
+			gap("T-CA", "w-2"), gap("T-PROXY", "w-2"), gap("T-OFF", "w-1")},
+	}
+	res := compliance.Evaluate(framework(t, "cis-1.12"), in)
+	for _, c := range []struct {
+		id      string
+		status  compliance.Status
+		reason  compliance.Reason
+		unknown int
+	}{
+		{"4.2.1", compliance.Unknown, "", 1},
+		{"4.2.2", compliance.Unknown, "", 1},
+		{"4.1.1", compliance.Unknown, "", 1},
+		{"4.1.7", compliance.Fail, "", 1},
+		{"4.3.1", compliance.Unknown, "", 1},
+		{"4.2.3", compliance.NotApplicable, compliance.Disabled, 0},
+		{"4.2.4", compliance.NotApplicable, compliance.NoRule, 0},
+	} {
+		got := control(t, res, c.id)
+		if got.Status != c.status || got.Reason != c.reason || len(got.Unknown) != c.unknown {
+			t.Errorf("%s: %s %q with %d unknown, want %s %q with %d", c.id, got.Status, got.Reason, len(got.Unknown), c.status, c.reason, c.unknown)
+		}
+		if got.Status == compliance.Unknown && (got.Unknown[0].Name == "" || len(got.Unknown[0].Tried) == 0) {
+			t.Errorf("%s: unknown check %+v does not say where it looked", c.id, got.Unknown[0])
+		}
+	}
+	if res.Unknown != 4 || res.Fail != 1 || res.Pass != 0 {
+		t.Errorf("counts: unknown %d fail %d pass %d, want 4, 1, 0", res.Unknown, res.Fail, res.Pass)
+	}
+	if !res.Failed {
+		t.Error("the gate ignores the failing control beside the unknown ones")
 	}
 }
 

@@ -156,6 +156,7 @@ func TestNotAssessableControlsHaveNoRules(t *testing.T) {
 // flags its static pods carry, and file permissions (1.1) and the nodes (4) from
 // nodes' facts.
 func TestCISCoverage(t *testing.T) {
+	nodeRule := regexp.MustCompile(`^PAL-7([3-7][0-9]|80)$`)
 	f := framework(t, "cis-1.12")
 	byControl := f.RulesOf(rules.All())
 	sections := map[string]int{}
@@ -169,6 +170,21 @@ func TestCISCoverage(t *testing.T) {
 		}
 		if manifests && c.NotAssessable == "" && len(byControl[c.ID]) == 0 && !strings.HasPrefix(c.ID, "5.") {
 			t.Errorf("%s is a control-plane flag control without a rule", c.ID)
+		}
+		// Every file-permission (1.1) and node (4.x) recommendation is judged from
+		// nodes' facts: each has a node rule, and none is marked not assessable.
+		if nodes && c.NotAssessable != compliance.Overview {
+			if c.NotAssessable != "" {
+				t.Errorf("%s is judged from nodes' facts but marked %s", c.ID, c.NotAssessable)
+			}
+			if len(byControl[c.ID]) == 0 {
+				t.Errorf("%s is a node control without a rule", c.ID)
+			}
+			for _, id := range byControl[c.ID] {
+				if !nodeRule.MatchString(id) {
+					t.Errorf("%s is a node control, but %s is not a node rule (PAL-730..PAL-780)", c.ID, id)
+				}
+			}
 		}
 	}
 	for _, s := range []string{"1", "2", "3", "4", "5"} {

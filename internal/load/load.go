@@ -594,9 +594,18 @@ func apiGroup(apiVersion string) string {
 	return group
 }
 
-// isClusterScoped reports whether a built-in kind has no namespace.
+// palisadeClusterScoped are Palisade's own document kinds that describe no
+// namespaced thing: a node's facts file (palisade node collect) is about a node,
+// which has no namespace.
+var palisadeClusterScoped = map[groupKind]bool{
+	{"palisade.dev", inventory.NodeFactsKind}: true,
+}
+
+// isClusterScoped reports whether a built-in kind (or one of Palisade's own
+// documents, such as NodeFacts) has no namespace.
 func isClusterScoped(apiVersion, kind string) bool {
-	return clusterScoped[groupKind{apiGroup(apiVersion), kind}]
+	gk := groupKind{apiGroup(apiVersion), kind}
+	return clusterScoped[gk] || palisadeClusterScoped[gk]
 }
 
 // dropNamespace clears the namespace of a cluster-scoped object, as the API server

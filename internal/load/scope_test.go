@@ -167,3 +167,43 @@ metadata: {name: cluster}
 		}
 	}
 }
+
+// TestNodeFactsClusterScoped: a node's facts file (palisade.dev/v1 NodeFacts) is
+// about a node, which has no namespace: it gets none by default and loses one it
+// names, while a NodeFacts kind of another group stays namespaced.
+func TestNodeFactsClusterScoped(t *testing.T) {
+	in := `apiVersion: palisade.dev/v1
+kind: NodeFacts
+metadata:
+  name: worker-1
+schemaVersion: 1
+source: host
+components: []
+files: []
+---
+apiVersion: palisade.dev/v1
+kind: NodeFacts
+metadata:
+  name: worker-2
+  namespace: team-a
+schemaVersion: 1
+source: host
+components: []
+files: []
+---
+apiVersion: example.com/v1
+kind: NodeFacts
+metadata:
+  name: other
+`
+	res := mustLoad(t, []string{"-"}, Options{Stdin: strings.NewReader(in)})
+	noErrors(t, res)
+	var refs []string
+	for _, o := range res.Inventory.Objects {
+		refs = append(refs, o.Ref.String())
+	}
+	want := []string{"NodeFacts/worker-1", "NodeFacts/worker-2", "NodeFacts/default/other"}
+	if !reflect.DeepEqual(refs, want) {
+		t.Errorf("objects:\n got  %q\n want %q", refs, want)
+	}
+}

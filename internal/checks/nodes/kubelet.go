@@ -23,11 +23,12 @@ func init() {
 		},
 		Kinds:   []string{inventory.NodeFactsKind},
 		Targets: rules.Scan,
+		Scoped:  true,
 		Object: func(p *rules.Pass, o *inventory.Object) {
 			checkKubelet(p, o, kubeletSetting{
 				setting: "authentication.anonymous.enabled", flag: "--anonymous-auth", expected: "false", recommendation: "4.2.1",
 				bad: func(v any, set bool) (string, bool) {
-					if b, ok := v.(bool); ok && b {
+					if b, ok := asBool(v); ok && b {
 						return "requests without credentials are served as system:anonymous", true
 					}
 					return "", false
