@@ -519,9 +519,7 @@ func walkPatch(n *yaml.Node, prefix string, origins map[string]Origin, o Origin,
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 			deletePrefix(origins, p)
 		case v.Kind == yaml.MappingNode: // merges; an empty one changes nothing
-			if _, leaf := origins[p]; leaf {
-				delete(origins, p)
-			}
+			delete(origins, p)
 			walkPatch(v, p, origins, o, budget)
 		default:
 			deletePrefix(origins, p)

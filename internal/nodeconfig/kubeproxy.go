@@ -294,7 +294,7 @@ func KubeProxy(in Input) (*Effective, error) {
 		ipvsSync: v.IPTables.SyncPeriod.Duration, ipvsMinSync: v.IPTables.MinSyncPeriod.Duration, healthzPort: 10256, metricsPort: 10249}
 	// The internal type's single sync period, from the mode-less defaults.
 	syncPeriod, minSyncPeriod := v.IPTables.SyncPeriod, v.IPTables.MinSyncPeriod
-	masqueradeAll := v.IPTables.MasqueradeAll
+	var masqueradeAll bool
 	fs := kubeProxyFlagSet(v, pf)
 	if err := fs.Parse(in.Args); err != nil {
 		return nil, proxyArgError(in.Args, err)

@@ -35,8 +35,9 @@ const (
 type presence int
 
 const (
-	// required: the benchmark names the file; not finding it is unknown.
-	required presence = iota
+	// The zero value, required: the benchmark names the file; not finding it is
+	// unknown.
+	_ presence = iota // required
 	// ifPresent: the benchmark says "if present"; an absent file passes.
 	ifPresent
 	// ifUsed: the kubelet's configuration file, "if used": a kubelet without

@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/palisade-k8s/palisade/internal/finding"
 	"github.com/palisade-k8s/palisade/internal/inventory"
 	"github.com/palisade-k8s/palisade/internal/nodeconfig"
@@ -19,9 +17,6 @@ import (
 const (
 	refKubeProxyConfig = "https://kubernetes.io/docs/reference/config-api/kube-proxy-config.v1alpha1/"
 	refKubeProxyFlags  = "https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/"
-	// kubeProxyMetricsPort is the port kube-proxy appends to an address without one
-	// (ports.ProxyStatusPort).
-	kubeProxyMetricsPort = "10249"
 )
 
 func init() {
@@ -110,88 +105,36 @@ func (m metricsBind) valid() (metricsBind, error) {
 	return m, nil
 }
 
-// kubeProxyMetricsBind reads kube-proxy's metricsBindAddress the way kube-proxy
-// sets it (cmd/kube-proxy/app/options.go): with --config the file decides and the
-// flags are ignored; without, --metrics-bind-address (and the deprecated
-// --metrics-port, 0 turning metrics off). An empty address takes the default,
-// 127.0.0.1:10249 ([::1]:10249 when bindAddress is IPv6), and an address without a
-// port gets 10249.
-//
-// The lead's nodeconfig.KubeProxy replaces this when it lands (the kubeletcfg
-// helper writes it): the rule then reads its Effective.Value("metricsBindAddress").
+// kubeProxyMetricsBind reads kube-proxy's effective metricsBindAddress, built as
+// kube-proxy builds it (nodeconfig.KubeProxy: with --config the file decides and
+// most flags are ignored; without, --metrics-bind-address, the deprecated
+// --metrics-port, 0 turning metrics off; the default 127.0.0.1:10249, [::1]:10249
+// when bindAddress is IPv6).
 func kubeProxyMetricsBind(c *nodefacts.Component) (metricsBind, error) {
-	flags, order := map[string]string{}, map[string]int{}
-	for i := 0; i < len(c.Args); i++ {
-		a := c.Args[i]
-		if !strings.HasPrefix(a, "-") || a == "-" || a == "--" {
-			continue
-		}
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		name = strings.ReplaceAll(name, "_", "-")
-		switch name {
-		case "config", "metrics-bind-address", "metrics-port", "bind-address":
-		default:
-			continue
-		}
-		if !hasVal {
-			if i+1 >= len(c.Args) {
-				return metricsBind{}, fmt.Errorf("argument %d: --%s has no value", i, name)
-			}
-			i++
-			val = c.Args[i]
-		}
-		flags[name], order[name] = val, i
-	}
-	if cfg, ok := flags["config"]; ok && cfg != "" {
-		if c.Config == nil || c.Config.Error != "" {
+	in := nodeconfig.Input{Args: c.Args, Cwd: c.Cwd, Running: c.How == nodefacts.HowProcess || c.How == nodefacts.HowSystemd}
+	for _, a := range c.Args {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "config" && (c.Config == nil || c.Config.Error != "") {
 			why := "not in the facts"
 			if c.Config != nil {
 				why = c.Config.Error
 			}
-			return metricsBind{}, fmt.Errorf("its configuration file %s: %s", cfg, why)
+			return metricsBind{}, fmt.Errorf("its configuration file: %s", why)
 		}
-		var file struct {
-			BindAddress        string `json:"bindAddress"`
-			MetricsBindAddress string `json:"metricsBindAddress"`
-		}
-		if err := yaml.Unmarshal([]byte(c.Config.Content), &file); err != nil {
-			return metricsBind{}, fmt.Errorf("%s: %w", c.Config.Path, err)
-		}
-		m := metricsBind{address: file.MetricsBindAddress, origin: nodeconfig.Origin{Kind: nodeconfig.FromFile, File: c.Config.Path}}
-		if m.address == "" {
-			m.address, m.origin = defaultMetricsAddress(file.BindAddress), nodeconfig.Origin{Kind: nodeconfig.FromDefault}
-		}
-		m.address = withPort(m.address)
-		return m.valid()
 	}
-	if port, ok := flags["metrics-port"]; ok && strings.TrimSpace(port) == "0" {
-		i := order["metrics-port"]
-		return metricsBind{disabled: true, origin: nodeconfig.Origin{Kind: nodeconfig.FromFlag, Arg: i, Flag: c.Args[i]}}, nil
+	if c.Config != nil && c.Config.Error == "" {
+		in.Config = &nodeconfig.File{Path: c.Config.Path, Content: []byte(c.Config.Content)}
 	}
-	if addr, ok := flags["metrics-bind-address"]; ok && addr != "" {
-		i := order["metrics-bind-address"]
-		return metricsBind{address: withPort(addr), origin: nodeconfig.Origin{Kind: nodeconfig.FromFlag, Arg: i, Flag: c.Args[i]}}.valid()
-	}
-	return metricsBind{address: withPort(defaultMetricsAddress(flags["bind-address"])), origin: nodeconfig.Origin{Kind: nodeconfig.FromDefault}}, nil
-}
-
-// defaultMetricsAddress is kube-proxy's default metrics host for a bindAddress.
-func defaultMetricsAddress(bind string) string {
-	if ip, err := netip.ParseAddr(bind); err == nil && ip.Is6() && !ip.Is4In6() {
-		return "[::1]"
-	}
-	return "127.0.0.1"
-}
-
-// withPort appends kube-proxy's metrics port to an address without one (an IP
-// address alone; anything else is left for valid to refuse).
-func withPort(addr string) string {
-	ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
+	e, err := nodeconfig.KubeProxy(in)
 	if err != nil {
-		return addr
+		return metricsBind{}, err
 	}
-	if ip.Is6() && !ip.Is4In6() {
-		return "[" + ip.String() + "]:" + kubeProxyMetricsPort
+	v, _ := e.Value("metricsBindAddress")
+	addr, _ := v.(string)
+	m := metricsBind{address: addr, origin: e.Origin("metricsBindAddress")}
+	if addr == "" {
+		m.disabled = true
+		return m, nil
 	}
-	return ip.String() + ":" + kubeProxyMetricsPort
+	return m.valid()
 }

@@ -130,7 +130,7 @@ func argGiven(args []string, name string) bool {
 
 // kubeletInput is the builder's input from a component's facts.
 func kubeletInput(f *nodefacts.Facts, c *nodefacts.Component) nodeconfig.Input {
-	in := nodeconfig.Input{Args: c.Args, Cwd: c.Cwd}
+	in := nodeconfig.Input{Args: c.Args, Cwd: c.Cwd, Running: c.How == nodefacts.HowProcess || c.How == nodefacts.HowSystemd}
 	if c.Config != nil && c.Config.Error == "" {
 		in.Config = &nodeconfig.File{Path: c.Config.Path, Content: []byte(c.Config.Content)}
 	}

@@ -6,6 +6,7 @@ package nodes_test
 // paths tried, with no finding, and that its CIS control is unknown, not pass.
 
 import (
+	"github.com/palisade-k8s/palisade/internal/nodeprofile"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,7 +124,7 @@ func TestMissingFilesAreUnknown(t *testing.T) {
 		{"PAL-754", "4.1.5", []string{"/etc/kubernetes/kubelet.conf"}, "no kubelet kubeconfig"},
 		{"PAL-755", "4.1.6", []string{"/etc/kubernetes/kubelet.conf"}, "no kubelet kubeconfig"},
 		// Not examined at all: the profile's locations are what would have been tried.
-		{"PAL-750", "4.1.1", []string{"/etc/systemd/system/kubelet.service", "/lib/systemd/system/kubelet.service", "/usr/lib/systemd/system/kubelet.service"}, "no kubelet service file"},
+		{"PAL-750", "4.1.1", kubeadmService(t), "no kubelet service file"},
 		// Found but not readable: unknown with the reason.
 		{"PAL-756", "4.1.7", []string{"/etc/kubernetes/pki/ca.crt"}, "permission denied"},
 		// kube-proxy was not found: the places its search looked.
@@ -247,4 +248,13 @@ components:
 			}
 		}
 	}
+}
+
+// kubeadmService are the places the kubeadm profile keeps the kubelet's unit.
+func kubeadmService(t *testing.T) []string {
+	p, ok := nodeprofile.Get("kubeadm")
+	if !ok {
+		t.Fatal("no kubeadm profile")
+	}
+	return p.Kubelet.Service
 }
