@@ -253,6 +253,11 @@ func writeHTMLData(w io.Writer, r *Report) error {
 	for _, e := range withCoverage(&Report{Coverage: r.Coverage}) {
 		gaps = append(gaps, e.Location.File+": "+e.Message)
 	}
+	for _, g := range r.Coverage {
+		if line, ok := unknownGap(g); ok {
+			gaps = append(gaps, "UNKNOWN "+line)
+		}
+	}
 	for _, n := range r.Notices {
 		notices = append(notices, n.String())
 	}
@@ -390,6 +395,9 @@ func htmlFindingOf(f *finding.Finding, metas map[string]*rules.Meta, nodes *node
 				line("MITRE ATT&CK", strings.Join(a.Techniques, ", "))
 			}
 		})
+	}
+	if n := f.Node; n != nil {
+		lines("Node "+n.Node, func(line func(string, string)) { nodeEvidenceBody(n, line) })
 	}
 	if p := f.AttackPath; p != nil {
 		hf.Attack = nodes.path(p)
@@ -568,6 +576,8 @@ func htmlVerdict(r *Report) (string, string) {
 	switch {
 	case len(r.Internal) > 0:
 		return "incomplete", "Incomplete: Palisade failed on part of the input (exit 4); please report the internal errors."
+	case len(r.Coverage) > 0 && unknownOnly(r.Coverage):
+		return "incomplete", "Incomplete: some checks could not decide for lack of evidence (exit 3)."
 	case len(r.Coverage) > 0:
 		return "incomplete", "Incomplete: some of the input could not be read (exit 3)."
 	case s.InputErrors > 0:
