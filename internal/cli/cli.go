@@ -137,6 +137,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newScan(stdin, stdout, stderr), newCluster(stdout, stderr), newImage(stdout, stderr), newRules(stdout), newExplain(stdout), newVersion(stdout))
 	root.AddCommand(newNetpol(stdin, stdout, stderr), newRBAC(stdin, stdout, stderr), newPaths(stdin, stdout, stderr), newWebhook(stdout, stderr))
 	root.AddCommand(newDB(stdout, stderr), newAudit(stdin, stdout, stderr))
+	root.AddCommand(newNode(stdout, stderr))
 	return root
 }
 
