@@ -37,6 +37,7 @@ import (
 // errors or unknown checks, 4 internal).
 func runNodeCheck(args []string, stdout, stderr io.Writer) int {
 	c := newNodeCheck(stdout, stderr)
+	c.SilenceUsage, c.SilenceErrors = true, true
 	c.SetArgs(args)
 	c.SetOut(stdout)
 	c.SetErr(stderr)
