@@ -130,6 +130,9 @@ type (
 		Fail     int           `json:"fail"`
 		Clean    int           `json:"clean"`
 		NA       int           `json:"na"`
+		// Unknown counts the controls no finding fails but a check of could not
+		// decide, for lack of evidence (status "unknown").
+		Unknown int `json:"unknown,omitempty"`
 	}
 	// htmlControl is a control as the findings of the report show it: "fail" when
 	// one of its rules has an unsuppressed finding, "clean" when its rules have none
@@ -334,6 +337,16 @@ func ruleMetas(r *Report) map[string]*rules.Meta {
 			m[id] = &rules.Meta{ID: id, Title: f.Title, Severity: f.Severity, Category: f.Category, Remediation: f.Remediation}
 		}
 	}
+	// The rules of unknown checks, so that their controls show them.
+	for _, g := range r.Coverage {
+		if _, ok := m[g.Rule]; ok || g.Rule == "" {
+			continue
+		}
+		if rule, ok := rules.Get(g.Rule); ok {
+			meta := rule.Meta
+			m[g.Rule] = &meta
+		}
+	}
 	return m
 }
 
@@ -490,6 +503,12 @@ func htmlFrameworks(r *Report, metas map[string]*rules.Meta) ([]htmlFramework, m
 		}
 		failing[f.RuleID]++
 	}
+	unknown := map[string][]string{}
+	for _, g := range r.Coverage {
+		if line, ok := unknownGap(g); ok {
+			unknown[g.Rule] = append(unknown[g.Rule], line)
+		}
+	}
 	ids := make([]string, 0, len(metas))
 	for id := range metas {
 		ids = append(ids, id)
@@ -548,10 +567,17 @@ func htmlFrameworks(r *Report, metas map[string]*rules.Meta) ([]htmlFramework, m
 					hc.Failing += n
 				}
 			}
+			var missing []string
+			for _, rid := range hc.Rules {
+				missing = append(missing, unknown[rid]...)
+			}
 			switch {
 			case hc.Failing > 0:
 				hc.Status, hc.Worst = "fail", w.String()
 				hf.Fail++
+			case len(missing) > 0:
+				hc.Status, hc.Reason = "unknown", strings.Join(missing, "; ")
+				hf.Unknown++
 			case c.NotAssessable != "":
 				hc.Status, hc.Reason = "n/a", c.NotAssessable.Text()
 				hf.NA++

@@ -131,6 +131,13 @@ func TestNodeEvidenceSARIFJUnitHTML(t *testing.T) {
 			t.Errorf("JUnit lacks %s:\n%s", want, junit)
 		}
 	}
+	// The compliance view of the page: a control whose rule could not decide, and
+	// failed nowhere, is unknown.
+	only := report.New("test", nil, nil, 1, 0, 0, finding.High, true, nil)
+	only.Coverage = []finding.CoverageGap{{Kind: finding.NodeFactsKind, Rule: "PAL-730", Name: "worker-3", Reason: "no kubelet found on the node"}}
+	if page := render(t, only, "html"); !strings.Contains(page, `"status":"unknown","reason":"PAL-730 on node worker-3: no kubelet found on the node"`) {
+		t.Error("the HTML compliance view lacks the unknown control")
+	}
 	html := render(t, rep, "html")
 	for _, want := range []string{"UNKNOWN PAL-755 on node worker-2", "Effective value", "config file /var/lib/kubelet/config.yaml:5", "some checks could not decide for lack of evidence"} {
 		if !strings.Contains(html, want) {
