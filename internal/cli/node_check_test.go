@@ -145,6 +145,9 @@ func TestNodeCheckJSON(t *testing.T) {
 		n.Benchmark != "CIS Kubernetes Benchmark v1.12" || n.Profile != "kubeadm" || n.Origin == nil || n.Origin.Kind != "legacy-default" {
 		t.Errorf("node evidence %+v (origin %+v)", n, n.Origin)
 	}
+	if !strings.Contains(r.stderr, "palisade: unknown: PAL-730 on node worker-3: no kubelet found on the node; tried: ") {
+		t.Errorf("stderr does not say the unknown check:\n%s", r.stderr)
+	}
 	if len(rep.Coverage) != 1 || rep.Coverage[0].Rule != "PAL-730" || rep.Coverage[0].Name != "worker-3" || len(rep.Coverage[0].Tried) != 3 {
 		t.Errorf("coverage %+v, want PAL-730 unknown on worker-3 with 3 paths tried", rep.Coverage)
 	}

@@ -175,3 +175,8 @@ func nodeEvidenceBody(n *finding.NodeEvidence, line func(label, value string)) {
 		line("File", FileText(f))
 	}
 }
+
+// UnknownText is an unknown check (a coverage entry with a rule) as a line of text,
+// "PAL-755 on node worker-1: <reason>; tried: /a, /b"; ok is false for other
+// coverage entries.
+func UnknownText(g finding.CoverageGap) (line string, ok bool) { return unknownGap(g) }
