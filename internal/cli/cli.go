@@ -384,6 +384,10 @@ input, a bug to report (the report still covers the rest).`,
 // writeCoverage says on stderr what a report's coverage gaps left unchecked.
 func writeCoverage(r *report.Report, stderr io.Writer) {
 	for _, g := range r.Coverage {
+		if line, ok := report.UnknownText(g); ok {
+			safetext.Fprintf(stderr, "palisade: unknown: %s\n", line)
+			continue
+		}
 		if g.Kind == finding.ImageKind && g.Image != "" {
 			safetext.Fprintf(stderr, "palisade: not checked: image %s: %s\n", g.Image, g.Reason)
 			continue

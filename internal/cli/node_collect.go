@@ -32,18 +32,7 @@ files and drop-ins, and the owner, group and mode of every file a check names);
 			return usage(stderr, errors.New("node: give a subcommand: collect or check"))
 		},
 	}
-	check := &cobra.Command{
-		Use:                "check FACTS...",
-		Short:              "Judge node facts files (CIS 1.1 and 4.1–4.3) offline",
-		DisableFlagParsing: true,
-		RunE: func(_ *cobra.Command, args []string) error {
-			if code := runNodeCheck(args, stdout, stderr); code != ExitOK {
-				return exitError{code}
-			}
-			return nil
-		},
-	}
-	c.AddCommand(newNodeCollect(stdout, stderr), check)
+	c.AddCommand(newNodeCollect(stdout, stderr), newNodeCheck(stdout, stderr))
 	return c
 }
 

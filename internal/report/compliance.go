@@ -103,6 +103,14 @@ func controlsFail(n int) string {
 	return plural(n, "control") + " fail"
 }
 
+// controlsUnknown says how many controls are unknown.
+func controlsUnknown(n int) string {
+	if n == 1 {
+		return "1 control is unknown"
+	}
+	return plural(n, "control") + " are unknown"
+}
+
 // objectsFail says how many objects fail a control.
 func objectsFail(n int) string {
 	if n == 1 {
@@ -161,6 +169,8 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 		case compliance.Fail:
 			objs = failures(cr)
 			notes = append(notes, plural(len(objs), "object")+", worst "+string(paint(sevColor[cr.Worst], cr.Worst.String())))
+		case compliance.Unknown:
+			notes = append(notes, plural(len(cr.Unknown), "unknown check"))
 		}
 		if cr.Suppressed > 0 {
 			notes = append(notes, fmt.Sprintf("%d suppressed", cr.Suppressed))
@@ -179,6 +189,13 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 		if n < len(objs) {
 			safetext.Fprintf(w, "  %*s  ... and %d more (--verbose lists them all)\n", width+4, "", len(objs)-n)
 		}
+		if cr.Status == compliance.Unknown {
+			// What was missing: each check that could not decide, with the paths tried.
+			for _, g := range cr.Unknown {
+				line, _ := unknownGap(g)
+				safetext.Fprintf(w, "  %*s  %s\n", width+4, "", line)
+			}
+		}
 	}
 	fmt.Fprintln(w)
 	if len(reasons) > 0 {
@@ -193,7 +210,11 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 			}
 		}
 	}
-	safetext.Fprintf(w, "Controls: %d pass, %d fail, %d not applicable (%d in %s)", c.Pass, c.Fail, c.NotApplicable, len(c.Controls), f.ID)
+	if c.Unknown > 0 {
+		safetext.Fprintf(w, "Controls: %d pass, %d fail, %d unknown, %d not applicable (%d in %s)", c.Pass, c.Fail, c.Unknown, c.NotApplicable, len(c.Controls), f.ID)
+	} else {
+		safetext.Fprintf(w, "Controls: %d pass, %d fail, %d not applicable (%d in %s)", c.Pass, c.Fail, c.NotApplicable, len(c.Controls), f.ID)
+	}
 	if c.Suppressed > 0 {
 		safetext.Fprintf(w, "; %s suppressed", plural(c.Suppressed, "finding"))
 	}
@@ -212,6 +233,10 @@ func writeComplianceText(out io.Writer, r *Report, c *compliance.Result, opts Op
 		fmt.Fprintln(w, resultInternal)
 	case s.InputErrors > 0:
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
+	case len(r.Coverage) > 0 && !unknownOnly(r.Coverage):
+		fmt.Fprintln(w, "Result: incomplete, some of the input could not be read (exit 3).")
+	case c.Unknown > 0:
+		safetext.Fprintf(w, "Result: incomplete, %s for lack of evidence (exit 3).\n", controlsUnknown(c.Unknown))
 	case c.Failed:
 		if c.FailOn == finding.Info.String() {
 			safetext.Fprintf(w, "Result: FAIL, %s.\n", controlsFail(c.Fail))
@@ -253,6 +278,7 @@ type (
 		Pass            int    `json:"pass"`
 		Fail            int    `json:"fail"`
 		NotApplicable   int    `json:"notApplicable"`
+		Unknown         int    `json:"unknown"`
 		FindingsOutside int    `json:"findingsOutside"`
 		InputErrors     int    `json:"inputErrors"`
 		InternalErrors  int    `json:"internalErrors,omitempty"`
@@ -272,6 +298,9 @@ type (
 		Suppressed    int                `json:"suppressed"`
 		Worst         *finding.Severity  `json:"worstSeverity,omitempty"`
 		Findings      []*finding.Finding `json:"findings"`
+		// Unknown are the checks of the control's rules that could not decide, for
+		// lack of evidence (status unknown): what was missing.
+		Unknown []finding.CoverageGap `json:"unknown,omitempty"`
 	}
 )
 
@@ -283,7 +312,7 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 		Framework: frameworkJSON{ID: f.ID, Title: f.Title, URL: f.URL},
 		Summary: complianceSummaryJSON{
 			Inputs: r.Summary.Inputs, Objects: r.Summary.Objects, Workloads: r.Summary.Workloads,
-			Controls: len(c.Controls), Suppressed: c.Suppressed, Pass: c.Pass, Fail: c.Fail, NotApplicable: c.NotApplicable,
+			Controls: len(c.Controls), Suppressed: c.Suppressed, Pass: c.Pass, Fail: c.Fail, NotApplicable: c.NotApplicable, Unknown: c.Unknown,
 			FindingsOutside: c.Outside, InputErrors: r.Summary.InputErrors, InternalErrors: len(r.Internal), FailOn: c.FailOn, Failed: c.Failed,
 		},
 		Controls:       make([]controlJSON, len(c.Controls)),
@@ -298,7 +327,7 @@ func writeComplianceJSON(w io.Writer, r *Report, c *compliance.Result) error {
 		cj := controlJSON{
 			ID: cr.Control.ID, Title: cr.Control.Title, Section: cr.Control.Section, Status: cr.Status,
 			Reason: cr.Reason, Rules: cr.Rules, DisabledRules: cr.Disabled,
-			Failing: cr.Failing, Suppressed: cr.Suppressed, Findings: cr.Findings,
+			Failing: cr.Failing, Suppressed: cr.Suppressed, Findings: cr.Findings, Unknown: cr.Unknown,
 		}
 		if cr.Reason != "" {
 			cj.ReasonText = cr.Reason.Text()
@@ -363,6 +392,14 @@ func writeComplianceJUnit(w io.Writer, r *Report, c *compliance.Result) error {
 			s.Failures++
 		case compliance.NotApplicable:
 			tc.Skipped = &junitSkipped{Message: safetext.Escape("not applicable: " + cr.Reason.Text())}
+			s.Skipped++
+		case compliance.Unknown:
+			var why []string
+			for _, g := range cr.Unknown {
+				line, _ := unknownGap(g)
+				why = append(why, line)
+			}
+			tc.Skipped = &junitSkipped{Message: safetext.Escape("unknown: " + strings.Join(why, "; "))}
 			s.Skipped++
 		}
 		s.Tests++

@@ -130,6 +130,9 @@ type (
 		Fail     int           `json:"fail"`
 		Clean    int           `json:"clean"`
 		NA       int           `json:"na"`
+		// Unknown counts the controls no finding fails but a check of could not
+		// decide, for lack of evidence (status "unknown").
+		Unknown int `json:"unknown,omitempty"`
 	}
 	// htmlControl is a control as the findings of the report show it: "fail" when
 	// one of its rules has an unsuppressed finding, "clean" when its rules have none
@@ -253,6 +256,11 @@ func writeHTMLData(w io.Writer, r *Report) error {
 	for _, e := range withCoverage(&Report{Coverage: r.Coverage}) {
 		gaps = append(gaps, e.Location.File+": "+e.Message)
 	}
+	for _, g := range r.Coverage {
+		if line, ok := unknownGap(g); ok {
+			gaps = append(gaps, "UNKNOWN "+line)
+		}
+	}
 	for _, n := range r.Notices {
 		notices = append(notices, n.String())
 	}
@@ -329,6 +337,16 @@ func ruleMetas(r *Report) map[string]*rules.Meta {
 			m[id] = &rules.Meta{ID: id, Title: f.Title, Severity: f.Severity, Category: f.Category, Remediation: f.Remediation}
 		}
 	}
+	// The rules of unknown checks, so that their controls show them.
+	for _, g := range r.Coverage {
+		if _, ok := m[g.Rule]; ok || g.Rule == "" {
+			continue
+		}
+		if rule, ok := rules.Get(g.Rule); ok {
+			meta := rule.Meta
+			m[g.Rule] = &meta
+		}
+	}
 	return m
 }
 
@@ -390,6 +408,9 @@ func htmlFindingOf(f *finding.Finding, metas map[string]*rules.Meta, nodes *node
 				line("MITRE ATT&CK", strings.Join(a.Techniques, ", "))
 			}
 		})
+	}
+	if n := f.Node; n != nil {
+		lines("Node "+n.Node, func(line func(string, string)) { nodeEvidenceBody(n, line) })
 	}
 	if p := f.AttackPath; p != nil {
 		hf.Attack = nodes.path(p)
@@ -482,6 +503,12 @@ func htmlFrameworks(r *Report, metas map[string]*rules.Meta) ([]htmlFramework, m
 		}
 		failing[f.RuleID]++
 	}
+	unknown := map[string][]string{}
+	for _, g := range r.Coverage {
+		if line, ok := unknownGap(g); ok {
+			unknown[g.Rule] = append(unknown[g.Rule], line)
+		}
+	}
 	ids := make([]string, 0, len(metas))
 	for id := range metas {
 		ids = append(ids, id)
@@ -540,10 +567,17 @@ func htmlFrameworks(r *Report, metas map[string]*rules.Meta) ([]htmlFramework, m
 					hc.Failing += n
 				}
 			}
+			var missing []string
+			for _, rid := range hc.Rules {
+				missing = append(missing, unknown[rid]...)
+			}
 			switch {
 			case hc.Failing > 0:
 				hc.Status, hc.Worst = "fail", w.String()
 				hf.Fail++
+			case len(missing) > 0:
+				hc.Status, hc.Reason = "unknown", strings.Join(missing, "; ")
+				hf.Unknown++
 			case c.NotAssessable != "":
 				hc.Status, hc.Reason = "n/a", c.NotAssessable.Text()
 				hf.NA++
@@ -568,6 +602,8 @@ func htmlVerdict(r *Report) (string, string) {
 	switch {
 	case len(r.Internal) > 0:
 		return "incomplete", "Incomplete: Palisade failed on part of the input (exit 4); please report the internal errors."
+	case len(r.Coverage) > 0 && unknownOnly(r.Coverage):
+		return "incomplete", "Incomplete: some checks could not decide for lack of evidence (exit 3)."
 	case len(r.Coverage) > 0:
 		return "incomplete", "Incomplete: some of the input could not be read (exit 3)."
 	case s.InputErrors > 0:

@@ -87,6 +87,9 @@ func writeJUnit(w io.Writer, r *Report) error {
 	if s, ok := junitInputSuite(withCoverage(r)); ok {
 		doc.Suites = append(doc.Suites, s)
 	}
+	if s, ok := junitUnknownSuite(r.Coverage); ok {
+		doc.Suites = append(doc.Suites, s)
+	}
 	for _, id := range ids {
 		fs := byRule[id]
 		s := junitSuite{Name: safetext.Escape(strings.TrimSpace(id + " " + titles[id]))}
@@ -117,6 +120,31 @@ func writeJUnit(w io.Writer, r *Report) error {
 		doc.Suites = append(doc.Suites, s)
 	}
 	return encodeJUnit(w, &doc)
+}
+
+// junitUnknownSuite is the suite "unknown", with a skipped test case per check that
+// could not decide for lack of evidence, the reason and the paths tried as its
+// message (ok is false when there is none).
+func junitUnknownSuite(gaps []finding.CoverageGap) (s junitSuite, ok bool) {
+	s = junitSuite{Name: "unknown"}
+	for _, g := range gaps {
+		line, isUnknown := unknownGap(g)
+		if !isUnknown {
+			continue
+		}
+		name := g.Rule
+		if g.Name != "" {
+			name += " " + g.Name
+		}
+		s.Cases = append(s.Cases, junitCase{
+			Name:      safetext.Escape(name),
+			Classname: safetext.Escape(g.Kind + "/" + g.Name),
+			Skipped:   &junitSkipped{Message: safetext.Escape("unknown: " + line)},
+		})
+		s.Tests++
+		s.Skipped++
+	}
+	return s, len(s.Cases) > 0
 }
 
 // junitInputSuite is the suite "input", with an erroring test case per input error

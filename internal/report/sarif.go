@@ -81,6 +81,19 @@ type (
 		Level     string          `json:"level"`
 		Message   sarifText       `json:"message"`
 		Locations []sarifLocation `json:"locations,omitempty"`
+		// AssociatedRule names the rule of an unknown check.
+		AssociatedRule *sarifRuleRef `json:"associatedRule,omitempty"`
+		// Properties carry an unknown check's node and the paths it tried.
+		Properties *sarifUnknownProps `json:"properties,omitempty"`
+	}
+	sarifRuleRef struct {
+		ID string `json:"id"`
+	}
+	sarifUnknownProps struct {
+		Status string   `json:"status"`
+		Kind   string   `json:"kind,omitempty"`
+		Name   string   `json:"name,omitempty"`
+		Tried  []string `json:"tried,omitempty"`
 	}
 	sarifResult struct {
 		RuleID              string             `json:"ruleId"`
@@ -120,6 +133,9 @@ type (
 		// AttackPath is the evidence of an attack-path finding (PAL-470..476): the
 		// hops, their evidence and the fix (the result's codeFlows step through it).
 		AttackPath *finding.PathEvidence `json:"attackPath,omitempty"`
+		// Node is the evidence of a node check: the recommendation, the effective
+		// value and where it came from, or a file's owner and mode.
+		Node *finding.NodeEvidence `json:"node,omitempty"`
 	}
 	sarifImage struct {
 		Ref      string `json:"ref"`
@@ -221,6 +237,17 @@ func writeSARIF(w io.Writer, r *Report) error {
 			n.Locations = []sarifLocation{sarifPhysical(e.Location)}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	for _, g := range r.Coverage {
+		line, ok := unknownGap(g)
+		if !ok {
+			continue
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+			Level: "warning", Message: sarifText{Text: "unknown: " + line},
+			AssociatedRule: &sarifRuleRef{ID: g.Rule},
+			Properties:     &sarifUnknownProps{Status: "unknown", Kind: g.Kind, Name: g.Name, Tried: g.Tried},
+		})
 	}
 	for _, ie := range r.Internal {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: "internal error: " + internalText(ie)}}
@@ -414,6 +441,7 @@ func sarifResultOf(f finding.Finding, ruleIndex int) sarifResult {
 	}
 	res.Properties.Exposure = f.Exposure
 	res.Properties.Policy = f.Policy
+	res.Properties.Node = f.Node
 	res.Properties.Audit = f.Audit
 	if f.AttackPath != nil {
 		res.Properties.AttackPath = f.AttackPath

@@ -36,13 +36,21 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if len(r.Errors) > 0 {
 		fmt.Fprintln(w)
 	}
-	if len(r.Coverage) > 0 {
+	var gaps, unknown []finding.CoverageGap
+	for _, g := range r.Coverage {
+		if g.Rule != "" {
+			unknown = append(unknown, g)
+		} else {
+			gaps = append(gaps, g)
+		}
+	}
+	if len(gaps) > 0 {
 		header := "Coverage: not checked (the API server refused or failed these lists)"
-		if imagesOnly(r.Coverage) {
+		if imagesOnly(gaps) {
 			header = "Coverage: not checked (these images could not be read)"
 		}
 		safetext.Fprintln(w, bold(header))
-		for _, g := range r.Coverage {
+		for _, g := range gaps {
 			if line, ok := imageGap(g); ok {
 				safetext.Fprintf(w, "  %s %s\n", paint(finding.High, "NOT CHECKED"), line)
 				continue
@@ -52,6 +60,14 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 				scope = "namespace " + g.Namespace
 			}
 			safetext.Fprintf(w, "  %s %s (%s, %s): %s\n", paint(finding.High, "NOT CHECKED"), g.Kind, g.APIVersion, scope, g.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(unknown) > 0 {
+		safetext.Fprintln(w, bold("Coverage: unknown (these checks could not decide for lack of evidence)"))
+		for _, g := range unknown {
+			line, _ := unknownGap(g)
+			safetext.Fprintf(w, "  %s %s\n", paint(finding.Medium, "UNKNOWN"), line)
 		}
 		fmt.Fprintln(w)
 	}
@@ -109,6 +125,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 		}
 		if p := f.Policy; p != nil {
 			safetext.Fprintf(w, "           %-8s policy: %s\n", "", policyText(p))
+		}
+		for _, line := range nodeEvidenceLines(f.Node) {
+			safetext.Fprintf(w, "           %-8s %s\n", "", line)
 		}
 		if a := f.Audit; a != nil {
 			writeAuditText(w, a, strings.Repeat(" ", 20))
@@ -174,8 +193,11 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	if s.InputErrors > 0 {
 		safetext.Fprintf(w, "; %s", plural(s.InputErrors, "input error"))
 	}
-	if len(r.Coverage) > 0 {
-		safetext.Fprintf(w, "; %s not checked", coverageCount(r.Coverage))
+	if len(gaps) > 0 {
+		safetext.Fprintf(w, "; %s not checked", coverageCount(gaps))
+	}
+	if len(unknown) > 0 {
+		safetext.Fprintf(w, "; %s", plural(len(unknown), "unknown check"))
 	}
 	if len(r.Internal) > 0 {
 		safetext.Fprintf(w, "; %s", plural(len(r.Internal), "internal error"))
@@ -184,12 +206,14 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	switch {
 	case len(r.Internal) > 0:
 		fmt.Fprintln(w, resultInternal)
-	case len(r.Coverage) > 0 && imagesOnly(r.Coverage):
+	case len(gaps) > 0 && imagesOnly(gaps):
 		fmt.Fprintln(w, "Result: incomplete, some images could not be read (exit 3).")
-	case len(r.Coverage) > 0:
+	case len(gaps) > 0:
 		fmt.Fprintln(w, "Result: incomplete, some kinds could not be listed (exit 3).")
 	case s.InputErrors > 0:
 		fmt.Fprintln(w, "Result: some input could not be read (exit 3).")
+	case len(unknown) > 0:
+		fmt.Fprintln(w, "Result: incomplete, some checks could not decide for lack of evidence (exit 3).")
 	case s.Failed:
 		safetext.Fprintf(w, "Result: FAIL, findings at or above %s.\n", s.FailOn)
 	default:

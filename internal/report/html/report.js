@@ -499,9 +499,10 @@
       add(s, el('span', 'fw-title', fw.title));
       add(s, el('span', 'pill pill-fail', fw.fail + ' failing'));
       add(s, el('span', 'pill pill-clean', fw.clean + ' clean'));
+      if (fw.unknown) add(s, el('span', 'pill pill-unknown', fw.unknown + ' unknown'));
       add(s, el('span', 'pill pill-na', fw.na + ' not assessed'));
       var bar = add(d, el('div', 'fwbar'));
-      [['fail', fw.fail], ['clean', fw.clean], ['na', fw.na]].forEach(function (p) {
+      [['fail', fw.fail], ['unknown', fw.unknown || 0], ['clean', fw.clean], ['na', fw.na]].forEach(function (p) {
         if (!p[1]) return;
         var seg = add(bar, el('span', 'seg st-' + p[0]));
         seg.style.flexGrow = String(p[1]);
@@ -524,7 +525,7 @@
           th.colSpan = 5;
         }
         var row = add(tbody, el('tr', 'control st-' + (c.status === 'n/a' ? 'na' : c.status)));
-        if (sr && c.status === 'fail') sr.classList.add('has-fail');
+        if (sr && (c.status === 'fail' || c.status === 'unknown')) sr.classList.add('has-fail');
         add(row, el('td', 'code', c.id));
         add(row, el('td', null, c.title));
         var st = add(row, el('td'));
