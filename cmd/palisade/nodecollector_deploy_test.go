@@ -25,7 +25,7 @@ var nodeCollectorScans = [][]string{
 	{nodeCollectorDir},
 	{chartDir, "--set", "nodeCollector.enabled=true"},
 	{chartDir, "--set", "nodeCollector.enabled=true", "--set", "nodeCollector.kind=Job", "--set", "nodeCollector.nodeName=worker-1"},
-	{chartDir, "--set", "nodeCollector.enabled=true", "--set", "nodeCollector.appArmorUnconfined=true", "--set", "nodeCollector.profile=eks"},
+	{chartDir, "--set", "nodeCollector.enabled=true", "--set", "nodeCollector.appArmorUnconfined=true", "--set", "nodeCollector.profile=gke", "--set", "nodeCollector.extraHostPaths={/home/kubernetes}"},
 }
 
 func TestNodeCollectorPassesScan(t *testing.T) {
