@@ -182,3 +182,66 @@ func nested[T any](body map[string]any, keys ...string) T {
 	}
 	return v
 }
+
+// TestNodeCollectorChartMatchesManifests: the chart renders the collector the
+// manifests hold: the same pod (host namespaces, security contexts, host mounts,
+// collector arguments) for the DaemonSet and for the Job.
+func TestNodeCollectorChartMatchesManifests(t *testing.T) {
+	pods := func(args ...string) map[string]map[string]any {
+		opts := load.Options{Decode: func(string, string) bool { return true }}
+		for i := 1; i+1 < len(args); i += 2 {
+			opts.Helm.Set = append(opts.Helm.Set, args[i+1])
+		}
+		res := load.Load(args[:1], opts)
+		if len(res.Errors) > 0 {
+			t.Fatal(res.Errors)
+		}
+		out := map[string]map[string]any{}
+		for _, o := range res.Inventory.Objects {
+			if o.Ref.Kind == "DaemonSet" || o.Ref.Kind == "Job" {
+				if spec := nested[map[string]any](o.Body, "spec", "template", "spec"); spec["hostPID"] == true {
+					out[o.Ref.Kind] = spec
+				}
+			}
+		}
+		return out
+	}
+	manifests := pods(nodeCollectorDir)
+	for _, kind := range []string{"DaemonSet", "Job"} {
+		chart := pods(chartDir, "--set", "nodeCollector.enabled=true", "--set", "nodeCollector.kind="+kind)[kind]
+		plain := manifests[kind]
+		if chart == nil || plain == nil {
+			t.Fatalf("%s: chart %v, manifests %v", kind, chart != nil, plain != nil)
+		}
+		for _, key := range []string{"hostPID", "hostNetwork", "hostIPC", "automountServiceAccountToken", "enableServiceLinks", "securityContext", "volumes", "tolerations", "initContainers", "restartPolicy"} {
+			if a, b := jsonText(chart[key]), jsonText(plain[key]); a != b && key != "initContainers" {
+				t.Errorf("%s: %s differs:\nchart:     %s\nmanifests: %s", kind, key, a, b)
+			}
+		}
+		collect := func(spec map[string]any) map[string]any {
+			for _, key := range []string{"initContainers", "containers"} {
+				cs, _ := spec[key].([]any)
+				for _, c := range cs {
+					if c := c.(map[string]any); c["name"] == "collect" {
+						return c
+					}
+				}
+			}
+			return nil
+		}
+		cc, pc := collect(chart), collect(plain)
+		for _, key := range []string{"args", "env", "securityContext", "volumeMounts", "resources", "imagePullPolicy"} {
+			if a, b := jsonText(cc[key]), jsonText(pc[key]); a != b {
+				t.Errorf("%s: container collect's %s differs:\nchart:     %s\nmanifests: %s", kind, key, a, b)
+			}
+		}
+		if (chart["initContainers"] == nil) != (plain["initContainers"] == nil) {
+			t.Errorf("%s: the chart and the manifests disagree on an init container", kind)
+		}
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
