@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -244,4 +245,21 @@ func TestNodeCollectorChartMatchesManifests(t *testing.T) {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The chart refuses to put the collector in the release namespace (restricted Pod
+// Security: the pod would be rejected) and an unknown kind.
+func TestNodeCollectorChartRefuses(t *testing.T) {
+	for set, want := range map[string]string{
+		"nodeCollector.namespace=palisade": "must differ from the release namespace",
+		"nodeCollector.kind=Deployment":    "must be DaemonSet or Job",
+	} {
+		opts := load.Options{Decode: func(string, string) bool { return true }}
+		opts.Helm.Set = []string{"nodeCollector.enabled=true", set}
+		opts.Helm.ReleaseName, opts.Namespace = "palisade", "palisade"
+		res := load.Load([]string{chartDir}, opts)
+		if len(res.Errors) == 0 || !strings.Contains(fmt.Sprint(res.Errors), want) {
+			t.Errorf("--set %s: errors %v, want %q", set, res.Errors, want)
+		}
+	}
 }
