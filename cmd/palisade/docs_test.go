@@ -47,7 +47,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the console samples of README.md and docs/*.md with the current output")
 
 // docFiles are the pages whose samples are checked, relative to the repository root.
-var docFiles = []string{"README.md", "docs/netpol.md", "docs/compliance.md", "docs/paths.md"}
+var docFiles = []string{"README.md", "docs/netpol.md", "docs/compliance.md", "docs/paths.md", "docs/nodes.md"}
 
 // repoRoot is the repository root: the samples name paths relative to it.
 var repoRoot, _ = filepath.Abs(filepath.Join("..", ".."))
