@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/palisade-k8s/palisade/internal/checks/nodes"
 	"io"
 	"os"
 	"slices"
@@ -82,7 +83,8 @@ numbering) as:
              default, the legacy default of a kubelet without --config, /configz);
   [UNKNOWN]  the evidence the check needs was not in the facts (a file not found, a
              kubelet not running), with the paths tried: never a pass or a failure;
-  [N/A]      the benchmark variant has no such recommendation.
+  [N/A]      the benchmark variant has no such recommendation, or it is about a
+             control-plane node and the node runs no control plane.
 then the remediation of each failure and the counts. -o json, sarif, junit, html and
 the other report formats write the usual report, the node evidence on each finding
 and the unknown checks in its coverage section.
@@ -351,6 +353,9 @@ type nodeCheck struct {
 	unknown  []finding.CoverageGap
 	// internal says the rule failed on the node (a bug): the check is unknown.
 	internal []finding.InternalError
+	// controlPlaneOnly: N/A because the check is about a control-plane node and
+	// this node runs no control plane.
+	controlPlaneOnly bool
 }
 
 // judgeNode decides every node rule on one node from what the scan reported:
@@ -373,6 +378,10 @@ func judgeNode(r *report.Report, enabled []*rules.Rule, nv *nodeView) []*nodeChe
 			if !ok {
 				nc.number, nc.status = cis, nodeNA
 			}
+		}
+		if nv.facts != nil && !nodes.Applies(m.ID, nv.facts) {
+			// A control-plane file check on a worker node.
+			nc.status, nc.controlPlaneOnly = nodeNA, true
 		}
 		for i := range r.Findings {
 			f := &r.Findings[i]
@@ -473,7 +482,7 @@ func writeNodeView(out io.Writer, res *scan.Result, enabled []*rules.Rule, nodes
 			continue
 		}
 		if p := nv.profile; p != nil {
-			safetext.Fprintf(w, "  profile %s (%s): %s\n", p.Name, nv.why, p.Benchmark)
+			safetext.Fprintf(w, "  profile %s (%s): %s\n", p.Name, nv.why, strings.TrimSpace(p.Benchmark+" "+p.BenchmarkVersion))
 		}
 		checks := judgeNode(r, enabled, nv)
 		counts := map[string]int{}
@@ -502,7 +511,9 @@ func writeNodeView(out io.Writer, res *scan.Result, enabled []*rules.Rule, nodes
 					safetext.Fprintf(w, "%sinternal error: %s\n", indent, ie.Message)
 				}
 			case nodeNA:
-				if nv.profile != nil {
+				if nc.controlPlaneOnly {
+					safetext.Fprintf(w, "%sa control-plane check: the node runs no control plane (no control-plane manifest, no control-plane label)\n", indent)
+				} else if nv.profile != nil {
 					safetext.Fprintf(w, "%s%s has no such recommendation (CIS Kubernetes %s)\n", indent, nv.profile.Benchmark, nc.cis)
 				}
 			case nodePass:

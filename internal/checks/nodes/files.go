@@ -508,3 +508,14 @@ func argValue(args []string, name string) string {
 	}
 	return val
 }
+
+// Applies reports whether a node rule applies to a node (a per-node view asks it):
+// the control-plane file rules apply only to control-plane nodes.
+func Applies(ruleID string, f *nodefacts.Facts) bool {
+	for i := range fileRules {
+		if fileRules[i].id == ruleID && fileRules[i].controlPlane {
+			return controlPlaneNode(f)
+		}
+	}
+	return true
+}

@@ -163,7 +163,7 @@ func applies(p *rules.Pass, o *inventory.Object, cis string) (*assessment, *find
 			// check does not apply to this node.
 			return nil, nil, false
 		}
-		ev.Profile, ev.Benchmark, ev.Recommendation = pr.Name, pr.Benchmark, rec
+		ev.Profile, ev.Benchmark, ev.Recommendation = pr.Name, strings.TrimSpace(pr.Benchmark+" "+pr.BenchmarkVersion), rec
 	}
 	p.InScope()
 	return a, ev, true
