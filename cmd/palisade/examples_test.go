@@ -401,7 +401,7 @@ func TestExamplesScanTogether(t *testing.T) {
 		return f.RuleID + " " + f.Object.String() + " " + f.Path + " " + f.Location.File
 	}
 	want := map[string]int{}
-	for _, dir := range []string{insecureDir, hardenedDir, secretsDir, policiesDir} {
+	for _, dir := range []string{insecureDir, hardenedDir, secretsDir, policiesDir, nodesDir} {
 		for _, f := range scanExample(t, dir).Report.Findings {
 			want[key(f)]++
 		}

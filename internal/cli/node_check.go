@@ -92,9 +92,9 @@ and the unknown checks in its coverage section.
 Exit codes, as scan's: 0 nothing at or above --fail-on; 1 findings at or above it;
 2 usage or configuration error; 3 a facts file could not be read, or a check is
 unknown; 4 internal error.`,
-		Example: `  palisade node check internal/cli/testdata/nodes/worker-flags.yaml
-  palisade node check internal/cli/testdata/nodes/hardened.yaml --fail-on critical
-  palisade node check internal/cli/testdata/nodes/worker-flags.yaml -o json`,
+		Example: `  palisade node check examples/nodes/kubeadm-flags-only.json
+  palisade node check examples/nodes/ --fail-on critical
+  palisade node check examples/nodes/eks.json -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return fl.run(cmd.Context(), args, stdout, stderr)
 		},
