@@ -13,7 +13,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X github.com/palisade-k8s/palisade/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/palisade
 
-# test builds the kube-apiserver and etcd the integration tests run (once: later runs
+# test builds the kube-apiserver, etcd and kubelet the integration tests run (once: later runs
 # reuse ~/.cache/palisade/k8s) and the Debian root filesystem the image tests pack into
 # images (once: ~/.cache/palisade/debian-rootfs-*; needs root and the Debian package
 # archive), then runs every test against them. PALISADE_REQUIRE_K8S and
