@@ -624,6 +624,9 @@ func htmlScanned(r *Report) string {
 	if s.ConfigFiles > 0 {
 		parts = append(parts, plural(s.ConfigFiles, "configuration file"))
 	}
+	if s.Nodes > 0 {
+		parts = append(parts, plural(s.Nodes, "node"))
+	}
 	if s.Images > 0 || r.imageScan {
 		parts = append(parts, imagesSummary(s))
 	}

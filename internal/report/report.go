@@ -67,6 +67,9 @@ type Summary struct {
 	// files, .env, .npmrc, ...; a chart's own values files are part of the chart);
 	// omitted when 0.
 	ConfigFiles int `json:"configFiles,omitempty"`
+	// Nodes counts the nodes' facts judged (facts files, kubelets' /configz);
+	// omitted when 0.
+	Nodes int `json:"nodes,omitempty"`
 	// ProtectedSecrets counts the secret sources kept out of plain text: SOPS-encrypted
 	// files and objects, SealedSecrets, ExternalSecrets and ClusterExternalSecrets;
 	// ProtectedBy counts them by protection (ProtectedKinds). Omitted when 0.

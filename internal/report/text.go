@@ -59,6 +59,11 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 			if g.Namespace != "" {
 				scope = "namespace " + g.Namespace
 			}
+			if g.Name != "" {
+				// One object (a node whose kubelet could not be read).
+				safetext.Fprintf(w, "  %s %s/%s (%s): %s\n", paint(finding.High, "NOT CHECKED"), g.Kind, g.Name, g.APIVersion, g.Reason)
+				continue
+			}
 			safetext.Fprintf(w, "  %s %s (%s, %s): %s\n", paint(finding.High, "NOT CHECKED"), g.Kind, g.APIVersion, scope, g.Reason)
 		}
 		fmt.Fprintln(w)
@@ -157,6 +162,9 @@ func writeText(out io.Writer, r *Report, opts Options) error {
 	configs := ""
 	if s.ConfigFiles > 0 {
 		configs = " and " + plural(s.ConfigFiles, "configuration file")
+	}
+	if s.Nodes > 0 {
+		configs += " and " + plural(s.Nodes, "node")
 	}
 	scanned := fmt.Sprintf("%s (%s)%s", plural(s.Objects, "object"), plural(s.Workloads, "workload"), configs)
 	switch {

@@ -265,6 +265,7 @@ func RunContext(ctx context.Context, opts Options) (*Result, error) {
 	rep.Notices = notices
 	rep.Summary.CoverageGaps = len(rep.Coverage)
 	rep.Summary.ConfigFiles, rep.Summary.ProtectedBy = in.ConfigFiles(), in.Protected()
+	rep.Summary.Nodes = in.Nodes()
 	for _, n := range rep.Summary.ProtectedBy {
 		rep.Summary.ProtectedSecrets += n
 	}

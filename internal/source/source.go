@@ -123,11 +123,23 @@ type Result struct {
 func (r *Result) ConfigFiles() int {
 	files := map[string]bool{}
 	for _, o := range r.Inventory.Objects {
-		if o.Ref.IsPseudo() && !o.Ref.IsImage() && o.Origin.Provenance != finding.FromRendered {
+		if o.Ref.IsPseudo() && !o.Ref.IsImage() && o.Ref.Kind != finding.NodeFactsKind && o.Origin.Provenance != finding.FromRendered {
 			files[o.Origin.File] = true
 		}
 	}
 	return len(files)
+}
+
+// Nodes counts the nodes' facts read (objects of kind NodeFacts: facts files, or
+// kubelets' /configz).
+func (r *Result) Nodes() int {
+	n := 0
+	for _, o := range r.Inventory.Objects {
+		if o.Ref.Kind == finding.NodeFactsKind && o.Ref.IsPseudo() {
+			n++
+		}
+	}
+	return n
 }
 
 // Images are the images read (objects of inventory.ImageKind), in input order.
