@@ -237,15 +237,14 @@ func child(mode, dir string, w io.Writer) error {
 			Findings []json.RawMessage `json:"findings"`
 			Coverage []json.RawMessage `json:"coverage"`
 			Summary  struct {
-				ConfigFiles int `json:"configFiles"`
-				Objects     int `json:"objects"`
+				Nodes int `json:"nodes"`
 			} `json:"summary"`
 		}
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			return err
 		}
 		r.Findings, r.Unknown = len(rep.Findings), len(rep.Coverage)
-		r.Files = max(rep.Summary.ConfigFiles, rep.Summary.Objects)
+		r.Files = rep.Summary.Nodes
 		keep = out.Len()
 	default:
 		return fmt.Errorf("mode %q", mode)
