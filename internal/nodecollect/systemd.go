@@ -54,7 +54,10 @@ func parseUnit(name string, data []byte, s *unitSettings) error {
 			}
 			line = strings.TrimSuffix(line, `\`) + " " + next
 		}
-		line = strings.TrimSuffix(line, `\`)
+		line = strings.TrimSpace(strings.TrimSuffix(line, `\`))
+		if line == "" {
+			continue // a lone backslash
+		}
 		if line[0] == '[' {
 			if !strings.HasSuffix(line, "]") {
 				return fmt.Errorf("%s:%d: bad section header", name, lineNo)
